@@ -1,0 +1,1 @@
+"""xietong_common — the shared backbone of xietong (协同)."""
