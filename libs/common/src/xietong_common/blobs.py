@@ -1,0 +1,134 @@
+"""Content-addressed file store for case materials (REF-05, REV-04).
+
+Files are stored once by SHA-256, checked against a size limit and a content-type
+allow-list while they stream in. The filesystem store is the default; the `BlobStore`
+protocol is what an S3-compatible store implements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from fastapi import UploadFile
+
+from xietong_common.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+
+CHUNK = 1 << 16
+
+DEFAULT_ALLOWED_TYPES = frozenset(
+    {
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "image/tiff",
+        "text/plain",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/ofd",  # 版式文档, the national standard for official e-documents
+        "audio/mpeg",
+        "video/mp4",
+    }
+)
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    max_bytes: int = 50 * 1024 * 1024
+    allowed_types: frozenset[str] = field(default=DEFAULT_ALLOWED_TYPES)
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    content_type: str
+
+
+class BlobStore(Protocol):
+    async def put_stream(
+        self, chunks: AsyncIterator[bytes], *, content_type: str, max_bytes: int
+    ) -> StoredBlob: ...
+
+    async def read(self, sha256: str) -> bytes: ...
+
+    async def exists(self, sha256: str) -> bool: ...
+
+
+class FilesystemBlobStore:
+    """Blobs under `root/ab/cd/<sha256>`; writes go to a temp file, then an atomic rename."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise NotFound("no such file")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    async def put_stream(
+        self, chunks: AsyncIterator[bytes], *, content_type: str, max_bytes: int
+    ) -> StoredBlob:
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as tmp:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise PayloadTooLarge(
+                            f"the file is larger than the limit of {max_bytes} bytes",
+                            max_bytes=max_bytes,
+                        )
+                    digest.update(chunk)
+                    await asyncio.to_thread(tmp.write, chunk)
+            if size == 0:
+                raise InvalidInput("the file is empty")
+            sha = digest.hexdigest()
+            target = self._path(sha)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, target)
+            return StoredBlob(sha256=sha, size=size, content_type=content_type)
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+
+    async def read(self, sha256: str) -> bytes:
+        path = self._path(sha256)
+        if not path.exists():
+            raise NotFound("no such file")
+        return await asyncio.to_thread(path.read_bytes)
+
+    async def exists(self, sha256: str) -> bool:
+        return self._path(sha256).exists()
+
+
+async def _upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(CHUNK):
+        yield chunk
+
+
+def check_content_type(content_type: str | None, policy: UploadPolicy) -> str:
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind not in policy.allowed_types:
+        raise UnsupportedMediaType(
+            f"files of type {kind or 'unknown'!r} are not accepted",
+            allowed_types=sorted(policy.allowed_types),
+        )
+    return kind
+
+
+async def store_upload(store: BlobStore, upload: UploadFile, policy: UploadPolicy) -> StoredBlob:
+    """Check and store one multipart upload; nothing is kept if a check fails."""
+    kind = check_content_type(upload.content_type, policy)
+    return await store.put_stream(_upload_chunks(upload), content_type=kind, max_bytes=policy.max_bytes)

@@ -1,0 +1,143 @@
+"""The `xietong` command: local stack, migrations, tokens, audit verification, calendar, docs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from pathlib import Path
+
+from xietong_common.settings import ServiceSettings
+
+SERVICES = {
+    "info-sharing": "info_sharing",
+    "assistance": "assistance",
+    "referral": "referral",
+    "legal-review": "legal_review",
+    "joint-inspection": "joint_inspection",
+    "secondment": "secondment",
+}
+
+
+def service_database_url(service: str) -> str:
+    """The service's DB: XIETONG_DATABASE_URL if set, else its database on the local stack."""
+    settings = ServiceSettings()
+    if "XIETONG_DATABASE_URL" in _env() or "DATABASE_URL" in _env():
+        return settings.database_url
+    from xietong_common.stack import ensure_stack
+    from xietong_common.stack import service_database_url as stack_url
+
+    return stack_url(ensure_stack(), SERVICES[service])
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def _migrations_dir(service: str) -> Path:
+    module = importlib.import_module(f"{SERVICES[service]}.main")
+    spec = module.SPEC
+    return Path(spec.migrations_dir)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from xietong_common.migrations import upgrade_to_head
+
+    targets = list(SERVICES) if args.service == "all" else [args.service]
+    for service in targets:
+        url = service_database_url(service)
+        upgrade_to_head(_migrations_dir(service), url)
+        print(f"{service}: migrated to head")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from xietong_common.auth import mint_token
+
+    roles = [r for part in args.roles for r in part.split(",") if r]
+    print(mint_token(ServiceSettings(), org=args.org, user=args.user or f"{args.org}/dev", roles=roles, ttl_s=args.ttl))
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from xietong_common.audit import verify_chain
+    from xietong_common.clock import SystemClock
+    from xietong_common.db import Database
+
+    async def run() -> int:
+        db = Database(service_database_url(args.service), clock=SystemClock(), service_name=args.service)
+        try:
+            async with db.session() as session:
+                report = await verify_chain(session)
+        finally:
+            await db.dispose()
+        if report.ok:
+            print(f"{args.service}: audit chain intact ({report.rows} rows)")
+            return 0
+        print(f"{args.service}: audit chain BROKEN ({report.rows} rows)")
+        for problem in report.problems:
+            print(f"  - {problem}")
+        return 1
+
+    return asyncio.run(run())
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from xietong_common.events.docs import write_docs
+
+    for path in write_docs(Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xietong", description="xietong (协同) operations")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    try:
+        from xietong_common.stack.cli import add_stack_commands
+    except ImportError:  # pragma: no cover - stack module not installed
+        pass
+    else:
+        add_stack_commands(sub)
+    try:
+        from xietong_common.calendar_cli import add_calendar_commands
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        add_calendar_commands(sub)
+
+    migrate = sub.add_parser("migrate", help="apply a service's migrations (or all)")
+    migrate.add_argument("service", choices=[*SERVICES, "all"], nargs="?", default="all")
+    migrate.set_defaults(func=cmd_migrate)
+
+    token = sub.add_parser("token", help="mint a local HS256 token for development")
+    token.add_argument("--org", required=True, help="town:<slug>, dept:<slug>, justice-bureau, district-gov")
+    token.add_argument("--roles", nargs="*", default=[], help="e.g. handler leader clerk reviewer")
+    token.add_argument("--user", help="the person (default: <org>/dev)")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
+    token.set_defaults(func=cmd_token)
+
+    audit = sub.add_parser("audit", help="audit log tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="recompute the hash chain of a service's audit log")
+    verify.add_argument("service", choices=list(SERVICES))
+    verify.set_defaults(func=cmd_audit_verify)
+
+    docs = sub.add_parser("docs", help="regenerate docs/events.md and docs/asyncapi.yaml")
+    docs.add_argument("--out", default="docs")
+    docs.set_defaults(func=cmd_docs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+"""Integration event contracts: every event any xietong service publishes.
+
+Importing this package registers them all, so the registry, the docs and every
+consumer see the same set. One module per producing mechanism.
+"""
+
+from xietong_common.contracts import deadlines as deadlines
+from xietong_common.contracts import inspection as inspection
+from xietong_common.contracts import review as review
+from xietong_common.contracts.base import IntegrationEvent as IntegrationEvent
+from xietong_common.contracts.base import event as event

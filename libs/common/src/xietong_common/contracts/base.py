@@ -1,0 +1,53 @@
+"""Base of every integration event and the decorator that registers it with its topic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from xietong_common.events.registry import EventSpec, registry
+
+
+class ContractModel(BaseModel):
+    """A part of an event payload (a party, a case summary)."""
+
+    # Consumers ignore fields they do not know, so producers can add fields in a version.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class IntegrationEvent(ContractModel):
+    """A past-tense fact one service tells the others. Payload of a CloudEvent."""
+
+    spec: ClassVar[EventSpec]
+
+
+E = TypeVar("E", bound=type[IntegrationEvent])
+
+
+def event(
+    topic: str,
+    *,
+    version: int = 1,
+    producers: tuple[str, ...],
+    consumers: tuple[str, ...] = (),
+    summary: str = "",
+) -> Callable[[E], E]:
+    """Register an event model: `@event("case.referred", producers=("referral",))`."""
+
+    def register(cls: E) -> E:
+        spec = EventSpec(
+            type=f"xietong.{topic}.v{version}",
+            topic=topic,
+            version=version,
+            model=cls,
+            producers=producers,
+            consumers=consumers,
+            summary=summary or (cls.__doc__ or "").strip().splitlines()[0],
+        )
+        cls.spec = spec
+        registry.register(spec)
+        return cls
+
+    return register

@@ -1,0 +1,47 @@
+"""Events of the joint-inspection mechanism 综合查一次 (二(五), INSP-01..INSP-09)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from xietong_common.contracts.base import IntegrationEvent, event
+from xietong_common.contracts.review import CaseParty
+
+
+class FindingOutcome(StrEnum):
+    """INSP-08: what an inspection found at a target."""
+
+    NO_PROBLEM = "no-problem"
+    GUIDANCE = "guidance"
+    VIOLATION = "violation"
+    SERIOUS = "serious"
+
+    @property
+    def label_zh(self) -> str:
+        return {
+            "no-problem": "未发现问题",
+            "guidance": "发现问题但不构成违法(行政指导)",
+            "violation": "发现违法行为",
+            "serious": "行业性、区域性严重违法或重大隐患",
+        }[self.value]
+
+
+@event("inspection.finding", producers=("joint-inspection",), consumers=("referral", "info-sharing"))
+class InspectionFindingRecorded(IntegrationEvent):
+    """INSP-07/08: a finding at one target of an inspection task."""
+
+    inspection_id: str
+    finding_id: str
+    inspecting_org: str = Field(examples=["town:lizhi"])
+    outcome: FindingOutcome
+    matter_code: str | None = None
+    place_town: str = Field(examples=["town:lizhi"])
+    found_at: datetime
+    description: str
+    target: CaseParty | None = None
+    within_jurisdiction: bool = Field(
+        description="False when the violation is outside the inspecting party's jurisdiction (REF-01)"
+    )

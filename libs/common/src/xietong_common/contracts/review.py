@@ -1,0 +1,72 @@
+"""Events of the legal-review mechanism 法制审核 (二(四), REV-01..REV-09)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from xietong_common.contracts.base import ContractModel, IntegrationEvent, event
+
+
+class ReviewOpinionKind(StrEnum):
+    """REV-07: the five written opinions."""
+
+    AGREE = "agree"
+    CORRECT_AND_RESUBMIT = "correct-and-resubmit"
+    DO_NOT_DECIDE = "do-not-decide"
+    TRANSFER_TO_COMPETENT_AGENCY = "transfer-to-competent-agency"
+    TRANSFER_TO_JUDICIAL_ORGANS = "transfer-to-judicial-organs"
+
+    @property
+    def label_zh(self) -> str:
+        return {
+            "agree": "拟同意作出行政执法决定",
+            "correct-and-resubmit": "予以纠正完善后再送法制审核",
+            "do-not-decide": "建议不予作出行政执法决定",
+            "transfer-to-competent-agency": "建议移送有管辖权的行政执法机关处理",
+            "transfer-to-judicial-organs": "建议移送司法机关处理",
+        }[self.value]
+
+    @property
+    def number(self) -> int:
+        return list(ReviewOpinionKind).index(self) + 1
+
+
+class CaseParty(ContractModel):
+    """The party (当事人) of a case, as far as another mechanism needs it."""
+
+    name: str
+    kind: str = Field(description="citizen | legal-person | other-organisation")
+    id_number: str | None = Field(default=None, description="ID card or unified social credit code")
+
+
+class CaseSummary(ContractModel):
+    """What a referral needs to be drafted without retyping the case."""
+
+    matter_code: str = Field(examples=["URB-001"])
+    place_town: str = Field(description="town where the violation happened", examples=["town:lizhi"])
+    found_at: datetime = Field(description="when the violation was found")
+    facts: str
+    party: CaseParty | None = None
+    case_number: str | None = None
+
+
+@event("review.opinion", producers=("legal-review",), consumers=("referral",))
+class ReviewOpinionGiven(IntegrationEvent):
+    """REV-07: the review body gave its written opinion on a round of a review."""
+
+    review_id: str
+    round: int = Field(ge=1)
+    submitting_org: str = Field(examples=["town:lizhi"])
+    reviewing_org: str = Field(examples=["town:lizhi"])
+    opinion: ReviewOpinionKind
+    reasons: str
+    transfer_to: str | None = Field(
+        default=None, description="opinion 4: the agency with jurisdiction (org code)",
+        examples=["dept:ecology-environment"],
+    )
+    case: CaseSummary
+    reviewer: str
+    issued_at: datetime

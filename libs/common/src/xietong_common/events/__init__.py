@@ -1,0 +1,1 @@
+"""CloudEvents envelope, event registry, transactional outbox relay and inbox consumer."""

@@ -1,0 +1,202 @@
+"""Inbox consumer: each event handled once per service, offsets committed after the handler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+
+from xietong_common.auth import Principal
+from xietong_common.contracts.base import IntegrationEvent
+from xietong_common.db import Database, inbox
+from xietong_common.events.envelope import CloudEvent, trace_context
+from xietong_common.events.kafka import idempotent_producer
+from xietong_common.events.registry import dlq_topic, registry
+from xietong_common.metrics import INBOX_HANDLED, INBOX_RETRIES
+from xietong_common.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+EventT = TypeVar("EventT", bound=IntegrationEvent)
+Handler = Callable[[UnitOfWork, Any, CloudEvent], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """A message no retry can fix (not a CloudEvent, unknown type, invalid payload)."""
+
+
+class InboxConsumer:
+    """Consumes the topics of the given handlers in one consumer group (the service)."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        bootstrap: str,
+        handlers: Mapping[type[IntegrationEvent], Handler],
+        group_id: str | None = None,
+        max_attempts: int = 5,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 5.0,
+    ) -> None:
+        self.db = db
+        self.bootstrap = bootstrap
+        self.handlers = dict(handlers)
+        self.group_id = group_id or db.service_name
+        self.max_attempts = max_attempts
+        self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
+        self.topics = sorted({registry.spec_for(model).topic for model in self.handlers})
+        self.actor = Principal.system(db.service_name)
+
+    async def run(self) -> None:
+        """Consume until cancelled; on a broker or DB failure, reconnect from the last commit."""
+        if not self.topics:
+            return
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("inbox consumer restarting after failure: %s", exc)
+                await asyncio.sleep(2)
+
+    async def _consume(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group_id,
+            client_id=f"{self.group_id}-inbox",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        dlq = idempotent_producer(self.bootstrap, client_id=f"{self.group_id}-dlq")
+        await consumer.start()
+        try:
+            await dlq.start()
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=200)
+                for tp, records in batches.items():
+                    for record in records:
+                        await self.process(record, dlq)
+                    await self.commit(consumer, tp, records[-1].offset + 1)
+        finally:
+            with contextlib.suppress(Exception):
+                await dlq.stop()
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+
+    async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        await consumer.commit({tp: offset})
+
+    async def process(self, record: ConsumerRecord[bytes, bytes], dlq: AIOKafkaProducer) -> str:
+        """Handle one record: handled, duplicate, or dead-lettered. Never skips silently."""
+        topic = record.topic
+        try:
+            envelope, event, handler = self._decode(record)
+        except PoisonMessage as exc:
+            await self._dead_letter(dlq, record, exc, attempts=0)
+            INBOX_HANDLED.labels(self.db.service_name, topic, "dead-lettered").inc()
+            return "dead-lettered"
+        delay = self.backoff_initial_s
+        last_error: Exception | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                outcome = await self._handle_once(record, envelope, event, handler)
+                INBOX_HANDLED.labels(self.db.service_name, topic, outcome).inc()
+                return outcome
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                last_error = exc
+                INBOX_RETRIES.labels(self.db.service_name, topic).inc()
+                log.warning(
+                    "handler failed (attempt %d/%d) for %s %s: %s",
+                    attempt, self.max_attempts, envelope.type, envelope.id, exc,
+                )
+                if attempt < self.max_attempts:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.backoff_max_s)
+        assert last_error is not None
+        await self._dead_letter(dlq, record, last_error, attempts=self.max_attempts)
+        INBOX_HANDLED.labels(self.db.service_name, topic, "dead-lettered").inc()
+        return "dead-lettered"
+
+    def _decode(
+        self, record: ConsumerRecord[bytes, bytes]
+    ) -> tuple[CloudEvent, IntegrationEvent, Handler]:
+        if record.value is None:
+            raise PoisonMessage("empty message")
+        try:
+            envelope = CloudEvent.from_bytes(record.value)
+        except ValidationError as exc:
+            raise PoisonMessage(f"not a CloudEvents 1.0 envelope: {exc}") from exc
+        spec = registry.spec_for_type(envelope.type)
+        if spec is None or spec.model not in self.handlers:
+            raise PoisonMessage(f"no handler for event type {envelope.type!r} on {record.topic}")
+        try:
+            event = spec.model.model_validate(envelope.data)
+        except ValidationError as exc:
+            raise PoisonMessage(f"payload does not match {spec.type}: {exc}") from exc
+        return envelope, event, self.handlers[spec.model]
+
+    async def _handle_once(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        envelope: CloudEvent,
+        event: IntegrationEvent,
+        handler: Handler,
+    ) -> str:
+        token = trace_context.set(
+            {k: v for k, v in (("traceparent", envelope.traceparent),
+                               ("requestid", envelope.requestid)) if v}
+        )
+        try:
+            async with self.db.uow(actor=self.actor) as uow:
+                first_time = (
+                    await uow.session.execute(
+                        insert(inbox)
+                        .values(
+                            event_id=envelope.id,
+                            topic=record.topic,
+                            event_type=envelope.type,
+                            partition=record.partition,
+                            offset=record.offset,
+                        )
+                        .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+                        .returning(inbox.c.event_id)
+                    )
+                ).first()
+                if first_time is None:
+                    return "duplicate"
+                await handler(uow, event, envelope)
+            return "handled"
+        finally:
+            trace_context.reset(token)
+
+    async def _dead_letter(
+        self, dlq: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes], error: Exception,
+        *, attempts: int,
+    ) -> None:
+        log.error("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, error)
+        headers = [
+            ("x-original-topic", record.topic.encode()),
+            ("x-original-partition", str(record.partition).encode()),
+            ("x-original-offset", str(record.offset).encode()),
+            ("x-consumer-group", self.group_id.encode()),
+            ("x-attempts", str(attempts).encode()),
+            ("x-error-type", type(error).__name__.encode()),
+            ("x-error", str(error)[:2000].encode()),
+        ]
+        await dlq.send_and_wait(
+            dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
+        )
+

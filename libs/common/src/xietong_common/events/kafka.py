@@ -1,0 +1,68 @@
+"""Kafka clients and topic administration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from xietong_common.events.registry import dlq_topic
+
+log = logging.getLogger(__name__)
+
+
+def idempotent_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
+    """acks=all with idempotence: a retried send never duplicates or reorders within a partition."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=10_000,
+    )
+
+
+async def ensure_topics(
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    partitions: int = 3,
+    replication_factor: int = 1,
+    with_dlq: bool = True,
+) -> None:
+    """Create the topics (and their `.dlq` twins) that do not exist yet."""
+    wanted: set[str] = set()
+    for topic in topics:
+        wanted.add(topic)
+        if with_dlq:
+            wanted.add(dlq_topic(topic))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = sorted(wanted - existing)
+        if not missing:
+            return
+        new = [
+            NewTopic(t, 1 if t.endswith(".dlq") else partitions, replication_factor) for t in missing
+        ]
+        try:
+            await admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            pass  # another replica created them first
+        log.info("created topics", extra={"topics": missing})
+    finally:
+        await admin.close()
+
+
+async def kafka_ping(bootstrap: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3_000)
+    await admin.start()
+    try:
+        await admin.list_topics()
+    finally:
+        await admin.close()

@@ -1,0 +1,160 @@
+"""Transactional outbox relay: outbox rows → Kafka, in order per key, at least once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+
+from xietong_common.db import OUTBOX_CHANNEL, Database, outbox, plain_url
+from xietong_common.events.kafka import idempotent_producer
+from xietong_common.metrics import OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
+
+log = logging.getLogger(__name__)
+
+# Claim a batch without blocking other relays (SKIP LOCKED), but never a row whose key
+# has an earlier unpublished row outside this batch: that row may be in flight in
+# another relay, and publishing past it would break the order per key.
+CLAIM_SQL = sa.text(
+    """
+    WITH candidates AS (
+        SELECT id, key FROM outbox
+        WHERE published_at IS NULL
+        ORDER BY id
+        LIMIT :batch
+        FOR UPDATE SKIP LOCKED
+    )
+    SELECT o.id, o.topic, o.key, o.envelope
+    FROM outbox o JOIN candidates c ON c.id = o.id
+    WHERE NOT EXISTS (
+        SELECT 1 FROM outbox p
+        WHERE p.key = c.key AND p.published_at IS NULL AND p.id < c.id
+          AND p.id NOT IN (SELECT id FROM candidates)
+    )
+    ORDER BY o.id
+    """
+)
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows. Wakes on NOTIFY, polls as a fallback."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        bootstrap: str,
+        batch_size: int = 200,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.bootstrap = bootstrap
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._service = db.service_name
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen(), name="outbox-listen")
+        backoff = self.poll_interval_s
+        try:
+            while True:
+                try:
+                    relayed = await self.relay_once()
+                    backoff = self.poll_interval_s
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    OUTBOX_FAILURES.labels(self._service).inc()
+                    log.warning("outbox relay pass failed; rows stay queued: %s", exc)
+                    await self._reset_producer()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
+                if relayed >= self.batch_size:
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+            await self._reset_producer()
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were published."""
+        async with self.db.engine.begin() as conn:
+            rows = (await conn.execute(CLAIM_SQL, {"batch": self.batch_size})).mappings().all()
+            if not rows:
+                OUTBOX_PENDING.labels(self._service).set(0)
+                return 0
+            producer = await self._get_producer()
+            # Sends are queued in id order; the idempotent producer keeps that order per
+            # partition, and we wait for every ack before marking the rows published.
+            pending = [
+                await producer.send(
+                    row["topic"],
+                    value=json.dumps(row["envelope"], ensure_ascii=False).encode(),
+                    key=str(row["key"]).encode(),
+                    headers=[("content-type", b"application/cloudevents+json")],
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*pending)
+            ids = [row["id"] for row in rows]
+            await conn.execute(
+                sa.update(outbox).where(outbox.c.id.in_(ids)).values(published_at=sa.func.now())
+            )
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(self._service, row["topic"]).inc()
+        return len(rows)
+
+    async def _get_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = idempotent_producer(self.bootstrap, client_id=f"{self._service}-relay")
+            try:
+                await producer.start()
+            except Exception:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _reset_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+    async def _listen(self) -> None:
+        """LISTEN for commits that wrote outbox rows; reconnect if the DB goes away."""
+
+        def on_notify(*_: Any) -> None:
+            self._wake.set()
+
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(plain_url(self.db.url))
+                await conn.add_listener(OUTBOX_CHANNEL, on_notify)
+                self._wake.set()  # catch up on anything committed while not listening
+                while not conn.is_closed():
+                    await asyncio.sleep(5)
+                    await conn.execute("SELECT 1")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("outbox listener reconnecting: %s", exc)
+                await asyncio.sleep(2)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()

@@ -1,0 +1,55 @@
+"""Registry of event types: CloudEvents `type` ↔ pydantic model ↔ Kafka topic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xietong_common.contracts.base import IntegrationEvent
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    topic: str
+    version: int
+    model: type[IntegrationEvent]
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    summary: str
+
+
+class EventRegistry:
+    def __init__(self) -> None:
+        self._by_type: dict[str, EventSpec] = {}
+        self._by_model: dict[type[IntegrationEvent], EventSpec] = {}
+
+    def register(self, spec: EventSpec) -> None:
+        existing = self._by_type.get(spec.type)
+        if existing is not None and existing.model is not spec.model:
+            raise ValueError(f"event type {spec.type} registered twice")
+        self._by_type[spec.type] = spec
+        self._by_model[spec.model] = spec
+
+    def spec_for(self, model: type[IntegrationEvent]) -> EventSpec:
+        try:
+            return self._by_model[model]
+        except KeyError:
+            raise KeyError(f"{model.__name__} is not a registered event") from None
+
+    def spec_for_type(self, event_type: str) -> EventSpec | None:
+        return self._by_type.get(event_type)
+
+    def all(self) -> list[EventSpec]:
+        return sorted(self._by_type.values(), key=lambda s: (s.topic, s.version))
+
+    def topics(self) -> list[str]:
+        return sorted({s.topic for s in self._by_type.values()})
+
+
+registry = EventRegistry()

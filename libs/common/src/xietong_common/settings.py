@@ -1,0 +1,61 @@
+"""Service settings, read from environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def project_root() -> Path:
+    """The checkout's root: the nearest parent holding uv.lock, else the working directory."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "uv.lock").exists():
+            return parent
+    return Path.cwd()
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every xietong service shares. Env prefix `XIETONG_`."""
+
+    model_config = SettingsConfigDict(env_prefix="XIETONG_", extra="ignore")
+
+    service_name: str = "xietong"
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+        validation_alias=AliasChoices("XIETONG_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL of this service's own database (asyncpg driver).",
+    )
+    database_pool_size: int = 10
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(
+            "XIETONG_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
+        ),
+    )
+    kafka_topic_partitions: int = 3
+    kafka_replication_factor: int = 1
+    migrate_on_start: bool = True
+    run_relay: bool = True
+    run_consumer: bool = True
+    run_jobs: bool = True
+
+    outbox_batch_size: int = 200
+    outbox_poll_interval_s: float = 1.0
+    inbox_max_attempts: int = 5
+    inbox_backoff_initial_s: float = 0.2
+    inbox_backoff_max_s: float = 5.0
+
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 key; when unset, .local/jwt.key is used (created on demand)."
+    )
+    jwt_jwks_url: str | None = Field(default=None, description="RS256 keys for production.")
+    jwt_issuer: str = "xietong"
+    jwt_audience: str = "xietong"
+
+    data_dir: Path = Field(default_factory=lambda: project_root() / "data")
+    blob_dir: Path = Field(default_factory=lambda: project_root() / ".local" / "blobs")
+    log_level: str = "INFO"
+    log_json: bool = True

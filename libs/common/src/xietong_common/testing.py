@@ -1,0 +1,222 @@
+"""pytest plugin: the real stack (PostgreSQL + Kafka), fresh databases, running services.
+
+Order of preference for servers: DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS from the
+environment; else testcontainers where a Docker engine answers; else the local stack
+(`xietong stack up`), started by the test session if it is not running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from xietong_common.auth import mint_token
+from xietong_common.clock import FakeClock
+from xietong_common.db import plain_url
+from xietong_common.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from xietong_common.web import ServiceContext, ServiceSpec
+
+TEST_JWT_SECRET = "xietong-test-secret-not-for-production-0123456789"
+
+
+@dataclass(frozen=True)
+class Servers:
+    postgres_admin_url: str  # postgresql://user:pw@host:port/postgres
+    kafka_bootstrap: str
+
+
+def _docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@contextlib.contextmanager
+def _servers() -> Iterator[Servers]:
+    db_env = os.environ.get("DATABASE_URL")
+    kafka_env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if db_env and kafka_env:
+        yield Servers(plain_url(db_env), kafka_env)
+        return
+    if os.environ.get("XIETONG_TESTCONTAINERS", "auto") != "off" and _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:17") as pg, KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka:
+            url = pg.get_connection_url().replace("postgresql+psycopg2://", "postgresql://")
+            yield Servers(db_env or url, kafka_env or kafka.get_bootstrap_server())
+        return
+    from xietong_common.stack import ensure_stack
+
+    info = ensure_stack()
+    yield Servers(plain_url(db_env or info.postgres_admin_url), kafka_env or info.kafka_bootstrap)
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    with _servers() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(servers: Servers) -> str:
+    return servers.kafka_bootstrap
+
+
+async def create_database(servers: Servers, prefix: str) -> str:
+    """A new, empty database on the test server; returns its asyncpg SQLAlchemy URL."""
+    name = f"t_{prefix}_{uuid.uuid4().hex[:10]}".replace("-", "_")
+    conn = await asyncpg.connect(servers.postgres_admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base, _, _ = servers.postgres_admin_url.rpartition("/")
+    return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture
+async def fresh_database(servers: Servers) -> Callable[[str], Any]:
+    async def make(prefix: str = "svc") -> str:
+        return await create_database(servers, prefix)
+
+    return make
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock(datetime(2024, 3, 1, 2, 0, tzinfo=UTC))  # Fri 2024-03-01 10:00 CST
+
+
+def test_settings(name: str, *, database_url: str, kafka_bootstrap: str, **overrides: Any) -> ServiceSettings:
+    values: dict[str, Any] = {
+        "service_name": name,
+        "database_url": database_url,
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "jwt_secret": TEST_JWT_SECRET,
+        "outbox_poll_interval_s": 0.2,
+        "inbox_backoff_initial_s": 0.05,
+        "inbox_backoff_max_s": 0.2,
+        "inbox_max_attempts": 3,
+        "log_json": False,
+    }
+    values.update(overrides)
+    return ServiceSettings(**values)
+
+
+@dataclass
+class RunningService:
+    """A service app started with its lifespan (migrations, relay, consumer) on the real stack."""
+
+    ctx: ServiceContext
+    client: httpx.AsyncClient
+    settings: ServiceSettings
+
+    def token(self, org: str, *roles: str, user: str | None = None, ttl_s: int = 3600) -> str:
+        return mint_token(self.settings, org=org, user=user or f"{org}/officer", roles=roles, ttl_s=ttl_s)
+
+    def auth(self, org: str, *roles: str, user: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(org, *roles, user=user)}"}
+
+
+@contextlib.asynccontextmanager
+async def running_service(
+    spec: ServiceSpec,
+    *,
+    database_url: str,
+    kafka_bootstrap: str,
+    clock: Any | None = None,
+    **overrides: Any,
+) -> AsyncIterator[RunningService]:
+    from xietong_common.web import create_app
+
+    settings = test_settings(spec.name, database_url=database_url, kafka_bootstrap=kafka_bootstrap, **overrides)
+    app = create_app(spec, settings=settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield RunningService(ctx=app.state.ctx, client=client, settings=settings)
+
+
+class TopicReader:
+    """Reads a topic from its end (as of start) to assert on published events."""
+
+    def __init__(self, bootstrap: str, topics: Iterable[str]) -> None:
+        self._consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+        )
+        self.records: list[ConsumerRecord[bytes, bytes]] = []
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        # Pin the current end of each partition, so only new records are seen.
+        while not self._consumer.assignment():
+            await asyncio.sleep(0.05)
+        await self._consumer.seek_to_end()
+        for tp in self._consumer.assignment():
+            await self._consumer.position(tp)
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def poll(self, timeout_s: float) -> None:
+        batch = await self._consumer.getmany(timeout_ms=int(max(timeout_s, 0.01) * 1000))
+        for records in batch.values():
+            self.records.extend(records)
+
+    async def wait_for_records(self, count: int, *, timeout_s: float = 20.0) -> list[ConsumerRecord[bytes, bytes]]:
+        """Raw records (headers included), e.g. from a `.dlq` topic."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while len(self.records) < count:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"timed out with {len(self.records)} of {count} records")
+            await self.poll(min(remaining, 1))
+        return list(self.records)
+
+    async def collect(
+        self, until: Callable[[list[dict[str, Any]]], bool], *, timeout_s: float = 20.0
+    ) -> list[dict[str, Any]]:
+        """Read until `until(events)` holds; returns the CloudEvents (dicts) seen."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            events = [json.loads(r.value) for r in self.records if r.value is not None]
+            if until(events):
+                return events
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"timed out; saw {[(e['type'], e.get('subject')) for e in events]}")
+            await self.poll(min(remaining, 1))
+
+
+@contextlib.asynccontextmanager
+async def topic_reader(bootstrap: str, *topics: str) -> AsyncIterator[TopicReader]:
+    reader = TopicReader(bootstrap, topics)
+    await reader.start()
+    try:
+        yield reader
+    finally:
+        await reader.stop()

@@ -1,0 +1,282 @@
+"""The app factory every service uses: lifespan, health, metrics, logs, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+import xietong_common.contracts  # noqa: F401  (registers every event type)
+from xietong_common.auth import TokenVerifier
+from xietong_common.calendar import WorkingDayCalendar
+from xietong_common.clock import Clock, SystemClock
+from xietong_common.contracts.base import IntegrationEvent
+from xietong_common.db import Database
+from xietong_common.errors import install_problem_handlers, problem_response, problem_type
+from xietong_common.events.envelope import trace_context
+from xietong_common.events.inbox import Handler, InboxConsumer
+from xietong_common.events.kafka import ensure_topics, kafka_ping
+from xietong_common.events.outbox import OutboxRelay
+from xietong_common.events.registry import registry
+from xietong_common.jobs import Job, run_periodically
+from xietong_common.logs import configure_logging
+from xietong_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from xietong_common.migrations import upgrade_to_head_async
+from xietong_common.reference import MatterCatalogue, OrganisationDirectory, load_catalogue, load_directory
+from xietong_common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    every_s: float
+    job: Callable[[ServiceContext], Job]
+
+
+@dataclass
+class ServiceContext:
+    """What a running service holds: settings, database, clock, tokens, reference data."""
+
+    settings: ServiceSettings
+    db: Database
+    clock: Clock
+    tokens: TokenVerifier
+    calendar: WorkingDayCalendar
+    directory: OrganisationDirectory
+    catalogue: MatterCatalogue
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """Everything that differs between services; `create_app` does the rest."""
+
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    migrations_dir: Path
+    handlers: Mapping[type[IntegrationEvent], Handler] = field(default_factory=dict)
+    jobs: Sequence[PeriodicJob] = ()
+    version: str = "0.1.0"
+    openapi_tags: Sequence[dict[str, Any]] = ()
+
+
+def build_context(settings: ServiceSettings, *, clock: Clock | None = None) -> ServiceContext:
+    clock = clock or SystemClock()
+    directory = load_directory(settings.data_dir / "organisations.yaml")
+    return ServiceContext(
+        settings=settings,
+        db=Database(
+            settings.database_url,
+            clock=clock,
+            service_name=settings.service_name,
+            pool_size=settings.database_pool_size,
+        ),
+        clock=clock,
+        tokens=TokenVerifier(settings),
+        calendar=WorkingDayCalendar.load(settings.data_dir / "calendar"),
+        directory=directory,
+        catalogue=load_catalogue(settings.data_dir / "matters.yaml", directory),
+    )
+
+
+def produced_and_consumed_topics(spec: ServiceSpec) -> list[str]:
+    topics = {s.topic for s in registry.all() if spec.name in s.producers}
+    topics |= {registry.spec_for(model).topic for model in spec.handlers}
+    return sorted(topics)
+
+
+class RequestContextMiddleware(BaseHTTPMiddleware):
+    """Request id and W3C traceparent in, logs and metrics out."""
+
+    def __init__(self, app: Any, service: str) -> None:
+        super().__init__(app)
+        self.service = service
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        request_id = request.headers.get("x-request-id") or secrets.token_hex(8)
+        traceparent = request.headers.get("traceparent") or (
+            f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+        )
+        token = trace_context.set({"requestid": request_id, "traceparent": traceparent})
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["x-request-id"] = request_id
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            HTTP_REQUESTS.labels(self.service, request.method, path, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, request.method, path).observe(elapsed)
+            if path not in ("/healthz", "/metrics"):
+                log.info(
+                    "%s %s %d", request.method, request.url.path, status,
+                    extra={"status": status, "duration_ms": round(elapsed * 1000, 1)},
+                )
+            trace_context.reset(token)
+
+
+def create_app(
+    spec: ServiceSpec,
+    *,
+    settings: ServiceSettings | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    settings = settings or ServiceSettings(service_name=spec.name)
+    if settings.service_name == "xietong":
+        settings = settings.model_copy(update={"service_name": spec.name})
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, level=settings.log_level, json_output=settings.log_json)
+        if settings.migrate_on_start:
+            await upgrade_to_head_async(spec.migrations_dir, settings.database_url)
+        ctx = build_context(settings, clock=clock)
+        app.state.ctx = ctx
+        tasks = [asyncio.create_task(_start_messaging(ctx, spec), name=f"{spec.name}-messaging")]
+        if settings.run_jobs:
+            tasks += [
+                asyncio.create_task(
+                    run_periodically(ctx.db, job.name, job.job(ctx), every_s=job.every_s),
+                    name=f"{spec.name}-{job.name}",
+                )
+                for job in spec.jobs
+            ]
+        app.state.tasks = tasks
+        log.info("service started", extra={"topics": produced_and_consumed_topics(spec)})
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await ctx.db.dispose()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        openapi_tags=list(spec.openapi_tags) or None,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.include_router(_ops_router(spec, settings))
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+async def _start_messaging(ctx: ServiceContext, spec: ServiceSpec) -> None:
+    """Topics first (retrying while Kafka is away), then the relay and the consumer."""
+    settings = ctx.settings
+    topics = produced_and_consumed_topics(spec)
+    delay = 1.0
+    while topics:
+        try:
+            await ensure_topics(
+                settings.kafka_bootstrap_servers,
+                topics,
+                partitions=settings.kafka_topic_partitions,
+                replication_factor=settings.kafka_replication_factor,
+            )
+            break
+        except Exception as exc:
+            log.warning("Kafka not reachable yet (%s); writes still succeed, events wait", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+    runners: list[Awaitable[None]] = []
+    if settings.run_relay:
+        runners.append(
+            OutboxRelay(
+                ctx.db,
+                bootstrap=settings.kafka_bootstrap_servers,
+                batch_size=settings.outbox_batch_size,
+                poll_interval_s=settings.outbox_poll_interval_s,
+            ).run()
+        )
+    if settings.run_consumer and spec.handlers:
+        runners.append(
+            InboxConsumer(
+                ctx.db,
+                bootstrap=settings.kafka_bootstrap_servers,
+                handlers=spec.handlers,
+                max_attempts=settings.inbox_max_attempts,
+                backoff_initial_s=settings.inbox_backoff_initial_s,
+                backoff_max_s=settings.inbox_backoff_max_s,
+            ).run()
+        )
+    await asyncio.gather(*runners)
+
+
+def _ops_router(spec: ServiceSpec, settings: ServiceSettings) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": spec.name}
+
+    @router.get(
+        "/readyz",
+        summary="Readiness: the database and Kafka answer",
+        responses={503: {"description": "a dependency is not reachable"}},
+    )
+    async def readyz(request: Request) -> JSONResponse:
+        ctx: ServiceContext = request.app.state.ctx
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(ctx.db.ping(), 3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {exc}"
+        try:
+            await asyncio.wait_for(kafka_ping(settings.kafka_bootstrap_servers), 5)
+            checks["kafka"] = "ok"
+        except Exception as exc:
+            checks["kafka"] = f"unavailable: {exc}"
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "service": spec.name, "checks": checks})
+        return problem_response(
+            {
+                "type": problem_type("not-ready"),
+                "title": "Not ready",
+                "status": 503,
+                "detail": "; ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok"),
+                "checks": checks,
+            }
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def get_context(request: Request) -> ServiceContext:
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+Context = Annotated[ServiceContext, Depends(get_context)]

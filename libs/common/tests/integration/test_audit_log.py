@@ -1,0 +1,91 @@
+"""The audit log is append-only and hash-chained; `xietong audit verify` finds any edit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from backbone_support import Harness, harness
+from xietong_common.audit import verify_chain
+from xietong_common.auth import Principal
+from xietong_common.cli import main as xietong
+from xietong_common.db import audit_log
+from xietong_common.testing import Servers, create_database
+
+pytestmark = pytest.mark.integration
+
+CLERK = Principal(org="town:lizhi", user="zhang.san", roles=frozenset({"clerk"}))
+
+
+@pytest.fixture
+async def h(servers: Servers) -> AsyncIterator[Harness]:
+    url = await create_database(servers, "audit")
+    async for value in harness(url):
+        yield value
+
+
+async def write_three(h: Harness) -> None:
+    for n, rule in enumerate(["REF-03", "REF-06", "REF-07"], start=1):
+        async with h.db.uow(actor=CLERK) as uow:
+            await uow.audit(action=f"step-{n}", subject="referral:1", rule=rule, detail={"n": n, "名": "案件"})
+
+
+async def test_audit_rows_chain_and_verify(h: Harness) -> None:
+    await write_three(h)
+    async with h.db.session() as s:
+        report = await verify_chain(s)
+        rows = (await s.execute(sa.select(audit_log).order_by(audit_log.c.seq))).mappings().all()
+    assert report.ok and report.rows == 3
+    assert [r["rule"] for r in rows] == ["REF-03", "REF-06", "REF-07"]
+    assert rows[1]["prev_hash"] == rows[0]["hash"] and rows[2]["prev_hash"] == rows[1]["hash"]
+    assert rows[0]["actor"] == "zhang.san" and rows[0]["org"] == "town:lizhi"
+
+
+async def test_audit_log_refuses_update_and_delete(h: Harness) -> None:
+    await write_three(h)
+    async with h.db.engine.connect() as conn:
+        with pytest.raises(DBAPIError, match="append-only"):
+            await conn.execute(sa.update(audit_log).values(actor="someone-else"))
+        await conn.rollback()
+        with pytest.raises(DBAPIError, match="append-only"):
+            await conn.execute(sa.delete(audit_log))
+
+
+async def test_edited_audit_row_is_detected_by_audit_verify(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await write_three(h)
+    monkeypatch.setenv("XIETONG_DATABASE_URL", h.url)
+    assert await _run_cli("secondment") == 0
+    assert "intact (3 rows)" in capsys.readouterr().out
+
+    # An operator with superuser rights switches the trigger off and edits history.
+    async with h.db.engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        await conn.execute(
+            sa.update(audit_log).where(audit_log.c.action == "step-2").values(rule="REF-99")
+        )
+    assert await _run_cli("secondment") == 1
+    out = capsys.readouterr().out
+    assert "BROKEN" in out and "edited" in out
+
+
+async def test_deleted_audit_row_is_detected(h: Harness) -> None:
+    await write_three(h)
+    async with h.db.engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        await conn.execute(sa.delete(audit_log).where(audit_log.c.action == "step-2"))
+    async with h.db.session() as s:
+        report = await verify_chain(s)
+    assert not report.ok
+    assert any("does not link" in p for p in report.problems)
+
+
+async def _run_cli(service: str) -> int:
+    import asyncio
+
+    # The CLI runs its own event loop, as it does from a shell.
+    return await asyncio.to_thread(xietong, ["audit", "verify", service])

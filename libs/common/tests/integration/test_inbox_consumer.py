@@ -1,0 +1,185 @@
+"""The inbox keeps its promises: duplicates are no-ops, offsets follow the handler, poison goes to the DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from backbone_support import (
+    TOPIC,
+    CounterIncremented,
+    Harness,
+    count_handled,
+    counter_value,
+    envelope_bytes,
+    harness,
+    new_key,
+)
+from xietong_common.events.inbox import InboxConsumer
+from xietong_common.events.kafka import ensure_topics
+from xietong_common.events.registry import dlq_topic
+from xietong_common.testing import Servers, create_database, topic_reader
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def h(servers: Servers, kafka_bootstrap: str) -> AsyncIterator[Harness]:
+    await ensure_topics(kafka_bootstrap, [TOPIC])
+    url = await create_database(servers, "inbox")
+    async for value in harness(url, name="inbox-test"):
+        yield value
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    p = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await p.start()
+    yield p
+    await p.stop()
+
+
+def consumer_for(h: Harness, bootstrap: str, group: str, **kw: Any) -> InboxConsumer:
+    return InboxConsumer(
+        h.db,
+        bootstrap=bootstrap,
+        handlers={CounterIncremented: count_handled},
+        group_id=group,
+        backoff_initial_s=0.01,
+        backoff_max_s=0.05,
+        **kw,
+    )
+
+
+async def run_until(consumer: InboxConsumer, done: Any, timeout_s: float = 20) -> None:
+    task = asyncio.create_task(consumer.run())
+    try:
+        end = asyncio.get_running_loop().time() + timeout_s
+        while not await done():
+            assert asyncio.get_running_loop().time() < end, "consumer did not finish in time"
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_same_event_delivered_twice_changes_state_once(
+    h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    key = new_key()
+    event_id = str(uuid.uuid4())
+    raw = envelope_bytes(CounterIncremented(counter=key, seq=1), key=key, event_id=event_id)
+    await producer.send_and_wait(TOPIC, raw, key=key.encode())
+    await producer.send_and_wait(TOPIC, raw, key=key.encode())  # redelivery of the same event
+    marker = new_key()
+    await producer.send_and_wait(
+        TOPIC, envelope_bytes(CounterIncremented(counter=marker, seq=1), key=key), key=key.encode()
+    )
+    consumer = consumer_for(h, kafka_bootstrap, f"g-{uuid.uuid4().hex[:6]}")
+
+    async def done() -> bool:
+        return await counter_value(h.db, marker) == 1
+
+    await run_until(consumer, done)
+    assert await counter_value(h.db, key) == 1
+
+
+class _DiesBeforeCommit(InboxConsumer):
+    """Handles a batch holding the watched key, then dies before committing its offsets."""
+
+    watched: bytes = b""
+    seen_watched = False
+
+    async def process(self, record: Any, dlq: AIOKafkaProducer) -> str:
+        self.seen_watched |= record.key == self.watched
+        return await super().process(record, dlq)
+
+    async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        if self.seen_watched:
+            raise asyncio.CancelledError("killed between handler and offset commit")
+        await super().commit(consumer, tp, offset)
+
+
+async def test_consumer_killed_after_handler_before_commit_applies_once(
+    h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    key = new_key()
+    for seq in range(1, 4):
+        await producer.send_and_wait(
+            TOPIC, envelope_bytes(CounterIncremented(counter=key, seq=seq), key=key), key=key.encode()
+        )
+    group = f"g-{uuid.uuid4().hex[:6]}"
+
+    dying = consumer_for(h, kafka_bootstrap, group)
+    dying.__class__ = _DiesBeforeCommit
+    dying.watched = key.encode()  # type: ignore[attr-defined]
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(dying.run(), 20)
+    assert await counter_value(h.db, key) == 3  # handled, offsets not committed
+
+    marker = new_key()
+    await producer.send_and_wait(
+        TOPIC, envelope_bytes(CounterIncremented(counter=marker, seq=1), key=key), key=key.encode()
+    )
+
+    async def done() -> bool:
+        return await counter_value(h.db, marker) == 1
+
+    await run_until(consumer_for(h, kafka_bootstrap, group), done)  # redelivers all three
+    assert await counter_value(h.db, key) == 3
+
+
+async def test_poison_message_goes_to_dlq_and_partition_moves_on(
+    h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    key = new_key()  # one key: everything lands on one partition, in this order
+    await ensure_topics(kafka_bootstrap, [TOPIC])
+    failing = new_key()
+    calls: list[str] = []
+
+    async def flaky(uow: Any, event: CounterIncremented, envelope: Any) -> None:
+        calls.append(event.counter)
+        if event.counter == failing:
+            raise RuntimeError("this handler always fails for this event")
+        await count_handled(uow, event, envelope)
+
+    async with topic_reader(kafka_bootstrap, dlq_topic(TOPIC)) as dlq:
+        await producer.send_and_wait(TOPIC, b"{not json", key=key.encode())
+        await producer.send_and_wait(
+            TOPIC, envelope_bytes(CounterIncremented(counter=failing, seq=1), key=key), key=key.encode()
+        )
+        after = new_key()
+        await producer.send_and_wait(
+            TOPIC, envelope_bytes(CounterIncremented(counter=after, seq=2), key=key), key=key.encode()
+        )
+        consumer = InboxConsumer(
+            h.db,
+            bootstrap=kafka_bootstrap,
+            handlers={CounterIncremented: flaky},
+            group_id=f"g-{uuid.uuid4().hex[:6]}",
+            max_attempts=3,
+            backoff_initial_s=0.01,
+            backoff_max_s=0.02,
+        )
+
+        async def done() -> bool:
+            return await counter_value(h.db, after) == 1
+
+        await run_until(consumer, done)  # the message after the poison ones is handled
+        end = asyncio.get_running_loop().time() + 20
+        while len(dead := [r for r in dlq.records if r.key == key.encode()]) < 2:
+            assert asyncio.get_running_loop().time() < end, "dead letters did not arrive"
+            await dlq.poll(1)
+    assert calls.count(failing) == 3  # retried, then dead-lettered
+    assert await counter_value(h.db, failing) is None
+    headers = [dict(r.headers) for r in dead]
+    assert {h["x-original-topic"] for h in headers} == {TOPIC.encode()}
+    assert sorted(h["x-error-type"] for h in headers) == [b"PoisonMessage", b"RuntimeError"]
+    assert dead[1].value is not None and failing.encode() in dead[1].value
