@@ -8,7 +8,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from xietong_common.settings import ServiceSettings
+from xietong_common.settings import ServiceSettings, project_root
 
 SERVICES = {
     "info-sharing": "info_sharing",
@@ -86,8 +86,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from xietong_common.events.docs import write_docs
+    from xietong_common.events.docs import stale_docs, write_docs
 
+    if args.check:
+        stale = stale_docs(Path(args.out))
+        for path in stale:
+            print(f"{path} is out of date: run `uv run xietong docs`")
+        return 1 if stale else 0
     for path in write_docs(Path(args.out)):
         print(f"wrote {path}")
     return 0
@@ -128,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=cmd_audit_verify)
 
     docs = sub.add_parser("docs", help="regenerate docs/events.md and docs/asyncapi.yaml")
-    docs.add_argument("--out", default="docs")
+    docs.add_argument("--out", default=str(project_root() / "docs"))
+    docs.add_argument("--check", action="store_true", help="fail if the files are out of date")
     docs.set_defaults(func=cmd_docs)
     return parser
 

@@ -160,7 +160,7 @@ class Database:
         self.clock = clock
         self.service_name = service_name
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -13,6 +14,9 @@ from xietong_common.clock import SystemClock
 from xietong_common.contracts.base import IntegrationEvent, event
 from xietong_common.db import Database, create_backbone_schema
 from xietong_common.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from xietong_common.web import ServiceSpec
 
 TOPIC = "test.counter-incremented"
 
@@ -97,3 +101,34 @@ def envelope_bytes(event: IntegrationEvent, *, key: str, event_id: str | None = 
     if event_id:
         env = env.model_copy(update={"id": event_id})
     return env.to_bytes()
+
+
+def counter_service_spec() -> ServiceSpec:
+    """A service with one protected write: a town bumps its own counter."""
+    from pathlib import Path
+
+    from fastapi import APIRouter
+
+    from xietong_common.auth import CurrentPrincipal
+    from xietong_common.errors import problem_responses
+    from xietong_common.web import Context, ServiceSpec
+
+    router = APIRouter()
+
+    @router.post("/towns/{town}/counter", status_code=201, responses=problem_responses(401, 403))
+    async def bump(town: str, principal: CurrentPrincipal, ctx: Context) -> dict[str, int]:
+        principal.require_org(f"town:{town}")
+        principal.require_role("handler")
+        async with ctx.db.uow(actor=principal) as uow:
+            await increment(uow, town, 1)
+            await uow.audit(action="counter.bumped", subject=f"counter:{town}")
+        return {"value": await counter_value(ctx.db, town) or 0}
+
+    return ServiceSpec(
+        name="counter-test",
+        title="counter test service",
+        description="test only",
+        routers=[router],
+        migrations_dir=Path(__file__).parent / "test_migrations",
+        handlers={},
+    )

@@ -143,13 +143,26 @@ def render_asyncapi() -> dict[str, Any]:
     }
 
 
+def rendered(out_dir: Path) -> dict[Path, str]:
+    asyncapi = json.loads(json.dumps(render_asyncapi()))
+    return {
+        out_dir / "events.md": render_markdown(),
+        out_dir / "asyncapi.yaml": yaml.safe_dump(asyncapi, allow_unicode=True, sort_keys=False),
+    }
+
+
 def write_docs(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    md = out_dir / "events.md"
-    md.write_text(render_markdown(), encoding="utf-8")
-    api = out_dir / "asyncapi.yaml"
-    api.write_text(
-        yaml.safe_dump(json.loads(json.dumps(render_asyncapi())), allow_unicode=True, sort_keys=False),
-        encoding="utf-8",
-    )
-    return [md, api]
+    files = rendered(out_dir)
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    return list(files)
+
+
+def stale_docs(out_dir: Path) -> list[Path]:
+    """Files that differ from what the registry renders now."""
+    return [
+        path
+        for path, text in rendered(out_dir).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]

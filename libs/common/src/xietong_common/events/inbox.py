@@ -83,16 +83,27 @@ class InboxConsumer:
         try:
             await dlq.start()
             while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=200)
-                for tp, records in batches.items():
-                    for record in records:
-                        await self.process(record, dlq)
-                    await self.commit(consumer, tp, records[-1].offset + 1)
+                batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+                # Partitions are independent: handle them side by side, each in order.
+                await asyncio.gather(
+                    *(self._process_partition(consumer, dlq, tp, records) for tp, records in batches.items())
+                )
         finally:
             with contextlib.suppress(Exception):
                 await dlq.stop()
             with contextlib.suppress(Exception):
                 await consumer.stop()
+
+    async def _process_partition(
+        self,
+        consumer: AIOKafkaConsumer,
+        dlq: AIOKafkaProducer,
+        tp: TopicPartition,
+        records: list[ConsumerRecord[bytes, bytes]],
+    ) -> None:
+        for record in records:
+            await self.process(record, dlq)
+        await self.commit(consumer, tp, records[-1].offset + 1)
 
     async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         await consumer.commit({tp: offset})

@@ -1,0 +1,56 @@
+"""`make bench`: backbone and referral figures on the local stack (or the servers in the env)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import platform
+
+from bench.backbone import Figures, backbone, raw_kafka, raw_pg_commits, summary
+
+
+def servers() -> tuple[str, str]:
+    db, kafka = os.environ.get("DATABASE_URL"), os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if db and kafka:
+        return db, kafka
+    from xietong_common.stack import ensure_stack
+
+    info = ensure_stack()
+    return db or info.postgres_admin_url, kafka or info.kafka_bootstrap
+
+
+async def main(n: int) -> None:
+    admin_url, bootstrap = servers()
+    print(f"xietong bench — {platform.node()}, {os.cpu_count()} cores, n={n}")
+    print(f"PostgreSQL {admin_url.split('@')[-1]}, Kafka {bootstrap}\n")
+    pg = await raw_pg_commits(admin_url, n)
+    kafka = await raw_kafka(bootstrap, n)
+    one = await backbone(admin_url, bootstrap, n, per_txn=1)
+    ten = await backbone(admin_url, bootstrap, n, per_txn=10)
+    paced = await backbone(admin_url, bootstrap, max(n // 4, 100), per_txn=1, rate=100)
+    print(pg.line())
+    print(kafka.line())
+    print("throughput (writer flat out; latency includes the queue that builds up):")
+    for line in summary([one, ten], pg, "raw PG commit rate"):
+        print(line)
+    print("latency from commit to handled, at a rate the system keeps up with:")
+    for line in summary([paced], pg, "raw PG commit rate"):
+        print(line)
+    print(
+        f"{'':44} outbox→inbox at 1 event/txn is {one.rate / kafka.rate:.2f}× raw aiokafka throughput"
+    )
+    if importlib.util.find_spec("bench.bench_referral") is not None:
+        from bench import bench_referral
+
+        print()
+        referral: Figures = await bench_referral.run(admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 100))
+        for line in summary([referral], pg, "raw PG commit rate"):
+            print(line)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("-n", type=int, default=2000, help="events (or requests) per figure")
+    asyncio.run(main(parser.parse_args().n))
