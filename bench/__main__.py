@@ -45,7 +45,9 @@ async def main(n: int) -> None:
         from bench import bench_referral
 
         print()
-        referral: Figures = await bench_referral.run(admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 100))
+        referral: Figures = await bench_referral.run(
+            admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 100)
+        )
         for line in summary([referral], pg, "raw PG commit rate"):
             print(line)
 

@@ -10,9 +10,8 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from pydantic import create_model
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from xietong_common.auth import Principal
 from xietong_common.clock import SystemClock
@@ -23,7 +22,6 @@ from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.outbox import OutboxRelay
 from xietong_common.uow import UnitOfWork
-
 
 
 class Ticked(IntegrationEvent):
@@ -83,7 +81,9 @@ async def raw_pg_commits(admin_url: str, n: int) -> Figures:
         start = time.perf_counter()
         for i in range(n):
             t0 = time.perf_counter()
-            await conn.execute("INSERT INTO t (v) VALUES ($1)", str(i))  # autocommit: one commit each
+            await conn.execute(
+                "INSERT INTO t (v) VALUES ($1)", str(i)
+            )  # autocommit: one commit each
             lat.append((time.perf_counter() - t0) * 1000)
         return Figures("raw PostgreSQL single-row commit", n, time.perf_counter() - start, lat)
     finally:
@@ -93,9 +93,15 @@ async def raw_pg_commits(admin_url: str, n: int) -> Figures:
 async def raw_kafka(bootstrap: str, n: int) -> Figures:
     topic = f"bench.raw.{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, [topic], with_dlq=False)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                group_id=f"bench-{uuid.uuid4().hex[:6]}")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"bench-{uuid.uuid4().hex[:6]}",
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+    )
     await consumer.start()
     await producer.start()
     sent: dict[int, float] = {}
@@ -117,7 +123,9 @@ async def raw_kafka(bootstrap: str, n: int) -> Figures:
             await producer.send(topic, str(i).encode(), key=str(i % 16).encode())
         await producer.flush()
         await asyncio.wait_for(reader, 120)
-        return Figures("raw aiokafka produce→consume (acks=all)", n, time.perf_counter() - start, lat)
+        return Figures(
+            "raw aiokafka produce→consume (acks=all)", n, time.perf_counter() - start, lat
+        )
     finally:
         await producer.stop()
         await consumer.stop()
@@ -163,8 +171,12 @@ async def backbone(
 
     UnitOfWork.__aexit__ = timed_exit  # type: ignore[method-assign]
     relay = OutboxRelay(producer_db, bootstrap=bootstrap, poll_interval_s=0.5)
-    consumer = InboxConsumer(consumer_db, bootstrap=bootstrap, handlers={tick: on_tick},
-                             group_id=f"bench-{uuid.uuid4().hex[:6]}")
+    consumer = InboxConsumer(
+        consumer_db,
+        bootstrap=bootstrap,
+        handlers={tick: on_tick},
+        group_id=f"bench-{uuid.uuid4().hex[:6]}",
+    )
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
     actor = Principal.system("bench")
     try:

@@ -8,6 +8,7 @@ protocol is what an S3-compatible store implements.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -100,8 +101,8 @@ class FilesystemBlobStore:
             os.replace(tmp_name, target)
             return StoredBlob(sha256=sha, size=size, content_type=content_type)
         finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)  # already renamed into place when all went well
 
     async def read(self, sha256: str) -> bytes:
         path = self._path(sha256)
@@ -131,4 +132,6 @@ def check_content_type(content_type: str | None, policy: UploadPolicy) -> str:
 async def store_upload(store: BlobStore, upload: UploadFile, policy: UploadPolicy) -> StoredBlob:
     """Check and store one multipart upload; nothing is kept if a check fails."""
     kind = check_content_type(upload.content_type, policy)
-    return await store.put_stream(_upload_chunks(upload), content_type=kind, max_bytes=policy.max_bytes)
+    return await store.put_stream(
+        _upload_chunks(upload), content_type=kind, max_bytes=policy.max_bytes
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +24,7 @@ SERVICES = {
 def service_database_url(service: str) -> str:
     """The service's DB: XIETONG_DATABASE_URL if set, else its database on the local stack."""
     settings = ServiceSettings()
-    if "XIETONG_DATABASE_URL" in _env() or "DATABASE_URL" in _env():
+    if "XIETONG_DATABASE_URL" in os.environ or "DATABASE_URL" in os.environ:
         return settings.database_url
     from xietong_common.stack import ensure_stack
     from xietong_common.stack import service_database_url as stack_url
@@ -31,16 +32,9 @@ def service_database_url(service: str) -> str:
     return stack_url(ensure_stack(), SERVICES[service])
 
 
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
-
-
 def _migrations_dir(service: str) -> Path:
     module = importlib.import_module(f"{SERVICES[service]}.main")
-    spec = module.SPEC
-    return Path(spec.migrations_dir)
+    return Path(module.SPEC.migrations_dir)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -58,7 +52,15 @@ def cmd_token(args: argparse.Namespace) -> int:
     from xietong_common.auth import mint_token
 
     roles = [r for part in args.roles for r in part.split(",") if r]
-    print(mint_token(ServiceSettings(), org=args.org, user=args.user or f"{args.org}/dev", roles=roles, ttl_s=args.ttl))
+    print(
+        mint_token(
+            ServiceSettings(),
+            org=args.org,
+            user=args.user or f"{args.org}/dev",
+            roles=roles,
+            ttl_s=args.ttl,
+        )
+    )
     return 0
 
 
@@ -68,7 +70,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from xietong_common.db import Database
 
     async def run() -> int:
-        db = Database(service_database_url(args.service), clock=SystemClock(), service_name=args.service)
+        db = Database(
+            service_database_url(args.service), clock=SystemClock(), service_name=args.service
+        )
         try:
             async with db.session() as session:
                 report = await verify_chain(session)
@@ -120,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate)
 
     token = sub.add_parser("token", help="mint a local HS256 token for development")
-    token.add_argument("--org", required=True, help="town:<slug>, dept:<slug>, justice-bureau, district-gov")
+    token.add_argument(
+        "--org", required=True, help="town:<slug>, dept:<slug>, justice-bureau, district-gov"
+    )
     token.add_argument("--roles", nargs="*", default=[], help="e.g. handler leader clerk reviewer")
     token.add_argument("--user", help="the person (default: <org>/dev)")
     token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
@@ -128,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser("verify", help="recompute the hash chain of a service's audit log")
+    verify = audit_sub.add_parser(
+        "verify", help="recompute the hash chain of a service's audit log"
+    )
     verify.add_argument("service", choices=list(SERVICES))
     verify.set_defaults(func=cmd_audit_verify)
 

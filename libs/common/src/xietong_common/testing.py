@@ -61,7 +61,10 @@ def _servers() -> Iterator[Servers]:
         from testcontainers.kafka import KafkaContainer
         from testcontainers.postgres import PostgresContainer
 
-        with PostgresContainer("postgres:17") as pg, KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka:
+        with (
+            PostgresContainer("postgres:17") as pg,
+            KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka,
+        ):
             url = pg.get_connection_url().replace("postgresql+psycopg2://", "postgresql://")
             yield Servers(db_env or url, kafka_env or kafka.get_bootstrap_server())
         return
@@ -107,7 +110,9 @@ def fake_clock() -> FakeClock:
     return FakeClock(datetime(2024, 3, 1, 2, 0, tzinfo=UTC))  # Fri 2024-03-01 10:00 CST
 
 
-def test_settings(name: str, *, database_url: str, kafka_bootstrap: str, **overrides: Any) -> ServiceSettings:
+def test_settings(
+    name: str, *, database_url: str, kafka_bootstrap: str, **overrides: Any
+) -> ServiceSettings:
     values: dict[str, Any] = {
         "service_name": name,
         "database_url": database_url,
@@ -132,7 +137,9 @@ class RunningService:
     settings: ServiceSettings
 
     def token(self, org: str, *roles: str, user: str | None = None, ttl_s: int = 3600) -> str:
-        return mint_token(self.settings, org=org, user=user or f"{org}/officer", roles=roles, ttl_s=ttl_s)
+        return mint_token(
+            self.settings, org=org, user=user or f"{org}/officer", roles=roles, ttl_s=ttl_s
+        )
 
     def auth(self, org: str, *roles: str, user: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(org, *roles, user=user)}"}
@@ -149,7 +156,9 @@ async def running_service(
 ) -> AsyncIterator[RunningService]:
     from xietong_common.web import create_app
 
-    settings = test_settings(spec.name, database_url=database_url, kafka_bootstrap=kafka_bootstrap, **overrides)
+    settings = test_settings(
+        spec.name, database_url=database_url, kafka_bootstrap=kafka_bootstrap, **overrides
+    )
     app = create_app(spec, settings=settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -173,8 +182,12 @@ class TopicReader:
     async def start(self) -> None:
         await self._consumer.start()
         # Pin the current end of each partition, so only new records are seen.
-        while not self._consumer.assignment():
+        for _ in range(200):
+            if self._consumer.assignment():
+                break
             await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"no partitions assigned for {self._consumer.subscription()}")
         await self._consumer.seek_to_end()
         for tp in self._consumer.assignment():
             await self._consumer.position(tp)
@@ -187,7 +200,9 @@ class TopicReader:
         for records in batch.values():
             self.records.extend(records)
 
-    async def wait_for_records(self, count: int, *, timeout_s: float = 20.0) -> list[ConsumerRecord[bytes, bytes]]:
+    async def wait_for_records(
+        self, count: int, *, timeout_s: float = 20.0
+    ) -> list[ConsumerRecord[bytes, bytes]]:
         """Raw records (headers included), e.g. from a `.dlq` topic."""
         deadline = asyncio.get_running_loop().time() + timeout_s
         while len(self.records) < count:
@@ -208,7 +223,9 @@ class TopicReader:
                 return events
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
-                raise AssertionError(f"timed out; saw {[(e['type'], e.get('subject')) for e in events]}")
+                raise AssertionError(
+                    f"timed out; saw {[(e['type'], e.get('subject')) for e in events]}"
+                )
             await self.poll(min(remaining, 1))
 
 

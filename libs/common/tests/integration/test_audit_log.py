@@ -30,7 +30,9 @@ async def h(servers: Servers) -> AsyncIterator[Harness]:
 async def write_three(h: Harness) -> None:
     for n, rule in enumerate(["REF-03", "REF-06", "REF-07"], start=1):
         async with h.db.uow(actor=CLERK) as uow:
-            await uow.audit(action=f"step-{n}", subject="referral:1", rule=rule, detail={"n": n, "名": "案件"})
+            await uow.audit(
+                action=f"step-{n}", subject="referral:1", rule=rule, detail={"n": n, "名": "案件"}
+            )
 
 
 async def test_audit_rows_chain_and_verify(h: Harness) -> None:
@@ -38,10 +40,13 @@ async def test_audit_rows_chain_and_verify(h: Harness) -> None:
     async with h.db.session() as s:
         report = await verify_chain(s)
         rows = (await s.execute(sa.select(audit_log).order_by(audit_log.c.seq))).mappings().all()
-    assert report.ok and report.rows == 3
+    assert report.ok
+    assert report.rows == 3
     assert [r["rule"] for r in rows] == ["REF-03", "REF-06", "REF-07"]
-    assert rows[1]["prev_hash"] == rows[0]["hash"] and rows[2]["prev_hash"] == rows[1]["hash"]
-    assert rows[0]["actor"] == "zhang.san" and rows[0]["org"] == "town:lizhi"
+    assert rows[1]["prev_hash"] == rows[0]["hash"]
+    assert rows[2]["prev_hash"] == rows[1]["hash"]
+    assert rows[0]["actor"] == "zhang.san"
+    assert rows[0]["org"] == "town:lizhi"
 
 
 async def test_audit_log_refuses_update_and_delete(h: Harness) -> None:
@@ -70,7 +75,8 @@ async def test_edited_audit_row_is_detected_by_audit_verify(
         )
     assert await _run_cli("secondment") == 1
     out = capsys.readouterr().out
-    assert "BROKEN" in out and "edited" in out
+    assert "BROKEN" in out
+    assert "edited" in out
 
 
 async def test_deleted_audit_row_is_detected(h: Harness) -> None:

@@ -18,11 +18,15 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def svc(servers: Servers, kafka_bootstrap: str) -> AsyncIterator[RunningService]:
     url = await create_database(servers, "auth")
-    async with running_service(counter_service_spec(), database_url=url, kafka_bootstrap=kafka_bootstrap) as s:
+    async with running_service(
+        counter_service_spec(), database_url=url, kafka_bootstrap=kafka_bootstrap
+    ) as s:
         yield s
 
 
-async def assert_refused(svc: RunningService, headers: dict[str, str], status: int, reason: str | None) -> None:
+async def assert_refused(
+    svc: RunningService, headers: dict[str, str], status: int, reason: str | None
+) -> None:
     r = await svc.client.post("/towns/lizhi/counter", headers=headers)
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -45,14 +49,27 @@ async def test_missing_token_is_401(svc: RunningService) -> None:
 
 
 async def test_expired_token_is_401(svc: RunningService) -> None:
-    token = mint_token(svc.settings, org="town:lizhi", user="u", roles=["handler"], ttl_s=60, now=time.time() - 3600)
+    token = mint_token(
+        svc.settings,
+        org="town:lizhi",
+        user="u",
+        roles=["handler"],
+        ttl_s=60,
+        now=time.time() - 3600,
+    )
     await assert_refused(svc, {"Authorization": f"Bearer {token}"}, 401, "expired")
 
 
 async def test_badly_signed_token_is_401(svc: RunningService) -> None:
     forged = jwt.encode(
-        {"sub": "u", "org": "town:lizhi", "roles": ["handler"], "iss": "xietong", "aud": "xietong",
-         "exp": int(time.time()) + 600},
+        {
+            "sub": "u",
+            "org": "town:lizhi",
+            "roles": ["handler"],
+            "iss": "xietong",
+            "aud": "xietong",
+            "exp": int(time.time()) + 600,
+        },
         "not-the-key-" * 4,
         algorithm="HS256",
     )

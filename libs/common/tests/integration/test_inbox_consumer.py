@@ -113,7 +113,9 @@ async def test_consumer_killed_after_handler_before_commit_applies_once(
     key = new_key()
     for seq in range(1, 4):
         await producer.send_and_wait(
-            TOPIC, envelope_bytes(CounterIncremented(counter=key, seq=seq), key=key), key=key.encode()
+            TOPIC,
+            envelope_bytes(CounterIncremented(counter=key, seq=seq), key=key),
+            key=key.encode(),
         )
     group = f"g-{uuid.uuid4().hex[:6]}"
 
@@ -153,11 +155,15 @@ async def test_poison_message_goes_to_dlq_and_partition_moves_on(
     async with topic_reader(kafka_bootstrap, dlq_topic(TOPIC)) as dlq:
         await producer.send_and_wait(TOPIC, b"{not json", key=key.encode())
         await producer.send_and_wait(
-            TOPIC, envelope_bytes(CounterIncremented(counter=failing, seq=1), key=key), key=key.encode()
+            TOPIC,
+            envelope_bytes(CounterIncremented(counter=failing, seq=1), key=key),
+            key=key.encode(),
         )
         after = new_key()
         await producer.send_and_wait(
-            TOPIC, envelope_bytes(CounterIncremented(counter=after, seq=2), key=key), key=key.encode()
+            TOPIC,
+            envelope_bytes(CounterIncremented(counter=after, seq=2), key=key),
+            key=key.encode(),
         )
         consumer = InboxConsumer(
             h.db,
@@ -182,4 +188,5 @@ async def test_poison_message_goes_to_dlq_and_partition_moves_on(
     headers = [dict(r.headers) for r in dead]
     assert {h["x-original-topic"] for h in headers} == {TOPIC.encode()}
     assert sorted(h["x-error-type"] for h in headers) == [b"PoisonMessage", b"RuntimeError"]
-    assert dead[1].value is not None and failing.encode() in dead[1].value
+    assert dead[1].value is not None
+    assert failing.encode() in dead[1].value

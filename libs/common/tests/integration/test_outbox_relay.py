@@ -30,7 +30,9 @@ async def h(servers: Servers, kafka_bootstrap: str) -> AsyncIterator[Harness]:
 async def pending(h: Harness) -> int:
     async with h.db.session() as s:
         return int(
-            (await s.execute(sa.select(sa.func.count()).where(outbox.c.published_at.is_(None)))).scalar_one()
+            (
+                await s.execute(sa.select(sa.func.count()).where(outbox.c.published_at.is_(None)))
+            ).scalar_one()
         )
 
 
@@ -50,7 +52,9 @@ async def test_rolled_back_transaction_publishes_nothing(h: Harness, kafka_boots
         assert await relay.relay_once() == 0
         await relay._reset_producer()
         with pytest.raises(AssertionError, match="timed out"):
-            await reader.collect(lambda evs: any(e["data"]["counter"] == key for e in evs), timeout_s=2)
+            await reader.collect(
+                lambda evs: any(e["data"]["counter"] == key for e in evs), timeout_s=2
+            )
 
 
 async def test_committed_transaction_publishes_its_events_in_order_per_key(

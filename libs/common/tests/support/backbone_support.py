@@ -66,7 +66,9 @@ async def increment(uow: UnitOfWork, counter: str, seq: int) -> None:
 
     stmt = insert(counters).values(name=counter, value=1)
     await uow.session.execute(
-        stmt.on_conflict_do_update(index_elements=[counters.c.name], set_={"value": counters.c.value + 1})
+        stmt.on_conflict_do_update(
+            index_elements=[counters.c.name], set_={"value": counters.c.value + 1}
+        )
     )
     uow.publish(CounterIncremented(counter=counter, seq=seq), key=counter)
 
@@ -81,13 +83,17 @@ async def count_handled(uow: UnitOfWork, event: CounterIncremented, envelope: ob
 
     stmt = insert(counters).values(name=event.counter, value=1)
     await uow.session.execute(
-        stmt.on_conflict_do_update(index_elements=[counters.c.name], set_={"value": counters.c.value + 1})
+        stmt.on_conflict_do_update(
+            index_elements=[counters.c.name], set_={"value": counters.c.value + 1}
+        )
     )
 
 
 async def counter_value(db: Database, name: str) -> int | None:
     async with db.session() as s:
-        return (await s.execute(sa.select(counters.c.value).where(counters.c.name == name))).scalar_one_or_none()
+        return (
+            await s.execute(sa.select(counters.c.value).where(counters.c.name == name))
+        ).scalar_one_or_none()
 
 
 def envelope_bytes(event: IntegrationEvent, *, key: str, event_id: str | None = None) -> bytes:

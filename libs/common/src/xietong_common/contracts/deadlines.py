@@ -39,7 +39,9 @@ class DeadlineBreached(IntegrationEvent):
     """A statutory deadline was missed: by whom, under which rule, when it was due."""
 
     deadline_id: str = Field(description="id of the tracked deadline in the producing service")
-    organisation: str = Field(description="the organisation that owed the action", examples=["town:lizhi"])
+    organisation: str = Field(
+        description="the organisation that owed the action", examples=["town:lizhi"]
+    )
     rule: str = Field(examples=["REF-07"])
     subject: str = Field(description="what the deadline is about", examples=["referral:0b9c…"])
     action: str = Field(description="the action that was due", examples=["answer"])

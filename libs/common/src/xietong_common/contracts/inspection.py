@@ -29,7 +29,9 @@ class FindingOutcome(StrEnum):
         }[self.value]
 
 
-@event("inspection.finding", producers=("joint-inspection",), consumers=("referral", "info-sharing"))
+@event(
+    "inspection.finding", producers=("joint-inspection",), consumers=("referral", "info-sharing")
+)
 class InspectionFindingRecorded(IntegrationEvent):
     """INSP-07/08: a finding at one target of an inspection task."""
 

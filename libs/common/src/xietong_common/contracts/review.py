@@ -46,7 +46,9 @@ class CaseSummary(ContractModel):
     """What a referral needs to be drafted without retyping the case."""
 
     matter_code: str = Field(examples=["URB-001"])
-    place_town: str = Field(description="town where the violation happened", examples=["town:lizhi"])
+    place_town: str = Field(
+        description="town where the violation happened", examples=["town:lizhi"]
+    )
     found_at: datetime = Field(description="when the violation was found")
     facts: str
     party: CaseParty | None = None
@@ -64,7 +66,8 @@ class ReviewOpinionGiven(IntegrationEvent):
     opinion: ReviewOpinionKind
     reasons: str
     transfer_to: str | None = Field(
-        default=None, description="opinion 4: the agency with jurisdiction (org code)",
+        default=None,
+        description="opinion 4: the agency with jurisdiction (org code)",
         examples=["dept:ecology-environment"],
     )
     case: CaseSummary

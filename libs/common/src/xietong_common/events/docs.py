@@ -67,7 +67,11 @@ def render_markdown() -> str:
             f"| `{spec.topic}` | `{spec.type}` | {', '.join(spec.producers)} | "
             f"{', '.join(spec.consumers) or '—'} | {spec.summary} |"
         )
-    out.append("\nEach topic has a dead-letter twin: " + ", ".join(f"`{dlq_topic(s.topic)}`" for s in specs) + ".")
+    out.append(
+        "\nEach topic has a dead-letter twin: "
+        + ", ".join(f"`{dlq_topic(s.topic)}`" for s in specs)
+        + "."
+    )
     for spec in specs:
         out += [
             "",

@@ -86,7 +86,10 @@ class InboxConsumer:
                 batches = await consumer.getmany(timeout_ms=1000, max_records=500)
                 # Partitions are independent: handle them side by side, each in order.
                 await asyncio.gather(
-                    *(self._process_partition(consumer, dlq, tp, records) for tp, records in batches.items())
+                    *(
+                        self._process_partition(consumer, dlq, tp, records)
+                        for tp, records in batches.items()
+                    )
                 )
         finally:
             with contextlib.suppress(Exception):
@@ -131,7 +134,11 @@ class InboxConsumer:
                 INBOX_RETRIES.labels(self.db.service_name, topic).inc()
                 log.warning(
                     "handler failed (attempt %d/%d) for %s %s: %s",
-                    attempt, self.max_attempts, envelope.type, envelope.id, exc,
+                    attempt,
+                    self.max_attempts,
+                    envelope.type,
+                    envelope.id,
+                    exc,
                 )
                 if attempt < self.max_attempts:
                     await asyncio.sleep(delay)
@@ -167,8 +174,14 @@ class InboxConsumer:
         handler: Handler,
     ) -> str:
         token = trace_context.set(
-            {k: v for k, v in (("traceparent", envelope.traceparent),
-                               ("requestid", envelope.requestid)) if v}
+            {
+                k: v
+                for k, v in (
+                    ("traceparent", envelope.traceparent),
+                    ("requestid", envelope.requestid),
+                )
+                if v
+            }
         )
         try:
             async with self.db.uow(actor=self.actor) as uow:
@@ -194,10 +207,16 @@ class InboxConsumer:
             trace_context.reset(token)
 
     async def _dead_letter(
-        self, dlq: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes], error: Exception,
-        *, attempts: int,
+        self,
+        dlq: AIOKafkaProducer,
+        record: ConsumerRecord[bytes, bytes],
+        error: Exception,
+        *,
+        attempts: int,
     ) -> None:
-        log.error("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, error)
+        log.error(
+            "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, error
+        )
         headers = [
             ("x-original-topic", record.topic.encode()),
             ("x-original-partition", str(record.partition).encode()),
@@ -210,4 +229,3 @@ class InboxConsumer:
         await dlq.send_and_wait(
             dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
         )
-

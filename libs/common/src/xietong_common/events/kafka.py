@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -48,12 +49,12 @@ async def ensure_topics(
         if not missing:
             return
         new = [
-            NewTopic(t, 1 if t.endswith(".dlq") else partitions, replication_factor) for t in missing
+            NewTopic(t, 1 if t.endswith(".dlq") else partitions, replication_factor)
+            for t in missing
         ]
-        try:
+        # Another replica may have created them first.
+        with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(new)
-        except TopicAlreadyExistsError:
-            pass  # another replica created them first
         log.info("created topics", extra={"topics": missing})
     finally:
         await admin.close()

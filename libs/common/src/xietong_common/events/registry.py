@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ class EventSpec:
     type: str
     topic: str
     version: int
-    model: type[IntegrationEvent]
+    model: builtins.type[IntegrationEvent]
     producers: tuple[str, ...]
     consumers: tuple[str, ...]
     summary: str
