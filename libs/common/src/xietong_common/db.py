@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 if TYPE_CHECKING:
     from xietong_common.auth import Actor
@@ -36,12 +41,16 @@ outbox = sa.Table(
     sa.Column("topic", sa.Text, nullable=False),
     sa.Column("key", sa.Text, nullable=False),
     sa.Column("envelope", JSONB, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
     sa.Index("ix_outbox_unpublished", "id", postgresql_where=sa.text("published_at IS NULL")),
-    sa.Index("ix_outbox_key_unpublished", "key", "id", postgresql_where=sa.text("published_at IS NULL")),
+    sa.Index(
+        "ix_outbox_key_unpublished", "key", "id", postgresql_where=sa.text("published_at IS NULL")
+    ),
 )
 
 inbox = sa.Table(
@@ -52,7 +61,9 @@ inbox = sa.Table(
     sa.Column("event_type", sa.Text, nullable=False),
     sa.Column("partition", sa.Integer, nullable=False),
     sa.Column("offset", sa.BigInteger, nullable=False),
-    sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column(
+        "handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
 )
 
 audit_log = sa.Table(
@@ -139,7 +150,12 @@ OUTBOX_CHANNEL = "xietong_outbox"
 
 def async_url(url: str) -> str:
     """Accept postgres:// and postgresql:// URLs and use the asyncpg driver."""
-    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgresql://", "postgres://"):
+    for prefix in (
+        "postgresql+asyncpg://",
+        "postgresql+psycopg://",
+        "postgresql://",
+        "postgres://",
+    ):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     return url

@@ -35,7 +35,11 @@ class TrackedDeadline:
 
     @property
     def overdue_at_satisfaction(self) -> bool:
-        return self.satisfied_at is not None and not self.provisional and self.satisfied_at > self.due_at
+        return (
+            self.satisfied_at is not None
+            and not self.provisional
+            and self.satisfied_at > self.due_at
+        )
 
 
 def _rule_from_row(unit: str, amount: int, rule_id: str) -> DeadlineRule:
@@ -79,37 +83,45 @@ async def start(
     due: Deadline = calendar.deadline_for(started_at, rule)
     unit, amount = _unit_of(rule)
     row = (
-        await uow.session.execute(
-            sa.insert(deadlines)
-            .values(
-                id=uuid.uuid4(),
-                subject=subject,
-                action=action,
-                rule=rule.rule_id,
-                organisation=organisation,
-                unit=unit,
-                amount=amount,
-                started_at=started_at,
-                due_at=due.due_at,
-                provisional=due.provisional,
+        (
+            await uow.session.execute(
+                sa.insert(deadlines)
+                .values(
+                    id=uuid.uuid4(),
+                    subject=subject,
+                    action=action,
+                    rule=rule.rule_id,
+                    organisation=organisation,
+                    unit=unit,
+                    amount=amount,
+                    started_at=started_at,
+                    due_at=due.due_at,
+                    provisional=due.provisional,
+                )
+                .returning(deadlines)
             )
-            .returning(deadlines)
         )
-    ).mappings().one()
+        .mappings()
+        .one()
+    )
     return _tracked(row)
 
 
 async def find_open(uow: UnitOfWork, *, subject: str, action: str) -> TrackedDeadline | None:
     row = (
-        await uow.session.execute(
-            sa.select(deadlines).where(
-                deadlines.c.subject == subject,
-                deadlines.c.action == action,
-                deadlines.c.satisfied_at.is_(None),
-                deadlines.c.cancelled_at.is_(None),
+        (
+            await uow.session.execute(
+                sa.select(deadlines).where(
+                    deadlines.c.subject == subject,
+                    deadlines.c.action == action,
+                    deadlines.c.satisfied_at.is_(None),
+                    deadlines.c.cancelled_at.is_(None),
+                )
             )
         )
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     return _tracked(row) if row else None
 
 
@@ -121,16 +133,22 @@ async def satisfy(
     if open_deadline is None:
         return None
     row = (
-        await uow.session.execute(
-            sa.update(deadlines)
-            .where(deadlines.c.id == open_deadline.id)
-            .values(satisfied_at=at)
-            .returning(deadlines)
+        (
+            await uow.session.execute(
+                sa.update(deadlines)
+                .where(deadlines.c.id == open_deadline.id)
+                .values(satisfied_at=at)
+                .returning(deadlines)
+            )
         )
-    ).mappings().one()
+        .mappings()
+        .one()
+    )
     closed = _tracked(row)
     if closed.overdue_at_satisfaction:
-        await _record_breach(uow, closed, kind=BreachKind.LATE_ACTION, actual_at=at, mechanism=mechanism)
+        await _record_breach(
+            uow, closed, kind=BreachKind.LATE_ACTION, actual_at=at, mechanism=mechanism
+        )
     return closed
 
 
@@ -152,22 +170,28 @@ async def sweep(uow: UnitOfWork, *, now: datetime, mechanism: str, limit: int = 
     """Flag open, final deadlines that passed with nothing done. Safe with several replicas:
     rows are claimed with SKIP LOCKED and flagged once."""
     rows = (
-        await uow.session.execute(
-            sa.select(deadlines)
-            .where(
-                deadlines.c.satisfied_at.is_(None),
-                deadlines.c.cancelled_at.is_(None),
-                deadlines.c.breached_at.is_(None),
-                deadlines.c.provisional.is_(False),
-                deadlines.c.due_at < now,
+        (
+            await uow.session.execute(
+                sa.select(deadlines)
+                .where(
+                    deadlines.c.satisfied_at.is_(None),
+                    deadlines.c.cancelled_at.is_(None),
+                    deadlines.c.breached_at.is_(None),
+                    deadlines.c.provisional.is_(False),
+                    deadlines.c.due_at < now,
+                )
+                .order_by(deadlines.c.due_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
             )
-            .order_by(deadlines.c.due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
         )
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     for row in rows:
-        await _record_breach(uow, _tracked(row), kind=BreachKind.NO_ACTION, actual_at=None, mechanism=mechanism)
+        await _record_breach(
+            uow, _tracked(row), kind=BreachKind.NO_ACTION, actual_at=None, mechanism=mechanism
+        )
     return len(rows)
 
 
@@ -176,38 +200,60 @@ async def recompute_provisional(
 ) -> int:
     """Once a year's schedule is loaded, provisional deadlines get their final date."""
     rows = (
-        await uow.session.execute(
-            sa.select(deadlines).where(deadlines.c.provisional.is_(True)).with_for_update(skip_locked=True)
+        (
+            await uow.session.execute(
+                sa.select(deadlines)
+                .where(deadlines.c.provisional.is_(True))
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     changed = 0
     for row in rows:
-        due = calendar.deadline_for(row["started_at"], _rule_from_row(row["unit"], row["amount"], row["rule"]))
+        due = calendar.deadline_for(
+            row["started_at"], _rule_from_row(row["unit"], row["amount"], row["rule"])
+        )
         if due.provisional:
             continue
         updated = (
-            await uow.session.execute(
-                sa.update(deadlines)
-                .where(deadlines.c.id == row["id"])
-                .values(due_at=due.due_at, provisional=False)
-                .returning(deadlines)
+            (
+                await uow.session.execute(
+                    sa.update(deadlines)
+                    .where(deadlines.c.id == row["id"])
+                    .values(due_at=due.due_at, provisional=False)
+                    .returning(deadlines)
+                )
             )
-        ).mappings().one()
+            .mappings()
+            .one()
+        )
         final = _tracked(updated)
         changed += 1
         if final.overdue_at_satisfaction:
             await _record_breach(
-                uow, final, kind=BreachKind.LATE_ACTION, actual_at=final.satisfied_at, mechanism=mechanism
+                uow,
+                final,
+                kind=BreachKind.LATE_ACTION,
+                actual_at=final.satisfied_at,
+                mechanism=mechanism,
             )
     return changed
 
 
 async def for_subject(uow: UnitOfWork, subject: str) -> list[TrackedDeadline]:
     rows = (
-        await uow.session.execute(
-            sa.select(deadlines).where(deadlines.c.subject == subject).order_by(deadlines.c.started_at)
+        (
+            await uow.session.execute(
+                sa.select(deadlines)
+                .where(deadlines.c.subject == subject)
+                .order_by(deadlines.c.started_at)
+            )
         )
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     return [_tracked(r) for r in rows]
 
 

@@ -99,7 +99,9 @@ class UnsupportedMediaType(AppError):
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=int(body["status"]), media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(
+        body, status_code=int(body["status"]), media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -190,6 +192,5 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for routes: the listed statuses are problem+json."""
     chosen = statuses or (401, 403, 404, 409, 422)
     return {
-        status: {"model": Problem, "description": HTTPStatus(status).phrase}
-        for status in chosen
+        status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in chosen
     }

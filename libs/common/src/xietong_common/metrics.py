@@ -11,19 +11,25 @@ HTTP_LATENCY = Histogram(
     "xietong_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
 )
 OUTBOX_PUBLISHED = Counter(
-    "xietong_outbox_published_total", "Events relayed from the outbox to Kafka", ["service", "topic"]
+    "xietong_outbox_published_total",
+    "Events relayed from the outbox to Kafka",
+    ["service", "topic"],
 )
 OUTBOX_FAILURES = Counter(
     "xietong_outbox_failures_total", "Relay batches that failed (rows stay queued)", ["service"]
 )
 OUTBOX_PENDING = Gauge(
-    "xietong_outbox_pending", "Outbox rows not yet published (after the last relay pass)", ["service"]
+    "xietong_outbox_pending",
+    "Outbox rows not yet published (after the last relay pass)",
+    ["service"],
 )
 INBOX_HANDLED = Counter(
     "xietong_inbox_events_total", "Consumed events by outcome", ["service", "topic", "outcome"]
 )
 INBOX_RETRIES = Counter(
-    "xietong_inbox_retries_total", "Handler attempts that failed and were retried", ["service", "topic"]
+    "xietong_inbox_retries_total",
+    "Handler attempts that failed and were retried",
+    ["service", "topic"],
 )
 DEADLINE_BREACHES = Counter(
     "xietong_deadline_breaches_total", "Deadline breaches recorded", ["service", "rule"]

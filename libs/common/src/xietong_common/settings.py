@@ -31,9 +31,7 @@ class ServiceSettings(BaseSettings):
     database_pool_size: int = 10
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
-        validation_alias=AliasChoices(
-            "XIETONG_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
-        ),
+        validation_alias=AliasChoices("XIETONG_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
@@ -49,7 +47,8 @@ class ServiceSettings(BaseSettings):
     inbox_backoff_max_s: float = 5.0
 
     jwt_secret: SecretStr | None = Field(
-        default=None, description="HS256 key; when unset, .local/jwt.key is used (created on demand)."
+        default=None,
+        description="HS256 key; when unset, .local/jwt.key is used (created on demand).",
     )
     jwt_jwks_url: str | None = Field(default=None, description="RS256 keys for production.")
     jwt_issuer: str = "xietong"

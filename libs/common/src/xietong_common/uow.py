@@ -63,7 +63,9 @@ class UnitOfWork:
             await session.close()
             self._session = None
 
-    def publish(self, event: IntegrationEvent, *, key: str, subject: str | None = None) -> CloudEvent:
+    def publish(
+        self, event: IntegrationEvent, *, key: str, subject: str | None = None
+    ) -> CloudEvent:
         """Queue an event; it is written to the outbox in this transaction."""
         spec = registry.spec_for(type(event))
         envelope = CloudEvent.wrap(

@@ -34,7 +34,12 @@ from xietong_common.jobs import Job, run_periodically
 from xietong_common.logs import configure_logging
 from xietong_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from xietong_common.migrations import upgrade_to_head_async
-from xietong_common.reference import MatterCatalogue, OrganisationDirectory, load_catalogue, load_directory
+from xietong_common.reference import (
+    MatterCatalogue,
+    OrganisationDirectory,
+    load_catalogue,
+    load_directory,
+)
 from xietong_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -129,7 +134,10 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
             HTTP_LATENCY.labels(self.service, request.method, path).observe(elapsed)
             if path not in ("/healthz", "/metrics"):
                 log.info(
-                    "%s %s %d", request.method, request.url.path, status,
+                    "%s %s %d",
+                    request.method,
+                    request.url.path,
+                    status,
                     extra={"status": status, "duration_ms": round(elapsed * 1000, 1)},
                 )
             trace_context.reset(token)
