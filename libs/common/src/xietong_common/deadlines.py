@@ -48,13 +48,6 @@ def _rule_from_row(unit: str, amount: int, rule_id: str) -> DeadlineRule:
     return DeadlineRule.working_days(amount, rule_id=rule_id)
 
 
-def _unit_of(rule: DeadlineRule) -> tuple[str, int]:
-    if rule.hours is not None:
-        return "hours", rule.hours
-    assert rule.working_days is not None
-    return "working_days", rule.working_days
-
-
 def _tracked(row: sa.RowMapping) -> TrackedDeadline:
     return TrackedDeadline(
         id=row["id"],
@@ -81,7 +74,6 @@ async def start(
 ) -> TrackedDeadline:
     """Start tracking: `organisation` owes `action` on `subject` by the rule's deadline."""
     due: Deadline = calendar.deadline_for(started_at, rule)
-    unit, amount = _unit_of(rule)
     row = (
         (
             await uow.session.execute(
@@ -92,8 +84,8 @@ async def start(
                     action=action,
                     rule=rule.rule_id,
                     organisation=organisation,
-                    unit=unit,
-                    amount=amount,
+                    unit=rule.unit,
+                    amount=rule.amount,
                     started_at=started_at,
                     due_at=due.due_at,
                     provisional=due.provisional,

@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -79,6 +80,19 @@ class ServiceSpec:
     jobs: Sequence[PeriodicJob] = ()
     version: str = "0.1.0"
     openapi_tags: Sequence[dict[str, Any]] = ()
+
+
+# The running service's context, for event handlers (which get only the unit of work and
+# the event): set by the lifespan before the consumer and jobs start, inherited by their tasks.
+current_context: ContextVar[ServiceContext | None] = ContextVar("xietong_service_context", default=None)
+
+
+def service_context() -> ServiceContext:
+    """The context of the running service (inside its consumer, jobs and lifespan)."""
+    ctx = current_context.get()
+    if ctx is None:
+        raise RuntimeError("no service is running in this context")
+    return ctx
 
 
 def build_context(settings: ServiceSettings, *, clock: Clock | None = None) -> ServiceContext:
@@ -160,6 +174,7 @@ def create_app(
             await upgrade_to_head_async(spec.migrations_dir, settings.database_url)
         ctx = build_context(settings, clock=clock)
         app.state.ctx = ctx
+        current_context.set(ctx)
         tasks = [asyncio.create_task(_start_messaging(ctx, spec), name=f"{spec.name}-messaging")]
         if settings.run_jobs:
             tasks += [
