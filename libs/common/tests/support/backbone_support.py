@@ -5,18 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import sqlalchemy as sa
+from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from xietong_common.auth import CurrentPrincipal
 from xietong_common.clock import SystemClock
 from xietong_common.contracts.base import IntegrationEvent, event
 from xietong_common.db import Database, create_backbone_schema
+from xietong_common.errors import problem_responses
 from xietong_common.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from xietong_common.web import ServiceSpec
+from xietong_common.web import Context, ServiceSpec
 
 TOPIC = "test.counter-incremented"
 
@@ -111,14 +112,6 @@ def envelope_bytes(event: IntegrationEvent, *, key: str, event_id: str | None = 
 
 def counter_service_spec() -> ServiceSpec:
     """A service with one protected write: a town bumps its own counter."""
-    from pathlib import Path
-
-    from fastapi import APIRouter
-
-    from xietong_common.auth import CurrentPrincipal
-    from xietong_common.errors import problem_responses
-    from xietong_common.web import Context, ServiceSpec
-
     router = APIRouter()
 
     @router.post("/towns/{town}/counter", status_code=201, responses=problem_responses(401, 403))

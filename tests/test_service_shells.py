@@ -1,0 +1,68 @@
+"""Every service starts on the real stack: migrations, health, readiness, metrics, OpenAPI."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from xietong_common.testing import Servers, create_database, running_service
+
+pytestmark = pytest.mark.integration
+
+SERVICES = [
+    ("info-sharing", "info_sharing"),
+    ("assistance", "assistance"),
+    ("referral", "referral"),
+    ("legal-review", "legal_review"),
+    ("joint-inspection", "joint_inspection"),
+    ("secondment", "secondment"),
+]
+
+
+@pytest.mark.parametrize(("name", "package"), SERVICES)
+async def test_service_starts_and_reports_ready(
+    name: str, package: str, servers: Servers, kafka_bootstrap: str
+) -> None:
+    spec = importlib.import_module(f"{package}.main").SPEC
+    assert spec.name == name
+    url = await create_database(servers, package)
+    async with running_service(spec, database_url=url, kafka_bootstrap=kafka_bootstrap) as svc:
+        health = await svc.client.get("/healthz")
+        assert health.json() == {"status": "ok", "service": name}
+
+        ready = await svc.client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+
+        metrics = await svc.client.get("/metrics")
+        assert metrics.status_code == 200
+        assert "xietong_http_requests_total" in metrics.text
+
+        openapi = (await svc.client.get("/openapi.json")).json()
+        assert openapi["info"]["title"].startswith("xietong")
+        assert "/healthz" in openapi["paths"]
+        assert (await svc.client.get("/docs")).status_code == 200
+
+        # The backbone tables exist in the service's own database.
+        async with svc.ctx.db.session() as session:
+            from sqlalchemy import text
+
+            tables = set(
+                (
+                    await session.execute(
+                        text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                    )
+                ).scalars()
+            )
+        assert {"outbox", "inbox", "audit_log", "deadlines", "alembic_version"} <= tables
+
+
+async def test_readyz_reports_kafka_unreachable_as_503(servers: Servers) -> None:
+    spec = importlib.import_module("secondment.main").SPEC
+    url = await create_database(servers, "secondment")
+    async with running_service(spec, database_url=url, kafka_bootstrap="127.0.0.1:1") as svc:
+        ready = await svc.client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.headers["content-type"].startswith("application/problem+json")
+        assert ready.json()["checks"]["database"] == "ok"
