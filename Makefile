@@ -1,0 +1,43 @@
+# xietong (协同) — the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+export UV_LINK_MODE ?= copy
+
+.PHONY: install run test unit lint bench stack-up stack-down docs clean
+
+install:  ## uv (from PyPI if missing) and every workspace package
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+	@$(UV) --version
+	$(UV) sync --all-packages --frozen
+
+run: install  ## Kafka + PostgreSQL, migrations, the six services (Ctrl-C stops them)
+	$(UV) run xietong run
+
+test: install  ## unit + integration tests on the real stack (started here if not running)
+	$(UV) run xietong stack up
+	$(UV) run pytest; status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+
+unit: install  ## only the tests that need no servers
+	$(UV) run pytest -m "not integration"
+
+lint: install
+	$(UV) run ruff check libs services tests bench
+	$(UV) run ruff format --check libs services tests bench
+	$(UV) run mypy --strict libs/common/src services/*/src
+
+bench: install  ## throughput and latency figures (not part of `make test`)
+	$(UV) run xietong stack up
+	$(UV) run python -m bench
+
+stack-up: install
+	$(UV) run xietong stack up
+
+stack-down:
+	$(UV) run xietong stack down
+
+docs: install
+	$(UV) run xietong docs
+
+clean: stack-down
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

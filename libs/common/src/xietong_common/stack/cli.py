@@ -1,0 +1,52 @@
+"""`xietong stack up|down|status` and `xietong run`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from xietong_common.stack import StackError, ensure_stack, stack_down, stack_status
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    try:
+        info = ensure_stack()
+    except StackError as exc:
+        print(f"stack not started: {exc}")
+        return 1
+    print(
+        f"PostgreSQL  {info.postgres_admin_url.split('@')[-1]}{' (external)' if info.postgres_external else ''}"
+    )
+    print(f"Kafka       {info.kafka_bootstrap}{' (external)' if info.kafka_external else ''}")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    stopped = stack_down()
+    print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    for part, state in stack_status().items():
+        print(f"{part:<9} {state}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from xietong_common.stack.runner import run_services
+
+    return run_services(host=args.host)
+
+
+def add_stack_commands(subparsers: Any) -> None:
+    stack = subparsers.add_parser("stack", help="the local Kafka + PostgreSQL stack")
+    sub = stack.add_subparsers(dest="stack_command", required=True)
+    sub.add_parser("up", help="start (idempotent) and wait until both answer").set_defaults(
+        func=cmd_up
+    )
+    sub.add_parser("down", help="stop what the stack started").set_defaults(func=cmd_down)
+    sub.add_parser("status", help="what is running").set_defaults(func=cmd_status)
+    run = subparsers.add_parser("run", help="bring the stack up and run the six services")
+    run.add_argument("--host", default="127.0.0.1")
+    run.set_defaults(func=cmd_run)
