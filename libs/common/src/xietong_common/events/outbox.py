@@ -76,7 +76,7 @@ class OutboxRelay:
                     log.warning("outbox relay pass failed; rows stay queued: %s", exc)
                     await self._reset_producer()
                     await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 30.0)
+                    backoff = min(backoff * 2, 10.0)
                     continue
                 if relayed >= self.batch_size:
                     continue

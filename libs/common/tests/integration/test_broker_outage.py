@@ -1,0 +1,87 @@
+"""The broker stopped while a service accepts writes: writes succeed, events flow once it is back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer
+
+from backbone_support import TOPIC, counter_service_spec
+from xietong_common.db import outbox
+from xietong_common.events.kafka import ensure_topics, kafka_ping
+from xietong_common.stack import local_kafka
+from xietong_common.testing import RunningService, Servers, create_database, running_service
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def svc(servers: Servers, kafka_bootstrap: str) -> AsyncIterator[RunningService]:
+    kafka = local_kafka()
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.bootstrap != kafka_bootstrap:
+        pytest.skip("needs the project's own local Kafka, which this test stops and restarts")
+    await ensure_topics(kafka_bootstrap, [TOPIC])
+    url = await create_database(servers, "outage")
+    async with running_service(
+        counter_service_spec(), database_url=url, kafka_bootstrap=kafka_bootstrap
+    ) as running:
+        yield running
+
+
+async def pending(svc: RunningService) -> int:
+    async with svc.ctx.db.session() as s:
+        query = sa.select(sa.func.count()).where(outbox.c.published_at.is_(None))
+        return int((await s.execute(query)).scalar_one())
+
+
+async def test_writes_succeed_while_broker_is_down_and_events_flow_when_back(
+    svc: RunningService, kafka_bootstrap: str
+) -> None:
+    kafka = local_kafka()
+    await asyncio.to_thread(kafka.stop)
+    try:
+        towns = ["lidu", "baitao", "mawu"]
+        for town in towns:
+            r = await svc.client.post(
+                f"/towns/{town}/counter", headers=svc.auth(f"town:{town}", "handler")
+            )
+            assert r.status_code == 201, r.text  # nothing accepted is refused because Kafka is away
+        assert await pending(svc) == 3
+        ready = await svc.client.get("/readyz")
+        assert ready.status_code == 503
+        assert "kafka" in ready.json()["detail"]
+    finally:
+        await asyncio.to_thread(kafka.start)
+    for _ in range(120):
+        try:
+            await kafka_ping(kafka_bootstrap)
+            break
+        except Exception:
+            await asyncio.sleep(0.5)
+    for _ in range(120):
+        if await pending(svc) == 0:
+            break
+        await asyncio.sleep(0.5)
+    assert await pending(svc) == 0
+
+    consumer = AIOKafkaConsumer(
+        TOPIC, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        seen: set[str] = set()
+        for _ in range(30):
+            batch = await consumer.getmany(timeout_ms=1000)
+            for records in batch.values():
+                for record in records:
+                    seen.add(json.loads(record.value or b"{}")["subject"])
+            if set(towns) <= seen:
+                break
+        assert set(towns) <= seen
+    finally:
+        await consumer.stop()

@@ -1,0 +1,154 @@
+"""Tracked deadlines: late actions and silent expiries are breaches; provisional ones wait."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from backbone_support import Harness, harness
+from xietong_common import deadlines
+from xietong_common.auth import Principal
+from xietong_common.calendar import CHINA_TZ, DeadlineRule, WorkingDayCalendar, install_schedule
+from xietong_common.clock import FakeClock
+from xietong_common.contracts.deadlines import DeadlineBreached
+from xietong_common.testing import Servers, create_database
+
+pytestmark = pytest.mark.integration
+
+ANSWER = DeadlineRule.working_days(5, rule_id="REF-07")
+SYSTEM = Principal.system("test")
+
+
+@pytest.fixture
+async def h(servers: Servers) -> AsyncIterator[Harness]:
+    url = await create_database(servers, "deadlines")
+    async for value in harness(url):
+        yield value
+
+
+def breaches(uow: object) -> list[DeadlineBreached]:
+    return [
+        DeadlineBreached.model_validate(e.data)
+        for e in uow.published  # type: ignore[attr-defined]
+        if e.type == DeadlineBreached.spec.type
+    ]
+
+
+async def test_late_action_is_a_recorded_breach(h: Harness, tmp_path: Path) -> None:
+    cal = WorkingDayCalendar.load(tmp_path)
+    received = datetime(2024, 9, 27, 9, 0, tzinfo=CHINA_TZ)  # before National Day 2024
+    async with h.db.uow(actor=SYSTEM) as uow:
+        tracked = await deadlines.start(
+            uow,
+            calendar=cal,
+            subject="referral:1",
+            action="answer",
+            rule=ANSWER,
+            organisation="dept:water",
+            started_at=received,
+        )
+    assert tracked.due_at == datetime(2024, 10, 10, 16, 0, tzinfo=UTC)
+    on_time = datetime(2024, 10, 10, 15, 0, tzinfo=UTC)
+    async with h.db.uow(actor=SYSTEM) as uow:
+        await deadlines.satisfy(
+            uow, subject="referral:1", action="answer", at=on_time, mechanism="referral"
+        )
+        assert breaches(uow) == []
+
+    async with h.db.uow(actor=SYSTEM) as uow:
+        await deadlines.start(
+            uow,
+            calendar=cal,
+            subject="referral:2",
+            action="answer",
+            rule=ANSWER,
+            organisation="dept:water",
+            started_at=received,
+        )
+    late = datetime(2024, 10, 11, 1, 0, tzinfo=UTC)
+    async with h.db.uow(actor=SYSTEM) as uow:
+        await deadlines.satisfy(
+            uow, subject="referral:2", action="answer", at=late, mechanism="referral"
+        )
+        (breach,) = breaches(uow)
+    assert breach.kind == "late-action"
+    assert breach.organisation == "dept:water"
+    assert breach.rule == "REF-07"
+    assert breach.actual_at == late
+
+
+async def test_sweep_flags_deadlines_that_passed_with_nothing_done_once(
+    h: Harness, tmp_path: Path
+) -> None:
+    cal = WorkingDayCalendar.load(tmp_path)
+    clock = FakeClock(datetime(2024, 3, 1, 2, 0, tzinfo=UTC))
+    async with h.db.uow(actor=SYSTEM) as uow:
+        await deadlines.start(
+            uow,
+            calendar=cal,
+            subject="review:9",
+            action="supply-materials",
+            rule=ANSWER,
+            organisation="town:lizhi",
+            started_at=clock.now(),
+        )
+    async with h.db.uow(actor=SYSTEM) as uow:
+        assert (
+            await deadlines.sweep(uow, now=datetime(2024, 3, 8, 15, 59, tzinfo=UTC), mechanism="x")
+            == 0
+        )
+    async with h.db.uow(actor=SYSTEM) as uow:
+        assert (
+            await deadlines.sweep(uow, now=datetime(2024, 3, 8, 16, 1, tzinfo=UTC), mechanism="x")
+            == 1
+        )
+        (breach,) = breaches(uow)
+        assert breach.kind == "no-action"
+    async with h.db.uow(actor=SYSTEM) as uow:
+        assert await deadlines.sweep(uow, now=datetime(2024, 4, 1, tzinfo=UTC), mechanism="x") == 0
+
+
+async def test_provisional_deadline_counts_no_breach_until_the_year_is_loaded(
+    h: Harness, tmp_path: Path
+) -> None:
+    overrides = tmp_path / "calendar"
+    cal = WorkingDayCalendar.load(overrides)
+    found = datetime(2026, 12, 29, 10, 0, tzinfo=CHINA_TZ)
+    async with h.db.uow(actor=SYSTEM) as uow:
+        tracked = await deadlines.start(
+            uow,
+            calendar=cal,
+            subject="referral:3",
+            action="send",
+            rule=ANSWER,
+            organisation="town:lizhi",
+            started_at=found,
+        )
+    assert tracked.provisional
+    async with h.db.uow(actor=SYSTEM) as uow:
+        assert await deadlines.sweep(uow, now=datetime(2027, 3, 1, tzinfo=UTC), mechanism="x") == 0
+        await deadlines.satisfy(
+            uow,
+            subject="referral:3",
+            action="send",
+            at=datetime(2027, 1, 7, 12, 0, tzinfo=CHINA_TZ),
+            mechanism="referral",
+        )
+        assert breaches(uow) == []  # provisional: no breach counted yet
+
+    fixture = tmp_path / "fixture-2027.yaml"  # TEST FIXTURE, not the real 2027 schedule
+    fixture.write_text(
+        "year: 2027\nholidays:\n  - {name: test-holiday, start: 2027-01-01, end: 2027-01-04}\n",
+        encoding="utf-8",
+    )
+    install_schedule(fixture, overrides)
+    cal.reload_if_changed()
+    async with h.db.uow(actor=SYSTEM) as uow:
+        assert await deadlines.recompute_provisional(uow, calendar=cal, mechanism="referral") == 1
+        assert breaches(uow) == []  # final due: 2027-01-07 24:00 CST; sent on the 7th at noon
+        (final,) = await deadlines.for_subject(uow, "referral:3")
+    assert not final.provisional
+    assert final.due_at == datetime(2027, 1, 8, 0, 0, tzinfo=CHINA_TZ)
