@@ -46,5 +46,8 @@ def configure_logging(service: str, *, level: str = "INFO", json_output: bool = 
     root.setLevel(level)
     for noisy in ("aiokafka", "kafka"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
-    # uvicorn's own access log duplicates our request log line.
+    # uvicorn's loggers go through ours (JSON); its access log duplicates our request line.
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True

@@ -6,6 +6,7 @@ consumer see the same set. One module per producing mechanism.
 
 from xietong_common.contracts import deadlines as deadlines
 from xietong_common.contracts import inspection as inspection
+from xietong_common.contracts import referral as referral
 from xietong_common.contracts import review as review
 from xietong_common.contracts.base import IntegrationEvent as IntegrationEvent
 from xietong_common.contracts.base import event as event

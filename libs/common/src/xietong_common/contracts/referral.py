@@ -1,0 +1,247 @@
+"""Events of the case-referral mechanism 案件移送 (二(三), REF-01..REF-10).
+
+A referral is one case moving from the party that found a violation outside its
+jurisdiction (the sender) to the party that has jurisdiction (the receiver). Every
+event is keyed by the referral id, so one case's events arrive in order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import Field
+
+from xietong_common.contracts.base import ContractModel, IntegrationEvent, event
+from xietong_common.contracts.review import CaseParty
+
+OVERSIGHT = "oversight (SUP, planned)"
+
+
+class AnswerDecision(StrEnum):
+    """REF-07/REF-08: the receiver's written answer."""
+
+    ACCEPT = "accept"
+    REPORT_TO_DISTRICT_GOV = "report-to-district-gov"
+
+    @property
+    def label_zh(self) -> str:
+        return {"accept": "受理", "report-to-district-gov": "报请区政府决定"}[self.value]
+
+
+class CaseProcedure(StrEnum):
+    """REF-09: the procedure a filed case follows (行政处罚法)."""
+
+    ORDINARY = "ordinary"
+    SUMMARY = "summary"
+    OTHER = "other"
+
+    @property
+    def label_zh(self) -> str:
+        return {"ordinary": "普通程序", "summary": "简易程序", "other": "其他程序"}[self.value]
+
+
+class ReferralSource(ContractModel):
+    """Where a referral came from, when another mechanism started it."""
+
+    kind: str = Field(
+        description="`manual`, `review-opinion` (REV-07 opinion 4) or `inspection-finding` (INSP-08)",
+        examples=["review-opinion"],
+    )
+    id: str | None = Field(
+        default=None,
+        description="id of the review round or inspection finding",
+        examples=["rv-12:1"],
+    )
+
+
+@event(
+    "case.referred",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-01/03: a case was referred to the party with jurisdiction",
+)
+class CaseReferred(IntegrationEvent):
+    """REF-01/REF-03: the sender referred a case to the party with jurisdiction (已移送)."""
+
+    referral_id: str = Field(description="id of the referral", examples=["0b9c6f4e-…"])
+    sender: str = Field(
+        description="organisation that found the violation", examples=["town:lizhi"]
+    )
+    receiver: str = Field(
+        description="organisation with jurisdiction", examples=["dept:ecology-environment"]
+    )
+    matter_code: str = Field(
+        description="code of the matter in the catalogue", examples=["ENV-001"]
+    )
+    place_town: str = Field(
+        description="town where the violation happened", examples=["town:lizhi"]
+    )
+    found_at: datetime = Field(description="when the violation was found (starts REF-03)")
+    sent_at: datetime
+    urgent: bool = Field(description="REF-03: urgent case, to be referred within 24 hours")
+    ongoing: bool = Field(description="REF-04: the violation was still going on when found")
+    stop_measure: str | None = Field(
+        default=None,
+        description="REF-04: the stop order or measure taken",
+        examples=["责令停止排放"],
+    )
+    facts: str = Field(description="summary of the facts", examples=["河道旁违规倾倒建筑垃圾"])
+    party: CaseParty | None = Field(default=None, description="the party (当事人), if known")
+    jurisdiction_override_reason: str | None = Field(
+        default=None,
+        description="REF-02: the sender's written reason for a receiver other than the proposed one",
+    )
+    proceeds_transferred: Decimal = Field(
+        default=Decimal("0"),
+        ge=0,
+        description="REF-05: proceeds of items disposed of in advance, transferred with the case (CNY)",
+        examples=["1200.00"],
+    )
+    materials: int = Field(ge=0, description="number of materials sent (letter, item list, …)")
+    send_due_at: datetime = Field(description="REF-03 deadline the sender had to meet")
+    late: bool = Field(description="sent after the REF-03 deadline (a breach is recorded)")
+    source: ReferralSource
+
+
+@event(
+    "case.received",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-06: the receiver signed the service receipt 送达回证",
+)
+class CaseReceived(IntegrationEvent):
+    """REF-06: the receiver took the materials and issued the numbered service receipt 送达回证."""
+
+    referral_id: str
+    sender: str = Field(examples=["town:lizhi"])
+    receiver: str = Field(examples=["dept:ecology-environment"])
+    receipt_number: str = Field(
+        description="number of the 行政案件移送书送达回证",
+        examples=["dept:ecology-environment-2024-00012"],
+    )
+    received_at: datetime
+    signed_by: str = Field(description="the clerk who signed the receipt", examples=["王芳"])
+    answer_due_at: datetime = Field(description="REF-07: the written answer is due by then")
+    answer_due_provisional: bool = Field(
+        description="the due date lies in a year whose holiday schedule is not yet known"
+    )
+
+
+@event(
+    "case.answered",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-07: the receiver answered in writing whether it accepts the case",
+)
+class CaseAnswered(IntegrationEvent):
+    """REF-07: the receiver told the sender in writing whether it accepts the case."""
+
+    referral_id: str
+    sender: str = Field(examples=["town:lizhi"])
+    receiver: str = Field(examples=["dept:ecology-environment"])
+    decision: AnswerDecision
+    reasons: str = Field(description="the written reasons", examples=["属本局管辖,决定受理"])
+    answered_at: datetime
+    late: bool = Field(description="answered after the REF-07 deadline (a breach is recorded)")
+
+
+@event(
+    "case.escalated",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-08: the receiver disputes jurisdiction and reports to the district government",
+)
+class CaseEscalated(IntegrationEvent):
+    """REF-08: the receiver considers the case outside its jurisdiction and reported it in
+    writing to the district government (报请区政府决定) instead of referring it on."""
+
+    referral_id: str
+    sender: str = Field(examples=["town:lizhi"])
+    receiver: str = Field(examples=["dept:ecology-environment"])
+    reported_to: str = Field(default="district-gov", examples=["district-gov"])
+    reasons: str = Field(examples=["该事项已赋权乡镇,不属本局管辖"])
+    reported_at: datetime
+
+
+@event(
+    "case.assigned",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-08: the district government decided who handles a disputed case",
+)
+class CaseAssigned(IntegrationEvent):
+    """REF-08: the district government decided jurisdiction (指定管辖) over a disputed case."""
+
+    referral_id: str
+    sender: str = Field(examples=["town:lizhi"])
+    receiver: str = Field(description="the receiver that reported the dispute")
+    assignee: str = Field(
+        description="the organisation that now handles the case", examples=["town:baitao"]
+    )
+    reasons: str
+    assigned_at: datetime
+    decided_by: str = Field(description="the person who signed for the district government")
+
+
+@event(
+    "case.filed",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-09: the handling party filed (立案) the referred case",
+)
+class CaseFiled(IntegrationEvent):
+    """REF-09: the party handling a referred case filed it (立案)."""
+
+    referral_id: str
+    handler: str = Field(
+        description="the organisation handling the case", examples=["dept:ecology-environment"]
+    )
+    sender: str = Field(examples=["town:lizhi"])
+    case_number: str = Field(examples=["涪环罚立〔2024〕15号"])
+    procedure: CaseProcedure
+    filed_at: datetime
+    conclude_due_at: datetime | None = Field(
+        default=None, description="statutory time limit of the procedure, where one is tracked"
+    )
+    late: bool = Field(
+        description="filed after the REF-09 'promptly' deadline (a breach is recorded)"
+    )
+
+
+@event(
+    "case.concluded",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-09: the handling party concluded (办结) the referred case",
+)
+class CaseConcluded(IntegrationEvent):
+    """REF-09: the party handling a referred case concluded it (办结)."""
+
+    referral_id: str
+    handler: str = Field(examples=["dept:ecology-environment"])
+    sender: str = Field(examples=["town:lizhi"])
+    case_number: str = Field(examples=["涪环罚立〔2024〕15号"])
+    outcome: str = Field(description="how the case ended", examples=["罚款人民币五千元"])
+    decision_number: str | None = Field(default=None, examples=["涪环罚〔2024〕15号"])
+    concluded_at: datetime
+
+
+@event(
+    "case.cooperation-requested",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-10: the handling party asked the sender to cooperate",
+)
+class CaseCooperationRequested(IntegrationEvent):
+    """REF-10: while handling a referred case, the handling party asked the sender to cooperate."""
+
+    referral_id: str
+    request_id: str
+    requesting_org: str = Field(
+        description="the party handling the case", examples=["dept:ecology-environment"]
+    )
+    requested_org: str = Field(description="the sender, who must assist", examples=["town:lizhi"])
+    request: str = Field(examples=["请协助提供现场照片原件"])
+    requested_at: datetime
