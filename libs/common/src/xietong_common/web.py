@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
+from xietong_common import deadlines
 from xietong_common.auth import TokenVerifier
 from xietong_common.calendar import WorkingDayCalendar
 from xietong_common.clock import Clock, SystemClock
@@ -42,6 +43,7 @@ from xietong_common.reference import (
     load_directory,
 )
 from xietong_common.settings import ServiceSettings
+from xietong_common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,21 @@ class PeriodicJob:
     name: str
     every_s: float
     job: Callable[[ServiceContext], Job]
+
+
+def deadline_sweep_job(mechanism: str, *, every_s: float = 60.0) -> PeriodicJob:
+    """SUP-02 for any mechanism: pick up newly loaded holiday schedules, give provisional
+    deadlines their final date, then flag deadlines that passed with nothing done."""
+
+    def make(ctx: ServiceContext) -> Job:
+        async def run(uow: UnitOfWork) -> None:
+            ctx.calendar.reload_if_changed()
+            await deadlines.recompute_provisional(uow, calendar=ctx.calendar, mechanism=mechanism)
+            await deadlines.sweep(uow, now=uow.now, mechanism=mechanism)
+
+        return run
+
+    return PeriodicJob(name="deadline-sweep", every_s=every_s, job=make)
 
 
 @dataclass
