@@ -69,10 +69,10 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from xietong_common.clock import SystemClock
     from xietong_common.db import Database
 
+    url = service_database_url(args.service)  # may start the local stack: outside the loop
+
     async def run() -> int:
-        db = Database(
-            service_database_url(args.service), clock=SystemClock(), service_name=args.service
-        )
+        db = Database(url, clock=SystemClock(), service_name=args.service)
         try:
             async with db.session() as session:
                 report = await verify_chain(session)

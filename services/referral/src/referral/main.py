@@ -4,18 +4,55 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xietong_common.web import ServiceSpec, create_app
+from referral import api, events
+from referral import service as referral_service
+from referral.settings import ReferralSettings
+from xietong_common.contracts.inspection import InspectionFindingRecorded
+from xietong_common.contracts.review import ReviewOpinionGiven
+from xietong_common.jobs import Job
+from xietong_common.uow import UnitOfWork
+from xietong_common.web import PeriodicJob, ServiceContext, ServiceSpec, create_app
+
+
+def deadline_sweep(ctx: ServiceContext) -> Job:
+    """SUP-02: flag deadlines that passed with nothing done; finalise provisional ones."""
+
+    async def run(uow: UnitOfWork) -> None:
+        await referral_service.sweep_deadlines(uow, ctx=ctx)
+
+    return run
+
+
+SETTINGS = ReferralSettings(service_name="referral")
 
 SPEC = ServiceSpec(
     name="referral",
     title="xietong 案件移送 — case referral",
     description=(
-        "案件移送 (case referral), section 二(三) of 涪陵府办〔2024〕1号. "
-        "Rules REF-xx of RULES.md. The mechanism's endpoints arrive with its own issue; "
-        "this shell runs the backbone (database, outbox relay, inbox consumer, health, metrics)."
+        "案件移送 (case referral), section 二(三) of 涪陵府办〔2024〕1号, rules REF-01..REF-10: "
+        "a town or department that finds a violation outside its jurisdiction refers it to the "
+        "party with jurisdiction; the receiver signs a 送达回证, answers within 5 working days, "
+        "reports jurisdiction disputes to the district government (never refers on), files and "
+        "concludes the case. Deadlines run on the working-day calendar; breaches are recorded."
     ),
-    routers=[],
+    routers=[api.router],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+    handlers={
+        ReviewOpinionGiven: events.on_review_opinion,
+        InspectionFindingRecorded: events.on_inspection_finding,
+    },
+    jobs=[
+        PeriodicJob(
+            name="deadline-sweep", every_s=SETTINGS.referral_sweep_every_s, job=deadline_sweep
+        )
+    ],
+    openapi_tags=[
+        {
+            "name": "referrals",
+            "description": "案件移送: drafting, sending, receipt, answer, filing",
+        },
+        {"name": "operations", "description": "health, readiness, metrics"},
+    ],
 )
 
-app = create_app(SPEC)
+app = create_app(SPEC, settings=SETTINGS)
