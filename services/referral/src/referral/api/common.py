@@ -1,0 +1,20 @@
+"""Shared pieces of the referral routes."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral.models import Referral
+from referral.schemas import ReferralOut
+from referral.service import queries
+from referral.views import detail_of
+from xietong_common.errors import problem_responses
+from xietong_common.web import Context
+
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+
+async def detail(session: AsyncSession, referral: Referral, ctx: Context) -> ReferralOut:
+    """The referral as its parties see it, deadlines included."""
+    deadlines = await queries.deadlines_of(session, referral.id)
+    return detail_of(referral, deadlines=deadlines, now=ctx.clock.now())

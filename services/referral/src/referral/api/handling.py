@@ -1,0 +1,158 @@
+"""The receiver's and the district government's routes (REF-06..REF-10)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from referral import service as referral_service
+from referral.api.common import WRITE_ERRORS, detail
+from referral.schemas import (
+    AnswerIn,
+    AssignIn,
+    ConcludeIn,
+    CooperationAnswerIn,
+    CooperationIn,
+    CooperationOut,
+    FileIn,
+    ReceiveIn,
+    ReferralOut,
+)
+from referral.views import cooperation_out
+from xietong_common.auth import CurrentPrincipal
+from xietong_common.web import Context
+
+router = APIRouter(prefix="/referrals", tags=["referrals"])
+
+
+@router.post(
+    "/{referral_id}/receive",
+    response_model=ReferralOut,
+    summary="REF-06: sign the service receipt 送达回证 (已签收)",
+    responses=WRITE_ERRORS,
+)
+async def receive(
+    referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, data: ReceiveIn | None = None
+) -> ReferralOut:
+    """REF-06: the receiving clerk signs the numbered receipt; REF-07's 5 working days start."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.receive(
+            uow,
+            ctx=ctx,
+            referral_id=referral_id,
+            actor=principal,
+            signer_name=data.signer_name if data else None,
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id}/answer",
+    response_model=ReferralOut,
+    summary="REF-07/08: answer in writing: accept, or report to the district government",
+    responses=WRITE_ERRORS,
+)
+async def answer(
+    referral_id: uuid.UUID, data: AnswerIn, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """REF-07: accept (已受理) or, REF-08, report the dispute to the district government."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.answer(
+            uow, ctx=ctx, referral_id=referral_id, actor=principal, data=data
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id}/assign",
+    response_model=ReferralOut,
+    summary="REF-08: the district government assigns the case (指定管辖)",
+    responses=WRITE_ERRORS,
+)
+async def assign(
+    referral_id: uuid.UUID, data: AssignIn, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """REF-08: the district government decides who handles a disputed case."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.assign(
+            uow, ctx=ctx, referral_id=referral_id, actor=principal, data=data
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id}/file",
+    response_model=ReferralOut,
+    summary="REF-09: file the case (已立案)",
+    responses=WRITE_ERRORS,
+)
+async def file_case(
+    referral_id: uuid.UUID, data: FileIn, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """REF-09: record the case number and procedure; the procedure's time limit starts."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.file(
+            uow, ctx=ctx, referral_id=referral_id, actor=principal, data=data
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id}/conclude",
+    response_model=ReferralOut,
+    summary="REF-09: conclude the case (已办结)",
+    responses=WRITE_ERRORS,
+)
+async def conclude(
+    referral_id: uuid.UUID, data: ConcludeIn, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """REF-09: record how the case ended."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.conclude(
+            uow, referral_id=referral_id, actor=principal, data=data
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id}/cooperation-requests",
+    response_model=CooperationOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="REF-10: ask the sender to cooperate",
+    responses=WRITE_ERRORS,
+)
+async def request_cooperation(
+    referral_id: uuid.UUID, data: CooperationIn, ctx: Context, principal: CurrentPrincipal
+) -> CooperationOut:
+    """REF-10: the handling party asks the sender for help with the case."""
+    async with ctx.db.uow(actor=principal) as uow:
+        item = await referral_service.request_cooperation(
+            uow, referral_id=referral_id, actor=principal, request=data.request
+        )
+        return cooperation_out(item)
+
+
+@router.post(
+    "/{referral_id}/cooperation-requests/{request_id}/answer",
+    response_model=CooperationOut,
+    summary="REF-10: the sender answers a cooperation request",
+    responses=WRITE_ERRORS,
+)
+async def answer_cooperation(
+    referral_id: uuid.UUID,
+    request_id: uuid.UUID,
+    data: CooperationAnswerIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+) -> CooperationOut:
+    """REF-10: the sender records how it assisted."""
+    async with ctx.db.uow(actor=principal) as uow:
+        item = await referral_service.answer_cooperation(
+            uow,
+            referral_id=referral_id,
+            request_id=request_id,
+            actor=principal,
+            answer_text=data.answer,
+        )
+        return cooperation_out(item)

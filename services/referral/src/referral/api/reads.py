@@ -1,0 +1,187 @@
+"""Reads of 案件移送: routing proposals, inbox and outbox, one case, its timeline, files."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AwareDatetime, BaseModel, Field
+
+from referral import domain
+from referral.api.common import detail
+from referral.domain import ReferralState
+from referral.reference import check_org, matter_jurisdiction
+from referral.schemas import (
+    Page,
+    ReferralOut,
+    ReferralSummary,
+    TimelineEntry,
+)
+from referral.service import queries
+from referral.service.queries import Box, ListFilters, SortKey
+from referral.settings import referral_settings
+from referral.views import summary_of
+from xietong_common.auth import CurrentPrincipal
+from xietong_common.blobs import FilesystemBlobStore
+from xietong_common.errors import NotFound, problem_responses
+from xietong_common.web import Context
+
+router = APIRouter(prefix="/referrals", tags=["referrals"])
+
+
+class RoutingOut(BaseModel):
+    """REF-02: who has jurisdiction over a matter at a place."""
+
+    matter_code: str
+    place_town: str
+    town_level: bool = Field(description="the matter is delegated to towns (赋权事项)")
+    proposed_receiver: str = Field(examples=["dept:ecology-environment"])
+
+
+@router.get(
+    "/routing",
+    response_model=RoutingOut,
+    summary="REF-02: propose the receiver for a matter and a place",
+    responses=problem_responses(401, 422),
+)
+async def propose(
+    ctx: Context, principal: CurrentPrincipal, matter_code: str, place_town: str
+) -> RoutingOut:
+    """REF-02: the party with jurisdiction, from the matter catalogue and the place."""
+    matter = matter_jurisdiction(ctx, matter_code)
+    check_org(ctx, place_town, towns_only=True)
+    return RoutingOut(
+        matter_code=matter.code,
+        place_town=place_town,
+        town_level=matter.town_level,
+        proposed_receiver=domain.propose_receiver(matter=matter, place_town=place_town),
+    )
+
+
+def _filters(
+    state: Annotated[list[ReferralState] | None, Query(description="one or more states")] = None,
+    matter_code: str | None = None,
+    counterparty: Annotated[str | None, Query(description="the other party's org code")] = None,
+    due_before: Annotated[AwareDatetime | None, Query(description="next deadline before")] = None,
+    overdue: bool | None = None,
+    urgent: bool | None = None,
+    sort: SortKey = SortKey.CREATED_AT_DESC,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ListFilters:
+    return ListFilters(
+        states=state or (),
+        matter_code=matter_code,
+        counterparty=counterparty,
+        due_before=due_before,
+        overdue=overdue,
+        urgent=urgent,
+        sort=sort,
+        page=page,
+        page_size=page_size,
+    )
+
+
+async def _list(
+    ctx: Context, principal: CurrentPrincipal, box: Box, filters: ListFilters
+) -> Page[ReferralSummary]:
+    async with ctx.db.session() as session:
+        listed, total = await queries.list_referrals(
+            session, principal=principal, box=box, filters=filters, now=ctx.clock.now()
+        )
+    return Page[ReferralSummary](
+        items=[summary_of(x.referral, next_due=x.next_due, overdue=x.overdue) for x in listed],
+        total=total,
+        page=filters.page,
+        page_size=filters.page_size,
+    )
+
+
+Filters = Annotated[ListFilters, Depends(_filters)]
+LIST_ERRORS = problem_responses(401, 422)
+
+
+@router.get(
+    "",
+    response_model=Page[ReferralSummary],
+    summary="Every referral the caller may see",
+    responses=LIST_ERRORS,
+)
+async def list_all(
+    ctx: Context, principal: CurrentPrincipal, filters: Filters
+) -> Page[ReferralSummary]:
+    """All referrals the caller is party to; the justice bureau (oversight) sees all."""
+    return await _list(ctx, principal, Box.ALL, filters)
+
+
+@router.get(
+    "/inbox",
+    response_model=Page[ReferralSummary],
+    summary="Referrals sent to the caller (收件箱)",
+    responses=LIST_ERRORS,
+)
+async def inbox(
+    ctx: Context, principal: CurrentPrincipal, filters: Filters
+) -> Page[ReferralSummary]:
+    """Cases referred to, assigned to or (district government) reported to the caller."""
+    return await _list(ctx, principal, Box.INBOX, filters)
+
+
+@router.get(
+    "/outbox",
+    response_model=Page[ReferralSummary],
+    summary="Referrals the caller drafted or sent (发件箱)",
+    responses=LIST_ERRORS,
+)
+async def outbox(
+    ctx: Context, principal: CurrentPrincipal, filters: Filters
+) -> Page[ReferralSummary]:
+    """The caller's drafts and the cases it referred."""
+    return await _list(ctx, principal, Box.OUTBOX, filters)
+
+
+@router.get(
+    "/{referral_id}",
+    response_model=ReferralOut,
+    summary="One referral",
+    responses=problem_responses(401, 404),
+)
+async def get_one(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
+    """One referral with its items, materials, deadlines and cooperation requests."""
+    async with ctx.db.session() as session:
+        referral = await queries.get(session, referral_id=referral_id, principal=principal)
+        return await detail(session, referral, ctx)
+
+
+@router.get(
+    "/{referral_id}/timeline",
+    response_model=list[TimelineEntry],
+    summary="The case's timeline: actions and deadlines",
+    responses=problem_responses(401, 404),
+)
+async def timeline(
+    referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> list[TimelineEntry]:
+    """Every audited action with its rule, and every deadline started, met or missed."""
+    async with ctx.db.session() as session:
+        return await queries.timeline(session, referral_id=referral_id, principal=principal)
+
+
+@router.get(
+    "/{referral_id}/materials/{material_id}/content",
+    response_class=Response,
+    summary="Download a material",
+    responses={200: {"content": {"application/octet-stream": {}}}, **problem_responses(401, 404)},
+)
+async def download_material(
+    referral_id: uuid.UUID, material_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> Response:
+    """The stored file, for the referral's parties."""
+    async with ctx.db.session() as session:
+        referral = await queries.get(session, referral_id=referral_id, principal=principal)
+        material = next((m for m in referral.materials if m.id == material_id), None)
+    if material is None:
+        raise NotFound("no such material")
+    store = FilesystemBlobStore(referral_settings(ctx).blob_dir)
+    return Response(await store.read(material.sha256), media_type=material.content_type)

@@ -1,0 +1,130 @@
+"""The sender's routes: draft, edit, upload materials, approve, send (REF-01..REF-05, REF-08)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile, status
+
+from referral import service as referral_service
+from referral.api.common import WRITE_ERRORS, detail
+from referral.domain import MaterialKind
+from referral.schemas import (
+    ForwardIn,
+    MaterialOut,
+    ReferralCreate,
+    ReferralOut,
+    ReferralUpdate,
+)
+from referral.views import material_out
+from xietong_common.auth import CurrentPrincipal
+from xietong_common.errors import problem_responses
+from xietong_common.web import Context
+
+router = APIRouter(prefix="/referrals", tags=["referrals"])
+
+
+@router.post(
+    "",
+    response_model=ReferralOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Draft a referral (草稿)",
+    responses=WRITE_ERRORS,
+)
+async def create(data: ReferralCreate, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
+    """REF-01/02: a draft; the receiver is proposed unless given (with a reason if it differs)."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.create_draft(uow, ctx=ctx, sender=principal, data=data)
+        return await detail(uow.session, referral, ctx)
+
+
+@router.patch(
+    "/{referral_id}",
+    response_model=ReferralOut,
+    summary="Edit a draft",
+    responses=WRITE_ERRORS,
+)
+async def update(
+    referral_id: uuid.UUID, changes: ReferralUpdate, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """Change a draft's fields; routing (REF-02) and REF-04 are checked again."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.update_draft(
+            uow, ctx=ctx, referral_id=referral_id, actor=principal, changes=changes
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id}/materials",
+    response_model=MaterialOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="REF-05: upload a material (multipart)",
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+)
+async def upload_material(
+    referral_id: uuid.UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    kind: Annotated[MaterialKind, Form(description="letter, item-list, disposal-evidence, other")],
+    file: Annotated[UploadFile, File(description="the document (PDF, OFD, image, Office…)")],
+    title: Annotated[str | None, Form(max_length=500)] = None,
+) -> MaterialOut:
+    """REF-05: the letter, the item list, the evidence of advance disposal, other materials."""
+    async with ctx.db.uow(actor=principal) as uow:
+        material = await referral_service.add_material(
+            uow,
+            ctx=ctx,
+            referral_id=referral_id,
+            actor=principal,
+            kind=kind,
+            title=title or file.filename or kind.label_zh,
+            upload=file,
+        )
+        return material_out(material)
+
+
+@router.post(
+    "/{referral_id}/approve",
+    response_model=ReferralOut,
+    summary="A leader approves sending",
+    responses=WRITE_ERRORS,
+)
+async def approve(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
+    """A leader of the sender approves the referral (where approval is configured)."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.approve(uow, referral_id=referral_id, actor=principal)
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id}/send",
+    response_model=ReferralOut,
+    summary="REF-03: send the referral (已移送)",
+    responses=WRITE_ERRORS,
+)
+async def send(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
+    """REF-03/REF-05: send with its letter and item list; a late send records a breach."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.send(
+            uow, ctx=ctx, referral_id=referral_id, actor=principal
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id}/forward",
+    summary="REF-08: referring a received case on is refused",
+    status_code=status.HTTP_409_CONFLICT,
+    responses=WRITE_ERRORS,
+)
+async def forward(
+    referral_id: uuid.UUID, data: ForwardIn, ctx: Context, principal: CurrentPrincipal
+) -> None:
+    """REF-08: 不得再行移送 — always refused (and recorded); report to the district government."""
+    async with ctx.db.uow(actor=principal) as uow:
+        refusal = await referral_service.refuse_forward(
+            uow, referral_id=referral_id, actor=principal, receiver=data.receiver
+        )
+    raise refusal

@@ -1,0 +1,161 @@
+"""Shared steps of the referral use cases: loading with locks and access, routing, audit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from referral import domain
+from referral.domain import Parties, ReferralState, Step
+from referral.errors import MaterialsMissing
+from referral.models import Referral, ReferralItem
+from referral.reference import check_org, matter_jurisdiction
+from referral.schemas import ItemIn, PartyIn
+from xietong_common import deadlines
+from xietong_common.auth import Principal, ensure_party
+from xietong_common.contracts.review import CaseParty
+from xietong_common.errors import NotFound
+from xietong_common.uow import UnitOfWork
+from xietong_common.web import ServiceContext
+
+MECHANISM = "referral"
+SENDING_ROLES = ("handler", "leader")
+HANDLING_ROLES = ("handler", "leader")
+
+
+def subject_of(referral_id: uuid.UUID) -> str:
+    return f"referral:{referral_id}"
+
+
+def parties(referral: Referral) -> Parties:
+    return Parties(
+        sender=referral.sender,
+        receiver=referral.receiver,
+        assignee=referral.assignee,
+        state=ReferralState(referral.state),
+    )
+
+
+def items_of(referral: Referral) -> list[domain.Item]:
+    return [
+        domain.Item(
+            name=i.name,
+            quantity=i.quantity,
+            disposed_in_advance=i.disposed_in_advance,
+            proceeds=i.proceeds,
+        )
+        for i in referral.items
+    ]
+
+
+async def load(uow: UnitOfWork, referral_id: uuid.UUID, *, lock: bool = True) -> Referral:
+    """The referral, locked for this transaction so its events stay in order."""
+    query = sa.select(Referral).where(Referral.id == referral_id)
+    if lock:
+        query = query.with_for_update()
+    referral = (await uow.session.execute(query)).scalar_one_or_none()
+    if referral is None:
+        raise NotFound("no such referral")
+    return referral
+
+
+async def load_for(
+    uow: UnitOfWork, referral_id: uuid.UUID, principal: Principal, *, acting_as: str | None
+) -> Referral:
+    """Load for a party; others get 404, and a party acting out of turn gets 403."""
+    referral = await load(uow, referral_id)
+    ensure_party(principal, parties(referral).visible_to(), what="referral")
+    if acting_as is not None:
+        principal.require_org(acting_as)
+    return referral
+
+
+def transition(referral: Referral, step: Step, now: datetime) -> ReferralState:
+    before = ReferralState(referral.state)
+    after = domain.next_state(before, step)
+    referral.state = after.value
+    referral.updated_at = now
+    return before
+
+
+async def audit_step(
+    uow: UnitOfWork, referral: Referral, action: str, rule: str, **detail: Any
+) -> None:
+    await uow.audit(
+        action=f"referral.{action}",
+        subject=subject_of(referral.id),
+        rule=rule,
+        detail={"state": referral.state, **detail},
+    )
+
+
+def party_dict(party: PartyIn | CaseParty | None) -> dict[str, Any] | None:
+    return party.model_dump(mode="json") if party is not None else None
+
+
+def set_items(referral: Referral, items: list[ItemIn]) -> None:
+    referral.items = [
+        ReferralItem(
+            position=n,
+            name=i.name,
+            quantity=i.quantity,
+            unit=i.unit,
+            description=i.description,
+            disposed_in_advance=i.disposed_in_advance,
+            disposal_method=i.disposal_method,
+            proceeds=i.proceeds,
+        )
+        for n, i in enumerate(items)
+    ]
+    referral.proceeds_transferred = domain.proceeds_total(items_of(referral))
+
+
+def route_referral(ctx: ServiceContext, referral: Referral) -> domain.Routing:
+    """REF-01/REF-02 on the referral as it stands."""
+    if not referral.matter_code or not referral.place_town:
+        raise MaterialsMissing(
+            "the referral needs a matter code and a place", missing=["matter_code", "place_town"]
+        )
+    matter = matter_jurisdiction(ctx, referral.matter_code)
+    check_org(ctx, referral.place_town, towns_only=True)
+    if referral.receiver:
+        check_org(ctx, referral.receiver)
+    return domain.route(
+        sender=referral.sender,
+        matter=matter,
+        place_town=referral.place_town,
+        receiver=referral.receiver,
+        override_reason=referral.jurisdiction_override_reason,
+    )
+
+
+async def start_send_deadline(uow: UnitOfWork, ctx: ServiceContext, referral: Referral) -> None:
+    """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding."""
+    await deadlines.cancel(uow, subject=subject_of(referral.id), action=Step.SEND.value)
+    await deadlines.start(
+        uow,
+        calendar=ctx.calendar,
+        subject=subject_of(referral.id),
+        action=Step.SEND.value,
+        rule=domain.send_deadline(urgent=referral.urgent),
+        organisation=referral.sender,
+        started_at=referral.found_at,
+    )
+
+
+def apply_fields(referral: Referral, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(referral, name, value)
+
+
+def check_facts(referral: Referral, now: datetime) -> None:
+    domain.check_times(found_at=referral.found_at, now=now)
+    domain.check_stop_measure(
+        ongoing=referral.ongoing,
+        stop_measure=referral.stop_measure,
+        stop_measure_at=referral.stop_measure_at,
+        found_at=referral.found_at,
+    )

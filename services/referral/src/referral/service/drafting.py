@@ -1,0 +1,353 @@
+"""The sender's use cases: draft, attach materials, approve, send (REF-01..REF-05, REF-08)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import UploadFile
+from sqlalchemy.dialects.postgresql import insert
+
+from referral import domain
+from referral.domain import MaterialKind, ReferralState, Step
+from referral.errors import ApprovalRequired, OnwardReferralForbidden, ReferralError
+from referral.models import Referral, ReferralMaterial
+from referral.reference import check_org
+from referral.schemas import ReferralCreate, ReferralUpdate
+from referral.service.common import (
+    MECHANISM,
+    SENDING_ROLES,
+    apply_fields,
+    audit_step,
+    check_facts,
+    items_of,
+    load,
+    load_for,
+    parties,
+    party_dict,
+    route_referral,
+    set_items,
+    start_send_deadline,
+    subject_of,
+    transition,
+)
+from referral.settings import referral_settings, upload_policy
+from xietong_common import deadlines
+from xietong_common.auth import Principal, ensure_party
+from xietong_common.blobs import FilesystemBlobStore, store_upload
+from xietong_common.contracts.referral import CaseReferred, ReferralSource
+from xietong_common.contracts.review import CaseParty
+from xietong_common.errors import Forbidden
+from xietong_common.uow import UnitOfWork
+from xietong_common.web import ServiceContext
+
+# ---- drafting (REF-01, REF-02, REF-04, REF-05) --------------------------------------------------
+
+
+async def create_draft(
+    uow: UnitOfWork, *, ctx: ServiceContext, sender: Principal, data: ReferralCreate
+) -> Referral:
+    """REF-01/02: a draft referral; the receiver is proposed from the matter and the place."""
+    sender.require_role(*SENDING_ROLES)
+    check_org(ctx, sender.org)
+    if data.onward_of is not None:
+        await _refuse_onward(uow, data.onward_of, sender)
+    referral = Referral(
+        id=uuid.uuid4(),
+        state=ReferralState.DRAFT.value,
+        sender=sender.org,
+        created_at=uow.now,
+        created_by=sender.user,
+        updated_at=uow.now,
+        source_kind="manual",
+        materials=[],
+        cooperation_requests=[],
+    )
+    apply_fields(referral, data.model_dump(exclude={"items", "party", "onward_of"}))
+    referral.party = party_dict(data.party)
+    set_items(referral, data.items)
+    routing = route_referral(ctx, referral)
+    referral.receiver = routing.receiver
+    referral.proposed_receiver = routing.proposed
+    check_facts(referral, uow.now)
+    uow.session.add(referral)
+    await uow.session.flush()
+    await start_send_deadline(uow, ctx, referral)
+    await audit_step(
+        uow,
+        referral,
+        "drafted",
+        "REF-02",
+        receiver=routing.receiver,
+        proposed_receiver=routing.proposed,
+        override_reason=referral.jurisdiction_override_reason if routing.overridden else None,
+    )
+    return referral
+
+
+async def create_from_source(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    sender: str,
+    source: ReferralSource,
+    matter_code: str | None,
+    place_town: str,
+    found_at: datetime,
+    facts: str,
+    party: CaseParty | None,
+    receiver: str | None,
+    override_reason: str | None,
+) -> Referral | None:
+    """A prefilled draft for another mechanism's finding; once per source (None if it exists)."""
+    new_id = uuid.uuid4()
+    inserted = (
+        await uow.session.execute(
+            insert(Referral)
+            .values(
+                id=new_id,
+                state=ReferralState.DRAFT.value,
+                sender=sender,
+                matter_code=matter_code,
+                place_town=place_town,
+                found_at=found_at,
+                facts=facts,
+                party=party_dict(party),
+                urgent=False,
+                ongoing=False,
+                proceeds_transferred=0,
+                source_kind=source.kind,
+                source_id=source.id,
+                receiver=receiver,
+                jurisdiction_override_reason=override_reason,
+                created_at=uow.now,
+                created_by=uow.actor.user if uow.actor else "system",
+                updated_at=uow.now,
+            )
+            .on_conflict_do_nothing(constraint="uq_referrals_source")
+            .returning(Referral.id)
+        )
+    ).scalar_one_or_none()
+    if inserted is None:
+        return None
+    referral = await load(uow, new_id)
+    try:
+        routing = route_referral(ctx, referral)
+        referral.receiver, referral.proposed_receiver = routing.receiver, routing.proposed
+    except ReferralError as exc:
+        # The sender completes the draft; the reason routing failed is kept on record.
+        await audit_step(uow, referral, "routing-incomplete", "REF-02", problem=exc.detail)
+    await start_send_deadline(uow, ctx, referral)
+    await audit_step(
+        uow,
+        referral,
+        "drafted",
+        "REF-01",
+        source_kind=source.kind,
+        source_id=source.id,
+        receiver=referral.receiver,
+    )
+    return referral
+
+
+async def update_draft(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    referral_id: uuid.UUID,
+    actor: Principal,
+    changes: ReferralUpdate,
+) -> Referral:
+    """Edit a draft; routing and REF-04 are checked again, REF-03 restarts if its inputs moved."""
+    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    actor.require_org(referral.sender)
+    actor.require_role(*SENDING_ROLES)
+    domain.ensure_draft(ReferralState(referral.state), "edited")
+    given = changes.model_fields_set
+    before = (referral.found_at, referral.urgent)
+    apply_fields(
+        referral,
+        {k: v for k, v in changes.model_dump(exclude={"items", "party"}).items() if k in given},
+    )
+    if "party" in given:
+        referral.party = party_dict(changes.party)
+    if "items" in given:
+        set_items(referral, changes.items or [])
+    routing = route_referral(ctx, referral)
+    referral.receiver, referral.proposed_receiver = routing.receiver, routing.proposed
+    check_facts(referral, uow.now)
+    referral.updated_at = uow.now
+    referral.approved_at = referral.approved_by = None
+    await uow.session.flush()
+    if (referral.found_at, referral.urgent) != before:
+        await start_send_deadline(uow, ctx, referral)
+    await audit_step(uow, referral, "draft-updated", "REF-02", fields=sorted(given))
+    return referral
+
+
+async def add_material(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    referral_id: uuid.UUID,
+    actor: Principal,
+    kind: MaterialKind,
+    title: str,
+    upload: UploadFile,
+) -> ReferralMaterial:
+    """REF-05: attach a material to a draft; stored by SHA-256 after the size and type checks."""
+    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    actor.require_org(referral.sender)
+    actor.require_role(*SENDING_ROLES)
+    domain.ensure_draft(ReferralState(referral.state), "given materials")
+    settings = referral_settings(ctx)
+    blob = await store_upload(
+        FilesystemBlobStore(settings.blob_dir), upload, upload_policy(settings)
+    )
+    material = ReferralMaterial(
+        id=uuid.uuid4(),
+        referral_id=referral.id,
+        kind=kind.value,
+        title=title,
+        filename=upload.filename,
+        content_type=blob.content_type,
+        size=blob.size,
+        sha256=blob.sha256,
+        uploaded_at=uow.now,
+        uploaded_by=actor.user,
+    )
+    referral.materials.append(material)
+    referral.updated_at = uow.now
+    await uow.session.flush()
+    await audit_step(
+        uow,
+        referral,
+        "material-added",
+        "REF-05",
+        material_id=str(material.id),
+        kind=kind.value,
+        sha256=blob.sha256,
+        size=blob.size,
+    )
+    return material
+
+
+async def approve(uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal) -> Referral:
+    """A leader of the sender approves sending (where the setting asks for it)."""
+    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    actor.require_org(referral.sender)
+    actor.require_role("leader")
+    domain.ensure_draft(ReferralState(referral.state), "approved")
+    referral.approved_at, referral.approved_by = uow.now, actor.user
+    await audit_step(uow, referral, "approved", "REF-03")
+    return referral
+
+
+async def send(
+    uow: UnitOfWork, *, ctx: ServiceContext, referral_id: uuid.UUID, actor: Principal
+) -> Referral:
+    """REF-03/REF-05: send a complete referral; a late one is sent and the breach recorded."""
+    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    actor.require_org(referral.sender)
+    actor.require_role(*SENDING_ROLES)
+    settings = referral_settings(ctx)
+    domain.next_state(ReferralState(referral.state), Step.SEND)
+    routing = route_referral(ctx, referral)
+    check_facts(referral, uow.now)
+    domain.check_sendable(
+        matter_code=referral.matter_code,
+        receiver=routing.receiver,
+        kinds=[MaterialKind(m.kind) for m in referral.materials],
+        items=items_of(referral),
+    )
+    if settings.referral_require_leader_approval and referral.approved_at is None:
+        if not actor.has_role("leader"):
+            raise ApprovalRequired("a leader of the sender must approve this referral first")
+        referral.approved_at, referral.approved_by = uow.now, actor.user
+    transition(referral, Step.SEND, uow.now)
+    referral.receiver, referral.proposed_receiver = routing.receiver, routing.proposed
+    referral.sent_at, referral.sent_by = uow.now, actor.user
+    subject = subject_of(referral.id)
+    met = await deadlines.satisfy(
+        uow, subject=subject, action=Step.SEND.value, at=uow.now, mechanism=MECHANISM
+    )
+    if settings.referral_receipt_working_days:
+        await deadlines.start(
+            uow,
+            calendar=ctx.calendar,
+            subject=subject,
+            action=Step.RECEIVE.value,
+            rule=domain.receipt_deadline(settings.referral_receipt_working_days),
+            organisation=routing.receiver,
+            started_at=uow.now,
+        )
+    late = bool(met and met.overdue_at_satisfaction)
+    assert referral.matter_code
+    assert referral.place_town
+    uow.publish(
+        CaseReferred(
+            referral_id=str(referral.id),
+            sender=referral.sender,
+            receiver=routing.receiver,
+            matter_code=referral.matter_code,
+            place_town=referral.place_town,
+            found_at=referral.found_at,
+            sent_at=uow.now,
+            urgent=referral.urgent,
+            ongoing=referral.ongoing,
+            stop_measure=referral.stop_measure,
+            facts=referral.facts,
+            party=CaseParty.model_validate(referral.party) if referral.party else None,
+            jurisdiction_override_reason=referral.jurisdiction_override_reason
+            if routing.overridden
+            else None,
+            proceeds_transferred=referral.proceeds_transferred,
+            materials=len(referral.materials),
+            send_due_at=met.due_at if met else uow.now,
+            late=late,
+            source=ReferralSource(kind=referral.source_kind, id=referral.source_id),
+        ),
+        key=str(referral.id),
+    )
+    await audit_step(
+        uow,
+        referral,
+        "sent",
+        "REF-03",
+        receiver=routing.receiver,
+        late=late,
+        overridden=routing.overridden,
+        override_reason=referral.jurisdiction_override_reason if routing.overridden else None,
+    )
+    return referral
+
+
+async def _refuse_onward(uow: UnitOfWork, referral_id: uuid.UUID, actor: Principal) -> None:
+    """REF-08: a party that received a case may not refer it on."""
+    referral = await load(uow, referral_id, lock=False)
+    ensure_party(actor, parties(referral).visible_to(), what="referral")
+    if actor.org in (referral.receiver, referral.assignee) and referral.state != "draft":
+        raise OnwardReferralForbidden(
+            "a case referred to you may not be referred on (不得再行移送); if it is not within your "
+            "jurisdiction, answer it with decision report-to-district-gov so that the district "
+            "government decides",
+            referral_id=str(referral.id),
+            report_instead=f"/referrals/{referral.id}/answer",
+            rule="REF-08",
+        )
+
+
+async def refuse_forward(
+    uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal, receiver: str
+) -> OnwardReferralForbidden:
+    """REF-08: record an attempt to refer a received case on; the caller raises the refusal."""
+    referral = await load(uow, referral_id)
+    ensure_party(actor, parties(referral).visible_to(), what="referral")
+    try:
+        await _refuse_onward(uow, referral_id, actor)
+    except OnwardReferralForbidden as refusal:
+        await audit_step(
+            uow, referral, "onward-referral-refused", "REF-08", attempted_receiver=receiver
+        )
+        return refusal
+    raise Forbidden("only the receiver of a case can ask to refer it on; it is refused (REF-08)")

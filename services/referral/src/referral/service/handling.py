@@ -1,0 +1,369 @@
+"""The receiver's and the district government's use cases (REF-06..REF-10), and the sweep."""
+
+from __future__ import annotations
+
+import uuid
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.dialects.postgresql import insert
+
+from referral import domain
+from referral.domain import ReferralState, Step
+from referral.errors import DirectionNotCovered, ReferralInvalidTransition
+from referral.models import CooperationRequest, ReceiptCounter, Referral
+from referral.reference import check_org
+from referral.schemas import AnswerIn, AssignIn, ConcludeIn, FileIn
+from referral.service.common import (
+    HANDLING_ROLES,
+    MECHANISM,
+    audit_step,
+    load_for,
+    parties,
+    subject_of,
+    transition,
+)
+from referral.settings import referral_settings
+from xietong_common import deadlines
+from xietong_common.auth import DISTRICT_GOV, Principal
+from xietong_common.contracts.referral import (
+    AnswerDecision,
+    CaseAnswered,
+    CaseAssigned,
+    CaseConcluded,
+    CaseCooperationRequested,
+    CaseEscalated,
+    CaseFiled,
+    CaseProcedure,
+    CaseReceived,
+)
+from xietong_common.errors import NotFound
+from xietong_common.uow import UnitOfWork
+from xietong_common.web import ServiceContext
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# ---- the receiver's side (REF-06..REF-10) --------------------------------------------------------
+
+
+async def _next_receipt_number(uow: UnitOfWork, receiver: str) -> str:
+    year = uow.now.astimezone(SHANGHAI).year
+    seq = (
+        await uow.session.execute(
+            insert(ReceiptCounter)
+            .values(org=receiver, year=year, last=1)
+            .on_conflict_do_update(
+                index_elements=[ReceiptCounter.org, ReceiptCounter.year],
+                set_={"last": ReceiptCounter.last + 1},
+            )
+            .returning(ReceiptCounter.last)
+        )
+    ).scalar_one()
+    return domain.receipt_number(receiver, year, seq)
+
+
+async def receive(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    referral_id: uuid.UUID,
+    actor: Principal,
+    signer_name: str | None,
+) -> Referral:
+    """REF-06: the receiving clerk signs the numbered 送达回证; REF-07's clock starts."""
+    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    actor.require_org(referral.receiver or "")
+    actor.require_role("clerk")
+    transition(referral, Step.RECEIVE, uow.now)
+    assert referral.receiver
+    referral.received_at = uow.now
+    referral.receipt_number = await _next_receipt_number(uow, referral.receiver)
+    referral.receipt_signed_by = signer_name or actor.user
+    subject = subject_of(referral.id)
+    await deadlines.satisfy(
+        uow, subject=subject, action=Step.RECEIVE.value, at=uow.now, mechanism=MECHANISM
+    )
+    due = await deadlines.start(
+        uow,
+        calendar=ctx.calendar,
+        subject=subject,
+        action="answer",
+        rule=domain.answer_deadline(),
+        organisation=referral.receiver,
+        started_at=uow.now,
+    )
+    uow.publish(
+        CaseReceived(
+            referral_id=str(referral.id),
+            sender=referral.sender,
+            receiver=referral.receiver,
+            receipt_number=referral.receipt_number,
+            received_at=uow.now,
+            signed_by=referral.receipt_signed_by,
+            answer_due_at=due.due_at,
+            answer_due_provisional=due.provisional,
+        ),
+        key=str(referral.id),
+    )
+    await audit_step(uow, referral, "received", "REF-06", receipt_number=referral.receipt_number)
+    return referral
+
+
+async def answer(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    referral_id: uuid.UUID,
+    actor: Principal,
+    data: AnswerIn,
+) -> Referral:
+    """REF-07: the written answer; REF-08: a jurisdiction dispute goes to the district government."""
+    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    actor.require_org(referral.receiver or "")
+    actor.require_role(*HANDLING_ROLES)
+    step = domain.answer_step(data.decision)
+    transition(referral, step, uow.now)
+    assert referral.receiver
+    referral.answered_at, referral.answer_decision = uow.now, data.decision.value
+    referral.answer_reasons = data.reasons
+    subject = subject_of(referral.id)
+    met = await deadlines.satisfy(
+        uow, subject=subject, action="answer", at=uow.now, mechanism=MECHANISM
+    )
+    late = bool(met and met.overdue_at_satisfaction)
+    key = str(referral.id)
+    uow.publish(
+        CaseAnswered(
+            referral_id=key,
+            sender=referral.sender,
+            receiver=referral.receiver,
+            decision=data.decision,
+            reasons=data.reasons,
+            answered_at=uow.now,
+            late=late,
+        ),
+        key=key,
+    )
+    if data.decision is AnswerDecision.ACCEPT:
+        await _start_filing_deadline(uow, ctx, referral, organisation=referral.receiver)
+    else:
+        uow.publish(
+            CaseEscalated(
+                referral_id=key,
+                sender=referral.sender,
+                receiver=referral.receiver,
+                reported_to=DISTRICT_GOV,
+                reasons=data.reasons,
+                reported_at=uow.now,
+            ),
+            key=key,
+        )
+    await audit_step(uow, referral, "answered", step.rule, decision=data.decision.value, late=late)
+    return referral
+
+
+async def _start_filing_deadline(
+    uow: UnitOfWork, ctx: ServiceContext, referral: Referral, *, organisation: str
+) -> None:
+    """REF-09: file 'promptly' (a setting in working days)."""
+    await deadlines.start(
+        uow,
+        calendar=ctx.calendar,
+        subject=subject_of(referral.id),
+        action=Step.FILE.value,
+        rule=domain.filing_deadline(referral_settings(ctx).referral_filing_working_days),
+        organisation=organisation,
+        started_at=uow.now,
+    )
+
+
+async def assign(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    referral_id: uuid.UUID,
+    actor: Principal,
+    data: AssignIn,
+) -> Referral:
+    """REF-08: the district government decides who has jurisdiction over a disputed case."""
+    referral = await load_for(uow, referral_id, actor, acting_as=DISTRICT_GOV)
+    actor.require_role(*HANDLING_ROLES)
+    check_org(ctx, data.assignee)
+    if not (domain.is_town(data.assignee) or domain.is_department(data.assignee)):
+        raise DirectionNotCovered("a case is assigned to a town or a department")
+    transition(referral, Step.ASSIGN, uow.now)
+    assert referral.receiver
+    referral.assignee, referral.assigned_at = data.assignee, uow.now
+    referral.assigned_by, referral.assignment_reasons = actor.user, data.reasons
+    await _start_filing_deadline(uow, ctx, referral, organisation=data.assignee)
+    uow.publish(
+        CaseAssigned(
+            referral_id=str(referral.id),
+            sender=referral.sender,
+            receiver=referral.receiver,
+            assignee=data.assignee,
+            reasons=data.reasons,
+            assigned_at=uow.now,
+            decided_by=actor.user,
+        ),
+        key=str(referral.id),
+    )
+    await audit_step(uow, referral, "assigned", "REF-08", assignee=data.assignee)
+    return referral
+
+
+async def file(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    referral_id: uuid.UUID,
+    actor: Principal,
+    data: FileIn,
+) -> Referral:
+    """REF-09: the handling party files the case and the procedure's time limit starts."""
+    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    handler = parties(referral).handler or ""
+    actor.require_org(handler)
+    actor.require_role(*HANDLING_ROLES)
+    transition(referral, Step.FILE, uow.now)
+    referral.filed_at, referral.case_number = uow.now, data.case_number
+    referral.procedure = data.procedure.value
+    subject = subject_of(referral.id)
+    met = await deadlines.satisfy(
+        uow, subject=subject, action="file", at=uow.now, mechanism=MECHANISM
+    )
+    days = data.time_limit_days
+    if days is None and data.procedure is CaseProcedure.ORDINARY:
+        days = referral_settings(ctx).referral_ordinary_procedure_days
+    rule = domain.conclusion_deadline(data.procedure, days=days)
+    due = None
+    if rule is not None:
+        due = await deadlines.start(
+            uow,
+            calendar=ctx.calendar,
+            subject=subject,
+            action=Step.CONCLUDE.value,
+            rule=rule,
+            organisation=handler,
+            started_at=uow.now,
+        )
+    late = bool(met and met.overdue_at_satisfaction)
+    uow.publish(
+        CaseFiled(
+            referral_id=str(referral.id),
+            handler=handler,
+            sender=referral.sender,
+            case_number=data.case_number,
+            procedure=data.procedure,
+            filed_at=uow.now,
+            conclude_due_at=due.due_at if due else None,
+            late=late,
+        ),
+        key=str(referral.id),
+    )
+    await audit_step(
+        uow,
+        referral,
+        "filed",
+        "REF-09",
+        case_number=data.case_number,
+        procedure=data.procedure.value,
+        late=late,
+    )
+    return referral
+
+
+async def conclude(
+    uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal, data: ConcludeIn
+) -> Referral:
+    """REF-09: the case is concluded (办结); a conclusion past the limit is recorded."""
+    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    handler = parties(referral).handler or ""
+    actor.require_org(handler)
+    actor.require_role(*HANDLING_ROLES)
+    transition(referral, Step.CONCLUDE, uow.now)
+    referral.concluded_at, referral.outcome = uow.now, data.outcome
+    referral.decision_number = data.decision_number
+    await deadlines.satisfy(
+        uow,
+        subject=subject_of(referral.id),
+        action=Step.CONCLUDE.value,
+        at=uow.now,
+        mechanism=MECHANISM,
+    )
+    assert referral.case_number
+    uow.publish(
+        CaseConcluded(
+            referral_id=str(referral.id),
+            handler=handler,
+            sender=referral.sender,
+            case_number=referral.case_number,
+            outcome=data.outcome,
+            decision_number=data.decision_number,
+            concluded_at=uow.now,
+        ),
+        key=str(referral.id),
+    )
+    await audit_step(uow, referral, "concluded", "REF-09", decision_number=data.decision_number)
+    return referral
+
+
+async def request_cooperation(
+    uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal, request: str
+) -> CooperationRequest:
+    """REF-10: the handling party asks the sender to cooperate."""
+    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    handler = parties(referral).handler or ""
+    actor.require_org(handler)
+    actor.require_role(*HANDLING_ROLES)
+    domain.next_state(ReferralState(referral.state), Step.REQUEST_COOPERATION)
+    item = CooperationRequest(
+        id=uuid.uuid4(),
+        referral_id=referral.id,
+        requesting_org=handler,
+        requested_org=referral.sender,
+        request=request,
+        requested_at=uow.now,
+        requested_by=actor.user,
+    )
+    referral.cooperation_requests.append(item)
+    await uow.session.flush()
+    uow.publish(
+        CaseCooperationRequested(
+            referral_id=str(referral.id),
+            request_id=str(item.id),
+            requesting_org=handler,
+            requested_org=referral.sender,
+            request=request,
+            requested_at=uow.now,
+        ),
+        key=str(referral.id),
+    )
+    await audit_step(uow, referral, "cooperation-requested", "REF-10", request_id=str(item.id))
+    return item
+
+
+async def answer_cooperation(
+    uow: UnitOfWork,
+    *,
+    referral_id: uuid.UUID,
+    request_id: uuid.UUID,
+    actor: Principal,
+    answer_text: str,
+) -> CooperationRequest:
+    """REF-10: the sender assists and records its answer."""
+    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    actor.require_org(referral.sender)
+    actor.require_role(*HANDLING_ROLES)
+    item = next((c for c in referral.cooperation_requests if c.id == request_id), None)
+    if item is None:
+        raise NotFound("no such cooperation request")
+    if item.answered_at is not None:
+        raise ReferralInvalidTransition("this cooperation request is already answered")
+    item.answer, item.answered_at, item.answered_by = answer_text, uow.now, actor.user
+    await audit_step(uow, referral, "cooperation-answered", "REF-10", request_id=str(item.id))
+    return item
+
+
+async def sweep_deadlines(uow: UnitOfWork, *, ctx: ServiceContext) -> int:
+    """SUP-02: recompute provisional deadlines, then flag those that passed with nothing done."""
+    await deadlines.recompute_provisional(uow, calendar=ctx.calendar, mechanism=MECHANISM)
+    return await deadlines.sweep(uow, now=uow.now, mechanism=MECHANISM)

@@ -1,0 +1,49 @@
+"""Settings of the referral service (env prefix `XIETONG_`), beside the shared ones."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from xietong_common.blobs import UploadPolicy
+from xietong_common.settings import ServiceSettings
+from xietong_common.web import ServiceContext
+
+
+class ReferralSettings(ServiceSettings):
+    """Where the notice says 'promptly' (及时), the number is a setting; breaches are recorded."""
+
+    referral_require_leader_approval: bool = Field(
+        default=False, description="a leader approves each referral before it is sent"
+    )
+    referral_receipt_working_days: int | None = Field(
+        default=2,
+        ge=1,
+        description="REF-06: working days to sign the 送达回证 after sending (None: not tracked)",
+    )
+    referral_filing_working_days: int = Field(
+        default=5, ge=1, description="REF-09: 'promptly' file (立案) an accepted or assigned case"
+    )
+    referral_ordinary_procedure_days: int = Field(
+        default=90,
+        ge=1,
+        description="REF-09: default statutory limit of the ordinary procedure (行政处罚法 第六十条)",
+    )
+    referral_max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    referral_sweep_every_s: float = Field(default=60.0, gt=0)
+
+
+def referral_settings(ctx: ServiceContext) -> ReferralSettings:
+    """The service's settings; the shared ones come from the context, the rest from the env."""
+    found = ctx.extras.get("referral_settings")
+    if isinstance(found, ReferralSettings):
+        return found
+    if isinstance(ctx.settings, ReferralSettings):
+        settings = ctx.settings
+    else:
+        settings = ReferralSettings().model_copy(update=ctx.settings.model_dump())
+    ctx.extras["referral_settings"] = settings
+    return settings
+
+
+def upload_policy(settings: ReferralSettings) -> UploadPolicy:
+    return UploadPolicy(max_bytes=settings.referral_max_upload_bytes)

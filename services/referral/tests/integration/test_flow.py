@@ -1,0 +1,223 @@
+"""A case from finding to conclusion through the REST API and Kafka; drafts from other mechanisms."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from xietong_common.contracts.inspection import FindingOutcome, InspectionFindingRecorded
+from xietong_common.contracts.review import (
+    CaseParty,
+    CaseSummary,
+    ReviewOpinionGiven,
+    ReviewOpinionKind,
+)
+from xietong_common.testing import topic_reader
+
+pytestmark = pytest.mark.integration
+
+REFERRAL_TOPICS = (
+    "case.referred",
+    "case.received",
+    "case.answered",
+    "case.escalated",
+    "case.assigned",
+    "case.filed",
+    "case.concluded",
+    "case.cooperation-requested",
+)
+
+
+async def wait_for_outbox(case: Any, org: str, source: str, count: int = 1) -> list[dict[str, Any]]:
+    """Poll the sender's outbox until `count` drafts from this source (id prefix) show up.
+
+    Filtering on the source keeps the test deaf to events an earlier test left on the topic."""
+    for _ in range(150):
+        r = await case.svc.client.get(
+            "/referrals/outbox", params={"page_size": 100}, headers=case.h(org, "handler")
+        )
+        drafts = [x for x in r.json()["items"] if x["state"]["value"] == "draft"]
+        found = []
+        for item in drafts:
+            detail = (await case.get(item["id"], org)).json()
+            if (detail["source_id"] or "").startswith(source):
+                found.append(detail)
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no draft from {source} appeared")
+
+
+async def test_ref_01_full_flow_from_inspection_finding_to_conclusion_through_rest_and_kafka(
+    case: Any, publish: Callable[..., Any], kafka_bootstrap: str
+) -> None:
+    c = case.codes
+    finding = InspectionFindingRecorded(
+        inspection_id=f"insp-{uuid.uuid4().hex[:6]}",
+        finding_id=f"f-{uuid.uuid4().hex[:8]}",
+        inspecting_org=c.town_a,
+        outcome=FindingOutcome.VIOLATION,
+        matter_code=c.dept_matter,
+        place_town=c.town_a,
+        found_at=case.clock.now(),
+        description="综合查一次发现企业无证排污",
+        target=CaseParty(name="某某化工有限公司", kind="legal-person"),
+        within_jurisdiction=False,
+    )
+    async with topic_reader(kafka_bootstrap, *REFERRAL_TOPICS) as reader:
+        await publish(finding, key=finding.finding_id, source="/xietong/joint-inspection")
+        [draft] = await wait_for_outbox(case, c.town_a, finding.finding_id)
+        rid = draft["id"]
+        assert draft["receiver"] == c.dept
+        assert draft["facts"] == "综合查一次发现企业无证排污"
+        assert [d["rule"] for d in draft["deadlines"]] == ["REF-03"]
+
+        for kind in ("letter", "item-list"):
+            assert (await case.upload(rid, kind)).status_code == 201
+        r = await case.svc.client.post(f"/referrals/{rid}/send", headers=case.sender)
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == {"value": "sent", "label_zh": "已移送", "label_en": "sent"}
+
+        case.clock.advance(timedelta(hours=3))
+        r = await case.act(rid, "receive", c.dept, "clerk", signer_name="王芳")
+        assert r.status_code == 200, r.text
+        assert r.json()["receipt_number"].startswith(f"{c.dept}-2024-")
+
+        r = await case.act(
+            rid, "answer", c.dept, "handler", decision="accept", reasons="属本局管辖"
+        )
+        assert r.json()["state"]["value"] == "accepted"
+
+        r = await case.act(rid, "file", c.dept, "handler", case_number="涪环立〔2024〕7号")
+        assert r.json()["state"]["value"] == "filed", r.text
+
+        coop = await case.svc.client.post(
+            f"/referrals/{rid}/cooperation-requests",
+            json={"request": "请提供现场照片原件"},
+            headers=case.h(c.dept, "handler"),
+        )
+        assert coop.status_code == 201, coop.text
+        r = await case.act(
+            rid,
+            f"cooperation-requests/{coop.json()['id']}/answer",
+            c.town_a,
+            "handler",
+            answer="已移交照片原件",
+        )
+        assert r.json()["answer"] == "已移交照片原件"
+
+        r = await case.act(
+            rid,
+            "conclude",
+            c.dept,
+            "handler",
+            outcome="罚款五千元",
+            decision_number="涪环罚〔2024〕7号",
+        )
+        assert r.json()["state"]["value"] == "concluded"
+
+        events = await reader.collect(
+            lambda evs: any(
+                e["type"] == "xietong.case.concluded.v1" and e["subject"] == rid for e in evs
+            )
+        )
+    # One topic per event type: order holds within a topic, so compare the set of facts.
+    mine = sorted(e["type"] for e in events if e["subject"] == rid)
+    assert mine == sorted(
+        [
+            "xietong.case.referred.v1",
+            "xietong.case.received.v1",
+            "xietong.case.answered.v1",
+            "xietong.case.filed.v1",
+            "xietong.case.cooperation-requested.v1",
+            "xietong.case.concluded.v1",
+        ]
+    )
+    referred = next(e for e in events if e["type"] == "xietong.case.referred.v1")
+    assert referred["data"]["source"] == {"kind": "inspection-finding", "id": finding.finding_id}
+    assert referred["data"]["late"] is False
+
+    timeline = (await case.svc.client.get(f"/referrals/{rid}/timeline", headers=case.sender)).json()
+    actions = [e["action"] for e in timeline if e["kind"] == "action"]
+    assert actions[0] == "referral.drafted"
+    assert actions[-1] == "referral.concluded"
+    assert {e["rule"] for e in timeline if e["kind"] == "deadline-met"} >= {
+        "REF-03",
+        "REF-06",
+        "REF-07",
+        "REF-09",
+    }
+
+
+async def test_rev_07_review_opinion_arriving_twice_makes_one_draft(
+    case: Any, publish: Callable[..., Any]
+) -> None:
+    """REF-01 from REV-07 opinion 4: the same opinion twice (redelivered, then re-published)."""
+    c = case.codes
+    opinion = ReviewOpinionGiven(
+        review_id=f"rv-{uuid.uuid4().hex[:6]}",
+        round=1,
+        submitting_org=c.town_a,
+        reviewing_org=c.town_a,
+        opinion=ReviewOpinionKind.TRANSFER_TO_COMPETENT_AGENCY,
+        reasons="不属本机关执法权限",
+        transfer_to=c.dept,
+        case=CaseSummary(
+            matter_code=c.dept_matter,
+            place_town=c.town_a,
+            found_at=datetime(2024, 2, 20, 2, 0, tzinfo=UTC),
+            facts="违法排放污水",
+            party=CaseParty(name="张三", kind="citizen"),
+            case_number="涪李执〔2024〕3号",
+        ),
+        reviewer="town:lizhi/reviewer",
+        issued_at=case.clock.now(),
+    )
+    event_id = await publish(opinion, key=opinion.review_id, source="/xietong/legal-review")
+    await publish(opinion, key=opinion.review_id, source="/xietong/legal-review", event_id=event_id)
+    await publish(opinion, key=opinion.review_id, source="/xietong/legal-review")  # a new id
+    [draft] = await wait_for_outbox(case, c.town_a, opinion.review_id)
+    await asyncio.sleep(2)  # give the duplicates every chance to be handled
+    again = await wait_for_outbox(case, c.town_a, opinion.review_id)
+    assert len(again) == 1
+    assert draft["receiver"] == c.dept
+    assert draft["source_id"] == f"{opinion.review_id}:1"
+    assert draft["party"]["name"] == "张三"
+    assert draft["state"]["value"] == "draft"
+
+
+async def test_rev_07_other_opinions_make_no_draft(case: Any, publish: Callable[..., Any]) -> None:
+    c = case.codes
+    review_id = f"rv-{uuid.uuid4().hex[:6]}"
+    summary = CaseSummary(
+        matter_code=c.dept_matter, place_town=c.town_a, found_at=case.clock.now(), facts="x"
+    )
+    for n, kind in enumerate(
+        (
+            ReviewOpinionKind.AGREE,
+            ReviewOpinionKind.DO_NOT_DECIDE,
+            ReviewOpinionKind.TRANSFER_TO_COMPETENT_AGENCY,
+        ),
+        start=1,
+    ):
+        opinion = ReviewOpinionGiven(
+            review_id=review_id,
+            round=n,
+            submitting_org=c.town_a,
+            reviewing_org=c.town_a,
+            opinion=kind,
+            reasons="意见",
+            case=summary,
+            reviewer="r",
+            issued_at=case.clock.now(),
+        )
+        # One key, one partition: the transfer opinion is handled after the other two.
+        await publish(opinion, key=review_id, source="/xietong/legal-review")
+    [draft] = await wait_for_outbox(case, c.town_a, review_id)
+    assert draft["source_id"] == f"{review_id}:3"
+    assert draft["source_kind"] == "review-opinion"

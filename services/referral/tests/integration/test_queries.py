@@ -1,0 +1,106 @@
+"""Inbox and outbox: filters, pagination, sorting; access by party."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+async def ids(case: Any, path: str, org: str, **params: Any) -> list[str]:
+    r = await case.svc.client.get(path, params=params, headers=case.h(org, "handler"))
+    assert r.status_code == 200, r.text
+    return [x["id"] for x in r.json()["items"]]
+
+
+async def test_inbox_and_outbox_filters_pagination_and_sorting(case: Any) -> None:
+    c = case.codes
+    urgent = await case.sent(urgent=True)
+    case.clock.advance(timedelta(hours=1))
+    to_town = await case.sent(matter_code=c.town_matter, place_town=c.town_b)
+    case.clock.advance(timedelta(hours=1))
+    draft = await case.draft()
+    case.clock.advance(timedelta(minutes=5))
+    received = await case.received()
+
+    assert await ids(case, "/referrals/outbox", c.town_a) == [
+        received["id"],
+        draft["id"],
+        to_town["id"],
+        urgent["id"],
+    ]
+    assert await ids(case, "/referrals/outbox", c.town_a, sort="created_at") == [
+        urgent["id"],
+        to_town["id"],
+        draft["id"],
+        received["id"],
+    ]
+    assert await ids(case, "/referrals/outbox", c.town_a, state="draft") == [draft["id"]]
+    assert set(await ids(case, "/referrals/outbox", c.town_a, state=["sent", "received"])) == {
+        urgent["id"],
+        to_town["id"],
+        received["id"],
+    }
+    assert await ids(case, "/referrals/outbox", c.town_a, matter_code=c.town_matter) == [
+        to_town["id"]
+    ]
+    assert await ids(case, "/referrals/outbox", c.town_a, counterparty=c.town_b) == [to_town["id"]]
+    assert await ids(case, "/referrals/outbox", c.town_a, urgent="true") == [urgent["id"]]
+
+    page = await case.svc.client.get(
+        "/referrals/outbox", params={"page": 2, "page_size": 3}, headers=case.sender
+    )
+    assert page.json()["total"] == 4
+    assert [x["id"] for x in page.json()["items"]] == [urgent["id"]]
+
+    # the receiver's inbox: sent cases only, never drafts
+    inbox = await ids(case, "/referrals/inbox", c.dept)
+    assert set(inbox) == {urgent["id"], received["id"]}
+    assert await ids(case, "/referrals/inbox", c.town_b) == [to_town["id"]]
+    # due_before: the urgent case's receipt deadline is the earliest
+    soon = (case.clock.now() + timedelta(days=1)).isoformat()
+    assert await ids(case, "/referrals/inbox", c.dept, due_before=soon) == []
+    by_due = await ids(case, "/referrals/inbox", c.dept, sort="due_at")
+    assert by_due[0] == urgent["id"]
+    case.clock.advance(timedelta(days=30))
+    assert set(await ids(case, "/referrals/inbox", c.dept, overdue="true")) == {
+        urgent["id"],
+        received["id"],
+    }
+    assert await ids(case, "/referrals/outbox", c.town_a, overdue="false") == []
+
+    listed = (
+        await case.svc.client.get("/referrals/inbox", headers=case.h(c.dept, "handler"))
+    ).json()["items"]
+    assert all(x["next_due"] and x["overdue"] for x in listed)
+
+
+async def test_only_parties_and_oversight_see_a_case(case: Any) -> None:
+    c = case.codes
+    draft = await case.draft()
+    sent = await case.sent()
+    assert (await case.get(draft["id"], c.dept)).status_code == 404  # a draft is the sender's own
+    assert (await case.get(sent["id"], c.dept)).status_code == 200
+    assert (await case.get(sent["id"], c.town_b)).status_code == 404
+    assert (await case.get(sent["id"], "district-gov")).status_code == 404
+    assert (await case.get(sent["id"], "justice-bureau")).status_code == 200
+    everything = await ids(case, "/referrals", "justice-bureau")
+    assert set(everything) == {draft["id"], sent["id"]}
+    assert await ids(case, "/referrals", c.town_b) == []
+    r = await case.svc.client.get(
+        f"/referrals/{sent['id']}/timeline", headers=case.h(c.town_b, "handler")
+    )
+    assert r.status_code == 404
+
+
+async def test_openapi_documents_models_examples_and_errors(case: Any) -> None:
+    spec = (await case.svc.client.get("/openapi.json")).json()
+    send = spec["paths"]["/referrals/{referral_id}/send"]["post"]
+    assert send["tags"] == ["referrals"]
+    assert {"401", "403", "404", "409", "422"} <= set(send["responses"])
+    assert "examples" in spec["components"]["schemas"]["ReferralCreate"]
+    upload = spec["paths"]["/referrals/{referral_id}/materials"]["post"]
+    assert {"413", "415"} <= set(upload["responses"])
