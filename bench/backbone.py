@@ -169,7 +169,7 @@ async def backbone(
             if len(lat) >= n:
                 done.set()
 
-    UnitOfWork.__aexit__ = timed_exit  # type: ignore[method-assign]
+    UnitOfWork.__aexit__ = timed_exit  # type: ignore[method-assign,assignment]
     relay = OutboxRelay(producer_db, bootstrap=bootstrap, poll_interval_s=0.5)
     consumer = InboxConsumer(
         consumer_db,

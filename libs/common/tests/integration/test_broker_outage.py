@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import AsyncIterator
@@ -79,7 +80,8 @@ async def test_writes_succeed_while_broker_is_down_and_events_flow_when_back(
             batch = await consumer.getmany(timeout_ms=1000)
             for records in batch.values():
                 for record in records:
-                    seen.add(json.loads(record.value or b"{}")["subject"])
+                    with contextlib.suppress(ValueError, KeyError, TypeError):
+                        seen.add(json.loads(record.value or b"")["subject"])  # other tests' poison
             if set(towns) <= seen:
                 break
         assert set(towns) <= seen
