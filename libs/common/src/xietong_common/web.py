@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common import deadlines
@@ -101,7 +101,9 @@ class ServiceSpec:
 
 # The running service's context, for event handlers (which get only the unit of work and
 # the event): set by the lifespan before the consumer and jobs start, inherited by their tasks.
-current_context: ContextVar[ServiceContext | None] = ContextVar("xietong_service_context", default=None)
+current_context: ContextVar[ServiceContext | None] = ContextVar(
+    "xietong_service_context", default=None
+)
 
 
 def service_context() -> ServiceContext:
@@ -137,37 +139,48 @@ def produced_and_consumed_topics(spec: ServiceSpec) -> list[str]:
     return sorted(topics)
 
 
-class RequestContextMiddleware(BaseHTTPMiddleware):
-    """Request id and W3C traceparent in, logs and metrics out."""
+class RequestContextMiddleware:
+    """Request id and W3C traceparent in, logs and metrics out (plain ASGI, no extra task)."""
 
-    def __init__(self, app: Any, service: str) -> None:
-        super().__init__(app)
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
         self.service = service
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        request_id = request.headers.get("x-request-id") or secrets.token_hex(8)
-        traceparent = request.headers.get("traceparent") or (
-            f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        request_id = headers.get("x-request-id") or secrets.token_hex(8)
+        traceparent = (
+            headers.get("traceparent") or f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
         )
         token = trace_context.set({"requestid": request_id, "traceparent": traceparent})
         started = time.perf_counter()
         status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["x-request-id"] = request_id
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
+            route = scope.get("route")
             path = getattr(route, "path", "unmatched")
-            HTTP_REQUESTS.labels(self.service, request.method, path, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, request.method, path).observe(elapsed)
+            method = scope.get("method", "")
+            HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, path).observe(elapsed)
             if path not in ("/healthz", "/metrics"):
                 log.info(
                     "%s %s %d",
-                    request.method,
-                    request.url.path,
+                    method,
+                    scope.get("path", ""),
                     status,
                     extra={"status": status, "duration_ms": round(elapsed * 1000, 1)},
                 )

@@ -8,16 +8,18 @@ started for them. Data lives under `.local/` in the checkout.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import fcntl
 import json
 import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -37,6 +39,8 @@ __all__ = [
     "stack_down",
     "stack_status",
 ]
+
+T = TypeVar("T")
 
 SERVICE_PACKAGES = (
     "info_sharing",
@@ -74,6 +78,16 @@ def local_kafka() -> LocalKafka:
         port=port,
         controller_port=port + 1,
     )
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even when called inside an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @contextmanager
@@ -144,7 +158,7 @@ def ensure_stack() -> StackInfo:
                 )
             pg.start()
             admin_url = pg.admin_url()
-            asyncio.run(_ensure_service_databases(admin_url))
+            _run(_ensure_service_databases(admin_url))
         if kafka_env:
             bootstrap = kafka_env
         else:
@@ -156,7 +170,7 @@ def ensure_stack() -> StackInfo:
             kafka.start()
             bootstrap = kafka.bootstrap
             _wait("Kafka", lambda: _port_answers("127.0.0.1", kafka.port), 90, kafka.log_file)
-            _wait("Kafka", lambda: asyncio.run(_kafka_ready(bootstrap)), 60, kafka.log_file)
+            _wait("Kafka", lambda: _run(_kafka_ready(bootstrap)), 60, kafka.log_file)
         info = StackInfo(
             postgres_admin_url=admin_url,
             kafka_bootstrap=bootstrap,
@@ -194,7 +208,7 @@ def stack_status() -> dict[str, str]:
 def service_database_url(info: StackInfo, pkg: str) -> str:
     """The asyncpg URL of a service's own database on this stack."""
     if info.postgres_external:
-        asyncio.run(_ensure_external_database(info.postgres_admin_url, f"xietong_{pkg}"))
+        _run(_ensure_external_database(info.postgres_admin_url, f"xietong_{pkg}"))
         base = plain_url(info.postgres_admin_url).rpartition("/")[0]
         return f"{base}/xietong_{pkg}".replace("postgresql://", "postgresql+asyncpg://", 1)
     port = local_postgres().port
