@@ -42,6 +42,15 @@ class ServiceSettings(BaseSettings):
 
     outbox_batch_size: int = 200
     outbox_poll_interval_s: float = 1.0
+    outbox_retention_days: float = Field(
+        default=7,
+        description="published outbox rows are kept this long (for inspection), then deleted",
+    )
+    inbox_retention_days: float = Field(
+        default=30,
+        description="handled event ids are kept this long; keep it above Kafka's retention so a "
+        "redelivered event is still recognised",
+    )
     inbox_max_attempts: int = 5
     inbox_backoff_initial_s: float = 0.2
     inbox_backoff_max_s: float = 5.0

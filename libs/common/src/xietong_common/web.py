@@ -11,9 +11,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -25,7 +27,7 @@ from xietong_common.auth import TokenVerifier
 from xietong_common.calendar import WorkingDayCalendar
 from xietong_common.clock import Clock, SystemClock
 from xietong_common.contracts.base import IntegrationEvent
-from xietong_common.db import Database
+from xietong_common.db import Database, inbox, outbox
 from xietong_common.errors import install_problem_handlers, problem_response, problem_type
 from xietong_common.events.envelope import trace_context
 from xietong_common.events.inbox import Handler, InboxConsumer
@@ -68,6 +70,28 @@ def deadline_sweep_job(mechanism: str, *, every_s: float = 60.0) -> PeriodicJob:
         return run
 
     return PeriodicJob(name="deadline-sweep", every_s=every_s, job=make)
+
+
+def housekeeping_job(*, every_s: float = 3600.0) -> PeriodicJob:
+    """Delete published outbox rows and old inbox ids past their retention."""
+
+    def make(ctx: ServiceContext) -> Job:
+        async def run(uow: UnitOfWork) -> None:
+            settings = ctx.settings
+            await uow.session.execute(
+                sa.delete(outbox).where(
+                    outbox.c.published_at < uow.now - timedelta(days=settings.outbox_retention_days)
+                )
+            )
+            await uow.session.execute(
+                sa.delete(inbox).where(
+                    inbox.c.handled_at < uow.now - timedelta(days=settings.inbox_retention_days)
+                )
+            )
+
+        return run
+
+    return PeriodicJob(name="housekeeping", every_s=every_s, job=make)
 
 
 @dataclass
@@ -212,7 +236,7 @@ def create_app(
                     run_periodically(ctx.db, job.name, job.job(ctx), every_s=job.every_s),
                     name=f"{spec.name}-{job.name}",
                 )
-                for job in spec.jobs
+                for job in [*spec.jobs, housekeeping_job()]
             ]
         app.state.tasks = tasks
         log.info("service started", extra={"topics": produced_and_consumed_topics(spec)})

@@ -148,3 +148,31 @@ async def test_relay_wakes_on_notify_and_runs_as_a_task(h: Harness, kafka_bootst
                 await task
     mine = [e for e in events if e["data"]["counter"] == key]
     assert mine[0]["data"] == {"counter": key, "seq": 1}
+
+
+async def test_housekeeping_deletes_only_published_rows_past_retention(
+    h: Harness, kafka_bootstrap: str
+) -> None:
+    from types import SimpleNamespace
+
+    from xietong_common.jobs import run_job_once
+    from xietong_common.settings import ServiceSettings
+    from xietong_common.web import housekeeping_job
+
+    async with h.db.uow() as uow:
+        for seq in (1, 2, 3):
+            await increment(uow, new_key(), seq)
+    relay = OutboxRelay(h.db, bootstrap=kafka_bootstrap, batch_size=2)
+    assert await relay.relay_once() == 2  # two published, one still waiting
+    await relay._reset_producer()
+    async with h.db.engine.begin() as conn:
+        await conn.execute(
+            sa.update(outbox)
+            .where(outbox.c.published_at.is_not(None))
+            .values(published_at=sa.func.now() - sa.text("interval '8 days'"))
+        )
+    ctx = SimpleNamespace(settings=ServiceSettings(outbox_retention_days=7))
+    assert await run_job_once(h.db, "housekeeping", housekeeping_job().job(ctx))  # type: ignore[arg-type]
+    async with h.db.session() as s:
+        left = (await s.execute(sa.select(outbox.c.published_at))).scalars().all()
+    assert left == [None]  # the unpublished row is never deleted
