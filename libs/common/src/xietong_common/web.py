@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -245,9 +244,9 @@ def create_app(
         finally:
             for task in tasks:
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            _, stuck = await asyncio.wait(tasks, timeout=15)
+            for task in stuck:
+                log.error("background task %s did not stop within 15 s", task.get_name())
             await ctx.db.dispose()
 
     app = FastAPI(

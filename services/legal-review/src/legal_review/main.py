@@ -1,21 +1,35 @@
-"""Wiring of the 法制审核 (legal review of major enforcement decisions) service: `uvicorn legal_review.main:app`."""
+"""Wiring of the 法制审核 (legal review) service: `uvicorn legal_review.main:app`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from xietong_common.web import ServiceSpec, create_app
+from legal_review import api
+from legal_review.settings import ReviewSettings
+from xietong_common.web import ServiceSpec, create_app, deadline_sweep_job
+
+SETTINGS = ReviewSettings(service_name="legal-review")
 
 SPEC = ServiceSpec(
     name="legal-review",
     title="xietong 法制审核 — legal review of major enforcement decisions",
     description=(
-        "法制审核 (legal review of major enforcement decisions), section 二(四) of 涪陵府办〔2024〕1号. "
-        "Rules REV-xx of RULES.md. The mechanism's endpoints arrive with its own issue; "
-        "this shell runs the backbone (database, outbox relay, inbox consumer, health, metrics)."
+        "法制审核 (legal review), section 二(四) of 涪陵府办〔2024〕1号, rules REV-01..REV-09: before a "
+        "town decides a major enforcement case its brigade submits the proposed decision; the review "
+        "body examines nine points and gives one of five written opinions; the agency head decides. "
+        "Handling, review and decision are done by different people; missing materials are notified "
+        "once, with a deadline on the working-day calendar."
     ),
-    routers=[],
+    routers=[api.router],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+    jobs=[deadline_sweep_job("legal-review", every_s=SETTINGS.review_sweep_every_s)],
+    openapi_tags=[
+        {
+            "name": "reviews",
+            "description": "法制审核: triggers, submission, review, opinion, decision",
+        },
+        {"name": "operations", "description": "health, readiness, metrics"},
+    ],
 )
 
-app = create_app(SPEC)
+app = create_app(SPEC, settings=SETTINGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import Field
@@ -73,3 +74,76 @@ class ReviewOpinionGiven(IntegrationEvent):
     case: CaseSummary
     reviewer: str
     issued_at: datetime
+
+
+@event("review.requested", producers=("legal-review",), consumers=("oversight (SUP, planned)",))
+class ReviewRequested(IntegrationEvent):
+    """REV-01/04: a brigade submitted a proposed major decision for legal review (a new round)."""
+
+    review_id: str
+    round: int = Field(ge=1)
+    submitting_org: str = Field(examples=["town:lizhi"])
+    reviewing_org: str = Field(examples=["town:lizhi"])
+    handler: str = Field(description="the person who handled the case (answers for the materials)")
+    triggers: list[str] = Field(
+        description="REV-01 triggers that apply (empty for a voluntary review)",
+        examples=[["amount", "hearing"]],
+    )
+    voluntary: bool = Field(description="submitted although no REV-01 trigger applies")
+    case: CaseSummary
+    submitted_at: datetime
+
+
+@event(
+    "review.materials-missing",
+    producers=("legal-review",),
+    consumers=("oversight (SUP, planned)",),
+)
+class ReviewMaterialsMissing(IntegrationEvent):
+    """REV-05: the review body told the brigade, once, everything that is missing and by when."""
+
+    review_id: str
+    round: int = Field(ge=1)
+    submitting_org: str = Field(examples=["town:lizhi"])
+    missing: list[str] = Field(
+        description="REV-04 kinds missing", examples=[["evidence", "hearing-record"]]
+    )
+    items: list[str] = Field(default_factory=list, description="other missing items, in words")
+    due_at: datetime = Field(description="deadline to supply them")
+    due_provisional: bool = Field(
+        default=False,
+        description="the deadline lies in a year whose holiday schedule is not loaded",
+    )
+    notified_at: datetime
+
+
+@event(
+    "review.decided",
+    producers=("legal-review",),
+    consumers=("info-sharing (INFO-04, planned)", "oversight (SUP, planned)"),
+)
+class ReviewDecided(IntegrationEvent):
+    """REV-08: the agency head decided; carries the penalty decision for information sharing
+    (INFO-01 category 4: a town's penalty decision and its execution)."""
+
+    review_id: str
+    round: int = Field(ge=1)
+    town: str = Field(examples=["town:lizhi"])
+    outcome: str = Field(
+        description="decided-as-proposed | not-decided | transferred-to-agency | "
+        "transferred-to-judicial-organs",
+        examples=["decided-as-proposed"],
+    )
+    opinion: ReviewOpinionKind
+    against_opinion: bool = Field(description="the decision departs from the review opinion")
+    reason: str | None = Field(
+        default=None, description="the written reason (required when against)"
+    )
+    decider: str = Field(description="the agency head who answers for the decision")
+    case: CaseSummary
+    fine: Decimal = Field(default=Decimal("0"), ge=0, examples=["5000.00"])
+    confiscated_gains: Decimal = Field(default=Decimal("0"), ge=0)
+    confiscated_property_value: Decimal = Field(default=Decimal("0"), ge=0)
+    decision_number: str | None = Field(default=None, examples=["涪荔综执罚决〔2024〕12号"])
+    execution: str | None = Field(default=None, description="how the decision is being executed")
+    decided_at: datetime

@@ -81,8 +81,11 @@ class OutboxRelay:
                 if relayed >= self.batch_size:
                     continue
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                # that arrives as the wake-up does, and the relay would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                    async with asyncio.timeout(self.poll_interval_s):
+                        await self._wake.wait()
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -122,7 +125,7 @@ class OutboxRelay:
             producer = idempotent_producer(self.bootstrap, client_id=f"{self._service}-relay")
             try:
                 await producer.start()
-            except Exception:
+            except BaseException:  # cancelled while starting, too: never leak its tasks
                 await producer.stop()
                 raise
             self._producer = producer

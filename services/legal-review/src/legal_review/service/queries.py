@@ -1,0 +1,225 @@
+"""Reads: the review queue, one review with its rounds, its timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from legal_review.models import (
+    JointOpinion,
+    JusticeOfficeAdvice,
+    Review,
+    ReviewMaterial,
+    ReviewRound,
+)
+from legal_review.schemas import ReviewDetail, ReviewOut, ReviewPage, TimelineEntry
+from legal_review.service.common import load_visible, subject
+from legal_review.views import advice_out, joint_out, material_out, review_out, round_out
+from xietong_common.auth import OVERSIGHT_ORG, Principal
+from xietong_common.db import audit_log, deadlines
+from xietong_common.deadlines import TrackedDeadline
+
+
+async def _open_deadlines(
+    session: AsyncSession, review_ids: list[uuid.UUID]
+) -> dict[str, list[TrackedDeadline]]:
+    if not review_ids:
+        return {}
+    rows = (
+        await session.execute(
+            sa.select(deadlines)
+            .where(deadlines.c.subject.in_([subject(i) for i in review_ids]))
+            .order_by(deadlines.c.started_at)
+        )
+    ).mappings()
+    out: dict[str, list[TrackedDeadline]] = {}
+    for r in rows:
+        out.setdefault(r["subject"], []).append(
+            TrackedDeadline(
+                id=r["id"],
+                subject=r["subject"],
+                action=r["action"],
+                rule=r["rule"],
+                organisation=r["organisation"],
+                due_at=r["due_at"],
+                provisional=r["provisional"],
+                satisfied_at=r["satisfied_at"],
+                breached_at=r["breached_at"],
+            )
+        )
+    return out
+
+
+def _visible_filter(principal: Principal) -> sa.ColumnElement[bool]:
+    if principal.org == OVERSIGHT_ORG:
+        return sa.true()
+    if principal.org.startswith("justice-office:"):
+        return Review.town == "town:" + principal.org.split(":", 1)[1]
+    return sa.or_(Review.town == principal.org, Review.joint_departments.contains([principal.org]))
+
+
+async def queue(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    now: datetime,
+    states: list[str] | None = None,
+    town: str | None = None,
+    opinion: str | None = None,
+    due_before: datetime | None = None,
+    overdue: bool | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    sort: str = "-created_at",
+) -> ReviewPage:
+    """A review body's queue (or the justice bureau's view of all), newest first by default."""
+    query = sa.select(Review).where(_visible_filter(principal))
+    if states:
+        query = query.where(Review.state.in_(states))
+    if town:
+        query = query.where(Review.town == town)
+    if opinion:
+        query = query.join(
+            ReviewRound,
+            sa.and_(ReviewRound.review_id == Review.id, ReviewRound.number == Review.round),
+        ).where(ReviewRound.opinion == opinion)
+    open_due = sa.select(deadlines.c.subject).where(
+        deadlines.c.satisfied_at.is_(None), deadlines.c.cancelled_at.is_(None)
+    )
+    if due_before is not None:
+        query = query.where(
+            sa.func.concat("review:", sa.cast(Review.id, sa.Text)).in_(
+                open_due.where(deadlines.c.due_at < due_before)
+            )
+        )
+    if overdue is not None:
+        late = sa.func.concat("review:", sa.cast(Review.id, sa.Text)).in_(
+            open_due.where(deadlines.c.due_at < now, deadlines.c.provisional.is_(False))
+        )
+        query = query.where(late if overdue else sa.not_(late))
+    total = int(
+        (
+            await session.execute(sa.select(sa.func.count()).select_from(query.subquery()))
+        ).scalar_one()
+    )
+    column = {"created_at": Review.created_at, "updated_at": Review.updated_at}[sort.lstrip("-")]
+    query = query.order_by(column.desc() if sort.startswith("-") else column.asc(), Review.id)
+    reviews = list(
+        (await session.execute(query.offset((page - 1) * page_size).limit(page_size))).scalars()
+    )
+    rounds = {
+        (r.review_id, r.number): r
+        for r in (
+            await session.execute(
+                sa.select(ReviewRound).where(ReviewRound.review_id.in_([r.id for r in reviews]))
+            )
+        ).scalars()
+    }
+    due = await _open_deadlines(session, [r.id for r in reviews])
+    items = [
+        ReviewOut.model_validate(review_out(r, rounds[(r.id, r.round)], due.get(subject(r.id), [])))
+        for r in reviews
+    ]
+    return ReviewPage(items=items, total=total, page=page, page_size=page_size)
+
+
+async def one(session: AsyncSession, review: Review) -> ReviewOut:
+    rnd = (
+        await session.execute(
+            sa.select(ReviewRound).where(
+                ReviewRound.review_id == review.id, ReviewRound.number == review.round
+            )
+        )
+    ).scalar_one()
+    due = await _open_deadlines(session, [review.id])
+    return ReviewOut.model_validate(review_out(review, rnd, due.get(subject(review.id), [])))
+
+
+async def detail(
+    session: AsyncSession, *, review_id: uuid.UUID, principal: Principal
+) -> ReviewDetail:
+    review = await load_visible(session, review_id, principal)
+    base = await one(session, review)
+    rounds = (
+        await session.execute(
+            sa.select(ReviewRound)
+            .where(ReviewRound.review_id == review.id)
+            .order_by(ReviewRound.number)
+        )
+    ).scalars()
+    materials = (
+        await session.execute(
+            sa.select(ReviewMaterial)
+            .where(ReviewMaterial.review_id == review.id)
+            .order_by(ReviewMaterial.uploaded_at)
+        )
+    ).scalars()
+    joints = (
+        await session.execute(
+            sa.select(JointOpinion)
+            .where(JointOpinion.review_id == review.id)
+            .order_by(JointOpinion.given_at)
+        )
+    ).scalars()
+    advice = (
+        await session.execute(
+            sa.select(JusticeOfficeAdvice)
+            .where(JusticeOfficeAdvice.review_id == review.id)
+            .order_by(JusticeOfficeAdvice.given_at)
+        )
+    ).scalars()
+    return ReviewDetail(
+        **base.model_dump(),
+        rounds=[round_out(r) for r in rounds],
+        materials=[material_out(m) for m in materials],
+        joint_opinions=[joint_out(j) for j in joints],
+        advice=[advice_out(a) for a in advice],
+    )
+
+
+async def timeline(
+    session: AsyncSession, *, review_id: uuid.UUID, principal: Principal
+) -> list[TimelineEntry]:
+    """Every recorded step of the case (audit log) and its deadlines, in time order."""
+    review = await load_visible(session, review_id, principal)
+    entries: list[TimelineEntry] = []
+    rows = (
+        await session.execute(
+            sa.select(audit_log)
+            .where(audit_log.c.subject == subject(review.id))
+            .order_by(audit_log.c.seq)
+        )
+    ).mappings()
+    for r in rows:
+        entries.append(
+            TimelineEntry(
+                at=r["at"],
+                kind="audit",
+                action=r["action"],
+                actor=r["actor"],
+                org=r["org"],
+                rule=r["rule"],
+                detail=r["detail"],
+            )
+        )
+    for d in (await _open_deadlines(session, [review.id])).get(subject(review.id), []):
+        detail: dict[str, Any] = {"due_at": d.due_at.isoformat(), "provisional": d.provisional}
+        if d.satisfied_at:
+            detail["satisfied_at"] = d.satisfied_at.isoformat()
+        if d.breached_at:
+            detail["breached_at"] = d.breached_at.isoformat()
+        entries.append(
+            TimelineEntry(
+                at=d.due_at,
+                kind="deadline",
+                action=d.action,
+                org=d.organisation,
+                rule=d.rule,
+                detail=detail,
+            )
+        )
+    return sorted(entries, key=lambda e: e.at)

@@ -1,0 +1,278 @@
+"""The review body's side and after: take, nine points, opinion, decision; joint modes; 司法所."""
+
+from __future__ import annotations
+
+import uuid
+
+from legal_review.domain import (
+    JointMode,
+    PointFinding,
+    ReviewPoint,
+    ReviewState,
+    Step,
+    check_decision,
+    check_opinion,
+    check_separation,
+    require_step,
+)
+from legal_review.errors import NotAReviewParty
+from legal_review.models import JointOpinion, JusticeOfficeAdvice, Review, ReviewRound
+from legal_review.schemas import (
+    DecisionIn,
+    JointIn,
+    JointOpinionIn,
+    JusticeOfficeAdviceIn,
+    OpinionIn,
+    PointIn,
+)
+from legal_review.service.common import (
+    audit,
+    check_org,
+    current_round,
+    justice_office_of,
+    load_visible,
+    require_town_role,
+)
+from legal_review.service.submission import case_summary
+from xietong_common.auth import Principal
+from xietong_common.contracts.review import ReviewDecided, ReviewOpinionGiven, ReviewOpinionKind
+from xietong_common.errors import InvalidInput
+from xietong_common.uow import UnitOfWork
+from xietong_common.web import ServiceContext
+
+
+def findings_of(rnd: ReviewRound) -> dict[ReviewPoint, PointFinding]:
+    return {
+        ReviewPoint(k): PointFinding(passed=bool(v["passed"]), note=str(v.get("note", "")))
+        for k, v in rnd.findings.items()
+    }
+
+
+async def take(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Review:
+    """The review body's reviewer takes the case (REV-02: never its handler)."""
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    require_town_role(actor, review, "reviewer")
+    require_step(ReviewState(review.state), Step.TAKE)
+    check_separation(handler=review.handler, reviewer=actor.user)
+    review.reviewer = actor.user
+    review.state = ReviewState.UNDER_REVIEW.value
+    await audit(uow, review, "taken", "REV-02", reviewer=actor.user)
+    return review
+
+
+async def _reviewer_round(
+    uow: UnitOfWork, review_id: uuid.UUID, actor: Principal, step: Step
+) -> tuple[Review, ReviewRound]:
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    require_town_role(actor, review, "reviewer")
+    require_step(ReviewState(review.state), step)
+    check_separation(handler=review.handler, reviewer=actor.user)
+    if review.reviewer and review.reviewer != actor.user:
+        raise NotAReviewParty(f"{review.reviewer} is this review's reviewer")
+    review.reviewer = actor.user
+    return review, await current_round(uow.session, review, for_update=True)
+
+
+async def record_point(
+    uow: UnitOfWork, *, review_id: uuid.UUID, point: ReviewPoint, data: PointIn, actor: Principal
+) -> Review:
+    """REV-06: one of the nine points, passed or failed, with a note."""
+    review, rnd = await _reviewer_round(uow, review_id, actor, Step.RECORD_POINT)
+    rnd.findings = {
+        **rnd.findings,
+        point.value: {"passed": data.passed, "note": data.note, "by": actor.user},
+    }
+    await audit(uow, review, "point-recorded", "REV-06", point=point.value, passed=data.passed)
+    return review
+
+
+async def give_opinion(
+    uow: UnitOfWork, *, ctx: ServiceContext, review_id: uuid.UUID, data: OpinionIn, actor: Principal
+) -> Review:
+    """REV-07: the written opinion, one of five, once all nine points are answered."""
+    review, rnd = await _reviewer_round(uow, review_id, actor, Step.GIVE_OPINION)
+    if data.transfer_to is not None:
+        check_org(ctx.directory, data.transfer_to)
+        if data.transfer_to == review.town:
+            raise InvalidInput("opinion (4) names another agency than the town itself")
+    check_opinion(data.opinion, findings_of(rnd), transfer_to=data.transfer_to, flaws=data.flaws)
+    rnd.opinion = data.opinion.value
+    rnd.opinion_reasons = data.reasons
+    rnd.flaws = list(data.flaws)
+    rnd.transfer_to = (
+        data.transfer_to if data.opinion is ReviewOpinionKind.TRANSFER_TO_COMPETENT_AGENCY else None
+    )
+    rnd.judicial_organ = (
+        data.judicial_organ
+        if data.opinion is ReviewOpinionKind.TRANSFER_TO_JUDICIAL_ORGANS
+        else None
+    )
+    rnd.opinion_by = actor.user
+    rnd.opinion_at = uow.now
+    review.state = ReviewState.OPINION_GIVEN.value
+    uow.publish(
+        ReviewOpinionGiven(
+            review_id=str(review.id),
+            round=review.round,
+            submitting_org=review.town,
+            reviewing_org=review.town,
+            opinion=data.opinion,
+            reasons=data.reasons,
+            transfer_to=rnd.transfer_to,
+            case=case_summary(review),
+            reviewer=actor.user,
+            issued_at=uow.now,
+        ),
+        key=str(review.id),
+    )
+    await audit(
+        uow,
+        review,
+        "opinion-given",
+        "REV-07",
+        opinion=data.opinion.value,
+        transfer_to=rnd.transfer_to,
+        judicial_organ=rnd.judicial_organ,
+    )
+    return review
+
+
+async def decide(
+    uow: UnitOfWork, *, review_id: uuid.UUID, data: DecisionIn, actor: Principal
+) -> Review:
+    """REV-08: the agency head decides; against the opinion only with a written reason."""
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    require_town_role(actor, review, "head")
+    rnd = await current_round(uow.session, review)
+    opinion = ReviewOpinionKind(rnd.opinion) if rnd.opinion else None
+    require_step(ReviewState(review.state), Step.DECIDE, opinion=opinion)
+    assert opinion is not None
+    check_separation(handler=review.handler, reviewer=review.reviewer, decider=actor.user)
+    against = check_decision(opinion, data.outcome, data.reason)
+    review.decider = actor.user
+    review.decision_outcome = data.outcome.value
+    review.decision_reason = data.reason
+    review.against_opinion = against
+    review.decision_number = data.decision_number
+    review.execution = data.execution
+    review.decided_at = uow.now
+    review.state = ReviewState.DECIDED.value
+    uow.publish(
+        ReviewDecided(
+            review_id=str(review.id),
+            round=review.round,
+            town=review.town,
+            outcome=data.outcome.value,
+            opinion=opinion,
+            against_opinion=against,
+            reason=data.reason,
+            decider=actor.user,
+            case=case_summary(review),
+            fine=rnd.fine,
+            confiscated_gains=rnd.confiscated_gains,
+            confiscated_property_value=rnd.confiscated_property_value,
+            decision_number=data.decision_number,
+            execution=data.execution,
+            decided_at=uow.now,
+        ),
+        key=str(review.id),
+    )
+    await audit(
+        uow, review, "decided", "REV-08", outcome=data.outcome.value, against_opinion=against
+    )
+    return review
+
+
+async def add_joint(
+    uow: UnitOfWork, *, ctx: ServiceContext, review_id: uuid.UUID, data: JointIn, actor: Principal
+) -> Review:
+    """REV-03: 一案双审 or 联合会审 with district departments."""
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    require_town_role(actor, review, "reviewer", "head")
+    if review.state == ReviewState.DECIDED.value:
+        raise InvalidInput("the review is decided")
+    for dept in data.departments:
+        check_org(ctx.directory, dept, kind="dept")
+    review.joint_mode = JointMode(data.mode).value
+    review.joint_departments = sorted({*review.joint_departments, *data.departments})
+    await audit(
+        uow, review, "joint-mode", "REV-03", mode=data.mode, departments=review.joint_departments
+    )
+    return review
+
+
+async def give_joint_opinion(
+    uow: UnitOfWork, *, review_id: uuid.UUID, data: JointOpinionIn, actor: Principal
+) -> JointOpinion:
+    """REV-03: a department's parallel opinion, or the joint meeting's opinion and minutes."""
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    mode = JointMode(review.joint_mode)
+    if mode is JointMode.NONE:
+        raise InvalidInput("this review has no joint mode (REV-03)")
+    if mode is JointMode.DUAL_REVIEW:
+        if actor.org not in review.joint_departments:
+            raise NotAReviewParty(
+                "the parallel opinion of 一案双审 comes from an invited department"
+            )
+        actor.require_role("reviewer")
+    else:
+        require_town_role(actor, review, "reviewer")
+        if not data.participants or not data.minutes:
+            raise InvalidInput("联合会审 records its participants and minutes")
+    check_separation(handler=review.handler, reviewer=actor.user)
+    joint = JointOpinion(
+        review_id=review.id,
+        round=review.round,
+        mode=mode.value,
+        org=actor.org,
+        person=actor.user,
+        opinion=data.opinion.value,
+        reasons=data.reasons,
+        participants=list(data.participants),
+        minutes=data.minutes,
+        given_at=uow.now,
+    )
+    uow.session.add(joint)
+    await audit(
+        uow,
+        review,
+        "joint-opinion",
+        "REV-03",
+        mode=mode.value,
+        org=actor.org,
+        opinion=data.opinion.value,
+    )
+    return joint
+
+
+async def add_justice_office(
+    uow: UnitOfWork, *, ctx: ServiceContext, review_id: uuid.UUID, actor: Principal
+) -> Review:
+    """REV-09: the town adds its 司法所 to coordinate its legal advisers."""
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    require_town_role(actor, review, "reviewer", "head", "handler")
+    office = justice_office_of(review.town)
+    check_org(ctx.directory, office, kind="justice-office")
+    review.justice_office = office
+    await audit(uow, review, "justice-office-added", "REV-09", office=office)
+    return review
+
+
+async def give_advice(
+    uow: UnitOfWork, *, review_id: uuid.UUID, data: JusticeOfficeAdviceIn, actor: Principal
+) -> JusticeOfficeAdvice:
+    """REV-09: the 司法所, once added, records the legal advisers' advice it coordinated."""
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    if review.justice_office is None or actor.org != review.justice_office:
+        raise NotAReviewParty("only the town's 司法所, once added to the review, gives advice here")
+    advice = JusticeOfficeAdvice(
+        review_id=review.id,
+        org=actor.org,
+        person=actor.user,
+        advisers=list(data.advisers),
+        note=data.note,
+        given_at=uow.now,
+    )
+    uow.session.add(advice)
+    await audit(uow, review, "advice", "REV-09", advisers=list(data.advisers))
+    return advice

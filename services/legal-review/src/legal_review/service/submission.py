@@ -1,0 +1,366 @@
+"""The brigade's side: evaluate, submit, upload materials, answer a missing-materials notice."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from fastapi import UploadFile
+
+from legal_review.domain import (
+    MaterialKind,
+    PartyKind,
+    ReviewState,
+    Step,
+    TriggerHit,
+    check_separation,
+    evaluate_triggers,
+    missing_materials,
+    require_step,
+)
+from legal_review.errors import MaterialsStillMissing, SecondMaterialsNotice
+from legal_review.models import Review, ReviewMaterial, ReviewRound
+from legal_review.schemas import MaterialsNoticeIn, ProposedDecisionIn, ResubmitIn, SubmitIn
+from legal_review.service.common import (
+    MECHANISM,
+    audit,
+    check_org,
+    current_round,
+    load_visible,
+    proposed,
+    require_town_role,
+    subject,
+)
+from legal_review.settings import ReviewSettings
+from xietong_common import deadlines
+from xietong_common.auth import Principal
+from xietong_common.blobs import FilesystemBlobStore, UploadPolicy, store_upload
+from xietong_common.calendar import DeadlineRule
+from xietong_common.contracts.review import (
+    CaseParty,
+    CaseSummary,
+    ReviewMaterialsMissing,
+    ReviewOpinionKind,
+    ReviewRequested,
+)
+from xietong_common.errors import InvalidInput
+from xietong_common.uow import UnitOfWork
+from xietong_common.web import ServiceContext
+
+
+def evaluate(decision: ProposedDecisionIn, party_kind: PartyKind) -> list[TriggerHit]:
+    """REV-01, without any state change."""
+    return evaluate_triggers(proposed(decision, party_kind.value))
+
+
+def case_summary(review: Review) -> CaseSummary:
+    return CaseSummary(
+        matter_code=review.matter_code,
+        place_town=review.place_town,
+        found_at=review.found_at,
+        facts=review.facts,
+        party=CaseParty.model_validate(review.party),
+        case_number=review.case_number,
+    )
+
+
+def _new_round(
+    review: Review,
+    number: int,
+    decision: ProposedDecisionIn,
+    party_kind: str,
+    hits: list[TriggerHit],
+    *,
+    proposal: str,
+    voluntary: bool,
+    actor: Principal,
+    at: datetime,
+    correction_note: str | None = None,
+) -> ReviewRound:
+    return ReviewRound(
+        review_id=review.id,
+        number=number,
+        party_kind=party_kind,
+        fine=decision.fine,
+        confiscated_gains=decision.confiscated_gains,
+        confiscated_property_value=decision.confiscated_property_value,
+        adjustment=decision.adjustment.value,
+        hearing=decision.hearing,
+        assessed=decision.assessed,
+        judgements=dict(decision.judgements),
+        triggers=[{"trigger": h.trigger.value, "reason": h.reason} for h in hits],
+        voluntary=voluntary,
+        proposal=proposal,
+        correction_note=correction_note,
+        submitted_by=actor.user,
+        submitted_at=at,
+        findings={},
+        flaws=[],
+    )
+
+
+def _requested(review: Review, rnd: ReviewRound, uow: UnitOfWork) -> ReviewRequested:
+    return ReviewRequested(
+        review_id=str(review.id),
+        round=rnd.number,
+        submitting_org=review.town,
+        reviewing_org=review.town,
+        handler=rnd.submitted_by,
+        triggers=[t["trigger"] for t in rnd.triggers],
+        voluntary=rnd.voluntary,
+        case=case_summary(review),
+        submitted_at=uow.now,
+    )
+
+
+async def submit(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    data: SubmitIn,
+    actor: Principal,
+    idempotency_key: str | None,
+) -> Review:
+    """REV-01/04: the brigade submits the proposed decision; round 1 starts."""
+    if not actor.is_town:
+        raise InvalidInput("legal review of major decisions is a town's duty (二(四))")
+    actor.require_role("handler")
+    if idempotency_key:
+        existing = (
+            await uow.session.execute(
+                sa.select(Review).where(Review.idempotency_key == idempotency_key)
+            )
+        ).scalar_one_or_none()
+        if existing is not None and existing.town == actor.org:
+            return existing
+    check_org(ctx.directory, data.place_town, kind="town")
+    if ctx.catalogue.get(data.matter_code) is None:
+        raise InvalidInput(
+            f"no matter {data.matter_code!r} in the catalogue", matter_code=data.matter_code
+        )
+    hits = evaluate(data.decision, data.party.kind)
+    if not hits and not data.voluntary:
+        raise InvalidInput(
+            "no REV-01 trigger applies to this decision; set voluntary=true to submit it anyway",
+            rule="REV-01",
+        )
+    review = Review(
+        id=uuid.uuid4(),
+        town=actor.org,
+        case_number=data.case_number,
+        matter_code=data.matter_code,
+        place_town=data.place_town,
+        found_at=data.found_at,
+        facts=data.facts,
+        party=data.party.model_dump(mode="json"),
+        state=ReviewState.SUBMITTED.value,
+        round=1,
+        handler=actor.user,
+        joint_mode="none",
+        joint_departments=[],
+        idempotency_key=idempotency_key,
+        created_at=uow.now,
+        updated_at=uow.now,
+    )
+    uow.session.add(review)
+    await uow.session.flush()
+    rnd = _new_round(
+        review,
+        1,
+        data.decision,
+        data.party.kind.value,
+        hits,
+        proposal=data.proposal,
+        voluntary=not hits,
+        actor=actor,
+        at=uow.now,
+    )
+    uow.session.add(rnd)
+    await uow.session.flush()
+    uow.publish(_requested(review, rnd, uow), key=str(review.id))
+    await audit(uow, review, "submitted", "REV-01", triggers=[h.trigger.value for h in hits])
+    return review
+
+
+async def resubmit(
+    uow: UnitOfWork, *, review_id: uuid.UUID, data: ResubmitIn, actor: Principal
+) -> Review:
+    """REV-07 (2): the corrected proposal comes back as a new round on the same case."""
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    require_town_role(actor, review, "handler")
+    previous = await current_round(uow.session, review)
+    opinion = ReviewOpinionKind(previous.opinion) if previous.opinion else None
+    require_step(ReviewState(review.state), Step.RESUBMIT, opinion=opinion)
+    check_separation(handler=actor.user, reviewer=review.reviewer)
+    hits = evaluate(data.decision, PartyKind(previous.party_kind))
+    review.round += 1
+    review.state = ReviewState.SUBMITTED.value
+    review.handler = actor.user
+    rnd = _new_round(
+        review,
+        review.round,
+        data.decision,
+        previous.party_kind,
+        hits,
+        proposal=data.proposal,
+        voluntary=not hits,
+        actor=actor,
+        at=uow.now,
+        correction_note=data.correction_note,
+    )
+    uow.session.add(rnd)
+    await uow.session.flush()
+    uow.publish(_requested(review, rnd, uow), key=str(review.id))
+    await audit(uow, review, "resubmitted", "REV-07", correction=data.correction_note)
+    return review
+
+
+async def add_material(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    review_id: uuid.UUID,
+    kind: MaterialKind,
+    upload: UploadFile,
+    actor: Principal,
+) -> ReviewMaterial:
+    """REV-04: the brigade uploads a material to the current round."""
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    require_town_role(actor, review, "handler")
+    if review.state not in (
+        ReviewState.SUBMITTED.value,
+        ReviewState.MATERIALS_REQUESTED.value,
+        ReviewState.UNDER_REVIEW.value,
+    ):
+        raise InvalidInput(f"materials cannot be added to a review that is {review.state}")
+    settings = ctx.settings
+    limit = (
+        settings.review_upload_max_bytes
+        if isinstance(settings, ReviewSettings)
+        else UploadPolicy().max_bytes
+    )
+    blob = await store_upload(
+        FilesystemBlobStore(settings.blob_dir), upload, UploadPolicy(max_bytes=limit)
+    )
+    material = ReviewMaterial(
+        review_id=review.id,
+        round=review.round,
+        kind=kind.value,
+        filename=upload.filename or f"{kind.value}.bin",
+        sha256=blob.sha256,
+        size=blob.size,
+        content_type=blob.content_type,
+        uploaded_by=actor.user,
+        uploaded_at=uow.now,
+    )
+    uow.session.add(material)
+    await uow.session.flush()
+    await audit(uow, review, "material-added", "REV-04", kind=kind.value, sha256=blob.sha256)
+    return material
+
+
+async def material_kinds(uow: UnitOfWork, review: Review) -> list[MaterialKind]:
+    rows = await uow.session.execute(
+        sa.select(ReviewMaterial.kind).where(
+            ReviewMaterial.review_id == review.id, ReviewMaterial.round == review.round
+        )
+    )
+    return [MaterialKind(k) for k in rows.scalars()]
+
+
+async def notify_missing(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    review_id: uuid.UUID,
+    data: MaterialsNoticeIn,
+    actor: Principal,
+) -> Review:
+    """REV-05: tell the brigade once, listing everything missing, with a deadline."""
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    require_town_role(actor, review, "reviewer")
+    rnd = await current_round(uow.session, review, for_update=True)
+    if rnd.notice_at is not None:
+        raise SecondMaterialsNotice(
+            "this submission already had its one notice of missing materials (一次性告知)",
+            rule="REV-05",
+            notified_at=rnd.notice_at.isoformat(),
+        )
+    require_step(ReviewState(review.state), Step.REQUEST_MATERIALS)
+    check_separation(handler=review.handler, reviewer=actor.user)
+    missing = list(dict.fromkeys(data.missing))
+    if not missing and not data.items:
+        computed = missing_materials(
+            await material_kinds(uow, review), hearing=rnd.hearing, assessed=rnd.assessed
+        )
+        if not computed:
+            raise InvalidInput("nothing is missing: list the missing materials or items")
+        missing = computed
+    settings = ctx.settings
+    days = data.working_days or (
+        settings.review_supply_working_days if isinstance(settings, ReviewSettings) else 5
+    )
+    tracked = await deadlines.start(
+        uow,
+        calendar=ctx.calendar,
+        subject=subject(review.id),
+        action=f"supply-materials:round-{review.round}",
+        rule=DeadlineRule.working_days(days, rule_id="REV-05"),
+        organisation=review.town,
+        started_at=uow.now,
+    )
+    rnd.notice_missing = [k.value for k in missing]
+    rnd.notice_items = list(data.items)
+    rnd.notice_by = actor.user
+    rnd.notice_at = uow.now
+    review.reviewer = review.reviewer or actor.user
+    review.state = ReviewState.MATERIALS_REQUESTED.value
+    uow.publish(
+        ReviewMaterialsMissing(
+            review_id=str(review.id),
+            round=review.round,
+            submitting_org=review.town,
+            missing=rnd.notice_missing,
+            items=rnd.notice_items,
+            due_at=tracked.due_at,
+            due_provisional=tracked.provisional,
+            notified_at=uow.now,
+        ),
+        key=str(review.id),
+    )
+    await audit(
+        uow,
+        review,
+        "materials-missing",
+        "REV-05",
+        missing=rnd.notice_missing,
+        items=rnd.notice_items,
+        due_at=tracked.due_at.isoformat(),
+    )
+    return review
+
+
+async def supply(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Review:
+    """REV-05: the brigade says the listed materials are in; the review resumes."""
+    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    require_town_role(actor, review, "handler")
+    require_step(ReviewState(review.state), Step.SUPPLY_MATERIALS)
+    rnd = await current_round(uow.session, review, for_update=True)
+    have = set(await material_kinds(uow, review))
+    still = [k for k in (rnd.notice_missing or []) if MaterialKind(k) not in have]
+    if still:
+        raise MaterialsStillMissing(
+            "upload the materials listed in the notice first", missing=still
+        )
+    rnd.supplied_at = uow.now
+    review.state = ReviewState.UNDER_REVIEW.value
+    await deadlines.satisfy(
+        uow,
+        subject=subject(review.id),
+        action=f"supply-materials:round-{review.round}",
+        at=uow.now,
+        mechanism=MECHANISM,
+    )
+    await audit(uow, review, "materials-supplied", "REV-05")
+    return review

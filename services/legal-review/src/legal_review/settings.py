@@ -1,0 +1,22 @@
+"""Settings of the legal-review service (env prefix `XIETONG_`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from xietong_common.settings import ServiceSettings
+
+
+class ReviewSettings(ServiceSettings):
+    review_supply_working_days: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "REV-05: working days the brigade has to supply missing materials. The notice says "
+            "the review body 规定期限 (sets a deadline) without a number; this is the default it sets."
+        ),
+    )
+    review_upload_max_bytes: int = Field(
+        default=50 * 1024 * 1024, description="REV-04 file size limit"
+    )
+    review_sweep_every_s: float = Field(default=60.0, description="how often deadlines are swept")

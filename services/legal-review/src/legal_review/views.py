@@ -1,0 +1,181 @@
+"""Turning rows into API responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from legal_review.domain import (
+    JointMode,
+    MaterialKind,
+    PartyKind,
+    PenaltyAdjustment,
+    ReviewPoint,
+    ReviewState,
+)
+from legal_review.models import (
+    JointOpinion,
+    JusticeOfficeAdvice,
+    Review,
+    ReviewMaterial,
+    ReviewRound,
+)
+from legal_review.schemas import (
+    DueOut,
+    FindingOut,
+    Label,
+    MaterialOut,
+    ResponsibilityOut,
+    ReviewOut,
+    RoundOut,
+)
+from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.deadlines import TrackedDeadline
+
+
+def state_label(state: str) -> Label:
+    s = ReviewState(state)
+    return Label(value=s.value, label_zh=s.label_zh, label_en=s.label_en)
+
+
+def round_out(rnd: ReviewRound) -> RoundOut:
+    findings = [
+        FindingOut(
+            point=p,
+            number=p.number,
+            label_zh=p.label_zh,
+            passed=rnd.findings.get(p.value, {}).get("passed"),
+            note=rnd.findings.get(p.value, {}).get("note"),
+            by=rnd.findings.get(p.value, {}).get("by"),
+        )
+        for p in ReviewPoint
+    ]
+    opinion = None
+    if rnd.opinion:
+        kind = ReviewOpinionKind(rnd.opinion)
+        opinion = Label(value=kind.value, label_zh=f"({kind.number}) {kind.label_zh}")
+    notice = None
+    if rnd.notice_at is not None:
+        notice = {
+            "missing": rnd.notice_missing,
+            "items": rnd.notice_items,
+            "by": rnd.notice_by,
+            "at": rnd.notice_at,
+            "supplied_at": rnd.supplied_at,
+        }
+    return RoundOut(
+        number=rnd.number,
+        party_kind=PartyKind(rnd.party_kind),
+        fine=rnd.fine,
+        confiscated_gains=rnd.confiscated_gains,
+        confiscated_property_value=rnd.confiscated_property_value,
+        adjustment=PenaltyAdjustment(rnd.adjustment),
+        hearing=rnd.hearing,
+        assessed=rnd.assessed,
+        triggers=rnd.triggers,
+        voluntary=rnd.voluntary,
+        proposal=rnd.proposal,
+        correction_note=rnd.correction_note,
+        submitted_by=rnd.submitted_by,
+        submitted_at=rnd.submitted_at,
+        materials_notice=notice,
+        findings=findings,
+        opinion=opinion,
+        opinion_reasons=rnd.opinion_reasons,
+        flaws=rnd.flaws,
+        transfer_to=rnd.transfer_to,
+        judicial_organ=rnd.judicial_organ,
+        opinion_by=rnd.opinion_by,
+        opinion_at=rnd.opinion_at,
+    )
+
+
+def due_out(d: TrackedDeadline) -> DueOut:
+    return DueOut(
+        rule=d.rule,
+        action=d.action,
+        organisation=d.organisation,
+        due_at=d.due_at,
+        provisional=d.provisional,
+        satisfied_at=d.satisfied_at,
+        breached_at=d.breached_at,
+    )
+
+
+def review_out(review: Review, rnd: ReviewRound, due: list[TrackedDeadline]) -> dict[str, Any]:
+    decision = None
+    if review.decision_outcome:
+        decision = {
+            "outcome": review.decision_outcome,
+            "reason": review.decision_reason,
+            "against_opinion": review.against_opinion,
+            "decision_number": review.decision_number,
+            "execution": review.execution,
+            "decided_by": review.decider,
+            "decided_at": review.decided_at,
+        }
+    return ReviewOut(
+        id=review.id,
+        town=review.town,
+        state=state_label(review.state),
+        round=review.round,
+        case_number=review.case_number,
+        matter_code=review.matter_code,
+        place_town=review.place_town,
+        found_at=review.found_at,
+        facts=review.facts,
+        party=review.party,
+        handler=review.handler,
+        reviewer=review.reviewer,
+        decider=review.decider,
+        joint_mode=JointMode(review.joint_mode),
+        joint_departments=review.joint_departments,
+        justice_office=review.justice_office,
+        current=round_out(rnd),
+        due=[due_out(d) for d in due],
+        decision=decision,
+        responsibility=ResponsibilityOut(
+            materials=review.handler,
+            opinion=rnd.opinion_by or review.reviewer,
+            decision=review.decider,
+        ),
+        created_at=review.created_at,
+        updated_at=review.updated_at,
+    ).model_dump()
+
+
+def material_out(m: ReviewMaterial) -> MaterialOut:
+    return MaterialOut(
+        id=m.id,
+        round=m.round,
+        kind=MaterialKind(m.kind),
+        filename=m.filename,
+        sha256=m.sha256,
+        size=m.size,
+        content_type=m.content_type,
+        uploaded_by=m.uploaded_by,
+        uploaded_at=m.uploaded_at,
+    )
+
+
+def joint_out(j: JointOpinion) -> dict[str, Any]:
+    return {
+        "round": j.round,
+        "mode": j.mode,
+        "org": j.org,
+        "person": j.person,
+        "opinion": j.opinion,
+        "reasons": j.reasons,
+        "participants": j.participants,
+        "minutes": j.minutes,
+        "given_at": j.given_at,
+    }
+
+
+def advice_out(a: JusticeOfficeAdvice) -> dict[str, Any]:
+    return {
+        "org": a.org,
+        "person": a.person,
+        "advisers": a.advisers,
+        "note": a.note,
+        "given_at": a.given_at,
+    }

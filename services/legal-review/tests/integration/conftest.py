@@ -1,0 +1,118 @@
+"""A running legal-review service on the real stack, and small builders for its flows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from legal_review.main import SPEC
+from xietong_common.clock import FakeClock
+from xietong_common.testing import RunningService, Servers, create_database, running_service
+
+TOWN = "town:lizhi"
+HANDLER = ("handler",)
+
+
+@pytest.fixture
+async def svc(
+    servers: Servers, kafka_bootstrap: str, fake_clock: FakeClock, tmp_path: Any
+) -> AsyncIterator[RunningService]:
+    url = await create_database(servers, "review")
+    async with running_service(
+        SPEC,
+        database_url=url,
+        kafka_bootstrap=kafka_bootstrap,
+        clock=fake_clock,
+        blob_dir=tmp_path / "blobs",
+        run_jobs=False,
+    ) as running:
+        yield running
+
+
+def submission(**decision: Any) -> dict[str, Any]:
+    return {
+        "case_number": f"涪荔综执立〔2024〕{uuid.uuid4().int % 1000}号",
+        "matter_code": "URB-002",
+        "place_town": TOWN,
+        "found_at": "2024-02-26T10:00:00+08:00",
+        "facts": "当事人在江边随意倾倒建筑垃圾约20立方米",
+        "party": {"name": "某建材公司", "kind": "legal-person"},
+        "decision": decision or {"fine": "50000.00"},
+        "proposal": "拟对当事人罚款50000元",
+    }
+
+
+class Flow:
+    """Builders for a review's steps, each by the right person."""
+
+    def __init__(self, svc: RunningService) -> None:
+        self.svc = svc
+        self.handler = svc.auth(TOWN, "handler", user="li.handler")
+        self.reviewer = svc.auth(TOWN, "reviewer", user="wang.reviewer")
+        self.head = svc.auth(TOWN, "head", user="zhao.head")
+
+    async def submit(self, **decision: Any) -> dict[str, Any]:
+        r = await self.svc.client.post(
+            "/reviews", json=submission(**decision), headers=self.handler
+        )
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def upload(self, review_id: str, kind: str, content: bytes = b"%PDF-1.4 test") -> Any:
+        return await self.svc.client.post(
+            f"/reviews/{review_id}/materials",
+            data={"kind": kind},
+            files={"file": (f"{kind}.pdf", content, "application/pdf")},
+            headers=self.handler,
+        )
+
+    async def take(self, review_id: str) -> dict[str, Any]:
+        r = await self.svc.client.post(f"/reviews/{review_id}/take", headers=self.reviewer)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def points(self, review_id: str, **failed: str) -> None:
+        points = [
+            "lawful-body",
+            "jurisdiction",
+            "facts-and-evidence",
+            "law-applied",
+            "discretion",
+            "within-powers",
+            "procedure",
+            "documents",
+            "no-crime",
+        ]
+        for point in points:
+            r = await self.svc.client.put(
+                f"/reviews/{review_id}/points/{point}",
+                json={"passed": point not in failed, "note": failed.get(point, "符合规定")},
+                headers=self.reviewer,
+            )
+            assert r.status_code == 200, r.text
+
+    async def opinion(self, review_id: str, opinion: str, **extra: Any) -> Any:
+        return await self.svc.client.post(
+            f"/reviews/{review_id}/opinion",
+            json={"opinion": opinion, "reasons": "审核意见理由", **extra},
+            headers=self.reviewer,
+        )
+
+    async def reviewed(
+        self, opinion: str = "agree", failed: dict[str, str] | None = None, **extra: Any
+    ) -> str:
+        review = await self.submit()
+        rid = review["id"]
+        await self.take(rid)
+        await self.points(rid, **(failed or {}))
+        r = await self.opinion(rid, opinion, **extra)
+        assert r.status_code == 200, r.text
+        return str(rid)
+
+
+@pytest.fixture
+def flow(svc: RunningService) -> Flow:
+    return Flow(svc)
