@@ -237,3 +237,33 @@ async def topic_reader(bootstrap: str, *topics: str) -> AsyncIterator[TopicReade
         yield reader
     finally:
         await reader.stop()
+
+
+async def start_group_at_end(bootstrap: str, group: str, topics: Iterable[str]) -> None:
+    """Commit a new consumer group at the current end of `topics`, so a service under test
+    reads only what the test produces: not the topics' history, and not in one group with
+    other instances of the same service on the broker (which would take partitions from it)."""
+    from aiokafka import AIOKafkaProducer, TopicPartition
+
+    from xietong_common.events.kafka import ensure_topics
+
+    names = sorted(topics)
+    await ensure_topics(bootstrap, names)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        partitions = [
+            TopicPartition(t, p) for t in names for p in sorted(await producer.partitions_for(t))
+        ]
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit(dict(ends.items()))
+    finally:
+        await consumer.stop()

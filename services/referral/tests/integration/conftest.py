@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from referral.main import SPEC
 from referral.reference import sample_codes
@@ -19,9 +19,8 @@ from xietong_common.clock import FakeClock
 from xietong_common.contracts.base import IntegrationEvent
 from xietong_common.db import outbox
 from xietong_common.events.envelope import CloudEvent
-from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.registry import registry
-from xietong_common.testing import RunningService, running_service
+from xietong_common.testing import RunningService, running_service, start_group_at_end
 
 
 @dataclass(frozen=True)
@@ -123,29 +122,8 @@ class Case:
 
 
 async def group_from_now(bootstrap: str, group: str) -> None:
-    """Commit a new consumer group at the current end of the consumed topics, so the test's
-    service reads only what the test produces: not the topics' history, and not in one group
-    with other referral instances on the same broker (which would take partitions from it)."""
-    topics = sorted(registry.spec_for(model).topic for model in SPEC.handlers)
-    await ensure_topics(bootstrap, topics)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        partitions = [
-            TopicPartition(t, p) for t in topics for p in sorted(await producer.partitions_for(t))
-        ]
-    finally:
-        await producer.stop()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.commit(dict(ends.items()))
-    finally:
-        await consumer.stop()
+    """A consumer group of the test's own, starting at the end of the consumed topics."""
+    await start_group_at_end(bootstrap, group, (registry.spec_for(m).topic for m in SPEC.handlers))
 
 
 @pytest.fixture
