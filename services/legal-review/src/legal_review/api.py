@@ -24,7 +24,6 @@ from legal_review.schemas import (
     ReviewOut,
     ReviewPage,
     SubmitIn,
-    TimelineEntry,
     TriggerCheckIn,
     TriggerCheckOut,
     TriggerOut,
@@ -33,6 +32,7 @@ from legal_review.service.queries import one
 from legal_review.views import material_out
 from xietong_common.auth import CurrentPrincipal
 from xietong_common.errors import problem_responses
+from xietong_common.timeline import TimelineEntry
 from xietong_common.web import Context
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])

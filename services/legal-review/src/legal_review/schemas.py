@@ -19,6 +19,7 @@ from legal_review.domain import (
     Trigger,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.timeline import DeadlineOut
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, examples=["2000.00"])]
@@ -228,16 +229,6 @@ class RoundOut(BaseModel):
     opinion_at: datetime | None
 
 
-class DueOut(BaseModel):
-    rule: str
-    action: str
-    organisation: str
-    due_at: datetime
-    provisional: bool
-    satisfied_at: datetime | None
-    breached_at: datetime | None
-
-
 class ResponsibilityOut(BaseModel):
     """REV-08: who answers for what."""
 
@@ -266,7 +257,7 @@ class ReviewOut(BaseModel):
     joint_departments: list[str]
     justice_office: str | None
     current: RoundOut
-    due: list[DueOut]
+    due: list[DeadlineOut]
     decision: dict[str, Any] | None
     responsibility: ResponsibilityOut
     created_at: datetime
@@ -278,16 +269,6 @@ class ReviewPage(BaseModel):
     total: int
     page: int
     page_size: int
-
-
-class TimelineEntry(BaseModel):
-    at: datetime
-    kind: Literal["audit", "deadline"]
-    action: str
-    actor: str | None = None
-    org: str | None = None
-    rule: str | None = None
-    detail: dict[str, Any] = Field(default_factory=dict)
 
 
 class ReviewDetail(ReviewOut):

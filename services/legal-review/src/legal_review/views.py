@@ -20,7 +20,6 @@ from legal_review.models import (
     ReviewRound,
 )
 from legal_review.schemas import (
-    DueOut,
     FindingOut,
     Label,
     MaterialOut,
@@ -29,7 +28,7 @@ from legal_review.schemas import (
     RoundOut,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
-from xietong_common.deadlines import TrackedDeadline
+from xietong_common.timeline import DeadlineOut
 
 
 def state_label(state: str) -> Label:
@@ -89,19 +88,7 @@ def round_out(rnd: ReviewRound) -> RoundOut:
     )
 
 
-def due_out(d: TrackedDeadline) -> DueOut:
-    return DueOut(
-        rule=d.rule,
-        action=d.action,
-        organisation=d.organisation,
-        due_at=d.due_at,
-        provisional=d.provisional,
-        satisfied_at=d.satisfied_at,
-        breached_at=d.breached_at,
-    )
-
-
-def review_out(review: Review, rnd: ReviewRound, due: list[TrackedDeadline]) -> dict[str, Any]:
+def review_out(review: Review, rnd: ReviewRound, due: list[DeadlineOut]) -> dict[str, Any]:
     decision = None
     if review.decision_outcome:
         decision = {
@@ -131,7 +118,7 @@ def review_out(review: Review, rnd: ReviewRound, due: list[TrackedDeadline]) -> 
         joint_departments=review.joint_departments,
         justice_office=review.justice_office,
         current=round_out(rnd),
-        due=[due_out(d) for d in due],
+        due=due,
         decision=decision,
         responsibility=ResponsibilityOut(
             materials=review.handler,

@@ -11,6 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from referral.domain import MaterialKind, ReferralState
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
+from xietong_common.timeline import DeadlineOut as DeadlineOut
+from xietong_common.timeline import TimelineEntry as TimelineEntry
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Org = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
@@ -187,16 +189,6 @@ class StateOut(BaseModel):
         return cls(value=state, label_zh=state.label_zh, label_en=state.label_en)
 
 
-class DeadlineOut(BaseModel):
-    rule: str = Field(examples=["REF-07"])
-    action: str = Field(examples=["answer"])
-    organisation: str
-    due_at: datetime
-    provisional: bool = Field(description="its year's holiday schedule is not yet known")
-    satisfied_at: datetime | None = None
-    breached_at: datetime | None = None
-
-
 class ItemOut(BaseModel):
     name: str
     quantity: Decimal
@@ -306,15 +298,3 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     page_size: int
-
-
-class TimelineEntry(BaseModel):
-    """One moment of a case: an audited action or a deadline event."""
-
-    at: datetime
-    kind: Literal["action", "deadline-started", "deadline-met", "deadline-breached"]
-    action: str = Field(examples=["referral.sent"])
-    rule: str | None = Field(default=None, examples=["REF-03"])
-    actor: str | None = None
-    org: str | None = None
-    detail: dict[str, Any] = Field(default_factory=dict)

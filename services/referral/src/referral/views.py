@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
-
 from referral.domain import MaterialKind, ReferralState
 from referral.models import CooperationRequest, Referral, ReferralMaterial
 from referral.schemas import (
@@ -19,18 +17,7 @@ from referral.schemas import (
     StateOut,
 )
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
-
-
-def deadline_out(row: RowMapping) -> DeadlineOut:
-    return DeadlineOut(
-        rule=row["rule"],
-        action=row["action"],
-        organisation=row["organisation"],
-        due_at=row["due_at"],
-        provisional=row["provisional"],
-        satisfied_at=row["satisfied_at"],
-        breached_at=row["breached_at"],
-    )
+from xietong_common.timeline import deadline_out as deadline_out
 
 
 def _summary_fields(r: Referral) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,42 +15,12 @@ from legal_review.models import (
     ReviewMaterial,
     ReviewRound,
 )
-from legal_review.schemas import ReviewDetail, ReviewOut, ReviewPage, TimelineEntry
+from legal_review.schemas import ReviewDetail, ReviewOut, ReviewPage
 from legal_review.service.common import load_visible, subject
 from legal_review.views import advice_out, joint_out, material_out, review_out, round_out
 from xietong_common.auth import OVERSIGHT_ORG, Principal
-from xietong_common.db import audit_log, deadlines
-from xietong_common.deadlines import TrackedDeadline
-
-
-async def _open_deadlines(
-    session: AsyncSession, review_ids: list[uuid.UUID]
-) -> dict[str, list[TrackedDeadline]]:
-    if not review_ids:
-        return {}
-    rows = (
-        await session.execute(
-            sa.select(deadlines)
-            .where(deadlines.c.subject.in_([subject(i) for i in review_ids]))
-            .order_by(deadlines.c.started_at)
-        )
-    ).mappings()
-    out: dict[str, list[TrackedDeadline]] = {}
-    for r in rows:
-        out.setdefault(r["subject"], []).append(
-            TrackedDeadline(
-                id=r["id"],
-                subject=r["subject"],
-                action=r["action"],
-                rule=r["rule"],
-                organisation=r["organisation"],
-                due_at=r["due_at"],
-                provisional=r["provisional"],
-                satisfied_at=r["satisfied_at"],
-                breached_at=r["breached_at"],
-            )
-        )
-    return out
+from xietong_common.db import deadlines
+from xietong_common.timeline import TimelineEntry, deadlines_by_subject, subject_timeline
 
 
 def _visible_filter(principal: Principal) -> sa.ColumnElement[bool]:
@@ -119,7 +88,7 @@ async def queue(
             )
         ).scalars()
     }
-    due = await _open_deadlines(session, [r.id for r in reviews])
+    due = await deadlines_by_subject(session, [subject(r.id) for r in reviews])
     items = [
         ReviewOut.model_validate(review_out(r, rounds[(r.id, r.round)], due.get(subject(r.id), [])))
         for r in reviews
@@ -135,7 +104,7 @@ async def one(session: AsyncSession, review: Review) -> ReviewOut:
             )
         )
     ).scalar_one()
-    due = await _open_deadlines(session, [review.id])
+    due = await deadlines_by_subject(session, [subject(review.id)])
     return ReviewOut.model_validate(review_out(review, rnd, due.get(subject(review.id), [])))
 
 
@@ -186,40 +155,4 @@ async def timeline(
 ) -> list[TimelineEntry]:
     """Every recorded step of the case (audit log) and its deadlines, in time order."""
     review = await load_visible(session, review_id, principal)
-    entries: list[TimelineEntry] = []
-    rows = (
-        await session.execute(
-            sa.select(audit_log)
-            .where(audit_log.c.subject == subject(review.id))
-            .order_by(audit_log.c.seq)
-        )
-    ).mappings()
-    for r in rows:
-        entries.append(
-            TimelineEntry(
-                at=r["at"],
-                kind="audit",
-                action=r["action"],
-                actor=r["actor"],
-                org=r["org"],
-                rule=r["rule"],
-                detail=r["detail"],
-            )
-        )
-    for d in (await _open_deadlines(session, [review.id])).get(subject(review.id), []):
-        detail: dict[str, Any] = {"due_at": d.due_at.isoformat(), "provisional": d.provisional}
-        if d.satisfied_at:
-            detail["satisfied_at"] = d.satisfied_at.isoformat()
-        if d.breached_at:
-            detail["breached_at"] = d.breached_at.isoformat()
-        entries.append(
-            TimelineEntry(
-                at=d.due_at,
-                kind="deadline",
-                action=d.action,
-                org=d.organisation,
-                rule=d.rule,
-                detail=detail,
-            )
-        )
-    return sorted(entries, key=lambda e: e.at)
+    return await subject_timeline(session, subject(review.id))

@@ -18,9 +18,9 @@ from referral.schemas import DeadlineOut, TimelineEntry
 from referral.service.common import parties, subject_of
 from referral.views import deadline_out
 from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG, Principal, ensure_party
-from xietong_common.db import audit_log
 from xietong_common.db import deadlines as deadlines_table
 from xietong_common.errors import NotFound
+from xietong_common.timeline import subject_timeline
 
 REPORTED = "report-to-district-gov"
 
@@ -207,60 +207,4 @@ async def timeline(
 ) -> list[TimelineEntry]:
     """Every audited action on the case and every deadline it started, met or missed."""
     await get(session, referral_id=referral_id, principal=principal)
-    subject = subject_of(referral_id)
-    entries: list[TimelineEntry] = []
-    audited = (
-        (
-            await session.execute(
-                sa.select(audit_log).where(audit_log.c.subject == subject).order_by(audit_log.c.seq)
-            )
-        )
-        .mappings()
-        .all()
-    )
-    for row in audited:
-        breach = str(row["action"]).startswith("deadline.breached")
-        entries.append(
-            TimelineEntry(
-                at=row["at"],
-                kind="deadline-breached" if breach else "action",
-                action=row["action"],
-                rule=row["rule"],
-                actor=row["actor"],
-                org=row["org"],
-                detail=dict(row["detail"] or {}),
-            )
-        )
-    d = deadlines_table.c
-    for row in (
-        await session.execute(sa.select(deadlines_table).where(d.subject == subject))
-    ).mappings():
-        info = {
-            "organisation": row["organisation"],
-            "due_at": row["due_at"].isoformat(),
-            "provisional": row["provisional"],
-            "cancelled": row["cancelled_at"] is not None,
-        }
-        entries.append(
-            TimelineEntry(
-                at=row["started_at"],
-                kind="deadline-started",
-                action=row["action"],
-                rule=row["rule"],
-                org=row["organisation"],
-                detail=info,
-            )
-        )
-        if row["satisfied_at"] is not None:
-            entries.append(
-                TimelineEntry(
-                    at=row["satisfied_at"],
-                    kind="deadline-met",
-                    action=row["action"],
-                    rule=row["rule"],
-                    org=row["organisation"],
-                    detail={**info, "late": row["satisfied_at"] > row["due_at"]},
-                )
-            )
-    entries.sort(key=lambda e: e.at)
-    return entries
+    return await subject_timeline(session, subject_of(referral_id))

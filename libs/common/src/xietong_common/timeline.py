@@ -1,0 +1,130 @@
+"""A case's timeline and deadlines, read the same way by every mechanism.
+
+Every service records its steps in the audit log and its statutory deadlines in the
+`deadlines` table, both keyed by a subject (`referral:<id>`, `review:<id>`); this module
+turns them into the API shapes all services return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xietong_common.db import audit_log, deadlines
+
+
+class DeadlineOut(BaseModel):
+    """A statutory deadline on a case: who owes what by when."""
+
+    rule: str = Field(examples=["REF-07"])
+    action: str = Field(examples=["answer"])
+    organisation: str = Field(examples=["dept:ecology-environment"])
+    due_at: datetime
+    provisional: bool = Field(description="its year's holiday schedule is not yet known")
+    satisfied_at: datetime | None = None
+    breached_at: datetime | None = None
+
+
+class TimelineEntry(BaseModel):
+    """One moment of a case: an audited action or a deadline event."""
+
+    at: datetime
+    kind: Literal["action", "deadline-started", "deadline-met", "deadline-breached"]
+    action: str = Field(examples=["referral.sent"])
+    rule: str | None = Field(default=None, examples=["REF-03"])
+    actor: str | None = None
+    org: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+def deadline_out(row: RowMapping) -> DeadlineOut:
+    return DeadlineOut(
+        rule=row["rule"],
+        action=row["action"],
+        organisation=row["organisation"],
+        due_at=row["due_at"],
+        provisional=row["provisional"],
+        satisfied_at=row["satisfied_at"],
+        breached_at=row["breached_at"],
+    )
+
+
+async def deadlines_by_subject(
+    session: AsyncSession, subjects: Iterable[str]
+) -> dict[str, list[DeadlineOut]]:
+    """Every deadline (open or closed, not cancelled) of each subject, oldest first."""
+    wanted = list(subjects)
+    if not wanted:
+        return {}
+    rows = (
+        await session.execute(
+            sa.select(deadlines)
+            .where(deadlines.c.subject.in_(wanted), deadlines.c.cancelled_at.is_(None))
+            .order_by(deadlines.c.started_at)
+        )
+    ).mappings()
+    out: dict[str, list[DeadlineOut]] = {}
+    for row in rows:
+        out.setdefault(row["subject"], []).append(deadline_out(row))
+    return out
+
+
+async def subject_timeline(session: AsyncSession, subject: str) -> list[TimelineEntry]:
+    """Every audited action on the subject and every deadline it started, met or missed."""
+    entries: list[TimelineEntry] = []
+    audited = (
+        await session.execute(
+            sa.select(audit_log).where(audit_log.c.subject == subject).order_by(audit_log.c.seq)
+        )
+    ).mappings()
+    for row in audited:
+        breach = str(row["action"]).startswith("deadline.breached")
+        entries.append(
+            TimelineEntry(
+                at=row["at"],
+                kind="deadline-breached" if breach else "action",
+                action=row["action"],
+                rule=row["rule"],
+                actor=row["actor"],
+                org=row["org"],
+                detail=dict(row["detail"] or {}),
+            )
+        )
+    for row in (
+        await session.execute(sa.select(deadlines).where(deadlines.c.subject == subject))
+    ).mappings():
+        info = {
+            "organisation": row["organisation"],
+            "due_at": row["due_at"].isoformat(),
+            "provisional": row["provisional"],
+            "cancelled": row["cancelled_at"] is not None,
+        }
+        entries.append(
+            TimelineEntry(
+                at=row["started_at"],
+                kind="deadline-started",
+                action=row["action"],
+                rule=row["rule"],
+                org=row["organisation"],
+                detail=info,
+            )
+        )
+        if row["satisfied_at"] is not None:
+            entries.append(
+                TimelineEntry(
+                    at=row["satisfied_at"],
+                    kind="deadline-met",
+                    action=row["action"],
+                    rule=row["rule"],
+                    org=row["organisation"],
+                    detail={**info, "late": row["satisfied_at"] > row["due_at"]},
+                )
+            )
+    entries.sort(key=lambda e: e.at)
+    return entries
