@@ -110,8 +110,13 @@ def fake_clock() -> FakeClock:
     return FakeClock(datetime(2024, 3, 1, 2, 0, tzinfo=UTC))  # Fri 2024-03-01 10:00 CST
 
 
-def test_settings(
-    name: str, *, database_url: str, kafka_bootstrap: str, **overrides: Any
+def settings_for_tests(
+    name: str,
+    *,
+    database_url: str,
+    kafka_bootstrap: str,
+    settings_class: type[ServiceSettings] = ServiceSettings,
+    **overrides: Any,
 ) -> ServiceSettings:
     values: dict[str, Any] = {
         "service_name": name,
@@ -125,7 +130,7 @@ def test_settings(
         "log_json": False,
     }
     values.update(overrides)
-    return ServiceSettings(**values)
+    return settings_class(**values)
 
 
 @dataclass
@@ -156,8 +161,12 @@ async def running_service(
 ) -> AsyncIterator[RunningService]:
     from xietong_common.web import create_app
 
-    settings = test_settings(
-        spec.name, database_url=database_url, kafka_bootstrap=kafka_bootstrap, **overrides
+    settings = settings_for_tests(
+        spec.name,
+        database_url=database_url,
+        kafka_bootstrap=kafka_bootstrap,
+        settings_class=spec.settings_class,
+        **overrides,
     )
     app = create_app(spec, settings=settings, clock=clock)
     async with app.router.lifespan_context(app):

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -120,6 +120,7 @@ class ServiceSpec:
     jobs: Sequence[PeriodicJob] = ()
     version: str = "0.1.0"
     openapi_tags: Sequence[dict[str, Any]] = ()
+    settings_class: type[ServiceSettings] = ServiceSettings
 
 
 # The running service's context, for event handlers (which get only the unit of work and
@@ -135,6 +136,16 @@ def service_context() -> ServiceContext:
     if ctx is None:
         raise RuntimeError("no service is running in this context")
     return ctx
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def settings_of(ctx: ServiceContext, cls: type[S]) -> S:
+    """The running service's own settings class (its `ServiceSpec.settings_class`)."""
+    if not isinstance(ctx.settings, cls):
+        raise TypeError(f"the service runs with {type(ctx.settings).__name__}, not {cls.__name__}")
+    return ctx.settings
 
 
 def build_context(settings: ServiceSettings, *, clock: Clock | None = None) -> ServiceContext:
@@ -216,7 +227,7 @@ def create_app(
     settings: ServiceSettings | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
-    settings = settings or ServiceSettings(service_name=spec.name)
+    settings = settings or spec.settings_class(service_name=spec.name)
     if settings.service_name == "xietong":
         settings = settings.model_copy(update={"service_name": spec.name})
 

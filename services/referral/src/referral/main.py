@@ -37,6 +37,7 @@ SPEC = ServiceSpec(
     ),
     routers=[api.router],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+    settings_class=ReferralSettings,
     handlers={
         ReviewOpinionGiven: events.on_review_opinion,
         InspectionFindingRecorded: events.on_inspection_finding,

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from xietong_common.blobs import UploadPolicy
 from xietong_common.settings import ServiceSettings
-from xietong_common.web import ServiceContext
+from xietong_common.web import ServiceContext, settings_of
 
 
 class ReferralSettings(ServiceSettings):
@@ -33,16 +33,8 @@ class ReferralSettings(ServiceSettings):
 
 
 def referral_settings(ctx: ServiceContext) -> ReferralSettings:
-    """The service's settings; the shared ones come from the context, the rest from the env."""
-    found = ctx.extras.get("referral_settings")
-    if isinstance(found, ReferralSettings):
-        return found
-    if isinstance(ctx.settings, ReferralSettings):
-        settings = ctx.settings
-    else:
-        settings = ReferralSettings().model_copy(update=ctx.settings.model_dump())
-    ctx.extras["referral_settings"] = settings
-    return settings
+    """The referral service's settings (SPEC.settings_class)."""
+    return settings_of(ctx, ReferralSettings)
 
 
 def upload_policy(settings: ReferralSettings) -> UploadPolicy:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from referral.main import deadline_sweep
-from referral.settings import ReferralSettings, referral_settings
+from referral.settings import referral_settings
 from xietong_common.jobs import run_job_once
 from xietong_common.testing import topic_reader
 
@@ -319,7 +319,7 @@ async def test_ref_08_onward_referral_refused_and_dispute_goes_to_district_gov(c
 async def test_ref_09_filing_promptly_is_a_setting_and_conclusion_has_its_time_limit(
     case: Any,
 ) -> None:
-    case.svc.ctx.extras["referral_settings"] = referral_settings(case.svc.ctx).model_copy(
+    case.svc.ctx.settings = referral_settings(case.svc.ctx).model_copy(
         update={"referral_filing_working_days": 3}
     )
     referral = await case.received()
@@ -362,8 +362,8 @@ async def test_ref_10_cooperation_is_requested_from_the_sender_and_answered(case
 
 
 async def test_leader_approval_when_configured(case: Any) -> None:
-    case.svc.ctx.extras["referral_settings"] = ReferralSettings().model_copy(
-        update={**case.svc.ctx.settings.model_dump(), "referral_require_leader_approval": True}
+    case.svc.ctx.settings = referral_settings(case.svc.ctx).model_copy(
+        update={"referral_require_leader_approval": True}
     )
     referral = await case.ready()
     r = await case.svc.client.post(f"/referrals/{referral['id']}/send", headers=case.sender)
