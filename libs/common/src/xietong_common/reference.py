@@ -1,22 +1,35 @@
 """Reference data: the organisation directory and the empowered-matter catalogue (赋权事项).
 
-Both are data files an operator can replace (`data/organisations.yaml`,
-`data/matters.yaml`); they are validated on load and a bad entry is named in the error.
+RULES.md "Parties": towns (`town:<slug>`), the 11 district departments (`dept:<slug>`),
+the justice bureau (`justice-bureau`) with a 司法所 per town (`justice-office:<slug>`),
+and the district government (`district-gov`). Both are data files an operator can
+replace (`data/organisations.yaml`, `data/matters.yaml`; `XIETONG_DATA_DIR` points
+elsewhere); they are validated on load and an error names the file and the entry.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
 
 class ReferenceDataError(ValueError):
     """A reference data file is missing or invalid."""
+
+
+class UnknownCode(LookupError):
+    """A code that is not in the directory or the catalogue."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class OrgKind(StrEnum):
@@ -58,56 +71,138 @@ class SecondmentMode(StrEnum):
         return {"stationed": "派驻", "zone": "划片"}[self.value]
 
 
+PREFIXED_KINDS = (OrgKind.TOWN, OrgKind.DEPARTMENT, OrgKind.JUSTICE_OFFICE)  # "<kind>:<slug>"
+SINGLE_KINDS = (OrgKind.JUSTICE_BUREAU, OrgKind.DISTRICT_GOV)  # the code is the kind
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
 def org_kind(code: str) -> OrgKind:
     """The kind of organisation a code names; ValueError for a malformed code."""
-    if code in ("justice-bureau", "district-gov"):
+    if code in SINGLE_KINDS:
         return OrgKind(code)
     prefix, sep, slug = code.partition(":")
-    if sep and slug and prefix in ("town", "dept", "justice-office"):
+    if sep and prefix in PREFIXED_KINDS and _SLUG.fullmatch(slug):
         return OrgKind(prefix)
-    raise ValueError(f"not an organisation code: {code!r}")
+    raise ValueError(
+        f"not an organisation code: {code!r} (expected town:<slug>, dept:<slug>, "
+        "justice-office:<slug>, justice-bureau or district-gov; slugs are lower-case a-z, 0-9, -)"
+    )
+
+
+def is_org_code(code: str) -> bool:
+    try:
+        org_kind(code)
+    except ValueError:
+        return False
+    return True
 
 
 class Organisation(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    """A party in the directory. The kind follows from the code."""
 
-    code: str
-    name_zh: str
-    name_en: str
-    town_kind: TownKind | None = None
-    division_code: str | None = Field(default=None, description="9-digit code where known")
-    parent: str | None = None
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(examples=["town:lizhi"])
+    name_zh: str = Field(min_length=1, examples=["荔枝街道"])
+    name_en: str = Field(min_length=1, examples=["Lizhi Subdistrict"])
+    town_kind: TownKind | None = Field(default=None, description="towns only: 街道, 镇 or 乡")
+    division_code: str | None = Field(
+        default=None,
+        description="统计用区划代码 where known: 9 digits for a town, 6 for the district",
+    )
+    parent: str | None = Field(default=None, description="a 司法所: justice-bureau")
     serves_town: str | None = Field(default=None, description="a 司法所: the town it serves")
-    secondment_mode: SecondmentMode | None = None
+    secondment_mode: SecondmentMode | None = Field(
+        default=None, description="departments only (SEC-02): 派驻 or 划片"
+    )
+    notice_attachment: int | None = Field(
+        default=None, ge=1, description="departments only: the notice's attachment number"
+    )
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def kind(self) -> OrgKind:
         return org_kind(self.code)
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> Organisation:
+        kind = org_kind(self.code)
+        problems = []
+        if (kind is OrgKind.TOWN) != (self.town_kind is not None):
+            problems.append("town_kind is given for towns, and only for towns")
+        digits = {OrgKind.TOWN: 9, OrgKind.DISTRICT_GOV: 6}.get(kind)
+        if self.division_code is not None and (
+            digits is None or not re.fullmatch(rf"\d{{{digits}}}", self.division_code)
+        ):
+            problems.append("division_code is 9 digits for a town, 6 for the district, else none")
+        if (kind is OrgKind.DEPARTMENT) != (self.secondment_mode is not None):
+            problems.append("secondment_mode is given for departments, and only for them")
+        if self.notice_attachment is not None and kind is not OrgKind.DEPARTMENT:
+            problems.append("notice_attachment is for departments only")
+        if kind is OrgKind.JUSTICE_OFFICE:
+            if self.parent != OrgKind.JUSTICE_BUREAU:
+                problems.append("a justice office's parent is justice-bureau")
+            if self.serves_town is None or not self.serves_town.startswith("town:"):
+                problems.append("a justice office names the town it serves (serves_town: town:…)")
+        elif self.serves_town is not None:
+            problems.append("serves_town is for justice offices only")
+        if self.parent is not None and not is_org_code(self.parent):
+            problems.append(f"parent {self.parent!r} is not an organisation code")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Matter(BaseModel):
     """An enforcement matter in the catalogue: who owns it, whether towns exercise it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    code: str
-    name_zh: str
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", examples=["ENV-001"])
+    name_zh: str = Field(min_length=1)
     name_en: str = ""
     owner: str = Field(description="the department that owns the matter (dept:<slug>)")
     town_level: bool = Field(description="delegated to towns (赋权事项)")
 
+    @model_validator(mode="after")
+    def _owned_by_a_department(self) -> Matter:
+        if not is_org_code(self.owner) or org_kind(self.owner) is not OrgKind.DEPARTMENT:
+            raise ValueError(f"owner {self.owner!r} is not a department code (dept:<slug>)")
+        return self
+
 
 class OrganisationDirectory:
-    def __init__(self, organisations: list[Organisation]) -> None:
+    """Every party, by code."""
+
+    def __init__(self, organisations: Iterable[Organisation]) -> None:
         self._by_code: dict[str, Organisation] = {}
+        self._office_of_town: dict[str, Organisation] = {}
         for org in organisations:
             if org.code in self._by_code:
                 raise ReferenceDataError(f"organisation {org.code!r} is listed twice")
             self._by_code[org.code] = org
-        for org in organisations:
-            for ref in (org.parent, org.serves_town):
-                if ref and ref not in self._by_code:
-                    raise ReferenceDataError(f"organisation {org.code!r} refers to unknown {ref!r}")
+        division_codes: dict[str, str] = {}
+        for org in self._by_code.values():
+            if org.parent is not None and org.parent not in self._by_code:
+                raise ReferenceDataError(f"{org.code}: parent {org.parent!r} is not listed")
+            if org.division_code is not None:
+                if org.division_code in division_codes:
+                    raise ReferenceDataError(
+                        f"{org.code}: division_code {org.division_code} is also "
+                        f"{division_codes[org.division_code]}'s"
+                    )
+                division_codes[org.division_code] = org.code
+            if org.serves_town is not None:
+                if not self.is_town(org.serves_town):
+                    raise ReferenceDataError(
+                        f"{org.code}: serves {org.serves_town!r}, which is not a listed town"
+                    )
+                if org.serves_town in self._office_of_town:
+                    raise ReferenceDataError(
+                        f"{org.code}: {org.serves_town} is already served by "
+                        f"{self._office_of_town[org.serves_town].code}"
+                    )
+                self._office_of_town[org.serves_town] = org
 
     def get(self, code: str) -> Organisation | None:
         return self._by_code.get(code)
@@ -115,11 +210,17 @@ class OrganisationDirectory:
     def require(self, code: str) -> Organisation:
         org = self._by_code.get(code)
         if org is None:
-            raise ReferenceDataError(f"no organisation {code!r} in the directory")
+            raise UnknownCode(f"no organisation {code!r} in the directory", code=code)
         return org
 
     def __contains__(self, code: object) -> bool:
         return code in self._by_code
+
+    def __iter__(self) -> Iterator[Organisation]:
+        return iter(self._by_code.values())
+
+    def __len__(self) -> int:
+        return len(self._by_code)
 
     def all(self) -> list[Organisation]:
         return list(self._by_code.values())
@@ -133,35 +234,45 @@ class OrganisationDirectory:
     def departments(self) -> list[Organisation]:
         return self.of_kind(OrgKind.DEPARTMENT)
 
+    def justice_offices(self) -> list[Organisation]:
+        return self.of_kind(OrgKind.JUSTICE_OFFICE)
+
+    def kind_of(self, code: str) -> OrgKind | None:
+        """The kind of a listed organisation; None if it is not in the directory."""
+        org = self._by_code.get(code)
+        return org.kind if org else None
+
     def is_town(self, code: str) -> bool:
-        org = self.get(code)
-        return org is not None and org.kind is OrgKind.TOWN
+        return self.kind_of(code) is OrgKind.TOWN
 
     def is_department(self, code: str) -> bool:
-        org = self.get(code)
-        return org is not None and org.kind is OrgKind.DEPARTMENT
+        return self.kind_of(code) is OrgKind.DEPARTMENT
 
     def justice_office_for(self, town: str) -> Organisation | None:
-        """The town's 司法所 (REV-09)."""
-        return next(
-            (
-                o
-                for o in self._by_code.values()
-                if o.serves_town == town and o.kind is OrgKind.JUSTICE_OFFICE
-            ),
-            None,
-        )
+        """REV-09: the town's 司法所."""
+        return self._office_of_town.get(town)
+
+    def label(self, code: str) -> str:
+        """`荔枝街道 (town:lizhi)`, or the bare code if it is not listed."""
+        org = self._by_code.get(code)
+        return f"{org.name_zh} ({code})" if org else code
 
 
 class MatterCatalogue:
-    def __init__(self, matters: list[Matter], directory: OrganisationDirectory) -> None:
+    """The empowered-matter catalogue: matter code → owning department, town-level or not."""
+
+    def __init__(
+        self, matters: Iterable[Matter], directory: OrganisationDirectory, *, sample: bool = False
+    ) -> None:
+        self.sample = sample
         self._by_code: dict[str, Matter] = {}
         for matter in matters:
             if matter.code in self._by_code:
                 raise ReferenceDataError(f"matter {matter.code!r} is listed twice")
             if not directory.is_department(matter.owner):
                 raise ReferenceDataError(
-                    f"matter {matter.code!r} is owned by {matter.owner!r}, which is not a department in the directory"
+                    f"matter {matter.code!r} is owned by {matter.owner!r}, "
+                    "which is not a department in the directory"
                 )
             self._by_code[matter.code] = matter
 
@@ -171,70 +282,94 @@ class MatterCatalogue:
     def require(self, code: str) -> Matter:
         matter = self._by_code.get(code)
         if matter is None:
-            raise ReferenceDataError(f"no matter {code!r} in the catalogue")
+            raise UnknownCode(f"no matter {code!r} in the catalogue", code=code)
         return matter
 
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
+    def __iter__(self) -> Iterator[Matter]:
+        return iter(self._by_code.values())
+
+    def __len__(self) -> int:
+        return len(self._by_code)
+
     def owner_of(self, code: str) -> str:
+        """REF-02: the department that owns the matter."""
         return self.require(code).owner
 
     def is_town_level(self, code: str) -> bool:
+        """REF-02: delegated to towns (赋权事项)?"""
         return self.require(code).town_level
 
     def all(self) -> list[Matter]:
         return list(self._by_code.values())
 
+    def of_department(self, dept: str) -> list[Matter]:
+        return [m for m in self._by_code.values() if m.owner == dept]
+
 
 def default_data_dir() -> Path:
-    env = os.environ.get("XIETONG_DATA_DIR")
-    if env:
+    """`XIETONG_DATA_DIR`, else the repo's `data/`."""
+    if env := os.environ.get("XIETONG_DATA_DIR"):
         return Path(env)
     from xietong_common.settings import project_root
 
     return project_root() / "data"
 
 
-def _load_yaml(path: Path, key: str) -> list[dict[str, Any]]:
+def _read(path: Path, key: str, optional: set[str]) -> tuple[list[Any], dict[str, Any]]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         raise ReferenceDataError(f"{path}: cannot read: {exc}") from exc
-    items = raw.get(key) if isinstance(raw, dict) else None
-    if not isinstance(items, list):
+    if not isinstance(raw, dict) or not isinstance(raw.get(key), list):
         raise ReferenceDataError(f"{path}: expected a top-level `{key}:` list")
-    return items
+    unknown = set(raw) - {key} - optional
+    if unknown:
+        raise ReferenceDataError(f"{path}: unknown top-level keys: {', '.join(sorted(unknown))}")
+    return raw[key], raw
 
 
-def _entry(model: type[Any], item: dict[str, Any], path: Path, index: int) -> Any:
-    try:
-        return model.model_validate(item)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        label = (
-            item.get("code", f"entry {index + 1}")
-            if isinstance(item, dict)
-            else f"entry {index + 1}"
-        )
-        raise ReferenceDataError(f"{path}: {label}: {where}: {first['msg']}") from exc
+M = TypeVar("M", bound=BaseModel)
+
+
+def _entries(model: type[M], items: list[Any], path: Path) -> list[M]:
+    parsed = []
+    for i, item in enumerate(items):
+        label = str(item["code"]) if isinstance(item, dict) and "code" in item else f"entry {i + 1}"
+        try:
+            parsed.append(model.model_validate(item))
+        except ValidationError as exc:
+            problems = "; ".join(
+                (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "")
+                + str(e["msg"]).removeprefix("Value error, ")
+                for e in exc.errors()
+            )
+            raise ReferenceDataError(f"{path}: {label}: {problems}") from exc
+    return parsed
 
 
 def load_directory(path: Path | None = None) -> OrganisationDirectory:
+    """The organisation directory (default `<data dir>/organisations.yaml`), validated."""
     path = path or default_data_dir() / "organisations.yaml"
-    organisations = []
-    for i, item in enumerate(_load_yaml(path, "organisations")):
-        org: Organisation = _entry(Organisation, item, path, i)
-        try:
-            org_kind(org.code)
-        except ValueError as exc:
-            raise ReferenceDataError(f"{path}: {exc}") from exc
-        organisations.append(org)
-    return OrganisationDirectory(organisations)
+    items, _ = _read(path, "organisations", set())
+    organisations = _entries(Organisation, items, path)
+    try:
+        return OrganisationDirectory(organisations)
+    except ReferenceDataError as exc:
+        raise ReferenceDataError(f"{path}: {exc}") from exc
 
 
 def load_catalogue(path: Path | None, directory: OrganisationDirectory) -> MatterCatalogue:
+    """The matter catalogue (default `<data dir>/matters.yaml`), checked against the directory."""
     path = path or default_data_dir() / "matters.yaml"
-    matters = [_entry(Matter, item, path, i) for i, item in enumerate(_load_yaml(path, "matters"))]
+    items, raw = _read(path, "matters", {"sample"})
+    sample = raw.get("sample", False)
+    if not isinstance(sample, bool):
+        raise ReferenceDataError(f"{path}: `sample:` is true or false")
+    matters = _entries(Matter, items, path)
     try:
-        return MatterCatalogue(matters, directory)
+        return MatterCatalogue(matters, directory, sample=sample)
     except ReferenceDataError as exc:
         raise ReferenceDataError(f"{path}: {exc}") from exc

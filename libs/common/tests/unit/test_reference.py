@@ -1,86 +1,293 @@
-"""The shipped reference data loads and bad files are refused with clear errors."""
+"""The shipped reference data loads, lookups answer, and bad files are refused clearly."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from xietong_common.reference import (
+    OrganisationDirectory,
     OrgKind,
     ReferenceDataError,
     SecondmentMode,
+    TownKind,
+    UnknownCode,
+    is_org_code,
     load_catalogue,
     load_directory,
     org_kind,
 )
 
+DEPARTMENTS = {
+    "dept:housing-construction": "区住房城乡建委",
+    "dept:agriculture": "区农业农村委",
+    "dept:planning-natural-resources": "区规划自然资源局",
+    "dept:ecology-environment": "区生态环境局",
+    "dept:urban-management": "区城市管理局",
+    "dept:water": "区水利局",
+    "dept:culture-tourism": "区文化旅游委",
+    "dept:emergency": "区应急局",
+    "dept:forestry": "区林业局",
+    "dept:fire-rescue": "区消防救援支队",
+    "dept:traffic-police": "区公安局交巡警支队",
+}
 
-def test_shipped_directory_has_the_notices_parties() -> None:
-    directory = load_directory()
-    assert len(directory.departments()) == 11
-    assert len(directory.towns()) == 27
-    assert directory.require("justice-bureau").kind is OrgKind.JUSTICE_BUREAU
-    assert directory.require("district-gov").kind is OrgKind.DISTRICT_GOV
-    assert directory.require("town:damu").division_code == "500102206"
-    office = directory.justice_office_for("town:lizhi")
-    assert office is not None
-    assert office.name_zh == "荔枝街道司法所"
+HEAD = (
+    "organisations:\n"
+    "  - {code: justice-bureau, name_zh: 区司法局, name_en: Justice Bureau}\n"
+    "  - {code: 'dept:water', name_zh: 区水利局, name_en: Water, secondment_mode: zone}\n"
+    "  - {code: 'town:lizhi', name_zh: 荔枝街道, name_en: Lizhi, town_kind: street}\n"
+)
 
 
-def test_sec_02_secondment_modes_follow_the_attachment_titles() -> None:
-    directory = load_directory()
-    stationed = {
-        d.code for d in directory.departments() if d.secondment_mode is SecondmentMode.STATIONED
+@pytest.fixture(scope="module")
+def directory() -> OrganisationDirectory:
+    return load_directory()
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ---- the shipped directory -------------------------------------------------------------------
+
+
+def test_shipped_directory_has_the_11_departments_of_the_notice(
+    directory: OrganisationDirectory,
+) -> None:
+    assert {d.code: d.name_zh for d in directory.departments()} == DEPARTMENTS
+    assert [d.notice_attachment for d in directory.departments()] == list(range(1, 12))
+
+
+def test_shipped_directory_has_the_27_fuling_towns_9_streets_12_towns_6_townships(
+    directory: OrganisationDirectory,
+) -> None:
+    towns = directory.towns()
+    assert len(towns) == 27
+    assert Counter(t.town_kind for t in towns) == {
+        TownKind.STREET: 9,
+        TownKind.TOWN: 12,
+        TownKind.TOWNSHIP: 6,
     }
+    assert directory.require("town:maan").name_zh == "马鞍街道"
+    assert directory.require("town:wulingshan").town_kind is TownKind.TOWNSHIP
+    # only the two codes the sources give; none guessed
+    assert {t.code: t.division_code for t in towns if t.division_code} == {
+        "town:damu": "500102206",
+        "town:wulingshan": "500102208",
+    }
+
+
+def test_shipped_directory_has_the_district_government_and_the_justice_bureau(
+    directory: OrganisationDirectory,
+) -> None:
+    assert directory.require("district-gov").kind is OrgKind.DISTRICT_GOV
+    assert directory.require("justice-bureau").kind is OrgKind.JUSTICE_BUREAU
+    assert len(directory) == 2 + 11 + 27 + 27
+
+
+def test_rev_09_every_town_has_its_justice_office_under_the_justice_bureau(
+    directory: OrganisationDirectory,
+) -> None:
+    for town in directory.towns():
+        office = directory.justice_office_for(town.code)
+        assert office is not None, town.code
+        assert office.kind is OrgKind.JUSTICE_OFFICE
+        assert office.parent == "justice-bureau"
+        assert office.serves_town == town.code
+    lizhi = directory.justice_office_for("town:lizhi")
+    assert lizhi is not None
+    assert lizhi.code == "justice-office:lizhi"
+    assert lizhi.name_zh == "荔枝街道司法所"
+    assert directory.justice_office_for("dept:water") is None
+
+
+def test_sec_02_secondment_modes_follow_the_attachment_titles(
+    directory: OrganisationDirectory,
+) -> None:
+    modes = {d.code: d.secondment_mode for d in directory.departments()}
+    stationed = {code for code, mode in modes.items() if mode is SecondmentMode.STATIONED}
     assert stationed == {"dept:planning-natural-resources", "dept:urban-management"}
-    assert all(d.secondment_mode is not None for d in directory.departments())
+    assert Counter(modes.values())[SecondmentMode.ZONE] == 9
+    assert SecondmentMode.STATIONED.label_zh == "派驻"
 
 
-def test_shipped_catalogue_owners_are_departments() -> None:
-    directory = load_directory()
+def test_directory_lookups(directory: OrganisationDirectory) -> None:
+    assert directory.get("town:nowhere") is None
+    assert "town:lizhi" in directory
+    assert directory.is_town("town:lizhi")
+    assert not directory.is_town("dept:water")
+    assert directory.is_department("dept:water")
+    assert directory.kind_of("justice-office:damu") is OrgKind.JUSTICE_OFFICE
+    assert directory.kind_of("town:nowhere") is None
+    assert directory.label("town:lizhi") == "荔枝街道 (town:lizhi)"
+    with pytest.raises(UnknownCode, match="no organisation 'town:nowhere' in the directory"):
+        directory.require("town:nowhere")
+    assert directory.require("town:lizhi").model_dump()["kind"] == "town"
+
+
+# ---- organisation codes ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("town:lizhi", OrgKind.TOWN),
+        ("dept:planning-natural-resources", OrgKind.DEPARTMENT),
+        ("justice-office:lizhi", OrgKind.JUSTICE_OFFICE),
+        ("justice-bureau", OrgKind.JUSTICE_BUREAU),
+        ("district-gov", OrgKind.DISTRICT_GOV),
+    ],
+)
+def test_org_codes(code: str, kind: OrgKind) -> None:
+    assert org_kind(code) is kind
+
+
+@pytest.mark.parametrize(
+    "code", ["township:lizhi", "town:", "town:Lizhi", "dept:water-", "dept", "district-gov:x", ""]
+)
+def test_malformed_org_codes_are_refused(code: str) -> None:
+    assert not is_org_code(code)
+    with pytest.raises(ValueError, match="not an organisation code"):
+        org_kind(code)
+
+
+# ---- the catalogue ---------------------------------------------------------------------------
+
+
+def test_shipped_catalogue_is_a_labelled_sample_owned_by_listed_departments(
+    directory: OrganisationDirectory,
+) -> None:
+    catalogue = load_catalogue(None, directory)
+    assert catalogue.sample  # not the official catalogue
+    assert len(catalogue) >= 12
+    assert {m.town_level for m in catalogue} == {True, False}
+    assert len({m.owner for m in catalogue}) >= 6
+    assert all(directory.is_department(m.owner) for m in catalogue)
+
+
+def test_catalogue_lookups(directory: OrganisationDirectory) -> None:
     catalogue = load_catalogue(None, directory)
     assert catalogue.owner_of("ENV-001") == "dept:ecology-environment"
-    assert catalogue.is_town_level("URB-001")
     assert not catalogue.is_town_level("ENV-001")
+    assert catalogue.is_town_level("URB-001")
+    assert catalogue.owner_of("URB-002") == "dept:urban-management"
     assert catalogue.get("NOPE") is None
+    assert "URB-001" in catalogue
+    assert {m.code for m in catalogue.of_department("dept:urban-management")} >= {
+        "URB-001",
+        "URB-002",
+    }
+    with pytest.raises(UnknownCode, match="no matter 'NOPE' in the catalogue"):
+        catalogue.owner_of("NOPE")
 
 
-def test_org_codes() -> None:
-    assert org_kind("town:lizhi") is OrgKind.TOWN
-    assert org_kind("justice-office:lizhi") is OrgKind.JUSTICE_OFFICE
-    with pytest.raises(ValueError, match="not an organisation code"):
-        org_kind("township:lizhi")
+# ---- bad files -------------------------------------------------------------------------------
 
 
-def test_bad_files_name_the_entry(tmp_path: Path) -> None:
-    orgs = tmp_path / "organisations.yaml"
-    orgs.write_text(
-        "organisations:\n"
-        "  - {code: 'dept:water', name_zh: 区水利局, name_en: Water}\n"
-        "  - {code: 'dept:water', name_zh: 重复, name_en: Dup}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(ReferenceDataError, match="'dept:water' is listed twice"):
-        load_directory(orgs)
-    orgs.write_text(
-        "organisations:\n  - {code: 'village:x', name_zh: x, name_en: x}\n", encoding="utf-8"
-    )
-    with pytest.raises(ReferenceDataError, match="not an organisation code"):
-        load_directory(orgs)
-    orgs.write_text(
-        "organisations:\n  - {code: 'dept:water', name_zh: 区水利局, name_en: W}\n",
-        encoding="utf-8",
-    )
-    matters = tmp_path / "matters.yaml"
-    matters.write_text(
-        "matters:\n  - {code: X-1, name_zh: x, owner: 'dept:forestry', town_level: true}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(ReferenceDataError, match=r"X-1.*not a department"):
-        load_catalogue(matters, load_directory(orgs))
-    matters.write_text(
-        "matters:\n  - {code: X-2, name_zh: x, owner: 'dept:water'}\n", encoding="utf-8"
-    )
-    with pytest.raises(ReferenceDataError, match="X-2: town_level"):
-        load_catalogue(matters, load_directory(orgs))
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        (
+            "  - {code: 'dept:water', name_zh: 重复, name_en: Dup, secondment_mode: zone}\n",
+            "organisation 'dept:water' is listed twice",
+        ),
+        (
+            "  - {code: 'village:x', name_zh: x, name_en: x}\n",
+            "village:x: not an organisation code",
+        ),
+        ("  - {code: 'town:x', name_zh: x, name_en: x}\n", "town:x: town_kind is given for towns"),
+        (
+            "  - {code: 'dept:x', name_zh: x, name_en: x}\n",
+            "dept:x: secondment_mode is given for departments",
+        ),
+        (
+            "  - {code: 'town:x', name_zh: x, name_en: x, town_kind: city}\n",
+            "town:x: town_kind: Input should be 'street', 'town' or 'township'",
+        ),
+        (
+            "  - {code: 'town:x', name_zh: x, name_en: x, town_kind: town, division_code: '5001'}\n",
+            "town:x: division_code is 9 digits for a town",
+        ),
+        (
+            "  - {code: 'town:x', name_zh: x, name_en: x, town_kind: town, twon_kind: town}\n",
+            "town:x: twon_kind: Extra inputs are not permitted",
+        ),
+        (
+            "  - {code: 'justice-office:x', name_zh: x, name_en: x, parent: justice-bureau,"
+            " serves_town: 'town:x'}\n",
+            "justice-office:x: serves 'town:x', which is not a listed town",
+        ),
+        (
+            "  - {code: 'justice-office:x', name_zh: x, name_en: x, serves_town: 'town:lizhi'}\n",
+            "justice-office:x: a justice office's parent is justice-bureau",
+        ),
+        (
+            "  - {code: 'justice-office:a', name_zh: x, name_en: x, parent: justice-bureau,"
+            " serves_town: 'town:lizhi'}\n"
+            "  - {code: 'justice-office:b', name_zh: x, name_en: x, parent: justice-bureau,"
+            " serves_town: 'town:lizhi'}\n",
+            "justice-office:b: town:lizhi is already served by justice-office:a",
+        ),
+        ("  - {name_zh: x, name_en: x}\n", "entry 4: code: Field required"),
+    ],
+)
+def test_bad_directory_entries_are_named(tmp_path: Path, extra: str, problem: str) -> None:
+    path = write(tmp_path / "organisations.yaml", HEAD + extra)
+    with pytest.raises(ReferenceDataError) as raised:
+        load_directory(path)
+    assert str(raised.value).count(str(path)) == 1
+    assert problem in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("matters", "problem"),
+    [
+        (
+            "  - {code: X-1, name_zh: x, owner: 'dept:forestry', town_level: true}\n",
+            "matter 'X-1' is owned by 'dept:forestry', which is not a department in the directory",
+        ),
+        (
+            "  - {code: X-1, name_zh: x, owner: 'town:lizhi', town_level: true}\n",
+            "X-1: owner 'town:lizhi' is not a department code",
+        ),
+        ("  - {code: X-2, name_zh: x, owner: 'dept:water'}\n", "X-2: town_level: Field required"),
+        (
+            "  - {code: X-3, name_zh: x, owner: 'dept:water', town_level: true}\n"
+            "  - {code: X-3, name_zh: y, owner: 'dept:water', town_level: false}\n",
+            "matter 'X-3' is listed twice",
+        ),
+        (
+            "  - {code: 'X 4', name_zh: x, owner: 'dept:water', town_level: true}\n",
+            "X 4: code: String should match pattern",
+        ),
+    ],
+)
+def test_bad_catalogue_entries_are_named(tmp_path: Path, matters: str, problem: str) -> None:
+    directory = load_directory(write(tmp_path / "organisations.yaml", HEAD))
+    path = write(tmp_path / "matters.yaml", "matters:\n" + matters)
+    with pytest.raises(ReferenceDataError) as raised:
+        load_catalogue(path, directory)
+    assert str(raised.value).count(str(path)) == 1
+    assert problem in str(raised.value)
+
+
+def test_bad_files_are_refused(tmp_path: Path) -> None:
+    directory = load_directory(write(tmp_path / "organisations.yaml", HEAD))
+    with pytest.raises(ReferenceDataError, match="cannot read"):
+        load_directory(tmp_path / "missing.yaml")
+    with pytest.raises(ReferenceDataError, match="expected a top-level `organisations:` list"):
+        load_directory(write(tmp_path / "o.yaml", "- code: town:x\n"))
+    with pytest.raises(ReferenceDataError, match="unknown top-level keys: extra"):
+        load_catalogue(write(tmp_path / "m.yaml", "matters: []\nextra: 1\n"), directory)
+    catalogue = load_catalogue(write(tmp_path / "m.yaml", "matters: []\n"), directory)
+    assert not catalogue.sample
+
+
+def test_data_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "organisations.yaml", HEAD)
+    monkeypatch.setenv("XIETONG_DATA_DIR", str(tmp_path))
+    assert len(load_directory()) == 3
