@@ -22,6 +22,7 @@ SPEC = ServiceSpec(
     ),
     routers=[api.router],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+    settings_class=ReviewSettings,
     jobs=[deadline_sweep_job("legal-review", every_s=SETTINGS.review_sweep_every_s)],
     openapi_tags=[
         {

@@ -25,6 +25,8 @@ class Review(Base):
     """法制审核: one case's review by the town's review body, over one or more rounds."""
 
     __tablename__ = "reviews"
+    # A retried submission (same Idempotency-Key from the same town) is the same review.
+    __table_args__ = (sa.UniqueConstraint("town", "idempotency_key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     town: Mapped[str] = mapped_column(sa.Text, index=True)
@@ -48,7 +50,7 @@ class Review(Base):
     decision_number: Mapped[str | None] = mapped_column(sa.Text)
     execution: Mapped[str | None] = mapped_column(sa.Text)
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    idempotency_key: Mapped[str | None] = mapped_column(sa.Text, unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
@@ -57,7 +59,13 @@ class ReviewRound(Base):
     """One submission of the proposed decision and what the review made of it."""
 
     __tablename__ = "review_rounds"
-    __table_args__ = (sa.UniqueConstraint("review_id", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("review_id", "number"),
+        sa.CheckConstraint(
+            "fine >= 0 AND confiscated_gains >= 0 AND confiscated_property_value >= 0",
+            name="amounts_not_negative",
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     review_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("reviews.id"), index=True)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from legal_review.domain import (
+    DecisionOutcome,
     JointMode,
     MaterialKind,
     PartyKind,
@@ -20,9 +19,15 @@ from legal_review.models import (
     ReviewRound,
 )
 from legal_review.schemas import (
+    AdviceOut,
+    DecisionOut,
     FindingOut,
+    JointOpinionOut,
     Label,
     MaterialOut,
+    MaterialsNoticeOut,
+    PartyOut,
+    RecordedTrigger,
     ResponsibilityOut,
     ReviewOut,
     RoundOut,
@@ -53,14 +58,14 @@ def round_out(rnd: ReviewRound) -> RoundOut:
         kind = ReviewOpinionKind(rnd.opinion)
         opinion = Label(value=kind.value, label_zh=f"({kind.number}) {kind.label_zh}")
     notice = None
-    if rnd.notice_at is not None:
-        notice = {
-            "missing": rnd.notice_missing,
-            "items": rnd.notice_items,
-            "by": rnd.notice_by,
-            "at": rnd.notice_at,
-            "supplied_at": rnd.supplied_at,
-        }
+    if rnd.notice_at is not None and rnd.notice_by is not None:
+        notice = MaterialsNoticeOut(
+            missing=[MaterialKind(k) for k in rnd.notice_missing or []],
+            items=rnd.notice_items or [],
+            by=rnd.notice_by,
+            at=rnd.notice_at,
+            supplied_at=rnd.supplied_at,
+        )
     return RoundOut(
         number=rnd.number,
         party_kind=PartyKind(rnd.party_kind),
@@ -70,7 +75,7 @@ def round_out(rnd: ReviewRound) -> RoundOut:
         adjustment=PenaltyAdjustment(rnd.adjustment),
         hearing=rnd.hearing,
         assessed=rnd.assessed,
-        triggers=rnd.triggers,
+        triggers=[RecordedTrigger.model_validate(t) for t in rnd.triggers],
         voluntary=rnd.voluntary,
         proposal=rnd.proposal,
         correction_note=rnd.correction_note,
@@ -88,18 +93,18 @@ def round_out(rnd: ReviewRound) -> RoundOut:
     )
 
 
-def review_out(review: Review, rnd: ReviewRound, due: list[DeadlineOut]) -> dict[str, Any]:
+def review_out(review: Review, rnd: ReviewRound, due: list[DeadlineOut]) -> ReviewOut:
     decision = None
-    if review.decision_outcome:
-        decision = {
-            "outcome": review.decision_outcome,
-            "reason": review.decision_reason,
-            "against_opinion": review.against_opinion,
-            "decision_number": review.decision_number,
-            "execution": review.execution,
-            "decided_by": review.decider,
-            "decided_at": review.decided_at,
-        }
+    if review.decision_outcome and review.decider and review.decided_at:
+        decision = DecisionOut(
+            outcome=DecisionOutcome(review.decision_outcome),
+            reason=review.decision_reason,
+            against_opinion=bool(review.against_opinion),
+            decision_number=review.decision_number,
+            execution=review.execution,
+            decided_by=review.decider,
+            decided_at=review.decided_at,
+        )
     return ReviewOut(
         id=review.id,
         town=review.town,
@@ -110,7 +115,7 @@ def review_out(review: Review, rnd: ReviewRound, due: list[DeadlineOut]) -> dict
         place_town=review.place_town,
         found_at=review.found_at,
         facts=review.facts,
-        party=review.party,
+        party=PartyOut.model_validate(review.party),
         handler=review.handler,
         reviewer=review.reviewer,
         decider=review.decider,
@@ -127,7 +132,7 @@ def review_out(review: Review, rnd: ReviewRound, due: list[DeadlineOut]) -> dict
         ),
         created_at=review.created_at,
         updated_at=review.updated_at,
-    ).model_dump()
+    )
 
 
 def material_out(m: ReviewMaterial) -> MaterialOut:
@@ -144,25 +149,22 @@ def material_out(m: ReviewMaterial) -> MaterialOut:
     )
 
 
-def joint_out(j: JointOpinion) -> dict[str, Any]:
-    return {
-        "round": j.round,
-        "mode": j.mode,
-        "org": j.org,
-        "person": j.person,
-        "opinion": j.opinion,
-        "reasons": j.reasons,
-        "participants": j.participants,
-        "minutes": j.minutes,
-        "given_at": j.given_at,
-    }
+def joint_out(j: JointOpinion) -> JointOpinionOut:
+    return JointOpinionOut(
+        id=j.id,
+        round=j.round,
+        mode=JointMode(j.mode),
+        org=j.org,
+        person=j.person,
+        opinion=ReviewOpinionKind(j.opinion),
+        reasons=j.reasons,
+        participants=j.participants,
+        minutes=j.minutes,
+        given_at=j.given_at,
+    )
 
 
-def advice_out(a: JusticeOfficeAdvice) -> dict[str, Any]:
-    return {
-        "org": a.org,
-        "person": a.person,
-        "advisers": a.advisers,
-        "note": a.note,
-        "given_at": a.given_at,
-    }
+def advice_out(a: JusticeOfficeAdvice) -> AdviceOut:
+    return AdviceOut(
+        id=a.id, org=a.org, person=a.person, advisers=a.advisers, note=a.note, given_at=a.given_at
+    )

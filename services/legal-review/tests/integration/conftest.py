@@ -7,13 +7,26 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from legal_review.main import SPEC
+from legal_review.models import Review, ReviewRound
 from xietong_common.clock import FakeClock
+from xietong_common.db import audit_log, outbox
 from xietong_common.testing import RunningService, Servers, create_database, running_service
 
 TOWN = "town:lizhi"
-HANDLER = ("handler",)
+POINTS = [
+    "lawful-body",
+    "jurisdiction",
+    "facts-and-evidence",
+    "law-applied",
+    "discretion",
+    "within-powers",
+    "procedure",
+    "documents",
+    "no-crime",
+]
 
 
 @pytest.fixture
@@ -75,18 +88,7 @@ class Flow:
         return r.json()
 
     async def points(self, review_id: str, **failed: str) -> None:
-        points = [
-            "lawful-body",
-            "jurisdiction",
-            "facts-and-evidence",
-            "law-applied",
-            "discretion",
-            "within-powers",
-            "procedure",
-            "documents",
-            "no-crime",
-        ]
-        for point in points:
+        for point in POINTS:
             r = await self.svc.client.put(
                 f"/reviews/{review_id}/points/{point}",
                 json={"passed": point not in failed, "note": failed.get(point, "符合规定")},
@@ -112,7 +114,25 @@ class Flow:
         assert r.status_code == 200, r.text
         return str(rid)
 
+    async def decide(self, review_id: str, outcome: str, **extra: Any) -> Any:
+        return await self.svc.client.post(
+            f"/reviews/{review_id}/decision",
+            json={"outcome": outcome, **extra},
+            headers=self.head,
+        )
+
 
 @pytest.fixture
 def flow(svc: RunningService) -> Flow:
     return Flow(svc)
+
+
+async def counts(svc: RunningService) -> tuple[int, ...]:
+    """Rows that a refused request must leave alone: reviews, rounds, outbox, audit."""
+    async with svc.ctx.db.session() as s:
+        return tuple(
+            [
+                int((await s.execute(sa.select(sa.func.count()).select_from(t))).scalar_one())
+                for t in (Review.__table__, ReviewRound.__table__, outbox, audit_log)
+            ]
+        )

@@ -8,6 +8,8 @@ import pytest
 
 from legal_review.domain import (
     DecisionOutcome,
+    Duties,
+    Duty,
     MaterialKind,
     PartyKind,
     PenaltyAdjustment,
@@ -111,12 +113,36 @@ def test_rev_01_amounts_are_never_negative_and_computed_triggers_cannot_be_decla
         ProposedDecision(party_kind=PartyKind.CITIZEN, judgements={Trigger.AMOUNT: "x"})
 
 
-def test_rev_02_handler_may_not_review_and_reviewer_may_not_decide() -> None:
+def test_rev_02_handler_may_not_review() -> None:
+    duties = Duties(handlers=frozenset({"li"}))
+    with pytest.raises(SeparationOfDuties) as caught:
+        check_separation(duties, person="li", duty=Duty.REVIEW)
+    assert caught.value.extensions["already"] == ["handling"]
+    check_separation(duties, person="wang", duty=Duty.REVIEW)
+
+
+def test_rev_02_reviewer_may_not_decide_nor_handle() -> None:
+    duties = Duties(handlers=frozenset({"li"}), reviewers=frozenset({"wang"}))
     with pytest.raises(SeparationOfDuties):
-        check_separation(handler="li", reviewer="li")
+        check_separation(duties, person="wang", duty=Duty.DECISION)
     with pytest.raises(SeparationOfDuties):
-        check_separation(handler="li", reviewer="wang", decider="wang")
-    check_separation(handler="li", reviewer="wang", decider="zhao")
+        check_separation(duties, person="wang", duty=Duty.HANDLING)
+    check_separation(duties, person="zhao", duty=Duty.DECISION)
+
+
+def test_rev_02_handler_may_not_decide_either() -> None:
+    duties = Duties(handlers=frozenset({"li"}), reviewers=frozenset({"wang"}))
+    with pytest.raises(SeparationOfDuties, match="may not take on its decision"):
+        check_separation(duties, person="li", duty=Duty.DECISION)
+
+
+def test_rev_02_a_person_keeps_their_own_duty_over_rounds() -> None:
+    duties = Duties(handlers=frozenset({"li", "liu"}), reviewers=frozenset({"wang"}))
+    check_separation(duties, person="li", duty=Duty.HANDLING)  # resubmits round 2
+    check_separation(duties, person="wang", duty=Duty.REVIEW)  # reviews round 2
+    with pytest.raises(SeparationOfDuties):
+        check_separation(duties, person="liu", duty=Duty.REVIEW)  # handled round 1
+    assert Duty.REVIEW.label_zh == "审核"
 
 
 def test_rev_04_required_materials_depend_on_hearing_and_assessment() -> None:
@@ -188,9 +214,23 @@ def test_rev_07_the_five_opinions_fit_their_findings() -> None:
         all_points(**{"no-crime": "涉嫌犯罪"}),
         transfer_to=None,
         flaws=[],
+        judicial_organ="涪陵区公安分局",
     )
+    with pytest.raises(InconsistentOpinion, match="judicial organ"):
+        check_opinion(
+            Op.TRANSFER_TO_JUDICIAL_ORGANS,
+            all_points(**{"no-crime": "涉嫌犯罪"}),
+            transfer_to=None,
+            flaws=[],
+        )
     with pytest.raises(InconsistentOpinion, match=r"point \(9\)"):
-        check_opinion(Op.TRANSFER_TO_JUDICIAL_ORGANS, all_points(), transfer_to=None, flaws=[])
+        check_opinion(
+            Op.TRANSFER_TO_JUDICIAL_ORGANS,
+            all_points(),
+            transfer_to=None,
+            flaws=[],
+            judicial_organ="涪陵区公安分局",
+        )
 
 
 def test_rev_07_opinion_2_is_resubmitted_not_decided() -> None:
@@ -215,5 +255,7 @@ def test_rev_08_a_decision_against_the_opinion_needs_a_written_reason() -> None:
 
 def test_states_carry_chinese_and_english_names() -> None:
     assert ReviewState.MATERIALS_REQUESTED.label_zh == "待补正材料"
+    assert ReviewState.MATERIALS_REQUESTED.label_en == "materials requested"
+    assert all(s.label_zh and s.label_en for s in ReviewState)
     assert Op.TRANSFER_TO_COMPETENT_AGENCY.number == 4
     assert Trigger.AMOUNT.number == 6

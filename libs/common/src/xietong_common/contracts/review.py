@@ -38,60 +38,91 @@ class ReviewOpinionKind(StrEnum):
 class CaseParty(ContractModel):
     """The party (当事人) of a case, as far as another mechanism needs it."""
 
-    name: str
-    kind: str = Field(description="citizen | legal-person | other-organisation")
+    name: str = Field(description="name of the person or organisation", examples=["某建材公司"])
+    kind: str = Field(
+        description="citizen | legal-person | other-organisation (REV-01 (6) thresholds differ)",
+        examples=["legal-person"],
+    )
     id_number: str | None = Field(default=None, description="ID card or unified social credit code")
 
 
 class CaseSummary(ContractModel):
     """What a referral needs to be drafted without retyping the case."""
 
-    matter_code: str = Field(examples=["URB-001"])
+    matter_code: str = Field(
+        description="code of the matter in the catalogue of empowered matters",
+        examples=["URB-001"],
+    )
     place_town: str = Field(
         description="town where the violation happened", examples=["town:lizhi"]
     )
     found_at: datetime = Field(description="when the violation was found")
-    facts: str
-    party: CaseParty | None = None
-    case_number: str | None = None
+    facts: str = Field(
+        description="the facts as the brigade established them",
+        examples=["当事人在江边随意倾倒建筑垃圾约20立方米"],
+    )
+    party: CaseParty | None = Field(default=None, description="the party, where there is one")
+    case_number: str | None = Field(
+        default=None, description="the brigade's case number", examples=["涪荔综执立〔2024〕31号"]
+    )
 
 
 @event("review.opinion", producers=("legal-review",), consumers=("referral",))
 class ReviewOpinionGiven(IntegrationEvent):
-    """REV-07: the review body gave its written opinion on a round of a review."""
+    """REV-07: the review body gave its written opinion on a round of a review.
 
-    review_id: str
-    round: int = Field(ge=1)
-    submitting_org: str = Field(examples=["town:lizhi"])
-    reviewing_org: str = Field(examples=["town:lizhi"])
-    opinion: ReviewOpinionKind
-    reasons: str
+    Opinion (4) names the agency with jurisdiction in `transfer_to`; the referral service
+    drafts the referral from it (REF-01) so nobody retypes the case.
+    """
+
+    review_id: str = Field(description="the review (one per case)")
+    round: int = Field(ge=1, description="the submission round the opinion answers")
+    submitting_org: str = Field(
+        description="the town whose brigade submitted", examples=["town:lizhi"]
+    )
+    reviewing_org: str = Field(
+        description="the town whose review body reviewed", examples=["town:lizhi"]
+    )
+    opinion: ReviewOpinionKind = Field(description="one of the five written opinions (REV-07)")
+    reasons: str = Field(description="the written reasons", examples=["不属于本机关执法权限"])
     transfer_to: str | None = Field(
         default=None,
         description="opinion 4: the agency with jurisdiction (org code)",
         examples=["dept:ecology-environment"],
     )
-    case: CaseSummary
-    reviewer: str
-    issued_at: datetime
+    judicial_organ: str | None = Field(
+        default=None,
+        description="opinion 5: the judicial organ the case goes to",
+        examples=["涪陵区公安分局"],
+    )
+    flaws: list[str] = Field(
+        default_factory=list, description="opinion 2: the flaws to correct before resubmitting"
+    )
+    case: CaseSummary = Field(
+        description="the case, so the opinion can be acted on without retyping"
+    )
+    reviewer: str = Field(description="the person who answers for the opinion (REV-08)")
+    issued_at: datetime = Field(description="when the opinion was given")
 
 
 @event("review.requested", producers=("legal-review",), consumers=("oversight (SUP, planned)",))
 class ReviewRequested(IntegrationEvent):
     """REV-01/04: a brigade submitted a proposed major decision for legal review (a new round)."""
 
-    review_id: str
-    round: int = Field(ge=1)
-    submitting_org: str = Field(examples=["town:lizhi"])
-    reviewing_org: str = Field(examples=["town:lizhi"])
+    review_id: str = Field(description="the review (one per case)")
+    round: int = Field(ge=1, description="1 for the first submission, more after opinion (2)")
+    submitting_org: str = Field(
+        description="the town whose brigade submitted", examples=["town:lizhi"]
+    )
+    reviewing_org: str = Field(description="the town's review body", examples=["town:lizhi"])
     handler: str = Field(description="the person who handled the case (answers for the materials)")
     triggers: list[str] = Field(
         description="REV-01 triggers that apply (empty for a voluntary review)",
-        examples=[["amount", "hearing"]],
+        examples=[["hearing", "amount"]],
     )
     voluntary: bool = Field(description="submitted although no REV-01 trigger applies")
-    case: CaseSummary
-    submitted_at: datetime
+    case: CaseSummary = Field(description="the case under review")
+    submitted_at: datetime = Field(description="when the round was submitted")
 
 
 @event(
@@ -102,19 +133,27 @@ class ReviewRequested(IntegrationEvent):
 class ReviewMaterialsMissing(IntegrationEvent):
     """REV-05: the review body told the brigade, once, everything that is missing and by when."""
 
-    review_id: str
-    round: int = Field(ge=1)
-    submitting_org: str = Field(examples=["town:lizhi"])
+    review_id: str = Field(description="the review (one per case)")
+    round: int = Field(ge=1, description="the submission the notice is about (one notice each)")
+    submitting_org: str = Field(
+        description="the town that owes the materials", examples=["town:lizhi"]
+    )
     missing: list[str] = Field(
         description="REV-04 kinds missing", examples=[["evidence", "hearing-record"]]
     )
-    items: list[str] = Field(default_factory=list, description="other missing items, in words")
-    due_at: datetime = Field(description="deadline to supply them")
+    items: list[str] = Field(
+        default_factory=list,
+        description="other missing items, in words",
+        examples=[["现场照片原件"]],
+    )
+    due_at: datetime = Field(
+        description="deadline to supply them (end of the last working day, UTC)"
+    )
     due_provisional: bool = Field(
         default=False,
         description="the deadline lies in a year whose holiday schedule is not loaded",
     )
-    notified_at: datetime
+    notified_at: datetime = Field(description="when the brigade was told")
 
 
 @event(
@@ -124,26 +163,40 @@ class ReviewMaterialsMissing(IntegrationEvent):
 )
 class ReviewDecided(IntegrationEvent):
     """REV-08: the agency head decided; carries the penalty decision for information sharing
-    (INFO-01 category 4: a town's penalty decision and its execution)."""
+    (INFO-01 category 4: a town's penalty decision and its execution).
 
-    review_id: str
-    round: int = Field(ge=1)
-    town: str = Field(examples=["town:lizhi"])
+    INFO-04: with outcome `decided-as-proposed` this is the category-4 item (decision
+    number, amounts, execution); the other outcomes record that no penalty was decided here.
+    """
+
+    review_id: str = Field(description="the review (one per case)")
+    round: int = Field(ge=1, description="the round whose opinion the decision follows")
+    town: str = Field(description="the town that decided", examples=["town:lizhi"])
     outcome: str = Field(
         description="decided-as-proposed | not-decided | transferred-to-agency | "
         "transferred-to-judicial-organs",
         examples=["decided-as-proposed"],
     )
-    opinion: ReviewOpinionKind
+    opinion: ReviewOpinionKind = Field(description="the review opinion the decision answers")
     against_opinion: bool = Field(description="the decision departs from the review opinion")
     reason: str | None = Field(
         default=None, description="the written reason (required when against)"
     )
     decider: str = Field(description="the agency head who answers for the decision")
-    case: CaseSummary
-    fine: Decimal = Field(default=Decimal("0"), ge=0, examples=["5000.00"])
-    confiscated_gains: Decimal = Field(default=Decimal("0"), ge=0)
-    confiscated_property_value: Decimal = Field(default=Decimal("0"), ge=0)
-    decision_number: str | None = Field(default=None, examples=["涪荔综执罚决〔2024〕12号"])
+    case: CaseSummary = Field(description="the case decided")
+    fine: Decimal = Field(
+        default=Decimal("0"), ge=0, description="fine, CNY (exact)", examples=["5000.00"]
+    )
+    confiscated_gains: Decimal = Field(
+        default=Decimal("0"), ge=0, description="confiscated illegal gains, CNY"
+    )
+    confiscated_property_value: Decimal = Field(
+        default=Decimal("0"), ge=0, description="value of confiscated illegal property, CNY"
+    )
+    decision_number: str | None = Field(
+        default=None,
+        description="the decision document's number",
+        examples=["涪荔综执罚决〔2024〕12号"],
+    )
     execution: str | None = Field(default=None, description="how the decision is being executed")
-    decided_at: datetime
+    decided_at: datetime = Field(description="when the head decided")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ def render_markdown() -> str:
             "",
             f"## `{spec.topic}`",
             "",
-            (spec.model.__doc__ or "").strip(),
+            inspect.cleandoc(spec.model.__doc__ or ""),
             "",
             f"- type: `{spec.type}` (payload model `{spec.model.__name__}`)",
             f"- producers: {', '.join(spec.producers)}",

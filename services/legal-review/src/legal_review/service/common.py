@@ -7,12 +7,13 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from legal_review.domain import PartyKind, ProposedDecision, Trigger
+from legal_review.domain import Duties, PartyKind, ProposedDecision, Trigger
 from legal_review.errors import NotAReviewParty, ReviewNotFound, UnknownOrganisation
-from legal_review.models import Review, ReviewRound
+from legal_review.models import JointOpinion, Review, ReviewMaterial, ReviewRound
 from legal_review.schemas import ProposedDecisionIn
-from xietong_common.auth import OVERSIGHT_ORG, Principal
-from xietong_common.reference import OrganisationDirectory
+from xietong_common.auth import OVERSIGHT_ORG, Principal, ensure_party
+from xietong_common.errors import NotFound
+from xietong_common.reference import OrganisationDirectory, OrgKind
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "legal-review"
@@ -22,18 +23,26 @@ def subject(review_id: uuid.UUID) -> str:
     return f"review:{review_id}"
 
 
-def justice_office_of(town: str) -> str:
-    """REV-09: the town's 司法所 code (justice-office:<town slug>)."""
+def justice_office_of(directory: OrganisationDirectory, town: str) -> str:
+    """REV-09: the town's 司法所 (`justice-office:<town slug>`) from the directory."""
+    office = directory.justice_office_for(town)
+    if office is None:
+        raise UnknownOrganisation(
+            f"the directory lists no 司法所 serving {town}", organisation=town, rule="REV-09"
+        )
+    return office.code
+
+
+def town_justice_office(town: str) -> str:
+    """The code of the 司法所 serving a town (`justice-office:<town slug>`, as in the directory)."""
     return f"justice-office:{town.split(':', 1)[1]}"
 
 
-def readers(review: Review) -> set[str]:
-    """Who may see a review: the town, its 司法所, invited departments, the justice bureau."""
-    return {review.town, justice_office_of(review.town), OVERSIGHT_ORG, *review.joint_departments}
-
-
-def can_see(principal: Principal, review: Review) -> bool:
-    return principal.org in readers(review)
+def parties(review: Review) -> list[str | None]:
+    """Who sees a review: the town, the departments reviewing with it (REV-03) and the town's
+    司法所, which sees the reviews of its town (REV-09; it acts only once added). The justice
+    bureau reads every review besides."""
+    return [review.town, town_justice_office(review.town), *review.joint_departments]
 
 
 async def load_visible(
@@ -44,8 +53,12 @@ async def load_visible(
     if for_update:
         query = query.with_for_update()
     review = (await session.execute(query)).scalar_one_or_none()
-    if review is None or not can_see(principal, review):
+    if review is None:
         raise ReviewNotFound("no such review")
+    try:
+        ensure_party(principal, parties(review), readers=(OVERSIGHT_ORG,), what="review")
+    except NotFound as exc:  # the same answer as for a review that does not exist
+        raise ReviewNotFound("no such review") from exc
     return review
 
 
@@ -58,6 +71,34 @@ async def current_round(
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one()
+
+
+async def duties_of(session: AsyncSession, review: Review) -> Duties:
+    """REV-02: everyone who handled, reviewed or decided the case, over all its rounds."""
+    rounds = list(
+        (
+            await session.execute(sa.select(ReviewRound).where(ReviewRound.review_id == review.id))
+        ).scalars()
+    )
+    uploaders = (
+        await session.execute(
+            sa.select(ReviewMaterial.uploaded_by).where(ReviewMaterial.review_id == review.id)
+        )
+    ).scalars()
+    joint_reviewers = (
+        await session.execute(
+            sa.select(JointOpinion.person).where(JointOpinion.review_id == review.id)
+        )
+    ).scalars()
+    handlers = {review.handler, *(r.submitted_by for r in rounds), *uploaders}
+    reviewers: set[str | None] = {review.reviewer, *joint_reviewers}
+    for r in rounds:
+        reviewers |= {r.notice_by, r.opinion_by, *(f.get("by") for f in r.findings.values())}
+    return Duties(
+        handlers=frozenset(handlers),
+        reviewers=frozenset(p for p in reviewers if p),
+        deciders=frozenset([review.decider] if review.decider else []),
+    )
 
 
 def require_town_role(principal: Principal, review: Review, *roles: str) -> None:
@@ -79,12 +120,13 @@ def proposed(decision: ProposedDecisionIn, party_kind: str) -> ProposedDecision:
     )
 
 
-def check_org(directory: OrganisationDirectory, code: str, *, kind: str | None = None) -> None:
+def check_org(directory: OrganisationDirectory, code: str, *kinds: OrgKind) -> None:
+    """The code names an organisation in the directory, of one of `kinds` if given."""
     org = directory.get(code)
-    if org is None or (kind is not None and org.kind.value != kind):
+    if org is None or (kinds and org.kind not in kinds):
+        wanted = " or ".join(k.value for k in kinds) if kinds else "an organisation"
         raise UnknownOrganisation(
-            f"{code!r} is not {'a ' + kind if kind else 'an organisation'} in the directory",
-            organisation=code,
+            f"{code!r} is not {wanted} in the directory", organisation=code, expected=wanted
         )
 
 

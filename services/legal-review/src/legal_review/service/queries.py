@@ -27,7 +27,7 @@ def _visible_filter(principal: Principal) -> sa.ColumnElement[bool]:
     if principal.org == OVERSIGHT_ORG:
         return sa.true()
     if principal.org.startswith("justice-office:"):
-        return Review.town == "town:" + principal.org.split(":", 1)[1]
+        return Review.town == "town:" + principal.org.split(":", 1)[1]  # REV-09: its town
     return sa.or_(Review.town == principal.org, Review.joint_departments.contains([principal.org]))
 
 
@@ -39,18 +39,22 @@ async def queue(
     states: list[str] | None = None,
     town: str | None = None,
     opinion: str | None = None,
+    party_kind: str | None = None,
     due_before: datetime | None = None,
     overdue: bool | None = None,
     page: int = 1,
     page_size: int = 20,
     sort: str = "-created_at",
 ) -> ReviewPage:
-    """A review body's queue (or the justice bureau's view of all), newest first by default."""
+    """A review body's queue (or the justice bureau's view of all), newest first by default,
+    or by the nearest open deadline (`due_at`)."""
     query = sa.select(Review).where(_visible_filter(principal))
     if states:
         query = query.where(Review.state.in_(states))
     if town:
         query = query.where(Review.town == town)
+    if party_kind:
+        query = query.where(Review.party["kind"].astext == party_kind)
     if opinion:
         query = query.join(
             ReviewRound,
@@ -75,8 +79,22 @@ async def queue(
             await session.execute(sa.select(sa.func.count()).select_from(query.subquery()))
         ).scalar_one()
     )
-    column = {"created_at": Review.created_at, "updated_at": Review.updated_at}[sort.lstrip("-")]
-    query = query.order_by(column.desc() if sort.startswith("-") else column.asc(), Review.id)
+    if sort == "due_at":  # the most urgent first; reviews owing nothing last
+        next_due = (
+            sa.select(sa.func.min(deadlines.c.due_at))
+            .where(
+                deadlines.c.subject == sa.func.concat("review:", sa.cast(Review.id, sa.Text)),
+                deadlines.c.satisfied_at.is_(None),
+                deadlines.c.cancelled_at.is_(None),
+            )
+            .scalar_subquery()
+        )
+        query = query.order_by(next_due.asc().nulls_last(), Review.created_at, Review.id)
+    else:
+        column = {"created_at": Review.created_at, "updated_at": Review.updated_at}[
+            sort.lstrip("-")
+        ]
+        query = query.order_by(column.desc() if sort.startswith("-") else column.asc(), Review.id)
     reviews = list(
         (await session.execute(query.offset((page - 1) * page_size).limit(page_size))).scalars()
     )
@@ -89,10 +107,7 @@ async def queue(
         ).scalars()
     }
     due = await deadlines_by_subject(session, [subject(r.id) for r in reviews])
-    items = [
-        ReviewOut.model_validate(review_out(r, rounds[(r.id, r.round)], due.get(subject(r.id), [])))
-        for r in reviews
-    ]
+    items = [review_out(r, rounds[(r.id, r.round)], due.get(subject(r.id), [])) for r in reviews]
     return ReviewPage(items=items, total=total, page=page, page_size=page_size)
 
 
@@ -105,7 +120,7 @@ async def one(session: AsyncSession, review: Review) -> ReviewOut:
         )
     ).scalar_one()
     due = await deadlines_by_subject(session, [subject(review.id)])
-    return ReviewOut.model_validate(review_out(review, rnd, due.get(subject(review.id), [])))
+    return review_out(review, rnd, due.get(subject(review.id), []))
 
 
 async def detail(
@@ -142,7 +157,7 @@ async def detail(
         )
     ).scalars()
     return ReviewDetail(
-        **base.model_dump(),
+        **dict(base),
         rounds=[round_out(r) for r in rounds],
         materials=[material_out(m) for m in materials],
         joint_opinions=[joint_out(j) for j in joints],

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from legal_review import events
 from legal_review.domain import (
+    Duty,
     JointMode,
     PointFinding,
     ReviewPoint,
@@ -15,7 +17,7 @@ from legal_review.domain import (
     check_separation,
     require_step,
 )
-from legal_review.errors import NotAReviewParty
+from legal_review.errors import JointModeError, NotAReviewParty, ReviewInvalidInput
 from legal_review.models import JointOpinion, JusticeOfficeAdvice, Review, ReviewRound
 from legal_review.schemas import (
     DecisionIn,
@@ -29,14 +31,14 @@ from legal_review.service.common import (
     audit,
     check_org,
     current_round,
+    duties_of,
     justice_office_of,
     load_visible,
     require_town_role,
 )
-from legal_review.service.submission import case_summary
 from xietong_common.auth import Principal
-from xietong_common.contracts.review import ReviewDecided, ReviewOpinionGiven, ReviewOpinionKind
-from xietong_common.errors import InvalidInput
+from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 from xietong_common.web import ServiceContext
 
@@ -53,7 +55,7 @@ async def take(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Re
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "reviewer")
     require_step(ReviewState(review.state), Step.TAKE)
-    check_separation(handler=review.handler, reviewer=actor.user)
+    check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     review.reviewer = actor.user
     review.state = ReviewState.UNDER_REVIEW.value
     await audit(uow, review, "taken", "REV-02", reviewer=actor.user)
@@ -66,7 +68,7 @@ async def _reviewer_round(
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "reviewer")
     require_step(ReviewState(review.state), step)
-    check_separation(handler=review.handler, reviewer=actor.user)
+    check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     if review.reviewer and review.reviewer != actor.user:
         raise NotAReviewParty(f"{review.reviewer} is this review's reviewer")
     review.reviewer = actor.user
@@ -92,10 +94,16 @@ async def give_opinion(
     """REV-07: the written opinion, one of five, once all nine points are answered."""
     review, rnd = await _reviewer_round(uow, review_id, actor, Step.GIVE_OPINION)
     if data.transfer_to is not None:
-        check_org(ctx.directory, data.transfer_to)
+        check_org(ctx.directory, data.transfer_to, OrgKind.TOWN, OrgKind.DEPARTMENT)
         if data.transfer_to == review.town:
-            raise InvalidInput("opinion (4) names another agency than the town itself")
-    check_opinion(data.opinion, findings_of(rnd), transfer_to=data.transfer_to, flaws=data.flaws)
+            raise ReviewInvalidInput("opinion (4) names another agency than the town itself")
+    check_opinion(
+        data.opinion,
+        findings_of(rnd),
+        transfer_to=data.transfer_to,
+        flaws=data.flaws,
+        judicial_organ=data.judicial_organ,
+    )
     rnd.opinion = data.opinion.value
     rnd.opinion_reasons = data.reasons
     rnd.flaws = list(data.flaws)
@@ -110,21 +118,7 @@ async def give_opinion(
     rnd.opinion_by = actor.user
     rnd.opinion_at = uow.now
     review.state = ReviewState.OPINION_GIVEN.value
-    uow.publish(
-        ReviewOpinionGiven(
-            review_id=str(review.id),
-            round=review.round,
-            submitting_org=review.town,
-            reviewing_org=review.town,
-            opinion=data.opinion,
-            reasons=data.reasons,
-            transfer_to=rnd.transfer_to,
-            case=case_summary(review),
-            reviewer=actor.user,
-            issued_at=uow.now,
-        ),
-        key=str(review.id),
-    )
+    uow.publish(events.opinion_given(review, rnd), key=str(review.id))
     await audit(
         uow,
         review,
@@ -147,7 +141,7 @@ async def decide(
     opinion = ReviewOpinionKind(rnd.opinion) if rnd.opinion else None
     require_step(ReviewState(review.state), Step.DECIDE, opinion=opinion)
     assert opinion is not None
-    check_separation(handler=review.handler, reviewer=review.reviewer, decider=actor.user)
+    check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.DECISION)
     against = check_decision(opinion, data.outcome, data.reason)
     review.decider = actor.user
     review.decision_outcome = data.outcome.value
@@ -157,26 +151,7 @@ async def decide(
     review.execution = data.execution
     review.decided_at = uow.now
     review.state = ReviewState.DECIDED.value
-    uow.publish(
-        ReviewDecided(
-            review_id=str(review.id),
-            round=review.round,
-            town=review.town,
-            outcome=data.outcome.value,
-            opinion=opinion,
-            against_opinion=against,
-            reason=data.reason,
-            decider=actor.user,
-            case=case_summary(review),
-            fine=rnd.fine,
-            confiscated_gains=rnd.confiscated_gains,
-            confiscated_property_value=rnd.confiscated_property_value,
-            decision_number=data.decision_number,
-            execution=data.execution,
-            decided_at=uow.now,
-        ),
-        key=str(review.id),
-    )
+    uow.publish(events.decided(review, rnd), key=str(review.id))
     await audit(
         uow, review, "decided", "REV-08", outcome=data.outcome.value, against_opinion=against
     )
@@ -189,10 +164,9 @@ async def add_joint(
     """REV-03: 一案双审 or 联合会审 with district departments."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "reviewer", "head")
-    if review.state == ReviewState.DECIDED.value:
-        raise InvalidInput("the review is decided")
+    require_step(ReviewState(review.state), Step.JOINT)
     for dept in data.departments:
-        check_org(ctx.directory, dept, kind="dept")
+        check_org(ctx.directory, dept, OrgKind.DEPARTMENT)
     review.joint_mode = JointMode(data.mode).value
     review.joint_departments = sorted({*review.joint_departments, *data.departments})
     await audit(
@@ -206,9 +180,10 @@ async def give_joint_opinion(
 ) -> JointOpinion:
     """REV-03: a department's parallel opinion, or the joint meeting's opinion and minutes."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
+    require_step(ReviewState(review.state), Step.JOINT)
     mode = JointMode(review.joint_mode)
     if mode is JointMode.NONE:
-        raise InvalidInput("this review has no joint mode (REV-03)")
+        raise JointModeError("this review has no joint mode (REV-03)", rule="REV-03")
     if mode is JointMode.DUAL_REVIEW:
         if actor.org not in review.joint_departments:
             raise NotAReviewParty(
@@ -218,8 +193,8 @@ async def give_joint_opinion(
     else:
         require_town_role(actor, review, "reviewer")
         if not data.participants or not data.minutes:
-            raise InvalidInput("联合会审 records its participants and minutes")
-    check_separation(handler=review.handler, reviewer=actor.user)
+            raise JointModeError("联合会审 records its participants and minutes", rule="REV-03")
+    check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     joint = JointOpinion(
         review_id=review.id,
         round=review.round,
@@ -233,6 +208,7 @@ async def give_joint_opinion(
         given_at=uow.now,
     )
     uow.session.add(joint)
+    await uow.session.flush()
     await audit(
         uow,
         review,
@@ -251,8 +227,7 @@ async def add_justice_office(
     """REV-09: the town adds its 司法所 to coordinate its legal advisers."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "reviewer", "head", "handler")
-    office = justice_office_of(review.town)
-    check_org(ctx.directory, office, kind="justice-office")
+    office = justice_office_of(ctx.directory, review.town)
     review.justice_office = office
     await audit(uow, review, "justice-office-added", "REV-09", office=office)
     return review
@@ -274,5 +249,6 @@ async def give_advice(
         given_at=uow.now,
     )
     uow.session.add(advice)
+    await uow.session.flush()
     await audit(uow, review, "advice", "REV-09", advisers=list(data.advisers))
     return advice

@@ -7,8 +7,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from fastapi import UploadFile
+from sqlalchemy.exc import IntegrityError
 
+from legal_review import events
 from legal_review.domain import (
+    Duty,
     MaterialKind,
     PartyKind,
     ReviewState,
@@ -19,7 +22,15 @@ from legal_review.domain import (
     missing_materials,
     require_step,
 )
-from legal_review.errors import MaterialsStillMissing, SecondMaterialsNotice
+from legal_review.errors import (
+    IdempotencyKeyInUse,
+    MaterialsStillMissing,
+    NotAReviewParty,
+    NothingMissing,
+    ReviewNotRequired,
+    SecondMaterialsNotice,
+    UnknownMatter,
+)
 from legal_review.models import Review, ReviewMaterial, ReviewRound
 from legal_review.schemas import MaterialsNoticeIn, ProposedDecisionIn, ResubmitIn, SubmitIn
 from legal_review.service.common import (
@@ -27,6 +38,7 @@ from legal_review.service.common import (
     audit,
     check_org,
     current_round,
+    duties_of,
     load_visible,
     proposed,
     require_town_role,
@@ -37,32 +49,15 @@ from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.blobs import FilesystemBlobStore, UploadPolicy, store_upload
 from xietong_common.calendar import DeadlineRule
-from xietong_common.contracts.review import (
-    CaseParty,
-    CaseSummary,
-    ReviewMaterialsMissing,
-    ReviewOpinionKind,
-    ReviewRequested,
-)
-from xietong_common.errors import InvalidInput
+from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
-from xietong_common.web import ServiceContext
+from xietong_common.web import ServiceContext, settings_of
 
 
 def evaluate(decision: ProposedDecisionIn, party_kind: PartyKind) -> list[TriggerHit]:
     """REV-01, without any state change."""
     return evaluate_triggers(proposed(decision, party_kind.value))
-
-
-def case_summary(review: Review) -> CaseSummary:
-    return CaseSummary(
-        matter_code=review.matter_code,
-        place_town=review.place_town,
-        found_at=review.found_at,
-        facts=review.facts,
-        party=CaseParty.model_validate(review.party),
-        case_number=review.case_number,
-    )
 
 
 def _new_round(
@@ -100,20 +95,6 @@ def _new_round(
     )
 
 
-def _requested(review: Review, rnd: ReviewRound, uow: UnitOfWork) -> ReviewRequested:
-    return ReviewRequested(
-        review_id=str(review.id),
-        round=rnd.number,
-        submitting_org=review.town,
-        reviewing_org=review.town,
-        handler=rnd.submitted_by,
-        triggers=[t["trigger"] for t in rnd.triggers],
-        voluntary=rnd.voluntary,
-        case=case_summary(review),
-        submitted_at=uow.now,
-    )
-
-
 async def submit(
     uow: UnitOfWork,
     *,
@@ -124,24 +105,26 @@ async def submit(
 ) -> Review:
     """REV-01/04: the brigade submits the proposed decision; round 1 starts."""
     if not actor.is_town:
-        raise InvalidInput("legal review of major decisions is a town's duty (二(四))")
+        raise NotAReviewParty("legal review of major decisions is a town's duty (二(四))")
     actor.require_role("handler")
     if idempotency_key:
         existing = (
             await uow.session.execute(
-                sa.select(Review).where(Review.idempotency_key == idempotency_key)
+                sa.select(Review).where(
+                    Review.town == actor.org, Review.idempotency_key == idempotency_key
+                )
             )
         ).scalar_one_or_none()
-        if existing is not None and existing.town == actor.org:
+        if existing is not None:
             return existing
-    check_org(ctx.directory, data.place_town, kind="town")
+    check_org(ctx.directory, data.place_town, OrgKind.TOWN)
     if ctx.catalogue.get(data.matter_code) is None:
-        raise InvalidInput(
+        raise UnknownMatter(
             f"no matter {data.matter_code!r} in the catalogue", matter_code=data.matter_code
         )
     hits = evaluate(data.decision, data.party.kind)
     if not hits and not data.voluntary:
-        raise InvalidInput(
+        raise ReviewNotRequired(
             "no REV-01 trigger applies to this decision; set voluntary=true to submit it anyway",
             rule="REV-01",
         )
@@ -164,7 +147,12 @@ async def submit(
         updated_at=uow.now,
     )
     uow.session.add(review)
-    await uow.session.flush()
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:  # the same key, submitted twice at the same moment
+        raise IdempotencyKeyInUse(
+            "a submission with this Idempotency-Key is already being recorded; retry it"
+        ) from exc
     rnd = _new_round(
         review,
         1,
@@ -178,7 +166,7 @@ async def submit(
     )
     uow.session.add(rnd)
     await uow.session.flush()
-    uow.publish(_requested(review, rnd, uow), key=str(review.id))
+    uow.publish(events.requested(review, rnd), key=str(review.id))
     await audit(uow, review, "submitted", "REV-01", triggers=[h.trigger.value for h in hits])
     return review
 
@@ -192,7 +180,7 @@ async def resubmit(
     previous = await current_round(uow.session, review)
     opinion = ReviewOpinionKind(previous.opinion) if previous.opinion else None
     require_step(ReviewState(review.state), Step.RESUBMIT, opinion=opinion)
-    check_separation(handler=actor.user, reviewer=review.reviewer)
+    check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
     hits = evaluate(data.decision, PartyKind(previous.party_kind))
     review.round += 1
     review.state = ReviewState.SUBMITTED.value
@@ -211,7 +199,7 @@ async def resubmit(
     )
     uow.session.add(rnd)
     await uow.session.flush()
-    uow.publish(_requested(review, rnd, uow), key=str(review.id))
+    uow.publish(events.requested(review, rnd), key=str(review.id))
     await audit(uow, review, "resubmitted", "REV-07", correction=data.correction_note)
     return review
 
@@ -228,20 +216,13 @@ async def add_material(
     """REV-04: the brigade uploads a material to the current round."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "handler")
-    if review.state not in (
-        ReviewState.SUBMITTED.value,
-        ReviewState.MATERIALS_REQUESTED.value,
-        ReviewState.UNDER_REVIEW.value,
-    ):
-        raise InvalidInput(f"materials cannot be added to a review that is {review.state}")
-    settings = ctx.settings
-    limit = (
-        settings.review_upload_max_bytes
-        if isinstance(settings, ReviewSettings)
-        else UploadPolicy().max_bytes
-    )
+    require_step(ReviewState(review.state), Step.ADD_MATERIAL)
+    check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
+    settings = settings_of(ctx, ReviewSettings)
     blob = await store_upload(
-        FilesystemBlobStore(settings.blob_dir), upload, UploadPolicy(max_bytes=limit)
+        FilesystemBlobStore(settings.blob_dir),
+        upload,
+        UploadPolicy(max_bytes=settings.review_upload_max_bytes),
     )
     material = ReviewMaterial(
         review_id=review.id,
@@ -288,19 +269,19 @@ async def notify_missing(
             notified_at=rnd.notice_at.isoformat(),
         )
     require_step(ReviewState(review.state), Step.REQUEST_MATERIALS)
-    check_separation(handler=review.handler, reviewer=actor.user)
-    missing = list(dict.fromkeys(data.missing))
-    if not missing and not data.items:
-        computed = missing_materials(
-            await material_kinds(uow, review), hearing=rnd.hearing, assessed=rnd.assessed
-        )
-        if not computed:
-            raise InvalidInput("nothing is missing: list the missing materials or items")
-        missing = computed
-    settings = ctx.settings
-    days = data.working_days or (
-        settings.review_supply_working_days if isinstance(settings, ReviewSettings) else 5
+    check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
+    # 一次性告知: there is no second notice, so it lists every REV-04 kind not yet uploaded
+    # as well as whatever the reviewer names.
+    absent = missing_materials(
+        await material_kinds(uow, review), hearing=rnd.hearing, assessed=rnd.assessed
     )
+    missing = [k for k in MaterialKind if k in {*absent, *data.missing}]
+    if not missing and not data.items:
+        raise NothingMissing(
+            "nothing is missing: every required material is in; name what else is missing",
+            rule="REV-05",
+        )
+    days = data.working_days or settings_of(ctx, ReviewSettings).review_supply_working_days
     tracked = await deadlines.start(
         uow,
         calendar=ctx.calendar,
@@ -316,19 +297,7 @@ async def notify_missing(
     rnd.notice_at = uow.now
     review.reviewer = review.reviewer or actor.user
     review.state = ReviewState.MATERIALS_REQUESTED.value
-    uow.publish(
-        ReviewMaterialsMissing(
-            review_id=str(review.id),
-            round=review.round,
-            submitting_org=review.town,
-            missing=rnd.notice_missing,
-            items=rnd.notice_items,
-            due_at=tracked.due_at,
-            due_provisional=tracked.provisional,
-            notified_at=uow.now,
-        ),
-        key=str(review.id),
-    )
+    uow.publish(events.materials_missing(review, rnd, tracked, uow.now), key=str(review.id))
     await audit(
         uow,
         review,
@@ -346,6 +315,7 @@ async def supply(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> 
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "handler")
     require_step(ReviewState(review.state), Step.SUPPLY_MATERIALS)
+    check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
     rnd = await current_round(uow.session, review, for_update=True)
     have = set(await material_kinds(uow, review))
     still = [k for k in (rnd.notice_missing or []) if MaterialKind(k) not in have]

@@ -1,10 +1,10 @@
-"""The rules of 法制审核 (涪陵府办〔2024〕1号 二(四)): triggers, duties, points, opinions. No I/O."""
+"""REV-02, REV-03, REV-06..REV-08 of 法制审核 (二(四)): duties, joint modes, the nine points,
+the five opinions, the review's states and the decision. No I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from enum import StrEnum
 
 from legal_review.errors import (
@@ -14,147 +14,6 @@ from legal_review.errors import (
     SeparationOfDuties,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
-
-
-class PartyKind(StrEnum):
-    """当事人: REV-01 (6) sets a different amount for citizens and for organisations."""
-
-    CITIZEN = "citizen"
-    LEGAL_PERSON = "legal-person"
-    OTHER_ORGANISATION = "other-organisation"
-
-    @property
-    def label_zh(self) -> str:
-        return {"citizen": "公民", "legal-person": "法人", "other-organisation": "其他组织"}[
-            self.value
-        ]
-
-
-class PenaltyAdjustment(StrEnum):
-    """REV-01 (7): a penalty heavier, lighter or waived makes review necessary."""
-
-    NONE = "none"
-    HEAVIER = "heavier"
-    LIGHTER = "lighter"
-    WAIVED = "waived"
-
-    @property
-    def label_zh(self) -> str:
-        return {"none": "无", "heavier": "从重", "lighter": "减轻", "waived": "免于处罚"}[
-            self.value
-        ]
-
-
-class Trigger(StrEnum):
-    """REV-01: the eight situations in which a decision needs legal review first."""
-
-    PUBLIC_INTEREST = "public-interest"
-    SOCIAL_IMPACT = "social-impact"
-    MAJOR_RIGHTS = "major-rights"
-    HEARING = "hearing"
-    COMPLEX_FACTS = "complex-facts"
-    AMOUNT = "amount"
-    PENALTY_ADJUSTMENT = "penalty-adjustment"
-    LAW_REQUIRES = "law-requires"
-
-    @property
-    def number(self) -> int:
-        return list(Trigger).index(self) + 1
-
-    @property
-    def label_zh(self) -> str:
-        return {
-            "public-interest": "涉及重大国家利益和公共利益",
-            "social-impact": "可能造成重大社会影响或引发社会风险",
-            "major-rights": "直接关系行政管理相对人或他人重大权益",
-            "hearing": "需经听证程序作出决定",
-            "complex-facts": "案件情况疑难复杂，涉及多个法律关系",
-            "amount": "罚款或没收数额达到法定标准",
-            "penalty-adjustment": "拟从重、减轻或免于行政处罚",
-            "law-requires": "法律、法规、规章规定应当进行法制审核的其他情形",
-        }[self.value]
-
-
-# Judgement calls the brigade makes and must give a reason for: triggers (1)(2)(3)(5)(8).
-JUDGEMENT_TRIGGERS = frozenset(
-    {
-        Trigger.PUBLIC_INTEREST,
-        Trigger.SOCIAL_IMPACT,
-        Trigger.MAJOR_RIGHTS,
-        Trigger.COMPLEX_FACTS,
-        Trigger.LAW_REQUIRES,
-    }
-)
-
-CITIZEN_THRESHOLD = Decimal("2000")
-ORGANISATION_THRESHOLD = Decimal("20000")
-
-
-def amount_threshold(party: PartyKind) -> Decimal:
-    """REV-01 (6): 2,000 CNY for a citizen, 20,000 CNY for a legal person or other organisation."""
-    return CITIZEN_THRESHOLD if party is PartyKind.CITIZEN else ORGANISATION_THRESHOLD
-
-
-@dataclass(frozen=True)
-class ProposedDecision:
-    """The decision the brigade proposes (重大行政执法决定建议), as far as REV-01 looks at it."""
-
-    party_kind: PartyKind
-    fine: Decimal = Decimal("0")
-    confiscated_gains: Decimal = Decimal("0")
-    confiscated_property_value: Decimal = Decimal("0")
-    adjustment: PenaltyAdjustment = PenaltyAdjustment.NONE
-    hearing: bool = False
-    judgements: Mapping[Trigger, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name in ("fine", "confiscated_gains", "confiscated_property_value"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} cannot be negative")
-        for trigger in self.judgements:
-            if trigger not in JUDGEMENT_TRIGGERS:
-                raise ValueError(f"trigger {trigger.value} is computed, not declared")
-
-
-@dataclass(frozen=True)
-class TriggerHit:
-    trigger: Trigger
-    reason: str
-
-
-def evaluate_triggers(decision: ProposedDecision) -> list[TriggerHit]:
-    """REV-01: which triggers apply, and why. Amount boundaries are inclusive (达…以上)."""
-    hits = [
-        TriggerHit(trigger, reason)
-        for trigger, reason in decision.judgements.items()
-        if trigger in JUDGEMENT_TRIGGERS
-    ]
-    if decision.hearing:
-        hits.append(TriggerHit(Trigger.HEARING, "the decision is made after a hearing (听证)"))
-    threshold = amount_threshold(decision.party_kind)
-    who = decision.party_kind.label_zh
-    amounts = (
-        ("fine", "罚款", decision.fine),
-        ("confiscated illegal gains", "没收违法所得", decision.confiscated_gains),
-        ("confiscated illegal property", "没收非法财物价值", decision.confiscated_property_value),
-    )
-    for what, what_zh, value in amounts:
-        if value >= threshold:
-            hits.append(
-                TriggerHit(
-                    Trigger.AMOUNT,
-                    f"{what} of {value} CNY on a {decision.party_kind.value} reaches {threshold} CNY "
-                    f"(对{who}{what_zh}{value}元，达到{threshold}元)",
-                )
-            )
-    if decision.adjustment is not PenaltyAdjustment.NONE:
-        hits.append(
-            TriggerHit(
-                Trigger.PENALTY_ADJUSTMENT,
-                f"the penalty is proposed {decision.adjustment.value} (拟{decision.adjustment.label_zh})",
-            )
-        )
-    return sorted(hits, key=lambda h: h.trigger.number)
 
 
 class ReviewPoint(StrEnum):
@@ -205,6 +64,7 @@ def check_opinion(
     *,
     transfer_to: str | None,
     flaws: Iterable[str],
+    judicial_organ: str | None = None,
 ) -> None:
     """REV-06/07: no opinion while a point is open, and the opinion must fit the findings."""
     missing = unanswered_points(findings)
@@ -225,11 +85,11 @@ def check_opinion(
             raise InconsistentOpinion("opinion (4) needs point (2) jurisdiction found lacking")
         if not transfer_to:
             raise InconsistentOpinion("opinion (4) must name the agency with jurisdiction")
-    if (
-        opinion is ReviewOpinionKind.TRANSFER_TO_JUDICIAL_ORGANS
-        and ReviewPoint.NO_CRIME not in failed
-    ):
-        raise InconsistentOpinion("opinion (5) needs point (9) found to be a suspected crime")
+    if opinion is ReviewOpinionKind.TRANSFER_TO_JUDICIAL_ORGANS:
+        if ReviewPoint.NO_CRIME not in failed:
+            raise InconsistentOpinion("opinion (5) needs point (9) found to be a suspected crime")
+        if not (judicial_organ and judicial_organ.strip()):
+            raise InconsistentOpinion("opinion (5) must name the judicial organ")
 
 
 class ReviewState(StrEnum):
@@ -263,6 +123,10 @@ class ReviewState(StrEnum):
 
 
 class Step(StrEnum):
+    """What someone does to a review; each step is allowed in some states only."""
+
+    ADD_MATERIAL = "add-material"
+    JOINT = "joint"
     TAKE = "take"
     REQUEST_MATERIALS = "request-materials"
     SUPPLY_MATERIALS = "supply-materials"
@@ -272,7 +136,13 @@ class Step(StrEnum):
     DECIDE = "decide"
 
 
+_OPEN = frozenset(
+    {ReviewState.SUBMITTED, ReviewState.MATERIALS_REQUESTED, ReviewState.UNDER_REVIEW}
+)
+
 _ALLOWED: dict[Step, frozenset[ReviewState]] = {
+    Step.ADD_MATERIAL: _OPEN,
+    Step.JOINT: _OPEN | {ReviewState.OPINION_GIVEN},
     Step.TAKE: frozenset({ReviewState.SUBMITTED}),
     Step.REQUEST_MATERIALS: frozenset({ReviewState.SUBMITTED, ReviewState.UNDER_REVIEW}),
     Step.SUPPLY_MATERIALS: frozenset({ReviewState.MATERIALS_REQUESTED}),
@@ -286,6 +156,7 @@ _ALLOWED: dict[Step, frozenset[ReviewState]] = {
 def require_step(
     state: ReviewState, step: Step, *, opinion: ReviewOpinionKind | None = None
 ) -> None:
+    """The review's state machine (and REV-07: only opinion (2) leads to a new round)."""
     if state not in _ALLOWED[step]:
         raise InvalidReviewTransition(
             f"cannot {step.value} a review that is {state.value} ({state.label_zh})",
@@ -306,61 +177,48 @@ def require_step(
         )
 
 
-def check_separation(
-    *, handler: str, reviewer: str | None = None, decider: str | None = None
-) -> None:
-    """REV-02: 办理、审核、决定相分离 — per person, whatever roles the person holds."""
-    if reviewer is not None and reviewer == handler:
-        raise SeparationOfDuties(
-            f"{reviewer} handled this case and may not review it", rule="REV-02", person=reviewer
-        )
-    if decider is not None and reviewer is not None and decider == reviewer:
-        raise SeparationOfDuties(
-            f"{decider} reviewed this case and may not decide it", rule="REV-02", person=decider
-        )
+class Duty(StrEnum):
+    """REV-02: the three duties on a case, 办理、审核、决定相分离."""
 
-
-class MaterialKind(StrEnum):
-    """REV-04: what the brigade submits."""
-
-    INVESTIGATION_REPORT = "investigation-report"
-    PROPOSED_DECISION = "proposed-decision"
-    EVIDENCE = "evidence"
-    HEARING_RECORD = "hearing-record"
-    ASSESSMENT_REPORT = "assessment-report"
-    OTHER = "other"
+    HANDLING = "handling"
+    REVIEW = "review"
+    DECISION = "decision"
 
     @property
     def label_zh(self) -> str:
-        return {
-            "investigation-report": "调查终结报告",
-            "proposed-decision": "重大行政执法决定建议及情况说明",
-            "evidence": "相关证据资料",
-            "hearing-record": "听证笔录",
-            "assessment-report": "评估报告",
-            "other": "其他材料",
-        }[self.value]
+        return {"handling": "办理", "review": "审核", "decision": "决定"}[self.value]
 
 
-def required_materials(*, hearing: bool, assessed: bool) -> list[MaterialKind]:
-    """REV-04: (1)(2)(3) always; (4) the hearing record or assessment report where there was one."""
-    kinds = [
-        MaterialKind.INVESTIGATION_REPORT,
-        MaterialKind.PROPOSED_DECISION,
-        MaterialKind.EVIDENCE,
-    ]
-    if hearing:
-        kinds.append(MaterialKind.HEARING_RECORD)
-    if assessed:
-        kinds.append(MaterialKind.ASSESSMENT_REPORT)
-    return kinds
+@dataclass(frozen=True)
+class Duties:
+    """Who has held which duty on one case, over all of its rounds."""
+
+    handlers: frozenset[str] = frozenset()
+    reviewers: frozenset[str] = frozenset()
+    deciders: frozenset[str] = frozenset()
+
+    def held_by(self, person: str) -> list[Duty]:
+        held = (
+            (Duty.HANDLING, self.handlers),
+            (Duty.REVIEW, self.reviewers),
+            (Duty.DECISION, self.deciders),
+        )
+        return [duty for duty, people in held if person in people]
 
 
-def missing_materials(
-    present: Iterable[MaterialKind], *, hearing: bool, assessed: bool
-) -> list[MaterialKind]:
-    have = set(present)
-    return [k for k in required_materials(hearing=hearing, assessed=assessed) if k not in have]
+def check_separation(duties: Duties, *, person: str, duty: Duty) -> None:
+    """REV-02: handler, reviewer and decider of a case are three different people — per
+    person, whatever roles the person holds."""
+    other = [d for d in duties.held_by(person) if d is not duty]
+    if other:
+        raise SeparationOfDuties(
+            f"{person} already {other[0].value} this case ({other[0].label_zh}) and may not "
+            f"take on its {duty.value} ({duty.label_zh})",
+            rule="REV-02",
+            person=person,
+            duty=duty.value,
+            already=[d.value for d in other],
+        )
 
 
 class JointMode(StrEnum):

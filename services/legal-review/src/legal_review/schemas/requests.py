@@ -1,25 +1,19 @@
-"""Request and response models of the legal-review API."""
+"""Request models of the legal-review API: exact money, closed vocabularies, no extra fields."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from legal_review.domain import (
     DecisionOutcome,
-    JointMode,
     MaterialKind,
     PartyKind,
     PenaltyAdjustment,
-    ReviewPoint,
-    Trigger,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
-from xietong_common.timeline import DeadlineOut
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, examples=["2000.00"])]
@@ -37,7 +31,9 @@ class PartyIn(Strict):
 
     name: Text = Field(examples=["张三"])
     kind: PartyKind
-    id_number: str | None = Field(default=None, description="ID card or unified social credit code")
+    id_number: str | None = Field(
+        default=None, max_length=64, description="ID card or unified social credit code"
+    )
 
 
 class ProposedDecisionIn(Strict):
@@ -59,6 +55,8 @@ class ProposedDecisionIn(Strict):
 
 
 class TriggerCheckIn(Strict):
+    """REV-01: a proposed decision to check; nothing is stored."""
+
     party_kind: PartyKind
     decision: ProposedDecisionIn
 
@@ -72,28 +70,18 @@ class TriggerCheckIn(Strict):
     )
 
 
-class TriggerOut(BaseModel):
-    trigger: Trigger
-    number: int
-    label_zh: str
-    reason: str
-
-
-class TriggerCheckOut(BaseModel):
-    review_required: bool
-    triggers: list[TriggerOut]
-    amount_threshold: Decimal = Field(
-        description="REV-01 (6) threshold for this kind of party, CNY"
-    )
-
-
 class SubmitIn(Strict):
     """REV-01/04: submit a proposed major decision for legal review."""
 
-    case_number: str | None = Field(default=None, examples=["涪荔综执立〔2024〕31号"])
+    case_number: str | None = Field(
+        default=None, max_length=200, examples=["涪荔综执立〔2024〕31号"]
+    )
     matter_code: Text = Field(examples=["URB-002"])
     place_town: Text = Field(examples=["town:lizhi"])
-    found_at: datetime
+    found_at: AwareDatetime = Field(
+        description="when the violation was found, with its offset",
+        examples=["2024-02-26T10:00:00+08:00"],
+    )
     facts: Text = Field(examples=["当事人在江边随意倾倒建筑垃圾约20立方米"])
     party: PartyIn
     decision: ProposedDecisionIn
@@ -101,6 +89,24 @@ class SubmitIn(Strict):
         description="the proposed decision and its explanation", examples=["拟罚款5000元"]
     )
     voluntary: bool = Field(default=False, description="submit although no REV-01 trigger applies")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_number": "涪荔综执立〔2024〕31号",
+                    "matter_code": "URB-002",
+                    "place_town": "town:lizhi",
+                    "found_at": "2024-02-26T10:00:00+08:00",
+                    "facts": "当事人在江边随意倾倒建筑垃圾约20立方米",
+                    "party": {"name": "某建材公司", "kind": "legal-person"},
+                    "decision": {"fine": "50000.00", "hearing": True},
+                    "proposal": "拟对当事人罚款50000元",
+                }
+            ]
+        },
+    )
 
 
 class ResubmitIn(Strict):
@@ -112,9 +118,10 @@ class ResubmitIn(Strict):
 
 
 class MaterialsNoticeIn(Strict):
-    """REV-05: one notice listing everything missing."""
+    """REV-05: one notice listing everything missing. The REV-04 kinds not yet uploaded are
+    always listed; name further kinds or items the review needs."""
 
-    missing: list[MaterialKind] = Field(default_factory=list, examples=[["evidence"]])
+    missing: list[MaterialKind] = Field(default_factory=list, examples=[["other"]])
     items: list[Text] = Field(default_factory=list, examples=[["现场照片原件"]])
     working_days: int | None = Field(
         default=None, ge=1, le=60, description="the deadline set; default from the service settings"
@@ -122,6 +129,8 @@ class MaterialsNoticeIn(Strict):
 
 
 class PointIn(Strict):
+    """REV-06: the finding on one of the nine points."""
+
     passed: bool
     note: str = Field(default="", max_length=5000)
 
@@ -139,6 +148,19 @@ class OpinionIn(Strict):
     )
     judicial_organ: str | None = Field(
         default=None, description="opinion (5): the judicial organ", examples=["涪陵区公安分局"]
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "opinion": "transfer-to-competent-agency",
+                    "reasons": "水污染物排放不属乡镇赋权事项",
+                    "transfer_to": "dept:ecology-environment",
+                }
+            ]
+        },
     )
 
 
@@ -163,6 +185,8 @@ class JointIn(Strict):
 
 
 class JointOpinionIn(Strict):
+    """REV-03: a department's parallel opinion, or the joint meeting's with minutes."""
+
     opinion: ReviewOpinionKind
     reasons: Text
     participants: list[Text] = Field(default_factory=list, description="联合会审: who took part")
@@ -174,105 +198,3 @@ class JusticeOfficeAdviceIn(Strict):
 
     note: Text
     advisers: list[Text] = Field(default_factory=list, examples=[["王律师"]])
-
-
-class Label(BaseModel):
-    value: str
-    label_zh: str
-    label_en: str | None = None
-
-
-class FindingOut(BaseModel):
-    point: ReviewPoint
-    number: int
-    label_zh: str
-    passed: bool | None
-    note: str | None
-    by: str | None
-
-
-class MaterialOut(BaseModel):
-    id: uuid.UUID
-    round: int
-    kind: MaterialKind
-    filename: str
-    sha256: str
-    size: int
-    content_type: str
-    uploaded_by: str
-    uploaded_at: datetime
-
-
-class RoundOut(BaseModel):
-    number: int
-    party_kind: PartyKind
-    fine: Decimal
-    confiscated_gains: Decimal
-    confiscated_property_value: Decimal
-    adjustment: PenaltyAdjustment
-    hearing: bool
-    assessed: bool
-    triggers: list[dict[str, Any]]
-    voluntary: bool
-    proposal: str
-    correction_note: str | None
-    submitted_by: str
-    submitted_at: datetime
-    materials_notice: dict[str, Any] | None
-    findings: list[FindingOut]
-    opinion: Label | None
-    opinion_reasons: str | None
-    flaws: list[str]
-    transfer_to: str | None
-    judicial_organ: str | None
-    opinion_by: str | None
-    opinion_at: datetime | None
-
-
-class ResponsibilityOut(BaseModel):
-    """REV-08: who answers for what."""
-
-    materials: str = Field(
-        description="the handler (承办机构): truth and completeness of the materials"
-    )
-    opinion: str | None = Field(description="the reviewer (法制审核机构): the opinion")
-    decision: str | None = Field(description="the agency head (主要负责人): the decision")
-
-
-class ReviewOut(BaseModel):
-    id: uuid.UUID
-    town: str
-    state: Label
-    round: int
-    case_number: str | None
-    matter_code: str
-    place_town: str
-    found_at: datetime
-    facts: str
-    party: dict[str, Any]
-    handler: str
-    reviewer: str | None
-    decider: str | None
-    joint_mode: JointMode
-    joint_departments: list[str]
-    justice_office: str | None
-    current: RoundOut
-    due: list[DeadlineOut]
-    decision: dict[str, Any] | None
-    responsibility: ResponsibilityOut
-    created_at: datetime
-    updated_at: datetime
-
-
-class ReviewPage(BaseModel):
-    items: list[ReviewOut]
-    total: int
-    page: int
-    page_size: int
-
-
-class ReviewDetail(ReviewOut):
-    rounds: list[RoundOut]
-    materials: list[MaterialOut]
-    joint_opinions: list[dict[str, Any]]
-    advice: list[dict[str, Any]]

@@ -1,0 +1,9 @@
+"""Shared pieces of the legal-review routes."""
+
+from __future__ import annotations
+
+from xietong_common.errors import problem_responses
+
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422)
+READ_ERRORS = problem_responses(401, 404, 422)

@@ -1,0 +1,336 @@
+"""The review body's and the head's side through the REST API: REV-02, REV-03, REV-06..REV-09."""
+
+from __future__ import annotations
+
+import pytest
+
+from xietong_common.testing import RunningService
+
+from .conftest import TOWN, Flow, counts
+
+pytestmark = pytest.mark.integration
+
+
+async def test_rev_02_the_same_person_may_not_handle_and_review(
+    svc: RunningService, flow: Flow
+) -> None:
+    review = await flow.submit()
+    both = svc.auth(TOWN, "handler", "reviewer", user="li.handler")  # whatever roles they hold
+    before = await counts(svc)
+    r = await svc.client.post(f"/reviews/{review['id']}/take", headers=both)
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"] == "urn:xietong:problem:review-separation-of-duties"
+    assert r.json()["person"] == "li.handler"
+    assert await counts(svc) == before
+
+
+async def test_rev_02_the_reviewer_may_not_decide(svc: RunningService, flow: Flow) -> None:
+    rid = await flow.reviewed("agree")
+    reviewer_as_head = svc.auth(TOWN, "reviewer", "head", user="wang.reviewer")
+    r = await svc.client.post(
+        f"/reviews/{rid}/decision",
+        json={"outcome": "decided-as-proposed"},
+        headers=reviewer_as_head,
+    )
+    assert r.status_code == 403
+    assert r.json()["type"].endswith("review-separation-of-duties")
+
+
+async def test_rev_02_the_handler_may_not_decide(svc: RunningService, flow: Flow) -> None:
+    rid = await flow.reviewed("agree")
+    handler_as_head = svc.auth(TOWN, "handler", "head", user="li.handler")
+    r = await svc.client.post(
+        f"/reviews/{rid}/decision",
+        json={"outcome": "decided-as-proposed"},
+        headers=handler_as_head,
+    )
+    assert r.status_code == 403
+    assert r.json()["type"].endswith("review-separation-of-duties")
+
+
+async def test_rev_02_a_round_1_handler_may_not_review_round_2(
+    svc: RunningService, flow: Flow
+) -> None:
+    rid = await flow.reviewed("correct-and-resubmit", {"documents": "x"}, flaws=["补正"])
+    other_handler = svc.auth(TOWN, "handler", user="liu.handler")
+    r = await svc.client.post(
+        f"/reviews/{rid}/resubmit",
+        json={
+            "decision": {"fine": "40000"},
+            "proposal": "拟罚款40000元",
+            "correction_note": "补正",
+        },
+        headers=other_handler,
+    )
+    assert r.status_code == 200, r.text
+    first_handler_as_reviewer = svc.auth(TOWN, "reviewer", user="li.handler")
+    taken = await svc.client.post(f"/reviews/{rid}/take", headers=first_handler_as_reviewer)
+    assert taken.status_code == 403
+    assert taken.json()["type"].endswith("review-separation-of-duties")
+
+
+async def test_rev_03_dual_review_a_department_gives_a_parallel_opinion(
+    svc: RunningService, flow: Flow
+) -> None:
+    review = await flow.submit()
+    rid = review["id"]
+    r = await svc.client.post(
+        f"/reviews/{rid}/joint",
+        json={"mode": "dual-review", "departments": ["dept:urban-management"]},
+        headers=flow.reviewer,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["joint_mode"] == "dual-review"
+    dept = svc.auth("dept:urban-management", "reviewer", user="chen.dept")
+    assert (await svc.client.get(f"/reviews/{rid}", headers=dept)).status_code == 200
+    parallel = await svc.client.post(
+        f"/reviews/{rid}/joint-opinions",
+        json={"opinion": "agree", "reasons": "部门同意"},
+        headers=dept,
+    )
+    assert parallel.status_code == 201, parallel.text
+    assert parallel.json()["org"] == "dept:urban-management"
+    assert parallel.json()["mode"] == "dual-review"
+    other_dept = svc.auth("dept:water", "reviewer", user="x")
+    assert (
+        await svc.client.post(
+            f"/reviews/{rid}/joint-opinions",
+            json={"opinion": "agree", "reasons": "x"},
+            headers=other_dept,
+        )
+    ).status_code == 404
+    unknown = await svc.client.post(
+        f"/reviews/{rid}/joint",
+        json={"mode": "dual-review", "departments": ["justice-bureau"]},
+        headers=flow.reviewer,
+    )
+    assert unknown.status_code == 422
+
+
+async def test_rev_03_joint_meeting_records_participants_minutes_and_opinion(
+    svc: RunningService, flow: Flow
+) -> None:
+    meeting = await flow.submit()
+    mid = meeting["id"]
+    no_mode = await svc.client.post(
+        f"/reviews/{mid}/joint-opinions",
+        json={"opinion": "agree", "reasons": "x"},
+        headers=flow.reviewer,
+    )
+    assert no_mode.json()["type"].endswith("review-joint-mode")
+    await svc.client.post(
+        f"/reviews/{mid}/joint",
+        json={"mode": "joint-meeting", "departments": ["dept:ecology-environment"]},
+        headers=flow.reviewer,
+    )
+    no_minutes = await svc.client.post(
+        f"/reviews/{mid}/joint-opinions",
+        json={"opinion": "agree", "reasons": "x"},
+        headers=flow.reviewer,
+    )
+    assert no_minutes.status_code == 422
+    ok = await svc.client.post(
+        f"/reviews/{mid}/joint-opinions",
+        json={
+            "opinion": "agree",
+            "reasons": "会审一致",
+            "participants": ["王", "陈"],
+            "minutes": "会审纪要",
+        },
+        headers=flow.reviewer,
+    )
+    assert ok.status_code == 201
+    detail = (await svc.client.get(f"/reviews/{mid}", headers=flow.reviewer)).json()
+    assert detail["joint_mode"] == "joint-meeting"
+    assert detail["joint_opinions"][0]["minutes"] == "会审纪要"
+    assert detail["joint_opinions"][0]["participants"] == ["王", "陈"]
+
+
+async def test_rev_06_an_opinion_without_its_nine_points_is_refused_and_changes_nothing(
+    svc: RunningService, flow: Flow
+) -> None:
+    review = await flow.submit()
+    rid = review["id"]
+    await flow.take(rid)
+    await svc.client.put(
+        f"/reviews/{rid}/points/lawful-body", json={"passed": True}, headers=flow.reviewer
+    )
+    before = await counts(svc)
+    r = await flow.opinion(rid, "agree")
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"] == "urn:xietong:problem:review-points-unanswered"
+    assert len(r.json()["unanswered"]) == 8
+    assert await counts(svc) == before
+    detail = (await svc.client.get(f"/reviews/{rid}", headers=flow.reviewer)).json()
+    assert detail["state"]["value"] == "under-review"
+    findings = detail["current"]["findings"]
+    assert len(findings) == 9
+    assert [f["passed"] for f in findings].count(None) == 8
+    unknown_point = await svc.client.put(
+        f"/reviews/{rid}/points/vibes", json={"passed": True}, headers=flow.reviewer
+    )
+    assert unknown_point.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("opinion", "failed", "extra"),
+    [
+        ("agree", {}, {}),
+        ("correct-and-resubmit", {"documents": "文书不规范"}, {"flaws": ["补正告知书"]}),
+        ("do-not-decide", {"facts-and-evidence": "主要证据不足"}, {}),
+        (
+            "transfer-to-competent-agency",
+            {"jurisdiction": "不属本机关权限"},
+            {"transfer_to": "dept:water"},
+        ),
+        (
+            "transfer-to-judicial-organs",
+            {"no-crime": "涉嫌污染环境罪"},
+            {"judicial_organ": "涪陵区公安分局"},
+        ),
+    ],
+)
+async def test_rev_07_each_of_the_five_opinions(
+    svc: RunningService, flow: Flow, opinion: str, failed: dict[str, str], extra: dict[str, object]
+) -> None:
+    rid = await flow.reviewed(opinion, failed, **extra)
+    detail = (await svc.client.get(f"/reviews/{rid}", headers=flow.handler)).json()
+    assert detail["state"]["value"] == "opinion-given"
+    assert detail["current"]["opinion"]["value"] == opinion
+    assert detail["responsibility"]["opinion"] == "wang.reviewer"
+    if opinion == "transfer-to-judicial-organs":
+        assert detail["current"]["judicial_organ"] == "涪陵区公安分局"
+    if opinion == "transfer-to-competent-agency":
+        assert detail["current"]["transfer_to"] == "dept:water"
+
+
+async def test_rev_07_opinions_that_do_not_fit_are_refused(svc: RunningService, flow: Flow) -> None:
+    review = await flow.submit()
+    rid = review["id"]
+    await flow.take(rid)
+    await flow.points(rid, jurisdiction="不属本机关权限", **{"no-crime": "涉嫌犯罪"})
+    before = await counts(svc)
+    for extra in (
+        {"opinion": "agree"},
+        {"opinion": "transfer-to-competent-agency"},
+        {"opinion": "transfer-to-competent-agency", "transfer_to": "justice-bureau"},
+        {"opinion": "transfer-to-competent-agency", "transfer_to": TOWN},
+        {"opinion": "transfer-to-judicial-organs"},
+        {"opinion": "no-such-opinion"},
+    ):
+        r = await svc.client.post(
+            f"/reviews/{rid}/opinion", json={"reasons": "x", **extra}, headers=flow.reviewer
+        )
+        assert r.status_code == 422, (extra, r.text)
+    assert await counts(svc) == before
+
+
+async def test_rev_07_opinion_2_corrected_resubmission_is_a_new_round(
+    svc: RunningService, flow: Flow
+) -> None:
+    rid = await flow.reviewed("correct-and-resubmit", {"documents": "x"}, flaws=["补正"])
+    refused = await flow.decide(rid, "decided-as-proposed")
+    assert refused.status_code == 409
+    r = await svc.client.post(
+        f"/reviews/{rid}/resubmit",
+        json={
+            "decision": {"fine": "40000"},
+            "proposal": "拟罚款40000元",
+            "correction_note": "补正了告知书",
+        },
+        headers=flow.handler,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["round"] == 2
+    assert r.json()["state"]["value"] == "submitted"
+    rounds = (await svc.client.get(f"/reviews/{rid}/rounds", headers=flow.handler)).json()
+    assert [x["number"] for x in rounds] == [1, 2]
+    assert rounds[0]["opinion"]["value"] == "correct-and-resubmit"
+    assert rounds[0]["flaws"] == ["补正"]
+    assert rounds[1]["correction_note"] == "补正了告知书"
+    assert rounds[1]["opinion"] is None
+    # The new round is reviewed on its own: all nine points again.
+    await flow.take(rid)
+    assert (await flow.opinion(rid, "agree")).status_code == 422
+    await flow.points(rid)
+    assert (await flow.opinion(rid, "agree")).status_code == 200
+    decided = await flow.decide(rid, "decided-as-proposed")
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["round"] == 2
+
+
+async def test_rev_07_opinion_5_records_the_transfer_to_the_judicial_organs(
+    svc: RunningService, flow: Flow
+) -> None:
+    rid = await flow.reviewed(
+        "transfer-to-judicial-organs",
+        {"no-crime": "涉嫌污染环境罪"},
+        judicial_organ="涪陵区公安分局",
+    )
+    r = await flow.decide(rid, "transferred-to-judicial-organs")
+    assert r.status_code == 200, r.text
+    assert r.json()["decision"]["outcome"] == "transferred-to-judicial-organs"
+    assert r.json()["decision"]["against_opinion"] is False
+    timeline = (await svc.client.get(f"/reviews/{rid}/timeline", headers=flow.head)).json()
+    opinion = next(e for e in timeline if e["action"] == "review.opinion-given")
+    assert opinion["detail"]["judicial_organ"] == "涪陵区公安分局"
+
+
+async def test_rev_08_decision_against_the_opinion_needs_a_reason_and_records_who_answers(
+    svc: RunningService, flow: Flow
+) -> None:
+    rid = await flow.reviewed("do-not-decide", {"facts-and-evidence": "证据不足"})
+    before = await counts(svc)
+    against = await flow.decide(rid, "decided-as-proposed")
+    assert against.status_code == 422
+    assert "written reason" in against.json()["detail"]
+    assert await counts(svc) == before
+    r = await flow.decide(
+        rid,
+        "decided-as-proposed",
+        reason="补充调查后证据充分",
+        decision_number="涪荔罚〔2024〕1号",
+        execution="当事人已缴纳罚款",
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["state"]["value"] == "decided"
+    assert body["responsibility"] == {
+        "materials": "li.handler",
+        "opinion": "wang.reviewer",
+        "decision": "zhao.head",
+    }
+    assert body["decision"]["against_opinion"] is True
+    assert body["decision"]["reason"] == "补充调查后证据充分"
+    again = await flow.decide(rid, "not-decided")
+    assert again.status_code == 409
+
+
+async def test_rev_09_justice_office_sees_its_towns_reviews_and_advises_once_added(
+    svc: RunningService, flow: Flow
+) -> None:
+    review = await flow.submit()
+    rid = review["id"]
+    office = svc.auth("justice-office:lizhi", "adviser", user="sfs.lizhi")
+    assert (await svc.client.get(f"/reviews/{rid}", headers=office)).status_code == 200
+    queue = (await svc.client.get("/reviews", headers=office)).json()
+    assert [i["id"] for i in queue["items"]] == [rid]
+    early = await svc.client.post(f"/reviews/{rid}/advice", json={"note": "建议"}, headers=office)
+    assert early.status_code == 403  # it sees the review, but acts only once added
+    added = await svc.client.post(f"/reviews/{rid}/justice-office", headers=flow.reviewer)
+    assert added.status_code == 200, added.text
+    assert added.json()["justice_office"] == "justice-office:lizhi"
+    other_office = svc.auth("justice-office:jiangbei", "adviser", user="sfs.jiangbei")
+    assert (await svc.client.get(f"/reviews/{rid}", headers=other_office)).status_code == 404
+    assert (await svc.client.get("/reviews", headers=other_office)).json()["items"] == []
+    advice = await svc.client.post(
+        f"/reviews/{rid}/advice",
+        json={"note": "法律顾问意见：程序合法", "advisers": ["王律师"]},
+        headers=office,
+    )
+    assert advice.status_code == 201
+    assert advice.json()["advisers"] == ["王律师"]
+    detail = (await svc.client.get(f"/reviews/{rid}", headers=flow.reviewer)).json()
+    assert detail["advice"][0]["note"] == "法律顾问意见：程序合法"
