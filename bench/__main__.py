@@ -39,7 +39,7 @@ async def main(n: int) -> None:
     for line in summary([paced], pg, "raw PG commit rate"):
         print(line)
     print(
-        f"{'':44} outbox→inbox at 1 event/txn is {one.rate / kafka.rate:.2f}× raw aiokafka throughput"
+        f"{'':44} outbox→inbox at 1 event/txn is {one.rate / kafka.rate:.3f}× raw aiokafka throughput"
     )
     if importlib.util.find_spec("bench.bench_referral") is not None:
         from bench import bench_referral

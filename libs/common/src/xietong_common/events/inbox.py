@@ -78,8 +78,13 @@ class InboxConsumer:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
         )
+        try:
+            await consumer.start()
+        except BaseException:  # cancelled or refused while starting: release what it opened
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            raise
         dlq = idempotent_producer(self.bootstrap, client_id=f"{self.group_id}-dlq")
-        await consumer.start()
         try:
             await dlq.start()
             while True:
