@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,8 @@ from types import FrameType
 
 import httpx
 
-from xietong_common.stack import StackError, ensure_stack, service_database_url
+from xietong_common.logs import uvicorn_log_config
+from xietong_common.stack import StackError, ensure_stack, local_dir, service_database_url
 
 SERVICES = (
     ("info-sharing", "info_sharing", 8001),
@@ -43,6 +45,8 @@ def run_services(*, host: str = "127.0.0.1") -> int:
             "XIETONG_KAFKA_BOOTSTRAP_SERVERS": info.kafka_bootstrap,
         }
         env.pop("DATABASE_URL", None)  # the admin URL must not reach the service
+        log_config = local_dir() / f"uvicorn-log-{name}.json"
+        log_config.write_text(json.dumps(uvicorn_log_config(name)))
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -53,6 +57,8 @@ def run_services(*, host: str = "127.0.0.1") -> int:
                 host,
                 "--port",
                 str(port),
+                "--log-config",
+                str(log_config),
             ],
             env=env,
         )
