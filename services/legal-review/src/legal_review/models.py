@@ -43,6 +43,9 @@ class Review(Base):
     decider: Mapped[str | None] = mapped_column(sa.Text)
     joint_mode: Mapped[str] = mapped_column(sa.Text, default="none")
     joint_departments: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # REV-09: the 司法所 serving the town (directory, at submission): it sees the review.
+    town_justice_office: Mapped[str | None] = mapped_column(sa.Text, index=True)
+    # REV-09: set once the town adds its 司法所 to coordinate legal advisers on this review.
     justice_office: Mapped[str | None] = mapped_column(sa.Text)
     decision_outcome: Mapped[str | None] = mapped_column(sa.Text)
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)

@@ -121,6 +121,7 @@ def review_out(review: Review, rnd: ReviewRound, due: list[DeadlineOut]) -> Revi
         decider=review.decider,
         joint_mode=JointMode(review.joint_mode),
         joint_departments=review.joint_departments,
+        town_justice_office=review.town_justice_office,
         justice_office=review.justice_office,
         current=round_out(rnd),
         due=due,

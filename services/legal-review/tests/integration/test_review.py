@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from xietong_common.testing import RunningService
+from legal_review.main import SPEC
+from xietong_common.clock import FakeClock
+from xietong_common.settings import project_root
+from xietong_common.testing import RunningService, Servers, create_database, running_service
 
 from .conftest import TOWN, Flow, counts
 
@@ -227,6 +233,21 @@ async def test_rev_07_opinions_that_do_not_fit_are_refused(svc: RunningService, 
     assert await counts(svc) == before
 
 
+async def test_rev_07_do_not_decide_needs_a_point_found_lacking(
+    svc: RunningService, flow: Flow
+) -> None:
+    """Every point passed is opinion (1)'s case; (3) says which point fails."""
+    review = await flow.submit()
+    rid = review["id"]
+    await flow.take(rid)
+    await flow.points(rid)
+    before = await counts(svc)
+    r = await flow.opinion(rid, "do-not-decide")
+    assert r.status_code == 422
+    assert r.json()["type"].endswith("review-inconsistent-opinion")
+    assert await counts(svc) == before
+
+
 async def test_rev_07_opinion_2_corrected_resubmission_is_a_new_round(
     svc: RunningService, flow: Flow
 ) -> None:
@@ -334,3 +355,42 @@ async def test_rev_09_justice_office_sees_its_towns_reviews_and_advises_once_add
     assert advice.json()["advisers"] == ["王律师"]
     detail = (await svc.client.get(f"/reviews/{rid}", headers=flow.reviewer)).json()
     assert detail["advice"][0]["note"] == "法律顾问意见：程序合法"
+
+
+async def test_rev_09_the_directory_names_the_justice_office_serving_the_town(
+    servers: Servers, kafka_bootstrap: str, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """The 司法所 is the one the directory says serves the town, whatever its code."""
+    data = tmp_path / "data"
+    shutil.copytree(project_root() / "data", data)
+    orgs = data / "organisations.yaml"
+    listed = "  - code: justice-office:lizhi\n"
+    assert listed in orgs.read_text()
+    orgs.write_text(orgs.read_text().replace(listed, "  - code: justice-office:lizhi-centre\n"))
+    async with running_service(
+        SPEC,
+        database_url=await create_database(servers, "review"),
+        kafka_bootstrap=kafka_bootstrap,
+        clock=fake_clock,
+        blob_dir=tmp_path / "blobs",
+        data_dir=data,
+        run_jobs=False,
+    ) as svc:
+        flow = Flow(svc)
+        rid = (await flow.submit())["id"]
+        centre = svc.auth("justice-office:lizhi-centre", "adviser", user="sfs.centre")
+        by_slug = svc.auth("justice-office:lizhi", "adviser", user="sfs.slug")
+        seen = await svc.client.get(f"/reviews/{rid}", headers=centre)
+        assert seen.status_code == 200
+        assert seen.json()["town_justice_office"] == "justice-office:lizhi-centre"
+        assert [
+            i["id"] for i in (await svc.client.get("/reviews", headers=centre)).json()["items"]
+        ] == [rid]
+        assert (await svc.client.get(f"/reviews/{rid}", headers=by_slug)).status_code == 404
+        assert (await svc.client.get("/reviews", headers=by_slug)).json()["items"] == []
+        added = await svc.client.post(f"/reviews/{rid}/justice-office", headers=flow.reviewer)
+        assert added.json()["justice_office"] == "justice-office:lizhi-centre"
+        advice = await svc.client.post(
+            f"/reviews/{rid}/advice", json={"note": "程序合法"}, headers=centre
+        )
+        assert advice.status_code == 201, advice.text

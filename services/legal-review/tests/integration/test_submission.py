@@ -275,6 +275,30 @@ async def test_rev_05_a_missed_supply_deadline_is_a_recorded_breach(
     assert [i["id"] for i in overdue["items"]] == [rid]
 
 
+async def test_rev_05_materials_supplied_after_the_deadline_resume_the_review_late(
+    svc: RunningService, flow: Flow, fake_clock: FakeClock
+) -> None:
+    """The breach stays on record; the review goes on (a late supply is not refused)."""
+    rid = (await flow.submit())["id"]
+    await svc.client.post(
+        f"/reviews/{rid}/materials-notice", json={"missing": ["evidence"]}, headers=flow.reviewer
+    )
+    fake_clock.advance(timedelta(days=30))
+    (sweep,) = [job for job in SPEC.jobs if job.name == "deadline-sweep"]
+    async with svc.ctx.db.uow(actor=Principal.system("legal-review")) as uow:
+        await sweep.job(svc.ctx)(uow)
+    for kind in ("investigation-report", "proposed-decision", "evidence"):
+        assert (await flow.upload(rid, kind)).status_code == 201
+    late = await svc.client.post(f"/reviews/{rid}/materials-supplied", headers=flow.handler)
+    assert late.status_code == 200, late.text
+    assert late.json()["state"]["value"] == "under-review"
+    (due,) = late.json()["due"]
+    assert due["satisfied_at"] > due["due_at"]
+    assert due["breached_at"] is not None
+    timeline = (await svc.client.get(f"/reviews/{rid}/timeline", headers=flow.reviewer)).json()
+    assert "deadline-breached" in {e["kind"] for e in timeline}
+
+
 @pytest.mark.parametrize(
     "decision",
     [

@@ -32,6 +32,7 @@ from legal_review.errors import (
     PointsUnanswered,
     SeparationOfDuties,
 )
+from legal_review.schemas import ProposedDecisionIn
 from xietong_common.contracts.review import ReviewOpinionKind as Op
 
 ORGS = (PartyKind.LEGAL_PERSON, PartyKind.OTHER_ORGANISATION)
@@ -190,8 +191,13 @@ def test_rev_07_the_five_opinions_fit_their_findings() -> None:
             Op.CORRECT_AND_RESUBMIT, all_points(documents="x"), transfer_to=None, flaws=[]
         )
     check_opinion(
-        Op.DO_NOT_DECIDE, all_points(facts_and_evidence="主要证据不足"), transfer_to=None, flaws=[]
+        Op.DO_NOT_DECIDE,
+        all_points(**{"facts-and-evidence": "主要证据不足"}),
+        transfer_to=None,
+        flaws=[],
     )
+    with pytest.raises(InconsistentOpinion, match=r"opinion \(3\)"):
+        check_opinion(Op.DO_NOT_DECIDE, all_points(), transfer_to=None, flaws=[])
     check_opinion(
         Op.TRANSFER_TO_COMPETENT_AGENCY,
         all_points(jurisdiction="x"),
@@ -259,3 +265,19 @@ def test_states_carry_chinese_and_english_names() -> None:
     assert all(s.label_zh and s.label_en for s in ReviewState)
     assert Op.TRANSFER_TO_COMPETENT_AGENCY.number == 4
     assert Trigger.AMOUNT.number == 6
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [("1e3", "1000.00"), ("-0", "0.00"), ("1999.9", "1999.90"), (2000, "2000.00")],
+)
+def test_rev_01_amounts_are_kept_exact_to_the_fen(sent: object, kept: str) -> None:
+    decision = ProposedDecisionIn.model_validate({"fine": sent})
+    assert str(decision.fine) == kept
+    assert str(ProposedDecisionIn().fine) == "0.00"
+
+
+def test_rev_01_a_normalised_amount_reads_plainly_in_the_reason() -> None:
+    decision = ProposedDecisionIn.model_validate({"fine": "2e3"})
+    (hit,) = evaluate_triggers(ProposedDecision(party_kind=PartyKind.CITIZEN, fine=decision.fine))
+    assert "2000.00 CNY" in hit.reason

@@ -51,7 +51,7 @@ async def list_reviews(
     ] = "-created_at",
 ) -> ReviewPage:
     """A town's review body sees its town's reviews; departments those they review jointly
-    (REV-03); a 司法所 those it was added to (REV-09); the justice bureau all."""
+    (REV-03); a 司法所 the reviews of the town it serves (REV-09); the justice bureau all."""
     async with ctx.db.session() as session:
         return await review_service.queue(
             session,

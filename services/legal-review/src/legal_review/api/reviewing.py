@@ -158,9 +158,7 @@ async def add_justice_office(
 ) -> ReviewOut:
     """The 司法所 then sees the review and coordinates the town's legal advisers on it."""
     async with ctx.db.uow(actor=principal) as uow:
-        review = await review_service.add_justice_office(
-            uow, ctx=ctx, review_id=review_id, actor=principal
-        )
+        review = await review_service.add_justice_office(uow, review_id=review_id, actor=principal)
         return await one(uow.session, review)
 
 

@@ -78,6 +78,11 @@ def check_opinion(
         raise InconsistentOpinion(
             "opinion (1) agree needs every point passed", failed=sorted(p.value for p in failed)
         )
+    if opinion is ReviewOpinionKind.DO_NOT_DECIDE and not failed:
+        # (1) is the opinion for a decision that passes every point; (3) names what fails.
+        raise InconsistentOpinion(
+            "opinion (3) do-not-decide needs at least one of the nine points found lacking"
+        )
     if opinion is ReviewOpinionKind.CORRECT_AND_RESUBMIT and not list(flaws):
         raise InconsistentOpinion("opinion (2) must list the flaws to correct")
     if opinion is ReviewOpinionKind.TRANSFER_TO_COMPETENT_AGENCY:

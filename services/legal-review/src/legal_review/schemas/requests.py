@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from legal_review.domain import (
     DecisionOutcome,
@@ -16,7 +16,25 @@ from legal_review.domain import (
 from xietong_common.contracts.review import ReviewOpinionKind
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, examples=["2000.00"])]
+CENT = Decimal("0.01")
+
+
+def _to_cents(value: Decimal) -> Decimal:
+    """`1e3` and `-0` are valid amounts; keep them as `1000.00` and `0.00` (exact, in yuan)."""
+    return (value + 0).quantize(CENT)
+
+
+Amount = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        max_digits=14,
+        decimal_places=2,
+        description='CNY, exact to the fen; best sent as a string such as "2000.00"',
+        examples=["2000.00"],
+    ),
+    AfterValidator(_to_cents),
+]
 JudgementTrigger = Literal[
     "public-interest", "social-impact", "major-rights", "complex-facts", "law-requires"
 ]
@@ -39,9 +57,9 @@ class PartyIn(Strict):
 class ProposedDecisionIn(Strict):
     """The proposed decision (重大行政执法决定建议) as REV-01 looks at it. Money in CNY, exact."""
 
-    fine: Amount = Decimal("0")
-    confiscated_gains: Amount = Decimal("0")
-    confiscated_property_value: Amount = Decimal("0")
+    fine: Amount = Decimal("0.00")
+    confiscated_gains: Amount = Decimal("0.00")
+    confiscated_property_value: Amount = Decimal("0.00")
     adjustment: PenaltyAdjustment = PenaltyAdjustment.NONE
     hearing: bool = Field(default=False, description="REV-01 (4): made after a hearing (听证)")
     assessed: bool = Field(

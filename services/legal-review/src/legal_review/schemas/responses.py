@@ -166,7 +166,13 @@ class ReviewOut(BaseModel):
     decider: str | None
     joint_mode: JointMode
     joint_departments: list[str]
-    justice_office: str | None
+    town_justice_office: str | None = Field(
+        description="REV-09: the 司法所 serving the town (from the directory); it sees the review",
+        examples=["justice-office:lizhi"],
+    )
+    justice_office: str | None = Field(
+        description="REV-09: set once the town adds its 司法所 to coordinate legal advisers"
+    )
     current: RoundOut
     due: list[DeadlineOut]
     decision: DecisionOut | None

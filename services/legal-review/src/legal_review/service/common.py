@@ -23,26 +23,17 @@ def subject(review_id: uuid.UUID) -> str:
     return f"review:{review_id}"
 
 
-def justice_office_of(directory: OrganisationDirectory, town: str) -> str:
-    """REV-09: the town's 司法所 (`justice-office:<town slug>`) from the directory."""
+def serving_justice_office(directory: OrganisationDirectory, town: str) -> str | None:
+    """REV-09: the 司法所 the directory names as serving the town (`serves_town`), if any."""
     office = directory.justice_office_for(town)
-    if office is None:
-        raise UnknownOrganisation(
-            f"the directory lists no 司法所 serving {town}", organisation=town, rule="REV-09"
-        )
-    return office.code
-
-
-def town_justice_office(town: str) -> str:
-    """The code of the 司法所 serving a town (`justice-office:<town slug>`, as in the directory)."""
-    return f"justice-office:{town.split(':', 1)[1]}"
+    return office.code if office else None
 
 
 def parties(review: Review) -> list[str | None]:
-    """Who sees a review: the town, the departments reviewing with it (REV-03) and the town's
-    司法所, which sees the reviews of its town (REV-09; it acts only once added). The justice
-    bureau reads every review besides."""
-    return [review.town, town_justice_office(review.town), *review.joint_departments]
+    """Who sees a review: the town, the departments reviewing with it (REV-03) and the 司法所
+    serving the town, which sees the reviews of its town (REV-09; it acts only once added).
+    The justice bureau reads every review besides."""
+    return [review.town, review.town_justice_office, *review.joint_departments]
 
 
 async def load_visible(

@@ -27,7 +27,7 @@ def _visible_filter(principal: Principal) -> sa.ColumnElement[bool]:
     if principal.org == OVERSIGHT_ORG:
         return sa.true()
     if principal.org.startswith("justice-office:"):
-        return Review.town == "town:" + principal.org.split(":", 1)[1]  # REV-09: its town
+        return Review.town_justice_office == principal.org  # REV-09: the town it serves
     return sa.or_(Review.town == principal.org, Review.joint_departments.contains([principal.org]))
 
 

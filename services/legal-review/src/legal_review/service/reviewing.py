@@ -17,7 +17,12 @@ from legal_review.domain import (
     check_separation,
     require_step,
 )
-from legal_review.errors import JointModeError, NotAReviewParty, ReviewInvalidInput
+from legal_review.errors import (
+    JointModeError,
+    NotAReviewParty,
+    ReviewInvalidInput,
+    UnknownOrganisation,
+)
 from legal_review.models import JointOpinion, JusticeOfficeAdvice, Review, ReviewRound
 from legal_review.schemas import (
     DecisionIn,
@@ -32,7 +37,6 @@ from legal_review.service.common import (
     check_org,
     current_round,
     duties_of,
-    justice_office_of,
     load_visible,
     require_town_role,
 )
@@ -221,13 +225,17 @@ async def give_joint_opinion(
     return joint
 
 
-async def add_justice_office(
-    uow: UnitOfWork, *, ctx: ServiceContext, review_id: uuid.UUID, actor: Principal
-) -> Review:
-    """REV-09: the town adds its 司法所 to coordinate its legal advisers."""
+async def add_justice_office(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Review:
+    """REV-09: the town adds the 司法所 serving it to coordinate its legal advisers."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "reviewer", "head", "handler")
-    office = justice_office_of(ctx.directory, review.town)
+    office = review.town_justice_office
+    if office is None:
+        raise UnknownOrganisation(
+            f"the directory lists no 司法所 serving {review.town}",
+            organisation=review.town,
+            rule="REV-09",
+        )
     review.justice_office = office
     await audit(uow, review, "justice-office-added", "REV-09", office=office)
     return review

@@ -42,6 +42,7 @@ from legal_review.service.common import (
     load_visible,
     proposed,
     require_town_role,
+    serving_justice_office,
     subject,
 )
 from legal_review.settings import ReviewSettings
@@ -142,6 +143,7 @@ async def submit(
         handler=actor.user,
         joint_mode="none",
         joint_departments=[],
+        town_justice_office=serving_justice_office(ctx.directory, actor.org),
         idempotency_key=idempotency_key,
         created_at=uow.now,
         updated_at=uow.now,
