@@ -1,9 +1,13 @@
-# xietong (协同) — the two commands are `make run` and `make test`.
+# xietong (协同) — the two commands are `make run` and `make test`; `make help` lists the rest.
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: install run test unit lint bench stack-up stack-down docs clean
+.PHONY: help install run test unit lint bench stack-up stack-down docs clean
+.DEFAULT_GOAL := help
+
+help:  ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 install:  ## uv (from PyPI if missing) and every workspace package
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
@@ -21,23 +25,23 @@ test: install  ## unit + integration tests on the real stack (started here if no
 unit: install  ## only the tests that need no servers
 	$(UV) run pytest -m "not integration"
 
-lint: install
+lint: install  ## ruff, ruff format --check, mypy --strict (CI runs it beside the tests)
 	$(UV) run ruff check libs services tests bench
 	$(UV) run ruff format --check libs services tests bench
-	$(UV) run mypy --strict libs/common/src services/*/src
+	$(UV) run mypy --strict libs/common/src libs/devtools/src services/*/src
 
-bench: install  ## throughput and latency figures (not part of `make test`)
+bench: install  ## throughput and latency figures beside baselines (not part of `make test`)
 	$(UV) run xietong stack up
 	$(UV) run python -m bench
 
-stack-up: install
+stack-up: install  ## start the local Kafka + PostgreSQL (idempotent)
 	$(UV) run xietong stack up
 
-stack-down:
+stack-down:  ## stop what the local stack started
 	$(UV) run xietong stack down
 
-docs: install
+docs: install  ## regenerate docs/events.md and docs/asyncapi.yaml from the contracts
 	$(UV) run xietong docs
 
-clean: stack-down
+clean: stack-down  ## stop the stack and delete .local/ and the caches
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,1 +1,1 @@
-pytest_plugins = ["xietong_common.testing"]
+pytest_plugins = ["xietong_devtools.testing"]

@@ -15,7 +15,7 @@ def servers() -> tuple[str, str]:
     db, kafka = os.environ.get("DATABASE_URL"), os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if db and kafka:
         return db, kafka
-    from xietong_common.stack import ensure_stack
+    from xietong_devtools.stack import ensure_stack
 
     info = ensure_stack()
     return db or info.postgres_admin_url, kafka or info.kafka_bootstrap

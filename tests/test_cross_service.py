@@ -12,7 +12,7 @@ import pytest
 from legal_review.main import SPEC as REVIEW
 from referral.main import SPEC as REFERRAL
 from xietong_common.events.registry import registry
-from xietong_common.testing import Servers, create_database, running_service, start_group_at_end
+from xietong_devtools.testing import Servers, create_database, running_service, start_group_at_end
 
 pytestmark = pytest.mark.integration
 

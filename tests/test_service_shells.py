@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from xietong_common.testing import Servers, create_database, running_service
+from xietong_devtools.testing import Servers, create_database, running_service
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,11 @@ import asyncio
 import importlib
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from xietong_common.settings import ServiceSettings, project_root
 
@@ -21,15 +25,25 @@ SERVICES = {
 }
 
 
-def service_database_url(service: str) -> str:
-    """The service's DB: XIETONG_DATABASE_URL if set, else its database on the local stack."""
-    settings = ServiceSettings()
-    if "XIETONG_DATABASE_URL" in os.environ or "DATABASE_URL" in os.environ:
-        return settings.database_url
-    from xietong_common.stack import ensure_stack
-    from xietong_common.stack import service_database_url as stack_url
+@dataclass
+class CliExtension:
+    """What an installed plugin (entry point group `xietong.cli`, e.g. xietong-devtools) may
+    add: subcommands, and where a service's database is when no URL is configured."""
 
-    return stack_url(ensure_stack(), SERVICES[service])
+    subparsers: Any
+    database_url_fallbacks: list[Callable[[str], str]] = field(default_factory=list)
+
+
+_EXTENSION = CliExtension(subparsers=None)
+
+
+def service_database_url(service: str) -> str:
+    """The service's DB: XIETONG_DATABASE_URL if set, else a plugin's (the local stack's)."""
+    if "XIETONG_DATABASE_URL" in os.environ or "DATABASE_URL" in os.environ:
+        return ServiceSettings().database_url
+    for fallback in _EXTENSION.database_url_fallbacks:
+        return fallback(SERVICES[service])
+    raise SystemExit(f"set XIETONG_DATABASE_URL to the {service} service's database")
 
 
 def _migrations_dir(service: str) -> Path:
@@ -106,18 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xietong", description="xietong (协同) operations")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    try:
-        from xietong_common.stack.cli import add_stack_commands
-    except ImportError:  # pragma: no cover - stack module not installed
-        pass
-    else:
-        add_stack_commands(sub)
-    try:
-        from xietong_common.calendar_cli import add_calendar_commands
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        add_calendar_commands(sub)
+    from xietong_common.calendar_cli import add_calendar_commands
+
+    add_calendar_commands(sub)
+    _EXTENSION.subparsers = sub
+    _EXTENSION.database_url_fallbacks.clear()
+    for plugin in entry_points(group="xietong.cli"):
+        plugin.load()(_EXTENSION)
 
     migrate = sub.add_parser("migrate", help="apply a service's migrations (or all)")
     migrate.add_argument("service", choices=[*SERVICES, "all"], nargs="?", default="all")

@@ -13,7 +13,7 @@ from xietong_common.audit import verify_chain
 from xietong_common.auth import Principal
 from xietong_common.cli import main as xietong
 from xietong_common.db import audit_log
-from xietong_common.testing import Servers, create_database
+from xietong_devtools.testing import Servers, create_database
 
 pytestmark = pytest.mark.integration
 

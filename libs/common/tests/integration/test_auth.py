@@ -10,7 +10,7 @@ import pytest
 
 from backbone_support import counter_service_spec, counter_value
 from xietong_common.auth import mint_token
-from xietong_common.testing import RunningService, Servers, create_database, running_service
+from xietong_devtools.testing import RunningService, Servers, create_database, running_service
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaConsumer
 from backbone_support import TOPIC, counter_service_spec
 from xietong_common.db import outbox
 from xietong_common.events.kafka import ensure_topics, kafka_ping
-from xietong_common.stack import local_kafka
-from xietong_common.testing import RunningService, Servers, create_database, running_service
+from xietong_devtools.stack import local_kafka
+from xietong_devtools.testing import RunningService, Servers, create_database, running_service
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ, DeadlineRule, WorkingDayCalendar, install_schedule
 from xietong_common.clock import FakeClock
 from xietong_common.contracts.deadlines import DeadlineBreached
-from xietong_common.testing import Servers, create_database
+from xietong_devtools.testing import Servers, create_database
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ from backbone_support import (
 from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.registry import dlq_topic
-from xietong_common.testing import Servers, create_database, topic_reader
+from xietong_devtools.testing import Servers, create_database, topic_reader
 
 pytestmark = pytest.mark.integration
 

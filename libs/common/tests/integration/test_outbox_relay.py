@@ -14,7 +14,7 @@ from backbone_support import TOPIC, Harness, harness, increment, new_key
 from xietong_common.db import outbox
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.outbox import OutboxRelay
-from xietong_common.testing import Servers, create_database, topic_reader
+from xietong_devtools.testing import Servers, create_database, topic_reader
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from legal_review.main import SPEC
 from legal_review.models import Review, ReviewRound
 from xietong_common.clock import FakeClock
 from xietong_common.db import audit_log, outbox
-from xietong_common.testing import RunningService, Servers, create_database, running_service
+from xietong_devtools.testing import RunningService, Servers, create_database, running_service
 
 TOWN = "town:lizhi"
 POINTS = [

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from xietong_common.testing import RunningService, topic_reader
+from xietong_devtools.testing import RunningService, topic_reader
 
 from .conftest import Flow
 

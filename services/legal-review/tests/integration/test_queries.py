@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xietong_common.testing import RunningService
+from xietong_devtools.testing import RunningService
 
 from .conftest import TOWN, Flow
 

@@ -10,7 +10,7 @@ import pytest
 from legal_review.main import SPEC
 from xietong_common.clock import FakeClock
 from xietong_common.settings import project_root
-from xietong_common.testing import RunningService, Servers, create_database, running_service
+from xietong_devtools.testing import RunningService, Servers, create_database, running_service
 
 from .conftest import TOWN, Flow, counts
 

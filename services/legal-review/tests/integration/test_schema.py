@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from legal_review.models import Base
-from xietong_common.testing import RunningService
+from xietong_devtools.testing import RunningService
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 from legal_review.main import SPEC
 from xietong_common.auth import Principal
 from xietong_common.clock import FakeClock
-from xietong_common.testing import RunningService, topic_reader
+from xietong_devtools.testing import RunningService, topic_reader
 
 from .conftest import TOWN, Flow, counts, submission
 

@@ -20,7 +20,7 @@ from xietong_common.contracts.base import IntegrationEvent
 from xietong_common.db import outbox
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.registry import registry
-from xietong_common.testing import RunningService, running_service, start_group_at_end
+from xietong_devtools.testing import RunningService, running_service, start_group_at_end
 
 
 @dataclass(frozen=True)

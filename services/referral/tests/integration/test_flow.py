@@ -17,7 +17,7 @@ from xietong_common.contracts.review import (
     ReviewOpinionGiven,
     ReviewOpinionKind,
 )
-from xietong_common.testing import topic_reader
+from xietong_devtools.testing import topic_reader
 
 pytestmark = pytest.mark.integration
 

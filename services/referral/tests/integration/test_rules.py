@@ -10,7 +10,7 @@ import pytest
 from referral.main import deadline_sweep
 from referral.settings import referral_settings
 from xietong_common.jobs import run_job_once
-from xietong_common.testing import topic_reader
+from xietong_devtools.testing import topic_reader
 
 pytestmark = pytest.mark.integration
 

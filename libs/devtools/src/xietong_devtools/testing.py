@@ -68,7 +68,7 @@ def _servers() -> Iterator[Servers]:
             url = pg.get_connection_url().replace("postgresql+psycopg2://", "postgresql://")
             yield Servers(db_env or url, kafka_env or kafka.get_bootstrap_server())
         return
-    from xietong_common.stack import ensure_stack
+    from xietong_devtools.stack import ensure_stack
 
     info = ensure_stack()
     yield Servers(plain_url(db_env or info.postgres_admin_url), kafka_env or info.kafka_bootstrap)

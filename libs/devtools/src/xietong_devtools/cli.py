@@ -1,11 +1,21 @@
-"""`xietong stack up|down|status` and `xietong run`."""
+"""`xietong stack up|down|status` and `xietong run`, added to the `xietong` command when the
+devtools are installed (entry point `xietong.cli`)."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
-from xietong_common.stack import StackError, ensure_stack, stack_down, stack_status
+from xietong_devtools.stack import (
+    StackError,
+    ensure_stack,
+    service_database_url,
+    stack_down,
+    stack_status,
+)
+
+if TYPE_CHECKING:
+    from xietong_common.cli import CliExtension
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -34,12 +44,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from xietong_common.stack.runner import run_services
+    from xietong_devtools.run import run_services
 
     return run_services(host=args.host)
 
 
-def add_stack_commands(subparsers: Any) -> None:
+def install(extension: CliExtension) -> None:
+    """The `xietong.cli` entry point: the stack commands, and the stack's databases as the
+    fallback when no XIETONG_DATABASE_URL is set."""
+    subparsers = extension.subparsers
+    extension.database_url_fallbacks.append(lambda pkg: service_database_url(ensure_stack(), pkg))
     stack = subparsers.add_parser("stack", help="the local Kafka + PostgreSQL stack")
     sub = stack.add_subparsers(dest="stack_command", required=True)
     sub.add_parser("up", help="start (idempotent) and wait until both answer").set_defaults(

@@ -14,7 +14,7 @@ from types import FrameType
 import httpx
 
 from xietong_common.logs import uvicorn_log_config
-from xietong_common.stack import StackError, ensure_stack, local_dir, service_database_url
+from xietong_devtools.stack import StackError, ensure_stack, local_dir, service_database_url
 
 SERVICES = (
     ("info-sharing", "info_sharing", 8001),

@@ -25,8 +25,8 @@ import asyncpg
 
 from xietong_common.db import plain_url
 from xietong_common.settings import project_root
-from xietong_common.stack.kafka import LocalKafka
-from xietong_common.stack.postgres import LocalPostgres, StackError
+from xietong_devtools.stack.kafka import LocalKafka
+from xietong_devtools.stack.postgres import LocalPostgres, StackError
 
 __all__ = [
     "SERVICE_PACKAGES",

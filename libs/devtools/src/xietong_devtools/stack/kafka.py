@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from xietong_common.stack.postgres import StackError
+from xietong_devtools.stack.postgres import StackError
 
 MIN_JAVA = 17
 
