@@ -14,9 +14,10 @@ from pydantic import create_model
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from xietong_common.auth import Principal
+from xietong_common.backbone import create_backbone_schema
 from xietong_common.clock import SystemClock
 from xietong_common.contracts.base import IntegrationEvent, event
-from xietong_common.db import Database, create_backbone_schema, plain_url
+from xietong_common.db import Database, plain_url
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.kafka import ensure_topics

@@ -1,4 +1,11 @@
-"""Append-only, hash-chained audit log: who did what, when, under which rule."""
+"""Append-only, hash-chained audit log: who did what, when, under which rule.
+
+Each row's hash covers its content and the hash of the row before it, so an edited or
+deleted row breaks the chain (`verify_chain`). A unit of work collects its audit rows and
+chains them at commit time (`append`): it locks the chain head, reads the previous hash
+in the same statement, inserts the rows and moves the head, then commits; appends from
+concurrent requests are therefore serialised only for that last moment.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +18,37 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from xietong_common.db import audit_log
+from xietong_common.backbone import GENESIS
+from xietong_common.tables import audit_head, audit_log
 
-GENESIS = "0" * 64
-# Appends are serialised per database so each row chains to the one before it.
-_AUDIT_LOCK_KEY = 0x58494554  # "XIET"
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audited change, waiting in a unit of work for its place in the chain."""
+
+    at: datetime
+    actor: str
+    org: str
+    action: str
+    subject: str
+    rule: str | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        at: datetime,
+        actor: str,
+        org: str,
+        action: str,
+        subject: str,
+        rule: str | None,
+        detail: dict[str, Any],
+    ) -> AuditEntry:
+        # Round-trip through JSON so the hash covers exactly what JSONB will store.
+        stored = json.loads(json.dumps(detail, default=str, ensure_ascii=False))
+        return cls(at, actor, org, action, subject, rule, stored)
 
 
 def row_hash(
@@ -48,47 +81,52 @@ def row_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def append(
-    session: AsyncSession,
-    *,
-    at: datetime,
-    actor: str,
-    org: str,
-    action: str,
-    subject: str,
-    rule: str | None,
-    detail: dict[str, Any],
-) -> str:
-    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_AUDIT_LOCK_KEY)))
-    prev = (
-        await session.execute(sa.select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1))
-    ).scalar_one_or_none() or GENESIS
-    # Round-trip through JSON so the hash covers exactly what JSONB will store.
-    stored_detail = json.loads(json.dumps(detail, default=str, ensure_ascii=False))
-    digest = row_hash(
-        prev_hash=prev,
-        at=at,
-        actor=actor,
-        org=org,
-        action=action,
-        subject=subject,
-        rule=rule,
-        detail=stored_detail,
-    )
-    await session.execute(
-        sa.insert(audit_log).values(
-            at=at,
-            actor=actor,
-            org=org,
-            action=action,
-            subject=subject,
-            rule=rule,
-            detail=stored_detail,
+# FOR UPDATE waits for a concurrent appender and then returns the head it committed (READ
+# COMMITTED re-reads the locked row), which a plain read at statement start would not.
+_LOCK_HEAD = sa.select(audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+
+
+async def append(session: AsyncSession, entries: list[AuditEntry]) -> str | None:
+    """Chain `entries` after the current head and move the head; call last before COMMIT.
+
+    Two statements: lock the head and read the previous hash; insert the rows and move the
+    head. Returns the new head hash (None when there was nothing to append)."""
+    if not entries:
+        return None
+    prev: str = (await session.execute(_LOCK_HEAD)).scalar_one()
+    rows = []
+    for entry in entries:
+        digest = row_hash(
             prev_hash=prev,
-            hash=digest,
+            at=entry.at,
+            actor=entry.actor,
+            org=entry.org,
+            action=entry.action,
+            subject=entry.subject,
+            rule=entry.rule,
+            detail=entry.detail,
         )
+        rows.append(
+            {
+                "at": entry.at,
+                "actor": entry.actor,
+                "org": entry.org,
+                "action": entry.action,
+                "subject": entry.subject,
+                "rule": entry.rule,
+                "detail": entry.detail,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    inserted = sa.insert(audit_log).values(rows).returning(audit_log.c.seq).cte("inserted")
+    await session.execute(
+        sa.update(audit_head)
+        .where(audit_head.c.id == 1)
+        .values(last_seq=sa.select(sa.func.max(inserted.c.seq)).scalar_subquery(), hash=prev)
     )
-    return digest
+    return prev
 
 
 @dataclass(frozen=True)
@@ -99,16 +137,18 @@ class ChainReport:
 
 
 async def verify_chain(conn: AsyncConnection | AsyncSession) -> ChainReport:
-    """Recompute every hash in order; report edited, deleted or reordered rows."""
+    """Recompute every hash in order; report edited, deleted or reordered rows, and a head
+    that does not name the last row (rows removed from the end)."""
     result = await conn.stream(sa.select(audit_log).order_by(audit_log.c.seq))
     problems: list[str] = []
     expected_prev = GENESIS
     rows = 0
+    last_seq = 0
     # Sequence gaps are normal (rolled-back transactions); the chain itself shows
     # a deleted row, because the row after it no longer links to its predecessor.
     async for row in result.mappings():
         rows += 1
-        seq = int(row["seq"])
+        seq = last_seq = int(row["seq"])
         if row["prev_hash"] != expected_prev:
             problems.append(f"row {seq}: does not link to the row before it (deleted or reordered)")
         recomputed = row_hash(
@@ -124,4 +164,12 @@ async def verify_chain(conn: AsyncConnection | AsyncSession) -> ChainReport:
         if recomputed != row["hash"]:
             problems.append(f"row {seq}: content does not match its hash (edited)")
         expected_prev = row["hash"]
+    head = (await conn.execute(sa.select(audit_head).where(audit_head.c.id == 1))).first()
+    if head is None:
+        problems.append("the chain head is missing")
+    elif (head.hash, int(head.last_seq)) != (expected_prev, last_seq):
+        problems.append(
+            f"the chain head names row {head.last_seq}, the log ends at row {last_seq} "
+            "(rows removed from the end, or the head edited)"
+        )
     return ChainReport(rows=rows, ok=not problems, problems=problems)

@@ -7,11 +7,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import jwt
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from xietong_common.errors import Forbidden, NotFound, Unauthorized
 from xietong_common.settings import ServiceSettings, project_root
@@ -163,19 +161,3 @@ class TokenVerifier:
             raise Unauthorized(f"the token names no valid organisation: {org!r}", reason="invalid")
         roles = claims.get("roles") or []
         return Principal(org=org, user=str(claims["sub"]), roles=frozenset(str(r) for r in roles))
-
-
-_bearer = HTTPBearer(auto_error=False, description="JWT carrying `org`, `sub` and `roles`")
-
-
-async def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("a bearer token is required", reason="missing")
-    verifier: TokenVerifier = request.app.state.ctx.tokens
-    return verifier.verify(credentials.credentials)
-
-
-CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from xietong_common.calendar import Deadline, DeadlineRule, WorkingDayCalendar
 from xietong_common.contracts.deadlines import BreachKind, DeadlineBreached
-from xietong_common.db import deadlines
 from xietong_common.metrics import DEADLINE_BREACHES
+from xietong_common.tables import deadlines
 from xietong_common.uow import UnitOfWork
 
 
@@ -276,7 +276,7 @@ async def _record_breach(
         ),
         key=deadline.subject,
     )
-    await uow.audit(
+    uow.audit(
         action=f"deadline.breached.{kind.value}",
         subject=deadline.subject,
         rule=deadline.rule,

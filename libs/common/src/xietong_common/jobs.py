@@ -1,4 +1,4 @@
-"""Periodic jobs inside a service, safe with several replicas."""
+"""Periodic jobs inside a service, safe with several replicas, each given the context."""
 
 from __future__ import annotations
 
@@ -6,16 +6,33 @@ import asyncio
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 
+from xietong_common import deadlines
 from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
 from xietong_common.db import Database
+from xietong_common.settings import ServiceSettings
+from xietong_common.tables import inbox, outbox
 from xietong_common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 Job = Callable[[UnitOfWork], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job the service runs every `interval(settings)` seconds; `job(ctx)` makes the
+    runnable. The interval is read from the running service's settings, so an operator (or a
+    test) sets it with an environment variable."""
+
+    name: str
+    interval: Callable[[ServiceSettings], float]
+    job: Callable[[ServiceContext], Job]
 
 
 async def run_job_once(db: Database, name: str, job: Job) -> bool:
@@ -40,3 +57,40 @@ async def run_periodically(db: Database, name: str, job: Job, *, every_s: float)
         except Exception:
             log.exception("periodic job %s failed; will run again", name)
         await asyncio.sleep(every_s)
+
+
+def deadline_sweep_job(mechanism: str) -> PeriodicJob:
+    """SUP-02 for any mechanism: pick up newly loaded holiday schedules, give provisional
+    deadlines their final date, then flag deadlines that passed with nothing done."""
+
+    def make(ctx: ServiceContext) -> Job:
+        async def run(uow: UnitOfWork) -> None:
+            ctx.calendar.reload_if_changed()
+            await deadlines.recompute_provisional(uow, calendar=ctx.calendar, mechanism=mechanism)
+            await deadlines.sweep(uow, now=uow.now, mechanism=mechanism)
+
+        return run
+
+    return PeriodicJob(name="deadline-sweep", interval=lambda s: s.deadline_sweep_every_s, job=make)
+
+
+def housekeeping_job() -> PeriodicJob:
+    """Delete published outbox rows and old inbox ids past their retention."""
+
+    def make(ctx: ServiceContext) -> Job:
+        async def run(uow: UnitOfWork) -> None:
+            settings = ctx.settings
+            await uow.session.execute(
+                sa.delete(outbox).where(
+                    outbox.c.published_at < uow.now - timedelta(days=settings.outbox_retention_days)
+                )
+            )
+            await uow.session.execute(
+                sa.delete(inbox).where(
+                    inbox.c.handled_at < uow.now - timedelta(days=settings.inbox_retention_days)
+                )
+            )
+
+        return run
+
+    return PeriodicJob(name="housekeeping", interval=lambda s: s.housekeeping_every_s, job=make)

@@ -12,12 +12,9 @@ from alembic.operations import Operations
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from xietong_common.db import (
-    async_url,
-    backbone_metadata,
-    create_backbone_schema,
-    drop_backbone_schema,
-)
+from xietong_common.backbone import apply_step, revert_step
+from xietong_common.db import async_url
+from xietong_common.tables import backbone_metadata
 
 # Several replicas may start at once; only one migrates at a time.
 _MIGRATION_LOCK_KEY = 0x58494D47  # "XIMG"
@@ -64,10 +61,20 @@ def run_env(target_metadata: sa.MetaData) -> None:
     asyncio.run(run_async())
 
 
+def upgrade_backbone(op: Operations, step: int) -> None:
+    """A service revision that applies one backbone step (`xietong_common.backbone`)."""
+    apply_step(op.get_bind(), step)
+
+
+def downgrade_backbone(op: Operations, step: int) -> None:
+    revert_step(op.get_bind(), step)
+
+
 def create_backbone_tables(op: Operations) -> None:
-    """Called by each service's first revision: outbox, inbox, audit log, deadlines."""
-    create_backbone_schema(op.get_bind())
+    """Called by each service's first revision: backbone step 1 (outbox, inbox, audit log,
+    deadlines); later steps come with later revisions (`upgrade_backbone`)."""
+    upgrade_backbone(op, 1)
 
 
 def drop_backbone_tables(op: Operations) -> None:
-    drop_backbone_schema(op.get_bind())
+    downgrade_backbone(op, 1)

@@ -51,6 +51,15 @@ class ServiceSettings(BaseSettings):
         description="handled event ids are kept this long; keep it above Kafka's retention so a "
         "redelivered event is still recognised",
     )
+    deadline_sweep_every_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="how often the deadline sweep runs: newly installed holiday schedules, "
+        "provisional deadlines made final, deadlines passed with nothing done (SUP-02)",
+    )
+    housekeeping_every_s: float = Field(
+        default=3600.0, gt=0, description="how often old outbox rows and inbox ids are deleted"
+    )
     inbox_max_attempts: int = 5
     inbox_backoff_initial_s: float = 0.2
     inbox_backoff_max_s: float = 5.0

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xietong_common.db import audit_log, deadlines
+from xietong_common.tables import audit_log, deadlines
 
 
 class DeadlineOut(BaseModel):

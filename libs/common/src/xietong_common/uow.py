@@ -7,32 +7,45 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from xietong_common import audit as audit_log
-from xietong_common.db import OUTBOX_CHANNEL, outbox
 from xietong_common.events.envelope import CloudEvent, current_trace_context
 from xietong_common.events.registry import registry
+from xietong_common.tables import OUTBOX_CHANNEL, outbox
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from xietong_common.auth import Actor
-    from xietong_common.contracts.base import IntegrationEvent
-    from xietong_common.db import Database
+    from xietong_common.clock import Clock
 
 
 class UnitOfWork:
     """`async with db.uow(actor) as uow:` commits on success, rolls back on error.
 
-    Use cases take the unit of work and never commit themselves.
+    Use cases take the unit of work and never commit themselves. Events (`publish`) and
+    audit rows (`audit`) are queued and written at commit, in the same transaction as the
+    state change: the outbox rows first, the audit rows last, just before COMMIT.
     """
 
-    def __init__(self, db: Database, *, actor: Actor | None = None) -> None:
-        self._db = db
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        clock: Clock,
+        source: str,
+        actor: Actor | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self.source = source
         self.actor = actor
         self._session: AsyncSession | None = None
         self._pending_events: list[dict[str, Any]] = []
+        self._pending_audit: list[audit_log.AuditEntry] = []
         self.published: list[CloudEvent] = []
-        self.now: datetime = db.clock.now()
+        self.now: datetime = clock.now()
 
     @property
     def session(self) -> AsyncSession:
@@ -41,9 +54,9 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self._db.sessions()
+        self._session = self._sessions()
         await self._session.begin()
-        self.now = self._db.clock.now()
+        self.now = self._clock.now()
         return self
 
     async def __aexit__(
@@ -55,23 +68,26 @@ class UnitOfWork:
         session = self.session
         try:
             if exc_type is None:
-                await self._flush_outbox()
+                await session.flush()
+                await self._write_outbox()
+                # Last, so the chain head stays locked only from here to COMMIT.
+                await audit_log.append(session, self._pending_audit)
                 await session.commit()
             else:
                 await session.rollback()
         finally:
+            self._pending_events.clear()
+            self._pending_audit.clear()
             await session.close()
             self._session = None
 
-    def publish(
-        self, event: IntegrationEvent, *, key: str, subject: str | None = None
-    ) -> CloudEvent:
+    def publish(self, event: BaseModel, *, key: str, subject: str | None = None) -> CloudEvent:
         """Queue an event; it is written to the outbox in this transaction."""
         spec = registry.spec_for(type(event))
         envelope = CloudEvent.wrap(
             event,
             spec=spec,
-            source=f"/xietong/{self._db.service_name}",
+            source=self.source,
             subject=subject or key,
             time=self.now,
             trace=current_trace_context(),
@@ -87,7 +103,7 @@ class UnitOfWork:
         self.published.append(envelope)
         return envelope
 
-    async def audit(
+    def audit(
         self,
         *,
         action: str,
@@ -96,25 +112,25 @@ class UnitOfWork:
         detail: dict[str, Any] | None = None,
         actor: Actor | None = None,
     ) -> None:
-        """Append a hash-chained audit row in this transaction."""
+        """Queue a hash-chained audit row; it is chained and written at commit."""
         who = actor or self.actor
         if who is None:
             raise RuntimeError("an audited change needs an actor")
-        await audit_log.append(
-            self.session,
-            at=self.now,
-            actor=who.user,
-            org=who.org,
-            action=action,
-            subject=subject,
-            rule=rule,
-            detail=detail or {},
+        self._pending_audit.append(
+            audit_log.AuditEntry.of(
+                at=self.now,
+                actor=who.user,
+                org=who.org,
+                action=action,
+                subject=subject,
+                rule=rule,
+                detail=detail or {},
+            )
         )
 
-    async def _flush_outbox(self) -> None:
+    async def _write_outbox(self) -> None:
         if not self._pending_events:
             return
         await self.session.execute(sa.insert(outbox), self._pending_events)
         # Delivered at commit only, so the relay never wakes for rolled-back rows.
         await self.session.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "")))
-        self._pending_events.clear()

@@ -12,7 +12,7 @@ from backbone_support import Harness, harness
 from xietong_common.audit import verify_chain
 from xietong_common.auth import Principal
 from xietong_common.cli import main as xietong
-from xietong_common.db import audit_log
+from xietong_common.tables import audit_log
 from xietong_devtools.testing import Servers, create_database
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ async def h(servers: Servers) -> AsyncIterator[Harness]:
 async def write_three(h: Harness) -> None:
     for n, rule in enumerate(["REF-03", "REF-06", "REF-07"], start=1):
         async with h.db.uow(actor=CLERK) as uow:
-            await uow.audit(
+            uow.audit(
                 action=f"step-{n}", subject="referral:1", rule=rule, detail={"n": n, "名": "案件"}
             )
 
@@ -95,3 +95,38 @@ async def _run_cli(service: str) -> int:
 
     # The CLI runs its own event loop, as it does from a shell.
     return await asyncio.to_thread(xietong, ["audit", "verify", service])
+
+
+async def test_newest_rows_removed_are_detected_by_the_chain_head(h: Harness) -> None:
+    await write_three(h)
+    async with h.db.engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        await conn.execute(sa.delete(audit_log).where(audit_log.c.action == "step-3"))
+    async with h.db.session() as s:
+        report = await verify_chain(s)
+    assert not report.ok
+    assert any("rows removed from the end" in p for p in report.problems)
+
+
+async def test_concurrent_units_of_work_chain_in_commit_order(h: Harness) -> None:
+    """Rows are chained at commit: many writers at once still give one unbroken chain."""
+    import asyncio
+
+    async def write(n: int) -> None:
+        async with h.db.uow(actor=CLERK) as uow:
+            uow.audit(action="first", subject=f"case:{n}", rule="REF-03")
+            await asyncio.sleep(0.01 * (n % 3))  # the rest of the request, lock not yet held
+            uow.audit(action="second", subject=f"case:{n}", rule="REF-06")
+
+    await asyncio.gather(*(write(n) for n in range(12)))
+    async with h.db.session() as s:
+        report = await verify_chain(s)
+        subjects = (
+            (await s.execute(sa.select(audit_log.c.subject).order_by(audit_log.c.seq)))
+            .scalars()
+            .all()
+        )
+    assert report.ok, report.problems
+    assert report.rows == 24
+    # a unit of work's rows stay together
+    assert all(subjects[i] == subjects[i + 1] for i in range(0, 24, 2))

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 
 from backbone_support import TOPIC, counter_service_spec
-from xietong_common.db import outbox
 from xietong_common.events.kafka import ensure_topics, kafka_ping
+from xietong_common.tables import outbox
 from xietong_devtools.stack import local_kafka
 from xietong_devtools.testing import RunningService, Servers, create_database, running_service
 

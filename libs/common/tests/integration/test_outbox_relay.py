@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from backbone_support import TOPIC, Harness, harness, increment, new_key
-from xietong_common.db import outbox
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.outbox import OutboxRelay
+from xietong_common.tables import outbox
 from xietong_devtools.testing import Servers, create_database, topic_reader
 
 pytestmark = pytest.mark.integration
@@ -155,9 +155,8 @@ async def test_housekeeping_deletes_only_published_rows_past_retention(
 ) -> None:
     from types import SimpleNamespace
 
-    from xietong_common.jobs import run_job_once
+    from xietong_common.jobs import housekeeping_job, run_job_once
     from xietong_common.settings import ServiceSettings
-    from xietong_common.web import housekeeping_job
 
     async with h.db.uow() as uow:
         for seq in (1, 2, 3):

@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from xietong_common.auth import CurrentPrincipal
+from xietong_common.backbone import create_backbone_schema
 from xietong_common.clock import SystemClock
 from xietong_common.contracts.base import IntegrationEvent, event
-from xietong_common.db import Database, create_backbone_schema
-from xietong_common.errors import problem_responses
+from xietong_common.db import Database
 from xietong_common.uow import UnitOfWork
-from xietong_common.web import Context, ServiceSpec
+from xietong_common.web import Context, CurrentPrincipal, ServiceSpec
+from xietong_common.web.problems import problem_responses
 
 TOPIC = "test.counter-incremented"
 
@@ -120,7 +120,7 @@ def counter_service_spec() -> ServiceSpec:
         principal.require_role("handler")
         async with ctx.db.uow(actor=principal) as uow:
             await increment(uow, town, 1)
-            await uow.audit(action="counter.bumped", subject=f"counter:{town}")
+            uow.audit(action="counter.bumped", subject=f"counter:{town}")
         return {"value": await counter_value(ctx.db, town) or 0}
 
     return ServiceSpec(

@@ -30,7 +30,8 @@ from xietong_common.db import plain_url
 from xietong_common.settings import ServiceSettings
 
 if TYPE_CHECKING:
-    from xietong_common.web import ServiceContext, ServiceSpec
+    from xietong_common.context import ServiceContext
+    from xietong_common.web import ServiceSpec
 
 TEST_JWT_SECRET = "xietong-test-secret-not-for-production-0123456789"
 

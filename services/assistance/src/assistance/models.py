@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from xietong_common.db import NAMING_CONVENTION
+from xietong_common.tables import NAMING_CONVENTION
 
 
 class Base(DeclarativeBase):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from legal_review import api
+from legal_review.service.common import MECHANISM
 from legal_review.settings import ReviewSettings
-from xietong_common.web import ServiceSpec, create_app, deadline_sweep_job
-
-SETTINGS = ReviewSettings(service_name="legal-review")
+from xietong_common.jobs import deadline_sweep_job
+from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
     name="legal-review",
@@ -23,7 +23,7 @@ SPEC = ServiceSpec(
     routers=[api.router],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=ReviewSettings,
-    jobs=[deadline_sweep_job("legal-review", every_s=SETTINGS.review_sweep_every_s)],
+    jobs=[deadline_sweep_job(MECHANISM)],
     openapi_tags=[
         {
             "name": "reviews",
@@ -33,4 +33,4 @@ SPEC = ServiceSpec(
     ],
 )
 
-app = create_app(SPEC, settings=SETTINGS)
+app = create_app(SPEC)

@@ -19,4 +19,3 @@ class ReviewSettings(ServiceSettings):
     review_upload_max_bytes: int = Field(
         default=50 * 1024 * 1024, description="REV-04 file size limit"
     )
-    review_sweep_every_s: float = Field(default=60.0, description="how often deadlines are swept")

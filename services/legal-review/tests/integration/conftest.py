@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from legal_review.main import SPEC
 from legal_review.models import Review, ReviewRound
 from xietong_common.clock import FakeClock
-from xietong_common.db import audit_log, outbox
+from xietong_common.tables import audit_log, outbox
 from xietong_devtools.testing import RunningService, Servers, create_database, running_service
 
 TOWN = "town:lizhi"

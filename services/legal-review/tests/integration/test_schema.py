@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from legal_review.models import Base
+from xietong_common.tables import backbone_metadata
 from xietong_devtools.testing import RunningService
 
 pytestmark = pytest.mark.integration
@@ -30,7 +31,7 @@ async def test_migrations_match_the_models(svc: RunningService) -> None:
     assert found == [], "\n".join(map(repr, found))
 
 
-BACKBONE = {"outbox", "inbox", "audit_log", "deadlines", "alembic_version"}
+BACKBONE = {*backbone_metadata.tables, "alembic_version"}
 
 
 async def test_openapi_documents_models_examples_tags_and_errors(svc: RunningService) -> None:

@@ -4,26 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from referral import api, events
-from referral import service as referral_service
+from referral import api, handlers
+from referral.service import MECHANISM
 from referral.settings import ReferralSettings
 from xietong_common.contracts.inspection import InspectionFindingRecorded
 from xietong_common.contracts.review import ReviewOpinionGiven
-from xietong_common.jobs import Job
-from xietong_common.uow import UnitOfWork
-from xietong_common.web import PeriodicJob, ServiceContext, ServiceSpec, create_app
-
-
-def deadline_sweep(ctx: ServiceContext) -> Job:
-    """SUP-02: flag deadlines that passed with nothing done; finalise provisional ones."""
-
-    async def run(uow: UnitOfWork) -> None:
-        await referral_service.sweep_deadlines(uow, ctx=ctx)
-
-    return run
-
-
-SETTINGS = ReferralSettings(service_name="referral")
+from xietong_common.jobs import deadline_sweep_job
+from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
     name="referral",
@@ -39,14 +26,10 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=ReferralSettings,
     handlers={
-        ReviewOpinionGiven: events.on_review_opinion,
-        InspectionFindingRecorded: events.on_inspection_finding,
+        ReviewOpinionGiven: handlers.on_review_opinion,
+        InspectionFindingRecorded: handlers.on_inspection_finding,
     },
-    jobs=[
-        PeriodicJob(
-            name="deadline-sweep", every_s=SETTINGS.referral_sweep_every_s, job=deadline_sweep
-        )
-    ],
+    jobs=[deadline_sweep_job(MECHANISM)],
     openapi_tags=[
         {
             "name": "referrals",
@@ -56,4 +39,4 @@ SPEC = ServiceSpec(
     ],
 )
 
-app = create_app(SPEC, settings=SETTINGS)
+app = create_app(SPEC)

@@ -12,7 +12,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from xietong_common.db import NAMING_CONVENTION
+from xietong_common.tables import NAMING_CONVENTION
 
 Money = sa.Numeric(14, 2)
 TZ = sa.DateTime(timezone=True)

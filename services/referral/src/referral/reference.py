@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from referral.domain import MatterJurisdiction
 from referral.errors import UnknownMatter, UnknownOrganisation
-from xietong_common.web import ServiceContext
+from xietong_common.context import ServiceContext
 
 
 def matter_jurisdiction(ctx: ServiceContext, code: str) -> MatterJurisdiction:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from xietong_common.blobs import UploadPolicy
+from xietong_common.context import ServiceContext, settings_of
 from xietong_common.settings import ServiceSettings
-from xietong_common.web import ServiceContext, settings_of
 
 
 class ReferralSettings(ServiceSettings):
@@ -29,7 +29,6 @@ class ReferralSettings(ServiceSettings):
         description="REF-09: default statutory limit of the ordinary procedure (行政处罚法 第六十条)",
     )
     referral_max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
-    referral_sweep_every_s: float = Field(default=60.0, gt=0)
 
 
 def referral_settings(ctx: ServiceContext) -> ReferralSettings:

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from referral.main import deadline_sweep
+from referral.main import SPEC
+from referral.reference import sample_codes
 from referral.settings import referral_settings
-from xietong_common.jobs import run_job_once
-from xietong_devtools.testing import topic_reader
+from xietong_common.calendar import install_schedule
+from xietong_common.clock import FakeClock
+from xietong_common.context import ServiceContext
+from xietong_common.jobs import Job, run_job_once
+from xietong_common.settings import project_root
+from xietong_devtools.testing import Servers, create_database, running_service, topic_reader
 
 pytestmark = pytest.mark.integration
 
 PROBLEM = "urn:xietong:problem:"
+
+
+def deadline_sweep(ctx: ServiceContext) -> Job:
+    """The service's own deadline-sweep job (the shared one, SUP-02), as it runs."""
+    (job,) = [j for j in SPEC.jobs if j.name == "deadline-sweep"]
+    return job.job(ctx)
 
 
 def due(referral: dict[str, Any], rule: str) -> str:
@@ -445,3 +459,62 @@ async def test_ref_05_materials_are_stored_by_sha256_and_readable_by_the_parties
     assert content.headers["content-type"] == "application/pdf"
     other = await case.svc.client.get(path, headers=case.h(case.codes.town_b, "handler"))
     assert other.status_code == 404
+
+
+async def test_ref_03_schedule_installed_while_running_finalises_deadlines_and_records_breaches(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """SUP-02 through the service's own periodic sweep (no restart): `xietong calendar load`
+    installs 2027 into the data directory the service reads; the provisional REF-03 deadline
+    becomes final on the next sweep and, being past by then, is recorded as breached."""
+    data = tmp_path / "data"
+    shutil.copytree(project_root() / "data", data)
+    for stale in (data / "calendar").glob("2027*"):
+        stale.unlink()
+    clock = FakeClock(datetime(2026, 12, 29, 2, 0, tzinfo=UTC))  # Tue 29 Dec 2026, 10:00 CST
+    async with running_service(
+        SPEC,
+        database_url=await create_database(servers, "referral"),
+        kafka_bootstrap=kafka_bootstrap,
+        clock=clock,
+        data_dir=data,
+        blob_dir=tmp_path / "blobs",
+        deadline_sweep_every_s=0.2,
+        run_consumer=False,
+    ) as svc:
+        codes = sample_codes(svc.ctx)
+        sender = svc.auth(codes["town_a"], "handler")
+        created = await svc.client.post(
+            "/referrals",
+            json={
+                "matter_code": codes["dept_matter"],
+                "place_town": codes["town_a"],
+                "found_at": clock.now().isoformat(),
+                "facts": "年末发现的违法行为",
+            },
+            headers=sender,
+        )
+        assert created.status_code == 201, created.text
+        rid = created.json()["id"]
+        [deadline] = created.json()["deadlines"]
+        assert deadline["provisional"] is True
+        clock.advance(timedelta(days=30))
+        await asyncio.sleep(0.6)  # sweeps run; a provisional deadline is counted in no breach
+        detail = (await svc.client.get(f"/referrals/{rid}", headers=sender)).json()
+        assert detail["deadlines"][0]["breached_at"] is None
+
+        schedule = tmp_path / "2027.yaml"
+        schedule.write_text(
+            "year: 2027\nsource: test\nholidays:\n  - name: 元旦\n    start: 2027-01-01\n"
+        )
+        install_schedule(schedule, data / "calendar")
+        for _ in range(50):
+            detail = (await svc.client.get(f"/referrals/{rid}", headers=sender)).json()
+            if detail["deadlines"][0]["breached_at"] is not None:
+                break
+            await asyncio.sleep(0.2)
+        [final] = detail["deadlines"]
+        assert final["provisional"] is False
+        assert utc(final["due_at"]) == datetime(2027, 1, 6, 16, 0, tzinfo=UTC)  # 1 Jan off
+        assert final["breached_at"] is not None
+        assert detail["overdue"] is True

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from xietong_common.contracts.base import IntegrationEvent
     from xietong_common.events.registry import EventSpec
 
 # Set per request (web middleware) and per handled event (inbox), so events carry
@@ -42,7 +41,7 @@ class CloudEvent(BaseModel):
     @classmethod
     def wrap(
         cls,
-        event: IntegrationEvent,
+        event: BaseModel,
         *,
         spec: EventSpec,
         source: str,

@@ -6,24 +6,23 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects.postgresql import insert
 
 from xietong_common.auth import Principal
-from xietong_common.contracts.base import IntegrationEvent
-from xietong_common.db import Database, inbox
+from xietong_common.db import Database
 from xietong_common.events.envelope import CloudEvent, trace_context
 from xietong_common.events.kafka import idempotent_producer
 from xietong_common.events.registry import dlq_topic, registry
 from xietong_common.metrics import INBOX_HANDLED, INBOX_RETRIES
+from xietong_common.tables import inbox
 from xietong_common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-EventT = TypeVar("EventT", bound=IntegrationEvent)
 Handler = Callable[[UnitOfWork, Any, CloudEvent], Awaitable[None]]
 
 
@@ -39,7 +38,7 @@ class InboxConsumer:
         db: Database,
         *,
         bootstrap: str,
-        handlers: Mapping[type[IntegrationEvent], Handler],
+        handlers: Mapping[type[BaseModel], Handler],
         group_id: str | None = None,
         max_attempts: int = 5,
         backoff_initial_s: float = 0.2,
@@ -155,7 +154,7 @@ class InboxConsumer:
 
     def _decode(
         self, record: ConsumerRecord[bytes, bytes]
-    ) -> tuple[CloudEvent, IntegrationEvent, Handler]:
+    ) -> tuple[CloudEvent, BaseModel, Handler]:
         if record.value is None:
             raise PoisonMessage("empty message")
         try:
@@ -175,7 +174,7 @@ class InboxConsumer:
         self,
         record: ConsumerRecord[bytes, bytes],
         envelope: CloudEvent,
-        event: IntegrationEvent,
+        event: BaseModel,
         handler: Handler,
     ) -> str:
         token = trace_context.set(

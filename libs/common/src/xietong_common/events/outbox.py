@@ -12,9 +12,10 @@ import asyncpg
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 
-from xietong_common.db import OUTBOX_CHANNEL, Database, outbox, plain_url
+from xietong_common.db import Database, plain_url
 from xietong_common.events.kafka import idempotent_producer
 from xietong_common.metrics import OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
+from xietong_common.tables import OUTBOX_CHANNEL, outbox
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from xietong_common.contracts.base import IntegrationEvent
+from pydantic import BaseModel
 
 
 def dlq_topic(topic: str) -> str:
@@ -19,7 +17,7 @@ class EventSpec:
     type: str
     topic: str
     version: int
-    model: builtins.type[IntegrationEvent]
+    model: builtins.type[BaseModel]  # an IntegrationEvent (xietong_common.contracts)
     producers: tuple[str, ...]
     consumers: tuple[str, ...]
     summary: str
@@ -28,7 +26,7 @@ class EventSpec:
 class EventRegistry:
     def __init__(self) -> None:
         self._by_type: dict[str, EventSpec] = {}
-        self._by_model: dict[type[IntegrationEvent], EventSpec] = {}
+        self._by_model: dict[type[BaseModel], EventSpec] = {}
 
     def register(self, spec: EventSpec) -> None:
         existing = self._by_type.get(spec.type)
@@ -37,7 +35,7 @@ class EventRegistry:
         self._by_type[spec.type] = spec
         self._by_model[spec.model] = spec
 
-    def spec_for(self, model: type[IntegrationEvent]) -> EventSpec:
+    def spec_for(self, model: type[BaseModel]) -> EventSpec:
         try:
             return self._by_model[model]
         except KeyError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xietong_common.errors import problem_responses
+from xietong_common.web.problems import problem_responses
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422)

@@ -14,12 +14,12 @@ from legal_review.domain import PartyKind, ReviewState
 from legal_review.errors import ReviewNotFound
 from legal_review.schemas import ReviewDetail, ReviewPage, RoundOut
 from legal_review.settings import ReviewSettings
-from xietong_common.auth import CurrentPrincipal
 from xietong_common.blobs import FilesystemBlobStore
+from xietong_common.context import settings_of
 from xietong_common.contracts.review import ReviewOpinionKind
-from xietong_common.errors import problem_responses
 from xietong_common.timeline import TimelineEntry
-from xietong_common.web import Context, settings_of
+from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.problems import problem_responses
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
 

@@ -23,8 +23,7 @@ from legal_review.schemas import (
 )
 from legal_review.service.queries import one
 from legal_review.views import advice_out, joint_out
-from xietong_common.auth import CurrentPrincipal
-from xietong_common.web import Context
+from xietong_common.web import Context, CurrentPrincipal
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
 

@@ -21,9 +21,8 @@ from legal_review.schemas import (
 )
 from legal_review.service.queries import one
 from legal_review.views import material_out
-from xietong_common.auth import CurrentPrincipal
-from xietong_common.errors import problem_responses
-from xietong_common.web import Context
+from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.problems import problem_responses
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
 

@@ -123,7 +123,7 @@ def check_org(directory: OrganisationDirectory, code: str, *kinds: OrgKind) -> N
 
 async def audit(uow: UnitOfWork, review: Review, action: str, rule: str, **detail: object) -> None:
     review.updated_at = uow.now
-    await uow.audit(
+    uow.audit(
         action=f"review.{action}",
         subject=subject(review.id),
         rule=rule,

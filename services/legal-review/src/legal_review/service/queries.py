@@ -19,7 +19,7 @@ from legal_review.schemas import ReviewDetail, ReviewOut, ReviewPage
 from legal_review.service.common import load_visible, subject
 from legal_review.views import advice_out, joint_out, material_out, review_out, round_out
 from xietong_common.auth import OVERSIGHT_ORG, Principal
-from xietong_common.db import deadlines
+from xietong_common.tables import deadlines
 from xietong_common.timeline import TimelineEntry, deadlines_by_subject, subject_timeline
 
 

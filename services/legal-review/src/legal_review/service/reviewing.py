@@ -41,10 +41,10 @@ from legal_review.service.common import (
     require_town_role,
 )
 from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
-from xietong_common.web import ServiceContext
 
 
 def findings_of(rnd: ReviewRound) -> dict[ReviewPoint, PointFinding]:

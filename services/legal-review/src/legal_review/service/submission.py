@@ -50,10 +50,10 @@ from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.blobs import FilesystemBlobStore, UploadPolicy, store_upload
 from xietong_common.calendar import DeadlineRule
+from xietong_common.context import ServiceContext, settings_of
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
-from xietong_common.web import ServiceContext, settings_of
 
 
 def evaluate(decision: ProposedDecisionIn, party_kind: PartyKind) -> list[TriggerHit]:

@@ -8,8 +8,8 @@ from referral.models import Referral
 from referral.schemas import ReferralOut
 from referral.service import queries
 from referral.views import detail_of
-from xietong_common.errors import problem_responses
 from xietong_common.web import Context
+from xietong_common.web.problems import problem_responses
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 

@@ -20,8 +20,7 @@ from referral.schemas import (
     ReferralOut,
 )
 from referral.views import cooperation_out
-from xietong_common.auth import CurrentPrincipal
-from xietong_common.web import Context
+from xietong_common.web import Context, CurrentPrincipal
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 

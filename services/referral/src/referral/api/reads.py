@@ -22,10 +22,10 @@ from referral.service import queries
 from referral.service.queries import Box, ListFilters, SortKey
 from referral.settings import referral_settings
 from referral.views import summary_of
-from xietong_common.auth import CurrentPrincipal
 from xietong_common.blobs import FilesystemBlobStore
-from xietong_common.errors import NotFound, problem_responses
-from xietong_common.web import Context
+from xietong_common.errors import NotFound
+from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.problems import problem_responses
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 

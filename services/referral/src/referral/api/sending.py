@@ -18,9 +18,8 @@ from referral.schemas import (
     ReferralUpdate,
 )
 from referral.views import material_out
-from xietong_common.auth import CurrentPrincipal
-from xietong_common.errors import problem_responses
-from xietong_common.web import Context
+from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.problems import problem_responses
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 

@@ -19,4 +19,3 @@ from referral.service.handling import conclude as conclude
 from referral.service.handling import file as file
 from referral.service.handling import receive as receive
 from referral.service.handling import request_cooperation as request_cooperation
-from referral.service.handling import sweep_deadlines as sweep_deadlines

@@ -16,10 +16,10 @@ from referral.reference import check_org, matter_jurisdiction
 from referral.schemas import ItemIn, PartyIn
 from xietong_common import deadlines
 from xietong_common.auth import Principal, ensure_party
+from xietong_common.context import ServiceContext
 from xietong_common.contracts.review import CaseParty
 from xietong_common.errors import NotFound
 from xietong_common.uow import UnitOfWork
-from xietong_common.web import ServiceContext
 
 MECHANISM = "referral"
 SENDING_ROLES = ("handler", "leader")
@@ -84,7 +84,7 @@ def transition(referral: Referral, step: Step, now: datetime) -> ReferralState:
 async def audit_step(
     uow: UnitOfWork, referral: Referral, action: str, rule: str, **detail: Any
 ) -> None:
-    await uow.audit(
+    uow.audit(
         action=f"referral.{action}",
         subject=subject_of(referral.id),
         rule=rule,

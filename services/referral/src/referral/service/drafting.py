@@ -35,11 +35,11 @@ from referral.settings import referral_settings, upload_policy
 from xietong_common import deadlines
 from xietong_common.auth import Principal, ensure_party
 from xietong_common.blobs import FilesystemBlobStore, store_upload
+from xietong_common.context import ServiceContext
 from xietong_common.contracts.referral import CaseReferred, ReferralSource
 from xietong_common.contracts.review import CaseParty
 from xietong_common.errors import Forbidden
 from xietong_common.uow import UnitOfWork
-from xietong_common.web import ServiceContext
 
 # ---- drafting (REF-01, REF-02, REF-04, REF-05) --------------------------------------------------
 

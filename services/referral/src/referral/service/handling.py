@@ -25,6 +25,7 @@ from referral.service.common import (
 from referral.settings import referral_settings
 from xietong_common import deadlines
 from xietong_common.auth import DISTRICT_GOV, Principal
+from xietong_common.context import ServiceContext
 from xietong_common.contracts.referral import (
     AnswerDecision,
     CaseAnswered,
@@ -38,7 +39,6 @@ from xietong_common.contracts.referral import (
 )
 from xietong_common.errors import NotFound
 from xietong_common.uow import UnitOfWork
-from xietong_common.web import ServiceContext
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # ---- the receiver's side (REF-06..REF-10) --------------------------------------------------------
@@ -361,9 +361,3 @@ async def answer_cooperation(
     item.answer, item.answered_at, item.answered_by = answer_text, uow.now, actor.user
     await audit_step(uow, referral, "cooperation-answered", "REF-10", request_id=str(item.id))
     return item
-
-
-async def sweep_deadlines(uow: UnitOfWork, *, ctx: ServiceContext) -> int:
-    """SUP-02: recompute provisional deadlines, then flag those that passed with nothing done."""
-    await deadlines.recompute_provisional(uow, calendar=ctx.calendar, mechanism=MECHANISM)
-    return await deadlines.sweep(uow, now=uow.now, mechanism=MECHANISM)

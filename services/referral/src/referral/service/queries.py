@@ -18,8 +18,8 @@ from referral.schemas import DeadlineOut, TimelineEntry
 from referral.service.common import parties, subject_of
 from referral.views import deadline_out
 from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG, Principal, ensure_party
-from xietong_common.db import deadlines as deadlines_table
 from xietong_common.errors import NotFound
+from xietong_common.tables import deadlines as deadlines_table
 from xietong_common.timeline import subject_timeline
 
 REPORTED = "report-to-district-gov"

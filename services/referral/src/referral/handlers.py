@@ -8,16 +8,16 @@ event is a no-op; the draft is also unique on its source, so even a re-published
 from __future__ import annotations
 
 from referral import service as referral_service
+from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import FindingOutcome, InspectionFindingRecorded
 from xietong_common.contracts.referral import ReferralSource
 from xietong_common.contracts.review import ReviewOpinionGiven, ReviewOpinionKind
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.uow import UnitOfWork
-from xietong_common.web import service_context
 
 
 async def on_review_opinion(
-    uow: UnitOfWork, event: ReviewOpinionGiven, envelope: CloudEvent
+    uow: UnitOfWork, event: ReviewOpinionGiven, envelope: CloudEvent, *, ctx: ServiceContext
 ) -> None:
     """REV-07 opinion 4 (transfer to the agency with jurisdiction) starts a draft referral."""
     if event.opinion is not ReviewOpinionKind.TRANSFER_TO_COMPETENT_AGENCY:
@@ -31,7 +31,7 @@ async def on_review_opinion(
     )
     await referral_service.create_from_source(
         uow,
-        ctx=service_context(),
+        ctx=ctx,
         sender=event.submitting_org,
         source=ReferralSource(kind="review-opinion", id=f"{event.review_id}:{event.round}"),
         matter_code=case.matter_code,
@@ -46,7 +46,7 @@ async def on_review_opinion(
 
 
 async def on_inspection_finding(
-    uow: UnitOfWork, event: InspectionFindingRecorded, envelope: CloudEvent
+    uow: UnitOfWork, event: InspectionFindingRecorded, envelope: CloudEvent, *, ctx: ServiceContext
 ) -> None:
     """INSP-08/REF-01: a violation found outside the inspecting party's jurisdiction → a draft."""
     if event.within_jurisdiction or event.outcome not in (
@@ -56,7 +56,7 @@ async def on_inspection_finding(
         return
     await referral_service.create_from_source(
         uow,
-        ctx=service_context(),
+        ctx=ctx,
         sender=event.inspecting_org,
         source=ReferralSource(kind="inspection-finding", id=event.finding_id),
         matter_code=event.matter_code,

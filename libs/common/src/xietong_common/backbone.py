@@ -1,0 +1,154 @@
+"""The backbone schema every service database holds, as numbered steps frozen in SQL.
+
+Each service's migrations apply the steps in order (`0001_backbone` applies step 1, later
+revisions the later steps), so a database created today and one created a year ago end
+up with the same tables: a step, once released, is never edited; a change is a new step.
+`xietong_common.tables` describes the result for queries, and a test migrates a fresh
+database through every step and compares it with those table definitions.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+GENESIS = "0" * 64
+
+_STEP_1 = (
+    """
+    CREATE TABLE outbox (
+        id BIGINT GENERATED ALWAYS AS IDENTITY,
+        event_id UUID NOT NULL,
+        topic TEXT NOT NULL,
+        key TEXT NOT NULL,
+        envelope JSONB NOT NULL,
+        created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+        published_at TIMESTAMP WITH TIME ZONE,
+        attempts INTEGER DEFAULT '0' NOT NULL,
+        last_error TEXT,
+        CONSTRAINT pk_outbox PRIMARY KEY (id),
+        CONSTRAINT uq_outbox_event_id UNIQUE (event_id)
+    )
+    """,
+    "CREATE INDEX ix_outbox_unpublished ON outbox (id) WHERE published_at IS NULL",
+    "CREATE INDEX ix_outbox_key_unpublished ON outbox (key, id) WHERE published_at IS NULL",
+    """
+    CREATE TABLE inbox (
+        event_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        partition INTEGER NOT NULL,
+        "offset" BIGINT NOT NULL,
+        handled_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+        CONSTRAINT pk_inbox PRIMARY KEY (event_id)
+    )
+    """,
+    """
+    CREATE TABLE audit_log (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        at TIMESTAMP WITH TIME ZONE NOT NULL,
+        actor TEXT NOT NULL,
+        org TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        rule TEXT,
+        detail JSONB DEFAULT '{}'::jsonb NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        CONSTRAINT pk_audit_log PRIMARY KEY (seq),
+        CONSTRAINT uq_audit_log_hash UNIQUE (hash)
+    )
+    """,
+    "CREATE INDEX ix_audit_log_subject ON audit_log (subject)",
+    """
+    CREATE TABLE deadlines (
+        id UUID NOT NULL,
+        subject TEXT NOT NULL,
+        action TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        started_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        due_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        provisional BOOLEAN NOT NULL,
+        satisfied_at TIMESTAMP WITH TIME ZONE,
+        cancelled_at TIMESTAMP WITH TIME ZONE,
+        breached_at TIMESTAMP WITH TIME ZONE,
+        breach_kind TEXT,
+        CONSTRAINT pk_deadlines PRIMARY KEY (id)
+    )
+    """,
+    "CREATE INDEX ix_deadlines_open_due ON deadlines (due_at)"
+    " WHERE satisfied_at IS NULL AND cancelled_at IS NULL",
+    "CREATE INDEX ix_deadlines_subject ON deadlines (subject)",
+    "CREATE UNIQUE INDEX uq_deadlines_open_subject_action ON deadlines (subject, action)"
+    " WHERE satisfied_at IS NULL AND cancelled_at IS NULL",
+    # The audit log is append-only even for the service's own role: an edit has to
+    # disable the trigger first, and then `xietong audit verify` still sees the edit.
+    """
+    CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$
+    BEGIN
+      RAISE EXCEPTION 'audit_log is append-only';
+    END;
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+      FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()
+    """,
+)
+
+# Step 2: the head of the audit chain, one row. A unit of work locks it (SELECT … FOR
+# UPDATE, which returns the newest committed head even after waiting) just before COMMIT,
+# so the chain lock is held from there to COMMIT rather than across the request.
+_STEP_2 = (
+    """
+    CREATE TABLE audit_head (
+        id SMALLINT NOT NULL,
+        last_seq BIGINT NOT NULL,
+        hash TEXT NOT NULL,
+        CONSTRAINT pk_audit_head PRIMARY KEY (id),
+        CONSTRAINT ck_audit_head_one_row CHECK (id = 1)
+    )
+    """,
+    f"""
+    INSERT INTO audit_head (id, last_seq, hash)
+    SELECT 1, coalesce(max(seq), 0),
+           coalesce((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), '{GENESIS}')
+    FROM audit_log
+    """,
+)
+
+STEPS: dict[int, tuple[str, ...]] = {1: _STEP_1, 2: _STEP_2}
+_DOWN: dict[int, tuple[str, ...]] = {
+    1: (
+        "DROP TABLE IF EXISTS deadlines",
+        "DROP TABLE IF EXISTS audit_log",
+        "DROP TABLE IF EXISTS inbox",
+        "DROP TABLE IF EXISTS outbox",
+        "DROP FUNCTION IF EXISTS audit_log_append_only() CASCADE",
+    ),
+    2: ("DROP TABLE IF EXISTS audit_head",),
+}
+LATEST = max(STEPS)
+
+
+def apply_step(bind: Connection, step: int) -> None:
+    for statement in STEPS[step]:
+        bind.exec_driver_sql(statement)
+
+
+def revert_step(bind: Connection, step: int) -> None:
+    for statement in _DOWN[step]:
+        bind.exec_driver_sql(statement)
+
+
+def create_backbone_schema(bind: Connection) -> None:
+    """Every step in order: what a service's migrations build (tests use it directly)."""
+    for step in sorted(STEPS):
+        apply_step(bind, step)
+
+
+def drop_backbone_schema(bind: Connection) -> None:
+    for step in sorted(STEPS, reverse=True):
+        revert_step(bind, step)

@@ -1,0 +1,65 @@
+"""What a running service holds, handed explicitly to use cases, handlers and jobs.
+
+No web framework here: use cases import this, never the app factory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from xietong_common.auth import TokenVerifier
+from xietong_common.calendar import WorkingDayCalendar
+from xietong_common.clock import Clock, SystemClock
+from xietong_common.db import Database
+from xietong_common.reference import (
+    MatterCatalogue,
+    OrganisationDirectory,
+    load_catalogue,
+    load_directory,
+)
+from xietong_common.settings import ServiceSettings
+
+
+@dataclass
+class ServiceContext:
+    """Settings, database, clock, tokens and reference data of one running service."""
+
+    settings: ServiceSettings
+    db: Database
+    clock: Clock
+    tokens: TokenVerifier
+    calendar: WorkingDayCalendar
+    directory: OrganisationDirectory
+    catalogue: MatterCatalogue
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def settings_of(ctx: ServiceContext, cls: type[S]) -> S:
+    """The running service's own settings class (its `ServiceSpec.settings_class`)."""
+    if not isinstance(ctx.settings, cls):
+        raise TypeError(f"the service runs with {type(ctx.settings).__name__}, not {cls.__name__}")
+    return ctx.settings
+
+
+def build_context(settings: ServiceSettings, *, clock: Clock | None = None) -> ServiceContext:
+    """Open the database and load the reference data the settings name."""
+    clock = clock or SystemClock()
+    directory = load_directory(settings.data_dir / "organisations.yaml")
+    return ServiceContext(
+        settings=settings,
+        db=Database(
+            settings.database_url,
+            clock=clock,
+            service_name=settings.service_name,
+            pool_size=settings.database_pool_size,
+        ),
+        clock=clock,
+        tokens=TokenVerifier(settings),
+        calendar=WorkingDayCalendar.load(settings.data_dir / "calendar"),
+        directory=directory,
+        catalogue=load_catalogue(settings.data_dir / "matters.yaml", directory),
+    )

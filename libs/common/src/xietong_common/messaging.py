@@ -1,0 +1,87 @@
+"""A service's messaging: its topics, the outbox relay and the inbox consumer, started together."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Mapping
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from xietong_common.context import ServiceContext
+from xietong_common.events.envelope import CloudEvent
+from xietong_common.events.inbox import Handler, InboxConsumer
+from xietong_common.events.kafka import ensure_topics
+from xietong_common.events.outbox import OutboxRelay
+from xietong_common.events.registry import registry
+from xietong_common.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class EventHandler(Protocol):
+    """A handler of a consumed event (`handlers.py`): it gets the service's context like a
+    job does, translates the event and calls the same use case the REST API calls."""
+
+    def __call__(
+        self, uow: UnitOfWork, event: Any, envelope: CloudEvent, *, ctx: ServiceContext
+    ) -> Awaitable[None]: ...
+
+
+Handlers = Mapping[type[BaseModel], EventHandler]
+
+
+def service_topics(service: str, handlers: Handlers) -> list[str]:
+    """The topics a service produces (the registry's producers) and consumes (its handlers)."""
+    topics = {s.topic for s in registry.all() if service in s.producers}
+    topics |= {registry.spec_for(model).topic for model in handlers}
+    return sorted(topics)
+
+
+def bind(handlers: Handlers, ctx: ServiceContext) -> dict[type[BaseModel], Handler]:
+    """The handlers with the running service's context given to each."""
+    return {model: functools.partial(handler, ctx=ctx) for model, handler in handlers.items()}
+
+
+async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers) -> None:
+    """Topics first (retrying while Kafka is away), then the relay and the consumer."""
+    settings = ctx.settings
+    topics = service_topics(service, handlers)
+    delay = 1.0
+    while topics:
+        try:
+            await ensure_topics(
+                settings.kafka_bootstrap_servers,
+                topics,
+                partitions=settings.kafka_topic_partitions,
+                replication_factor=settings.kafka_replication_factor,
+            )
+            break
+        except Exception as exc:
+            log.warning("Kafka not reachable yet (%s); writes still succeed, events wait", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+    runners: list[Awaitable[None]] = []
+    if settings.run_relay:
+        runners.append(
+            OutboxRelay(
+                ctx.db,
+                bootstrap=settings.kafka_bootstrap_servers,
+                batch_size=settings.outbox_batch_size,
+                poll_interval_s=settings.outbox_poll_interval_s,
+            ).run()
+        )
+    if settings.run_consumer and handlers:
+        runners.append(
+            InboxConsumer(
+                ctx.db,
+                bootstrap=settings.kafka_bootstrap_servers,
+                handlers=bind(handlers, ctx),
+                max_attempts=settings.inbox_max_attempts,
+                backoff_initial_s=settings.inbox_backoff_initial_s,
+                backoff_max_s=settings.inbox_backoff_max_s,
+            ).run()
+        )
+    await asyncio.gather(*runners)

@@ -1,0 +1,117 @@
+"""The backbone tables every service database holds beside its own: the transactional
+outbox, the inbox of handled events, the hash-chained audit log and tracked deadlines.
+
+These describe the tables for queries; `xietong_common.backbone` creates them, step by step.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+backbone_metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+outbox = sa.Table(
+    "outbox",
+    backbone_metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("envelope", JSONB, nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("published_at", sa.DateTime(timezone=True)),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_outbox_unpublished", "id", postgresql_where=sa.text("published_at IS NULL")),
+    sa.Index(
+        "ix_outbox_key_unpublished", "key", "id", postgresql_where=sa.text("published_at IS NULL")
+    ),
+)
+
+inbox = sa.Table(
+    "inbox",
+    backbone_metadata,
+    sa.Column("event_id", sa.Text, primary_key=True),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("partition", sa.Integer, nullable=False),
+    sa.Column("offset", sa.BigInteger, nullable=False),
+    sa.Column(
+        "handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    backbone_metadata,
+    sa.Column("seq", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("org", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("rule", sa.Text),
+    sa.Column("detail", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("prev_hash", sa.Text, nullable=False),
+    sa.Column("hash", sa.Text, nullable=False, unique=True),
+    sa.Index("ix_audit_log_subject", "subject"),
+)
+
+# The head of the audit chain (one row): locked just before COMMIT by a unit of work that
+# appends audit rows, so appends are serialised only from there to COMMIT.
+audit_head = sa.Table(
+    "audit_head",
+    backbone_metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.Text, nullable=False),
+    sa.CheckConstraint("id = 1", name="one_row"),
+)
+
+# Statutory deadlines every mechanism tracks (REF-03, REF-07, REV-05, ASSIST-04 …):
+# one row per (subject, action) owed by an organisation, closed when the action happens.
+deadlines = sa.Table(
+    "deadlines",
+    backbone_metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("organisation", sa.Text, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),  # "working_days" | "hours"
+    sa.Column("amount", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("provisional", sa.Boolean, nullable=False),
+    sa.Column("satisfied_at", sa.DateTime(timezone=True)),
+    sa.Column("cancelled_at", sa.DateTime(timezone=True)),
+    sa.Column("breached_at", sa.DateTime(timezone=True)),
+    sa.Column("breach_kind", sa.Text),
+    sa.Index("ix_deadlines_subject", "subject"),
+    sa.Index(
+        "ix_deadlines_open_due",
+        "due_at",
+        postgresql_where=sa.text("satisfied_at IS NULL AND cancelled_at IS NULL"),
+    ),
+    sa.Index(
+        "uq_deadlines_open_subject_action",
+        "subject",
+        "action",
+        unique=True,
+        postgresql_where=sa.text("satisfied_at IS NULL AND cancelled_at IS NULL"),
+    ),
+)
+
+# Committed outbox rows wake the relay through this NOTIFY channel.
+OUTBOX_CHANNEL = "xietong_outbox"

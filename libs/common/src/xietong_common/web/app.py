@@ -1,0 +1,108 @@
+"""The app factory every service uses: a `ServiceSpec` in, a FastAPI app with its lifespan
+(migrations, messaging, jobs), problem+json errors, ops routes, logs and metrics out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+import xietong_common.contracts  # noqa: F401  (registers every event type)
+from xietong_common.clock import Clock
+from xietong_common.context import build_context
+from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically
+from xietong_common.logs import configure_logging
+from xietong_common.messaging import Handlers, run_messaging, service_topics
+from xietong_common.migrations import upgrade_to_head_async
+from xietong_common.settings import ServiceSettings
+from xietong_common.web.middleware import RequestContextMiddleware
+from xietong_common.web.ops import ops_router
+from xietong_common.web.problems import install_problem_handlers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """Everything that differs between services (`main.py`); `create_app` does the rest."""
+
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    migrations_dir: Path
+    handlers: Handlers = field(default_factory=dict)
+    jobs: Sequence[PeriodicJob] = ()
+    version: str = "0.1.0"
+    openapi_tags: Sequence[dict[str, Any]] = ()
+    settings_class: type[ServiceSettings] = ServiceSettings
+
+    @property
+    def topics(self) -> list[str]:
+        return service_topics(self.name, self.handlers)
+
+
+def create_app(
+    spec: ServiceSpec,
+    *,
+    settings: ServiceSettings | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    settings = settings or spec.settings_class(service_name=spec.name)
+    if settings.service_name == "xietong":
+        settings = settings.model_copy(update={"service_name": spec.name})
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, level=settings.log_level, json_output=settings.log_json)
+        if settings.migrate_on_start:
+            await upgrade_to_head_async(spec.migrations_dir, settings.database_url)
+        ctx = build_context(settings, clock=clock)
+        app.state.ctx = ctx
+        tasks = [
+            asyncio.create_task(
+                run_messaging(ctx, service=spec.name, handlers=spec.handlers),
+                name=f"{spec.name}-messaging",
+            )
+        ]
+        if settings.run_jobs:
+            tasks += [
+                asyncio.create_task(
+                    run_periodically(
+                        ctx.db, job.name, job.job(ctx), every_s=job.interval(settings)
+                    ),
+                    name=f"{spec.name}-{job.name}",
+                )
+                for job in [*spec.jobs, housekeeping_job()]
+            ]
+        app.state.tasks = tasks
+        log.info("service started", extra={"topics": spec.topics})
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            _, stuck = await asyncio.wait(tasks, timeout=15)
+            for task in stuck:
+                log.error("background task %s did not stop within 15 s", task.get_name())
+            await ctx.db.dispose()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        openapi_tags=list(spec.openapi_tags) or None,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.include_router(ops_router(spec.name))
+    for router in spec.routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,58 @@
+"""The operations routes every service has: liveness, readiness, Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from xietong_common.context import ServiceContext
+from xietong_common.errors import problem_type
+from xietong_common.events.kafka import kafka_ping
+from xietong_common.web.problems import problem_response
+
+
+def ops_router(service: str) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @router.get(
+        "/readyz",
+        summary="Readiness: the database and Kafka answer",
+        responses={503: {"description": "a dependency is not reachable"}},
+    )
+    async def readyz(request: Request) -> JSONResponse:
+        ctx: ServiceContext = request.app.state.ctx
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(ctx.db.ping(), 3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {exc}"
+        try:
+            await asyncio.wait_for(kafka_ping(ctx.settings.kafka_bootstrap_servers), 5)
+            checks["kafka"] = "ok"
+        except Exception as exc:
+            checks["kafka"] = f"unavailable: {exc}"
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "service": service, "checks": checks})
+        return problem_response(
+            {
+                "type": problem_type("not-ready"),
+                "title": "Not ready",
+                "status": 503,
+                "detail": "; ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok"),
+                "checks": checks,
+            }
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,25 @@
+"""Backbone step 2 (the audit chain head).
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-25
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from xietong_common.migrations import downgrade_backbone, upgrade_backbone
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    upgrade_backbone(op, 2)
+
+
+def downgrade() -> None:
+    downgrade_backbone(op, 2)
