@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
+
+from xietong_common.labels import LabelledEnum
 
 
 class ReferenceDataError(ValueError):
@@ -32,43 +33,25 @@ class UnknownCode(LookupError):
         self.code = code
 
 
-class OrgKind(StrEnum):
-    TOWN = "town"
-    DEPARTMENT = "dept"
-    JUSTICE_BUREAU = "justice-bureau"
-    JUSTICE_OFFICE = "justice-office"
-    DISTRICT_GOV = "district-gov"
-
-    @property
-    def label_zh(self) -> str:
-        return {
-            "town": "乡镇(街道)",
-            "dept": "区级行政执法部门",
-            "justice-bureau": "区司法局",
-            "justice-office": "司法所",
-            "district-gov": "区政府",
-        }[self.value]
+class OrgKind(LabelledEnum):
+    TOWN = "town", "乡镇(街道)"
+    DEPARTMENT = "dept", "区级行政执法部门", "district enforcement department"
+    JUSTICE_BUREAU = "justice-bureau", "区司法局", "district justice bureau"
+    JUSTICE_OFFICE = "justice-office", "司法所", "justice office (of a town)"
+    DISTRICT_GOV = "district-gov", "区政府", "district government"
 
 
-class TownKind(StrEnum):
-    STREET = "street"
-    TOWN = "town"
-    TOWNSHIP = "township"
-
-    @property
-    def label_zh(self) -> str:
-        return {"street": "街道", "town": "镇", "township": "乡"}[self.value]
+class TownKind(LabelledEnum):
+    STREET = "street", "街道", "subdistrict (street)"
+    TOWN = "town", "镇"
+    TOWNSHIP = "township", "乡"
 
 
-class SecondmentMode(StrEnum):
+class SecondmentMode(LabelledEnum):
     """SEC-02: how a department sends staff down (from the notice's attachment titles)."""
 
-    STATIONED = "stationed"
-    ZONE = "zone"
-
-    @property
-    def label_zh(self) -> str:
-        return {"stationed": "派驻", "zone": "划片"}[self.value]
+    STATIONED = "stationed", "派驻", "stationed in one town"
+    ZONE = "zone", "划片", "covering a zone of towns"
 
 
 PREFIXED_KINDS = (OrgKind.TOWN, OrgKind.DEPARTMENT, OrgKind.JUSTICE_OFFICE)  # "<kind>:<slug>"

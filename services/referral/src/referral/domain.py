@@ -20,49 +20,20 @@ from referral.errors import (
 from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG
 from xietong_common.calendar import DeadlineRule
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
+from xietong_common.labels import LabelledEnum
 
 
-class ReferralState(StrEnum):
+class ReferralState(LabelledEnum):
     """Where a referral stands. Chinese names as the notice uses them."""
 
-    DRAFT = "draft"
-    SENT = "sent"
-    RECEIVED = "received"
-    ACCEPTED = "accepted"
-    REPORTED = "reported"
-    ASSIGNED = "assigned"
-    FILED = "filed"
-    CONCLUDED = "concluded"
-
-    @property
-    def label_zh(self) -> str:
-        return _STATE_ZH[self]
-
-    @property
-    def label_en(self) -> str:
-        return _STATE_EN[self]
-
-
-_STATE_ZH = {
-    ReferralState.DRAFT: "草稿",
-    ReferralState.SENT: "已移送",
-    ReferralState.RECEIVED: "已签收",
-    ReferralState.ACCEPTED: "已受理",
-    ReferralState.REPORTED: "报请区政府",
-    ReferralState.ASSIGNED: "指定管辖",
-    ReferralState.FILED: "已立案",
-    ReferralState.CONCLUDED: "已办结",
-}
-_STATE_EN = {
-    ReferralState.DRAFT: "draft",
-    ReferralState.SENT: "sent",
-    ReferralState.RECEIVED: "received",
-    ReferralState.ACCEPTED: "accepted",
-    ReferralState.REPORTED: "reported to the district government",
-    ReferralState.ASSIGNED: "assigned by the district government",
-    ReferralState.FILED: "filed",
-    ReferralState.CONCLUDED: "concluded",
-}
+    DRAFT = "draft", "草稿"
+    SENT = "sent", "已移送"
+    RECEIVED = "received", "已签收"
+    ACCEPTED = "accepted", "已受理"
+    REPORTED = "reported", "报请区政府", "reported to the district government"
+    ASSIGNED = "assigned", "指定管辖", "assigned by the district government"
+    FILED = "filed", "已立案"
+    CONCLUDED = "concluded", "已办结"
 
 
 class Step(StrEnum):
@@ -300,22 +271,17 @@ def conclusion_deadline(procedure: CaseProcedure, *, days: int | None) -> Deadli
 # ---- facts and materials (REF-04, REF-05) ------------------------------------------------------
 
 
-class MaterialKind(StrEnum):
+class MaterialKind(LabelledEnum):
     """REF-05: what a referral carries."""
 
-    LETTER = "letter"
-    ITEM_LIST = "item-list"
-    DISPOSAL_EVIDENCE = "disposal-evidence"
-    OTHER = "other"
-
-    @property
-    def label_zh(self) -> str:
-        return {
-            "letter": "案件移送函",
-            "item-list": "涉案物品清单",
-            "disposal-evidence": "先行处置留取的证据",
-            "other": "其他与案件有关的材料",
-        }[self.value]
+    LETTER = "letter", "案件移送函", "referral letter"
+    ITEM_LIST = "item-list", "涉案物品清单", "list of the items involved"
+    DISPOSAL_EVIDENCE = (
+        "disposal-evidence",
+        "先行处置留取的证据",
+        "evidence kept of items disposed of in advance",
+    )
+    OTHER = "other", "其他与案件有关的材料", "other materials of the case"
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import Field
 
 from xietong_common.contracts.base import IntegrationEvent, event
+from xietong_common.labels import LabelledEnum
 
 ALL_MECHANISMS = (
     "info-sharing",
@@ -19,15 +19,19 @@ ALL_MECHANISMS = (
 )
 
 
-class BreachKind(StrEnum):
+class BreachKind(LabelledEnum):
     """How the deadline was missed."""
 
-    LATE_ACTION = "late-action"  # the action happened, after the deadline
-    NO_ACTION = "no-action"  # the deadline passed with nothing done
-
-    @property
-    def label_zh(self) -> str:
-        return {"late-action": "逾期办理", "no-action": "逾期未办"}[self.value]
+    LATE_ACTION = (
+        "late-action",
+        "逾期办理",
+        "done after the deadline",
+    )  # the action happened, after the deadline
+    NO_ACTION = (
+        "no-action",
+        "逾期未办",
+        "deadline passed with nothing done",
+    )  # the deadline passed with nothing done
 
 
 @event(

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import Field
 
 from xietong_common.contracts.base import IntegrationEvent, event
 from xietong_common.contracts.review import CaseParty
+from xietong_common.labels import LabelledEnum
 
 
-class FindingOutcome(StrEnum):
+class FindingOutcome(LabelledEnum):
     """INSP-08: what an inspection found at a target."""
 
-    NO_PROBLEM = "no-problem"
-    GUIDANCE = "guidance"
-    VIOLATION = "violation"
-    SERIOUS = "serious"
-
-    @property
-    def label_zh(self) -> str:
-        return {
-            "no-problem": "未发现问题",
-            "guidance": "发现问题但不构成违法(行政指导)",
-            "violation": "发现违法行为",
-            "serious": "行业性、区域性严重违法或重大隐患",
-        }[self.value]
+    NO_PROBLEM = "no-problem", "未发现问题"
+    GUIDANCE = "guidance", "发现问题但不构成违法(行政指导)", "a problem, not a violation (guidance)"
+    VIOLATION = "violation", "发现违法行为"
+    SERIOUS = (
+        "serious",
+        "行业性、区域性严重违法或重大隐患",
+        "serious industry-wide or regional violation, or major hazard",
+    )
 
 
 @event(

@@ -9,37 +9,33 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from pydantic import Field
 
 from xietong_common.contracts.base import ContractModel, IntegrationEvent, event
 from xietong_common.contracts.review import CaseParty
+from xietong_common.labels import LabelledEnum
 
 OVERSIGHT = "oversight (SUP, planned)"
 
 
-class AnswerDecision(StrEnum):
+class AnswerDecision(LabelledEnum):
     """REF-07/REF-08: the receiver's written answer."""
 
-    ACCEPT = "accept"
-    REPORT_TO_DISTRICT_GOV = "report-to-district-gov"
+    ACCEPT = "accept", "受理"
+    REPORT_TO_DISTRICT_GOV = (
+        "report-to-district-gov",
+        "报请区政府决定",
+        "report to the district government for a decision",
+    )
 
-    @property
-    def label_zh(self) -> str:
-        return {"accept": "受理", "report-to-district-gov": "报请区政府决定"}[self.value]
 
-
-class CaseProcedure(StrEnum):
+class CaseProcedure(LabelledEnum):
     """REF-09: the procedure a filed case follows (行政处罚法)."""
 
-    ORDINARY = "ordinary"
-    SUMMARY = "summary"
-    OTHER = "other"
-
-    @property
-    def label_zh(self) -> str:
-        return {"ordinary": "普通程序", "summary": "简易程序", "other": "其他程序"}[self.value]
+    ORDINARY = "ordinary", "普通程序", "ordinary procedure"
+    SUMMARY = "summary", "简易程序", "summary procedure"
+    OTHER = "other", "其他程序", "other procedure"
 
 
 class ReferralSource(ContractModel):

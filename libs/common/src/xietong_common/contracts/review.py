@@ -4,35 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from pydantic import Field
 
 from xietong_common.contracts.base import ContractModel, IntegrationEvent, event
+from xietong_common.labels import LabelledEnum
 
 
-class ReviewOpinionKind(StrEnum):
+class ReviewOpinionKind(LabelledEnum):
     """REV-07: the five written opinions."""
 
-    AGREE = "agree"
-    CORRECT_AND_RESUBMIT = "correct-and-resubmit"
-    DO_NOT_DECIDE = "do-not-decide"
-    TRANSFER_TO_COMPETENT_AGENCY = "transfer-to-competent-agency"
-    TRANSFER_TO_JUDICIAL_ORGANS = "transfer-to-judicial-organs"
-
-    @property
-    def label_zh(self) -> str:
-        return {
-            "agree": "拟同意作出行政执法决定",
-            "correct-and-resubmit": "予以纠正完善后再送法制审核",
-            "do-not-decide": "建议不予作出行政执法决定",
-            "transfer-to-competent-agency": "建议移送有管辖权的行政执法机关处理",
-            "transfer-to-judicial-organs": "建议移送司法机关处理",
-        }[self.value]
-
-    @property
-    def number(self) -> int:
-        return list(ReviewOpinionKind).index(self) + 1
+    AGREE = "agree", "拟同意作出行政执法决定", "agree to the proposed decision"
+    CORRECT_AND_RESUBMIT = (
+        "correct-and-resubmit",
+        "予以纠正完善后再送法制审核",
+        "correct the flaws, then resubmit",
+    )
+    DO_NOT_DECIDE = "do-not-decide", "建议不予作出行政执法决定", "recommend not making the decision"
+    TRANSFER_TO_COMPETENT_AGENCY = (
+        "transfer-to-competent-agency",
+        "建议移送有管辖权的行政执法机关处理",
+        "recommend transfer to the agency with jurisdiction",
+    )
+    TRANSFER_TO_JUDICIAL_ORGANS = (
+        "transfer-to-judicial-organs",
+        "建议移送司法机关处理",
+        "recommend transfer to the judicial organs",
+    )
 
 
 class CaseParty(ContractModel):

@@ -14,38 +14,36 @@ from legal_review.errors import (
     SeparationOfDuties,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.labels import LabelledEnum
 
 
-class ReviewPoint(StrEnum):
+class ReviewPoint(LabelledEnum):
     """REV-06: the nine points the review examines."""
 
-    LAWFUL_BODY = "lawful-body"
-    JURISDICTION = "jurisdiction"
-    FACTS_AND_EVIDENCE = "facts-and-evidence"
-    LAW_APPLIED = "law-applied"
-    DISCRETION = "discretion"
-    WITHIN_POWERS = "within-powers"
-    PROCEDURE = "procedure"
-    DOCUMENTS = "documents"
-    NO_CRIME = "no-crime"
-
-    @property
-    def number(self) -> int:
-        return list(ReviewPoint).index(self) + 1
-
-    @property
-    def label_zh(self) -> str:
-        return {
-            "lawful-body": "行政执法主体是否合法，执法人员是否具备执法资格",
-            "jurisdiction": "是否具有管辖权",
-            "facts-and-evidence": "事实是否清楚，证据是否确凿、充分，材料是否齐全、符合法定形式",
-            "law-applied": "适用法律、法规、规章是否准确",
-            "discretion": "行政裁量基准运用是否适当",
-            "within-powers": "是否超越法定权限、滥用职权、明显不当",
-            "procedure": "程序是否合法规范",
-            "documents": "行政执法文书是否完备、规范",
-            "no-crime": "违法行为是否涉嫌犯罪、需要移送司法机关",
-        }[self.value]
+    LAWFUL_BODY = (
+        "lawful-body",
+        "行政执法主体是否合法，执法人员是否具备执法资格",
+        "lawful enforcement body and qualified officers",
+    )
+    JURISDICTION = "jurisdiction", "是否具有管辖权"
+    FACTS_AND_EVIDENCE = (
+        "facts-and-evidence",
+        "事实是否清楚，证据是否确凿、充分，材料是否齐全、符合法定形式",
+    )
+    LAW_APPLIED = "law-applied", "适用法律、法规、规章是否准确", "law correctly applied"
+    DISCRETION = "discretion", "行政裁量基准运用是否适当", "discretion benchmark properly used"
+    WITHIN_POWERS = (
+        "within-powers",
+        "是否超越法定权限、滥用职权、明显不当",
+        "no excess or abuse of power, not obviously improper",
+    )
+    PROCEDURE = "procedure", "程序是否合法规范", "lawful procedure"
+    DOCUMENTS = "documents", "行政执法文书是否完备、规范", "complete and standard documents"
+    NO_CRIME = (
+        "no-crime",
+        "违法行为是否涉嫌犯罪、需要移送司法机关",
+        "whether a crime is suspected (transfer to the judicial organs)",
+    )
 
 
 @dataclass(frozen=True)
@@ -97,34 +95,14 @@ def check_opinion(
             raise InconsistentOpinion("opinion (5) must name the judicial organ")
 
 
-class ReviewState(StrEnum):
+class ReviewState(LabelledEnum):
     """Where a review stands (one review per case, one or more rounds)."""
 
-    SUBMITTED = "submitted"
-    MATERIALS_REQUESTED = "materials-requested"
-    UNDER_REVIEW = "under-review"
-    OPINION_GIVEN = "opinion-given"
-    DECIDED = "decided"
-
-    @property
-    def label_zh(self) -> str:
-        return {
-            "submitted": "已送审",
-            "materials-requested": "待补正材料",
-            "under-review": "审核中",
-            "opinion-given": "已出具审核意见",
-            "decided": "已作出决定",
-        }[self.value]
-
-    @property
-    def label_en(self) -> str:
-        return {
-            "submitted": "submitted",
-            "materials-requested": "materials requested",
-            "under-review": "under review",
-            "opinion-given": "opinion given",
-            "decided": "decided",
-        }[self.value]
+    SUBMITTED = "submitted", "已送审"
+    MATERIALS_REQUESTED = "materials-requested", "待补正材料"
+    UNDER_REVIEW = "under-review", "审核中"
+    OPINION_GIVEN = "opinion-given", "已出具审核意见"
+    DECIDED = "decided", "已作出决定"
 
 
 class Step(StrEnum):
@@ -182,16 +160,12 @@ def require_step(
         )
 
 
-class Duty(StrEnum):
+class Duty(LabelledEnum):
     """REV-02: the three duties on a case, 办理、审核、决定相分离."""
 
-    HANDLING = "handling"
-    REVIEW = "review"
-    DECISION = "decision"
-
-    @property
-    def label_zh(self) -> str:
-        return {"handling": "办理", "review": "审核", "decision": "决定"}[self.value]
+    HANDLING = "handling", "办理"
+    REVIEW = "review", "审核"
+    DECISION = "decision", "决定"
 
 
 @dataclass(frozen=True)
@@ -226,34 +200,25 @@ def check_separation(duties: Duties, *, person: str, duty: Duty) -> None:
         )
 
 
-class JointMode(StrEnum):
+class JointMode(LabelledEnum):
     """REV-03: reviewing together with district departments."""
 
-    NONE = "none"
-    DUAL_REVIEW = "dual-review"
-    JOINT_MEETING = "joint-meeting"
-
-    @property
-    def label_zh(self) -> str:
-        return {"none": "无", "dual-review": "一案双审", "joint-meeting": "联合会审"}[self.value]
+    NONE = "none", "无"
+    DUAL_REVIEW = "dual-review", "一案双审", "reviewed by both (dual review)"
+    JOINT_MEETING = "joint-meeting", "联合会审", "joint review meeting"
 
 
-class DecisionOutcome(StrEnum):
+class DecisionOutcome(LabelledEnum):
     """REV-08: what the agency head decided after the opinion."""
 
-    DECIDED_AS_PROPOSED = "decided-as-proposed"
-    NOT_DECIDED = "not-decided"
-    TRANSFERRED_TO_AGENCY = "transferred-to-agency"
-    TRANSFERRED_TO_JUDICIAL_ORGANS = "transferred-to-judicial-organs"
-
-    @property
-    def label_zh(self) -> str:
-        return {
-            "decided-as-proposed": "作出行政执法决定",
-            "not-decided": "不予作出决定",
-            "transferred-to-agency": "移送有管辖权的行政执法机关",
-            "transferred-to-judicial-organs": "移送司法机关",
-        }[self.value]
+    DECIDED_AS_PROPOSED = "decided-as-proposed", "作出行政执法决定"
+    NOT_DECIDED = "not-decided", "不予作出决定"
+    TRANSFERRED_TO_AGENCY = (
+        "transferred-to-agency",
+        "移送有管辖权的行政执法机关",
+        "transferred to the agency with jurisdiction",
+    )
+    TRANSFERRED_TO_JUDICIAL_ORGANS = "transferred-to-judicial-organs", "移送司法机关"
 
 
 _OUTCOME_FOLLOWING: dict[ReviewOpinionKind, DecisionOutcome] = {

@@ -8,66 +8,42 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
+
+from xietong_common.labels import LabelledEnum
 
 
-class PartyKind(StrEnum):
+class PartyKind(LabelledEnum):
     """当事人: REV-01 (6) sets a different amount for citizens and for organisations."""
 
-    CITIZEN = "citizen"
-    LEGAL_PERSON = "legal-person"
-    OTHER_ORGANISATION = "other-organisation"
-
-    @property
-    def label_zh(self) -> str:
-        return {"citizen": "公民", "legal-person": "法人", "other-organisation": "其他组织"}[
-            self.value
-        ]
+    CITIZEN = "citizen", "公民"
+    LEGAL_PERSON = "legal-person", "法人"
+    OTHER_ORGANISATION = "other-organisation", "其他组织"
 
 
-class PenaltyAdjustment(StrEnum):
+class PenaltyAdjustment(LabelledEnum):
     """REV-01 (7): a penalty heavier, lighter or waived makes review necessary."""
 
-    NONE = "none"
-    HEAVIER = "heavier"
-    LIGHTER = "lighter"
-    WAIVED = "waived"
-
-    @property
-    def label_zh(self) -> str:
-        return {"none": "无", "heavier": "从重", "lighter": "减轻", "waived": "免于处罚"}[
-            self.value
-        ]
+    NONE = "none", "无"
+    HEAVIER = "heavier", "从重", "heavier penalty"
+    LIGHTER = "lighter", "减轻", "lighter penalty"
+    WAIVED = "waived", "免于处罚", "penalty waived"
 
 
-class Trigger(StrEnum):
+class Trigger(LabelledEnum):
     """REV-01: the eight situations in which a decision needs legal review first."""
 
-    PUBLIC_INTEREST = "public-interest"
-    SOCIAL_IMPACT = "social-impact"
-    MAJOR_RIGHTS = "major-rights"
-    HEARING = "hearing"
-    COMPLEX_FACTS = "complex-facts"
-    AMOUNT = "amount"
-    PENALTY_ADJUSTMENT = "penalty-adjustment"
-    LAW_REQUIRES = "law-requires"
-
-    @property
-    def number(self) -> int:
-        return list(Trigger).index(self) + 1
-
-    @property
-    def label_zh(self) -> str:
-        return {
-            "public-interest": "涉及重大国家利益和公共利益",
-            "social-impact": "可能造成重大社会影响或引发社会风险",
-            "major-rights": "直接关系行政管理相对人或他人重大权益",
-            "hearing": "需经听证程序作出决定",
-            "complex-facts": "案件情况疑难复杂，涉及多个法律关系",
-            "amount": "罚款或没收数额达到法定标准",
-            "penalty-adjustment": "拟从重、减轻或免于行政处罚",
-            "law-requires": "法律、法规、规章规定应当进行法制审核的其他情形",
-        }[self.value]
+    PUBLIC_INTEREST = "public-interest", "涉及重大国家利益和公共利益"
+    SOCIAL_IMPACT = "social-impact", "可能造成重大社会影响或引发社会风险"
+    MAJOR_RIGHTS = "major-rights", "直接关系行政管理相对人或他人重大权益"
+    HEARING = "hearing", "需经听证程序作出决定"
+    COMPLEX_FACTS = "complex-facts", "案件情况疑难复杂，涉及多个法律关系"
+    AMOUNT = "amount", "罚款或没收数额达到法定标准", "fine or confiscation reaches the threshold"
+    PENALTY_ADJUSTMENT = "penalty-adjustment", "拟从重、减轻或免于行政处罚"
+    LAW_REQUIRES = (
+        "law-requires",
+        "法律、法规、规章规定应当进行法制审核的其他情形",
+        "required by law in other cases",
+    )
 
 
 # Judgement calls the brigade makes and must give a reason for: triggers (1)(2)(3)(5)(8).
@@ -152,26 +128,15 @@ def evaluate_triggers(decision: ProposedDecision) -> list[TriggerHit]:
     return sorted(hits, key=lambda h: h.trigger.number)
 
 
-class MaterialKind(StrEnum):
+class MaterialKind(LabelledEnum):
     """REV-04: what the brigade submits."""
 
-    INVESTIGATION_REPORT = "investigation-report"
-    PROPOSED_DECISION = "proposed-decision"
-    EVIDENCE = "evidence"
-    HEARING_RECORD = "hearing-record"
-    ASSESSMENT_REPORT = "assessment-report"
-    OTHER = "other"
-
-    @property
-    def label_zh(self) -> str:
-        return {
-            "investigation-report": "调查终结报告",
-            "proposed-decision": "重大行政执法决定建议及情况说明",
-            "evidence": "相关证据资料",
-            "hearing-record": "听证笔录",
-            "assessment-report": "评估报告",
-            "other": "其他材料",
-        }[self.value]
+    INVESTIGATION_REPORT = "investigation-report", "调查终结报告"
+    PROPOSED_DECISION = "proposed-decision", "重大行政执法决定建议及情况说明"
+    EVIDENCE = "evidence", "相关证据资料"
+    HEARING_RECORD = "hearing-record", "听证笔录"
+    ASSESSMENT_REPORT = "assessment-report", "评估报告"
+    OTHER = "other", "其他材料"
 
 
 def required_materials(*, hearing: bool, assessed: bool) -> list[MaterialKind]:
