@@ -20,7 +20,13 @@ OUTBOX_FAILURES = Counter(
 )
 OUTBOX_PENDING = Gauge(
     "xietong_outbox_pending",
-    "Outbox rows not yet published (after the last relay pass)",
+    "Outbox rows not yet published, counted in the database after a relay pass (failed passes too)",
+    ["service"],
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "xietong_outbox_oldest_age_seconds",
+    "Age of the oldest unpublished outbox row, measured in the database with "
+    "xietong_outbox_pending (0 when none)",
     ["service"],
 )
 INBOX_HANDLED = Counter(

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
+from prometheus_client.parser import text_string_to_metric_families
 
 from backbone_support import TOPIC, counter_service_spec
 from xietong_common.events.kafka import ensure_topics, kafka_ping
@@ -40,6 +41,25 @@ async def pending(svc: RunningService) -> int:
         return int((await s.execute(query)).scalar_one())
 
 
+async def backlog_gauges(svc: RunningService) -> tuple[float, float]:
+    """`xietong_outbox_pending` and `xietong_outbox_oldest_age_seconds`, from /metrics."""
+    r = await svc.client.get("/metrics")
+    assert r.status_code == 200
+    values = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(r.text)
+        for sample in family.samples
+        if sample.labels.get("service") == svc.settings.service_name
+    }
+    return values["xietong_outbox_pending"], values["xietong_outbox_oldest_age_seconds"]
+
+
+async def attempts(svc: RunningService) -> list[tuple[int, str | None]]:
+    async with svc.ctx.db.session() as s:
+        query = sa.select(outbox.c.attempts, outbox.c.last_error).order_by(outbox.c.id)
+        return [(row.attempts, row.last_error) for row in (await s.execute(query)).all()]
+
+
 async def test_writes_succeed_while_broker_is_down_and_events_flow_when_back(
     svc: RunningService, kafka_bootstrap: str
 ) -> None:
@@ -56,6 +76,17 @@ async def test_writes_succeed_while_broker_is_down_and_events_flow_when_back(
         ready = await svc.client.get("/readyz")
         assert ready.status_code == 503
         assert "kafka" in ready.json()["detail"]
+        # The relay keeps trying: each failed pass is counted on the rows, and the backlog
+        # it measures says how much waits and for how long.
+        for _ in range(60):
+            tried = await attempts(svc)
+            waiting, oldest_s = await backlog_gauges(svc)
+            if all(n >= 1 and error for n, error in tried) and waiting == 3 and oldest_s > 0:
+                break
+            await asyncio.sleep(0.5)
+        assert len(tried) == 3
+        assert all(n >= 1 and error for n, error in tried), tried
+        assert (waiting, oldest_s > 0) == (3, True)
     finally:
         await asyncio.to_thread(kafka.start)
     for _ in range(120):
@@ -69,6 +100,11 @@ async def test_writes_succeed_while_broker_is_down_and_events_flow_when_back(
             break
         await asyncio.sleep(0.5)
     assert await pending(svc) == 0
+    for _ in range(20):
+        if await backlog_gauges(svc) == (0, 0):
+            break
+        await asyncio.sleep(0.5)
+    assert await backlog_gauges(svc) == (0, 0)
 
     consumer = AIOKafkaConsumer(
         TOPIC, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiokafka.errors import KafkaConnectionError
+from prometheus_client import REGISTRY
 
 from backbone_support import TOPIC, Harness, harness, increment, new_key
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.outbox import OutboxRelay
+from xietong_common.metrics import OUTBOX_PENDING
 from xietong_common.tables import outbox
 from xietong_devtools.testing import Servers, create_database, topic_reader
 
@@ -38,6 +42,29 @@ async def pending(h: Harness) -> int:
 
 def seqs_for(events: list[dict[str, Any]], key: str) -> list[int]:
     return [e["data"]["seq"] for e in events if e["data"]["counter"] == key]
+
+
+def closed_port() -> str:
+    """A bootstrap address nothing listens on: every relay pass against it fails."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{s.getsockname()[1]}"
+
+
+async def attempts_by_seq(h: Harness, key: str) -> dict[int, tuple[int, str | None]]:
+    async with h.db.session() as s:
+        rows = (
+            await s.execute(
+                sa.select(outbox.c.envelope, outbox.c.attempts, outbox.c.last_error).where(
+                    outbox.c.key == key
+                )
+            )
+        ).all()
+    return {r.envelope["data"]["seq"]: (r.attempts, r.last_error) for r in rows}
+
+
+def gauge(name: str, service: str = "test") -> float | None:
+    return REGISTRY.get_sample_value(name, {"service": service})
 
 
 async def test_rolled_back_transaction_publishes_nothing(h: Harness, kafka_bootstrap: str) -> None:
@@ -175,3 +202,75 @@ async def test_housekeeping_deletes_only_published_rows_past_retention(
     async with h.db.session() as s:
         left = (await s.execute(sa.select(outbox.c.published_at))).scalars().all()
     assert left == [None]  # the unpublished row is never deleted
+
+
+async def test_failed_passes_count_attempts_and_keep_the_last_error(
+    h: Harness, kafka_bootstrap: str
+) -> None:
+    key = new_key()
+    async with h.db.uow() as uow:
+        for seq in (1, 2):
+            await increment(uow, key, seq)
+    away = OutboxRelay(h.db, bootstrap=closed_port())
+    for _ in range(2):
+        with pytest.raises(KafkaConnectionError):
+            await away.relay_once()
+        await away._reset_producer()
+    rows = await attempts_by_seq(h, key)
+    assert {seq: attempts for seq, (attempts, _) in rows.items()} == {1: 2, 2: 2}
+    assert all(error and "KafkaConnectionError" in error for _, error in rows.values())
+    assert await pending(h) == 2
+
+    count, age = await away.observe_backlog()
+    assert count == 2
+    assert age > 0
+    assert gauge("xietong_outbox_pending") == 2
+    assert gauge("xietong_outbox_oldest_age_seconds") == age
+
+    relay = OutboxRelay(h.db, bootstrap=kafka_bootstrap)
+    assert await relay.relay_once() == 2
+    await relay._reset_producer()
+    rows = await attempts_by_seq(h, key)
+    assert {seq: attempts for seq, (attempts, _) in rows.items()} == {1: 2, 2: 2}  # kept
+    assert await relay.observe_backlog() == (0, 0.0)
+    assert gauge("xietong_outbox_pending") == 0
+    assert gauge("xietong_outbox_oldest_age_seconds") == 0
+
+
+async def test_a_failure_is_not_recorded_on_a_row_another_relay_holds(h: Harness) -> None:
+    key = new_key()
+    async with h.db.uow() as uow:
+        for seq in (1, 2):
+            await increment(uow, key, seq)
+    async with h.db.session() as s:
+        ids = (await s.execute(sa.select(outbox.c.id).order_by(outbox.c.id))).scalars().all()
+    relay = OutboxRelay(h.db, bootstrap=closed_port())
+    async with h.db.engine.begin() as other:  # another relay has claimed the first row since
+        await other.execute(sa.select(outbox.c.id).where(outbox.c.id == ids[0]).with_for_update())
+        async with asyncio.timeout(5):  # skipped, not waited for
+            await relay._record_failure(list(ids), RuntimeError("broker away"))
+    rows = await attempts_by_seq(h, key)
+    assert rows == {1: (0, None), 2: (1, "RuntimeError: broker away")}
+
+
+async def test_running_relay_reports_the_backlog_while_kafka_is_unreachable(h: Harness) -> None:
+    key = new_key()
+    async with h.db.uow() as uow:
+        await increment(uow, key, 1)
+    OUTBOX_PENDING.labels("test").set(-1)  # not measured yet
+    relay = OutboxRelay(h.db, bootstrap=closed_port(), poll_interval_s=0.1)
+    task = asyncio.create_task(relay.run())
+    try:
+        for _ in range(100):
+            attempts, error = (await attempts_by_seq(h, key))[1]
+            if attempts >= 1 and gauge("xietong_outbox_pending") == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert attempts >= 1
+        assert error
+        assert gauge("xietong_outbox_pending") == 1
+        assert (gauge("xietong_outbox_oldest_age_seconds") or 0) > 0
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -14,7 +14,12 @@ from aiokafka import AIOKafkaProducer
 
 from xietong_common.db import Database, plain_url
 from xietong_common.events.kafka import idempotent_producer
-from xietong_common.metrics import OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
+from xietong_common.metrics import (
+    OUTBOX_FAILURES,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    OUTBOX_PUBLISHED,
+)
 from xietong_common.tables import OUTBOX_CHANNEL, outbox
 
 log = logging.getLogger(__name__)
@@ -42,6 +47,19 @@ CLAIM_SQL = sa.text(
     """
 )
 
+# The backlog behind the gauges: one pass over the partial index of unpublished rows.
+BACKLOG_SQL = sa.text(
+    """
+    SELECT count(*) AS pending,
+           coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest_age_s
+    FROM outbox
+    WHERE published_at IS NULL
+    """
+)
+
+# How much of a failure's text is kept in `outbox.last_error`.
+MAX_ERROR_CHARS = 2000
+
 
 class OutboxRelay:
     """Publishes committed outbox rows. Wakes on NOTIFY, polls as a fallback."""
@@ -61,6 +79,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._service = db.service_name
+        self._observed_at: float | None = None
 
     async def run(self) -> None:
         listener = asyncio.create_task(self._listen(), name="outbox-listen")
@@ -76,9 +95,11 @@ class OutboxRelay:
                     OUTBOX_FAILURES.labels(self._service).inc()
                     log.warning("outbox relay pass failed; rows stay queued: %s", exc)
                     await self._reset_producer()
+                    await self._observe_backlog_if_due()
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
                     continue
+                await self._observe_backlog_if_due()
                 if relayed >= self.batch_size:
                     continue
                 self._wake.clear()
@@ -94,32 +115,83 @@ class OutboxRelay:
             await self._reset_producer()
 
     async def relay_once(self) -> int:
-        """Publish one batch; returns how many rows were published."""
-        async with self.db.engine.begin() as conn:
-            rows = (await conn.execute(CLAIM_SQL, {"batch": self.batch_size})).mappings().all()
-            if not rows:
-                OUTBOX_PENDING.labels(self._service).set(0)
-                return 0
-            producer = await self._get_producer()
-            # Sends are queued in id order; the idempotent producer keeps that order per
-            # partition, and we wait for every ack before marking the rows published.
-            pending = [
-                await producer.send(
-                    row["topic"],
-                    value=json.dumps(row["envelope"], ensure_ascii=False).encode(),
-                    key=str(row["key"]).encode(),
-                    headers=[("content-type", b"application/cloudevents+json")],
+        """Publish one batch; returns how many rows were published.
+
+        If the batch fails, its rows stay queued and their `attempts` / `last_error` say so.
+        """
+        ids: list[int] = []
+        try:
+            async with self.db.engine.begin() as conn:
+                rows = (await conn.execute(CLAIM_SQL, {"batch": self.batch_size})).mappings().all()
+                if not rows:
+                    return 0
+                ids = [row["id"] for row in rows]
+                producer = await self._get_producer()
+                # Sends are queued in id order; the idempotent producer keeps that order per
+                # partition, and we wait for every ack before marking the rows published.
+                pending = [
+                    await producer.send(
+                        row["topic"],
+                        value=json.dumps(row["envelope"], ensure_ascii=False).encode(),
+                        key=str(row["key"]).encode(),
+                        headers=[("content-type", b"application/cloudevents+json")],
+                    )
+                    for row in rows
+                ]
+                await asyncio.gather(*pending)
+                await conn.execute(
+                    sa.update(outbox).where(outbox.c.id.in_(ids)).values(published_at=sa.func.now())
                 )
-                for row in rows
-            ]
-            await asyncio.gather(*pending)
-            ids = [row["id"] for row in rows]
-            await conn.execute(
-                sa.update(outbox).where(outbox.c.id.in_(ids)).values(published_at=sa.func.now())
-            )
+        except Exception as exc:  # not on cancellation: a killed relay records nothing
+            if ids:
+                await self._record_failure(ids, exc)
+            raise
         for row in rows:
             OUTBOX_PUBLISHED.labels(self._service, row["topic"]).inc()
         return len(rows)
+
+    async def observe_backlog(self) -> tuple[int, float]:
+        """Count the unpublished rows and the age of the oldest in the database, and set the
+        gauges from them. Every replica reports the same database truth."""
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(BACKLOG_SQL)).one()
+        count, age = int(row.pending), max(float(row.oldest_age_s), 0.0)
+        OUTBOX_PENDING.labels(self._service).set(count)
+        OUTBOX_OLDEST_AGE.labels(self._service).set(age)
+        return count, age
+
+    async def _observe_backlog_if_due(self) -> None:
+        """After a pass, good or failed, but not more often than once per poll interval (a
+        backlog drains in back-to-back passes)."""
+        now = asyncio.get_running_loop().time()
+        if self._observed_at is not None and now - self._observed_at < self.poll_interval_s:
+            return
+        self._observed_at = now
+        try:
+            await self.observe_backlog()
+        except Exception as exc:  # the database is away: the gauges keep their last value
+            log.info("outbox backlog not measured: %s", exc)
+
+    async def _record_failure(self, ids: list[int], exc: Exception) -> None:
+        """Count a failed attempt on the claimed rows, in a transaction of its own (the claim
+        rolled back). A row another relay has claimed since is skipped, not waited for."""
+        error = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
+            :MAX_ERROR_CHARS
+        ]
+        still_queued = (
+            sa.select(outbox.c.id)
+            .where(outbox.c.id.in_(ids), outbox.c.published_at.is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        try:
+            async with self.db.engine.begin() as conn:
+                await conn.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id.in_(still_queued))
+                    .values(attempts=outbox.c.attempts + 1, last_error=error)
+                )
+        except Exception as record_exc:  # the database is away too: the rows stay queued
+            log.info("outbox failure not recorded: %s", record_exc)
 
     async def _get_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
