@@ -119,7 +119,25 @@ _STEP_2 = (
     """,
 )
 
-STEPS: dict[int, tuple[str, ...]] = {1: _STEP_1, 2: _STEP_2}
+# Step 3: Idempotency-Key of every create, per organisation and operation: the fingerprint
+# of the first request and what it created, so a retry returns it and a different request
+# under the same key is refused.
+_STEP_3 = (
+    """
+    CREATE TABLE idempotency_keys (
+        scope TEXT NOT NULL,
+        org TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT,
+        resource_id TEXT,
+        created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        CONSTRAINT pk_idempotency_keys PRIMARY KEY (scope, org, key)
+    )
+    """,
+    "CREATE INDEX ix_idempotency_keys_created_at ON idempotency_keys (created_at)",
+)
+
+STEPS: dict[int, tuple[str, ...]] = {1: _STEP_1, 2: _STEP_2, 3: _STEP_3}
 _DOWN: dict[int, tuple[str, ...]] = {
     1: (
         "DROP TABLE IF EXISTS deadlines",
@@ -129,6 +147,7 @@ _DOWN: dict[int, tuple[str, ...]] = {
         "DROP FUNCTION IF EXISTS audit_log_append_only() CASCADE",
     ),
     2: ("DROP TABLE IF EXISTS audit_head",),
+    3: ("DROP TABLE IF EXISTS idempotency_keys",),
 }
 LATEST = max(STEPS)
 

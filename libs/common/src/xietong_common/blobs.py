@@ -61,6 +61,8 @@ class BlobStore(Protocol):
 
     async def read(self, sha256: str) -> bytes: ...
 
+    def stream(self, sha256: str) -> AsyncIterator[bytes]: ...
+
     async def exists(self, sha256: str) -> bool: ...
 
 
@@ -72,7 +74,7 @@ class FilesystemBlobStore:
 
     def _path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise NotFound("no such file")
+            raise NotFound("no such file", zh="文件不存在")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     async def put_stream(
@@ -89,12 +91,13 @@ class FilesystemBlobStore:
                     if size > max_bytes:
                         raise PayloadTooLarge(
                             f"the file is larger than the limit of {max_bytes} bytes",
+                            zh=f"文件超过 {max_bytes} 字节的上限",
                             max_bytes=max_bytes,
                         )
                     digest.update(chunk)
                     await asyncio.to_thread(tmp.write, chunk)
             if size == 0:
-                raise InvalidInput("the file is empty")
+                raise InvalidInput("the file is empty", zh="文件为空")
             sha = digest.hexdigest()
             target = self._path(sha)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -107,8 +110,17 @@ class FilesystemBlobStore:
     async def read(self, sha256: str) -> bytes:
         path = self._path(sha256)
         if not path.exists():
-            raise NotFound("no such file")
+            raise NotFound("no such file", zh="文件不存在")
         return await asyncio.to_thread(path.read_bytes)
+
+    async def stream(self, sha256: str) -> AsyncIterator[bytes]:
+        """The file in chunks, for a download that never holds it whole in memory."""
+        path = self._path(sha256)
+        if not path.exists():
+            raise NotFound("no such file", zh="文件不存在")
+        with path.open("rb") as handle:
+            while chunk := await asyncio.to_thread(handle.read, CHUNK):
+                yield chunk
 
     async def exists(self, sha256: str) -> bool:
         return self._path(sha256).exists()
@@ -124,6 +136,7 @@ def check_content_type(content_type: str | None, policy: UploadPolicy) -> str:
     if kind not in policy.allowed_types:
         raise UnsupportedMediaType(
             f"files of type {kind or 'unknown'!r} are not accepted",
+            zh=f"不接受类型为 {kind or '未知'} 的文件",
             allowed_types=sorted(policy.allowed_types),
         )
     return kind

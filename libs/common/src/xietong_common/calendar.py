@@ -198,6 +198,27 @@ def _local_text(local: datetime) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
+def due_labels(due_at: datetime, *, provisional: bool) -> tuple[str, str]:
+    """How people read a due moment, in Chinese and in English, in China time: 24:00 of a
+    day rather than 00:00 of the next (`2024年2月21日24时前`), and, for a provisional date,
+    which year's holiday schedule is awaited (`临时(2027年假期未公布)`)."""
+    local = due_at.astimezone(CHINA_TZ)
+    if local.time() == time(0):
+        day = local.date() - timedelta(days=1)
+        zh = f"{day.year}年{day.month}月{day.day}日24时前"
+        en = f"by 24:00 on {day.isoformat()} (China time)"
+    else:
+        day = local.date()
+        zh = f"{day.year}年{day.month}月{day.day}日{local.hour}时{local.minute:02d}分前"
+        en = f"by {local:%H:%M} on {day.isoformat()} (China time)"
+    if provisional:
+        # late December is final only once the next year's schedule is known too
+        awaited = day.year + 1 if (day.month, day.day) >= (12, LATE_DECEMBER) else day.year
+        zh += f"（临时({awaited}年假期未公布)）"
+        en += f", provisional until the {awaited} holiday schedule is published"
+    return zh, en
+
+
 def end_of_china_day(day: date) -> datetime:
     """24:00 China Standard Time on `day`, as aware UTC."""
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=CHINA_TZ).astimezone(UTC)

@@ -45,8 +45,12 @@ def settings_of(ctx: ServiceContext, cls: type[S]) -> S:
     return ctx.settings
 
 
-def build_context(settings: ServiceSettings, *, clock: Clock | None = None) -> ServiceContext:
-    """Open the database and load the reference data the settings name."""
+def build_context(
+    settings: ServiceSettings, *, service: str, clock: Clock | None = None
+) -> ServiceContext:
+    """Open the database and load the reference data the settings name. `service` is the
+    service's name (`referral`), the source of its events; `settings.service_name` names this
+    instance (its consumer group, its metrics)."""
     clock = clock or SystemClock()
     directory = load_directory(settings.data_dir / "organisations.yaml")
     return ServiceContext(
@@ -55,6 +59,7 @@ def build_context(settings: ServiceSettings, *, clock: Clock | None = None) -> S
             settings.database_url,
             clock=clock,
             service_name=settings.service_name,
+            source=f"/xietong/{service}",
             pool_size=settings.database_pool_size,
         ),
         clock=clock,

@@ -43,11 +43,20 @@ class Database:
     """The service's engine and session factory; opens units of work."""
 
     def __init__(
-        self, url: str, *, clock: Clock, service_name: str = "xietong", pool_size: int = 10
+        self,
+        url: str,
+        *,
+        clock: Clock,
+        service_name: str = "xietong",
+        source: str | None = None,
+        pool_size: int = 10,
     ) -> None:
         self.url = async_url(url)
         self.clock = clock
         self.service_name = service_name
+        # CloudEvents `source` of what this service publishes: the service (`/xietong/
+        # referral`), whatever its instance is called; consumers trust a type only from it.
+        self.source = source or f"/xietong/{service_name}"
         self.engine: AsyncEngine = create_async_engine(
             self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
         )
@@ -56,7 +65,7 @@ class Database:
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         """`async with db.uow(actor) as uow:` — one transaction for one use case."""
         return UnitOfWork(
-            self.sessions, clock=self.clock, source=f"/xietong/{self.service_name}", actor=actor
+            self.sessions, clock=self.clock, source=self.source, actor=actor
         )
 
     @asynccontextmanager

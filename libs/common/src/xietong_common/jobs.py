@@ -16,7 +16,7 @@ from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.db import Database
 from xietong_common.settings import ServiceSettings
-from xietong_common.tables import inbox, outbox
+from xietong_common.tables import idempotency_keys, inbox, outbox
 from xietong_common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ def deadline_sweep_job(mechanism: str) -> PeriodicJob:
 
 
 def housekeeping_job() -> PeriodicJob:
-    """Delete published outbox rows and old inbox ids past their retention."""
+    """Delete published outbox rows, old inbox ids and old Idempotency-Keys past their
+    retention."""
 
     def make(ctx: ServiceContext) -> Job:
         async def run(uow: UnitOfWork) -> None:
@@ -88,6 +89,12 @@ def housekeeping_job() -> PeriodicJob:
             await uow.session.execute(
                 sa.delete(inbox).where(
                     inbox.c.handled_at < uow.now - timedelta(days=settings.inbox_retention_days)
+                )
+            )
+            await uow.session.execute(
+                sa.delete(idempotency_keys).where(
+                    idempotency_keys.c.created_at
+                    < uow.now - timedelta(days=settings.idempotency_retention_days)
                 )
             )
 

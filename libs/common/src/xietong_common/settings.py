@@ -72,6 +72,20 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "xietong"
     jwt_audience: str = "xietong"
 
+    max_request_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="largest request body other than a file upload (JSON); larger is a 413",
+    )
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        description="largest multipart upload (a case material); counted while it streams in",
+    )
+    idempotency_retention_days: float = Field(
+        default=7, gt=0, description="how long an Idempotency-Key is remembered"
+    )
+
     data_dir: Path = Field(default_factory=lambda: project_root() / "data")
     blob_dir: Path = Field(default_factory=lambda: project_root() / ".local" / "blobs")
     log_level: str = "INFO"

@@ -79,6 +79,20 @@ audit_head = sa.Table(
     sa.CheckConstraint("id = 1", name="one_row"),
 )
 
+# Idempotency-Key of creates (per operation and organisation): what the first request was
+# (its fingerprint) and what it created.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    backbone_metadata,
+    sa.Column("scope", sa.Text, primary_key=True),
+    sa.Column("org", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text),
+    sa.Column("resource_id", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_idempotency_keys_created_at", "created_at"),
+)
+
 # Statutory deadlines every mechanism tracks (REF-03, REF-07, REV-05, ASSIST-04 …):
 # one row per (subject, action) owed by an organisation, closed when the action happens.
 deadlines = sa.Table(

@@ -12,23 +12,51 @@ from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xietong_common.calendar import CHINA_TZ, due_labels
 from xietong_common.tables import audit_log, deadlines
 
 
 class DeadlineOut(BaseModel):
-    """A statutory deadline on a case: who owes what by when."""
+    """A statutory deadline on a case: who owes what by when. Stored and given in UTC
+    (`due_at`), shown in China time (`due_at_local`, `due_label_zh`, `due_label_en`)."""
 
     rule: str = Field(examples=["REF-07"])
     action: str = Field(examples=["answer"])
     organisation: str = Field(examples=["dept:ecology-environment"])
-    due_at: datetime
-    provisional: bool = Field(description="its year's holiday schedule is not yet known")
+    due_at: datetime = Field(examples=["2024-02-21T16:00:00Z"])
+    provisional: bool = Field(
+        description="its year's holiday schedule is not yet known: the date counts weekends "
+        "only, is recomputed once the schedule is loaded, and is counted in no breach until then"
+    )
     satisfied_at: datetime | None = None
     breached_at: datetime | None = None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="the due moment in China Standard Time (Asia/Shanghai)",
+        examples=["2024-02-22T00:00:00+08:00"],
+    )
+    @property
+    def due_at_local(self) -> datetime:
+        return self.due_at.astimezone(CHINA_TZ)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="as it is written in Chinese documents",
+        examples=["2024年2月21日24时前"],
+    )
+    @property
+    def due_label_zh(self) -> str:
+        return due_labels(self.due_at, provisional=self.provisional)[0]
+
+    @computed_field(  # type: ignore[prop-decorator]
+        examples=["by 24:00 on 2024-02-21 (China time)"],
+    )
+    @property
+    def due_label_en(self) -> str:
+        return due_labels(self.due_at, provisional=self.provisional)[1]
 
 
 class TimelineEntry(BaseModel):

@@ -164,6 +164,16 @@ class InboxConsumer:
         spec = registry.spec_for_type(envelope.type)
         if spec is None or spec.model not in self.handlers:
             raise PoisonMessage(f"no handler for event type {envelope.type!r} on {record.topic}")
+        if record.topic != spec.topic:
+            raise PoisonMessage(f"{envelope.type} belongs on {spec.topic}, not {record.topic}")
+        # Trusted only from the service that owns the type: anyone else publishing it (a
+        # forged review.opinion drafting a case for any town) goes to the dead-letter topic.
+        owners = {f"/xietong/{producer}" for producer in spec.producers}
+        if envelope.source not in owners:
+            raise PoisonMessage(
+                f"{envelope.type} is published only by {', '.join(sorted(owners))}, "
+                f"not {envelope.source!r}"
+            )
         try:
             event = spec.model.model_validate(envelope.data)
         except ValidationError as exc:

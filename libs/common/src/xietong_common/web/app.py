@@ -21,7 +21,7 @@ from xietong_common.logs import configure_logging
 from xietong_common.messaging import Handlers, run_messaging, service_topics
 from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
-from xietong_common.web.middleware import RequestContextMiddleware
+from xietong_common.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from xietong_common.web.ops import ops_router
 from xietong_common.web.problems import install_problem_handlers
 
@@ -63,7 +63,7 @@ def create_app(
         configure_logging(spec.name, level=settings.log_level, json_output=settings.log_json)
         if settings.migrate_on_start:
             await upgrade_to_head_async(spec.migrations_dir, settings.database_url)
-        ctx = build_context(settings, clock=clock)
+        ctx = build_context(settings, service=spec.name, clock=clock)
         app.state.ctx = ctx
         tasks = [
             asyncio.create_task(
@@ -101,6 +101,11 @@ def create_app(
         openapi_tags=list(spec.openapi_tags) or None,
     )
     install_problem_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_request_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     app.include_router(ops_router(spec.name))
     for router in spec.routers:

@@ -1,15 +1,17 @@
-"""FastAPI dependencies every route uses: the service's context and the caller."""
+"""FastAPI dependencies every route uses: the service's context, the caller, a page of a
+list, the Idempotency-Key of a create."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Unauthorized
+from xietong_common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageParams
 
 
 def get_context(request: Request) -> ServiceContext:
@@ -32,3 +34,33 @@ async def authenticate(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 for the first page")] = 1,
+    page_size: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_PAGE_SIZE,
+            description=f"items per page, at most {MAX_PAGE_SIZE} (XIETONG_MAX_PAGE_SIZE)",
+        ),
+    ] = DEFAULT_PAGE_SIZE,
+) -> PageParams:
+    return PageParams(page=page, page_size=page_size)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="a key the client chooses per create (e.g. a UUID): a retry with the same "
+        "key and body returns the first result instead of creating twice; the same key with "
+        "another body is refused (IETF draft-ietf-httpapi-idempotency-key-header)",
+    ),
+]

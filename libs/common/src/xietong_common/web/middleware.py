@@ -1,4 +1,5 @@
-"""Request id and W3C traceparent in; logs and metrics out (plain ASGI, no extra task)."""
+"""Plain ASGI middleware: request id and trace context in, logs and metrics out; request
+bodies bounded while they stream in."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import logging
 import secrets
 import time
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xietong_common.errors import PayloadTooLarge
 from xietong_common.events.envelope import trace_context
 from xietong_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from xietong_common.web.problems import language, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +64,55 @@ class RequestContextMiddleware:
                     extra={"status": status, "duration_ms": round(elapsed * 1000, 1)},
                 )
             trace_context.reset(token)
+
+
+class BodyLimitMiddleware:
+    """Refuses a request body larger than the limit (413 problem+json), counting while it
+    streams in, so neither a huge JSON body nor a huge upload is read, spooled or parsed
+    whole first. Multipart uploads get their own, larger limit."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        upload = headers.get(b"content-type", b"").startswith(b"multipart/")
+        limit = self.max_upload_bytes if upload else self.max_body_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, receive, send, limit)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # Raised into whatever reads the body; the problem handler answers 413.
+                    raise _too_large(limit)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+
+        request = Request(scope, receive)
+        lang = language(request)
+        error = _too_large(limit)
+        response = problem_response(error.to_problem(scope.get("path"), lang=lang), lang=lang)
+        await response(scope, receive, send)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the request body is larger than the limit of {limit} bytes",
+        zh=f"请求内容超过 {limit} 字节的上限",
+        max_bytes=limit,
+    )

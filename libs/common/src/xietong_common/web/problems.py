@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -12,53 +13,156 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xietong_common.errors import AppError, InvalidInput, Unauthorized, problem_type
+from xietong_common.errors import AppError, InvalidInput, Lang, Unauthorized, problem_type
 
 PROBLEM_JSON = "application/problem+json"
 
 log = logging.getLogger(__name__)
 
 
-def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    body: dict[str, Any], headers: dict[str, str] | None = None, *, lang: Lang = "zh"
+) -> JSONResponse:
     return JSONResponse(
-        body, status_code=int(body["status"]), media_type=PROBLEM_JSON, headers=headers
+        body,
+        status_code=int(body["status"]),
+        media_type=PROBLEM_JSON,
+        headers={**(headers or {}), "Content-Language": "zh-CN" if lang == "zh" else "en"},
     )
 
 
+def language(request: Request) -> Lang:
+    """Chinese unless the caller prefers English (`Accept-Language: en…` ranked above zh)."""
+    best: tuple[float, Lang] | None = None
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        lang: Lang | None = "en" if tag.startswith("en") else "zh" if tag.startswith("zh") else None
+        if lang is not None and quality > 0 and (best is None or quality > best[0]):
+            best = (quality, lang)
+    return best[1] if best else "zh"
+
+
+# pydantic's error types, as a clerk reads them in Chinese (`{…}` from the error's context).
+_VALIDATION_ZH = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不允许的字段",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_type": "须为文本",
+    "string_pattern_mismatch": "格式不正确",
+    "too_long": "最多 {max_length} 项",
+    "too_short": "至少 {min_length} 项",
+    "greater_than_equal": "不得小于 {ge}",
+    "greater_than": "须大于 {gt}",
+    "less_than_equal": "不得大于 {le}",
+    "less_than": "须小于 {lt}",
+    "int_parsing": "须为整数",
+    "int_type": "须为整数",
+    "int_from_float": "须为整数",
+    "bool_parsing": "须为 true 或 false",
+    "bool_type": "须为 true 或 false",
+    "decimal_parsing": "须为数字",
+    "decimal_type": "须为数字",
+    "decimal_max_digits": "数字最多 {max_digits} 位",
+    "decimal_max_places": "小数最多 {decimal_places} 位",
+    "finite_number": "须为有限的数字",
+    "enum": "须为以下之一：{expected}",
+    "literal_error": "须为以下之一：{expected}",
+    "uuid_parsing": "须为 UUID",
+    "uuid_type": "须为 UUID",
+    "datetime_parsing": "须为带时区的 ISO 8601 时间",
+    "datetime_from_date_parsing": "须为带时区的 ISO 8601 时间",
+    "datetime_type": "须为带时区的 ISO 8601 时间",
+    "timezone_aware": "须带时区偏移（如 +08:00）",
+    "date_parsing": "须为 YYYY-MM-DD 日期",
+    "date_from_datetime_parsing": "须为 YYYY-MM-DD 日期",
+    "date_type": "须为 YYYY-MM-DD 日期",
+    "dict_type": "须为对象",
+    "model_attributes_type": "须为对象",
+    "model_type": "须为对象",
+    "list_type": "须为数组",
+    "json_invalid": "不是有效的 JSON",
+    "forbidden_character": "文本不得包含控制字符（如 NUL）",
+    "single_line": "只能为一行，不得换行",
+    "implausible_year": "年份须在 {low} 至 {high} 之间",
+    "identity_number": "证件号码无效（第 {position} 位有误）",
+    "org_code": "不是有效的机构代码",
+}
+
+
+def _zh_message(error: dict[str, Any]) -> str:
+    template = _VALIDATION_ZH.get(str(error.get("type")))
+    if template is None:
+        return str(error.get("msg"))
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError, ValueError):
+        return template.split("{")[0].rstrip("：: ") or str(error.get("msg"))
+
+
+def _where(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body",)) or "body"
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Every 4xx/5xx leaves the service as problem+json."""
+    """Every 4xx/5xx leaves the service as problem+json, in the caller's language."""
+
+    def respond(
+        request: Request, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> JSONResponse:
+        return problem_response(body, headers, lang=language(request))
 
     async def on_app_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        return problem_response(exc.to_problem(str(request.url.path)), headers)
+        body = exc.to_problem(str(request.url.path), lang=language(request))
+        return respond(request, body, headers)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": str(e.get("type"))}
-            for e in exc.errors()
-        ]
-        return problem_response(
+        chinese = language(request) == "zh"
+        errors = []
+        for e in exc.errors():
+            entry = {
+                "loc": list(e.get("loc", ())),
+                "msg": _zh_message(dict(e)) if chinese else str(e.get("msg")),
+                "type": str(e.get("type")),
+            }
+            errors.append(entry)
+        detail = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in errors)
+        return respond(
+            request,
             {
                 "type": InvalidInput.type_uri(),
-                "title": InvalidInput.title,
+                "title": InvalidInput.title_zh if chinese else InvalidInput.title,
                 "status": 422,
-                "detail": "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors),
+                "detail": detail,
                 "instance": str(request.url.path),
                 "errors": errors,
-            }
+            },
         )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        chinese = language(request) == "zh"
         slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
             exc.status_code, f"http-{exc.status_code}"
         )
-        return problem_response(
+        title_zh = {404: "未找到", 405: "不支持此请求方法", 401: "需要身份认证"}.get(
+            exc.status_code, "请求有误"
+        )
+        return respond(
+            request,
             {
                 "type": problem_type(slug),
-                "title": HTTPStatus(exc.status_code).phrase,
+                "title": title_zh if chinese else HTTPStatus(exc.status_code).phrase,
                 "status": exc.status_code,
                 "detail": str(exc.detail),
                 "instance": str(request.url.path),
@@ -68,14 +172,18 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(
+        chinese = language(request) == "zh"
+        return respond(
+            request,
             {
                 "type": problem_type("internal-error"),
-                "title": "Internal error",
+                "title": "内部错误" if chinese else "Internal error",
                 "status": 500,
-                "detail": "The service failed to handle this request; nothing was changed.",
+                "detail": "服务未能处理此请求，未作任何更改。"
+                if chinese
+                else "The service failed to handle this request; nothing was changed.",
                 "instance": str(request.url.path),
-            }
+            },
         )
 
     app.add_exception_handler(AppError, on_app_error)

@@ -1,0 +1,230 @@
+"""Building blocks of every service's request and response models.
+
+Shared safety lives here so every service gets it: text that refuses NUL and other control
+characters and has a maximum length; times with an offset and a plausible year (a year-1
+date would be stored as -infinity, and a year-9999 one overflows); exact money; closed
+vocabularies; pages with a bounded size and number.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from xietong_common.labels import LabelledEnum
+from xietong_common.parties import IdentityError, PartyKind, normalise_identity
+from xietong_common.reference import is_org_code
+
+# Control characters other than tab, newline and carriage return; lone surrogates (which
+# cannot be stored as UTF-8). PostgreSQL refuses NUL in text outright.
+_FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff"
+_FORBIDDEN_RE = re.compile(f"[{_FORBIDDEN}]")
+# For the OpenAPI document: at least one visible character and none of the above.
+TEXT_PATTERN = f"^[^{_FORBIDDEN}]*[^\\s{_FORBIDDEN}][^{_FORBIDDEN}]*$"
+LINE_PATTERN = f"^[^{_FORBIDDEN}\\n\\r]*[^\\s{_FORBIDDEN}][^{_FORBIDDEN}\\n\\r]*$"
+
+
+def _clean_text(value: str) -> str:
+    found = _FORBIDDEN_RE.search(value)
+    if found is not None:
+        char = found.group()
+        name = "the NUL character" if char == "\x00" else f"the control character U+{ord(char):04X}"
+        raise PydanticCustomError(
+            "forbidden_character", "text may not contain {name}", {"name": name}
+        )
+    return value
+
+
+def _single_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise PydanticCustomError("single_line", "one line only: no line breaks", {})
+    return value
+
+
+CLEAN_TEXT = AfterValidator(_clean_text)
+"""Refuses NUL, other control characters and lone surrogates, with a clear message."""
+ONE_LINE = AfterValidator(_single_line)
+TEXT_SCHEMA = Field(json_schema_extra={"pattern": TEXT_PATTERN})
+LINE_SCHEMA = Field(json_schema_extra={"pattern": LINE_PATTERN})
+
+
+def _bounds(max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
+# Another length: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+# max_length=N), CLEAN_TEXT, TEXT_SCHEMA] (add ONE_LINE and LINE_SCHEMA for one line).
+Text = Annotated[str, _bounds(20_000), CLEAN_TEXT, TEXT_SCHEMA]
+"""Long free text: facts, reasons, opinions, minutes (up to 20,000 characters)."""
+ShortText = Annotated[str, _bounds(2_000), CLEAN_TEXT, TEXT_SCHEMA]
+"""A paragraph: a measure taken, a disposal method, a decision's execution (2,000)."""
+Line = Annotated[str, _bounds(500), CLEAN_TEXT, ONE_LINE, LINE_SCHEMA]
+"""One line: a title, a document number, a place (500)."""
+Name = Annotated[str, _bounds(200), CLEAN_TEXT, ONE_LINE, LINE_SCHEMA]
+"""A person's or an organisation's name, a signer (200)."""
+Code = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    ),
+]
+"""A code from a catalogue (matter codes, case numbers in ASCII)."""
+
+
+def _org_code(value: str) -> str:
+    if not is_org_code(value):
+        raise PydanticCustomError(
+            "org_code",
+            "not an organisation code (town:<slug>, dept:<slug>, justice-office:<slug>, "
+            "justice-bureau or district-gov)",
+            {},
+        )
+    return value
+
+
+OrgCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=2, max_length=100),
+    AfterValidator(_org_code),
+    Field(
+        json_schema_extra={
+            "pattern": "^(town|dept|justice-office):[a-z0-9]+(-[a-z0-9]+)*$"
+            "|^justice-bureau$|^district-gov$"
+        },
+        examples=["town:lizhi"],
+    ),
+]
+
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+def _plausible_year(value: datetime) -> datetime:
+    # Checked on the fields as given, before any conversion, which could overflow.
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise PydanticCustomError(
+            "implausible_year",
+            "the year {year} is outside {low}..{high}",
+            {"year": value.year, "low": MIN_YEAR, "high": MAX_YEAR},
+        )
+    return value
+
+
+def _plausible_day(value: date) -> date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise PydanticCustomError(
+            "implausible_year",
+            "the year {year} is outside {low}..{high}",
+            {"year": value.year, "low": MIN_YEAR, "high": MAX_YEAR},
+        )
+    return value
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(_plausible_year),
+    Field(
+        description=f"an ISO 8601 time with its offset, year {MIN_YEAR}..{MAX_YEAR}",
+        examples=["2024-02-26T10:00:00+08:00"],
+    ),
+]
+Day = Annotated[
+    date,
+    AfterValidator(_plausible_day),
+    Field(description=f"a date, year {MIN_YEAR}..{MAX_YEAR}", examples=["2024-02-26"]),
+]
+
+CENT = Decimal("0.01")
+
+
+def _to_cents(value: Decimal) -> Decimal:
+    """`1e3` and `-0` are valid amounts; keep them as `1000.00` and `0.00` (exact, in yuan)."""
+    return (value + 0).quantize(CENT)
+
+
+Amount = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        max_digits=14,
+        decimal_places=2,
+        allow_inf_nan=False,
+        description='CNY, exact to the fen; best sent as a string such as "2000.00"',
+        examples=["2000.00"],
+    ),
+    AfterValidator(_to_cents),
+]
+Quantity = Annotated[
+    Decimal, Field(ge=0, max_digits=14, decimal_places=3, allow_inf_nan=False, examples=["2"])
+]
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PartyIn(Strict):
+    """当事人: the party of a case. An organisation's number is its unified social credit
+    code (checked, GB 32100-2015); a citizen's a resident ID (checked) or another document."""
+
+    name: Name = Field(examples=["某某化工有限公司"])
+    kind: PartyKind
+    id_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[0-9A-Za-z-]+$",
+        description="unified social credit code, or ID card / other document number",
+        examples=["91500102MA5U7YBX2B"],
+    )
+
+    @field_validator("id_number")
+    @classmethod
+    def _checked(cls, value: str | None, info: Any) -> str | None:
+        if value is None or "kind" not in info.data:
+            return value
+        try:
+            return normalise_identity(info.data["kind"], value)
+        except IdentityError as exc:
+            raise PydanticCustomError(
+                "identity_number", "{message}", {"message": str(exc), "position": exc.position}
+            ) from exc
+
+
+class Label(BaseModel):
+    """A code with its Chinese and English names."""
+
+    value: str
+    label_zh: str
+    label_en: str
+
+    @classmethod
+    def of(cls, member: LabelledEnum) -> Label:
+        return cls(value=member.value, label_zh=member.label_zh, label_en=member.label_en)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, with the total the filters match."""
+
+    items: list[T]
+    total: int = Field(description="how many match the filters, on every page")
+    page: int = Field(ge=1)
+    page_size: int = Field(ge=1)

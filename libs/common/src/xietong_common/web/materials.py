@@ -1,0 +1,30 @@
+"""Downloading a stored material: streamed, with its type and its (Chinese) file name."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi.responses import StreamingResponse
+
+from xietong_common.context import ServiceContext
+from xietong_common.errors import NotFound
+from xietong_common.materials import blob_store
+
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"application/octet-stream": {}}, "description": "the stored file"}
+}
+
+
+async def download(
+    ctx: ServiceContext, *, sha256: str, content_type: str, filename: str
+) -> StreamingResponse:
+    store = blob_store(ctx)
+    if not await store.exists(sha256):
+        raise NotFound("the stored file is missing", zh="所存文件缺失")
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return StreamingResponse(
+        store.stream(sha256),
+        media_type=content_type,
+        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+    )
