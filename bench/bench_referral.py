@@ -34,7 +34,7 @@ BENCH_SECRET = "xietong-bench-secret-not-for-production-0123456789"
 
 def _pick_route(app_ctx: Any) -> tuple[str, str, str, str]:
     """A sender, a matter, a place and its receiver from the reference data."""
-    from referral.reference import sample_route
+    from xietong_devtools.testing import sample_route
 
     return sample_route(app_ctx)
 

@@ -49,13 +49,18 @@ class Principal:
         if not self.has_role(*roles):
             raise Forbidden(
                 f"this action needs one of the roles {sorted(roles)}",
+                zh=f"此操作需要以下角色之一：{'、'.join(sorted(roles))}",
                 required_roles=sorted(roles),
             )
 
     def require_org(self, *orgs: str) -> None:
         """The caller must act for one of these organisations."""
         if self.org not in orgs:
-            raise Forbidden(f"organisation {self.org} may not do this", allowed_orgs=sorted(orgs))
+            raise Forbidden(
+                f"organisation {self.org} may not do this",
+                zh=f"机构 {self.org} 无权执行此操作",
+                allowed_orgs=sorted(orgs),
+            )
 
     @classmethod
     def system(cls, service: str) -> Principal:
@@ -77,7 +82,7 @@ def ensure_party(
     so a town cannot even learn that another town's case exists."""
     allowed = {p for p in parties if p} | set(readers)
     if principal.org not in allowed:
-        raise NotFound(f"no such {what}")
+        raise NotFound(f"no such {what}", zh="未找到该记录")
 
 
 # ---- tokens -------------------------------------------------------------------------------------
@@ -151,13 +156,21 @@ class TokenVerifier:
                 options={"require": ["exp", "sub", "org"]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("the token has expired", reason="expired") from exc
+            raise Unauthorized("the token has expired", zh="令牌已过期", reason="expired") from exc
         except jwt.InvalidSignatureError as exc:
-            raise Unauthorized("the token signature is not valid", reason="bad-signature") from exc
+            raise Unauthorized(
+                "the token signature is not valid", zh="令牌签名无效", reason="bad-signature"
+            ) from exc
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"the token is not valid: {exc}", reason="invalid") from exc
+            raise Unauthorized(
+                f"the token is not valid: {exc}", zh="令牌无效", reason="invalid"
+            ) from exc
         org = str(claims["org"])
         if not is_valid_org(org):
-            raise Unauthorized(f"the token names no valid organisation: {org!r}", reason="invalid")
+            raise Unauthorized(
+                f"the token names no valid organisation: {org!r}",
+                zh="令牌中的机构代码无效",
+                reason="invalid",
+            )
         roles = claims.get("roles") or []
         return Principal(org=org, user=str(claims["sub"]), roles=frozenset(str(r) for r in roles))

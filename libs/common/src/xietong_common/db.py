@@ -64,9 +64,7 @@ class Database:
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         """`async with db.uow(actor) as uow:` — one transaction for one use case."""
-        return UnitOfWork(
-            self.sessions, clock=self.clock, source=self.source, actor=actor
-        )
+        return UnitOfWork(self.sessions, clock=self.clock, source=self.source, actor=actor)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

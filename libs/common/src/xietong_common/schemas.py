@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -30,11 +30,11 @@ from xietong_common.reference import is_org_code
 
 # Control characters other than tab, newline and carriage return; lone surrogates (which
 # cannot be stored as UTF-8). PostgreSQL refuses NUL in text outright.
-_FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff"
+_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff"  # regex escapes, as text
 _FORBIDDEN_RE = re.compile(f"[{_FORBIDDEN}]")
 # For the OpenAPI document: at least one visible character and none of the above.
-TEXT_PATTERN = f"^[^{_FORBIDDEN}]*[^\\s{_FORBIDDEN}][^{_FORBIDDEN}]*$"
-LINE_PATTERN = f"^[^{_FORBIDDEN}\\n\\r]*[^\\s{_FORBIDDEN}][^{_FORBIDDEN}\\n\\r]*$"
+TEXT_PATTERN = rf"^[^{_FORBIDDEN}]*[^\s{_FORBIDDEN}][^{_FORBIDDEN}]*$"
+LINE_PATTERN = rf"^[^{_FORBIDDEN}\n\r]*[^\s{_FORBIDDEN}][^{_FORBIDDEN}\n\r]*$"
 
 
 def _clean_text(value: str) -> str:
@@ -214,7 +214,7 @@ class Label(BaseModel):
     label_en: str
 
     @classmethod
-    def of(cls, member: LabelledEnum) -> Label:
+    def of(cls, member: LabelledEnum) -> Self:
         return cls(value=member.value, label_zh=member.label_zh, label_en=member.label_en)
 
 

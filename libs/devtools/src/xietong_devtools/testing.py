@@ -277,3 +277,26 @@ async def start_group_at_end(bootstrap: str, group: str, topics: Iterable[str]) 
         await consumer.commit(dict(ends.items()))
     finally:
         await consumer.stop()
+
+
+def sample_codes(ctx: ServiceContext) -> dict[str, str]:
+    """Two towns, a department-level matter with its department and a town-level matter,
+    taken from the loaded reference data (for tests and the benchmark)."""
+    towns = sorted(o.code for o in ctx.directory.towns())
+    dept_matter = next(m for m in ctx.catalogue.all() if not m.town_level)
+    town_matter = next(m for m in ctx.catalogue.all() if m.town_level)
+    town_a = "town:lizhi" if "town:lizhi" in towns else towns[0]
+    town_b = next(t for t in ("town:baitao", *towns) if t in towns and t != town_a)
+    return {
+        "town_a": town_a,
+        "town_b": town_b,
+        "dept": dept_matter.owner,
+        "dept_matter": dept_matter.code,
+        "town_matter": town_matter.code,
+    }
+
+
+def sample_route(ctx: ServiceContext) -> tuple[str, str, str, str]:
+    """(sender, matter, place, receiver) of a town→department referral."""
+    codes = sample_codes(ctx)
+    return codes["town_a"], codes["dept_matter"], codes["town_a"], codes["dept"]

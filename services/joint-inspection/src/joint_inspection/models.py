@@ -1,4 +1,4 @@
-"""Tables of the 综合查一次 (joint inspection (inspect once)) service."""
+"""Tables of the 综合查一次 (joint inspection) service."""
 
 from __future__ import annotations
 

@@ -119,11 +119,3 @@ class InconsistentOpinion(ReviewInvalidInput):
 
     slug = "review-inconsistent-opinion"
     title = "The opinion or decision does not fit the review's findings"
-
-
-class IdempotencyKeyInUse(ReviewError, Conflict):
-    """Two submissions with one Idempotency-Key arrived at once; the retry finds the first."""
-
-    status = 409
-    slug = "review-idempotency-key-in-use"
-    title = "A submission with this Idempotency-Key is being recorded"

@@ -26,7 +26,6 @@ class Review(Base):
 
     __tablename__ = "reviews"
     # A retried submission (same Idempotency-Key from the same town) is the same review.
-    __table_args__ = (sa.UniqueConstraint("town", "idempotency_key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     town: Mapped[str] = mapped_column(sa.Text, index=True)
@@ -53,7 +52,6 @@ class Review(Base):
     decision_number: Mapped[str | None] = mapped_column(sa.Text)
     execution: Mapped[str | None] = mapped_column(sa.Text)
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    idempotency_key: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 

@@ -16,6 +16,3 @@ class ReviewSettings(ServiceSettings):
             "the review body 规定期限 (sets a deadline) without a number; this is the default it sets."
         ),
     )
-    review_upload_max_bytes: int = Field(
-        default=50 * 1024 * 1024, description="REV-04 file size limit"
-    )

@@ -6,7 +6,6 @@ from legal_review.domain import (
     DecisionOutcome,
     JointMode,
     MaterialKind,
-    PartyKind,
     PenaltyAdjustment,
     ReviewPoint,
     ReviewState,
@@ -23,7 +22,6 @@ from legal_review.schemas import (
     DecisionOut,
     FindingOut,
     JointOpinionOut,
-    Label,
     MaterialOut,
     MaterialsNoticeOut,
     PartyOut,
@@ -33,12 +31,14 @@ from legal_review.schemas import (
     RoundOut,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.parties import PartyKind
+from xietong_common.schemas import Label
 from xietong_common.timeline import DeadlineOut
 
 
 def state_label(state: str) -> Label:
     s = ReviewState(state)
-    return Label(value=s.value, label_zh=s.label_zh, label_en=s.label_en)
+    return Label.of(s)
 
 
 def round_out(rnd: ReviewRound) -> RoundOut:
@@ -56,7 +56,11 @@ def round_out(rnd: ReviewRound) -> RoundOut:
     opinion = None
     if rnd.opinion:
         kind = ReviewOpinionKind(rnd.opinion)
-        opinion = Label(value=kind.value, label_zh=f"({kind.number}) {kind.label_zh}")
+        opinion = Label(
+            value=kind.value,
+            label_zh=f"({kind.number}) {kind.label_zh}",
+            label_en=f"({kind.number}) {kind.label_en}",
+        )
     notice = None
     if rnd.notice_at is not None and rnd.notice_by is not None:
         notice = MaterialsNoticeOut(

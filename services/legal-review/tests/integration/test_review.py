@@ -380,14 +380,19 @@ async def test_rev_09_the_directory_names_the_justice_office_serving_the_town(
         rid = (await flow.submit())["id"]
         centre = svc.auth("justice-office:lizhi-centre", "adviser", user="sfs.centre")
         by_slug = svc.auth("justice-office:lizhi", "adviser", user="sfs.slug")
+        other = svc.auth("justice-office:baitao", "adviser", user="sfs.baitao")
         seen = await svc.client.get(f"/reviews/{rid}", headers=centre)
         assert seen.status_code == 200
         assert seen.json()["town_justice_office"] == "justice-office:lizhi-centre"
         assert [
             i["id"] for i in (await svc.client.get("/reviews", headers=centre)).json()["items"]
         ] == [rid]
-        assert (await svc.client.get(f"/reviews/{rid}", headers=by_slug)).status_code == 404
-        assert (await svc.client.get("/reviews", headers=by_slug)).json()["items"] == []
+        # The town's slug is no longer a listed 司法所: its token acts for nobody.
+        assert (await svc.client.get(f"/reviews/{rid}", headers=by_slug)).status_code == 403
+        assert (await svc.client.get("/reviews", headers=by_slug)).status_code == 403
+        # A listed 司法所 serving another town does not see the review.
+        assert (await svc.client.get(f"/reviews/{rid}", headers=other)).status_code == 404
+        assert (await svc.client.get("/reviews", headers=other)).json()["items"] == []
         added = await svc.client.post(f"/reviews/{rid}/justice-office", headers=flow.reviewer)
         assert added.json()["justice_office"] == "justice-office:lizhi-centre"
         advice = await svc.client.post(

@@ -361,9 +361,17 @@ async def test_idempotency_key_makes_a_retried_submission_one_review(
     svc: RunningService, flow: Flow
 ) -> None:
     headers = {**flow.handler, "Idempotency-Key": "k-123"}
-    first = await svc.client.post("/reviews", json=submission(), headers=headers)
-    again = await svc.client.post("/reviews", json=submission(), headers=headers)
+    body = submission()
+    first = await svc.client.post("/reviews", json=body, headers=headers)
+    again = await svc.client.post("/reviews", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
+    before = await counts(svc)
+    # The same key with another body is a client error, not a retry (IETF idempotency draft).
+    other_body = await svc.client.post("/reviews", json=submission(), headers=headers)
+    assert other_body.status_code == 422
+    assert other_body.json()["type"].endswith("idempotency-key-reused")
+    assert await counts(svc) == before
     other_town = {
         **svc.auth("town:jiangbei", "handler", user="x"),
         "Idempotency-Key": "k-123",

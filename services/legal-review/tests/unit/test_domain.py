@@ -11,7 +11,6 @@ from legal_review.domain import (
     Duties,
     Duty,
     MaterialKind,
-    PartyKind,
     PenaltyAdjustment,
     PointFinding,
     ProposedDecision,
@@ -24,7 +23,7 @@ from legal_review.domain import (
     check_separation,
     evaluate_triggers,
     missing_materials,
-    require_step,
+    next_state,
 )
 from legal_review.errors import (
     InconsistentOpinion,
@@ -34,6 +33,7 @@ from legal_review.errors import (
 )
 from legal_review.schemas import ProposedDecisionIn
 from xietong_common.contracts.review import ReviewOpinionKind as Op
+from xietong_common.parties import PartyKind
 
 ORGS = (PartyKind.LEGAL_PERSON, PartyKind.OTHER_ORGANISATION)
 
@@ -240,13 +240,13 @@ def test_rev_07_the_five_opinions_fit_their_findings() -> None:
 
 
 def test_rev_07_opinion_2_is_resubmitted_not_decided() -> None:
-    require_step(ReviewState.OPINION_GIVEN, Step.RESUBMIT, opinion=Op.CORRECT_AND_RESUBMIT)
+    next_state(ReviewState.OPINION_GIVEN, Step.RESUBMIT, opinion=Op.CORRECT_AND_RESUBMIT)
     with pytest.raises(InvalidReviewTransition):
-        require_step(ReviewState.OPINION_GIVEN, Step.DECIDE, opinion=Op.CORRECT_AND_RESUBMIT)
+        next_state(ReviewState.OPINION_GIVEN, Step.DECIDE, opinion=Op.CORRECT_AND_RESUBMIT)
     with pytest.raises(InvalidReviewTransition):
-        require_step(ReviewState.OPINION_GIVEN, Step.RESUBMIT, opinion=Op.AGREE)
+        next_state(ReviewState.OPINION_GIVEN, Step.RESUBMIT, opinion=Op.AGREE)
     with pytest.raises(InvalidReviewTransition):
-        require_step(ReviewState.SUBMITTED, Step.GIVE_OPINION)
+        next_state(ReviewState.SUBMITTED, Step.GIVE_OPINION)
 
 
 def test_rev_08_a_decision_against_the_opinion_needs_a_written_reason() -> None:

@@ -13,7 +13,7 @@ from legal_review.domain import (
     ReviewState,
     Step,
     follows_opinion,
-    require_step,
+    next_state,
 )
 from legal_review.errors import InvalidReviewTransition, ReviewError, SeparationOfDuties
 from xietong_common.contracts.review import (
@@ -36,22 +36,22 @@ CASE = {
 def test_rev_03_joint_modes_and_when_they_may_be_used() -> None:
     assert JointMode.DUAL_REVIEW.label_zh == "一案双审"
     assert JointMode.JOINT_MEETING.label_zh == "联合会审"
-    require_step(ReviewState.UNDER_REVIEW, Step.JOINT)
-    require_step(ReviewState.OPINION_GIVEN, Step.JOINT)
+    next_state(ReviewState.UNDER_REVIEW, Step.JOINT)
+    next_state(ReviewState.OPINION_GIVEN, Step.JOINT)
     with pytest.raises(InvalidReviewTransition):
-        require_step(ReviewState.DECIDED, Step.JOINT)
+        next_state(ReviewState.DECIDED, Step.JOINT)
 
 
 def test_rev_05_materials_are_requested_before_the_opinion_and_supplied_only_when_asked() -> None:
-    require_step(ReviewState.SUBMITTED, Step.REQUEST_MATERIALS)
-    require_step(ReviewState.UNDER_REVIEW, Step.REQUEST_MATERIALS)
+    next_state(ReviewState.SUBMITTED, Step.REQUEST_MATERIALS)
+    next_state(ReviewState.UNDER_REVIEW, Step.REQUEST_MATERIALS)
     with pytest.raises(InvalidReviewTransition):
-        require_step(ReviewState.OPINION_GIVEN, Step.REQUEST_MATERIALS)
-    require_step(ReviewState.MATERIALS_REQUESTED, Step.SUPPLY_MATERIALS)
+        next_state(ReviewState.OPINION_GIVEN, Step.REQUEST_MATERIALS)
+    next_state(ReviewState.MATERIALS_REQUESTED, Step.SUPPLY_MATERIALS)
     with pytest.raises(InvalidReviewTransition):
-        require_step(ReviewState.UNDER_REVIEW, Step.SUPPLY_MATERIALS)
+        next_state(ReviewState.UNDER_REVIEW, Step.SUPPLY_MATERIALS)
     with pytest.raises(InvalidReviewTransition):
-        require_step(ReviewState.DECIDED, Step.ADD_MATERIAL)
+        next_state(ReviewState.DECIDED, Step.ADD_MATERIAL)
 
 
 def test_rev_07_five_opinions_numbered_as_in_the_notice() -> None:

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 
 from referral.errors import (
     DirectionNotCovered,
@@ -20,7 +19,9 @@ from referral.errors import (
 from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG
 from xietong_common.calendar import DeadlineRule
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
+from xietong_common.errors import AppError
 from xietong_common.labels import LabelledEnum
+from xietong_common.states import Transitions
 
 
 class ReferralState(LabelledEnum):
@@ -36,17 +37,17 @@ class ReferralState(LabelledEnum):
     CONCLUDED = "concluded", "已办结"
 
 
-class Step(StrEnum):
+class Step(LabelledEnum):
     """What can happen to a referral; each step follows one rule."""
 
-    SEND = "send"
-    RECEIVE = "receive"
-    ACCEPT = "accept"
-    REPORT = "report"
-    ASSIGN = "assign"
-    FILE = "file"
-    CONCLUDE = "conclude"
-    REQUEST_COOPERATION = "request-cooperation"
+    SEND = "send", "移送"
+    RECEIVE = "receive", "签收"
+    ACCEPT = "accept", "受理"
+    REPORT = "report", "报请区政府决定", "report to the district government"
+    ASSIGN = "assign", "指定管辖", "assign jurisdiction"
+    FILE = "file", "立案"
+    CONCLUDE = "conclude", "办结"
+    REQUEST_COOPERATION = "request-cooperation", "请求移送方配合", "ask the sender to cooperate"
 
     @property
     def rule(self) -> str:
@@ -65,30 +66,37 @@ _STEP_RULE = {
 }
 
 S = ReferralState
-TRANSITIONS: dict[Step, tuple[frozenset[ReferralState], ReferralState | None]] = {
-    Step.SEND: (frozenset({S.DRAFT}), S.SENT),
-    Step.RECEIVE: (frozenset({S.SENT}), S.RECEIVED),
-    Step.ACCEPT: (frozenset({S.RECEIVED}), S.ACCEPTED),
-    Step.REPORT: (frozenset({S.RECEIVED}), S.REPORTED),
-    Step.ASSIGN: (frozenset({S.REPORTED}), S.ASSIGNED),
-    Step.FILE: (frozenset({S.ACCEPTED, S.ASSIGNED}), S.FILED),
-    Step.CONCLUDE: (frozenset({S.FILED}), S.CONCLUDED),
-    Step.REQUEST_COOPERATION: (frozenset({S.ACCEPTED, S.ASSIGNED, S.FILED}), None),
-}
+
+
+def _refuse(state: ReferralState, step: Step, allowed: frozenset[ReferralState]) -> AppError:
+    return ReferralInvalidTransition(
+        f"a referral in state {state.value} ({state.label_zh}) cannot {step.value}",
+        zh=f"处于“{state.label_zh}”状态的移送案件不能执行“{step.label_zh}”",
+        state=state.value,
+        step=step.value,
+        allowed_states=sorted(s.value for s in allowed),
+        rule=step.rule,
+    )
+
+
+TRANSITIONS: Transitions[ReferralState, Step] = Transitions(
+    {
+        Step.SEND: ({S.DRAFT}, S.SENT),
+        Step.RECEIVE: ({S.SENT}, S.RECEIVED),
+        Step.ACCEPT: ({S.RECEIVED}, S.ACCEPTED),
+        Step.REPORT: ({S.RECEIVED}, S.REPORTED),
+        Step.ASSIGN: ({S.REPORTED}, S.ASSIGNED),
+        Step.FILE: ({S.ACCEPTED, S.ASSIGNED}, S.FILED),
+        Step.CONCLUDE: ({S.FILED}, S.CONCLUDED),
+        Step.REQUEST_COOPERATION: ({S.ACCEPTED, S.ASSIGNED, S.FILED}, None),
+    },
+    refuse=_refuse,
+)
 
 
 def next_state(state: ReferralState, step: Step) -> ReferralState:
     """The state after `step`, or a refusal naming the states the step needs."""
-    allowed, target = TRANSITIONS[step]
-    if state not in allowed:
-        raise ReferralInvalidTransition(
-            f"a referral in state {state.value} ({state.label_zh}) cannot {step.value}",
-            state=state.value,
-            step=step.value,
-            allowed_states=sorted(s.value for s in allowed),
-            rule=step.rule,
-        )
-    return target or state
+    return TRANSITIONS.next(state, step)
 
 
 def ensure_draft(state: ReferralState, what: str) -> None:

@@ -5,41 +5,50 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from referral.domain import MaterialKind, ReferralState
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
+from xietong_common.schemas import (
+    CLEAN_TEXT,
+    LINE_SCHEMA,
+    ONE_LINE,
+    Amount,
+    Code,
+    Label,
+    Line,
+    Name,
+    OrgCode,
+    PartyIn,
+    Quantity,
+    ShortText,
+    Strict,
+    Text,
+    Timestamp,
+)
 from xietong_common.timeline import DeadlineOut as DeadlineOut
 from xietong_common.timeline import TimelineEntry as TimelineEntry
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-Org = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
-Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PartyIn(Strict):
-    """The party (当事人) of the case."""
-
-    name: Text
-    kind: Literal["citizen", "legal-person", "other-organisation"]
-    id_number: str | None = Field(default=None, max_length=64)
+Unit = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32),
+    CLEAN_TEXT,
+    ONE_LINE,
+    LINE_SCHEMA,
+]
 
 
 class ItemIn(Strict):
     """REF-05: an item involved in the case; items disposed of in advance carry their proceeds."""
 
-    name: Text
-    quantity: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=3)]
-    unit: str | None = Field(default=None, max_length=32, examples=["件"])
-    description: str | None = None
+    name: Line
+    quantity: Quantity
+    unit: Unit | None = Field(default=None, examples=["件"])
+    description: ShortText | None = None
     disposed_in_advance: bool = Field(default=False, description="先行处置")
-    disposal_method: str | None = Field(default=None, examples=["依法拍卖"])
+    disposal_method: ShortText | None = Field(default=None, examples=["依法拍卖"])
     proceeds: Amount | None = Field(
         default=None, description="proceeds of the disposal, transferred with the case (CNY)"
     )
@@ -48,20 +57,20 @@ class ItemIn(Strict):
 class DraftFields(Strict):
     """Fields shared by creating and editing a draft."""
 
-    receiver: Org | None = Field(
+    receiver: OrgCode | None = Field(
         default=None,
         description="REF-02: leave empty to take the proposed receiver",
         examples=["dept:ecology-environment"],
     )
-    jurisdiction_override_reason: str | None = Field(
+    jurisdiction_override_reason: ShortText | None = Field(
         default=None, description="REF-02: written reason when the receiver is not the proposed one"
     )
     urgent: bool = Field(
         default=False, description="REF-03: urgent, to be referred within 24 hours"
     )
     ongoing: bool = Field(default=False, description="REF-04: the violation was still going on")
-    stop_measure: str | None = Field(default=None, examples=["当场责令停止违法行为"])
-    stop_measure_at: AwareDatetime | None = None
+    stop_measure: ShortText | None = Field(default=None, examples=["当场责令停止违法行为"])
+    stop_measure_at: Timestamp | None = None
     items: list[ItemIn] = Field(default_factory=list, max_length=500)
 
 
@@ -87,13 +96,11 @@ class ReferralCreate(DraftFields):
         },
     )
 
-    matter_code: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
-    ]
-    place_town: Org = Field(
+    matter_code: Code
+    place_town: OrgCode = Field(
         description="town where the violation happened", examples=["town:lizhi"]
     )
-    found_at: AwareDatetime = Field(description="when the violation was found (REF-03 starts)")
+    found_at: Timestamp = Field(description="when the violation was found (REF-03 starts)")
     facts: Text
     party: PartyIn | None = None
     onward_of: uuid.UUID | None = Field(
@@ -103,24 +110,41 @@ class ReferralCreate(DraftFields):
 
 
 class ReferralUpdate(Strict):
-    """Changes to a draft; only the fields given are changed."""
+    """Changes to a draft; only the fields given are changed. `null` clears an optional
+    field (party, receiver, override reason, stop measure); the others cannot be cleared."""
 
-    matter_code: str | None = Field(default=None, min_length=1, max_length=64)
-    place_town: Org | None = None
-    found_at: AwareDatetime | None = None
+    matter_code: Code | None = None
+    place_town: OrgCode | None = None
+    found_at: Timestamp | None = None
     facts: Text | None = None
     party: PartyIn | None = None
-    receiver: Org | None = None
-    jurisdiction_override_reason: str | None = None
+    receiver: OrgCode | None = None
+    jurisdiction_override_reason: ShortText | None = None
     urgent: bool | None = None
     ongoing: bool | None = None
-    stop_measure: str | None = None
-    stop_measure_at: AwareDatetime | None = None
+    stop_measure: ShortText | None = None
+    stop_measure_at: Timestamp | None = None
     items: list[ItemIn] | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> ReferralUpdate:
+        cleared = sorted(
+            name
+            for name in self.model_fields_set & REQUIRED_ON_A_DRAFT
+            if getattr(self, name) is None
+        )
+        if cleared:
+            raise ValueError(f"{', '.join(cleared)} cannot be null (leave out what stays)")
+        return self
+
+
+REQUIRED_ON_A_DRAFT = frozenset(
+    {"matter_code", "place_town", "found_at", "facts", "urgent", "ongoing", "items"}
+)
 
 
 class ReceiveIn(Strict):
-    signer_name: str | None = Field(default=None, description="the clerk's name on the 送达回证")
+    signer_name: Name | None = Field(default=None, description="the clerk's name on the 送达回证")
 
 
 class AnswerIn(Strict):
@@ -138,16 +162,14 @@ class AnswerIn(Strict):
 class AssignIn(Strict):
     """REF-08: the district government's decision on jurisdiction."""
 
-    assignee: Org = Field(examples=["town:baitao"])
+    assignee: OrgCode = Field(examples=["town:baitao"])
     reasons: Text
 
 
 class FileIn(Strict):
     """REF-09: filing (立案)."""
 
-    case_number: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)
-    ]
+    case_number: Line = Field(examples=["涪生环罚〔2024〕12号"])
     procedure: CaseProcedure = CaseProcedure.ORDINARY
     time_limit_days: int | None = Field(
         default=None, ge=1, le=3650, description="statutory limit in days; default by procedure"
@@ -156,14 +178,14 @@ class FileIn(Strict):
 
 class ConcludeIn(Strict):
     outcome: Text
-    decision_number: str | None = Field(default=None, max_length=128)
+    decision_number: Line | None = None
 
 
 class ForwardIn(Strict):
     """REF-08: an attempt to refer a received case on (always refused)."""
 
-    receiver: Org
-    reason: str | None = None
+    receiver: OrgCode
+    reason: ShortText | None = None
 
 
 class CooperationIn(Strict):
@@ -179,14 +201,10 @@ class CooperationAnswerIn(Strict):
 # ---- responses ------------------------------------------------------------------------------
 
 
-class StateOut(BaseModel):
-    value: ReferralState
-    label_zh: str
-    label_en: str
+class StateOut(Label):
+    """The state with its Chinese and English names."""
 
-    @classmethod
-    def of(cls, state: ReferralState) -> StateOut:
-        return cls(value=state, label_zh=state.label_zh, label_en=state.label_en)
+    value: ReferralState
 
 
 class ItemOut(BaseModel):
@@ -288,13 +306,3 @@ class ReferralOut(ReferralSummary):
     materials: list[MaterialOut]
     cooperation_requests: list[CooperationOut]
     deadlines: list[DeadlineOut]
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    page: int
-    page_size: int

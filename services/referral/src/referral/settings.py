@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from xietong_common.blobs import UploadPolicy
 from xietong_common.context import ServiceContext, settings_of
 from xietong_common.settings import ServiceSettings
 
@@ -28,13 +27,8 @@ class ReferralSettings(ServiceSettings):
         ge=1,
         description="REF-09: default statutory limit of the ordinary procedure (行政处罚法 第六十条)",
     )
-    referral_max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
 
 
 def referral_settings(ctx: ServiceContext) -> ReferralSettings:
     """The referral service's settings (SPEC.settings_class)."""
     return settings_of(ctx, ReferralSettings)
-
-
-def upload_policy(settings: ReferralSettings) -> UploadPolicy:
-    return UploadPolicy(max_bytes=settings.referral_max_upload_bytes)

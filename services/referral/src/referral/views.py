@@ -17,7 +17,7 @@ from referral.schemas import (
     StateOut,
 )
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
-from xietong_common.timeline import deadline_out as deadline_out
+from xietong_common.listing import is_overdue, next_due
 
 
 def _summary_fields(r: Referral) -> dict[str, Any]:
@@ -41,12 +41,10 @@ def summary_of(r: Referral, *, next_due: DeadlineOut | None, overdue: bool) -> R
 
 
 def detail_of(r: Referral, *, deadlines: list[DeadlineOut], now: datetime) -> ReferralOut:
-    open_ = sorted((d for d in deadlines if d.satisfied_at is None), key=lambda d: d.due_at)
-    next_due = open_[0] if open_ else None
     return ReferralOut(
         **_summary_fields(r),
-        next_due=next_due,
-        overdue=bool(next_due and not next_due.provisional and next_due.due_at < now),
+        next_due=next_due(deadlines),
+        overdue=is_overdue(deadlines, now),
         proposed_receiver=r.proposed_receiver,
         jurisdiction_override_reason=r.jurisdiction_override_reason,
         facts=r.facts,

@@ -14,13 +14,17 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 
 from referral.main import SPEC
-from referral.reference import sample_codes
 from xietong_common.clock import FakeClock
 from xietong_common.contracts.base import IntegrationEvent
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.registry import registry
 from xietong_common.tables import outbox
-from xietong_devtools.testing import RunningService, running_service, start_group_at_end
+from xietong_devtools.testing import (
+    RunningService,
+    running_service,
+    sample_codes,
+    start_group_at_end,
+)
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ async def test_oversized_and_unsupported_files(case: Any) -> None:
     from referral.settings import referral_settings
 
     case.svc.ctx.settings = referral_settings(case.svc.ctx).model_copy(
-        update={"referral_max_upload_bytes": 1024}
+        update={"max_upload_bytes": 1024}
     )
     referral = await case.draft()
     before = await case.counts()

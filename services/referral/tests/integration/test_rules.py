@@ -11,14 +11,19 @@ from typing import Any
 import pytest
 
 from referral.main import SPEC
-from referral.reference import sample_codes
 from referral.settings import referral_settings
 from xietong_common.calendar import install_schedule
 from xietong_common.clock import FakeClock
 from xietong_common.context import ServiceContext
 from xietong_common.jobs import Job, run_job_once
 from xietong_common.settings import project_root
-from xietong_devtools.testing import Servers, create_database, running_service, topic_reader
+from xietong_devtools.testing import (
+    Servers,
+    create_database,
+    running_service,
+    sample_codes,
+    topic_reader,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.errors import Unauthorized
+from xietong_common.errors import Forbidden, Unauthorized
 from xietong_common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageParams
 
 
@@ -29,8 +29,16 @@ async def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("a bearer token is required", reason="missing")
-    return ctx.tokens.verify(credentials.credentials)
+        raise Unauthorized("a bearer token is required", zh="需要 Bearer 令牌", reason="missing")
+    principal = ctx.tokens.verify(credentials.credentials)
+    if principal.org not in ctx.directory:
+        # A well-signed token for a party the directory does not list acts for nobody.
+        raise Forbidden(
+            f"the organisation {principal.org!r} is not in the directory",
+            zh=f"机构 {principal.org} 不在机构名录中",
+            reason="unknown-organisation",
+        )
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

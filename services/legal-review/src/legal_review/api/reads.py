@@ -5,20 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
 from legal_review import service as review_service
 from legal_review.api.common import READ_ERRORS
-from legal_review.domain import PartyKind, ReviewState
+from legal_review.domain import ReviewState
 from legal_review.errors import ReviewNotFound
 from legal_review.schemas import ReviewDetail, ReviewPage, RoundOut
-from legal_review.settings import ReviewSettings
-from xietong_common.blobs import FilesystemBlobStore
-from xietong_common.context import settings_of
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.parties import PartyKind
+from xietong_common.schemas import OrgCode, Timestamp
 from xietong_common.timeline import TimelineEntry
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.deps import Paging
+from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
 from xietong_common.web.problems import problem_responses
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
@@ -33,18 +34,17 @@ router = APIRouter(prefix="/reviews", tags=["reviews"])
 async def list_reviews(
     ctx: Context,
     principal: CurrentPrincipal,
+    paging: Paging,
     state: Annotated[list[ReviewState] | None, Query(description="any of these states")] = None,
-    town: Annotated[str | None, Query(examples=["town:lizhi"])] = None,
+    town: Annotated[OrgCode | None, Query(examples=["town:lizhi"])] = None,
     opinion: Annotated[
         ReviewOpinionKind | None, Query(description="opinion of the current round")
     ] = None,
     party_kind: PartyKind | None = None,
     due_before: Annotated[
-        AwareDatetime | None, Query(description="an open deadline falls before this time")
+        Timestamp | None, Query(description="an open deadline falls before this time")
     ] = None,
     overdue: Annotated[bool | None, Query(description="an open deadline has passed")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
     sort: Annotated[
         Literal["created_at", "-created_at", "updated_at", "-updated_at", "due_at"],
         Query(description="`due_at`: nearest open deadline first"),
@@ -63,8 +63,7 @@ async def list_reviews(
             party_kind=party_kind.value if party_kind else None,
             due_before=due_before,
             overdue=overdue,
-            page=page,
-            page_size=page_size,
+            paging=paging,
             sort=sort,
         )
 
@@ -115,18 +114,19 @@ async def get_timeline(
 
 @router.get(
     "/{review_id}/materials/{material_id}/content",
-    response_class=Response,
+    response_class=StreamingResponse,
     summary="REV-04: download a material",
-    responses={200: {"content": {"application/octet-stream": {}}}, **READ_ERRORS},
+    responses={**DOWNLOAD_RESPONSES, **READ_ERRORS},
 )
 async def download_material(
     review_id: uuid.UUID, material_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
-) -> Response:
+) -> StreamingResponse:
     """The stored file, for those who may see the review."""
     async with ctx.db.session() as session:
         found = await review_service.detail(session, review_id=review_id, principal=principal)
     material = next((m for m in found.materials if m.id == material_id), None)
     if material is None:
-        raise ReviewNotFound("no such material")
-    store = FilesystemBlobStore(settings_of(ctx, ReviewSettings).blob_dir)
-    return Response(await store.read(material.sha256), media_type=material.content_type)
+        raise ReviewNotFound("no such material", zh="未找到该材料")
+    return await download(
+        ctx, sha256=material.sha256, content_type=material.content_type, filename=material.filename
+    )

@@ -1,6 +1,7 @@
 """The rules of 法制审核 (涪陵府办〔2024〕1号 二(四)), REV-01..REV-08, as pure functions. No I/O."""
 
 from legal_review.domain.review import (
+    TRANSITIONS,
     DecisionOutcome,
     Duties,
     Duty,
@@ -13,7 +14,7 @@ from legal_review.domain.review import (
     check_opinion,
     check_separation,
     follows_opinion,
-    require_step,
+    next_state,
     unanswered_points,
 )
 from legal_review.domain.submission import (
@@ -21,7 +22,6 @@ from legal_review.domain.submission import (
     JUDGEMENT_TRIGGERS,
     ORGANISATION_THRESHOLD,
     MaterialKind,
-    PartyKind,
     PenaltyAdjustment,
     ProposedDecision,
     Trigger,
@@ -36,12 +36,12 @@ __all__ = [
     "CITIZEN_THRESHOLD",
     "JUDGEMENT_TRIGGERS",
     "ORGANISATION_THRESHOLD",
+    "TRANSITIONS",
     "DecisionOutcome",
     "Duties",
     "Duty",
     "JointMode",
     "MaterialKind",
-    "PartyKind",
     "PenaltyAdjustment",
     "PointFinding",
     "ProposedDecision",
@@ -57,7 +57,7 @@ __all__ = [
     "evaluate_triggers",
     "follows_opinion",
     "missing_materials",
-    "require_step",
+    "next_state",
     "required_materials",
     "unanswered_points",
 ]

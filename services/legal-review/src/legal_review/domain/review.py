@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from legal_review.errors import (
     InconsistentOpinion,
@@ -14,7 +13,9 @@ from legal_review.errors import (
     SeparationOfDuties,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.errors import AppError
 from xietong_common.labels import LabelledEnum
+from xietong_common.states import Transitions
 
 
 class ReviewPoint(LabelledEnum):
@@ -105,59 +106,72 @@ class ReviewState(LabelledEnum):
     DECIDED = "decided", "已作出决定"
 
 
-class Step(StrEnum):
+class Step(LabelledEnum):
     """What someone does to a review; each step is allowed in some states only."""
 
-    ADD_MATERIAL = "add-material"
-    JOINT = "joint"
-    TAKE = "take"
-    REQUEST_MATERIALS = "request-materials"
-    SUPPLY_MATERIALS = "supply-materials"
-    RECORD_POINT = "record-point"
-    GIVE_OPINION = "give-opinion"
-    RESUBMIT = "resubmit"
-    DECIDE = "decide"
+    ADD_MATERIAL = "add-material", "提交材料", "add a material"
+    JOINT = "joint", "联合审核", "review jointly"
+    TAKE = "take", "受理审核", "take up the review"
+    REQUEST_MATERIALS = "request-materials", "一次性告知补正材料", "request missing materials"
+    SUPPLY_MATERIALS = "supply-materials", "补正材料", "supply the missing materials"
+    RECORD_POINT = "record-point", "记录审核要点", "record a review point"
+    GIVE_OPINION = "give-opinion", "出具审核意见", "give the written opinion"
+    RESUBMIT = "resubmit", "纠正后重新送审", "resubmit after correction"
+    DECIDE = "decide", "作出决定", "decide"
 
 
 _OPEN = frozenset(
     {ReviewState.SUBMITTED, ReviewState.MATERIALS_REQUESTED, ReviewState.UNDER_REVIEW}
 )
 
-_ALLOWED: dict[Step, frozenset[ReviewState]] = {
-    Step.ADD_MATERIAL: _OPEN,
-    Step.JOINT: _OPEN | {ReviewState.OPINION_GIVEN},
-    Step.TAKE: frozenset({ReviewState.SUBMITTED}),
-    Step.REQUEST_MATERIALS: frozenset({ReviewState.SUBMITTED, ReviewState.UNDER_REVIEW}),
-    Step.SUPPLY_MATERIALS: frozenset({ReviewState.MATERIALS_REQUESTED}),
-    Step.RECORD_POINT: frozenset({ReviewState.UNDER_REVIEW}),
-    Step.GIVE_OPINION: frozenset({ReviewState.UNDER_REVIEW}),
-    Step.RESUBMIT: frozenset({ReviewState.OPINION_GIVEN}),
-    Step.DECIDE: frozenset({ReviewState.OPINION_GIVEN}),
-}
+
+def _refuse(state: ReviewState, step: Step, allowed: frozenset[ReviewState]) -> AppError:
+    return InvalidReviewTransition(
+        f"cannot {step.value} a review that is {state.value} ({state.label_zh})",
+        zh=f"处于“{state.label_zh}”状态的审核不能{step.label_zh}",
+        state=state.value,
+        step=step.value,
+        allowed_states=sorted(s.value for s in allowed),
+    )
 
 
-def require_step(
+R = ReviewState
+TRANSITIONS: Transitions[ReviewState, Step] = Transitions(
+    {
+        Step.ADD_MATERIAL: (_OPEN, None),
+        Step.JOINT: (_OPEN | {R.OPINION_GIVEN}, None),
+        Step.TAKE: ({R.SUBMITTED}, R.UNDER_REVIEW),
+        Step.REQUEST_MATERIALS: ({R.SUBMITTED, R.UNDER_REVIEW}, R.MATERIALS_REQUESTED),
+        Step.SUPPLY_MATERIALS: ({R.MATERIALS_REQUESTED}, R.UNDER_REVIEW),
+        Step.RECORD_POINT: ({R.UNDER_REVIEW}, None),
+        Step.GIVE_OPINION: ({R.UNDER_REVIEW}, R.OPINION_GIVEN),
+        Step.RESUBMIT: ({R.OPINION_GIVEN}, R.SUBMITTED),
+        Step.DECIDE: ({R.OPINION_GIVEN}, R.DECIDED),
+    },
+    refuse=_refuse,
+)
+
+
+def next_state(
     state: ReviewState, step: Step, *, opinion: ReviewOpinionKind | None = None
-) -> None:
+) -> ReviewState:
     """The review's state machine (and REV-07: only opinion (2) leads to a new round)."""
-    if state not in _ALLOWED[step]:
-        raise InvalidReviewTransition(
-            f"cannot {step.value} a review that is {state.value} ({state.label_zh})",
-            state=state.value,
-            step=step.value,
-        )
+    after = TRANSITIONS.next(state, step)
     if step is Step.RESUBMIT and opinion is not ReviewOpinionKind.CORRECT_AND_RESUBMIT:
         raise InvalidReviewTransition(
             "only opinion (2) correct-and-resubmit allows a corrected resubmission",
+            zh="只有审核意见(2)“予以纠正完善后再送法制审核”才允许纠正后重新送审",
             state=state.value,
             step=step.value,
         )
     if step is Step.DECIDE and opinion is ReviewOpinionKind.CORRECT_AND_RESUBMIT:
         raise InvalidReviewTransition(
             "opinion (2) asks for correction and a new round before any decision",
+            zh="审核意见(2)要求纠正并重新送审，之前不得作出决定",
             state=state.value,
             step=step.value,
         )
+    return after
 
 
 class Duty(LabelledEnum):

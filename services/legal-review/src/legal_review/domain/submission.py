@@ -10,14 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xietong_common.labels import LabelledEnum
-
-
-class PartyKind(LabelledEnum):
-    """当事人: REV-01 (6) sets a different amount for citizens and for organisations."""
-
-    CITIZEN = "citizen", "公民"
-    LEGAL_PERSON = "legal-person", "法人"
-    OTHER_ORGANISATION = "other-organisation", "其他组织"
+from xietong_common.parties import PartyKind
 
 
 class PenaltyAdjustment(LabelledEnum):

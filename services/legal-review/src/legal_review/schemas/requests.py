@@ -5,53 +5,28 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from legal_review.domain import (
-    DecisionOutcome,
-    MaterialKind,
-    PartyKind,
-    PenaltyAdjustment,
-)
+from legal_review.domain import DecisionOutcome, MaterialKind, PenaltyAdjustment
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.parties import PartyKind
+from xietong_common.schemas import (
+    CLEAN_TEXT,
+    Amount,
+    Code,
+    Line,
+    Name,
+    OrgCode,
+    PartyIn,
+    ShortText,
+    Strict,
+    Text,
+    Timestamp,
+)
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-CENT = Decimal("0.01")
-
-
-def _to_cents(value: Decimal) -> Decimal:
-    """`1e3` and `-0` are valid amounts; keep them as `1000.00` and `0.00` (exact, in yuan)."""
-    return (value + 0).quantize(CENT)
-
-
-Amount = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        max_digits=14,
-        decimal_places=2,
-        description='CNY, exact to the fen; best sent as a string such as "2000.00"',
-        examples=["2000.00"],
-    ),
-    AfterValidator(_to_cents),
-]
 JudgementTrigger = Literal[
     "public-interest", "social-impact", "major-rights", "complex-facts", "law-requires"
 ]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PartyIn(Strict):
-    """当事人."""
-
-    name: Text = Field(examples=["张三"])
-    kind: PartyKind
-    id_number: str | None = Field(
-        default=None, max_length=64, description="ID card or unified social credit code"
-    )
 
 
 class ProposedDecisionIn(Strict):
@@ -91,12 +66,10 @@ class TriggerCheckIn(Strict):
 class SubmitIn(Strict):
     """REV-01/04: submit a proposed major decision for legal review."""
 
-    case_number: str | None = Field(
-        default=None, max_length=200, examples=["涪荔综执立〔2024〕31号"]
-    )
-    matter_code: Text = Field(examples=["URB-002"])
-    place_town: Text = Field(examples=["town:lizhi"])
-    found_at: AwareDatetime = Field(
+    case_number: Line | None = Field(default=None, examples=["涪荔综执立〔2024〕31号"])
+    matter_code: Code = Field(examples=["URB-002"])
+    place_town: OrgCode = Field(examples=["town:lizhi"])
+    found_at: Timestamp = Field(
         description="when the violation was found, with its offset",
         examples=["2024-02-26T10:00:00+08:00"],
     )
@@ -139,8 +112,8 @@ class MaterialsNoticeIn(Strict):
     """REV-05: one notice listing everything missing. The REV-04 kinds not yet uploaded are
     always listed; name further kinds or items the review needs."""
 
-    missing: list[MaterialKind] = Field(default_factory=list, examples=[["other"]])
-    items: list[Text] = Field(default_factory=list, examples=[["现场照片原件"]])
+    missing: list[MaterialKind] = Field(default_factory=list, max_length=20, examples=[["other"]])
+    items: list[Line] = Field(default_factory=list, max_length=100, examples=[["现场照片原件"]])
     working_days: int | None = Field(
         default=None, ge=1, le=60, description="the deadline set; default from the service settings"
     )
@@ -150,7 +123,9 @@ class PointIn(Strict):
     """REV-06: the finding on one of the nine points."""
 
     passed: bool
-    note: str = Field(default="", max_length=5000)
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), CLEAN_TEXT] = (
+        Field(default="", description="what was found")
+    )
 
 
 class OpinionIn(Strict):
@@ -158,13 +133,15 @@ class OpinionIn(Strict):
 
     opinion: ReviewOpinionKind
     reasons: Text
-    flaws: list[Text] = Field(default_factory=list, description="opinion (2): the flaws to correct")
-    transfer_to: str | None = Field(
+    flaws: list[ShortText] = Field(
+        default_factory=list, max_length=50, description="opinion (2): the flaws to correct"
+    )
+    transfer_to: OrgCode | None = Field(
         default=None,
         description="opinion (4): the agency with jurisdiction",
         examples=["dept:water"],
     )
-    judicial_organ: str | None = Field(
+    judicial_organ: Line | None = Field(
         default=None, description="opinion (5): the judicial organ", examples=["涪陵区公安分局"]
     )
 
@@ -186,11 +163,11 @@ class DecisionIn(Strict):
     """REV-08: the agency head's decision."""
 
     outcome: DecisionOutcome
-    reason: str | None = Field(
+    reason: Text | None = Field(
         default=None, description="required when deciding against the opinion"
     )
-    decision_number: str | None = Field(default=None, examples=["涪荔综执罚决〔2024〕12号"])
-    execution: str | None = Field(
+    decision_number: Line | None = Field(default=None, examples=["涪荔综执罚决〔2024〕12号"])
+    execution: ShortText | None = Field(
         default=None, description="how it is executed (INFO-01 category 4)"
     )
 
@@ -199,7 +176,9 @@ class JointIn(Strict):
     """REV-03: review together with district departments."""
 
     mode: Literal["dual-review", "joint-meeting"]
-    departments: list[Text] = Field(min_length=1, examples=[["dept:urban-management"]])
+    departments: list[OrgCode] = Field(
+        min_length=1, max_length=11, examples=[["dept:urban-management"]]
+    )
 
 
 class JointOpinionIn(Strict):
@@ -207,12 +186,14 @@ class JointOpinionIn(Strict):
 
     opinion: ReviewOpinionKind
     reasons: Text
-    participants: list[Text] = Field(default_factory=list, description="联合会审: who took part")
-    minutes: str | None = Field(default=None, description="联合会审: the minutes")
+    participants: list[Name] = Field(
+        default_factory=list, max_length=100, description="联合会审: who took part"
+    )
+    minutes: Text | None = Field(default=None, description="联合会审: the minutes")
 
 
 class JusticeOfficeAdviceIn(Strict):
     """REV-09: the 司法所 coordinates the town's legal advisers."""
 
     note: Text
-    advisers: list[Text] = Field(default_factory=list, examples=[["王律师"]])
+    advisers: list[Name] = Field(default_factory=list, max_length=50, examples=[["王律师"]])

@@ -12,12 +12,13 @@ from legal_review.domain import (
     DecisionOutcome,
     JointMode,
     MaterialKind,
-    PartyKind,
     PenaltyAdjustment,
     ReviewPoint,
     Trigger,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.parties import PartyKind
+from xietong_common.schemas import Label, Page
 from xietong_common.timeline import DeadlineOut
 
 
@@ -38,14 +39,6 @@ class TriggerCheckOut(BaseModel):
     amount_threshold: Decimal = Field(
         description="REV-01 (6) threshold for this kind of party, CNY"
     )
-
-
-class Label(BaseModel):
-    """A code with its Chinese (and English) name."""
-
-    value: str
-    label_zh: str
-    label_en: str | None = None
 
 
 class FindingOut(BaseModel):
@@ -181,13 +174,7 @@ class ReviewOut(BaseModel):
     updated_at: datetime
 
 
-class ReviewPage(BaseModel):
-    """One page of a review queue."""
-
-    items: list[ReviewOut]
-    total: int
-    page: int
-    page_size: int
+ReviewPage = Page[ReviewOut]
 
 
 class JointOpinionOut(BaseModel):

@@ -7,12 +7,21 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from legal_review.domain import Duties, PartyKind, ProposedDecision, Trigger
+from legal_review.domain import (
+    Duties,
+    ProposedDecision,
+    ReviewState,
+    Step,
+    Trigger,
+    next_state,
+)
 from legal_review.errors import NotAReviewParty, ReviewNotFound, UnknownOrganisation
 from legal_review.models import JointOpinion, Review, ReviewMaterial, ReviewRound
 from legal_review.schemas import ProposedDecisionIn
 from xietong_common.auth import OVERSIGHT_ORG, Principal, ensure_party
+from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.errors import NotFound
+from xietong_common.parties import PartyKind
 from xietong_common.reference import OrganisationDirectory, OrgKind
 from xietong_common.uow import UnitOfWork
 
@@ -90,6 +99,15 @@ async def duties_of(session: AsyncSession, review: Review) -> Duties:
         reviewers=frozenset(p for p in reviewers if p),
         deciders=frozenset([review.decider] if review.decider else []),
     )
+
+
+def transition(
+    review: Review, step: Step, *, opinion: ReviewOpinionKind | None = None
+) -> ReviewState:
+    """Apply the domain's transition table (refusing a step the state does not allow)."""
+    after = next_state(ReviewState(review.state), step, opinion=opinion)
+    review.state = after.value
+    return after
 
 
 def require_town_role(principal: Principal, review: Review, *roles: str) -> None:

@@ -19,7 +19,8 @@ from legal_review.schemas import ReviewDetail, ReviewOut, ReviewPage
 from legal_review.service.common import load_visible, subject
 from legal_review.views import advice_out, joint_out, material_out, review_out, round_out
 from xietong_common.auth import OVERSIGHT_ORG, Principal
-from xietong_common.tables import deadlines
+from xietong_common.listing import DeadlineQueries
+from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.timeline import TimelineEntry, deadlines_by_subject, subject_timeline
 
 
@@ -31,19 +32,22 @@ def _visible_filter(principal: Principal) -> sa.ColumnElement[bool]:
     return sa.or_(Review.town == principal.org, Review.joint_departments.contains([principal.org]))
 
 
+DEADLINES = DeadlineQueries("review", Review.id)
+SORTS = ("created_at", "-created_at", "updated_at", "-updated_at", "due_at")
+
+
 async def queue(
     session: AsyncSession,
     *,
     principal: Principal,
     now: datetime,
+    paging: PageParams,
     states: list[str] | None = None,
     town: str | None = None,
     opinion: str | None = None,
     party_kind: str | None = None,
     due_before: datetime | None = None,
     overdue: bool | None = None,
-    page: int = 1,
-    page_size: int = 20,
     sort: str = "-created_at",
 ) -> ReviewPage:
     """A review body's queue (or the justice bureau's view of all), newest first by default,
@@ -60,44 +64,15 @@ async def queue(
             ReviewRound,
             sa.and_(ReviewRound.review_id == Review.id, ReviewRound.number == Review.round),
         ).where(ReviewRound.opinion == opinion)
-    open_due = sa.select(deadlines.c.subject).where(
-        deadlines.c.satisfied_at.is_(None), deadlines.c.cancelled_at.is_(None)
-    )
-    if due_before is not None:
-        query = query.where(
-            sa.func.concat("review:", sa.cast(Review.id, sa.Text)).in_(
-                open_due.where(deadlines.c.due_at < due_before)
-            )
-        )
-    if overdue is not None:
-        late = sa.func.concat("review:", sa.cast(Review.id, sa.Text)).in_(
-            open_due.where(deadlines.c.due_at < now, deadlines.c.provisional.is_(False))
-        )
-        query = query.where(late if overdue else sa.not_(late))
-    total = int(
-        (
-            await session.execute(sa.select(sa.func.count()).select_from(query.subquery()))
-        ).scalar_one()
-    )
+    query = query.where(*DEADLINES.filters(now=now, due_before=due_before, overdue=overdue))
     if sort == "due_at":  # the most urgent first; reviews owing nothing last
-        next_due = (
-            sa.select(sa.func.min(deadlines.c.due_at))
-            .where(
-                deadlines.c.subject == sa.func.concat("review:", sa.cast(Review.id, sa.Text)),
-                deadlines.c.satisfied_at.is_(None),
-                deadlines.c.cancelled_at.is_(None),
-            )
-            .scalar_subquery()
-        )
-        query = query.order_by(next_due.asc().nulls_last(), Review.created_at, Review.id)
+        query = query.order_by(DEADLINES.order(), Review.created_at, Review.id)
     else:
         column = {"created_at": Review.created_at, "updated_at": Review.updated_at}[
             sort.lstrip("-")
         ]
         query = query.order_by(column.desc() if sort.startswith("-") else column.asc(), Review.id)
-    reviews = list(
-        (await session.execute(query.offset((page - 1) * page_size).limit(page_size))).scalars()
-    )
+    reviews, total = await fetch_page(session, query, paging)
     rounds = {
         (r.review_id, r.number): r
         for r in (
@@ -108,7 +83,7 @@ async def queue(
     }
     due = await deadlines_by_subject(session, [subject(r.id) for r in reviews])
     items = [review_out(r, rounds[(r.id, r.round)], due.get(subject(r.id), [])) for r in reviews]
-    return ReviewPage(items=items, total=total, page=page, page_size=page_size)
+    return ReviewPage(items=items, total=total, page=paging.page, page_size=paging.page_size)
 
 
 async def one(session: AsyncSession, review: Review) -> ReviewOut:

@@ -10,12 +10,10 @@ from legal_review.domain import (
     JointMode,
     PointFinding,
     ReviewPoint,
-    ReviewState,
     Step,
     check_decision,
     check_opinion,
     check_separation,
-    require_step,
 )
 from legal_review.errors import (
     JointModeError,
@@ -39,6 +37,7 @@ from legal_review.service.common import (
     duties_of,
     load_visible,
     require_town_role,
+    transition,
 )
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
@@ -58,10 +57,9 @@ async def take(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Re
     """The review body's reviewer takes the case (REV-02: never its handler)."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "reviewer")
-    require_step(ReviewState(review.state), Step.TAKE)
+    transition(review, Step.TAKE)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     review.reviewer = actor.user
-    review.state = ReviewState.UNDER_REVIEW.value
     await audit(uow, review, "taken", "REV-02", reviewer=actor.user)
     return review
 
@@ -71,7 +69,7 @@ async def _reviewer_round(
 ) -> tuple[Review, ReviewRound]:
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "reviewer")
-    require_step(ReviewState(review.state), step)
+    transition(review, step)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     if review.reviewer and review.reviewer != actor.user:
         raise NotAReviewParty(f"{review.reviewer} is this review's reviewer")
@@ -121,7 +119,6 @@ async def give_opinion(
     )
     rnd.opinion_by = actor.user
     rnd.opinion_at = uow.now
-    review.state = ReviewState.OPINION_GIVEN.value
     uow.publish(events.opinion_given(review, rnd), key=str(review.id))
     await audit(
         uow,
@@ -143,7 +140,7 @@ async def decide(
     require_town_role(actor, review, "head")
     rnd = await current_round(uow.session, review)
     opinion = ReviewOpinionKind(rnd.opinion) if rnd.opinion else None
-    require_step(ReviewState(review.state), Step.DECIDE, opinion=opinion)
+    transition(review, Step.DECIDE, opinion=opinion)
     assert opinion is not None
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.DECISION)
     against = check_decision(opinion, data.outcome, data.reason)
@@ -154,7 +151,6 @@ async def decide(
     review.decision_number = data.decision_number
     review.execution = data.execution
     review.decided_at = uow.now
-    review.state = ReviewState.DECIDED.value
     uow.publish(events.decided(review, rnd), key=str(review.id))
     await audit(
         uow, review, "decided", "REV-08", outcome=data.outcome.value, against_opinion=against
@@ -168,7 +164,7 @@ async def add_joint(
     """REV-03: 一案双审 or 联合会审 with district departments."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "reviewer", "head")
-    require_step(ReviewState(review.state), Step.JOINT)
+    transition(review, Step.JOINT)
     for dept in data.departments:
         check_org(ctx.directory, dept, OrgKind.DEPARTMENT)
     review.joint_mode = JointMode(data.mode).value
@@ -184,7 +180,7 @@ async def give_joint_opinion(
 ) -> JointOpinion:
     """REV-03: a department's parallel opinion, or the joint meeting's opinion and minutes."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
-    require_step(ReviewState(review.state), Step.JOINT)
+    transition(review, Step.JOINT)
     mode = JointMode(review.joint_mode)
     if mode is JointMode.NONE:
         raise JointModeError("this review has no joint mode (REV-03)", rule="REV-03")

@@ -7,23 +7,19 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from fastapi import UploadFile
-from sqlalchemy.exc import IntegrityError
 
 from legal_review import events
 from legal_review.domain import (
     Duty,
     MaterialKind,
-    PartyKind,
     ReviewState,
     Step,
     TriggerHit,
     check_separation,
     evaluate_triggers,
     missing_materials,
-    require_step,
 )
 from legal_review.errors import (
-    IdempotencyKeyInUse,
     MaterialsStillMissing,
     NotAReviewParty,
     NothingMissing,
@@ -44,14 +40,16 @@ from legal_review.service.common import (
     require_town_role,
     serving_justice_office,
     subject,
+    transition,
 )
 from legal_review.settings import ReviewSettings
-from xietong_common import deadlines
+from xietong_common import deadlines, idempotency
 from xietong_common.auth import Principal
-from xietong_common.blobs import FilesystemBlobStore, UploadPolicy, store_upload
 from xietong_common.calendar import DeadlineRule
 from xietong_common.context import ServiceContext, settings_of
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.materials import store_material
+from xietong_common.parties import PartyKind
 from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 
@@ -96,6 +94,9 @@ def _new_round(
     )
 
 
+SUBMIT_SCOPE = "review.submit"
+
+
 async def submit(
     uow: UnitOfWork,
     *,
@@ -108,16 +109,11 @@ async def submit(
     if not actor.is_town:
         raise NotAReviewParty("legal review of major decisions is a town's duty (二(四))")
     actor.require_role("handler")
-    if idempotency_key:
-        existing = (
-            await uow.session.execute(
-                sa.select(Review).where(
-                    Review.town == actor.org, Review.idempotency_key == idempotency_key
-                )
-            )
-        ).scalar_one_or_none()
-        if existing is not None:
-            return existing
+    replay = await idempotency.claim(
+        uow, scope=SUBMIT_SCOPE, org=actor.org, key=idempotency_key, request=data
+    )
+    if replay is not None:
+        return await load_visible(uow.session, uuid.UUID(replay), actor)
     check_org(ctx.directory, data.place_town, OrgKind.TOWN)
     if ctx.catalogue.get(data.matter_code) is None:
         raise UnknownMatter(
@@ -144,17 +140,14 @@ async def submit(
         joint_mode="none",
         joint_departments=[],
         town_justice_office=serving_justice_office(ctx.directory, actor.org),
-        idempotency_key=idempotency_key,
         created_at=uow.now,
         updated_at=uow.now,
     )
     uow.session.add(review)
-    try:
-        await uow.session.flush()
-    except IntegrityError as exc:  # the same key, submitted twice at the same moment
-        raise IdempotencyKeyInUse(
-            "a submission with this Idempotency-Key is already being recorded; retry it"
-        ) from exc
+    await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=SUBMIT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(review.id)
+    )
     rnd = _new_round(
         review,
         1,
@@ -181,11 +174,10 @@ async def resubmit(
     require_town_role(actor, review, "handler")
     previous = await current_round(uow.session, review)
     opinion = ReviewOpinionKind(previous.opinion) if previous.opinion else None
-    require_step(ReviewState(review.state), Step.RESUBMIT, opinion=opinion)
+    transition(review, Step.RESUBMIT, opinion=opinion)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
     hits = evaluate(data.decision, PartyKind(previous.party_kind))
     review.round += 1
-    review.state = ReviewState.SUBMITTED.value
     review.handler = actor.user
     rnd = _new_round(
         review,
@@ -218,19 +210,14 @@ async def add_material(
     """REV-04: the brigade uploads a material to the current round."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "handler")
-    require_step(ReviewState(review.state), Step.ADD_MATERIAL)
+    transition(review, Step.ADD_MATERIAL)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
-    settings = settings_of(ctx, ReviewSettings)
-    blob = await store_upload(
-        FilesystemBlobStore(settings.blob_dir),
-        upload,
-        UploadPolicy(max_bytes=settings.review_upload_max_bytes),
-    )
+    blob = await store_material(ctx, upload, fallback=f"{kind.value}.bin")
     material = ReviewMaterial(
         review_id=review.id,
         round=review.round,
         kind=kind.value,
-        filename=upload.filename or f"{kind.value}.bin",
+        filename=blob.filename,
         sha256=blob.sha256,
         size=blob.size,
         content_type=blob.content_type,
@@ -270,7 +257,7 @@ async def notify_missing(
             rule="REV-05",
             notified_at=rnd.notice_at.isoformat(),
         )
-    require_step(ReviewState(review.state), Step.REQUEST_MATERIALS)
+    transition(review, Step.REQUEST_MATERIALS)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     # 一次性告知: there is no second notice, so it lists every REV-04 kind not yet uploaded
     # as well as whatever the reviewer names.
@@ -298,7 +285,6 @@ async def notify_missing(
     rnd.notice_by = actor.user
     rnd.notice_at = uow.now
     review.reviewer = review.reviewer or actor.user
-    review.state = ReviewState.MATERIALS_REQUESTED.value
     uow.publish(events.materials_missing(review, rnd, tracked, uow.now), key=str(review.id))
     await audit(
         uow,
@@ -316,7 +302,7 @@ async def supply(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> 
     """REV-05: the brigade says the listed materials are in; the review resumes."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "handler")
-    require_step(ReviewState(review.state), Step.SUPPLY_MATERIALS)
+    transition(review, Step.SUPPLY_MATERIALS)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
     rnd = await current_round(uow.session, review, for_update=True)
     have = set(await material_kinds(uow, review))
@@ -326,7 +312,6 @@ async def supply(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> 
             "upload the materials listed in the notice first", missing=still
         )
     rnd.supplied_at = uow.now
-    review.state = ReviewState.UNDER_REVIEW.value
     await deadlines.satisfy(
         uow,
         subject=subject(review.id),

@@ -5,26 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from referral import domain
 from referral.api.common import detail
 from referral.domain import ReferralState
-from referral.reference import check_org, matter_jurisdiction
-from referral.schemas import (
-    Page,
-    ReferralOut,
-    ReferralSummary,
-    TimelineEntry,
-)
+from referral.schemas import ReferralOut, ReferralSummary, TimelineEntry
 from referral.service import queries
+from referral.service.common import check_org, matter_jurisdiction
 from referral.service.queries import Box, ListFilters, SortKey
-from referral.settings import referral_settings
 from referral.views import summary_of
-from xietong_common.blobs import FilesystemBlobStore
 from xietong_common.errors import NotFound
+from xietong_common.schemas import Code, OrgCode, Page, Timestamp
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.deps import Paging
+from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
 from xietong_common.web.problems import problem_responses
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
@@ -46,7 +43,7 @@ class RoutingOut(BaseModel):
     responses=problem_responses(401, 422),
 )
 async def propose(
-    ctx: Context, principal: CurrentPrincipal, matter_code: str, place_town: str
+    ctx: Context, principal: CurrentPrincipal, matter_code: Code, place_town: OrgCode
 ) -> RoutingOut:
     """REF-02: the party with jurisdiction, from the matter catalogue and the place."""
     matter = matter_jurisdiction(ctx, matter_code)
@@ -61,14 +58,12 @@ async def propose(
 
 def _filters(
     state: Annotated[list[ReferralState] | None, Query(description="one or more states")] = None,
-    matter_code: str | None = None,
-    counterparty: Annotated[str | None, Query(description="the other party's org code")] = None,
-    due_before: Annotated[AwareDatetime | None, Query(description="next deadline before")] = None,
+    matter_code: Annotated[Code | None, Query(description="a matter of the catalogue")] = None,
+    counterparty: Annotated[OrgCode | None, Query(description="the other party's org code")] = None,
+    due_before: Annotated[Timestamp | None, Query(description="an open deadline before")] = None,
     overdue: bool | None = None,
     urgent: bool | None = None,
     sort: SortKey = SortKey.CREATED_AT_DESC,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ListFilters:
     return ListFilters(
         states=state or (),
@@ -78,23 +73,26 @@ def _filters(
         overdue=overdue,
         urgent=urgent,
         sort=sort,
-        page=page,
-        page_size=page_size,
     )
 
 
 async def _list(
-    ctx: Context, principal: CurrentPrincipal, box: Box, filters: ListFilters
+    ctx: Context, principal: CurrentPrincipal, box: Box, filters: ListFilters, paging: Paging
 ) -> Page[ReferralSummary]:
     async with ctx.db.session() as session:
         listed, total = await queries.list_referrals(
-            session, principal=principal, box=box, filters=filters, now=ctx.clock.now()
+            session,
+            principal=principal,
+            box=box,
+            filters=filters,
+            paging=paging,
+            now=ctx.clock.now(),
         )
     return Page[ReferralSummary](
         items=[summary_of(x.referral, next_due=x.next_due, overdue=x.overdue) for x in listed],
         total=total,
-        page=filters.page,
-        page_size=filters.page_size,
+        page=paging.page,
+        page_size=paging.page_size,
     )
 
 
@@ -109,10 +107,10 @@ LIST_ERRORS = problem_responses(401, 422)
     responses=LIST_ERRORS,
 )
 async def list_all(
-    ctx: Context, principal: CurrentPrincipal, filters: Filters
+    ctx: Context, principal: CurrentPrincipal, filters: Filters, paging: Paging
 ) -> Page[ReferralSummary]:
     """All referrals the caller is party to; the justice bureau (oversight) sees all."""
-    return await _list(ctx, principal, Box.ALL, filters)
+    return await _list(ctx, principal, Box.ALL, filters, paging)
 
 
 @router.get(
@@ -122,10 +120,10 @@ async def list_all(
     responses=LIST_ERRORS,
 )
 async def inbox(
-    ctx: Context, principal: CurrentPrincipal, filters: Filters
+    ctx: Context, principal: CurrentPrincipal, filters: Filters, paging: Paging
 ) -> Page[ReferralSummary]:
     """Cases referred to, assigned to or (district government) reported to the caller."""
-    return await _list(ctx, principal, Box.INBOX, filters)
+    return await _list(ctx, principal, Box.INBOX, filters, paging)
 
 
 @router.get(
@@ -135,10 +133,10 @@ async def inbox(
     responses=LIST_ERRORS,
 )
 async def outbox(
-    ctx: Context, principal: CurrentPrincipal, filters: Filters
+    ctx: Context, principal: CurrentPrincipal, filters: Filters, paging: Paging
 ) -> Page[ReferralSummary]:
     """The caller's drafts and the cases it referred."""
-    return await _list(ctx, principal, Box.OUTBOX, filters)
+    return await _list(ctx, principal, Box.OUTBOX, filters, paging)
 
 
 @router.get(
@@ -170,18 +168,22 @@ async def timeline(
 
 @router.get(
     "/{referral_id}/materials/{material_id}/content",
-    response_class=Response,
+    response_class=StreamingResponse,
     summary="Download a material",
-    responses={200: {"content": {"application/octet-stream": {}}}, **problem_responses(401, 404)},
+    responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404)},
 )
 async def download_material(
     referral_id: uuid.UUID, material_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
-) -> Response:
+) -> StreamingResponse:
     """The stored file, for the referral's parties."""
     async with ctx.db.session() as session:
         referral = await queries.get(session, referral_id=referral_id, principal=principal)
         material = next((m for m in referral.materials if m.id == material_id), None)
     if material is None:
-        raise NotFound("no such material")
-    store = FilesystemBlobStore(referral_settings(ctx).blob_dir)
-    return Response(await store.read(material.sha256), media_type=material.content_type)
+        raise NotFound("no such material", zh="未找到该材料")
+    return await download(
+        ctx,
+        sha256=material.sha256,
+        content_type=material.content_type,
+        filename=material.filename or f"{material.kind}",
+    )

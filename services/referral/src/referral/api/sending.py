@@ -19,6 +19,7 @@ from referral.schemas import (
 )
 from referral.views import material_out
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.problems import problem_responses
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
@@ -31,10 +32,18 @@ router = APIRouter(prefix="/referrals", tags=["referrals"])
     summary="Draft a referral (草稿)",
     responses=WRITE_ERRORS,
 )
-async def create(data: ReferralCreate, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
-    """REF-01/02: a draft; the receiver is proposed unless given (with a reason if it differs)."""
+async def create(
+    data: ReferralCreate,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> ReferralOut:
+    """REF-01/02: a draft; the receiver is proposed unless given (with a reason if it differs).
+    A retry with the same Idempotency-Key returns the same draft."""
     async with ctx.db.uow(actor=principal) as uow:
-        referral = await referral_service.create_draft(uow, ctx=ctx, sender=principal, data=data)
+        referral = await referral_service.create_draft(
+            uow, ctx=ctx, sender=principal, data=data, idempotency_key=idempotency_key
+        )
         return await detail(uow.session, referral, ctx)
 
 

@@ -9,21 +9,40 @@ from typing import Any
 import sqlalchemy as sa
 
 from referral import domain
-from referral.domain import Parties, ReferralState, Step
-from referral.errors import MaterialsMissing
+from referral.domain import MatterJurisdiction, Parties, ReferralState, Step
+from referral.errors import MaterialsMissing, UnknownMatter, UnknownOrganisation
 from referral.models import Referral, ReferralItem
-from referral.reference import check_org, matter_jurisdiction
-from referral.schemas import ItemIn, PartyIn
+from referral.schemas import ItemIn
 from xietong_common import deadlines
 from xietong_common.auth import Principal, ensure_party
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.review import CaseParty
 from xietong_common.errors import NotFound
+from xietong_common.schemas import PartyIn
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "referral"
 SENDING_ROLES = ("handler", "leader")
 HANDLING_ROLES = ("handler", "leader")
+
+
+# ---- reads of the reference data (organisation directory, matter catalogue) ----------------
+
+
+def matter_jurisdiction(ctx: ServiceContext, code: str) -> MatterJurisdiction:
+    """REF-02: is the matter delegated to towns, and which department owns it."""
+    matter = ctx.catalogue.get(code)
+    if matter is None:
+        raise UnknownMatter(f"no matter {code!r} in the catalogue", matter_code=code)
+    return MatterJurisdiction(code=code, town_level=matter.town_level, owner=matter.owner)
+
+
+def check_org(ctx: ServiceContext, org: str, *, towns_only: bool = False) -> None:
+    """The organisation exists in the directory (and is a town where a place is meant)."""
+    if ctx.directory.get(org) is None:
+        raise UnknownOrganisation(f"no organisation {org!r} in the directory", organisation=org)
+    if towns_only and not org.startswith("town:"):
+        raise UnknownOrganisation(f"{org!r} is not a town", organisation=org)
 
 
 def subject_of(referral_id: uuid.UUID) -> str:

@@ -8,11 +8,10 @@ from datetime import datetime
 from fastapi import UploadFile
 from sqlalchemy.dialects.postgresql import insert
 
-from referral import domain
+from referral import domain, events
 from referral.domain import MaterialKind, ReferralState, Step
 from referral.errors import ApprovalRequired, OnwardReferralForbidden, ReferralError
 from referral.models import Referral, ReferralMaterial
-from referral.reference import check_org
 from referral.schemas import ReferralCreate, ReferralUpdate
 from referral.service.common import (
     MECHANISM,
@@ -20,6 +19,7 @@ from referral.service.common import (
     apply_fields,
     audit_step,
     check_facts,
+    check_org,
     items_of,
     load,
     load_for,
@@ -31,25 +31,38 @@ from referral.service.common import (
     subject_of,
     transition,
 )
-from referral.settings import referral_settings, upload_policy
-from xietong_common import deadlines
+from referral.settings import referral_settings
+from xietong_common import deadlines, idempotency
 from xietong_common.auth import Principal, ensure_party
-from xietong_common.blobs import FilesystemBlobStore, store_upload
 from xietong_common.context import ServiceContext
-from xietong_common.contracts.referral import CaseReferred, ReferralSource
+from xietong_common.contracts.referral import ReferralSource
 from xietong_common.contracts.review import CaseParty
 from xietong_common.errors import Forbidden
+from xietong_common.materials import store_material
 from xietong_common.uow import UnitOfWork
 
 # ---- drafting (REF-01, REF-02, REF-04, REF-05) --------------------------------------------------
 
+CREATE_SCOPE = "referral.create"
+
 
 async def create_draft(
-    uow: UnitOfWork, *, ctx: ServiceContext, sender: Principal, data: ReferralCreate
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    sender: Principal,
+    data: ReferralCreate,
+    idempotency_key: str | None = None,
 ) -> Referral:
-    """REF-01/02: a draft referral; the receiver is proposed from the matter and the place."""
+    """REF-01/02: a draft referral; the receiver is proposed from the matter and the place.
+    The same Idempotency-Key (per sender) returns the draft its first request made."""
     sender.require_role(*SENDING_ROLES)
     check_org(ctx, sender.org)
+    replay = await idempotency.claim(
+        uow, scope=CREATE_SCOPE, org=sender.org, key=idempotency_key, request=data
+    )
+    if replay is not None:
+        return await load_for(uow, uuid.UUID(replay), sender, acting_as=None)
     if data.onward_of is not None:
         await _refuse_onward(uow, data.onward_of, sender)
     referral = Referral(
@@ -72,6 +85,9 @@ async def create_draft(
     check_facts(referral, uow.now)
     uow.session.add(referral)
     await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=CREATE_SCOPE, org=sender.org, key=idempotency_key, resource_id=str(referral.id)
+    )
     await start_send_deadline(uow, ctx, referral)
     await audit_step(
         uow,
@@ -200,16 +216,13 @@ async def add_material(
     actor.require_org(referral.sender)
     actor.require_role(*SENDING_ROLES)
     domain.ensure_draft(ReferralState(referral.state), "given materials")
-    settings = referral_settings(ctx)
-    blob = await store_upload(
-        FilesystemBlobStore(settings.blob_dir), upload, upload_policy(settings)
-    )
+    blob = await store_material(ctx, upload, fallback=f"{kind.value}.bin")
     material = ReferralMaterial(
         id=uuid.uuid4(),
         referral_id=referral.id,
         kind=kind.value,
         title=title,
-        filename=upload.filename,
+        filename=blob.filename,
         content_type=blob.content_type,
         size=blob.size,
         sha256=blob.sha256,
@@ -282,33 +295,7 @@ async def send(
             started_at=uow.now,
         )
     late = bool(met and met.overdue_at_satisfaction)
-    assert referral.matter_code
-    assert referral.place_town
-    uow.publish(
-        CaseReferred(
-            referral_id=str(referral.id),
-            sender=referral.sender,
-            receiver=routing.receiver,
-            matter_code=referral.matter_code,
-            place_town=referral.place_town,
-            found_at=referral.found_at,
-            sent_at=uow.now,
-            urgent=referral.urgent,
-            ongoing=referral.ongoing,
-            stop_measure=referral.stop_measure,
-            facts=referral.facts,
-            party=CaseParty.model_validate(referral.party) if referral.party else None,
-            jurisdiction_override_reason=referral.jurisdiction_override_reason
-            if routing.overridden
-            else None,
-            proceeds_transferred=referral.proceeds_transferred,
-            materials=len(referral.materials),
-            send_due_at=met.due_at if met else uow.now,
-            late=late,
-            source=ReferralSource(kind=referral.source_kind, id=referral.source_id),
-        ),
-        key=str(referral.id),
-    )
+    uow.publish(events.referred(referral, routing, send_due=met, late=late), key=str(referral.id))
     await audit_step(
         uow,
         referral,

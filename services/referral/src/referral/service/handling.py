@@ -7,16 +7,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.dialects.postgresql import insert
 
-from referral import domain
+from referral import domain, events
 from referral.domain import ReferralState, Step
 from referral.errors import DirectionNotCovered, ReferralInvalidTransition
 from referral.models import CooperationRequest, ReceiptCounter, Referral
-from referral.reference import check_org
 from referral.schemas import AnswerIn, AssignIn, ConcludeIn, FileIn
 from referral.service.common import (
     HANDLING_ROLES,
     MECHANISM,
     audit_step,
+    check_org,
     load_for,
     parties,
     subject_of,
@@ -28,14 +28,7 @@ from xietong_common.auth import DISTRICT_GOV, Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.referral import (
     AnswerDecision,
-    CaseAnswered,
-    CaseAssigned,
-    CaseConcluded,
-    CaseCooperationRequested,
-    CaseEscalated,
-    CaseFiled,
     CaseProcedure,
-    CaseReceived,
 )
 from xietong_common.errors import NotFound
 from xietong_common.uow import UnitOfWork
@@ -90,19 +83,7 @@ async def receive(
         organisation=referral.receiver,
         started_at=uow.now,
     )
-    uow.publish(
-        CaseReceived(
-            referral_id=str(referral.id),
-            sender=referral.sender,
-            receiver=referral.receiver,
-            receipt_number=referral.receipt_number,
-            received_at=uow.now,
-            signed_by=referral.receipt_signed_by,
-            answer_due_at=due.due_at,
-            answer_due_provisional=due.provisional,
-        ),
-        key=str(referral.id),
-    )
+    uow.publish(events.received(referral, due), key=str(referral.id))
     await audit_step(uow, referral, "received", "REF-06", receipt_number=referral.receipt_number)
     return referral
 
@@ -130,32 +111,11 @@ async def answer(
     )
     late = bool(met and met.overdue_at_satisfaction)
     key = str(referral.id)
-    uow.publish(
-        CaseAnswered(
-            referral_id=key,
-            sender=referral.sender,
-            receiver=referral.receiver,
-            decision=data.decision,
-            reasons=data.reasons,
-            answered_at=uow.now,
-            late=late,
-        ),
-        key=key,
-    )
+    uow.publish(events.answered(referral, late=late), key=key)
     if data.decision is AnswerDecision.ACCEPT:
         await _start_filing_deadline(uow, ctx, referral, organisation=referral.receiver)
     else:
-        uow.publish(
-            CaseEscalated(
-                referral_id=key,
-                sender=referral.sender,
-                receiver=referral.receiver,
-                reported_to=DISTRICT_GOV,
-                reasons=data.reasons,
-                reported_at=uow.now,
-            ),
-            key=key,
-        )
+        uow.publish(events.escalated(referral), key=key)
     await audit_step(uow, referral, "answered", step.rule, decision=data.decision.value, late=late)
     return referral
 
@@ -194,18 +154,7 @@ async def assign(
     referral.assignee, referral.assigned_at = data.assignee, uow.now
     referral.assigned_by, referral.assignment_reasons = actor.user, data.reasons
     await _start_filing_deadline(uow, ctx, referral, organisation=data.assignee)
-    uow.publish(
-        CaseAssigned(
-            referral_id=str(referral.id),
-            sender=referral.sender,
-            receiver=referral.receiver,
-            assignee=data.assignee,
-            reasons=data.reasons,
-            assigned_at=uow.now,
-            decided_by=actor.user,
-        ),
-        key=str(referral.id),
-    )
+    uow.publish(events.assigned(referral), key=str(referral.id))
     await audit_step(uow, referral, "assigned", "REF-08", assignee=data.assignee)
     return referral
 
@@ -247,16 +196,7 @@ async def file(
         )
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(
-        CaseFiled(
-            referral_id=str(referral.id),
-            handler=handler,
-            sender=referral.sender,
-            case_number=data.case_number,
-            procedure=data.procedure,
-            filed_at=uow.now,
-            conclude_due_at=due.due_at if due else None,
-            late=late,
-        ),
+        events.filed(referral, handler=handler, conclude_due=due, late=late),
         key=str(referral.id),
     )
     await audit_step(
@@ -289,19 +229,7 @@ async def conclude(
         at=uow.now,
         mechanism=MECHANISM,
     )
-    assert referral.case_number
-    uow.publish(
-        CaseConcluded(
-            referral_id=str(referral.id),
-            handler=handler,
-            sender=referral.sender,
-            case_number=referral.case_number,
-            outcome=data.outcome,
-            decision_number=data.decision_number,
-            concluded_at=uow.now,
-        ),
-        key=str(referral.id),
-    )
+    uow.publish(events.concluded(referral, handler=handler), key=str(referral.id))
     await audit_step(uow, referral, "concluded", "REF-09", decision_number=data.decision_number)
     return referral
 
@@ -326,17 +254,7 @@ async def request_cooperation(
     )
     referral.cooperation_requests.append(item)
     await uow.session.flush()
-    uow.publish(
-        CaseCooperationRequested(
-            referral_id=str(referral.id),
-            request_id=str(item.id),
-            requesting_org=handler,
-            requested_org=referral.sender,
-            request=request,
-            requested_at=uow.now,
-        ),
-        key=str(referral.id),
-    )
+    uow.publish(events.cooperation_requested(referral, item), key=str(referral.id))
     await audit_step(uow, referral, "cooperation-requested", "REF-10", request_id=str(item.id))
     return item
 

@@ -16,11 +16,11 @@ from referral.domain import ReferralState
 from referral.models import Referral
 from referral.schemas import DeadlineOut, TimelineEntry
 from referral.service.common import parties, subject_of
-from referral.views import deadline_out
 from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG, Principal, ensure_party
 from xietong_common.errors import NotFound
-from xietong_common.tables import deadlines as deadlines_table
-from xietong_common.timeline import subject_timeline
+from xietong_common.listing import DeadlineQueries, is_overdue, next_due
+from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.timeline import deadlines_by_subject, subject_timeline
 
 REPORTED = "report-to-district-gov"
 
@@ -53,8 +53,6 @@ class ListFilters:
     overdue: bool | None = None
     urgent: bool | None = None
     sort: SortKey = SortKey.CREATED_AT_DESC
-    page: int = 1
-    page_size: int = 20
 
 
 @dataclass(frozen=True)
@@ -64,24 +62,7 @@ class Listed:
     overdue: bool
 
 
-def _subject_expr() -> sa.ColumnElement[str]:
-    return sa.func.concat("referral:", sa.cast(Referral.id, sa.Text))
-
-
-def _open_deadlines() -> sa.ColumnElement[bool]:
-    d = deadlines_table.c
-    return sa.and_(d.subject == _subject_expr(), d.satisfied_at.is_(None), d.cancelled_at.is_(None))
-
-
-def _next_due() -> sa.ScalarSelect[Any]:
-    return (
-        sa.select(sa.func.min(deadlines_table.c.due_at)).where(_open_deadlines()).scalar_subquery()
-    )
-
-
-def _overdue(now: datetime) -> sa.ColumnElement[bool]:
-    d = deadlines_table.c
-    return sa.exists().where(_open_deadlines(), d.provisional.is_(False), d.due_at < now)
+DEADLINES = DeadlineQueries("referral", Referral.id)
 
 
 def _box(box: Box, principal: Principal) -> sa.ColumnElement[bool]:
@@ -103,19 +84,27 @@ def _box(box: Box, principal: Principal) -> sa.ColumnElement[bool]:
     return sa.or_(Referral.sender == org, received)
 
 
-def _sort(key: SortKey) -> list[sa.ColumnElement[Any]]:
+def _sort(key: SortKey) -> list[Any]:
+    descending = key.value.startswith("-")
+    name = key.value.lstrip("-")
+    if name == "due_at":
+        return [DEADLINES.order(descending=descending), Referral.id]
     column: Any = {
         "created_at": Referral.created_at,
         "found_at": Referral.found_at,
         "sent_at": Referral.sent_at,
-        "due_at": _next_due(),
-    }[key.value.lstrip("-")]
-    ordered = column.desc().nulls_last() if key.value.startswith("-") else column.asc().nulls_last()
-    return [ordered, Referral.id]
+    }[name]
+    return [column.desc().nulls_last() if descending else column.asc().nulls_last(), Referral.id]
 
 
 async def list_referrals(
-    session: AsyncSession, *, principal: Principal, box: Box, filters: ListFilters, now: datetime
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    box: Box,
+    filters: ListFilters,
+    paging: PageParams,
+    now: datetime,
 ) -> tuple[list[Listed], int]:
     """A party's inbox, outbox or everything it may see; the justice bureau sees all."""
     where = [_box(box, principal)]
@@ -128,53 +117,17 @@ async def list_referrals(
         where.append(
             sa.or_(Referral.sender == cp, Referral.receiver == cp, Referral.assignee == cp)
         )
-    if filters.due_before is not None:
-        where.append(_next_due() < filters.due_before)
-    if filters.overdue is not None:
-        where.append(_overdue(now) if filters.overdue else ~_overdue(now))
+    where += DEADLINES.filters(now=now, due_before=filters.due_before, overdue=filters.overdue)
     if filters.urgent is not None:
         where.append(Referral.urgent.is_(filters.urgent))
-    total = (
-        await session.execute(sa.select(sa.func.count()).select_from(Referral).where(*where))
-    ).scalar_one()
-    rows = (
-        (
-            await session.execute(
-                sa.select(Referral)
-                .where(*where)
-                .order_by(*_sort(filters.sort))
-                .limit(filters.page_size)
-                .offset((filters.page - 1) * filters.page_size)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    due = await _earliest_open(session, [subject_of(r.id) for r in rows])
+    query = sa.select(Referral).where(*where).order_by(*_sort(filters.sort))
+    rows, total = await fetch_page(session, query, paging)
+    due = await deadlines_by_subject(session, [subject_of(r.id) for r in rows])
     listed = []
     for r in rows:
-        next_due = due.get(subject_of(r.id))
-        late = bool(next_due and not next_due.provisional and next_due.due_at < now)
-        listed.append(Listed(referral=r, next_due=next_due, overdue=late))
-    return listed, int(total)
-
-
-async def _earliest_open(session: AsyncSession, subjects: list[str]) -> dict[str, DeadlineOut]:
-    if not subjects:
-        return {}
-    d = deadlines_table.c
-    rows = (
-        (
-            await session.execute(
-                sa.select(deadlines_table)
-                .where(d.subject.in_(subjects), d.satisfied_at.is_(None), d.cancelled_at.is_(None))
-                .order_by(d.due_at.desc())
-            )
-        )
-        .mappings()
-        .all()
-    )
-    return {row["subject"]: deadline_out(row) for row in rows}
+        mine = due.get(subject_of(r.id), [])
+        listed.append(Listed(referral=r, next_due=next_due(mine), overdue=is_overdue(mine, now)))
+    return listed, total
 
 
 async def get(session: AsyncSession, *, referral_id: uuid.UUID, principal: Principal) -> Referral:
@@ -187,19 +140,8 @@ async def get(session: AsyncSession, *, referral_id: uuid.UUID, principal: Princ
 
 
 async def deadlines_of(session: AsyncSession, referral_id: uuid.UUID) -> list[DeadlineOut]:
-    d = deadlines_table.c
-    rows = (
-        (
-            await session.execute(
-                sa.select(deadlines_table)
-                .where(d.subject == subject_of(referral_id), d.cancelled_at.is_(None))
-                .order_by(d.started_at, d.due_at)
-            )
-        )
-        .mappings()
-        .all()
-    )
-    return [deadline_out(r) for r in rows]
+    subject = subject_of(referral_id)
+    return (await deadlines_by_subject(session, [subject])).get(subject, [])
 
 
 async def timeline(

@@ -1,0 +1,4 @@
+"""The events the enforcement assistance service publishes: builders of its contracts (module
+`xietong_common.contracts`), published through the outbox (`uow.publish`)."""
+
+from __future__ import annotations
