@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from xietong_common.contracts.base import IntegrationEvent, event
+from xietong_common.contracts.base import ContractModel, IntegrationEvent, event
 from xietong_common.contracts.review import CaseParty
 from xietong_common.labels import LabelledEnum
 
@@ -42,3 +42,34 @@ class InspectionFindingRecorded(IntegrationEvent):
     within_jurisdiction: bool = Field(
         description="False when the violation is outside the inspecting party's jurisdiction (REF-01)"
     )
+
+
+class ClosedTarget(ContractModel):
+    """INSP-07/08: one inspected target of a closed work order and what came of it."""
+
+    target_id: str
+    name: str = Field(examples=["某某餐饮有限公司"])
+    credit_code: str | None = Field(
+        default=None, description="unified social credit code of an enterprise target"
+    )
+    town: str = Field(examples=["town:lizhi"])
+    outcome: FindingOutcome
+    summary: str = Field(description="what was found and how it was handled")
+
+
+@event("inspection.closed", producers=("joint-inspection",), consumers=("info-sharing",))
+class InspectionClosed(IntegrationEvent):
+    """INSP-07: a work order closed — every target has an outcome and feedback — and was
+    archived (立卷归档). INFO-04: a department's inspection record (category 3)."""
+
+    inspection_id: str
+    order_number: str = Field(examples=["涪荔综查〔2024〕7号"])
+    initiating_org: str = Field(examples=["dept:urban-management"])
+    participants: list[str] = Field(
+        description="every organisation that took part (the town's brigade, departments)"
+    )
+    scenario: str | None = Field(default=None, description="应用场景 of the plan, if any")
+    matter_codes: list[str] = Field(default_factory=list)
+    towns: list[str] = Field(default_factory=list)
+    targets: list[ClosedTarget]
+    closed_at: datetime
