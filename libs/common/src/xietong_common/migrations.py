@@ -36,11 +36,12 @@ async def upgrade_to_head_async(migrations_dir: Path, database_url: str) -> None
     await asyncio.to_thread(upgrade_to_head, migrations_dir, database_url)
 
 
-def run_env(target_metadata: sa.MetaData) -> None:
-    """The body of every service's migrations/env.py (online mode, asyncpg)."""
+def run_env(target_metadata: sa.MetaData, *shared: sa.MetaData) -> None:
+    """The body of every service's migrations/env.py (online mode, asyncpg). `shared`: other
+    tables the service keeps from xietong_common (e.g. `roster.roster_metadata`)."""
     url = context.config.get_main_option("sqlalchemy.url")
     assert url is not None, "sqlalchemy.url is not set"
-    metadata = [target_metadata, backbone_metadata]
+    metadata = [target_metadata, backbone_metadata, *shared]
 
     def do_run(connection: Connection) -> None:
         connection.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})

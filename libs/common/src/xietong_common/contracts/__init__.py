@@ -8,5 +8,6 @@ from xietong_common.contracts import deadlines as deadlines
 from xietong_common.contracts import inspection as inspection
 from xietong_common.contracts import referral as referral
 from xietong_common.contracts import review as review
+from xietong_common.contracts import secondment as secondment
 from xietong_common.contracts.base import IntegrationEvent as IntegrationEvent
 from xietong_common.contracts.base import event as event

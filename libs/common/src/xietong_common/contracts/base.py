@@ -33,8 +33,12 @@ def event(
     producers: tuple[str, ...],
     consumers: tuple[str, ...] = (),
     summary: str = "",
+    compacted: bool = False,
 ) -> Callable[[E], E]:
-    """Register an event model: `@event("case.referred", producers=("referral",))`."""
+    """Register an event model: `@event("case.referred", producers=("referral",))`.
+
+    `compacted`: each event states the whole present of its key (a team's roster), so the
+    topic is log-compacted and keeps the latest event per key for new consumers."""
 
     def register(cls: E) -> E:
         spec = EventSpec(
@@ -45,6 +49,7 @@ def event(
             producers=producers,
             consumers=consumers,
             summary=summary or (cls.__doc__ or "").strip().splitlines()[0],
+            compacted=compacted,
         )
         cls.spec = spec
         registry.register(spec)

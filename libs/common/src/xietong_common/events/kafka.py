@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from xietong_common.events.registry import dlq_topic
+from xietong_common.events.registry import dlq_topic, registry
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,12 @@ async def ensure_topics(
         if not missing:
             return
         new = [
-            NewTopic(t, 1 if t.endswith(".dlq") else partitions, replication_factor)
+            NewTopic(
+                t,
+                1 if t.endswith(".dlq") else partitions,
+                replication_factor,
+                topic_configs={"cleanup.policy": "compact"} if registry.compacted(t) else None,
+            )
             for t in missing
         ]
         # Another replica may have created them first.

@@ -21,6 +21,7 @@ class EventSpec:
     producers: tuple[str, ...]
     consumers: tuple[str, ...]
     summary: str
+    compacted: bool = False
 
 
 class EventRegistry:
@@ -46,6 +47,10 @@ class EventRegistry:
 
     def all(self) -> list[EventSpec]:
         return sorted(self._by_type.values(), key=lambda s: (s.topic, s.version))
+
+    def compacted(self, topic: str) -> bool:
+        """Whether the topic keeps only the latest event per key (log compaction)."""
+        return any(s.compacted for s in self._by_type.values() if s.topic == topic)
 
     def topics(self) -> list[str]:
         return sorted({s.topic for s in self._by_type.values()})
