@@ -43,5 +43,6 @@ stack-down:  ## stop what the local stack started
 docs: install  ## regenerate docs/events.md and docs/asyncapi.yaml from the contracts
 	$(UV) run xietong docs
 
-clean: stack-down  ## stop the stack and delete .local/ and the caches
+clean:  ## stop the stack, delete its data (.local/; as root also /var/lib/xietong-pg/<digest>) and the caches
+	$(UV) run xietong stack down --delete-data
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache
