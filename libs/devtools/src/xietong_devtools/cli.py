@@ -50,6 +50,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_services(host=args.host)
 
 
+def cmd_deploy_kafka_init(args: argparse.Namespace) -> int:
+    from xietong_devtools.deploy import kafka_init_is_current, kafka_init_path, write_kafka_init
+
+    if args.check:
+        if kafka_init_is_current():
+            return 0
+        print(f"{kafka_init_path()} is out of date: run `uv run xietong deploy kafka-init`")
+        return 1
+    print(f"wrote {write_kafka_init()}")
+    return 0
+
+
 def install(extension: CliExtension) -> None:
     """The `xietong.cli` entry point: the stack commands, and the stack's databases as the
     fallback when no XIETONG_DATABASE_URL is set."""
@@ -68,6 +80,14 @@ def install(extension: CliExtension) -> None:
     )
     down.set_defaults(func=cmd_down)
     sub.add_parser("status", help="what is running").set_defaults(func=cmd_status)
+    deploy = subparsers.add_parser("deploy", help="files of the docker compose deployment")
+    deploy_sub = deploy.add_subparsers(dest="deploy_command", required=True)
+    kafka_init = deploy_sub.add_parser(
+        "kafka-init",
+        help="regenerate deploy/kafka/init-acls.sh (Kafka users and ACLs) from the event registry",
+    )
+    kafka_init.add_argument("--check", action="store_true", help="fail if it is out of date")
+    kafka_init.set_defaults(func=cmd_deploy_kafka_init)
     run = subparsers.add_parser("run", help="bring the stack up and run the six services")
     run.add_argument("--host", default="127.0.0.1")
     run.set_defaults(func=cmd_run)
