@@ -1,6 +1,8 @@
 # xietong (协同) — the two commands are `make run` and `make test`; `make help` lists the rest.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# uv: on PATH, else ~/.local/bin (where earlier versions installed it), else our own venv.
+UV_BOOTSTRAP := $(CURDIR)/.local/uv-bootstrap
+UV ?= $(shell command -v uv 2>/dev/null || { test -x "$(HOME)/.local/bin/uv" && echo "$(HOME)/.local/bin/uv"; } || echo "$(UV_BOOTSTRAP)/bin/uv")
 export UV_LINK_MODE ?= copy
 
 .PHONY: help install run test unit lint bench stack-up stack-down docs clean
@@ -9,8 +11,8 @@ export UV_LINK_MODE ?= copy
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-install:  ## uv (from PyPI if missing) and every workspace package
-	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+install:  ## uv (if missing: from PyPI into a venv, .local/uv-bootstrap) and every workspace package
+	@command -v $(UV) >/dev/null 2>&1 || .ci/bootstrap-uv "$(UV_BOOTSTRAP)" >/dev/null
 	@$(UV) --version
 	$(UV) sync --all-packages --frozen
 
@@ -43,5 +45,6 @@ stack-down:  ## stop what the local stack started
 docs: install  ## regenerate docs/events.md and docs/asyncapi.yaml from the contracts
 	$(UV) run xietong docs
 
-clean: stack-down  ## stop the stack and delete .local/ and the caches
+clean:  ## stop the stack, delete its data (.local/; as root also /var/lib/xietong-pg/<digest>) and the caches
+	$(UV) run xietong stack down --delete-data
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     from xietong_common.calendar_cli import add_calendar_commands
 
     add_calendar_commands(sub)
+    from xietong_common.serve import add_serve_command
+
+    add_serve_command(sub)
     _EXTENSION.subparsers = sub
     _EXTENSION.database_url_fallbacks.clear()
     for plugin in entry_points(group="xietong.cli"):

@@ -90,3 +90,21 @@ class ServiceSettings(BaseSettings):
     blob_dir: Path = Field(default_factory=lambda: project_root() / ".local" / "blobs")
     log_level: str = "INFO"
     log_json: bool = True
+
+    kafka_security_protocol: str = Field(
+        default="PLAINTEXT",
+        description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL "
+        "(docker compose: SASL_PLAINTEXT on the internal listener)",
+    )
+    kafka_sasl_mechanism: str = Field(
+        default="SCRAM-SHA-512", description="SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN"
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, description="this service's Kafka principal (SASL protocols)"
+    )
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(
+        default=None,
+        description="CA bundle (PEM) the broker's certificate is checked against (SSL "
+        "protocols); default: the system's trusted CAs",
+    )

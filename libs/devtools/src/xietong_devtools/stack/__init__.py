@@ -2,7 +2,8 @@
 
 `ensure_stack()` is idempotent and safe to call from several processes at once. Servers
 named by `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS` are used as they are: nothing is
-started for them. Data lives under `.local/` in the checkout.
+started for them. Data lives under `.local/` in the checkout (as root, PostgreSQL's own
+files live under `/var/lib/xietong-pg/`: see `stack/postgres.py`).
 """
 
 from __future__ import annotations
@@ -143,8 +144,10 @@ async def _ensure_service_databases(admin_url: str) -> None:
         await conn.close()
 
 
-def ensure_stack() -> StackInfo:
-    """Start what is not running (or not configured externally), wait until both answer."""
+def ensure_stack(*, kafka: bool = True) -> StackInfo:
+    """Start what is not running (or not configured externally), wait until both answer.
+    With `kafka=False` only PostgreSQL is started (`kafka_bootstrap` is then empty unless
+    KAFKA_BOOTSTRAP_SERVERS names a broker)."""
     db_env = os.environ.get("DATABASE_URL")
     kafka_env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     with _stack_lock():
@@ -159,18 +162,18 @@ def ensure_stack() -> StackInfo:
             pg.start()
             admin_url = pg.admin_url()
             _run(_ensure_service_databases(admin_url))
-        if kafka_env:
-            bootstrap = kafka_env
+        if kafka_env or not kafka:
+            bootstrap = kafka_env or ""
         else:
-            kafka = local_kafka()
-            if not kafka.is_running() and _port_answers("127.0.0.1", kafka.port):
+            broker = local_kafka()
+            if not broker.is_running() and _port_answers("127.0.0.1", broker.port):
                 raise StackError(
-                    f"port {kafka.port} is taken by another program; set XIETONG_STACK_KAFKA_PORT"
+                    f"port {broker.port} is taken by another program; set XIETONG_STACK_KAFKA_PORT"
                 )
-            kafka.start()
-            bootstrap = kafka.bootstrap
-            _wait("Kafka", lambda: _port_answers("127.0.0.1", kafka.port), 90, kafka.log_file)
-            _wait("Kafka", lambda: _run(_kafka_ready(bootstrap)), 60, kafka.log_file)
+            broker.start()
+            bootstrap = broker.bootstrap
+            _wait("Kafka", lambda: _port_answers("127.0.0.1", broker.port), 90, broker.log_file)
+            _wait("Kafka", lambda: _run(_kafka_ready(bootstrap)), 60, broker.log_file)
         info = StackInfo(
             postgres_admin_url=admin_url,
             kafka_bootstrap=bootstrap,
@@ -181,8 +184,9 @@ def ensure_stack() -> StackInfo:
         return info
 
 
-def stack_down() -> list[str]:
-    """Stop only what the stack started; return what was stopped."""
+def stack_down(*, delete_data: bool = False) -> list[str]:
+    """Stop only what the stack started; return what was stopped. `delete_data` also
+    removes PostgreSQL's files where they live outside `.local/` (as root), for `make clean`."""
     stopped = []
     with _stack_lock():
         kafka = local_kafka()
@@ -193,16 +197,21 @@ def stack_down() -> list[str]:
         if pg.is_running():
             pg.stop()
             stopped.append("postgres")
+        if delete_data:
+            pg.delete_data()
     return stopped
 
 
 def stack_status() -> dict[str, str]:
     pg, kafka = local_postgres(), local_kafka()
-    return {
+    status = {
         "postgres": f"running on 127.0.0.1:{pg.port}" if pg.is_running() else "stopped",
         "kafka": f"running on {kafka.bootstrap}" if kafka.is_running() else "stopped",
         "data": str(local_dir()),
     }
+    if pg.server_home != pg.home:
+        status["pg data"] = str(pg.server_home)
+    return status
 
 
 def service_database_url(info: StackInfo, pkg: str) -> str:
