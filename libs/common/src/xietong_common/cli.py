@@ -13,16 +13,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from xietong_common.services import SERVICES
 from xietong_common.settings import ServiceSettings, project_root
-
-SERVICES = {
-    "info-sharing": "info_sharing",
-    "assistance": "assistance",
-    "referral": "referral",
-    "legal-review": "legal_review",
-    "joint-inspection": "joint_inspection",
-    "secondment": "secondment",
-}
 
 
 @dataclass

@@ -12,6 +12,7 @@ from xietong_common.auth import TokenVerifier
 from xietong_common.calendar import WorkingDayCalendar
 from xietong_common.clock import Clock, SystemClock
 from xietong_common.db import Database
+from xietong_common.events.kafka_security import client_options
 from xietong_common.reference import (
     MatterCatalogue,
     OrganisationDirectory,
@@ -32,6 +33,7 @@ class ServiceContext:
     calendar: WorkingDayCalendar
     directory: OrganisationDirectory
     catalogue: MatterCatalogue
+    kafka: dict[str, Any] = field(default_factory=dict)  # client security options
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,4 +69,6 @@ def build_context(
         calendar=WorkingDayCalendar.load(settings.data_dir / "calendar"),
         directory=directory,
         catalogue=load_catalogue(settings.data_dir / "matters.yaml", directory),
+        # Computed once at start: settings that cannot work stop the service here.
+        kafka=client_options(settings),
     )

@@ -57,6 +57,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
                 topics,
                 partitions=settings.kafka_topic_partitions,
                 replication_factor=settings.kafka_replication_factor,
+                options=ctx.kafka,
             )
             break
         except Exception as exc:
@@ -71,6 +72,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
                 bootstrap=settings.kafka_bootstrap_servers,
                 batch_size=settings.outbox_batch_size,
                 poll_interval_s=settings.outbox_poll_interval_s,
+                kafka_options=ctx.kafka,
             ).run()
         )
     if settings.run_consumer and handlers:
@@ -82,6 +84,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
                 max_attempts=settings.inbox_max_attempts,
                 backoff_initial_s=settings.inbox_backoff_initial_s,
                 backoff_max_s=settings.inbox_backoff_max_s,
+                kafka_options=ctx.kafka,
             ).run()
         )
     await asyncio.gather(*runners)

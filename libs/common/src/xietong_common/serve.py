@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from xietong_common.services import SERVICES
+
 SEED_MARKER = ".seeded"
 log = logging.getLogger("xietong_common.serve")
 
@@ -63,8 +65,6 @@ def seed_data_dir(source: Path, target: Path) -> list[Path]:
 
 
 def _service_name(app: str, explicit: str | None) -> str:
-    from xietong_common.cli import SERVICES
-
     if explicit:
         return explicit
     if env := os.environ.get("XIETONG_SERVICE_NAME"):
@@ -76,8 +76,6 @@ def _service_name(app: str, explicit: str | None) -> str:
 
 def _app_path(app: str) -> str:
     """`referral` (a service name) -> `referral.main:app`; `module:attr` as given."""
-    from xietong_common.cli import SERVICES
-
     if app in SERVICES:
         return f"{SERVICES[app]}.main:app"
     if ":" not in app:

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
-from xietong_common.cli import SERVICES
 from xietong_common.events.registry import dlq_topic, registry
+from xietong_common.services import SERVICES
 from xietong_common.settings import project_root
 
 INTEGRATOR = "integrator"

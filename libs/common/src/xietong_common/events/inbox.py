@@ -43,6 +43,7 @@ class InboxConsumer:
         max_attempts: int = 5,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.db = db
         self.bootstrap = bootstrap
@@ -51,6 +52,7 @@ class InboxConsumer:
         self.max_attempts = max_attempts
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
+        self.kafka_options = dict(kafka_options or {})
         self.topics = sorted({registry.spec_for(model).topic for model in self.handlers})
         self.actor = Principal.system(db.service_name)
 
@@ -70,6 +72,7 @@ class InboxConsumer:
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
             *self.topics,
+            **self.kafka_options,
             bootstrap_servers=self.bootstrap,
             group_id=self.group_id,
             client_id=f"{self.group_id}-inbox",
@@ -83,7 +86,9 @@ class InboxConsumer:
             with contextlib.suppress(Exception):
                 await consumer.stop()
             raise
-        dlq = idempotent_producer(self.bootstrap, client_id=f"{self.group_id}-dlq")
+        dlq = idempotent_producer(
+            self.bootstrap, client_id=f"{self.group_id}-dlq", options=self.kafka_options
+        )
         try:
             await dlq.start()
             while True:

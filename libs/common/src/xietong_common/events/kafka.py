@@ -1,10 +1,12 @@
-"""Kafka clients and topic administration."""
+"""Kafka clients and topic administration. `options` are the client's security settings
+(`kafka_security.client_options`), passed to every client a service creates."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -15,9 +17,12 @@ from xietong_common.events.registry import dlq_topic, registry
 log = logging.getLogger(__name__)
 
 
-def idempotent_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
+def idempotent_producer(
+    bootstrap: str, *, client_id: str, options: Mapping[str, Any] | None = None
+) -> AIOKafkaProducer:
     """acks=all with idempotence: a retried send never duplicates or reorders within a partition."""
     return AIOKafkaProducer(
+        **(options or {}),
         bootstrap_servers=bootstrap,
         client_id=client_id,
         enable_idempotence=True,
@@ -34,6 +39,7 @@ async def ensure_topics(
     partitions: int = 3,
     replication_factor: int = 1,
     with_dlq: bool = True,
+    options: Mapping[str, Any] | None = None,
 ) -> None:
     """Create the topics (and their `.dlq` twins) that do not exist yet."""
     wanted: set[str] = set()
@@ -41,7 +47,9 @@ async def ensure_topics(
         wanted.add(topic)
         if with_dlq:
             wanted.add(dlq_topic(topic))
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(
+        **(options or {}), bootstrap_servers=bootstrap, request_timeout_ms=10_000
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -65,8 +73,10 @@ async def ensure_topics(
         await admin.close()
 
 
-async def kafka_ping(bootstrap: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3_000)
+async def kafka_ping(bootstrap: str, options: Mapping[str, Any] | None = None) -> None:
+    admin = AIOKafkaAdminClient(
+        **(options or {}), bootstrap_servers=bootstrap, request_timeout_ms=3_000
+    )
     await admin.start()
     try:
         await admin.list_topics()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -71,11 +72,13 @@ class OutboxRelay:
         bootstrap: str,
         batch_size: int = 200,
         poll_interval_s: float = 1.0,
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.db = db
         self.bootstrap = bootstrap
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
+        self.kafka_options = dict(kafka_options or {})
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._service = db.service_name
@@ -195,7 +198,9 @@ class OutboxRelay:
 
     async def _get_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = idempotent_producer(self.bootstrap, client_id=f"{self._service}-relay")
+            producer = idempotent_producer(
+                self.bootstrap, client_id=f"{self._service}-relay", options=self.kafka_options
+            )
             try:
                 await producer.start()
             except BaseException:  # cancelled while starting, too: never leak its tasks

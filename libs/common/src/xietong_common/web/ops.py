@@ -35,7 +35,7 @@ def ops_router(service: str) -> APIRouter:
         except Exception as exc:
             checks["database"] = f"unavailable: {exc}"
         try:
-            await asyncio.wait_for(kafka_ping(ctx.settings.kafka_bootstrap_servers), 5)
+            await asyncio.wait_for(kafka_ping(ctx.settings.kafka_bootstrap_servers, ctx.kafka), 5)
             checks["kafka"] = "ok"
         except Exception as exc:
             checks["kafka"] = f"unavailable: {exc}"
