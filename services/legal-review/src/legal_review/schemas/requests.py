@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from legal_review.domain import DecisionOutcome, MaterialKind, PenaltyAdjustment
+from legal_review.domain import DecisionOutcome, MaterialKind
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.parties import PartyKind
+from xietong_common.review_triggers import ProposedDecisionIn as ProposedDecisionIn
 from xietong_common.schemas import (
     CLEAN_TEXT,
-    Amount,
     Code,
     Line,
     Name,
@@ -23,28 +22,6 @@ from xietong_common.schemas import (
     Text,
     Timestamp,
 )
-
-JudgementTrigger = Literal[
-    "public-interest", "social-impact", "major-rights", "complex-facts", "law-requires"
-]
-
-
-class ProposedDecisionIn(Strict):
-    """The proposed decision (重大行政执法决定建议) as REV-01 looks at it. Money in CNY, exact."""
-
-    fine: Amount = Decimal("0.00")
-    confiscated_gains: Amount = Decimal("0.00")
-    confiscated_property_value: Amount = Decimal("0.00")
-    adjustment: PenaltyAdjustment = PenaltyAdjustment.NONE
-    hearing: bool = Field(default=False, description="REV-01 (4): made after a hearing (听证)")
-    assessed: bool = Field(
-        default=False, description="an assessment (评估) took place (REV-04 (4))"
-    )
-    judgements: dict[JudgementTrigger, Text] = Field(
-        default_factory=dict,
-        description="REV-01 (1)(2)(3)(5)(8): the brigade's judgement, each with its reason",
-        examples=[{"social-impact": "涉及沿江多家餐馆，舆情关注度高"}],
-    )
 
 
 class TriggerCheckIn(Strict):

@@ -9,19 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from legal_review.domain import (
     Duties,
-    ProposedDecision,
     ReviewState,
     Step,
-    Trigger,
     next_state,
 )
 from legal_review.errors import NotAReviewParty, ReviewNotFound, UnknownOrganisation
 from legal_review.models import JointOpinion, Review, ReviewMaterial, ReviewRound
-from legal_review.schemas import ProposedDecisionIn
 from xietong_common.auth import OVERSIGHT_ORG, Principal, ensure_party
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.errors import NotFound
-from xietong_common.parties import PartyKind
 from xietong_common.reference import OrganisationDirectory, OrgKind
 from xietong_common.uow import UnitOfWork
 
@@ -115,18 +111,6 @@ def require_town_role(principal: Principal, review: Review, *roles: str) -> None
     if principal.org != review.town:
         raise NotAReviewParty(f"only {review.town} acts on this review", allowed_org=review.town)
     principal.require_role(*roles)
-
-
-def proposed(decision: ProposedDecisionIn, party_kind: str) -> ProposedDecision:
-    return ProposedDecision(
-        party_kind=PartyKind(party_kind),
-        fine=decision.fine,
-        confiscated_gains=decision.confiscated_gains,
-        confiscated_property_value=decision.confiscated_property_value,
-        adjustment=decision.adjustment,
-        hearing=decision.hearing,
-        judgements={Trigger(k): v for k, v in decision.judgements.items()},
-    )
 
 
 def check_org(directory: OrganisationDirectory, code: str, *kinds: OrgKind) -> None:

@@ -36,7 +36,6 @@ from legal_review.service.common import (
     current_round,
     duties_of,
     load_visible,
-    proposed,
     require_town_role,
     serving_justice_office,
     subject,
@@ -56,7 +55,7 @@ from xietong_common.uow import UnitOfWork
 
 def evaluate(decision: ProposedDecisionIn, party_kind: PartyKind) -> list[TriggerHit]:
     """REV-01, without any state change."""
-    return evaluate_triggers(proposed(decision, party_kind.value))
+    return evaluate_triggers(decision.proposed(party_kind))
 
 
 def _new_round(
