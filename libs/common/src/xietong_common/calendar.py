@@ -132,10 +132,10 @@ class YearSchedule(BaseModel):
 
 @dataclass(frozen=True)
 class DeadlineRule:
-    """How long a party has under a rule: N working days, or N clock hours."""
+    """How long a party has under a rule: N working days, N calendar days, or N clock hours."""
 
     rule_id: str
-    unit: Literal["working_days", "hours"]
+    unit: Literal["working_days", "calendar_days", "hours"]
     amount: int
 
     def __post_init__(self) -> None:
@@ -149,12 +149,22 @@ class DeadlineRule:
         return cls(rule_id=rule_id, unit="working_days", amount=n)
 
     @classmethod
+    def calendar_days(cls, n: int, *, rule_id: str) -> DeadlineRule:
+        """N days (日) as a statute counts them: from the day after the event, ending at 24:00
+        China Standard Time on the Nth day, weekends and holidays included."""
+        return cls(rule_id=rule_id, unit="calendar_days", amount=n)
+
+    @classmethod
     def hours(cls, n: int, *, rule_id: str) -> DeadlineRule:
         return cls(rule_id=rule_id, unit="hours", amount=n)
 
     @property
     def label_zh(self) -> str:
-        return f"{self.amount}个工作日" if self.unit == "working_days" else f"{self.amount}小时"
+        return {
+            "working_days": f"{self.amount}个工作日",
+            "calendar_days": f"{self.amount}日",
+            "hours": f"{self.amount}小时",
+        }[self.unit]
 
 
 @dataclass(frozen=True)
@@ -572,13 +582,17 @@ class WorkingDayCalendar:
 
     def deadline_for(self, event_time: datetime, rule: DeadlineRule) -> Deadline:
         """When the action the rule requires is due, for an event at `event_time`: clock
-        hours, or 24:00 CST on the Nth working day after the event's China date.
+        hours, or 24:00 CST on the Nth working (or calendar) day after the event's China date.
         Re-run it to recompute a provisional deadline once its year is loaded."""
         if event_time.tzinfo is None:
             raise ValueError("event_time must be timezone-aware")
         if rule.unit == "hours":
             due = event_time.astimezone(UTC) + timedelta(hours=rule.amount)
             return Deadline(due_at=due, provisional=False, rule_id=rule.rule_id)
+        if rule.unit == "calendar_days":
+            # Calendar days need no holiday schedule, so they are never provisional.
+            last = event_time.astimezone(CHINA_TZ).date() + timedelta(days=rule.amount)
+            return Deadline(due_at=end_of_china_day(last), provisional=False, rule_id=rule.rule_id)
         result = self.add_working_days(event_time.astimezone(CHINA_TZ).date(), rule.amount)
         return Deadline(
             due_at=end_of_china_day(result.day),

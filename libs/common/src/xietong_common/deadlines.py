@@ -45,6 +45,8 @@ class TrackedDeadline:
 def _rule_from_row(unit: str, amount: int, rule_id: str) -> DeadlineRule:
     if unit == "hours":
         return DeadlineRule.hours(amount, rule_id=rule_id)
+    if unit == "calendar_days":
+        return DeadlineRule.calendar_days(amount, rule_id=rule_id)
     return DeadlineRule.working_days(amount, rule_id=rule_id)
 
 

@@ -103,7 +103,7 @@ deadlines = sa.Table(
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("rule", sa.Text, nullable=False),
     sa.Column("organisation", sa.Text, nullable=False),
-    sa.Column("unit", sa.Text, nullable=False),  # "working_days" | "hours"
+    sa.Column("unit", sa.Text, nullable=False),  # "working_days" | "calendar_days" | "hours"
     sa.Column("amount", sa.Integer, nullable=False),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),

@@ -164,6 +164,35 @@ def test_clock_hours_ignore_holidays_ref_03_urgent_24_hours(cal: WorkingDayCalen
     assert not cal.deadline_for(cst(2027, 6, 1, 9), urgent).provisional
 
 
+def test_calendar_days_count_from_the_day_after_and_end_at_24_00_cst_ref_09() -> None:
+    """REF-09: a limit in days (日) is counted in calendar days from the day after the event
+    and ends at 24:00 China time on the last day, not N x 24 clock hours from the instant."""
+    cal = WorkingDayCalendar()
+    ninety = DeadlineRule.calendar_days(90, rule_id="REF-09")
+    # Filed Fri 1 Mar 2024 at 10:00 CST: day 1 is 2 Mar, day 90 is Thu 30 May 2024.
+    due = cal.deadline_for(cst(2024, 3, 1, 10), ninety)
+    assert due.due_at == end_of_china_day(date(2024, 5, 30)) == utc(2024, 5, 30, 16)
+    assert due.due_at != cst(2024, 3, 1, 10) + timedelta(hours=90 * 24)
+    # The China date counts, not the UTC one: 23:30 CST on 1 Mar is 15:30 UTC the same day,
+    # 00:30 CST on 2 Mar is still 1 Mar in UTC but counts from 3 Mar.
+    assert cal.deadline_for(cst(2024, 3, 1, 23, 30), ninety).due_at == utc(2024, 5, 30, 16)
+    assert cal.deadline_for(cst(2024, 3, 2, 0, 30), ninety).due_at == utc(2024, 5, 31, 16)
+    # Weekends and holidays count (the last day here is Sat 10 Feb 2024, 春节).
+    one_week = DeadlineRule.calendar_days(7, rule_id="X")
+    assert cal.deadline_for(cst(2024, 2, 3, 9), one_week).due_at == end_of_china_day(
+        date(2024, 2, 10)
+    )
+    assert ninety.label_zh == "90日"
+
+
+def test_calendar_days_never_wait_for_a_holiday_schedule() -> None:
+    due = WorkingDayCalendar().deadline_for(
+        cst(2027, 12, 1, 9), DeadlineRule.calendar_days(60, rule_id="REF-09")
+    )
+    assert not due.provisional
+    assert due.due_at == end_of_china_day(date(2028, 1, 30))
+
+
 # ---- unknown years: provisional, no breach, recomputed once loaded ---------------------------
 
 

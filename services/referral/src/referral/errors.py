@@ -1,4 +1,9 @@
-"""Errors of the referral service: one root, one problem type per rule that can refuse."""
+"""Errors of the referral service: one root, one problem type per rule that can refuse.
+
+Each class has its English `title` and the Chinese `title_zh` an enforcement clerk reads
+(problems are answered in Chinese unless the caller asks for English); every raise gives
+its English detail and the Chinese `zh=`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ class ReferralError(AppError):
 
     slug = "referral-error"
     title = "The referral cannot be processed"
+    title_zh = "无法处理该移送案件"
 
 
 class ReferralInvalidTransition(ReferralError, InvalidTransition):
@@ -18,18 +24,21 @@ class ReferralInvalidTransition(ReferralError, InvalidTransition):
     status = 409
     slug = "referral-invalid-transition"
     title = "This action is not allowed in the referral's current state"
+    title_zh = "移送案件当前状态下不允许此操作"
 
 
 class UnknownMatter(ReferralError, InvalidInput):
     status = 422
     slug = "referral-unknown-matter"
     title = "The matter code is not in the catalogue of matters"
+    title_zh = "事项编码不在执法事项目录中"
 
 
 class UnknownOrganisation(ReferralError, InvalidInput):
     status = 422
     slug = "referral-unknown-organisation"
     title = "The organisation is not in the directory or cannot take part here"
+    title_zh = "该单位不在单位名录中，或不能参与此移送"
 
 
 class NoJurisdiction(ReferralError, InvalidInput):
@@ -38,6 +47,7 @@ class NoJurisdiction(ReferralError, InvalidInput):
     status = 422
     slug = "referral-no-jurisdiction"
     title = "The receiver has no jurisdiction over this matter and place"
+    title_zh = "受移送单位对该事项和地点无管辖权"
 
 
 class OwnJurisdiction(ReferralError, InvalidInput):
@@ -46,6 +56,7 @@ class OwnJurisdiction(ReferralError, InvalidInput):
     status = 422
     slug = "referral-own-jurisdiction"
     title = "The sender has jurisdiction itself; there is nothing to refer"
+    title_zh = "移送单位自身有管辖权，无需移送"
 
 
 class DirectionNotCovered(ReferralError, InvalidInput):
@@ -54,6 +65,7 @@ class DirectionNotCovered(ReferralError, InvalidInput):
     status = 422
     slug = "referral-direction-not-covered"
     title = "This direction of referral is not covered by 涪陵府办〔2024〕1号 二(三)"
+    title_zh = "涪陵府办〔2024〕1号 二(三)未规定此移送方向"
 
 
 class StopMeasureMissing(ReferralError, InvalidInput):
@@ -62,12 +74,23 @@ class StopMeasureMissing(ReferralError, InvalidInput):
     status = 422
     slug = "referral-stop-measure-missing"
     title = "An ongoing violation needs the stop measure taken and its time"
+    title_zh = "违法行为正在进行的，应记录已采取的制止措施及其时间"
 
 
 class ImplausibleTime(ReferralError, InvalidInput):
     status = 422
     slug = "referral-implausible-time"
     title = "A time given for the case is not plausible"
+    title_zh = "案件时间不合理"
+
+
+class TimeLimitMissing(ReferralError, InvalidInput):
+    """REF-09: a case filed under another procedure states its time limit, or why it has none."""
+
+    status = 422
+    slug = "referral-time-limit-missing"
+    title = "The procedure's time limit is neither given nor explained"
+    title_zh = "未载明办案程序的法定期限，也未说明无期限的理由"
 
 
 class MaterialsMissing(ReferralError, Conflict):
@@ -76,23 +99,29 @@ class MaterialsMissing(ReferralError, Conflict):
     status = 409
     slug = "referral-materials-missing"
     title = "The referral lacks required materials"
+    title_zh = "移送材料不齐全"
 
 
 class OnwardReferralForbidden(ReferralError, Conflict):
-    """REF-08: a receiver may not refer a case on; it reports to the district government."""
+    """REF-08: a receiver may not refer a case on; it reports to the district government.
+    Also the refusal of a new referral that resembles a case the sender received and has not
+    finished, unless the sender states why it is a different case."""
 
     status = 409
     slug = "referral-onward-referral-forbidden"
     title = "A received case may not be referred on (不得再行移送)"
+    title_zh = "受移送的案件不得再行移送"
 
 
 class ApprovalRequired(ReferralError, Conflict):
     status = 409
     slug = "referral-approval-required"
     title = "A leader must approve this referral before it is sent"
+    title_zh = "该移送须经领导审批后方可移送"
 
 
 class DuplicateCaseNumber(ReferralError, Conflict):
     status = 409
     slug = "referral-duplicate-case-number"
     title = "This case number is already used by another referral of the same party"
+    title_zh = "该案号已被同一单位的其他移送案件使用"

@@ -6,7 +6,9 @@ outbox (`uow.publish`), keyed by the referral id so a case's events stay in orde
 
 from __future__ import annotations
 
-from referral.domain import Routing
+from datetime import datetime
+
+from referral.domain import Resemblance, Routing
 from referral.models import CooperationRequest, Referral
 from xietong_common.auth import DISTRICT_GOV
 from xietong_common.contracts.referral import (
@@ -15,8 +17,11 @@ from xietong_common.contracts.referral import (
     CaseAssigned,
     CaseConcluded,
     CaseCooperationRequested,
+    CaseDraftWithdrawn,
     CaseEscalated,
     CaseFiled,
+    CaseOngoingViolationNotified,
+    CaseOnwardReferralSuspected,
     CaseProcedure,
     CaseReceived,
     CaseReferred,
@@ -169,4 +174,68 @@ def cooperation_requested(referral: Referral, item: CooperationRequest) -> CaseC
         requested_org=item.requested_org,
         request=item.request,
         requested_at=item.requested_at,
+    )
+
+
+def _party(referral: Referral) -> CaseParty | None:
+    return CaseParty.model_validate(referral.party) if referral.party else None
+
+
+def ongoing_violation_notified(
+    referral: Referral, *, due_at: datetime, late: bool
+) -> CaseOngoingViolationNotified:
+    """REF-04: the party with jurisdiction is told of the ongoing violation at once."""
+    assert referral.receiver
+    assert referral.stop_measure
+    assert referral.stop_measure_at
+    assert referral.ongoing_notified_at
+    return CaseOngoingViolationNotified(
+        referral_id=str(referral.id),
+        sender=referral.sender,
+        receiver=referral.receiver,
+        matter_code=referral.matter_code,
+        place_town=referral.place_town,
+        found_at=referral.found_at,
+        facts=referral.facts,
+        party=_party(referral),
+        stop_measure=referral.stop_measure,
+        stop_measure_at=referral.stop_measure_at,
+        notified_at=referral.ongoing_notified_at,
+        inform_due_at=due_at,
+        late=late,
+    )
+
+
+def draft_withdrawn(referral: Referral) -> CaseDraftWithdrawn:
+    """A draft withdrawn with a reason; its REF-03 clock stopped."""
+    assert referral.withdrawn_at
+    assert referral.withdrawn_by
+    assert referral.withdrawal_reason
+    return CaseDraftWithdrawn(
+        referral_id=str(referral.id),
+        sender=referral.sender,
+        proposed_receiver=referral.receiver,
+        reason=referral.withdrawal_reason,
+        withdrawn_at=referral.withdrawn_at,
+        withdrawn_by=referral.withdrawn_by,
+        source=ReferralSource(kind=referral.source_kind, id=referral.source_id),
+    )
+
+
+def onward_referral_suspected(
+    referral: Referral, resembling: list[Resemblance]
+) -> CaseOnwardReferralSuspected:
+    """REF-08: sent although it resembles a received, unfinished case (reason stated)."""
+    assert referral.receiver
+    assert referral.sent_at
+    assert referral.distinct_case_reason
+    grounds = sorted({g.value for r in resembling for g in r.grounds})
+    return CaseOnwardReferralSuspected(
+        referral_id=str(referral.id),
+        sender=referral.sender,
+        receiver=referral.receiver,
+        resembles=[r.referral_id for r in resembling],
+        grounds=grounds,
+        distinct_case_reason=referral.distinct_case_reason,
+        sent_at=referral.sent_at,
     )

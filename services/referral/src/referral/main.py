@@ -8,7 +8,7 @@ from referral import api, handlers
 from referral.service import MECHANISM
 from referral.settings import ReferralSettings
 from xietong_common.contracts.inspection import InspectionFindingRecorded
-from xietong_common.contracts.review import ReviewOpinionGiven
+from xietong_common.contracts.review import ReviewDecided, ReviewOpinionGiven
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.web import ServiceSpec, create_app
 
@@ -27,6 +27,7 @@ SPEC = ServiceSpec(
     settings_class=ReferralSettings,
     handlers={
         ReviewOpinionGiven: handlers.on_review_opinion,
+        ReviewDecided: handlers.on_review_decided,
         InspectionFindingRecorded: handlers.on_inspection_finding,
     },
     jobs=[deadline_sweep_job(MECHANISM)],

@@ -33,6 +33,7 @@ class Referral(Base):
         sa.Index("ix_referrals_receiver_state", "receiver", "state"),
         sa.Index("ix_referrals_assignee", "assignee"),
         sa.Index("ix_referrals_matter_code", "matter_code"),
+        sa.Index("ix_referrals_holder_state", sa.text("coalesce(assignee, receiver)"), "state"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -79,6 +80,19 @@ class Referral(Base):
     concluded_at: Mapped[datetime | None] = mapped_column(TZ)
     outcome: Mapped[str | None] = mapped_column(sa.Text)
     decision_number: Mapped[str | None] = mapped_column(sa.Text)
+    no_time_limit_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    # A draft abandoned with a reason (its REF-03 clock stopped, no breach).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(TZ)
+    withdrawn_by: Mapped[str | None] = mapped_column(sa.Text)
+    withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # REF-08: the received, unfinished cases this referral resembles, and the sender's
+    # statement of why it is a different case (shown to oversight).
+    distinct_case_reason: Mapped[str | None] = mapped_column(sa.Text)
+    possible_onward_of: Mapped[list[str] | None] = mapped_column(JSONB)
+    # REF-04: whom the ongoing violation was reported to, and when.
+    ongoing_notified_to: Mapped[str | None] = mapped_column(sa.Text)
+    ongoing_notified_at: Mapped[datetime | None] = mapped_column(TZ)
 
     items: Mapped[list[ReferralItem]] = relationship(
         order_by="ReferralItem.position", cascade="all, delete-orphan", lazy="selectin"

@@ -72,6 +72,11 @@ class DraftFields(Strict):
     stop_measure: ShortText | None = Field(default=None, examples=["当场责令停止违法行为"])
     stop_measure_at: Timestamp | None = None
     items: list[ItemIn] = Field(default_factory=list, max_length=500)
+    distinct_case_reason: ShortText | None = Field(
+        default=None,
+        description="REF-08: needed when the referral resembles a case referred to the sender "
+        "that it has not finished: why this is a different case (recorded, shown to oversight)",
+    )
 
 
 class ReferralCreate(DraftFields):
@@ -111,7 +116,8 @@ class ReferralCreate(DraftFields):
 
 class ReferralUpdate(Strict):
     """Changes to a draft; only the fields given are changed. `null` clears an optional
-    field (party, receiver, override reason, stop measure); the others cannot be cleared."""
+    field (party, receiver, override reason, stop measure, REF-08 reason); the others cannot
+    be cleared."""
 
     matter_code: Code | None = None
     place_town: OrgCode | None = None
@@ -125,6 +131,7 @@ class ReferralUpdate(Strict):
     stop_measure: ShortText | None = None
     stop_measure_at: Timestamp | None = None
     items: list[ItemIn] | None = Field(default=None, max_length=500)
+    distinct_case_reason: ShortText | None = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> ReferralUpdate:
@@ -172,13 +179,33 @@ class FileIn(Strict):
     case_number: Line = Field(examples=["涪生环罚〔2024〕12号"])
     procedure: CaseProcedure = CaseProcedure.ORDINARY
     time_limit_days: int | None = Field(
-        default=None, ge=1, le=3650, description="statutory limit in days; default by procedure"
+        default=None,
+        ge=1,
+        le=3650,
+        description="the procedure's statutory limit in calendar days (日), counted from the day "
+        "after filing to 24:00 China time on the last day; ordinary procedure: default 90",
+    )
+    no_time_limit_reason: ShortText | None = Field(
+        default=None,
+        description="procedure `other` without a time limit: why the law sets none (required "
+        "then; refused with a limit or another procedure)",
     )
 
 
 class ConcludeIn(Strict):
     outcome: Text
     decision_number: Line | None = None
+
+
+class WithdrawIn(Strict):
+    """A draft is withdrawn with a reason: its REF-03 clock stops and no breach is recorded."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "经核实不属违法行为，不再移送"}]},
+    )
+
+    reason: Text
 
 
 class ForwardIn(Strict):
@@ -256,6 +283,10 @@ class ReferralSummary(BaseModel):
     next_due: DeadlineOut | None = Field(default=None, description="the earliest open deadline")
     overdue: bool = False
     created_at: datetime
+    possible_onward: bool = Field(
+        default=False,
+        description="REF-08: resembles a case referred to the sender that it has not finished",
+    )
 
 
 class ReferralOut(ReferralSummary):
@@ -302,6 +333,15 @@ class ReferralOut(ReferralSummary):
     concluded_at: datetime | None
     outcome: str | None
     decision_number: str | None
+    no_time_limit_reason: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
+    distinct_case_reason: str | None = Field(
+        default=None, description="REF-08: the sender's statement of why it is a different case"
+    )
+    ongoing_notified_at: datetime | None = Field(
+        default=None, description="REF-04: when the party with jurisdiction was informed"
+    )
     items: list[ItemOut]
     materials: list[MaterialOut]
     cooperation_requests: list[CooperationOut]

@@ -25,7 +25,33 @@ class ReferralSettings(ServiceSettings):
     referral_ordinary_procedure_days: int = Field(
         default=90,
         ge=1,
-        description="REF-09: default statutory limit of the ordinary procedure (行政处罚法 第六十条)",
+        le=3650,
+        description="REF-09: default statutory limit of the ordinary procedure in calendar days "
+        "(行政处罚法 第六十条: 90 days from filing), counted from the day after filing to 24:00 "
+        "China time on the last day",
+    )
+    referral_ongoing_inform_hours: int = Field(
+        default=24,
+        ge=1,
+        le=720,
+        description="REF-04: 'promptly' (及时) inform the party with jurisdiction of an ongoing "
+        "violation: clock hours after the finding. The notice gives no number; 24 hours is the "
+        "figure it uses for an urgent referral (REF-03)",
+    )
+    referral_onward_facts_similarity: float = Field(
+        default=0.8,
+        ge=0.5,
+        le=1.0,
+        description="REF-08: facts this alike (0..1, character similarity after dropping spacing "
+        "and punctuation) to a received, unfinished case make a new referral a likely onward "
+        "referral",
+    )
+    referral_onward_window_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="REF-08: the same place and matter found within this many days of a "
+        "received, unfinished case make a new referral a likely onward referral",
     )
 
 

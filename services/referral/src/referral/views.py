@@ -33,6 +33,7 @@ def _summary_fields(r: Referral) -> dict[str, Any]:
         "urgent": r.urgent,
         "sent_at": r.sent_at,
         "created_at": r.created_at,
+        "possible_onward": bool(r.possible_onward_of),
     }
 
 
@@ -71,6 +72,11 @@ def detail_of(r: Referral, *, deadlines: list[DeadlineOut], now: datetime) -> Re
         concluded_at=r.concluded_at,
         outcome=r.outcome,
         decision_number=r.decision_number,
+        no_time_limit_reason=r.no_time_limit_reason,
+        withdrawn_at=r.withdrawn_at,
+        withdrawal_reason=r.withdrawal_reason,
+        distinct_case_reason=r.distinct_case_reason,
+        ongoing_notified_at=r.ongoing_notified_at,
         items=[
             ItemOut(
                 name=i.name,

@@ -352,7 +352,10 @@ async def test_ref_09_filing_promptly_is_a_setting_and_conclusion_has_its_time_l
     )
     filed = r.json()
     conclude = [d for d in filed["deadlines"] if d["action"] == "conclude"]
-    assert utc(conclude[0]["due_at"]) == case.clock.now() + timedelta(days=90)
+    # Filed Fri 1 Mar 2024 10:00 CST: 90 calendar days from 2 Mar end at 24:00 CST on
+    # Thu 30 May 2024 — not 90 x 24 clock hours from the filing instant.
+    assert utc(conclude[0]["due_at"]) == datetime(2024, 5, 30, 16, 0, tzinfo=UTC)
+    assert conclude[0]["due_label_zh"] == "2024年5月30日24时前"
     r = await case.act(referral["id"], "conclude", case.codes.dept, "handler", outcome="不予处罚")
     assert r.json()["state"]["label_zh"] == "已办结"
 
@@ -523,3 +526,71 @@ async def test_ref_03_schedule_installed_while_running_finalises_deadlines_and_r
         assert utc(final["due_at"]) == datetime(2027, 1, 6, 16, 0, tzinfo=UTC)  # 1 Jan off
         assert final["breached_at"] is not None
         assert detail["overdue"] is True
+
+
+async def test_ref_09_other_procedure_states_its_time_limit_or_why_there_is_none(
+    case: Any,
+) -> None:
+    """REF-09: an 'other' procedure without a limit would silently track nothing: it must
+    state its limit (counted in calendar days) or say why the law sets none."""
+    c = case.codes
+
+    async def accepted() -> str:
+        referral = await case.received()
+        r = await case.act(
+            referral["id"], "answer", c.dept, "handler", decision="accept", reasons="受理"
+        )
+        assert r.status_code == 200, r.text
+        return str(referral["id"])
+
+    rid = await accepted()
+    before = await case.counts()
+    r = await case.act(
+        rid, "file", c.dept, "handler", case_number="涪环立〔2024〕10号", procedure="other"
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["type"] == PROBLEM + "referral-time-limit-missing"
+    assert r.json()["rule"] == "REF-09"
+    assert await case.counts() == before
+    assert (await case.get(rid, c.dept)).json()["state"]["value"] == "accepted"
+    # a reason with a limit, or with the ordinary procedure, is refused too
+    r = await case.act(
+        rid,
+        "file",
+        c.dept,
+        "handler",
+        case_number="n-1",
+        procedure="ordinary",
+        no_time_limit_reason="x",
+    )
+    assert r.json()["type"] == PROBLEM + "referral-time-limit-missing"
+
+    r = await case.act(
+        rid,
+        "file",
+        c.dept,
+        "handler",
+        case_number="涪环立〔2024〕10号",
+        procedure="other",
+        time_limit_days=30,
+    )
+    assert r.status_code == 200, r.text
+    [conclude] = [d for d in r.json()["deadlines"] if d["action"] == "conclude"]
+    assert utc(conclude["due_at"]) == datetime(2024, 3, 31, 16, 0, tzinfo=UTC)  # 31 Mar 24:00
+
+    rid = await accepted()
+    r = await case.act(
+        rid,
+        "file",
+        c.dept,
+        "handler",
+        case_number="涪环立〔2024〕11号",
+        procedure="other",
+        no_time_limit_reason="行政强制执行程序，法律未规定办结期限",
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["no_time_limit_reason"].startswith("行政强制执行程序")
+    assert [d for d in r.json()["deadlines"] if d["action"] == "conclude"] == []
+    timeline = (await case.svc.client.get(f"/referrals/{rid}/timeline", headers=case.sender)).json()
+    filed = next(e for e in timeline if e["action"] == "referral.filed")
+    assert filed["detail"]["no_time_limit_reason"].startswith("行政强制执行程序")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from referral import domain
+from referral.errors import TimeLimitMissing
 from xietong_common.calendar import WorkingDayCalendar
 from xietong_common.contracts.referral import CaseProcedure
 from xietong_common.settings import ServiceSettings
@@ -78,11 +79,35 @@ def test_ref_06_receipt_and_ref_09_filing_are_settings_in_working_days(
     assert calendar.deadline_for(cst(2024, 3, 1, 10), rule).due_at == cst(2024, 3, 7)
 
 
-def test_ref_09_conclusion_limit_follows_the_procedure() -> None:
-    rule = domain.conclusion_deadline(CaseProcedure.ORDINARY, days=90)
+def test_ref_09_conclusion_limit_follows_the_procedure_in_calendar_days(
+    calendar: WorkingDayCalendar,
+) -> None:
+    rule = domain.conclusion_deadline(CaseProcedure.ORDINARY, days=None, ordinary_days=90)
     assert rule is not None
-    assert (rule.unit, rule.amount) == ("hours", 90 * 24)
-    assert domain.conclusion_deadline(CaseProcedure.SUMMARY, days=90) is None
+    assert (rule.unit, rule.amount, rule.rule_id) == ("calendar_days", 90, "REF-09")
+    # filed Fri 1 Mar 2024 10:00 CST → 24:00 CST on Thu 30 May 2024, not filing + 2,160 h
+    due = calendar.deadline_for(cst(2024, 3, 1, 10), rule)
+    assert due.due_at == cst(2024, 5, 31)
+    assert due.due_at != cst(2024, 3, 1, 10) + timedelta(hours=90 * 24)
+    assert domain.conclusion_deadline(CaseProcedure.SUMMARY, days=90, ordinary_days=90) is None
+    stated = domain.conclusion_deadline(CaseProcedure.OTHER, days=30, ordinary_days=90)
+    assert stated is not None
+    assert stated.amount == 30
+
+
+def test_ref_09_other_procedure_without_a_limit_says_why() -> None:
+    with pytest.raises(TimeLimitMissing):
+        domain.conclusion_deadline(CaseProcedure.OTHER, days=None, ordinary_days=90)
+    with pytest.raises(TimeLimitMissing):
+        domain.conclusion_deadline(
+            CaseProcedure.OTHER, days=None, ordinary_days=90, no_limit_reason="  "
+        )
+    assert (
+        domain.conclusion_deadline(
+            CaseProcedure.OTHER, days=None, ordinary_days=90, no_limit_reason="法律未规定期限"
+        )
+        is None
+    )
 
 
 def test_ref_03_unknown_year_is_provisional(calendar: WorkingDayCalendar) -> None:

@@ -241,3 +241,82 @@ class CaseCooperationRequested(IntegrationEvent):
     requested_org: str = Field(description="the sender, who must assist", examples=["town:lizhi"])
     request: str = Field(examples=["请协助提供现场照片原件"])
     requested_at: datetime
+
+
+@event(
+    "case.ongoing-violation-notified",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-04: the party with jurisdiction was told of an ongoing violation at once",
+)
+class CaseOngoingViolationNotified(IntegrationEvent):
+    """REF-04: a violation still going on when found was stopped (or measures taken) and the
+    party with jurisdiction is informed promptly (及时告知), as soon as the draft names it,
+    not only when the referral is sent up to 5 working days later."""
+
+    referral_id: str
+    sender: str = Field(
+        description="the finder, who stopped the violation", examples=["town:lizhi"]
+    )
+    receiver: str = Field(
+        description="the party with jurisdiction being informed",
+        examples=["dept:ecology-environment"],
+    )
+    matter_code: str | None = Field(default=None, examples=["ENV-001"])
+    place_town: str | None = Field(default=None, examples=["town:lizhi"])
+    found_at: datetime = Field(description="when the violation was found")
+    facts: str = Field(examples=["巡查发现某企业向河道直排污水"])
+    party: CaseParty | None = None
+    stop_measure: str = Field(
+        description="the stop order given or measure taken", examples=["当场责令停止排放"]
+    )
+    stop_measure_at: datetime
+    notified_at: datetime
+    inform_due_at: datetime = Field(
+        description="REF-04 'promptly': the setting XIETONG_REFERRAL_ONGOING_INFORM_HOURS after "
+        "the finding"
+    )
+    late: bool = Field(description="informed after that deadline (a breach is recorded)")
+
+
+@event(
+    "case.draft-withdrawn",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="A draft referral was withdrawn with a reason; its REF-03 deadline is stopped",
+)
+class CaseDraftWithdrawn(IntegrationEvent):
+    """A draft referral was withdrawn, with a reason, before it was sent: its REF-03 clock is
+    stopped and no breach is recorded (e.g. the head decided against the review opinion (4)
+    it was drafted from, REV-08)."""
+
+    referral_id: str
+    sender: str = Field(examples=["town:lizhi"])
+    proposed_receiver: str | None = Field(default=None, examples=["dept:ecology-environment"])
+    reason: str = Field(examples=["负责人决定不予移送(审核意见(4)未被采纳)"])
+    withdrawn_at: datetime
+    withdrawn_by: str
+    source: ReferralSource
+
+
+@event(
+    "case.onward-referral-suspected",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-08: a referral resembling a received, unfinished case was sent with a reason",
+)
+class CaseOnwardReferralSuspected(IntegrationEvent):
+    """REF-08: a referral was sent although it resembles a case its sender received and has
+    not finished (不得再行移送); the sender stated why it is a different case. Oversight
+    decides whether it was an onward referral in disguise."""
+
+    referral_id: str
+    sender: str = Field(description="the organisation holding the received cases")
+    receiver: str
+    resembles: list[str] = Field(description="ids of the received, unfinished cases")
+    grounds: list[str] = Field(
+        description="same-party | similar-facts | same-place-and-matter",
+        examples=[["same-party", "similar-facts"]],
+    )
+    distinct_case_reason: str = Field(description="the sender's statement of why it differs")
+    sent_at: datetime

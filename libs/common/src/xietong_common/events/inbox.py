@@ -30,6 +30,12 @@ class PoisonMessage(Exception):
     """A message no retry can fix (not a CloudEvent, unknown type, invalid payload)."""
 
 
+class EventRefused(PoisonMessage):
+    """A handler's refusal: the event fails the checks the REST path makes (an organisation
+    not in the directory, a value a request could not carry). Retrying cannot change that, so
+    it goes to the dead-letter topic at once, with the reason; nothing it carried is lost."""
+
+
 class InboxConsumer:
     """Consumes the topics of the given handlers in one consumer group (the service)."""
 
@@ -138,6 +144,10 @@ class InboxConsumer:
                 return outcome
             except asyncio.CancelledError:
                 raise
+            except PoisonMessage as exc:  # the handler refused it: no retry can help
+                await self._dead_letter(dlq, record, exc, attempts=attempt)
+                INBOX_HANDLED.labels(self.db.service_name, topic, "refused").inc()
+                return "refused"
             except Exception as exc:
                 last_error = exc
                 INBOX_RETRIES.labels(self.db.service_name, topic).inc()

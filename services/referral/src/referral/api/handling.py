@@ -21,6 +21,7 @@ from referral.schemas import (
 )
 from referral.views import cooperation_out
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.deps import IdempotencyKey
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
@@ -122,12 +123,21 @@ async def conclude(
     responses=WRITE_ERRORS,
 )
 async def request_cooperation(
-    referral_id: uuid.UUID, data: CooperationIn, ctx: Context, principal: CurrentPrincipal
+    referral_id: uuid.UUID,
+    data: CooperationIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
 ) -> CooperationOut:
-    """REF-10: the handling party asks the sender for help with the case."""
+    """REF-10: the handling party asks the sender for help with the case. A retry with the
+    same Idempotency-Key returns the request the first one made."""
     async with ctx.db.uow(actor=principal) as uow:
         item = await referral_service.request_cooperation(
-            uow, referral_id=referral_id, actor=principal, request=data.request
+            uow,
+            referral_id=referral_id,
+            actor=principal,
+            data=data,
+            idempotency_key=idempotency_key,
         )
         return cooperation_out(item)
 

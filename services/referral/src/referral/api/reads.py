@@ -63,6 +63,10 @@ def _filters(
     due_before: Annotated[Timestamp | None, Query(description="an open deadline before")] = None,
     overdue: bool | None = None,
     urgent: bool | None = None,
+    possible_onward: Annotated[
+        bool | None,
+        Query(description="REF-08: resembles a case referred to its sender, not yet finished"),
+    ] = None,
     sort: SortKey = SortKey.CREATED_AT_DESC,
 ) -> ListFilters:
     return ListFilters(
@@ -72,6 +76,7 @@ def _filters(
         due_before=due_before,
         overdue=overdue,
         urgent=urgent,
+        possible_onward=possible_onward,
         sort=sort,
     )
 

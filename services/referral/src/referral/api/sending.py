@@ -16,8 +16,10 @@ from referral.schemas import (
     ReferralCreate,
     ReferralOut,
     ReferralUpdate,
+    WithdrawIn,
 )
 from referral.views import material_out
+from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.problems import problem_responses
@@ -77,9 +79,11 @@ async def upload_material(
     principal: CurrentPrincipal,
     kind: Annotated[MaterialKind, Form(description="letter, item-list, disposal-evidence, other")],
     file: Annotated[UploadFile, File(description="the document (PDF, OFD, image, Office…)")],
-    title: Annotated[str | None, Form(max_length=500)] = None,
+    title: Annotated[Line | None, Form()] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> MaterialOut:
-    """REF-05: the letter, the item list, the evidence of advance disposal, other materials."""
+    """REF-05: the letter, the item list, the evidence of advance disposal, other materials.
+    A retry with the same Idempotency-Key returns the material the first upload added."""
     async with ctx.db.uow(actor=principal) as uow:
         material = await referral_service.add_material(
             uow,
@@ -87,8 +91,9 @@ async def upload_material(
             referral_id=referral_id,
             actor=principal,
             kind=kind,
-            title=title or file.filename or kind.label_zh,
+            title=title,
             upload=file,
+            idempotency_key=idempotency_key,
         )
         return material_out(material)
 
@@ -117,6 +122,24 @@ async def send(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
     async with ctx.db.uow(actor=principal) as uow:
         referral = await referral_service.send(
             uow, ctx=ctx, referral_id=referral_id, actor=principal
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id}/withdraw",
+    response_model=ReferralOut,
+    summary="Withdraw a draft with a reason (已撤回); its REF-03 deadline stops",
+    responses=WRITE_ERRORS,
+)
+async def withdraw(
+    referral_id: uuid.UUID, data: WithdrawIn, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """A draft the sender will not send is withdrawn with its reason (audited); no REF-03
+    breach is recorded for it. A sent referral cannot be withdrawn."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.withdraw(
+            uow, referral_id=referral_id, actor=principal, reason=data.reason
         )
         return await detail(uow.session, referral, ctx)
 

@@ -19,3 +19,5 @@ from referral.service.handling import conclude as conclude
 from referral.service.handling import file as file
 from referral.service.handling import receive as receive
 from referral.service.handling import request_cooperation as request_cooperation
+from referral.service.withdrawing import withdraw as withdraw
+from referral.service.withdrawing import withdraw_review_draft as withdraw_review_draft

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from referral import domain
-from referral.domain import MatterJurisdiction, Parties, ReferralState, Step
+from referral import domain, events
+from referral.domain import MatterJurisdiction, Parties, ReferralState, Resemblance, Step
 from referral.errors import MaterialsMissing, UnknownMatter, UnknownOrganisation
 from referral.models import Referral, ReferralItem
 from referral.schemas import ItemIn
+from referral.settings import referral_settings
 from xietong_common import deadlines
 from xietong_common.auth import Principal, ensure_party
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.review import CaseParty
 from xietong_common.errors import NotFound
+from xietong_common.parties import PartyKind
 from xietong_common.schemas import PartyIn
 from xietong_common.uow import UnitOfWork
 
@@ -33,16 +35,26 @@ def matter_jurisdiction(ctx: ServiceContext, code: str) -> MatterJurisdiction:
     """REF-02: is the matter delegated to towns, and which department owns it."""
     matter = ctx.catalogue.get(code)
     if matter is None:
-        raise UnknownMatter(f"no matter {code!r} in the catalogue", matter_code=code)
+        raise UnknownMatter(
+            f"no matter {code!r} in the catalogue",
+            zh=f"执法事项目录中没有事项编码 {code}",
+            matter_code=code,
+        )
     return MatterJurisdiction(code=code, town_level=matter.town_level, owner=matter.owner)
 
 
 def check_org(ctx: ServiceContext, org: str, *, towns_only: bool = False) -> None:
     """The organisation exists in the directory (and is a town where a place is meant)."""
     if ctx.directory.get(org) is None:
-        raise UnknownOrganisation(f"no organisation {org!r} in the directory", organisation=org)
+        raise UnknownOrganisation(
+            f"no organisation {org!r} in the directory",
+            zh=f"单位名录中没有 {org}",
+            organisation=org,
+        )
     if towns_only and not org.startswith("town:"):
-        raise UnknownOrganisation(f"{org!r} is not a town", organisation=org)
+        raise UnknownOrganisation(
+            f"{org!r} is not a town", zh=f"{org} 不是乡镇(街道)", organisation=org
+        )
 
 
 def subject_of(referral_id: uuid.UUID) -> str:
@@ -77,7 +89,7 @@ async def load(uow: UnitOfWork, referral_id: uuid.UUID, *, lock: bool = True) ->
         query = query.with_for_update()
     referral = (await uow.session.execute(query)).scalar_one_or_none()
     if referral is None:
-        raise NotFound("no such referral")
+        raise NotFound("no such referral", zh="未找到该移送案件")
     return referral
 
 
@@ -136,7 +148,9 @@ def route_referral(ctx: ServiceContext, referral: Referral) -> domain.Routing:
     """REF-01/REF-02 on the referral as it stands."""
     if not referral.matter_code or not referral.place_town:
         raise MaterialsMissing(
-            "the referral needs a matter code and a place", missing=["matter_code", "place_town"]
+            "the referral needs a matter code and a place",
+            zh="移送案件须有事项编码和违法行为发生地",
+            missing=["matter_code", "place_town"],
         )
     matter = matter_jurisdiction(ctx, referral.matter_code)
     check_org(ctx, referral.place_town, towns_only=True)
@@ -177,4 +191,121 @@ def check_facts(referral: Referral, now: datetime) -> None:
         stop_measure=referral.stop_measure,
         stop_measure_at=referral.stop_measure_at,
         found_at=referral.found_at,
+    )
+
+
+# ---- REF-08: an onward referral in disguise ---------------------------------------------------
+
+
+def case_key(referral: Referral) -> domain.CaseKey:
+    """What REF-08 compares: the party (its number; an organisation's name), facts, place,
+    matter and when it was found."""
+    party = referral.party or {}
+    kind = party.get("kind")
+    return domain.CaseKey(
+        facts=referral.facts or "",
+        found_at=referral.found_at,
+        party_id=domain.normalise_identity(party.get("id_number")),
+        party_name=domain.normalise_name(party.get("name"))
+        if kind and kind != PartyKind.CITIZEN.value
+        else None,
+        matter_code=referral.matter_code,
+        place_town=referral.place_town,
+    )
+
+
+async def resembling_held_cases(
+    uow: UnitOfWork, ctx: ServiceContext, referral: Referral
+) -> list[Resemblance]:
+    """REF-08: the cases referred to the sender (or assigned to it) that it has not finished
+    and that this referral resembles."""
+    settings = referral_settings(ctx)
+    holder = sa.func.coalesce(Referral.assignee, Referral.receiver)
+    held = (
+        await uow.session.execute(
+            sa.select(Referral)
+            .where(
+                holder == referral.sender,
+                Referral.state.in_([s.value for s in domain.HELD_STATES]),
+                Referral.id != referral.id,
+            )
+            .order_by(Referral.created_at)
+        )
+    ).scalars()
+    new = case_key(referral)
+    found = []
+    for other in held:
+        match = domain.resemblance(
+            new,
+            case_key(other),
+            held_id=str(other.id),
+            facts_threshold=settings.referral_onward_facts_similarity,
+            window=timedelta(days=settings.referral_onward_window_days),
+        )
+        if match is not None:
+            found.append(match)
+    return found
+
+
+async def check_onward(
+    uow: UnitOfWork, ctx: ServiceContext, referral: Referral, *, refuse: bool = True
+) -> list[Resemblance]:
+    """REF-08 on the referral as it stands: flag it when it resembles a received, unfinished
+    case; refuse it (unless `refuse` is off) when the sender has not said why it differs."""
+    found = await resembling_held_cases(uow, ctx, referral)
+    before = referral.possible_onward_of
+    referral.possible_onward_of = [r.referral_id for r in found] or None
+    if refuse:
+        domain.check_not_onward(found, distinct_reason=referral.distinct_case_reason)
+    if found and referral.possible_onward_of != before:
+        await audit_step(
+            uow,
+            referral,
+            "possible-onward-referral",
+            "REF-08",
+            resembles=len(found),
+            grounds=sorted({g.value for r in found for g in r.grounds}),
+            distinct_case_reason=referral.distinct_case_reason,
+        )
+    return found
+
+
+# ---- REF-04: promptly inform the party with jurisdiction -----------------------------------
+
+INFORM = "inform"
+
+
+async def notify_ongoing(uow: UnitOfWork, ctx: ServiceContext, referral: Referral) -> None:
+    """REF-04: an ongoing violation is reported to the party with jurisdiction at once, as soon
+    as a draft names it (again if the draft's receiver changes), within the 'promptly' setting
+    counted from the finding; a late report is recorded as a breach."""
+    if not referral.ongoing or not referral.receiver:
+        return
+    if referral.ongoing_notified_to == referral.receiver:
+        return
+    subject = subject_of(referral.id)
+    rule = domain.inform_deadline(referral_settings(ctx).referral_ongoing_inform_hours)
+    if referral.ongoing_notified_to is None:
+        # The first report meets (or misses) REF-04; one to a corrected receiver is not a
+        # second deadline.
+        await deadlines.start(
+            uow,
+            calendar=ctx.calendar,
+            subject=subject,
+            action=INFORM,
+            rule=rule,
+            organisation=referral.sender,
+            started_at=referral.found_at,
+        )
+    met = await deadlines.satisfy(
+        uow, subject=subject, action=INFORM, at=uow.now, mechanism=MECHANISM
+    )
+    due_at = met.due_at if met else ctx.calendar.deadline_for(referral.found_at, rule).due_at
+    late = uow.now > due_at
+    referral.ongoing_notified_to, referral.ongoing_notified_at = referral.receiver, uow.now
+    uow.publish(
+        events.ongoing_violation_notified(referral, due_at=due_at, late=late), key=str(referral.id)
+    )
+    await audit_step(
+        uow, referral, "ongoing-violation-notified", "REF-04", receiver=referral.receiver, late=late
     )

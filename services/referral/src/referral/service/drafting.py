@@ -19,10 +19,12 @@ from referral.service.common import (
     apply_fields,
     audit_step,
     check_facts,
+    check_onward,
     check_org,
     items_of,
     load,
     load_for,
+    notify_ongoing,
     parties,
     party_dict,
     route_referral,
@@ -44,6 +46,7 @@ from xietong_common.uow import UnitOfWork
 # ---- drafting (REF-01, REF-02, REF-04, REF-05) --------------------------------------------------
 
 CREATE_SCOPE = "referral.create"
+MATERIAL_SCOPE = "referral.material"
 
 
 async def create_draft(
@@ -55,7 +58,10 @@ async def create_draft(
     idempotency_key: str | None = None,
 ) -> Referral:
     """REF-01/02: a draft referral; the receiver is proposed from the matter and the place.
-    The same Idempotency-Key (per sender) returns the draft its first request made."""
+    REF-08: refused when it resembles a case referred to the sender that it has not finished,
+    unless the sender says why it is a different case. REF-04: an ongoing violation is
+    reported to the receiver at once. The same Idempotency-Key (per sender) returns the draft
+    its first request made."""
     sender.require_role(*SENDING_ROLES)
     check_org(ctx, sender.org)
     replay = await idempotency.claim(
@@ -85,10 +91,12 @@ async def create_draft(
     check_facts(referral, uow.now)
     uow.session.add(referral)
     await uow.session.flush()
+    await check_onward(uow, ctx, referral)
     await idempotency.remember(
         uow, scope=CREATE_SCOPE, org=sender.org, key=idempotency_key, resource_id=str(referral.id)
     )
     await start_send_deadline(uow, ctx, referral)
+    await notify_ongoing(uow, ctx, referral)
     await audit_step(
         uow,
         referral,
@@ -153,6 +161,8 @@ async def create_from_source(
     except ReferralError as exc:
         # The sender completes the draft; the reason routing failed is kept on record.
         await audit_step(uow, referral, "routing-incomplete", "REF-02", problem=exc.detail)
+    # REF-08: flagged here, refused at sending unless the sender says why it differs.
+    await check_onward(uow, ctx, referral, refuse=False)
     await start_send_deadline(uow, ctx, referral)
     await audit_step(
         uow,
@@ -174,7 +184,8 @@ async def update_draft(
     actor: Principal,
     changes: ReferralUpdate,
 ) -> Referral:
-    """Edit a draft; routing and REF-04 are checked again, REF-03 restarts if its inputs moved."""
+    """Edit a draft; routing, REF-04 and REF-08 are checked again, REF-03 restarts if its
+    inputs moved."""
     referral = await load_for(uow, referral_id, actor, acting_as=None)
     actor.require_org(referral.sender)
     actor.require_role(*SENDING_ROLES)
@@ -195,8 +206,10 @@ async def update_draft(
     referral.updated_at = uow.now
     referral.approved_at = referral.approved_by = None
     await uow.session.flush()
+    await check_onward(uow, ctx, referral)
     if (referral.found_at, referral.urgent) != before:
         await start_send_deadline(uow, ctx, referral)
+    await notify_ongoing(uow, ctx, referral)
     await audit_step(uow, referral, "draft-updated", "REF-02", fields=sorted(given))
     return referral
 
@@ -208,20 +221,37 @@ async def add_material(
     referral_id: uuid.UUID,
     actor: Principal,
     kind: MaterialKind,
-    title: str,
+    title: str | None,
     upload: UploadFile,
+    idempotency_key: str | None = None,
 ) -> ReferralMaterial:
-    """REF-05: attach a material to a draft; stored by SHA-256 after the size and type checks."""
+    """REF-05: attach a material to a draft; stored by SHA-256 after the size and type checks.
+    The same Idempotency-Key with the same file returns the material the first upload added."""
     referral = await load_for(uow, referral_id, actor, acting_as=None)
     actor.require_org(referral.sender)
     actor.require_role(*SENDING_ROLES)
     domain.ensure_draft(ReferralState(referral.state), "given materials")
+    # The store is content-addressed, so storing before the key is claimed stores nothing twice.
     blob = await store_material(ctx, upload, fallback=f"{kind.value}.bin")
+    replay = await idempotency.claim(
+        uow,
+        scope=MATERIAL_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={
+            "referral_id": str(referral.id),
+            "kind": kind.value,
+            "title": title,
+            "sha256": blob.sha256,
+        },
+    )
+    if replay is not None:
+        return next(m for m in referral.materials if str(m.id) == replay)
     material = ReferralMaterial(
         id=uuid.uuid4(),
         referral_id=referral.id,
         kind=kind.value,
-        title=title,
+        title=title or blob.filename or kind.label_zh,
         filename=blob.filename,
         content_type=blob.content_type,
         size=blob.size,
@@ -232,6 +262,9 @@ async def add_material(
     referral.materials.append(material)
     referral.updated_at = uow.now
     await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=MATERIAL_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(material.id)
+    )
     await audit_step(
         uow,
         referral,
@@ -273,9 +306,14 @@ async def send(
         kinds=[MaterialKind(m.kind) for m in referral.materials],
         items=items_of(referral),
     )
+    # REF-08 once more: a case may have been referred to the sender since it drafted this.
+    resembling = await check_onward(uow, ctx, referral)
     if settings.referral_require_leader_approval and referral.approved_at is None:
         if not actor.has_role("leader"):
-            raise ApprovalRequired("a leader of the sender must approve this referral first")
+            raise ApprovalRequired(
+                "a leader of the sender must approve this referral first",
+                zh="该移送须经本单位领导审批后方可移送",
+            )
         referral.approved_at, referral.approved_by = uow.now, actor.user
     transition(referral, Step.SEND, uow.now)
     referral.receiver, referral.proposed_receiver = routing.receiver, routing.proposed
@@ -296,6 +334,8 @@ async def send(
         )
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(events.referred(referral, routing, send_due=met, late=late), key=str(referral.id))
+    if resembling:
+        uow.publish(events.onward_referral_suspected(referral, resembling), key=str(referral.id))
     await audit_step(
         uow,
         referral,
@@ -318,6 +358,8 @@ async def _refuse_onward(uow: UnitOfWork, referral_id: uuid.UUID, actor: Princip
             "a case referred to you may not be referred on (不得再行移送); if it is not within your "
             "jurisdiction, answer it with decision report-to-district-gov so that the district "
             "government decides",
+            zh="受移送的案件不得再行移送；认为不属于本单位管辖的，应以“报请区政府决定”书面答复，"
+            "由区政府决定",
             referral_id=str(referral.id),
             report_instead=f"/referrals/{referral.id}/answer",
             rule="REF-08",
@@ -337,4 +379,7 @@ async def refuse_forward(
             uow, referral, "onward-referral-refused", "REF-08", attempted_receiver=receiver
         )
         return refusal
-    raise Forbidden("only the receiver of a case can ask to refer it on; it is refused (REF-08)")
+    raise Forbidden(
+        "only the receiver of a case can ask to refer it on; it is refused (REF-08)",
+        zh="只有受移送单位才可能提出再行移送，且再行移送不被允许(REF-08)",
+    )

@@ -9,9 +9,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from referral import domain, events
 from referral.domain import ReferralState, Step
-from referral.errors import DirectionNotCovered, ReferralInvalidTransition
+from referral.errors import DirectionNotCovered, ReferralInvalidTransition, TimeLimitMissing
 from referral.models import CooperationRequest, ReceiptCounter, Referral
-from referral.schemas import AnswerIn, AssignIn, ConcludeIn, FileIn
+from referral.schemas import AnswerIn, AssignIn, ConcludeIn, CooperationIn, FileIn
 from referral.service.common import (
     HANDLING_ROLES,
     MECHANISM,
@@ -23,7 +23,7 @@ from referral.service.common import (
     transition,
 )
 from referral.settings import referral_settings
-from xietong_common import deadlines
+from xietong_common import deadlines, idempotency
 from xietong_common.auth import DISTRICT_GOV, Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.referral import (
@@ -34,6 +34,7 @@ from xietong_common.errors import NotFound
 from xietong_common.uow import UnitOfWork
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+COOPERATION_SCOPE = "referral.cooperation-request"
 # ---- the receiver's side (REF-06..REF-10) --------------------------------------------------------
 
 
@@ -148,7 +149,11 @@ async def assign(
     actor.require_role(*HANDLING_ROLES)
     check_org(ctx, data.assignee)
     if not (domain.is_town(data.assignee) or domain.is_department(data.assignee)):
-        raise DirectionNotCovered("a case is assigned to a town or a department")
+        raise DirectionNotCovered(
+            "a case is assigned to a town or a department",
+            zh="案件只能指定由乡镇(街道)或区级部门管辖",
+            rule="REF-08",
+        )
     transition(referral, Step.ASSIGN, uow.now)
     assert referral.receiver
     referral.assignee, referral.assigned_at = data.assignee, uow.now
@@ -179,10 +184,21 @@ async def file(
     met = await deadlines.satisfy(
         uow, subject=subject, action="file", at=uow.now, mechanism=MECHANISM
     )
-    days = data.time_limit_days
-    if days is None and data.procedure is CaseProcedure.ORDINARY:
-        days = referral_settings(ctx).referral_ordinary_procedure_days
-    rule = domain.conclusion_deadline(data.procedure, days=days)
+    if data.no_time_limit_reason and (
+        data.procedure is not CaseProcedure.OTHER or data.time_limit_days is not None
+    ):
+        raise TimeLimitMissing(
+            "no_time_limit_reason is for a procedure `other` filed without time_limit_days",
+            zh="仅按“其他程序”立案且未载明期限时，才说明无法定期限的理由(no_time_limit_reason)",
+            rule="REF-09",
+        )
+    rule = domain.conclusion_deadline(
+        data.procedure,
+        days=data.time_limit_days,
+        ordinary_days=referral_settings(ctx).referral_ordinary_procedure_days,
+        no_limit_reason=data.no_time_limit_reason,
+    )
+    referral.no_time_limit_reason = data.no_time_limit_reason
     due = None
     if rule is not None:
         due = await deadlines.start(
@@ -206,6 +222,8 @@ async def file(
         "REF-09",
         case_number=data.case_number,
         procedure=data.procedure.value,
+        time_limit=rule.label_zh if rule else None,
+        no_time_limit_reason=data.no_time_limit_reason,
         late=late,
     )
     return referral
@@ -235,14 +253,29 @@ async def conclude(
 
 
 async def request_cooperation(
-    uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal, request: str
+    uow: UnitOfWork,
+    *,
+    referral_id: uuid.UUID,
+    actor: Principal,
+    data: CooperationIn,
+    idempotency_key: str | None = None,
 ) -> CooperationRequest:
-    """REF-10: the handling party asks the sender to cooperate."""
+    """REF-10: the handling party asks the sender to cooperate (once per Idempotency-Key)."""
     referral = await load_for(uow, referral_id, actor, acting_as=None)
     handler = parties(referral).handler or ""
     actor.require_org(handler)
     actor.require_role(*HANDLING_ROLES)
+    replay = await idempotency.claim(
+        uow,
+        scope=COOPERATION_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"referral_id": str(referral.id), **data.model_dump(mode="json")},
+    )
+    if replay is not None:
+        return next(c for c in referral.cooperation_requests if str(c.id) == replay)
     domain.next_state(ReferralState(referral.state), Step.REQUEST_COOPERATION)
+    request = data.request
     item = CooperationRequest(
         id=uuid.uuid4(),
         referral_id=referral.id,
@@ -254,6 +287,9 @@ async def request_cooperation(
     )
     referral.cooperation_requests.append(item)
     await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=COOPERATION_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(item.id)
+    )
     uow.publish(events.cooperation_requested(referral, item), key=str(referral.id))
     await audit_step(uow, referral, "cooperation-requested", "REF-10", request_id=str(item.id))
     return item
@@ -273,9 +309,11 @@ async def answer_cooperation(
     actor.require_role(*HANDLING_ROLES)
     item = next((c for c in referral.cooperation_requests if c.id == request_id), None)
     if item is None:
-        raise NotFound("no such cooperation request")
+        raise NotFound("no such cooperation request", zh="未找到该协助请求")
     if item.answered_at is not None:
-        raise ReferralInvalidTransition("this cooperation request is already answered")
+        raise ReferralInvalidTransition(
+            "this cooperation request is already answered", zh="该协助请求已答复"
+        )
     item.answer, item.answered_at, item.answered_by = answer_text, uow.now, actor.user
     await audit_step(uow, referral, "cooperation-answered", "REF-10", request_id=str(item.id))
     return item

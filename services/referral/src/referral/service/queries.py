@@ -52,6 +52,7 @@ class ListFilters:
     due_before: datetime | None = None
     overdue: bool | None = None
     urgent: bool | None = None
+    possible_onward: bool | None = None
     sort: SortKey = SortKey.CREATED_AT_DESC
 
 
@@ -120,6 +121,9 @@ async def list_referrals(
     where += DEADLINES.filters(now=now, due_before=filters.due_before, overdue=filters.overdue)
     if filters.urgent is not None:
         where.append(Referral.urgent.is_(filters.urgent))
+    if filters.possible_onward is not None:
+        flagged = Referral.possible_onward_of.is_not(None)
+        where.append(flagged if filters.possible_onward else sa.not_(flagged))
     query = sa.select(Referral).where(*where).order_by(*_sort(filters.sort))
     rows, total = await fetch_page(session, query, paging)
     due = await deadlines_by_subject(session, [subject_of(r.id) for r in rows])
@@ -134,7 +138,7 @@ async def get(session: AsyncSession, *, referral_id: uuid.UUID, principal: Princ
     """One referral, for its parties and oversight only (others get 404)."""
     referral = await session.get(Referral, referral_id)
     if referral is None:
-        raise NotFound("no such referral")
+        raise NotFound("no such referral", zh="未找到该移送案件")
     ensure_party(principal, parties(referral).visible_to(), what="referral")
     return referral
 

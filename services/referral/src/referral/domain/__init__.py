@@ -1,0 +1,42 @@
+"""The rules of 案件移送 (涪陵府办〔2024〕1号 二(三)): states, routing, deadlines, materials,
+REF-08's onward referral in disguise. No I/O."""
+
+from referral.domain.common import HELD_STATES as HELD_STATES
+from referral.domain.common import TRANSITIONS as TRANSITIONS
+from referral.domain.common import Parties as Parties
+from referral.domain.common import ReferralState as ReferralState
+from referral.domain.common import Step as Step
+from referral.domain.common import ensure_draft as ensure_draft
+from referral.domain.common import is_department as is_department
+from referral.domain.common import is_town as is_town
+from referral.domain.common import next_state as next_state
+from referral.domain.drafting import MAX_CLOCK_SKEW as MAX_CLOCK_SKEW
+from referral.domain.drafting import CaseKey as CaseKey
+from referral.domain.drafting import Ground as Ground
+from referral.domain.drafting import Item as Item
+from referral.domain.drafting import MaterialKind as MaterialKind
+from referral.domain.drafting import MatterJurisdiction as MatterJurisdiction
+from referral.domain.drafting import Resemblance as Resemblance
+from referral.domain.drafting import Routing as Routing
+from referral.domain.drafting import check_direction as check_direction
+from referral.domain.drafting import check_not_onward as check_not_onward
+from referral.domain.drafting import check_sendable as check_sendable
+from referral.domain.drafting import check_stop_measure as check_stop_measure
+from referral.domain.drafting import check_times as check_times
+from referral.domain.drafting import facts_similarity as facts_similarity
+from referral.domain.drafting import has_jurisdiction as has_jurisdiction
+from referral.domain.drafting import inform_deadline as inform_deadline
+from referral.domain.drafting import missing_materials as missing_materials
+from referral.domain.drafting import normalise_identity as normalise_identity
+from referral.domain.drafting import normalise_name as normalise_name
+from referral.domain.drafting import proceeds_total as proceeds_total
+from referral.domain.drafting import propose_receiver as propose_receiver
+from referral.domain.drafting import resemblance as resemblance
+from referral.domain.drafting import route as route
+from referral.domain.drafting import send_deadline as send_deadline
+from referral.domain.handling import answer_deadline as answer_deadline
+from referral.domain.handling import answer_step as answer_step
+from referral.domain.handling import conclusion_deadline as conclusion_deadline
+from referral.domain.handling import filing_deadline as filing_deadline
+from referral.domain.handling import receipt_deadline as receipt_deadline
+from referral.domain.handling import receipt_number as receipt_number

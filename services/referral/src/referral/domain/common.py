@@ -1,0 +1,149 @@
+"""States, steps and parties of 案件移送 (涪陵府办〔2024〕1号 二(三)). No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from referral.errors import ReferralInvalidTransition
+from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG
+from xietong_common.errors import AppError
+from xietong_common.labels import LabelledEnum
+from xietong_common.states import Transitions
+
+
+class ReferralState(LabelledEnum):
+    """Where a referral stands. Chinese names as the notice uses them."""
+
+    DRAFT = "draft", "草稿"
+    WITHDRAWN = "withdrawn", "已撤回", "withdrawn (a draft never sent)"
+    SENT = "sent", "已移送"
+    RECEIVED = "received", "已签收"
+    ACCEPTED = "accepted", "已受理"
+    REPORTED = "reported", "报请区政府", "reported to the district government"
+    ASSIGNED = "assigned", "指定管辖", "assigned by the district government"
+    FILED = "filed", "已立案"
+    CONCLUDED = "concluded", "已办结"
+
+
+class Step(LabelledEnum):
+    """What can happen to a referral; each step follows one rule."""
+
+    WITHDRAW = "withdraw", "撤回草稿", "withdraw the draft"
+    SEND = "send", "移送"
+    RECEIVE = "receive", "签收"
+    ACCEPT = "accept", "受理"
+    REPORT = "report", "报请区政府决定", "report to the district government"
+    ASSIGN = "assign", "指定管辖", "assign jurisdiction"
+    FILE = "file", "立案"
+    CONCLUDE = "conclude", "办结"
+    REQUEST_COOPERATION = "request-cooperation", "请求移送方配合", "ask the sender to cooperate"
+
+    @property
+    def rule(self) -> str:
+        return _STEP_RULE[self]
+
+
+_STEP_RULE = {
+    Step.WITHDRAW: "REF-03",
+    Step.SEND: "REF-03",
+    Step.RECEIVE: "REF-06",
+    Step.ACCEPT: "REF-07",
+    Step.REPORT: "REF-08",
+    Step.ASSIGN: "REF-08",
+    Step.FILE: "REF-09",
+    Step.CONCLUDE: "REF-09",
+    Step.REQUEST_COOPERATION: "REF-10",
+}
+
+S = ReferralState
+
+# A received case the holder has not finished: what REF-08 forbids referring on.
+HELD_STATES = frozenset({S.SENT, S.RECEIVED, S.ACCEPTED, S.REPORTED, S.ASSIGNED, S.FILED})
+
+
+def _refuse(state: ReferralState, step: Step, allowed: frozenset[ReferralState]) -> AppError:
+    return ReferralInvalidTransition(
+        f"a referral in state {state.value} ({state.label_en}) cannot {step.value}",
+        zh=f"处于“{state.label_zh}”状态的移送案件不能执行“{step.label_zh}”",
+        state=state.value,
+        step=step.value,
+        allowed_states=sorted(s.value for s in allowed),
+        rule=step.rule,
+    )
+
+
+TRANSITIONS: Transitions[ReferralState, Step] = Transitions(
+    {
+        Step.WITHDRAW: ({S.DRAFT}, S.WITHDRAWN),
+        Step.SEND: ({S.DRAFT}, S.SENT),
+        Step.RECEIVE: ({S.SENT}, S.RECEIVED),
+        Step.ACCEPT: ({S.RECEIVED}, S.ACCEPTED),
+        Step.REPORT: ({S.RECEIVED}, S.REPORTED),
+        Step.ASSIGN: ({S.REPORTED}, S.ASSIGNED),
+        Step.FILE: ({S.ACCEPTED, S.ASSIGNED}, S.FILED),
+        Step.CONCLUDE: ({S.FILED}, S.CONCLUDED),
+        Step.REQUEST_COOPERATION: ({S.ACCEPTED, S.ASSIGNED, S.FILED}, None),
+    },
+    refuse=_refuse,
+)
+
+
+def next_state(state: ReferralState, step: Step) -> ReferralState:
+    """The state after `step`, or a refusal naming the states the step needs."""
+    return TRANSITIONS.next(state, step)
+
+
+_WHAT_ZH = {
+    "edited": "修改",
+    "given materials": "添加材料",
+    "approved": "审批",
+}
+
+
+def ensure_draft(state: ReferralState, what: str) -> None:
+    """Only a draft is edited, given materials or approved; a sent referral is on record."""
+    if state is not ReferralState.DRAFT:
+        raise ReferralInvalidTransition(
+            f"only a draft can be {what}; this referral is {state.value} ({state.label_en})",
+            zh=f"只有草稿才能{_WHAT_ZH.get(what, '更改')}；该移送案件处于“{state.label_zh}”状态",
+            state=state.value,
+            allowed_states=[ReferralState.DRAFT.value],
+        )
+
+
+# ---- parties ---------------------------------------------------------------------------------
+
+
+def is_town(org: str | None) -> bool:
+    return bool(org) and str(org).startswith("town:")
+
+
+def is_department(org: str | None) -> bool:
+    return bool(org) and str(org).startswith("dept:")
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Who takes part in one referral."""
+
+    sender: str
+    receiver: str | None
+    assignee: str | None
+    state: ReferralState
+
+    @property
+    def handler(self) -> str | None:
+        """The organisation handling the case: the assignee once the district government decided."""
+        return self.assignee or self.receiver
+
+    def visible_to(self) -> set[str]:
+        """Sender, receiver (once sent), the district government (once reported), the assignee."""
+        seen = {self.sender, OVERSIGHT_ORG}
+        unsent = (ReferralState.DRAFT, ReferralState.WITHDRAWN)
+        if self.state not in unsent and self.receiver:
+            seen.add(self.receiver)
+        if self.state in (ReferralState.REPORTED, ReferralState.ASSIGNED) or self.assignee:
+            seen.add(DISTRICT_GOV)
+        if self.assignee:
+            seen.add(self.assignee)
+        return seen
