@@ -88,18 +88,35 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send, limit)
             return
         received = 0
+        too_large = False
+        started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    # Raised into whatever reads the body; the problem handler answers 413.
+                    too_large = True
                     raise _too_large(limit)
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if too_large:
+                # Whatever read the body may turn the error into its own answer (FastAPI's
+                # "error parsing the body", a 400): the answer is the 413 below instead.
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not started:
+            await self._refuse(scope, receive, send, limit)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
 
