@@ -89,7 +89,7 @@ class Referral(Base):
     # REF-08: the received, unfinished cases this referral resembles, and the sender's
     # statement of why it is a different case (shown to oversight).
     distinct_case_reason: Mapped[str | None] = mapped_column(sa.Text)
-    possible_onward_of: Mapped[list[str] | None] = mapped_column(JSONB)
+    possible_onward_of: Mapped[list[str] | None] = mapped_column(JSONB(none_as_null=True))
     # REF-04: whom the ongoing violation was reported to, and when.
     ongoing_notified_to: Mapped[str | None] = mapped_column(sa.Text)
     ongoing_notified_at: Mapped[datetime | None] = mapped_column(TZ)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -221,3 +222,114 @@ async def test_rev_07_other_opinions_make_no_draft(case: Any, publish: Callable[
     [draft] = await wait_for_outbox(case, c.town_a, review_id)
     assert draft["source_id"] == f"{review_id}:3"
     assert draft["source_kind"] == "review-opinion"
+
+
+def transfer_opinion(svc_case: Any, **overrides: Any) -> ReviewOpinionGiven:
+    case = svc_case
+    c = case.codes
+    fields: dict[str, Any] = {
+        "review_id": f"rv-{uuid.uuid4().hex[:6]}",
+        "round": 1,
+        "submitting_org": c.town_a,
+        "reviewing_org": c.town_a,
+        "opinion": ReviewOpinionKind.TRANSFER_TO_COMPETENT_AGENCY,
+        "reasons": "不属本机关执法权限",
+        "transfer_to": c.dept,
+        "case": CaseSummary(
+            matter_code=c.dept_matter,
+            place_town=c.town_a,
+            found_at=datetime(2024, 2, 20, 2, 0, tzinfo=UTC),
+            facts="违法排放污水",
+        ),
+        "reviewer": "town:lizhi/reviewer",
+        "issued_at": case.clock.now(),
+    }
+    fields.update(overrides)
+    return ReviewOpinionGiven(**fields)
+
+
+async def test_rev_08_head_deciding_against_opinion_4_withdraws_the_draft_it_made(
+    case: Any, publish: Callable[..., Any]
+) -> None:
+    """REV-08 lets the head decide against opinion (4) with a reason: the draft referral made
+    from that opinion is withdrawn (REF-03 stopped, no breach), not left to be swept."""
+    from xietong_common.contracts.review import ReviewDecided
+
+    opinion = transfer_opinion(case)
+    await publish(opinion, key=opinion.review_id, source="/xietong/legal-review")
+    [draft] = await wait_for_outbox(case, case.codes.town_a, opinion.review_id)
+    decided = ReviewDecided(
+        review_id=opinion.review_id,
+        round=1,
+        town=case.codes.town_a,
+        outcome="decided-as-proposed",
+        opinion=ReviewOpinionKind.TRANSFER_TO_COMPETENT_AGENCY,
+        against_opinion=True,
+        reason="经集体讨论，属本镇赋权事项，由本镇处理",
+        decider="town:lizhi/head",
+        case=opinion.case,
+        decided_at=case.clock.now(),
+    )
+    await publish(decided, key=opinion.review_id, source="/xietong/legal-review")
+    for _ in range(100):
+        detail = (await case.get(draft["id"])).json()
+        if detail["state"]["value"] == "withdrawn":
+            break
+        await asyncio.sleep(0.2)
+    assert detail["state"]["label_zh"] == "已撤回"
+    assert "负责人决定作出行政执法决定" in detail["withdrawal_reason"]
+    assert "属本镇赋权事项" in detail["withdrawal_reason"]
+    assert detail["deadlines"] == []
+
+
+async def test_events_are_checked_as_requests_are_and_refused_ones_draft_nothing(
+    case: Any, publish: Callable[..., Any], kafka_bootstrap: str
+) -> None:
+    """A review.opinion (from the right source) for a town outside the directory, naming a
+    transfer_to that is no town or department, or carrying what a request could not, drafts
+    no case: it is dead-lettered at once with the reason."""
+    c = case.codes
+    bad = {
+        "unknown town": transfer_opinion(case, submitting_org="town:nonexistent"),
+        "justice bureau as receiver": transfer_opinion(case, transfer_to="justice-bureau"),
+        "unknown receiver": transfer_opinion(case, transfer_to="dept:nonexistent"),
+        "NUL in the facts": transfer_opinion(
+            case,
+            case=CaseSummary(
+                matter_code=c.dept_matter,
+                place_town=c.town_a,
+                found_at=case.clock.now(),
+                facts="排污\u0000",
+            ),
+        ),
+        "a place that is no town": transfer_opinion(
+            case,
+            case=CaseSummary(
+                matter_code=c.dept_matter, place_town=c.dept, found_at=case.clock.now(), facts="x"
+            ),
+        ),
+        "an opinion from the future": transfer_opinion(
+            case, issued_at=case.clock.now() + timedelta(days=3)
+        ),
+    }
+    before = await case.counts()
+    async with topic_reader(kafka_bootstrap, "review.opinion.dlq") as dlq:
+        for opinion in bad.values():
+            await publish(opinion, key=opinion.review_id, source="/xietong/legal-review")
+        good = transfer_opinion(case)
+        await publish(good, key=good.review_id, source="/xietong/legal-review")
+        records = await dlq.wait_for_records(len(bad), timeout_s=30)
+    mine = {
+        json.loads(r.value)["data"]["review_id"]: dict(r.headers)
+        for r in records
+        if r.value
+        and json.loads(r.value)["data"]["review_id"] in {o.review_id for o in bad.values()}
+    }
+    assert set(mine) == {o.review_id for o in bad.values()}
+    for headers in mine.values():
+        assert headers["x-error-type"] == b"EventRefused"
+        assert headers["x-attempts"] == b"1"  # refused at once, not retried
+    [draft] = await wait_for_outbox(case, c.town_a, good.review_id)
+    assert draft["receiver"] == c.dept
+    referrals, _ = await case.counts()
+    assert referrals == before[0] + 1
