@@ -8,6 +8,7 @@ is not yet known) is counted in no breach until it is recomputed on a known cale
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from xietong_common.calendar import Deadline, DeadlineRule, WorkingDayCalendar
 from xietong_common.contracts.deadlines import BreachKind, DeadlineBreached
+from xietong_common.job_rows import quarantine
 from xietong_common.metrics import DEADLINE_BREACHES
 from xietong_common.tables import deadlines
 from xietong_common.uow import UnitOfWork
@@ -160,9 +162,15 @@ async def cancel(uow: UnitOfWork, *, subject: str, action: str) -> None:
     )
 
 
+SWEEP = "deadline-sweep"
+
+
 async def sweep(uow: UnitOfWork, *, now: datetime, mechanism: str, limit: int = 500) -> int:
     """Flag open, final deadlines that passed with nothing done. Safe with several replicas:
-    rows are claimed with SKIP LOCKED and flagged once."""
+    rows are claimed with SKIP LOCKED and flagged once. Each row is flagged on its own: one
+    that cannot be is logged, counted and skipped (with a back-off), and the rest go on."""
+    rows_of = quarantine(mechanism, SWEEP)
+    skip = rows_of.skipped()
     rows = (
         (
             await uow.session.execute(
@@ -173,6 +181,7 @@ async def sweep(uow: UnitOfWork, *, now: datetime, mechanism: str, limit: int = 
                     deadlines.c.breached_at.is_(None),
                     deadlines.c.provisional.is_(False),
                     deadlines.c.due_at < now,
+                    *([deadlines.c.id.not_in(skip)] if skip else []),
                 )
                 .order_by(deadlines.c.due_at)
                 .limit(limit)
@@ -182,22 +191,33 @@ async def sweep(uow: UnitOfWork, *, now: datetime, mechanism: str, limit: int = 
         .mappings()
         .all()
     )
+    flagged = 0
     for row in rows:
-        await _record_breach(
-            uow, _tracked(row), kind=BreachKind.NO_ACTION, actual_at=None, mechanism=mechanism
-        )
-    return len(rows)
+
+        async def flag(row: sa.RowMapping = row) -> None:
+            await _record_breach(
+                uow, _tracked(row), kind=BreachKind.NO_ACTION, actual_at=None, mechanism=mechanism
+            )
+
+        flagged += await rows_of.run(uow, row["id"], flag)
+    return flagged
 
 
 async def recompute_provisional(
     uow: UnitOfWork, *, calendar: WorkingDayCalendar, mechanism: str
 ) -> int:
-    """Once a year's schedule is loaded, provisional deadlines get their final date."""
+    """Once a year's schedule is loaded, provisional deadlines get their final date. Each row
+    on its own: one that cannot be recomputed is logged, counted and skipped."""
+    rows_of = quarantine(mechanism, "deadline-recompute")
+    skip = rows_of.skipped()
     rows = (
         (
             await uow.session.execute(
                 sa.select(deadlines)
-                .where(deadlines.c.provisional.is_(True))
+                .where(
+                    deadlines.c.provisional.is_(True),
+                    *([deadlines.c.id.not_in(skip)] if skip else []),
+                )
                 .with_for_update(skip_locked=True)
             )
         )
@@ -205,12 +225,14 @@ async def recompute_provisional(
         .all()
     )
     changed = 0
-    for row in rows:
+
+    async def recompute(row: sa.RowMapping) -> None:
+        nonlocal changed
         due = calendar.deadline_for(
             row["started_at"], _rule_from_row(row["unit"], row["amount"], row["rule"])
         )
         if due.provisional:
-            continue
+            return
         updated = (
             (
                 await uow.session.execute(
@@ -233,6 +255,9 @@ async def recompute_provisional(
                 actual_at=final.satisfied_at,
                 mechanism=mechanism,
             )
+
+    for row in rows:
+        await rows_of.run(uow, row["id"], functools.partial(recompute, row))
     return changed
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.db import Database
+from xietong_common.metrics import JOB_FAILURES, JOB_LAST_SUCCESS
 from xietong_common.settings import ServiceSettings
 from xietong_common.tables import idempotency_keys, inbox, outbox
 from xietong_common.uow import UnitOfWork
@@ -49,12 +51,18 @@ async def run_job_once(db: Database, name: str, job: Job) -> bool:
 
 
 async def run_periodically(db: Database, name: str, job: Job, *, every_s: float) -> None:
+    """Run `job` every `every_s` seconds for good. A failed run is logged and counted
+    (`xietong_job_failures_total`) and tried again at the next interval, never at once; each
+    run this replica finished sets `xietong_job_last_success_timestamp_seconds` (with several
+    replicas, one runs each turn: alert on the `max` over them)."""
     while True:
         try:
-            await run_job_once(db, name, job)
+            if await run_job_once(db, name, job):
+                JOB_LAST_SUCCESS.labels(db.service_name, name).set(time.time())
         except asyncio.CancelledError:
             raise
         except Exception:
+            JOB_FAILURES.labels(db.service_name, name).inc()
             log.exception("periodic job %s failed; will run again", name)
         await asyncio.sleep(every_s)
 

@@ -40,3 +40,24 @@ INBOX_RETRIES = Counter(
 DEADLINE_BREACHES = Counter(
     "xietong_deadline_breaches_total", "Deadline breaches recorded", ["service", "rule"]
 )
+JOB_FAILURES = Counter(
+    "xietong_job_failures_total",
+    "Runs of a periodic job that failed as a whole (it runs again at its next interval)",
+    ["service", "job"],
+)
+JOB_ROW_FAILURES = Counter(
+    "xietong_job_row_failures_total",
+    "Rows a periodic job could not process: logged, skipped (retried after a back-off), "
+    "the other rows go on",
+    ["service", "job"],
+)
+JOB_LAST_SUCCESS = Gauge(
+    "xietong_job_last_success_timestamp_seconds",
+    "When a periodic job last ran to the end (Unix time); alert when it stops moving",
+    ["service", "job"],
+)
+JOB_ROWS_SKIPPED = Gauge(
+    "xietong_job_rows_skipped",
+    "Rows a periodic job is skipping now after they failed (until their back-off ends)",
+    ["service", "job"],
+)

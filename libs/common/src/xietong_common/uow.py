@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -80,6 +82,21 @@ class UnitOfWork:
             self._pending_audit.clear()
             await session.close()
             self._session = None
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the transaction that may fail alone (one row of a periodic job): on an
+        error its statements (a SAVEPOINT), its queued events and its audit rows are undone
+        together and the error is raised; the rest of the unit of work goes on."""
+        marks = (len(self._pending_events), len(self._pending_audit), len(self.published))
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self._pending_events[marks[0] :]
+            del self._pending_audit[marks[1] :]
+            del self.published[marks[2] :]
+            raise
 
     def publish(self, event: BaseModel, *, key: str, subject: str | None = None) -> CloudEvent:
         """Queue an event; it is written to the outbox in this transaction."""

@@ -152,3 +152,70 @@ async def test_provisional_deadline_counts_no_breach_until_the_year_is_loaded(
         (final,) = await deadlines.for_subject(uow, "referral:3")
     assert not final.provisional
     assert final.due_at == datetime(2027, 1, 8, 0, 0, tzinfo=CHINA_TZ)
+
+
+async def test_sup_02_one_broken_row_does_not_stop_the_sweep(h: Harness, tmp_path: Path) -> None:
+    """SUP-02: a deadline whose start is -infinity (what a year-1 input once stored) made every
+    sweep fail (`event_time must be timezone-aware`), so no deadline of any case was swept.
+    Each row is handled on its own: the broken one is logged, counted and skipped (not tried
+    again at once), the others are swept."""
+    import uuid
+
+    import sqlalchemy as sa
+    from prometheus_client import REGISTRY
+
+    from xietong_common.jobs import deadline_sweep_job, run_job_once
+    from xietong_common.tables import deadlines as table
+
+    mechanism = f"m{uuid.uuid4().hex[:6]}"  # a fresh quarantine and metric labels
+    cal = WorkingDayCalendar.load(tmp_path)
+    async with h.db.uow(actor=SYSTEM) as uow:
+        good = await deadlines.start(
+            uow,
+            calendar=cal,
+            subject="referral:good",
+            action="answer",
+            rule=ANSWER,
+            organisation="dept:water",
+            started_at=datetime(2024, 3, 1, 2, tzinfo=UTC),
+        )
+        for subject, provisional in (("referral:broken", True), ("referral:broken-2", False)):
+            await uow.session.execute(
+                sa.text(
+                    "INSERT INTO deadlines (id, subject, action, rule, organisation, unit, amount,"
+                    " started_at, due_at, provisional) VALUES (:id, :subject, 'send', 'REF-03',"
+                    " 'town:lizhi', 'working_days', 5, '-infinity', CAST(CAST(:due AS text) AS timestamptz),"
+                    " :provisional)"
+                ),
+                {
+                    "id": uuid.uuid4(),
+                    "subject": subject,
+                    "due": "-infinity" if not provisional else "2027-01-05T16:00:00Z",
+                    "provisional": provisional,
+                },
+            )
+
+    def failures(job: str) -> float:
+        value = REGISTRY.get_sample_value(
+            "xietong_job_row_failures_total", {"service": mechanism, "job": job}
+        )
+        return value or 0.0
+
+    class Ctx:  # what the sweep job reads of the context
+        calendar = cal
+
+    run = deadline_sweep_job(mechanism).job(Ctx())  # type: ignore[arg-type]
+    assert await run_job_once(h.db, "deadline-sweep", run)
+    async with h.db.session() as s:
+        rows = {
+            r.subject: r.breached_at
+            for r in (await s.execute(sa.select(table.c.subject, table.c.breached_at))).all()
+        }
+    assert rows["referral:good"] is not None  # swept although the others are broken
+    assert rows["referral:broken"] is None
+    recompute_failures = failures("deadline-recompute")
+    assert recompute_failures == 1
+    # The broken rows are skipped on the next run, not retried in a tight loop.
+    assert await run_job_once(h.db, "deadline-sweep", run)
+    assert failures("deadline-recompute") == recompute_failures
+    assert good.id is not None
