@@ -1,4 +1,8 @@
-"""Errors of the legal-review service: one root, one problem type per rule that can refuse."""
+"""Errors of the legal-review service: one root, one problem type per rule that can refuse.
+
+Each class has its English `title` and the Chinese `title_zh` a legal-review clerk reads
+(problems are answered in Chinese unless the caller asks for English); every raise gives its
+English detail and the Chinese `zh=`."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ class ReviewError(AppError):
 
     slug = "review-error"
     title = "Legal review error"
+    title_zh = "法制审核出错"
 
 
 class ReviewNotFound(ReviewError, NotFound):
@@ -25,6 +30,7 @@ class ReviewNotFound(ReviewError, NotFound):
     status = 404
     slug = "review-not-found"
     title = "No such review"
+    title_zh = "未找到该法制审核"
 
 
 class InvalidReviewTransition(ReviewError, InvalidTransition):
@@ -33,6 +39,7 @@ class InvalidReviewTransition(ReviewError, InvalidTransition):
     status = 409
     slug = "review-invalid-transition"
     title = "This step is not allowed in the review's current state"
+    title_zh = "法制审核当前状态下不允许此操作"
 
 
 class ReviewInvalidInput(ReviewError, InvalidInput):
@@ -41,6 +48,7 @@ class ReviewInvalidInput(ReviewError, InvalidInput):
     status = 422
     slug = "review-invalid-input"
     title = "The review request is not valid"
+    title_zh = "法制审核请求无效"
 
 
 class ReviewNotRequired(ReviewInvalidInput):
@@ -48,11 +56,13 @@ class ReviewNotRequired(ReviewInvalidInput):
 
     slug = "review-not-required"
     title = "No REV-01 trigger applies; submit voluntarily if review is wanted"
+    title_zh = "不属于应当进行法制审核的情形；如需审核，请以自愿送审方式提交"
 
 
 class UnknownMatter(ReviewInvalidInput):
     slug = "review-unknown-matter"
     title = "The matter code is not in the catalogue of matters"
+    title_zh = "事项编码不在执法事项目录中"
 
 
 class UnknownOrganisation(ReviewInvalidInput):
@@ -60,6 +70,7 @@ class UnknownOrganisation(ReviewInvalidInput):
 
     slug = "review-unknown-organisation"
     title = "The organisation is not in the directory or cannot take part here"
+    title_zh = "该单位不在单位名录中，或不能参与此审核"
 
 
 class SeparationOfDuties(ReviewError, Forbidden):
@@ -68,6 +79,7 @@ class SeparationOfDuties(ReviewError, Forbidden):
     status = 403
     slug = "review-separation-of-duties"
     title = "Handling, review and decision must be done by different people"
+    title_zh = "办理、审核、决定应当由不同人员承担"
 
 
 class NotAReviewParty(ReviewError, Forbidden):
@@ -76,6 +88,7 @@ class NotAReviewParty(ReviewError, Forbidden):
     status = 403
     slug = "review-not-a-party"
     title = "This organisation or person may not do this on the review"
+    title_zh = "该单位或人员无权对此审核执行此操作"
 
 
 class JointModeError(ReviewInvalidInput):
@@ -83,6 +96,7 @@ class JointModeError(ReviewInvalidInput):
 
     slug = "review-joint-mode"
     title = "The joint review (一案双审 / 联合会审) is not set up for this"
+    title_zh = "未按此方式设立联合审核(一案双审/联合会审)"
 
 
 class SecondMaterialsNotice(ReviewError, Conflict):
@@ -91,6 +105,7 @@ class SecondMaterialsNotice(ReviewError, Conflict):
     status = 409
     slug = "review-second-missing-materials-notice"
     title = "Missing materials are notified once, listing everything"
+    title_zh = "补正材料应当一次性告知"
 
 
 class NothingMissing(ReviewInvalidInput):
@@ -98,6 +113,7 @@ class NothingMissing(ReviewInvalidInput):
 
     slug = "review-nothing-missing"
     title = "The notice lists nothing missing"
+    title_zh = "补正通知未列明缺少的材料"
 
 
 class MaterialsStillMissing(ReviewInvalidInput):
@@ -105,6 +121,7 @@ class MaterialsStillMissing(ReviewInvalidInput):
 
     slug = "review-materials-still-missing"
     title = "Materials listed in the notice are still missing"
+    title_zh = "补正通知所列材料仍未提交"
 
 
 class PointsUnanswered(ReviewInvalidInput):
@@ -112,6 +129,7 @@ class PointsUnanswered(ReviewInvalidInput):
 
     slug = "review-points-unanswered"
     title = "An opinion needs all nine review points answered"
+    title_zh = "九项审核要点尚未全部审核，不能出具审核意见"
 
 
 class InconsistentOpinion(ReviewInvalidInput):
@@ -119,3 +137,22 @@ class InconsistentOpinion(ReviewInvalidInput):
 
     slug = "review-inconsistent-opinion"
     title = "The opinion or decision does not fit the review's findings"
+    title_zh = "审核意见或决定与审核认定不符"
+
+
+class MaterialsIncomplete(ReviewError, Conflict):
+    """REV-04: the review is not taken up, nor point (3) passed, while a material the brigade
+    must submit is missing; REV-05's one notice is how to ask for it."""
+
+    status = 409
+    slug = "review-materials-incomplete"
+    title = "Materials the brigade must submit are missing"
+    title_zh = "承办机构应当提交的送审材料不齐全"
+
+
+class ImplausibleTime(ReviewInvalidInput):
+    """A time of the case that cannot be right (a finding in the future)."""
+
+    slug = "review-implausible-time"
+    title = "A time given for the case is not plausible"
+    title_zh = "案件时间不合理"

@@ -82,7 +82,19 @@ class Flow:
             headers=self.handler,
         )
 
+    async def complete(self, review_id: str) -> None:
+        """REV-04: upload what the current round requires (the review is taken up only then)."""
+        review = await self.svc.client.get(f"/reviews/{review_id}", headers=self.handler)
+        current = review.json()["current"]
+        kinds = ["investigation-report", "proposed-decision", "evidence"]
+        kinds += ["hearing-record"] if current["hearing"] else []
+        kinds += ["assessment-report"] if current["assessed"] else []
+        for kind in kinds:
+            r = await self.upload(review_id, kind, content=f"%PDF-1.4 {kind}".encode())
+            assert r.status_code == 201, r.text
+
     async def take(self, review_id: str) -> dict[str, Any]:
+        await self.complete(review_id)
         r = await self.svc.client.post(f"/reviews/{review_id}/take", headers=self.reviewer)
         assert r.status_code == 200, r.text
         return r.json()

@@ -306,7 +306,14 @@ async def test_rev_08_decision_against_the_opinion_needs_a_reason_and_records_wh
     before = await counts(svc)
     against = await flow.decide(rid, "decided-as-proposed")
     assert against.status_code == 422
-    assert "written reason" in against.json()["detail"]
+    assert "书面说明理由" in against.json()["detail"]  # Chinese by default
+    english = await svc.client.post(
+        f"/reviews/{rid}/decision",
+        json={"outcome": "decided-as-proposed"},
+        headers={**flow.head, "Accept-Language": "en"},
+    )
+    assert "written reason" in english.json()["detail"]
+    assert english.json()["type"] == against.json()["type"]
     assert await counts(svc) == before
     r = await flow.decide(
         rid,

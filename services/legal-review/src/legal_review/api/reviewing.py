@@ -24,6 +24,7 @@ from legal_review.schemas import (
 from legal_review.service.queries import one
 from legal_review.views import advice_out, joint_out
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.deps import IdempotencyKey
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
 
@@ -136,12 +137,17 @@ async def add_joint(
     responses=WRITE_ERRORS,
 )
 async def joint_opinion(
-    review_id: uuid.UUID, data: JointOpinionIn, ctx: Context, principal: CurrentPrincipal
+    review_id: uuid.UUID,
+    data: JointOpinionIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
 ) -> JointOpinionOut:
-    """一案双审: an invited department's reviewer; 联合会审: the town's reviewer, with minutes."""
+    """一案双审: an invited department's reviewer; 联合会审: the town's reviewer, with minutes.
+    A retry with the same Idempotency-Key returns the opinion the first one recorded."""
     async with ctx.db.uow(actor=principal) as uow:
         joint = await review_service.give_joint_opinion(
-            uow, review_id=review_id, data=data, actor=principal
+            uow, review_id=review_id, data=data, actor=principal, idempotency_key=idempotency_key
         )
         return joint_out(joint)
 
@@ -169,11 +175,16 @@ async def add_justice_office(
     responses=WRITE_ERRORS,
 )
 async def advice(
-    review_id: uuid.UUID, data: JusticeOfficeAdviceIn, ctx: Context, principal: CurrentPrincipal
+    review_id: uuid.UUID,
+    data: JusticeOfficeAdviceIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
 ) -> AdviceOut:
-    """Only the town's own 司法所, once added to the review."""
+    """Only the town's own 司法所, once added to the review. A retry with the same
+    Idempotency-Key returns the advice the first one recorded."""
     async with ctx.db.uow(actor=principal) as uow:
         given = await review_service.give_advice(
-            uow, review_id=review_id, data=data, actor=principal
+            uow, review_id=review_id, data=data, actor=principal, idempotency_key=idempotency_key
         )
         return advice_out(given)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 
 from legal_review import service as review_service
 from legal_review.api.common import UPLOAD_ERRORS, WRITE_ERRORS
@@ -22,6 +22,7 @@ from legal_review.schemas import (
 from legal_review.service.queries import one
 from legal_review.views import material_out
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.problems import problem_responses
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
@@ -62,7 +63,7 @@ async def submit(
     data: SubmitIn,
     ctx: Context,
     principal: CurrentPrincipal,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ReviewOut:
     """The brigade's handler submits; the triggers are evaluated again and recorded.
     `Idempotency-Key` makes a retried submission one review."""
@@ -86,11 +87,19 @@ async def upload_material(
     principal: CurrentPrincipal,
     kind: Annotated[MaterialKind, Form()],
     file: Annotated[UploadFile, File()],
+    idempotency_key: IdempotencyKey = None,
 ) -> MaterialOut:
-    """Stored by SHA-256 with a size limit and a content-type allow-list."""
+    """Stored by SHA-256 with a size limit and a content-type allow-list. A retry with the
+    same Idempotency-Key and file returns the material the first upload added."""
     async with ctx.db.uow(actor=principal) as uow:
         material = await review_service.add_material(
-            uow, ctx=ctx, review_id=review_id, kind=kind, upload=file, actor=principal
+            uow,
+            ctx=ctx,
+            review_id=review_id,
+            kind=kind,
+            upload=file,
+            actor=principal,
+            idempotency_key=idempotency_key,
         )
         return material_out(material)
 

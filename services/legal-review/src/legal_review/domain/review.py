@@ -57,6 +57,34 @@ def unanswered_points(findings: Mapping[ReviewPoint, PointFinding]) -> list[Revi
     return [p for p in ReviewPoint if p not in findings]
 
 
+# REV-07 (2): 事实认定、证据收集或者执法程序有瑕疵，执法文书制作不规范、适用法律不准确、
+# 自由裁量不适当 — flaws that, once corrected, leave the decision standing.
+CORRECTABLE_POINTS = frozenset(
+    {
+        ReviewPoint.FACTS_AND_EVIDENCE,
+        ReviewPoint.LAW_APPLIED,
+        ReviewPoint.DISCRETION,
+        ReviewPoint.PROCEDURE,
+        ReviewPoint.DOCUMENTS,
+    }
+)
+# REV-07 (3): 执法主体不合法、执法人员不具备执法资格 (1)、主要事实不清、主要证据不足 (3)、
+# 适用法律错误 (4)、违反法定程序 (7)、执法决定明显不当、超越或者滥用职权 (6).
+DISQUALIFYING_POINTS = frozenset(
+    {
+        ReviewPoint.LAWFUL_BODY,
+        ReviewPoint.FACTS_AND_EVIDENCE,
+        ReviewPoint.LAW_APPLIED,
+        ReviewPoint.PROCEDURE,
+        ReviewPoint.WITHIN_POWERS,
+    }
+)
+
+
+def _numbers(points: Iterable[ReviewPoint]) -> str:
+    return "、".join(f"({p.number})" for p in sorted(points, key=lambda p: p.number))
+
+
 def check_opinion(
     opinion: ReviewOpinionKind,
     findings: Mapping[ReviewPoint, PointFinding],
@@ -65,35 +93,80 @@ def check_opinion(
     flaws: Iterable[str],
     judicial_organ: str | None = None,
 ) -> None:
-    """REV-06/07: no opinion while a point is open, and the opinion must fit the findings."""
+    """REV-06/07: no opinion while a point is open, and the opinion must fit the findings:
+    (1) every point passed; (2) a correctable flaw found (a failed point of facts/evidence,
+    law, discretion, procedure or documents) and the flaws listed; (3) a failed point of the
+    kinds the notice lists for it (body/qualification, main facts/evidence, law, procedure,
+    obviously improper/excess or abuse of power); (4) jurisdiction failed and the agency named;
+    (5) a suspected crime and the judicial organ named."""
     missing = unanswered_points(findings)
     if missing:
         raise PointsUnanswered(
             f"{len(missing)} of the nine points are unanswered",
+            zh=f"九项审核要点中尚有{len(missing)}项未审核：{_numbers(missing)}",
             unanswered=[p.value for p in missing],
+            rule="REV-06",
         )
     failed = {p for p, f in findings.items() if not f.passed}
     if opinion is ReviewOpinionKind.AGREE and failed:
         raise InconsistentOpinion(
-            "opinion (1) agree needs every point passed", failed=sorted(p.value for p in failed)
+            "opinion (1) agree needs every point passed",
+            zh=f"审核要点{_numbers(failed)}未通过，不能出具“拟同意作出行政执法决定”的意见",
+            failed=sorted(p.value for p in failed),
+            rule="REV-07",
         )
-    if opinion is ReviewOpinionKind.DO_NOT_DECIDE and not failed:
-        # (1) is the opinion for a decision that passes every point; (3) names what fails.
+    if opinion is ReviewOpinionKind.CORRECT_AND_RESUBMIT:
+        if not failed & CORRECTABLE_POINTS:
+            raise InconsistentOpinion(
+                "opinion (2) correct-and-resubmit needs a flaw found: one of the points "
+                "facts-and-evidence, law-applied, discretion, procedure or documents failed",
+                zh="出具“予以纠正完善后再送法制审核”的意见，应当认定事实认定、证据收集、适用法律、"
+                "自由裁量、执法程序或执法文书方面存在瑕疵(审核要点(3)、(4)、(5)、(7)、(8)之一未通过)",
+                needs_one_failed_of=sorted(p.value for p in CORRECTABLE_POINTS),
+                rule="REV-07",
+            )
+        if not [f for f in flaws if f.strip()]:
+            raise InconsistentOpinion(
+                "opinion (2) must list the flaws to correct",
+                zh="出具“予以纠正完善后再送法制审核”的意见，应当列明需纠正的瑕疵(flaws)",
+                rule="REV-07",
+            )
+    if opinion is ReviewOpinionKind.DO_NOT_DECIDE and not failed & DISQUALIFYING_POINTS:
         raise InconsistentOpinion(
-            "opinion (3) do-not-decide needs at least one of the nine points found lacking"
+            "opinion (3) do-not-decide needs a failed point of the kinds the notice lists: "
+            "lawful-body, facts-and-evidence, law-applied, procedure or within-powers",
+            zh="出具“建议不予作出行政执法决定”的意见，应当认定执法主体不合法或执法人员不具备资格、"
+            "主要事实不清或主要证据不足、适用法律错误、违反法定程序、明显不当或超越、滥用职权"
+            "(审核要点(1)、(3)、(4)、(6)、(7)之一未通过)",
+            needs_one_failed_of=sorted(p.value for p in DISQUALIFYING_POINTS),
+            rule="REV-07",
         )
-    if opinion is ReviewOpinionKind.CORRECT_AND_RESUBMIT and not list(flaws):
-        raise InconsistentOpinion("opinion (2) must list the flaws to correct")
     if opinion is ReviewOpinionKind.TRANSFER_TO_COMPETENT_AGENCY:
         if ReviewPoint.JURISDICTION not in failed:
-            raise InconsistentOpinion("opinion (4) needs point (2) jurisdiction found lacking")
+            raise InconsistentOpinion(
+                "opinion (4) needs point (2) jurisdiction found lacking",
+                zh="出具“建议移送有管辖权的行政执法机关处理”的意见，应当认定审核要点(2)管辖权不成立",
+                rule="REV-07",
+            )
         if not transfer_to:
-            raise InconsistentOpinion("opinion (4) must name the agency with jurisdiction")
+            raise InconsistentOpinion(
+                "opinion (4) must name the agency with jurisdiction",
+                zh="出具移送意见，应当写明有管辖权的行政执法机关(transfer_to)",
+                rule="REV-07",
+            )
     if opinion is ReviewOpinionKind.TRANSFER_TO_JUDICIAL_ORGANS:
         if ReviewPoint.NO_CRIME not in failed:
-            raise InconsistentOpinion("opinion (5) needs point (9) found to be a suspected crime")
+            raise InconsistentOpinion(
+                "opinion (5) needs point (9) found to be a suspected crime",
+                zh="出具“建议移送司法机关处理”的意见，应当认定审核要点(9)违法行为涉嫌犯罪",
+                rule="REV-07",
+            )
         if not (judicial_organ and judicial_organ.strip()):
-            raise InconsistentOpinion("opinion (5) must name the judicial organ")
+            raise InconsistentOpinion(
+                "opinion (5) must name the judicial organ",
+                zh="出具移送司法机关的意见，应当写明司法机关(judicial_organ)",
+                rule="REV-07",
+            )
 
 
 class ReviewState(LabelledEnum):
@@ -127,7 +200,7 @@ _OPEN = frozenset(
 
 def _refuse(state: ReviewState, step: Step, allowed: frozenset[ReviewState]) -> AppError:
     return InvalidReviewTransition(
-        f"cannot {step.value} a review that is {state.value} ({state.label_zh})",
+        f"cannot {step.value} a review that is {state.value} ({state.label_en})",
         zh=f"处于“{state.label_zh}”状态的审核不能{step.label_zh}",
         state=state.value,
         step=step.value,
@@ -205,8 +278,10 @@ def check_separation(duties: Duties, *, person: str, duty: Duty) -> None:
     other = [d for d in duties.held_by(person) if d is not duty]
     if other:
         raise SeparationOfDuties(
-            f"{person} already {other[0].value} this case ({other[0].label_zh}) and may not "
-            f"take on its {duty.value} ({duty.label_zh})",
+            f"{person} already {other[0].value} this case ({other[0].label_en}) and may not "
+            f"take on its {duty.value} ({duty.label_en})",
+            zh=f"{person} 已承担本案的{other[0].label_zh}工作，不得再承担{duty.label_zh}工作"
+            "(办理、审核、决定相分离)",
             rule="REV-02",
             person=person,
             duty=duty.value,
@@ -255,6 +330,8 @@ def check_decision(
     if against and not (reason and reason.strip()):
         raise InconsistentOpinion(
             f"deciding {outcome.value} against opinion ({opinion.number}) {opinion.value} needs a written reason",
+            zh=f"作出“{outcome.label_zh}”的决定与审核意见({opinion.number})“{opinion.label_zh}”不一致，"
+            "应当书面说明理由(reason)",
             rule="REV-08",
         )
     return against

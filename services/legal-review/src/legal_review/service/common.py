@@ -9,11 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from legal_review.domain import (
     Duties,
+    MaterialKind,
     ReviewState,
     Step,
+    missing_materials,
     next_state,
 )
-from legal_review.errors import NotAReviewParty, ReviewNotFound, UnknownOrganisation
+from legal_review.errors import (
+    MaterialsIncomplete,
+    NotAReviewParty,
+    ReviewNotFound,
+    UnknownOrganisation,
+)
 from legal_review.models import JointOpinion, Review, ReviewMaterial, ReviewRound
 from xietong_common.auth import OVERSIGHT_ORG, Principal, ensure_party
 from xietong_common.contracts.review import ReviewOpinionKind
@@ -50,11 +57,11 @@ async def load_visible(
         query = query.with_for_update()
     review = (await session.execute(query)).scalar_one_or_none()
     if review is None:
-        raise ReviewNotFound("no such review")
+        raise ReviewNotFound("no such review", zh="未找到该法制审核")
     try:
         ensure_party(principal, parties(review), readers=(OVERSIGHT_ORG,), what="review")
     except NotFound as exc:  # the same answer as for a review that does not exist
-        raise ReviewNotFound("no such review") from exc
+        raise ReviewNotFound("no such review", zh="未找到该法制审核") from exc
     return review
 
 
@@ -109,7 +116,11 @@ def transition(
 def require_town_role(principal: Principal, review: Review, *roles: str) -> None:
     """The town's own people act on its reviews, each in their role."""
     if principal.org != review.town:
-        raise NotAReviewParty(f"only {review.town} acts on this review", allowed_org=review.town)
+        raise NotAReviewParty(
+            f"only {review.town} acts on this review",
+            zh=f"只有 {review.town} 可以办理此审核",
+            allowed_org=review.town,
+        )
     principal.require_role(*roles)
 
 
@@ -118,8 +129,12 @@ def check_org(directory: OrganisationDirectory, code: str, *kinds: OrgKind) -> N
     org = directory.get(code)
     if org is None or (kinds and org.kind not in kinds):
         wanted = " or ".join(k.value for k in kinds) if kinds else "an organisation"
+        wanted_zh = "或".join(k.label_zh for k in kinds) if kinds else "单位"
         raise UnknownOrganisation(
-            f"{code!r} is not {wanted} in the directory", organisation=code, expected=wanted
+            f"{code!r} is not {wanted} in the directory",
+            zh=f"单位名录中没有名为 {code} 的{wanted_zh}",
+            organisation=code,
+            expected=wanted,
         )
 
 
@@ -131,3 +146,40 @@ async def audit(uow: UnitOfWork, review: Review, action: str, rule: str, **detai
         rule=rule,
         detail={"round": review.round, **detail},
     )
+
+
+async def material_kinds(session: AsyncSession, review: Review) -> list[MaterialKind]:
+    """The kinds of material uploaded to the review's current round."""
+    rows = await session.execute(
+        sa.select(ReviewMaterial.kind).where(
+            ReviewMaterial.review_id == review.id, ReviewMaterial.round == review.round
+        )
+    )
+    return [MaterialKind(k) for k in rows.scalars()]
+
+
+async def check_materials_complete(session: AsyncSession, review: Review, *, what: str) -> None:
+    """REV-04: the review is not taken up, nor point (3) passed, while a material the brigade
+    must submit is missing; REV-05's one notice (`/materials-notice`) is how to ask for it."""
+    rnd = await current_round(session, review)
+    missing = missing_materials(
+        await material_kinds(session, review), hearing=rnd.hearing, assessed=rnd.assessed
+    )
+    if missing:
+        raise MaterialsIncomplete(
+            f"cannot {what} while required materials are missing: "
+            + ", ".join(k.value for k in missing)
+            + "; notify the brigade once (POST /reviews/{id}/materials-notice)",
+            zh=f"送审材料不齐全，不能{_WHAT_ZH.get(what, what)}；缺少："
+            + "、".join(k.label_zh for k in missing)
+            + "。请一次性告知承办机构补正材料",
+            missing=[k.value for k in missing],
+            notify_at=f"/reviews/{review.id}/materials-notice",
+            rule="REV-04",
+        )
+
+
+_WHAT_ZH = {
+    "take up the review": "受理审核",
+    "pass point (3)": "认定审核要点(3)通过",
+}

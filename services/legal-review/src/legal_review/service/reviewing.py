@@ -32,6 +32,7 @@ from legal_review.schemas import (
 )
 from legal_review.service.common import (
     audit,
+    check_materials_complete,
     check_org,
     current_round,
     duties_of,
@@ -39,11 +40,15 @@ from legal_review.service.common import (
     require_town_role,
     transition,
 )
+from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
+
+JOINT_SCOPE = "review.joint-opinion"
+ADVICE_SCOPE = "review.advice"
 
 
 def findings_of(rnd: ReviewRound) -> dict[ReviewPoint, PointFinding]:
@@ -54,11 +59,13 @@ def findings_of(rnd: ReviewRound) -> dict[ReviewPoint, PointFinding]:
 
 
 async def take(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Review:
-    """The review body's reviewer takes the case (REV-02: never its handler)."""
+    """The review body's reviewer takes the case (REV-02: never its handler), once the
+    materials REV-04 requires are in (REV-05's notice asks for what is missing)."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "reviewer")
     transition(review, Step.TAKE)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
+    await check_materials_complete(uow.session, review, what="take up the review")
     review.reviewer = actor.user
     await audit(uow, review, "taken", "REV-02", reviewer=actor.user)
     return review
@@ -72,7 +79,10 @@ async def _reviewer_round(
     transition(review, step)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     if review.reviewer and review.reviewer != actor.user:
-        raise NotAReviewParty(f"{review.reviewer} is this review's reviewer")
+        raise NotAReviewParty(
+            f"{review.reviewer} is this review's reviewer",
+            zh=f"本审核的审核人员是 {review.reviewer}",
+        )
     review.reviewer = actor.user
     return review, await current_round(uow.session, review, for_update=True)
 
@@ -82,6 +92,9 @@ async def record_point(
 ) -> Review:
     """REV-06: one of the nine points, passed or failed, with a note."""
     review, rnd = await _reviewer_round(uow, review_id, actor, Step.RECORD_POINT)
+    if point is ReviewPoint.FACTS_AND_EVIDENCE and data.passed:
+        # Point (3) includes 材料是否齐全: it cannot pass while a required material is missing.
+        await check_materials_complete(uow.session, review, what="pass point (3)")
     rnd.findings = {
         **rnd.findings,
         point.value: {"passed": data.passed, "note": data.note, "by": actor.user},
@@ -98,7 +111,11 @@ async def give_opinion(
     if data.transfer_to is not None:
         check_org(ctx.directory, data.transfer_to, OrgKind.TOWN, OrgKind.DEPARTMENT)
         if data.transfer_to == review.town:
-            raise ReviewInvalidInput("opinion (4) names another agency than the town itself")
+            raise ReviewInvalidInput(
+                "opinion (4) names another agency than the town itself",
+                zh="移送意见应当写明本乡镇(街道)以外的有管辖权机关",
+                rule="REV-07",
+            )
     check_opinion(
         data.opinion,
         findings_of(rnd),
@@ -176,25 +193,51 @@ async def add_joint(
 
 
 async def give_joint_opinion(
-    uow: UnitOfWork, *, review_id: uuid.UUID, data: JointOpinionIn, actor: Principal
+    uow: UnitOfWork,
+    *,
+    review_id: uuid.UUID,
+    data: JointOpinionIn,
+    actor: Principal,
+    idempotency_key: str | None = None,
 ) -> JointOpinion:
-    """REV-03: a department's parallel opinion, or the joint meeting's opinion and minutes."""
+    """REV-03: a department's parallel opinion, or the joint meeting's opinion and minutes
+    (once per Idempotency-Key)."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     transition(review, Step.JOINT)
     mode = JointMode(review.joint_mode)
     if mode is JointMode.NONE:
-        raise JointModeError("this review has no joint mode (REV-03)", rule="REV-03")
+        raise JointModeError(
+            "this review has no joint mode (REV-03)",
+            zh="本审核未采用一案双审或联合会审",
+            rule="REV-03",
+        )
     if mode is JointMode.DUAL_REVIEW:
         if actor.org not in review.joint_departments:
             raise NotAReviewParty(
-                "the parallel opinion of 一案双审 comes from an invited department"
+                "the parallel opinion of 一案双审 comes from an invited department",
+                zh="一案双审的审核意见由受邀的区级部门出具",
             )
         actor.require_role("reviewer")
     else:
         require_town_role(actor, review, "reviewer")
         if not data.participants or not data.minutes:
-            raise JointModeError("联合会审 records its participants and minutes", rule="REV-03")
+            raise JointModeError(
+                "联合会审 records its participants and minutes",
+                zh="联合会审应当记录参会人员(participants)和会议纪要(minutes)",
+                rule="REV-03",
+            )
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
+    replay = await idempotency.claim(
+        uow,
+        scope=JOINT_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"review_id": str(review.id), **data.model_dump(mode="json")},
+    )
+    if replay is not None:
+        found = await uow.session.get(JointOpinion, uuid.UUID(replay))
+        assert found is not None
+        return found
     joint = JointOpinion(
         review_id=review.id,
         round=review.round,
@@ -209,6 +252,9 @@ async def give_joint_opinion(
     )
     uow.session.add(joint)
     await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=JOINT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(joint.id)
+    )
     await audit(
         uow,
         review,
@@ -229,6 +275,7 @@ async def add_justice_office(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Pr
     if office is None:
         raise UnknownOrganisation(
             f"the directory lists no 司法所 serving {review.town}",
+            zh=f"单位名录中没有为 {review.town} 服务的司法所",
             organisation=review.town,
             rule="REV-09",
         )
@@ -238,12 +285,32 @@ async def add_justice_office(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Pr
 
 
 async def give_advice(
-    uow: UnitOfWork, *, review_id: uuid.UUID, data: JusticeOfficeAdviceIn, actor: Principal
+    uow: UnitOfWork,
+    *,
+    review_id: uuid.UUID,
+    data: JusticeOfficeAdviceIn,
+    actor: Principal,
+    idempotency_key: str | None = None,
 ) -> JusticeOfficeAdvice:
-    """REV-09: the 司法所, once added, records the legal advisers' advice it coordinated."""
+    """REV-09: the 司法所, once added, records the legal advisers' advice it coordinated
+    (once per Idempotency-Key)."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     if review.justice_office is None or actor.org != review.justice_office:
-        raise NotAReviewParty("only the town's 司法所, once added to the review, gives advice here")
+        raise NotAReviewParty(
+            "only the town's 司法所, once added to the review, gives advice here",
+            zh="只有已加入本审核的本乡镇(街道)司法所可以提出意见",
+        )
+    replay = await idempotency.claim(
+        uow,
+        scope=ADVICE_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"review_id": str(review.id), **data.model_dump(mode="json")},
+    )
+    if replay is not None:
+        found = await uow.session.get(JusticeOfficeAdvice, uuid.UUID(replay))
+        assert found is not None
+        return found
     advice = JusticeOfficeAdvice(
         review_id=review.id,
         org=actor.org,
@@ -254,5 +321,8 @@ async def give_advice(
     )
     uow.session.add(advice)
     await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=ADVICE_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(advice.id)
+    )
     await audit(uow, review, "advice", "REV-09", advisers=list(data.advisers))
     return advice

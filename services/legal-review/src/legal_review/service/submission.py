@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from fastapi import UploadFile
 
 from legal_review import events
@@ -20,6 +19,7 @@ from legal_review.domain import (
     missing_materials,
 )
 from legal_review.errors import (
+    ImplausibleTime,
     MaterialsStillMissing,
     NotAReviewParty,
     NothingMissing,
@@ -36,6 +36,7 @@ from legal_review.service.common import (
     current_round,
     duties_of,
     load_visible,
+    material_kinds,
     require_town_role,
     serving_justice_office,
     subject,
@@ -94,6 +95,8 @@ def _new_round(
 
 
 SUBMIT_SCOPE = "review.submit"
+MATERIAL_SCOPE = "review.material"
+MAX_CLOCK_SKEW = timedelta(minutes=10)
 
 
 async def submit(
@@ -106,7 +109,10 @@ async def submit(
 ) -> Review:
     """REV-01/04: the brigade submits the proposed decision; round 1 starts."""
     if not actor.is_town:
-        raise NotAReviewParty("legal review of major decisions is a town's duty (二(四))")
+        raise NotAReviewParty(
+            "legal review of major decisions is a town's duty (二(四))",
+            zh="重大执法决定法制审核由乡镇(街道)送审(二(四))",
+        )
     actor.require_role("handler")
     replay = await idempotency.claim(
         uow, scope=SUBMIT_SCOPE, org=actor.org, key=idempotency_key, request=data
@@ -114,14 +120,23 @@ async def submit(
     if replay is not None:
         return await load_visible(uow.session, uuid.UUID(replay), actor)
     check_org(ctx.directory, data.place_town, OrgKind.TOWN)
+    if data.found_at > uow.now + MAX_CLOCK_SKEW:
+        raise ImplausibleTime(
+            "found_at lies in the future",
+            zh="发现违法行为的时间(found_at)晚于当前时间",
+            found_at=data.found_at.isoformat(),
+        )
     if ctx.catalogue.get(data.matter_code) is None:
         raise UnknownMatter(
-            f"no matter {data.matter_code!r} in the catalogue", matter_code=data.matter_code
+            f"no matter {data.matter_code!r} in the catalogue",
+            zh=f"执法事项目录中没有事项编码 {data.matter_code}",
+            matter_code=data.matter_code,
         )
     hits = evaluate(data.decision, data.party.kind)
     if not hits and not data.voluntary:
         raise ReviewNotRequired(
             "no REV-01 trigger applies to this decision; set voluntary=true to submit it anyway",
+            zh="该决定不属于应当进行法制审核的情形；如仍需审核，请设置 voluntary=true 自愿送审",
             rule="REV-01",
         )
     review = Review(
@@ -205,13 +220,26 @@ async def add_material(
     kind: MaterialKind,
     upload: UploadFile,
     actor: Principal,
+    idempotency_key: str | None = None,
 ) -> ReviewMaterial:
-    """REV-04: the brigade uploads a material to the current round."""
+    """REV-04: the brigade uploads a material to the current round (once per Idempotency-Key)."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
     require_town_role(actor, review, "handler")
     transition(review, Step.ADD_MATERIAL)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
+    # Content-addressed: storing before the key is claimed stores nothing twice.
     blob = await store_material(ctx, upload, fallback=f"{kind.value}.bin")
+    replay = await idempotency.claim(
+        uow,
+        scope=MATERIAL_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"review_id": str(review.id), "kind": kind.value, "sha256": blob.sha256},
+    )
+    if replay is not None:
+        found = await uow.session.get(ReviewMaterial, uuid.UUID(replay))
+        assert found is not None
+        return found
     material = ReviewMaterial(
         review_id=review.id,
         round=review.round,
@@ -225,17 +253,11 @@ async def add_material(
     )
     uow.session.add(material)
     await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=MATERIAL_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(material.id)
+    )
     await audit(uow, review, "material-added", "REV-04", kind=kind.value, sha256=blob.sha256)
     return material
-
-
-async def material_kinds(uow: UnitOfWork, review: Review) -> list[MaterialKind]:
-    rows = await uow.session.execute(
-        sa.select(ReviewMaterial.kind).where(
-            ReviewMaterial.review_id == review.id, ReviewMaterial.round == review.round
-        )
-    )
-    return [MaterialKind(k) for k in rows.scalars()]
 
 
 async def notify_missing(
@@ -253,6 +275,7 @@ async def notify_missing(
     if rnd.notice_at is not None:
         raise SecondMaterialsNotice(
             "this submission already had its one notice of missing materials (一次性告知)",
+            zh="本次送审已一次性告知过补正材料，不得再次告知",
             rule="REV-05",
             notified_at=rnd.notice_at.isoformat(),
         )
@@ -261,12 +284,13 @@ async def notify_missing(
     # 一次性告知: there is no second notice, so it lists every REV-04 kind not yet uploaded
     # as well as whatever the reviewer names.
     absent = missing_materials(
-        await material_kinds(uow, review), hearing=rnd.hearing, assessed=rnd.assessed
+        await material_kinds(uow.session, review), hearing=rnd.hearing, assessed=rnd.assessed
     )
     missing = [k for k in MaterialKind if k in {*absent, *data.missing}]
     if not missing and not data.items:
         raise NothingMissing(
             "nothing is missing: every required material is in; name what else is missing",
+            zh="应当提交的材料均已提交；如还缺少其他材料，请列明",
             rule="REV-05",
         )
     days = data.working_days or settings_of(ctx, ReviewSettings).review_supply_working_days
@@ -304,11 +328,14 @@ async def supply(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> 
     transition(review, Step.SUPPLY_MATERIALS)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
     rnd = await current_round(uow.session, review, for_update=True)
-    have = set(await material_kinds(uow, review))
+    have = set(await material_kinds(uow.session, review))
     still = [k for k in (rnd.notice_missing or []) if MaterialKind(k) not in have]
     if still:
         raise MaterialsStillMissing(
-            "upload the materials listed in the notice first", missing=still
+            "upload the materials listed in the notice first",
+            zh="请先提交补正通知所列的材料：" + "、".join(MaterialKind(k).label_zh for k in still),
+            missing=still,
+            rule="REV-05",
         )
     rnd.supplied_at = uow.now
     await deadlines.satisfy(
