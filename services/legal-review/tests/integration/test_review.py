@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from legal_review.main import SPEC
+from xietong_common.auth import Principal
 from xietong_common.clock import FakeClock
 from xietong_common.settings import project_root
 from xietong_devtools.testing import RunningService, Servers, create_database, running_service
@@ -406,3 +407,67 @@ async def test_rev_09_the_directory_names_the_justice_office_serving_the_town(
             f"/reviews/{rid}/advice", json={"note": "程序合法"}, headers=centre
         )
         assert advice.status_code == 201, advice.text
+
+
+async def test_rev_04_no_take_up_nor_point_3_passed_while_a_required_material_is_missing(
+    svc: RunningService, flow: Flow
+) -> None:
+    """REV-04 is a gate: an 'agree' could be given with nothing uploaded. The review is taken
+    up only when the materials are in; REV-05's one notice is the way to ask for them."""
+    import sqlalchemy as sa
+
+    review = await flow.submit(fine="50000.00", hearing=True)
+    rid = review["id"]
+    for kind in ("investigation-report", "proposed-decision"):
+        assert (await flow.upload(rid, kind)).status_code == 201
+    before = await counts(svc)
+    r = await svc.client.post(f"/reviews/{rid}/take", headers=flow.reviewer)
+    assert r.status_code == 409, r.text
+    problem = r.json()
+    assert problem["type"] == "urn:xietong:problem:review-materials-incomplete"
+    assert problem["missing"] == ["evidence", "hearing-record"]
+    assert problem["rule"] == "REV-04"
+    assert "相关证据资料" in problem["detail"]
+    assert problem["notify_at"] == f"/reviews/{rid}/materials-notice"
+    assert await counts(svc) == before
+    # the way forward: one notice, the brigade supplies, the review resumes
+    r = await svc.client.post(f"/reviews/{rid}/materials-notice", json={}, headers=flow.reviewer)
+    assert r.status_code == 200, r.text
+    for kind in ("evidence", "hearing-record"):
+        assert (await flow.upload(rid, kind)).status_code == 201
+    r = await svc.client.post(f"/reviews/{rid}/materials-supplied", headers=flow.handler)
+    assert r.json()["state"]["value"] == "under-review"
+
+    # A review taken before the gate existed, its evidence missing: point (3) cannot pass.
+    async with svc.ctx.db.uow(actor=Principal.system("test")) as uow:
+        await uow.session.execute(
+            sa.text("DELETE FROM review_materials WHERE review_id = :id AND kind = 'evidence'"),
+            {"id": rid},
+        )
+    put = f"/reviews/{rid}/points/facts-and-evidence"
+    r = await svc.client.put(put, json={"passed": True}, headers=flow.reviewer)
+    assert r.status_code == 409
+    assert r.json()["missing"] == ["evidence"]
+    r = await svc.client.put(put, json={"passed": False, "note": "证据缺失"}, headers=flow.reviewer)
+    assert r.status_code == 200
+
+
+async def test_rev_07_opinions_2_and_3_must_fit_the_findings_through_the_api(
+    svc: RunningService, flow: Flow
+) -> None:
+    review = await flow.submit()
+    rid = review["id"]
+    await flow.take(rid)
+    await flow.points(rid)  # all nine passed
+    before = await counts(svc)
+    for opinion, extra in (("correct-and-resubmit", {"flaws": ["补正"]}), ("do-not-decide", {})):
+        r = await flow.opinion(rid, opinion, **extra)
+        assert r.status_code == 422, r.text
+        assert r.json()["type"] == "urn:xietong:problem:review-inconsistent-opinion"
+        assert r.json()["rule"] == "REV-07"
+    assert await counts(svc) == before
+    await flow.points(rid, documents="文书不规范")
+    r = await flow.opinion(rid, "do-not-decide")
+    assert r.status_code == 422  # a documents flaw is for opinion (2), not (3)
+    r = await flow.opinion(rid, "correct-and-resubmit", flaws=["补正送达回证"])
+    assert r.status_code == 200, r.text

@@ -239,6 +239,37 @@ def test_rev_07_the_five_opinions_fit_their_findings() -> None:
         )
 
 
+def test_rev_07_opinion_2_needs_a_correctable_flaw_found_not_all_nine_passed() -> None:
+    """REV-07 (2): 事实认定、证据收集或者执法程序有瑕疵，执法文书制作不规范、适用法律不准确、
+    自由裁量不适当 — listing flaws while passing all nine points does not fit."""
+    with pytest.raises(InconsistentOpinion, match="flaw found"):
+        check_opinion(Op.CORRECT_AND_RESUBMIT, all_points(), transfer_to=None, flaws=["补正"])
+    for point in ("facts-and-evidence", "law-applied", "discretion", "procedure", "documents"):
+        check_opinion(
+            Op.CORRECT_AND_RESUBMIT, all_points(**{point: "瑕疵"}), transfer_to=None, flaws=["x"]
+        )
+    with pytest.raises(InconsistentOpinion, match="flaw found"):  # not a correctable flaw
+        check_opinion(
+            Op.CORRECT_AND_RESUBMIT, all_points(jurisdiction="x"), transfer_to=None, flaws=["x"]
+        )
+    with pytest.raises(InconsistentOpinion, match="list the flaws"):
+        check_opinion(
+            Op.CORRECT_AND_RESUBMIT, all_points(documents="x"), transfer_to=None, flaws=["  "]
+        )
+
+
+def test_rev_07_opinion_3_needs_a_failed_point_of_the_kinds_the_notice_lists() -> None:
+    """REV-07 (3): body/qualification (1), main facts/evidence (3), law (4), procedure (7),
+    obviously improper or excess/abuse of power (6) — not a documents flaw alone."""
+    for point in ("lawful-body", "facts-and-evidence", "law-applied", "procedure", "within-powers"):
+        check_opinion(Op.DO_NOT_DECIDE, all_points(**{point: "x"}), transfer_to=None, flaws=[])
+    for point in ("documents", "discretion", "jurisdiction", "no-crime"):
+        with pytest.raises(InconsistentOpinion, match=r"opinion \(3\)") as caught:
+            check_opinion(Op.DO_NOT_DECIDE, all_points(**{point: "x"}), transfer_to=None, flaws=[])
+        assert caught.value.extensions["rule"] == "REV-07"
+        assert "(1)、(3)、(4)、(6)、(7)" in (caught.value.detail_zh or "")
+
+
 def test_rev_07_opinion_2_is_resubmitted_not_decided() -> None:
     next_state(ReviewState.OPINION_GIVEN, Step.RESUBMIT, opinion=Op.CORRECT_AND_RESUBMIT)
     with pytest.raises(InvalidReviewTransition):

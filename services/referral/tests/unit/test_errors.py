@@ -1,0 +1,16 @@
+"""Every refusal of the referral service reads in Chinese (the district's users) and English."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import referral.handlers
+import referral.service
+from referral import errors
+from xietong_devtools.i18n_check import raises_without_chinese
+
+
+def test_every_raise_gives_a_chinese_detail() -> None:
+    assert referral.service and referral.handlers  # every module's errors are known
+    src = Path(errors.__file__).parent
+    assert raises_without_chinese(src) == []
