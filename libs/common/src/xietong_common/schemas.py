@@ -9,7 +9,7 @@ vocabularies; pages with a bounded size and number.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Self, TypeVar
 
@@ -17,11 +17,13 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     field_validator,
 )
+from pydantic import Strict as PydanticStrict
 from pydantic_core import PydanticCustomError
 
 from xietong_common.labels import LabelledEnum
@@ -30,11 +32,14 @@ from xietong_common.reference import is_org_code
 
 # Control characters other than tab, newline and carriage return; lone surrogates (which
 # cannot be stored as UTF-8). PostgreSQL refuses NUL in text outright.
-_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff"  # regex escapes, as text
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # regex escapes, as text
+_FORBIDDEN = _CONTROL + r"\ud800-\udfff"
 _FORBIDDEN_RE = re.compile(f"[{_FORBIDDEN}]")
-# For the OpenAPI document: at least one visible character and none of the above.
-TEXT_PATTERN = rf"^[^{_FORBIDDEN}]*[^\s{_FORBIDDEN}][^{_FORBIDDEN}]*$"
-LINE_PATTERN = rf"^[^{_FORBIDDEN}\n\r]*[^\s{_FORBIDDEN}][^{_FORBIDDEN}\n\r]*$"
+# For the OpenAPI document: at least one visible character and no control character. Lone
+# surrogates are refused too, but left out of the documented pattern: they are not text a
+# JSON document can carry (RFC 8259 §8.1, UTF-8), and test generators cannot use the range.
+TEXT_PATTERN = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"
+LINE_PATTERN = rf"^[^{_CONTROL}\n\r]*[^\s{_CONTROL}][^{_CONTROL}\n\r]*$"
 
 
 def _clean_text(value: str) -> str:
@@ -133,12 +138,47 @@ def _plausible_day(value: date) -> date:
     return value
 
 
+def _iso_text(value: Any) -> Any:
+    # Pydantic would read a number (or a numeric string) as Unix time; the schema says an ISO
+    # 8601 string, so that is all a request may send.
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_START.match(value)):
+        raise PydanticCustomError(
+            "iso_datetime", "an ISO 8601 date and time such as 2024-02-26T10:00:00+08:00", {}
+        )
+    return value
+
+
+_ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+ISO_TEXT = BeforeValidator(_iso_text)
+
 Timestamp = Annotated[
     AwareDatetime,
+    ISO_TEXT,
     AfterValidator(_plausible_year),
     Field(
         description=f"an ISO 8601 time with its offset, year {MIN_YEAR}..{MAX_YEAR}",
         examples=["2024-02-26T10:00:00+08:00"],
+    ),
+]
+
+
+def _clamped_year(value: datetime) -> datetime:
+    # Checked on the fields as given, before any conversion, which could overflow.
+    if value.year < MIN_YEAR:
+        return datetime(MIN_YEAR, 1, 1, tzinfo=UTC)
+    if value.year > MAX_YEAR:
+        return datetime(MAX_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC)
+    return value
+
+
+TimeBound = Annotated[
+    AwareDatetime,
+    ISO_TEXT,
+    AfterValidator(_clamped_year),
+    Field(
+        description=f"an ISO 8601 time with its offset, as a bound of a filter; a year outside "
+        f"{MIN_YEAR}..{MAX_YEAR} means the start or end of that range (no record lies outside it)",
+        examples=["2024-03-08T16:00:00Z"],
     ),
 ]
 Day = Annotated[
@@ -170,6 +210,11 @@ Amount = Annotated[
 Quantity = Annotated[
     Decimal, Field(ge=0, max_digits=14, decimal_places=3, allow_inf_nan=False, examples=["2"])
 ]
+
+
+Flag = Annotated[bool, PydanticStrict()]
+"""A request's yes/no: `true` or `false` only (not 0/1 or "yes", which the schema does not
+allow either)."""
 
 
 class Strict(BaseModel):

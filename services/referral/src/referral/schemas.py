@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from referral.domain import MaterialKind, ReferralState
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
@@ -17,6 +18,7 @@ from xietong_common.schemas import (
     ONE_LINE,
     Amount,
     Code,
+    Flag,
     Label,
     Line,
     Name,
@@ -47,7 +49,7 @@ class ItemIn(Strict):
     quantity: Quantity
     unit: Unit | None = Field(default=None, examples=["件"])
     description: ShortText | None = None
-    disposed_in_advance: bool = Field(default=False, description="先行处置")
+    disposed_in_advance: Flag = Field(default=False, description="先行处置")
     disposal_method: ShortText | None = Field(default=None, examples=["依法拍卖"])
     proceeds: Amount | None = Field(
         default=None, description="proceeds of the disposal, transferred with the case (CNY)"
@@ -65,10 +67,10 @@ class DraftFields(Strict):
     jurisdiction_override_reason: ShortText | None = Field(
         default=None, description="REF-02: written reason when the receiver is not the proposed one"
     )
-    urgent: bool = Field(
+    urgent: Flag = Field(
         default=False, description="REF-03: urgent, to be referred within 24 hours"
     )
-    ongoing: bool = Field(default=False, description="REF-04: the violation was still going on")
+    ongoing: Flag = Field(default=False, description="REF-04: the violation was still going on")
     stop_measure: ShortText | None = Field(default=None, examples=["当场责令停止违法行为"])
     stop_measure_at: Timestamp | None = None
     items: list[ItemIn] = Field(default_factory=list, max_length=500)
@@ -117,20 +119,21 @@ class ReferralCreate(DraftFields):
 class ReferralUpdate(Strict):
     """Changes to a draft; only the fields given are changed. `null` clears an optional
     field (party, receiver, override reason, stop measure, REF-08 reason); the others cannot
-    be cleared."""
+    be cleared (their schema has no null, and an explicit null is a 422)."""
 
-    matter_code: Code | None = None
-    place_town: OrgCode | None = None
-    found_at: Timestamp | None = None
-    facts: Text | None = None
+    # SkipJsonSchema: the field may be left out, never sent as null.
+    matter_code: Code | SkipJsonSchema[None] = None
+    place_town: OrgCode | SkipJsonSchema[None] = None
+    found_at: Timestamp | SkipJsonSchema[None] = None
+    facts: Text | SkipJsonSchema[None] = None
     party: PartyIn | None = None
     receiver: OrgCode | None = None
     jurisdiction_override_reason: ShortText | None = None
-    urgent: bool | None = None
-    ongoing: bool | None = None
+    urgent: Flag | SkipJsonSchema[None] = None
+    ongoing: Flag | SkipJsonSchema[None] = None
     stop_measure: ShortText | None = None
     stop_measure_at: Timestamp | None = None
-    items: list[ItemIn] | None = Field(default=None, max_length=500)
+    items: Annotated[list[ItemIn], Field(max_length=500)] | SkipJsonSchema[None] = None
     distinct_case_reason: ShortText | None = None
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.clock import Clock
@@ -23,7 +24,7 @@ from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
 from xietong_common.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from xietong_common.web.ops import ops_router
-from xietong_common.web.problems import install_problem_handlers
+from xietong_common.web.problems import document_problems, install_problem_handlers
 
 log = logging.getLogger(__name__)
 
@@ -110,4 +111,19 @@ def create_app(
     app.include_router(ops_router(spec.name))
     for router in spec.routers:
         app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                    tags=app.openapi_tags,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from xietong_common.errors import AppError, InvalidInput, Lang, Unauthorized, problem_type
 from xietong_common.i18n import describe_error
@@ -52,6 +53,15 @@ def language(request: Request) -> Lang:
 
 def _where(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc if part not in ("body",)) or "body"
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        for method in getattr(route, "methods", None) or ():
+            if route.matches({**request.scope, "method": method})[0] is Match.FULL:
+                methods.add(method)
+    return sorted(methods)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -95,6 +105,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         chinese = language(request) == "zh"
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route whose path matched; a path served
+            # by several routes (GET and POST /referrals) supports all of theirs.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
             exc.status_code, f"http-{exc.status_code}"
         )
@@ -110,7 +125,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "detail": str(exc.detail),
                 "instance": str(request.url.path),
             },
-            dict(exc.headers) if exc.headers else None,
+            headers or None,
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -166,3 +181,40 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in chosen
     }
+
+
+_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+_FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the service sends: every error response is
+    `application/problem+json` with the `Problem` schema (FastAPI documents its own 422 as
+    `application/json` `HTTPValidationError`), and every operation lists the problems any
+    request may meet: 422 (invalid input) and 500; 401/403 when it needs a token; 404 with
+    path parameters; 413 with a body (the request body limit)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            always = {422, 500}
+            if operation.get("security"):
+                always |= {401, 403}
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                always.add(404)
+            if "requestBody" in operation:
+                always |= {400, 413}  # a body that is not UTF-8 JSON; too large
+            for status in always:
+                responses.setdefault(str(status), {"description": HTTPStatus(status).phrase})
+            for code, response in responses.items():
+                if code == "default" or (code[:1].isdigit() and int(code[0]) >= 4):
+                    response["content"] = {PROBLEM_JSON: {"schema": ref}}
+    text = str(schema.get("paths", {}))
+    for name in _FASTAPI_VALIDATION:
+        if f"#/components/schemas/{name}'" not in text:
+            components.pop(name, None)
+    return schema

@@ -15,7 +15,7 @@ from legal_review.errors import ReviewNotFound
 from legal_review.schemas import ReviewDetail, ReviewPage, RoundOut
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.parties import PartyKind
-from xietong_common.schemas import OrgCode, Timestamp
+from xietong_common.schemas import OrgCode, TimeBound
 from xietong_common.timeline import TimelineEntry
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.deps import Paging
@@ -42,7 +42,7 @@ async def list_reviews(
     ] = None,
     party_kind: PartyKind | None = None,
     due_before: Annotated[
-        Timestamp | None, Query(description="an open deadline falls before this time")
+        TimeBound | None, Query(description="an open deadline falls before this time")
     ] = None,
     overdue: Annotated[bool | None, Query(description="an open deadline has passed")] = None,
     sort: Annotated[
@@ -69,7 +69,7 @@ async def list_reviews(
 
 
 @router.get(
-    "/{review_id}",
+    "/{review_id:uuid}",
     response_model=ReviewDetail,
     summary="One review with all its rounds",
     responses=READ_ERRORS,
@@ -84,7 +84,7 @@ async def get_review(
 
 
 @router.get(
-    "/{review_id}/rounds",
+    "/{review_id:uuid}/rounds",
     response_model=list[RoundOut],
     summary="The case's rounds (REV-07 (2) resubmissions), oldest first",
     responses=READ_ERRORS,
@@ -99,7 +99,7 @@ async def get_rounds(
 
 
 @router.get(
-    "/{review_id}/timeline",
+    "/{review_id:uuid}/timeline",
     response_model=list[TimelineEntry],
     summary="The case's timeline: every step and deadline",
     responses=READ_ERRORS,
@@ -113,7 +113,7 @@ async def get_timeline(
 
 
 @router.get(
-    "/{review_id}/materials/{material_id}/content",
+    "/{review_id:uuid}/materials/{material_id:uuid}/content",
     response_class=StreamingResponse,
     summary="REV-04: download a material",
     responses={**DOWNLOAD_RESPONSES, **READ_ERRORS},

@@ -30,7 +30,7 @@ router = APIRouter(prefix="/reviews", tags=["reviews"])
 
 
 @router.post(
-    "/{review_id}/take",
+    "/{review_id:uuid}/take",
     response_model=ReviewOut,
     summary="REV-02: a reviewer takes the case",
     responses=WRITE_ERRORS,
@@ -43,7 +43,7 @@ async def take(review_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) 
 
 
 @router.post(
-    "/{review_id}/materials-notice",
+    "/{review_id:uuid}/materials-notice",
     response_model=ReviewOut,
     summary="REV-05: notify missing materials, once, with a deadline",
     responses=WRITE_ERRORS,
@@ -60,7 +60,7 @@ async def materials_notice(
 
 
 @router.put(
-    "/{review_id}/points/{point}",
+    "/{review_id:uuid}/points/{point}",
     response_model=ReviewOut,
     summary="REV-06: record one of the nine points",
     responses=WRITE_ERRORS,
@@ -81,7 +81,7 @@ async def record_point(
 
 
 @router.post(
-    "/{review_id}/opinion",
+    "/{review_id:uuid}/opinion",
     response_model=ReviewOut,
     summary="REV-07: the written opinion (one of five)",
     responses=WRITE_ERRORS,
@@ -98,7 +98,7 @@ async def give_opinion(
 
 
 @router.post(
-    "/{review_id}/decision",
+    "/{review_id:uuid}/decision",
     response_model=ReviewOut,
     summary="REV-08: the agency head's decision",
     responses=WRITE_ERRORS,
@@ -113,7 +113,7 @@ async def decide(
 
 
 @router.post(
-    "/{review_id}/joint",
+    "/{review_id:uuid}/joint",
     response_model=ReviewOut,
     summary="REV-03: 一案双审 or 联合会审 with district departments",
     responses=WRITE_ERRORS,
@@ -130,7 +130,7 @@ async def add_joint(
 
 
 @router.post(
-    "/{review_id}/joint-opinions",
+    "/{review_id:uuid}/joint-opinions",
     response_model=JointOpinionOut,
     status_code=201,
     summary="REV-03: a department's parallel opinion, or the joint meeting's",
@@ -153,7 +153,7 @@ async def joint_opinion(
 
 
 @router.post(
-    "/{review_id}/justice-office",
+    "/{review_id:uuid}/justice-office",
     response_model=ReviewOut,
     summary="REV-09: add the town's 司法所",
     responses=WRITE_ERRORS,
@@ -168,7 +168,7 @@ async def add_justice_office(
 
 
 @router.post(
-    "/{review_id}/advice",
+    "/{review_id:uuid}/advice",
     response_model=AdviceOut,
     status_code=201,
     summary="REV-09: the 司法所 records the legal advisers' advice",

@@ -75,7 +75,7 @@ async def submit(
 
 
 @router.post(
-    "/{review_id}/materials",
+    "/{review_id:uuid}/materials",
     response_model=MaterialOut,
     status_code=201,
     summary="REV-04: upload a material (multipart)",
@@ -105,7 +105,7 @@ async def upload_material(
 
 
 @router.post(
-    "/{review_id}/materials-supplied",
+    "/{review_id:uuid}/materials-supplied",
     response_model=ReviewOut,
     summary="REV-05: the missing materials are in; the review resumes",
     responses=WRITE_ERRORS,
@@ -120,7 +120,7 @@ async def materials_supplied(
 
 
 @router.post(
-    "/{review_id}/resubmit",
+    "/{review_id:uuid}/resubmit",
     response_model=ReviewOut,
     summary="REV-07 (2): corrected resubmission, a new round on the same case",
     responses=WRITE_ERRORS,

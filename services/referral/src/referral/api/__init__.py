@@ -1,6 +1,6 @@
 """REST API of 案件移送: thin routes over the use cases.
 
-Reads come first so that fixed paths (`/referrals/inbox`) win over `/referrals/{referral_id}`.
+Reads come first so that fixed paths (`/referrals/inbox`) win over `/referrals/{referral_id:uuid}`.
 """
 
 from fastapi import APIRouter

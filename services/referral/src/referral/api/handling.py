@@ -27,7 +27,7 @@ router = APIRouter(prefix="/referrals", tags=["referrals"])
 
 
 @router.post(
-    "/{referral_id}/receive",
+    "/{referral_id:uuid}/receive",
     response_model=ReferralOut,
     summary="REF-06: sign the service receipt 送达回证 (已签收)",
     responses=WRITE_ERRORS,
@@ -48,7 +48,7 @@ async def receive(
 
 
 @router.post(
-    "/{referral_id}/answer",
+    "/{referral_id:uuid}/answer",
     response_model=ReferralOut,
     summary="REF-07/08: answer in writing: accept, or report to the district government",
     responses=WRITE_ERRORS,
@@ -65,7 +65,7 @@ async def answer(
 
 
 @router.post(
-    "/{referral_id}/assign",
+    "/{referral_id:uuid}/assign",
     response_model=ReferralOut,
     summary="REF-08: the district government assigns the case (指定管辖)",
     responses=WRITE_ERRORS,
@@ -82,7 +82,7 @@ async def assign(
 
 
 @router.post(
-    "/{referral_id}/file",
+    "/{referral_id:uuid}/file",
     response_model=ReferralOut,
     summary="REF-09: file the case (已立案)",
     responses=WRITE_ERRORS,
@@ -99,7 +99,7 @@ async def file_case(
 
 
 @router.post(
-    "/{referral_id}/conclude",
+    "/{referral_id:uuid}/conclude",
     response_model=ReferralOut,
     summary="REF-09: conclude the case (已办结)",
     responses=WRITE_ERRORS,
@@ -116,7 +116,7 @@ async def conclude(
 
 
 @router.post(
-    "/{referral_id}/cooperation-requests",
+    "/{referral_id:uuid}/cooperation-requests",
     response_model=CooperationOut,
     status_code=status.HTTP_201_CREATED,
     summary="REF-10: ask the sender to cooperate",
@@ -143,7 +143,7 @@ async def request_cooperation(
 
 
 @router.post(
-    "/{referral_id}/cooperation-requests/{request_id}/answer",
+    "/{referral_id:uuid}/cooperation-requests/{request_id:uuid}/answer",
     response_model=CooperationOut,
     summary="REF-10: the sender answers a cooperation request",
     responses=WRITE_ERRORS,

@@ -18,7 +18,7 @@ from referral.service.common import check_org, matter_jurisdiction
 from referral.service.queries import Box, ListFilters, SortKey
 from referral.views import summary_of
 from xietong_common.errors import NotFound
-from xietong_common.schemas import Code, OrgCode, Page, Timestamp
+from xietong_common.schemas import Code, OrgCode, Page, TimeBound
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.deps import Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
@@ -60,7 +60,7 @@ def _filters(
     state: Annotated[list[ReferralState] | None, Query(description="one or more states")] = None,
     matter_code: Annotated[Code | None, Query(description="a matter of the catalogue")] = None,
     counterparty: Annotated[OrgCode | None, Query(description="the other party's org code")] = None,
-    due_before: Annotated[Timestamp | None, Query(description="an open deadline before")] = None,
+    due_before: Annotated[TimeBound | None, Query(description="an open deadline before")] = None,
     overdue: bool | None = None,
     urgent: bool | None = None,
     possible_onward: Annotated[
@@ -145,7 +145,7 @@ async def outbox(
 
 
 @router.get(
-    "/{referral_id}",
+    "/{referral_id:uuid}",
     response_model=ReferralOut,
     summary="One referral",
     responses=problem_responses(401, 404),
@@ -158,7 +158,7 @@ async def get_one(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrinci
 
 
 @router.get(
-    "/{referral_id}/timeline",
+    "/{referral_id:uuid}/timeline",
     response_model=list[TimelineEntry],
     summary="The case's timeline: actions and deadlines",
     responses=problem_responses(401, 404),
@@ -172,7 +172,7 @@ async def timeline(
 
 
 @router.get(
-    "/{referral_id}/materials/{material_id}/content",
+    "/{referral_id:uuid}/materials/{material_id:uuid}/content",
     response_class=StreamingResponse,
     summary="Download a material",
     responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404)},

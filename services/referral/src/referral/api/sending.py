@@ -50,7 +50,7 @@ async def create(
 
 
 @router.patch(
-    "/{referral_id}",
+    "/{referral_id:uuid}",
     response_model=ReferralOut,
     summary="Edit a draft",
     responses=WRITE_ERRORS,
@@ -67,7 +67,7 @@ async def update(
 
 
 @router.post(
-    "/{referral_id}/materials",
+    "/{referral_id:uuid}/materials",
     response_model=MaterialOut,
     status_code=status.HTTP_201_CREATED,
     summary="REF-05: upload a material (multipart)",
@@ -99,7 +99,7 @@ async def upload_material(
 
 
 @router.post(
-    "/{referral_id}/approve",
+    "/{referral_id:uuid}/approve",
     response_model=ReferralOut,
     summary="A leader approves sending",
     responses=WRITE_ERRORS,
@@ -112,7 +112,7 @@ async def approve(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrinci
 
 
 @router.post(
-    "/{referral_id}/send",
+    "/{referral_id:uuid}/send",
     response_model=ReferralOut,
     summary="REF-03: send the referral (已移送)",
     responses=WRITE_ERRORS,
@@ -127,7 +127,7 @@ async def send(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
 
 
 @router.post(
-    "/{referral_id}/withdraw",
+    "/{referral_id:uuid}/withdraw",
     response_model=ReferralOut,
     summary="Withdraw a draft with a reason (已撤回); its REF-03 deadline stops",
     responses=WRITE_ERRORS,
@@ -145,7 +145,7 @@ async def withdraw(
 
 
 @router.post(
-    "/{referral_id}/forward",
+    "/{referral_id:uuid}/forward",
     summary="REF-08: referring a received case on is refused",
     status_code=status.HTTP_409_CONFLICT,
     responses=WRITE_ERRORS,
