@@ -72,7 +72,16 @@ async def test_rev_07_opinion_4_from_legal_review_drafts_the_referral_in_the_ref
         )
         assert submitted.status_code == 201, submitted.text
         rid = submitted.json()["id"]
-        await review.client.post(f"/reviews/{rid}/take", headers=reviewer)
+        for kind in ("investigation-report", "proposed-decision", "evidence"):  # REV-04
+            uploaded = await review.client.post(
+                f"/reviews/{rid}/materials",
+                data={"kind": kind},
+                files={"file": (f"{kind}.pdf", f"%PDF-1.4 {kind}".encode(), "application/pdf")},
+                headers=handler,
+            )
+            assert uploaded.status_code == 201, uploaded.text
+        taken = await review.client.post(f"/reviews/{rid}/take", headers=reviewer)
+        assert taken.status_code == 200, taken.text
         for point in POINTS:
             await review.client.put(
                 f"/reviews/{rid}/points/{point}",

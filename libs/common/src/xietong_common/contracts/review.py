@@ -165,6 +165,8 @@ class ReviewDecided(IntegrationEvent):
 
     INFO-04: with outcome `decided-as-proposed` this is the category-4 item (decision
     number, amounts, execution); the other outcomes record that no penalty was decided here.
+    Referral withdraws the draft it made from opinion (4) when the outcome is not a transfer
+    to the agency (REV-08 lets the head decide against the opinion with a reason).
     """
 
     review_id: str = Field(description="the review (one per case)")
