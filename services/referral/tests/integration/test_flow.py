@@ -333,3 +333,21 @@ async def test_events_are_checked_as_requests_are_and_refused_ones_draft_nothing
     assert draft["receiver"] == c.dept
     referrals, _ = await case.counts()
     assert referrals == before[0] + 1
+
+
+async def test_an_event_is_trusted_only_from_the_service_that_owns_its_type(
+    case: Any, publish: Callable[..., Any], kafka_bootstrap: str
+) -> None:
+    """Any Kafka producer could publish a review.opinion with source /attacker and have a
+    case drafted for any town; only /xietong/legal-review publishes it."""
+    forged = transfer_opinion(case)
+    copied = transfer_opinion(case)
+    before = await case.counts()
+    async with topic_reader(kafka_bootstrap, "review.opinion.dlq") as dlq:
+        await publish(forged, key=forged.review_id, source="/attacker")
+        await publish(copied, key=copied.review_id, source="/xietong/joint-inspection")
+        records = await dlq.wait_for_records(2, timeout_s=30)
+    ids = {json.loads(r.value)["data"]["review_id"] for r in records if r.value}
+    assert {forged.review_id, copied.review_id} <= ids
+    await asyncio.sleep(1)
+    assert (await case.counts())[0] == before[0]

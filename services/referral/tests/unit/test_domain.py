@@ -239,3 +239,63 @@ def test_ref_10_cooperation_is_asked_only_while_the_case_is_handled() -> None:
     assert domain.next_state(ReferralState.FILED, Step.REQUEST_COOPERATION) is ReferralState.FILED
     with pytest.raises(ReferralInvalidTransition):
         domain.next_state(ReferralState.SENT, Step.REQUEST_COOPERATION)
+
+
+def test_ref_08_resemblance_sees_through_the_usual_disguises() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from referral.domain import CaseKey, Ground, normalise_identity, normalise_name, resemblance
+
+    found = datetime(2024, 3, 1, 2, tzinfo=UTC)
+    held = CaseKey(
+        facts="巡查发现某某化工有限公司通过暗管向麻溪河直排生产废水",
+        found_at=found,
+        party_id=normalise_identity("91500102MA5U7YBX2G"),
+        party_name=normalise_name("某某化工有限公司"),
+        party_is_organisation=True,
+        matter_code="ENV-001",
+        place_town="town:lizhi",
+    )
+
+    def grounds(**new: object) -> set[Ground]:
+        fields: dict[str, object] = {"facts": "另案：餐馆占道经营", "found_at": found}
+        fields.update(new)
+        match = resemblance(
+            CaseKey(**fields),  # type: ignore[arg-type]
+            held,
+            held_id="r1",
+            facts_threshold=0.8,
+            window=timedelta(days=30),
+        )
+        return set(match.grounds) if match else set()
+
+    assert grounds() == set()
+    # the credit code in lower case, with spaces or full-width characters
+    assert grounds(party_id=normalise_identity(" 91500102ma5u7ybx2g ")) == {Ground.SAME_PARTY}
+    assert grounds(party_id=normalise_identity("９１５００１０２ＭＡ５Ｕ７ＹＢＸ２Ｇ")) == {
+        Ground.SAME_PARTY
+    }
+    # the company's name passed off as a citizen's
+    assert grounds(party_name=normalise_name("某某化工 有限公司")) == {Ground.SAME_PARTY}
+    # a character changed, re-punctuated, padded with more text
+    assert grounds(
+        facts="巡查发现，某某化工有限公司通过暗管向麻溪河直排生产废液!经查该公司无排污许可证。"
+    ) == {Ground.SIMILAR_FACTS}
+    # the same place and matter within the window, not after it
+    assert grounds(matter_code="ENV-001", place_town="town:lizhi") == {Ground.SAME_PLACE_AND_MATTER}
+    assert (
+        grounds(matter_code="ENV-001", place_town="town:lizhi", found_at=found + timedelta(days=31))
+        == set()
+    )
+    # two citizens called 张三 are not the same party by name
+    citizen = CaseKey(facts="x", found_at=found, party_name=normalise_name("张三"))
+    assert (
+        resemblance(
+            CaseKey(facts="y", found_at=found, party_name=normalise_name("张三")),
+            citizen,
+            held_id="r2",
+            facts_threshold=0.8,
+            window=timedelta(days=30),
+        )
+        is None
+    )

@@ -280,6 +280,7 @@ class CaseKey:
     found_at: datetime
     party_id: str | None = None
     party_name: str | None = None
+    party_is_organisation: bool = False
     matter_code: str | None = None
     place_town: str | None = None
 
@@ -342,8 +343,13 @@ def resemblance(
     grounds: list[Ground] = []
     if new.party_id and new.party_id == held.party_id:
         grounds.append(Ground.SAME_PARTY)
-    elif new.party_name and new.party_name == held.party_name:
-        # Organisations only (the caller passes no name for a citizen): "张三" is many people.
+    elif (
+        new.party_name
+        and new.party_name == held.party_name
+        and (new.party_is_organisation or held.party_is_organisation)
+    ):
+        # An organisation's name tells it apart (a citizen's does not: "张三" is many people),
+        # whichever kind the new referral claims for it.
         grounds.append(Ground.SAME_PARTY)
     score = facts_similarity(new.facts, held.facts)
     if score >= facts_threshold:

@@ -206,9 +206,8 @@ def case_key(referral: Referral) -> domain.CaseKey:
         facts=referral.facts or "",
         found_at=referral.found_at,
         party_id=domain.normalise_identity(party.get("id_number")),
-        party_name=domain.normalise_name(party.get("name"))
-        if kind and kind != PartyKind.CITIZEN.value
-        else None,
+        party_name=domain.normalise_name(party.get("name")),
+        party_is_organisation=bool(kind) and kind != PartyKind.CITIZEN.value,
         matter_code=referral.matter_code,
         place_town=referral.place_town,
     )
