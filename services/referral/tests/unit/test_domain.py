@@ -277,9 +277,12 @@ def test_ref_08_resemblance_sees_through_the_usual_disguises() -> None:
     }
     # the company's name passed off as a citizen's
     assert grounds(party_name=normalise_name("某某化工 有限公司")) == {Ground.SAME_PARTY}
+    # the party left out but named in paraphrased facts, by name or by number
+    assert grounds(facts="某某化工有限公司 向河道排放污水（暗管）") == {Ground.SAME_PARTY}
+    assert grounds(facts="统一社会信用代码91500102ma5u7ybx2g的企业排污") == {Ground.SAME_PARTY}
     # a character changed, re-punctuated, padded with more text
     assert grounds(
-        facts="巡查发现，某某化工有限公司通过暗管向麻溪河直排生产废液!经查该公司无排污许可证。"
+        facts="巡查发现，某公司通过暗管向麻溪河直排生产废液!经查该公司无排污许可证。"
     ) == {Ground.SIMILAR_FACTS}
     # the same place and matter within the window, not after it
     assert grounds(matter_code="ENV-001", place_town="town:lizhi") == {Ground.SAME_PLACE_AND_MATTER}

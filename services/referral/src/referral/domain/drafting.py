@@ -334,22 +334,36 @@ def facts_similarity(a: str, b: str) -> float:
     return max(whole, fuzz.partial_ratio(x, y) / 100)
 
 
+# A name this short ("某厂") could be part of many others' names or facts.
+MIN_NAME = 4
+
+
+def _same_party(a: CaseKey, b: CaseKey) -> bool:
+    """`a`'s party is `b`'s: the same credit code or ID; an organisation's same name
+    (a citizen's name, "张三", is many people's); or `b` leaves the party out but names `a`'s
+    organisation, or its number, in its facts."""
+    if a.party_id and (a.party_id == b.party_id or a.party_id.casefold() in _facts(b)):
+        return True
+    if not (a.party_name and a.party_is_organisation):
+        return False
+    return a.party_name == b.party_name or (
+        len(a.party_name) >= MIN_NAME and a.party_name in _facts(b)
+    )
+
+
+def _facts(key: CaseKey) -> str:
+    return normalise_text(key.facts)
+
+
 def resemblance(
     new: CaseKey, held: CaseKey, *, held_id: str, facts_threshold: float, window: timedelta
 ) -> Resemblance | None:
     """REF-08: does a new referral look like the held case? Any one ground is enough: the
-    same party (by credit code or ID), the same or nearly the same facts, or the same place
-    and matter found within `window` of each other."""
+    same party (by credit code or ID, an organisation's name, or named in the other's facts),
+    the same or nearly the same facts, or the same place and matter found within `window` of
+    each other."""
     grounds: list[Ground] = []
-    if new.party_id and new.party_id == held.party_id:
-        grounds.append(Ground.SAME_PARTY)
-    elif (
-        new.party_name
-        and new.party_name == held.party_name
-        and (new.party_is_organisation or held.party_is_organisation)
-    ):
-        # An organisation's name tells it apart (a citizen's does not: "张三" is many people),
-        # whichever kind the new referral claims for it.
+    if _same_party(new, held) or _same_party(held, new):
         grounds.append(Ground.SAME_PARTY)
     score = facts_similarity(new.facts, held.facts)
     if score >= facts_threshold:
