@@ -1,16 +1,12 @@
 """The sender's rules of 案件移送: routing (REF-01/02), its deadlines (REF-03/04), facts and
-materials (REF-04/05) and recognising an onward referral in disguise (REF-08). No I/O."""
+materials (REF-04/05). No I/O."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-
-from rapidfuzz import fuzz
 
 from referral.domain.common import is_department, is_town
 from referral.errors import (
@@ -18,7 +14,6 @@ from referral.errors import (
     ImplausibleTime,
     MaterialsMissing,
     NoJurisdiction,
-    OnwardReferralForbidden,
     OwnJurisdiction,
     StopMeasureMissing,
 )
@@ -255,154 +250,3 @@ def check_sendable(
 def proceeds_total(items: Sequence[Item]) -> Decimal:
     """REF-05: proceeds of items disposed of in advance, transferred with the case."""
     return sum((i.proceeds or Decimal("0") for i in items if i.disposed_in_advance), Decimal("0"))
-
-
-# ---- REF-08: an onward referral in disguise --------------------------------------------------
-
-
-class Ground(LabelledEnum):
-    """Why a new referral looks like a case its sender received (REF-08)."""
-
-    SAME_PARTY = "same-party", "当事人相同(统一社会信用代码/身份证件号码)", "the same party"
-    SIMILAR_FACTS = "similar-facts", "案件事实相同或基本相同", "the same or nearly the same facts"
-    SAME_PLACE_AND_MATTER = (
-        "same-place-and-matter",
-        "同一地点、同一事项且发现时间相近",
-        "the same place and matter, found within the window",
-    )
-
-
-@dataclass(frozen=True)
-class CaseKey:
-    """What tells one case from another: the party, the facts, the place, the matter, when."""
-
-    facts: str
-    found_at: datetime
-    party_id: str | None = None
-    party_name: str | None = None
-    party_is_organisation: bool = False
-    matter_code: str | None = None
-    place_town: str | None = None
-
-
-@dataclass(frozen=True)
-class Resemblance:
-    """A received, unfinished case that a new referral resembles, and why."""
-
-    referral_id: str
-    grounds: tuple[Ground, ...]
-    facts_similarity: float
-
-
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-def normalise_text(text: str) -> str:
-    """Facts as compared: full-width folded to half-width (NFKC), case, spacing and
-    punctuation dropped, so re-punctuating or re-spacing the facts changes nothing."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).casefold()
-
-
-def normalise_identity(number: str | None) -> str | None:
-    """A credit code or ID number as compared: letters and digits only, upper case."""
-    if not number:
-        return None
-    value = _NOT_WORD.sub("", unicodedata.normalize("NFKC", number)).upper()
-    return value or None
-
-
-def normalise_name(name: str | None) -> str | None:
-    value = normalise_text(name or "")
-    return value or None
-
-
-# Below this many characters a passage found inside longer facts proves little ("排污").
-MIN_PASSAGE = 12
-
-
-def facts_similarity(a: str, b: str) -> float:
-    """How alike two statements of facts are, 0..1, on characters (Chinese has no spaces):
-    the normalised Indel similarity of the whole texts, or — so that padding the facts with
-    more text does not hide them — of the shorter text against its best-matching passage of
-    the longer, once the shorter is long enough to mean something (rapidfuzz)."""
-    x, y = normalise_text(a), normalise_text(b)
-    if not x or not y:
-        return 0.0
-    whole = fuzz.ratio(x, y) / 100
-    if min(len(x), len(y)) < MIN_PASSAGE:
-        return whole
-    return max(whole, fuzz.partial_ratio(x, y) / 100)
-
-
-# A name this short ("某厂") could be part of many others' names or facts.
-MIN_NAME = 4
-
-
-def _same_party(a: CaseKey, b: CaseKey) -> bool:
-    """`a`'s party is `b`'s: the same credit code or ID; an organisation's same name
-    (a citizen's name, "张三", is many people's); or `b` leaves the party out but names `a`'s
-    organisation, or its number, in its facts."""
-    if a.party_id and (a.party_id == b.party_id or a.party_id.casefold() in _facts(b)):
-        return True
-    if not (a.party_name and a.party_is_organisation):
-        return False
-    return a.party_name == b.party_name or (
-        len(a.party_name) >= MIN_NAME and a.party_name in _facts(b)
-    )
-
-
-def _facts(key: CaseKey) -> str:
-    return normalise_text(key.facts)
-
-
-def resemblance(
-    new: CaseKey, held: CaseKey, *, held_id: str, facts_threshold: float, window: timedelta
-) -> Resemblance | None:
-    """REF-08: does a new referral look like the held case? Any one ground is enough: the
-    same party (by credit code or ID, an organisation's name, or named in the other's facts),
-    the same or nearly the same facts, or the same place and matter found within `window` of
-    each other."""
-    grounds: list[Ground] = []
-    if _same_party(new, held) or _same_party(held, new):
-        grounds.append(Ground.SAME_PARTY)
-    score = facts_similarity(new.facts, held.facts)
-    if score >= facts_threshold:
-        grounds.append(Ground.SIMILAR_FACTS)
-    if (
-        new.matter_code
-        and new.place_town
-        and (new.matter_code, new.place_town) == (held.matter_code, held.place_town)
-        and abs(new.found_at - held.found_at) <= window
-    ):
-        grounds.append(Ground.SAME_PLACE_AND_MATTER)
-    if not grounds:
-        return None
-    return Resemblance(referral_id=held_id, grounds=tuple(grounds), facts_similarity=score)
-
-
-def check_not_onward(resembling: Sequence[Resemblance], *, distinct_reason: str | None) -> None:
-    """REF-08: a new referral resembling a case its sender received and has not finished is
-    refused as a likely onward referral, unless the sender states why it is a different case
-    (that statement is recorded and shown to oversight)."""
-    if not resembling or (distinct_reason and distinct_reason.strip()):
-        return
-    ids = [r.referral_id for r in resembling]
-    raise OnwardReferralForbidden(
-        "this referral resembles a case referred to you that you have not finished "
-        f"({', '.join(ids)}); a received case may not be referred on (不得再行移送). If it is "
-        "not within your jurisdiction, report it to the district government "
-        "(POST /referrals/{id}/answer, decision report-to-district-gov); if this is a "
-        "different case, say why in distinct_case_reason",
-        zh="该移送与本单位受移送且尚未办结的案件相似，受移送的案件不得再行移送。如认为不属于本单位"
-        "管辖，应书面报请区政府决定；如确属另一案件，请在 distinct_case_reason 中说明理由",
-        similar_to=[
-            {
-                "referral_id": r.referral_id,
-                "grounds": [g.value for g in r.grounds],
-                "facts_similarity": round(r.facts_similarity, 2),
-            }
-            for r in resembling
-        ],
-        state_reason_in="distinct_case_reason",
-        rule="REF-08",
-    )
