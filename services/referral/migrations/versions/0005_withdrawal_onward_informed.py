@@ -30,9 +30,26 @@ COLUMNS = (
 )
 
 
+# Times outside any plausible range (a year-1 input once stored as -infinity) made every read
+# of the case's timeline and every edit a 500: the case could never be edited, sent or fixed.
+# Such a finding is set to when the draft was made (the violation was found by then) so the
+# sender can correct it (an edit of found_at restarts REF-03); deadlines computed from such
+# times were never real deadlines and are cancelled.
+REPAIRS = (
+    "UPDATE referrals SET found_at = created_at"
+    " WHERE NOT isfinite(found_at) OR found_at < '2000-01-01' OR found_at >= '2101-01-01'",
+    "UPDATE referrals SET stop_measure_at = created_at WHERE NOT isfinite(stop_measure_at)",
+    "UPDATE deadlines SET cancelled_at = now()"
+    " WHERE cancelled_at IS NULL AND satisfied_at IS NULL"
+    " AND (NOT isfinite(started_at) OR NOT isfinite(due_at))",
+)
+
+
 def upgrade() -> None:
     for name, type_ in COLUMNS:
         op.add_column("referrals", sa.Column(name, type_))
+    for statement in REPAIRS:
+        op.execute(statement)
     # REF-08: the cases a receiver holds are looked up on every new referral it makes.
     op.create_index(
         "ix_referrals_holder_state",

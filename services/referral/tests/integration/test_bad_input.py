@@ -367,3 +367,72 @@ async def test_uploads_are_capped_while_they_stream_in(
         detail = (await svc.client.get(f"/referrals/{rid}", headers=sender)).json()
         assert detail["materials"] == []
         assert [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()] == []
+
+
+async def test_a_case_stored_with_a_year_1_finding_can_be_read_and_fixed_after_upgrading(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """A year-1 finding was stored as -infinity and left a case that could never be read,
+    edited or sent. The upgrade (revision 0005) gives it the draft's creation time, cancels
+    the deadlines computed from it, and the sender can then correct it."""
+    import asyncio
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from referral.main import SPEC
+    from xietong_common.clock import SystemClock
+    from xietong_common.db import Database
+    from xietong_common.migrations import alembic_config
+
+    url = await create_database(servers, "referral")
+    config = alembic_config(SPEC.migrations_dir, url)
+    await asyncio.to_thread(command.upgrade, config, "0004")
+    db = Database(url, clock=SystemClock(), service_name="repair-test")
+    rid = "0b9c6f4e-2d7a-4b8e-9a55-2b8f2f8b4d11"
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO referrals (id, state, sender, receiver, proposed_receiver,"
+                " matter_code, place_town, found_at, facts, urgent, ongoing,"
+                " proceeds_transferred, source_kind, created_at, created_by, updated_at)"
+                " VALUES (:id, 'draft', :town, :dept, :dept, :matter, :town, '-infinity', 'x',"
+                " false, false, 0, 'manual', '2024-03-01T02:00:00Z', 'u',"
+                " '2024-03-01T02:00:00Z')"
+            ),
+            {
+                "id": rid,
+                "town": "town:lizhi",
+                "dept": "dept:ecology-environment",
+                "matter": "ENV-001",
+            },
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO deadlines (id, subject, action, rule, organisation, unit, amount,"
+                " started_at, due_at, provisional) VALUES (gen_random_uuid(), :subject, 'send',"
+                " 'REF-03', 'town:lizhi', 'working_days', 5, '-infinity', '-infinity', false)"
+            ),
+            {"subject": f"referral:{rid}"},
+        )
+    await db.dispose()
+    async with running_service(
+        SPEC,
+        database_url=url,
+        kafka_bootstrap=kafka_bootstrap,
+        blob_dir=tmp_path / "blobs",
+        run_consumer=False,
+        run_jobs=False,
+    ) as svc:
+        sender = svc.auth("town:lizhi", "handler")
+        detail = await svc.client.get(f"/referrals/{rid}", headers=sender)
+        assert detail.status_code == 200, detail.text
+        assert detail.json()["found_at"] == "2024-03-01T02:00:00Z"
+        assert detail.json()["deadlines"] == []
+        timeline = await svc.client.get(f"/referrals/{rid}/timeline", headers=sender)
+        assert timeline.status_code == 200, timeline.text
+        fixed = await svc.client.patch(
+            f"/referrals/{rid}", json={"found_at": "2024-02-29T09:00:00+08:00"}, headers=sender
+        )
+        assert fixed.status_code == 200, fixed.text
+        assert [d["rule"] for d in fixed.json()["deadlines"]] == ["REF-03"]
