@@ -219,3 +219,38 @@ async def test_sup_02_one_broken_row_does_not_stop_the_sweep(h: Harness, tmp_pat
     assert await run_job_once(h.db, "deadline-sweep", run)
     assert failures("deadline-recompute") == recompute_failures
     assert good.id is not None
+
+
+async def test_sup_02_a_periodic_job_records_its_failures_and_last_success(h: Harness) -> None:
+    """A failed run is counted and tried again at the next interval; a finished run sets
+    xietong_job_last_success_timestamp_seconds (what an operator alerts on)."""
+    import asyncio
+    import contextlib
+    import time
+
+    from prometheus_client import REGISTRY
+
+    from xietong_common.jobs import run_periodically
+
+    runs = 0
+
+    async def job(uow: object) -> None:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            raise RuntimeError("the first run fails")
+
+    name = f"job-{time.monotonic_ns()}"
+    task = asyncio.create_task(run_periodically(h.db, name, job, every_s=0.05))
+    for _ in range(100):
+        if runs >= 2:
+            break
+        await asyncio.sleep(0.05)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    labels = {"service": h.db.service_name, "job": name}
+    assert REGISTRY.get_sample_value("xietong_job_failures_total", labels) == 1
+    last = REGISTRY.get_sample_value("xietong_job_last_success_timestamp_seconds", labels)
+    assert last is not None
+    assert abs(last - time.time()) < 60
