@@ -20,6 +20,9 @@ from xietong_common.metrics import DEADLINE_BREACHES
 from xietong_common.tables import deadlines
 from xietong_common.uow import UnitOfWork
 
+# `unit` of a deadline agreed as a moment (`start_until`) rather than counted from a rule.
+AGREED = "agreed"
+
 
 @dataclass(frozen=True)
 class TrackedDeadline:
@@ -99,6 +102,44 @@ async def start(
     return _tracked(row)
 
 
+async def start_until(
+    uow: UnitOfWork,
+    *,
+    subject: str,
+    action: str,
+    rule_id: str,
+    organisation: str,
+    started_at: datetime,
+    due_at: datetime,
+) -> TrackedDeadline:
+    """Start tracking an action owed by a moment the parties agreed (ASSIST-02: the completion
+    date a department agrees with the town), not counted from a rule. It is final from the
+    start: an agreed date needs no holiday schedule. `amount` records the calendar days given."""
+    row = (
+        (
+            await uow.session.execute(
+                sa.insert(deadlines)
+                .values(
+                    id=uuid.uuid4(),
+                    subject=subject,
+                    action=action,
+                    rule=rule_id,
+                    organisation=organisation,
+                    unit=AGREED,
+                    amount=max((due_at - started_at).days, 0),
+                    started_at=started_at,
+                    due_at=due_at,
+                    provisional=False,
+                )
+                .returning(deadlines)
+            )
+        )
+        .mappings()
+        .one()
+    )
+    return _tracked(row)
+
+
 async def find_open(uow: UnitOfWork, *, subject: str, action: str) -> TrackedDeadline | None:
     row = (
         (
@@ -156,6 +197,25 @@ async def cancel(uow: UnitOfWork, *, subject: str, action: str) -> None:
         )
         .values(cancelled_at=uow.now)
     )
+
+
+async def close(uow: UnitOfWork, *, subject: str, action: str, mechanism: str) -> None:
+    """The action is no longer owed because the case ended another way (withdrawn, refused).
+    A deadline that had already passed unmet is recorded as missed first (no-action), so
+    closing a case never erases a breach the sweep has not reached yet."""
+    open_deadline = await find_open(uow, subject=subject, action=action)
+    if open_deadline is None:
+        return
+    missed = (
+        not open_deadline.provisional
+        and open_deadline.breached_at is None
+        and open_deadline.due_at < uow.now
+    )
+    if missed:
+        await _record_breach(
+            uow, open_deadline, kind=BreachKind.NO_ACTION, actual_at=None, mechanism=mechanism
+        )
+    await cancel(uow, subject=subject, action=action)
 
 
 async def sweep(uow: UnitOfWork, *, now: datetime, mechanism: str, limit: int = 500) -> int:
