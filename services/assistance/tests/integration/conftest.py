@@ -44,8 +44,12 @@ class Codes:
 
 def codes_of(ctx: ServiceContext) -> Codes:
     towns = sorted(o.code for o in ctx.directory.towns())
-    matter = next(m for m in ctx.catalogue.all() if m.town_level and m.owner == "dept:ecology-environment")
-    dept_level = next(m for m in ctx.catalogue.all() if not m.town_level and m.owner == matter.owner)
+    matter = next(
+        m for m in ctx.catalogue.all() if m.town_level and m.owner == "dept:ecology-environment"
+    )
+    dept_level = next(
+        m for m in ctx.catalogue.all() if not m.town_level and m.owner == matter.owner
+    )
     other_dept = next(d.code for d in ctx.directory.departments() if d.code != matter.owner)
     town = "town:lizhi" if "town:lizhi" in towns else towns[0]
     return Codes(
@@ -77,14 +81,18 @@ class Assist:
     def dept(self) -> dict[str, str]:
         return self.h(self.codes.dept, "handler")
 
-    async def draft(self, headers: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
+    async def draft(
+        self, headers: dict[str, str] | None = None, **overrides: Any
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "matter_code": self.codes.matter,
             "ground": "technical-support",
             "needed": "请协助对焚烧残留物取样检测，出具检测报告",
         }
         body.update(overrides)
-        r = await self.svc.client.post("/assistance-requests", json=body, headers=headers or self.town)
+        r = await self.svc.client.post(
+            "/assistance-requests", json=body, headers=headers or self.town
+        )
         assert r.status_code == 201, r.text
         return dict(r.json())
 
@@ -124,7 +132,9 @@ class Assist:
         return dict(r.json())
 
     async def get(self, rid: str, headers: dict[str, str] | None = None) -> Any:
-        return await self.svc.client.get(f"/assistance-requests/{rid}", headers=headers or self.town)
+        return await self.svc.client.get(
+            f"/assistance-requests/{rid}", headers=headers or self.town
+        )
 
     async def counts(self) -> tuple[int, ...]:
         """(requests, officers, extensions, flags, materials, outbox, audit, deadlines):
@@ -138,11 +148,17 @@ class Assist:
                 "assistance_obstruction_flags",
                 "assistance_materials",
             ):
-                found.append((await s.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one())
+                found.append(
+                    (await s.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one()
+                )
             for t in (outbox, audit_log, deadlines):
-                found.append((await s.execute(sa.select(sa.func.count()).select_from(t))).scalar_one())
+                found.append(
+                    (await s.execute(sa.select(sa.func.count()).select_from(t))).scalar_one()
+                )
             states = (
-                await s.execute(sa.text("SELECT string_agg(state, ',' ORDER BY id) FROM assistance_requests"))
+                await s.execute(
+                    sa.text("SELECT string_agg(state, ',' ORDER BY id) FROM assistance_requests")
+                )
             ).scalar_one()
         return (*[int(n) for n in found], states)
 

@@ -15,7 +15,12 @@ async def test_assist_01_02_the_completed_result_reaches_the_town(
     assist: Assist, kafka_bootstrap: str
 ) -> None:
     c = assist.codes
-    topics = ("assistance.requested", "assistance.accepted", "assistance.delivered", "assistance.completed")
+    topics = (
+        "assistance.requested",
+        "assistance.accepted",
+        "assistance.delivered",
+        "assistance.completed",
+    )
     async with topic_reader(kafka_bootstrap, *topics) as reader:
         draft = await assist.draft(
             case={"kind": "inspection", "id": "insp-2024-031"}, needed_by="2024-03-15"
@@ -34,7 +39,9 @@ async def test_assist_01_02_the_completed_result_reaches_the_town(
         assert submitted["state"]["value"] == "requested"
         assert submitted["next_due"]["rule"] == "ASSIST-04"
         assert submitted["next_due"]["organisation"] == c.dept
-        inbox = (await assist.svc.client.get("/assistance-requests/inbox", headers=assist.dept)).json()
+        inbox = (
+            await assist.svc.client.get("/assistance-requests/inbox", headers=assist.dept)
+        ).json()
         assert [x["id"] for x in inbox["items"]] == [rid]
         attachment = submitted["materials"][0]
         got = await assist.svc.client.get(
@@ -74,24 +81,34 @@ async def test_assist_01_02_the_completed_result_reaches_the_town(
         )
         assert got.status_code == 200
         assert got.content == report
-        assert "检测报告.pdf" in got.headers["content-disposition"] or "filename*" in got.headers[
-            "content-disposition"
-        ]
+        assert (
+            "检测报告.pdf" in got.headers["content-disposition"]
+            or "filename*" in got.headers["content-disposition"]
+        )
 
         confirmed = await assist.post(rid, "confirm", assist.town, note="已收到检测报告")
         assert confirmed.status_code == 200, confirmed.text
         done = confirmed.json()
-        assert done["state"] == {"value": "completed", "label_zh": "协助已完成", "label_en": "completed: the town confirmed the result"}
+        assert done["state"] == {
+            "value": "completed",
+            "label_zh": "协助已完成",
+            "label_en": "completed: the town confirmed the result",
+        }
         assert done["result"]["kind"] == "testing"
         assert done["result"]["confirmed_at"] is not None
 
         events = await reader.collect(
-            lambda evs: {e["type"] for e in evs if e["subject"] == rid}
-            >= {f"xietong.{t}.v1" for t in topics}
+            lambda evs: (
+                {e["type"] for e in evs if e["subject"] == rid}
+                >= {f"xietong.{t}.v1" for t in topics}
+            )
         )
     mine = {e["type"]: e["data"] for e in events if e["subject"] == rid}
     assert mine["xietong.assistance.requested.v1"]["attachments"] == 1
-    assert mine["xietong.assistance.requested.v1"]["case"] == {"kind": "inspection", "id": "insp-2024-031"}
+    assert mine["xietong.assistance.requested.v1"]["case"] == {
+        "kind": "inspection",
+        "id": "insp-2024-031",
+    }
     assert mine["xietong.assistance.accepted.v1"]["late"] is False
     assert mine["xietong.assistance.delivered.v1"]["results"] == 1
     assert mine["xietong.assistance.completed.v1"]["late"] is False
@@ -113,7 +130,9 @@ async def test_assist_02_a_result_that_does_not_answer_is_returned_and_delivered
     request = await assist.accepted()
     rid = request["id"]
     assert (await assist.upload(rid, assist.dept, content=PDF + b"1")).status_code == 201
-    r = await assist.post(rid, "deliver", assist.dept, result_kind="testing", summary="检测报告见附件")
+    r = await assist.post(
+        rid, "deliver", assist.dept, result_kind="testing", summary="检测报告见附件"
+    )
     assert r.status_code == 200
     r = await assist.post(rid, "return", assist.town, reason="报告未包含二噁英指标，与请求不符")
     assert r.status_code == 200, r.text
@@ -123,7 +142,9 @@ async def test_assist_02_a_result_that_does_not_answer_is_returned_and_delivered
     assert back["result"] is None
     # Delivered again within the redelivery period (5 working days from Fri 1 Mar → 8 Mar).
     assert back["next_due"]["due_at"] == "2024-03-08T16:00:00Z"
-    r = await assist.post(rid, "deliver", assist.dept, result_kind="testing", summary="补充二噁英指标")
+    r = await assist.post(
+        rid, "deliver", assist.dept, result_kind="testing", summary="补充二噁英指标"
+    )
     assert r.status_code == 200
     r = await assist.post(rid, "confirm", assist.town)
     assert r.json()["state"]["value"] == "completed"

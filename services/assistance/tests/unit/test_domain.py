@@ -23,7 +23,9 @@ from xietong_common.contracts.assistance import AssistanceGround, RefusalGround
 
 S = AssistanceState
 ECOLOGY_TOWN_LEVEL = MatterPowers(code="ENV-002", owner="dept:ecology-environment", town_level=True)
-ECOLOGY_DEPT_LEVEL = MatterPowers(code="ENV-001", owner="dept:ecology-environment", town_level=False)
+ECOLOGY_DEPT_LEVEL = MatterPowers(
+    code="ENV-001", owner="dept:ecology-environment", town_level=False
+)
 NOW = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)
 
 
@@ -60,7 +62,8 @@ def test_illegal_transitions_are_refused_with_their_rule(state: S, step: Step) -
     with pytest.raises(AssistanceInvalidTransition) as refused:
         domain.next_state(state, step)
     assert refused.value.extensions["rule"] == step.rule
-    assert refused.value.detail_zh and state.label_zh in refused.value.detail_zh
+    assert refused.value.detail_zh
+    assert state.label_zh in refused.value.detail_zh
 
 
 def test_assist_01_the_department_whose_powers_cover_the_matter_is_proposed() -> None:

@@ -104,9 +104,11 @@ class AssistanceRequested(IntegrationEvent):
     """ASSIST-01: a town asked a district department for enforcement assistance; the
     department owes its answer by `respond_due_at` (ASSIST-04)."""
 
-    request_id: str
-    town: str = Field(examples=["town:lizhi"])
-    department: str = Field(examples=["dept:ecology-environment"])
+    request_id: str = Field(description="id of the assistance request")
+    town: str = Field(description="the town that asked", examples=["town:lizhi"])
+    department: str = Field(
+        description="the department asked", examples=["dept:ecology-environment"]
+    )
     proposed_department: str = Field(
         description="the department whose powers cover the matter (matter catalogue)",
         examples=["dept:ecology-environment"],
@@ -114,17 +116,19 @@ class AssistanceRequested(IntegrationEvent):
     within_powers: bool = Field(
         description="the catalogue puts the matter within the department's powers"
     )
-    matter_code: str = Field(examples=["ENV-002"])
-    ground: AssistanceGround
+    matter_code: str = Field(description="the matter of the town's case", examples=["ENV-002"])
+    ground: AssistanceGround = Field(description="ASSIST-01: one of the four grounds")
     ground_description: str | None = Field(default=None, description="required for `other`")
     needed: str = Field(description="what the town needs", examples=["请协助对焚烧残留物取样检测"])
-    case: CaseRef | None = None
-    urgent: bool
+    case: CaseRef | None = Field(default=None, description="the case it belongs to, if any")
+    urgent: bool = Field(description="ASSIST-04: answered within hours")
     needed_by: date | None = Field(default=None, description="when the town needs it by")
-    attachments: int = Field(ge=0)
-    submitted_at: datetime
+    attachments: int = Field(ge=0, description="files the town attached")
+    submitted_at: datetime = Field(description="ASSIST-04 counts from here")
     respond_due_at: datetime = Field(description="ASSIST-04: the department answers by then")
-    respond_due_provisional: bool
+    respond_due_provisional: bool = Field(
+        description="the due date lies in a year whose holiday schedule is not yet known"
+    )
 
 
 @event(
@@ -137,11 +141,13 @@ class AssistanceAccepted(IntegrationEvent):
     """ASSIST-02: the department accepted the request, named the officer(s) and agreed a
     completion date (tracked: a completion after it is a breach)."""
 
-    request_id: str
-    town: str = Field(examples=["town:lizhi"])
-    department: str = Field(examples=["dept:ecology-environment"])
-    officers: list[AssignedOfficer]
-    agreed_completion_date: date
+    request_id: str = Field(description="id of the assistance request")
+    town: str = Field(description="the town that asked", examples=["town:lizhi"])
+    department: str = Field(
+        description="the department asked", examples=["dept:ecology-environment"]
+    )
+    officers: list[AssignedOfficer] = Field(description="the officers named (at least one)")
+    agreed_completion_date: date = Field(description="the result is due by 24:00 China time")
     complete_due_at: datetime = Field(description="24:00 China time of the agreed date")
     later_than_needed: bool = Field(description="the agreed date is after the town's `needed_by`")
     accepted_at: datetime
@@ -158,12 +164,12 @@ class AssistanceRefused(IntegrationEvent):
     """ASSIST-03: the department declined: forbidden by law (law and article named) or outside
     its powers (never for a matter the catalogue puts within them). For oversight (三(四))."""
 
-    request_id: str
-    town: str = Field(examples=["town:lizhi"])
-    department: str = Field(examples=["dept:water"])
-    matter_code: str = Field(examples=["ENV-002"])
+    request_id: str = Field(description="id of the assistance request")
+    town: str = Field(description="the town that asked", examples=["town:lizhi"])
+    department: str = Field(description="the department asked", examples=["dept:water"])
+    matter_code: str = Field(description="the matter of the town's case", examples=["ENV-002"])
     proposed_department: str = Field(description="the department the catalogue names")
-    ground: RefusalGround
+    ground: RefusalGround = Field(description="ASSIST-03: the legal ground")
     law: str | None = Field(default=None, examples=["《中华人民共和国保守国家秘密法》"])
     article: str | None = Field(default=None, examples=["第二十八条"])
     reason: str = Field(examples=["所需材料属于国家秘密，依法不得提供"])
@@ -182,11 +188,13 @@ class AssistanceDelivered(IntegrationEvent):
     """ASSIST-02: the department delivered the result (materials, appraisal, test report)
     through the service; the town downloads it and confirms or returns it."""
 
-    request_id: str
-    town: str = Field(examples=["town:lizhi"])
-    department: str = Field(examples=["dept:ecology-environment"])
-    result_kind: ResultKind
-    summary: str
+    request_id: str = Field(description="id of the assistance request")
+    town: str = Field(description="the town that asked", examples=["town:lizhi"])
+    department: str = Field(
+        description="the department asked", examples=["dept:ecology-environment"]
+    )
+    result_kind: ResultKind = Field(description="materials, appraisal, inspection or test report")
+    summary: str = Field(description="what the department did and found")
     results: int = Field(ge=0, description="result files delivered")
     delivered_at: datetime
     late: bool = Field(description="delivered after the agreed completion date")
@@ -201,10 +209,12 @@ class AssistanceDelivered(IntegrationEvent):
 class AssistanceCompleted(IntegrationEvent):
     """ASSIST-02: the town confirmed it received the result; the assistance is complete."""
 
-    request_id: str
-    town: str = Field(examples=["town:lizhi"])
-    department: str = Field(examples=["dept:ecology-environment"])
-    result_kind: ResultKind
+    request_id: str = Field(description="id of the assistance request")
+    town: str = Field(description="the town that asked", examples=["town:lizhi"])
+    department: str = Field(
+        description="the department asked", examples=["dept:ecology-environment"]
+    )
+    result_kind: ResultKind = Field(description="materials, appraisal, inspection or test report")
     accepted_at: datetime
     delivered_at: datetime
     confirmed_at: datetime
@@ -224,12 +234,14 @@ class AssistanceExtended(IntegrationEvent):
     """ASSIST-04: the town agreed to the department's request to move the completion date
     (a bounded number of times, each within the longest completion period)."""
 
-    request_id: str
-    town: str = Field(examples=["town:lizhi"])
-    department: str = Field(examples=["dept:ecology-environment"])
-    previous_date: date
+    request_id: str = Field(description="id of the assistance request")
+    town: str = Field(description="the town that asked", examples=["town:lizhi"])
+    department: str = Field(
+        description="the department asked", examples=["dept:ecology-environment"]
+    )
+    previous_date: date = Field(description="the completion date before")
     agreed_completion_date: date
-    reason: str
+    reason: str = Field(description="the department's reason for the extension")
     extension: int = Field(ge=1, description="the how-many-th agreed extension")
     agreed_at: datetime
 
@@ -244,11 +256,13 @@ class AssistanceWithdrawn(IntegrationEvent):
     """ASSIST-01: the town withdrew its request; what the department owed is closed (a
     deadline already missed stays recorded as a breach)."""
 
-    request_id: str
-    town: str = Field(examples=["town:lizhi"])
-    department: str = Field(examples=["dept:ecology-environment"])
+    request_id: str = Field(description="id of the assistance request")
+    town: str = Field(description="the town that asked", examples=["town:lizhi"])
+    department: str = Field(
+        description="the department asked", examples=["dept:ecology-environment"]
+    )
     state: str = Field(description="the state it was withdrawn from", examples=["accepted"])
-    reason: str
+    reason: str = Field(description="why the town withdrew")
     withdrawn_at: datetime
 
 
@@ -262,11 +276,13 @@ class AssistanceObstructionFlagged(IntegrationEvent):
     """ASSIST-02/三(四): the town reports that the department shirked or obstructed
     (推诿、刁难), with its reason; recorded for oversight, it changes nothing else."""
 
-    request_id: str
-    flag_id: str
-    town: str = Field(examples=["town:lizhi"])
-    department: str = Field(examples=["dept:ecology-environment"])
-    kind: ObstructionKind
+    request_id: str = Field(description="id of the assistance request")
+    flag_id: str = Field(description="id of the flag")
+    town: str = Field(description="the town that asked", examples=["town:lizhi"])
+    department: str = Field(
+        description="the department asked", examples=["dept:ecology-environment"]
+    )
+    kind: ObstructionKind = Field(description="推诿 shirking or 刁难 obstruction")
     reason: str = Field(examples=["多次电话催办均称无人手，拖延不予答复"])
     state: str = Field(description="the request's state when flagged", examples=["requested"])
     flagged_at: datetime

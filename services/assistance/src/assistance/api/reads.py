@@ -214,7 +214,7 @@ async def outbox(
     "/{request_id}",
     response_model=AssistanceOut,
     summary="One request",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 404, 422),
 )
 async def get_one(
     request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -229,7 +229,7 @@ async def get_one(
     "/{request_id}/timeline",
     response_model=list[TimelineEntry],
     summary="The request's timeline: steps and deadlines",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 404, 422),
 )
 async def timeline(
     request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -243,7 +243,7 @@ async def timeline(
     "/{request_id}/materials/{material_id}/content",
     response_class=StreamingResponse,
     summary="Download a file (an attachment or the result)",
-    responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404)},
+    responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404, 422)},
 )
 async def download_material(
     request_id: uuid.UUID, material_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
