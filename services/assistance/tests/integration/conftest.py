@@ -117,7 +117,8 @@ class Assist:
         return dict(r.json())
 
     def own_officer(self, n: int = 1) -> dict[str, Any]:
-        return {"name": f"王{n}", "certificate_number": f"5001022024{n:04d}"}
+        # A certificate no roster on the shared broker carries (so never taken for seconded).
+        return {"name": f"王{n}", "certificate_number": f"50010299{n:06d}"}
 
     async def accepted(self, completion: date | None = None, **overrides: Any) -> dict[str, Any]:
         request = await self.submitted(**overrides)

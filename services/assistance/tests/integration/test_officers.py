@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -131,38 +132,45 @@ async def test_sec_04_own_seconded_officer_on_a_matter_not_delegated_to_towns_is
 async def test_sec_04_the_roster_arrives_from_the_secondment_service_only(
     assist: Assist, publish: Callable[..., Any], kafka_bootstrap: str
 ) -> None:
+    # Unique names: other services' tests publish rosters on the same broker.
+    tag = uuid.uuid4().hex[:8]
+    officer = {
+        **SECONDED,
+        "officer_id": f"off-{tag}",
+        "certificate_number": f"5001029{int(tag, 16) % 10**7:07d}",
+    }
     request = await assist.submitted()
     forged = roster_event(
-        officer_id="off-0042",
-        certificate="50010220249042",
+        officer_id=officer["officer_id"],
+        certificate=officer["certificate_number"],
         department=assist.codes.dept,
         towns=[assist.codes.town],
         certificate_valid_until=date(2026, 12, 31),
-        team_id="team-forged",
+        team_id=f"team-forged-{tag}",
         version=1,
     )
     async with topic_reader(kafka_bootstrap, "secondment.roster-changed.dlq") as dlq:
-        event_id = await publish(forged, key="team-forged", source="/xietong/assistance")
+        event_id = await publish(forged, key=forged.team_id, source="/xietong/assistance")
         await dlq.collect(lambda evs: any(e.get("id") == event_id for e in evs))
-    assert await teams(assist) == []
+    assert forged.team_id not in await teams(assist)
     before = await assist.counts()
     await refused(
         assist,
-        await accept(assist, request["id"], SECONDED),
+        await accept(assist, request["id"], officer),
         422,
         "assistance-officer-ineligible",
         before,
     )
-    real = forged.model_copy(update={"team_id": "team-real"})
-    await publish(real, key="team-real", source="/xietong/secondment")
+    real = forged.model_copy(update={"team_id": f"team-real-{tag}"})
+    await publish(real, key=real.team_id, source="/xietong/secondment")
     for _ in range(100):
-        if await teams(assist):
+        if real.team_id in await teams(assist):
             break
         await asyncio.sleep(0.1)
-    r = await accept(assist, request["id"], SECONDED)
+    r = await accept(assist, request["id"], officer)
     assert r.status_code == 200, r.text
-    assert r.json()["officers"][0]["team_id"] == "team-real"
-    assert await teams(assist) == ["team-real"]
+    assert r.json()["officers"][0]["team_id"] == real.team_id
+    assert forged.team_id not in await teams(assist)
 
 
 async def teams(assist: Assist) -> list[str]:

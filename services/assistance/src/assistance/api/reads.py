@@ -53,7 +53,7 @@ async def propose(
     matter = matter_powers(ctx, matter_code)
     if department is not None:
         check_department(ctx, department)
-    addressing = domain.address(matter=matter, chosen=department)
+    addressing = domain.address(matter=matter, chosen=department, name=ctx.directory.label)
     return ProposalOut(
         matter_code=matter.code,
         matter_name_zh=ctx.catalogue.require(matter.code).name_zh,

@@ -70,7 +70,7 @@ def address(ctx: ServiceContext, r: AssistanceRequest, chosen: str | None) -> do
     matter = matter_powers(ctx, r.matter_code)
     if chosen is not None:
         check_department(ctx, chosen)
-    addressing = domain.address(matter=matter, chosen=chosen)
+    addressing = domain.address(matter=matter, chosen=chosen, name=ctx.directory.label)
     r.department = addressing.department
     r.proposed_department = addressing.proposed
     r.within_powers = addressing.within_powers
