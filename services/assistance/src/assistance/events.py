@@ -110,7 +110,7 @@ def delivered(r: AssistanceRequest, *, late: bool) -> AssistanceDelivered:
         department=r.department,
         result_kind=ResultKind(r.result_kind),
         summary=r.result_summary,
-        results=sum(1 for m in r.materials if m.kind == "result"),
+        results=sum(1 for m in r.materials if m.kind == MaterialKind.RESULT.value),
         delivered_at=r.delivered_at,
         late=late,
     )

@@ -37,7 +37,7 @@ async def accept(
     )
 
 
-async def test_sec_04_an_eligible_seconded_officer_is_named(assist: Assist) -> None:
+async def test_assist_02_sec_04_an_eligible_seconded_officer_is_named(assist: Assist) -> None:
     await assist.roster()
     request = await assist.submitted()
     r = await accept(assist, request["id"], SECONDED, assist.own_officer())
@@ -48,7 +48,7 @@ async def test_sec_04_an_eligible_seconded_officer_is_named(assist: Assist) -> N
     assert seconded["eligibility"]["eligible"] is True
 
 
-async def test_sec_04_an_ineligible_officer_is_refused_and_nothing_changes(assist: Assist) -> None:
+async def test_assist_02_sec_04_an_ineligible_officer_is_refused_and_nothing_changes(assist: Assist) -> None:
     # His certificate ran out before the acceptance (Fri 1 Mar 2024).
     await assist.roster(certificate_valid_until=date(2024, 2, 29))
     request = await assist.submitted()
@@ -66,7 +66,7 @@ async def test_sec_04_an_ineligible_officer_is_refused_and_nothing_changes(assis
     assert any("执法证" in reason for reason in officer["reasons_zh"])
 
 
-async def test_sec_04_an_officer_serving_other_towns_is_refused(assist: Assist) -> None:
+async def test_assist_02_sec_04_an_officer_serving_other_towns_is_refused(assist: Assist) -> None:
     await assist.roster(towns=[assist.codes.other_town])
     request = await assist.submitted()
     before = await assist.counts()
@@ -80,7 +80,7 @@ async def test_sec_04_an_officer_serving_other_towns_is_refused(assist: Assist) 
     assert any(assist.codes.town in r for r in problem["officers"][0]["reasons_en"])
 
 
-async def test_sec_04_an_officer_not_on_any_roster_cannot_be_named_as_seconded(
+async def test_assist_02_sec_04_an_officer_not_on_any_roster_cannot_be_named_as_seconded(
     assist: Assist,
 ) -> None:
     request = await assist.submitted()
@@ -95,7 +95,7 @@ async def test_sec_04_an_officer_not_on_any_roster_cannot_be_named_as_seconded(
     assert "roster" in problem["officers"][0]["reasons_en"][0]
 
 
-async def test_sec_04_a_seconded_officer_cannot_be_passed_off_as_own_staff(assist: Assist) -> None:
+async def test_assist_02_sec_04_a_seconded_officer_cannot_be_passed_off_as_own_staff(assist: Assist) -> None:
     # The certificate is on the roster of another department: not this department's officer,
     # whatever `seconded` says.
     await assist.roster(department=assist.codes.other_dept)
@@ -112,7 +112,7 @@ async def test_sec_04_a_seconded_officer_cannot_be_passed_off_as_own_staff(assis
     assert any(assist.codes.other_dept in r for r in problem["officers"][0]["reasons_en"])
 
 
-async def test_sec_04_own_seconded_officer_on_a_matter_not_delegated_to_towns_is_refused(
+async def test_assist_02_sec_04_own_seconded_officer_on_a_matter_not_delegated_to_towns_is_refused(
     assist: Assist,
 ) -> None:
     await assist.roster()
@@ -129,7 +129,7 @@ async def test_sec_04_own_seconded_officer_on_a_matter_not_delegated_to_towns_is
     assert (await accept(assist, request["id"], assist.own_officer())).status_code == 200
 
 
-async def test_sec_04_the_roster_arrives_from_the_secondment_service_only(
+async def test_assist_02_sec_04_the_roster_arrives_from_the_secondment_service_only(
     assist: Assist, publish: Callable[..., Any], kafka_bootstrap: str
 ) -> None:
     # Unique names: other services' tests publish rosters on the same broker.
