@@ -4,6 +4,7 @@ the request id so one request's events stay in order."""
 
 from __future__ import annotations
 
+from assistance.domain import MaterialKind
 from assistance.models import AssistanceRequest, ExtensionRequest, ObstructionFlag
 from xietong_common.contracts.assistance import (
     AssignedOfficer,
