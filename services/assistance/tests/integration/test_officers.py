@@ -48,7 +48,9 @@ async def test_assist_02_sec_04_an_eligible_seconded_officer_is_named(assist: As
     assert seconded["eligibility"]["eligible"] is True
 
 
-async def test_assist_02_sec_04_an_ineligible_officer_is_refused_and_nothing_changes(assist: Assist) -> None:
+async def test_assist_02_sec_04_an_ineligible_officer_is_refused_and_nothing_changes(
+    assist: Assist,
+) -> None:
     # His certificate ran out before the acceptance (Fri 1 Mar 2024).
     await assist.roster(certificate_valid_until=date(2024, 2, 29))
     request = await assist.submitted()
@@ -95,7 +97,9 @@ async def test_assist_02_sec_04_an_officer_not_on_any_roster_cannot_be_named_as_
     assert "roster" in problem["officers"][0]["reasons_en"][0]
 
 
-async def test_assist_02_sec_04_a_seconded_officer_cannot_be_passed_off_as_own_staff(assist: Assist) -> None:
+async def test_assist_02_sec_04_a_seconded_officer_cannot_be_passed_off_as_own_staff(
+    assist: Assist,
+) -> None:
     # The certificate is on the roster of another department: not this department's officer,
     # whatever `seconded` says.
     await assist.roster(department=assist.codes.other_dept)
