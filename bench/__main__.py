@@ -41,6 +41,11 @@ async def main(n: int) -> None:
     print(
         f"{'':44} outbox→inbox at 1 event/txn is {one.rate / kafka.rate:.3f}× raw aiokafka throughput"
     )
+    print("\ncreate a case through the API, beside a minimal endpoint with the same guarantees:")
+    from bench import bench_create
+
+    for line in await bench_create.compare(admin_url, bootstrap, n=max(n // 4, 200)):
+        print(line)
     if importlib.util.find_spec("bench.bench_referral") is not None:
         from bench import bench_referral
 
