@@ -76,8 +76,9 @@ def baseline_app(url: str) -> FastAPI:
     async def create(data: ThingIn, who: PrincipalClaims) -> dict[str, Any]:
         thing_id = uuid.uuid4()
         now = datetime.now(UTC)
+        event_id = uuid.uuid4()
         envelope = {
-            "id": str(uuid.uuid4()),
+            "id": str(event_id),
             "type": "bench.thing",
             "data": data.model_dump(mode="json"),
         }
