@@ -13,13 +13,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import asyncpg
@@ -29,11 +27,8 @@ from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel
 
 from bench.backbone import Figures, new_database
-from xietong_common.auth import mint_token
+from bench.running import BENCH_SECRET, running
 from xietong_common.backbone import create_backbone_schema
-from xietong_common.settings import ServiceSettings
-
-SECRET = "xietong-bench-secret-not-for-production-0123456789"
 
 
 class ThingIn(BaseModel):
@@ -47,7 +42,7 @@ def principal(authorization: Annotated[str, Header()]) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
             authorization.removeprefix("Bearer "),
-            SECRET,
+            BENCH_SECRET,
             algorithms=["HS256"],
             audience="xietong",
             issuer="xietong",
@@ -153,7 +148,7 @@ async def baseline(admin_url: str, *, n: int, concurrency: int) -> Figures:
     app = baseline_app(url)
     token = jwt.encode(
         {"sub": "bench", "org": "town:lizhi", "iss": "xietong", "aud": "xietong", "exp": 2**31},
-        SECRET,
+        BENCH_SECRET,
         algorithm="HS256",
     )
     headers = {"Authorization": f"Bearer {token}"}
@@ -179,52 +174,30 @@ async def baseline(admin_url: str, *, n: int, concurrency: int) -> Figures:
 
 async def referral_create(admin_url: str, bootstrap: str, *, n: int, concurrency: int) -> Figures:
     from referral.main import SPEC
-    from referral.settings import ReferralSettings
-    from xietong_common.web import create_app
     from xietong_devtools.testing import sample_route
 
-    url = await new_database(admin_url, "referral")
-    with tempfile.TemporaryDirectory(prefix="xietong-bench-blobs-") as blobs:
-        settings = ReferralSettings(
-            service_name="referral",
-            database_url=url,
-            kafka_bootstrap_servers=bootstrap,
-            jwt_secret=SECRET,
-            blob_dir=Path(blobs),
-            run_jobs=False,
-            run_consumer=False,
-            log_json=False,
-            log_level="WARNING",
-            database_pool_size=max(concurrency, 5),
+    async with running(
+        SPEC,
+        admin_url=admin_url,
+        bootstrap=bootstrap,
+        concurrency=concurrency,
+        run_consumer=False,
+    ) as svc:
+        sender, matter, place, _ = sample_route(svc.ctx)
+        headers = svc.headers(sender)
+        body = {
+            "matter_code": matter,
+            "place_town": place,
+            "found_at": svc.ctx.clock.now().isoformat(),
+            "facts": "基准测试案件",
+        }
+
+        async def one(client: httpx.AsyncClient, i: int) -> None:
+            (await client.post("/referrals", json=body, headers=headers)).raise_for_status()
+
+        return await drive(
+            svc.client, one, n=n, concurrency=concurrency, name=f"POST /referrals (c={concurrency})"
         )
-        app = create_app(SPEC, settings=settings)
-        async with app.router.lifespan_context(app):
-            ctx = app.state.ctx
-            sender, matter, place, _ = sample_route(ctx)
-            headers = {"Authorization": f"Bearer {_token(settings, sender)}"}
-            body = {
-                "matter_code": matter,
-                "place_town": place,
-                "found_at": ctx.clock.now().isoformat(),
-                "facts": "基准测试案件",
-            }
-
-            async def one(client: httpx.AsyncClient, i: int) -> None:
-                (await client.post("/referrals", json=body, headers=headers)).raise_for_status()
-
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                return await drive(
-                    client,
-                    one,
-                    n=n,
-                    concurrency=concurrency,
-                    name=f"POST /referrals (c={concurrency})",
-                )
-
-
-def _token(settings: ServiceSettings, org: str) -> str:
-    return mint_token(settings, org=org, user=f"{org}/bench", roles=("handler",), ttl_s=3600)
 
 
 async def compare(admin_url: str, bootstrap: str, *, n: int) -> list[str]:
