@@ -30,7 +30,7 @@ async def authenticate(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required", zh="需要 Bearer 令牌", reason="missing")
-    principal = ctx.tokens.verify(credentials.credentials)
+    principal = await ctx.tokens.verify(credentials.credentials)
     if principal.org not in ctx.directory:
         # A well-signed token for a party the directory does not list acts for nobody.
         raise Forbidden(
