@@ -183,7 +183,7 @@ def test_compose_refuses_to_start_without_any_secret() -> None:
             # The HS256 secret or the identity provider's JWKS: neither has a value here, and
             # a service given neither stops at start (no development key in a deployment).
             assert (op, default) == (":-", ""), f"{name} has a default ({op}{default})"
-            assert "XIETONG_JWT_LOCAL_KEY: \"false\"" in COMPOSE_TEXT
+            assert 'XIETONG_JWT_LOCAL_KEY: "false"' in COMPOSE_TEXT
         elif re.search("PASSWORD|SECRET", name):
             assert op == ":?", f"{name} must be required, not defaulted ({op})"
 
