@@ -163,9 +163,9 @@ class InboxConsumer:
         if record.value is None:
             raise PoisonMessage("empty message")
         try:
-            envelope = CloudEvent.from_bytes(record.value)
-        except ValidationError as exc:
-            raise PoisonMessage(f"not a CloudEvents 1.0 envelope: {exc}") from exc
+            envelope = CloudEvent.from_kafka(record.value, record.headers or ())
+        except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+            raise PoisonMessage(f"not a CloudEvents 1.0 event: {exc}") from exc
         spec = registry.spec_for_type(envelope.type)
         if spec is None or spec.model not in self.handlers:
             raise PoisonMessage(f"no handler for event type {envelope.type!r} on {record.topic}")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 
 from xietong_common.db import Database, plain_url
+from xietong_common.events.envelope import kafka_headers
 from xietong_common.events.kafka import idempotent_producer
 from xietong_common.metrics import (
     OUTBOX_FAILURES,
@@ -137,7 +138,7 @@ class OutboxRelay:
                         row["topic"],
                         value=json.dumps(row["envelope"], ensure_ascii=False).encode(),
                         key=str(row["key"]).encode(),
-                        headers=[("content-type", b"application/cloudevents+json")],
+                        headers=kafka_headers(row["envelope"]),
                     )
                     for row in rows
                 ]
