@@ -17,7 +17,7 @@ from xietong_common.db import Database
 from xietong_common.events.envelope import CloudEvent, trace_context
 from xietong_common.events.kafka import idempotent_producer
 from xietong_common.events.registry import dlq_topic, registry
-from xietong_common.metrics import INBOX_HANDLED, INBOX_RETRIES
+from xietong_common.metrics import INBOX_HANDLED, INBOX_LAG, INBOX_RETRIES
 from xietong_common.tables import inbox
 from xietong_common.uow import UnitOfWork
 
@@ -100,6 +100,7 @@ class InboxConsumer:
                         for tp, records in batches.items()
                     )
                 )
+                await self._observe_lag(consumer)
         finally:
             with contextlib.suppress(Exception):
                 await dlq.stop()
@@ -116,6 +117,17 @@ class InboxConsumer:
         for record in records:
             await self.process(record, dlq)
         await self.commit(consumer, tp, records[-1].offset + 1)
+
+    async def _observe_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """How far behind this instance is, per topic (from what the broker last told it)."""
+        lag: dict[str, int] = dict.fromkeys(self.topics, 0)
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(highwater - await consumer.position(tp), 0)
+        for topic, behind in lag.items():
+            INBOX_LAG.labels(self.db.service_name, topic).set(behind)
 
     async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         await consumer.commit({tp: offset})
