@@ -110,6 +110,11 @@ class ServiceSettings(BaseSettings):
 
     data_dir: Path = Field(default_factory=lambda: project_root() / "data")
     blob_dir: Path = Field(default_factory=lambda: project_root() / ".local" / "blobs")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector (e.g. http://otel-collector:4318) to send traces to; "
+        "unset, no trace leaves the process",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

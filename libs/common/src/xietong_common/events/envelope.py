@@ -90,7 +90,9 @@ class CloudEvent(BaseModel):
         return cls.model_validate(attributes)
 
 
-def kafka_headers(envelope: dict[str, Any]) -> list[tuple[str, bytes]]:
+def kafka_headers(
+    envelope: dict[str, Any], *, traceparent: str | None = None
+) -> list[tuple[str, bytes]]:
     """Headers of a structured-mode record: its content type, and the CloudEvents attributes
     and trace context again as headers, so brokers' tooling and integrators can route and
     trace without parsing the value (CloudEvents Kafka binding, W3C trace context)."""
@@ -98,7 +100,10 @@ def kafka_headers(envelope: dict[str, Any]) -> list[tuple[str, bytes]]:
     for name in ("specversion", "id", "source", "type", "subject", "time", "dataschema"):
         if envelope.get(name) is not None:
             headers.append((f"ce_{name}", str(envelope[name]).encode()))
-    for name in ("traceparent", "tracestate"):
-        if envelope.get(name):
-            headers.append((name, str(envelope[name]).encode()))
+    # The span that published the record, when tracing is on; else the request's.
+    parent = traceparent or envelope.get("traceparent")
+    if parent:
+        headers.append(("traceparent", str(parent).encode()))
+    if envelope.get("tracestate"):
+        headers.append(("tracestate", str(envelope["tracestate"]).encode()))
     return headers

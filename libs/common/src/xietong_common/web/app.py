@@ -21,6 +21,7 @@ from xietong_common.logs import configure_logging
 from xietong_common.messaging import Handlers, run_messaging, service_topics
 from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
+from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
 from xietong_common.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from xietong_common.web.ops import ops_router
 from xietong_common.web.problems import install_problem_handlers
@@ -101,12 +102,15 @@ def create_app(
         openapi_tags=list(spec.openapi_tags) or None,
     )
     install_problem_handlers(app)
+    provider = tracer_provider(settings, spec.name)
+    instrument_database(provider)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_request_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_middleware(RequestContextMiddleware, service=spec.name)
+    instrument_app(app, provider)  # outermost: its span is current in our middleware
     app.include_router(ops_router(spec.name))
     for router in spec.routers:
         app.include_router(router)
