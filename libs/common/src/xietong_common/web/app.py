@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.clock import Clock
@@ -94,7 +95,7 @@ def create_app(
                 log.error("background task %s did not stop within 15 s", task.get_name())
             await ctx.db.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title=spec.title,
         description=spec.description,
         version=spec.version,
