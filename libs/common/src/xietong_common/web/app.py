@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
@@ -48,6 +49,12 @@ class ServiceSpec:
     @property
     def topics(self) -> list[str]:
         return service_topics(self.name, self.handlers)
+
+
+def operation_id(route: APIRoute) -> str:
+    """Readable operation ids for client generators: `referrals_send`, `reviews_decide`."""
+    tag = str(route.tags[0]) if route.tags else "service"
+    return f"{tag.replace('-', '_')}_{route.name}"
 
 
 def create_app(
@@ -101,6 +108,7 @@ def create_app(
         version=spec.version,
         lifespan=lifespan,
         openapi_tags=list(spec.openapi_tags) or None,
+        generate_unique_id_function=operation_id,
     )
     install_problem_handlers(app)
     provider = tracer_provider(settings, spec.name)

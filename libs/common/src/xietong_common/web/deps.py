@@ -21,7 +21,13 @@ def get_context(request: Request) -> ServiceContext:
 
 Context = Annotated[ServiceContext, Depends(get_context)]
 
-_bearer = HTTPBearer(auto_error=False, description="JWT carrying `org`, `sub` and `roles`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="a JWT of the identity provider (or a local HS256 token) carrying the person "
+    "(`sub`), the organisation code (`org`: town:<slug>, dept:<slug>, justice-office:<slug>, "
+    "justice-bureau, district-gov) and `roles`",
+)
 
 
 async def authenticate(
