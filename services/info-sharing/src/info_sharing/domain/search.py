@@ -23,17 +23,22 @@ _PARTS = re.compile(r"\w+")
 MAX_QUERY_TERMS = 32
 
 
+def _fold(text: str) -> str:
+    """NFKC: full-width digits and letters are the half-width ones (２０２４ is 2024)."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def _parts(token: str) -> list[str]:
-    """A token as the index stores it: NFKC (full-width digits and letters match half-width),
-    lower case, split at anything that is not a word character (`ABC-12` → abc, 12)."""
-    return _PARTS.findall(unicodedata.normalize("NFKC", token).lower())
+    """A token as the index stores it: lower case, split at anything that is not a word
+    character (`ABC-12` → abc, 12)."""
+    return _PARTS.findall(token.lower())
 
 
 def index_words(*texts: str) -> str:
     """The words of `texts` for the index (search mode), joined by spaces."""
     words: list[str] = []
     for text in texts:
-        for token in rjieba.cut_for_search(text):
+        for token in rjieba.cut_for_search(_fold(text)):
             words.extend(_parts(token))
     return " ".join(words)
 
@@ -41,7 +46,7 @@ def index_words(*texts: str) -> str:
 def query_terms(query: str) -> list[str]:
     """The words of a query (precise mode), each once, in order, at most 32."""
     seen: dict[str, None] = {}
-    for token in rjieba.cut(query):
+    for token in rjieba.cut(_fold(query)):
         for part in _parts(token):
             seen.setdefault(part, None)
     return list(seen)[:MAX_QUERY_TERMS]
@@ -49,9 +54,12 @@ def query_terms(query: str) -> list[str]:
 
 def _spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
     """Character spans of the words of `text` that match a query term, merged."""
+    folded = _fold(text)
+    # offsets of the folded text are the original's where folding kept every length
+    source = folded if len(folded) == len(text) else text
     hits = sorted(
         (start, end)
-        for token, start, end in rjieba.tokenize(text, mode="search")
+        for token, start, end in rjieba.tokenize(source, mode="search")
         if terms.intersection(_parts(token))
     )
     merged: list[tuple[int, int]] = []
