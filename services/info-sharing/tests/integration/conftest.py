@@ -138,9 +138,7 @@ async def info(
         service_name=name,
     ) as svc:
         codes = sample_codes(svc.ctx)
-        other = next(
-            d.code for d in svc.ctx.directory.departments() if d.code != codes["dept"]
-        )
+        other = next(d.code for d in svc.ctx.directory.departments() if d.code != codes["dept"])
         yield Info(
             svc=svc,
             codes=Codes(**codes, other_dept=other),

@@ -32,7 +32,13 @@ def bodies(c: Any) -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         "licensing-supervision": (
             c.dept,
-            {"details": {"kind": "licensing", "decided_on": "2024-02-20", "subject_name": "某公司"}},
+            {
+                "details": {
+                    "kind": "licensing",
+                    "decided_on": "2024-02-20",
+                    "subject_name": "某公司",
+                }
+            },
         ),
         "inspection-records": (
             c.dept,
@@ -60,8 +66,10 @@ async def test_info_01_the_nine_categories_and_no_tenth(info: Info) -> None:
     r = await info.svc.client.get("/categories", headers=info.h(c.town_a))
     listed = r.json()
     assert [x["number"] for x in listed] == list(range(1, 10))
-    assert listed[3]["value"] == "penalty-decisions" and listed[3]["label_zh"].startswith("行政处罚")
-    assert listed[4]["needs_table"] is True and listed[7]["through_complaint_api"] is True
+    assert listed[3]["value"] == "penalty-decisions"
+    assert listed[3]["label_zh"].startswith("行政处罚")
+    assert listed[4]["needs_table"] is True
+    assert listed[7]["through_complaint_api"] is True
 
     made = set()
     for category, (org, extra) in bodies(c).items():
@@ -110,7 +118,10 @@ async def test_info_01_only_the_parties_the_notice_names_publish_each_category(
     before = await info.counts()
     r = await info.post(
         c.town_a,
-        item_body(category="licensing-supervision", details={"kind": "licensing", "decided_on": "2024-02-20"}),
+        item_body(
+            category="licensing-supervision",
+            details={"kind": "licensing", "decided_on": "2024-02-20"},
+        ),
     )
     assert r.status_code == 403
     assert r.json()["type"] == PROBLEM + "info-publisher-not-allowed"
@@ -148,7 +159,8 @@ async def test_info_01_statistics_are_published_with_their_table(info: Info) -> 
     r = await info.svc.client.get(
         f"/items/{draft['id']}/attachments/{attachment['id']}/content", headers=info.h(c.dept)
     )
-    assert r.status_code == 200 and r.content == csv
+    assert r.status_code == 200
+    assert r.content == csv
     r = await info.svc.client.post(
         f"/items/{draft['id']}/attachments",
         files={"file": ("b.xlsx", b"PK\x03\x04more", XLSX)},
@@ -179,11 +191,14 @@ async def test_info_01_a_superseded_version_stays_readable_marked_so(info: Info)
         supersedes=v1["id"],
         **extra,
     )
-    assert v2["version"] == 2 and v2["series_id"] == v1["id"] and v2["supersedes"] == v1["id"]
+    assert v2["version"] == 2
+    assert v2["series_id"] == v1["id"]
+    assert v2["supersedes"] == v1["id"]
     assert [a["filename"] for a in v2["attachments"]] == ["基准.pdf"]  # carried over
 
     old = (await info.get(v1["id"], c.town_b)).json()
-    assert old["state"]["value"] == "superseded" and old["superseded"] is True
+    assert old["state"]["value"] == "superseded"
+    assert old["superseded"] is True
     assert old["superseded_by"] == v2["id"]
     assert old["title"] == v1["title"]  # still readable as it was
     versions = (
@@ -195,7 +210,9 @@ async def test_info_01_a_superseded_version_stays_readable_marked_so(info: Info)
     ]
     # lists show current versions unless asked
     listed = (
-        await info.svc.client.get("/items", params={"category": "laws-norms"}, headers=info.h(c.town_b))
+        await info.svc.client.get(
+            "/items", params={"category": "laws-norms"}, headers=info.h(c.town_b)
+        )
     ).json()
     assert [i["id"] for i in listed["items"]] == [v2["id"]]
     both = (
@@ -222,7 +239,8 @@ async def test_info_01_a_superseded_version_stays_readable_marked_so(info: Info)
 async def test_restricted_items_are_seen_only_by_the_named_organisations(info: Info) -> None:
     c = info.codes
     item = await info.publish(c.town_a, audience=[c.dept])
-    assert item["restricted"] is True and item["audience"] == [c.dept]
+    assert item["restricted"] is True
+    assert item["audience"] == [c.dept]
     assert (await info.get(item["id"], c.dept)).status_code == 200
     assert (await info.get(item["id"], "justice-bureau")).status_code == 200  # oversight
     hidden = await info.get(item["id"], c.town_b)
@@ -247,7 +265,8 @@ async def test_drafts_are_replaced_and_discarded_published_items_are_not(info: I
         json=item_body(title="改过的标题", publish=True),
         headers=info.clerk(c.town_a),
     )
-    assert r.status_code == 200 and r.json()["title"] == "改过的标题"
+    assert r.status_code == 200
+    assert r.json()["title"] == "改过的标题"
     assert r.json()["state"]["value"] == "published"
     for method in ("put", "delete"):
         r = await info.svc.client.request(

@@ -116,7 +116,13 @@ async def test_info_02_every_marking_is_refused_and_found_nowhere_afterwards(
     needles.append(secret())
     r = await info.svc.client.post(
         f"/items/{kept['id']}/attachments",
-        files={"file": (f"{needles[-1]}_机密.pdf", b"%PDF-1.4 " + needles[-1].encode(), "application/pdf")},
+        files={
+            "file": (
+                f"{needles[-1]}_机密.pdf",
+                b"%PDF-1.4 " + needles[-1].encode(),
+                "application/pdf",
+            )
+        },
         headers=clerk,
     )
     refused(r, "filename")

@@ -107,15 +107,18 @@ def test_states_as_one_table() -> None:
 
 def test_visibility_shared_restricted_and_drafts() -> None:
     shared = Visibility("dept:water", ItemState.PUBLISHED, False, frozenset())
-    assert shared.sees("town:lizhi") and shared.sees("justice-office:lizhi")
+    assert shared.sees("town:lizhi")
+    assert shared.sees("justice-office:lizhi")
     restricted = Visibility("town:lizhi", ItemState.PUBLISHED, True, frozenset({"dept:water"}))
-    assert restricted.sees("dept:water") and restricted.sees("town:lizhi")
+    assert restricted.sees("dept:water")
+    assert restricted.sees("town:lizhi")
     assert restricted.sees("justice-bureau")  # oversight of the sharing duty (SUP-01)
     assert not restricted.sees("town:baitao")
     with pytest.raises(ItemNotFound):
         ensure_visible(restricted, "dept:forestry")
     draft = Visibility("dept:water", ItemState.DRAFT, False, frozenset())
-    assert draft.sees("dept:water") and not draft.sees("justice-bureau")
+    assert draft.sees("dept:water")
+    assert not draft.sees("justice-bureau")
 
 
 def test_audience_adds_the_required_and_drops_the_publisher() -> None:
@@ -167,9 +170,7 @@ def test_info_03_subscription_dimensions_and_one_notification_per_organisation()
         ("dept:urban-management", Interest()),  # the publisher itself
     ]
     assert recipients(item, subs) == {"town:lizhi"}
-    assert recipients(item, subs, audience=["dept:water"], can_see=["dept:water"]) == {
-        "dept:water"
-    }
+    assert recipients(item, subs, audience=["dept:water"], can_see=["dept:water"]) == {"dept:water"}
 
 
 def test_info_03_read_within_working_days_counting_the_spring_festival() -> None:
@@ -193,7 +194,8 @@ def test_info_03_read_within_working_days_counting_the_spring_festival() -> None
 def test_two_character_words_not_shared_characters() -> None:
     assert search.query_terms("餐饮") == ["餐饮"]
     indexed = search.index_words("某餐饮店油烟直排").split()
-    assert "餐饮" in indexed and "餐饮店" in indexed
+    assert "餐饮" in indexed
+    assert "餐饮店" in indexed
     # 快餐饮料 contains the characters 餐饮 across two words: not the word 餐饮
     assert "餐饮" not in search.index_words("快餐饮料店开业").split()
     assert "餐饮" not in search.index_words("餐厅饮水机").split()
@@ -205,9 +207,11 @@ def test_highlight_and_snippet_are_escaped_and_marked() -> None:
     text = "<b>某餐饮店</b>油烟直排，快餐饮料店无问题"
     marked = search.highlight(text, ["餐饮"])
     assert marked.count("<mark>") == 1
-    assert "&lt;b&gt;" in marked and "<mark>餐饮</mark>" in marked
+    assert "&lt;b&gt;" in marked
+    assert "<mark>餐饮</mark>" in marked
     long = "前言" * 100 + "发现餐饮店油烟直排" + "结尾" * 100
     snippet = search.snippet(long, ["油烟"], width=60)
-    assert snippet.startswith("…") and snippet.endswith("…")
+    assert snippet.startswith("…")
+    assert snippet.endswith("…")
     assert "<mark>油烟</mark>" in snippet
     assert search.snippet("短文本", []) == "短文本"

@@ -23,6 +23,7 @@ from info_sharing.schemas import (
     SubscriptionOut,
 )
 from info_sharing.service import queries
+from info_sharing.service.common import check_matters
 from info_sharing.service.queries import OVERSIGHT_READERS, InboxFilters, OverdueFilters
 from info_sharing.settings import info_settings
 from info_sharing.views import (
@@ -219,10 +220,14 @@ async def feedback_requests(
     matter_code: Code | None = None,
     active: Annotated[bool | None, Query(description="default: standing requests only")] = True,
 ) -> Page[FeedbackRequestOut]:
-    """Visible to every coordinating party."""
+    """Visible to every coordinating party; `matter_code` lists the requests covering it."""
+    matter = None
+    if matter_code is not None:
+        check_matters(ctx, [matter_code])
+        matter = (matter_code, ctx.catalogue.owner_of(matter_code))
     async with ctx.db.session() as session:
         rows, total = await queries.feedback_requests(
-            session, department=department, matter_code=matter_code, active=active, paging=paging
+            session, department=department, matter=matter, active=active, paging=paging
         )
     return Page[FeedbackRequestOut](
         items=[

@@ -55,7 +55,9 @@ def visible_to(org: str) -> sa.ColumnElement[bool]:
     out = Item.state != ItemState.DRAFT.value
     if org == OVERSIGHT_ORG:
         return sa.or_(own, out)
-    return sa.or_(own, sa.and_(out, sa.or_(Item.restricted.is_(False), Item.audience.contains([org]))))
+    return sa.or_(
+        own, sa.and_(out, sa.or_(Item.restricted.is_(False), Item.audience.contains([org])))
+    )
 
 
 def _where(principal: Principal, filters: ItemFilters) -> list[sa.ColumnElement[bool]]:
@@ -346,18 +348,21 @@ async def feedback_requests(
     session: AsyncSession,
     *,
     department: str | None,
-    matter_code: str | None,
+    matter: tuple[str, str] | None,
     active: bool | None,
     paging: PageParams,
 ) -> tuple[Sequence[FeedbackRequest], int]:
-    """Every department's standing requests: the towns read what to feed back."""
+    """Every department's standing requests: the towns read what to feed back. `matter`
+    (code, owner): the requests that cover it — for it, or for all its owner's matters."""
     query = sa.select(FeedbackRequest)
     if department:
         query = query.where(FeedbackRequest.department == department)
-    if matter_code:
+    if matter:
+        code, owner = matter
         query = query.where(
             sa.or_(
-                FeedbackRequest.matter_code == matter_code, FeedbackRequest.matter_code.is_(None)
+                FeedbackRequest.matter_code == code,
+                sa.and_(FeedbackRequest.matter_code.is_(None), FeedbackRequest.department == owner),
             )
         )
     if active is not None:

@@ -365,8 +365,11 @@ async def from_inspection_finding(
         return item  # this finding is on the record already
     transition(item, Step.UPDATE_FROM_SOURCE, uow)
     details = dict(item.details)
-    details["targets"] = int(details.get("targets") or 0) + 1
-    details["problems_found"] = int(details.get("problems_found") or 0) + problem
+    if not details.get("closed"):
+        # once the work order closed, its own counts are the record's (a finding delivered
+        # after the closing, on another topic, adds its line but is already counted)
+        details["targets"] = int(details.get("targets") or 0) + 1
+        details["problems_found"] = int(details.get("problems_found") or 0) + problem
     item.details = details
     item.body = f"{item.body}\n{line}"
     item.matter_codes = _union(item.matter_codes, matters)
