@@ -28,6 +28,19 @@ class InfoSettings(ServiceSettings):
         gt=0,
         description="how often unread items past the setting are looked for and reported",
     )
+    info_search_rank_window: int = Field(
+        default=2000,
+        ge=20,
+        le=100_000,
+        description="search by relevance ranks the newest N matches of the query (a word in "
+        "nearly every item would otherwise rank the whole table); sort by date reaches all",
+    )
+    info_search_count_limit: int = Field(
+        default=10_000,
+        ge=100,
+        le=10_000_000,
+        description="a search's total is exact up to this many matches (`total_exact`)",
+    )
     info_max_subscriptions_per_org: int = Field(
         default=50,
         ge=1,

@@ -124,3 +124,19 @@ async def test_attachment_names_and_category_fields_are_searched(info: Info) -> 
     assert [h["id"] for h in (await search(info, c.town_a, "涪规资发"))["items"]] == [draft["id"]]
     # full-width digits find half-width ones
     assert [h["id"] for h in (await search(info, c.town_a, "２０２４"))["items"]] == [draft["id"]]
+
+
+async def test_a_very_common_word_is_counted_and_ranked_within_bounds(info: Info) -> None:
+    c = info.codes
+    for n in range(3):
+        await info.publish(c.dept, title=f"执法检查通报{n}", body="执法检查")
+    settings: Any = info.svc.ctx.settings
+    settings.info_search_count_limit, settings.info_search_rank_window = 2, 2
+    bounded = await search(info, c.town_a, "执法")
+    assert bounded["total"] == 2
+    assert bounded["total_exact"] is False
+    assert len(bounded["items"]) == 2  # the newest two, ranked
+    newest = await search(info, c.town_a, "执法", sort="-published_at", page_size=5)
+    assert len(newest["items"]) == 3  # by date every match is reached
+    settings.info_search_count_limit, settings.info_search_rank_window = 10_000, 2000
+    assert (await search(info, c.town_a, "执法"))["total_exact"] is True

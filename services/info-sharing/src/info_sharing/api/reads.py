@@ -18,11 +18,12 @@ from info_sharing.schemas import (
     ItemOut,
     ItemSummary,
     ReceiptOut,
-    SearchHit,
+    SearchPage,
     VersionOut,
 )
 from info_sharing.service import queries
-from info_sharing.service.queries import ItemFilters, SortKey
+from info_sharing.service.queries import ItemFilters, SearchLimits, SortKey
+from info_sharing.settings import info_settings
 from info_sharing.views import category_info, hit_of, receipt_out, summary_of, version_out
 from xietong_common.schemas import Code, OrgCode, Page, Timestamp
 from xietong_common.web import Context, CurrentPrincipal
@@ -123,7 +124,7 @@ async def list_items(
 
 @router.get(
     "/items/search",
-    response_model=Page[SearchHit],
+    response_model=SearchPage,
     summary="Full-text search in Chinese, ranked, with highlighted snippets",
     responses=LIST_ERRORS,
 )
@@ -134,16 +135,29 @@ async def search(
     filters: Filters,
     paging: Paging,
     sort: Annotated[SortKey, Query()] = SortKey.RELEVANCE,
-) -> Page[SearchHit]:
+) -> SearchPage:
     """Every word of `q` must occur in the title, an attachment's name, the body or the
-    fields. Results are ranked (title first) and the matching words are marked."""
+    fields. Results are ranked (title first; by relevance, the newest
+    XIETONG_INFO_SEARCH_RANK_WINDOW matches are ranked) and the matching words marked."""
+    settings = info_settings(ctx)
+    limits = SearchLimits(
+        rank_window=settings.info_search_rank_window,
+        count_limit=settings.info_search_count_limit,
+    )
     async with ctx.db.session() as session:
-        hits, total, terms = await queries.search(
-            session, principal=principal, text=q, filters=filters, sort=sort, paging=paging
+        hits, total, exact, terms = await queries.search(
+            session,
+            principal=principal,
+            text=q,
+            filters=filters,
+            sort=sort,
+            paging=paging,
+            limits=limits,
         )
-        return Page[SearchHit](
+        return SearchPage(
             items=[hit_of(h.item, ctx.directory, rank=h.rank, terms=terms) for h in hits],
             total=total,
+            total_exact=exact,
             page=paging.page,
             page_size=paging.page_size,
         )

@@ -20,5 +20,6 @@ from info_sharing.schemas.responses import OverdueOut as OverdueOut
 from info_sharing.schemas.responses import ReceiptCounts as ReceiptCounts
 from info_sharing.schemas.responses import ReceiptOut as ReceiptOut
 from info_sharing.schemas.responses import SearchHit as SearchHit
+from info_sharing.schemas.responses import SearchPage as SearchPage
 from info_sharing.schemas.responses import SubscriptionOut as SubscriptionOut
 from info_sharing.schemas.responses import VersionOut as VersionOut

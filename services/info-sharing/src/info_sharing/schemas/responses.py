@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from info_sharing.domain.categories import Category
 from info_sharing.domain.inbox import DeliveryReason
 from info_sharing.domain.items import ItemState
-from xietong_common.schemas import Label
+from xietong_common.schemas import Label, Page
 
 
 class CategoryOut(Label):
@@ -142,6 +142,15 @@ class SearchHit(ItemSummary):
     rank: float = Field(description="ts_rank_cd over title (A), attachment names (B), body (C)")
     title_highlighted: str = Field(examples=["某<mark>餐饮</mark>店油烟直排整治情况"])
     snippet: str = Field(examples=["…巡查发现某<mark>餐饮</mark>店油烟直排…"])
+
+
+class SearchPage(Page[SearchHit]):
+    """A page of search results."""
+
+    total_exact: bool = Field(
+        description="false: more items match than XIETONG_INFO_SEARCH_COUNT_LIMIT, the total "
+        "shown; narrow the search with filters"
+    )
 
 
 class DueOut(BaseModel):

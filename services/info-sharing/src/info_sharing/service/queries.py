@@ -105,6 +105,14 @@ class Hit:
     rank: float
 
 
+@dataclass(frozen=True)
+class SearchLimits:
+    """How much of a very common word's matches a search ranks and counts (settings)."""
+
+    rank_window: int = 2000
+    count_limit: int = 10_000
+
+
 async def search(
     session: AsyncSession,
     *,
@@ -113,9 +121,13 @@ async def search(
     filters: ItemFilters,
     sort: SortKey,
     paging: PageParams,
-) -> tuple[list[Hit], int, list[str]]:
+    limits: SearchLimits = SearchLimits(),
+) -> tuple[list[Hit], int, bool, list[str]]:
     """Full text over title, attachment names, body and fields: every word of the query
-    (Chinese words as the tokenizer cuts them) must occur; ranked by ts_rank_cd."""
+    (Chinese words as the tokenizer cuts them) must occur. By relevance, the newest
+    `rank_window` matches are ranked by ts_rank_cd (a word in nearly every item would
+    otherwise rank the whole table); the total is exact up to `count_limit`.
+    Returns (hits, total, total is exact, query words)."""
     terms = search_words.query_terms(text)
     if not terms:
         raise InfoInvalidInput(
@@ -123,23 +135,34 @@ async def search(
         )
     query_vector = sa.func.plainto_tsquery("simple", " ".join(terms))
     where = [*_where(principal, filters), Item.search.op("@@")(query_vector)]
-    rank = sa.func.ts_rank_cd(RANK_WEIGHTS, Item.search, query_vector)
-    order = (
-        [rank.desc(), Item.published_at.desc().nulls_last(), Item.id]
-        if sort is SortKey.RELEVANCE
-        else _order(sort)
-    )
-    total = (
-        await session.execute(sa.select(sa.func.count()).select_from(Item).where(*where))
+    counted = (
+        await session.execute(
+            sa.select(sa.func.count()).select_from(
+                sa.select(Item.id).where(*where).limit(limits.count_limit + 1).subquery()
+            )
+        )
     ).scalar_one()
-    rows = await session.execute(
-        sa.select(Item, rank.label("rank"))
-        .where(*where)
-        .order_by(*order)
-        .limit(paging.page_size)
-        .offset(paging.offset)
-    )
-    return [Hit(item=i, rank=float(r)) for i, r in rows.all()], int(total), terms
+    exact = counted <= limits.count_limit
+    if sort is SortKey.RELEVANCE:
+        newest = (
+            sa.select(Item.id, Item.search, Item.published_at)
+            .where(*where)
+            .order_by(Item.published_at.desc().nulls_last())
+            .limit(limits.rank_window)
+            .subquery()
+        )
+        rank = sa.func.ts_rank_cd(RANK_WEIGHTS, newest.c.search, query_vector)
+        query = (
+            sa.select(Item, rank.label("rank"))
+            .join(newest, newest.c.id == Item.id)
+            .order_by(rank.desc(), newest.c.published_at.desc().nulls_last(), Item.id)
+        )
+    else:
+        rank = sa.func.ts_rank_cd(RANK_WEIGHTS, Item.search, query_vector)
+        query = sa.select(Item, rank.label("rank")).where(*where).order_by(*_order(sort))
+    rows = await session.execute(query.limit(paging.page_size).offset(paging.offset))
+    hits = [Hit(item=i, rank=float(r)) for i, r in rows.all()]
+    return hits, min(int(counted), limits.count_limit), exact, terms
 
 
 async def get(session: AsyncSession, *, item_id: uuid.UUID, principal: Principal) -> Item:
