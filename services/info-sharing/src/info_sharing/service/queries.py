@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from info_sharing.domain import search as search_words
 from info_sharing.domain.categories import Category
@@ -26,6 +27,10 @@ from xietong_common.pagination import PageParams, fetch_page
 OVERSIGHT_READERS = (OVERSIGHT_ORG, DISTRICT_GOV)
 # weights of {D, C, B, A}: title (A) counts most, then attachment names (B), body (C)
 RANK_WEIGHTS: sa.ColumnElement[Any] = sa.literal_column("'{0.05, 0.2, 0.4, 1.0}'::float4[]")
+
+
+# Lists show summaries: an item's files and source updates are not loaded for them.
+SUMMARY_ONLY = (raiseload(Item.attachments), raiseload(Item.updates))
 
 
 class SortKey(StrEnum):
@@ -95,7 +100,12 @@ async def list_items(
     sort: SortKey,
     paging: PageParams,
 ) -> tuple[Sequence[Item], int]:
-    query = sa.select(Item).where(*_where(principal, filters)).order_by(*_order(sort))
+    query = (
+        sa.select(Item)
+        .options(*SUMMARY_ONLY)
+        .where(*_where(principal, filters))
+        .order_by(*_order(sort))
+    )
     return await fetch_page(session, query, paging)
 
 
@@ -160,7 +170,9 @@ async def search(
     else:
         rank = sa.func.ts_rank_cd(RANK_WEIGHTS, Item.search, query_vector)
         query = sa.select(Item, rank.label("rank")).where(*where).order_by(*_order(sort))
-    rows = await session.execute(query.limit(paging.page_size).offset(paging.offset))
+    rows = await session.execute(
+        query.options(raiseload(Item.updates)).limit(paging.page_size).offset(paging.offset)
+    )
     hits = [Hit(item=i, rank=float(r)) for i, r in rows.all()]
     return hits, min(int(counted), limits.count_limit), exact, terms
 
@@ -256,7 +268,12 @@ async def inbox(
         where.append(late if filters.overdue else sa.not_(late))
     if filters.categories:
         where.append(Item.category.in_([c.value for c in filters.categories]))
-    base = sa.select(Delivery, Item).join(Item, Item.id == Delivery.item_id).where(*where)
+    base = (
+        sa.select(Delivery, Item)
+        .options(*SUMMARY_ONLY)
+        .join(Item, Item.id == Delivery.item_id)
+        .where(*where)
+    )
     total = (
         await session.execute(sa.select(sa.func.count()).select_from(base.subquery()))
     ).scalar_one()
@@ -324,6 +341,7 @@ async def overdue(
         return [], 0
     base = (
         sa.select(Delivery, Item)
+        .options(*SUMMARY_ONLY)
         .join(Item, Item.id == Delivery.item_id)
         .where(*_overdue_where(cutoff, filters))
     )
