@@ -201,6 +201,7 @@ class ItemFields(Strict):
     towns: Towns = Field(default_factory=list)
     audience: list[OrgCode] | None = Field(
         default=None,
+        min_length=1,
         max_length=100,
         description="null: every coordinating party sees it; a list: only these organisations "
         "(with the publisher and oversight); others get 404",
@@ -337,7 +338,12 @@ class ComplaintIn(Strict):
         "kept in the history but does not overwrite the current one"
     )
     result: ShortText | None = Field(default=None, description="处理结果 (once concluded)")
-    audience: list[OrgCode] | None = Field(default=None, max_length=100)
+    audience: list[OrgCode] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="null: every coordinating party; a list: only these organisations",
+    )
     classification: ClassificationIn = Classification.NONE
 
 
