@@ -18,6 +18,7 @@ from xietong_common.calendar import Deadline, DeadlineRule, WorkingDayCalendar
 from xietong_common.contracts.deadlines import BreachKind, DeadlineBreached
 from xietong_common.metrics import DEADLINE_BREACHES
 from xietong_common.tables import deadlines
+from xietong_common.timeline import DeadlineOut
 from xietong_common.uow import UnitOfWork
 
 # `unit` of a deadline agreed as a moment (`start_until`) rather than counted from a rule.
@@ -35,6 +36,18 @@ class TrackedDeadline:
     provisional: bool
     satisfied_at: datetime | None = None
     breached_at: datetime | None = None
+
+    def out(self) -> DeadlineOut:
+        """As a response shows it (China time, Chinese label)."""
+        return DeadlineOut(
+            rule=self.rule,
+            action=self.action,
+            organisation=self.organisation,
+            due_at=self.due_at,
+            provisional=self.provisional,
+            satisfied_at=self.satisfied_at,
+            breached_at=self.breached_at,
+        )
 
     @property
     def overdue_at_satisfaction(self) -> bool:
@@ -77,29 +90,35 @@ async def start(
 ) -> TrackedDeadline:
     """Start tracking: `organisation` owes `action` on `subject` by the rule's deadline."""
     due: Deadline = calendar.deadline_for(started_at, rule)
-    row = (
-        (
-            await uow.session.execute(
-                sa.insert(deadlines)
-                .values(
-                    id=uuid.uuid4(),
-                    subject=subject,
-                    action=action,
-                    rule=rule.rule_id,
-                    organisation=organisation,
-                    unit=rule.unit,
-                    amount=rule.amount,
-                    started_at=started_at,
-                    due_at=due.due_at,
-                    provisional=due.provisional,
-                )
-                .returning(deadlines)
-            )
-        )
-        .mappings()
-        .one()
+    tracked = TrackedDeadline(
+        id=uuid.uuid4(),
+        subject=subject,
+        action=action,
+        rule=rule.rule_id,
+        organisation=organisation,
+        due_at=due.due_at,
+        provisional=due.provisional,
     )
-    return _tracked(row)
+    await uow.session.execute(
+        _INSERT,
+        {
+            "id": tracked.id,
+            "subject": subject,
+            "action": action,
+            "rule": rule.rule_id,
+            "organisation": organisation,
+            "unit": rule.unit,
+            "amount": rule.amount,
+            "started_at": started_at,
+            "due_at": due.due_at,
+            "provisional": due.provisional,
+        },
+    )
+    return tracked
+
+
+# Prepared once: the values come as parameters.
+_INSERT = sa.insert(deadlines)
 
 
 async def start_until(
@@ -115,29 +134,31 @@ async def start_until(
     """Start tracking an action owed by a moment the parties agreed (ASSIST-02: the completion
     date a department agrees with the town), not counted from a rule. It is final from the
     start: an agreed date needs no holiday schedule. `amount` records the calendar days given."""
-    row = (
-        (
-            await uow.session.execute(
-                sa.insert(deadlines)
-                .values(
-                    id=uuid.uuid4(),
-                    subject=subject,
-                    action=action,
-                    rule=rule_id,
-                    organisation=organisation,
-                    unit=AGREED,
-                    amount=max((due_at - started_at).days, 0),
-                    started_at=started_at,
-                    due_at=due_at,
-                    provisional=False,
-                )
-                .returning(deadlines)
-            )
-        )
-        .mappings()
-        .one()
+    tracked = TrackedDeadline(
+        id=uuid.uuid4(),
+        subject=subject,
+        action=action,
+        rule=rule_id,
+        organisation=organisation,
+        due_at=due_at,
+        provisional=False,
     )
-    return _tracked(row)
+    await uow.session.execute(
+        _INSERT,
+        {
+            "id": tracked.id,
+            "subject": subject,
+            "action": action,
+            "rule": rule_id,
+            "organisation": organisation,
+            "unit": AGREED,
+            "amount": max((due_at - started_at).days, 0),
+            "started_at": started_at,
+            "due_at": due_at,
+            "provisional": False,
+        },
+    )
+    return tracked
 
 
 async def find_open(uow: UnitOfWork, *, subject: str, action: str) -> TrackedDeadline | None:

@@ -151,10 +151,14 @@ def route_referral(ctx: ServiceContext, referral: Referral) -> domain.Routing:
     )
 
 
-async def start_send_deadline(uow: UnitOfWork, ctx: ServiceContext, referral: Referral) -> None:
-    """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding."""
-    await deadlines.cancel(uow, subject=subject_of(referral.id), action=Step.SEND.value)
-    await deadlines.start(
+async def start_send_deadline(
+    uow: UnitOfWork, ctx: ServiceContext, referral: Referral, *, restart: bool = False
+) -> deadlines.TrackedDeadline:
+    """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding.
+    `restart`: the finding moved (an edited draft), so the running clock is replaced."""
+    if restart:
+        await deadlines.cancel(uow, subject=subject_of(referral.id), action=Step.SEND.value)
+    return await deadlines.start(
         uow,
         calendar=ctx.calendar,
         subject=subject_of(referral.id),
