@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Assist, refused
+from .conftest import PDF, Assist, refused
 
 pytestmark = pytest.mark.integration
 
@@ -213,3 +213,17 @@ async def test_problems_in_chinese_by_default_and_english_on_request(assist: Ass
         headers={**assist.dept, "Accept-Language": "en"},
     )
     assert en.json()["title"] == "The matter is within the department's powers: it must assist"
+
+
+async def test_a_retried_upload_with_its_key_is_recorded_once(assist: Assist) -> None:
+    request = await assist.draft()
+    rid = request["id"]
+    headers = {**assist.town, "Idempotency-Key": "upload-1"}
+    first = await assist.upload(rid, headers, content=PDF + b"once")
+    again = await assist.upload(rid, headers, content=PDF + b"once")
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    before = await assist.counts()
+    other = await assist.upload(rid, headers, content=PDF + b"another file")
+    await refused(assist, other, 422, "idempotency-key-reused", before)
+    assert len((await assist.get(rid)).json()["materials"]) == 1

@@ -13,6 +13,7 @@ from assistance.schemas import MaterialOut
 from assistance.views import material_out
 from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.problems import problem_responses
 
 router: APIRouter = make_router()
@@ -31,9 +32,11 @@ async def upload_material(
     principal: CurrentPrincipal,
     file: Annotated[UploadFile, File(description="the document (PDF, OFD, image, Office…)")],
     title: Annotated[Line | None, Form(description="a title; the file name if none")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> MaterialOut:
     """The town attaches materials to its request (draft to accepted); the department uploads
-    its result (materials, appraisal or test report) while the assistance is under way."""
+    its result (materials, appraisal or test report) while the assistance is under way. A
+    retry with the same Idempotency-Key (and file) returns the first upload."""
     async with ctx.db.uow(actor=principal) as uow:
         material = await assistance_service.add_material(
             uow,
@@ -42,5 +45,6 @@ async def upload_material(
             actor=principal,
             title=title,
             upload=file,
+            idempotency_key=idempotency_key,
         )
         return material_out(material)

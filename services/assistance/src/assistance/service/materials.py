@@ -11,11 +11,14 @@ from assistance import domain
 from assistance.domain import AssistanceState, MaterialKind, Step
 from assistance.models import AssistanceMaterial
 from assistance.service.common import ACTING_ROLES, audit_step, load, parties
+from xietong_common import idempotency
 from xietong_common.auth import Principal, ensure_party
 from xietong_common.context import ServiceContext
-from xietong_common.errors import Forbidden
+from xietong_common.errors import Forbidden, NotFound
 from xietong_common.materials import store_material
 from xietong_common.uow import UnitOfWork
+
+MATERIAL_SCOPE = "assistance.material"
 
 
 async def add_material(
@@ -26,6 +29,7 @@ async def add_material(
     actor: Principal,
     title: str | None,
     upload: UploadFile,
+    idempotency_key: str | None = None,
 ) -> AssistanceMaterial:
     """The town attaches materials to its request (until the result is delivered); the
     department uploads its result while the assistance is under way. Which it is follows
@@ -44,6 +48,21 @@ async def add_material(
     actor.require_role(*ACTING_ROLES)
     domain.next_state(AssistanceState(r.state), step)
     blob = await store_material(ctx, upload, fallback=f"{kind.value}.bin")
+    # The file is stored by its SHA-256 whatever happens; the key decides whether this is a
+    # retry of an upload already recorded (same file and title) or a new one.
+    scope = f"{MATERIAL_SCOPE}:{r.id}"
+    replay = await idempotency.claim(
+        uow,
+        scope=scope,
+        org=actor.org,
+        key=idempotency_key,
+        request={"sha256": blob.sha256, "filename": blob.filename, "title": title},
+    )
+    if replay is not None:
+        found = next((m for m in r.materials if str(m.id) == replay), None)
+        if found is None:
+            raise NotFound("no such material", zh="未找到该材料")
+        return found
     material = AssistanceMaterial(
         id=uuid.uuid4(),
         request_id=r.id,
@@ -60,6 +79,9 @@ async def add_material(
     r.materials.append(material)
     r.updated_at = uow.now
     await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=scope, org=actor.org, key=idempotency_key, resource_id=str(material.id)
+    )
     audit_step(
         uow,
         r,
