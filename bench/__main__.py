@@ -1,4 +1,5 @@
-"""`make bench`: backbone and referral figures on the local stack (or the servers in the env)."""
+"""`make bench`: backbone, referral and information-sharing figures on the local stack (or
+the servers in the env)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def servers() -> tuple[str, str]:
     return db or info.postgres_admin_url, kafka or info.kafka_bootstrap
 
 
-async def main(n: int) -> None:
+async def main(n: int, info_items: int) -> None:
     admin_url, bootstrap = servers()
     print(f"xietong bench — {platform.node()}, {os.cpu_count()} cores, n={n}")
     print(f"PostgreSQL {admin_url.split('@')[-1]}, Kafka {bootstrap}\n")
@@ -41,6 +42,11 @@ async def main(n: int) -> None:
     print(
         f"{'':44} outbox→inbox at 1 event/txn is {one.rate / kafka.rate:.3f}× raw aiokafka throughput"
     )
+    print("\ncreate a case through the API, beside a minimal endpoint with the same guarantees:")
+    from bench import bench_create
+
+    for line in await bench_create.compare(admin_url, bootstrap, n=max(n // 4, 200)):
+        print(line)
     if importlib.util.find_spec("bench.bench_referral") is not None:
         from bench import bench_referral
 
@@ -50,9 +56,23 @@ async def main(n: int) -> None:
         )
         for line in summary([referral], pg, "raw PG commit rate"):
             print(line)
+    if info_items and importlib.util.find_spec("bench.bench_info") is not None:
+        from bench import bench_info
+
+        print()
+        figures = await bench_info.run(admin_url=admin_url, bootstrap=bootstrap, items=info_items)
+        for line in bench_info.report(figures, pg):
+            print(line)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("-n", type=int, default=2000, help="events (or requests) per figure")
-    asyncio.run(main(parser.parse_args().n))
+    parser.add_argument(
+        "--info-items",
+        type=int,
+        default=100_000,
+        help="items the information-sharing search runs over (0: skip it)",
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.n, args.info_items))

@@ -15,3 +15,20 @@ def test_event_docs_are_generated_from_the_current_contracts() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_asyncapi_document_is_valid_asyncapi_3() -> None:
+    """Validated offline against the official AsyncAPI 3.0.0 schema (docs/schemas)."""
+    import json
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    schema = json.loads((docs / "schemas" / "asyncapi-3.0.0.json").read_text())
+    document = yaml.safe_load((docs / "asyncapi.yaml").read_text())
+    jsonschema.validate(document, schema)
+    channels = document["channels"]
+    assert all(f"{c}_dlq" in channels for c in channels if not c.endswith("_dlq"))
+    assert document["servers"]["integrators"]["protocol"] == "kafka-secure"

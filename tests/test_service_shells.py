@@ -42,7 +42,13 @@ async def test_service_starts_and_reports_ready(
         openapi = (await svc.client.get("/openapi.json")).json()
         assert openapi["info"]["title"].startswith("xietong")
         assert "/healthz" in openapi["paths"]
-        assert (await svc.client.get("/docs")).status_code == 200
+        docs = await svc.client.get("/docs")
+        assert docs.status_code == 200
+        # Served from the image, never a CDN: district networks may be offline.
+        assert "cdn." not in docs.text
+        assert "http" not in docs.text.split("<body>")[-1].replace("http://testserver", "")
+        script = docs.text.split('src="')[1].split('"')[0]
+        assert (await svc.client.get(script)).status_code == 200
 
         # The backbone tables exist in the service's own database.
         async with svc.ctx.db.session() as session:

@@ -52,15 +52,15 @@ user joint-inspection XIETONG_KAFKA_PASSWORD_JOINT_INSPECTION
 user secondment XIETONG_KAFKA_PASSWORD_SECONDMENT
 user integrator XIETONG_KAFKA_PASSWORD_INTEGRATOR
 
-# info-sharing: produces deadline.breached; consumes inspection.closed, inspection.finding (consumer group info-sharing)
-allow info-sharing --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic inspection.closed --topic inspection.closed.dlq --topic inspection.finding --topic inspection.finding.dlq
-allow info-sharing --operation Write --topic deadline.breached --topic inspection.closed.dlq --topic inspection.finding.dlq
-allow info-sharing --operation Read --topic inspection.closed --topic inspection.finding --group info-sharing
+# info-sharing: produces deadline.breached, info.published, info.read, info.unread-overdue, info.updated; consumes inspection.closed, inspection.finding, review.decided (consumer group info-sharing)
+allow info-sharing --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic info.published --topic info.published.dlq --topic info.read --topic info.read.dlq --topic info.unread-overdue --topic info.unread-overdue.dlq --topic info.updated --topic info.updated.dlq --topic inspection.closed --topic inspection.closed.dlq --topic inspection.finding --topic inspection.finding.dlq --topic review.decided --topic review.decided.dlq
+allow info-sharing --operation Write --topic deadline.breached --topic info.published --topic info.read --topic info.unread-overdue --topic info.updated --topic inspection.closed.dlq --topic inspection.finding.dlq --topic review.decided.dlq
+allow info-sharing --operation Read --topic inspection.closed --topic inspection.finding --topic review.decided --group info-sharing
 echo "kafka-init: ACLs of info-sharing"
 
-# assistance: produces deadline.breached; consumes secondment.roster-changed (consumer group assistance)
-allow assistance --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
-allow assistance --operation Write --topic deadline.breached --topic secondment.roster-changed.dlq
+# assistance: produces assistance.accepted, assistance.completed, assistance.delivered, assistance.extended, assistance.obstruction-flagged, assistance.refused, assistance.requested, assistance.withdrawn, deadline.breached; consumes secondment.roster-changed (consumer group assistance)
+allow assistance --operation Describe --operation Create --topic assistance.accepted --topic assistance.accepted.dlq --topic assistance.completed --topic assistance.completed.dlq --topic assistance.delivered --topic assistance.delivered.dlq --topic assistance.extended --topic assistance.extended.dlq --topic assistance.obstruction-flagged --topic assistance.obstruction-flagged.dlq --topic assistance.refused --topic assistance.refused.dlq --topic assistance.requested --topic assistance.requested.dlq --topic assistance.withdrawn --topic assistance.withdrawn.dlq --topic deadline.breached --topic deadline.breached.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
+allow assistance --operation Write --topic assistance.accepted --topic assistance.completed --topic assistance.delivered --topic assistance.extended --topic assistance.obstruction-flagged --topic assistance.refused --topic assistance.requested --topic assistance.withdrawn --topic deadline.breached --topic secondment.roster-changed.dlq
 allow assistance --operation Read --topic secondment.roster-changed --group assistance
 echo "kafka-init: ACLs of assistance"
 
@@ -88,7 +88,7 @@ echo "kafka-init: ACLs of secondment"
 
 # integrator: reads every event topic (not the .dlq twins), writes nothing; its
 # consumer groups' names start with `integrator`.
-allow integrator --operation Read --operation Describe --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.draft-withdrawn --topic case.escalated --topic case.filed --topic case.ongoing-violation-notified --topic case.onward-referral-suspected --topic case.received --topic case.referred --topic deadline.breached --topic inspection.closed --topic inspection.finding --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested --topic secondment.roster-changed
+allow integrator --operation Read --operation Describe --topic assistance.accepted --topic assistance.completed --topic assistance.delivered --topic assistance.extended --topic assistance.obstruction-flagged --topic assistance.refused --topic assistance.requested --topic assistance.withdrawn --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.draft-withdrawn --topic case.escalated --topic case.filed --topic case.ongoing-violation-notified --topic case.onward-referral-suspected --topic case.received --topic case.referred --topic deadline.breached --topic info.published --topic info.read --topic info.unread-overdue --topic info.updated --topic inspection.closed --topic inspection.finding --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested --topic secondment.roster-changed
 allow integrator --operation Read --resource-pattern-type prefixed --group integrator
 echo "kafka-init: ACLs of integrator"
 echo "kafka-init: done"

@@ -94,7 +94,7 @@ async def append(session: AsyncSession, entries: list[AuditEntry]) -> str | None
     if not entries:
         return None
     prev: str = (await session.execute(_LOCK_HEAD)).scalar_one()
-    rows = []
+    columns: dict[str, list[Any]] = {name: [] for name in _APPEND_COLUMNS}
     for entry in entries:
         digest = row_hash(
             prev_hash=prev,
@@ -106,27 +106,40 @@ async def append(session: AsyncSession, entries: list[AuditEntry]) -> str | None
             rule=entry.rule,
             detail=entry.detail,
         )
-        rows.append(
-            {
-                "at": entry.at,
-                "actor": entry.actor,
-                "org": entry.org,
-                "action": entry.action,
-                "subject": entry.subject,
-                "rule": entry.rule,
-                "detail": entry.detail,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+        for name, value in (
+            ("at", entry.at),
+            ("actor", entry.actor),
+            ("org", entry.org),
+            ("action", entry.action),
+            ("subject", entry.subject),
+            ("rule", entry.rule),
+            ("detail", json.dumps(entry.detail, ensure_ascii=False)),
+            ("prev_hash", prev),
+            ("hash", digest),
+        ):
+            columns[name].append(value)
         prev = digest
-    inserted = sa.insert(audit_log).values(rows).returning(audit_log.c.seq).cte("inserted")
-    await session.execute(
-        sa.update(audit_head)
-        .where(audit_head.c.id == 1)
-        .values(last_seq=sa.select(sa.func.max(inserted.c.seq)).scalar_subquery(), hash=prev)
-    )
+    await session.execute(_APPEND, {**columns, "head": prev})
     return prev
+
+
+_APPEND_COLUMNS = ("at", "actor", "org", "action", "subject", "rule", "detail", "prev_hash", "hash")
+# One statement for any number of rows (arrays unnested), so it is prepared once and reused:
+# insert the rows and move the head to the last of them.
+_APPEND = sa.text(
+    """
+    WITH inserted AS (
+        INSERT INTO audit_log (at, actor, org, action, subject, rule, detail, prev_hash, hash)
+        SELECT * FROM unnest(
+            CAST(:at AS timestamptz[]), CAST(:actor AS text[]), CAST(:org AS text[]),
+            CAST(:action AS text[]), CAST(:subject AS text[]), CAST(:rule AS text[]),
+            CAST(:detail AS jsonb[]), CAST(:prev_hash AS text[]), CAST(:hash AS text[])
+        )
+        RETURNING seq
+    )
+    UPDATE audit_head SET last_seq = (SELECT max(seq) FROM inserted), hash = :head WHERE id = 1
+    """
+)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Iterable
@@ -9,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 
-from xietong_common.errors import Forbidden, NotFound, Unauthorized
+from xietong_common.errors import AppError, Forbidden, NotFound, Unauthorized
 from xietong_common.settings import ServiceSettings, project_root
 
 ORG_PREFIXES = ("town:", "dept:", "justice-office:")
@@ -93,9 +95,16 @@ def local_key_path() -> Path:
 
 
 def hs256_key(settings: ServiceSettings) -> str:
-    """The HS256 key: XIETONG_JWT_SECRET, else a key generated once under .local/."""
-    if settings.jwt_secret is not None:
+    """The HS256 key: XIETONG_JWT_SECRET, else (development only) a key generated once under
+    .local/. A deployment sets XIETONG_JWT_LOCAL_KEY=false: then no configured key is an error
+    at start, not a key nobody else knows."""
+    if settings.jwt_secret is not None and settings.jwt_secret.get_secret_value():
         return settings.jwt_secret.get_secret_value()
+    if not settings.jwt_local_key:
+        raise ValueError(
+            "no token keys: set XIETONG_JWT_JWKS_URL (the identity provider) or "
+            "XIETONG_JWT_SECRET (HS256)"
+        )
     path = local_key_path()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,26 +143,102 @@ def mint_token(
     return jwt.encode(claims, hs256_key(settings), algorithm="HS256")
 
 
+class Unavailable(AppError):
+    status = 503
+    slug = "identity-provider-unavailable"
+    title = "The identity provider's keys cannot be read; try again"
+    title_zh = "无法获取身份认证服务的公钥，请稍后重试"
+
+
+class JwksKeys:
+    """The identity provider's signing keys (JWKS), fetched without blocking the event loop,
+    cached for `ttl_s`, and fetched again early (at most every `refetch_s`) when a token names
+    a key id the cache does not have — which is how an IdP's key rotation shows."""
+
+    def __init__(self, url: str, *, ttl_s: float, refetch_s: float = 30.0) -> None:
+        self.url = url
+        self.ttl_s = ttl_s
+        self.refetch_s = refetch_s
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+        self.fetches = 0
+
+    async def key_for(self, kid: str | None) -> jwt.PyJWK:
+        now = time.monotonic()
+        stale = now - self._fetched_at > self.ttl_s
+        unknown = kid not in self._keys if kid else len(self._keys) != 1
+        if stale or (unknown and now - self._fetched_at > self.refetch_s):
+            await self._refresh(now)
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        key = self._keys.get(kid or "")
+        if key is None:
+            raise Unauthorized(
+                f"the token's key {kid!r} is not among the identity provider's keys",
+                zh="令牌所用的密钥不在身份认证服务的公钥中",
+                reason="unknown-key",
+            )
+        return key
+
+    async def _refresh(self, decided_at: float) -> None:
+        async with self._lock:
+            if self._fetched_at >= decided_at:
+                return  # another request refreshed the keys while this one waited
+            try:
+                async with httpx.AsyncClient(timeout=5.0) as client:
+                    response = await client.get(self.url)
+                    response.raise_for_status()
+                keys = jwt.PyJWKSet.from_dict(response.json())
+            except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
+                if self._keys:
+                    return  # keep serving with the keys we have; try again later
+                raise Unavailable(
+                    f"the identity provider's keys at {self.url} cannot be read: {exc}",
+                    zh="无法读取身份认证服务的公钥",
+                ) from exc
+            self._keys = {k.key_id or "": k for k in keys.keys}
+            self._fetched_at = time.monotonic()
+            self.fetches += 1
+
+
+def _claim(claims: dict[str, Any], path: str) -> Any:
+    """A claim by dotted path (`realm_access.roles`), as identity providers nest them."""
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
 class TokenVerifier:
+    """Verifies bearer tokens: RS256/ES256 of the identity provider (JWKS) in production,
+    HS256 with a shared secret otherwise. Which claims carry the person, the organisation
+    and the roles is a setting (`XIETONG_JWT_USER_CLAIM`, `_ORG_CLAIM`, `_ROLES_CLAIM`)."""
+
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        url = settings.jwt_jwks_url or None
+        self._jwks = JwksKeys(url, ttl_s=settings.jwt_jwks_cache_s) if url else None
         self._hs_key = None if self._jwks else hs256_key(settings)
 
-    def verify(self, token: str) -> Principal:
+    async def verify(self, token: str) -> Principal:
+        settings = self.settings
         try:
             if self._jwks is not None:
-                key: Any = self._jwks.get_signing_key_from_jwt(token).key
-                algorithms = ["RS256"]
+                header = jwt.get_unverified_header(token)
+                key: Any = (await self._jwks.key_for(header.get("kid"))).key
+                algorithms = list(settings.jwt_algorithms)
             else:
                 key, algorithms = self._hs_key, ["HS256"]
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=algorithms,
-                audience=self.settings.jwt_audience,
-                issuer=self.settings.jwt_issuer,
-                options={"require": ["exp", "sub", "org"]},
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                options={"require": ["exp"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("the token has expired", zh="令牌已过期", reason="expired") from exc
@@ -165,12 +250,23 @@ class TokenVerifier:
             raise Unauthorized(
                 f"the token is not valid: {exc}", zh="令牌无效", reason="invalid"
             ) from exc
-        org = str(claims["org"])
-        if not is_valid_org(org):
+        user = _claim(claims, settings.jwt_user_claim)
+        org = _claim(claims, settings.jwt_org_claim)
+        roles = _claim(claims, settings.jwt_roles_claim) or []
+        if not isinstance(user, str) or not user:
+            raise Unauthorized(
+                f"the token names no person (claim {settings.jwt_user_claim!r})",
+                zh="令牌中没有用户标识",
+                reason="invalid",
+            )
+        if not isinstance(org, str) or not is_valid_org(org):
             raise Unauthorized(
                 f"the token names no valid organisation: {org!r}",
                 zh="令牌中的机构代码无效",
                 reason="invalid",
             )
-        roles = claims.get("roles") or []
-        return Principal(org=org, user=str(claims["sub"]), roles=frozenset(str(r) for r in roles))
+        if isinstance(roles, str):
+            roles = roles.split()
+        if not isinstance(roles, list):
+            roles = []
+        return Principal(org=org, user=user, roles=frozenset(str(r) for r in roles))

@@ -30,6 +30,7 @@ DEFAULT_ALLOWED_TYPES = frozenset(
         "image/png",
         "image/tiff",
         "text/plain",
+        "text/csv",  # statistics tables (INFO-01 category 5)
         "application/msword",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.ms-excel",

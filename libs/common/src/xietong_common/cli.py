@@ -96,14 +96,20 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from xietong_common.events.docs import stale_docs, write_docs
+    """docs/events.md, docs/asyncapi.yaml (the contracts) and docs/openapi/*.json (the APIs)."""
+    from xietong_common.events.docs import rendered as event_docs
+    from xietong_common.web.openapi_docs import rendered as api_docs
 
+    out = Path(args.out)
+    files = {**event_docs(out), **api_docs(out)}
     if args.check:
-        stale = stale_docs(Path(args.out))
+        stale = [p for p, text in files.items() if not p.exists() or p.read_text("utf-8") != text]
         for path in stale:
             print(f"{path} is out of date: run `uv run xietong docs`")
         return 1 if stale else 0
-    for path in write_docs(Path(args.out)):
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
         print(f"wrote {path}")
     return 0
 
@@ -144,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("service", choices=list(SERVICES))
     verify.set_defaults(func=cmd_audit_verify)
 
-    docs = sub.add_parser("docs", help="regenerate docs/events.md and docs/asyncapi.yaml")
+    docs = sub.add_parser(
+        "docs", help="regenerate docs/events.md, docs/asyncapi.yaml and docs/openapi/*.json"
+    )
     docs.add_argument("--out", default=str(project_root() / "docs"))
     docs.add_argument("--check", action="store_true", help="fail if the files are out of date")
     docs.set_defaults(func=cmd_docs)

@@ -7,12 +7,8 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+import sqlalchemy.ext.asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from xietong_common.uow import UnitOfWork
 
@@ -57,7 +53,8 @@ class Database:
         # CloudEvents `source` of what this service publishes: the service (`/xietong/
         # referral`), whatever its instance is called; consumers trust a type only from it.
         self.source = source or f"/xietong/{service_name}"
-        self.engine: AsyncEngine = create_async_engine(
+        # Looked up when called, so the engine is traced once tracing is on (telemetry).
+        self.engine: AsyncEngine = sa_asyncio.create_async_engine(
             self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -20,7 +20,11 @@ from xietong_common.contracts.deadlines import BreachKind, DeadlineBreached
 from xietong_common.job_rows import quarantine
 from xietong_common.metrics import DEADLINE_BREACHES
 from xietong_common.tables import deadlines
+from xietong_common.timeline import DeadlineOut
 from xietong_common.uow import UnitOfWork
+
+# `unit` of a deadline agreed as a moment (`start_until`) rather than counted from a rule.
+AGREED = "agreed"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,18 @@ class TrackedDeadline:
     provisional: bool
     satisfied_at: datetime | None = None
     breached_at: datetime | None = None
+
+    def out(self) -> DeadlineOut:
+        """As a response shows it (China time, Chinese label)."""
+        return DeadlineOut(
+            rule=self.rule,
+            action=self.action,
+            organisation=self.organisation,
+            due_at=self.due_at,
+            provisional=self.provisional,
+            satisfied_at=self.satisfied_at,
+            breached_at=self.breached_at,
+        )
 
     @property
     def overdue_at_satisfaction(self) -> bool:
@@ -78,29 +94,75 @@ async def start(
 ) -> TrackedDeadline:
     """Start tracking: `organisation` owes `action` on `subject` by the rule's deadline."""
     due: Deadline = calendar.deadline_for(started_at, rule)
-    row = (
-        (
-            await uow.session.execute(
-                sa.insert(deadlines)
-                .values(
-                    id=uuid.uuid4(),
-                    subject=subject,
-                    action=action,
-                    rule=rule.rule_id,
-                    organisation=organisation,
-                    unit=rule.unit,
-                    amount=rule.amount,
-                    started_at=started_at,
-                    due_at=due.due_at,
-                    provisional=due.provisional,
-                )
-                .returning(deadlines)
-            )
-        )
-        .mappings()
-        .one()
+    tracked = TrackedDeadline(
+        id=uuid.uuid4(),
+        subject=subject,
+        action=action,
+        rule=rule.rule_id,
+        organisation=organisation,
+        due_at=due.due_at,
+        provisional=due.provisional,
     )
-    return _tracked(row)
+    await uow.session.execute(
+        _INSERT,
+        {
+            "id": tracked.id,
+            "subject": subject,
+            "action": action,
+            "rule": rule.rule_id,
+            "organisation": organisation,
+            "unit": rule.unit,
+            "amount": rule.amount,
+            "started_at": started_at,
+            "due_at": due.due_at,
+            "provisional": due.provisional,
+        },
+    )
+    return tracked
+
+
+# Prepared once: the values come as parameters.
+_INSERT = sa.insert(deadlines)
+
+
+async def start_until(
+    uow: UnitOfWork,
+    *,
+    subject: str,
+    action: str,
+    rule_id: str,
+    organisation: str,
+    started_at: datetime,
+    due_at: datetime,
+) -> TrackedDeadline:
+    """Start tracking an action owed by a moment the parties agreed (ASSIST-02: the completion
+    date a department agrees with the town), not counted from a rule. It is final from the
+    start: an agreed date needs no holiday schedule. `amount` records the calendar days given."""
+    tracked = TrackedDeadline(
+        id=uuid.uuid4(),
+        subject=subject,
+        action=action,
+        rule=rule_id,
+        organisation=organisation,
+        due_at=due_at,
+        provisional=False,
+    )
+    await uow.session.execute(
+        _INSERT,
+        {
+            "id": tracked.id,
+            "subject": subject,
+            "action": action,
+            "rule": rule_id,
+            "organisation": organisation,
+            "unit": AGREED,
+            "amount": max((due_at - started_at).days, 0),
+            "started_at": started_at,
+            "due_at": due_at,
+            "provisional": False,
+        },
+    )
+    return tracked
 
 
 async def find_open(uow: UnitOfWork, *, subject: str, action: str) -> TrackedDeadline | None:
@@ -160,6 +222,25 @@ async def cancel(uow: UnitOfWork, *, subject: str, action: str) -> None:
         )
         .values(cancelled_at=uow.now)
     )
+
+
+async def close(uow: UnitOfWork, *, subject: str, action: str, mechanism: str) -> None:
+    """The action is no longer owed because the case ended another way (withdrawn, refused).
+    A deadline that had already passed unmet is recorded as missed first (no-action), so
+    closing a case never erases a breach the sweep has not reached yet."""
+    open_deadline = await find_open(uow, subject=subject, action=action)
+    if open_deadline is None:
+        return
+    missed = (
+        not open_deadline.provisional
+        and open_deadline.breached_at is None
+        and open_deadline.due_at < uow.now
+    )
+    if missed:
+        await _record_breach(
+            uow, open_deadline, kind=BreachKind.NO_ACTION, actual_at=None, mechanism=mechanism
+        )
+    await cancel(uow, subject=subject, action=action)
 
 
 SWEEP = "deadline-sweep"

@@ -52,6 +52,7 @@ _VALIDATION_ZH = {
     "single_line": "只能为一行，不得换行",
     "implausible_year": "年份须在 {low} 至 {high} 之间",
     "iso_datetime": "须为 ISO 8601 日期时间（如 2024-02-26T10:00:00+08:00）",
+    "iso_date": "须为 ISO 8601 日期（如 2024-02-26）",
     "identity_number": "证件号码无效（第 {position} 位有误）",
     "org_code": "不是有效的机构代码",
 }

@@ -37,6 +37,12 @@ INBOX_RETRIES = Counter(
     "Handler attempts that failed and were retried",
     ["service", "topic"],
 )
+INBOX_LAG = Gauge(
+    "xietong_inbox_lag_messages",
+    "Messages on a consumed topic not yet handled by this service (sum over the partitions "
+    "this instance holds: the high watermark minus the consumer's position)",
+    ["service", "topic"],
+)
 DEADLINE_BREACHES = Counter(
     "xietong_deadline_breaches_total", "Deadline breaches recorded", ["service", "rule"]
 )

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from xietong_common.labels import LabelledEnum
 from xietong_common.parties import PartyKind
-from xietong_common.schemas import Amount, Flag, Strict, Text
+from xietong_common.schemas import Amount, Strict, Text
 
 
 class PenaltyAdjustment(LabelledEnum):
@@ -139,8 +139,8 @@ class ProposedDecisionIn(Strict):
     confiscated_gains: Amount = Decimal("0.00")
     confiscated_property_value: Amount = Decimal("0.00")
     adjustment: PenaltyAdjustment = PenaltyAdjustment.NONE
-    hearing: Flag = Field(default=False, description="REV-01 (4): made after a hearing (听证)")
-    assessed: Flag = Field(
+    hearing: bool = Field(default=False, description="REV-01 (4): made after a hearing (听证)")
+    assessed: bool = Field(
         default=False, description="an assessment (评估) took place (REV-04 (4))"
     )
     judgements: dict[JudgementTrigger, Text] = Field(

@@ -290,6 +290,27 @@ async def officer_entries(
     return [dict(r) for r in rows]
 
 
+async def officers_with_certificate(
+    session: AsyncSession, certificate_number: str, day: date
+) -> list[str]:
+    """The roster officer ids carrying this enforcement certificate (执法证号) in the roster
+    versions in effect on `day`: how a consumer tells a seconded officer from a department's
+    own staff when only the certificate is given."""
+    o, v = roster_officers.c, roster_versions.c
+    rows = await session.execute(
+        sa.select(o.officer_id)
+        .distinct()
+        .join(roster_versions, sa.and_(v.team_id == o.team_id, v.version == o.version))
+        .where(
+            o.certificate_number == certificate_number,
+            v.effective_from <= day,
+            _in_effect(day),
+        )
+        .order_by(o.officer_id)
+    )
+    return [str(r) for r in rows.scalars()]
+
+
 async def eligibility(
     session: AsyncSession,
     *,

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Self, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, Self, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -22,8 +23,8 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
-from pydantic import Strict as PydanticStrict
 from pydantic_core import PydanticCustomError
 
 from xietong_common.labels import LabelledEnum
@@ -150,6 +151,17 @@ def _iso_text(value: Any) -> Any:
 
 _ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
 ISO_TEXT = BeforeValidator(_iso_text)
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: Any) -> Any:
+    # As for times: a number would be read as Unix time.
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DAY.match(value)):
+        raise PydanticCustomError("iso_date", "an ISO 8601 date such as 2024-02-26", {})
+    return value
+
+
+ISO_DAY = BeforeValidator(_iso_day)
 
 Timestamp = Annotated[
     AwareDatetime,
@@ -183,8 +195,29 @@ TimeBound = Annotated[
 ]
 Day = Annotated[
     date,
+    ISO_DAY,
     AfterValidator(_plausible_day),
     Field(description=f"a date, year {MIN_YEAR}..{MAX_YEAR}", examples=["2024-02-26"]),
+]
+
+
+def _clamped_day(value: date) -> date:
+    if value.year < MIN_YEAR:
+        return date(MIN_YEAR, 1, 1)
+    if value.year > MAX_YEAR:
+        return date(MAX_YEAR, 12, 31)
+    return value
+
+
+DayBound = Annotated[
+    date,
+    ISO_DAY,
+    AfterValidator(_clamped_day),
+    Field(
+        description=f"a date as a bound of a filter; a year outside {MIN_YEAR}..{MAX_YEAR} means "
+        "the start or end of that range (no record lies outside it)",
+        examples=["2024-02-26"],
+    ),
 ]
 
 CENT = Decimal("0.01")
@@ -212,15 +245,36 @@ Quantity = Annotated[
 ]
 
 
-Flag = Annotated[bool, PydanticStrict()]
-"""A request's yes/no: `true` or `false` only (not 0/1 or "yes", which the schema does not
-allow either)."""
+def _is_flag(annotation: Any) -> bool:
+    return annotation is bool or (
+        get_origin(annotation) in (Union, UnionType) and bool in get_args(annotation)
+    )
 
 
 class Strict(BaseModel):
-    """A request body: unknown fields are refused, not ignored."""
+    """A request body: unknown fields are refused, not ignored; a yes/no is `true` or `false`
+    only (pydantic would also take 0/1 or "yes", which the documented schema does not allow)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flags_are_booleans(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        loose = {
+            key: _NOT_A_FLAG
+            for name, field in cls.model_fields.items()
+            if _is_flag(field.annotation)
+            and (key := field.alias or name) in data
+            and data[key] is not None
+            and not isinstance(data[key], bool)
+        }
+        # Left to the field's own validation, which refuses it where it stands (its `loc`).
+        return {**data, **loose} if loose else data
+
+
+_NOT_A_FLAG = "not a boolean"
 
 
 class PartyIn(Strict):

@@ -68,9 +68,31 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="HS256 key; when unset, .local/jwt.key is used (created on demand).",
     )
-    jwt_jwks_url: str | None = Field(default=None, description="RS256 keys for production.")
+    jwt_jwks_url: str | None = Field(
+        default=None,
+        description="production: the identity provider's JWKS URL; tokens are then verified with "
+        "its keys (jwt_algorithms) and HS256 tokens are refused",
+    )
+    jwt_jwks_cache_s: float = Field(default=600, gt=0, description="how long its keys are cached")
+    jwt_algorithms: tuple[str, ...] = Field(
+        default=("RS256", "ES256"), description="algorithms accepted from the identity provider"
+    )
     jwt_issuer: str = "xietong"
     jwt_audience: str = "xietong"
+    jwt_user_claim: str = Field(default="sub", description="claim (dotted path) naming the person")
+    jwt_org_claim: str = Field(
+        default="org", description="claim (dotted path) carrying the organisation code"
+    )
+    jwt_roles_claim: str = Field(
+        default="roles",
+        description="claim (dotted path, e.g. realm_access.roles) carrying the roles: a list or "
+        "a space-separated string",
+    )
+    jwt_local_key: bool = Field(
+        default=True,
+        description="development: without a secret or JWKS, use a key generated in .local/; "
+        "deployments set it to false, so a missing key stops the service at start",
+    )
 
     max_request_body_bytes: int = Field(
         default=1024 * 1024,
@@ -88,6 +110,11 @@ class ServiceSettings(BaseSettings):
 
     data_dir: Path = Field(default_factory=lambda: project_root() / "data")
     blob_dir: Path = Field(default_factory=lambda: project_root() / ".local" / "blobs")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector (e.g. http://otel-collector:4318) to send traces to; "
+        "unset, no trace leaves the process",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -254,3 +254,47 @@ async def test_sup_02_a_periodic_job_records_its_failures_and_last_success(h: Ha
     last = REGISTRY.get_sample_value("xietong_job_last_success_timestamp_seconds", labels)
     assert last is not None
     assert abs(last - time.time()) < 60
+
+
+async def test_an_agreed_date_is_a_final_deadline_and_closing_never_erases_a_miss(
+    h: Harness,
+) -> None:
+    """ASSIST-02/04: a completion date agreed as a moment; a case that ends another way closes
+    what was owed, recording first a deadline that had already passed unmet."""
+    now = datetime.now(UTC)
+    started = now - timedelta(days=10)
+    coming, passed = now + timedelta(days=7), now - timedelta(days=1)
+    async with h.db.uow(actor=SYSTEM) as uow:
+        tracked = await deadlines.start_until(
+            uow,
+            subject="assistance:1",
+            action="complete",
+            rule_id="ASSIST-04",
+            organisation="dept:water",
+            started_at=started,
+            due_at=coming,
+        )
+        await deadlines.start_until(
+            uow,
+            subject="assistance:2",
+            action="complete",
+            rule_id="ASSIST-04",
+            organisation="dept:water",
+            started_at=started,
+            due_at=passed,
+        )
+    assert (tracked.due_at, tracked.provisional) == (coming, False)
+    async with h.db.uow(actor=SYSTEM) as uow:
+        await deadlines.close(
+            uow, subject="assistance:1", action="complete", mechanism="assistance"
+        )
+        assert breaches(uow) == []
+        assert await deadlines.find_open(uow, subject="assistance:1", action="complete") is None
+    async with h.db.uow(actor=SYSTEM) as uow:
+        await deadlines.close(
+            uow, subject="assistance:2", action="complete", mechanism="assistance"
+        )
+        (breach,) = breaches(uow)
+    assert (breach.kind, breach.rule, breach.action) == ("no-action", "ASSIST-04", "complete")
+    async with h.db.uow(actor=SYSTEM) as uow:  # closed: the sweep finds nothing more
+        assert await deadlines.sweep(uow, now=datetime.now(UTC), mechanism="assistance") == 0

@@ -190,3 +190,34 @@ async def test_poison_message_goes_to_dlq_and_partition_moves_on(
     assert sorted(h["x-error-type"] for h in headers) == [b"PoisonMessage", b"RuntimeError"]
     assert dead[1].value is not None
     assert failing.encode() in dead[1].value
+
+
+async def test_binary_mode_events_from_the_official_sdk_are_handled(
+    h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    """An integrator's platform may publish with the CloudEvents SDK's Kafka binary mode
+    (attributes in ce_* headers, data as the value); the inbox reads it as it reads ours."""
+    from cloudevents.core.bindings.kafka import to_binary
+    from cloudevents.core.formats.json import JSONFormat
+    from cloudevents.core.v1.event import CloudEvent as SdkEvent
+
+    key = new_key()
+    event = SdkEvent(
+        attributes={
+            "type": CounterIncremented.spec.type,
+            "source": "/xietong/test",
+            "subject": key,
+            "datacontenttype": "application/json",
+        },
+        data=CounterIncremented(counter=key, seq=1).model_dump(mode="json"),
+    )
+    message = to_binary(event, JSONFormat())
+    await producer.send_and_wait(
+        TOPIC, message.value, key=key.encode(), headers=list(message.headers.items())
+    )
+    consumer = consumer_for(h, kafka_bootstrap, f"g-{uuid.uuid4().hex[:6]}")
+
+    async def done() -> bool:
+        return await counter_value(h.db, key) == 1
+
+    await run_until(consumer, done)

@@ -274,3 +274,33 @@ async def test_running_relay_reports_the_backlog_while_kafka_is_unreachable(h: H
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_records_carry_the_cloudevents_attributes_and_trace_context_as_headers(
+    h: Harness, kafka_bootstrap: str
+) -> None:
+    from xietong_common.events.envelope import trace_context
+
+    key = new_key()
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    token = trace_context.set({"traceparent": traceparent, "requestid": "r-1"})
+    try:
+        async with h.db.uow() as uow:
+            await increment(uow, key, 1)
+    finally:
+        trace_context.reset(token)
+    async with topic_reader(kafka_bootstrap, TOPIC) as reader:
+        relay = OutboxRelay(h.db, bootstrap=kafka_bootstrap)
+        await relay.relay_once()
+        await relay._reset_producer()
+        records = await reader.wait_for_records(1)
+    (record,) = [r for r in records if r.key == key.encode()]
+    headers = dict(record.headers)
+    assert headers["content-type"] == b"application/cloudevents+json"
+    assert headers["ce_specversion"] == b"1.0"
+    assert headers["ce_type"] == b"xietong.test.counter-incremented.v1"
+    assert headers["ce_source"] == b"/xietong/test"
+    assert headers["ce_subject"] == key.encode()
+    # The relay's publish span continues the request's trace (same trace id, its own span).
+    assert headers["traceparent"].decode().split("-")[1] == traceparent.split("-")[1]
+    assert headers["ce_id"]

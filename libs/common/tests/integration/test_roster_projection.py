@@ -134,3 +134,15 @@ async def eligibility_of_stranger(h: Harness, at: datetime) -> str:
         )
     assert not answer.eligible
     return answer.reasons_en[0]
+
+
+async def test_sec_04_a_certificate_names_the_roster_officer_in_effect(h: Harness) -> None:
+    from xietong_common.roster import officers_with_certificate
+
+    await apply(
+        h, roster(1, towns=["town:lizhi"], effective=date(2024, 1, 1), until=date(2026, 1, 1))
+    )
+    async with h.db.session() as s:
+        assert await officers_with_certificate(s, "50010220240001", date(2024, 3, 1)) == ["off-1"]
+        assert await officers_with_certificate(s, "50010220240001", date(2023, 12, 31)) == []
+        assert await officers_with_certificate(s, "50010220249999", date(2024, 3, 1)) == []

@@ -30,7 +30,7 @@ counters = sa.Table(
 )
 
 
-@event(TOPIC, producers=("test",), consumers=("test",))
+@event(TOPIC, producers=("test", "counter-test"), consumers=("test",))
 class CounterIncremented(IntegrationEvent):
     """Test-only event: a counter went up by one."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -14,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from xietong_common.auth import TokenVerifier, mint_token
+from xietong_common.auth import TokenVerifier, Unavailable, mint_token
 from xietong_common.errors import Unauthorized
 from xietong_common.settings import ServiceSettings
 
@@ -48,22 +49,24 @@ def rs256(claims: dict[str, Any], kid: str = "k1") -> str:
     return jwt.encode({**base, **claims}, KEY, algorithm="RS256", headers={"kid": kid})
 
 
-def test_rs256_tokens_from_the_identity_providers_jwks(jwks_url: str) -> None:
+async def test_rs256_tokens_from_the_identity_providers_jwks(jwks_url: str) -> None:
     verifier = TokenVerifier(ServiceSettings(jwt_jwks_url=jwks_url))
-    principal = verifier.verify(rs256({"sub": "li.si", "org": "dept:water", "roles": ["clerk"]}))
+    principal = await verifier.verify(
+        rs256({"sub": "li.si", "org": "dept:water", "roles": ["clerk"]})
+    )
     assert principal.org == "dept:water"
     assert principal.user == "li.si"
     assert principal.roles == frozenset({"clerk"})
 
 
-def test_hs256_token_is_refused_when_production_keys_are_configured(jwks_url: str) -> None:
+async def test_hs256_token_is_refused_when_production_keys_are_configured(jwks_url: str) -> None:
     verifier = TokenVerifier(ServiceSettings(jwt_jwks_url=jwks_url))
     local = mint_token(ServiceSettings(jwt_secret="s" * 40), org="town:lizhi", user="u")
     with pytest.raises(Unauthorized):
-        verifier.verify(local)
+        await verifier.verify(local)
 
 
-def test_token_without_an_organisation_is_refused() -> None:
+async def test_token_without_an_organisation_is_refused() -> None:
     settings = ServiceSettings(jwt_secret="s" * 40)
     token = jwt.encode(
         {
@@ -77,9 +80,77 @@ def test_token_without_an_organisation_is_refused() -> None:
         algorithm="HS256",
     )
     with pytest.raises(Unauthorized, match="no valid organisation"):
-        TokenVerifier(settings).verify(token)
+        await TokenVerifier(settings).verify(token)
 
 
 def test_mint_refuses_a_malformed_organisation() -> None:
     with pytest.raises(ValueError, match="not an organisation code"):
         mint_token(ServiceSettings(jwt_secret="s" * 40), org="townlizhi", user="u")
+
+
+async def test_jwks_keys_are_fetched_once_and_again_when_the_idp_rotates(jwks_url: str) -> None:
+    verifier = TokenVerifier(ServiceSettings(jwt_jwks_url=jwks_url))
+    token = rs256({"sub": "li.si", "org": "dept:water"})
+    for _ in range(5):
+        await verifier.verify(token)
+    assert verifier._jwks is not None
+    assert verifier._jwks.fetches == 1  # cached
+    with pytest.raises(Unauthorized, match="not among the identity provider's keys"):
+        await verifier.verify(rs256({"sub": "li.si", "org": "dept:water"}, kid="rotated"))
+    assert verifier._jwks.fetches == 1  # not again within refetch_s: no hammering the IdP
+    verifier._jwks.refetch_s = 0
+    with pytest.raises(Unauthorized, match="not among the identity provider's keys"):
+        await verifier.verify(rs256({"sub": "li.si", "org": "dept:water"}, kid="rotated"))
+    assert verifier._jwks.fetches == 2  # an unknown key id made it look again
+
+
+async def test_the_jwks_is_read_without_blocking_the_event_loop(jwks_url: str) -> None:
+    """While the keys are fetched, other work on the loop goes on (httpx, not urllib)."""
+    verifier = TokenVerifier(ServiceSettings(jwt_jwks_url=jwks_url))
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        await verifier.verify(rs256({"sub": "li.si", "org": "dept:water"}))
+    finally:
+        ticker.cancel()
+    assert ticks > 1
+
+
+async def test_an_identity_providers_own_claims_map_to_person_org_and_roles(
+    jwks_url: str,
+) -> None:
+    settings = ServiceSettings(
+        jwt_jwks_url=jwks_url,
+        jwt_user_claim="preferred_username",
+        jwt_org_claim="xietong.org",
+        jwt_roles_claim="realm_access.roles",
+    )
+    token = rs256(
+        {
+            "sub": "f3a1-uuid",
+            "preferred_username": "wang.fang",
+            "xietong": {"org": "town:lizhi"},
+            "realm_access": {"roles": ["clerk", "handler"]},
+        }
+    )
+    principal = await TokenVerifier(settings).verify(token)
+    assert (principal.user, principal.org) == ("wang.fang", "town:lizhi")
+    assert principal.roles == frozenset({"clerk", "handler"})
+
+
+async def test_an_unreachable_identity_provider_is_a_503_not_a_crash() -> None:
+    verifier = TokenVerifier(ServiceSettings(jwt_jwks_url="http://127.0.0.1:1/jwks.json"))
+    with pytest.raises(Unavailable):
+        await verifier.verify(rs256({"sub": "li.si", "org": "dept:water"}))
+
+
+def test_a_deployment_without_token_keys_stops_at_start() -> None:
+    with pytest.raises(ValueError, match="no token keys"):
+        TokenVerifier(ServiceSettings(jwt_local_key=False, jwt_secret=None))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistance import api
+from assistance import api, handlers
 from assistance.service import MECHANISM
 from assistance.settings import AssistanceSettings
+from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.web import ServiceSpec, create_app
 
@@ -14,17 +15,25 @@ SPEC = ServiceSpec(
     name=MECHANISM,
     title="xietong 执法协助 — enforcement assistance",
     description=(
-        "执法协助 (enforcement assistance), section 二(二) of 涪陵府办〔2024〕1号, rules ASSIST-xx "
-        "of RULES.md. The mechanism's endpoints arrive with its own issue; the service runs the "
-        "backbone (database, outbox relay, inbox consumer, deadline sweep, health, metrics)."
+        "执法协助 (enforcement assistance), section 二(二) of 涪陵府办〔2024〕1号, rules "
+        "ASSIST-01..ASSIST-04: a town that cannot achieve its purpose alone asks a district "
+        "department for help on one of four grounds; within its powers the department accepts, "
+        "names its officers (a seconded one SEC-04-eligible) and a completion date, and delivers "
+        "the result, which the town confirms; it refuses only on a legal ground with a written "
+        "reason. 'Promptly' is a response deadline in working days (a setting); missed "
+        "responses and completions, refusals and flags of shirking or obstruction (推诿、刁难) "
+        "are recorded for oversight per organisation and period."
     ),
     routers=[api.router],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=AssistanceSettings,
-    handlers={},
+    handlers={RosterChanged: handlers.on_roster_changed},
     jobs=[deadline_sweep_job(MECHANISM)],
     openapi_tags=[
-        {"name": "assistance", "description": "执法协助: enforcement assistance"},
+        {
+            "name": "assistance",
+            "description": "执法协助: request, accept or refuse, deliver, confirm; oversight",
+        },
         {"name": "operations", "description": "health, readiness, metrics"},
     ],
 )

@@ -1,5 +1,40 @@
-"""Handlers of the events the information sharing service consumes: each translates the event and
-calls the same use case the REST API calls (`async def on_x(uow, event, envelope, *, ctx)`).
+"""Handlers of the events the information sharing service consumes: each translates the event
+and calls the same use case the REST path would, with the same checks
+(`async def on_x(uow, event, envelope, *, ctx)`).
+
+The inbox has already recorded the event id in the same transaction, so a redelivered event
+is a no-op; each item is also unique on its source (the review, the inspection), so even a
+re-published event (a new id for the same decision) makes no second item. A payload carrying
+a secrecy marking (INFO-02) is handled as a recorded no-op: no item, no retry, nothing
+dead-lettered with it.
 """
 
 from __future__ import annotations
+
+from info_sharing import service as info_service
+from xietong_common.context import ServiceContext
+from xietong_common.contracts.inspection import InspectionClosed, InspectionFindingRecorded
+from xietong_common.contracts.review import ReviewDecided
+from xietong_common.events.envelope import CloudEvent
+from xietong_common.uow import UnitOfWork
+
+
+async def on_review_decided(
+    uow: UnitOfWork, event: ReviewDecided, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """REV-08 → INFO-04: a town's penalty decision, for the departments that asked (cat. 4)."""
+    await info_service.from_review_decided(uow, ctx=ctx, event=event, event_id=envelope.id)
+
+
+async def on_inspection_finding(
+    uow: UnitOfWork, event: InspectionFindingRecorded, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """INSP-07 → INFO-04: a department's finding adds to its inspection record (category 3)."""
+    await info_service.from_inspection_finding(uow, ctx=ctx, event=event, event_id=envelope.id)
+
+
+async def on_inspection_closed(
+    uow: UnitOfWork, event: InspectionClosed, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """INSP-07 → INFO-04: the closed work order completes the inspection record (category 3)."""
+    await info_service.from_inspection_closed(uow, ctx=ctx, event=event, event_id=envelope.id)

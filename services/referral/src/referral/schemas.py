@@ -18,7 +18,6 @@ from xietong_common.schemas import (
     ONE_LINE,
     Amount,
     Code,
-    Flag,
     Label,
     Line,
     Name,
@@ -49,7 +48,7 @@ class ItemIn(Strict):
     quantity: Quantity
     unit: Unit | None = Field(default=None, examples=["件"])
     description: ShortText | None = None
-    disposed_in_advance: Flag = Field(default=False, description="先行处置")
+    disposed_in_advance: bool = Field(default=False, description="先行处置")
     disposal_method: ShortText | None = Field(default=None, examples=["依法拍卖"])
     proceeds: Amount | None = Field(
         default=None, description="proceeds of the disposal, transferred with the case (CNY)"
@@ -67,10 +66,10 @@ class DraftFields(Strict):
     jurisdiction_override_reason: ShortText | None = Field(
         default=None, description="REF-02: written reason when the receiver is not the proposed one"
     )
-    urgent: Flag = Field(
+    urgent: bool = Field(
         default=False, description="REF-03: urgent, to be referred within 24 hours"
     )
-    ongoing: Flag = Field(default=False, description="REF-04: the violation was still going on")
+    ongoing: bool = Field(default=False, description="REF-04: the violation was still going on")
     stop_measure: ShortText | None = Field(default=None, examples=["当场责令停止违法行为"])
     stop_measure_at: Timestamp | None = None
     items: list[ItemIn] = Field(default_factory=list, max_length=500)
@@ -129,8 +128,8 @@ class ReferralUpdate(Strict):
     party: PartyIn | None = None
     receiver: OrgCode | None = None
     jurisdiction_override_reason: ShortText | None = None
-    urgent: Flag | SkipJsonSchema[None] = None
-    ongoing: Flag | SkipJsonSchema[None] = None
+    urgent: bool | SkipJsonSchema[None] = None
+    ongoing: bool | SkipJsonSchema[None] = None
     stop_measure: ShortText | None = None
     stop_measure_at: Timestamp | None = None
     items: Annotated[list[ItemIn], Field(max_length=500)] | SkipJsonSchema[None] = None

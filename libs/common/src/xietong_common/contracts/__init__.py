@@ -4,7 +4,9 @@ Importing this package registers them all, so the registry, the docs and every
 consumer see the same set. One module per producing mechanism.
 """
 
+from xietong_common.contracts import assistance as assistance
 from xietong_common.contracts import deadlines as deadlines
+from xietong_common.contracts import info as info
 from xietong_common.contracts import inspection as inspection
 from xietong_common.contracts import referral as referral
 from xietong_common.contracts import review as review

@@ -157,7 +157,7 @@ class ReviewMaterialsMissing(IntegrationEvent):
 @event(
     "review.decided",
     producers=("legal-review",),
-    consumers=("referral", "info-sharing (INFO-04, planned)", "oversight (SUP, planned)"),
+    consumers=("referral", "info-sharing", "oversight (SUP, planned)"),
 )
 class ReviewDecided(IntegrationEvent):
     """REV-08: the agency head decided; carries the penalty decision for information sharing

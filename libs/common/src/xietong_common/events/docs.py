@@ -25,6 +25,15 @@ arrive in order. `type` is `xietong.<topic>.v<version>`; `data` is the payload b
 Extensions: `traceparent` (W3C trace context) and `requestid` carry the request that
 caused the event. Delivery is at least once: consumers dedupe by `id`.
 
+Kafka headers repeat the CloudEvents attributes (`ce_specversion`, `ce_id`, `ce_source`,
+`ce_type`, `ce_subject`, `ce_time`, `ce_dataschema`) and the trace context
+(`traceparent`), so tooling can route and trace without parsing the value. A consumer
+also accepts binary-mode events (attributes in `ce_*` headers, `data` as the value), as the
+official CloudEvents SDKs' Kafka `to_binary` produces them. A service trusts a type only
+from its producer: `source` is `/xietong/<producer>`; anything else is dead-lettered.
+Topics marked *compacted* keep the latest event per key (each event states the present of
+its key).
+
 A message a consumer cannot handle after its retries goes to `<topic>.dlq` with headers
 `x-original-topic`, `x-original-partition`, `x-original-offset`, `x-consumer-group`,
 `x-attempts`, `x-error-type`, `x-error`.
@@ -89,6 +98,59 @@ def render_markdown() -> str:
     return "\n".join(out) + "\n"
 
 
+_HEADERS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "content-type": {"const": "application/cloudevents+json"},
+        "ce_specversion": {"const": "1.0"},
+        "ce_id": {"type": "string"},
+        "ce_source": {"type": "string", "pattern": "^/xietong/[a-z-]+$"},
+        "ce_type": {"type": "string"},
+        "ce_subject": {"type": "string"},
+        "ce_time": {"type": "string", "format": "date-time"},
+        "ce_dataschema": {"type": "string"},
+        "traceparent": {"type": "string", "description": "W3C trace context"},
+    },
+}
+_DLQ_HEADERS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        name: {"type": "string"}
+        for name in (
+            "x-original-topic",
+            "x-original-partition",
+            "x-original-offset",
+            "x-consumer-group",
+            "x-attempts",
+            "x-error-type",
+            "x-error",
+        )
+    },
+}
+SERVERS = {
+    "local": {
+        "host": "127.0.0.1:29092",
+        "protocol": "kafka",
+        "description": "the local stack (`xietong stack up`), no authentication",
+    },
+    "compose-internal": {
+        "host": "kafka:9092",
+        "protocol": "kafka",
+        "description": "inside the compose network: SASL/SCRAM-SHA-512, one user per "
+        "service whose ACLs allow writing only its own topics (docs/deploy.md)",
+        "security": [{"$ref": "#/components/securitySchemes/scram"}],
+    },
+    "integrators": {
+        "host": "{host}:9094",
+        "protocol": "kafka-secure",
+        "description": "for integrators outside the compose network: SASL/SCRAM-SHA-512 over "
+        "TLS when the deployment has a certificate, read-only (docs/deploy.md)",
+        "variables": {"host": {"default": "localhost"}},
+        "security": [{"$ref": "#/components/securitySchemes/scram"}],
+    },
+}
+
+
 def render_asyncapi() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -109,6 +171,16 @@ def render_asyncapi() -> dict[str, Any]:
             "title": name,
             "summary": spec.summary,
             "contentType": "application/cloudevents+json",
+            "headers": _HEADERS_SCHEMA,
+            "bindings": {
+                "kafka": {
+                    "key": {
+                        "type": "string",
+                        "description": "the aggregate id: a case's events stay in order",
+                    },
+                    "bindingVersion": "0.5.0",
+                }
+            },
             "payload": {
                 "allOf": [
                     {"$ref": "#/components/schemas/CloudEventEnvelope"},
@@ -126,7 +198,26 @@ def render_asyncapi() -> dict[str, Any]:
         channels[channel_id] = {
             "address": spec.topic,
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
-            "description": f"producers: {', '.join(spec.producers)}; consumers: {', '.join(spec.consumers) or '—'}",
+            "description": f"producers: {', '.join(spec.producers)}; consumers: {', '.join(spec.consumers) or '—'}"
+            + ("; compacted: the latest event per key is kept" if spec.compacted else ""),
+            "bindings": {
+                "kafka": {
+                    "topic": spec.topic,
+                    **(
+                        {"topicConfiguration": {"cleanup.policy": ["compact"]}}
+                        if spec.compacted
+                        else {}
+                    ),
+                    "bindingVersion": "0.5.0",
+                }
+            },
+        }
+        dlq_id = f"{channel_id}_dlq"
+        channels[dlq_id] = {
+            "address": dlq_topic(spec.topic),
+            "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
+            "description": f"messages of {spec.topic} a consumer could not handle after its "
+            "retries (or refused: not a valid event, not from its producer), with why",
         }
         operations[f"publish_{channel_id}"] = {
             "action": "send",
@@ -141,10 +232,28 @@ def render_asyncapi() -> dict[str, Any]:
             "description": "Events exchanged by the xietong services over Apache Kafka.",
         },
         "defaultContentType": "application/cloudevents+json",
-        "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka"}},
+        "servers": SERVERS,
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages, "schemas": schemas},
+        "components": {
+            "messages": {
+                **messages,
+                "DeadLetter": {
+                    "name": "dead-letter",
+                    "title": "DeadLetter",
+                    "summary": "the original message, as it was, with why it was not handled",
+                    "headers": _DLQ_HEADERS_SCHEMA,
+                    "payload": {"description": "the original record's value, unchanged"},
+                },
+            },
+            "schemas": schemas,
+            "securitySchemes": {
+                "scram": {
+                    "type": "scramSha512",
+                    "description": "one Kafka user per service; integrators get a read-only user",
+                }
+            },
+        },
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,6 +38,7 @@ class CloudEvent(BaseModel):
     dataschema: str | None = None
     data: dict[str, Any]
     traceparent: str | None = None
+    tracestate: str | None = None
     requestid: str | None = None
 
     @classmethod
@@ -67,3 +70,40 @@ class CloudEvent(BaseModel):
     @classmethod
     def from_bytes(cls, raw: bytes) -> CloudEvent:
         return cls.model_validate_json(raw)
+
+    @classmethod
+    def from_kafka(cls, value: bytes, headers: Sequence[tuple[str, bytes]]) -> CloudEvent:
+        """A record of either CloudEvents Kafka binding mode: structured (the whole event as
+        JSON, `content-type: application/cloudevents+json`, what xietong publishes) or binary
+        (attributes in `ce_*` headers and `data` as the value, what the official SDKs'
+        `to_binary` produces)."""
+        found = {k.lower(): v for k, v in headers}
+        content_type = found.get("content-type", b"").decode("latin-1")
+        if "ce_specversion" not in found or content_type.startswith("application/cloudevents"):
+            return cls.from_bytes(value)
+        attributes: dict[str, Any] = {
+            key[3:]: raw.decode("utf-8") for key, raw in found.items() if key.startswith("ce_")
+        }
+        if content_type:
+            attributes["datacontenttype"] = content_type
+        attributes["data"] = json.loads(value)
+        return cls.model_validate(attributes)
+
+
+def kafka_headers(
+    envelope: dict[str, Any], *, traceparent: str | None = None
+) -> list[tuple[str, bytes]]:
+    """Headers of a structured-mode record: its content type, and the CloudEvents attributes
+    and trace context again as headers, so brokers' tooling and integrators can route and
+    trace without parsing the value (CloudEvents Kafka binding, W3C trace context)."""
+    headers = [("content-type", b"application/cloudevents+json")]
+    for name in ("specversion", "id", "source", "type", "subject", "time", "dataschema"):
+        if envelope.get(name) is not None:
+            headers.append((f"ce_{name}", str(envelope[name]).encode()))
+    # The span that published the record, when tracing is on; else the request's.
+    parent = traceparent or envelope.get("traceparent")
+    if parent:
+        headers.append(("traceparent", str(parent).encode()))
+    if envelope.get("tracestate"):
+        headers.append(("tracestate", str(envelope["tracestate"]).encode()))
+    return headers

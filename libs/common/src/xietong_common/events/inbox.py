@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects.postgresql import insert
 
@@ -17,8 +18,9 @@ from xietong_common.db import Database
 from xietong_common.events.envelope import CloudEvent, trace_context
 from xietong_common.events.kafka import idempotent_producer
 from xietong_common.events.registry import dlq_topic, registry
-from xietong_common.metrics import INBOX_HANDLED, INBOX_RETRIES
+from xietong_common.metrics import INBOX_HANDLED, INBOX_LAG, INBOX_RETRIES
 from xietong_common.tables import inbox
+from xietong_common.telemetry import current_traceparent, messaging_span
 from xietong_common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ class InboxConsumer:
                         for tp, records in batches.items()
                     )
                 )
+                await self._observe_lag(consumer)
         finally:
             with contextlib.suppress(Exception):
                 await dlq.stop()
@@ -122,6 +125,17 @@ class InboxConsumer:
         for record in records:
             await self.process(record, dlq)
         await self.commit(consumer, tp, records[-1].offset + 1)
+
+    async def _observe_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """How far behind this instance is, per topic (from what the broker last told it)."""
+        lag: dict[str, int] = dict.fromkeys(self.topics, 0)
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(highwater - await consumer.position(tp), 0)
+        for topic, behind in lag.items():
+            INBOX_LAG.labels(self.db.service_name, topic).set(behind)
 
     async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         await consumer.commit({tp: offset})
@@ -173,9 +187,9 @@ class InboxConsumer:
         if record.value is None:
             raise PoisonMessage("empty message")
         try:
-            envelope = CloudEvent.from_bytes(record.value)
-        except ValidationError as exc:
-            raise PoisonMessage(f"not a CloudEvents 1.0 envelope: {exc}") from exc
+            envelope = CloudEvent.from_kafka(record.value, record.headers or ())
+        except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+            raise PoisonMessage(f"not a CloudEvents 1.0 event: {exc}") from exc
         spec = registry.spec_for_type(envelope.type)
         if spec is None or spec.model not in self.handlers:
             raise PoisonMessage(f"no handler for event type {envelope.type!r} on {record.topic}")
@@ -202,38 +216,58 @@ class InboxConsumer:
         event: BaseModel,
         handler: Handler,
     ) -> str:
-        token = trace_context.set(
-            {
-                k: v
-                for k, v in (
-                    ("traceparent", envelope.traceparent),
-                    ("requestid", envelope.requestid),
-                )
-                if v
+        headers = {k: v.decode("latin-1") for k, v in record.headers or ()}
+        with messaging_span(
+            f"{record.topic} process",
+            kind=SpanKind.CONSUMER,
+            # The publish span of the relay (header), else the request that caused the event.
+            traceparent=headers.get("traceparent") or envelope.traceparent,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": record.topic,
+                "messaging.consumer.group.name": self.group_id,
+                "messaging.message.id": envelope.id,
+                "messaging.kafka.offset": record.offset,
+                "cloudevents.event_type": envelope.type,
+            },
+        ):
+            context = {
+                "traceparent": current_traceparent() or envelope.traceparent,
+                "requestid": envelope.requestid,
             }
-        )
-        try:
-            async with self.db.uow(actor=self.actor) as uow:
-                first_time = (
-                    await uow.session.execute(
-                        insert(inbox)
-                        .values(
-                            event_id=envelope.id,
-                            topic=record.topic,
-                            event_type=envelope.type,
-                            partition=record.partition,
-                            offset=record.offset,
-                        )
-                        .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
-                        .returning(inbox.c.event_id)
+            token = trace_context.set({k: v for k, v in context.items() if v})
+            try:
+                return await self._apply(record, envelope, event, handler)
+            finally:
+                trace_context.reset(token)
+
+    async def _apply(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        envelope: CloudEvent,
+        event: BaseModel,
+        handler: Handler,
+    ) -> str:
+        async with self.db.uow(actor=self.actor) as uow:
+            first_time = (
+                await uow.session.execute(
+                    insert(inbox)
+                    .values(
+                        event_id=envelope.id,
+                        topic=record.topic,
+                        event_type=envelope.type,
+                        partition=record.partition,
+                        offset=record.offset,
                     )
-                ).first()
-                if first_time is None:
-                    return "duplicate"
-                await handler(uow, event, envelope)
-            return "handled"
-        finally:
-            trace_context.reset(token)
+                    .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+                    .returning(inbox.c.event_id)
+                )
+            ).first()
+            if first_time is None:
+                return "duplicate"
+            await handler(uow, event, envelope)
+        return "handled"
 
     async def _dead_letter(
         self,

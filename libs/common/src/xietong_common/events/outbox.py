@@ -12,8 +12,10 @@ from typing import Any
 import asyncpg
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from opentelemetry.trace import SpanKind
 
 from xietong_common.db import Database, plain_url
+from xietong_common.events.envelope import kafka_headers
 from xietong_common.events.kafka import idempotent_producer
 from xietong_common.metrics import (
     OUTBOX_FAILURES,
@@ -22,6 +24,7 @@ from xietong_common.metrics import (
     OUTBOX_PUBLISHED,
 )
 from xietong_common.tables import OUTBOX_CHANNEL, outbox
+from xietong_common.telemetry import current_traceparent, messaging_span
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +135,7 @@ class OutboxRelay:
                 producer = await self._get_producer()
                 # Sends are queued in id order; the idempotent producer keeps that order per
                 # partition, and we wait for every ack before marking the rows published.
-                pending = [
-                    await producer.send(
-                        row["topic"],
-                        value=json.dumps(row["envelope"], ensure_ascii=False).encode(),
-                        key=str(row["key"]).encode(),
-                        headers=[("content-type", b"application/cloudevents+json")],
-                    )
-                    for row in rows
-                ]
+                pending = [await self._send(producer, row) for row in rows]
                 await asyncio.gather(*pending)
                 await conn.execute(
                     sa.update(outbox).where(outbox.c.id.in_(ids)).values(published_at=sa.func.now())
@@ -152,6 +147,30 @@ class OutboxRelay:
         for row in rows:
             OUTBOX_PUBLISHED.labels(self._service, row["topic"]).inc()
         return len(rows)
+
+    async def _send(self, producer: AIOKafkaProducer, row: Any) -> asyncio.Future[Any]:
+        """Queue one row; its publish span continues the trace of the request that wrote it,
+        and the record carries that span as its `traceparent`."""
+        envelope = row["envelope"]
+        with messaging_span(
+            f"{row['topic']} publish",
+            kind=SpanKind.PRODUCER,
+            traceparent=envelope.get("traceparent"),
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": row["topic"],
+                "messaging.message.id": envelope.get("id", ""),
+                "messaging.kafka.message.key": str(row["key"]),
+            },
+        ):
+            sent: asyncio.Future[Any] = await producer.send(
+                row["topic"],
+                value=json.dumps(envelope, ensure_ascii=False).encode(),
+                key=str(row["key"]).encode(),
+                headers=kafka_headers(envelope, traceparent=current_traceparent()),
+            )
+            return sent
 
     async def observe_backlog(self) -> tuple[int, float]:
         """Count the unpublished rows and the age of the oldest in the database, and set the

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.clock import Clock
@@ -22,6 +23,7 @@ from xietong_common.logs import configure_logging
 from xietong_common.messaging import Handlers, run_messaging, service_topics
 from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
+from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
 from xietong_common.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from xietong_common.web.ops import ops_router
 from xietong_common.web.problems import document_problems, install_problem_handlers
@@ -47,6 +49,12 @@ class ServiceSpec:
     @property
     def topics(self) -> list[str]:
         return service_topics(self.name, self.handlers)
+
+
+def operation_id(route: APIRoute) -> str:
+    """Readable operation ids for client generators: `referrals_send`, `reviews_decide`."""
+    tag = str(route.tags[0]) if route.tags else "service"
+    return f"{tag.replace('-', '_')}_{route.name}"
 
 
 def create_app(
@@ -94,35 +102,33 @@ def create_app(
                 log.error("background task %s did not stop within 15 s", task.get_name())
             await ctx.db.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title=spec.title,
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
         openapi_tags=list(spec.openapi_tags) or None,
+        generate_unique_id_function=operation_id,
     )
     install_problem_handlers(app)
+    provider = tracer_provider(settings, spec.name)
+    instrument_database(provider)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_request_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_middleware(RequestContextMiddleware, service=spec.name)
+    instrument_app(app, provider)  # outermost: its span is current in our middleware
     app.include_router(ops_router(spec.name))
     for router in spec.routers:
         app.include_router(router)
 
+    generate = app.openapi
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_problems(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
-                    tags=app.openapi_tags,
-                )
-            )
+            app.openapi_schema = document_problems(generate())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -21,7 +21,13 @@ def get_context(request: Request) -> ServiceContext:
 
 Context = Annotated[ServiceContext, Depends(get_context)]
 
-_bearer = HTTPBearer(auto_error=False, description="JWT carrying `org`, `sub` and `roles`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="a JWT of the identity provider (or a local HS256 token) carrying the person "
+    "(`sub`), the organisation code (`org`: town:<slug>, dept:<slug>, justice-office:<slug>, "
+    "justice-bureau, district-gov) and `roles`",
+)
 
 
 async def authenticate(
@@ -30,7 +36,7 @@ async def authenticate(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required", zh="需要 Bearer 令牌", reason="missing")
-    principal = ctx.tokens.verify(credentials.credentials)
+    principal = await ctx.tokens.verify(credentials.credentials)
     if principal.org not in ctx.directory:
         # A well-signed token for a party the directory does not list acts for nobody.
         raise Forbidden(

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xietong_common.errors import PayloadTooLarge
 from xietong_common.events.envelope import trace_context
 from xietong_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from xietong_common.telemetry import current_traceparent
 from xietong_common.web.problems import language, problem_response
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,11 @@ class RequestContextMiddleware:
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request_id = headers.get("x-request-id") or secrets.token_hex(8)
+        # The request's server span (OpenTelemetry), else the caller's trace, else a new one.
         traceparent = (
-            headers.get("traceparent") or f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+            current_traceparent()
+            or headers.get("traceparent")
+            or f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
         )
         token = trace_context.set({"requestid": request_id, "traceparent": traceparent})
         started = time.perf_counter()

@@ -13,7 +13,6 @@ from xietong_common.review_triggers import ProposedDecisionIn as ProposedDecisio
 from xietong_common.schemas import (
     CLEAN_TEXT,
     Code,
-    Flag,
     Line,
     Name,
     OrgCode,
@@ -57,7 +56,7 @@ class SubmitIn(Strict):
     proposal: Text = Field(
         description="the proposed decision and its explanation", examples=["拟罚款5000元"]
     )
-    voluntary: Flag = Field(default=False, description="submit although no REV-01 trigger applies")
+    voluntary: bool = Field(default=False, description="submit although no REV-01 trigger applies")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -100,7 +99,7 @@ class MaterialsNoticeIn(Strict):
 class PointIn(Strict):
     """REV-06: the finding on one of the nine points."""
 
-    passed: Flag
+    passed: bool
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), CLEAN_TEXT] = (
         Field(default="", description="what was found")
     )

@@ -8,13 +8,22 @@ from referral.models import Referral
 from referral.schemas import ReferralOut
 from referral.service import queries
 from referral.views import detail_of
+from xietong_common.timeline import DeadlineOut
 from xietong_common.web import Context
 from xietong_common.web.problems import problem_responses
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
-async def detail(session: AsyncSession, referral: Referral, ctx: Context) -> ReferralOut:
-    """The referral as its parties see it, deadlines included."""
-    deadlines = await queries.deadlines_of(session, referral.id)
+async def detail(
+    session: AsyncSession,
+    referral: Referral,
+    ctx: Context,
+    *,
+    deadlines: list[DeadlineOut] | None = None,
+) -> ReferralOut:
+    """The referral as its parties see it, deadlines included (read unless given, as a use
+    case that just started them gives them)."""
+    if deadlines is None:
+        deadlines = await queries.deadlines_of(session, referral.id)
     return detail_of(referral, deadlines=deadlines, now=ctx.clock.now())

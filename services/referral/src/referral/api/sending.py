@@ -43,10 +43,10 @@ async def create(
     """REF-01/02: a draft; the receiver is proposed unless given (with a reason if it differs).
     A retry with the same Idempotency-Key returns the same draft."""
     async with ctx.db.uow(actor=principal) as uow:
-        referral = await referral_service.create_draft(
+        drafted = await referral_service.create_draft(
             uow, ctx=ctx, sender=principal, data=data, idempotency_key=idempotency_key
         )
-        return await detail(uow.session, referral, ctx)
+        return await detail(uow.session, drafted.referral, ctx, deadlines=drafted.deadlines)
 
 
 @router.patch(

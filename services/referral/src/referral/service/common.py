@@ -165,10 +165,14 @@ def route_referral(ctx: ServiceContext, referral: Referral) -> domain.Routing:
     )
 
 
-async def start_send_deadline(uow: UnitOfWork, ctx: ServiceContext, referral: Referral) -> None:
-    """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding."""
-    await deadlines.cancel(uow, subject=subject_of(referral.id), action=Step.SEND.value)
-    await deadlines.start(
+async def start_send_deadline(
+    uow: UnitOfWork, ctx: ServiceContext, referral: Referral, *, restart: bool = False
+) -> deadlines.TrackedDeadline:
+    """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding.
+    `restart`: the finding moved (an edited draft), so the running clock is replaced."""
+    if restart:
+        await deadlines.cancel(uow, subject=subject_of(referral.id), action=Step.SEND.value)
+    return await deadlines.start(
         uow,
         calendar=ctx.calendar,
         subject=subject_of(referral.id),
@@ -274,14 +278,14 @@ async def check_onward(
 INFORM = "inform"
 
 
-async def notify_ongoing(uow: UnitOfWork, ctx: ServiceContext, referral: Referral) -> None:
+async def notify_ongoing(uow: UnitOfWork, ctx: ServiceContext, referral: Referral) -> bool:
     """REF-04: an ongoing violation is reported to the party with jurisdiction at once, as soon
     as a draft names it (again if the draft's receiver changes), within the 'promptly' setting
-    counted from the finding; a late report is recorded as a breach."""
+    counted from the finding; a late report is recorded as a breach. True if it reported."""
     if not referral.ongoing or not referral.receiver:
-        return
+        return False
     if referral.ongoing_notified_to == referral.receiver:
-        return
+        return False
     subject = subject_of(referral.id)
     rule = domain.inform_deadline(referral_settings(ctx).referral_ongoing_inform_hours)
     if referral.ongoing_notified_to is None:
@@ -308,3 +312,4 @@ async def notify_ongoing(uow: UnitOfWork, ctx: ServiceContext, referral: Referra
     await audit_step(
         uow, referral, "ongoing-violation-notified", "REF-04", receiver=referral.receiver, late=late
     )
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import UploadFile
@@ -41,12 +42,22 @@ from xietong_common.contracts.referral import ReferralSource
 from xietong_common.contracts.review import CaseParty
 from xietong_common.errors import Forbidden
 from xietong_common.materials import store_material
+from xietong_common.timeline import DeadlineOut
 from xietong_common.uow import UnitOfWork
 
 # ---- drafting (REF-01, REF-02, REF-04, REF-05) --------------------------------------------------
 
 CREATE_SCOPE = "referral.create"
 MATERIAL_SCOPE = "referral.material"
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """A new draft with the deadline started for it, or a replayed one (deadlines None: the
+    response reads them)."""
+
+    referral: Referral
+    deadlines: list[DeadlineOut] | None
 
 
 async def create_draft(
@@ -56,7 +67,7 @@ async def create_draft(
     sender: Principal,
     data: ReferralCreate,
     idempotency_key: str | None = None,
-) -> Referral:
+) -> Drafted:
     """REF-01/02: a draft referral; the receiver is proposed from the matter and the place.
     REF-08: refused when it resembles a case referred to the sender that it has not finished,
     unless the sender says why it is a different case. REF-04: an ongoing violation is
@@ -68,7 +79,7 @@ async def create_draft(
         uow, scope=CREATE_SCOPE, org=sender.org, key=idempotency_key, request=data
     )
     if replay is not None:
-        return await load_for(uow, uuid.UUID(replay), sender, acting_as=None)
+        return Drafted(await load_for(uow, uuid.UUID(replay), sender, acting_as=None), None)
     if data.onward_of is not None:
         await _refuse_onward(uow, data.onward_of, sender)
     referral = Referral(
@@ -95,8 +106,8 @@ async def create_draft(
     await idempotency.remember(
         uow, scope=CREATE_SCOPE, org=sender.org, key=idempotency_key, resource_id=str(referral.id)
     )
-    await start_send_deadline(uow, ctx, referral)
-    await notify_ongoing(uow, ctx, referral)
+    send_due = await start_send_deadline(uow, ctx, referral)
+    informed = await notify_ongoing(uow, ctx, referral)
     await audit_step(
         uow,
         referral,
@@ -106,7 +117,8 @@ async def create_draft(
         proposed_receiver=routing.proposed,
         override_reason=referral.jurisdiction_override_reason if routing.overridden else None,
     )
-    return referral
+    # With REF-04's deadline too, the response reads them all.
+    return Drafted(referral, None if informed else [send_due.out()])
 
 
 async def create_from_source(
@@ -208,7 +220,7 @@ async def update_draft(
     await uow.session.flush()
     await check_onward(uow, ctx, referral)
     if (referral.found_at, referral.urgent) != before:
-        await start_send_deadline(uow, ctx, referral)
+        await start_send_deadline(uow, ctx, referral, restart=True)
     await notify_ongoing(uow, ctx, referral)
     await audit_step(uow, referral, "draft-updated", "REF-02", fields=sorted(given))
     return referral

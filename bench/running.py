@@ -1,0 +1,60 @@
+"""A service under benchmark: started in-process on a fresh database with its real lifespan
+(migrations, outbox relay), driven through its HTTP API by an httpx client."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.backbone import new_database
+from xietong_common.auth import mint_token
+from xietong_common.context import ServiceContext
+from xietong_common.settings import ServiceSettings
+from xietong_common.web import ServiceSpec, create_app
+
+BENCH_SECRET = "xietong-bench-secret-not-for-production-0123456789"
+
+
+@dataclass
+class Running:
+    ctx: ServiceContext
+    client: httpx.AsyncClient
+    settings: ServiceSettings
+
+    def headers(self, org: str, roles: Iterable[str] = ("handler",)) -> dict[str, str]:
+        token = mint_token(
+            self.settings, org=org, user=f"{org}/bench", roles=tuple(roles), ttl_s=3600
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+
+@asynccontextmanager
+async def running(
+    spec: ServiceSpec, *, admin_url: str, bootstrap: str, concurrency: int, **overrides: Any
+) -> AsyncIterator[Running]:
+    url = await new_database(admin_url, spec.name.replace("-", "_"))
+    with tempfile.TemporaryDirectory(prefix="xietong-bench-blobs-") as blobs:
+        values: dict[str, Any] = {
+            "service_name": spec.name,
+            "database_url": url,
+            "kafka_bootstrap_servers": bootstrap,
+            "jwt_secret": BENCH_SECRET,
+            "blob_dir": Path(blobs),
+            "run_jobs": False,
+            "log_json": False,
+            "log_level": "WARNING",
+            "database_pool_size": max(concurrency, 5),
+        }
+        values.update(overrides)
+        settings = spec.settings_class(**values)
+        app = create_app(spec, settings=settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                yield Running(ctx=app.state.ctx, client=client, settings=settings)

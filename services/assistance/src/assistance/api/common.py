@@ -1,0 +1,27 @@
+"""Shared pieces of the assistance routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistance.models import AssistanceRequest
+from assistance.schemas import AssistanceOut
+from assistance.service import queries
+from assistance.views import detail_of
+from xietong_common.web import Context
+from xietong_common.web.problems import problem_responses
+
+PREFIX = "/assistance-requests"
+TAG = "assistance"
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+
+def make_router() -> APIRouter:
+    return APIRouter(prefix=PREFIX, tags=[TAG])
+
+
+async def detail(session: AsyncSession, r: AssistanceRequest, ctx: Context) -> AssistanceOut:
+    """The request as its parties see it, deadlines included."""
+    deadlines = await queries.deadlines_of(session, r.id)
+    return detail_of(r, deadlines=deadlines, now=ctx.clock.now())

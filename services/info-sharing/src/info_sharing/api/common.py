@@ -1,0 +1,59 @@
+"""Shared pieces of the information sharing routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from info_sharing import service as info_service
+from info_sharing.domain.inbox import overdue_before
+from info_sharing.errors import ClassifiedRefused
+from info_sharing.models import Item
+from info_sharing.schemas import ItemOut, ReceiptCounts
+from info_sharing.service import queries
+from info_sharing.settings import info_settings
+from info_sharing.views import detail_of
+from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
+from xietong_common.uow import UnitOfWork
+from xietong_common.web.problems import problem_responses
+
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+READ_ERRORS = problem_responses(401, 404)
+LIST_ERRORS = problem_responses(401, 422)
+
+
+@asynccontextmanager
+async def unit_of_work(
+    ctx: ServiceContext, principal: Principal, *, via: str
+) -> AsyncIterator[UnitOfWork]:
+    """The request's unit of work. An INFO-02 refusal rolls it back — nothing of the content
+    is kept — and is then recorded (fields and levels only) in a unit of its own."""
+    try:
+        async with ctx.db.uow(actor=principal) as uow:
+            yield uow
+    except ClassifiedRefused as refused:
+        async with ctx.db.uow(actor=principal) as uow:
+            info_service.record_refused(uow, refused, via=via)
+        raise
+
+
+def cutoff(ctx: ServiceContext) -> datetime | None:
+    """Deliveries before this moment are past the INFO-03 setting if still unread."""
+    return overdue_before(ctx.calendar, ctx.clock.now(), info_settings(ctx).info_read_working_days)
+
+
+async def detail(
+    session: AsyncSession, item: Item, ctx: ServiceContext, principal: Principal
+) -> ItemOut:
+    """The item as the caller sees it; its publisher and oversight also see the receipts."""
+    counts = None
+    if queries.may_see_receipts(item, principal):
+        delivered, read, overdue = await queries.receipt_counts(
+            session, item_id=item.id, cutoff=cutoff(ctx)
+        )
+        counts = ReceiptCounts(delivered=delivered, read=read, unread_overdue=overdue)
+    return detail_of(item, ctx.directory, receipts=counts)

@@ -1,0 +1,344 @@
+"""The publisher's use cases: draft, replace, attach, publish, new versions (INFO-01..INFO-03).
+
+Every text is screened for secrecy markings (INFO-02) before anything is written: the
+request's fields first, an attachment's title and file name (and a text file's content)
+before the file reaches the blob store.
+"""
+
+from __future__ import annotations
+
+import codecs
+import uuid
+
+from fastapi import UploadFile
+
+from info_sharing.domain import categories, secrecy
+from info_sharing.domain.categories import THROUGH_COMPLAINT_API, Category
+from info_sharing.domain.items import (
+    Current,
+    ItemState,
+    Step,
+    audience_of,
+    check_publishable,
+    check_supersedable,
+)
+from info_sharing.errors import (
+    AttachmentNotFound,
+    FeedbackNotRequested,
+    InfoInvalidInput,
+    ThroughComplaintApi,
+)
+from info_sharing.models import Attachment, Item
+from info_sharing.schemas.requests import ItemFields, category_of
+from info_sharing.service.common import (
+    PUBLISHING_ROLES,
+    audit_item,
+    check_matters,
+    check_orgs,
+    load,
+    load_own,
+    markings_in,
+    publish,
+    refusal,
+    requesting_departments,
+    screen_model,
+    transition,
+)
+from xietong_common import idempotency
+from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
+from xietong_common.materials import safe_filename, store_material
+from xietong_common.reference import OrgKind
+from xietong_common.uow import UnitOfWork
+
+CREATE_SCOPE = "info.item.create"
+_TEXT_TYPES = ("text/plain", "text/csv")
+_OVERLAP = 256
+
+
+async def _content(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Principal, data: ItemFields, category: Category
+) -> tuple[list[str], list[str], bool, list[str]]:
+    """The checked matters, towns and audience of an item (category 4: the departments that
+    asked for the feedback are always among its audience)."""
+    matters = check_matters(ctx, data.matter_codes)
+    towns = check_orgs(ctx, data.towns, kinds=[OrgKind.TOWN])
+    given = check_orgs(ctx, data.audience) if data.audience is not None else None
+    required: list[str] = []
+    if category is Category.PENALTY_DECISIONS:
+        required = await requesting_departments(uow, ctx, matters)
+        if not required:
+            raise FeedbackNotRequested(
+                "a penalty decision is shared where the department concerned asked for "
+                "feedback on its matter (二(一) 4.); no department asked for feedback on "
+                + (", ".join(matters) or "an item without matter codes")
+                + ". Share it as category 9 (other) if it must be shared.",
+                zh="第4类信息限于区级行政执法部门要求反馈的行政处罚决定；相关部门未要求反馈该事项，"
+                "如确需共享请作为第9类（其他）信息发布",
+                matter_codes=matters,
+                rule="INFO-01",
+            )
+    restricted, audience = audience_of(given, publisher=actor.org, required=required)
+    return matters, towns, restricted, audience
+
+
+def _check(actor: Principal, data: ItemFields, category: Category) -> None:
+    """INFO-02 first (before any write), then who publishes what (INFO-01)."""
+    screen_model(data, declared=data.classification)
+    actor.require_role(*PUBLISHING_ROLES)
+    if category in THROUGH_COMPLAINT_API:
+        raise ThroughComplaintApi(
+            "complaint and report records are posted to POST /complaints by the intake "
+            "platform, once per record id, so their handling status stays current",
+            zh="投诉举报记录由受理平台通过 POST /complaints 报送（每条记录一次），以保持办理状态最新",
+            rule="INFO-04",
+        )
+    categories.check_publisher(category, actor.org)
+
+
+async def create(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    data: ItemFields,
+    idempotency_key: str | None = None,
+) -> Item:
+    """A draft item, or a published one with `publish`; with `supersedes`, a newer version of
+    the publisher's current item (its attachments carried over)."""
+    category = category_of(data)
+    _check(actor, data, category)
+    replay = await idempotency.claim(
+        uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, request=data
+    )
+    if replay is not None:
+        return await load(uow, uuid.UUID(replay))
+    matters, towns, restricted, audience = await _content(uow, ctx, actor, data, category)
+    series_id, version, carried = None, 1, []
+    item_id = uuid.uuid4()
+    if data.supersedes is not None:
+        older = await load(uow, data.supersedes)
+        check_supersedable(
+            Current(
+                publisher=older.publisher,
+                category=Category(older.category),
+                state=ItemState(older.state),
+                superseded_by=str(older.superseded_by) if older.superseded_by else None,
+            ),
+            publisher=actor.org,
+            category=category,
+        )
+        series_id, version = older.series_id, older.version + 1
+        carried = [
+            Attachment(
+                id=uuid.uuid4(),
+                item_id=item_id,
+                title=a.title,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                sha256=a.sha256,
+                uploaded_at=a.uploaded_at,
+                uploaded_by=a.uploaded_by,
+            )
+            for a in older.attachments
+        ]
+    item = Item(
+        id=item_id,
+        series_id=series_id or item_id,
+        version=version,
+        supersedes=data.supersedes,
+        state=ItemState.DRAFT.value,
+        category=category.value,
+        publisher=actor.org,
+        title=data.title,
+        body=data.body,
+        details=data.details.model_dump(mode="json"),
+        matter_codes=matters,
+        towns=towns,
+        restricted=restricted,
+        audience=audience,
+        source_kind="manual",
+        created_at=uow.now,
+        created_by=actor.user,
+        updated_at=uow.now,
+        attachments=carried,
+        updates=[],
+    )
+    uow.session.add(item)
+    await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(item.id)
+    )
+    audit_item(
+        uow,
+        item,
+        "drafted",
+        "INFO-01",
+        version=version,
+        supersedes=str(data.supersedes) if data.supersedes else None,
+        restricted=restricted,
+    )
+    if data.publish:
+        await _publish_checked(uow, ctx, item, actor)
+    return item
+
+
+async def replace(
+    uow: UnitOfWork, *, ctx: ServiceContext, item_id: uuid.UUID, actor: Principal, data: ItemFields
+) -> Item:
+    """Replace a draft's content (the category and the version it replaces stay)."""
+    category = category_of(data)
+    _check(actor, data, category)
+    item = await load_own(uow, item_id, actor)
+    transition(item, Step.EDIT, uow)
+    if category.value != item.category or data.supersedes != item.supersedes:
+        raise InfoInvalidInput(
+            "a draft keeps its category and the version it replaces; discard it and create "
+            "another to change them",
+            zh="草稿的类别和所替代的版本不能修改；如需修改请删除草稿后重新创建",
+            category=item.category,
+        )
+    matters, towns, restricted, audience = await _content(uow, ctx, actor, data, category)
+    item.title, item.body = data.title, data.body
+    item.details = data.details.model_dump(mode="json")
+    item.matter_codes, item.towns = matters, towns
+    item.restricted, item.audience = restricted, audience
+    audit_item(uow, item, "draft-replaced", "INFO-01")
+    if data.publish:
+        await _publish_checked(uow, ctx, item, actor)
+    return item
+
+
+async def discard(uow: UnitOfWork, *, item_id: uuid.UUID, actor: Principal) -> None:
+    """Delete a draft (a published item stays; a newer version replaces it)."""
+    item = await load_own(uow, item_id, actor)
+    transition(item, Step.DISCARD, uow)
+    audit_item(uow, item, "draft-discarded", "INFO-01")
+    await uow.session.delete(item)
+
+
+async def _publish_checked(
+    uow: UnitOfWork, ctx: ServiceContext, item: Item, actor: Principal
+) -> None:
+    category = Category(item.category)
+    check_publishable(category, [a.content_type for a in item.attachments])
+    if category is Category.PENALTY_DECISIONS:
+        # the departments that ask now (a request may have come or gone since the draft)
+        required = await requesting_departments(uow, ctx, item.matter_codes)
+        if not required:
+            raise FeedbackNotRequested(
+                "no department concerned asks for feedback on these matters any more",
+                zh="相关行政执法部门已不再要求反馈该事项",
+                matter_codes=list(item.matter_codes),
+                rule="INFO-01",
+            )
+        item.restricted = True
+        item.audience = sorted(set(item.audience) | set(required))
+    if item.supersedes is not None:
+        older = await load(uow, item.supersedes)
+        check_supersedable(
+            Current(
+                publisher=older.publisher,
+                category=Category(older.category),
+                state=ItemState(older.state),
+                superseded_by=str(older.superseded_by) if older.superseded_by else None,
+            ),
+            publisher=item.publisher,
+            category=category,
+        )
+    await publish(uow, ctx, item, by=actor.user, rule="INFO-03")
+
+
+async def publish_draft(
+    uow: UnitOfWork, *, ctx: ServiceContext, item_id: uuid.UUID, actor: Principal
+) -> Item:
+    """INFO-03: publish a draft; every subscriber's inbox gets it at once."""
+    item = await load_own(uow, item_id, actor)
+    await _publish_checked(uow, ctx, item, actor)
+    return item
+
+
+# ---- attachments -----------------------------------------------------------------------------
+
+
+async def _scan_text(upload: UploadFile) -> set[secrecy.Classification]:
+    """INFO-02 in a text file's content (CSV tables, plain text), read in chunks before the
+    file is stored; UTF-8, else GB 18030 (what Excel writes for Chinese CSV)."""
+    levels: set[secrecy.Classification] = set()
+    for encoding in ("utf-8-sig", "gb18030"):
+        await upload.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        tail = ""
+        try:
+            while chunk := await upload.read(1 << 16):
+                text = tail + decoder.decode(chunk)
+                levels |= secrecy.levels_in(text)
+                tail = text[-_OVERLAP:]
+            levels |= secrecy.levels_in(tail + decoder.decode(b"", final=True))
+            break
+        except UnicodeDecodeError:
+            continue
+    await upload.seek(0)
+    return levels
+
+
+async def add_attachment(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    item_id: uuid.UUID,
+    actor: Principal,
+    title: str | None,
+    upload: UploadFile,
+) -> Attachment:
+    """Attach a file to a draft: its title, its name and (for a text file) its content are
+    screened (INFO-02) before it is stored by SHA-256 after the size and type checks."""
+    filename = safe_filename(upload.filename, "attachment.bin")
+    texts = {"filename": filename, **({"title": title} if title else {})}
+    found = markings_in(texts)
+    content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    if not found and content_type in _TEXT_TYPES:
+        found = [secrecy.Marking(field="file", level=lv) for lv in await _scan_text(upload)]
+    if found:
+        raise refusal(found)
+    item = await load_own(uow, item_id, actor)
+    transition(item, Step.ATTACH, uow)
+    blob = await store_material(ctx, upload, fallback="attachment.bin")
+    attachment = Attachment(
+        id=uuid.uuid4(),
+        item_id=item.id,
+        title=title or blob.filename,
+        filename=blob.filename,
+        content_type=blob.content_type,
+        size=blob.size,
+        sha256=blob.sha256,
+        uploaded_at=uow.now,
+        uploaded_by=actor.user,
+    )
+    item.attachments.append(attachment)
+    await uow.session.flush()
+    audit_item(
+        uow,
+        item,
+        "attachment-added",
+        "INFO-01",
+        attachment_id=str(attachment.id),
+        sha256=blob.sha256,
+        size=blob.size,
+        content_type=blob.content_type,
+    )
+    return attachment
+
+
+async def remove_attachment(
+    uow: UnitOfWork, *, item_id: uuid.UUID, attachment_id: uuid.UUID, actor: Principal
+) -> None:
+    """Take a file off a draft (e.g. one carried over from the version it replaces)."""
+    item = await load_own(uow, item_id, actor)
+    transition(item, Step.ATTACH, uow)
+    attachment = next((a for a in item.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        raise AttachmentNotFound("no such attachment", zh="未找到该附件")
+    item.attachments.remove(attachment)
+    audit_item(uow, item, "attachment-removed", "INFO-01", attachment_id=str(attachment_id))

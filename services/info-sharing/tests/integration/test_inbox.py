@@ -1,0 +1,226 @@
+"""INFO-03 on the running service: subscriptions notify once per item, unread counts, read
+receipts for the publisher, items unread past the setting for oversight, the events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from info_sharing.main import UNREAD_REPORT
+from xietong_common.jobs import run_job_once
+from xietong_devtools.testing import topic_reader
+
+from .conftest import PROBLEM, Info, item_body
+
+pytestmark = pytest.mark.integration
+
+
+async def test_info_03_a_subscription_is_notified_exactly_once_per_item(info: Info) -> None:
+    c = info.codes
+    # two of town A's subscriptions match the same item: its inbox gets it once
+    await info.subscribe(c.town_a, categories=["other"])
+    await info.subscribe(c.town_a, publishers=[c.dept], name="规划局发布的信息")
+    await info.subscribe(c.town_b, towns=[c.town_b])  # not about town B: not notified
+    await info.subscribe(c.other_dept, matter_codes=[c.dept_matter], categories=["other"])
+    await info.subscribe(c.dept)  # everything, but not its own items
+
+    item = await info.publish(c.dept, matter_codes=[c.dept_matter], towns=[c.town_a])
+    assert (await info.inbox(c.town_a))["total"] == 1
+    assert (await info.inbox(c.town_b))["total"] == 0
+    assert (await info.inbox(c.other_dept))["total"] == 1
+    assert (await info.inbox(c.dept))["total"] == 0
+    entry = (await info.inbox(c.town_a))["items"][0]
+    assert entry["item"]["id"] == item["id"]
+    assert entry["reason"] == "subscription"
+    assert entry["read_due"]["due_label_zh"] == "2024年3月6日24时前"  # 3 working days
+    assert item["receipts"] == {"delivered": 2, "read": 0, "unread_overdue": 0}
+
+    # category, matter, town and publisher each filter
+    await info.publish(c.other_dept, category="dynamic", towns=[c.town_b])
+    assert (await info.inbox(c.town_a))["total"] == 1
+    assert (await info.inbox(c.town_b))["total"] == 1
+    assert (await info.inbox(c.dept))["total"] == 1
+
+    summary = (await info.svc.client.get("/inbox/summary", headers=info.h(c.town_a))).json()
+    assert summary == {
+        "unread": 1,
+        "unread_overdue": 0,
+        "unread_by_category": {"other": 1},
+        "read_working_days": 3,
+    }
+
+
+async def test_info_03_restricted_items_reach_the_named_and_no_other_subscriber(
+    info: Info,
+) -> None:
+    c = info.codes
+    await info.subscribe(c.town_b)  # everything it may see
+    await info.subscribe("justice-bureau")
+    item = await info.publish(c.town_a, audience=[c.dept])  # dept did not subscribe
+    assert (await info.inbox(c.dept))["items"][0]["reason"] == "addressed"
+    assert (await info.inbox(c.town_b))["total"] == 0
+    assert (await info.inbox("justice-bureau"))["total"] == 1
+    assert (await info.get(item["id"], c.town_a)).json()["receipts"]["delivered"] == 2
+
+
+async def test_info_03_read_receipts_show_the_publisher_who_has_seen_it(
+    info: Info, kafka_bootstrap: str
+) -> None:
+    c = info.codes
+    await info.subscribe(c.town_a)
+    await info.subscribe(c.town_b)
+    async with topic_reader(kafka_bootstrap, "info.published", "info.read") as reader:
+        item = await info.publish(c.dept, title="回执测试")
+        r = await info.svc.client.post(f"/items/{item['id']}/read", headers=info.h(c.town_a))
+        assert r.status_code == 200
+        assert r.json()["read_by"] == f"{c.town_a}/reader"
+        again = await info.svc.client.post(
+            f"/items/{item['id']}/read", headers=info.h(c.town_a, "clerk")
+        )
+        assert again.json()["read_at"] == r.json()["read_at"]  # the first read is the receipt
+        assert again.json()["read_by"] == r.json()["read_by"]
+        # an organisation that found it without a notification signs for it too
+        opened = await info.svc.client.post(
+            f"/items/{item['id']}/read", headers=info.h(c.other_dept)
+        )
+        assert opened.json()["reason"] == "opened"
+        events = await reader.collect(
+            lambda es: (
+                sum(e["type"] == "xietong.info.read.v1" for e in es) >= 2
+                and any(e["type"] == "xietong.info.published.v1" for e in es)
+            )
+        )
+    published = next(e for e in events if e["type"] == "xietong.info.published.v1")
+    assert published["data"]["item_id"] == item["id"]
+    assert sorted(published["data"]["recipients"]) == sorted([c.town_a, c.town_b])
+    assert published["source"] == "/xietong/info-sharing"
+    reads = [e["data"] for e in events if e["type"] == "xietong.info.read.v1"]
+    assert sorted(r["reader_org"] for r in reads) == sorted([c.town_a, c.other_dept])
+
+    receipts = (
+        await info.svc.client.get(f"/items/{item['id']}/receipts", headers=info.h(c.dept))
+    ).json()
+    by_org = {r["org"]: r for r in receipts["items"]}
+    assert by_org[c.town_a]["read_by"] == f"{c.town_a}/reader"
+    assert by_org[c.town_b]["read_at"] is None
+    assert by_org[c.other_dept]["reason"] == "opened"
+    unread = (
+        await info.svc.client.get(
+            f"/items/{item['id']}/receipts", params={"read": "false"}, headers=info.h(c.dept)
+        )
+    ).json()
+    assert [r["org"] for r in unread["items"]] == [c.town_b]
+    # receipts are the publisher's (and oversight's), not every reader's
+    r = await info.svc.client.get(f"/items/{item['id']}/receipts", headers=info.h(c.town_a))
+    assert r.status_code == 404
+    r = await info.svc.client.get(f"/items/{item['id']}/receipts", headers=info.h("justice-bureau"))
+    assert r.status_code == 200
+    r = await info.svc.client.post(f"/items/{item['id']}/read", headers=info.h(c.dept))
+    assert r.status_code == 422  # the publisher does not sign for its own item
+    read_inbox = await info.inbox(c.town_a, unread="false")
+    assert read_inbox["total"] == 1
+    assert read_inbox["items"][0]["read_at"]
+
+
+async def test_info_03_unread_past_the_setting_is_listed_and_reported_once(
+    info: Info, kafka_bootstrap: str
+) -> None:
+    c = info.codes
+    await info.subscribe(c.town_a)
+    await info.subscribe(c.town_b)
+    item = await info.publish(c.dept)  # Fri 1 Mar 2024: due by Wed 6 Mar 24:00
+    await info.svc.client.post(f"/items/{item['id']}/read", headers=info.h(c.town_b))
+    oversight = info.h("justice-bureau")
+    r = await info.svc.client.get("/oversight/unread", headers=oversight)
+    assert r.json()["total"] == 0
+
+    info.clock.set(datetime(2024, 3, 7, 2, 0, tzinfo=UTC))  # Thu 7 Mar
+    listed = (await info.svc.client.get("/oversight/unread", headers=oversight)).json()
+    assert [(x["org"], x["item"]["id"]) for x in listed["items"]] == [(c.town_a, item["id"])]
+    assert listed["items"][0]["due"]["due_label_zh"] == "2024年3月6日24时前"
+    counts = (
+        await info.svc.client.get("/oversight/unread/by-organisation", headers=oversight)
+    ).json()
+    assert counts == [{"org": c.town_a, "org_name": counts[0]["org_name"], "unread_overdue": 1}]
+    assert (await info.inbox(c.town_a, overdue="true"))["items"][0]["overdue"] is True
+    summary = (await info.svc.client.get("/inbox/summary", headers=info.h(c.town_a))).json()
+    assert summary["unread_overdue"] == 1
+    assert (await info.get(item["id"], c.dept)).json()["receipts"]["unread_overdue"] == 1
+    r = await info.svc.client.get("/oversight/unread", headers=info.h(c.town_a))
+    assert r.status_code == 403
+
+    job = UNREAD_REPORT.job(info.svc.ctx)
+    async with topic_reader(kafka_bootstrap, "info.unread-overdue") as reader:
+        assert await run_job_once(info.svc.ctx.db, UNREAD_REPORT.name, job)
+        assert await run_job_once(info.svc.ctx.db, UNREAD_REPORT.name, job)  # nothing new
+        events = await reader.collect(lambda es: len(es) >= 1)
+        await reader.poll(1.0)
+    reported = [json.loads(r.value or b"{}")["data"] for r in reader.records]
+    reported = [d for d in reported if d["item_id"] == item["id"]]
+    assert len(reported) == 1
+    assert events
+    assert reported[0]["organisation"] == c.town_a
+    assert reported[0]["working_days"] == 3
+
+    # a late read is still a receipt, marked late
+    async with topic_reader(kafka_bootstrap, "info.read") as reader:
+        await info.svc.client.post(f"/items/{item['id']}/read", headers=info.h(c.town_a))
+        late = await reader.collect(lambda es: any(e["data"]["item_id"] == item["id"] for e in es))
+    assert late[-1]["data"]["late"] is True
+
+
+async def test_info_03_subscriptions_are_checked_bounded_and_cancelled(info: Info) -> None:
+    c = info.codes
+    before = await info.counts()
+    for bad, problem in (
+        ({"matter_codes": ["NO-SUCH"]}, "info-unknown-matter"),
+        ({"towns": [c.dept]}, "info-unknown-organisation"),
+        ({"publishers": ["dept:nowhere"]}, "info-unknown-organisation"),
+        ({"categories": ["tenth"]}, "invalid-input"),
+    ):
+        r = await info.svc.client.post("/subscriptions", json=bad, headers=info.clerk(c.town_a))
+        assert r.status_code == 422
+        assert r.json()["type"] == PROBLEM + problem
+    assert await info.counts() == before
+    mine = await info.subscribe(c.town_a, categories=["laws-norms"])
+    listed = (await info.svc.client.get("/subscriptions", headers=info.h(c.town_a))).json()
+    assert [s["id"] for s in listed["items"]] == [mine["id"]]
+    assert (await info.svc.client.get("/subscriptions", headers=info.h(c.town_b))).json()[
+        "total"
+    ] == 0
+    r = await info.svc.client.delete(f"/subscriptions/{mine['id']}", headers=info.h(c.town_b))
+    assert r.status_code == 404
+    r = await info.svc.client.delete(f"/subscriptions/{mine['id']}", headers=info.h(c.town_a))
+    assert r.status_code == 204
+    await info.publish(c.dept, category="laws-norms", details=laws())
+    assert (await info.inbox(c.town_a))["total"] == 0
+
+    info.svc.ctx.settings.info_max_subscriptions_per_org = 2  # type: ignore[attr-defined]
+    await info.subscribe(c.town_b)
+    await info.subscribe(c.town_b)
+    r = await info.svc.client.post("/subscriptions", json={}, headers=info.clerk(c.town_b))
+    assert r.status_code == 409
+    assert r.json()["type"] == PROBLEM + "info-too-many-subscriptions"
+
+
+def laws() -> dict[str, Any]:
+    return {"level": "rule", "issuing_body": "重庆市人民政府", "effective_from": "2024-01-01"}
+
+
+async def test_lists_and_problem_documents_in_english_on_request(info: Info) -> None:
+    c = info.codes
+    r = await info.svc.client.get(
+        "/items/00000000-0000-0000-0000-000000000000",
+        headers={**info.h(c.town_a), "Accept-Language": "en"},
+    )
+    assert r.status_code == 404
+    assert r.json()["title"] == "No such information item"
+    r = await info.svc.client.post(
+        "/items",
+        json=item_body(title="机密★ x"),
+        headers={**info.clerk(c.town_a), "Accept-Language": "en"},
+    )
+    assert r.json()["detail"].startswith("marked as a state secret")

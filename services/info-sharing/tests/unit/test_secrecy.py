@@ -1,0 +1,119 @@
+"""INFO-02: secrecy markings found however they are typed; mere mentions of secrets are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from info_sharing.domain.secrecy import (
+    Classification,
+    declared_level,
+    flatten,
+    levels_in,
+    screen,
+)
+
+C = Classification
+
+MARKED = [
+    ("机密★1年", C.CONFIDENTIAL),
+    ("秘密★", C.SECRET),
+    ("绝密★长期", C.TOP_SECRET),
+    ("机 密★1年 关于某事的报告", C.CONFIDENTIAL),  # a space between the characters
+    ("机　密 关于某事", C.CONFIDENTIAL),  # a full-width space, then set apart
+    ("机密*1年", C.CONFIDENTIAL),  # an asterisk for the star
+    ("机密＊１年", C.CONFIDENTIAL),  # full-width asterisk and digit
+    ("機密★", C.CONFIDENTIAL),  # traditional form
+    ("絕密★", C.TOP_SECRET),
+    ("祕密★", C.SECRET),
+    ("机\u200b密★", C.CONFIDENTIAL),  # a zero-width space
+    ("秘·密★5年", C.SECRET),
+    ("绝_密☆", C.TOP_SECRET),
+    ("【秘密】关于印发某方案的通知", C.SECRET),
+    ("关于某事项的通知（机密）", C.CONFIDENTIAL),
+    ("密级：机密", C.CONFIDENTIAL),
+    ("密 级:秘 密", C.SECRET),
+    ("秘密 会议纪要", C.SECRET),
+    ("机密：关于某事", C.CONFIDENTIAL),
+    ("第一行\n机密\n第三行", C.CONFIDENTIAL),  # a marking on a line of its own
+    ("  机密  ", C.CONFIDENTIAL),
+    ("ｍｅｍｏ\n秘密★10年", C.SECRET),
+]
+
+MENTIONS = [
+    "商业秘密",
+    "中华人民共和国保守国家秘密法",
+    "涉及国家秘密的信息不予共享",
+    "机密性、完整性和可用性",
+    "请勿泄露手机密码",
+    "有机密封材料",
+    "国家秘密的密级分为绝密、机密、秘密三级",
+    "绝密、机密、秘密级国家秘密不属于共享范围",
+    "机密文件管理办法",
+    "绝密级国家秘密是最重要的国家秘密",
+    "机关密切配合",
+    "秘密侦查",
+    "保密工作",
+]
+
+
+@pytest.mark.parametrize(("text", "level"), MARKED)
+def test_info_02_marking_found_however_typed(text: str, level: Classification) -> None:
+    assert levels_in(text) == {level}
+
+
+@pytest.mark.parametrize("text", MENTIONS)
+def test_info_02_words_about_secrets_are_not_markings(text: str) -> None:
+    assert levels_in(text) == set()
+    assert levels_in(text, name=True) == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "level"),
+    [
+        ("报告_机密.xlsx", C.CONFIDENTIAL),
+        ("秘密-统计表.csv", C.SECRET),
+        ("机密.pdf", C.CONFIDENTIAL),
+        ("统计表（秘密）.xlsx", C.SECRET),
+        ("会议纪要 绝密", C.TOP_SECRET),
+    ],
+)
+def test_info_02_titles_and_file_names_also_end_with_a_marking(
+    name: str, level: Classification
+) -> None:
+    assert levels_in(name, name=True) == {level}
+
+
+@pytest.mark.parametrize(
+    ("typed", "level"),
+    [
+        ("机密", C.CONFIDENTIAL),
+        ("机 密★", C.CONFIDENTIAL),
+        ("confidential", C.CONFIDENTIAL),
+        ("TOP-SECRET", C.TOP_SECRET),
+        ("秘密", C.SECRET),
+        ("绝密", C.TOP_SECRET),
+        ("none", None),
+        ("非涉密", None),
+        ("公开", None),
+    ],
+)
+def test_info_02_declared_classification(typed: str, level: Classification | None) -> None:
+    assert declared_level(typed) is level
+
+
+def test_info_02_screen_names_fields_and_levels_never_text() -> None:
+    payload = {
+        "title": "统计表",
+        "case": {"facts": "第一行\n秘密★\n", "party": {"name": "某公司"}},
+        "targets": [{"summary": "无"}, {"summary": "【绝密】"}],
+    }
+    texts = flatten(payload)
+    assert texts["case.facts"].startswith("第一行")
+    assert "targets.1.summary" in texts
+    found = screen(texts, declared=Classification.CONFIDENTIAL)
+    assert {(m.field, m.level) for m in found} == {
+        ("classification", C.CONFIDENTIAL),
+        ("case.facts", C.SECRET),
+        ("targets.1.summary", C.TOP_SECRET),
+    }
+    assert screen({"title": "商业秘密保护工作通报"}) == []
