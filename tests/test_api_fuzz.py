@@ -81,8 +81,9 @@ async def serving(spec: ServiceSpec, servers: Servers, kafka: str, tmp: Path) ->
         await asyncio.wait_for(task, 30)
 
 
-async def fuzz(where: str) -> tuple[int, str]:
-    """`schemathesis run` against one running service: (exit code, its report)."""
+async def fuzz(where: str, workdir: Path) -> tuple[int, str]:
+    """`schemathesis run` against one running service: (exit code, its report). It runs in
+    `workdir`, where it keeps its cache (`.schemathesis/`)."""
     base, token = where.split("|")
     cli = Path(sys.executable).parent / "schemathesis"
     proc = await asyncio.create_subprocess_exec(
@@ -104,6 +105,7 @@ async def fuzz(where: str) -> tuple[int, str]:
         "30",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        cwd=workdir,
     )
     output, _ = await proc.communicate()
     assert proc.returncode is not None
@@ -123,7 +125,9 @@ async def test_no_input_breaks_any_api_or_its_document(
             await stack.enter_async_context(serving(spec, servers, kafka_bootstrap, tmp_path / p))
             for p, spec in specs.items()
         ]
-        results = await asyncio.gather(*(fuzz(where) for where in running))
+        results = await asyncio.gather(
+            *(fuzz(where, tmp_path / p) for p, where in zip(specs, running, strict=True))
+        )
     failed = {
         package: report[-12000:]
         for package, (code, report) in zip(specs, results, strict=True)
