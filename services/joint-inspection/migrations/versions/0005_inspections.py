@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-25 09:23:49.833216
+Create Date: 2026-11-25 09:27:10.844645
 """
 
 from collections.abc import Sequence
@@ -66,6 +66,7 @@ def upgrade() -> None:
     sa.Column('created_by_org', sa.Text(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('import_batch', sa.Uuid(), nullable=True),
+    sa.Column('import_row', sa.Integer(), nullable=True),
     sa.CheckConstraint('(credit_code IS NULL) <> (identity_digest IS NULL)', name=op.f('ck_targets_one_identity')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_targets')),
     sa.UniqueConstraint('credit_code', name=op.f('uq_targets_credit_code')),

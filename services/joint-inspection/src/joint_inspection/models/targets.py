@@ -41,6 +41,7 @@ class Target(Base):
     created_by_org: Mapped[str] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(TZ)
     import_batch: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    import_row: Mapped[int | None] = mapped_column(doc="the sheet row it was imported from")
 
 
 class TargetVersion(Base):

@@ -7,15 +7,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from joint_inspection.domain import AdjustmentKind, InspectionMethod, NoticePolicy, PlanBasis
 from joint_inspection.schemas.common import Industry, Seed, StateOut
 from xietong_common.schemas import Code, Day, Line, ShortText, Strict, Text, Timestamp
 
+def _to_hundredths(value: Decimal) -> Decimal:
+    """`10`, `1e1` and `10.0` are the same percent: kept as `10.00`."""
+    return (value + 0).quantize(Decimal("0.01"))
+
+
 Percent = Annotated[
     Decimal,
     Field(ge=0, le=100, max_digits=5, decimal_places=2, allow_inf_nan=False, examples=["10"]),
+    AfterValidator(_to_hundredths),
 ]
 
 

@@ -152,21 +152,25 @@ def _params(parameters: dict[str, Any], seed: str) -> dict[str, Any]:
     }
 
 
-async def _adjusted_since_last_draw(session: AsyncSession, plan: Plan) -> list[str]:
-    """INSP-02: targets signals added to the plan since its last draw (drawn this round)."""
-    last = (
+async def _adjustments_pending(session: AsyncSession, plan: Plan) -> list[PlanAdjustment]:
+    """INSP-02: targets signals added to the plan and no draw has taken in yet."""
+    taken: set[str] = set()
+    for parameters in (
+        await session.execute(sa.select(Selection.parameters).where(Selection.plan_id == plan.id))
+    ).scalars():
+        taken |= set(parameters.get("adjustment_ids", []))
+    rows = (
         await session.execute(
-            sa.select(sa.func.max(Selection.drawn_at)).where(Selection.plan_id == plan.id)
+            sa.select(PlanAdjustment)
+            .where(
+                PlanAdjustment.plan_id == plan.id,
+                PlanAdjustment.kind == AdjustmentKind.ADD_TARGET.value,
+                PlanAdjustment.target_id.is_not(None),
+            )
+            .order_by(PlanAdjustment.made_at, PlanAdjustment.id)
         )
-    ).scalar_one()
-    query = sa.select(PlanAdjustment.target_id).where(
-        PlanAdjustment.plan_id == plan.id,
-        PlanAdjustment.kind == AdjustmentKind.ADD_TARGET.value,
-        PlanAdjustment.target_id.is_not(None),
-    )
-    if last is not None:
-        query = query.where(PlanAdjustment.made_at > last)
-    return sorted({str(t) for t in (await session.execute(query)).scalars()})
+    ).scalars()
+    return [a for a in rows if str(a.id) not in taken]
 
 
 async def draw(
@@ -208,6 +212,7 @@ async def draw(
             rule="INSP-02",
         )
     as_of = await lock_register(uow, ctx, plan.town, exclusive=True)
+    pending = await _adjustments_pending(uow.session, plan)
     day = china_day(as_of)
     policy = risk_policy(ctx)
     parameters: dict[str, Any] = {
@@ -225,7 +230,8 @@ async def draw(
         ],
         "clean_proportion": str(plan.clean_proportion),
         "targeting_threshold": plan.targeting_threshold,
-        "adjusted": await _adjusted_since_last_draw(uow.session, plan),
+        "adjusted": sorted({str(a.target_id) for a in pending}),
+        "adjustment_ids": [str(a.id) for a in pending],
         "as_of": as_of.isoformat(),
         "day": day.isoformat(),
         "risk_window_days": policy.risk_window_days,

@@ -212,7 +212,9 @@ async def import_targets(
     if replay is not None:
         batch = uuid.UUID(replay)
         rows = await uow.session.execute(
-            sa.select(Target.id).where(Target.import_batch == batch).order_by(Target.id)
+            sa.select(Target.id)
+            .where(Target.import_batch == batch)
+            .order_by(Target.import_row)
         )
         return list(rows.scalars())
     table = read_table(content, filename=filename, max_rows=settings.inspection_max_import_rows)
@@ -240,6 +242,7 @@ async def import_targets(
             )
             continue
         target = _new_target(ctx, actor, row, town, uow.now, batch)
+        target.import_row = number
         key = target.credit_code or target.identity_digest or ""
         if key in seen:
             errors.append(
