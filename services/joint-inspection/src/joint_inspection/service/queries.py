@@ -198,8 +198,9 @@ def _orders_visible(principal: Principal) -> sa.ColumnElement[bool]:
     if _sees_all(principal):
         return sa.true()
     org = principal.org
+    other = aliased(Visit)
     serious = sa.exists().where(
-        Visit.order_id == WorkOrder.id, Visit.outcome == FindingOutcome.SERIOUS.value
+        other.order_id == WorkOrder.id, other.outcome == FindingOutcome.SERIOUS.value
     )
     return sa.or_(
         WorkOrder.initiating_org == org,
