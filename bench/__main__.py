@@ -1,4 +1,4 @@
-"""`make bench`: backbone and referral figures on the local stack (or the servers in the env)."""
+"""`make bench`: backbone, referral and joint inspection figures on the local stack (or the servers in the env)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def servers() -> tuple[str, str]:
     return db or info.postgres_admin_url, kafka or info.kafka_bootstrap
 
 
-async def main(n: int) -> None:
+async def main(n: int, inspection_targets: int = 100_000) -> None:
     admin_url, bootstrap = servers()
     print(f"xietong bench — {platform.node()}, {os.cpu_count()} cores, n={n}")
     print(f"PostgreSQL {admin_url.split('@')[-1]}, Kafka {bootstrap}\n")
@@ -50,9 +50,21 @@ async def main(n: int) -> None:
         )
         for line in summary([referral], pg, "raw PG commit rate"):
             print(line)
+    if importlib.util.find_spec("bench.bench_inspection") is not None:
+        from bench import bench_inspection
+
+        print()
+        for line in await bench_inspection.run(
+            admin_url=admin_url, bootstrap=bootstrap, targets=inspection_targets
+        ):
+            print(line)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("-n", type=int, default=2000, help="events (or requests) per figure")
-    asyncio.run(main(parser.parse_args().n))
+    parser.add_argument(
+        "--inspection-targets", type=int, default=100_000, help="targets in the INSP-02 draw"
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.n, args.inspection_targets))

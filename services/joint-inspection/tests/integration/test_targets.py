@@ -88,7 +88,9 @@ async def test_insp_02_towns_keep_their_own_register(insp: Insp) -> None:
     await refused(insp, r, 403, "forbidden", before)
     # a department registers and reads across towns
     theirs = await insp.target(town=OTHER_TOWN, org=WATER)
-    assert (await insp.client.get(f"/targets/{theirs['id']}", headers=insp.h(WATER))).status_code == 200
+    assert (
+        await insp.client.get(f"/targets/{theirs['id']}", headers=insp.h(WATER))
+    ).status_code == 200
 
 
 def xlsx(rows: list[list[object]]) -> bytes:
@@ -102,7 +104,15 @@ def xlsx(rows: list[list[object]]) -> bytes:
     return out.getvalue()
 
 
-HEADER = ["名称", "类型", "统一社会信用代码或证件号码", "行业", "监管等级", "乡镇(街道)", "纳入监管日期"]
+HEADER = [
+    "名称",
+    "类型",
+    "统一社会信用代码或证件号码",
+    "行业",
+    "监管等级",
+    "乡镇(街道)",
+    "纳入监管日期",
+]
 
 
 async def test_insp_02_import_is_all_or_nothing_with_row_errors(insp: Insp) -> None:
@@ -147,15 +157,19 @@ async def test_insp_02_import_is_all_or_nothing_with_row_errors(insp: Insp) -> N
         headers={**insp.h(TOWN), "Idempotency-Key": "import-1"},
     )
     assert again.json() == r.json()
-    csv = ("名称,类型,统一社会信用代码或证件号码,行业,监管等级,乡镇(街道)\n"
-           f"戊餐馆,法人,{codes[2]},餐饮,d,town:lizhi\n").encode("gb18030")
+    csv = (
+        "名称,类型,统一社会信用代码或证件号码,行业,监管等级,乡镇(街道)\n"
+        f"戊餐馆,法人,{codes[2]},餐饮,d,town:lizhi\n"
+    ).encode("gb18030")
     r = await insp.client.post(
         "/targets/import", files={"file": ("t.csv", csv, "text/csv")}, headers=insp.h(TOWN)
     )
     assert r.status_code == 201, r.text
     # a town imports only its own
-    other = ("名称,类型,统一社会信用代码或证件号码,行业,监管等级,乡镇(街道)\n"
-             f"己餐馆,法人,{credit_code()},餐饮,d,town:lizhi\n").encode()
+    other = (
+        "名称,类型,统一社会信用代码或证件号码,行业,监管等级,乡镇(街道)\n"
+        f"己餐馆,法人,{credit_code()},餐饮,d,town:lizhi\n"
+    ).encode()
     before = await insp.counts()
     r = await insp.client.post(
         "/targets/import", files={"file": ("t.csv", other, "text/csv")}, headers=insp.h(OTHER_TOWN)
@@ -165,10 +179,12 @@ async def test_insp_02_import_is_all_or_nothing_with_row_errors(insp: Insp) -> N
 
 async def test_insp_02_signals_raise_the_risk_and_end_the_clean_record(insp: Insp) -> None:
     target = await insp.target(since=date(2020, 1, 1))
-    assert target["law_abiding"] is True and target["risk"] == 0
+    assert target["law_abiding"] is True
+    assert target["risk"] == 0
     signal = await insp.signal(target["id"], weight=7)
     detail = (await insp.client.get(f"/targets/{target['id']}", headers=insp.h(TOWN))).json()
-    assert detail["risk"] == 7 and detail["law_abiding"] is False
+    assert detail["risk"] == 7
+    assert detail["law_abiding"] is False
     # a department records one too; only the recorder withdraws it, with a reason
     await insp.signal(target["id"], weight=3, org=WATER)
     r = await insp.client.post(
@@ -182,10 +198,13 @@ async def test_insp_02_signals_raise_the_risk_and_end_the_clean_record(insp: Ins
         json={"reason": "重复登记"},
         headers=insp.h(TOWN),
     )
-    assert r.status_code == 200 and r.json()["withdrawn_reason"] == "重复登记"
+    assert r.status_code == 200
+    assert r.json()["withdrawn_reason"] == "重复登记"
     detail = (await insp.client.get(f"/targets/{target['id']}", headers=insp.h(TOWN))).json()
     assert detail["risk"] == 3
-    signals = (await insp.client.get(f"/targets/{target['id']}/signals", headers=insp.h(TOWN))).json()
+    signals = (
+        await insp.client.get(f"/targets/{target['id']}/signals", headers=insp.h(TOWN))
+    ).json()
     assert signals["total"] == 2
     before = await insp.counts()
     r = await insp.client.post(
@@ -203,8 +222,13 @@ async def test_insp_02_signals_raise_the_risk_and_end_the_clean_record(insp: Ins
     for weight in (0, 101, "lots"):
         r = await insp.client.post(
             f"/targets/{target['id']}/signals",
-            json={"kind": "media", "source": "x", "observed_on": "2024-02-01", "weight": weight,
-                  "description": "x"},
+            json={
+                "kind": "media",
+                "source": "x",
+                "observed_on": "2024-02-01",
+                "weight": weight,
+                "description": "x",
+            },
             headers=insp.h(TOWN),
         )
         await refused(insp, r, 422, "invalid-input", before)

@@ -29,7 +29,8 @@ def test_insp_08_finding_as_referral_first_read_it_still_parses() -> None:
         "within_jurisdiction": False,
     }
     event = InspectionFindingRecorded.model_validate(old)
-    assert event.review_triggers == [] and event.review_required is None
+    assert event.review_triggers == []
+    assert event.review_required is None
     required = {n for n, f in InspectionFindingRecorded.model_fields.items() if f.is_required()}
     assert required == set(old) - {"matter_code"}
 

@@ -112,7 +112,8 @@ def test_insp_02_a_person_is_kept_only_as_a_keyed_digest_and_a_mask() -> None:
     with pytest.raises(IdentityError):
         identity_of(PartyKind.CITIZEN, "110105194912310021", key=b"k1")
     org = identity_of(PartyKind.LEGAL_PERSON, VALID, key=b"k1")
-    assert org.credit_code == VALID and org.identity_digest is None
+    assert org.credit_code == VALID
+    assert org.identity_digest is None
 
 
 # ---- risk and 守法诚信 (INSP-02) -------------------------------------------------------------------
@@ -142,7 +143,9 @@ def test_insp_02_law_abiding_needs_a_whole_clean_period_of_supervision() -> None
 # ---- the draw (INSP-02) ----------------------------------------------------------------------------
 
 
-def pool(n: int, *, clean: bool = False, risk: int = 0, position: int = 0, pct: str = "10") -> list[Candidate]:
+def pool(
+    n: int, *, clean: bool = False, risk: int = 0, position: int = 0, pct: str = "10"
+) -> list[Candidate]:
     return [
         Candidate(
             target_id=f"00000000-0000-4000-8000-{position:04d}{i:08d}",
@@ -190,9 +193,7 @@ def test_insp_02_a_law_abiding_target_beyond_the_clean_proportion_is_never_drawn
 def test_insp_02_risk_raises_the_chance_of_being_drawn() -> None:
     low, high = pool(100, risk=0, position=0), pool(100, risk=50, position=1)
     # the same group (position 0) for both: relabel the risky ones into it
-    mixed = low + [
-        Candidate(c.target_id, 0, Decimal("10"), c.risk, c.clean) for c in high
-    ]
+    mixed = low + [Candidate(c.target_id, 0, Decimal("10"), c.risk, c.clean) for c in high]
     hits = 0
     for seed in (f"seed{i}" for i in range(40)):
         chosen = set(drawn(mixed, seed))
@@ -201,16 +202,20 @@ def test_insp_02_risk_raises_the_chance_of_being_drawn() -> None:
 
 
 def test_insp_02_targets_over_the_threshold_or_added_by_a_signal_are_always_drawn() -> None:
-    candidates = pool(50, risk=1) + [
+    candidates = [
+        *pool(50, risk=1),
         Candidate("ffffffff-0000-4000-8000-000000000001", 0, Decimal("10"), 30, False),
-        Candidate("ffffffff-0000-4000-8000-000000000002", 0, Decimal("10"), 1, False, adjusted=True),
+        Candidate(
+            "ffffffff-0000-4000-8000-000000000002", 0, Decimal("10"), 1, False, adjusted=True
+        ),
     ]
     for seed in ("a", "b", "c"):
         chosen = drawn(candidates, seed, threshold=30)
         assert chosen[:2] == sorted(chosen[:2], key=lambda t: t.endswith("1"))  # adjusted first
-        assert {"ffffffff-0000-4000-8000-000000000001", "ffffffff-0000-4000-8000-000000000002"} <= set(
-            chosen
-        )
+        assert {
+            "ffffffff-0000-4000-8000-000000000001",
+            "ffffffff-0000-4000-8000-000000000002",
+        } <= set(chosen)
 
 
 def test_insp_01_rules_are_checked() -> None:
@@ -262,7 +267,9 @@ def test_insp_06_notice_before_the_visit_unless_exempt() -> None:
             policy=NoticePolicy.NOTIFY, notified_at=T0 + timedelta(hours=1), inspected_at=T0
         )
     check_notice_before_visit(policy=NoticePolicy.NOTIFY, notified_at=T0, inspected_at=T0)
-    check_notice_before_visit(policy=NoticePolicy.SUPERIOR_INSTRUCTION, notified_at=None, inspected_at=T0)
+    check_notice_before_visit(
+        policy=NoticePolicy.SUPERIOR_INSTRUCTION, notified_at=None, inspected_at=T0
+    )
     with pytest.raises(NoticeForbidden):
         check_notice_allowed(NoticePolicy.LAW_FORBIDS)
 
@@ -271,7 +278,9 @@ def test_insp_07_two_inspectors_and_every_target_fed_back() -> None:
     with pytest.raises(TooFewInspectors):
         check_inspectors_on_site(1, 2)
     with pytest.raises(TargetsOpen) as info:
-        check_closable([("a", VisitState.FED_BACK), ("b", VisitState.HANDLED), ("c", VisitState.MERGED)])
+        check_closable(
+            [("a", VisitState.FED_BACK), ("b", VisitState.HANDLED), ("c", VisitState.MERGED)]
+        )
     assert info.value.extensions["targets"] == [{"target_id": "b", "state": "handled"}]
     check_closable([("a", VisitState.FED_BACK), ("c", VisitState.MERGED)])
 
@@ -280,19 +289,27 @@ def test_insp_07_two_inspectors_and_every_target_fed_back() -> None:
 
 
 def test_insp_08_jurisdiction_follows_the_matter_and_the_participants() -> None:
-    town_matter = jurisdiction(town_level=True, owner="dept:water", town="town:lizhi", participants={"town:lizhi"})
-    assert town_matter.within and town_matter.holder == "town:lizhi"
-    dept_matter = jurisdiction(
-        town_level=False, owner="dept:ecology-environment", town="town:lizhi", participants={"town:lizhi"}
+    town_matter = jurisdiction(
+        town_level=True, owner="dept:water", town="town:lizhi", participants={"town:lizhi"}
     )
-    assert not dept_matter.within and dept_matter.inspecting_org == "town:lizhi"
+    assert town_matter.within
+    assert town_matter.holder == "town:lizhi"
+    dept_matter = jurisdiction(
+        town_level=False,
+        owner="dept:ecology-environment",
+        town="town:lizhi",
+        participants={"town:lizhi"},
+    )
+    assert not dept_matter.within
+    assert dept_matter.inspecting_org == "town:lizhi"
     joined = jurisdiction(
         town_level=False,
         owner="dept:ecology-environment",
         town="town:lizhi",
         participants={"town:lizhi", "dept:ecology-environment"},
     )
-    assert joined.within and joined.inspecting_org == "dept:ecology-environment"
+    assert joined.within
+    assert joined.inspecting_org == "dept:ecology-environment"
 
 
 def facts(outcome: FindingOutcome, **kw: object) -> OutcomeFacts:
@@ -315,14 +332,20 @@ def test_insp_08_each_outcome_carries_what_it_needs() -> None:
     with pytest.raises(OutcomeIncomplete):
         check_outcome(facts(FindingOutcome.GUIDANCE), within_jurisdiction=None)
     with pytest.raises(OutcomeIncomplete) as info:
-        check_outcome(facts(FindingOutcome.VIOLATION, matter_code="FIR-001"), within_jurisdiction=True)
+        check_outcome(
+            facts(FindingOutcome.VIOLATION, matter_code="FIR-001"), within_jurisdiction=True
+        )
     assert info.value.extensions["missing"] == ["proposed_decision", "handling"]
     check_outcome(facts(FindingOutcome.VIOLATION, matter_code="ENV-001"), within_jurisdiction=False)
     with pytest.raises(OutcomeIncomplete) as info:
         check_outcome(facts(FindingOutcome.SERIOUS), within_jurisdiction=None)
     assert info.value.extensions["missing"] == ["serious_scope", "competent_authority"]
     check_outcome(
-        facts(FindingOutcome.SERIOUS, serious_scope=SeriousScope.MAJOR_HAZARD, competent_authority="dept:emergency"),
+        facts(
+            FindingOutcome.SERIOUS,
+            serious_scope=SeriousScope.MAJOR_HAZARD,
+            competent_authority="dept:emergency",
+        ),
         within_jurisdiction=None,
     )
     assert needs_finding_event(FindingOutcome.VIOLATION, "FIR-001")
@@ -340,7 +363,10 @@ def test_one_visit_window_and_who_leads_a_merged_visit() -> None:
     town = OrderRef("b", "town:lizhi", T0 + timedelta(days=1))
     dept = OrderRef("a", "dept:water", T0)
     assert survivor(dept, town) == (town, dept)
-    first, second = OrderRef("x", "dept:water", T0), OrderRef("y", "dept:fire-rescue", T0 + timedelta(1))
+    first, second = (
+        OrderRef("x", "dept:water", T0),
+        OrderRef("y", "dept:fire-rescue", T0 + timedelta(1)),
+    )
     assert survivor(second, first) == (first, second)
     both = {"dept:water", "town:lizhi"}
     assert decided({"dept:water"}, set(), both) is MergeState.PROPOSED

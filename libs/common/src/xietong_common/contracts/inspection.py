@@ -102,8 +102,10 @@ class ClosedTarget(ContractModel):
 
 @event("inspection.closed", producers=("joint-inspection",), consumers=("info-sharing",))
 class InspectionClosed(IntegrationEvent):
-    """INSP-07: a work order closed — every target has an outcome and feedback — and was
-    archived (立卷归档). INFO-04: a department's inspection record (category 3)."""
+    """INSP-07: a work order closed and was archived (立卷归档).
+
+    Every target has an outcome and feedback. INFO-04: a department's inspection record
+    (category 3)."""
 
     inspection_id: str
     order_number: str = Field(examples=["涪荔综查〔2024〕7号"])
@@ -150,8 +152,10 @@ class InspectionPlanned(IntegrationEvent):
 
 @event("inspection.order-issued", producers=("joint-inspection",))
 class InspectionOrderIssued(IntegrationEvent):
-    """INSP-03: a task work order (检查任务工单) was issued: targets, number, method and
-    inspectors fixed; seconded officers under the town's command."""
+    """INSP-03: a task work order (检查任务工单) was issued.
+
+    Its targets, number, method and inspectors are fixed; seconded officers are under the
+    town's command."""
 
     inspection_id: str
     order_number: str
@@ -173,8 +177,10 @@ class InspectionOrderIssued(IntegrationEvent):
 
 @event("inspection.serious-reported", producers=("joint-inspection",))
 class InspectionSeriousReported(IntegrationEvent):
-    """INSP-08: a serious industry-wide or regional violation or a major hazard; the
-    initiating unit notified the competent authority and reports to the district government."""
+    """INSP-08: a serious violation or major hazard was reported to the district government.
+
+    A serious industry-wide or regional violation, or a major hazard: the initiating unit
+    notified the competent authority and reports to the district government."""
 
     inspection_id: str
     order_number: str
@@ -199,8 +205,9 @@ class InspectionSeriousReported(IntegrationEvent):
 
 @event("inspection.shortcoming-reported", producers=("joint-inspection",))
 class InspectionShortcomingReported(IntegrationEvent):
-    """INSP-09: a shortcoming of government services found on site, sent to the departments
-    concerned, who acknowledge it."""
+    """INSP-09: a shortcoming of government services was sent to the departments concerned.
+
+    Found on site during an inspection; each department concerned acknowledges it."""
 
     shortcoming_id: str
     inspection_id: str

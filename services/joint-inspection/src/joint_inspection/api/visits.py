@@ -120,7 +120,7 @@ async def upload_material(
     "/{order_id}/materials/{material_id}/content",
     response_class=StreamingResponse,
     summary="Download a material",
-    responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404)},
+    responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404, 422)},
 )
 async def download_material(
     order_id: uuid.UUID, material_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal

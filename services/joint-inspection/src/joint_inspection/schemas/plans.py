@@ -13,6 +13,7 @@ from joint_inspection.domain import AdjustmentKind, InspectionMethod, NoticePoli
 from joint_inspection.schemas.common import Industry, Seed, StateOut
 from xietong_common.schemas import Code, Day, Line, ShortText, Strict, Text, Timestamp
 
+
 def _to_hundredths(value: Decimal) -> Decimal:
     """`10`, `1e1` and `10.0` are the same percent: kept as `10.00`."""
     return (value + 0).quantize(Decimal("0.01"))

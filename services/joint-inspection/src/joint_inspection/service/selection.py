@@ -134,6 +134,13 @@ encode(sha256(convert_to(coalesce(
 """
 
 
+async def _tune(session: AsyncSession) -> None:
+    """For this transaction only: the draw's window sort fits in memory, and JIT compiling
+    (triggered by a pessimistic row estimate) would cost more than the whole statement."""
+    await session.execute(sa.text("SET LOCAL jit = off"))
+    await session.execute(sa.text("SET LOCAL work_mem = '32MB'"))
+
+
 def _params(parameters: dict[str, Any], seed: str) -> dict[str, Any]:
     """The statement's parameters from a selection's recorded inputs."""
     return {
@@ -256,6 +263,7 @@ async def draw(
     uow.session.add(selection)
     await uow.session.flush()
     params = {**_params(parameters, seed), "selection_id": selection.id}
+    await _tune(uow.session)
     await uow.session.execute(
         sa.text(
             RANKED
@@ -349,6 +357,7 @@ async def rerun(session: AsyncSession, *, selection: Selection, seed: str | None
         )
         """
     )
+    await _tune(session)
     stats = (
         await session.execute(
             sa.text(
@@ -356,9 +365,11 @@ async def rerun(session: AsyncSession, *, selection: Selection, seed: str | None
                 + f"""SELECT (SELECT count(*) FROM result) AS candidates,
                              (SELECT count(*) FROM result WHERE drawn) AS drawn,
                              (SELECT {DIGEST} FROM result) AS digest,
-                             (SELECT count(*) FROM diff) AS differences"""
+                             (SELECT count(*) FROM diff) AS differences,
+                             ARRAY(SELECT target_id FROM result WHERE drawn
+                                   ORDER BY rule_position, clean, rank LIMIT :limit) AS listed"""
             ),
-            params,
+            {**params, "limit": MAX_LISTED},
         )
     ).one()
     differences: list[dict[str, Any]] = []
@@ -371,20 +382,13 @@ async def rerun(session: AsyncSession, *, selection: Selection, seed: str | None
             {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in r._mapping.items()}
             for r in rows
         ]
-    drawn = await session.execute(
-        sa.text(
-            RANKED + "SELECT target_id FROM result WHERE drawn ORDER BY rule_position, clean, rank "
-            "LIMIT :limit"
-        ),
-        {**params, "limit": MAX_LISTED},
-    )
     return Rerun(
         seed=used,
         candidates=int(stats.candidates),
         drawn=int(stats.drawn),
         digest=str(stats.digest),
         differences=differences,
-        drawn_targets=list(drawn.scalars()),
+        drawn_targets=list(stats.listed),
     )
 
 

@@ -212,9 +212,7 @@ async def import_targets(
     if replay is not None:
         batch = uuid.UUID(replay)
         rows = await uow.session.execute(
-            sa.select(Target.id)
-            .where(Target.import_batch == batch)
-            .order_by(Target.import_row)
+            sa.select(Target.id).where(Target.import_batch == batch).order_by(Target.import_row)
         )
         return list(rows.scalars())
     table = read_table(content, filename=filename, max_rows=settings.inspection_max_import_rows)
