@@ -92,8 +92,9 @@ def inspection_settings(ctx: ServiceContext) -> InspectionSettings:
 
 def identity_key(settings: InspectionSettings) -> bytes:
     """The HMAC key of identity digests: the setting, else one derived from the JWT key."""
-    if settings.inspection_identity_key is not None:
-        return settings.inspection_identity_key.get_secret_value().encode()
+    key = settings.inspection_identity_key
+    if key is not None and key.get_secret_value():
+        return key.get_secret_value().encode()
     return hashlib.sha256(
         b"xietong/joint-inspection/identity:" + hs256_key(settings).encode()
     ).digest()

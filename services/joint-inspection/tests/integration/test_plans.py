@@ -169,6 +169,13 @@ async def test_insp_02_same_seed_same_selection_different_seed_different_one(ins
     assert other["digest"] != selection["digest"]
     assert set(other["drawn_targets"]) != set(same["drawn_targets"])
     assert other["differences"]
+    timeline = (
+        await insp.client.get(f"/plans/{p['id']}/timeline", headers=insp.h("justice-bureau"))
+    ).json()
+    audited = next(e for e in timeline if e["action"] == "inspection.selection.drawn")
+    assert audited["rule"] == "INSP-02"
+    assert audited["detail"]["seed"] == selection["seed"]
+    assert audited["detail"]["digest"] == selection["digest"]
 
 
 async def test_insp_02_the_database_draw_is_the_reference_rule(insp: Insp) -> None:
@@ -300,7 +307,7 @@ async def test_insp_02_one_draw_a_round_and_signals_adjust_the_plan(insp: Insp) 
     assert entry["tier"] == 0
     assert entry["drawn"] is True
     timeline = (await insp.client.get(f"/plans/{p['id']}/adjustments", headers=insp.h(TOWN))).json()
-    assert [a["kind"]["value"] for a in timeline["items"]] == ["add-target", "change-rule"]
+    assert sorted(a["kind"]["value"] for a in timeline["items"]) == ["add-target", "change-rule"]
 
 
 async def test_insp_03_drawn_targets_go_into_one_work_order_each(insp: Insp) -> None:

@@ -108,24 +108,21 @@ async def test_other_organisations_learn_nothing_and_change_nothing(insp: Insp) 
     await refused(insp, r, 403, "forbidden", before)
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"title": "x\u0000y"},
-        {"title": "x" * 501},
-        {"planned_start": "2024-03-05T10:00:00"},
-        {"planned_start": "9999-03-05T10:00:00+08:00"},
-        {"matter_codes": []},
-        {"matter_codes": ["../etc"]},
-        {"target_ids": ["not-a-uuid"]},
-        {"target_ids": ["00000000-0000-4000-8000-000000000000"] * 501},
-        {"method": "telepathy"},
-        {"colour": "red"},
-    ],
-)
-async def test_bad_orders_get_a_clear_4xx_and_change_nothing(
-    insp: Insp, body: dict[str, Any]
-) -> None:
+BAD_ORDERS: list[dict[str, Any]] = [
+    {"title": "x\u0000y"},
+    {"title": "x" * 501},
+    {"planned_start": "2024-03-05T10:00:00"},
+    {"planned_start": "9999-03-05T10:00:00+08:00"},
+    {"matter_codes": []},
+    {"matter_codes": ["../etc"]},
+    {"target_ids": ["not-a-uuid"]},
+    {"target_ids": ["00000000-0000-4000-8000-000000000000"] * 501},
+    {"method": "telepathy"},
+    {"colour": "red"},
+]
+
+
+async def test_bad_orders_get_a_clear_4xx_and_change_nothing(insp: Insp) -> None:
     start = insp.clock.now() + timedelta(days=1)
     base = {
         "title": "x",
@@ -135,8 +132,9 @@ async def test_bad_orders_get_a_clear_4xx_and_change_nothing(
         "planned_end": (start + timedelta(hours=2)).isoformat(),
     }
     before = await insp.counts()
-    r = await insp.client.post("/orders", json={**base, **body}, headers=insp.h(TOWN))
-    await refused(insp, r, 422, "invalid-input", before)
+    for body in BAD_ORDERS:
+        r = await insp.client.post("/orders", json={**base, **body}, headers=insp.h(TOWN))
+        await refused(insp, r, 422, "invalid-input", before)
 
 
 async def test_lists_are_bounded_and_filters_checked(insp: Insp) -> None:

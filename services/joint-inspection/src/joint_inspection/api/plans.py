@@ -28,6 +28,7 @@ from joint_inspection.schemas import (
     RerunIn,
     RerunOut,
     SelectionOut,
+    TimelineEntry,
 )
 from joint_inspection.service import queries
 from joint_inspection.service.common import load_plan
@@ -110,6 +111,21 @@ async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincip
     """The town's leader adopts it; `inspection.planned` is published."""
     async with ctx.db.uow(actor=principal) as uow:
         return plan_out(await inspection_service.adopt_plan(uow, actor=principal, plan_id=plan_id))
+
+
+@router.get(
+    "/plans/{plan_id}/timeline",
+    response_model=list[TimelineEntry],
+    summary="The plan's timeline: adoption, adjustments and every draw with its seed",
+    responses=READ_ERRORS,
+)
+async def plan_timeline(
+    plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> list[TimelineEntry]:
+    """From the hash-chained audit log (INSP-01, INSP-02)."""
+    async with ctx.db.session() as session:
+        await load_plan(session, plan_id, principal)
+        return await queries.plan_timeline(session, plan_id)
 
 
 @router.post(

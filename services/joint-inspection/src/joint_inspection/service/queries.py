@@ -32,7 +32,7 @@ from joint_inspection.models import (
     Visit,
     WorkOrder,
 )
-from joint_inspection.service.common import order_subject, shortcoming_subject
+from joint_inspection.service.common import order_subject, plan_subject, shortcoming_subject
 from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG, Principal
 from xietong_common.contracts.inspection import FindingOutcome
 from xietong_common.listing import DeadlineQueries
@@ -325,6 +325,10 @@ async def order_deadlines(session: AsyncSession, order_id: uuid.UUID) -> list[De
 
 async def order_timeline(session: AsyncSession, order_id: uuid.UUID) -> list[TimelineEntry]:
     return await subject_timeline(session, order_subject(order_id))
+
+
+async def plan_timeline(session: AsyncSession, plan_id: uuid.UUID) -> list[TimelineEntry]:
+    return await subject_timeline(session, plan_subject(plan_id))
 
 
 # ---- shortcomings and merges -------------------------------------------------------------------------

@@ -128,8 +128,8 @@ async def record_notice(
 async def _repeat_of(
     uow: UnitOfWork, ctx: ServiceContext, order: WorkOrder, visit: Visit, at: datetime
 ) -> Visit | None:
-    """One visit instead of many: the last inspection of this target by another party within
-    the window before this one (flagged)."""
+    """One visit instead of many: the nearest inspection of this target by another party
+    within the window either side of this one (whichever is recorded second is flagged)."""
     window = timedelta(days=inspection_settings(ctx).inspection_merge_window_days)
     row = (
         await uow.session.execute(
@@ -139,11 +139,11 @@ async def _repeat_of(
                 Visit.target_id == visit.target_id,
                 Visit.id != visit.id,
                 Visit.inspected_at.is_not(None),
-                Visit.inspected_at <= at,
+                Visit.inspected_at <= at + window,
                 Visit.inspected_at >= at - window,
                 WorkOrder.initiating_org != order.initiating_org,
             )
-            .order_by(Visit.inspected_at.desc())
+            .order_by(sa.func.abs(sa.extract("epoch", Visit.inspected_at - at)), Visit.id)
             .limit(1)
         )
     ).scalar_one_or_none()
