@@ -71,8 +71,7 @@ class InspectionSettings(ServiceSettings):
         default=2,
         ge=1,
         le=10,
-        description="officers named on an on-site record (行政处罚法 第四十二条、第五十五条: not fewer "
-        "than two)",
+        description="officers named on an on-site record (行政处罚法 第四十二条: not fewer than two)",
     )
     inspection_max_import_rows: int = Field(
         default=20_000, ge=1, le=200_000, description="rows of one target import (.xlsx or CSV)"

@@ -19,9 +19,9 @@ from joint_inspection.schemas import (
     ShortcomingOut,
     VisitFigures,
 )
-from joint_inspection.service import queries
+from joint_inspection.service import figures
 from joint_inspection.service.common import shortcoming_subject
-from joint_inspection.service.queries import Period
+from joint_inspection.service.figures import Period
 from joint_inspection.service.reports import load_shortcoming
 from joint_inspection.views import merge_out, shortcoming_out
 from xietong_common.schemas import Day, OrgCode, Page
@@ -55,7 +55,7 @@ async def report_shortcoming(
             data=data,
             idempotency_key=idempotency_key,
         )
-        due = await queries.shortcoming_deadlines(uow.session, [shortcoming.id])
+        due = await figures.shortcoming_deadlines(uow.session, [shortcoming.id])
         return shortcoming_out(shortcoming, due.get(shortcoming_subject(shortcoming.id), []))
 
 
@@ -75,7 +75,7 @@ async def list_shortcomings(
 ) -> Page[ShortcomingOut]:
     """Filter by department, acknowledged or not, overdue."""
     async with ctx.db.session() as session:
-        rows, total = await queries.list_shortcomings(
+        rows, total = await figures.list_shortcomings(
             session,
             principal=principal,
             department=department,
@@ -84,7 +84,7 @@ async def list_shortcomings(
             paging=paging,
             now=ctx.clock.now(),
         )
-        due = await queries.shortcoming_deadlines(session, [s.id for s in rows])
+        due = await figures.shortcoming_deadlines(session, [s.id for s in rows])
     return Page[ShortcomingOut](
         items=[shortcoming_out(s, due.get(shortcoming_subject(s.id), [])) for s in rows],
         total=total,
@@ -105,7 +105,7 @@ async def get_shortcoming(
     """With each department's acknowledgement."""
     async with ctx.db.session() as session:
         shortcoming = await load_shortcoming(session, shortcoming_id, principal)
-        due = await queries.shortcoming_deadlines(session, [shortcoming.id])
+        due = await figures.shortcoming_deadlines(session, [shortcoming.id])
     return shortcoming_out(shortcoming, due.get(shortcoming_subject(shortcoming.id), []))
 
 
@@ -123,7 +123,7 @@ async def acknowledge(
         shortcoming = await inspection_service.acknowledge_shortcoming(
             uow, actor=principal, shortcoming_id=shortcoming_id, response=data.response
         )
-        due = await queries.shortcoming_deadlines(uow.session, [shortcoming.id])
+        due = await figures.shortcoming_deadlines(uow.session, [shortcoming.id])
         return shortcoming_out(shortcoming, due.get(shortcoming_subject(shortcoming.id), []))
 
 
@@ -142,7 +142,7 @@ async def list_merges(
 ) -> Page[MergeProposalOut]:
     """The caller's (as an initiator or the town); the justice bureau sees all."""
     async with ctx.db.session() as session:
-        rows, total = await queries.list_merges(
+        rows, total = await figures.list_merges(
             session,
             principal=principal,
             state=state.value if state else None,
@@ -200,7 +200,7 @@ async def visit_figures(
             zh="统计期间须起止有序且不超过五年",
         )
     async with ctx.db.session() as session:
-        rows = await queries.visit_figures(
+        rows = await figures.visit_figures(
             session, principal=principal, town=town, start=start, end=end, period=period
         )
     return [VisitFigures(**r) for r in rows]
@@ -217,7 +217,7 @@ async def list_reinspections(
 ) -> Page[ReinspectionOut]:
     """Newest first."""
     async with ctx.db.session() as session:
-        rows, total = await queries.reinspections(
+        rows, total = await figures.reinspections(
             session, principal=principal, town=town, paging=paging
         )
     return Page[ReinspectionOut](

@@ -305,7 +305,7 @@ def check_notice_allowed(policy: NoticePolicy | None) -> None:
 
 
 def check_inspectors_on_site(present: int, minimum: int) -> None:
-    """行政处罚法 第四十二条、第五十五条: inspections are made by at least two officers."""
+    """行政处罚法 第四十二条: officers enforcing are not fewer than two."""
     if present < minimum:
         raise TooFewInspectors(
             f"{present} inspector(s) named; an on-site inspection needs at least {minimum}",

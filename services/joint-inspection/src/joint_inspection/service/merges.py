@@ -120,18 +120,25 @@ async def detect(
 
 
 async def load_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, actor: Principal) -> MergeProposal:
+    """The proposal for its two initiators, the town and the justice bureau; its two orders
+    are locked first, then the proposal (the order in which adding targets locks them)."""
+    found = await uow.session.get(MergeProposal, proposal_id)
+    if found is None or actor.org not in (found.org_a, found.org_b, found.town, OVERSIGHT_ORG):
+        raise NotFound("no such merge proposal", zh="未找到该合并建议")
+    await uow.session.execute(
+        sa.select(WorkOrder.id)
+        .where(WorkOrder.id.in_([found.order_a, found.order_b]))
+        .order_by(WorkOrder.id)
+        .with_for_update()
+    )
     proposal = (
         await uow.session.execute(
-            sa.select(MergeProposal).where(MergeProposal.id == proposal_id).with_for_update()
+            sa.select(MergeProposal)
+            .where(MergeProposal.id == proposal_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
-    ).scalar_one_or_none()
-    if proposal is None or actor.org not in (
-        proposal.org_a,
-        proposal.org_b,
-        proposal.town,
-        OVERSIGHT_ORG,
-    ):
-        raise NotFound("no such merge proposal", zh="未找到该合并建议")
+    ).scalar_one()
     return proposal
 
 
@@ -198,10 +205,7 @@ async def _merge(
         o.id: o
         for o in (
             await uow.session.execute(
-                sa.select(WorkOrder)
-                .where(WorkOrder.id.in_([proposal.order_a, proposal.order_b]))
-                .order_by(WorkOrder.id)
-                .with_for_update()
+                sa.select(WorkOrder).where(WorkOrder.id.in_([proposal.order_a, proposal.order_b]))
             )
         ).scalars()
     }

@@ -29,9 +29,8 @@ from joint_inspection.domain import (
     PlanStep,
     check_round,
 )
-from joint_inspection.errors import SelectionExists, TargetNotDrawn
-from joint_inspection.models import Plan, PlanAdjustment, Selection, SelectionEntry, WorkOrder
-from joint_inspection.schemas import OrderFromSelectionIn
+from joint_inspection.errors import SelectionExists
+from joint_inspection.models import Plan, PlanAdjustment, Selection
 from joint_inspection.service.common import (
     WRITE_ROLES,
     audit,
@@ -39,7 +38,6 @@ from joint_inspection.service.common import (
     lock_register,
     plan_subject,
 )
-from joint_inspection.service.orders import NewOrder, new_order
 from joint_inspection.service.plans import rules_of
 from joint_inspection.service.targets import china_day, risk_policy
 from xietong_common import idempotency
@@ -390,75 +388,3 @@ async def rerun(session: AsyncSession, *, selection: Selection, seed: str | None
         differences=differences,
         drawn_targets=list(stats.listed),
     )
-
-
-async def order_from_selection(
-    uow: UnitOfWork,
-    *,
-    ctx: ServiceContext,
-    actor: Principal,
-    selection_id: uuid.UUID,
-    data: OrderFromSelectionIn,
-    idempotency_key: str | None = None,
-) -> WorkOrder:
-    """INSP-03: a plan round becomes a work order of drawn targets (each in one order only)."""
-    selection, plan = await load_selection(uow.session, selection_id, actor)
-    actor.require_role(*WRITE_ROLES)
-    actor.require_org(plan.town)
-    replay = await idempotency.claim(
-        uow,
-        scope=ORDER_SCOPE,
-        org=actor.org,
-        key=idempotency_key,
-        request={"selection": str(selection_id), **data.model_dump(mode="json")},
-    )
-    if replay is not None:
-        found = await uow.session.get(WorkOrder, uuid.UUID(replay))
-        assert found is not None
-        return found
-    e = SelectionEntry
-    query = (
-        sa.select(e)
-        .where(e.selection_id == selection.id, e.drawn, e.order_id.is_(None))
-        .order_by(e.rule_position, e.clean, e.rank)
-        .with_for_update()
-    )
-    if data.target_ids:
-        query = query.where(e.target_id.in_(data.target_ids))
-    else:
-        query = query.limit(data.limit)
-    entries = list((await uow.session.execute(query)).scalars())
-    if not entries or (data.target_ids and len(entries) != len(set(data.target_ids))):
-        taken = {x.target_id for x in entries}
-        raise TargetNotDrawn(
-            "these targets were not drawn in this selection, or are in a work order already",
-            zh="这些监管对象未被本次抽取选中，或已列入工单",
-            target_ids=[str(t) for t in (data.target_ids or []) if t not in taken][:50],
-            rule="INSP-02",
-        )
-    order = await new_order(
-        uow,
-        ctx=ctx,
-        actor=actor,
-        spec=NewOrder(
-            title=data.title,
-            town=plan.town,
-            scenario=plan.scenario,
-            method=data.method,
-            matter_codes=list(plan.matter_codes),
-            planned_start=data.planned_start,
-            planned_end=data.planned_end,
-            proposal=None,
-            target_ids=[x.target_id for x in entries],
-            origin="selection",
-            plan_id=plan.id,
-            selection_id=selection.id,
-            notice_policy=data.notice_policy,
-        ),
-    )
-    for entry in entries:
-        entry.order_id = order.id
-    await idempotency.remember(
-        uow, scope=ORDER_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(order.id)
-    )
-    return order
