@@ -1,5 +1,5 @@
-"""`make bench`: backbone, referral and information-sharing figures on the local stack (or
-the servers in the env)."""
+"""`make bench`: backbone, referral, information-sharing and joint-inspection figures on the
+local stack (or the servers in the env)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def servers() -> tuple[str, str]:
     return db or info.postgres_admin_url, kafka or info.kafka_bootstrap
 
 
-async def main(n: int, info_items: int) -> None:
+async def main(n: int, info_items: int, inspection_targets: int = 100_000) -> None:
     admin_url, bootstrap = servers()
     print(f"xietong bench — {platform.node()}, {os.cpu_count()} cores, n={n}")
     print(f"PostgreSQL {admin_url.split('@')[-1]}, Kafka {bootstrap}\n")
@@ -63,6 +63,14 @@ async def main(n: int, info_items: int) -> None:
         figures = await bench_info.run(admin_url=admin_url, bootstrap=bootstrap, items=info_items)
         for line in bench_info.report(figures, pg):
             print(line)
+    if importlib.util.find_spec("bench.bench_inspection") is not None:
+        from bench import bench_inspection
+
+        print()
+        for line in await bench_inspection.run(
+            admin_url=admin_url, bootstrap=bootstrap, targets=inspection_targets
+        ):
+            print(line)
 
 
 if __name__ == "__main__":
@@ -74,5 +82,8 @@ if __name__ == "__main__":
         default=100_000,
         help="items the information-sharing search runs over (0: skip it)",
     )
+    parser.add_argument(
+        "--inspection-targets", type=int, default=100_000, help="targets in the INSP-02 draw"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.n, args.info_items))
+    asyncio.run(main(args.n, args.info_items, args.inspection_targets))

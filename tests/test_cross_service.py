@@ -112,3 +112,125 @@ async def test_rev_07_opinion_4_from_legal_review_drafts_the_referral_in_the_ref
         assert draft["receiver"] == "dept:ecology-environment"
         assert draft["matter_code"] == "ENV-001"
         assert draft["facts"] == "企业向长江支流直排未经处理的废水"
+
+
+async def test_insp_08_a_violation_outside_jurisdiction_reaches_the_referral_service_as_a_draft(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """INSP-08 → REF-01: joint inspection finds an ecology-bureau violation in 荔枝街道 with
+    no ecology officer taking part; `inspection.finding` drafts the town's referral."""
+    from joint_inspection.main import SPEC as INSPECTION
+    from xietong_common.parties import uscc_check_character
+
+    referral_group = f"referral-x-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(
+        kafka_bootstrap, referral_group, (registry.spec_for(m).topic for m in REFERRAL.handlers)
+    )
+    inspection_db = await create_database(servers, "x_inspection")
+    referral_db = await create_database(servers, "x_referral")
+    async with (
+        running_service(
+            INSPECTION,
+            database_url=inspection_db,
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "i",
+            run_jobs=False,
+            service_name=f"joint-inspection-x-{uuid.uuid4().hex[:8]}",
+        ) as inspection,
+        running_service(
+            REFERRAL,
+            database_url=referral_db,
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "f",
+            run_jobs=False,
+            service_name=referral_group,
+        ) as referral,
+    ):
+        town = inspection.auth("town:lizhi", "handler", "leader", user="li")
+        body = f"91500102MA{uuid.uuid4().int % 10**7:07d}"
+        target = await inspection.client.post(
+            "/targets",
+            headers=town,
+            json={
+                "name": "某化工公司",
+                "party_kind": "legal-person",
+                "id_number": body + uscc_check_character(body),
+                "industry": "化工",
+                "supervision_level": "c",
+                "town": "town:lizhi",
+            },
+        )
+        assert target.status_code == 201, target.text
+        tid = target.json()["id"]
+        order = await inspection.client.post(
+            "/orders",
+            headers=town,
+            json={
+                "title": "沿江企业联合检查",
+                "method": "on-site",
+                "matter_codes": ["ENV-001", "WAT-001"],
+                "planned_start": "2024-03-04T09:00:00+08:00",
+                "planned_end": "2024-03-04T18:00:00+08:00",
+                "target_ids": [tid],
+            },
+        )
+        assert order.status_code == 201, order.text
+        oid = order.json()["id"]
+        inspectors = []
+        for n in range(2):
+            r = await inspection.client.post(
+                f"/orders/{oid}/inspectors",
+                headers=town,
+                json={"kind": "brigade", "officer_id": f"lz-{n}", "name": f"队员{n}"},
+            )
+            inspectors.append(r.json()["id"])
+        await inspection.client.put(
+            f"/orders/{oid}/notice-policy",
+            headers=town,
+            json={"policy": "law-forbids", "reason": "涉嫌违法排污线索，依法不予公开"},
+        )
+        issued = await inspection.client.post(f"/orders/{oid}/issue", headers=town)
+        assert issued.status_code == 200, issued.text
+        now = issued.json()["issued_at"]
+        await inspection.client.post(
+            f"/orders/{oid}/targets/{tid}/on-site",
+            headers=town,
+            json={"inspected_at": now, "inspector_ids": inspectors, "record": "排污口有污水排出"},
+        )
+        outcome = await inspection.client.post(
+            f"/orders/{oid}/targets/{tid}/outcome",
+            headers=town,
+            json={
+                "outcome": "violation",
+                "description": "企业向长江支流直排废水",
+                "matter_code": "ENV-001",
+            },
+        )
+        assert outcome.status_code == 200, outcome.text
+        assert outcome.json()["within_jurisdiction"] is False
+        finding = outcome.json()["finding_id"]
+
+        sender = referral.auth("town:lizhi", "handler", user="li")
+        draft = None
+        for _ in range(150):
+            page = (
+                await referral.client.get(
+                    "/referrals/outbox", headers=sender, params={"page_size": 100}
+                )
+            ).json()
+            for item in page["items"]:
+                detail = (
+                    await referral.client.get(f"/referrals/{item['id']}", headers=sender)
+                ).json()
+                if detail.get("source_id") == finding:
+                    draft = detail
+            if draft:
+                break
+            await asyncio.sleep(0.2)
+        assert draft is not None, "the referral service drafted nothing from the finding"
+        assert draft["state"]["value"] == "draft"
+        assert draft["source_kind"] == "inspection-finding"
+        assert draft["receiver"] == "dept:ecology-environment"
+        assert draft["matter_code"] == "ENV-001"
+        assert draft["facts"] == "企业向长江支流直排废水"
+        assert draft["party"]["name"] == "某化工公司"

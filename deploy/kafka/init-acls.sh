@@ -75,9 +75,9 @@ allow legal-review --operation Describe --operation Create --topic deadline.brea
 allow legal-review --operation Write --topic deadline.breached --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested
 echo "kafka-init: ACLs of legal-review"
 
-# joint-inspection: produces deadline.breached, inspection.closed, inspection.finding; consumes secondment.roster-changed (consumer group joint-inspection)
-allow joint-inspection --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic inspection.closed --topic inspection.closed.dlq --topic inspection.finding --topic inspection.finding.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
-allow joint-inspection --operation Write --topic deadline.breached --topic inspection.closed --topic inspection.finding --topic secondment.roster-changed.dlq
+# joint-inspection: produces deadline.breached, inspection.closed, inspection.finding, inspection.order-issued, inspection.planned, inspection.serious-reported, inspection.shortcoming-reported; consumes secondment.roster-changed (consumer group joint-inspection)
+allow joint-inspection --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic inspection.closed --topic inspection.closed.dlq --topic inspection.finding --topic inspection.finding.dlq --topic inspection.order-issued --topic inspection.order-issued.dlq --topic inspection.planned --topic inspection.planned.dlq --topic inspection.serious-reported --topic inspection.serious-reported.dlq --topic inspection.shortcoming-reported --topic inspection.shortcoming-reported.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
+allow joint-inspection --operation Write --topic deadline.breached --topic inspection.closed --topic inspection.finding --topic inspection.order-issued --topic inspection.planned --topic inspection.serious-reported --topic inspection.shortcoming-reported --topic secondment.roster-changed.dlq
 allow joint-inspection --operation Read --topic secondment.roster-changed --group joint-inspection
 echo "kafka-init: ACLs of joint-inspection"
 
@@ -88,7 +88,7 @@ echo "kafka-init: ACLs of secondment"
 
 # integrator: reads every event topic (not the .dlq twins), writes nothing; its
 # consumer groups' names start with `integrator`.
-allow integrator --operation Read --operation Describe --topic assistance.accepted --topic assistance.completed --topic assistance.delivered --topic assistance.extended --topic assistance.obstruction-flagged --topic assistance.refused --topic assistance.requested --topic assistance.withdrawn --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.escalated --topic case.filed --topic case.received --topic case.referred --topic deadline.breached --topic info.published --topic info.read --topic info.unread-overdue --topic info.updated --topic inspection.closed --topic inspection.finding --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested --topic secondment.roster-changed
+allow integrator --operation Read --operation Describe --topic assistance.accepted --topic assistance.completed --topic assistance.delivered --topic assistance.extended --topic assistance.obstruction-flagged --topic assistance.refused --topic assistance.requested --topic assistance.withdrawn --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.escalated --topic case.filed --topic case.received --topic case.referred --topic deadline.breached --topic info.published --topic info.read --topic info.unread-overdue --topic info.updated --topic inspection.closed --topic inspection.finding --topic inspection.order-issued --topic inspection.planned --topic inspection.serious-reported --topic inspection.shortcoming-reported --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested --topic secondment.roster-changed
 allow integrator --operation Read --resource-pattern-type prefixed --group integrator
 echo "kafka-init: ACLs of integrator"
 echo "kafka-init: done"
