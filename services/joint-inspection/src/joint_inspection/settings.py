@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from xietong_common.auth import hs256_key
 from xietong_common.context import ServiceContext, settings_of
@@ -82,6 +82,15 @@ class InspectionSettings(ServiceSettings):
         "unset: derived from the JWT key. Set it in production and never change it, or the same "
         "person is no longer recognised",
     )
+
+    @model_validator(mode="after")
+    def _identity_key_in_deployments(self) -> InspectionSettings:
+        # A deployment has no development key to derive it from (XIETONG_JWT_LOCAL_KEY=false),
+        # and a key derived from a rotating JWT secret would forget people: stop at start.
+        key = self.inspection_identity_key
+        if not self.jwt_local_key and (key is None or not key.get_secret_value()):
+            raise ValueError("set XIETONG_INSPECTION_IDENTITY_KEY (a deployment needs its own)")
+        return self
 
 
 def inspection_settings(ctx: ServiceContext) -> InspectionSettings:

@@ -372,3 +372,15 @@ def test_one_visit_window_and_who_leads_a_merged_visit() -> None:
     assert decided({"dept:water"}, set(), both) is MergeState.PROPOSED
     assert decided(both, set(), both) is MergeState.MERGED
     assert decided({"dept:water"}, {"town:lizhi"}, both) is MergeState.DECLINED
+
+
+def test_a_deployment_without_its_own_identity_key_stops_at_start() -> None:
+    """Without a development key to derive it from, the digest key must be set (INSP targets)."""
+    import pytest
+    from pydantic import ValidationError
+
+    from joint_inspection.settings import InspectionSettings
+
+    with pytest.raises(ValidationError, match="XIETONG_INSPECTION_IDENTITY_KEY"):
+        InspectionSettings(jwt_local_key=False, jwt_jwks_url="http://idp/jwks")
+    assert InspectionSettings(jwt_local_key=False, inspection_identity_key="k" * 32)
