@@ -1,4 +1,5 @@
-"""`make bench`: backbone and referral figures on the local stack (or the servers in the env)."""
+"""`make bench`: backbone, referral and secondment figures on the local stack (or the servers in
+the env), each beside a baseline measured in the same run."""
 
 from __future__ import annotations
 
@@ -49,6 +50,12 @@ async def main(n: int) -> None:
             admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 100)
         )
         for line in summary([referral], pg, "raw PG commit rate"):
+            print(line)
+    if importlib.util.find_spec("bench.bench_secondment") is not None:
+        from bench import bench_secondment
+
+        print()
+        for line in await bench_secondment.run(admin_url=admin_url, bootstrap=bootstrap, n=n):
             print(line)
 
 

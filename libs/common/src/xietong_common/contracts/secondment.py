@@ -48,9 +48,11 @@ class RosterVersion(ContractModel):
     compacted=True,
 )
 class RosterChanged(IntegrationEvent):
-    """SEC-02/SEC-04: a team's roster as it stands from `effective_from` — the whole team, not
-    a change list (key = team id; the topic is compacted, so it holds every team's present).
-    Consumers keep it with `xietong_common.roster` and check officers against it (SEC-04).
+    """SEC-02/SEC-04: one team's whole roster as it stands from `effective_from`.
+
+    The whole team, not a change list (key = team id; the topic is compacted, so it holds
+    every team's present). Consumers keep it with `xietong_common.roster` and check officers
+    against it (SEC-04).
 
     A version may be published before it takes effect (a roster imported on Monday for next
     month). Compaction keeps only the last event of a team, so such an event also carries, in
@@ -95,8 +97,10 @@ class GuidanceKind(LabelledEnum):
     consumers=("oversight (SUP, planned)",),
 )
 class GuidanceRecorded(IntegrationEvent):
-    """SEC-05: a department recorded a guidance activity for towns (kind, day, towns reached,
-    attendance), what oversight counts per department, town, kind and period."""
+    """SEC-05: a department recorded a guidance activity it gave towns.
+
+    Kind, day, towns reached and attendance: what oversight counts per department, town,
+    kind and period."""
 
     activity_id: str
     department: str = Field(examples=["dept:water"])

@@ -149,7 +149,7 @@ def new_roster_version(
 # ---- team versions as snapshots ----------------------------------------------------------------
 
 
-def member_of(m: TeamMember) -> Member:
+def member_of(m: TeamMember | sa.Row[Any]) -> Member:
     return Member(
         officer_id=str(m.officer_id),
         name=m.name,
@@ -194,12 +194,11 @@ async def load_snapshots(
         (await session.execute(sa.select(TeamVersion).where(pair.in_(list(keys))))).scalars().all()
     )
     members: dict[tuple[uuid.UUID, int], list[Member]] = {}
+    table = TeamMember.__table__
     rows = await session.execute(
-        sa.select(TeamMember).where(
-            sa.tuple_(TeamMember.team_id, TeamMember.version).in_(list(keys))
-        )
+        sa.select(table).where(sa.tuple_(table.c.team_id, table.c.version).in_(list(keys)))
     )
-    for m in rows.scalars():
+    for m in rows:  # plain rows: a department's whole roster, without ORM identity overhead
         members.setdefault((m.team_id, m.version), []).append(member_of(m))
     return {
         (v.team_id, v.version): snapshot_of(v, members.get((v.team_id, v.version), []))

@@ -9,6 +9,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -115,15 +116,17 @@ async def _resolve(
     ctx: ServiceContext,
     department: str,
     parsed: list[tuple[int, RosterRow]],
-) -> tuple[list[SheetRow], list[RowProblem], dict[str, Officer]]:
+) -> tuple[list[SheetRow], list[RowProblem], dict[str, Any]]:
     """Rows with their towns and departments read from the directory and each officer
     matched: by his staff number where the sheet gives one, else by his certificate number.
     Returns the rows, the problems, and the department's officers by id."""
     officers = (
-        (await uow.session.execute(sa.select(Officer).where(Officer.department == department)))
-        .scalars()
-        .all()
-    )
+        await uow.session.execute(
+            sa.select(
+                Officer.id, Officer.name, Officer.certificate_number, Officer.staff_number
+            ).where(Officer.department == department)
+        )
+    ).all()
     by_staff = {o.staff_number: o for o in officers if o.staff_number}
     by_certificate = {o.certificate_number: o for o in officers}
     elsewhere = await _certificates_elsewhere(
@@ -202,7 +205,7 @@ async def _resolve(
 
 
 async def _save_officers(
-    uow: UnitOfWork, department: str, rows: list[SheetRow], known: dict[str, Officer]
+    uow: UnitOfWork, department: str, rows: list[SheetRow], known: dict[str, Any]
 ) -> None:
     """New officers get their stable id; known ones take the sheet's name, certificate and
     staff number (their history stays in the versions)."""
@@ -223,6 +226,7 @@ async def _save_officers(
                 for r in new
             ],
         )
+    changed = []
     for r in rows:
         officer = known.get(r.officer_id)
         if officer is None:
@@ -233,8 +237,17 @@ async def _save_officers(
             r.certificate_number,
             staff,
         ):
-            officer.name, officer.certificate_number = r.name, r.certificate_number
-            officer.staff_number, officer.updated_at = staff, uow.now
+            changed.append(
+                {
+                    "id": officer.id,
+                    "name": r.name,
+                    "certificate_number": r.certificate_number,
+                    "staff_number": staff,
+                    "updated_at": uow.now,
+                }
+            )
+    if changed:
+        await uow.session.execute(sa.update(Officer), changed)
 
 
 async def import_roster(
