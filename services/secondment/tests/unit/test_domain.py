@@ -150,9 +150,13 @@ def test_sec_02_a_dissolved_team_is_on_record_and_changes_no_more() -> None:
 
 
 def test_sec_02_rows_are_placed_on_the_teams_they_name() -> None:
-    t = team()
+    t = team(name="第一片区指导队（样例）")
     placed, problems = place_rows(
-        [t], [row(2, "a", "C1"), row(3, "b", "C2", towns=("town:lizhi",))]
+        [t],
+        [
+            row(2, "a", "C1", "第一片区指导队（样例）"),
+            row(3, "b", "C2", " 第一片区指导队(样例)", towns=("town:lizhi",)),  # half-width
+        ],
     )
     assert problems == []
     a, b = placed["t1"]
@@ -171,7 +175,7 @@ def test_sec_02_every_bad_row_is_named_with_its_column() -> None:
         row(7, "f", "C6", staff="S1"),
         row(8, "g", "C7", staff="S1"),
     ]
-    _, problems = place_rows(teams, rows)
+    _, problems = place_rows(teams, [*rows, row(9, "h", "C8", "第一片区 指导队")])
     assert [(p.row, p.field) for p in problems] == [
         (3, "certificate_number"),
         (4, "team"),

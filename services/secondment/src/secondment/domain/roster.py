@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from secondment.domain.teams import Member, TeamSnapshot
+from secondment.domain.teams import Member, TeamSnapshot, team_key
 from xietong_common.labels import LabelledEnum
 
 
@@ -62,8 +62,8 @@ def place_rows(
     """Each row on the team it names (the department's teams in force, by name), every problem
     named by row and column: an unknown or dissolved team, towns outside the team's, an
     officer listed twice, a certificate that ends before it begins."""
-    in_force = {t.name: t for t in teams if not t.dissolved}
-    dissolved = {t.name for t in teams if t.dissolved} - set(in_force)
+    in_force = {team_key(t.name): t for t in teams if not t.dissolved}
+    dissolved = {team_key(t.name) for t in teams if t.dissolved} - set(in_force)
     placed: dict[str, list[Member]] = {t.team_id: [] for t in in_force.values()}
     problems: list[RowProblem] = []
     first_row: dict[tuple[str, str], int] = {}
@@ -96,9 +96,9 @@ def place_rows(
                 "执法证有效期起始日晚于截止日",
                 "the certificate's validity begins after it ends",
             )
-        team = in_force.get(r.team_name)
+        team = in_force.get(team_key(r.team_name))
         if team is None:
-            if r.team_name in dissolved:
+            if team_key(r.team_name) in dissolved:
                 problem(
                     r.row,
                     "team",

@@ -3,6 +3,7 @@ versions take effect (SEC-04), who sees what. Pure: no I/O."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -165,6 +166,12 @@ def check_validity(valid_from: date, valid_until: date | None) -> None:
             f"({valid_from})",
             zh=f"队伍有效期截止日（{valid_until}）早于起始日（{valid_from}）",
         )
+
+
+def team_key(name: str) -> str:
+    """A team's name as sheets are matched to it: full-width and half-width forms alike
+    (（样例） = (样例)), no spaces — what a clerk's retyping changes without meaning to."""
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 def normalise_towns(towns: Iterable[str]) -> tuple[str, ...]:

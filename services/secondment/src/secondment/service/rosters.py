@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -54,6 +55,7 @@ from xietong_common.spreadsheets import (
 from xietong_common.uow import UnitOfWork
 
 IMPORT_SCOPE = "secondment.roster.import"
+IMPORT_LOCK = zlib.crc32(b"secondment:roster-import")
 _TOWN_SEPARATORS = re.compile(r"[、，,；;/／\s]+")
 
 
@@ -297,6 +299,9 @@ async def import_roster(
     if dry_run:
         head = await uow.session.get(RosterHead, department)
     else:
+        # Imports of all departments one at a time: "one officer on one department's list"
+        # is then checked against lists that cannot change under it. Imports are rare.
+        await uow.session.execute(sa.select(sa.func.pg_advisory_xact_lock(IMPORT_LOCK)))
         head = await lock_head(uow, department)
     teams = await latest_snapshots(uow.session, department)
     rows, problems, known = await _resolve(uow, ctx, department, parsed)

@@ -39,7 +39,11 @@ CREATE_SCOPE = "secondment.team.create"
 
 def _check_name(teams: list[TeamSnapshot], name: str, *, team_id: str | None) -> None:
     """Sheets name teams: a department's teams in force have distinct names."""
-    if any(t.name == name and not t.dissolved and t.team_id != team_id for t in teams):
+    key = team_rules.team_key(name)
+    if any(
+        team_rules.team_key(t.name) == key and not t.dissolved and t.team_id != team_id
+        for t in teams
+    ):
         raise DuplicateTeamName(
             f"the department already has a team named {name!r}",
             zh=f"本部门已有名为「{name}」的队伍",
