@@ -153,6 +153,24 @@ async def test_files_that_are_not_rosters(svc: Svc) -> None:
     r = await svc.client.post("/rosters/imports", headers=svc.admin(WATER))
     refused(r, 422, "invalid-input")
     assert await svc.counts() == before
+    # a raw multipart body whose file name carries NUL and a path: stored cleaned, never a 500
+    sheet = xlsx([HEADER, officer_row(1, "张三", "A0001")])
+    boundary = "xietong-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="../../ro\x00ster.xlsx"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        + sheet
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    r = await svc.client.post(
+        "/rosters/imports",
+        content=body,
+        headers={**svc.admin(WATER), "content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["version"]["filename"] == "roster.xlsx"
 
 
 @pytest.fixture

@@ -99,6 +99,14 @@ async def test_sec_05_who_sees_an_activity_and_its_materials(svc: Svc) -> None:
         headers=svc.h(LIZHI, "handler"),
     )
     refused(r, 403, "forbidden")
+    odd = await svc.client.post(
+        f"/guidance/{aid}/materials",
+        files={"file": ("../../坏名.pdf", pdf, "application/pdf")},
+        headers=svc.h(WATER, "handler"),
+    )
+    assert odd.status_code == 201, odd.text
+    assert odd.json()["title"] == odd.json()["filename"] == "坏名.pdf"
+    before = await svc.counts()
     r = await svc.client.post(
         f"/guidance/{aid}/materials",
         files={"file": ("x.exe", b"MZ...", "application/x-msdownload")},

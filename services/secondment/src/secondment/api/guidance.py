@@ -149,7 +149,7 @@ async def upload_material(
             ctx=ctx,
             activity_id=activity_id,
             actor=principal,
-            title=title or file.filename or "业务指导材料",
+            title=title,
             upload=file,
         )
         return material_out(material)

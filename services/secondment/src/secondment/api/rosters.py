@@ -23,6 +23,7 @@ from secondment.service import queries
 from secondment.settings import secondment_settings
 from secondment.views import diff_out, import_out, roster_entry_out, roster_version_out
 from xietong_common.errors import PayloadTooLarge
+from xietong_common.materials import safe_filename
 from xietong_common.schemas import Day, OrgCode, Page, ShortText
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.deps import IdempotencyKey, Paging
@@ -86,7 +87,7 @@ async def import_roster(
             ctx=ctx,
             actor=principal,
             content=content,
-            filename=file.filename,
+            filename=safe_filename(file.filename, "roster"),
             effective_from=effective_from,
             note=(note.strip() or None) if note else None,
             dry_run=dry_run,

@@ -91,7 +91,7 @@ async def add_material(
     ctx: ServiceContext,
     activity_id: uuid.UUID,
     actor: Principal,
-    title: str,
+    title: str | None,
     upload: UploadFile,
 ) -> GuidanceMaterial:
     """SEC-05: the document, slides or attendance sheet of an activity, by its department."""
@@ -107,7 +107,7 @@ async def add_material(
     material = GuidanceMaterial(
         id=uuid.uuid4(),
         activity_id=activity.id,
-        title=title,
+        title=title or blob.filename,  # the cleaned file name, never the raw one
         filename=blob.filename,
         content_type=blob.content_type,
         size=blob.size,
