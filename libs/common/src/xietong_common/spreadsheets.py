@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -101,7 +101,11 @@ def read_table(
     `header_names` (the column names `parse_rows` will look for), it is the first of the
     first rows that names at least two of them, so a title above the header (附件1
     区住房城乡建委划片指导队伍清单) or a blank line is skipped."""
-    raw = _read_xlsx(content, max_rows) if _is_xlsx(content, filename) else _read_csv(content)
+    raw = (
+        _read_xlsx(content, max_rows)
+        if _is_xlsx(content, filename)
+        else _read_csv(content, max_rows)
+    )
     rows = [(n, [_cell(v) for v in cells]) for n, cells in raw]
     rows = [(n, cells) for n, cells in rows if any(v is not None for v in cells)]
     if not rows:
@@ -129,6 +133,7 @@ def read_table(
 
 HEADER_SEARCH_ROWS = 10
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_COLUMNS = 200  # columns read from a sheet; a roster or a target list has a dozen
 
 
 def _header_index(rows: list[tuple[int, list[Any]]], names: Collection[str]) -> int:
@@ -167,17 +172,31 @@ def _read_xlsx(content: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
         ) from exc
     try:
         sheet = workbook.worksheets[0]
-        out: list[tuple[int, list[Any]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            out.append((number, list(values)))
-            if len(out) > max_rows + 50:  # no need to read a sheet past the limit
-                break
-        return out
+        rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        return _bounded(((n, list(v)) for n, v in enumerate(rows, start=1)), max_rows)
     finally:
         workbook.close()
 
 
-def _read_csv(content: bytes) -> list[tuple[int, list[Any]]]:
+def _bounded(rows: Iterable[tuple[int, list[Any]]], max_rows: int) -> list[tuple[int, list[Any]]]:
+    """The rows that hold something, at most the columns read and a few past `max_rows`
+    (enough to say the table is too long): blank lines and wide rows cost no memory."""
+    out: list[tuple[int, list[Any]]] = []
+    for number, cells in rows:
+        cells = cells[:MAX_COLUMNS]
+        while cells and (
+            cells[-1] is None or (isinstance(cells[-1], str) and not cells[-1].strip())
+        ):
+            cells.pop()  # openpyxl pads a row to the columns asked for
+        if not cells:
+            continue
+        out.append((number, cells))
+        if len(out) > max_rows + HEADER_SEARCH_ROWS:  # no need to read past the limit
+            break
+    return out
+
+
+def _read_csv(content: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
@@ -193,7 +212,8 @@ def _read_csv(content: bytes) -> list[tuple[int, list[Any]]]:
             errors=[],
         )
     try:
-        return [(n, list(row)) for n, row in enumerate(csv.reader(io.StringIO(text)), start=1)]
+        rows = csv.reader(io.StringIO(text))
+        return _bounded(((n, list(row)) for n, row in enumerate(rows, start=1)), max_rows)
     except csv.Error as exc:
         raise TableInvalid(f"not a readable CSV: {exc}", zh="不是可读取的 CSV", errors=[]) from exc
 

@@ -140,3 +140,13 @@ def test_a_workbook_that_expands_past_the_limit_is_refused_before_reading(
     with pytest.raises(TableInvalid) as refused:
         read_table(content, filename="roster.xlsx", max_rows=100)
     assert "解压" in (refused.value.detail_zh or "")
+
+
+def test_blank_lines_and_wide_rows_cost_nothing() -> None:
+    content = b"\n" * 2_000_000 + "姓名,执法证号,有效期至\n张三,A12345,2026-12-31\n".encode()
+    table = read_table(content, filename="roster.csv", max_rows=100)
+    assert [n for n, _ in table.rows] == [2_000_002]
+    wide = ("x," * 5000 + "\n").encode() * 3
+    assert len(read_table(wide, filename="w.csv", max_rows=100).header) == 200
+    with pytest.raises(TableInvalid):
+        read_table(b"h,i\n" + b"1,2\n" * 500, filename="r.csv", max_rows=100)
