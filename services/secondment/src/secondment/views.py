@@ -56,7 +56,8 @@ from secondment.schemas import (
     WorkNoteOut,
 )
 from secondment.service import ImportResult
-from secondment.service.queries import OfficerView, RosterDiff
+from secondment.service.officers import OfficerView
+from secondment.service.queries import RosterDiff
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.secondment import GuidanceKind
 from xietong_common.reference import SecondmentMode

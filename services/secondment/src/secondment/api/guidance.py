@@ -12,8 +12,8 @@ from secondment import service as secondment_service
 from secondment.api.common import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS
 from secondment.domain.guidance import CountBy
 from secondment.schemas import GuidanceCountsOut, GuidanceCreate, GuidanceOut, MaterialOut
-from secondment.service import queries
-from secondment.service.queries import GuidanceFilters
+from secondment.service import guidance as guidance_service
+from secondment.service.guidance import GuidanceFilters
 from secondment.views import counts_out, guidance_out, material_out
 from xietong_common.contracts.secondment import GuidanceKind
 from xietong_common.errors import NotFound
@@ -80,7 +80,7 @@ async def list_activities(
     """A department's own, those reaching a town, all for oversight; newest first."""
     filters = _filters(department, town, kind, held_from, held_to)
     async with ctx.db.session() as session:
-        rows, total = await queries.list_guidance(
+        rows, total = await guidance_service.list_guidance(
             session, principal=principal, filters=filters, paging=paging
         )
         items = [guidance_out(ctx, a) for a in rows]
@@ -107,7 +107,7 @@ async def counts(
     of each kind, per month, quarter or year (within what the caller may see)."""
     filters = _filters(department, town, kind, held_from, held_to)
     async with ctx.db.session() as session:
-        rows, total = await queries.guidance_counts(
+        rows, total = await guidance_service.guidance_counts(
             session, principal=principal, by=by, filters=filters
         )
     return counts_out(ctx, by, rows, total=total, held_from=held_from, held_to=held_to)
@@ -124,7 +124,9 @@ async def get_activity(
 ) -> GuidanceOut:
     """For its department, the towns it reached, and oversight."""
     async with ctx.db.session() as session:
-        activity = await queries.get_guidance(session, principal=principal, activity_id=activity_id)
+        activity = await guidance_service.get_guidance(
+            session, principal=principal, activity_id=activity_id
+        )
         return guidance_out(ctx, activity)
 
 
@@ -166,7 +168,9 @@ async def download_material(
 ) -> StreamingResponse:
     """The stored file, for whoever may see the activity."""
     async with ctx.db.session() as session:
-        activity = await queries.get_guidance(session, principal=principal, activity_id=activity_id)
+        activity = await guidance_service.get_guidance(
+            session, principal=principal, activity_id=activity_id
+        )
         material = next((m for m in activity.materials if m.id == material_id), None)
     if material is None:
         raise NotFound("no such material", zh="未找到该材料")

@@ -27,8 +27,8 @@ from secondment.schemas import (
     WorkNoteOut,
 )
 from secondment.schemas.requests import CertificateNumber
-from secondment.service import queries
-from secondment.service.queries import OfficerFilters
+from secondment.service import officers as officer_service
+from secondment.service.officers import OfficerFilters
 from secondment.views import (
     assessment_out,
     eligibility_out,
@@ -86,7 +86,7 @@ async def list_officers(
         name=name,
     )
     async with ctx.db.session() as session:
-        rows, total = await queries.list_serving(
+        rows, total = await officer_service.list_serving(
             session, principal=principal, filters=filters, paging=paging
         )
         items = [serving_out(ctx, m, day=day) for m in rows]
@@ -107,7 +107,7 @@ async def get_officer(
     """His place on `on` (default today); SEC-03's records for his department and oversight."""
     day = day_or_today(ctx, on)
     async with ctx.db.session() as session:
-        view = await queries.get_officer(
+        view = await officer_service.get_officer(
             session, principal=principal, officer_id=officer_id, day=day
         )
         return officer_out(ctx, view, day=day)
@@ -194,7 +194,7 @@ async def list_work_notes(
 ) -> Page[WorkNoteOut]:
     """A town reads its own notes; his department and oversight read all of them."""
     async with ctx.db.session() as session:
-        rows, total = await queries.list_work_notes(
+        rows, total = await officer_service.list_work_notes(
             session, principal=principal, officer_id=officer_id, paging=paging
         )
     return Page[WorkNoteOut](
@@ -226,7 +226,7 @@ async def eligibility(
     projection makes from `secondment.roster-changed`."""
     when = at or ctx.clock.now()
     async with ctx.db.session() as session:
-        answer = await queries.eligibility(
+        answer = await officer_service.eligibility(
             session,
             catalogue=ctx.catalogue,
             officer_id=officer,

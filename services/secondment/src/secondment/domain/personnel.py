@@ -4,7 +4,6 @@ own, his daily work under its command (共用共管, SEC-01). Pure."""
 
 from __future__ import annotations
 
-from secondment.domain.teams import sees_all
 from secondment.errors import NotTheTownsRecord, PersonnelIsTheDepartments
 from xietong_common.labels import LabelledEnum
 
@@ -74,10 +73,13 @@ def check_personnel_editor(org: str, *, department: str) -> None:
 
 def check_note_author(org: str, *, department: str) -> None:
     """SEC-01: a note on daily work under a town's command is that town's record; the
-    department reads it (for its assessment) but does not write it."""
-    if not org.startswith("town:") or sees_all(org) or org == department:
+    officer's department reads it for its assessment but does not write it, nor does
+    oversight."""
+    if not org.startswith("town:"):
         raise NotTheTownsRecord(
-            "only a town the officer serves records his daily work under its command",
-            zh="只有下沉人员所服务的乡镇（街道）可以记录其在本乡镇（街道）的日常工作",
+            "only a town the officer serves records his daily work under its command; "
+            f"his department ({department}) reads the towns' notes",
+            zh="只有下沉人员所服务的乡镇（街道）可以记录其在本乡镇（街道）的日常工作；"
+            f"其所属部门（{department}）可以查阅",
             rule="SEC-01",
         )

@@ -174,11 +174,6 @@ def team_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
-def normalise_towns(towns: Iterable[str]) -> tuple[str, ...]:
-    """Towns as a set, in one order (a team or an officer serves each town once)."""
-    return tuple(sorted(set(towns)))
-
-
 # ---- SEC-04: versions take effect in order, never back-dated past the setting ----------------
 
 

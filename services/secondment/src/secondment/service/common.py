@@ -77,11 +77,6 @@ def check_towns(ctx: ServiceContext, towns: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(towns)))
 
 
-def org_name(ctx: ServiceContext, code: str) -> str:
-    org = ctx.directory.get(code)
-    return org.name_zh if org else code
-
-
 def town_lookup(ctx: ServiceContext) -> dict[str, str]:
     """A town by its code, its Chinese name, or its name without 街道/镇/乡 (荔枝 → town:lizhi)."""
     names: dict[str, str] = {}

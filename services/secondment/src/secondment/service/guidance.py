@@ -1,22 +1,31 @@
-"""SEC-05: a department records the guidance it gave the towns, with its materials."""
+"""SEC-05: a department records the guidance it gave the towns, with its materials; who
+sees the records, and their counts for oversight."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
+import sqlalchemy as sa
 from fastapi import UploadFile
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from secondment import events
-from secondment.domain.guidance import check_activity
+from secondment.domain.guidance import CountBy, check_activity
+from secondment.domain.teams import sees_all
 from secondment.models import GuidanceActivity, GuidanceMaterial
 from secondment.schemas import GuidanceCreate
 from secondment.service.common import GUIDANCE_ROLES, audit, check_towns, require_department, today
-from secondment.service.queries import get_guidance
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.errors import Forbidden
+from xietong_common.contracts.secondment import GuidanceKind
+from xietong_common.errors import Forbidden, NotFound
 from xietong_common.materials import store_material
+from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.uow import UnitOfWork
 
 CREATE_SCOPE = "secondment.guidance.create"
@@ -126,3 +135,110 @@ async def add_material(
         sha256=blob.sha256,
     )
     return material
+
+
+# ---- guidance (SEC-05) -------------------------------------------------------------------------
+
+
+def _guidance_visible(org: str) -> sa.ColumnElement[bool]:
+    if sees_all(org):
+        return sa.true()
+    if org.startswith("dept:"):
+        return GuidanceActivity.department == org
+    if org.startswith("town:"):
+        return GuidanceActivity.towns.contains([org])
+    return sa.false()
+
+
+@dataclass(frozen=True)
+class GuidanceFilters:
+    department: str | None = None
+    town: str | None = None
+    kind: GuidanceKind | None = None
+    held_from: date | None = None
+    held_to: date | None = None
+
+
+def _guidance_where(principal: Principal, f: GuidanceFilters) -> list[sa.ColumnElement[bool]]:
+    where = [_guidance_visible(principal.org)]
+    if f.department:
+        where.append(GuidanceActivity.department == f.department)
+    if f.town:
+        where.append(GuidanceActivity.towns.contains([f.town]))
+    if f.kind:
+        where.append(GuidanceActivity.kind == f.kind.value)
+    if f.held_from:
+        where.append(GuidanceActivity.held_on >= f.held_from)
+    if f.held_to:
+        where.append(GuidanceActivity.held_on <= f.held_to)
+    return where
+
+
+async def list_guidance(
+    session: AsyncSession, *, principal: Principal, filters: GuidanceFilters, paging: PageParams
+) -> tuple[Sequence[GuidanceActivity], int]:
+    query = (
+        sa.select(GuidanceActivity)
+        .where(*_guidance_where(principal, filters))
+        .order_by(GuidanceActivity.held_on.desc(), GuidanceActivity.recorded_at.desc())
+    )
+    return await fetch_page(session, query, paging)
+
+
+async def get_guidance(
+    session: AsyncSession, *, principal: Principal, activity_id: uuid.UUID
+) -> GuidanceActivity:
+    activity = await session.get(GuidanceActivity, activity_id)
+    org = principal.org
+    if activity is None or not (
+        sees_all(org) or org == activity.department or org in activity.towns
+    ):
+        raise NotFound("no such guidance activity", zh="未找到该业务指导活动")
+    return activity
+
+
+async def guidance_counts(
+    session: AsyncSession, *, principal: Principal, by: CountBy, filters: GuidanceFilters
+) -> tuple[list[tuple[str, int, int]], int]:
+    """SEC-05 for oversight: activities and attendance per department, town reached, kind or
+    period (held_on, China date). Counted by town, an activity counts once for each town it
+    reached (a town sees only its own line)."""
+    where = _guidance_where(principal, filters)
+    total = (
+        await session.execute(
+            sa.select(sa.func.count()).select_from(GuidanceActivity).where(*where)
+        )
+    ).scalar_one()
+    held = GuidanceActivity.held_on
+    key: Any
+    if by is CountBy.TOWN:
+        town = sa.func.unnest(GuidanceActivity.towns).label("key")
+        inner = sa.select(town, GuidanceActivity.attendance).where(*where).subquery()
+        query = sa.select(
+            inner.c.key, sa.func.count(), sa.func.coalesce(sa.func.sum(inner.c.attendance), 0)
+        )
+        if principal.org.startswith("town:"):
+            query = query.where(inner.c.key == principal.org)
+        if filters.town:
+            query = query.where(inner.c.key == filters.town)
+        query = query.group_by(inner.c.key).order_by(inner.c.key)
+    else:
+        key = {
+            CountBy.DEPARTMENT: GuidanceActivity.department,
+            CountBy.KIND: GuidanceActivity.kind,
+            CountBy.MONTH: sa.func.to_char(held, "YYYY-MM"),
+            CountBy.QUARTER: sa.func.to_char(held, 'YYYY-"Q"Q'),
+            CountBy.YEAR: sa.func.to_char(held, "YYYY"),
+        }[by]
+        query = (
+            sa.select(
+                key.label("key"),
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(GuidanceActivity.attendance), 0),
+            )
+            .where(*where)
+            .group_by(key)
+            .order_by(key)
+        )
+    rows = (await session.execute(query)).all()
+    return [(str(r[0]), int(r[1]), int(r[2])) for r in rows], int(total)

@@ -1,15 +1,22 @@
-"""Seconded officers: SEC-03's records that stay with the department (establishment,
-identity, assessment), and a town's notes on his daily work under its command (SEC-01)."""
+"""Seconded officers: who serves a town on a day (SEC-01), SEC-03's records that stay with
+the department (establishment, identity, assessment), a town's notes on his daily work under
+its command (SEC-01), and SEC-04 eligibility from the service's own roster."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from secondment.domain.personnel import check_note_author, check_personnel_editor
+from secondment.domain.teams import sees_all
 from secondment.errors import AssessmentExists, NotServingOnDay
-from secondment.models import Assessment, Officer, WorkNote
+from secondment.models import Assessment, Officer, Team, TeamMember, TeamVersion, WorkNote
 from secondment.schemas import AssessmentIn, PersonnelUpdate, WorkNoteIn
 from secondment.service.common import (
     NOTE_ROLES,
@@ -19,10 +26,13 @@ from secondment.service.common import (
     subject_of_officer,
     today,
 )
-from secondment.service.queries import serving_entry
+from secondment.service.queries import in_effect_on, member_query, sees_roster, serving_on
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.errors import InvalidInput
+from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.reference import MatterCatalogue, SecondmentMode
+from xietong_common.roster import Eligibility, china_day, decide
 from xietong_common.uow import UnitOfWork
 
 ASSESSMENT_SCOPE = "secondment.assessment.create"
@@ -189,3 +199,175 @@ async def add_work_note(
         kind=data.kind.value,
     )
     return note
+
+
+# ---- officers: who serves a town on a day (SEC-01) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficerFilters:
+    day: date
+    town: str | None = None
+    department: str | None = None
+    team_id: uuid.UUID | None = None
+    mode: SecondmentMode | None = None
+    certificate_number: str | None = None
+    name: str | None = None
+
+
+def _members_visible(org: str) -> sa.ColumnElement[bool]:
+    if sees_all(org):
+        return sa.true()
+    if org.startswith("dept:"):
+        return Team.department == org
+    if org.startswith("town:"):
+        return TeamMember.towns.contains([org])
+    return sa.false()
+
+
+async def list_serving(
+    session: AsyncSession, *, principal: Principal, filters: OfficerFilters, paging: PageParams
+) -> tuple[Sequence[TeamMember], int]:
+    """SEC-01 共用共管: the seconded officers serving on a day — a town's from every
+    department, a department's own across towns, everyone for oversight."""
+    query = (
+        member_query(in_effect_on(filters.day))
+        .where(_members_visible(principal.org), *serving_on(filters.day))
+        .order_by(Team.department, TeamVersion.name, TeamMember.name, TeamMember.officer_id)
+    )
+    if filters.town:
+        query = query.where(TeamMember.towns.contains([filters.town]))
+    if filters.department:
+        query = query.where(Team.department == filters.department)
+    if filters.team_id:
+        query = query.where(Team.id == filters.team_id)
+    if filters.mode:
+        query = query.where(Team.mode == filters.mode.value)
+    if filters.certificate_number:
+        query = query.where(TeamMember.certificate_number == filters.certificate_number)
+    if filters.name:
+        query = query.where(TeamMember.name == filters.name)
+    return await fetch_page(session, query, paging)
+
+
+async def serving_entry(
+    session: AsyncSession, officer_id: uuid.UUID, day: date
+) -> TeamMember | None:
+    """The officer's place on a team in force on `day`, if any."""
+    query = (
+        member_query(in_effect_on(day))
+        .where(TeamMember.officer_id == officer_id, *serving_on(day))
+        .order_by(TeamVersion.effective_from.desc())
+        .limit(1)
+    )
+    found: TeamMember | None = (await session.execute(query)).scalars().first()
+    return found
+
+
+@dataclass(frozen=True)
+class OfficerView:
+    officer: Officer
+    serving: TeamMember | None
+    assessments: list[Assessment] | None  # None: the caller may not see SEC-03's records
+
+
+async def get_officer(
+    session: AsyncSession, *, principal: Principal, officer_id: uuid.UUID, day: date
+) -> OfficerView:
+    """One officer, where he serves on `day`; SEC-03's records for his department and
+    oversight only."""
+    officer = await officer_for(session, officer_id, principal)
+    serving = await serving_entry(session, officer.id, day)
+    assessments = None
+    if sees_roster(principal.org, officer.department):
+        assessments = list(
+            (
+                await session.execute(
+                    sa.select(Assessment)
+                    .where(Assessment.officer_id == officer.id)
+                    .order_by(Assessment.year.desc())
+                )
+            ).scalars()
+        )
+    return OfficerView(officer, serving, assessments)
+
+
+async def list_work_notes(
+    session: AsyncSession, *, principal: Principal, officer_id: uuid.UUID, paging: PageParams
+) -> tuple[Sequence[WorkNote], int]:
+    """A town's notes on the officer (its own); his department and oversight read them all."""
+    officer = await officer_for(session, officer_id, principal)
+    query = (
+        sa.select(WorkNote)
+        .where(WorkNote.officer_id == officer.id)
+        .order_by(WorkNote.day.desc(), WorkNote.recorded_at.desc())
+    )
+    if not sees_roster(principal.org, officer.department):
+        query = query.where(WorkNote.town == principal.org)
+    return await fetch_page(session, query, paging)
+
+
+# ---- SEC-04 --------------------------------------------------------------------------------------
+
+
+async def eligibility_entries(
+    session: AsyncSession, officer_id: str, day: date
+) -> list[dict[str, Any]]:
+    """The officer's entries in the team versions in effect on `day`, shaped as
+    `xietong_common.roster.judge` reads them (the projection's rows)."""
+    try:
+        oid = uuid.UUID(officer_id)
+    except ValueError:
+        return []
+    chosen = in_effect_on(day)
+    rows = await session.execute(
+        sa.select(
+            TeamMember.team_id,
+            TeamMember.name,
+            TeamMember.certificate_number,
+            TeamMember.certificate_valid_from,
+            TeamMember.certificate_valid_until,
+            TeamMember.towns,
+            Team.department,
+            TeamVersion.valid_from,
+            TeamVersion.valid_until,
+            TeamVersion.dissolved,
+            TeamVersion.towns.label("team_towns"),
+        )
+        .join(
+            chosen,
+            sa.and_(TeamMember.team_id == chosen.c.team_id, TeamMember.version == chosen.c.version),
+        )
+        .join(
+            TeamVersion,
+            sa.and_(
+                TeamVersion.team_id == TeamMember.team_id, TeamVersion.version == TeamMember.version
+            ),
+        )
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(TeamMember.officer_id == oid)
+    )
+    return [{**dict(r), "team_id": str(r.team_id)} for r in rows.mappings()]
+
+
+async def eligibility(
+    session: AsyncSession,
+    *,
+    catalogue: MatterCatalogue,
+    officer_id: str,
+    matter_code: str,
+    town: str,
+    at: datetime,
+) -> Eligibility:
+    """SEC-04 from the service's own roster, decided by the same code every projection uses
+    (`xietong_common.roster.decide`/`judge`)."""
+    day = china_day(at)
+    entries = await eligibility_entries(session, officer_id, day)
+    return decide(
+        entries,
+        officer_id=officer_id,
+        matter_code=matter_code,
+        town=town,
+        day=day,
+        catalogue=catalogue,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,27 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
 
 from secondment.domain import roster as roster_rules
-from secondment.domain.guidance import CountBy
 from secondment.domain.roster import ChangeKind, OfficerChange, TeamChange
 from secondment.domain.teams import TeamSnapshot, sees_all
 from secondment.errors import UnknownVersion
 from secondment.models import (
-    Assessment,
-    GuidanceActivity,
-    Officer,
     RosterVersion,
     Team,
     TeamMember,
     TeamVersion,
-    WorkNote,
 )
-from secondment.service.common import load_snapshots, officer_for, subject_of_team, team_for
+from secondment.service.common import load_snapshots, subject_of_team, team_for
 from xietong_common.auth import Principal
-from xietong_common.contracts.secondment import GuidanceKind
 from xietong_common.errors import NotFound
 from xietong_common.pagination import PageParams, fetch_page
-from xietong_common.reference import MatterCatalogue, SecondmentMode
-from xietong_common.roster import Eligibility, china_day, decide
+from xietong_common.reference import SecondmentMode
 from xietong_common.timeline import TimelineEntry, subject_timeline
 
 # ---- which team versions: in effect on a day, or as a roster version left them ------------------
@@ -81,7 +74,7 @@ def serving_on(day: date) -> list[sa.ColumnElement[bool]]:
     ]
 
 
-def _member_query(chosen: Any) -> sa.Select[Any]:
+def member_query(chosen: Any) -> sa.Select[Any]:
     return (
         sa.select(TeamMember)
         .join(
@@ -249,7 +242,7 @@ async def roster_numbers(
 # ---- the department's roster versions ----------------------------------------------------------
 
 
-def _sees_roster(org: str, department: str) -> bool:
+def sees_roster(org: str, department: str) -> bool:
     return sees_all(org) or org == department
 
 
@@ -273,7 +266,7 @@ async def get_roster_version(
     session: AsyncSession, *, principal: Principal, version_id: uuid.UUID
 ) -> RosterVersion:
     version = await session.get(RosterVersion, version_id)
-    if version is None or not _sees_roster(principal.org, version.department):
+    if version is None or not sees_roster(principal.org, version.department):
         raise NotFound("no such roster version", zh="未找到该名单版本")
     return version
 
@@ -285,7 +278,7 @@ async def roster_entries(
     version = await get_roster_version(session, principal=principal, version_id=version_id)
     chosen = as_of_number(version.department, version.number)
     query = (
-        _member_query(chosen)
+        member_query(chosen)
         .where(TeamVersion.dissolved.is_(False))
         .order_by(TeamVersion.name, TeamMember.name, TeamMember.officer_id)
     )
@@ -323,7 +316,7 @@ async def roster_diff(
 ) -> RosterDiff:
     """SEC-02: two versions of a department's roster compared: who joined, left, moved team
     or towns, had the certificate changed; which teams were added, dissolved, changed."""
-    if not _sees_roster(principal.org, department):
+    if not sees_roster(principal.org, department):
         raise NotFound("no such roster", zh="未找到该名单")
     last = (
         await session.execute(
@@ -359,282 +352,3 @@ async def roster_diff(
         officers=changes[start : start + paging.page_size],
         total=len(changes),
     )
-
-
-# ---- officers: who serves a town on a day (SEC-01) ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OfficerFilters:
-    day: date
-    town: str | None = None
-    department: str | None = None
-    team_id: uuid.UUID | None = None
-    mode: SecondmentMode | None = None
-    certificate_number: str | None = None
-    name: str | None = None
-
-
-def _members_visible(org: str) -> sa.ColumnElement[bool]:
-    if sees_all(org):
-        return sa.true()
-    if org.startswith("dept:"):
-        return Team.department == org
-    if org.startswith("town:"):
-        return TeamMember.towns.contains([org])
-    return sa.false()
-
-
-async def list_serving(
-    session: AsyncSession, *, principal: Principal, filters: OfficerFilters, paging: PageParams
-) -> tuple[Sequence[TeamMember], int]:
-    """SEC-01 共用共管: the seconded officers serving on a day — a town's from every
-    department, a department's own across towns, everyone for oversight."""
-    query = (
-        _member_query(in_effect_on(filters.day))
-        .where(_members_visible(principal.org), *serving_on(filters.day))
-        .order_by(Team.department, TeamVersion.name, TeamMember.name, TeamMember.officer_id)
-    )
-    if filters.town:
-        query = query.where(TeamMember.towns.contains([filters.town]))
-    if filters.department:
-        query = query.where(Team.department == filters.department)
-    if filters.team_id:
-        query = query.where(Team.id == filters.team_id)
-    if filters.mode:
-        query = query.where(Team.mode == filters.mode.value)
-    if filters.certificate_number:
-        query = query.where(TeamMember.certificate_number == filters.certificate_number)
-    if filters.name:
-        query = query.where(TeamMember.name == filters.name)
-    return await fetch_page(session, query, paging)
-
-
-async def serving_entry(
-    session: AsyncSession, officer_id: uuid.UUID, day: date
-) -> TeamMember | None:
-    """The officer's place on a team in force on `day`, if any."""
-    query = (
-        _member_query(in_effect_on(day))
-        .where(TeamMember.officer_id == officer_id, *serving_on(day))
-        .order_by(TeamVersion.effective_from.desc())
-        .limit(1)
-    )
-    found: TeamMember | None = (await session.execute(query)).scalars().first()
-    return found
-
-
-@dataclass(frozen=True)
-class OfficerView:
-    officer: Officer
-    serving: TeamMember | None
-    assessments: list[Assessment] | None  # None: the caller may not see SEC-03's records
-
-
-async def get_officer(
-    session: AsyncSession, *, principal: Principal, officer_id: uuid.UUID, day: date
-) -> OfficerView:
-    """One officer, where he serves on `day`; SEC-03's records for his department and
-    oversight only."""
-    officer = await officer_for(session, officer_id, principal)
-    serving = await serving_entry(session, officer.id, day)
-    assessments = None
-    if _sees_roster(principal.org, officer.department):
-        assessments = list(
-            (
-                await session.execute(
-                    sa.select(Assessment)
-                    .where(Assessment.officer_id == officer.id)
-                    .order_by(Assessment.year.desc())
-                )
-            ).scalars()
-        )
-    return OfficerView(officer, serving, assessments)
-
-
-async def list_work_notes(
-    session: AsyncSession, *, principal: Principal, officer_id: uuid.UUID, paging: PageParams
-) -> tuple[Sequence[WorkNote], int]:
-    """A town's notes on the officer (its own); his department and oversight read them all."""
-    officer = await officer_for(session, officer_id, principal)
-    query = (
-        sa.select(WorkNote)
-        .where(WorkNote.officer_id == officer.id)
-        .order_by(WorkNote.day.desc(), WorkNote.recorded_at.desc())
-    )
-    if not _sees_roster(principal.org, officer.department):
-        query = query.where(WorkNote.town == principal.org)
-    return await fetch_page(session, query, paging)
-
-
-# ---- SEC-04 --------------------------------------------------------------------------------------
-
-
-async def eligibility_entries(
-    session: AsyncSession, officer_id: str, day: date
-) -> list[dict[str, Any]]:
-    """The officer's entries in the team versions in effect on `day`, shaped as
-    `xietong_common.roster.judge` reads them (the projection's rows)."""
-    try:
-        oid = uuid.UUID(officer_id)
-    except ValueError:
-        return []
-    chosen = in_effect_on(day)
-    rows = await session.execute(
-        sa.select(
-            TeamMember.team_id,
-            TeamMember.name,
-            TeamMember.certificate_number,
-            TeamMember.certificate_valid_from,
-            TeamMember.certificate_valid_until,
-            TeamMember.towns,
-            Team.department,
-            TeamVersion.valid_from,
-            TeamVersion.valid_until,
-            TeamVersion.dissolved,
-            TeamVersion.towns.label("team_towns"),
-        )
-        .join(
-            chosen,
-            sa.and_(TeamMember.team_id == chosen.c.team_id, TeamMember.version == chosen.c.version),
-        )
-        .join(
-            TeamVersion,
-            sa.and_(
-                TeamVersion.team_id == TeamMember.team_id, TeamVersion.version == TeamMember.version
-            ),
-        )
-        .join(Team, Team.id == TeamMember.team_id)
-        .where(TeamMember.officer_id == oid)
-    )
-    return [{**dict(r), "team_id": str(r.team_id)} for r in rows.mappings()]
-
-
-async def eligibility(
-    session: AsyncSession,
-    *,
-    catalogue: MatterCatalogue,
-    officer_id: str,
-    matter_code: str,
-    town: str,
-    at: datetime,
-) -> Eligibility:
-    """SEC-04 from the service's own roster, decided by the same code every projection uses
-    (`xietong_common.roster.decide`/`judge`)."""
-    day = china_day(at)
-    entries = await eligibility_entries(session, officer_id, day)
-    return decide(
-        entries,
-        officer_id=officer_id,
-        matter_code=matter_code,
-        town=town,
-        day=day,
-        catalogue=catalogue,
-    )
-
-
-# ---- guidance (SEC-05) -------------------------------------------------------------------------
-
-
-def _guidance_visible(org: str) -> sa.ColumnElement[bool]:
-    if sees_all(org):
-        return sa.true()
-    if org.startswith("dept:"):
-        return GuidanceActivity.department == org
-    if org.startswith("town:"):
-        return GuidanceActivity.towns.contains([org])
-    return sa.false()
-
-
-@dataclass(frozen=True)
-class GuidanceFilters:
-    department: str | None = None
-    town: str | None = None
-    kind: GuidanceKind | None = None
-    held_from: date | None = None
-    held_to: date | None = None
-
-
-def _guidance_where(principal: Principal, f: GuidanceFilters) -> list[sa.ColumnElement[bool]]:
-    where = [_guidance_visible(principal.org)]
-    if f.department:
-        where.append(GuidanceActivity.department == f.department)
-    if f.town:
-        where.append(GuidanceActivity.towns.contains([f.town]))
-    if f.kind:
-        where.append(GuidanceActivity.kind == f.kind.value)
-    if f.held_from:
-        where.append(GuidanceActivity.held_on >= f.held_from)
-    if f.held_to:
-        where.append(GuidanceActivity.held_on <= f.held_to)
-    return where
-
-
-async def list_guidance(
-    session: AsyncSession, *, principal: Principal, filters: GuidanceFilters, paging: PageParams
-) -> tuple[Sequence[GuidanceActivity], int]:
-    query = (
-        sa.select(GuidanceActivity)
-        .where(*_guidance_where(principal, filters))
-        .order_by(GuidanceActivity.held_on.desc(), GuidanceActivity.recorded_at.desc())
-    )
-    return await fetch_page(session, query, paging)
-
-
-async def get_guidance(
-    session: AsyncSession, *, principal: Principal, activity_id: uuid.UUID
-) -> GuidanceActivity:
-    activity = await session.get(GuidanceActivity, activity_id)
-    org = principal.org
-    if activity is None or not (
-        sees_all(org) or org == activity.department or org in activity.towns
-    ):
-        raise NotFound("no such guidance activity", zh="未找到该业务指导活动")
-    return activity
-
-
-async def guidance_counts(
-    session: AsyncSession, *, principal: Principal, by: CountBy, filters: GuidanceFilters
-) -> tuple[list[tuple[str, int, int]], int]:
-    """SEC-05 for oversight: activities and attendance per department, town reached, kind or
-    period (held_on, China date). Counted by town, an activity counts once for each town it
-    reached (a town sees only its own line)."""
-    where = _guidance_where(principal, filters)
-    total = (
-        await session.execute(
-            sa.select(sa.func.count()).select_from(GuidanceActivity).where(*where)
-        )
-    ).scalar_one()
-    held = GuidanceActivity.held_on
-    key: Any
-    if by is CountBy.TOWN:
-        town = sa.func.unnest(GuidanceActivity.towns).label("key")
-        inner = sa.select(town, GuidanceActivity.attendance).where(*where).subquery()
-        query = sa.select(
-            inner.c.key, sa.func.count(), sa.func.coalesce(sa.func.sum(inner.c.attendance), 0)
-        )
-        if principal.org.startswith("town:"):
-            query = query.where(inner.c.key == principal.org)
-        if filters.town:
-            query = query.where(inner.c.key == filters.town)
-        query = query.group_by(inner.c.key).order_by(inner.c.key)
-    else:
-        key = {
-            CountBy.DEPARTMENT: GuidanceActivity.department,
-            CountBy.KIND: GuidanceActivity.kind,
-            CountBy.MONTH: sa.func.to_char(held, "YYYY-MM"),
-            CountBy.QUARTER: sa.func.to_char(held, 'YYYY-"Q"Q'),
-            CountBy.YEAR: sa.func.to_char(held, "YYYY"),
-        }[by]
-        query = (
-            sa.select(
-                key.label("key"),
-                sa.func.count(),
-                sa.func.coalesce(sa.func.sum(GuidanceActivity.attendance), 0),
-            )
-            .where(*where)
-            .group_by(key)
-            .order_by(key)
-        )
-    rows = (await session.execute(query)).all()
-    return [(str(r[0]), int(r[1]), int(r[2])) for r in rows], int(total)

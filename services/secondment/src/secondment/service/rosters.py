@@ -1,6 +1,5 @@
 """A department imports its roster sheet (SEC-02, attachments 1–11): every row checked, all or
-nothing, a new roster version with an effective date, the teams it changes published whole.
-And, on demand, every team's present published again (SEC-04, for a new consumer)."""
+nothing, a new roster version with an effective date, the teams it changes published whole."""
 
 from __future__ import annotations
 
@@ -19,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from secondment.domain import roster as roster_rules
 from secondment.domain import teams as team_rules
 from secondment.domain.roster import ImportOutcome, RowProblem, RowWarning, SheetRow
-from secondment.domain.teams import TeamSnapshot, VersionKind, sees_all
-from secondment.errors import NotADepartment
+from secondment.domain.teams import TeamSnapshot, VersionKind
 from secondment.models import Officer, RosterHead, RosterVersion, Team, TeamMember, TeamVersion
 from secondment.schemas import ROSTER_COLUMNS, RosterRow
 from secondment.service.common import (
@@ -442,37 +440,3 @@ async def _replayed(session: AsyncSession, replay: str) -> ImportResult:
         changed,
         dict(version.counts) if version else {},
     )
-
-
-async def republish(
-    uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, department: str | None
-) -> tuple[int, int]:
-    """Publish every team's present again (its latest version with what precedes it), so a
-    consumer brought up from scratch has the roster in effect: a department its own teams,
-    oversight any department's or all. Consumers keep each version once, so this is safe."""
-    actor.require_role("admin")
-    if sees_all(actor.org):
-        scope = department
-    elif actor.org.startswith("dept:"):
-        scope = actor.org
-    else:
-        raise NotADepartment(
-            "only a department (its own teams) or oversight republishes rosters",
-            zh="只有区级行政执法部门（本部门队伍）或监督机构可以重新发布名单",
-        )
-    query = sa.select(Team.id, Team.department).order_by(Team.department, Team.id)
-    if scope:
-        query = query.where(Team.department == scope)
-    teams = (await uow.session.execute(query)).all()
-    published = 0
-    for dept in sorted({t.department for t in teams}):
-        await lock_head(uow, dept)
-        published += await publish_teams(uow, [t.id for t in teams if t.department == dept])
-    audit(
-        uow,
-        action="roster.republished",
-        subject=subject_of_roster(scope or "all"),
-        rule="SEC-04",
-        teams=len(teams),
-    )
-    return len(teams), published

@@ -1,15 +1,18 @@
 """A department's teams (指导队伍): create, edit, dissolve (SEC-01, SEC-02). Each change is a
-new version of the department's roster and of the team, published whole."""
+new version of the department's roster and of the team, published whole; and every team's
+present published again on demand (SEC-04, for a new consumer)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
+
 from secondment.domain import teams as team_rules
 from secondment.domain.roster import retown
-from secondment.domain.teams import TRANSITIONS, TeamSnapshot, TeamStep, VersionKind
-from secondment.errors import DuplicateTeamName, OfficersWouldServeNoTown
+from secondment.domain.teams import TRANSITIONS, TeamSnapshot, TeamStep, VersionKind, sees_all
+from secondment.errors import DuplicateTeamName, NotADepartment, OfficersWouldServeNoTown
 from secondment.models import Team
 from secondment.schemas import TeamCreate, TeamDissolve, TeamUpdate
 from secondment.service.common import (
@@ -24,6 +27,7 @@ from secondment.service.common import (
     publish_teams,
     require_department,
     store_versions,
+    subject_of_roster,
     subject_of_team,
     team_for,
     today,
@@ -257,3 +261,37 @@ async def dissolve_team(
         changes={"dissolved": True},
         reason=data.reason,
     )
+
+
+async def republish(
+    uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, department: str | None
+) -> tuple[int, int]:
+    """Publish every team's present again (its latest version with what precedes it), so a
+    consumer brought up from scratch has the roster in effect: a department its own teams,
+    oversight any department's or all. Consumers keep each version once, so this is safe."""
+    actor.require_role("admin")
+    if sees_all(actor.org):
+        scope = department
+    elif actor.org.startswith("dept:"):
+        scope = actor.org
+    else:
+        raise NotADepartment(
+            "only a department (its own teams) or oversight republishes rosters",
+            zh="只有区级行政执法部门（本部门队伍）或监督机构可以重新发布名单",
+        )
+    query = sa.select(Team.id, Team.department).order_by(Team.department, Team.id)
+    if scope:
+        query = query.where(Team.department == scope)
+    teams = (await uow.session.execute(query)).all()
+    published = 0
+    for dept in sorted({t.department for t in teams}):
+        await lock_head(uow, dept)
+        published += await publish_teams(uow, [t.id for t in teams if t.department == dept])
+    audit(
+        uow,
+        action="roster.republished",
+        subject=subject_of_roster(scope or "all"),
+        rule="SEC-04",
+        teams=len(teams),
+    )
+    return len(teams), published
