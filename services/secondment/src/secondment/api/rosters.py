@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from secondment import service as secondment_service
 from secondment.api.common import LIST_ERRORS, READ_ERRORS
 from secondment.domain.roster import ChangeKind, ImportOutcome
+from secondment.errors import UnknownOrganisation
 from secondment.schemas import (
     ImportOut,
     RepublishIn,
@@ -143,6 +144,12 @@ async def diff(
     """Who joined, left, moved team or towns, had the certificate changed; teams added,
     dissolved or changed. The officers' changes are paged."""
     which = department or principal.org
+    if not ctx.directory.is_department(which):
+        raise UnknownOrganisation(
+            f"{which} keeps no roster: name the department (department=dept:<slug>)",
+            zh=f"{which} 没有下沉人员名单：请指定部门（department=dept:<slug>）",
+            organisation=which,
+        )
     async with ctx.db.session() as session:
         found = await queries.roster_diff(
             session,
