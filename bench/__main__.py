@@ -1,5 +1,6 @@
-"""`make bench`: backbone, referral, information-sharing and joint-inspection figures on the
-local stack (or the servers in the env)."""
+"""`make bench`: backbone, referral, secondment, information-sharing and joint-inspection
+figures on the local stack (or the servers in the env), each beside a baseline measured in
+the same run."""
 
 from __future__ import annotations
 
@@ -55,6 +56,12 @@ async def main(n: int, info_items: int, inspection_targets: int = 100_000) -> No
             admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 100)
         )
         for line in summary([referral], pg, "raw PG commit rate"):
+            print(line)
+    if importlib.util.find_spec("bench.bench_secondment") is not None:
+        from bench import bench_secondment
+
+        print()
+        for line in await bench_secondment.run(admin_url=admin_url, bootstrap=bootstrap, n=n):
             print(line)
     if info_items and importlib.util.find_spec("bench.bench_info") is not None:
         from bench import bench_info

@@ -81,14 +81,14 @@ allow joint-inspection --operation Write --topic deadline.breached --topic inspe
 allow joint-inspection --operation Read --topic secondment.roster-changed --group joint-inspection
 echo "kafka-init: ACLs of joint-inspection"
 
-# secondment: produces deadline.breached, secondment.roster-changed; consumes nothing
-allow secondment --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
-allow secondment --operation Write --topic deadline.breached --topic secondment.roster-changed
+# secondment: produces deadline.breached, secondment.guidance-recorded, secondment.roster-changed; consumes nothing
+allow secondment --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic secondment.guidance-recorded --topic secondment.guidance-recorded.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
+allow secondment --operation Write --topic deadline.breached --topic secondment.guidance-recorded --topic secondment.roster-changed
 echo "kafka-init: ACLs of secondment"
 
 # integrator: reads every event topic (not the .dlq twins), writes nothing; its
 # consumer groups' names start with `integrator`.
-allow integrator --operation Read --operation Describe --topic assistance.accepted --topic assistance.completed --topic assistance.delivered --topic assistance.extended --topic assistance.obstruction-flagged --topic assistance.refused --topic assistance.requested --topic assistance.withdrawn --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.escalated --topic case.filed --topic case.received --topic case.referred --topic deadline.breached --topic info.published --topic info.read --topic info.unread-overdue --topic info.updated --topic inspection.closed --topic inspection.finding --topic inspection.order-issued --topic inspection.planned --topic inspection.serious-reported --topic inspection.shortcoming-reported --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested --topic secondment.roster-changed
+allow integrator --operation Read --operation Describe --topic assistance.accepted --topic assistance.completed --topic assistance.delivered --topic assistance.extended --topic assistance.obstruction-flagged --topic assistance.refused --topic assistance.requested --topic assistance.withdrawn --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.escalated --topic case.filed --topic case.received --topic case.referred --topic deadline.breached --topic info.published --topic info.read --topic info.unread-overdue --topic info.updated --topic inspection.closed --topic inspection.finding --topic inspection.order-issued --topic inspection.planned --topic inspection.serious-reported --topic inspection.shortcoming-reported --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested --topic secondment.guidance-recorded --topic secondment.roster-changed
 allow integrator --operation Read --resource-pattern-type prefixed --group integrator
 echo "kafka-init: ACLs of integrator"
 echo "kafka-init: done"
