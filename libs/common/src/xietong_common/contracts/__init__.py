@@ -4,6 +4,7 @@ Importing this package registers them all, so the registry, the docs and every
 consumer see the same set. One module per producing mechanism.
 """
 
+from xietong_common.contracts import audit as audit
 from xietong_common.contracts import deadlines as deadlines
 from xietong_common.contracts import inspection as inspection
 from xietong_common.contracts import referral as referral

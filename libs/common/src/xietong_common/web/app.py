@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
+from xietong_common.audit.checkpoints import audit_checkpoint_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically
@@ -79,7 +80,7 @@ def create_app(
                     ),
                     name=f"{spec.name}-{job.name}",
                 )
-                for job in [*spec.jobs, housekeeping_job()]
+                for job in [*spec.jobs, housekeeping_job(), audit_checkpoint_job()]
             ]
         app.state.tasks = tasks
         log.info("service started", extra={"topics": spec.topics})

@@ -1,0 +1,118 @@
+"""Where a service's checkpoint signing key lives, and which public keys a verifier trusts.
+
+Each service signs with its own key: `audit_key_file`, or `<audit_key_dir>/<service>.
+<algorithm>.pem` generated on first use where `audit_key_generate` allows it (development
+under `.local/`, never committed; or a deployment's volume). Keys of earlier algorithms or
+rotations are not forgotten: their public halves stay listed in `audit_trusted_keys_file`,
+so checkpoints they signed still verify (docs/audit.md, key custody and rotation).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from xietong_common.audit.crypto import (
+    AuditKeyError,
+    PublicKey,
+    SigningKey,
+    generate_key,
+    load_public_keys,
+    load_signing_key,
+)
+from xietong_common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def signing_key_path(settings: ServiceSettings, service: str) -> Path:
+    if settings.audit_key_file is not None:
+        return settings.audit_key_file
+    return settings.audit_key_dir / f"{service}.{settings.audit_signature_algorithm}.pem"
+
+
+def write_signing_key(path: Path, key: SigningKey) -> None:
+    """Write a new key file readable by its owner only; never overwrite one (a replica that
+    lost the race reads the winner's key)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key.pem())
+
+
+def service_signing_key(settings: ServiceSettings, service: str) -> SigningKey:
+    """The service's signing key, generated first if allowed; anything wrong stops here (at
+    the service's start), never at the first checkpoint."""
+    path = signing_key_path(settings, service)
+    algorithm = settings.audit_signature_algorithm
+    if not path.exists():
+        if not settings.audit_key_generate:
+            raise AuditKeyError(
+                f"no audit signing key at {path}: create one with `xietong audit keygen "
+                f"--algorithm {algorithm} --out {path}` (or set XIETONG_AUDIT_KEY_GENERATE=true)"
+            )
+        try:
+            write_signing_key(path, generate_key(algorithm))
+        except FileExistsError:
+            pass
+        else:
+            log.warning(
+                "generated a new %s audit signing key for %s at %s; give its public key to the "
+                "auditors: xietong audit public-key %s",
+                algorithm,
+                service,
+                path,
+                service,
+            )
+    key = read_signing_key(path)
+    if key.algorithm != algorithm:
+        raise AuditKeyError(
+            f"{path} holds an {key.algorithm} key, but audit_signature_algorithm is {algorithm}"
+        )
+    return key
+
+
+def read_signing_key(path: Path) -> SigningKey:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise AuditKeyError(f"cannot read the audit signing key {path}: {exc}") from None
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("the audit signing key %s is readable by others: chmod 600 it", path)
+    try:
+        return load_signing_key(text)
+    except AuditKeyError as exc:
+        raise AuditKeyError(f"{path}: {exc}") from None
+
+
+def read_public_keys(paths: Iterable[Path]) -> list[PublicKey]:
+    keys: list[PublicKey] = []
+    for path in paths:
+        try:
+            found = load_public_keys(path.read_text())
+        except OSError as exc:
+            raise AuditKeyError(f"cannot read {path}: {exc}") from None
+        except AuditKeyError as exc:
+            raise AuditKeyError(f"{path}: {exc}") from None
+        if not found:
+            raise AuditKeyError(f"{path} holds no PEM 'PUBLIC KEY' block")
+        keys += found
+    return keys
+
+
+def service_public_keys(settings: ServiceSettings, service: str) -> list[PublicKey]:
+    """The public keys the service itself knows: its current key's (if the key file exists;
+    nothing is generated here) and its earlier keys' (`audit_trusted_keys_file`)."""
+    keys: list[PublicKey] = []
+    path = signing_key_path(settings, service)
+    if path.exists():
+        keys.append(read_signing_key(path).public)
+    if settings.audit_trusted_keys_file is not None:
+        keys += read_public_keys([settings.audit_trusted_keys_file])
+    unique: dict[str, PublicKey] = {}
+    for key in keys:
+        unique.setdefault(key.key_id, key)
+    return list(unique.values())
