@@ -52,43 +52,49 @@ user joint-inspection XIETONG_KAFKA_PASSWORD_JOINT_INSPECTION
 user secondment XIETONG_KAFKA_PASSWORD_SECONDMENT
 user integrator XIETONG_KAFKA_PASSWORD_INTEGRATOR
 
-# info-sharing: produces deadline.breached; consumes inspection.closed, inspection.finding (consumer group info-sharing)
-allow info-sharing --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic inspection.closed --topic inspection.closed.dlq --topic inspection.finding --topic inspection.finding.dlq
-allow info-sharing --operation Write --topic deadline.breached --topic inspection.closed.dlq --topic inspection.finding.dlq
+# info-sharing: produces audit.checkpoint, deadline.breached; consumes inspection.closed, inspection.finding (consumer group info-sharing)
+allow info-sharing --operation Describe --operation Create --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.breached --topic deadline.breached.dlq --topic inspection.closed --topic inspection.closed.dlq --topic inspection.finding --topic inspection.finding.dlq
+allow info-sharing --operation Write --topic audit.checkpoint --topic deadline.breached --topic inspection.closed.dlq --topic inspection.finding.dlq
 allow info-sharing --operation Read --topic inspection.closed --topic inspection.finding --group info-sharing
+allow info-sharing --operation Read --topic audit.checkpoint
 echo "kafka-init: ACLs of info-sharing"
 
-# assistance: produces deadline.breached; consumes secondment.roster-changed (consumer group assistance)
-allow assistance --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
-allow assistance --operation Write --topic deadline.breached --topic secondment.roster-changed.dlq
+# assistance: produces audit.checkpoint, deadline.breached; consumes secondment.roster-changed (consumer group assistance)
+allow assistance --operation Describe --operation Create --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.breached --topic deadline.breached.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
+allow assistance --operation Write --topic audit.checkpoint --topic deadline.breached --topic secondment.roster-changed.dlq
 allow assistance --operation Read --topic secondment.roster-changed --group assistance
+allow assistance --operation Read --topic audit.checkpoint
 echo "kafka-init: ACLs of assistance"
 
-# referral: produces case.answered, case.assigned, case.concluded, case.cooperation-requested, case.escalated, case.filed, case.received, case.referred, deadline.breached; consumes inspection.finding, review.opinion (consumer group referral)
-allow referral --operation Describe --operation Create --topic case.answered --topic case.answered.dlq --topic case.assigned --topic case.assigned.dlq --topic case.concluded --topic case.concluded.dlq --topic case.cooperation-requested --topic case.cooperation-requested.dlq --topic case.escalated --topic case.escalated.dlq --topic case.filed --topic case.filed.dlq --topic case.received --topic case.received.dlq --topic case.referred --topic case.referred.dlq --topic deadline.breached --topic deadline.breached.dlq --topic inspection.finding --topic inspection.finding.dlq --topic review.opinion --topic review.opinion.dlq
-allow referral --operation Write --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.escalated --topic case.filed --topic case.received --topic case.referred --topic deadline.breached --topic inspection.finding.dlq --topic review.opinion.dlq
+# referral: produces audit.checkpoint, case.answered, case.assigned, case.concluded, case.cooperation-requested, case.escalated, case.filed, case.received, case.referred, deadline.breached; consumes inspection.finding, review.opinion (consumer group referral)
+allow referral --operation Describe --operation Create --topic audit.checkpoint --topic audit.checkpoint.dlq --topic case.answered --topic case.answered.dlq --topic case.assigned --topic case.assigned.dlq --topic case.concluded --topic case.concluded.dlq --topic case.cooperation-requested --topic case.cooperation-requested.dlq --topic case.escalated --topic case.escalated.dlq --topic case.filed --topic case.filed.dlq --topic case.received --topic case.received.dlq --topic case.referred --topic case.referred.dlq --topic deadline.breached --topic deadline.breached.dlq --topic inspection.finding --topic inspection.finding.dlq --topic review.opinion --topic review.opinion.dlq
+allow referral --operation Write --topic audit.checkpoint --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.escalated --topic case.filed --topic case.received --topic case.referred --topic deadline.breached --topic inspection.finding.dlq --topic review.opinion.dlq
 allow referral --operation Read --topic inspection.finding --topic review.opinion --group referral
+allow referral --operation Read --topic audit.checkpoint
 echo "kafka-init: ACLs of referral"
 
-# legal-review: produces deadline.breached, review.decided, review.materials-missing, review.opinion, review.requested; consumes nothing
-allow legal-review --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic review.decided --topic review.decided.dlq --topic review.materials-missing --topic review.materials-missing.dlq --topic review.opinion --topic review.opinion.dlq --topic review.requested --topic review.requested.dlq
-allow legal-review --operation Write --topic deadline.breached --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested
+# legal-review: produces audit.checkpoint, deadline.breached, review.decided, review.materials-missing, review.opinion, review.requested; consumes nothing
+allow legal-review --operation Describe --operation Create --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.breached --topic deadline.breached.dlq --topic review.decided --topic review.decided.dlq --topic review.materials-missing --topic review.materials-missing.dlq --topic review.opinion --topic review.opinion.dlq --topic review.requested --topic review.requested.dlq
+allow legal-review --operation Write --topic audit.checkpoint --topic deadline.breached --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested
+allow legal-review --operation Read --topic audit.checkpoint
 echo "kafka-init: ACLs of legal-review"
 
-# joint-inspection: produces deadline.breached, inspection.closed, inspection.finding; consumes secondment.roster-changed (consumer group joint-inspection)
-allow joint-inspection --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic inspection.closed --topic inspection.closed.dlq --topic inspection.finding --topic inspection.finding.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
-allow joint-inspection --operation Write --topic deadline.breached --topic inspection.closed --topic inspection.finding --topic secondment.roster-changed.dlq
+# joint-inspection: produces audit.checkpoint, deadline.breached, inspection.closed, inspection.finding; consumes secondment.roster-changed (consumer group joint-inspection)
+allow joint-inspection --operation Describe --operation Create --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.breached --topic deadline.breached.dlq --topic inspection.closed --topic inspection.closed.dlq --topic inspection.finding --topic inspection.finding.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
+allow joint-inspection --operation Write --topic audit.checkpoint --topic deadline.breached --topic inspection.closed --topic inspection.finding --topic secondment.roster-changed.dlq
 allow joint-inspection --operation Read --topic secondment.roster-changed --group joint-inspection
+allow joint-inspection --operation Read --topic audit.checkpoint
 echo "kafka-init: ACLs of joint-inspection"
 
-# secondment: produces deadline.breached, secondment.roster-changed; consumes nothing
-allow secondment --operation Describe --operation Create --topic deadline.breached --topic deadline.breached.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
-allow secondment --operation Write --topic deadline.breached --topic secondment.roster-changed
+# secondment: produces audit.checkpoint, deadline.breached, secondment.roster-changed; consumes nothing
+allow secondment --operation Describe --operation Create --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.breached --topic deadline.breached.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
+allow secondment --operation Write --topic audit.checkpoint --topic deadline.breached --topic secondment.roster-changed
+allow secondment --operation Read --topic audit.checkpoint
 echo "kafka-init: ACLs of secondment"
 
 # integrator: reads every event topic (not the .dlq twins), writes nothing; its
 # consumer groups' names start with `integrator`.
-allow integrator --operation Read --operation Describe --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.escalated --topic case.filed --topic case.received --topic case.referred --topic deadline.breached --topic inspection.closed --topic inspection.finding --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested --topic secondment.roster-changed
+allow integrator --operation Read --operation Describe --topic audit.checkpoint --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.escalated --topic case.filed --topic case.received --topic case.referred --topic deadline.breached --topic inspection.closed --topic inspection.finding --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested --topic secondment.roster-changed
 allow integrator --operation Read --resource-pattern-type prefixed --group integrator
 echo "kafka-init: ACLs of integrator"
 echo "kafka-init: done"

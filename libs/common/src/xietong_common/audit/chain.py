@@ -232,9 +232,8 @@ async def verify_chain(
                 newest_matched = seq
             else:
                 problems.append(
-                    f"row {seq}: its hash is not the one {claim.label} signed for it: the chain "
-                    f"was rewritten up to row {seq} (hash {row['hash'][:16]}…, signed "
-                    f"{claim.hash[:16]}…)"
+                    f"row {seq}: its hash {row['hash'][:16]}… is not the {claim.hash[:16]}… "
+                    f"signed by {claim.label}: the chain was rewritten (up to row {seq} at least)"
                 )
         expected_prev = row["hash"]
     for seq, missing in sorted(expected.items()):

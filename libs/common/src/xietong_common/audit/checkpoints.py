@@ -128,7 +128,9 @@ def signature_problem(checkpoint: AuditCheckpointSigned, keys: dict[str, PublicK
 
 
 def describe(checkpoint: AuditCheckpointSigned) -> str:
-    return f"the checkpoint of row {checkpoint.seq} signed {_timestamp(checkpoint.signed_at)}"
+    """`checkpoint (row 42, 2026-12-01 02:03:04 UTC)`, for reports."""
+    at = checkpoint.signed_at.astimezone(UTC)
+    return f"checkpoint (row {checkpoint.seq}, {at:%Y-%m-%d %H:%M:%S} UTC)"
 
 
 async def create_checkpoint(

@@ -99,9 +99,15 @@ async def _read_partitions(consumer: AIOKafkaConsumer, service: str, reading: Re
     if CHECKPOINT_TOPIC not in await consumer.topics():
         reading.notes.append(f"the topic {CHECKPOINT_TOPIC} does not exist (yet)")
         return
-    numbers = consumer.partitions_for_topic(CHECKPOINT_TOPIC) or set()
-    partitions = [TopicPartition(CHECKPOINT_TOPIC, p) for p in sorted(numbers)]
-    consumer.assign(partitions)
+    # Without a group, a subscription is assigned every partition once metadata arrives.
+    consumer.subscribe([CHECKPOINT_TOPIC])
+    for _ in range(400):
+        if consumer.assignment():
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise TimeoutError(f"no partitions of {CHECKPOINT_TOPIC} were assigned")
+    partitions = sorted(consumer.assignment())
     await consumer.seek_to_beginning(*partitions)
     ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
     remaining = {tp for tp, end in ends.items() if end > await consumer.position(tp)}
@@ -109,14 +115,8 @@ async def _read_partitions(consumer: AIOKafkaConsumer, service: str, reading: Re
         batch = await consumer.getmany(*remaining, timeout_ms=1000)
         for tp, records in batch.items():
             for record in records:
-                _take(
-                    record.key,
-                    record.value,
-                    list(record.headers),
-                    service,
-                    reading,
-                    f"{CHECKPOINT_TOPIC}[{tp.partition}]@{record.offset}",
-                )
+                origin = f"{CHECKPOINT_TOPIC}[{tp.partition}]@{record.offset}"
+                _take(record.key, record.value, list(record.headers), service, reading, origin)
         for tp in list(remaining):
             if await consumer.position(tp) >= ends[tp]:
                 remaining.discard(tp)

@@ -17,6 +17,8 @@ CHECKPOINT_TOPIC = "audit.checkpoint"
     CHECKPOINT_TOPIC,
     producers=tuple(SERVICES),
     consumers=("auditors outside the platform (xietong audit verify)",),
+    summary="A service signed its audit chain head (row, hash, time) with its own key: the "
+    "evidence `xietong audit verify` checks the chain against",
     retained=True,
 )
 class AuditCheckpointSigned(IntegrationEvent):
@@ -44,9 +46,9 @@ class AuditCheckpointSigned(IntegrationEvent):
         description="that row's hash (hex), which covers every row before it",
     )
     hash_algorithm: Literal["sha256", "sm3"] = Field(description="the function of that row's hash")
-    signed_at: datetime
+    signed_at: datetime = Field(description="when the service signed (UTC)")
     key_id: str = Field(
         pattern="^[0-9a-f]{64}$", description="which of the service's keys signed (hex digest)"
     )
-    signature_algorithm: Literal["ed25519", "sm2"]
+    signature_algorithm: Literal["ed25519", "sm2"] = Field(description="how it signed")
     signature: str = Field(max_length=512, description="base64 signature over the fields above")
