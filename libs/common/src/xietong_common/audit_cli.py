@@ -57,8 +57,8 @@ def add_audit_commands(subparsers: Any, locations: Locations) -> None:
         type=Path,
         default=[],
         metavar="FILE",
-        help="trust only these PEM public keys (repeatable); default: the service's own keys "
-        "(its key file and XIETONG_AUDIT_TRUSTED_KEYS_FILE)",
+        help="trust only these PEM public keys (repeatable); default: the keys the service "
+        "knows, its current and earlier ones (docs/audit.md)",
     )
     verify.add_argument("--no-kafka", action="store_true", help=f"do not read the {_topic()} topic")
     verify.add_argument(

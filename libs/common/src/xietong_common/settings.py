@@ -162,7 +162,8 @@ class ServiceSettings(BaseSettings):
     audit_trusted_keys_file: Path | None = Field(
         default=None,
         description="PEM public keys of this service's earlier (rotated) signing keys, so the "
-        "checkpoints they signed still verify",
+        "checkpoints they signed still verify; default: <audit_key_dir>/<service>.trusted.pem "
+        "if it exists",
     )
     audit_checkpoint_every_s: float = Field(
         default=600.0,

@@ -144,7 +144,8 @@ def test_keys_round_trip_through_pem_with_a_stable_id(algorithm: str) -> None:
     # The id is the digest of the DER SubjectPublicKeyInfo with the suite's hash.
     expected = hash_function("sm3" if algorithm == "sm2" else "sha256")(key.public.spki)
     assert key.key_id == expected
-    assert "secret" not in repr(key) or repr(key.secret) not in repr(key)
+    assert key.secret.hex() not in repr(key)
+    assert repr(key.secret) not in repr(key)
 
 
 def test_unusable_key_files_are_refused_with_a_reason() -> None:
@@ -286,3 +287,28 @@ def test_keys_made_by_openssl_sign_checkpoints(tmp_path: Path, algorithm: str) -
     # OpenSSL reads the private key xietong writes, too.
     (tmp_path / "mine.pem").write_text(key.pem())
     subprocess.run(["openssl", "pkey", "-in", "mine.pem", "-noout"], cwd=tmp_path, check=True)
+
+
+def test_a_site_moving_to_sm2_keeps_trusting_what_its_ed25519_key_signed(tmp_path: Path) -> None:
+    ed25519 = service_signing_key(_settings(tmp_path), "referral")
+    other_service = service_signing_key(_settings(tmp_path), "legal-review")
+    settings = _settings(tmp_path, audit_signature_algorithm="sm2")
+    sm2 = service_signing_key(settings, "referral")
+    assert sm2.algorithm == "sm2"
+    trusted = [k.key_id for k in service_public_keys(settings, "referral")]
+    assert trusted == [sm2.key_id, ed25519.key_id]  # the current key first
+    assert other_service.key_id not in trusted  # never another service's key
+
+
+def test_each_service_has_its_own_list_of_earlier_keys(tmp_path: Path) -> None:
+    earlier = generate_key("ed25519")
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "referral.trusted.pem").write_text(earlier.public.pem())
+    settings = _settings(tmp_path)
+    current = service_signing_key(settings, "referral")
+    assert [k.key_id for k in service_public_keys(settings, "referral")] == [
+        current.key_id,
+        earlier.key_id,
+    ]
+    service_signing_key(settings, "legal-review")
+    assert earlier.key_id not in [k.key_id for k in service_public_keys(settings, "legal-review")]

@@ -3,8 +3,10 @@
 Each service signs with its own key: `audit_key_file`, or `<audit_key_dir>/<service>.
 <algorithm>.pem` generated on first use where `audit_key_generate` allows it (development
 under `.local/`, never committed; or a deployment's volume). Keys of earlier algorithms or
-rotations are not forgotten: their public halves stay listed in `audit_trusted_keys_file`,
-so checkpoints they signed still verify (docs/audit.md, key custody and rotation).
+rotations are not forgotten: the key files of the other algorithm beside the current one,
+and the public keys listed in `audit_trusted_keys_file` (default `<audit_key_dir>/
+<service>.trusted.pem`), stay trusted, so checkpoints they signed still verify
+(docs/audit.md, key custody and rotation).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from xietong_common.audit.crypto import (
+    SIGNATURE_ALGORITHMS,
     AuditKeyError,
     PublicKey,
     SigningKey,
@@ -103,15 +106,29 @@ def read_public_keys(paths: Iterable[Path]) -> list[PublicKey]:
     return keys
 
 
-def service_public_keys(settings: ServiceSettings, service: str) -> list[PublicKey]:
-    """The public keys the service itself knows: its current key's (if the key file exists;
-    nothing is generated here) and its earlier keys' (`audit_trusted_keys_file`)."""
-    keys: list[PublicKey] = []
-    path = signing_key_path(settings, service)
-    if path.exists():
-        keys.append(read_signing_key(path).public)
+def trusted_keys_path(settings: ServiceSettings, service: str) -> Path:
+    """The service's list of earlier public keys: `audit_trusted_keys_file`, else
+    `<audit_key_dir>/<service>.trusted.pem` (one list per service)."""
     if settings.audit_trusted_keys_file is not None:
-        keys += read_public_keys([settings.audit_trusted_keys_file])
+        return settings.audit_trusted_keys_file
+    return settings.audit_key_dir / f"{service}.trusted.pem"
+
+
+def service_public_keys(settings: ServiceSettings, service: str) -> list[PublicKey]:
+    """The public keys the service itself knows, current first (nothing is generated here):
+    its signing key's; its keys of the other algorithm beside it (a site that moved from
+    Ed25519 to SM2 keeps trusting what it signed before); its list of earlier keys."""
+    keys: list[PublicKey] = []
+    current = signing_key_path(settings, service)
+    if current.exists():
+        keys.append(read_signing_key(current).public)
+    for algorithm in SIGNATURE_ALGORITHMS:
+        beside = settings.audit_key_dir / f"{service}.{algorithm}.pem"
+        if beside != current and beside.exists():
+            keys.append(read_signing_key(beside).public)
+    earlier = trusted_keys_path(settings, service)
+    if settings.audit_trusted_keys_file is not None or earlier.exists():
+        keys += read_public_keys([earlier])
     unique: dict[str, PublicKey] = {}
     for key in keys:
         unique.setdefault(key.key_id, key)
