@@ -529,3 +529,47 @@ async def test_verify_reads_the_topic_through_the_configured_kafka(
     monkeypatch.setenv("XIETONG_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
     assert await _xietong("audit", "verify", "secondment") == 1
     assert "could not read audit.checkpoint from Kafka" in capsys.readouterr().out
+
+
+async def test_junk_under_the_services_key_is_reported_and_binary_mode_events_are_read(
+    chain: Chain,
+) -> None:
+    """Anything on the topic under the service's key that is not a checkpoint is a problem
+    (another key's junk is another service's); a checkpoint sent as a binary-mode
+    CloudEvent (attributes in headers) is read like the structured ones."""
+    from aiokafka import AIOKafkaProducer
+
+    await chain.write(2)
+    async with chain.db.uow(actor=Principal.system(chain.service)) as uow:
+        signed = await create_checkpoint(uow, service=chain.service, key=chain.key, force=True)
+    assert signed is not None
+    async with chain.db.engine.begin() as conn:
+        await conn.execute(sa.delete(outbox))  # published below by hand, as an SDK would
+    producer = AIOKafkaProducer(bootstrap_servers=chain.bootstrap)
+    await producer.start()
+    try:
+        key = chain.service.encode()
+        await producer.send_and_wait(CHECKPOINT_TOPIC, b"not json", key=key)
+        await producer.send_and_wait(CHECKPOINT_TOPIC, b"not json", key=b"someone-else")
+        await producer.send_and_wait(
+            CHECKPOINT_TOPIC,
+            signed.model_dump_json().encode(),
+            key=key,
+            headers=[
+                ("ce_specversion", b"1.0"),
+                ("ce_id", uuid.uuid4().hex.encode()),
+                ("ce_source", f"/xietong/{chain.service}".encode()),
+                ("ce_type", b"xietong.audit.checkpoint.v1"),
+                ("ce_time", datetime.now(UTC).isoformat().encode()),
+                ("content-type", b"application/json"),
+            ],
+        )
+    finally:
+        await producer.stop()
+    topic = await chain.topic()
+    assert [f.checkpoint.signature for f in topic.found] == [signed.signature]
+    assert len(topic.problems) == 1
+    assert f"(key {chain.service}) is not a checkpoint" in topic.problems[0]
+    report = await chain.verify(topic)
+    assert report.trusted == 1
+    assert not report.ok  # the junk is reported

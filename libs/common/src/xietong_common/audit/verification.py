@@ -52,6 +52,15 @@ class Reading:
     notes: list[str] = field(default_factory=list)
 
 
+def _brief(exc: Exception) -> str:
+    """One line of why a value is not a checkpoint."""
+    if isinstance(exc, ValidationError):
+        found = [f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors()]
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        return "; ".join(found[:3]) + more
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def checkpoint_of(value: Mapping[str, Any]) -> AuditCheckpointSigned | None:
     """A checkpoint from a CloudEvent (as on the topic) or a bare payload; None if the
     object is another event. Raises ValidationError if it is a malformed checkpoint."""
@@ -138,7 +147,7 @@ def _take(
     except (ValidationError, ValueError) as exc:
         # Another service's junk is its own auditors' business; this service's is ours.
         if key is not None and key.decode(errors="replace") == service:
-            reading.problems.append(f"{origin} (key {service}) is not a checkpoint: {exc}")
+            reading.problems.append(f"{origin} (key {service}) is not a checkpoint: {_brief(exc)}")
         return
     if checkpoint is not None and checkpoint.service == service:
         reading.found.append(Found(checkpoint, origin, envelope))
@@ -174,7 +183,7 @@ def read_files(paths: Iterable[Path], *, service: str) -> Reading:
             try:
                 checkpoint = checkpoint_of(value) if isinstance(value, dict) else None
             except ValidationError as exc:
-                reading.problems.append(f"{origin} is not a valid checkpoint: {exc}")
+                reading.problems.append(f"{origin} is not a valid checkpoint: {_brief(exc)}")
                 continue
             if checkpoint is None:
                 reading.notes.append(f"{origin} is not a checkpoint (skipped)")
@@ -204,7 +213,9 @@ async def read_recorded(conn: AsyncSession | AsyncConnection, *, service: str) -
                 signature=row["signature"],
             )
         except ValidationError as exc:
-            reading.problems.append(f"audit_checkpoints row {row['id']} is malformed: {exc}")
+            reading.problems.append(
+                f"audit_checkpoints row {row['id']} is malformed: {_brief(exc)}"
+            )
             continue
         if checkpoint.service == service:
             reading.found.append(Found(checkpoint, f"audit_checkpoints#{row['id']}"))
