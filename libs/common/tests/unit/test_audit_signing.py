@@ -312,3 +312,13 @@ def test_each_service_has_its_own_list_of_earlier_keys(tmp_path: Path) -> None:
     ]
     service_signing_key(settings, "legal-review")
     assert earlier.key_id not in [k.key_id for k in service_public_keys(settings, "legal-review")]
+
+
+def test_replicas_starting_at_once_end_up_with_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = _settings(tmp_path)
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: service_signing_key(settings, "referral"), range(8)))
+    assert len({k.key_id for k in keys}) == 1
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["referral.ed25519.pem"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,12 +39,19 @@ def signing_key_path(settings: ServiceSettings, service: str) -> Path:
 
 
 def write_signing_key(path: Path, key: SigningKey) -> None:
-    """Write a new key file readable by its owner only; never overwrite one (a replica that
-    lost the race reads the winner's key)."""
+    """Write a new key file readable by its owner only, whole or not at all, and never over
+    an existing one: written aside, then linked into place (a replica that loses the race
+    to create it reads the winner's complete file). FileExistsError if it exists."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(key.pem())
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as out:  # mkstemp's file is mode 0600
+            out.write(key.pem())
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def service_signing_key(settings: ServiceSettings, service: str) -> SigningKey:
