@@ -234,3 +234,94 @@ async def test_insp_08_a_violation_outside_jurisdiction_reaches_the_referral_ser
         assert draft["matter_code"] == "ENV-001"
         assert draft["facts"] == "企业向长江支流直排废水"
         assert draft["party"]["name"] == "某化工公司"
+
+
+async def test_sec_04_a_roster_imported_in_secondment_is_what_joint_inspection_checks(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The roster travels as `secondment.roster-changed` (compacted, the whole team) into the
+    joint inspection service's projection, whose SEC-04 answer is the secondment service's."""
+    from joint_inspection.main import SPEC as INSPECTION
+    from secondment.main import SPEC as SECONDMENT
+    from xietong_common.roster import eligibility
+
+    group = f"inspection-x-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(
+        kafka_bootstrap, group, (registry.spec_for(m).topic for m in INSPECTION.handlers)
+    )
+    async with (
+        running_service(
+            SECONDMENT,
+            database_url=await create_database(servers, "x_secondment"),
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "s",
+            run_jobs=False,
+        ) as secondment,
+        running_service(
+            INSPECTION,
+            database_url=await create_database(servers, "x_inspection"),
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "i",
+            run_jobs=False,
+            service_name=group,
+            inspection_identity_key="x" * 32,
+        ) as inspection,
+    ):
+        water = secondment.auth("dept:water", "admin", user="water/admin")
+        name = f"区水利局联调片区指导队{uuid.uuid4().hex[:4]}"
+        team = await secondment.client.post(
+            "/teams",
+            json={
+                "name": name,
+                "towns": ["town:lizhi", "town:jiangbei"],
+                "valid_from": "2024-01-05",
+            },
+            headers=water,
+        )
+        assert team.status_code == 201, team.text
+        certificate = f"X{uuid.uuid4().hex[:10].upper()}"
+        sheet = f"姓名,执法证号,执法证有效期,所属队伍,服务乡镇\n陈一,{certificate},2030-12-31,{name},荔枝街道\n"
+        imported = await secondment.client.post(
+            "/rosters/imports",
+            files={"file": ("roster.csv", sheet.encode(), "text/csv")},
+            headers=water,
+        )
+        assert imported.status_code == 201, imported.text
+        officers = await secondment.client.get(
+            "/officers", params={"department": "dept:water"}, headers=water
+        )
+        (officer,) = [o for o in officers.json()["items"] if o["certificate_number"] == certificate]
+        cases = [("WAT-001", "town:lizhi"), ("WAT-001", "town:jiangbei"), ("URB-001", "town:lizhi")]
+        said = {}
+        for matter, town in cases:
+            r = await secondment.client.get(
+                "/eligibility",
+                params={"officer": officer["officer_id"], "matter": matter, "town": town},
+                headers=water,
+            )
+            assert r.status_code == 200, r.text
+            said[(matter, town)] = r.json()["eligible"]
+        assert said == {
+            ("WAT-001", "town:lizhi"): True,
+            ("WAT-001", "town:jiangbei"): False,  # his team serves it, he does not
+            ("URB-001", "town:lizhi"): False,  # not his department's matter
+        }
+        for _ in range(100):  # the event crosses Kafka into the projection
+            async with inspection.ctx.db.session() as session:
+                seen = {
+                    case: (
+                        await eligibility(
+                            session,
+                            catalogue=inspection.ctx.catalogue,
+                            officer_id=officer["officer_id"],
+                            matter_code=case[0],
+                            town=case[1],
+                            at=inspection.ctx.clock.now(),
+                        )
+                    ).eligible
+                    for case in cases
+                }
+            if seen == said:
+                break
+            await asyncio.sleep(0.2)
+        assert seen == said
