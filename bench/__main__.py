@@ -1,5 +1,6 @@
-"""`make bench`: backbone, referral and information-sharing figures on the local stack (or
-the servers in the env)."""
+"""`make bench`: backbone, referral, secondment, information-sharing and joint-inspection
+figures on the local stack (or the servers in the env), each beside a baseline measured in
+the same run."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def servers() -> tuple[str, str]:
     return db or info.postgres_admin_url, kafka or info.kafka_bootstrap
 
 
-async def main(n: int, info_items: int) -> None:
+async def main(n: int, info_items: int, inspection_targets: int = 100_000) -> None:
     admin_url, bootstrap = servers()
     print(f"xietong bench — {platform.node()}, {os.cpu_count()} cores, n={n}")
     print(f"PostgreSQL {admin_url.split('@')[-1]}, Kafka {bootstrap}\n")
@@ -56,12 +57,26 @@ async def main(n: int, info_items: int) -> None:
         )
         for line in summary([referral], pg, "raw PG commit rate"):
             print(line)
+    if importlib.util.find_spec("bench.bench_secondment") is not None:
+        from bench import bench_secondment
+
+        print()
+        for line in await bench_secondment.run(admin_url=admin_url, bootstrap=bootstrap, n=n):
+            print(line)
     if info_items and importlib.util.find_spec("bench.bench_info") is not None:
         from bench import bench_info
 
         print()
         figures = await bench_info.run(admin_url=admin_url, bootstrap=bootstrap, items=info_items)
         for line in bench_info.report(figures, pg):
+            print(line)
+    if importlib.util.find_spec("bench.bench_inspection") is not None:
+        from bench import bench_inspection
+
+        print()
+        for line in await bench_inspection.run(
+            admin_url=admin_url, bootstrap=bootstrap, targets=inspection_targets
+        ):
             print(line)
 
 
@@ -74,5 +89,8 @@ if __name__ == "__main__":
         default=100_000,
         help="items the information-sharing search runs over (0: skip it)",
     )
+    parser.add_argument(
+        "--inspection-targets", type=int, default=100_000, help="targets in the INSP-02 draw"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.n, args.info_items))
+    asyncio.run(main(args.n, args.info_items, args.inspection_targets))

@@ -368,6 +368,47 @@ async def test_integrators_read_over_tls_and_write_nothing(
 
 
 @pytest.mark.usefixtures("topics")
+async def test_audit_checkpoints_are_read_back_and_their_topic_cannot_be_shortened(
+    broker: Broker,
+) -> None:
+    """Every service reads back the checkpoints it publishes, without a consumer group
+    (`xietong audit verify` in its container), integrators read them too, and no principal
+    may alter the never-deleting topic's retention or delete it (docs/audit.md)."""
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    from xietong_common.audit.verification import read_topic
+    from xietong_common.contracts.audit import CHECKPOINT_TOPIC
+
+    await _produce(broker, "referral", CHECKPOINT_TOPIC)
+    for principal in [*grants(), INTEGRATOR]:
+        options = broker.options(principal, external=principal == INTEGRATOR)
+        bootstrap = options.pop("bootstrap_servers")
+        options.pop("request_timeout_ms")
+        reading = await read_topic(bootstrap, service="referral", options=options)
+        assert reading.problems == [], principal
+    for principal in ["referral", "legal-review"]:
+        admin = AIOKafkaAdminClient(**broker.options(principal))
+        await admin.start()
+        try:
+            [altered] = await admin.alter_configs(
+                [
+                    ConfigResource(
+                        ConfigResourceType.TOPIC, CHECKPOINT_TOPIC, configs={"retention.ms": "1"}
+                    )
+                ]
+            )
+            assert altered.resources[0][0] != 0, principal  # TOPIC_AUTHORIZATION_FAILED
+            try:
+                deleted = await admin.delete_topics([CHECKPOINT_TOPIC])
+            except TopicAuthorizationFailedError:
+                pass
+            else:
+                assert deleted.topic_error_codes[0][1] != 0, principal
+        finally:
+            await admin.close()
+
+
+@pytest.mark.usefixtures("topics")
 async def test_unauthenticated_or_wrong_password_clients_get_nothing(broker: Broker) -> None:
     plain = AIOKafkaProducer(bootstrap_servers=broker.internal, request_timeout_ms=5000)
     with pytest.raises(KafkaError):

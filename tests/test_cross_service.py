@@ -121,3 +121,216 @@ async def test_rev_07_opinion_4_from_legal_review_drafts_the_referral_in_the_ref
         assert draft["receiver"] == "dept:ecology-environment"
         assert draft["matter_code"] == "ENV-001"
         assert draft["facts"] == "企业向长江支流直排未经处理的废水"
+
+
+async def test_insp_08_a_violation_outside_jurisdiction_reaches_the_referral_service_as_a_draft(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """INSP-08 → REF-01: joint inspection finds an ecology-bureau violation in 荔枝街道 with
+    no ecology officer taking part; `inspection.finding` drafts the town's referral."""
+    from joint_inspection.main import SPEC as INSPECTION
+    from xietong_common.parties import uscc_check_character
+
+    referral_group = f"referral-x-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(
+        kafka_bootstrap, referral_group, (registry.spec_for(m).topic for m in REFERRAL.handlers)
+    )
+    inspection_db = await create_database(servers, "x_inspection")
+    referral_db = await create_database(servers, "x_referral")
+    async with (
+        running_service(
+            INSPECTION,
+            database_url=inspection_db,
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "i",
+            run_jobs=False,
+            service_name=f"joint-inspection-x-{uuid.uuid4().hex[:8]}",
+        ) as inspection,
+        running_service(
+            REFERRAL,
+            database_url=referral_db,
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "f",
+            run_jobs=False,
+            service_name=referral_group,
+        ) as referral,
+    ):
+        town = inspection.auth("town:lizhi", "handler", "leader", user="li")
+        body = f"91500102MA{uuid.uuid4().int % 10**7:07d}"
+        target = await inspection.client.post(
+            "/targets",
+            headers=town,
+            json={
+                "name": "某化工公司",
+                "party_kind": "legal-person",
+                "id_number": body + uscc_check_character(body),
+                "industry": "化工",
+                "supervision_level": "c",
+                "town": "town:lizhi",
+            },
+        )
+        assert target.status_code == 201, target.text
+        tid = target.json()["id"]
+        order = await inspection.client.post(
+            "/orders",
+            headers=town,
+            json={
+                "title": "沿江企业联合检查",
+                "method": "on-site",
+                "matter_codes": ["ENV-001", "WAT-001"],
+                "planned_start": "2024-03-04T09:00:00+08:00",
+                "planned_end": "2024-03-04T18:00:00+08:00",
+                "target_ids": [tid],
+            },
+        )
+        assert order.status_code == 201, order.text
+        oid = order.json()["id"]
+        inspectors = []
+        for n in range(2):
+            r = await inspection.client.post(
+                f"/orders/{oid}/inspectors",
+                headers=town,
+                json={"kind": "brigade", "officer_id": f"lz-{n}", "name": f"队员{n}"},
+            )
+            inspectors.append(r.json()["id"])
+        await inspection.client.put(
+            f"/orders/{oid}/notice-policy",
+            headers=town,
+            json={"policy": "law-forbids", "reason": "涉嫌违法排污线索，依法不予公开"},
+        )
+        issued = await inspection.client.post(f"/orders/{oid}/issue", headers=town)
+        assert issued.status_code == 200, issued.text
+        now = issued.json()["issued_at"]
+        await inspection.client.post(
+            f"/orders/{oid}/targets/{tid}/on-site",
+            headers=town,
+            json={"inspected_at": now, "inspector_ids": inspectors, "record": "排污口有污水排出"},
+        )
+        outcome = await inspection.client.post(
+            f"/orders/{oid}/targets/{tid}/outcome",
+            headers=town,
+            json={
+                "outcome": "violation",
+                "description": "企业向长江支流直排废水",
+                "matter_code": "ENV-001",
+            },
+        )
+        assert outcome.status_code == 200, outcome.text
+        assert outcome.json()["within_jurisdiction"] is False
+        finding = outcome.json()["finding_id"]
+
+        sender = referral.auth("town:lizhi", "handler", user="li")
+        draft = None
+        for _ in range(150):
+            page = (
+                await referral.client.get(
+                    "/referrals/outbox", headers=sender, params={"page_size": 100}
+                )
+            ).json()
+            for item in page["items"]:
+                detail = (
+                    await referral.client.get(f"/referrals/{item['id']}", headers=sender)
+                ).json()
+                if detail.get("source_id") == finding:
+                    draft = detail
+            if draft:
+                break
+            await asyncio.sleep(0.2)
+        assert draft is not None, "the referral service drafted nothing from the finding"
+        assert draft["state"]["value"] == "draft"
+        assert draft["source_kind"] == "inspection-finding"
+        assert draft["receiver"] == "dept:ecology-environment"
+        assert draft["matter_code"] == "ENV-001"
+        assert draft["facts"] == "企业向长江支流直排废水"
+        assert draft["party"]["name"] == "某化工公司"
+
+
+async def test_sec_04_a_roster_imported_in_secondment_is_what_joint_inspection_checks(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The roster travels as `secondment.roster-changed` (compacted, the whole team) into the
+    joint inspection service's projection, whose SEC-04 answer is the secondment service's."""
+    from joint_inspection.main import SPEC as INSPECTION
+    from secondment.main import SPEC as SECONDMENT
+    from xietong_common.roster import eligibility
+
+    group = f"inspection-x-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(
+        kafka_bootstrap, group, (registry.spec_for(m).topic for m in INSPECTION.handlers)
+    )
+    async with (
+        running_service(
+            SECONDMENT,
+            database_url=await create_database(servers, "x_secondment"),
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "s",
+            run_jobs=False,
+        ) as secondment,
+        running_service(
+            INSPECTION,
+            database_url=await create_database(servers, "x_inspection"),
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "i",
+            run_jobs=False,
+            service_name=group,
+            inspection_identity_key="x" * 32,
+        ) as inspection,
+    ):
+        water = secondment.auth("dept:water", "admin", user="water/admin")
+        name = f"区水利局联调片区指导队{uuid.uuid4().hex[:4]}"
+        team = await secondment.client.post(
+            "/teams",
+            json={
+                "name": name,
+                "towns": ["town:lizhi", "town:jiangbei"],
+                "valid_from": "2024-01-05",
+            },
+            headers=water,
+        )
+        assert team.status_code == 201, team.text
+        certificate = f"X{uuid.uuid4().hex[:10].upper()}"
+        sheet = f"姓名,执法证号,执法证有效期,所属队伍,服务乡镇\n陈一,{certificate},2030-12-31,{name},荔枝街道\n"
+        imported = await secondment.client.post(
+            "/rosters/imports",
+            files={"file": ("roster.csv", sheet.encode(), "text/csv")},
+            headers=water,
+        )
+        assert imported.status_code == 201, imported.text
+        officers = await secondment.client.get(
+            "/officers", params={"department": "dept:water"}, headers=water
+        )
+        (officer,) = [o for o in officers.json()["items"] if o["certificate_number"] == certificate]
+        cases = [("WAT-001", "town:lizhi"), ("WAT-001", "town:jiangbei"), ("URB-001", "town:lizhi")]
+        said = {}
+        for matter, town in cases:
+            r = await secondment.client.get(
+                "/eligibility",
+                params={"officer": officer["officer_id"], "matter": matter, "town": town},
+                headers=water,
+            )
+            assert r.status_code == 200, r.text
+            said[(matter, town)] = r.json()["eligible"]
+        assert said == {
+            ("WAT-001", "town:lizhi"): True,
+            ("WAT-001", "town:jiangbei"): False,  # his team serves it, he does not
+            ("URB-001", "town:lizhi"): False,  # not his department's matter
+        }
+        for _ in range(100):  # the event crosses Kafka into the projection
+            async with inspection.ctx.db.session() as session:
+                seen = {
+                    case: (
+                        await eligibility(
+                            session,
+                            catalogue=inspection.ctx.catalogue,
+                            officer_id=officer["officer_id"],
+                            matter_code=case[0],
+                            town=case[1],
+                            at=inspection.ctx.clock.now(),
+                        )
+                    ).eligible
+                    for case in cases
+                }
+            if seen == said:
+                break
+            await asyncio.sleep(0.2)
+        assert seen == said

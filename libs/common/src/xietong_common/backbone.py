@@ -137,7 +137,35 @@ _STEP_3 = (
     "CREATE INDEX ix_idempotency_keys_created_at ON idempotency_keys (created_at)",
 )
 
-STEPS: dict[int, tuple[str, ...]] = {1: _STEP_1, 2: _STEP_2, 3: _STEP_3}
+# Step 4: an audit trail an outsider can check (docs/audit.md). Each row names the hash
+# function that chained it (`audit_hash_algorithm`: sha256, or sm3 for a 商用密码 site); rows
+# written before, and rows from a replica still on the old code, are SHA-256 by the default.
+# The head gets the chain's identity, which every signed checkpoint names; the service keeps
+# its own record of the checkpoints it signed (what it last signed; the outbox publishes them
+# to the never-deleting `audit.checkpoint` topic, where they are the evidence).
+_STEP_4 = (
+    "ALTER TABLE audit_log ADD COLUMN hash_alg TEXT DEFAULT 'sha256' NOT NULL",
+    "ALTER TABLE audit_head ADD COLUMN chain_id UUID DEFAULT gen_random_uuid() NOT NULL",
+    """
+    CREATE TABLE audit_checkpoints (
+        id BIGINT GENERATED ALWAYS AS IDENTITY,
+        event_id UUID NOT NULL,
+        service TEXT NOT NULL,
+        chain_id UUID NOT NULL,
+        seq BIGINT NOT NULL,
+        hash TEXT NOT NULL,
+        hash_alg TEXT NOT NULL,
+        signed_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        key_id TEXT NOT NULL,
+        signature_alg TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        CONSTRAINT pk_audit_checkpoints PRIMARY KEY (id),
+        CONSTRAINT uq_audit_checkpoints_event_id UNIQUE (event_id)
+    )
+    """,
+)
+
+STEPS: dict[int, tuple[str, ...]] = {1: _STEP_1, 2: _STEP_2, 3: _STEP_3, 4: _STEP_4}
 _DOWN: dict[int, tuple[str, ...]] = {
     1: (
         "DROP TABLE IF EXISTS deadlines",
@@ -148,6 +176,21 @@ _DOWN: dict[int, tuple[str, ...]] = {
     ),
     2: ("DROP TABLE IF EXISTS audit_head",),
     3: ("DROP TABLE IF EXISTS idempotency_keys",),
+    4: (
+        # Without the column every row would be verified as SHA-256: refuse while SM3 rows exist.
+        """
+        DO $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM audit_log WHERE hash_alg <> 'sha256') THEN
+            RAISE EXCEPTION 'audit_log holds rows not chained with SHA-256: cannot go below step 4';
+          END IF;
+        END
+        $$
+        """,
+        "DROP TABLE IF EXISTS audit_checkpoints",
+        "ALTER TABLE audit_head DROP COLUMN IF EXISTS chain_id",
+        "ALTER TABLE audit_log DROP COLUMN IF EXISTS hash_alg",
+    ),
 }
 LATEST = max(STEPS)
 

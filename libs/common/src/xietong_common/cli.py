@@ -1,9 +1,8 @@
-"""The `xietong` command: local stack, migrations, tokens, audit verification, calendar, docs."""
+"""The `xietong` command: local stack, migrations, tokens, the audit trail, calendar, docs."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import os
 import sys
@@ -24,6 +23,7 @@ class CliExtension:
 
     subparsers: Any
     database_url_fallbacks: list[Callable[[str], str]] = field(default_factory=list)
+    kafka_bootstrap_fallbacks: list[Callable[[], str]] = field(default_factory=list)
 
 
 _EXTENSION = CliExtension(subparsers=None)
@@ -36,6 +36,15 @@ def service_database_url(service: str) -> str:
     for fallback in _EXTENSION.database_url_fallbacks:
         return fallback(SERVICES[service])
     raise SystemExit(f"set XIETONG_DATABASE_URL to the {service} service's database")
+
+
+def kafka_bootstrap() -> str:
+    """Kafka: XIETONG_KAFKA_BOOTSTRAP_SERVERS if set, else a plugin's (the local stack's)."""
+    if "XIETONG_KAFKA_BOOTSTRAP_SERVERS" in os.environ or "KAFKA_BOOTSTRAP_SERVERS" in os.environ:
+        return ServiceSettings().kafka_bootstrap_servers
+    for fallback in _EXTENSION.kafka_bootstrap_fallbacks:
+        return fallback()
+    return ServiceSettings().kafka_bootstrap_servers
 
 
 def _migrations_dir(service: str) -> Path:
@@ -70,31 +79,6 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from xietong_common.audit import verify_chain
-    from xietong_common.clock import SystemClock
-    from xietong_common.db import Database
-
-    url = service_database_url(args.service)  # may start the local stack: outside the loop
-
-    async def run() -> int:
-        db = Database(url, clock=SystemClock(), service_name=args.service)
-        try:
-            async with db.session() as session:
-                report = await verify_chain(session)
-        finally:
-            await db.dispose()
-        if report.ok:
-            print(f"{args.service}: audit chain intact ({report.rows} rows)")
-            return 0
-        print(f"{args.service}: audit chain BROKEN ({report.rows} rows)")
-        for problem in report.problems:
-            print(f"  - {problem}")
-        return 1
-
-    return asyncio.run(run())
-
-
 def cmd_docs(args: argparse.Namespace) -> int:
     """docs/events.md, docs/asyncapi.yaml (the contracts) and docs/openapi/*.json (the APIs)."""
     from xietong_common.events.docs import rendered as event_docs
@@ -126,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_command(sub)
     _EXTENSION.subparsers = sub
     _EXTENSION.database_url_fallbacks.clear()
+    _EXTENSION.kafka_bootstrap_fallbacks.clear()
     for plugin in entry_points(group="xietong.cli"):
         plugin.load()(_EXTENSION)
 
@@ -142,13 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
     token.set_defaults(func=cmd_token)
 
-    audit = sub.add_parser("audit", help="audit log tools")
-    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser(
-        "verify", help="recompute the hash chain of a service's audit log"
-    )
-    verify.add_argument("service", choices=list(SERVICES))
-    verify.set_defaults(func=cmd_audit_verify)
+    from xietong_common.audit_cli import Locations, add_audit_commands
+
+    add_audit_commands(sub, Locations(service_database_url, kafka_bootstrap))
 
     docs = sub.add_parser(
         "docs", help="regenerate docs/events.md, docs/asyncapi.yaml and docs/openapi/*.json"

@@ -63,6 +63,7 @@ def build_context(
             service_name=settings.service_name,
             source=f"/xietong/{service}",
             pool_size=settings.database_pool_size,
+            audit_hash=settings.audit_hash_algorithm,
         ),
         clock=clock,
         tokens=TokenVerifier(settings),

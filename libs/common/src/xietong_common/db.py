@@ -46,6 +46,7 @@ class Database:
         service_name: str = "xietong",
         source: str | None = None,
         pool_size: int = 10,
+        audit_hash: str = "sha256",
     ) -> None:
         self.url = async_url(url)
         self.clock = clock
@@ -58,10 +59,18 @@ class Database:
             self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The hash function of new audit rows (settings.audit_hash_algorithm).
+        self.audit_hash = audit_hash
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         """`async with db.uow(actor) as uow:` — one transaction for one use case."""
-        return UnitOfWork(self.sessions, clock=self.clock, source=self.source, actor=actor)
+        return UnitOfWork(
+            self.sessions,
+            clock=self.clock,
+            source=self.source,
+            actor=actor,
+            audit_hash=self.audit_hash,
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -11,11 +11,14 @@ the roster says he may, without calling the secondment service inside a request:
   matter_code=..., town=..., at=uow.now)` and refuses with the reason when it says no.
 
 Events may arrive twice or out of order: each roster version is kept once (team, version),
-and the version in effect on a day is the newest one whose `effective_from` has come.
+and the version in effect on a day is the newest one whose `effective_from` has come. An
+event published before its version takes effect carries the versions it supersedes
+(`preceding`), so a consumer reading the compacted topic later still has today's roster.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from xietong_common.calendar import CHINA_TZ
 from xietong_common.context import ServiceContext
-from xietong_common.contracts.secondment import RosterChanged
+from xietong_common.contracts.secondment import RosterChanged, RosterVersion
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.reference import MatterCatalogue
 from xietong_common.tables import NAMING_CONVENTION
@@ -111,22 +114,33 @@ def drop_roster_projection(op: Operations) -> None:
 
 
 async def apply_roster(uow: UnitOfWork, event: RosterChanged) -> bool:
-    """Keep one roster version; False if it was already there (a redelivery)."""
+    """Keep the event's roster version and the earlier ones it carries (`preceding`); False
+    if all were already there (a redelivery)."""
+    kept = False
+    snapshots: list[RosterChanged | RosterVersion] = [*event.preceding, event]
+    for snapshot in snapshots:
+        kept = await _keep_version(uow, event, snapshot) or kept
+    return kept
+
+
+async def _keep_version(
+    uow: UnitOfWork, event: RosterChanged, snapshot: RosterChanged | RosterVersion
+) -> bool:
     kept = (
         await uow.session.execute(
             insert(roster_versions)
             .values(
                 team_id=event.team_id,
-                version=event.version,
+                version=snapshot.version,
                 department=event.department,
                 mode=event.mode.value,
-                name=event.name,
-                towns=list(event.towns),
-                valid_from=event.valid_from,
-                valid_until=event.valid_until,
-                effective_from=event.effective_from,
-                dissolved=event.dissolved,
-                changed_at=event.changed_at,
+                name=snapshot.name,
+                towns=list(snapshot.towns),
+                valid_from=snapshot.valid_from,
+                valid_until=snapshot.valid_until,
+                effective_from=snapshot.effective_from,
+                dissolved=snapshot.dissolved,
+                changed_at=snapshot.changed_at,
             )
             .on_conflict_do_nothing(index_elements=["team_id", "version"])
             .returning(roster_versions.c.version)
@@ -134,13 +148,13 @@ async def apply_roster(uow: UnitOfWork, event: RosterChanged) -> bool:
     ).first()
     if kept is None:
         return False
-    if event.officers:
+    if snapshot.officers:
         await uow.session.execute(
             insert(roster_officers),
             [
                 {
                     "team_id": event.team_id,
-                    "version": event.version,
+                    "version": snapshot.version,
                     "officer_id": o.officer_id,
                     "name": o.name,
                     "certificate_number": o.certificate_number,
@@ -148,7 +162,7 @@ async def apply_roster(uow: UnitOfWork, event: RosterChanged) -> bool:
                     "certificate_valid_until": o.certificate_valid_until,
                     "towns": list(o.towns),
                 }
-                for o in event.officers
+                for o in snapshot.officers
             ],
         )
     return True
@@ -311,21 +325,21 @@ async def officers_with_certificate(
     return [str(r) for r in rows.scalars()]
 
 
-async def eligibility(
-    session: AsyncSession,
+def decide(
+    entries: Sequence[Mapping[str, Any]],
     *,
-    catalogue: MatterCatalogue,
     officer_id: str,
     matter_code: str,
     town: str,
-    at: datetime,
+    day: date,
+    catalogue: MatterCatalogue,
 ) -> Eligibility:
-    """SEC-04: the answer, with the reason, from the local projection of the roster."""
-    day = china_day(at)
-    entries = await officer_entries(session, officer_id, day)
+    """SEC-04 on the officer's entries in effect that day (normally one; none: not on any
+    roster): eligible if one entry allows it, else the first entry's reasons. Pure, and the
+    one decision both the secondment service and every projection make."""
     answers = [
         judge(
-            e,
+            dict(e),
             officer_id=officer_id,
             matter_code=matter_code,
             town=town,
@@ -344,3 +358,25 @@ async def eligibility(
         )
     ]
     return next((a for a in answers if a.eligible), answers[0])
+
+
+async def eligibility(
+    session: AsyncSession,
+    *,
+    catalogue: MatterCatalogue,
+    officer_id: str,
+    matter_code: str,
+    town: str,
+    at: datetime,
+) -> Eligibility:
+    """SEC-04: the answer, with the reason, from the local projection of the roster."""
+    day = china_day(at)
+    entries = await officer_entries(session, officer_id, day)
+    return decide(
+        entries,
+        officer_id=officer_id,
+        matter_code=matter_code,
+        town=town,
+        day=day,
+        catalogue=catalogue,
+    )

@@ -289,7 +289,7 @@ class PartyIn(Strict):
         max_length=64,
         pattern=r"^[0-9A-Za-z-]+$",
         description="unified social credit code, or ID card / other document number",
-        examples=["91500102MA5U7YBX2B"],
+        examples=["91500102MA5U7YBX2G"],
     )
 
     @field_validator("id_number")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -134,4 +135,44 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="CA bundle (PEM) the broker's certificate is checked against (SSL "
         "protocols); default: the system's trusted CAs",
+    )
+
+    # An audit trail an outsider can check (docs/audit.md).
+    audit_hash_algorithm: Literal["sha256", "sm3"] = Field(
+        default="sha256",
+        description="hash function that chains new audit rows: sha256, or sm3 (GB/T 32905) "
+        "for a site under 商用密码 assessment; each row records its own, so a change applies "
+        "from the next row and earlier rows still verify",
+    )
+    audit_signature_algorithm: Literal["ed25519", "sm2"] = Field(
+        default="ed25519",
+        description="how the service signs its chain head: ed25519, or sm2 (GB/T 32918, with "
+        "SM3 and the default signer id) for a site under 商用密码 assessment",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="this service's checkpoint signing key (PEM, unencrypted PKCS#8, mode "
+        "0600); default: <audit_key_dir>/<service>.<algorithm>.pem",
+    )
+    audit_key_dir: Path = Field(
+        default_factory=lambda: project_root() / ".local" / "audit-keys",
+        description="where a signing key is generated when audit_key_file is not set",
+    )
+    audit_key_generate: bool = Field(
+        default=True,
+        description="generate the signing key on first use when its file does not exist "
+        "(development, or a deployment that keeps audit_key_dir on a volume); false: a "
+        "missing key stops the service at start",
+    )
+    audit_trusted_keys_file: Path | None = Field(
+        default=None,
+        description="PEM public keys of this service's earlier (rotated) signing keys, so the "
+        "checkpoints they signed still verify; default: <audit_key_dir>/<service>.trusted.pem "
+        "if it exists",
+    )
+    audit_checkpoint_every_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="how often the chain head is signed and published to audit.checkpoint "
+        "(only when it moved): the newest rows an intruder could remove undetected",
     )

@@ -1,5 +1,6 @@
 """The backbone tables every service database holds beside its own: the transactional
-outbox, the inbox of handled events, the hash-chained audit log and tracked deadlines.
+outbox, the inbox of handled events, the hash-chained audit log (its head and signed
+checkpoints) and tracked deadlines.
 
 These describe the tables for queries; `xietong_common.backbone` creates them, step by step.
 """
@@ -65,6 +66,8 @@ audit_log = sa.Table(
     sa.Column("detail", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Column("prev_hash", sa.Text, nullable=False),
     sa.Column("hash", sa.Text, nullable=False, unique=True),
+    # The hash function that chained the row: sha256 (rows before backbone step 4) or sm3.
+    sa.Column("hash_alg", sa.Text, nullable=False, server_default=sa.text("'sha256'")),
     sa.Index("ix_audit_log_subject", "subject"),
 )
 
@@ -76,7 +79,29 @@ audit_head = sa.Table(
     sa.Column("id", sa.SmallInteger, primary_key=True),
     sa.Column("last_seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.Text, nullable=False),
+    # The chain's identity, named by every signed checkpoint (docs/audit.md).
+    sa.Column(
+        "chain_id", UUID(as_uuid=True), nullable=False, server_default=sa.text("gen_random_uuid()")
+    ),
     sa.CheckConstraint("id = 1", name="one_row"),
+)
+
+# The checkpoints this service signed (its chain head, signed with its own key) and published
+# to `audit.checkpoint` through the outbox: what it last signed, and a copy of the evidence.
+audit_checkpoints = sa.Table(
+    "audit_checkpoints",
+    backbone_metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("service", sa.Text, nullable=False),
+    sa.Column("chain_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.Text, nullable=False),
+    sa.Column("hash_alg", sa.Text, nullable=False),
+    sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("key_id", sa.Text, nullable=False),
+    sa.Column("signature_alg", sa.Text, nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
 )
 
 # Idempotency-Key of creates (per operation and organisation): what the first request was

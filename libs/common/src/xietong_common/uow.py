@@ -38,8 +38,10 @@ class UnitOfWork:
         clock: Clock,
         source: str,
         actor: Actor | None = None,
+        audit_hash: str = "sha256",
     ) -> None:
         self._sessions = sessions
+        self._audit_hash = audit_hash  # the function chaining this service's new audit rows
         self._clock = clock
         self.source = source
         self.actor = actor
@@ -73,7 +75,7 @@ class UnitOfWork:
                 await session.flush()
                 await self._write_outbox()
                 # Last, so the chain head stays locked only from here to COMMIT.
-                await audit_log.append(session, self._pending_audit)
+                await audit_log.append(session, self._pending_audit, algorithm=self._audit_hash)
                 await session.commit()
             else:
                 await session.rollback()

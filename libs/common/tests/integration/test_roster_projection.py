@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from backbone_support import Harness, harness
 from xietong_common.auth import Principal
-from xietong_common.contracts.secondment import RosterChanged, RosterOfficer
+from xietong_common.contracts.secondment import RosterChanged, RosterOfficer, RosterVersion
 from xietong_common.reference import SecondmentMode, load_catalogue, load_directory
 from xietong_common.roster import _DDL, eligibility
 from xietong_devtools.testing import Servers, create_database
@@ -146,3 +146,17 @@ async def test_sec_04_a_certificate_names_the_roster_officer_in_effect(h: Harnes
         assert await officers_with_certificate(s, "50010220240001", date(2024, 3, 1)) == ["off-1"]
         assert await officers_with_certificate(s, "50010220240001", date(2023, 12, 31)) == []
         assert await officers_with_certificate(s, "50010220249999", date(2024, 3, 1)) == []
+
+
+async def test_sec_04_a_future_version_carries_the_one_in_effect(h: Harness) -> None:
+    """Compaction keeps a team's last event: one published before it takes effect carries the
+    version in effect (`preceding`), so a consumer starting from that event alone is right."""
+    today = roster(1, towns=["town:lizhi"], effective=date(2024, 1, 1), until=date(2030, 1, 1))
+    later = roster(2, towns=["town:baitao"], effective=date(2024, 6, 1), until=date(2030, 1, 1))
+    carried = RosterVersion.model_validate(
+        today.model_dump(exclude={"team_id", "department", "mode"})
+    )
+    assert await apply(h, later.model_copy(update={"preceding": [carried]})) is True
+    assert await check(h, "town:lizhi", datetime(2024, 3, 1, 2, 0, tzinfo=UTC)) == []
+    assert await check(h, "town:baitao", datetime(2024, 6, 1, 2, 0, tzinfo=UTC)) == []
+    assert await apply(h, today) is False  # already kept from `preceding`

@@ -10,7 +10,15 @@ from openpyxl import Workbook
 from pydantic import BaseModel, Field, field_validator
 
 from xietong_common.schemas import Name
-from xietong_common.spreadsheets import TableInvalid, parse_rows, plain_date, read_table
+from xietong_common.spreadsheets import (
+    TableInvalid,
+    column_of,
+    parse_rows,
+    plain_date,
+    read_table,
+    refuse,
+    validate_rows,
+)
 
 COLUMNS = {"姓名": "name", "name": "name", "执法证号": "certificate", "有效期至": "valid_until"}
 
@@ -90,3 +98,55 @@ def test_garbage_is_a_clear_refusal_not_a_crash() -> None:
     for content, name in ((b"PK\x03\x04garbage", "x.xlsx"), (b"a\x00b", "x.csv"), (b"", "x.csv")):
         with pytest.raises(TableInvalid):
             read_table(content, filename=name, max_rows=10)
+
+
+def test_a_title_above_the_header_is_skipped_when_the_columns_are_known() -> None:
+    content = xlsx(
+        [
+            ["附件1"],
+            ["区住房城乡建委划片指导队伍清单"],
+            ["姓名", "执法证号", "有效期至"],
+            ["张三", "A12345", date(2026, 12, 31)],
+        ]
+    )
+    table = read_table(content, filename="roster.xlsx", max_rows=100, header_names=COLUMNS)
+    assert (table.header_row, table.header) == (3, ["姓名", "执法证号", "有效期至"])
+    assert [(n, r.name) for n, r in parse_rows(table, Row, COLUMNS)] == [(4, "张三")]
+    untitled = read_table(content, filename="roster.xlsx", max_rows=100)
+    assert untitled.header[0] == "附件1"  # without the names, the first row is the header
+
+
+def test_validate_rows_gives_the_good_rows_and_the_errors() -> None:
+    content = xlsx(
+        [
+            ["姓名", "执法证号", "有效期至"],
+            ["张三", "A12345", date(2026, 1, 1)],
+            ["李四", "x", None],
+        ]
+    )
+    table = read_table(content, filename="roster.xlsx", max_rows=100)
+    rows, errors = validate_rows(table, Row, COLUMNS)
+    assert [n for n, _ in rows] == [2]
+    assert sorted((e.row, e.column) for e in errors) == [(3, "执法证号"), (3, "有效期至")]
+    assert refuse(errors, len(table.rows)).extensions["error_count"] == 2
+    assert column_of(table, COLUMNS, "certificate") == ("执法证号", "B")
+
+
+def test_a_workbook_that_expands_past_the_limit_is_refused_before_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    content = xlsx([["姓名", "执法证号", "有效期至"], ["张三", "A12345", date(2026, 1, 1)]])
+    monkeypatch.setattr("xietong_common.spreadsheets.MAX_UNCOMPRESSED_BYTES", 1000)
+    with pytest.raises(TableInvalid) as refused:
+        read_table(content, filename="roster.xlsx", max_rows=100)
+    assert "解压" in (refused.value.detail_zh or "")
+
+
+def test_blank_lines_and_wide_rows_cost_nothing() -> None:
+    content = b"\n" * 2_000_000 + "姓名,执法证号,有效期至\n张三,A12345,2026-12-31\n".encode()
+    table = read_table(content, filename="roster.csv", max_rows=100)
+    assert [n for n, _ in table.rows] == [2_000_002]
+    wide = ("x," * 5000 + "\n").encode() * 3
+    assert len(read_table(wide, filename="w.csv", max_rows=100).header) == 200
+    with pytest.raises(TableInvalid):
+        read_table(b"h,i\n" + b"1,2\n" * 500, filename="r.csv", max_rows=100)

@@ -63,10 +63,11 @@ def cmd_deploy_kafka_init(args: argparse.Namespace) -> int:
 
 
 def install(extension: CliExtension) -> None:
-    """The `xietong.cli` entry point: the stack commands, and the stack's databases as the
-    fallback when no XIETONG_DATABASE_URL is set."""
+    """The `xietong.cli` entry point: the stack commands, and the stack's databases and Kafka
+    as the fallback when no XIETONG_DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS is set."""
     subparsers = extension.subparsers
     extension.database_url_fallbacks.append(lambda pkg: service_database_url(ensure_stack(), pkg))
+    extension.kafka_bootstrap_fallbacks.append(lambda: ensure_stack().kafka_bootstrap or "")
     stack = subparsers.add_parser("stack", help="the local Kafka + PostgreSQL stack")
     sub = stack.add_subparsers(dest="stack_command", required=True)
     up = sub.add_parser("up", help="start (idempotent) and wait until both answer")

@@ -9,8 +9,11 @@ that may
   and write their `.dlq` twins (where its inbox dead-letters),
 - describe and create those topics and their `.dlq` twins (what `ensure_topics` does on
   start),
+- read back, without a consumer group, the retained topics it writes (the audit
+  checkpoints: `xietong audit verify` in its container),
 
-and nothing else. The `integrator` principal may read every event topic, in consumer
+and nothing else: in particular no principal may alter or delete a topic, so none can
+shorten the retention of the never-deleting `audit.checkpoint`. The `integrator` principal may read every event topic, in consumer
 groups whose name starts with `integrator`, and write nothing. A registry consumer such as
 `oversight (SUP, planned)` that is not a service, or is marked planned, gets no ACL.
 """
@@ -53,6 +56,11 @@ class Grants:
     @property
     def writes(self) -> list[str]:
         return sorted({*self.produces, *(dlq_topic(t) for t in self.consumes)})
+
+    @property
+    def reads_back(self) -> list[str]:
+        """Retained topics it writes, read without a group to verify (audit checkpoints)."""
+        return sorted(t for t in self.produces if registry.retained(t))
 
 
 def _consumer_service(declared: str) -> str | None:
@@ -150,6 +158,8 @@ def kafka_init_script(*, strict: bool = True) -> str:
             lines.append(
                 f"allow {name} --operation Read {_args('--topic', g.consumes)} --group {name}"
             )
+        if g.reads_back:
+            lines.append(f"allow {name} --operation Read {_args('--topic', g.reads_back)}")
         lines.append(f'echo "kafka-init: ACLs of {name}"')
     lines += [
         "",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from joint_inspection import api
+from joint_inspection import api, handlers
 from joint_inspection.service import MECHANISM
 from joint_inspection.settings import InspectionSettings
+from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.web import ServiceSpec, create_app
 
@@ -14,17 +15,34 @@ SPEC = ServiceSpec(
     name=MECHANISM,
     title="xietong 综合查一次 — joint inspection",
     description=(
-        "综合查一次 (joint inspection), section 二(五) of 涪陵府办〔2024〕1号, rules INSP-xx "
-        "of RULES.md. The mechanism's endpoints arrive with its own issue; the service runs the "
-        "backbone (database, outbox relay, inbox consumer, deadline sweep, health, metrics)."
+        "综合查一次 (joint inspection, 'inspect once'), section 二(五) of 涪陵府办〔2024〕1号, "
+        "rules INSP-01..INSP-09: a register of targets with risk signals; towns' plans per "
+        "application scenario with frequency and proportion by type or supervision level; a "
+        "seeded, risk-weighted, reproducible draw that leaves 守法诚信 targets alone (无事不扰); "
+        "work orders with the town's brigade and seconded officers under its command (SEC-04 "
+        "checked), departments' inspections agreed with the town first, the justice bureau "
+        "dispatching; advance notice unless exempt with its reason; the closed loop per target "
+        "(on-site record, handling, feedback) into an immutable archive; findings to referral, "
+        "serious ones reported to the district government, service shortcomings to the "
+        "departments concerned; and one visit instead of many (merge proposals, figures, "
+        "re-inspections flagged). Deadlines run on the working-day calendar."
     ),
     routers=[api.router],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=InspectionSettings,
-    handlers={},
+    handlers={RosterChanged: handlers.on_roster_changed},
     jobs=[deadline_sweep_job(MECHANISM)],
     openapi_tags=[
-        {"name": "inspections", "description": "综合查一次: joint inspection"},
+        {"name": "targets", "description": "监管对象: the register and its risk signals (INSP-02)"},
+        {"name": "plans", "description": "检查计划 and the draw of targets (INSP-01, INSP-02)"},
+        {
+            "name": "orders",
+            "description": "检查任务工单: consultation, people, notice, closed loop (INSP-03..08)",
+        },
+        {
+            "name": "reports",
+            "description": "政务服务短板 (INSP-09); one visit instead of many: merges and figures",
+        },
         {"name": "operations", "description": "health, readiness, metrics"},
     ],
 )

@@ -373,7 +373,7 @@ async def test_a_case_stored_with_a_year_1_finding_can_be_read_and_fixed_after_u
     servers: Servers, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     """A year-1 finding was stored as -infinity and left a case that could never be read,
-    edited or sent. The upgrade (revision 0005) gives it the draft's creation time, cancels
+    edited or sent. The upgrade (revision 0006) gives it the draft's creation time, cancels
     the deadlines computed from it, and the sender can then correct it."""
     import asyncio
 

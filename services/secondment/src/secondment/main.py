@@ -14,9 +14,15 @@ SPEC = ServiceSpec(
     name=MECHANISM,
     title="xietong 下沉指导 — secondment and guidance",
     description=(
-        "下沉指导 (secondment and guidance), section 二(六) of 涪陵府办〔2024〕1号, rules SEC-xx "
-        "of RULES.md. The mechanism's endpoints arrive with its own issue; the service runs the "
-        "backbone (database, outbox relay, inbox consumer, deadline sweep, health, metrics)."
+        "下沉指导 (secondment and guidance), section 二(六) of 涪陵府办〔2024〕1号, rules "
+        "SEC-01..SEC-05: each district department keeps its roster of seconded staff "
+        "(attachments 1–11) as teams — stationed in one town (派驻) or covering a zone (划片), "
+        "as the attachment fixes — imported from its sheets as versions with effective dates; "
+        "towns see every officer serving them (共用共管); establishment, identity, assessment "
+        "and pay stay with the department; an officer acts only on his department's empowered "
+        "matters in his towns while team and certificate are valid (`GET /eligibility`, and "
+        "`secondment.roster-changed` for every consumer's projection); departments record the "
+        "guidance they give (`secondment.guidance-recorded`)."
     ),
     routers=[api.router],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
@@ -24,7 +30,14 @@ SPEC = ServiceSpec(
     handlers={},
     jobs=[deadline_sweep_job(MECHANISM)],
     openapi_tags=[
-        {"name": "secondment", "description": "下沉指导: secondment and guidance"},
+        {
+            "name": "teams",
+            "description": "指导队伍: stationed (派驻) and zone (划片) teams, SEC-02",
+        },
+        {"name": "rosters", "description": "下沉人员名单: imports, versions, differences, SEC-02"},
+        {"name": "officers", "description": "下沉人员: who serves a town (SEC-01), SEC-03 records"},
+        {"name": "eligibility", "description": "SEC-04: may this officer act here, on this"},
+        {"name": "guidance", "description": "业务指导: guidance activities and counts, SEC-05"},
         {"name": "operations", "description": "health, readiness, metrics"},
     ],
 )

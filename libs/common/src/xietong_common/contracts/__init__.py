@@ -5,6 +5,7 @@ consumer see the same set. One module per producing mechanism.
 """
 
 from xietong_common.contracts import assistance as assistance
+from xietong_common.contracts import audit as audit
 from xietong_common.contracts import deadlines as deadlines
 from xietong_common.contracts import info as info
 from xietong_common.contracts import inspection as inspection

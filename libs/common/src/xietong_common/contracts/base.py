@@ -34,11 +34,14 @@ def event(
     consumers: tuple[str, ...] = (),
     summary: str = "",
     compacted: bool = False,
+    retained: bool = False,
 ) -> Callable[[E], E]:
     """Register an event model: `@event("case.referred", producers=("referral",))`.
 
     `compacted`: each event states the whole present of its key (a team's roster), so the
-    topic is log-compacted and keeps the latest event per key for new consumers."""
+    topic is log-compacted and keeps the latest event per key for new consumers.
+    `retained`: the events are evidence (audit checkpoints), so the topic never deletes any
+    (retention.ms = retention.bytes = -1)."""
 
     def register(cls: E) -> E:
         spec = EventSpec(
@@ -50,6 +53,7 @@ def event(
             consumers=consumers,
             summary=summary or (cls.__doc__ or "").strip().splitlines()[0],
             compacted=compacted,
+            retained=retained,
         )
         cls.spec = spec
         registry.register(spec)

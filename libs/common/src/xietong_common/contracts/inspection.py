@@ -1,8 +1,13 @@
-"""Events of the joint-inspection mechanism 综合查一次 (二(五), INSP-01..INSP-09)."""
+"""Events of the joint-inspection mechanism 综合查一次 (二(五), INSP-01..INSP-09).
+
+`inspection.finding` (consumed by referral) and `inspection.closed` (consumed by info
+sharing) only ever gain optional fields, so older consumers keep working.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from pydantic import Field
 
@@ -24,11 +29,33 @@ class FindingOutcome(LabelledEnum):
     )
 
 
+class SeriousScope(LabelledEnum):
+    """INSP-08: why a finding is serious (行业性、区域性严重违法行为和重大隐患)."""
+
+    INDUSTRY_WIDE = "industry-wide", "行业性严重违法行为", "serious industry-wide violation"
+    REGIONAL = "regional", "区域性严重违法行为", "serious regional violation"
+    MAJOR_HAZARD = "major-hazard", "重大隐患", "major hazard"
+
+
+class ReviewTriggerResult(ContractModel):
+    """REV-01: one trigger that applies to the proposed decision, and why."""
+
+    trigger: str = Field(examples=["amount"])
+    label_zh: str = Field(examples=["罚款或没收数额达到法定标准"])
+    reason: str
+
+
 @event(
     "inspection.finding", producers=("joint-inspection",), consumers=("referral", "info-sharing")
 )
 class InspectionFindingRecorded(IntegrationEvent):
-    """INSP-07/08: a finding at one target of an inspection task."""
+    """INSP-07/08: a violation found at one target of an inspection work order.
+
+    `within_jurisdiction` False: the party with jurisdiction is not among the inspection's
+    participants, so `inspecting_org` (the town where it happened) refers it (REF-01); the
+    referral service drafts the referral. True: `handling_org` starts its own penalty
+    procedure, with the REV-01 trigger check attached (`review_required`, `review_triggers`).
+    """
 
     inspection_id: str
     finding_id: str
@@ -42,6 +69,20 @@ class InspectionFindingRecorded(IntegrationEvent):
     within_jurisdiction: bool = Field(
         description="False when the violation is outside the inspecting party's jurisdiction (REF-01)"
     )
+    order_number: str | None = Field(default=None, examples=["荔枝街道综查〔2024〕7号"])
+    target_id: str | None = Field(default=None, description="the target in the inspection register")
+    handling_org: str | None = Field(
+        default=None,
+        description="the participant with jurisdiction that starts the penalty procedure "
+        "(within jurisdiction), or the party with jurisdiction a referral goes to",
+    )
+    review_required: bool | None = Field(
+        default=None,
+        description="REV-01: the proposed decision needs legal review first (None: not assessed, "
+        "the violation is outside jurisdiction)",
+    )
+    review_triggers: list[ReviewTriggerResult] = Field(default_factory=list)
+    serious_scope: SeriousScope | None = None
 
 
 class ClosedTarget(ContractModel):
@@ -55,12 +96,16 @@ class ClosedTarget(ContractModel):
     town: str = Field(examples=["town:lizhi"])
     outcome: FindingOutcome
     summary: str = Field(description="what was found and how it was handled")
+    inspected_at: datetime | None = None
+    feedback: str | None = Field(default=None, description="INSP-07: the result feedback")
 
 
 @event("inspection.closed", producers=("joint-inspection",), consumers=("info-sharing",))
 class InspectionClosed(IntegrationEvent):
-    """INSP-07: a work order closed — every target has an outcome and feedback — and was
-    archived (立卷归档). INFO-04: a department's inspection record (category 3)."""
+    """INSP-07: a work order closed and was archived (立卷归档).
+
+    Every target has an outcome and feedback. INFO-04: a department's inspection record
+    (category 3)."""
 
     inspection_id: str
     order_number: str = Field(examples=["涪荔综查〔2024〕7号"])
@@ -73,3 +118,104 @@ class InspectionClosed(IntegrationEvent):
     towns: list[str] = Field(default_factory=list)
     targets: list[ClosedTarget]
     closed_at: datetime
+    archive_digest: str | None = Field(
+        default=None, description="SHA-256 of the archived record's manifest (立卷归档)"
+    )
+
+
+class PlanRuleOut(ContractModel):
+    """INSP-01: frequency and proportion for one type of target or supervision level."""
+
+    value: str | None = Field(description="the industry or level; None: every other target")
+    frequency: int = Field(description="inspection rounds in the plan's period")
+    proportion: Decimal = Field(description="percent of the group's targets drawn per round")
+
+
+@event("inspection.planned", producers=("joint-inspection",))
+class InspectionPlanned(IntegrationEvent):
+    """INSP-01: a town adopted an inspection plan for an application scenario (应用场景)."""
+
+    plan_id: str
+    town: str = Field(examples=["town:lizhi"])
+    scenario: str = Field(examples=["沿街餐饮店综合查一次"])
+    title: str
+    period_start: date
+    period_end: date
+    basis: str = Field(description="industry | level: what the rules are set by")
+    rules: list[PlanRuleOut]
+    clean_proportion: Decimal = Field(
+        description="INSP-02: percent of 守法诚信 targets still drawn (无事不扰 beyond it)"
+    )
+    matter_codes: list[str]
+    adopted_at: datetime
+
+
+@event("inspection.order-issued", producers=("joint-inspection",))
+class InspectionOrderIssued(IntegrationEvent):
+    """INSP-03: a task work order (检查任务工单) was issued.
+
+    Its targets, number, method and inspectors are fixed; seconded officers are under the
+    town's command."""
+
+    inspection_id: str
+    order_number: str
+    initiating_org: str
+    town: str
+    participants: list[str]
+    matter_codes: list[str]
+    method: str = Field(examples=["on-site"])
+    planned_start: datetime
+    planned_end: datetime
+    target_count: int
+    inspector_count: int
+    advance_notice: bool = Field(
+        description="INSP-06: False when the order is not to be announced in advance"
+    )
+    plan_id: str | None = None
+    issued_at: datetime
+
+
+@event("inspection.serious-reported", producers=("joint-inspection",))
+class InspectionSeriousReported(IntegrationEvent):
+    """INSP-08: a serious violation or major hazard was reported to the district government.
+
+    A serious industry-wide or regional violation, or a major hazard: the initiating unit
+    notified the competent authority and reports to the district government."""
+
+    inspection_id: str
+    order_number: str
+    finding_id: str
+    initiating_org: str
+    reported_to: str = Field(default="district-gov")
+    town: str
+    scope: SeriousScope
+    matter_code: str | None = None
+    description: str
+    report: str = Field(description="the report to the district government")
+    competent_authority: str = Field(
+        description="the competent authority notified (an organisation code or its name)"
+    )
+    authority_notified_at: datetime
+    target: CaseParty | None = None
+    found_at: datetime
+    reported_at: datetime
+    due_at: datetime = Field(description="when the report was due ('promptly', a setting)")
+    late: bool
+
+
+@event("inspection.shortcoming-reported", producers=("joint-inspection",))
+class InspectionShortcomingReported(IntegrationEvent):
+    """INSP-09: a shortcoming of government services was sent to the departments concerned.
+
+    Found on site during an inspection; each department concerned acknowledges it."""
+
+    shortcoming_id: str
+    inspection_id: str
+    order_number: str
+    reporting_org: str
+    departments: list[str]
+    town: str
+    description: str
+    suggestion: str | None = None
+    reported_at: datetime
+    acknowledge_by: datetime

@@ -32,7 +32,9 @@ also accepts binary-mode events (attributes in `ce_*` headers, `data` as the val
 official CloudEvents SDKs' Kafka `to_binary` produces them. A service trusts a type only
 from its producer: `source` is `/xietong/<producer>`; anything else is dead-lettered.
 Topics marked *compacted* keep the latest event per key (each event states the present of
-its key).
+its key). Topics marked *retained* never delete an event (`retention.ms` and
+`retention.bytes` are -1): they hold evidence, such as the signed audit checkpoints
+(docs/audit.md).
 
 A message a consumer cannot handle after its retries goes to `<topic>.dlq` with headers
 `x-original-topic`, `x-original-partition`, `x-original-offset`, `x-consumer-group`,
@@ -92,6 +94,12 @@ def render_markdown() -> str:
             f"- type: `{spec.type}` (payload model `{spec.model.__name__}`)",
             f"- producers: {', '.join(spec.producers)}",
             f"- consumers: {', '.join(spec.consumers) or '—'}",
+            *(
+                ["- retained: never deleted (retention.ms = retention.bytes = -1)"]
+                if spec.retained
+                else []
+            ),
+            *(["- compacted: the latest event per key is kept"] if spec.compacted else []),
             "",
             *_fields_table(spec),
         ]
@@ -151,6 +159,16 @@ SERVERS = {
 }
 
 
+def _topic_configuration(spec: EventSpec) -> dict[str, Any]:
+    """The Kafka binding's topicConfiguration of what `ensure_topics` creates."""
+    configuration: dict[str, Any] = {}
+    if spec.compacted:
+        configuration["cleanup.policy"] = ["compact"]
+    if spec.retained:
+        configuration |= {"retention.ms": -1, "retention.bytes": -1}
+    return configuration
+
+
 def render_asyncapi() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -199,13 +217,14 @@ def render_asyncapi() -> dict[str, Any]:
             "address": spec.topic,
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
             "description": f"producers: {', '.join(spec.producers)}; consumers: {', '.join(spec.consumers) or '—'}"
-            + ("; compacted: the latest event per key is kept" if spec.compacted else ""),
+            + ("; compacted: the latest event per key is kept" if spec.compacted else "")
+            + ("; retained: no event is ever deleted" if spec.retained else ""),
             "bindings": {
                 "kafka": {
                     "topic": spec.topic,
                     **(
-                        {"topicConfiguration": {"cleanup.policy": ["compact"]}}
-                        if spec.compacted
+                        {"topicConfiguration": _topic_configuration(spec)}
+                        if spec.compacted or spec.retained
                         else {}
                     ),
                     "bindingVersion": "0.5.0",

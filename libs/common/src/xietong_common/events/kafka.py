@@ -61,7 +61,7 @@ async def ensure_topics(
                 t,
                 1 if t.endswith(".dlq") else partitions,
                 replication_factor,
-                topic_configs={"cleanup.policy": "compact"} if registry.compacted(t) else None,
+                topic_configs=registry.topic_configs(t),
             )
             for t in missing
         ]

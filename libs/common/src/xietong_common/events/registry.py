@@ -22,6 +22,7 @@ class EventSpec:
     consumers: tuple[str, ...]
     summary: str
     compacted: bool = False
+    retained: bool = False  # never deleted: retention.ms = retention.bytes = -1
 
 
 class EventRegistry:
@@ -51,6 +52,19 @@ class EventRegistry:
     def compacted(self, topic: str) -> bool:
         """Whether the topic keeps only the latest event per key (log compaction)."""
         return any(s.compacted for s in self._by_type.values() if s.topic == topic)
+
+    def retained(self, topic: str) -> bool:
+        """Whether the topic keeps every event forever (evidence, e.g. audit checkpoints)."""
+        return any(s.retained for s in self._by_type.values() if s.topic == topic)
+
+    def topic_configs(self, topic: str) -> dict[str, str] | None:
+        """The topic configuration `ensure_topics` creates `topic` with (None: the broker's)."""
+        configs: dict[str, str] = {}
+        if self.compacted(topic):
+            configs["cleanup.policy"] = "compact"
+        if self.retained(topic):
+            configs |= {"retention.ms": "-1", "retention.bytes": "-1"}
+        return configs or None
 
     def topics(self) -> list[str]:
         return sorted({s.topic for s in self._by_type.values()})

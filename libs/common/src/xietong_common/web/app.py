@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from starlette.routing import compile_path
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
+from xietong_common.audit.checkpoints import audit_checkpoint_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically
@@ -57,6 +61,31 @@ def operation_id(route: APIRoute) -> str:
     return f"{tag.replace('-', '_')}_{route.name}"
 
 
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def ids_match_uuids(router: APIRouter) -> None:
+    """Path parameters typed `uuid.UUID` match UUIDs only (`{order_id:uuid}`), so a fixed path
+    beside them (`/targets/import` next to `/targets/{target_id}`) is never taken for an id:
+    another method there is a 405, not a 422 about the id, and a malformed id is a 404.
+    Done to the routes before they are included (routers included in routers too)."""
+    for route in router.routes:
+        included = getattr(route, "original_router", None)
+        if isinstance(included, APIRouter):
+            ids_match_uuids(included)
+            continue
+        if not isinstance(route, APIRoute):
+            continue
+        ids = {p.name for p in route.dependant.path_params if p.field_info.annotation is UUID}
+        if not ids:
+            continue
+        route.path = _PARAM.sub(
+            lambda m, ids=ids: f"{{{m[1]}:uuid}}" if m[1] in ids else m[0],  # type: ignore[misc]
+            route.path,
+        )
+        route.path_regex, route.path_format, route.param_convertors = compile_path(route.path)
+
+
 def create_app(
     spec: ServiceSpec,
     *,
@@ -88,7 +117,7 @@ def create_app(
                     ),
                     name=f"{spec.name}-{job.name}",
                 )
-                for job in [*spec.jobs, housekeeping_job()]
+                for job in [*spec.jobs, housekeeping_job(), audit_checkpoint_job()]
             ]
         app.state.tasks = tasks
         log.info("service started", extra={"topics": spec.topics})
@@ -122,6 +151,7 @@ def create_app(
     instrument_app(app, provider)  # outermost: its span is current in our middleware
     app.include_router(ops_router(spec.name))
     for router in spec.routers:
+        ids_match_uuids(router)
         app.include_router(router)
 
     generate = app.openapi

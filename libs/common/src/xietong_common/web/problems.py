@@ -59,8 +59,12 @@ _DOCUMENTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """The methods some route serves at this path, asked of the router itself (routers
-    included in others are routes that match too)."""
+    """The methods served at this path: those the OpenAPI document gives a fixed path (a
+    parameterised route beside it, `/rosters/{department}`, does not serve `/rosters/imports`),
+    else those some route matches, asked of the router itself (included routers too)."""
+    documented = request.app.openapi().get("paths", {}).get(request.url.path)
+    if documented:
+        return [m for m in _DOCUMENTED_METHODS if m.lower() in documented]
     routes = request.app.router.routes
     return [
         method

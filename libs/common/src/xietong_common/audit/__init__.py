@@ -1,0 +1,14 @@
+"""The audit trail: a hash-chained, append-only log (`chain`), its hash functions and
+signature algorithms (`crypto`), the service's signing key (`keys`), signed checkpoints of
+the chain head (`checkpoints`) and their verification (`verification`). docs/audit.md.
+
+Only the chain is handed on here (the unit of work appends to it); import the others from
+their modules.
+"""
+
+from xietong_common.audit.chain import AuditEntry as AuditEntry
+from xietong_common.audit.chain import ChainReport as ChainReport
+from xietong_common.audit.chain import CheckpointClaim as CheckpointClaim
+from xietong_common.audit.chain import append as append
+from xietong_common.audit.chain import row_hash as row_hash
+from xietong_common.audit.chain import verify_chain as verify_chain

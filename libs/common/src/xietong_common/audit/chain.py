@@ -1,0 +1,265 @@
+"""Append-only, hash-chained audit log: who did what, when, under which rule.
+
+Each row's hash covers its content and the hash of the row before it, so an edited or
+deleted row breaks the chain (`verify_chain`). A unit of work collects its audit rows and
+chains them at commit time (`append`): it locks the chain head, reads the previous hash
+in the same statement, inserts the rows and moves the head, then commits; appends from
+concurrent requests are therefore serialised only for that last moment.
+
+Each row names its hash function (`hash_alg`: sha256, or sm3 where the site's setting says
+so), so the chain may change function at any row and every row still verifies. What the
+chain alone cannot show — its newest rows removed, or the whole chain recomputed — the
+signed checkpoints show (`xietong_common.audit.checkpoints`): `verify_chain` checks the rows
+against the (seq, hash) pairs they name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from xietong_common.audit.crypto import UnknownAlgorithm, hash_function
+from xietong_common.backbone import GENESIS
+from xietong_common.tables import audit_head, audit_log
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audited change, waiting in a unit of work for its place in the chain."""
+
+    at: datetime
+    actor: str
+    org: str
+    action: str
+    subject: str
+    rule: str | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        at: datetime,
+        actor: str,
+        org: str,
+        action: str,
+        subject: str,
+        rule: str | None,
+        detail: dict[str, Any],
+    ) -> AuditEntry:
+        # Round-trip through JSON so the hash covers exactly what JSONB will store.
+        stored = json.loads(json.dumps(detail, default=str, ensure_ascii=False))
+        return cls(at, actor, org, action, subject, rule, stored)
+
+
+def row_hash(
+    *,
+    prev_hash: str,
+    at: datetime,
+    actor: str,
+    org: str,
+    action: str,
+    subject: str,
+    rule: str | None,
+    detail: dict[str, Any],
+    algorithm: str = "sha256",
+) -> str:
+    """The row's hash: `algorithm` (sha256 or sm3) over the canonical JSON of its content and
+    the previous row's hash (the same encoding whatever the function; docs/audit.md)."""
+    canonical = json.dumps(
+        {
+            "prev": prev_hash,
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor": actor,
+            "org": org,
+            "action": action,
+            "subject": subject,
+            "rule": rule,
+            "detail": detail,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hash_function(algorithm)(canonical.encode())
+
+
+# FOR UPDATE waits for a concurrent appender and then returns the head it committed (READ
+# COMMITTED re-reads the locked row), which a plain read at statement start would not.
+_LOCK_HEAD = sa.select(audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+
+
+async def append(
+    session: AsyncSession, entries: list[AuditEntry], *, algorithm: str = "sha256"
+) -> str | None:
+    """Chain `entries` after the current head with `algorithm` and move the head; call last
+    before COMMIT.
+
+    Two statements: lock the head and read the previous hash; insert the rows and move the
+    head. Returns the new head hash (None when there was nothing to append)."""
+    if not entries:
+        return None
+    hash_function(algorithm)  # an unknown name fails here, before the head is locked
+    prev: str = (await session.execute(_LOCK_HEAD)).scalar_one()
+    columns: dict[str, list[Any]] = {name: [] for name in _APPEND_COLUMNS}
+    for entry in entries:
+        digest = row_hash(
+            prev_hash=prev,
+            at=entry.at,
+            actor=entry.actor,
+            org=entry.org,
+            action=entry.action,
+            subject=entry.subject,
+            rule=entry.rule,
+            detail=entry.detail,
+            algorithm=algorithm,
+        )
+        for name, value in (
+            ("at", entry.at),
+            ("actor", entry.actor),
+            ("org", entry.org),
+            ("action", entry.action),
+            ("subject", entry.subject),
+            ("rule", entry.rule),
+            ("detail", json.dumps(entry.detail, ensure_ascii=False)),
+            ("prev_hash", prev),
+            ("hash", digest),
+        ):
+            columns[name].append(value)
+        prev = digest
+    await session.execute(_APPEND, {**columns, "head": prev, "hash_alg": algorithm})
+    return prev
+
+
+_APPEND_COLUMNS = ("at", "actor", "org", "action", "subject", "rule", "detail", "prev_hash", "hash")
+# One statement for any number of rows (arrays unnested), so it is prepared once and reused:
+# insert the rows and move the head to the last of them. One unit of work's rows share one
+# hash function, so it is one more parameter, not one more array.
+_APPEND = sa.text(
+    """
+    WITH inserted AS (
+        INSERT INTO audit_log (
+            at, actor, org, action, subject, rule, detail, prev_hash, hash, hash_alg
+        )
+        SELECT *, CAST(:hash_alg AS text) FROM unnest(
+            CAST(:at AS timestamptz[]), CAST(:actor AS text[]), CAST(:org AS text[]),
+            CAST(:action AS text[]), CAST(:subject AS text[]), CAST(:rule AS text[]),
+            CAST(:detail AS jsonb[]), CAST(:prev_hash AS text[]), CAST(:hash AS text[])
+        )
+        RETURNING seq
+    )
+    UPDATE audit_head SET last_seq = (SELECT max(seq) FROM inserted), hash = :head WHERE id = 1
+    """
+)
+
+
+@dataclass(frozen=True)
+class CheckpointClaim:
+    """What a verified, signed checkpoint says of this chain: row `seq` has hash `hash`
+    (`label` says which checkpoint, for the report)."""
+
+    seq: int
+    hash: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    rows: int
+    ok: bool
+    problems: list[str]
+    last_seq: int = 0
+    head_seq: int | None = None
+    claims_matched: int = 0
+    newest_matched_seq: int | None = None
+    algorithms: dict[str, int] = field(default_factory=dict)
+
+
+async def verify_chain(
+    conn: AsyncConnection | AsyncSession, claims: Iterable[CheckpointClaim] = ()
+) -> ChainReport:
+    """Recompute every hash in order, each with its row's function; report edited, deleted or
+    reordered rows, a head that does not name the last row, and — against the signed
+    checkpoints' `claims` — rows that no longer match what was signed (a chain rewritten
+    end to end) or are gone (the newest rows truncated)."""
+    expected: dict[int, list[CheckpointClaim]] = {}
+    for claim in claims:
+        expected.setdefault(claim.seq, []).append(claim)
+    result = await conn.stream(sa.select(audit_log).order_by(audit_log.c.seq))
+    problems: list[str] = []
+    algorithms: dict[str, int] = {}
+    expected_prev = GENESIS
+    rows = 0
+    last_seq = 0
+    matched = 0
+    newest_matched: int | None = None
+    # Sequence gaps are normal (rolled-back transactions); the chain itself shows
+    # a deleted row, because the row after it no longer links to its predecessor.
+    async for row in result.mappings():
+        rows += 1
+        seq = last_seq = int(row["seq"])
+        algorithm = row["hash_alg"]
+        algorithms[algorithm] = algorithms.get(algorithm, 0) + 1
+        if row["prev_hash"] != expected_prev:
+            problems.append(f"row {seq}: does not link to the row before it (deleted or reordered)")
+        try:
+            recomputed = row_hash(
+                prev_hash=row["prev_hash"],
+                at=row["at"],
+                actor=row["actor"],
+                org=row["org"],
+                action=row["action"],
+                subject=row["subject"],
+                rule=row["rule"],
+                detail=row["detail"],
+                algorithm=algorithm,
+            )
+        except UnknownAlgorithm:
+            problems.append(f"row {seq}: unknown hash algorithm {algorithm!r} (edited)")
+        else:
+            if recomputed != row["hash"]:
+                problems.append(f"row {seq}: content does not match its hash (edited)")
+        for claim in expected.pop(seq, ()):
+            if claim.hash == row["hash"]:
+                matched += 1
+                newest_matched = seq
+            else:
+                problems.append(
+                    f"row {seq}: its hash {row['hash'][:16]}… is not the {claim.hash[:16]}… "
+                    f"signed by {claim.label}: the chain was rewritten (up to row {seq} at least)"
+                )
+        expected_prev = row["hash"]
+    for seq, missing in sorted(expected.items()):
+        for claim in missing:
+            if seq > last_seq:
+                problems.append(
+                    f"{claim.label} names row {seq}, but the chain ends at row {last_seq}: the "
+                    f"newest rows were truncated ({seq - last_seq} or more removed)"
+                )
+            else:
+                problems.append(f"{claim.label} names row {seq}, which is gone (deleted)")
+    head = (await conn.execute(sa.select(audit_head).where(audit_head.c.id == 1))).first()
+    if head is None:
+        problems.append("the chain head is missing")
+    elif (head.hash, int(head.last_seq)) != (expected_prev, last_seq):
+        problems.append(
+            f"the chain head names row {head.last_seq}, the log ends at row {last_seq} "
+            "(rows removed from the end, or the head edited)"
+        )
+    return ChainReport(
+        rows=rows,
+        ok=not problems,
+        problems=problems,
+        last_seq=last_seq,
+        head_seq=None if head is None else int(head.last_seq),
+        claims_matched=matched,
+        newest_matched_seq=newest_matched,
+        algorithms=algorithms,
+    )

@@ -1,0 +1,46 @@
+"""Shared pieces of the joint inspection routes: documented problems, detail views."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from joint_inspection.models import Target, Visit, WorkOrder
+from joint_inspection.schemas import OrderOut, TargetOut, VisitOut
+from joint_inspection.service import queries
+from joint_inspection.service.targets import risk_policy, risks
+from joint_inspection.views import order_out, target_out, visit_out
+from xietong_common.web import Context
+from xietong_common.web.problems import problem_responses
+
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+CREATE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422)
+READ_ERRORS = problem_responses(401, 404, 422)
+LIST_ERRORS = problem_responses(401, 422)
+
+
+async def order_detail(session: AsyncSession, order: WorkOrder, ctx: Context) -> OrderOut:
+    """The order as its participants see it: visits, materials, people, deadlines."""
+    visits = await queries.order_visits(session, order.id)
+    deadlines = await queries.order_deadlines(session, order.id)
+    return order_out(order, visits, deadlines, ctx.clock.now())
+
+
+async def visit_detail(session: AsyncSession, visit: Visit) -> VisitOut:
+    target = await session.get(Target, visit.target_id)
+    assert target is not None
+    materials = [
+        m for m in await queries.order_materials(session, visit.order_id) if m.visit_id == visit.id
+    ]
+    return visit_out(visit, target, materials)
+
+
+async def target_detail(session: AsyncSession, target: Target, ctx: Context) -> TargetOut:
+    found = await risks(session, [target], policy=risk_policy(ctx), at=ctx.clock.now())
+    return target_out(target, found[target.id])
+
+
+def uuid_or_none(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None

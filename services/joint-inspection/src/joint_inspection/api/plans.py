@@ -1,0 +1,327 @@
+"""Plans (INSP-01), their adjustments by signals and the recorded draws (INSP-02)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from joint_inspection import service as inspection_service
+from joint_inspection.api.common import (
+    CREATE_ERRORS,
+    LIST_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    order_detail,
+)
+from joint_inspection.domain import PlanState
+from joint_inspection.schemas import (
+    AdjustmentIn,
+    AdjustmentOut,
+    DrawIn,
+    EntryOut,
+    OrderFromSelectionIn,
+    OrderOut,
+    PlanIn,
+    PlanOut,
+    PlanUpdate,
+    RerunIn,
+    RerunOut,
+    SelectionOut,
+    TimelineEntry,
+)
+from joint_inspection.service import queries
+from joint_inspection.service.common import load_plan
+from joint_inspection.service.selection import load_selection
+from joint_inspection.views import adjustment_out, entry_out, plan_out, selection_out
+from xietong_common.schemas import OrgCode, Page
+from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.deps import IdempotencyKey, Paging
+
+router = APIRouter(tags=["plans"])
+
+
+@router.post(
+    "/plans",
+    response_model=PlanOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="INSP-01: draft a town's inspection plan for an application scenario",
+    responses=CREATE_ERRORS,
+)
+async def create_plan(
+    data: PlanIn, ctx: Context, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
+) -> PlanOut:
+    """Frequency and proportion by type of target or by supervision level; the share of
+    守法诚信 targets still drawn; the matters inspected."""
+    async with ctx.db.uow(actor=principal) as uow:
+        plan = await inspection_service.create_plan(
+            uow, ctx=ctx, actor=principal, data=data, idempotency_key=idempotency_key
+        )
+        return plan_out(plan)
+
+
+@router.get(
+    "/plans", response_model=Page[PlanOut], summary="The caller's plans", responses=LIST_ERRORS
+)
+async def list_plans(
+    ctx: Context,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    state: PlanState | None = None,
+    town: OrgCode | None = None,
+) -> Page[PlanOut]:
+    """A town's own plans; the justice bureau sees every town's."""
+    async with ctx.db.session() as session:
+        rows, total = await queries.list_plans(
+            session, principal=principal, state=state, town=town, paging=paging
+        )
+    return Page[PlanOut](
+        items=[plan_out(p) for p in rows], total=total, page=paging.page, page_size=paging.page_size
+    )
+
+
+@router.get("/plans/{plan_id}", response_model=PlanOut, summary="One plan", responses=READ_ERRORS)
+async def get_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> PlanOut:
+    """The plan with its rules."""
+    async with ctx.db.session() as session:
+        return plan_out(await load_plan(session, plan_id, principal))
+
+
+@router.patch(
+    "/plans/{plan_id}", response_model=PlanOut, summary="Edit a draft plan", responses=WRITE_ERRORS
+)
+async def update_plan(
+    plan_id: uuid.UUID, data: PlanUpdate, ctx: Context, principal: CurrentPrincipal
+) -> PlanOut:
+    """Only a draft; an adopted plan changes by a recorded adjustment."""
+    async with ctx.db.uow(actor=principal) as uow:
+        plan = await inspection_service.update_plan(
+            uow, ctx=ctx, actor=principal, plan_id=plan_id, data=data
+        )
+        return plan_out(plan)
+
+
+@router.post(
+    "/plans/{plan_id}/adopt",
+    response_model=PlanOut,
+    summary="INSP-01: adopt the plan (印发实施)",
+    responses=WRITE_ERRORS,
+)
+async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> PlanOut:
+    """The town's leader adopts it; `inspection.planned` is published."""
+    async with ctx.db.uow(actor=principal) as uow:
+        return plan_out(await inspection_service.adopt_plan(uow, actor=principal, plan_id=plan_id))
+
+
+@router.get(
+    "/plans/{plan_id}/timeline",
+    response_model=list[TimelineEntry],
+    summary="The plan's timeline: adoption, adjustments and every draw with its seed",
+    responses=READ_ERRORS,
+)
+async def plan_timeline(
+    plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> list[TimelineEntry]:
+    """From the hash-chained audit log (INSP-01, INSP-02)."""
+    async with ctx.db.session() as session:
+        await load_plan(session, plan_id, principal)
+        return await queries.plan_timeline(session, plan_id)
+
+
+@router.post(
+    "/plans/{plan_id}/adjustments",
+    response_model=AdjustmentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="INSP-02: a signal adjusts the plan, with the reason",
+    responses=CREATE_ERRORS,
+)
+async def adjust_plan(
+    plan_id: uuid.UUID,
+    data: AdjustmentIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> AdjustmentOut:
+    """Add the target behind a recent signal to the next draw, or change a rule."""
+    async with ctx.db.uow(actor=principal) as uow:
+        adjustment = await inspection_service.adjust_plan(
+            uow,
+            ctx=ctx,
+            actor=principal,
+            plan_id=plan_id,
+            data=data,
+            idempotency_key=idempotency_key,
+        )
+        return adjustment_out(adjustment)
+
+
+@router.get(
+    "/plans/{plan_id}/adjustments",
+    response_model=Page[AdjustmentOut],
+    summary="The plan's adjustments",
+    responses=READ_ERRORS,
+)
+async def list_adjustments(
+    plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging
+) -> Page[AdjustmentOut]:
+    """What changed, when, by whom and why."""
+    async with ctx.db.session() as session:
+        await load_plan(session, plan_id, principal)
+        rows, total = await queries.list_adjustments(session, plan_id=plan_id, paging=paging)
+    return Page[AdjustmentOut](
+        items=[adjustment_out(a) for a in rows],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.post(
+    "/plans/{plan_id}/selections",
+    response_model=SelectionOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="INSP-02: draw a round's targets (seeded, risk-weighted, recorded)",
+    responses=CREATE_ERRORS,
+)
+async def draw(
+    plan_id: uuid.UUID,
+    data: DrawIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> SelectionOut:
+    """The service makes the seed and records it with every candidate's rank; one draw per
+    round, so nobody draws until the list suits them."""
+    async with ctx.db.uow(actor=principal) as uow:
+        selection = await inspection_service.draw(
+            uow,
+            ctx=ctx,
+            actor=principal,
+            plan_id=plan_id,
+            round_number=data.round,
+            idempotency_key=idempotency_key,
+        )
+        return selection_out(selection)
+
+
+@router.get(
+    "/plans/{plan_id}/selections",
+    response_model=Page[SelectionOut],
+    summary="The plan's draws",
+    responses=READ_ERRORS,
+)
+async def list_selections(
+    plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging
+) -> Page[SelectionOut]:
+    """One per round drawn."""
+    async with ctx.db.session() as session:
+        await load_plan(session, plan_id, principal)
+        rows, total = await queries.list_selections(session, plan_id=plan_id, paging=paging)
+    return Page[SelectionOut](
+        items=[selection_out(s) for s in rows],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.get(
+    "/selections/{selection_id}",
+    response_model=SelectionOut,
+    summary="One draw: seed, algorithm, inputs, digest",
+    responses=READ_ERRORS,
+)
+async def get_selection(
+    selection_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> SelectionOut:
+    """Everything needed to re-run it."""
+    async with ctx.db.session() as session:
+        selection, _ = await load_selection(session, selection_id, principal)
+        return selection_out(selection)
+
+
+@router.get(
+    "/selections/{selection_id}/entries",
+    response_model=Page[EntryOut],
+    summary="INSP-02: the ranked list of every candidate",
+    responses=READ_ERRORS,
+)
+async def list_entries(
+    selection_id: uuid.UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    drawn: bool | None = None,
+    rule_position: int | None = None,
+) -> Page[EntryOut]:
+    """Group, risk, 守法诚信 flag, tier, key and rank of each; whether it was drawn."""
+    async with ctx.db.session() as session:
+        await load_selection(session, selection_id, principal)
+        rows, total = await queries.entries(
+            session,
+            selection_id=selection_id,
+            drawn=drawn,
+            rule_position=rule_position,
+            paging=paging,
+        )
+    return Page[EntryOut](
+        items=[entry_out(e, name) for e, name in rows],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.post(
+    "/selections/{selection_id}/rerun",
+    response_model=RerunOut,
+    summary="INSP-02: re-run the draw on the register as it stood (same seed, same targets)",
+    responses=READ_ERRORS,
+)
+async def rerun(
+    selection_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, data: RerunIn | None = None
+) -> RerunOut:
+    """With the recorded seed it must match the record; another seed shows another draw."""
+    async with ctx.db.session() as session:
+        selection, _ = await load_selection(session, selection_id, principal)
+        result = await inspection_service.rerun(
+            session, selection=selection, seed=data.seed if data else None
+        )
+    return RerunOut(
+        selection_id=selection.id,
+        seed=result.seed,
+        recorded_seed=result.seed == selection.seed,
+        candidates=result.candidates,
+        drawn=result.drawn,
+        digest=result.digest,
+        matches=not result.differences and result.digest == selection.digest,
+        differences=result.differences,
+        drawn_targets=result.drawn_targets,
+    )
+
+
+@router.post(
+    "/selections/{selection_id}/orders",
+    response_model=OrderOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="INSP-03: a work order from drawn targets",
+    responses=CREATE_ERRORS,
+)
+async def order_from_selection(
+    selection_id: uuid.UUID,
+    data: OrderFromSelectionIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> OrderOut:
+    """Those named (each drawn, in no other order), or the next ones by rank."""
+    async with ctx.db.uow(actor=principal) as uow:
+        order = await inspection_service.order_from_selection(
+            uow,
+            ctx=ctx,
+            actor=principal,
+            selection_id=selection_id,
+            data=data,
+            idempotency_key=idempotency_key,
+        )
+        return await order_detail(uow.session, order, ctx)

@@ -1,0 +1,228 @@
+"""INSP-09 shortcomings; one visit instead of many: merge proposals, figures, re-inspections."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from joint_inspection import service as inspection_service
+from joint_inspection.api.common import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from joint_inspection.domain import MergeState
+from joint_inspection.errors import InvalidPlan
+from joint_inspection.schemas import (
+    AckIn,
+    MergeDecisionIn,
+    MergeProposalOut,
+    ReinspectionOut,
+    ShortcomingIn,
+    ShortcomingOut,
+    VisitFigures,
+)
+from joint_inspection.service import figures
+from joint_inspection.service.common import shortcoming_subject
+from joint_inspection.service.figures import Period
+from joint_inspection.service.reports import load_shortcoming
+from joint_inspection.views import merge_out, shortcoming_out
+from xietong_common.schemas import Day, OrgCode, Page
+from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.deps import IdempotencyKey, Paging
+
+router = APIRouter(tags=["reports"])
+
+
+@router.post(
+    "/orders/{order_id}/shortcomings",
+    response_model=ShortcomingOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="INSP-09: record a shortcoming of government services and send it on",
+    responses=CREATE_ERRORS,
+)
+async def report_shortcoming(
+    order_id: uuid.UUID,
+    data: ShortcomingIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> ShortcomingOut:
+    """Found on site; the departments concerned each owe an acknowledgement."""
+    async with ctx.db.uow(actor=principal) as uow:
+        shortcoming = await inspection_service.report_shortcoming(
+            uow,
+            ctx=ctx,
+            actor=principal,
+            order_id=order_id,
+            data=data,
+            idempotency_key=idempotency_key,
+        )
+        due = await figures.shortcoming_deadlines(uow.session, [shortcoming.id])
+        return shortcoming_out(shortcoming, due.get(shortcoming_subject(shortcoming.id), []))
+
+
+@router.get(
+    "/shortcomings",
+    response_model=Page[ShortcomingOut],
+    summary="INSP-09: shortcomings the caller reported or must acknowledge",
+    responses=LIST_ERRORS,
+)
+async def list_shortcomings(
+    ctx: Context,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    department: OrgCode | None = None,
+    acknowledged: bool | None = None,
+    overdue: bool | None = None,
+) -> Page[ShortcomingOut]:
+    """Filter by department, acknowledged or not, overdue."""
+    async with ctx.db.session() as session:
+        rows, total = await figures.list_shortcomings(
+            session,
+            principal=principal,
+            department=department,
+            acknowledged=acknowledged,
+            overdue=overdue,
+            paging=paging,
+            now=ctx.clock.now(),
+        )
+        due = await figures.shortcoming_deadlines(session, [s.id for s in rows])
+    return Page[ShortcomingOut](
+        items=[shortcoming_out(s, due.get(shortcoming_subject(s.id), [])) for s in rows],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.get(
+    "/shortcomings/{shortcoming_id}",
+    response_model=ShortcomingOut,
+    summary="One shortcoming",
+    responses=READ_ERRORS,
+)
+async def get_shortcoming(
+    shortcoming_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> ShortcomingOut:
+    """With each department's acknowledgement."""
+    async with ctx.db.session() as session:
+        shortcoming = await load_shortcoming(session, shortcoming_id, principal)
+        due = await figures.shortcoming_deadlines(session, [shortcoming.id])
+    return shortcoming_out(shortcoming, due.get(shortcoming_subject(shortcoming.id), []))
+
+
+@router.post(
+    "/shortcomings/{shortcoming_id}/acknowledge",
+    response_model=ShortcomingOut,
+    summary="INSP-09: a department concerned acknowledges",
+    responses=WRITE_ERRORS,
+)
+async def acknowledge(
+    shortcoming_id: uuid.UUID, data: AckIn, ctx: Context, principal: CurrentPrincipal
+) -> ShortcomingOut:
+    """With what it will do (优化流程、减少环节、精简材料)."""
+    async with ctx.db.uow(actor=principal) as uow:
+        shortcoming = await inspection_service.acknowledge_shortcoming(
+            uow, actor=principal, shortcoming_id=shortcoming_id, response=data.response
+        )
+        due = await figures.shortcoming_deadlines(uow.session, [shortcoming.id])
+        return shortcoming_out(shortcoming, due.get(shortcoming_subject(shortcoming.id), []))
+
+
+@router.get(
+    "/merge-proposals",
+    response_model=Page[MergeProposalOut],
+    summary="One visit instead of many: proposals to merge inspections of the same target",
+    responses=LIST_ERRORS,
+)
+async def list_merges(
+    ctx: Context,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    state: MergeState | None = None,
+    town: OrgCode | None = None,
+) -> Page[MergeProposalOut]:
+    """The caller's (as an initiator or the town); the justice bureau sees all."""
+    async with ctx.db.session() as session:
+        rows, total = await figures.list_merges(
+            session,
+            principal=principal,
+            state=state.value if state else None,
+            town=town,
+            paging=paging,
+        )
+    return Page[MergeProposalOut](
+        items=[merge_out(m) for m in rows],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.post(
+    "/merge-proposals/{proposal_id}/decision",
+    response_model=MergeProposalOut,
+    summary="Accept or decline merging into one joint visit (INSP-05: the justice bureau decides for both)",
+    responses=WRITE_ERRORS,
+)
+async def decide(
+    proposal_id: uuid.UUID, data: MergeDecisionIn, ctx: Context, principal: CurrentPrincipal
+) -> MergeProposalOut:
+    """Both initiators accept → one joint order; a decline gives its reason."""
+    async with ctx.db.uow(actor=principal) as uow:
+        proposal = await inspection_service.decide_merge(
+            uow,
+            ctx=ctx,
+            actor=principal,
+            proposal_id=proposal_id,
+            choice=data.choice,
+            reason=data.reason,
+        )
+        return merge_out(proposal)
+
+
+@router.get(
+    "/figures/visits",
+    response_model=list[VisitFigures],
+    summary="One visit instead of many: visits planned, merged and saved per town and period",
+    responses=LIST_ERRORS,
+)
+async def visit_figures(
+    ctx: Context,
+    principal: CurrentPrincipal,
+    start: Day,
+    end: Day,
+    period: Period = Period.MONTH,
+    town: OrgCode | None = None,
+) -> list[VisitFigures]:
+    """Towns see their own; the justice bureau and the district government all towns."""
+    if end < start or (end - start).days > 5 * 366:
+        raise InvalidPlan(
+            "the period runs from start to end, at most five years",
+            zh="统计期间须起止有序且不超过五年",
+        )
+    async with ctx.db.session() as session:
+        rows = await figures.visit_figures(
+            session, principal=principal, town=town, start=start, end=end, period=period
+        )
+    return [VisitFigures(**r) for r in rows]
+
+
+@router.get(
+    "/reinspections",
+    response_model=Page[ReinspectionOut],
+    summary="Re-inspections of a target by another party within the window (flagged)",
+    responses=LIST_ERRORS,
+)
+async def list_reinspections(
+    ctx: Context, principal: CurrentPrincipal, paging: Paging, town: OrgCode | None = None
+) -> Page[ReinspectionOut]:
+    """Newest first."""
+    async with ctx.db.session() as session:
+        rows, total = await figures.reinspections(
+            session, principal=principal, town=town, paging=paging
+        )
+    return Page[ReinspectionOut](
+        items=[ReinspectionOut(**r) for r in rows],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )

@@ -1,0 +1,276 @@
+"""The register of targets (监管对象) and their risk signals (INSP-02)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile, status
+
+from joint_inspection import service as inspection_service
+from joint_inspection.api.common import (
+    CREATE_ERRORS,
+    LIST_ERRORS,
+    READ_ERRORS,
+    UPLOAD_ERRORS,
+    WRITE_ERRORS,
+    target_detail,
+)
+from joint_inspection.domain import OrderState, SupervisionLevel, VisitState
+from joint_inspection.schemas import (
+    ImportOut,
+    Industry,
+    SignalIn,
+    SignalOut,
+    TargetIn,
+    TargetOut,
+    TargetUpdate,
+    TargetVisitOut,
+    WithdrawIn,
+    label,
+)
+from joint_inspection.service import queries
+from joint_inspection.service.common import load_target
+from joint_inspection.service.queries import TargetFilters
+from joint_inspection.service.targets import risk_policy, risks
+from joint_inspection.settings import inspection_settings
+from joint_inspection.views import signal_out, target_out
+from xietong_common.contracts.inspection import FindingOutcome
+from xietong_common.errors import PayloadTooLarge
+from xietong_common.parties import PartyKind
+from xietong_common.schemas import Name, OrgCode, Page
+from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.deps import IdempotencyKey, Paging
+
+router = APIRouter(prefix="/targets", tags=["targets"])
+
+
+@router.post(
+    "",
+    response_model=TargetOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="INSP-02: register a target (监管对象)",
+    responses=CREATE_ERRORS,
+)
+async def register(
+    data: TargetIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> TargetOut:
+    """An enterprise by its unified social credit code (a bad code is a 422 naming the
+    position), a person by an identity number of which only a digest and the mask are kept."""
+    async with ctx.db.uow(actor=principal) as uow:
+        target = await inspection_service.register_target(
+            uow, ctx=ctx, actor=principal, data=data, idempotency_key=idempotency_key
+        )
+        return await target_detail(uow.session, target, ctx)
+
+
+@router.post(
+    "/import",
+    response_model=ImportOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="INSP-02: import targets from .xlsx or CSV (all rows or none)",
+    responses=UPLOAD_ERRORS,
+)
+async def import_targets(
+    ctx: Context,
+    principal: CurrentPrincipal,
+    file: Annotated[UploadFile, File(description="the first sheet of an .xlsx, or a CSV")],
+    idempotency_key: IdempotencyKey = None,
+) -> ImportOut:
+    """Columns 名称, 类型, 统一社会信用代码或证件号码, 行业, 监管等级, 乡镇(街道), 地址,
+    纳入监管日期 (or their English names); errors name the row and the column."""
+    limit = ctx.settings.max_upload_bytes
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        raise PayloadTooLarge("the table is too large", zh="表格文件过大", max_bytes=limit)
+    async with ctx.db.uow(actor=principal) as uow:
+        ids = await inspection_service.import_targets(
+            uow,
+            ctx=ctx,
+            actor=principal,
+            content=content,
+            filename=file.filename,
+            idempotency_key=idempotency_key,
+        )
+    return ImportOut(
+        imported=len(ids), target_ids=ids[: inspection_settings(ctx).inspection_max_import_rows]
+    )
+
+
+@router.get(
+    "",
+    response_model=Page[TargetOut],
+    summary="The register (a town sees its own; departments and oversight the district's)",
+    responses=LIST_ERRORS,
+)
+async def list_targets(
+    ctx: Context,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    town: OrgCode | None = None,
+    industry: Industry | None = None,
+    supervision_level: SupervisionLevel | None = None,
+    party_kind: PartyKind | None = None,
+    name: Annotated[Name | None, Query(description="part of the name")] = None,
+    credit_code: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9A-Za-z]+$")] = None,
+    active: bool | None = True,
+) -> Page[TargetOut]:
+    """Each with its risk now and whether it is 守法诚信 (INSP-02)."""
+    filters = TargetFilters(
+        town=town,
+        industry=industry,
+        supervision_level=supervision_level,
+        party_kind=party_kind,
+        name=name,
+        credit_code=credit_code,
+        active=active,
+    )
+    async with ctx.db.session() as session:
+        rows, total = await queries.list_targets(
+            session, principal=principal, filters=filters, paging=paging
+        )
+        found = await risks(session, rows, policy=risk_policy(ctx), at=ctx.clock.now())
+    return Page[TargetOut](
+        items=[target_out(t, found[t.id]) for t in rows],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.get("/{target_id}", response_model=TargetOut, summary="One target", responses=READ_ERRORS)
+async def get_target(target_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> TargetOut:
+    """The target with its risk and 守法诚信 flag now."""
+    async with ctx.db.session() as session:
+        target = await load_target(session, target_id, principal)
+        return await target_detail(session, target, ctx)
+
+
+@router.patch(
+    "/{target_id}",
+    response_model=TargetOut,
+    summary="Change a target (a new version; past draws keep reading the old one)",
+    responses=WRITE_ERRORS,
+)
+async def update_target(
+    target_id: uuid.UUID, data: TargetUpdate, ctx: Context, principal: CurrentPrincipal
+) -> TargetOut:
+    """Name, industry, level, address, or no longer supervised."""
+    async with ctx.db.uow(actor=principal) as uow:
+        target = await inspection_service.update_target(
+            uow, ctx=ctx, actor=principal, target_id=target_id, data=data
+        )
+        return await target_detail(uow.session, target, ctx)
+
+
+@router.post(
+    "/{target_id}/signals",
+    response_model=SignalOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="INSP-02: record a risk signal (problem list, complaint, media report)",
+    responses=CREATE_ERRORS,
+)
+async def record_signal(
+    target_id: uuid.UUID,
+    data: SignalIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> SignalOut:
+    """With its source, date and weight; it raises the target's risk."""
+    async with ctx.db.uow(actor=principal) as uow:
+        signal = await inspection_service.record_signal(
+            uow,
+            ctx=ctx,
+            actor=principal,
+            target_id=target_id,
+            data=data,
+            idempotency_key=idempotency_key,
+        )
+        return signal_out(signal)
+
+
+@router.get(
+    "/{target_id}/signals",
+    response_model=Page[SignalOut],
+    summary="The target's signals, newest first",
+    responses=READ_ERRORS,
+)
+async def list_signals(
+    target_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging
+) -> Page[SignalOut]:
+    """Withdrawn ones included, with their reason."""
+    async with ctx.db.session() as session:
+        await load_target(session, target_id, principal)
+        rows, total = await queries.list_signals(session, target_id=target_id, paging=paging)
+    return Page[SignalOut](
+        items=[signal_out(s) for s in rows],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.post(
+    "/{target_id}/signals/{signal_id}/withdraw",
+    response_model=SignalOut,
+    summary="Withdraw a wrong signal (never deleted), with the reason",
+    responses=WRITE_ERRORS,
+)
+async def withdraw_signal(
+    target_id: uuid.UUID,
+    signal_id: uuid.UUID,
+    data: WithdrawIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+) -> SignalOut:
+    """Only the organisation that recorded it withdraws it."""
+    async with ctx.db.uow(actor=principal) as uow:
+        signal = await inspection_service.withdraw_signal(
+            uow,
+            ctx=ctx,
+            actor=principal,
+            target_id=target_id,
+            signal_id=signal_id,
+            reason=data.reason,
+        )
+        return signal_out(signal)
+
+
+@router.get(
+    "/{target_id}/visits",
+    response_model=Page[TargetVisitOut],
+    summary="The target's inspections (re-inspections by another party flagged)",
+    responses=READ_ERRORS,
+)
+async def target_visits(
+    target_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging
+) -> Page[TargetVisitOut]:
+    """Those of the orders the caller may see."""
+    async with ctx.db.session() as session:
+        await load_target(session, target_id, principal)
+        rows, total = await queries.visits_of_target(
+            session, target_id=target_id, principal=principal, paging=paging
+        )
+    items = [
+        TargetVisitOut(
+            visit_id=v.id,
+            order_id=o.id,
+            order_number=o.number,
+            initiating_org=o.initiating_org,
+            order_state=label(OrderState(o.state)),
+            planned_start=o.planned_start,
+            state=label(VisitState(v.state)),
+            inspected_at=v.inspected_at,
+            outcome=label(FindingOutcome(v.outcome)) if v.outcome else None,
+            repeat_of=v.repeat_of,
+            merged_into=v.merged_into,
+        )
+        for v, o in rows
+    ]
+    return Page[TargetVisitOut](
+        items=items, total=total, page=paging.page, page_size=paging.page_size
+    )

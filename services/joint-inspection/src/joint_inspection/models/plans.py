@@ -1,0 +1,126 @@
+"""INSP-01/02: plans, their rules and adjustments, and the recorded draws."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from joint_inspection.models.base import PERCENT, TEXTS, TZ, Base
+
+
+class Plan(Base):
+    """INSP-01: a town's inspection plan for one application scenario and period."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        sa.Index("ix_plans_town_state", "town", "state"),
+        sa.CheckConstraint("clean_proportion BETWEEN 0 AND 100", name="clean_proportion_range"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    town: Mapped[str] = mapped_column(sa.Text)
+    title: Mapped[str] = mapped_column(sa.Text)
+    scenario: Mapped[str] = mapped_column(sa.Text)
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    period_end: Mapped[date] = mapped_column(sa.Date)
+    basis: Mapped[str] = mapped_column(sa.Text)
+    clean_proportion: Mapped[Decimal] = mapped_column(PERCENT)
+    targeting_threshold: Mapped[int | None]
+    matter_codes: Mapped[list[str]] = mapped_column(TEXTS)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+    adopted_at: Mapped[datetime | None] = mapped_column(TZ)
+    adopted_by: Mapped[str | None] = mapped_column(sa.Text)
+
+    rules: Mapped[list[PlanRule]] = relationship(
+        order_by="PlanRule.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class PlanRule(Base):
+    """INSP-01: frequency and proportion for one industry or level (value NULL: the rest)."""
+
+    __tablename__ = "plan_rules"
+    __table_args__ = (
+        sa.CheckConstraint("frequency BETWEEN 1 AND 366", name="frequency_range"),
+        sa.CheckConstraint("proportion BETWEEN 0 AND 100", name="proportion_range"),
+    )
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[str | None] = mapped_column(sa.Text)
+    frequency: Mapped[int]
+    proportion: Mapped[Decimal] = mapped_column(PERCENT)
+
+
+class PlanAdjustment(Base):
+    """INSP-02: a signal adjusted the plan (a target added, a rule changed), with the reason."""
+
+    __tablename__ = "plan_adjustments"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("plans.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.Text)
+    signal_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("risk_signals.id"))
+    target_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("targets.id"))
+    rule_position: Mapped[int | None]
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    made_at: Mapped[datetime] = mapped_column(TZ)
+    made_by: Mapped[str] = mapped_column(sa.Text)
+
+
+class Selection(Base):
+    """INSP-02: one recorded draw of a plan round: the seed, the inputs and the ranked list."""
+
+    __tablename__ = "selections"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "round", name="uq_selections_plan_round"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("plans.id", ondelete="CASCADE"))
+    round: Mapped[int]
+    seed: Mapped[str] = mapped_column(sa.Text)
+    algorithm: Mapped[str] = mapped_column(sa.Text)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    drawn_at: Mapped[datetime] = mapped_column(TZ)
+    drawn_by: Mapped[str] = mapped_column(sa.Text)
+    candidates: Mapped[int]
+    drawn: Mapped[int]
+    digest: Mapped[str] = mapped_column(sa.Text)
+
+
+class SelectionEntry(Base):
+    """INSP-02: one candidate of a draw: its group, risk, clean flag, key, rank, and whether
+    it was drawn (and into which work order it went)."""
+
+    __tablename__ = "selection_entries"
+    __table_args__ = (
+        sa.Index("ix_selection_entries_ranked", "selection_id", "drawn", "rule_position", "rank"),
+    )
+
+    selection_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("selections.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    rule_position: Mapped[int]
+    risk: Mapped[int] = mapped_column(sa.BigInteger)
+    clean: Mapped[bool]
+    tier: Mapped[int] = mapped_column(sa.SmallInteger)
+    draw_key: Mapped[int] = mapped_column(sa.BigInteger)
+    rank: Mapped[int]
+    drawn: Mapped[bool]
+    order_id: Mapped[uuid.UUID | None]

@@ -1,0 +1,118 @@
+"""Closing a work order into its archive (INSP-07, 立卷归档): every target has its outcome and
+feedback; the record is digested and never changes again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from joint_inspection import events
+from joint_inspection.domain import (
+    OrderStep,
+    VisitState,
+    check_closable,
+)
+from joint_inspection.models import OrderMaterial, Target, Visit, WorkOrder
+from joint_inspection.service.common import (
+    LEAD_ROLES,
+    apply_step,
+    audit,
+    check_step,
+    load_order,
+    order_subject,
+    visits_of,
+)
+from xietong_common import deadlines
+from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
+from xietong_common.uow import UnitOfWork
+
+
+def _manifest(
+    order: WorkOrder, visits: list[Visit], materials: list[OrderMaterial]
+) -> dict[str, Any]:
+    def plain(obj: Any) -> dict[str, Any]:
+        return {
+            c.key: (
+                v.isoformat()
+                if isinstance(v, datetime)
+                else str(v)
+                if isinstance(v, uuid.UUID)
+                else v
+            )
+            for c in sa.inspect(type(obj)).columns
+            if (v := getattr(obj, c.key)) is not None
+        }
+
+    record = plain(order)
+    record.pop("archive_manifest", None)
+    record.pop("archive_digest", None)
+    return {
+        "order": record,
+        "participants": [plain(p) for p in order.participants],
+        "inspectors": [plain(i) for i in order.inspectors],
+        "support_requests": [plain(s) for s in order.support_requests],
+        "visits": [plain(v) for v in visits],
+        "materials": [plain(m) for m in materials],
+    }
+
+
+async def close(
+    uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, order_id: uuid.UUID
+) -> WorkOrder:
+    """INSP-07: every target has its outcome and feedback; the order is archived (立卷归档),
+    its manifest digested, and nothing about it changes again."""
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    actor.require_org(order.initiating_org)
+    actor.require_role(*LEAD_ROLES)
+    check_step(order, OrderStep.CLOSE)
+    visits = await visits_of(uow.session, order.id)
+    check_closable((str(v.target_id), VisitState(v.state)) for v in visits)
+    subject = order_subject(order.id)
+    for request in order.support_requests:
+        if request.accepted is None:
+            await deadlines.cancel(uow, subject=subject, action=f"support:{request.id}")
+    materials = list(
+        (
+            await uow.session.execute(
+                sa.select(OrderMaterial)
+                .where(OrderMaterial.order_id == order.id)
+                .order_by(OrderMaterial.uploaded_at, OrderMaterial.id)
+            )
+        ).scalars()
+    )
+    order.closed_at, order.closed_by = uow.now, actor.user
+    apply_step(order, OrderStep.CLOSE, uow.now)
+    manifest = _manifest(order, visits, materials)
+    canonical = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    order.archive_manifest = manifest
+    order.archive_digest = hashlib.sha256(canonical.encode()).hexdigest()
+    targets = {
+        t.id: t
+        for t in (
+            await uow.session.execute(
+                sa.select(Target).where(Target.id.in_([v.target_id for v in visits]))
+            )
+        ).scalars()
+    }
+    plan_scenario = order.scenario
+    uow.publish(
+        events.closed(order, [(v, targets[v.target_id]) for v in visits], scenario=plan_scenario),
+        key=str(order.id),
+    )
+    audit(
+        uow,
+        subject,
+        "order.closed",
+        "INSP-07",
+        number=order.number,
+        archive_digest=order.archive_digest,
+        visits=len(visits),
+        materials=len(materials),
+    )
+    return order

@@ -1,0 +1,266 @@
+"""Consultation and issue of work orders (INSP-04, INSP-06, INSP-03): the town agrees or
+counter-proposes, the department accepts or revises, advance notice is decided, the order is
+issued (SEC-04 checked again) or cancelled."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from joint_inspection import events
+from joint_inspection.domain import (
+    ConsultationDecision,
+    InspectorKind,
+    NoticePolicy,
+    OrderStep,
+    Readiness,
+    VisitState,
+    check_issuable,
+    order_number,
+)
+from joint_inspection.errors import (
+    OfficerIneligible,
+)
+from joint_inspection.models import OrderCounter, SelectionEntry, Visit, WorkOrder
+from joint_inspection.schemas import (
+    ConsultationIn,
+    NoticePolicyIn,
+)
+from joint_inspection.service import merges
+from joint_inspection.service.common import (
+    CONSULT,
+    LEAD_ROLES,
+    MECHANISM,
+    WRITE_ROLES,
+    apply_step,
+    audit,
+    check_step,
+    end_deadlines,
+    issuer_name,
+    load_order,
+    order_subject,
+    start_consultation,
+)
+from xietong_common import deadlines
+from xietong_common.auth import Principal
+from xietong_common.calendar import CHINA_TZ
+from xietong_common.context import ServiceContext
+from xietong_common.errors import InvalidInput
+from xietong_common.roster import eligibility
+from xietong_common.uow import UnitOfWork
+
+
+async def consult(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    order_id: uuid.UUID,
+    data: ConsultationIn,
+) -> WorkOrder:
+    """INSP-04: the town agrees and sets its brigade's tasks, or counter-proposes."""
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    actor.require_org(order.town)
+    actor.require_role(*LEAD_ROLES)
+    agree = data.decision is ConsultationDecision.AGREE
+    if not agree and not (data.counter_proposal or "").strip():
+        raise InvalidInput(
+            "a counter-proposal says what the town proposes instead",
+            zh="提出调整意见须写明调整内容",
+            missing=["counter_proposal"],
+            rule="INSP-04",
+        )
+    apply_step(order, OrderStep.AGREE if agree else OrderStep.COUNTER_PROPOSE, uow.now)
+    order.brigade_tasks = data.brigade_tasks
+    order.counter_proposal = None if agree else data.counter_proposal
+    order.consulted_at, order.consulted_by = uow.now, actor.user
+    met = await deadlines.satisfy(
+        uow, subject=order_subject(order.id), action=CONSULT, at=uow.now, mechanism=MECHANISM
+    )
+    audit(
+        uow,
+        order_subject(order.id),
+        "order.consulted",
+        "INSP-04",
+        decision=data.decision.value,
+        brigade_tasks=data.brigade_tasks,
+        late=bool(met and met.overdue_at_satisfaction),
+    )
+    return order
+
+
+async def accept_counter(uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID) -> WorkOrder:
+    """INSP-04: the department accepts the town's counter-proposal; the order is agreed."""
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    actor.require_org(order.initiating_org)
+    actor.require_role(*LEAD_ROLES)
+    apply_step(order, OrderStep.ACCEPT_COUNTER, uow.now)
+    audit(uow, order_subject(order.id), "order.counter-accepted", "INSP-04")
+    return order
+
+
+async def revise(
+    uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, order_id: uuid.UUID, proposal: str
+) -> WorkOrder:
+    """INSP-04: the department revises its proposal; the town is consulted again."""
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    actor.require_org(order.initiating_org)
+    actor.require_role(*WRITE_ROLES)
+    apply_step(order, OrderStep.REVISE, uow.now)
+    order.proposal = proposal
+    await start_consultation(uow, ctx, order)
+    audit(uow, order_subject(order.id), "order.revised", "INSP-04")
+    return order
+
+
+async def set_notice_policy(
+    uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID, data: NoticePolicyIn
+) -> WorkOrder:
+    """INSP-06: the targets are told in advance, unless law forbids it or a superior required
+    no notice — with the reason (and the superior) on record."""
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    actor.require_org(order.initiating_org)
+    actor.require_role(*WRITE_ROLES)
+    check_step(order, OrderStep.SET_NOTICE)
+    missing = []
+    if data.policy.exempt and not data.reason:
+        missing.append("reason")
+    if data.policy is NoticePolicy.SUPERIOR_INSTRUCTION and not data.instructing_authority:
+        missing.append("instructing_authority")
+    if missing:
+        raise InvalidInput(
+            f"an order exempt from advance notice ({data.policy.value}) needs: "
+            + ", ".join(missing),
+            zh=f"“{data.policy.label_zh}”须写明：" + "、".join(missing),
+            missing=missing,
+            rule="INSP-06",
+        )
+    order.notice_policy = data.policy.value
+    order.notice_exemption_reason = data.reason if data.policy.exempt else None
+    order.instructing_authority = (
+        data.instructing_authority if data.policy is NoticePolicy.SUPERIOR_INSTRUCTION else None
+    )
+    order.updated_at = uow.now
+    audit(
+        uow,
+        order_subject(order.id),
+        "order.notice-policy",
+        "INSP-06",
+        policy=data.policy.value,
+        reason=order.notice_exemption_reason,
+        instructing_authority=order.instructing_authority,
+    )
+    return order
+
+
+async def _next_number(uow: UnitOfWork, ctx: ServiceContext, org: str) -> str:
+    year = uow.now.astimezone(CHINA_TZ).year
+    seq = (
+        await uow.session.execute(
+            insert(OrderCounter)
+            .values(org=org, year=year, last=1)
+            .on_conflict_do_update(
+                index_elements=[OrderCounter.org, OrderCounter.year],
+                set_={"last": OrderCounter.last + 1},
+            )
+            .returning(OrderCounter.last)
+        )
+    ).scalar_one()
+    return order_number(issuer_name(ctx, org), year, seq)
+
+
+async def issue(
+    uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, order_id: uuid.UUID
+) -> WorkOrder:
+    """INSP-03: issue the order with its targets, method and inspectors fixed (INSP-04: a
+    department's only once the town agreed; INSP-06 decided; SEC-04 checked again now)."""
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    actor.require_org(order.initiating_org)
+    actor.require_role(*LEAD_ROLES)
+    check_step(order, OrderStep.ISSUE)
+    targets = (
+        await uow.session.execute(
+            sa.select(sa.func.count())
+            .select_from(Visit)
+            .where(Visit.order_id == order.id, Visit.state != VisitState.MERGED.value)
+        )
+    ).scalar_one()
+    check_issuable(
+        Readiness(
+            targets=targets,
+            inspectors=len(order.inspectors),
+            matters=len(order.matter_codes),
+            notice_policy=NoticePolicy(order.notice_policy) if order.notice_policy else None,
+            exemption_reason=order.notice_exemption_reason,
+        )
+    )
+    await _recheck_seconded(uow, ctx, order)
+    apply_step(order, OrderStep.ISSUE, uow.now)
+    order.number = await _next_number(uow, ctx, order.initiating_org)
+    order.issued_at, order.issued_by = uow.now, actor.user
+    uow.publish(events.order_issued(order, targets=targets), key=str(order.id))
+    audit(
+        uow,
+        order_subject(order.id),
+        "order.issued",
+        "INSP-03",
+        number=order.number,
+        targets=targets,
+        inspectors=len(order.inspectors),
+        notice_policy=order.notice_policy,
+    )
+    return order
+
+
+async def _recheck_seconded(uow: UnitOfWork, ctx: ServiceContext, order: WorkOrder) -> None:
+    """SEC-04 on the day of issue: a certificate may have expired since the assignment."""
+    failed = []
+    for inspector in order.inspectors:
+        if inspector.kind != InspectorKind.SECONDED.value:
+            continue
+        for code in inspector.matter_codes:
+            answer = await eligibility(
+                uow.session,
+                catalogue=ctx.catalogue,
+                officer_id=inspector.officer_id,
+                matter_code=code,
+                town=order.town,
+                at=uow.now,
+            )
+            if not answer.eligible:
+                failed.append({"matter_code": code, **answer.as_dict()})
+    if failed:
+        raise OfficerIneligible(
+            "a seconded officer of this order may no longer act on its matters: "
+            + "; ".join("; ".join(f["reasons_en"]) for f in failed),
+            zh="本工单的下沉人员已不符合执法条件："
+            + "；".join("；".join(f["reasons_zh"]) for f in failed),
+            checks=failed,
+            rule="SEC-04",
+        )
+
+
+async def cancel(
+    uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID, reason: str
+) -> WorkOrder:
+    """Cancel an order not yet under way; its drawn targets may go into another order."""
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    actor.require_org(order.initiating_org)
+    actor.require_role(*LEAD_ROLES)
+    apply_step(order, OrderStep.CANCEL, uow.now)
+    order.cancelled_at, order.cancel_reason = uow.now, reason
+    await release(uow, order)
+    audit(uow, order_subject(order.id), "order.cancelled", "INSP-03", reason=reason)
+    return order
+
+
+async def release(uow: UnitOfWork, order: WorkOrder) -> None:
+    """An order that will not be carried out: its deadlines end, its drawn targets are free
+    for another order, and merge proposals with it lapse."""
+    await end_deadlines(uow, order)
+    await uow.session.execute(
+        sa.update(SelectionEntry).where(SelectionEntry.order_id == order.id).values(order_id=None)
+    )
+    await merges.lapse(uow, order_id=order.id, now=uow.now)

@@ -1,0 +1,291 @@
+"""One visit instead of many (进一次门、查多项事): inspections of the same target planned by
+different agencies within the window are proposed for merging into one joint work order;
+both initiators (or the justice bureau, which coordinates, INSP-05) decide."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from joint_inspection.domain import (
+    OPEN_STATES,
+    MergeChoice,
+    MergeState,
+    OrderRef,
+    OrderState,
+    OrderStep,
+    ParticipantRole,
+    VisitState,
+    VisitStep,
+    decided,
+    survivor,
+)
+from joint_inspection.errors import MergeNotPossible
+from joint_inspection.models import MergeProposal, Visit, WorkOrder
+from joint_inspection.service.common import (
+    LEAD_ROLES,
+    WRITE_ROLES,
+    add_participant,
+    apply_step,
+    audit,
+    end_deadlines,
+    merge_subject,
+    order_subject,
+    start_consultation,
+    visit_step,
+)
+from joint_inspection.settings import inspection_settings
+from xietong_common.auth import OVERSIGHT_ORG, Principal
+from xietong_common.context import ServiceContext
+from xietong_common.errors import InvalidInput, NotFound
+from xietong_common.uow import UnitOfWork
+
+OPEN = sorted(s.value for s in OPEN_STATES)
+
+
+async def detect(
+    uow: UnitOfWork, *, ctx: ServiceContext, order: WorkOrder, target_ids: Sequence[uuid.UUID]
+) -> list[MergeProposal]:
+    """Propose merging `order` with every open order of another agency that plans a visit to
+    one of `target_ids` starting within the window (a setting, default 30 days)."""
+    if not target_ids:
+        return []
+    window = timedelta(days=inspection_settings(ctx).inspection_merge_window_days)
+    rows = (
+        await uow.session.execute(
+            sa.select(Visit.target_id, WorkOrder.id, WorkOrder.initiating_org)
+            .join(WorkOrder, WorkOrder.id == Visit.order_id)
+            .where(
+                Visit.target_id.in_(list(target_ids)),
+                Visit.state == VisitState.PENDING.value,
+                WorkOrder.id != order.id,
+                WorkOrder.initiating_org != order.initiating_org,
+                WorkOrder.state.in_(OPEN),
+                WorkOrder.planned_start >= order.planned_start - window,
+                WorkOrder.planned_start <= order.planned_start + window,
+            )
+        )
+    ).all()
+    overlaps: dict[uuid.UUID, tuple[str, set[str]]] = {}
+    for target_id, other_id, other_org in rows:
+        overlaps.setdefault(other_id, (other_org, set()))[1].add(str(target_id))
+    proposals = []
+    for other_id, (other_org, targets) in overlaps.items():
+        (a, org_a), (b, org_b) = sorted(
+            [(order.id, order.initiating_org), (other_id, other_org)], key=lambda x: str(x[0])
+        )
+        await uow.session.execute(
+            insert(MergeProposal)
+            .values(
+                id=uuid.uuid4(),
+                order_a=a,
+                order_b=b,
+                org_a=org_a,
+                org_b=org_b,
+                town=order.town,
+                target_ids=[],
+                state=MergeState.PROPOSED.value,
+                proposed_at=uow.now,
+                accepted_by=[],
+                declined_by=[],
+                reasons=[],
+            )
+            .on_conflict_do_nothing(constraint="uq_merge_proposals_pair")
+        )
+        proposal = (
+            await uow.session.execute(
+                sa.select(MergeProposal)
+                .where(MergeProposal.order_a == a, MergeProposal.order_b == b)
+                .with_for_update()
+            )
+        ).scalar_one()
+        if proposal.state != MergeState.PROPOSED.value:
+            continue  # declined or decided once: not proposed again for the same pair
+        proposal.target_ids = sorted(set(proposal.target_ids) | targets)
+        proposals.append(proposal)
+        audit(
+            uow,
+            merge_subject(proposal.id),
+            "merge.proposed",
+            "INSP-05",
+            orders=[str(a), str(b)],
+            orgs=[org_a, org_b],
+            target_ids=sorted(targets),
+        )
+    return proposals
+
+
+async def load_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, actor: Principal) -> MergeProposal:
+    """The proposal for its two initiators, the town and the justice bureau; its two orders
+    are locked first, then the proposal (the order in which adding targets locks them)."""
+    found = await uow.session.get(MergeProposal, proposal_id)
+    if found is None or actor.org not in (found.org_a, found.org_b, found.town, OVERSIGHT_ORG):
+        raise NotFound("no such merge proposal", zh="未找到该合并建议")
+    await uow.session.execute(
+        sa.select(WorkOrder.id)
+        .where(WorkOrder.id.in_([found.order_a, found.order_b]))
+        .order_by(WorkOrder.id)
+        .with_for_update()
+    )
+    proposal = (
+        await uow.session.execute(
+            sa.select(MergeProposal)
+            .where(MergeProposal.id == proposal_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+    return proposal
+
+
+async def decide(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    proposal_id: uuid.UUID,
+    choice: MergeChoice,
+    reason: str | None,
+) -> MergeProposal:
+    """Each initiator accepts or declines (a decline needs its reason); the justice bureau
+    may decide for both (INSP-05). Accepted by both: the orders become one joint visit."""
+    proposal = await load_proposal(uow, proposal_id, actor)
+    if actor.org not in (proposal.org_a, proposal.org_b, OVERSIGHT_ORG):
+        actor.require_org(proposal.org_a, proposal.org_b, OVERSIGHT_ORG)
+    actor.require_role(*(WRITE_ROLES if actor.org == OVERSIGHT_ORG else LEAD_ROLES))
+    if proposal.state != MergeState.PROPOSED.value:
+        raise MergeNotPossible(
+            f"the proposal is {proposal.state} already", zh="该合并建议已处理", state=proposal.state
+        )
+    if choice is MergeChoice.DECLINE and not reason:
+        raise InvalidInput(
+            "a decline gives its reason", zh="不同意合并须说明理由", missing=["reason"]
+        )
+    if reason:
+        proposal.reasons = [*proposal.reasons, f"{actor.org}: {reason}"]
+    initiators = {proposal.org_a, proposal.org_b}
+    if actor.org == OVERSIGHT_ORG:
+        accepts = initiators if choice is MergeChoice.ACCEPT else set()
+        declines = set() if choice is MergeChoice.ACCEPT else {actor.org}
+    else:
+        accepts = set(proposal.accepted_by) | (
+            {actor.org} if choice is MergeChoice.ACCEPT else set()
+        )
+        declines = set(proposal.declined_by) | (
+            {actor.org} if choice is MergeChoice.DECLINE else set()
+        )
+    proposal.accepted_by = sorted(accepts & initiators)
+    proposal.declined_by = sorted(declines)
+    state = decided(accepts, declines, initiators)
+    audit(
+        uow,
+        merge_subject(proposal.id),
+        f"merge.{choice.value}",
+        "INSP-05",
+        org=actor.org,
+        reason=reason,
+    )
+    if state is MergeState.MERGED:
+        await _merge(uow, ctx, actor, proposal)
+    elif state is MergeState.DECLINED:
+        proposal.state, proposal.decided_at = state.value, uow.now
+    return proposal
+
+
+async def _merge(
+    uow: UnitOfWork, ctx: ServiceContext, actor: Principal, proposal: MergeProposal
+) -> None:
+    """The absorbed order's pending visits to the shared targets move into the kept order,
+    whose participants and matters grow; an absorbed order left with no visit is merged."""
+    orders = {
+        o.id: o
+        for o in (
+            await uow.session.execute(
+                sa.select(WorkOrder).where(WorkOrder.id.in_([proposal.order_a, proposal.order_b]))
+            )
+        ).scalars()
+    }
+    refs = [OrderRef(str(o.id), o.initiating_org, o.created_at) for o in orders.values()]
+    kept_ref, absorbed_ref = survivor(refs[0], refs[1])
+    kept, absorbed = orders[uuid.UUID(kept_ref.id)], orders[uuid.UUID(absorbed_ref.id)]
+    if OrderState(kept.state) not in OPEN_STATES or OrderState(absorbed.state) not in OPEN_STATES:
+        proposal.state, proposal.decided_at = MergeState.LAPSED.value, uow.now
+        audit(uow, merge_subject(proposal.id), "merge.lapsed", "INSP-05", why="an order is closed")
+        return
+    shared = [uuid.UUID(t) for t in proposal.target_ids]
+    visits = list(
+        (
+            await uow.session.execute(
+                sa.select(Visit)
+                .where(Visit.order_id.in_([kept.id, absorbed.id]), Visit.target_id.in_(shared))
+                .with_for_update()
+            )
+        ).scalars()
+    )
+    pending = VisitState.PENDING.value
+    kept_pending = {v.target_id for v in visits if v.order_id == kept.id and v.state == pending}
+    moving = [
+        v
+        for v in visits
+        if v.order_id == absorbed.id and v.state == pending and v.target_id in kept_pending
+    ]
+    if not moving:
+        proposal.state, proposal.decided_at = MergeState.LAPSED.value, uow.now
+        audit(uow, merge_subject(proposal.id), "merge.lapsed", "INSP-05", why="already inspected")
+        return
+    for visit in moving:
+        visit_step(visit, VisitStep.MERGE)
+        visit.merged_into, visit.merged_at = kept.id, uow.now
+    add_participant(
+        kept, absorbed.initiating_org, ParticipantRole.MERGED, by=actor.user, at=uow.now
+    )
+    kept.matter_codes = list(dict.fromkeys([*kept.matter_codes, *absorbed.matter_codes]))
+    kept.updated_at = uow.now
+    if OrderState(kept.state) is OrderState.AGREED:
+        # The town agreed another content: it is consulted again on the joint one (INSP-04).
+        apply_step(kept, OrderStep.REVISE, uow.now)
+        await start_consultation(uow, ctx, kept)
+    remaining = (
+        await uow.session.execute(
+            sa.select(sa.func.count())
+            .select_from(Visit)
+            .where(Visit.order_id == absorbed.id, Visit.state != VisitState.MERGED.value)
+        )
+    ).scalar_one()
+    if remaining == 0:
+        apply_step(absorbed, OrderStep.MERGE_AWAY, uow.now)
+        absorbed.merged_into = kept.id
+        await end_deadlines(uow, absorbed)
+        await lapse(uow, order_id=absorbed.id, now=uow.now, keep=proposal.id)
+    proposal.state, proposal.decided_at = MergeState.MERGED.value, uow.now
+    proposal.kept_order, proposal.absorbed_order = kept.id, absorbed.id
+    for order, role in ((kept, "kept"), (absorbed, "absorbed")):
+        audit(
+            uow,
+            order_subject(order.id),
+            f"order.merge-{role}",
+            "INSP-05",
+            proposal_id=str(proposal.id),
+            kept=str(kept.id),
+            absorbed=str(absorbed.id),
+            visits_moved=[str(v.target_id) for v in moving],
+        )
+
+
+async def lapse(
+    uow: UnitOfWork, *, order_id: uuid.UUID, now: datetime, keep: uuid.UUID | None = None
+) -> None:
+    """An order cancelled or merged away: its open merge proposals lapse."""
+    await uow.session.execute(
+        sa.update(MergeProposal)
+        .where(
+            sa.or_(MergeProposal.order_a == order_id, MergeProposal.order_b == order_id),
+            MergeProposal.state == MergeState.PROPOSED.value,
+            MergeProposal.id != (keep or uuid.UUID(int=0)),
+        )
+        .values(state=MergeState.LAPSED.value, decided_at=now)
+    )

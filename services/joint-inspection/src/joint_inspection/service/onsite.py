@@ -1,0 +1,242 @@
+"""The visit at each target (INSP-06, INSP-07): advance notice, the on-site record by the
+order's inspectors (SEC-04 checked again), re-inspections flagged, and the materials filed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from fastapi import UploadFile
+
+from joint_inspection.domain import (
+    InspectorKind,
+    MaterialKind,
+    NoticePolicy,
+    OrderStep,
+    VisitState,
+    VisitStep,
+    check_inspectors_on_site,
+    check_notice_allowed,
+    check_notice_before_visit,
+)
+from joint_inspection.errors import (
+    ImplausibleTime,
+    InspectionInvalidTransition,
+    OfficerIneligible,
+)
+from joint_inspection.models import OrderMaterial, Visit, WorkOrder
+from joint_inspection.schemas import AdvanceNoticeIn, OnSiteIn
+from joint_inspection.service.common import (
+    WRITE_ROLES,
+    apply_step,
+    audit,
+    check_matters,
+    check_step,
+    load_order,
+    load_visit,
+    order_subject,
+    require_participant,
+    visit_step,
+)
+from joint_inspection.service.staffing import check_seconded
+from joint_inspection.settings import inspection_settings
+from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
+from xietong_common.errors import InvalidInput
+from xietong_common.materials import store_material
+from xietong_common.uow import UnitOfWork
+
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+
+
+def not_future(at: datetime, now: datetime, what: str, zh: str) -> None:
+    if at > now + MAX_CLOCK_SKEW:
+        raise ImplausibleTime(f"{what} lies in the future", zh=f"{zh}晚于当前时间")
+
+
+async def open_for(
+    uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, step: OrderStep
+) -> WorkOrder:
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    require_participant(actor, order)
+    actor.require_role(*WRITE_ROLES)
+    check_step(order, step)
+    return order
+
+
+async def record_notice(
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    order_id: uuid.UUID,
+    target_id: uuid.UUID,
+    data: AdvanceNoticeIn,
+) -> Visit:
+    """INSP-06: the target was told the time, basis and method of the inspection."""
+    order = await open_for(uow, actor, order_id, OrderStep.RECORD)
+    check_notice_allowed(NoticePolicy(order.notice_policy) if order.notice_policy else None)
+    visit = await load_visit(uow, order, target_id)
+    if VisitState(visit.state) is not VisitState.PENDING:
+        raise InspectionInvalidTransition(
+            "the target was inspected already; a notice comes before the visit",
+            zh="该检查对象已检查，事先通报应在检查之前",
+            rule="INSP-06",
+        )
+    not_future(data.notified_at, uow.now, "notified_at", "通报时间")
+    if data.inspection_time < data.notified_at:
+        raise ImplausibleTime(
+            "the inspection time told is before the notice", zh="通报的检查时间早于通报时间"
+        )
+    visit.notified_at, visit.notice_time = data.notified_at, data.inspection_time
+    visit.notice_basis, visit.notice_method = data.basis, data.method
+    visit.notice_channel, visit.notice_by = data.channel, actor.user
+    audit(
+        uow,
+        order_subject(order.id),
+        "visit.notified",
+        "INSP-06",
+        target_id=str(target_id),
+        notified_at=data.notified_at.isoformat(),
+        inspection_time=data.inspection_time.isoformat(),
+    )
+    return visit
+
+
+async def _repeat_of(
+    uow: UnitOfWork, ctx: ServiceContext, order: WorkOrder, visit: Visit, at: datetime
+) -> Visit | None:
+    """One visit instead of many: the nearest inspection of this target by another party
+    within the window either side of this one (whichever is recorded second is flagged)."""
+    window = timedelta(days=inspection_settings(ctx).inspection_merge_window_days)
+    row = (
+        await uow.session.execute(
+            sa.select(Visit)
+            .join(WorkOrder, WorkOrder.id == Visit.order_id)
+            .where(
+                Visit.target_id == visit.target_id,
+                Visit.id != visit.id,
+                Visit.inspected_at.is_not(None),
+                Visit.inspected_at <= at + window,
+                Visit.inspected_at >= at - window,
+                WorkOrder.initiating_org != order.initiating_org,
+            )
+            .order_by(sa.func.abs(sa.extract("epoch", Visit.inspected_at - at)), Visit.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return row
+
+
+async def record_on_site(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    order_id: uuid.UUID,
+    target_id: uuid.UUID,
+    data: OnSiteIn,
+) -> Visit:
+    """INSP-07: the on-site record, by the order's inspectors (seconded ones checked again,
+    SEC-04), after the advance notice unless the order is exempt (INSP-06)."""
+    order = await open_for(uow, actor, order_id, OrderStep.VISIT)
+    visit = await load_visit(uow, order, target_id)
+    visit_step(visit, VisitStep.VISIT)
+    not_future(data.inspected_at, uow.now, "inspected_at", "检查时间")
+    assert order.issued_at
+    if data.inspected_at < order.issued_at:
+        raise ImplausibleTime(
+            "an inspection is made after its order was issued", zh="检查时间早于工单下达时间"
+        )
+    check_notice_before_visit(
+        policy=NoticePolicy(order.notice_policy) if order.notice_policy else None,
+        notified_at=visit.notified_at,
+        inspected_at=data.inspected_at,
+    )
+    matters = check_matters(ctx, data.matters_checked or order.matter_codes)
+    present = {i.id: i for i in order.inspectors if i.id in set(data.inspector_ids)}
+    if len(present) != len(set(data.inspector_ids)):
+        raise InvalidInput(
+            "every inspector named must be an inspector of this order",
+            zh="现场检查人员须为本工单安排的检查人员",
+            rule="INSP-03",
+        )
+    check_inspectors_on_site(
+        len(present), inspection_settings(ctx).inspection_min_inspectors_on_site
+    )
+    for inspector in present.values():
+        if inspector.kind != InspectorKind.SECONDED.value:
+            continue
+        own = [m for m in inspector.matter_codes if m in matters]
+        if not own:
+            raise OfficerIneligible(
+                f"seconded officer {inspector.officer_id} may inspect none of the matters checked",
+                zh=f"下沉人员 {inspector.officer_id} 不得检查本次所查事项",
+                officer_id=inspector.officer_id,
+                rule="SEC-04",
+            )
+        await check_seconded(
+            uow, ctx, officer_id=inspector.officer_id, matters=own, town=order.town, every=True
+        )
+    apply_step(order, OrderStep.VISIT, uow.now)
+    visit.inspected_at, visit.inspected_by_org = data.inspected_at, actor.org
+    visit.inspector_ids = [str(i) for i in present]
+    visit.onsite_record, visit.matters_checked = data.record, matters
+    earlier = await _repeat_of(uow, ctx, order, visit, data.inspected_at)
+    visit.repeat_of = earlier.id if earlier else None
+    audit(
+        uow,
+        order_subject(order.id),
+        "visit.inspected",
+        "INSP-07",
+        target_id=str(target_id),
+        inspectors=visit.inspector_ids,
+        repeat_of=str(earlier.id) if earlier else None,
+    )
+    return visit
+
+
+async def add_material(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    order_id: uuid.UUID,
+    target_id: uuid.UUID | None,
+    kind: MaterialKind,
+    title: str,
+    upload: UploadFile,
+) -> OrderMaterial:
+    """INSP-07: a record of the inspection (text, photos and video, clues, evidence, electronic
+    documents), stored by SHA-256 after the size and type checks."""
+    order = await open_for(uow, actor, order_id, OrderStep.RECORD)
+    visit = await load_visit(uow, order, target_id, lock=False) if target_id else None
+    blob = await store_material(ctx, upload, fallback=f"{kind.value}.bin")
+    material = OrderMaterial(
+        id=uuid.uuid4(),
+        order_id=order.id,
+        visit_id=visit.id if visit else None,
+        kind=kind.value,
+        title=title,
+        filename=blob.filename,
+        content_type=blob.content_type,
+        size=blob.size,
+        sha256=blob.sha256,
+        uploaded_at=uow.now,
+        uploaded_by=actor.user,
+        uploaded_by_org=actor.org,
+    )
+    uow.session.add(material)
+    await uow.session.flush()
+    audit(
+        uow,
+        order_subject(order.id),
+        "material.added",
+        "INSP-07",
+        material_id=str(material.id),
+        kind=kind.value,
+        target_id=str(target_id) if target_id else None,
+        sha256=blob.sha256,
+        size=blob.size,
+    )
+    return material

@@ -1,0 +1,298 @@
+"""A town's inspection plans (INSP-01) and their adjustments by signals (INSP-02)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from joint_inspection import events
+from joint_inspection.domain import (
+    PLAN_TRANSITIONS,
+    AdjustmentKind,
+    PlanBasis,
+    PlanState,
+    PlanStep,
+    Rule,
+    check_period,
+    check_rules,
+)
+from joint_inspection.errors import AdjustmentInvalid
+from joint_inspection.models import Plan, PlanAdjustment, PlanRule, RiskSignal, Target
+from joint_inspection.schemas import AdjustmentIn, PlanIn, PlanUpdate, RuleIn
+from joint_inspection.service.common import (
+    LEAD_ROLES,
+    WRITE_ROLES,
+    audit,
+    check_matters,
+    check_org,
+    load_plan,
+    plan_subject,
+)
+from joint_inspection.service.targets import china_day, risk_policy
+from xietong_common import idempotency
+from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
+from xietong_common.errors import Forbidden
+from xietong_common.reference import OrgKind
+from xietong_common.uow import UnitOfWork
+
+PLAN_SCOPE = "inspection.plan.create"
+ADJUST_SCOPE = "inspection.plan.adjust"
+
+
+def rules_of(plan: Plan) -> list[Rule]:
+    return [Rule(value=r.value, frequency=r.frequency, proportion=r.proportion) for r in plan.rules]
+
+
+def _set_rules(plan: Plan, rules: list[RuleIn]) -> None:
+    plan.rules = [
+        PlanRule(
+            plan_id=plan.id,
+            position=n,
+            value=r.value,
+            frequency=r.frequency,
+            proportion=r.proportion,
+        )
+        for n, r in enumerate(rules)
+    ]
+
+
+def _check(ctx: ServiceContext, plan: Plan) -> None:
+    check_period(plan.period_start, plan.period_end)
+    check_rules(PlanBasis(plan.basis), rules_of(plan))
+    plan.matter_codes = check_matters(ctx, plan.matter_codes)
+
+
+async def create(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    data: PlanIn,
+    idempotency_key: str | None = None,
+) -> Plan:
+    """INSP-01: a town drafts its plan for one application scenario (应用场景)."""
+    actor.require_role(*WRITE_ROLES)
+    if not actor.is_town:
+        raise Forbidden(
+            "inspection plans are made by towns (INSP-01)",
+            zh="检查工作计划由乡镇（街道）制定",
+            rule="INSP-01",
+        )
+    check_org(ctx, actor.org, OrgKind.TOWN)
+    replay = await idempotency.claim(
+        uow, scope=PLAN_SCOPE, org=actor.org, key=idempotency_key, request=data
+    )
+    if replay is not None:
+        return await load_plan(uow.session, uuid.UUID(replay), actor)
+    plan = Plan(
+        id=uuid.uuid4(),
+        town=actor.org,
+        title=data.title,
+        scenario=data.scenario,
+        period_start=data.period_start,
+        period_end=data.period_end,
+        basis=data.basis.value,
+        clean_proportion=data.clean_proportion,
+        targeting_threshold=data.targeting_threshold,
+        matter_codes=list(data.matter_codes),
+        notes=data.notes,
+        state=PlanState.DRAFT.value,
+        created_at=uow.now,
+        created_by=actor.user,
+        updated_at=uow.now,
+    )
+    _set_rules(plan, data.rules)
+    _check(ctx, plan)
+    uow.session.add(plan)
+    await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=PLAN_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(plan.id)
+    )
+    audit(uow, plan_subject(plan.id), "plan.drafted", "INSP-01", scenario=plan.scenario)
+    return plan
+
+
+async def update(
+    uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, plan_id: uuid.UUID, data: PlanUpdate
+) -> Plan:
+    """INSP-01: edit a draft; an adopted plan changes only by a recorded adjustment."""
+    plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    actor.require_role(*WRITE_ROLES)
+    PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.EDIT)
+    given = data.model_fields_set
+    for name in given - {"rules", "basis"}:
+        value = getattr(data, name)
+        if value is not None or name in ("targeting_threshold", "notes"):
+            setattr(plan, name, value)
+    if "basis" in given and data.basis is not None:
+        plan.basis = data.basis.value
+    if "rules" in given and data.rules is not None:
+        _set_rules(plan, data.rules)
+    _check(ctx, plan)
+    plan.updated_at = uow.now
+    audit(uow, plan_subject(plan.id), "plan.edited", "INSP-01", fields=sorted(given))
+    return plan
+
+
+async def adopt(uow: UnitOfWork, *, actor: Principal, plan_id: uuid.UUID) -> Plan:
+    """INSP-01: the town's leader adopts the plan (印发实施); `inspection.planned`."""
+    plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    actor.require_role(*LEAD_ROLES)
+    plan.state = PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.ADOPT).value
+    plan.adopted_at, plan.adopted_by, plan.updated_at = uow.now, actor.user, uow.now
+    uow.publish(events.planned(plan), key=str(plan.id))
+    audit(uow, plan_subject(plan.id), "plan.adopted", "INSP-01")
+    return plan
+
+
+def _rule_dict(rule: PlanRule) -> dict[str, Any]:
+    return {
+        "position": rule.position,
+        "value": rule.value,
+        "frequency": rule.frequency,
+        "proportion": str(rule.proportion),
+    }
+
+
+async def adjust(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    plan_id: uuid.UUID,
+    data: AdjustmentIn,
+    idempotency_key: str | None = None,
+) -> PlanAdjustment:
+    """INSP-02: a signal adjusts the adopted plan; what changed and why is on record."""
+    plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    actor.require_role(*WRITE_ROLES)
+    PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.ADJUST)
+    replay = await idempotency.claim(
+        uow, scope=ADJUST_SCOPE, org=actor.org, key=idempotency_key, request=data
+    )
+    if replay is not None:
+        return (
+            await uow.session.execute(
+                sa.select(PlanAdjustment).where(PlanAdjustment.id == uuid.UUID(replay))
+            )
+        ).scalar_one()
+    adjustment = PlanAdjustment(
+        id=uuid.uuid4(),
+        plan_id=plan.id,
+        kind=data.kind.value,
+        signal_id=data.signal_id,
+        reason=data.reason,
+        made_at=uow.now,
+        made_by=actor.user,
+    )
+    signal = await _signal_for(uow, plan, data.signal_id) if data.signal_id else None
+    if data.kind is AdjustmentKind.ADD_TARGET:
+        await _add_target(ctx, uow, plan, adjustment, signal)
+    else:
+        _change_rule(plan, adjustment, data)
+        check_rules(PlanBasis(plan.basis), rules_of(plan))
+    uow.session.add(adjustment)
+    plan.updated_at = uow.now
+    await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=ADJUST_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(adjustment.id)
+    )
+    audit(
+        uow,
+        plan_subject(plan.id),
+        "plan.adjusted",
+        "INSP-02",
+        adjustment_id=str(adjustment.id),
+        kind=adjustment.kind,
+        signal_id=str(data.signal_id) if data.signal_id else None,
+        target_id=str(adjustment.target_id) if adjustment.target_id else None,
+        before=adjustment.before,
+        after=adjustment.after,
+        reason=data.reason,
+    )
+    return adjustment
+
+
+async def _signal_for(uow: UnitOfWork, plan: Plan, signal_id: uuid.UUID) -> RiskSignal:
+    row = (
+        await uow.session.execute(
+            sa.select(RiskSignal, Target)
+            .join(Target, Target.id == RiskSignal.target_id)
+            .where(RiskSignal.id == signal_id)
+        )
+    ).one_or_none()
+    if row is None or row[1].town != plan.town or row[0].withdrawn_at is not None:
+        raise AdjustmentInvalid(
+            "the signal is not a standing signal on a target of the plan's town",
+            zh="该风险信号不存在、已撤回或不属于本计划所在乡镇（街道）的监管对象",
+            signal_id=str(signal_id),
+            rule="INSP-02",
+        )
+    signal: RiskSignal = row[0]
+    return signal
+
+
+async def _add_target(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    plan: Plan,
+    adjustment: PlanAdjustment,
+    signal: RiskSignal | None,
+) -> None:
+    """The target behind a recent signal is drawn in the next round (targeted inspection).
+    An old signal cannot pull in a target whose record is otherwise clean (无事不扰)."""
+    if signal is None:
+        raise AdjustmentInvalid(
+            "adding a target to the plan needs the signal behind it",
+            zh="将检查对象列入计划须注明所依据的风险信号",
+            missing=["signal_id"],
+            rule="INSP-02",
+        )
+    clean_from = risk_policy(ctx).clean_from(china_day(uow.now))
+    if signal.observed_on <= clean_from:
+        raise AdjustmentInvalid(
+            f"the signal was observed on {signal.observed_on}, before the clean-record period "
+            "that counts now; it cannot single the target out",
+            zh=f"该风险信号发现于 {signal.observed_on}，早于守法诚信认定期间，不能据此定向检查",
+            rule="INSP-02",
+        )
+    target = await uow.session.get(Target, signal.target_id)
+    assert target is not None
+    value = target.industry if plan.basis == PlanBasis.INDUSTRY.value else target.supervision_level
+    if not any(r.value in (value, None) for r in plan.rules) or not target.active:
+        raise AdjustmentInvalid(
+            f"no rule of the plan covers this target ({value}); change a rule instead",
+            zh=f"计划中没有适用于该检查对象（{value}）的规则",
+            rule="INSP-02",
+        )
+    adjustment.target_id = target.id
+    adjustment.after = {"target_id": str(target.id), "signal_weight": signal.weight}
+
+
+def _change_rule(plan: Plan, adjustment: PlanAdjustment, data: AdjustmentIn) -> None:
+    rule = next((r for r in plan.rules if r.position == data.rule_position), None)
+    if rule is None or (data.frequency is None and data.proportion is None):
+        raise AdjustmentInvalid(
+            "changing a rule needs its position and a new frequency or proportion",
+            zh="调整规则须注明规则序号及新的检查频次或比例",
+            missing=[
+                n
+                for n, v in (
+                    ("rule_position", rule),
+                    ("frequency|proportion", data.frequency or data.proportion),
+                )
+                if v is None
+            ],
+            rule="INSP-02",
+        )
+    adjustment.rule_position = rule.position
+    adjustment.before = _rule_dict(rule)
+    if data.frequency is not None:
+        rule.frequency = data.frequency
+    if data.proportion is not None:
+        rule.proportion = Decimal(data.proportion)
+    adjustment.after = _rule_dict(rule)

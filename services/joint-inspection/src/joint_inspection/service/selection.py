@@ -1,0 +1,390 @@
+"""INSP-02: the seeded, risk-weighted draw of a plan round, done in PostgreSQL over the whole
+register in one statement (never by loading the targets into Python); the seed, the inputs and
+the ranked list of every candidate are recorded, and anyone may re-run it.
+
+The statement is `domain.selection`'s rule word for word: md5 of "<seed>:<target id>" (its
+first 60 bits as a bigint), priority sampling by `h / (1 + risk)` in integers, exact decimal
+shares. The register is read as of the draw's time: target versions valid then, signals
+recorded before it and not yet withdrawn.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from joint_inspection.domain import (
+    ALGORITHM,
+    PLAN_TRANSITIONS,
+    AdjustmentKind,
+    PlanState,
+    PlanStep,
+    check_round,
+)
+from joint_inspection.errors import SelectionExists
+from joint_inspection.models import Plan, PlanAdjustment, Selection
+from joint_inspection.service.common import (
+    WRITE_ROLES,
+    audit,
+    load_plan,
+    lock_register,
+    plan_subject,
+)
+from joint_inspection.service.plans import rules_of
+from joint_inspection.service.targets import china_day, risk_policy
+from xietong_common import idempotency
+from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
+from xietong_common.errors import NotFound
+from xietong_common.uow import UnitOfWork
+
+DRAW_SCOPE = "inspection.selection.draw"
+ORDER_SCOPE = "inspection.selection.order"
+MAX_DIFFERENCES = 20
+MAX_LISTED = 500
+
+RANKED = """
+WITH rules AS (
+    SELECT r.position, r.value, r.proportion
+    FROM jsonb_to_recordset(CAST(:rules AS jsonb))
+         AS r(position int, value text, frequency int, proportion numeric)
+    WHERE r.frequency >= :round
+),
+cand AS (
+    SELECT v.target_id, v.supervised_since,
+           CASE WHEN :basis = 'industry' THEN v.industry ELSE v.supervision_level END AS grp
+    FROM target_versions v
+    WHERE v.town = :town AND v.active
+      AND v.valid_from <= :as_of AND (v.valid_to IS NULL OR v.valid_to > :as_of)
+),
+grouped AS (
+    SELECT c.target_id, c.supervised_since,
+           COALESCE(e.position, d.position) AS rule_position,
+           COALESCE(e.proportion, d.proportion) AS proportion
+    FROM cand c
+    LEFT JOIN rules e ON e.value = c.grp
+    LEFT JOIN rules d ON d.value IS NULL
+    WHERE COALESCE(e.position, d.position) IS NOT NULL
+),
+risk AS (
+    SELECT s.target_id,
+           COALESCE(sum(s.weight) FILTER (WHERE s.observed_on > CAST(:risk_from AS date)), 0)
+               AS risk,
+           bool_or(s.observed_on > CAST(:clean_from AS date)) AS recent
+    FROM risk_signals s
+    JOIN grouped g ON g.target_id = s.target_id
+    WHERE s.recorded_at <= :as_of
+      AND (s.withdrawn_at IS NULL OR s.withdrawn_at > :as_of)
+      AND s.observed_on <= CAST(:day AS date)
+      AND s.observed_on > LEAST(CAST(:risk_from AS date), CAST(:clean_from AS date))
+    GROUP BY s.target_id
+),
+scored AS (
+    SELECT g.target_id, g.rule_position, g.proportion,
+           COALESCE(r.risk, 0) AS risk,
+           (g.supervised_since <= CAST(:clean_from AS date) AND NOT COALESCE(r.recent, false))
+               AS clean,
+           ('x' || substr(md5(:seed || ':' || g.target_id::text), 1, 15))::bit(60)::bigint AS h
+    FROM grouped g
+    LEFT JOIN risk r ON r.target_id = g.target_id
+),
+keyed AS (
+    SELECT s.*,
+           CASE WHEN s.clean THEN 2
+                WHEN s.target_id = ANY(CAST(:adjusted AS uuid[])) THEN 0
+                WHEN CAST(:threshold AS bigint) IS NOT NULL
+                     AND s.risk >= CAST(:threshold AS bigint) THEN 1
+                ELSE 2 END AS tier,
+           s.h / (1 + s.risk) AS draw_key
+    FROM scored s
+),
+ranked AS (
+    SELECT k.*,
+           row_number() OVER w AS rank,
+           count(*) OVER p AS pool,
+           count(*) FILTER (WHERE k.tier < 2) OVER p AS forced
+    FROM keyed k
+    WINDOW p AS (PARTITION BY k.rule_position, k.clean),
+           w AS (PARTITION BY k.rule_position, k.clean
+                 ORDER BY k.tier, k.draw_key, k.h, k.target_id)
+),
+result AS (
+    SELECT target_id, rule_position, risk, clean, tier, draw_key, rank,
+           (rank <= forced
+            OR (rank - 1) * 100 < pool * CASE WHEN clean THEN CAST(:clean_pct AS numeric)
+                                             ELSE proportion END) AS drawn
+    FROM ranked
+)
+"""
+
+DIGEST = """
+encode(sha256(convert_to(coalesce(
+    string_agg(target_id::text, ',' ORDER BY rule_position, clean, rank) FILTER (WHERE drawn),
+    ''), 'UTF8')), 'hex')
+"""
+
+
+async def _tune(session: AsyncSession) -> None:
+    """For this transaction only: the draw's window sort fits in memory, and JIT compiling
+    (triggered by a pessimistic row estimate) would cost more than the whole statement."""
+    await session.execute(sa.text("SET LOCAL jit = off"))
+    await session.execute(sa.text("SET LOCAL work_mem = '32MB'"))
+
+
+def _params(parameters: dict[str, Any], seed: str) -> dict[str, Any]:
+    """The statement's parameters from a selection's recorded inputs."""
+    return {
+        "rules": json.dumps(parameters["rules"]),
+        "round": parameters["round"],
+        "basis": parameters["basis"],
+        "town": parameters["town"],
+        "as_of": datetime.fromisoformat(parameters["as_of"]),
+        "day": datetime.fromisoformat(parameters["day"]).date(),
+        "risk_from": datetime.fromisoformat(parameters["risk_from"]).date(),
+        "clean_from": datetime.fromisoformat(parameters["clean_from"]).date(),
+        "clean_pct": Decimal(parameters["clean_proportion"]),
+        "threshold": parameters["targeting_threshold"],
+        "adjusted": [uuid.UUID(a) for a in parameters["adjusted"]],
+        "seed": seed,
+    }
+
+
+async def _adjustments_pending(session: AsyncSession, plan: Plan) -> list[PlanAdjustment]:
+    """INSP-02: targets signals added to the plan and no draw has taken in yet."""
+    taken: set[str] = set()
+    for parameters in (
+        await session.execute(sa.select(Selection.parameters).where(Selection.plan_id == plan.id))
+    ).scalars():
+        taken |= set(parameters.get("adjustment_ids", []))
+    rows = (
+        await session.execute(
+            sa.select(PlanAdjustment)
+            .where(
+                PlanAdjustment.plan_id == plan.id,
+                PlanAdjustment.kind == AdjustmentKind.ADD_TARGET.value,
+                PlanAdjustment.target_id.is_not(None),
+            )
+            .order_by(PlanAdjustment.made_at, PlanAdjustment.id)
+        )
+    ).scalars()
+    return [a for a in rows if str(a.id) not in taken]
+
+
+async def draw(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    plan_id: uuid.UUID,
+    round_number: int,
+    idempotency_key: str | None = None,
+) -> Selection:
+    """INSP-02: draw a round's targets with a seed the service makes; one draw per round."""
+    plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    actor.require_role(*WRITE_ROLES)
+    actor.require_org(plan.town)
+    PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.DRAW)
+    replay = await idempotency.claim(
+        uow,
+        scope=DRAW_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"plan": str(plan.id), "round": round_number},
+    )
+    if replay is not None:
+        return await _selection(uow.session, uuid.UUID(replay))
+    check_round(round_number, rules_of(plan))
+    existing = (
+        await uow.session.execute(
+            sa.select(Selection.id).where(
+                Selection.plan_id == plan.id, Selection.round == round_number
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise SelectionExists(
+            f"round {round_number} of this plan was drawn already; re-run it to check it",
+            zh=f"本计划第 {round_number} 轮已抽取；可重新运行以核验",
+            selection_id=str(existing),
+            rule="INSP-02",
+        )
+    as_of = await lock_register(uow, ctx, plan.town, exclusive=True)
+    pending = await _adjustments_pending(uow.session, plan)
+    day = china_day(as_of)
+    policy = risk_policy(ctx)
+    parameters: dict[str, Any] = {
+        "town": plan.town,
+        "round": round_number,
+        "basis": plan.basis,
+        "rules": [
+            {
+                "position": r.position,
+                "value": r.value,
+                "frequency": r.frequency,
+                "proportion": str(r.proportion),
+            }
+            for r in plan.rules
+        ],
+        "clean_proportion": str(plan.clean_proportion),
+        "targeting_threshold": plan.targeting_threshold,
+        "adjusted": sorted({str(a.target_id) for a in pending}),
+        "adjustment_ids": [str(a.id) for a in pending],
+        "as_of": as_of.isoformat(),
+        "day": day.isoformat(),
+        "risk_window_days": policy.risk_window_days,
+        "clean_record_days": policy.clean_record_days,
+        "risk_from": policy.risk_from(day).isoformat(),
+        "clean_from": policy.clean_from(day).isoformat(),
+    }
+    seed = secrets.token_hex(16)
+    selection = Selection(
+        id=uuid.uuid4(),
+        plan_id=plan.id,
+        round=round_number,
+        seed=seed,
+        algorithm=ALGORITHM,
+        parameters=parameters,
+        drawn_at=as_of,
+        drawn_by=actor.user,
+        candidates=0,
+        drawn=0,
+        digest="",
+    )
+    uow.session.add(selection)
+    await uow.session.flush()
+    params = {**_params(parameters, seed), "selection_id": selection.id}
+    await _tune(uow.session)
+    await uow.session.execute(
+        sa.text(
+            RANKED
+            + """
+            INSERT INTO selection_entries
+                (selection_id, target_id, rule_position, risk, clean, tier, draw_key, rank, drawn)
+            SELECT :selection_id, target_id, rule_position, risk, clean, tier, draw_key, rank, drawn
+            FROM result
+            """
+        ),
+        params,
+    )
+    stats = (
+        await uow.session.execute(
+            sa.text(
+                f"""SELECT count(*) AS candidates, count(*) FILTER (WHERE drawn) AS drawn,
+                           {DIGEST} AS digest
+                    FROM selection_entries WHERE selection_id = :selection_id"""
+            ),
+            {"selection_id": selection.id},
+        )
+    ).one()
+    selection.candidates, selection.drawn, selection.digest = (
+        int(stats.candidates),
+        int(stats.drawn),
+        str(stats.digest),
+    )
+    await idempotency.remember(
+        uow, scope=DRAW_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(selection.id)
+    )
+    audit(
+        uow,
+        plan_subject(plan.id),
+        "selection.drawn",
+        "INSP-02",
+        selection_id=str(selection.id),
+        round=round_number,
+        seed=seed,
+        algorithm=ALGORITHM,
+        candidates=selection.candidates,
+        drawn=selection.drawn,
+        digest=selection.digest,
+    )
+    return selection
+
+
+async def _selection(session: AsyncSession, selection_id: uuid.UUID) -> Selection:
+    found = await session.get(Selection, selection_id)
+    if found is None:
+        raise NotFound("no such selection", zh="未找到该抽取记录")
+    return found
+
+
+async def load_selection(
+    session: AsyncSession, selection_id: uuid.UUID, principal: Principal
+) -> tuple[Selection, Plan]:
+    """A draw, for its plan's town and the justice bureau; others get 404."""
+    selection = await _selection(session, selection_id)
+    plan = await load_plan(session, selection.plan_id, principal)
+    return selection, plan
+
+
+@dataclass(frozen=True)
+class Rerun:
+    seed: str
+    candidates: int
+    drawn: int
+    digest: str
+    differences: list[dict[str, Any]]
+    drawn_targets: list[uuid.UUID]
+
+
+async def rerun(session: AsyncSession, *, selection: Selection, seed: str | None) -> Rerun:
+    """INSP-02: the same statement on the register as it stood at the draw, with the recorded
+    seed (it must give the recorded list) or another one (it gives another list)."""
+    used = seed or selection.seed
+    params = {**_params(selection.parameters, used), "selection_id": selection.id}
+    compare = (
+        RANKED
+        + """,
+        recorded AS (SELECT * FROM selection_entries WHERE selection_id = :selection_id),
+        diff AS (
+            SELECT coalesce(f.target_id, e.target_id) AS target_id,
+                   e.rank AS recorded_rank, f.rank AS rank,
+                   e.drawn AS recorded_drawn, f.drawn AS drawn,
+                   e.risk AS recorded_risk, f.risk AS risk
+            FROM result f FULL JOIN recorded e ON e.target_id = f.target_id
+            WHERE f.target_id IS NULL OR e.target_id IS NULL
+               OR f.rank <> e.rank OR f.drawn <> e.drawn OR f.draw_key <> e.draw_key
+               OR f.rule_position <> e.rule_position OR f.clean <> e.clean OR f.risk <> e.risk
+        )
+        """
+    )
+    await _tune(session)
+    stats = (
+        await session.execute(
+            sa.text(
+                compare
+                + f"""SELECT (SELECT count(*) FROM result) AS candidates,
+                             (SELECT count(*) FROM result WHERE drawn) AS drawn,
+                             (SELECT {DIGEST} FROM result) AS digest,
+                             (SELECT count(*) FROM diff) AS differences,
+                             ARRAY(SELECT target_id FROM result WHERE drawn
+                                   ORDER BY rule_position, clean, rank LIMIT :limit) AS listed"""
+            ),
+            {**params, "limit": MAX_LISTED},
+        )
+    ).one()
+    differences: list[dict[str, Any]] = []
+    if stats.differences:
+        rows = await session.execute(
+            sa.text(compare + "SELECT * FROM diff ORDER BY target_id LIMIT :limit"),
+            {**params, "limit": MAX_DIFFERENCES},
+        )
+        differences = [
+            {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in r._mapping.items()}
+            for r in rows
+        ]
+    return Rerun(
+        seed=used,
+        candidates=int(stats.candidates),
+        drawn=int(stats.drawn),
+        digest=str(stats.digest),
+        differences=differences,
+        drawn_targets=list(stats.listed),
+    )

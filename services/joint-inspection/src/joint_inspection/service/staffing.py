@@ -1,0 +1,337 @@
+"""Who inspects (INSP-03, INSP-05): the town's brigade and the officers seconded to it under
+the town's command (SEC-04 checked), departments' own officers, support asked of other
+departments, agencies dispatched by the justice bureau."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from joint_inspection.domain import InspectorKind, OrderStep, ParticipantRole, support_deadline
+from joint_inspection.errors import OfficerIneligible, TownCommand
+from joint_inspection.models import OrderInspector, SupportRequest, WorkOrder
+from joint_inspection.schemas import DispatchIn, InspectorIn, SupportAnswerIn, SupportIn
+from joint_inspection.service.common import (
+    MECHANISM,
+    WRITE_ROLES,
+    add_participant,
+    audit,
+    check_org,
+    check_step,
+    load_order,
+    order_subject,
+    participants,
+)
+from joint_inspection.settings import inspection_settings
+from xietong_common import deadlines, idempotency
+from xietong_common.auth import OVERSIGHT_ORG, Principal
+from xietong_common.context import ServiceContext
+from xietong_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from xietong_common.reference import OrgKind
+from xietong_common.roster import eligibility
+from xietong_common.uow import UnitOfWork
+
+
+def _matters(order: WorkOrder, wanted: list[str] | None) -> list[str]:
+    if wanted is None:
+        return list(order.matter_codes)
+    stray = [m for m in wanted if m not in order.matter_codes]
+    if stray:
+        raise InvalidInput(
+            f"{', '.join(stray)} are not matters of this inspection",
+            zh=f"{'、'.join(stray)} 不是本次检查的事项",
+            matter_codes=stray,
+        )
+    return list(dict.fromkeys(wanted))
+
+
+async def check_seconded(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    *,
+    officer_id: str,
+    matters: list[str],
+    town: str,
+    every: bool,
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """SEC-04 for each matter: (the matters he may inspect, every check with its reasons).
+    `every`: each matter must pass (they were named); else at least one must."""
+    allowed: list[str] = []
+    checks: list[dict[str, Any]] = []
+    for code in matters:
+        answer = await eligibility(
+            uow.session,
+            catalogue=ctx.catalogue,
+            officer_id=officer_id,
+            matter_code=code,
+            town=town,
+            at=uow.now,
+        )
+        checks.append({"matter_code": code, **answer.as_dict(), "name": answer.name})
+        if answer.eligible:
+            allowed.append(code)
+    refused = [c for c in checks if not c["eligible"]]
+    if (every and refused) or not allowed:
+        shown = refused or checks
+        raise OfficerIneligible(
+            f"seconded officer {officer_id} may not inspect "
+            + "; ".join(f"{c['matter_code']} ({', '.join(c['reasons_en'])})" for c in shown),
+            zh=f"下沉人员 {officer_id} 不得检查："
+            + "；".join(f"{c['matter_code']}（{'，'.join(c['reasons_zh'])}）" for c in shown),
+            officer_id=officer_id,
+            checks=checks,
+            rule="SEC-04",
+        )
+    return allowed, checks
+
+
+INSPECTOR_SCOPE = "inspection.order.inspector"
+SUPPORT_SCOPE = "inspection.order.support"
+
+
+async def add_inspector(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    order_id: uuid.UUID,
+    data: InspectorIn,
+    idempotency_key: str | None = None,
+) -> OrderInspector:
+    """INSP-03: assign an inspector. The town assigns its brigade and the seconded officers
+    (统一指挥调度), each checked on the roster for each matter (SEC-04); a participating
+    department assigns its own officers."""
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    actor.require_role(*WRITE_ROLES)
+    check_step(order, OrderStep.STAFF)
+    replay = await idempotency.claim(
+        uow,
+        scope=INSPECTOR_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"order": str(order_id), **data.model_dump(mode="json")},
+    )
+    if replay is not None:
+        return next(i for i in order.inspectors if str(i.id) == replay)
+    kind = data.kind
+    matters = _matters(order, data.matter_codes)
+    checks: list[dict[str, Any]] | None = None
+    if kind in (InspectorKind.BRIGADE, InspectorKind.SECONDED) and actor.org != order.town:
+        raise TownCommand(
+            f"only {order.town} assigns its brigade and the officers seconded to it: they take "
+            "the town's unified command (INSP-03)",
+            zh=f"综合执法大队人员和下沉人员由 {order.town} 统一指挥调度",
+            rule="INSP-03",
+        )
+    if kind is InspectorKind.SECONDED:
+        matters, checks = await check_seconded(
+            uow,
+            ctx,
+            officer_id=data.officer_id,
+            matters=matters,
+            town=order.town,
+            every=data.matter_codes is not None,
+        )
+        first = next(c for c in checks if c["eligible"])
+        name, org = first["name"] or data.officer_id, first["department"]
+        certificate = data.certificate_number
+    else:
+        if kind is InspectorKind.DEPARTMENT and not (
+            actor.is_department and actor.org in participants(order)
+        ):
+            raise Forbidden(
+                "a department assigns its own officers to an inspection it takes part in",
+                zh="区级部门只能为其参加的检查安排本部门执法人员",
+                rule="INSP-03",
+            )
+        if not data.name:
+            raise InvalidInput(
+                "the inspector's name is needed", zh="须填写检查人员姓名", missing=["name"]
+            )
+        name, org, certificate = data.name, actor.org, data.certificate_number
+    if any(i.officer_id == data.officer_id for i in order.inspectors):
+        raise Conflict(
+            f"{data.officer_id} is already an inspector of this order",
+            zh=f"{data.officer_id} 已是本工单的检查人员",
+        )
+    inspector = OrderInspector(
+        id=uuid.uuid4(),
+        order_id=order.id,
+        kind=kind.value,
+        officer_id=data.officer_id,
+        name=name,
+        org=org,
+        certificate_number=certificate,
+        matter_codes=matters,
+        eligibility=checks,
+        assigned_at=uow.now,
+        assigned_by=actor.user,
+    )
+    order.inspectors.append(inspector)
+    order.updated_at = uow.now
+    await uow.session.flush()
+    await idempotency.remember(
+        uow,
+        scope=INSPECTOR_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        resource_id=str(inspector.id),
+    )
+    audit(
+        uow,
+        order_subject(order.id),
+        "order.inspector-assigned",
+        "SEC-04" if kind is InspectorKind.SECONDED else "INSP-03",
+        inspector_id=str(inspector.id),
+        officer_id=data.officer_id,
+        kind=kind.value,
+        org=org,
+        matter_codes=matters,
+    )
+    return inspector
+
+
+async def request_support(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    order_id: uuid.UUID,
+    data: SupportIn,
+    idempotency_key: str | None = None,
+) -> SupportRequest:
+    """INSP-03: ask another department to support; it answers within a set number of days."""
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    actor.require_org(order.initiating_org, order.town)
+    actor.require_role(*WRITE_ROLES)
+    check_step(order, OrderStep.STAFF)
+    replay = await idempotency.claim(
+        uow,
+        scope=SUPPORT_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"order": str(order_id), **data.model_dump(mode="json")},
+    )
+    if replay is not None:
+        return next(s for s in order.support_requests if str(s.id) == replay)
+    check_org(ctx, data.department, OrgKind.DEPARTMENT)
+    pending = [
+        s for s in order.support_requests if s.department == data.department and s.accepted is None
+    ]
+    if data.department in participants(order) or pending:
+        raise Conflict(
+            f"{data.department} takes part already or has not answered yet",
+            zh=f"{data.department} 已参加或尚未答复",
+        )
+    request = SupportRequest(
+        id=uuid.uuid4(),
+        order_id=order.id,
+        department=data.department,
+        request=data.request,
+        requested_at=uow.now,
+        requested_by=actor.user,
+    )
+    order.support_requests.append(request)
+    await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=SUPPORT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(request.id)
+    )
+    await deadlines.start(
+        uow,
+        calendar=ctx.calendar,
+        subject=order_subject(order.id),
+        action=f"support:{request.id}",
+        rule=support_deadline(inspection_settings(ctx).inspection_support_answer_working_days),
+        organisation=data.department,
+        started_at=uow.now,
+    )
+    audit(
+        uow,
+        order_subject(order.id),
+        "order.support-requested",
+        "INSP-03",
+        request_id=str(request.id),
+        department=data.department,
+    )
+    return request
+
+
+async def answer_support(
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    order_id: uuid.UUID,
+    request_id: uuid.UUID,
+    data: SupportAnswerIn,
+) -> SupportRequest:
+    """INSP-03: the department asked answers yes or no, with its reason either way."""
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    request = next((s for s in order.support_requests if s.id == request_id), None)
+    if request is None:
+        raise NotFound("no such support request", zh="未找到该支持请求")
+    actor.require_org(request.department)
+    actor.require_role(*WRITE_ROLES)
+    check_step(order, OrderStep.STAFF)
+    if request.accepted is not None:
+        raise Conflict("this request was answered already", zh="该支持请求已答复")
+    request.accepted, request.answer_reason = data.accept, data.reason
+    request.answered_at, request.answered_by = uow.now, actor.user
+    if data.accept:
+        add_participant(
+            order, request.department, ParticipantRole.SUPPORT, by=actor.user, at=uow.now
+        )
+    met = await deadlines.satisfy(
+        uow,
+        subject=order_subject(order.id),
+        action=f"support:{request.id}",
+        at=uow.now,
+        mechanism=MECHANISM,
+    )
+    audit(
+        uow,
+        order_subject(order.id),
+        "order.support-answered",
+        "INSP-03",
+        request_id=str(request.id),
+        accept=data.accept,
+        reason=data.reason,
+        late=bool(met and met.overdue_at_satisfaction),
+    )
+    return request
+
+
+async def dispatch(
+    uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, order_id: uuid.UUID, data: DispatchIn
+) -> WorkOrder:
+    """INSP-05: the justice bureau coordinates and dispatches an agency to the inspection."""
+    actor.require_org(OVERSIGHT_ORG)
+    actor.require_role(*WRITE_ROLES)
+    order = await load_order(uow.session, order_id, actor, lock=True)
+    check_step(order, OrderStep.STAFF)
+    check_org(ctx, data.agency, OrgKind.DEPARTMENT, OrgKind.TOWN)
+    if data.agency != order.town and ctx.directory.is_town(data.agency):
+        raise InvalidInput(
+            "a joint inspection is the town's where the targets are; another town is not sent",
+            zh="综合查一次由属地乡镇（街道）参加，不调度其他乡镇（街道）",
+            agency=data.agency,
+            rule="INSP-05",
+        )
+    if not add_participant(
+        order,
+        data.agency,
+        ParticipantRole.DISPATCHED,
+        by=actor.user,
+        at=uow.now,
+        instructions=data.instructions,
+    ):
+        raise Conflict(f"{data.agency} takes part already", zh=f"{data.agency} 已参加本次检查")
+    order.updated_at = uow.now
+    audit(
+        uow,
+        order_subject(order.id),
+        "order.agency-dispatched",
+        "INSP-05",
+        agency=data.agency,
+        instructions=data.instructions,
+    )
+    return order

@@ -1,0 +1,36 @@
+"""Shared pieces of the secondment routes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from secondment.models import TeamMember, TeamVersion
+from secondment.schemas import TeamOut
+from secondment.service import queries
+from secondment.views import team_out
+from xietong_common.context import ServiceContext
+from xietong_common.roster import china_day
+from xietong_common.schemas import Day
+from xietong_common.web.problems import problem_responses
+
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+CREATE_ERRORS = problem_responses(401, 403, 409, 422)
+READ_ERRORS = problem_responses(401, 404, 422)
+LIST_ERRORS = problem_responses(401, 422)
+
+OnDay = Annotated[Day | None, Query(description="the day (China time) to look at; default: today")]
+
+
+def day_or_today(ctx: ServiceContext, on: date | None) -> date:
+    return on or china_day(ctx.clock.now())
+
+
+async def team_detail(
+    session: AsyncSession, ctx: ServiceContext, version: TeamVersion, members: list[TeamMember]
+) -> TeamOut:
+    numbers = await queries.roster_numbers(session, [version.roster_id])
+    return team_out(ctx, version, members, roster_number=numbers.get(version.roster_id, 0))

@@ -1,0 +1,244 @@
+"""SEC-05: a department records the guidance it gave the towns, with its materials; who
+sees the records, and their counts for oversight."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import UploadFile
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from secondment import events
+from secondment.domain.guidance import CountBy, check_activity
+from secondment.domain.teams import sees_all
+from secondment.models import GuidanceActivity, GuidanceMaterial
+from secondment.schemas import GuidanceCreate
+from secondment.service.common import GUIDANCE_ROLES, audit, check_towns, require_department, today
+from xietong_common import idempotency
+from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
+from xietong_common.contracts.secondment import GuidanceKind
+from xietong_common.errors import Forbidden, NotFound
+from xietong_common.materials import store_material
+from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.uow import UnitOfWork
+
+CREATE_SCOPE = "secondment.guidance.create"
+
+
+def subject_of_activity(activity_id: uuid.UUID) -> str:
+    return f"guidance:{activity_id}"
+
+
+async def record_activity(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    data: GuidanceCreate,
+    idempotency_key: str | None = None,
+) -> GuidanceActivity:
+    """SEC-05: one guidance activity of the caller's department: kind, day, towns reached,
+    attendance; published as `secondment.guidance-recorded`."""
+    department = require_department(ctx, actor, *GUIDANCE_ROLES)
+    replay = await idempotency.claim(
+        uow, scope=CREATE_SCOPE, org=department, key=idempotency_key, request=data
+    )
+    if replay is not None:
+        return await get_guidance(uow.session, principal=actor, activity_id=uuid.UUID(replay))
+    towns = check_towns(ctx, data.towns)
+    check_activity(
+        kind=data.kind,
+        held_on=data.held_on,
+        ended_on=data.ended_on,
+        attendance=data.attendance,
+        third_party=data.third_party,
+        today=today(uow),
+    )
+    activity = GuidanceActivity(
+        id=uuid.uuid4(),
+        department=department,
+        kind=data.kind.value,
+        title=data.title,
+        held_on=data.held_on,
+        ended_on=data.ended_on,
+        towns=list(towns),
+        attendance=data.attendance,
+        third_party=data.third_party,
+        document_number=data.document_number,
+        description=data.description,
+        recorded_at=uow.now,
+        recorded_by=actor.user,
+        materials=[],
+    )
+    uow.session.add(activity)
+    await uow.session.flush()
+    await idempotency.remember(
+        uow, scope=CREATE_SCOPE, org=department, key=idempotency_key, resource_id=str(activity.id)
+    )
+    uow.publish(events.guidance_recorded(activity), key=str(activity.id))
+    audit(
+        uow,
+        action="guidance.recorded",
+        subject=subject_of_activity(activity.id),
+        rule="SEC-05",
+        kind=data.kind.value,
+        towns=list(towns),
+        held_on=data.held_on.isoformat(),
+    )
+    return activity
+
+
+async def add_material(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    activity_id: uuid.UUID,
+    actor: Principal,
+    title: str | None,
+    upload: UploadFile,
+) -> GuidanceMaterial:
+    """SEC-05: the document, slides or attendance sheet of an activity, by its department."""
+    activity = await get_guidance(uow.session, principal=actor, activity_id=activity_id)
+    if actor.org != activity.department:
+        raise Forbidden(
+            "only the department that gave the guidance adds its materials",
+            zh="只有开展业务指导的部门可以上传其材料",
+            rule="SEC-05",
+        )
+    actor.require_role(*GUIDANCE_ROLES)
+    blob = await store_material(ctx, upload, fallback="guidance.bin")
+    material = GuidanceMaterial(
+        id=uuid.uuid4(),
+        activity_id=activity.id,
+        title=title or blob.filename,  # the cleaned file name, never the raw one
+        filename=blob.filename,
+        content_type=blob.content_type,
+        size=blob.size,
+        sha256=blob.sha256,
+        uploaded_at=uow.now,
+        uploaded_by=actor.user,
+    )
+    activity.materials.append(material)
+    await uow.session.flush()
+    audit(
+        uow,
+        action="guidance.material-added",
+        subject=subject_of_activity(activity.id),
+        rule="SEC-05",
+        material_id=str(material.id),
+        sha256=blob.sha256,
+    )
+    return material
+
+
+# ---- guidance (SEC-05) -------------------------------------------------------------------------
+
+
+def _guidance_visible(org: str) -> sa.ColumnElement[bool]:
+    if sees_all(org):
+        return sa.true()
+    if org.startswith("dept:"):
+        return GuidanceActivity.department == org
+    if org.startswith("town:"):
+        return GuidanceActivity.towns.contains([org])
+    return sa.false()
+
+
+@dataclass(frozen=True)
+class GuidanceFilters:
+    department: str | None = None
+    town: str | None = None
+    kind: GuidanceKind | None = None
+    held_from: date | None = None
+    held_to: date | None = None
+
+
+def _guidance_where(principal: Principal, f: GuidanceFilters) -> list[sa.ColumnElement[bool]]:
+    where = [_guidance_visible(principal.org)]
+    if f.department:
+        where.append(GuidanceActivity.department == f.department)
+    if f.town:
+        where.append(GuidanceActivity.towns.contains([f.town]))
+    if f.kind:
+        where.append(GuidanceActivity.kind == f.kind.value)
+    if f.held_from:
+        where.append(GuidanceActivity.held_on >= f.held_from)
+    if f.held_to:
+        where.append(GuidanceActivity.held_on <= f.held_to)
+    return where
+
+
+async def list_guidance(
+    session: AsyncSession, *, principal: Principal, filters: GuidanceFilters, paging: PageParams
+) -> tuple[Sequence[GuidanceActivity], int]:
+    query = (
+        sa.select(GuidanceActivity)
+        .where(*_guidance_where(principal, filters))
+        .order_by(GuidanceActivity.held_on.desc(), GuidanceActivity.recorded_at.desc())
+    )
+    return await fetch_page(session, query, paging)
+
+
+async def get_guidance(
+    session: AsyncSession, *, principal: Principal, activity_id: uuid.UUID
+) -> GuidanceActivity:
+    activity = await session.get(GuidanceActivity, activity_id)
+    org = principal.org
+    if activity is None or not (
+        sees_all(org) or org == activity.department or org in activity.towns
+    ):
+        raise NotFound("no such guidance activity", zh="未找到该业务指导活动")
+    return activity
+
+
+async def guidance_counts(
+    session: AsyncSession, *, principal: Principal, by: CountBy, filters: GuidanceFilters
+) -> tuple[list[tuple[str, int, int]], int]:
+    """SEC-05 for oversight: activities and attendance per department, town reached, kind or
+    period (held_on, China date). Counted by town, an activity counts once for each town it
+    reached (a town sees only its own line)."""
+    where = _guidance_where(principal, filters)
+    total = (
+        await session.execute(
+            sa.select(sa.func.count()).select_from(GuidanceActivity).where(*where)
+        )
+    ).scalar_one()
+    held = GuidanceActivity.held_on
+    key: Any
+    if by is CountBy.TOWN:
+        town = sa.func.unnest(GuidanceActivity.towns).label("key")
+        inner = sa.select(town, GuidanceActivity.attendance).where(*where).subquery()
+        query = sa.select(
+            inner.c.key, sa.func.count(), sa.func.coalesce(sa.func.sum(inner.c.attendance), 0)
+        )
+        if principal.org.startswith("town:"):
+            query = query.where(inner.c.key == principal.org)
+        if filters.town:
+            query = query.where(inner.c.key == filters.town)
+        query = query.group_by(inner.c.key).order_by(inner.c.key)
+    else:
+        key = {
+            CountBy.DEPARTMENT: GuidanceActivity.department,
+            CountBy.KIND: GuidanceActivity.kind,
+            CountBy.MONTH: sa.func.to_char(held, "YYYY-MM"),
+            CountBy.QUARTER: sa.func.to_char(held, 'YYYY-"Q"Q'),
+            CountBy.YEAR: sa.func.to_char(held, "YYYY"),
+        }[by]
+        query = (
+            sa.select(
+                key.label("key"),
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(GuidanceActivity.attendance), 0),
+            )
+            .where(*where)
+            .group_by(key)
+            .order_by(key)
+        )
+    rows = (await session.execute(query)).all()
+    return [(str(r[0]), int(r[1]), int(r[2])) for r in rows], int(total)
