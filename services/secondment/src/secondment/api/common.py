@@ -14,7 +14,7 @@ from secondment.service import queries
 from secondment.views import team_out
 from xietong_common.context import ServiceContext
 from xietong_common.roster import china_day
-from xietong_common.schemas import DayBound
+from xietong_common.schemas import Day
 from xietong_common.web.problems import problem_responses
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
@@ -22,9 +22,7 @@ CREATE_ERRORS = problem_responses(401, 403, 409, 422)
 READ_ERRORS = problem_responses(401, 404, 422)
 LIST_ERRORS = problem_responses(401, 422)
 
-OnDay = Annotated[
-    DayBound | None, Query(description="the day (China time) to look at; default: today")
-]
+OnDay = Annotated[Day | None, Query(description="the day (China time) to look at; default: today")]
 
 
 def day_or_today(ctx: ServiceContext, on: date | None) -> date:
