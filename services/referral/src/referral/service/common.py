@@ -201,7 +201,7 @@ def check_facts(referral: Referral, now: datetime) -> None:
 # ---- REF-08: an onward referral in disguise ---------------------------------------------------
 
 
-def case_key(referral: Referral) -> domain.CaseKey:
+def case_key(referral: Referral | sa.Row[Any]) -> domain.CaseKey:
     """What REF-08 compares: the party (its number; an organisation's name), facts, place,
     matter and when it was found."""
     party = referral.party or {}
@@ -217,25 +217,34 @@ def case_key(referral: Referral) -> domain.CaseKey:
     )
 
 
+# Prepared once; only what case_key reads (no case, item or material objects loaded).
+_HELD = (
+    sa.select(
+        Referral.id,
+        Referral.facts,
+        Referral.found_at,
+        Referral.party,
+        Referral.matter_code,
+        Referral.place_town,
+    )
+    .where(
+        sa.func.coalesce(Referral.assignee, Referral.receiver) == sa.bindparam("holder"),
+        Referral.state.in_([s.value for s in domain.HELD_STATES]),
+        Referral.id != sa.bindparam("self_id"),
+    )
+    .order_by(Referral.created_at)
+)
+
+
 async def resembling_held_cases(
     uow: UnitOfWork, ctx: ServiceContext, referral: Referral
 ) -> list[Resemblance]:
     """REF-08: the cases referred to the sender (or assigned to it) that it has not finished
     and that this referral resembles."""
     settings = referral_settings(ctx)
-    holder = sa.func.coalesce(Referral.assignee, Referral.receiver)
-    held = (
-        await uow.session.execute(
-            sa.select(Referral)
-            .where(
-                holder == referral.sender,
-                Referral.state.in_([s.value for s in domain.HELD_STATES]),
-                Referral.id != referral.id,
-            )
-            .order_by(Referral.created_at)
-        )
-    ).scalars()
+    held = await uow.session.execute(_HELD, {"holder": referral.sender, "self_id": referral.id})
     new = case_key(referral)
+    window = timedelta(days=settings.referral_onward_window_days)
     found = []
     for other in held:
         match = domain.resemblance(
@@ -243,7 +252,7 @@ async def resembling_held_cases(
             case_key(other),
             held_id=str(other.id),
             facts_threshold=settings.referral_onward_facts_similarity,
-            window=timedelta(days=settings.referral_onward_window_days),
+            window=window,
         )
         if match is not None:
             found.append(match)
@@ -257,7 +266,9 @@ async def check_onward(
     case; refuse it (unless `refuse` is off) when the sender has not said why it differs."""
     found = await resembling_held_cases(uow, ctx, referral)
     before = referral.possible_onward_of
-    referral.possible_onward_of = [r.referral_id for r in found] or None
+    flagged = [r.referral_id for r in found] or None
+    if flagged != before:  # assigning an equal JSON value would still write it again
+        referral.possible_onward_of = flagged
     if refuse:
         domain.check_not_onward(found, distinct_reason=referral.distinct_case_reason)
     if found and referral.possible_onward_of != before:
