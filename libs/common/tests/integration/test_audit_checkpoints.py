@@ -446,6 +446,10 @@ async def test_a_service_without_its_key_does_not_start(servers: Servers, tmp_pa
             audit_key_generate=False,
         ):
             pass  # pragma: no cover
+    # Nothing of the service is left running in the process: no relay or consumer that
+    # would go on writing (the backlog gauges, say) in its name.
+    name = counter_service_spec().name
+    assert [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith(name)] == []
 
 
 # ---- the `xietong audit` commands ------------------------------------------------------------

@@ -88,13 +88,15 @@ async def test_writes_succeed_while_broker_is_down_and_events_flow_when_back(
         assert all(n >= 1 and error for n, error in tried), tried
         assert (waiting, oldest_s > 0) == (3, True)
     finally:
+        # Back before anything else runs, even when an assertion above failed: the tests
+        # after this one need the broker (a restart after a long run recovers many logs).
         await asyncio.to_thread(kafka.start)
-    for _ in range(120):
-        try:
-            await kafka_ping(kafka_bootstrap)
-            break
-        except Exception:
-            await asyncio.sleep(0.5)
+        for _ in range(360):
+            try:
+                await kafka_ping(kafka_bootstrap)
+                break
+            except Exception:
+                await asyncio.sleep(0.5)
     for _ in range(120):
         if await pending(svc) == 0:
             break

@@ -15,13 +15,14 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
 import pytest
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from xietong_common.auth import mint_token
@@ -40,6 +41,9 @@ TEST_JWT_SECRET = "xietong-test-secret-not-for-production-0123456789"
 class Servers:
     postgres_admin_url: str  # postgresql://user:pw@host:port/postgres
     kafka_bootstrap: str
+    # Databases this test session created; dropped when it ends, so a developer's server
+    # does not collect thousands of them (slow to start, slow to recover after a crash).
+    created: list[str] = field(default_factory=list, compare=False)
 
 
 def _docker_answers() -> bool:
@@ -75,10 +79,27 @@ def _servers() -> Iterator[Servers]:
     yield Servers(plain_url(db_env or info.postgres_admin_url), kafka_env or info.kafka_bootstrap)
 
 
+async def _drop_databases(admin_url: str, names: Iterable[str]) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        for name in names:
+            # FORCE: a pool a test left open must not keep its database alive.
+            with contextlib.suppress(asyncpg.PostgresError):
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     with _servers() as found:
-        yield found
+        try:
+            yield found
+        finally:
+            if found.created:
+                # A loop of its own: the session's event loop may be closed by now.
+                with contextlib.suppress(OSError, asyncpg.PostgresError):
+                    asyncio.run(_drop_databases(found.postgres_admin_url, found.created))
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +115,7 @@ async def create_database(servers: Servers, prefix: str) -> str:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+    servers.created.append(name)
     base, _, _ = servers.postgres_admin_url.rpartition("/")
     return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
 
@@ -149,6 +171,22 @@ class RunningService:
 
     def auth(self, org: str, *roles: str, user: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(org, *roles, user=user)}"}
+
+    async def outbox_drained(self, *, timeout_s: float = 20.0) -> None:
+        """Wait until the relay has published every committed outbox row, so a topic reader
+        opened next sees only what the test does after it (not an earlier write's event)."""
+        from xietong_common.tables import outbox
+
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        query = sa.select(sa.func.count()).where(outbox.c.published_at.is_(None))
+        while True:
+            async with self.ctx.db.session() as session:
+                waiting = int((await session.execute(query)).scalar_one())
+            if waiting == 0:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{waiting} outbox rows still unpublished")
+            await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager

@@ -103,22 +103,34 @@ def create_app(
             await upgrade_to_head_async(spec.migrations_dir, settings.database_url)
         ctx = build_context(settings, service=spec.name, clock=clock)
         app.state.ctx = ctx
+        # Everything that can refuse to start (a missing audit key, a bad setting) runs before
+        # the first background task exists: a service that fails to start leaves no relay or
+        # consumer behind in the process.
+        try:
+            jobs = (
+                [
+                    (job.name, job.job(ctx), job.interval(settings))
+                    for job in [*spec.jobs, housekeeping_job(), audit_checkpoint_job()]
+                ]
+                if settings.run_jobs
+                else []
+            )
+        except BaseException:
+            await ctx.db.dispose()
+            raise
         tasks = [
             asyncio.create_task(
                 run_messaging(ctx, service=spec.name, handlers=spec.handlers),
                 name=f"{spec.name}-messaging",
-            )
-        ]
-        if settings.run_jobs:
-            tasks += [
+            ),
+            *(
                 asyncio.create_task(
-                    run_periodically(
-                        ctx.db, job.name, job.job(ctx), every_s=job.interval(settings)
-                    ),
-                    name=f"{spec.name}-{job.name}",
+                    run_periodically(ctx.db, name, job, every_s=every_s),
+                    name=f"{spec.name}-{name}",
                 )
-                for job in [*spec.jobs, housekeeping_job(), audit_checkpoint_job()]
-            ]
+                for name, job, every_s in jobs
+            ),
+        ]
         app.state.tasks = tasks
         log.info("service started", extra={"topics": spec.topics})
         try:
