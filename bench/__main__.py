@@ -11,16 +11,7 @@ import os
 import platform
 
 from bench.backbone import Figures, backbone, raw_kafka, raw_pg_commits, summary
-
-
-def servers() -> tuple[str, str]:
-    db, kafka = os.environ.get("DATABASE_URL"), os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if db and kafka:
-        return db, kafka
-    from xietong_devtools.stack import ensure_stack
-
-    info = ensure_stack()
-    return db or info.postgres_admin_url, kafka or info.kafka_bootstrap
+from bench.running import servers
 
 
 async def main(n: int, info_items: int, inspection_targets: int = 100_000) -> None:

@@ -217,12 +217,12 @@ async def compare(admin_url: str, bootstrap: str, *, n: int) -> list[str]:
 
 if __name__ == "__main__":
     import argparse
-    import os
+
+    from bench.running import servers
 
     parser = argparse.ArgumentParser(prog="python -m bench.bench_create")
     parser.add_argument("-n", type=int, default=500)
     args = parser.parse_args()
-    admin = os.environ["DATABASE_URL"]
-    kafka = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    admin, kafka = servers()
     for line in asyncio.run(compare(admin, kafka, n=args.n)):
         print(line)

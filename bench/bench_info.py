@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import tempfile
 import time
@@ -461,16 +460,11 @@ async def measure(*, admin_url: str, bootstrap: str, items: int) -> list[str]:
 
 
 if __name__ == "__main__":
+    from bench.running import servers
+
     parser = argparse.ArgumentParser(prog="python -m bench.bench_info")
     parser.add_argument("--items", type=int, default=100_000)
     args = parser.parse_args()
-    lines = asyncio.run(
-        measure(
-            admin_url=os.environ.get(
-                "DATABASE_URL", "postgresql://postgres@127.0.0.1:15432/postgres"
-            ),
-            bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
-            items=args.items,
-        )
-    )
+    admin, kafka = servers()
+    lines = asyncio.run(measure(admin_url=admin, bootstrap=kafka, items=args.items))
     print("\n".join(lines))

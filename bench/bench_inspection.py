@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import tempfile
 import time
@@ -235,16 +234,11 @@ async def run(*, admin_url: str, bootstrap: str, targets: int = 100_000) -> list
 
 
 if __name__ == "__main__":
+    from bench.running import servers
+
     parser = argparse.ArgumentParser(prog="python -m bench.bench_inspection")
     parser.add_argument("--targets", type=int, default=100_000)
     args = parser.parse_args()
-    lines = asyncio.run(
-        run(
-            admin_url=os.environ.get(
-                "DATABASE_URL", "postgresql://postgres@127.0.0.1:15432/postgres"
-            ),
-            bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
-            targets=args.targets,
-        )
-    )
+    admin, kafka = servers()
+    lines = asyncio.run(run(admin_url=admin, bootstrap=kafka, targets=args.targets))
     print("\n".join(lines))

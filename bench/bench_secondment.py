@@ -337,7 +337,7 @@ if __name__ == "__main__":
     parser.add_argument("-n", type=int, default=2000, help="eligibility look-ups")
     parser.add_argument("--officers", type=int, default=5000)
     args = parser.parse_args()
-    from bench.__main__ import servers
+    from bench.running import servers
 
     admin, kafka = servers()
     lines = asyncio.run(run(admin_url=admin, bootstrap=kafka, n=args.n, officers=args.officers))

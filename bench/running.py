@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -17,6 +18,19 @@ from xietong_common.auth import mint_token
 from xietong_common.context import ServiceContext
 from xietong_common.settings import ServiceSettings
 from xietong_common.web import ServiceSpec, create_app
+
+
+def servers() -> tuple[str, str]:
+    """PostgreSQL admin URL and Kafka bootstrap: from the environment, else the local stack
+    (started if need be), as `make test` finds them."""
+    db, kafka = os.environ.get("DATABASE_URL"), os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if db and kafka:
+        return db, kafka
+    from xietong_devtools.stack import ensure_stack
+
+    info = ensure_stack()
+    return db or info.postgres_admin_url, kafka or info.kafka_bootstrap
+
 
 BENCH_SECRET = "xietong-bench-secret-not-for-production-0123456789"
 
