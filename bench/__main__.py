@@ -10,7 +10,7 @@ import importlib.util
 import os
 import platform
 
-from bench.backbone import Figures, backbone, raw_kafka, raw_pg_commits, summary
+from bench.backbone import Figures, backbone, drop_databases, raw_kafka, raw_pg_commits, summary
 from bench.running import servers
 
 
@@ -84,4 +84,12 @@ if __name__ == "__main__":
         "--inspection-targets", type=int, default=100_000, help="targets in the INSP-02 draw"
     )
     args = parser.parse_args()
-    asyncio.run(main(args.n, args.info_items, args.inspection_targets))
+
+    async def run() -> None:
+        admin_url, _ = servers()
+        try:
+            await main(args.n, args.info_items, args.inspection_targets)
+        finally:
+            await drop_databases(admin_url)
+
+    asyncio.run(run())

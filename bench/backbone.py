@@ -31,11 +31,16 @@ class Ticked(IntegrationEvent):
     n: int
 
 
+PRODUCER, CONSUMER = "bench-producer", "bench-consumer"
+
+
 def fresh_event_type() -> type[Ticked]:
     """A Ticked on a topic of its own, so a run never reads an earlier run's events."""
     tag = uuid.uuid4().hex[:8]
     model = create_model(f"Ticked_{tag}", __base__=Ticked, __doc__="Benchmark-only event.")
-    return event(f"bench.tick.{tag}", producers=("bench",), consumers=("bench",))(model)
+    # The consumer trusts an event only from its producer's `source`: the names must be the
+    # services' names below.
+    return event(f"bench.tick.{tag}", producers=(PRODUCER,), consumers=(CONSUMER,))(model)
 
 
 @dataclass
@@ -62,6 +67,10 @@ class Figures:
         return f"{self.name:<44} {self.rate:9.0f} /s{lat}"
 
 
+# The databases this run made, dropped by `drop_databases` when it ends.
+CREATED: list[str] = []
+
+
 async def new_database(admin_url: str, prefix: str) -> str:
     name = f"bench_{prefix}_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(plain_url(admin_url))
@@ -69,8 +78,19 @@ async def new_database(admin_url: str, prefix: str) -> str:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+    CREATED.append(name)
     base = plain_url(admin_url).rpartition("/")[0]
     return f"{base}/{name}"
+
+
+async def drop_databases(admin_url: str) -> None:
+    """Drop what this run made: a server that benches often does not fill up with them."""
+    conn = await asyncpg.connect(plain_url(admin_url))
+    try:
+        while CREATED:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{CREATED.pop()}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 async def raw_pg_commits(admin_url: str, n: int) -> Figures:
@@ -133,7 +153,13 @@ async def raw_kafka(bootstrap: str, n: int) -> Figures:
 
 
 async def backbone(
-    admin_url: str, bootstrap: str, n: int, *, per_txn: int = 1, rate: float | None = None
+    admin_url: str,
+    bootstrap: str,
+    n: int,
+    *,
+    per_txn: int = 1,
+    rate: float | None = None,
+    timeout_s: float = 300,
 ) -> Figures:
     """n events in transactions of `per_txn`, relayed and consumed into a second database.
 
@@ -148,8 +174,8 @@ async def backbone(
         async with engine.begin() as conn:
             await conn.run_sync(create_backbone_schema)
         await engine.dispose()
-    producer_db = Database(producer_url, clock=SystemClock(), service_name="bench-producer")
-    consumer_db = Database(consumer_url, clock=SystemClock(), service_name="bench-consumer")
+    producer_db = Database(producer_url, clock=SystemClock(), service_name=PRODUCER)
+    consumer_db = Database(consumer_url, clock=SystemClock(), service_name=CONSUMER)
     committed: dict[int, float] = {}
     lat: list[float] = []
     done = asyncio.Event()
@@ -179,7 +205,7 @@ async def backbone(
         group_id=f"bench-{uuid.uuid4().hex[:6]}",
     )
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
-    actor = Principal.system("bench")
+    actor = Principal.system(PRODUCER)
     try:
         await asyncio.sleep(2)  # consumer joins its group
         start = time.perf_counter()
@@ -193,7 +219,7 @@ async def backbone(
                 now = time.perf_counter()
                 for j in range(i, min(n, i + per_txn)):
                     committed[j] = now
-        await asyncio.wait_for(done.wait(), 300)
+        await asyncio.wait_for(done.wait(), timeout_s)
         paced = f", paced at {rate:.0f}/s" if rate else ""
         return Figures(
             f"outbox → Kafka → inbox ({per_txn}/txn{paced})", n, time.perf_counter() - start, lat
