@@ -125,6 +125,7 @@ async def run(*, admin_url: str, bootstrap: str, targets: int = 100_000) -> list
             jwt_secret=BENCH_SECRET,
             blob_dir=Path(blobs),
             run_jobs=False,
+            run_consumer=False,  # nothing consumed here: not the topics' history either
             log_json=False,
             log_level="WARNING",
         )

@@ -135,6 +135,7 @@ async def import_figures(*, admin_url: str, bootstrap: str, officers: int) -> di
             jwt_secret=BENCH_SECRET,
             blob_dir=Path(blobs),
             run_jobs=False,
+            run_consumer=False,  # nothing consumed here: not the topics' history either
             log_json=False,
             log_level="WARNING",
         )

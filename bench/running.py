@@ -61,6 +61,9 @@ async def running(
             "jwt_secret": BENCH_SECRET,
             "blob_dir": Path(blobs),
             "run_jobs": False,
+            # Nothing consumed here: a bench must not spend its run on the topics' history
+            # (on a developer's broker, every test's events).
+            "run_consumer": False,
             "log_json": False,
             "log_level": "WARNING",
             "database_pool_size": max(concurrency, 5),
