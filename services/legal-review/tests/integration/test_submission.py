@@ -397,6 +397,7 @@ async def test_a_time_without_offset_or_a_department_submitting_changes_nothing(
     assert refused.status_code == 403
     assert refused.json()["type"].endswith(":forbidden")
     assert refused.json()["allowed_org_kinds"] == ["town"]
+    assert refused.json()["rule"] == "REV-04"
     assert await counts(svc) == before
 
 

@@ -75,7 +75,8 @@ async def test_wrong_organisation(case: Any) -> None:
     r = await case.svc.client.post(
         "/referrals", json=body(case), headers=case.h("justice-bureau", "handler")
     )
-    await refused(case, r, 403, "forbidden", before)
+    problem = await refused(case, r, 403, "forbidden", before)
+    assert (problem["rule"], problem["allowed_org_kinds"]) == ("REF-01", ["town", "dept"])
     referral = await case.sent()
     before = await case.counts()
     # another town may not even learn the case exists; the receiver may not send it

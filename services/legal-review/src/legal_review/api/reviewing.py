@@ -143,7 +143,7 @@ async def add_joint(
     status_code=201,
     summary="REV-03: a department's parallel opinion, or the joint meeting's",
     responses=WRITE_ERRORS,
-    dependencies=[Allowed(roles=REVIEWER_ROLES, orgs=JOINT_REVIEWERS)],
+    dependencies=[Allowed(roles=REVIEWER_ROLES, orgs=JOINT_REVIEWERS, rule="REV-03")],
 )
 async def joint_opinion(
     review_id: uuid.UUID,
@@ -183,7 +183,7 @@ async def add_justice_office(
     status_code=201,
     summary="REV-09: the 司法所 records the legal advisers' advice",
     responses=WRITE_ERRORS,
-    dependencies=[Allowed(roles=ANY, orgs=JUSTICE_OFFICE)],
+    dependencies=[Allowed(roles=ANY, orgs=JUSTICE_OFFICE, rule="REV-09")],
 )
 async def advice(
     review_id: uuid.UUID,

@@ -61,7 +61,7 @@ async def check_triggers(data: TriggerCheckIn, principal: CurrentPrincipal) -> T
     status_code=201,
     summary="REV-01/04: submit a proposed major decision for review",
     responses=WRITE_ERRORS,
-    dependencies=[Allowed(roles=HANDLER_ROLES, orgs=TOWN)],
+    dependencies=[Allowed(roles=HANDLER_ROLES, orgs=TOWN, rule="REV-04")],
 )
 async def submit(
     data: SubmitIn,

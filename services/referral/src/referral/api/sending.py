@@ -35,7 +35,7 @@ router = APIRouter(prefix="/referrals", tags=["referrals"])
     status_code=status.HTTP_201_CREATED,
     summary="Draft a referral (草稿)",
     responses=WRITE_ERRORS,
-    dependencies=[Allowed(roles=SENDING_ROLES, orgs=PARTIES)],
+    dependencies=[Allowed(roles=SENDING_ROLES, orgs=PARTIES, rule="REF-01")],
 )
 async def create(
     data: ReferralCreate,
