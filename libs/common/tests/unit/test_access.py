@@ -33,7 +33,7 @@ def access_spec(ran: list[str]) -> ServiceSpec:
     @router.post(
         "/towns/counter",
         responses=problem_responses(401, 403, 422),
-        dependencies=[Allowed(roles=HANDLING, orgs=TOWNS)],
+        dependencies=[Allowed(roles=HANDLING, orgs=TOWNS, rule="TEST-01")],
     )
     async def bump(data: CountIn, principal: CurrentPrincipal) -> dict[str, int]:
         """Bump the town's counter."""
@@ -82,6 +82,7 @@ async def test_a_caller_without_a_declared_role_is_refused_before_the_route_runs
     problem = r.json()
     assert problem["type"] == "urn:xietong:problem:forbidden"
     assert problem["required_roles"] == ["handler", "leader"]
+    assert "rule" not in problem  # the role refusal is Principal.require_role's own
     assert problem["detail"] == "此操作需要以下角色之一：handler、leader"  # Chinese by default
     assert ran == []
 
@@ -104,6 +105,8 @@ async def test_an_organisation_of_another_kind_is_refused_whatever_its_roles() -
     assert r.status_code == 403
     assert r.json()["type"] == "urn:xietong:problem:forbidden"
     assert r.json()["allowed_org_kinds"] == ["town"]
+    assert r.json()["rule"] == "TEST-01"  # the rule that limits the kinds, where one does
+    assert r.json()["detail"].startswith("区级行政执法部门（dept:water）无权执行此操作")
     assert ran == []
 
 
@@ -161,7 +164,7 @@ def test_the_operation_documents_its_callers() -> None:
     assert "x-access" not in bump
     assert bump["description"].startswith("Bump the town's counter.\n\n")
     assert "**Roles 角色**: `handler` 经办人、`leader` 负责人" in bump["description"]
-    assert "**Organisations 机构**: `town` 乡镇(街道)" in bump["description"]
+    assert "**Organisations 机构**: `town` 乡镇(街道) (TEST-01)" in bump["description"]
     assert {"401", "403"} <= set(bump["responses"])  # the problems stay declared
 
     merge = paths["/merges"]["post"]

@@ -99,6 +99,7 @@ class Access:
     organisation decides which roles it needs (grants name disjoint kinds)."""
 
     grants: tuple[Grant, ...]
+    rule: str | None = None  # the rule the kinds of organisation come from, if one does
 
     def __post_init__(self) -> None:
         if not self.grants:
@@ -128,6 +129,7 @@ class Access:
                 zh=f"{kind.label_zh}（{principal.org}）无权执行此操作；此操作仅限："
                 + "、".join(OrgKind(k).label_zh for k in allowed),
                 allowed_org_kinds=allowed,
+                **({"rule": self.rule} if self.rule else {}),
             )
         if grant.roles != ANY:
             principal.require_role(*(r.value for r in grant.roles))
@@ -170,6 +172,8 @@ class Access:
                 f"{'、'.join(_label(OrgKind, k) for k in _names(g.orgs))} → {_roles_text(g.roles)}"
                 for g in self.grants
             )
+        if self.rule:
+            kinds += f" ({self.rule})"
         return f"**Roles 角色**: {roles}\n\n**Organisations 机构**: {kinds}"
 
 
@@ -190,17 +194,20 @@ def _roles_text(roles: tuple[Role, ...] | AnyOne) -> str:
     return names if len(roles) == 1 else f"{names} (one of them 任一)"
 
 
-def Allowed(*grants: Grant, roles: RoleSpec | None = None, orgs: OrgSpec = ANY) -> params.Depends:
+def Allowed(  # named like FastAPI's Depends, which it returns
+    *grants: Grant, roles: RoleSpec | None = None, orgs: OrgSpec = ANY, rule: str | None = None
+) -> params.Depends:
     """The route's callers: `roles` and `orgs` (kinds), or one `Grant` per kind of
-    organisation where the roles differ. Enforced before the route's body, documented in
-    its operation."""
+    organisation where the roles differ; `rule`: the rule ID that limits the kinds, cited
+    when a caller of another kind is refused. Enforced before the route's body, documented
+    in its operation."""
     if grants and roles is not None:
         raise TypeError("give either grants or roles (and orgs), not both")
     if not grants:
         if roles is None:
             raise TypeError("declare the roles (ANY for any role)")
         grants = (Grant(roles, orgs),)
-    return params.Depends(Access(grants))
+    return params.Depends(Access(grants, rule))
 
 
 def access_of(route: APIRoute) -> Access | None:
