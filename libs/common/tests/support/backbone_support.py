@@ -15,8 +15,10 @@ from xietong_common.backbone import create_backbone_schema
 from xietong_common.clock import SystemClock
 from xietong_common.contracts.base import IntegrationEvent, event
 from xietong_common.db import Database
+from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 from xietong_common.web import Context, CurrentPrincipal, ServiceSpec
+from xietong_common.web.access import Allowed
 from xietong_common.web.problems import problem_responses
 
 TOPIC = "test.counter-incremented"
@@ -114,7 +116,12 @@ def counter_service_spec() -> ServiceSpec:
     """A service with one protected write: a town bumps its own counter."""
     router = APIRouter()
 
-    @router.post("/towns/{town}/counter", status_code=201, responses=problem_responses(401, 403))
+    @router.post(
+        "/towns/{town}/counter",
+        status_code=201,
+        responses=problem_responses(401, 403),
+        dependencies=[Allowed(roles=("handler",), orgs=(OrgKind.TOWN,))],
+    )
     async def bump(town: str, principal: CurrentPrincipal, ctx: Context) -> dict[str, int]:
         principal.require_org(f"town:{town}")
         principal.require_role("handler")

@@ -214,6 +214,34 @@ async def running_service(
             yield RunningService(ctx=app.state.ctx, client=client, settings=settings)
 
 
+NOWHERE = "127.0.0.1:9"  # the discard port: nothing answers there
+
+
+@contextlib.asynccontextmanager
+async def app_before_io(spec: ServiceSpec, **overrides: Any) -> AsyncIterator[RunningService]:
+    """The service's app with its context but without its lifespan (no migrations, messaging
+    or jobs), its database and Kafka at an address where nothing answers: for what a service
+    must answer before it touches either (authentication, who may call an operation)."""
+    from xietong_common.context import build_context
+    from xietong_common.web import create_app
+
+    settings = settings_for_tests(
+        spec.name,
+        database_url=f"postgresql://xietong@{NOWHERE}/nowhere",
+        kafka_bootstrap=NOWHERE,
+        settings_class=spec.settings_class,
+        **overrides,
+    )
+    app = create_app(spec, settings=settings)
+    app.state.ctx = ctx = build_context(settings, service=spec.name)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield RunningService(ctx=ctx, client=client, settings=settings)
+    finally:
+        await ctx.db.dispose()
+
+
 class TopicReader:
     """Reads a topic from its end (as of start) to assert on published events."""
 

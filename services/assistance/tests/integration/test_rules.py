@@ -30,7 +30,9 @@ async def test_assist_01_only_a_town_asks_a_district_department(assist: Assist) 
     r = await assist.svc.client.post(
         "/assistance-requests", json=body, headers=assist.h(assist.codes.other_dept, "handler")
     )
-    await refused(assist, r, 422, "assistance-requester-not-a-town", before)
+    # a department is refused for its kind of organisation, before its request is read
+    problem = await refused(assist, r, 403, "forbidden", before)
+    assert (problem["rule"], problem["allowed_org_kinds"]) == ("ASSIST-01", ["town"])
     r = await assist.svc.client.post(
         "/assistance-requests",
         json={**body, "department": assist.codes.other_town},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -78,17 +79,23 @@ async def test_other_organisations_learn_nothing_and_change_nothing(insp: Insp) 
         assert (
             await insp.client.get(f"/orders/{oid}/timeline", headers=insp.h(org))
         ).status_code == 404
-        r = await insp.act(
-            oid,
-            f"targets/{target['id']}/on-site",
-            org,
-            {
-                "inspected_at": insp.clock.now().isoformat(),
-                "inspector_ids": order["inspector_ids"],
-                "record": "x",
-            },
-        )
-        await refused(insp, r, 404, "not-found", before)
+        for order_id in (oid, str(uuid.uuid4())):
+            r = await insp.act(
+                order_id,
+                f"targets/{target['id']}/on-site",
+                org,
+                {
+                    "inspected_at": insp.clock.now().isoformat(),
+                    "inspector_ids": order["inspector_ids"],
+                    "record": "x",
+                },
+            )
+            if org == "district-gov":
+                # no kind of organisation that inspects: refused for its kind, whatever the
+                # order (the same for one that does not exist), so nothing is learned
+                await refused(insp, r, 403, "forbidden", before)
+            else:
+                await refused(insp, r, 404, "not-found", before)
     # a token for an organisation outside the directory acts for nobody
     r = await insp.client.get("/orders", headers=insp.h("town:atlantis"))
     assert r.status_code == 403

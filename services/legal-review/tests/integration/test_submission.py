@@ -393,8 +393,11 @@ async def test_a_time_without_offset_or_a_department_submitting_changes_nothing(
     assert naive.status_code == 422
     dept = svc.auth("dept:water", "handler", user="d")
     refused = await svc.client.post("/reviews", json=submission(), headers=dept)
+    # A town submits (二(四)): the route's declaration refuses a department for its kind.
     assert refused.status_code == 403
-    assert refused.json()["type"].endswith("review-not-a-party")
+    assert refused.json()["type"].endswith(":forbidden")
+    assert refused.json()["allowed_org_kinds"] == ["town"]
+    assert refused.json()["rule"] == "REV-04"
     assert await counts(svc) == before
 
 

@@ -70,10 +70,13 @@ async def test_wrong_organisation(case: Any) -> None:
         "/referrals", json=body(case, place_town="dept:water"), headers=case.sender
     )
     await refused(case, r, 422, "referral-unknown-organisation", before)
+    # REF-01: referrals are between towns and departments; the justice bureau refers nothing
+    # (refused for its kind of organisation, before its body is read)
     r = await case.svc.client.post(
         "/referrals", json=body(case), headers=case.h("justice-bureau", "handler")
     )
-    assert r.status_code == 422
+    problem = await refused(case, r, 403, "forbidden", before)
+    assert (problem["rule"], problem["allowed_org_kinds"]) == ("REF-01", ["town", "dept"])
     referral = await case.sent()
     before = await case.counts()
     # another town may not even learn the case exists; the receiver may not send it

@@ -135,7 +135,7 @@ async def test_sec_05_an_incomplete_record_is_refused_and_nothing_kept(svc: Svc)
     r = await svc.client.post(
         "/guidance", json={**base, "attendance": 3}, headers=svc.h(LIZHI, "handler")
     )
-    refused(r, 403, "secondment-not-a-department")
+    assert refused(r, 403, "forbidden")["rule"] == "SEC-05"
     assert await svc.counts() == before
     headers = {**svc.h(WATER, "handler"), "Idempotency-Key": "guidance-1"}
     first = await svc.client.post("/guidance", json={**base, "attendance": 3}, headers=headers)

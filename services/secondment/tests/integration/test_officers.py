@@ -3,6 +3,7 @@ the department's; a town's notes on daily work under its command."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -106,17 +107,24 @@ async def test_sec_03_a_town_cannot_edit_establishment_identity_or_assessment(sv
         r = await svc.client.patch(
             f"/officers/{zhang}/personnel", json=change, headers=svc.h(org, "admin", "leader")
         )
-        problem = refused(r, 403, "secondment-personnel-is-the-departments")
-        assert problem["rule"] == "SEC-03"
+        # refused for its kind of organisation (only a department records these)
+        problem = refused(r, 403, "forbidden")
+        assert (problem["rule"], problem["allowed_org_kinds"]) == ("SEC-03", ["dept"])
         r = await svc.client.post(
             f"/officers/{zhang}/assessments", json=assessment, headers=svc.h(org, "admin")
         )
-        refused(r, 403, "secondment-personnel-is-the-departments")
-    for org in (URBAN, CHONGYI):  # who may not even see him
+        assert refused(r, 403, "forbidden")["rule"] == "SEC-03"
+    # another department may not even see him
+    r = await svc.client.patch(
+        f"/officers/{zhang}/personnel", json=change, headers=svc.admin(URBAN)
+    )
+    refused(r, 404, "not-found")
+    # a town he does not serve is refused for its kind, as for any officer: nothing learned
+    for officer in (zhang, uuid.uuid4()):
         r = await svc.client.patch(
-            f"/officers/{zhang}/personnel", json=change, headers=svc.admin(org)
+            f"/officers/{officer}/personnel", json=change, headers=svc.admin(CHONGYI)
         )
-        refused(r, 404, "not-found")
+        assert refused(r, 403, "forbidden")["allowed_org_kinds"] == ["dept"]
     assert await svc.counts() == before
     async with svc.run.ctx.db.session() as s:
         row = (
@@ -173,7 +181,7 @@ async def test_sec_01_a_town_notes_his_daily_work_under_its_command(svc: Svc) ->
     )
     before = await svc.counts()
     r = await svc.client.post(f"/officers/{zhang}/work-notes", json=note, headers=svc.admin(WATER))
-    assert refused(r, 403, "secondment-not-the-towns-record")["rule"] == "SEC-01"
+    assert refused(r, 403, "forbidden")["rule"] == "SEC-01"  # a department writes no note
     r = await svc.client.post(
         f"/officers/{li}/work-notes", json=note, headers=svc.h(JIANGBEI, "handler")
     )

@@ -284,8 +284,8 @@ async def test_only_a_department_imports_its_roster(svc: Svc) -> None:
     await two_teams(svc)
     before = await svc.counts()
     for headers, status, slug in (
-        (svc.admin(LIZHI), 403, "secondment-not-a-department"),
-        (svc.admin("justice-bureau"), 403, "secondment-not-a-department"),
+        (svc.admin(LIZHI), 403, "forbidden"),  # not a department: refused for its kind
+        (svc.admin("justice-bureau"), 403, "forbidden"),
         (svc.h(WATER, "handler"), 403, "forbidden"),
     ):
         refused(await svc.upload(WATER, xlsx(first_sheet()), headers=headers), status, slug)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,7 @@ from xietong_common.messaging import Handlers, run_messaging, service_topics
 from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
 from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
+from xietong_common.web.access import declare_access
 from xietong_common.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from xietong_common.web.ops import ops_router
 from xietong_common.web.problems import document_problems, install_problem_handlers
@@ -64,26 +65,29 @@ def operation_id(route: APIRoute) -> str:
 _PARAM = re.compile(r"\{(\w+)\}")
 
 
-def ids_match_uuids(router: APIRouter) -> None:
-    """Path parameters typed `uuid.UUID` match UUIDs only (`{order_id:uuid}`), so a fixed path
-    beside them (`/targets/import` next to `/targets/{target_id}`) is never taken for an id:
-    another method there is a 405, not a 422 about the id, and a malformed id is a 404.
-    Done to the routes before they are included (routers included in routers too)."""
+def api_routes(router: APIRouter) -> Iterator[APIRoute]:
+    """The API routes of a router, routers included in it too (before it is included in
+    the app, so that changes made to them show in the app's routes and its OpenAPI)."""
     for route in router.routes:
         included = getattr(route, "original_router", None)
         if isinstance(included, APIRouter):
-            ids_match_uuids(included)
-            continue
-        if not isinstance(route, APIRoute):
-            continue
-        ids = {p.name for p in route.dependant.path_params if p.field_info.annotation is UUID}
-        if not ids:
-            continue
-        route.path = _PARAM.sub(
-            lambda m, ids=ids: f"{{{m[1]}:uuid}}" if m[1] in ids else m[0],  # type: ignore[misc]
-            route.path,
-        )
-        route.path_regex, route.path_format, route.param_convertors = compile_path(route.path)
+            yield from api_routes(included)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def ids_match_uuids(route: APIRoute) -> None:
+    """Path parameters typed `uuid.UUID` match UUIDs only (`{order_id:uuid}`), so a fixed path
+    beside them (`/targets/import` next to `/targets/{target_id}`) is never taken for an id:
+    another method there is a 405, not a 422 about the id, and a malformed id is a 404."""
+    ids = {p.name for p in route.dependant.path_params if p.field_info.annotation is UUID}
+    if not ids:
+        return
+    route.path = _PARAM.sub(
+        lambda m, ids=ids: f"{{{m[1]}:uuid}}" if m[1] in ids else m[0],  # type: ignore[misc]
+        route.path,
+    )
+    route.path_regex, route.path_format, route.param_convertors = compile_path(route.path)
 
 
 def create_app(
@@ -163,7 +167,9 @@ def create_app(
     instrument_app(app, provider)  # outermost: its span is current in our middleware
     app.include_router(ops_router(spec.name))
     for router in spec.routers:
-        ids_match_uuids(router)
+        for route in api_routes(router):
+            ids_match_uuids(route)
+            declare_access(route)
         app.include_router(router)
 
     generate = app.openapi

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from assistance import service as assistance_service
-from assistance.api.common import WRITE_ERRORS, detail, make_router
+from assistance.api.common import DEPARTMENT, WRITE_ERRORS, detail, make_router
 from assistance.schemas import (
     AcceptIn,
     AssistanceOut,
@@ -17,8 +17,10 @@ from assistance.schemas import (
     ExtensionOut,
     RefuseIn,
 )
+from assistance.service.common import ACTING_ROLES
 from assistance.views import extension_out
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import Allowed
 from xietong_common.web.deps import IdempotencyKey
 
 router: APIRouter = make_router()
@@ -29,6 +31,7 @@ router: APIRouter = make_router()
     response_model=AssistanceOut,
     summary="ASSIST-02: accept, naming the officer(s) and the completion date (已接受协助)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=DEPARTMENT)],
 )
 async def accept(
     request_id: uuid.UUID, data: AcceptIn, ctx: Context, principal: CurrentPrincipal
@@ -48,6 +51,7 @@ async def accept(
     response_model=AssistanceOut,
     summary="ASSIST-03: refuse with a legal ground and a written reason (不予协助)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=DEPARTMENT)],
 )
 async def refuse(
     request_id: uuid.UUID, data: RefuseIn, ctx: Context, principal: CurrentPrincipal
@@ -67,6 +71,7 @@ async def refuse(
     status_code=status.HTTP_201_CREATED,
     summary="ASSIST-04: ask the town to move the completion date",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=DEPARTMENT)],
 )
 async def request_extension(
     request_id: uuid.UUID,
@@ -94,6 +99,7 @@ async def request_extension(
     response_model=AssistanceOut,
     summary="ASSIST-02: deliver the result (协助结果已交付)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=DEPARTMENT)],
 )
 async def deliver(
     request_id: uuid.UUID, data: DeliverIn, ctx: Context, principal: CurrentPrincipal

@@ -9,12 +9,19 @@ from assistance.models import AssistanceRequest
 from assistance.schemas import AssistanceOut
 from assistance.service import queries
 from assistance.views import detail_of
+from xietong_common.reference import OrgKind
 from xietong_common.web import Context
 from xietong_common.web.problems import problem_responses
 
 PREFIX = "/assistance-requests"
 TAG = "assistance"
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+# The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE town or
+# department of the request is the use case's check.
+TOWN = (OrgKind.TOWN,)  # ASSIST-01: a town asks
+DEPARTMENT = (OrgKind.DEPARTMENT,)  # ASSIST-02..04: a district department answers
+PARTIES = (*TOWN, *DEPARTMENT)
 
 
 def make_router() -> APIRouter:

@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile, status
 
 from assistance import service as assistance_service
-from assistance.api.common import make_router
+from assistance.api.common import PARTIES, make_router
 from assistance.schemas import MaterialOut
+from assistance.service.common import ACTING_ROLES
 from assistance.views import material_out
 from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import Allowed
 from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.problems import problem_responses
 
@@ -25,6 +27,7 @@ router: APIRouter = make_router()
     status_code=status.HTTP_201_CREATED,
     summary="Upload a file: the town's attachment or the department's result (multipart)",
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=PARTIES)],
 )
 async def upload_material(
     request_id: uuid.UUID,

@@ -29,6 +29,7 @@ from xietong_common.contracts.assistance import AssistanceGround
 from xietong_common.errors import InvalidInput
 from xietong_common.schemas import Code, DayBound, OrgCode, Page, TimeBound
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
 from xietong_common.web.problems import problem_responses
@@ -42,6 +43,7 @@ MAX_YEARS = 10
     response_model=ProposalOut,
     summary="ASSIST-01: the department whose powers cover a matter",
     responses=problem_responses(401, 422),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def propose(
     ctx: Context,
@@ -72,6 +74,7 @@ async def propose(
     response_model=Page[OversightRow],
     summary="三(四): figures per organisation and period (refusals, missed deadlines, flags)",
     responses=problem_responses(401, 403, 422),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def performance(
     ctx: Context,
@@ -178,6 +181,7 @@ async def _list(
     response_model=Page[AssistanceSummary],
     summary="Every request the caller may see",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_all(
     ctx: Context, principal: CurrentPrincipal, filters: Filters, paging: Paging
@@ -191,6 +195,7 @@ async def list_all(
     response_model=Page[AssistanceSummary],
     summary="Requests addressed to the caller (收件箱)",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def inbox(
     ctx: Context, principal: CurrentPrincipal, filters: Filters, paging: Paging
@@ -204,6 +209,7 @@ async def inbox(
     response_model=Page[AssistanceSummary],
     summary="Requests the caller drafted or submitted (发件箱)",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def outbox(
     ctx: Context, principal: CurrentPrincipal, filters: Filters, paging: Paging
@@ -217,6 +223,7 @@ async def outbox(
     response_model=AssistanceOut,
     summary="One request",
     responses=problem_responses(401, 404, 422),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_one(
     request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -232,6 +239,7 @@ async def get_one(
     response_model=list[TimelineEntry],
     summary="The request's timeline: steps and deadlines",
     responses=problem_responses(401, 404, 422),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def timeline(
     request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -246,6 +254,7 @@ async def timeline(
     response_class=StreamingResponse,
     summary="Download a file (an attachment or the result)",
     responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404, 422)},
+    dependencies=[Allowed(roles=ANY)],
 )
 async def download_material(
     request_id: uuid.UUID, material_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from assistance import service as assistance_service
-from assistance.api.common import WRITE_ERRORS, detail, make_router
+from assistance.api.common import TOWN, WRITE_ERRORS, detail, make_router
 from assistance.schemas import (
     AssistanceOut,
     ConfirmIn,
@@ -21,8 +21,10 @@ from assistance.schemas import (
     ReturnIn,
     WithdrawIn,
 )
+from assistance.service.common import ACTING_ROLES
 from assistance.views import extension_out, flag_out
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import Allowed
 from xietong_common.web.deps import IdempotencyKey
 
 router: APIRouter = make_router()
@@ -34,6 +36,7 @@ router: APIRouter = make_router()
     status_code=status.HTTP_201_CREATED,
     summary="ASSIST-01: draft a request for assistance (草稿)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=TOWN, rule="ASSIST-01")],
 )
 async def create(
     data: RequestCreate,
@@ -56,6 +59,7 @@ async def create(
     response_model=AssistanceOut,
     summary="ASSIST-01: edit a draft",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=TOWN)],
 )
 async def update(
     request_id: uuid.UUID, changes: RequestUpdate, ctx: Context, principal: CurrentPrincipal
@@ -73,6 +77,7 @@ async def update(
     response_model=AssistanceOut,
     summary="ASSIST-01: submit the request (已提出协助请求)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=TOWN, rule="ASSIST-01")],
 )
 async def submit(request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> AssistanceOut:
     """ASSIST-01: the department is asked; its ASSIST-04 response deadline starts."""
@@ -86,6 +91,7 @@ async def submit(request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipa
     response_model=AssistanceOut,
     summary="ASSIST-01: withdraw the request (已撤回)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=TOWN)],
 )
 async def withdraw(
     request_id: uuid.UUID, data: WithdrawIn, ctx: Context, principal: CurrentPrincipal
@@ -104,6 +110,7 @@ async def withdraw(
     response_model=ExtensionOut,
     summary="ASSIST-04: agree to or decline moving the completion date",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=TOWN)],
 )
 async def decide_extension(
     request_id: uuid.UUID,
@@ -125,6 +132,7 @@ async def decide_extension(
     response_model=AssistanceOut,
     summary="ASSIST-02: confirm the result (协助已完成)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=TOWN)],
 )
 async def confirm(
     request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, data: ConfirmIn | None = None
@@ -142,6 +150,7 @@ async def confirm(
     response_model=AssistanceOut,
     summary="ASSIST-02: return a result that does not answer the request",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=TOWN)],
 )
 async def return_result(
     request_id: uuid.UUID, data: ReturnIn, ctx: Context, principal: CurrentPrincipal
@@ -160,6 +169,7 @@ async def return_result(
     status_code=status.HTTP_201_CREATED,
     summary="ASSIST-02: flag shirking or obstruction (推诿、刁难) for oversight",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ACTING_ROLES, orgs=TOWN)],
 )
 async def flag_obstruction(
     request_id: uuid.UUID,

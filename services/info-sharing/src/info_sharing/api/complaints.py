@@ -7,7 +7,9 @@ from fastapi import APIRouter, Response, status
 from info_sharing import service as info_service
 from info_sharing.api.common import WRITE_ERRORS, detail, unit_of_work
 from info_sharing.schemas import ComplaintIn, ComplaintOut
+from info_sharing.service.common import PLATFORM_ROLES
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import Allowed
 from xietong_common.web.deps import IdempotencyKey
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
@@ -19,6 +21,7 @@ router = APIRouter(prefix="/complaints", tags=["complaints"])
     status_code=status.HTTP_201_CREATED,
     summary="INFO-04: post a complaint record or its new handling status (idempotent per record)",
     responses={200: {"description": "an existing record, brought up to date"}, **WRITE_ERRORS},
+    dependencies=[Allowed(roles=PLATFORM_ROLES)],
 )
 async def post(
     data: ComplaintIn,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from info_sharing import service as info_service
-from info_sharing.api.common import LIST_ERRORS, WRITE_ERRORS, cutoff
+from info_sharing.api.common import DEPARTMENT, LIST_ERRORS, OVERSIGHT, WRITE_ERRORS, cutoff
 from info_sharing.domain.categories import Category
 from info_sharing.domain.inbox import read_due
 from info_sharing.schemas import (
@@ -24,7 +24,7 @@ from info_sharing.schemas import (
 )
 from info_sharing.service import queries
 from info_sharing.service.common import check_matters
-from info_sharing.service.queries import OVERSIGHT_READERS, InboxFilters, OverdueFilters
+from info_sharing.service.queries import InboxFilters, OverdueFilters
 from info_sharing.settings import info_settings
 from info_sharing.views import (
     due_out,
@@ -36,6 +36,7 @@ from info_sharing.views import (
 )
 from xietong_common.schemas import Code, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 from xietong_common.web.problems import problem_responses
 
@@ -53,6 +54,7 @@ Categories = Annotated[list[Category] | None, Query(description="one or more cat
     tags=["inbox"],
     summary="INFO-03: the items delivered to the caller's organisation",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def inbox(
     ctx: Context,
@@ -96,6 +98,7 @@ async def inbox(
     tags=["inbox"],
     summary="INFO-03: unread counts of the caller's inbox",
     responses=problem_responses(401),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def inbox_summary(ctx: Context, principal: CurrentPrincipal) -> InboxSummary:
     """Unread items by category and how many are past the setting."""
@@ -121,6 +124,7 @@ async def inbox_summary(ctx: Context, principal: CurrentPrincipal) -> InboxSumma
     tags=["inbox"],
     summary="INFO-03: subscribe to categories, matters, towns or publishers",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def subscribe(
     data: SubscriptionIn,
@@ -143,6 +147,7 @@ async def subscribe(
     tags=["inbox"],
     summary="The caller's organisation's subscriptions",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def subscriptions(
     ctx: Context, principal: CurrentPrincipal, paging: Paging
@@ -164,6 +169,7 @@ async def subscriptions(
     tags=["inbox"],
     summary="Cancel a subscription",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def unsubscribe(
     subscription_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -189,6 +195,7 @@ def _matter_name(ctx: Context, code: str | None) -> str | None:
     tags=["feedback-requests"],
     summary="INFO-01 (4): a department asks for feedback on penalty decisions",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ANY, orgs=DEPARTMENT, rule="INFO-01")],
 )
 async def request_feedback(
     data: FeedbackRequestIn,
@@ -211,6 +218,7 @@ async def request_feedback(
     tags=["feedback-requests"],
     summary="The departments' requests for feedback (what the towns feed back)",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def feedback_requests(
     ctx: Context,
@@ -245,6 +253,7 @@ async def feedback_requests(
     tags=["feedback-requests"],
     summary="Withdraw a request for feedback",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ANY, orgs=DEPARTMENT, rule="INFO-01")],
 )
 async def withdraw_feedback(
     request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -264,6 +273,7 @@ async def withdraw_feedback(
     tags=["oversight"],
     summary="INFO-03/SUP-01: items still unread past the setting, for oversight",
     responses=problem_responses(401, 403, 422),
+    dependencies=[Allowed(roles=ANY, orgs=OVERSIGHT, rule="INFO-03")],
 )
 async def unread_overdue(
     ctx: Context,
@@ -274,7 +284,6 @@ async def unread_overdue(
     category: Categories = None,
 ) -> Page[OverdueOut]:
     """For the justice bureau and the district government: oldest first."""
-    principal.require_org(*OVERSIGHT_READERS)
     days = info_settings(ctx).info_read_working_days
     async with ctx.db.session() as session:
         rows, total = await queries.overdue(
@@ -304,6 +313,7 @@ async def unread_overdue(
     tags=["oversight"],
     summary="INFO-03/SUP-01: unread items past the setting, counted per organisation",
     responses=problem_responses(401, 403, 422),
+    dependencies=[Allowed(roles=ANY, orgs=OVERSIGHT, rule="INFO-03")],
 )
 async def unread_overdue_by_org(
     ctx: Context,
@@ -312,7 +322,6 @@ async def unread_overdue_by_org(
     category: Categories = None,
 ) -> list[OverdueCount]:
     """Most first; for the justice bureau and the district government."""
-    principal.require_org(*OVERSIGHT_READERS)
     async with ctx.db.session() as session:
         rows = await queries.overdue_by_org(
             session,

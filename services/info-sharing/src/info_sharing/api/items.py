@@ -10,9 +10,11 @@ from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from info_sharing import service as info_service
 from info_sharing.api.common import WRITE_ERRORS, detail, unit_of_work
 from info_sharing.schemas import AttachmentOut, ItemIn, ItemOut, ReceiptOut
+from info_sharing.service.common import PUBLISHING_ROLES
 from info_sharing.views import attachment_out, receipt_out
 from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.problems import problem_responses
 
@@ -25,6 +27,7 @@ router = APIRouter(prefix="/items", tags=["information"])
     status_code=status.HTTP_201_CREATED,
     summary="INFO-01: share an item (a draft, or published at once)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=PUBLISHING_ROLES)],
 )
 async def create(
     data: ItemIn, ctx: Context, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
@@ -45,6 +48,7 @@ async def create(
     response_model=ItemOut,
     summary="Replace a draft's content",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=PUBLISHING_ROLES)],
 )
 async def replace(
     item_id: uuid.UUID, data: ItemIn, ctx: Context, principal: CurrentPrincipal
@@ -60,6 +64,7 @@ async def replace(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Discard a draft",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=PUBLISHING_ROLES)],
 )
 async def discard(item_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> Response:
     """Only a draft is deleted; a published item stays, and a newer version replaces it."""
@@ -74,6 +79,7 @@ async def discard(item_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal)
     status_code=status.HTTP_201_CREATED,
     summary="Attach a file to a draft (multipart)",
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    dependencies=[Allowed(roles=PUBLISHING_ROLES)],
 )
 async def attach(
     item_id: uuid.UUID,
@@ -96,6 +102,7 @@ async def attach(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Take a file off a draft",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=PUBLISHING_ROLES)],
 )
 async def detach(
     item_id: uuid.UUID, attachment_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -113,6 +120,7 @@ async def detach(
     response_model=ItemOut,
     summary="INFO-03: publish a draft and notify the subscribers",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=PUBLISHING_ROLES)],
 )
 async def publish(item_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ItemOut:
     """Every subscriber's inbox (and a restricted item's named organisations) gets it in the
@@ -127,6 +135,7 @@ async def publish(item_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal)
     response_model=ReceiptOut,
     summary="INFO-03: mark an item read (the read receipt)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def mark_read(item_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReceiptOut:
     """The first read by the caller's organisation is its receipt, which the publisher sees;

@@ -27,6 +27,7 @@ from info_sharing.settings import info_settings
 from info_sharing.views import category_info, hit_of, receipt_out, summary_of, version_out
 from xietong_common.schemas import Code, OrgCode, Page, TimeBound
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
 from xietong_common.web.problems import problem_responses
@@ -50,6 +51,7 @@ SearchText = Annotated[
     response_model=list[CategoryInfo],
     summary="INFO-01: the nine categories of shareable information",
     responses=problem_responses(401),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def categories(principal: CurrentPrincipal) -> list[CategoryInfo]:
     """Exactly the nine of 二(一): their names, numbers and who publishes each."""
@@ -101,6 +103,7 @@ Filters = Annotated[ItemFilters, Depends(_filters)]
     response_model=Page[ItemSummary],
     summary="Items the caller may see, newest first, with filters",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_items(
     ctx: Context,
@@ -127,6 +130,7 @@ async def list_items(
     response_model=SearchPage,
     summary="Full-text search in Chinese, ranked, with highlighted snippets",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def search(
     q: SearchText,
@@ -168,6 +172,7 @@ async def search(
     response_model=ItemOut,
     summary="One item (a superseded version stays readable, marked so)",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_one(item_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ItemOut:
     """The item with its fields, files and source updates; its publisher also sees the
@@ -182,6 +187,7 @@ async def get_one(item_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal)
     response_model=list[VersionOut],
     summary="Every version of the item",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def versions(
     item_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -199,6 +205,7 @@ async def versions(
     response_model=Page[ReceiptOut],
     summary="INFO-03: read receipts — who got the item and who has seen it",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def receipts(
     item_id: uuid.UUID,
@@ -237,6 +244,7 @@ async def receipts(
     response_class=StreamingResponse,
     summary="Download an attachment",
     responses={**DOWNLOAD_RESPONSES, **READ_ERRORS},
+    dependencies=[Allowed(roles=ANY)],
 )
 async def download_attachment(
     item_id: uuid.UUID, attachment_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal

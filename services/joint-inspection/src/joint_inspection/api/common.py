@@ -11,6 +11,7 @@ from joint_inspection.schemas import OrderOut, TargetOut, VisitOut
 from joint_inspection.service import queries
 from joint_inspection.service.targets import risk_policy, risks
 from joint_inspection.views import order_out, target_out, visit_out
+from xietong_common.reference import OrgKind
 from xietong_common.web import Context
 from xietong_common.web.problems import problem_responses
 
@@ -19,6 +20,18 @@ CREATE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422)
 READ_ERRORS = problem_responses(401, 404, 422)
 LIST_ERRORS = problem_responses(401, 422)
+
+# The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE
+# initiator, town or participant of the record is the use case's check.
+TOWN = (OrgKind.TOWN,)  # INSP-01/02: the town's plan and draws; INSP-04: it is consulted
+DEPARTMENT = (OrgKind.DEPARTMENT,)  # INSP-03: a department asked to support answers
+INITIATORS = (OrgKind.TOWN, OrgKind.DEPARTMENT)  # INSP-03/04: who starts an order, registers
+PARTICIPANTS = INITIATORS  # the justice bureau dispatches (INSP-05), it does not take part
+BUREAU = (OrgKind.JUSTICE_BUREAU,)  # INSP-05: coordinates and dispatches
+# A plan is the town's; the justice bureau, which reads every plan, is not refused its edits
+# (its use cases check the plan's visibility, not its town).
+PLAN_KEEPERS = (OrgKind.TOWN, OrgKind.JUSTICE_BUREAU)
+SHORTCOMING_ADDRESSEES = (OrgKind.TOWN, OrgKind.DEPARTMENT, OrgKind.DISTRICT_GOV)  # INSP-09
 
 
 async def order_detail(session: AsyncSession, order: WorkOrder, ctx: Context) -> OrderOut:

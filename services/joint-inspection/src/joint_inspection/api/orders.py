@@ -9,9 +9,14 @@ from fastapi import APIRouter, Depends, Query, status
 
 from joint_inspection import service as inspection_service
 from joint_inspection.api.common import (
+    BUREAU,
     CREATE_ERRORS,
+    DEPARTMENT,
+    INITIATORS,
     LIST_ERRORS,
+    PARTICIPANTS,
     READ_ERRORS,
+    TOWN,
     WRITE_ERRORS,
     order_detail,
 )
@@ -35,12 +40,13 @@ from joint_inspection.schemas import (
     TimelineEntry,
 )
 from joint_inspection.service import queries
-from joint_inspection.service.common import load_order, order_subject
+from joint_inspection.service.common import LEAD_ROLES, WRITE_ROLES, load_order, order_subject
 from joint_inspection.service.queries import OrderFilters, OrderSort
 from joint_inspection.views import inspector_out, order_summary, support_out
 from xietong_common.schemas import Code, OrgCode, Page, TimeBound
 from xietong_common.timeline import deadlines_by_subject
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -52,6 +58,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03/04: a town's work order, or a department's proposal to the town",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-05")],
 )
 async def create_order(
     data: OrderIn, ctx: Context, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
@@ -96,6 +103,7 @@ def _filters(
     response_model=Page[OrderSummary],
     summary="Work orders the caller takes part in (the justice bureau: all, INSP-05)",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_orders(
     ctx: Context,
@@ -118,7 +126,13 @@ async def list_orders(
     )
 
 
-@router.get("/{order_id}", response_model=OrderOut, summary="One work order", responses=READ_ERRORS)
+@router.get(
+    "/{order_id}",
+    response_model=OrderOut,
+    summary="One work order",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
 async def get_order(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> OrderOut:
     """Its targets and their closed loop, participants, inspectors, deadlines."""
     async with ctx.db.session() as session:
@@ -131,6 +145,7 @@ async def get_order(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincip
     response_model=list[TimelineEntry],
     summary="The order's timeline: every action with its rule, every deadline",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def timeline(
     order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -146,6 +161,7 @@ async def timeline(
     response_model=OrderOut,
     summary="Edit a draft, or a proposal not yet answered",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def update_order(
     order_id: uuid.UUID, data: OrderUpdate, ctx: Context, principal: CurrentPrincipal
@@ -163,6 +179,7 @@ async def update_order(
     response_model=OrderOut,
     summary="INSP-03: add targets (same town; overlaps with other agencies proposed for merging)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def add_targets(
     order_id: uuid.UUID, data: TargetsIn, ctx: Context, principal: CurrentPrincipal
@@ -180,6 +197,7 @@ async def add_targets(
     response_model=OrderOut,
     summary="Remove a target before issue",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def remove_target(
     order_id: uuid.UUID, target_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -197,6 +215,7 @@ async def remove_target(
     response_model=OrderOut,
     summary="INSP-04: the town agrees and sets its brigade's tasks, or counter-proposes",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=LEAD_ROLES, orgs=TOWN, rule="INSP-04")],
 )
 async def consult(
     order_id: uuid.UUID, data: ConsultationIn, ctx: Context, principal: CurrentPrincipal
@@ -214,6 +233,7 @@ async def consult(
     response_model=OrderOut,
     summary="INSP-04: the department accepts the town's counter-proposal",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=LEAD_ROLES, orgs=INITIATORS)],
 )
 async def accept_counter(
     order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -229,6 +249,7 @@ async def accept_counter(
     response_model=OrderOut,
     summary="INSP-04: the department revises its proposal (the town is consulted again)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def revise(
     order_id: uuid.UUID, data: ReviseIn, ctx: Context, principal: CurrentPrincipal
@@ -246,6 +267,7 @@ async def revise(
     response_model=OrderOut,
     summary="INSP-06: announce in advance, or not (by law or a superior's instruction) with the reason",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def set_notice_policy(
     order_id: uuid.UUID, data: NoticePolicyIn, ctx: Context, principal: CurrentPrincipal
@@ -264,6 +286,7 @@ async def set_notice_policy(
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03: assign an inspector (seconded officers checked on the roster, SEC-04)",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def add_inspector(
     order_id: uuid.UUID,
@@ -292,6 +315,7 @@ async def add_inspector(
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03: ask another department to support",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def request_support(
     order_id: uuid.UUID,
@@ -318,6 +342,7 @@ async def request_support(
     response_model=SupportOut,
     summary="INSP-03: the department answers yes or no, with its reason",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=DEPARTMENT)],
 )
 async def answer_support(
     order_id: uuid.UUID,
@@ -339,6 +364,7 @@ async def answer_support(
     response_model=OrderOut,
     summary="INSP-05: the justice bureau dispatches an agency to the inspection",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=BUREAU, rule="INSP-05")],
 )
 async def dispatch(
     order_id: uuid.UUID, data: DispatchIn, ctx: Context, principal: CurrentPrincipal
@@ -356,6 +382,7 @@ async def dispatch(
     response_model=OrderOut,
     summary="INSP-03: issue the work order (已下达)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=LEAD_ROLES, orgs=INITIATORS)],
 )
 async def issue(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> OrderOut:
     """Targets, method and inspectors fixed, advance notice decided, a department's order
@@ -370,6 +397,7 @@ async def issue(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) 
     response_model=OrderOut,
     summary="Cancel an order not yet under way, with the reason",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=LEAD_ROLES, orgs=INITIATORS)],
 )
 async def cancel(
     order_id: uuid.UUID, data: CancelIn, ctx: Context, principal: CurrentPrincipal

@@ -10,7 +10,9 @@ from joint_inspection import service as inspection_service
 from joint_inspection.api.common import (
     CREATE_ERRORS,
     LIST_ERRORS,
+    PLAN_KEEPERS,
     READ_ERRORS,
+    TOWN,
     WRITE_ERRORS,
     order_detail,
 )
@@ -31,11 +33,12 @@ from joint_inspection.schemas import (
     TimelineEntry,
 )
 from joint_inspection.service import queries
-from joint_inspection.service.common import load_plan
+from joint_inspection.service.common import LEAD_ROLES, WRITE_ROLES, load_plan
 from joint_inspection.service.selection import load_selection
 from joint_inspection.views import adjustment_out, entry_out, plan_out, selection_out
 from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 
 router = APIRouter(tags=["plans"])
@@ -47,6 +50,7 @@ router = APIRouter(tags=["plans"])
     status_code=status.HTTP_201_CREATED,
     summary="INSP-01: draft a town's inspection plan for an application scenario",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-01")],
 )
 async def create_plan(
     data: PlanIn, ctx: Context, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
@@ -61,7 +65,11 @@ async def create_plan(
 
 
 @router.get(
-    "/plans", response_model=Page[PlanOut], summary="The caller's plans", responses=LIST_ERRORS
+    "/plans",
+    response_model=Page[PlanOut],
+    summary="The caller's plans",
+    responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_plans(
     ctx: Context,
@@ -80,7 +88,13 @@ async def list_plans(
     )
 
 
-@router.get("/plans/{plan_id}", response_model=PlanOut, summary="One plan", responses=READ_ERRORS)
+@router.get(
+    "/plans/{plan_id}",
+    response_model=PlanOut,
+    summary="One plan",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
 async def get_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> PlanOut:
     """The plan with its rules."""
     async with ctx.db.session() as session:
@@ -88,7 +102,11 @@ async def get_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
 
 
 @router.patch(
-    "/plans/{plan_id}", response_model=PlanOut, summary="Edit a draft plan", responses=WRITE_ERRORS
+    "/plans/{plan_id}",
+    response_model=PlanOut,
+    summary="Edit a draft plan",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PLAN_KEEPERS)],
 )
 async def update_plan(
     plan_id: uuid.UUID, data: PlanUpdate, ctx: Context, principal: CurrentPrincipal
@@ -106,6 +124,7 @@ async def update_plan(
     response_model=PlanOut,
     summary="INSP-01: adopt the plan (印发实施)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=LEAD_ROLES, orgs=PLAN_KEEPERS)],
 )
 async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> PlanOut:
     """The town's leader adopts it; `inspection.planned` is published."""
@@ -118,6 +137,7 @@ async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincip
     response_model=list[TimelineEntry],
     summary="The plan's timeline: adoption, adjustments and every draw with its seed",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def plan_timeline(
     plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -134,6 +154,7 @@ async def plan_timeline(
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: a signal adjusts the plan, with the reason",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PLAN_KEEPERS)],
 )
 async def adjust_plan(
     plan_id: uuid.UUID,
@@ -160,6 +181,7 @@ async def adjust_plan(
     response_model=Page[AdjustmentOut],
     summary="The plan's adjustments",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_adjustments(
     plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging
@@ -182,6 +204,7 @@ async def list_adjustments(
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: draw a round's targets (seeded, risk-weighted, recorded)",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-02")],
 )
 async def draw(
     plan_id: uuid.UUID,
@@ -209,6 +232,7 @@ async def draw(
     response_model=Page[SelectionOut],
     summary="The plan's draws",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_selections(
     plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging
@@ -230,6 +254,7 @@ async def list_selections(
     response_model=SelectionOut,
     summary="One draw: seed, algorithm, inputs, digest",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_selection(
     selection_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -245,6 +270,7 @@ async def get_selection(
     response_model=Page[EntryOut],
     summary="INSP-02: the ranked list of every candidate",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_entries(
     selection_id: uuid.UUID,
@@ -277,6 +303,7 @@ async def list_entries(
     response_model=RerunOut,
     summary="INSP-02: re-run the draw on the register as it stood (same seed, same targets)",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def rerun(
     selection_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, data: RerunIn | None = None
@@ -306,6 +333,7 @@ async def rerun(
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03: a work order from drawn targets",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-02")],
 )
 async def order_from_selection(
     selection_id: uuid.UUID,

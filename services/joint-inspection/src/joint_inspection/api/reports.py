@@ -7,7 +7,16 @@ import uuid
 from fastapi import APIRouter, status
 
 from joint_inspection import service as inspection_service
-from joint_inspection.api.common import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from joint_inspection.api.common import (
+    BUREAU,
+    CREATE_ERRORS,
+    INITIATORS,
+    LIST_ERRORS,
+    PARTICIPANTS,
+    READ_ERRORS,
+    SHORTCOMING_ADDRESSEES,
+    WRITE_ERRORS,
+)
 from joint_inspection.domain import MergeState
 from joint_inspection.errors import InvalidPlan
 from joint_inspection.schemas import (
@@ -20,12 +29,13 @@ from joint_inspection.schemas import (
     VisitFigures,
 )
 from joint_inspection.service import figures
-from joint_inspection.service.common import shortcoming_subject
+from joint_inspection.service.common import LEAD_ROLES, WRITE_ROLES, shortcoming_subject
 from joint_inspection.service.figures import Period
 from joint_inspection.service.reports import load_shortcoming
 from joint_inspection.views import merge_out, shortcoming_out
 from xietong_common.schemas import Day, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed, Grant
 from xietong_common.web.deps import IdempotencyKey, Paging
 
 router = APIRouter(tags=["reports"])
@@ -37,6 +47,7 @@ router = APIRouter(tags=["reports"])
     status_code=status.HTTP_201_CREATED,
     summary="INSP-09: record a shortcoming of government services and send it on",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def report_shortcoming(
     order_id: uuid.UUID,
@@ -64,6 +75,7 @@ async def report_shortcoming(
     response_model=Page[ShortcomingOut],
     summary="INSP-09: shortcomings the caller reported or must acknowledge",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_shortcomings(
     ctx: Context,
@@ -98,6 +110,7 @@ async def list_shortcomings(
     response_model=ShortcomingOut,
     summary="One shortcoming",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_shortcoming(
     shortcoming_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -114,6 +127,7 @@ async def get_shortcoming(
     response_model=ShortcomingOut,
     summary="INSP-09: a department concerned acknowledges",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=SHORTCOMING_ADDRESSEES)],
 )
 async def acknowledge(
     shortcoming_id: uuid.UUID, data: AckIn, ctx: Context, principal: CurrentPrincipal
@@ -132,6 +146,7 @@ async def acknowledge(
     response_model=Page[MergeProposalOut],
     summary="One visit instead of many: proposals to merge inspections of the same target",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_merges(
     ctx: Context,
@@ -162,6 +177,9 @@ async def list_merges(
     response_model=MergeProposalOut,
     summary="Accept or decline merging into one joint visit (INSP-05: the justice bureau decides for both)",
     responses=WRITE_ERRORS,
+    dependencies=[
+        Allowed(Grant(LEAD_ROLES, INITIATORS), Grant(WRITE_ROLES, BUREAU), rule="INSP-05")
+    ],
 )
 async def decide(
     proposal_id: uuid.UUID, data: MergeDecisionIn, ctx: Context, principal: CurrentPrincipal
@@ -184,6 +202,7 @@ async def decide(
     response_model=list[VisitFigures],
     summary="One visit instead of many: visits planned, merged and saved per town and period",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def visit_figures(
     ctx: Context,
@@ -211,6 +230,7 @@ async def visit_figures(
     response_model=Page[ReinspectionOut],
     summary="Re-inspections of a target by another party within the window (flagged)",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_reinspections(
     ctx: Context, principal: CurrentPrincipal, paging: Paging, town: OrgCode | None = None

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 from joint_inspection import service as inspection_service
 from joint_inspection.api.common import (
     CREATE_ERRORS,
+    INITIATORS,
     LIST_ERRORS,
     READ_ERRORS,
     UPLOAD_ERRORS,
@@ -30,7 +31,7 @@ from joint_inspection.schemas import (
     label,
 )
 from joint_inspection.service import queries
-from joint_inspection.service.common import load_target
+from joint_inspection.service.common import WRITE_ROLES, load_target
 from joint_inspection.service.queries import TargetFilters
 from joint_inspection.service.targets import risk_policy, risks
 from joint_inspection.settings import inspection_settings
@@ -40,6 +41,7 @@ from xietong_common.errors import PayloadTooLarge
 from xietong_common.parties import PartyKind
 from xietong_common.schemas import Name, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 
 router = APIRouter(prefix="/targets", tags=["targets"])
@@ -51,6 +53,7 @@ router = APIRouter(prefix="/targets", tags=["targets"])
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: register a target (监管对象)",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
 )
 async def register(
     data: TargetIn,
@@ -73,6 +76,7 @@ async def register(
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: import targets from .xlsx or CSV (all rows or none)",
     responses=UPLOAD_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
 )
 async def import_targets(
     ctx: Context,
@@ -105,6 +109,7 @@ async def import_targets(
     response_model=Page[TargetOut],
     summary="The register (a town sees its own; departments and oversight the district's)",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_targets(
     ctx: Context,
@@ -141,7 +146,13 @@ async def list_targets(
     )
 
 
-@router.get("/{target_id}", response_model=TargetOut, summary="One target", responses=READ_ERRORS)
+@router.get(
+    "/{target_id}",
+    response_model=TargetOut,
+    summary="One target",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
 async def get_target(target_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> TargetOut:
     """The target with its risk and 守法诚信 flag now."""
     async with ctx.db.session() as session:
@@ -154,6 +165,7 @@ async def get_target(target_id: uuid.UUID, ctx: Context, principal: CurrentPrinc
     response_model=TargetOut,
     summary="Change a target (a new version; past draws keep reading the old one)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def update_target(
     target_id: uuid.UUID, data: TargetUpdate, ctx: Context, principal: CurrentPrincipal
@@ -172,6 +184,7 @@ async def update_target(
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: record a risk signal (problem list, complaint, media report)",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
 )
 async def record_signal(
     target_id: uuid.UUID,
@@ -198,6 +211,7 @@ async def record_signal(
     response_model=Page[SignalOut],
     summary="The target's signals, newest first",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_signals(
     target_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging
@@ -219,6 +233,7 @@ async def list_signals(
     response_model=SignalOut,
     summary="Withdraw a wrong signal (never deleted), with the reason",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def withdraw_signal(
     target_id: uuid.UUID,
@@ -245,6 +260,7 @@ async def withdraw_signal(
     response_model=Page[TargetVisitOut],
     summary="The target's inspections (re-inspections by another party flagged)",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def target_visits(
     target_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging

@@ -10,6 +10,8 @@ from fastapi.responses import StreamingResponse
 
 from joint_inspection import service as inspection_service
 from joint_inspection.api.common import (
+    INITIATORS,
+    PARTICIPANTS,
     READ_ERRORS,
     UPLOAD_ERRORS,
     WRITE_ERRORS,
@@ -30,10 +32,11 @@ from joint_inspection.schemas import (
     VisitOut,
 )
 from joint_inspection.service import queries
-from joint_inspection.service.common import load_order
+from joint_inspection.service.common import LEAD_ROLES, WRITE_ROLES, load_order
 from joint_inspection.views import material_out
 from xietong_common.errors import NotFound
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
 from xietong_common.web.problems import problem_responses
 
@@ -45,6 +48,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
     response_model=VisitOut,
     summary="INSP-06: record the advance notice (time, basis, method) to the target",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def advance_notice(
     order_id: uuid.UUID,
@@ -66,6 +70,7 @@ async def advance_notice(
     response_model=VisitOut,
     summary="INSP-07: the on-site inspection record",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def on_site(
     order_id: uuid.UUID,
@@ -89,6 +94,7 @@ async def on_site(
     status_code=status.HTTP_201_CREATED,
     summary="INSP-07: file a record: text, photos and video, clues, evidence, e-documents",
     responses=UPLOAD_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def upload_material(
     order_id: uuid.UUID,
@@ -121,6 +127,7 @@ async def upload_material(
     response_class=StreamingResponse,
     summary="Download a material",
     responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404, 422)},
+    dependencies=[Allowed(roles=ANY)],
 )
 async def download_material(
     order_id: uuid.UUID, material_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -147,6 +154,7 @@ async def download_material(
     response_model=VisitOut,
     summary="INSP-08: the outcome and its handling (violations become inspection.finding)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def outcome(
     order_id: uuid.UUID,
@@ -169,6 +177,7 @@ async def outcome(
     response_model=VisitOut,
     summary="INSP-08: report the serious finding to the district government",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def serious_report(
     order_id: uuid.UUID,
@@ -190,6 +199,7 @@ async def serious_report(
     response_model=VisitOut,
     summary="INSP-07: the result feedback (结果反馈)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def feedback(
     order_id: uuid.UUID,
@@ -211,6 +221,7 @@ async def feedback(
     response_model=OrderOut,
     summary="INSP-07: close and archive the order (立卷归档); it never changes again",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=LEAD_ROLES, orgs=INITIATORS)],
 )
 async def close(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> OrderOut:
     """Only when every target has its outcome and feedback; `inspection.closed`."""
@@ -223,7 +234,8 @@ async def close(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) 
     "/{order_id}/archive",
     response_model=ArchiveOut,
     summary="INSP-07: the archived record and its SHA-256 digest",
-    responses={**READ_ERRORS, **problem_responses(409)},  # 409: not closed and archived yet
+    responses={**READ_ERRORS, **problem_responses(409)},  # 409: not closed and archived yet,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def archive(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ArchiveOut:
     """The manifest filed at closing (materials by SHA-256)."""

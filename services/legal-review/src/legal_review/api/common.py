@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from xietong_common.reference import OrgKind
 from xietong_common.web.problems import problem_responses
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422)
 READ_ERRORS = problem_responses(401, 404, 422)
+
+# The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE town of
+# the review is the use case's check.
+TOWN = (OrgKind.TOWN,)  # the town's brigade, review body and head act on its reviews
+JOINT_REVIEWERS = (OrgKind.TOWN, OrgKind.DEPARTMENT)  # REV-03: 联合会审 / 一案双审
+JUSTICE_OFFICE = (OrgKind.JUSTICE_OFFICE,)  # REV-09: the town's 司法所

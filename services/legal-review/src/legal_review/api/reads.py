@@ -18,6 +18,7 @@ from xietong_common.parties import PartyKind
 from xietong_common.schemas import OrgCode, TimeBound
 from xietong_common.timeline import TimelineEntry
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
 from xietong_common.web.problems import problem_responses
@@ -30,6 +31,7 @@ router = APIRouter(prefix="/reviews", tags=["reviews"])
     response_model=ReviewPage,
     summary="The review queue, with due dates (filters, pagination)",
     responses=problem_responses(401, 422),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_reviews(
     ctx: Context,
@@ -73,6 +75,7 @@ async def list_reviews(
     response_model=ReviewDetail,
     summary="One review with all its rounds",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_review(
     review_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -88,6 +91,7 @@ async def get_review(
     response_model=list[RoundOut],
     summary="The case's rounds (REV-07 (2) resubmissions), oldest first",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_rounds(
     review_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -103,6 +107,7 @@ async def get_rounds(
     response_model=list[TimelineEntry],
     summary="The case's timeline: every step and deadline",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_timeline(
     review_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -117,6 +122,7 @@ async def get_timeline(
     response_class=StreamingResponse,
     summary="REV-04: download a material",
     responses={**DOWNLOAD_RESPONSES, **READ_ERRORS},
+    dependencies=[Allowed(roles=ANY)],
 )
 async def download_material(
     review_id: uuid.UUID, material_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal

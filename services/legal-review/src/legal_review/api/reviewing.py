@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from legal_review import service as review_service
-from legal_review.api.common import WRITE_ERRORS
+from legal_review.api.common import JOINT_REVIEWERS, JUSTICE_OFFICE, TOWN, WRITE_ERRORS
 from legal_review.domain import ReviewPoint
 from legal_review.schemas import (
     AdviceOut,
@@ -21,9 +21,11 @@ from legal_review.schemas import (
     PointIn,
     ReviewOut,
 )
+from legal_review.service.common import HEAD_ROLES, JOINT_ROLES, REVIEWER_ROLES, TOWN_ROLES
 from legal_review.service.queries import one
 from legal_review.views import advice_out, joint_out
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
@@ -34,6 +36,7 @@ router = APIRouter(prefix="/reviews", tags=["reviews"])
     response_model=ReviewOut,
     summary="REV-02: a reviewer takes the case",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=REVIEWER_ROLES, orgs=TOWN)],
 )
 async def take(review_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReviewOut:
     """Refused to anyone who handled the case, whatever roles they hold."""
@@ -47,6 +50,7 @@ async def take(review_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) 
     response_model=ReviewOut,
     summary="REV-05: notify missing materials, once, with a deadline",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=REVIEWER_ROLES, orgs=TOWN)],
 )
 async def materials_notice(
     review_id: uuid.UUID, data: MaterialsNoticeIn, ctx: Context, principal: CurrentPrincipal
@@ -64,6 +68,7 @@ async def materials_notice(
     response_model=ReviewOut,
     summary="REV-06: record one of the nine points",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=REVIEWER_ROLES, orgs=TOWN)],
 )
 async def record_point(
     review_id: uuid.UUID,
@@ -85,6 +90,7 @@ async def record_point(
     response_model=ReviewOut,
     summary="REV-07: the written opinion (one of five)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=REVIEWER_ROLES, orgs=TOWN)],
 )
 async def give_opinion(
     review_id: uuid.UUID, data: OpinionIn, ctx: Context, principal: CurrentPrincipal
@@ -102,6 +108,7 @@ async def give_opinion(
     response_model=ReviewOut,
     summary="REV-08: the agency head's decision",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HEAD_ROLES, orgs=TOWN)],
 )
 async def decide(
     review_id: uuid.UUID, data: DecisionIn, ctx: Context, principal: CurrentPrincipal
@@ -117,6 +124,7 @@ async def decide(
     response_model=ReviewOut,
     summary="REV-03: 一案双审 or 联合会审 with district departments",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=JOINT_ROLES, orgs=TOWN)],
 )
 async def add_joint(
     review_id: uuid.UUID, data: JointIn, ctx: Context, principal: CurrentPrincipal
@@ -135,6 +143,7 @@ async def add_joint(
     status_code=201,
     summary="REV-03: a department's parallel opinion, or the joint meeting's",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=REVIEWER_ROLES, orgs=JOINT_REVIEWERS, rule="REV-03")],
 )
 async def joint_opinion(
     review_id: uuid.UUID,
@@ -157,6 +166,7 @@ async def joint_opinion(
     response_model=ReviewOut,
     summary="REV-09: add the town's 司法所",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=TOWN_ROLES, orgs=TOWN)],
 )
 async def add_justice_office(
     review_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -173,6 +183,7 @@ async def add_justice_office(
     status_code=201,
     summary="REV-09: the 司法所 records the legal advisers' advice",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ANY, orgs=JUSTICE_OFFICE, rule="REV-09")],
 )
 async def advice(
     review_id: uuid.UUID,

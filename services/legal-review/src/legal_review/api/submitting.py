@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from legal_review import service as review_service
-from legal_review.api.common import UPLOAD_ERRORS, WRITE_ERRORS
+from legal_review.api.common import TOWN, UPLOAD_ERRORS, WRITE_ERRORS
 from legal_review.domain import MaterialKind, amount_threshold
 from legal_review.schemas import (
     MaterialOut,
@@ -19,9 +19,11 @@ from legal_review.schemas import (
     TriggerCheckOut,
     TriggerOut,
 )
+from legal_review.service.common import HANDLER_ROLES
 from legal_review.service.queries import one
 from legal_review.views import material_out
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.problems import problem_responses
 
@@ -33,6 +35,7 @@ router = APIRouter(prefix="/reviews", tags=["reviews"])
     response_model=TriggerCheckOut,
     summary="REV-01: does this proposed decision need legal review? (changes nothing)",
     responses=problem_responses(401, 422),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def check_triggers(data: TriggerCheckIn, principal: CurrentPrincipal) -> TriggerCheckOut:
     """Evaluates the eight triggers and names each that applies and why (inclusive boundaries)."""
@@ -58,6 +61,7 @@ async def check_triggers(data: TriggerCheckIn, principal: CurrentPrincipal) -> T
     status_code=201,
     summary="REV-01/04: submit a proposed major decision for review",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLER_ROLES, orgs=TOWN, rule="REV-04")],
 )
 async def submit(
     data: SubmitIn,
@@ -80,6 +84,7 @@ async def submit(
     status_code=201,
     summary="REV-04: upload a material (multipart)",
     responses=UPLOAD_ERRORS,
+    dependencies=[Allowed(roles=HANDLER_ROLES, orgs=TOWN)],
 )
 async def upload_material(
     review_id: uuid.UUID,
@@ -109,6 +114,7 @@ async def upload_material(
     response_model=ReviewOut,
     summary="REV-05: the missing materials are in; the review resumes",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLER_ROLES, orgs=TOWN)],
 )
 async def materials_supplied(
     review_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -124,6 +130,7 @@ async def materials_supplied(
     response_model=ReviewOut,
     summary="REV-07 (2): corrected resubmission, a new round on the same case",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLER_ROLES, orgs=TOWN)],
 )
 async def resubmit(
     review_id: uuid.UUID, data: ResubmitIn, ctx: Context, principal: CurrentPrincipal

@@ -29,6 +29,11 @@ from xietong_common.reference import OrganisationDirectory, OrgKind
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "legal-review"
+HANDLER_ROLES = ("handler",)  # the brigade's handler submits, supplies, resubmits (REV-04, REV-07)
+REVIEWER_ROLES = ("reviewer",)  # the review body reviews and gives the opinion (REV-02..REV-07)
+HEAD_ROLES = ("head",)  # the agency head decides (REV-08)
+JOINT_ROLES = ("reviewer", "head")  # who brings district departments in (REV-03)
+TOWN_ROLES = ("reviewer", "head", "handler")  # who adds the town's 司法所 (REV-09)
 
 
 def subject(review_id: uuid.UUID) -> str:

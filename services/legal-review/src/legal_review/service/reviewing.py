@@ -31,6 +31,10 @@ from legal_review.schemas import (
     PointIn,
 )
 from legal_review.service.common import (
+    HEAD_ROLES,
+    JOINT_ROLES,
+    REVIEWER_ROLES,
+    TOWN_ROLES,
     audit,
     check_materials_complete,
     check_org,
@@ -62,7 +66,7 @@ async def take(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Re
     """The review body's reviewer takes the case (REV-02: never its handler), once the
     materials REV-04 requires are in (REV-05's notice asks for what is missing)."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
-    require_town_role(actor, review, "reviewer")
+    require_town_role(actor, review, *REVIEWER_ROLES)
     transition(review, Step.TAKE)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     await check_materials_complete(uow.session, review, what="take up the review")
@@ -75,7 +79,7 @@ async def _reviewer_round(
     uow: UnitOfWork, review_id: uuid.UUID, actor: Principal, step: Step
 ) -> tuple[Review, ReviewRound]:
     review = await load_visible(uow.session, review_id, actor, for_update=True)
-    require_town_role(actor, review, "reviewer")
+    require_town_role(actor, review, *REVIEWER_ROLES)
     transition(review, step)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     if review.reviewer and review.reviewer != actor.user:
@@ -154,7 +158,7 @@ async def decide(
 ) -> Review:
     """REV-08: the agency head decides; against the opinion only with a written reason."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
-    require_town_role(actor, review, "head")
+    require_town_role(actor, review, *HEAD_ROLES)
     rnd = await current_round(uow.session, review)
     opinion = ReviewOpinionKind(rnd.opinion) if rnd.opinion else None
     transition(review, Step.DECIDE, opinion=opinion)
@@ -180,7 +184,7 @@ async def add_joint(
 ) -> Review:
     """REV-03: 一案双审 or 联合会审 with district departments."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
-    require_town_role(actor, review, "reviewer", "head")
+    require_town_role(actor, review, *JOINT_ROLES)
     transition(review, Step.JOINT)
     for dept in data.departments:
         check_org(ctx.directory, dept, OrgKind.DEPARTMENT)
@@ -217,9 +221,9 @@ async def give_joint_opinion(
                 "the parallel opinion of 一案双审 comes from an invited department",
                 zh="一案双审的审核意见由受邀的区级部门出具",
             )
-        actor.require_role("reviewer")
+        actor.require_role(*REVIEWER_ROLES)
     else:
-        require_town_role(actor, review, "reviewer")
+        require_town_role(actor, review, *REVIEWER_ROLES)
         if not data.participants or not data.minutes:
             raise JointModeError(
                 "联合会审 records its participants and minutes",
@@ -270,7 +274,7 @@ async def give_joint_opinion(
 async def add_justice_office(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Review:
     """REV-09: the town adds the 司法所 serving it to coordinate its legal advisers."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
-    require_town_role(actor, review, "reviewer", "head", "handler")
+    require_town_role(actor, review, *TOWN_ROLES)
     office = review.town_justice_office
     if office is None:
         raise UnknownOrganisation(

@@ -30,7 +30,9 @@ from legal_review.errors import (
 from legal_review.models import Review, ReviewMaterial, ReviewRound
 from legal_review.schemas import MaterialsNoticeIn, ProposedDecisionIn, ResubmitIn, SubmitIn
 from legal_review.service.common import (
+    HANDLER_ROLES,
     MECHANISM,
+    REVIEWER_ROLES,
     audit,
     check_org,
     current_round,
@@ -113,7 +115,7 @@ async def submit(
             "legal review of major decisions is a town's duty (二(四))",
             zh="重大执法决定法制审核由乡镇(街道)送审(二(四))",
         )
-    actor.require_role("handler")
+    actor.require_role(*HANDLER_ROLES)
     replay = await idempotency.claim(
         uow, scope=SUBMIT_SCOPE, org=actor.org, key=idempotency_key, request=data
     )
@@ -185,7 +187,7 @@ async def resubmit(
 ) -> Review:
     """REV-07 (2): the corrected proposal comes back as a new round on the same case."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
-    require_town_role(actor, review, "handler")
+    require_town_role(actor, review, *HANDLER_ROLES)
     previous = await current_round(uow.session, review)
     opinion = ReviewOpinionKind(previous.opinion) if previous.opinion else None
     transition(review, Step.RESUBMIT, opinion=opinion)
@@ -224,7 +226,7 @@ async def add_material(
 ) -> ReviewMaterial:
     """REV-04: the brigade uploads a material to the current round (once per Idempotency-Key)."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
-    require_town_role(actor, review, "handler")
+    require_town_role(actor, review, *HANDLER_ROLES)
     transition(review, Step.ADD_MATERIAL)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
     # Content-addressed: storing before the key is claimed stores nothing twice.
@@ -270,7 +272,7 @@ async def notify_missing(
 ) -> Review:
     """REV-05: tell the brigade once, listing everything missing, with a deadline."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
-    require_town_role(actor, review, "reviewer")
+    require_town_role(actor, review, *REVIEWER_ROLES)
     rnd = await current_round(uow.session, review, for_update=True)
     if rnd.notice_at is not None:
         raise SecondMaterialsNotice(
@@ -324,7 +326,7 @@ async def notify_missing(
 async def supply(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Review:
     """REV-05: the brigade says the listed materials are in; the review resumes."""
     review = await load_visible(uow.session, review_id, actor, for_update=True)
-    require_town_role(actor, review, "handler")
+    require_town_role(actor, review, *HANDLER_ROLES)
     transition(review, Step.SUPPLY_MATERIALS)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
     rnd = await current_round(uow.session, review, for_update=True)

@@ -8,11 +8,17 @@ from referral.models import Referral
 from referral.schemas import ReferralOut
 from referral.service import queries
 from referral.views import detail_of
+from xietong_common.reference import OrgKind
 from xietong_common.timeline import DeadlineOut
 from xietong_common.web import Context
 from xietong_common.web.problems import problem_responses
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+# The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE party of
+# the case is the use case's check.
+PARTIES = (OrgKind.TOWN, OrgKind.DEPARTMENT)  # REF-01: senders, receivers, assignees
+DISTRICT_GOVERNMENT = (OrgKind.DISTRICT_GOV,)  # REF-08: decides a disputed jurisdiction
 
 
 async def detail(

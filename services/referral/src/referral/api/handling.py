@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from referral import service as referral_service
-from referral.api.common import WRITE_ERRORS, detail
+from referral.api.common import DISTRICT_GOVERNMENT, PARTIES, WRITE_ERRORS, detail
 from referral.schemas import (
     AnswerIn,
     AssignIn,
@@ -19,8 +19,10 @@ from referral.schemas import (
     ReceiveIn,
     ReferralOut,
 )
+from referral.service.common import HANDLING_ROLES, RECEIVING_ROLES
 from referral.views import cooperation_out
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import Allowed
 from xietong_common.web.deps import IdempotencyKey
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
@@ -31,6 +33,7 @@ router = APIRouter(prefix="/referrals", tags=["referrals"])
     response_model=ReferralOut,
     summary="REF-06: sign the service receipt 送达回证 (已签收)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=RECEIVING_ROLES, orgs=PARTIES)],
 )
 async def receive(
     referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, data: ReceiveIn | None = None
@@ -52,6 +55,7 @@ async def receive(
     response_model=ReferralOut,
     summary="REF-07/08: answer in writing: accept, or report to the district government",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=PARTIES)],
 )
 async def answer(
     referral_id: uuid.UUID, data: AnswerIn, ctx: Context, principal: CurrentPrincipal
@@ -69,6 +73,7 @@ async def answer(
     response_model=ReferralOut,
     summary="REF-08: the district government assigns the case (指定管辖)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=DISTRICT_GOVERNMENT)],
 )
 async def assign(
     referral_id: uuid.UUID, data: AssignIn, ctx: Context, principal: CurrentPrincipal
@@ -86,6 +91,7 @@ async def assign(
     response_model=ReferralOut,
     summary="REF-09: file the case (已立案)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=PARTIES)],
 )
 async def file_case(
     referral_id: uuid.UUID, data: FileIn, ctx: Context, principal: CurrentPrincipal
@@ -103,6 +109,7 @@ async def file_case(
     response_model=ReferralOut,
     summary="REF-09: conclude the case (已办结)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=PARTIES)],
 )
 async def conclude(
     referral_id: uuid.UUID, data: ConcludeIn, ctx: Context, principal: CurrentPrincipal
@@ -121,6 +128,7 @@ async def conclude(
     status_code=status.HTTP_201_CREATED,
     summary="REF-10: ask the sender to cooperate",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=PARTIES)],
 )
 async def request_cooperation(
     referral_id: uuid.UUID,
@@ -147,6 +155,7 @@ async def request_cooperation(
     response_model=CooperationOut,
     summary="REF-10: the sender answers a cooperation request",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=PARTIES)],
 )
 async def answer_cooperation(
     referral_id: uuid.UUID,

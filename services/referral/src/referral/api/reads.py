@@ -20,6 +20,7 @@ from referral.views import summary_of
 from xietong_common.errors import NotFound
 from xietong_common.schemas import Code, OrgCode, Page, TimeBound
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
 from xietong_common.web.problems import problem_responses
@@ -41,6 +42,7 @@ class RoutingOut(BaseModel):
     response_model=RoutingOut,
     summary="REF-02: propose the receiver for a matter and a place",
     responses=problem_responses(401, 422),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def propose(
     ctx: Context, principal: CurrentPrincipal, matter_code: Code, place_town: OrgCode
@@ -110,6 +112,7 @@ LIST_ERRORS = problem_responses(401, 422)
     response_model=Page[ReferralSummary],
     summary="Every referral the caller may see",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_all(
     ctx: Context, principal: CurrentPrincipal, filters: Filters, paging: Paging
@@ -123,6 +126,7 @@ async def list_all(
     response_model=Page[ReferralSummary],
     summary="Referrals sent to the caller (收件箱)",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def inbox(
     ctx: Context, principal: CurrentPrincipal, filters: Filters, paging: Paging
@@ -136,6 +140,7 @@ async def inbox(
     response_model=Page[ReferralSummary],
     summary="Referrals the caller drafted or sent (发件箱)",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def outbox(
     ctx: Context, principal: CurrentPrincipal, filters: Filters, paging: Paging
@@ -149,6 +154,7 @@ async def outbox(
     response_model=ReferralOut,
     summary="One referral",
     responses=problem_responses(401, 404),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_one(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
     """One referral with its items, materials, deadlines and cooperation requests."""
@@ -162,6 +168,7 @@ async def get_one(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrinci
     response_model=list[TimelineEntry],
     summary="The case's timeline: actions and deadlines",
     responses=problem_responses(401, 404),
+    dependencies=[Allowed(roles=ANY)],
 )
 async def timeline(
     referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -176,6 +183,7 @@ async def timeline(
     response_class=StreamingResponse,
     summary="Download a material",
     responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404)},
+    dependencies=[Allowed(roles=ANY)],
 )
 async def download_material(
     referral_id: uuid.UUID, material_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile, status
 
 from referral import service as referral_service
-from referral.api.common import WRITE_ERRORS, detail
+from referral.api.common import PARTIES, WRITE_ERRORS, detail
 from referral.domain import MaterialKind
 from referral.schemas import (
     ForwardIn,
@@ -18,9 +18,11 @@ from referral.schemas import (
     ReferralUpdate,
     WithdrawIn,
 )
+from referral.service.common import APPROVING_ROLES, SENDING_ROLES
 from referral.views import material_out
 from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.problems import problem_responses
 
@@ -33,6 +35,7 @@ router = APIRouter(prefix="/referrals", tags=["referrals"])
     status_code=status.HTTP_201_CREATED,
     summary="Draft a referral (草稿)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=SENDING_ROLES, orgs=PARTIES, rule="REF-01")],
 )
 async def create(
     data: ReferralCreate,
@@ -54,6 +57,7 @@ async def create(
     response_model=ReferralOut,
     summary="Edit a draft",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=SENDING_ROLES, orgs=PARTIES)],
 )
 async def update(
     referral_id: uuid.UUID, changes: ReferralUpdate, ctx: Context, principal: CurrentPrincipal
@@ -72,6 +76,7 @@ async def update(
     status_code=status.HTTP_201_CREATED,
     summary="REF-05: upload a material (multipart)",
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    dependencies=[Allowed(roles=SENDING_ROLES, orgs=PARTIES)],
 )
 async def upload_material(
     referral_id: uuid.UUID,
@@ -103,6 +108,7 @@ async def upload_material(
     response_model=ReferralOut,
     summary="A leader approves sending",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=APPROVING_ROLES, orgs=PARTIES)],
 )
 async def approve(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
     """A leader of the sender approves the referral (where approval is configured)."""
@@ -116,6 +122,7 @@ async def approve(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrinci
     response_model=ReferralOut,
     summary="REF-03: send the referral (已移送)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=SENDING_ROLES, orgs=PARTIES)],
 )
 async def send(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
     """REF-03/REF-05: send with its letter and item list; a late send records a breach."""
@@ -131,6 +138,7 @@ async def send(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
     response_model=ReferralOut,
     summary="Withdraw a draft with a reason (已撤回); its REF-03 deadline stops",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=SENDING_ROLES, orgs=PARTIES)],
 )
 async def withdraw(
     referral_id: uuid.UUID, data: WithdrawIn, ctx: Context, principal: CurrentPrincipal
@@ -149,6 +157,7 @@ async def withdraw(
     summary="REF-08: referring a received case on is refused",
     status_code=status.HTTP_409_CONFLICT,
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ANY, orgs=PARTIES)],
 )
 async def forward(
     referral_id: uuid.UUID, data: ForwardIn, ctx: Context, principal: CurrentPrincipal

@@ -24,8 +24,10 @@ from xietong_common.schemas import PartyIn
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "referral"
-SENDING_ROLES = ("handler", "leader")
-HANDLING_ROLES = ("handler", "leader")
+SENDING_ROLES = ("handler", "leader")  # the sender drafts, edits and sends (REF-01..REF-05)
+APPROVING_ROLES = ("leader",)  # a leader of the sender approves sending (REF-03)
+RECEIVING_ROLES = ("clerk",)  # the receiver's clerk signs the 送达回证 (REF-06)
+HANDLING_ROLES = ("handler", "leader")  # the receiver answers, files, concludes (REF-07..REF-10)
 
 
 # ---- reads of the reference data (organisation directory, matter catalogue) ----------------

@@ -15,6 +15,7 @@ from referral.errors import ApprovalRequired, OnwardReferralForbidden, ReferralE
 from referral.models import Referral, ReferralMaterial
 from referral.schemas import ReferralCreate, ReferralUpdate
 from referral.service.common import (
+    APPROVING_ROLES,
     MECHANISM,
     SENDING_ROLES,
     apply_fields,
@@ -294,7 +295,7 @@ async def approve(uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal) 
     """A leader of the sender approves sending (where the setting asks for it)."""
     referral = await load_for(uow, referral_id, actor, acting_as=None)
     actor.require_org(referral.sender)
-    actor.require_role("leader")
+    actor.require_role(*APPROVING_ROLES)
     domain.ensure_draft(ReferralState(referral.state), "approved")
     referral.approved_at, referral.approved_by = uow.now, actor.user
     await audit_step(uow, referral, "approved", "REF-03")
@@ -321,7 +322,7 @@ async def send(
     # REF-08 once more: a case may have been referred to the sender since it drafted this.
     resembling = await check_onward(uow, ctx, referral)
     if settings.referral_require_leader_approval and referral.approved_at is None:
-        if not actor.has_role("leader"):
+        if not actor.has_role(*APPROVING_ROLES):
             raise ApprovalRequired(
                 "a leader of the sender must approve this referral first",
                 zh="该移送须经本单位领导审批后方可移送",

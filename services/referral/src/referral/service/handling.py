@@ -15,6 +15,7 @@ from referral.schemas import AnswerIn, AssignIn, ConcludeIn, CooperationIn, File
 from referral.service.common import (
     HANDLING_ROLES,
     MECHANISM,
+    RECEIVING_ROLES,
     audit_step,
     check_org,
     load_for,
@@ -65,7 +66,7 @@ async def receive(
     """REF-06: the receiving clerk signs the numbered 送达回证; REF-07's clock starts."""
     referral = await load_for(uow, referral_id, actor, acting_as=None)
     actor.require_org(referral.receiver or "")
-    actor.require_role("clerk")
+    actor.require_role(*RECEIVING_ROLES)
     transition(referral, Step.RECEIVE, uow.now)
     assert referral.receiver
     referral.received_at = uow.now

@@ -13,6 +13,7 @@ from secondment.schemas import TeamOut
 from secondment.service import queries
 from secondment.views import team_out
 from xietong_common.context import ServiceContext
+from xietong_common.reference import OrgKind
 from xietong_common.roster import china_day
 from xietong_common.schemas import Day
 from xietong_common.web.problems import problem_responses
@@ -21,6 +22,12 @@ WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 CREATE_ERRORS = problem_responses(401, 403, 409, 422)
 READ_ERRORS = problem_responses(401, 404, 422)
 LIST_ERRORS = problem_responses(401, 422)
+
+# The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE
+# department of the team or officer is the use case's check.
+DEPARTMENT = (OrgKind.DEPARTMENT,)  # SEC-02/03/05: a department keeps its roster and records
+TOWN = (OrgKind.TOWN,)  # SEC-01: a town notes the daily work under its command
+REPUBLISHERS = (OrgKind.DEPARTMENT, OrgKind.JUSTICE_BUREAU, OrgKind.DISTRICT_GOV)  # SEC-04
 
 OnDay = Annotated[Day | None, Query(description="the day (China time) to look at; default: today")]
 

@@ -9,16 +9,18 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from secondment import service as secondment_service
-from secondment.api.common import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS
+from secondment.api.common import CREATE_ERRORS, DEPARTMENT, LIST_ERRORS, READ_ERRORS
 from secondment.domain.guidance import CountBy
 from secondment.schemas import GuidanceCountsOut, GuidanceCreate, GuidanceOut, MaterialOut
 from secondment.service import guidance as guidance_service
+from secondment.service.common import GUIDANCE_ROLES
 from secondment.service.guidance import GuidanceFilters
 from secondment.views import counts_out, guidance_out, material_out
 from xietong_common.contracts.secondment import GuidanceKind
 from xietong_common.errors import NotFound
 from xietong_common.schemas import DayBound, Line, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
 from xietong_common.web.problems import problem_responses
@@ -44,6 +46,7 @@ def _filters(
     status_code=status.HTTP_201_CREATED,
     summary="SEC-05: record a guidance activity of the caller's department",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=GUIDANCE_ROLES, orgs=DEPARTMENT, rule="SEC-05")],
 )
 async def record(
     data: GuidanceCreate,
@@ -66,6 +69,7 @@ async def record(
     response_model=Page[GuidanceOut],
     summary="SEC-05: guidance activities the caller may see",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_activities(
     ctx: Context,
@@ -92,6 +96,7 @@ async def list_activities(
     response_model=GuidanceCountsOut,
     summary="SEC-05: activities and attendance per department, town, kind or period",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def counts(
     ctx: Context,
@@ -118,6 +123,7 @@ async def counts(
     response_model=GuidanceOut,
     summary="One guidance activity",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_activity(
     activity_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -136,6 +142,7 @@ async def get_activity(
     status_code=status.HTTP_201_CREATED,
     summary="SEC-05: attach a material (multipart)",
     responses=problem_responses(401, 403, 404, 413, 415, 422),
+    dependencies=[Allowed(roles=GUIDANCE_ROLES, orgs=DEPARTMENT, rule="SEC-05")],
 )
 async def upload_material(
     activity_id: uuid.UUID,
@@ -162,6 +169,7 @@ async def upload_material(
     response_class=StreamingResponse,
     summary="Download a material",
     responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404)},
+    dependencies=[Allowed(roles=ANY)],
 )
 async def download_material(
     activity_id: uuid.UUID, material_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal

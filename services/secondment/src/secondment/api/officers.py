@@ -10,8 +10,10 @@ from fastapi import APIRouter, Query, status
 
 from secondment import service as secondment_service
 from secondment.api.common import (
+    DEPARTMENT,
     LIST_ERRORS,
     READ_ERRORS,
+    TOWN,
     WRITE_ERRORS,
     OnDay,
     day_or_today,
@@ -28,6 +30,7 @@ from secondment.schemas import (
 )
 from secondment.schemas.requests import CertificateNumber
 from secondment.service import officers as officer_service
+from secondment.service.common import NOTE_ROLES, PERSONNEL_ROLES
 from secondment.service.officers import OfficerFilters
 from secondment.views import (
     assessment_out,
@@ -40,6 +43,7 @@ from xietong_common.reference import SecondmentMode
 from xietong_common.roster import china_day
 from xietong_common.schemas import Code, Name, OrgCode, Page, Timestamp
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 
 router = APIRouter(tags=["officers"])
@@ -60,6 +64,7 @@ OfficerRef = Annotated[
     response_model=Page[ServingOfficerOut],
     summary="SEC-01: the seconded officers serving on a day, with team, mode and matters",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_officers(
     ctx: Context,
@@ -100,6 +105,7 @@ async def list_officers(
     response_model=OfficerOut,
     summary="One seconded officer, where he serves on a day",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_officer(
     officer_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, on: OnDay = None
@@ -118,6 +124,7 @@ async def get_officer(
     response_model=OfficerOut,
     summary="SEC-03: the department records establishment and identity",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=PERSONNEL_ROLES, orgs=DEPARTMENT, rule="SEC-03")],
 )
 async def update_personnel(
     officer_id: uuid.UUID, data: PersonnelUpdate, ctx: Context, principal: CurrentPrincipal
@@ -137,6 +144,7 @@ async def update_personnel(
     status_code=status.HTTP_201_CREATED,
     summary="SEC-03: the department records the officer's annual assessment",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=PERSONNEL_ROLES, orgs=DEPARTMENT, rule="SEC-03")],
 )
 async def add_assessment(
     officer_id: uuid.UUID,
@@ -163,6 +171,7 @@ async def add_assessment(
     status_code=status.HTTP_201_CREATED,
     summary="SEC-01: a town notes the officer's daily work under its command",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=NOTE_ROLES, orgs=TOWN, rule="SEC-01")],
 )
 async def add_work_note(
     officer_id: uuid.UUID,
@@ -188,6 +197,7 @@ async def add_work_note(
     response_model=Page[WorkNoteOut],
     summary="The towns' notes on the officer's daily work",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_work_notes(
     officer_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging
@@ -211,6 +221,7 @@ async def list_work_notes(
     tags=["eligibility"],
     summary="SEC-04: may this officer act on this matter in this town at this time?",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def eligibility(
     ctx: Context,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from secondment import service as secondment_service
-from secondment.api.common import LIST_ERRORS, READ_ERRORS
+from secondment.api.common import DEPARTMENT, LIST_ERRORS, READ_ERRORS, REPUBLISHERS
 from secondment.domain.roster import ChangeKind, ImportOutcome
 from secondment.errors import UnknownOrganisation
 from secondment.schemas import (
@@ -21,12 +21,14 @@ from secondment.schemas import (
     RosterVersionOut,
 )
 from secondment.service import queries
+from secondment.service.common import REPUBLISH_ROLES, ROSTER_ROLES
 from secondment.settings import secondment_settings
 from secondment.views import diff_out, import_out, roster_entry_out, roster_version_out
 from xietong_common.errors import PayloadTooLarge
 from xietong_common.materials import safe_filename
 from xietong_common.schemas import Day, OrgCode, Page, ShortText
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 from xietong_common.web.problems import problem_responses
 
@@ -60,6 +62,7 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
         200: {"model": ImportOut, "description": "unchanged, or a preview (dry_run)"},
         **problem_responses(401, 403, 409, 413, 422),
     },
+    dependencies=[Allowed(roles=ROSTER_ROLES, orgs=DEPARTMENT, rule="SEC-02")],
 )
 async def import_roster(
     ctx: Context,
@@ -104,6 +107,7 @@ async def import_roster(
     response_model=Page[RosterVersionOut],
     summary="SEC-02: the department's roster versions (名单版本), newest first",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_versions(
     ctx: Context,
@@ -129,6 +133,7 @@ async def list_versions(
     response_model=RosterDiffOut,
     summary="SEC-02: compare two versions of a department's roster",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def diff(
     ctx: Context,
@@ -168,6 +173,7 @@ async def diff(
     response_model=RepublishOut,
     summary="SEC-04: publish every team's present roster again (for a new consumer)",
     responses=problem_responses(401, 403, 422),
+    dependencies=[Allowed(roles=REPUBLISH_ROLES, orgs=REPUBLISHERS, rule="SEC-04")],
 )
 async def republish(
     ctx: Context, principal: CurrentPrincipal, data: RepublishIn | None = None
@@ -187,6 +193,7 @@ async def republish(
     response_model=RosterVersionOut,
     summary="One roster version",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_version(
     version_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -203,6 +210,7 @@ async def get_version(
     response_model=Page[RosterEntryOut],
     summary="The department's roster as a version left it",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def version_officers(
     version_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, status
 from secondment import service as secondment_service
 from secondment.api.common import (
     CREATE_ERRORS,
+    DEPARTMENT,
     LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
@@ -26,11 +27,13 @@ from secondment.schemas import (
     TimelineEntry,
 )
 from secondment.service import queries
+from secondment.service.common import ROSTER_ROLES
 from secondment.service.queries import TeamFilters
 from secondment.views import team_summary
 from xietong_common.reference import SecondmentMode
 from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 
 router = APIRouter(prefix="/teams", tags=["teams"])
@@ -52,6 +55,7 @@ async def _read(
     status_code=status.HTTP_201_CREATED,
     summary="SEC-02: create a team of the caller's department (指导队伍)",
     responses=CREATE_ERRORS,
+    dependencies=[Allowed(roles=ROSTER_ROLES, orgs=DEPARTMENT, rule="SEC-02")],
 )
 async def create(
     data: TeamCreate,
@@ -73,6 +77,7 @@ async def create(
     response_model=Page[TeamSummary],
     summary="SEC-01: the teams the caller may see, as in effect on a day",
     responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_teams(
     ctx: Context,
@@ -122,6 +127,7 @@ async def list_teams(
     response_model=TeamOut,
     summary="One team with its whole roster",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_team(
     team_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, on: OnDay = None
@@ -139,6 +145,7 @@ async def get_team(
     response_model=Page[TeamSummary],
     summary="Every version of a team, newest first",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def list_versions(
     team_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging
@@ -170,6 +177,7 @@ async def list_versions(
     response_model=TeamOut,
     summary="One version of a team with its roster",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def get_version(
     team_id: uuid.UUID,
@@ -186,6 +194,7 @@ async def get_version(
     response_model=list[TimelineEntry],
     summary="Every recorded change of the team, with its rule",
     responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
 )
 async def timeline(
     team_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -200,6 +209,7 @@ async def timeline(
     response_model=TeamOut,
     summary="SEC-02: change a team from a day (a new version)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ROSTER_ROLES, orgs=DEPARTMENT, rule="SEC-02")],
 )
 async def edit(
     team_id: uuid.UUID, data: TeamUpdate, ctx: Context, principal: CurrentPrincipal
@@ -218,6 +228,7 @@ async def edit(
     response_model=TeamOut,
     summary="SEC-02: dissolve a team from a day (已撤销)",
     responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ROSTER_ROLES, orgs=DEPARTMENT, rule="SEC-02")],
 )
 async def dissolve(
     team_id: uuid.UUID, data: TeamDissolve, ctx: Context, principal: CurrentPrincipal

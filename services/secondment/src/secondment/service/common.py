@@ -35,6 +35,7 @@ ROSTER_ROLES = ("admin", "leader")  # a department's roster and teams (SEC-02)
 PERSONNEL_ROLES = ("admin", "leader")  # establishment, identity, assessment (SEC-03)
 GUIDANCE_ROLES = ("handler", "leader", "admin")  # guidance records (SEC-05)
 NOTE_ROLES = ("handler", "leader")  # a town's notes on daily work (SEC-01)
+REPUBLISH_ROLES = ("admin",)  # publish the rosters again for a new consumer (SEC-04)
 
 
 def today(uow: UnitOfWork) -> date:

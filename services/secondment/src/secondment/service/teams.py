@@ -16,6 +16,7 @@ from secondment.errors import DuplicateTeamName, NotADepartment, OfficersWouldSe
 from secondment.models import Team
 from secondment.schemas import TeamCreate, TeamDissolve, TeamUpdate
 from secondment.service.common import (
+    REPUBLISH_ROLES,
     ROSTER_ROLES,
     audit,
     check_towns,
@@ -269,7 +270,7 @@ async def republish(
     """Publish every team's present again (its latest version with what precedes it), so a
     consumer brought up from scratch has the roster in effect: a department its own teams,
     oversight any department's or all. Consumers keep each version once, so this is safe."""
-    actor.require_role("admin")
+    actor.require_role(*REPUBLISH_ROLES)
     if sees_all(actor.org):
         scope = department
     elif actor.org.startswith("dept:"):
