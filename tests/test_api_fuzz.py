@@ -3,7 +3,8 @@ document does not describe (all checks; see schemathesis.toml for what writes ma
 
 Each service runs for real in a process of its own (uvicorn on a free port, its own fresh
 database, Kafka), and the `schemathesis run` CLI drives it with a token of a town in the
-directory, seeded and bounded (SCHEMATHESIS_MAX_EXAMPLES, default 3 per operation). All
+directory (or, for an operation no town may call, of a kind it admits: fuzz_hooks.py),
+seeded and bounded (SCHEMATHESIS_MAX_EXAMPLES, default 3 per operation). All
 services run side by side, so the whole run stays well under two minutes. Services are found
 in `xietong_common.services.SERVICES`: a new one is covered as soon as it has a `main.SPEC`.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import json
 import os
 import socket
 import sys
@@ -25,6 +27,7 @@ import pytest
 from xietong_common.services import SERVICES
 from xietong_common.settings import project_root
 from xietong_common.web import ServiceSpec
+from xietong_common.web.access import Role
 from xietong_devtools.testing import (
     TEST_JWT_SECRET,
     Servers,
@@ -38,8 +41,17 @@ pytestmark = pytest.mark.integration
 SEED = "20240226"
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3")
 TOWN = "town:lizhi"  # a town of the shipped directory
+# For each kind of organisation, one of the shipped directory: an operation is fuzzed with a
+# token of a kind it admits (tests/fuzz_hooks.py), so its body is reached, not refused 403.
+CALLERS = {
+    "town": TOWN,
+    "dept": "dept:planning-natural-resources",
+    "justice-bureau": "justice-bureau",
+    "justice-office": "justice-office:lizhi",
+    "district-gov": "district-gov",
+}
 # Every role a service checks, so that authorisation is not all a run ever sees.
-ROLES = ("handler", "leader", "clerk", "reviewer", "head", "viewer", "adviser", "inspector")
+ROLES = tuple(role.value for role in Role)
 
 
 def _spec(package: str) -> ServiceSpec | None:
@@ -60,8 +72,9 @@ def _free_port() -> int:
 @contextlib.asynccontextmanager
 async def serving(
     package: str, spec: ServiceSpec, servers: Servers, kafka: str, workdir: Path
-) -> AsyncIterator[tuple[str, str]]:
-    """The service in a process of its own (base URL, a town's token); its log in `workdir`."""
+) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    """The service in a process of its own (base URL, a token per kind of organisation, the
+    town's first); its log in `workdir`."""
     database_url = await create_database(servers, f"fuzz_{spec.name}")
     settings = settings_for_tests(
         spec.name,
@@ -111,8 +124,13 @@ async def serving(
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError(f"{spec.name} did not start")
-        token = mint_token(settings, org=TOWN, user=f"{TOWN}/fuzz", roles=ROLES, ttl_s=3600)
-        yield base, token
+        yield (
+            base,
+            {
+                kind: mint_token(settings, org=org, user=f"{org}/fuzz", roles=ROLES, ttl_s=3600)
+                for kind, org in CALLERS.items()
+            },
+        )
     finally:
         if proc.returncode is None:
             proc.terminate()
@@ -129,7 +147,15 @@ async def fuzz(
 ) -> tuple[int, str]:
     """`schemathesis run` against one service: (exit code, its report). It runs in `workdir`,
     where it keeps its cache (`.schemathesis/`)."""
-    async with serving(package, spec, servers, kafka, workdir) as (base, token):
+    async with serving(package, spec, servers, kafka, workdir) as (base, tokens):
+        env = {
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "fuzz_hooks",
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(Path(__file__).parent), os.environ.get("PYTHONPATH")) if p
+            ),
+            "XIETONG_FUZZ_TOKENS": json.dumps(tokens),
+        }
         proc = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "schemathesis"),
             "--no-color",
@@ -143,13 +169,12 @@ async def fuzz(
             SEED,
             "--max-examples",
             MAX_EXAMPLES,
-            "--header",
-            f"Authorization: Bearer {token}",
             "--request-timeout",
             "30",
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             cwd=workdir,
+            env=env,
         )
         output, _ = await proc.communicate()
     assert proc.returncode is not None

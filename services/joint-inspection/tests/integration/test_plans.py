@@ -150,6 +150,51 @@ async def test_insp_01_a_town_plans_per_scenario_and_adopting_publishes_it(
     ).status_code == 200
 
 
+async def test_insp_01_only_the_town_edits_adopts_and_adjusts_its_plan(insp: Insp) -> None:
+    """The justice bureau reads every plan (INSP-05) but a plan is the town's (INSP-01): the
+    bureau, another town or a department may not edit, adopt or adjust it."""
+    adopted = await plan(insp)
+    created = await insp.client.post(
+        "/plans",
+        json={
+            "title": "草拟计划",
+            "scenario": "沿街餐饮店综合查一次",
+            "period_start": "2024-03-01",
+            "period_end": "2024-12-31",
+            "basis": "level",
+            "rules": [{"value": None, "frequency": 2, "proportion": "20"}],
+            "clean_proportion": "0",
+            "matter_codes": ["WAT-001"],
+        },
+        headers=insp.h(TOWN),
+    )
+    assert created.status_code == 201, created.text
+    draft = created.json()
+    signal = await insp.signal((await import_targets(insp, 1))[0], weight=5)
+    attempts = [
+        ("PATCH", f"/plans/{draft['id']}", {"title": "改"}),
+        ("POST", f"/plans/{draft['id']}/adopt", None),
+        (
+            "POST",
+            f"/plans/{adopted['id']}/adjustments",
+            {"kind": "add-target", "signal_id": signal["id"], "reason": "媒体报道，列入定向检查"},
+        ),
+    ]
+    for org in ("justice-bureau", "town:baitao", "dept:market-regulation"):
+        for method, url, body in attempts:
+            r = await insp.client.request(
+                method, url, json=body, headers=insp.h(org, "handler", "leader")
+            )
+            assert r.status_code in (403, 404), (org, url, r.text)
+            if org == "justice-bureau":
+                assert r.status_code == 403, r.text
+                assert "INSP-01" in r.text
+    after = await insp.client.get(f"/plans/{draft['id']}", headers=insp.h(TOWN))
+    assert (after.json()["title"], after.json()["state"]["value"]) == (draft["title"], "draft")
+    adjustments = await insp.client.get(f"/plans/{adopted['id']}/adjustments", headers=insp.h(TOWN))
+    assert (adjustments.status_code, adjustments.json()["items"]) == (200, [])
+
+
 async def test_insp_02_same_seed_same_selection_different_seed_different_one(insp: Insp) -> None:
     ids = await import_targets(insp, 60)
     for tid in ids[:10]:
@@ -224,6 +269,13 @@ async def test_insp_02_the_database_draw_is_the_reference_rule(insp: Insp) -> No
             r.draw_key,
         )
     assert any(e["tier"] == 1 for e in entries)
+    # The entries of one rule; a position no plan can have is refused, not a server error.
+    url = f"/selections/{selection['id']}/entries"
+    r = await insp.client.get(url, params={"rule_position": 0}, headers=insp.h(TOWN))
+    assert {e["rule_position"] for e in r.json()["items"]} == {0}
+    for position in (-1, 50, 24561988223):
+        r = await insp.client.get(url, params={"rule_position": position}, headers=insp.h(TOWN))
+        assert r.status_code == 422, r.text
 
 
 async def test_insp_02_a_law_abiding_target_beyond_the_clean_proportion_is_never_drawn(

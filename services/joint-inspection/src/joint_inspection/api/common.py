@@ -28,9 +28,6 @@ DEPARTMENT = (OrgKind.DEPARTMENT,)  # INSP-03: a department asked to support ans
 INITIATORS = (OrgKind.TOWN, OrgKind.DEPARTMENT)  # INSP-03/04: who starts an order, registers
 PARTICIPANTS = INITIATORS  # the justice bureau dispatches (INSP-05), it does not take part
 BUREAU = (OrgKind.JUSTICE_BUREAU,)  # INSP-05: coordinates and dispatches
-# A plan is the town's; the justice bureau, which reads every plan, is not refused its edits
-# (its use cases check the plan's visibility, not its town).
-PLAN_KEEPERS = (OrgKind.TOWN, OrgKind.JUSTICE_BUREAU)
 SHORTCOMING_ADDRESSEES = (OrgKind.TOWN, OrgKind.DEPARTMENT, OrgKind.DISTRICT_GOV)  # INSP-09
 
 

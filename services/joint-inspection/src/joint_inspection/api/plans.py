@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from joint_inspection import service as inspection_service
 from joint_inspection.api.common import (
     CREATE_ERRORS,
     LIST_ERRORS,
-    PLAN_KEEPERS,
     READ_ERRORS,
     TOWN,
     WRITE_ERRORS,
@@ -32,6 +32,7 @@ from joint_inspection.schemas import (
     SelectionOut,
     TimelineEntry,
 )
+from joint_inspection.schemas.plans import MAX_RULES
 from joint_inspection.service import queries
 from joint_inspection.service.common import LEAD_ROLES, WRITE_ROLES, load_plan
 from joint_inspection.service.selection import load_selection
@@ -106,7 +107,7 @@ async def get_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
     response_model=PlanOut,
     summary="Edit a draft plan",
     responses=WRITE_ERRORS,
-    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PLAN_KEEPERS)],
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-01")],
 )
 async def update_plan(
     plan_id: uuid.UUID, data: PlanUpdate, ctx: Context, principal: CurrentPrincipal
@@ -124,7 +125,7 @@ async def update_plan(
     response_model=PlanOut,
     summary="INSP-01: adopt the plan (印发实施)",
     responses=WRITE_ERRORS,
-    dependencies=[Allowed(roles=LEAD_ROLES, orgs=PLAN_KEEPERS)],
+    dependencies=[Allowed(roles=LEAD_ROLES, orgs=TOWN, rule="INSP-01")],
 )
 async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> PlanOut:
     """The town's leader adopts it; `inspection.planned` is published."""
@@ -154,7 +155,7 @@ async def plan_timeline(
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: a signal adjusts the plan, with the reason",
     responses=CREATE_ERRORS,
-    dependencies=[Allowed(roles=WRITE_ROLES, orgs=PLAN_KEEPERS)],
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-01")],
 )
 async def adjust_plan(
     plan_id: uuid.UUID,
@@ -278,7 +279,9 @@ async def list_entries(
     principal: CurrentPrincipal,
     paging: Paging,
     drawn: bool | None = None,
-    rule_position: int | None = None,
+    rule_position: Annotated[
+        int | None, Query(ge=0, le=MAX_RULES - 1, description="the plan rule's position")
+    ] = None,
 ) -> Page[EntryOut]:
     """Group, risk, 守法诚信 flag, tier, key and rank of each; whether it was drawn."""
     async with ctx.db.session() as session:

@@ -26,6 +26,12 @@ Percent = Annotated[
 ]
 
 
+# A plan has at most this many rules (INSP-01: per type of target or supervision level);
+# a rule is named by its position in the plan.
+MAX_RULES = 50
+RulePosition = Annotated[int, Field(ge=0, le=MAX_RULES - 1)]
+
+
 class RuleIn(Strict):
     """INSP-01: frequency and proportion for one type of target or level (`value` null: every
     other target of the town)."""
@@ -66,7 +72,7 @@ class PlanIn(Strict):
     period_start: Day
     period_end: Day
     basis: PlanBasis
-    rules: list[RuleIn] = Field(min_length=1, max_length=50)
+    rules: list[RuleIn] = Field(min_length=1, max_length=MAX_RULES)
     clean_proportion: Percent = Field(
         description="INSP-02: percent of 守法诚信 targets still drawn; beyond it they are left "
         "alone (无事不扰)"
@@ -89,7 +95,7 @@ class PlanUpdate(Strict):
     period_start: Day | None = None
     period_end: Day | None = None
     basis: PlanBasis | None = None
-    rules: list[RuleIn] | None = Field(default=None, min_length=1, max_length=50)
+    rules: list[RuleIn] | None = Field(default=None, min_length=1, max_length=MAX_RULES)
     clean_proportion: Percent | None = None
     targeting_threshold: int | None = Field(default=None, ge=1, le=1_000_000)
     matter_codes: list[Code] | None = Field(default=None, min_length=1, max_length=50)
@@ -115,7 +121,7 @@ class AdjustmentIn(Strict):
 
     kind: AdjustmentKind
     signal_id: uuid.UUID | None = Field(default=None, description="the signal behind it")
-    rule_position: int | None = Field(default=None, ge=0, le=49)
+    rule_position: RulePosition | None = None
     frequency: int | None = Field(default=None, ge=1, le=366)
     proportion: Percent | None = None
     reason: Text

@@ -121,6 +121,7 @@ async def update(
 ) -> Plan:
     """INSP-01: edit a draft; an adopted plan changes only by a recorded adjustment."""
     plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    actor.require_org(plan.town)  # INSP-01: the town makes its plans; the bureau only reads
     actor.require_role(*WRITE_ROLES)
     PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.EDIT)
     given = data.model_fields_set
@@ -141,6 +142,7 @@ async def update(
 async def adopt(uow: UnitOfWork, *, actor: Principal, plan_id: uuid.UUID) -> Plan:
     """INSP-01: the town's leader adopts the plan (印发实施); `inspection.planned`."""
     plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    actor.require_org(plan.town)  # INSP-01
     actor.require_role(*LEAD_ROLES)
     plan.state = PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.ADOPT).value
     plan.adopted_at, plan.adopted_by, plan.updated_at = uow.now, actor.user, uow.now
@@ -169,6 +171,7 @@ async def adjust(
 ) -> PlanAdjustment:
     """INSP-02: a signal adjusts the adopted plan; what changed and why is on record."""
     plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    actor.require_org(plan.town)  # INSP-01/02: the town's own plan, adjusted by the town
     actor.require_role(*WRITE_ROLES)
     PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.ADJUST)
     replay = await idempotency.claim(
