@@ -386,3 +386,19 @@ async def test_info_04_complaint_records_are_one_item_each_kept_up_to_date(
         r = await info.svc.client.post("/complaints", json=body, headers=headers)
         assert r.status_code == status, r.text
     assert await info.counts() == before
+
+
+async def test_info_01_asking_again_returns_the_standing_request_every_time(info: Info) -> None:
+    """INFO-01 (4): a department asking for feedback again gets its standing request back,
+    not a second one, however often it asks (past the sixth call, where PostgreSQL's prepared
+    statement goes generic; an insert whose conflict target held a bound value failed there)."""
+    dept = info.codes.dept
+    ids = set()
+    for _ in range(8):
+        for body in ({}, {"matter_code": info.codes.dept_matter}):
+            r = await info.svc.client.post(
+                "/feedback-requests", json=body, headers=info.clerk(dept)
+            )
+            assert r.status_code in (200, 201), r.text
+            ids.add((body.get("matter_code"), r.json()["id"]))
+    assert len(ids) == 2  # one standing request for all matters, one for the matter

@@ -173,7 +173,10 @@ async def request_feedback(
             .on_conflict_do_nothing(
                 index_elements=[
                     FeedbackRequest.department,
-                    sa.func.coalesce(FeedbackRequest.matter_code, "*"),
+                    # The literal as the index has it: a bound "*" matches the index only
+                    # while PostgreSQL plans the statement for its values; once the prepared
+                    # statement goes generic (the sixth call) the insert fails.
+                    sa.func.coalesce(FeedbackRequest.matter_code, sa.literal_column("'*'")),
                 ],
                 index_where=FeedbackRequest.withdrawn_at.is_(None),
             )
