@@ -31,7 +31,7 @@ async def import_targets(
     return [str(i) for i in r.json()["target_ids"]]
 
 
-async def plan(insp: Insp, **overrides: Any) -> dict[str, Any]:
+async def plan(insp: Insp, *, adopt: bool = True, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "title": "计划",
         "scenario": "沿街餐饮店综合查一次",
@@ -45,6 +45,8 @@ async def plan(insp: Insp, **overrides: Any) -> dict[str, Any]:
     body.update(overrides)
     r = await insp.client.post("/plans", json=body, headers=insp.h(TOWN))
     assert r.status_code == 201, r.text
+    if not adopt:
+        return dict(r.json())
     adopted = await insp.client.post(
         f"/plans/{r.json()['id']}/adopt", headers=insp.h(TOWN, "leader")
     )
@@ -154,22 +156,7 @@ async def test_insp_01_only_the_town_edits_adopts_and_adjusts_its_plan(insp: Ins
     """The justice bureau reads every plan (INSP-05) but a plan is the town's (INSP-01): the
     bureau, another town or a department may not edit, adopt or adjust it."""
     adopted = await plan(insp)
-    created = await insp.client.post(
-        "/plans",
-        json={
-            "title": "草拟计划",
-            "scenario": "沿街餐饮店综合查一次",
-            "period_start": "2024-03-01",
-            "period_end": "2024-12-31",
-            "basis": "level",
-            "rules": [{"value": None, "frequency": 2, "proportion": "20"}],
-            "clean_proportion": "0",
-            "matter_codes": ["WAT-001"],
-        },
-        headers=insp.h(TOWN),
-    )
-    assert created.status_code == 201, created.text
-    draft = created.json()
+    draft = await plan(insp, adopt=False, title="草拟计划")
     signal = await insp.signal((await import_targets(insp, 1))[0], weight=5)
     attempts = [
         ("PATCH", f"/plans/{draft['id']}", {"title": "改"}),
