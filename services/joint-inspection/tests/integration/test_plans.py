@@ -167,7 +167,7 @@ async def test_insp_01_only_the_town_edits_adopts_and_adjusts_its_plan(insp: Ins
             {"kind": "add-target", "signal_id": signal["id"], "reason": "媒体报道，列入定向检查"},
         ),
     ]
-    for org in ("justice-bureau", "town:baitao", "dept:market-regulation"):
+    for org in ("justice-bureau", "town:baitao", "dept:planning-natural-resources"):
         for method, url, body in attempts:
             r = await insp.client.request(
                 method, url, json=body, headers=insp.h(org, "handler", "leader")
