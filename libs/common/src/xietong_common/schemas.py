@@ -9,6 +9,7 @@ vocabularies; pages with a bounded size and number.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import UnionType
@@ -28,6 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from xietong_common.labels import LabelledEnum
+from xietong_common.pagination import PageParams
 from xietong_common.parties import IdentityError, PartyKind, normalise_identity
 from xietong_common.reference import is_org_code
 
@@ -327,3 +329,8 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="how many match the filters, on every page")
     page: int = Field(ge=1)
     page_size: int = Field(ge=1)
+
+    @classmethod
+    def of(cls, items: Iterable[T], *, total: int, paging: PageParams) -> Self:
+        """The page `paging` asked for, holding `items` of the `total` that match."""
+        return cls(items=list(items), total=total, page=paging.page, page_size=paging.page_size)

@@ -113,11 +113,8 @@ async def performance(
         )
         for org, start, found in oversight.ordered(figures)
     ]
-    return Page[OversightRow](
-        items=rows[paging.offset : paging.offset + paging.page_size],
-        total=len(rows),
-        page=paging.page,
-        page_size=paging.page_size,
+    return Page[OversightRow].of(
+        rows[paging.offset : paging.offset + paging.page_size], total=len(rows), paging=paging
     )
 
 
@@ -168,11 +165,10 @@ async def _list(
             paging=paging,
             now=ctx.clock.now(),
         )
-    return Page[AssistanceSummary](
-        items=[summary_of(x.request, next_due=x.next_due, overdue=x.overdue) for x in listed],
+    return Page[AssistanceSummary].of(
+        [summary_of(x.request, next_due=x.next_due, overdue=x.overdue) for x in listed],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 

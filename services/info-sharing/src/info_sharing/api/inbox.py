@@ -75,8 +75,8 @@ async def inbox(
             cutoff=cutoff(ctx),
             paging=paging,
         )
-    return Page[InboxEntry](
-        items=[
+    return Page[InboxEntry].of(
+        [
             inbox_entry(
                 d,
                 i,
@@ -87,8 +87,7 @@ async def inbox(
             for d, i in rows
         ],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -155,11 +154,10 @@ async def subscriptions(
     """Active subscriptions, oldest first."""
     async with ctx.db.session() as session:
         rows, total = await queries.subscriptions(session, principal=principal, paging=paging)
-    return Page[SubscriptionOut](
-        items=[subscription_out(s) for s in rows],
+    return Page[SubscriptionOut].of(
+        [subscription_out(s) for s in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -237,13 +235,10 @@ async def feedback_requests(
         rows, total = await queries.feedback_requests(
             session, department=department, matter=matter, active=active, paging=paging
         )
-    return Page[FeedbackRequestOut](
-        items=[
-            feedback_request_out(r, ctx.directory, _matter_name(ctx, r.matter_code)) for r in rows
-        ],
+    return Page[FeedbackRequestOut].of(
+        [feedback_request_out(r, ctx.directory, _matter_name(ctx, r.matter_code)) for r in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -304,7 +299,7 @@ async def unread_overdue(
                 due=due_out(read_due(ctx.calendar, d.delivered_at, days)),
             )
         )
-    return Page[OverdueOut](items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return Page[OverdueOut].of(items, total=total, paging=paging)
 
 
 @router.get(

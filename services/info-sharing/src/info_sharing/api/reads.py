@@ -117,11 +117,10 @@ async def list_items(
         rows, total = await queries.list_items(
             session, principal=principal, filters=filters, sort=sort, paging=paging
         )
-        return Page[ItemSummary](
-            items=[summary_of(i, ctx.directory) for i in rows],
+        return Page[ItemSummary].of(
+            [summary_of(i, ctx.directory) for i in rows],
             total=total,
-            page=paging.page,
-            page_size=paging.page_size,
+            paging=paging,
         )
 
 
@@ -222,8 +221,8 @@ async def receipts(
         rows, total = await queries.receipts(
             session, item=item, principal=principal, read=read, paging=paging
         )
-    return Page[ReceiptOut](
-        items=[
+    return Page[ReceiptOut].of(
+        [
             receipt_out(
                 d,
                 ctx.directory,
@@ -234,8 +233,7 @@ async def receipts(
             for d in rows
         ],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 

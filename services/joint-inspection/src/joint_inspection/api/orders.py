@@ -118,11 +118,10 @@ async def list_orders(
             session, principal=principal, filters=filters, paging=paging, now=now
         )
         due = await deadlines_by_subject(session, [order_subject(o.id) for o, _ in rows])
-    return Page[OrderSummary](
-        items=[order_summary(o, n, due.get(order_subject(o.id), []), now) for o, n in rows],
+    return Page[OrderSummary].of(
+        [order_summary(o, n, due.get(order_subject(o.id), []), now) for o, n in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 

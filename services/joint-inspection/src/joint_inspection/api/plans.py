@@ -84,9 +84,7 @@ async def list_plans(
         rows, total = await queries.list_plans(
             session, principal=principal, state=state, town=town, paging=paging
         )
-    return Page[PlanOut](
-        items=[plan_out(p) for p in rows], total=total, page=paging.page, page_size=paging.page_size
-    )
+    return Page[PlanOut].of([plan_out(p) for p in rows], total=total, paging=paging)
 
 
 @router.get(
@@ -191,11 +189,10 @@ async def list_adjustments(
     async with ctx.db.session() as session:
         await load_plan(session, plan_id, principal)
         rows, total = await queries.list_adjustments(session, plan_id=plan_id, paging=paging)
-    return Page[AdjustmentOut](
-        items=[adjustment_out(a) for a in rows],
+    return Page[AdjustmentOut].of(
+        [adjustment_out(a) for a in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -242,11 +239,10 @@ async def list_selections(
     async with ctx.db.session() as session:
         await load_plan(session, plan_id, principal)
         rows, total = await queries.list_selections(session, plan_id=plan_id, paging=paging)
-    return Page[SelectionOut](
-        items=[selection_out(s) for s in rows],
+    return Page[SelectionOut].of(
+        [selection_out(s) for s in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -293,11 +289,10 @@ async def list_entries(
             rule_position=rule_position,
             paging=paging,
         )
-    return Page[EntryOut](
-        items=[entry_out(e, name) for e, name in rows],
+    return Page[EntryOut].of(
+        [entry_out(e, name) for e, name in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 

@@ -97,11 +97,10 @@ async def list_shortcomings(
             now=ctx.clock.now(),
         )
         due = await figures.shortcoming_deadlines(session, [s.id for s in rows])
-    return Page[ShortcomingOut](
-        items=[shortcoming_out(s, due.get(shortcoming_subject(s.id), [])) for s in rows],
+    return Page[ShortcomingOut].of(
+        [shortcoming_out(s, due.get(shortcoming_subject(s.id), [])) for s in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -164,11 +163,10 @@ async def list_merges(
             town=town,
             paging=paging,
         )
-    return Page[MergeProposalOut](
-        items=[merge_out(m) for m in rows],
+    return Page[MergeProposalOut].of(
+        [merge_out(m) for m in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -240,9 +238,8 @@ async def list_reinspections(
         rows, total = await figures.reinspections(
             session, principal=principal, town=town, paging=paging
         )
-    return Page[ReinspectionOut](
-        items=[ReinspectionOut(**r) for r in rows],
+    return Page[ReinspectionOut].of(
+        [ReinspectionOut(**r) for r in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )

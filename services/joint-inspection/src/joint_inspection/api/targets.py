@@ -138,11 +138,10 @@ async def list_targets(
             session, principal=principal, filters=filters, paging=paging
         )
         found = await risks(session, rows, policy=risk_policy(ctx), at=ctx.clock.now())
-    return Page[TargetOut](
-        items=[target_out(t, found[t.id]) for t in rows],
+    return Page[TargetOut].of(
+        [target_out(t, found[t.id]) for t in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -220,11 +219,10 @@ async def list_signals(
     async with ctx.db.session() as session:
         await load_target(session, target_id, principal)
         rows, total = await queries.list_signals(session, target_id=target_id, paging=paging)
-    return Page[SignalOut](
-        items=[signal_out(s) for s in rows],
+    return Page[SignalOut].of(
+        [signal_out(s) for s in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -287,6 +285,4 @@ async def target_visits(
         )
         for v, o in rows
     ]
-    return Page[TargetVisitOut](
-        items=items, total=total, page=paging.page, page_size=paging.page_size
-    )
+    return Page[TargetVisitOut].of(items, total=total, paging=paging)

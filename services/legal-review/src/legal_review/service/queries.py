@@ -83,7 +83,7 @@ async def queue(
     }
     due = await deadlines_by_subject(session, [subject(r.id) for r in reviews])
     items = [review_out(r, rounds[(r.id, r.round)], due.get(subject(r.id), [])) for r in reviews]
-    return ReviewPage(items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return ReviewPage.of(items, total=total, paging=paging)
 
 
 async def one(session: AsyncSession, review: Review) -> ReviewOut:

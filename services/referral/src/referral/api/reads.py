@@ -95,11 +95,10 @@ async def _list(
             paging=paging,
             now=ctx.clock.now(),
         )
-    return Page[ReferralSummary](
-        items=[summary_of(x.referral, next_due=x.next_due, overdue=x.overdue) for x in listed],
+    return Page[ReferralSummary].of(
+        [summary_of(x.referral, next_due=x.next_due, overdue=x.overdue) for x in listed],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 

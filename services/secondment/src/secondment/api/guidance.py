@@ -88,7 +88,7 @@ async def list_activities(
             session, principal=principal, filters=filters, paging=paging
         )
         items = [guidance_out(ctx, a) for a in rows]
-    return Page[GuidanceOut](items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return Page[GuidanceOut].of(items, total=total, paging=paging)
 
 
 @router.get(

@@ -95,9 +95,7 @@ async def list_officers(
             session, principal=principal, filters=filters, paging=paging
         )
         items = [serving_out(ctx, m, day=day) for m in rows]
-    return Page[ServingOfficerOut](
-        items=items, total=total, page=paging.page, page_size=paging.page_size
-    )
+    return Page[ServingOfficerOut].of(items, total=total, paging=paging)
 
 
 @router.get(
@@ -207,11 +205,10 @@ async def list_work_notes(
         rows, total = await officer_service.list_work_notes(
             session, principal=principal, officer_id=officer_id, paging=paging
         )
-    return Page[WorkNoteOut](
-        items=[work_note_out(n) for n in rows],
+    return Page[WorkNoteOut].of(
+        [work_note_out(n) for n in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 

@@ -120,11 +120,10 @@ async def list_versions(
         rows, total = await queries.list_roster_versions(
             session, principal=principal, department=department, paging=paging
         )
-    return Page[RosterVersionOut](
-        items=[roster_version_out(v) for v in rows],
+    return Page[RosterVersionOut].of(
+        [roster_version_out(v) for v in rows],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -221,6 +220,4 @@ async def version_officers(
             session, principal=principal, version_id=version_id, paging=paging
         )
         items = [roster_entry_out(m) for m in rows]
-    return Page[RosterEntryOut](
-        items=items, total=total, page=paging.page, page_size=paging.page_size
-    )
+    return Page[RosterEntryOut].of(items, total=total, paging=paging)

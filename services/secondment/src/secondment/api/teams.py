@@ -106,8 +106,8 @@ async def list_teams(
             session, principal=principal, filters=filters, paging=paging
         )
         numbers = await queries.roster_numbers(session, [v.roster_id for v in rows])
-    return Page[TeamSummary](
-        items=[
+    return Page[TeamSummary].of(
+        [
             team_summary(
                 ctx,
                 v,
@@ -117,8 +117,7 @@ async def list_teams(
             for v in rows
         ],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
@@ -156,8 +155,8 @@ async def list_versions(
             session, principal=principal, team_id=team_id, paging=paging
         )
         numbers = await queries.roster_numbers(session, [v.roster_id for v in rows])
-    return Page[TeamSummary](
-        items=[
+    return Page[TeamSummary].of(
+        [
             team_summary(
                 ctx,
                 v,
@@ -167,8 +166,7 @@ async def list_versions(
             for v in rows
         ],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        paging=paging,
     )
 
 
