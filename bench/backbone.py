@@ -85,12 +85,11 @@ async def new_database(admin_url: str, prefix: str) -> str:
 
 async def drop_databases(admin_url: str) -> None:
     """Drop what this run made: a server that benches often does not fill up with them."""
-    conn = await asyncpg.connect(plain_url(admin_url))
-    try:
-        while CREATED:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{CREATED.pop()}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    from xietong_devtools.testing import drop_databases as drop
+
+    made = list(CREATED)
+    CREATED.clear()
+    await drop(plain_url(admin_url), made)
 
 
 async def raw_pg_commits(admin_url: str, n: int) -> Figures:

@@ -97,11 +97,7 @@ async def test_writes_succeed_while_broker_is_down_and_events_flow_when_back(
                 break
             except Exception:
                 await asyncio.sleep(0.5)
-    for _ in range(120):
-        if await pending(svc) == 0:
-            break
-        await asyncio.sleep(0.5)
-    assert await pending(svc) == 0
+    await svc.outbox_drained(timeout_s=60)
     for _ in range(20):
         if await backlog_gauges(svc) == (0, 0):
             break

@@ -79,7 +79,8 @@ def _servers() -> Iterator[Servers]:
     yield Servers(plain_url(db_env or info.postgres_admin_url), kafka_env or info.kafka_bootstrap)
 
 
-async def _drop_databases(admin_url: str, names: Iterable[str]) -> None:
+async def drop_databases(admin_url: str, names: Iterable[str]) -> None:
+    """Drop the databases `names` on the server at `admin_url` (a plain postgresql:// URL)."""
     conn = await asyncpg.connect(admin_url)
     try:
         for name in names:
@@ -99,7 +100,7 @@ def servers() -> Iterator[Servers]:
             if found.created:
                 # A loop of its own: the session's event loop may be closed by now.
                 with contextlib.suppress(OSError, asyncpg.PostgresError):
-                    asyncio.run(_drop_databases(found.postgres_admin_url, found.created))
+                    asyncio.run(drop_databases(found.postgres_admin_url, found.created))
 
 
 @pytest.fixture(scope="session")
