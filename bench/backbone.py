@@ -21,6 +21,7 @@ from xietong_common.db import Database, plain_url
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.kafka import ensure_topics
+from xietong_common.events.namespace import Namespace
 from xietong_common.events.outbox import OutboxRelay
 from xietong_common.uow import UnitOfWork
 
@@ -32,6 +33,9 @@ class Ticked(IntegrationEvent):
 
 
 PRODUCER, CONSUMER = "bench-producer", "bench-consumer"
+# A bench run is a deployment of its own on the broker (as a test session is), so it never
+# reads or feeds the developer's `make run`; tests delete such topics a day later.
+BENCH_NAMESPACE = Namespace(f"xt-bench-{int(time.time())}-{uuid.uuid4().hex[:6]}.")
 
 
 def fresh_event_type() -> type[Ticked]:
@@ -111,8 +115,9 @@ async def raw_pg_commits(admin_url: str, n: int) -> Figures:
 
 
 async def raw_kafka(bootstrap: str, n: int) -> Figures:
-    topic = f"bench.raw.{uuid.uuid4().hex[:6]}"
-    await ensure_topics(bootstrap, [topic], with_dlq=False)
+    logical = f"bench.raw.{uuid.uuid4().hex[:6]}"
+    await ensure_topics(bootstrap, [logical], with_dlq=False, namespace=BENCH_NAMESPACE)
+    topic = BENCH_NAMESPACE.topic(logical)
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -165,7 +170,7 @@ async def backbone(
     Without `rate` the writer goes flat out (throughput); with it, writes are paced so
     the latency is that of a system keeping up, not of a queue growing."""
     tick = fresh_event_type()
-    await ensure_topics(bootstrap, [tick.spec.topic])
+    await ensure_topics(bootstrap, [tick.spec.topic], namespace=BENCH_NAMESPACE)
     producer_url = await new_database(admin_url, "producer")
     consumer_url = await new_database(admin_url, "consumer")
     for url in (producer_url, consumer_url):
@@ -196,9 +201,12 @@ async def backbone(
                 done.set()
 
     UnitOfWork.__aexit__ = timed_exit  # type: ignore[method-assign,assignment]
-    relay = OutboxRelay(producer_db, bootstrap=bootstrap, poll_interval_s=0.5)
+    relay = OutboxRelay(
+        producer_db, bootstrap=bootstrap, poll_interval_s=0.5, namespace=BENCH_NAMESPACE
+    )
     consumer = InboxConsumer(
         consumer_db,
+        namespace=BENCH_NAMESPACE,
         bootstrap=bootstrap,
         handlers={tick: on_tick},
         group_id=f"bench-{uuid.uuid4().hex[:6]}",

@@ -38,7 +38,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.backbone import Figures, new_database, raw_pg_commits
+from bench.backbone import BENCH_NAMESPACE, Figures, new_database, raw_pg_commits
 from xietong_common.auth import mint_token
 from xietong_common.db import plain_url
 from xietong_common.settings import ServiceSettings
@@ -348,6 +348,7 @@ async def run(
             service_name="info-sharing",
             database_url=url.replace("postgresql://", "postgresql+asyncpg://", 1),
             kafka_bootstrap_servers=bootstrap,
+            kafka_namespace=BENCH_NAMESPACE.prefix,
             jwt_secret=BENCH_SECRET,
             blob_dir=Path(blobs),
             run_jobs=False,

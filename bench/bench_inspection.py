@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import httpx
 import sqlalchemy as sa
 
-from bench.backbone import new_database
+from bench.backbone import BENCH_NAMESPACE, new_database
 from xietong_common.auth import mint_token
 from xietong_common.web import create_app
 
@@ -122,6 +122,7 @@ async def run(*, admin_url: str, bootstrap: str, targets: int = 100_000) -> list
             service_name="joint-inspection",
             database_url=url,
             kafka_bootstrap_servers=bootstrap,
+            kafka_namespace=BENCH_NAMESPACE.prefix,
             jwt_secret=BENCH_SECRET,
             blob_dir=Path(blobs),
             run_jobs=False,

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.backbone import Figures, new_database
+from bench.backbone import BENCH_NAMESPACE, Figures, new_database
 from xietong_common.auth import Principal, mint_token
 from xietong_common.backbone import create_backbone_schema
 from xietong_common.clock import SystemClock
@@ -132,6 +132,7 @@ async def import_figures(*, admin_url: str, bootstrap: str, officers: int) -> di
             service_name="secondment",
             database_url=_asyncpg(url),
             kafka_bootstrap_servers=bootstrap,
+            kafka_namespace=BENCH_NAMESPACE.prefix,
             jwt_secret=BENCH_SECRET,
             blob_dir=Path(blobs),
             run_jobs=False,

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from bench.backbone import new_database
+from bench.backbone import BENCH_NAMESPACE, new_database
 from xietong_common.auth import mint_token
 from xietong_common.context import ServiceContext
 from xietong_common.settings import ServiceSettings
@@ -58,6 +58,8 @@ async def running(
             "service_name": spec.name,
             "database_url": url,
             "kafka_bootstrap_servers": bootstrap,
+            "kafka_namespace": BENCH_NAMESPACE.prefix,
+            "deployment_id": "bench",
             "jwt_secret": BENCH_SECRET,
             "blob_dir": Path(blobs),
             "run_jobs": False,

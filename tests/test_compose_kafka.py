@@ -378,13 +378,17 @@ async def test_audit_checkpoints_are_read_back_and_their_topic_cannot_be_shorten
 
     from xietong_common.audit.verification import read_topic
     from xietong_common.contracts.audit import CHECKPOINT_TOPIC
+    from xietong_common.events.namespace import Namespace
 
     await _produce(broker, "referral", CHECKPOINT_TOPIC)
     for principal in [*grants(), INTEGRATOR]:
         options = broker.options(principal, external=principal == INTEGRATOR)
         bootstrap = options.pop("bootstrap_servers")
         options.pop("request_timeout_ms")
-        reading = await read_topic(bootstrap, service="referral", options=options)
+        # Compose is one deployment alone on its broker: the plain namespace.
+        reading = await read_topic(
+            bootstrap, service="referral", options=options, namespace=Namespace()
+        )
         assert reading.problems == [], principal
     for principal in ["referral", "legal-review"]:
         admin = AIOKafkaAdminClient(**broker.options(principal))

@@ -60,6 +60,12 @@ def add_audit_commands(subparsers: Any, locations: Locations) -> None:
         help="trust only these PEM public keys (repeatable); default: the keys the service "
         "knows, its current and earlier ones (docs/audit.md)",
     )
+    verify.add_argument(
+        "--deployment",
+        metavar="ID",
+        help="judge the database against checkpoints this deployment signed (default: "
+        "XIETONG_DEPLOYMENT_ID, as the service reads it); others are counted, not judged",
+    )
     verify.add_argument("--no-kafka", action="store_true", help=f"do not read the {_topic()} topic")
     verify.add_argument(
         "--no-recorded",
@@ -124,8 +130,10 @@ def _verify(args: argparse.Namespace, locations: Locations) -> int:
     from xietong_common.clock import SystemClock
     from xietong_common.db import Database
     from xietong_common.events.kafka_security import client_options
+    from xietong_common.events.namespace import Namespace
 
     settings = _settings()
+    deployment = args.deployment or settings.deployment_id
     try:
         keys = (
             read_public_keys(args.keys)
@@ -142,7 +150,12 @@ def _verify(args: argparse.Namespace, locations: Locations) -> int:
         readings: list[Reading] = []
         if bootstrap is not None:
             readings.append(
-                await read_topic(bootstrap, service=args.service, options=client_options(settings))
+                await read_topic(
+                    bootstrap,
+                    service=args.service,
+                    options=client_options(settings),
+                    namespace=Namespace(settings.kafka_namespace),
+                )
             )
         if args.checkpoints:
             readings.append(read_files(args.checkpoints, service=args.service))
@@ -152,7 +165,11 @@ def _verify(args: argparse.Namespace, locations: Locations) -> int:
                 if not args.no_recorded:
                     readings.append(await read_recorded(session, service=args.service))
                 report = await verify_audit(
-                    session, service=args.service, readings=readings, keys=keys
+                    session,
+                    service=args.service,
+                    readings=readings,
+                    keys=keys,
+                    deployment=deployment,
                 )
         finally:
             await db.dispose()
@@ -183,7 +200,13 @@ def _checkpoint(args: argparse.Namespace, locations: Locations) -> int:
         db = Database(url, clock=SystemClock(), service_name=args.service)
         try:
             async with db.uow(actor=Principal.system(args.service)) as uow:
-                signed = await create_checkpoint(uow, service=args.service, key=key, force=True)
+                signed = await create_checkpoint(
+                    uow,
+                    service=args.service,
+                    key=key,
+                    deployment=settings.deployment_id,
+                    force=True,
+                )
         finally:
             await db.dispose()
         if signed is None:
@@ -230,11 +253,17 @@ def _public_key(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace, locations: Locations) -> int:
     from xietong_common.audit.verification import read_topic
     from xietong_common.events.kafka_security import client_options
+    from xietong_common.events.namespace import Namespace
 
     settings = _settings()
     bootstrap = locations.kafka_bootstrap()
     reading = asyncio.run(
-        read_topic(bootstrap, service=args.service, options=client_options(settings))
+        read_topic(
+            bootstrap,
+            service=args.service,
+            options=client_options(settings),
+            namespace=Namespace(settings.kafka_namespace),
+        )
     )
     for problem in reading.problems:
         print(f"{args.service}: {problem}", file=sys.stderr)

@@ -165,7 +165,17 @@ _STEP_4 = (
     """,
 )
 
-STEPS: dict[int, tuple[str, ...]] = {1: _STEP_1, 2: _STEP_2, 3: _STEP_3, 4: _STEP_4}
+# Step 5: a checkpoint names the deployment that signed it (XIETONG_DEPLOYMENT_ID), so a
+# staging and a production system sharing a broker never judge each other's chains.
+_STEP_5 = ("ALTER TABLE audit_checkpoints ADD COLUMN deployment TEXT",)
+
+STEPS: dict[int, tuple[str, ...]] = {
+    1: _STEP_1,
+    2: _STEP_2,
+    3: _STEP_3,
+    4: _STEP_4,
+    5: _STEP_5,
+}
 _DOWN: dict[int, tuple[str, ...]] = {
     1: (
         "DROP TABLE IF EXISTS deadlines",
@@ -191,6 +201,7 @@ _DOWN: dict[int, tuple[str, ...]] = {
         "ALTER TABLE audit_head DROP COLUMN IF EXISTS chain_id",
         "ALTER TABLE audit_log DROP COLUMN IF EXISTS hash_alg",
     ),
+    5: ("ALTER TABLE audit_checkpoints DROP COLUMN IF EXISTS deployment",),
 }
 LATEST = max(STEPS)
 

@@ -13,6 +13,7 @@ from xietong_common.calendar import WorkingDayCalendar
 from xietong_common.clock import Clock, SystemClock
 from xietong_common.db import Database
 from xietong_common.events.kafka_security import client_options
+from xietong_common.events.namespace import Namespace
 from xietong_common.reference import (
     MatterCatalogue,
     OrganisationDirectory,
@@ -34,6 +35,7 @@ class ServiceContext:
     directory: OrganisationDirectory
     catalogue: MatterCatalogue
     kafka: dict[str, Any] = field(default_factory=dict)  # client security options
+    namespace: Namespace = field(default_factory=Namespace)  # topic and group prefix
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -72,4 +74,5 @@ def build_context(
         catalogue=load_catalogue(settings.data_dir / "matters.yaml", directory),
         # Computed once at start: settings that cannot work stop the service here.
         kafka=client_options(settings),
+        namespace=Namespace(settings.kafka_namespace),
     )

@@ -58,6 +58,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
                 partitions=settings.kafka_topic_partitions,
                 replication_factor=settings.kafka_replication_factor,
                 options=ctx.kafka,
+                namespace=ctx.namespace,
             )
             break
         except Exception as exc:
@@ -73,6 +74,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
                 batch_size=settings.outbox_batch_size,
                 poll_interval_s=settings.outbox_poll_interval_s,
                 kafka_options=ctx.kafka,
+                namespace=ctx.namespace,
             ).run()
         )
     if settings.run_consumer and handlers:
@@ -85,6 +87,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
                 backoff_initial_s=settings.inbox_backoff_initial_s,
                 backoff_max_s=settings.inbox_backoff_max_s,
                 kafka_options=ctx.kafka,
+                namespace=ctx.namespace,
             ).run()
         )
     await asyncio.gather(*runners)

@@ -34,6 +34,20 @@ class ServiceSettings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("XIETONG_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
+    kafka_namespace: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]{0,100}$",
+        description="prefix of every topic and consumer group this deployment uses on Kafka "
+        "(e.g. `staging.`), so deployments sharing a broker never read each other's events; "
+        "empty: the plain topic names of docs/events.md",
+    )
+    deployment_id: str = Field(
+        default="default",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="names this deployment (production, staging, …), set once per environment "
+        "and never changed: every signed audit checkpoint carries it, and `xietong audit "
+        "verify` judges a database only against checkpoints of its own deployment",
+    )
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
     migrate_on_start: bool = True

@@ -102,6 +102,7 @@ audit_checkpoints = sa.Table(
     sa.Column("key_id", sa.Text, nullable=False),
     sa.Column("signature_alg", sa.Text, nullable=False),
     sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("deployment", sa.Text),
 )
 
 # Idempotency-Key of creates (per operation and organisation): what the first request was

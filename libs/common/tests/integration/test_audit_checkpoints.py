@@ -31,6 +31,7 @@ from xietong_common.audit.checkpoints import (
 from xietong_common.audit.crypto import SigningKey, generate_key
 from xietong_common.audit.verification import (
     AuditReport,
+    Found,
     Reading,
     read_files,
     read_recorded,
@@ -46,7 +47,13 @@ from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.outbox import OutboxRelay
 from xietong_common.jobs import run_job_once
 from xietong_common.tables import audit_checkpoints, audit_head, audit_log, outbox
-from xietong_devtools.testing import Servers, create_database
+from xietong_devtools.testing import (
+    TEST_DEPLOYMENT,
+    TEST_NAMESPACE,
+    Servers,
+    create_database,
+    physical_topic,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +69,7 @@ class Chain:
     service: str
     key: SigningKey
     bootstrap: str
+    deployment: str = TEST_DEPLOYMENT
 
     async def write(self, count: int, *, start: int = 1) -> None:
         for n in range(start, start + count):
@@ -70,11 +78,17 @@ class Chain:
 
     async def checkpoint(self) -> None:
         async with self.db.uow(actor=Principal.system(self.service)) as uow:
-            assert await create_checkpoint(uow, service=self.service, key=self.key, force=True)
+            assert await create_checkpoint(
+                uow,
+                service=self.service,
+                key=self.key,
+                deployment=self.deployment,
+                force=True,
+            )
 
     async def publish(self) -> None:
         """What the service's relay does: the outbox's checkpoints onto the topic."""
-        relay = OutboxRelay(self.db, bootstrap=self.bootstrap)
+        relay = OutboxRelay(self.db, namespace=TEST_NAMESPACE, bootstrap=self.bootstrap)
         try:
             while await relay.relay_once():
                 pass
@@ -88,12 +102,13 @@ class Chain:
                 service=self.service,
                 readings=list(readings),
                 keys=[k.public for k in (keys or [self.key])],
+                deployment=self.deployment,
             )
         print("\n".join(render(report)))
         return report
 
     async def topic(self) -> Reading:
-        return await read_topic(self.bootstrap, service=self.service)
+        return await read_topic(self.bootstrap, service=self.service, namespace=TEST_NAMESPACE)
 
     async def recorded(self) -> Reading:
         async with self.db.session() as session:
@@ -111,7 +126,7 @@ async def _chain(
     await prepare_database(url)
     name = service or f"audit-{uuid.uuid4().hex[:10]}"
     db = Database(url, clock=SystemClock(), service_name=name, audit_hash=hash_alg)
-    await ensure_topics(servers.kafka_bootstrap, [CHECKPOINT_TOPIC])
+    await ensure_topics(servers.kafka_bootstrap, [CHECKPOINT_TOPIC], namespace=TEST_NAMESPACE)
     try:
         yield Chain(db, url, name, generate_key(signature), servers.kafka_bootstrap)
     finally:
@@ -184,7 +199,7 @@ async def rewrite_whole_chain(chain: Chain, *, seq: int, rule: str) -> None:
 
 
 async def test_the_checkpoint_topic_never_deletes(servers: Servers) -> None:
-    await ensure_topics(servers.kafka_bootstrap, [CHECKPOINT_TOPIC])
+    await ensure_topics(servers.kafka_bootstrap, [CHECKPOINT_TOPIC], namespace=TEST_NAMESPACE)
     admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap)
     await admin.start()
     try:
@@ -395,6 +410,43 @@ async def test_a_database_rebuilt_from_scratch_is_reported(servers: Servers) -> 
             )
 
 
+async def test_a_staging_and_a_production_system_sharing_a_broker_never_judge_each_other(
+    servers: Servers,
+) -> None:
+    """Issue 27: checkpoints carry the deployment that signed them; a database is judged only
+    against its own deployment's (the other's are counted in a note), while a rebuilt database
+    of the same deployment is still reported."""
+    async for production in _chain(servers):
+        production.deployment = "production"
+        await production.write(2)
+        await production.checkpoint()
+        await production.publish()
+        async for staging in _chain(servers, service=production.service):
+            staging.deployment, staging.key = "staging", production.key
+            await staging.write(5)
+            await staging.checkpoint()
+            await staging.publish()
+            for system in (production, staging):
+                report = await system.verify(await system.topic(), await system.recorded())
+                assert report.ok, report.problems
+                assert report.trusted >= 1
+                other = "staging" if system is production else "production"
+                assert any(f"deployment {other!r}" in n for n in report.notes), report.notes
+            # The deployment is signed: relabelling a checkpoint breaks its signature.
+            found = (await staging.topic()).found
+            relabelled = [
+                Found(f.checkpoint.model_copy(update={"deployment": "production"}), "relabelled")
+                for f in found
+            ]
+            report = await production.verify(Reading("forged", found=relabelled))
+            assert not report.ok
+            assert any("does not verify" in p for p in report.problems)
+            # Judged as the other deployment, the chains do not match: replaced or rebuilt.
+            staging.deployment = "production"
+            report = await staging.verify(await staging.topic())
+            assert any("the chain was replaced" in p for p in report.problems)
+
+
 async def test_a_running_service_publishes_checkpoints_of_its_chain(
     servers: Servers, tmp_path: Path
 ) -> None:
@@ -404,7 +456,7 @@ async def test_a_running_service_publishes_checkpoints_of_its_chain(
 
     url = await create_database(servers, "audit_svc")
     spec = counter_service_spec()
-    await ensure_topics(servers.kafka_bootstrap, [CHECKPOINT_TOPIC])
+    await ensure_topics(servers.kafka_bootstrap, [CHECKPOINT_TOPIC], namespace=TEST_NAMESPACE)
     async with (
         topic_reader(servers.kafka_bootstrap, CHECKPOINT_TOPIC) as reader,
         running_service(
@@ -528,11 +580,13 @@ async def test_verify_reads_the_topic_through_the_configured_kafka(
     await chain.write(1)
     await _xietong("audit", "verify", "secondment")
     out = capsys.readouterr().out
-    assert f"from Kafka topic {CHECKPOINT_TOPIC}" in out
+    assert f"from Kafka topic {physical_topic(CHECKPOINT_TOPIC)}" in out
     # Kafka that cannot be reached is a problem: the chain could not be checked.
     monkeypatch.setenv("XIETONG_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
     assert await _xietong("audit", "verify", "secondment") == 1
-    assert "could not read audit.checkpoint from Kafka" in capsys.readouterr().out
+    assert (
+        f"could not read {physical_topic(CHECKPOINT_TOPIC)} from Kafka" in capsys.readouterr().out
+    )
 
 
 async def test_junk_under_the_services_key_is_reported_and_binary_mode_events_are_read(
@@ -545,7 +599,13 @@ async def test_junk_under_the_services_key_is_reported_and_binary_mode_events_ar
 
     await chain.write(2)
     async with chain.db.uow(actor=Principal.system(chain.service)) as uow:
-        signed = await create_checkpoint(uow, service=chain.service, key=chain.key, force=True)
+        signed = await create_checkpoint(
+            uow,
+            service=chain.service,
+            key=chain.key,
+            deployment=TEST_DEPLOYMENT,
+            force=True,
+        )
     assert signed is not None
     async with chain.db.engine.begin() as conn:
         await conn.execute(sa.delete(outbox))  # published below by hand, as an SDK would
@@ -553,10 +613,12 @@ async def test_junk_under_the_services_key_is_reported_and_binary_mode_events_ar
     await producer.start()
     try:
         key = chain.service.encode()
-        await producer.send_and_wait(CHECKPOINT_TOPIC, b"not json", key=key)
-        await producer.send_and_wait(CHECKPOINT_TOPIC, b"not json", key=b"someone-else")
+        await producer.send_and_wait(physical_topic(CHECKPOINT_TOPIC), b"not json", key=key)
         await producer.send_and_wait(
-            CHECKPOINT_TOPIC,
+            physical_topic(CHECKPOINT_TOPIC), b"not json", key=b"someone-else"
+        )
+        await producer.send_and_wait(
+            physical_topic(CHECKPOINT_TOPIC),
             signed.model_dump_json().encode(),
             key=key,
             headers=[

@@ -17,7 +17,14 @@ from backbone_support import TOPIC, counter_service_spec
 from xietong_common.events.kafka import ensure_topics, kafka_ping
 from xietong_common.tables import outbox
 from xietong_devtools.stack import local_kafka
-from xietong_devtools.testing import RunningService, Servers, create_database, running_service
+from xietong_devtools.testing import (
+    TEST_NAMESPACE,
+    RunningService,
+    Servers,
+    create_database,
+    physical_topic,
+    running_service,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +34,7 @@ async def svc(servers: Servers, kafka_bootstrap: str) -> AsyncIterator[RunningSe
     kafka = local_kafka()
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.bootstrap != kafka_bootstrap:
         pytest.skip("needs the project's own local Kafka, which this test stops and restarts")
-    await ensure_topics(kafka_bootstrap, [TOPIC])
+    await ensure_topics(kafka_bootstrap, [TOPIC], namespace=TEST_NAMESPACE)
     url = await create_database(servers, "outage")
     async with running_service(
         counter_service_spec(), database_url=url, kafka_bootstrap=kafka_bootstrap
@@ -105,7 +112,7 @@ async def test_writes_succeed_while_broker_is_down_and_events_flow_when_back(
     assert await backlog_gauges(svc) == (0, 0)
 
     consumer = AIOKafkaConsumer(
-        TOPIC, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+        physical_topic(TOPIC), bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:

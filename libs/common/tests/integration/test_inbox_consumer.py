@@ -24,14 +24,20 @@ from backbone_support import (
 from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.registry import dlq_topic
-from xietong_devtools.testing import Servers, create_database, topic_reader
+from xietong_devtools.testing import (
+    TEST_NAMESPACE,
+    Servers,
+    create_database,
+    physical_topic,
+    topic_reader,
+)
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def h(servers: Servers, kafka_bootstrap: str) -> AsyncIterator[Harness]:
-    await ensure_topics(kafka_bootstrap, [TOPIC])
+    await ensure_topics(kafka_bootstrap, [TOPIC], namespace=TEST_NAMESPACE)
     url = await create_database(servers, "inbox")
     async for value in harness(url, name="inbox-test"):
         yield value
@@ -48,6 +54,7 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
 def consumer_for(h: Harness, bootstrap: str, group: str, **kw: Any) -> InboxConsumer:
     return InboxConsumer(
         h.db,
+        namespace=TEST_NAMESPACE,
         bootstrap=bootstrap,
         handlers={CounterIncremented: count_handled},
         group_id=group,
@@ -76,11 +83,15 @@ async def test_same_event_delivered_twice_changes_state_once(
     key = new_key()
     event_id = str(uuid.uuid4())
     raw = envelope_bytes(CounterIncremented(counter=key, seq=1), key=key, event_id=event_id)
-    await producer.send_and_wait(TOPIC, raw, key=key.encode())
-    await producer.send_and_wait(TOPIC, raw, key=key.encode())  # redelivery of the same event
+    await producer.send_and_wait(physical_topic(TOPIC), raw, key=key.encode())
+    await producer.send_and_wait(
+        physical_topic(TOPIC), raw, key=key.encode()
+    )  # redelivery of the same event
     marker = new_key()
     await producer.send_and_wait(
-        TOPIC, envelope_bytes(CounterIncremented(counter=marker, seq=1), key=key), key=key.encode()
+        physical_topic(TOPIC),
+        envelope_bytes(CounterIncremented(counter=marker, seq=1), key=key),
+        key=key.encode(),
     )
     consumer = consumer_for(h, kafka_bootstrap, f"g-{uuid.uuid4().hex[:6]}")
 
@@ -113,7 +124,7 @@ async def test_consumer_killed_after_handler_before_commit_applies_once(
     key = new_key()
     for seq in range(1, 4):
         await producer.send_and_wait(
-            TOPIC,
+            physical_topic(TOPIC),
             envelope_bytes(CounterIncremented(counter=key, seq=seq), key=key),
             key=key.encode(),
         )
@@ -128,7 +139,9 @@ async def test_consumer_killed_after_handler_before_commit_applies_once(
 
     marker = new_key()
     await producer.send_and_wait(
-        TOPIC, envelope_bytes(CounterIncremented(counter=marker, seq=1), key=key), key=key.encode()
+        physical_topic(TOPIC),
+        envelope_bytes(CounterIncremented(counter=marker, seq=1), key=key),
+        key=key.encode(),
     )
 
     async def done() -> bool:
@@ -142,7 +155,7 @@ async def test_poison_message_goes_to_dlq_and_partition_moves_on(
     h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
 ) -> None:
     key = new_key()  # one key: everything lands on one partition, in this order
-    await ensure_topics(kafka_bootstrap, [TOPIC])
+    await ensure_topics(kafka_bootstrap, [TOPIC], namespace=TEST_NAMESPACE)
     failing = new_key()
     calls: list[str] = []
 
@@ -153,20 +166,21 @@ async def test_poison_message_goes_to_dlq_and_partition_moves_on(
         await count_handled(uow, event, envelope)
 
     async with topic_reader(kafka_bootstrap, dlq_topic(TOPIC)) as dlq:
-        await producer.send_and_wait(TOPIC, b"{not json", key=key.encode())
+        await producer.send_and_wait(physical_topic(TOPIC), b"{not json", key=key.encode())
         await producer.send_and_wait(
-            TOPIC,
+            physical_topic(TOPIC),
             envelope_bytes(CounterIncremented(counter=failing, seq=1), key=key),
             key=key.encode(),
         )
         after = new_key()
         await producer.send_and_wait(
-            TOPIC,
+            physical_topic(TOPIC),
             envelope_bytes(CounterIncremented(counter=after, seq=2), key=key),
             key=key.encode(),
         )
         consumer = InboxConsumer(
             h.db,
+            namespace=TEST_NAMESPACE,
             bootstrap=kafka_bootstrap,
             handlers={CounterIncremented: flaky},
             group_id=f"g-{uuid.uuid4().hex[:6]}",
@@ -186,7 +200,7 @@ async def test_poison_message_goes_to_dlq_and_partition_moves_on(
     assert calls.count(failing) == 3  # retried, then dead-lettered
     assert await counter_value(h.db, failing) is None
     headers = [dict(r.headers) for r in dead]
-    assert {h["x-original-topic"] for h in headers} == {TOPIC.encode()}
+    assert {h["x-original-topic"] for h in headers} == {physical_topic(TOPIC).encode()}
     assert sorted(h["x-error-type"] for h in headers) == [b"PoisonMessage", b"RuntimeError"]
     assert dead[1].value is not None
     assert failing.encode() in dead[1].value
@@ -213,7 +227,10 @@ async def test_binary_mode_events_from_the_official_sdk_are_handled(
     )
     message = to_binary(event, JSONFormat())
     await producer.send_and_wait(
-        TOPIC, message.value, key=key.encode(), headers=list(message.headers.items())
+        physical_topic(TOPIC),
+        message.value,
+        key=key.encode(),
+        headers=list(message.headers.items()),
     )
     consumer = consumer_for(h, kafka_bootstrap, f"g-{uuid.uuid4().hex[:6]}")
 

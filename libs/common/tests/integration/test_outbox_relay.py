@@ -18,14 +18,14 @@ from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.outbox import OutboxRelay
 from xietong_common.metrics import OUTBOX_PENDING
 from xietong_common.tables import outbox
-from xietong_devtools.testing import Servers, create_database, topic_reader
+from xietong_devtools.testing import TEST_NAMESPACE, Servers, create_database, topic_reader
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def h(servers: Servers, kafka_bootstrap: str) -> AsyncIterator[Harness]:
-    await ensure_topics(kafka_bootstrap, [TOPIC])
+    await ensure_topics(kafka_bootstrap, [TOPIC], namespace=TEST_NAMESPACE)
     url = await create_database(servers, "outbox")
     async for value in harness(url):
         yield value
@@ -75,7 +75,7 @@ async def test_rolled_back_transaction_publishes_nothing(h: Harness, kafka_boots
             raise RuntimeError("the use case fails after writing")
     assert await pending(h) == 0
     async with topic_reader(kafka_bootstrap, TOPIC) as reader:
-        relay = OutboxRelay(h.db, bootstrap=kafka_bootstrap)
+        relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
         assert await relay.relay_once() == 0
         await relay._reset_producer()
         with pytest.raises(AssertionError, match="timed out"):
@@ -94,7 +94,7 @@ async def test_committed_transaction_publishes_its_events_in_order_per_key(
                 await increment(uow, key, seq)
     assert await pending(h) == 15
     async with topic_reader(kafka_bootstrap, TOPIC) as reader:
-        relay = OutboxRelay(h.db, bootstrap=kafka_bootstrap, batch_size=4)
+        relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, batch_size=4)
         while await relay.relay_once():
             pass
         await relay._reset_producer()
@@ -133,7 +133,9 @@ async def test_relay_killed_mid_batch_loses_nothing(h: Harness, kafka_bootstrap:
         for seq in range(1, 21):
             await increment(uow, key, seq)
     async with topic_reader(kafka_bootstrap, TOPIC) as reader:
-        doomed = OutboxRelay(h.db, bootstrap=kafka_bootstrap, batch_size=20)
+        doomed = OutboxRelay(
+            h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, batch_size=20
+        )
         real = await doomed._get_producer()
         sent: list[int] = []
         doomed._producer = _SlowProducer(real, sent)  # type: ignore[assignment]
@@ -146,7 +148,7 @@ async def test_relay_killed_mid_batch_loses_nothing(h: Harness, kafka_bootstrap:
         await real.stop()
         assert await pending(h) == 20
 
-        survivor = OutboxRelay(h.db, bootstrap=kafka_bootstrap)
+        survivor = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
         while await survivor.relay_once():
             pass
         await survivor._reset_producer()
@@ -162,7 +164,9 @@ async def test_relay_killed_mid_batch_loses_nothing(h: Harness, kafka_bootstrap:
 async def test_relay_wakes_on_notify_and_runs_as_a_task(h: Harness, kafka_bootstrap: str) -> None:
     key = new_key()
     async with topic_reader(kafka_bootstrap, TOPIC) as reader:
-        relay = OutboxRelay(h.db, bootstrap=kafka_bootstrap, poll_interval_s=30)
+        relay = OutboxRelay(
+            h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, poll_interval_s=30
+        )
         task = asyncio.create_task(relay.run())
         try:
             await asyncio.sleep(1.0)  # let it LISTEN
@@ -188,7 +192,7 @@ async def test_housekeeping_deletes_only_published_rows_past_retention(
     async with h.db.uow() as uow:
         for seq in (1, 2, 3):
             await increment(uow, new_key(), seq)
-    relay = OutboxRelay(h.db, bootstrap=kafka_bootstrap, batch_size=2)
+    relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, batch_size=2)
     assert await relay.relay_once() == 2  # two published, one still waiting
     await relay._reset_producer()
     async with h.db.engine.begin() as conn:
@@ -211,7 +215,7 @@ async def test_failed_passes_count_attempts_and_keep_the_last_error(
     async with h.db.uow() as uow:
         for seq in (1, 2):
             await increment(uow, key, seq)
-    away = OutboxRelay(h.db, bootstrap=closed_port())
+    away = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=closed_port())
     for _ in range(2):
         with pytest.raises(KafkaConnectionError):
             await away.relay_once()
@@ -227,7 +231,7 @@ async def test_failed_passes_count_attempts_and_keep_the_last_error(
     assert gauge("xietong_outbox_pending") == 2
     assert gauge("xietong_outbox_oldest_age_seconds") == age
 
-    relay = OutboxRelay(h.db, bootstrap=kafka_bootstrap)
+    relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
     assert await relay.relay_once() == 2
     await relay._reset_producer()
     rows = await attempts_by_seq(h, key)
@@ -244,7 +248,7 @@ async def test_a_failure_is_not_recorded_on_a_row_another_relay_holds(h: Harness
             await increment(uow, key, seq)
     async with h.db.session() as s:
         ids = (await s.execute(sa.select(outbox.c.id).order_by(outbox.c.id))).scalars().all()
-    relay = OutboxRelay(h.db, bootstrap=closed_port())
+    relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=closed_port())
     async with h.db.engine.begin() as other:  # another relay has claimed the first row since
         await other.execute(sa.select(outbox.c.id).where(outbox.c.id == ids[0]).with_for_update())
         async with asyncio.timeout(5):  # skipped, not waited for
@@ -258,7 +262,9 @@ async def test_running_relay_reports_the_backlog_while_kafka_is_unreachable(h: H
     async with h.db.uow() as uow:
         await increment(uow, key, 1)
     OUTBOX_PENDING.labels("test").set(-1)  # not measured yet
-    relay = OutboxRelay(h.db, bootstrap=closed_port(), poll_interval_s=0.1)
+    relay = OutboxRelay(
+        h.db, namespace=TEST_NAMESPACE, bootstrap=closed_port(), poll_interval_s=0.1
+    )
     task = asyncio.create_task(relay.run())
     try:
         for _ in range(100):
@@ -290,7 +296,7 @@ async def test_records_carry_the_cloudevents_attributes_and_trace_context_as_hea
     finally:
         trace_context.reset(token)
     async with topic_reader(kafka_bootstrap, TOPIC) as reader:
-        relay = OutboxRelay(h.db, bootstrap=kafka_bootstrap)
+        relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
         await relay.relay_once()
         await relay._reset_producer()
         records = await reader.wait_for_records(1)

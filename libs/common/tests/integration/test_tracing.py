@@ -15,7 +15,7 @@ from backbone_support import TOPIC, CounterIncremented, count_handled, counter_s
 from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.telemetry import tracer_provider
-from xietong_devtools.testing import Servers, create_database, running_service
+from xietong_devtools.testing import TEST_NAMESPACE, Servers, create_database, running_service
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ async def test_request_outbox_kafka_and_handler_share_one_trace(
     servers: Servers, kafka_bootstrap: str
 ) -> None:
     spec = counter_service_spec()
-    await ensure_topics(kafka_bootstrap, [TOPIC])
+    await ensure_topics(kafka_bootstrap, [TOPIC], namespace=TEST_NAMESPACE)
     async with running_service(
         spec,
         database_url=await create_database(servers, "trace"),
@@ -46,6 +46,7 @@ async def test_request_outbox_kafka_and_handler_share_one_trace(
         assert r.status_code == 201, r.text
         consumer = InboxConsumer(
             svc.ctx.db,
+            namespace=TEST_NAMESPACE,
             bootstrap=kafka_bootstrap,
             handlers={CounterIncremented: count_handled},
             group_id=f"trace-{uuid.uuid4().hex[:6]}",

@@ -82,6 +82,24 @@ def test_the_signed_message_is_the_prefix_and_the_fields_in_canonical_json() -> 
     assert signed_message(again) == signed_message(checkpoint)
 
 
+def test_the_deployment_is_signed_when_present_and_absent_changes_nothing() -> None:
+    """Issue 27: a checkpoint names its deployment among the signed fields; one signed before
+    the field existed (none) reads back and verifies exactly as it did."""
+    key = generate_key("ed25519")
+    plain = sign_head(HEAD, service="referral", key=key, at=AT)
+    named = sign_head(HEAD, service="referral", key=key, at=AT, deployment="production")
+    assert b'"deployment"' not in signed_message(plain)
+    assert signed_message(named) == signed_message(plain).replace(
+        b',"hash":', b',"deployment":"production","hash":', 1
+    )
+    keys = {key.key_id: key.public}
+    assert signature_problem(named, keys) is None
+    moved = named.model_copy(update={"deployment": "staging"})
+    assert "does not verify" in (signature_problem(moved, keys) or "")
+    dropped = named.model_copy(update={"deployment": None})
+    assert "does not verify" in (signature_problem(dropped, keys) or "")
+
+
 @pytest.mark.parametrize("algorithm", ["ed25519", "sm2"])
 def test_a_checkpoint_verifies_with_its_key_and_not_once_altered(algorithm: str) -> None:
     key = generate_key(algorithm)

@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 from xietong_common.clock import SystemClock
 from xietong_common.db import Database
 from xietong_common.events.inbox import InboxConsumer
+from xietong_common.events.namespace import Namespace
 
 
 class FakeConsumer:
@@ -30,7 +31,7 @@ class FakeConsumer:
 
 async def test_lag_is_the_sum_over_held_partitions_per_topic() -> None:
     db = Database("postgresql://x@127.0.0.1:1/x", clock=SystemClock(), service_name="lag-test")
-    consumer = InboxConsumer(db, bootstrap="127.0.0.1:1", handlers={})
+    consumer = InboxConsumer(db, bootstrap="127.0.0.1:1", handlers={}, namespace=Namespace())
     consumer.topics = ["a.topic", "b.topic"]
     fake: Any = FakeConsumer(
         {

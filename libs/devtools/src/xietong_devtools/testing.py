@@ -3,6 +3,12 @@
 Order of preference for servers: DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS from the
 environment; else testcontainers where a Docker engine answers; else the local stack
 (`xietong stack up`), started by the test session if it is not running.
+
+A test session is a deployment of its own on the broker: its topics and consumer groups
+carry the session's namespace (`TEST_NAMESPACE`, `xt-test-<start>-<random>.`) and its audit
+checkpoints its deployment id, so it never reads what the developer's `make run` (or another
+session) published, nor they its events. The session deletes its topics when it ends, and
+those of sessions older than a day that could not.
 """
 
 from __future__ import annotations
@@ -10,9 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
+import re
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +37,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from xietong_common.auth import mint_token
 from xietong_common.clock import FakeClock
 from xietong_common.db import plain_url
+from xietong_common.events.namespace import Namespace
 from xietong_common.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -35,6 +45,22 @@ if TYPE_CHECKING:
     from xietong_common.web import ServiceSpec
 
 TEST_JWT_SECRET = "xietong-test-secret-not-for-production-0123456789"
+
+_SESSION = f"{int(time.time())}-{uuid.uuid4().hex[:6]}"
+TEST_NAMESPACE = Namespace(f"xt-test-{_SESSION}.")
+"""This test session's topics and consumer groups on the shared broker."""
+TEST_DEPLOYMENT = f"test-{_SESSION}"
+"""The deployment id this session's services sign their audit checkpoints with."""
+# Test sessions and bench runs (bench/backbone.py) on a shared broker.
+_TEST_TOPIC = re.compile(r"^xt-(?:test|bench)-(\d+)-[0-9a-f]+\.")
+STALE_SESSION_S = 24 * 3600
+
+log = logging.getLogger(__name__)
+
+
+def physical_topic(name: str) -> str:
+    """`name` (a contract's topic, e.g. `case.referred`) as this session's services use it."""
+    return TEST_NAMESPACE.topic(name)
 
 
 @dataclass(frozen=True)
@@ -91,9 +117,39 @@ async def drop_databases(admin_url: str, names: Iterable[str]) -> None:
         await conn.close()
 
 
+async def delete_test_topics(bootstrap: str, *, mine: bool, stale_after_s: float) -> int:
+    """Delete this session's topics (`mine`) and those of test sessions that started more
+    than `stale_after_s` ago (a session killed before it could); returns how many."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        now = time.time()
+        doomed = []
+        for topic in await admin.list_topics():
+            match = _TEST_TOPIC.match(topic)
+            if match is None:
+                continue
+            if (mine and topic.startswith(TEST_NAMESPACE.prefix)) or (
+                now - int(match.group(1)) > stale_after_s
+            ):
+                doomed.append(topic)
+        if doomed:
+            await admin.delete_topics(doomed)
+        return len(doomed)
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
-    with _servers() as found:
+    with _servers() as found, pytest.MonkeyPatch.context() as env:
+        # What the session runs by the settings (the `xietong` CLI in a test, a service
+        # built from the environment) is in the session's namespace and deployment too.
+        env.setenv("XIETONG_KAFKA_NAMESPACE", TEST_NAMESPACE.prefix)
+        env.setenv("XIETONG_DEPLOYMENT_ID", TEST_DEPLOYMENT)
+        _tidy_topics(found.kafka_bootstrap, mine=False)
         try:
             yield found
         finally:
@@ -101,6 +157,14 @@ def servers() -> Iterator[Servers]:
                 # A loop of its own: the session's event loop may be closed by now.
                 with contextlib.suppress(OSError, asyncpg.PostgresError):
                     asyncio.run(drop_databases(found.postgres_admin_url, found.created))
+            _tidy_topics(found.kafka_bootstrap, mine=True)
+
+
+def _tidy_topics(bootstrap: str, *, mine: bool) -> None:
+    try:
+        asyncio.run(delete_test_topics(bootstrap, mine=mine, stale_after_s=STALE_SESSION_S))
+    except Exception as exc:  # a broker that is away leaves them for the next session
+        log.warning("test topics not deleted: %s", exc)
 
 
 @pytest.fixture(scope="session")
@@ -147,6 +211,8 @@ def settings_for_tests(
         "database_url": database_url,
         "kafka_bootstrap_servers": kafka_bootstrap,
         "jwt_secret": TEST_JWT_SECRET,
+        "kafka_namespace": TEST_NAMESPACE.prefix,
+        "deployment_id": TEST_DEPLOYMENT,
         "outbox_poll_interval_s": 0.2,
         "inbox_backoff_initial_s": 0.05,
         "inbox_backoff_max_s": 0.2,
@@ -244,11 +310,12 @@ async def app_before_io(spec: ServiceSpec, **overrides: Any) -> AsyncIterator[Ru
 
 
 class TopicReader:
-    """Reads a topic from its end (as of start) to assert on published events."""
+    """Reads topics (the contracts' names, in the session's namespace) from their end (as of
+    start) to assert on published events."""
 
     def __init__(self, bootstrap: str, topics: Iterable[str]) -> None:
         self._consumer = AIOKafkaConsumer(
-            *topics,
+            *(physical_topic(t) for t in topics),
             bootstrap_servers=bootstrap,
             group_id=None,
             auto_offset_reset="latest",
@@ -319,13 +386,15 @@ async def topic_reader(bootstrap: str, *topics: str) -> AsyncIterator[TopicReade
 async def start_group_at_end(bootstrap: str, group: str, topics: Iterable[str]) -> None:
     """Commit a new consumer group at the current end of `topics`, so a service under test
     reads only what the test produces: not the topics' history, and not in one group with
-    other instances of the same service on the broker (which would take partitions from it)."""
+    other instances of the same service on the broker (which would take partitions from it).
+    `group` and `topics` are as the service names them; the session's namespace is added."""
     from aiokafka import AIOKafkaProducer, TopicPartition
 
     from xietong_common.events.kafka import ensure_topics
 
-    names = sorted(topics)
-    await ensure_topics(bootstrap, names)
+    logical = sorted(topics)
+    await ensure_topics(bootstrap, logical, namespace=TEST_NAMESPACE)
+    names = [physical_topic(t) for t in logical]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
@@ -335,7 +404,9 @@ async def start_group_at_end(bootstrap: str, group: str, topics: Iterable[str]) 
     finally:
         await producer.stop()
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        bootstrap_servers=bootstrap,
+        group_id=TEST_NAMESPACE.group(group),
+        enable_auto_commit=False,
     )
     await consumer.start()
     try:

@@ -24,7 +24,12 @@ from xietong_common.jobs import Job, run_job_once
 from xietong_common.reference import SecondmentMode
 from xietong_common.roster import apply_roster
 from xietong_common.tables import audit_log, deadlines, outbox
-from xietong_devtools.testing import RunningService, running_service, start_group_at_end
+from xietong_devtools.testing import (
+    RunningService,
+    physical_topic,
+    running_service,
+    start_group_at_end,
+)
 
 PROBLEM = "urn:xietong:problem:"
 PDF = b"%PDF-1.4 assistance test document\n"
@@ -271,7 +276,7 @@ def publish(producer: AIOKafkaProducer) -> Callable[..., Any]:
             event, spec=type(event).spec, source=source, subject=key, time=datetime.now(UTC)
         )
         raw = env.to_bytes()
-        await producer.send_and_wait(type(event).spec.topic, raw, key=key.encode())
+        await producer.send_and_wait(physical_topic(type(event).spec.topic), raw, key=key.encode())
         return str(json.loads(raw)["id"])
 
     return send

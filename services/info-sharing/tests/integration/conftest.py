@@ -24,6 +24,7 @@ from xietong_devtools.testing import (
     RunningService,
     Servers,
     create_database,
+    physical_topic,
     running_service,
     sample_codes,
     start_group_at_end,
@@ -168,7 +169,7 @@ def publish_event(producer: AIOKafkaProducer) -> Callable[..., Any]:
         if event_id:
             env = env.model_copy(update={"id": event_id})
         raw = env.to_bytes()
-        await producer.send_and_wait(type(event).spec.topic, raw, key=key.encode())
+        await producer.send_and_wait(physical_topic(type(event).spec.topic), raw, key=key.encode())
         return str(json.loads(raw)["id"])
 
     return send

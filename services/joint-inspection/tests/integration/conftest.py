@@ -26,7 +26,12 @@ from xietong_common.parties import uscc_check_character
 from xietong_common.reference import SecondmentMode
 from xietong_common.roster import apply_roster
 from xietong_common.tables import outbox
-from xietong_devtools.testing import RunningService, running_service, start_group_at_end
+from xietong_devtools.testing import (
+    RunningService,
+    physical_topic,
+    running_service,
+    start_group_at_end,
+)
 
 PROBLEM = "urn:xietong:problem:"
 TOWN = "town:lizhi"
@@ -299,7 +304,7 @@ def publish(producer: AIOKafkaProducer) -> Callable[..., Any]:
             event, spec=type(event).spec, source=source, subject=key, time=datetime.now(UTC)
         )
         raw = env.to_bytes()
-        await producer.send_and_wait(type(event).spec.topic, raw, key=key.encode())
+        await producer.send_and_wait(physical_topic(type(event).spec.topic), raw, key=key.encode())
         return str(json.loads(raw)["id"])
 
     return send

@@ -21,6 +21,7 @@ from xietong_common.events.registry import registry
 from xietong_common.tables import outbox
 from xietong_devtools.testing import (
     RunningService,
+    physical_topic,
     running_service,
     sample_codes,
     start_group_at_end,
@@ -178,7 +179,7 @@ def publish(producer: AIOKafkaProducer) -> Callable[..., Any]:
         event: IntegrationEvent, *, key: str, source: str, event_id: str | None = None
     ) -> str:
         raw = envelope(event, key=key, source=source, event_id=event_id)
-        await producer.send_and_wait(type(event).spec.topic, raw, key=key.encode())
+        await producer.send_and_wait(physical_topic(type(event).spec.topic), raw, key=key.encode())
         return str(json.loads(raw)["id"])
 
     return send

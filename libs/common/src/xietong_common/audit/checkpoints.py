@@ -75,6 +75,8 @@ def signed_message(checkpoint: AuditCheckpointSigned) -> bytes:
         "key_id": checkpoint.key_id,
         "signature_algorithm": checkpoint.signature_algorithm,
     }
+    if checkpoint.deployment is not None:
+        fields["deployment"] = checkpoint.deployment
     return (
         SIGNED_PREFIX
         + json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -82,7 +84,12 @@ def signed_message(checkpoint: AuditCheckpointSigned) -> bytes:
 
 
 def sign_head(
-    head: ChainHead, *, service: str, key: SigningKey, at: datetime
+    head: ChainHead,
+    *,
+    service: str,
+    key: SigningKey,
+    at: datetime,
+    deployment: str | None = None,
 ) -> AuditCheckpointSigned:
     unsigned = AuditCheckpointSigned.model_validate(
         {
@@ -95,6 +102,7 @@ def sign_head(
             "key_id": key.key_id,
             "signature_algorithm": key.algorithm,
             "signature": "",
+            "deployment": deployment,
         }
     )
     signature = base64.b64encode(key.sign(signed_message(unsigned))).decode()
@@ -134,10 +142,11 @@ def describe(checkpoint: AuditCheckpointSigned) -> str:
 
 
 async def create_checkpoint(
-    uow: UnitOfWork, *, service: str, key: SigningKey, force: bool = False
+    uow: UnitOfWork, *, service: str, key: SigningKey, deployment: str, force: bool = False
 ) -> AuditCheckpointSigned | None:
-    """Sign the chain head and publish it (outbox) and keep it (audit_checkpoints). Without
-    `force`, nothing when the chain is empty or the head was already signed with this key."""
+    """Sign the chain head for `deployment` and publish it (outbox) and keep it
+    (audit_checkpoints). Without `force`, nothing when the chain is empty or the head was
+    already signed with this key for this deployment."""
     head = await read_head(uow.session)
     if head.seq == 0:
         return None
@@ -149,19 +158,21 @@ async def create_checkpoint(
                     audit_checkpoints.c.seq,
                     audit_checkpoints.c.hash,
                     audit_checkpoints.c.key_id,
+                    audit_checkpoints.c.deployment,
                 )
                 .order_by(audit_checkpoints.c.id.desc())
                 .limit(1)
             )
         ).first()
-        if last is not None and (str(last.chain_id), last.seq, last.hash, last.key_id) == (
-            head.chain_id,
+        if last is not None and tuple(last) == (
+            uuid.UUID(head.chain_id),
             head.seq,
             head.hash,
             key.key_id,
+            deployment,
         ):
             return None
-    checkpoint = sign_head(head, service=service, key=key, at=uow.now)
+    checkpoint = sign_head(head, service=service, key=key, at=uow.now, deployment=deployment)
     envelope = uow.publish(checkpoint, key=service)
     await uow.session.execute(
         sa.insert(audit_checkpoints).values(
@@ -175,6 +186,7 @@ async def create_checkpoint(
             key_id=checkpoint.key_id,
             signature_alg=checkpoint.signature_algorithm,
             signature=checkpoint.signature,
+            deployment=checkpoint.deployment,
         )
     )
     return checkpoint
@@ -194,7 +206,9 @@ def audit_checkpoint_job() -> PeriodicJob:
         key = service_signing_key(ctx.settings, service)
 
         async def run(uow: UnitOfWork) -> None:
-            await create_checkpoint(uow, service=service, key=key)
+            await create_checkpoint(
+                uow, service=service, key=key, deployment=ctx.settings.deployment_id
+            )
 
         return run
 

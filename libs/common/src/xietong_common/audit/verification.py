@@ -28,6 +28,7 @@ from xietong_common.audit.checkpoints import describe, read_head, signature_prob
 from xietong_common.audit.crypto import PublicKey
 from xietong_common.contracts.audit import CHECKPOINT_TOPIC, AuditCheckpointSigned
 from xietong_common.events.envelope import CloudEvent
+from xietong_common.events.namespace import Namespace
 from xietong_common.tables import audit_checkpoints
 
 CHECKPOINT_TYPE = AuditCheckpointSigned.spec.type
@@ -76,11 +77,14 @@ async def read_topic(
     *,
     service: str,
     options: Mapping[str, Any] | None = None,
+    namespace: Namespace,
     timeout_s: float = 30.0,
 ) -> Reading:
-    """Every checkpoint of `service` on the topic, from its first offset to its end now. No
-    consumer group (nothing committed), so a read-only integrator account suffices."""
-    reading = Reading(source=f"Kafka topic {CHECKPOINT_TOPIC}")
+    """Every checkpoint of `service` on the topic (in the deployment's `namespace`), from its
+    first offset to its end now. No consumer group (nothing committed), so a read-only
+    integrator account suffices."""
+    topic = namespace.topic(CHECKPOINT_TOPIC)
+    reading = Reading(source=f"Kafka topic {topic}")
     consumer = AIOKafkaConsumer(
         **(options or {}),
         bootstrap_servers=bootstrap,
@@ -93,29 +97,30 @@ async def read_topic(
         async with asyncio.timeout(timeout_s):
             try:
                 await consumer.start()
-                await _read_partitions(consumer, service, reading)
+                await _read_partitions(consumer, topic, service, reading)
             finally:
                 await consumer.stop()
     except Exception as exc:  # unreachable, refused, timed out: the reader cannot vouch
         reading.problems.append(
-            f"could not read {CHECKPOINT_TOPIC} from Kafka ({bootstrap}): "
-            f"{type(exc).__name__}: {exc}"
+            f"could not read {topic} from Kafka ({bootstrap}): {type(exc).__name__}: {exc}"
         )
     return reading
 
 
-async def _read_partitions(consumer: AIOKafkaConsumer, service: str, reading: Reading) -> None:
-    if CHECKPOINT_TOPIC not in await consumer.topics():
-        reading.notes.append(f"the topic {CHECKPOINT_TOPIC} does not exist (yet)")
+async def _read_partitions(
+    consumer: AIOKafkaConsumer, topic: str, service: str, reading: Reading
+) -> None:
+    if topic not in await consumer.topics():
+        reading.notes.append(f"the topic {topic} does not exist (yet)")
         return
     # Without a group, a subscription is assigned every partition once metadata arrives.
-    consumer.subscribe([CHECKPOINT_TOPIC])
+    consumer.subscribe([topic])
     for _ in range(400):
         if consumer.assignment():
             break
         await asyncio.sleep(0.05)
     else:
-        raise TimeoutError(f"no partitions of {CHECKPOINT_TOPIC} were assigned")
+        raise TimeoutError(f"no partitions of {topic} were assigned")
     partitions = sorted(consumer.assignment())
     await consumer.seek_to_beginning(*partitions)
     ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
@@ -124,7 +129,7 @@ async def _read_partitions(consumer: AIOKafkaConsumer, service: str, reading: Re
         batch = await consumer.getmany(*remaining, timeout_ms=1000)
         for tp, records in batch.items():
             for record in records:
-                origin = f"{CHECKPOINT_TOPIC}[{tp.partition}]@{record.offset}"
+                origin = f"{topic}[{tp.partition}]@{record.offset}"
                 _take(record.key, record.value, list(record.headers), service, reading, origin)
         for tp in list(remaining):
             if await consumer.position(tp) >= ends[tp]:
@@ -211,6 +216,7 @@ async def read_recorded(conn: AsyncSession | AsyncConnection, *, service: str) -
                 key_id=row["key_id"],
                 signature_algorithm=row["signature_alg"],
                 signature=row["signature"],
+                deployment=row["deployment"],
             )
         except ValidationError as exc:
             reading.problems.append(
@@ -245,16 +251,29 @@ async def verify_audit(
     service: str,
     readings: Sequence[Reading],
     keys: Sequence[PublicKey],
+    deployment: str,
 ) -> AuditReport:
-    """The chain of `conn`'s database against every checkpoint read, with the trusted keys."""
+    """The chain of `conn`'s database against every checkpoint of `deployment` read, with the
+    trusted keys. Checkpoints another deployment signed (a staging system on the same broker)
+    are not evidence about this database: they are counted in a note, never judged."""
     by_id = {key.key_id: key for key in keys}
     problems: list[str] = [p for r in readings for p in r.problems]
     notes: list[str] = [n for r in readings for n in r.notes]
     # The same checkpoint read from several sources counts once.
     distinct: dict[tuple[str, str], Found] = {}
+    elsewhere: dict[str, int] = {}
     for reading in readings:
         for found in reading.found:
+            signer = found.checkpoint.deployment
+            if signer is not None and signer != deployment:
+                elsewhere[signer] = elsewhere.get(signer, 0) + 1
+                continue
             distinct.setdefault((found.checkpoint.key_id, found.checkpoint.signature), found)
+    for signer, count in sorted(elsewhere.items()):
+        notes.append(
+            f"{count} checkpoint reading(s) signed by deployment {signer!r}, not {deployment!r}: "
+            "not judged against this database"
+        )
     head = await read_head(conn)
     claims: list[CheckpointClaim] = []
     others: dict[str, list[AuditCheckpointSigned]] = {}

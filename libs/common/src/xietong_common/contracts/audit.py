@@ -33,7 +33,8 @@ class AuditCheckpointSigned(IntegrationEvent):
     (RFC 8785 form), `signed_at` written `YYYY-MM-DDTHH:MM:SS.ffffffZ`. Ed25519: RFC 8032,
     64 bytes. SM2: GB/T 32918 over SM3 with the signer id `1234567812345678`, DER (r, s).
     `key_id` is the SHA-256 (Ed25519) or SM3 (SM2) of the key's DER SubjectPublicKeyInfo, as
-    `xietong audit public-key SERVICE` prints it."""
+    `xietong audit public-key SERVICE` prints it. `deployment`, when present, is one of the
+    signed fields (absent, the object is exactly as before the field existed)."""
 
     service: str = Field(description="the service whose chain this is", examples=["referral"])
     chain_id: str = Field(
@@ -52,3 +53,12 @@ class AuditCheckpointSigned(IntegrationEvent):
     )
     signature_algorithm: Literal["ed25519", "sm2"] = Field(description="how it signed")
     signature: str = Field(max_length=512, description="base64 signature over the fields above")
+    deployment: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="the deployment that signed (XIETONG_DEPLOYMENT_ID: production, staging…); "
+        "signed with the other fields when present. `xietong audit verify` judges a database "
+        "only against checkpoints of its own deployment; checkpoints signed before the field "
+        "existed carry none and count for every deployment",
+        examples=["production"],
+    )

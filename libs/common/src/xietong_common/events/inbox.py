@@ -17,6 +17,7 @@ from xietong_common.auth import Principal
 from xietong_common.db import Database
 from xietong_common.events.envelope import CloudEvent, trace_context
 from xietong_common.events.kafka import idempotent_producer
+from xietong_common.events.namespace import Namespace
 from xietong_common.events.registry import dlq_topic, registry
 from xietong_common.metrics import INBOX_HANDLED, INBOX_LAG, INBOX_RETRIES
 from xietong_common.tables import inbox
@@ -52,11 +53,13 @@ class InboxConsumer:
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
         kafka_options: Mapping[str, Any] | None = None,
+        namespace: Namespace,
     ) -> None:
         self.db = db
         self.bootstrap = bootstrap
         self.handlers = dict(handlers)
-        self.group_id = group_id or db.service_name
+        self.namespace = namespace
+        self.group_id = namespace.group(group_id or db.service_name)
         self.max_attempts = max_attempts
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
@@ -79,7 +82,7 @@ class InboxConsumer:
 
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
-            *self.topics,
+            *(self.namespace.topic(t) for t in self.topics),
             **self.kafka_options,
             bootstrap_servers=self.bootstrap,
             group_id=self.group_id,
@@ -133,7 +136,8 @@ class InboxConsumer:
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
-            lag[tp.topic] = lag.get(tp.topic, 0) + max(highwater - await consumer.position(tp), 0)
+            topic = self.namespace.logical(tp.topic) or tp.topic
+            lag[topic] = lag.get(topic, 0) + max(highwater - await consumer.position(tp), 0)
         for topic, behind in lag.items():
             INBOX_LAG.labels(self.db.service_name, topic).set(behind)
 
@@ -142,7 +146,7 @@ class InboxConsumer:
 
     async def process(self, record: ConsumerRecord[bytes, bytes], dlq: AIOKafkaProducer) -> str:
         """Handle one record: handled, duplicate, or dead-lettered. Never skips silently."""
-        topic = record.topic
+        topic = self.namespace.logical(record.topic) or record.topic
         try:
             envelope, event, handler = self._decode(record)
         except PoisonMessage as exc:
@@ -193,8 +197,10 @@ class InboxConsumer:
         spec = registry.spec_for_type(envelope.type)
         if spec is None or spec.model not in self.handlers:
             raise PoisonMessage(f"no handler for event type {envelope.type!r} on {record.topic}")
-        if record.topic != spec.topic:
-            raise PoisonMessage(f"{envelope.type} belongs on {spec.topic}, not {record.topic}")
+        if record.topic != self.namespace.topic(spec.topic):
+            raise PoisonMessage(
+                f"{envelope.type} belongs on {self.namespace.topic(spec.topic)}, not {record.topic}"
+            )
         # Trusted only from the service that owns the type: anyone else publishing it (a
         # forged review.opinion drafting a case for any town) goes to the dead-letter topic.
         owners = {f"/xietong/{producer}" for producer in spec.producers}
@@ -218,7 +224,7 @@ class InboxConsumer:
     ) -> str:
         headers = {k: v.decode("latin-1") for k, v in record.headers or ()}
         with messaging_span(
-            f"{record.topic} process",
+            f"{self.namespace.logical(record.topic) or record.topic} process",
             kind=SpanKind.CONSUMER,
             # The publish span of the relay (header), else the request that caused the event.
             traceparent=headers.get("traceparent") or envelope.traceparent,
@@ -255,7 +261,7 @@ class InboxConsumer:
                     insert(inbox)
                     .values(
                         event_id=envelope.id,
-                        topic=record.topic,
+                        topic=self.namespace.logical(record.topic) or record.topic,
                         event_type=envelope.type,
                         partition=record.partition,
                         offset=record.offset,

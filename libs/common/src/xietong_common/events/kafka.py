@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from xietong_common.events.namespace import Namespace
 from xietong_common.events.registry import dlq_topic, registry
 
 log = logging.getLogger(__name__)
@@ -40,20 +41,21 @@ async def ensure_topics(
     replication_factor: int = 1,
     with_dlq: bool = True,
     options: Mapping[str, Any] | None = None,
+    namespace: Namespace,
 ) -> None:
-    """Create the topics (and their `.dlq` twins) that do not exist yet."""
-    wanted: set[str] = set()
+    """Create the topics (and their `.dlq` twins) that do not exist yet, in `namespace`."""
+    wanted: dict[str, str] = {}  # on the broker -> the contract's name
     for topic in topics:
-        wanted.add(topic)
+        wanted[namespace.topic(topic)] = topic
         if with_dlq:
-            wanted.add(dlq_topic(topic))
+            wanted[namespace.topic(dlq_topic(topic))] = dlq_topic(topic)
     admin = AIOKafkaAdminClient(
         **(options or {}), bootstrap_servers=bootstrap, request_timeout_ms=10_000
     )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = sorted(wanted - existing)
+        missing = sorted(set(wanted) - existing)
         if not missing:
             return
         new = [
@@ -61,7 +63,7 @@ async def ensure_topics(
                 t,
                 1 if t.endswith(".dlq") else partitions,
                 replication_factor,
-                topic_configs=registry.topic_configs(t),
+                topic_configs=registry.topic_configs(wanted[t]),
             )
             for t in missing
         ]

@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanKind
 from xietong_common.db import Database, plain_url
 from xietong_common.events.envelope import kafka_headers
 from xietong_common.events.kafka import idempotent_producer
+from xietong_common.events.namespace import Namespace
 from xietong_common.metrics import (
     OUTBOX_FAILURES,
     OUTBOX_OLDEST_AGE,
@@ -76,8 +77,10 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_interval_s: float = 1.0,
         kafka_options: Mapping[str, Any] | None = None,
+        namespace: Namespace,
     ) -> None:
         self.db = db
+        self.namespace = namespace
         self.bootstrap = bootstrap
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
@@ -165,7 +168,7 @@ class OutboxRelay:
             },
         ):
             sent: asyncio.Future[Any] = await producer.send(
-                row["topic"],
+                self.namespace.topic(row["topic"]),
                 value=json.dumps(envelope, ensure_ascii=False).encode(),
                 key=str(row["key"]).encode(),
                 headers=kafka_headers(envelope, traceparent=current_traceparent()),

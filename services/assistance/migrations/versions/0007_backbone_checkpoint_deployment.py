@@ -1,0 +1,25 @@
+"""Backbone step 5: a signed audit checkpoint names the deployment that signed it.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-06
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from xietong_common.migrations import downgrade_backbone, upgrade_backbone
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    upgrade_backbone(op, 5)
+
+
+def downgrade() -> None:
+    downgrade_backbone(op, 5)
