@@ -10,7 +10,6 @@ from datetime import datetime
 
 from referral.domain import Resemblance, Routing
 from referral.models import CooperationRequest, Referral
-from xietong_common.auth import DISTRICT_GOV
 from xietong_common.contracts.referral import (
     AnswerDecision,
     CaseAnswered,
@@ -29,6 +28,7 @@ from xietong_common.contracts.referral import (
 )
 from xietong_common.contracts.review import CaseParty
 from xietong_common.deadlines import TrackedDeadline
+from xietong_common.reference import DISTRICT_GOV
 
 
 def referred(

@@ -22,11 +22,12 @@ from assistance.schemas import (
     WarningOut,
 )
 from assistance.service import oversight, queries
-from assistance.service.common import check_department, china_day, matter_powers
+from assistance.service.common import china_day, matter_powers
 from assistance.service.queries import Box, ListFilters, SortKey
 from assistance.views import summary_of
 from xietong_common.contracts.assistance import AssistanceGround
 from xietong_common.errors import InvalidInput
+from xietong_common.reference import OrgKind
 from xietong_common.schemas import Code, DayBound, OrgCode, Page, TimeBound
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
@@ -54,7 +55,7 @@ async def propose(
     """ASSIST-01: propose the department from the matter catalogue; warn about another."""
     matter = matter_powers(ctx, matter_code)
     if department is not None:
-        check_department(ctx, department)
+        ctx.directory.require(department, OrgKind.DEPARTMENT, rule="ASSIST-01")
     addressing = domain.address(matter=matter, chosen=department, name=ctx.directory.label)
     return ProposalOut(
         matter_code=matter.code,

@@ -23,7 +23,6 @@ from info_sharing.schemas import (
     SubscriptionOut,
 )
 from info_sharing.service import queries
-from info_sharing.service.common import check_matters
 from info_sharing.service.queries import InboxFilters, OverdueFilters
 from info_sharing.settings import info_settings
 from info_sharing.views import (
@@ -229,8 +228,7 @@ async def feedback_requests(
     """Visible to every coordinating party; `matter_code` lists the requests covering it."""
     matter = None
     if matter_code is not None:
-        check_matters(ctx, [matter_code])
-        matter = (matter_code, ctx.catalogue.owner_of(matter_code))
+        matter = (matter_code, ctx.catalogue.require(matter_code).owner)
     async with ctx.db.session() as session:
         rows, total = await queries.feedback_requests(
             session, department=department, matter=matter, active=active, paging=paging

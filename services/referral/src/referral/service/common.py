@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from referral import domain, events
 from referral.domain import MatterJurisdiction, Parties, ReferralState, Resemblance, Step
-from referral.errors import MaterialsMissing, UnknownMatter, UnknownOrganisation
+from referral.errors import MaterialsMissing
 from referral.models import Referral, ReferralItem
 from referral.schemas import ItemIn
 from referral.settings import referral_settings
@@ -20,6 +20,7 @@ from xietong_common.context import ServiceContext
 from xietong_common.contracts.review import CaseParty
 from xietong_common.errors import NotFound
 from xietong_common.parties import PartyKind
+from xietong_common.reference import OrgKind
 from xietong_common.schemas import PartyIn
 from xietong_common.uow import UnitOfWork
 
@@ -35,28 +36,16 @@ HANDLING_ROLES = ("handler", "leader")  # the receiver answers, files, concludes
 
 def matter_jurisdiction(ctx: ServiceContext, code: str) -> MatterJurisdiction:
     """REF-02: is the matter delegated to towns, and which department owns it."""
-    matter = ctx.catalogue.get(code)
-    if matter is None:
-        raise UnknownMatter(
-            f"no matter {code!r} in the catalogue",
-            zh=f"执法事项目录中没有事项编码 {code}",
-            matter_code=code,
-        )
+    matter = ctx.catalogue.require(code)
     return MatterJurisdiction(code=code, town_level=matter.town_level, owner=matter.owner)
 
 
 def check_org(ctx: ServiceContext, org: str, *, towns_only: bool = False) -> None:
     """The organisation exists in the directory (and is a town where a place is meant)."""
-    if ctx.directory.get(org) is None:
-        raise UnknownOrganisation(
-            f"no organisation {org!r} in the directory",
-            zh=f"单位名录中没有 {org}",
-            organisation=org,
-        )
-    if towns_only and not org.startswith("town:"):
-        raise UnknownOrganisation(
-            f"{org!r} is not a town", zh=f"{org} 不是乡镇(街道)", organisation=org
-        )
+    if towns_only:
+        ctx.directory.require(org, OrgKind.TOWN)
+    else:
+        ctx.directory.require(org)
 
 
 def subject_of(referral_id: uuid.UUID) -> str:

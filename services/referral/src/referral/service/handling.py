@@ -25,13 +25,14 @@ from referral.service.common import (
 )
 from referral.settings import referral_settings
 from xietong_common import deadlines, idempotency
-from xietong_common.auth import DISTRICT_GOV, Principal
+from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.referral import (
     AnswerDecision,
     CaseProcedure,
 )
 from xietong_common.errors import NotFound
+from xietong_common.reference import DISTRICT_GOV
 from xietong_common.uow import UnitOfWork
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -16,10 +16,11 @@ from referral.domain import ReferralState
 from referral.models import Referral
 from referral.schemas import DeadlineOut, TimelineEntry
 from referral.service.common import parties, subject_of
-from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG, Principal, ensure_party
+from xietong_common.auth import Principal, ensure_party
 from xietong_common.errors import NotFound
 from xietong_common.listing import DeadlineQueries, is_overdue, next_due
 from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG
 from xietong_common.timeline import deadlines_by_subject, subject_timeline
 
 REPORTED = "report-to-district-gov"

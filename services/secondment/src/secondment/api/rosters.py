@@ -11,7 +11,6 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from secondment import service as secondment_service
 from secondment.api.common import DEPARTMENT, LIST_ERRORS, READ_ERRORS, REPUBLISHERS
 from secondment.domain.roster import ChangeKind, ImportOutcome
-from secondment.errors import UnknownOrganisation
 from secondment.schemas import (
     ImportOut,
     RepublishIn,
@@ -26,6 +25,7 @@ from secondment.settings import secondment_settings
 from secondment.views import diff_out, import_out, roster_entry_out, roster_version_out
 from xietong_common.errors import PayloadTooLarge
 from xietong_common.materials import safe_filename
+from xietong_common.reference import UnknownOrganisation
 from xietong_common.schemas import Day, OrgCode, Page, ShortText
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
