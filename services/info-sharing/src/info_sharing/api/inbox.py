@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from info_sharing import service as info_service
-from info_sharing.api.common import DEPARTMENT, LIST_ERRORS, OVERSIGHT, WRITE_ERRORS, cutoff
+from info_sharing.api.common import DEPARTMENT, OVERSIGHT, cutoff
 from info_sharing.domain.categories import Category
 from info_sharing.domain.inbox import read_due
 from info_sharing.schemas import (
@@ -37,7 +37,7 @@ from xietong_common.schemas import Code, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import LIST_ERRORS, WRITE_ERRORS, problem_responses
 
 router = APIRouter()
 

@@ -10,14 +10,10 @@ from fastapi import APIRouter, Depends, Query, status
 from joint_inspection import service as inspection_service
 from joint_inspection.api.common import (
     BUREAU,
-    CREATE_ERRORS,
     DEPARTMENT,
     INITIATORS,
-    LIST_ERRORS,
     PARTICIPANTS,
-    READ_ERRORS,
     TOWN,
-    WRITE_ERRORS,
     order_detail,
 )
 from joint_inspection.domain import OrderState
@@ -48,6 +44,7 @@ from xietong_common.timeline import deadlines_by_subject
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -57,7 +54,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
     response_model=OrderOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03/04: a town's work order, or a department's proposal to the town",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-05")],
 )
 async def create_order(
@@ -284,7 +281,7 @@ async def set_notice_policy(
     response_model=InspectorOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03: assign an inspector (seconded officers checked on the roster, SEC-04)",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def add_inspector(
@@ -313,7 +310,7 @@ async def add_inspector(
     response_model=SupportOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03: ask another department to support",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def request_support(

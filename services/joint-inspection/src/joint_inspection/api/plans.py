@@ -8,14 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from joint_inspection import service as inspection_service
-from joint_inspection.api.common import (
-    CREATE_ERRORS,
-    LIST_ERRORS,
-    READ_ERRORS,
-    TOWN,
-    WRITE_ERRORS,
-    order_detail,
-)
+from joint_inspection.api.common import TOWN, order_detail
 from joint_inspection.domain import PlanState
 from joint_inspection.schemas import (
     AdjustmentIn,
@@ -41,6 +34,7 @@ from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(tags=["plans"])
 
@@ -50,7 +44,7 @@ router = APIRouter(tags=["plans"])
     response_model=PlanOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-01: draft a town's inspection plan for an application scenario",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-01")],
 )
 async def create_plan(
@@ -152,7 +146,7 @@ async def plan_timeline(
     response_model=AdjustmentOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: a signal adjusts the plan, with the reason",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-01")],
 )
 async def adjust_plan(
@@ -201,7 +195,7 @@ async def list_adjustments(
     response_model=SelectionOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: draw a round's targets (seeded, risk-weighted, recorded)",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-02")],
 )
 async def draw(
@@ -330,7 +324,7 @@ async def rerun(
     response_model=OrderOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03: a work order from drawn targets",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-02")],
 )
 async def order_from_selection(

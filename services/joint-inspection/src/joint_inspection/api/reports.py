@@ -7,16 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from joint_inspection import service as inspection_service
-from joint_inspection.api.common import (
-    BUREAU,
-    CREATE_ERRORS,
-    INITIATORS,
-    LIST_ERRORS,
-    PARTICIPANTS,
-    READ_ERRORS,
-    SHORTCOMING_ADDRESSEES,
-    WRITE_ERRORS,
-)
+from joint_inspection.api.common import BUREAU, INITIATORS, PARTICIPANTS, SHORTCOMING_ADDRESSEES
 from joint_inspection.domain import MergeState
 from joint_inspection.errors import InvalidPlan
 from joint_inspection.schemas import (
@@ -37,6 +28,7 @@ from xietong_common.schemas import Day, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed, Grant
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(tags=["reports"])
 
@@ -46,7 +38,7 @@ router = APIRouter(tags=["reports"])
     response_model=ShortcomingOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-09: record a shortcoming of government services and send it on",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def report_shortcoming(

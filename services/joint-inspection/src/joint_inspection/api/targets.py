@@ -8,15 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, UploadFile, status
 
 from joint_inspection import service as inspection_service
-from joint_inspection.api.common import (
-    CREATE_ERRORS,
-    INITIATORS,
-    LIST_ERRORS,
-    READ_ERRORS,
-    UPLOAD_ERRORS,
-    WRITE_ERRORS,
-    target_detail,
-)
+from joint_inspection.api.common import INITIATORS, target_detail
 from joint_inspection.domain import OrderState, SupervisionLevel, VisitState
 from joint_inspection.schemas import (
     ImportOut,
@@ -43,6 +35,7 @@ from xietong_common.schemas import Name, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, UPLOAD_ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/targets", tags=["targets"])
 
@@ -52,7 +45,7 @@ router = APIRouter(prefix="/targets", tags=["targets"])
     response_model=TargetOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: register a target (监管对象)",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
 )
 async def register(
@@ -182,7 +175,7 @@ async def update_target(
     response_model=SignalOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: record a risk signal (problem list, complaint, media report)",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
 )
 async def record_signal(

@@ -9,15 +9,7 @@ from fastapi import APIRouter, File, Form, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from joint_inspection import service as inspection_service
-from joint_inspection.api.common import (
-    INITIATORS,
-    PARTICIPANTS,
-    READ_ERRORS,
-    UPLOAD_ERRORS,
-    WRITE_ERRORS,
-    order_detail,
-    visit_detail,
-)
+from joint_inspection.api.common import INITIATORS, PARTICIPANTS, order_detail, visit_detail
 from joint_inspection.domain import MaterialKind
 from joint_inspection.errors import InspectionInvalidTransition
 from joint_inspection.schemas import (
@@ -38,7 +30,7 @@ from xietong_common.errors import NotFound
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import READ_ERRORS, UPLOAD_ERRORS, WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 

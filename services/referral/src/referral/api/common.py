@@ -11,9 +11,6 @@ from referral.views import detail_of
 from xietong_common.reference import OrgKind
 from xietong_common.timeline import DeadlineOut
 from xietong_common.web import Context
-from xietong_common.web.problems import problem_responses
-
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 # The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE party of
 # the case is the use case's check.

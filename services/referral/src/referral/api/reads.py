@@ -23,7 +23,7 @@ from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import LIST_ERRORS, problem_responses
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
@@ -103,7 +103,6 @@ async def _list(
 
 
 Filters = Annotated[ListFilters, Depends(_filters)]
-LIST_ERRORS = problem_responses(401, 422)
 
 
 @router.get(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile, status
 
 from referral import service as referral_service
-from referral.api.common import PARTIES, WRITE_ERRORS, detail
+from referral.api.common import PARTIES, detail
 from referral.domain import MaterialKind
 from referral.schemas import (
     ForwardIn,
@@ -24,7 +24,7 @@ from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 

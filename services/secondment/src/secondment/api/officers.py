@@ -9,15 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from secondment import service as secondment_service
-from secondment.api.common import (
-    DEPARTMENT,
-    LIST_ERRORS,
-    READ_ERRORS,
-    TOWN,
-    WRITE_ERRORS,
-    OnDay,
-    day_or_today,
-)
+from secondment.api.common import DEPARTMENT, TOWN, OnDay, day_or_today
 from secondment.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -45,6 +37,7 @@ from xietong_common.schemas import Code, Name, OrgCode, Page, Timestamp
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(tags=["officers"])
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from secondment import service as secondment_service
-from secondment.api.common import DEPARTMENT, LIST_ERRORS, READ_ERRORS, REPUBLISHERS
+from secondment.api.common import DEPARTMENT, REPUBLISHERS
 from secondment.domain.roster import ChangeKind, ImportOutcome
 from secondment.schemas import (
     ImportOut,
@@ -30,7 +30,7 @@ from xietong_common.schemas import Day, OrgCode, Page, ShortText
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, problem_responses
 
 router = APIRouter(prefix="/rosters", tags=["rosters"])
 

@@ -8,16 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from secondment import service as secondment_service
-from secondment.api.common import (
-    CREATE_ERRORS,
-    DEPARTMENT,
-    LIST_ERRORS,
-    READ_ERRORS,
-    WRITE_ERRORS,
-    OnDay,
-    day_or_today,
-    team_detail,
-)
+from secondment.api.common import DEPARTMENT, OnDay, day_or_today, team_detail
 from secondment.schemas import (
     TeamCreate,
     TeamDissolve,
@@ -35,6 +26,7 @@ from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/teams", tags=["teams"])
 
