@@ -114,14 +114,6 @@ def ensure_draft(state: ReferralState, what: str) -> None:
 # ---- parties ---------------------------------------------------------------------------------
 
 
-def is_town(org: str | None) -> bool:
-    return bool(org) and str(org).startswith("town:")
-
-
-def is_department(org: str | None) -> bool:
-    return bool(org) and str(org).startswith("dept:")
-
-
 @dataclass(frozen=True)
 class Parties:
     """Who takes part in one referral."""
