@@ -34,7 +34,7 @@ router = APIRouter(tags=["reports"])
 
 
 @router.post(
-    "/orders/{order_id}/shortcomings",
+    "/orders/{order_id:uuid}/shortcomings",
     response_model=ShortcomingOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-09: record a shortcoming of government services and send it on",
@@ -97,7 +97,7 @@ async def list_shortcomings(
 
 
 @router.get(
-    "/shortcomings/{shortcoming_id}",
+    "/shortcomings/{shortcoming_id:uuid}",
     response_model=ShortcomingOut,
     summary="One shortcoming",
     responses=READ_ERRORS,
@@ -114,7 +114,7 @@ async def get_shortcoming(
 
 
 @router.post(
-    "/shortcomings/{shortcoming_id}/acknowledge",
+    "/shortcomings/{shortcoming_id:uuid}/acknowledge",
     response_model=ShortcomingOut,
     summary="INSP-09: a department concerned acknowledges",
     responses=WRITE_ERRORS,
@@ -163,7 +163,7 @@ async def list_merges(
 
 
 @router.post(
-    "/merge-proposals/{proposal_id}/decision",
+    "/merge-proposals/{proposal_id:uuid}/decision",
     response_model=MergeProposalOut,
     summary="Accept or decline merging into one joint visit (INSP-05: the justice bureau decides for both)",
     responses=WRITE_ERRORS,

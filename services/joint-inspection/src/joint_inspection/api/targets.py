@@ -139,7 +139,7 @@ async def list_targets(
 
 
 @router.get(
-    "/{target_id}",
+    "/{target_id:uuid}",
     response_model=TargetOut,
     summary="One target",
     responses=READ_ERRORS,
@@ -153,7 +153,7 @@ async def get_target(target_id: uuid.UUID, ctx: Context, principal: CurrentPrinc
 
 
 @router.patch(
-    "/{target_id}",
+    "/{target_id:uuid}",
     response_model=TargetOut,
     summary="Change a target (a new version; past draws keep reading the old one)",
     responses=WRITE_ERRORS,
@@ -171,7 +171,7 @@ async def update_target(
 
 
 @router.post(
-    "/{target_id}/signals",
+    "/{target_id:uuid}/signals",
     response_model=SignalOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: record a risk signal (problem list, complaint, media report)",
@@ -199,7 +199,7 @@ async def record_signal(
 
 
 @router.get(
-    "/{target_id}/signals",
+    "/{target_id:uuid}/signals",
     response_model=Page[SignalOut],
     summary="The target's signals, newest first",
     responses=READ_ERRORS,
@@ -220,7 +220,7 @@ async def list_signals(
 
 
 @router.post(
-    "/{target_id}/signals/{signal_id}/withdraw",
+    "/{target_id:uuid}/signals/{signal_id:uuid}/withdraw",
     response_model=SignalOut,
     summary="Withdraw a wrong signal (never deleted), with the reason",
     responses=WRITE_ERRORS,
@@ -247,7 +247,7 @@ async def withdraw_signal(
 
 
 @router.get(
-    "/{target_id}/visits",
+    "/{target_id:uuid}/visits",
     response_model=Page[TargetVisitOut],
     summary="The target's inspections (re-inspections by another party flagged)",
     responses=READ_ERRORS,

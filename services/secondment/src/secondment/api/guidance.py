@@ -119,7 +119,7 @@ async def counts(
 
 
 @router.get(
-    "/{activity_id}",
+    "/{activity_id:uuid}",
     response_model=GuidanceOut,
     summary="One guidance activity",
     responses=READ_ERRORS,
@@ -137,7 +137,7 @@ async def get_activity(
 
 
 @router.post(
-    "/{activity_id}/materials",
+    "/{activity_id:uuid}/materials",
     response_model=MaterialOut,
     status_code=status.HTTP_201_CREATED,
     summary="SEC-05: attach a material (multipart)",
@@ -165,7 +165,7 @@ async def upload_material(
 
 
 @router.get(
-    "/{activity_id}/materials/{material_id}/content",
+    "/{activity_id:uuid}/materials/{material_id:uuid}/content",
     response_class=StreamingResponse,
     summary="Download a material",
     responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404)},

@@ -92,7 +92,7 @@ async def list_officers(
 
 
 @router.get(
-    "/officers/{officer_id}",
+    "/officers/{officer_id:uuid}",
     response_model=OfficerOut,
     summary="One seconded officer, where he serves on a day",
     responses=READ_ERRORS,
@@ -111,7 +111,7 @@ async def get_officer(
 
 
 @router.patch(
-    "/officers/{officer_id}/personnel",
+    "/officers/{officer_id:uuid}/personnel",
     response_model=OfficerOut,
     summary="SEC-03: the department records establishment and identity",
     responses=WRITE_ERRORS,
@@ -130,7 +130,7 @@ async def update_personnel(
 
 
 @router.post(
-    "/officers/{officer_id}/assessments",
+    "/officers/{officer_id:uuid}/assessments",
     response_model=AssessmentOut,
     status_code=status.HTTP_201_CREATED,
     summary="SEC-03: the department records the officer's annual assessment",
@@ -157,7 +157,7 @@ async def add_assessment(
 
 
 @router.post(
-    "/officers/{officer_id}/work-notes",
+    "/officers/{officer_id:uuid}/work-notes",
     response_model=WorkNoteOut,
     status_code=status.HTTP_201_CREATED,
     summary="SEC-01: a town notes the officer's daily work under its command",
@@ -184,7 +184,7 @@ async def add_work_note(
 
 
 @router.get(
-    "/officers/{officer_id}/work-notes",
+    "/officers/{officer_id:uuid}/work-notes",
     response_model=Page[WorkNoteOut],
     summary="The towns' notes on the officer's daily work",
     responses=READ_ERRORS,

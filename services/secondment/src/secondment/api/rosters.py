@@ -188,7 +188,7 @@ async def republish(
 
 
 @router.get(
-    "/{version_id}",
+    "/{version_id:uuid}",
     response_model=RosterVersionOut,
     summary="One roster version",
     responses=READ_ERRORS,
@@ -205,7 +205,7 @@ async def get_version(
 
 
 @router.get(
-    "/{version_id}/officers",
+    "/{version_id:uuid}/officers",
     response_model=Page[RosterEntryOut],
     summary="The department's roster as a version left it",
     responses=READ_ERRORS,

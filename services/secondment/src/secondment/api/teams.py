@@ -114,7 +114,7 @@ async def list_teams(
 
 
 @router.get(
-    "/{team_id}",
+    "/{team_id:uuid}",
     response_model=TeamOut,
     summary="One team with its whole roster",
     responses=READ_ERRORS,
@@ -132,7 +132,7 @@ async def get_team(
 
 
 @router.get(
-    "/{team_id}/versions",
+    "/{team_id:uuid}/versions",
     response_model=Page[TeamSummary],
     summary="Every version of a team, newest first",
     responses=READ_ERRORS,
@@ -163,7 +163,7 @@ async def list_versions(
 
 
 @router.get(
-    "/{team_id}/versions/{version}",
+    "/{team_id:uuid}/versions/{version}",
     response_model=TeamOut,
     summary="One version of a team with its roster",
     responses=READ_ERRORS,
@@ -180,7 +180,7 @@ async def get_version(
 
 
 @router.get(
-    "/{team_id}/timeline",
+    "/{team_id:uuid}/timeline",
     response_model=list[TimelineEntry],
     summary="Every recorded change of the team, with its rule",
     responses=READ_ERRORS,
@@ -195,7 +195,7 @@ async def timeline(
 
 
 @router.patch(
-    "/{team_id}",
+    "/{team_id:uuid}",
     response_model=TeamOut,
     summary="SEC-02: change a team from a day (a new version)",
     responses=WRITE_ERRORS,
@@ -214,7 +214,7 @@ async def edit(
 
 
 @router.post(
-    "/{team_id}/dissolve",
+    "/{team_id:uuid}/dissolve",
     response_model=TeamOut,
     summary="SEC-02: dissolve a team from a day (已撤销)",
     responses=WRITE_ERRORS,
