@@ -145,8 +145,11 @@ class RecordKind(Generic[M, StateT, StepT]):
 
         `lock` (the default): `SELECT … FOR UPDATE`, held to the end of the unit of work, so
         two changes to one record never interleave and its events leave in the order they
-        were made; the row is read afresh under the lock. A read passes `lock=False`.
+        were made; the row is read afresh under the lock. A read passes `lock=False` (a lock
+        is a unit of work's: asked of a read session, it is a programming error).
         `options`: loader options for what this call returns (`selectinload(...)`)."""
+        if lock and not isinstance(db, UnitOfWork):
+            raise TypeError("a row lock is held by a unit of work: pass it, or lock=False to read")
         query = sa.select(self.model).where(self.id_column == record_id).options(*options)
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)

@@ -109,6 +109,8 @@ async def test_load_for_locks_the_row_until_the_unit_of_work_ends(db: Database) 
                     sa.select(Note.id).where(Note.id == note_id).with_for_update(nowait=True)
                 )
     async with db.session() as session:
+        with pytest.raises(TypeError, match="lock=False to read"):
+            await NOTE.load_for(session, note_id, TOWN)  # a read forgot to say so
         await NOTE.load_for(session, note_id, TOWN, lock=False)
         async with db.engine.connect() as other:  # a read holds nothing
             await other.execute(
