@@ -1,0 +1,5 @@
+"""The workbench's screens, one module per mechanism."""
+
+from workbench.pages import account, home, referrals
+
+ROUTERS = [account.router, home.router, referrals.router]
