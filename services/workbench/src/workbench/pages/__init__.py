@@ -1,5 +1,5 @@
 """The workbench's screens, one module per mechanism."""
 
-from workbench.pages import account, home, referrals
+from workbench.pages import account, home, oversight, referrals
 
-ROUTERS = [account.router, home.router, referrals.router]
+ROUTERS = [account.router, home.router, referrals.router, oversight.router]
