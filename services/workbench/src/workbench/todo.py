@@ -192,23 +192,27 @@ class ReviewTodo:
         )
         out = []
         for record in records:
-            due = record.get("due")
-            if not isinstance(due, dict) or due.get("satisfied_at"):
-                continue
-            out.append(
-                TodoItem(
-                    service=self.service,
-                    title=t("法制审核", "Legal review")
-                    + f" · {record.get('case_number') or record.get('matter_code') or ''}",
-                    action=_action(self.service, str(due.get("action")), current.lang),
-                    link=f"/reviews/{record['id']}",
-                    rule=due.get("rule"),
-                    due_at=_due(due),
-                    due_label=due.get("due_label_en" if current.lang == "en" else "due_label_zh"),
-                    provisional=bool(due.get("provisional")),
-                    overdue=bool(due.get("breached_at")),
+            for due in record.get("due") or []:
+                if not isinstance(due, dict) or due.get("organisation") != current.me.org:
+                    continue
+                if due.get("satisfied_at"):
+                    continue
+                out.append(
+                    TodoItem(
+                        service=self.service,
+                        title=t("法制审核", "Legal review")
+                        + f" · {record.get('case_number') or record.get('matter_code') or ''}",
+                        action=_action(self.service, str(due.get("action")), current.lang),
+                        link=f"/reviews/{record['id']}",
+                        rule=due.get("rule"),
+                        due_at=_due(due),
+                        due_label=due.get(
+                            "due_label_en" if current.lang == "en" else "due_label_zh"
+                        ),
+                        provisional=bool(due.get("provisional")),
+                        overdue=bool(due.get("breached_at")),
+                    )
                 )
-            )
         return out
 
 

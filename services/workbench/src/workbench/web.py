@@ -4,6 +4,7 @@ rendering, and the API's refusals turned into errors beside the fields they name
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -11,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from html import unescape
 from urllib.parse import quote, urlsplit
 
 import httpx
 import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
 from starlette.datastructures import FormData, UploadFile
 
 from workbench.api import Api, ApiProblem, new_idempotency_key
@@ -188,7 +191,9 @@ class FormErrors:
         errors = cls(title=problem.title)
         for entry in problem.errors:
             name = field_name(entry.get("loc") or ())
-            message = str(entry.get("msg") or "")
+            message = str(
+                entry.get("msg") or entry.get("message_zh") or entry.get("message_en") or ""
+            )
             if name and (known is None or name in known):
                 errors.add(name, message)
             else:
@@ -386,6 +391,16 @@ def china_time(value: str | datetime | None, lang: Lang = "zh", *, seconds: bool
     )
 
 
+_MARK = re.compile(r"(</?mark>)")
+
+
+def marked(value: str | None) -> Markup:
+    """A search snippet the API highlighted (`<mark>`, the rest HTML-escaped), made safe here
+    too: everything but the `<mark>` tags is escaped again from its plain text."""
+    parts = _MARK.split(value or "")
+    return Markup("".join(p if p in ("<mark>", "</mark>") else escape(unescape(p)) for p in parts))
+
+
 def build_templates(static: StaticFiles) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
@@ -400,6 +415,7 @@ def build_templates(static: StaticFiles) -> jinja2.Environment:
     env.globals["quote"] = quote
     env.globals["dict"] = dict
     env.filters["local_input"] = local_input
+    env.filters["marked"] = marked
     return env
 
 

@@ -234,3 +234,30 @@ async def _serve_forever() -> None:
 if __name__ == "__main__":
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve_forever())
+
+
+class Direct:
+    """The services' APIs called straight (the way another platform would), to set up what a
+    screen needs beyond the one being tested."""
+
+    def __init__(self, stack: Stack) -> None:
+        from xietong_common.settings import ServiceSettings
+
+        self.stack = stack
+        self.settings = ServiceSettings(jwt_secret=TEST_JWT_SECRET)
+
+    def headers(self, org: str, *roles: str) -> dict[str, str]:
+        from xietong_common.auth import mint_token
+
+        token = mint_token(
+            self.settings, org=org, user=f"{org}/setup", roles=roles or ("handler", "leader")
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    async def call(
+        self, service: str, method: str, path: str, org: str, *roles: str, **kwargs: Any
+    ) -> Any:
+        async with httpx.AsyncClient(base_url=self.stack.services[service], timeout=60) as c:
+            response = await c.request(method, path, headers=self.headers(org, *roles), **kwargs)
+        assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None

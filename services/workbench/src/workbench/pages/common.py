@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from workbench.api import ApiProblem
-from workbench.web import PageNotFound, Visit, text
+from workbench.web import FormErrors, PageNotFound, Visit, redirect, text
 
 MAX_ITEM_ROWS = 500  # the referral API's own bound on an item list
 
@@ -53,3 +54,41 @@ async def download(current: Visit, service: str, path: str) -> Response:
     if "html" in found.content_type or "svg" in found.content_type:
         headers["Content-Disposition"] = "attachment"
     return Response(found.content, media_type=found.content_type, headers=headers)
+
+
+Rerender = Callable[[str, FormErrors, dict[str, Any]], Awaitable[Response]]
+
+
+async def act(
+    current: Visit,
+    service: str,
+    path: str,
+    body: Any,
+    *,
+    step: str,
+    form: FormData,
+    done: tuple[str, str],
+    back: str,
+    rerender: Rerender,
+) -> Response:
+    """POST one step of a record; its refusal is drawn again on the record's page beside the
+    step's form (`step`), in the API's words; done, back to the record (PRG)."""
+    try:
+        await current.api.post(service, path, body)
+    except ApiProblem as problem:
+        if problem.status not in (400, 403, 409, 422):
+            raise
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await rerender(step, FormErrors.from_problem(problem), values)
+    current.flash(current.t(*done))
+    return redirect(back)
+
+
+async def record_or_404(current: Visit, service: str, path: str) -> Any:
+    """A record the API shows this person, else our 404 page (never another's record)."""
+    try:
+        return await current.api.get(service, path)
+    except ApiProblem as problem:
+        if problem.status in (403, 404, 422):
+            raise PageNotFound() from problem
+        raise
