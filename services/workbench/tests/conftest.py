@@ -6,8 +6,8 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
-from workbench_testing import Stack, running_stack
 
+from workbench_testing import Stack, running_stack
 from xietong_devtools.testing import Servers
 
 

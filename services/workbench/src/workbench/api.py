@@ -51,7 +51,11 @@ class ServiceUnavailable(ApiProblem):
         super().__init__(
             service,
             503,
-            {"title": "服务暂不可用", "detail": reason, "type": "urn:xietong:workbench:unavailable"},
+            {
+                "title": "服务暂不可用",
+                "detail": reason,
+                "type": "urn:xietong:workbench:unavailable",
+            },
         )
 
 

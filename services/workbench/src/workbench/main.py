@@ -117,9 +117,7 @@ def create_app(settings: WorkbenchSettings | None = None) -> FastAPI:
         return FileResponse(
             found,
             headers={
-                "Cache-Control": "public, max-age=31536000, immutable"
-                if current
-                else "no-cache"
+                "Cache-Control": "public, max-age=31536000, immutable" if current else "no-cache"
             },
         )
 

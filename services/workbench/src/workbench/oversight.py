@@ -47,7 +47,11 @@ class HttpOversight:
     async def export(self, period: str) -> Download:
         paths = await self.paths()
         chosen = next(
-            (p for p in sorted(paths) if p.startswith("/assessment") and ("xlsx" in p or "export" in p)),
+            (
+                p
+                for p in sorted(paths)
+                if p.startswith("/assessment") and ("xlsx" in p or "export" in p)
+            ),
             "/assessment.xlsx",
         )
         return await self.api.download(SERVICE, f"{chosen}?period={period}")

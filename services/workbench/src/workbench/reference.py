@@ -145,7 +145,9 @@ class Vocabulary:
 
     async def options(self, service: str, enum: str, lang: str = "zh") -> list[Option]:
         labels = (await self.of(service)).get(enum, {})
-        return [(value, names.get(lang) or names.get("zh") or value) for value, names in labels.items()]
+        return [
+            (value, names.get(lang) or names.get("zh") or value) for value, names in labels.items()
+        ]
 
     async def label(self, service: str, enum: str, value: str | None, lang: str = "zh") -> str:
         if value is None:

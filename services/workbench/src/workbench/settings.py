@@ -37,7 +37,7 @@ class WorkbenchSettings(ServiceSettings):
     workbench_port: int = Field(default=8000, ge=1, le=65535, description="`make run`'s port")
     workbench_service_urls: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_SERVICE_URLS),
-        description="base URL of each service, as JSON (`{\"referral\": \"http://referral:8000\"}`)"
+        description='base URL of each service, as JSON (`{"referral": "http://referral:8000"}`)'
         "; services not named keep their `make run` URL",
     )
     workbench_public_url: str | None = Field(

@@ -28,8 +28,14 @@ ACTION_LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("referral", "answer"): ("书面答复是否受理", "answer in writing whether you accept"),
     ("referral", "file"): ("立案", "file the case"),
     ("referral", "conclude"): ("在法定期限内办结", "conclude within the statutory limit"),
-    ("assistance", "respond"): ("答复协助请求（接受或说明理由不予协助）", "accept or refuse with reasons"),
-    ("assistance", "complete"): ("按约定日期完成协助", "complete the assistance by the agreed date"),
+    ("assistance", "respond"): (
+        "答复协助请求（接受或说明理由不予协助）",
+        "accept or refuse with reasons",
+    ),
+    ("assistance", "complete"): (
+        "按约定日期完成协助",
+        "complete the assistance by the agreed date",
+    ),
     ("legal-review", "supply-materials"): ("补正材料", "supply the missing materials"),
     ("joint-inspection", "consult"): ("答复联合检查协商", "answer the consultation"),
     ("joint-inspection", "answer"): ("答复支持请求", "answer the request for support"),
@@ -68,7 +74,8 @@ class TodoItem:
 
 
 class TodoSource(Protocol):
-    service: str
+    @property
+    def service(self) -> str: ...
 
     async def items(self, current: Visit) -> list[TodoItem]: ...
 
@@ -106,9 +113,7 @@ def _from_deadline(
     )
 
 
-async def _pages(
-    fetch: Callable[[int], Awaitable[Any]], *, limit: int = 3
-) -> list[dict[str, Any]]:
+async def _pages(fetch: Callable[[int], Awaitable[Any]], *, limit: int = 3) -> list[dict[str, Any]]:
     """Up to `limit` pages of a list (100 each): a to-do list longer than that is a backlog
     the service's own filtered list shows better."""
     found: list[dict[str, Any]] = []
@@ -137,12 +142,18 @@ class ReferralTodo:
             found.update({r["id"]: r for r in records if r.get("next_due")})
         out = []
         for record in found.values():
-            title = t("案件移送", "Referral") + f" · {record.get('matter_code') or ''} · " + (
-                current.org_name(record.get("sender"))
-                + " → "
-                + current.org_name(record.get("assignee") or record.get("receiver"))
+            title = (
+                t("案件移送", "Referral")
+                + f" · {record.get('matter_code') or ''} · "
+                + (
+                    current.org_name(record.get("sender"))
+                    + " → "
+                    + current.org_name(record.get("assignee") or record.get("receiver"))
+                )
             )
-            item = _from_deadline(current, self.service, record, title, f"/referrals/{record['id']}")
+            item = _from_deadline(
+                current, self.service, record, title, f"/referrals/{record['id']}"
+            )
             if item:
                 out.append(item)
         return out
@@ -164,10 +175,14 @@ class AssistanceTodo:
             found.update({r["id"]: r for r in records if r.get("next_due")})
         out = []
         for record in found.values():
-            title = t("执法协助", "Assistance") + f" · {record.get('matter_code') or ''} · " + (
-                current.org_name(record.get("town"))
-                + " → "
-                + current.org_name(record.get("department"))
+            title = (
+                t("执法协助", "Assistance")
+                + f" · {record.get('matter_code') or ''} · "
+                + (
+                    current.org_name(record.get("town"))
+                    + " → "
+                    + current.org_name(record.get("department"))
+                )
             )
             item = _from_deadline(
                 current, self.service, record, title, f"/assistance/{record['id']}"
@@ -188,7 +203,9 @@ class ReviewTodo:
             return []
         api, t = current.api, current.t
         records = await _pages(
-            lambda page: api.get("legal-review", "/reviews", page=page, page_size=100, sort="due_at")
+            lambda page: api.get(
+                "legal-review", "/reviews", page=page, page_size=100, sort="due_at"
+            )
         )
         out = []
         for record in records:
@@ -277,13 +294,19 @@ class TodoFeed:
                 TodoItem(
                     service=self.service,
                     title=str(entry.get("title") or entry.get("summary") or ""),
-                    action=str(entry.get("action_label_zh" if current.lang == "zh" else "action")
-                               or entry.get("action") or ""),
+                    action=str(
+                        entry.get("action_label_zh" if current.lang == "zh" else "action")
+                        or entry.get("action")
+                        or ""
+                    ),
                     link=_workbench_link(self.service, entry),
                     rule=entry.get("rule"),
                     due_at=_due(due) or _due(entry),
-                    due_label=(due.get("due_label_en" if current.lang == "en" else "due_label_zh")
-                               if isinstance(due, dict) else None),
+                    due_label=(
+                        due.get("due_label_en" if current.lang == "en" else "due_label_zh")
+                        if isinstance(due, dict)
+                        else None
+                    ),
                     overdue=bool(entry.get("overdue")),
                 )
             )

@@ -10,9 +10,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 from typing import Annotated, Any
-from html import unescape
 from urllib.parse import quote, urlsplit
 
 import httpx

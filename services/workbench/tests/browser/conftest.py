@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from workbench_testing import Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -144,7 +145,9 @@ async def desk(browser: Any, stack: Stack, screens: Path) -> AsyncIterator[Any]:
             locale=locale,
             # axe-core is injected by the test, not served: the page's CSP would refuse it.
             bypass_csp=True,
-            extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9" if locale.startswith("zh") else "en"},
+            extra_http_headers={
+                "Accept-Language": "zh-CN,zh;q=0.9" if locale.startswith("zh") else "en"
+            },
         )
         contexts.append(context)
         page = await context.new_page()

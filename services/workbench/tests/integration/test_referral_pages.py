@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from workbench_testing import Stack, Staff, staff_of
 
 pytestmark = pytest.mark.integration
@@ -60,14 +61,17 @@ async def test_ref_01_a_town_drafts_sends_and_the_department_receives_and_answer
         assert "排污软管" in detail.text
         await upload(town, referral_id, "letter")
         await upload(town, referral_id, "item-list")
-        sent = await town.post_form(f"/referrals/{referral_id}/send", {}, page=f"/referrals/{referral_id}")
+        sent = await town.post_form(
+            f"/referrals/{referral_id}/send", {}, page=f"/referrals/{referral_id}"
+        )
         assert sent.status_code == 303
         assert "已移送" in (await town.get(f"/referrals/{referral_id}")).text
 
     async with staff_of(stack, DEPT, "clerk") as clerk:
         inbox = await clerk.get("/")
         assert f"/referrals/{referral_id}" in inbox.text  # on the department's to-do list
-        assert "签收并出具送达回证" in inbox.text and "REF-06" in inbox.text
+        assert "签收并出具送达回证" in inbox.text
+        assert "REF-06" in inbox.text
         signed = await clerk.post_form(
             f"/referrals/{referral_id}/receive",
             {"signer_name": "李四"},
@@ -84,7 +88,8 @@ async def test_ref_01_a_town_drafts_sends_and_the_department_receives_and_answer
         )
         assert answered.status_code == 303
         page = await handler.get(f"/referrals/{referral_id}")
-        assert "已受理" in page.text and "属本局管辖" in page.text
+        assert "已受理" in page.text
+        assert "属本局管辖" in page.text
 
 
 async def test_ref_02_the_draft_form_shows_the_apis_refusals_beside_their_fields(
@@ -97,7 +102,8 @@ async def test_ref_02_the_draft_form_shows_the_apis_refusals_beside_their_fields
         )
         assert refused.status_code == 422
         html = refused.text
-        assert 'id="f-found_at-error"' in html and 'id="f-facts-error"' in html
+        assert 'id="f-found_at-error"' in html
+        assert 'id="f-facts-error"' in html
         assert "缺少必填项" in html  # the API's own Chinese message
         assert 'aria-invalid="true"' in html
 
@@ -109,7 +115,8 @@ async def test_ref_05_sending_without_the_letter_shows_the_apis_reason(stack: St
             f"/referrals/{referral_id}/send", {}, page=f"/referrals/{referral_id}"
         )
         assert refused.status_code == 422 or refused.status_code == 409
-        assert "案件移送函" in refused.text and 'data-testid="error-summary"' in refused.text
+        assert "案件移送函" in refused.text
+        assert 'data-testid="error-summary"' in refused.text
 
 
 async def test_another_organisations_referral_is_a_404_page(stack: Stack) -> None:
@@ -121,9 +128,7 @@ async def test_another_organisations_referral_is_a_404_page(stack: Stack) -> Non
         assert 'data-testid="not-found"' in page.text
         assert "河道" not in page.text
         # Nor through a form: posting a step is refused without showing the record.
-        posted = await other.post_form(
-            f"/referrals/{referral_id}/send", {}, page="/referrals"
-        )
+        posted = await other.post_form(f"/referrals/{referral_id}/send", {}, page="/referrals")
         assert posted.status_code == 404
         assert "河道" not in posted.text
 

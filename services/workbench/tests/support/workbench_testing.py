@@ -73,7 +73,9 @@ class Stack:
     @classmethod
     def from_json(cls, text: str) -> Stack:
         data = json.loads(text)
-        return cls(services=data["services"], workbench=data["workbench"], workdir=Path(data["workdir"]))
+        return cls(
+            services=data["services"], workbench=data["workbench"], workdir=Path(data["workdir"])
+        )
 
 
 async def _start(name: str, app: str, env: dict[str, str], workdir: Path) -> Process:
@@ -147,7 +149,7 @@ def _base_env(workdir: Path) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def running_stack(servers: Servers, kafka: str, workdir: Path) -> AsyncIterator[Stack]:
-    workdir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     started: list[Process] = []
     try:
         databases = await asyncio.gather(
@@ -259,5 +261,7 @@ class Direct:
     ) -> Any:
         async with httpx.AsyncClient(base_url=self.stack.services[service], timeout=60) as c:
             response = await c.request(method, path, headers=self.headers(org, *roles), **kwargs)
-        assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
         return response.json() if response.content else None

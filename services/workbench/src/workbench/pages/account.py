@@ -48,7 +48,10 @@ def oauth_client(settings: WorkbenchSettings) -> Any:
         return None
     oauth = OAuth()
     secret = settings.workbench_oidc_client_secret
-    kwargs: dict[str, Any] = {"scope": settings.workbench_oidc_scopes, "code_challenge_method": "S256"}
+    kwargs: dict[str, Any] = {
+        "scope": settings.workbench_oidc_scopes,
+        "code_challenge_method": "S256",
+    }
     if secret is None:
         kwargs["token_endpoint_auth_method"] = "none"
     return oauth.register(
@@ -70,7 +73,9 @@ def _start(request: Request, person: SignedIn) -> None:
 
 
 @router.get("/signin", name="signin")
-async def signin_page(current: AnyVisit, next: str | None = None, expired: bool = False) -> Response:
+async def signin_page(
+    current: AnyVisit, next: str | None = None, expired: bool = False
+) -> Response:
     target = safe_next(next)
     if current.settings.oidc_enabled:
         return render(current, "account/signin_oidc.html", next=target, expired=expired)
@@ -165,7 +170,8 @@ async def oidc_callback(current: AnyVisit) -> Response:
             current,
             "account/signin_failed.html",
             status=400,
-            reason=t("身份认证未完成：", "Sign-in was not completed: ") + str(exc.description or exc.error),
+            reason=t("身份认证未完成：", "Sign-in was not completed: ")
+            + str(exc.description or exc.error),
         )
     access = token.get("access_token")
     verifier: TokenVerifier = request.app.state.verifier

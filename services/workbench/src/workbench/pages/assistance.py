@@ -17,7 +17,15 @@ from workbench.web import Form, FormErrors, Staff, Visit, flag, redirect, render
 router = APIRouter(prefix="/assistance")
 SERVICE = "assistance"
 BOXES = {"inbox": ("收件箱", "Inbox"), "outbox": ("发件箱", "Outbox")}
-CREATE_FIELDS = {"matter_code", "ground", "ground_description", "needed", "needed_by", "department", "urgent"}
+CREATE_FIELDS = {
+    "matter_code",
+    "ground",
+    "ground_description",
+    "needed",
+    "needed_by",
+    "department",
+    "urgent",
+}
 
 
 @router.get("")
@@ -26,21 +34,32 @@ async def listing(current: Staff, box: str = "outbox", page: int = 1) -> Respons
     found = await current.api.get(
         SERVICE, f"/assistance-requests/{box}", page=max(page, 1), page_size=20, sort="-created_at"
     )
-    return render(current, "assistance/list.html", box=box, boxes=BOXES, listing=found,
-                  page=max(page, 1))
+    return render(
+        current, "assistance/list.html", box=box, boxes=BOXES, listing=found, page=max(page, 1)
+    )
 
 
 async def _new_form(
-    current: Visit, *, values: dict[str, Any] | None = None, errors: FormErrors | None = None,
+    current: Visit,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: FormErrors | None = None,
     proposal: dict[str, Any] | None = None,
 ) -> Response:
     values = values or {}
     return render(
-        current, "assistance/new.html", status=422 if errors else 200, values=values,
-        errors=errors, proposal=proposal, matters=current.ref.matter_options(current.lang),
+        current,
+        "assistance/new.html",
+        status=422 if errors else 200,
+        values=values,
+        errors=errors,
+        proposal=proposal,
+        matters=current.ref.matter_options(current.lang),
         grounds=await current.options(SERVICE, "AssistanceGround"),
-        departments=[(o.code, o.name_en if current.lang == "en" else o.name_zh)
-                     for o in current.ref.directory.departments()],
+        departments=[
+            (o.code, o.name_en if current.lang == "en" else o.name_zh)
+            for o in current.ref.directory.departments()
+        ],
         idempotency_key=values.get("idempotency_key") or str(uuid.uuid4()),
     )
 
@@ -57,8 +76,9 @@ async def create(current: Staff, form: Form) -> Response:
         proposal = None
         if matter := text(form, "matter_code"):
             try:
-                proposal = await current.api.get(SERVICE, "/assistance-requests/proposal",
-                                                 matter_code=matter)
+                proposal = await current.api.get(
+                    SERVICE, "/assistance-requests/proposal", matter_code=matter
+                )
             except ApiProblem as problem:
                 if problem.status >= 500:
                     raise
@@ -74,20 +94,35 @@ async def create(current: Staff, form: Form) -> Response:
         if value := text(form, name):
             body[name] = value
     try:
-        created = await current.api.post(SERVICE, "/assistance-requests",
-                                         {k: v for k, v in body.items() if v is not None},
-                                         idempotency_key=text(form, "idempotency_key"))
+        created = await current.api.post(
+            SERVICE,
+            "/assistance-requests",
+            {k: v for k, v in body.items() if v is not None},
+            idempotency_key=text(form, "idempotency_key"),
+        )
     except ApiProblem as problem:
         if problem.status not in (400, 409, 422):
             raise
-        return await _new_form(current, values=values,
-                               errors=FormErrors.from_problem(problem, known=CREATE_FIELDS))
-    current.flash(current.t("协助请求草稿已保存，提交后部门须及时答复。", "Draft saved; submit it to the department."))
+        return await _new_form(
+            current, values=values, errors=FormErrors.from_problem(problem, known=CREATE_FIELDS)
+        )
+    current.flash(
+        current.t(
+            "协助请求草稿已保存，提交后部门须及时答复。",
+            "Draft saved; submit it to the department.",
+        )
+    )
     return redirect(f"/assistance/{created['id']}")
 
 
-async def _detail(current: Visit, request_id: uuid.UUID, *, failed: str = "",
-                  errors: FormErrors | None = None, values: dict[str, Any] | None = None) -> Response:
+async def _detail(
+    current: Visit,
+    request_id: uuid.UUID,
+    *,
+    failed: str = "",
+    errors: FormErrors | None = None,
+    values: dict[str, Any] | None = None,
+) -> Response:
     found = await record_or_404(current, SERVICE, f"/assistance-requests/{request_id}")
     timeline = await current.api.get(SERVICE, f"/assistance-requests/{request_id}/timeline")
     me = current.me
@@ -95,8 +130,14 @@ async def _detail(current: Visit, request_id: uuid.UUID, *, failed: str = "",
     writer = me.has("handler", "leader")
     town, dept = me.org == found["town"], me.org == found.get("department")
     return render(
-        current, "assistance/detail.html", status=422 if errors else 200, r=found,
-        timeline=timeline_entries(timeline), failed=failed, errors=errors, values=values or {},
+        current,
+        "assistance/detail.html",
+        status=422 if errors else 200,
+        r=found,
+        timeline=timeline_entries(timeline),
+        failed=failed,
+        errors=errors,
+        values=values or {},
         can={
             "submit": town and writer and state == "draft",
             "answer": dept and writer and state == "submitted",
@@ -122,27 +163,43 @@ def _again(current: Visit, request_id: uuid.UUID) -> Any:
     return rerender
 
 
-async def _step(current: Visit, request_id: uuid.UUID, step: str, body: Any, form: Any,
-                done: tuple[str, str]) -> Response:
-    return await act(current, SERVICE, f"/assistance-requests/{request_id}/{step}", body,
-                     step=step, form=form, done=done, back=f"/assistance/{request_id}",
-                     rerender=_again(current, request_id))
+async def _step(
+    current: Visit, request_id: uuid.UUID, step: str, body: Any, form: Any, done: tuple[str, str]
+) -> Response:
+    return await act(
+        current,
+        SERVICE,
+        f"/assistance-requests/{request_id}/{step}",
+        body,
+        step=step,
+        form=form,
+        done=done,
+        back=f"/assistance/{request_id}",
+        rerender=_again(current, request_id),
+    )
 
 
 @router.post("/{request_id}/submit")
 async def submit(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
-    return await _step(current, request_id, "submit", None, form, ("已提出协助请求。", "Request submitted."))
+    return await _step(
+        current, request_id, "submit", None, form, ("已提出协助请求。", "Request submitted.")
+    )
 
 
 @router.post("/{request_id}/accept")
 async def accept(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
     officers = []
     for n in range(3):
-        name, number = text(form, f"officers.{n}.name"), text(form, f"officers.{n}.certificate_number")
+        name, number = (
+            text(form, f"officers.{n}.name"),
+            text(form, f"officers.{n}.certificate_number"),
+        )
         if name or number:
             officers.append({"name": name, "certificate_number": number})
-    body: dict[str, Any] = {"officers": officers,
-                            "agreed_completion_date": text(form, "agreed_completion_date")}
+    body: dict[str, Any] = {
+        "officers": officers,
+        "agreed_completion_date": text(form, "agreed_completion_date"),
+    }
     if note := text(form, "note"):
         body["note"] = note
     return await _step(current, request_id, "accept", body, form, ("已接受协助。", "Accepted."))
@@ -154,23 +211,40 @@ async def refuse(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
     for name in ("law", "article"):
         if value := text(form, name):
             body[name] = value
-    return await _step(current, request_id, "refuse", body, form, ("已书面告知不予协助及理由。", "Refused with reasons."))
+    return await _step(
+        current,
+        request_id,
+        "refuse",
+        body,
+        form,
+        ("已书面告知不予协助及理由。", "Refused with reasons."),
+    )
 
 
 @router.post("/{request_id}/deliver")
 async def deliver(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
     body = {"result_kind": text(form, "result_kind"), "summary": text(form, "summary")}
-    return await _step(current, request_id, "deliver", body, form, ("协助结果已交付。", "Result delivered."))
+    return await _step(
+        current, request_id, "deliver", body, form, ("协助结果已交付。", "Result delivered.")
+    )
 
 
 @router.post("/{request_id}/confirm")
 async def confirm(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
     body = {k: v for k, v in {"note": text(form, "note")}.items() if v}
-    return await _step(current, request_id, "confirm", body, form, ("已确认协助结果。", "Result confirmed."))
+    return await _step(
+        current, request_id, "confirm", body, form, ("已确认协助结果。", "Result confirmed.")
+    )
 
 
 @router.post("/{request_id}/obstruction-flags")
 async def obstruction(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
     body = {"kind": text(form, "kind"), "reason": text(form, "reason")}
-    return await _step(current, request_id, "obstruction-flags", body, form,
-                       ("已反映，督察可见。", "Flagged for oversight."))
+    return await _step(
+        current,
+        request_id,
+        "obstruction-flags",
+        body,
+        form,
+        ("已反映，督察可见。", "Flagged for oversight."),
+    )

@@ -68,20 +68,31 @@ async def item_page(current: Staff, item_id: uuid.UUID) -> Response:
         receipts = await current.api.get(SERVICE, f"/items/{item_id}/receipts", page_size=100)
     inbox = await current.api.get(SERVICE, "/inbox", unread="true", page_size=100)
     unread_here = any(e.get("item", {}).get("id") == str(item_id) for e in inbox.get("items", []))
-    return render(
-        current, "info/item.html", item=item, receipts=receipts, unread_here=unread_here
-    )
+    return render(current, "info/item.html", item=item, receipts=receipts, unread_here=unread_here)
 
 
 @router.post("/items/{item_id}/read")
 async def mark_read(current: Staff, item_id: uuid.UUID, form: Form) -> Response:
     await current.api.post(SERVICE, f"/items/{item_id}/read")
-    current.flash(current.t("已标记为已读，发布单位可看到回执。", "Marked read; the publisher sees the receipt."))
+    current.flash(
+        current.t(
+            "已标记为已读，发布单位可看到回执。", "Marked read; the publisher sees the receipt."
+        )
+    )
     return redirect(f"/info/items/{item_id}")
 
 
-NEW_FIELDS = {"category", "title", "body", "matter_codes", "audience", "details.kind",
-              "details.occurred_on", "details.document_number", "details.effective_from"}
+NEW_FIELDS = {
+    "category",
+    "title",
+    "body",
+    "matter_codes",
+    "audience",
+    "details.kind",
+    "details.occurred_on",
+    "details.document_number",
+    "details.effective_from",
+}
 
 
 async def _new_form(
@@ -121,8 +132,12 @@ def _item_body(form: FormData) -> dict[str, Any]:
         body["audience"] = audience
     details = {
         name.split(".", 1)[1]: value
-        for name in ("details.kind", "details.occurred_on", "details.document_number",
-                     "details.effective_from")
+        for name in (
+            "details.kind",
+            "details.occurred_on",
+            "details.document_number",
+            "details.effective_from",
+        )
         if (value := text(form, name))
     }
     body["details"] = details

@@ -30,7 +30,9 @@ SERVICE = "joint-inspection"
 @router.get("")
 async def inspection_home(current: Staff, page: int = 1) -> Response:
     plans = await current.api.get(SERVICE, "/plans", page_size=20)
-    orders = await current.api.get(SERVICE, "/orders", page=max(page, 1), page_size=20, sort="due_at")
+    orders = await current.api.get(
+        SERVICE, "/orders", page=max(page, 1), page_size=20, sort="due_at"
+    )
     return render(current, "inspection/home.html", plans=plans, orders=orders, page=max(page, 1))
 
 
@@ -61,9 +63,17 @@ async def adopt(current: Staff, plan_id: uuid.UUID, form: Form) -> Response:
     async def again(step: str, errors: FormErrors, values: dict[str, Any]) -> Response:
         return await _plan_page(current, plan_id, errors=errors, failed=step)
 
-    return await act(current, SERVICE, f"/plans/{plan_id}/adopt", None, step="adopt", form=form,
-                     done=("计划已印发实施。", "Plan adopted."), back=f"/inspection/plans/{plan_id}",
-                     rerender=again)
+    return await act(
+        current,
+        SERVICE,
+        f"/plans/{plan_id}/adopt",
+        None,
+        step="adopt",
+        form=form,
+        done=("计划已印发实施。", "Plan adopted."),
+        back=f"/inspection/plans/{plan_id}",
+        rerender=again,
+    )
 
 
 @router.post("/plans/{plan_id}/draw")
@@ -76,7 +86,9 @@ async def draw(current: Staff, plan_id: uuid.UUID, form: Form) -> Response:
     except ApiProblem as problem:
         if problem.status not in (400, 409, 422):
             raise
-        return await _plan_page(current, plan_id, errors=FormErrors.from_problem(problem), failed="draw")
+        return await _plan_page(
+            current, plan_id, errors=FormErrors.from_problem(problem), failed="draw"
+        )
     return redirect(f"/inspection/selections/{selection['id']}")
 
 
@@ -161,8 +173,11 @@ async def record_onsite(
                 SERVICE,
                 f"/orders/{order_id}/materials",
                 file=photo,
-                fields={"kind": "audio-visual", "target_id": str(target_id),
-                        "title": text(form, "photo_title") or ""},
+                fields={
+                    "kind": "audio-visual",
+                    "target_id": str(target_id),
+                    "title": text(form, "photo_title") or "",
+                },
                 idempotency_key=text(form, "idempotency_key"),
             )
         await current.api.post(
@@ -178,7 +193,10 @@ async def record_onsite(
         if problem.status not in (400, 409, 413, 415, 422):
             raise
         return await _onsite_form(
-            current, order_id, target_id, values=values,
+            current,
+            order_id,
+            target_id,
+            values=values,
             errors=FormErrors.from_problem(problem, known=known),
         )
     current.flash(current.t("现场检查记录已保存。", "On-site record saved."))

@@ -42,8 +42,14 @@ async def dashboard(current: Staff, period: str | None = None) -> Response:
         assessment = await client.assessment(chosen)
     overseer = current.me.org in OVERSEERS
     referrals, assistance, unread = await asyncio.gather(
-        _quiet(current.api.get("referral", "/referrals", overdue="true", page_size=50, sort="due_at")),
-        _quiet(current.api.get("assistance", "/assistance-requests/oversight", period=chosen, page_size=100)),
+        _quiet(
+            current.api.get("referral", "/referrals", overdue="true", page_size=50, sort="due_at")
+        ),
+        _quiet(
+            current.api.get(
+                "assistance", "/assistance-requests/oversight", period=chosen, page_size=100
+            )
+        ),
         _quiet(current.api.get("info-sharing", "/oversight/unread/by-organisation"))
         if overseer
         else asyncio.sleep(0, None),
@@ -52,8 +58,10 @@ async def dashboard(current: Staff, period: str | None = None) -> Response:
     charts = {}
     if figures:
         rows = [
-            (row.get("organisation_name") or current.org_name(row["organisation"]),
-             float(row.get("responses_missed", 0)))
+            (
+                row.get("organisation_name") or current.org_name(row["organisation"]),
+                float(row.get("responses_missed", 0)),
+            )
             for row in figures
         ]
         charts["responses_missed"] = bar_chart(
@@ -64,7 +72,10 @@ async def dashboard(current: Staff, period: str | None = None) -> Response:
         )
     if unread:
         rows = [
-            (current.org_name(row.get("organisation")), float(row.get("count", row.get("unread", 0))))
+            (
+                current.org_name(row.get("organisation")),
+                float(row.get("count", row.get("unread", 0))),
+            )
             for row in unread
         ]
         charts["unread"] = bar_chart(

@@ -150,7 +150,12 @@ def _draft_body(form: FormData) -> dict[str, Any]:
             "kind": party_kind,
             **({"id_number": v} if (v := text(form, "party.id_number")) else {}),
         }
-    for name in ("receiver", "jurisdiction_override_reason", "stop_measure", "distinct_case_reason"):
+    for name in (
+        "receiver",
+        "jurisdiction_override_reason",
+        "stop_measure",
+        "distinct_case_reason",
+    ):
         if value := text(form, name):
             body[name] = value
     if stop_at := china_datetime(text(form, "stop_measure_at")):
@@ -191,8 +196,12 @@ async def create_referral(current: Staff, form: Form) -> Response:
             proposal=proposal,
             rows=rows,
         )
-    current.flash(current.t("移送草稿已保存。请上传案件移送函和涉案物品清单后移送。",
-                            "Draft saved. Upload the referral letter and the item list, then send."))
+    current.flash(
+        current.t(
+            "移送草稿已保存。请上传案件移送函和涉案物品清单后移送。",
+            "Draft saved. Upload the referral letter and the item list, then send.",
+        )
+    )
     return redirect(f"/referrals/{created['id']}")
 
 
@@ -325,7 +334,12 @@ async def material_content(
 @router.post("/{referral_id}/send")
 async def send(current: Staff, referral_id: uuid.UUID, form: Form) -> Response:
     return await _step(
-        current, referral_id, "send", None, ("已移送，等待接收方签收。", "Sent; awaiting receipt."), form
+        current,
+        referral_id,
+        "send",
+        None,
+        ("已移送，等待接收方签收。", "Sent; awaiting receipt."),
+        form,
     )
 
 

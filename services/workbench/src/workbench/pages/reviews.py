@@ -29,9 +29,19 @@ from xietong_common.reference import OrgKind
 router = APIRouter(prefix="/reviews")
 SERVICE = "legal-review"
 SUBMIT_FIELDS = {
-    "matter_code", "place_town", "found_at", "facts", "proposal", "case_number",
-    "party.name", "party.kind", "party.id_number", "decision.fine",
-    "decision.confiscated_gains", "decision.confiscated_property_value", "decision.adjustment",
+    "matter_code",
+    "place_town",
+    "found_at",
+    "facts",
+    "proposal",
+    "case_number",
+    "party.name",
+    "party.kind",
+    "party.id_number",
+    "decision.fine",
+    "decision.confiscated_gains",
+    "decision.confiscated_property_value",
+    "decision.adjustment",
     "party_kind",
 }
 
@@ -52,8 +62,10 @@ async def queue(current: Staff, state: str | None = None, page: int = 1) -> Resp
 
 
 def _decision(form: FormData) -> dict[str, Any]:
-    decision: dict[str, Any] = {"hearing": flag(form, "decision.hearing"),
-                                "assessed": flag(form, "decision.assessed")}
+    decision: dict[str, Any] = {
+        "hearing": flag(form, "decision.hearing"),
+        "assessed": flag(form, "decision.assessed"),
+    }
     for name in ("fine", "confiscated_gains", "confiscated_property_value", "adjustment"):
         if value := text(form, f"decision.{name}"):
             decision[name] = value
@@ -85,7 +97,9 @@ async def _new_form(
 
 @router.get("/new")
 async def new_review(current: Staff) -> Response:
-    return await _new_form(current, values={"place_town": current.me.org if current.me.is_town else ""})
+    return await _new_form(
+        current, values={"place_town": current.me.org if current.me.is_town else ""}
+    )
 
 
 @router.post("/new")
@@ -102,8 +116,9 @@ async def submit(current: Staff, form: Form) -> Response:
         except ApiProblem as problem:
             if problem.status not in (400, 422):
                 raise
-            return await _new_form(current, values=values,
-                                   errors=FormErrors.from_problem(problem, known=SUBMIT_FIELDS))
+            return await _new_form(
+                current, values=values, errors=FormErrors.from_problem(problem, known=SUBMIT_FIELDS)
+            )
         return await _new_form(current, values=values, triggers=triggers)
     body: dict[str, Any] = {
         "matter_code": text(form, "matter_code"),
@@ -111,29 +126,41 @@ async def submit(current: Staff, form: Form) -> Response:
         "found_at": china_datetime(text(form, "found_at")),
         "facts": text(form, "facts"),
         "proposal": text(form, "proposal"),
-        "party": {"name": text(form, "party.name"), "kind": text(form, "party.kind"),
-                  **({"id_number": v} if (v := text(form, "party.id_number")) else {})},
+        "party": {
+            "name": text(form, "party.name"),
+            "kind": text(form, "party.kind"),
+            **({"id_number": v} if (v := text(form, "party.id_number")) else {}),
+        },
         "decision": _decision(form),
     }
     if number := text(form, "case_number"):
         body["case_number"] = number
     try:
         created = await current.api.post(
-            SERVICE, "/reviews", {k: v for k, v in body.items() if v is not None},
+            SERVICE,
+            "/reviews",
+            {k: v for k, v in body.items() if v is not None},
             idempotency_key=text(form, "idempotency_key"),
         )
     except ApiProblem as problem:
         if problem.status not in (400, 409, 422):
             raise
-        return await _new_form(current, values=values,
-                               errors=FormErrors.from_problem(problem, known=SUBMIT_FIELDS))
-    current.flash(current.t("已送审。请上传 REV-04 所列材料。", "Submitted. Upload the REV-04 materials."))
+        return await _new_form(
+            current, values=values, errors=FormErrors.from_problem(problem, known=SUBMIT_FIELDS)
+        )
+    current.flash(
+        current.t("已送审。请上传 REV-04 所列材料。", "Submitted. Upload the REV-04 materials.")
+    )
     return redirect(f"/reviews/{created['id']}")
 
 
 async def _detail(
-    current: Visit, review_id: uuid.UUID, *, failed: str = "",
-    errors: FormErrors | None = None, values: dict[str, Any] | None = None,
+    current: Visit,
+    review_id: uuid.UUID,
+    *,
+    failed: str = "",
+    errors: FormErrors | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Response:
     review = await record_or_404(current, SERVICE, f"/reviews/{review_id}")
     timeline = await current.api.get(SERVICE, f"/reviews/{review_id}/timeline")
@@ -150,7 +177,9 @@ async def _detail(
         errors=errors,
         values=values or {},
         can={
-            "upload": own_town and me.has("handler") and state in ("submitted", "materials-requested"),
+            "upload": own_town
+            and me.has("handler")
+            and state in ("submitted", "materials-requested"),
             "take": own_town and me.has("reviewer") and state == "submitted",
             "opinion": own_town and me.has("reviewer") and state == "under-review",
             "decide": own_town and me.has("head") and state == "opinion-given",
@@ -175,9 +204,17 @@ def _again(current: Visit, review_id: uuid.UUID) -> Any:
 
 @router.post("/{review_id}/take")
 async def take(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
-    return await act(current, SERVICE, f"/reviews/{review_id}/take", None, step="take", form=form,
-                     done=("已受理审核。", "Taken up."), back=f"/reviews/{review_id}",
-                     rerender=_again(current, review_id))
+    return await act(
+        current,
+        SERVICE,
+        f"/reviews/{review_id}/take",
+        None,
+        step="take",
+        form=form,
+        done=("已受理审核。", "Taken up."),
+        back=f"/reviews/{review_id}",
+        rerender=_again(current, review_id),
+    )
 
 
 @router.post("/{review_id}/opinion")
@@ -189,9 +226,17 @@ async def opinion(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
         body["judicial_organ"] = organ
     if flaws := text(form, "flaws"):
         body["flaws"] = [line.strip() for line in flaws.splitlines() if line.strip()]
-    return await act(current, SERVICE, f"/reviews/{review_id}/opinion", body, step="opinion",
-                     form=form, done=("已出具书面审核意见。", "Opinion given."),
-                     back=f"/reviews/{review_id}", rerender=_again(current, review_id))
+    return await act(
+        current,
+        SERVICE,
+        f"/reviews/{review_id}/opinion",
+        body,
+        step="opinion",
+        form=form,
+        done=("已出具书面审核意见。", "Opinion given."),
+        back=f"/reviews/{review_id}",
+        rerender=_again(current, review_id),
+    )
 
 
 @router.post("/{review_id}/decision")
@@ -200,9 +245,17 @@ async def decide(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
     for name in ("decision_number", "reason", "execution"):
         if value := text(form, name):
             body[name] = value
-    return await act(current, SERVICE, f"/reviews/{review_id}/decision", body, step="decision",
-                     form=form, done=("已作出决定。", "Decided."), back=f"/reviews/{review_id}",
-                     rerender=_again(current, review_id))
+    return await act(
+        current,
+        SERVICE,
+        f"/reviews/{review_id}/decision",
+        body,
+        step="decision",
+        form=form,
+        done=("已作出决定。", "Decided."),
+        back=f"/reviews/{review_id}",
+        rerender=_again(current, review_id),
+    )
 
 
 @router.post("/{review_id}/materials")
@@ -213,14 +266,22 @@ async def upload(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
         errors.add("file", current.t("请选择要上传的文件", "Choose a file to upload"))
         return await _detail(current, review_id, failed="materials", errors=errors)
     try:
-        await current.api.upload(SERVICE, f"/reviews/{review_id}/materials", file=file,
-                                 fields={"kind": text(form, "kind") or ""},
-                                 idempotency_key=text(form, "idempotency_key"))
+        await current.api.upload(
+            SERVICE,
+            f"/reviews/{review_id}/materials",
+            file=file,
+            fields={"kind": text(form, "kind") or ""},
+            idempotency_key=text(form, "idempotency_key"),
+        )
     except ApiProblem as problem:
         if problem.status not in (400, 409, 413, 415, 422):
             raise
-        return await _detail(current, review_id, failed="materials",
-                             errors=FormErrors.from_problem(problem, known={"kind", "file"}))
+        return await _detail(
+            current,
+            review_id,
+            failed="materials",
+            errors=FormErrors.from_problem(problem, known={"kind", "file"}),
+        )
     current.flash(current.t("材料已上传。", "Material uploaded."))
     return redirect(f"/reviews/{review_id}")
 

@@ -63,7 +63,10 @@ async def import_roster(current: Staff, form: Form) -> Response:
     upload = await upload_of(form)
     if upload is None:
         errors = FormErrors()
-        errors.add("file", current.t("请选择名单表格（.xlsx 或 CSV）", "Choose the roster sheet (.xlsx or CSV)"))
+        errors.add(
+            "file",
+            current.t("请选择名单表格（.xlsx 或 CSV）", "Choose the roster sheet (.xlsx or CSV)"),
+        )
         return await _import_form(current, values=values, errors=errors)
     dry_run = text(form, "mode") != "import"
     try:
