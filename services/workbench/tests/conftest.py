@@ -11,6 +11,14 @@ from workbench_testing import Stack, running_stack
 from xietong_devtools.testing import Servers
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The first test to use the stack waits for six services to migrate and start (minutes
+    on a busy 2-core box): its bound covers that, beyond pytest's usual 300 s."""
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(900))
+
+
 @pytest.fixture(scope="session")
 async def stack(
     servers: Servers, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory

@@ -39,7 +39,7 @@ SERVICES = {
     "joint-inspection": "joint_inspection",
     "secondment": "secondment",
 }
-START_TIMEOUT_S = 240  # a busy 2-core box migrating six databases at once
+START_TIMEOUT_S = 400  # a busy 2-core box migrating six databases at once (361 s seen)
 
 
 def free_port() -> int:
