@@ -222,15 +222,18 @@ async def _serve_forever() -> None:
     """`python -m workbench_testing`: a stack for working on the pages (Ctrl-C stops it)."""
     import tempfile
 
-    from xietong_devtools.testing import _servers
+    from xietong_devtools.testing import _servers, drop_databases
 
     with _servers() as found:
         workdir = Path(tempfile.mkdtemp(prefix="workbench-stack-"))
-        async with running_stack(found, found.kafka_bootstrap, workdir) as running:
-            print(f"XIETONG_WORKBENCH_TEST_STACK='{running.to_json()}'", flush=True)
-            print(f"workbench: {running.workbench}", flush=True)
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.Event().wait()
+        try:
+            async with running_stack(found, found.kafka_bootstrap, workdir) as running:
+                print(f"XIETONG_WORKBENCH_TEST_STACK='{running.to_json()}'", flush=True)
+                print(f"workbench: {running.workbench}", flush=True)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.Event().wait()
+        finally:
+            await drop_databases(found.postgres_admin_url, found.created)
 
 
 if __name__ == "__main__":
