@@ -106,43 +106,32 @@ def test_rev_07_review_opinion_stays_readable_without_the_new_optional_fields() 
     assert str(event.review_id) == REVIEW_ID  # the same string on the wire
 
 
+DECIDED = {
+    "review_id": REVIEW_ID,
+    "round": 1,
+    "town": "town:lizhi",
+    "outcome": "decided-as-proposed",
+    "opinion": "agree",
+    "against_opinion": False,
+    "decider": "zhao",
+    "case": CASE,
+    "decided_at": datetime(2024, 3, 6, tzinfo=UTC),
+}
+
+
 def test_review_ids_and_outcomes_are_the_contracts_own_vocabulary() -> None:
     """A review id is a UUID and an outcome one of the four REV-08 names; anything else is
     refused where the event is read."""
-    decided = {
-        "review_id": REVIEW_ID,
-        "round": 1,
-        "town": "town:lizhi",
-        "outcome": "decided-as-proposed",
-        "opinion": "agree",
-        "against_opinion": False,
-        "decider": "zhao",
-        "case": CASE,
-        "decided_at": datetime(2024, 3, 6, tzinfo=UTC),
-    }
-    assert ReviewDecided.model_validate(decided).outcome is DecisionOutcome.DECIDED_AS_PROPOSED
+    assert ReviewDecided.model_validate(DECIDED).outcome is DecisionOutcome.DECIDED_AS_PROPOSED
     for wrong in ({"review_id": "r1"}, {"outcome": "decided-somehow"}):
         with pytest.raises(ValidationError):
-            ReviewDecided.model_validate({**decided, **wrong})
+            ReviewDecided.model_validate({**DECIDED, **wrong})
 
 
 def test_review_topics_and_exact_money_in_review_decided() -> None:
     assert ReviewRequested.spec.topic == "review.requested"
     assert ReviewMaterialsMissing.spec.topic == "review.materials-missing"
-    decided = ReviewDecided.model_validate(
-        {
-            "review_id": REVIEW_ID,
-            "round": 1,
-            "town": "town:lizhi",
-            "outcome": "decided-as-proposed",
-            "opinion": "agree",
-            "against_opinion": False,
-            "decider": "zhao",
-            "case": CASE,
-            "fine": "19999.99",
-            "decided_at": datetime(2024, 3, 6, tzinfo=UTC),
-        }
-    )
+    decided = ReviewDecided.model_validate({**DECIDED, "fine": "19999.99"})
     assert decided.fine == Decimal("19999.99")
     assert decided.model_dump(mode="json")["fine"] == "19999.99"
     assert ReviewDecided.spec.topic == "review.decided"

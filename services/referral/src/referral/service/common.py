@@ -4,7 +4,7 @@ routing, the draft's checks, REF-08's onward referral in disguise, REF-04's prom
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -84,28 +84,31 @@ def matter_jurisdiction(ctx: ServiceContext, code: str) -> MatterJurisdiction:
     return MatterJurisdiction(code=code, town_level=matter.town_level, owner=matter.owner)
 
 
-def check_draft(
-    ctx: ServiceContext,
-    *,
-    sender: str,
-    place_town: str | None,
-    matter_code: str | None,
-    receiver: str | None,
-    found_at: datetime,
-    now: datetime,
-) -> None:
+class Draft(Protocol):
+    """What a new draft says, however it came (`ReferralCreate`, `SourcedDraft`)."""
+
+    @property
+    def place_town(self) -> str: ...
+    @property
+    def matter_code(self) -> str | None: ...
+    @property
+    def receiver(self) -> str | None: ...
+    @property
+    def found_at(self) -> datetime: ...
+
+
+def check_draft(ctx: ServiceContext, draft: Draft, *, sender: str, now: datetime) -> None:
     """What a draft satisfies however it is made (a request, a consumed event): REF-01 a
     referral between listed towns and departments, at a listed town; a matter of the
     catalogue; REF-03 a finding not in the future (the deadline runs from it)."""
     ctx.directory.require(sender, OrgKind.TOWN, OrgKind.DEPARTMENT, rule="REF-01")
-    if place_town is not None:
-        ctx.directory.require(place_town, OrgKind.TOWN)
-    if matter_code is not None:
-        ctx.catalogue.require(matter_code)
-    if receiver is not None:
-        ctx.directory.require(receiver)
-        domain.check_direction(sender, receiver)
-    domain.check_times(found_at=found_at, now=now)
+    ctx.directory.require(draft.place_town, OrgKind.TOWN)
+    if draft.matter_code is not None:
+        ctx.catalogue.require(draft.matter_code)
+    if draft.receiver is not None:
+        ctx.directory.require(draft.receiver)
+        domain.check_direction(sender, draft.receiver)
+    domain.check_times(found_at=draft.found_at, now=now)
 
 
 def route_referral(ctx: ServiceContext, referral: Referral) -> domain.Routing:

@@ -66,15 +66,7 @@ async def create_draft(
     reported to the receiver at once. The same Idempotency-Key (per sender) returns the draft
     its first request made."""
     sender.require_role(*SENDING_ROLES)
-    check_draft(
-        ctx,
-        sender=sender.org,
-        place_town=data.place_town,
-        matter_code=data.matter_code,
-        receiver=data.receiver,
-        found_at=data.found_at,
-        now=uow.now,
-    )
+    check_draft(ctx, data, sender=sender.org, now=uow.now)
     replay = await idempotency.claim(
         uow, scope=CREATE_SCOPE, org=sender.org, key=idempotency_key, request=data
     )
@@ -130,15 +122,7 @@ async def create_from_source(
     if source.kind is SourceKind.REVIEW_OPINION:
         # Legal review is a town's duty (二(四)): only a town's brigade receives opinion (4).
         ctx.directory.require(draft.sender, OrgKind.TOWN)
-    check_draft(
-        ctx,
-        sender=draft.sender,
-        place_town=draft.place_town,
-        matter_code=draft.matter_code,
-        receiver=draft.receiver,
-        found_at=draft.found_at,
-        now=uow.now,
-    )
+    check_draft(ctx, draft, sender=draft.sender, now=uow.now)
     new_id = uuid.uuid4()
     inserted = (
         await uow.session.execute(
