@@ -6,10 +6,10 @@ are not its parties (404, never 403), moved through the domain's `Transitions` t
 audited under a subject (`referral:<id>`), given deadlines under that subject, listed by
 deadline. A service declares each kind of record once, in `service/common.py`:
 
-    REFERRAL = RecordKind(
+    REFERRAL: RecordKind[Referral, ReferralState, Step] = RecordKind(
         model=Referral, subject="referral", mechanism="referral",
         name="referral", name_zh="移送案件",
-        parties=lambda r: domain.parties_of(r).visible_to(),
+        parties=lambda r: parties(r).visible_to(),    # the domain says who sees it
         transitions=domain.TRANSITIONS,
         sort={"created_at": Referral.created_at, "sent_at": Referral.sent_at},
     )
@@ -23,7 +23,7 @@ and its use cases speak the same verbs in every service:
 
 Reads use the same verbs on a read session, without the lock (`lock=False`), and
 `REFERRAL.page(...)` for a list with the filters, sort keys and deadline columns every
-list has.
+list has. docs/architecture.md ("The record kit") walks through it.
 """
 
 from __future__ import annotations
