@@ -19,7 +19,7 @@ from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import InspectionClosed, InspectionFindingRecorded
 from xietong_common.contracts.review import ReviewDecided
 from xietong_common.events.envelope import CloudEvent
-from xietong_common.events.inbox import refused_like_a_request
+from xietong_common.messaging.inbox import refused_like_a_request
 from xietong_common.uow import UnitOfWork
 
 

@@ -30,7 +30,7 @@ from xietong_common.contracts.review import (
     ReviewOpinionKind,
 )
 from xietong_common.events.envelope import CloudEvent
-from xietong_common.events.inbox import refused_like_a_request
+from xietong_common.messaging.inbox import refused_like_a_request
 from xietong_common.uow import UnitOfWork
 
 

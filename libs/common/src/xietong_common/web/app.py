@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
-from xietong_common.audit.checkpoints import audit_checkpoint_job
+from xietong_common.attestation.checkpoints import audit_checkpoint_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically

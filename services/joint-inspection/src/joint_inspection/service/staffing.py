@@ -26,8 +26,8 @@ from xietong_common import deadlines, idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from xietong_common.mechanisms.roster import eligibility
 from xietong_common.reference import OVERSIGHT_ORG, OrgKind, is_department
-from xietong_common.roster import eligibility
 from xietong_common.uow import UnitOfWork
 
 
