@@ -245,7 +245,6 @@ def test_only_the_command_line_imports_the_command_line(graph: dict[str, set[str
 NOT_YET_ON_THE_KIT = {
     "assistance",
     "info-sharing",
-    "legal-review",
     "joint-inspection",
     "secondment",
 }

@@ -25,15 +25,16 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xietong_common import idempotency
 from xietong_common.blobs import FilesystemBlobStore, Upload, UploadPolicy, store_upload
 from xietong_common.context import ServiceContext
-from xietong_common.errors import NotFound
+from xietong_common.errors import AppError, NotFound
 from xietong_common.schemas import View
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ __all__ = [
     "Upload",
     "add_material",
     "blob_store",
+    "material_of",
     "safe_filename",
     "store_material",
 ]
@@ -172,6 +174,23 @@ async def add_material(
             uow, scope=claim.scope, org=by.org, key=claim.key, resource_id=str(material.id)
         )
     return material, True
+
+
+async def material_of(
+    session: AsyncSession,
+    model: type[M],
+    material_id: uuid.UUID,
+    *owner: sa.ColumnElement[bool],
+    not_found: type[AppError] = NotFound,
+) -> M:
+    """The material `material_id` of the record `owner` names (`ReviewMaterial.review_id ==
+    review.id`), for a download; `not_found` ("no such material") when it is not that
+    record's, so an id of another record's file tells nothing."""
+    query = sa.select(model).where(cast("Any", model).id == material_id, *owner)
+    material = (await session.execute(query)).scalar_one_or_none()
+    if material is None:
+        raise not_found("no such material", zh="未找到该材料")
+    return material
 
 
 class MaterialOut(View):

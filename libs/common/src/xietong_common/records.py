@@ -315,7 +315,7 @@ class RecordKind(Generic[M, StateT, StepT]):
         options: Sequence[ORMOption] = (),
     ) -> tuple[list[Listed[M]], int]:
         """One page of the records matching `where` and the common `filters`, in the order of
-        `filters.sort`, each with its next deadline; and how many match in all."""
+        `filters.sort`, each with its deadlines (the next, and all); and how many match."""
         query = (
             sa.select(self.model)
             .where(*where, *self.filtered(filters, now))
@@ -327,5 +327,7 @@ class RecordKind(Generic[M, StateT, StepT]):
         listed = []
         for row in rows:
             mine = due.get(self.subject_of(row.id), [])
-            listed.append(Listed(row, next_due=next_due(mine), overdue=is_overdue(mine, now)))
+            listed.append(
+                Listed(row, next_due=next_due(mine), overdue=is_overdue(mine, now), deadlines=mine)
+            )
         return listed, total
