@@ -140,7 +140,10 @@ def test_a_workbook_that_expands_past_the_limit_is_refused_before_reading() -> N
     content = xlsx([["姓名", "执法证号", "有效期至"], ["张三", "A12345", date(2026, 1, 1)]])
     with pytest.raises(FileOverLimits) as refused:
         read_table(
-            content, filename="roster.xlsx", max_rows=100, limits=ReadLimits(max_expanded_bytes=1000)
+            content,
+            filename="roster.xlsx",
+            max_rows=100,
+            limits=ReadLimits(max_expanded_bytes=1000),
         )
     assert "解压" in (refused.value.detail_zh or "")
     assert refused.value.extensions["limit"] == "expanded-size"

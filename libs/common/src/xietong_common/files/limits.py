@@ -36,8 +36,9 @@ class ReadLimits:
     eight million of them cost minutes to read)"""
     max_cells: int = 2_000_000
     """cells a sheet may hold, empty ones included"""
-    max_shared_strings: int = 1_000_000
-    """strings of a workbook's shared string table"""
+    max_shared_strings: int = 200_000
+    """strings of a workbook's shared string table (Excel keeps each distinct text once: a
+    table of 20,000 rows with five columns of names and codes has about 100,000)"""
     max_pdf_pages: int = 2_000
     """pages of a PDF whose text is read"""
 

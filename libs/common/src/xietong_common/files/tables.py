@@ -338,6 +338,8 @@ def xlsx_rows(source: Path | bytes, limits: ReadLimits, progress: Progress) -> I
         raise xml.malformed(exc, sheet) from None
     progress(rows_read=reader.rows)
     yield from reader.done
+    # The parts not read above (styles aside) are read too: a damaged one is a damaged file.
+    archive.check_all()
 
 
 def csv_rows(source: Path | bytes, limits: ReadLimits, progress: Progress) -> Iterator[Row]:

@@ -212,7 +212,7 @@ def check_jpeg(data: bytes) -> None:
     """Segments up to the first scan, then the entropy-coded data to the end marker."""
     position = 2
     size = len(data)
-    while position + 4 <= size:
+    while position + 2 <= size:
         if data[position] != 0xFF:
             raise _damaged(JPEG, "a marker is missing", "标记缺失", "corrupt")
         marker = data[position + 1]
@@ -224,6 +224,8 @@ def check_jpeg(data: bytes) -> None:
         if marker in (0x01, *range(0xD0, 0xD8)):
             position += 2
             continue
+        if position + 4 > size:
+            break
         (length,) = struct.unpack(">H", data[position + 2 : position + 4])
         position += 2 + length
         if marker == 0xDA:  # start of scan: entropy-coded data until the next marker
