@@ -515,3 +515,8 @@ def counts(up_to: int, *, progress: object) -> int:
         progress(rows_read=n)  # type: ignore[operator]
         time.sleep(0.25)
     return up_to
+
+
+def pdf_bytes(note: str = "测试文档") -> bytes:
+    """A small valid PDF whose text is `note` (a different note, a different file)."""
+    return pdf([note])

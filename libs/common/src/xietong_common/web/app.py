@@ -22,6 +22,7 @@ import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.audit.checkpoints import audit_checkpoint_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
+from xietong_common.files.jobs import stop_background
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically
 from xietong_common.logs import configure_logging
 from xietong_common.messaging import Handlers, run_messaging, service_topics
@@ -140,6 +141,7 @@ def create_app(
         try:
             yield
         finally:
+            await stop_background(ctx)  # import jobs: each marks itself failed
             for task in tasks:
                 task.cancel()
             _, stuck = await asyncio.wait(tasks, timeout=15)

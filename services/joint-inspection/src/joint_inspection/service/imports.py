@@ -1,10 +1,16 @@
 """INSP-02: importing a table of targets (.xlsx or CSV) — every row registered, or none, with
-each bad row's errors in Chinese and English."""
+each bad row's errors in Chinese and English.
+
+The table is read and its rows validated in a worker process (`read_targets`: never on the
+event loop, within the limits of `xietong_common.files`); the rows are then checked against
+the register and registered in one unit of work (`import_targets`). A large file is an import
+job (`xietong_common.files.jobs`) running the same two steps."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +37,8 @@ from joint_inspection.settings import inspection_settings
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.spreadsheets import CellError, TableInvalid, parse_rows, read_table
+from xietong_common.files.limits import MiB, WorkerBudget
+from xietong_common.spreadsheets import CellError, TableInvalid, TableRead, load_table, refuse
 from xietong_common.uow import UnitOfWork
 
 
@@ -41,20 +48,44 @@ def _town_code(ctx: ServiceContext, text: str) -> str | None:
     return next((t.code for t in ctx.directory.towns() if t.name_zh == text), None)
 
 
+async def read_targets(
+    ctx: ServiceContext,
+    source: Path | bytes,
+    *,
+    filename: str | None,
+    progress: Callable[[dict[str, int]], None] | None = None,
+) -> TableRead[TargetRow]:
+    """INSP-02: the table read and each row validated, in a worker process."""
+    return await load_table(
+        ctx.files,
+        source,
+        filename=filename,
+        max_rows=inspection_settings(ctx).inspection_max_import_rows,
+        model=TargetRow,
+        columns=IMPORT_COLUMNS,
+        header_names=IMPORT_COLUMNS.keys(),
+        budget=WorkerBudget(
+            seconds=ctx.settings.import_worker_seconds,
+            memory_bytes=ctx.settings.file_worker_memory_mb * MiB,
+        ),
+        progress=progress,
+    )
+
+
 async def import_targets(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
     actor: Principal,
-    content: bytes,
+    read: TableRead[TargetRow],
+    sha256: str,
     filename: str | None,
     idempotency_key: str | None = None,
 ) -> list[uuid.UUID]:
-    """INSP-02: register a whole table (.xlsx or CSV): every row, or none with each row's
-    errors in Chinese and English."""
+    """INSP-02: register a whole table (.xlsx or CSV) read by `read_targets`: every row, or
+    none with each row's errors in Chinese and English."""
     actor.require_role(*WRITE_ROLES)
-    settings = inspection_settings(ctx)
-    fingerprint: dict[str, Any] = {"sha256": _sha256(content), "filename": filename}
+    fingerprint: dict[str, Any] = {"sha256": sha256, "filename": filename}
     replay = await idempotency.claim(
         uow, scope=IMPORT_SCOPE, org=actor.org, key=idempotency_key, request=fingerprint
     )
@@ -64,8 +95,10 @@ async def import_targets(
             sa.select(Target.id).where(Target.import_batch == batch).order_by(Target.import_row)
         )
         return list(rows.scalars())
-    table = read_table(content, filename=filename, max_rows=settings.inspection_max_import_rows)
-    parsed = parse_rows(table, TargetRow, IMPORT_COLUMNS)
+    table = read.table
+    if read.errors:
+        raise refuse(read.errors, len(table.rows))
+    parsed = read.parsed
     column_of = {field: name for name, field in IMPORT_COLUMNS.items() if name in table.header}
     errors: list[CellError] = []
     batch = uuid.uuid4()
@@ -157,10 +190,6 @@ async def import_targets(
         "INSP-02",
         count=len(targets),
         filename=filename,
-        sha256=fingerprint["sha256"],
+        sha256=sha256,
     )
     return [t.id for t in targets]
-
-
-def _sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
