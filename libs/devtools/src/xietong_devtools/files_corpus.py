@@ -15,8 +15,9 @@ import random
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -520,3 +521,71 @@ def counts(up_to: int, *, progress: object) -> int:
 def pdf_bytes(note: str = "测试文档") -> bytes:
     """A small valid PDF whose text is `note` (a different note, a different file)."""
     return pdf([note])
+
+
+# ---- feeding a route ------------------------------------------------------------------------
+
+REFUSALS = {
+    "urn:xietong:problem:file-unreadable",
+    "urn:xietong:problem:file-over-limits",
+    "urn:xietong:problem:file-type-mismatch",
+    "urn:xietong:problem:unsupported-media-type",
+    "urn:xietong:problem:table-invalid",
+}
+
+
+def _blob_files(blob_dir: Any) -> list[str]:
+    from pathlib import Path
+
+    root = Path(blob_dir)
+    return (
+        sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        if root.exists()
+        else []
+    )
+
+
+async def refuses_every_malformed_file(
+    post: Callable[[Sample], Awaitable[Any]],
+    *,
+    counts: Callable[[], Awaitable[object]],
+    blob_dir: Any,
+    samples: Sequence[Sample],
+    fuzz: Sample | None = None,
+    mutations: int = 12,
+    seed: int = 17,
+) -> dict[str, int]:
+    """Every sample is refused with 422 and a problem type saying what is wrong, never a 500,
+    and leaves nothing (the rows `counts` reports, the blob store). With `fuzz`, `mutations`
+    seeded mutations of that valid file follow: each is kept (2xx) or refused (4xx, nothing
+    left), never a 500. Returns how many of each status were seen."""
+    seen: dict[str, int] = {}
+    before = await counts()
+    blobs = _blob_files(blob_dir)
+    for sample in samples:
+        r = await post(sample)
+        seen[str(r.status_code)] = seen.get(str(r.status_code), 0) + 1
+        assert r.status_code == 422, (sample.why, r.status_code, r.text[:300])
+        assert r.headers["content-type"].startswith("application/problem+json"), sample.why
+        problem = r.json()
+        assert problem["type"] in REFUSALS, (sample.why, problem)
+        assert problem["detail"], sample.why
+        assert await counts() == before, sample.why
+        assert _blob_files(blob_dir) == blobs, sample.why
+    if fuzz is not None:
+        for n, content in enumerate(mutations_of(fuzz.content, seed=seed, count=mutations)):
+            mutated = Sample(fuzz.name, content, fuzz.content_type, f"mutation {n} (seed {seed})")
+            r = await post(mutated)
+            seen[str(r.status_code)] = seen.get(str(r.status_code), 0) + 1
+            assert r.status_code < 500, (mutated.why, r.text[:300])
+            if r.status_code >= 400:
+                assert r.headers["content-type"].startswith("application/problem+json")
+                assert await counts() == before, mutated.why
+                assert _blob_files(blob_dir) == blobs, mutated.why
+            else:  # a mutation that is still a valid file is kept like any other
+                before, blobs = await counts(), _blob_files(blob_dir)
+    assert not [b for b in _blob_files(blob_dir) if ".upload-" in b or "import-" in b]
+    return seen
+
+
+mutations_of = mutations

@@ -34,6 +34,7 @@ SPEC = ServiceSpec(
     settings_class=InspectionSettings,
     handlers={RosterChanged: handlers.on_roster_changed},
     jobs=[deadline_sweep_job(MECHANISM), import_job_sweep(ImportJob)],
+    worker_modules=["joint_inspection.schemas"],
     openapi_tags=[
         {"name": "targets", "description": "监管对象: the register and its risk signals (INSP-02)"},
         {"name": "plans", "description": "检查计划 and the draw of targets (INSP-01, INSP-02)"},

@@ -31,6 +31,7 @@ SPEC = ServiceSpec(
     settings_class=SecondmentSettings,
     handlers={},
     jobs=[deadline_sweep_job(MECHANISM), import_job_sweep(ImportJob)],
+    worker_modules=["secondment.schemas"],
     openapi_tags=[
         {
             "name": "teams",

@@ -29,7 +29,7 @@ import resource
 import signal
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from xietong_common.errors import AppError
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 PRELOAD = ["xietong_common.files.inspection", "xietong_common.spreadsheets"]
+_preload: list[str] = list(PRELOAD)
 _PROGRESS_EVERY_S = 0.2
 
 
@@ -153,9 +154,18 @@ class FileWorkers:
             return await _run_child(fn, args, kwargs, budget or self.budget, progress, what)  # type: ignore[no-any-return]
 
 
+def preload(modules: Sequence[str]) -> None:
+    """Modules the fork server imports once, so a child does not import them for each file:
+    the row models and screens a service hands its workers (`ServiceSpec.worker_modules`).
+    Only before the fork server starts (the first file read in this process)."""
+    for module in modules:
+        if module not in _preload:
+            _preload.append(module)
+
+
 def _context() -> Any:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    context.set_forkserver_preload(list(_preload))
     return context
 
 

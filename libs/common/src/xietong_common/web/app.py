@@ -23,6 +23,7 @@ from xietong_common.audit.checkpoints import audit_checkpoint_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
 from xietong_common.files.jobs import stop_background
+from xietong_common.files.worker import preload as worker_preload
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically
 from xietong_common.logs import configure_logging
 from xietong_common.messaging import Handlers, run_messaging, service_topics
@@ -51,6 +52,8 @@ class ServiceSpec:
     version: str = "0.1.0"
     openapi_tags: Sequence[dict[str, Any]] = ()
     settings_class: type[ServiceSettings] = ServiceSettings
+    # Modules its file workers use (row models, screens): imported once by the fork server.
+    worker_modules: Sequence[str] = ()
 
     @property
     def topics(self) -> list[str]:
@@ -149,6 +152,7 @@ def create_app(
                 log.error("background task %s did not stop within 15 s", task.get_name())
             await ctx.db.dispose()
 
+    worker_preload(spec.worker_modules)
     app = FastAPIOffline(
         title=spec.title,
         description=spec.description,

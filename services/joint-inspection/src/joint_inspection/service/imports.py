@@ -8,10 +8,13 @@ job (`xietong_common.files.jobs`) running the same two steps."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -98,59 +101,27 @@ async def import_targets(
     table = read.table
     if read.errors:
         raise refuse(read.errors, len(table.rows))
-    parsed = read.parsed
     column_of = {field: name for name, field in IMPORT_COLUMNS.items() if name in table.header}
-    errors: list[CellError] = []
     batch = uuid.uuid4()
-    targets: list[Target] = []
-    seen: dict[str, int] = {}
-    for number, row in parsed:
-        town = _town_code(ctx, row.town)
-        if (
-            town is None
-            or (actor.is_town and town != actor.org)
-            or not (actor.is_town or actor.is_department)
-        ):
-            errors.append(
-                CellError(
-                    number,
-                    column_of.get("town"),
-                    None,
-                    f"“{row.town}”不是可登记的乡镇（街道）",
-                    f"{row.town!r} is not a town this organisation registers targets in",
-                )
-            )
-            continue
-        target = new_target(ctx, actor, row, town, uow.now, batch)
-        target.import_row = number
-        key = target.credit_code or target.identity_digest or ""
-        if key in seen:
-            errors.append(
-                CellError(
-                    number,
-                    column_of.get("id_number"),
-                    None,
-                    f"与第 {seen[key]} 行重复",
-                    f"the same code or number as row {seen[key]}",
-                )
-            )
-            continue
-        seen[key] = number
-        targets.append(target)
+    # Thousands of rows: planned in a thread, so the event loop keeps serving meanwhile.
+    plan = await asyncio.to_thread(_plan, ctx, actor, read.parsed, column_of, batch, uow.now)
+    errors = plan.errors
     now = uow.now
-    for town in sorted({t.town for t in targets}):
+    for town in sorted({t.town for t in plan.targets}):
         now = await lock_register(uow, ctx, town)
-    for t in targets:
-        t.created_at = t.updated_at = now
     found = await existing_identities(
         uow.session,
-        [t.credit_code for t in targets if t.credit_code],
-        [t.identity_digest for t in targets if t.identity_digest],
+        [t.credit_code for t in plan.targets if t.credit_code],
+        [t.identity_digest for t in plan.targets if t.identity_digest],
     )
     for key in found:
         errors.append(
             CellError(
-                seen[key], column_of.get("id_number"), None, "已登记", "already in the register"
+                plan.seen[key],
+                column_of.get("id_number"),
+                None,
+                "已登记",
+                "already in the register",
             )
         )
     if errors:
@@ -163,11 +134,18 @@ async def import_targets(
             errors=[e.as_dict() for e in errors[:200]],
             error_count=len(errors),
         )
+    targets = plan.targets
     if targets:
+        rows, versions = await asyncio.to_thread(_rows, targets, now)
+        # Core inserts in small pages: the loop runs between them (each page is a statement),
+        # and no ORM bookkeeping of thousands of rows runs on it.
         inserted = (
             await uow.session.execute(
-                insert(Target).on_conflict_do_nothing().returning(Target.id),
-                [row_of(t) for t in targets],
+                insert(_TARGETS)
+                .on_conflict_do_nothing()
+                .returning(_TARGETS.c.id)
+                .execution_options(insertmanyvalues_page_size=_PAGE),
+                rows,
             )
         ).all()
         if len(inserted) != len(targets):
@@ -178,7 +156,8 @@ async def import_targets(
                 errors=[],
             )
         await uow.session.execute(
-            sa.insert(TargetVersion), [row_of(first_version(t)) for t in targets]
+            sa.insert(_VERSIONS).execution_options(insertmanyvalues_page_size=_PAGE),
+            versions,
         )
     await idempotency.remember(
         uow, scope=IMPORT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(batch)
@@ -193,3 +172,71 @@ async def import_targets(
         sha256=sha256,
     )
     return [t.id for t in targets]
+
+
+_PAGE = 250
+_TARGETS = cast(sa.Table, Target.__table__)
+_VERSIONS = cast(sa.Table, TargetVersion.__table__)
+
+
+@dataclass
+class _Plan:
+    targets: list[Target] = field(default_factory=list)
+    errors: list[CellError] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)  # code or digest -> its row
+
+
+def _plan(
+    ctx: ServiceContext,
+    actor: Principal,
+    parsed: list[tuple[int, TargetRow]],
+    column_of: dict[str, str],
+    batch: uuid.UUID,
+    now: datetime,
+) -> _Plan:
+    """Each valid row as a target of this town or department, or its error (pure: run in a
+    thread)."""
+    plan = _Plan()
+    for number, row in parsed:
+        town = _town_code(ctx, row.town)
+        if (
+            town is None
+            or (actor.is_town and town != actor.org)
+            or not (actor.is_town or actor.is_department)
+        ):
+            plan.errors.append(
+                CellError(
+                    number,
+                    column_of.get("town"),
+                    None,
+                    f"“{row.town}”不是可登记的乡镇（街道）",
+                    f"{row.town!r} is not a town this organisation registers targets in",
+                )
+            )
+            continue
+        target = new_target(ctx, actor, row, town, now, batch)
+        target.import_row = number
+        key = target.credit_code or target.identity_digest or ""
+        if key in plan.seen:
+            plan.errors.append(
+                CellError(
+                    number,
+                    column_of.get("id_number"),
+                    None,
+                    f"与第 {plan.seen[key]} 行重复",
+                    f"the same code or number as row {plan.seen[key]}",
+                )
+            )
+            continue
+        plan.seen[key] = number
+        plan.targets.append(target)
+    return plan
+
+
+def _rows(
+    targets: list[Target], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows to insert, stamped with the time the register was locked (run in a thread)."""
+    for t in targets:
+        t.created_at = t.updated_at = now
+    return [row_of(t) for t in targets], [row_of(first_version(t)) for t in targets]
