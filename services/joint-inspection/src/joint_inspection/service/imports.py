@@ -136,7 +136,7 @@ async def import_targets(
         )
     targets = plan.targets
     if targets:
-        rows, versions = await asyncio.to_thread(_rows, targets, now)
+        target_rows, versions = await asyncio.to_thread(_rows, targets, now)
         # Core inserts in small pages: the loop runs between them (each page is a statement),
         # and no ORM bookkeeping of thousands of rows runs on it.
         inserted = (
@@ -145,7 +145,7 @@ async def import_targets(
                 .on_conflict_do_nothing()
                 .returning(_TARGETS.c.id)
                 .execution_options(insertmanyvalues_page_size=_PAGE),
-                rows,
+                target_rows,
             )
         ).all()
         if len(inserted) != len(targets):
