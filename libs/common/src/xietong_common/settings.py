@@ -114,6 +114,12 @@ class ServiceSettings(BaseSettings):
         ge=1024,
         description="largest request body other than a file upload (JSON); larger is a 413",
     )
+    http_max_head_bytes: int = Field(
+        default=64 * 1024,
+        ge=8 * 1024,
+        description="largest request line plus headers the server reads; past it the answer is "
+        "414 (the URL) or 431 (the headers), problem+json",
+    )
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024,
         ge=1024,

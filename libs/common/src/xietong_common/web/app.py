@@ -31,7 +31,11 @@ from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
 from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
 from xietong_common.web.access import declare_access
-from xietong_common.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from xietong_common.web.middleware import (
+    BodyLimitMiddleware,
+    HeadLimitMiddleware,
+    RequestContextMiddleware,
+)
 from xietong_common.web.ops import ops_router
 from xietong_common.web.problems import document_problems, install_problem_handlers
 
@@ -169,6 +173,7 @@ def create_app(
         max_body_bytes=settings.max_request_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    app.add_middleware(HeadLimitMiddleware, max_head_bytes=settings.http_max_head_bytes)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     instrument_app(app, provider)  # outermost: its span is current in our middleware
     app.include_router(ops_router(spec.name))
