@@ -272,3 +272,14 @@ async def test_every_malformed_attachment_is_refused_and_nothing_is_stored(info:
             "统计.xlsx", corpus.xlsx([["乡镇", "立案数"], ["荔枝街道", 3]]), corpus.XLSX
         ),
     )
+
+
+@pytest.mark.parametrize("title", ["\u200b", " \u200b\ufeff ", "\u3164", "通报\u202egnp.exe"])
+async def test_a_title_of_invisible_characters_or_with_a_bidi_control_is_refused(
+    info: Info, title: str
+) -> None:
+    before = await info.counts()
+    r = await info.post(info.codes.dept, item_body(title=title))
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["type"] in ("invisible_text", "forbidden_character")
+    assert await info.counts() == before

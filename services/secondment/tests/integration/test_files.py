@@ -63,3 +63,18 @@ async def test_every_malformed_roster_sheet_is_refused_and_nothing_is_imported(s
             "名单.xlsx", xlsx([HEADER, officer_row(1, "张三", "A0001")]), corpus.XLSX
         ),
     )
+
+
+async def test_a_number_field_refuses_true_and_stores_nothing(svc: Svc) -> None:
+    before = await _counts(svc)
+    body = {
+        "kind": "training",
+        "title": "业务培训",
+        "held_on": "2024-02-28",
+        "towns": ["town:lizhi"],
+        "attendance": True,
+    }
+    r = await svc.client.post("/guidance", json=body, headers=svc.h(WATER, "handler"))
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["loc"] == ["body", "attendance"]
+    assert await _counts(svc) == before
