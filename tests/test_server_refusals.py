@@ -13,7 +13,7 @@ from typing import Any
 import uvicorn
 
 from info_sharing.main import SPEC
-from xietong_common.serve import uvicorn_options
+from xietong_common.cli.serve import uvicorn_options
 from xietong_devtools.testing import settings_for_tests
 
 

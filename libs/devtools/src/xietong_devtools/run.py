@@ -4,6 +4,7 @@ processes, until Ctrl-C."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +15,8 @@ from types import FrameType
 
 import httpx
 
-from xietong_devtools.stack import StackError, ensure_stack, service_database_url
+from xietong_common.logs import uvicorn_log_config
+from xietong_devtools.stack import StackError, ensure_stack, local_dir, service_database_url
 
 SERVICES = (
     ("info-sharing", "info_sharing", 8001),
