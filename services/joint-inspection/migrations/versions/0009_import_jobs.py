@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from xietong_common.files.jobs import create_import_jobs_table
+from xietong_common.import_jobs import create_import_jobs_table
 
 revision: str = "0009"
 down_revision: str | None = "0008"

@@ -9,7 +9,7 @@ from joint_inspection.models import ImportJob
 from joint_inspection.service import MECHANISM
 from joint_inspection.settings import InspectionSettings
 from xietong_common.contracts.secondment import RosterChanged
-from xietong_common.files.jobs import import_job_sweep
+from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.web import ServiceSpec, create_app
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient
 
 from joint_inspection.models import ImportJob
-from xietong_common.files.jobs import import_job_sweep
+from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import run_job_once
 from xietong_devtools import files_corpus as corpus
 

@@ -8,7 +8,7 @@ from secondment import api
 from secondment.models import ImportJob
 from secondment.service import MECHANISM
 from secondment.settings import SecondmentSettings
-from xietong_common.files.jobs import import_job_sweep
+from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.web import ServiceSpec, create_app
 

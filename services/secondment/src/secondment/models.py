@@ -18,7 +18,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from xietong_common.files.jobs import ImportJobColumns
+from xietong_common.import_jobs import ImportJobColumns
 from xietong_common.tables import NAMING_CONVENTION
 
 TZ = sa.DateTime(timezone=True)
@@ -252,6 +252,6 @@ class GuidanceMaterial(Base):
 
 
 class ImportJob(ImportJobColumns, Base):
-    """SEC-02: an import of a large roster sheet, run as a job (`xietong_common.files.jobs`)."""
+    """SEC-02: an import of a large roster sheet, run as a job (`xietong_common.import_jobs`)."""
 
     __tablename__ = "import_jobs"

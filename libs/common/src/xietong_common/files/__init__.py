@@ -10,6 +10,10 @@
 - `limits`: what is read and what a worker may spend; `worker`: the worker processes that
   do all of this off the event loop (`FileWorkers`);
 - `errors`: the refusals (`file-unreadable`, `file-over-limits`, `file-type-mismatch`).
+
+It stands on `errors` and `settings` alone (the bottom layer): the store that keeps files
+(`blobs`, `materials`), the table imports (`spreadsheets`) and the import jobs
+(`import_jobs`, which need the database) stand on it.
 """
 
 from xietong_common.files.errors import FileOverLimits as FileOverLimits

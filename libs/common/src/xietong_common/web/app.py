@@ -22,8 +22,8 @@ import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.attestation.checkpoints import audit_checkpoint_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
-from xietong_common.files.jobs import stop_background
 from xietong_common.files.worker import preload as worker_preload
+from xietong_common.import_jobs import stop_background
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically
 from xietong_common.logs import configure_logging
 from xietong_common.messaging import Handlers, run_messaging, service_topics

@@ -38,8 +38,8 @@ from joint_inspection.service.queries import TargetFilters
 from joint_inspection.service.targets import risk_policy, risks
 from joint_inspection.settings import inspection_settings
 from joint_inspection.views import signal_out, target_out
+from xietong_common import import_jobs
 from xietong_common.contracts.inspection import FindingOutcome
-from xietong_common.files import jobs as import_jobs
 from xietong_common.materials import safe_filename
 from xietong_common.parties import PartyKind
 from xietong_common.schemas import Name, OrgCode, Page

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from joint_inspection.models.base import TZ, Base
-from xietong_common.files.jobs import ImportJobColumns
+from xietong_common.import_jobs import ImportJobColumns
 
 
 class Target(Base):
@@ -92,6 +92,6 @@ class RiskSignal(Base):
 
 
 class ImportJob(ImportJobColumns, Base):
-    """INSP-02: an import of a large table, run as a job (`xietong_common.files.jobs`)."""
+    """INSP-02: an import of a large table, run as a job (`xietong_common.import_jobs`)."""
 
     __tablename__ = "import_jobs"

@@ -4,7 +4,7 @@ each bad row's errors in Chinese and English.
 The table is read and its rows validated in a worker process (`read_targets`: never on the
 event loop, within the limits of `xietong_common.files`); the rows are then checked against
 the register and registered in one unit of work (`import_targets`). A large file is an import
-job (`xietong_common.files.jobs`) running the same two steps."""
+job (`xietong_common.import_jobs`) running the same two steps."""
 
 from __future__ import annotations
 

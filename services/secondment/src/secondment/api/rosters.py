@@ -26,7 +26,7 @@ from secondment.service import queries
 from secondment.service.common import REPUBLISH_ROLES, ROSTER_ROLES
 from secondment.settings import secondment_settings
 from secondment.views import diff_out, import_out, roster_entry_out, roster_version_out
-from xietong_common.files import jobs as import_jobs
+from xietong_common import import_jobs
 from xietong_common.materials import safe_filename
 from xietong_common.schemas import Day, OrgCode, Page, ShortText
 from xietong_common.web import Context, CurrentPrincipal

@@ -4,7 +4,7 @@ nothing, a new roster version with an effective date, the teams it changes publi
 The sheet is read and its rows validated in a worker process (`read_roster`: never on the
 event loop, within the limits of `xietong_common.files`); `import_roster` then checks the
 rows against the department's teams and officers and stores the version. A large sheet is an
-import job (`xietong_common.files.jobs`) running the same two steps."""
+import job (`xietong_common.import_jobs`) running the same two steps."""
 
 from __future__ import annotations
 
