@@ -231,15 +231,13 @@ _SHEET_TAIL = b"</sheetData></worksheet>"
 
 @functools.lru_cache(maxsize=1)
 def dimension_bomb(empty_rows: int = 8_000_000) -> bytes:
-    """Issue 17: a header and eight million empty rows (about 70 KB)."""
+    """Issue 17: a header and eight million empty rows, in about 70 KB."""
 
     def xml() -> Iterator[bytes]:
         yield _SHEET_HEAD + b'<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>'
-        step = 100_000
-        for start in range(2, empty_rows + 2, step):
-            yield b"".join(
-                b'<row r="%d"/>' % n for n in range(start, min(start + step, empty_rows + 2))
-            )
+        chunk = b"<row/>" * 100_000
+        for _ in range(empty_rows // 100_000):
+            yield chunk
         yield _SHEET_TAIL
 
     return _workbook(xml(), None)

@@ -4,6 +4,8 @@ kept or imported; a fuzz step mutates a valid file of each."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -54,15 +56,32 @@ async def test_every_malformed_roster_sheet_is_refused_and_nothing_is_imported(s
             "/rosters/imports", files={"file": sample.upload()}, headers=svc.admin(WATER)
         )
 
+    # Files up to the sync bound are answered in the request; a larger one is a job (below).
+    small = [s for s in corpus.malformed_tables() if len(s.content) <= 256 * 1024]
     await corpus.refuses_every_malformed_file(
         post,
         counts=lambda: _counts(svc),
         blob_dir=svc.run.settings.blob_dir,
-        samples=corpus.malformed_tables(),
+        samples=small,
         fuzz=corpus.Sample(
             "名单.xlsx", xlsx([HEADER, officer_row(1, "张三", "A0001")]), corpus.XLSX
         ),
     )
+    before = await _counts(svc)
+    r = await post(corpus.Sample("名单.xlsx", corpus.shared_strings_bomb(), corpus.XLSX))
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 300
+    while (job := (await svc.client.get(r.headers["location"], headers=svc.admin(WATER))).json())[
+        "state"
+    ] not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline, job
+        await asyncio.sleep(0.2)
+    assert job["state"] == "failed"
+    assert job["problem"]["type"] == "urn:xietong:problem:file-over-limits"
+    assert await _counts(svc) == before
+    # another department does not see the job
+    other = await svc.client.get(r.headers["location"], headers=svc.admin("dept:fire-rescue"))
+    assert other.status_code == 404
 
 
 async def test_a_number_field_refuses_true_and_stores_nothing(svc: Svc) -> None:
