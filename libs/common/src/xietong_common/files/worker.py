@@ -163,6 +163,15 @@ def preload(modules: Sequence[str]) -> None:
             _preload.append(module)
 
 
+def warm() -> None:
+    """Start the fork server now (blocking: call it in a thread), so the first file read
+    does not wait for it."""
+    from multiprocessing import forkserver
+
+    _context()
+    forkserver.ensure_running()
+
+
 def _context() -> Any:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(_preload))

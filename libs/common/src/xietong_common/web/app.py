@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -23,6 +24,7 @@ from xietong_common.attestation.checkpoints import audit_checkpoint_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
 from xietong_common.files.worker import preload as worker_preload
+from xietong_common.files.worker import warm as warm_file_workers
 from xietong_common.import_jobs import stop_background
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically
 from xietong_common.logs import configure_logging
@@ -144,11 +146,16 @@ def create_app(
             ),
         ]
         app.state.tasks = tasks
+        # The file workers' fork server, started in the background: the first upload does
+        # not wait for it to import the parsing libraries.
+        warming = asyncio.create_task(asyncio.to_thread(warm_file_workers), name="warm-workers")
         log.info("service started", extra={"topics": spec.topics})
         try:
             yield
         finally:
             await stop_background(ctx)  # import jobs: each marks itself failed
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(warming), timeout=30)
             for task in tasks:
                 task.cancel()
             _, stuck = await asyncio.wait(tasks, timeout=15)
