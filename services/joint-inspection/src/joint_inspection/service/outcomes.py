@@ -40,7 +40,7 @@ from joint_inspection.service.onsite import not_future, open_for
 from joint_inspection.service.targets import china_day
 from joint_inspection.settings import inspection_settings
 from xietong_common import deadlines
-from xietong_common.auth import Principal
+from xietong_common.auth import DISTRICT_GOV, Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import FindingOutcome
 from xietong_common.parties import PartyKind
@@ -122,7 +122,10 @@ async def record_outcome(
             action=f"serious-report:{visit.id}",
             rule=serious_report_deadline(inspection_settings(ctx).inspection_serious_report_hours),
             organisation=order.initiating_org,
+            counterparty=DISTRICT_GOV,
             started_at=visit.inspected_at,
+            mechanism=MECHANISM,
+            reference=order.number,
         )
     visit.outcome_at, visit.outcome_by = uow.now, actor.user
     await _past_finding_signal(uow, ctx, order, visit, actor)

@@ -173,7 +173,13 @@ async def start_send_deadline(
     """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding.
     `restart`: the finding moved (an edited draft), so the running clock is replaced."""
     if restart:
-        await deadlines.cancel(uow, subject=subject_of(referral.id), action=Step.SEND.value)
+        await deadlines.cancel(
+            uow,
+            subject=subject_of(referral.id),
+            action=Step.SEND.value,
+            reason="finding-date-changed",
+            mechanism=MECHANISM,
+        )
     return await deadlines.start(
         uow,
         calendar=ctx.calendar,
@@ -181,7 +187,9 @@ async def start_send_deadline(
         action=Step.SEND.value,
         rule=domain.send_deadline(urgent=referral.urgent),
         organisation=referral.sender,
+        counterparty=referral.receiver,
         started_at=referral.found_at,
+        mechanism=MECHANISM,
     )
 
 
@@ -311,7 +319,9 @@ async def notify_ongoing(uow: UnitOfWork, ctx: ServiceContext, referral: Referra
             action=INFORM,
             rule=rule,
             organisation=referral.sender,
+            counterparty=referral.receiver,
             started_at=referral.found_at,
+            mechanism=MECHANISM,
         )
     met = await deadlines.satisfy(
         uow, subject=subject, action=INFORM, at=uow.now, mechanism=MECHANISM

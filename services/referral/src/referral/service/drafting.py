@@ -343,7 +343,9 @@ async def send(
             action=Step.RECEIVE.value,
             rule=domain.receipt_deadline(settings.referral_receipt_working_days),
             organisation=routing.receiver,
+            counterparty=referral.sender,
             started_at=uow.now,
+            mechanism=MECHANISM,
         )
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(events.referred(referral, routing, send_due=met, late=late), key=str(referral.id))

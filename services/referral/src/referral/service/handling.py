@@ -83,7 +83,10 @@ async def receive(
         action="answer",
         rule=domain.answer_deadline(),
         organisation=referral.receiver,
+        counterparty=referral.sender,
         started_at=uow.now,
+        mechanism=MECHANISM,
+        reference=referral.receipt_number,
     )
     uow.publish(events.received(referral, due), key=str(referral.id))
     await audit_step(uow, referral, "received", "REF-06", receipt_number=referral.receipt_number)
@@ -133,7 +136,10 @@ async def _start_filing_deadline(
         action=Step.FILE.value,
         rule=domain.filing_deadline(referral_settings(ctx).referral_filing_working_days),
         organisation=organisation,
+        counterparty=referral.sender,
         started_at=uow.now,
+        mechanism=MECHANISM,
+        reference=referral.receipt_number,
     )
 
 
@@ -209,7 +215,10 @@ async def file(
             action=Step.CONCLUDE.value,
             rule=rule,
             organisation=handler,
+            counterparty=referral.sender,
             started_at=uow.now,
+            mechanism=MECHANISM,
+            reference=data.case_number,
         )
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(

@@ -1,4 +1,4 @@
-"""Withdrawing a draft with a reason (its REF-03 clock stopped, no breach), by its sender or,
+"""Withdrawing a draft with a reason (its REF-03 clock stopped), by its sender or,
 for a draft made from review opinion (4), when the agency head decides against the transfer
 (REV-08)."""
 
@@ -13,6 +13,7 @@ from referral.domain import ReferralState, Step
 from referral.models import Referral
 from referral.service.common import (
     INFORM,
+    MECHANISM,
     SENDING_ROLES,
     audit_step,
     load_for,
@@ -31,9 +32,12 @@ async def _withdraw(uow: UnitOfWork, referral: Referral, *, by: str, reason: str
     referral.withdrawn_at, referral.withdrawn_by = uow.now, by
     referral.withdrawal_reason = reason
     subject = subject_of(referral.id)
-    # Nobody owes a referral that will not be made: no REF-03 breach, now or at the sweep.
+    # Nobody owes a referral that will not be made: no REF-03 breach from now on. One that
+    # had already passed unmet stays a breach (withdrawing never erases a miss).
     for action in (Step.SEND.value, INFORM):
-        await deadlines.cancel(uow, subject=subject, action=action)
+        await deadlines.close(
+            uow, subject=subject, action=action, reason="draft-withdrawn", mechanism=MECHANISM
+        )
     uow.publish(events.draft_withdrawn(referral), key=str(referral.id))
     await audit_step(uow, referral, "withdrawn", Step.WITHDRAW.rule, reason=reason)
     return referral
