@@ -116,7 +116,7 @@ class DeadlineFacts(IntegrationEvent):
         description="the person the record names as owing the action (the `sub` of their "
         "token), where it names one",
     )
-    unit: DeadlineUnit
+    unit: DeadlineUnit = Field(description="how the deadline's length is counted")
     amount: int = Field(ge=0, description="the length in `unit`", examples=[5])
     started_at: datetime = Field(description="when the clock started (UTC)")
     due_at: datetime = Field(description="when the action is due (UTC)")
@@ -130,6 +130,8 @@ class DeadlineFacts(IntegrationEvent):
     "deadline.breached",
     producers=ALL_MECHANISMS,
     consumers=(OVERSIGHT, NOTIFIER),
+    summary="SUP-02: a statutory deadline was missed (once per deadline): who owed what to whom, "
+    "on which record, under which rule",
     accountability=True,
 )
 class DeadlineBreached(DeadlineFacts):
@@ -139,7 +141,10 @@ class DeadlineBreached(DeadlineFacts):
     by `deadline_id` at the source); an action that comes later still is a `met` fact on
     `deadline.lifecycle`, not a second breach."""
 
-    kind: BreachKind
+    kind: BreachKind = Field(
+        description="how it was first found missed: no-action (the sweep saw the date pass, "
+        "or the case ended after it) or late-action (the action came late, before the sweep)"
+    )
     actual_at: datetime | None = Field(
         default=None, description="when the action happened (null for no-action breaches)"
     )
@@ -152,6 +157,8 @@ class DeadlineBreached(DeadlineFacts):
     "deadline.lifecycle",
     producers=ALL_MECHANISMS,
     consumers=(OVERSIGHT,),
+    summary="SUP-01/02: what happened to a deadline (started, met, breached, cancelled, closed, "
+    "made-final), in order per deadline",
     accountability=True,
 )
 class DeadlineLifecycle(DeadlineFacts):
@@ -172,9 +179,15 @@ class DeadlineLifecycle(DeadlineFacts):
 
     `replayed` facts were published afterwards, from the row, for a deadline tracked before
     this contract existed (so a ledger can count those too); they come in the same order.
+
+    Reasons in use (`cancelled`: replaced or restarted; `closed`: the case ended otherwise):
+    referral `finding-date-changed` (REF-03 restarted), `draft-withdrawn`; assistance
+    `completion-date-extended`, `request-withdrawn`, `refused`; joint inspection
+    `proposal-changed` (INSP-04 restarted), `order-cancelled`, `order-merged`,
+    `order-closed`. A deadline whose date had passed unmet when it ended is `breached` first.
     """
 
-    kind: LifecycleKind
+    kind: LifecycleKind = Field(description="what happened")
     recorded_at: datetime = Field(description="when the producing service recorded the fact")
     actor: str | None = Field(
         default=None,
@@ -230,6 +243,7 @@ class DeadlineLifecycle(DeadlineFacts):
     "deadline.approaching",
     producers=ALL_MECHANISMS,
     consumers=(NOTIFIER,),
+    summary="Issue 24: a deadline is due soon (催办), once per lead time",
 )
 class DeadlineApproaching(DeadlineFacts):
     """A deadline is due soon (催办): published once per lead time (XIETONG_DEADLINE_REMINDER_
