@@ -148,7 +148,9 @@ async def remind(
                     _d.cancelled_at.is_(None),
                     *([_d.id.not_in(skip)] if skip else []),
                 )
-                .order_by(_d.next_reminder_at)
+                # After a replan every open deadline is due to be looked at: the most urgent
+                # first, so a backlog of them delays no reminder about to come.
+                .order_by(_d.next_reminder_at, _d.due_at)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
