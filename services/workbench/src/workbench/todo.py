@@ -1,10 +1,10 @@
 """待办: what the signed-in organisation owes, across the services, nearest deadline first.
 
-Each service will soon answer `GET /todo` in one shape (issue 24). Until it does, the to-do
-list is read from each service's own lists (inbox, outbox, queue) through one small adapter
-per service: the deadline each record carries (`next_due`, a `DeadlineOut` with its rule,
-action, organisation and China-time label) says who owes what by when. A service whose
-OpenAPI document has `/todo` is read there instead, with no change to the page.
+Each service answers `GET /todo` in one shape (issue 24, `xietong_common.todo.TodoItem`),
+read by `TodoFeed`. A service whose OpenAPI document has no `/todo` (a release from before
+it) is read from its own lists (inbox, outbox, queue) through one small adapter per
+service: the deadline each record carries (`next_due`, a `DeadlineOut` with its rule,
+action, organisation and China-time label) says who owes what by when.
 """
 
 from __future__ import annotations
