@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable, Mapping
@@ -100,11 +101,23 @@ def _enough(current: int, need: int) -> bool:
     return current == -1 or (need != -1 and current >= need)
 
 
-async def topic_configs(admin: AIOKafkaAdminClient, topic: str) -> dict[str, tuple[str, int]]:
+_UNKNOWN_TOPIC = 3  # UNKNOWN_TOPIC_OR_PARTITION: created a moment ago, not yet in the metadata
+
+
+async def topic_configs(
+    admin: AIOKafkaAdminClient, topic: str, *, attempts: int = 10
+) -> dict[str, tuple[str, int]]:
     """A topic's configuration as the broker states it: name -> (value, source), where source
-    1 is a value set on the topic (DYNAMIC_TOPIC_CONFIG), others the broker's defaults."""
-    (response,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
-    (error_code, error_message, _, _, entries) = response.resources[0]
+    1 is a value set on the topic (DYNAMIC_TOPIC_CONFIG), others the broker's defaults. A
+    topic just created (by another replica) is waited for, a little."""
+    for attempt in range(attempts):
+        (response,) = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic)]
+        )
+        (error_code, error_message, _, _, entries) = response.resources[0]
+        if error_code != _UNKNOWN_TOPIC or attempt == attempts - 1:
+            break
+        await asyncio.sleep(0.5)
     if error_code:
         raise PermissionError(f"describe {topic}: error {error_code} {error_message or ''}")
     # DescribeConfigs v1+: (name, value, read_only, source, sensitive, synonyms); v0 had a
