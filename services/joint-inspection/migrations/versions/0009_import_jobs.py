@@ -1,5 +1,4 @@
-"""Backbone step 7: a deadline tells what happened to it — its record's other party and
-reference, who acted, how it ended, its due-soon reminders (SUP-02, issues 19 and 24).
+"""Import jobs: a large target table is imported as a job that reports its progress.
 
 Revision ID: 0009
 Revises: 0008
@@ -10,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from xietong_common.migrations import downgrade_backbone, upgrade_backbone
+from xietong_common.import_jobs import create_import_jobs_table
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -19,8 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    upgrade_backbone(op, 7)
+    create_import_jobs_table(op)
 
 
 def downgrade() -> None:
-    downgrade_backbone(op, 7)
+    op.drop_table("import_jobs")
