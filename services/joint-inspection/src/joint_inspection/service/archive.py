@@ -71,7 +71,9 @@ async def close(
     check_closable((str(v.target_id), VisitState(v.state)) for v in visits)
     for request in order.support_requests:
         if request.accepted is None:
-            await ORDER.cancel_deadline(uow, order, support_action(request.id))
+            await ORDER.close_deadline(
+                uow, order, support_action(request.id), reason="order-closed"
+            )
     materials = list(
         (
             await uow.session.execute(

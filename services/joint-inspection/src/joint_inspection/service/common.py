@@ -288,7 +288,7 @@ def support_action(request_id: uuid.UUID) -> str:
 
 async def start_consultation(uow: UnitOfWork, ctx: ServiceContext, order: WorkOrder) -> None:
     """INSP-04: the town owes an answer to the proposal (a setting in working days)."""
-    await ORDER.cancel_deadline(uow, order, CONSULT)
+    await ORDER.cancel_deadline(uow, order, CONSULT, reason="proposal-changed")
     await ORDER.start_deadline(
         uow,
         order,
@@ -296,12 +296,15 @@ async def start_consultation(uow: UnitOfWork, ctx: ServiceContext, order: WorkOr
         calendar=ctx.calendar,
         rule=consultation_deadline(inspection_settings(ctx).inspection_consultation_working_days),
         organisation=order.town,
+        counterparty=order.initiating_org,
+        reference=order.number,
     )
 
 
-async def end_deadlines(uow: UnitOfWork, order: WorkOrder) -> None:
-    """An order that will not go on (cancelled, merged away): what it was owed is not owed."""
-    await ORDER.cancel_deadline(uow, order, CONSULT)
+async def end_deadlines(uow: UnitOfWork, order: WorkOrder, *, reason: str) -> None:
+    """An order that will not go on (cancelled, merged away): what it was owed is not owed
+    (a deadline already missed stays a breach)."""
+    await ORDER.close_deadline(uow, order, CONSULT, reason=reason)
     for request in order.support_requests:
         if request.accepted is None:
-            await ORDER.cancel_deadline(uow, order, support_action(request.id))
+            await ORDER.close_deadline(uow, order, support_action(request.id), reason=reason)

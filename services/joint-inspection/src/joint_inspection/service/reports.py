@@ -94,6 +94,8 @@ async def report_shortcoming(
             calendar=ctx.calendar,
             rule=rule,
             organisation=department,
+            counterparty=shortcoming.reporting_org,
+            reference=order.number,
         )
     assert due is not None
     await idempotency.remember(

@@ -239,6 +239,8 @@ async def request_support(
         calendar=ctx.calendar,
         rule=support_deadline(inspection_settings(ctx).inspection_support_answer_working_days),
         organisation=data.department,
+        counterparty=actor.org,
+        reference=order.number,
     )
     ORDER.audit(
         uow,
