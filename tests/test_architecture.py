@@ -247,8 +247,6 @@ NOT_YET_ON_THE_KIT = {
     "assistance",
     "info-sharing",
     "legal-review",
-    "joint-inspection",
-    "secondment",
 }
 """Services not yet converted to the record kit. Each conversion (the checklist in
 docs/architecture.md) removes its name here; the list only shrinks."""

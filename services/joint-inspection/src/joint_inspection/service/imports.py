@@ -24,11 +24,7 @@ from joint_inspection.schemas import (
     IMPORT_COLUMNS,
     TargetRow,
 )
-from joint_inspection.service.common import (
-    WRITE_ROLES,
-    audit,
-    lock_register,
-)
+from joint_inspection.service.common import WRITE_ROLES, lock_register
 from joint_inspection.service.targets import (
     IMPORT_SCOPE,
     existing_identities,
@@ -163,14 +159,11 @@ async def import_targets(
     await idempotency.remember(
         uow, scope=IMPORT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(batch)
     )
-    audit(
-        uow,
-        f"inspection-import:{batch}",
-        "targets.imported",
-        "INSP-02",
-        count=len(targets),
-        filename=filename,
-        sha256=sha256,
+    uow.audit(
+        action="inspection.targets.imported",
+        subject=f"inspection-import:{batch}",
+        rule="INSP-02",
+        detail={"count": len(targets), "filename": filename, "sha256": sha256},
     )
     return [t.id for t in targets]
 
