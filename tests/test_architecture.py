@@ -167,3 +167,19 @@ def test_the_runtime_library_does_not_import_its_web_layer_below_it(
         if module.startswith("xietong_common.") and not module.startswith("xietong_common.web"):
             web = {d for d in deps if d.startswith("xietong_common.web")}
             assert web == set(), f"{module} imports {sorted(web)}"
+
+
+def test_only_the_fault_harness_arms_a_fault_point() -> None:
+    """`xietong_common.faultpoints.reached` does nothing unless a probe is installed in the
+    process. Only the dev-only fault harness (`xietong_devtools.faults`, never in the
+    production image) installs one, and no setting does: no configuration of a service can
+    stop it at a fault point."""
+    installers = {
+        name
+        for name, path in _modules()
+        if name != "xietong_common.faultpoints" and "install_probe" in path.read_text()
+    }
+    assert installers == {"xietong_devtools.faults.serve"}
+    code = (ROOT / "libs/common/src/xietong_common/faultpoints.py").read_text().split('"""', 2)[2]
+    assert "environ" not in code
+    assert "settings" not in code

@@ -13,6 +13,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects.postgresql import insert
 
+from xietong_common import faultpoints
 from xietong_common.auth import Principal
 from xietong_common.db import Database
 from xietong_common.events.envelope import CloudEvent, trace_context
@@ -127,6 +128,7 @@ class InboxConsumer:
     ) -> None:
         for record in records:
             await self.process(record, dlq)
+        faultpoints.reached(faultpoints.HANDLER_OFFSET_UNCOMMITTED, topic=tp.topic)
         await self.commit(consumer, tp, records[-1].offset + 1)
 
     async def _observe_lag(self, consumer: AIOKafkaConsumer) -> None:
@@ -273,6 +275,7 @@ class InboxConsumer:
             if first_time is None:
                 return "duplicate"
             await handler(uow, event, envelope)
+            faultpoints.reached(faultpoints.HANDLER_UNCOMMITTED, topic=record.topic)
         return "handled"
 
     async def _dead_letter(
