@@ -6,7 +6,9 @@ against their databases, the topics and the consumers' effects.
     cluster    the servers, the run's databases and the six services as processes
     probe      what a service process runs at a fault point (installed by `serve`)
     serve      the launcher of a service process with the probe installed
-    load       the flows, over HTTP, entered in the ledger
+    client     requests over HTTP, sent again until answered
+    flows      what the load does, entered in the ledger
+    load       workers running the flows
     ledger     what the services said they did
     nemesis    the faults and their schedule
     reconcile  the ledger against databases, topics and consumers' effects
