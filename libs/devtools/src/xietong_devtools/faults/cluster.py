@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import secrets
@@ -28,7 +29,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,17 +64,24 @@ def port_answers(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def wait_until(what: str, check: object, *, timeout_s: float, every_s: float = 0.25) -> float:
-    """Wait until `check()` (sync or async, exceptions = not yet) is true; returns when."""
+async def wait_until(
+    what: str,
+    check: Callable[[], bool | Awaitable[bool]],
+    *,
+    timeout_s: float,
+    every_s: float = 0.25,
+) -> float:
+    """Wait until `check()` (sync or async; raising = not yet) is true; returns when (epoch
+    seconds). Raises TimeoutError after `timeout_s`."""
     end = time.monotonic() + timeout_s
     while True:
         try:
-            result = check()  # type: ignore[operator]
-            if asyncio.iscoroutine(result):
+            result = check()
+            if inspect.isawaitable(result):
                 result = await result
             if result:
                 return time.time()
-        except Exception:  # the thing waited for is not there yet
+        except Exception:  # what is waited for is not there yet
             pass
         if time.monotonic() > end:
             raise TimeoutError(f"{what}: not within {timeout_s:.0f} s")

@@ -1,5 +1,6 @@
-"""A steady mixed load: workers running the flows (`flows.FLOWS`) until told to stop,
-each picking the next flow at random by its weight."""
+"""A steady mixed load: workers running the flows (`flows.FLOWS`) back to back until told
+to stop, in a fixed mix by weight (each worker from another place in it), so a short run
+exercises every flow too."""
 
 from __future__ import annotations
 
@@ -60,12 +61,24 @@ class Load:
             record = Recorder(self.ledger)
             await asyncio.gather(*(self._worker(n, api, record, stop) for n in range(self.workers)))
 
+    def mix(self) -> list[str]:
+        """The flows by weight, spread out: 3, 2, 2 → a b c a b c a."""
+        left = dict(self.weights)
+        order: list[str] = []
+        while any(left.values()):
+            for name in self.weights:
+                if left[name]:
+                    order.append(name)
+                    left[name] -= 1
+        return order
+
     async def _worker(self, n: int, api: Api, record: Recorder, stop: asyncio.Event) -> None:
         rng = random.Random(n)
-        names = list(self.weights)
-        weights = [self.weights[k] for k in names]
+        mix = self.mix()
+        turn = n * 2  # the workers start at different places in the mix
         while not stop.is_set():
-            name = rng.choices(names, weights)[0]
+            name = mix[turn % len(mix)]
+            turn += 1
             self.stats.flows[name] += 1
             try:
                 await FLOWS[name](api, record)
