@@ -26,9 +26,9 @@ from backbone_support import (
 )
 from xietong_common.clock import SystemClock
 from xietong_common.db import Database
-from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.registry import dlq_topic
+from xietong_common.messaging.inbox import InboxConsumer
 from xietong_devtools.testing import (
     TEST_NAMESPACE,
     Servers,
