@@ -35,6 +35,7 @@ from typing import Any
 
 from xietong_devtools.faults.client import Answer, Api, GaveUp, Refused
 from xietong_devtools.faults.ledger import Kind, Ledger
+from xietong_devtools.files_corpus import pdf_bytes
 
 TOWN = "town:lizhi"
 # Reviews of a matter the town may decide (URB-002, 随意倾倒建筑垃圾, owned by the urban
@@ -61,7 +62,6 @@ REVIEW_POINTS = (
     "documents",
     "no-crime",
 )
-PDF = b"%PDF-1.4 fault harness document\n"
 
 
 def _marker() -> str:
@@ -136,7 +136,7 @@ async def referral(api: Api, record: Recorder) -> None:
             f"/referrals/{rid}/materials",
             headers=town,
             form={"kind": kind},
-            upload=(f"{kind}.pdf", PDF + marker.encode() + kind.encode(), "application/pdf"),
+            upload=(f"{kind}.pdf", pdf_bytes(f"{marker} {kind}"), "application/pdf"),
             key=f"ref-{marker}-{kind}",
         )
         await record.step(None, rid, uploaded, what=f"referral {kind}")
@@ -191,7 +191,7 @@ async def review(api: Api, record: Recorder, *, transfer: bool) -> None:
             f"/reviews/{rid}/materials",
             headers=handler,
             form={"kind": kind},
-            upload=(f"{kind}.pdf", PDF + marker.encode() + kind.encode(), "application/pdf"),
+            upload=(f"{kind}.pdf", pdf_bytes(f"{marker} {kind}"), "application/pdf"),
             key=f"rev-{marker}-{kind}",
         )
         await record.step(None, rid, uploaded, what=f"review {kind}")

@@ -42,6 +42,8 @@ class Load:
     async def setup(self, api: Api) -> None:
         """What the flows need before they start: the urban management bureau asks for
         feedback on its matter (INFO-04), so a decision on it becomes an item."""
+        if not self.weights.get("review-decided"):
+            return
         asked = await api.call(
             "info-sharing",
             "POST",

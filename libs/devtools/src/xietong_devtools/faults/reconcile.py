@@ -299,28 +299,37 @@ def _ts(value: datetime) -> float:
 
 
 async def read_databases(cluster: Cluster) -> Databases:
+    """What the run's services hold (a run of some of the services reads only theirs)."""
     db = Databases()
     url = cluster.database_url
-    for row in await _fetch(
-        url("referral"), "SELECT facts, source_kind, source_id, created_at FROM referrals"
-    ):
-        if match := MARKER.search(row["facts"] or ""):
-            db.referral_markers[match.group(1)] += 1
-        if row["source_kind"] == "review-opinion" and row["source_id"]:
-            db.referral_drafts[row["source_id"]].append(_ts(row["created_at"]))
-    for row in await _fetch(url("legal-review"), "SELECT case_number FROM reviews"):
-        db.review_numbers[row["case_number"]] += 1
-    for row in await _fetch(url("assistance"), "SELECT needed FROM assistance_requests"):
-        if match := MARKER.search(row["needed"] or ""):
-            db.assistance_markers[match.group(1)] += 1
-    for row in await _fetch(
-        url("info-sharing"),
-        "SELECT source_id, created_at FROM items WHERE source_kind = 'review-decided'",
-    ):
-        db.info_items[row["source_id"]].append(_ts(row["created_at"]))
-    for row in await _fetch(url("secondment"), "SELECT DISTINCT team_id, name FROM team_versions"):
-        db.teams_by_name[row["name"]].add(str(row["team_id"]))
-    for service in ("joint-inspection", "assistance"):
+    running = set(cluster.databases)
+    if "referral" in running:
+        for row in await _fetch(
+            url("referral"), "SELECT facts, source_kind, source_id, created_at FROM referrals"
+        ):
+            if match := MARKER.search(row["facts"] or ""):
+                db.referral_markers[match.group(1)] += 1
+            if row["source_kind"] == "review-opinion" and row["source_id"]:
+                db.referral_drafts[row["source_id"]].append(_ts(row["created_at"]))
+    if "legal-review" in running:
+        for row in await _fetch(url("legal-review"), "SELECT case_number FROM reviews"):
+            db.review_numbers[row["case_number"]] += 1
+    if "assistance" in running:
+        for row in await _fetch(url("assistance"), "SELECT needed FROM assistance_requests"):
+            if match := MARKER.search(row["needed"] or ""):
+                db.assistance_markers[match.group(1)] += 1
+    if "info-sharing" in running:
+        for row in await _fetch(
+            url("info-sharing"),
+            "SELECT source_id, created_at FROM items WHERE source_kind = 'review-decided'",
+        ):
+            db.info_items[row["source_id"]].append(_ts(row["created_at"]))
+    if "secondment" in running:
+        for row in await _fetch(
+            url("secondment"), "SELECT DISTINCT team_id, name FROM team_versions"
+        ):
+            db.teams_by_name[row["name"]].add(str(row["team_id"]))
+    for service in sorted(running & {"joint-inspection", "assistance"}):
         rows = await _fetch(url(service), "SELECT team_id, version FROM roster_versions")
         db.projections[service] = {(r["team_id"], int(r["version"])) for r in rows}
     for service in cluster.databases:

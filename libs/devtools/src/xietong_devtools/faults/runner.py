@@ -38,6 +38,8 @@ class Options:
     reach_timeout_s: float = 60.0
     settle_timeout_s: float = 300.0
     keep: bool = False  # keep the run's databases and topics (and the private stack up)
+    # The flows and their weights (`Load.weights`); None: every flow, the full mix.
+    flows: dict[str, int] | None = None
 
 
 @dataclass
@@ -67,6 +69,8 @@ async def drive(
     )
     ledger = Ledger()
     load = Load(cluster, ledger, workers=options.workers)
+    if options.flows is not None:
+        load.weights = dict(options.flows)
     stop = asyncio.Event()
     loading = asyncio.create_task(load.run(stop), name="faults-load")
     began = time.monotonic()
