@@ -174,7 +174,8 @@ def consumed_topics(service: str) -> list[str]:
 
 
 class ServiceProcess:
-    """One service instance: a uvicorn process started through the harness's launcher."""
+    """One service instance: a uvicorn process forked by the service's launcher
+    (`faults.serve`), which imported the service once."""
 
     def __init__(
         self,
@@ -193,7 +194,8 @@ class ServiceProcess:
         self.env = env
         self.control = control
         self.log_file = log_file
-        self.process: subprocess.Popen[bytes] | None = None
+        self.launcher: subprocess.Popen[bytes] | None = None
+        self.child: int | None = None
         self.starts = 0
 
     @property
@@ -202,38 +204,49 @@ class ServiceProcess:
 
     @property
     def pid(self) -> int:
-        assert self.process is not None, f"{self.service} was never started"
-        return self.process.pid
+        assert self.child is not None, f"{self.service} was never started"
+        return self.child
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """A new process of the service (the launcher's first start imports it)."""
         self.disarm()
         hit_file(self.control, self.instance).unlink(missing_ok=True)
-        with self.log_file.open("ab") as out:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "xietong_devtools.faults.serve",
-                    self.package,
-                    "--port",
-                    str(self.port),
-                    "--control",
-                    str(self.control),
-                    "--instance",
-                    self.instance,
-                    "--service",
-                    self.service,
-                ],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # a Ctrl-C to the harness is not theirs
-            )
+        self.child = await asyncio.to_thread(self._fork)
         self.starts += 1
 
+    def _fork(self) -> int:
+        """The launcher (started if it is not running) forks the service; its process id."""
+        if self.launcher is None or self.launcher.poll() is not None:
+            with self.log_file.open("ab") as out:
+                self.launcher = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "xietong_devtools.faults.serve",
+                        self.package,
+                        "--control",
+                        str(self.control),
+                        "--service",
+                        self.service,
+                    ],
+                    env=self.env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=out,
+                    start_new_session=True,  # a Ctrl-C to the harness is not theirs
+                )
+        stdin, stdout = self.launcher.stdin, self.launcher.stdout
+        assert stdin is not None
+        assert stdout is not None
+        stdin.write(f"{self.port}\t{self.instance}\t{self.log_file}\n".encode())
+        stdin.flush()
+        answer = stdout.readline()  # after the import, the first time
+        if not answer:
+            raise RuntimeError(f"{self.service}'s launcher exited; see {self.log_file}")
+        return int(answer)
+
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.child is not None and self.state() not in ("", "Z")
 
     def state(self) -> str:
         """The kernel's letter for the process (R, S, T stopped, Z, …), '' if gone."""
@@ -242,6 +255,15 @@ class ServiceProcess:
         except OSError:
             return ""
         return stat.rpartition(")")[2].split()[0]
+
+    def _wait_gone(self, timeout_s: float) -> bool:
+        """Until the process is gone (the kernel reaps it for the launcher)."""
+        deadline = time.monotonic() + timeout_s
+        while self.alive():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     async def healthy(self) -> bool:
         async with httpx.AsyncClient(timeout=2) as client:
@@ -266,11 +288,12 @@ class ServiceProcess:
 
     def kill(self) -> None:
         """SIGKILL: a crash, nothing flushed, no goodbye to Kafka or PostgreSQL."""
-        if self.process is None:
+        if self.child is None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+            os.kill(self.child, signal.SIGKILL)
+        if not self._wait_gone(30):
+            raise RuntimeError(f"{self.service} ({self.child}) survived SIGKILL")
 
     def pause(self) -> None:
         os.kill(self.pid, signal.SIGSTOP)
@@ -279,16 +302,25 @@ class ServiceProcess:
         os.kill(self.pid, signal.SIGCONT)
 
     def stop(self, timeout_s: float = 20) -> None:
-        if not self.alive():
-            return
-        assert self.process is not None
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.process.pid, signal.SIGCONT)  # a paused process cannot stop
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        """The service stopped (SIGTERM, then SIGKILL), and its launcher with it."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGCONT)  # a paused process cannot stop
+                os.kill(self.pid, signal.SIGTERM)
+            if not self._wait_gone(timeout_s):
+                self.kill()
+        launcher, self.launcher = self.launcher, None
+        if launcher is not None:
+            with contextlib.suppress(OSError):
+                assert launcher.stdin is not None
+                launcher.stdin.close()  # its loop ends
+            try:
+                launcher.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                launcher.kill()
+                launcher.wait()
+            if launcher.stdout is not None:
+                launcher.stdout.close()
 
     def arm(self, arming: Arming) -> None:
         target = arm_file(self.control, self.instance)
@@ -369,7 +401,7 @@ class Cluster:
                 log_file=self.run_dir / "logs" / f"{service}.log",
             )
             self.processes[service] = process
-            process.start()
+        await asyncio.gather(*(p.start() for p in self.processes.values()))
         await asyncio.gather(*(p.wait_healthy() for p in self.processes.values()))
 
     def _env(self, service: str) -> dict[str, str]:
@@ -418,7 +450,7 @@ class Cluster:
         process = self.processes[service]
         if process.alive():
             process.kill()
-        process.start()
+        await process.start()
         return await process.wait_healthy()
 
     def stop(self) -> None:
