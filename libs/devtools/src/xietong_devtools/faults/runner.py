@@ -35,7 +35,7 @@ class Options:
     workers: int = 4
     grace_s: float = 60.0  # "late": delivered more than this after recovery
     pause_s: float = 25.0  # SIGSTOP: past aiokafka's 10 s consumer session timeout
-    reach_timeout_s: float = 60.0
+    reach_timeout_s: float = 180.0  # a flow with uploads takes a minute on a busy box
     settle_timeout_s: float = 300.0
     keep: bool = False  # keep the run's databases and topics (and the private stack up)
     # The flows and their weights (`Load.weights`); None: every flow, the full mix.
