@@ -61,7 +61,7 @@ class Api:
         http: httpx.AsyncClient,
         stats: Stats,
         *,
-        request_timeout_s: float = 15.0,
+        request_timeout_s: float = 60.0,
         give_up_after_s: float = 180.0,
     ) -> None:
         self.cluster = cluster

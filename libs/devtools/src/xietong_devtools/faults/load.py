@@ -55,7 +55,10 @@ class Load:
         if not asked.ok:
             raise Refused(f"feedback request: {asked.status} {asked.body}")
 
-    async def run(self, stop: asyncio.Event, *, request_timeout_s: float = 15.0) -> None:
+    async def run(self, stop: asyncio.Event, *, request_timeout_s: float = 60.0) -> None:
+        # 60 s, not less: an upload is read in the service's file worker (one on a 2-core
+        # box), behind the others; a shorter timeout turned slow uploads into retries that
+        # queued behind the first attempt, until the flow gave up (docs/faults.md).
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
         async with httpx.AsyncClient(limits=limits) as http:
             api = Api(self.cluster, http, self.stats, request_timeout_s=request_timeout_s)
