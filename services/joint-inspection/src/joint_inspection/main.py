@@ -7,10 +7,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from joint_inspection import api, handlers
-from joint_inspection.models import Shortcoming, WorkOrder
+from joint_inspection.models import ImportJob, Shortcoming, WorkOrder
 from joint_inspection.service import MECHANISM
 from joint_inspection.settings import InspectionSettings
 from xietong_common.contracts.secondment import RosterChanged
+from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.todo import RecordKind
 from xietong_common.web import ServiceSpec, create_app
@@ -35,7 +36,8 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=InspectionSettings,
     handlers={RosterChanged: handlers.on_roster_changed},
-    jobs=[deadline_sweep_job(MECHANISM)],
+    jobs=[deadline_sweep_job(MECHANISM), import_job_sweep(ImportJob)],
+    worker_modules=["joint_inspection.schemas"],
     records=[
         RecordKind(
             "inspection",

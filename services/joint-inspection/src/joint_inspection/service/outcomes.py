@@ -27,7 +27,6 @@ from joint_inspection.service.common import (
     MECHANISM,
     WRITE_ROLES,
     audit,
-    check_matters,
     check_step,
     load_order,
     load_visit,
@@ -40,11 +39,12 @@ from joint_inspection.service.onsite import not_future, open_for
 from joint_inspection.service.targets import china_day
 from joint_inspection.settings import inspection_settings
 from xietong_common import deadlines
-from xietong_common.auth import DISTRICT_GOV, Principal
+from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import FindingOutcome
 from xietong_common.mechanisms.review_triggers import evaluate_triggers
 from xietong_common.parties import PartyKind
+from xietong_common.reference import DISTRICT_GOV
 from xietong_common.uow import UnitOfWork
 
 
@@ -69,7 +69,6 @@ async def record_outcome(
     within: bool | None = None
     holder: str | None = None
     if data.matter_code:
-        check_matters(ctx, [data.matter_code])
         matter = ctx.catalogue.require(data.matter_code)
         found = jurisdiction(
             town_level=matter.town_level,
