@@ -1,8 +1,8 @@
 """Backbone step 7: a deadline tells what happened to it — its record's other party and
 reference, who acted, how it ended, its due-soon reminders (SUP-02, issues 19 and 24).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from xietong_common.migrations import downgrade_backbone, upgrade_backbone
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
