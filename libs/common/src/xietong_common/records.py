@@ -235,10 +235,11 @@ class RecordKind(Generic[M, StateT, StepT]):
         reference: str | None = None,
         assignee: str | None = None,
     ) -> deadlines.TrackedDeadline:
-        """`organisation` owes `action` to `counterparty` (the other party of the record, None
-        where there is none) by the rule's deadline, counted from `started_at` (now unless
-        given) on the working-day calendar; `reference`: the record's human reference where
-        one exists; `assignee`: the person the record names as owing it."""
+        """`organisation` owes `action` to `counterparty` (the record's other party, the one
+        kept waiting; None only where the record has none) by the rule's deadline, counted
+        from `started_at` (now unless given) on the working-day calendar; `reference`: the
+        record's human reference, `assignee`: the person it names as owing it. Publishes the
+        `started` fact (SUP-02)."""
         return await deadlines.start(
             uow,
             calendar=calendar,
@@ -256,7 +257,8 @@ class RecordKind(Generic[M, StateT, StepT]):
     async def satisfy_deadline(
         self, uow: UnitOfWork, record: M, action: str, *, at: datetime | None = None
     ) -> deadlines.TrackedDeadline | None:
-        """`action` was done (now unless `at`); a late one is recorded as a breach."""
+        """`action` was done (now unless `at`): the `met` fact; a late one that no one had
+        found missed yet is the deadline's one breach."""
         return await deadlines.satisfy(
             uow,
             subject=self.subject_of(cast("Any", record).id),
@@ -267,10 +269,11 @@ class RecordKind(Generic[M, StateT, StepT]):
 
     async def cancel_deadline(
         self, uow: UnitOfWork, record: M, action: str, *, reason: str
-    ) -> None:
-        """`action` is no longer owed under this deadline: replaced or restarted (`reason`, a
-        stable code). One that had already passed unmet is recorded as missed first."""
-        await deadlines.cancel(
+    ) -> deadlines.TrackedDeadline | None:
+        """`action` is no longer owed under this deadline because it is replaced or restarted
+        (`reason`, a stable code: `finding-date-changed`): the `cancelled` fact. One that had
+        already passed unmet is recorded as missed first."""
+        return await deadlines.cancel(
             uow,
             subject=self.subject_of(cast("Any", record).id),
             action=action,
@@ -278,10 +281,13 @@ class RecordKind(Generic[M, StateT, StepT]):
             mechanism=self.mechanism,
         )
 
-    async def close_deadline(self, uow: UnitOfWork, record: M, action: str, *, reason: str) -> None:
-        """`action` is no longer owed: the case ended another way (`reason`, a stable code).
-        One that had already passed unmet is recorded as missed first."""
-        await deadlines.close(
+    async def close_deadline(
+        self, uow: UnitOfWork, record: M, action: str, *, reason: str
+    ) -> deadlines.TrackedDeadline | None:
+        """`action` is no longer owed because the case ended another way (`reason`:
+        `draft-withdrawn`): the `closed` fact. One that had already passed unmet is recorded
+        as missed first: ending a case never erases a miss."""
+        return await deadlines.close(
             uow,
             subject=self.subject_of(cast("Any", record).id),
             action=action,

@@ -1,7 +1,7 @@
 """待办: what an organisation (and, where a record names one, a person) owes now, most urgent
 first — one to-do feed, the same shape in every service (issue 24), read from the service's
 tracked deadlines. A service says only how its deadlines' subjects (`<kind>:<id>`) map to its
-records: their path in the service and their title (`RecordKind`, in its `ServiceSpec`).
+records: their path in the service and their title (`RecordLink`, in its `ServiceSpec`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _COUNTED_WITHIN = timedelta(days=3660)
 
 
 @dataclass(frozen=True)
-class RecordKind:
+class RecordLink:
     """The service's records of one kind, as its deadlines' subjects name them: `prefix` of
     the subject (`referral` in `referral:<id>`), the record's `path` in the service
     (`/referrals/{id}`), its name, and optionally how to title one: `id_column` (the record
@@ -98,7 +98,7 @@ class TodoFilters:
     provisional: bool | None = None
     due_before: datetime | None = None
     due_after: datetime | None = None
-    records: Mapping[str, RecordKind] = field(default_factory=dict)
+    records: Mapping[str, RecordLink] = field(default_factory=dict)
 
 
 def _where(
@@ -154,7 +154,7 @@ def working_days_left(
 def _record(
     subject: str,
     reference: str | None,
-    records: Mapping[str, RecordKind],
+    records: Mapping[str, RecordLink],
     titles: Mapping[str, str],
 ) -> RecordOut:
     prefix, _, record_id = subject.partition(":")
@@ -171,7 +171,7 @@ def _record(
 
 
 async def _titles(
-    session: AsyncSession, subjects: Iterable[str], records: Mapping[str, RecordKind]
+    session: AsyncSession, subjects: Iterable[str], records: Mapping[str, RecordLink]
 ) -> dict[str, str]:
     """The titles of the records, one query per kind of record on the page."""
     wanted: dict[str, list[uuid.UUID]] = {}

@@ -317,6 +317,59 @@ async def test_sup_02_a_provisional_deadline_met_after_its_final_date_is_breache
     assert (breach.kind, breach.provisional) == ("late-action", False)
 
 
+@pytest.mark.parametrize("end", ["cancel", "close"])
+async def test_sup_02_a_provisional_deadline_ended_after_its_final_date_is_breached_when_made_final(
+    db: Database, clock: FakeClock, tmp_path: Path, end: str
+) -> None:
+    """Dodging a miss while the holiday year is unknown: a provisional date counts in no
+    breach, so ending the case then records none. Once the year is installed, one ended after
+    its final date was missed (no-action); one ended after its provisional date but before
+    its final one was not (the provisional date was never the law)."""
+    overrides = tmp_path / "calendar"
+    cal, seen = WorkingDayCalendar.load(overrides), Seen()
+    found = datetime(2026, 12, 29, 10, tzinfo=CHINA_TZ)
+    clock.set(found)
+    in_time = await start_answer(db, seen, cal, "referral:8", started_at=found)
+    too_late = await start_answer(db, seen, cal, "referral:9", started_at=found)
+    ending = deadlines.cancel if end == "cancel" else deadlines.close
+    # Provisional due Tue 2027-01-05 24:00 (weekends only); the final one is Fri 01-08 24:00.
+    for subject, at in (("referral:8", (2027, 1, 7, 12)), ("referral:9", (2027, 1, 11, 9))):
+        clock.set(datetime(*at, tzinfo=CHINA_TZ))
+        async with db.uow(actor=RECEIVER) as uow:
+            await ending(
+                uow,
+                subject=subject,
+                action="answer",
+                reason="draft-withdrawn",
+                mechanism="referral",
+            )
+            seen.add(uow)
+    assert seen.breaches() == []  # nobody knew the final date yet
+    fixture = tmp_path / "FIXTURE-2027.yaml"  # TEST FIXTURE, not the real 2027 schedule
+    fixture.write_text(
+        "year: 2027\nholidays:\n  - {name: test-holiday, start: 2027-01-01, end: 2027-01-05}\n",
+        encoding="utf-8",
+    )
+    install_schedule(fixture, overrides)
+    assert cal.reload_if_changed()
+    async with db.uow(actor=SYSTEM) as uow:
+        assert await deadlines.recompute_provisional(uow, calendar=cal, mechanism="referral") == 2
+        seen.add(uow)
+    kind = "cancelled" if end == "cancel" else "closed"
+    assert seen.kinds(in_time.id) == ["started", kind, "made-final"]
+    assert seen.kinds(too_late.id) == ["started", kind, "made-final", "breached"]
+    (breach,) = seen.breaches()
+    assert (breach.deadline_id, breach.kind, breach.provisional) == (
+        str(too_late.id),
+        "no-action",
+        False,
+    )
+    assert breach.due_at == datetime(2027, 1, 8, 16, tzinfo=UTC)
+    async with db.uow(actor=SYSTEM) as uow:  # made final once: a second run finds nothing
+        assert await deadlines.recompute_provisional(uow, calendar=cal, mechanism="referral") == 0
+        assert await deadlines.sweep(uow, now=uow.now, mechanism="referral") == 0
+
+
 async def test_sup_02_deadlines_tracked_before_facts_existed_are_replayed_once_in_order(
     db: Database, clock: FakeClock
 ) -> None:

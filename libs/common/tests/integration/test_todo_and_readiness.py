@@ -100,9 +100,18 @@ async def test_issue_24_todo_is_what_the_callers_organisation_owes_earliest_due_
     )
     other = await owe(svc, "review:33333333-3333-4333-8333-333333333333", five, BAITAO)
     done = await owe(svc, "referral:44444444-4444-4444-8444-444444444444", five, WATER)
+    ended = await owe(svc, "referral:55555555-5555-4555-8555-555555555555", five, WATER)
     async with svc.ctx.db.uow(actor=Principal.system("counter-test")) as uow:
         await deadlines.satisfy(
             uow, subject=done.subject, action="answer", at=NOW, mechanism="counter-test"
+        )
+        # Met, or no longer owed (withdrawn): neither is on anyone's list any more.
+        await deadlines.close(
+            uow,
+            subject=ended.subject,
+            action="answer",
+            reason="draft-withdrawn",
+            mechanism="counter-test",
         )
 
     r = await todo(svc, WATER)

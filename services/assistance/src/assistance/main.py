@@ -12,7 +12,7 @@ from assistance.service import MECHANISM
 from assistance.settings import AssistanceSettings
 from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.jobs import deadline_sweep_job
-from xietong_common.todo import RecordKind
+from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
@@ -34,7 +34,7 @@ SPEC = ServiceSpec(
     handlers={RosterChanged: handlers.on_roster_changed},
     jobs=[deadline_sweep_job(MECHANISM)],
     records=[
-        RecordKind(
+        RecordLink(
             "assistance",
             "/assistance-requests/{id}",
             "执法协助",

@@ -13,7 +13,7 @@ from joint_inspection.settings import InspectionSettings
 from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import deadline_sweep_job
-from xietong_common.todo import RecordKind
+from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
@@ -39,7 +39,7 @@ SPEC = ServiceSpec(
     jobs=[deadline_sweep_job(MECHANISM), import_job_sweep(ImportJob)],
     worker_modules=["joint_inspection.schemas"],
     records=[
-        RecordKind(
+        RecordLink(
             "inspection",
             "/orders/{id}",
             "综合查一次工单",
@@ -47,7 +47,7 @@ SPEC = ServiceSpec(
             id_column=WorkOrder.id,
             title=sa.func.concat_ws(" ", WorkOrder.number, WorkOrder.title),
         ),
-        RecordKind(
+        RecordLink(
             "inspection-shortcoming",
             "/shortcomings/{id}",
             "政务服务短板",

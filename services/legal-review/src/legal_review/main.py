@@ -11,7 +11,7 @@ from legal_review.models import Review
 from legal_review.service.common import MECHANISM
 from legal_review.settings import ReviewSettings
 from xietong_common.jobs import deadline_sweep_job
-from xietong_common.todo import RecordKind
+from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
@@ -29,7 +29,7 @@ SPEC = ServiceSpec(
     settings_class=ReviewSettings,
     jobs=[deadline_sweep_job(MECHANISM)],
     records=[
-        RecordKind(
+        RecordLink(
             "review",
             "/reviews/{id}",
             "法制审核",

@@ -14,7 +14,7 @@ from oversight.models import Base
 from sqlalchemy.engine import Connection
 
 from xietong_common.contracts.assistance import AssistanceObstructionFlagged, AssistanceRefused
-from xietong_common.contracts.deadlines import BreachKind, LifecycleKind
+from xietong_common.contracts.deadlines import BreachKind, DeadlineBreached, LifecycleKind
 from xietong_common.tables import backbone_metadata
 
 from .conftest import Deadline, Ledger, dump
@@ -149,6 +149,37 @@ async def test_sup_02_a_replayed_event_is_counted_once(ledger: Ledger) -> None:
         "/breaches", params={"period": "2025-03"}, headers=ledger.h("justice-bureau")
     )
     assert breaches.json()["total"] == 1
+
+
+async def test_sup_02_a_breach_alert_told_first_is_one_breach_its_facts_complete(
+    ledger: Ledger,
+) -> None:
+    """`deadline.breached` is a topic of its own, so its alert may arrive before the deadline's
+    lifecycle facts, and a v1 alert kept on the topic names no length or start: it is
+    counted at once, and the lifecycle's facts complete the same deadline."""
+    d = deadline(7)
+    bare = DeadlineBreached(
+        deadline_id=d.deadline_id,
+        mechanism=d.mechanism,
+        rule=d.rule,
+        action="answer",
+        organisation=d.organisation,
+        subject=d.subject,
+        due_at=d.due_at,
+        kind=BreachKind.NO_ACTION,
+    )
+    first = await ledger.publish(bare, source="referral", key=d.deadline_id)
+    await ledger.until_handled(first)
+    row = await ledger.assessment(DEPT, period="2025-07")
+    assert (row["due"], row["breached"]) == (1, 1), dump(row)
+    later = await ledger.tell(d, d.started(), d.breached())
+    await ledger.until_handled(*later)
+    stored = await ledger.ledger_row(d)
+    assert stored is not None
+    assert (stored.unit, stored.amount, stored.started_at) == ("working_days", 5, d.started_at)
+    assert await ledger.facts_of(d.deadline_id) == 2  # breached (once), started
+    row = await ledger.assessment(DEPT, period="2025-07")
+    assert (row["due"], row["breached"], row["started"]) == (1, 1, 1), dump(row)
 
 
 async def test_sup_01_a_forged_deadline_fact_is_refused(ledger: Ledger) -> None:

@@ -13,7 +13,7 @@ from referral.settings import ReferralSettings
 from xietong_common.contracts.inspection import InspectionFindingRecorded
 from xietong_common.contracts.review import ReviewDecided, ReviewOpinionGiven
 from xietong_common.jobs import deadline_sweep_job
-from xietong_common.todo import RecordKind
+from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
@@ -36,7 +36,7 @@ SPEC = ServiceSpec(
     },
     jobs=[deadline_sweep_job(MECHANISM)],
     records=[
-        RecordKind(
+        RecordLink(
             "referral",
             "/referrals/{id}",
             "案件移送",

@@ -83,8 +83,9 @@ class LifecycleKind(LabelledEnum):
     )
 
 
-class DeadlineFacts(IntegrationEvent):
-    """The deadline as it stands, carried by every deadline event (not an event itself)."""
+class _DeadlineNamed(IntegrationEvent):
+    """Who owes what to whom, on which record, under which rule, due when: what every deadline
+    event names (`deadline.breached` v1 carried these before the others were added)."""
 
     deadline_id: str = Field(
         description="id of the tracked deadline in the producing service; the Kafka key"
@@ -116,10 +117,15 @@ class DeadlineFacts(IntegrationEvent):
         description="the person the record names as owing the action (the `sub` of their "
         "token), where it names one",
     )
+    due_at: datetime = Field(description="when the action is due (UTC)")
+
+
+class DeadlineFacts(_DeadlineNamed):
+    """The deadline as it stands, carried by every deadline event (not an event itself)."""
+
     unit: DeadlineUnit = Field(description="how the deadline's length is counted")
     amount: int = Field(ge=0, description="the length in `unit`", examples=[5])
     started_at: datetime = Field(description="when the clock started (UTC)")
-    due_at: datetime = Field(description="when the action is due (UTC)")
     provisional: bool = Field(
         description="its holiday year is not yet known: the date counts weekends only, is "
         "counted in no breach, and is recomputed (`made-final`) once the year is loaded"
@@ -134,12 +140,28 @@ class DeadlineFacts(IntegrationEvent):
     "on which record, under which rule",
     accountability=True,
 )
-class DeadlineBreached(DeadlineFacts):
+class DeadlineBreached(_DeadlineNamed):
     """A statutory deadline was missed: by whom, to whom, on which record, under which rule,
     when it was due. Published once per deadline, ever, whichever of the sweep, a late
     action, a recomputed provisional date or the end of the case finds it first (deduplicated
     by `deadline_id` at the source); an action that comes later still is a `met` fact on
-    `deadline.lifecycle`, not a second breach."""
+    `deadline.lifecycle`, not a second breach.
+
+    Still version 1: the fields added since (`counterparty`, `reference`, `assignee`,
+    `unit`, `amount`, `started_at`, `provisional`, `recorded_at`) are optional, because
+    events published before them are kept on the topic (400 days) and a consumer replaying
+    it reads those too. Those earlier events were keyed by the subject, not the deadline,
+    and a late action after the sweep could publish a second one with the same
+    `deadline_id` (dedupe on it when replaying them)."""
+
+    unit: DeadlineUnit | None = Field(
+        default=None, description="how the deadline's length is counted"
+    )
+    amount: int | None = Field(default=None, ge=0, description="the length in `unit`")
+    started_at: datetime | None = Field(default=None, description="when the clock started")
+    provisional: bool = Field(
+        default=False, description="always false: a provisional deadline is never breached"
+    )
 
     kind: BreachKind = Field(
         description="how it was first found missed: no-action (the sweep saw the date pass, "

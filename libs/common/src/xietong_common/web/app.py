@@ -29,7 +29,7 @@ from xietong_common.messaging import Handlers, run_messaging, service_topics
 from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
 from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
-from xietong_common.todo import RecordKind
+from xietong_common.todo import RecordLink
 from xietong_common.web.access import declare_access
 from xietong_common.web.middleware import (
     BodyLimitMiddleware,
@@ -58,7 +58,7 @@ class ServiceSpec:
     openapi_tags: Sequence[dict[str, Any]] = ()
     settings_class: type[ServiceSettings] = ServiceSettings
     # The records its deadlines are about: how `GET /todo` links and titles them.
-    records: Sequence[RecordKind] = ()
+    records: Sequence[RecordLink] = ()
     # Modules its file workers use (row models, screens): imported once by the fork server.
     worker_modules: Sequence[str] = ()
 

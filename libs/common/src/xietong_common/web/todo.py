@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import StringConstraints
 
 from xietong_common.schemas import OrgCode, Page, TimeBound
-from xietong_common.todo import RecordKind, TodoFilters, TodoItem, owed
+from xietong_common.todo import RecordLink, TodoFilters, TodoItem, owed
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Context, CurrentPrincipal, Paging
 from xietong_common.web.problems import problem_responses
@@ -25,7 +25,7 @@ TODO_TAG = {
 }
 
 
-def todo_router(records: Sequence[RecordKind]) -> APIRouter:
+def todo_router(records: Sequence[RecordLink]) -> APIRouter:
     """The `/todo` route of a service whose deadlines are about `records`."""
     by_prefix = {r.prefix: r for r in records}
     router = APIRouter(tags=["todo"])

@@ -23,13 +23,17 @@ from oversight.models import LedgerDeadline, LedgerFact
 from oversight.service.common import DEADLINE
 from xietong_common.contracts.deadlines import (
     DeadlineBreached,
-    DeadlineFacts,
     DeadlineLifecycle,
     LifecycleKind,
 )
 from xietong_common.uow import UnitOfWork
 
 SOURCE_PREFIX = "/xietong/"
+UNTOLD = ""
+"""The unit of a deadline known so far only from its breach alert (`deadline.breached` v1
+may lack the length and start); its first lifecycle fact fills them in."""
+
+DeadlineFact = DeadlineLifecycle | DeadlineBreached
 
 
 def source_service(source: str) -> str:
@@ -95,7 +99,7 @@ async def record_fact(uow: UnitOfWork, fact: Fact, *, event_id: str, audit: bool
     return True
 
 
-def _check_owner(event: DeadlineFacts, source: str) -> None:
+def _check_owner(event: DeadlineFact, source: str) -> None:
     """Each service reports its own deadlines only: the `mechanism` it names is its own, and
     the rule is one of its mechanism's rules."""
     if event.mechanism != source:
@@ -114,8 +118,8 @@ def _check_owner(event: DeadlineFacts, source: str) -> None:
         )
 
 
-def _occurred_at(event: DeadlineFacts, kind: LifecycleKind) -> datetime:
-    if kind is LifecycleKind.STARTED:
+def _occurred_at(event: DeadlineFact, kind: LifecycleKind) -> datetime:
+    if kind is LifecycleKind.STARTED and event.started_at is not None:
         return event.started_at
     if kind is LifecycleKind.MET and isinstance(event, DeadlineLifecycle) and event.satisfied_at:
         return event.satisfied_at
@@ -125,7 +129,7 @@ def _occurred_at(event: DeadlineFacts, kind: LifecycleKind) -> datetime:
     return recorded if isinstance(recorded, datetime) else event.due_at
 
 
-async def _deadline_row(uow: UnitOfWork, event: DeadlineFacts) -> LedgerDeadline:
+async def _deadline_row(uow: UnitOfWork, event: DeadlineFact) -> LedgerDeadline:
     """The ledger's row of the deadline, made from the first fact told about it (any fact
     carries the whole deadline, so one that arrives first, or alone, still makes it)."""
     await uow.session.execute(
@@ -141,9 +145,9 @@ async def _deadline_row(uow: UnitOfWork, event: DeadlineFacts) -> LedgerDeadline
             subject=event.subject,
             reference=event.reference,
             assignee=event.assignee,
-            unit=event.unit.value,
-            amount=event.amount,
-            started_at=event.started_at,
+            unit=event.unit.value if event.unit is not None else UNTOLD,
+            amount=event.amount or 0,
+            started_at=event.started_at or event.due_at,
             due_at=event.due_at,
             provisional=event.provisional,
             updated_at=uow.now,
@@ -163,13 +167,17 @@ async def _deadline_row(uow: UnitOfWork, event: DeadlineFacts) -> LedgerDeadline
     ).scalar_one()
 
 
-def _apply(row: LedgerDeadline, event: DeadlineFacts, kind: LifecycleKind) -> None:
+def _apply(row: LedgerDeadline, event: DeadlineFact, kind: LifecycleKind) -> None:
     lifecycle = event if isinstance(event, DeadlineLifecycle) else None
     # What the record says now (its reference once signed, the counterparty once known);
     # who owed it, under which rule, from when, never moves.
     row.counterparty = event.counterparty or row.counterparty
     row.reference = event.reference or row.reference
     row.assignee = event.assignee or row.assignee
+    if row.unit == UNTOLD and lifecycle is not None:
+        # Made from a breach alert that did not say the length and the start.
+        row.unit, row.amount = lifecycle.unit.value, lifecycle.amount
+        row.started_at = lifecycle.started_at
     if kind is LifecycleKind.MADE_FINAL:
         row.due_at, row.provisional = event.due_at, False
     if kind in (LifecycleKind.MET, LifecycleKind.MADE_FINAL) and lifecycle is not None:

@@ -73,7 +73,6 @@ async def receive(
         rule=domain.answer_deadline(),
         organisation=referral.receiver,
         counterparty=referral.sender,
-        started_at=uow.now,
         reference=referral.receipt_number,
     )
     uow.publish(events.received(referral, due), key=str(referral.id))
@@ -124,7 +123,6 @@ async def _start_filing_deadline(
         rule=domain.filing_deadline(referral_settings(ctx).referral_filing_working_days),
         organisation=organisation,
         counterparty=referral.sender,
-        started_at=uow.now,
         reference=referral.receipt_number,
     )
 
@@ -200,7 +198,6 @@ async def file(
             rule=rule,
             organisation=handler,
             counterparty=referral.sender,
-            started_at=uow.now,
             reference=data.case_number,
         )
     late = bool(met and met.overdue_at_satisfaction)
