@@ -16,7 +16,7 @@ install:  ## uv (if missing: from PyPI into a venv, .local/uv-bootstrap) and eve
 	@$(UV) --version
 	$(UV) sync --all-packages --frozen
 
-run: install  ## Kafka + PostgreSQL, migrations, the six services (Ctrl-C stops them)
+run: install  ## Kafka + PostgreSQL, migrations, the seven services (Ctrl-C stops them)
 	$(UV) run xietong run
 
 test: install  ## unit + integration tests on the real stack (started here if not running)
