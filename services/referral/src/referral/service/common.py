@@ -181,7 +181,9 @@ async def start_send_deadline(
     first = min(referral.first_found_at or referral.found_at, referral.found_at)
     referral.first_found_at = first
     if restart:
-        await REFERRAL.cancel_deadline(uow, referral, Step.SEND.value)
+        await REFERRAL.cancel_deadline(
+            uow, referral, Step.SEND.value, reason="finding-date-changed"
+        )
     return await REFERRAL.start_deadline(
         uow,
         referral,
@@ -189,6 +191,7 @@ async def start_send_deadline(
         calendar=ctx.calendar,
         rule=domain.send_deadline(urgent=referral.urgent),
         organisation=referral.sender,
+        counterparty=referral.receiver,
         started_at=first,
     )
 
@@ -204,6 +207,7 @@ async def start_receipt_deadline(uow: UnitOfWork, ctx: ServiceContext, referral:
             calendar=ctx.calendar,
             rule=domain.receipt_deadline(settings.referral_receipt_working_days),
             organisation=referral.receiver,
+            counterparty=referral.sender,
         )
 
 
@@ -324,6 +328,7 @@ async def notify_ongoing(uow: UnitOfWork, ctx: ServiceContext, referral: Referra
             calendar=ctx.calendar,
             rule=rule,
             organisation=referral.sender,
+            counterparty=referral.receiver,
             started_at=referral.found_at,
         )
     met = await REFERRAL.satisfy_deadline(uow, referral, INFORM)
