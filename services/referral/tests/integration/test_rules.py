@@ -188,7 +188,7 @@ async def test_ref_04_ongoing_violation_needs_the_stop_measure(case: Any) -> Non
     assert r.status_code == 422
     assert r.json()["type"] == PROBLEM + "referral-stop-measure-missing"
     assert await case.counts() == before
-    stopped = (case.clock.now() + timedelta(minutes=20)).isoformat()
+    stopped = case.clock.now().isoformat()  # taken by now (REF-04: never dated ahead)
     referral = await case.sent(
         ongoing=True, stop_measure="当场责令停止排放", stop_measure_at=stopped
     )
@@ -447,14 +447,15 @@ async def test_ref_03_the_finding_cannot_be_moved_after_the_draft_to_restart_the
         assert r.json()["rule"] == "REF-03"
     kept = (await case.get(referral["id"])).json()
     assert (kept["found_at"], due(kept, "REF-03")) == (referral["found_at"], first)
-    # A correction to the day the draft was made (the finding's true day) is allowed.
+    # A correction to the day the draft was made (the finding's true day) is allowed, and
+    # recorded; the clock still runs from the first finding stated (issue 20).
     r = await case.svc.client.patch(
         f"/referrals/{referral['id']}",
         json={"found_at": (found + timedelta(days=1)).isoformat()},
         headers=case.sender,
     )
     assert r.status_code == 200, r.text
-    assert utc(due(r.json(), "REF-03")) > utc(first)
+    assert utc(due(r.json(), "REF-03")) == utc(first)
 
 
 async def test_ref_03_deadline_in_an_unknown_year_is_provisional_until_its_schedule_is_loaded(
@@ -705,13 +706,14 @@ async def test_ref_09_filings_that_stop_the_clock_are_flagged_and_need_a_real_re
 async def test_ref_03_moving_the_finding_later_is_on_record_and_restarts_nothing(
     case: Any,
 ) -> None:
-    """A draft whose clock is running cannot restart it by moving found_at forward: the clock
-    runs from the first finding it stated, and the old value stays on record."""
-    draft = await case.draft()
+    """A draft whose clock is running cannot restart it by moving found_at forward (even to a
+    moment before the draft was made): the clock runs from the first finding it stated, and
+    the old value stays on record. Moving it earlier brings the deadline forward."""
+    found = case.clock.now() - timedelta(days=2)
+    draft = await case.draft(found_at=found.isoformat())
     rid = draft["id"]
     [send] = [d for d in draft["deadlines"] if d["rule"] == "REF-03"]
-    case.clock.advance(timedelta(days=3))
-    later = case.clock.now().isoformat()
+    later = (found + timedelta(days=1)).isoformat()
     r = await case.svc.client.patch(
         f"/referrals/{rid}", json={"found_at": later}, headers=case.sender
     )
@@ -721,14 +723,10 @@ async def test_ref_03_moving_the_finding_later_is_on_record_and_restarts_nothing
     timeline = (await case.svc.client.get(f"/referrals/{rid}/timeline", headers=case.sender)).json()
     [changed] = [e for e in timeline if e["action"] == "referral.found-at-changed"]
     assert changed["rule"] == "REF-03"
-    assert (
-        changed["detail"]["old"]
-        == datetime.fromisoformat(draft["found_at"]).astimezone(UTC).isoformat()
-    )
-    # moving it earlier (a finding earlier than said) brings the deadline forward
-    earlier = (datetime.fromisoformat(draft["found_at"]) - timedelta(days=1)).isoformat()
+    assert utc(changed["detail"]["old"]) == found.astimezone(UTC)
+    earlier = (found - timedelta(days=1)).isoformat()
     r = await case.svc.client.patch(
         f"/referrals/{rid}", json={"found_at": earlier}, headers=case.sender
     )
     [sooner] = [d for d in r.json()["deadlines"] if d["rule"] == "REF-03"]
-    assert sooner["due_at"] < send["due_at"]
+    assert utc(sooner["due_at"]) < utc(send["due_at"])
