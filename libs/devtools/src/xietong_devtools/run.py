@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -25,6 +26,22 @@ SERVICES = (
     ("joint-inspection", "joint_inspection", 8005),
     ("secondment", "secondment", 8006),
 )
+
+
+def uvicorn_command(app: str, *, host: str, port: int, log_config: Path) -> list[str]:
+    """How `make run` starts a service (`bench/` starts it the same way, to measure it)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--log-config",
+        str(log_config),
+    ]
 
 
 def run_services(*, host: str = "127.0.0.1") -> int:
@@ -50,18 +67,7 @@ def run_services(*, host: str = "127.0.0.1") -> int:
         log_config = local_dir() / f"uvicorn-log-{name}.json"
         log_config.write_text(json.dumps(uvicorn_log_config(name)))
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                f"{pkg}.main:app",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--log-config",
-                str(log_config),
-            ],
+            uvicorn_command(f"{pkg}.main:app", host=host, port=port, log_config=log_config),
             env=env,
         )
         children.append((name, port, process))
@@ -135,18 +141,7 @@ def _start_workbench(
     log_config = local_dir() / "uvicorn-log-workbench.json"
     log_config.write_text(json.dumps(uvicorn_log_config("workbench")))
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "workbench.main:app",
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--log-config",
-            str(log_config),
-        ],
+        uvicorn_command("workbench.main:app", host=host, port=port, log_config=log_config),
         env=env,
     )
     return ("workbench", port, process)

@@ -16,12 +16,13 @@ rows against the (seq, hash) pairs they name.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from xietong_common.audit.crypto import UnknownAlgorithm, hash_function
@@ -182,6 +183,26 @@ class ChainReport:
     algorithms: dict[str, int] = field(default_factory=dict)
 
 
+# Rows read per statement while verifying: memory stays bounded on a long chain.
+VERIFY_BATCH = 5000
+
+
+async def _in_order(conn: AsyncConnection | AsyncSession) -> AsyncIterator[RowMapping]:
+    """Every row of the log in `seq` order, a batch at a time (keyset on `seq`: it works in a
+    transaction or outside one, and holds no cursor open)."""
+    after: int | None = None
+    while True:
+        query = sa.select(audit_log).order_by(audit_log.c.seq).limit(VERIFY_BATCH)
+        if after is not None:
+            query = query.where(audit_log.c.seq > after)
+        batch = (await conn.execute(query)).mappings().all()
+        for row in batch:
+            yield row
+        if len(batch) < VERIFY_BATCH:
+            return
+        after = int(batch[-1]["seq"])
+
+
 async def verify_chain(
     conn: AsyncConnection | AsyncSession, claims: Iterable[CheckpointClaim] = ()
 ) -> ChainReport:
@@ -192,7 +213,6 @@ async def verify_chain(
     expected: dict[int, list[CheckpointClaim]] = {}
     for claim in claims:
         expected.setdefault(claim.seq, []).append(claim)
-    result = await conn.stream(sa.select(audit_log).order_by(audit_log.c.seq))
     problems: list[str] = []
     algorithms: dict[str, int] = {}
     expected_prev = GENESIS
@@ -202,7 +222,7 @@ async def verify_chain(
     newest_matched: int | None = None
     # Sequence gaps are normal (rolled-back transactions); the chain itself shows
     # a deleted row, because the row after it no longer links to its predecessor.
-    async for row in result.mappings():
+    async for row in _in_order(conn):
         rows += 1
         seq = last_seq = int(row["seq"])
         algorithm = row["hash_alg"]

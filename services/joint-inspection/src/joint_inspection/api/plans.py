@@ -307,7 +307,7 @@ async def rerun(
     selection_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, data: RerunIn | None = None
 ) -> RerunOut:
     """With the recorded seed it must match the record; another seed shows another draw."""
-    async with ctx.db.session() as session:
+    async with ctx.db.session(transaction=True) as session:  # the rerun's SET LOCAL
         selection, _ = await load_selection(session, selection_id, principal)
         result = await inspection_service.rerun(
             session, selection=selection, seed=data.seed if data else None
