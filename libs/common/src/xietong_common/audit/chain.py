@@ -92,6 +92,31 @@ def row_hash(
     return hash_function(algorithm)(canonical.encode())
 
 
+def _canonical_around_prev(entry: AuditEntry) -> tuple[str, str]:
+    """The canonical JSON `row_hash` hashes, as the text before the previous hash and the text
+    after it: worked out before the chain head is locked, so that inside the lock only the
+    hash itself is left to compute. The keys sort as `row_hash` sorts them (`prev` between
+    `org` and `rule`), so `before + prev + after` is exactly its text."""
+    options: dict[str, Any] = {
+        "sort_keys": True,
+        "ensure_ascii": False,
+        "separators": (",", ":"),
+        "default": str,
+    }
+    first = json.dumps(
+        {
+            "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor": entry.actor,
+            "org": entry.org,
+            "action": entry.action,
+            "detail": entry.detail,
+        },
+        **options,
+    )
+    last = json.dumps({"rule": entry.rule, "subject": entry.subject}, **options)
+    return first[:-1] + ',"prev":"', '",' + last[1:]
+
+
 # FOR UPDATE waits for a concurrent appender and then returns the head it committed (READ
 # COMMITTED re-reads the locked row), which a plain read at statement start would not.
 _LOCK_HEAD = sa.select(audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
@@ -108,6 +133,8 @@ async def append(
     if not entries:
         return None
     hash_function(algorithm)  # an unknown name fails here, before the head is locked
+    if algorithm == "sha256":
+        return await _append_in_one_statement(session, entries)
     prev: str = (await session.execute(_LOCK_HEAD)).scalar_one()
     columns: dict[str, list[Any]] = {name: [] for name in _APPEND_COLUMNS}
     for entry in entries:
@@ -157,6 +184,67 @@ _APPEND = sa.text(
         RETURNING seq
     )
     UPDATE audit_head SET last_seq = (SELECT max(seq) FROM inserted), hash = :head WHERE id = 1
+    """
+)
+
+
+async def _append_in_one_statement(session: AsyncSession, entries: list[AuditEntry]) -> str:
+    """SHA-256 chains in PostgreSQL (`sha256()`), in the statement that locks the head: the
+    head stays locked from that statement to COMMIT, with no round trip — nor a wait for the
+    event loop to come back to this request — in between. The text hashed is `row_hash`'s,
+    byte for byte (`_canonical_around_prev`), so `verify_chain` recomputes the same hashes."""
+    columns: dict[str, list[Any]] = {name: [] for name in (*_APPEND_COLUMNS[:7], "before", "after")}
+    for entry in entries:
+        before, after = _canonical_around_prev(entry)
+        for name, value in (
+            ("at", entry.at),
+            ("actor", entry.actor),
+            ("org", entry.org),
+            ("action", entry.action),
+            ("subject", entry.subject),
+            ("rule", entry.rule),
+            ("detail", json.dumps(entry.detail, ensure_ascii=False)),
+            ("before", before),
+            ("after", after),
+        ):
+            columns[name].append(value)
+    head: str = (await session.execute(_APPEND_SHA256, columns)).scalar_one()
+    return head
+
+
+_APPEND_SHA256 = sa.text(
+    """
+    WITH RECURSIVE
+    head AS (SELECT hash FROM audit_head WHERE id = 1 FOR UPDATE),
+    entry AS (
+        SELECT * FROM unnest(
+            CAST(:at AS timestamptz[]), CAST(:actor AS text[]), CAST(:org AS text[]),
+            CAST(:action AS text[]), CAST(:subject AS text[]), CAST(:rule AS text[]),
+            CAST(:detail AS jsonb[]), CAST(:before AS text[]), CAST(:after AS text[])
+        ) WITH ORDINALITY AS e(at, actor, org, action, subject, rule, detail, before, after, n)
+    ),
+    chain (n, prev_hash, hash) AS (
+        SELECT CAST(0 AS bigint), CAST(NULL AS text), (SELECT hash FROM head)
+        UNION ALL
+        SELECT e.n, c.hash,
+               encode(sha256(convert_to(e.before || c.hash || e.after, 'UTF8')), 'hex')
+        FROM chain c JOIN entry e ON e.n = c.n + 1
+    ),
+    inserted AS (
+        INSERT INTO audit_log (
+            at, actor, org, action, subject, rule, detail, prev_hash, hash, hash_alg
+        )
+        SELECT e.at, e.actor, e.org, e.action, e.subject, e.rule, e.detail, c.prev_hash, c.hash,
+               'sha256'
+        FROM entry e JOIN chain c ON c.n = e.n
+        ORDER BY e.n
+        RETURNING seq
+    )
+    UPDATE audit_head
+    SET last_seq = (SELECT max(seq) FROM inserted),
+        hash = (SELECT hash FROM chain ORDER BY n DESC LIMIT 1)
+    WHERE id = 1
+    RETURNING hash
     """
 )
 
