@@ -76,6 +76,13 @@ class ServiceSettings(BaseSettings):
         default=3600.0, gt=0, description="how often old outbox rows and inbox ids are deleted"
     )
     inbox_max_attempts: int = 5
+    inbox_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="events of one partition handled in one transaction, in order (1: each in "
+        "its own); a batch that fails is handled again one event at a time",
+    )
     inbox_backoff_initial_s: float = 0.2
     inbox_backoff_max_s: float = 5.0
 
