@@ -180,6 +180,7 @@ async def run(
     )
     service_url = await new_database(admin_url, "referral_http")
     untraced_url = await new_database(admin_url, "referral_untraced")
+    traced_url = await new_database(admin_url, "referral_traced")
     baseline_url = await new_database(admin_url, "baseline_http")
     await prepare(baseline_url)
     lines = [f"(load average before: {load_average()})"]
@@ -209,6 +210,12 @@ async def run(
                 env=service_env(untraced_url, work, XIETONG_TRACING="false"),
                 workdir=work,
             ) as untraced,
+            served(
+                "referral-traced",
+                "referral.main:app",
+                env=service_env(traced_url, work),
+                workdir=work,
+            ) as traced,
         ):
             create_ref = Scenario(
                 "",
@@ -224,7 +231,12 @@ async def run(
             )
             # Warm up: connections, prepared statements, caches; and rows to GET.
             await interleave(
-                [(baseline, create_thing), (service, create_ref), (untraced, create_ref)],
+                [
+                    (baseline, create_thing),
+                    (service, create_ref),
+                    (untraced, create_ref),
+                    (traced, create_ref),
+                ],
                 rounds=1,
                 seconds=2,
             )
@@ -249,10 +261,7 @@ async def run(
                 )
                 lines += [base.line(), svc.line()]
                 lines.append(compare(base, svc, f"target ≥ {0.6 if c == 1 else 0.5}×, CPU ≤ 2×"))
-            ref_ids = await _ids(
-                service_url.replace("postgresql+asyncpg://", "postgresql://"),
-                "SELECT id FROM referrals ORDER BY random() LIMIT $1",
-            )
+            ref_ids = await _ids(service_url, "SELECT id FROM referrals ORDER BY random() LIMIT $1")
             thing_ids = await _ids(baseline_url, "SELECT id FROM things ORDER BY random() LIMIT $1")
             get_ref = request_script(
                 paths=[f"/referrals/{i}" for i in ref_ids], headers=_headers(token)
@@ -272,16 +281,21 @@ async def run(
                 seconds=seconds,
             )
             lines += [base.line(), svc.line(), compare(base, svc, "target ≥ 0.5×, CPU ≤ 2×")]
-            # Tracing sampled out against no tracing at all: the GET (most statements per
-            # unit of work) and the create.
+            # Tracing sampled out against no tracing at all, on two services started and warmed
+            # up alike: the GET (most statements per request) and the create.
             untraced_ids = await _ids(
-                untraced_url.replace("postgresql+asyncpg://", "postgresql://"),
-                "SELECT id FROM referrals ORDER BY random() LIMIT $1",
+                untraced_url, "SELECT id FROM referrals ORDER BY random() LIMIT $1"
             )
             get_untraced = request_script(
                 paths=[f"/referrals/{i}" for i in untraced_ids], headers=_headers(token)
             )
-            off, on = await interleave(
+            traced_ids = await _ids(
+                traced_url, "SELECT id FROM referrals ORDER BY random() LIMIT $1"
+            )
+            get_traced = request_script(
+                paths=[f"/referrals/{i}" for i in traced_ids], headers=_headers(token)
+            )
+            off, on, off_create, on_create = await interleave(
                 [
                     (
                         untraced,
@@ -290,9 +304,9 @@ async def run(
                         ),
                     ),
                     (
-                        service,
+                        traced,
                         Scenario(
-                            "GET /referrals/{id}, sampled out (c=8)", 8, lambda s: get_ref, "/"
+                            "GET /referrals/{id}, sampled out (c=8)", 8, lambda s: get_traced, "/"
                         ),
                     ),
                     (
@@ -302,20 +316,22 @@ async def run(
                         ),
                     ),
                     (
-                        service,
+                        traced,
                         Scenario(
                             "POST /referrals, sampled out (c=8)", 8, create_ref.script, "/referrals"
                         ),
                     ),
-                ][:2],
+                ],
                 rounds=rounds,
                 seconds=seconds,
             )
-            lines += [off.line(), on.line()]
-            lines.append(
-                f"  {'':42} → tracing sampled out costs {on.cpu_ms / off.cpu_ms - 1:+.1%} CPU per "
-                f"request, {off.rate / on.rate - 1:+.1%} throughput   (target ≤ 5%)"
-            )
+            for untraced_tally, traced_tally in ((off, on), (off_create, on_create)):
+                lines += [untraced_tally.line(), traced_tally.line()]
+                lines.append(
+                    f"  {'':42} → tracing sampled out costs "
+                    f"{traced_tally.cpu_ms / untraced_tally.cpu_ms - 1:+.1%} CPU per request, "
+                    f"{untraced_tally.rate / traced_tally.rate - 1:+.1%} throughput   (target ≤ 5%)"
+                )
     lines.append(f"(load average after: {load_average()})")
     return lines
 

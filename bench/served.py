@@ -8,7 +8,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -102,7 +101,3 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
             pass
         time.sleep(0.3)
     raise RuntimeError(f"{url} not ready after 300 s")
-
-
-def python() -> str:
-    return sys.executable
