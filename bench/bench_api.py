@@ -21,6 +21,7 @@ what the instrumentation costs a request nobody will look at.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import tempfile
 import types
@@ -111,6 +112,51 @@ async def interleave(
     return tallies
 
 
+class LockWaits:
+    """While the block runs, samples every 50 ms the connections of each database that are
+    running a statement and those of them waiting for a lock (pg_stat_activity): the mean of
+    the waiting ones over the samples when the database was busy — the audit chain head's
+    row lock, at concurrency 8."""
+
+    def __init__(self, admin_url: str, databases: list[str]) -> None:
+        self.admin_url = admin_url
+        self.databases = databases
+        self.waiting: dict[str, list[int]] = {d: [] for d in databases}
+        self._task: asyncio.Task[None] | None = None
+
+    async def _sample(self) -> None:
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            while True:
+                rows = await conn.fetch(
+                    "SELECT datname, count(*) AS active,"
+                    " count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting"
+                    " FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND state = 'active'"
+                    " GROUP BY datname",
+                    self.databases,
+                )
+                for row in rows:
+                    if row["active"] >= 1:  # busy (the sampler itself is in another database)
+                        self.waiting[row["datname"]].append(int(row["waiting"]))
+                await asyncio.sleep(0.05)
+        finally:
+            await conn.close()
+
+    async def __aenter__(self) -> LockWaits:
+        self._task = asyncio.create_task(self._sample())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def mean(self, database: str) -> float:
+        samples = self.waiting[database]
+        return sum(samples) / len(samples) if samples else 0.0
+
+
 def compare(base: Tally, service: Tally, target: str) -> str:
     rate = service.rate / base.rate if base.rate else float("nan")
     cpu = service.cpu_ms / base.cpu_ms if base.cpu_ms else float("nan")
@@ -137,6 +183,10 @@ def service_env(url: str, workdir: Path, **extra: str) -> dict[str, str]:
         "XIETONG_AUDIT_KEY_DIR": str(workdir / "audit-keys"),
         **extra,
     }
+
+
+def _name(url: str) -> str:
+    return url.rpartition("/")[2]
 
 
 async def _ids(url: str, sql: str, limit: int = 2000) -> list[str]:
@@ -241,26 +291,36 @@ async def run(
                 seconds=2,
             )
             for c in (1, 8):
-                base, svc = await interleave(
-                    [
-                        (
-                            baseline,
-                            Scenario(
-                                f"baseline POST /things (c={c})", c, create_thing.script, "/things"
+                waits = LockWaits(admin_url, [_name(baseline_url), _name(service_url)])
+                async with waits:
+                    base, svc = await interleave(
+                        [
+                            (
+                                baseline,
+                                Scenario(
+                                    f"baseline POST /things (c={c})",
+                                    c,
+                                    create_thing.script,
+                                    "/things",
+                                ),
                             ),
-                        ),
-                        (
-                            service,
-                            Scenario(
-                                f"POST /referrals (c={c})", c, create_ref.script, "/referrals"
+                            (
+                                service,
+                                Scenario(
+                                    f"POST /referrals (c={c})", c, create_ref.script, "/referrals"
+                                ),
                             ),
-                        ),
-                    ],
-                    rounds=rounds,
-                    seconds=seconds,
-                )
+                        ],
+                        rounds=rounds,
+                        seconds=seconds,
+                    )
                 lines += [base.line(), svc.line()]
                 lines.append(compare(base, svc, f"target ≥ {0.6 if c == 1 else 0.5}×, CPU ≤ 2×"))
+                lines.append(
+                    f"  {'':42}   connections waiting for a lock, mean while busy: baseline "
+                    f"{waits.mean(_name(baseline_url)):.1f}, service "
+                    f"{waits.mean(_name(service_url)):.1f} (of {c})"
+                )
             ref_ids = await _ids(service_url, "SELECT id FROM referrals ORDER BY random() LIMIT $1")
             thing_ids = await _ids(baseline_url, "SELECT id FROM things ORDER BY random() LIMIT $1")
             get_ref = request_script(
