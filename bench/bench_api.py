@@ -37,7 +37,6 @@ from bench.baseline_app import prepare
 from bench.served import Served, load_average, served
 from bench.wrk import MISSING, WrkRun, request_script, run_wrk, wrk_path
 from xietong_common.auth import mint_token
-from xietong_common.logs import uvicorn_log_config
 from xietong_common.reference import load_catalogue, load_directory
 from xietong_common.settings import ServiceSettings
 from xietong_devtools.testing import sample_codes
@@ -239,6 +238,7 @@ async def run(
         base_env = {
             "BENCH_BASELINE_DATABASE_URL": baseline_url,
             "BENCH_BASELINE_JWT_SECRET": BENCH_SECRET,
+            "XIETONG_LOG_LEVEL": "WARNING",  # its access log off; served alike otherwise
         }
         with (
             served(
@@ -246,7 +246,6 @@ async def run(
                 "bench.baseline_app:app",
                 env=base_env,
                 workdir=work,
-                log_config=uvicorn_log_config("baseline", "WARNING"),
             ) as baseline,
             served(
                 "referral",

@@ -1,10 +1,9 @@
 """A server under benchmark in its own process, started as `make run` starts a service
-(`python -m uvicorn <app> --log-config <JSON logs>`, the service's lifespan with its relay,
-consumer and jobs), on a port of its own; and the CPU time it spends, read from /proc."""
+(`xietong serve <app>`: JSON logs, the h11 protocol with a bounded request head, the
+service's lifespan with its relay, consumer and jobs), on a port of its own; and the CPU time it spends, read from /proc."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -16,8 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from xietong_common.logs import uvicorn_log_config
-from xietong_devtools.run import uvicorn_command
+from xietong_devtools.run import service_command
 
 
 def free_port() -> int:
@@ -60,18 +58,16 @@ def served(
     *,
     env: Mapping[str, str],
     workdir: Path,
-    log_config: dict[str, object] | None = None,
     ready_path: str = "/healthz",
     extra_args: tuple[str, ...] = (),
 ) -> Iterator[Served]:
-    """`app` under uvicorn in a child process until the block ends; its stdout (the JSON logs,
+    """`app` under `xietong serve` in a child process until the block ends; its stdout (the JSON logs,
     written as in production) goes to a file in `workdir`."""
     port = free_port()
-    config = workdir / f"uvicorn-log-{name}.json"
-    config.write_text(json.dumps(log_config or uvicorn_log_config(name)))
     log = workdir / f"{name}.log"
-    command = [*uvicorn_command(app, host="127.0.0.1", port=port, log_config=config), *extra_args]
+    command = [*service_command(app, host="127.0.0.1", port=port), *extra_args]
     child_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    child_env.setdefault("XIETONG_SERVICE_NAME", name)
     child_env.update(env)
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=child_env, stdout=out, stderr=subprocess.STDOUT)

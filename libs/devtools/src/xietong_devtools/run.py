@@ -28,19 +28,18 @@ SERVICES = (
 )
 
 
-def uvicorn_command(app: str, *, host: str, port: int, log_config: Path) -> list[str]:
-    """How `make run` starts a service (`bench/` starts it the same way, to measure it)."""
+def service_command(app: str, *, host: str, port: int) -> list[str]:
+    """How `make run` starts a service, as a container runs it (`xietong serve`: JSON logs,
+    the bounded request head and the server's own refusals as problem+json). `bench/` starts
+    the services it measures, and its baseline, the same way."""
     return [
-        sys.executable,
-        "-m",
-        "uvicorn",
+        str(Path(sys.executable).with_name("xietong")),
+        "serve",
         app,
         "--host",
         host,
         "--port",
         str(port),
-        "--log-config",
-        str(log_config),
     ]
 
 
@@ -64,10 +63,10 @@ def run_services(*, host: str = "127.0.0.1") -> int:
             "XIETONG_KAFKA_BOOTSTRAP_SERVERS": info.kafka_bootstrap,
         }
         env.pop("DATABASE_URL", None)  # the admin URL must not reach the service
-        log_config = local_dir() / f"uvicorn-log-{name}.json"
-        log_config.write_text(json.dumps(uvicorn_log_config(name)))
+        # As a container runs it (`xietong serve`): JSON logs, the bounded request head and
+        # the server's own refusals as problem+json.
         process = subprocess.Popen(
-            uvicorn_command(f"{pkg}.main:app", host=host, port=port, log_config=log_config),
+            service_command(f"{pkg}.main:app", host=host, port=port),
             env=env,
         )
         children.append((name, port, process))
@@ -141,7 +140,18 @@ def _start_workbench(
     log_config = local_dir() / "uvicorn-log-workbench.json"
     log_config.write_text(json.dumps(uvicorn_log_config("workbench")))
     process = subprocess.Popen(
-        uvicorn_command("workbench.main:app", host=host, port=port, log_config=log_config),
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "workbench.main:app",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--log-config",
+            str(log_config),
+        ],
         env=env,
     )
     return ("workbench", port, process)
