@@ -68,6 +68,10 @@ def served(
     command = [*service_command(app, host="127.0.0.1", port=port), *extra_args]
     child_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     child_env.setdefault("XIETONG_SERVICE_NAME", name)
+    # The baseline is `bench.baseline_app`: importable from the project's root, which the
+    # `xietong` script (unlike `python -m uvicorn`) does not put on the path.
+    root = str(Path(__file__).resolve().parent.parent)
+    child_env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
     child_env.update(env)
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=child_env, stdout=out, stderr=subprocess.STDOUT)
