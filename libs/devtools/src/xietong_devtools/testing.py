@@ -195,6 +195,7 @@ ALONE_REASON = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before its fixtures are set up
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER") and item.get_closest_marker("alone"):
         pytest.skip(ALONE_REASON)
