@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
 
+from xietong_common import faultpoints
 from xietong_common.db import Database, plain_url
 from xietong_common.events.envelope import kafka_headers
 from xietong_common.events.kafka import idempotent_producer
@@ -142,6 +143,7 @@ class OutboxRelay:
                 # partition, and we wait for every ack before marking the rows published.
                 pending = [await self._send(producer, row) for row in rows]
                 await asyncio.gather(*pending)
+                faultpoints.reached(faultpoints.RELAY_UNMARKED, service=self._service)
                 # Kafka has the records: the marks need not wait for the disk. Should the
                 # database lose them in a crash, the rows are sent again — at least once, as
                 # ever, and the consumers' inboxes drop the duplicates.
