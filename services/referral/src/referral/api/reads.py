@@ -56,7 +56,7 @@ async def propose(
     )
 
 
-def _filters(
+async def _filters(
     state: Annotated[list[ReferralState] | None, Query(description="one or more states")] = None,
     matter_code: Annotated[Code | None, Query(description="a matter of the catalogue")] = None,
     counterparty: Annotated[OrgCode | None, Query(description="the other party's org code")] = None,
