@@ -132,19 +132,7 @@ def officer_out(o: AssignedOfficer) -> OfficerOut:
 
 def material_out(m: AssistanceMaterial) -> MaterialOut:
     kind = MaterialKind(m.kind)
-    return MaterialOut(
-        id=m.id,
-        kind=kind,
-        kind_zh=kind.label_zh,
-        title=m.title,
-        filename=m.filename,
-        content_type=m.content_type,
-        size=m.size,
-        sha256=m.sha256,
-        uploaded_at=m.uploaded_at,
-        uploaded_by=m.uploaded_by,
-        uploaded_org=m.uploaded_org,
-    )
+    return MaterialOut.of(m, kind=kind, kind_zh=kind.label_zh)
 
 
 def extension_out(e: ExtensionRequest) -> ExtensionOut:

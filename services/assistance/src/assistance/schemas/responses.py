@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistance.domain import AssistanceState, ExtensionDecision, MaterialKind
+from xietong_common import materials
 from xietong_common.contracts.assistance import (
     AssistanceGround,
     CaseKind,
@@ -68,17 +69,12 @@ class OfficerOut(BaseModel):
     )
 
 
-class MaterialOut(BaseModel):
-    id: uuid.UUID
+class MaterialOut(materials.MaterialOut):
+    """ASSIST-01/02: a file the town attached to its request, or the department's result."""
+
     kind: MaterialKind
     kind_zh: str
     title: str
-    filename: str | None
-    content_type: str
-    size: int
-    sha256: str
-    uploaded_at: datetime
-    uploaded_by: str
     uploaded_org: str
 
 

@@ -1,31 +1,20 @@
-"""Loading reviews with their access rules, and the pieces every use case shares."""
+"""The review as a record (`REVIEW`), and the steps the review use cases share: its current
+round, REV-02's duties, who acts for the town, REV-04's materials."""
 
 from __future__ import annotations
 
-import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from legal_review.domain import (
-    Duties,
-    MaterialKind,
-    ReviewState,
-    Step,
-    missing_materials,
-    next_state,
-)
-from legal_review.errors import (
-    MaterialsIncomplete,
-    NotAReviewParty,
-    ReviewNotFound,
-)
+from legal_review import domain
+from legal_review.domain import Duties, MaterialKind, ReviewState, Step, missing_materials
+from legal_review.errors import MaterialsIncomplete, NotAReviewParty, ReviewNotFound
 from legal_review.models import JointOpinion, Review, ReviewMaterial, ReviewRound
-from xietong_common.auth import Principal, ensure_party
-from xietong_common.contracts.review import ReviewOpinionKind
-from xietong_common.errors import NotFound
-from xietong_common.reference import OVERSIGHT_ORG, OrganisationDirectory
-from xietong_common.uow import UnitOfWork
+from xietong_common.auth import Principal
+from xietong_common.records import RecordKind
+from xietong_common.reference import OrganisationDirectory
 
 MECHANISM = "legal-review"
 HANDLER_ROLES = ("handler",)  # the brigade's handler submits, supplies, resubmits (REV-04, REV-07)
@@ -35,16 +24,6 @@ JOINT_ROLES = ("reviewer", "head")  # who brings district departments in (REV-03
 TOWN_ROLES = ("reviewer", "head", "handler")  # who adds the town's 司法所 (REV-09)
 
 
-def subject(review_id: uuid.UUID) -> str:
-    return f"review:{review_id}"
-
-
-def serving_justice_office(directory: OrganisationDirectory, town: str) -> str | None:
-    """REV-09: the 司法所 the directory names as serving the town (`serves_town`), if any."""
-    office = directory.justice_office_for(town)
-    return office.code if office else None
-
-
 def parties(review: Review) -> list[str | None]:
     """Who sees a review: the town, the departments reviewing with it (REV-03) and the 司法所
     serving the town, which sees the reviews of its town (REV-09; it acts only once added).
@@ -52,21 +31,31 @@ def parties(review: Review) -> list[str | None]:
     return [review.town, review.town_justice_office, *review.joint_departments]
 
 
-async def load_visible(
-    session: AsyncSession, review_id: uuid.UUID, principal: Principal, *, for_update: bool = False
-) -> Review:
-    """The review, if the caller may see it; 404 otherwise (no hint that it exists)."""
-    query = sa.select(Review).where(Review.id == review_id)
-    if for_update:
-        query = query.with_for_update()
-    review = (await session.execute(query)).scalar_one_or_none()
-    if review is None:
-        raise ReviewNotFound("no such review", zh="未找到该法制审核")
-    try:
-        ensure_party(principal, parties(review), readers=(OVERSIGHT_ORG,), what="review")
-    except NotFound as exc:  # the same answer as for a review that does not exist
-        raise ReviewNotFound("no such review", zh="未找到该法制审核") from exc
-    return review
+def _round_in_audit(review: Review) -> dict[str, Any]:
+    return {"round": review.round}
+
+
+REVIEW: RecordKind[Review, ReviewState, Step] = RecordKind(
+    model=Review,
+    subject="review",
+    mechanism=MECHANISM,
+    name="review",
+    name_zh="法制审核",
+    parties=parties,
+    transitions=domain.TRANSITIONS,
+    audit_detail=_round_in_audit,
+    not_found=ReviewNotFound,
+    sort={"created_at": Review.created_at, "updated_at": Review.updated_at},
+    # Reviews that sort alike (the same deadline) come oldest first, as the queue always did.
+    tiebreak=(Review.created_at, Review.id),
+)
+"""法制审核: one case's review by the town's review body, over one or more rounds."""
+
+
+def serving_justice_office(directory: OrganisationDirectory, town: str) -> str | None:
+    """REV-09: the 司法所 the directory names as serving the town (`serves_town`), if any."""
+    office = directory.justice_office_for(town)
+    return office.code if office else None
 
 
 async def current_round(
@@ -108,15 +97,6 @@ async def duties_of(session: AsyncSession, review: Review) -> Duties:
     )
 
 
-def transition(
-    review: Review, step: Step, *, opinion: ReviewOpinionKind | None = None
-) -> ReviewState:
-    """Apply the domain's transition table (refusing a step the state does not allow)."""
-    after = next_state(ReviewState(review.state), step, opinion=opinion)
-    review.state = after.value
-    return after
-
-
 def require_town_role(principal: Principal, review: Review, *roles: str) -> None:
     """The town's own people act on its reviews, each in their role."""
     if principal.org != review.town:
@@ -126,16 +106,6 @@ def require_town_role(principal: Principal, review: Review, *roles: str) -> None
             allowed_org=review.town,
         )
     principal.require_role(*roles)
-
-
-async def audit(uow: UnitOfWork, review: Review, action: str, rule: str, **detail: object) -> None:
-    review.updated_at = uow.now
-    uow.audit(
-        action=f"review.{action}",
-        subject=subject(review.id),
-        rule=rule,
-        detail={"round": review.round, **detail},
-    )
 
 
 async def material_kinds(session: AsyncSession, review: Review) -> list[MaterialKind]:
