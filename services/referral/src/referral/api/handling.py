@@ -22,7 +22,7 @@ from referral.schemas import (
     ReferralOut,
 )
 from referral.service import informing
-from referral.service.common import HANDLING_ROLES, RECEIVING_ROLES
+from referral.service.common import HANDLING_ROLES, INFORMED_ROLES, RECEIVING_ROLES
 from referral.views import cooperation_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import Allowed
@@ -120,7 +120,7 @@ async def onward_decision(
     response_model=OngoingNoticeOut,
     summary="REF-04: the party informed of an ongoing violation acknowledges the notice",
     responses=WRITE_ERRORS,
-    dependencies=[Allowed(roles=(*RECEIVING_ROLES, *HANDLING_ROLES), orgs=PARTIES, rule="REF-04")],
+    dependencies=[Allowed(roles=INFORMED_ROLES, orgs=PARTIES, rule="REF-04")],
 )
 async def acknowledge_ongoing_notice(
     referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal

@@ -30,6 +30,8 @@ SENDING_ROLES = ("handler", "leader")  # the sender drafts, edits and sends (REF
 APPROVING_ROLES = ("leader",)  # a leader of the sender approves sending (REF-03)
 RECEIVING_ROLES = ("clerk",)  # the receiver's clerk signs the 送达回证 (REF-06)
 HANDLING_ROLES = ("handler", "leader")  # the receiver answers, files, concludes (REF-07..REF-10)
+# REF-04: the party informed of an ongoing violation: its clerk or a handler acknowledges it.
+INFORMED_ROLES = (*RECEIVING_ROLES, *HANDLING_ROLES)
 
 
 def parties(referral: Referral) -> Parties:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.models import Referral
-from referral.service.common import REFERRAL
+from referral.service.common import INFORMED_ROLES, REFERRAL
 from xietong_common.auth import Principal
 from xietong_common.errors import NotFound
 from xietong_common.listing import Listed, ListFilters
@@ -55,6 +55,7 @@ async def acknowledge_notice(
     acknowledgement changes nothing)."""
     referral = await _notice(uow, referral_id, actor, lock=True)
     actor.require_org(referral.ongoing_notified_to or "")
+    actor.require_role(*INFORMED_ROLES)
     if referral.ongoing_acknowledged_at is None:
         referral.ongoing_acknowledged_at = uow.now
         referral.ongoing_acknowledged_by = actor.user

@@ -14,14 +14,17 @@ from referral import events
 from referral.domain import Ground, Resemblance, Routing, Step
 from referral.errors import OnwardReferralForbidden
 from referral.models import Referral
-from referral.service.common import REFERRAL, route_referral, start_receipt_deadline
+from referral.service.common import (
+    HANDLING_ROLES,
+    REFERRAL,
+    route_referral,
+    start_receipt_deadline,
+)
 from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.reference import DISTRICT_GOV
 from xietong_common.uow import UnitOfWork
-
-DECIDING_ROLES = ("handler", "leader")  # the district government's office decides (REF-08)
 
 
 async def tell_original_senders(
@@ -117,7 +120,7 @@ async def decide_onward(
     case stays with the party that received it."""
     referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(DISTRICT_GOV)
-    actor.require_role(*DECIDING_ROLES)
+    actor.require_role(*HANDLING_ROLES)  # the district government's office decides
     step = Step.RELEASE if release else Step.BAR
     REFERRAL.transition(referral, step, uow.now)
     referral.onward_decision = {
