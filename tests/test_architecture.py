@@ -23,6 +23,7 @@ SERVICES = {
     "joint-inspection": "joint_inspection",
     "assistance": "assistance",
     "info-sharing": "info_sharing",
+    "notifier": "notifier",
 }
 # One name, one job, in every service; a module past ~400 lines becomes a package of the
 # same name (api/, service/, domain/, schemas/).
