@@ -49,11 +49,16 @@ def grants(op: dict[str, Any]) -> list[dict[str, list[str]]]:
     return op.get("x-access") or [{"roles": op["x-roles"], "organisations": op["x-organisations"]}]
 
 
+# Operations each service has at least (the check that the walk found them all); the notifier
+# is no mechanism: its subscriptions and deliveries are 8 operations besides /todo.
+FEWEST_OPERATIONS = {"notifier": 8}
+
+
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_every_operation_declares_its_callers_with_known_names(service: str) -> None:
     doc = document(service)
     ops = operations(doc)
-    assert len(ops) >= 15
+    assert len(ops) >= FEWEST_OPERATIONS.get(service, 15)
     for method, path, op in ops:
         where = f"{service}: {method.upper()} {path}"
         assert "x-roles" in op, f"{where} does not say which roles may call it"
@@ -204,4 +209,4 @@ def test_routes_declare_the_role_tuples_their_use_cases_check(service: str) -> N
             assert roles.id == "ANY" or roles.id in imported, f"{where}: {roles.id}"
             if roles.id != "ANY":
                 assert set(getattr(common, roles.id)) <= ROLES, where
-    assert found >= 15
+    assert found >= FEWEST_OPERATIONS.get(service, 15)

@@ -122,6 +122,9 @@ async def test_idempotency_key_on_create_returns_the_first_subscription(
         "https://user:secret@example.com/hook",
         "https://no-such-host.invalid/hook",
         "not a url at all",
+        "https://" + "a" * 300 + ".example/",  # a label IDNA refuses
+        "https://exa\u0000mple.com/",
+        "https://example.com:99999/",
     ],
 )
 async def test_ssrf_targets_are_refused_and_nothing_is_stored(

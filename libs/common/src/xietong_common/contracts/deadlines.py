@@ -33,7 +33,7 @@ ALL_MECHANISMS = (
     "secondment",
 )
 OVERSIGHT = "oversight (SUP, planned)"
-NOTIFIER = "notifier (issue 24, planned)"
+NOTIFIER = "notifier"
 
 
 class BreachKind(LabelledEnum):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from notifier import service as notifier_service
 from notifier.domain import DeliveryState, EventKind
 from notifier.schemas import DeliveryOut
-from notifier.service import ADMIN_ROLES, DELIVERY
+from notifier.service.common import ADMIN_ROLES, DELIVERY
 from notifier.views import delivery_out
 from xietong_common.schemas import Page
 from xietong_common.web import Context, CurrentPrincipal
@@ -19,7 +19,6 @@ from xietong_common.web.deps import Paging
 from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
-ADMINS = Allowed(roles=ADMIN_ROLES, orgs=ANY)
 
 
 @router.get(
@@ -27,7 +26,7 @@ ADMINS = Allowed(roles=ADMIN_ROLES, orgs=ANY)
     response_model=Page[DeliveryOut],
     summary="The organisation's webhook deliveries",
     responses=LIST_ERRORS,
-    dependencies=[ADMINS],
+    dependencies=[Allowed(roles=ADMIN_ROLES, orgs=ANY)],
 )
 async def list_deliveries(
     ctx: Context,
@@ -55,7 +54,7 @@ async def list_deliveries(
     response_model=DeliveryOut,
     summary="One webhook delivery",
     responses=READ_ERRORS,
-    dependencies=[ADMINS],
+    dependencies=[Allowed(roles=ADMIN_ROLES, orgs=ANY)],
 )
 async def get(delivery_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> DeliveryOut:
     async with ctx.db.session() as session:
@@ -67,7 +66,7 @@ async def get(delivery_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal)
     response_model=DeliveryOut,
     summary="Send a dead or delivered delivery again",
     responses=WRITE_ERRORS,
-    dependencies=[ADMINS],
+    dependencies=[Allowed(roles=ADMIN_ROLES, orgs=ANY)],
 )
 async def redeliver(
     delivery_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal

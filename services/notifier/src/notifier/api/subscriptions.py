@@ -14,7 +14,7 @@ from notifier.schemas import (
     SubscriptionOut,
     SubscriptionUpdate,
 )
-from notifier.service import ADMIN_ROLES, SUBSCRIPTION
+from notifier.service.common import ADMIN_ROLES, SUBSCRIPTION
 from notifier.views import subscription_created, subscription_out
 from xietong_common.schemas import Page
 from xietong_common.web import Context, CurrentPrincipal
@@ -23,7 +23,6 @@ from xietong_common.web.deps import IdempotencyKey, Paging
 from xietong_common.web.problems import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
-ADMINS = Allowed(roles=ADMIN_ROLES, orgs=ANY)
 
 
 @router.get(
@@ -31,7 +30,7 @@ ADMINS = Allowed(roles=ADMIN_ROLES, orgs=ANY)
     response_model=Page[SubscriptionOut],
     summary="The organisation's webhook subscriptions",
     responses=LIST_ERRORS,
-    dependencies=[ADMINS],
+    dependencies=[Allowed(roles=ADMIN_ROLES, orgs=ANY)],
 )
 async def list_subscriptions(
     ctx: Context,
@@ -53,7 +52,7 @@ async def list_subscriptions(
     status_code=status.HTTP_201_CREATED,
     summary="Register a webhook endpoint (its secret is shown once)",
     responses=CREATE_ERRORS,
-    dependencies=[ADMINS],
+    dependencies=[Allowed(roles=ADMIN_ROLES, orgs=ANY)],
 )
 async def create(
     data: SubscriptionCreate,
@@ -76,7 +75,7 @@ async def create(
     response_model=SubscriptionOut,
     summary="One webhook subscription",
     responses=READ_ERRORS,
-    dependencies=[ADMINS],
+    dependencies=[Allowed(roles=ADMIN_ROLES, orgs=ANY)],
 )
 async def get(
     subscription_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
@@ -91,7 +90,7 @@ async def get(
     response_model=SubscriptionOut,
     summary="Change a webhook subscription",
     responses=WRITE_ERRORS,
-    dependencies=[ADMINS],
+    dependencies=[Allowed(roles=ADMIN_ROLES, orgs=ANY)],
 )
 async def update(
     subscription_id: uuid.UUID,
@@ -113,7 +112,7 @@ async def update(
     response_class=Response,
     summary="Delete a webhook subscription",
     responses=WRITE_ERRORS,
-    dependencies=[ADMINS],
+    dependencies=[Allowed(roles=ADMIN_ROLES, orgs=ANY)],
 )
 async def delete(subscription_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> Response:
     """Nothing more is delivered to it; its delivery log stays readable to the audit."""

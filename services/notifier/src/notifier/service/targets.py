@@ -46,7 +46,8 @@ async def public_addresses(host: str, port: int, *, exempt: Iterable[str]) -> li
     is one the operator exempted by name)."""
     try:
         addresses = await resolve(host, port)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, UnicodeError, ValueError) as exc:
+        # UnicodeError: a name IDNA cannot encode; ValueError: a NUL or the like in it.
         raise AddressRefused(f"{host} does not resolve: {exc}") from exc
     if not addresses:
         raise AddressRefused(f"{host} does not resolve")
