@@ -1,4 +1,5 @@
-"""The services of xietong: name → Python package (the six mechanisms and the notifier)."""
+"""The services of xietong: the six mechanisms, oversight (督察) and the notifier (消息通知),
+name → Python package."""
 
 from __future__ import annotations
 
@@ -9,5 +10,6 @@ SERVICES = {
     "legal-review": "legal_review",
     "joint-inspection": "joint_inspection",
     "secondment": "secondment",
+    "oversight": "oversight",
     "notifier": "notifier",
 }
