@@ -121,3 +121,20 @@ def test_the_signature_verifies_with_the_reference_library_and_only_with_its_sec
     stale = signature_headers(secret, msg_id="msg_1", timestamp=int(time.time()) - 3600, body=body)
     with pytest.raises(Exception, match="too old"):
         Webhook(secret).verify(body, stale)
+
+
+def test_the_webhook_adapter_renders_a_signed_structured_cloudevent() -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from notifier.service.adapters import ADAPTERS, DEFAULT_ADAPTER
+
+    secret = new_secret()
+    event = {"specversion": "1.0", "id": "e1", "type": "xietong.deadline.breached.v1"}
+    out = ADAPTERS[DEFAULT_ADAPTER].render(
+        delivery_id="d1", event=event, secret=secret, now=datetime.now(UTC)
+    )
+    assert out.headers["content-type"].startswith("application/cloudevents+json")
+    assert out.headers["webhook-id"] == "d1"
+    assert json.loads(out.body) == event
+    Webhook(secret).verify(out.body, out.headers)

@@ -14,18 +14,19 @@ the same `webhook-id` and dedupes (docs/webhooks.md).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from notifier.domain import DeliveryState, Step, backoff_s, signature_headers
+from notifier.domain import DeliveryState, Step, backoff_s
 from notifier.models import Delivery, Subscription
+from notifier.service.adapters import ADAPTERS, DEFAULT_ADAPTER, MessageAdapter
 from notifier.service.common import DELIVERY
 from notifier.service.targets import webhook_client
 from notifier.settings import NotifierSettings, notifier_settings
@@ -36,15 +37,13 @@ from xietong_common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
-
 
 @dataclass(frozen=True)
 class Claimed:
     id: uuid.UUID
     url: str
     secret: str
-    body: bytes
+    event: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -55,10 +54,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
-
-
-def body_of(event: dict[str, object]) -> bytes:
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def _claim(ctx: ServiceContext, settings: NotifierSettings, now: datetime) -> list[Claimed]:
@@ -112,26 +107,27 @@ async def _claim(ctx: ServiceContext, settings: NotifierSettings, now: datetime)
             id=r.id,
             url=subscriptions[r.subscription_id].url,
             secret=subscriptions[r.subscription_id].secret,
-            body=body_of(r.event),
+            event=r.event,
         )
         for r in rows
     ]
 
 
 async def _attempt(
-    client: httpx.AsyncClient, claimed: Claimed, *, now: datetime, keep_bytes: int
+    client: httpx.AsyncClient,
+    claimed: Claimed,
+    *,
+    adapter: MessageAdapter,
+    now: datetime,
+    keep_bytes: int,
 ) -> Outcome:
-    headers = {
-        "content-type": CONTENT_TYPE,
-        **signature_headers(
-            claimed.secret,
-            msg_id=str(claimed.id),
-            timestamp=int(now.timestamp()),
-            body=claimed.body,
-        ),
-    }
+    outgoing = adapter.render(
+        delivery_id=str(claimed.id), event=claimed.event, secret=claimed.secret, now=now
+    )
     try:
-        async with client.stream("POST", claimed.url, content=claimed.body, headers=headers) as r:
+        async with client.stream(
+            "POST", claimed.url, content=outgoing.body, headers=outgoing.headers
+        ) as r:
             if 200 <= r.status_code < 300:
                 return Outcome(r.status_code, None)
             kept = b""
@@ -186,7 +182,11 @@ async def deliver_due(ctx: ServiceContext) -> int:
 
         async def one(item: Claimed) -> None:
             outcome = await _attempt(
-                client, item, now=ctx.clock.now(), keep_bytes=settings.notifier_max_response_bytes
+                client,
+                item,
+                adapter=ADAPTERS[DEFAULT_ADAPTER],
+                now=ctx.clock.now(),
+                keep_bytes=settings.notifier_max_response_bytes,
             )
             await _record(ctx, settings, item.id, outcome)
 
