@@ -24,6 +24,7 @@ SERVICES = {
     "assistance": "assistance",
     "info-sharing": "info_sharing",
     "oversight": "oversight",
+    "notifier": "notifier",
 }
 # One name, one job, in every service; a module past ~400 lines becomes a package of the
 # same name (api/, service/, domain/, schemas/).

@@ -38,6 +38,7 @@ SERVICES = {
     "joint-inspection": ("joint_inspection", 8005),
     "secondment": ("secondment", 8006),
     "oversight": ("oversight", 8007),
+    "notifier": ("notifier", 8008),
 }
 
 

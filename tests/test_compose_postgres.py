@@ -28,6 +28,7 @@ PACKAGES = [
     "joint_inspection",
     "secondment",
     "oversight",
+    "notifier",
 ]
 
 

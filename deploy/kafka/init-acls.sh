@@ -42,6 +42,7 @@ check_password legal-review XIETONG_KAFKA_PASSWORD_LEGAL_REVIEW
 check_password joint-inspection XIETONG_KAFKA_PASSWORD_JOINT_INSPECTION
 check_password secondment XIETONG_KAFKA_PASSWORD_SECONDMENT
 check_password oversight XIETONG_KAFKA_PASSWORD_OVERSIGHT
+check_password notifier XIETONG_KAFKA_PASSWORD_NOTIFIER
 check_password integrator XIETONG_KAFKA_PASSWORD_INTEGRATOR
 
 # SCRAM-SHA-512 users.
@@ -52,6 +53,7 @@ user legal-review XIETONG_KAFKA_PASSWORD_LEGAL_REVIEW
 user joint-inspection XIETONG_KAFKA_PASSWORD_JOINT_INSPECTION
 user secondment XIETONG_KAFKA_PASSWORD_SECONDMENT
 user oversight XIETONG_KAFKA_PASSWORD_OVERSIGHT
+user notifier XIETONG_KAFKA_PASSWORD_NOTIFIER
 user integrator XIETONG_KAFKA_PASSWORD_INTEGRATOR
 
 # info-sharing: produces audit.checkpoint, deadline.approaching, deadline.breached, deadline.lifecycle, info.published, info.read, info.unread-overdue, info.updated; consumes inspection.closed, inspection.finding, review.decided (consumer group info-sharing)
@@ -107,6 +109,14 @@ allow oversight --operation Write --topic assistance.obstruction-flagged.dlq --t
 allow oversight --operation Read --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue --group oversight
 allow oversight --operation Read --topic audit.checkpoint
 echo "kafka-init: ACLs of oversight"
+
+# notifier: produces audit.checkpoint; consumes deadline.approaching, deadline.breached (consumer group notifier)
+allow notifier --operation Describe --operation Create --operation DescribeConfigs --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.approaching --topic deadline.approaching.dlq --topic deadline.breached --topic deadline.breached.dlq
+allow notifier --operation AlterConfigs --topic deadline.breached
+allow notifier --operation Write --topic audit.checkpoint --topic deadline.approaching.dlq --topic deadline.breached.dlq
+allow notifier --operation Read --topic deadline.approaching --topic deadline.breached --group notifier
+allow notifier --operation Read --topic audit.checkpoint
+echo "kafka-init: ACLs of notifier"
 
 # integrator: reads every event topic (not the .dlq twins), writes nothing; its
 # consumer groups' names start with `integrator`.

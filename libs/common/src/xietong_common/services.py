@@ -1,4 +1,5 @@
-"""The services of xietong: the six mechanisms and oversight (督察), name → Python package."""
+"""The services of xietong: the six mechanisms, oversight (督察) and the notifier (消息通知),
+name → Python package."""
 
 from __future__ import annotations
 
@@ -10,4 +11,5 @@ SERVICES = {
     "joint-inspection": "joint_inspection",
     "secondment": "secondment",
     "oversight": "oversight",
+    "notifier": "notifier",
 }

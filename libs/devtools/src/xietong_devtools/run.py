@@ -1,4 +1,4 @@
-"""`xietong run`: the stack, then the seven services and the workbench (工作台) as uvicorn
+"""`xietong run`: the stack, then the eight services and the workbench (工作台) as uvicorn
 processes, until Ctrl-C."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ SERVICES = (
     ("joint-inspection", "joint_inspection", 8005),
     ("secondment", "secondment", 8006),
     ("oversight", "oversight", 8007),
+    ("notifier", "notifier", 8008),
 )
 
 
