@@ -110,6 +110,22 @@ class DocumentDraft(_Frozen):
     note: str | None = Field(default=None, max_length=2_000, description="附注")
     copies_to: tuple[str, ...] = Field(default=(), max_length=50, description="抄送机关")
 
+    def printed_text(self) -> str:
+        """Every text the document prints, one per line (for checks: each of its characters
+        must be drawn by an embedded font)."""
+        parts = [self.issuer.name, self.issuer.signature, self.title, *self.addressees]
+        for block in [*self.body, *(b for a in self.attachments for b in a.blocks)]:
+            if isinstance(block, Paragraph | Heading):
+                parts.append(block.text)
+            elif isinstance(block, Fields):
+                parts += [cell for row in block.rows for cell in row]
+            else:
+                parts += [c.label for c in block.columns]
+                parts += [cell for row in block.rows for cell in row] or [block.empty]
+        parts += [a.title for a in self.attachments]
+        parts += [self.note or "", *self.copies_to]
+        return "\n".join(p for p in parts if p)
+
     def numbered(self, number: str, *, year: int, serial: int) -> OfficialDocument:
         return OfficialDocument(
             **self.model_dump(exclude={"body", "attachments"}),
