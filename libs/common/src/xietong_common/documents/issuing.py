@@ -272,6 +272,12 @@ async def _issue(
     )
     assert stored.sha256 == sha
     new_id = uuid.uuid4()
+    if corrects is not None:  # first, so that one document of the kind is in force at a time
+        await uow.session.execute(
+            sa.update(documents)
+            .where(documents.c.id == corrects.id)
+            .values(superseded_by=new_id, superseded_at=uow.now)
+        )
     await uow.session.execute(
         sa.insert(documents).values(
             id=new_id,
@@ -296,12 +302,6 @@ async def _issue(
             correction_reason=reason,
         )
     )
-    if corrects is not None:
-        await uow.session.execute(
-            sa.update(documents)
-            .where(documents.c.id == corrects.id)
-            .values(superseded_by=new_id, superseded_at=uow.now)
-        )
     uow.audit(
         action="document.corrected" if corrects else "document.issued",
         subject=draft.subject,
