@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from documents_support import add_letter, create_letters_table, documents_service_spec
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from documents_support import add_letter, create_letters_table, documents_service_spec
 from xietong_common.documents.issuing import allocate_serial
 from xietong_common.documents.kinds import DocumentKind
 from xietong_common.tables import audit_log, document_counters, documents

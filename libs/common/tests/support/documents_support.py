@@ -18,7 +18,12 @@ from xietong_common.auth import Principal, ensure_party
 from xietong_common.context import ServiceContext
 from xietong_common.documents.content import china_date, china_day_of
 from xietong_common.documents.schemas import DocumentOut, document_out
-from xietong_common.documents.web import (
+from xietong_common.errors import NotFound
+from xietong_common.reference import OrgKind
+from xietong_common.uow import UnitOfWork
+from xietong_common.web import Context, CurrentPrincipal, ServiceSpec
+from xietong_common.web.access import ANY, Allowed
+from xietong_common.web.documents import (
     CORRECTION_RESPONSES,
     DOCUMENT_RESPONSES,
     VersionQuery,
@@ -26,11 +31,6 @@ from xietong_common.documents.web import (
     pdf_response,
     verification_router,
 )
-from xietong_common.errors import NotFound
-from xietong_common.reference import OrgKind
-from xietong_common.uow import UnitOfWork
-from xietong_common.web import Context, CurrentPrincipal, ServiceSpec
-from xietong_common.web.access import ANY, Allowed
 
 letters_metadata = sa.MetaData()
 letters = sa.Table(
@@ -152,7 +152,9 @@ def documents_service_spec(migrations_dir: Path) -> ServiceSpec:
     )
 
 
-async def add_letter(url: str, *, sender: str, receiver: str, facts: str, sent_at: datetime | None) -> uuid.UUID:
+async def add_letter(
+    url: str, *, sender: str, receiver: str, facts: str, sent_at: datetime | None
+) -> uuid.UUID:
     engine = create_async_engine(url)
     letter_id = uuid.uuid4()
     async with engine.begin() as conn:

@@ -1,7 +1,7 @@
 """Official documents (公文) after GB/T 9704-2012, issued by each service for its own records
 (docs/documents.md): `kinds` (what the notice requires in writing), `content` (what a
 document says, built from the record), `render` (the layout, in worker processes),
-`issuing` (numbers, storage, corrections), `schemas` and `web` (the API side)."""
+`issuing` (numbers, storage, corrections), `schemas` (the API side; the routes' helpers are `xietong_common.web.documents`)."""
 
 from xietong_common.documents.content import (
     Attachment,

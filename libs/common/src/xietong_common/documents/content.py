@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -159,7 +160,27 @@ class OfficialDocument(DocumentDraft):
         return hashlib.sha256(self.canonical()).hexdigest()
 
 
-# ---- how dates and numbers are written on a document -----------------------------------
+# ---- how dates, numbers, parties and the notice are written on a document ----------------
+
+NOTICE = (
+    "《重庆市涪陵区人民政府办公室关于建立健全乡镇（街道）与区级行政执法部门行政执法协调协同"
+    "机制的通知》（涪陵府办〔2024〕1号）"
+)
+_PARTY_KINDS = {"citizen": "公民", "legal-person": "法人", "other-organisation": "其他组织"}
+
+
+def party_text(party: Mapping[str, Any] | None) -> str:
+    """当事人 as a document names them: the name, the kind and the identity number held on
+    the record (`某某公司（法人，统一社会信用代码：9150…）`)."""
+    if not party:
+        return "（记录未载明当事人）"
+    kind = str(party.get("kind", ""))
+    label = _PARTY_KINDS.get(kind, kind)
+    number = party.get("id_number")
+    if number:
+        what = "身份证件号码" if kind == "citizen" else "统一社会信用代码"
+        return f"{party.get('name', '')}（{label}，{what}：{number}）"
+    return f"{party.get('name', '')}（{label}）" if label else str(party.get("name", ""))
 
 
 def document_number(prefix: str, kind: DocumentKind, year: int, serial: int) -> str:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from xietong_common.documents.issuing import IssuedDocument
 from xietong_common.documents.kinds import DocumentKind
+from xietong_common.schemas import ShortText, Strict
 
 _EXAMPLE_DIGEST = "3f1a0c5e2b7d4f6a8c9e0b1d2f3a4c5e6b7d8f9a0c1e2b3d4f5a6c7e8b9d0f1a"
 
@@ -92,3 +93,9 @@ def verification_out(doc: IssuedDocument, digest: str) -> DocumentVerificationOu
         issuer_name=str(issuer.get("name", doc.org)) if isinstance(issuer, dict) else doc.org,
         addressees=[str(a) for a in content.get("addressees", [])],
     )
+
+
+class CorrectionIn(Strict):
+    """A corrected document: why the one in force is superseded (kept on both records)."""
+
+    reason: ShortText = Field(examples=["受送达单位名称有误，予以更正"])

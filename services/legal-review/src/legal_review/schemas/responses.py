@@ -17,6 +17,7 @@ from legal_review.domain import (
     Trigger,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.documents.schemas import DocumentOut
 from xietong_common.parties import PartyKind
 from xietong_common.schemas import Label, Page
 from xietong_common.timeline import DeadlineOut
@@ -210,3 +211,6 @@ class ReviewDetail(ReviewOut):
     materials: list[MaterialOut]
     joint_opinions: list[JointOpinionOut]
     advice: list[AdviceOut]
+    documents: list[DocumentOut] = Field(
+        description="official documents issued on the review (REV-05/07), superseded ones too"
+    )

@@ -2,6 +2,8 @@
 
 from legal_review.service.common import MECHANISM as MECHANISM
 from legal_review.service.common import load_visible as load_visible
+from legal_review.service.documents import correct_document as correct_document
+from legal_review.service.documents import document as document
 from legal_review.service.queries import detail as detail
 from legal_review.service.queries import queue as queue
 from legal_review.service.queries import timeline as timeline

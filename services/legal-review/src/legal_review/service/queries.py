@@ -19,6 +19,8 @@ from legal_review.schemas import ReviewDetail, ReviewOut, ReviewPage
 from legal_review.service.common import load_visible, subject
 from legal_review.views import advice_out, joint_out, material_out, review_out, round_out
 from xietong_common.auth import OVERSIGHT_ORG, Principal
+from xietong_common.documents import issuing
+from xietong_common.documents.schemas import document_out
 from xietong_common.listing import DeadlineQueries
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.timeline import TimelineEntry, deadlines_by_subject, subject_timeline
@@ -131,12 +133,14 @@ async def detail(
             .order_by(JusticeOfficeAdvice.given_at)
         )
     ).scalars()
+    issued = await issuing.of_subjects(session, [subject(review.id)])
     return ReviewDetail(
         **dict(base),
         rounds=[round_out(r) for r in rounds],
         materials=[material_out(m) for m in materials],
         joint_opinions=[joint_out(j) for j in joints],
         advice=[advice_out(a) for a in advice],
+        documents=[document_out(d) for d in issued.get(subject(review.id), [])],
     )
 
 
