@@ -255,3 +255,20 @@ async def test_concurrent_first_downloads_issue_one_document(
     assert len(await rows(running, documents)) == 1
     [counter] = await rows(running, document_counters)
     assert counter["last"] == 1
+
+
+async def test_a_retried_correction_corrects_once(svc: tuple[RunningService, str]) -> None:
+    running, url = svc
+    lid = await letter(url)
+    sender = running.auth(SENDER, "handler")
+    await running.client.get(f"/letters/{lid}/documents/letter.pdf", headers=sender)
+    path = f"/letters/{lid}/documents/letter/corrections"
+    keyed = {**sender, "Idempotency-Key": "fix-1"}
+    first = await running.client.post(path, json={"reason": "错字"}, headers=keyed)
+    again = await running.client.post(path, json={"reason": "错字"}, headers=keyed)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["number"] == first.json()["number"] == "涪环移〔2026〕2号"
+    assert len(await rows(running, documents)) == 2
+    other = await running.client.post(path, json={"reason": "另一处错字"}, headers=keyed)
+    assert other.status_code == 422
+    assert other.json()["type"] == "urn:xietong:problem:idempotency-key-reused"

@@ -23,6 +23,7 @@ from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 from xietong_common.web import Context, CurrentPrincipal, ServiceSpec
 from xietong_common.web.access import ANY, Allowed
+from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.documents import (
     CORRECTION_RESPONSES,
     DOCUMENT_RESPONSES,
@@ -128,6 +129,7 @@ def documents_service_spec(migrations_dir: Path) -> ServiceSpec:
         request: Request,
         ctx: Context,
         principal: CurrentPrincipal,
+        idempotency_key: IdempotencyKey = None,
     ) -> DocumentOut:
         async with ctx.db.uow(actor=principal) as uow:
             row = await load(uow, letter_id, principal)
@@ -138,6 +140,7 @@ def documents_service_spec(migrations_dir: Path) -> ServiceSpec:
                 actor=principal,
                 base_url=base_url(request),
                 reason=data.reason,
+                idempotency_key=idempotency_key,
             )
         return document_out(issued)
 

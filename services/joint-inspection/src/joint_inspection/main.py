@@ -10,6 +10,7 @@ from joint_inspection.settings import InspectionSettings
 from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.web import ServiceSpec, create_app
+from xietong_common.web.documents import verification_router
 
 SPEC = ServiceSpec(
     name=MECHANISM,
@@ -27,7 +28,7 @@ SPEC = ServiceSpec(
         "departments concerned; and one visit instead of many (merge proposals, figures, "
         "re-inspections flagged). Deadlines run on the working-day calendar."
     ),
-    routers=[api.router],
+    routers=[api.router, verification_router()],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=InspectionSettings,
     handlers={RosterChanged: handlers.on_roster_changed},
@@ -42,6 +43,10 @@ SPEC = ServiceSpec(
         {
             "name": "reports",
             "description": "政务服务短板 (INSP-09); one visit instead of many: merges and figures",
+        },
+        {
+            "name": "documents",
+            "description": "公文: verify a document this service issued by its SHA-256",
         },
         {"name": "operations", "description": "health, readiness, metrics"},
     ],

@@ -59,6 +59,8 @@ from joint_inspection.schemas import (
 )
 from joint_inspection.service.targets import Risk
 from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
+from xietong_common.documents import IssuedDocument
+from xietong_common.documents.schemas import document_out
 from xietong_common.listing import is_overdue, next_due
 from xietong_common.parties import PartyKind
 
@@ -291,6 +293,7 @@ def order_out(
     visits: list[tuple[Visit, Target, list[OrderMaterial]]],
     deadlines: list[DeadlineOut],
     now: datetime,
+    issued: list[IssuedDocument],
 ) -> OrderOut:
     return OrderOut(
         **_summary_fields(o, sum(1 for v, _, _ in visits if v.state != VisitState.MERGED.value)),
@@ -317,6 +320,7 @@ def order_out(
         support_requests=[support_out(s) for s in o.support_requests],
         visits=[visit_out(v, t, m) for v, t, m in visits],
         deadlines=deadlines,
+        documents=[document_out(d) for d in issued],
     )
 
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext, settings_of
 from xietong_common.documents.content import DocumentDraft, Issuer, document_number
@@ -154,6 +155,15 @@ async def current(
                 )
             )
         )
+        .mappings()
+        .one_or_none()
+    )
+    return _issued(row) if row else None
+
+
+async def _by_id(session: AsyncSession, document_id: uuid.UUID) -> IssuedDocument | None:
+    row = (
+        (await session.execute(_SELECT.where(documents.c.id == document_id)))
         .mappings()
         .one_or_none()
     )
@@ -366,6 +376,9 @@ async def obtain(
     return await _issue(uow, ctx, draft=draft, actor=actor, base_url=base_url)
 
 
+CORRECTION_SCOPE = "document.correct"
+
+
 async def correct(
     uow: UnitOfWork,
     ctx: ServiceContext,
@@ -374,15 +387,33 @@ async def correct(
     actor: Principal,
     base_url: str,
     reason: str,
+    idempotency_key: str | None = None,
 ) -> IssuedDocument:
     """A corrected document: rendered again from the record as it stands, under a new number,
-    superseding the one in force (which is kept, and still verifies as superseded)."""
+    superseding the one in force (which is kept, and still verifies as superseded). A retry
+    with the same Idempotency-Key returns the correction the first request made."""
     if actor.org != draft.issuer.code:
         raise NotTheIssuer(
             f"only {draft.issuer.code} corrects its {draft.kind.label_en}",
             zh=f"只有{draft.issuer.name}可以更正其{draft.kind.label_zh}",
             issuer=draft.issuer.code,
         )
+    replay = await idempotency.claim(
+        uow,
+        scope=CORRECTION_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={
+            "subject": draft.subject,
+            "kind": draft.kind.value,
+            "instance": draft.instance,
+            "reason": reason,
+        },
+    )
+    if replay is not None:
+        found = await _by_id(uow.session, uuid.UUID(replay))
+        assert found is not None
+        return found
     await _lock(uow.session, draft.subject, draft.kind, draft.instance)
     existing = await current(
         uow.session, subject=draft.subject, kind=draft.kind, instance=draft.instance
@@ -394,6 +425,14 @@ async def correct(
             issuer=draft.issuer.code,
             kind=draft.kind.value,
         )
-    return await _issue(
+    corrected = await _issue(
         uow, ctx, draft=draft, actor=actor, base_url=base_url, corrects=existing, reason=reason
     )
+    await idempotency.remember(
+        uow,
+        scope=CORRECTION_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        resource_id=str(corrected.id),
+    )
+    return corrected

@@ -16,6 +16,7 @@ from xietong_common.documents import DocumentKind
 from xietong_common.documents.schemas import CorrectionIn, DocumentOut, document_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
+from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.documents import (
     CORRECTION_RESPONSES,
     DOCUMENT_PROBLEMS,
@@ -109,6 +110,7 @@ async def correct_document(
     request: Request,
     ctx: Context,
     principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
 ) -> DocumentOut:
     """Rendered again from the request as it stands now."""
     async with ctx.db.uow(actor=principal) as uow:
@@ -118,6 +120,7 @@ async def correct_document(
             request_id=request_id,
             kind=DocumentKind(kind),
             reason=data.reason,
+            idempotency_key=idempotency_key,
             actor=principal,
             base_url=base_url(request),
         )

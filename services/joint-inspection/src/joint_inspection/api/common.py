@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from joint_inspection.models import Target, Visit, WorkOrder
 from joint_inspection.schemas import OrderOut, TargetOut, VisitOut
 from joint_inspection.service import queries
+from joint_inspection.service.common import order_subject
 from joint_inspection.service.targets import risk_policy, risks
 from joint_inspection.views import order_out, target_out, visit_out
+from xietong_common.documents import issuing
 from xietong_common.reference import OrgKind
 from xietong_common.web import Context
 from xietong_common.web.problems import problem_responses
@@ -35,7 +37,10 @@ async def order_detail(session: AsyncSession, order: WorkOrder, ctx: Context) ->
     """The order as its participants see it: visits, materials, people, deadlines."""
     visits = await queries.order_visits(session, order.id)
     deadlines = await queries.order_deadlines(session, order.id)
-    return order_out(order, visits, deadlines, ctx.clock.now())
+    issued = await issuing.of_subjects(session, [order_subject(order.id)])
+    return order_out(
+        order, visits, deadlines, ctx.clock.now(), issued.get(order_subject(order.id), [])
+    )
 
 
 async def visit_detail(session: AsyncSession, visit: Visit) -> VisitOut:

@@ -16,6 +16,7 @@ from joint_inspection.domain import (
 )
 from joint_inspection.schemas.common import DeadlineOut, OfficerId, StateOut
 from joint_inspection.schemas.visits import VisitOut
+from xietong_common.documents.schemas import DocumentOut
 from xietong_common.schemas import Code, Line, Name, OrgCode, ShortText, Strict, Text, Timestamp
 
 
@@ -245,6 +246,10 @@ class OrderOut(OrderSummary):
     support_requests: list[SupportOut]
     visits: list[VisitOut]
     deadlines: list[DeadlineOut]
+    documents: list[DocumentOut] = Field(
+        description="official documents issued on the order and its targets (INSP-03/06/08), "
+        "superseded ones too"
+    )
 
 
 class ArchiveOut(BaseModel):

@@ -15,6 +15,7 @@ from xietong_common.documents import DocumentKind
 from xietong_common.documents.schemas import CorrectionIn, DocumentOut, document_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
+from xietong_common.web.deps import IdempotencyKey
 from xietong_common.web.documents import (
     CORRECTION_RESPONSES,
     DOCUMENT_PROBLEMS,
@@ -116,6 +117,7 @@ async def correct_document(
     ctx: Context,
     principal: CurrentPrincipal,
     round: Round = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> DocumentOut:
     """Rendered again from the review as it stands now."""
     async with ctx.db.uow(actor=principal) as uow:
@@ -125,6 +127,7 @@ async def correct_document(
             review_id=review_id,
             kind=DocumentKind(kind),
             reason=data.reason,
+            idempotency_key=idempotency_key,
             actor=principal,
             base_url=base_url(request),
             round_number=round,

@@ -265,10 +265,18 @@ async def correct_document(
     reason: str,
     actor: Principal,
     base_url: str,
+    idempotency_key: str | None = None,
     round_number: int | None = None,
 ) -> documents.IssuedDocument:
-    """A corrected document under a new number, superseding the one in force (both kept)."""
+    """A corrected document under a new number, superseding the one in force (both kept);
+    once per Idempotency-Key."""
     draft = await _draft(uow, ctx, review_id, kind, round_number, actor)
     return await documents.correct(
-        uow, ctx, draft=draft, actor=actor, base_url=base_url, reason=reason
+        uow,
+        ctx,
+        draft=draft,
+        actor=actor,
+        base_url=base_url,
+        reason=reason,
+        idempotency_key=idempotency_key,
     )
