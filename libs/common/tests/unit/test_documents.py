@@ -245,6 +245,9 @@ def test_a_character_the_fonts_lack_is_found_as_tofu() -> None:
 def test_5000_characters_of_facts_paginate_inside_the_type_area() -> None:
     facts = (FACTS * 80)[:5000]
     result = render_document(job(letter(facts)))
+    # Chinese line breaking: no line starts with a closing mark (，。、；：）》”)
+    lines = [line for page in pdf_check.pages_text(result.pdf) for line in page.splitlines()]
+    assert [line for line in lines if line[:1] in "，。、；：）》”"] == []
     assert result.pages >= 9  # about 616 characters a page
     assert pdf_check.compact(facts) in pdf_check.text(result.pdf)
     assert pdf_check.outside_type_area(result.pdf) == []
