@@ -63,25 +63,24 @@ class Fonts:
     title: str
     body: str
     heading: str
-    kai: str
+    kai: str | None = None  # unset: level-2 headings in the body font (the stylesheet falls back)
 
     @classmethod
     def of(cls, settings: DocumentSettings) -> Fonts:
-        body = str(settings.document_font_body)
+        kai = settings.document_font_kai
         return cls(
             title=str(settings.document_font_title),
-            body=body,
+            body=str(settings.document_font_body),
             heading=str(settings.document_font_heading),
-            kai=str(settings.document_font_kai or body),
+            kai=str(kai) if kai else None,
         )
 
     def families(self) -> dict[str, str]:
-        return {
-            "xt-title": self.title,
-            "xt-body": self.body,
-            "xt-heading": self.heading,
-            "xt-kai": self.kai,
-        }
+        """The font families the stylesheet names, each with its file (each embedded once)."""
+        families = {"xt-title": self.title, "xt-body": self.body, "xt-heading": self.heading}
+        if self.kai:
+            families["xt-kai"] = self.kai
+        return families
 
     def missing(self) -> list[str]:
         return sorted({path for path in self.families().values() if not Path(path).is_file()})
