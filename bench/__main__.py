@@ -1,5 +1,5 @@
-"""`make bench`: backbone, referral, secondment, information-sharing and joint-inspection
-figures on the local stack (or the servers in the env), each beside a baseline measured in
+"""`make bench`: backbone, referral, official documents, secondment, information-sharing and
+joint-inspection figures on the local stack (or the servers in the env), each beside a baseline measured in
 the same run."""
 
 from __future__ import annotations
@@ -47,6 +47,14 @@ async def main(n: int, info_items: int, inspection_targets: int = 100_000) -> No
             admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 100)
         )
         for line in summary([referral], pg, "raw PG commit rate"):
+            print(line)
+    if importlib.util.find_spec("bench.bench_documents") is not None:
+        from bench import bench_documents
+
+        print()
+        for line in await bench_documents.run(
+            admin_url=admin_url, bootstrap=bootstrap, n=max(n // 100, 20)
+        ):
             print(line)
     if importlib.util.find_spec("bench.bench_secondment") is not None:
         from bench import bench_secondment
