@@ -1,6 +1,6 @@
 """`make bench`: backbone, referral, official documents, secondment, information-sharing and
-joint-inspection figures on the local stack (or the servers in the env), each beside a baseline measured in
-the same run."""
+joint-inspection figures on the local stack (or the servers in the env), each beside a
+baseline measured in the same run."""
 
 from __future__ import annotations
 
