@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from fastapi import UploadFile
-
 from xietong_common.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 
 CHUNK = 1 << 16
@@ -40,6 +38,20 @@ DEFAULT_ALLOWED_TYPES = frozenset(
         "video/mp4",
     }
 )
+
+
+class Upload(Protocol):
+    """A file handed in, however it came (a multipart part — FastAPI's `UploadFile` is one —,
+    bytes carried by an event, a file a job found): its name and declared type as the sender
+    gave them, and its bytes read in chunks. What use cases take; never a web type."""
+
+    @property
+    def filename(self) -> str | None: ...
+
+    @property
+    def content_type(self) -> str | None: ...
+
+    async def read(self, size: int = -1) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -127,7 +139,7 @@ class FilesystemBlobStore:
         return self._path(sha256).exists()
 
 
-async def _upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+async def _upload_chunks(upload: Upload) -> AsyncIterator[bytes]:
     while chunk := await upload.read(CHUNK):
         yield chunk
 
@@ -143,8 +155,8 @@ def check_content_type(content_type: str | None, policy: UploadPolicy) -> str:
     return kind
 
 
-async def store_upload(store: BlobStore, upload: UploadFile, policy: UploadPolicy) -> StoredBlob:
-    """Check and store one multipart upload; nothing is kept if a check fails."""
+async def store_upload(store: BlobStore, upload: Upload, policy: UploadPolicy) -> StoredBlob:
+    """Check and store one upload; nothing is kept if a check fails."""
     kind = check_content_type(upload.content_type, policy)
     return await store.put_stream(
         _upload_chunks(upload), content_type=kind, max_bytes=policy.max_bytes

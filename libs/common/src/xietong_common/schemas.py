@@ -307,6 +307,21 @@ class PartyIn(Strict):
             ) from exc
 
 
+class View(BaseModel):
+    """A response read from a row: `ReferralOut.of(referral, state=..., deadlines=...)` takes
+    every field the row has by name, and `given` the rest (labels, deadlines, children).
+    Only the fields the response declares are read: it loads nothing it does not return."""
+
+    @classmethod
+    def of(cls, row: object, **given: Any) -> Self:
+        values = {
+            name: getattr(row, name)
+            for name in cls.model_fields
+            if name not in given and hasattr(row, name)
+        }
+        return cls.model_validate({**values, **given})
+
+
 class Label(BaseModel):
     """A code with its Chinese and English names."""
 

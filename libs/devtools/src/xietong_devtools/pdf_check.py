@@ -29,9 +29,13 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\U000200
 
 
 def pages_text(pdf: bytes) -> list[str]:
+    """Each page's text. PDFium marks a hyphen that ends a line as U+FFFE: it is a hyphen."""
     document = pdfium.PdfDocument(pdf)
     try:
-        return [document[i].get_textpage().get_text_range() for i in range(len(document))]
+        return [
+            document[i].get_textpage().get_text_range().replace("\ufffe", "-")
+            for i in range(len(document))
+        ]
     finally:
         document.close()
 

@@ -286,9 +286,9 @@ async def test_bad_input_is_a_clear_4xx_and_changes_nothing(info: Info) -> None:
     c = info.codes
     before = await info.counts()
     cases: list[tuple[dict[str, Any], str]] = [
-        (item_body(matter_codes=["NO-SUCH"]), "info-unknown-matter"),
-        (item_body(towns=[c.dept]), "info-unknown-organisation"),
-        (item_body(audience=["town:atlantis"]), "info-unknown-organisation"),
+        (item_body(matter_codes=["NO-SUCH"]), "unknown-matter"),
+        (item_body(towns=[c.dept]), "unknown-organisation"),
+        (item_body(audience=["town:atlantis"]), "unknown-organisation"),
         (item_body(audience=[]), "invalid-input"),  # shared with nobody is not sharing
         (item_body(title="a\nb"), "invalid-input"),
         (item_body(body="x" * 20_001), "invalid-input"),

@@ -220,7 +220,7 @@ async def test_info_02_a_marked_event_makes_no_item_and_is_not_dead_lettered(
         within_jurisdiction=True,
     )
     async with topic_reader(kafka_bootstrap, "review.decided.dlq", "inspection.finding.dlq") as dlq:
-        await publish_event(decided, key=decided.review_id, source="/xietong/legal-review")
+        await publish_event(decided, key=str(decided.review_id), source="/xietong/legal-review")
         await publish_event(finding, key=finding.inspection_id, source="/xietong/joint-inspection")
         for _ in range(100):
             if len(await info.audit("info.withheld")) == 2:
@@ -229,7 +229,7 @@ async def test_info_02_a_marked_event_makes_no_item_and_is_not_dead_lettered(
         withheld = await info.audit("info.withheld")
         assert {w["detail"]["via"] for w in withheld} == {"review.decided", "inspection.finding"}
         assert {w["detail"]["source_id"] for w in withheld} == {
-            decided.review_id,
+            str(decided.review_id),
             finding.inspection_id,
         }
         await dlq.poll(2.0)

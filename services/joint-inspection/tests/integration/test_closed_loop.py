@@ -304,7 +304,7 @@ async def test_insp_09_shortcomings_go_to_the_departments_concerned_who_acknowle
     r = await insp.act(
         order["id"], "shortcomings", TOWN, {"departments": ["dept:nope"], "description": "x"}
     )
-    await refused(insp, r, 422, "inspection-unknown-organisation", before)
+    await refused(insp, r, 422, "unknown-organisation", before)
     async with topic_reader(kafka_bootstrap, "inspection.shortcoming-reported") as reader:
         r = await insp.act(
             order["id"],

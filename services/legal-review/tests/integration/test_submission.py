@@ -349,11 +349,11 @@ async def test_unknown_matter_or_place_is_422(svc: RunningService, flow: Flow) -
     matter = await svc.client.post(
         "/reviews", json={**submission(), "matter_code": "NOPE-1"}, headers=flow.handler
     )
-    assert matter.json()["type"].endswith("review-unknown-matter")
+    assert matter.json()["type"].endswith("unknown-matter")
     place = await svc.client.post(
         "/reviews", json={**submission(), "place_town": "dept:water"}, headers=flow.handler
     )
-    assert place.json()["type"].endswith("review-unknown-organisation")
+    assert place.json()["type"].endswith("unknown-organisation")
     assert await counts(svc) == before
 
 

@@ -123,7 +123,7 @@ async def test_sec_05_an_incomplete_record_is_refused_and_nothing_kept(svc: Svc)
         ({}, "secondment-guidance-incomplete"),  # training without attendance
         ({"kind": "third-party", "attendance": None}, "secondment-guidance-incomplete"),
         ({"held_on": "2024-03-02", "attendance": 5}, "secondment-guidance-incomplete"),
-        ({"towns": ["town:atlantis"], "attendance": 5}, "secondment-unknown-organisation"),
+        ({"towns": ["town:atlantis"], "attendance": 5}, "unknown-organisation"),
         ({"towns": [], "attendance": 5}, "invalid-input"),
         ({"kind": "lecture", "attendance": 5}, "invalid-input"),
     ]

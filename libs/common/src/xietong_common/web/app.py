@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from starlette.routing import compile_path
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.attestation.checkpoints import audit_checkpoint_job
@@ -62,9 +59,6 @@ def operation_id(route: APIRoute) -> str:
     return f"{tag.replace('-', '_')}_{route.name}"
 
 
-_PARAM = re.compile(r"\{(\w+)\}")
-
-
 def api_routes(router: APIRouter) -> Iterator[APIRoute]:
     """The API routes of a router, routers included in it too (before it is included in
     the app, so that changes made to them show in the app's routes and its OpenAPI)."""
@@ -74,20 +68,6 @@ def api_routes(router: APIRouter) -> Iterator[APIRoute]:
             yield from api_routes(included)
         elif isinstance(route, APIRoute):
             yield route
-
-
-def ids_match_uuids(route: APIRoute) -> None:
-    """Path parameters typed `uuid.UUID` match UUIDs only (`{order_id:uuid}`), so a fixed path
-    beside them (`/targets/import` next to `/targets/{target_id}`) is never taken for an id:
-    another method there is a 405, not a 422 about the id, and a malformed id is a 404."""
-    ids = {p.name for p in route.dependant.path_params if p.field_info.annotation is UUID}
-    if not ids:
-        return
-    route.path = _PARAM.sub(
-        lambda m, ids=ids: f"{{{m[1]}:uuid}}" if m[1] in ids else m[0],  # type: ignore[misc]
-        route.path,
-    )
-    route.path_regex, route.path_format, route.param_convertors = compile_path(route.path)
 
 
 def create_app(
@@ -168,7 +148,6 @@ def create_app(
     app.include_router(ops_router(spec.name))
     for router in spec.routers:
         for route in api_routes(router):
-            ids_match_uuids(route)
             declare_access(route)
         app.include_router(router)
 

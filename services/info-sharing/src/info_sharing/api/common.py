@@ -20,11 +20,6 @@ from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
-from xietong_common.web.problems import problem_responses
-
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
-READ_ERRORS = problem_responses(401, 404)
-LIST_ERRORS = problem_responses(401, 422)
 
 # The kinds of organisation a step is for (Allowed(orgs=...)).
 DEPARTMENT = (OrgKind.DEPARTMENT,)  # INFO-01 (4): a department asks for feedback

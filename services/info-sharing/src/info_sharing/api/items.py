@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from info_sharing import service as info_service
-from info_sharing.api.common import WRITE_ERRORS, detail, unit_of_work
+from info_sharing.api.common import detail, unit_of_work
 from info_sharing.schemas import AttachmentOut, ItemIn, ItemOut, ReceiptOut
 from info_sharing.service.common import PUBLISHING_ROLES
 from info_sharing.views import attachment_out, receipt_out
@@ -16,7 +16,7 @@ from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/items", tags=["information"])
 

@@ -33,8 +33,6 @@ from info_sharing.schemas.requests import ItemFields, category_of
 from info_sharing.service.common import (
     PUBLISHING_ROLES,
     audit_item,
-    check_matters,
-    check_orgs,
     load,
     load_own,
     markings_in,
@@ -61,9 +59,9 @@ async def _content(
 ) -> tuple[list[str], list[str], bool, list[str]]:
     """The checked matters, towns and audience of an item (category 4: the departments that
     asked for the feedback are always among its audience)."""
-    matters = check_matters(ctx, data.matter_codes)
-    towns = check_orgs(ctx, data.towns, kinds=[OrgKind.TOWN])
-    given = check_orgs(ctx, data.audience) if data.audience is not None else None
+    matters = sorted(ctx.catalogue.require_all(data.matter_codes))
+    towns = sorted(ctx.directory.require_all(data.towns, OrgKind.TOWN))
+    given = sorted(ctx.directory.require_all(data.audience)) if data.audience is not None else None
     required: list[str] = []
     if category is Category.PENALTY_DECISIONS:
         required = await requesting_departments(uow, ctx, matters)

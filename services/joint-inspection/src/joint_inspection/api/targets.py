@@ -8,15 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, UploadFile, status
 
 from joint_inspection import service as inspection_service
-from joint_inspection.api.common import (
-    CREATE_ERRORS,
-    INITIATORS,
-    LIST_ERRORS,
-    READ_ERRORS,
-    UPLOAD_ERRORS,
-    WRITE_ERRORS,
-    target_detail,
-)
+from joint_inspection.api.common import INITIATORS, target_detail
 from joint_inspection.domain import OrderState, SupervisionLevel, VisitState
 from joint_inspection.schemas import (
     ImportOut,
@@ -43,6 +35,7 @@ from xietong_common.schemas import Name, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, UPLOAD_ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/targets", tags=["targets"])
 
@@ -52,7 +45,7 @@ router = APIRouter(prefix="/targets", tags=["targets"])
     response_model=TargetOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: register a target (监管对象)",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
 )
 async def register(
@@ -146,7 +139,7 @@ async def list_targets(
 
 
 @router.get(
-    "/{target_id}",
+    "/{target_id:uuid}",
     response_model=TargetOut,
     summary="One target",
     responses=READ_ERRORS,
@@ -160,7 +153,7 @@ async def get_target(target_id: uuid.UUID, ctx: Context, principal: CurrentPrinc
 
 
 @router.patch(
-    "/{target_id}",
+    "/{target_id:uuid}",
     response_model=TargetOut,
     summary="Change a target (a new version; past draws keep reading the old one)",
     responses=WRITE_ERRORS,
@@ -178,11 +171,11 @@ async def update_target(
 
 
 @router.post(
-    "/{target_id}/signals",
+    "/{target_id:uuid}/signals",
     response_model=SignalOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: record a risk signal (problem list, complaint, media report)",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
 )
 async def record_signal(
@@ -206,7 +199,7 @@ async def record_signal(
 
 
 @router.get(
-    "/{target_id}/signals",
+    "/{target_id:uuid}/signals",
     response_model=Page[SignalOut],
     summary="The target's signals, newest first",
     responses=READ_ERRORS,
@@ -227,7 +220,7 @@ async def list_signals(
 
 
 @router.post(
-    "/{target_id}/signals/{signal_id}/withdraw",
+    "/{target_id:uuid}/signals/{signal_id:uuid}/withdraw",
     response_model=SignalOut,
     summary="Withdraw a wrong signal (never deleted), with the reason",
     responses=WRITE_ERRORS,
@@ -254,7 +247,7 @@ async def withdraw_signal(
 
 
 @router.get(
-    "/{target_id}/visits",
+    "/{target_id:uuid}/visits",
     response_model=Page[TargetVisitOut],
     summary="The target's inspections (re-inspections by another party flagged)",
     responses=READ_ERRORS,

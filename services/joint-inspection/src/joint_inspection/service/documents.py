@@ -14,10 +14,11 @@ from joint_inspection.domain import ParticipantRole as Role
 from joint_inspection.models import Target, Visit, WorkOrder
 from joint_inspection.service.common import load_order, order_subject
 from xietong_common import documents
-from xietong_common.auth import DISTRICT_GOV, Principal
+from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import SeriousScope
 from xietong_common.documents.content import NOTICE, china_day_of, china_time
+from xietong_common.reference import DISTRICT_GOV
 from xietong_common.uow import UnitOfWork
 
 WORK_ORDER = documents.DocumentKind.WORK_ORDER

@@ -31,6 +31,7 @@ from joint_inspection.settings import inspection_settings
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
+from xietong_common.reference import is_department, is_town
 from xietong_common.spreadsheets import CellError, TableInvalid, parse_rows, read_table
 from xietong_common.uow import UnitOfWork
 
@@ -75,8 +76,8 @@ async def import_targets(
         town = _town_code(ctx, row.town)
         if (
             town is None
-            or (actor.is_town and town != actor.org)
-            or not (actor.is_town or actor.is_department)
+            or (is_town(actor.org) and town != actor.org)
+            or not (is_town(actor.org) or is_department(actor.org))
         ):
             errors.append(
                 CellError(

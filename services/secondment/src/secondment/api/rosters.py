@@ -9,9 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from secondment import service as secondment_service
-from secondment.api.common import DEPARTMENT, LIST_ERRORS, READ_ERRORS, REPUBLISHERS
+from secondment.api.common import DEPARTMENT, REPUBLISHERS
 from secondment.domain.roster import ChangeKind, ImportOutcome
-from secondment.errors import UnknownOrganisation
 from secondment.schemas import (
     ImportOut,
     RepublishIn,
@@ -26,11 +25,12 @@ from secondment.settings import secondment_settings
 from secondment.views import diff_out, import_out, roster_entry_out, roster_version_out
 from xietong_common.errors import PayloadTooLarge
 from xietong_common.materials import safe_filename
+from xietong_common.reference import UnknownOrganisation
 from xietong_common.schemas import Day, OrgCode, Page, ShortText
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, problem_responses
 
 router = APIRouter(prefix="/rosters", tags=["rosters"])
 
@@ -188,7 +188,7 @@ async def republish(
 
 
 @router.get(
-    "/{version_id}",
+    "/{version_id:uuid}",
     response_model=RosterVersionOut,
     summary="One roster version",
     responses=READ_ERRORS,
@@ -205,7 +205,7 @@ async def get_version(
 
 
 @router.get(
-    "/{version_id}/officers",
+    "/{version_id:uuid}/officers",
     response_model=Page[RosterEntryOut],
     summary="The department's roster as a version left it",
     responses=READ_ERRORS,
