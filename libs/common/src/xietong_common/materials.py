@@ -10,10 +10,13 @@ One way, in four steps, for every material table:
     ...
     MaterialOut.of(material, kind_zh=...)                                  # the response
 
-`store_material` is the one place bytes are stored: the size limit and the content-type
-allow-list are enforced while the upload streams in, and nothing is kept if a check fails.
-A use case takes the `Upload` port (a name, a declared type, bytes read in chunks), never a
-web framework's type, so a consumed event or a job can add a material through it too.
+`store_material` is the one place bytes are stored: the size limit is enforced while the
+upload streams in; the file is then inspected in a worker process (what it really is, against
+what it declares and the route's allow-list, whether it is whole: `xietong_common.files`),
+stored once by SHA-256 under a safe file name and recorded with the type detected from its
+bytes; nothing is kept if a check fails. A use case takes the `Upload` port (a name, a
+declared type, bytes read in chunks), never a web framework's type, so a consumed event or a
+job can add a material through it too.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import io
 import re
 import unicodedata
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,9 +34,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xietong_common import idempotency
-from xietong_common.blobs import FilesystemBlobStore, Upload, UploadPolicy, store_upload
+from xietong_common.blobs import (
+    DEFAULT_ALLOWED_TYPES,
+    FilesystemBlobStore,
+    Upload,
+    UploadPolicy,
+    store_upload,
+)
 from xietong_common.context import ServiceContext
 from xietong_common.errors import NotFound
+from xietong_common.files.extract import Screen
+from xietong_common.files.inspection import Inspection
 from xietong_common.schemas import View
 
 if TYPE_CHECKING:
@@ -83,24 +94,40 @@ class BytesUpload:
 class StoredFile:
     sha256: str
     size: int
-    content_type: str
+    content_type: str  # detected from the bytes (and what the upload declared)
     filename: str
+    inspection: Inspection | None = None
 
 
 def blob_store(ctx: ServiceContext) -> FilesystemBlobStore:
     return FilesystemBlobStore(ctx.settings.blob_dir)
 
 
-async def store_material(ctx: ServiceContext, upload: Upload, *, fallback: str) -> StoredFile:
-    """Check and store one uploaded file; nothing is kept if a check fails."""
-    blob = await store_upload(
-        blob_store(ctx), upload, UploadPolicy(max_bytes=ctx.settings.max_upload_bytes)
+async def store_material(
+    ctx: ServiceContext,
+    upload: Upload,
+    *,
+    fallback: str,
+    allowed_types: frozenset[str] = DEFAULT_ALLOWED_TYPES,
+    screen: Screen | None = None,
+    accept: Callable[[Inspection], None] | None = None,
+) -> StoredFile:
+    """Check, inspect and store one uploaded file; nothing is kept if a check fails (see
+    `blobs.store_upload` for `screen` and `accept`)."""
+    stored = await store_upload(
+        blob_store(ctx),
+        upload,
+        UploadPolicy(max_bytes=ctx.settings.max_upload_bytes, allowed_types=allowed_types),
+        workers=ctx.files,
+        screen=screen,
+        accept=accept,
     )
     return StoredFile(
-        sha256=blob.sha256,
-        size=blob.size,
-        content_type=blob.content_type,
+        sha256=stored.blob.sha256,
+        size=stored.blob.size,
+        content_type=stored.blob.content_type,
         filename=safe_filename(upload.filename, fallback),
+        inspection=stored.inspection,
     )
 
 

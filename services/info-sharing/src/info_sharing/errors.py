@@ -36,6 +36,16 @@ class InfoInvalidTransition(InfoError, InvalidTransition):
     title_zh = "信息当前状态下不允许此操作"
 
 
+class AttachmentUnscreened(InfoError, InvalidInput):
+    """INFO-02: a file whose text cannot be read (encrypted, a scan or an image, a legacy
+    binary Office file, a file inside the file) is not stored unscreened: its uploader
+    declares it holds no state secret (`classification=none`), or it is refused."""
+
+    slug = "info-attachment-unscreened"
+    title = "The file's text cannot be read to screen it; declare its classification"
+    title_zh = "无法读取文件文字进行涉密审查，请声明该文件的密级"
+
+
 class ClassifiedRefused(InfoError, InvalidInput):
     """INFO-02: information marked 绝密/机密/秘密 is not shared, and nothing of it is kept."""
 

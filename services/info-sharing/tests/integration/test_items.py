@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from xietong_devtools.files_corpus import pdf_bytes
+
 from .conftest import PROBLEM, Info, item_body
 
 pytestmark = pytest.mark.integration
@@ -176,7 +178,7 @@ async def test_info_01_a_superseded_version_stays_readable_marked_so(info: Info)
     draft = (await info.post(laws_org, item_body(category="laws-norms", **extra))).json()
     r = await info.svc.client.post(
         f"/items/{draft['id']}/attachments",
-        files={"file": ("基准.pdf", b"%PDF-1.4 v1", "application/pdf")},
+        files={"file": ("基准.pdf", pdf_bytes("v1"), "application/pdf")},
         headers=info.clerk(laws_org),
     )
     assert r.status_code == 201

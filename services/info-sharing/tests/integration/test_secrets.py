@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from xietong_common.contracts.inspection import FindingOutcome, InspectionFindingRecorded
 from xietong_common.contracts.review import CaseSummary, ReviewDecided, ReviewOpinionKind
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import topic_reader
 
 from .conftest import PROBLEM, Info, item_body
@@ -119,7 +120,7 @@ async def test_info_02_every_marking_is_refused_and_found_nowhere_afterwards(
         files={
             "file": (
                 f"{needles[-1]}_机密.pdf",
-                b"%PDF-1.4 " + needles[-1].encode(),
+                pdf_bytes("") + needles[-1].encode(),
                 "application/pdf",
             )
         },
@@ -129,7 +130,7 @@ async def test_info_02_every_marking_is_refused_and_found_nowhere_afterwards(
     needles.append(secret())
     r = await info.svc.client.post(
         f"/items/{kept['id']}/attachments",
-        files={"file": ("统计.pdf", b"%PDF-1.4 " + needles[-1].encode(), "application/pdf")},
+        files={"file": ("统计.pdf", pdf_bytes("") + needles[-1].encode(), "application/pdf")},
         data={"title": f"秘密★ {needles[-1]}"},
         headers=clerk,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -34,7 +34,7 @@ from xietong_common.documents.errors import (
 from xietong_common.documents.kinds import DocumentKind
 from xietong_common.documents.render import PDF, Fonts, RenderJob, pool_for
 from xietong_common.documents.settings import DocumentSettings
-from xietong_common.materials import BytesUpload, store_material
+from xietong_common.materials import blob_store
 from xietong_common.reference import OrganisationDirectory
 from xietong_common.tables import document_counters, documents
 from xietong_common.uow import UnitOfWork
@@ -235,6 +235,10 @@ async def _lock(session: AsyncSession, subject: str, kind: DocumentKind, instanc
     )
 
 
+async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
 def verification_url(base_url: str, digest: str) -> str:
     return f"{base_url.rstrip('/')}/documents/{digest}"
 
@@ -273,8 +277,10 @@ async def _issue(
         )
     )
     sha = hashlib.sha256(rendered.pdf).hexdigest()
-    stored = await store_material(
-        ctx, BytesUpload(rendered.pdf, content_type=PDF), fallback=f"{kind.value}.pdf"
+    # Our own rendering, not an upload: stored as it is (no file-worker inspection, and the
+    # document settings, not the upload limit, bound its size).
+    stored = await blob_store(ctx).put_stream(
+        _one_chunk(rendered.pdf), content_type=PDF, max_bytes=len(rendered.pdf)
     )
     assert stored.sha256 == sha
     new_id = uuid.uuid4()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -19,6 +20,9 @@ import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.attestation.checkpoints import audit_checkpoint_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
+from xietong_common.files.worker import preload as worker_preload
+from xietong_common.files.worker import warm as warm_file_workers
+from xietong_common.import_jobs import stop_background
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically
 from xietong_common.logs import configure_logging
 from xietong_common.messaging import Handlers, run_messaging, service_topics
@@ -26,7 +30,11 @@ from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
 from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
 from xietong_common.web.access import declare_access
-from xietong_common.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from xietong_common.web.middleware import (
+    BodyLimitMiddleware,
+    HeadLimitMiddleware,
+    RequestContextMiddleware,
+)
 from xietong_common.web.ops import ops_router
 from xietong_common.web.problems import document_problems, install_problem_handlers
 
@@ -47,6 +55,8 @@ class ServiceSpec:
     version: str = "0.1.0"
     openapi_tags: Sequence[dict[str, Any]] = ()
     settings_class: type[ServiceSettings] = ServiceSettings
+    # Modules its file workers use (row models, screens): imported once by the fork server.
+    worker_modules: Sequence[str] = ()
 
     @property
     def topics(self) -> list[str]:
@@ -116,10 +126,16 @@ def create_app(
             ),
         ]
         app.state.tasks = tasks
+        # The file workers' fork server, started in the background: the first upload does
+        # not wait for it to import the parsing libraries.
+        warming = asyncio.create_task(asyncio.to_thread(warm_file_workers), name="warm-workers")
         log.info("service started", extra={"topics": spec.topics})
         try:
             yield
         finally:
+            await stop_background(ctx)  # import jobs: each marks itself failed
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(warming), timeout=30)
             for task in tasks:
                 task.cancel()
             _, stuck = await asyncio.wait(tasks, timeout=15)
@@ -127,6 +143,7 @@ def create_app(
                 log.error("background task %s did not stop within 15 s", task.get_name())
             await ctx.db.dispose()
 
+    worker_preload(spec.worker_modules)
     app = FastAPIOffline(
         title=spec.title,
         description=spec.description,
@@ -143,6 +160,7 @@ def create_app(
         max_body_bytes=settings.max_request_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    app.add_middleware(HeadLimitMiddleware, max_head_bytes=settings.http_max_head_bytes)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     instrument_app(app, provider)  # outermost: its span is current in our middleware
     app.include_router(ops_router(spec.name))

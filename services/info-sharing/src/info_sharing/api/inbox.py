@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from info_sharing import service as info_service
-from info_sharing.api.common import DEPARTMENT, OVERSIGHT, cutoff
+from info_sharing.api.common import DEPARTMENT, OVERSIGHT, SCREENED, cutoff
 from info_sharing.domain.categories import Category
 from info_sharing.domain.inbox import read_due
 from info_sharing.schemas import (
@@ -39,7 +39,7 @@ from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 from xietong_common.web.problems import LIST_ERRORS, WRITE_ERRORS, problem_responses
 
-router = APIRouter()
+router = APIRouter(dependencies=[SCREENED])
 
 Categories = Annotated[list[Category] | None, Query(description="one or more categories")]
 
