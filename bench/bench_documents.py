@@ -27,6 +27,7 @@ from bench.backbone import Figures
 from bench.running import running
 from xietong_common.documents.render import Fonts
 from xietong_common.documents.settings import DocumentSettings
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import sample_route
 
 PLAIN = "<html lang='zh-CN'><body style='font-family: xt-body'><p>{}</p></body></html>"
@@ -93,8 +94,10 @@ async def referral_letters(
             )
             r.raise_for_status()
             rid = r.json()["id"]
-            for kind in ("letter", "item-list"):  # uploaded: the send issues nothing itself
-                files = {"file": (f"{kind}.pdf", f"%PDF {kind} {i}", "application/pdf")}
+            # A letter of the sender's own (a real PDF: uploads are inspected), so the send
+            # issues nothing itself and the timed first download is the issue.
+            for kind in ("letter", "item-list"):
+                files = {"file": (f"{kind}.pdf", pdf_bytes(f"{kind} {i}"), "application/pdf")}
                 up = await client.post(
                     f"/referrals/{rid}/materials", data={"kind": kind}, files=files, headers=headers
                 )

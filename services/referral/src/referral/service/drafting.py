@@ -27,8 +27,9 @@ from referral.service.common import (
     set_items,
     start_send_deadline,
 )
+from referral.service.documents import letter_draft
 from referral.settings import referral_settings
-from xietong_common import idempotency, materials
+from xietong_common import documents, idempotency, materials
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.referral import ReferralSource, SourceKind
@@ -271,9 +272,15 @@ async def approve(uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal) 
 
 
 async def send(
-    uow: UnitOfWork, *, ctx: ServiceContext, referral_id: uuid.UUID, actor: Principal
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    referral_id: uuid.UUID,
+    actor: Principal,
+    base_url: str = "",
 ) -> Referral:
-    """REF-03/REF-05: send a complete referral; a late one is sent and the breach recorded."""
+    """REF-03/REF-05: send a complete referral (its 案件移送函 issued now unless the sender
+    uploaded its own letter and item list); a late one is sent and the breach recorded."""
     referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.sender)
     actor.require_role(*SENDING_ROLES)
@@ -281,11 +288,17 @@ async def send(
     REFERRAL.check(referral, Step.SEND)
     routing = route_referral(ctx, referral)
     check_facts(referral, uow.now)
+    uploaded = {MaterialKind(m.kind) for m in referral.materials}
+    # REF-05 without retyping: unless the sender uploaded a letter of its own, the platform
+    # issues the 案件移送函 as it sends, its attachment the item list as recorded. A letter of
+    # the sender's own still needs the item list uploaded beside it.
+    issue_letter = MaterialKind.LETTER not in uploaded
     domain.check_sendable(
         matter_code=referral.matter_code,
         receiver=routing.receiver,
-        kinds=[MaterialKind(m.kind) for m in referral.materials],
+        kinds=uploaded,
         items=items_of(referral),
+        letter_issued=issue_letter,
     )
     # REF-08 once more: a case may have been referred to the sender since it drafted this.
     resembling = await check_onward(uow, ctx, referral)
@@ -323,6 +336,10 @@ async def send(
         overridden=routing.overridden,
         override_reason=referral.jurisdiction_override_reason if routing.overridden else None,
     )
+    if issue_letter:
+        await documents.obtain(
+            uow, ctx, draft=letter_draft(ctx, referral), actor=actor, base_url=base_url
+        )
     return referral
 
 
