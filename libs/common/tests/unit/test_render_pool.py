@@ -62,3 +62,22 @@ async def test_a_full_queue_refuses_at_once_and_a_stuck_layout_is_replaced() -> 
         assert "涪水移〔2026〕12号" in pdf_check.text(result.pdf)
     finally:
         pool.close()
+
+
+async def test_a_warm_up_that_fails_is_logged_and_happens_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A service warms its worker as it starts; fonts that are missing must not stop the
+    service (the first document says what is missing), and the pool warms once."""
+    pool = RenderPool(workers=1, queue=2, timeout_s=300)
+    missing = Fonts(title="/nonexistent/title.otf", body="/nonexistent/body.otf", heading="x")
+    try:
+        with caplog.at_level("WARNING", logger="xietong_common.documents.render"):
+            await pool.warm(missing)
+        assert "not warmed" in caplog.text
+        assert "/nonexistent/body.otf" in caplog.text
+        caplog.clear()
+        await pool.warm(missing)
+        assert caplog.text == ""  # once per pool
+    finally:
+        pool.close()

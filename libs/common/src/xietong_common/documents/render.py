@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from xietong_common.calendar import CHINA_TZ
-from xietong_common.documents.content import OfficialDocument, china_date
+from xietong_common.documents.content import (
+    DocumentDraft,
+    Heading,
+    Issuer,
+    OfficialDocument,
+    Paragraph,
+    china_date,
+)
+from xietong_common.documents.kinds import DocumentKind
 from xietong_common.documents.settings import DocumentSettings
 from xietong_common.errors import AppError
 
@@ -242,6 +250,7 @@ class RenderPool:
         self._queue = max(queue, workers)
         self._in_flight = 0  # counted on the event loop's thread: no lock needed
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self._warmed = False
 
     def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._executor is None:
@@ -282,6 +291,21 @@ class RenderPool:
             raise result.error(result.detail, zh=result.zh, **result.extensions)
         return result
 
+    async def warm(self, fonts: Fonts) -> None:
+        """Lay a small document out in each worker now (a service calls it in the background
+        as it starts), so the first real document does not wait for the worker to start,
+        import WeasyPrint and load the fonts — tens of seconds on a busy machine, more than a
+        page will wait. Once per pool; a failure is logged only (the first document that
+        needs the worker says what is wrong)."""
+        if self._warmed:
+            return
+        self._warmed = True
+        try:
+            await asyncio.gather(*(self.render(warming_job(fonts)) for _ in range(self.workers)))
+            log.info("document workers warmed", extra={"workers": self.workers})
+        except Exception as exc:  # a warm-up that fails costs only the first document's wait
+            log.warning("document workers not warmed: %s", exc)
+
     def _replace(self) -> None:
         """Drop the pool and kill its processes (a stuck layout cannot be cancelled)."""
         executor, self._executor = self._executor, None
@@ -295,6 +319,28 @@ class RenderPool:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def warming_job(fonts: Fonts) -> RenderJob:
+    """A one-page document in every font family the template uses, with a QR code: what a
+    worker lays out to warm up (never stored)."""
+    issuer = Issuer(code="warm-up", name="公文排版预热", signature="公文排版预热", prefix="预")
+    draft = DocumentDraft(
+        kind=DocumentKind.REFERRAL_LETTER,
+        subject="warm-up",
+        issuer=issuer,
+        title="公文排版预热",
+        addressees=("预热",),
+        body=(Heading(level=1, text="一、预热"), Paragraph(text="预热。")),
+        signed_on=datetime(2026, 1, 1).date(),
+    )
+    return RenderJob(
+        document=draft.numbered("预移〔2026〕1号", year=2026, serial=1).model_dump(mode="json"),
+        fonts=fonts,
+        issued_at=datetime(2026, 1, 1, tzinfo=CHINA_TZ),
+        verification_url="https://warm-up.invalid/documents/0",
+        pdf_variant=None,
+    )
 
 
 _pools: dict[tuple[int, int, float], RenderPool] = {}

@@ -64,6 +64,11 @@ class DocumentSettings(ServiceSettings):
         description="documents being laid out or waiting at once; beyond it a request is "
         "answered 503 document-render-busy with Retry-After",
     )
+    document_render_warm: bool = Field(
+        default=True,
+        description="lay a small document out when the service starts (in the background), "
+        "so the first real one does not wait for the worker to start and load the fonts",
+    )
     document_render_timeout_s: float = Field(
         default=120.0,
         gt=0,
