@@ -230,10 +230,16 @@ class RecordKind(Generic[M, StateT, StepT]):
         calendar: WorkingDayCalendar,
         rule: DeadlineRule,
         organisation: str,
+        counterparty: str | None,
         started_at: datetime | None = None,
+        reference: str | None = None,
+        assignee: str | None = None,
     ) -> deadlines.TrackedDeadline:
-        """`organisation` owes `action` by the rule's deadline, counted from `started_at`
-        (now unless given) on the working-day calendar."""
+        """`organisation` owes `action` to `counterparty` (the record's other party, the one
+        kept waiting; None only where the record has none) by the rule's deadline, counted
+        from `started_at` (now unless given) on the working-day calendar; `reference`: the
+        record's human reference, `assignee`: the person it names as owing it. Publishes the
+        `started` fact (SUP-02)."""
         return await deadlines.start(
             uow,
             calendar=calendar,
@@ -241,13 +247,18 @@ class RecordKind(Generic[M, StateT, StepT]):
             action=action,
             rule=rule,
             organisation=organisation,
+            counterparty=counterparty,
             started_at=started_at or uow.now,
+            mechanism=self.mechanism,
+            reference=reference,
+            assignee=assignee,
         )
 
     async def satisfy_deadline(
         self, uow: UnitOfWork, record: M, action: str, *, at: datetime | None = None
     ) -> deadlines.TrackedDeadline | None:
-        """`action` was done (now unless `at`); a late one is recorded as a breach."""
+        """`action` was done (now unless `at`): the `met` fact; a late one that no one had
+        found missed yet is the deadline's one breach."""
         return await deadlines.satisfy(
             uow,
             subject=self.subject_of(cast("Any", record).id),
@@ -256,9 +267,33 @@ class RecordKind(Generic[M, StateT, StepT]):
             mechanism=self.mechanism,
         )
 
-    async def cancel_deadline(self, uow: UnitOfWork, record: M, action: str) -> None:
-        """`action` is no longer owed, and never was: no breach."""
-        await deadlines.cancel(uow, subject=self.subject_of(cast("Any", record).id), action=action)
+    async def cancel_deadline(
+        self, uow: UnitOfWork, record: M, action: str, *, reason: str
+    ) -> deadlines.TrackedDeadline | None:
+        """`action` is no longer owed under this deadline because it is replaced or restarted
+        (`reason`, a stable code: `finding-date-changed`): the `cancelled` fact. One that had
+        already passed unmet is recorded as missed first."""
+        return await deadlines.cancel(
+            uow,
+            subject=self.subject_of(cast("Any", record).id),
+            action=action,
+            reason=reason,
+            mechanism=self.mechanism,
+        )
+
+    async def close_deadline(
+        self, uow: UnitOfWork, record: M, action: str, *, reason: str
+    ) -> deadlines.TrackedDeadline | None:
+        """`action` is no longer owed because the case ended another way (`reason`:
+        `draft-withdrawn`): the `closed` fact. One that had already passed unmet is recorded
+        as missed first: ending a case never erases a miss."""
+        return await deadlines.close(
+            uow,
+            subject=self.subject_of(cast("Any", record).id),
+            action=action,
+            reason=reason,
+            mechanism=self.mechanism,
+        )
 
     async def deadlines_of(self, session: AsyncSession, record_id: uuid.UUID) -> list[DeadlineOut]:
         """Every deadline of the record (met, open or missed; not the cancelled ones)."""

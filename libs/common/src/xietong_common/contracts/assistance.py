@@ -159,6 +159,7 @@ class AssistanceAccepted(IntegrationEvent):
     producers=("assistance",),
     consumers=(OVERSIGHT,),
     summary="ASSIST-03: the department refused, with its legal ground and written reasons",
+    accountability=True,
 )
 class AssistanceRefused(IntegrationEvent):
     """ASSIST-03: the department declined: forbidden by law (law and article named) or outside
@@ -271,6 +272,7 @@ class AssistanceWithdrawn(IntegrationEvent):
     producers=("assistance",),
     consumers=(OVERSIGHT,),
     summary="ASSIST-02: a town flagged shirking or obstruction (推诿、刁难) for oversight",
+    accountability=True,
 )
 class AssistanceObstructionFlagged(IntegrationEvent):
     """ASSIST-02/三(四): the town reports that the department shirked or obstructed

@@ -20,6 +20,7 @@ from joint_inspection.domain import (
 from joint_inspection.models import OrderMaterial, Target, Visit, WorkOrder
 from joint_inspection.service.common import (
     LEAD_ROLES,
+    MECHANISM,
     apply_step,
     audit,
     check_step,
@@ -76,7 +77,13 @@ async def close(
     subject = order_subject(order.id)
     for request in order.support_requests:
         if request.accepted is None:
-            await deadlines.cancel(uow, subject=subject, action=f"support:{request.id}")
+            await deadlines.close(
+                uow,
+                subject=subject,
+                action=f"support:{request.id}",
+                reason="order-closed",
+                mechanism=MECHANISM,
+            )
     materials = list(
         (
             await uow.session.execute(

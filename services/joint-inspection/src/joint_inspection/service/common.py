@@ -286,7 +286,9 @@ CONSULT = "consult"
 async def start_consultation(uow: UnitOfWork, ctx: ServiceContext, order: WorkOrder) -> None:
     """INSP-04: the town owes an answer to the proposal (a setting in working days)."""
     subject = order_subject(order.id)
-    await deadlines.cancel(uow, subject=subject, action=CONSULT)
+    await deadlines.cancel(
+        uow, subject=subject, action=CONSULT, reason="proposal-changed", mechanism=MECHANISM
+    )
     await deadlines.start(
         uow,
         calendar=ctx.calendar,
@@ -294,14 +296,24 @@ async def start_consultation(uow: UnitOfWork, ctx: ServiceContext, order: WorkOr
         action=CONSULT,
         rule=consultation_deadline(inspection_settings(ctx).inspection_consultation_working_days),
         organisation=order.town,
+        counterparty=order.initiating_org,
         started_at=uow.now,
+        mechanism=MECHANISM,
+        reference=order.number,
     )
 
 
-async def end_deadlines(uow: UnitOfWork, order: WorkOrder) -> None:
-    """An order that will not go on (cancelled, merged away): what it was owed is not owed."""
+async def end_deadlines(uow: UnitOfWork, order: WorkOrder, *, reason: str) -> None:
+    """An order that will not go on (cancelled, merged away): what it was owed is not owed
+    (a deadline already missed stays a breach)."""
     subject = order_subject(order.id)
-    await deadlines.cancel(uow, subject=subject, action=CONSULT)
+    await deadlines.close(uow, subject=subject, action=CONSULT, reason=reason, mechanism=MECHANISM)
     for request in order.support_requests:
         if request.accepted is None:
-            await deadlines.cancel(uow, subject=subject, action=f"support:{request.id}")
+            await deadlines.close(
+                uow,
+                subject=subject,
+                action=f"support:{request.id}",
+                reason=reason,
+                mechanism=MECHANISM,
+            )

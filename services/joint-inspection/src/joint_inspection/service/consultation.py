@@ -259,7 +259,7 @@ async def cancel(
 async def release(uow: UnitOfWork, order: WorkOrder) -> None:
     """An order that will not be carried out: its deadlines end, its drawn targets are free
     for another order, and merge proposals with it lapse."""
-    await end_deadlines(uow, order)
+    await end_deadlines(uow, order, reason="order-cancelled")
     await uow.session.execute(
         sa.update(SelectionEntry).where(SelectionEntry.order_id == order.id).values(order_id=None)
     )

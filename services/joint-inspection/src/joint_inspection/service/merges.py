@@ -260,7 +260,7 @@ async def _merge(
     if remaining == 0:
         apply_step(absorbed, OrderStep.MERGE_AWAY, uow.now)
         absorbed.merged_into = kept.id
-        await end_deadlines(uow, absorbed)
+        await end_deadlines(uow, absorbed, reason="order-merged")
         await lapse(uow, order_id=absorbed.id, now=uow.now, keep=proposal.id)
     proposal.state, proposal.decided_at = MergeState.MERGED.value, uow.now
     proposal.kept_order, proposal.absorbed_order = kept.id, absorbed.id

@@ -44,6 +44,7 @@ from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import FindingOutcome
 from xietong_common.mechanisms.review_triggers import evaluate_triggers
 from xietong_common.parties import PartyKind
+from xietong_common.reference import DISTRICT_GOV
 from xietong_common.uow import UnitOfWork
 
 
@@ -120,7 +121,10 @@ async def record_outcome(
             action=f"serious-report:{visit.id}",
             rule=serious_report_deadline(inspection_settings(ctx).inspection_serious_report_hours),
             organisation=order.initiating_org,
+            counterparty=DISTRICT_GOV,
             started_at=visit.inspected_at,
+            mechanism=MECHANISM,
+            reference=order.number,
         )
     visit.outcome_at, visit.outcome_by = uow.now, actor.user
     await _past_finding_signal(uow, ctx, order, visit, actor)

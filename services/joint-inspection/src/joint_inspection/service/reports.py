@@ -95,7 +95,10 @@ async def report_shortcoming(
             action=ack_action(department),
             rule=rule,
             organisation=department,
+            counterparty=shortcoming.reporting_org,
             started_at=uow.now,
+            mechanism=MECHANISM,
+            reference=order.number,
         )
     assert due is not None
     await idempotency.remember(

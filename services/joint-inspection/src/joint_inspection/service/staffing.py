@@ -242,7 +242,10 @@ async def request_support(
         action=f"support:{request.id}",
         rule=support_deadline(inspection_settings(ctx).inspection_support_answer_working_days),
         organisation=data.department,
+        counterparty=actor.org,
         started_at=uow.now,
+        mechanism=MECHANISM,
+        reference=order.number,
     )
     audit(
         uow,

@@ -1,4 +1,5 @@
-"""Backbone step 6: official documents (the number series and the documents issued, REF-05..08).
+"""Backbone step 7: a deadline tells what happened to it — its record's other party and
+reference, who acted, how it ended, its due-soon reminders (SUP-02, issues 19 and 24).
 
 Revision ID: 0008
 Revises: 0007
@@ -18,8 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    upgrade_backbone(op, 6)
+    upgrade_backbone(op, 7)
 
 
 def downgrade() -> None:
-    downgrade_backbone(op, 6)
+    downgrade_backbone(op, 7)
