@@ -41,6 +41,7 @@ check_password referral XIETONG_KAFKA_PASSWORD_REFERRAL
 check_password legal-review XIETONG_KAFKA_PASSWORD_LEGAL_REVIEW
 check_password joint-inspection XIETONG_KAFKA_PASSWORD_JOINT_INSPECTION
 check_password secondment XIETONG_KAFKA_PASSWORD_SECONDMENT
+check_password oversight XIETONG_KAFKA_PASSWORD_OVERSIGHT
 check_password integrator XIETONG_KAFKA_PASSWORD_INTEGRATOR
 
 # SCRAM-SHA-512 users.
@@ -50,6 +51,7 @@ user referral XIETONG_KAFKA_PASSWORD_REFERRAL
 user legal-review XIETONG_KAFKA_PASSWORD_LEGAL_REVIEW
 user joint-inspection XIETONG_KAFKA_PASSWORD_JOINT_INSPECTION
 user secondment XIETONG_KAFKA_PASSWORD_SECONDMENT
+user oversight XIETONG_KAFKA_PASSWORD_OVERSIGHT
 user integrator XIETONG_KAFKA_PASSWORD_INTEGRATOR
 
 # info-sharing: produces audit.checkpoint, deadline.approaching, deadline.breached, deadline.lifecycle, info.published, info.read, info.unread-overdue, info.updated; consumes inspection.closed, inspection.finding, review.decided (consumer group info-sharing)
@@ -97,6 +99,14 @@ allow secondment --operation AlterConfigs --topic deadline.breached --topic dead
 allow secondment --operation Write --topic audit.checkpoint --topic deadline.approaching --topic deadline.breached --topic deadline.lifecycle --topic secondment.guidance-recorded --topic secondment.roster-changed
 allow secondment --operation Read --topic audit.checkpoint
 echo "kafka-init: ACLs of secondment"
+
+# oversight: produces audit.checkpoint; consumes assistance.obstruction-flagged, assistance.refused, deadline.breached, deadline.lifecycle, info.unread-overdue (consumer group oversight)
+allow oversight --operation Describe --operation Create --operation DescribeConfigs --topic assistance.obstruction-flagged --topic assistance.obstruction-flagged.dlq --topic assistance.refused --topic assistance.refused.dlq --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.breached --topic deadline.breached.dlq --topic deadline.lifecycle --topic deadline.lifecycle.dlq --topic info.unread-overdue --topic info.unread-overdue.dlq
+allow oversight --operation AlterConfigs --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue
+allow oversight --operation Write --topic assistance.obstruction-flagged.dlq --topic assistance.refused.dlq --topic audit.checkpoint --topic deadline.breached.dlq --topic deadline.lifecycle.dlq --topic info.unread-overdue.dlq
+allow oversight --operation Read --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue --group oversight
+allow oversight --operation Read --topic audit.checkpoint
+echo "kafka-init: ACLs of oversight"
 
 # integrator: reads every event topic (not the .dlq twins), writes nothing; its
 # consumer groups' names start with `integrator`.

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import asyncpg
 import sqlalchemy as sa
 import sqlalchemy.ext.asyncio as sa_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,6 +29,35 @@ def async_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
+
+
+# SQLSTATEs of a server going away or not back yet: class 08 (connection exception), and
+# 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now ("the database system
+# is shutting down / starting up").
+_GOING_AWAY = ("57P01", "57P02", "57P03")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached (stopped, restarting, the
+    connection lost), rather than that the work failed: the same work will succeed once the
+    database is back, so the failure must not be held against the work (an event sent to the
+    dead-letter topic for it). Looks through SQLAlchemy's and asyncpg's wrappers."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ConnectionError | asyncpg.PostgresConnectionError):
+            return True  # refused, reset, or asyncpg's "connection was closed"
+        if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+            return True  # SQLAlchemy saw its connection die
+        state = getattr(error, "sqlstate", None)
+        if isinstance(state, str) and (state.startswith("08") or state in _GOING_AWAY):
+            return True
+        pending += [getattr(error, "orig", None), error.__cause__]
+    return False
 
 
 def plain_url(url: str) -> str:
@@ -59,6 +89,12 @@ class Database:
             self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads run each statement on its own (autocommit): READ COMMITTED gives a statement
+        # its own snapshot either way, so a BEGIN … ROLLBACK around them would only cost two
+        # round trips per request.
+        self._reads = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
         # The hash function of new audit rows (settings.audit_hash_algorithm).
         self.audit_hash = audit_hash
 
@@ -73,9 +109,13 @@ class Database:
         )
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session (queries); writes go through a unit of work."""
-        async with self.sessions() as session:
+    async def session(self, *, transaction: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read-only session (queries); writes go through a unit of work.
+
+        Its statements run outside a transaction block, each seeing what was committed when
+        it started (as in a READ COMMITTED transaction). `transaction=True` for a read that
+        needs one: `SET LOCAL`, a server-side cursor (`stream`)."""
+        async with (self.sessions if transaction else self._reads)() as session:
             yield session
 
     async def ping(self) -> None:

@@ -32,7 +32,7 @@ ALL_MECHANISMS = (
     "joint-inspection",
     "secondment",
 )
-OVERSIGHT = "oversight (SUP, planned)"
+OVERSIGHT = "oversight (SUP-01/02)"
 NOTIFIER = "notifier (issue 24, planned)"
 
 

@@ -18,6 +18,7 @@ from xietong_common.labels import LabelledEnum
 
 INTEGRATORS = "integrators (town and department systems)"
 OVERSIGHT = "oversight (SUP, planned)"
+OVERSIGHT_LEDGER = "oversight (SUP-01/02)"  # read into its ledger
 
 
 class InfoCategory(LabelledEnum):
@@ -139,7 +140,7 @@ class InfoRead(IntegrationEvent):
 @event(
     "info.unread-overdue",
     producers=("info-sharing",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     accountability=True,
 )
 class InfoUnreadOverdue(IntegrationEvent):

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
 
+from xietong_common import faultpoints
 from xietong_common.db import Database, plain_url
 from xietong_common.events.envelope import kafka_headers
 from xietong_common.events.kafka import idempotent_producer
@@ -61,6 +62,8 @@ BACKLOG_SQL = sa.text(
     WHERE published_at IS NULL
     """
 )
+
+_ASYNCHRONOUS_COMMIT = sa.text("SET LOCAL synchronous_commit = off")
 
 # How much of a failure's text is kept in `outbox.last_error`.
 MAX_ERROR_CHARS = 2000
@@ -140,6 +143,11 @@ class OutboxRelay:
                 # partition, and we wait for every ack before marking the rows published.
                 pending = [await self._send(producer, row) for row in rows]
                 await asyncio.gather(*pending)
+                faultpoints.reached(faultpoints.RELAY_UNMARKED, service=self._service)
+                # Kafka has the records: the marks need not wait for the disk. Should the
+                # database lose them in a crash, the rows are sent again — at least once, as
+                # ever, and the consumers' inboxes drop the duplicates.
+                await conn.execute(_ASYNCHRONOUS_COMMIT)
                 await conn.execute(
                     sa.update(outbox).where(outbox.c.id.in_(ids)).values(published_at=sa.func.now())
                 )

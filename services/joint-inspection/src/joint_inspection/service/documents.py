@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from joint_inspection.domain import InspectionMethod, InspectorKind, NoticePolicy, VisitState
 from joint_inspection.domain import ParticipantRole as Role
 from joint_inspection.models import Target, Visit, WorkOrder
-from joint_inspection.service.common import load_order, order_subject
+from joint_inspection.service.common import ORDER
 from xietong_common import documents
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
@@ -89,7 +89,7 @@ async def work_order_draft(
         fields.append(("综合执法大队任务", order.brigade_tasks))
     return documents.DocumentDraft(
         kind=WORK_ORDER,
-        subject=order_subject(order.id),
+        subject=ORDER.subject_of(order.id),
         issuer=documents.issuer(ctx.directory, order.initiating_org),
         title=WORK_ORDER.label_zh,
         addressees=tuple(name(p.org) for p in order.participants if p.org != order.initiating_org),
@@ -154,7 +154,7 @@ def advance_notice_draft(
     assert visit.notice_time is not None
     return documents.DocumentDraft(
         kind=ADVANCE_NOTICE,
-        subject=order_subject(order.id),
+        subject=ORDER.subject_of(order.id),
         instance=str(target.id),
         issuer=documents.issuer(ctx.directory, order.initiating_org),
         title=ADVANCE_NOTICE.label_zh,
@@ -207,7 +207,7 @@ def serious_report_draft(
         fields.append(("已通报的行政主管部门", f"{authority}{when}"))
     return documents.DocumentDraft(
         kind=SERIOUS_REPORT,
-        subject=order_subject(order.id),
+        subject=ORDER.subject_of(order.id),
         instance=str(target.id),
         issuer=documents.issuer(ctx.directory, order.initiating_org),
         title=f"关于检查发现{found}的报告",  # one line at 2号 (GB/T 9704: 排列对称)
@@ -240,7 +240,7 @@ async def _draft(
     kind: documents.DocumentKind,
     actor: Principal,
 ) -> documents.DocumentDraft:
-    order = await load_order(uow.session, order_id, actor)
+    order = await ORDER.load_for(uow, order_id, actor, lock=False)
     if kind is WORK_ORDER:
         if order.issued_at is None:
             raise _not_yet(kind, "the work order is not issued yet", "检查任务工单尚未发起")

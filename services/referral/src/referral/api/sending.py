@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 
 from referral import service as referral_service
-from referral.api.common import PARTIES, detail
+from referral.api.common import PARTIES, detail, onward_attempts_recorded
 from referral.domain import MaterialKind
 from referral.schemas import (
     ForwardIn,
@@ -46,7 +46,7 @@ async def create(
 ) -> ReferralOut:
     """REF-01/02: a draft; the receiver is proposed unless given (with a reason if it differs).
     A retry with the same Idempotency-Key returns the same draft."""
-    async with ctx.db.uow(actor=principal) as uow:
+    async with onward_attempts_recorded(ctx, principal), ctx.db.uow(actor=principal) as uow:
         drafted = await referral_service.create_draft(
             uow, ctx=ctx, sender=principal, data=data, idempotency_key=idempotency_key
         )
@@ -64,7 +64,10 @@ async def update(
     referral_id: uuid.UUID, changes: ReferralUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> ReferralOut:
     """Change a draft's fields; routing (REF-02) and REF-04 are checked again."""
-    async with ctx.db.uow(actor=principal) as uow:
+    async with (
+        onward_attempts_recorded(ctx, principal, referral_id),
+        ctx.db.uow(actor=principal) as uow,
+    ):
         referral = await referral_service.update_draft(
             uow, ctx=ctx, referral_id=referral_id, actor=principal, changes=changes
         )
@@ -130,8 +133,12 @@ async def send(
 ) -> ReferralOut:
     """REF-03/REF-05: send with its letter and item list — the sender's uploads, or the
     案件移送函 the platform issues now (503 `document-render-busy` / `document-render-failed`:
-    nothing sent, try again); a late send records a breach."""
-    async with ctx.db.uow(actor=principal) as uow:
+    nothing sent, try again); a late send records a breach. REF-08: one resembling a case the
+    sender received is refused (the attempt recorded) or, with a reason, held."""
+    async with (
+        onward_attempts_recorded(ctx, principal, referral_id),
+        ctx.db.uow(actor=principal) as uow,
+    ):
         referral = await referral_service.send(
             uow, ctx=ctx, referral_id=referral_id, actor=principal, base_url=base_url(request)
         )
