@@ -1,5 +1,5 @@
 """`make bench`: backbone, the referral service over HTTP, lists at a million referrals,
-secondment, information-sharing and joint-inspection figures on the local stack (or the
+official documents, secondment, information-sharing and joint-inspection figures on the local stack (or the
 servers in the env), each beside a baseline measured in the same run.
 
 On a shared machine absolute figures say little: read the ratios, each taken against a
@@ -20,7 +20,7 @@ from bench.backbone import Figures, backbone, drop_databases, raw_kafka, raw_pg_
 from bench.running import servers
 from bench.served import load_average
 
-PARTS = ("backbone", "http", "lists", "referral", "secondment", "info", "inspection")
+PARTS = ("backbone", "http", "lists", "referral", "documents", "secondment", "info", "inspection")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -85,6 +85,14 @@ async def main(args: argparse.Namespace) -> None:
             admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 100)
         )
         for line in summary([referral], pg, "raw PG commit rate"):
+            print(line, flush=True)
+    if "documents" in only and importlib.util.find_spec("bench.bench_documents") is not None:
+        from bench import bench_documents
+
+        print()
+        for line in await bench_documents.run(
+            admin_url=admin_url, bootstrap=bootstrap, n=max(n // 100, 20)
+        ):
             print(line, flush=True)
     if "secondment" in only and importlib.util.find_spec("bench.bench_secondment") is not None:
         from bench import bench_secondment

@@ -102,6 +102,8 @@ def path_of(path: str, op: dict[str, Any], doc: dict[str, Any]) -> str:
             value = str(schema["enum"][0])
         elif schema.get("type") == "integer":
             value = str(schema.get("minimum", 1))
+        elif schema.get("pattern") == "^[0-9a-f]{64}$":  # a SHA-256 (GET /documents/{digest})
+            value = "0" * 64
         elif schema.get("type") == "string" and schema.get("examples"):
             value = str(schema["examples"][0])
         else:

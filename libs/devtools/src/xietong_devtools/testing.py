@@ -175,6 +175,9 @@ def servers() -> Iterator[Servers]:
         # built from the environment) is in the session's namespace and deployment too.
         env.setenv("XIETONG_KAFKA_NAMESPACE", TEST_NAMESPACE.prefix)
         env.setenv("XIETONG_DEPLOYMENT_ID", TEST_DEPLOYMENT)
+        # A service started in a test lays no warm-up document out: the tests that render
+        # pay for the worker once per session, the others not at all.
+        env.setenv("XIETONG_DOCUMENT_RENDER_WARM", "false")
         _tidy_topics(found.kafka_bootstrap, mine=False)
         yield found
     if not found.ephemeral:

@@ -32,6 +32,8 @@ from xietong_common.contracts.assistance import (
     RefusalGround,
     ResultKind,
 )
+from xietong_common.documents import IssuedDocument
+from xietong_common.documents.schemas import document_out
 from xietong_common.listing import is_overdue, next_due
 
 
@@ -88,7 +90,11 @@ def result_of(r: AssistanceRequest) -> ResultOut | None:
 
 
 def detail_of(
-    r: AssistanceRequest, *, deadlines: list[DeadlineOut], now: datetime
+    r: AssistanceRequest,
+    *,
+    deadlines: list[DeadlineOut],
+    documents: list[IssuedDocument],
+    now: datetime,
 ) -> AssistanceOut:
     return AssistanceOut(
         **_summary_fields(r),
@@ -116,6 +122,7 @@ def detail_of(
         materials=[material_out(m) for m in r.materials],
         flags=[flag_out(f) for f in r.flags],
         deadlines=deadlines,
+        documents=[document_out(d) for d in documents],
     )
 
 

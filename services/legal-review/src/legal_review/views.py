@@ -25,6 +25,8 @@ from legal_review.schemas import (
     RoundOut,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.documents import IssuedDocument
+from xietong_common.documents.schemas import document_out
 from xietong_common.schemas import Label
 from xietong_common.timeline import DeadlineOut
 
@@ -109,6 +111,7 @@ def detail_out(
     materials: Sequence[ReviewMaterial],
     joint_opinions: Sequence[JointOpinion],
     advice: Sequence[JusticeOfficeAdvice],
+    documents: Sequence[IssuedDocument],
 ) -> ReviewDetail:
     return ReviewDetail.of(
         review,
@@ -117,6 +120,7 @@ def detail_out(
         materials=[material_out(m) for m in materials],
         joint_opinions=[joint_out(j) for j in joint_opinions],
         advice=[advice_out(a) for a in advice],
+        documents=[document_out(d) for d in documents],
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from xietong_common.context import ServiceContext, settings_of
-from xietong_common.settings import ServiceSettings
+from xietong_common.documents import DocumentSettings
 
 
-class ReferralSettings(ServiceSettings):
-    """Where the notice says 'promptly' (及时), the number is a setting; breaches are recorded."""
+class ReferralSettings(DocumentSettings):
+    """Where the notice says 'promptly' (及时), the number is a setting; breaches are recorded.
+    Beside them, those of the documents it issues (REF-05..08)."""
 
     referral_require_leader_approval: bool = Field(
         default=False, description="a leader approves each referral before it is sent"

@@ -211,6 +211,21 @@ def test_ref_05_letter_and_item_list_are_required() -> None:
         kinds=[MaterialKind.LETTER, MaterialKind.ITEM_LIST],
         items=[],
     )
+    # REF-05 without retyping: the 案件移送函 the platform issues at sending (its attachment the
+    # item list) stands for both; the evidence of items disposed of in advance still does not.
+    domain.check_sendable(
+        matter_code="ENV-001", receiver="town:a", kinds=[], items=[], letter_issued=True
+    )
+    disposed = Item(name="冻肉", quantity=Decimal("20"), disposed_in_advance=True, proceeds=None)
+    with pytest.raises(MaterialsMissing) as refused:
+        domain.check_sendable(
+            matter_code="ENV-001",
+            receiver="town:a",
+            kinds=[],
+            items=[disposed],
+            letter_issued=True,
+        )
+    assert refused.value.extensions["missing"] == ["disposal-evidence", "proceeds of 冻肉"]
 
 
 def test_ref_05_items_disposed_in_advance_need_evidence_and_proceeds() -> None:

@@ -21,6 +21,8 @@ import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.attestation.checkpoints import audit_checkpoint_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
+from xietong_common.documents.render import Fonts, pool_for
+from xietong_common.documents.settings import DocumentSettings
 from xietong_common.files.worker import preload as worker_preload
 from xietong_common.files.worker import warm as warm_file_workers
 from xietong_common.import_jobs import stop_background
@@ -144,6 +146,13 @@ def create_app(
         # The file workers' fork server, started in the background: the first upload does
         # not wait for it to import the parsing libraries.
         warming = asyncio.create_task(asyncio.to_thread(warm_file_workers), name="warm-workers")
+        # Likewise the document worker of a service that issues documents (its first
+        # document would otherwise wait for WeasyPrint and the fonts to load).
+        warming_documents = None
+        if isinstance(settings, DocumentSettings) and settings.document_render_warm:
+            warming_documents = asyncio.create_task(
+                pool_for(settings).warm(Fonts.of(settings)), name="warm-documents"
+            )
         log.info("service started", extra={"topics": spec.topics})
         try:
             yield
@@ -151,6 +160,9 @@ def create_app(
             await stop_background(ctx)  # import jobs: each marks itself failed
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(warming), timeout=30)
+            if warming_documents is not None:
+                warming_documents.cancel()
+                await asyncio.wait([warming_documents], timeout=15)
             for task in tasks:
                 task.cancel()
             _, stuck = await asyncio.wait(tasks, timeout=15)

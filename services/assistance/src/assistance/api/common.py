@@ -9,6 +9,7 @@ from assistance.models import AssistanceRequest
 from assistance.schemas import AssistanceOut
 from assistance.service.common import REQUEST
 from assistance.views import detail_of
+from xietong_common.documents import issuing
 from xietong_common.reference import OrgKind
 from xietong_common.web import Context
 
@@ -29,4 +30,6 @@ def make_router() -> APIRouter:
 async def detail(session: AsyncSession, r: AssistanceRequest, ctx: Context) -> AssistanceOut:
     """The request as its parties see it, deadlines included."""
     deadlines = await REQUEST.deadlines_of(session, r.id)
-    return detail_of(r, deadlines=deadlines, now=ctx.clock.now())
+    subject = REQUEST.subject_of(r.id)
+    issued = await issuing.of_subjects(session, [subject])
+    return detail_of(r, deadlines=deadlines, documents=issued.get(subject, []), now=ctx.clock.now())

@@ -17,6 +17,7 @@ from xietong_common.contracts.assistance import (
     RefusalGround,
     ResultKind,
 )
+from xietong_common.documents.schemas import DocumentOut
 from xietong_common.schemas import Label
 from xietong_common.timeline import DeadlineOut as DeadlineOut
 from xietong_common.timeline import TimelineEntry as TimelineEntry
@@ -187,6 +188,9 @@ class AssistanceOut(AssistanceSummary):
     materials: list[MaterialOut]
     flags: list[FlagOut]
     deadlines: list[DeadlineOut]
+    documents: list[DocumentOut] = Field(
+        description="official documents issued on the request (ASSIST-01/03), superseded ones too"
+    )
 
 
 class OversightRow(BaseModel):

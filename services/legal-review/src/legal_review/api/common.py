@@ -34,4 +34,5 @@ async def detail(session: AsyncSession, review: Review) -> ReviewDetail:
         materials=had.materials,
         joint_opinions=had.joint_opinions,
         advice=had.advice,
+        documents=had.documents,
     )

@@ -18,6 +18,7 @@ from legal_review.domain import (
 )
 from xietong_common import materials
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.documents.schemas import DocumentOut
 from xietong_common.parties import PartyKind
 from xietong_common.schemas import Label, Page, View
 from xietong_common.timeline import DeadlineOut
@@ -204,3 +205,6 @@ class ReviewDetail(ReviewOut):
     materials: list[MaterialOut]
     joint_opinions: list[JointOpinionOut]
     advice: list[AdviceOut]
+    documents: list[DocumentOut] = Field(
+        description="official documents issued on the review (REV-05/07), superseded ones too"
+    )

@@ -26,6 +26,7 @@ from legal_review.service.common import REVIEW, current_round
 from xietong_common import materials
 from xietong_common.auth import Principal
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.documents import IssuedDocument, issuing
 from xietong_common.listing import ListFilters
 from xietong_common.pagination import PageParams
 from xietong_common.parties import PartyKind
@@ -121,12 +122,14 @@ class History:
     materials: list[ReviewMaterial]
     joint_opinions: list[JointOpinion]
     advice: list[JusticeOfficeAdvice]
+    documents: list[IssuedDocument]
 
 
 async def history(session: AsyncSession, review: Review) -> History:
     async def rows(query: sa.Select[T]) -> list[T]:
         return list((await session.execute(query)).scalars())
 
+    subject = REVIEW.subject_of(review.id)
     return History(
         rounds=await rows(
             sa.select(ReviewRound)
@@ -148,6 +151,7 @@ async def history(session: AsyncSession, review: Review) -> History:
             .where(JusticeOfficeAdvice.review_id == review.id)
             .order_by(JusticeOfficeAdvice.given_at)
         ),
+        documents=(await issuing.of_subjects(session, [subject])).get(subject, []),
     )
 
 

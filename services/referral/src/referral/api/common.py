@@ -15,6 +15,7 @@ from referral.schemas import ReferralOut
 from referral.service.common import REFERRAL
 from referral.views import detail_of
 from xietong_common.auth import Principal
+from xietong_common.documents import issuing
 from xietong_common.reference import OrgKind
 from xietong_common.timeline import DeadlineOut
 from xietong_common.web import Context
@@ -36,7 +37,9 @@ async def detail(
     case that just started them gives them)."""
     if deadlines is None:
         deadlines = await REFERRAL.deadlines_of(session, referral.id)
-    return detail_of(referral, deadlines=deadlines, now=ctx.clock.now())
+    subject = REFERRAL.subject_of(referral.id)
+    issued = (await issuing.of_subjects(session, [subject])).get(subject, [])
+    return detail_of(referral, deadlines=deadlines, documents=issued, now=ctx.clock.now())
 
 
 @asynccontextmanager

@@ -221,10 +221,15 @@ def check_stop_measure(
         )
 
 
-def missing_materials(kinds: Iterable[MaterialKind], items: Sequence[Item]) -> list[str]:
-    """REF-05: the letter and the item list are required; items disposed of in advance need the
-    evidence kept and their proceeds."""
+def missing_materials(
+    kinds: Iterable[MaterialKind], items: Sequence[Item], *, letter_issued: bool = False
+) -> list[str]:
+    """REF-05: the letter and the item list are required — uploaded, or (`letter_issued`) the
+    案件移送函 the platform issues at sending, whose attachment is the item list as recorded;
+    items disposed of in advance need the evidence kept and their proceeds."""
     have = set(kinds)
+    if letter_issued:
+        have |= {MaterialKind.LETTER, MaterialKind.ITEM_LIST}
     missing: list[str] = []
     if MaterialKind.LETTER not in have:
         missing.append(MaterialKind.LETTER.value)
@@ -258,6 +263,7 @@ def check_sendable(
     receiver: str | None,
     kinds: Iterable[MaterialKind],
     items: Sequence[Item],
+    letter_issued: bool = False,
 ) -> None:
     """REF-05: refuse to send an incomplete referral, naming everything missing at once."""
     missing = []
@@ -265,7 +271,7 @@ def check_sendable(
         missing.append("matter_code")
     if not receiver:
         missing.append("receiver")
-    missing += missing_materials(kinds, items)
+    missing += missing_materials(kinds, items, letter_issued=letter_issued)
     if missing:
         raise MaterialsMissing(
             "the referral cannot be sent yet; missing: " + ", ".join(missing),

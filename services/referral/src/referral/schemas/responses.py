@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from referral.domain import MaterialKind, ReferralState
 from xietong_common import materials
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure, ConclusionOutcome
+from xietong_common.documents.schemas import DocumentOut
 from xietong_common.schemas import Label, View
 from xietong_common.timeline import DeadlineOut as DeadlineOut
 from xietong_common.timeline import TimelineEntry as TimelineEntry
@@ -170,6 +171,9 @@ class ReferralOut(ReferralSummary):
     materials: list[MaterialOut]
     cooperation_requests: list[CooperationOut]
     deadlines: list[DeadlineOut]
+    documents: list[DocumentOut] = Field(
+        description="official documents issued on the referral (REF-05..08), superseded ones too"
+    )
 
 
 class OngoingNoticeOut(View):

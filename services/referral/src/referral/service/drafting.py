@@ -28,9 +28,10 @@ from referral.service.common import (
     start_receipt_deadline,
     start_send_deadline,
 )
+from referral.service.documents import letter_draft
 from referral.service.onward import hold
 from referral.settings import referral_settings
-from xietong_common import idempotency, materials
+from xietong_common import documents, idempotency, materials
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.referral import ReferralSource, SourceKind
@@ -287,9 +288,15 @@ async def approve(uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal) 
 
 
 async def send(
-    uow: UnitOfWork, *, ctx: ServiceContext, referral_id: uuid.UUID, actor: Principal
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    referral_id: uuid.UUID,
+    actor: Principal,
+    base_url: str = "",
 ) -> Referral:
-    """REF-03/REF-05: send a complete referral; a late one is sent and the breach recorded."""
+    """REF-03/REF-05: send a complete referral (its 案件移送函 issued now unless the sender
+    uploaded its own letter and item list); a late one is sent and the breach recorded."""
     referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.sender)
     actor.require_role(*SENDING_ROLES)
@@ -297,11 +304,17 @@ async def send(
     REFERRAL.check(referral, Step.SEND)
     routing = route_referral(ctx, referral)
     check_facts(referral, uow.now)
+    uploaded = {MaterialKind(m.kind) for m in referral.materials}
+    # REF-05 without retyping: unless the sender uploaded a letter of its own, the platform
+    # issues the 案件移送函 as it sends, its attachment the item list as recorded. A letter of
+    # the sender's own still needs the item list uploaded beside it.
+    issue_letter = MaterialKind.LETTER not in uploaded
     domain.check_sendable(
         matter_code=referral.matter_code,
         receiver=routing.receiver,
-        kinds=[MaterialKind(m.kind) for m in referral.materials],
+        kinds=uploaded,
         items=items_of(referral),
+        letter_issued=issue_letter,
     )
     # REF-08 once more: a case may have been referred to the sender since it drafted this.
     resembling = await check_onward(uow, ctx, referral)
@@ -314,7 +327,24 @@ async def send(
         referral.approved_at, referral.approved_by = uow.now, actor.user
     if resembling:  # a reason was stated (check_onward refused it otherwise): REF-08 holds it
         await hold(uow, referral, routing, resembling)
-        return referral
+    else:
+        await _deliver(uow, ctx, referral, routing, actor)
+    # The letter records the sender's act of sending, held for the district government or not.
+    if issue_letter:
+        await documents.obtain(
+            uow, ctx, draft=letter_draft(ctx, referral), actor=actor, base_url=base_url
+        )
+    return referral
+
+
+async def _deliver(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    referral: Referral,
+    routing: domain.Routing,
+    actor: Principal,
+) -> None:
+    """REF-03/REF-06: the referral goes to its receiver; the receipt clock starts."""
     REFERRAL.transition(referral, Step.SEND, uow.now)
     referral.receiver, referral.proposed_receiver = routing.receiver, routing.proposed
     referral.sent_at, referral.sent_by = uow.now, actor.user
@@ -332,7 +362,6 @@ async def send(
         overridden=routing.overridden,
         override_reason=referral.jurisdiction_override_reason if routing.overridden else None,
     )
-    return referral
 
 
 def _onward_refusal(referral: Referral) -> OnwardReferralForbidden:
