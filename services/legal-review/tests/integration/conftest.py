@@ -75,7 +75,9 @@ class Flow:
         assert r.status_code == 201, r.text
         return r.json()
 
-    async def upload(self, review_id: str, kind: str, content: bytes = pdf_bytes("test")) -> Any:
+    async def upload(self, review_id: str, kind: str, content: bytes | None = None) -> Any:
+        # Each kind its own document: one file under several kinds is refused (REV-04).
+        content = pdf_bytes(kind) if content is None else content
         return await self.svc.client.post(
             f"/reviews/{review_id}/materials",
             data={"kind": kind},

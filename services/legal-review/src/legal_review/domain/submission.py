@@ -57,3 +57,22 @@ def missing_materials(
 ) -> list[MaterialKind]:
     have = set(present)
     return [k for k in required_materials(hearing=hearing, assessed=assessed) if k not in have]
+
+
+def placeholder_kinds(
+    materials: Iterable[tuple[MaterialKind, str]], *, hearing: bool, assessed: bool
+) -> list[MaterialKind]:
+    """REV-04: required kinds whose only files are the same bytes (SHA-256) as a file filed
+    under another required kind — one placeholder uploaded as the investigation report, the
+    proposed decision and the evidence is one material, not three."""
+    required = required_materials(hearing=hearing, assessed=assessed)
+    digests: dict[MaterialKind, set[str]] = {k: set() for k in required}
+    for kind, sha256 in materials:
+        if kind in digests:
+            digests[kind].add(sha256)
+    reused = []
+    for kind in required:
+        others = set().union(*(d for k, d in digests.items() if k is not kind))
+        if digests[kind] and digests[kind] <= others:
+            reused.append(kind)
+    return reused

@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from legal_review import domain
-from legal_review.domain import Duties, MaterialKind, ReviewState, Step, missing_materials
+from legal_review.domain import (
+    Duties,
+    MaterialKind,
+    ReviewState,
+    Step,
+    missing_materials,
+    placeholder_kinds,
+)
 from legal_review.errors import MaterialsIncomplete, NotAReviewParty, ReviewNotFound
 from legal_review.models import JointOpinion, Review, ReviewMaterial, ReviewRound
 from xietong_common.auth import Principal
@@ -110,21 +117,30 @@ def require_town_role(principal: Principal, review: Review, *roles: str) -> None
 
 async def material_kinds(session: AsyncSession, review: Review) -> list[MaterialKind]:
     """The kinds of material uploaded to the review's current round."""
+    return [kind for kind, _ in await material_files(session, review)]
+
+
+async def material_files(session: AsyncSession, review: Review) -> list[tuple[MaterialKind, str]]:
+    """The (kind, SHA-256) of each material uploaded to the review's current round."""
     rows = await session.execute(
-        sa.select(ReviewMaterial.kind).where(
+        sa.select(ReviewMaterial.kind, ReviewMaterial.sha256).where(
             ReviewMaterial.review_id == review.id, ReviewMaterial.round == review.round
         )
     )
-    return [MaterialKind(k) for k in rows.scalars()]
+    return [(MaterialKind(kind), sha256) for kind, sha256 in rows]
 
 
 async def check_materials_complete(session: AsyncSession, review: Review, *, what: str) -> None:
     """REV-04: the review is not taken up, nor point (3) passed, while a material the brigade
     must submit is missing; REV-05's one notice (`/materials-notice`) is how to ask for it."""
     rnd = await current_round(session, review)
+    files = await material_files(session, review)
     missing = missing_materials(
-        await material_kinds(session, review), hearing=rnd.hearing, assessed=rnd.assessed
+        [kind for kind, _ in files], hearing=rnd.hearing, assessed=rnd.assessed
     )
+    # One file filed under several required kinds is one material, not several.
+    reused = placeholder_kinds(files, hearing=rnd.hearing, assessed=rnd.assessed)
+    missing += [k for k in reused if k not in missing]
     if missing:
         raise MaterialsIncomplete(
             f"cannot {what} while required materials are missing: "
@@ -134,6 +150,7 @@ async def check_materials_complete(session: AsyncSession, review: Review, *, wha
             + "、".join(k.label_zh for k in missing)
             + "。请一次性告知承办机构补正材料",
             missing=[k.value for k in missing],
+            same_file_under=[k.value for k in reused],
             notify_at=f"/reviews/{review.id}/materials-notice",
             rule="REV-04",
         )
