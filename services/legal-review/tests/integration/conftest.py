@@ -48,7 +48,7 @@ async def svc(
 
 def submission(**decision: Any) -> dict[str, Any]:
     return {
-        "case_number": f"涪荔综执立〔2024〕{uuid.uuid4().int % 1000}号",
+        "case_number": f"涪荔综执立〔2024〕{uuid.uuid4().int % 10**9}号",
         "matter_code": "URB-002",
         "place_town": TOWN,
         "found_at": "2024-02-26T10:00:00+08:00",
