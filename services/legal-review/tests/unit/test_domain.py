@@ -298,19 +298,18 @@ def test_rev_04_one_file_under_several_required_kinds_is_one_material() -> None:
 
     k = MaterialKind
     same = [(k.INVESTIGATION_REPORT, "a"), (k.PROPOSED_DECISION, "a"), (k.EVIDENCE, "a")]
+    # one file counts for one kind: the other two have no document of their own
     assert placeholder_kinds(same, hearing=False, assessed=False) == [
-        k.INVESTIGATION_REPORT,
         k.PROPOSED_DECISION,
         k.EVIDENCE,
     ]
     distinct = [(k.INVESTIGATION_REPORT, "a"), (k.PROPOSED_DECISION, "b"), (k.EVIDENCE, "c")]
     assert placeholder_kinds(distinct, hearing=False, assessed=False) == []
-    # a kind with a document of its own besides the shared one is not a placeholder
+    # a kind with a document of its own besides the shared one frees the shared one
     mixed = [*same, (k.EVIDENCE, "c")]
-    assert placeholder_kinds(mixed, hearing=False, assessed=False) == [
-        k.INVESTIGATION_REPORT,
-        k.PROPOSED_DECISION,
-    ]
+    assert placeholder_kinds(mixed, hearing=False, assessed=False) == [k.PROPOSED_DECISION]
+    fixed = [*mixed, (k.PROPOSED_DECISION, "b")]
+    assert placeholder_kinds(fixed, hearing=False, assessed=False) == []
     # "other" material may repeat a required one
     assert placeholder_kinds([*distinct, (k.OTHER, "a")], hearing=False, assessed=False) == []
 

@@ -62,17 +62,26 @@ def missing_materials(
 def placeholder_kinds(
     materials: Iterable[tuple[MaterialKind, str]], *, hearing: bool, assessed: bool
 ) -> list[MaterialKind]:
-    """REV-04: required kinds whose only files are the same bytes (SHA-256) as a file filed
-    under another required kind — one placeholder uploaded as the investigation report, the
-    proposed decision and the evidence is one material, not three."""
+    """REV-04: required kinds left without a document of their own. Each required kind needs a
+    distinct file (by SHA-256): one placeholder uploaded as the investigation report, the
+    proposed decision and the evidence is one material, not three. Files are matched to kinds
+    so that as many kinds as possible get one (a bipartite matching, by augmenting paths); the
+    kinds that have files yet cannot get one of their own are returned."""
     required = required_materials(hearing=hearing, assessed=assessed)
-    digests: dict[MaterialKind, set[str]] = {k: set() for k in required}
+    digests: dict[MaterialKind, list[str]] = {k: [] for k in required}
     for kind, sha256 in materials:
-        if kind in digests:
-            digests[kind].add(sha256)
-    reused = []
-    for kind in required:
-        others = set().union(*(d for k, d in digests.items() if k is not kind))
-        if digests[kind] and digests[kind] <= others:
-            reused.append(kind)
-    return reused
+        if kind in digests and sha256 not in digests[kind]:
+            digests[kind].append(sha256)
+    owner: dict[str, MaterialKind] = {}
+
+    def assign(kind: MaterialKind, seen: set[str]) -> bool:
+        for sha256 in digests[kind]:
+            if sha256 in seen:
+                continue
+            seen.add(sha256)
+            if sha256 not in owner or assign(owner[sha256], seen):
+                owner[sha256] = kind
+                return True
+        return False
+
+    return [k for k in required if digests[k] and not assign(k, set())]
