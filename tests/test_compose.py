@@ -37,6 +37,7 @@ SERVICES = {
     "legal-review": ("legal_review", 8004),
     "joint-inspection": ("joint_inspection", 8005),
     "secondment": ("secondment", 8006),
+    "oversight": ("oversight", 8007),
 }
 
 

@@ -413,6 +413,47 @@ async def test_audit_checkpoints_are_read_back_and_their_topic_cannot_be_shorten
 
 
 @pytest.mark.usefixtures("topics")
+async def test_sup_02_each_service_keeps_its_accountability_topics_400_days_and_no_other(
+    broker: Broker,
+) -> None:
+    """Issue 19, History: the topics were created with the broker's default retention (as an
+    older release did); each service's `ensure_topics`, as its own Kafka user, lengthens the
+    accountability topics it uses to 400 days, and may alter no other topic's configuration."""
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    from xietong_common.events.kafka import ensure_topics, topic_configs
+    from xietong_common.events.namespace import Namespace
+    from xietong_common.events.registry import ACCOUNTABILITY_RETENTION_MS, registry
+
+    for principal, g in grants().items():
+        options = broker.options(principal)
+        bootstrap = options.pop("bootstrap_servers")
+        options.pop("request_timeout_ms")
+        kept = await ensure_topics(bootstrap, g.produces, options=options, namespace=Namespace())
+        accountable = {t: ok for t, ok in kept.items() if not registry.retained(t)}
+        assert accountable, principal
+        assert all(accountable.values()), (principal, kept)
+        # The fixture made audit.checkpoint with the default retention; no service may
+        # alter it, so each says it is short (an operator's alarm), none can change it.
+        assert kept["audit.checkpoint"] is False, principal
+    admin = AIOKafkaAdminClient(**broker.options("referral"))
+    await admin.start()
+    try:
+        configs = await topic_configs(admin, "deadline.lifecycle")
+        assert configs["retention.ms"][0] == str(ACCOUNTABILITY_RETENTION_MS)
+        [altered] = await admin.alter_configs(
+            [
+                ConfigResource(
+                    ConfigResourceType.TOPIC, "case.referred", configs={"retention.ms": "1"}
+                )
+            ]
+        )
+        assert altered.resources[0][0] != 0  # not an accountability topic: refused
+    finally:
+        await admin.close()
+
+
+@pytest.mark.usefixtures("topics")
 async def test_unauthenticated_or_wrong_password_clients_get_nothing(broker: Broker) -> None:
     plain = AIOKafkaProducer(bootstrap_servers=broker.internal, request_timeout_ms=5000)
     with pytest.raises(KafkaError):

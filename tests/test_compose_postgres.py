@@ -27,6 +27,7 @@ PACKAGES = [
     "legal_review",
     "joint_inspection",
     "secondment",
+    "oversight",
 ]
 
 

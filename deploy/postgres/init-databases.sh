@@ -5,7 +5,7 @@
 # A role can reach only its own database: CONNECT is revoked from PUBLIC.
 # To change a password later: ALTER ROLE <role> PASSWORD '…' (docs/deploy.md).
 set -euo pipefail
-services=(info_sharing assistance referral legal_review joint_inspection secondment)
+services=(info_sharing assistance referral legal_review joint_inspection secondment oversight)
 # Every password first, so nothing is half created when one is missing. Each goes into
 # its service's database URL: URL-safe characters only.
 for svc in "${services[@]}"; do

@@ -202,7 +202,9 @@ async def refuse(
     if state is AssistanceState.ACCEPTED:
         owed = await deadlines.find_open(uow, subject=subject, action=COMPLETE)
         late = bool(owed and not owed.provisional and uow.now > owed.due_at)
-        await deadlines.close(uow, subject=subject, action=COMPLETE, mechanism=MECHANISM)
+        await deadlines.close(
+            uow, subject=subject, action=COMPLETE, reason="refused", mechanism=MECHANISM
+        )
     else:
         met = await REQUEST.satisfy_deadline(uow, r, RESPOND)
         late = bool(met and met.overdue_at_satisfaction)

@@ -18,7 +18,6 @@ from assistance.schemas import (
 from assistance.service.common import (
     ACTING_ROLES,
     COMPLETE,
-    MECHANISM,
     REQUEST,
     RESPOND,
     address,
@@ -184,6 +183,7 @@ async def submit(
             urgent_hours=settings.assistance_urgent_response_hours,
         ),
         organisation=r.department,
+        counterparty=r.town,
     )
     uow.publish(events.requested(r, due), key=str(r.id))
     REQUEST.audit(
@@ -216,9 +216,7 @@ async def withdraw(
     before = REQUEST.transition(r, Step.WITHDRAW, uow.now)
     r.withdrawn_at, r.withdrawn_by, r.withdrawal_reason = uow.now, actor.user, reason
     for action in (RESPOND, COMPLETE):
-        await deadlines.close(
-            uow, subject=REQUEST.subject_of(r.id), action=action, mechanism=MECHANISM
-        )
+        await REQUEST.close_deadline(uow, r, action, reason="request-withdrawn")
     lapse_pending_extensions(r, uow.now)
     if before is not AssistanceState.DRAFT:
         uow.publish(events.withdrawn(r, state=before.value), key=str(r.id))
@@ -267,7 +265,7 @@ async def decide_extension(
             )
         extension.decision = ExtensionDecision.AGREED.value
         r.extensions_agreed += 1
-        await REQUEST.cancel_deadline(uow, r, COMPLETE)
+        await REQUEST.cancel_deadline(uow, r, COMPLETE, reason="completion-date-extended")
         await start_completion(uow, r, extension.proposed_date)
     else:
         extension.decision = ExtensionDecision.DECLINED.value

@@ -3,8 +3,8 @@ assistance material's file name is NOT NULL, as in every other service. Uploads 
 stored one (the client's, made safe, or `<kind>.bin`); a row without one is given the name a
 download gave it, its kind.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
