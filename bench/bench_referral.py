@@ -16,16 +16,43 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
 from bench.backbone import Figures, raw_pg_commits
-from bench.bench_create import drive
 from bench.running import running
 from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import sample_route
+
+
+async def drive(
+    client: httpx.AsyncClient,
+    one: Callable[[httpx.AsyncClient, int], Awaitable[None]],
+    *,
+    n: int,
+    concurrency: int,
+    name: str,
+) -> Figures:
+    """`n` calls of `one` from `concurrency` workers, after a few to warm up."""
+    queue = list(range(n))
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        while queue:
+            i = queue.pop()
+            t0 = time.perf_counter()
+            await one(client, i)
+            latencies.append((time.perf_counter() - t0) * 1000)
+
+    for i in range(5):  # warm up: connections, caches, first statements
+        await one(client, -1 - i)
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Figures(name, n, time.perf_counter() - start, latencies)
 
 
 async def run(*, admin_url: str, bootstrap: str, n: int, concurrency: int = 8) -> Figures:

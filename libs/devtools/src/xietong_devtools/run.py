@@ -29,6 +29,21 @@ SERVICES = (
 )
 
 
+def service_command(app: str, *, host: str, port: int) -> list[str]:
+    """How `make run` starts a service, as a container runs it (`xietong serve`: JSON logs,
+    the bounded request head and the server's own refusals as problem+json). `bench/` starts
+    the services it measures, and its baseline, the same way."""
+    return [
+        str(Path(sys.executable).with_name("xietong")),
+        "serve",
+        app,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+
+
 def run_services(*, host: str = "127.0.0.1") -> int:
     try:
         info = ensure_stack()
@@ -52,15 +67,7 @@ def run_services(*, host: str = "127.0.0.1") -> int:
         # As a container runs it (`xietong serve`): JSON logs, the bounded request head and
         # the server's own refusals as problem+json.
         process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("xietong")),
-                "serve",
-                f"{pkg}.main:app",
-                "--host",
-                host,
-                "--port",
-                str(port),
-            ],
+            service_command(f"{pkg}.main:app", host=host, port=port),
             env=env,
         )
         children.append((name, port, process))

@@ -34,7 +34,7 @@ POINTS = [
 async def svc(
     servers: Servers, kafka_bootstrap: str, fake_clock: FakeClock, tmp_path: Any
 ) -> AsyncIterator[RunningService]:
-    url = await create_database(servers, "review")
+    url = await create_database(servers, "review", migrated_for=SPEC)
     async with running_service(
         SPEC,
         database_url=url,

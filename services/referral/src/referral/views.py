@@ -23,6 +23,7 @@ def _labels(r: Referral) -> dict[str, Any]:
     return {
         "state": StateOut.of(ReferralState(r.state)),
         "possible_onward": bool(r.possible_onward_of),
+        "onward_suspicions": r.onward_suspicions or [],
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -28,7 +29,7 @@ from xietong_common.logs import configure_logging
 from xietong_common.messaging import Handlers, run_messaging, service_topics
 from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
-from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
+from xietong_common.telemetry import instrument_database, tracer_provider
 from xietong_common.todo import RecordLink
 from xietong_common.web.access import declare_access
 from xietong_common.web.middleware import (
@@ -82,6 +83,16 @@ def api_routes(router: APIRouter) -> Iterator[APIRoute]:
             yield from api_routes(included)
         elif isinstance(route, APIRoute):
             yield route
+
+
+# FastAPI's own telemetry (FastAPI ≥ 0.165) would trace each request a second time, its
+# dependencies and its serialisation too, whenever a tracer provider is set: the server span
+# is ours (telemetry.start_server_span), metrics are Prometheus', logs are ours.
+NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI).parameters
+    else {}
+)
 
 
 def create_app(
@@ -155,18 +166,19 @@ def create_app(
         lifespan=lifespan,
         openapi_tags=[*spec.openapi_tags, TODO_TAG] if spec.openapi_tags else None,
         generate_unique_id_function=operation_id,
+        **NO_NATIVE_TELEMETRY,
     )
     install_problem_handlers(app)
-    provider = tracer_provider(settings, spec.name)
-    instrument_database(provider)
+    provider = tracer_provider(settings, spec.name) if settings.tracing else None
+    if provider is not None:
+        instrument_database(provider)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_request_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_middleware(HeadLimitMiddleware, max_head_bytes=settings.http_max_head_bytes)
-    app.add_middleware(RequestContextMiddleware, service=spec.name)
-    instrument_app(app, provider)  # outermost: its span is current in our middleware
+    app.add_middleware(RequestContextMiddleware, service=spec.name, tracing=provider is not None)
     app.include_router(ops_router(spec.name))
     for router in [*spec.routers, todo_router(spec.records)]:
         for route in api_routes(router):

@@ -125,7 +125,7 @@ def _name(ctx: Context, org: str) -> str:
     return found.name_zh if found else org
 
 
-def _filters(
+async def _filters(
     state: Annotated[
         list[AssistanceState] | None, Query(description="one or more states", max_length=10)
     ] = None,

@@ -59,7 +59,7 @@ async def categories(principal: CurrentPrincipal) -> list[CategoryInfo]:
     return [category_info(c) for c in Category]
 
 
-def _filters(
+async def _filters(
     category: Annotated[
         list[Category] | None, Query(description="one or more of the nine categories")
     ] = None,

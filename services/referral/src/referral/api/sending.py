@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile, status
 
 from referral import service as referral_service
-from referral.api.common import PARTIES, detail
+from referral.api.common import PARTIES, detail, onward_attempts_recorded
 from referral.domain import MaterialKind
 from referral.schemas import (
     ForwardIn,
@@ -45,7 +45,7 @@ async def create(
 ) -> ReferralOut:
     """REF-01/02: a draft; the receiver is proposed unless given (with a reason if it differs).
     A retry with the same Idempotency-Key returns the same draft."""
-    async with ctx.db.uow(actor=principal) as uow:
+    async with onward_attempts_recorded(ctx, principal), ctx.db.uow(actor=principal) as uow:
         drafted = await referral_service.create_draft(
             uow, ctx=ctx, sender=principal, data=data, idempotency_key=idempotency_key
         )
@@ -63,7 +63,10 @@ async def update(
     referral_id: uuid.UUID, changes: ReferralUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> ReferralOut:
     """Change a draft's fields; routing (REF-02) and REF-04 are checked again."""
-    async with ctx.db.uow(actor=principal) as uow:
+    async with (
+        onward_attempts_recorded(ctx, principal, referral_id),
+        ctx.db.uow(actor=principal) as uow,
+    ):
         referral = await referral_service.update_draft(
             uow, ctx=ctx, referral_id=referral_id, actor=principal, changes=changes
         )
@@ -126,7 +129,10 @@ async def approve(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrinci
 )
 async def send(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
     """REF-03/REF-05: send with its letter and item list; a late send records a breach."""
-    async with ctx.db.uow(actor=principal) as uow:
+    async with (
+        onward_attempts_recorded(ctx, principal, referral_id),
+        ctx.db.uow(actor=principal) as uow,
+    ):
         referral = await referral_service.send(
             uow, ctx=ctx, referral_id=referral_id, actor=principal
         )

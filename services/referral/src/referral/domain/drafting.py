@@ -178,9 +178,15 @@ class Item:
 
 
 def check_stop_measure(
-    *, ongoing: bool, stop_measure: str | None, stop_measure_at: datetime | None, found_at: datetime
+    *,
+    ongoing: bool,
+    stop_measure: str | None,
+    stop_measure_at: datetime | None,
+    found_at: datetime,
+    now: datetime,
 ) -> None:
-    """REF-04: an ongoing violation is stopped at once; the referral records the measure."""
+    """REF-04: an ongoing violation is stopped at once; the referral records the measure, taken
+    between the finding and now (a measure dated tomorrow is a promise, not a measure)."""
     if not ongoing:
         return
     missing = [
@@ -203,6 +209,13 @@ def check_stop_measure(
         raise StopMeasureMissing(
             "the stop measure cannot predate the finding of the violation",
             zh="制止措施的时间不能早于发现违法行为的时间",
+            missing=["stop_measure_at"],
+            rule="REF-04",
+        )
+    if stop_measure_at > now + MAX_CLOCK_SKEW:
+        raise StopMeasureMissing(
+            "the stop measure cannot be dated in the future: record the one already taken",
+            zh="制止措施的时间不能晚于当前时间，请记录已经采取的措施",
             missing=["stop_measure_at"],
             rule="REF-04",
         )

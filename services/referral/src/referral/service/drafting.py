@@ -25,8 +25,10 @@ from referral.service.common import (
     party_dict,
     route_referral,
     set_items,
+    start_receipt_deadline,
     start_send_deadline,
 )
+from referral.service.onward import hold
 from referral.settings import referral_settings
 from xietong_common import idempotency, materials
 from xietong_common.auth import Principal
@@ -208,7 +210,19 @@ async def update_draft(
     referral.approved_at = referral.approved_by = None
     await uow.session.flush()
     await check_onward(uow, ctx, referral)
-    if (referral.found_at, referral.urgent) != before:
+    if referral.found_at != before[0]:
+        # REF-03: the old value is kept on record; moving the finding later restarts nothing.
+        REFERRAL.audit(
+            uow,
+            referral,
+            "found-at-changed",
+            rule="REF-03",
+            old=before[0].isoformat(),
+            new=referral.found_at.isoformat(),
+            first_found_at=(referral.first_found_at or before[0]).isoformat(),
+        )
+    first = referral.first_found_at or before[0]
+    if referral.found_at < first or referral.urgent != before[1]:
         await start_send_deadline(uow, ctx, referral, restart=True)
     await notify_ongoing(uow, ctx, referral)
     REFERRAL.audit(uow, referral, "draft-updated", rule="REF-02", fields=sorted(given))
@@ -298,24 +312,16 @@ async def send(
                 zh="该移送须经本单位领导审批后方可移送",
             )
         referral.approved_at, referral.approved_by = uow.now, actor.user
+    if resembling:  # a reason was stated (check_onward refused it otherwise): REF-08 holds it
+        await hold(uow, referral, routing, resembling)
+        return referral
     REFERRAL.transition(referral, Step.SEND, uow.now)
     referral.receiver, referral.proposed_receiver = routing.receiver, routing.proposed
     referral.sent_at, referral.sent_by = uow.now, actor.user
     met = await REFERRAL.satisfy_deadline(uow, referral, Step.SEND.value)
-    if settings.referral_receipt_working_days:
-        await REFERRAL.start_deadline(
-            uow,
-            referral,
-            Step.RECEIVE.value,
-            calendar=ctx.calendar,
-            rule=domain.receipt_deadline(settings.referral_receipt_working_days),
-            organisation=routing.receiver,
-            counterparty=referral.sender,
-        )
+    await start_receipt_deadline(uow, ctx, referral)
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(events.referred(referral, routing, send_due=met, late=late), key=str(referral.id))
-    if resembling:
-        uow.publish(events.onward_referral_suspected(referral, resembling), key=str(referral.id))
     REFERRAL.audit(
         uow,
         referral,

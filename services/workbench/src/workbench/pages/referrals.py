@@ -258,6 +258,7 @@ async def _detail(
         material_kinds=await current.options(SERVICE, "MaterialKind"),
         decisions=await current.options(SERVICE, "AnswerDecision"),
         procedures=await current.options(SERVICE, "CaseProcedure"),
+        outcomes=await current.options(SERVICE, "ConclusionOutcome"),
         state_labels=dict(await current.options(SERVICE, "ReferralState")),
         assignees=current.ref.org_groups(current.lang),
     )
@@ -400,7 +401,7 @@ async def file_case(current: Staff, referral_id: uuid.UUID, form: Form) -> Respo
 
 @router.post("/{referral_id}/conclude")
 async def conclude(current: Staff, referral_id: uuid.UUID, form: Form) -> Response:
-    body = {"outcome": text(form, "outcome")}
+    body = {"outcome_kind": text(form, "outcome_kind"), "outcome": text(form, "outcome")}
     if number := text(form, "decision_number"):
         body["decision_number"] = number
     return await _step(current, referral_id, "conclude", body, ("已办结。", "Concluded."), form)
