@@ -16,7 +16,7 @@ from info_sharing import events
 from info_sharing.domain import search as search_words
 from info_sharing.domain import secrecy
 from info_sharing.domain.categories import Category
-from info_sharing.domain.inbox import DeliveryReason
+from info_sharing.domain.inbox import DeliveryReason, duty_recipients
 from info_sharing.domain.items import TRANSITIONS, ItemState, Step, Visibility
 from info_sharing.errors import ClassifiedRefused, ItemNotFound
 from info_sharing.models import Delivery, FeedbackRequest, Item, Subscription
@@ -193,11 +193,14 @@ async def refresh_search(uow: UnitOfWork, ctx: ServiceContext, item: Item) -> No
 # ---- publishing and delivery (INFO-03) --------------------------------------------------------
 
 
-async def deliver(uow: UnitOfWork, item: Item) -> list[str]:
-    """Put the item in the inbox of every organisation it is addressed to and every subscriber
-    who may see it — once per organisation, never the publisher's own. One statement each."""
-    addressed = [o for o in item.audience if o != item.publisher]
-    if addressed:
+async def deliver(uow: UnitOfWork, item: Item, *, duty: set[str]) -> list[str]:
+    """Put the item in the inbox of every organisation it is addressed to, every organisation
+    it is due to by the notice (`duty`, INFO-03) and every subscriber who may see it — once per
+    organisation, never the publisher's own. One statement each."""
+    reasons = {o: DeliveryReason.DUTY for o in duty}
+    reasons.update({o: DeliveryReason.ADDRESSED for o in item.audience})
+    reasons.pop(item.publisher, None)
+    if reasons:
         await uow.session.execute(
             pg_insert(Delivery)
             .values(
@@ -205,10 +208,10 @@ async def deliver(uow: UnitOfWork, item: Item) -> list[str]:
                     {
                         "org": org,
                         "item_id": item.id,
-                        "reason": DeliveryReason.ADDRESSED.value,
+                        "reason": reason.value,
                         "delivered_at": uow.now,
                     }
-                    for org in addressed
+                    for org, reason in sorted(reasons.items())
                 ]
             )
             .on_conflict_do_nothing()
@@ -259,7 +262,14 @@ async def publish(uow: UnitOfWork, ctx: ServiceContext, item: Item, *, by: str, 
         older.superseded_by, older.superseded_at = item.id, uow.now
         ITEM.audit(uow, older, "superseded", rule="INFO-01", superseded_by=str(item.id))
     await refresh_search(uow, ctx, item)
-    recipients = await deliver(uow, item)
+    duty = duty_recipients(
+        Category(item.category),
+        publisher=item.publisher,
+        item_towns=item.towns,
+        all_towns=[o.code for o in ctx.directory.towns()],
+        restricted_to=item.audience if item.restricted else None,
+    )
+    recipients = await deliver(uow, item, duty=duty)
     uow.publish(events.published(item, recipients), key=str(item.id))
     ITEM.audit(
         uow,

@@ -3,13 +3,22 @@ round, REV-02's duties, who acts for the town, REV-04's materials."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from legal_review import domain
-from legal_review.domain import Duties, MaterialKind, ReviewState, Step, missing_materials
+from legal_review.domain import (
+    Duties,
+    MaterialKind,
+    ReviewState,
+    Step,
+    missing_materials,
+    placeholder_kinds,
+)
 from legal_review.errors import MaterialsIncomplete, NotAReviewParty, ReviewNotFound
 from legal_review.models import JointOpinion, Review, ReviewMaterial, ReviewRound
 from xietong_common.auth import Principal
@@ -69,31 +78,68 @@ async def current_round(
     return (await session.execute(query)).scalar_one()
 
 
+def same_case(
+    *, town: str, case_number: str | None, matter_code: str, party: Mapping[str, Any]
+) -> sa.ColumnElement[bool]:
+    """REV-02: the reviews of one case — the town's, under the same case number, or (a case
+    number left out) the same matter and the same party (by its credit code or ID number)."""
+    ids = [case_number] if case_number else []
+    match: list[sa.ColumnElement[bool]] = [Review.case_number.in_(ids)] if ids else []
+    party_id = (party.get("id_number") or "").strip().upper()
+    if party_id:
+        match.append(
+            sa.and_(
+                Review.matter_code == matter_code,
+                sa.func.upper(Review.party["id_number"].astext) == party_id,
+            )
+        )
+    return sa.and_(Review.town == town, sa.or_(*match)) if match else sa.false()
+
+
+async def case_review_ids(session: AsyncSession, review: Review) -> list[uuid.UUID]:
+    """REV-02: this review and every other review of the same case."""
+    rows = await session.execute(
+        sa.select(Review.id).where(
+            sa.or_(
+                Review.id == review.id,
+                same_case(
+                    town=review.town,
+                    case_number=review.case_number,
+                    matter_code=review.matter_code,
+                    party=review.party or {},
+                ),
+            )
+        )
+    )
+    return list(rows.scalars())
+
+
 async def duties_of(session: AsyncSession, review: Review) -> Duties:
-    """REV-02: everyone who handled, reviewed or decided the case, over all its rounds."""
+    """REV-02: everyone who handled, reviewed or decided the case, over all its rounds and
+    every review of the same case (a second review of a case starts with its duties)."""
+    ids = await case_review_ids(session, review)
+    reviews = list((await session.execute(sa.select(Review).where(Review.id.in_(ids)))).scalars())
     rounds = list(
         (
-            await session.execute(sa.select(ReviewRound).where(ReviewRound.review_id == review.id))
+            await session.execute(sa.select(ReviewRound).where(ReviewRound.review_id.in_(ids)))
         ).scalars()
     )
     uploaders = (
         await session.execute(
-            sa.select(ReviewMaterial.uploaded_by).where(ReviewMaterial.review_id == review.id)
+            sa.select(ReviewMaterial.uploaded_by).where(ReviewMaterial.review_id.in_(ids))
         )
     ).scalars()
     joint_reviewers = (
-        await session.execute(
-            sa.select(JointOpinion.person).where(JointOpinion.review_id == review.id)
-        )
+        await session.execute(sa.select(JointOpinion.person).where(JointOpinion.review_id.in_(ids)))
     ).scalars()
-    handlers = {review.handler, *(r.submitted_by for r in rounds), *uploaders}
-    reviewers: set[str | None] = {review.reviewer, *joint_reviewers}
+    handlers = {*(r.handler for r in reviews), *(r.submitted_by for r in rounds), *uploaders}
+    reviewers: set[str | None] = {*(r.reviewer for r in reviews), *joint_reviewers}
     for r in rounds:
         reviewers |= {r.notice_by, r.opinion_by, *(f.get("by") for f in r.findings.values())}
     return Duties(
-        handlers=frozenset(handlers),
+        handlers=frozenset(p for p in handlers if p),
         reviewers=frozenset(p for p in reviewers if p),
-        deciders=frozenset([review.decider] if review.decider else []),
+        deciders=frozenset(r.decider for r in reviews if r.decider),
     )
 
 
@@ -110,21 +156,30 @@ def require_town_role(principal: Principal, review: Review, *roles: str) -> None
 
 async def material_kinds(session: AsyncSession, review: Review) -> list[MaterialKind]:
     """The kinds of material uploaded to the review's current round."""
+    return [kind for kind, _ in await material_files(session, review)]
+
+
+async def material_files(session: AsyncSession, review: Review) -> list[tuple[MaterialKind, str]]:
+    """The (kind, SHA-256) of each material uploaded to the review's current round."""
     rows = await session.execute(
-        sa.select(ReviewMaterial.kind).where(
+        sa.select(ReviewMaterial.kind, ReviewMaterial.sha256).where(
             ReviewMaterial.review_id == review.id, ReviewMaterial.round == review.round
         )
     )
-    return [MaterialKind(k) for k in rows.scalars()]
+    return [(MaterialKind(kind), sha256) for kind, sha256 in rows]
 
 
 async def check_materials_complete(session: AsyncSession, review: Review, *, what: str) -> None:
     """REV-04: the review is not taken up, nor point (3) passed, while a material the brigade
     must submit is missing; REV-05's one notice (`/materials-notice`) is how to ask for it."""
     rnd = await current_round(session, review)
+    files = await material_files(session, review)
     missing = missing_materials(
-        await material_kinds(session, review), hearing=rnd.hearing, assessed=rnd.assessed
+        [kind for kind, _ in files], hearing=rnd.hearing, assessed=rnd.assessed
     )
+    # One file filed under several required kinds is one material, not several.
+    reused = placeholder_kinds(files, hearing=rnd.hearing, assessed=rnd.assessed)
+    missing += [k for k in reused if k not in missing]
     if missing:
         raise MaterialsIncomplete(
             f"cannot {what} while required materials are missing: "
@@ -134,6 +189,7 @@ async def check_materials_complete(session: AsyncSession, review: Review, *, wha
             + "、".join(k.label_zh for k in missing)
             + "。请一次性告知承办机构补正材料",
             missing=[k.value for k in missing],
+            same_file_under=[k.value for k in reused],
             notify_at=f"/reviews/{review.id}/materials-notice",
             rule="REV-04",
         )

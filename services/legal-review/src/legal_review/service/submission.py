@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from legal_review import events
 from legal_review.domain import (
     Duty,
@@ -18,6 +20,7 @@ from legal_review.domain import (
     next_state,
 )
 from legal_review.errors import (
+    CaseAlreadyUnderReview,
     ImplausibleTime,
     MaterialsStillMissing,
     NotAReviewParty,
@@ -35,6 +38,7 @@ from legal_review.service.common import (
     duties_of,
     material_kinds,
     require_town_role,
+    same_case,
     serving_justice_office,
 )
 from legal_review.settings import ReviewSettings
@@ -98,6 +102,43 @@ MATERIAL_SCOPE = "review.material"
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 
 
+# REV-07: opinions that send the case back to its brigade: the case continues in its review.
+_BINDING_OPINIONS = (
+    ReviewOpinionKind.CORRECT_AND_RESUBMIT.value,
+    ReviewOpinionKind.DO_NOT_DECIDE.value,
+)
+
+
+async def check_no_other_review(uow: UnitOfWork, town: str, data: SubmitIn) -> None:
+    """REV-02/REV-07: a case already under review, or given opinion (2) or (3), is not
+    submitted afresh: a new review would start with no duties and no opinion. Its own review
+    continues (opinion (2): a new round of the same review)."""
+    party = data.party.model_dump(mode="json")
+    case = same_case(
+        town=town, case_number=data.case_number, matter_code=data.matter_code, party=party
+    )
+    open_states = [s.value for s in ReviewState if s is not ReviewState.DECIDED]
+    binding = sa.select(ReviewRound.review_id).where(ReviewRound.opinion.in_(_BINDING_OPINIONS))
+    earlier = (
+        await uow.session.execute(
+            sa.select(Review.id, Review.state)
+            .where(case, sa.or_(Review.state.in_(open_states), Review.id.in_(binding)))
+            .order_by(Review.created_at)
+            .limit(1)
+        )
+    ).first()
+    if earlier is not None:
+        raise CaseAlreadyUnderReview(
+            f"review {earlier.id} of this case ({earlier.state}) is to be continued: an open "
+            "review goes on, and after opinion (2) the brigade resubmits in it "
+            f"(POST /reviews/{earlier.id}/resubmit)",
+            zh=f"该案件已有法制审核({earlier.id}，状态：{earlier.state})，应在原审核中继续；"
+            "审核意见为(二)的，应在原审核中补充或更正后重新送审，不得另行送审",
+            review_id=str(earlier.id),
+            rule="REV-02",
+        )
+
+
 async def submit(
     uow: UnitOfWork,
     *,
@@ -126,6 +167,7 @@ async def submit(
             found_at=data.found_at.isoformat(),
         )
     ctx.catalogue.require(data.matter_code)
+    await check_no_other_review(uow, actor.org, data)
     hits = evaluate(data.decision, data.party.kind)
     if not hits and not data.voluntary:
         raise ReviewNotRequired(

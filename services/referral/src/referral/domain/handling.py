@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from referral.domain.common import Step
-from referral.domain.onward import MIN_REASON, is_stated
 from referral.errors import TimeLimitMissing
 from xietong_common.calendar import DeadlineRule
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
 from xietong_common.labels import LabelledEnum
+from xietong_common.reasons import MIN_REASON, is_stated
 
 ANSWER_WORKING_DAYS = 5
 

@@ -16,6 +16,7 @@ import jieba
 
 from referral.errors import OnwardReferralForbidden
 from xietong_common.labels import LabelledEnum
+from xietong_common.reasons import MIN_REASON, is_stated
 
 
 class Ground(LabelledEnum):
@@ -149,16 +150,6 @@ def resemblance(
     if not grounds:
         return None
     return Resemblance(referral_id=held_id, grounds=tuple(grounds), facts_similarity=score)
-
-
-# A reason the district government can rule on, not "x" or "不同": at least this many letters
-# or digits (a Chinese character is a letter), punctuation and spacing not counted.
-MIN_REASON = 8
-
-
-def is_stated(reason: str | None) -> bool:
-    """A real reason: at least MIN_REASON letters or digits once spacing and punctuation go."""
-    return len(normalise_text(reason or "")) >= MIN_REASON
 
 
 def check_not_onward(resembling: Sequence[Resemblance], *, distinct_reason: str | None) -> None:

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from referral.domain.onward import MIN_REASON, is_stated
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure, ConclusionOutcome
+from xietong_common.reasons import MIN_REASON, is_stated
 from xietong_common.schemas import (
     CLEAN_TEXT,
     LINE_SCHEMA,
