@@ -1,3 +1,9 @@
-"""The oversight API: reads only (the ledger is fed by events alone)."""
+"""The oversight API: reads (the ledger is fed by events alone) and the export."""
 
-from oversight.api.reads import router as router
+from fastapi import APIRouter
+
+from oversight.api import export, reads
+
+router = APIRouter()
+router.include_router(reads.router)
+router.include_router(export.router)
