@@ -107,6 +107,7 @@ allow oversight --operation Describe --operation Create --operation DescribeConf
 allow oversight --operation AlterConfigs --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue
 allow oversight --operation Write --topic assistance.obstruction-flagged.dlq --topic assistance.refused.dlq --topic audit.checkpoint --topic deadline.breached.dlq --topic deadline.lifecycle.dlq --topic info.unread-overdue.dlq --topic oversight.export-issued
 allow oversight --operation Read --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue --group oversight
+allow oversight --operation Read --resource-pattern-type prefixed --group oversight-rebuild-
 allow oversight --operation Read --topic audit.checkpoint --topic oversight.export-issued
 echo "kafka-init: ACLs of oversight"
 

@@ -6,7 +6,7 @@ gives its English detail and the Chinese `zh=`.
 
 from __future__ import annotations
 
-from xietong_common.errors import AppError, InvalidInput, NotFound
+from xietong_common.errors import AppError, Conflict, InvalidInput, NotFound
 
 
 class OversightError(AppError):
@@ -40,3 +40,12 @@ class NotItsFact(OversightError, InvalidInput):
     slug = "oversight-fact-not-its-own"
     title = "The fact is not the reporting service's to report"
     title_zh = "该事实不属于报送服务"
+
+
+class LedgerNotEmpty(OversightError, Conflict):
+    """`xietong oversight rebuild` replays into an empty ledger only: replayed into one that
+    holds facts, it would count nothing twice but could not show that it rebuilt them."""
+
+    slug = "oversight-ledger-not-empty"
+    title = "The ledger is not empty"
+    title_zh = "督察台账不为空"
