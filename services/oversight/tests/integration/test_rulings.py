@@ -7,6 +7,7 @@ Each test works on facts in a month of its own, so the module shares one service
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -221,10 +222,17 @@ async def test_sup_01_a_second_ruling_needs_the_current_version(ledger: Ledger) 
     assert [h["outcome"] for h in body["history"]] == ["confirmed", "excused"]
     # The reader of version 1 is now stale too.
     assert (await rule(ledger, fact, "confirmed", if_match=etag)).status_code == 412
-    assert await audited(ledger, fact) == [
-        ("ruling.confirmed", "SUP-01"),
-        ("ruling.excused", "SUP-01"),
-    ]
+    # Two overseers revising the version they both read: one wins, the other is told.
+    both = await asyncio.gather(
+        rule(ledger, fact, "confirmed", if_match='"2"'),
+        rule(ledger, fact, "referred-for-accountability", if_match='"2"'),
+    )
+    assert sorted(r.status_code for r in both) == [200, 412], [r.text for r in both]
+    audits = await audited(ledger, fact)
+    assert audits[:2] == [("ruling.confirmed", "SUP-01"), ("ruling.excused", "SUP-01")]
+    assert len(audits) == 3, audits  # the one that won, and nothing of the one refused
+    item = (await ledger.svc.client.get(f"/items/{fact}", headers=ledger.h(BUREAU))).json()
+    assert (item["version"], len(item["history"])) == (3, 3), dump(item)
 
 
 async def test_sup_01_only_the_justice_bureau_rules_and_an_excuse_has_a_reason(
@@ -234,6 +242,7 @@ async def test_sup_01_only_the_justice_bureau_rules_and_an_excuse_has_a_reason(
     for org in ("district-gov", TOWN, DEPT, OTHER_DEPT, "justice-office:lizhi"):
         r = await rule(ledger, fact, "excused", REASON, org=org)
         assert r.status_code == 403, (org, r.text)
+        assert r.json()["allowed_org_kinds"] == ["justice-bureau"], r.text  # not a bad token
     for reason in (None, "", "节假日。", "  x  "):
         r = await rule(ledger, fact, "excused", reason)
         assert r.status_code == 422, (reason, r.text)
