@@ -37,6 +37,14 @@ def table(name: str = "区生态环境局", code: str = "dept:ecology-environmen
         refusals=1,
         flags=2,
         unread_overdue=0,
+        breached_after_rulings=1,
+        refusals_after_rulings=1,
+        flags_after_rulings=2,
+        unread_overdue_after_rulings=0,
+        confirmed=1,
+        excused=1,
+        referred=0,
+        not_ruled=3,
         by_rule=[RuleFigures(rule="REF-07", **FIGURES), RuleFigures(rule="ASSIST-04", **FIGURES)],
         **FIGURES,
     )
@@ -84,6 +92,9 @@ def test_sup_02_the_workbook_has_a_summary_and_a_sheet_per_mechanism() -> None:
     ]
     assert summary.cell(row=11, column=12).value == 0.25
     assert summary.cell(row=12, column=1).value == "合计"
+    # SUP-01: the figures after rulings beside those before.
+    assert header[17:19] == ["逾期（认定后）", "拒绝协助（认定后）"]
+    assert [c.value for c in summary[11]][17] == 1
     referral = book["案件移送"]
     assert [c.value for c in referral[4]][:5] == [
         "dept:ecology-environment",

@@ -36,3 +36,11 @@ from oversight.service.ledger import (
 from oversight.service.ledger import (
     record_fact as record_fact,
 )
+from oversight.service.rulings import Item as Item
+from oversight.service.rulings import breach_facts as breach_facts
+from oversight.service.rulings import etag as etag
+from oversight.service.rulings import item as item
+from oversight.service.rulings import outcomes_of as outcomes_of
+from oversight.service.rulings import reply as reply
+from oversight.service.rulings import rule as rule
+from oversight.service.rulings import rulings as rulings

@@ -64,6 +64,17 @@ FACT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("flags", "推诿刁难标记（ASSIST-02）"),
     ("unread_overdue", "逾期未读（INFO-03）"),
 )
+RULING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("breached_after_rulings", "逾期（认定后）"),
+    ("refusals_after_rulings", "拒绝协助（认定后）"),
+    ("flags_after_rulings", "推诿刁难标记（认定后）"),
+    ("unread_overdue_after_rulings", "逾期未读（认定后）"),
+    ("confirmed", "认定属实"),
+    ("excused", "予以免责"),
+    ("referred", "移送追责"),
+    ("not_ruled", "尚未认定"),
+)
+"""SUP-01: the figures after the justice bureau's rulings, beside those before."""
 FACTS_OF = {"assistance": ("refusals", "flags"), "info-sharing": ("unread_overdue",)}
 ORG_COLUMNS = ("单位代码", "单位名称", "单位类别")
 FILTERS_ZH = {
@@ -143,16 +154,17 @@ def workbook(table: AssessmentOut, meta: ExportMeta) -> bytes:
     _row(summary, ["生成人", meta.issued_by])
     _row(summary, ["导出编号", meta.export_id])
     _row(summary, [])
+    counted = (*FACT_COLUMNS, *RULING_COLUMNS)
     _row(
         summary,
-        [*ORG_COLUMNS, *(zh for _, zh in DEADLINE_COLUMNS), *(zh for _, zh in FACT_COLUMNS)],
+        [*ORG_COLUMNS, *(zh for _, zh in DEADLINE_COLUMNS), *(zh for _, zh in counted)],
         bold=True,
     )
     for row in table.items:
-        _row(summary, [*_org(row), *_figures(row), *(getattr(row, n) for n, _ in FACT_COLUMNS)])
-    facts = {n: sum(getattr(r, n) for r in table.items) for n, _ in FACT_COLUMNS}
+        _row(summary, [*_org(row), *_figures(row), *(getattr(row, n) for n, _ in counted)])
+    facts = {n: sum(getattr(r, n) for r in table.items) for n, _ in counted}
     _row(summary, ["合计", "", "", *_figures(table.totals), *facts.values()], bold=True)
-    _widths(summary, [26, 24, 14, *([14] * (len(DEADLINE_COLUMNS) + len(FACT_COLUMNS)))])
+    _widths(summary, [26, 24, 14, *([14] * (len(DEADLINE_COLUMNS) + len(counted)))])
     summary.freeze_panes = "D11"
 
     for mechanism, prefixes in RULE_FAMILIES.items():
