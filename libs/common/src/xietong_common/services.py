@@ -13,3 +13,13 @@ SERVICES = {
     "oversight": "oversight",
     "notifier": "notifier",
 }
+
+REBUILDING = ("oversight",)
+"""Services whose state is rebuilt by replaying their topics (`xietong oversight rebuild`),
+each in fresh consumer groups named `rebuild_group_prefix(service)…` (the Kafka ACLs let
+them read in those)."""
+
+
+def rebuild_group_prefix(service: str) -> str:
+    """`oversight` → `oversight-rebuild-`: the start of a rebuild's consumer group."""
+    return f"{service}-rebuild-"

@@ -12,6 +12,8 @@ that may
 - alter the configuration of the accountability topics among them (deadline facts,
   refusals, flags: `ensure_topics` lengthens their retention to
   `XIETONG_ACCOUNTABILITY_RETENTION_DAYS` where it is shorter, SUP-01/02),
+- read in consumer groups `<name>-rebuild-…` if it replays its topics (`REBUILDING`:
+  `xietong oversight rebuild`),
 - read back, without a consumer group, the retained topics it writes (the audit
   checkpoints: `xietong audit verify` in its container),
 
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.events.registry import dlq_topic, registry
-from xietong_common.services import SERVICES
+from xietong_common.services import REBUILDING, SERVICES, rebuild_group_prefix
 from xietong_common.settings import project_root
 
 INTEGRATOR = "integrator"
@@ -171,6 +173,12 @@ def kafka_init_script(*, strict: bool = True) -> str:
         if g.consumes:
             lines.append(
                 f"allow {name} --operation Read {_args('--topic', g.consumes)} --group {name}"
+            )
+        if g.consumes and name in REBUILDING:
+            # `xietong <name> rebuild`: fresh groups of its own, read from the beginning.
+            lines.append(
+                f"allow {name} --operation Read --resource-pattern-type prefixed"
+                f" --group {rebuild_group_prefix(name)}"
             )
         if g.reads_back:
             lines.append(f"allow {name} --operation Read {_args('--topic', g.reads_back)}")

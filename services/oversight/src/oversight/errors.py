@@ -84,3 +84,12 @@ class RulingVersionStale(OversightError):
     slug = "oversight-ruling-changed"
     title = "The ruling has changed since it was read"
     title_zh = "认定已被他人变更，请重新读取"
+
+
+class LedgerNotEmpty(OversightError, Conflict):
+    """`xietong oversight rebuild` replays into an empty ledger only: replayed into one that
+    holds facts, it would count nothing twice but could not show that it rebuilt them."""
+
+    slug = "oversight-ledger-not-empty"
+    title = "The ledger is not empty"
+    title_zh = "督察台账不为空"

@@ -24,6 +24,12 @@ from oversight.service.assessment import (
 from oversight.service.common import DEADLINE as DEADLINE
 from oversight.service.common import MECHANISM as MECHANISM
 from oversight.service.common import sees_everyone as sees_everyone
+from oversight.service.export import (
+    build_workbook as build_workbook,
+)
+from oversight.service.export import (
+    record_export as record_export,
+)
 from oversight.service.ledger import (
     record_deadline_fact as record_deadline_fact,
 )
