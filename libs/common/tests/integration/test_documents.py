@@ -217,7 +217,8 @@ async def test_concurrent_allocations_give_every_number_once_and_leave_no_gap(
 
     async def take(i: int) -> None:
         try:
-            async with db.session() as session, session.begin():
+            # a real transaction (db.session() alone reads outside one, in autocommit)
+            async with db.session(transaction=True) as session, session.begin():
                 serial = await allocate_serial(session, org=SENDER, kind=kind, year=2026)
                 await asyncio.sleep(0.01 * (i % 5))  # hold the series while others queue
                 if i % 3 == 0:
