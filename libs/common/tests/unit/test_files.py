@@ -199,3 +199,63 @@ async def test_a_refusal_in_the_worker_comes_back_whole(tmp_path: Path) -> None:
         )
     assert refused.value.extensions["detected_type"] == "application/x-msdownload"
     assert "Windows" in refused.value.detail
+
+
+async def test_a_cancelled_read_keeps_its_pipe_until_its_thread_is_done() -> None:
+    """Issue 17: a request cancelled while its thread waits on the worker's pipe must not
+    free the pipe's number for the next file's pipe, or the left-over thread takes that
+    file's answer and the next request wrongly refuses its file ("ended without an answer",
+    seen under the fuzz run and the workbench's roster import)."""
+    import asyncio
+    import multiprocessing
+
+    from xietong_common.files.worker import _Answers
+
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+    answers = _Answers(receiving)
+    reading = asyncio.ensure_future(answers.next())
+    await asyncio.sleep(0.05)  # its thread now waits on recv
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    answers.close()
+    assert not receiving.closed  # still read by the thread: its number is not free yet
+
+    sending.send(("ok", "the answer nobody waits for"))
+    for _ in range(400):  # the thread takes it and the pipe is closed after it
+        if receiving.closed:
+            break
+        await asyncio.sleep(0.05)
+    assert receiving.closed
+    sending.close()
+
+
+async def test_many_files_at_once_each_get_their_own_answer_even_when_some_are_cancelled() -> None:
+    """Issue 17: requests cancelled mid-read never make another file's read fail."""
+    import asyncio
+
+    workers = FileWorkers(processes=2)
+
+    async def read(n: int) -> int:
+        return await workers.run(corpus.counts, n, progress=lambda _counts: None)
+
+    for _ in range(4):
+        doomed = [asyncio.ensure_future(read(1000)) for _ in range(2)]
+        await asyncio.sleep(0.6)  # reporting progress: a thread may be waiting on each pipe
+        for task in doomed:
+            task.cancel()
+        await asyncio.gather(*doomed, return_exceptions=True)
+        # New pipes now, which may take the numbers the cancelled ones had.
+        assert await asyncio.gather(*(read(n) for n in (1, 2, 1, 2))) == [1, 2, 1, 2]
+
+
+async def test_an_answer_lost_on_the_way_is_read_again_not_a_refusal(tmp_path: Path) -> None:
+    """Issue 17: a child that ended well (exit code 0) without its answer reaching the
+    service reads the file once more, instead of refusing a good file as over its memory
+    (seen under load in the workbench's roster import); lost twice, the file is refused."""
+    marker = tmp_path / "first-try"
+    workers = FileWorkers(processes=1)
+    assert await workers.run(corpus.answers_on_second_try, str(marker)) == "answered"
+
+    with pytest.raises(FileOverLimits):
+        await workers.run(corpus.ends_without_answering)

@@ -588,3 +588,22 @@ async def refuses_every_malformed_file(
 
 
 mutations_of = mutations
+
+
+def answers_on_second_try(marker: str, *, progress: object) -> str:
+    """A child that ends well without answering the first time (its marker file is then
+    made), and answers the next: how a lost answer looks to the parent."""
+    import os
+    from pathlib import Path
+
+    if not Path(marker).exists():
+        Path(marker).touch()
+        os._exit(0)
+    return "answered"
+
+
+def ends_without_answering(*, progress: object) -> str:
+    """A child that always ends well without answering."""
+    import os
+
+    os._exit(0)

@@ -151,7 +151,17 @@ class FileWorkers:
         """`fn(*args, progress=…, **kwargs)` in a child process; its result, or its refusal
         raised here. Past the budget the child is killed and the file refused (422)."""
         async with self._semaphore():
-            return await _run_child(fn, args, kwargs, budget or self.budget, progress, what)  # type: ignore[no-any-return]
+            try:
+                return await _run_child(fn, args, kwargs, budget or self.budget, progress, what)  # type: ignore[no-any-return]
+            except _AnswerLost:
+                # A child that ended well has answered; its answer went missing on the way
+                # (seen only on a heavily loaded box, cause not yet found). Read it once more
+                # rather than refuse a good file for a limit it never reached.
+                log.warning("a file worker's answer was lost; reading the file again")
+            try:
+                return await _run_child(fn, args, kwargs, budget or self.budget, progress, what)  # type: ignore[no-any-return]
+            except _AnswerLost as lost:
+                raise lost.refusal from None
 
 
 def preload(modules: Sequence[str]) -> None:
@@ -188,7 +198,8 @@ async def _run_child(
 ) -> Any:
     loop = asyncio.get_running_loop()
     context = _context()
-    receiver, sender = context.Pipe(duplex=False)
+    receiver_end, sender = context.Pipe(duplex=False)
+    receiver = _Answers(receiver_end)
     cpu = math.ceil(budget.seconds) + 5
     process = context.Process(
         target=_child,
@@ -214,7 +225,7 @@ async def _run_child(
                 raise _over_time(budget, *what) from None
             ready.clear()
             try:
-                kind, payload = await asyncio.to_thread(receiver.recv)
+                kind, payload = await receiver.next()
             except (EOFError, OSError):
                 raise await _died(process, budget, what) from None
             if kind == "progress":
@@ -235,10 +246,56 @@ async def _run_child(
             )
     finally:
         loop.remove_reader(fd)
-        receiver.close()
         if process.is_alive():
-            process.kill()
+            process.kill()  # a thread still reading its pipe (a cancelled request) meets EOF
+        receiver.close()
         await asyncio.to_thread(process.join, 10)
+
+
+class _AnswerLost(Exception):
+    """The child ended well (exit code 0) but its answer was not read: the file is read
+    once more; lost twice, `refusal` (what it was before) is the answer."""
+
+    def __init__(self, refusal: AppError) -> None:
+        super().__init__("a file worker's answer was lost")
+        self.refusal = refusal
+
+
+class _Answers:
+    """The parent's end of a child's pipe, read in a thread (a message may be large).
+
+    Its file descriptor is closed only when no thread reads it any more. A request cancelled
+    while a thread waits on `recv` (its client went away) leaves that thread reading; had the
+    descriptor been closed at once, the next child's pipe could take the same number, and the
+    left-over thread would take that child's answer, which its own request would then miss
+    ("ended without an answer", exit code 0) and wrongly refuse.
+    """
+
+    def __init__(self, connection: multiprocessing.connection.Connection) -> None:
+        self.connection = connection
+        self._reading: asyncio.Future[Any] | None = None
+        self._closing = False
+
+    def fileno(self) -> int:
+        return self.connection.fileno()
+
+    async def next(self) -> Any:
+        self._reading = asyncio.ensure_future(asyncio.to_thread(self.connection.recv))
+        # Shielded: cancelling the request must not mark the read done while its thread runs.
+        return await asyncio.shield(self._reading)
+
+    def close(self) -> None:
+        reading = self._reading
+        if reading is None or reading.done():
+            self.connection.close()
+        elif not self._closing:
+            self._closing = True
+            reading.add_done_callback(self._close_after_read)
+
+    def _close_after_read(self, reading: asyncio.Future[Any]) -> None:
+        if not reading.cancelled():
+            reading.exception()  # the answer of an abandoned read is dropped, not logged
+        self.connection.close()
 
 
 async def _died(process: Any, budget: WorkerBudget, what: tuple[str, str]) -> AppError:
@@ -247,6 +304,8 @@ async def _died(process: Any, budget: WorkerBudget, what: tuple[str, str]) -> Ap
     code = process.exitcode
     if code == -signal.SIGXCPU:
         return _over_time(budget, *what)
+    if code == 0:
+        raise _AnswerLost(_over_memory(budget, *what))
     log.warning("a file worker ended without an answer (exit code %s)", code)
     return _over_memory(budget, *what)
 
