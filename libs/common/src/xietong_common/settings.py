@@ -290,4 +290,3 @@ class ServiceSettings(BaseSettings):
             )
             self.database_url = url.render_as_string(hide_password=False)
         return self
-

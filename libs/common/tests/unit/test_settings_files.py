@@ -68,7 +68,9 @@ def test_the_password_file_replaces_a_password_in_the_url(
     assert url == "postgresql+asyncpg://app:n3w%2Fp%40ss@db:5432/x"  # escaped for the URL
 
 
-def test_value_and_file_both_set_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_value_and_file_both_set_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XIETONG_JWT_SECRET", "in-the-environment")
     monkeypatch.setenv("XIETONG_JWT_SECRET_FILE", str(_file(tmp_path, "jwt", "in-a-file")))
     with pytest.raises(SettingsError, match="XIETONG_JWT_SECRET and XIETONG_JWT_SECRET_FILE"):

@@ -9,6 +9,8 @@ that may
   and write their `.dlq` twins (where its inbox dead-letters),
 - describe and create those topics and their `.dlq` twins (what `ensure_topics` does on
   start),
+- read the `.dlq` twins of what it consumes in the group `<service>.dlq-replay`
+  (`xietong dlq list | replay`, and the service's dead-letter depth gauge),
 - read back, without a consumer group, the retained topics it writes (the audit
   checkpoints: `xietong audit verify` in its container),
 
@@ -33,6 +35,12 @@ from xietong_common.settings import project_root
 INTEGRATOR = "integrator"
 INTEGRATOR_GROUP_PREFIX = "integrator"
 KAFKA_INIT = Path("deploy") / "kafka" / "init-acls.sh"
+
+
+def dlq_replay_group(service: str) -> str:
+    """The consumer group `xietong dlq replay` reads a service's dead letters in (before the
+    deployment's namespace)."""
+    return f"{service}.dlq-replay"
 
 
 def password_variable(principal: str) -> str:
@@ -117,18 +125,28 @@ def kafka_init_script(*, strict: bool = True) -> str:
         'BIN="${KAFKA_BIN:-/opt/kafka/bin}"',
         'BOOTSTRAP="${KAFKA_ADMIN_BOOTSTRAP:-127.0.0.1:9091}"',
         "",
+        "password() {  # VARIABLE: its value, or the content of the file VARIABLE_FILE names",
+        '  local file_var="${1}_FILE"',
+        '  if [[ -n "${!file_var:-}" ]]; then',
+        '    cat "${!file_var}"',
+        "  else",
+        '    printf "%s" "${!1:-}"',
+        "  fi",
+        "}",
+        "",
         "check_password() {  # PRINCIPAL VARIABLE",
-        '  local value="${!2:-}"',
+        "  local value",
+        '  value="$(password "$2")"',
         '  if [[ ! "$value" =~ ^[A-Za-z0-9._~-]{16,}$ ]]; then',
-        '    echo "kafka-init: set $2, the password of Kafka user $1: 16 or more characters'
-        ' from A-Z a-z 0-9 . _ ~ - (e.g. openssl rand -hex 24)" >&2',
+        '    echo "kafka-init: set $2 (or ${2}_FILE), the password of Kafka user $1: 16 or more'
+        ' characters from A-Z a-z 0-9 . _ ~ - (deploy/new-env.sh makes them)" >&2',
         "    exit 1",
         "  fi",
         "}",
         "",
         "user() {  # PRINCIPAL VARIABLE",
         '  "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users \\',
-        '    --entity-name "$1" --add-config "SCRAM-SHA-512=[password=${!2}]" >/dev/null',
+        '    --entity-name "$1" --add-config "SCRAM-SHA-512=[password=$(password "$2")]" >/dev/null',
         '  echo "kafka-init: user $1"',
         "}",
         "",
@@ -157,6 +175,13 @@ def kafka_init_script(*, strict: bool = True) -> str:
         if g.consumes:
             lines.append(
                 f"allow {name} --operation Read {_args('--topic', g.consumes)} --group {name}"
+            )
+            # `xietong dlq list | replay` as the service: its dead letters, read in a group of
+            # their own (whose offsets also give the service's DLQ depth gauge).
+            dead = [dlq_topic(t) for t in g.consumes]
+            lines.append(
+                f"allow {name} --operation Read {_args('--topic', dead)}"
+                f" --group {dlq_replay_group(name)}"
             )
         if g.reads_back:
             lines.append(f"allow {name} --operation Read {_args('--topic', g.reads_back)}")
