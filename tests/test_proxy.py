@@ -1,0 +1,232 @@
+"""deploy/proxy/xietong.conf, the HTTPS entry of the compose deployment: every API path of
+every service's OpenAPI goes to that service, and /metrics, /docs, /openapi.json, /healthz and
+/readyz are refused from outside. Run for real under nginx (Debian's; the compose file uses
+the official image of the same configuration language) in front of stand-in services, with a
+certificate made by deploy/proxy/make-certs.sh."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from xietong_common.services import SERVICES
+from xietong_devtools.tools import require_tool
+
+ROOT = Path(__file__).resolve().parents[1]
+PROXY = ROOT / "deploy" / "proxy"
+CONF = (PROXY / "xietong.conf").read_text()
+OPS = {"healthz", "readyz", "metrics"}
+REFUSED = ["/metrics", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz", "/docs/oauth2"]
+
+
+def _routes() -> dict[str, str]:
+    """Path prefix -> the upstream host the configuration sends it to."""
+    routes: dict[str, str] = {}
+    pattern = re.compile(
+        r"location ~ \^/\(([^)]*)\)\(/\|\$\) \{\s*set \$upstream http://([a-z-]+):(\d+);"
+    )
+    for prefixes, host, _port in pattern.findall(CONF):
+        for prefix in prefixes.split("|"):
+            routes[prefix] = host
+    return routes
+
+
+def _prefixes(service: str) -> set[str]:
+    spec = json.loads((ROOT / "docs" / "openapi" / f"{service}.json").read_text())
+    return {path.split("/")[1] for path in spec["paths"]} - OPS
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_api_path_goes_to_its_service(service: str) -> None:
+    routes = _routes()
+    for prefix in _prefixes(service):
+        assert routes.get(prefix) == service, f"/{prefix} of {service}"
+
+
+def test_the_proxy_and_the_chart_route_the_same_paths() -> None:
+    values = yaml.safe_load((ROOT / "deploy/helm/xietong/values.yaml").read_text())
+    chart = {p.strip("/"): name for name, s in values["services"].items() for p in s["paths"]}
+    assert chart == _routes()
+    ports = {name: s["port"] for name, s in values["services"].items()}
+    for host, port in re.findall(r"set \$upstream http://([a-z-]+):(\d+);", CONF):
+        assert ports[host] == int(port), host
+
+
+# ---- under nginx ----------------------------------------------------------------------------
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+class _Echo(BaseHTTPRequestHandler):
+    service = "?"
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        body = json.dumps(
+            {
+                "service": self.service,
+                "path": self.path,
+                "request_id": self.headers.get("X-Request-ID"),
+                "forwarded_proto": self.headers.get("X-Forwarded-Proto"),
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@dataclass
+class Proxy:
+    https: str
+    http: str
+    ca: Path
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    nginx = require_tool("nginx")
+    work = tmp_path_factory.mktemp("proxy")
+    # The certificate as an operator makes it.
+    shutil.copy(PROXY / "make-certs.sh", work / "make-certs.sh")
+    subprocess.run(
+        ["bash", str(work / "make-certs.sh"), "localhost", "127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    servers = []
+    upstream: dict[str, int] = {}
+    for name in SERVICES:
+        handler = type(f"Echo_{name}", (_Echo,), {"service": name})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        upstream[name] = server.server_address[1]
+    http_port, https_port, health_port = _free_ports(3)
+    conf = CONF
+    for host, port in re.findall(r"http://([a-z-]+):(\d+);", CONF):
+        conf = conf.replace(f"http://{host}:{port};", f"http://127.0.0.1:{upstream[host]};")
+    conf = conf.replace("resolver 127.0.0.11 valid=30s ipv6=off;", "")
+    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{http_port};")
+    conf = conf.replace("listen 8443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+    conf = conf.replace("listen 127.0.0.1:8081;", f"listen 127.0.0.1:{health_port};")
+    conf = conf.replace("/etc/nginx/tls/", f"{work}/tls/")
+    conf = conf.replace("access_log /dev/stdout xietong;", f"access_log {work}/access.log xietong;")
+    (work / "xietong.conf").write_text(conf)
+    (work / "nginx.conf").write_text(
+        f"daemon off;\npid {work}/nginx.pid;\nerror_log {work}/error.log warn;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n  client_body_temp_path {work}/body;\n  proxy_temp_path {work}/proxy;\n"
+        f"  include {work}/xietong.conf;\n}}\n"
+    )
+    check = subprocess.run(
+        [nginx, "-t", "-p", str(work), "-c", str(work / "nginx.conf")],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen(
+        [nginx, "-p", str(work), "-c", str(work / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", https_port)) == 0:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError((work / "error.log").read_text())
+            time.sleep(0.1)
+        yield Proxy(
+            https=f"https://localhost:{https_port}",
+            http=f"http://127.0.0.1:{http_port}",
+            ca=work / "tls" / "ca.pem",
+        )
+    finally:
+        process.terminate()
+        process.wait(10)
+        for server in servers:
+            server.shutdown()
+
+
+@pytest.fixture
+def client(proxy: Proxy) -> Iterator[httpx.Client]:
+    context = ssl.create_default_context(cafile=str(proxy.ca))
+    with httpx.Client(base_url=proxy.https, verify=context, timeout=10) as c:
+        yield c
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_over_tls_each_path_reaches_its_service(client: httpx.Client, service: str) -> None:
+    for prefix in sorted(_prefixes(service)):
+        r = client.get(f"/{prefix}/some-id?page=2", headers={"X-Request-ID": "ignored"})
+        assert r.status_code == 200, (prefix, r.text)
+        body = r.json()
+        assert body["service"] == service
+        assert body["path"] == f"/{prefix}/some-id?page=2"
+        assert body["forwarded_proto"] == "https"
+        assert re.fullmatch(r"[0-9a-f]{32}", body["request_id"])  # the proxy's own id
+    assert r.headers["strict-transport-security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize("path", REFUSED)
+def test_operations_and_docs_are_not_served_outside(client: httpx.Client, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["status"] == 404
+    assert "service" not in r.json()  # no service was asked
+
+
+def test_an_unknown_path_is_a_404_and_a_lookalike_prefix_is_not_routed(
+    client: httpx.Client,
+) -> None:
+    assert client.get("/").status_code == 404
+    assert client.get("/referralsX").status_code == 404
+    assert client.get("/etc/passwd").status_code == 404
+
+
+def test_plain_http_is_redirected_to_https(proxy: Proxy) -> None:
+    r = httpx.get(f"{proxy.http}/referrals/1", follow_redirects=False)
+    assert r.status_code == 308
+    assert r.headers["location"].startswith("https://")
+    assert r.headers["location"].endswith("/referrals/1")
+
+
+def test_uploads_up_to_the_service_s_limit_pass(client: httpx.Client) -> None:
+    r = client.post("/referrals/x/materials", content=b"x" * (2 * 1024 * 1024))
+    assert r.status_code == 200
+    assert r.json()["service"] == "referral"
