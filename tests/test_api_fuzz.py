@@ -40,6 +40,30 @@ pytestmark = pytest.mark.integration
 
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20240226")  # another seed, another sample
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3")
+# How long one generated case may take on a busy 2-core box (a request and its checks), and
+# one service's start (migrations): the run's bound comes from the work it does — every
+# operation × examples, as if the services ran one after another rather than side by side —
+# never a fixed figure a slow machine trips. A quiet machine needs about a tenth of it.
+SECONDS_PER_CASE = 1.0
+SECONDS_TO_START = 300.0
+
+
+def _operations() -> int:
+    """How many operations the services' documents hold (docs/openapi, kept current by
+    tests/test_docs_current.py)."""
+    count = 0
+    for document in (project_root() / "docs" / "openapi").glob("*.json"):
+        paths = json.loads(document.read_text(encoding="utf-8")).get("paths", {})
+        count += sum(
+            1
+            for item in paths.values()
+            for method in item
+            if method in {"get", "post", "put", "patch", "delete"}
+        )
+    return count
+
+
+RUN_BOUND_S = SECONDS_TO_START + max(_operations(), 200) * int(MAX_EXAMPLES) * SECONDS_PER_CASE
 TOWN = "town:lizhi"  # a town of the shipped directory
 # For each kind of organisation, one of the shipped directory: an operation is fuzzed with a
 # token of a kind it admits (tests/fuzz_hooks.py), so its body is reached, not refused 403.
@@ -115,15 +139,16 @@ async def serving(
     )
     base = f"http://127.0.0.1:{port}"
     try:
+        started_by = asyncio.get_running_loop().time() + SECONDS_TO_START
         async with httpx.AsyncClient() as client:
-            for _ in range(600):
+            while True:
                 assert proc.returncode is None, f"{spec.name} stopped; see {workdir}/service.log"
                 with contextlib.suppress(httpx.TransportError):
                     if (await client.get(f"{base}/healthz")).status_code == 200:
                         break
+                if asyncio.get_running_loop().time() > started_by:
+                    raise AssertionError(f"{spec.name} did not start; see {workdir}/service.log")
                 await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(f"{spec.name} did not start")
         yield (
             base,
             {
@@ -181,6 +206,7 @@ async def fuzz(
     return proc.returncode, output.decode(errors="replace")
 
 
+@pytest.mark.timeout(RUN_BOUND_S)
 async def test_no_input_breaks_any_api_or_its_document(
     servers: Servers, kafka_bootstrap: str, tmp_path: Path
 ) -> None:

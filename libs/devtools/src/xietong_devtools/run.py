@@ -1,4 +1,5 @@
-"""`xietong run`: the stack, then the six services as uvicorn processes, until Ctrl-C."""
+"""`xietong run`: the stack, then the six services and the workbench (工作台) as uvicorn
+processes, until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def run_services(*, host: str = "127.0.0.1") -> int:
         print(f"stack not started: {exc}", file=sys.stderr)
         return 1
     children: list[tuple[str, int, subprocess.Popen[bytes]]] = []
+    urls: dict[str, str] = {}
     for name, pkg, default_port in SERVICES:
         if importlib.util.find_spec(f"{pkg}.main") is None:
             print(f"skipping {name}: no {pkg}.main", file=sys.stderr)
@@ -63,6 +65,10 @@ def run_services(*, host: str = "127.0.0.1") -> int:
             env=env,
         )
         children.append((name, port, process))
+        urls[name] = f"http://{host}:{port}"
+    workbench = _start_workbench(host, urls)
+    if workbench is not None:
+        children.append(workbench)
 
     stopping = False
 
@@ -76,7 +82,13 @@ def run_services(*, host: str = "127.0.0.1") -> int:
         _wait_healthy(children, host)
         print("\nxietong is running:")
         for name, port, _ in children:
+            if name == "workbench":
+                continue
             print(f"  {name:<17} http://{host}:{port}/docs")
+        if workbench is not None:
+            print(
+                f"\n  工作台 workbench   http://{host}:{workbench[1]}/  (sign in: pick an organisation and roles)"
+            )
         print(
             f"\nKafka {info.kafka_bootstrap} · PostgreSQL {info.postgres_admin_url.split('@')[-1]}"
         )
@@ -100,6 +112,44 @@ def run_services(*, host: str = "127.0.0.1") -> int:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _start_workbench(
+    host: str, urls: dict[str, str]
+) -> tuple[str, int, subprocess.Popen[bytes]] | None:
+    """The staff workbench in front of the services just started: plain HTTP on 127.0.0.1
+    (so its session cookie is not `Secure`), local sign-in with the development key."""
+    if importlib.util.find_spec("workbench.main") is None:
+        print("skipping the workbench: no workbench.main", file=sys.stderr)
+        return None
+    port = int(os.environ.get("XIETONG_WORKBENCH_PORT", 8000))
+    env = {
+        **os.environ,
+        "XIETONG_SERVICE_NAME": "workbench",
+        "XIETONG_WORKBENCH_SERVICE_URLS": json.dumps(urls),
+        "XIETONG_WORKBENCH_COOKIE_SECURE": os.environ.get(
+            "XIETONG_WORKBENCH_COOKIE_SECURE", "false"
+        ),
+    }
+    env.pop("DATABASE_URL", None)  # the workbench has no database of its own
+    log_config = local_dir() / "uvicorn-log-workbench.json"
+    log_config.write_text(json.dumps(uvicorn_log_config("workbench")))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "workbench.main:app",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--log-config",
+            str(log_config),
+        ],
+        env=env,
+    )
+    return ("workbench", port, process)
 
 
 def _wait_healthy(children: list[tuple[str, int, subprocess.Popen[bytes]]], host: str) -> None:

@@ -1,0 +1,94 @@
+"""Pieces several screens use: item lists, timelines, file downloads, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from workbench.api import ApiProblem
+from workbench.web import FormErrors, PageNotFound, Visit, redirect, text
+
+MAX_ITEM_ROWS = 500  # the referral API's own bound on an item list
+
+
+def items_from_form(form: FormData, *, keep_blank: bool = False) -> list[dict[str, Any]]:
+    """REF-05 items from `items.<n>.name|quantity|unit` rows; blank rows are dropped (unless
+    kept to redraw the form), the rest go to the API as typed, for it to judge."""
+    rows: list[dict[str, Any]] = []
+    for n in range(MAX_ITEM_ROWS):
+        name = text(form, f"items.{n}.name")
+        quantity = text(form, f"items.{n}.quantity")
+        unit = text(form, f"items.{n}.unit")
+        present = any(f"items.{n}.{f}" in form for f in ("name", "quantity", "unit"))
+        if not present:
+            break
+        if not (name or quantity or unit):
+            if keep_blank:
+                rows.append({"name": "", "quantity": "", "unit": ""})
+            continue
+        row: dict[str, Any] = {"name": name, "quantity": quantity}
+        if unit:
+            row["unit"] = unit
+        rows.append(row)
+    return rows
+
+
+def timeline_entries(entries: Any) -> list[dict[str, Any]]:
+    items = entries if isinstance(entries, list) else (entries or {}).get("items", [])
+    return [e for e in items if isinstance(e, dict)]
+
+
+async def download(current: Visit, service: str, path: str) -> Response:
+    """A material streamed from its service, under the service's own headers for its name
+    and type (the service set them safely); never shown inline as HTML."""
+    try:
+        found = await current.api.download(service, path)
+    except ApiProblem as problem:
+        if problem.status in (403, 404, 422):
+            raise PageNotFound() from problem
+        raise
+    headers = {"Content-Disposition": found.disposition or "attachment"}
+    if "html" in found.content_type or "svg" in found.content_type:
+        headers["Content-Disposition"] = "attachment"
+    return Response(found.content, media_type=found.content_type, headers=headers)
+
+
+Rerender = Callable[[str, FormErrors, dict[str, Any]], Awaitable[Response]]
+
+
+async def act(
+    current: Visit,
+    service: str,
+    path: str,
+    body: Any,
+    *,
+    step: str,
+    form: FormData,
+    done: tuple[str, str],
+    back: str,
+    rerender: Rerender,
+) -> Response:
+    """POST one step of a record; its refusal is drawn again on the record's page beside the
+    step's form (`step`), in the API's words; done, back to the record (PRG)."""
+    try:
+        await current.api.post(service, path, body)
+    except ApiProblem as problem:
+        if problem.status not in (400, 403, 409, 422):
+            raise
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await rerender(step, FormErrors.from_problem(problem), values)
+    current.flash(current.t(*done))
+    return redirect(back)
+
+
+async def record_or_404(current: Visit, service: str, path: str) -> Any:
+    """A record the API shows this person, else our 404 page (never another's record)."""
+    try:
+        return await current.api.get(service, path)
+    except ApiProblem as problem:
+        if problem.status in (403, 404, 422):
+            raise PageNotFound() from problem
+        raise

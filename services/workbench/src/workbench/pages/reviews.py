@@ -1,0 +1,291 @@
+"""法制审核 (REV-01..09): submit with the REV-01 triggers shown, the review queue, materials,
+the reviewer taking the case, the written opinion, and the head's decision."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from workbench.api import ApiProblem
+from workbench.pages.common import act, download, record_or_404, timeline_entries
+from workbench.web import (
+    Form,
+    FormErrors,
+    Staff,
+    Visit,
+    china_datetime,
+    flag,
+    redirect,
+    render,
+    text,
+    upload_of,
+)
+from xietong_common.reference import OrgKind
+
+router = APIRouter(prefix="/reviews")
+SERVICE = "legal-review"
+SUBMIT_FIELDS = {
+    "matter_code",
+    "place_town",
+    "found_at",
+    "facts",
+    "proposal",
+    "case_number",
+    "party.name",
+    "party.kind",
+    "party.id_number",
+    "decision.fine",
+    "decision.confiscated_gains",
+    "decision.confiscated_property_value",
+    "decision.adjustment",
+    "party_kind",
+}
+
+
+@router.get("")
+async def queue(current: Staff, state: str | None = None, page: int = 1) -> Response:
+    listing = await current.api.get(
+        SERVICE, "/reviews", state=state, page=max(page, 1), page_size=20, sort="due_at"
+    )
+    return render(
+        current,
+        "reviews/list.html",
+        listing=listing,
+        state=state or "",
+        states=await current.options(SERVICE, "ReviewState"),
+        page=max(page, 1),
+    )
+
+
+def _decision(form: FormData) -> dict[str, Any]:
+    decision: dict[str, Any] = {
+        "hearing": flag(form, "decision.hearing"),
+        "assessed": flag(form, "decision.assessed"),
+    }
+    for name in ("fine", "confiscated_gains", "confiscated_property_value", "adjustment"):
+        if value := text(form, f"decision.{name}"):
+            decision[name] = value
+    return decision
+
+
+async def _new_form(
+    current: Visit,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: FormErrors | None = None,
+    triggers: dict[str, Any] | None = None,
+) -> Response:
+    values = values or {}
+    return render(
+        current,
+        "reviews/new.html",
+        status=422 if errors else 200,
+        values=values,
+        errors=errors,
+        triggers=triggers,
+        matters=current.ref.matter_options(current.lang),
+        towns=current.ref.org_options(OrgKind.TOWN, lang=current.lang),
+        party_kinds=await current.options(SERVICE, "PartyKind"),
+        adjustments=await current.options(SERVICE, "PenaltyAdjustment"),
+        idempotency_key=values.get("idempotency_key") or str(uuid.uuid4()),
+    )
+
+
+@router.get("/new")
+async def new_review(current: Staff) -> Response:
+    return await _new_form(
+        current, values={"place_town": current.me.org if current.me.is_town else ""}
+    )
+
+
+@router.post("/new")
+async def submit(current: Staff, form: Form) -> Response:
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    if "check" in form:
+        # REV-01: ask the API which triggers hold; nothing is changed.
+        try:
+            triggers = await current.api.post(
+                SERVICE,
+                "/reviews/triggers",
+                {"party_kind": text(form, "party.kind"), "decision": _decision(form)},
+            )
+        except ApiProblem as problem:
+            if problem.status not in (400, 422):
+                raise
+            return await _new_form(
+                current, values=values, errors=FormErrors.from_problem(problem, known=SUBMIT_FIELDS)
+            )
+        return await _new_form(current, values=values, triggers=triggers)
+    body: dict[str, Any] = {
+        "matter_code": text(form, "matter_code"),
+        "place_town": text(form, "place_town"),
+        "found_at": china_datetime(text(form, "found_at")),
+        "facts": text(form, "facts"),
+        "proposal": text(form, "proposal"),
+        "party": {
+            "name": text(form, "party.name"),
+            "kind": text(form, "party.kind"),
+            **({"id_number": v} if (v := text(form, "party.id_number")) else {}),
+        },
+        "decision": _decision(form),
+    }
+    if number := text(form, "case_number"):
+        body["case_number"] = number
+    try:
+        created = await current.api.post(
+            SERVICE,
+            "/reviews",
+            {k: v for k, v in body.items() if v is not None},
+            idempotency_key=text(form, "idempotency_key"),
+        )
+    except ApiProblem as problem:
+        if problem.status not in (400, 409, 422):
+            raise
+        return await _new_form(
+            current, values=values, errors=FormErrors.from_problem(problem, known=SUBMIT_FIELDS)
+        )
+    current.flash(
+        current.t("已送审。请上传 REV-04 所列材料。", "Submitted. Upload the REV-04 materials.")
+    )
+    return redirect(f"/reviews/{created['id']}")
+
+
+async def _detail(
+    current: Visit,
+    review_id: uuid.UUID,
+    *,
+    failed: str = "",
+    errors: FormErrors | None = None,
+    values: dict[str, Any] | None = None,
+) -> Response:
+    review = await record_or_404(current, SERVICE, f"/reviews/{review_id}")
+    timeline = await current.api.get(SERVICE, f"/reviews/{review_id}/timeline")
+    me = current.me
+    state = review["state"]["value"]
+    own_town = me.org == review["town"]
+    return render(
+        current,
+        "reviews/detail.html",
+        status=422 if errors else 200,
+        r=review,
+        timeline=timeline_entries(timeline),
+        failed=failed,
+        errors=errors,
+        values=values or {},
+        can={
+            "upload": own_town
+            and me.has("handler")
+            and state in ("submitted", "materials-requested"),
+            "take": own_town and me.has("reviewer") and state == "submitted",
+            "opinion": own_town and me.has("reviewer") and state == "under-review",
+            "decide": own_town and me.has("head") and state == "opinion-given",
+        },
+        material_kinds=await current.options(SERVICE, "MaterialKind"),
+        opinions=await current.options(SERVICE, "ReviewOpinionKind"),
+        outcomes=await current.options(SERVICE, "DecisionOutcome"),
+    )
+
+
+@router.get("/{review_id}")
+async def review_page(current: Staff, review_id: uuid.UUID) -> Response:
+    return await _detail(current, review_id)
+
+
+def _again(current: Visit, review_id: uuid.UUID) -> Any:
+    async def rerender(step: str, errors: FormErrors, values: dict[str, Any]) -> Response:
+        return await _detail(current, review_id, failed=step, errors=errors, values=values)
+
+    return rerender
+
+
+@router.post("/{review_id}/take")
+async def take(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
+    return await act(
+        current,
+        SERVICE,
+        f"/reviews/{review_id}/take",
+        None,
+        step="take",
+        form=form,
+        done=("已受理审核。", "Taken up."),
+        back=f"/reviews/{review_id}",
+        rerender=_again(current, review_id),
+    )
+
+
+@router.post("/{review_id}/opinion")
+async def opinion(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
+    body: dict[str, Any] = {"opinion": text(form, "opinion"), "reasons": text(form, "reasons")}
+    if target := text(form, "transfer_to"):
+        body["transfer_to"] = target
+    if organ := text(form, "judicial_organ"):
+        body["judicial_organ"] = organ
+    if flaws := text(form, "flaws"):
+        body["flaws"] = [line.strip() for line in flaws.splitlines() if line.strip()]
+    return await act(
+        current,
+        SERVICE,
+        f"/reviews/{review_id}/opinion",
+        body,
+        step="opinion",
+        form=form,
+        done=("已出具书面审核意见。", "Opinion given."),
+        back=f"/reviews/{review_id}",
+        rerender=_again(current, review_id),
+    )
+
+
+@router.post("/{review_id}/decision")
+async def decide(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
+    body: dict[str, Any] = {"outcome": text(form, "outcome")}
+    for name in ("decision_number", "reason", "execution"):
+        if value := text(form, name):
+            body[name] = value
+    return await act(
+        current,
+        SERVICE,
+        f"/reviews/{review_id}/decision",
+        body,
+        step="decision",
+        form=form,
+        done=("已作出决定。", "Decided."),
+        back=f"/reviews/{review_id}",
+        rerender=_again(current, review_id),
+    )
+
+
+@router.post("/{review_id}/materials")
+async def upload(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
+    file = await upload_of(form)
+    if file is None:
+        errors = FormErrors()
+        errors.add("file", current.t("请选择要上传的文件", "Choose a file to upload"))
+        return await _detail(current, review_id, failed="materials", errors=errors)
+    try:
+        await current.api.upload(
+            SERVICE,
+            f"/reviews/{review_id}/materials",
+            file=file,
+            fields={"kind": text(form, "kind") or ""},
+            idempotency_key=text(form, "idempotency_key"),
+        )
+    except ApiProblem as problem:
+        if problem.status not in (400, 409, 413, 415, 422):
+            raise
+        return await _detail(
+            current,
+            review_id,
+            failed="materials",
+            errors=FormErrors.from_problem(problem, known={"kind", "file"}),
+        )
+    current.flash(current.t("材料已上传。", "Material uploaded."))
+    return redirect(f"/reviews/{review_id}")
+
+
+@router.get("/{review_id}/materials/{material_id}")
+async def material(current: Staff, review_id: uuid.UUID, material_id: uuid.UUID) -> Response:
+    return await download(current, SERVICE, f"/reviews/{review_id}/materials/{material_id}/content")

@@ -1,0 +1,152 @@
+"""案件移送 through the workbench's forms (no browser): each form posts to the real referral
+API and shows what it refuses beside the field it names; another organisation's record is a
+404 page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from workbench_testing import Stack, Staff, staff_of
+
+pytestmark = pytest.mark.integration
+
+TOWN = "town:lizhi"
+OTHER_TOWN = "town:baitao"
+DEPT = "dept:ecology-environment"
+MATTER = "ENV-001"  # not delegated to towns: the ecology bureau's
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def draft(town: Staff, **fields: str) -> str:
+    values = {
+        "matter_code": MATTER,
+        "place_town": TOWN,
+        "found_at": "2026-12-01T09:30",
+        "facts": "巡查发现某企业向河道直排污水",
+        "items.0.name": "排污软管",
+        "items.0.quantity": "2",
+        "items.0.unit": "根",
+        "items.1.name": "",
+        "items.1.quantity": "",
+        "items.1.unit": "",
+        "rows": "2",
+        "idempotency_key": "",
+    } | fields
+    response = await town.post_form("/referrals/new", values)
+    assert response.status_code == 303, response.text[-3000:]
+    found = re.fullmatch(r"/referrals/([0-9a-f-]{36})", response.headers["location"])
+    assert found
+    return found.group(1)
+
+
+async def upload(person: Staff, referral_id: str, kind: str) -> None:
+    page = await person.get(f"/referrals/{referral_id}")
+    response = await person.client.post(
+        f"/referrals/{referral_id}/materials",
+        data={"csrf_token": Staff.csrf(page.text), "kind": kind, "title": kind},
+        files={"file": (f"{kind}.pdf", PDF, "application/pdf")},
+    )
+    assert response.status_code == 303, response.text[-3000:]
+
+
+async def test_ref_01_a_town_drafts_sends_and_the_department_receives_and_answers(
+    stack: Stack,
+) -> None:
+    async with staff_of(stack, TOWN, "handler") as town:
+        referral_id = await draft(town)
+        detail = await town.get(f"/referrals/{referral_id}")
+        assert "区生态环境局" in detail.text  # REF-02: the proposed receiver, by name
+        assert "排污软管" in detail.text
+        await upload(town, referral_id, "letter")
+        await upload(town, referral_id, "item-list")
+        sent = await town.post_form(
+            f"/referrals/{referral_id}/send", {}, page=f"/referrals/{referral_id}"
+        )
+        assert sent.status_code == 303
+        assert "已移送" in (await town.get(f"/referrals/{referral_id}")).text
+
+    async with staff_of(stack, DEPT, "clerk") as clerk:
+        inbox = await clerk.get("/")
+        assert f"/referrals/{referral_id}" in inbox.text  # on the department's to-do list
+        assert "签收并出具送达回证" in inbox.text
+        assert "REF-06" in inbox.text
+        signed = await clerk.post_form(
+            f"/referrals/{referral_id}/receive",
+            {"signer_name": "李四"},
+            page=f"/referrals/{referral_id}",
+        )
+        assert signed.status_code == 303
+        assert "李四" in (await clerk.get(f"/referrals/{referral_id}")).text
+
+    async with staff_of(stack, DEPT, "handler") as handler:
+        answered = await handler.post_form(
+            f"/referrals/{referral_id}/answer",
+            {"decision": "accept", "reasons": "属本局管辖，决定受理"},
+            page=f"/referrals/{referral_id}",
+        )
+        assert answered.status_code == 303
+        page = await handler.get(f"/referrals/{referral_id}")
+        assert "已受理" in page.text
+        assert "属本局管辖" in page.text
+
+
+async def test_ref_02_the_draft_form_shows_the_apis_refusals_beside_their_fields(
+    stack: Stack,
+) -> None:
+    async with staff_of(stack, TOWN, "handler") as town:
+        refused = await town.post_form(
+            "/referrals/new",
+            {"matter_code": MATTER, "place_town": TOWN, "found_at": "", "facts": "", "rows": "1"},
+        )
+        assert refused.status_code == 422
+        html = refused.text
+        assert 'id="f-found_at-error"' in html
+        assert 'id="f-facts-error"' in html
+        assert "缺少必填项" in html  # the API's own Chinese message
+        assert 'aria-invalid="true"' in html
+
+
+async def test_ref_05_sending_without_the_letter_shows_the_apis_reason(stack: Stack) -> None:
+    async with staff_of(stack, TOWN, "handler") as town:
+        referral_id = await draft(town)
+        refused = await town.post_form(
+            f"/referrals/{referral_id}/send", {}, page=f"/referrals/{referral_id}"
+        )
+        assert refused.status_code == 422 or refused.status_code == 409
+        assert "案件移送函" in refused.text
+        assert 'data-testid="error-summary"' in refused.text
+
+
+async def test_another_organisations_referral_is_a_404_page(stack: Stack) -> None:
+    async with staff_of(stack, TOWN, "handler") as town:
+        referral_id = await draft(town)
+    async with staff_of(stack, OTHER_TOWN, "handler") as other:
+        page = await other.get(f"/referrals/{referral_id}")
+        assert page.status_code == 404
+        assert 'data-testid="not-found"' in page.text
+        assert "河道" not in page.text
+        # Nor through a form: posting a step is refused without showing the record.
+        posted = await other.post_form(f"/referrals/{referral_id}/send", {}, page="/referrals")
+        assert posted.status_code == 404
+        assert "河道" not in posted.text
+
+
+async def test_a_form_without_its_csrf_token_changes_nothing(stack: Stack) -> None:
+    async with staff_of(stack, TOWN, "handler") as town:
+        response = await town.client.post(
+            "/referrals/new", data={"matter_code": MATTER, "place_town": TOWN, "facts": "x"}
+        )
+        assert response.status_code == 403
+        outbox = await town.get("/referrals?box=outbox")
+        assert outbox.status_code == 200
+
+
+async def test_signed_out_pages_send_the_person_to_sign_in(stack: Stack) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=stack.workbench) as anonymous:
+        response = await anonymous.get("/referrals")
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/signin?next=%2Freferrals")

@@ -1,0 +1,270 @@
+"""Test support of the workbench: the real services on the local stack, and the workbench in
+front of them, over real HTTP.
+
+Each service runs as `make run` runs it — a uvicorn process — on a free port, with a fresh
+database of its own and this test session's Kafka namespace; the workbench runs the same way,
+pointed at them, with local sign-in on the session's test key. Started once per session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import secrets
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from xietong_devtools.testing import (
+    TEST_DEPLOYMENT,
+    TEST_JWT_SECRET,
+    TEST_NAMESPACE,
+    Servers,
+    create_database,
+)
+
+SERVICES = {
+    "info-sharing": "info_sharing",
+    "assistance": "assistance",
+    "referral": "referral",
+    "legal-review": "legal_review",
+    "joint-inspection": "joint_inspection",
+    "secondment": "secondment",
+}
+START_TIMEOUT_S = 400  # a busy 2-core box migrating six databases at once (361 s seen)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Process:
+    name: str
+    url: str
+    proc: asyncio.subprocess.Process
+    log: Path
+
+
+@dataclass
+class Stack:
+    """The services' and the workbench's base URLs."""
+
+    services: dict[str, str]
+    workbench: str
+    workdir: Path
+    processes: list[Process] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"services": self.services, "workbench": self.workbench, "workdir": str(self.workdir)}
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Stack:
+        data = json.loads(text)
+        return cls(
+            services=data["services"], workbench=data["workbench"], workdir=Path(data["workdir"])
+        )
+
+
+async def _start(name: str, app: str, env: dict[str, str], workdir: Path) -> Process:
+    port = free_port()
+    log_path = workdir / f"{name}.log"
+    log = log_path.open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    log.close()
+    return Process(name=name, url=f"http://127.0.0.1:{port}", proc=proc, log=log_path)
+
+
+async def _healthy(process: Process) -> None:
+    async with httpx.AsyncClient() as client:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_TIMEOUT_S
+        while loop.time() < deadline:
+            if process.proc.returncode is not None:
+                raise AssertionError(
+                    f"{process.name} stopped: {process.log.read_text(errors='replace')[-3000:]}"
+                )
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get(f"{process.url}/healthz", timeout=2)).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"{process.name} did not start in {START_TIMEOUT_S} s; see {process.log}")
+
+
+async def _stop(process: Process) -> None:
+    if process.proc.returncode is None:
+        process.proc.terminate()
+        try:
+            await asyncio.wait_for(process.proc.wait(), 30)
+        except TimeoutError:
+            process.proc.kill()
+            await process.proc.wait()
+
+
+def _base_env(workdir: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("XIETONG_") and k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
+    }
+    env.update(
+        {
+            "XIETONG_JWT_SECRET": TEST_JWT_SECRET,
+            "XIETONG_KAFKA_NAMESPACE": TEST_NAMESPACE.prefix,
+            "XIETONG_DEPLOYMENT_ID": TEST_DEPLOYMENT,
+            "XIETONG_BLOB_DIR": str(workdir / "blobs"),
+            "XIETONG_LOG_LEVEL": "WARNING",
+            "XIETONG_LOG_JSON": "false",
+            "XIETONG_OUTBOX_POLL_INTERVAL_S": "0.5",
+        }
+    )
+    return env
+
+
+@contextlib.asynccontextmanager
+async def running_stack(servers: Servers, kafka: str, workdir: Path) -> AsyncIterator[Stack]:
+    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
+    started: list[Process] = []
+    try:
+        databases = await asyncio.gather(
+            *(create_database(servers, f"wb_{package}") for package in SERVICES.values())
+        )
+        for (name, package), database_url in zip(SERVICES.items(), databases, strict=True):
+            env = _base_env(workdir) | {
+                "XIETONG_SERVICE_NAME": name,
+                "XIETONG_DATABASE_URL": database_url,
+                "XIETONG_KAFKA_BOOTSTRAP_SERVERS": kafka,
+            }
+            started.append(await _start(name, f"{package}.main:app", env, workdir))
+        urls = {p.name: p.url for p in started}
+        workbench_env = _base_env(workdir) | {
+            "XIETONG_WORKBENCH_SERVICE_URLS": json.dumps(
+                {**urls, "oversight": f"http://127.0.0.1:{free_port()}"}
+            ),
+            "XIETONG_WORKBENCH_COOKIE_SECURE": "false",
+            "XIETONG_WORKBENCH_SESSION_SECRET": secrets.token_urlsafe(32),
+        }
+        workbench = await _start("workbench", "workbench.main:app", workbench_env, workdir)
+        started.append(workbench)
+        await asyncio.gather(*(_healthy(p) for p in started))
+        yield Stack(services=urls, workbench=workbench.url, workdir=workdir, processes=started)
+    finally:
+        await asyncio.gather(*(_stop(p) for p in started))
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Staff:
+    """A person at the workbench without a browser: cookies, CSRF tokens, forms."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    @staticmethod
+    def csrf(html: str) -> str:
+        found = CSRF.search(html)
+        assert found, "no CSRF token on the page"
+        return found.group(1)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.get(path, **kwargs)
+
+    async def post_form(
+        self, path: str, data: dict[str, Any], *, page: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """Post `data` the way the form on `page` (default: `path`) would, with its token."""
+        form_page = await self.client.get(page or path)
+        return await self.client.post(
+            path, data={"csrf_token": self.csrf(form_page.text), **data}, **kwargs
+        )
+
+
+@contextlib.asynccontextmanager
+async def staff_of(stack: Stack, org: str, *roles: str, name: str = "") -> AsyncIterator[Staff]:
+    async with httpx.AsyncClient(base_url=stack.workbench, timeout=60) as client:
+        person = Staff(client)
+        response = await person.post_form(
+            "/signin",
+            {"org": org, "roles": list(roles), "name": name or f"{org} 经办人", "next": "/"},
+        )
+        assert response.status_code == 303, response.text[-2000:]
+        yield person
+
+
+async def _serve_forever() -> None:
+    """`python -m workbench_testing`: a stack for working on the pages (Ctrl-C stops it)."""
+    import tempfile
+
+    from xietong_devtools.testing import _servers, drop_databases
+
+    with _servers() as found:
+        workdir = Path(tempfile.mkdtemp(prefix="workbench-stack-"))
+        try:
+            async with running_stack(found, found.kafka_bootstrap, workdir) as running:
+                print(f"XIETONG_WORKBENCH_TEST_STACK='{running.to_json()}'", flush=True)
+                print(f"workbench: {running.workbench}", flush=True)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.Event().wait()
+        finally:
+            await drop_databases(found.postgres_admin_url, found.created)
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_forever())
+
+
+class Direct:
+    """The services' APIs called straight (the way another platform would), to set up what a
+    screen needs beyond the one being tested."""
+
+    def __init__(self, stack: Stack) -> None:
+        from xietong_common.settings import ServiceSettings
+
+        self.stack = stack
+        self.settings = ServiceSettings(jwt_secret=TEST_JWT_SECRET)
+
+    def headers(self, org: str, *roles: str) -> dict[str, str]:
+        from xietong_common.auth import mint_token
+
+        token = mint_token(
+            self.settings, org=org, user=f"{org}/setup", roles=roles or ("handler", "leader")
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    async def call(
+        self, service: str, method: str, path: str, org: str, *roles: str, **kwargs: Any
+    ) -> Any:
+        async with httpx.AsyncClient(base_url=self.stack.services[service], timeout=60) as c:
+            response = await c.request(method, path, headers=self.headers(org, *roles), **kwargs)
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+        return response.json() if response.content else None

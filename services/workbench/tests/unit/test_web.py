@@ -1,0 +1,153 @@
+"""The workbench's own small rules, without servers: where an API's refusal is shown, where a
+person may be sent after signing in, what a search snippet may carry, which settings hold."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from workbench.api import ApiProblem
+from workbench.charts import bar_chart
+from workbench.settings import DEFAULT_SERVICE_URLS, WorkbenchSettings
+from workbench.web import FormErrors, china_datetime, field_name, marked, safe_next
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "workbench"
+
+
+def problem(**body: object) -> ApiProblem:
+    return ApiProblem("referral", 422, {"title": "请求内容无效", "detail": "整体说明", **body})
+
+
+def test_errors_are_placed_beside_the_fields_the_api_names() -> None:
+    errors = FormErrors.from_problem(
+        problem(
+            errors=[
+                {"loc": ["body", "facts"], "msg": "缺少必填项"},
+                {"loc": ["body", "party", "name"], "msg": "至少 1 个字符"},
+                {"loc": ["body", "items", 0, "quantity"], "msg": "须为数字"},
+                {"loc": ["query", "unknown"], "msg": "不允许的字段"},
+            ]
+        ),
+        known={"facts", "party.name", "items.0.quantity"},
+    )
+    assert errors.of("facts") == ["缺少必填项"]
+    assert errors.of("party.name") == ["至少 1 个字符"]
+    assert errors.of("items.0.quantity") == ["须为数字"]
+    assert errors.general == ["unknown: 不允许的字段"]  # a field the form does not have
+    assert errors.summary[1] == ("f-facts", "缺少必填项")
+
+
+def test_a_refusal_naming_no_field_is_shown_whole() -> None:
+    errors = FormErrors.from_problem(problem(detail="处于“已签收”状态的移送案件不能执行“移送”"))
+    assert errors.general == ["处于“已签收”状态的移送案件不能执行“移送”"]
+    assert errors.fields == {}
+    named = FormErrors.from_problem(problem(field="reason", detail="理由过短"), known={"reason"})
+    assert named.of("reason") == ["理由过短"]
+
+
+def test_row_errors_of_a_sheet_keep_their_message() -> None:
+    errors = FormErrors.from_problem(
+        problem(
+            errors=[{"row": 3, "column": "姓名", "message_zh": "缺少必填项", "message_en": "x"}]
+        )
+    )
+    assert errors.general == ["缺少必填项"]
+
+
+def test_field_names_follow_the_apis_locations() -> None:
+    assert field_name(["body", "party", "kind"]) == "party.kind"
+    assert field_name(["query", "page"]) == "page"
+    assert field_name("body") == ""
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "",
+        None,
+    ],
+)
+def test_after_signing_in_a_person_is_sent_only_within_the_site(target: str | None) -> None:
+    assert safe_next(target) == "/"
+
+
+def test_a_local_path_is_kept() -> None:
+    assert safe_next("/referrals?box=inbox") == "/referrals?box=inbox"
+
+
+def test_a_search_snippet_carries_only_its_highlight() -> None:
+    html = marked("河道<mark>排污</mark>&lt;script&gt;<script>alert(1)</script>")
+    assert "<mark>排污</mark>" in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_a_datetime_field_is_china_time() -> None:
+    assert china_datetime("2026-12-01T09:30") == "2026-12-01T09:30:00+08:00"
+    assert china_datetime("not a time") == "not a time"  # for the API to refuse, in its words
+    assert china_datetime(None) is None
+
+
+def test_service_urls_merge_with_the_make_run_defaults() -> None:
+    settings = WorkbenchSettings(workbench_service_urls={"referral": "http://referral:8000/"})
+    assert settings.workbench_service_urls["referral"] == "http://referral:8000"
+    assert settings.workbench_service_urls["oversight"] == DEFAULT_SERVICE_URLS["oversight"]
+    with pytest.raises(ValueError, match="unknown services"):
+        WorkbenchSettings(workbench_service_urls={"payroll": "http://x"})
+    with pytest.raises(ValueError, match="http"):
+        WorkbenchSettings(workbench_service_urls={"referral": "file:///etc/passwd"})
+
+
+def test_local_sign_in_only_with_the_local_key_and_no_identity_provider() -> None:
+    assert WorkbenchSettings(jwt_local_key=True).local_sign_in
+    assert not WorkbenchSettings(jwt_local_key=False).local_sign_in
+    assert not WorkbenchSettings(jwt_jwks_url="https://idp/jwks").local_sign_in
+    oidc = WorkbenchSettings(
+        workbench_oidc_discovery_url="https://idp/.well-known/openid-configuration",
+        workbench_oidc_client_id="wb",
+    )
+    assert not oidc.local_sign_in
+    assert WorkbenchSettings(workbench_cookie_secure=True).session_cookie.startswith("__Host-")
+
+
+def test_a_chart_carries_its_text() -> None:
+    svg = bar_chart([("荔枝街道", 3), ("<区水利局>", 0)], title="逾期", chart_id="c")
+    assert 'role="img"' in svg
+    assert '<title id="c-t">逾期</title>' in svg
+    assert "&lt;区水利局&gt;" in svg
+
+
+def test_the_workbench_imports_no_service_and_no_database() -> None:
+    """A client like any other platform: never a service's package, its tables or Kafka."""
+    forbidden = {
+        "referral",
+        "legal_review",
+        "assistance",
+        "info_sharing",
+        "joint_inspection",
+        "secondment",
+        "sqlalchemy",
+        "asyncpg",
+        "aiokafka",
+        "xietong_common.db",
+        "xietong_common.uow",
+        "xietong_common.messaging",
+        "xietong_common.events",
+    }
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                hit = {f for f in forbidden if name == f or name.startswith(f + ".")}
+                assert not hit, f"{path.name} imports {name}"
