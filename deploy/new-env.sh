@@ -49,7 +49,11 @@ random() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 secret() {  # NAME [VALUE]: secrets/NAME, unless it exists
   local path="secrets/$1"
   [[ -e "$path" ]] && return 0
-  printf '%s' "${2:-$(random)}" >"$path.tmp"
+  if [[ $# -ge 2 ]]; then
+    printf '%s' "$2" >"$path.tmp"
+  else
+    printf '%s' "$(random)" >"$path.tmp"
+  fi
   mv "$path.tmp" "$path"
   made+=("$1")
 }
@@ -82,6 +86,10 @@ secret jwt-secret
 secret inspection-identity-key
 secret integrator-kafka-password
 secret grafana-admin-password
+secret workbench-session-secret
+# Empty: the workbench is a public OIDC client (PKCE alone); put the client secret here when
+# the identity provider gives one.
+secret workbench-oidc-client-secret ""
 for svc in "${SERVICES[@]}"; do
   secret "$svc-db-owner-password"
   secret "$svc-db-password"

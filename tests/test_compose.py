@@ -123,7 +123,7 @@ def test_init_script_creates_every_service_s_database_and_roles() -> None:
 def test_one_image_for_all_services_tagged_with_the_version(rendered: dict[str, Any]) -> None:
     version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M)
     assert version is not None
-    images = {rendered["services"][name]["image"] for name in [*PORTS, "migrate"]}
+    images = {rendered["services"][name]["image"] for name in [*PORTS, "migrate", "workbench"]}
     assert images == {f"xietong:{version.group(1)}"}
     assert (DEPLOY / "Dockerfile").read_text().count("\nFROM ") == 2  # multi-stage
 
@@ -328,9 +328,13 @@ def test_new_env_makes_every_secret_file_compose_mounts(
         text = path.read_text()
         if name.endswith("-audit-key"):
             assert load_signing_key(text).algorithm == "ed25519"
+        elif name == "workbench-oidc-client-secret":
+            assert text == ""  # a public client until the identity provider gives a secret
         else:
             assert re.fullmatch(r"[0-9a-f]{48}", text), name
-    passwords = [p.read_text() for p in secrets_dir.iterdir() if not p.name.endswith(".pem")]
+    passwords = [
+        p.read_text() for p in secrets_dir.iterdir() if p.read_text() and p.suffix != ".pem"
+    ]
     assert len(set(passwords)) == len(passwords)
     assert (prepared / ".env").read_text() == (DEPLOY / ".env.example").read_text()
     assert (prepared / ".env").stat().st_mode & 0o777 == 0o600
@@ -392,7 +396,7 @@ def test_only_the_proxy_and_kafka_s_external_listener_are_published_beyond_local
         for port in _published(svc):
             host = port.rsplit(":", 2)[0] if port.count(":") == 2 else "0.0.0.0"
             if name == "proxy":
-                assert port.endswith((":8443", ":8080"))
+                assert port.endswith((":8443", ":9443", ":8080"))
             elif name == "kafka":
                 assert port == "9094:9094"
             else:
@@ -433,7 +437,7 @@ def test_kafka_s_heap_fits_its_memory_limit(rendered: dict[str, Any]) -> None:
 
 
 def test_services_run_read_only_without_privileges(rendered: dict[str, Any]) -> None:
-    for name in [*PORTS, "migrate"]:
+    for name in [*PORTS, "migrate", "workbench"]:
         svc = rendered["services"][name]
         assert svc["read_only"] is True, name
         assert svc["cap_drop"] == ["ALL"], name
@@ -476,10 +480,11 @@ def test_the_proxy_waits_for_every_service_and_serves_its_certificate(
     rendered: dict[str, Any],
 ) -> None:
     proxy = rendered["services"]["proxy"]
-    assert set(proxy["depends_on"]) == set(PORTS)
+    assert set(proxy["depends_on"]) == {*PORTS, "workbench"}
     assert "./proxy/xietong.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
     assert "./proxy/tls:/etc/nginx/tls:ro" in proxy["volumes"]
-    assert "0.0.0.0:443:8443" in proxy["ports"]
+    assert "0.0.0.0:443:8443" in proxy["ports"]  # the workbench
+    assert "0.0.0.0:8443:9443" in proxy["ports"]  # the APIs
 
 
 def test_backups_run_on_a_schedule_with_a_retention_beside_the_blobs(
@@ -636,3 +641,32 @@ def test_compose_runs_without_root_for_scripts() -> None:
         path = DEPLOY / script
         assert os.access(path, os.X_OK), script
         assert path.read_text().startswith("#!"), script
+
+
+def test_the_workbench_calls_the_services_and_holds_no_database_or_kafka_secret(
+    rendered: dict[str, Any],
+) -> None:
+    from workbench.settings import WorkbenchSettings
+
+    workbench = rendered["services"]["workbench"]
+    env = workbench["environment"]
+    assert json.loads(env["XIETONG_WORKBENCH_SERVICE_URLS"]) == {
+        name: f"http://{name}:{port}" for name, port in PORTS.items()
+    }
+    assert env["XIETONG_WORKBENCH_SESSION_SECRET_FILE"] == "/run/secrets/workbench-session-secret"
+    assert env["XIETONG_JWT_LOCAL_KEY"] == "false"
+    assert env["XIETONG_METRICS_PORT"] == METRICS_PORT
+    assert not any(k.startswith(("XIETONG_DATABASE", "XIETONG_KAFKA")) for k in env)
+    assert set(_secret_names(workbench)) == {
+        "jwt-secret",
+        "workbench-session-secret",
+        "workbench-oidc-client-secret",
+    }
+    assert workbench["volumes"] == ["reference-data:/var/lib/xietong/data:ro"]
+    assert workbench["ports"] == ["127.0.0.1:8000:8000"]
+    names = {
+        field: (*choices, *(f"{c}_FILE" for c in choices))
+        for field, choices in env_names(WorkbenchSettings).items()
+    }
+    known = {n for choices in names.values() for n in choices} | NOT_SETTINGS
+    assert sorted(k for k in env if k.startswith("XIETONG_") and k not in known) == []

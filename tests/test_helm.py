@@ -109,7 +109,8 @@ def test_one_deployment_per_service_with_probes_resources_and_a_budget(
     production: list[dict[str, Any]],
 ) -> None:
     deployments = _kind(production, "Deployment")
-    assert sorted(_service_of(d) for d in deployments.values()) == sorted(SERVICES)
+    assert sorted(_service_of(d) for d in deployments.values()) == sorted([*SERVICES, "workbench"])
+    deployments.pop("xietong-workbench")
     budgets = {_service_of(d): d for d in _kind(production, "PodDisruptionBudget").values()}
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     for deployment in deployments.values():
@@ -150,6 +151,8 @@ def test_services_run_as_their_dml_role_and_migrations_as_the_owner(
     assert sorted(jobs) == sorted(SERVICES)
     for deployment in _kind(production, "Deployment").values():
         name = _service_of(deployment)
+        if name == "workbench":
+            continue
         pkg = SERVICES[name]
         env = _env(deployment["spec"]["template"]["spec"]["containers"][0])
         assert env["XIETONG_DATABASE_URL"] == (
@@ -273,10 +276,15 @@ def test_the_ingress_routes_every_api_path_and_no_operations_path(
     production: list[dict[str, Any]],
 ) -> None:
     (ingress,) = _kind(production, "Ingress").values()
+    api, workbench = ingress["spec"]["rules"]
+    assert api["host"] == "xietong.example.gov.cn"
+    assert workbench["host"] == "gongzuotai.example.gov.cn"
+    assert [p["backend"]["service"]["name"] for p in workbench["http"]["paths"]] == [
+        "xietong-workbench"
+    ]
     routed = {
         p["path"].strip("/"): p["backend"]["service"]["name"].removeprefix("xietong-")
-        for rule in ingress["spec"]["rules"]
-        for p in rule["http"]["paths"]
+        for p in api["http"]["paths"]
     }
     for name in SERVICES:
         spec = json.loads((ROOT / "docs" / "openapi" / f"{name}.json").read_text())
@@ -307,3 +315,24 @@ def test_adding_a_service_is_a_few_lines_of_values(helm: str, tmp_path: Path) ->
     docs = _template(helm, PRODUCTION, extra)
     for kind in ("Deployment", "Service", "PodDisruptionBudget", "Job"):
         assert "xietong-oversight" in {k.removesuffix("-migrate") for k in _kind(docs, kind)}
+
+
+def test_the_workbench_calls_the_services_in_the_cluster_with_no_database(
+    production: list[dict[str, Any]],
+) -> None:
+    deployment = _kind(production, "Deployment")["xietong-workbench"]
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = _env(container)
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert json.loads(env["XIETONG_WORKBENCH_SERVICE_URLS"]) == {
+        name: f"http://xietong-{name}:{svc['port']}" for name, svc in values["services"].items()
+    }
+    assert env["XIETONG_WORKBENCH_SESSION_SECRET_FILE"] == "/run/secrets/xietong/session-secret"
+    assert env["XIETONG_WORKBENCH_OIDC_CLIENT_ID"] == "xietong-workbench"
+    assert env["XIETONG_WORKBENCH_PUBLIC_URL"] == "https://gongzuotai.example.gov.cn"
+    assert not any(k.startswith(("XIETONG_DATABASE", "XIETONG_KAFKA")) for k in env)
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    assert mounts["reference-data"]["readOnly"] is True
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert "xietong-workbench" in _kind(production, "PodDisruptionBudget")

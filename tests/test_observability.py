@@ -94,7 +94,7 @@ def test_prometheus_scrapes_every_service_s_metrics_port() -> None:
     (job,) = config["scrape_configs"]
     assert job["job_name"] == "xietong"
     targets = job["static_configs"][0]["targets"]
-    assert targets == [f"{name}:9100" for name in SERVICES]
+    assert targets == [f"{name}:9100" for name in [*SERVICES, "workbench"]]
     assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
 
 

@@ -1,6 +1,7 @@
-"""deploy/proxy/xietong.conf, the HTTPS entry of the compose deployment: every API path of
-every service's OpenAPI goes to that service, and /metrics, /docs, /openapi.json, /healthz and
-/readyz are refused from outside. Run for real under nginx (Debian's; the compose file uses
+"""deploy/proxy/xietong.conf, the HTTPS entry of the compose deployment: the workbench on one
+port, the APIs on another where every API path of every service's OpenAPI goes to that
+service, and /metrics, /docs, /openapi.json, /healthz and /readyz refused from outside on
+both. Run for real under nginx (Debian's; the compose file uses
 the official image of the same configuration language) in front of stand-in services, with a
 certificate made by deploy/proxy/make-certs.sh."""
 
@@ -59,9 +60,12 @@ def test_every_api_path_goes_to_its_service(service: str) -> None:
 
 def test_the_proxy_and_the_chart_route_the_same_paths() -> None:
     values = yaml.safe_load((ROOT / "deploy/helm/xietong/values.yaml").read_text())
-    chart = {p.strip("/"): name for name, s in values["services"].items() for p in s["paths"]}
+    chart = {
+        p.strip("/"): name for name, s in values["services"].items() for p in s.get("paths", [])
+    }
     assert chart == _routes()
     ports = {name: s["port"] for name, s in values["services"].items()}
+    ports["workbench"] = values["workbench"]["port"]
     for host, port in re.findall(r"set \$upstream http://([a-z-]+):(\d+);", CONF):
         assert ports[host] == int(port), host
 
@@ -109,7 +113,8 @@ class _Echo(BaseHTTPRequestHandler):
 
 @dataclass
 class Proxy:
-    https: str
+    https: str  # the workbench
+    api: str  # the services' APIs
     http: str
     ca: Path
 
@@ -127,19 +132,20 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     )
     servers = []
     upstream: dict[str, int] = {}
-    for name in SERVICES:
+    for name in [*SERVICES, "workbench"]:
         handler = type(f"Echo_{name}", (_Echo,), {"service": name})
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         upstream[name] = server.server_address[1]
-    http_port, https_port, health_port = _free_ports(3)
+    http_port, https_port, api_port, health_port = _free_ports(4)
     conf = CONF
     for host, port in re.findall(r"http://([a-z-]+):(\d+);", CONF):
         conf = conf.replace(f"http://{host}:{port};", f"http://127.0.0.1:{upstream[host]};")
     conf = conf.replace("resolver 127.0.0.11 valid=30s ipv6=off;", "")
     conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{http_port};")
     conf = conf.replace("listen 8443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+    conf = conf.replace("listen 9443 ssl http2;", f"listen 127.0.0.1:{api_port} ssl http2;")
     conf = conf.replace("listen 127.0.0.1:8081;", f"listen 127.0.0.1:{health_port};")
     conf = conf.replace("/etc/nginx/tls/", f"{work}/tls/")
     conf = conf.replace("access_log /dev/stdout xietong;", f"access_log {work}/access.log xietong;")
@@ -172,6 +178,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
             time.sleep(0.1)
         yield Proxy(
             https=f"https://localhost:{https_port}",
+            api=f"https://localhost:{api_port}",
             http=f"http://127.0.0.1:{http_port}",
             ca=work / "tls" / "ca.pem",
         )
@@ -182,10 +189,22 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
             server.shutdown()
 
 
+def _client(proxy: Proxy, base: str) -> httpx.Client:
+    context = ssl.create_default_context(cafile=str(proxy.ca))
+    return httpx.Client(base_url=base, verify=context, timeout=10)
+
+
 @pytest.fixture
 def client(proxy: Proxy) -> Iterator[httpx.Client]:
-    context = ssl.create_default_context(cafile=str(proxy.ca))
-    with httpx.Client(base_url=proxy.https, verify=context, timeout=10) as c:
+    """The API port."""
+    with _client(proxy, proxy.api) as c:
+        yield c
+
+
+@pytest.fixture
+def workbench(proxy: Proxy) -> Iterator[httpx.Client]:
+    """The workbench port."""
+    with _client(proxy, proxy.https) as c:
         yield c
 
 
@@ -203,12 +222,23 @@ def test_over_tls_each_path_reaches_its_service(client: httpx.Client, service: s
 
 
 @pytest.mark.parametrize("path", REFUSED)
-def test_operations_and_docs_are_not_served_outside(client: httpx.Client, path: str) -> None:
-    r = client.get(path)
-    assert r.status_code == 404
-    assert r.headers["content-type"] == "application/problem+json"
-    assert r.json()["status"] == 404
-    assert "service" not in r.json()  # no service was asked
+def test_operations_and_docs_are_not_served_outside(
+    client: httpx.Client, workbench: httpx.Client, path: str
+) -> None:
+    for port in (client, workbench):
+        r = port.get(path)
+        assert r.status_code == 404
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["status"] == 404
+        assert "service" not in r.json()  # no service was asked
+
+
+def test_the_workbench_port_serves_the_workbench_only(workbench: httpx.Client) -> None:
+    for path in ("/", "/referrals/abc", "/static/css/workbench.css", "/signin"):
+        r = workbench.get(path)
+        assert r.status_code == 200
+        assert r.json()["service"] == "workbench"
+        assert r.json()["path"] == path
 
 
 def test_an_unknown_path_is_a_404_and_a_lookalike_prefix_is_not_routed(

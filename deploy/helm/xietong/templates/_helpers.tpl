@@ -57,6 +57,33 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{/* Where the secrets are mounted in every pod. */}}
 {{- define "xietong.secretDir" -}}/run/secrets/xietong{{- end -}}
 
+{{/* The token settings every pod shares (the services and the workbench): root -> env. */}}
+{{- define "xietong.tokenEnv" -}}
+{{- $v := .Values -}}
+{{- $dir := include "xietong.secretDir" . -}}
+- name: XIETONG_JWT_LOCAL_KEY
+  value: "false"
+{{- if $v.jwt.jwksUrl }}
+- name: XIETONG_JWT_JWKS_URL
+  value: {{ $v.jwt.jwksUrl | quote }}
+{{- else if $v.jwt.existingSecret }}
+- name: XIETONG_JWT_SECRET_FILE
+  value: {{ printf "%s/jwt/jwt-secret" $dir | quote }}
+{{- else }}
+{{- fail "set jwt.jwksUrl (the identity provider) or jwt.existingSecret (an HS256 secret)" }}
+{{- end }}
+- name: XIETONG_JWT_ISSUER
+  value: {{ $v.jwt.issuer | quote }}
+- name: XIETONG_JWT_AUDIENCE
+  value: {{ $v.jwt.audience | quote }}
+- name: XIETONG_JWT_USER_CLAIM
+  value: {{ $v.jwt.userClaim | quote }}
+- name: XIETONG_JWT_ORG_CLAIM
+  value: {{ $v.jwt.orgClaim | quote }}
+- name: XIETONG_JWT_ROLES_CLAIM
+  value: {{ $v.jwt.rolesClaim | quote }}
+{{- end -}}
+
 {{/* The settings every container of a service shares (the Deployment and the migration Job):
      (dict "root" $ "name" NAME "s" MERGED "user" DB_ROLE "migrate" BOOL); the migration Job
      gets only what `xietong migrate` reads. */}}
@@ -100,27 +127,7 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
   value: {{ $v.kafka.replicationFactor | quote }}
 - name: XIETONG_KAFKA_TOPIC_PARTITIONS
   value: {{ $v.kafka.partitions | quote }}
-- name: XIETONG_JWT_LOCAL_KEY
-  value: "false"
-{{- if $v.jwt.jwksUrl }}
-- name: XIETONG_JWT_JWKS_URL
-  value: {{ $v.jwt.jwksUrl | quote }}
-{{- else if $v.jwt.existingSecret }}
-- name: XIETONG_JWT_SECRET_FILE
-  value: {{ printf "%s/jwt/jwt-secret" $dir | quote }}
-{{- else }}
-{{- fail "set jwt.jwksUrl (the identity provider) or jwt.existingSecret (an HS256 secret)" }}
-{{- end }}
-- name: XIETONG_JWT_ISSUER
-  value: {{ $v.jwt.issuer | quote }}
-- name: XIETONG_JWT_AUDIENCE
-  value: {{ $v.jwt.audience | quote }}
-- name: XIETONG_JWT_USER_CLAIM
-  value: {{ $v.jwt.userClaim | quote }}
-- name: XIETONG_JWT_ORG_CLAIM
-  value: {{ $v.jwt.orgClaim | quote }}
-- name: XIETONG_JWT_ROLES_CLAIM
-  value: {{ $v.jwt.rolesClaim | quote }}
+{{ include "xietong.tokenEnv" .root }}
 - name: XIETONG_DATA_DIR
   value: /var/lib/xietong/data
 - name: XIETONG_DATA_SEED_DIR
