@@ -19,10 +19,10 @@ from xietong_common.clock import SystemClock
 from xietong_common.contracts.base import IntegrationEvent, event
 from xietong_common.db import Database, plain_url
 from xietong_common.events.envelope import CloudEvent
-from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.namespace import Namespace
-from xietong_common.events.outbox import OutboxRelay
+from xietong_common.messaging.inbox import InboxConsumer
+from xietong_common.messaging.outbox import OutboxRelay
 from xietong_common.uow import UnitOfWork
 
 

@@ -12,8 +12,9 @@ measured in the same run.
   The same sheet imported again is timed too (recognised as `unchanged`: parsed and
   compared, nothing written).
 - Eligibility: a projection database (as joint inspection keeps it) filled from 300 teams'
-  `RosterChanged` events (≈5,100 officers); `xietong_common.roster.eligibility` asked for
-  random officers, matters, towns and times from `concurrency` sessions at once. Baseline:
+  `RosterChanged` events (≈5,100 officers); `xietong_common.mechanisms.roster.eligibility`
+  asked for random officers, matters, towns and times from `concurrency` sessions at once.
+  Baseline:
   a plain primary-key SELECT of one roster version through the same sessions.
 
 `python -m bench.bench_secondment` prints the figures; `python -m bench` includes them.
@@ -44,8 +45,13 @@ from xietong_common.backbone import create_backbone_schema
 from xietong_common.clock import SystemClock
 from xietong_common.contracts.secondment import RosterChanged, RosterOfficer
 from xietong_common.db import Database
+from xietong_common.mechanisms.roster import (
+    apply_roster,
+    eligibility,
+    roster_metadata,
+    roster_versions,
+)
 from xietong_common.reference import SecondmentMode, load_catalogue, load_directory
-from xietong_common.roster import apply_roster, eligibility, roster_metadata, roster_versions
 from xietong_common.settings import ServiceSettings
 from xietong_common.web import create_app
 

@@ -595,8 +595,8 @@ def test_reference_data_is_one_writable_volume_shared_by_all_services(
 
 @pytest.mark.parametrize("name", PORTS)
 def test_services_log_json_from_the_first_line(rendered: dict[str, Any], name: str) -> None:
-    from xietong_common.cli import build_parser
-    from xietong_common.serve import cmd_serve
+    from xietong_common.cli.main import build_parser
+    from xietong_common.cli.serve import cmd_serve
 
     command = rendered["services"][name]["command"]
     assert command[:2] == ["xietong", "serve"]

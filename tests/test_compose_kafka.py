@@ -376,7 +376,7 @@ async def test_audit_checkpoints_are_read_back_and_their_topic_cannot_be_shorten
     may alter the never-deleting topic's retention or delete it (docs/audit.md)."""
     from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-    from xietong_common.audit.verification import read_topic
+    from xietong_common.attestation.verification import read_topic
     from xietong_common.contracts.audit import CHECKPOINT_TOPIC
     from xietong_common.events.namespace import Namespace
 

@@ -252,7 +252,7 @@ async def test_sec_04_a_roster_imported_in_secondment_is_what_joint_inspection_c
     joint inspection service's projection, whose SEC-04 answer is the secondment service's."""
     from joint_inspection.main import SPEC as INSPECTION
     from secondment.main import SPEC as SECONDMENT
-    from xietong_common.roster import eligibility
+    from xietong_common.mechanisms.roster import eligibility
 
     group = f"inspection-x-{uuid.uuid4().hex[:8]}"
     await start_group_at_end(

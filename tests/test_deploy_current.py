@@ -17,7 +17,7 @@ from xietong_devtools.deploy import grants, kafka_init_script
 def test_kafka_init_is_generated_from_the_current_registry() -> None:
     # A fresh process, so only the real contracts are registered (tests register test events).
     result = subprocess.run(
-        [sys.executable, "-m", "xietong_common.cli", "deploy", "kafka-init", "--check"],
+        [sys.executable, "-m", "xietong_common.cli.main", "deploy", "kafka-init", "--check"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,7 +9,7 @@ import sys
 def test_event_docs_are_generated_from_the_current_contracts() -> None:
     # A fresh process, so only the real contracts are registered (tests register test events).
     result = subprocess.run(
-        [sys.executable, "-m", "xietong_common.cli", "docs", "--check"],
+        [sys.executable, "-m", "xietong_common.cli.main", "docs", "--check"],
         capture_output=True,
         text=True,
         timeout=60,

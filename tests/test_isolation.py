@@ -137,7 +137,7 @@ async def verify(
     url: str, namespace: Namespace, deployment: str, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str]:
     """`xietong audit verify secondment` as an operator of that deployment runs it."""
-    from xietong_common.cli import main as xietong
+    from xietong_common.cli.main import main as xietong
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("XIETONG_DATABASE_URL", url)

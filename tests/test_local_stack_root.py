@@ -62,7 +62,7 @@ def _private_binaries(private: Path) -> Path | None:
 
 def _xietong(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "xietong_common.cli", *args],
+        [sys.executable, "-m", "xietong_common.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

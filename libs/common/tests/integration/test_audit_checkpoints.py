@@ -22,14 +22,12 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone_support import prepare_database
-from xietong_common.audit.chain import row_hash, verify_chain
-from xietong_common.audit.checkpoints import (
+from xietong_common.attestation.checkpoints import (
     audit_checkpoint_job,
     create_checkpoint,
     sign_head,
 )
-from xietong_common.audit.crypto import SigningKey, generate_key
-from xietong_common.audit.verification import (
+from xietong_common.attestation.verification import (
     AuditReport,
     Found,
     Reading,
@@ -39,13 +37,15 @@ from xietong_common.audit.verification import (
     render,
     verify_audit,
 )
+from xietong_common.audit.chain import row_hash, verify_chain
+from xietong_common.audit.crypto import SigningKey, generate_key
 from xietong_common.auth import Principal
 from xietong_common.clock import SystemClock
 from xietong_common.contracts.audit import CHECKPOINT_TOPIC
 from xietong_common.db import Database
 from xietong_common.events.kafka import ensure_topics
-from xietong_common.events.outbox import OutboxRelay
 from xietong_common.jobs import run_job_once
+from xietong_common.messaging.outbox import OutboxRelay
 from xietong_common.tables import audit_checkpoints, audit_head, audit_log, outbox
 from xietong_devtools.testing import (
     TEST_DEPLOYMENT,
@@ -335,7 +335,7 @@ async def test_checkpoints_re_signed_with_another_key_are_detected(
     intruder = generate_key("ed25519")
     async with chain.db.session() as s:
         head = (await s.execute(sa.select(audit_head))).one()
-    from xietong_common.audit.checkpoints import ChainHead
+    from xietong_common.attestation.checkpoints import ChainHead
 
     forged_head = ChainHead(str(head.chain_id), head.last_seq, head.hash, "sha256")
     resigned = sign_head(forged_head, service=chain.service, key=intruder, at=datetime.now(UTC))
@@ -508,7 +508,7 @@ async def test_a_service_without_its_key_does_not_start(servers: Servers, tmp_pa
 
 
 async def _xietong(*argv: str) -> int:
-    from xietong_common.cli import main as xietong
+    from xietong_common.cli.main import main as xietong
 
     # The CLI runs its own event loop, as it does from a shell.
     return await asyncio.to_thread(xietong, list(argv))

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from backbone_support import Harness, harness
 from xietong_common.audit import verify_chain
 from xietong_common.auth import Principal
-from xietong_common.cli import main as xietong
+from xietong_common.cli.main import main as xietong
 from xietong_common.tables import audit_log
 from xietong_devtools.testing import Servers, create_database
 

@@ -21,9 +21,9 @@ from backbone_support import (
     harness,
     new_key,
 )
-from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.registry import dlq_topic
+from xietong_common.messaging.inbox import InboxConsumer
 from xietong_devtools.testing import (
     TEST_NAMESPACE,
     Servers,

@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from backbone_support import TOPIC, Harness, harness, increment, new_key
 from xietong_common.events.kafka import ensure_topics
-from xietong_common.events.outbox import OutboxRelay
+from xietong_common.messaging.outbox import OutboxRelay
 from xietong_common.metrics import OUTBOX_PENDING
 from xietong_common.tables import outbox
 from xietong_devtools.testing import TEST_NAMESPACE, Servers, create_database, topic_reader

@@ -1,4 +1,5 @@
-"""SEC-04 through the roster projection other mechanisms keep (xietong_common.roster)."""
+"""SEC-04 through the roster projection other mechanisms keep
+(xietong_common.mechanisms.roster)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from backbone_support import Harness, harness
 from xietong_common.auth import Principal
 from xietong_common.contracts.secondment import RosterChanged, RosterOfficer, RosterVersion
+from xietong_common.mechanisms.roster import _DDL, eligibility
 from xietong_common.reference import SecondmentMode, load_catalogue, load_directory
-from xietong_common.roster import _DDL, eligibility
 from xietong_devtools.testing import Servers, create_database
 
 pytestmark = pytest.mark.integration
@@ -57,7 +58,7 @@ def roster(version: int, *, towns: list[str], effective: date, until: date) -> R
 
 
 async def apply(h: Harness, event: RosterChanged) -> bool:
-    from xietong_common.roster import apply_roster
+    from xietong_common.mechanisms.roster import apply_roster
 
     async with h.db.uow(actor=SYSTEM) as uow:
         return await apply_roster(uow, event)
@@ -137,7 +138,7 @@ async def eligibility_of_stranger(h: Harness, at: datetime) -> str:
 
 
 async def test_sec_04_a_certificate_names_the_roster_officer_in_effect(h: Harness) -> None:
-    from xietong_common.roster import officers_with_certificate
+    from xietong_common.mechanisms.roster import officers_with_certificate
 
     await apply(
         h, roster(1, towns=["town:lizhi"], effective=date(2024, 1, 1), until=date(2026, 1, 1))

@@ -12,8 +12,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from backbone_support import TOPIC, CounterIncremented, count_handled, counter_service_spec
-from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.kafka import ensure_topics
+from xietong_common.messaging.inbox import InboxConsumer
 from xietong_common.telemetry import tracer_provider
 from xietong_devtools.testing import TEST_NAMESPACE, Servers, create_database, running_service
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from xietong_common.audit.chain import row_hash
-from xietong_common.audit.checkpoints import (
+from xietong_common.attestation.checkpoints import (
     ChainHead,
     sign_head,
     signature_problem,
     signed_message,
 )
+from xietong_common.audit.chain import row_hash
 from xietong_common.audit.crypto import (
     AuditKeyError,
     UnknownAlgorithm,

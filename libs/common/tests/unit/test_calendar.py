@@ -27,7 +27,7 @@ from xietong_common.calendar import (
     library_years,
     load_schedule_file,
 )
-from xietong_common.calendar_cli import add_calendar_commands
+from xietong_common.cli.calendar import add_calendar_commands
 
 FIXTURE_2027 = Path(__file__).parent / "fixtures" / "FIXTURE-calendar-2027.yaml"
 FIVE_DAYS = DeadlineRule.working_days(5, rule_id="REF-03")

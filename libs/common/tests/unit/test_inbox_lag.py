@@ -9,8 +9,8 @@ from prometheus_client import REGISTRY
 
 from xietong_common.clock import SystemClock
 from xietong_common.db import Database
-from xietong_common.events.inbox import InboxConsumer
 from xietong_common.events.namespace import Namespace
+from xietong_common.messaging.inbox import InboxConsumer
 
 
 class FakeConsumer:

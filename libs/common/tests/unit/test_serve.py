@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from xietong_common.cli import build_parser
-from xietong_common.serve import SEED_MARKER, _app_path, _service_name, seed_data_dir
+from xietong_common.cli.main import build_parser
+from xietong_common.cli.serve import SEED_MARKER, _app_path, _service_name, seed_data_dir
 
 
 @pytest.fixture

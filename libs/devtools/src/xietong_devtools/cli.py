@@ -15,7 +15,7 @@ from xietong_devtools.stack import (
 )
 
 if TYPE_CHECKING:
-    from xietong_common.cli import CliExtension
+    from xietong_common.cli.main import CliExtension
 
 
 def cmd_up(args: argparse.Namespace) -> int:

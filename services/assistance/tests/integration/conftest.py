@@ -21,8 +21,8 @@ from xietong_common.contracts.secondment import RosterChanged, RosterOfficer
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.registry import registry
 from xietong_common.jobs import Job, run_job_once
+from xietong_common.mechanisms.roster import apply_roster
 from xietong_common.reference import SecondmentMode
-from xietong_common.roster import apply_roster
 from xietong_common.tables import audit_log, deadlines, outbox
 from xietong_devtools.testing import (
     RunningService,

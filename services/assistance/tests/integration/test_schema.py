@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from assistance.models import Base
-from xietong_common.roster import roster_metadata
+from xietong_common.mechanisms.roster import roster_metadata
 from xietong_common.tables import backbone_metadata
 
 from .conftest import Assist

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from xietong_common.roster import create_roster_projection, drop_roster_projection
+from xietong_common.mechanisms.roster import create_roster_projection, drop_roster_projection
 
 revision: str = "0004"
 down_revision: str | None = "0003"

@@ -22,9 +22,9 @@ from xietong_common.contracts.base import IntegrationEvent
 from xietong_common.contracts.secondment import RosterChanged, RosterOfficer
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.registry import registry
+from xietong_common.mechanisms.roster import apply_roster
 from xietong_common.parties import uscc_check_character
 from xietong_common.reference import SecondmentMode
-from xietong_common.roster import apply_roster
 from xietong_common.tables import outbox
 from xietong_devtools.testing import (
     RunningService,

@@ -38,7 +38,7 @@ from xietong_common.contracts.review import (
 )
 from xietong_common.errors import AppError
 from xietong_common.events.envelope import CloudEvent
-from xietong_common.events.inbox import EventRefused
+from xietong_common.messaging.inbox import EventRefused
 from xietong_common.uow import UnitOfWork
 
 TRANSFERRED_TO_AGENCY = "transferred-to-agency"

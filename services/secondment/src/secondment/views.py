@@ -60,8 +60,8 @@ from secondment.service.officers import OfficerView
 from secondment.service.queries import RosterDiff
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.secondment import GuidanceKind
+from xietong_common.mechanisms.roster import Eligibility
 from xietong_common.reference import SecondmentMode
-from xietong_common.roster import Eligibility
 from xietong_common.schemas import Page
 
 

@@ -16,7 +16,7 @@ from xietong_common.backbone import create_backbone_schema
 from xietong_common.clock import SystemClock
 from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.db import Database
-from xietong_common.roster import apply_roster, eligibility, roster_metadata
+from xietong_common.mechanisms.roster import apply_roster, eligibility, roster_metadata
 from xietong_devtools.testing import Servers, create_database, topic_reader
 
 from .conftest import BAITAO, CHONGYI, ECOLOGY, HEADER, Svc, officer_row, refused, xlsx

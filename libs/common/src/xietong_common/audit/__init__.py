@@ -1,6 +1,7 @@
 """The audit trail: a hash-chained, append-only log (`chain`), its hash functions and
-signature algorithms (`crypto`), the service's signing key (`keys`), signed checkpoints of
-the chain head (`checkpoints`) and their verification (`verification`). docs/audit.md.
+signature algorithms (`crypto`), the service's signing key (`keys`). docs/audit.md. Signed
+checkpoints of the chain head and their verification stand above the unit of work, in
+`xietong_common.attestation`.
 
 Only the chain is handed on here (the unit of work appends to it); import the others from
 their modules.

@@ -9,8 +9,8 @@ concurrent requests are therefore serialised only for that last moment.
 Each row names its hash function (`hash_alg`: sha256, or sm3 where the site's setting says
 so), so the chain may change function at any row and every row still verifies. What the
 chain alone cannot show — its newest rows removed, or the whole chain recomputed — the
-signed checkpoints show (`xietong_common.audit.checkpoints`): `verify_chain` checks the rows
-against the (seq, hash) pairs they name.
+signed checkpoints show (`xietong_common.attestation.checkpoints`): `verify_chain` checks the
+rows against the (seq, hash) pairs they name.
 """
 
 from __future__ import annotations

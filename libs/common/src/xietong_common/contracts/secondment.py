@@ -51,8 +51,8 @@ class RosterChanged(IntegrationEvent):
     """SEC-02/SEC-04: one team's whole roster as it stands from `effective_from`.
 
     The whole team, not a change list (key = team id; the topic is compacted, so it holds
-    every team's present). Consumers keep it with `xietong_common.roster` and check officers
-    against it (SEC-04).
+    every team's present). Consumers keep it with `xietong_common.mechanisms.roster` and check
+    officers against it (SEC-04).
 
     A version may be published before it takes effect (a roster imported on Monday for next
     month). Compaction keeps only the last event of a team, so such an event also carries, in

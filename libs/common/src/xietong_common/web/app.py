@@ -19,7 +19,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.routing import compile_path
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
-from xietong_common.audit.checkpoints import audit_checkpoint_job
+from xietong_common.attestation.checkpoints import audit_checkpoint_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically

@@ -25,12 +25,13 @@ from assistance.service.common import (
     within_powers_now,
 )
 from assistance.settings import assistance_settings
-from xietong_common import deadlines, idempotency, roster
+from xietong_common import deadlines, idempotency
 from xietong_common.auth import Principal
 from xietong_common.calendar import end_of_china_day
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.assistance import AssistanceGround
 from xietong_common.errors import NotFound
+from xietong_common.mechanisms import roster
 from xietong_common.uow import UnitOfWork
 
 EXTENSION_SCOPE = "assistance.extension"

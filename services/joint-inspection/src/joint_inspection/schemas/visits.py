@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from joint_inspection.schemas.common import StateOut
 from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
-from xietong_common.review_triggers import ProposedDecisionIn
+from xietong_common.mechanisms.review_triggers import ProposedDecisionIn
 from xietong_common.schemas import Code, Line, ShortText, Strict, Text, Timestamp
 
 

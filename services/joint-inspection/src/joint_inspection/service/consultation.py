@@ -48,7 +48,7 @@ from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ
 from xietong_common.context import ServiceContext
 from xietong_common.errors import InvalidInput
-from xietong_common.roster import eligibility
+from xietong_common.mechanisms.roster import eligibility
 from xietong_common.uow import UnitOfWork
 
 

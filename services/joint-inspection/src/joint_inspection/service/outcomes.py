@@ -43,8 +43,8 @@ from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import FindingOutcome
+from xietong_common.mechanisms.review_triggers import evaluate_triggers
 from xietong_common.parties import PartyKind
-from xietong_common.review_triggers import evaluate_triggers
 from xietong_common.uow import UnitOfWork
 
 

@@ -27,8 +27,8 @@ from xietong_common import deadlines, idempotency
 from xietong_common.auth import OVERSIGHT_ORG, Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from xietong_common.mechanisms.roster import eligibility
 from xietong_common.reference import OrgKind
-from xietong_common.roster import eligibility
 from xietong_common.uow import UnitOfWork
 
 

@@ -1,8 +1,8 @@
 """REV-01 and REV-04 of 法制审核 (涪陵府办〔2024〕1号 二(四)): when review is needed, what to submit.
 
-No I/O. REV-01's triggers live in `xietong_common.review_triggers`, because joint inspection
-evaluates them too (INSP-08: a violation found on site says whether its penalty will need
-legal review); they are handed on here.
+No I/O. REV-01's triggers live in `xietong_common.mechanisms.review_triggers`, because joint
+inspection evaluates them too (INSP-08: a violation found on site says whether its penalty
+will need legal review); they are handed on here.
 """
 
 from __future__ import annotations
@@ -10,21 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from xietong_common.labels import LabelledEnum
-from xietong_common.review_triggers import (
+from xietong_common.mechanisms.review_triggers import (
     CITIZEN_THRESHOLD as CITIZEN_THRESHOLD,
 )
-from xietong_common.review_triggers import (
+from xietong_common.mechanisms.review_triggers import (
     JUDGEMENT_TRIGGERS as JUDGEMENT_TRIGGERS,
 )
-from xietong_common.review_triggers import (
+from xietong_common.mechanisms.review_triggers import (
     ORGANISATION_THRESHOLD as ORGANISATION_THRESHOLD,
 )
-from xietong_common.review_triggers import PenaltyAdjustment as PenaltyAdjustment
-from xietong_common.review_triggers import ProposedDecision as ProposedDecision
-from xietong_common.review_triggers import Trigger as Trigger
-from xietong_common.review_triggers import TriggerHit as TriggerHit
-from xietong_common.review_triggers import amount_threshold as amount_threshold
-from xietong_common.review_triggers import evaluate_triggers as evaluate_triggers
+from xietong_common.mechanisms.review_triggers import PenaltyAdjustment as PenaltyAdjustment
+from xietong_common.mechanisms.review_triggers import ProposedDecision as ProposedDecision
+from xietong_common.mechanisms.review_triggers import Trigger as Trigger
+from xietong_common.mechanisms.review_triggers import TriggerHit as TriggerHit
+from xietong_common.mechanisms.review_triggers import amount_threshold as amount_threshold
+from xietong_common.mechanisms.review_triggers import evaluate_triggers as evaluate_triggers
 
 
 class MaterialKind(LabelledEnum):

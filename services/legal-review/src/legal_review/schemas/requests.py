@@ -8,8 +8,8 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from legal_review.domain import DecisionOutcome, MaterialKind
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.mechanisms.review_triggers import ProposedDecisionIn as ProposedDecisionIn
 from xietong_common.parties import PartyKind
-from xietong_common.review_triggers import ProposedDecisionIn as ProposedDecisionIn
 from xietong_common.schemas import (
     CLEAN_TEXT,
     Code,

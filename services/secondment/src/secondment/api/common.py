@@ -13,8 +13,8 @@ from secondment.schemas import TeamOut
 from secondment.service import queries
 from secondment.views import team_out
 from xietong_common.context import ServiceContext
+from xietong_common.mechanisms.roster import china_day
 from xietong_common.reference import OrgKind
-from xietong_common.roster import china_day
 from xietong_common.schemas import Day
 from xietong_common.web.problems import problem_responses
 

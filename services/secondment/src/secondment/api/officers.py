@@ -39,8 +39,8 @@ from secondment.views import (
     serving_out,
     work_note_out,
 )
+from xietong_common.mechanisms.roster import china_day
 from xietong_common.reference import SecondmentMode
-from xietong_common.roster import china_day
 from xietong_common.schemas import Code, Name, OrgCode, Page, Timestamp
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
@@ -230,8 +230,8 @@ async def eligibility(
 ) -> EligibilityOut:
     """Yes only if his team in effect that day serves the town and is valid, his certificate
     is valid that day (to 24:00 China time), and the matter is his own department's and
-    delegated to towns. The same decision (`xietong_common.roster.judge`) every consumer's
-    projection makes from `secondment.roster-changed`."""
+    delegated to towns. The same decision (`xietong_common.mechanisms.roster.judge`) every
+    consumer's projection makes from `secondment.roster-changed`."""
     when = at or ctx.clock.now()
     async with ctx.db.session() as session:
         answer = await officer_service.eligibility(

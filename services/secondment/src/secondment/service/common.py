@@ -26,8 +26,8 @@ from secondment.models import (
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Forbidden, NotFound
+from xietong_common.mechanisms.roster import china_day
 from xietong_common.reference import SecondmentMode
-from xietong_common.roster import china_day
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "secondment"

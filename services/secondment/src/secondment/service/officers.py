@@ -30,9 +30,9 @@ from secondment.service.queries import in_effect_on, member_query, sees_roster, 
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.errors import InvalidInput
+from xietong_common.mechanisms.roster import Eligibility, china_day, decide
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.reference import MatterCatalogue, SecondmentMode
-from xietong_common.roster import Eligibility, china_day, decide
 from xietong_common.uow import UnitOfWork
 
 ASSESSMENT_SCOPE = "secondment.assessment.create"
@@ -314,7 +314,7 @@ async def eligibility_entries(
     session: AsyncSession, officer_id: str, day: date
 ) -> list[dict[str, Any]]:
     """The officer's entries in the team versions in effect on `day`, shaped as
-    `xietong_common.roster.judge` reads them (the projection's rows)."""
+    `xietong_common.mechanisms.roster.judge` reads them (the projection's rows)."""
     try:
         oid = uuid.UUID(officer_id)
     except ValueError:
@@ -360,7 +360,7 @@ async def eligibility(
     at: datetime,
 ) -> Eligibility:
     """SEC-04 from the service's own roster, decided by the same code every projection uses
-    (`xietong_common.roster.decide`/`judge`)."""
+    (`xietong_common.mechanisms.roster.decide`/`judge`)."""
     day = china_day(at)
     entries = await eligibility_entries(session, officer_id, day)
     return decide(

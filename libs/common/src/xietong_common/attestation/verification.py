@@ -23,8 +23,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from xietong_common.attestation.checkpoints import describe, read_head, signature_problem
 from xietong_common.audit.chain import ChainReport, CheckpointClaim, verify_chain
-from xietong_common.audit.checkpoints import describe, read_head, signature_problem
 from xietong_common.audit.crypto import PublicKey
 from xietong_common.contracts.audit import CHECKPOINT_TOPIC, AuditCheckpointSigned
 from xietong_common.events.envelope import CloudEvent

@@ -5,7 +5,7 @@ never-deleting `audit.checkpoint` topic (contract `AuditCheckpointSigned`).
 A checkpoint is what the chain alone cannot give: proof from outside the database of what
 the chain held. Whoever later truncates the newest rows leaves a signed row that is gone;
 whoever recomputes the whole chain leaves a signed hash that no longer matches
-(`xietong_common.audit.verification`).
+(`xietong_common.attestation.verification`).
 """
 
 from __future__ import annotations

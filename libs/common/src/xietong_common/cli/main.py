@@ -81,8 +81,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     """docs/events.md, docs/asyncapi.yaml (the contracts) and docs/openapi/*.json (the APIs)."""
-    from xietong_common.events.docs import rendered as event_docs
-    from xietong_common.web.openapi_docs import rendered as api_docs
+    from xietong_common.cli.event_docs import rendered as event_docs
+    from xietong_common.cli.openapi_docs import rendered as api_docs
 
     out = Path(args.out)
     files = {**event_docs(out), **api_docs(out)}
@@ -102,10 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xietong", description="xietong (协同) operations")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    from xietong_common.calendar_cli import add_calendar_commands
+    from xietong_common.cli.calendar import add_calendar_commands
 
     add_calendar_commands(sub)
-    from xietong_common.serve import add_serve_command
+    from xietong_common.cli.serve import add_serve_command
 
     add_serve_command(sub)
     _EXTENSION.subparsers = sub
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
     token.set_defaults(func=cmd_token)
 
-    from xietong_common.audit_cli import Locations, add_audit_commands
+    from xietong_common.cli.audit import Locations, add_audit_commands
 
     add_audit_commands(sub, Locations(service_database_url, kafka_bootstrap))
 

@@ -23,7 +23,7 @@ from xietong_common.services import SERVICES
 
 @dataclass(frozen=True)
 class Locations:
-    """How the `xietong` command finds a service's database and Kafka (cli.py's resolvers,
+    """How the `xietong` command finds a service's database and Kafka (cli/main.py's resolvers,
     which fall back to the local stack when the devtools are installed)."""
 
     database_url: Callable[[str], str]
@@ -117,9 +117,7 @@ def _settings() -> Any:
 
 
 def _verify(args: argparse.Namespace, locations: Locations) -> int:
-    from xietong_common.audit.crypto import AuditKeyError
-    from xietong_common.audit.keys import read_public_keys, service_public_keys
-    from xietong_common.audit.verification import (
+    from xietong_common.attestation.verification import (
         Reading,
         read_files,
         read_recorded,
@@ -127,6 +125,8 @@ def _verify(args: argparse.Namespace, locations: Locations) -> int:
         render,
         verify_audit,
     )
+    from xietong_common.audit.crypto import AuditKeyError
+    from xietong_common.audit.keys import read_public_keys, service_public_keys
     from xietong_common.clock import SystemClock
     from xietong_common.db import Database
     from xietong_common.events.kafka_security import client_options
@@ -181,7 +181,7 @@ def _verify(args: argparse.Namespace, locations: Locations) -> int:
 
 
 def _checkpoint(args: argparse.Namespace, locations: Locations) -> int:
-    from xietong_common.audit.checkpoints import create_checkpoint
+    from xietong_common.attestation.checkpoints import create_checkpoint
     from xietong_common.audit.crypto import AuditKeyError
     from xietong_common.audit.keys import service_signing_key
     from xietong_common.auth import Principal
@@ -251,7 +251,7 @@ def _public_key(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace, locations: Locations) -> int:
-    from xietong_common.audit.verification import read_topic
+    from xietong_common.attestation.verification import read_topic
     from xietong_common.events.kafka_security import client_options
     from xietong_common.events.namespace import Namespace
 

@@ -1,4 +1,5 @@
-"""A service's messaging: its topics, the outbox relay and the inbox consumer, started together."""
+"""A service's messaging: its topics, the outbox relay (`outbox`) and the inbox consumer
+(`inbox`), started together."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from pydantic import BaseModel
 
 from xietong_common.context import ServiceContext
 from xietong_common.events.envelope import CloudEvent
-from xietong_common.events.inbox import Handler, InboxConsumer
 from xietong_common.events.kafka import ensure_topics
-from xietong_common.events.outbox import OutboxRelay
 from xietong_common.events.registry import registry
+from xietong_common.messaging.inbox import Handler, InboxConsumer
+from xietong_common.messaging.outbox import OutboxRelay
 from xietong_common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

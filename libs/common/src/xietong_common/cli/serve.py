@@ -28,7 +28,7 @@ from typing import Any
 from xietong_common.services import SERVICES
 
 SEED_MARKER = ".seeded"
-log = logging.getLogger("xietong_common.serve")
+log = logging.getLogger("xietong_common.cli.serve")
 
 
 def seed_data_dir(source: Path, target: Path) -> list[Path]:
