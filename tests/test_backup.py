@@ -20,7 +20,7 @@ import asyncpg
 import pytest
 
 from referral.main import SPEC
-from xietong_common.audit.checkpoints import create_checkpoint
+from xietong_common.attestation.checkpoints import create_checkpoint
 from xietong_common.audit.keys import service_signing_key
 from xietong_common.auth import Principal
 from xietong_common.contracts.audit import AuditCheckpointSigned
@@ -62,7 +62,7 @@ def _run(script: str, *args: str, env: dict[str, str]) -> subprocess.CompletedPr
 
 def _verify(database_url: str, keys: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "xietong_common.cli", "audit", "verify", "referral", *extra],
+        [sys.executable, "-m", "xietong_common.cli.main", "audit", "verify", "referral", *extra],
         env={
             **os.environ,
             "XIETONG_DATABASE_URL": database_url,
