@@ -156,6 +156,12 @@ class ServiceSettings(BaseSettings):
     housekeeping_every_s: float = Field(
         default=3600.0, gt=0, description="how often old outbox rows and inbox ids are deleted"
     )
+    dlq_observe_every_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="how often the dead letters not yet re-driven are counted "
+        "(xietong_dlq_messages)",
+    )
     inbox_max_attempts: int = 5
     inbox_backoff_initial_s: float = 0.2
     inbox_backoff_max_s: float = 5.0
@@ -272,6 +278,13 @@ class ServiceSettings(BaseSettings):
         description="PEM public keys of this service's earlier (rotated) signing keys, so the "
         "checkpoints they signed still verify; default: <audit_key_dir>/<service>.trusted.pem "
         "if it exists",
+    )
+    audit_verify_every_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="how often the service verifies its own audit chain against the newest "
+        "checkpoints it recorded (xietong_audit_chain_verified; `xietong audit verify` checks "
+        "every source)",
     )
     audit_checkpoint_every_s: float = Field(
         default=600.0,
