@@ -16,7 +16,7 @@ from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.db import Database
-from xietong_common.metrics import JOB_FAILURES, JOB_LAST_SUCCESS
+from xietong_common.metrics import CALENDAR_LAST_KNOWN_YEAR, JOB_FAILURES, JOB_LAST_SUCCESS
 from xietong_common.settings import ServiceSettings
 from xietong_common.tables import idempotency_keys, inbox, outbox
 from xietong_common.uow import UnitOfWork
@@ -74,6 +74,8 @@ def deadline_sweep_job(mechanism: str) -> PeriodicJob:
     def make(ctx: ServiceContext) -> Job:
         async def run(uow: UnitOfWork) -> None:
             ctx.calendar.reload_if_changed()
+            # Alert XietongNextYearHolidaysMissing: in December, next year must be known.
+            CALENDAR_LAST_KNOWN_YEAR.labels(ctx.db.service_name).set(max(ctx.calendar.known_years()))
             await deadlines.recompute_provisional(uow, calendar=ctx.calendar, mechanism=mechanism)
             await deadlines.sweep(uow, now=uow.now, mechanism=mechanism)
 

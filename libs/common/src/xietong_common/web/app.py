@@ -20,6 +20,7 @@ from starlette.routing import compile_path
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.attestation.checkpoints import audit_checkpoint_job
+from xietong_common.attestation.verification import audit_verify_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically
@@ -114,7 +115,12 @@ def create_app(
             jobs = (
                 [
                     (job.name, job.job(ctx), job.interval(settings))
-                    for job in [*spec.jobs, housekeeping_job(), audit_checkpoint_job()]
+                    for job in [
+                        *spec.jobs,
+                        housekeeping_job(),
+                        audit_checkpoint_job(),
+                        audit_verify_job(),
+                    ]
                 ]
                 if settings.run_jobs
                 else []
@@ -165,7 +171,8 @@ def create_app(
     )
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     instrument_app(app, provider)  # outermost: its span is current in our middleware
-    app.include_router(ops_router(spec.name))
+    # /metrics on the API's port only when it has no port of its own (`xietong serve`).
+    app.include_router(ops_router(spec.name, metrics=settings.metrics_port is None))
     for router in spec.routers:
         for route in api_routes(router):
             ids_match_uuids(route)
