@@ -44,7 +44,7 @@ PORTS = {
 SERVICES = {name: (SERVICE_PACKAGES[name], port) for name, port in PORTS.items()}
 COMPOSE_TEXT = (DEPLOY / "docker-compose.yml").read_text()
 METRICS_PORT = "9100"
-ONE_SHOT = {"kafka-init", "migrate"}
+ONE_SHOT = {"kafka-init", "migrate", "restore"}
 
 
 def test_the_services_are_those_of_the_code() -> None:
@@ -269,7 +269,7 @@ def test_a_signing_key_or_password_reaches_no_other_container(rendered: dict[str
         assert holders[f"{service}-db-password"] == {service, "postgres"}
         assert holders[f"{service}-db-owner-password"] == {"migrate", "postgres"}
         assert holders[f"{service}-kafka-password"] == {service, "kafka-init"}
-    assert holders["postgres-password"] == {"postgres", "backup"}
+    assert holders["postgres-password"] == {"postgres", "backup", "restore"}
     assert set(holders) == set(rendered["secrets"]), "every secret is used, none undeclared"
 
 
@@ -507,7 +507,9 @@ def test_the_observability_profile_is_optional_and_local(rendered: dict[str, Any
         assert svc["profiles"] == ["observability"]
         assert all(p.startswith("127.0.0.1:") for p in _published(svc)), name
     for name, svc in rendered["services"].items():
-        if name not in ("prometheus", "grafana"):
+        if name == "restore":
+            assert svc["profiles"] == ["restore"]  # run by hand only
+        elif name not in ("prometheus", "grafana"):
             assert "profiles" not in svc, f"{name} would not start by default"
     mounts = " ".join(rendered["services"]["prometheus"]["volumes"])
     assert "./observability/prometheus/alerts.yml" in mounts
