@@ -200,18 +200,78 @@ async def referral_create(admin_url: str, bootstrap: str, *, n: int, concurrency
         )
 
 
+async def referral_create_replicas(
+    admin_url: str, bootstrap: str, *, n: int, concurrency: int, replicas: int = 2
+) -> Figures:
+    """POST /referrals spread over `replicas` instances of the service on one database, each
+    with its own outbox relay (SKIP LOCKED) and connection pool. In one process, so it
+    measures what the replicas' coordination costs (the chain head, the relays), not the
+    capacity more machines add."""
+    from contextlib import AsyncExitStack
+
+    from referral.main import SPEC
+    from xietong_devtools.testing import sample_route
+
+    async with AsyncExitStack() as stack:
+        first = await stack.enter_async_context(
+            running(SPEC, admin_url=admin_url, bootstrap=bootstrap, concurrency=concurrency)
+        )
+        instances = [first]
+        for _ in range(replicas - 1):
+            instances.append(
+                await stack.enter_async_context(
+                    running(
+                        SPEC,
+                        admin_url=admin_url,
+                        bootstrap=bootstrap,
+                        concurrency=concurrency,
+                        database_url=first.settings.database_url,
+                    )
+                )
+            )
+        sender, matter, place, _ = sample_route(first.ctx)
+        headers = first.headers(sender)
+        body = {
+            "matter_code": matter,
+            "place_town": place,
+            "found_at": first.ctx.clock.now().isoformat(),
+            "facts": "基准测试案件",
+        }
+
+        async def one(_client: httpx.AsyncClient, i: int) -> None:
+            replica = instances[i % len(instances)]
+            (await replica.client.post("/referrals", json=body, headers=headers)).raise_for_status()
+
+        return await drive(
+            first.client,
+            one,
+            n=n,
+            concurrency=concurrency,
+            name=f"POST /referrals, {replicas} replicas (c={concurrency})",
+        )
+
+
 async def compare(admin_url: str, bootstrap: str, *, n: int) -> list[str]:
-    """Create-referral throughput and p99 at concurrency 1 and 8, as a ratio to the baseline."""
+    """Create-referral throughput and p99 at concurrency 1 and 8, as a ratio to the baseline,
+    and at concurrency 8 with one and with two replicas of the service on one database."""
     lines = []
+    figures: dict[int, Figures] = {}
     for concurrency in (1, 8):
         base = await baseline(admin_url, n=n, concurrency=concurrency)
         ref = await referral_create(admin_url, bootstrap, n=n, concurrency=concurrency)
+        figures[concurrency] = ref
         ratio = ref.rate / base.rate if base.rate else float("nan")
         lines.append(base.line())
         lines.append(
             f"{ref.line()}   ({ratio:.2f}× the baseline's throughput; "
             f"p99 {ref.pct(99) / base.pct(99):.1f}× the baseline's)"
         )
+    two = await referral_create_replicas(admin_url, bootstrap, n=n, concurrency=8)
+    one = figures[8]
+    lines.append(
+        f"{two.line()}   ({two.rate / one.rate:.2f}× one replica's throughput, "
+        f"p99 {two.pct(99) / one.pct(99):.1f}×; one process: the coordination's cost)"
+    )
     return lines
 
 
