@@ -172,7 +172,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     instrument_app(app, provider)  # outermost: its span is current in our middleware
     # /metrics on the API's port only when it has no port of its own (`xietong serve`).
-    app.include_router(ops_router(spec.name, metrics=settings.metrics_port is None))
+    app.include_router(ops_router(spec.name, serve_metrics=settings.metrics_port is None))
     for router in spec.routers:
         for route in api_routes(router):
             ids_match_uuids(route)

@@ -21,7 +21,7 @@ from xietong_common.web.problems import problem_response
 log = logging.getLogger(__name__)
 
 
-def ops_router(service: str, *, metrics: bool = True) -> APIRouter:
+def ops_router(service: str, *, serve_metrics: bool = True) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
@@ -60,10 +60,10 @@ def ops_router(service: str, *, metrics: bool = True) -> APIRouter:
             }
         )
 
-    if metrics:
+    if serve_metrics:
 
         @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-        async def metrics_route() -> Response:
+        async def metrics() -> Response:
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
