@@ -70,6 +70,8 @@ class Servers:
     # Databases this test session created; dropped when it ends, so a developer's server
     # does not collect thousands of them (slow to start, slow to recover after a crash).
     created: list[str] = field(default_factory=list, compare=False)
+    # Containers started for the session alone: gone with it, nothing to tidy.
+    ephemeral: bool = False
 
 
 def _docker_answers() -> bool:
@@ -97,7 +99,11 @@ def _servers() -> Iterator[Servers]:
             KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka,
         ):
             url = pg.get_connection_url().replace("postgresql+psycopg2://", "postgresql://")
-            yield Servers(db_env or url, kafka_env or kafka.get_bootstrap_server())
+            yield Servers(
+                db_env or url,
+                kafka_env or kafka.get_bootstrap_server(),
+                ephemeral=not (db_env or kafka_env),
+            )
         return
     from xietong_devtools.stack import ensure_stack
 
@@ -142,6 +148,12 @@ async def delete_test_topics(bootstrap: str, *, mine: bool, stale_after_s: float
         await admin.close()
 
 
+# What the session leaves on servers that outlive it (named ones, the local stack), tidied
+# once every test has finished (`pytest_sessionfinish`): outside any test's timeout, which
+# a fixture's teardown is not (the last test's bound would pay for hundreds of drops).
+_LEFT_ON_SERVERS: list[Servers] = []
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     with _servers() as found, pytest.MonkeyPatch.context() as env:
@@ -150,14 +162,20 @@ def servers() -> Iterator[Servers]:
         env.setenv("XIETONG_KAFKA_NAMESPACE", TEST_NAMESPACE.prefix)
         env.setenv("XIETONG_DEPLOYMENT_ID", TEST_DEPLOYMENT)
         _tidy_topics(found.kafka_bootstrap, mine=False)
-        try:
-            yield found
-        finally:
-            if found.created:
-                # A loop of its own: the session's event loop may be closed by now.
-                with contextlib.suppress(OSError, asyncpg.PostgresError):
-                    asyncio.run(drop_databases(found.postgres_admin_url, found.created))
-            _tidy_topics(found.kafka_bootstrap, mine=True)
+        yield found
+    if not found.ephemeral:
+        _LEFT_ON_SERVERS.append(found)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the databases the session created and delete its topics."""
+    while _LEFT_ON_SERVERS:
+        found = _LEFT_ON_SERVERS.pop()
+        if found.created:
+            # A loop of its own: the session's event loop is closed by now.
+            with contextlib.suppress(OSError, asyncpg.PostgresError):
+                asyncio.run(drop_databases(found.postgres_admin_url, found.created))
+        _tidy_topics(found.kafka_bootstrap, mine=True)
 
 
 def _tidy_topics(bootstrap: str, *, mine: bool) -> None:
