@@ -88,5 +88,5 @@ async def test_the_deadline_sweep_reports_the_last_year_of_holidays_known(
         job = deadline_sweep_job("referral")
         assert await run_job_once(svc.ctx.db, job.name, job.job(svc.ctx))
         known = max(svc.ctx.calendar.known_years())
-        assert _gauge("xietong_calendar_last_known_year", "referral-calendar-gauge") == known
+        assert _gauge("xietong_calendar_last_known_year", "referral") == known
         assert known >= 2026

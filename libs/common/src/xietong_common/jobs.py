@@ -75,9 +75,7 @@ def deadline_sweep_job(mechanism: str) -> PeriodicJob:
         async def run(uow: UnitOfWork) -> None:
             ctx.calendar.reload_if_changed()
             # Alert XietongNextYearHolidaysMissing: in December, next year must be known.
-            CALENDAR_LAST_KNOWN_YEAR.labels(ctx.db.service_name).set(
-                max(ctx.calendar.known_years())
-            )
+            CALENDAR_LAST_KNOWN_YEAR.labels(mechanism).set(max(ctx.calendar.known_years()))
             await deadlines.recompute_provisional(uow, calendar=ctx.calendar, mechanism=mechanism)
             await deadlines.sweep(uow, now=uow.now, mechanism=mechanism)
 
