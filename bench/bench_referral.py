@@ -24,6 +24,7 @@ import httpx
 from bench.backbone import Figures, raw_pg_commits
 from bench.bench_create import drive
 from bench.running import running
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import sample_route
 
 
@@ -50,7 +51,11 @@ async def run(*, admin_url: str, bootstrap: str, n: int, concurrency: int = 8) -
             rid = r.json()["id"]
             for kind in ("letter", "item-list"):
                 files = {
-                    "file": (f"{kind}.pdf", f"%PDF {kind} {i} {uuid.uuid4()}", "application/pdf")
+                    "file": (
+                        f"{kind}.pdf",
+                        pdf_bytes(f"{kind} {i} {uuid.uuid4()}"),
+                        "application/pdf",
+                    )
                 }
                 up = await client.post(
                     f"/referrals/{rid}/materials",

@@ -149,6 +149,10 @@ async def serving(
                 if asyncio.get_running_loop().time() > started_by:
                     raise AssertionError(f"{spec.name} did not start; see {workdir}/service.log")
                 await asyncio.sleep(0.1)
+            # The document is built on its first request (seconds on a busy box, past
+            # schemathesis' own 10 s bound for loading it): build it now, unbounded.
+            document = await client.get(f"{base}/openapi.json", timeout=None)
+            assert document.status_code == 200, document.text
         yield (
             base,
             {

@@ -12,6 +12,7 @@ import pytest
 from legal_review.main import SPEC as REVIEW
 from referral.main import SPEC as REFERRAL
 from xietong_common.events.registry import registry
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import Servers, create_database, running_service, start_group_at_end
 
 pytestmark = pytest.mark.integration
@@ -76,7 +77,7 @@ async def test_rev_07_opinion_4_from_legal_review_drafts_the_referral_in_the_ref
             uploaded = await review.client.post(
                 f"/reviews/{rid}/materials",
                 data={"kind": kind},
-                files={"file": (f"{kind}.pdf", f"%PDF-1.4 {kind}".encode(), "application/pdf")},
+                files={"file": (f"{kind}.pdf", pdf_bytes(kind), "application/pdf")},
                 headers=handler,
             )
             assert uploaded.status_code == 201, uploaded.text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,7 +56,7 @@ SUITE_SETTINGS: dict[str, Any] = {"kafka_namespace": SUITE.prefix, "deployment_i
 CONSUMED = "review.opinion"  # what the referral service consumes
 
 
-def opinion(review_id: str) -> ReviewOpinionGiven:
+def opinion(review_id: uuid.UUID) -> ReviewOpinionGiven:
     """A review opinion (4) as legal review publishes it: it drafts a referral wherever a
     referral service reads it."""
     return ReviewOpinionGiven(
@@ -180,7 +181,7 @@ async def test_make_run_then_the_suite_then_make_run_never_see_each_other(
     async with made_run(SECONDMENT, run_secondment, kafka_bootstrap, tmp_path, **fast) as sec:
         await write_and_sign(sec)
     async with made_run(REFERRAL, run_referral, kafka_bootstrap, tmp_path, run_jobs=False) as ref:
-        await produce(kafka_bootstrap, RUN, opinion("rv-run"), source="/xietong/legal-review")
+        await produce(kafka_bootstrap, RUN, opinion(uuid.uuid4()), source="/xietong/legal-review")
         for _ in range(400):
             if await referrals(ref) == 1:
                 break
@@ -202,8 +203,8 @@ async def test_make_run_then_the_suite_then_make_run_never_see_each_other(
     status, out = await verify(suite_secondment, SUITE, "suite", capsys)
     assert status == 0, out  # not judged against the running system's checkpoints
     assert "intact" in out
-    await produce(kafka_bootstrap, SUITE, opinion("rv-suite"), source="/xietong/assistance")
-    await produce(kafka_bootstrap, SUITE, opinion("rv-ok"), source="/xietong/legal-review")
+    await produce(kafka_bootstrap, SUITE, opinion(uuid.uuid4()), source="/xietong/assistance")
+    await produce(kafka_bootstrap, SUITE, opinion(uuid.uuid4()), source="/xietong/legal-review")
 
     # 3. The running system again: nothing of the suite's reached it.
     async with made_run(REFERRAL, run_referral, kafka_bootstrap, tmp_path, run_jobs=False) as ref:

@@ -14,18 +14,8 @@ import httpx
 import jwt
 
 from xietong_common.errors import AppError, Forbidden, NotFound, Unauthorized
+from xietong_common.reference import OVERSIGHT_ORG, is_org_code
 from xietong_common.settings import ServiceSettings, project_root
-
-ORG_PREFIXES = ("town:", "dept:", "justice-office:")
-ORG_SINGLETONS = ("justice-bureau", "district-gov")
-OVERSIGHT_ORG = "justice-bureau"
-DISTRICT_GOV = "district-gov"
-
-
-def is_valid_org(org: str) -> bool:
-    if org in ORG_SINGLETONS:
-        return True
-    return any(org.startswith(p) and len(org) > len(p) for p in ORG_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -35,14 +25,6 @@ class Principal:
     org: str
     user: str
     roles: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def is_town(self) -> bool:
-        return self.org.startswith("town:")
-
-    @property
-    def is_department(self) -> bool:
-        return self.org.startswith("dept:")
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -128,7 +110,7 @@ def mint_token(
     now: float | None = None,
 ) -> str:
     """A local HS256 token (development and tests; production tokens come from the IdP)."""
-    if not is_valid_org(org):
+    if not is_org_code(org):
         raise ValueError(f"not an organisation code: {org!r}")
     issued = int(now if now is not None else time.time())
     claims = {
@@ -259,7 +241,7 @@ class TokenVerifier:
                 zh="令牌中没有用户标识",
                 reason="invalid",
             )
-        if not isinstance(org, str) or not is_valid_org(org):
+        if not isinstance(org, str) or not is_org_code(org):
             raise Unauthorized(
                 f"the token names no valid organisation: {org!r}",
                 zh="令牌中的机构代码无效",

@@ -14,6 +14,8 @@ from xietong_common.clock import Clock, SystemClock
 from xietong_common.db import Database
 from xietong_common.events.kafka_security import client_options
 from xietong_common.events.namespace import Namespace
+from xietong_common.files.limits import MiB, WorkerBudget
+from xietong_common.files.worker import FileWorkers
 from xietong_common.reference import (
     MatterCatalogue,
     OrganisationDirectory,
@@ -36,6 +38,7 @@ class ServiceContext:
     catalogue: MatterCatalogue
     kafka: dict[str, Any] = field(default_factory=dict)  # client security options
     namespace: Namespace = field(default_factory=Namespace)  # topic and group prefix
+    files: FileWorkers = field(default_factory=FileWorkers)  # worker processes reading files
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,4 +78,11 @@ def build_context(
         # Computed once at start: settings that cannot work stop the service here.
         kafka=client_options(settings),
         namespace=Namespace(settings.kafka_namespace),
+        files=FileWorkers(
+            processes=settings.file_worker_processes,
+            budget=WorkerBudget(
+                seconds=settings.file_worker_seconds,
+                memory_bytes=settings.file_worker_memory_mb * MiB,
+            ),
+        ),
     )

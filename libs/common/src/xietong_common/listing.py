@@ -1,11 +1,19 @@
 """Deadline-aware lists, shared by every mechanism: which cases are open, what is due next,
-what is overdue. A case's deadlines are the `deadlines` rows whose subject is `<kind>:<id>`."""
+what is overdue. A case's deadlines are the `deadlines` rows whose subject is `<kind>:<id>`.
+
+The pieces every list of records is made of (`RecordKind.page` puts them together): the
+`ListFilters` every list offers, a service's own filters subclassing them; the order of a
+`sort` key (`created_at`, `-created_at`, … and `due_at`, the most urgent first); the `Box`
+of a party's inbox and outbox; a `Listed` row with its next deadline.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import Enum, StrEnum
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -13,6 +21,46 @@ from xietong_common.tables import deadlines
 from xietong_common.timeline import DeadlineOut
 
 _d = deadlines.c
+
+R = TypeVar("R")
+StateT = TypeVar("StateT", bound=Enum)
+DUE_AT = "due_at"
+"""The sort key every list of records takes: the earliest open deadline first."""
+
+
+class Box(StrEnum):
+    """Which records a party's list shows: sent to it, sent by it, or all it may see."""
+
+    INBOX = "inbox"
+    OUTBOX = "outbox"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class ListFilters(Generic[StateT]):
+    """What every list of records filters on: states, an open deadline before a moment,
+    overdue or not; and its order (`sort`: a column name, `-` before it for descending, or
+    `due_at`). A service's filters subclass it with their own fields and sort keys."""
+
+    states: Sequence[StateT] = ()
+    due_before: datetime | None = None
+    overdue: bool | None = None
+    sort: str = "-created_at"
+
+
+@dataclass(frozen=True)
+class Listed(Generic[R]):
+    """A row of a list: the record, its earliest open deadline, whether one is missed."""
+
+    record: R
+    next_due: DeadlineOut | None
+    overdue: bool
+
+
+def sort_keys(columns: Iterable[str]) -> list[str]:
+    """The keys `sort_clause` takes for these columns: each ascending and descending, and
+    `due_at` both ways."""
+    return [key for name in (*columns, DUE_AT) for key in (name, f"-{name}")]
 
 
 class DeadlineQueries:
@@ -53,6 +101,24 @@ class DeadlineQueries:
         """Most urgent first (or last); cases that owe nothing at the end."""
         key = self.next_due()
         return key.desc().nulls_last() if descending else key.asc().nulls_last()
+
+
+def sort_clause(
+    key: str, columns: Mapping[str, Any], due: DeadlineQueries, *, tiebreak: Sequence[Any]
+) -> list[Any]:
+    """The ORDER BY of a sort key: `name` ascending, `-name` descending (rows without a value
+    last either way), `due_at` by the earliest open deadline; `tiebreak` (the id) makes the
+    order total, so a page never repeats or skips a row."""
+    descending = key.startswith("-")
+    name = key.removeprefix("-")
+    if name == DUE_AT:
+        first = due.order(descending=descending)
+    elif name in columns:
+        column = columns[name]
+        first = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    else:
+        raise ValueError(f"no sort key {key!r}; the keys are {sort_keys(columns)}")
+    return [first, *tiebreak]
 
 
 def next_due(items: Iterable[DeadlineOut]) -> DeadlineOut | None:

@@ -18,19 +18,34 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
+from xietong_common.errors import InvalidInput
 from xietong_common.labels import LabelledEnum
+
+OVERSIGHT_ORG = "justice-bureau"
+"""区司法局: oversight (SUP-01) reads every mechanism's records."""
+DISTRICT_GOV = "district-gov"
+"""区政府: decides disputed jurisdiction (REF-08), hears serious findings (INSP-09)."""
 
 
 class ReferenceDataError(ValueError):
     """A reference data file is missing or invalid."""
 
 
-class UnknownCode(LookupError):
-    """A code that is not in the directory or the catalogue."""
+class UnknownCode(InvalidInput):
+    """A code that is not in the directory or the catalogue (or not of a kind that can take
+    part here): the same refusal, with the same problem type, in every service."""
 
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+
+class UnknownOrganisation(UnknownCode):
+    slug = "unknown-organisation"
+    title = "The organisation is not in the directory or cannot take part here"
+    title_zh = "该机构不在机构名录中，或不能参与此事项"
+
+
+class UnknownMatter(UnknownCode):
+    slug = "unknown-matter"
+    title = "The matter code is not in the catalogue of matters"
+    title_zh = "事项编码不在执法事项目录中"
 
 
 class OrgKind(LabelledEnum):
@@ -73,11 +88,26 @@ def org_kind(code: str) -> OrgKind:
 
 
 def is_org_code(code: str) -> bool:
+    return kind_of_code(code) is not None
+
+
+def kind_of_code(code: str | None) -> OrgKind | None:
+    """The kind a code names, None for anything that is not an organisation code (a system
+    actor, a blank)."""
     try:
-        org_kind(code)
+        return org_kind(code or "")
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def is_town(code: str | None) -> bool:
+    """The code names a town (乡镇/街道); whether it is listed is the directory's question."""
+    return kind_of_code(code) is OrgKind.TOWN
+
+
+def is_department(code: str | None) -> bool:
+    """The code names a district enforcement department."""
+    return kind_of_code(code) is OrgKind.DEPARTMENT
 
 
 class Organisation(BaseModel):
@@ -125,7 +155,7 @@ class Organisation(BaseModel):
         if kind is OrgKind.JUSTICE_OFFICE:
             if self.parent != OrgKind.JUSTICE_BUREAU:
                 problems.append("a justice office's parent is justice-bureau")
-            if self.serves_town is None or not self.serves_town.startswith("town:"):
+            if not is_town(self.serves_town):
                 problems.append("a justice office names the town it serves (serves_town: town:…)")
         elif self.serves_town is not None:
             problems.append("serves_town is for justice offices only")
@@ -190,11 +220,46 @@ class OrganisationDirectory:
     def get(self, code: str) -> Organisation | None:
         return self._by_code.get(code)
 
-    def require(self, code: str) -> Organisation:
+    def require(self, code: str, *kinds: OrgKind, rule: str | None = None) -> Organisation:
+        """The listed organisation, of one of `kinds` if given; else `UnknownOrganisation`
+        (422, citing `rule` when the kinds come from one)."""
         org = self._by_code.get(code)
+        if org is not None and (not kinds or org.kind in kinds):
+            return org
         if org is None:
-            raise UnknownCode(f"no organisation {code!r} in the directory", code=code)
-        return org
+            raise UnknownOrganisation(
+                f"no organisation {code!r} in the directory",
+                zh=f"机构名录中没有 {code}",
+                organisation=code,
+                **_expected(kinds, rule),
+            )
+        raise UnknownOrganisation(
+            f"{code!r} is not {_kinds_en(kinds)} in the directory",
+            zh=f"{code} 不是机构名录中的{_kinds_zh(kinds)}",
+            organisation=code,
+            **_expected(kinds, rule),
+        )
+
+    def require_all(
+        self, codes: Iterable[str], *kinds: OrgKind, rule: str | None = None
+    ) -> list[str]:
+        """Every code listed (and of one of `kinds`), without repeats, in the order given; the
+        refusal names all the codes that are not."""
+        unique = list(dict.fromkeys(codes))
+        bad = [c for c in unique if not self.is_listed(c, *kinds)]
+        if bad:
+            raise UnknownOrganisation(
+                f"not {_kinds_en(kinds)} in the directory: {', '.join(bad)}",
+                zh=f"以下机构不在机构名录中或不是{_kinds_zh(kinds)}：{'、'.join(bad)}",
+                organisations=bad,
+                **_expected(kinds, rule),
+            )
+        return unique
+
+    def is_listed(self, code: str, *kinds: OrgKind) -> bool:
+        """Listed, and of one of `kinds` if given."""
+        org = self._by_code.get(code)
+        return org is not None and (not kinds or org.kind in kinds)
 
     def __contains__(self, code: object) -> bool:
         return code in self._by_code
@@ -263,10 +328,28 @@ class MatterCatalogue:
         return self._by_code.get(code)
 
     def require(self, code: str) -> Matter:
+        """The matter, or `UnknownMatter`."""
         matter = self._by_code.get(code)
         if matter is None:
-            raise UnknownCode(f"no matter {code!r} in the catalogue", code=code)
+            raise UnknownMatter(
+                f"no matter {code!r} in the catalogue",
+                zh=f"执法事项目录中没有事项编码 {code}",
+                matter_code=code,
+            )
         return matter
+
+    def require_all(self, codes: Iterable[str]) -> list[str]:
+        """Every code in the catalogue, without repeats, in the order given; the refusal
+        names all that are not."""
+        unique = list(dict.fromkeys(codes))
+        unknown = [c for c in unique if c not in self._by_code]
+        if unknown:
+            raise UnknownMatter(
+                f"not in the catalogue of matters: {', '.join(unknown)}",
+                zh=f"以下事项编码不在执法事项目录中：{'、'.join(unknown)}",
+                matter_codes=unknown,
+            )
+        return unique
 
     def __contains__(self, code: object) -> bool:
         return code in self._by_code
@@ -290,6 +373,19 @@ class MatterCatalogue:
 
     def of_department(self, dept: str) -> list[Matter]:
         return [m for m in self._by_code.values() if m.owner == dept]
+
+
+def _kinds_en(kinds: Iterable[OrgKind]) -> str:
+    return " or ".join(f"a {k.label_en}" for k in kinds) or "an organisation"
+
+
+def _kinds_zh(kinds: Iterable[OrgKind]) -> str:
+    return "或".join(k.label_zh for k in kinds) or "机构"
+
+
+def _expected(kinds: Iterable[OrgKind], rule: str | None) -> dict[str, Any]:
+    found: dict[str, Any] = {"expected": [k.value for k in kinds]} if kinds else {}
+    return {**found, "rule": rule} if rule else found
 
 
 def default_data_dir() -> Path:

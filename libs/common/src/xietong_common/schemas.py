@@ -36,22 +36,44 @@ from xietong_common.reference import is_org_code
 # Control characters other than tab, newline and carriage return; lone surrogates (which
 # cannot be stored as UTF-8). PostgreSQL refuses NUL in text outright.
 _CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # regex escapes, as text
-_FORBIDDEN = _CONTROL + r"\ud800-\udfff"
+# Bidirectional controls: they reorder what a reader sees (Trojan Source), and Chinese or
+# English text never needs them.
+_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_FORBIDDEN = _CONTROL + _BIDI + r"\ud800-\udfff"
 _FORBIDDEN_RE = re.compile(f"[{_FORBIDDEN}]")
-# For the OpenAPI document: at least one visible character and no control character. Lone
-# surrogates are refused too, but left out of the documented pattern: they are not text a
-# JSON document can carry (RFC 8259 §8.1, UTF-8), and test generators cannot use the range.
-TEXT_PATTERN = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"
-LINE_PATTERN = rf"^[^{_CONTROL}\n\r]*[^\s{_CONTROL}][^{_CONTROL}\n\r]*$"
+# Characters that show nothing: zero-width ones, the soft hyphen, word joiners, the BOM, the
+# Hangul fillers, the braille blank, variation selectors. Text needs one other character.
+_INVISIBLE = (
+    r"\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2060-\u2064"
+    r"\u206a-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+_VISIBLE_RE = re.compile(rf"[^\s{_FORBIDDEN}{_INVISIBLE}]")
+# For the OpenAPI document: at least one visible character and no control or bidi character.
+# Lone surrogates are refused too, but left out of the documented pattern: they are not text
+# a JSON document can carry (RFC 8259 §8.1, UTF-8), and test generators cannot use the range.
+_NOT_IN_TEXT = _CONTROL + _BIDI
+TEXT_PATTERN = rf"^[^{_NOT_IN_TEXT}]*[^\s{_NOT_IN_TEXT}{_INVISIBLE}][^{_NOT_IN_TEXT}]*$"
+LINE_PATTERN = rf"^[^{_NOT_IN_TEXT}\n\r]*[^\s{_NOT_IN_TEXT}{_INVISIBLE}][^{_NOT_IN_TEXT}\n\r]*$"
 
 
 def _clean_text(value: str) -> str:
+    """No control character, no bidi control, no lone surrogate; and text that holds
+    anything holds something visible (not only zero-width spaces or fillers)."""
     found = _FORBIDDEN_RE.search(value)
     if found is not None:
         char = found.group()
-        name = "the NUL character" if char == "\x00" else f"the control character U+{ord(char):04X}"
+        if char == "\x00":
+            name = "the NUL character"
+        elif re.match(f"[{_BIDI}]", char):
+            name = f"the bidirectional control U+{ord(char):04X}"
+        else:
+            name = f"the control character U+{ord(char):04X}"
         raise PydanticCustomError(
             "forbidden_character", "text may not contain {name}", {"name": name}
+        )
+    if value and not _VISIBLE_RE.search(value):
+        raise PydanticCustomError(
+            "invisible_text", "text must hold a visible character, not only invisible ones", {}
         )
     return value
 
@@ -253,9 +275,25 @@ def _is_flag(annotation: Any) -> bool:
     )
 
 
+_NUMBERS = (int, float, Decimal)
+
+
+def _is_number(annotation: Any) -> bool:
+    """An int, float or Decimal field (optional or annotated), that is not also a yes/no."""
+    if get_origin(annotation) is Annotated:
+        return _is_number(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(args) and bool not in args and all(_is_number(a) for a in args)
+    return (
+        isinstance(annotation, type) and issubclass(annotation, _NUMBERS) and annotation is not bool
+    )
+
+
 class Strict(BaseModel):
     """A request body: unknown fields are refused, not ignored; a yes/no is `true` or `false`
-    only (pydantic would also take 0/1 or "yes", which the documented schema does not allow)."""
+    only (pydantic would also take 0/1 or "yes", which the documented schema does not allow),
+    and a number is not `true` or `false` (pydantic would store `true` as 1)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -271,12 +309,19 @@ class Strict(BaseModel):
             and (key := field.alias or name) in data
             and data[key] is not None
             and not isinstance(data[key], bool)
+        } | {
+            key: _NOT_A_NUMBER
+            for name, field in cls.model_fields.items()
+            if _is_number(field.annotation)
+            and (key := field.alias or name) in data
+            and isinstance(data[key], bool)
         }
         # Left to the field's own validation, which refuses it where it stands (its `loc`).
         return {**data, **loose} if loose else data
 
 
 _NOT_A_FLAG = "not a boolean"
+_NOT_A_NUMBER = "true or false is not a number"
 
 
 class PartyIn(Strict):
@@ -305,6 +350,21 @@ class PartyIn(Strict):
             raise PydanticCustomError(
                 "identity_number", "{message}", {"message": str(exc), "position": exc.position}
             ) from exc
+
+
+class View(BaseModel):
+    """A response read from a row: `ReferralOut.of(referral, state=..., deadlines=...)` takes
+    every field the row has by name, and `given` the rest (labels, deadlines, children).
+    Only the fields the response declares are read: it loads nothing it does not return."""
+
+    @classmethod
+    def of(cls, row: object, **given: Any) -> Self:
+        values = {
+            name: getattr(row, name)
+            for name in cls.model_fields
+            if name not in given and hasattr(row, name)
+        }
+        return cls.model_validate({**values, **given})
 
 
 class Label(BaseModel):

@@ -201,10 +201,52 @@ class ServiceSettings(BaseSettings):
         ge=1024,
         description="largest request body other than a file upload (JSON); larger is a 413",
     )
+    http_max_head_bytes: int = Field(
+        default=64 * 1024,
+        ge=8 * 1024,
+        description="largest request line plus headers the server reads; past it the answer is "
+        "414 (the URL) or 431 (the headers), problem+json",
+    )
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024,
         ge=1024,
         description="largest multipart upload (a case material); counted while it streams in",
+    )
+    file_worker_processes: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="files read at once in worker processes (spreadsheets, PDF, documents); "
+        "more wait their turn without blocking the service",
+    )
+    file_worker_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="wall-clock budget of one uploaded file's inspection (its type, whether it "
+        "is whole, its text): past it the worker is killed and the file refused (422)",
+    )
+    file_worker_memory_mb: int = Field(
+        default=1024,
+        ge=256,
+        description="memory (address space) a worker process reading one file may use; past "
+        "it the file is refused (422)",
+    )
+    import_worker_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="wall-clock budget of reading and validating one imported table",
+    )
+    import_sync_max_bytes: int = Field(
+        default=256 * 1024,
+        ge=0,
+        description="an import file up to this size is answered in the request (201/200/422); "
+        "a larger one, or any with `Prefer: respond-async`, becomes an import job (202)",
+    )
+    import_job_stale_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="an import job whose process has not reported for this long (it died or "
+        "was restarted) is marked failed",
     )
     idempotency_retention_days: float = Field(
         default=7, gt=0, description="how long an Idempotency-Key is remembered"

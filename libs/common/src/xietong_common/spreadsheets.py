@@ -1,25 +1,29 @@
 """Importing tables that departments and towns really keep — rosters, lists of inspection
-targets — as `.xlsx` (openpyxl, read-only and streaming; defusedxml guards the XML) or CSV
-(UTF-8, or GB18030 as Chinese Excel saves it). Every row is validated with a pydantic model;
-errors name the row and the column in Chinese and English; one bad row refuses the whole
-table (all-or-nothing), so nothing is half-imported.
+targets — as `.xlsx` (the first sheet, streamed: `xietong_common.files.tables`) or CSV
+(UTF-8, GB18030/GBK or UTF-16, detected: `xietong_common.files.text`). Every row is
+validated with a pydantic model; errors name the row and the column in Chinese and English;
+one bad row refuses the whole table (all-or-nothing), so nothing is half-imported.
+
+Reading and validating run in a worker process (`load_table`), never on the event loop,
+with the limits of `files.limits` checked while the file is read.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, ValidationError
 
 from xietong_common.errors import InvalidInput
+from xietong_common.files import tables, types
+from xietong_common.files.errors import FileTypeMismatch, FileUnreadable
+from xietong_common.files.limits import ReadLimits, WorkerBudget
+from xietong_common.files.worker import FileWorkers, Progress
 from xietong_common.i18n import describe_error
 
 M = TypeVar("M", bound=BaseModel)
@@ -85,27 +89,57 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _is_xlsx(content: bytes, filename: str | None) -> bool:
-    return content[:4] == b"PK\x03\x04" or (filename or "").lower().endswith((".xlsx", ".xlsm"))
+def _no_progress(**_: int) -> None:
+    pass
+
+
+def _rows_of(
+    content: bytes | Path, filename: str | None, limits: ReadLimits, progress: Progress
+) -> Iterable[tuple[int, list[Any]]]:
+    """The sheet's or the CSV's rows, by what the bytes are (never the name alone)."""
+    head = content[:4096] if isinstance(content, bytes) else _head(content)
+    kind = types.sniff_binary(head)
+    if kind == "application/zip":
+        return tables.xlsx_rows(content, limits, progress)
+    if kind == "application/x-ole-storage":
+        raise FileUnreadable(
+            "an Excel 97-2003 workbook (.xls) is not read: save it as .xlsx or CSV and import "
+            "it again",
+            zh="不能读取 Excel 97-2003 工作簿（.xls）：请另存为 .xlsx 或 CSV 后重新导入",
+            reason="legacy-binary",
+        )
+    if kind is not None:
+        zh, en = types.describe(kind)
+        raise FileTypeMismatch(
+            f"the file is {en}, not a table (.xlsx or CSV)",
+            zh=f"文件实际为{zh}，不是表格（.xlsx 或 CSV）",
+            detected_type=kind,
+        )
+    return tables.csv_rows(content, limits, progress)
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(4096)
 
 
 def read_table(
-    content: bytes,
+    content: bytes | Path,
     *,
     filename: str | None,
     max_rows: int,
     header_names: Collection[str] | None = None,
+    limits: ReadLimits | None = None,
+    progress: Progress = _no_progress,
 ) -> Table:
     """The first sheet of a workbook, or a CSV: its header and its non-empty rows, with the
     row numbers a clerk sees in the spreadsheet. The header is the first non-empty row; with
     `header_names` (the column names `parse_rows` will look for), it is the first of the
     first rows that names at least two of them, so a title above the header (附件1
-    区住房城乡建委划片指导队伍清单) or a blank line is skipped."""
-    raw = (
-        _read_xlsx(content, max_rows)
-        if _is_xlsx(content, filename)
-        else _read_csv(content, max_rows)
-    )
+    区住房城乡建委划片指导队伍清单) or a blank line is skipped. CPU-bound: called in a
+    worker process (`load_table`)."""
+    limits = (limits or ReadLimits()).for_rows(max_rows)
+    raw = _bounded(_rows_of(content, filename, limits, progress), max_rows)
     rows = [(n, [_cell(v) for v in cells]) for n, cells in raw]
     rows = [(n, cells) for n, cells in rows if any(v is not None for v in cells)]
     if not rows:
@@ -119,9 +153,10 @@ def read_table(
     header = [str(h).strip() if h is not None else "" for h in header_cells]
     if len(data) > max_rows:
         raise TableInvalid(
-            f"the table has {len(data)} rows; at most {max_rows} are imported at once",
-            zh=f"表格有 {len(data)} 行，一次最多导入 {max_rows} 行",
+            f"the table has more than {max_rows} rows; at most {max_rows} are imported at once",
+            zh=f"表格超过 {max_rows} 行，一次最多导入 {max_rows} 行",
             errors=[],
+            max_rows=max_rows,
         )
     width = len(header)
     return Table(
@@ -132,7 +167,6 @@ def read_table(
 
 
 HEADER_SEARCH_ROWS = 10
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COLUMNS = 200  # columns read from a sheet; a roster or a target list has a dozen
 
 
@@ -142,40 +176,6 @@ def _header_index(rows: list[tuple[int, list[Any]]], names: Collection[str]) -> 
         if sum(1 for c in cells if c is not None and _key(str(c)) in wanted) >= 2:
             return index
     return 0
-
-
-def _check_expansion(content: bytes) -> None:
-    """A workbook is a zip: refuse one that would expand past the limit (a zip bomb) before
-    openpyxl reads its shared strings into memory."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise TableInvalid(
-            f"not a readable .xlsx workbook: {exc}", zh="不是可读取的 .xlsx 工作簿", errors=[]
-        ) from exc
-    if expanded > MAX_UNCOMPRESSED_BYTES:
-        raise TableInvalid(
-            f"the workbook expands to {expanded} bytes, more than {MAX_UNCOMPRESSED_BYTES}",
-            zh=f"工作簿解压后超过 {MAX_UNCOMPRESSED_BYTES} 字节",
-            errors=[],
-        )
-
-
-def _read_xlsx(content: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
-    _check_expansion(content)
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise TableInvalid(
-            f"not a readable .xlsx workbook: {exc}", zh="不是可读取的 .xlsx 工作簿", errors=[]
-        ) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
-        return _bounded(((n, list(v)) for n, v in enumerate(rows, start=1)), max_rows)
-    finally:
-        workbook.close()
 
 
 def _bounded(rows: Iterable[tuple[int, list[Any]]], max_rows: int) -> list[tuple[int, list[Any]]]:
@@ -196,28 +196,6 @@ def _bounded(rows: Iterable[tuple[int, list[Any]]], max_rows: int) -> list[tuple
     return out
 
 
-def _read_csv(content: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise TableInvalid("the CSV is neither UTF-8 nor GB18030", zh="CSV 编码无法识别", errors=[])
-    if "\x00" in text:
-        raise TableInvalid(
-            "the file is not a CSV table (it contains NUL characters)",
-            zh="文件不是 CSV 表格（含 NUL 字符）",
-            errors=[],
-        )
-    try:
-        rows = csv.reader(io.StringIO(text))
-        return _bounded(((n, list(row)) for n, row in enumerate(rows, start=1)), max_rows)
-    except csv.Error as exc:
-        raise TableInvalid(f"not a readable CSV: {exc}", zh="不是可读取的 CSV", errors=[]) from exc
-
-
 def parse_rows(table: Table, model: type[M], columns: Mapping[str, str]) -> list[tuple[int, M]]:
     """Each row as `model`; `columns` maps the header names a sheet may use (Chinese or
     English, matched without spaces or case) to the model's fields. All errors, or all rows."""
@@ -228,7 +206,7 @@ def parse_rows(table: Table, model: type[M], columns: Mapping[str, str]) -> list
 
 
 def validate_rows(
-    table: Table, model: type[M], columns: Mapping[str, str]
+    table: Table, model: type[M], columns: Mapping[str, str], progress: Progress = _no_progress
 ) -> tuple[list[tuple[int, M]], list[CellError]]:
     """Like `parse_rows`, but the rows that are valid and the errors of the others, so a
     caller can add its own checks (a team that does not exist) and report every problem of
@@ -269,7 +247,9 @@ def validate_rows(
     if errors:
         raise refuse(errors, len(table.rows))
     parsed: list[tuple[int, M]] = []
-    for number, cells in table.rows:
+    for index, (number, cells) in enumerate(table.rows, start=1):
+        if index % 500 == 0:
+            progress(rows_validated=index, errors=len(errors))
         values = {field: cells[i] for i, field in field_at.items() if cells[i] is not None}
         try:
             parsed.append((number, model.model_validate(values)))
@@ -286,7 +266,72 @@ def validate_rows(
                         describe_error(dict(error), "en"),
                     )
                 )
+    progress(rows_validated=len(table.rows), errors=len(errors))
     return parsed, errors
+
+
+@dataclass(frozen=True)
+class TableRead(Generic[M]):
+    """A table read and its rows validated: the valid rows and the errors of the others."""
+
+    table: Table
+    parsed: list[tuple[int, M]]
+    errors: list[CellError]
+
+
+def read_and_validate(
+    content: bytes | Path,
+    *,
+    filename: str | None,
+    max_rows: int,
+    model: type[M],
+    columns: Mapping[str, str],
+    header_names: Collection[str] | None = None,
+    limits: ReadLimits | None = None,
+    progress: Progress = _no_progress,
+) -> TableRead[M]:
+    """`read_table` then `validate_rows`: what a worker process does with an import."""
+    table = read_table(
+        content,
+        filename=filename,
+        max_rows=max_rows,
+        header_names=header_names,
+        limits=limits,
+        progress=progress,
+    )
+    parsed, errors = validate_rows(table, model, columns, progress)
+    return TableRead(table=table, parsed=parsed, errors=errors)
+
+
+async def load_table(
+    workers: FileWorkers,
+    content: bytes | Path,
+    *,
+    filename: str | None,
+    max_rows: int,
+    model: type[M],
+    columns: Mapping[str, str],
+    header_names: Collection[str] | None = None,
+    limits: ReadLimits | None = None,
+    budget: WorkerBudget | None = None,
+    progress: Callable[[dict[str, int]], None] | None = None,
+) -> TableRead[M]:
+    """Read and validate a table in a worker process (never on the event loop), within the
+    limits and the budget; `progress` hears rows read and validated and the errors so far."""
+    result: TableRead[M] = await workers.run(
+        read_and_validate,
+        content,
+        filename=filename,
+        max_rows=max_rows,
+        model=model,
+        columns=dict(columns),
+        header_names=list(header_names) if header_names is not None else None,
+        limits=limits,
+        budget=budget,
+        progress=progress,
+        what=("the table", "表格"),
+    )
+    return result
 
 
 def column_of(table: Table, columns: Mapping[str, str], field: str) -> tuple[str, str] | None:

@@ -33,6 +33,17 @@ class Transitions(Generic[StateT, StepT]):
             step: (frozenset(allowed), target) for step, (allowed, target) in table.items()
         }
         self._refuse = refuse
+        named = [
+            s
+            for allowed, target in self._table.values()
+            for s in (*allowed, target)
+            if s is not None
+        ]
+        self.states: type[StateT] = type(named[0])
+
+    def state_of(self, value: str) -> StateT:
+        """The state a record's column holds."""
+        return self.states(value)
 
     def allowed_in(self, step: StepT) -> frozenset[StateT]:
         return self._table[step][0]

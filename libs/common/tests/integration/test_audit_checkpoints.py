@@ -204,7 +204,7 @@ async def test_the_checkpoint_topic_never_deletes(servers: Servers) -> None:
     await admin.start()
     try:
         [response] = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, CHECKPOINT_TOPIC)]
+            [ConfigResource(ConfigResourceType.TOPIC, physical_topic(CHECKPOINT_TOPIC))]
         )
     finally:
         await admin.close()

@@ -14,7 +14,12 @@ from xietong_common.reference import (
     SecondmentMode,
     TownKind,
     UnknownCode,
+    UnknownMatter,
+    UnknownOrganisation,
+    is_department,
     is_org_code,
+    is_town,
+    kind_of_code,
     load_catalogue,
     load_directory,
     org_kind,
@@ -127,6 +132,82 @@ def test_directory_lookups(directory: OrganisationDirectory) -> None:
     with pytest.raises(UnknownCode, match="no organisation 'town:nowhere' in the directory"):
         directory.require("town:nowhere")
     assert directory.require("town:lizhi").model_dump()["kind"] == "town"
+
+
+def test_require_names_the_organisation_and_the_kinds_it_needed(
+    directory: OrganisationDirectory,
+) -> None:
+    """One refusal for every service: `unknown-organisation`, 422, the code and the kinds."""
+    assert directory.require("town:lizhi", OrgKind.TOWN).name_zh == "荔枝街道"
+    assert directory.require("dept:water", OrgKind.TOWN, OrgKind.DEPARTMENT).code == "dept:water"
+    with pytest.raises(UnknownOrganisation) as missing:
+        directory.require("town:atlantis", OrgKind.TOWN)
+    problem = missing.value.to_problem(lang="en")
+    assert (problem["type"], problem["status"]) == ("urn:xietong:problem:unknown-organisation", 422)
+    assert (problem["organisation"], problem["expected"]) == ("town:atlantis", ["town"])
+    with pytest.raises(UnknownOrganisation) as wrong:
+        directory.require("dept:water", OrgKind.TOWN, rule="REF-01")
+    assert wrong.value.detail == "'dept:water' is not a town in the directory"
+    assert wrong.value.detail_zh == "dept:water 不是机构名录中的乡镇(街道)"
+    assert wrong.value.extensions["rule"] == "REF-01"
+
+
+def test_require_all_keeps_the_order_drops_repeats_and_names_every_stranger(
+    directory: OrganisationDirectory,
+) -> None:
+    towns = ["town:maan", "town:lizhi", "town:maan"]
+    assert directory.require_all(towns, OrgKind.TOWN) == ["town:maan", "town:lizhi"]
+    assert directory.require_all([]) == []
+    with pytest.raises(UnknownOrganisation) as refused:
+        directory.require_all(["town:lizhi", "dept:water", "town:atlantis"], OrgKind.TOWN)
+    assert refused.value.extensions["organisations"] == ["dept:water", "town:atlantis"]
+    assert directory.is_listed("dept:water", OrgKind.DEPARTMENT)
+    assert not directory.is_listed("dept:water", OrgKind.TOWN)
+
+
+def test_catalogue_require_refuses_unknown_matters_with_one_problem_type(
+    directory: OrganisationDirectory,
+) -> None:
+    catalogue = load_catalogue(None, directory)
+    assert catalogue.require("ENV-001").owner == "dept:ecology-environment"
+    assert catalogue.require_all(["URB-001", "ENV-001", "URB-001"]) == ["URB-001", "ENV-001"]
+    with pytest.raises(UnknownMatter) as one:
+        catalogue.require("NOPE")
+    assert one.value.to_problem(lang="en")["type"] == "urn:xietong:problem:unknown-matter"
+    assert one.value.extensions == {"matter_code": "NOPE"}
+    with pytest.raises(UnknownMatter) as many:
+        catalogue.require_all(["ENV-001", "NOPE", "NADA"])
+    assert many.value.extensions == {"matter_codes": ["NOPE", "NADA"]}
+    assert issubclass(UnknownMatter, UnknownCode)
+    assert issubclass(UnknownOrganisation, UnknownCode)
+
+
+@pytest.mark.parametrize(
+    ("code", "town", "department"),
+    [
+        ("town:lizhi", True, False),
+        ("dept:water", False, True),
+        ("justice-office:lizhi", False, False),
+        ("district-gov", False, False),
+        ("system:referral", False, False),  # the service acting on an event: no organisation
+        ("town:Lizhi", False, False),  # not a code at all
+        (None, False, False),
+        ("", False, False),
+    ],
+)
+def test_is_town_and_is_department_read_the_code(
+    code: str | None, town: bool, department: bool
+) -> None:
+    assert (is_town(code), is_department(code)) == (town, department)
+    assert (kind_of_code(code) is not None) == (
+        town
+        or department
+        or code
+        in (
+            "justice-office:lizhi",
+            "district-gov",
+        )
+    )
 
 
 # ---- organisation codes ----------------------------------------------------------------------

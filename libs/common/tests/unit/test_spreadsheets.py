@@ -9,6 +9,7 @@ import pytest
 from openpyxl import Workbook
 from pydantic import BaseModel, Field, field_validator
 
+from xietong_common.files import FileOverLimits, FileUnreadable, ReadLimits
 from xietong_common.schemas import Name
 from xietong_common.spreadsheets import (
     TableInvalid,
@@ -95,9 +96,12 @@ def test_a_missing_required_column_and_too_many_rows_are_refused() -> None:
 
 
 def test_garbage_is_a_clear_refusal_not_a_crash() -> None:
-    for content, name in ((b"PK\x03\x04garbage", "x.xlsx"), (b"a\x00b", "x.csv"), (b"", "x.csv")):
-        with pytest.raises(TableInvalid):
+    # A file that cannot be read is `file-unreadable`; an empty table stays `table-invalid`.
+    for content, name in ((b"PK\x03\x04garbage", "x.xlsx"), (b"a\x00b", "x.csv")):
+        with pytest.raises(FileUnreadable):
             read_table(content, filename=name, max_rows=10)
+    with pytest.raises(TableInvalid):
+        read_table(b"", filename="x.csv", max_rows=10)
 
 
 def test_a_title_above_the_header_is_skipped_when_the_columns_are_known() -> None:
@@ -132,20 +136,27 @@ def test_validate_rows_gives_the_good_rows_and_the_errors() -> None:
     assert column_of(table, COLUMNS, "certificate") == ("执法证号", "B")
 
 
-def test_a_workbook_that_expands_past_the_limit_is_refused_before_reading(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_workbook_that_expands_past_the_limit_is_refused_before_reading() -> None:
     content = xlsx([["姓名", "执法证号", "有效期至"], ["张三", "A12345", date(2026, 1, 1)]])
-    monkeypatch.setattr("xietong_common.spreadsheets.MAX_UNCOMPRESSED_BYTES", 1000)
-    with pytest.raises(TableInvalid) as refused:
-        read_table(content, filename="roster.xlsx", max_rows=100)
+    with pytest.raises(FileOverLimits) as refused:
+        read_table(
+            content,
+            filename="roster.xlsx",
+            max_rows=100,
+            limits=ReadLimits(max_expanded_bytes=1000),
+        )
     assert "解压" in (refused.value.detail_zh or "")
+    assert refused.value.extensions["limit"] == "expanded-size"
 
 
 def test_blank_lines_and_wide_rows_cost_nothing() -> None:
-    content = b"\n" * 2_000_000 + "姓名,执法证号,有效期至\n张三,A12345,2026-12-31\n".encode()
+    # Blank lines are kept in no memory, but they are rows read: past the limit on rows
+    # (empty ones included) the file is refused rather than read on (2 million blank lines).
+    content = b"\n" * 50_000 + "姓名,执法证号,有效期至\n张三,A12345,2026-12-31\n".encode()
     table = read_table(content, filename="roster.csv", max_rows=100)
-    assert [n for n, _ in table.rows] == [2_000_002]
+    assert [n for n, _ in table.rows] == [50_002]
+    with pytest.raises(FileOverLimits):
+        read_table(b"\n" * 2_000_000 + content, filename="roster.csv", max_rows=100)
     wide = ("x," * 5000 + "\n").encode() * 3
     assert len(read_table(wide, filename="w.csv", max_rows=100).header) == 200
     with pytest.raises(TableInvalid):

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -47,20 +48,17 @@ def run_services(*, host: str = "127.0.0.1") -> int:
             "XIETONG_KAFKA_BOOTSTRAP_SERVERS": info.kafka_bootstrap,
         }
         env.pop("DATABASE_URL", None)  # the admin URL must not reach the service
-        log_config = local_dir() / f"uvicorn-log-{name}.json"
-        log_config.write_text(json.dumps(uvicorn_log_config(name)))
+        # As a container runs it (`xietong serve`): JSON logs, the bounded request head and
+        # the server's own refusals as problem+json.
         process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "uvicorn",
+                str(Path(sys.executable).with_name("xietong")),
+                "serve",
                 f"{pkg}.main:app",
                 "--host",
                 host,
                 "--port",
                 str(port),
-                "--log-config",
-                str(log_config),
             ],
             env=env,
         )

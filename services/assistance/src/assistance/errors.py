@@ -16,30 +16,14 @@ class AssistanceError(AppError):
 class AssistanceInvalidTransition(AssistanceError, InvalidTransition):
     """The action is not allowed in the request's current state."""
 
-    status = 409
     slug = "assistance-invalid-transition"
     title = "This action is not allowed in the assistance request's current state"
     title_zh = "执法协助请求当前状态下不允许此操作"
 
 
-class UnknownMatter(AssistanceError, InvalidInput):
-    status = 422
-    slug = "assistance-unknown-matter"
-    title = "The matter code is not in the catalogue of matters"
-    title_zh = "事项编码不在事项目录中"
-
-
-class UnknownOrganisation(AssistanceError, InvalidInput):
-    status = 422
-    slug = "assistance-unknown-organisation"
-    title = "The organisation is not in the directory or cannot take part here"
-    title_zh = "机构不在机构名录中或不能参与执法协助"
-
-
 class RequesterNotATown(AssistanceError, InvalidInput):
     """ASSIST-01: a township or street (乡镇/街道) asks a district department for help."""
 
-    status = 422
     slug = "assistance-requester-not-a-town"
     title = "Only a town (乡镇/街道) asks for enforcement assistance"
     title_zh = "只有乡镇(街道)可以提出执法协助请求"
@@ -48,7 +32,6 @@ class RequesterNotATown(AssistanceError, InvalidInput):
 class GroundNotDescribed(AssistanceError, InvalidInput):
     """ASSIST-01: the fourth ground ('other') needs a description of the situation."""
 
-    status = 422
     slug = "assistance-ground-not-described"
     title = "The ground 'other' needs a description"
     title_zh = "“其他情形”须说明具体情况"
@@ -57,7 +40,6 @@ class GroundNotDescribed(AssistanceError, InvalidInput):
 class RefusalUnfounded(AssistanceError, InvalidInput):
     """ASSIST-03: a refusal needs a legal ground and a written reason."""
 
-    status = 422
     slug = "assistance-refusal-unfounded"
     title = "A refusal needs a legal ground and a written reason"
     title_zh = "不予协助须有法定理由并书面说明理由"
@@ -66,7 +48,6 @@ class RefusalUnfounded(AssistanceError, InvalidInput):
 class RefusalWithinPowers(AssistanceError, InvalidInput):
     """ASSIST-02/03: 'outside powers' is refused for a matter the catalogue puts within them."""
 
-    status = 422
     slug = "assistance-within-powers"
     title = "The matter is within the department's powers: it must assist"
     title_zh = "该事项属于本机关职权范围，应当依法予以协助"
@@ -75,7 +56,6 @@ class RefusalWithinPowers(AssistanceError, InvalidInput):
 class OfficerIneligible(AssistanceError, InvalidInput):
     """ASSIST-02/SEC-04: a named officer may not act on this request."""
 
-    status = 422
     slug = "assistance-officer-ineligible"
     title = "An officer named for the assistance may not act on it"
     title_zh = "所指派的执法人员不符合条件"
@@ -84,7 +64,6 @@ class OfficerIneligible(AssistanceError, InvalidInput):
 class CompletionDateNotAllowed(AssistanceError, InvalidInput):
     """ASSIST-02/04: the agreed completion date lies in the past or beyond the longest period."""
 
-    status = 422
     slug = "assistance-completion-date-not-allowed"
     title = "The completion date is not allowed"
     title_zh = "完成日期不符合要求"
@@ -93,7 +72,6 @@ class CompletionDateNotAllowed(AssistanceError, InvalidInput):
 class ExtensionNotAllowed(AssistanceError, Conflict):
     """ASSIST-04: an extension is bounded in number and asked for before the date passes."""
 
-    status = 409
     slug = "assistance-extension-not-allowed"
     title = "The completion date cannot be extended now"
     title_zh = "当前不能延长完成日期"
@@ -102,7 +80,6 @@ class ExtensionNotAllowed(AssistanceError, Conflict):
 class ResultMissing(AssistanceError, Conflict):
     """ASSIST-02: materials, an appraisal or a test report are delivered as files."""
 
-    status = 409
     slug = "assistance-result-missing"
     title = "The result has no files to deliver"
     title_zh = "协助结果缺少材料文件"
@@ -111,7 +88,6 @@ class ResultMissing(AssistanceError, Conflict):
 class ReasonMissing(AssistanceError, InvalidInput):
     """A flag, a return or a withdrawal states its reason in words."""
 
-    status = 422
     slug = "assistance-reason-missing"
     title = "A written reason is required"
     title_zh = "须书面说明理由"

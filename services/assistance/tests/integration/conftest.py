@@ -24,6 +24,7 @@ from xietong_common.jobs import Job, run_job_once
 from xietong_common.mechanisms.roster import apply_roster
 from xietong_common.reference import SecondmentMode
 from xietong_common.tables import audit_log, deadlines, outbox
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import (
     RunningService,
     physical_topic,
@@ -32,7 +33,7 @@ from xietong_devtools.testing import (
 )
 
 PROBLEM = "urn:xietong:problem:"
-PDF = b"%PDF-1.4 assistance test document\n"
+PDF = pdf_bytes("assistance test document")
 
 
 @dataclass(frozen=True)

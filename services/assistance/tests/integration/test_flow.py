@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import topic_reader
 
 from .conftest import PDF, Assist
@@ -63,7 +64,7 @@ async def test_assist_01_02_the_completed_result_reaches_the_town(
         assert [o["name"] for o in body["officers"]] == ["王1", "王2"]
         assert body["next_due"]["due_at"] == "2024-03-08T16:00:00Z"  # 8 Mar 24:00 CST
 
-        report = b"%PDF-1.4 detection report: PM2.5 ...\n"
+        report = pdf_bytes("detection report: PM2.5 ...")
         up = await assist.upload(rid, assist.dept, content=report, name="检测报告.pdf")
         assert up.status_code == 201
         assert up.json()["kind"] == "result"

@@ -38,7 +38,7 @@ async def test_assist_01_only_a_town_asks_a_district_department(assist: Assist) 
         json={**body, "department": assist.codes.other_town},
         headers=assist.town,
     )
-    await refused(assist, r, 422, "assistance-unknown-organisation", before)
+    await refused(assist, r, 422, "unknown-organisation", before)
 
 
 async def test_assist_01_the_four_grounds_and_other_with_a_description(assist: Assist) -> None:

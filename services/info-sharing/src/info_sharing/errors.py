@@ -23,7 +23,6 @@ class InfoError(AppError):
 class ItemNotFound(InfoError, NotFound):
     """No such item, or one the caller may not see (never a hint that it exists)."""
 
-    status = 404
     slug = "info-item-not-found"
     title = "No such information item"
     title_zh = "未找到该信息"
@@ -32,16 +31,24 @@ class ItemNotFound(InfoError, NotFound):
 class InfoInvalidTransition(InfoError, InvalidTransition):
     """The step does not fit the item's state (a published item is not edited, …)."""
 
-    status = 409
     slug = "info-invalid-transition"
     title = "This action is not allowed in the item's current state"
     title_zh = "信息当前状态下不允许此操作"
 
 
+class AttachmentUnscreened(InfoError, InvalidInput):
+    """INFO-02: a file whose text cannot be read (encrypted, a scan or an image, a legacy
+    binary Office file, a file inside the file) is not stored unscreened: its uploader
+    declares it holds no state secret (`classification=none`), or it is refused."""
+
+    slug = "info-attachment-unscreened"
+    title = "The file's text cannot be read to screen it; declare its classification"
+    title_zh = "无法读取文件文字进行涉密审查，请声明该文件的密级"
+
+
 class ClassifiedRefused(InfoError, InvalidInput):
     """INFO-02: information marked 绝密/机密/秘密 is not shared, and nothing of it is kept."""
 
-    status = 422
     slug = "info-classified-refused"
     title = "State-secret information (绝密/机密/秘密) is not shared"
     title_zh = "涉及国家秘密（绝密、机密、秘密）的信息不予共享"
@@ -50,7 +57,6 @@ class ClassifiedRefused(InfoError, InvalidInput):
 class PublisherNotAllowed(InfoError, Forbidden):
     """INFO-01: the notice names who produces each category."""
 
-    status = 403
     slug = "info-publisher-not-allowed"
     title = "This organisation does not publish this category of information"
     title_zh = "本机构不发布此类信息"
@@ -59,24 +65,9 @@ class PublisherNotAllowed(InfoError, Forbidden):
 class InfoInvalidInput(InfoError, InvalidInput):
     """The request cannot be acted on as it stands."""
 
-    status = 422
     slug = "info-invalid-input"
     title = "The information request is not valid"
     title_zh = "信息互享请求内容无效"
-
-
-class UnknownMatter(InfoInvalidInput):
-    slug = "info-unknown-matter"
-    title = "The matter code is not in the catalogue of matters"
-    title_zh = "事项代码不在赋权事项目录中"
-
-
-class UnknownOrganisation(InfoInvalidInput):
-    """An organisation that is not in the directory, or not of the kind needed here."""
-
-    slug = "info-unknown-organisation"
-    title = "The organisation is not in the directory or cannot take part here"
-    title_zh = "机构不在机构名录中或不能参与此事项"
 
 
 class FeedbackNotRequested(InfoInvalidInput):
@@ -90,7 +81,6 @@ class FeedbackNotRequested(InfoInvalidInput):
 class NotOwnMatter(InfoError, Forbidden):
     """INFO-01 (4): a department asks for feedback on the matters it owns."""
 
-    status = 403
     slug = "info-not-own-matter"
     title = "A department asks for feedback only on matters it owns"
     title_zh = "行政执法部门只能就本部门的事项要求反馈"
@@ -107,7 +97,6 @@ class ThroughComplaintApi(InfoInvalidInput):
 class TableMissing(InfoError, Conflict):
     """INFO-01 (5): statistics are shared with their table."""
 
-    status = 409
     slug = "info-table-missing"
     title = "Statistics are published with a table attachment (xlsx, xls or csv)"
     title_zh = "统计分析数据须附数据表（xlsx、xls 或 csv）后才能发布"
@@ -116,7 +105,6 @@ class TableMissing(InfoError, Conflict):
 class SupersedeConflict(InfoError, Conflict):
     """A newer version replaces the current version of the publisher's own item."""
 
-    status = 409
     slug = "info-supersede-conflict"
     title = "This item cannot be replaced by a new version"
     title_zh = "该信息不能被新版本替代"
@@ -125,14 +113,12 @@ class SupersedeConflict(InfoError, Conflict):
 class TooManySubscriptions(InfoError, Conflict):
     """A bound on subscriptions per organisation keeps every publication's fan-out bounded."""
 
-    status = 409
     slug = "info-too-many-subscriptions"
     title = "The organisation has reached its limit of subscriptions"
     title_zh = "本机构的订阅数量已达上限"
 
 
 class AttachmentNotFound(InfoError, NotFound):
-    status = 404
     slug = "info-attachment-not-found"
     title = "No such attachment"
     title_zh = "未找到该附件"

@@ -6,7 +6,10 @@ The inbox has already recorded the event id in the same transaction, so a redeli
 is a no-op; each item is also unique on its source (the review, the inspection), so even a
 re-published event (a new id for the same decision) makes no second item. A payload carrying
 a secrecy marking (INFO-02) is handled as a recorded no-op: no item, no retry, nothing
-dead-lettered with it.
+dead-lettered with it. An event the use case refuses as it would refuse a request (an
+organisation or a matter the reference data does not know) makes no item and is refused
+(`refused_like_a_request`): to the dead-letter topic at once, with the reason, to be
+replayed once the reference data is corrected — the one policy of every consumer.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import InspectionClosed, InspectionFindingRecorded
 from xietong_common.contracts.review import ReviewDecided
 from xietong_common.events.envelope import CloudEvent
+from xietong_common.messaging.inbox import refused_like_a_request
 from xietong_common.uow import UnitOfWork
 
 
@@ -23,18 +27,21 @@ async def on_review_decided(
     uow: UnitOfWork, event: ReviewDecided, envelope: CloudEvent, *, ctx: ServiceContext
 ) -> None:
     """REV-08 → INFO-04: a town's penalty decision, for the departments that asked (cat. 4)."""
-    await info_service.from_review_decided(uow, ctx=ctx, event=event, event_id=envelope.id)
+    with refused_like_a_request():
+        await info_service.from_review_decided(uow, ctx=ctx, event=event, event_id=envelope.id)
 
 
 async def on_inspection_finding(
     uow: UnitOfWork, event: InspectionFindingRecorded, envelope: CloudEvent, *, ctx: ServiceContext
 ) -> None:
     """INSP-07 → INFO-04: a department's finding adds to its inspection record (category 3)."""
-    await info_service.from_inspection_finding(uow, ctx=ctx, event=event, event_id=envelope.id)
+    with refused_like_a_request():
+        await info_service.from_inspection_finding(uow, ctx=ctx, event=event, event_id=envelope.id)
 
 
 async def on_inspection_closed(
     uow: UnitOfWork, event: InspectionClosed, envelope: CloudEvent, *, ctx: ServiceContext
 ) -> None:
     """INSP-07 → INFO-04: the closed work order completes the inspection record (category 3)."""
-    await info_service.from_inspection_closed(uow, ctx=ctx, event=event, event_id=envelope.id)
+    with refused_like_a_request():
+        await info_service.from_inspection_closed(uow, ctx=ctx, event=event, event_id=envelope.id)

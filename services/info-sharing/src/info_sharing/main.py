@@ -58,6 +58,7 @@ SPEC = ServiceSpec(
         {"name": "oversight", "description": "督查: items unread past the setting (SUP-01)"},
         {"name": "operations", "description": "health, readiness, metrics"},
     ],
+    worker_modules=["info_sharing.domain.secrecy"],
 )
 
 app = create_app(SPEC)

@@ -99,6 +99,10 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(sa.Text)
     uploaded_at: Mapped[datetime] = mapped_column(TZ)
     uploaded_by: Mapped[str] = mapped_column(sa.Text)
+    # INFO-02: whether the file's text was read whole and screened; if not (a scan, an image,
+    # an encrypted file), the uploader's declaration for this file (`none`).
+    text_screened: Mapped[bool] = mapped_column(server_default=sa.false())
+    classification_declared: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ItemUpdate(Base):

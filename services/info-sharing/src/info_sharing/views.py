@@ -94,6 +94,8 @@ def attachment_out(a: Attachment) -> AttachmentOut:
         sha256=a.sha256,
         uploaded_at=a.uploaded_at,
         uploaded_by=a.uploaded_by,
+        text_screened=a.text_screened,
+        classification_declared=a.classification_declared,
     )
 
 

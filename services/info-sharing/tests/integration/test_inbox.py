@@ -176,9 +176,9 @@ async def test_info_03_subscriptions_are_checked_bounded_and_cancelled(info: Inf
     c = info.codes
     before = await info.counts()
     for bad, problem in (
-        ({"matter_codes": ["NO-SUCH"]}, "info-unknown-matter"),
-        ({"towns": [c.dept]}, "info-unknown-organisation"),
-        ({"publishers": ["dept:nowhere"]}, "info-unknown-organisation"),
+        ({"matter_codes": ["NO-SUCH"]}, "unknown-matter"),
+        ({"towns": [c.dept]}, "unknown-organisation"),
+        ({"publishers": ["dept:nowhere"]}, "unknown-organisation"),
         ({"categories": ["tenth"]}, "invalid-input"),
     ):
         r = await info.svc.client.post("/subscriptions", json=bad, headers=info.clerk(c.town_a))

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from xietong_devtools.files_corpus import pdf_bytes
+
 from .conftest import PROBLEM, Info, item_body
 
 pytestmark = pytest.mark.integration
@@ -176,7 +178,7 @@ async def test_info_01_a_superseded_version_stays_readable_marked_so(info: Info)
     draft = (await info.post(laws_org, item_body(category="laws-norms", **extra))).json()
     r = await info.svc.client.post(
         f"/items/{draft['id']}/attachments",
-        files={"file": ("基准.pdf", b"%PDF-1.4 v1", "application/pdf")},
+        files={"file": ("基准.pdf", pdf_bytes("v1"), "application/pdf")},
         headers=info.clerk(laws_org),
     )
     assert r.status_code == 201
@@ -286,9 +288,9 @@ async def test_bad_input_is_a_clear_4xx_and_changes_nothing(info: Info) -> None:
     c = info.codes
     before = await info.counts()
     cases: list[tuple[dict[str, Any], str]] = [
-        (item_body(matter_codes=["NO-SUCH"]), "info-unknown-matter"),
-        (item_body(towns=[c.dept]), "info-unknown-organisation"),
-        (item_body(audience=["town:atlantis"]), "info-unknown-organisation"),
+        (item_body(matter_codes=["NO-SUCH"]), "unknown-matter"),
+        (item_body(towns=[c.dept]), "unknown-organisation"),
+        (item_body(audience=["town:atlantis"]), "unknown-organisation"),
         (item_body(audience=[]), "invalid-input"),  # shared with nobody is not sharing
         (item_body(title="a\nb"), "invalid-input"),
         (item_body(body="x" * 20_001), "invalid-input"),

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from xietong_devtools.files_corpus import pdf_bytes
+
 from .conftest import PROBLEM, Info
 
 pytestmark = pytest.mark.integration
@@ -113,7 +115,7 @@ async def test_attachment_names_and_category_fields_are_searched(info: Info) -> 
     ).json()
     r = await info.svc.client.post(
         f"/items/{draft['id']}/attachments",
-        files={"file": ("临时用地审批流程图.pdf", b"%PDF-1.4 x", "application/pdf")},
+        files={"file": ("临时用地审批流程图.pdf", pdf_bytes("x"), "application/pdf")},
         headers=info.clerk(c.dept),
     )
     assert r.status_code == 201

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from xietong_common.contracts.inspection import FindingOutcome, InspectionFindingRecorded
 from xietong_common.contracts.review import CaseSummary, ReviewDecided, ReviewOpinionKind
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import topic_reader
 
 from .conftest import PROBLEM, Info, item_body
@@ -119,7 +120,7 @@ async def test_info_02_every_marking_is_refused_and_found_nowhere_afterwards(
         files={
             "file": (
                 f"{needles[-1]}_机密.pdf",
-                b"%PDF-1.4 " + needles[-1].encode(),
+                pdf_bytes("") + needles[-1].encode(),
                 "application/pdf",
             )
         },
@@ -129,7 +130,7 @@ async def test_info_02_every_marking_is_refused_and_found_nowhere_afterwards(
     needles.append(secret())
     r = await info.svc.client.post(
         f"/items/{kept['id']}/attachments",
-        files={"file": ("统计.pdf", b"%PDF-1.4 " + needles[-1].encode(), "application/pdf")},
+        files={"file": ("统计.pdf", pdf_bytes("") + needles[-1].encode(), "application/pdf")},
         data={"title": f"秘密★ {needles[-1]}"},
         headers=clerk,
     )
@@ -220,7 +221,7 @@ async def test_info_02_a_marked_event_makes_no_item_and_is_not_dead_lettered(
         within_jurisdiction=True,
     )
     async with topic_reader(kafka_bootstrap, "review.decided.dlq", "inspection.finding.dlq") as dlq:
-        await publish_event(decided, key=decided.review_id, source="/xietong/legal-review")
+        await publish_event(decided, key=str(decided.review_id), source="/xietong/legal-review")
         await publish_event(finding, key=finding.inspection_id, source="/xietong/joint-inspection")
         for _ in range(100):
             if len(await info.audit("info.withheld")) == 2:
@@ -229,7 +230,7 @@ async def test_info_02_a_marked_event_makes_no_item_and_is_not_dead_lettered(
         withheld = await info.audit("info.withheld")
         assert {w["detail"]["via"] for w in withheld} == {"review.decided", "inspection.finding"}
         assert {w["detail"]["source_id"] for w in withheld} == {
-            decided.review_id,
+            str(decided.review_id),
             finding.inspection_id,
         }
         await dlq.poll(2.0)

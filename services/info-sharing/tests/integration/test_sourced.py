@@ -92,9 +92,11 @@ async def test_info_04_review_decided_twice_makes_one_item_for_the_department_th
     await info.subscribe(c.town_b)  # subscribes to everything, was not asked: no copy
 
     event = decision(c.town_a, matter.code)
-    first = await publish_event(event, key=event.review_id, source=REVIEW)
-    await publish_event(event, key=event.review_id, source=REVIEW, event_id=first)  # redelivery
-    await publish_event(event, key=event.review_id, source=REVIEW)  # re-published, new id
+    first = await publish_event(event, key=str(event.review_id), source=REVIEW)
+    await publish_event(
+        event, key=str(event.review_id), source=REVIEW, event_id=first
+    )  # redelivery
+    await publish_event(event, key=str(event.review_id), source=REVIEW)  # re-published, new id
     await handled(info, 2)
     await asyncio.sleep(0.5)
     assert await info.count("items") == 1
@@ -107,7 +109,7 @@ async def test_info_04_review_decided_twice_makes_one_item_for_the_department_th
     assert item["publisher"] == c.town_a
     assert item["restricted"] is True
     assert item["audience"] == [owner]
-    assert item["source"] == {"kind": "review-decided", "id": event.review_id}
+    assert item["source"] == {"kind": "review-decided", "id": str(event.review_id)}
     assert item["details"]["decision_number"] == "涪荔综执罚决〔2024〕12号"
     assert item["details"]["fine"] == "50000.00"
     assert "91500102MA5U7YBX2B" not in str(item)  # the party's number is not shared
@@ -136,7 +138,7 @@ async def test_info_04_no_item_where_no_feedback_was_requested(
     not_asked = decision(c.town_a, matter.code)
     not_decided = decision(c.town_a, c.dept_matter, outcome="not-decided")
     for event in (not_asked, not_decided):
-        await publish_event(event, key=event.review_id, source=REVIEW)
+        await publish_event(event, key=str(event.review_id), source=REVIEW)
     await handled(info, 2)
     assert await info.count("items") == 0
 
@@ -181,7 +183,7 @@ async def test_info_04_no_item_where_no_feedback_was_requested(
     assert r.status_code == 200
     assert r.json()["withdrawn_at"]
     late = decision(c.town_a, matter.code)
-    await publish_event(late, key=late.review_id, source=REVIEW)
+    await publish_event(late, key=str(late.review_id), source=REVIEW)
     await handled(info, 3)
     assert await info.count("items") == 1
 
@@ -197,10 +199,50 @@ async def test_info_04_a_forged_review_decided_is_dead_lettered_not_shared(
     )
     forged = decision(c.town_a, matter.code)
     async with topic_reader(kafka_bootstrap, "review.decided.dlq") as dlq:
-        await publish_event(forged, key=forged.review_id, source="/xietong/referral")
+        await publish_event(forged, key=str(forged.review_id), source="/xietong/referral")
         records = await dlq.wait_for_records(1)
-    assert any(forged.review_id.encode() in (r.value or b"") for r in records)
+    assert any(str(forged.review_id).encode() in (r.value or b"") for r in records)
     assert await info.count("items") == 0
+
+
+async def test_info_04_an_event_naming_an_unknown_organisation_is_refused_to_the_dlq(
+    info: Info, publish_event: Any, kafka_bootstrap: str
+) -> None:
+    """The one policy of every consumer: what a request would be refused for (a town or a
+    department the directory does not list) makes no item and goes to the dead-letter topic
+    at once, whole, to be replayed once the reference data is corrected."""
+    c = info.codes
+    matter = info.svc.ctx.catalogue.get(c.town_matter)
+    assert matter is not None
+    await info.svc.client.post(
+        "/feedback-requests", json={"matter_code": matter.code}, headers=info.clerk(matter.owner)
+    )
+    unknown_town = decision("town:atlantis", matter.code)
+    unknown_department = InspectionFindingRecorded(
+        inspection_id=str(uuid.uuid4()),
+        finding_id="f-1",
+        inspecting_org="dept:nowhere",
+        outcome=FindingOutcome.VIOLATION,
+        place_town=c.town_a,
+        found_at=datetime(2024, 3, 1, 2, tzinfo=UTC),
+        description="检查发现",
+        within_jurisdiction=True,
+    )
+    async with topic_reader(kafka_bootstrap, "review.decided.dlq", "inspection.finding.dlq") as dlq:
+        await publish_event(unknown_town, key=str(unknown_town.review_id), source=REVIEW)
+        await publish_event(
+            unknown_department, key=unknown_department.inspection_id, source=INSPECTION
+        )
+        ids = (str(unknown_town.review_id).encode(), unknown_department.inspection_id.encode())
+        records = await dlq.wait_for_records(2, timeout_s=60)
+        while len(mine := [r for r in records if any(i in (r.value or b"") for i in ids)]) < 2:
+            records = await dlq.wait_for_records(len(records) + 1, timeout_s=60)
+    assert len(mine) == 2
+    for headers in (dict(r.headers) for r in mine):
+        assert headers["x-error-type"] == b"EventRefused"
+        assert headers["x-attempts"] == b"1"  # refused at once, not retried
+    assert await info.count("items") == 0
+    assert await info.audit("info.not-made") == []
 
 
 async def test_info_04_a_departments_inspection_record_writes_itself(

@@ -117,3 +117,66 @@ def test_info_02_screen_names_fields_and_levels_never_text() -> None:
         ("targets.1.summary", C.TOP_SECRET),
     }
     assert screen({"title": "商业秘密保护工作通报"}) == []
+
+
+# Issue 20: markings a clerk writes that escaped the screen, and what it wrongly refused.
+ESCAPED = [
+    ("关于XX的机密报告", False, C.CONFIDENTIAL),
+    ("绝密文件", False, C.TOP_SECRET),
+    ("机密文件：关于某事", False, C.CONFIDENTIAL),
+    ("本件机密，请勿外传", False, C.CONFIDENTIAL),
+    ("密级为机密", False, C.CONFIDENTIAL),
+    ("此文件定为秘密级", False, C.SECRET),
+    ("机    密★1年", False, C.CONFIDENTIAL),  # four spaces
+    ("机密●1年", False, C.CONFIDENTIAL),  # a dot for the star
+    ("机\u3164密★1年", False, C.CONFIDENTIAL),  # a Hangul filler between the characters
+    ("机\u115f密★", False, C.CONFIDENTIAL),
+    ("秘\u2800密★", False, C.SECRET),  # the braille blank
+    ("机\u202e密★1年", False, C.CONFIDENTIAL),  # a bidi control
+    ("机密报告.pdf", True, C.CONFIDENTIAL),
+    ("报告机密.pdf", True, C.CONFIDENTIAL),
+    ("机密报告", True, C.CONFIDENTIAL),
+    ("关于XX的机密报告", True, C.CONFIDENTIAL),
+]
+
+NOT_STATE_SECRETS = [
+    "商业秘密★3年",
+    "工作秘密★",
+    "核心商密★",
+    "普通商密★5年",
+    "【商业秘密】",
+    "技术\n秘密: 配方",  # a wrapped 技术秘密
+    "本报告涉及商业 秘密",
+    "不涉及国家秘密",
+    "商业机密★",
+    "机密文件管理办法",
+    "绝密级国家秘密是最重要的国家秘密",
+]
+
+
+@pytest.mark.parametrize(("text", "name", "level"), ESCAPED)
+def test_info_02_markings_a_clerk_writes_are_found(
+    text: str, name: bool, level: Classification
+) -> None:
+    assert levels_in(text, name=name) == {level}
+
+
+@pytest.mark.parametrize("text", NOT_STATE_SECRETS)
+def test_info_02_secrets_that_are_not_state_secrets_are_not_refused(text: str) -> None:
+    assert levels_in(text) == set()
+    assert levels_in(text, name=True) == set()
+
+
+@pytest.mark.parametrize(
+    "typed", ["不涉及国家秘密", "非国家秘密", "商业秘密", "工作秘密", "不涉密", "非机密", "无密级"]
+)
+def test_info_02_a_classification_that_declares_no_state_secret_is_accepted(typed: str) -> None:
+    from info_sharing.domain.secrecy import declares_none
+
+    assert declared_level(typed) is None
+    assert declares_none(typed)
+
+
+def test_info_02_a_classification_naming_a_state_secret_without_its_level_is_secret() -> None:
+    assert declared_level("国家秘密") is C.SECRET
+    assert declared_level("机密级") is C.CONFIDENTIAL

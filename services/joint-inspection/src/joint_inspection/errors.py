@@ -20,7 +20,6 @@ class InspectionError(AppError):
 class InspectionInvalidTransition(InspectionError, InvalidTransition):
     """The step is not allowed in the record's current state."""
 
-    status = 409
     slug = "inspection-invalid-transition"
     title = "This action is not allowed in the current state"
     title_zh = "当前状态下不允许此操作"
@@ -29,35 +28,18 @@ class InspectionInvalidTransition(InspectionError, InvalidTransition):
 class OrderArchived(InspectionError, Conflict):
     """INSP-07: a closed work order is archived (立卷归档) and never changes again."""
 
-    status = 409
     slug = "inspection-order-archived"
     title = "The work order is closed and archived; it cannot be changed"
     title_zh = "检查任务工单已办结归档，不能再作任何更改"
 
 
-class UnknownMatter(InspectionError, InvalidInput):
-    status = 422
-    slug = "inspection-unknown-matter"
-    title = "The matter code is not in the catalogue of matters"
-    title_zh = "事项编码不在执法事项目录中"
-
-
-class UnknownOrganisation(InspectionError, InvalidInput):
-    status = 422
-    slug = "inspection-unknown-organisation"
-    title = "The organisation is not in the directory or cannot take part here"
-    title_zh = "机构不在机构名录中或不能参与此项工作"
-
-
 class UnknownTarget(InspectionError, InvalidInput):
-    status = 422
     slug = "inspection-unknown-target"
     title = "A target is not in the register (or not one the caller may use)"
     title_zh = "监管对象不在名录中（或调用方无权使用）"
 
 
 class TargetAlreadyRegistered(InspectionError, Conflict):
-    status = 409
     slug = "inspection-target-already-registered"
     title = "A target with this credit code or identity number is already registered"
     title_zh = "该统一社会信用代码或证件号码的监管对象已登记"
@@ -66,7 +48,6 @@ class TargetAlreadyRegistered(InspectionError, Conflict):
 class TargetOutsideTown(InspectionError, InvalidInput):
     """A work order inspects targets of its own town (属地)."""
 
-    status = 422
     slug = "inspection-target-outside-town"
     title = "The target is not in the work order's town"
     title_zh = "监管对象不在工单所属乡镇（街道）"
@@ -75,7 +56,6 @@ class TargetOutsideTown(InspectionError, InvalidInput):
 class InvalidPlan(InspectionError, InvalidInput):
     """INSP-01: the plan's period, rules or proportions do not hold together."""
 
-    status = 422
     slug = "inspection-invalid-plan"
     title = "The inspection plan is not valid"
     title_zh = "检查计划内容无效"
@@ -84,14 +64,12 @@ class InvalidPlan(InspectionError, InvalidInput):
 class SelectionExists(InspectionError, Conflict):
     """INSP-02: one recorded draw per plan round; a redraw would let a party pick its targets."""
 
-    status = 409
     slug = "inspection-selection-exists"
     title = "This round of the plan has been drawn already"
     title_zh = "该计划轮次已抽取，不能重新抽取"
 
 
 class TargetNotDrawn(InspectionError, InvalidInput):
-    status = 422
     slug = "inspection-target-not-drawn"
     title = "The target was not drawn in this selection, or is already in a work order"
     title_zh = "该监管对象未被本次抽取选中，或已列入工单"
@@ -100,7 +78,6 @@ class TargetNotDrawn(InspectionError, InvalidInput):
 class AdjustmentInvalid(InspectionError, InvalidInput):
     """INSP-02: a plan adjustment needs a signal and a reason."""
 
-    status = 422
     slug = "inspection-adjustment-invalid"
     title = "The plan adjustment is not valid"
     title_zh = "检查计划调整无效"
@@ -109,7 +86,6 @@ class AdjustmentInvalid(InspectionError, InvalidInput):
 class ConsultationRequired(InspectionError, Conflict):
     """INSP-04: a department's joint inspection waits for the town's agreement."""
 
-    status = 409
     slug = "inspection-consultation-required"
     title = "The town has not agreed the inspection and its brigade's tasks yet"
     title_zh = "属地乡镇（街道）尚未同意并确定其综合执法大队的检查任务"
@@ -118,7 +94,6 @@ class ConsultationRequired(InspectionError, Conflict):
 class OfficerIneligible(InspectionError, InvalidInput):
     """SEC-04: a seconded officer acts only on his department's empowered matters."""
 
-    status = 422
     slug = "inspection-officer-ineligible"
     title = "The seconded officer may not inspect these matters here"
     title_zh = "该下沉人员不得在此检查这些事项"
@@ -127,14 +102,12 @@ class OfficerIneligible(InspectionError, InvalidInput):
 class TownCommand(InspectionError, Forbidden):
     """INSP-03: seconded officers take the town's unified command (统一指挥调度)."""
 
-    status = 403
     slug = "inspection-town-command"
     title = "Only the town assigns its brigade and the officers seconded to it"
     title_zh = "综合执法大队人员和下沉人员只能由属地乡镇（街道）统一调度"
 
 
 class TooFewInspectors(InspectionError, InvalidInput):
-    status = 422
     slug = "inspection-too-few-inspectors"
     title = "Too few inspectors for an on-site inspection"
     title_zh = "现场检查的执法人员人数不足"
@@ -143,7 +116,6 @@ class TooFewInspectors(InspectionError, InvalidInput):
 class NoticeRequired(InspectionError, Conflict):
     """INSP-06: the advance notice is recorded before the visit unless the order is exempt."""
 
-    status = 409
     slug = "inspection-advance-notice-required"
     title = "The target's advance notice is not recorded and the order is not exempt"
     title_zh = "未记录对检查对象的事先通报，且工单未标明免予事先通知"
@@ -152,7 +124,6 @@ class NoticeRequired(InspectionError, Conflict):
 class NoticeForbidden(InspectionError, Conflict):
     """INSP-06: an order exempt from advance notice must not be announced."""
 
-    status = 409
     slug = "inspection-advance-notice-forbidden"
     title = "This order may not be announced to the target in advance"
     title_zh = "本工单依法不予公开或经上级要求不得事先通知"
@@ -161,7 +132,6 @@ class NoticeForbidden(InspectionError, Conflict):
 class OrderIncomplete(InspectionError, Conflict):
     """INSP-03: an order is issued with its targets, method, inspectors and notice decision."""
 
-    status = 409
     slug = "inspection-order-incomplete"
     title = "The work order lacks what it must fix before it is issued"
     title_zh = "检查任务工单内容不全，不能下达"
@@ -170,7 +140,6 @@ class OrderIncomplete(InspectionError, Conflict):
 class TargetsOpen(InspectionError, Conflict):
     """INSP-07: an order closes only when every target has an outcome and feedback."""
 
-    status = 409
     slug = "inspection-targets-open"
     title = "Some targets have no outcome or no result feedback yet"
     title_zh = "尚有检查对象未形成处理结果或未反馈"
@@ -179,7 +148,6 @@ class TargetsOpen(InspectionError, Conflict):
 class OutcomeIncomplete(InspectionError, InvalidInput):
     """INSP-08: each outcome carries what it needs (guidance given, matter, trigger check…)."""
 
-    status = 422
     slug = "inspection-outcome-incomplete"
     title = "The outcome lacks what it needs"
     title_zh = "检查结果信息不全"
@@ -188,21 +156,18 @@ class OutcomeIncomplete(InspectionError, InvalidInput):
 class SeriousReportMissing(InspectionError, Conflict):
     """INSP-08: a serious finding is reported to the district government before feedback."""
 
-    status = 409
     slug = "inspection-serious-report-missing"
     title = "The serious finding has not been reported to the district government yet"
     title_zh = "严重违法行为或重大隐患尚未报告区政府"
 
 
 class MergeNotPossible(InspectionError, Conflict):
-    status = 409
     slug = "inspection-merge-not-possible"
     title = "These inspections can no longer be merged"
     title_zh = "这些检查已不能合并"
 
 
 class ImplausibleTime(InspectionError, InvalidInput):
-    status = 422
     slug = "inspection-implausible-time"
     title = "A time given is not plausible"
     title_zh = "所给时间不合理"

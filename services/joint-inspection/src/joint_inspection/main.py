@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from joint_inspection import api, handlers
+from joint_inspection.models import ImportJob
 from joint_inspection.service import MECHANISM
 from joint_inspection.settings import InspectionSettings
 from xietong_common.contracts.secondment import RosterChanged
+from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.web import ServiceSpec, create_app
 
@@ -31,7 +33,8 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=InspectionSettings,
     handlers={RosterChanged: handlers.on_roster_changed},
-    jobs=[deadline_sweep_job(MECHANISM)],
+    jobs=[deadline_sweep_job(MECHANISM), import_job_sweep(ImportJob)],
+    worker_modules=["joint_inspection.schemas"],
     openapi_tags=[
         {"name": "targets", "description": "监管对象: the register and its risk signals (INSP-02)"},
         {"name": "plans", "description": "检查计划 and the draw of targets (INSP-01, INSP-02)"},

@@ -26,6 +26,7 @@ from xietong_common.mechanisms.roster import apply_roster
 from xietong_common.parties import uscc_check_character
 from xietong_common.reference import SecondmentMode
 from xietong_common.tables import outbox
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import (
     RunningService,
     physical_topic,
@@ -40,7 +41,7 @@ WATER = "dept:water"  # owns WAT-001 (delegated to towns)
 FIRE = "dept:fire-rescue"  # owns FIR-001 (delegated to towns)
 ECOLOGY = "dept:ecology-environment"  # owns ENV-001 (not delegated)
 URBAN = "dept:urban-management"  # owns URB-001 (delegated to towns)
-PDF = b"%PDF-1.4 inspection record\n"
+PDF = pdf_bytes("inspection record")
 _codes = itertools.count(1)
 
 

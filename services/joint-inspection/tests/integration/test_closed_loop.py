@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from xietong_devtools.files_corpus import mp4
 from xietong_devtools.testing import topic_reader
 
 from .conftest import ECOLOGY, FIRE, PDF, TOWN, URBAN, Insp, refused
@@ -50,7 +51,7 @@ async def test_insp_07_closes_only_when_every_target_has_outcome_and_feedback_th
     r = await insp.client.post(
         f"/orders/{oid}/materials",
         data={"kind": "audio-visual", "target_id": b["id"]},
-        files={"file": ("现场.mp4", b"\x00\x00\x00\x18ftypmp42video", "video/mp4")},
+        files={"file": ("现场.mp4", mp4(), "video/mp4")},
         headers=insp.h(TOWN),
     )
     assert r.status_code == 201, r.text
@@ -116,7 +117,7 @@ async def test_insp_07_closes_only_when_every_target_has_outcome_and_feedback_th
         f"/orders/{oid}/materials/{material['id']}/content", headers=insp.h(TOWN)
     )
     assert download.status_code == 200
-    assert download.content.startswith(b"\x00\x00\x00\x18ftyp")
+    assert download.content == mp4()
 
 
 async def test_insp_07_materials_are_checked_and_filed(insp: Insp) -> None:
@@ -304,7 +305,7 @@ async def test_insp_09_shortcomings_go_to_the_departments_concerned_who_acknowle
     r = await insp.act(
         order["id"], "shortcomings", TOWN, {"departments": ["dept:nope"], "description": "x"}
     )
-    await refused(insp, r, 422, "inspection-unknown-organisation", before)
+    await refused(insp, r, 422, "unknown-organisation", before)
     async with topic_reader(kafka_bootstrap, "inspection.shortcoming-reported") as reader:
         r = await insp.act(
             order["id"],

@@ -106,7 +106,7 @@ async def test_insp_01_a_town_plans_per_scenario_and_adopting_publishes_it(
     r = await insp.client.post(
         "/plans", json={**body, "matter_codes": ["NOPE-1"]}, headers=insp.h(TOWN)
     )
-    await refused(insp, r, 422, "inspection-unknown-matter", before)
+    await refused(insp, r, 422, "unknown-matter", before)
     r = await insp.client.post(
         "/plans",
         json={**body, "rules": [{"value": "餐饮", "frequency": 2, "proportion": "101"}]},

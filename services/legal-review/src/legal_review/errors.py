@@ -27,7 +27,6 @@ class ReviewError(AppError):
 class ReviewNotFound(ReviewError, NotFound):
     """No such review, or one the caller may not see (never a hint that it exists)."""
 
-    status = 404
     slug = "review-not-found"
     title = "No such review"
     title_zh = "未找到该法制审核"
@@ -36,7 +35,6 @@ class ReviewNotFound(ReviewError, NotFound):
 class InvalidReviewTransition(ReviewError, InvalidTransition):
     """The step does not fit the review's state."""
 
-    status = 409
     slug = "review-invalid-transition"
     title = "This step is not allowed in the review's current state"
     title_zh = "法制审核当前状态下不允许此操作"
@@ -45,7 +43,6 @@ class InvalidReviewTransition(ReviewError, InvalidTransition):
 class ReviewInvalidInput(ReviewError, InvalidInput):
     """The request cannot be acted on as it stands."""
 
-    status = 422
     slug = "review-invalid-input"
     title = "The review request is not valid"
     title_zh = "法制审核请求无效"
@@ -59,24 +56,9 @@ class ReviewNotRequired(ReviewInvalidInput):
     title_zh = "不属于应当进行法制审核的情形；如需审核，请以自愿送审方式提交"
 
 
-class UnknownMatter(ReviewInvalidInput):
-    slug = "review-unknown-matter"
-    title = "The matter code is not in the catalogue of matters"
-    title_zh = "事项编码不在执法事项目录中"
-
-
-class UnknownOrganisation(ReviewInvalidInput):
-    """An organisation code that is not in the directory, or not of the kind needed."""
-
-    slug = "review-unknown-organisation"
-    title = "The organisation is not in the directory or cannot take part here"
-    title_zh = "该单位不在单位名录中，或不能参与此审核"
-
-
 class SeparationOfDuties(ReviewError, Forbidden):
     """REV-02: 办理、审核、决定相分离."""
 
-    status = 403
     slug = "review-separation-of-duties"
     title = "Handling, review and decision must be done by different people"
     title_zh = "办理、审核、决定应当由不同人员承担"
@@ -85,7 +67,6 @@ class SeparationOfDuties(ReviewError, Forbidden):
 class NotAReviewParty(ReviewError, Forbidden):
     """The caller may see the review but not do this step on it."""
 
-    status = 403
     slug = "review-not-a-party"
     title = "This organisation or person may not do this on the review"
     title_zh = "该单位或人员无权对此审核执行此操作"
@@ -102,7 +83,6 @@ class JointModeError(ReviewInvalidInput):
 class SecondMaterialsNotice(ReviewError, Conflict):
     """REV-05: 一次性告知 — one notice per submission, listing everything."""
 
-    status = 409
     slug = "review-second-missing-materials-notice"
     title = "Missing materials are notified once, listing everything"
     title_zh = "补正材料应当一次性告知"
@@ -144,7 +124,6 @@ class MaterialsIncomplete(ReviewError, Conflict):
     """REV-04: the review is not taken up, nor point (3) passed, while a material the brigade
     must submit is missing; REV-05's one notice is how to ask for it."""
 
-    status = 409
     slug = "review-materials-incomplete"
     title = "Materials the brigade must submit are missing"
     title_zh = "承办机构应当提交的送审材料不齐全"

@@ -37,7 +37,7 @@ def case_summary(review: Review) -> CaseSummary:
 def requested(review: Review, rnd: ReviewRound) -> ReviewRequested:
     """REV-01/04: a round was submitted."""
     return ReviewRequested(
-        review_id=str(review.id),
+        review_id=review.id,
         round=rnd.number,
         submitting_org=review.town,
         reviewing_org=review.town,
@@ -54,7 +54,7 @@ def materials_missing(
 ) -> ReviewMaterialsMissing:
     """REV-05: the one notice of missing materials."""
     return ReviewMaterialsMissing(
-        review_id=str(review.id),
+        review_id=review.id,
         round=rnd.number,
         submitting_org=review.town,
         missing=list(rnd.notice_missing or []),
@@ -71,7 +71,7 @@ def opinion_given(review: Review, rnd: ReviewRound) -> ReviewOpinionGiven:
     assert rnd.opinion_by is not None
     assert rnd.opinion_at is not None
     return ReviewOpinionGiven(
-        review_id=str(review.id),
+        review_id=review.id,
         round=rnd.number,
         submitting_org=review.town,
         reviewing_org=review.town,
@@ -93,7 +93,7 @@ def decided(review: Review, rnd: ReviewRound) -> ReviewDecided:
     assert review.decider is not None
     assert review.decided_at is not None
     return ReviewDecided(
-        review_id=str(review.id),
+        review_id=review.id,
         round=rnd.number,
         town=review.town,
         outcome=review.decision_outcome,

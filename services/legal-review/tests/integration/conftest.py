@@ -13,6 +13,7 @@ from legal_review.main import SPEC
 from legal_review.models import Review, ReviewRound
 from xietong_common.clock import FakeClock
 from xietong_common.tables import audit_log, outbox
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import RunningService, Servers, create_database, running_service
 
 TOWN = "town:lizhi"
@@ -74,7 +75,7 @@ class Flow:
         assert r.status_code == 201, r.text
         return r.json()
 
-    async def upload(self, review_id: str, kind: str, content: bytes = b"%PDF-1.4 test") -> Any:
+    async def upload(self, review_id: str, kind: str, content: bytes = pdf_bytes("test")) -> Any:
         return await self.svc.client.post(
             f"/reviews/{review_id}/materials",
             data={"kind": kind},
@@ -90,7 +91,7 @@ class Flow:
         kinds += ["hearing-record"] if current["hearing"] else []
         kinds += ["assessment-report"] if current["assessed"] else []
         for kind in kinds:
-            r = await self.upload(review_id, kind, content=f"%PDF-1.4 {kind}".encode())
+            r = await self.upload(review_id, kind, content=pdf_bytes(kind))
             assert r.status_code == 201, r.text
 
     async def take(self, review_id: str) -> dict[str, Any]:

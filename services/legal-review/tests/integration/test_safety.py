@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from xietong_common.clock import FakeClock
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import RunningService
 
 from .conftest import Flow, counts, submission
@@ -157,7 +158,7 @@ async def test_other_creates_take_an_idempotency_key(svc: RunningService, flow: 
     review = await flow.submit()
     rid = review["id"]
     key = {"Idempotency-Key": "material-1"}
-    files = {"file": ("evidence.pdf", b"%PDF-1.4 evidence", "application/pdf")}
+    files = {"file": ("evidence.pdf", pdf_bytes("evidence"), "application/pdf")}
     path = f"/reviews/{rid}/materials"
     a = await svc.client.post(
         path, data={"kind": "evidence"}, files=files, headers={**flow.handler, **key}

@@ -12,6 +12,7 @@ import pytest
 from legal_review.main import SPEC
 from xietong_common.auth import Principal
 from xietong_common.clock import FakeClock
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import RunningService, topic_reader
 
 from .conftest import TOWN, Flow, counts, submission
@@ -118,13 +119,13 @@ async def test_rev_04_materials_are_stored_by_sha256_with_limits(
 ) -> None:
     review = await flow.submit()
     rid = review["id"]
-    up = await flow.upload(rid, "investigation-report", b"%PDF-1.4 report")
+    up = await flow.upload(rid, "investigation-report", pdf_bytes("report"))
     assert up.status_code == 201, up.text
     assert len(up.json()["sha256"]) == 64
     content = await svc.client.get(
         f"/reviews/{rid}/materials/{up.json()['id']}/content", headers=flow.reviewer
     )
-    assert content.content == b"%PDF-1.4 report"
+    assert content.content == pdf_bytes("report")
     exe = await svc.client.post(
         f"/reviews/{rid}/materials",
         data={"kind": "evidence"},
@@ -349,11 +350,11 @@ async def test_unknown_matter_or_place_is_422(svc: RunningService, flow: Flow) -
     matter = await svc.client.post(
         "/reviews", json={**submission(), "matter_code": "NOPE-1"}, headers=flow.handler
     )
-    assert matter.json()["type"].endswith("review-unknown-matter")
+    assert matter.json()["type"].endswith("unknown-matter")
     place = await svc.client.post(
         "/reviews", json={**submission(), "place_town": "dept:water"}, headers=flow.handler
     )
-    assert place.json()["type"].endswith("review-unknown-organisation")
+    assert place.json()["type"].endswith("unknown-organisation")
     assert await counts(svc) == before
 
 

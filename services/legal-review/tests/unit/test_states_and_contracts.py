@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from legal_review.domain import (
     DecisionOutcome,
@@ -79,11 +80,14 @@ def test_errors_share_one_root_with_their_own_problem_types() -> None:
     assert SeparationOfDuties.type_uri().endswith("review-separation-of-duties")
 
 
+REVIEW_ID = "0b9c6f4e-2d7a-4b8e-9a55-2b8f2f8b4d11"
+
+
 def test_rev_07_review_opinion_stays_readable_without_the_new_optional_fields() -> None:
     """The referral service consumes review.opinion: the fields added later are optional."""
     event = ReviewOpinionGiven.model_validate(
         {
-            "review_id": "r1",
+            "review_id": REVIEW_ID,
             "round": 1,
             "submitting_org": "town:lizhi",
             "reviewing_org": "town:lizhi",
@@ -99,25 +103,35 @@ def test_rev_07_review_opinion_stays_readable_without_the_new_optional_fields() 
     assert event.judicial_organ is None
     assert event.flaws == []
     assert ReviewOpinionGiven.spec.topic == "review.opinion"
+    assert str(event.review_id) == REVIEW_ID  # the same string on the wire
+
+
+DECIDED = {
+    "review_id": REVIEW_ID,
+    "round": 1,
+    "town": "town:lizhi",
+    "outcome": "decided-as-proposed",
+    "opinion": "agree",
+    "against_opinion": False,
+    "decider": "zhao",
+    "case": CASE,
+    "decided_at": datetime(2024, 3, 6, tzinfo=UTC),
+}
+
+
+def test_review_ids_and_outcomes_are_the_contracts_own_vocabulary() -> None:
+    """A review id is a UUID and an outcome one of the four REV-08 names; anything else is
+    refused where the event is read."""
+    assert ReviewDecided.model_validate(DECIDED).outcome is DecisionOutcome.DECIDED_AS_PROPOSED
+    for wrong in ({"review_id": "r1"}, {"outcome": "decided-somehow"}):
+        with pytest.raises(ValidationError):
+            ReviewDecided.model_validate({**DECIDED, **wrong})
 
 
 def test_review_topics_and_exact_money_in_review_decided() -> None:
     assert ReviewRequested.spec.topic == "review.requested"
     assert ReviewMaterialsMissing.spec.topic == "review.materials-missing"
-    decided = ReviewDecided.model_validate(
-        {
-            "review_id": "r1",
-            "round": 1,
-            "town": "town:lizhi",
-            "outcome": "decided-as-proposed",
-            "opinion": "agree",
-            "against_opinion": False,
-            "decider": "zhao",
-            "case": CASE,
-            "fine": "19999.99",
-            "decided_at": datetime(2024, 3, 6, tzinfo=UTC),
-        }
-    )
+    decided = ReviewDecided.model_validate({**DECIDED, "fine": "19999.99"})
     assert decided.fine == Decimal("19999.99")
     assert decided.model_dump(mode="json")["fine"] == "19999.99"
     assert ReviewDecided.spec.topic == "review.decided"

@@ -21,30 +21,14 @@ class ReferralError(AppError):
 class ReferralInvalidTransition(ReferralError, InvalidTransition):
     """The action is not allowed in the referral's current state."""
 
-    status = 409
     slug = "referral-invalid-transition"
     title = "This action is not allowed in the referral's current state"
     title_zh = "移送案件当前状态下不允许此操作"
 
 
-class UnknownMatter(ReferralError, InvalidInput):
-    status = 422
-    slug = "referral-unknown-matter"
-    title = "The matter code is not in the catalogue of matters"
-    title_zh = "事项编码不在执法事项目录中"
-
-
-class UnknownOrganisation(ReferralError, InvalidInput):
-    status = 422
-    slug = "referral-unknown-organisation"
-    title = "The organisation is not in the directory or cannot take part here"
-    title_zh = "该单位不在单位名录中，或不能参与此移送"
-
-
 class NoJurisdiction(ReferralError, InvalidInput):
     """REF-02: the chosen receiver has no jurisdiction and no written override was given."""
 
-    status = 422
     slug = "referral-no-jurisdiction"
     title = "The receiver has no jurisdiction over this matter and place"
     title_zh = "受移送单位对该事项和地点无管辖权"
@@ -53,7 +37,6 @@ class NoJurisdiction(ReferralError, InvalidInput):
 class OwnJurisdiction(ReferralError, InvalidInput):
     """REF-01: only violations outside the finder's own jurisdiction are referred."""
 
-    status = 422
     slug = "referral-own-jurisdiction"
     title = "The sender has jurisdiction itself; there is nothing to refer"
     title_zh = "移送单位自身有管辖权，无需移送"
@@ -62,7 +45,6 @@ class OwnJurisdiction(ReferralError, InvalidInput):
 class DirectionNotCovered(ReferralError, InvalidInput):
     """REF-01: referrals run town→town, town→department and department→town."""
 
-    status = 422
     slug = "referral-direction-not-covered"
     title = "This direction of referral is not covered by 涪陵府办〔2024〕1号 二(三)"
     title_zh = "涪陵府办〔2024〕1号 二(三)未规定此移送方向"
@@ -71,14 +53,12 @@ class DirectionNotCovered(ReferralError, InvalidInput):
 class StopMeasureMissing(ReferralError, InvalidInput):
     """REF-04: an ongoing violation needs the stop order or measure and its time."""
 
-    status = 422
     slug = "referral-stop-measure-missing"
     title = "An ongoing violation needs the stop measure taken and its time"
     title_zh = "违法行为正在进行的，应记录已采取的制止措施及其时间"
 
 
 class ImplausibleTime(ReferralError, InvalidInput):
-    status = 422
     slug = "referral-implausible-time"
     title = "A time given for the case is not plausible"
     title_zh = "案件时间不合理"
@@ -87,7 +67,6 @@ class ImplausibleTime(ReferralError, InvalidInput):
 class TimeLimitMissing(ReferralError, InvalidInput):
     """REF-09: a case filed under another procedure states its time limit, or why it has none."""
 
-    status = 422
     slug = "referral-time-limit-missing"
     title = "The procedure's time limit is neither given nor explained"
     title_zh = "未载明办案程序的法定期限，也未说明无期限的理由"
@@ -96,7 +75,6 @@ class TimeLimitMissing(ReferralError, InvalidInput):
 class MaterialsMissing(ReferralError, Conflict):
     """REF-05: a referral is sent with its letter, its item list and disposal evidence."""
 
-    status = 409
     slug = "referral-materials-missing"
     title = "The referral lacks required materials"
     title_zh = "移送材料不齐全"
@@ -107,21 +85,18 @@ class OnwardReferralForbidden(ReferralError, Conflict):
     Also the refusal of a new referral that resembles a case the sender received and has not
     finished, unless the sender states why it is a different case."""
 
-    status = 409
     slug = "referral-onward-referral-forbidden"
     title = "A received case may not be referred on (不得再行移送)"
     title_zh = "受移送的案件不得再行移送"
 
 
 class ApprovalRequired(ReferralError, Conflict):
-    status = 409
     slug = "referral-approval-required"
     title = "A leader must approve this referral before it is sent"
     title_zh = "该移送须经领导审批后方可移送"
 
 
 class DuplicateCaseNumber(ReferralError, Conflict):
-    status = 409
     slug = "referral-duplicate-case-number"
     title = "This case number is already used by another referral of the same party"
     title_zh = "该案号已被同一单位的其他移送案件使用"

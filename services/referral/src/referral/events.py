@@ -10,7 +10,6 @@ from datetime import datetime
 
 from referral.domain import Resemblance, Routing
 from referral.models import CooperationRequest, Referral
-from xietong_common.auth import DISTRICT_GOV
 from xietong_common.contracts.referral import (
     AnswerDecision,
     CaseAnswered,
@@ -29,6 +28,7 @@ from xietong_common.contracts.referral import (
 )
 from xietong_common.contracts.review import CaseParty
 from xietong_common.deadlines import TrackedDeadline
+from xietong_common.reference import DISTRICT_GOV
 
 
 def referred(
@@ -39,7 +39,7 @@ def referred(
     assert referral.place_town
     assert referral.sent_at
     return CaseReferred(
-        referral_id=str(referral.id),
+        referral_id=referral.id,
         sender=referral.sender,
         receiver=routing.receiver,
         matter_code=referral.matter_code,
@@ -69,7 +69,7 @@ def received(referral: Referral, answer_due: TrackedDeadline) -> CaseReceived:
     assert referral.received_at
     assert referral.receipt_signed_by
     return CaseReceived(
-        referral_id=str(referral.id),
+        referral_id=referral.id,
         sender=referral.sender,
         receiver=referral.receiver,
         receipt_number=referral.receipt_number,
@@ -87,7 +87,7 @@ def answered(referral: Referral, *, late: bool) -> CaseAnswered:
     assert referral.answer_reasons
     assert referral.answered_at
     return CaseAnswered(
-        referral_id=str(referral.id),
+        referral_id=referral.id,
         sender=referral.sender,
         receiver=referral.receiver,
         decision=AnswerDecision(referral.answer_decision),
@@ -103,7 +103,7 @@ def escalated(referral: Referral) -> CaseEscalated:
     assert referral.answer_reasons
     assert referral.answered_at
     return CaseEscalated(
-        referral_id=str(referral.id),
+        referral_id=referral.id,
         sender=referral.sender,
         receiver=referral.receiver,
         reported_to=DISTRICT_GOV,
@@ -120,7 +120,7 @@ def assigned(referral: Referral) -> CaseAssigned:
     assert referral.assigned_at
     assert referral.assigned_by
     return CaseAssigned(
-        referral_id=str(referral.id),
+        referral_id=referral.id,
         sender=referral.sender,
         receiver=referral.receiver,
         assignee=referral.assignee,
@@ -138,7 +138,7 @@ def filed(
     assert referral.procedure
     assert referral.filed_at
     return CaseFiled(
-        referral_id=str(referral.id),
+        referral_id=referral.id,
         handler=handler,
         sender=referral.sender,
         case_number=referral.case_number,
@@ -155,7 +155,7 @@ def concluded(referral: Referral, *, handler: str) -> CaseConcluded:
     assert referral.outcome
     assert referral.concluded_at
     return CaseConcluded(
-        referral_id=str(referral.id),
+        referral_id=referral.id,
         handler=handler,
         sender=referral.sender,
         case_number=referral.case_number,
@@ -168,8 +168,8 @@ def concluded(referral: Referral, *, handler: str) -> CaseConcluded:
 def cooperation_requested(referral: Referral, item: CooperationRequest) -> CaseCooperationRequested:
     """REF-10: the handling party asked the sender to cooperate."""
     return CaseCooperationRequested(
-        referral_id=str(referral.id),
-        request_id=str(item.id),
+        referral_id=referral.id,
+        request_id=item.id,
         requesting_org=item.requesting_org,
         requested_org=item.requested_org,
         request=item.request,
@@ -190,7 +190,7 @@ def ongoing_violation_notified(
     assert referral.stop_measure_at
     assert referral.ongoing_notified_at
     return CaseOngoingViolationNotified(
-        referral_id=str(referral.id),
+        referral_id=referral.id,
         sender=referral.sender,
         receiver=referral.receiver,
         matter_code=referral.matter_code,
@@ -212,7 +212,7 @@ def draft_withdrawn(referral: Referral) -> CaseDraftWithdrawn:
     assert referral.withdrawn_by
     assert referral.withdrawal_reason
     return CaseDraftWithdrawn(
-        referral_id=str(referral.id),
+        referral_id=referral.id,
         sender=referral.sender,
         proposed_receiver=referral.receiver,
         reason=referral.withdrawal_reason,
@@ -231,7 +231,7 @@ def onward_referral_suspected(
     assert referral.distinct_case_reason
     grounds = sorted({g.value for r in resembling for g in r.grounds})
     return CaseOnwardReferralSuspected(
-        referral_id=str(referral.id),
+        referral_id=referral.id,
         sender=referral.sender,
         receiver=referral.receiver,
         resembles=[r.referral_id for r in resembling],

@@ -12,6 +12,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from xietong_common.materials import MaterialColumns
 from xietong_common.tables import NAMING_CONVENTION
 
 Money = sa.Numeric(14, 2)
@@ -128,23 +129,16 @@ class ReferralItem(Base):
     proceeds: Mapped[Decimal | None] = mapped_column(Money)
 
 
-class ReferralMaterial(Base):
+class ReferralMaterial(MaterialColumns, Base):
     """REF-05: an uploaded material, stored by SHA-256 in the blob store."""
 
     __tablename__ = "referral_materials"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     referral_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("referrals.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(sa.Text)
     title: Mapped[str] = mapped_column(sa.Text)
-    filename: Mapped[str | None] = mapped_column(sa.Text)
-    content_type: Mapped[str] = mapped_column(sa.Text)
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.Text)
-    uploaded_at: Mapped[datetime] = mapped_column(TZ)
-    uploaded_by: Mapped[str] = mapped_column(sa.Text)
 
 
 class CooperationRequest(Base):

@@ -19,6 +19,7 @@ from xietong_common.contracts.base import IntegrationEvent
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.registry import registry
 from xietong_common.tables import outbox
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import (
     RunningService,
     physical_topic,
@@ -39,7 +40,7 @@ class Codes:
     town_matter: str  # delegated to towns
 
 
-PDF = b"%PDF-1.4 test document\n"
+PDF = pdf_bytes("test document")
 
 
 @dataclass

@@ -44,7 +44,7 @@ async def test_unknown_matter_code(case: Any) -> None:
     r = await case.svc.client.post(
         "/referrals", json=body(case, matter_code="NOPE-999"), headers=case.sender
     )
-    problem = await refused(case, r, 422, "referral-unknown-matter", before)
+    problem = await refused(case, r, 422, "unknown-matter", before)
     assert problem["matter_code"] == "NOPE-999"
 
 
@@ -65,11 +65,11 @@ async def test_wrong_organisation(case: Any) -> None:
     r = await case.svc.client.post(
         "/referrals", json=body(case, receiver="dept:no-such-dept"), headers=case.sender
     )
-    await refused(case, r, 422, "referral-unknown-organisation", before)
+    await refused(case, r, 422, "unknown-organisation", before)
     r = await case.svc.client.post(
         "/referrals", json=body(case, place_town="dept:water"), headers=case.sender
     )
-    await refused(case, r, 422, "referral-unknown-organisation", before)
+    await refused(case, r, 422, "unknown-organisation", before)
     # REF-01: referrals are between towns and departments; the justice bureau refers nothing
     # (refused for its kind of organisation, before its body is read)
     r = await case.svc.client.post(
@@ -285,8 +285,8 @@ async def test_problems_are_in_chinese_by_default_and_english_on_request(case: A
     en = await case.svc.client.post(
         path, json=data, headers={**case.sender, "Accept-Language": "en-GB,en;q=0.9"}
     )
-    zh_body = await refused(case, zh, 422, "referral-unknown-matter", before)
-    en_body = await refused(case, en, 422, "referral-unknown-matter", before)
+    zh_body = await refused(case, zh, 422, "unknown-matter", before)
+    en_body = await refused(case, en, 422, "unknown-matter", before)
     assert zh_body["title"] == "事项编码不在执法事项目录中"
     assert "NOPE-999" in zh_body["detail"]
     assert "目录" in zh_body["detail"]

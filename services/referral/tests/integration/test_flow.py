@@ -161,7 +161,7 @@ async def test_rev_07_review_opinion_arriving_twice_makes_one_draft(
     """REF-01 from REV-07 opinion 4: the same opinion twice (redelivered, then re-published)."""
     c = case.codes
     opinion = ReviewOpinionGiven(
-        review_id=f"rv-{uuid.uuid4().hex[:6]}",
+        review_id=uuid.uuid4(),
         round=1,
         submitting_org=c.town_a,
         reviewing_org=c.town_a,
@@ -179,12 +179,14 @@ async def test_rev_07_review_opinion_arriving_twice_makes_one_draft(
         reviewer="town:lizhi/reviewer",
         issued_at=case.clock.now(),
     )
-    event_id = await publish(opinion, key=opinion.review_id, source="/xietong/legal-review")
-    await publish(opinion, key=opinion.review_id, source="/xietong/legal-review", event_id=event_id)
-    await publish(opinion, key=opinion.review_id, source="/xietong/legal-review")  # a new id
-    [draft] = await wait_for_outbox(case, c.town_a, opinion.review_id)
+    event_id = await publish(opinion, key=str(opinion.review_id), source="/xietong/legal-review")
+    await publish(
+        opinion, key=str(opinion.review_id), source="/xietong/legal-review", event_id=event_id
+    )
+    await publish(opinion, key=str(opinion.review_id), source="/xietong/legal-review")  # a new id
+    [draft] = await wait_for_outbox(case, c.town_a, str(opinion.review_id))
     await asyncio.sleep(2)  # give the duplicates every chance to be handled
-    again = await wait_for_outbox(case, c.town_a, opinion.review_id)
+    again = await wait_for_outbox(case, c.town_a, str(opinion.review_id))
     assert len(again) == 1
     assert draft["receiver"] == c.dept
     assert draft["source_id"] == f"{opinion.review_id}:1"
@@ -194,7 +196,7 @@ async def test_rev_07_review_opinion_arriving_twice_makes_one_draft(
 
 async def test_rev_07_other_opinions_make_no_draft(case: Any, publish: Callable[..., Any]) -> None:
     c = case.codes
-    review_id = f"rv-{uuid.uuid4().hex[:6]}"
+    review_id = uuid.uuid4()
     summary = CaseSummary(
         matter_code=c.dept_matter, place_town=c.town_a, found_at=case.clock.now(), facts="x"
     )
@@ -218,8 +220,8 @@ async def test_rev_07_other_opinions_make_no_draft(case: Any, publish: Callable[
             issued_at=case.clock.now(),
         )
         # One key, one partition: the transfer opinion is handled after the other two.
-        await publish(opinion, key=review_id, source="/xietong/legal-review")
-    [draft] = await wait_for_outbox(case, c.town_a, review_id)
+        await publish(opinion, key=str(review_id), source="/xietong/legal-review")
+    [draft] = await wait_for_outbox(case, c.town_a, str(review_id))
     assert draft["source_id"] == f"{review_id}:3"
     assert draft["source_kind"] == "review-opinion"
 
@@ -228,7 +230,7 @@ def transfer_opinion(svc_case: Any, **overrides: Any) -> ReviewOpinionGiven:
     case = svc_case
     c = case.codes
     fields: dict[str, Any] = {
-        "review_id": f"rv-{uuid.uuid4().hex[:6]}",
+        "review_id": uuid.uuid4(),
         "round": 1,
         "submitting_org": c.town_a,
         "reviewing_org": c.town_a,
@@ -256,8 +258,8 @@ async def test_rev_08_head_deciding_against_opinion_4_withdraws_the_draft_it_mad
     from xietong_common.contracts.review import ReviewDecided
 
     opinion = transfer_opinion(case)
-    await publish(opinion, key=opinion.review_id, source="/xietong/legal-review")
-    [draft] = await wait_for_outbox(case, case.codes.town_a, opinion.review_id)
+    await publish(opinion, key=str(opinion.review_id), source="/xietong/legal-review")
+    [draft] = await wait_for_outbox(case, case.codes.town_a, str(opinion.review_id))
     decided = ReviewDecided(
         review_id=opinion.review_id,
         round=1,
@@ -270,7 +272,7 @@ async def test_rev_08_head_deciding_against_opinion_4_withdraws_the_draft_it_mad
         case=opinion.case,
         decided_at=case.clock.now(),
     )
-    await publish(decided, key=opinion.review_id, source="/xietong/legal-review")
+    await publish(decided, key=str(opinion.review_id), source="/xietong/legal-review")
     for _ in range(100):
         detail = (await case.get(draft["id"])).json()
         if detail["state"]["value"] == "withdrawn":
@@ -315,21 +317,21 @@ async def test_events_are_checked_as_requests_are_and_refused_ones_draft_nothing
     before = await case.counts()
     async with topic_reader(kafka_bootstrap, "review.opinion.dlq") as dlq:
         for opinion in bad.values():
-            await publish(opinion, key=opinion.review_id, source="/xietong/legal-review")
+            await publish(opinion, key=str(opinion.review_id), source="/xietong/legal-review")
         good = transfer_opinion(case)
-        await publish(good, key=good.review_id, source="/xietong/legal-review")
+        await publish(good, key=str(good.review_id), source="/xietong/legal-review")
         records = await dlq.wait_for_records(len(bad), timeout_s=30)
     mine = {
         json.loads(r.value)["data"]["review_id"]: dict(r.headers)
         for r in records
         if r.value
-        and json.loads(r.value)["data"]["review_id"] in {o.review_id for o in bad.values()}
+        and json.loads(r.value)["data"]["review_id"] in {str(o.review_id) for o in bad.values()}
     }
-    assert set(mine) == {o.review_id for o in bad.values()}
+    assert set(mine) == {str(o.review_id) for o in bad.values()}
     for headers in mine.values():
         assert headers["x-error-type"] == b"EventRefused"
         assert headers["x-attempts"] == b"1"  # refused at once, not retried
-    [draft] = await wait_for_outbox(case, c.town_a, good.review_id)
+    [draft] = await wait_for_outbox(case, c.town_a, str(good.review_id))
     assert draft["receiver"] == c.dept
     referrals, _ = await case.counts()
     assert referrals == before[0] + 1
@@ -344,10 +346,10 @@ async def test_an_event_is_trusted_only_from_the_service_that_owns_its_type(
     copied = transfer_opinion(case)
     before = await case.counts()
     async with topic_reader(kafka_bootstrap, "review.opinion.dlq") as dlq:
-        await publish(forged, key=forged.review_id, source="/attacker")
-        await publish(copied, key=copied.review_id, source="/xietong/joint-inspection")
+        await publish(forged, key=str(forged.review_id), source="/attacker")
+        await publish(copied, key=str(copied.review_id), source="/xietong/joint-inspection")
         records = await dlq.wait_for_records(2, timeout_s=30)
     ids = {json.loads(r.value)["data"]["review_id"] for r in records if r.value}
-    assert {forged.review_id, copied.review_id} <= ids
+    assert {str(forged.review_id), str(copied.review_id)} <= ids
     await asyncio.sleep(1)
     assert (await case.counts())[0] == before[0]

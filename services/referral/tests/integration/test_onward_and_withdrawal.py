@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from xietong_common.jobs import run_job_once
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import topic_reader
 
 pytestmark = pytest.mark.integration
@@ -269,9 +270,9 @@ async def test_creates_are_idempotent_materials_and_cooperation_requests(case: A
     c = case.codes
     draft = await case.draft()
     headers = {**case.sender, "Idempotency-Key": "letter-1"}
-    first = await case.upload(draft["id"], "letter", content=b"%PDF-1.4 same", headers=headers)
+    first = await case.upload(draft["id"], "letter", content=pdf_bytes("same"), headers=headers)
     # the helper appends random bytes, so send the same bytes by hand
-    files = {"file": ("letter.pdf", b"%PDF-1.4 same", "application/pdf")}
+    files = {"file": ("letter.pdf", pdf_bytes("same"), "application/pdf")}
     a = await case.svc.client.post(
         f"/referrals/{draft['id']}/materials", data={"kind": "letter"}, files=files, headers=headers
     )

@@ -104,3 +104,17 @@ async def test_openapi_documents_models_examples_and_errors(case: Any) -> None:
     assert "examples" in spec["components"]["schemas"]["ReferralCreate"]
     upload = spec["paths"]["/referrals/{referral_id}/materials"]["post"]
     assert {"413", "415"} <= set(upload["responses"])
+
+
+async def test_ref_03_a_withdrawn_draft_is_in_nobodys_inbox(case: Any) -> None:
+    """A draft never sent was never the receiver's: not in its inbox, not in its list, not
+    to be read (the list and GET agree)."""
+    c = case.codes
+    draft = await case.draft()
+    r = await case.act(draft["id"], "withdraw", c.town_a, "handler", reason="不再移送")
+    assert r.status_code == 200, r.text
+    assert draft["id"] not in await ids(case, "/referrals/inbox", c.dept)
+    assert draft["id"] not in await ids(case, "/referrals", c.dept)
+    assert (await case.get(draft["id"], c.dept)).status_code == 404
+    assert draft["id"] in await ids(case, "/referrals/outbox", c.town_a)
+    assert draft["id"] in await ids(case, "/referrals", "justice-bureau")

@@ -12,6 +12,6 @@ from xietong_devtools.i18n_check import raises_without_chinese
 
 def test_every_raise_gives_a_chinese_detail() -> None:
     # imported above, so every error class the service raises is known
-    assert referral.handlers.EventRefused
+    assert referral.handlers.refused_like_a_request
     src = Path(errors.__file__).parent
     assert raises_without_chinese(src) == []

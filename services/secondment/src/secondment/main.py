@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from secondment import api
+from secondment.models import ImportJob
 from secondment.service import MECHANISM
 from secondment.settings import SecondmentSettings
+from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.web import ServiceSpec, create_app
 
@@ -28,7 +30,8 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=SecondmentSettings,
     handlers={},
-    jobs=[deadline_sweep_job(MECHANISM)],
+    jobs=[deadline_sweep_job(MECHANISM), import_job_sweep(ImportJob)],
+    worker_modules=["secondment.schemas"],
     openapi_tags=[
         {
             "name": "teams",

@@ -18,6 +18,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from xietong_common.import_jobs import ImportJobColumns
 from xietong_common.tables import NAMING_CONVENTION
 
 TZ = sa.DateTime(timezone=True)
@@ -248,3 +249,9 @@ class GuidanceMaterial(Base):
     sha256: Mapped[str] = mapped_column(sa.Text)
     uploaded_at: Mapped[datetime] = mapped_column(TZ)
     uploaded_by: Mapped[str] = mapped_column(sa.Text)
+
+
+class ImportJob(ImportJobColumns, Base):
+    """SEC-02: an import of a large roster sheet, run as a job (`xietong_common.import_jobs`)."""
+
+    __tablename__ = "import_jobs"

@@ -135,16 +135,18 @@ async def test_tokens_that_act_for_nobody(svc: Svc) -> None:
 async def test_files_that_are_not_rosters(svc: Svc) -> None:
     await svc.team()
     before = await svc.counts()
-    for content, name in (
-        (b"PK\x03\x04 not really a zip", "roster.xlsx"),
-        (b"", "roster.csv"),
-        (b"\x00\x01\x02binary", "roster.csv"),
-        ("姓名,执法证号\n张\x00三,A1234\n".encode(), "roster.csv"),
-        (b"just,some\ncolumns,here\n", "roster.csv"),
-        ("序号\n1\n".encode("gb18030"), "roster.csv"),
+    # A file that cannot be read is `file-unreadable`; a table without what a roster needs
+    # is `table-invalid`.
+    for content, name, slug in (
+        (b"PK\x03\x04 not really a zip", "roster.xlsx", "file-unreadable"),
+        (b"", "roster.csv", "table-invalid"),
+        (b"\x00\x01\x02binary", "roster.csv", "file-unreadable"),
+        ("姓名,执法证号\n张\x00三,A1234\n".encode(), "roster.csv", "file-unreadable"),
+        (b"just,some\ncolumns,here\n", "roster.csv", "table-invalid"),
+        ("序号\n1\n".encode("gb18030"), "roster.csv", "table-invalid"),
     ):
         r = await svc.upload(WATER, content, filename=name)
-        refused(r, 422, "table-invalid")
+        refused(r, 422, slug)
     r = await svc.upload(
         WATER, xlsx([HEADER, officer_row(1, "张三", "A0001")]), effective_from="2024-13-01"
     )
@@ -203,5 +205,5 @@ async def test_roster_files_past_the_bounds(small: Svc) -> None:
     archive = io.BytesIO()  # a workbook whose parts claim far more than they hold
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
-    refused(await small.upload(WATER, archive.getvalue()), 422, "table-invalid")
+    refused(await small.upload(WATER, archive.getvalue()), 422, "file-unreadable")
     assert await small.counts() == before

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from xietong_devtools.files_corpus import pdf_bytes
+
 from .conftest import BAITAO, CHONGYI, ECOLOGY, LIZHI, WATER, Svc, refused
 
 pytestmark = pytest.mark.integration
@@ -69,7 +71,7 @@ async def test_sec_05_every_kind_of_guidance_is_recorded_and_counted(svc: Svc) -
 async def test_sec_05_who_sees_an_activity_and_its_materials(svc: Svc) -> None:
     activity = await record(svc, WATER, towns=[LIZHI, BAITAO])
     aid = activity["id"]
-    pdf = b"%PDF-1.4 guidance\n"
+    pdf = pdf_bytes("guidance")
     r = await svc.client.post(
         f"/guidance/{aid}/materials",
         data={"title": "培训课件"},
@@ -123,7 +125,7 @@ async def test_sec_05_an_incomplete_record_is_refused_and_nothing_kept(svc: Svc)
         ({}, "secondment-guidance-incomplete"),  # training without attendance
         ({"kind": "third-party", "attendance": None}, "secondment-guidance-incomplete"),
         ({"held_on": "2024-03-02", "attendance": 5}, "secondment-guidance-incomplete"),
-        ({"towns": ["town:atlantis"], "attendance": 5}, "secondment-unknown-organisation"),
+        ({"towns": ["town:atlantis"], "attendance": 5}, "unknown-organisation"),
         ({"towns": [], "attendance": 5}, "invalid-input"),
         ({"kind": "lecture", "attendance": 5}, "invalid-input"),
     ]

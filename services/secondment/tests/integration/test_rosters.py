@@ -183,7 +183,7 @@ async def test_sec_02_a_reimport_produces_a_diff(svc: Svc) -> None:
     r = await svc.client.get(
         "/rosters/diff", params={"base": 0, "target": 1}, headers=svc.h("justice-bureau")
     )
-    refused(r, 422, "secondment-unknown-organisation")
+    refused(r, 422, "unknown-organisation")
 
 
 async def test_sec_02_the_same_content_again_is_recognised_as_unchanged(svc: Svc) -> None:

@@ -42,8 +42,8 @@ async def test_sec_02_a_team_of_the_wrong_mode_is_refused(svc: Svc) -> None:
         (URBAN, {"mode": "zone"}, 422, "secondment-wrong-mode"),
         (URBAN, {"towns": [LIZHI, BAITAO]}, 422, "secondment-towns-do-not-fit-mode"),
         (WATER, {"towns": [LIZHI]}, 422, "secondment-towns-do-not-fit-mode"),
-        (WATER, {"towns": [LIZHI, "town:atlantis"]}, 422, "secondment-unknown-organisation"),
-        (WATER, {"towns": [LIZHI, WATER]}, 422, "secondment-unknown-organisation"),
+        (WATER, {"towns": [LIZHI, "town:atlantis"]}, 422, "unknown-organisation"),
+        (WATER, {"towns": [LIZHI, WATER]}, 422, "unknown-organisation"),
     ]
     for department, change, status, slug in cases:
         body = {"name": "某队", "towns": [LIZHI, BAITAO], "valid_from": "2024-01-05", **change}

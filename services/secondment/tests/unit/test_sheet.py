@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from secondment.schemas import ROSTER_COLUMNS, RosterRow
+from xietong_common.files import FileUnreadable
 from xietong_common.spreadsheets import TableInvalid, parse_rows, read_table
 
 
@@ -100,7 +101,8 @@ def test_sec_02_bad_cells_are_named_by_row_and_column() -> None:
 
 
 def test_nul_in_a_csv_is_refused() -> None:
-    with pytest.raises(TableInvalid):
+    # binary data is a file that cannot be read (file-unreadable), not a bad table
+    with pytest.raises(FileUnreadable):
         parse(
             "姓名,执法证号,执法证有效期,所属队伍\n张\x00三,A1234,2026-12-31,队\n".encode(), "r.csv"
         )

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from workbench_testing import Stack, Staff, staff_of
+from xietong_devtools.files_corpus import pdf_bytes
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +17,7 @@ TOWN = "town:lizhi"
 OTHER_TOWN = "town:baitao"
 DEPT = "dept:ecology-environment"
 MATTER = "ENV-001"  # not delegated to towns: the ecology bureau's
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes("移送材料")  # a real PDF: the services inspect what they are sent
 
 
 async def draft(town: Staff, **fields: str) -> str:

@@ -83,6 +83,17 @@ def _app_path(app: str) -> str:
     return app
 
 
+def uvicorn_options(settings: Any) -> dict[str, Any]:
+    """How every service runs under uvicorn: the h11 protocol with a bounded request head,
+    whose own refusals are problem+json (`xietong_common.web.protocol`)."""
+    from xietong_common.web.protocol import ProblemH11Protocol
+
+    return {
+        "http": ProblemH11Protocol,
+        "h11_max_incomplete_event_size": settings.http_max_head_bytes,
+    }
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -92,7 +103,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = _app_path(args.app)
     service = _service_name(app, args.service)
     settings = ServiceSettings()
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = uvicorn_options(settings)
     if settings.log_json:
         options["log_config"] = uvicorn_log_config(service, settings.log_level.upper())
         logging.config.dictConfig(options["log_config"])

@@ -7,8 +7,10 @@ event is keyed by the referral id, so one case's events arrive in order.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Self
 
 from pydantic import Field
 
@@ -38,18 +40,33 @@ class CaseProcedure(LabelledEnum):
     OTHER = "other", "其他程序", "other procedure"
 
 
+class SourceKind(LabelledEnum):
+    """Where a referral came from."""
+
+    MANUAL = "manual", "人工起草", "drafted by hand"
+    REVIEW_OPINION = "review-opinion", "法制审核意见(四)", "review opinion (4) (REV-07)"
+    INSPECTION_FINDING = "inspection-finding", "检查发现", "inspection finding (INSP-08)"
+
+
 class ReferralSource(ContractModel):
     """Where a referral came from, when another mechanism started it."""
 
-    kind: str = Field(
-        description="`manual`, `review-opinion` (REV-07 opinion 4) or `inspection-finding` (INSP-08)",
-        examples=["review-opinion"],
-    )
+    kind: SourceKind = Field(examples=["review-opinion"])
     id: str | None = Field(
         default=None,
-        description="id of the review round or inspection finding",
-        examples=["rv-12:1"],
+        description="the review round (`<review id>:<round>`) or the inspection finding",
+        examples=["0b9c6f4e-2d7a-4b8e-9a55-2b8f2f8b4d11:1"],
     )
+
+    @classmethod
+    def review_opinion(cls, review_id: uuid.UUID, round_: int) -> Self:
+        """REV-07 opinion (4) of one round of a review."""
+        return cls(kind=SourceKind.REVIEW_OPINION, id=f"{review_id}:{round_}")
+
+    @classmethod
+    def inspection_finding(cls, finding_id: str) -> Self:
+        """INSP-08: a finding outside the inspecting party's jurisdiction."""
+        return cls(kind=SourceKind.INSPECTION_FINDING, id=finding_id)
 
 
 @event(
@@ -61,7 +78,9 @@ class ReferralSource(ContractModel):
 class CaseReferred(IntegrationEvent):
     """REF-01/REF-03: the sender referred a case to the party with jurisdiction (已移送)."""
 
-    referral_id: str = Field(description="id of the referral", examples=["0b9c6f4e-…"])
+    referral_id: uuid.UUID = Field(
+        description="id of the referral", examples=["0b9c6f4e-2d7a-4b8e-9a55-2b8f2f8b4d11"]
+    )
     sender: str = Field(
         description="organisation that found the violation", examples=["town:lizhi"]
     )
@@ -110,7 +129,7 @@ class CaseReferred(IntegrationEvent):
 class CaseReceived(IntegrationEvent):
     """REF-06: the receiver took the materials and issued the numbered service receipt 送达回证."""
 
-    referral_id: str
+    referral_id: uuid.UUID
     sender: str = Field(examples=["town:lizhi"])
     receiver: str = Field(examples=["dept:ecology-environment"])
     receipt_number: str = Field(
@@ -134,7 +153,7 @@ class CaseReceived(IntegrationEvent):
 class CaseAnswered(IntegrationEvent):
     """REF-07: the receiver told the sender in writing whether it accepts the case."""
 
-    referral_id: str
+    referral_id: uuid.UUID
     sender: str = Field(examples=["town:lizhi"])
     receiver: str = Field(examples=["dept:ecology-environment"])
     decision: AnswerDecision
@@ -153,7 +172,7 @@ class CaseEscalated(IntegrationEvent):
     """REF-08: the receiver considers the case outside its jurisdiction and reported it in
     writing to the district government (报请区政府决定) instead of referring it on."""
 
-    referral_id: str
+    referral_id: uuid.UUID
     sender: str = Field(examples=["town:lizhi"])
     receiver: str = Field(examples=["dept:ecology-environment"])
     reported_to: str = Field(default="district-gov", examples=["district-gov"])
@@ -170,7 +189,7 @@ class CaseEscalated(IntegrationEvent):
 class CaseAssigned(IntegrationEvent):
     """REF-08: the district government decided jurisdiction (指定管辖) over a disputed case."""
 
-    referral_id: str
+    referral_id: uuid.UUID
     sender: str = Field(examples=["town:lizhi"])
     receiver: str = Field(description="the receiver that reported the dispute")
     assignee: str = Field(
@@ -190,7 +209,7 @@ class CaseAssigned(IntegrationEvent):
 class CaseFiled(IntegrationEvent):
     """REF-09: the party handling a referred case filed it (立案)."""
 
-    referral_id: str
+    referral_id: uuid.UUID
     handler: str = Field(
         description="the organisation handling the case", examples=["dept:ecology-environment"]
     )
@@ -215,7 +234,7 @@ class CaseFiled(IntegrationEvent):
 class CaseConcluded(IntegrationEvent):
     """REF-09: the party handling a referred case concluded it (办结)."""
 
-    referral_id: str
+    referral_id: uuid.UUID
     handler: str = Field(examples=["dept:ecology-environment"])
     sender: str = Field(examples=["town:lizhi"])
     case_number: str = Field(examples=["涪环罚立〔2024〕15号"])
@@ -233,8 +252,8 @@ class CaseConcluded(IntegrationEvent):
 class CaseCooperationRequested(IntegrationEvent):
     """REF-10: while handling a referred case, the handling party asked the sender to cooperate."""
 
-    referral_id: str
-    request_id: str
+    referral_id: uuid.UUID
+    request_id: uuid.UUID
     requesting_org: str = Field(
         description="the party handling the case", examples=["dept:ecology-environment"]
     )
@@ -254,7 +273,7 @@ class CaseOngoingViolationNotified(IntegrationEvent):
     party with jurisdiction is informed promptly (及时告知), as soon as the draft names it,
     not only when the referral is sent up to 5 working days later."""
 
-    referral_id: str
+    referral_id: uuid.UUID
     sender: str = Field(
         description="the finder, who stopped the violation", examples=["town:lizhi"]
     )
@@ -290,7 +309,7 @@ class CaseDraftWithdrawn(IntegrationEvent):
     stopped and no breach is recorded (e.g. the head decided against the review opinion (4)
     it was drafted from, REV-08)."""
 
-    referral_id: str
+    referral_id: uuid.UUID
     sender: str = Field(examples=["town:lizhi"])
     proposed_receiver: str | None = Field(default=None, examples=["dept:ecology-environment"])
     reason: str = Field(examples=["负责人决定不予移送(审核意见(4)未被采纳)"])
@@ -310,7 +329,7 @@ class CaseOnwardReferralSuspected(IntegrationEvent):
     not finished (不得再行移送); the sender stated why it is a different case. Oversight
     decides whether it was an onward referral in disguise."""
 
-    referral_id: str
+    referral_id: uuid.UUID
     sender: str = Field(description="the organisation holding the received cases")
     receiver: str
     resembles: list[str] = Field(description="ids of the received, unfinished cases")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -31,6 +32,19 @@ class ReviewOpinionKind(LabelledEnum):
         "建议移送司法机关处理",
         "recommend transfer to the judicial organs",
     )
+
+
+class DecisionOutcome(LabelledEnum):
+    """REV-08: what the agency head decided after the opinion."""
+
+    DECIDED_AS_PROPOSED = "decided-as-proposed", "作出行政执法决定"
+    NOT_DECIDED = "not-decided", "不予作出决定"
+    TRANSFERRED_TO_AGENCY = (
+        "transferred-to-agency",
+        "移送有管辖权的行政执法机关",
+        "transferred to the agency with jurisdiction",
+    )
+    TRANSFERRED_TO_JUDICIAL_ORGANS = "transferred-to-judicial-organs", "移送司法机关"
 
 
 class CaseParty(ContractModel):
@@ -73,7 +87,7 @@ class ReviewOpinionGiven(IntegrationEvent):
     drafts the referral from it (REF-01) so nobody retypes the case.
     """
 
-    review_id: str = Field(description="the review (one per case)")
+    review_id: uuid.UUID = Field(description="the review (one per case)")
     round: int = Field(ge=1, description="the submission round the opinion answers")
     submitting_org: str = Field(
         description="the town whose brigade submitted", examples=["town:lizhi"]
@@ -107,7 +121,7 @@ class ReviewOpinionGiven(IntegrationEvent):
 class ReviewRequested(IntegrationEvent):
     """REV-01/04: a brigade submitted a proposed major decision for legal review (a new round)."""
 
-    review_id: str = Field(description="the review (one per case)")
+    review_id: uuid.UUID = Field(description="the review (one per case)")
     round: int = Field(ge=1, description="1 for the first submission, more after opinion (2)")
     submitting_org: str = Field(
         description="the town whose brigade submitted", examples=["town:lizhi"]
@@ -131,7 +145,7 @@ class ReviewRequested(IntegrationEvent):
 class ReviewMaterialsMissing(IntegrationEvent):
     """REV-05: the review body told the brigade, once, everything that is missing and by when."""
 
-    review_id: str = Field(description="the review (one per case)")
+    review_id: uuid.UUID = Field(description="the review (one per case)")
     round: int = Field(ge=1, description="the submission the notice is about (one notice each)")
     submitting_org: str = Field(
         description="the town that owes the materials", examples=["town:lizhi"]
@@ -169,14 +183,10 @@ class ReviewDecided(IntegrationEvent):
     to the agency (REV-08 lets the head decide against the opinion with a reason).
     """
 
-    review_id: str = Field(description="the review (one per case)")
+    review_id: uuid.UUID = Field(description="the review (one per case)")
     round: int = Field(ge=1, description="the round whose opinion the decision follows")
     town: str = Field(description="the town that decided", examples=["town:lizhi"])
-    outcome: str = Field(
-        description="decided-as-proposed | not-decided | transferred-to-agency | "
-        "transferred-to-judicial-organs",
-        examples=["decided-as-proposed"],
-    )
+    outcome: DecisionOutcome = Field(description="what the head decided (REV-08)")
     opinion: ReviewOpinionKind = Field(description="the review opinion the decision answers")
     against_opinion: bool = Field(description="the decision departs from the review opinion")
     reason: str | None = Field(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from xietong_common.auth import Principal
 from xietong_common.db import Database
+from xietong_common.errors import AppError
 from xietong_common.events.envelope import CloudEvent, trace_context
 from xietong_common.events.kafka import idempotent_producer
 from xietong_common.events.namespace import Namespace
@@ -43,6 +44,22 @@ class EventRefused(PoisonMessage):
     """A handler's refusal: the event fails the checks the REST path makes (an organisation
     not in the directory, a value a request could not carry). Retrying cannot change that, so
     it goes to the dead-letter topic at once, with the reason; nothing it carried is lost."""
+
+
+@contextlib.contextmanager
+def refused_like_a_request() -> Iterator[None]:
+    """Around a handler's call of its use case: what a request would be refused for — a 4xx
+    `AppError` of the use case's checks, or a value a request's schema would not take —
+    refuses the event (`EventRefused`: to the dead-letter topic at once, with the reason).
+    The checks stay in the use case both paths call; the handler only translates."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise EventRefused(f"it carries what a request could not: {exc}") from exc
+    except AppError as exc:
+        if exc.status >= 500:
+            raise  # not the event's fault: retried
+        raise EventRefused(f"refused as a request would be: {exc.detail}") from exc
 
 
 class InboxConsumer:

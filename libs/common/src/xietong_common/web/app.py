@@ -4,25 +4,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from starlette.routing import compile_path
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.attestation.checkpoints import audit_checkpoint_job
 from xietong_common.attestation.verification import audit_verify_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
+from xietong_common.files.worker import preload as worker_preload
+from xietong_common.files.worker import warm as warm_file_workers
+from xietong_common.import_jobs import stop_background
 from xietong_common.jobs import PeriodicJob, housekeeping_job, run_periodically
 from xietong_common.logs import configure_logging
 from xietong_common.messaging import Handlers, run_messaging, service_topics
@@ -30,7 +31,11 @@ from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
 from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
 from xietong_common.web.access import declare_access
-from xietong_common.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from xietong_common.web.middleware import (
+    BodyLimitMiddleware,
+    HeadLimitMiddleware,
+    RequestContextMiddleware,
+)
 from xietong_common.web.ops import ops_router
 from xietong_common.web.problems import document_problems, install_problem_handlers
 
@@ -51,6 +56,8 @@ class ServiceSpec:
     version: str = "0.1.0"
     openapi_tags: Sequence[dict[str, Any]] = ()
     settings_class: type[ServiceSettings] = ServiceSettings
+    # Modules its file workers use (row models, screens): imported once by the fork server.
+    worker_modules: Sequence[str] = ()
 
     @property
     def topics(self) -> list[str]:
@@ -63,9 +70,6 @@ def operation_id(route: APIRoute) -> str:
     return f"{tag.replace('-', '_')}_{route.name}"
 
 
-_PARAM = re.compile(r"\{(\w+)\}")
-
-
 def api_routes(router: APIRouter) -> Iterator[APIRoute]:
     """The API routes of a router, routers included in it too (before it is included in
     the app, so that changes made to them show in the app's routes and its OpenAPI)."""
@@ -75,20 +79,6 @@ def api_routes(router: APIRouter) -> Iterator[APIRoute]:
             yield from api_routes(included)
         elif isinstance(route, APIRoute):
             yield route
-
-
-def ids_match_uuids(route: APIRoute) -> None:
-    """Path parameters typed `uuid.UUID` match UUIDs only (`{order_id:uuid}`), so a fixed path
-    beside them (`/targets/import` next to `/targets/{target_id}`) is never taken for an id:
-    another method there is a 405, not a 422 about the id, and a malformed id is a 404."""
-    ids = {p.name for p in route.dependant.path_params if p.field_info.annotation is UUID}
-    if not ids:
-        return
-    route.path = _PARAM.sub(
-        lambda m, ids=ids: f"{{{m[1]}:uuid}}" if m[1] in ids else m[0],  # type: ignore[misc]
-        route.path,
-    )
-    route.path_regex, route.path_format, route.param_convertors = compile_path(route.path)
 
 
 def create_app(
@@ -142,10 +132,16 @@ def create_app(
             ),
         ]
         app.state.tasks = tasks
+        # The file workers' fork server, started in the background: the first upload does
+        # not wait for it to import the parsing libraries.
+        warming = asyncio.create_task(asyncio.to_thread(warm_file_workers), name="warm-workers")
         log.info("service started", extra={"topics": spec.topics})
         try:
             yield
         finally:
+            await stop_background(ctx)  # import jobs: each marks itself failed
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(warming), timeout=30)
             for task in tasks:
                 task.cancel()
             _, stuck = await asyncio.wait(tasks, timeout=15)
@@ -153,6 +149,7 @@ def create_app(
                 log.error("background task %s did not stop within 15 s", task.get_name())
             await ctx.db.dispose()
 
+    worker_preload(spec.worker_modules)
     app = FastAPIOffline(
         title=spec.title,
         description=spec.description,
@@ -169,13 +166,13 @@ def create_app(
         max_body_bytes=settings.max_request_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    app.add_middleware(HeadLimitMiddleware, max_head_bytes=settings.http_max_head_bytes)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     instrument_app(app, provider)  # outermost: its span is current in our middleware
     # /metrics on the API's port only when it has no port of its own (`xietong serve`).
     app.include_router(ops_router(spec.name, serve_metrics=settings.metrics_port is None))
     for router in spec.routers:
         for route in api_routes(router):
-            ids_match_uuids(route)
             declare_access(route)
         app.include_router(router)
 

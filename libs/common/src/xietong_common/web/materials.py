@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from xietong_common.context import ServiceContext
 from xietong_common.errors import NotFound
-from xietong_common.materials import blob_store
+from xietong_common.materials import MaterialColumns, blob_store
 
 DOWNLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"application/octet-stream": {}}, "description": "the stored file"}
@@ -27,4 +27,14 @@ async def download(
         store.stream(sha256),
         media_type=content_type,
         headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def stream_material(ctx: ServiceContext, material: MaterialColumns) -> StreamingResponse:
+    """A material row's stored file, under the file name it was uploaded with."""
+    return await download(
+        ctx,
+        sha256=material.sha256,
+        content_type=material.content_type,
+        filename=material.filename,
     )

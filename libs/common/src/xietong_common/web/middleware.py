@@ -137,3 +137,38 @@ def _too_large(limit: int) -> PayloadTooLarge:
         zh=f"请求内容超过 {limit} 字节的上限",
         max_bytes=limit,
     )
+
+
+class HeadLimitMiddleware:
+    """A request line or headers past `XIETONG_HTTP_MAX_HEAD_BYTES` is 414 or 431,
+    problem+json. The server (`web.protocol`) refuses a head it is still receiving past the
+    bound; one that arrived whole in one read reaches the app, and is refused here."""
+
+    def __init__(self, app: ASGIApp, *, max_head_bytes: int) -> None:
+        self.app = app
+        self.max_head_bytes = max_head_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        headers = sum(len(k) + len(v) + 4 for k, v in scope.get("headers", []))
+        if target + headers <= self.max_head_bytes:
+            await self.app(scope, receive, send)
+            return
+        from xietong_common.web.protocol import refusal
+
+        status = 414 if target > self.max_head_bytes else 431
+        body = refusal(status, self.max_head_bytes)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -192,6 +192,20 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+# The problems a route of each sort documents (`responses=WRITE_ERRORS`); every operation also
+# gets 422 and 500, 401/403 with a token, 404 with an id in its path, 413 with a body
+# (`document_problems`). A route with other refusals spells its own `problem_responses(...)`.
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+"""A step on a record: not the caller's (403), hidden or missing (404), not now (409)."""
+CREATE_ERRORS = problem_responses(401, 403, 409, 422)
+"""A new record (no id in its path)."""
+UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422)
+"""A file added to a record: too large (413), a type not accepted (415)."""
+READ_ERRORS = problem_responses(401, 404, 422)
+"""One record (or its timeline, a file of it)."""
+LIST_ERRORS = problem_responses(401, 422)
+"""A page of a list."""
+
 _METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 _FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 

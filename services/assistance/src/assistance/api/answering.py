@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from assistance import service as assistance_service
-from assistance.api.common import DEPARTMENT, WRITE_ERRORS, detail, make_router
+from assistance.api.common import DEPARTMENT, detail, make_router
 from assistance.schemas import (
     AcceptIn,
     AssistanceOut,
@@ -22,6 +22,7 @@ from assistance.views import extension_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import Allowed
 from xietong_common.web.deps import IdempotencyKey
+from xietong_common.web.problems import WRITE_ERRORS
 
 router: APIRouter = make_router()
 

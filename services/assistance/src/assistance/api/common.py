@@ -11,11 +11,9 @@ from assistance.service import queries
 from assistance.views import detail_of
 from xietong_common.reference import OrgKind
 from xietong_common.web import Context
-from xietong_common.web.problems import problem_responses
 
 PREFIX = "/assistance-requests"
 TAG = "assistance"
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 # The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE town or
 # department of the request is the use case's check.

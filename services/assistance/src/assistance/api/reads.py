@@ -22,17 +22,18 @@ from assistance.schemas import (
     WarningOut,
 )
 from assistance.service import oversight, queries
-from assistance.service.common import check_department, china_day, matter_powers
+from assistance.service.common import china_day, matter_powers
 from assistance.service.queries import Box, ListFilters, SortKey
 from assistance.views import summary_of
 from xietong_common.contracts.assistance import AssistanceGround
 from xietong_common.errors import InvalidInput
+from xietong_common.reference import OrgKind
 from xietong_common.schemas import Code, DayBound, OrgCode, Page, TimeBound
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import LIST_ERRORS, problem_responses
 
 router: APIRouter = make_router()
 MAX_YEARS = 10
@@ -54,7 +55,7 @@ async def propose(
     """ASSIST-01: propose the department from the matter catalogue; warn about another."""
     matter = matter_powers(ctx, matter_code)
     if department is not None:
-        check_department(ctx, department)
+        ctx.directory.require(department, OrgKind.DEPARTMENT, rule="ASSIST-01")
     addressing = domain.address(matter=matter, chosen=department, name=ctx.directory.label)
     return ProposalOut(
         matter_code=matter.code,
@@ -150,7 +151,6 @@ def _filters(
 
 
 Filters = Annotated[ListFilters, Depends(_filters)]
-LIST_ERRORS = problem_responses(401, 422)
 
 
 async def _list(

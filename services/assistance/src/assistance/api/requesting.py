@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from assistance import service as assistance_service
-from assistance.api.common import TOWN, WRITE_ERRORS, detail, make_router
+from assistance.api.common import TOWN, detail, make_router
 from assistance.schemas import (
     AssistanceOut,
     ConfirmIn,
@@ -26,6 +26,7 @@ from assistance.views import extension_out, flag_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import Allowed
 from xietong_common.web.deps import IdempotencyKey
+from xietong_common.web.problems import WRITE_ERRORS
 
 router: APIRouter = make_router()
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistance.errors import AssistanceInvalidTransition
-from xietong_common.auth import OVERSIGHT_ORG
 from xietong_common.errors import AppError
 from xietong_common.labels import LabelledEnum
+from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.states import Transitions
 
 

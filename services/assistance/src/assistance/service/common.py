@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from assistance import domain
 from assistance.domain import AssistanceState, ExtensionDecision, MatterPowers, Parties, Step
-from assistance.errors import RequesterNotATown, UnknownMatter, UnknownOrganisation
+from assistance.errors import RequesterNotATown
 from assistance.models import AssistanceRequest
 from assistance.settings import assistance_settings
 from xietong_common import deadlines
@@ -19,6 +19,7 @@ from xietong_common.auth import Principal, ensure_party
 from xietong_common.calendar import CHINA_TZ, end_of_china_day
 from xietong_common.context import ServiceContext
 from xietong_common.errors import NotFound
+from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "assistance"
@@ -32,25 +33,8 @@ COMPLETE = "complete"  # ASSIST-02/04: the department delivers by the agreed dat
 
 def matter_powers(ctx: ServiceContext, code: str) -> MatterPowers:
     """ASSIST-01: which department's powers cover the matter (the matter catalogue)."""
-    matter = ctx.catalogue.get(code)
-    if matter is None:
-        raise UnknownMatter(
-            f"no matter {code!r} in the catalogue",
-            zh=f"事项目录中没有事项 {code}",
-            matter_code=code,
-        )
+    matter = ctx.catalogue.require(code)
     return MatterPowers(code=code, owner=matter.owner, town_level=matter.town_level)
-
-
-def check_department(ctx: ServiceContext, org: str) -> None:
-    """ASSIST-01: help is asked of a district enforcement department in the directory."""
-    if not ctx.directory.is_department(org):
-        raise UnknownOrganisation(
-            f"{org!r} is not a district enforcement department in the directory",
-            zh=f"{org} 不是机构名录中的区级行政执法部门",
-            organisation=org,
-            rule="ASSIST-01",
-        )
 
 
 def check_requester(ctx: ServiceContext, actor: Principal) -> None:
@@ -69,7 +53,7 @@ def address(ctx: ServiceContext, r: AssistanceRequest, chosen: str | None) -> do
     """ASSIST-01 on the request as it stands: the proposed department, and warnings."""
     matter = matter_powers(ctx, r.matter_code)
     if chosen is not None:
-        check_department(ctx, chosen)
+        ctx.directory.require(chosen, OrgKind.DEPARTMENT, rule="ASSIST-01")
     addressing = domain.address(matter=matter, chosen=chosen, name=ctx.directory.label)
     r.department = addressing.department
     r.proposed_department = addressing.proposed

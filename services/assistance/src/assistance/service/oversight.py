@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assistance.domain import ExtensionDecision, PeriodUnit, Step
 from assistance.models import AssistanceRequest, ExtensionRequest, ObstructionFlag
 from assistance.service.common import COMPLETE, RESPOND
-from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG, Principal
+from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ, end_of_china_day
 from xietong_common.contracts.assistance import RefusalGround
 from xietong_common.errors import Forbidden
+from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG
 from xietong_common.tables import audit_log, deadlines
 
 READERS_OF_ALL = (OVERSIGHT_ORG, DISTRICT_GOV)

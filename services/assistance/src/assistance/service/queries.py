@@ -16,11 +16,12 @@ from assistance.domain import AssistanceState
 from assistance.models import AssistanceMaterial, AssistanceRequest, ObstructionFlag
 from assistance.schemas import DeadlineOut, TimelineEntry
 from assistance.service.common import parties, subject_of
-from xietong_common.auth import OVERSIGHT_ORG, Principal, ensure_party
+from xietong_common.auth import Principal, ensure_party
 from xietong_common.contracts.assistance import AssistanceGround
 from xietong_common.errors import NotFound
 from xietong_common.listing import DeadlineQueries, is_overdue, next_due
 from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.timeline import deadlines_by_subject, subject_timeline
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from info_sharing import service as info_service
-from info_sharing.api.common import WRITE_ERRORS, detail, unit_of_work
+from info_sharing.api.common import SCREENED, detail, unit_of_work
 from info_sharing.schemas import ComplaintIn, ComplaintOut
 from info_sharing.service.common import PLATFORM_ROLES
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import Allowed
 from xietong_common.web.deps import IdempotencyKey
+from xietong_common.web.problems import WRITE_ERRORS
 
-router = APIRouter(prefix="/complaints", tags=["complaints"])
+router = APIRouter(prefix="/complaints", tags=["complaints"], dependencies=[SCREENED])
 
 
 @router.post(

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from info_sharing import service as info_service
-from info_sharing.api.common import DEPARTMENT, LIST_ERRORS, OVERSIGHT, WRITE_ERRORS, cutoff
+from info_sharing.api.common import DEPARTMENT, OVERSIGHT, SCREENED, cutoff
 from info_sharing.domain.categories import Category
 from info_sharing.domain.inbox import read_due
 from info_sharing.schemas import (
@@ -23,7 +23,6 @@ from info_sharing.schemas import (
     SubscriptionOut,
 )
 from info_sharing.service import queries
-from info_sharing.service.common import check_matters
 from info_sharing.service.queries import InboxFilters, OverdueFilters
 from info_sharing.settings import info_settings
 from info_sharing.views import (
@@ -38,9 +37,9 @@ from xietong_common.schemas import Code, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import LIST_ERRORS, WRITE_ERRORS, problem_responses
 
-router = APIRouter()
+router = APIRouter(dependencies=[SCREENED])
 
 Categories = Annotated[list[Category] | None, Query(description="one or more categories")]
 
@@ -229,8 +228,7 @@ async def feedback_requests(
     """Visible to every coordinating party; `matter_code` lists the requests covering it."""
     matter = None
     if matter_code is not None:
-        check_matters(ctx, [matter_code])
-        matter = (matter_code, ctx.catalogue.owner_of(matter_code))
+        matter = (matter_code, ctx.catalogue.require(matter_code).owner)
     async with ctx.db.session() as session:
         rows, total = await queries.feedback_requests(
             session, department=department, matter=matter, active=active, paging=paging

@@ -8,17 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from info_sharing import service as info_service
-from info_sharing.api.common import WRITE_ERRORS, detail, unit_of_work
+from info_sharing.api.common import SCREENED, detail, unit_of_work
 from info_sharing.schemas import AttachmentOut, ItemIn, ItemOut, ReceiptOut
+from info_sharing.schemas.requests import ClassificationIn
 from info_sharing.service.common import PUBLISHING_ROLES
 from info_sharing.views import attachment_out, receipt_out
 from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import WRITE_ERRORS, problem_responses
 
-router = APIRouter(prefix="/items", tags=["information"])
+router = APIRouter(prefix="/items", tags=["information"], dependencies=[SCREENED])
 
 
 @router.post(
@@ -87,12 +88,29 @@ async def attach(
     principal: CurrentPrincipal,
     file: Annotated[UploadFile, File(description="PDF, OFD, Office, image, CSV …")],
     title: Annotated[Line | None, Form(description="defaults to the file name")] = None,
+    classification: Annotated[
+        ClassificationIn | None,
+        Form(
+            description="INFO-02: for a file whose text cannot be read (a scan, an image, an "
+            "encrypted PDF, a 97-2003 Office file), the uploader's declaration that it holds no "
+            "state secret: `none` (非涉密). A level (秘密, 机密, 绝密) is refused."
+        ),
+    ] = None,
 ) -> AttachmentOut:
     """INFO-01: a document or (category 5) the statistics table. INFO-02: the title, the file
-    name and a text file's content are screened before the file is stored."""
+    name and the file's content — the text of a PDF, .docx, .xlsx, .ofd, CSV or text file,
+    in any encoding Chinese office software writes — are screened before the file is
+    stored; its type is told from its bytes. A file whose text cannot be read is refused
+    (`info-attachment-unscreened`) unless `classification=none` is declared for it."""
     async with unit_of_work(ctx, principal, via="POST /items/{id}/attachments") as uow:
         attachment = await info_service.add_attachment(
-            uow, ctx=ctx, item_id=item_id, actor=principal, title=title, upload=file
+            uow,
+            ctx=ctx,
+            item_id=item_id,
+            actor=principal,
+            title=title,
+            upload=file,
+            classification=classification,
         )
         return attachment_out(attachment)
 

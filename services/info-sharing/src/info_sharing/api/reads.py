@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from info_sharing.api.common import LIST_ERRORS, READ_ERRORS, cutoff, detail
+from info_sharing.api.common import SCREENED, cutoff, detail
 from info_sharing.domain.categories import Category
 from info_sharing.domain.items import ItemState
 from info_sharing.errors import AttachmentNotFound
@@ -30,9 +30,9 @@ from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, problem_responses
 
-router = APIRouter(tags=["information"])
+router = APIRouter(tags=["information"], dependencies=[SCREENED])
 
 SearchText = Annotated[
     str,

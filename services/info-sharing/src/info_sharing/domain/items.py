@@ -18,9 +18,9 @@ from info_sharing.errors import (
     SupersedeConflict,
     TableMissing,
 )
-from xietong_common.auth import OVERSIGHT_ORG
 from xietong_common.errors import AppError
 from xietong_common.labels import LabelledEnum
+from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.states import Transitions
 
 

@@ -20,7 +20,7 @@ from info_sharing.domain.categories import (
     StatisticsPurpose,
     SupervisionKind,
 )
-from info_sharing.domain.secrecy import Classification, declared_level
+from info_sharing.domain.secrecy import Classification, declared_level, declares_none
 from xietong_common.parties import PartyKind
 from xietong_common.schemas import (
     CLEAN_TEXT,
@@ -40,12 +40,13 @@ from xietong_common.schemas import (
 
 
 def _classification(value: Any) -> Any:
-    """`机密`, `机 密★1年`, `confidential` all name a level; `none` and `非涉密` none."""
+    """`机密`, `机 密★1年`, `confidential` all name a level; `none`, `非涉密`, `不涉及国家秘密`,
+    `非国家秘密`, `商业秘密` and `工作秘密` none (they are not state secrets)."""
     if isinstance(value, str):
         level = declared_level(value)
         if level is not None:
             return level
-        if value.strip() in ("", Classification.NONE.value, Classification.NONE.label_zh, "非密"):
+        if declares_none(value):
             return Classification.NONE
     return value
 
@@ -54,7 +55,8 @@ ClassificationIn = Annotated[
     Classification,
     BeforeValidator(_classification),
     Field(
-        description="INFO-02 密级: `none` (非涉密). An item declared 秘密, 机密 or 绝密 (in "
+        description="INFO-02 密级: `none` (非涉密; also understood: 不涉及国家秘密, 非国家秘密, "
+        "商业秘密, 工作秘密 — not state secrets). An item declared 秘密, 机密 or 绝密 (in "
         "English or Chinese) is refused and nothing of it is stored."
     ),
 ]

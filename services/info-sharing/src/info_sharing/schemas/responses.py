@@ -44,11 +44,18 @@ class AttachmentOut(BaseModel):
     id: uuid.UUID
     title: str
     filename: str
-    content_type: str
+    content_type: str = Field(description="the type told from the file's bytes")
     size: int
     sha256: str
     uploaded_at: datetime
     uploaded_by: str
+    text_screened: bool = Field(
+        description="INFO-02: the file's text was read whole and screened for secrecy markings"
+    )
+    classification_declared: str | None = Field(
+        description="INFO-02: for a file whose text cannot be read, the classification its "
+        "uploader declared (`none`)"
+    )
 
 
 class UpdateOut(BaseModel):

@@ -17,11 +17,11 @@ from info_sharing.domain import secrecy
 from info_sharing.domain.categories import Category
 from info_sharing.domain.inbox import DeliveryReason
 from info_sharing.domain.items import ItemState, Step, Visibility, ensure_visible, next_state
-from info_sharing.errors import ClassifiedRefused, ItemNotFound, UnknownMatter, UnknownOrganisation
+from info_sharing.errors import ClassifiedRefused, ItemNotFound
 from info_sharing.models import Delivery, FeedbackRequest, Item, Subscription
-from xietong_common.auth import OVERSIGHT_ORG, Principal
+from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.reference import OrgKind
+from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "info-sharing"
@@ -34,40 +34,6 @@ def subject_of(item_id: uuid.UUID) -> str:
 
 
 # ---- reference data -----------------------------------------------------------------------
-
-
-def check_matters(ctx: ServiceContext, codes: Iterable[str]) -> list[str]:
-    """Every matter code is in the catalogue; returned sorted and without repeats."""
-    unique = sorted(set(codes))
-    unknown = [c for c in unique if ctx.catalogue.get(c) is None]
-    if unknown:
-        raise UnknownMatter(
-            f"not in the catalogue of matters: {', '.join(unknown)}",
-            zh=f"以下事项代码不在赋权事项目录中：{'、'.join(unknown)}",
-            matter_codes=unknown,
-        )
-    return unique
-
-
-def check_orgs(
-    ctx: ServiceContext, codes: Iterable[str], *, kinds: Iterable[OrgKind] | None = None
-) -> list[str]:
-    """Every organisation is in the directory (and of one of `kinds`, when given)."""
-    wanted = set(kinds) if kinds is not None else None
-    unique = sorted(set(codes))
-    bad = [
-        c
-        for c in unique
-        if (kind := ctx.directory.kind_of(c)) is None or (wanted is not None and kind not in wanted)
-    ]
-    if bad:
-        what = "/".join(sorted(k.value for k in wanted)) if wanted else "organisation"
-        raise UnknownOrganisation(
-            f"not a listed {what}: {', '.join(bad)}",
-            zh=f"以下机构不在机构名录中或类型不符：{'、'.join(bad)}",
-            organisations=bad,
-        )
-    return unique
 
 
 def org_name(ctx: ServiceContext, code: str) -> str:

@@ -13,8 +13,6 @@ from info_sharing.schemas.requests import ComplaintIn
 from info_sharing.service.common import (
     PLATFORM_ROLES,
     audit_item,
-    check_matters,
-    check_orgs,
     org_name,
     publish,
     screen_model,
@@ -81,10 +79,12 @@ async def post_complaint(
     kept in the history only). Returns (item, created, status applied)."""
     screen_model(data, declared=data.classification)
     actor.require_role(*PLATFORM_ROLES)
-    check_orgs(ctx, [data.handling_org], kinds=[OrgKind.TOWN, OrgKind.DEPARTMENT])
-    towns = check_orgs(ctx, [data.place_town] if data.place_town else [], kinds=[OrgKind.TOWN])
-    matters = check_matters(ctx, data.matter_codes)
-    given = check_orgs(ctx, data.audience) if data.audience is not None else None
+    ctx.directory.require(data.handling_org, OrgKind.TOWN, OrgKind.DEPARTMENT)
+    towns = sorted(
+        ctx.directory.require_all([data.place_town] if data.place_town else [], OrgKind.TOWN)
+    )
+    matters = sorted(ctx.catalogue.require_all(data.matter_codes))
+    given = sorted(ctx.directory.require_all(data.audience)) if data.audience is not None else None
     replay = await idempotency.claim(
         uow, scope=COMPLAINT_SCOPE, org=actor.org, key=idempotency_key, request=data
     )

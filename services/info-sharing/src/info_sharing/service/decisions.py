@@ -13,17 +13,16 @@ from info_sharing.service.common import (
     requesting_departments,
 )
 from info_sharing.service.sourced import (
-    DECIDED_AS_PROPOSED,
     REVIEW_DECIDED,
     SYSTEM,
     china_day,
     insert_sourced,
-    not_made,
     withheld,
 )
 from xietong_common.context import ServiceContext
-from xietong_common.contracts.review import ReviewDecided
+from xietong_common.contracts.review import DecisionOutcome, ReviewDecided
 from xietong_common.parties import PartyKind
+from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 
 # ---- category 4 from the head's decision (REV-08) -------------------------------------------
@@ -37,8 +36,9 @@ async def from_review_decided(
     uow: UnitOfWork, *, ctx: ServiceContext, event: ReviewDecided, event_id: str | None
 ) -> Item | None:
     """INFO-04: a town's penalty decision becomes the category-4 item for the departments
-    concerned that asked for feedback on its matter — and only for them."""
-    source_id = event.review_id
+    concerned that asked for feedback on its matter — and only for them. A decision naming a
+    town or a matter the reference data does not know is refused as a request would be."""
+    source_id = str(event.review_id)
     if withheld(
         uow,
         event,
@@ -48,19 +48,12 @@ async def from_review_decided(
         event_id=event_id,
     ):
         return None
-    if event.outcome != DECIDED_AS_PROPOSED:
+    if event.outcome is not DecisionOutcome.DECIDED_AS_PROPOSED:
         return None  # no penalty was decided here: nothing to feed back
     case = event.case
-    matter = ctx.catalogue.get(case.matter_code)
-    if not ctx.directory.is_town(event.town) or matter is None:
-        not_made(
-            uow,
-            f"review:{source_id}",
-            "the town or the matter is not in the reference data",
-            town=event.town,
-            matter_code=case.matter_code,
-        )
-        return None
+    ctx.directory.require(event.town, OrgKind.TOWN)
+    ctx.directory.require(case.place_town, OrgKind.TOWN)
+    matter = ctx.catalogue.require(case.matter_code)
     asked = await requesting_departments(uow, ctx, [matter.code])
     if not asked:
         return None  # 二(一) 4.: only where the department concerned asked for feedback
@@ -113,7 +106,7 @@ async def from_review_decided(
             "against_opinion": event.against_opinion,
         },
         matter_codes=[matter.code],
-        towns=[case.place_town] if ctx.directory.is_town(case.place_town) else [],
+        towns=[case.place_town],
         restricted=restricted,
         audience=audience,
     )

@@ -21,8 +21,6 @@ from info_sharing.models import Delivery, FeedbackRequest, Item, Subscription
 from info_sharing.schemas.requests import FeedbackRequestIn, SubscriptionIn
 from info_sharing.service.common import (
     audit_item,
-    check_matters,
-    check_orgs,
     load_for,
 )
 from info_sharing.settings import info_settings
@@ -50,9 +48,9 @@ async def subscribe(
     idempotency_key: str | None = None,
 ) -> Subscription:
     """INFO-03: the organisation's inbox gets every new item these filters match."""
-    matters = check_matters(ctx, data.matter_codes)
-    towns = check_orgs(ctx, data.towns, kinds=[OrgKind.TOWN])
-    publishers = check_orgs(ctx, data.publishers)
+    matters = sorted(ctx.catalogue.require_all(data.matter_codes))
+    towns = sorted(ctx.directory.require_all(data.towns, OrgKind.TOWN))
+    publishers = sorted(ctx.directory.require_all(data.publishers))
     replay = await idempotency.claim(
         uow, scope=SUBSCRIBE_SCOPE, org=actor.org, key=idempotency_key, request=data
     )
@@ -141,8 +139,7 @@ async def request_feedback(
             rule="INFO-01",
         )
     if data.matter_code is not None:
-        check_matters(ctx, [data.matter_code])
-        owner = ctx.catalogue.owner_of(data.matter_code)
+        owner = ctx.catalogue.require(data.matter_code).owner
         if owner != actor.org:
             raise NotOwnMatter(
                 f"{data.matter_code} is owned by {owner}; the department concerned asks",

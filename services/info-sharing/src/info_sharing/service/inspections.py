@@ -28,6 +28,7 @@ from xietong_common.contracts.inspection import (
     InspectionClosed,
     InspectionFindingRecorded,
 )
+from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 
 # ---- category 3 from a department's inspection records (INSP-07) ------------------------------
@@ -55,8 +56,10 @@ async def from_inspection_finding(
         event_id=event_id,
     ):
         return None
+    inspecting = ctx.directory.require(event.inspecting_org)
+    ctx.directory.require(event.place_town, OrgKind.TOWN)
     item = await find_source(uow, INSPECTION, source_id)
-    if item is None and not ctx.directory.is_department(event.inspecting_org):
+    if item is None and inspecting.kind is not OrgKind.DEPARTMENT:
         return None  # a town's own inspection is not a department's record (二(一) 3.)
     target = f"（{event.target.name}）" if event.target else ""
     line = (
@@ -64,7 +67,7 @@ async def from_inspection_finding(
         f"{event.outcome.label_zh}。{event.description}"
     )
     problem = int(event.outcome is not FindingOutcome.NO_PROBLEM)
-    towns = [event.place_town] if ctx.directory.is_town(event.place_town) else []
+    towns = [event.place_town]
     matters = [m for m in (event.matter_code,) if m is not None and m in ctx.catalogue]
     if item is None:
         item = await insert_sourced(
@@ -149,7 +152,8 @@ async def from_inspection_closed(
             for t in event.targets
         ),
     ]
-    towns = [t for t in event.towns if ctx.directory.is_town(t)]
+    initiating = ctx.directory.require(event.initiating_org)
+    towns = ctx.directory.require_all(event.towns, OrgKind.TOWN)
     matters = [m for m in event.matter_codes if m in ctx.catalogue]
     closed = {
         "inspected_to": china_day(event.closed_at),
@@ -162,7 +166,7 @@ async def from_inspection_closed(
     }
     item = await find_source(uow, INSPECTION, source_id)
     if item is None:
-        if not ctx.directory.is_department(event.initiating_org):
+        if initiating.kind is not OrgKind.DEPARTMENT:
             return None
         item = await insert_sourced(
             uow,

@@ -1,14 +1,16 @@
 """The publisher's use cases: draft, replace, attach, publish, new versions (INFO-01..INFO-03).
 
 Every text is screened for secrecy markings (INFO-02) before anything is written: the
-request's fields first, an attachment's title and file name (and a text file's content)
-before the file reaches the blob store.
+request's fields first, an attachment's title and file name, then its content — the text
+of a PDF, .docx, .xlsx, .ofd, CSV or text file, read in a worker process — before the file
+is kept in the blob store. A file whose text cannot be read is kept only with its
+uploader's declaration that it holds no state secret.
 """
 
 from __future__ import annotations
 
-import codecs
 import uuid
+from collections.abc import Callable
 
 from fastapi import UploadFile
 
@@ -24,8 +26,10 @@ from info_sharing.domain.items import (
 )
 from info_sharing.errors import (
     AttachmentNotFound,
+    AttachmentUnscreened,
     FeedbackNotRequested,
     InfoInvalidInput,
+    ItemNotFound,
     ThroughComplaintApi,
 )
 from info_sharing.models import Attachment, Item
@@ -33,8 +37,6 @@ from info_sharing.schemas.requests import ItemFields, category_of
 from info_sharing.service.common import (
     PUBLISHING_ROLES,
     audit_item,
-    check_matters,
-    check_orgs,
     load,
     load_own,
     markings_in,
@@ -47,13 +49,12 @@ from info_sharing.service.common import (
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
+from xietong_common.files.inspection import Inspection
 from xietong_common.materials import safe_filename, store_material
 from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 
 CREATE_SCOPE = "info.item.create"
-_TEXT_TYPES = ("text/plain", "text/csv")
-_OVERLAP = 256
 
 
 async def _content(
@@ -61,9 +62,9 @@ async def _content(
 ) -> tuple[list[str], list[str], bool, list[str]]:
     """The checked matters, towns and audience of an item (category 4: the departments that
     asked for the feedback are always among its audience)."""
-    matters = check_matters(ctx, data.matter_codes)
-    towns = check_orgs(ctx, data.towns, kinds=[OrgKind.TOWN])
-    given = check_orgs(ctx, data.audience) if data.audience is not None else None
+    matters = sorted(ctx.catalogue.require_all(data.matter_codes))
+    towns = sorted(ctx.directory.require_all(data.towns, OrgKind.TOWN))
+    given = sorted(ctx.directory.require_all(data.audience)) if data.audience is not None else None
     required: list[str] = []
     if category is Category.PENALTY_DECISIONS:
         required = await requesting_departments(uow, ctx, matters)
@@ -80,6 +81,16 @@ async def _content(
             )
     restricted, audience = audience_of(given, publisher=actor.org, required=required)
     return matters, towns, restricted, audience
+
+
+async def _to_replace(uow: UnitOfWork, item_id: uuid.UUID) -> Item:
+    """The item a new version replaces. One answer for an id that does not exist and for
+    another publisher's item (`check_supersedable`): no way to learn that a restricted item
+    exists."""
+    try:
+        return await load(uow, item_id)
+    except ItemNotFound:
+        raise ItemNotFound("no such item to replace", zh="未找到要替代的信息") from None
 
 
 def _check(actor: Principal, data: ItemFields, category: Category) -> None:
@@ -117,7 +128,7 @@ async def create(
     series_id, version, carried = None, 1, []
     item_id = uuid.uuid4()
     if data.supersedes is not None:
-        older = await load(uow, data.supersedes)
+        older = await _to_replace(uow, data.supersedes)
         check_supersedable(
             Current(
                 publisher=older.publisher,
@@ -140,6 +151,8 @@ async def create(
                 sha256=a.sha256,
                 uploaded_at=a.uploaded_at,
                 uploaded_by=a.uploaded_by,
+                text_screened=a.text_screened,
+                classification_declared=a.classification_declared,
             )
             for a in older.attachments
         ]
@@ -262,25 +275,39 @@ async def publish_draft(
 # ---- attachments -----------------------------------------------------------------------------
 
 
-async def _scan_text(upload: UploadFile) -> set[secrecy.Classification]:
-    """INFO-02 in a text file's content (CSV tables, plain text), read in chunks before the
-    file is stored; UTF-8, else GB 18030 (what Excel writes for Chinese CSV)."""
-    levels: set[secrecy.Classification] = set()
-    for encoding in ("utf-8-sig", "gb18030"):
-        await upload.seek(0)
-        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-        tail = ""
-        try:
-            while chunk := await upload.read(1 << 16):
-                text = tail + decoder.decode(chunk)
-                levels |= secrecy.levels_in(text)
-                tail = text[-_OVERLAP:]
-            levels |= secrecy.levels_in(tail + decoder.decode(b"", final=True))
-            break
-        except UnicodeDecodeError:
-            continue
-    await upload.seek(0)
-    return levels
+_UNREAD_ZH = {
+    "image": "图片",
+    "media": "音视频文件",
+    "legacy-binary": "97-2003 格式的 Office 文件",
+    "encrypted": "加密文件",
+    "no-text-layer": "没有文字层的 PDF（扫描件）",
+    "embedded-file": "内嵌其他文件的文档",
+}
+
+
+def _screened(declared: secrecy.Classification | None) -> Callable[[Inspection], None]:
+    """INFO-02 on what the worker read of the file: a marking anywhere refuses it; a file
+    whose text could not be read whole is kept only with a declaration that it holds no
+    state secret."""
+
+    def accept(found: Inspection) -> None:
+        levels = {secrecy.Classification(v) for hits in found.findings.values() for v in hits}
+        if levels:
+            raise refusal([secrecy.Marking(field="file", level=lv) for lv in sorted(levels)])
+        if not found.text_complete and declared is None:
+            why = found.unread or "unreadable"
+            raise AttachmentUnscreened(
+                f"the file's text cannot be read to screen it ({why}); a file that cannot be "
+                "screened is shared only when its uploader declares it holds no state secret: "
+                "send it again with classification=none",
+                zh=f"无法读取该文件（{_UNREAD_ZH.get(why, why)}）的文字进行涉密审查；确认不涉及"
+                "国家秘密的，请声明密级为“非涉密”（classification=none）后重新上传",
+                reason=why,
+                detected_type=found.media_type,
+                rule="INFO-02",
+            )
+
+    return accept
 
 
 async def add_attachment(
@@ -291,20 +318,26 @@ async def add_attachment(
     actor: Principal,
     title: str | None,
     upload: UploadFile,
+    classification: secrecy.Classification | None = None,
 ) -> Attachment:
-    """Attach a file to a draft: its title, its name and (for a text file) its content are
-    screened (INFO-02) before it is stored by SHA-256 after the size and type checks."""
+    """Attach a file to a draft: its title and name are screened (INFO-02), then — in a
+    worker process, before the file is stored — what it really is and its text; a file
+    whose text cannot be read needs `classification=none` (its uploader's declaration)."""
     filename = safe_filename(upload.filename, "attachment.bin")
     texts = {"filename": filename, **({"title": title} if title else {})}
-    found = markings_in(texts)
-    content_type = (upload.content_type or "").split(";")[0].strip().lower()
-    if not found and content_type in _TEXT_TYPES:
-        found = [secrecy.Marking(field="file", level=lv) for lv in await _scan_text(upload)]
+    found = markings_in(texts, declared=classification)
     if found:
         raise refusal(found)
     item = await load_own(uow, item_id, actor)
     transition(item, Step.ATTACH, uow)
-    blob = await store_material(ctx, upload, fallback="attachment.bin")
+    blob = await store_material(
+        ctx,
+        upload,
+        fallback="attachment.bin",
+        screen=secrecy.level_values,
+        accept=_screened(classification),
+    )
+    screened = blob.inspection is not None and blob.inspection.text_complete
     attachment = Attachment(
         id=uuid.uuid4(),
         item_id=item.id,
@@ -315,6 +348,10 @@ async def add_attachment(
         sha256=blob.sha256,
         uploaded_at=uow.now,
         uploaded_by=actor.user,
+        text_screened=screened,
+        classification_declared=None
+        if screened or classification is None
+        else classification.value,
     )
     item.attachments.append(attachment)
     await uow.session.flush()
@@ -327,6 +364,8 @@ async def add_attachment(
         sha256=blob.sha256,
         size=blob.size,
         content_type=blob.content_type,
+        text_screened=screened,
+        classification_declared=attachment.classification_declared,
     )
     return attachment
 

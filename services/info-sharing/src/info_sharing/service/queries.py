@@ -21,8 +21,9 @@ from info_sharing.domain.items import ItemState, ensure_visible
 from info_sharing.errors import InfoInvalidInput, ItemNotFound
 from info_sharing.models import Delivery, FeedbackRequest, Item, Subscription
 from info_sharing.service.common import visibility
-from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG, Principal
+from xietong_common.auth import Principal
 from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG
 
 OVERSIGHT_READERS = (OVERSIGHT_ORG, DISTRICT_GOV)
 # weights of {D, C, B, A}: title (A) counts most, then attachment names (B), body (C)

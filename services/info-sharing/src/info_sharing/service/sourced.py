@@ -38,7 +38,6 @@ from xietong_common.uow import UnitOfWork
 REVIEW_DECIDED = "review-decided"
 INSPECTION = "inspection"
 COMPLAINT = "complaint"
-DECIDED_AS_PROPOSED = "decided-as-proposed"
 SYSTEM = "system:info-sharing"
 
 
@@ -151,13 +150,6 @@ async def record_update(
     if inserted is not None:
         await uow.session.refresh(item, ["updates"])
     return inserted is not None
-
-
-def not_made(uow: UnitOfWork, subject: str, reason: str, **detail: Any) -> None:
-    """An event that cannot make an item as the REST path would not either: on record."""
-    uow.audit(
-        action="info.not-made", subject=subject, rule="INFO-04", detail={"reason": reason, **detail}
-    )
 
 
 async def updated(

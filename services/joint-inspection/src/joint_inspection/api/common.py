@@ -13,13 +13,6 @@ from joint_inspection.service.targets import risk_policy, risks
 from joint_inspection.views import order_out, target_out, visit_out
 from xietong_common.reference import OrgKind
 from xietong_common.web import Context
-from xietong_common.web.problems import problem_responses
-
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
-CREATE_ERRORS = problem_responses(401, 403, 404, 409, 422)
-UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422)
-READ_ERRORS = problem_responses(401, 404, 422)
-LIST_ERRORS = problem_responses(401, 422)
 
 # The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE
 # initiator, town or participant of the record is the use case's check.

@@ -10,14 +10,10 @@ from fastapi import APIRouter, Depends, Query, status
 from joint_inspection import service as inspection_service
 from joint_inspection.api.common import (
     BUREAU,
-    CREATE_ERRORS,
     DEPARTMENT,
     INITIATORS,
-    LIST_ERRORS,
     PARTICIPANTS,
-    READ_ERRORS,
     TOWN,
-    WRITE_ERRORS,
     order_detail,
 )
 from joint_inspection.domain import OrderState
@@ -48,6 +44,7 @@ from xietong_common.timeline import deadlines_by_subject
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -57,7 +54,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
     response_model=OrderOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03/04: a town's work order, or a department's proposal to the town",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-05")],
 )
 async def create_order(
@@ -126,7 +123,7 @@ async def list_orders(
 
 
 @router.get(
-    "/{order_id}",
+    "/{order_id:uuid}",
     response_model=OrderOut,
     summary="One work order",
     responses=READ_ERRORS,
@@ -140,7 +137,7 @@ async def get_order(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincip
 
 
 @router.get(
-    "/{order_id}/timeline",
+    "/{order_id:uuid}/timeline",
     response_model=list[TimelineEntry],
     summary="The order's timeline: every action with its rule, every deadline",
     responses=READ_ERRORS,
@@ -156,7 +153,7 @@ async def timeline(
 
 
 @router.patch(
-    "/{order_id}",
+    "/{order_id:uuid}",
     response_model=OrderOut,
     summary="Edit a draft, or a proposal not yet answered",
     responses=WRITE_ERRORS,
@@ -174,7 +171,7 @@ async def update_order(
 
 
 @router.post(
-    "/{order_id}/targets",
+    "/{order_id:uuid}/targets",
     response_model=OrderOut,
     summary="INSP-03: add targets (same town; overlaps with other agencies proposed for merging)",
     responses=WRITE_ERRORS,
@@ -192,7 +189,7 @@ async def add_targets(
 
 
 @router.delete(
-    "/{order_id}/targets/{target_id}",
+    "/{order_id:uuid}/targets/{target_id:uuid}",
     response_model=OrderOut,
     summary="Remove a target before issue",
     responses=WRITE_ERRORS,
@@ -210,7 +207,7 @@ async def remove_target(
 
 
 @router.post(
-    "/{order_id}/consultation",
+    "/{order_id:uuid}/consultation",
     response_model=OrderOut,
     summary="INSP-04: the town agrees and sets its brigade's tasks, or counter-proposes",
     responses=WRITE_ERRORS,
@@ -228,7 +225,7 @@ async def consult(
 
 
 @router.post(
-    "/{order_id}/accept-counter",
+    "/{order_id:uuid}/accept-counter",
     response_model=OrderOut,
     summary="INSP-04: the department accepts the town's counter-proposal",
     responses=WRITE_ERRORS,
@@ -244,7 +241,7 @@ async def accept_counter(
 
 
 @router.post(
-    "/{order_id}/revise",
+    "/{order_id:uuid}/revise",
     response_model=OrderOut,
     summary="INSP-04: the department revises its proposal (the town is consulted again)",
     responses=WRITE_ERRORS,
@@ -262,7 +259,7 @@ async def revise(
 
 
 @router.put(
-    "/{order_id}/notice-policy",
+    "/{order_id:uuid}/notice-policy",
     response_model=OrderOut,
     summary="INSP-06: announce in advance, or not (by law or a superior's instruction) with the reason",
     responses=WRITE_ERRORS,
@@ -280,11 +277,11 @@ async def set_notice_policy(
 
 
 @router.post(
-    "/{order_id}/inspectors",
+    "/{order_id:uuid}/inspectors",
     response_model=InspectorOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03: assign an inspector (seconded officers checked on the roster, SEC-04)",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def add_inspector(
@@ -309,11 +306,11 @@ async def add_inspector(
 
 
 @router.post(
-    "/{order_id}/support-requests",
+    "/{order_id:uuid}/support-requests",
     response_model=SupportOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03: ask another department to support",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def request_support(
@@ -337,7 +334,7 @@ async def request_support(
 
 
 @router.post(
-    "/{order_id}/support-requests/{request_id}/answer",
+    "/{order_id:uuid}/support-requests/{request_id:uuid}/answer",
     response_model=SupportOut,
     summary="INSP-03: the department answers yes or no, with its reason",
     responses=WRITE_ERRORS,
@@ -359,7 +356,7 @@ async def answer_support(
 
 
 @router.post(
-    "/{order_id}/dispatch",
+    "/{order_id:uuid}/dispatch",
     response_model=OrderOut,
     summary="INSP-05: the justice bureau dispatches an agency to the inspection",
     responses=WRITE_ERRORS,
@@ -377,7 +374,7 @@ async def dispatch(
 
 
 @router.post(
-    "/{order_id}/issue",
+    "/{order_id:uuid}/issue",
     response_model=OrderOut,
     summary="INSP-03: issue the work order (已下达)",
     responses=WRITE_ERRORS,
@@ -392,7 +389,7 @@ async def issue(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) 
 
 
 @router.post(
-    "/{order_id}/cancel",
+    "/{order_id:uuid}/cancel",
     response_model=OrderOut,
     summary="Cancel an order not yet under way, with the reason",
     responses=WRITE_ERRORS,

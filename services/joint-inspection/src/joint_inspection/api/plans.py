@@ -8,14 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from joint_inspection import service as inspection_service
-from joint_inspection.api.common import (
-    CREATE_ERRORS,
-    LIST_ERRORS,
-    READ_ERRORS,
-    TOWN,
-    WRITE_ERRORS,
-    order_detail,
-)
+from joint_inspection.api.common import TOWN, order_detail
 from joint_inspection.domain import PlanState
 from joint_inspection.schemas import (
     AdjustmentIn,
@@ -41,6 +34,7 @@ from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(tags=["plans"])
 
@@ -50,7 +44,7 @@ router = APIRouter(tags=["plans"])
     response_model=PlanOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-01: draft a town's inspection plan for an application scenario",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-01")],
 )
 async def create_plan(
@@ -88,7 +82,7 @@ async def list_plans(
 
 
 @router.get(
-    "/plans/{plan_id}",
+    "/plans/{plan_id:uuid}",
     response_model=PlanOut,
     summary="One plan",
     responses=READ_ERRORS,
@@ -101,7 +95,7 @@ async def get_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
 
 
 @router.patch(
-    "/plans/{plan_id}",
+    "/plans/{plan_id:uuid}",
     response_model=PlanOut,
     summary="Edit a draft plan",
     responses=WRITE_ERRORS,
@@ -119,7 +113,7 @@ async def update_plan(
 
 
 @router.post(
-    "/plans/{plan_id}/adopt",
+    "/plans/{plan_id:uuid}/adopt",
     response_model=PlanOut,
     summary="INSP-01: adopt the plan (印发实施)",
     responses=WRITE_ERRORS,
@@ -132,7 +126,7 @@ async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincip
 
 
 @router.get(
-    "/plans/{plan_id}/timeline",
+    "/plans/{plan_id:uuid}/timeline",
     response_model=list[TimelineEntry],
     summary="The plan's timeline: adoption, adjustments and every draw with its seed",
     responses=READ_ERRORS,
@@ -148,11 +142,11 @@ async def plan_timeline(
 
 
 @router.post(
-    "/plans/{plan_id}/adjustments",
+    "/plans/{plan_id:uuid}/adjustments",
     response_model=AdjustmentOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: a signal adjusts the plan, with the reason",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-01")],
 )
 async def adjust_plan(
@@ -176,7 +170,7 @@ async def adjust_plan(
 
 
 @router.get(
-    "/plans/{plan_id}/adjustments",
+    "/plans/{plan_id:uuid}/adjustments",
     response_model=Page[AdjustmentOut],
     summary="The plan's adjustments",
     responses=READ_ERRORS,
@@ -197,11 +191,11 @@ async def list_adjustments(
 
 
 @router.post(
-    "/plans/{plan_id}/selections",
+    "/plans/{plan_id:uuid}/selections",
     response_model=SelectionOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: draw a round's targets (seeded, risk-weighted, recorded)",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-02")],
 )
 async def draw(
@@ -226,7 +220,7 @@ async def draw(
 
 
 @router.get(
-    "/plans/{plan_id}/selections",
+    "/plans/{plan_id:uuid}/selections",
     response_model=Page[SelectionOut],
     summary="The plan's draws",
     responses=READ_ERRORS,
@@ -247,7 +241,7 @@ async def list_selections(
 
 
 @router.get(
-    "/selections/{selection_id}",
+    "/selections/{selection_id:uuid}",
     response_model=SelectionOut,
     summary="One draw: seed, algorithm, inputs, digest",
     responses=READ_ERRORS,
@@ -263,7 +257,7 @@ async def get_selection(
 
 
 @router.get(
-    "/selections/{selection_id}/entries",
+    "/selections/{selection_id:uuid}/entries",
     response_model=Page[EntryOut],
     summary="INSP-02: the ranked list of every candidate",
     responses=READ_ERRORS,
@@ -297,7 +291,7 @@ async def list_entries(
 
 
 @router.post(
-    "/selections/{selection_id}/rerun",
+    "/selections/{selection_id:uuid}/rerun",
     response_model=RerunOut,
     summary="INSP-02: re-run the draw on the register as it stood (same seed, same targets)",
     responses=READ_ERRORS,
@@ -326,11 +320,11 @@ async def rerun(
 
 
 @router.post(
-    "/selections/{selection_id}/orders",
+    "/selections/{selection_id:uuid}/orders",
     response_model=OrderOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-03: a work order from drawn targets",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-02")],
 )
 async def order_from_selection(

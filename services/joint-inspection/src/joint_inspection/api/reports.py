@@ -7,16 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from joint_inspection import service as inspection_service
-from joint_inspection.api.common import (
-    BUREAU,
-    CREATE_ERRORS,
-    INITIATORS,
-    LIST_ERRORS,
-    PARTICIPANTS,
-    READ_ERRORS,
-    SHORTCOMING_ADDRESSEES,
-    WRITE_ERRORS,
-)
+from joint_inspection.api.common import BUREAU, INITIATORS, PARTICIPANTS, SHORTCOMING_ADDRESSEES
 from joint_inspection.domain import MergeState
 from joint_inspection.errors import InvalidPlan
 from joint_inspection.schemas import (
@@ -37,16 +28,17 @@ from xietong_common.schemas import Day, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed, Grant
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(tags=["reports"])
 
 
 @router.post(
-    "/orders/{order_id}/shortcomings",
+    "/orders/{order_id:uuid}/shortcomings",
     response_model=ShortcomingOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-09: record a shortcoming of government services and send it on",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=PARTICIPANTS)],
 )
 async def report_shortcoming(
@@ -105,7 +97,7 @@ async def list_shortcomings(
 
 
 @router.get(
-    "/shortcomings/{shortcoming_id}",
+    "/shortcomings/{shortcoming_id:uuid}",
     response_model=ShortcomingOut,
     summary="One shortcoming",
     responses=READ_ERRORS,
@@ -122,7 +114,7 @@ async def get_shortcoming(
 
 
 @router.post(
-    "/shortcomings/{shortcoming_id}/acknowledge",
+    "/shortcomings/{shortcoming_id:uuid}/acknowledge",
     response_model=ShortcomingOut,
     summary="INSP-09: a department concerned acknowledges",
     responses=WRITE_ERRORS,
@@ -171,7 +163,7 @@ async def list_merges(
 
 
 @router.post(
-    "/merge-proposals/{proposal_id}/decision",
+    "/merge-proposals/{proposal_id:uuid}/decision",
     response_model=MergeProposalOut,
     summary="Accept or decline merging into one joint visit (INSP-05: the justice bureau decides for both)",
     responses=WRITE_ERRORS,

@@ -5,19 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi import APIRouter, File, Header, Query, UploadFile, status
+from fastapi.responses import JSONResponse
 
 from joint_inspection import service as inspection_service
-from joint_inspection.api.common import (
-    CREATE_ERRORS,
-    INITIATORS,
-    LIST_ERRORS,
-    READ_ERRORS,
-    UPLOAD_ERRORS,
-    WRITE_ERRORS,
-    target_detail,
-)
+from joint_inspection.api.common import INITIATORS, target_detail
 from joint_inspection.domain import OrderState, SupervisionLevel, VisitState
+from joint_inspection.models import ImportJob
 from joint_inspection.schemas import (
     ImportOut,
     Industry,
@@ -36,13 +30,15 @@ from joint_inspection.service.queries import TargetFilters
 from joint_inspection.service.targets import risk_policy, risks
 from joint_inspection.settings import inspection_settings
 from joint_inspection.views import signal_out, target_out
+from xietong_common import import_jobs
 from xietong_common.contracts.inspection import FindingOutcome
-from xietong_common.errors import PayloadTooLarge
+from xietong_common.materials import safe_filename
 from xietong_common.parties import PartyKind
 from xietong_common.schemas import Name, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, UPLOAD_ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/targets", tags=["targets"])
 
@@ -52,7 +48,7 @@ router = APIRouter(prefix="/targets", tags=["targets"])
     response_model=TargetOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: register a target (监管对象)",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
 )
 async def register(
@@ -70,12 +66,23 @@ async def register(
         return await target_detail(uow.session, target, ctx)
 
 
+TargetImportJobOut = import_jobs.ImportJobOut[ImportOut]
+IMPORT_KIND = "inspection-targets"
+
+
 @router.post(
     "/import",
     response_model=ImportOut,
     status_code=status.HTTP_201_CREATED,
-    summary="INSP-02: import targets from .xlsx or CSV (all rows or none)",
-    responses=UPLOAD_ERRORS,
+    summary="INSP-02: import targets from .xlsx or CSV (all rows or none); a large file is a job",
+    responses={
+        202: {
+            "model": TargetImportJobOut,
+            "description": "a large file (or `Prefer: respond-async`): the import job, to follow "
+            "at `Location` (GET /targets/import-jobs/{job_id})",
+        },
+        **UPLOAD_ERRORS,
+    },
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
 )
 async def import_targets(
@@ -83,25 +90,111 @@ async def import_targets(
     principal: CurrentPrincipal,
     file: Annotated[UploadFile, File(description="the first sheet of an .xlsx, or a CSV")],
     idempotency_key: IdempotencyKey = None,
-) -> ImportOut:
+    prefer: Annotated[
+        str | None, Header(description="`respond-async`: answer 202 with a job whatever the size")
+    ] = None,
+) -> ImportOut | JSONResponse:
     """Columns 名称, 类型, 统一社会信用代码或证件号码, 行业, 监管等级, 乡镇(街道), 地址,
-    纳入监管日期 (or their English names); errors name the row and the column."""
-    limit = ctx.settings.max_upload_bytes
-    content = await file.read(limit + 1)
-    if len(content) > limit:
-        raise PayloadTooLarge("the table is too large", zh="表格文件过大", max_bytes=limit)
+    纳入监管日期 (or their English names); errors name the row and the column. The file is
+    read in a worker process within limits (a broken or hostile file is a 422 saying what is
+    wrong with it). A file up to `XIETONG_IMPORT_SYNC_MAX_BYTES` (256 KiB, some 2,000 rows) is
+    answered here (201); a larger one is a job: 202 with the job, whose progress (rows read
+    and validated, errors so far) and result GET /targets/import-jobs/{job_id} reports."""
+    filename = safe_filename(file.filename, "targets") if file.filename else None
+    upload = await import_jobs.spool(
+        file,
+        directory=import_jobs.spool_dir(ctx.settings),
+        max_bytes=ctx.settings.max_upload_bytes,
+        filename=filename,
+    )
+    if import_jobs.wants_job(ctx.settings, upload.size, prefer):
+        return await _start_job(ctx, principal, upload, idempotency_key)
+    try:
+        read = await inspection_service.read_targets(ctx, upload.path, filename=filename)
+    finally:
+        upload.discard()
     async with ctx.db.uow(actor=principal) as uow:
         ids = await inspection_service.import_targets(
             uow,
             ctx=ctx,
             actor=principal,
-            content=content,
-            filename=file.filename,
+            read=read,
+            sha256=upload.sha256,
+            filename=filename,
             idempotency_key=idempotency_key,
         )
+    return _import_out(ctx, ids)
+
+
+def _import_out(ctx: Context, ids: list[uuid.UUID]) -> ImportOut:
     return ImportOut(
         imported=len(ids), target_ids=ids[: inspection_settings(ctx).inspection_max_import_rows]
     )
+
+
+async def _start_job(
+    ctx: Context,
+    principal: CurrentPrincipal,
+    upload: import_jobs.Spooled,
+    idempotency_key: str | None,
+) -> JSONResponse:
+    try:
+        async with ctx.db.uow(actor=principal) as uow:
+            job, replayed = await import_jobs.create_job(
+                uow,
+                ImportJob,
+                actor=principal,
+                kind=IMPORT_KIND,
+                file=upload,
+                options={},
+                idempotency_key=idempotency_key,
+            )
+    except BaseException:
+        upload.discard()
+        raise
+    if replayed:
+        upload.discard()
+    else:
+
+        async def work(progress: import_jobs.Progress) -> ImportOut:
+            read = await inspection_service.read_targets(
+                ctx, upload.path, filename=upload.filename, progress=progress
+            )
+            async with ctx.db.uow(actor=principal) as uow:
+                ids = await inspection_service.import_targets(
+                    uow,
+                    ctx=ctx,
+                    actor=principal,
+                    read=read,
+                    sha256=upload.sha256,
+                    filename=upload.filename,
+                )
+            return _import_out(ctx, ids)
+
+        import_jobs.start_job(ctx, ImportJob, job.id, upload, work)
+    body = import_jobs.job_out(job, ImportOut).model_dump(mode="json")
+    return JSONResponse(
+        body,
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/targets/import-jobs/{job.id}"},
+    )
+
+
+@router.get(
+    "/import-jobs/{job_id:uuid}",
+    response_model=TargetImportJobOut,
+    summary="INSP-02: an import job — its state, progress and result",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
+)
+async def import_job(
+    job_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> import_jobs.ImportJobOut[ImportOut]:
+    """Rows read and validated and errors so far; when done, the import's answer (`result`)
+    or its refusal (`problem`). Only the organisation that started it sees it (others 404)."""
+    async with ctx.db.session() as session:
+        job = await import_jobs.load_job(session, ImportJob, job_id, principal)
+        return import_jobs.job_out(job, ImportOut)
 
 
 @router.get(
@@ -146,7 +239,7 @@ async def list_targets(
 
 
 @router.get(
-    "/{target_id}",
+    "/{target_id:uuid}",
     response_model=TargetOut,
     summary="One target",
     responses=READ_ERRORS,
@@ -160,7 +253,7 @@ async def get_target(target_id: uuid.UUID, ctx: Context, principal: CurrentPrinc
 
 
 @router.patch(
-    "/{target_id}",
+    "/{target_id:uuid}",
     response_model=TargetOut,
     summary="Change a target (a new version; past draws keep reading the old one)",
     responses=WRITE_ERRORS,
@@ -178,11 +271,11 @@ async def update_target(
 
 
 @router.post(
-    "/{target_id}/signals",
+    "/{target_id:uuid}/signals",
     response_model=SignalOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-02: record a risk signal (problem list, complaint, media report)",
-    responses=CREATE_ERRORS,
+    responses=WRITE_ERRORS,
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS, rule="INSP-02")],
 )
 async def record_signal(
@@ -206,7 +299,7 @@ async def record_signal(
 
 
 @router.get(
-    "/{target_id}/signals",
+    "/{target_id:uuid}/signals",
     response_model=Page[SignalOut],
     summary="The target's signals, newest first",
     responses=READ_ERRORS,
@@ -227,7 +320,7 @@ async def list_signals(
 
 
 @router.post(
-    "/{target_id}/signals/{signal_id}/withdraw",
+    "/{target_id:uuid}/signals/{signal_id:uuid}/withdraw",
     response_model=SignalOut,
     summary="Withdraw a wrong signal (never deleted), with the reason",
     responses=WRITE_ERRORS,
@@ -254,7 +347,7 @@ async def withdraw_signal(
 
 
 @router.get(
-    "/{target_id}/visits",
+    "/{target_id:uuid}/visits",
     response_model=Page[TargetVisitOut],
     summary="The target's inspections (re-inspections by another party flagged)",
     responses=READ_ERRORS,

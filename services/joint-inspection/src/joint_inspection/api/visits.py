@@ -9,15 +9,7 @@ from fastapi import APIRouter, File, Form, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from joint_inspection import service as inspection_service
-from joint_inspection.api.common import (
-    INITIATORS,
-    PARTICIPANTS,
-    READ_ERRORS,
-    UPLOAD_ERRORS,
-    WRITE_ERRORS,
-    order_detail,
-    visit_detail,
-)
+from joint_inspection.api.common import INITIATORS, PARTICIPANTS, order_detail, visit_detail
 from joint_inspection.domain import MaterialKind
 from joint_inspection.errors import InspectionInvalidTransition
 from joint_inspection.schemas import (
@@ -38,13 +30,13 @@ from xietong_common.errors import NotFound
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import READ_ERRORS, UPLOAD_ERRORS, WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
 @router.post(
-    "/{order_id}/targets/{target_id}/advance-notice",
+    "/{order_id:uuid}/targets/{target_id:uuid}/advance-notice",
     response_model=VisitOut,
     summary="INSP-06: record the advance notice (time, basis, method) to the target",
     responses=WRITE_ERRORS,
@@ -66,7 +58,7 @@ async def advance_notice(
 
 
 @router.post(
-    "/{order_id}/targets/{target_id}/on-site",
+    "/{order_id:uuid}/targets/{target_id:uuid}/on-site",
     response_model=VisitOut,
     summary="INSP-07: the on-site inspection record",
     responses=WRITE_ERRORS,
@@ -89,7 +81,7 @@ async def on_site(
 
 
 @router.post(
-    "/{order_id}/materials",
+    "/{order_id:uuid}/materials",
     response_model=MaterialOut,
     status_code=status.HTTP_201_CREATED,
     summary="INSP-07: file a record: text, photos and video, clues, evidence, e-documents",
@@ -123,7 +115,7 @@ async def upload_material(
 
 
 @router.get(
-    "/{order_id}/materials/{material_id}/content",
+    "/{order_id:uuid}/materials/{material_id:uuid}/content",
     response_class=StreamingResponse,
     summary="Download a material",
     responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404, 422)},
@@ -150,7 +142,7 @@ async def download_material(
 
 
 @router.post(
-    "/{order_id}/targets/{target_id}/outcome",
+    "/{order_id:uuid}/targets/{target_id:uuid}/outcome",
     response_model=VisitOut,
     summary="INSP-08: the outcome and its handling (violations become inspection.finding)",
     responses=WRITE_ERRORS,
@@ -173,7 +165,7 @@ async def outcome(
 
 
 @router.post(
-    "/{order_id}/targets/{target_id}/serious-report",
+    "/{order_id:uuid}/targets/{target_id:uuid}/serious-report",
     response_model=VisitOut,
     summary="INSP-08: report the serious finding to the district government",
     responses=WRITE_ERRORS,
@@ -195,7 +187,7 @@ async def serious_report(
 
 
 @router.post(
-    "/{order_id}/targets/{target_id}/feedback",
+    "/{order_id:uuid}/targets/{target_id:uuid}/feedback",
     response_model=VisitOut,
     summary="INSP-07: the result feedback (结果反馈)",
     responses=WRITE_ERRORS,
@@ -217,7 +209,7 @@ async def feedback(
 
 
 @router.post(
-    "/{order_id}/close",
+    "/{order_id:uuid}/close",
     response_model=OrderOut,
     summary="INSP-07: close and archive the order (立卷归档); it never changes again",
     responses=WRITE_ERRORS,
@@ -231,7 +223,7 @@ async def close(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) 
 
 
 @router.get(
-    "/{order_id}/archive",
+    "/{order_id:uuid}/archive",
     response_model=ArchiveOut,
     summary="INSP-07: the archived record and its SHA-256 digest",
     responses={**READ_ERRORS, **problem_responses(409)},  # 409: not closed and archived yet,

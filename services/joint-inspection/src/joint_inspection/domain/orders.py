@@ -336,14 +336,6 @@ def order_number(issuer_name: str, year: int, seq: int) -> str:
     return f"{issuer_name}综查〔{year}〕{seq}号"
 
 
-def is_department(org: str) -> bool:
-    return org.startswith("dept:")
-
-
-def is_town(org: str) -> bool:
-    return org.startswith("town:")
-
-
 # ---- deadlines ('promptly' as settings, on the working-day calendar) -----------------------------
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from joint_inspection.domain.orders import is_town
 from xietong_common.labels import LabelledEnum
+from xietong_common.reference import is_town
 
 
 class MergeState(LabelledEnum):

@@ -13,10 +13,11 @@ from joint_inspection.models.orders import (
 )
 from joint_inspection.models.plans import Plan, PlanAdjustment, PlanRule, Selection, SelectionEntry
 from joint_inspection.models.reports import MergeProposal, Shortcoming, ShortcomingAck
-from joint_inspection.models.targets import RiskSignal, Target, TargetVersion
+from joint_inspection.models.targets import ImportJob, RiskSignal, Target, TargetVersion
 
 __all__ = [
     "Base",
+    "ImportJob",
     "MergeProposal",
     "OrderCounter",
     "OrderInspector",

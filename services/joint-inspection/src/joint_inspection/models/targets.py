@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from joint_inspection.models.base import TZ, Base
+from xietong_common.import_jobs import ImportJobColumns
 
 
 class Target(Base):
@@ -88,3 +89,9 @@ class RiskSignal(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(TZ)
     withdrawn_by: Mapped[str | None] = mapped_column(sa.Text)
     withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ImportJob(ImportJobColumns, Base):
+    """INSP-02: an import of a large table, run as a job (`xietong_common.import_jobs`)."""
+
+    __tablename__ = "import_jobs"

@@ -12,6 +12,7 @@ from joint_inspection.service.consultation import issue as issue
 from joint_inspection.service.consultation import revise as revise
 from joint_inspection.service.consultation import set_notice_policy as set_notice_policy
 from joint_inspection.service.imports import import_targets as import_targets
+from joint_inspection.service.imports import read_targets as read_targets
 from joint_inspection.service.merges import decide as decide_merge
 from joint_inspection.service.onsite import add_material as add_material
 from joint_inspection.service.onsite import record_notice as record_notice
@@ -63,6 +64,7 @@ __all__ = [
     "import_targets",
     "issue",
     "order_from_selection",
+    "read_targets",
     "record_notice",
     "record_on_site",
     "record_outcome",

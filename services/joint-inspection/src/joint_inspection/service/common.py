@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,15 +21,15 @@ from joint_inspection.domain import (
     next_state,
     next_visit_state,
 )
-from joint_inspection.errors import UnknownMatter, UnknownOrganisation, UnknownTarget
+from joint_inspection.errors import UnknownTarget
 from joint_inspection.models import OrderParticipant, Plan, Target, Visit, WorkOrder
 from joint_inspection.settings import inspection_settings
 from xietong_common import deadlines
-from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG, Principal, ensure_party
+from xietong_common.auth import Principal, ensure_party
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import FindingOutcome
 from xietong_common.errors import NotFound
-from xietong_common.reference import OrgKind
+from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG, is_department, is_town
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "joint-inspection"
@@ -39,34 +39,6 @@ MAX_VISITS = 500
 
 
 # ---- reference data -----------------------------------------------------------------------------
-
-
-def check_org(ctx: ServiceContext, code: str, *kinds: OrgKind) -> None:
-    """The code names an organisation in the directory, of one of `kinds` if given."""
-    org = ctx.directory.get(code)
-    if org is None or (kinds and org.kind not in kinds):
-        wanted = " or ".join(k.value for k in kinds) if kinds else "an organisation"
-        raise UnknownOrganisation(
-            f"{code!r} is not {wanted} in the directory",
-            zh=f"“{code}”不是机构名录中的{'或'.join(k.label_zh for k in kinds) or '机构'}",
-            organisation=code,
-            expected=wanted,
-        )
-
-
-def check_matters(ctx: ServiceContext, codes: Iterable[str]) -> list[str]:
-    """Every code is in the matter catalogue; duplicates dropped, order kept."""
-    out: list[str] = []
-    for code in codes:
-        if ctx.catalogue.get(code) is None:
-            raise UnknownMatter(
-                f"no matter {code!r} in the catalogue",
-                zh=f"执法事项目录中没有事项“{code}”",
-                matter_code=code,
-            )
-        if code not in out:
-            out.append(code)
-    return out
 
 
 def issuer_name(ctx: ServiceContext, org: str) -> str:
@@ -112,10 +84,12 @@ def may_edit_target(principal: Principal, target: Target) -> bool:
 def target_visible(principal: Principal, target: Target) -> bool:
     """Towns see their own town's register; departments, the justice bureau and the district
     government the whole district's (they supervise across towns)."""
-    if principal.is_town:
+    if is_town(principal.org):
         return target.town == principal.org
     return (
-        principal.org == OVERSIGHT_ORG or principal.org == DISTRICT_GOV or principal.is_department
+        principal.org == OVERSIGHT_ORG
+        or principal.org == DISTRICT_GOV
+        or is_department(principal.org)
     )
 
 

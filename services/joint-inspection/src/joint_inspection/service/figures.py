@@ -25,9 +25,10 @@ from joint_inspection.models import (
 )
 from joint_inspection.service.common import shortcoming_subject
 from joint_inspection.service.queries import sees_all
-from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG, Principal
+from xietong_common.auth import Principal
 from xietong_common.listing import DeadlineQueries
 from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG, is_town
 from xietong_common.timeline import (
     DeadlineOut,
     deadlines_by_subject,
@@ -121,7 +122,7 @@ def _scope(principal: Principal, town: str | None) -> list[Any]:
     """Towns see their own figures, departments those of the orders they started, the justice
     bureau and the district government all."""
     where: list[Any] = []
-    if principal.is_town:
+    if is_town(principal.org):
         where.append(WorkOrder.town == principal.org)
     elif principal.org not in (OVERSIGHT_ORG, DISTRICT_GOV):
         where.append(WorkOrder.initiating_org == principal.org)

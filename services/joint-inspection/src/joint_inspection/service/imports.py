@@ -1,11 +1,20 @@
 """INSP-02: importing a table of targets (.xlsx or CSV) — every row registered, or none, with
-each bad row's errors in Chinese and English."""
+each bad row's errors in Chinese and English.
+
+The table is read and its rows validated in a worker process (`read_targets`: never on the
+event loop, within the limits of `xietong_common.files`); the rows are then checked against
+the register and registered in one unit of work (`import_targets`). A large file is an import
+job (`xietong_common.import_jobs`) running the same two steps."""
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import uuid
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -31,7 +40,9 @@ from joint_inspection.settings import inspection_settings
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.spreadsheets import CellError, TableInvalid, parse_rows, read_table
+from xietong_common.files.limits import MiB, WorkerBudget
+from xietong_common.reference import is_department, is_town
+from xietong_common.spreadsheets import CellError, TableInvalid, TableRead, load_table, refuse
 from xietong_common.uow import UnitOfWork
 
 
@@ -41,20 +52,44 @@ def _town_code(ctx: ServiceContext, text: str) -> str | None:
     return next((t.code for t in ctx.directory.towns() if t.name_zh == text), None)
 
 
+async def read_targets(
+    ctx: ServiceContext,
+    source: Path | bytes,
+    *,
+    filename: str | None,
+    progress: Callable[[dict[str, int]], None] | None = None,
+) -> TableRead[TargetRow]:
+    """INSP-02: the table read and each row validated, in a worker process."""
+    return await load_table(
+        ctx.files,
+        source,
+        filename=filename,
+        max_rows=inspection_settings(ctx).inspection_max_import_rows,
+        model=TargetRow,
+        columns=IMPORT_COLUMNS,
+        header_names=IMPORT_COLUMNS.keys(),
+        budget=WorkerBudget(
+            seconds=ctx.settings.import_worker_seconds,
+            memory_bytes=ctx.settings.file_worker_memory_mb * MiB,
+        ),
+        progress=progress,
+    )
+
+
 async def import_targets(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
     actor: Principal,
-    content: bytes,
+    read: TableRead[TargetRow],
+    sha256: str,
     filename: str | None,
     idempotency_key: str | None = None,
 ) -> list[uuid.UUID]:
-    """INSP-02: register a whole table (.xlsx or CSV): every row, or none with each row's
-    errors in Chinese and English."""
+    """INSP-02: register a whole table (.xlsx or CSV) read by `read_targets`: every row, or
+    none with each row's errors in Chinese and English."""
     actor.require_role(*WRITE_ROLES)
-    settings = inspection_settings(ctx)
-    fingerprint: dict[str, Any] = {"sha256": _sha256(content), "filename": filename}
+    fingerprint: dict[str, Any] = {"sha256": sha256, "filename": filename}
     replay = await idempotency.claim(
         uow, scope=IMPORT_SCOPE, org=actor.org, key=idempotency_key, request=fingerprint
     )
@@ -64,60 +99,30 @@ async def import_targets(
             sa.select(Target.id).where(Target.import_batch == batch).order_by(Target.import_row)
         )
         return list(rows.scalars())
-    table = read_table(content, filename=filename, max_rows=settings.inspection_max_import_rows)
-    parsed = parse_rows(table, TargetRow, IMPORT_COLUMNS)
+    table = read.table
+    if read.errors:
+        raise refuse(read.errors, len(table.rows))
     column_of = {field: name for name, field in IMPORT_COLUMNS.items() if name in table.header}
-    errors: list[CellError] = []
     batch = uuid.uuid4()
-    targets: list[Target] = []
-    seen: dict[str, int] = {}
-    for number, row in parsed:
-        town = _town_code(ctx, row.town)
-        if (
-            town is None
-            or (actor.is_town and town != actor.org)
-            or not (actor.is_town or actor.is_department)
-        ):
-            errors.append(
-                CellError(
-                    number,
-                    column_of.get("town"),
-                    None,
-                    f"“{row.town}”不是可登记的乡镇（街道）",
-                    f"{row.town!r} is not a town this organisation registers targets in",
-                )
-            )
-            continue
-        target = new_target(ctx, actor, row, town, uow.now, batch)
-        target.import_row = number
-        key = target.credit_code or target.identity_digest or ""
-        if key in seen:
-            errors.append(
-                CellError(
-                    number,
-                    column_of.get("id_number"),
-                    None,
-                    f"与第 {seen[key]} 行重复",
-                    f"the same code or number as row {seen[key]}",
-                )
-            )
-            continue
-        seen[key] = number
-        targets.append(target)
+    # Thousands of rows: planned in a thread, so the event loop keeps serving meanwhile.
+    plan = await asyncio.to_thread(_plan, ctx, actor, read.parsed, column_of, batch, uow.now)
+    errors = plan.errors
     now = uow.now
-    for town in sorted({t.town for t in targets}):
+    for town in sorted({t.town for t in plan.targets}):
         now = await lock_register(uow, ctx, town)
-    for t in targets:
-        t.created_at = t.updated_at = now
     found = await existing_identities(
         uow.session,
-        [t.credit_code for t in targets if t.credit_code],
-        [t.identity_digest for t in targets if t.identity_digest],
+        [t.credit_code for t in plan.targets if t.credit_code],
+        [t.identity_digest for t in plan.targets if t.identity_digest],
     )
     for key in found:
         errors.append(
             CellError(
-                seen[key], column_of.get("id_number"), None, "已登记", "already in the register"
+                plan.seen[key],
+                column_of.get("id_number"),
+                None,
+                "已登记",
+                "already in the register",
             )
         )
     if errors:
@@ -130,11 +135,18 @@ async def import_targets(
             errors=[e.as_dict() for e in errors[:200]],
             error_count=len(errors),
         )
+    targets = plan.targets
     if targets:
+        target_rows, versions = await asyncio.to_thread(_rows, targets, now)
+        # Core inserts in small pages: the loop runs between them (each page is a statement),
+        # and no ORM bookkeeping of thousands of rows runs on it.
         inserted = (
             await uow.session.execute(
-                insert(Target).on_conflict_do_nothing().returning(Target.id),
-                [row_of(t) for t in targets],
+                insert(_TARGETS)
+                .on_conflict_do_nothing()
+                .returning(_TARGETS.c.id)
+                .execution_options(insertmanyvalues_page_size=_PAGE),
+                target_rows,
             )
         ).all()
         if len(inserted) != len(targets):
@@ -145,7 +157,8 @@ async def import_targets(
                 errors=[],
             )
         await uow.session.execute(
-            sa.insert(TargetVersion), [row_of(first_version(t)) for t in targets]
+            sa.insert(_VERSIONS).execution_options(insertmanyvalues_page_size=_PAGE),
+            versions,
         )
     await idempotency.remember(
         uow, scope=IMPORT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(batch)
@@ -157,10 +170,74 @@ async def import_targets(
         "INSP-02",
         count=len(targets),
         filename=filename,
-        sha256=fingerprint["sha256"],
+        sha256=sha256,
     )
     return [t.id for t in targets]
 
 
-def _sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
+_PAGE = 250
+_TARGETS = cast(sa.Table, Target.__table__)
+_VERSIONS = cast(sa.Table, TargetVersion.__table__)
+
+
+@dataclass
+class _Plan:
+    targets: list[Target] = field(default_factory=list)
+    errors: list[CellError] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)  # code or digest -> its row
+
+
+def _plan(
+    ctx: ServiceContext,
+    actor: Principal,
+    parsed: list[tuple[int, TargetRow]],
+    column_of: dict[str, str],
+    batch: uuid.UUID,
+    now: datetime,
+) -> _Plan:
+    """Each valid row as a target of this town or department, or its error (pure: run in a
+    thread)."""
+    plan = _Plan()
+    for number, row in parsed:
+        town = _town_code(ctx, row.town)
+        if (
+            town is None
+            or (is_town(actor.org) and town != actor.org)
+            or not (is_town(actor.org) or is_department(actor.org))
+        ):
+            plan.errors.append(
+                CellError(
+                    number,
+                    column_of.get("town"),
+                    None,
+                    f"“{row.town}”不是可登记的乡镇（街道）",
+                    f"{row.town!r} is not a town this organisation registers targets in",
+                )
+            )
+            continue
+        target = new_target(ctx, actor, row, town, now, batch)
+        target.import_row = number
+        key = target.credit_code or target.identity_digest or ""
+        if key in plan.seen:
+            plan.errors.append(
+                CellError(
+                    number,
+                    column_of.get("id_number"),
+                    None,
+                    f"与第 {plan.seen[key]} 行重复",
+                    f"the same code or number as row {plan.seen[key]}",
+                )
+            )
+            continue
+        plan.seen[key] = number
+        plan.targets.append(target)
+    return plan
+
+
+def _rows(
+    targets: list[Target], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows to insert, stamped with the time the register was locked (run in a thread)."""
+    for t in targets:
+        t.created_at = t.updated_at = now
+    return [row_of(t) for t in targets], [row_of(first_version(t)) for t in targets]

@@ -39,9 +39,10 @@ from joint_inspection.service.common import (
     visit_step,
 )
 from joint_inspection.settings import inspection_settings
-from xietong_common.auth import OVERSIGHT_ORG, Principal
+from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import InvalidInput, NotFound
+from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.uow import UnitOfWork
 
 OPEN = sorted(s.value for s in OPEN_STATES)

@@ -31,7 +31,6 @@ from joint_inspection.service.common import (
     WRITE_ROLES,
     apply_step,
     audit,
-    check_matters,
     check_step,
     load_order,
     load_visit,
@@ -153,7 +152,7 @@ async def record_on_site(
         notified_at=visit.notified_at,
         inspected_at=data.inspected_at,
     )
-    matters = check_matters(ctx, data.matters_checked or order.matter_codes)
+    matters = ctx.catalogue.require_all(data.matters_checked or order.matter_codes)
     present = {i.id: i for i in order.inspectors if i.id in set(data.inspector_ids)}
     if len(present) != len(set(data.inspector_ids)):
         raise InvalidInput(

@@ -29,8 +29,6 @@ from joint_inspection.service.common import (
     WRITE_ROLES,
     add_participant,
     audit,
-    check_matters,
-    check_org,
     check_step,
     load_order,
     order_subject,
@@ -42,7 +40,7 @@ from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Forbidden
-from xietong_common.reference import OrgKind
+from xietong_common.reference import OrgKind, is_department, is_town
 from xietong_common.uow import UnitOfWork
 
 CREATE_SCOPE = "inspection.order.create"
@@ -73,8 +71,8 @@ async def new_order(
     the town where the targets are, with what it proposes the town's brigade do."""
     actor.require_role(*WRITE_ROLES)
     check_window(spec.planned_start, spec.planned_end)
-    matters = check_matters(ctx, spec.matter_codes)
-    if actor.is_town:
+    matters = ctx.catalogue.require_all(spec.matter_codes)
+    if is_town(actor.org):
         town = spec.town or actor.org
         if town != actor.org:
             raise Forbidden(
@@ -83,7 +81,7 @@ async def new_order(
                 rule="INSP-03",
             )
         state = OrderState.DRAFT
-    elif actor.is_department:
+    elif is_department(actor.org):
         if spec.town is None:
             raise OrderIncomplete(
                 "a department's joint inspection names the town it is consulted with (INSP-04)",
@@ -108,8 +106,8 @@ async def new_order(
             zh="综合查一次由乡镇（街道）或区级部门发起；区司法局负责协调调度",
             rule="INSP-05",
         )
-    check_org(ctx, actor.org)
-    check_org(ctx, town, OrgKind.TOWN)
+    ctx.directory.require(actor.org)
+    ctx.directory.require(town, OrgKind.TOWN)
     order = WorkOrder(
         id=uuid.uuid4(),
         initiating_org=actor.org,
@@ -272,7 +270,7 @@ async def update(
     if data.method is not None:
         order.method = data.method.value
     if data.matter_codes is not None:
-        order.matter_codes = check_matters(ctx, data.matter_codes)
+        order.matter_codes = ctx.catalogue.require_all(data.matter_codes)
     check_window(order.planned_start, order.planned_end)
     order.updated_at = uow.now
     audit(uow, order_subject(order.id), "order.edited", "INSP-03", fields=sorted(given))

@@ -27,7 +27,6 @@ from joint_inspection.service.common import (
     MECHANISM,
     WRITE_ROLES,
     audit,
-    check_matters,
     check_step,
     load_order,
     load_visit,
@@ -69,7 +68,6 @@ async def record_outcome(
     within: bool | None = None
     holder: str | None = None
     if data.matter_code:
-        check_matters(ctx, [data.matter_code])
         matter = ctx.catalogue.require(data.matter_code)
         found = jurisdiction(
             town_level=matter.town_level,

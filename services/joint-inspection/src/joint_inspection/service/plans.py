@@ -26,8 +26,6 @@ from joint_inspection.service.common import (
     LEAD_ROLES,
     WRITE_ROLES,
     audit,
-    check_matters,
-    check_org,
     load_plan,
     plan_subject,
 )
@@ -36,7 +34,7 @@ from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Forbidden
-from xietong_common.reference import OrgKind
+from xietong_common.reference import OrgKind, is_town
 from xietong_common.uow import UnitOfWork
 
 PLAN_SCOPE = "inspection.plan.create"
@@ -63,7 +61,7 @@ def _set_rules(plan: Plan, rules: list[RuleIn]) -> None:
 def _check(ctx: ServiceContext, plan: Plan) -> None:
     check_period(plan.period_start, plan.period_end)
     check_rules(PlanBasis(plan.basis), rules_of(plan))
-    plan.matter_codes = check_matters(ctx, plan.matter_codes)
+    plan.matter_codes = ctx.catalogue.require_all(plan.matter_codes)
 
 
 async def create(
@@ -76,13 +74,13 @@ async def create(
 ) -> Plan:
     """INSP-01: a town drafts its plan for one application scenario (应用场景)."""
     actor.require_role(*WRITE_ROLES)
-    if not actor.is_town:
+    if not is_town(actor.org):
         raise Forbidden(
             "inspection plans are made by towns (INSP-01)",
             zh="检查工作计划由乡镇（街道）制定",
             rule="INSP-01",
         )
-    check_org(ctx, actor.org, OrgKind.TOWN)
+    ctx.directory.require(actor.org, OrgKind.TOWN)
     replay = await idempotency.claim(
         uow, scope=PLAN_SCOPE, org=actor.org, key=idempotency_key, request=data
     )

@@ -30,11 +30,12 @@ from joint_inspection.models import (
     WorkOrder,
 )
 from joint_inspection.service.common import order_subject, plan_subject
-from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG, Principal
+from xietong_common.auth import Principal
 from xietong_common.contracts.inspection import FindingOutcome
 from xietong_common.listing import DeadlineQueries
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.parties import PartyKind
+from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG, is_town
 from xietong_common.timeline import (
     DeadlineOut,
     TimelineEntry,
@@ -67,7 +68,7 @@ async def list_targets(
     session: AsyncSession, *, principal: Principal, filters: TargetFilters, paging: PageParams
 ) -> tuple[Sequence[Target], int]:
     where: list[Any] = []
-    if principal.is_town:
+    if is_town(principal.org):
         where.append(Target.town == principal.org)
     if filters.town:
         where.append(Target.town == filters.town)

@@ -16,7 +16,6 @@ from joint_inspection.service.common import (
     MECHANISM,
     WRITE_ROLES,
     audit,
-    check_org,
     check_step,
     load_order,
     load_visit,
@@ -25,10 +24,10 @@ from joint_inspection.service.common import (
 )
 from joint_inspection.settings import inspection_settings
 from xietong_common import deadlines, idempotency
-from xietong_common.auth import OVERSIGHT_ORG, Principal, ensure_party
+from xietong_common.auth import Principal, ensure_party
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Conflict, InvalidInput, NotFound
-from xietong_common.reference import OrgKind
+from xietong_common.reference import OVERSIGHT_ORG, OrgKind
 from xietong_common.uow import UnitOfWork
 
 SHORTCOMING_SCOPE = "inspection.shortcoming.report"
@@ -64,7 +63,7 @@ async def report_shortcoming(
         return await _shortcoming(uow.session, uuid.UUID(replay))
     departments = list(dict.fromkeys(data.departments))
     for code in departments:
-        check_org(ctx, code, OrgKind.DEPARTMENT, OrgKind.TOWN, OrgKind.DISTRICT_GOV)
+        ctx.directory.require(code, OrgKind.DEPARTMENT, OrgKind.TOWN, OrgKind.DISTRICT_GOV)
     if actor.org in departments:
         raise InvalidInput(
             "a shortcoming is sent to other departments, not to the one reporting it",

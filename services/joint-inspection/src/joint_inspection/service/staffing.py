@@ -16,7 +16,6 @@ from joint_inspection.service.common import (
     WRITE_ROLES,
     add_participant,
     audit,
-    check_org,
     check_step,
     load_order,
     order_subject,
@@ -24,11 +23,11 @@ from joint_inspection.service.common import (
 )
 from joint_inspection.settings import inspection_settings
 from xietong_common import deadlines, idempotency
-from xietong_common.auth import OVERSIGHT_ORG, Principal
+from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from xietong_common.mechanisms.roster import eligibility
-from xietong_common.reference import OrgKind
+from xietong_common.reference import OVERSIGHT_ORG, OrgKind, is_department
 from xietong_common.uow import UnitOfWork
 
 
@@ -137,7 +136,7 @@ async def add_inspector(
         certificate = data.certificate_number
     else:
         if kind is InspectorKind.DEPARTMENT and not (
-            actor.is_department and actor.org in participants(order)
+            is_department(actor.org) and actor.org in participants(order)
         ):
             raise Forbidden(
                 "a department assigns its own officers to an inspection it takes part in",
@@ -214,7 +213,7 @@ async def request_support(
     )
     if replay is not None:
         return next(s for s in order.support_requests if str(s.id) == replay)
-    check_org(ctx, data.department, OrgKind.DEPARTMENT)
+    ctx.directory.require(data.department, OrgKind.DEPARTMENT)
     pending = [
         s for s in order.support_requests if s.department == data.department and s.accepted is None
     ]
@@ -308,7 +307,7 @@ async def dispatch(
     actor.require_role(*WRITE_ROLES)
     order = await load_order(uow.session, order_id, actor, lock=True)
     check_step(order, OrderStep.STAFF)
-    check_org(ctx, data.agency, OrgKind.DEPARTMENT, OrgKind.TOWN)
+    ctx.directory.require(data.agency, OrgKind.DEPARTMENT, OrgKind.TOWN)
     if data.agency != order.town and ctx.directory.is_town(data.agency):
         raise InvalidInput(
             "a joint inspection is the town's where the targets are; another town is not sent",

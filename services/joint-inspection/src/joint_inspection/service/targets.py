@@ -24,7 +24,6 @@ from joint_inspection.schemas import (
 from joint_inspection.service.common import (
     WRITE_ROLES,
     audit,
-    check_org,
     load_target,
     lock_register,
     may_edit_target,
@@ -36,7 +35,7 @@ from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Forbidden, NotFound
-from xietong_common.reference import OrgKind
+from xietong_common.reference import OrgKind, is_department, is_town
 from xietong_common.uow import UnitOfWork
 
 REGISTER_SCOPE = "inspection.target.register"
@@ -59,14 +58,14 @@ def risk_policy(ctx: ServiceContext) -> RiskPolicy:
 def check_registrar(ctx: ServiceContext, actor: Principal, town: str) -> None:
     """A town registers targets in its own town; a department in any town."""
     actor.require_role(*WRITE_ROLES)
-    check_org(ctx, town, OrgKind.TOWN)
-    if actor.is_town and actor.org != town:
+    ctx.directory.require(town, OrgKind.TOWN)
+    if is_town(actor.org) and actor.org != town:
         raise Forbidden(
             f"{actor.org} registers targets of its own town only",
             zh=f"{actor.org} 只能登记本乡镇（街道）的监管对象",
             rule="INSP-02",
         )
-    if not (actor.is_town or actor.is_department):
+    if not (is_town(actor.org) or is_department(actor.org)):
         raise Forbidden(
             "targets are registered by towns and departments",
             zh="监管对象由乡镇（街道）和区级部门登记",
@@ -254,7 +253,7 @@ async def record_signal(
     """INSP-02: a signal with its source, date and weight raises the target's risk."""
     actor.require_role(*WRITE_ROLES)
     target = await load_target(uow.session, target_id, actor)
-    if not (actor.is_town or actor.is_department):
+    if not (is_town(actor.org) or is_department(actor.org)):
         raise Forbidden(
             "signals are recorded by towns and departments", zh="风险信号由乡镇和部门记录"
         )

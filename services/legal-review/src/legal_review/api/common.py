@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 from xietong_common.reference import OrgKind
-from xietong_common.web.problems import problem_responses
-
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
-UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 413, 415, 422)
-READ_ERRORS = problem_responses(401, 404, 422)
 
 # The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE town of
 # the review is the use case's check.

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from legal_review import service as review_service
-from legal_review.api.common import READ_ERRORS
 from legal_review.domain import ReviewState
 from legal_review.errors import ReviewNotFound
 from legal_review.schemas import ReviewDetail, ReviewPage, RoundOut
@@ -21,7 +20,7 @@ from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import READ_ERRORS, problem_responses
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
 

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from legal_review import service as review_service
-from legal_review.api.common import JOINT_REVIEWERS, JUSTICE_OFFICE, TOWN, WRITE_ERRORS
+from legal_review.api.common import JOINT_REVIEWERS, JUSTICE_OFFICE, TOWN
 from legal_review.domain import ReviewPoint
 from legal_review.schemas import (
     AdviceOut,
@@ -27,6 +27,7 @@ from legal_review.views import advice_out, joint_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
+from xietong_common.web.problems import WRITE_ERRORS
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
 

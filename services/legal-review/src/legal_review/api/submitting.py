@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from legal_review import service as review_service
-from legal_review.api.common import TOWN, UPLOAD_ERRORS, WRITE_ERRORS
+from legal_review.api.common import TOWN
 from legal_review.domain import MaterialKind, amount_threshold
 from legal_review.schemas import (
     MaterialOut,
@@ -25,7 +25,7 @@ from legal_review.views import material_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import UPLOAD_ERRORS, WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
 

@@ -2,7 +2,6 @@
 
 from legal_review.domain.review import (
     TRANSITIONS,
-    DecisionOutcome,
     Duties,
     Duty,
     JointMode,
@@ -31,6 +30,7 @@ from legal_review.domain.submission import (
     missing_materials,
     required_materials,
 )
+from xietong_common.contracts.review import DecisionOutcome
 
 __all__ = [
     "CITIZEN_THRESHOLD",

@@ -12,7 +12,7 @@ from legal_review.errors import (
     PointsUnanswered,
     SeparationOfDuties,
 )
-from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.contracts.review import DecisionOutcome, ReviewOpinionKind
 from xietong_common.errors import AppError
 from xietong_common.labels import LabelledEnum
 from xietong_common.states import Transitions
@@ -295,19 +295,6 @@ class JointMode(LabelledEnum):
     NONE = "none", "无"
     DUAL_REVIEW = "dual-review", "一案双审", "reviewed by both (dual review)"
     JOINT_MEETING = "joint-meeting", "联合会审", "joint review meeting"
-
-
-class DecisionOutcome(LabelledEnum):
-    """REV-08: what the agency head decided after the opinion."""
-
-    DECIDED_AS_PROPOSED = "decided-as-proposed", "作出行政执法决定"
-    NOT_DECIDED = "not-decided", "不予作出决定"
-    TRANSFERRED_TO_AGENCY = (
-        "transferred-to-agency",
-        "移送有管辖权的行政执法机关",
-        "transferred to the agency with jurisdiction",
-    )
-    TRANSFERRED_TO_JUDICIAL_ORGANS = "transferred-to-judicial-organs", "移送司法机关"
 
 
 _OUTCOME_FOLLOWING: dict[ReviewOpinionKind, DecisionOutcome] = {

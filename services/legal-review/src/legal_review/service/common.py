@@ -19,13 +19,12 @@ from legal_review.errors import (
     MaterialsIncomplete,
     NotAReviewParty,
     ReviewNotFound,
-    UnknownOrganisation,
 )
 from legal_review.models import JointOpinion, Review, ReviewMaterial, ReviewRound
-from xietong_common.auth import OVERSIGHT_ORG, Principal, ensure_party
+from xietong_common.auth import Principal, ensure_party
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.errors import NotFound
-from xietong_common.reference import OrganisationDirectory, OrgKind
+from xietong_common.reference import OVERSIGHT_ORG, OrganisationDirectory
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "legal-review"
@@ -127,20 +126,6 @@ def require_town_role(principal: Principal, review: Review, *roles: str) -> None
             allowed_org=review.town,
         )
     principal.require_role(*roles)
-
-
-def check_org(directory: OrganisationDirectory, code: str, *kinds: OrgKind) -> None:
-    """The code names an organisation in the directory, of one of `kinds` if given."""
-    org = directory.get(code)
-    if org is None or (kinds and org.kind not in kinds):
-        wanted = " or ".join(k.value for k in kinds) if kinds else "an organisation"
-        wanted_zh = "或".join(k.label_zh for k in kinds) if kinds else "单位"
-        raise UnknownOrganisation(
-            f"{code!r} is not {wanted} in the directory",
-            zh=f"单位名录中没有名为 {code} 的{wanted_zh}",
-            organisation=code,
-            expected=wanted,
-        )
 
 
 async def audit(uow: UnitOfWork, review: Review, action: str, rule: str, **detail: object) -> None:

@@ -18,16 +18,17 @@ from legal_review.models import (
 from legal_review.schemas import ReviewDetail, ReviewOut, ReviewPage
 from legal_review.service.common import load_visible, subject
 from legal_review.views import advice_out, joint_out, material_out, review_out, round_out
-from xietong_common.auth import OVERSIGHT_ORG, Principal
+from xietong_common.auth import Principal
 from xietong_common.listing import DeadlineQueries
 from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.reference import OVERSIGHT_ORG, OrgKind, kind_of_code
 from xietong_common.timeline import TimelineEntry, deadlines_by_subject, subject_timeline
 
 
 def _visible_filter(principal: Principal) -> sa.ColumnElement[bool]:
     if principal.org == OVERSIGHT_ORG:
         return sa.true()
-    if principal.org.startswith("justice-office:"):
+    if kind_of_code(principal.org) is OrgKind.JUSTICE_OFFICE:
         return Review.town_justice_office == principal.org  # REV-09: the town it serves
     return sa.or_(Review.town == principal.org, Review.joint_departments.contains([principal.org]))
 

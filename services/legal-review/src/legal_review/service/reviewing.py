@@ -19,7 +19,6 @@ from legal_review.errors import (
     JointModeError,
     NotAReviewParty,
     ReviewInvalidInput,
-    UnknownOrganisation,
 )
 from legal_review.models import JointOpinion, JusticeOfficeAdvice, Review, ReviewRound
 from legal_review.schemas import (
@@ -37,7 +36,6 @@ from legal_review.service.common import (
     TOWN_ROLES,
     audit,
     check_materials_complete,
-    check_org,
     current_round,
     duties_of,
     load_visible,
@@ -48,7 +46,7 @@ from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.review import ReviewOpinionKind
-from xietong_common.reference import OrgKind
+from xietong_common.reference import OrgKind, UnknownOrganisation
 from xietong_common.uow import UnitOfWork
 
 JOINT_SCOPE = "review.joint-opinion"
@@ -113,7 +111,7 @@ async def give_opinion(
     """REV-07: the written opinion, one of five, once all nine points are answered."""
     review, rnd = await _reviewer_round(uow, review_id, actor, Step.GIVE_OPINION)
     if data.transfer_to is not None:
-        check_org(ctx.directory, data.transfer_to, OrgKind.TOWN, OrgKind.DEPARTMENT)
+        ctx.directory.require(data.transfer_to, OrgKind.TOWN, OrgKind.DEPARTMENT)
         if data.transfer_to == review.town:
             raise ReviewInvalidInput(
                 "opinion (4) names another agency than the town itself",
@@ -187,7 +185,7 @@ async def add_joint(
     require_town_role(actor, review, *JOINT_ROLES)
     transition(review, Step.JOINT)
     for dept in data.departments:
-        check_org(ctx.directory, dept, OrgKind.DEPARTMENT)
+        ctx.directory.require(dept, OrgKind.DEPARTMENT)
     review.joint_mode = JointMode(data.mode).value
     review.joint_departments = sorted({*review.joint_departments, *data.departments})
     await audit(

@@ -25,7 +25,6 @@ from legal_review.errors import (
     NothingMissing,
     ReviewNotRequired,
     SecondMaterialsNotice,
-    UnknownMatter,
 )
 from legal_review.models import Review, ReviewMaterial, ReviewRound
 from legal_review.schemas import MaterialsNoticeIn, ProposedDecisionIn, ResubmitIn, SubmitIn
@@ -34,7 +33,6 @@ from legal_review.service.common import (
     MECHANISM,
     REVIEWER_ROLES,
     audit,
-    check_org,
     current_round,
     duties_of,
     load_visible,
@@ -52,7 +50,7 @@ from xietong_common.context import ServiceContext, settings_of
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.materials import store_material
 from xietong_common.parties import PartyKind
-from xietong_common.reference import OrgKind
+from xietong_common.reference import OrgKind, is_town
 from xietong_common.uow import UnitOfWork
 
 
@@ -110,7 +108,7 @@ async def submit(
     idempotency_key: str | None,
 ) -> Review:
     """REV-01/04: the brigade submits the proposed decision; round 1 starts."""
-    if not actor.is_town:
+    if not is_town(actor.org):
         raise NotAReviewParty(
             "legal review of major decisions is a town's duty (二(四))",
             zh="重大执法决定法制审核由乡镇(街道)送审(二(四))",
@@ -121,19 +119,14 @@ async def submit(
     )
     if replay is not None:
         return await load_visible(uow.session, uuid.UUID(replay), actor)
-    check_org(ctx.directory, data.place_town, OrgKind.TOWN)
+    ctx.directory.require(data.place_town, OrgKind.TOWN)
     if data.found_at > uow.now + MAX_CLOCK_SKEW:
         raise ImplausibleTime(
             "found_at lies in the future",
             zh="发现违法行为的时间(found_at)晚于当前时间",
             found_at=data.found_at.isoformat(),
         )
-    if ctx.catalogue.get(data.matter_code) is None:
-        raise UnknownMatter(
-            f"no matter {data.matter_code!r} in the catalogue",
-            zh=f"执法事项目录中没有事项编码 {data.matter_code}",
-            matter_code=data.matter_code,
-        )
+    ctx.catalogue.require(data.matter_code)
     hits = evaluate(data.decision, data.party.kind)
     if not hits and not data.voluntary:
         raise ReviewNotRequired(

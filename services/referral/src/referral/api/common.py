@@ -6,14 +6,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.models import Referral
 from referral.schemas import ReferralOut
-from referral.service import queries
+from referral.service.common import REFERRAL
 from referral.views import detail_of
 from xietong_common.reference import OrgKind
 from xietong_common.timeline import DeadlineOut
 from xietong_common.web import Context
-from xietong_common.web.problems import problem_responses
-
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 # The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE party of
 # the case is the use case's check.
@@ -31,5 +28,5 @@ async def detail(
     """The referral as its parties see it, deadlines included (read unless given, as a use
     case that just started them gives them)."""
     if deadlines is None:
-        deadlines = await queries.deadlines_of(session, referral.id)
+        deadlines = await REFERRAL.deadlines_of(session, referral.id)
     return detail_of(referral, deadlines=deadlines, now=ctx.clock.now())

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from referral import service as referral_service
-from referral.api.common import DISTRICT_GOVERNMENT, PARTIES, WRITE_ERRORS, detail
+from referral.api.common import DISTRICT_GOVERNMENT, PARTIES, detail
 from referral.schemas import (
     AnswerIn,
     AssignIn,
@@ -24,6 +24,7 @@ from referral.views import cooperation_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import Allowed
 from xietong_common.web.deps import IdempotencyKey
+from xietong_common.web.problems import WRITE_ERRORS
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 

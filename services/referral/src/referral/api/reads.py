@@ -7,34 +7,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 
 from referral import domain
 from referral.api.common import detail
 from referral.domain import ReferralState
-from referral.schemas import ReferralOut, ReferralSummary, TimelineEntry
+from referral.schemas import ReferralOut, ReferralSummary, RoutingOut, TimelineEntry
 from referral.service import queries
-from referral.service.common import check_org, matter_jurisdiction
-from referral.service.queries import Box, ListFilters, SortKey
+from referral.service.common import REFERRAL, matter_jurisdiction
+from referral.service.queries import ReferralFilters, SortKey
 from referral.views import summary_of
 from xietong_common.errors import NotFound
+from xietong_common.listing import Box
+from xietong_common.reference import OrgKind
 from xietong_common.schemas import Code, OrgCode, Page, TimeBound
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
-from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.materials import DOWNLOAD_RESPONSES, stream_material
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, problem_responses
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
-
-
-class RoutingOut(BaseModel):
-    """REF-02: who has jurisdiction over a matter at a place."""
-
-    matter_code: str
-    place_town: str
-    town_level: bool = Field(description="the matter is delegated to towns (赋权事项)")
-    proposed_receiver: str = Field(examples=["dept:ecology-environment"])
 
 
 @router.get(
@@ -49,7 +41,7 @@ async def propose(
 ) -> RoutingOut:
     """REF-02: the party with jurisdiction, from the matter catalogue and the place."""
     matter = matter_jurisdiction(ctx, matter_code)
-    check_org(ctx, place_town, towns_only=True)
+    ctx.directory.require(place_town, OrgKind.TOWN)
     return RoutingOut(
         matter_code=matter.code,
         place_town=place_town,
@@ -70,8 +62,8 @@ def _filters(
         Query(description="REF-08: resembles a case referred to its sender, not yet finished"),
     ] = None,
     sort: SortKey = SortKey.CREATED_AT_DESC,
-) -> ListFilters:
-    return ListFilters(
+) -> ReferralFilters:
+    return ReferralFilters(
         states=state or (),
         matter_code=matter_code,
         counterparty=counterparty,
@@ -84,7 +76,7 @@ def _filters(
 
 
 async def _list(
-    ctx: Context, principal: CurrentPrincipal, box: Box, filters: ListFilters, paging: Paging
+    ctx: Context, principal: CurrentPrincipal, box: Box, filters: ReferralFilters, paging: Paging
 ) -> Page[ReferralSummary]:
     async with ctx.db.session() as session:
         listed, total = await queries.list_referrals(
@@ -96,14 +88,13 @@ async def _list(
             now=ctx.clock.now(),
         )
     return Page[ReferralSummary].of(
-        [summary_of(x.referral, next_due=x.next_due, overdue=x.overdue) for x in listed],
+        [summary_of(x.record, next_due=x.next_due, overdue=x.overdue) for x in listed],
         total=total,
         paging=paging,
     )
 
 
-Filters = Annotated[ListFilters, Depends(_filters)]
-LIST_ERRORS = problem_responses(401, 422)
+Filters = Annotated[ReferralFilters, Depends(_filters)]
 
 
 @router.get(
@@ -152,13 +143,13 @@ async def outbox(
     "/{referral_id:uuid}",
     response_model=ReferralOut,
     summary="One referral",
-    responses=problem_responses(401, 404),
+    responses=READ_ERRORS,
     dependencies=[Allowed(roles=ANY)],
 )
 async def get_one(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
     """One referral with its items, materials, deadlines and cooperation requests."""
     async with ctx.db.session() as session:
-        referral = await queries.get(session, referral_id=referral_id, principal=principal)
+        referral = await REFERRAL.load_for(session, referral_id, principal, lock=False)
         return await detail(session, referral, ctx)
 
 
@@ -166,7 +157,7 @@ async def get_one(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrinci
     "/{referral_id:uuid}/timeline",
     response_model=list[TimelineEntry],
     summary="The case's timeline: actions and deadlines",
-    responses=problem_responses(401, 404),
+    responses=READ_ERRORS,
     dependencies=[Allowed(roles=ANY)],
 )
 async def timeline(
@@ -174,14 +165,15 @@ async def timeline(
 ) -> list[TimelineEntry]:
     """Every audited action with its rule, and every deadline started, met or missed."""
     async with ctx.db.session() as session:
-        return await queries.timeline(session, referral_id=referral_id, principal=principal)
+        await REFERRAL.load_for(session, referral_id, principal, lock=False)
+        return await REFERRAL.timeline(session, referral_id)
 
 
 @router.get(
     "/{referral_id:uuid}/materials/{material_id:uuid}/content",
     response_class=StreamingResponse,
     summary="Download a material",
-    responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404)},
+    responses={**DOWNLOAD_RESPONSES, **READ_ERRORS},
     dependencies=[Allowed(roles=ANY)],
 )
 async def download_material(
@@ -189,13 +181,8 @@ async def download_material(
 ) -> StreamingResponse:
     """The stored file, for the referral's parties."""
     async with ctx.db.session() as session:
-        referral = await queries.get(session, referral_id=referral_id, principal=principal)
+        referral = await REFERRAL.load_for(session, referral_id, principal, lock=False)
         material = next((m for m in referral.materials if m.id == material_id), None)
     if material is None:
         raise NotFound("no such material", zh="未找到该材料")
-    return await download(
-        ctx,
-        sha256=material.sha256,
-        content_type=material.content_type,
-        filename=material.filename or f"{material.kind}",
-    )
+    return await stream_material(ctx, material)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile, status
 
 from referral import service as referral_service
-from referral.api.common import PARTIES, WRITE_ERRORS, detail
+from referral.api.common import PARTIES, detail
 from referral.domain import MaterialKind
 from referral.schemas import (
     ForwardIn,
@@ -24,7 +24,7 @@ from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import UPLOAD_ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
@@ -75,7 +75,7 @@ async def update(
     response_model=MaterialOut,
     status_code=status.HTTP_201_CREATED,
     summary="REF-05: upload a material (multipart)",
-    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    responses=UPLOAD_ERRORS,
     dependencies=[Allowed(roles=SENDING_ROLES, orgs=PARTIES)],
 )
 async def upload_material(

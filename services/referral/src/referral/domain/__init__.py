@@ -7,8 +7,6 @@ from referral.domain.common import Parties as Parties
 from referral.domain.common import ReferralState as ReferralState
 from referral.domain.common import Step as Step
 from referral.domain.common import ensure_draft as ensure_draft
-from referral.domain.common import is_department as is_department
-from referral.domain.common import is_town as is_town
 from referral.domain.common import next_state as next_state
 from referral.domain.drafting import MAX_CLOCK_SKEW as MAX_CLOCK_SKEW
 from referral.domain.drafting import Item as Item

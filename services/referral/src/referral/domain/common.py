@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from referral.errors import ReferralInvalidTransition
-from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG
 from xietong_common.errors import AppError
 from xietong_common.labels import LabelledEnum
+from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG
 from xietong_common.states import Transitions
 
 
@@ -112,14 +112,6 @@ def ensure_draft(state: ReferralState, what: str) -> None:
 
 
 # ---- parties ---------------------------------------------------------------------------------
-
-
-def is_town(org: str | None) -> bool:
-    return bool(org) and str(org).startswith("town:")
-
-
-def is_department(org: str | None) -> bool:
-    return bool(org) and str(org).startswith("dept:")
 
 
 @dataclass(frozen=True)

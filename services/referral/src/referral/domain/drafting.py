@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from referral.domain.common import is_department, is_town
 from referral.errors import (
     DirectionNotCovered,
     ImplausibleTime,
@@ -19,6 +18,7 @@ from referral.errors import (
 )
 from xietong_common.calendar import DeadlineRule
 from xietong_common.labels import LabelledEnum
+from xietong_common.reference import is_department, is_town
 
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 

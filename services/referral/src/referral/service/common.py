@@ -1,25 +1,26 @@
-"""Shared steps of the referral use cases: loading with locks and access, routing, audit."""
+"""The referral as a record (`REFERRAL`), and the steps the referral use cases share:
+routing, the draft's checks, REF-08's onward referral in disguise, REF-04's prompt report."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from referral import domain, events
 from referral.domain import MatterJurisdiction, Parties, ReferralState, Resemblance, Step
-from referral.errors import MaterialsMissing, UnknownMatter, UnknownOrganisation
+from referral.errors import MaterialsMissing
 from referral.models import Referral, ReferralItem
 from referral.schemas import ItemIn
 from referral.settings import referral_settings
 from xietong_common import deadlines
-from xietong_common.auth import Principal, ensure_party
 from xietong_common.context import ServiceContext
+from xietong_common.contracts.referral import AnswerDecision
 from xietong_common.contracts.review import CaseParty
-from xietong_common.errors import NotFound
 from xietong_common.parties import PartyKind
+from xietong_common.records import RecordKind
+from xietong_common.reference import DISTRICT_GOV, OrgKind
 from xietong_common.schemas import PartyIn
 from xietong_common.uow import UnitOfWork
 
@@ -30,45 +31,104 @@ RECEIVING_ROLES = ("clerk",)  # the receiver's clerk signs the 送达回证 (REF
 HANDLING_ROLES = ("handler", "leader")  # the receiver answers, files, concludes (REF-07..REF-10)
 
 
-# ---- reads of the reference data (organisation directory, matter catalogue) ----------------
-
-
-def matter_jurisdiction(ctx: ServiceContext, code: str) -> MatterJurisdiction:
-    """REF-02: is the matter delegated to towns, and which department owns it."""
-    matter = ctx.catalogue.get(code)
-    if matter is None:
-        raise UnknownMatter(
-            f"no matter {code!r} in the catalogue",
-            zh=f"执法事项目录中没有事项编码 {code}",
-            matter_code=code,
-        )
-    return MatterJurisdiction(code=code, town_level=matter.town_level, owner=matter.owner)
-
-
-def check_org(ctx: ServiceContext, org: str, *, towns_only: bool = False) -> None:
-    """The organisation exists in the directory (and is a town where a place is meant)."""
-    if ctx.directory.get(org) is None:
-        raise UnknownOrganisation(
-            f"no organisation {org!r} in the directory",
-            zh=f"单位名录中没有 {org}",
-            organisation=org,
-        )
-    if towns_only and not org.startswith("town:"):
-        raise UnknownOrganisation(
-            f"{org!r} is not a town", zh=f"{org} 不是乡镇(街道)", organisation=org
-        )
-
-
-def subject_of(referral_id: uuid.UUID) -> str:
-    return f"referral:{referral_id}"
-
-
 def parties(referral: Referral) -> Parties:
     return Parties(
         sender=referral.sender,
         receiver=referral.receiver,
         assignee=referral.assignee,
         state=ReferralState(referral.state),
+    )
+
+
+def _received_by(org: str) -> sa.ColumnElement[bool]:
+    """The inbox: sent to the organisation, assigned to it, or (the district government)
+    reported to it; a draft, sent or withdrawn, is nobody's but its sender's."""
+    return sa.and_(
+        Referral.state.not_in([ReferralState.DRAFT.value, ReferralState.WITHDRAWN.value]),
+        sa.or_(
+            Referral.receiver == org,
+            Referral.assignee == org,
+            sa.and_(
+                sa.literal(org == DISTRICT_GOV),
+                Referral.answer_decision == AnswerDecision.REPORT_TO_DISTRICT_GOV.value,
+            ),
+        ),
+    )
+
+
+REFERRAL: RecordKind[Referral, ReferralState, Step] = RecordKind(
+    model=Referral,
+    subject="referral",
+    mechanism=MECHANISM,
+    name="referral",
+    name_zh="移送案件",
+    parties=lambda r: parties(r).visible_to(),
+    transitions=domain.TRANSITIONS,
+    sort={
+        "created_at": Referral.created_at,
+        "found_at": Referral.found_at,
+        "sent_at": Referral.sent_at,
+    },
+    sent_by=lambda org: Referral.sender == org,
+    received_by=_received_by,
+)
+"""案件移送: a case on its way from the party that found it to the party with jurisdiction."""
+
+
+# ---- the draft: its checks, its fields, its routing (REF-01..REF-05) ---------------------------
+
+
+def matter_jurisdiction(ctx: ServiceContext, code: str) -> MatterJurisdiction:
+    """REF-02: is the matter delegated to towns, and which department owns it."""
+    matter = ctx.catalogue.require(code)
+    return MatterJurisdiction(code=code, town_level=matter.town_level, owner=matter.owner)
+
+
+class Draft(Protocol):
+    """What a new draft says, however it came (`ReferralCreate`, `SourcedDraft`)."""
+
+    @property
+    def place_town(self) -> str: ...
+    @property
+    def matter_code(self) -> str | None: ...
+    @property
+    def receiver(self) -> str | None: ...
+    @property
+    def found_at(self) -> datetime: ...
+
+
+def check_draft(ctx: ServiceContext, draft: Draft, *, sender: str, now: datetime) -> None:
+    """What a draft satisfies however it is made (a request, a consumed event): REF-01 a
+    referral between listed towns and departments, at a listed town; a matter of the
+    catalogue; REF-03 a finding not in the future (the deadline runs from it)."""
+    ctx.directory.require(sender, OrgKind.TOWN, OrgKind.DEPARTMENT, rule="REF-01")
+    ctx.directory.require(draft.place_town, OrgKind.TOWN)
+    if draft.matter_code is not None:
+        ctx.catalogue.require(draft.matter_code)
+    if draft.receiver is not None:
+        ctx.directory.require(draft.receiver)
+        domain.check_direction(sender, draft.receiver)
+    domain.check_times(found_at=draft.found_at, now=now)
+
+
+def route_referral(ctx: ServiceContext, referral: Referral) -> domain.Routing:
+    """REF-01/REF-02 on the referral as it stands."""
+    if not referral.matter_code or not referral.place_town:
+        raise MaterialsMissing(
+            "the referral needs a matter code and a place",
+            zh="移送案件须有事项编码和违法行为发生地",
+            missing=["matter_code", "place_town"],
+        )
+    matter = matter_jurisdiction(ctx, referral.matter_code)
+    ctx.directory.require(referral.place_town, OrgKind.TOWN)
+    if referral.receiver:
+        ctx.directory.require(referral.receiver)
+    return domain.route(
+        sender=referral.sender,
+        matter=matter,
+        place_town=referral.place_town,
+        receiver=referral.receiver,
+        override_reason=referral.jurisdiction_override_reason,
     )
 
 
@@ -84,105 +144,13 @@ def items_of(referral: Referral) -> list[domain.Item]:
     ]
 
 
-async def load(uow: UnitOfWork, referral_id: uuid.UUID, *, lock: bool = True) -> Referral:
-    """The referral, locked for this transaction so its events stay in order."""
-    query = sa.select(Referral).where(Referral.id == referral_id)
-    if lock:
-        query = query.with_for_update()
-    referral = (await uow.session.execute(query)).scalar_one_or_none()
-    if referral is None:
-        raise NotFound("no such referral", zh="未找到该移送案件")
-    return referral
-
-
-async def load_for(
-    uow: UnitOfWork, referral_id: uuid.UUID, principal: Principal, *, acting_as: str | None
-) -> Referral:
-    """Load for a party; others get 404, and a party acting out of turn gets 403."""
-    referral = await load(uow, referral_id)
-    ensure_party(principal, parties(referral).visible_to(), what="referral")
-    if acting_as is not None:
-        principal.require_org(acting_as)
-    return referral
-
-
-def transition(referral: Referral, step: Step, now: datetime) -> ReferralState:
-    before = ReferralState(referral.state)
-    after = domain.next_state(before, step)
-    referral.state = after.value
-    referral.updated_at = now
-    return before
-
-
-async def audit_step(
-    uow: UnitOfWork, referral: Referral, action: str, rule: str, **detail: Any
-) -> None:
-    uow.audit(
-        action=f"referral.{action}",
-        subject=subject_of(referral.id),
-        rule=rule,
-        detail={"state": referral.state, **detail},
-    )
-
-
 def party_dict(party: PartyIn | CaseParty | None) -> dict[str, Any] | None:
     return party.model_dump(mode="json") if party is not None else None
 
 
 def set_items(referral: Referral, items: list[ItemIn]) -> None:
-    referral.items = [
-        ReferralItem(
-            position=n,
-            name=i.name,
-            quantity=i.quantity,
-            unit=i.unit,
-            description=i.description,
-            disposed_in_advance=i.disposed_in_advance,
-            disposal_method=i.disposal_method,
-            proceeds=i.proceeds,
-        )
-        for n, i in enumerate(items)
-    ]
+    referral.items = [ReferralItem(position=n, **i.model_dump()) for n, i in enumerate(items)]
     referral.proceeds_transferred = domain.proceeds_total(items_of(referral))
-
-
-def route_referral(ctx: ServiceContext, referral: Referral) -> domain.Routing:
-    """REF-01/REF-02 on the referral as it stands."""
-    if not referral.matter_code or not referral.place_town:
-        raise MaterialsMissing(
-            "the referral needs a matter code and a place",
-            zh="移送案件须有事项编码和违法行为发生地",
-            missing=["matter_code", "place_town"],
-        )
-    matter = matter_jurisdiction(ctx, referral.matter_code)
-    check_org(ctx, referral.place_town, towns_only=True)
-    if referral.receiver:
-        check_org(ctx, referral.receiver)
-    return domain.route(
-        sender=referral.sender,
-        matter=matter,
-        place_town=referral.place_town,
-        receiver=referral.receiver,
-        override_reason=referral.jurisdiction_override_reason,
-    )
-
-
-async def start_send_deadline(
-    uow: UnitOfWork, ctx: ServiceContext, referral: Referral, *, restart: bool = False
-) -> deadlines.TrackedDeadline:
-    """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding.
-    `restart`: the finding moved (an edited draft), so the running clock is replaced."""
-    if restart:
-        await deadlines.cancel(uow, subject=subject_of(referral.id), action=Step.SEND.value)
-    return await deadlines.start(
-        uow,
-        calendar=ctx.calendar,
-        subject=subject_of(referral.id),
-        action=Step.SEND.value,
-        rule=domain.send_deadline(urgent=referral.urgent),
-        organisation=referral.sender,
-        started_at=referral.found_at,
-    )
 
 
 def apply_fields(referral: Referral, values: dict[str, Any]) -> None:
@@ -197,6 +165,24 @@ def check_facts(referral: Referral, now: datetime) -> None:
         stop_measure=referral.stop_measure,
         stop_measure_at=referral.stop_measure_at,
         found_at=referral.found_at,
+    )
+
+
+async def start_send_deadline(
+    uow: UnitOfWork, ctx: ServiceContext, referral: Referral, *, restart: bool = False
+) -> deadlines.TrackedDeadline:
+    """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding.
+    `restart`: the finding moved (an edited draft), so the running clock is replaced."""
+    if restart:
+        await REFERRAL.cancel_deadline(uow, referral, Step.SEND.value)
+    return await REFERRAL.start_deadline(
+        uow,
+        referral,
+        Step.SEND.value,
+        calendar=ctx.calendar,
+        rule=domain.send_deadline(urgent=referral.urgent),
+        organisation=referral.sender,
+        started_at=referral.found_at,
     )
 
 
@@ -274,11 +260,11 @@ async def check_onward(
     if refuse:
         domain.check_not_onward(found, distinct_reason=referral.distinct_case_reason)
     if found and referral.possible_onward_of != before:
-        await audit_step(
+        REFERRAL.audit(
             uow,
             referral,
             "possible-onward-referral",
-            "REF-08",
+            rule="REF-08",
             resembles=len(found),
             grounds=sorted({g.value for r in found for g in r.grounds}),
             distinct_case_reason=referral.distinct_case_reason,
@@ -299,30 +285,32 @@ async def notify_ongoing(uow: UnitOfWork, ctx: ServiceContext, referral: Referra
         return False
     if referral.ongoing_notified_to == referral.receiver:
         return False
-    subject = subject_of(referral.id)
     rule = domain.inform_deadline(referral_settings(ctx).referral_ongoing_inform_hours)
     if referral.ongoing_notified_to is None:
         # The first report meets (or misses) REF-04; one to a corrected receiver is not a
         # second deadline.
-        await deadlines.start(
+        await REFERRAL.start_deadline(
             uow,
+            referral,
+            INFORM,
             calendar=ctx.calendar,
-            subject=subject,
-            action=INFORM,
             rule=rule,
             organisation=referral.sender,
             started_at=referral.found_at,
         )
-    met = await deadlines.satisfy(
-        uow, subject=subject, action=INFORM, at=uow.now, mechanism=MECHANISM
-    )
+    met = await REFERRAL.satisfy_deadline(uow, referral, INFORM)
     due_at = met.due_at if met else ctx.calendar.deadline_for(referral.found_at, rule).due_at
     late = uow.now > due_at
     referral.ongoing_notified_to, referral.ongoing_notified_at = referral.receiver, uow.now
     uow.publish(
         events.ongoing_violation_notified(referral, due_at=due_at, late=late), key=str(referral.id)
     )
-    await audit_step(
-        uow, referral, "ongoing-violation-notified", "REF-04", receiver=referral.receiver, late=late
+    REFERRAL.audit(
+        uow,
+        referral,
+        "ongoing-violation-notified",
+        rule="REF-04",
+        receiver=referral.receiver,
+        late=late,
     )
     return True

@@ -4,45 +4,36 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
-from fastapi import UploadFile
 from sqlalchemy.dialects.postgresql import insert
 
 from referral import domain, events
 from referral.domain import MaterialKind, ReferralState, Step
 from referral.errors import ApprovalRequired, OnwardReferralForbidden, ReferralError
 from referral.models import Referral, ReferralMaterial
-from referral.schemas import ReferralCreate, ReferralUpdate
+from referral.schemas import ReferralCreate, ReferralUpdate, SourcedDraft
 from referral.service.common import (
     APPROVING_ROLES,
-    MECHANISM,
+    REFERRAL,
     SENDING_ROLES,
     apply_fields,
-    audit_step,
+    check_draft,
     check_facts,
     check_onward,
-    check_org,
     items_of,
-    load,
-    load_for,
     notify_ongoing,
-    parties,
     party_dict,
     route_referral,
     set_items,
     start_send_deadline,
-    subject_of,
-    transition,
 )
 from referral.settings import referral_settings
-from xietong_common import deadlines, idempotency
-from xietong_common.auth import Principal, ensure_party
+from xietong_common import idempotency, materials
+from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.contracts.referral import ReferralSource
-from xietong_common.contracts.review import CaseParty
+from xietong_common.contracts.referral import ReferralSource, SourceKind
 from xietong_common.errors import Forbidden
-from xietong_common.materials import store_material
+from xietong_common.reference import OrgKind
 from xietong_common.timeline import DeadlineOut
 from xietong_common.uow import UnitOfWork
 
@@ -75,12 +66,12 @@ async def create_draft(
     reported to the receiver at once. The same Idempotency-Key (per sender) returns the draft
     its first request made."""
     sender.require_role(*SENDING_ROLES)
-    check_org(ctx, sender.org)
+    check_draft(ctx, data, sender=sender.org, now=uow.now)
     replay = await idempotency.claim(
         uow, scope=CREATE_SCOPE, org=sender.org, key=idempotency_key, request=data
     )
     if replay is not None:
-        return Drafted(await load_for(uow, uuid.UUID(replay), sender, acting_as=None), None)
+        return Drafted(await REFERRAL.load_for(uow, uuid.UUID(replay), sender), None)
     if data.onward_of is not None:
         await _refuse_onward(uow, data.onward_of, sender)
     referral = Referral(
@@ -90,7 +81,7 @@ async def create_draft(
         created_at=uow.now,
         created_by=sender.user,
         updated_at=uow.now,
-        source_kind="manual",
+        source_kind=SourceKind.MANUAL.value,
         materials=[],
         cooperation_requests=[],
     )
@@ -109,11 +100,11 @@ async def create_draft(
     )
     send_due = await start_send_deadline(uow, ctx, referral)
     informed = await notify_ongoing(uow, ctx, referral)
-    await audit_step(
+    REFERRAL.audit(
         uow,
         referral,
         "drafted",
-        "REF-02",
+        rule="REF-02",
         receiver=routing.receiver,
         proposed_receiver=routing.proposed,
         override_reason=referral.jurisdiction_override_reason if routing.overridden else None,
@@ -123,20 +114,15 @@ async def create_draft(
 
 
 async def create_from_source(
-    uow: UnitOfWork,
-    *,
-    ctx: ServiceContext,
-    sender: str,
-    source: ReferralSource,
-    matter_code: str | None,
-    place_town: str,
-    found_at: datetime,
-    facts: str,
-    party: CaseParty | None,
-    receiver: str | None,
-    override_reason: str | None,
+    uow: UnitOfWork, *, ctx: ServiceContext, source: ReferralSource, draft: SourcedDraft
 ) -> Referral | None:
-    """A prefilled draft for another mechanism's finding; once per source (None if it exists)."""
+    """REF-01: a prefilled draft for another mechanism's finding, once per source (None if it
+    exists), refused as a request would be (`check_draft`). Routing that fails leaves the
+    sender a draft to complete, the reason on record."""
+    if source.kind is SourceKind.REVIEW_OPINION:
+        # Legal review is a town's duty (二(四)): only a town's brigade receives opinion (4).
+        ctx.directory.require(draft.sender, OrgKind.TOWN)
+    check_draft(ctx, draft, sender=draft.sender, now=uow.now)
     new_id = uuid.uuid4()
     inserted = (
         await uow.session.execute(
@@ -144,19 +130,19 @@ async def create_from_source(
             .values(
                 id=new_id,
                 state=ReferralState.DRAFT.value,
-                sender=sender,
-                matter_code=matter_code,
-                place_town=place_town,
-                found_at=found_at,
-                facts=facts,
-                party=party_dict(party),
+                sender=draft.sender,
+                matter_code=draft.matter_code,
+                place_town=draft.place_town,
+                found_at=draft.found_at,
+                facts=draft.facts,
+                party=party_dict(draft.party),
                 urgent=False,
                 ongoing=False,
                 proceeds_transferred=0,
-                source_kind=source.kind,
+                source_kind=source.kind.value,
                 source_id=source.id,
-                receiver=receiver,
-                jurisdiction_override_reason=override_reason,
+                receiver=draft.receiver,
+                jurisdiction_override_reason=draft.jurisdiction_override_reason,
                 created_at=uow.now,
                 created_by=uow.actor.user if uow.actor else "system",
                 updated_at=uow.now,
@@ -167,22 +153,22 @@ async def create_from_source(
     ).scalar_one_or_none()
     if inserted is None:
         return None
-    referral = await load(uow, new_id)
+    referral = await REFERRAL.get(uow, new_id)
     try:
         routing = route_referral(ctx, referral)
         referral.receiver, referral.proposed_receiver = routing.receiver, routing.proposed
     except ReferralError as exc:
         # The sender completes the draft; the reason routing failed is kept on record.
-        await audit_step(uow, referral, "routing-incomplete", "REF-02", problem=exc.detail)
+        REFERRAL.audit(uow, referral, "routing-incomplete", rule="REF-02", problem=exc.detail)
     # REF-08: flagged here, refused at sending unless the sender says why it differs.
     await check_onward(uow, ctx, referral, refuse=False)
     await start_send_deadline(uow, ctx, referral)
-    await audit_step(
+    REFERRAL.audit(
         uow,
         referral,
         "drafted",
-        "REF-01",
-        source_kind=source.kind,
+        rule="REF-01",
+        source_kind=source.kind.value,
         source_id=source.id,
         receiver=referral.receiver,
     )
@@ -199,10 +185,10 @@ async def update_draft(
 ) -> Referral:
     """Edit a draft; routing, REF-04 and REF-08 are checked again, REF-03 restarts if its
     inputs moved."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.sender)
     actor.require_role(*SENDING_ROLES)
-    domain.ensure_draft(ReferralState(referral.state), "edited")
+    domain.ensure_draft(REFERRAL.state_of(referral), "edited")
     given = changes.model_fields_set
     before = (referral.found_at, referral.urgent)
     apply_fields(
@@ -223,7 +209,7 @@ async def update_draft(
     if (referral.found_at, referral.urgent) != before:
         await start_send_deadline(uow, ctx, referral, restart=True)
     await notify_ongoing(uow, ctx, referral)
-    await audit_step(uow, referral, "draft-updated", "REF-02", fields=sorted(given))
+    REFERRAL.audit(uow, referral, "draft-updated", rule="REF-02", fields=sorted(given))
     return referral
 
 
@@ -235,70 +221,52 @@ async def add_material(
     actor: Principal,
     kind: MaterialKind,
     title: str | None,
-    upload: UploadFile,
+    upload: materials.Upload,
     idempotency_key: str | None = None,
 ) -> ReferralMaterial:
     """REF-05: attach a material to a draft; stored by SHA-256 after the size and type checks.
     The same Idempotency-Key with the same file returns the material the first upload added."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.sender)
     actor.require_role(*SENDING_ROLES)
-    domain.ensure_draft(ReferralState(referral.state), "given materials")
+    domain.ensure_draft(REFERRAL.state_of(referral), "given materials")
     # The store is content-addressed, so storing before the key is claimed stores nothing twice.
-    blob = await store_material(ctx, upload, fallback=f"{kind.value}.bin")
-    replay = await idempotency.claim(
+    stored = await materials.store_material(ctx, upload, fallback=f"{kind.value}.bin")
+    material, added = await materials.add_material(
         uow,
-        scope=MATERIAL_SCOPE,
-        org=actor.org,
-        key=idempotency_key,
-        request={
-            "referral_id": str(referral.id),
-            "kind": kind.value,
-            "title": title,
-            "sha256": blob.sha256,
-        },
+        ReferralMaterial(referral_id=referral.id, kind=kind.value, title=title or stored.filename),
+        stored,
+        by=actor,
+        claim=materials.Claim(
+            MATERIAL_SCOPE,
+            idempotency_key,
+            {"referral_id": str(referral.id), "kind": kind.value, "title": title},
+        ),
     )
-    if replay is not None:
-        return next(m for m in referral.materials if str(m.id) == replay)
-    material = ReferralMaterial(
-        id=uuid.uuid4(),
-        referral_id=referral.id,
-        kind=kind.value,
-        title=title or blob.filename or kind.label_zh,
-        filename=blob.filename,
-        content_type=blob.content_type,
-        size=blob.size,
-        sha256=blob.sha256,
-        uploaded_at=uow.now,
-        uploaded_by=actor.user,
-    )
-    referral.materials.append(material)
+    if not added:
+        return material
     referral.updated_at = uow.now
-    await uow.session.flush()
-    await idempotency.remember(
-        uow, scope=MATERIAL_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(material.id)
-    )
-    await audit_step(
+    REFERRAL.audit(
         uow,
         referral,
         "material-added",
-        "REF-05",
+        rule="REF-05",
         material_id=str(material.id),
         kind=kind.value,
-        sha256=blob.sha256,
-        size=blob.size,
+        sha256=stored.sha256,
+        size=stored.size,
     )
     return material
 
 
 async def approve(uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal) -> Referral:
     """A leader of the sender approves sending (where the setting asks for it)."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.sender)
     actor.require_role(*APPROVING_ROLES)
-    domain.ensure_draft(ReferralState(referral.state), "approved")
+    domain.ensure_draft(REFERRAL.state_of(referral), "approved")
     referral.approved_at, referral.approved_by = uow.now, actor.user
-    await audit_step(uow, referral, "approved", "REF-03")
+    REFERRAL.audit(uow, referral, "approved", rule="REF-03")
     return referral
 
 
@@ -306,11 +274,11 @@ async def send(
     uow: UnitOfWork, *, ctx: ServiceContext, referral_id: uuid.UUID, actor: Principal
 ) -> Referral:
     """REF-03/REF-05: send a complete referral; a late one is sent and the breach recorded."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.sender)
     actor.require_role(*SENDING_ROLES)
     settings = referral_settings(ctx)
-    domain.next_state(ReferralState(referral.state), Step.SEND)
+    REFERRAL.check(referral, Step.SEND)
     routing = route_referral(ctx, referral)
     check_facts(referral, uow.now)
     domain.check_sendable(
@@ -328,32 +296,28 @@ async def send(
                 zh="该移送须经本单位领导审批后方可移送",
             )
         referral.approved_at, referral.approved_by = uow.now, actor.user
-    transition(referral, Step.SEND, uow.now)
+    REFERRAL.transition(referral, Step.SEND, uow.now)
     referral.receiver, referral.proposed_receiver = routing.receiver, routing.proposed
     referral.sent_at, referral.sent_by = uow.now, actor.user
-    subject = subject_of(referral.id)
-    met = await deadlines.satisfy(
-        uow, subject=subject, action=Step.SEND.value, at=uow.now, mechanism=MECHANISM
-    )
+    met = await REFERRAL.satisfy_deadline(uow, referral, Step.SEND.value)
     if settings.referral_receipt_working_days:
-        await deadlines.start(
+        await REFERRAL.start_deadline(
             uow,
+            referral,
+            Step.RECEIVE.value,
             calendar=ctx.calendar,
-            subject=subject,
-            action=Step.RECEIVE.value,
             rule=domain.receipt_deadline(settings.referral_receipt_working_days),
             organisation=routing.receiver,
-            started_at=uow.now,
         )
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(events.referred(referral, routing, send_due=met, late=late), key=str(referral.id))
     if resembling:
         uow.publish(events.onward_referral_suspected(referral, resembling), key=str(referral.id))
-    await audit_step(
+    REFERRAL.audit(
         uow,
         referral,
         "sent",
-        "REF-03",
+        rule="REF-03",
         receiver=routing.receiver,
         late=late,
         overridden=routing.overridden,
@@ -362,37 +326,41 @@ async def send(
     return referral
 
 
+def _onward_refusal(referral: Referral) -> OnwardReferralForbidden:
+    return OnwardReferralForbidden(
+        "a case referred to you may not be referred on (不得再行移送); if it is not within your "
+        "jurisdiction, answer it with decision report-to-district-gov so that the district "
+        "government decides",
+        zh="受移送的案件不得再行移送；认为不属于本单位管辖的，应以“报请区政府决定”书面答复，"
+        "由区政府决定",
+        referral_id=str(referral.id),
+        report_instead=f"/referrals/{referral.id}/answer",
+        rule="REF-08",
+    )
+
+
+def _received_by(referral: Referral, actor: Principal) -> bool:
+    return actor.org in (referral.receiver, referral.assignee) and referral.state != "draft"
+
+
 async def _refuse_onward(uow: UnitOfWork, referral_id: uuid.UUID, actor: Principal) -> None:
     """REF-08: a party that received a case may not refer it on."""
-    referral = await load(uow, referral_id, lock=False)
-    ensure_party(actor, parties(referral).visible_to(), what="referral")
-    if actor.org in (referral.receiver, referral.assignee) and referral.state != "draft":
-        raise OnwardReferralForbidden(
-            "a case referred to you may not be referred on (不得再行移送); if it is not within your "
-            "jurisdiction, answer it with decision report-to-district-gov so that the district "
-            "government decides",
-            zh="受移送的案件不得再行移送；认为不属于本单位管辖的，应以“报请区政府决定”书面答复，"
-            "由区政府决定",
-            referral_id=str(referral.id),
-            report_instead=f"/referrals/{referral.id}/answer",
-            rule="REF-08",
-        )
+    referral = await REFERRAL.load_for(uow, referral_id, actor, lock=False)
+    if _received_by(referral, actor):
+        raise _onward_refusal(referral)
 
 
 async def refuse_forward(
     uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal, receiver: str
 ) -> OnwardReferralForbidden:
     """REF-08: record an attempt to refer a received case on; the caller raises the refusal."""
-    referral = await load(uow, referral_id)
-    ensure_party(actor, parties(referral).visible_to(), what="referral")
-    try:
-        await _refuse_onward(uow, referral_id, actor)
-    except OnwardReferralForbidden as refusal:
-        await audit_step(
-            uow, referral, "onward-referral-refused", "REF-08", attempted_receiver=receiver
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
+    if not _received_by(referral, actor):
+        raise Forbidden(
+            "only the receiver of a case can ask to refer it on; it is refused (REF-08)",
+            zh="只有受移送单位才可能提出再行移送，且再行移送不被允许(REF-08)",
         )
-        return refusal
-    raise Forbidden(
-        "only the receiver of a case can ask to refer it on; it is refused (REF-08)",
-        zh="只有受移送单位才可能提出再行移送，且再行移送不被允许(REF-08)",
+    REFERRAL.audit(
+        uow, referral, "onward-referral-refused", rule="REF-08", attempted_receiver=receiver
     )
+    return _onward_refusal(referral)

@@ -8,34 +8,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.dialects.postgresql import insert
 
 from referral import domain, events
-from referral.domain import ReferralState, Step
+from referral.domain import Step
 from referral.errors import DirectionNotCovered, ReferralInvalidTransition, TimeLimitMissing
 from referral.models import CooperationRequest, ReceiptCounter, Referral
 from referral.schemas import AnswerIn, AssignIn, ConcludeIn, CooperationIn, FileIn
-from referral.service.common import (
-    HANDLING_ROLES,
-    MECHANISM,
-    RECEIVING_ROLES,
-    audit_step,
-    check_org,
-    load_for,
-    parties,
-    subject_of,
-    transition,
-)
+from referral.service.common import HANDLING_ROLES, RECEIVING_ROLES, REFERRAL, parties
 from referral.settings import referral_settings
-from xietong_common import deadlines, idempotency
-from xietong_common.auth import DISTRICT_GOV, Principal
+from xietong_common import idempotency
+from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.referral import (
     AnswerDecision,
     CaseProcedure,
 )
 from xietong_common.errors import NotFound
+from xietong_common.reference import DISTRICT_GOV, is_department, is_town
 from xietong_common.uow import UnitOfWork
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COOPERATION_SCOPE = "referral.cooperation-request"
+ANSWER = "answer"  # REF-07: the deadline of the written answer
 # ---- the receiver's side (REF-06..REF-10) --------------------------------------------------------
 
 
@@ -64,29 +56,25 @@ async def receive(
     signer_name: str | None,
 ) -> Referral:
     """REF-06: the receiving clerk signs the numbered 送达回证; REF-07's clock starts."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.receiver or "")
     actor.require_role(*RECEIVING_ROLES)
-    transition(referral, Step.RECEIVE, uow.now)
+    REFERRAL.transition(referral, Step.RECEIVE, uow.now)
     assert referral.receiver
     referral.received_at = uow.now
     referral.receipt_number = await _next_receipt_number(uow, referral.receiver)
     referral.receipt_signed_by = signer_name or actor.user
-    subject = subject_of(referral.id)
-    await deadlines.satisfy(
-        uow, subject=subject, action=Step.RECEIVE.value, at=uow.now, mechanism=MECHANISM
-    )
-    due = await deadlines.start(
+    await REFERRAL.satisfy_deadline(uow, referral, Step.RECEIVE.value)
+    due = await REFERRAL.start_deadline(
         uow,
+        referral,
+        ANSWER,
         calendar=ctx.calendar,
-        subject=subject,
-        action="answer",
         rule=domain.answer_deadline(),
         organisation=referral.receiver,
-        started_at=uow.now,
     )
     uow.publish(events.received(referral, due), key=str(referral.id))
-    await audit_step(uow, referral, "received", "REF-06", receipt_number=referral.receipt_number)
+    REFERRAL.audit(uow, referral, "received", rule="REF-06", receipt_number=referral.receipt_number)
     return referral
 
 
@@ -99,18 +87,15 @@ async def answer(
     data: AnswerIn,
 ) -> Referral:
     """REF-07: the written answer; REF-08: a jurisdiction dispute goes to the district government."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.receiver or "")
     actor.require_role(*HANDLING_ROLES)
     step = domain.answer_step(data.decision)
-    transition(referral, step, uow.now)
+    REFERRAL.transition(referral, step, uow.now)
     assert referral.receiver
     referral.answered_at, referral.answer_decision = uow.now, data.decision.value
     referral.answer_reasons = data.reasons
-    subject = subject_of(referral.id)
-    met = await deadlines.satisfy(
-        uow, subject=subject, action="answer", at=uow.now, mechanism=MECHANISM
-    )
+    met = await REFERRAL.satisfy_deadline(uow, referral, ANSWER)
     late = bool(met and met.overdue_at_satisfaction)
     key = str(referral.id)
     uow.publish(events.answered(referral, late=late), key=key)
@@ -118,7 +103,9 @@ async def answer(
         await _start_filing_deadline(uow, ctx, referral, organisation=referral.receiver)
     else:
         uow.publish(events.escalated(referral), key=key)
-    await audit_step(uow, referral, "answered", step.rule, decision=data.decision.value, late=late)
+    REFERRAL.audit(
+        uow, referral, "answered", rule=step.rule, decision=data.decision.value, late=late
+    )
     return referral
 
 
@@ -126,14 +113,13 @@ async def _start_filing_deadline(
     uow: UnitOfWork, ctx: ServiceContext, referral: Referral, *, organisation: str
 ) -> None:
     """REF-09: file 'promptly' (a setting in working days)."""
-    await deadlines.start(
+    await REFERRAL.start_deadline(
         uow,
+        referral,
+        Step.FILE.value,
         calendar=ctx.calendar,
-        subject=subject_of(referral.id),
-        action=Step.FILE.value,
         rule=domain.filing_deadline(referral_settings(ctx).referral_filing_working_days),
         organisation=organisation,
-        started_at=uow.now,
     )
 
 
@@ -146,22 +132,23 @@ async def assign(
     data: AssignIn,
 ) -> Referral:
     """REF-08: the district government decides who has jurisdiction over a disputed case."""
-    referral = await load_for(uow, referral_id, actor, acting_as=DISTRICT_GOV)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
+    actor.require_org(DISTRICT_GOV)
     actor.require_role(*HANDLING_ROLES)
-    check_org(ctx, data.assignee)
-    if not (domain.is_town(data.assignee) or domain.is_department(data.assignee)):
+    ctx.directory.require(data.assignee)
+    if not (is_town(data.assignee) or is_department(data.assignee)):
         raise DirectionNotCovered(
             "a case is assigned to a town or a department",
             zh="案件只能指定由乡镇(街道)或区级部门管辖",
             rule="REF-08",
         )
-    transition(referral, Step.ASSIGN, uow.now)
+    REFERRAL.transition(referral, Step.ASSIGN, uow.now)
     assert referral.receiver
     referral.assignee, referral.assigned_at = data.assignee, uow.now
     referral.assigned_by, referral.assignment_reasons = actor.user, data.reasons
     await _start_filing_deadline(uow, ctx, referral, organisation=data.assignee)
     uow.publish(events.assigned(referral), key=str(referral.id))
-    await audit_step(uow, referral, "assigned", "REF-08", assignee=data.assignee)
+    REFERRAL.audit(uow, referral, "assigned", rule="REF-08", assignee=data.assignee)
     return referral
 
 
@@ -174,17 +161,14 @@ async def file(
     data: FileIn,
 ) -> Referral:
     """REF-09: the handling party files the case and the procedure's time limit starts."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     handler = parties(referral).handler or ""
     actor.require_org(handler)
     actor.require_role(*HANDLING_ROLES)
-    transition(referral, Step.FILE, uow.now)
+    REFERRAL.transition(referral, Step.FILE, uow.now)
     referral.filed_at, referral.case_number = uow.now, data.case_number
     referral.procedure = data.procedure.value
-    subject = subject_of(referral.id)
-    met = await deadlines.satisfy(
-        uow, subject=subject, action="file", at=uow.now, mechanism=MECHANISM
-    )
+    met = await REFERRAL.satisfy_deadline(uow, referral, Step.FILE.value)
     if data.no_time_limit_reason and (
         data.procedure is not CaseProcedure.OTHER or data.time_limit_days is not None
     ):
@@ -202,25 +186,24 @@ async def file(
     referral.no_time_limit_reason = data.no_time_limit_reason
     due = None
     if rule is not None:
-        due = await deadlines.start(
+        due = await REFERRAL.start_deadline(
             uow,
+            referral,
+            Step.CONCLUDE.value,
             calendar=ctx.calendar,
-            subject=subject,
-            action=Step.CONCLUDE.value,
             rule=rule,
             organisation=handler,
-            started_at=uow.now,
         )
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(
         events.filed(referral, handler=handler, conclude_due=due, late=late),
         key=str(referral.id),
     )
-    await audit_step(
+    REFERRAL.audit(
         uow,
         referral,
         "filed",
-        "REF-09",
+        rule="REF-09",
         case_number=data.case_number,
         procedure=data.procedure.value,
         time_limit=rule.label_zh if rule else None,
@@ -234,22 +217,16 @@ async def conclude(
     uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal, data: ConcludeIn
 ) -> Referral:
     """REF-09: the case is concluded (办结); a conclusion past the limit is recorded."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     handler = parties(referral).handler or ""
     actor.require_org(handler)
     actor.require_role(*HANDLING_ROLES)
-    transition(referral, Step.CONCLUDE, uow.now)
+    REFERRAL.transition(referral, Step.CONCLUDE, uow.now)
     referral.concluded_at, referral.outcome = uow.now, data.outcome
     referral.decision_number = data.decision_number
-    await deadlines.satisfy(
-        uow,
-        subject=subject_of(referral.id),
-        action=Step.CONCLUDE.value,
-        at=uow.now,
-        mechanism=MECHANISM,
-    )
+    await REFERRAL.satisfy_deadline(uow, referral, Step.CONCLUDE.value)
     uow.publish(events.concluded(referral, handler=handler), key=str(referral.id))
-    await audit_step(uow, referral, "concluded", "REF-09", decision_number=data.decision_number)
+    REFERRAL.audit(uow, referral, "concluded", rule="REF-09", decision_number=data.decision_number)
     return referral
 
 
@@ -262,7 +239,7 @@ async def request_cooperation(
     idempotency_key: str | None = None,
 ) -> CooperationRequest:
     """REF-10: the handling party asks the sender to cooperate (once per Idempotency-Key)."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     handler = parties(referral).handler or ""
     actor.require_org(handler)
     actor.require_role(*HANDLING_ROLES)
@@ -275,7 +252,7 @@ async def request_cooperation(
     )
     if replay is not None:
         return next(c for c in referral.cooperation_requests if str(c.id) == replay)
-    domain.next_state(ReferralState(referral.state), Step.REQUEST_COOPERATION)
+    REFERRAL.check(referral, Step.REQUEST_COOPERATION)
     request = data.request
     item = CooperationRequest(
         id=uuid.uuid4(),
@@ -292,7 +269,7 @@ async def request_cooperation(
         uow, scope=COOPERATION_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(item.id)
     )
     uow.publish(events.cooperation_requested(referral, item), key=str(referral.id))
-    await audit_step(uow, referral, "cooperation-requested", "REF-10", request_id=str(item.id))
+    REFERRAL.audit(uow, referral, "cooperation-requested", rule="REF-10", request_id=str(item.id))
     return item
 
 
@@ -305,7 +282,7 @@ async def answer_cooperation(
     answer_text: str,
 ) -> CooperationRequest:
     """REF-10: the sender assists and records its answer."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.sender)
     actor.require_role(*HANDLING_ROLES)
     item = next((c for c in referral.cooperation_requests if c.id == request_id), None)
@@ -316,5 +293,5 @@ async def answer_cooperation(
             "this cooperation request is already answered", zh="该协助请求已答复"
         )
     item.answer, item.answered_at, item.answered_by = answer_text, uow.now, actor.user
-    await audit_step(uow, referral, "cooperation-answered", "REF-10", request_id=str(item.id))
+    REFERRAL.audit(uow, referral, "cooperation-answered", rule="REF-10", request_id=str(item.id))
     return item

@@ -11,31 +11,21 @@ import sqlalchemy as sa
 from referral import events
 from referral.domain import ReferralState, Step
 from referral.models import Referral
-from referral.service.common import (
-    INFORM,
-    SENDING_ROLES,
-    audit_step,
-    load_for,
-    subject_of,
-    transition,
-)
-from xietong_common import deadlines
+from referral.service.common import INFORM, REFERRAL, SENDING_ROLES
 from xietong_common.auth import Principal
+from xietong_common.contracts.referral import ReferralSource
 from xietong_common.uow import UnitOfWork
-
-REVIEW_OPINION = "review-opinion"
 
 
 async def _withdraw(uow: UnitOfWork, referral: Referral, *, by: str, reason: str) -> Referral:
-    transition(referral, Step.WITHDRAW, uow.now)
+    REFERRAL.transition(referral, Step.WITHDRAW, uow.now)
     referral.withdrawn_at, referral.withdrawn_by = uow.now, by
     referral.withdrawal_reason = reason
-    subject = subject_of(referral.id)
     # Nobody owes a referral that will not be made: no REF-03 breach, now or at the sweep.
     for action in (Step.SEND.value, INFORM):
-        await deadlines.cancel(uow, subject=subject, action=action)
+        await REFERRAL.cancel_deadline(uow, referral, action)
     uow.publish(events.draft_withdrawn(referral), key=str(referral.id))
-    await audit_step(uow, referral, "withdrawn", Step.WITHDRAW.rule, reason=reason)
+    REFERRAL.audit(uow, referral, "withdrawn", rule=Step.WITHDRAW.rule, reason=reason)
     return referral
 
 
@@ -43,14 +33,14 @@ async def withdraw(
     uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal, reason: str
 ) -> Referral:
     """The sender withdraws a draft it will not send, giving its reason (audited)."""
-    referral = await load_for(uow, referral_id, actor, acting_as=None)
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.sender)
     actor.require_role(*SENDING_ROLES)
     return await _withdraw(uow, referral, by=actor.user, reason=reason)
 
 
 async def withdraw_review_draft(
-    uow: UnitOfWork, *, review_id: str, round_: int, outcome: str, reason: str
+    uow: UnitOfWork, *, source: ReferralSource, outcome: str, reason: str
 ) -> Referral | None:
     """REV-08: the head decided against the transfer that review opinion (4) recommended: the
     draft made from that opinion is withdrawn with the decision as its reason. A draft already
@@ -58,21 +48,18 @@ async def withdraw_review_draft(
     referral = (
         await uow.session.execute(
             sa.select(Referral)
-            .where(
-                Referral.source_kind == REVIEW_OPINION,
-                Referral.source_id == f"{review_id}:{round_}",
-            )
+            .where(Referral.source_kind == source.kind.value, Referral.source_id == source.id)
             .with_for_update()
         )
     ).scalar_one_or_none()
     if referral is None:
         return None
     if referral.state != ReferralState.DRAFT.value:
-        await audit_step(
+        REFERRAL.audit(
             uow,
             referral,
             "review-decided-against-transfer",
-            "REV-08",
+            rule="REV-08",
             outcome=outcome,
             reason=reason,
         )

@@ -16,12 +16,6 @@ from xietong_common.context import ServiceContext
 from xietong_common.mechanisms.roster import china_day
 from xietong_common.reference import OrgKind
 from xietong_common.schemas import Day
-from xietong_common.web.problems import problem_responses
-
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
-CREATE_ERRORS = problem_responses(401, 403, 409, 422)
-READ_ERRORS = problem_responses(401, 404, 422)
-LIST_ERRORS = problem_responses(401, 422)
 
 # The kinds of organisation a step is for (Allowed(orgs=...)); whether the caller is THE
 # department of the team or officer is the use case's check.

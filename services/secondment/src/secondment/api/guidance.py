@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from secondment import service as secondment_service
-from secondment.api.common import CREATE_ERRORS, DEPARTMENT, LIST_ERRORS, READ_ERRORS
+from secondment.api.common import DEPARTMENT
 from secondment.domain.guidance import CountBy
 from secondment.schemas import GuidanceCountsOut, GuidanceCreate, GuidanceOut, MaterialOut
 from secondment.service import guidance as guidance_service
@@ -23,7 +23,7 @@ from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS, problem_responses
 
 router = APIRouter(prefix="/guidance", tags=["guidance"])
 
@@ -119,7 +119,7 @@ async def counts(
 
 
 @router.get(
-    "/{activity_id}",
+    "/{activity_id:uuid}",
     response_model=GuidanceOut,
     summary="One guidance activity",
     responses=READ_ERRORS,
@@ -137,7 +137,7 @@ async def get_activity(
 
 
 @router.post(
-    "/{activity_id}/materials",
+    "/{activity_id:uuid}/materials",
     response_model=MaterialOut,
     status_code=status.HTTP_201_CREATED,
     summary="SEC-05: attach a material (multipart)",
@@ -165,7 +165,7 @@ async def upload_material(
 
 
 @router.get(
-    "/{activity_id}/materials/{material_id}/content",
+    "/{activity_id:uuid}/materials/{material_id:uuid}/content",
     response_class=StreamingResponse,
     summary="Download a material",
     responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404)},

@@ -9,15 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from secondment import service as secondment_service
-from secondment.api.common import (
-    DEPARTMENT,
-    LIST_ERRORS,
-    READ_ERRORS,
-    TOWN,
-    WRITE_ERRORS,
-    OnDay,
-    day_or_today,
-)
+from secondment.api.common import DEPARTMENT, TOWN, OnDay, day_or_today
 from secondment.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -45,6 +37,7 @@ from xietong_common.schemas import Code, Name, OrgCode, Page, Timestamp
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(tags=["officers"])
 
@@ -99,7 +92,7 @@ async def list_officers(
 
 
 @router.get(
-    "/officers/{officer_id}",
+    "/officers/{officer_id:uuid}",
     response_model=OfficerOut,
     summary="One seconded officer, where he serves on a day",
     responses=READ_ERRORS,
@@ -118,7 +111,7 @@ async def get_officer(
 
 
 @router.patch(
-    "/officers/{officer_id}/personnel",
+    "/officers/{officer_id:uuid}/personnel",
     response_model=OfficerOut,
     summary="SEC-03: the department records establishment and identity",
     responses=WRITE_ERRORS,
@@ -137,7 +130,7 @@ async def update_personnel(
 
 
 @router.post(
-    "/officers/{officer_id}/assessments",
+    "/officers/{officer_id:uuid}/assessments",
     response_model=AssessmentOut,
     status_code=status.HTTP_201_CREATED,
     summary="SEC-03: the department records the officer's annual assessment",
@@ -164,7 +157,7 @@ async def add_assessment(
 
 
 @router.post(
-    "/officers/{officer_id}/work-notes",
+    "/officers/{officer_id:uuid}/work-notes",
     response_model=WorkNoteOut,
     status_code=status.HTTP_201_CREATED,
     summary="SEC-01: a town notes the officer's daily work under its command",
@@ -191,7 +184,7 @@ async def add_work_note(
 
 
 @router.get(
-    "/officers/{officer_id}/work-notes",
+    "/officers/{officer_id:uuid}/work-notes",
     response_model=Page[WorkNoteOut],
     summary="The towns' notes on the officer's daily work",
     responses=READ_ERRORS,

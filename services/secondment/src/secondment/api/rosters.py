@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
+from fastapi.responses import JSONResponse
 
 from secondment import service as secondment_service
-from secondment.api.common import DEPARTMENT, LIST_ERRORS, READ_ERRORS, REPUBLISHERS
+from secondment.api.common import DEPARTMENT, REPUBLISHERS
 from secondment.domain.roster import ChangeKind, ImportOutcome
-from secondment.errors import UnknownOrganisation
+from secondment.models import ImportJob
 from secondment.schemas import (
     ImportOut,
     RepublishIn,
@@ -24,33 +25,19 @@ from secondment.service import queries
 from secondment.service.common import REPUBLISH_ROLES, ROSTER_ROLES
 from secondment.settings import secondment_settings
 from secondment.views import diff_out, import_out, roster_entry_out, roster_version_out
-from xietong_common.errors import PayloadTooLarge
+from xietong_common import import_jobs
 from xietong_common.materials import safe_filename
+from xietong_common.reference import UnknownOrganisation
 from xietong_common.schemas import Day, OrgCode, Page, ShortText
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, problem_responses
 
 router = APIRouter(prefix="/rosters", tags=["rosters"])
 
-CHUNK = 1 << 16
-
-
-async def _read_limited(upload: UploadFile, limit: int) -> bytes:
-    """The sheet, refused as soon as it passes the limit (never read whole first)."""
-    parts: list[bytes] = []
-    size = 0
-    while chunk := await upload.read(CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"the roster file is larger than {limit} bytes",
-                zh=f"名单文件超过 {limit} 字节的上限",
-                max_bytes=limit,
-            )
-        parts.append(chunk)
-    return b"".join(parts)
+RosterImportJobOut = import_jobs.ImportJobOut[ImportOut]
+IMPORT_KIND = "secondment-roster"
 
 
 @router.post(
@@ -60,6 +47,11 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
     summary="SEC-02: import the department's roster sheet (.xlsx or CSV) as a new version",
     responses={
         200: {"model": ImportOut, "description": "unchanged, or a preview (dry_run)"},
+        202: {
+            "model": RosterImportJobOut,
+            "description": "a large sheet (or `Prefer: respond-async`): the import job, to follow "
+            "at `Location` (GET /rosters/import-jobs/{job_id})",
+        },
         **problem_responses(401, 403, 409, 413, 422),
     },
     dependencies=[Allowed(roles=ROSTER_ROLES, orgs=DEPARTMENT, rule="SEC-02")],
@@ -70,7 +62,7 @@ async def import_roster(
     response: Response,
     file: Annotated[
         UploadFile,
-        File(description="the roster: .xlsx (first sheet) or CSV in UTF-8 or GB18030"),
+        File(description="the roster: .xlsx (first sheet) or CSV in UTF-8, GB18030 or UTF-16"),
     ],
     effective_from: Annotated[
         Day | None, Form(description="the version takes effect (default: today, China time)")
@@ -78,28 +70,103 @@ async def import_roster(
     note: Annotated[ShortText | None, Form(description="why this version")] = None,
     dry_run: Annotated[bool, Form(description="check and compare only; store nothing")] = False,
     idempotency_key: IdempotencyKey = None,
-) -> ImportOut:
+    prefer: Annotated[
+        str | None, Header(description="`respond-async`: answer 202 with a job whatever the size")
+    ] = None,
+) -> ImportOut | JSONResponse:
     """Every row checked with errors by row and column in Chinese and English; one bad row
     and nothing is stored (422 `table-invalid`). Columns: 姓名, 执法证号, 执法证有效期 (or a
     range …至…), 所属队伍 (a team of the department, created first), optional 服务乡镇,
     执法证有效期起, 人员编号, 职务, 所属部门. Other columns (身份证号 …) are ignored and never
-    stored. 201: a new version; 200 `unchanged`: the same content as the latest version."""
-    content = await _read_limited(file, secondment_settings(ctx).secondment_roster_max_bytes)
-    async with ctx.db.uow(actor=principal) as uow:
-        result = await secondment_service.import_roster(
-            uow,
-            ctx=ctx,
-            actor=principal,
-            content=content,
-            filename=safe_filename(file.filename, "roster"),
-            effective_from=effective_from,
-            note=(note.strip() or None) if note else None,
-            dry_run=dry_run,
-            idempotency_key=idempotency_key,
+    stored. 201: a new version; 200 `unchanged`: the same content as the latest version. The
+    sheet is read in a worker process within limits (a broken or hostile file is a 422 saying
+    what is wrong with it); a sheet larger than `XIETONG_IMPORT_SYNC_MAX_BYTES` (256 KiB) is
+    a job: 202, followed at GET /rosters/import-jobs/{job_id} (a dry run too)."""
+    upload = await import_jobs.spool(
+        file,
+        directory=import_jobs.spool_dir(ctx.settings),
+        max_bytes=secondment_settings(ctx).secondment_roster_max_bytes,
+        filename=safe_filename(file.filename, "roster"),
+    )
+    note = (note.strip() or None) if note else None
+
+    async def run(progress: import_jobs.Progress | None, key: str | None) -> ImportOut:
+        read = await secondment_service.read_roster(
+            ctx, upload.path, filename=upload.filename, progress=progress
         )
-    if result.outcome is not ImportOutcome.CREATED:
+        async with ctx.db.uow(actor=principal) as uow:
+            result = await secondment_service.import_roster(
+                uow,
+                ctx=ctx,
+                actor=principal,
+                read=read,
+                sha256=upload.sha256,
+                size=upload.size,
+                filename=upload.filename,
+                effective_from=effective_from,
+                note=note,
+                dry_run=dry_run,
+                idempotency_key=key,
+            )
+        return import_out(result)
+
+    if import_jobs.wants_job(ctx.settings, upload.size, prefer):
+        options = {
+            "effective_from": effective_from.isoformat() if effective_from else None,
+            "note": note,
+            "dry_run": dry_run,
+        }
+        try:
+            async with ctx.db.uow(actor=principal) as uow:
+                job, replayed = await import_jobs.create_job(
+                    uow,
+                    ImportJob,
+                    actor=principal,
+                    kind=IMPORT_KIND,
+                    file=upload,
+                    options=options,
+                    idempotency_key=idempotency_key,
+                )
+        except BaseException:
+            upload.discard()
+            raise
+        if replayed:
+            upload.discard()
+        else:
+
+            async def work(progress: import_jobs.Progress) -> ImportOut:
+                return await run(progress, None)
+
+            import_jobs.start_job(ctx, ImportJob, job.id, upload, work)
+        return JSONResponse(
+            import_jobs.job_out(job, ImportOut).model_dump(mode="json"),
+            status_code=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/rosters/import-jobs/{job.id}"},
+        )
+    try:
+        out = await run(None, idempotency_key)
+    finally:
+        upload.discard()
+    if out.outcome.value != ImportOutcome.CREATED.value:
         response.status_code = status.HTTP_200_OK
-    return import_out(result)
+    return out
+
+
+@router.get(
+    "/import-jobs/{job_id:uuid}",
+    response_model=RosterImportJobOut,
+    summary="SEC-02: a roster import job — its state, progress and result",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ROSTER_ROLES, orgs=DEPARTMENT, rule="SEC-02")],
+)
+async def import_job(
+    job_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> import_jobs.ImportJobOut[ImportOut]:
+    """Rows read and validated and errors so far; when done, the import's answer (`result`)
+    or its refusal (`problem`). Only the department that started it sees it (others 404)."""
+    async with ctx.db.session() as session:
+        job = await import_jobs.load_job(session, ImportJob, job_id, principal)
+        return import_jobs.job_out(job, ImportOut)
 
 
 @router.get(
@@ -188,7 +255,7 @@ async def republish(
 
 
 @router.get(
-    "/{version_id}",
+    "/{version_id:uuid}",
     response_model=RosterVersionOut,
     summary="One roster version",
     responses=READ_ERRORS,
@@ -205,7 +272,7 @@ async def get_version(
 
 
 @router.get(
-    "/{version_id}/officers",
+    "/{version_id:uuid}/officers",
     response_model=Page[RosterEntryOut],
     summary="The department's roster as a version left it",
     responses=READ_ERRORS,

@@ -8,16 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from secondment import service as secondment_service
-from secondment.api.common import (
-    CREATE_ERRORS,
-    DEPARTMENT,
-    LIST_ERRORS,
-    READ_ERRORS,
-    WRITE_ERRORS,
-    OnDay,
-    day_or_today,
-    team_detail,
-)
+from secondment.api.common import DEPARTMENT, OnDay, day_or_today, team_detail
 from secondment.schemas import (
     TeamCreate,
     TeamDissolve,
@@ -35,6 +26,7 @@ from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.problems import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 
 router = APIRouter(prefix="/teams", tags=["teams"])
 
@@ -122,7 +114,7 @@ async def list_teams(
 
 
 @router.get(
-    "/{team_id}",
+    "/{team_id:uuid}",
     response_model=TeamOut,
     summary="One team with its whole roster",
     responses=READ_ERRORS,
@@ -140,7 +132,7 @@ async def get_team(
 
 
 @router.get(
-    "/{team_id}/versions",
+    "/{team_id:uuid}/versions",
     response_model=Page[TeamSummary],
     summary="Every version of a team, newest first",
     responses=READ_ERRORS,
@@ -171,7 +163,7 @@ async def list_versions(
 
 
 @router.get(
-    "/{team_id}/versions/{version}",
+    "/{team_id:uuid}/versions/{version}",
     response_model=TeamOut,
     summary="One version of a team with its roster",
     responses=READ_ERRORS,
@@ -188,7 +180,7 @@ async def get_version(
 
 
 @router.get(
-    "/{team_id}/timeline",
+    "/{team_id:uuid}/timeline",
     response_model=list[TimelineEntry],
     summary="Every recorded change of the team, with its rule",
     responses=READ_ERRORS,
@@ -203,7 +195,7 @@ async def timeline(
 
 
 @router.patch(
-    "/{team_id}",
+    "/{team_id:uuid}",
     response_model=TeamOut,
     summary="SEC-02: change a team from a day (a new version)",
     responses=WRITE_ERRORS,
@@ -222,7 +214,7 @@ async def edit(
 
 
 @router.post(
-    "/{team_id}/dissolve",
+    "/{team_id:uuid}/dissolve",
     response_model=TeamOut,
     summary="SEC-02: dissolve a team from a day (已撤销)",
     responses=WRITE_ERRORS,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from secondment.errors import NotTheTownsRecord, PersonnelIsTheDepartments
 from xietong_common.labels import LabelledEnum
+from xietong_common.reference import is_town
 
 
 class Establishment(LabelledEnum):
@@ -75,7 +76,7 @@ def check_note_author(org: str, *, department: str) -> None:
     """SEC-01: a note on daily work under a town's command is that town's record; the
     officer's department reads it for its assessment but does not write it, nor does
     oversight."""
-    if not org.startswith("town:"):
+    if not is_town(org):
         raise NotTheTownsRecord(
             "only a town the officer serves records his daily work under its command; "
             f"his department ({department}) reads the towns' notes",

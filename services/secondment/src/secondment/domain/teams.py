@@ -15,10 +15,9 @@ from secondment.errors import (
     TownsDoNotFitMode,
     WrongMode,
 )
-from xietong_common.auth import DISTRICT_GOV, OVERSIGHT_ORG
 from xietong_common.errors import AppError, InvalidInput
 from xietong_common.labels import LabelledEnum
-from xietong_common.reference import SecondmentMode
+from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG, SecondmentMode
 from xietong_common.states import Transitions
 
 OVERSIGHT = frozenset({OVERSIGHT_ORG, DISTRICT_GOV})

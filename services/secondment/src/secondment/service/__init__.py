@@ -11,6 +11,7 @@ from secondment.service.officers import add_work_note as add_work_note
 from secondment.service.officers import update_personnel as update_personnel
 from secondment.service.rosters import ImportResult as ImportResult
 from secondment.service.rosters import import_roster as import_roster
+from secondment.service.rosters import read_roster as read_roster
 from secondment.service.teams import create_team as create_team
 from secondment.service.teams import dissolve_team as dissolve_team
 from secondment.service.teams import edit_team as edit_team

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from secondment import events
 from secondment.domain.teams import Member, TeamSnapshot, VersionKind, sees_team
-from secondment.errors import NotADepartment, UnknownOrganisation
+from secondment.errors import NotADepartment
 from secondment.models import (
     Officer,
     RosterHead,
@@ -27,7 +27,7 @@ from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Forbidden, NotFound
 from xietong_common.mechanisms.roster import china_day
-from xietong_common.reference import SecondmentMode
+from xietong_common.reference import OrgKind, SecondmentMode
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "secondment"
@@ -68,14 +68,7 @@ def require_department(ctx: ServiceContext, actor: Principal, *roles: str) -> st
 
 def check_towns(ctx: ServiceContext, towns: Iterable[str]) -> tuple[str, ...]:
     """Every town is a town of the directory; returned as a set in one order."""
-    wrong = sorted({t for t in towns if not ctx.directory.is_town(t)})
-    if wrong:
-        raise UnknownOrganisation(
-            f"not towns of the directory: {', '.join(wrong)}",
-            zh=f"不是机构名录中的乡镇（街道）：{'、'.join(wrong)}",
-            organisations=wrong,
-        )
-    return tuple(sorted(set(towns)))
+    return tuple(sorted(ctx.directory.require_all(towns, OrgKind.TOWN)))
 
 
 def town_lookup(ctx: ServiceContext) -> dict[str, str]:

@@ -26,6 +26,7 @@ from xietong_common.contracts.secondment import GuidanceKind
 from xietong_common.errors import Forbidden, NotFound
 from xietong_common.materials import store_material
 from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.reference import is_department, is_town
 from xietong_common.uow import UnitOfWork
 
 CREATE_SCOPE = "secondment.guidance.create"
@@ -143,9 +144,9 @@ async def add_material(
 def _guidance_visible(org: str) -> sa.ColumnElement[bool]:
     if sees_all(org):
         return sa.true()
-    if org.startswith("dept:"):
+    if is_department(org):
         return GuidanceActivity.department == org
-    if org.startswith("town:"):
+    if is_town(org):
         return GuidanceActivity.towns.contains([org])
     return sa.false()
 
@@ -217,7 +218,7 @@ async def guidance_counts(
         query = sa.select(
             inner.c.key, sa.func.count(), sa.func.coalesce(sa.func.sum(inner.c.attendance), 0)
         )
-        if principal.org.startswith("town:"):
+        if is_town(principal.org):
             query = query.where(inner.c.key == principal.org)
         if filters.town:
             query = query.where(inner.c.key == filters.town)

@@ -32,7 +32,7 @@ from xietong_common.auth import Principal
 from xietong_common.errors import InvalidInput
 from xietong_common.mechanisms.roster import Eligibility, china_day, decide
 from xietong_common.pagination import PageParams, fetch_page
-from xietong_common.reference import MatterCatalogue, SecondmentMode
+from xietong_common.reference import MatterCatalogue, SecondmentMode, is_department, is_town
 from xietong_common.uow import UnitOfWork
 
 ASSESSMENT_SCOPE = "secondment.assessment.create"
@@ -218,9 +218,9 @@ class OfficerFilters:
 def _members_visible(org: str) -> sa.ColumnElement[bool]:
     if sees_all(org):
         return sa.true()
-    if org.startswith("dept:"):
+    if is_department(org):
         return Team.department == org
-    if org.startswith("town:"):
+    if is_town(org):
         return TeamMember.towns.contains([org])
     return sa.false()
 

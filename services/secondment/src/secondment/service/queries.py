@@ -31,7 +31,7 @@ from secondment.service.common import load_snapshots, subject_of_team, team_for
 from xietong_common.auth import Principal
 from xietong_common.errors import NotFound
 from xietong_common.pagination import PageParams, fetch_page
-from xietong_common.reference import SecondmentMode
+from xietong_common.reference import SecondmentMode, is_department, is_town
 from xietong_common.timeline import TimelineEntry, subject_timeline
 
 # ---- which team versions: in effect on a day, or as a roster version left them ------------------
@@ -112,9 +112,9 @@ async def officer_counts(
 def _teams_visible(org: str) -> sa.ColumnElement[bool]:
     if sees_all(org):
         return sa.true()
-    if org.startswith("dept:"):
+    if is_department(org):
         return Team.department == org
-    if org.startswith("town:"):
+    if is_town(org):
         served = aliased(TeamVersion)
         return Team.id.in_(sa.select(served.team_id).where(served.towns.contains([org])))
     return sa.false()

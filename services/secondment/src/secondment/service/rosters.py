@@ -1,14 +1,20 @@
 """A department imports its roster sheet (SEC-02, attachments 1–11): every row checked, all or
-nothing, a new roster version with an effective date, the teams it changes published whole."""
+nothing, a new roster version with an effective date, the teams it changes published whole.
+
+The sheet is read and its rows validated in a worker process (`read_roster`: never on the
+event loop, within the limits of `xietong_common.files`); `import_roster` then checks the
+rows against the department's teams and officers and stores the version. A large sheet is an
+import job (`xietong_common.import_jobs`) running the same two steps."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,14 +47,14 @@ from secondment.settings import secondment_settings
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.errors import PayloadTooLarge
+from xietong_common.files.limits import MiB, WorkerBudget
 from xietong_common.spreadsheets import (
     CellError,
     Table,
+    TableRead,
     column_of,
-    read_table,
+    load_table,
     refuse,
-    validate_rows,
 )
 from xietong_common.uow import UnitOfWork
 
@@ -250,12 +256,38 @@ async def _save_officers(
         await uow.session.execute(sa.update(Officer), changed)
 
 
+async def read_roster(
+    ctx: ServiceContext,
+    source: Path | bytes,
+    *,
+    filename: str | None,
+    progress: Callable[[dict[str, int]], None] | None = None,
+) -> TableRead[RosterRow]:
+    """SEC-02: the sheet read and each row validated, in a worker process."""
+    return await load_table(
+        ctx.files,
+        source,
+        filename=filename,
+        max_rows=secondment_settings(ctx).secondment_roster_max_rows,
+        model=RosterRow,
+        columns=ROSTER_COLUMNS,
+        header_names=ROSTER_COLUMNS.keys(),
+        budget=WorkerBudget(
+            seconds=ctx.settings.import_worker_seconds,
+            memory_bytes=ctx.settings.file_worker_memory_mb * MiB,
+        ),
+        progress=progress,
+    )
+
+
 async def import_roster(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
     actor: Principal,
-    content: bytes,
+    read: TableRead[RosterRow],
+    sha256: str,
+    size: int,
     filename: str | None,
     effective_from: date | None,
     note: str | None,
@@ -269,13 +301,6 @@ async def import_roster(
     `unchanged` (no version, no event); `dry_run` shows what would change and stores nothing."""
     department = require_department(ctx, actor, *ROSTER_ROLES)
     settings = secondment_settings(ctx)
-    if len(content) > settings.secondment_roster_max_bytes:
-        raise PayloadTooLarge(
-            f"the roster file is larger than {settings.secondment_roster_max_bytes} bytes",
-            zh=f"名单文件超过 {settings.secondment_roster_max_bytes} 字节的上限",
-            max_bytes=settings.secondment_roster_max_bytes,
-        )
-    sha256 = hashlib.sha256(content).hexdigest()
     request = {
         "sha256": sha256,
         "effective_from": effective_from.isoformat() if effective_from else None,
@@ -287,13 +312,7 @@ async def import_roster(
         )
         if replay is not None:
             return await _replayed(uow.session, replay)
-    table = read_table(
-        content,
-        filename=filename,
-        max_rows=settings.secondment_roster_max_rows,
-        header_names=ROSTER_COLUMNS.keys(),
-    )
-    parsed, invalid = validate_rows(table, RosterRow, ROSTER_COLUMNS)
+    table, parsed, invalid = read.table, read.parsed, read.errors
     if dry_run:
         head = await uow.session.get(RosterHead, department)
     else:
@@ -375,7 +394,7 @@ async def import_roster(
         counts=counts,
         filename=filename,
         file_sha256=sha256,
-        file_size=len(content),
+        file_size=size,
         rows=len(rows),
         note=note,
     )

@@ -37,6 +37,7 @@ from secondment.settings import secondment_settings
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
+from xietong_common.reference import is_department
 from xietong_common.uow import UnitOfWork
 
 CREATE_SCOPE = "secondment.team.create"
@@ -273,7 +274,7 @@ async def republish(
     actor.require_role(*REPUBLISH_ROLES)
     if sees_all(actor.org):
         scope = department
-    elif actor.org.startswith("dept:"):
+    elif is_department(actor.org):
         scope = actor.org
     else:
         raise NotADepartment(

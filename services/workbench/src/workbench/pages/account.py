@@ -31,8 +31,9 @@ from workbench.web import (
     safe_next,
     text,
 )
-from xietong_common.auth import TokenVerifier, is_valid_org, mint_token
+from xietong_common.auth import TokenVerifier, mint_token
 from xietong_common.errors import AppError
+from xietong_common.reference import is_org_code
 from xietong_common.web.access import Role
 
 router = APIRouter()
@@ -117,7 +118,7 @@ async def signin_local(current: AnyVisit, form: Form) -> Response:
     roles = [r for r in form.getlist("roles") if isinstance(r, str)]
     target = safe_next(text(form, "next"))
     errors = FormErrors()
-    if org not in current.ref.directory or not is_valid_org(org):
+    if org not in current.ref.directory or not is_org_code(org):
         errors.add("org", t("请选择机构", "Choose an organisation"))
     known = {r.value for r in PERSON_ROLES}
     if not roles or not set(roles) <= known:

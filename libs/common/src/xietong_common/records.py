@@ -1,0 +1,331 @@
+"""The notice's idea of a record, declared once per kind: a referral, a review, an
+assistance request, a work order, an item, a team.
+
+Every mechanism keeps records the same way: loaded with a row lock, hidden from those who
+are not its parties (404, never 403), moved through the domain's `Transitions` table,
+audited under a subject (`referral:<id>`), given deadlines under that subject, listed by
+deadline. A service declares each kind of record once, in `service/common.py`:
+
+    REFERRAL: RecordKind[Referral, ReferralState, Step] = RecordKind(
+        model=Referral, subject="referral", mechanism="referral",
+        name="referral", name_zh="移送案件",
+        parties=lambda r: parties(r).visible_to(),    # the domain says who sees it
+        transitions=domain.TRANSITIONS,
+        sort={"created_at": Referral.created_at, "sent_at": Referral.sent_at},
+    )
+
+and its use cases speak the same verbs in every service:
+
+    referral = await REFERRAL.load_for(uow, referral_id, actor)      # locked; 404 to others
+    REFERRAL.transition(referral, Step.SEND, uow.now)                  # or the domain's refusal
+    REFERRAL.audit(uow, referral, "sent", rule="REF-03", receiver=...)
+    await REFERRAL.start_deadline(uow, referral, "receive", calendar=..., rule=..., ...)
+
+Reads use the same verbs on a read session, without the lock (`lock=False`), and
+`REFERRAL.page(...)` for a list with the filters, sort keys and deadline columns every
+list has. docs/architecture.md ("The record kit") walks through it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from functools import cached_property
+from typing import Any, Generic, TypeVar, cast
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.interfaces import ORMOption
+
+from xietong_common import deadlines
+from xietong_common.auth import Actor
+from xietong_common.calendar import DeadlineRule, WorkingDayCalendar
+from xietong_common.errors import AppError, NotFound
+from xietong_common.listing import (
+    Box,
+    DeadlineQueries,
+    Listed,
+    ListFilters,
+    is_overdue,
+    next_due,
+    sort_clause,
+    sort_keys,
+)
+from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.reference import OVERSIGHT_ORG
+from xietong_common.states import Transitions
+from xietong_common.timeline import (
+    DeadlineOut,
+    TimelineEntry,
+    deadlines_by_subject,
+    subject_timeline,
+)
+from xietong_common.uow import UnitOfWork
+
+M = TypeVar("M")
+StateT = TypeVar("StateT", bound=Enum)
+StepT = TypeVar("StepT", bound=Enum)
+
+Db = AsyncSession | UnitOfWork
+"""Where a record is read: a use case's unit of work, or a read session."""
+Where = Callable[[str], sa.ColumnElement[bool]]
+"""A filter of the records an organisation (by code) sent, or was sent."""
+
+
+def _session(db: Db) -> AsyncSession:
+    return db.session if isinstance(db, UnitOfWork) else db
+
+
+def _state_in_audit(record: Any) -> dict[str, Any]:
+    state = getattr(record, "state", None)
+    return {} if state is None else {"state": state}
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class RecordKind(Generic[M, StateT, StepT]):
+    """One kind of record of a mechanism, and the verbs every use case applies to it."""
+
+    model: type[M]
+    """The table (its primary key is `id`)."""
+    subject: str
+    """Prefix of the record's subject, `<subject>:<id>`: its audit rows and its deadlines."""
+    mechanism: str
+    """The service's mechanism (a deadline's breach is counted under it)."""
+    name: str
+    """What a 404 calls it, in English (`no such referral`)…"""
+    name_zh: str
+    """…and in Chinese (`未找到该移送案件`)."""
+    parties: Callable[[M], Iterable[str | None]]
+    """The organisations that may see the record; everyone else gets 404."""
+    readers: Collection[str] = (OVERSIGHT_ORG,)
+    """Organisations that read every record of the kind (oversight, SUP-01)."""
+    transitions: Transitions[StateT, StepT] | None = None
+    """The domain's state machine, applied to the record's `state` column."""
+    actions: str = ""
+    """Prefix of the audit actions (`<actions>.<action>`); the subject's when left empty."""
+    audit_detail: Callable[[M], Mapping[str, Any]] = _state_in_audit
+    """What every audit row of the record carries besides its own detail (the state)."""
+    not_found: type[AppError] = NotFound
+    """The 404 of the kind (a service's own `NotFound` subclass, if it has one)."""
+    sort: Mapping[str, Any] = field(default_factory=dict)
+    """Sort keys of its lists → columns (`due_at`, the next deadline, is always there)."""
+    tiebreak: Sequence[Any] = ()
+    """What orders rows that sort alike (the id when left empty): pages stay stable."""
+    sent_by: Where | None = None
+    """The records an organisation sent (its outbox), for `in_box`."""
+    received_by: Where | None = None
+    """The records sent to an organisation (its inbox), for `in_box`."""
+
+    # ---- subjects and loading ------------------------------------------------------------
+
+    @property
+    def id_column(self) -> Any:
+        return cast("Any", self.model).id
+
+    def subject_of(self, record_id: uuid.UUID | str) -> str:
+        """`referral:<id>`: what the record's audit rows and deadlines are filed under."""
+        return f"{self.subject}:{record_id}"
+
+    def missing(self) -> AppError:
+        """The one answer to a record that does not exist and to one the caller may not see."""
+        return self.not_found(f"no such {self.name}", zh=f"未找到该{self.name_zh}")
+
+    async def get(
+        self,
+        db: Db,
+        record_id: uuid.UUID,
+        *,
+        lock: bool = True,
+        options: Sequence[ORMOption] = (),
+    ) -> M:
+        """The record by id, whoever asks (a consumed event, a job), or 404.
+
+        `lock` (the default): `SELECT … FOR UPDATE`, held to the end of the unit of work, so
+        two changes to one record never interleave and its events leave in the order they
+        were made; the row is read afresh under the lock. A read passes `lock=False` (a lock
+        is a unit of work's: asked of a read session, it is a programming error).
+        `options`: loader options for what this call returns (`selectinload(...)`)."""
+        if lock and not isinstance(db, UnitOfWork):
+            raise TypeError("a row lock is held by a unit of work: pass it, or lock=False to read")
+        query = sa.select(self.model).where(self.id_column == record_id).options(*options)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        record = (await _session(db).execute(query)).scalar_one_or_none()
+        if record is None:
+            raise self.missing()
+        return record
+
+    async def load_for(
+        self,
+        db: Db,
+        record_id: uuid.UUID,
+        actor: Actor,
+        *,
+        lock: bool = True,
+        options: Sequence[ORMOption] = (),
+    ) -> M:
+        """The record for a caller: 404 — the same as for no record at all — unless the caller
+        is one of its parties or readers, so nobody learns that another's record exists.
+        Whether the party may take the step (403) is the use case's next check."""
+        record = await self.get(db, record_id, lock=lock, options=options)
+        self.ensure_visible(record, actor)
+        return record
+
+    def visible_to(self, record: M, org: str) -> bool:
+        return org in self.readers or org in {p for p in self.parties(record) if p}
+
+    def ensure_visible(self, record: M, actor: Actor) -> None:
+        if not self.visible_to(record, actor.org):
+            raise self.missing()
+
+    # ---- states -------------------------------------------------------------------------
+
+    def _machine(self) -> Transitions[StateT, StepT]:
+        if self.transitions is None:
+            raise TypeError(f"records of kind {self.subject!r} have no state machine")
+        return self.transitions
+
+    def state_of(self, record: M) -> StateT:
+        return self._machine().state_of(cast("Any", record).state)
+
+    def check(self, record: M, step: StepT) -> StateT:
+        """The state `step` would lead to, or the domain's refusal; nothing changes."""
+        return self._machine().next(self.state_of(record), step)
+
+    def transition(self, record: M, step: StepT, now: datetime) -> StateT:
+        """Apply the domain's table (or raise its refusal, naming the states the step needs);
+        `updated_at`, where the record has one, becomes `now`. Returns the state before."""
+        before = self.state_of(record)
+        row = cast("Any", record)
+        row.state = self._machine().next(before, step).value
+        if hasattr(row, "updated_at"):
+            row.updated_at = now
+        return before
+
+    # ---- audit ----------------------------------------------------------------------------
+
+    def audit(
+        self, uow: UnitOfWork, record: M, action: str, /, *, rule: str | None, **detail: Any
+    ) -> None:
+        """A hash-chained audit row under the record's subject (`<actions>.<action>`), with
+        its rule, the record's state and `detail`; written at commit with the change."""
+        uow.audit(
+            action=f"{self.actions or self.subject}.{action}",
+            subject=self.subject_of(cast("Any", record).id),
+            rule=rule,
+            detail={**self.audit_detail(record), **detail},
+        )
+
+    # ---- deadlines under the record's subject --------------------------------------------
+
+    async def start_deadline(
+        self,
+        uow: UnitOfWork,
+        record: M,
+        action: str,
+        *,
+        calendar: WorkingDayCalendar,
+        rule: DeadlineRule,
+        organisation: str,
+        started_at: datetime | None = None,
+    ) -> deadlines.TrackedDeadline:
+        """`organisation` owes `action` by the rule's deadline, counted from `started_at`
+        (now unless given) on the working-day calendar."""
+        return await deadlines.start(
+            uow,
+            calendar=calendar,
+            subject=self.subject_of(cast("Any", record).id),
+            action=action,
+            rule=rule,
+            organisation=organisation,
+            started_at=started_at or uow.now,
+        )
+
+    async def satisfy_deadline(
+        self, uow: UnitOfWork, record: M, action: str, *, at: datetime | None = None
+    ) -> deadlines.TrackedDeadline | None:
+        """`action` was done (now unless `at`); a late one is recorded as a breach."""
+        return await deadlines.satisfy(
+            uow,
+            subject=self.subject_of(cast("Any", record).id),
+            action=action,
+            at=at or uow.now,
+            mechanism=self.mechanism,
+        )
+
+    async def cancel_deadline(self, uow: UnitOfWork, record: M, action: str) -> None:
+        """`action` is no longer owed, and never was: no breach."""
+        await deadlines.cancel(uow, subject=self.subject_of(cast("Any", record).id), action=action)
+
+    async def deadlines_of(self, session: AsyncSession, record_id: uuid.UUID) -> list[DeadlineOut]:
+        """Every deadline of the record (met, open or missed; not the cancelled ones)."""
+        subject = self.subject_of(record_id)
+        return (await deadlines_by_subject(session, [subject])).get(subject, [])
+
+    async def timeline(self, session: AsyncSession, record_id: uuid.UUID) -> list[TimelineEntry]:
+        """Every audited action on the record, and every deadline it started, met or missed."""
+        return await subject_timeline(session, self.subject_of(record_id))
+
+    # ---- lists ----------------------------------------------------------------------------
+
+    @cached_property
+    def due(self) -> DeadlineQueries:
+        """The deadline columns of a list: next due, overdue, due before."""
+        return DeadlineQueries(self.subject, self.id_column)
+
+    def sort_keys(self) -> list[str]:
+        """Every key `order_by` takes (for the service's `SortKey` to match)."""
+        return sort_keys(self.sort)
+
+    def order_by(self, key: str) -> list[Any]:
+        """The ORDER BY of a sort key; ties broken by `tiebreak` (the id)."""
+        return sort_clause(key, self.sort, self.due, tiebreak=self.tiebreak or (self.id_column,))
+
+    def filtered(self, filters: ListFilters[Any], now: datetime) -> list[sa.ColumnElement[bool]]:
+        """The filters every list has: states, an open deadline before, overdue."""
+        where = []
+        if filters.states:
+            state = cast("Any", self.model).state
+            where.append(state.in_([s.value for s in filters.states]))
+        where += self.due.filters(now=now, due_before=filters.due_before, overdue=filters.overdue)
+        return where
+
+    def in_box(self, box: Box, org: str) -> sa.ColumnElement[bool]:
+        """What `org` sees in its inbox, its outbox, or all of them (oversight: everything)."""
+        if self.sent_by is None or self.received_by is None:
+            raise TypeError(f"records of kind {self.subject!r} have no inbox and outbox")
+        if box is Box.INBOX:
+            return self.received_by(org)
+        if box is Box.OUTBOX:
+            return self.sent_by(org)
+        if org in self.readers:
+            return sa.true()
+        return sa.or_(self.sent_by(org), self.received_by(org))
+
+    async def page(
+        self,
+        session: AsyncSession,
+        *where: sa.ColumnElement[bool],
+        filters: ListFilters[Any],
+        paging: PageParams,
+        now: datetime,
+        options: Sequence[ORMOption] = (),
+    ) -> tuple[list[Listed[M]], int]:
+        """One page of the records matching `where` and the common `filters`, in the order of
+        `filters.sort`, each with its next deadline; and how many match in all."""
+        query = (
+            sa.select(self.model)
+            .where(*where, *self.filtered(filters, now))
+            .order_by(*self.order_by(filters.sort))
+            .options(*options)
+        )
+        rows, total = await fetch_page(session, query, paging)
+        due = await deadlines_by_subject(session, [self.subject_of(r.id) for r in rows])
+        listed = []
+        for row in rows:
+            mine = due.get(self.subject_of(row.id), [])
+            listed.append(Listed(row, next_due=next_due(mine), overdue=is_overdue(mine, now)))
+        return listed, total

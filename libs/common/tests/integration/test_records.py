@@ -1,0 +1,237 @@
+"""The record kit on PostgreSQL: the row lock it takes by default, the 404 to non-parties,
+deadlines under the record's subject, a list page by deadline, a material recorded once
+per Idempotency-Key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from xietong_common.auth import Principal
+from xietong_common.backbone import create_backbone_schema
+from xietong_common.calendar import DeadlineRule, WorkingDayCalendar
+from xietong_common.clock import FakeClock
+from xietong_common.db import Database
+from xietong_common.errors import NotFound
+from xietong_common.idempotency import IdempotencyKeyReused
+from xietong_common.listing import Box, ListFilters
+from xietong_common.materials import Claim, MaterialColumns, StoredFile, add_material
+from xietong_common.pagination import PageParams
+from xietong_common.records import RecordKind
+from xietong_common.reference import default_data_dir
+from xietong_devtools.testing import Servers, create_database
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2024, 3, 4, 2, tzinfo=UTC)  # a Monday
+TOWN = Principal("town:lizhi", "town:lizhi/handler", frozenset({"handler"}))
+DEPT = Principal("dept:water", "dept:water/handler", frozenset({"handler"}))
+STRANGER = Principal("town:baitao", "town:baitao/handler", frozenset({"handler"}))
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    """A record with a sender and a receiver, nothing else."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    sender: Mapped[str]
+    receiver: Mapped[str]
+    body: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class NoteMaterial(MaterialColumns, Base):
+    __tablename__ = "note_materials"
+
+    note_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("notes.id"))
+    title: Mapped[str]
+
+
+NOTE: RecordKind[Note, Any, Any] = RecordKind(  # a record without states
+    model=Note,
+    subject="note",
+    mechanism="test",
+    name="note",
+    name_zh="便笺",
+    parties=lambda n: (n.sender, n.receiver),
+    sort={"created_at": Note.created_at},
+    sent_by=lambda org: Note.sender == org,
+    received_by=lambda org: Note.receiver == org,
+)
+
+
+@pytest.fixture
+async def db(servers: Servers) -> AsyncIterator[Database]:
+    url = await create_database(servers, "records")
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(create_backbone_schema)
+        await conn.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+    database = Database(url, clock=FakeClock(NOW), service_name="records-test")
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def new_note(db: Database, *, created_at: datetime = NOW, body: str = "x") -> uuid.UUID:
+    async with db.uow(actor=TOWN) as uow:
+        note = Note(sender=TOWN.org, receiver=DEPT.org, body=body, created_at=created_at)
+        uow.session.add(note)
+        await uow.session.flush()
+        NOTE.audit(uow, note, "written", rule=None)
+        return note.id
+
+
+async def test_load_for_locks_the_row_until_the_unit_of_work_ends(db: Database) -> None:
+    """The default: a use case holds its record, so a second change waits for the first."""
+    note_id = await new_note(db)
+    async with db.uow(actor=TOWN) as uow:
+        await NOTE.load_for(uow, note_id, TOWN)
+        async with db.engine.connect() as other:
+            with pytest.raises(DBAPIError, match="could not obtain lock"):
+                await other.execute(
+                    sa.select(Note.id).where(Note.id == note_id).with_for_update(nowait=True)
+                )
+    async with db.session() as session:
+        with pytest.raises(TypeError, match="lock=False to read"):
+            await NOTE.load_for(session, note_id, TOWN)  # a read forgot to say so
+        await NOTE.load_for(session, note_id, TOWN, lock=False)
+        async with db.engine.connect() as other:  # a read holds nothing
+            await other.execute(
+                sa.select(Note.id).where(Note.id == note_id).with_for_update(nowait=True)
+            )
+
+
+async def test_a_locked_load_reads_the_row_afresh(db: Database) -> None:
+    note_id = await new_note(db, body="before")
+    async with db.uow(actor=TOWN) as uow:
+        seen = await NOTE.get(uow, note_id, lock=False)
+        async with db.engine.begin() as other:
+            await other.execute(sa.update(Note).where(Note.id == note_id).values(body="after"))
+        assert seen.body == "before"
+        locked = await NOTE.get(uow, note_id)
+        assert locked is seen
+        assert locked.body == "after"
+
+
+async def test_non_parties_and_missing_records_get_the_same_404(db: Database) -> None:
+    note_id = await new_note(db)
+    async with db.session() as session:
+        assert (await NOTE.load_for(session, note_id, DEPT, lock=False)).id == note_id
+        with pytest.raises(NotFound) as hidden:
+            await NOTE.load_for(session, note_id, STRANGER, lock=False)
+        with pytest.raises(NotFound) as missing:
+            await NOTE.load_for(session, uuid.uuid4(), TOWN, lock=False)
+    assert hidden.value.to_problem() == missing.value.to_problem()
+
+
+async def test_deadlines_and_the_timeline_live_under_the_subject(
+    db: Database, tmp_path: Path
+) -> None:
+    note_id = await new_note(db)
+    calendar = WorkingDayCalendar.load(tmp_path)
+    async with db.uow(actor=TOWN) as uow:
+        note = await NOTE.load_for(uow, note_id, TOWN)
+        tracked = await NOTE.start_deadline(
+            uow,
+            note,
+            "answer",
+            calendar=calendar,
+            rule=DeadlineRule.working_days(5, rule_id="REF-07"),
+            organisation=DEPT.org,
+        )
+        assert tracked.subject == NOTE.subject_of(note_id)
+    async with db.uow(actor=DEPT) as uow:
+        note = await NOTE.load_for(uow, note_id, DEPT)
+        met = await NOTE.satisfy_deadline(uow, note, "answer")
+        assert met is not None
+        assert met.satisfied_at == NOW
+    async with db.session() as session:
+        (deadline,) = await NOTE.deadlines_of(session, note_id)
+        assert (deadline.rule, deadline.satisfied_at) == ("REF-07", NOW)
+        kinds = [e.kind for e in await NOTE.timeline(session, note_id)]
+    assert kinds == ["action", "deadline-started", "deadline-met"]
+
+
+async def test_a_page_by_deadline_with_boxes_and_filters(db: Database) -> None:
+    calendar = WorkingDayCalendar.load(default_data_dir() / "calendar")  # 2024 is known
+    ids = [await new_note(db, created_at=NOW + timedelta(minutes=n)) for n in range(3)]
+    async with db.uow(actor=TOWN) as uow:
+        for n, note_id in enumerate(ids[:2]):  # the first is due later than the second
+            await NOTE.start_deadline(
+                uow,
+                await NOTE.get(uow, note_id),
+                "answer",
+                calendar=calendar,
+                rule=DeadlineRule.hours(48 - 24 * n, rule_id="REF-07"),
+                organisation=DEPT.org,
+            )
+    paging = PageParams(page=1, page_size=2)
+    async with db.session() as session:
+        listed, total = await NOTE.page(
+            session,
+            NOTE.in_box(Box.INBOX, DEPT.org),
+            filters=ListFilters(sort="due_at"),
+            paging=paging,
+            now=NOW,
+        )
+        assert total == 3
+        assert [x.record.id for x in listed] == [ids[1], ids[0]]
+        assert listed[0].next_due is not None
+        assert not listed[0].overdue
+        late, total = await NOTE.page(
+            session, filters=ListFilters(overdue=True), paging=paging, now=NOW + timedelta(hours=30)
+        )
+        assert [x.record.id for x in late] == [ids[1]]
+        assert late[0].overdue
+        newest, _ = await NOTE.page(
+            session,
+            NOTE.in_box(Box.OUTBOX, STRANGER.org),
+            filters=ListFilters(),
+            paging=paging,
+            now=NOW,
+        )
+        assert newest == []
+
+
+async def test_a_material_is_recorded_once_per_idempotency_key(db: Database) -> None:
+    note_id = await new_note(db)
+    stored = StoredFile(sha256="a" * 64, size=3, content_type="application/pdf", filename="函.pdf")
+    claim = Claim("note.material", "key-1", {"note_id": str(note_id)})
+    async with db.uow(actor=TOWN) as uow:
+        first, added = await add_material(
+            uow, NoteMaterial(note_id=note_id, title="函"), stored, by=TOWN, claim=claim
+        )
+        assert added
+        assert (first.uploaded_by, first.uploaded_at, first.filename) == (TOWN.user, NOW, "函.pdf")
+    async with db.uow(actor=TOWN) as uow:
+        again, added = await add_material(
+            uow, NoteMaterial(note_id=note_id, title="函"), stored, by=TOWN, claim=claim
+        )
+        assert not added
+        assert again.id == first.id
+    other = StoredFile(sha256="b" * 64, size=3, content_type="application/pdf", filename="x.pdf")
+    with pytest.raises(IdempotencyKeyReused):
+        async with db.uow(actor=TOWN) as uow:
+            await add_material(
+                uow, NoteMaterial(note_id=note_id, title="x"), other, by=TOWN, claim=claim
+            )
+    async with db.session() as session:
+        count = await session.scalar(sa.select(sa.func.count()).select_from(NoteMaterial))
+    assert count == 1

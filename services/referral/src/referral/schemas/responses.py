@@ -1,0 +1,141 @@
+"""Response bodies of the referral API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from referral.domain import MaterialKind, ReferralState
+from xietong_common import materials
+from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
+from xietong_common.schemas import Label, View
+from xietong_common.timeline import DeadlineOut as DeadlineOut
+from xietong_common.timeline import TimelineEntry as TimelineEntry
+
+
+class StateOut(Label):
+    """The state with its Chinese and English names."""
+
+    value: ReferralState
+
+
+class ItemOut(View):
+    name: str
+    quantity: Decimal
+    unit: str | None
+    description: str | None
+    disposed_in_advance: bool
+    disposal_method: str | None
+    proceeds: Decimal | None
+
+
+class MaterialOut(materials.MaterialOut):
+    """REF-05: a material of the referral, with its kind."""
+
+    kind: MaterialKind
+    kind_zh: str
+    title: str
+
+
+class CooperationOut(View):
+    id: uuid.UUID
+    requesting_org: str
+    requested_org: str
+    request: str
+    requested_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+
+
+class ReferralSummary(View):
+    """A referral as lists show it."""
+
+    id: uuid.UUID
+    state: StateOut
+    sender: str
+    receiver: str | None
+    assignee: str | None
+    matter_code: str | None
+    place_town: str | None
+    found_at: datetime
+    urgent: bool
+    sent_at: datetime | None
+    next_due: DeadlineOut | None = Field(default=None, description="the earliest open deadline")
+    overdue: bool = False
+    created_at: datetime
+    possible_onward: bool = Field(
+        default=False,
+        description="REF-08: resembles a case referred to the sender that it has not finished",
+    )
+
+
+class ReferralOut(ReferralSummary):
+    """One referral with everything the parties may see."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b9c6f4e-2d7a-4b8e-9a55-2b8f2f8b4d11",
+                    "state": {"value": "received", "label_zh": "已签收", "label_en": "received"},
+                    "sender": "town:lizhi",
+                    "receiver": "dept:ecology-environment",
+                    "matter_code": "ENV-001",
+                    "receipt_number": "dept:ecology-environment-2024-00012",
+                }
+            ]
+        }
+    )
+
+    proposed_receiver: str | None
+    jurisdiction_override_reason: str | None
+    facts: str
+    party: dict[str, Any] | None
+    ongoing: bool
+    stop_measure: str | None
+    stop_measure_at: datetime | None
+    proceeds_transferred: Decimal
+    source_kind: str
+    source_id: str | None
+    approved_at: datetime | None
+    approved_by: str | None
+    receipt_number: str | None
+    received_at: datetime | None
+    receipt_signed_by: str | None
+    answered_at: datetime | None
+    answer_decision: AnswerDecision | None
+    answer_reasons: str | None
+    assigned_at: datetime | None
+    assignment_reasons: str | None
+    filed_at: datetime | None
+    case_number: str | None
+    procedure: CaseProcedure | None
+    concluded_at: datetime | None
+    outcome: str | None
+    decision_number: str | None
+    no_time_limit_reason: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
+    distinct_case_reason: str | None = Field(
+        default=None, description="REF-08: the sender's statement of why it is a different case"
+    )
+    ongoing_notified_at: datetime | None = Field(
+        default=None, description="REF-04: when the party with jurisdiction was informed"
+    )
+    items: list[ItemOut]
+    materials: list[MaterialOut]
+    cooperation_requests: list[CooperationOut]
+    deadlines: list[DeadlineOut]
+
+
+class RoutingOut(BaseModel):
+    """REF-02: who has jurisdiction over a matter at a place."""
+
+    matter_code: str
+    place_town: str
+    town_level: bool = Field(description="the matter is delegated to towns (赋权事项)")
+    proposed_receiver: str = Field(examples=["dept:ecology-environment"])
