@@ -64,6 +64,12 @@ class ServiceSpec:
         return service_topics(self.name, self.handlers)
 
 
+def periodic_jobs(spec: ServiceSpec) -> list[PeriodicJob]:
+    """The periodic jobs a replica of the service runs: its own and those every service runs
+    (each under an advisory lock keyed by its name, so never on two replicas at once)."""
+    return [*spec.jobs, housekeeping_job(), audit_checkpoint_job(), audit_verify_job()]
+
+
 def operation_id(route: APIRoute) -> str:
     """Readable operation ids for client generators: `referrals_send`, `reviews_decide`."""
     tag = str(route.tags[0]) if route.tags else "service"
@@ -103,15 +109,7 @@ def create_app(
         # consumer behind in the process.
         try:
             jobs = (
-                [
-                    (job.name, job.job(ctx), job.interval(settings))
-                    for job in [
-                        *spec.jobs,
-                        housekeeping_job(),
-                        audit_checkpoint_job(),
-                        audit_verify_job(),
-                    ]
-                ]
+                [(job.name, job.job(ctx), job.interval(settings)) for job in periodic_jobs(spec)]
                 if settings.run_jobs
                 else []
             )
