@@ -25,13 +25,13 @@ from xietong_common.audit.keys import service_signing_key
 from xietong_common.auth import Principal
 from xietong_common.contracts.audit import AuditCheckpointSigned
 from xietong_common.db import plain_url
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.stack.postgres import find_bin_dir
 from xietong_devtools.testing import Servers, create_database, running_service, sample_codes
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
-PDF = b"%PDF-1.4 restore drill\n"
 
 
 def _libpq_env(admin_url: str, **extra: str) -> dict[str, str]:
@@ -108,7 +108,9 @@ async def _referrals_with_a_checkpoint(
             upload = await svc.client.post(
                 f"/referrals/{rid}/materials",
                 data={"kind": "letter"},
-                files={"file": ("letter.pdf", PDF + uuid.uuid4().bytes, "application/pdf")},
+                files={
+                    "file": ("letter.pdf", pdf_bytes(f"移送函 {uuid.uuid4()}"), "application/pdf")
+                },
                 headers=sender,
             )
             assert upload.status_code == 201, upload.text

@@ -54,7 +54,7 @@ CREATE TRIGGER simulated_fault BEFORE INSERT ON referrals
 
 def _opinion(codes: dict[str, str]) -> ReviewOpinionGiven:
     return ReviewOpinionGiven(
-        review_id=f"rv-{uuid.uuid4().hex[:6]}",
+        review_id=uuid.uuid4(),
         round=1,
         submitting_org=codes["town_a"],
         reviewing_org=codes["town_a"],
@@ -77,14 +77,14 @@ async def _publish(bootstrap: str, opinion: ReviewOpinionGiven, *, source: str) 
         opinion,
         spec=type(opinion).spec,
         source=source,
-        subject=opinion.review_id,
+        subject=str(opinion.review_id),
         time=datetime.now(UTC),
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(
-            physical_topic(TOPIC), envelope.to_bytes(), key=opinion.review_id.encode()
+            physical_topic(TOPIC), envelope.to_bytes(), key=str(opinion.review_id).encode()
         )
     finally:
         await producer.stop()

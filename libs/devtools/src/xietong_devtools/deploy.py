@@ -172,19 +172,18 @@ def kafka_init_script(*, strict: bool = True) -> str:
         ]
         if g.writes:
             lines.append(f"allow {name} --operation Write {_args('--topic', g.writes)}")
-        if g.consumes:
+        # Read, in one call (an ACL is per resource, so one call naming every topic and group
+        # grants exactly what one call each would; each call starts a JVM): what it consumes,
+        # in its group; its dead letters in a group of their own, for `xietong dlq list |
+        # replay` (whose offsets also give the DLQ depth gauge); what it reads back.
+        dead = [dlq_topic(t) for t in g.consumes]
+        reads = [*g.consumes, *dead, *g.reads_back]
+        groups = [name, dlq_replay_group(name)] if g.consumes else []
+        if reads:
             lines.append(
-                f"allow {name} --operation Read {_args('--topic', g.consumes)} --group {name}"
+                f"allow {name} --operation Read {_args('--topic', reads)}"
+                + "".join(f" --group {group}" for group in groups)
             )
-            # `xietong dlq list | replay` as the service: its dead letters, read in a group of
-            # their own (whose offsets also give the service's DLQ depth gauge).
-            dead = [dlq_topic(t) for t in g.consumes]
-            lines.append(
-                f"allow {name} --operation Read {_args('--topic', dead)}"
-                f" --group {dlq_replay_group(name)}"
-            )
-        if g.reads_back:
-            lines.append(f"allow {name} --operation Read {_args('--topic', g.reads_back)}")
         lines.append(f'echo "kafka-init: ACLs of {name}"')
     lines += [
         "",
