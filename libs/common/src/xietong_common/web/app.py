@@ -31,6 +31,7 @@ from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
 from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
 from xietong_common.web.access import declare_access
+from xietong_common.web.examples import complete_examples
 from xietong_common.web.middleware import (
     BodyLimitMiddleware,
     HeadLimitMiddleware,
@@ -71,9 +72,17 @@ def periodic_jobs(spec: ServiceSpec) -> list[PeriodicJob]:
 
 
 def operation_id(route: APIRoute) -> str:
-    """Readable operation ids for client generators: `referrals_send`, `reviews_decide`."""
-    tag = str(route.tags[0]) if route.tags else "service"
-    return f"{tag.replace('-', '_')}_{route.name}"
+    """Readable operation ids for client generators: `referrals_send`, `reviews_decide`; a
+    route named like its tag does not say it twice (`inbox_summary`, not
+    `inbox_inbox_summary`; `inbox_list`, not `inbox_inbox`). They are an API: a test keeps
+    them from changing by accident (tests/test_contracts.py)."""
+    tag = (str(route.tags[0]) if route.tags else "service").replace("-", "_")
+    if route.name == tag:
+        verb = "list" if "GET" in (route.methods or ()) and "{" not in route.path else "call"
+        return f"{tag}_{verb}"
+    if route.name.startswith(f"{tag}_"):
+        return route.name
+    return f"{tag}_{route.name}"
 
 
 def api_routes(router: APIRouter) -> Iterator[APIRoute]:
@@ -168,17 +177,23 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     instrument_app(app, provider)  # outermost: its span is current in our middleware
     # /metrics on the API's port only when it has no port of its own (`xietong serve`).
-    app.include_router(ops_router(spec.name, serve_metrics=settings.metrics_port is None))
+    ops = ops_router(spec.name, serve_metrics=settings.metrics_port is None)
+    app.include_router(ops)
     for router in spec.routers:
         for route in api_routes(router):
             declare_access(route)
         app.include_router(router)
+    routes = {
+        route.operation_id or operation_id(route): route
+        for router in [ops, *spec.routers]
+        for route in api_routes(router)
+    }
 
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_problems(generate())
+            app.openapi_schema = complete_examples(document_problems(generate(), routes))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
