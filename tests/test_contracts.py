@@ -238,3 +238,11 @@ def test_operation_ids_do_not_change_by_accident() -> None:
     assert not changes, (
         "operationIds changed (tests/operation_ids.txt if deliberate):\n" + "\n".join(changes)
     )
+
+
+def test_ops_routes_need_no_token_and_bodies_have_names_of_their_own() -> None:
+    for service, document in DOCUMENTS.items():
+        for path in ("/healthz", "/readyz"):
+            assert document["paths"][path]["get"]["security"] == [], (service, path)
+        generated = [n for n in document["components"]["schemas"] if n.startswith("Body_")]
+        assert not generated, (service, generated)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -69,6 +70,33 @@ def periodic_jobs(spec: ServiceSpec) -> list[PeriodicJob]:
     """The periodic jobs a replica of the service runs: its own and those every service runs
     (each under an advisory lock keyed by its name, so never on two replicas at once)."""
     return [*spec.jobs, housekeeping_job(), audit_checkpoint_job(), audit_verify_job()]
+
+
+def _named(document: dict[str, Any], *, public: set[str]) -> dict[str, Any]:
+    """What a gateway reads as it is: the ops routes say they need no token (`security: []`),
+    and a body FastAPI names after its route (`Body_referrals_upload_material`) is named
+    like the other schemas (`ReferralsUploadMaterialBody`)."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("operationId") in public:
+                operation["security"] = []
+    schemas = document.get("components", {}).get("schemas", {})
+    renames = {
+        name: "".join(part.capitalize() for part in name.removeprefix("Body_").split("_")) + "Body"
+        for name in schemas
+        if name.startswith("Body_")
+    }
+    if not renames:
+        return document
+    text = json.dumps(document, ensure_ascii=False)
+    for old, new in renames.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    document = json.loads(text)
+    schemas = document["components"]["schemas"]
+    for old, new in renames.items():
+        schemas[new] = {**schemas.pop(old), "title": new}
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
+    return document
 
 
 def operation_id(route: APIRoute) -> str:
@@ -188,12 +216,15 @@ def create_app(
         for router in [ops, *spec.routers]
         for route in api_routes(router)
     }
+    public = {operation_id(route) for route in api_routes(ops)}
 
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = complete_examples(document_problems(generate(), routes))
+            app.openapi_schema = _named(
+                complete_examples(document_problems(generate(), routes)), public=public
+            )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
