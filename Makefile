@@ -8,7 +8,7 @@ export UV_LINK_MODE ?= copy
 # pure-Python implementation alone, which gives the same results (docs/audit.md).
 EXTRAS := $(if $(filter x86_64,$(shell uname -m)),--all-extras,)
 
-.PHONY: help install run test unit lint bench stack-up stack-down docs clean
+.PHONY: help install run test unit lint bench faults stack-up stack-down docs clean
 .DEFAULT_GOAL := help
 
 help:  ## this list
@@ -19,7 +19,7 @@ install:  ## uv (if missing: from PyPI into a venv, .local/uv-bootstrap) and eve
 	@$(UV) --version
 	$(UV) sync --all-packages --frozen $(EXTRAS)
 
-run: install  ## Kafka + PostgreSQL, migrations, the six services (Ctrl-C stops them)
+run: install  ## Kafka + PostgreSQL, migrations, the seven services (Ctrl-C stops them)
 	$(UV) run xietong run
 
 test: install  ## unit + integration tests on the real stack (started here if not running)
@@ -38,6 +38,9 @@ lint: install  ## ruff, ruff format --check, mypy --strict (CI runs it beside th
 bench: install  ## throughput and latency figures beside baselines (not part of `make test`)
 	$(UV) run xietong stack up
 	$(UV) run python -m bench
+
+faults: install  ## load + kill -9, broker and PostgreSQL restarts on the harness's own servers; exit 1 if anything was lost or doubled (FAULTS_ARGS="--duration 600"; docs/faults.md)
+	$(UV) run xietong faults $(FAULTS_ARGS)
 
 stack-up: install  ## start the local Kafka + PostgreSQL (idempotent)
 	$(UV) run xietong stack up

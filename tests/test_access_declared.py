@@ -1,4 +1,4 @@
-"""Every operation of the six services declares who may call it, and the declaration is true.
+"""Every operation of the services declares who may call it, and the declaration is true.
 
 The declaration (`Allowed` in `xietong_common.web.access`) is what integrators read in
 docs/openapi/<service>.json: `x-roles`, `x-organisations` and, where the roles differ by kind
@@ -30,6 +30,12 @@ ROLES = {r.value for r in Role}
 KINDS = [k.value for k in OrgKind]
 
 
+# Oversight (督察) only reads: a handful of operations, every one open to any role of any
+# organisation (each caller then sees its own figures only, which its own tests prove).
+FEWEST_OPERATIONS = {"oversight": 4}
+OPEN_TO_EVERY_CALLER = {"oversight"}
+
+
 def document(service: str) -> dict[str, Any]:
     return dict(json.loads((ROOT / "docs" / "openapi" / f"{service}.json").read_text()))
 
@@ -53,7 +59,7 @@ def grants(op: dict[str, Any]) -> list[dict[str, list[str]]]:
 def test_every_operation_declares_its_callers_with_known_names(service: str) -> None:
     doc = document(service)
     ops = operations(doc)
-    assert len(ops) >= 15
+    assert len(ops) >= FEWEST_OPERATIONS.get(service, 15)
     for method, path, op in ops:
         where = f"{service}: {method.upper()} {path}"
         assert "x-roles" in op, f"{where} does not say which roles may call it"
@@ -95,6 +101,8 @@ def path_of(path: str, op: dict[str, Any], doc: dict[str, Any]) -> str:
             value = str(schema["enum"][0])
         elif schema.get("type") == "integer":
             value = str(schema.get("minimum", 1))
+        elif schema.get("type") == "string" and schema.get("examples"):
+            value = str(schema["examples"][0])
         else:
             raise AssertionError(f"no dummy for path parameter {param['name']} of {path}")
         path = path.replace("{" + param["name"] + "}", value)
@@ -155,7 +163,7 @@ async def test_a_caller_without_the_declared_roles_or_kind_is_refused_before_any
                 assert r.status_code == 403, f"{where} as {kind}: {r.status_code} {r.text}"
                 assert r.json()["allowed_org_kinds"] == op["x-organisations"], where
                 checked += 1
-    assert checked > 0
+    assert checked > 0 or service in OPEN_TO_EVERY_CALLER
 
 
 # ---- the route declares the use cases' own role tuples ----------------------------------------
@@ -204,4 +212,4 @@ def test_routes_declare_the_role_tuples_their_use_cases_check(service: str) -> N
             assert roles.id == "ANY" or roles.id in imported, f"{where}: {roles.id}"
             if roles.id != "ANY":
                 assert set(getattr(common, roles.id)) <= ROLES, where
-    assert found >= 15
+    assert found >= FEWEST_OPERATIONS.get(service, 15)

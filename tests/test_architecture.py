@@ -23,6 +23,7 @@ SERVICES = {
     "joint-inspection": "joint_inspection",
     "assistance": "assistance",
     "info-sharing": "info_sharing",
+    "oversight": "oversight",
 }
 # One name, one job, in every service; a module past ~400 lines becomes a package of the
 # same name (api/, service/, domain/, schemas/).
@@ -176,7 +177,7 @@ def test_the_runtime_library_does_not_import_its_web_layer_below_it(
 # job and verification (`attestation/`) above the chain the unit of work writes (`audit/`).
 # Modules not named here are held only by the cycle test.
 COMMON_LAYERS = (
-    ("events", "audit", "files"),
+    ("events", "audit", "faultpoints", "files"),
     ("contracts",),
     (
         "db",
@@ -247,8 +248,6 @@ NOT_YET_ON_THE_KIT = {
     "assistance",
     "info-sharing",
     "legal-review",
-    "joint-inspection",
-    "secondment",
 }
 """Services not yet converted to the record kit. Each conversion (the checklist in
 docs/architecture.md) removes its name here; the list only shrinks."""
@@ -503,3 +502,19 @@ def test_material_tables_take_the_common_columns(package: str) -> None:
             assert "sha256" not in columns, f"{name}.{node.name}: inherit MaterialColumns"
             if "MaterialColumns" in bases:
                 assert "filename" not in columns, f"{name}.{node.name} repeats a column"
+
+
+def test_only_the_fault_harness_arms_a_fault_point() -> None:
+    """`xietong_common.faultpoints.reached` does nothing unless a probe is installed in the
+    process. Only the dev-only fault harness (`xietong_devtools.faults`, never in the
+    production image) installs one, and no setting does: no configuration of a service can
+    stop it at a fault point."""
+    installers = {
+        name
+        for name, path in _modules()
+        if name != "xietong_common.faultpoints" and "install_probe" in path.read_text()
+    }
+    assert installers == {"xietong_devtools.faults.serve"}
+    code = (ROOT / "libs/common/src/xietong_common/faultpoints.py").read_text().split('"""', 2)[2]
+    assert "environ" not in code
+    assert "settings" not in code

@@ -40,6 +40,7 @@ PORTS = {
     "legal-review": 8004,
     "joint-inspection": 8005,
     "secondment": 8006,
+    "oversight": 8007,
 }
 SERVICES = {name: (SERVICE_PACKAGES[name], port) for name, port in PORTS.items()}
 COMPOSE_TEXT = (DEPLOY / "docker-compose.yml").read_text()

@@ -33,6 +33,7 @@ SERVICES = {
     "legal-review": "legal_review",
     "joint-inspection": "joint_inspection",
     "secondment": "secondment",
+    "oversight": "oversight",
 }
 PACKAGES = list(SERVICES.values())
 

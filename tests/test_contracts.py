@@ -34,6 +34,9 @@ _METHODS = {"get", "put", "post", "delete", "patch"}
 UNDECLARED = {
     # Defined in referral/errors.py, raised nowhere: case numbers come with issue 23.
     "referral-duplicate-case-number",
+    # Raised only by oversight's event handlers (a forged deadline fact goes to the DLQ); it
+    # has no REST operation to answer with it.
+    "oversight-fact-not-its-own",
 }
 
 

@@ -335,3 +335,118 @@ async def test_sec_04_a_roster_imported_in_secondment_is_what_joint_inspection_c
                 break
             await asyncio.sleep(0.2)
         assert seen == said
+
+
+async def test_sup_02_a_referral_left_unanswered_is_the_departments_breach_in_oversight(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The referral service's own deadline facts reach the oversight ledger: REF-03 met on
+    time by the town, REF-06 met by the department, REF-07 left unanswered past its five
+    working days and swept as a breach — then answered late, still one breach — and REF-09
+    (filing the accepted case) open, each once,
+    under the organisation that owed it, in the period it fell due."""
+    from datetime import UTC, datetime, timedelta
+
+    from oversight.main import SPEC as OVERSIGHT
+
+    from xietong_common.clock import FakeClock
+    from xietong_common.jobs import run_job_once
+
+    town, dept = "town:lizhi", "dept:ecology-environment"
+    oversight_group = f"oversight-x-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(
+        kafka_bootstrap, oversight_group, (registry.spec_for(m).topic for m in OVERSIGHT.handlers)
+    )
+    clock = FakeClock(datetime(2024, 3, 4, 2, 0, tzinfo=UTC))  # Mon 2024-03-04 10:00 CST
+    async with (
+        running_service(
+            REFERRAL,
+            database_url=await create_database(servers, "x_referral_sup"),
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "f",
+            run_jobs=False,
+            clock=clock,
+        ) as referral,
+        running_service(
+            OVERSIGHT,
+            database_url=await create_database(servers, "x_oversight"),
+            kafka_bootstrap=kafka_bootstrap,
+            run_jobs=False,
+            service_name=oversight_group,
+        ) as oversight,
+    ):
+        sender = referral.auth(town, "handler", user="town-handler")
+        drafted = await referral.client.post(
+            "/referrals",
+            headers=sender,
+            json={
+                "matter_code": "ENV-001",
+                "place_town": town,
+                "found_at": clock.now().isoformat(),
+                "facts": "巡查发现企业向河道直排污水",
+                "party": {"name": "某某化工有限公司", "kind": "legal-person"},
+            },
+        )
+        assert drafted.status_code == 201, drafted.text
+        rid = drafted.json()["id"]
+        for kind in ("letter", "item-list"):
+            uploaded = await referral.client.post(
+                f"/referrals/{rid}/materials",
+                data={"kind": kind},
+                files={"file": (f"{kind}.pdf", pdf_bytes(kind), "application/pdf")},
+                headers=sender,
+            )
+            assert uploaded.status_code == 201, uploaded.text
+        sent = await referral.client.post(f"/referrals/{rid}/send", headers=sender)
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["receiver"] == dept
+        received = await referral.client.post(
+            f"/referrals/{rid}/receive",
+            json={"signer_name": "王芳"},
+            headers=referral.auth(dept, "clerk", user="dept-clerk"),
+        )
+        assert received.status_code == 200, received.text
+        clock.advance(timedelta(days=10))  # past REF-07's five working days, unanswered
+        (job,) = [j for j in REFERRAL.jobs if j.name == "deadline-sweep"]
+        assert await run_job_once(referral.ctx.db, "deadline-sweep", job.job(referral.ctx))
+        answered = await referral.client.post(
+            f"/referrals/{rid}/answer",
+            json={"decision": "accept", "reasons": "属本局管辖，决定受理"},
+            headers=referral.auth(dept, "handler", user="dept-handler"),
+        )
+        assert answered.status_code == 200, answered.text
+        await referral.outbox_drained(timeout_s=120)
+
+        overseer = oversight.auth("justice-bureau", "handler", user="bureau")
+
+        async def rows() -> dict[str, dict[str, object]]:
+            r = await oversight.client.get(
+                "/assessment", params={"period": "2024-03"}, headers=overseer
+            )
+            assert r.status_code == 200, r.text
+            return {row["organisation"]: row for row in r.json()["items"]}
+
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 120
+        while (found := await rows()).get(dept, {}).get("met_late") != 1:
+            assert loop.time() < until, f"oversight never saw the late answer: {found}"
+            await asyncio.sleep(0.2)
+        by_rule = {r["rule"]: r for r in found[dept]["by_rule"]}  # type: ignore[attr-defined]
+        assert (by_rule["REF-07"]["due"], by_rule["REF-07"]["breached"]) == (1, 1)
+        assert by_rule["REF-07"]["met_late"] == 1
+        assert (by_rule["REF-06"]["due"], by_rule["REF-06"]["met_on_time"]) == (1, 1)
+        assert (by_rule["REF-09"]["due"], by_rule["REF-09"]["open"]) == (1, 1)  # file, now
+        assert (found[dept]["due"], found[dept]["breached"]) == (3, 1)
+        assert (found[town]["due"], found[town]["met_on_time"]) == (1, 1)  # REF-03
+        # The department sees its own row only; the town is 404 to it.
+        own = await oversight.client.get(
+            "/breaches", params={"period": "2024-03"}, headers=oversight.auth(dept, "handler")
+        )
+        assert [b["rule"] for b in own.json()["items"]] == ["REF-07"]
+        assert own.json()["items"][0]["counterparty"] == town
+        hidden = await oversight.client.get(
+            f"/assessment/organisations/{town}",
+            params={"period": "2024-03"},
+            headers=oversight.auth(dept, "handler"),
+        )
+        assert hidden.status_code == 404

@@ -31,6 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PROXY = ROOT / "deploy" / "proxy"
 CONF = (PROXY / "xietong.conf").read_text()
 OPS = {"healthz", "readyz", "metrics"}
+# Paths every service has (its own to-do feed, issue 24): one API entry cannot route them by
+# prefix to one service, so it routes them to none (404); the workbench reads each service's
+# in the network (docs/deploy.md).
+EVERY_SERVICE = {"todo"}
 REFUSED = ["/metrics", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz", "/docs/oauth2"]
 
 
@@ -48,7 +52,7 @@ def _routes() -> dict[str, str]:
 
 def _prefixes(service: str) -> set[str]:
     spec = json.loads((ROOT / "docs" / "openapi" / f"{service}.json").read_text())
-    return {path.split("/")[1] for path in spec["paths"]} - OPS
+    return {path.split("/")[1] for path in spec["paths"]} - OPS - EVERY_SERVICE
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -17,6 +17,7 @@ SERVICES = [
     ("legal-review", "legal_review"),
     ("joint-inspection", "joint_inspection"),
     ("secondment", "secondment"),
+    ("oversight", "oversight"),
 ]
 
 

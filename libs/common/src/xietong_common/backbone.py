@@ -169,12 +169,45 @@ _STEP_4 = (
 # staging and a production system sharing a broker never judge each other's chains.
 _STEP_5 = ("ALTER TABLE audit_checkpoints ADD COLUMN deployment TEXT",)
 
+# Step 6 is reserved (documents).
+
+# Step 7: a deadline tells what happened to it (docs/architecture.md, "Deadlines"). It names
+# the other party of its record (`counterparty`: the referral's sender when the receiver owes
+# REF-07), the record's human reference (a receipt or case number) and the person the record
+# names as owing it (`assignee`); who met it or ended it, and why it ended (`end_kind`
+# cancelled or closed, `end_reason`); the due-soon reminders already handled and when the next
+# one is due (issue 24); `announced`: its lifecycle facts were published. Rows from before
+# this step were never announced: the sweep publishes their facts once, as they stand; open
+# ones get their reminders planned at the next sweep.
+_STEP_7 = (
+    "ALTER TABLE deadlines ADD COLUMN counterparty TEXT",
+    "ALTER TABLE deadlines ADD COLUMN reference TEXT",
+    "ALTER TABLE deadlines ADD COLUMN assignee TEXT",
+    "ALTER TABLE deadlines ADD COLUMN satisfied_by TEXT",
+    "ALTER TABLE deadlines ADD COLUMN cancelled_by TEXT",
+    "ALTER TABLE deadlines ADD COLUMN end_kind TEXT",
+    "ALTER TABLE deadlines ADD COLUMN end_reason TEXT",
+    "ALTER TABLE deadlines ADD COLUMN reminded TEXT[] DEFAULT '{}' NOT NULL",
+    "ALTER TABLE deadlines ADD COLUMN next_reminder_at TIMESTAMP WITH TIME ZONE",
+    "ALTER TABLE deadlines ADD COLUMN announced BOOLEAN DEFAULT false NOT NULL",
+    """
+    UPDATE deadlines SET next_reminder_at = now()
+    WHERE satisfied_at IS NULL AND cancelled_at IS NULL AND due_at > now()
+    """,
+    "CREATE INDEX ix_deadlines_next_reminder ON deadlines (next_reminder_at)"
+    " WHERE next_reminder_at IS NOT NULL AND satisfied_at IS NULL AND cancelled_at IS NULL",
+    "CREATE INDEX ix_deadlines_owed ON deadlines (organisation, due_at)"
+    " WHERE satisfied_at IS NULL AND cancelled_at IS NULL",
+    "CREATE INDEX ix_deadlines_unannounced ON deadlines (started_at) WHERE NOT announced",
+)
+
 STEPS: dict[int, tuple[str, ...]] = {
     1: _STEP_1,
     2: _STEP_2,
     3: _STEP_3,
     4: _STEP_4,
     5: _STEP_5,
+    7: _STEP_7,
 }
 _DOWN: dict[int, tuple[str, ...]] = {
     1: (
@@ -202,6 +235,26 @@ _DOWN: dict[int, tuple[str, ...]] = {
         "ALTER TABLE audit_log DROP COLUMN IF EXISTS hash_alg",
     ),
     5: ("ALTER TABLE audit_checkpoints DROP COLUMN IF EXISTS deployment",),
+    7: (
+        "DROP INDEX IF EXISTS ix_deadlines_unannounced",
+        "DROP INDEX IF EXISTS ix_deadlines_owed",
+        "DROP INDEX IF EXISTS ix_deadlines_next_reminder",
+        *(
+            f"ALTER TABLE deadlines DROP COLUMN IF EXISTS {column}"
+            for column in (
+                "announced",
+                "next_reminder_at",
+                "reminded",
+                "end_reason",
+                "end_kind",
+                "cancelled_by",
+                "satisfied_by",
+                "assignee",
+                "reference",
+                "counterparty",
+            )
+        ),
+    ),
 }
 LATEST = max(STEPS)
 

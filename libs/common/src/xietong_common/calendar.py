@@ -569,6 +569,21 @@ class WorkingDayCalendar:
                     return WorkingDayResult(day=day, provisional=provisional)
         raise ValueError(f"fewer than {n} working days in the {_MAX_SCAN_DAYS} days after {start}")
 
+    def working_days_before(self, day: date, n: int) -> date:
+        """The Nth working day before `day` (`day` itself not counted): where a reminder
+        "N working days before" a deadline ending on `day` falls."""
+        _check_day(day)
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        counted = 0
+        for _ in range(_MAX_SCAN_DAYS):
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+                if counted == n:
+                    return day
+        raise ValueError(f"fewer than {n} working days in the {_MAX_SCAN_DAYS} days before {day}")
+
     def working_days_between(self, start: date, end: date) -> WorkingDayCount:
         """Working days after `start` up to and including `end` (0 if `end` <= `start`)."""
         _check_day(start)
@@ -599,3 +614,23 @@ class WorkingDayCalendar:
             provisional=result.provisional,
             rule_id=rule.rule_id,
         )
+
+
+# ---- watching for next year's schedule ------------------------------------------------------
+
+
+def watch_start(year: int, month_day: str) -> date:
+    """The day of `year` from which next year's schedule is watched for (`MM-DD`)."""
+    month, day = (int(part) for part in month_day.split("-"))
+    return date(year, month, day)
+
+
+def missing_next_year(calendar: WorkingDayCalendar, today: date, month_day: str) -> int | None:
+    """Next year, if its holiday schedule is not installed and `today` (a China date) is on or
+    after `month_day` (`MM-DD`, the watch's start; default 1 December): from then on deadlines
+    run into that year, and every one that does is provisional and counted in no breach
+    until the schedule is loaded (RULES.md "Working days")."""
+    if today < watch_start(today.year, month_day):
+        return None
+    following = today.year + 1
+    return None if calendar.knows_year(following) else following

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import asyncpg
 import sqlalchemy as sa
 import sqlalchemy.ext.asyncio as sa_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,6 +29,35 @@ def async_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
+
+
+# SQLSTATEs of a server going away or not back yet: class 08 (connection exception), and
+# 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now ("the database system
+# is shutting down / starting up").
+_GOING_AWAY = ("57P01", "57P02", "57P03")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached (stopped, restarting, the
+    connection lost), rather than that the work failed: the same work will succeed once the
+    database is back, so the failure must not be held against the work (an event sent to the
+    dead-letter topic for it). Looks through SQLAlchemy's and asyncpg's wrappers."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ConnectionError | asyncpg.PostgresConnectionError):
+            return True  # refused, reset, or asyncpg's "connection was closed"
+        if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+            return True  # SQLAlchemy saw its connection die
+        state = getattr(error, "sqlstate", None)
+        if isinstance(state, str) and (state.startswith("08") or state in _GOING_AWAY):
+            return True
+        pending += [getattr(error, "orig", None), error.__cause__]
+    return False
 
 
 def plain_url(url: str) -> str:

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
 
+from xietong_common import faultpoints
 from xietong_common.errors import Conflict, InvalidInput
 from xietong_common.tables import idempotency_keys
 from xietong_common.uow import UnitOfWork
@@ -105,3 +106,4 @@ async def remember(
         .where(_k.scope == scope, _k.org == org, _k.key == key)
         .values(resource_id=resource_id)
     )
+    faultpoints.reached(faultpoints.REQUEST_UNCOMMITTED, scope=scope)

@@ -14,9 +14,17 @@ import sqlalchemy as sa
 
 from xietong_common import deadlines
 from xietong_common.auth import Principal
+from xietong_common.calendar import CHINA_TZ, missing_next_year
 from xietong_common.context import ServiceContext
 from xietong_common.db import Database
-from xietong_common.metrics import CALENDAR_LAST_KNOWN_YEAR, JOB_FAILURES, JOB_LAST_SUCCESS
+from xietong_common.deadlines import reminders
+from xietong_common.metrics import (
+    CALENDAR_LAST_KNOWN_YEAR,
+    CALENDAR_NEXT_YEAR_MISSING,
+    DEADLINES_PROVISIONAL,
+    JOB_FAILURES,
+    JOB_LAST_SUCCESS,
+)
 from xietong_common.settings import ServiceSettings
 from xietong_common.tables import idempotency_keys, inbox, outbox
 from xietong_common.uow import UnitOfWork
@@ -68,20 +76,46 @@ async def run_periodically(db: Database, name: str, job: Job, *, every_s: float)
 
 
 def deadline_sweep_job(mechanism: str) -> PeriodicJob:
-    """SUP-02 for any mechanism: pick up newly loaded holiday schedules, give provisional
-    deadlines their final date, then flag deadlines that passed with nothing done."""
+    """SUP-02 and issue 24 for any mechanism: pick up newly installed holiday schedules, give
+    provisional deadlines their final date, flag deadlines that passed with nothing done,
+    publish the facts of deadlines tracked before facts were published, and send the due-soon
+    reminders whose moment has come (planned again whenever the calendar changes, and when
+    the service starts). Each step goes row by row (a failing row is skipped, not fatal)."""
 
     def make(ctx: ServiceContext) -> Job:
+        policy = reminders.ReminderPolicy.of(ctx.settings)
+        planned = False
+
         async def run(uow: UnitOfWork) -> None:
-            ctx.calendar.reload_if_changed()
+            nonlocal planned
+            changed = ctx.calendar.reload_if_changed()
+            watch_calendar(ctx)
             # Alert XietongNextYearHolidaysMissing: in December, next year must be known.
             CALENDAR_LAST_KNOWN_YEAR.labels(mechanism).set(max(ctx.calendar.known_years()))
             await deadlines.recompute_provisional(uow, calendar=ctx.calendar, mechanism=mechanism)
             await deadlines.sweep(uow, now=uow.now, mechanism=mechanism)
+            await deadlines.announce_earlier(uow, mechanism=mechanism)
+            if changed or not planned:
+                await reminders.replan(uow)
+                planned = True
+            await reminders.remind(uow, calendar=ctx.calendar, policy=policy, mechanism=mechanism)
+            DEADLINES_PROVISIONAL.labels(ctx.settings.service_name).set(
+                await deadlines.count_provisional(uow)
+            )
 
         return run
 
     return PeriodicJob(name="deadline-sweep", interval=lambda s: s.deadline_sweep_every_s, job=make)
+
+
+def watch_calendar(ctx: ServiceContext) -> int | None:
+    """Calendar watch (SUP-02, RULES.md "Working days"): next year, if its holiday schedule is
+    missing and today (China time) is past XIETONG_CALENDAR_WATCH_FROM; sets
+    `xietong_calendar_next_year_missing`. /readyz warns while it is not None."""
+    today = ctx.clock.now().astimezone(CHINA_TZ).date()
+    missing = missing_next_year(ctx.calendar, today, ctx.settings.calendar_watch_from)
+    CALENDAR_NEXT_YEAR_MISSING.labels(ctx.settings.service_name).set(0 if missing is None else 1)
+    return missing
 
 
 def housekeeping_job() -> PeriodicJob:

@@ -50,11 +50,13 @@ class ListFilters(Generic[StateT]):
 
 @dataclass(frozen=True)
 class Listed(Generic[R]):
-    """A row of a list: the record, its earliest open deadline, whether one is missed."""
+    """A row of a list: the record, its earliest open deadline, whether one is missed, and
+    every deadline of it (met, open or missed) for a list that shows them all."""
 
     record: R
     next_due: DeadlineOut | None
     overdue: bool
+    deadlines: Sequence[DeadlineOut] = ()
 
 
 def sort_keys(columns: Iterable[str]) -> list[str]:

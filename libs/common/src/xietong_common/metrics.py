@@ -50,6 +50,29 @@ INBOX_LAG = Gauge(
 DEADLINE_BREACHES = Counter(
     "xietong_deadline_breaches_total", "Deadline breaches recorded", ["service", "rule"]
 )
+DEADLINE_REMINDERS = Counter(
+    "xietong_deadline_reminders_total",
+    "deadline.approaching reminders published, per lead time (issue 24)",
+    ["service", "lead"],
+)
+DEADLINES_PROVISIONAL = Gauge(
+    "xietong_deadlines_provisional",
+    "Open deadlines whose date is provisional (their holiday year is not installed): counted "
+    "in no breach until it is; measured by the deadline sweep",
+    ["service"],
+)
+CALENDAR_NEXT_YEAR_MISSING = Gauge(
+    "xietong_calendar_next_year_missing",
+    "1 from XIETONG_CALENDAR_WATCH_FROM (default 1 December) while next year's holiday schedule "
+    "is not installed (every deadline reaching into it is provisional), else 0",
+    ["service"],
+)
+TOPIC_RETENTION_SHORT = Gauge(
+    "xietong_topic_retention_short",
+    "1 for a topic whose retention is shorter than its events need (an accountability or "
+    "evidence topic) and could not be lengthened at start (docs/deploy.md), else 0",
+    ["service", "topic"],
+)
 JOB_FAILURES = Counter(
     "xietong_job_failures_total",
     "Runs of a periodic job that failed as a whole (it runs again at its next interval)",

@@ -100,8 +100,10 @@ class RecordKind(Generic[M, StateT, StepT]):
     """…and in Chinese (`未找到该移送案件`)."""
     parties: Callable[[M], Iterable[str | None]]
     """The organisations that may see the record; everyone else gets 404."""
-    readers: Collection[str] = (OVERSIGHT_ORG,)
-    """Organisations that read every record of the kind (oversight, SUP-01)."""
+    readers: Collection[str] | Callable[[str], bool] = (OVERSIGHT_ORG,)
+    """Organisations that read every record of the kind (oversight, SUP-01): their codes, or a
+    test of a code where a whole kind of organisation reads them (every department reads the
+    register of inspection targets)."""
     transitions: Transitions[StateT, StepT] | None = None
     """The domain's state machine, applied to the record's `state` column."""
     actions: str = ""
@@ -148,9 +150,20 @@ class RecordKind(Generic[M, StateT, StepT]):
         were made; the row is read afresh under the lock. A read passes `lock=False` (a lock
         is a unit of work's: asked of a read session, it is a programming error).
         `options`: loader options for what this call returns (`selectinload(...)`)."""
+        return await self.find(db, self.id_column == record_id, lock=lock, options=options)
+
+    async def find(
+        self,
+        db: Db,
+        *where: sa.ColumnElement[bool],
+        lock: bool = True,
+        options: Sequence[ORMOption] = (),
+    ) -> M:
+        """The one record matching `where` — a record known by another key than its id (a
+        work order's visit to a target) — locked like `get`, or the kind's 404."""
         if lock and not isinstance(db, UnitOfWork):
             raise TypeError("a row lock is held by a unit of work: pass it, or lock=False to read")
-        query = sa.select(self.model).where(self.id_column == record_id).options(*options)
+        query = sa.select(self.model).where(*where).options(*options)
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
         record = (await _session(db).execute(query)).scalar_one_or_none()
@@ -174,8 +187,12 @@ class RecordKind(Generic[M, StateT, StepT]):
         self.ensure_visible(record, actor)
         return record
 
+    def reads_all(self, org: str) -> bool:
+        """`org` reads every record of the kind (one of its `readers`)."""
+        return self.readers(org) if callable(self.readers) else org in self.readers
+
     def visible_to(self, record: M, org: str) -> bool:
-        return org in self.readers or org in {p for p in self.parties(record) if p}
+        return self.reads_all(org) or org in {p for p in self.parties(record) if p}
 
     def ensure_visible(self, record: M, actor: Actor) -> None:
         if not self.visible_to(record, actor.org):
@@ -230,10 +247,16 @@ class RecordKind(Generic[M, StateT, StepT]):
         calendar: WorkingDayCalendar,
         rule: DeadlineRule,
         organisation: str,
+        counterparty: str | None,
         started_at: datetime | None = None,
+        reference: str | None = None,
+        assignee: str | None = None,
     ) -> deadlines.TrackedDeadline:
-        """`organisation` owes `action` by the rule's deadline, counted from `started_at`
-        (now unless given) on the working-day calendar."""
+        """`organisation` owes `action` to `counterparty` (the record's other party, the one
+        kept waiting; None only where the record has none) by the rule's deadline, counted
+        from `started_at` (now unless given) on the working-day calendar; `reference`: the
+        record's human reference, `assignee`: the person it names as owing it. Publishes the
+        `started` fact (SUP-02)."""
         return await deadlines.start(
             uow,
             calendar=calendar,
@@ -241,13 +264,18 @@ class RecordKind(Generic[M, StateT, StepT]):
             action=action,
             rule=rule,
             organisation=organisation,
+            counterparty=counterparty,
             started_at=started_at or uow.now,
+            mechanism=self.mechanism,
+            reference=reference,
+            assignee=assignee,
         )
 
     async def satisfy_deadline(
         self, uow: UnitOfWork, record: M, action: str, *, at: datetime | None = None
     ) -> deadlines.TrackedDeadline | None:
-        """`action` was done (now unless `at`); a late one is recorded as a breach."""
+        """`action` was done (now unless `at`): the `met` fact; a late one that no one had
+        found missed yet is the deadline's one breach."""
         return await deadlines.satisfy(
             uow,
             subject=self.subject_of(cast("Any", record).id),
@@ -256,9 +284,33 @@ class RecordKind(Generic[M, StateT, StepT]):
             mechanism=self.mechanism,
         )
 
-    async def cancel_deadline(self, uow: UnitOfWork, record: M, action: str) -> None:
-        """`action` is no longer owed, and never was: no breach."""
-        await deadlines.cancel(uow, subject=self.subject_of(cast("Any", record).id), action=action)
+    async def cancel_deadline(
+        self, uow: UnitOfWork, record: M, action: str, *, reason: str
+    ) -> deadlines.TrackedDeadline | None:
+        """`action` is no longer owed under this deadline because it is replaced or restarted
+        (`reason`, a stable code: `finding-date-changed`): the `cancelled` fact. One that had
+        already passed unmet is recorded as missed first."""
+        return await deadlines.cancel(
+            uow,
+            subject=self.subject_of(cast("Any", record).id),
+            action=action,
+            reason=reason,
+            mechanism=self.mechanism,
+        )
+
+    async def close_deadline(
+        self, uow: UnitOfWork, record: M, action: str, *, reason: str
+    ) -> deadlines.TrackedDeadline | None:
+        """`action` is no longer owed because the case ended another way (`reason`:
+        `draft-withdrawn`): the `closed` fact. One that had already passed unmet is recorded
+        as missed first: ending a case never erases a miss."""
+        return await deadlines.close(
+            uow,
+            subject=self.subject_of(cast("Any", record).id),
+            action=action,
+            reason=reason,
+            mechanism=self.mechanism,
+        )
 
     async def deadlines_of(self, session: AsyncSession, record_id: uuid.UUID) -> list[DeadlineOut]:
         """Every deadline of the record (met, open or missed; not the cancelled ones)."""
@@ -301,7 +353,7 @@ class RecordKind(Generic[M, StateT, StepT]):
             return self.received_by(org)
         if box is Box.OUTBOX:
             return self.sent_by(org)
-        if org in self.readers:
+        if self.reads_all(org):
             return sa.true()
         return sa.or_(self.sent_by(org), self.received_by(org))
 
@@ -315,7 +367,7 @@ class RecordKind(Generic[M, StateT, StepT]):
         options: Sequence[ORMOption] = (),
     ) -> tuple[list[Listed[M]], int]:
         """One page of the records matching `where` and the common `filters`, in the order of
-        `filters.sort`, each with its next deadline; and how many match in all."""
+        `filters.sort`, each with its deadlines (the next, and all); and how many match."""
         query = (
             sa.select(self.model)
             .where(*where, *self.filtered(filters, now))
@@ -327,5 +379,7 @@ class RecordKind(Generic[M, StateT, StepT]):
         listed = []
         for row in rows:
             mine = due.get(self.subject_of(row.id), [])
-            listed.append(Listed(row, next_due=next_due(mine), overdue=is_overdue(mine, now)))
+            listed.append(
+                Listed(row, next_due=next_due(mine), overdue=is_overdue(mine, now), deadlines=mine)
+            )
         return listed, total

@@ -355,7 +355,11 @@ class PartyIn(Strict):
 class View(BaseModel):
     """A response read from a row: `ReferralOut.of(referral, state=..., deadlines=...)` takes
     every field the row has by name, and `given` the rest (labels, deadlines, children).
-    Only the fields the response declares are read: it loads nothing it does not return."""
+    Only the fields the response declares are read: it loads nothing it does not return.
+    A field that is itself a `View` (or a list of them) takes the child rows as they are
+    (`participants=order.participants`), read the same way."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     @classmethod
     def of(cls, row: object, **given: Any) -> Self:
@@ -377,6 +381,21 @@ class Label(BaseModel):
     @classmethod
     def of(cls, member: LabelledEnum) -> Self:
         return cls(value=member.value, label_zh=member.label_zh, label_en=member.label_en)
+
+
+def labelled(enum: type[LabelledEnum]) -> BeforeValidator:
+    """A `Label` field of a `View` read from the row's code: `state: Annotated[StateOut,
+    labelled(OrderState)]` shows the row's `"draft"` as its value and names (None stays None).
+    The response's schema is the label's; only where the names come from is declared."""
+
+    def names(value: Any) -> Any:
+        if isinstance(value, str):
+            value = enum(value)
+        if isinstance(value, LabelledEnum):
+            return {"value": value.value, "label_zh": value.label_zh, "label_en": value.label_en}
+        return value
+
+    return BeforeValidator(names)
 
 
 T = TypeVar("T")

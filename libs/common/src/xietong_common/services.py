@@ -1,4 +1,4 @@
-"""The six services of xietong: name → Python package (and their default ports)."""
+"""The services of xietong: the six mechanisms and oversight (督察), name → Python package."""
 
 from __future__ import annotations
 
@@ -9,4 +9,5 @@ SERVICES = {
     "legal-review": "legal_review",
     "joint-inspection": "joint_inspection",
     "secondment": "secondment",
+    "oversight": "oversight",
 }

@@ -9,10 +9,11 @@ both `NAME` and `NAME_FILE` is refused, as is a file that cannot be read.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -153,6 +154,38 @@ class ServiceSettings(BaseSettings):
         description="how often the deadline sweep runs: newly installed holiday schedules, "
         "provisional deadlines made final, deadlines passed with nothing done (SUP-02)",
     )
+    deadline_reminder_leads: tuple[str, ...] = Field(
+        default=("2 working days", "4 hours"),
+        description="issue 24: how long before a deadline `deadline.approaching` is published, "
+        "once per lead time (`N working days` on the holiday calendar with 调休, `N hours` of "
+        "clock time; a JSON list in the environment); for deadlines of more than "
+        "deadline_reminder_short_hours",
+    )
+    deadline_reminder_leads_short: tuple[str, ...] = Field(
+        default=("4 hours", "1 hour"),
+        description="the lead times of deadlines counted in clock hours, at most "
+        "deadline_reminder_short_hours long (a 24-hour deadline: 4 hours and 1 hour before)",
+    )
+    deadline_reminder_short_hours: int = Field(
+        default=24,
+        ge=1,
+        description="a deadline of at most this many clock hours gets the short lead times",
+    )
+    calendar_watch_from: str = Field(
+        default="12-01",
+        pattern=r"^\d{2}-\d{2}$",
+        description="MM-DD from which /readyz warns (and xietong_calendar_next_year_missing is "
+        "1) while next year's holiday schedule is not installed: from then on deadlines reach "
+        "into that year, are provisional and count in no breach until it is (RULES.md)",
+    )
+    accountability_retention_days: int = Field(
+        default=400,
+        description="SUP-01/02: the accountability topics (docs/events.md: deadline facts, "
+        "refusals, flags) keep their events at least this many days, enough to rebuild a "
+        "year's assessment from the broker; -1 keeps them for ever. Applied when a service "
+        "starts: to topics it creates, and to existing ones whose retention is shorter "
+        "(never shortened)",
+    )
     housekeeping_every_s: float = Field(
         default=3600.0, gt=0, description="how often old outbox rows and inbox ids are deleted"
     )
@@ -162,6 +195,28 @@ class ServiceSettings(BaseSettings):
         description="how often the dead letters not yet re-driven are counted "
         "(xietong_dlq_messages)",
     )
+
+    @field_validator("deadline_reminder_leads", "deadline_reminder_leads_short", mode="before")
+    @classmethod
+    def _leads(cls, value: object) -> tuple[str, ...]:
+        from xietong_common.leads import parse_leads
+
+        return tuple(lead.text for lead in parse_leads(value))
+
+    @field_validator("calendar_watch_from")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        month, day = (int(part) for part in value.split("-"))
+        date(2024, month, day)  # a leap year: 02-29 is a day; 02-30 raises
+        return value
+
+    @field_validator("accountability_retention_days")
+    @classmethod
+    def _at_least_400_days(cls, value: int) -> int:
+        if value != -1 and value < 400:
+            raise ValueError("accountability topics keep their events at least 400 days (or -1)")
+        return value
+
     inbox_max_attempts: int = 5
     inbox_backoff_initial_s: float = 0.2
     inbox_backoff_max_s: float = 5.0

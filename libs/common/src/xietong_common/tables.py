@@ -8,7 +8,7 @@ These describe the tables for queries; `xietong_common.backbone` creates them, s
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -138,6 +138,19 @@ deadlines = sa.Table(
     sa.Column("cancelled_at", sa.DateTime(timezone=True)),
     sa.Column("breached_at", sa.DateTime(timezone=True)),
     sa.Column("breach_kind", sa.Text),
+    # Backbone step 7: the deadline's record and parties, who acted, how it ended, reminders.
+    sa.Column("counterparty", sa.Text),  # the other party of the record
+    sa.Column("reference", sa.Text),  # the record's human reference (a case number)
+    sa.Column("assignee", sa.Text),  # the person the record names as owing it
+    sa.Column("satisfied_by", sa.Text),
+    sa.Column("cancelled_by", sa.Text),
+    sa.Column("end_kind", sa.Text),  # "cancelled" | "closed"
+    sa.Column("end_reason", sa.Text),
+    sa.Column(
+        "reminded", ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")
+    ),  # the lead times handled (a reminder sent, or skipped)
+    sa.Column("next_reminder_at", sa.DateTime(timezone=True)),
+    sa.Column("announced", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_deadlines_subject", "subject"),
     sa.Index(
         "ix_deadlines_open_due",
@@ -151,6 +164,20 @@ deadlines = sa.Table(
         unique=True,
         postgresql_where=sa.text("satisfied_at IS NULL AND cancelled_at IS NULL"),
     ),
+    sa.Index(
+        "ix_deadlines_next_reminder",
+        "next_reminder_at",
+        postgresql_where=sa.text(
+            "next_reminder_at IS NOT NULL AND satisfied_at IS NULL AND cancelled_at IS NULL"
+        ),
+    ),
+    sa.Index(
+        "ix_deadlines_owed",
+        "organisation",
+        "due_at",
+        postgresql_where=sa.text("satisfied_at IS NULL AND cancelled_at IS NULL"),
+    ),
+    sa.Index("ix_deadlines_unannounced", "started_at", postgresql_where=sa.text("NOT announced")),
 )
 
 # Committed outbox rows wake the relay through this NOTIFY channel.

@@ -48,6 +48,8 @@ async def test_late_action_is_a_recorded_breach(h: Harness, tmp_path: Path) -> N
             action="answer",
             rule=ANSWER,
             organisation="dept:water",
+            counterparty="town:baitao",
+            mechanism="referral",
             started_at=received,
         )
     assert tracked.due_at == datetime(2024, 10, 10, 16, 0, tzinfo=UTC)
@@ -66,6 +68,8 @@ async def test_late_action_is_a_recorded_breach(h: Harness, tmp_path: Path) -> N
             action="answer",
             rule=ANSWER,
             organisation="dept:water",
+            counterparty="town:baitao",
+            mechanism="referral",
             started_at=received,
         )
     late = datetime(2024, 10, 11, 1, 0, tzinfo=UTC)
@@ -93,6 +97,8 @@ async def test_sweep_flags_deadlines_that_passed_with_nothing_done_once(
             action="supply-materials",
             rule=ANSWER,
             organisation="town:lizhi",
+            counterparty="town:baitao",
+            mechanism="referral",
             started_at=clock.now(),
         )
     async with h.db.uow(actor=SYSTEM) as uow:
@@ -125,6 +131,8 @@ async def test_provisional_deadline_counts_no_breach_until_the_year_is_loaded(
             action="send",
             rule=ANSWER,
             organisation="town:lizhi",
+            counterparty="town:baitao",
+            mechanism="referral",
             started_at=found,
         )
     assert tracked.provisional
@@ -164,7 +172,9 @@ async def test_sup_02_one_broken_row_does_not_stop_the_sweep(h: Harness, tmp_pat
     import sqlalchemy as sa
     from prometheus_client import REGISTRY
 
+    from xietong_common.clock import SystemClock
     from xietong_common.jobs import deadline_sweep_job, run_job_once
+    from xietong_common.settings import ServiceSettings
     from xietong_common.tables import deadlines as table
 
     mechanism = f"m{uuid.uuid4().hex[:6]}"  # a fresh quarantine and metric labels
@@ -177,6 +187,8 @@ async def test_sup_02_one_broken_row_does_not_stop_the_sweep(h: Harness, tmp_pat
             action="answer",
             rule=ANSWER,
             organisation="dept:water",
+            counterparty="town:baitao",
+            mechanism="referral",
             started_at=datetime(2024, 3, 1, 2, tzinfo=UTC),
         )
         for subject, provisional in (("referral:broken", True), ("referral:broken-2", False)):
@@ -203,6 +215,8 @@ async def test_sup_02_one_broken_row_does_not_stop_the_sweep(h: Harness, tmp_pat
 
     class Ctx:  # what the sweep job reads of the context
         calendar = cal
+        clock = SystemClock()
+        settings = ServiceSettings(service_name=mechanism)
 
     run = deadline_sweep_job(mechanism).job(Ctx())  # type: ignore[arg-type]
     assert await run_job_once(h.db, "deadline-sweep", run)
@@ -271,6 +285,8 @@ async def test_an_agreed_date_is_a_final_deadline_and_closing_never_erases_a_mis
             action="complete",
             rule_id="ASSIST-04",
             organisation="dept:water",
+            counterparty="town:baitao",
+            mechanism="referral",
             started_at=started,
             due_at=coming,
         )
@@ -280,19 +296,29 @@ async def test_an_agreed_date_is_a_final_deadline_and_closing_never_erases_a_mis
             action="complete",
             rule_id="ASSIST-04",
             organisation="dept:water",
+            counterparty="town:baitao",
+            mechanism="referral",
             started_at=started,
             due_at=passed,
         )
     assert (tracked.due_at, tracked.provisional) == (coming, False)
     async with h.db.uow(actor=SYSTEM) as uow:
         await deadlines.close(
-            uow, subject="assistance:1", action="complete", mechanism="assistance"
+            uow,
+            subject="assistance:1",
+            action="complete",
+            reason="request-withdrawn",
+            mechanism="assistance",
         )
         assert breaches(uow) == []
         assert await deadlines.find_open(uow, subject="assistance:1", action="complete") is None
     async with h.db.uow(actor=SYSTEM) as uow:
         await deadlines.close(
-            uow, subject="assistance:2", action="complete", mechanism="assistance"
+            uow,
+            subject="assistance:2",
+            action="complete",
+            reason="request-withdrawn",
+            mechanism="assistance",
         )
         (breach,) = breaches(uow)
     assert (breach.kind, breach.rule, breach.action) == ("no-action", "ASSIST-04", "complete")

@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from prometheus_client import REGISTRY
+from sqlalchemy.engine import make_url
+from tcp_proxy import TcpProxy
 
 from backbone_support import (
     TOPIC,
@@ -21,6 +24,8 @@ from backbone_support import (
     harness,
     new_key,
 )
+from xietong_common.clock import SystemClock
+from xietong_common.db import Database
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.registry import dlq_topic
 from xietong_common.messaging.inbox import InboxConsumer
@@ -238,3 +243,74 @@ async def test_binary_mode_events_from_the_official_sdk_are_handled(
         return await counter_value(h.db, key) == 1
 
     await run_until(consumer, done)
+
+
+async def test_events_wait_while_the_database_is_away_and_none_is_dead_lettered(
+    h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    """Found by the fault harness (`make faults`, PostgreSQL restarted under load): a
+    consumer whose database was restarting failed each event `max_attempts` times in a few
+    seconds and dead-lettered it, so the drafts and items it would have made were lost. The
+    database being away says nothing about the event: the event waits, its attempts are not
+    counted, and it is applied once the database is back."""
+    url = make_url(h.url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    db = Database(
+        url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        clock=SystemClock(),
+        service_name=f"inbox-outage-{uuid.uuid4().hex[:6]}",
+    )
+    consumer = InboxConsumer(
+        db,
+        namespace=TEST_NAMESPACE,
+        bootstrap=kafka_bootstrap,
+        handlers={CounterIncremented: count_handled},
+        group_id=f"g-{uuid.uuid4().hex[:6]}",
+        max_attempts=3,
+        backoff_initial_s=0.01,
+        backoff_max_s=0.05,
+    )
+    key = new_key()  # one key, one partition: the events after the first wait behind it
+
+    def retries() -> float:
+        labels = {"service": db.service_name, "topic": TOPIC}
+        return REGISTRY.get_sample_value("xietong_inbox_retries_total", labels) or 0.0
+
+    async def send(seq: int) -> None:
+        event = CounterIncremented(counter=key, seq=seq)
+        await producer.send_and_wait(
+            physical_topic(TOPIC), envelope_bytes(event, key=key), key=key.encode()
+        )
+
+    async with topic_reader(kafka_bootstrap, dlq_topic(TOPIC)) as dlq:
+        task = asyncio.create_task(consumer.run())
+        try:
+            await send(1)
+            end = asyncio.get_running_loop().time() + 30
+            while await counter_value(h.db, key) != 1:  # the pool holds live connections
+                assert asyncio.get_running_loop().time() < end, "the first event was not handled"
+                await asyncio.sleep(0.1)
+            await proxy.cut()  # as a restart does: open connections reset, new ones refused
+            for seq in (2, 3, 4):
+                await send(seq)
+            # As many failed attempts as dead-lettered all three events before.
+            end = asyncio.get_running_loop().time() + 60
+            while retries() < 3 * consumer.max_attempts:
+                assert asyncio.get_running_loop().time() < end, f"only {retries()} attempts"
+                await asyncio.sleep(0.05)
+            await proxy.restore()
+            end = asyncio.get_running_loop().time() + 60
+            while await counter_value(h.db, key) != 4:
+                assert asyncio.get_running_loop().time() < end, (
+                    f"applied {await counter_value(h.db, key)} of 4 events after the outage"
+                )
+                await asyncio.sleep(0.1)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await proxy.close()
+            await db.dispose()
+        await dlq.poll(1)
+    assert [r for r in dlq.records if r.key == key.encode()] == []

@@ -155,6 +155,7 @@ async def test_deadlines_and_the_timeline_live_under_the_subject(
             calendar=calendar,
             rule=DeadlineRule.working_days(5, rule_id="REF-07"),
             organisation=DEPT.org,
+            counterparty=TOWN.org,
         )
         assert tracked.subject == NOTE.subject_of(note_id)
     async with db.uow(actor=DEPT) as uow:
@@ -181,6 +182,7 @@ async def test_a_page_by_deadline_with_boxes_and_filters(db: Database) -> None:
                 calendar=calendar,
                 rule=DeadlineRule.hours(48 - 24 * n, rule_id="REF-07"),
                 organisation=DEPT.org,
+                counterparty=TOWN.org,
             )
     paging = PageParams(page=1, page_size=2)
     async with db.session() as session:

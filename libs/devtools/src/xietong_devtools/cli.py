@@ -92,3 +92,6 @@ def install(extension: CliExtension) -> None:
     run = subparsers.add_parser("run", help="bring the stack up and run the six services")
     run.add_argument("--host", default="127.0.0.1")
     run.set_defaults(func=cmd_run)
+    from xietong_devtools.faults.cli import add_faults_command
+
+    add_faults_command(subparsers)

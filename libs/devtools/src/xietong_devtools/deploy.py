@@ -7,17 +7,20 @@ that may
 - write the topics the registry says it produces,
 - read the topics the registry says it consumes, in its consumer group (the service name),
   and write their `.dlq` twins (where its inbox dead-letters),
-- describe and create those topics and their `.dlq` twins (what `ensure_topics` does on
-  start),
+- describe and create those topics and their `.dlq` twins, and read their configuration
+  (what `ensure_topics` does on start),
+- alter the configuration of the accountability topics among them (deadline facts,
+  refusals, flags: `ensure_topics` lengthens their retention to
+  `XIETONG_ACCOUNTABILITY_RETENTION_DAYS` where it is shorter, SUP-01/02),
 - read the `.dlq` twins of what it consumes in the group `<service>.dlq-replay`
   (`xietong dlq list | replay`, and the service's dead-letter depth gauge),
 - read back, without a consumer group, the retained topics it writes (the audit
   checkpoints: `xietong audit verify` in its container),
 
-and nothing else: in particular no principal may alter or delete a topic, so none can
-shorten the retention of the never-deleting `audit.checkpoint`. The `integrator` principal may read every event topic, in consumer
+and nothing else: in particular no principal may delete a topic or alter the never-deleting
+`audit.checkpoint`, so none can shorten its retention. The `integrator` principal may read every event topic, in consumer
 groups whose name starts with `integrator`, and write nothing. A registry consumer such as
-`oversight (SUP, planned)` that is not a service, or is marked planned, gets no ACL.
+`info-sharing (INFO-04, planned)` that is not a service, or is marked planned, gets no ACL.
 """
 
 from __future__ import annotations
@@ -62,6 +65,14 @@ class Grants:
         return sorted(names | {dlq_topic(t) for t in names})
 
     @property
+    def keeps(self) -> list[str]:
+        """Accountability topics whose retention its `ensure_topics` lengthens (AlterConfigs);
+        never a retained one (evidence no service may alter)."""
+        return sorted(
+            t for t in self.topics if registry.accountable(t) and not registry.retained(t)
+        )
+
+    @property
     def writes(self) -> list[str]:
         return sorted({*self.produces, *(dlq_topic(t) for t in self.consumes)})
 
@@ -72,7 +83,7 @@ class Grants:
 
 
 def _consumer_service(declared: str) -> str | None:
-    """`referral` -> referral; `info-sharing (INFO-04, planned)` and `oversight (…)` -> None."""
+    """`referral` -> referral; `info-sharing (INFO-04, planned)` -> None."""
     name, _, note = declared.partition("(")
     name = name.strip()
     if name not in SERVICES or "planned" in note:
@@ -168,8 +179,11 @@ def kafka_init_script(*, strict: bool = True) -> str:
             f"# {name}: produces {', '.join(g.produces) or 'nothing'};"
             f" consumes {', '.join(g.consumes) or 'nothing'}"
             + (f" (consumer group {name})" if g.consumes else ""),
-            f"allow {name} --operation Describe --operation Create {_args('--topic', g.topics)}",
+            f"allow {name} --operation Describe --operation Create --operation DescribeConfigs"
+            f" {_args('--topic', g.topics)}",
         ]
+        if g.keeps:
+            lines.append(f"allow {name} --operation AlterConfigs {_args('--topic', g.keeps)}")
         if g.writes:
             lines.append(f"allow {name} --operation Write {_args('--topic', g.writes)}")
         # Read, in one call (an ACL is per resource, so one call naming every topic and group

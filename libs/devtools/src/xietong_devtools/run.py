@@ -1,4 +1,4 @@
-"""`xietong run`: the stack, then the six services and the workbench (工作台) as uvicorn
+"""`xietong run`: the stack, then the seven services and the workbench (工作台) as uvicorn
 processes, until Ctrl-C."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ SERVICES = (
     ("legal-review", "legal_review", 8004),
     ("joint-inspection", "joint_inspection", 8005),
     ("secondment", "secondment", 8006),
+    ("oversight", "oversight", 8007),
 )
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from assistance import api, handlers
+from assistance.models import AssistanceRequest
 from assistance.service import MECHANISM
 from assistance.settings import AssistanceSettings
 from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.jobs import deadline_sweep_job
+from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
@@ -29,6 +33,18 @@ SPEC = ServiceSpec(
     settings_class=AssistanceSettings,
     handlers={RosterChanged: handlers.on_roster_changed},
     jobs=[deadline_sweep_job(MECHANISM)],
+    records=[
+        RecordLink(
+            "assistance",
+            "/assistance-requests/{id}",
+            "执法协助",
+            "enforcement assistance",
+            id_column=AssistanceRequest.id,
+            title=sa.func.concat_ws(
+                " ", AssistanceRequest.matter_code, sa.func.left(AssistanceRequest.needed, 40)
+            ),
+        )
+    ],
     openapi_tags=[
         {
             "name": "assistance",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from joint_inspection import api, handlers
-from joint_inspection.models import ImportJob
+from joint_inspection.models import ImportJob, Shortcoming, WorkOrder
 from joint_inspection.service import MECHANISM
 from joint_inspection.settings import InspectionSettings
 from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import deadline_sweep_job
+from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
@@ -35,6 +38,24 @@ SPEC = ServiceSpec(
     handlers={RosterChanged: handlers.on_roster_changed},
     jobs=[deadline_sweep_job(MECHANISM), import_job_sweep(ImportJob)],
     worker_modules=["joint_inspection.schemas"],
+    records=[
+        RecordLink(
+            "inspection",
+            "/orders/{id}",
+            "综合查一次工单",
+            "inspection work order",
+            id_column=WorkOrder.id,
+            title=sa.func.concat_ws(" ", WorkOrder.number, WorkOrder.title),
+        ),
+        RecordLink(
+            "inspection-shortcoming",
+            "/shortcomings/{id}",
+            "政务服务短板",
+            "government service shortcoming",
+            id_column=Shortcoming.id,
+            title=sa.func.left(Shortcoming.description, 60),
+        ),
+    ],
     openapi_tags=[
         {"name": "targets", "description": "监管对象: the register and its risk signals (INSP-02)"},
         {"name": "plans", "description": "检查计划 and the draw of targets (INSP-01, INSP-02)"},

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from legal_review import api
+from legal_review.models import Review
 from legal_review.service.common import MECHANISM
 from legal_review.settings import ReviewSettings
 from xietong_common.jobs import deadline_sweep_job
+from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
@@ -24,6 +28,18 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=ReviewSettings,
     jobs=[deadline_sweep_job(MECHANISM)],
+    records=[
+        RecordLink(
+            "review",
+            "/reviews/{id}",
+            "法制审核",
+            "legal review",
+            id_column=Review.id,
+            title=sa.func.concat_ws(
+                " ", Review.case_number, Review.matter_code, Review.party["name"].astext
+            ),
+        )
+    ],
     openapi_tags=[
         {
             "name": "reviews",

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from referral import api, handlers
+from referral.models import Referral
 from referral.service import MECHANISM
 from referral.settings import ReferralSettings
 from xietong_common.contracts.inspection import InspectionFindingRecorded
 from xietong_common.contracts.review import ReviewDecided, ReviewOpinionGiven
 from xietong_common.jobs import deadline_sweep_job
+from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
@@ -31,6 +35,21 @@ SPEC = ServiceSpec(
         InspectionFindingRecorded: handlers.on_inspection_finding,
     },
     jobs=[deadline_sweep_job(MECHANISM)],
+    records=[
+        RecordLink(
+            "referral",
+            "/referrals/{id}",
+            "案件移送",
+            "case referral",
+            id_column=Referral.id,
+            title=sa.func.concat_ws(
+                " ",
+                Referral.matter_code,
+                Referral.party["name"].astext,
+                sa.func.left(Referral.facts, 40),
+            ),
+        )
+    ],
     openapi_tags=[
         {
             "name": "referrals",

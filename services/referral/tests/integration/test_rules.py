@@ -415,6 +415,38 @@ async def test_ref_03_editing_the_urgency_of_a_draft_restarts_its_deadline(case:
     assert r.json()["type"] == PROBLEM + "referral-invalid-transition"
 
 
+async def test_ref_03_the_finding_cannot_be_moved_after_the_draft_to_restart_the_clock(
+    case: Any,
+) -> None:
+    """The dodge: a draft made the day of the finding, REF-03 due in 5 working days; the day
+    before it is due the sender edits the finding date to today, and the deadline would
+    restart (cancelled, no breach) — again and again. A finding after the draft that records
+    it is refused, nothing changes; a correction up to the draft's making still restarts it."""
+    found = case.clock.now() - timedelta(days=1)  # Thu 2024-02-29 10:00 CST
+    referral = await case.draft(found_at=found.isoformat())
+    first = due(referral, "REF-03")
+    case.clock.advance(timedelta(days=6))  # Thu 2024-03-07 10:00: due tonight
+    for later in (case.clock.now(), case.clock.now() - timedelta(days=5)):
+        r = await case.svc.client.patch(
+            f"/referrals/{referral['id']}",
+            json={"found_at": later.isoformat()},
+            headers=case.sender,
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["type"] == PROBLEM + "referral-implausible-time"
+        assert r.json()["rule"] == "REF-03"
+    kept = (await case.get(referral["id"])).json()
+    assert (kept["found_at"], due(kept, "REF-03")) == (referral["found_at"], first)
+    # A correction to the day the draft was made (the finding's true day) is allowed.
+    r = await case.svc.client.patch(
+        f"/referrals/{referral['id']}",
+        json={"found_at": (found + timedelta(days=1)).isoformat()},
+        headers=case.sender,
+    )
+    assert r.status_code == 200, r.text
+    assert utc(due(r.json(), "REF-03")) > utc(first)
+
+
 async def test_ref_03_deadline_in_an_unknown_year_is_provisional_until_its_schedule_is_loaded(
     case: Any, kafka_bootstrap: str
 ) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from xietong_common.import_jobs import ImportJobColumns
+from xietong_common.materials import MaterialColumns
 from xietong_common.tables import NAMING_CONVENTION
 
 TZ = sa.DateTime(timezone=True)
@@ -232,23 +233,16 @@ class GuidanceActivity(Base):
     )
 
 
-class GuidanceMaterial(Base):
+class GuidanceMaterial(MaterialColumns, Base):
     """SEC-05: a material of a guidance activity (the document, slides, attendance sheet…),
     stored by SHA-256 in the blob store."""
 
     __tablename__ = "guidance_materials"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     activity_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("guidance_activities.id", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(sa.Text)
-    filename: Mapped[str | None] = mapped_column(sa.Text)
-    content_type: Mapped[str] = mapped_column(sa.Text)
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.Text)
-    uploaded_at: Mapped[datetime] = mapped_column(TZ)
-    uploaded_by: Mapped[str] = mapped_column(sa.Text)
 
 
 class ImportJob(ImportJobColumns, Base):

@@ -7,12 +7,11 @@ from datetime import date, datetime
 
 from secondment.domain.guidance import CountBy
 from secondment.domain.personnel import AssessmentGrade, Establishment, Identity, WorkKind
-from secondment.domain.roster import OfficerChange, Placement, TeamChange
+from secondment.domain.roster import OfficerChange, Placement, RosterDiff, TeamChange
 from secondment.domain.teams import TeamStatus, VersionKind
 from secondment.models import (
     Assessment,
     GuidanceActivity,
-    GuidanceMaterial,
     RosterVersion,
     TeamMember,
     TeamVersion,
@@ -32,12 +31,14 @@ from secondment.schemas import (
     GuidanceOut,
     IdentityOut,
     ImportOut,
+    ImportResult,
     MaterialOut,
     MatterOut,
     MemberOut,
     ModeOut,
     OfficerChangeOut,
     OfficerOut,
+    OfficerView,
     OutcomeOut,
     PersonnelOut,
     PlacementOut,
@@ -55,9 +56,6 @@ from secondment.schemas import (
     WorkKindOut,
     WorkNoteOut,
 )
-from secondment.service import ImportResult
-from secondment.service.officers import OfficerView
-from secondment.service.queries import RosterDiff
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.secondment import GuidanceKind
 from xietong_common.mechanisms.roster import Eligibility
@@ -343,19 +341,6 @@ def eligibility_out(
 # ---- guidance ------------------------------------------------------------------------------------
 
 
-def material_out(m: GuidanceMaterial) -> MaterialOut:
-    return MaterialOut(
-        id=m.id,
-        title=m.title,
-        filename=m.filename,
-        content_type=m.content_type,
-        size=m.size,
-        sha256=m.sha256,
-        uploaded_at=m.uploaded_at,
-        uploaded_by=m.uploaded_by,
-    )
-
-
 def guidance_out(ctx: ServiceContext, a: GuidanceActivity) -> GuidanceOut:
     return GuidanceOut(
         id=a.id,
@@ -372,7 +357,7 @@ def guidance_out(ctx: ServiceContext, a: GuidanceActivity) -> GuidanceOut:
         description=a.description,
         recorded_at=a.recorded_at,
         recorded_by=a.recorded_by,
-        materials=[material_out(m) for m in a.materials],
+        materials=[MaterialOut.of(m) for m in a.materials],
     )
 
 

@@ -36,7 +36,7 @@ async def test_migrations_match_the_models(svc: Svc) -> None:
 
 async def test_openapi_documents_every_route(svc: Svc) -> None:
     spec = (await svc.client.get("/openapi.json")).json()
-    tags = {"teams", "rosters", "officers", "eligibility", "guidance"}
+    tags = {"teams", "rosters", "officers", "eligibility", "guidance", "todo"}  # issue 24
     ours = {
         p: m
         for p, m in spec["paths"].items()

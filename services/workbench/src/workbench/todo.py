@@ -1,10 +1,10 @@
 """待办: what the signed-in organisation owes, across the services, nearest deadline first.
 
-Each service will soon answer `GET /todo` in one shape (issue 24). Until it does, the to-do
-list is read from each service's own lists (inbox, outbox, queue) through one small adapter
-per service: the deadline each record carries (`next_due`, a `DeadlineOut` with its rule,
-action, organisation and China-time label) says who owes what by when. A service whose
-OpenAPI document has `/todo` is read there instead, with no change to the page.
+Each service answers `GET /todo` in one shape (issue 24, `xietong_common.todo.TodoItem`),
+read by `TodoFeed`. A service whose OpenAPI document has no `/todo` (a release from before
+it) is read from its own lists (inbox, outbox, queue) through one small adapter per
+service: the deadline each record carries (`next_due`, a `DeadlineOut` with its rule,
+action, organisation and China-time label) says who owes what by when.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ ACTION_LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("referral", "answer"): ("书面答复是否受理", "answer in writing whether you accept"),
     ("referral", "file"): ("立案", "file the case"),
     ("referral", "conclude"): ("在法定期限内办结", "conclude within the statutory limit"),
+    ("referral", "inform"): ("及时告知有管辖权的单位", "inform the party with jurisdiction"),
     ("assistance", "respond"): (
         "答复协助请求（接受或说明理由不予协助）",
         "accept or refuse with reasons",
@@ -39,7 +40,12 @@ ACTION_LABELS: dict[tuple[str, str], tuple[str, str]] = {
     ("legal-review", "supply-materials"): ("补正材料", "supply the missing materials"),
     ("joint-inspection", "consult"): ("答复联合检查协商", "answer the consultation"),
     ("joint-inspection", "answer"): ("答复支持请求", "answer the request for support"),
+    ("joint-inspection", "support"): ("答复支持请求", "answer the request for support"),
     ("joint-inspection", "inform"): ("及时报告严重问题", "report the serious finding"),
+    ("joint-inspection", "serious-report"): (
+        "向区政府报告严重违法行为或重大隐患",
+        "report the serious finding to the district government",
+    ),
     ("joint-inspection", "acknowledge"): ("确认服务短板", "acknowledge the shortcoming"),
     ("info-sharing", "read"): ("阅读共享信息", "read the shared item"),
 }
@@ -287,45 +293,53 @@ class TodoFeed:
 
     async def items(self, current: Visit) -> list[TodoItem]:
         body = await current.api.get(self.service, "/todo", page_size=100)
-        out = []
-        for entry in body.get("items", []) if isinstance(body, dict) else []:
-            due = entry.get("due") or entry.get("deadline") or {}
-            out.append(
-                TodoItem(
-                    service=self.service,
-                    title=str(entry.get("title") or entry.get("summary") or ""),
-                    action=str(
-                        entry.get("action_label_zh" if current.lang == "zh" else "action")
-                        or entry.get("action")
-                        or ""
-                    ),
-                    link=_workbench_link(self.service, entry),
-                    rule=entry.get("rule"),
-                    due_at=_due(due) or _due(entry),
-                    due_label=(
-                        due.get("due_label_en" if current.lang == "en" else "due_label_zh")
-                        if isinstance(due, dict)
-                        else None
-                    ),
-                    overdue=bool(entry.get("overdue")),
-                )
-            )
-        return out
+        entries = body.get("items", []) if isinstance(body, dict) else []
+        return [
+            from_feed(self.service, entry, current.lang)
+            for entry in entries
+            if isinstance(entry, dict)
+        ]
 
 
+def from_feed(service: str, entry: dict[str, Any], lang: str) -> TodoItem:
+    """One item of a service's `GET /todo` (xietong_common.todo.TodoItem, as JSON): the
+    deadline's fields at the top, the record it is about under `record`."""
+    found = entry.get("record")
+    record: dict[str, Any] = found if isinstance(found, dict) else {}
+    action = str(entry.get("action") or "")
+    mechanism = MECHANISMS.get(service, (service, service))
+    title = (
+        record.get("title")
+        or record.get("reference")
+        or (mechanism[1] if lang == "en" else mechanism[0])
+    )
+    return TodoItem(
+        service=service,
+        title=str(title),
+        # `supply-materials:round-2`, `support:<id>`: the action, then which one
+        action=_action(service, action.partition(":")[0], lang),
+        link=_workbench_link(record),
+        rule=entry.get("rule"),
+        due_at=_due(entry),
+        due_label=entry.get("due_label_en" if lang == "en" else "due_label_zh"),
+        provisional=bool(entry.get("provisional")),
+        overdue=bool(entry.get("overdue")),
+    )
+
+
+# The workbench's page of each kind of record a service's `/todo` names (`record.kind`).
 _RECORD_PAGES = {
     "referral": "/referrals/{id}",
     "assistance": "/assistance/{id}",
-    "legal-review": "/reviews/{id}",
-    "info-sharing": "/info/items/{id}",
-    "joint-inspection": "/inspection/orders/{id}",
+    "review": "/reviews/{id}",
+    "item": "/info/items/{id}",
+    "inspection": "/inspection/orders/{id}",
 }
 
 
-def _workbench_link(service: str, entry: dict[str, Any]) -> str:
-    record = entry.get("record_id") or entry.get("id")
-    pattern = _RECORD_PAGES.get(service)
-    return pattern.format(id=record) if pattern and record else "/"
+def _workbench_link(record: dict[str, Any]) -> str:
+    pattern = _RECORD_PAGES.get(str(record.get("kind")))
+    return pattern.format(id=record["id"]) if pattern and record.get("id") else "/"
 
 
 LIST_ADAPTERS: dict[str, TodoSource] = {

@@ -38,6 +38,7 @@ SERVICES = {
     "legal-review": "legal_review",
     "joint-inspection": "joint_inspection",
     "secondment": "secondment",
+    "oversight": "oversight",
 }
 START_TIMEOUT_S = 400  # a busy 2-core box migrating six databases at once (361 s seen)
 
@@ -164,9 +165,7 @@ async def running_stack(servers: Servers, kafka: str, workdir: Path) -> AsyncIte
             started.append(await _start(name, f"{package}.main:app", env, workdir))
         urls = {p.name: p.url for p in started}
         workbench_env = _base_env(workdir) | {
-            "XIETONG_WORKBENCH_SERVICE_URLS": json.dumps(
-                {**urls, "oversight": f"http://127.0.0.1:{free_port()}"}
-            ),
+            "XIETONG_WORKBENCH_SERVICE_URLS": json.dumps(urls),
             "XIETONG_WORKBENCH_COOKIE_SECURE": "false",
             "XIETONG_WORKBENCH_SESSION_SECRET": secrets.token_urlsafe(32),
         }

@@ -151,3 +151,47 @@ def test_the_workbench_imports_no_service_and_no_database() -> None:
             for name in names:
                 hit = {f for f in forbidden if name == f or name.startswith(f + ".")}
                 assert not hit, f"{path.name} imports {name}"
+
+
+def test_issue_24_a_services_todo_item_reads_as_a_workbench_item() -> None:
+    """The shape every service's GET /todo answers (xietong_common.todo.TodoItem, as JSON)
+    becomes the workbench's item: the record's title and page, the action in the notice's
+    words, the China-time label."""
+    from datetime import UTC, datetime
+
+    from workbench.todo import from_feed
+    from xietong_common.todo import RecordOut, TodoItem
+
+    entry = TodoItem(
+        deadline_id="d-1",
+        rule="REV-05",
+        action="supply-materials:round-2",
+        organisation="town:lizhi",
+        counterparty=None,
+        assignee="wang",
+        started_at=datetime(2024, 2, 5, 2, tzinfo=UTC),
+        due_at=datetime(2024, 2, 18, 16, tzinfo=UTC),
+        provisional=False,
+        overdue=False,
+        working_days_left=5,
+        record=RecordOut(
+            subject="review:r-1",
+            kind="review",
+            kind_zh="法制审核",
+            id="r-1",
+            link="/reviews/r-1",
+            title="涪综执罚〔2024〕8号 URB-002",
+        ),
+    ).model_dump(mode="json")
+    item = from_feed("legal-review", entry, "zh")
+    assert (item.title, item.link, item.rule) == (
+        "涪综执罚〔2024〕8号 URB-002",
+        "/reviews/r-1",
+        "REV-05",
+    )
+    assert item.action == "补正材料"
+    assert item.due_label == "2024年2月18日24时前"
+    assert item.due_at == datetime(2024, 2, 18, 16, tzinfo=UTC)
+    assert from_feed("legal-review", entry, "en").action == "supply the missing materials"
+    shortcoming = {**entry, "record": {**entry["record"], "kind": "inspection-shortcoming"}}
+    assert from_feed("joint-inspection", shortcoming, "zh").link == "/"  # no page of its own

@@ -11,7 +11,13 @@ import yaml
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.events.envelope import CloudEvent
-from xietong_common.events.registry import EventSpec, dlq_topic, registry
+from xietong_common.events.registry import (
+    ACCOUNTABILITY_RETENTION_DAYS,
+    ACCOUNTABILITY_RETENTION_MS,
+    EventSpec,
+    dlq_topic,
+    registry,
+)
 
 HEADER = """# Events
 
@@ -34,7 +40,16 @@ from its producer: `source` is `/xietong/<producer>`; anything else is dead-lett
 Topics marked *compacted* keep the latest event per key (each event states the present of
 its key). Topics marked *retained* never delete an event (`retention.ms` and
 `retention.bytes` are -1): they hold evidence, such as the signed audit checkpoints
-(docs/audit.md).
+(docs/audit.md). Topics marked *accountability* hold what oversight (SUP-01/SUP-02) holds
+units to account with — deadline facts, refusals, flags — and keep their events at least
+`XIETONG_ACCOUNTABILITY_RETENTION_DAYS` (400 days by default, `-1` for ever; no size limit),
+so a year's assessment can be rebuilt from the broker; a service applies it when it starts,
+to the topics it creates and to existing ones whose retention is shorter (never shortening
+one), and `xietong_topic_retention_short` says when it could not (docs/deploy.md).
+
+Deadline events (`deadline.*`) are keyed by the deadline's id, not the case's: one
+deadline's lifecycle facts, its breach and its reminders arrive in order. Each carries the
+whole deadline (who owes what to whom, on which record, under which rule, due when).
 
 A message a consumer cannot handle after its retries goes to `<topic>.dlq` with headers
 `x-original-topic`, `x-original-partition`, `x-original-offset`, `x-consumer-group`,
@@ -100,6 +115,14 @@ def render_markdown() -> str:
                 else []
             ),
             *(["- compacted: the latest event per key is kept"] if spec.compacted else []),
+            *(
+                [
+                    "- accountability: kept at least XIETONG_ACCOUNTABILITY_RETENTION_DAYS "
+                    f"({ACCOUNTABILITY_RETENTION_DAYS} days by default)"
+                ]
+                if spec.accountability and not spec.retained
+                else []
+            ),
             "",
             *_fields_table(spec),
         ]
@@ -166,6 +189,9 @@ def _topic_configuration(spec: EventSpec) -> dict[str, Any]:
         configuration["cleanup.policy"] = ["compact"]
     if spec.retained:
         configuration |= {"retention.ms": -1, "retention.bytes": -1}
+    elif spec.accountability:
+        # The default; XIETONG_ACCOUNTABILITY_RETENTION_DAYS may keep them longer.
+        configuration |= {"retention.ms": ACCOUNTABILITY_RETENTION_MS, "retention.bytes": -1}
     return configuration
 
 
@@ -194,7 +220,9 @@ def render_asyncapi() -> dict[str, Any]:
                 "kafka": {
                     "key": {
                         "type": "string",
-                        "description": "the aggregate id: a case's events stay in order",
+                        "description": "the deadline's id: its events stay in order"
+                        if spec.topic.startswith("deadline.")
+                        else "the aggregate id: a case's events stay in order",
                     },
                     "bindingVersion": "0.5.0",
                 }
@@ -218,13 +246,19 @@ def render_asyncapi() -> dict[str, Any]:
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
             "description": f"producers: {', '.join(spec.producers)}; consumers: {', '.join(spec.consumers) or '—'}"
             + ("; compacted: the latest event per key is kept" if spec.compacted else "")
-            + ("; retained: no event is ever deleted" if spec.retained else ""),
+            + ("; retained: no event is ever deleted" if spec.retained else "")
+            + (
+                "; accountability: kept at least XIETONG_ACCOUNTABILITY_RETENTION_DAYS "
+                f"({ACCOUNTABILITY_RETENTION_DAYS} days by default)"
+                if spec.accountability and not spec.retained
+                else ""
+            ),
             "bindings": {
                 "kafka": {
                     "topic": spec.topic,
                     **(
                         {"topicConfiguration": _topic_configuration(spec)}
-                        if spec.compacted or spec.retained
+                        if spec.compacted or spec.retained or spec.accountability
                         else {}
                     ),
                     "bindingVersion": "0.5.0",

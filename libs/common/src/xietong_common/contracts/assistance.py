@@ -18,6 +18,7 @@ from xietong_common.contracts.base import ContractModel, IntegrationEvent, event
 from xietong_common.labels import LabelledEnum
 
 OVERSIGHT = "oversight (SUP, planned)"
+OVERSIGHT_LEDGER = "oversight (SUP-01/02)"  # read into its ledger
 
 
 class AssistanceGround(LabelledEnum):
@@ -157,8 +158,9 @@ class AssistanceAccepted(IntegrationEvent):
 @event(
     "assistance.refused",
     producers=("assistance",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="ASSIST-03: the department refused, with its legal ground and written reasons",
+    accountability=True,
 )
 class AssistanceRefused(IntegrationEvent):
     """ASSIST-03: the department declined: forbidden by law (law and article named) or outside
@@ -269,8 +271,9 @@ class AssistanceWithdrawn(IntegrationEvent):
 @event(
     "assistance.obstruction-flagged",
     producers=("assistance",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="ASSIST-02: a town flagged shirking or obstruction (推诿、刁难) for oversight",
+    accountability=True,
 )
 class AssistanceObstructionFlagged(IntegrationEvent):
     """ASSIST-02/三(四): the town reports that the department shirked or obstructed

@@ -35,13 +35,18 @@ def event(
     summary: str = "",
     compacted: bool = False,
     retained: bool = False,
+    accountability: bool = False,
 ) -> Callable[[E], E]:
     """Register an event model: `@event("case.referred", producers=("referral",))`.
 
     `compacted`: each event states the whole present of its key (a team's roster), so the
     topic is log-compacted and keeps the latest event per key for new consumers.
     `retained`: the events are evidence (audit checkpoints), so the topic never deletes any
-    (retention.ms = retention.bytes = -1)."""
+    (retention.ms = retention.bytes = -1).
+    `accountability`: the events are what oversight (SUP-01/02) holds units to account with
+    (deadline facts, refusals, flags), so the topic keeps them at least
+    `XIETONG_ACCOUNTABILITY_RETENTION_DAYS` (400 days by default), long enough to rebuild a
+    year's assessment from the broker; applied to existing topics when a service starts."""
 
     def register(cls: E) -> E:
         spec = EventSpec(
@@ -54,6 +59,7 @@ def event(
             summary=summary or (cls.__doc__ or "").strip().splitlines()[0],
             compacted=compacted,
             retained=retained,
+            accountability=accountability,
         )
         cls.spec = spec
         registry.register(spec)

@@ -18,6 +18,7 @@ from xietong_common.labels import LabelledEnum
 
 INTEGRATORS = "integrators (town and department systems)"
 OVERSIGHT = "oversight (SUP, planned)"
+OVERSIGHT_LEDGER = "oversight (SUP-01/02)"  # read into its ledger
 
 
 class InfoCategory(LabelledEnum):
@@ -136,7 +137,12 @@ class InfoRead(IntegrationEvent):
     late: bool = Field(description="read after the unread-item setting had passed")
 
 
-@event("info.unread-overdue", producers=("info-sharing",), consumers=(OVERSIGHT,))
+@event(
+    "info.unread-overdue",
+    producers=("info-sharing",),
+    consumers=(OVERSIGHT_LEDGER,),
+    accountability=True,
+)
 class InfoUnreadOverdue(IntegrationEvent):
     """INFO-03/SUP-01: an item delivered to an organisation's inbox is still unread after the
     configured number of working days (及时: a setting, not a number of the notice)."""

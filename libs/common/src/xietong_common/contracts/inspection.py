@@ -175,7 +175,7 @@ class InspectionOrderIssued(IntegrationEvent):
     issued_at: datetime
 
 
-@event("inspection.serious-reported", producers=("joint-inspection",))
+@event("inspection.serious-reported", producers=("joint-inspection",), accountability=True)
 class InspectionSeriousReported(IntegrationEvent):
     """INSP-08: a serious violation or major hazard was reported to the district government.
 

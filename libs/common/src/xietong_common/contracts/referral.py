@@ -167,6 +167,7 @@ class CaseAnswered(IntegrationEvent):
     producers=("referral",),
     consumers=(OVERSIGHT,),
     summary="REF-08: the receiver disputes jurisdiction and reports to the district government",
+    accountability=True,
 )
 class CaseEscalated(IntegrationEvent):
     """REF-08: the receiver considers the case outside its jurisdiction and reported it in
@@ -185,6 +186,7 @@ class CaseEscalated(IntegrationEvent):
     producers=("referral",),
     consumers=(OVERSIGHT,),
     summary="REF-08: the district government decided who handles a disputed case",
+    accountability=True,
 )
 class CaseAssigned(IntegrationEvent):
     """REF-08: the district government decided jurisdiction (指定管辖) over a disputed case."""
@@ -323,6 +325,7 @@ class CaseDraftWithdrawn(IntegrationEvent):
     producers=("referral",),
     consumers=(OVERSIGHT,),
     summary="REF-08: a referral resembling a received, unfinished case was sent with a reason",
+    accountability=True,
 )
 class CaseOnwardReferralSuspected(IntegrationEvent):
     """REF-08: a referral was sent although it resembles a case its sender received and has

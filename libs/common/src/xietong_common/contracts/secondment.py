@@ -95,6 +95,7 @@ class GuidanceKind(LabelledEnum):
     "secondment.guidance-recorded",
     producers=("secondment",),
     consumers=("oversight (SUP, planned)",),
+    accountability=True,
 )
 class GuidanceRecorded(IntegrationEvent):
     """SEC-05: a department recorded a guidance activity it gave towns.

@@ -7,6 +7,11 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+# 400 days: a year's assessment (SUP-02) can be rebuilt from the broker well into the next.
+ACCOUNTABILITY_RETENTION_DAYS = 400
+DAY_MS = 24 * 3600 * 1000
+ACCOUNTABILITY_RETENTION_MS = ACCOUNTABILITY_RETENTION_DAYS * DAY_MS
+
 
 def dlq_topic(topic: str) -> str:
     return f"{topic}.dlq"
@@ -23,6 +28,8 @@ class EventSpec:
     summary: str
     compacted: bool = False
     retained: bool = False  # never deleted: retention.ms = retention.bytes = -1
+    # kept at least the accountability retention (SUP-01/02: a year's assessment rebuilt)
+    accountability: bool = False
 
 
 class EventRegistry:
@@ -57,13 +64,34 @@ class EventRegistry:
         """Whether the topic keeps every event forever (evidence, e.g. audit checkpoints)."""
         return any(s.retained for s in self._by_type.values() if s.topic == topic)
 
-    def topic_configs(self, topic: str) -> dict[str, str] | None:
+    def accountable(self, topic: str) -> bool:
+        """Whether oversight holds units to account with the topic's events, so it keeps them
+        at least the accountability retention (`XIETONG_ACCOUNTABILITY_RETENTION_DAYS`)."""
+        return any(s.accountability for s in self._by_type.values() if s.topic == topic)
+
+    def accountability_topics(self) -> list[str]:
+        return sorted({s.topic for s in self._by_type.values() if s.accountability})
+
+    def retention_ms(self, topic: str, *, accountability_ms: int) -> int | None:
+        """The least `retention.ms` the topic must have: -1 (never delete) for a retained
+        topic, `accountability_ms` for an accountability topic, None: the broker's default."""
+        if self.retained(topic):
+            return -1
+        if self.accountable(topic):
+            return accountability_ms
+        return None
+
+    def topic_configs(
+        self, topic: str, *, accountability_ms: int = ACCOUNTABILITY_RETENTION_MS
+    ) -> dict[str, str] | None:
         """The topic configuration `ensure_topics` creates `topic` with (None: the broker's)."""
         configs: dict[str, str] = {}
         if self.compacted(topic):
             configs["cleanup.policy"] = "compact"
-        if self.retained(topic):
-            configs |= {"retention.ms": "-1", "retention.bytes": "-1"}
+        retention = self.retention_ms(topic, accountability_ms=accountability_ms)
+        if retention is not None:
+            # Time alone decides what is deleted: never the size of the log.
+            configs |= {"retention.ms": str(retention), "retention.bytes": "-1"}
         return configs or None
 
     def topics(self) -> list[str]:

@@ -14,10 +14,11 @@ from pydantic import BaseModel
 from xietong_common.context import ServiceContext
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.kafka import ensure_topics
-from xietong_common.events.registry import registry
+from xietong_common.events.registry import DAY_MS, registry
 from xietong_common.messaging.dead_letters import observe_dead_letters
 from xietong_common.messaging.inbox import Handler, InboxConsumer
 from xietong_common.messaging.outbox import OutboxRelay
+from xietong_common.metrics import TOPIC_RETENTION_SHORT
 from xietong_common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -52,16 +53,22 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
     settings = ctx.settings
     topics = service_topics(service, handlers)
     delay = 1.0
+    days = settings.accountability_retention_days
     while topics:
         try:
-            await ensure_topics(
+            kept = await ensure_topics(
                 settings.kafka_bootstrap_servers,
                 topics,
                 partitions=settings.kafka_topic_partitions,
                 replication_factor=settings.kafka_replication_factor,
                 options=ctx.kafka,
                 namespace=ctx.namespace,
+                accountability_ms=-1 if days == -1 else days * DAY_MS,
             )
+            for topic, long_enough in kept.items():
+                TOPIC_RETENTION_SHORT.labels(settings.service_name, topic).set(
+                    0 if long_enough else 1
+                )
             break
         except Exception as exc:
             log.warning("Kafka not reachable yet (%s); writes still succeed, events wait", exc)

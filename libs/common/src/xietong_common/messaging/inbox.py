@@ -13,8 +13,9 @@ from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects.postgresql import insert
 
+from xietong_common import faultpoints
 from xietong_common.auth import Principal
-from xietong_common.db import Database
+from xietong_common.db import Database, database_unavailable
 from xietong_common.errors import AppError
 from xietong_common.events.envelope import CloudEvent, trace_context
 from xietong_common.events.kafka import idempotent_producer
@@ -150,6 +151,7 @@ class InboxConsumer:
     ) -> None:
         for record in records:
             await self.process(record, dlq)
+        faultpoints.reached(faultpoints.HANDLER_OFFSET_UNCOMMITTED, topic=tp.topic)
         await self.commit(consumer, tp, records[-1].offset + 1)
 
     async def _observe_lag(self, consumer: AIOKafkaConsumer) -> None:
@@ -177,8 +179,8 @@ class InboxConsumer:
             INBOX_HANDLED.labels(self.db.service_name, topic, "dead-lettered").inc()
             return "dead-lettered"
         delay = self.backoff_initial_s
-        last_error: Exception | None = None
-        for attempt in range(1, self.max_attempts + 1):
+        attempt = 0
+        while True:
             try:
                 outcome = await self._handle_once(record, envelope, event, handler)
                 INBOX_HANDLED.labels(self.db.service_name, topic, outcome).inc()
@@ -186,24 +188,33 @@ class InboxConsumer:
             except asyncio.CancelledError:
                 raise
             except PoisonMessage as exc:  # the handler refused it: no retry can help
-                await self._dead_letter(dlq, record, exc, attempts=attempt)
+                await self._dead_letter(dlq, record, exc, attempts=attempt + 1)
                 INBOX_HANDLED.labels(self.db.service_name, topic, "refused").inc()
                 return "refused"
             except Exception as exc:
-                last_error = exc
                 INBOX_RETRIES.labels(self.db.service_name, topic).inc()
-                log.warning(
-                    "handler failed (attempt %d/%d) for %s %s: %s",
-                    attempt,
-                    self.max_attempts,
-                    envelope.type,
-                    envelope.id,
-                    exc,
-                )
-                if attempt < self.max_attempts:
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self.backoff_max_s)
-        assert last_error is not None
+                if database_unavailable(exc):
+                    # The database is away (restarting, unreachable): nothing is wrong with
+                    # the event, so the attempt is not counted against it. It waits, and the
+                    # events behind it on its partition wait too, in order.
+                    log.warning(
+                        "database unavailable; %s %s waits: %s", envelope.type, envelope.id, exc
+                    )
+                else:
+                    attempt += 1
+                    log.warning(
+                        "handler failed (attempt %d/%d) for %s %s: %s",
+                        attempt,
+                        self.max_attempts,
+                        envelope.type,
+                        envelope.id,
+                        exc,
+                    )
+                    if attempt >= self.max_attempts:
+                        last_error = exc
+                        break
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.backoff_max_s)
         await self._dead_letter(dlq, record, last_error, attempts=self.max_attempts)
         INBOX_HANDLED.labels(self.db.service_name, topic, "dead-lettered").inc()
         return "dead-lettered"
@@ -296,6 +307,7 @@ class InboxConsumer:
             if first_time is None:
                 return "duplicate"
             await handler(uow, event, envelope)
+            faultpoints.reached(faultpoints.HANDLER_UNCOMMITTED, topic=record.topic)
         return "handled"
 
     async def _dead_letter(

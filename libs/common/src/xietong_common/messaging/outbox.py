@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
 
+from xietong_common import faultpoints
 from xietong_common.db import Database, plain_url
 from xietong_common.events.envelope import kafka_headers
 from xietong_common.events.kafka import idempotent_producer
@@ -140,6 +141,7 @@ class OutboxRelay:
                 # partition, and we wait for every ack before marking the rows published.
                 pending = [await self._send(producer, row) for row in rows]
                 await asyncio.gather(*pending)
+                faultpoints.reached(faultpoints.RELAY_UNMARKED, service=self._service)
                 await conn.execute(
                     sa.update(outbox).where(outbox.c.id.in_(ids)).values(published_at=sa.func.now())
                 )

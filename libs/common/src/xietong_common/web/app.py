@@ -31,6 +31,7 @@ from xietong_common.messaging import Handlers, run_messaging, service_topics
 from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
 from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
+from xietong_common.todo import RecordLink
 from xietong_common.web.access import declare_access
 from xietong_common.web.examples import complete_examples
 from xietong_common.web.middleware import (
@@ -40,6 +41,7 @@ from xietong_common.web.middleware import (
 )
 from xietong_common.web.ops import ops_router
 from xietong_common.web.problems import document_problems, install_problem_handlers
+from xietong_common.web.todo import TODO_TAG, todo_router
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ class ServiceSpec:
     version: str = "0.1.0"
     openapi_tags: Sequence[dict[str, Any]] = ()
     settings_class: type[ServiceSettings] = ServiceSettings
+    # The records its deadlines are about: how `GET /todo` links and titles them.
+    records: Sequence[RecordLink] = ()
     # Modules its file workers use (row models, screens): imported once by the fork server.
     worker_modules: Sequence[str] = ()
 
@@ -190,7 +194,7 @@ def create_app(
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
-        openapi_tags=list(spec.openapi_tags) or None,
+        openapi_tags=[*spec.openapi_tags, TODO_TAG] if spec.openapi_tags else None,
         generate_unique_id_function=operation_id,
     )
     install_problem_handlers(app)
@@ -207,7 +211,7 @@ def create_app(
     # /metrics on the API's port only when it has no port of its own (`xietong serve`).
     ops = ops_router(spec.name, serve_metrics=settings.metrics_port is None)
     app.include_router(ops)
-    for router in spec.routers:
+    for router in [*spec.routers, todo_router(spec.records)]:
         for route in api_routes(router):
             declare_access(route)
         app.include_router(router)

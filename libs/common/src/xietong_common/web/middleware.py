@@ -10,6 +10,7 @@ import time
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xietong_common import faultpoints
 from xietong_common.errors import PayloadTooLarge
 from xietong_common.events.envelope import trace_context
 from xietong_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -46,6 +47,12 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                faultpoints.reached(
+                    faultpoints.REQUEST_UNANSWERED,
+                    method=str(scope.get("method", "")),
+                    path=str(scope.get("path", "")),
+                    status=str(status),
+                )
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)

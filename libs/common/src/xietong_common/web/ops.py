@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -16,9 +17,28 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from xietong_common.context import ServiceContext
 from xietong_common.errors import problem_type
 from xietong_common.events.kafka import kafka_ping
+from xietong_common.jobs import watch_calendar
 from xietong_common.web.problems import problem_response
 
 log = logging.getLogger(__name__)
+
+
+def calendar_warnings(ctx: ServiceContext) -> list[dict[str, Any]]:
+    """The calendar watch's warning, if next year's holiday schedule is due and missing."""
+    year = watch_calendar(ctx)
+    if year is None:
+        return []
+    return [
+        {
+            "code": "holiday-schedule-missing",
+            "year": year,
+            "detail": f"the {year} holiday schedule is not installed: every deadline reaching "
+            f"into {year} is provisional and counted in no breach until it is "
+            f"(`xietong calendar load`, data/calendar/README.md)",
+            "detail_zh": f"{year}年节假日安排尚未导入：涉及{year}年的期限均为临时期限，"
+            "导入前不计逾期（xietong calendar load）",
+        }
+    ]
 
 
 def ops_router(service: str, *, serve_metrics: bool = True) -> APIRouter:
@@ -31,6 +51,11 @@ def ops_router(service: str, *, serve_metrics: bool = True) -> APIRouter:
     @router.get(
         "/readyz",
         summary="Readiness: the database and Kafka answer",
+        description="200 when the database and Kafka answer, with `warnings` that do not make "
+        "the service unready: `holiday-schedule-missing` from XIETONG_CALENDAR_WATCH_FROM "
+        "(default 1 December) while next year's holiday schedule is not installed (every "
+        "deadline reaching into it is provisional and counted in no breach until it is; "
+        "`xietong calendar load`).",
         responses={503: {"description": "a dependency is not reachable"}},
     )
     async def readyz(request: Request) -> JSONResponse:
@@ -48,8 +73,11 @@ def ops_router(service: str, *, serve_metrics: bool = True) -> APIRouter:
         except Exception as exc:
             log.warning("not ready: Kafka does not answer: %r", exc)
             checks["kafka"] = "unavailable"
+        warnings = calendar_warnings(ctx)
         if all(v == "ok" for v in checks.values()):
-            return JSONResponse({"status": "ready", "service": service, "checks": checks})
+            return JSONResponse(
+                {"status": "ready", "service": service, "checks": checks, "warnings": warnings}
+            )
         return problem_response(
             {
                 "type": problem_type("not-ready"),
@@ -57,6 +85,7 @@ def ops_router(service: str, *, serve_metrics: bool = True) -> APIRouter:
                 "status": 503,
                 "detail": "; ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok"),
                 "checks": checks,
+                "warnings": warnings,
             }
         )
 

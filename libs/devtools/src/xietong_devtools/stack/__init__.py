@@ -50,6 +50,7 @@ SERVICE_PACKAGES = (
     "legal_review",
     "joint_inspection",
     "secondment",
+    "oversight",
 )
 
 

@@ -204,7 +204,9 @@ async def refuse(
     if state is AssistanceState.ACCEPTED:
         owed = await deadlines.find_open(uow, subject=subject, action=COMPLETE)
         late = bool(owed and not owed.provisional and uow.now > owed.due_at)
-        await deadlines.close(uow, subject=subject, action=COMPLETE, mechanism=MECHANISM)
+        await deadlines.close(
+            uow, subject=subject, action=COMPLETE, reason="refused", mechanism=MECHANISM
+        )
     else:
         met = await deadlines.satisfy(
             uow, subject=subject, action=RESPOND, at=uow.now, mechanism=MECHANISM

@@ -169,6 +169,9 @@ async def start_completion(
         action=COMPLETE,
         rule_id="ASSIST-04",
         organisation=r.department,
+        counterparty=r.town,
         started_at=uow.now,
         due_at=end_of_china_day(day),
+        mechanism=MECHANISM,
+        assignee=r.accepted_by,
     )

@@ -186,7 +186,9 @@ async def submit(
             urgent_hours=settings.assistance_urgent_response_hours,
         ),
         organisation=r.department,
+        counterparty=r.town,
         started_at=uow.now,
+        mechanism=MECHANISM,
     )
     uow.publish(events.requested(r, due), key=str(r.id))
     audit_step(
@@ -217,7 +219,13 @@ async def withdraw(
     before = transition(r, Step.WITHDRAW, uow.now)
     r.withdrawn_at, r.withdrawn_by, r.withdrawal_reason = uow.now, actor.user, reason
     for action in (RESPOND, COMPLETE):
-        await deadlines.close(uow, subject=subject_of(r.id), action=action, mechanism=MECHANISM)
+        await deadlines.close(
+            uow,
+            subject=subject_of(r.id),
+            action=action,
+            reason="request-withdrawn",
+            mechanism=MECHANISM,
+        )
     lapse_pending_extensions(r, uow.now)
     if before is not AssistanceState.DRAFT:
         uow.publish(events.withdrawn(r, state=before.value), key=str(r.id))
@@ -258,7 +266,13 @@ async def decide_extension(
             )
         extension.decision = ExtensionDecision.AGREED.value
         r.extensions_agreed += 1
-        await deadlines.cancel(uow, subject=subject, action=COMPLETE)
+        await deadlines.cancel(
+            uow,
+            subject=subject,
+            action=COMPLETE,
+            reason="completion-date-extended",
+            mechanism=MECHANISM,
+        )
         await start_completion(uow, r, extension.proposed_date)
     else:
         extension.decision = ExtensionDecision.DECLINED.value

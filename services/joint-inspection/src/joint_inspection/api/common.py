@@ -1,14 +1,14 @@
-"""Shared pieces of the joint inspection routes: documented problems, detail views."""
+"""Shared pieces of the joint inspection routes: the kinds of organisation of each step, and
+the detail responses several routes answer with."""
 
 from __future__ import annotations
-
-import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from joint_inspection.models import Target, Visit, WorkOrder
 from joint_inspection.schemas import OrderOut, TargetOut, VisitOut
 from joint_inspection.service import queries
+from joint_inspection.service.common import ORDER, TARGET
 from joint_inspection.service.targets import risk_policy, risks
 from joint_inspection.views import order_out, target_out, visit_out
 from xietong_common.reference import OrgKind
@@ -27,13 +27,12 @@ SHORTCOMING_ADDRESSEES = (OrgKind.TOWN, OrgKind.DEPARTMENT, OrgKind.DISTRICT_GOV
 async def order_detail(session: AsyncSession, order: WorkOrder, ctx: Context) -> OrderOut:
     """The order as its participants see it: visits, materials, people, deadlines."""
     visits = await queries.order_visits(session, order.id)
-    deadlines = await queries.order_deadlines(session, order.id)
+    deadlines = await ORDER.deadlines_of(session, order.id)
     return order_out(order, visits, deadlines, ctx.clock.now())
 
 
 async def visit_detail(session: AsyncSession, visit: Visit) -> VisitOut:
-    target = await session.get(Target, visit.target_id)
-    assert target is not None
+    target = await TARGET.get(session, visit.target_id, lock=False)
     materials = [
         m for m in await queries.order_materials(session, visit.order_id) if m.visit_id == visit.id
     ]
@@ -43,7 +42,3 @@ async def visit_detail(session: AsyncSession, visit: Visit) -> VisitOut:
 async def target_detail(session: AsyncSession, target: Target, ctx: Context) -> TargetOut:
     found = await risks(session, [target], policy=risk_policy(ctx), at=ctx.clock.now())
     return target_out(target, found[target.id])
-
-
-def uuid_or_none(value: str | None) -> uuid.UUID | None:
-    return uuid.UUID(value) if value else None

@@ -36,11 +36,10 @@ from joint_inspection.schemas import (
     TimelineEntry,
 )
 from joint_inspection.service import queries
-from joint_inspection.service.common import LEAD_ROLES, WRITE_ROLES, load_order, order_subject
-from joint_inspection.service.queries import OrderFilters, OrderSort
-from joint_inspection.views import inspector_out, order_summary, support_out
+from joint_inspection.service.common import LEAD_ROLES, ORDER, WRITE_ROLES
+from joint_inspection.service.queries import OrderFilters, SortKey
+from joint_inspection.views import order_summary
 from xietong_common.schemas import Code, OrgCode, Page, TimeBound
-from xietong_common.timeline import deadlines_by_subject
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
@@ -79,7 +78,7 @@ def _filters(
     planned_to: TimeBound | None = None,
     due_before: Annotated[TimeBound | None, Query(description="an open deadline before")] = None,
     overdue: bool | None = None,
-    sort: OrderSort = OrderSort.CREATED_DESC,
+    sort: SortKey = SortKey.CREATED_AT_DESC,
 ) -> OrderFilters:
     return OrderFilters(
         states=state or (),
@@ -109,16 +108,13 @@ async def list_orders(
     filters: Annotated[OrderFilters, Depends(_filters)],
 ) -> Page[OrderSummary]:
     """Towns see their own, departments those they take part in, the justice bureau all."""
-    now = ctx.clock.now()
     async with ctx.db.session() as session:
-        rows, total = await queries.list_orders(
-            session, principal=principal, filters=filters, paging=paging, now=now
+        listed, total = await queries.list_orders(
+            session, principal=principal, filters=filters, paging=paging, now=ctx.clock.now()
         )
-        due = await deadlines_by_subject(session, [order_subject(o.id) for o, _ in rows])
+        counts = await queries.visit_counts(session, [x.record.id for x in listed])
     return Page[OrderSummary].of(
-        [order_summary(o, n, due.get(order_subject(o.id), []), now) for o, n in rows],
-        total=total,
-        paging=paging,
+        [order_summary(x, counts.get(x.record.id, 0)) for x in listed], total=total, paging=paging
     )
 
 
@@ -132,7 +128,7 @@ async def list_orders(
 async def get_order(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> OrderOut:
     """Its targets and their closed loop, participants, inspectors, deadlines."""
     async with ctx.db.session() as session:
-        order = await load_order(session, order_id, principal)
+        order = await ORDER.load_for(session, order_id, principal, lock=False)
         return await order_detail(session, order, ctx)
 
 
@@ -148,8 +144,8 @@ async def timeline(
 ) -> list[TimelineEntry]:
     """From the hash-chained audit log."""
     async with ctx.db.session() as session:
-        await load_order(session, order_id, principal)
-        return await queries.order_timeline(session, order_id)
+        await ORDER.load_for(session, order_id, principal, lock=False)
+        return await ORDER.timeline(session, order_id)
 
 
 @router.patch(
@@ -302,7 +298,7 @@ async def add_inspector(
             data=data,
             idempotency_key=idempotency_key,
         )
-        return inspector_out(inspector)
+        return InspectorOut.of(inspector)
 
 
 @router.post(
@@ -330,7 +326,7 @@ async def request_support(
             data=data,
             idempotency_key=idempotency_key,
         )
-        return support_out(request)
+        return SupportOut.of(request)
 
 
 @router.post(
@@ -352,7 +348,7 @@ async def answer_support(
         request = await inspection_service.answer_support(
             uow, actor=principal, order_id=order_id, request_id=request_id, data=data
         )
-        return support_out(request)
+        return SupportOut.of(request)
 
 
 @router.post(

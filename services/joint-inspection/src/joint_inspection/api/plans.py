@@ -11,6 +11,7 @@ from joint_inspection import service as inspection_service
 from joint_inspection.api.common import TOWN, order_detail
 from joint_inspection.domain import PlanState
 from joint_inspection.schemas import (
+    MAX_RULES,
     AdjustmentIn,
     AdjustmentOut,
     DrawIn,
@@ -25,11 +26,9 @@ from joint_inspection.schemas import (
     SelectionOut,
     TimelineEntry,
 )
-from joint_inspection.schemas.plans import MAX_RULES
 from joint_inspection.service import queries
-from joint_inspection.service.common import LEAD_ROLES, WRITE_ROLES, load_plan
-from joint_inspection.service.selection import load_selection
-from joint_inspection.views import adjustment_out, entry_out, plan_out, selection_out
+from joint_inspection.service.common import LEAD_ROLES, PLAN, SELECTION, WRITE_ROLES
+from joint_inspection.views import entry_out
 from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
@@ -56,7 +55,7 @@ async def create_plan(
         plan = await inspection_service.create_plan(
             uow, ctx=ctx, actor=principal, data=data, idempotency_key=idempotency_key
         )
-        return plan_out(plan)
+        return PlanOut.of(plan)
 
 
 @router.get(
@@ -75,10 +74,10 @@ async def list_plans(
 ) -> Page[PlanOut]:
     """A town's own plans; the justice bureau sees every town's."""
     async with ctx.db.session() as session:
-        rows, total = await queries.list_plans(
-            session, principal=principal, state=state, town=town, paging=paging
+        listed, total = await queries.list_plans(
+            session, principal=principal, state=state, town=town, paging=paging, now=ctx.clock.now()
         )
-    return Page[PlanOut].of([plan_out(p) for p in rows], total=total, paging=paging)
+    return Page[PlanOut].of([PlanOut.of(x.record) for x in listed], total=total, paging=paging)
 
 
 @router.get(
@@ -91,7 +90,7 @@ async def list_plans(
 async def get_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> PlanOut:
     """The plan with its rules."""
     async with ctx.db.session() as session:
-        return plan_out(await load_plan(session, plan_id, principal))
+        return PlanOut.of(await PLAN.load_for(session, plan_id, principal, lock=False))
 
 
 @router.patch(
@@ -109,7 +108,7 @@ async def update_plan(
         plan = await inspection_service.update_plan(
             uow, ctx=ctx, actor=principal, plan_id=plan_id, data=data
         )
-        return plan_out(plan)
+        return PlanOut.of(plan)
 
 
 @router.post(
@@ -122,7 +121,9 @@ async def update_plan(
 async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> PlanOut:
     """The town's leader adopts it; `inspection.planned` is published."""
     async with ctx.db.uow(actor=principal) as uow:
-        return plan_out(await inspection_service.adopt_plan(uow, actor=principal, plan_id=plan_id))
+        return PlanOut.of(
+            await inspection_service.adopt_plan(uow, actor=principal, plan_id=plan_id)
+        )
 
 
 @router.get(
@@ -137,8 +138,8 @@ async def plan_timeline(
 ) -> list[TimelineEntry]:
     """From the hash-chained audit log (INSP-01, INSP-02)."""
     async with ctx.db.session() as session:
-        await load_plan(session, plan_id, principal)
-        return await queries.plan_timeline(session, plan_id)
+        await PLAN.load_for(session, plan_id, principal, lock=False)
+        return await PLAN.timeline(session, plan_id)
 
 
 @router.post(
@@ -166,7 +167,7 @@ async def adjust_plan(
             data=data,
             idempotency_key=idempotency_key,
         )
-        return adjustment_out(adjustment)
+        return AdjustmentOut.of(adjustment)
 
 
 @router.get(
@@ -181,13 +182,9 @@ async def list_adjustments(
 ) -> Page[AdjustmentOut]:
     """What changed, when, by whom and why."""
     async with ctx.db.session() as session:
-        await load_plan(session, plan_id, principal)
+        await PLAN.load_for(session, plan_id, principal, lock=False)
         rows, total = await queries.list_adjustments(session, plan_id=plan_id, paging=paging)
-    return Page[AdjustmentOut].of(
-        [adjustment_out(a) for a in rows],
-        total=total,
-        paging=paging,
-    )
+    return Page[AdjustmentOut].of([AdjustmentOut.of(a) for a in rows], total=total, paging=paging)
 
 
 @router.post(
@@ -216,7 +213,7 @@ async def draw(
             round_number=data.round,
             idempotency_key=idempotency_key,
         )
-        return selection_out(selection)
+        return SelectionOut.of(selection)
 
 
 @router.get(
@@ -231,13 +228,9 @@ async def list_selections(
 ) -> Page[SelectionOut]:
     """One per round drawn."""
     async with ctx.db.session() as session:
-        await load_plan(session, plan_id, principal)
+        await PLAN.load_for(session, plan_id, principal, lock=False)
         rows, total = await queries.list_selections(session, plan_id=plan_id, paging=paging)
-    return Page[SelectionOut].of(
-        [selection_out(s) for s in rows],
-        total=total,
-        paging=paging,
-    )
+    return Page[SelectionOut].of([SelectionOut.of(s) for s in rows], total=total, paging=paging)
 
 
 @router.get(
@@ -252,8 +245,9 @@ async def get_selection(
 ) -> SelectionOut:
     """Everything needed to re-run it."""
     async with ctx.db.session() as session:
-        selection, _ = await load_selection(session, selection_id, principal)
-        return selection_out(selection)
+        return SelectionOut.of(
+            await SELECTION.load_for(session, selection_id, principal, lock=False)
+        )
 
 
 @router.get(
@@ -275,7 +269,7 @@ async def list_entries(
 ) -> Page[EntryOut]:
     """Group, risk, 守法诚信 flag, tier, key and rank of each; whether it was drawn."""
     async with ctx.db.session() as session:
-        await load_selection(session, selection_id, principal)
+        await SELECTION.load_for(session, selection_id, principal, lock=False)
         rows, total = await queries.entries(
             session,
             selection_id=selection_id,
@@ -283,11 +277,7 @@ async def list_entries(
             rule_position=rule_position,
             paging=paging,
         )
-    return Page[EntryOut].of(
-        [entry_out(e, name) for e, name in rows],
-        total=total,
-        paging=paging,
-    )
+    return Page[EntryOut].of([entry_out(e, name) for e, name in rows], total=total, paging=paging)
 
 
 @router.post(
@@ -302,7 +292,7 @@ async def rerun(
 ) -> RerunOut:
     """With the recorded seed it must match the record; another seed shows another draw."""
     async with ctx.db.session() as session:
-        selection, _ = await load_selection(session, selection_id, principal)
+        selection = await SELECTION.load_for(session, selection_id, principal, lock=False)
         result = await inspection_service.rerun(
             session, selection=selection, seed=data.seed if data else None
         )

@@ -20,10 +20,9 @@ from joint_inspection.schemas import (
     VisitFigures,
 )
 from joint_inspection.service import figures
-from joint_inspection.service.common import LEAD_ROLES, WRITE_ROLES, shortcoming_subject
-from joint_inspection.service.figures import Period
-from joint_inspection.service.reports import load_shortcoming
-from joint_inspection.views import merge_out, shortcoming_out
+from joint_inspection.service.common import LEAD_ROLES, SHORTCOMING, WRITE_ROLES
+from joint_inspection.service.figures import Period, ShortcomingFilters
+from joint_inspection.views import shortcoming_out
 from xietong_common.schemas import Day, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed, Grant
@@ -58,8 +57,8 @@ async def report_shortcoming(
             data=data,
             idempotency_key=idempotency_key,
         )
-        due = await figures.shortcoming_deadlines(uow.session, [shortcoming.id])
-        return shortcoming_out(shortcoming, due.get(shortcoming_subject(shortcoming.id), []))
+        due = await SHORTCOMING.deadlines_of(uow.session, shortcoming.id)
+        return shortcoming_out(shortcoming, due)
 
 
 @router.get(
@@ -78,21 +77,13 @@ async def list_shortcomings(
     overdue: bool | None = None,
 ) -> Page[ShortcomingOut]:
     """Filter by department, acknowledged or not, overdue."""
+    filters = ShortcomingFilters(department=department, acknowledged=acknowledged, overdue=overdue)
     async with ctx.db.session() as session:
-        rows, total = await figures.list_shortcomings(
-            session,
-            principal=principal,
-            department=department,
-            acknowledged=acknowledged,
-            overdue=overdue,
-            paging=paging,
-            now=ctx.clock.now(),
+        listed, total = await figures.list_shortcomings(
+            session, principal=principal, filters=filters, paging=paging, now=ctx.clock.now()
         )
-        due = await figures.shortcoming_deadlines(session, [s.id for s in rows])
     return Page[ShortcomingOut].of(
-        [shortcoming_out(s, due.get(shortcoming_subject(s.id), [])) for s in rows],
-        total=total,
-        paging=paging,
+        [shortcoming_out(x.record, x.deadlines) for x in listed], total=total, paging=paging
     )
 
 
@@ -108,9 +99,9 @@ async def get_shortcoming(
 ) -> ShortcomingOut:
     """With each department's acknowledgement."""
     async with ctx.db.session() as session:
-        shortcoming = await load_shortcoming(session, shortcoming_id, principal)
-        due = await figures.shortcoming_deadlines(session, [shortcoming.id])
-    return shortcoming_out(shortcoming, due.get(shortcoming_subject(shortcoming.id), []))
+        shortcoming = await SHORTCOMING.load_for(session, shortcoming_id, principal, lock=False)
+        due = await SHORTCOMING.deadlines_of(session, shortcoming.id)
+    return shortcoming_out(shortcoming, due)
 
 
 @router.post(
@@ -128,8 +119,8 @@ async def acknowledge(
         shortcoming = await inspection_service.acknowledge_shortcoming(
             uow, actor=principal, shortcoming_id=shortcoming_id, response=data.response
         )
-        due = await figures.shortcoming_deadlines(uow.session, [shortcoming.id])
-        return shortcoming_out(shortcoming, due.get(shortcoming_subject(shortcoming.id), []))
+        due = await SHORTCOMING.deadlines_of(uow.session, shortcoming.id)
+        return shortcoming_out(shortcoming, due)
 
 
 @router.get(
@@ -148,17 +139,11 @@ async def list_merges(
 ) -> Page[MergeProposalOut]:
     """The caller's (as an initiator or the town); the justice bureau sees all."""
     async with ctx.db.session() as session:
-        rows, total = await figures.list_merges(
-            session,
-            principal=principal,
-            state=state.value if state else None,
-            town=town,
-            paging=paging,
+        listed, total = await figures.list_merges(
+            session, principal=principal, state=state, town=town, paging=paging, now=ctx.clock.now()
         )
     return Page[MergeProposalOut].of(
-        [merge_out(m) for m in rows],
-        total=total,
-        paging=paging,
+        [MergeProposalOut.of(x.record) for x in listed], total=total, paging=paging
     )
 
 
@@ -184,7 +169,7 @@ async def decide(
             choice=data.choice,
             reason=data.reason,
         )
-        return merge_out(proposal)
+        return MergeProposalOut.of(proposal)
 
 
 @router.get(

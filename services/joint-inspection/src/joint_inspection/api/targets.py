@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from joint_inspection import service as inspection_service
 from joint_inspection.api.common import INITIATORS, target_detail
-from joint_inspection.domain import OrderState, SupervisionLevel, VisitState
+from joint_inspection.domain import SupervisionLevel
 from joint_inspection.models import ImportJob
 from joint_inspection.schemas import (
     ImportOut,
@@ -22,16 +22,14 @@ from joint_inspection.schemas import (
     TargetUpdate,
     TargetVisitOut,
     WithdrawIn,
-    label,
 )
 from joint_inspection.service import queries
-from joint_inspection.service.common import WRITE_ROLES, load_target
+from joint_inspection.service.common import TARGET, WRITE_ROLES
 from joint_inspection.service.queries import TargetFilters
 from joint_inspection.service.targets import risk_policy, risks
 from joint_inspection.settings import inspection_settings
-from joint_inspection.views import signal_out, target_out
+from joint_inspection.views import signal_out, target_out, target_visit_out
 from xietong_common import import_jobs
-from xietong_common.contracts.inspection import FindingOutcome
 from xietong_common.materials import safe_filename
 from xietong_common.parties import PartyKind
 from xietong_common.schemas import Name, OrgCode, Page
@@ -226,15 +224,15 @@ async def list_targets(
         credit_code=credit_code,
         active=active,
     )
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
-        rows, total = await queries.list_targets(
-            session, principal=principal, filters=filters, paging=paging
+        listed, total = await queries.list_targets(
+            session, principal=principal, filters=filters, paging=paging, now=now
         )
-        found = await risks(session, rows, policy=risk_policy(ctx), at=ctx.clock.now())
+        rows = [x.record for x in listed]
+        found = await risks(session, rows, policy=risk_policy(ctx), at=now)
     return Page[TargetOut].of(
-        [target_out(t, found[t.id]) for t in rows],
-        total=total,
-        paging=paging,
+        [target_out(t, found[t.id]) for t in rows], total=total, paging=paging
     )
 
 
@@ -248,7 +246,7 @@ async def list_targets(
 async def get_target(target_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> TargetOut:
     """The target with its risk and 守法诚信 flag now."""
     async with ctx.db.session() as session:
-        target = await load_target(session, target_id, principal)
+        target = await TARGET.load_for(session, target_id, principal, lock=False)
         return await target_detail(session, target, ctx)
 
 
@@ -310,13 +308,9 @@ async def list_signals(
 ) -> Page[SignalOut]:
     """Withdrawn ones included, with their reason."""
     async with ctx.db.session() as session:
-        await load_target(session, target_id, principal)
+        await TARGET.load_for(session, target_id, principal, lock=False)
         rows, total = await queries.list_signals(session, target_id=target_id, paging=paging)
-    return Page[SignalOut].of(
-        [signal_out(s) for s in rows],
-        total=total,
-        paging=paging,
-    )
+    return Page[SignalOut].of([signal_out(s) for s in rows], total=total, paging=paging)
 
 
 @router.post(
@@ -358,24 +352,10 @@ async def target_visits(
 ) -> Page[TargetVisitOut]:
     """Those of the orders the caller may see."""
     async with ctx.db.session() as session:
-        await load_target(session, target_id, principal)
+        await TARGET.load_for(session, target_id, principal, lock=False)
         rows, total = await queries.visits_of_target(
             session, target_id=target_id, principal=principal, paging=paging
         )
-    items = [
-        TargetVisitOut(
-            visit_id=v.id,
-            order_id=o.id,
-            order_number=o.number,
-            initiating_org=o.initiating_org,
-            order_state=label(OrderState(o.state)),
-            planned_start=o.planned_start,
-            state=label(VisitState(v.state)),
-            inspected_at=v.inspected_at,
-            outcome=label(FindingOutcome(v.outcome)) if v.outcome else None,
-            repeat_of=v.repeat_of,
-            merged_into=v.merged_into,
-        )
-        for v, o in rows
-    ]
-    return Page[TargetVisitOut].of(items, total=total, paging=paging)
+    return Page[TargetVisitOut].of(
+        [target_visit_out(v, o) for v, o in rows], total=total, paging=paging
+    )

@@ -24,12 +24,12 @@ from joint_inspection.schemas import (
     VisitOut,
 )
 from joint_inspection.service import queries
-from joint_inspection.service.common import LEAD_ROLES, WRITE_ROLES, load_order
-from joint_inspection.views import material_out
+from joint_inspection.service.common import LEAD_ROLES, ORDER, WRITE_ROLES
 from xietong_common.errors import NotFound
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
-from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
+from xietong_common.web.deps import IdempotencyKey
+from xietong_common.web.materials import DOWNLOAD_RESPONSES, stream_material
 from xietong_common.web.problems import READ_ERRORS, UPLOAD_ERRORS, WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -98,8 +98,10 @@ async def upload_material(
     file: Annotated[UploadFile, File(description="PDF, OFD, image, audio, video, Office…")],
     title: Annotated[str | None, Form(max_length=500)] = None,
     target_id: Annotated[uuid.UUID | None, Form(description="the target it concerns")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> MaterialOut:
-    """Stored by SHA-256 after the size and type checks; part of the archive."""
+    """Stored by SHA-256 after the size and type checks; part of the archive. A retry with
+    the same Idempotency-Key returns the material the first upload added."""
     async with ctx.db.uow(actor=principal) as uow:
         material = await inspection_service.add_material(
             uow,
@@ -108,17 +110,18 @@ async def upload_material(
             order_id=order_id,
             target_id=target_id,
             kind=kind,
-            title=(title or file.filename or kind.label_zh).strip() or kind.label_zh,
+            title=title,
             upload=file,
+            idempotency_key=idempotency_key,
         )
-        return material_out(material)
+        return MaterialOut.of(material)
 
 
 @router.get(
     "/{order_id:uuid}/materials/{material_id:uuid}/content",
     response_class=StreamingResponse,
     summary="Download a material",
-    responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404, 422)},
+    responses={**DOWNLOAD_RESPONSES, **READ_ERRORS},
     dependencies=[Allowed(roles=ANY)],
 )
 async def download_material(
@@ -126,19 +129,14 @@ async def download_material(
 ) -> StreamingResponse:
     """For the order's participants and the justice bureau."""
     async with ctx.db.session() as session:
-        await load_order(session, order_id, principal)
+        await ORDER.load_for(session, order_id, principal, lock=False)
         material = next(
             (m for m in await queries.order_materials(session, order_id) if m.id == material_id),
             None,
         )
     if material is None:
         raise NotFound("no such material", zh="未找到该材料")
-    return await download(
-        ctx,
-        sha256=material.sha256,
-        content_type=material.content_type,
-        filename=material.filename or material.kind,
-    )
+    return await stream_material(ctx, material)
 
 
 @router.post(
@@ -232,7 +230,7 @@ async def close(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) 
 async def archive(order_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ArchiveOut:
     """The manifest filed at closing (materials by SHA-256)."""
     async with ctx.db.session() as session:
-        order = await load_order(session, order_id, principal)
+        order = await ORDER.load_for(session, order_id, principal, lock=False)
     if order.closed_at is None or order.archive_manifest is None or order.archive_digest is None:
         raise InspectionInvalidTransition(
             "the order is not closed and archived yet", zh="该工单尚未办结归档", state=order.state

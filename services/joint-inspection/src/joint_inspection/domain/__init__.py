@@ -55,6 +55,7 @@ from joint_inspection.domain.plans import (
 from joint_inspection.domain.selection import ALGORITHM, Candidate, Ranked, draw, seed_hash
 from joint_inspection.domain.targets import (
     Identity,
+    Risk,
     RiskPolicy,
     Signal,
     SignalKind,
@@ -99,6 +100,7 @@ __all__ = [
     "PlanStep",
     "Ranked",
     "Readiness",
+    "Risk",
     "RiskPolicy",
     "Rule",
     "Signal",

@@ -72,6 +72,14 @@ class RiskPolicy:
 
 
 @dataclass(frozen=True)
+class Risk:
+    """INSP-02: a target's risk now, and whether it is 守法诚信 (a clean record)."""
+
+    risk: int
+    law_abiding: bool
+
+
+@dataclass(frozen=True)
 class Signal:
     observed_on: date
     weight: int

@@ -12,9 +12,64 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from joint_inspection.models.base import TEXTS, TZ, Base
+from xietong_common.contracts.inspection import FindingOutcome
+from xietong_common.materials import MaterialColumns
+
+
+class Visit(Base):
+    """INSP-06/07/08: one target of a work order and its closed loop: advance notice, on-site
+    record, outcome and handling, serious report, result feedback."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "target_id", name="uq_visits_order_target"),
+        sa.Index("ix_visits_target_state", "target_id", "state"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("work_orders.id", ondelete="CASCADE"))
+    target_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("targets.id"))
+    origin: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.Text)
+    added_at: Mapped[datetime] = mapped_column(TZ)
+    notified_at: Mapped[datetime | None] = mapped_column(TZ)
+    notice_time: Mapped[datetime | None] = mapped_column(TZ)
+    notice_basis: Mapped[str | None] = mapped_column(sa.Text)
+    notice_method: Mapped[str | None] = mapped_column(sa.Text)
+    notice_channel: Mapped[str | None] = mapped_column(sa.Text)
+    notice_by: Mapped[str | None] = mapped_column(sa.Text)
+    inspected_at: Mapped[datetime | None] = mapped_column(TZ)
+    inspected_by_org: Mapped[str | None] = mapped_column(sa.Text)
+    inspector_ids: Mapped[list[str] | None] = mapped_column(TEXTS)
+    onsite_record: Mapped[str | None] = mapped_column(sa.Text)
+    matters_checked: Mapped[list[str] | None] = mapped_column(TEXTS)
+    repeat_of: Mapped[uuid.UUID | None]
+    outcome: Mapped[str | None] = mapped_column(sa.Text)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    handling: Mapped[str | None] = mapped_column(sa.Text)
+    guidance: Mapped[str | None] = mapped_column(sa.Text)
+    matter_code: Mapped[str | None] = mapped_column(sa.Text)
+    within_jurisdiction: Mapped[bool | None]
+    handling_org: Mapped[str | None] = mapped_column(sa.Text)
+    proposed_decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    review_required: Mapped[bool | None]
+    review_triggers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    serious_scope: Mapped[str | None] = mapped_column(sa.Text)
+    competent_authority: Mapped[str | None] = mapped_column(sa.Text)
+    authority_notified_at: Mapped[datetime | None] = mapped_column(TZ)
+    serious_report: Mapped[str | None] = mapped_column(sa.Text)
+    serious_reported_at: Mapped[datetime | None] = mapped_column(TZ)
+    finding_id: Mapped[uuid.UUID | None]
+    outcome_at: Mapped[datetime | None] = mapped_column(TZ)
+    outcome_by: Mapped[str | None] = mapped_column(sa.Text)
+    feedback: Mapped[str | None] = mapped_column(sa.Text)
+    fed_back_at: Mapped[datetime | None] = mapped_column(TZ)
+    fed_back_by: Mapped[str | None] = mapped_column(sa.Text)
+    merged_into: Mapped[uuid.UUID | None]
+    merged_at: Mapped[datetime | None] = mapped_column(TZ)
 
 
 class WorkOrder(Base):
@@ -59,6 +114,14 @@ class WorkOrder(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(TZ)
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     merged_into: Mapped[uuid.UUID | None]
+    serious_found: Mapped[bool] = column_property(
+        sa.exists()
+        .where(Visit.order_id == id, Visit.outcome == FindingOutcome.SERIOUS.value)
+        # its own `visits`, even in a query that already reads visits (a target's visits)
+        .correlate_except(Visit)
+    )
+    """INSP-08: a serious finding was recorded at one of its targets (read with the row: the
+    district government sees the order from then on)."""
 
     participants: Mapped[list[OrderParticipant]] = relationship(
         order_by="OrderParticipant.joined_at", cascade="all, delete-orphan", lazy="selectin"
@@ -126,78 +189,18 @@ class SupportRequest(Base):
     answered_by: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class Visit(Base):
-    """INSP-06/07/08: one target of a work order and its closed loop: advance notice, on-site
-    record, outcome and handling, serious report, result feedback."""
-
-    __tablename__ = "visits"
-    __table_args__ = (
-        sa.UniqueConstraint("order_id", "target_id", name="uq_visits_order_target"),
-        sa.Index("ix_visits_target_state", "target_id", "state"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    order_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("work_orders.id", ondelete="CASCADE"))
-    target_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("targets.id"))
-    origin: Mapped[str] = mapped_column(sa.Text)
-    state: Mapped[str] = mapped_column(sa.Text)
-    added_at: Mapped[datetime] = mapped_column(TZ)
-    notified_at: Mapped[datetime | None] = mapped_column(TZ)
-    notice_time: Mapped[datetime | None] = mapped_column(TZ)
-    notice_basis: Mapped[str | None] = mapped_column(sa.Text)
-    notice_method: Mapped[str | None] = mapped_column(sa.Text)
-    notice_channel: Mapped[str | None] = mapped_column(sa.Text)
-    notice_by: Mapped[str | None] = mapped_column(sa.Text)
-    inspected_at: Mapped[datetime | None] = mapped_column(TZ)
-    inspected_by_org: Mapped[str | None] = mapped_column(sa.Text)
-    inspector_ids: Mapped[list[str] | None] = mapped_column(TEXTS)
-    onsite_record: Mapped[str | None] = mapped_column(sa.Text)
-    matters_checked: Mapped[list[str] | None] = mapped_column(TEXTS)
-    repeat_of: Mapped[uuid.UUID | None]
-    outcome: Mapped[str | None] = mapped_column(sa.Text)
-    description: Mapped[str | None] = mapped_column(sa.Text)
-    handling: Mapped[str | None] = mapped_column(sa.Text)
-    guidance: Mapped[str | None] = mapped_column(sa.Text)
-    matter_code: Mapped[str | None] = mapped_column(sa.Text)
-    within_jurisdiction: Mapped[bool | None]
-    handling_org: Mapped[str | None] = mapped_column(sa.Text)
-    proposed_decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    review_required: Mapped[bool | None]
-    review_triggers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
-    serious_scope: Mapped[str | None] = mapped_column(sa.Text)
-    competent_authority: Mapped[str | None] = mapped_column(sa.Text)
-    authority_notified_at: Mapped[datetime | None] = mapped_column(TZ)
-    serious_report: Mapped[str | None] = mapped_column(sa.Text)
-    serious_reported_at: Mapped[datetime | None] = mapped_column(TZ)
-    finding_id: Mapped[uuid.UUID | None]
-    outcome_at: Mapped[datetime | None] = mapped_column(TZ)
-    outcome_by: Mapped[str | None] = mapped_column(sa.Text)
-    feedback: Mapped[str | None] = mapped_column(sa.Text)
-    fed_back_at: Mapped[datetime | None] = mapped_column(TZ)
-    fed_back_by: Mapped[str | None] = mapped_column(sa.Text)
-    merged_into: Mapped[uuid.UUID | None]
-    merged_at: Mapped[datetime | None] = mapped_column(TZ)
-
-
-class OrderMaterial(Base):
+class OrderMaterial(MaterialColumns, Base):
     """INSP-07: a record of the inspection (text, photos and video, clues, evidence,
     electronic documents), stored by SHA-256 in the blob store."""
 
     __tablename__ = "order_materials"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     order_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
     )
     visit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("visits.id"))
     kind: Mapped[str] = mapped_column(sa.Text)
     title: Mapped[str] = mapped_column(sa.Text)
-    filename: Mapped[str | None] = mapped_column(sa.Text)
-    content_type: Mapped[str] = mapped_column(sa.Text)
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.Text)
-    uploaded_at: Mapped[datetime] = mapped_column(TZ)
-    uploaded_by: Mapped[str] = mapped_column(sa.Text)
     uploaded_by_org: Mapped[str] = mapped_column(sa.Text)
 
 

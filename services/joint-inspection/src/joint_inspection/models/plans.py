@@ -102,6 +102,8 @@ class Selection(Base):
     drawn: Mapped[int]
     digest: Mapped[str] = mapped_column(sa.Text)
 
+    plan: Mapped[Plan] = relationship(lazy="selectin")
+
 
 class SelectionEntry(Base):
     """INSP-02: one candidate of a draw: its group, risk, clean flag, key, rank, and whether

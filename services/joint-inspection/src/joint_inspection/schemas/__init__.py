@@ -1,141 +1,65 @@
-"""Request and response models of the joint inspection API, by use-case group."""
+"""Request and response models of the joint inspection API."""
 
-from joint_inspection.schemas.common import (
-    CreditCode,
-    DeadlineOut,
-    IdNumber,
-    Industry,
-    StateOut,
-    TimelineEntry,
-    label,
-)
-from joint_inspection.schemas.orders import (
-    ArchiveOut,
-    CancelIn,
-    ConsultationIn,
-    DispatchIn,
-    InspectorIn,
-    InspectorOut,
-    NoticePolicyIn,
-    OrderIn,
-    OrderOut,
-    OrderSummary,
-    OrderUpdate,
-    ParticipantOut,
-    ReviseIn,
-    SupportAnswerIn,
-    SupportIn,
-    SupportOut,
-    TargetsIn,
-)
-from joint_inspection.schemas.plans import (
-    AdjustmentIn,
-    AdjustmentOut,
-    DrawIn,
-    EntryOut,
-    OrderFromSelectionIn,
-    PlanIn,
-    PlanOut,
-    PlanUpdate,
-    RerunIn,
-    RerunOut,
-    RuleIn,
-    RuleOut,
-    SelectionOut,
-)
-from joint_inspection.schemas.reports import (
-    AckIn,
-    AckOut,
-    MergeDecisionIn,
-    MergeProposalOut,
-    ReinspectionOut,
-    ShortcomingIn,
-    ShortcomingOut,
-    VisitFigures,
-)
-from joint_inspection.schemas.targets import (
-    IMPORT_COLUMNS,
-    ImportOut,
-    SignalIn,
-    SignalOut,
-    TargetIn,
-    TargetOut,
-    TargetRow,
-    TargetUpdate,
-    WithdrawIn,
-)
-from joint_inspection.schemas.visits import (
-    AdvanceNoticeIn,
-    FeedbackIn,
-    MaterialOut,
-    OnSiteIn,
-    OutcomeIn,
-    SeriousReportIn,
-    TargetVisitOut,
-    VisitOut,
-)
-
-__all__ = [
-    "IMPORT_COLUMNS",
-    "AckIn",
-    "AckOut",
-    "AdjustmentIn",
-    "AdjustmentOut",
-    "AdvanceNoticeIn",
-    "ArchiveOut",
-    "CancelIn",
-    "ConsultationIn",
-    "CreditCode",
-    "DeadlineOut",
-    "DispatchIn",
-    "DrawIn",
-    "EntryOut",
-    "FeedbackIn",
-    "IdNumber",
-    "ImportOut",
-    "Industry",
-    "InspectorIn",
-    "InspectorOut",
-    "MaterialOut",
-    "MergeDecisionIn",
-    "MergeProposalOut",
-    "NoticePolicyIn",
-    "OnSiteIn",
-    "OrderFromSelectionIn",
-    "OrderIn",
-    "OrderOut",
-    "OrderSummary",
-    "OrderUpdate",
-    "OutcomeIn",
-    "ParticipantOut",
-    "PlanIn",
-    "PlanOut",
-    "PlanUpdate",
-    "ReinspectionOut",
-    "RerunIn",
-    "RerunOut",
-    "ReviseIn",
-    "RuleIn",
-    "RuleOut",
-    "SelectionOut",
-    "SeriousReportIn",
-    "ShortcomingIn",
-    "ShortcomingOut",
-    "SignalIn",
-    "SignalOut",
-    "StateOut",
-    "SupportAnswerIn",
-    "SupportIn",
-    "SupportOut",
-    "TargetIn",
-    "TargetOut",
-    "TargetRow",
-    "TargetUpdate",
-    "TargetVisitOut",
-    "TargetsIn",
-    "TimelineEntry",
-    "VisitFigures",
-    "VisitOut",
-    "WithdrawIn",
-    "label",
-]
+from joint_inspection.schemas.requests import IMPORT_COLUMNS as IMPORT_COLUMNS
+from joint_inspection.schemas.requests import MAX_RULES as MAX_RULES
+from joint_inspection.schemas.requests import AckIn as AckIn
+from joint_inspection.schemas.requests import AdjustmentIn as AdjustmentIn
+from joint_inspection.schemas.requests import AdvanceNoticeIn as AdvanceNoticeIn
+from joint_inspection.schemas.requests import CancelIn as CancelIn
+from joint_inspection.schemas.requests import ConsultationIn as ConsultationIn
+from joint_inspection.schemas.requests import DispatchIn as DispatchIn
+from joint_inspection.schemas.requests import DrawIn as DrawIn
+from joint_inspection.schemas.requests import FeedbackIn as FeedbackIn
+from joint_inspection.schemas.requests import IdNumber as IdNumber
+from joint_inspection.schemas.requests import Industry as Industry
+from joint_inspection.schemas.requests import InspectorIn as InspectorIn
+from joint_inspection.schemas.requests import MergeDecisionIn as MergeDecisionIn
+from joint_inspection.schemas.requests import NoticePolicyIn as NoticePolicyIn
+from joint_inspection.schemas.requests import OfficerId as OfficerId
+from joint_inspection.schemas.requests import OnSiteIn as OnSiteIn
+from joint_inspection.schemas.requests import OrderFromSelectionIn as OrderFromSelectionIn
+from joint_inspection.schemas.requests import OrderIn as OrderIn
+from joint_inspection.schemas.requests import OrderUpdate as OrderUpdate
+from joint_inspection.schemas.requests import OutcomeIn as OutcomeIn
+from joint_inspection.schemas.requests import PlanIn as PlanIn
+from joint_inspection.schemas.requests import PlanUpdate as PlanUpdate
+from joint_inspection.schemas.requests import RerunIn as RerunIn
+from joint_inspection.schemas.requests import ReviseIn as ReviseIn
+from joint_inspection.schemas.requests import RuleIn as RuleIn
+from joint_inspection.schemas.requests import Seed as Seed
+from joint_inspection.schemas.requests import SeriousReportIn as SeriousReportIn
+from joint_inspection.schemas.requests import ShortcomingIn as ShortcomingIn
+from joint_inspection.schemas.requests import SignalIn as SignalIn
+from joint_inspection.schemas.requests import SupportAnswerIn as SupportAnswerIn
+from joint_inspection.schemas.requests import SupportIn as SupportIn
+from joint_inspection.schemas.requests import TargetIn as TargetIn
+from joint_inspection.schemas.requests import TargetRow as TargetRow
+from joint_inspection.schemas.requests import TargetsIn as TargetsIn
+from joint_inspection.schemas.requests import TargetUpdate as TargetUpdate
+from joint_inspection.schemas.requests import WithdrawIn as WithdrawIn
+from joint_inspection.schemas.responses import AckOut as AckOut
+from joint_inspection.schemas.responses import AdjustmentOut as AdjustmentOut
+from joint_inspection.schemas.responses import ArchiveOut as ArchiveOut
+from joint_inspection.schemas.responses import DeadlineOut as DeadlineOut
+from joint_inspection.schemas.responses import EntryOut as EntryOut
+from joint_inspection.schemas.responses import ImportOut as ImportOut
+from joint_inspection.schemas.responses import InspectorOut as InspectorOut
+from joint_inspection.schemas.responses import MaterialOut as MaterialOut
+from joint_inspection.schemas.responses import MergeProposalOut as MergeProposalOut
+from joint_inspection.schemas.responses import OrderOut as OrderOut
+from joint_inspection.schemas.responses import OrderSummary as OrderSummary
+from joint_inspection.schemas.responses import ParticipantOut as ParticipantOut
+from joint_inspection.schemas.responses import PlanOut as PlanOut
+from joint_inspection.schemas.responses import ReinspectionOut as ReinspectionOut
+from joint_inspection.schemas.responses import RerunOut as RerunOut
+from joint_inspection.schemas.responses import RuleOut as RuleOut
+from joint_inspection.schemas.responses import SelectionOut as SelectionOut
+from joint_inspection.schemas.responses import ShortcomingOut as ShortcomingOut
+from joint_inspection.schemas.responses import SignalOut as SignalOut
+from joint_inspection.schemas.responses import StateOut as StateOut
+from joint_inspection.schemas.responses import SupportOut as SupportOut
+from joint_inspection.schemas.responses import TargetOut as TargetOut
+from joint_inspection.schemas.responses import TargetVisitOut as TargetVisitOut
+from joint_inspection.schemas.responses import TimelineEntry as TimelineEntry
+from joint_inspection.schemas.responses import VisitFigures as VisitFigures
+from joint_inspection.schemas.responses import VisitOut as VisitOut

@@ -20,14 +20,10 @@ from joint_inspection.domain import (
 from joint_inspection.models import OrderMaterial, Target, Visit, WorkOrder
 from joint_inspection.service.common import (
     LEAD_ROLES,
-    apply_step,
-    audit,
-    check_step,
-    load_order,
-    order_subject,
+    ORDER,
+    support_action,
     visits_of,
 )
-from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.uow import UnitOfWork
@@ -45,7 +41,7 @@ def _manifest(
                 if isinstance(v, uuid.UUID)
                 else v
             )
-            for c in sa.inspect(type(obj)).columns
+            for c in sa.inspect(type(obj)).local_table.columns
             if (v := getattr(obj, c.key)) is not None
         }
 
@@ -67,16 +63,17 @@ async def close(
 ) -> WorkOrder:
     """INSP-07: every target has its outcome and feedback; the order is archived (立卷归档),
     its manifest digested, and nothing about it changes again."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*LEAD_ROLES)
-    check_step(order, OrderStep.CLOSE)
-    visits = await visits_of(uow.session, order.id)
+    ORDER.check(order, OrderStep.CLOSE)
+    visits = await visits_of(uow, order.id)
     check_closable((str(v.target_id), VisitState(v.state)) for v in visits)
-    subject = order_subject(order.id)
     for request in order.support_requests:
         if request.accepted is None:
-            await deadlines.cancel(uow, subject=subject, action=f"support:{request.id}")
+            await ORDER.close_deadline(
+                uow, order, support_action(request.id), reason="order-closed"
+            )
     materials = list(
         (
             await uow.session.execute(
@@ -87,7 +84,7 @@ async def close(
         ).scalars()
     )
     order.closed_at, order.closed_by = uow.now, actor.user
-    apply_step(order, OrderStep.CLOSE, uow.now)
+    ORDER.transition(order, OrderStep.CLOSE, uow.now)
     manifest = _manifest(order, visits, materials)
     canonical = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     order.archive_manifest = manifest
@@ -105,11 +102,11 @@ async def close(
         events.closed(order, [(v, targets[v.target_id]) for v in visits], scenario=plan_scenario),
         key=str(order.id),
     )
-    audit(
+    ORDER.audit(
         uow,
-        subject,
+        order,
         "order.closed",
-        "INSP-07",
+        rule="INSP-07",
         number=order.number,
         archive_digest=order.archive_digest,
         visits=len(visits),

@@ -1,35 +1,48 @@
-"""Shared steps of the joint inspection use cases: reference data, loading with access,
-transitions, audit."""
+"""The records of joint inspection — the work order (`ORDER`) and its visits (`VISIT`), the
+plan (`PLAN`) and its draws (`SELECTION`), the target (`TARGET`), the merge proposal (`MERGE`),
+the shortcoming (`SHORTCOMING`) — and the steps their use cases share: participants, the
+register's lock, the deadlines an order owes."""
 
 from __future__ import annotations
 
 import uuid
 import zlib
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from joint_inspection.domain import (
+    ORDER_TRANSITIONS,
+    PLAN_TRANSITIONS,
+    VISIT_TRANSITIONS,
+    MergeState,
     OrderState,
     OrderStep,
     ParticipantRole,
+    PlanState,
+    PlanStep,
     VisitState,
     VisitStep,
     consultation_deadline,
-    next_state,
-    next_visit_state,
 )
 from joint_inspection.errors import UnknownTarget
-from joint_inspection.models import OrderParticipant, Plan, Target, Visit, WorkOrder
+from joint_inspection.models import (
+    MergeProposal,
+    OrderParticipant,
+    Plan,
+    Selection,
+    Shortcoming,
+    Target,
+    Visit,
+    WorkOrder,
+)
 from joint_inspection.settings import inspection_settings
-from xietong_common import deadlines
-from xietong_common.auth import Principal, ensure_party
+from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.contracts.inspection import FindingOutcome
-from xietong_common.errors import NotFound
-from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG, is_department, is_town
+from xietong_common.records import Db, RecordKind
+from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG, is_department
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "joint-inspection"
@@ -38,114 +51,7 @@ LEAD_ROLES = ("leader",)
 MAX_VISITS = 500
 
 
-# ---- reference data -----------------------------------------------------------------------------
-
-
-def issuer_name(ctx: ServiceContext, org: str) -> str:
-    found = ctx.directory.get(org)
-    return found.name_zh if found else org
-
-
-# ---- subjects of audit rows and deadlines ------------------------------------------------------
-
-
-def order_subject(order_id: uuid.UUID) -> str:
-    return f"inspection:{order_id}"
-
-
-def plan_subject(plan_id: uuid.UUID) -> str:
-    return f"inspection-plan:{plan_id}"
-
-
-def target_subject(target_id: uuid.UUID) -> str:
-    return f"inspection-target:{target_id}"
-
-
-def shortcoming_subject(shortcoming_id: uuid.UUID) -> str:
-    return f"inspection-shortcoming:{shortcoming_id}"
-
-
-def merge_subject(proposal_id: uuid.UUID) -> str:
-    return f"inspection-merge:{proposal_id}"
-
-
-def audit(uow: UnitOfWork, subject: str, action: str, rule: str, **detail: Any) -> None:
-    uow.audit(action=f"inspection.{action}", subject=subject, rule=rule, detail=detail)
-
-
-# ---- targets ------------------------------------------------------------------------------------
-
-
-def may_edit_target(principal: Principal, target: Target) -> bool:
-    """The town where the target is, or the department that registered it."""
-    return principal.org in (target.town, target.created_by_org)
-
-
-def target_visible(principal: Principal, target: Target) -> bool:
-    """Towns see their own town's register; departments, the justice bureau and the district
-    government the whole district's (they supervise across towns)."""
-    if is_town(principal.org):
-        return target.town == principal.org
-    return (
-        principal.org == OVERSIGHT_ORG
-        or principal.org == DISTRICT_GOV
-        or is_department(principal.org)
-    )
-
-
-async def load_target(
-    session: AsyncSession, target_id: uuid.UUID, principal: Principal, *, lock: bool = False
-) -> Target:
-    query = sa.select(Target).where(Target.id == target_id)
-    if lock:
-        query = query.with_for_update()
-    target = (await session.execute(query)).scalar_one_or_none()
-    if target is None or not target_visible(principal, target):
-        raise NotFound("no such target", zh="未找到该监管对象")
-    return target
-
-
-async def targets_for_order(
-    session: AsyncSession, ids: Sequence[uuid.UUID], principal: Principal
-) -> list[Target]:
-    """The targets named, each visible to the caller and still supervised."""
-    wanted = list(dict.fromkeys(ids))
-    found = {
-        t.id: t
-        for t in (await session.execute(sa.select(Target).where(Target.id.in_(wanted)))).scalars()
-    }
-    missing = [
-        str(i)
-        for i in wanted
-        if i not in found or not target_visible(principal, found[i]) or not found[i].active
-    ]
-    if missing:
-        raise UnknownTarget(
-            f"{len(missing)} target(s) are not in the register or no longer supervised",
-            zh=f"有 {len(missing)} 个监管对象不在名录中或已注销",
-            target_ids=missing[:50],
-        )
-    return [found[i] for i in wanted]
-
-
-# ---- plans --------------------------------------------------------------------------------------
-
-
-async def load_plan(
-    session: AsyncSession, plan_id: uuid.UUID, principal: Principal, *, lock: bool = False
-) -> Plan:
-    """A town's plan: the town and the justice bureau see it; others get 404."""
-    query = sa.select(Plan).where(Plan.id == plan_id)
-    if lock:
-        query = query.with_for_update()
-    plan = (await session.execute(query)).scalar_one_or_none()
-    if plan is None:
-        raise NotFound("no such plan", zh="未找到该检查计划")
-    ensure_party(principal, [plan.town], what="plan")
-    return plan
-
-
-# ---- work orders ----------------------------------------------------------------------------------
+# ---- work orders and their visits ---------------------------------------------------------------
 
 
 def participants(order: WorkOrder) -> set[str]:
@@ -153,55 +59,61 @@ def participants(order: WorkOrder) -> set[str]:
     return {p.org for p in order.participants}
 
 
-def parties(order: WorkOrder) -> set[str]:
-    """Who sees an order: its participants and the departments asked for support."""
+def _order_parties(order: WorkOrder) -> set[str]:
+    """Who sees an order: its participants, the departments asked for support, and the
+    district government once a serious finding is recorded (INSP-08)."""
     return (
         participants(order)
         | {order.initiating_org, order.town}
         | {s.department for s in order.support_requests}
+        | ({DISTRICT_GOV} if order.serious_found else set())
     )
 
 
-async def has_serious(session: AsyncSession, order_id: uuid.UUID) -> bool:
-    return bool(
+ORDER: RecordKind[WorkOrder, OrderState, OrderStep] = RecordKind(
+    model=WorkOrder,
+    subject="inspection",
+    actions="inspection",
+    mechanism=MECHANISM,
+    name="work order",
+    name_zh="检查任务工单",
+    parties=_order_parties,
+    transitions=ORDER_TRANSITIONS,
+    sort={"planned_start": WorkOrder.planned_start, "created_at": WorkOrder.created_at},
+)
+"""检查任务工单: targets, number, method and inspectors of one joint inspection (INSP-03..08);
+the justice bureau reads every order (INSP-05)."""
+
+VISIT: RecordKind[Visit, VisitState, VisitStep] = RecordKind(
+    model=Visit,
+    subject="inspection-visit",
+    actions="inspection",
+    mechanism=MECHANISM,
+    name="target of this work order",
+    name_zh="本工单中的检查对象",
+    parties=lambda _: (),
+    transitions=VISIT_TRANSITIONS,
+)
+"""One target of a work order and its closed loop (INSP-06..08). A visit is reached through
+its order (`ORDER.load_for` first, then `VISIT.find`) and audited under it."""
+
+
+def visit_of(order: WorkOrder, target_id: uuid.UUID) -> tuple[sa.ColumnElement[bool], ...]:
+    """`VISIT.find(uow, *visit_of(order, target_id))`: the order's visit to a target."""
+    return (Visit.order_id == order.id, Visit.target_id == target_id)
+
+
+async def visits_of(db: Db, order_id: uuid.UUID) -> list[Visit]:
+    session = db.session if isinstance(db, UnitOfWork) else db
+    return list(
         (
             await session.execute(
-                sa.select(sa.func.count())
-                .select_from(Visit)
-                .where(Visit.order_id == order_id, Visit.outcome == FindingOutcome.SERIOUS.value)
+                sa.select(Visit)
+                .where(Visit.order_id == order_id)
+                .order_by(Visit.added_at, Visit.id)
             )
-        ).scalar_one()
+        ).scalars()
     )
-
-
-async def load_order(
-    session: AsyncSession, order_id: uuid.UUID, principal: Principal, *, lock: bool = False
-) -> WorkOrder:
-    """The order, if the caller takes part in it (the justice bureau sees all, INSP-05; the
-    district government those with a serious finding reported to it); else 404."""
-    query = sa.select(WorkOrder).where(WorkOrder.id == order_id)
-    if lock:
-        query = query.with_for_update()
-    order = (await session.execute(query)).scalar_one_or_none()
-    if order is None:
-        raise NotFound("no such work order", zh="未找到该检查任务工单")
-    readers = [OVERSIGHT_ORG]
-    if principal.org == DISTRICT_GOV and await has_serious(session, order.id):
-        readers.append(DISTRICT_GOV)
-    ensure_party(principal, parties(order), readers=readers, what="work order")
-    return order
-
-
-def apply_step(order: WorkOrder, step: OrderStep, now: Any) -> OrderState:
-    """The domain's transition table on the order; returns the state before."""
-    before = OrderState(order.state)
-    order.state = next_state(before, step).value
-    order.updated_at = now
-    return before
-
-
-def check_step(order: WorkOrder, step: OrderStep) -> None:
-    next_state(OrderState(order.state), step)
 
 
 def add_participant(
@@ -210,7 +122,7 @@ def add_participant(
     role: ParticipantRole,
     *,
     by: str,
-    at: Any,
+    at: datetime,
     instructions: str | None = None,
 ) -> bool:
     """Add `org` to the order (False if it already takes part)."""
@@ -229,45 +141,102 @@ def add_participant(
     return True
 
 
-async def visits_of(session: AsyncSession, order_id: uuid.UUID) -> list[Visit]:
-    return list(
-        (
-            await session.execute(
-                sa.select(Visit)
-                .where(Visit.order_id == order_id)
-                .order_by(Visit.added_at, Visit.id)
-            )
-        ).scalars()
-    )
-
-
-async def load_visit(
-    uow: UnitOfWork, order: WorkOrder, target_id: uuid.UUID, *, lock: bool = True
-) -> Visit:
-    query = sa.select(Visit).where(Visit.order_id == order.id, Visit.target_id == target_id)
-    if lock:
-        query = query.with_for_update()
-    visit = (await uow.session.execute(query)).scalar_one_or_none()
-    if visit is None:
-        raise NotFound("the target is not in this work order", zh="该监管对象不在本工单中")
-    return visit
-
-
-def visit_step(visit: Visit, step: VisitStep) -> None:
-    visit.state = next_visit_state(VisitState(visit.state), step).value
-
-
 def require_participant(principal: Principal, order: WorkOrder) -> None:
     """Only those taking part act on the inspection."""
     principal.require_org(*sorted(participants(order)))
 
 
-# ---- the register's lock: a draw sees exactly what was recorded before it ------------------------
+def issuer_name(ctx: ServiceContext, org: str) -> str:
+    found = ctx.directory.get(org)
+    return found.name_zh if found else org
+
+
+# ---- plans and their draws ----------------------------------------------------------------------
+
+PLAN: RecordKind[Plan, PlanState, PlanStep] = RecordKind(
+    model=Plan,
+    subject="inspection-plan",
+    actions="inspection",
+    mechanism=MECHANISM,
+    name="plan",
+    name_zh="检查计划",
+    parties=lambda p: (p.town,),
+    transitions=PLAN_TRANSITIONS,
+    sort={"created_at": Plan.created_at},
+)
+"""检查工作计划: a town's plan for one application scenario (INSP-01), its adjustments and
+draws (INSP-02), audited under it."""
+
+SELECTION: RecordKind[Selection, Any, Any] = RecordKind(
+    model=Selection,
+    subject="inspection-selection",
+    actions="inspection",
+    mechanism=MECHANISM,
+    name="selection",
+    name_zh="抽取记录",
+    parties=lambda s: (s.plan.town,),
+)
+"""One recorded draw of a plan round (INSP-02), seen by whoever sees its plan; it is audited
+under its plan (`inspection.selection.drawn`)."""
+
+
+# ---- the register of targets --------------------------------------------------------------------
+
+
+def _reads_register(org: str) -> bool:
+    """Departments, the justice bureau and the district government read the whole district's
+    register (they supervise across towns); a town reads its own."""
+    return org in (OVERSIGHT_ORG, DISTRICT_GOV) or is_department(org)
+
+
+TARGET: RecordKind[Target, Any, Any] = RecordKind(
+    model=Target,
+    subject="inspection-target",
+    actions="inspection",
+    mechanism=MECHANISM,
+    name="target",
+    name_zh="监管对象",
+    parties=lambda t: (t.town,),
+    readers=_reads_register,
+    sort={"created_at": Target.created_at},
+)
+"""监管对象 (INSP-02): an enterprise, organisation or person in the register, with its risk
+signals, audited under it."""
+
+
+def may_edit_target(principal: Principal, target: Target) -> bool:
+    """The town where the target is, or the department that registered it."""
+    return principal.org in (target.town, target.created_by_org)
+
+
+async def targets_for_order(
+    uow: UnitOfWork, ids: Sequence[uuid.UUID], principal: Principal
+) -> list[Target]:
+    """The targets named, each visible to the caller and still supervised."""
+    wanted = list(dict.fromkeys(ids))
+    found = {
+        t.id: t
+        for t in (
+            await uow.session.execute(sa.select(Target).where(Target.id.in_(wanted)))
+        ).scalars()
+    }
+    missing = [
+        str(i)
+        for i in wanted
+        if i not in found or not TARGET.visible_to(found[i], principal.org) or not found[i].active
+    ]
+    if missing:
+        raise UnknownTarget(
+            f"{len(missing)} target(s) are not in the register or no longer supervised",
+            zh=f"有 {len(missing)} 个监管对象不在名录中或已注销",
+            target_ids=missing[:50],
+        )
+    return [found[i] for i in wanted]
 
 
 async def lock_register(
     uow: UnitOfWork, ctx: ServiceContext, town: str, *, exclusive: bool = False
-) -> Any:
+) -> datetime:
     """Changes to a town's register (targets, signals) take this lock shared; a draw takes it
     exclusively. Each reads the clock only once it holds the lock, so every change recorded
     before a draw's time was committed before the draw read the register, and every later
@@ -278,30 +247,64 @@ async def lock_register(
     return ctx.clock.now()
 
 
-# ---- deadlines an order owes ---------------------------------------------------------------------
+# ---- merge proposals and shortcomings -----------------------------------------------------------
+
+MERGE: RecordKind[MergeProposal, MergeState, Any] = RecordKind(
+    model=MergeProposal,
+    subject="inspection-merge",
+    actions="inspection",
+    mechanism=MECHANISM,
+    name="merge proposal",
+    name_zh="合并建议",
+    parties=lambda m: (m.org_a, m.org_b, m.town),
+    sort={"proposed_at": MergeProposal.proposed_at},
+)
+"""A proposal to merge two agencies' inspections of the same targets into one joint visit
+(进一次门、查多项事); the justice bureau decides for both (INSP-05)."""
+
+SHORTCOMING: RecordKind[Shortcoming, Any, Any] = RecordKind(
+    model=Shortcoming,
+    subject="inspection-shortcoming",
+    actions="inspection",
+    mechanism=MECHANISM,
+    name="shortcoming",
+    name_zh="政务服务短板记录",
+    parties=lambda s: (s.reporting_org, s.town, *s.departments),
+    sort={"reported_at": Shortcoming.reported_at},
+)
+"""政务服务短板 (INSP-09): found on site, sent to the departments concerned, each of which
+owes an acknowledgement."""
+
+
+# ---- deadlines an order owes --------------------------------------------------------------------
 
 CONSULT = "consult"
 
 
+def support_action(request_id: uuid.UUID) -> str:
+    """INSP-03: the department asked for support owes its answer."""
+    return f"support:{request_id}"
+
+
 async def start_consultation(uow: UnitOfWork, ctx: ServiceContext, order: WorkOrder) -> None:
     """INSP-04: the town owes an answer to the proposal (a setting in working days)."""
-    subject = order_subject(order.id)
-    await deadlines.cancel(uow, subject=subject, action=CONSULT)
-    await deadlines.start(
+    await ORDER.cancel_deadline(uow, order, CONSULT, reason="proposal-changed")
+    await ORDER.start_deadline(
         uow,
+        order,
+        CONSULT,
         calendar=ctx.calendar,
-        subject=subject,
-        action=CONSULT,
         rule=consultation_deadline(inspection_settings(ctx).inspection_consultation_working_days),
         organisation=order.town,
-        started_at=uow.now,
+        counterparty=order.initiating_org,
+        reference=order.number,
     )
 
 
-async def end_deadlines(uow: UnitOfWork, order: WorkOrder) -> None:
-    """An order that will not go on (cancelled, merged away): what it was owed is not owed."""
-    subject = order_subject(order.id)
-    await deadlines.cancel(uow, subject=subject, action=CONSULT)
+async def end_deadlines(uow: UnitOfWork, order: WorkOrder, *, reason: str) -> None:
+    """An order that will not go on (cancelled, merged away): what it was owed is not owed
+    (a deadline already missed stays a breach)."""
+    await ORDER.close_deadline(uow, order, CONSULT, reason=reason)
     for request in order.support_requests:
         if request.accepted is None:
-            await deadlines.cancel(uow, subject=subject, action=f"support:{request.id}")
+            await ORDER.close_deadline(uow, order, support_action(request.id), reason=reason)

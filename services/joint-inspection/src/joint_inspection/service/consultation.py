@@ -32,18 +32,12 @@ from joint_inspection.service import merges
 from joint_inspection.service.common import (
     CONSULT,
     LEAD_ROLES,
-    MECHANISM,
+    ORDER,
     WRITE_ROLES,
-    apply_step,
-    audit,
-    check_step,
     end_deadlines,
     issuer_name,
-    load_order,
-    order_subject,
     start_consultation,
 )
-from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ
 from xietong_common.context import ServiceContext
@@ -61,7 +55,7 @@ async def consult(
     data: ConsultationIn,
 ) -> WorkOrder:
     """INSP-04: the town agrees and sets its brigade's tasks, or counter-proposes."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.town)
     actor.require_role(*LEAD_ROLES)
     agree = data.decision is ConsultationDecision.AGREE
@@ -72,18 +66,16 @@ async def consult(
             missing=["counter_proposal"],
             rule="INSP-04",
         )
-    apply_step(order, OrderStep.AGREE if agree else OrderStep.COUNTER_PROPOSE, uow.now)
+    ORDER.transition(order, OrderStep.AGREE if agree else OrderStep.COUNTER_PROPOSE, uow.now)
     order.brigade_tasks = data.brigade_tasks
     order.counter_proposal = None if agree else data.counter_proposal
     order.consulted_at, order.consulted_by = uow.now, actor.user
-    met = await deadlines.satisfy(
-        uow, subject=order_subject(order.id), action=CONSULT, at=uow.now, mechanism=MECHANISM
-    )
-    audit(
+    met = await ORDER.satisfy_deadline(uow, order, CONSULT)
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "order.consulted",
-        "INSP-04",
+        rule="INSP-04",
         decision=data.decision.value,
         brigade_tasks=data.brigade_tasks,
         late=bool(met and met.overdue_at_satisfaction),
@@ -93,11 +85,11 @@ async def consult(
 
 async def accept_counter(uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID) -> WorkOrder:
     """INSP-04: the department accepts the town's counter-proposal; the order is agreed."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*LEAD_ROLES)
-    apply_step(order, OrderStep.ACCEPT_COUNTER, uow.now)
-    audit(uow, order_subject(order.id), "order.counter-accepted", "INSP-04")
+    ORDER.transition(order, OrderStep.ACCEPT_COUNTER, uow.now)
+    ORDER.audit(uow, order, "order.counter-accepted", rule="INSP-04")
     return order
 
 
@@ -105,13 +97,13 @@ async def revise(
     uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, order_id: uuid.UUID, proposal: str
 ) -> WorkOrder:
     """INSP-04: the department revises its proposal; the town is consulted again."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*WRITE_ROLES)
-    apply_step(order, OrderStep.REVISE, uow.now)
+    ORDER.transition(order, OrderStep.REVISE, uow.now)
     order.proposal = proposal
     await start_consultation(uow, ctx, order)
-    audit(uow, order_subject(order.id), "order.revised", "INSP-04")
+    ORDER.audit(uow, order, "order.revised", rule="INSP-04")
     return order
 
 
@@ -120,10 +112,10 @@ async def set_notice_policy(
 ) -> WorkOrder:
     """INSP-06: the targets are told in advance, unless law forbids it or a superior required
     no notice — with the reason (and the superior) on record."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*WRITE_ROLES)
-    check_step(order, OrderStep.SET_NOTICE)
+    ORDER.check(order, OrderStep.SET_NOTICE)
     missing = []
     if data.policy.exempt and not data.reason:
         missing.append("reason")
@@ -143,11 +135,11 @@ async def set_notice_policy(
         data.instructing_authority if data.policy is NoticePolicy.SUPERIOR_INSTRUCTION else None
     )
     order.updated_at = uow.now
-    audit(
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "order.notice-policy",
-        "INSP-06",
+        rule="INSP-06",
         policy=data.policy.value,
         reason=order.notice_exemption_reason,
         instructing_authority=order.instructing_authority,
@@ -176,10 +168,10 @@ async def issue(
 ) -> WorkOrder:
     """INSP-03: issue the order with its targets, method and inspectors fixed (INSP-04: a
     department's only once the town agreed; INSP-06 decided; SEC-04 checked again now)."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*LEAD_ROLES)
-    check_step(order, OrderStep.ISSUE)
+    ORDER.check(order, OrderStep.ISSUE)
     targets = (
         await uow.session.execute(
             sa.select(sa.func.count())
@@ -197,15 +189,15 @@ async def issue(
         )
     )
     await _recheck_seconded(uow, ctx, order)
-    apply_step(order, OrderStep.ISSUE, uow.now)
+    ORDER.transition(order, OrderStep.ISSUE, uow.now)
     order.number = await _next_number(uow, ctx, order.initiating_org)
     order.issued_at, order.issued_by = uow.now, actor.user
     uow.publish(events.order_issued(order, targets=targets), key=str(order.id))
-    audit(
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "order.issued",
-        "INSP-03",
+        rule="INSP-03",
         number=order.number,
         targets=targets,
         inspectors=len(order.inspectors),
@@ -246,20 +238,20 @@ async def cancel(
     uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID, reason: str
 ) -> WorkOrder:
     """Cancel an order not yet under way; its drawn targets may go into another order."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*LEAD_ROLES)
-    apply_step(order, OrderStep.CANCEL, uow.now)
+    ORDER.transition(order, OrderStep.CANCEL, uow.now)
     order.cancelled_at, order.cancel_reason = uow.now, reason
     await release(uow, order)
-    audit(uow, order_subject(order.id), "order.cancelled", "INSP-03", reason=reason)
+    ORDER.audit(uow, order, "order.cancelled", rule="INSP-03", reason=reason)
     return order
 
 
 async def release(uow: UnitOfWork, order: WorkOrder) -> None:
     """An order that will not be carried out: its deadlines end, its drawn targets are free
     for another order, and merge proposals with it lapse."""
-    await end_deadlines(uow, order)
+    await end_deadlines(uow, order, reason="order-cancelled")
     await uow.session.execute(
         sa.update(SelectionEntry).where(SelectionEntry.order_id == order.id).values(order_id=None)
     )

@@ -3,8 +3,7 @@ and the figures of one visit instead of many (planned, merged, saved; re-inspect
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from joint_inspection.domain import OrderState
+from joint_inspection.domain import MergeState, OrderState
 from joint_inspection.models import (
     MergeProposal,
     OrderParticipant,
@@ -23,33 +22,34 @@ from joint_inspection.models import (
     Visit,
     WorkOrder,
 )
-from joint_inspection.service.common import shortcoming_subject
-from joint_inspection.service.queries import sees_all
+from joint_inspection.service.common import MERGE, SHORTCOMING
 from xietong_common.auth import Principal
-from xietong_common.listing import DeadlineQueries
-from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.listing import Listed, ListFilters
+from xietong_common.pagination import PageParams
 from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG, is_town
-from xietong_common.timeline import (
-    DeadlineOut,
-    deadlines_by_subject,
-)
 
-SHORTCOMING_DEADLINES = DeadlineQueries("inspection-shortcoming", Shortcoming.id)
+
+@dataclass(frozen=True)
+class ShortcomingFilters(ListFilters[Any]):
+    """The filters of every list, and the shortcoming's own."""
+
+    department: str | None = None
+    acknowledged: bool | None = None
+    sort: str = "-reported_at"
 
 
 async def list_shortcomings(
     session: AsyncSession,
     *,
     principal: Principal,
-    department: str | None,
-    acknowledged: bool | None,
-    overdue: bool | None,
+    filters: ShortcomingFilters,
     paging: PageParams,
     now: datetime,
-) -> tuple[Sequence[Shortcoming], int]:
+) -> tuple[list[Listed[Shortcoming]], int]:
+    """Those the caller reported, or must acknowledge, or that concern its town."""
     org = principal.org
     where: list[Any] = []
-    if not sees_all(principal):
+    if not SHORTCOMING.reads_all(org):
         where.append(
             sa.or_(
                 Shortcoming.reporting_org == org,
@@ -57,56 +57,41 @@ async def list_shortcomings(
                 Shortcoming.departments.contains([org]),
             )
         )
+    department = filters.department
     if department:
         where.append(Shortcoming.departments.contains([department]))
-    if acknowledged is not None:
+    if filters.acknowledged is not None:
         pending = sa.exists().where(
             ShortcomingAck.shortcoming_id == Shortcoming.id,
             ShortcomingAck.acknowledged_at.is_(None),
             *([ShortcomingAck.department == department] if department else []),
         )
-        where.append(~pending if acknowledged else pending)
-    where += SHORTCOMING_DEADLINES.filters(now=now, due_before=None, overdue=overdue)
-    query = (
-        sa.select(Shortcoming)
-        .where(*where)
-        .order_by(Shortcoming.reported_at.desc(), Shortcoming.id)
-    )
-    return await fetch_page(session, query, paging)
-
-
-async def shortcoming_deadlines(
-    session: AsyncSession, ids: Sequence[uuid.UUID]
-) -> dict[str, list[DeadlineOut]]:
-    return await deadlines_by_subject(session, [shortcoming_subject(i) for i in ids])
+        where.append(~pending if filters.acknowledged else pending)
+    return await SHORTCOMING.page(session, *where, filters=filters, paging=paging, now=now)
 
 
 async def list_merges(
     session: AsyncSession,
     *,
     principal: Principal,
-    state: str | None,
+    state: MergeState | None,
     town: str | None,
     paging: PageParams,
-) -> tuple[Sequence[MergeProposal], int]:
+    now: datetime,
+) -> tuple[list[Listed[MergeProposal]], int]:
+    """The caller's proposals (as an initiator or the town); the justice bureau's: all."""
     org = principal.org
     where: list[Any] = []
-    if not sees_all(principal):
+    if not MERGE.reads_all(org):
         where.append(
             sa.or_(
                 MergeProposal.org_a == org, MergeProposal.org_b == org, MergeProposal.town == org
             )
         )
-    if state:
-        where.append(MergeProposal.state == state)
     if town:
         where.append(MergeProposal.town == town)
-    query = (
-        sa.select(MergeProposal)
-        .where(*where)
-        .order_by(MergeProposal.proposed_at.desc(), MergeProposal.id)
-    )
-    return await fetch_page(session, query, paging)
+    filters = ListFilters(states=[state] if state else (), sort="-proposed_at")
+    return await MERGE.page(session, *where, filters=filters, paging=paging, now=now)
 
 
 # ---- one visit instead of many: figures and re-inspections ------------------------------------------

@@ -28,20 +28,18 @@ from joint_inspection.errors import MergeNotPossible
 from joint_inspection.models import MergeProposal, Visit, WorkOrder
 from joint_inspection.service.common import (
     LEAD_ROLES,
+    MERGE,
+    ORDER,
+    VISIT,
     WRITE_ROLES,
     add_participant,
-    apply_step,
-    audit,
     end_deadlines,
-    merge_subject,
-    order_subject,
     start_consultation,
-    visit_step,
 )
 from joint_inspection.settings import inspection_settings
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.errors import InvalidInput, NotFound
+from xietong_common.errors import InvalidInput
 from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.uow import UnitOfWork
 
@@ -108,11 +106,11 @@ async def detect(
             continue  # declined or decided once: not proposed again for the same pair
         proposal.target_ids = sorted(set(proposal.target_ids) | targets)
         proposals.append(proposal)
-        audit(
+        MERGE.audit(
             uow,
-            merge_subject(proposal.id),
+            proposal,
             "merge.proposed",
-            "INSP-05",
+            rule="INSP-05",
             orders=[str(a), str(b)],
             orgs=[org_a, org_b],
             target_ids=sorted(targets),
@@ -120,30 +118,7 @@ async def detect(
     return proposals
 
 
-async def load_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, actor: Principal) -> MergeProposal:
-    """The proposal for its two initiators, the town and the justice bureau; its two orders
-    are locked first, then the proposal (the order in which adding targets locks them)."""
-    found = await uow.session.get(MergeProposal, proposal_id)
-    if found is None or actor.org not in (found.org_a, found.org_b, found.town, OVERSIGHT_ORG):
-        raise NotFound("no such merge proposal", zh="未找到该合并建议")
-    await uow.session.execute(
-        sa.select(WorkOrder.id)
-        .where(WorkOrder.id.in_([found.order_a, found.order_b]))
-        .order_by(WorkOrder.id)
-        .with_for_update()
-    )
-    proposal = (
-        await uow.session.execute(
-            sa.select(MergeProposal)
-            .where(MergeProposal.id == proposal_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one()
-    return proposal
-
-
-async def decide(
+async def decide_merge(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
@@ -153,8 +128,17 @@ async def decide(
     reason: str | None,
 ) -> MergeProposal:
     """Each initiator accepts or declines (a decline needs its reason); the justice bureau
-    may decide for both (INSP-05). Accepted by both: the orders become one joint visit."""
-    proposal = await load_proposal(uow, proposal_id, actor)
+    may decide for both (INSP-05). Accepted by both: the orders become one joint visit.
+    Its two orders are locked first, then the proposal (the order in which adding targets
+    locks them)."""
+    seen = await MERGE.load_for(uow, proposal_id, actor, lock=False)
+    await uow.session.execute(
+        sa.select(WorkOrder.id)
+        .where(WorkOrder.id.in_([seen.order_a, seen.order_b]))
+        .order_by(WorkOrder.id)
+        .with_for_update()
+    )
+    proposal = await MERGE.get(uow, proposal_id)
     if actor.org not in (proposal.org_a, proposal.org_b, OVERSIGHT_ORG):
         actor.require_org(proposal.org_a, proposal.org_b, OVERSIGHT_ORG)
     actor.require_role(*(WRITE_ROLES if actor.org == OVERSIGHT_ORG else LEAD_ROLES))
@@ -182,11 +166,11 @@ async def decide(
     proposal.accepted_by = sorted(accepts & initiators)
     proposal.declined_by = sorted(declines)
     state = decided(accepts, declines, initiators)
-    audit(
+    MERGE.audit(
         uow,
-        merge_subject(proposal.id),
+        proposal,
         f"merge.{choice.value}",
-        "INSP-05",
+        rule="INSP-05",
         org=actor.org,
         reason=reason,
     )
@@ -215,7 +199,7 @@ async def _merge(
     kept, absorbed = orders[uuid.UUID(kept_ref.id)], orders[uuid.UUID(absorbed_ref.id)]
     if OrderState(kept.state) not in OPEN_STATES or OrderState(absorbed.state) not in OPEN_STATES:
         proposal.state, proposal.decided_at = MergeState.LAPSED.value, uow.now
-        audit(uow, merge_subject(proposal.id), "merge.lapsed", "INSP-05", why="an order is closed")
+        MERGE.audit(uow, proposal, "merge.lapsed", rule="INSP-05", why="an order is closed")
         return
     shared = [uuid.UUID(t) for t in proposal.target_ids]
     visits = list(
@@ -236,10 +220,10 @@ async def _merge(
     ]
     if not moving:
         proposal.state, proposal.decided_at = MergeState.LAPSED.value, uow.now
-        audit(uow, merge_subject(proposal.id), "merge.lapsed", "INSP-05", why="already inspected")
+        MERGE.audit(uow, proposal, "merge.lapsed", rule="INSP-05", why="already inspected")
         return
     for visit in moving:
-        visit_step(visit, VisitStep.MERGE)
+        VISIT.transition(visit, VisitStep.MERGE, uow.now)
         visit.merged_into, visit.merged_at = kept.id, uow.now
     add_participant(
         kept, absorbed.initiating_org, ParticipantRole.MERGED, by=actor.user, at=uow.now
@@ -248,7 +232,7 @@ async def _merge(
     kept.updated_at = uow.now
     if OrderState(kept.state) is OrderState.AGREED:
         # The town agreed another content: it is consulted again on the joint one (INSP-04).
-        apply_step(kept, OrderStep.REVISE, uow.now)
+        ORDER.transition(kept, OrderStep.REVISE, uow.now)
         await start_consultation(uow, ctx, kept)
     remaining = (
         await uow.session.execute(
@@ -258,18 +242,18 @@ async def _merge(
         )
     ).scalar_one()
     if remaining == 0:
-        apply_step(absorbed, OrderStep.MERGE_AWAY, uow.now)
+        ORDER.transition(absorbed, OrderStep.MERGE_AWAY, uow.now)
         absorbed.merged_into = kept.id
-        await end_deadlines(uow, absorbed)
+        await end_deadlines(uow, absorbed, reason="order-merged")
         await lapse(uow, order_id=absorbed.id, now=uow.now, keep=proposal.id)
     proposal.state, proposal.decided_at = MergeState.MERGED.value, uow.now
     proposal.kept_order, proposal.absorbed_order = kept.id, absorbed.id
     for order, role in ((kept, "kept"), (absorbed, "absorbed")):
-        audit(
+        ORDER.audit(
             uow,
-            order_subject(order.id),
+            order,
             f"order.merge-{role}",
-            "INSP-05",
+            rule="INSP-05",
             proposal_id=str(proposal.id),
             kept=str(kept.id),
             absorbed=str(absorbed.id),

@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from fastapi import UploadFile
 
 from joint_inspection.domain import (
     InspectorKind,
@@ -28,25 +27,22 @@ from joint_inspection.errors import (
 from joint_inspection.models import OrderMaterial, Visit, WorkOrder
 from joint_inspection.schemas import AdvanceNoticeIn, OnSiteIn
 from joint_inspection.service.common import (
+    ORDER,
+    VISIT,
     WRITE_ROLES,
-    apply_step,
-    audit,
-    check_step,
-    load_order,
-    load_visit,
-    order_subject,
     require_participant,
-    visit_step,
+    visit_of,
 )
 from joint_inspection.service.staffing import check_seconded
 from joint_inspection.settings import inspection_settings
+from xietong_common import materials
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import InvalidInput
-from xietong_common.materials import store_material
 from xietong_common.uow import UnitOfWork
 
 MAX_CLOCK_SKEW = timedelta(minutes=10)
+MATERIAL_SCOPE = "inspection.order.material"
 
 
 def not_future(at: datetime, now: datetime, what: str, zh: str) -> None:
@@ -57,10 +53,10 @@ def not_future(at: datetime, now: datetime, what: str, zh: str) -> None:
 async def open_for(
     uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, step: OrderStep
 ) -> WorkOrder:
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     require_participant(actor, order)
     actor.require_role(*WRITE_ROLES)
-    check_step(order, step)
+    ORDER.check(order, step)
     return order
 
 
@@ -75,7 +71,7 @@ async def record_notice(
     """INSP-06: the target was told the time, basis and method of the inspection."""
     order = await open_for(uow, actor, order_id, OrderStep.RECORD)
     check_notice_allowed(NoticePolicy(order.notice_policy) if order.notice_policy else None)
-    visit = await load_visit(uow, order, target_id)
+    visit = await VISIT.find(uow, *visit_of(order, target_id))
     if VisitState(visit.state) is not VisitState.PENDING:
         raise InspectionInvalidTransition(
             "the target was inspected already; a notice comes before the visit",
@@ -90,11 +86,11 @@ async def record_notice(
     visit.notified_at, visit.notice_time = data.notified_at, data.inspection_time
     visit.notice_basis, visit.notice_method = data.basis, data.method
     visit.notice_channel, visit.notice_by = data.channel, actor.user
-    audit(
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "visit.notified",
-        "INSP-06",
+        rule="INSP-06",
         target_id=str(target_id),
         notified_at=data.notified_at.isoformat(),
         inspection_time=data.inspection_time.isoformat(),
@@ -139,8 +135,8 @@ async def record_on_site(
     """INSP-07: the on-site record, by the order's inspectors (seconded ones checked again,
     SEC-04), after the advance notice unless the order is exempt (INSP-06)."""
     order = await open_for(uow, actor, order_id, OrderStep.VISIT)
-    visit = await load_visit(uow, order, target_id)
-    visit_step(visit, VisitStep.VISIT)
+    visit = await VISIT.find(uow, *visit_of(order, target_id))
+    VISIT.transition(visit, VisitStep.VISIT, uow.now)
     not_future(data.inspected_at, uow.now, "inspected_at", "检查时间")
     assert order.issued_at
     if data.inspected_at < order.issued_at:
@@ -177,17 +173,17 @@ async def record_on_site(
         await check_seconded(
             uow, ctx, officer_id=inspector.officer_id, matters=own, town=order.town, every=True
         )
-    apply_step(order, OrderStep.VISIT, uow.now)
+    ORDER.transition(order, OrderStep.VISIT, uow.now)
     visit.inspected_at, visit.inspected_by_org = data.inspected_at, actor.org
     visit.inspector_ids = [str(i) for i in present]
     visit.onsite_record, visit.matters_checked = data.record, matters
     earlier = await _repeat_of(uow, ctx, order, visit, data.inspected_at)
     visit.repeat_of = earlier.id if earlier else None
-    audit(
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "visit.inspected",
-        "INSP-07",
+        rule="INSP-07",
         target_id=str(target_id),
         inspectors=visit.inspector_ids,
         repeat_of=str(earlier.id) if earlier else None,
@@ -203,39 +199,43 @@ async def add_material(
     order_id: uuid.UUID,
     target_id: uuid.UUID | None,
     kind: MaterialKind,
-    title: str,
-    upload: UploadFile,
+    title: str | None,
+    upload: materials.Upload,
+    idempotency_key: str | None = None,
 ) -> OrderMaterial:
     """INSP-07: a record of the inspection (text, photos and video, clues, evidence, electronic
-    documents), stored by SHA-256 after the size and type checks."""
+    documents), stored by SHA-256 after the size and type checks. A retry with the same
+    Idempotency-Key and file returns the material the first upload added."""
     order = await open_for(uow, actor, order_id, OrderStep.RECORD)
-    visit = await load_visit(uow, order, target_id, lock=False) if target_id else None
-    blob = await store_material(ctx, upload, fallback=f"{kind.value}.bin")
-    material = OrderMaterial(
-        id=uuid.uuid4(),
-        order_id=order.id,
-        visit_id=visit.id if visit else None,
-        kind=kind.value,
-        title=title,
-        filename=blob.filename,
-        content_type=blob.content_type,
-        size=blob.size,
-        sha256=blob.sha256,
-        uploaded_at=uow.now,
-        uploaded_by=actor.user,
-        uploaded_by_org=actor.org,
-    )
-    uow.session.add(material)
-    await uow.session.flush()
-    audit(
+    visit = await VISIT.find(uow, *visit_of(order, target_id), lock=False) if target_id else None
+    stored = await materials.store_material(ctx, upload, fallback=f"{kind.value}.bin")
+    material, added = await materials.add_material(
         uow,
-        order_subject(order.id),
-        "material.added",
-        "INSP-07",
-        material_id=str(material.id),
-        kind=kind.value,
-        target_id=str(target_id) if target_id else None,
-        sha256=blob.sha256,
-        size=blob.size,
+        OrderMaterial(
+            order_id=order.id,
+            visit_id=visit.id if visit else None,
+            kind=kind.value,
+            title=(title or upload.filename or kind.label_zh).strip() or kind.label_zh,
+            uploaded_by_org=actor.org,
+        ),
+        stored,
+        by=actor,
+        claim=materials.Claim(
+            MATERIAL_SCOPE,
+            idempotency_key,
+            {"order_id": str(order.id), "target_id": str(target_id) if target_id else None},
+        ),
     )
+    if added:
+        ORDER.audit(
+            uow,
+            order,
+            "material.added",
+            rule="INSP-07",
+            material_id=str(material.id),
+            kind=kind.value,
+            target_id=str(target_id) if target_id else None,
+            sha256=stored.sha256,
+            size=stored.size,
+        )
     return material

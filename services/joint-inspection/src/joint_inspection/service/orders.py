@@ -26,16 +26,13 @@ from joint_inspection.schemas import OrderFromSelectionIn, OrderIn, OrderUpdate
 from joint_inspection.service import merges
 from joint_inspection.service.common import (
     MAX_VISITS,
+    ORDER,
+    SELECTION,
     WRITE_ROLES,
     add_participant,
-    audit,
-    check_step,
-    load_order,
-    order_subject,
     start_consultation,
     targets_for_order,
 )
-from joint_inspection.service.selection import load_selection
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
@@ -147,11 +144,11 @@ async def new_order(
     )
     if state is OrderState.PROPOSED:
         await start_consultation(uow, ctx, order)
-    audit(
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "order.proposed" if state is OrderState.PROPOSED else "order.drafted",
-        "INSP-04" if state is OrderState.PROPOSED else "INSP-03",
+        rule="INSP-04" if state is OrderState.PROPOSED else "INSP-03",
         initiating_org=actor.org,
         town=town,
         targets=len(spec.target_ids),
@@ -173,7 +170,7 @@ async def add_visits(
     for the same targets are proposed for merging (one visit instead of many)."""
     if not target_ids:
         return 0
-    targets = await targets_for_order(uow.session, target_ids, actor)
+    targets = await targets_for_order(uow, target_ids, actor)
     outside = [str(t.id) for t in targets if t.town != order.town]
     if outside:
         raise TargetOutsideTown(
@@ -213,7 +210,7 @@ async def add_visits(
     return len(new)
 
 
-async def create(
+async def create_order(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
@@ -226,7 +223,7 @@ async def create(
         uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, request=data
     )
     if replay is not None:
-        return await load_order(uow.session, uuid.UUID(replay), actor)
+        return await ORDER.load_for(uow, uuid.UUID(replay), actor)
     order = await new_order(
         uow,
         ctx=ctx,
@@ -249,7 +246,7 @@ async def create(
     return order
 
 
-async def update(
+async def update_order(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
@@ -258,10 +255,10 @@ async def update(
     data: OrderUpdate,
 ) -> WorkOrder:
     """Edit a draft, or a proposal the town has not answered yet."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*WRITE_ROLES)
-    check_step(order, OrderStep.EDIT)
+    ORDER.check(order, OrderStep.EDIT)
     given = data.model_fields_set
     for name in given - {"method", "matter_codes"}:
         value = getattr(data, name)
@@ -273,7 +270,7 @@ async def update(
         order.matter_codes = ctx.catalogue.require_all(data.matter_codes)
     check_window(order.planned_start, order.planned_end)
     order.updated_at = uow.now
-    audit(uow, order_subject(order.id), "order.edited", "INSP-03", fields=sorted(given))
+    ORDER.audit(uow, order, "order.edited", rule="INSP-03", fields=sorted(given))
     return order
 
 
@@ -287,25 +284,27 @@ async def add_targets(
 ) -> WorkOrder:
     """INSP-03: the order fixes its targets before it is issued (a proposal before the town
     answers it: changing an agreed proposal means revising it)."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*WRITE_ROLES)
-    check_step(order, OrderStep.EDIT)
+    ORDER.check(order, OrderStep.EDIT)
     added = await add_visits(
         uow, ctx=ctx, actor=actor, order=order, target_ids=target_ids, origin="manual"
     )
     order.updated_at = uow.now
-    audit(uow, order_subject(order.id), "order.targets-added", "INSP-03", added=added)
+    ORDER.audit(uow, order, "order.targets-added", rule="INSP-03", added=added)
     return order
 
 
 async def remove_target(
     uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID, target_id: uuid.UUID
 ) -> WorkOrder:
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    """INSP-03: a target leaves an order before it is issued (a drawn one goes back to its
+    draw, free for another order)."""
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*WRITE_ROLES)
-    check_step(order, OrderStep.EDIT)
+    ORDER.check(order, OrderStep.EDIT)
     await uow.session.execute(
         sa.delete(Visit).where(Visit.order_id == order.id, Visit.target_id == target_id)
     )
@@ -315,7 +314,7 @@ async def remove_target(
         .values(order_id=None)
     )
     order.updated_at = uow.now
-    audit(uow, order_subject(order.id), "order.target-removed", "INSP-03", target_id=str(target_id))
+    ORDER.audit(uow, order, "order.target-removed", rule="INSP-03", target_id=str(target_id))
     return order
 
 
@@ -329,7 +328,8 @@ async def order_from_selection(
     idempotency_key: str | None = None,
 ) -> WorkOrder:
     """INSP-03: a plan round becomes a work order of drawn targets (each in one order only)."""
-    selection, plan = await load_selection(uow.session, selection_id, actor)
+    selection = await SELECTION.load_for(uow, selection_id, actor, lock=False)
+    plan = selection.plan
     actor.require_role(*WRITE_ROLES)
     actor.require_org(plan.town)
     replay = await idempotency.claim(
@@ -340,9 +340,7 @@ async def order_from_selection(
         request={"selection": str(selection_id), **data.model_dump(mode="json")},
     )
     if replay is not None:
-        found = await uow.session.get(WorkOrder, uuid.UUID(replay))
-        assert found is not None
-        return found
+        return await ORDER.get(uow, uuid.UUID(replay))
     e = SelectionEntry
     query = (
         sa.select(e)

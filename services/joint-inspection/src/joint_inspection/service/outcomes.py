@@ -21,30 +21,32 @@ from joint_inspection.errors import (
     InspectionInvalidTransition,
     SeriousReportMissing,
 )
-from joint_inspection.models import RiskSignal, Target, Visit, WorkOrder
+from joint_inspection.models import RiskSignal, Visit, WorkOrder
 from joint_inspection.schemas import OutcomeIn
 from joint_inspection.service.common import (
-    MECHANISM,
+    ORDER,
+    TARGET,
+    VISIT,
     WRITE_ROLES,
-    audit,
-    check_step,
-    load_order,
-    load_visit,
     lock_register,
-    order_subject,
     participants,
-    visit_step,
+    visit_of,
 )
 from joint_inspection.service.onsite import not_future, open_for
 from joint_inspection.service.targets import china_day
 from joint_inspection.settings import inspection_settings
-from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import FindingOutcome
 from xietong_common.mechanisms.review_triggers import evaluate_triggers
 from xietong_common.parties import PartyKind
+from xietong_common.reference import DISTRICT_GOV
 from xietong_common.uow import UnitOfWork
+
+
+def serious_report_action(visit: Visit) -> str:
+    """INSP-08: the initiating unit owes the report of this serious finding."""
+    return f"serious-report:{visit.id}"
 
 
 async def record_outcome(
@@ -61,10 +63,9 @@ async def record_outcome(
     the referral service drafts the referral); serious → the competent authority notified and
     the report to the district government owed 'promptly'."""
     order = await open_for(uow, actor, order_id, OrderStep.HANDLE)
-    visit = await load_visit(uow, order, target_id)
-    target = await uow.session.get(Target, visit.target_id)
-    assert target is not None
-    visit_step(visit, VisitStep.HANDLE)
+    visit = await VISIT.find(uow, *visit_of(order, target_id))
+    target = await TARGET.get(uow, visit.target_id, lock=False)
+    VISIT.transition(visit, VisitStep.HANDLE, uow.now)
     within: bool | None = None
     holder: str | None = None
     if data.matter_code:
@@ -113,25 +114,27 @@ async def record_outcome(
         visit.competent_authority = data.competent_authority
         visit.authority_notified_at = data.authority_notified_at or uow.now
         assert visit.inspected_at
-        await deadlines.start(
+        await ORDER.start_deadline(
             uow,
+            order,
+            serious_report_action(visit),
             calendar=ctx.calendar,
-            subject=order_subject(order.id),
-            action=f"serious-report:{visit.id}",
             rule=serious_report_deadline(inspection_settings(ctx).inspection_serious_report_hours),
             organisation=order.initiating_org,
+            counterparty=DISTRICT_GOV,
             started_at=visit.inspected_at,
+            reference=order.number,
         )
     visit.outcome_at, visit.outcome_by = uow.now, actor.user
     await _past_finding_signal(uow, ctx, order, visit, actor)
     if needs_finding_event(data.outcome, data.matter_code):
         visit.finding_id = uuid.uuid4()
         uow.publish(events.finding(order, visit, target), key=str(order.id))
-    audit(
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "visit.outcome",
-        "INSP-08",
+        rule="INSP-08",
         target_id=str(target_id),
         outcome=data.outcome.value,
         matter_code=data.matter_code,
@@ -184,36 +187,29 @@ async def report_serious(
 ) -> Visit:
     """INSP-08: the initiating unit reports the serious finding to the district government
     (`inspection.serious-reported`); a report past the 'promptly' setting is recorded late."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*WRITE_ROLES)
-    check_step(order, OrderStep.HANDLE)
-    visit = await load_visit(uow, order, target_id)
+    ORDER.check(order, OrderStep.HANDLE)
+    visit = await VISIT.find(uow, *visit_of(order, target_id))
     if visit.outcome != FindingOutcome.SERIOUS.value or visit.serious_reported_at is not None:
         raise InspectionInvalidTransition(
             "only a serious finding not yet reported is reported to the district government",
             zh="只有尚未报告的严重违法行为或重大隐患才报告区政府",
             rule="INSP-08",
         )
-    target = await uow.session.get(Target, visit.target_id)
-    assert target is not None
+    target = await TARGET.get(uow, visit.target_id, lock=False)
     visit.serious_report, visit.serious_reported_at = report, uow.now
-    met = await deadlines.satisfy(
-        uow,
-        subject=order_subject(order.id),
-        action=f"serious-report:{visit.id}",
-        at=uow.now,
-        mechanism=MECHANISM,
-    )
+    met = await ORDER.satisfy_deadline(uow, order, serious_report_action(visit))
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(
         events.serious_reported(order, visit, target, due=met, late=late), key=str(order.id)
     )
-    audit(
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "visit.serious-reported",
-        "INSP-08",
+        rule="INSP-08",
         target_id=str(target_id),
         reported_to="district-gov",
         late=late,
@@ -226,14 +222,14 @@ async def feed_back(
 ) -> Visit:
     """INSP-07: the result feedback closes the loop at the target."""
     order = await open_for(uow, actor, order_id, OrderStep.HANDLE)
-    visit = await load_visit(uow, order, target_id)
+    visit = await VISIT.find(uow, *visit_of(order, target_id))
     if visit.outcome == FindingOutcome.SERIOUS.value and visit.serious_reported_at is None:
         raise SeriousReportMissing(
             "report the serious finding to the district government before the feedback",
             zh="请先将严重违法行为或重大隐患报告区政府，再反馈结果",
             rule="INSP-08",
         )
-    visit_step(visit, VisitStep.FEED_BACK)
+    VISIT.transition(visit, VisitStep.FEED_BACK, uow.now)
     visit.feedback, visit.fed_back_at, visit.fed_back_by = result, uow.now, actor.user
-    audit(uow, order_subject(order.id), "visit.fed-back", "INSP-07", target_id=str(target_id))
+    ORDER.audit(uow, order, "visit.fed-back", rule="INSP-07", target_id=str(target_id))
     return visit

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from joint_inspection import events
 from joint_inspection.domain import (
-    PLAN_TRANSITIONS,
     AdjustmentKind,
     PlanBasis,
     PlanState,
@@ -22,13 +21,7 @@ from joint_inspection.domain import (
 from joint_inspection.errors import AdjustmentInvalid
 from joint_inspection.models import Plan, PlanAdjustment, PlanRule, RiskSignal, Target
 from joint_inspection.schemas import AdjustmentIn, PlanIn, PlanUpdate, RuleIn
-from joint_inspection.service.common import (
-    LEAD_ROLES,
-    WRITE_ROLES,
-    audit,
-    load_plan,
-    plan_subject,
-)
+from joint_inspection.service.common import LEAD_ROLES, PLAN, TARGET, WRITE_ROLES
 from joint_inspection.service.targets import china_day, risk_policy
 from xietong_common import idempotency
 from xietong_common.auth import Principal
@@ -64,7 +57,7 @@ def _check(ctx: ServiceContext, plan: Plan) -> None:
     plan.matter_codes = ctx.catalogue.require_all(plan.matter_codes)
 
 
-async def create(
+async def create_plan(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
@@ -85,7 +78,7 @@ async def create(
         uow, scope=PLAN_SCOPE, org=actor.org, key=idempotency_key, request=data
     )
     if replay is not None:
-        return await load_plan(uow.session, uuid.UUID(replay), actor)
+        return await PLAN.load_for(uow, uuid.UUID(replay), actor)
     plan = Plan(
         id=uuid.uuid4(),
         town=actor.org,
@@ -110,18 +103,18 @@ async def create(
     await idempotency.remember(
         uow, scope=PLAN_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(plan.id)
     )
-    audit(uow, plan_subject(plan.id), "plan.drafted", "INSP-01", scenario=plan.scenario)
+    PLAN.audit(uow, plan, "plan.drafted", rule="INSP-01", scenario=plan.scenario)
     return plan
 
 
-async def update(
+async def update_plan(
     uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, plan_id: uuid.UUID, data: PlanUpdate
 ) -> Plan:
     """INSP-01: edit a draft; an adopted plan changes only by a recorded adjustment."""
-    plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    plan = await PLAN.load_for(uow, plan_id, actor)
     actor.require_org(plan.town)  # INSP-01: the town makes its plans; the bureau only reads
     actor.require_role(*WRITE_ROLES)
-    PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.EDIT)
+    PLAN.check(plan, PlanStep.EDIT)
     given = data.model_fields_set
     for name in given - {"rules", "basis"}:
         value = getattr(data, name)
@@ -133,19 +126,19 @@ async def update(
         _set_rules(plan, data.rules)
     _check(ctx, plan)
     plan.updated_at = uow.now
-    audit(uow, plan_subject(plan.id), "plan.edited", "INSP-01", fields=sorted(given))
+    PLAN.audit(uow, plan, "plan.edited", rule="INSP-01", fields=sorted(given))
     return plan
 
 
-async def adopt(uow: UnitOfWork, *, actor: Principal, plan_id: uuid.UUID) -> Plan:
+async def adopt_plan(uow: UnitOfWork, *, actor: Principal, plan_id: uuid.UUID) -> Plan:
     """INSP-01: the town's leader adopts the plan (印发实施); `inspection.planned`."""
-    plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    plan = await PLAN.load_for(uow, plan_id, actor)
     actor.require_org(plan.town)  # INSP-01
     actor.require_role(*LEAD_ROLES)
-    plan.state = PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.ADOPT).value
-    plan.adopted_at, plan.adopted_by, plan.updated_at = uow.now, actor.user, uow.now
+    PLAN.transition(plan, PlanStep.ADOPT, uow.now)
+    plan.adopted_at, plan.adopted_by = uow.now, actor.user
     uow.publish(events.planned(plan), key=str(plan.id))
-    audit(uow, plan_subject(plan.id), "plan.adopted", "INSP-01")
+    PLAN.audit(uow, plan, "plan.adopted", rule="INSP-01")
     return plan
 
 
@@ -158,7 +151,7 @@ def _rule_dict(rule: PlanRule) -> dict[str, Any]:
     }
 
 
-async def adjust(
+async def adjust_plan(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
@@ -168,10 +161,10 @@ async def adjust(
     idempotency_key: str | None = None,
 ) -> PlanAdjustment:
     """INSP-02: a signal adjusts the adopted plan; what changed and why is on record."""
-    plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    plan = await PLAN.load_for(uow, plan_id, actor)
     actor.require_org(plan.town)  # INSP-01/02: the town's own plan, adjusted by the town
     actor.require_role(*WRITE_ROLES)
-    PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.ADJUST)
+    PLAN.check(plan, PlanStep.ADJUST)
     replay = await idempotency.claim(
         uow, scope=ADJUST_SCOPE, org=actor.org, key=idempotency_key, request=data
     )
@@ -202,11 +195,11 @@ async def adjust(
     await idempotency.remember(
         uow, scope=ADJUST_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(adjustment.id)
     )
-    audit(
+    PLAN.audit(
         uow,
-        plan_subject(plan.id),
+        plan,
         "plan.adjusted",
-        "INSP-02",
+        rule="INSP-02",
         adjustment_id=str(adjustment.id),
         kind=adjustment.kind,
         signal_id=str(data.signal_id) if data.signal_id else None,
@@ -261,8 +254,7 @@ async def _add_target(
             zh=f"该风险信号发现于 {signal.observed_on}，早于守法诚信认定期间，不能据此定向检查",
             rule="INSP-02",
         )
-    target = await uow.session.get(Target, signal.target_id)
-    assert target is not None
+    target = await TARGET.get(uow, signal.target_id, lock=False)
     value = target.industry if plan.basis == PlanBasis.INDUSTRY.value else target.supervision_level
     if not any(r.value in (value, None) for r in plan.rules) or not target.active:
         raise AdjustmentInvalid(

@@ -1,6 +1,7 @@
-"""Reads: the register, plans and draws, work orders, shortcomings, merge proposals, and the
-figures of one visit instead of many. Every list is paged and filtered; each caller sees only
-what it may (towns their own, departments what they take part in, the justice bureau all)."""
+"""Reads: the register, plans and draws, work orders. Every list is paged and filtered; each
+caller sees only what it may (towns their own, departments what they take part in, the
+justice bureau all). One record and its timeline are the records' own verbs
+(`ORDER.load_for`, `ORDER.timeline`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from joint_inspection.domain import OrderState, PlanState, SupervisionLevel
+from joint_inspection.domain import OrderState, PlanState, SupervisionLevel, VisitState
 from joint_inspection.models import (
     OrderMaterial,
     OrderParticipant,
@@ -29,32 +29,18 @@ from joint_inspection.models import (
     Visit,
     WorkOrder,
 )
-from joint_inspection.service.common import order_subject, plan_subject
+from joint_inspection.service.common import ORDER, PLAN, TARGET
 from xietong_common.auth import Principal
-from xietong_common.contracts.inspection import FindingOutcome
-from xietong_common.listing import DeadlineQueries
+from xietong_common.listing import Listed, ListFilters
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.parties import PartyKind
-from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG, is_town
-from xietong_common.timeline import (
-    DeadlineOut,
-    TimelineEntry,
-    deadlines_by_subject,
-    subject_timeline,
-)
-
-ORDER_DEADLINES = DeadlineQueries("inspection", WorkOrder.id)
-
-
-def sees_all(principal: Principal) -> bool:
-    return principal.org == OVERSIGHT_ORG
-
+from xietong_common.reference import DISTRICT_GOV
 
 # ---- the register ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class TargetFilters:
+class TargetFilters(ListFilters[Any]):
     town: str | None = None
     industry: str | None = None
     supervision_level: SupervisionLevel | None = None
@@ -65,11 +51,15 @@ class TargetFilters:
 
 
 async def list_targets(
-    session: AsyncSession, *, principal: Principal, filters: TargetFilters, paging: PageParams
-) -> tuple[Sequence[Target], int]:
-    where: list[Any] = []
-    if is_town(principal.org):
-        where.append(Target.town == principal.org)
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    filters: TargetFilters,
+    paging: PageParams,
+    now: datetime,
+) -> tuple[list[Listed[Target]], int]:
+    """A town's own register; the whole district's for those who read it all."""
+    where: list[Any] = [] if TARGET.reads_all(principal.org) else [Target.town == principal.org]
     if filters.town:
         where.append(Target.town == filters.town)
     if filters.industry:
@@ -87,8 +77,7 @@ async def list_targets(
         where.append(Target.credit_code == filters.credit_code.upper())
     if filters.active is not None:
         where.append(Target.active.is_(filters.active))
-    query = sa.select(Target).where(*where).order_by(Target.created_at.desc(), Target.id)
-    return await fetch_page(session, query, paging)
+    return await TARGET.page(session, *where, filters=filters, paging=paging, now=now)
 
 
 async def list_signals(
@@ -109,7 +98,7 @@ async def visits_of_target(
     query = (
         sa.select(Visit, WorkOrder)
         .join(WorkOrder, WorkOrder.id == Visit.order_id)
-        .where(Visit.target_id == target_id, _orders_visible(principal))
+        .where(Visit.target_id == target_id, orders_visible(principal))
         .order_by(WorkOrder.planned_start.desc(), Visit.id)
     )
     total = (
@@ -131,14 +120,14 @@ async def list_plans(
     state: PlanState | None,
     town: str | None,
     paging: PageParams,
-) -> tuple[Sequence[Plan], int]:
-    where: list[Any] = [] if sees_all(principal) else [Plan.town == principal.org]
-    if state:
-        where.append(Plan.state == state.value)
+    now: datetime,
+) -> tuple[list[Listed[Plan]], int]:
+    """A town's own plans; every town's for the justice bureau."""
+    where: list[Any] = [] if PLAN.reads_all(principal.org) else [Plan.town == principal.org]
     if town:
         where.append(Plan.town == town)
-    query = sa.select(Plan).where(*where).order_by(Plan.created_at.desc(), Plan.id)
-    return await fetch_page(session, query, paging)
+    filters = ListFilters(states=[state] if state else ())
+    return await PLAN.page(session, *where, filters=filters, paging=paging, now=now)
 
 
 async def list_adjustments(
@@ -191,14 +180,11 @@ async def entries(
 # ---- work orders ------------------------------------------------------------------------------------
 
 
-def _orders_visible(principal: Principal) -> sa.ColumnElement[bool]:
-    if sees_all(principal):
+def orders_visible(principal: Principal) -> sa.ColumnElement[bool]:
+    """The orders `ORDER.load_for` shows the caller, as SQL."""
+    if ORDER.reads_all(principal.org):
         return sa.true()
     org = principal.org
-    other = aliased(Visit)
-    serious = sa.exists().where(
-        other.order_id == WorkOrder.id, other.outcome == FindingOutcome.SERIOUS.value
-    )
     return sa.or_(
         WorkOrder.initiating_org == org,
         WorkOrder.town == org,
@@ -206,29 +192,30 @@ def _orders_visible(principal: Principal) -> sa.ColumnElement[bool]:
         sa.exists().where(
             SupportRequest.order_id == WorkOrder.id, SupportRequest.department == org
         ),
-        sa.and_(sa.literal(org == DISTRICT_GOV), serious),
+        sa.and_(sa.literal(org == DISTRICT_GOV), WorkOrder.serious_found),
     )
 
 
-class OrderSort(StrEnum):
-    PLANNED = "planned_start"
-    PLANNED_DESC = "-planned_start"
-    CREATED_DESC = "-created_at"
-    DUE = "due_at"
+class SortKey(StrEnum):
+    PLANNED_START = "planned_start"
+    PLANNED_START_DESC = "-planned_start"
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    DUE_AT = "due_at"
+    DUE_AT_DESC = "-due_at"
 
 
 @dataclass(frozen=True)
-class OrderFilters:
-    states: Sequence[OrderState] = ()
+class OrderFilters(ListFilters[OrderState]):
+    """The filters of every list, and the work order's own."""
+
     town: str | None = None
     initiating_org: str | None = None
     matter_code: str | None = None
     plan_id: uuid.UUID | None = None
     planned_from: datetime | None = None
     planned_to: datetime | None = None
-    due_before: datetime | None = None
-    overdue: bool | None = None
-    sort: OrderSort = OrderSort.CREATED_DESC
+    sort: SortKey = SortKey.CREATED_AT_DESC
 
 
 async def list_orders(
@@ -238,11 +225,9 @@ async def list_orders(
     filters: OrderFilters,
     paging: PageParams,
     now: datetime,
-) -> tuple[list[tuple[WorkOrder, int]], int]:
-    """Orders the caller takes part in (the justice bureau: all), with their target counts."""
-    where: list[Any] = [_orders_visible(principal)]
-    if filters.states:
-        where.append(WorkOrder.state.in_([s.value for s in filters.states]))
+) -> tuple[list[Listed[WorkOrder]], int]:
+    """Orders the caller takes part in (the justice bureau: all)."""
+    where: list[Any] = [orders_visible(principal)]
     if filters.town:
         where.append(WorkOrder.town == filters.town)
     if filters.initiating_org:
@@ -255,28 +240,16 @@ async def list_orders(
         where.append(WorkOrder.planned_start >= filters.planned_from)
     if filters.planned_to:
         where.append(WorkOrder.planned_start < filters.planned_to)
-    where += ORDER_DEADLINES.filters(
-        now=now, due_before=filters.due_before, overdue=filters.overdue
-    )
-    sorts: dict[OrderSort, Any] = {
-        OrderSort.PLANNED: WorkOrder.planned_start.asc(),
-        OrderSort.PLANNED_DESC: WorkOrder.planned_start.desc(),
-        OrderSort.CREATED_DESC: WorkOrder.created_at.desc(),
-        OrderSort.DUE: ORDER_DEADLINES.order(),
-    }
-    order_by = [sorts[filters.sort]]
-    query = sa.select(WorkOrder).where(*where).order_by(*order_by, WorkOrder.id)
-    rows, total = await fetch_page(session, query, paging)
-    counts = await visit_counts(session, [o.id for o in rows])
-    return [(o, counts.get(o.id, 0)) for o in rows], total
+    return await ORDER.page(session, *where, filters=filters, paging=paging, now=now)
 
 
 async def visit_counts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many targets each order visits (those merged into another order not counted)."""
     if not ids:
         return {}
     rows = await session.execute(
         sa.select(Visit.order_id, sa.func.count())
-        .where(Visit.order_id.in_(ids), Visit.state != "merged")
+        .where(Visit.order_id.in_(ids), Visit.state != VisitState.MERGED.value)
         .group_by(Visit.order_id)
     )
     return {r[0]: int(r[1]) for r in rows}
@@ -313,19 +286,3 @@ async def order_materials(session: AsyncSession, order_id: uuid.UUID) -> list[Or
             )
         ).scalars()
     )
-
-
-async def order_deadlines(session: AsyncSession, order_id: uuid.UUID) -> list[DeadlineOut]:
-    subject = order_subject(order_id)
-    return (await deadlines_by_subject(session, [subject])).get(subject, [])
-
-
-async def order_timeline(session: AsyncSession, order_id: uuid.UUID) -> list[TimelineEntry]:
-    return await subject_timeline(session, order_subject(order_id))
-
-
-async def plan_timeline(session: AsyncSession, plan_id: uuid.UUID) -> list[TimelineEntry]:
-    return await subject_timeline(session, plan_subject(plan_id))
-
-
-# ---- shortcomings and merges -------------------------------------------------------------------------

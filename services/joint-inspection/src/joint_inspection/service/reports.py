@@ -5,29 +5,24 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from joint_inspection import events
 from joint_inspection.domain import OrderStep, shortcoming_deadline
 from joint_inspection.models import Shortcoming, ShortcomingAck
 from joint_inspection.schemas import ShortcomingIn
 from joint_inspection.service.common import (
-    MECHANISM,
+    ORDER,
+    SHORTCOMING,
+    VISIT,
     WRITE_ROLES,
-    audit,
-    check_step,
-    load_order,
-    load_visit,
     require_participant,
-    shortcoming_subject,
+    visit_of,
 )
 from joint_inspection.settings import inspection_settings
-from xietong_common import deadlines, idempotency
-from xietong_common.auth import Principal, ensure_party
+from xietong_common import idempotency
+from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.errors import Conflict, InvalidInput, NotFound
-from xietong_common.reference import OVERSIGHT_ORG, OrgKind
+from xietong_common.errors import Conflict, InvalidInput
+from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 
 SHORTCOMING_SCOPE = "inspection.shortcoming.report"
@@ -48,10 +43,10 @@ async def report_shortcoming(
 ) -> Shortcoming:
     """INSP-09: record a shortcoming and send it to the departments concerned
     (`inspection.shortcoming-reported`); each owes an acknowledgement (a setting)."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     require_participant(actor, order)
     actor.require_role(*WRITE_ROLES)
-    check_step(order, OrderStep.RECORD)
+    ORDER.check(order, OrderStep.RECORD)
     replay = await idempotency.claim(
         uow,
         scope=SHORTCOMING_SCOPE,
@@ -60,7 +55,7 @@ async def report_shortcoming(
         request={"order": str(order_id), **data.model_dump(mode="json")},
     )
     if replay is not None:
-        return await _shortcoming(uow.session, uuid.UUID(replay))
+        return await SHORTCOMING.get(uow, uuid.UUID(replay), lock=False)
     departments = list(dict.fromkeys(data.departments))
     for code in departments:
         ctx.directory.require(code, OrgKind.DEPARTMENT, OrgKind.TOWN, OrgKind.DISTRICT_GOV)
@@ -69,7 +64,11 @@ async def report_shortcoming(
             "a shortcoming is sent to other departments, not to the one reporting it",
             zh="政务服务短板应送相关部门，而非报告单位自身",
         )
-    visit = await load_visit(uow, order, data.target_id, lock=False) if data.target_id else None
+    visit = (
+        await VISIT.find(uow, *visit_of(order, data.target_id), lock=False)
+        if data.target_id
+        else None
+    )
     shortcoming = Shortcoming(
         id=uuid.uuid4(),
         order_id=order.id,
@@ -88,14 +87,15 @@ async def report_shortcoming(
     rule = shortcoming_deadline(inspection_settings(ctx).inspection_shortcoming_ack_working_days)
     due = None
     for department in departments:
-        due = await deadlines.start(
+        due = await SHORTCOMING.start_deadline(
             uow,
+            shortcoming,
+            ack_action(department),
             calendar=ctx.calendar,
-            subject=shortcoming_subject(shortcoming.id),
-            action=ack_action(department),
             rule=rule,
             organisation=department,
-            started_at=uow.now,
+            counterparty=shortcoming.reporting_org,
+            reference=order.number,
         )
     assert due is not None
     await idempotency.remember(
@@ -109,63 +109,34 @@ async def report_shortcoming(
         events.shortcoming_reported(shortcoming, order, acknowledge_by=due.due_at),
         key=str(shortcoming.id),
     )
-    audit(
+    SHORTCOMING.audit(
         uow,
-        shortcoming_subject(shortcoming.id),
+        shortcoming,
         "shortcoming.reported",
-        "INSP-09",
+        rule="INSP-09",
         order_id=str(order.id),
         departments=departments,
     )
     return shortcoming
 
 
-async def _shortcoming(session: AsyncSession, shortcoming_id: uuid.UUID) -> Shortcoming:
-    found = (
-        await session.execute(sa.select(Shortcoming).where(Shortcoming.id == shortcoming_id))
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound("no such shortcoming", zh="未找到该政务服务短板记录")
-    return found
-
-
-async def load_shortcoming(
-    session: AsyncSession, shortcoming_id: uuid.UUID, principal: Principal
-) -> Shortcoming:
-    """For the reporting unit, the departments concerned and the justice bureau."""
-    found = await _shortcoming(session, shortcoming_id)
-    ensure_party(
-        principal,
-        [found.reporting_org, found.town, *found.departments],
-        readers=(OVERSIGHT_ORG,),
-        what="shortcoming",
-    )
-    return found
-
-
-async def acknowledge(
+async def acknowledge_shortcoming(
     uow: UnitOfWork, *, actor: Principal, shortcoming_id: uuid.UUID, response: str
 ) -> Shortcoming:
     """INSP-09: a department concerned acknowledges, with what it will do."""
-    shortcoming = await load_shortcoming(uow.session, shortcoming_id, actor)
+    shortcoming = await SHORTCOMING.load_for(uow, shortcoming_id, actor)
     actor.require_org(*shortcoming.departments)
     actor.require_role(*WRITE_ROLES)
     ack = next(a for a in shortcoming.acks if a.department == actor.org)
     if ack.acknowledged_at is not None:
         raise Conflict("acknowledged already", zh="已确认收悉")
     ack.acknowledged_at, ack.acknowledged_by, ack.response = uow.now, actor.user, response
-    met = await deadlines.satisfy(
+    met = await SHORTCOMING.satisfy_deadline(uow, shortcoming, ack_action(actor.org))
+    SHORTCOMING.audit(
         uow,
-        subject=shortcoming_subject(shortcoming.id),
-        action=ack_action(actor.org),
-        at=uow.now,
-        mechanism=MECHANISM,
-    )
-    audit(
-        uow,
-        shortcoming_subject(shortcoming.id),
+        shortcoming,
         "shortcoming.acknowledged",
-        "INSP-09",
+        rule="INSP-09",
         department=actor.org,
         late=bool(met and met.overdue_at_satisfaction),
     )

@@ -21,29 +21,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from joint_inspection.domain import (
-    ALGORITHM,
-    PLAN_TRANSITIONS,
-    AdjustmentKind,
-    PlanState,
-    PlanStep,
-    check_round,
-)
+from joint_inspection.domain import ALGORITHM, AdjustmentKind, PlanStep, check_round
 from joint_inspection.errors import SelectionExists
 from joint_inspection.models import Plan, PlanAdjustment, Selection
-from joint_inspection.service.common import (
-    WRITE_ROLES,
-    audit,
-    load_plan,
-    lock_register,
-    plan_subject,
-)
+from joint_inspection.service.common import PLAN, SELECTION, WRITE_ROLES, lock_register
 from joint_inspection.service.plans import rules_of
 from joint_inspection.service.targets import china_day, risk_policy
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.errors import NotFound
 from xietong_common.uow import UnitOfWork
 
 DRAW_SCOPE = "inspection.selection.draw"
@@ -188,10 +174,10 @@ async def draw(
     idempotency_key: str | None = None,
 ) -> Selection:
     """INSP-02: draw a round's targets with a seed the service makes; one draw per round."""
-    plan = await load_plan(uow.session, plan_id, actor, lock=True)
+    plan = await PLAN.load_for(uow, plan_id, actor)
     actor.require_role(*WRITE_ROLES)
     actor.require_org(plan.town)
-    PLAN_TRANSITIONS.next(PlanState(plan.state), PlanStep.DRAW)
+    PLAN.check(plan, PlanStep.DRAW)
     replay = await idempotency.claim(
         uow,
         scope=DRAW_SCOPE,
@@ -200,7 +186,7 @@ async def draw(
         request={"plan": str(plan.id), "round": round_number},
     )
     if replay is not None:
-        return await _selection(uow.session, uuid.UUID(replay))
+        return await SELECTION.get(uow, uuid.UUID(replay), lock=False)
     check_round(round_number, rules_of(plan))
     existing = (
         await uow.session.execute(
@@ -292,11 +278,11 @@ async def draw(
     await idempotency.remember(
         uow, scope=DRAW_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(selection.id)
     )
-    audit(
+    PLAN.audit(
         uow,
-        plan_subject(plan.id),
+        plan,
         "selection.drawn",
-        "INSP-02",
+        rule="INSP-02",
         selection_id=str(selection.id),
         round=round_number,
         seed=seed,
@@ -306,22 +292,6 @@ async def draw(
         digest=selection.digest,
     )
     return selection
-
-
-async def _selection(session: AsyncSession, selection_id: uuid.UUID) -> Selection:
-    found = await session.get(Selection, selection_id)
-    if found is None:
-        raise NotFound("no such selection", zh="未找到该抽取记录")
-    return found
-
-
-async def load_selection(
-    session: AsyncSession, selection_id: uuid.UUID, principal: Principal
-) -> tuple[Selection, Plan]:
-    """A draw, for its plan's town and the justice bureau; others get 404."""
-    selection = await _selection(session, selection_id)
-    plan = await load_plan(session, selection.plan_id, principal)
-    return selection, plan
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,14 @@ from joint_inspection.errors import OfficerIneligible, TownCommand
 from joint_inspection.models import OrderInspector, SupportRequest, WorkOrder
 from joint_inspection.schemas import DispatchIn, InspectorIn, SupportAnswerIn, SupportIn
 from joint_inspection.service.common import (
-    MECHANISM,
+    ORDER,
     WRITE_ROLES,
     add_participant,
-    audit,
-    check_step,
-    load_order,
-    order_subject,
     participants,
+    support_action,
 )
 from joint_inspection.settings import inspection_settings
-from xietong_common import deadlines, idempotency
+from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -100,9 +97,9 @@ async def add_inspector(
     """INSP-03: assign an inspector. The town assigns its brigade and the seconded officers
     (统一指挥调度), each checked on the roster for each matter (SEC-04); a participating
     department assigns its own officers."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_role(*WRITE_ROLES)
-    check_step(order, OrderStep.STAFF)
+    ORDER.check(order, OrderStep.STAFF)
     replay = await idempotency.claim(
         uow,
         scope=INSPECTOR_SCOPE,
@@ -176,11 +173,11 @@ async def add_inspector(
         key=idempotency_key,
         resource_id=str(inspector.id),
     )
-    audit(
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "order.inspector-assigned",
-        "SEC-04" if kind is InspectorKind.SECONDED else "INSP-03",
+        rule="SEC-04" if kind is InspectorKind.SECONDED else "INSP-03",
         inspector_id=str(inspector.id),
         officer_id=data.officer_id,
         kind=kind.value,
@@ -200,10 +197,10 @@ async def request_support(
     idempotency_key: str | None = None,
 ) -> SupportRequest:
     """INSP-03: ask another department to support; it answers within a set number of days."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org, order.town)
     actor.require_role(*WRITE_ROLES)
-    check_step(order, OrderStep.STAFF)
+    ORDER.check(order, OrderStep.STAFF)
     replay = await idempotency.claim(
         uow,
         scope=SUPPORT_SCOPE,
@@ -235,20 +232,21 @@ async def request_support(
     await idempotency.remember(
         uow, scope=SUPPORT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(request.id)
     )
-    await deadlines.start(
+    await ORDER.start_deadline(
         uow,
+        order,
+        support_action(request.id),
         calendar=ctx.calendar,
-        subject=order_subject(order.id),
-        action=f"support:{request.id}",
         rule=support_deadline(inspection_settings(ctx).inspection_support_answer_working_days),
         organisation=data.department,
-        started_at=uow.now,
+        counterparty=actor.org,
+        reference=order.number,
     )
-    audit(
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "order.support-requested",
-        "INSP-03",
+        rule="INSP-03",
         request_id=str(request.id),
         department=data.department,
     )
@@ -264,13 +262,13 @@ async def answer_support(
     data: SupportAnswerIn,
 ) -> SupportRequest:
     """INSP-03: the department asked answers yes or no, with its reason either way."""
-    order = await load_order(uow.session, order_id, actor, lock=True)
+    order = await ORDER.load_for(uow, order_id, actor)
     request = next((s for s in order.support_requests if s.id == request_id), None)
     if request is None:
         raise NotFound("no such support request", zh="未找到该支持请求")
     actor.require_org(request.department)
     actor.require_role(*WRITE_ROLES)
-    check_step(order, OrderStep.STAFF)
+    ORDER.check(order, OrderStep.STAFF)
     if request.accepted is not None:
         raise Conflict("this request was answered already", zh="该支持请求已答复")
     request.accepted, request.answer_reason = data.accept, data.reason
@@ -279,18 +277,12 @@ async def answer_support(
         add_participant(
             order, request.department, ParticipantRole.SUPPORT, by=actor.user, at=uow.now
         )
-    met = await deadlines.satisfy(
+    met = await ORDER.satisfy_deadline(uow, order, support_action(request.id))
+    ORDER.audit(
         uow,
-        subject=order_subject(order.id),
-        action=f"support:{request.id}",
-        at=uow.now,
-        mechanism=MECHANISM,
-    )
-    audit(
-        uow,
-        order_subject(order.id),
+        order,
         "order.support-answered",
-        "INSP-03",
+        rule="INSP-03",
         request_id=str(request.id),
         accept=data.accept,
         reason=data.reason,
@@ -305,8 +297,8 @@ async def dispatch(
     """INSP-05: the justice bureau coordinates and dispatches an agency to the inspection."""
     actor.require_org(OVERSIGHT_ORG)
     actor.require_role(*WRITE_ROLES)
-    order = await load_order(uow.session, order_id, actor, lock=True)
-    check_step(order, OrderStep.STAFF)
+    order = await ORDER.load_for(uow, order_id, actor)
+    ORDER.check(order, OrderStep.STAFF)
     ctx.directory.require(data.agency, OrgKind.DEPARTMENT, OrgKind.TOWN)
     if data.agency != order.town and ctx.directory.is_town(data.agency):
         raise InvalidInput(
@@ -325,11 +317,11 @@ async def dispatch(
     ):
         raise Conflict(f"{data.agency} takes part already", zh=f"{data.agency} 已参加本次检查")
     order.updated_at = uow.now
-    audit(
+    ORDER.audit(
         uow,
-        order_subject(order.id),
+        order,
         "order.agency-dispatched",
-        "INSP-05",
+        rule="INSP-05",
         agency=data.agency,
         instructions=data.instructions,
     )

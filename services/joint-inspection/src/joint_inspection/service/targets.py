@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from joint_inspection.domain import RiskPolicy, identity_of
+from joint_inspection.domain import Risk, RiskPolicy, identity_of
 from joint_inspection.errors import ImplausibleTime, TargetAlreadyRegistered
 from joint_inspection.models import RiskSignal, Target, TargetVersion
 from joint_inspection.schemas import (
@@ -21,14 +20,7 @@ from joint_inspection.schemas import (
     TargetRow,
     TargetUpdate,
 )
-from joint_inspection.service.common import (
-    WRITE_ROLES,
-    audit,
-    load_target,
-    lock_register,
-    may_edit_target,
-    target_subject,
-)
+from joint_inspection.service.common import TARGET, WRITE_ROLES, lock_register, may_edit_target
 from joint_inspection.settings import identity_key, inspection_settings
 from xietong_common import idempotency
 from xietong_common.auth import Principal
@@ -132,7 +124,7 @@ async def existing_identities(
     return {(r.credit_code or r.identity_digest): r.id for r in rows}
 
 
-async def register(
+async def register_target(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
@@ -146,7 +138,7 @@ async def register(
         uow, scope=REGISTER_SCOPE, org=actor.org, key=idempotency_key, request=data
     )
     if replay is not None:
-        return await load_target(uow.session, uuid.UUID(replay), actor)
+        return await TARGET.load_for(uow, uuid.UUID(replay), actor, lock=False)
     now = await lock_register(uow, ctx, data.town)
     target = new_target(ctx, actor, data, data.town, now)
     found = await existing_identities(
@@ -174,11 +166,11 @@ async def register(
         )
     uow.session.add(first_version(target))
     await uow.session.flush()
-    target = await load_target(uow.session, target.id, actor)
+    target = await TARGET.get(uow, target.id, lock=False)
     await idempotency.remember(
         uow, scope=REGISTER_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(target.id)
     )
-    audit(uow, target_subject(target.id), "target.registered", "INSP-02", town=target.town)
+    TARGET.audit(uow, target, "target.registered", rule="INSP-02", town=target.town)
     return target
 
 
@@ -186,7 +178,7 @@ def row_of(obj: Any) -> dict[str, Any]:
     return {c.key: getattr(obj, c.key) for c in sa.inspect(type(obj)).columns}
 
 
-async def update(
+async def update_target(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
@@ -195,7 +187,7 @@ async def update(
     data: TargetUpdate,
 ) -> Target:
     """A change is a new version from now: a draw already made still reads the old one."""
-    target = await load_target(uow.session, target_id, actor, lock=True)
+    target = await TARGET.load_for(uow, target_id, actor)
     actor.require_role(*WRITE_ROLES)
     if not may_edit_target(actor, target):
         raise Forbidden(
@@ -230,11 +222,11 @@ async def update(
             active=target.active,
         )
     )
-    audit(
+    TARGET.audit(
         uow,
-        target_subject(target.id),
+        target,
         "target.updated",
-        "INSP-02",
+        rule="INSP-02",
         version=target.version,
         fields={k: (v.value if hasattr(v, "value") else v) for k, v in given.items()},
     )
@@ -252,7 +244,7 @@ async def record_signal(
 ) -> RiskSignal:
     """INSP-02: a signal with its source, date and weight raises the target's risk."""
     actor.require_role(*WRITE_ROLES)
-    target = await load_target(uow.session, target_id, actor)
+    target = await TARGET.load_for(uow, target_id, actor, lock=False)
     if not (is_town(actor.org) or is_department(actor.org)):
         raise Forbidden(
             "signals are recorded by towns and departments", zh="风险信号由乡镇和部门记录"
@@ -288,11 +280,11 @@ async def record_signal(
     await idempotency.remember(
         uow, scope=SIGNAL_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(signal.id)
     )
-    audit(
+    TARGET.audit(
         uow,
-        target_subject(target.id),
+        target,
         "signal.recorded",
-        "INSP-02",
+        rule="INSP-02",
         signal_id=str(signal.id),
         kind=data.kind.value,
         weight=data.weight,
@@ -318,7 +310,7 @@ async def withdraw_signal(
 ) -> RiskSignal:
     """A wrong signal is withdrawn from now on, never deleted: a draw made before still saw it."""
     actor.require_role(*WRITE_ROLES)
-    target = await load_target(uow.session, target_id, actor)
+    target = await TARGET.load_for(uow, target_id, actor, lock=False)
     signal = (
         await uow.session.execute(
             sa.select(RiskSignal)
@@ -333,21 +325,15 @@ async def withdraw_signal(
         now = await lock_register(uow, ctx, target.town)
         signal.withdrawn_at, signal.withdrawn_by = now, actor.user
         signal.withdrawn_reason = reason
-        audit(
+        TARGET.audit(
             uow,
-            target_subject(target_id),
+            target,
             "signal.withdrawn",
-            "INSP-02",
+            rule="INSP-02",
             signal_id=str(signal.id),
             reason=reason,
         )
     return signal
-
-
-@dataclass(frozen=True)
-class Risk:
-    risk: int
-    law_abiding: bool
 
 
 async def risks(

@@ -296,7 +296,12 @@ async def notify_missing(
         action=f"supply-materials:round-{review.round}",
         rule=DeadlineRule.working_days(days, rule_id="REV-05"),
         organisation=review.town,
+        # The brigade owes the town's own review body: no other party is kept waiting.
+        counterparty=None,
         started_at=uow.now,
+        mechanism=MECHANISM,
+        reference=review.case_number,
+        assignee=review.handler,
     )
     rnd.notice_missing = [k.value for k in missing]
     rnd.notice_items = list(data.items)

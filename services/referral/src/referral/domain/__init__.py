@@ -14,6 +14,7 @@ from referral.domain.drafting import MaterialKind as MaterialKind
 from referral.domain.drafting import MatterJurisdiction as MatterJurisdiction
 from referral.domain.drafting import Routing as Routing
 from referral.domain.drafting import check_direction as check_direction
+from referral.domain.drafting import check_finding_moved as check_finding_moved
 from referral.domain.drafting import check_sendable as check_sendable
 from referral.domain.drafting import check_stop_measure as check_stop_measure
 from referral.domain.drafting import check_times as check_times

@@ -34,6 +34,21 @@ def check_times(*, found_at: datetime, now: datetime) -> None:
         )
 
 
+def check_finding_moved(*, found_at: datetime, drafted_at: datetime) -> None:
+    """REF-03 on an edited draft: a finding cannot come after the draft that records it.
+    Moving it later than that would restart the 5 working days at will, every time the
+    deadline drew near (each move cancels the running clock without a breach); a correction
+    to any moment up to the draft stays possible, and earlier is always allowed."""
+    if found_at > drafted_at + MAX_CLOCK_SKEW:
+        raise ImplausibleTime(
+            "found_at lies after the draft recording the finding was made",
+            zh="发现违法行为的时间(found_at)晚于本移送草稿的创建时间",
+            found_at=found_at.isoformat(),
+            drafted_at=drafted_at.isoformat(),
+            rule="REF-03",
+        )
+
+
 # ---- routing (REF-01, REF-02) ---------------------------------------------------------------
 
 

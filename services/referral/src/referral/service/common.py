@@ -174,7 +174,9 @@ async def start_send_deadline(
     """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding.
     `restart`: the finding moved (an edited draft), so the running clock is replaced."""
     if restart:
-        await REFERRAL.cancel_deadline(uow, referral, Step.SEND.value)
+        await REFERRAL.cancel_deadline(
+            uow, referral, Step.SEND.value, reason="finding-date-changed"
+        )
     return await REFERRAL.start_deadline(
         uow,
         referral,
@@ -182,6 +184,7 @@ async def start_send_deadline(
         calendar=ctx.calendar,
         rule=domain.send_deadline(urgent=referral.urgent),
         organisation=referral.sender,
+        counterparty=referral.receiver,
         started_at=referral.found_at,
     )
 
@@ -296,6 +299,7 @@ async def notify_ongoing(uow: UnitOfWork, ctx: ServiceContext, referral: Referra
             calendar=ctx.calendar,
             rule=rule,
             organisation=referral.sender,
+            counterparty=referral.receiver,
             started_at=referral.found_at,
         )
     met = await REFERRAL.satisfy_deadline(uow, referral, INFORM)

@@ -202,6 +202,8 @@ async def update_draft(
     routing = route_referral(ctx, referral)
     referral.receiver, referral.proposed_receiver = routing.receiver, routing.proposed
     check_facts(referral, uow.now)
+    if referral.found_at != before[0]:
+        domain.check_finding_moved(found_at=referral.found_at, drafted_at=referral.created_at)
     referral.updated_at = uow.now
     referral.approved_at = referral.approved_by = None
     await uow.session.flush()
@@ -308,6 +310,7 @@ async def send(
             calendar=ctx.calendar,
             rule=domain.receipt_deadline(settings.referral_receipt_working_days),
             organisation=routing.receiver,
+            counterparty=referral.sender,
         )
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(events.referred(referral, routing, send_due=met, late=late), key=str(referral.id))

@@ -72,6 +72,8 @@ async def receive(
         calendar=ctx.calendar,
         rule=domain.answer_deadline(),
         organisation=referral.receiver,
+        counterparty=referral.sender,
+        reference=referral.receipt_number,
     )
     uow.publish(events.received(referral, due), key=str(referral.id))
     REFERRAL.audit(uow, referral, "received", rule="REF-06", receipt_number=referral.receipt_number)
@@ -120,6 +122,8 @@ async def _start_filing_deadline(
         calendar=ctx.calendar,
         rule=domain.filing_deadline(referral_settings(ctx).referral_filing_working_days),
         organisation=organisation,
+        counterparty=referral.sender,
+        reference=referral.receipt_number,
     )
 
 
@@ -193,6 +197,8 @@ async def file(
             calendar=ctx.calendar,
             rule=rule,
             organisation=handler,
+            counterparty=referral.sender,
+            reference=data.case_number,
         )
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(

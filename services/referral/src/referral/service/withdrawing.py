@@ -1,4 +1,4 @@
-"""Withdrawing a draft with a reason (its REF-03 clock stopped, no breach), by its sender or,
+"""Withdrawing a draft with a reason (its REF-03 clock stopped), by its sender or,
 for a draft made from review opinion (4), when the agency head decides against the transfer
 (REV-08)."""
 
@@ -21,9 +21,10 @@ async def _withdraw(uow: UnitOfWork, referral: Referral, *, by: str, reason: str
     REFERRAL.transition(referral, Step.WITHDRAW, uow.now)
     referral.withdrawn_at, referral.withdrawn_by = uow.now, by
     referral.withdrawal_reason = reason
-    # Nobody owes a referral that will not be made: no REF-03 breach, now or at the sweep.
+    # Nobody owes a referral that will not be made: no REF-03 breach from now on. One that
+    # had already passed unmet stays a breach (withdrawing never erases a miss).
     for action in (Step.SEND.value, INFORM):
-        await REFERRAL.cancel_deadline(uow, referral, action)
+        await REFERRAL.close_deadline(uow, referral, action, reason="draft-withdrawn")
     uow.publish(events.draft_withdrawn(referral), key=str(referral.id))
     REFERRAL.audit(uow, referral, "withdrawn", rule=Step.WITHDRAW.rule, reason=reason)
     return referral

@@ -13,16 +13,16 @@ from secondment.api.common import DEPARTMENT
 from secondment.domain.guidance import CountBy
 from secondment.schemas import GuidanceCountsOut, GuidanceCreate, GuidanceOut, MaterialOut
 from secondment.service import guidance as guidance_service
-from secondment.service.common import GUIDANCE_ROLES
+from secondment.service.common import GUIDANCE, GUIDANCE_ROLES
 from secondment.service.guidance import GuidanceFilters
-from secondment.views import counts_out, guidance_out, material_out
+from secondment.views import counts_out, guidance_out
 from xietong_common.contracts.secondment import GuidanceKind
 from xietong_common.errors import NotFound
 from xietong_common.schemas import DayBound, Line, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
-from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
+from xietong_common.web.materials import DOWNLOAD_RESPONSES, stream_material
 from xietong_common.web.problems import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS, problem_responses
 
 router = APIRouter(prefix="/guidance", tags=["guidance"])
@@ -130,9 +130,7 @@ async def get_activity(
 ) -> GuidanceOut:
     """For its department, the towns it reached, and oversight."""
     async with ctx.db.session() as session:
-        activity = await guidance_service.get_guidance(
-            session, principal=principal, activity_id=activity_id
-        )
+        activity = await GUIDANCE.load_for(session, activity_id, principal, lock=False)
         return guidance_out(ctx, activity)
 
 
@@ -161,7 +159,7 @@ async def upload_material(
             title=title,
             upload=file,
         )
-        return material_out(material)
+        return MaterialOut.of(material)
 
 
 @router.get(
@@ -176,15 +174,8 @@ async def download_material(
 ) -> StreamingResponse:
     """The stored file, for whoever may see the activity."""
     async with ctx.db.session() as session:
-        activity = await guidance_service.get_guidance(
-            session, principal=principal, activity_id=activity_id
-        )
+        activity = await GUIDANCE.load_for(session, activity_id, principal, lock=False)
         material = next((m for m in activity.materials if m.id == material_id), None)
     if material is None:
         raise NotFound("no such material", zh="未找到该材料")
-    return await download(
-        ctx,
-        sha256=material.sha256,
-        content_type=material.content_type,
-        filename=material.filename or "material",
-    )
+    return await stream_material(ctx, material)

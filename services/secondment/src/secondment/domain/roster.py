@@ -323,3 +323,16 @@ def counts(changes: Iterable[OfficerChange]) -> dict[str, int]:
         for kind in change.kinds:
             out[kind.value] += 1
     return out
+
+
+@dataclass(frozen=True)
+class RosterDiff:
+    """SEC-02: what changed between two versions of a department's roster (a page of it)."""
+
+    department: str
+    base: int
+    target: int
+    counts: dict[str, int]
+    teams: list[TeamChange]
+    officers: list[OfficerChange]
+    total: int

@@ -222,8 +222,3 @@ def in_effect(versions: Iterable[TeamSnapshot], day: date) -> TeamSnapshot | Non
 def sees_all(org: str) -> bool:
     """The justice bureau and the district government see every team, officer and activity."""
     return org in OVERSIGHT
-
-
-def sees_team(org: str, *, department: str, towns_ever: Iterable[str]) -> bool:
-    """A department its own teams; a town the teams that serve or served it; oversight all."""
-    return sees_all(org) or org == department or org in set(towns_ever)

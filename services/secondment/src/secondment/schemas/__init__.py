@@ -23,12 +23,14 @@ from secondment.schemas.responses import GuidanceKindOut as GuidanceKindOut
 from secondment.schemas.responses import GuidanceOut as GuidanceOut
 from secondment.schemas.responses import IdentityOut as IdentityOut
 from secondment.schemas.responses import ImportOut as ImportOut
+from secondment.schemas.responses import ImportResult as ImportResult
 from secondment.schemas.responses import MaterialOut as MaterialOut
 from secondment.schemas.responses import MatterOut as MatterOut
 from secondment.schemas.responses import MemberOut as MemberOut
 from secondment.schemas.responses import ModeOut as ModeOut
 from secondment.schemas.responses import OfficerChangeOut as OfficerChangeOut
 from secondment.schemas.responses import OfficerOut as OfficerOut
+from secondment.schemas.responses import OfficerView as OfficerView
 from secondment.schemas.responses import OutcomeOut as OutcomeOut
 from secondment.schemas.responses import PersonnelOut as PersonnelOut
 from secondment.schemas.responses import PlacementOut as PlacementOut

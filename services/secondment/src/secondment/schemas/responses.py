@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from secondment.domain.guidance import CountBy
 from secondment.domain.personnel import AssessmentGrade, Establishment, Identity, WorkKind
-from secondment.domain.roster import ChangeKind, ImportOutcome, TeamChangeKind
-from secondment.domain.teams import TeamStatus, VersionKind
+from secondment.domain.roster import ChangeKind, ImportOutcome, RowWarning, TeamChangeKind
+from secondment.domain.teams import TeamSnapshot, TeamStatus, VersionKind
+from secondment.models import Assessment, Officer, RosterVersion, TeamMember
+from xietong_common import materials
 from xietong_common.contracts.secondment import GuidanceKind
 from xietong_common.labels import LabelledEnum
 from xietong_common.reference import SecondmentMode
@@ -425,15 +428,10 @@ class EligibilityOut(BaseModel):
 # ---- guidance (SEC-05) -------------------------------------------------------------------------
 
 
-class MaterialOut(BaseModel):
-    id: uuid.UUID
+class MaterialOut(materials.MaterialOut):
+    """SEC-05: a material of a guidance activity, with its title."""
+
     title: str
-    filename: str | None
-    content_type: str
-    size: int
-    sha256: str
-    uploaded_at: datetime
-    uploaded_by: str
 
 
 class GuidanceOut(BaseModel):
@@ -479,3 +477,28 @@ class GuidanceCountsOut(BaseModel):
     held_to: date | None
     total_activities: int
     items: list[CountOut]
+
+
+# ---- what a use case returns for a view to show (rows and domain values, not yet a response) --
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """SEC-02: what an import of a roster sheet did."""
+
+    outcome: ImportOutcome
+    version: RosterVersion | None
+    rows: int
+    changed: list[TeamSnapshot]
+    counts: dict[str, int]
+    warnings: list[RowWarning] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OfficerView:
+    """An officer, his place on a team in force on a day, and SEC-03's records if shown."""
+
+    officer: Officer
+    serving: TeamMember | None
+    assessments: list[Assessment] | None  # None: the caller may not see SEC-03's records

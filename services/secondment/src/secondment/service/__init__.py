@@ -9,7 +9,6 @@ from secondment.service.guidance import record_activity as record_activity
 from secondment.service.officers import add_assessment as add_assessment
 from secondment.service.officers import add_work_note as add_work_note
 from secondment.service.officers import update_personnel as update_personnel
-from secondment.service.rosters import ImportResult as ImportResult
 from secondment.service.rosters import import_roster as import_roster
 from secondment.service.rosters import read_roster as read_roster
 from secondment.service.teams import create_team as create_team

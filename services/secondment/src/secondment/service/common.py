@@ -1,5 +1,6 @@
-"""Shared steps of the secondment use cases: reference data, the department's roster head,
-loading team versions as snapshots, publishing a team's roster, auditing."""
+"""The secondment records (`TEAM`, `OFFICER`, `GUIDANCE`), and the steps the secondment use
+cases share: reference data, the department's roster head, loading team versions as
+snapshots, publishing a team's roster."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from secondment import events
-from secondment.domain.teams import Member, TeamSnapshot, VersionKind, sees_team
+from secondment.domain.teams import OVERSIGHT, Member, TeamSnapshot, VersionKind
 from secondment.errors import NotADepartment
 from secondment.models import (
+    GuidanceActivity,
     Officer,
     RosterHead,
     RosterVersion,
@@ -25,8 +27,9 @@ from secondment.models import (
 )
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.errors import Forbidden, NotFound
+from xietong_common.errors import Forbidden
 from xietong_common.mechanisms.roster import china_day
+from xietong_common.records import RecordKind
 from xietong_common.reference import OrgKind, SecondmentMode
 from xietong_common.uow import UnitOfWork
 
@@ -319,19 +322,52 @@ async def store_versions(
         )
 
 
-# ---- loading for a caller -----------------------------------------------------------------------
+# ---- the records ----------------------------------------------------------------------------------
+#
+# A team and an officer are seen by their department, by oversight (SEC-01: "see all"), and by
+# every town a version of the team served or a roster placed the officer in — which takes a
+# query, so `visible_team`/`visible_officer` get the record and then ask it (the kit's
+# `parties` says the department; the towns are added by the query).
+
+TEAM: RecordKind[Team, Any, Any] = RecordKind(
+    model=Team,
+    subject="team",
+    mechanism=MECHANISM,
+    name="team",
+    name_zh="队伍",
+    parties=lambda team: (team.department,),
+    readers=OVERSIGHT,
+    actions=MECHANISM,
+)
+"""指导队伍: a department's team; its versions and rosters are `TeamVersion`/`TeamMember`."""
+
+OFFICER: RecordKind[Officer, Any, Any] = RecordKind(
+    model=Officer,
+    subject="officer",
+    mechanism=MECHANISM,
+    name="officer",
+    name_zh="下沉人员",
+    parties=lambda officer: (officer.department,),
+    readers=OVERSIGHT,
+    actions=MECHANISM,
+)
+"""下沉人员 as his department knows him (SEC-03's records are the department's)."""
+
+GUIDANCE: RecordKind[GuidanceActivity, Any, Any] = RecordKind(
+    model=GuidanceActivity,
+    subject="guidance",
+    mechanism=MECHANISM,
+    name="guidance activity",
+    name_zh="业务指导活动",
+    parties=lambda activity: (activity.department, *activity.towns),
+    readers=OVERSIGHT,
+    actions=MECHANISM,
+)
+"""SEC-05 业务指导: seen by its department, the towns it reached, and oversight."""
 
 
-def subject_of_team(team_id: uuid.UUID | str) -> str:
-    return f"team:{team_id}"
-
-
-def subject_of_officer(officer_id: uuid.UUID | str) -> str:
-    return f"officer:{officer_id}"
-
-
-def subject_of_roster(department: str) -> str:
-    return f"roster:{department}"
+def _session(db: AsyncSession | UnitOfWork) -> AsyncSession:
+    return db.session if isinstance(db, UnitOfWork) else db
 
 
 async def towns_ever(session: AsyncSession, team_id: uuid.UUID) -> set[str]:
@@ -344,31 +380,27 @@ async def towns_ever(session: AsyncSession, team_id: uuid.UUID) -> set[str]:
     return set(rows.scalars())
 
 
-async def team_for(
-    session: AsyncSession,
-    team_id: uuid.UUID,
-    actor: Principal,
-    *,
-    to_change: bool,
-    lock: bool = False,
+async def visible_team(
+    db: AsyncSession | UnitOfWork, team_id: uuid.UUID, actor: Principal, *, lock: bool = True
 ) -> Team:
-    """The team if the caller may see it (else 404); to change it the caller must be its
-    department (a town or oversight that sees it gets 403)."""
-    query = sa.select(Team).where(Team.id == team_id)
-    if lock:
-        query = query.with_for_update()
-    team = (await session.execute(query)).scalar_one_or_none()
-    if team is None or not sees_team(
-        actor.org, department=team.department, towns_ever=await towns_ever(session, team.id)
+    """`TEAM.load_for`, with the towns the team ever served among its parties: a department
+    its own teams, a town the teams that serve or served it, oversight all; else 404."""
+    team = await TEAM.get(db, team_id, lock=lock)
+    if not TEAM.visible_to(team, actor.org) and actor.org not in await towns_ever(
+        _session(db), team.id
     ):
-        raise NotFound("no such team", zh="未找到该队伍")
-    if to_change and actor.org != team.department:
+        raise TEAM.missing()
+    return team
+
+
+def check_own_team(team: Team, actor: Principal) -> None:
+    """SEC-02: only the team's department changes it (a town or oversight that sees it: 403)."""
+    if actor.org != team.department:
         raise Forbidden(
             "only the team's department changes its team and roster",
             zh="只有队伍所属部门可以修改其队伍和名单",
             rule="SEC-02",
         )
-    return team
 
 
 async def officer_towns_ever(session: AsyncSession, officer_id: uuid.UUID) -> set[str]:
@@ -380,18 +412,14 @@ async def officer_towns_ever(session: AsyncSession, officer_id: uuid.UUID) -> se
     return set(rows.scalars())
 
 
-async def officer_for(session: AsyncSession, officer_id: uuid.UUID, actor: Principal) -> Officer:
-    """The officer if the caller may see him: his department, oversight, a town he serves or
-    served. Anyone else gets 404."""
-    officer = await session.get(Officer, officer_id)
-    if officer is None or not sees_team(
-        actor.org,
-        department=officer.department,
-        towns_ever=await officer_towns_ever(session, officer.id),
+async def visible_officer(
+    db: AsyncSession | UnitOfWork, officer_id: uuid.UUID, actor: Principal, *, lock: bool = True
+) -> Officer:
+    """`OFFICER.load_for`, with the towns he serves or served among its parties: his
+    department, oversight, a town a roster placed him in. Anyone else gets 404."""
+    officer = await OFFICER.get(db, officer_id, lock=lock)
+    if not OFFICER.visible_to(officer, actor.org) and actor.org not in await officer_towns_ever(
+        _session(db), officer.id
     ):
-        raise NotFound("no such officer", zh="未找到该下沉人员")
+        raise OFFICER.missing()
     return officer
-
-
-def audit(uow: UnitOfWork, *, action: str, subject: str, rule: str, **detail: Any) -> None:
-    uow.audit(action=f"secondment.{action}", subject=subject, rule=rule, detail=detail)

@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from secondment import events
@@ -18,22 +17,23 @@ from secondment.domain.guidance import CountBy, check_activity
 from secondment.domain.teams import sees_all
 from secondment.models import GuidanceActivity, GuidanceMaterial
 from secondment.schemas import GuidanceCreate
-from secondment.service.common import GUIDANCE_ROLES, audit, check_towns, require_department, today
-from xietong_common import idempotency
+from secondment.service.common import (
+    GUIDANCE,
+    GUIDANCE_ROLES,
+    check_towns,
+    require_department,
+    today,
+)
+from xietong_common import idempotency, materials
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.secondment import GuidanceKind
-from xietong_common.errors import Forbidden, NotFound
-from xietong_common.materials import store_material
+from xietong_common.errors import Forbidden
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.reference import is_department, is_town
 from xietong_common.uow import UnitOfWork
 
 CREATE_SCOPE = "secondment.guidance.create"
-
-
-def subject_of_activity(activity_id: uuid.UUID) -> str:
-    return f"guidance:{activity_id}"
 
 
 async def record_activity(
@@ -51,7 +51,7 @@ async def record_activity(
         uow, scope=CREATE_SCOPE, org=department, key=idempotency_key, request=data
     )
     if replay is not None:
-        return await get_guidance(uow.session, principal=actor, activity_id=uuid.UUID(replay))
+        return await GUIDANCE.load_for(uow, uuid.UUID(replay), actor, lock=False)
     towns = check_towns(ctx, data.towns)
     check_activity(
         kind=data.kind,
@@ -83,10 +83,10 @@ async def record_activity(
         uow, scope=CREATE_SCOPE, org=department, key=idempotency_key, resource_id=str(activity.id)
     )
     uow.publish(events.guidance_recorded(activity), key=str(activity.id))
-    audit(
+    GUIDANCE.audit(
         uow,
-        action="guidance.recorded",
-        subject=subject_of_activity(activity.id),
+        activity,
+        "guidance.recorded",
         rule="SEC-05",
         kind=data.kind.value,
         towns=list(towns),
@@ -102,10 +102,10 @@ async def add_material(
     activity_id: uuid.UUID,
     actor: Principal,
     title: str | None,
-    upload: UploadFile,
+    upload: materials.Upload,
 ) -> GuidanceMaterial:
     """SEC-05: the document, slides or attendance sheet of an activity, by its department."""
-    activity = await get_guidance(uow.session, principal=actor, activity_id=activity_id)
+    activity = await GUIDANCE.load_for(uow, activity_id, actor)
     if actor.org != activity.department:
         raise Forbidden(
             "only the department that gave the guidance adds its materials",
@@ -113,27 +113,20 @@ async def add_material(
             rule="SEC-05",
         )
     actor.require_role(*GUIDANCE_ROLES)
-    blob = await store_material(ctx, upload, fallback="guidance.bin")
-    material = GuidanceMaterial(
-        id=uuid.uuid4(),
-        activity_id=activity.id,
-        title=title or blob.filename,  # the cleaned file name, never the raw one
-        filename=blob.filename,
-        content_type=blob.content_type,
-        size=blob.size,
-        sha256=blob.sha256,
-        uploaded_at=uow.now,
-        uploaded_by=actor.user,
-    )
-    activity.materials.append(material)
-    await uow.session.flush()
-    audit(
+    stored = await materials.store_material(ctx, upload, fallback="guidance.bin")
+    material, _ = await materials.add_material(
         uow,
-        action="guidance.material-added",
-        subject=subject_of_activity(activity.id),
+        GuidanceMaterial(activity_id=activity.id, title=title or stored.filename),
+        stored,  # the title defaults to the cleaned file name, never the raw one
+        by=actor,
+    )
+    GUIDANCE.audit(
+        uow,
+        activity,
+        "guidance.material-added",
         rule="SEC-05",
         material_id=str(material.id),
-        sha256=blob.sha256,
+        sha256=stored.sha256,
     )
     return material
 
@@ -184,18 +177,6 @@ async def list_guidance(
         .order_by(GuidanceActivity.held_on.desc(), GuidanceActivity.recorded_at.desc())
     )
     return await fetch_page(session, query, paging)
-
-
-async def get_guidance(
-    session: AsyncSession, *, principal: Principal, activity_id: uuid.UUID
-) -> GuidanceActivity:
-    activity = await session.get(GuidanceActivity, activity_id)
-    org = principal.org
-    if activity is None or not (
-        sees_all(org) or org == activity.department or org in activity.towns
-    ):
-        raise NotFound("no such guidance activity", zh="未找到该业务指导活动")
-    return activity
 
 
 async def guidance_counts(

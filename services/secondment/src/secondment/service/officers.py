@@ -17,14 +17,13 @@ from secondment.domain.personnel import check_note_author, check_personnel_edito
 from secondment.domain.teams import sees_all
 from secondment.errors import AssessmentExists, NotServingOnDay
 from secondment.models import Assessment, Officer, Team, TeamMember, TeamVersion, WorkNote
-from secondment.schemas import AssessmentIn, PersonnelUpdate, WorkNoteIn
+from secondment.schemas import AssessmentIn, OfficerView, PersonnelUpdate, WorkNoteIn
 from secondment.service.common import (
     NOTE_ROLES,
+    OFFICER,
     PERSONNEL_ROLES,
-    audit,
-    officer_for,
-    subject_of_officer,
     today,
+    visible_officer,
 )
 from secondment.service.queries import in_effect_on, member_query, sees_roster, serving_on
 from xietong_common import idempotency
@@ -39,20 +38,12 @@ ASSESSMENT_SCOPE = "secondment.assessment.create"
 NOTE_SCOPE = "secondment.work-note.create"
 
 
-async def _officer_locked(uow: UnitOfWork, officer_id: uuid.UUID, actor: Principal) -> Officer:
-    officer = await officer_for(uow.session, officer_id, actor)
-    await uow.session.execute(
-        sa.select(Officer.id).where(Officer.id == officer.id).with_for_update()
-    )
-    return officer
-
-
 async def update_personnel(
     uow: UnitOfWork, *, officer_id: uuid.UUID, actor: Principal, data: PersonnelUpdate
 ) -> Officer:
     """SEC-03: the department records the officer's establishment and identity, which
     secondment does not change; a town he serves (or oversight) is refused, nothing changed."""
-    officer = await _officer_locked(uow, officer_id, actor)
+    officer = await visible_officer(uow, officer_id, actor)
     check_personnel_editor(actor.org, department=officer.department)
     actor.require_role(*PERSONNEL_ROLES)
     before = {"establishment": officer.establishment, "identity": officer.identity}
@@ -60,10 +51,10 @@ async def update_personnel(
         value = getattr(data, name)
         setattr(officer, name, value.value if value is not None else None)
     officer.updated_at = uow.now
-    audit(
+    OFFICER.audit(
         uow,
-        action="officer.personnel-updated",
-        subject=subject_of_officer(officer.id),
+        officer,
+        "officer.personnel-updated",
         rule="SEC-03",
         before=before,
         after={"establishment": officer.establishment, "identity": officer.identity},
@@ -80,7 +71,7 @@ async def add_assessment(
     idempotency_key: str | None = None,
 ) -> Assessment:
     """SEC-03: the department assesses its seconded officer, once a year."""
-    officer = await _officer_locked(uow, officer_id, actor)
+    officer = await visible_officer(uow, officer_id, actor)
     check_personnel_editor(actor.org, department=officer.department)
     actor.require_role(*PERSONNEL_ROLES)
     replay = await idempotency.claim(
@@ -126,10 +117,10 @@ async def add_assessment(
         key=idempotency_key,
         resource_id=str(assessment.id),
     )
-    audit(
+    OFFICER.audit(
         uow,
-        action="officer.assessed",
-        subject=subject_of_officer(officer.id),
+        officer,
+        "officer.assessed",
         rule="SEC-03",
         year=data.year,
         grade=data.grade.value,
@@ -147,7 +138,7 @@ async def add_work_note(
 ) -> WorkNote:
     """SEC-01 共用共管: a town the officer serves notes his daily work under its command, on a
     day he served it (his department reads the notes for its assessment, SEC-03)."""
-    officer = await officer_for(uow.session, officer_id, actor)
+    officer = await visible_officer(uow, officer_id, actor, lock=False)
     check_note_author(actor.org, department=officer.department)
     actor.require_role(*NOTE_ROLES)
     if data.day > today(uow):
@@ -189,10 +180,10 @@ async def add_work_note(
     await idempotency.remember(
         uow, scope=NOTE_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(note.id)
     )
-    audit(
+    OFFICER.audit(
         uow,
-        action="officer.work-noted",
-        subject=subject_of_officer(officer.id),
+        officer,
+        "officer.work-noted",
         rule="SEC-01",
         town=actor.org,
         day=data.day.isoformat(),
@@ -264,19 +255,12 @@ async def serving_entry(
     return found
 
 
-@dataclass(frozen=True)
-class OfficerView:
-    officer: Officer
-    serving: TeamMember | None
-    assessments: list[Assessment] | None  # None: the caller may not see SEC-03's records
-
-
 async def get_officer(
     session: AsyncSession, *, principal: Principal, officer_id: uuid.UUID, day: date
 ) -> OfficerView:
     """One officer, where he serves on `day`; SEC-03's records for his department and
     oversight only."""
-    officer = await officer_for(session, officer_id, principal)
+    officer = await visible_officer(session, officer_id, principal, lock=False)
     serving = await serving_entry(session, officer.id, day)
     assessments = None
     if sees_roster(principal.org, officer.department):
@@ -296,7 +280,7 @@ async def list_work_notes(
     session: AsyncSession, *, principal: Principal, officer_id: uuid.UUID, paging: PageParams
 ) -> tuple[Sequence[WorkNote], int]:
     """A town's notes on the officer (its own); his department and oversight read them all."""
-    officer = await officer_for(session, officer_id, principal)
+    officer = await visible_officer(session, officer_id, principal, lock=False)
     query = (
         sa.select(WorkNote)
         .where(WorkNote.officer_id == officer.id)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
 
 from secondment.domain import roster as roster_rules
-from secondment.domain.roster import ChangeKind, OfficerChange, TeamChange
+from secondment.domain.roster import ChangeKind, RosterDiff
 from secondment.domain.teams import TeamSnapshot, sees_all
 from secondment.errors import UnknownVersion
 from secondment.models import (
@@ -27,12 +27,12 @@ from secondment.models import (
     TeamMember,
     TeamVersion,
 )
-from secondment.service.common import load_snapshots, subject_of_team, team_for
+from secondment.service.common import TEAM, load_snapshots, visible_team
 from xietong_common.auth import Principal
 from xietong_common.errors import NotFound
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.reference import SecondmentMode, is_department, is_town
-from xietong_common.timeline import TimelineEntry, subject_timeline
+from xietong_common.timeline import TimelineEntry
 
 # ---- which team versions: in effect on a day, or as a roster version left them ------------------
 
@@ -169,7 +169,7 @@ async def get_team(
 ) -> tuple[TeamVersion, list[TeamMember]]:
     """One version of a team with its roster: the latest, the one in effect on a day, or a
     numbered one."""
-    team = await team_for(session, team_id, principal, to_change=False)
+    team = await visible_team(session, team_id, principal, lock=False)
     if version is None and on is not None:
         version = (
             await session.execute(
@@ -210,7 +210,7 @@ async def get_team(
 async def list_team_versions(
     session: AsyncSession, *, principal: Principal, team_id: uuid.UUID, paging: PageParams
 ) -> tuple[Sequence[TeamVersion], int, dict[tuple[uuid.UUID, int], int]]:
-    team = await team_for(session, team_id, principal, to_change=False)
+    team = await visible_team(session, team_id, principal, lock=False)
     query = (
         sa.select(TeamVersion)
         .where(TeamVersion.team_id == team.id)
@@ -224,8 +224,8 @@ async def team_timeline(
     session: AsyncSession, *, principal: Principal, team_id: uuid.UUID
 ) -> list[TimelineEntry]:
     """Every audited change of the team, with its rule."""
-    team = await team_for(session, team_id, principal, to_change=False)
-    return await subject_timeline(session, subject_of_team(team.id))
+    team = await visible_team(session, team_id, principal, lock=False)
+    return await TEAM.timeline(session, team.id)
 
 
 async def roster_numbers(
@@ -291,17 +291,6 @@ async def _state(session: AsyncSession, department: str, number: int) -> dict[st
     keys = (await session.execute(sa.select(chosen.c.team_id, chosen.c.version))).all()
     found = await load_snapshots(session, [(k[0], k[1]) for k in keys])
     return {s.team_id: s for s in found.values()}
-
-
-@dataclass(frozen=True)
-class RosterDiff:
-    department: str
-    base: int
-    target: int
-    counts: dict[str, int]
-    teams: list[TeamChange]
-    officers: list[OfficerChange]
-    total: int
 
 
 async def roster_diff(

@@ -12,7 +12,6 @@ import re
 import uuid
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from secondment.domain import roster as roster_rules
 from secondment.domain import teams as team_rules
-from secondment.domain.roster import ImportOutcome, RowProblem, RowWarning, SheetRow
+from secondment.domain.roster import ImportOutcome, RowProblem, SheetRow
 from secondment.domain.teams import TeamSnapshot, VersionKind
 from secondment.models import Officer, RosterHead, RosterVersion, Team, TeamMember, TeamVersion
-from secondment.schemas import ROSTER_COLUMNS, RosterRow
+from secondment.schemas import ROSTER_COLUMNS, ImportResult, RosterRow
 from secondment.service.common import (
+    MECHANISM,
     ROSTER_ROLES,
-    audit,
+    TEAM,
     department_lookup,
     latest_snapshots,
     load_snapshots,
@@ -38,8 +38,6 @@ from secondment.service.common import (
     publish_teams,
     require_department,
     store_versions,
-    subject_of_roster,
-    subject_of_team,
     today,
     town_lookup,
 )
@@ -61,17 +59,6 @@ from xietong_common.uow import UnitOfWork
 IMPORT_SCOPE = "secondment.roster.import"
 IMPORT_LOCK = zlib.crc32(b"secondment:roster-import")
 _TOWN_SEPARATORS = re.compile(r"[、，,；;/／\s]+")
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    outcome: ImportOutcome
-    version: RosterVersion | None
-    rows: int
-    changed: list[TeamSnapshot]
-    counts: dict[str, int]
-    warnings: list[RowWarning] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
 
 
 def _ignored(table: Table) -> list[str]:
@@ -371,14 +358,11 @@ async def import_roster(
             key=idempotency_key,
             resource_id=f"unchanged:{latest.id if latest else ''}",
         )
-        audit(
-            uow,
-            action="roster.import-unchanged",
-            subject=subject_of_roster(department),
+        uow.audit(  # a subject that is no record: the department's roster
+            action=f"{MECHANISM}.roster.import-unchanged",
+            subject=f"roster:{department}",
             rule="SEC-02",
-            file_sha256=sha256,
-            rows=len(rows),
-            latest_version=head.number,
+            detail={"file_sha256": sha256, "rows": len(rows), "latest_version": head.number},
         )
         return ImportResult(
             ImportOutcome.UNCHANGED, latest, len(rows), [], counts, warnings, ignored
@@ -411,27 +395,29 @@ async def import_roster(
         key=idempotency_key,
         resource_id=f"created:{version.id}",
     )
-    audit(
-        uow,
-        action="roster.imported",
-        subject=subject_of_roster(department),
+    uow.audit(
+        action=f"{MECHANISM}.roster.imported",
+        subject=f"roster:{department}",
         rule="SEC-02",
-        roster_version=version.number,
-        effective_from=effective.isoformat(),
-        file_sha256=sha256,
-        rows=len(rows),
-        teams_changed=len(changed),
-        counts=counts,
+        detail={
+            "roster_version": version.number,
+            "effective_from": effective.isoformat(),
+            "file_sha256": sha256,
+            "rows": len(rows),
+            "teams_changed": len(changed),
+            "counts": counts,
+        },
     )
-    for c in changed:
-        audit(
-            uow,
-            action="team.roster-imported",
-            subject=subject_of_team(c.team_id),
+    for c in changed:  # the teams as snapshots: audited under each team's subject
+        uow.audit(
+            action=f"{MECHANISM}.team.roster-imported",
+            subject=TEAM.subject_of(c.team_id),
             rule="SEC-02",
-            version=c.version,
-            roster_version=version.number,
-            officers=len(c.members),
+            detail={
+                "version": c.version,
+                "roster_version": version.number,
+                "officers": len(c.members),
+            },
         )
     return ImportResult(
         ImportOutcome.CREATED, version, len(rows), changed, counts, warnings, ignored

@@ -16,9 +16,11 @@ from secondment.errors import DuplicateTeamName, NotADepartment, OfficersWouldSe
 from secondment.models import Team
 from secondment.schemas import TeamCreate, TeamDissolve, TeamUpdate
 from secondment.service.common import (
+    MECHANISM,
     REPUBLISH_ROLES,
     ROSTER_ROLES,
-    audit,
+    TEAM,
+    check_own_team,
     check_towns,
     department_mode,
     latest_snapshots,
@@ -28,10 +30,8 @@ from secondment.service.common import (
     publish_teams,
     require_department,
     store_versions,
-    subject_of_roster,
-    subject_of_team,
-    team_for,
     today,
+    visible_team,
 )
 from secondment.settings import secondment_settings
 from xietong_common import idempotency
@@ -72,7 +72,7 @@ async def create_team(
         uow, scope=CREATE_SCOPE, org=department, key=idempotency_key, request=data
     )
     if replay is not None:
-        team = await team_for(uow.session, uuid.UUID(replay), actor, to_change=False)
+        team = await visible_team(uow, uuid.UUID(replay), actor, lock=False)
         found = await load_snapshots(uow.session, [(team.id, 1)])
         return found[(team.id, 1)]
     settings = secondment_settings(ctx)
@@ -130,10 +130,10 @@ async def create_team(
         uow, scope=CREATE_SCOPE, org=department, key=idempotency_key, resource_id=str(team.id)
     )
     await publish_teams(uow, [team.id])
-    audit(
+    TEAM.audit(
         uow,
-        action="team.created",
-        subject=subject_of_team(team.id),
+        team,
+        "team.created",
         rule="SEC-02",
         mode=mode.value,
         towns=list(towns),
@@ -156,7 +156,10 @@ async def _change(
 ) -> TeamSnapshot:
     """One new version of one team, after the department's head is locked."""
     actor.require_role(*ROSTER_ROLES)
-    team = await team_for(uow.session, team_id, actor, to_change=True)
+    # Not locked: the department's roster head is (below), and an import locks the head
+    # before it moves the team's latest version; locking the team first could deadlock.
+    team = await visible_team(uow, team_id, actor, lock=False)
+    check_own_team(team, actor)
     settings = secondment_settings(ctx)
     head = await lock_head(uow, team.department)
     teams = await latest_snapshots(uow.session, team.department)
@@ -205,10 +208,10 @@ async def _change(
     await uow.session.flush()
     await store_versions(uow, [candidate], roster_id=roster.id, reason=reason)
     await publish_teams(uow, [team.id])
-    audit(
+    TEAM.audit(
         uow,
-        action="team.dissolved" if step is TeamStep.DISSOLVE else "team.edited",
-        subject=subject_of_team(team.id),
+        team,
+        "team.dissolved" if step is TeamStep.DISSOLVE else "team.edited",
         rule="SEC-02",
         version=candidate.version,
         roster_version=roster.number,
@@ -289,11 +292,10 @@ async def republish(
     for dept in sorted({t.department for t in teams}):
         await lock_head(uow, dept)
         published += await publish_teams(uow, [t.id for t in teams if t.department == dept])
-    audit(
-        uow,
-        action="roster.republished",
-        subject=subject_of_roster(scope or "all"),
+    uow.audit(  # a subject that is no record: the department's roster (or all of them)
+        action=f"{MECHANISM}.roster.republished",
+        subject=f"roster:{scope or 'all'}",
         rule="SEC-04",
-        teams=len(teams),
+        detail={"teams": len(teams)},
     )
     return len(teams), published

@@ -1,0 +1,26 @@
+"""Backbone step 7: a deadline tells what happened to it — its record's other party and
+reference, who acted, how it ended, its due-soon reminders (SUP-02, issues 19 and 24).
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-06
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from xietong_common.migrations import downgrade_backbone, upgrade_backbone
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    upgrade_backbone(op, 7)
+
+
+def downgrade() -> None:
+    downgrade_backbone(op, 7)

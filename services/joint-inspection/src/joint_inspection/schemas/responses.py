@@ -1,0 +1,399 @@
+"""Response bodies of the joint inspection API, read from the rows (`View.of`): every field
+the row has by name; codes shown with their Chinese and English names (`labelled`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from joint_inspection.domain import (
+    AdjustmentKind,
+    InspectionMethod,
+    InspectorKind,
+    MaterialKind,
+    MergeState,
+    NoticePolicy,
+    OrderState,
+    ParticipantRole,
+    PlanBasis,
+    PlanState,
+    SignalKind,
+    SupervisionLevel,
+    VisitState,
+)
+from xietong_common import materials
+from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
+from xietong_common.parties import PartyKind
+from xietong_common.schemas import Label, View, labelled
+from xietong_common.timeline import DeadlineOut as DeadlineOut
+from xietong_common.timeline import TimelineEntry as TimelineEntry
+
+
+class StateOut(Label):
+    """A state or kind with its Chinese and English names."""
+
+
+# ---- the register (INSP-02) ---------------------------------------------------------------------
+
+
+class TargetOut(View):
+    """A target as lists show it; a person's number only masked."""
+
+    id: uuid.UUID
+    name: str
+    party_kind: Annotated[StateOut, labelled(PartyKind)]
+    credit_code: str | None
+    identity_masked: str | None
+    industry: str
+    supervision_level: Annotated[StateOut, labelled(SupervisionLevel)]
+    town: str
+    address: str | None
+    supervised_since: date
+    active: bool
+    version: int
+    risk: int = Field(description="INSP-02: the weights of the signals in the risk window")
+    law_abiding: bool = Field(description="INSP-02 守法诚信: a clean record for the set period")
+    created_at: datetime
+
+
+class SignalOut(View):
+    id: uuid.UUID
+    target_id: uuid.UUID
+    kind: Annotated[StateOut, labelled(SignalKind)]
+    source: str
+    observed_on: date
+    weight: int
+    description: str
+    from_visit: uuid.UUID | None
+    recorded_at: datetime
+    recorded_by_org: str
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None
+
+
+class ImportOut(BaseModel):
+    """An import: every row registered, or none (all-or-nothing)."""
+
+    imported: int
+    target_ids: list[uuid.UUID]
+
+
+# ---- plans and draws (INSP-01, INSP-02) ---------------------------------------------------------
+
+
+class RuleOut(View):
+    position: int
+    value: str | None
+    frequency: int
+    proportion: Decimal
+
+
+class PlanOut(View):
+    id: uuid.UUID
+    town: str
+    title: str
+    scenario: str
+    period_start: date
+    period_end: date
+    basis: Annotated[StateOut, labelled(PlanBasis)]
+    rules: list[RuleOut]
+    clean_proportion: Decimal
+    targeting_threshold: int | None
+    matter_codes: list[str]
+    notes: str | None
+    state: Annotated[StateOut, labelled(PlanState)]
+    created_at: datetime
+    adopted_at: datetime | None
+
+
+class AdjustmentOut(View):
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    kind: Annotated[StateOut, labelled(AdjustmentKind)]
+    signal_id: uuid.UUID | None
+    target_id: uuid.UUID | None
+    rule_position: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str
+    made_at: datetime
+    made_by: str
+
+
+class SelectionOut(View):
+    """INSP-02: a recorded draw: seed, algorithm, inputs and what came of it."""
+
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    round: int
+    seed: str
+    algorithm: str
+    parameters: dict[str, Any]
+    drawn_at: datetime
+    drawn_by: str
+    candidates: int
+    drawn: int
+    digest: str = Field(description="SHA-256 of the drawn targets in rank order")
+
+
+class EntryOut(View):
+    """One candidate of a draw, with why it was or was not drawn."""
+
+    target_id: uuid.UUID
+    target_name: str
+    rule_position: int
+    risk: int
+    law_abiding: bool
+    tier: int = Field(description="0 added by a signal, 1 risk over the threshold, 2 drawn by lot")
+    draw_key: int
+    rank: int
+    drawn: bool
+    order_id: uuid.UUID | None
+
+
+class RerunOut(BaseModel):
+    """The draw re-run in the database as the register stood at the time of the draw."""
+
+    selection_id: uuid.UUID
+    seed: str
+    recorded_seed: bool
+    candidates: int
+    drawn: int
+    digest: str
+    matches: bool = Field(description="the same candidates, keys, ranks and drawn targets")
+    differences: list[dict[str, Any]] = Field(description="the first differences, if any")
+    drawn_targets: list[uuid.UUID] = Field(
+        description="the targets this run draws, in group and rank order (the first 500)"
+    )
+
+
+# ---- the closed loop at a target (INSP-06..INSP-08) ---------------------------------------------
+
+
+class MaterialOut(materials.MaterialOut):
+    """INSP-07: a record of the inspection, of the order or of one of its targets."""
+
+    visit_id: uuid.UUID | None
+    kind: Annotated[StateOut, labelled(MaterialKind)]
+    title: str
+    uploaded_by_org: str
+
+
+class VisitOut(View):
+    """One target of a work order and its closed loop."""
+
+    id: uuid.UUID
+    target_id: uuid.UUID
+    target_name: str
+    credit_code: str | None
+    identity_masked: str | None
+    origin: str
+    state: Annotated[StateOut, labelled(VisitState)]
+    notified_at: datetime | None
+    notice_time: datetime | None
+    notice_basis: str | None
+    notice_method: str | None
+    inspected_at: datetime | None
+    inspector_ids: list[str] | None
+    onsite_record: str | None
+    repeat_of: uuid.UUID | None = Field(
+        description="a visit to the same target by another party within the window (flagged)"
+    )
+    outcome: Annotated[StateOut | None, labelled(FindingOutcome)]
+    description: str | None
+    handling: str | None
+    guidance: str | None
+    matter_code: str | None
+    within_jurisdiction: bool | None
+    handling_org: str | None
+    review_required: bool | None
+    review_triggers: list[dict[str, Any]] | None
+    serious_scope: Annotated[StateOut | None, labelled(SeriousScope)]
+    competent_authority: str | None
+    serious_reported_at: datetime | None
+    finding_id: uuid.UUID | None
+    feedback: str | None
+    fed_back_at: datetime | None
+    merged_into: uuid.UUID | None
+    materials: list[MaterialOut]
+
+
+class TargetVisitOut(View):
+    """One inspection of a target, as the target's history shows it."""
+
+    visit_id: uuid.UUID
+    order_id: uuid.UUID
+    order_number: str | None
+    initiating_org: str
+    order_state: Annotated[StateOut, labelled(OrderState)]
+    planned_start: datetime
+    state: Annotated[StateOut, labelled(VisitState)]
+    inspected_at: datetime | None
+    outcome: Annotated[StateOut | None, labelled(FindingOutcome)]
+    repeat_of: uuid.UUID | None
+    merged_into: uuid.UUID | None
+
+
+# ---- work orders (INSP-03..INSP-07) -------------------------------------------------------------
+
+
+class ParticipantOut(View):
+    org: str
+    role: Annotated[StateOut, labelled(ParticipantRole)]
+    instructions: str | None
+    joined_at: datetime
+
+
+class InspectorOut(View):
+    id: uuid.UUID
+    kind: Annotated[StateOut, labelled(InspectorKind)]
+    officer_id: str
+    name: str
+    org: str
+    certificate_number: str | None
+    matter_codes: list[str]
+    eligibility: list[dict[str, Any]] | None = Field(
+        description="SEC-04: the roster check for each matter, with its reasons"
+    )
+    assigned_at: datetime
+
+
+class SupportOut(View):
+    id: uuid.UUID
+    department: str
+    request: str
+    requested_at: datetime
+    accepted: bool | None
+    answer_reason: str | None
+    answered_at: datetime | None
+
+
+class OrderSummary(View):
+    """A work order as lists show it."""
+
+    id: uuid.UUID
+    number: str | None
+    title: str
+    state: Annotated[StateOut, labelled(OrderState)]
+    initiating_org: str
+    town: str
+    method: Annotated[StateOut, labelled(InspectionMethod)]
+    matter_codes: list[str]
+    planned_start: datetime
+    planned_end: datetime
+    targets: int
+    next_due: DeadlineOut | None = None
+    overdue: bool = False
+    created_at: datetime
+
+
+class OrderOut(OrderSummary):
+    """One work order with everything its participants may see."""
+
+    plan_id: uuid.UUID | None
+    selection_id: uuid.UUID | None
+    scenario: str | None
+    proposal: str | None
+    brigade_tasks: str | None
+    counter_proposal: str | None
+    consulted_at: datetime | None
+    notice_policy: Annotated[StateOut | None, labelled(NoticePolicy)]
+    notice_exemption_reason: str | None
+    instructing_authority: str | None
+    issued_at: datetime | None
+    closed_at: datetime | None
+    archive_digest: str | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    merged_into: uuid.UUID | None
+    participants: list[ParticipantOut]
+    inspectors: list[InspectorOut]
+    support_requests: list[SupportOut]
+    visits: list[VisitOut]
+    deadlines: list[DeadlineOut]
+
+
+class ArchiveOut(BaseModel):
+    """INSP-07: the archived record (立卷归档) and its digest."""
+
+    order_id: uuid.UUID
+    number: str | None
+    closed_at: datetime
+    digest: str
+    manifest: dict[str, Any]
+
+
+# ---- shortcomings (INSP-09); one visit instead of many ------------------------------------------
+
+
+class AckOut(View):
+    department: str
+    acknowledged_at: datetime | None
+    response: str | None
+
+
+class ShortcomingOut(View):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    visit_id: uuid.UUID | None
+    reporting_org: str
+    town: str
+    description: str
+    suggestion: str | None
+    departments: list[str]
+    reported_at: datetime
+    acknowledgements: list[AckOut]
+    deadlines: list[DeadlineOut]
+
+
+class MergeProposalOut(View):
+    """Two inspections of the same target(s) by different agencies within the window."""
+
+    id: uuid.UUID
+    order_a: uuid.UUID
+    order_b: uuid.UUID
+    org_a: str
+    org_b: str
+    town: str
+    target_ids: list[str]
+    state: Annotated[StateOut, labelled(MergeState)]
+    proposed_at: datetime
+    accepted_by: list[str]
+    declined_by: list[str]
+    reasons: list[str]
+    decided_at: datetime | None
+    kept_order: uuid.UUID | None
+    absorbed_order: uuid.UUID | None
+
+
+class VisitFigures(BaseModel):
+    """One visit instead of many, per town and period."""
+
+    town: str
+    period_start: date
+    planned: int = Field(description="visits planned by all agencies (each agency's own count)")
+    merged: int = Field(description="planned visits merged into another agency's joint visit")
+    saved: int = Field(description="doors not knocked twice: planned minus visits that remain")
+    merges: int = Field(description="merge proposals accepted")
+    joint: int = Field(description="visits made jointly by more than one agency")
+    reinspections: int = Field(description="re-inspections by another party within the window")
+
+
+class ReinspectionOut(BaseModel):
+    """A target inspected by one party and again by another within the window."""
+
+    target_id: uuid.UUID
+    target_name: str
+    town: str
+    visit_id: uuid.UUID
+    order_id: uuid.UUID
+    org: str
+    inspected_at: datetime
+    earlier_visit_id: uuid.UUID
+    earlier_order_id: uuid.UUID
+    earlier_org: str
+    earlier_inspected_at: datetime

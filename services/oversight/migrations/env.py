@@ -1,0 +1,5 @@
+from oversight.models import Base
+
+from xietong_common.migrations import run_env
+
+run_env(Base.metadata)

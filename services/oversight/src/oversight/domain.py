@@ -1,0 +1,195 @@
+"""What oversight holds units to account for (SUP-01/SUP-02), without I/O.
+
+**Periods.** An assessment covers China calendar days: a month (`2026-11`), a quarter
+(`2026-Q4`), a year (`2026`), or `from`/`to` dates (both included). Years outside
+2000–2100, a period that does not parse and a range that runs backwards are refused.
+
+**A deadline's outcome.** Each deadline is counted in the period its due date falls in
+(China time), under the organisation that owed the action, once:
+
+- `met_on_time`: the action came, and no breach was ever recorded;
+- `breached`: a breach was recorded (the sweep saw the date pass, the action came late, or
+  the case ended after the date). A breach stays a breach: an action after it makes the
+  deadline `met_late` as well, never on time; ending or replacing it afterwards changes
+  nothing;
+- `open`: nothing yet (neither met, breached nor ended);
+- `ended`: replaced (`cancelled`, e.g. an agreed extension: the new deadline is counted) or
+  the case ended another way (`closed`) before the date passed: not owed, so outside the
+  denominator, but shown, so that a unit ending cases to escape deadlines is visible;
+- `provisional`: its holiday year is not yet known (RULES.md, working days): counted in no
+  breach until it is made final, shown apart.
+
+`due` — the denominator of every rate — is what was owed: met on time + breached + open.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+from oversight.errors import InvalidPeriod
+from xietong_common.calendar import CHINA_TZ
+from xietong_common.schemas import MAX_YEAR, MIN_YEAR
+
+OVERSEERS_NOTE = "the justice bureau and the district government see every unit"
+
+# The rules whose deadlines each mechanism tracks: a service's deadline fact about another
+# mechanism's rule is not its to report (a forged or mistaken fact), and is refused.
+RULE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "info-sharing": ("INFO-",),
+    "assistance": ("ASSIST-",),
+    "referral": ("REF-",),
+    "legal-review": ("REV-",),
+    "joint-inspection": ("INSP-",),
+    "secondment": ("SEC-",),
+}
+
+_YEAR = re.compile(r"^(\d{4})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class PeriodKind(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+    RANGE = "range"
+
+
+@dataclass(frozen=True)
+class Period:
+    """China calendar days `first`..`last`, both included."""
+
+    label: str
+    kind: PeriodKind
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        """00:00 China time of the first day, in UTC."""
+        return datetime.combine(self.first, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
+
+    @property
+    def end(self) -> datetime:
+        """00:00 China time of the day after the last, in UTC (excluded)."""
+        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=CHINA_TZ).astimezone(
+            UTC
+        )
+
+
+def _refuse(detail: str, zh: str) -> InvalidPeriod:
+    return InvalidPeriod(detail, zh=zh)
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise _refuse(
+            f"the year must lie within {MIN_YEAR}..{MAX_YEAR}",
+            f"年份须在 {MIN_YEAR} 至 {MAX_YEAR} 之间",
+        )
+    return year
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return following - timedelta(days=1)
+
+
+def parse_period(text: str) -> Period:
+    """`2026`, `2026-Q4` or `2026-11` → the period's China days."""
+    text = text.strip()
+    if found := _YEAR.fullmatch(text):
+        year = _year(found.group(1))
+        return Period(text, PeriodKind.YEAR, date(year, 1, 1), date(year, 12, 31))
+    if found := _QUARTER.fullmatch(text):
+        year, quarter = _year(found.group(1)), int(found.group(2))
+        first_month = 3 * (quarter - 1) + 1
+        return Period(
+            text,
+            PeriodKind.QUARTER,
+            date(year, first_month, 1),
+            _month_end(year, first_month + 2),
+        )
+    if found := _MONTH.fullmatch(text):
+        year, month = _year(found.group(1)), int(found.group(2))
+        if not 1 <= month <= 12:
+            raise _refuse(f"no month {month}", f"月份 {month} 无效")
+        return Period(text, PeriodKind.MONTH, date(year, month, 1), _month_end(year, month))
+    raise _refuse(
+        "a period is a year (2026), a quarter (2026-Q4) or a month (2026-11), or from/to dates",
+        "考核期间应为年（2026）、季度（2026-Q4）、月（2026-11）或起止日期",
+    )
+
+
+def date_range(first: date, last: date) -> Period:
+    """`from`/`to`: China days, both included."""
+    for day in (first, last):
+        _year(str(day.year).zfill(4))
+    if last < first:
+        raise _refuse("`to` is before `from`", "截止日期早于起始日期")
+    return Period(f"{first.isoformat()}..{last.isoformat()}", PeriodKind.RANGE, first, last)
+
+
+def choose_period(
+    period: str | None, first: date | None, last: date | None, *, today: date
+) -> Period:
+    """One way of naming the period: `period`, or `from` and `to`; neither: this quarter."""
+    if period is not None and (first is not None or last is not None):
+        raise _refuse("give `period` or `from`/`to`, not both", "期间与起止日期只能选其一")
+    if period is not None:
+        return parse_period(period)
+    if first is not None or last is not None:
+        if first is None or last is None:
+            raise _refuse("`from` and `to` go together", "起始日期与截止日期须同时给出")
+        return date_range(first, last)
+    return parse_period(current_quarter(today))
+
+
+def current_quarter(today: date) -> str:
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+def rate(part: int, whole: int) -> float | None:
+    """`part` of `whole`, to four places; None when nothing was owed (no rate, not 100 %)."""
+    return round(part / whole, 4) if whole else None
+
+
+def rule_belongs_to(rule: str, mechanism: str) -> bool:
+    """Whether `mechanism` tracks deadlines of `rule` (its own family of rules)."""
+    return rule.startswith(RULE_FAMILIES.get(mechanism, ()))
+
+
+FIGURES = ("breached", "met_late", "met_on_time", "ended", "provisional", "open", "open_overdue")
+FACT_KINDS = {
+    "assistance.refused": "refusals",
+    "assistance.obstruction-flagged": "flags",
+    "info.unread-overdue": "unread_overdue",
+}
+
+
+@dataclass
+class Counts:
+    """The deadline figures of one organisation (or one of its rules)."""
+
+    values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
+
+    def add(self, other: dict[str, int]) -> None:
+        for name in FIGURES:
+            self.values[name] += int(other.get(name, 0))
+
+    @property
+    def due(self) -> int:
+        return self.values["met_on_time"] + self.values["breached"] + self.values["open"]
+
+
+@dataclass
+class OrganisationFigures:
+    organisation: str
+    deadlines: Counts = field(default_factory=Counts)
+    by_rule: dict[str, Counts] = field(default_factory=dict)
+    started: int = 0
+    facts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FACT_KINDS.values(), 0))

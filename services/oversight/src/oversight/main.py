@@ -1,0 +1,45 @@
+"""Wiring of the 督察 (oversight) service: `uvicorn oversight.main:app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oversight import api, handlers
+from oversight.settings import OversightSettings
+from xietong_common.contracts.assistance import AssistanceObstructionFlagged, AssistanceRefused
+from xietong_common.contracts.deadlines import DeadlineBreached, DeadlineLifecycle
+from xietong_common.contracts.info import InfoUnreadOverdue
+from xietong_common.web import ServiceSpec, create_app
+
+SPEC = ServiceSpec(
+    name="oversight",
+    title="xietong 督察 — oversight",
+    description=(
+        "督察 (oversight), section 三(四) of 涪陵府办〔2024〕1号, rules SUP-01/SUP-02: every "
+        "unit answers for how it cooperates. A ledger of the accountability facts the six "
+        "services publish (each deadline started, met, breached, cancelled, closed or made "
+        "final; assistance refusals; 推诿/刁难 flags; shared items left unread), each once and "
+        "only from the service that owns it, and the assessment read from it: per "
+        "organisation and period, what was owed and what became of it. The district justice "
+        "bureau and the district government see every unit; a unit sees its own figures."
+    ),
+    routers=[api.router],
+    migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+    settings_class=OversightSettings,
+    handlers={
+        DeadlineLifecycle: handlers.on_deadline_lifecycle,
+        DeadlineBreached: handlers.on_deadline_breached,
+        AssistanceRefused: handlers.on_assistance_refused,
+        AssistanceObstructionFlagged: handlers.on_obstruction_flagged,
+        InfoUnreadOverdue: handlers.on_unread_overdue,
+    },
+    openapi_tags=[
+        {
+            "name": "oversight",
+            "description": "督察: the assessment table, breaches, one unit, one deadline",
+        },
+        {"name": "operations", "description": "health, readiness, metrics"},
+    ],
+)
+
+app = create_app(SPEC)

@@ -1,0 +1,92 @@
+"""Tables of the 督察 (oversight) service: the ledger of accountability facts.
+
+`ledger_facts` holds every fact once, as reported by the service that owns it (one row per
+fact, unique per `(source, fact_key)`, so a re-published or replayed event adds nothing).
+`ledger_deadlines` is each tracked deadline as the facts tell it, one row per deadline of a
+service (`(mechanism, deadline_id)`), from which the assessment is counted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import MetaData
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from xietong_common.tables import NAMING_CONVENTION
+
+TZ = sa.DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class LedgerFact(Base):
+    """One accountability fact (SUP-02): a deadline started, met, breached, cancelled,
+    closed or made final; an assistance refusal; a 推诿/刁难 flag; an item left unread."""
+
+    __tablename__ = "ledger_facts"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "fact_key", name="uq_ledger_facts_source_key"),
+        sa.Index("ix_ledger_facts_org_kind_occurred", "organisation", "kind", "occurred_at"),
+        sa.Index("ix_ledger_facts_kind_occurred", "kind", "occurred_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    source: Mapped[str] = mapped_column(sa.String(40))  # the service that reported it
+    fact_key: Mapped[str] = mapped_column(sa.String(200))  # what makes it the same fact
+    kind: Mapped[str] = mapped_column(sa.String(60))  # e.g. deadline.breached, assistance.refused
+    event_id: Mapped[str] = mapped_column(sa.String(100))  # the first event that told it
+    rule: Mapped[str | None] = mapped_column(sa.String(20))
+    organisation: Mapped[str] = mapped_column(sa.String(80))  # the one held to account
+    counterparty: Mapped[str | None] = mapped_column(sa.String(80))
+    subject: Mapped[str | None] = mapped_column(sa.String(200))  # the record, <kind>:<id>
+    occurred_at: Mapped[datetime] = mapped_column(TZ)  # when it happened (UTC)
+    recorded_at: Mapped[datetime] = mapped_column(TZ)  # when oversight recorded it
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class LedgerDeadline(Base):
+    """A statutory deadline of one of the six services, as its lifecycle facts tell it."""
+
+    __tablename__ = "ledger_deadlines"
+    __table_args__ = (
+        sa.UniqueConstraint("mechanism", "deadline_id", name="uq_ledger_deadlines_source_id"),
+        sa.Index("ix_ledger_deadlines_org_due", "organisation", "due_at"),
+        sa.Index("ix_ledger_deadlines_due", "due_at"),
+        sa.Index(
+            "ix_ledger_deadlines_breached_due",
+            "due_at",
+            postgresql_where=sa.text("breached_at IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    mechanism: Mapped[str] = mapped_column(sa.String(40))
+    deadline_id: Mapped[str] = mapped_column(sa.String(100))
+    rule: Mapped[str] = mapped_column(sa.String(20))
+    action: Mapped[str] = mapped_column(sa.String(60))
+    organisation: Mapped[str] = mapped_column(sa.String(80))  # owes the action, first told
+    counterparty: Mapped[str | None] = mapped_column(sa.String(80))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    reference: Mapped[str | None] = mapped_column(sa.String(200))
+    assignee: Mapped[str | None] = mapped_column(sa.String(200))
+    unit: Mapped[str] = mapped_column(sa.String(20))
+    amount: Mapped[int] = mapped_column(sa.Integer)
+    started_at: Mapped[datetime] = mapped_column(TZ)
+    due_at: Mapped[datetime] = mapped_column(TZ)
+    provisional: Mapped[bool] = mapped_column(sa.Boolean)
+    met_at: Mapped[datetime | None] = mapped_column(TZ)
+    met_late: Mapped[bool | None] = mapped_column(sa.Boolean)
+    breached_at: Mapped[datetime | None] = mapped_column(TZ)  # never cleared once set
+    breach_kind: Mapped[str | None] = mapped_column(sa.String(20))
+    breach_actual_at: Mapped[datetime | None] = mapped_column(TZ)
+    ended_at: Mapped[datetime | None] = mapped_column(TZ)
+    end_kind: Mapped[str | None] = mapped_column(sa.String(20))  # cancelled or closed
+    end_reason: Mapped[str | None] = mapped_column(sa.String(80))
+    updated_at: Mapped[datetime] = mapped_column(TZ)

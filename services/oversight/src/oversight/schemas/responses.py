@@ -1,0 +1,131 @@
+"""What the oversight API answers: the assessment table (SUP-02) and the ledger's rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from xietong_common.timeline import DeadlineOut
+
+
+class PeriodOut(BaseModel):
+    """The China calendar days the figures cover (both included)."""
+
+    label: str = Field(examples=["2026-Q4"])
+    kind: str = Field(examples=["quarter"])
+    first: date = Field(examples=["2026-10-01"])
+    last: date = Field(examples=["2026-12-31"])
+    start: datetime = Field(description="00:00 China time of `first`, in UTC")
+    end: datetime = Field(description="00:00 China time of the day after `last`, in UTC")
+
+
+class DeadlineFigures(BaseModel):
+    """Deadlines falling due in the period (China time), each counted once (docs: oversight)."""
+
+    due: int = Field(
+        ge=0,
+        description="what was owed: met on time + breached + open (the denominator of the rates)",
+    )
+    met_on_time: int = Field(ge=0, description="done by the deadline, never breached")
+    met_late: int = Field(ge=0, description="done after a breach (also counted in `breached`)")
+    breached: int = Field(ge=0, description="missed: a breach was recorded, whatever came after")
+    open: int = Field(ge=0, description="neither met, breached nor ended yet")
+    open_overdue: int = Field(
+        ge=0,
+        description="open and past due, with no breach reported yet (the service's sweep has "
+        "not reached it): a lagging or silent service shows here",
+    )
+    ended: int = Field(
+        ge=0,
+        description="no longer owed before the date passed (replaced or the case ended "
+        "otherwise): outside `due`, shown so that ending cases to escape deadlines is visible",
+    )
+    provisional: int = Field(
+        ge=0, description="its holiday year is not yet known: counted in no breach yet"
+    )
+    on_time_rate: float | None = Field(
+        description="met_on_time / due (null when nothing was due)", examples=[0.9]
+    )
+    breach_rate: float | None = Field(description="breached / due (null when nothing was due)")
+
+
+class RuleFigures(DeadlineFigures):
+    rule: str = Field(examples=["REF-07"])
+
+
+class AssessmentRow(DeadlineFigures):
+    """One organisation in the period (SUP-02): its deadlines, refusals and flags."""
+
+    organisation: str = Field(examples=["dept:ecology-environment"])
+    organisation_name: str = Field(examples=["区生态环境局"])
+    organisation_kind: str | None = Field(examples=["dept"])
+    started: int = Field(ge=0, description="deadlines whose clock started in the period")
+    refusals: int = Field(ge=0, description="ASSIST-03 refusals of assistance, in the period")
+    flags: int = Field(
+        ge=0, description="ASSIST-02 推诿/刁难 flags raised against it by towns, in the period"
+    )
+    unread_overdue: int = Field(
+        ge=0, description="INFO-03 shared items it left unread past the setting, in the period"
+    )
+    by_rule: list[RuleFigures] = Field(description="the same deadline figures per rule ID")
+
+
+class AssessmentOut(BaseModel):
+    """The assessment table (SUP-02): one row per organisation with figures in the period."""
+
+    period: PeriodOut
+    items: list[AssessmentRow]
+    total: int = Field(ge=0, description="how many organisations")
+    totals: DeadlineFigures = Field(description="the deadline figures of every row together")
+
+
+class FactOut(BaseModel):
+    """One fact of the ledger: what happened, to whom, under which rule, when (UTC)."""
+
+    id: str
+    source: str = Field(description="the service that reported it", examples=["assistance"])
+    kind: str = Field(examples=["assistance.refused"])
+    rule: str | None = Field(examples=["ASSIST-03"])
+    organisation: str = Field(description="the organisation held to account")
+    counterparty: str | None = None
+    subject: str | None = Field(description="the record, `<kind>:<id>`")
+    occurred_at: datetime
+    recorded_at: datetime = Field(description="when oversight recorded it")
+    detail: dict[str, Any]
+
+
+class OrganisationAssessment(BaseModel):
+    """One unit in the period: its figures and the facts behind its refusals and flags."""
+
+    period: PeriodOut
+    assessment: AssessmentRow
+    facts: list[FactOut] = Field(description="its refusals, flags and unread items, latest first")
+
+
+class LedgerDeadlineOut(BaseModel):
+    """A deadline as the ledger holds it: who owed what to whom, and what became of it."""
+
+    id: str = Field(description="the ledger's id (GET /deadlines/{id})")
+    mechanism: str = Field(examples=["referral"])
+    deadline_id: str = Field(description="the deadline's id in its service")
+    rule: str
+    action: str
+    organisation: str = Field(description="who owed it")
+    counterparty: str | None = Field(description="who was kept waiting")
+    subject: str
+    reference: str | None
+    started_at: datetime
+    deadline: DeadlineOut = Field(description="the due date, in UTC and China time")
+    met_at: datetime | None
+    met_late: bool | None
+    breached_at: datetime | None = Field(description="when the breach was recorded")
+    breach_kind: str | None = Field(examples=["no-action"])
+    ended_at: datetime | None
+    end_kind: str | None = Field(examples=["closed"])
+    end_reason: str | None = Field(examples=["request-withdrawn"])
+
+
+class BreachOut(LedgerDeadlineOut):
+    """A missed deadline (SUP-02)."""

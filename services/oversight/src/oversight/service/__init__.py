@@ -1,0 +1,32 @@
+"""Use cases of the oversight service: the ledger fed by events, and the assessment read."""
+
+from oversight.service.assessment import (
+    AssessmentFilters as AssessmentFilters,
+)
+from oversight.service.assessment import (
+    BreachFilters as BreachFilters,
+)
+from oversight.service.assessment import (
+    assess as assess,
+)
+from oversight.service.assessment import (
+    breaches as breaches,
+)
+from oversight.service.assessment import (
+    choose_period as choose_period,
+)
+from oversight.service.assessment import (
+    deadline as deadline,
+)
+from oversight.service.assessment import (
+    facts_of as facts_of,
+)
+from oversight.service.common import DEADLINE as DEADLINE
+from oversight.service.common import MECHANISM as MECHANISM
+from oversight.service.common import sees_everyone as sees_everyone
+from oversight.service.ledger import (
+    record_deadline_fact as record_deadline_fact,
+)
+from oversight.service.ledger import (
+    record_fact as record_fact,
+)

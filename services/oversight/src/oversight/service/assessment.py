@@ -1,0 +1,231 @@
+"""The assessment (SUP-02): per organisation and period, what was owed and what became of
+it, and the facts behind it. Reads only; who sees what is decided here, for every route.
+
+The justice bureau and the district government see every unit; a town or department sees
+its own figures and rows only, and asking for another's is answered 404, as if it had none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oversight import domain
+from oversight.domain import FACT_KINDS, FIGURES, Counts, OrganisationFigures
+from oversight.errors import InvalidPeriod, NotVisible
+from oversight.models import LedgerDeadline, LedgerFact
+from oversight.service.common import DEADLINE, sees_everyone
+from xietong_common.auth import Principal
+from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.reference import OrgKind, kind_of_code
+
+
+def choose_period(
+    period: str | None,
+    first: date | None,
+    last: date | None,
+    *,
+    today: date,
+    max_range_days: int,
+) -> domain.Period:
+    """The period asked for (domain.choose_period), no longer than the setting allows."""
+    chosen = domain.choose_period(period, first, last, today=today)
+    if (chosen.last - chosen.first).days + 1 > max_range_days:
+        raise InvalidPeriod(
+            f"a range covers at most {max_range_days} days",
+            zh=f"起止日期最长 {max_range_days} 天",
+            max_range_days=max_range_days,
+        )
+    return chosen
+
+
+@dataclass(frozen=True)
+class AssessmentFilters:
+    organisation: str | None = None
+    organisation_kind: OrgKind | None = None
+    rules: tuple[str, ...] = ()
+    mechanism: str | None = None
+
+
+@dataclass(frozen=True)
+class BreachFilters:
+    organisation: str | None = None
+    counterparty: str | None = None
+    rules: tuple[str, ...] = ()
+    mechanism: str | None = None
+    met: bool | None = None
+
+
+def _visible_org(principal: Principal, organisation: str | None) -> str | None:
+    """The organisation the caller may ask about: any (None: all) for an overseer; its own
+    for a unit, and 404 for another's."""
+    if sees_everyone(principal):
+        return organisation
+    if organisation is not None and organisation != principal.org:
+        raise NotVisible(
+            "no figures of that organisation", zh="未找到该单位的考核数据", organisation=None
+        )
+    return principal.org
+
+
+def _deadline_filters(
+    period: domain.Period, organisation: str | None, rules: tuple[str, ...], mechanism: str | None
+) -> list[sa.ColumnElement[bool]]:
+    d = LedgerDeadline
+    where = [d.due_at >= period.start, d.due_at < period.end]
+    if organisation is not None:
+        where.append(d.organisation == organisation)
+    if rules:
+        where.append(d.rule.in_(rules))
+    if mechanism is not None:
+        where.append(d.mechanism == mechanism)
+    return where
+
+
+def _outcomes(now: datetime) -> dict[str, sa.ColumnElement[Any]]:
+    """Each deadline in exactly one of breached, met on time, ended, provisional, open
+    (domain: a deadline's outcome); met late and open-overdue are parts of those."""
+    d = LedgerDeadline
+    breached = d.breached_at.is_not(None)
+    clean = d.breached_at.is_(None)
+    met = d.met_at.is_not(None)
+    unmet = d.met_at.is_(None)
+    ended = d.ended_at.is_not(None)
+    running = d.ended_at.is_(None)
+    is_open = sa.and_(clean, unmet, running, d.provisional.is_(False))
+    count = sa.func.count
+    return {
+        "breached": count().filter(breached),
+        "met_late": count().filter(breached, met),
+        "met_on_time": count().filter(clean, met, d.provisional.is_(False)),
+        "ended": count().filter(clean, unmet, ended),
+        "provisional": count().filter(clean, running, d.provisional.is_(True)),
+        "open": count().filter(is_open),
+        "open_overdue": count().filter(is_open, d.due_at < now),
+    }
+
+
+async def assess(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    period: domain.Period,
+    filters: AssessmentFilters,
+    now: datetime,
+) -> list[OrganisationFigures]:
+    """SUP-02: each organisation's figures in the period (those with any), by code."""
+    organisation = _visible_org(principal, filters.organisation)
+    d, f = LedgerDeadline, LedgerFact
+    outcomes = _outcomes(now)
+    by_org: dict[str, OrganisationFigures] = {}
+
+    def of(code: str) -> OrganisationFigures:
+        return by_org.setdefault(code, OrganisationFigures(code))
+
+    rows = await session.execute(
+        sa.select(d.organisation, d.rule, *(c.label(n) for n, c in outcomes.items()))
+        .where(*_deadline_filters(period, organisation, filters.rules, filters.mechanism))
+        .group_by(d.organisation, d.rule)
+    )
+    for row in rows.mappings():
+        figures = of(row["organisation"])
+        counts = {n: row[n] for n in FIGURES}
+        figures.deadlines.add(counts)
+        figures.by_rule.setdefault(row["rule"], Counts()).add(counts)
+
+    started_where = [d.started_at >= period.start, d.started_at < period.end]
+    if organisation is not None:
+        started_where.append(d.organisation == organisation)
+    if filters.rules:
+        started_where.append(d.rule.in_(filters.rules))
+    if filters.mechanism is not None:
+        started_where.append(d.mechanism == filters.mechanism)
+    started = await session.execute(
+        sa.select(d.organisation, sa.func.count()).where(*started_where).group_by(d.organisation)
+    )
+    for code, n in started.all():
+        of(code).started = int(n)
+
+    fact_where = [
+        f.kind.in_(FACT_KINDS),
+        f.occurred_at >= period.start,
+        f.occurred_at < period.end,
+    ]
+    if organisation is not None:
+        fact_where.append(f.organisation == organisation)
+    if filters.rules:
+        fact_where.append(f.rule.in_(filters.rules))
+    if filters.mechanism is not None:
+        fact_where.append(f.source == filters.mechanism)
+    facts = await session.execute(
+        sa.select(f.organisation, f.kind, sa.func.count())
+        .where(*fact_where)
+        .group_by(f.organisation, f.kind)
+    )
+    for code, kind, n in facts.all():
+        of(code).facts[FACT_KINDS[kind]] = int(n)
+
+    found = sorted(by_org.values(), key=lambda o: o.organisation)
+    if filters.organisation_kind is not None:
+        found = [o for o in found if kind_of_code(o.organisation) is filters.organisation_kind]
+    return found
+
+
+async def facts_of(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    organisation: str,
+    period: domain.Period,
+    limit: int = 200,
+) -> list[LedgerFact]:
+    """The refusals, flags and unread items of one organisation in the period, latest first."""
+    _visible_org(principal, organisation)
+    f = LedgerFact
+    rows = await session.execute(
+        sa.select(f)
+        .where(
+            f.organisation == organisation,
+            f.kind.in_(FACT_KINDS),
+            f.occurred_at >= period.start,
+            f.occurred_at < period.end,
+        )
+        .order_by(f.occurred_at.desc(), f.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def breaches(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    period: domain.Period,
+    filters: BreachFilters,
+    paging: PageParams,
+) -> tuple[list[LedgerDeadline], int]:
+    """SUP-02: the deadlines missed in the period (due in it), latest due first."""
+    organisation = _visible_org(principal, filters.organisation)
+    d = LedgerDeadline
+    where = _deadline_filters(period, organisation, filters.rules, filters.mechanism)
+    where.append(d.breached_at.is_not(None))
+    if filters.counterparty is not None:
+        where.append(d.counterparty == filters.counterparty)
+    if filters.met is not None:
+        where.append(d.met_at.is_not(None) if filters.met else d.met_at.is_(None))
+    rows, total = await fetch_page(
+        session, sa.select(d).where(*where).order_by(d.due_at.desc(), d.id), paging
+    )
+    return list(rows), total
+
+
+async def deadline(
+    session: AsyncSession, *, principal: Principal, ledger_id: uuid.UUID
+) -> LedgerDeadline:
+    """One deadline of the ledger: the organisation that owed it and the overseers see it."""
+    return await DEADLINE.load_for(session, ledger_id, principal, lock=False)

@@ -1,0 +1,256 @@
+"""The ledger (SUP-02): every accountability fact once, from the service that owns it.
+
+A fact is keyed by what makes it the same fact (`fact_key`), not by the event that told it:
+a deadline's breach is `<deadline_id>:breached` whether it came on `deadline.breached` or
+`deadline.lifecycle`, first or replayed, so it is counted once. A deadline's later facts
+never undo an earlier breach (a late `met`, a `closed` after the date: the breach stays),
+and the organisation that owed it is the one first told (responsibility does not move).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from oversight import domain
+from oversight.errors import NotItsFact
+from oversight.models import LedgerDeadline, LedgerFact
+from oversight.service.common import DEADLINE
+from xietong_common.contracts.deadlines import (
+    DeadlineBreached,
+    DeadlineLifecycle,
+    LifecycleKind,
+)
+from xietong_common.uow import UnitOfWork
+
+SOURCE_PREFIX = "/xietong/"
+UNTOLD = ""
+"""The unit of a deadline known so far only from its breach alert (`deadline.breached` v1
+may lack the length and start); its first lifecycle fact fills them in."""
+
+DeadlineFact = DeadlineLifecycle | DeadlineBreached
+
+
+def source_service(source: str) -> str:
+    """`/xietong/referral` → `referral` (the inbox has checked the type's producers)."""
+    return source.removeprefix(SOURCE_PREFIX)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One accountability fact as the ledger keeps it."""
+
+    source: str
+    fact_key: str
+    kind: str
+    rule: str | None
+    organisation: str
+    counterparty: str | None
+    subject: str | None
+    occurred_at: datetime
+    detail: dict[str, Any]
+
+
+async def record_fact(uow: UnitOfWork, fact: Fact, *, event_id: str, audit: bool = True) -> bool:
+    """Add `fact` unless the ledger holds it already (from this or an earlier event); True
+    if it is new. Audited (unless the caller audits it on its record) with its rule."""
+    added = (
+        await uow.session.execute(
+            insert(LedgerFact)
+            .values(
+                id=uuid.uuid4(),
+                source=fact.source,
+                fact_key=fact.fact_key,
+                kind=fact.kind,
+                event_id=event_id,
+                rule=fact.rule,
+                organisation=fact.organisation,
+                counterparty=fact.counterparty,
+                subject=fact.subject,
+                occurred_at=fact.occurred_at,
+                recorded_at=uow.now,
+                detail=fact.detail,
+            )
+            .on_conflict_do_nothing(constraint="uq_ledger_facts_source_key")
+            .returning(LedgerFact.id)
+        )
+    ).scalar_one_or_none()
+    if added is None:
+        return False
+    if audit:
+        uow.audit(
+            action=f"ledger.{fact.kind}",
+            subject=f"ledger-fact:{added}",
+            rule=fact.rule,
+            detail={
+                "source": fact.source,
+                "fact_key": fact.fact_key,
+                "organisation": fact.organisation,
+                "counterparty": fact.counterparty,
+                "subject": fact.subject,
+                "event_id": event_id,
+            },
+        )
+    return True
+
+
+def _check_owner(event: DeadlineFact, source: str) -> None:
+    """Each service reports its own deadlines only: the `mechanism` it names is its own, and
+    the rule is one of its mechanism's rules."""
+    if event.mechanism != source:
+        raise NotItsFact(
+            f"{source} reported a deadline of {event.mechanism!r}",
+            zh=f"{source} 报送了属于 {event.mechanism} 的期限",
+            source=source,
+            mechanism=event.mechanism,
+        )
+    if not domain.rule_belongs_to(event.rule, source):
+        raise NotItsFact(
+            f"{source} does not track deadlines of {event.rule}",
+            zh=f"{source} 不负责 {event.rule} 的期限",
+            source=source,
+            rule=event.rule,
+        )
+
+
+def _occurred_at(event: DeadlineFact, kind: LifecycleKind) -> datetime:
+    if kind is LifecycleKind.STARTED and event.started_at is not None:
+        return event.started_at
+    if kind is LifecycleKind.MET and isinstance(event, DeadlineLifecycle) and event.satisfied_at:
+        return event.satisfied_at
+    if kind is LifecycleKind.BREACHED:
+        return event.due_at  # missed when it fell due
+    recorded = getattr(event, "recorded_at", None)
+    return recorded if isinstance(recorded, datetime) else event.due_at
+
+
+async def _deadline_row(uow: UnitOfWork, event: DeadlineFact) -> LedgerDeadline:
+    """The ledger's row of the deadline, made from the first fact told about it (any fact
+    carries the whole deadline, so one that arrives first, or alone, still makes it)."""
+    await uow.session.execute(
+        insert(LedgerDeadline)
+        .values(
+            id=uuid.uuid4(),
+            mechanism=event.mechanism,
+            deadline_id=event.deadline_id,
+            rule=event.rule,
+            action=event.action,
+            organisation=event.organisation,
+            counterparty=event.counterparty,
+            subject=event.subject,
+            reference=event.reference,
+            assignee=event.assignee,
+            unit=event.unit.value if event.unit is not None else UNTOLD,
+            amount=event.amount or 0,
+            started_at=event.started_at or event.due_at,
+            due_at=event.due_at,
+            provisional=event.provisional,
+            updated_at=uow.now,
+        )
+        .on_conflict_do_nothing(constraint="uq_ledger_deadlines_source_id")
+    )
+    return (
+        await uow.session.execute(
+            sa.select(LedgerDeadline)
+            .where(
+                LedgerDeadline.mechanism == event.mechanism,
+                LedgerDeadline.deadline_id == event.deadline_id,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+
+
+def _apply(row: LedgerDeadline, event: DeadlineFact, kind: LifecycleKind) -> None:
+    lifecycle = event if isinstance(event, DeadlineLifecycle) else None
+    # What the record says now (its reference once signed, the counterparty once known);
+    # who owed it, under which rule, from when, never moves.
+    row.counterparty = event.counterparty or row.counterparty
+    row.reference = event.reference or row.reference
+    row.assignee = event.assignee or row.assignee
+    if row.unit == UNTOLD and lifecycle is not None:
+        # Made from a breach alert that did not say the length and the start.
+        row.unit, row.amount = lifecycle.unit.value, lifecycle.amount
+        row.started_at = lifecycle.started_at
+    if kind is LifecycleKind.MADE_FINAL:
+        row.due_at, row.provisional = event.due_at, False
+    if kind in (LifecycleKind.MET, LifecycleKind.MADE_FINAL) and lifecycle is not None:
+        if lifecycle.satisfied_at is not None:
+            row.met_at = row.met_at or lifecycle.satisfied_at
+        if lifecycle.late is not None:
+            row.met_late = lifecycle.late
+    if kind is LifecycleKind.BREACHED and row.breached_at is None:
+        # The breach is for good: nothing told later (met, closed, cancelled) clears it.
+        row.provisional = False
+        row.due_at = event.due_at
+        row.breached_at = getattr(event, "recorded_at", None) or event.due_at
+        breach_kind = (
+            event.kind
+            if isinstance(event, DeadlineBreached)
+            else getattr(event, "breach_kind", None)
+        )
+        row.breach_kind = breach_kind.value if breach_kind is not None else None
+        row.breach_actual_at = getattr(event, "actual_at", None)
+    if row.breached_at is not None and row.met_at is not None:
+        row.met_late = True  # met after a breach is late, whatever a fact says
+    if kind in (LifecycleKind.CANCELLED, LifecycleKind.CLOSED) and row.ended_at is None:
+        row.ended_at = (lifecycle.recorded_at if lifecycle else None) or event.due_at
+        row.end_kind = kind.value
+        row.end_reason = lifecycle.reason if lifecycle else None
+
+
+async def record_deadline_fact(
+    uow: UnitOfWork,
+    event: DeadlineLifecycle | DeadlineBreached,
+    *,
+    source: str,
+    event_id: str,
+) -> bool:
+    """SUP-02: a deadline fact from the service that tracks it (`deadline.lifecycle`, or the
+    `deadline.breached` alert, which is the same breach). True if the ledger learnt
+    something; a fact it holds already (a redelivery, a replay, the alert after the
+    lifecycle fact) changes nothing."""
+    _check_owner(event, source)
+    kind = LifecycleKind.BREACHED if isinstance(event, DeadlineBreached) else event.kind
+    detail: dict[str, Any] = {
+        "action": event.action,
+        "due_at": event.due_at.isoformat(),
+        "provisional": event.provisional,
+    }
+    if isinstance(event, DeadlineLifecycle):
+        detail |= event.model_dump(
+            mode="json",
+            include={"actor", "actor_org", "late", "reason", "breach_kind", "replayed"},
+            exclude_none=True,
+        )
+    added = await record_fact(
+        uow,
+        Fact(
+            source=source,
+            fact_key=f"{event.deadline_id}:{kind.value}",
+            kind=f"deadline.{kind.value}",
+            rule=event.rule,
+            organisation=event.organisation,
+            counterparty=event.counterparty,
+            subject=event.subject,
+            occurred_at=_occurred_at(event, kind),
+            detail=detail,
+        ),
+        event_id=event_id,
+        audit=False,
+    )
+    if not added:
+        return False
+    row = await _deadline_row(uow, event)
+    _apply(row, event, kind)
+    row.updated_at = uow.now
+    DEADLINE.audit(
+        uow, row, kind.value, rule=event.rule, source=source, event_id=event_id, record=row.subject
+    )
+    return True
