@@ -457,17 +457,23 @@ async def test_sup_02_each_service_keeps_its_accountability_topics_400_days_and_
     from xietong_common.events.namespace import Namespace
     from xietong_common.events.registry import ACCOUNTABILITY_RETENTION_MS, registry
 
+    lengthened: set[str] = set()
     for principal, g in grants().items():
         options = broker.options(principal)
         bootstrap = options.pop("bootstrap_servers")
         options.pop("request_timeout_ms")
         kept = await ensure_topics(bootstrap, g.produces, options=options, namespace=Namespace())
         accountable = {t: ok for t, ok in kept.items() if not registry.retained(t)}
-        assert accountable, principal
+        # Oversight produces none (it only reads them and writes its checkpoints).
+        assert set(accountable) == {
+            t for t in g.produces if registry.accountable(t) and not registry.retained(t)
+        }, principal
         assert all(accountable.values()), (principal, kept)
+        lengthened |= set(accountable)
         # The fixture made audit.checkpoint with the default retention; no service may
         # alter it, so each says it is short (an operator's alarm), none can change it.
         assert kept["audit.checkpoint"] is False, principal
+    assert "deadline.lifecycle" in lengthened
     admin = AIOKafkaAdminClient(**broker.options("referral"))
     await admin.start()
     try:

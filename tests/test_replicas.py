@@ -213,8 +213,10 @@ async def test_what_the_jobs_do_happens_once_with_two_replicas(replicas: Pair) -
                 action="receive",
                 rule_id="REF-03",
                 organisation="dept:test",
+                counterparty="town:test",
                 started_at=uow.now - timedelta(days=10),
                 due_at=uow.now - timedelta(days=1),
+                mechanism="referral",
             )
         uow.audit(action="test.replicas", subject=subjects[0], rule=None)
 
