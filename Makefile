@@ -22,10 +22,18 @@ install:  ## uv (if missing: from PyPI into a venv, .local/uv-bootstrap) and eve
 run: install  ## Kafka + PostgreSQL, migrations, the seven services (Ctrl-C stops them)
 	$(UV) run xietong run
 
+# `make test` runs the suite in TEST_WORKERS processes (pytest-xdist; default: one per CPU),
+# then, in one process, the few tests marked `alone` (they restart a shared server).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+
 test: install  ## unit + integration tests on the real stack (started here if not running)
 	$(UV) run xietong stack up
-	$(UV) run pytest; status=$$?; \
-	  if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+	$(UV) run pytest -n $(TEST_WORKERS) --dist loadgroup -m "not alone"; first=$$?; \
+	  $(UV) run pytest -m alone; second=$$?; \
+	  for status in $$first $$second; do \
+	    if [ $$status -ne 0 ] && [ $$status -ne 5 ]; then exit $$status; fi; \
+	  done; \
+	  if [ $$first -eq 5 ] && [ $$second -eq 5 ]; then echo "no tests collected"; fi
 
 unit: install  ## only the tests that need no servers
 	$(UV) run pytest -m "not integration"

@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 MIN_COMPOSE="2.24.0"
-SERVICES=(info-sharing assistance referral legal-review joint-inspection secondment oversight)
+SERVICES=(info-sharing assistance referral legal-review joint-inspection secondment oversight notifier)
 
 version_at_least() {  # HAVE WANT
   [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" == "$2" ]]

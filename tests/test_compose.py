@@ -41,6 +41,7 @@ PORTS = {
     "joint-inspection": 8005,
     "secondment": 8006,
     "oversight": 8007,
+    "notifier": 8008,
 }
 SERVICES = {name: (SERVICE_PACKAGES[name], port) for name, port in PORTS.items()}
 COMPOSE_TEXT = (DEPLOY / "docker-compose.yml").read_text()

@@ -464,7 +464,8 @@ async def test_sup_02_each_service_keeps_its_accountability_topics_400_days_and_
         options.pop("request_timeout_ms")
         kept = await ensure_topics(bootstrap, g.produces, options=options, namespace=Namespace())
         accountable = {t: ok for t, ok in kept.items() if not registry.retained(t)}
-        # Oversight produces none (it only reads them and writes its checkpoints).
+        # Exactly the accountability topics it produces (oversight and the notifier produce
+        # none: their figures and deliveries are not facts others are held to), all lengthened.
         assert set(accountable) == {
             t for t in g.produces if registry.accountable(t) and not registry.retained(t)
         }, principal

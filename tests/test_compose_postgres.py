@@ -34,6 +34,7 @@ SERVICES = {
     "joint-inspection": "joint_inspection",
     "secondment": "secondment",
     "oversight": "oversight",
+    "notifier": "notifier",
 }
 PACKAGES = list(SERVICES.values())
 

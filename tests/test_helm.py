@@ -27,7 +27,9 @@ PRODUCTION = CHART / "ci" / "production-values.yaml"
 MINIMAL = CHART / "ci" / "minimal-values.yaml"
 KUBERNETES = ("1.25.0", "1.37.0")  # the chart's kubeVersion floor, and the newest schemas
 OPS_PATHS = {"healthz", "readyz", "metrics"}
-EVERY_SERVICE = {"todo"}  # each service's own to-do feed: routed to none (tests/test_proxy.py)
+# A prefix more than one service has goes bare to the one that held it first, or to none;
+# every service is reached under /services/<service>/ too (tests/test_proxy.py).
+BARE_OWNER = {"items": "info-sharing", "subscriptions": "info-sharing"}
 
 
 @pytest.fixture(scope="module")
@@ -276,7 +278,7 @@ def test_metrics_are_scraped_from_their_own_port(production: list[dict[str, Any]
 def test_the_ingress_routes_every_api_path_and_no_operations_path(
     production: list[dict[str, Any]],
 ) -> None:
-    (ingress,) = _kind(production, "Ingress").values()
+    ingress = _kind(production, "Ingress")["xietong"]
     api, workbench = ingress["spec"]["rules"]
     assert api["host"] == "xietong.example.gov.cn"
     assert workbench["host"] == "gongzuotai.example.gov.cn"
@@ -287,12 +289,36 @@ def test_the_ingress_routes_every_api_path_and_no_operations_path(
         p["path"].strip("/"): p["backend"]["service"]["name"].removeprefix("xietong-")
         for p in api["http"]["paths"]
     }
+    holders: dict[str, set[str]] = {}
     for name in SERVICES:
         spec = json.loads((ROOT / "docs" / "openapi" / f"{name}.json").read_text())
-        prefixes = {path.split("/")[1] for path in spec["paths"]} - OPS_PATHS - EVERY_SERVICE
-        for prefix in prefixes:
-            assert routed.get(prefix) == name, f"/{prefix} of {name}"
-    assert not set(routed) & (OPS_PATHS | EVERY_SERVICE | {"docs", "openapi.json"})
+        for prefix in {path.split("/")[1] for path in spec["paths"]} - OPS_PATHS:
+            holders.setdefault(prefix, set()).add(name)
+    for prefix, names in holders.items():
+        (only,) = names if len(names) == 1 else (BARE_OWNER.get(prefix),)
+        assert routed.get(prefix) == only, f"/{prefix} of {sorted(names)}"
+    assert not set(routed) & (OPS_PATHS | {"docs", "openapi.json", "todo", "documents"})
+
+
+def test_every_service_is_reached_under_its_own_prefix_never_its_operations(
+    production: list[dict[str, Any]],
+) -> None:
+    ingress = _kind(production, "Ingress")["xietong-by-service"]
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/rewrite-target"] == "/$2"
+    (rule,) = ingress["spec"]["rules"]
+    assert rule["host"] == "xietong.example.gov.cn"
+    routed = {}
+    for p in rule["http"]["paths"]:
+        assert p["pathType"] == "ImplementationSpecific"
+        match = re.fullmatch(r"/services/([a-z-]+)\(/\)\((.*)\)", p["path"])
+        assert match, p["path"]
+        routed[match[1]] = p["backend"]["service"]["name"].removeprefix("xietong-")
+        rest = re.compile(match[2])  # what the controller passes on, as $2
+        for ops in ("metrics", "healthz", "readyz/x", "docs", "openapi.json"):
+            assert not rest.fullmatch(ops), ops
+        assert rest.fullmatch("subscriptions/1")
+    assert routed == {name: name for name in SERVICES}
 
 
 def test_migrating_on_start_runs_as_the_owner_without_a_job(helm: str) -> None:

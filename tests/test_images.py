@@ -189,7 +189,16 @@ def _image_closure(lock: dict[str, object]) -> dict[str, dict[str, object]]:
     return seen
 
 
+# Packages published as an sdist alone that are pure Python (no extension to compile): they
+# build on any platform from the sdist, ARM64 included, with no compiler.
+PURE_PYTHON_SDISTS = {
+    "jieba",  # the Chinese word segmenter under info-sharing's search (docs/search.md)
+}
+
+
 def _installs_on_arm64(package: dict[str, object]) -> bool:
+    if package["name"] in PURE_PYTHON_SDISTS and "sdist" in package:
+        return True
     for wheel in package.get("wheels", []):  # type: ignore[attr-defined]
         _, _, _, tags = parse_wheel_filename(wheel["url"].rsplit("/", 1)[1])
         for tag in tags:

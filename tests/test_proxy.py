@@ -31,35 +31,76 @@ ROOT = Path(__file__).resolve().parents[1]
 PROXY = ROOT / "deploy" / "proxy"
 CONF = (PROXY / "xietong.conf").read_text()
 OPS = {"healthz", "readyz", "metrics"}
-# Paths every service has (its own to-do feed, issue 24): one API entry cannot route them by
-# prefix to one service, so it routes them to none (404); the workbench reads each service's
-# in the network (docs/deploy.md).
-EVERY_SERVICE = {"todo"}
+# Path prefixes more than one service's OpenAPI has (each service's /todo and /documents, the
+# notifier's and info-sharing's /subscriptions, oversight's and info-sharing's /items): the
+# bare prefix goes to the service that held it before the others came, or to none; every
+# service is reached under /services/<service>/ as well (docs/deploy.md).
+BARE_OWNER = {"items": "info-sharing", "subscriptions": "info-sharing"}
 REFUSED = ["/metrics", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz", "/docs/oauth2"]
 
 
 def _routes() -> dict[str, str]:
-    """Path prefix -> the upstream host the configuration sends it to."""
+    """Bare path prefix -> the upstream host the configuration sends it to."""
     routes: dict[str, str] = {}
     pattern = re.compile(
         r"location ~ \^/\(([^)]*)\)\(/\|\$\) \{\s*set \$upstream http://([a-z-]+):(\d+);"
     )
     for prefixes, host, _port in pattern.findall(CONF):
         for prefix in prefixes.split("|"):
-            routes[prefix] = host
+            routes[prefix.replace("\\.", ".")] = host
     return routes
+
+
+def _by_service() -> dict[str, str]:
+    """/services/<name>/ -> the upstream host the configuration sends it to."""
+    pattern = re.compile(
+        r"location ~ \^/services/([a-z-]+)/ \{\s*set \$upstream http://([a-z-]+):\d+;\s*"
+        r"rewrite \^/services/([a-z-]+)\(/\.\*\)\$ \$1 break;"
+    )
+    found = {}
+    for name, host, rewritten in pattern.findall(CONF):
+        assert rewritten == name
+        found[name] = host
+    return found
 
 
 def _prefixes(service: str) -> set[str]:
     spec = json.loads((ROOT / "docs" / "openapi" / f"{service}.json").read_text())
-    return {path.split("/")[1] for path in spec["paths"]} - OPS - EVERY_SERVICE
+    return {path.split("/")[1] for path in spec["paths"]} - OPS
+
+
+def _holders() -> dict[str, set[str]]:
+    """Each API path prefix -> the services whose OpenAPI has it."""
+    holders: dict[str, set[str]] = {}
+    for service in SERVICES:
+        for prefix in _prefixes(service):
+            holders.setdefault(prefix, set()).add(service)
+    return holders
+
+
+def _bare_owner(prefix: str, service: str) -> str | None:
+    """Where the bare /<prefix> of `service`'s paths should go."""
+    if len(_holders()[prefix]) == 1:
+        return service
+    return BARE_OWNER.get(prefix)
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_api_path_goes_to_its_service(service: str) -> None:
     routes = _routes()
     for prefix in _prefixes(service):
-        assert routes.get(prefix) == service, f"/{prefix} of {service}"
+        assert routes.get(prefix) == _bare_owner(prefix, service), f"/{prefix} of {service}"
+
+
+def test_a_shared_prefix_goes_to_one_of_its_services_or_to_none() -> None:
+    holders = _holders()
+    for prefix, owner in BARE_OWNER.items():
+        assert owner in holders[prefix], prefix
+    assert set(_routes()) <= set(holders)  # nothing routed that no service has
+
+
+def test_every_service_is_reached_under_its_own_prefix() -> None:
+    assert _by_service() == {name: name for name in SERVICES}
 
 
 def test_the_proxy_and_the_chart_route_the_same_paths() -> None:
@@ -214,24 +255,47 @@ def workbench(proxy: Proxy) -> Iterator[httpx.Client]:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_over_tls_each_path_reaches_its_service(client: httpx.Client, service: str) -> None:
+    """Bare where the prefix is the service's alone, and always under /services/<service>/,
+    which the service receives without that prefix."""
     for prefix in sorted(_prefixes(service)):
-        r = client.get(f"/{prefix}/some-id?page=2", headers={"X-Request-ID": "ignored"})
-        assert r.status_code == 200, (prefix, r.text)
-        body = r.json()
-        assert body["service"] == service
-        assert body["path"] == f"/{prefix}/some-id?page=2"
-        assert body["forwarded_proto"] == "https"
-        assert re.fullmatch(r"[0-9a-f]{32}", body["request_id"])  # the proxy's own id
-    assert r.headers["strict-transport-security"].startswith("max-age=")
+        paths = [f"/services/{service}/{prefix}/some-id?page=2"]
+        if _bare_owner(prefix, service) == service:
+            paths.append(f"/{prefix}/some-id?page=2")
+        for path in paths:
+            r = client.get(path, headers={"X-Request-ID": "ignored"})
+            assert r.status_code == 200, (path, r.text)
+            body = r.json()
+            assert body["service"] == service, path
+            assert body["path"] == f"/{prefix}/some-id?page=2"
+            assert body["forwarded_proto"] == "https"
+            assert re.fullmatch(r"[0-9a-f]{32}", body["request_id"])  # the proxy's own id
+            assert r.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_a_shared_prefix_of_another_service_is_reached_under_its_own(
+    client: httpx.Client,
+) -> None:
+    r = client.post("/subscriptions", content=b"{}")
+    assert r.json()["service"] == "info-sharing"
+    r = client.post("/services/notifier/subscriptions", content=b"{}")
+    assert (r.json()["service"], r.json()["path"]) == ("notifier", "/subscriptions")
+    r = client.get("/services/oversight/items/f1/rulings")
+    assert (r.json()["service"], r.json()["path"]) == ("oversight", "/items/f1/rulings")
+    assert client.get("/documents/abc").status_code == 404  # four services': none bare
 
 
 @pytest.mark.parametrize("path", REFUSED)
 def test_operations_and_docs_are_not_served_outside(
     client: httpx.Client, workbench: httpx.Client, path: str
 ) -> None:
-    for port in (client, workbench):
-        r = port.get(path)
-        assert r.status_code == 404
+    for port, url in (
+        (client, path),
+        (workbench, path),
+        (client, f"/services/referral{path}"),
+        (client, f"/services/notifier{path}"),
+    ):
+        r = port.get(url)
+        assert r.status_code == 404, url
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["status"] == 404
         assert "service" not in r.json()  # no service was asked
@@ -251,6 +315,8 @@ def test_an_unknown_path_is_a_404_and_a_lookalike_prefix_is_not_routed(
     assert client.get("/").status_code == 404
     assert client.get("/referralsX").status_code == 404
     assert client.get("/etc/passwd").status_code == 404
+    assert client.get("/services/unknown/referrals").status_code == 404
+    assert client.get("/services/referral").status_code == 404
 
 
 def test_plain_http_is_redirected_to_https(proxy: Proxy) -> None:

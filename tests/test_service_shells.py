@@ -18,6 +18,7 @@ SERVICES = [
     ("joint-inspection", "joint_inspection"),
     ("secondment", "secondment"),
     ("oversight", "oversight"),
+    ("notifier", "notifier"),
 ]
 
 

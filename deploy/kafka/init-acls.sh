@@ -52,6 +52,7 @@ check_password legal-review XIETONG_KAFKA_PASSWORD_LEGAL_REVIEW
 check_password joint-inspection XIETONG_KAFKA_PASSWORD_JOINT_INSPECTION
 check_password secondment XIETONG_KAFKA_PASSWORD_SECONDMENT
 check_password oversight XIETONG_KAFKA_PASSWORD_OVERSIGHT
+check_password notifier XIETONG_KAFKA_PASSWORD_NOTIFIER
 check_password integrator XIETONG_KAFKA_PASSWORD_INTEGRATOR
 
 # SCRAM-SHA-512 users.
@@ -62,6 +63,7 @@ user legal-review XIETONG_KAFKA_PASSWORD_LEGAL_REVIEW
 user joint-inspection XIETONG_KAFKA_PASSWORD_JOINT_INSPECTION
 user secondment XIETONG_KAFKA_PASSWORD_SECONDMENT
 user oversight XIETONG_KAFKA_PASSWORD_OVERSIGHT
+user notifier XIETONG_KAFKA_PASSWORD_NOTIFIER
 user integrator XIETONG_KAFKA_PASSWORD_INTEGRATOR
 
 # info-sharing: produces audit.checkpoint, deadline.approaching, deadline.breached, deadline.lifecycle, info.published, info.read, info.unread-overdue, info.updated; consumes inspection.closed, inspection.finding, review.decided (consumer group info-sharing)
@@ -106,16 +108,24 @@ allow secondment --operation Write --topic audit.checkpoint --topic deadline.app
 allow secondment --operation Read --topic audit.checkpoint
 echo "kafka-init: ACLs of secondment"
 
-# oversight: produces audit.checkpoint; consumes assistance.obstruction-flagged, assistance.refused, deadline.breached, deadline.lifecycle, info.unread-overdue (consumer group oversight)
-allow oversight --operation Describe --operation Create --operation DescribeConfigs --topic assistance.obstruction-flagged --topic assistance.obstruction-flagged.dlq --topic assistance.refused --topic assistance.refused.dlq --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.breached --topic deadline.breached.dlq --topic deadline.lifecycle --topic deadline.lifecycle.dlq --topic info.unread-overdue --topic info.unread-overdue.dlq
+# oversight: produces audit.checkpoint, oversight.export-issued; consumes assistance.obstruction-flagged, assistance.refused, deadline.breached, deadline.lifecycle, info.unread-overdue (consumer group oversight)
+allow oversight --operation Describe --operation Create --operation DescribeConfigs --topic assistance.obstruction-flagged --topic assistance.obstruction-flagged.dlq --topic assistance.refused --topic assistance.refused.dlq --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.breached --topic deadline.breached.dlq --topic deadline.lifecycle --topic deadline.lifecycle.dlq --topic info.unread-overdue --topic info.unread-overdue.dlq --topic oversight.export-issued --topic oversight.export-issued.dlq
 allow oversight --operation AlterConfigs --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue
-allow oversight --operation Write --topic assistance.obstruction-flagged.dlq --topic assistance.refused.dlq --topic audit.checkpoint --topic deadline.breached.dlq --topic deadline.lifecycle.dlq --topic info.unread-overdue.dlq
-allow oversight --operation Read --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue --topic assistance.obstruction-flagged.dlq --topic assistance.refused.dlq --topic deadline.breached.dlq --topic deadline.lifecycle.dlq --topic info.unread-overdue.dlq --topic audit.checkpoint --group oversight --group oversight.dlq-replay
+allow oversight --operation Write --topic assistance.obstruction-flagged.dlq --topic assistance.refused.dlq --topic audit.checkpoint --topic deadline.breached.dlq --topic deadline.lifecycle.dlq --topic info.unread-overdue.dlq --topic oversight.export-issued
+allow oversight --operation Read --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue --topic assistance.obstruction-flagged.dlq --topic assistance.refused.dlq --topic deadline.breached.dlq --topic deadline.lifecycle.dlq --topic info.unread-overdue.dlq --topic audit.checkpoint --topic oversight.export-issued --group oversight --group oversight.dlq-replay
+allow oversight --operation Read --resource-pattern-type prefixed --group oversight-rebuild-
 echo "kafka-init: ACLs of oversight"
+
+# notifier: produces audit.checkpoint; consumes deadline.approaching, deadline.breached (consumer group notifier)
+allow notifier --operation Describe --operation Create --operation DescribeConfigs --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.approaching --topic deadline.approaching.dlq --topic deadline.breached --topic deadline.breached.dlq
+allow notifier --operation AlterConfigs --topic deadline.breached
+allow notifier --operation Write --topic audit.checkpoint --topic deadline.approaching.dlq --topic deadline.breached.dlq
+allow notifier --operation Read --topic deadline.approaching --topic deadline.breached --topic deadline.approaching.dlq --topic deadline.breached.dlq --topic audit.checkpoint --group notifier --group notifier.dlq-replay
+echo "kafka-init: ACLs of notifier"
 
 # integrator: reads every event topic (not the .dlq twins), writes nothing; its
 # consumer groups' names start with `integrator`.
-allow integrator --operation Read --operation Describe --topic assistance.accepted --topic assistance.completed --topic assistance.delivered --topic assistance.extended --topic assistance.obstruction-flagged --topic assistance.refused --topic assistance.requested --topic assistance.withdrawn --topic audit.checkpoint --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.draft-withdrawn --topic case.escalated --topic case.filed --topic case.ongoing-violation-notified --topic case.onward-referral-suspected --topic case.received --topic case.referred --topic deadline.approaching --topic deadline.breached --topic deadline.lifecycle --topic info.published --topic info.read --topic info.unread-overdue --topic info.updated --topic inspection.closed --topic inspection.finding --topic inspection.order-issued --topic inspection.planned --topic inspection.serious-reported --topic inspection.shortcoming-reported --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested --topic secondment.guidance-recorded --topic secondment.roster-changed
+allow integrator --operation Read --operation Describe --topic assistance.accepted --topic assistance.completed --topic assistance.delivered --topic assistance.extended --topic assistance.obstruction-flagged --topic assistance.refused --topic assistance.requested --topic assistance.withdrawn --topic audit.checkpoint --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.draft-withdrawn --topic case.escalated --topic case.filed --topic case.ongoing-violation-notified --topic case.onward-referral-suspected --topic case.received --topic case.referred --topic deadline.approaching --topic deadline.breached --topic deadline.lifecycle --topic info.published --topic info.read --topic info.unread-overdue --topic info.updated --topic inspection.closed --topic inspection.finding --topic inspection.order-issued --topic inspection.planned --topic inspection.serious-reported --topic inspection.shortcoming-reported --topic oversight.export-issued --topic review.decided --topic review.materials-missing --topic review.opinion --topic review.requested --topic secondment.guidance-recorded --topic secondment.roster-changed
 allow integrator --operation Read --resource-pattern-type prefixed --group integrator
 echo "kafka-init: ACLs of integrator"
 echo "kafka-init: done"

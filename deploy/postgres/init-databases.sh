@@ -8,7 +8,7 @@
 # XIETONG_DB_APP_PASSWORD_<SERVICE> (app) are read when no file is given.
 # To change a password later, run roles.sql again (docs/deploy.md).
 set -euo pipefail
-services=(info-sharing assistance referral legal-review joint-inspection secondment oversight)
+services=(info-sharing assistance referral legal-review joint-inspection secondment oversight notifier)
 secrets="${XIETONG_DB_SECRETS:-/run/secrets}"
 roles_sql="${XIETONG_ROLES_SQL:-/opt/xietong/roles.sql}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,13 +200,34 @@ class TokenVerifier:
     HS256 with a shared secret otherwise. Which claims carry the person, the organisation
     and the roles is a setting (`XIETONG_JWT_USER_CLAIM`, `_ORG_CLAIM`, `_ROLES_CLAIM`)."""
 
+    # A client sends the same token with each of its requests, and checking it again (its
+    # signature, every claim) cost more than the rest of a small GET's own work: a token
+    # verified is remembered, by its exact text, until it expires or for a minute at most
+    # (so a key withdrawn from the identity provider's set stops being honoured within one).
+    REMEMBERED = 2048
+    REMEMBER_S = 60.0
+
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         url = settings.jwt_jwks_url or None
         self._jwks = JwksKeys(url, ttl_s=settings.jwt_jwks_cache_s) if url else None
         self._hs_key = None if self._jwks else hs256_key(settings)
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None:
+            if now < known[1]:
+                return known[0]
+            del self._verified[token]
+        principal, expires = await self._verify(token)
+        self._verified[token] = (principal, min(expires, now + self.REMEMBER_S))
+        if len(self._verified) > self.REMEMBERED:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         settings = self.settings
         try:
             if self._jwks is not None:
@@ -251,4 +273,5 @@ class TokenVerifier:
             roles = roles.split()
         if not isinstance(roles, list):
             roles = []
-        return Principal(org=org, user=user, roles=frozenset(str(r) for r in roles))
+        principal = Principal(org=org, user=user, roles=frozenset(str(r) for r in roles))
+        return principal, float(claims["exp"])

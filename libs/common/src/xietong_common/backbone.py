@@ -169,7 +169,77 @@ _STEP_4 = (
 # staging and a production system sharing a broker never judge each other's chains.
 _STEP_5 = ("ALTER TABLE audit_checkpoints ADD COLUMN deployment TEXT",)
 
-# Step 6 is reserved (documents).
+# Step 6: official documents (公文, docs/documents.md). A document number (发文字号) series per
+# issuing organisation, kind and year, counted in the issuing transaction (so a rolled-back
+# issue leaves no gap and no number is given twice); each issued document once, immutable:
+# its content (the JSON it was rendered from), the SHA-256 of its file and of its content.
+# A correction is a new document that supersedes the old one; both are kept, and the only
+# change a row ever takes is being marked superseded, once.
+_STEP_6 = (
+    """
+    CREATE TABLE document_counters (
+        org TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        CONSTRAINT pk_document_counters PRIMARY KEY (org, kind, year),
+        CONSTRAINT ck_document_counters_positive CHECK (last > 0)
+    )
+    """,
+    """
+    CREATE TABLE documents (
+        id UUID NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        instance TEXT DEFAULT '' NOT NULL,
+        org TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        serial INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        title TEXT NOT NULL,
+        signed_on DATE NOT NULL,
+        content JSONB NOT NULL,
+        content_digest TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        media_type TEXT NOT NULL,
+        pages INTEGER NOT NULL,
+        issued_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        issued_by TEXT NOT NULL,
+        supersedes UUID,
+        correction_reason TEXT,
+        superseded_by UUID,
+        superseded_at TIMESTAMP WITH TIME ZONE,
+        CONSTRAINT pk_documents PRIMARY KEY (id),
+        CONSTRAINT uq_documents_number UNIQUE (number),
+        CONSTRAINT uq_documents_sha256 UNIQUE (sha256),
+        CONSTRAINT uq_documents_content_digest UNIQUE (content_digest),
+        CONSTRAINT uq_documents_org UNIQUE (org, kind, year, serial),
+        CONSTRAINT fk_documents_supersedes_documents FOREIGN KEY (supersedes)
+            REFERENCES documents (id)
+    )
+    """,
+    "CREATE INDEX ix_documents_subject ON documents (subject)",
+    "CREATE UNIQUE INDEX uq_documents_current ON documents (subject, kind, instance)"
+    " WHERE superseded_by IS NULL",
+    """
+    CREATE OR REPLACE FUNCTION documents_immutable() RETURNS trigger AS $$
+    BEGIN
+      IF TG_OP = 'UPDATE' AND OLD.superseded_by IS NULL AND NEW.superseded_by IS NOT NULL
+         AND NEW.superseded_at IS NOT NULL
+         AND to_jsonb(NEW) - 'superseded_by' - 'superseded_at'
+             = to_jsonb(OLD) - 'superseded_by' - 'superseded_at' THEN
+        RETURN NEW;
+      END IF;
+      RAISE EXCEPTION 'an issued document is immutable (a correction supersedes it)';
+    END;
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER documents_no_change BEFORE UPDATE OR DELETE ON documents
+      FOR EACH ROW EXECUTE FUNCTION documents_immutable()
+    """,
+)
 
 # Step 7: a deadline tells what happened to it (docs/architecture.md, "Deadlines"). It names
 # the other party of its record (`counterparty`: the referral's sender when the receiver owes
@@ -207,6 +277,7 @@ STEPS: dict[int, tuple[str, ...]] = {
     3: _STEP_3,
     4: _STEP_4,
     5: _STEP_5,
+    6: _STEP_6,
     7: _STEP_7,
 }
 _DOWN: dict[int, tuple[str, ...]] = {
@@ -235,6 +306,11 @@ _DOWN: dict[int, tuple[str, ...]] = {
         "ALTER TABLE audit_log DROP COLUMN IF EXISTS hash_alg",
     ),
     5: ("ALTER TABLE audit_checkpoints DROP COLUMN IF EXISTS deployment",),
+    6: (
+        "DROP TABLE IF EXISTS documents",
+        "DROP FUNCTION IF EXISTS documents_immutable() CASCADE",
+        "DROP TABLE IF EXISTS document_counters",
+    ),
     7: (
         "DROP INDEX IF EXISTS ix_deadlines_unannounced",
         "DROP INDEX IF EXISTS ix_deadlines_owed",

@@ -89,6 +89,12 @@ class Database:
             self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads run each statement on its own (autocommit): READ COMMITTED gives a statement
+        # its own snapshot either way, so a BEGIN … ROLLBACK around them would only cost two
+        # round trips per request.
+        self._reads = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
         # The hash function of new audit rows (settings.audit_hash_algorithm).
         self.audit_hash = audit_hash
 
@@ -103,9 +109,13 @@ class Database:
         )
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session (queries); writes go through a unit of work."""
-        async with self.sessions() as session:
+    async def session(self, *, transaction: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read-only session (queries); writes go through a unit of work.
+
+        Its statements run outside a transaction block, each seeing what was committed when
+        it started (as in a READ COMMITTED transaction). `transaction=True` for a read that
+        needs one: `SET LOCAL`, a server-side cursor (`stream`)."""
+        async with (self.sessions if transaction else self._reads)() as session:
             yield session
 
     async def ping(self) -> None:

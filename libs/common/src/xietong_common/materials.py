@@ -28,9 +28,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xietong_common import idempotency
@@ -42,7 +43,7 @@ from xietong_common.blobs import (
     store_upload,
 )
 from xietong_common.context import ServiceContext
-from xietong_common.errors import NotFound
+from xietong_common.errors import AppError, NotFound
 from xietong_common.files.extract import Screen
 from xietong_common.files.inspection import Inspection
 from xietong_common.schemas import View
@@ -60,6 +61,7 @@ __all__ = [
     "Upload",
     "add_material",
     "blob_store",
+    "material_of",
     "safe_filename",
     "store_material",
 ]
@@ -199,6 +201,23 @@ async def add_material(
             uow, scope=claim.scope, org=by.org, key=claim.key, resource_id=str(material.id)
         )
     return material, True
+
+
+async def material_of(
+    session: AsyncSession,
+    model: type[M],
+    material_id: uuid.UUID,
+    *owner: sa.ColumnElement[bool],
+    not_found: type[AppError] = NotFound,
+) -> M:
+    """The material `material_id` of the record `owner` names (`ReviewMaterial.review_id ==
+    review.id`), for a download; `not_found` ("no such material") when it is not that
+    record's, so an id of another record's file tells nothing."""
+    query = sa.select(model).where(cast("Any", model).id == material_id, *owner)
+    material = (await session.execute(query)).scalar_one_or_none()
+    if material is None:
+        raise not_found("no such material", zh="未找到该材料")
+    return material
 
 
 class MaterialOut(View):

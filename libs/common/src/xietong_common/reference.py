@@ -131,6 +131,21 @@ class Organisation(BaseModel):
     notice_attachment: int | None = Field(
         default=None, ge=1, description="departments only: the notice's attachment number"
     )
+    full_name_zh: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=40,
+        description="the full name the organisation issues documents under (发文机关全称: its "
+        "版头 and 署名 on an official document)",
+        examples=["重庆市涪陵区生态环境局"],
+    )
+    doc_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[\u4e00-\u9fff]{1,8}$",
+        description="发文机关代字: what its document numbers begin with (`涪环` in "
+        "`涪环移〔2026〕12号`); an organisation without one issues no documents",
+        examples=["涪环"],
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -159,6 +174,8 @@ class Organisation(BaseModel):
                 problems.append("a justice office names the town it serves (serves_town: town:…)")
         elif self.serves_town is not None:
             problems.append("serves_town is for justice offices only")
+        if self.doc_prefix is not None and self.full_name_zh is None:
+            problems.append("an organisation with a doc_prefix names its full_name_zh too")
         if self.parent is not None and not is_org_code(self.parent):
             problems.append(f"parent {self.parent!r} is not an organisation code")
         if problems:
@@ -195,7 +212,16 @@ class OrganisationDirectory:
                 raise ReferenceDataError(f"organisation {org.code!r} is listed twice")
             self._by_code[org.code] = org
         division_codes: dict[str, str] = {}
+        prefixes: dict[str, str] = {}
         for org in self._by_code.values():
+            if org.doc_prefix is not None:
+                # Two organisations with one 代字 would issue documents with one number.
+                if org.doc_prefix in prefixes:
+                    raise ReferenceDataError(
+                        f"{org.code}: doc_prefix {org.doc_prefix} is also "
+                        f"{prefixes[org.doc_prefix]}'s"
+                    )
+                prefixes[org.doc_prefix] = org.code
             if org.parent is not None and org.parent not in self._by_code:
                 raise ReferenceDataError(f"{org.code}: parent {org.parent!r} is not listed")
             if org.division_code is not None:

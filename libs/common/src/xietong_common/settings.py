@@ -218,6 +218,13 @@ class ServiceSettings(BaseSettings):
         return value
 
     inbox_max_attempts: int = 5
+    inbox_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="events of one partition handled in one transaction, in order (1: each in "
+        "its own); a batch that fails is handled again one event at a time",
+    )
     inbox_backoff_initial_s: float = 0.2
     inbox_backoff_max_s: float = 5.0
 
@@ -313,6 +320,20 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="OTLP/HTTP collector (e.g. http://otel-collector:4318) to send traces to; "
         "unset, no trace leaves the process",
+    )
+    otel_traces_sample_ratio: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="the share of new traces whose spans are recorded (a request whose caller "
+        "sampled its trace follows the caller); default: 1 when traces are exported "
+        "(otel_exporter_otlp_endpoint), else 0 — spans nobody receives are not made. Trace "
+        "ids flow either way (logs, events)",
+    )
+    tracing: bool = Field(
+        default=True,
+        description="false: no tracing instrumentation at all (HTTP, database, Kafka hops); "
+        "requests still get a trace id for their logs and events",
     )
     log_level: str = "INFO"
     log_json: bool = True

@@ -180,5 +180,55 @@ deadlines = sa.Table(
     sa.Index("ix_deadlines_unannounced", "started_at", postgresql_where=sa.text("NOT announced")),
 )
 
+# Official documents (公文, xietong_common.documents): the 发文字号 series per organisation,
+# kind and year, and every document issued, immutable once written (a trigger refuses any
+# change but being marked superseded, once).
+document_counters = sa.Table(
+    "document_counters",
+    backbone_metadata,
+    sa.Column("org", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+    sa.CheckConstraint("last > 0", name="positive"),
+)
+
+documents = sa.Table(
+    "documents",
+    backbone_metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("instance", sa.Text, nullable=False, server_default=sa.text("''")),
+    sa.Column("org", sa.Text, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("serial", sa.Integer, nullable=False),
+    sa.Column("number", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("signed_on", sa.Date, nullable=False),
+    sa.Column("content", JSONB, nullable=False),
+    sa.Column("content_digest", sa.Text, nullable=False, unique=True),
+    sa.Column("sha256", sa.Text, nullable=False, unique=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("media_type", sa.Text, nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("issued_by", sa.Text, nullable=False),
+    sa.Column("supersedes", UUID(as_uuid=True), sa.ForeignKey("documents.id")),
+    sa.Column("correction_reason", sa.Text),
+    sa.Column("superseded_by", UUID(as_uuid=True)),
+    sa.Column("superseded_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("org", "kind", "year", "serial", name="uq_documents_org"),
+    sa.Index("ix_documents_subject", "subject"),
+    sa.Index(
+        "uq_documents_current",
+        "subject",
+        "kind",
+        "instance",
+        unique=True,
+        postgresql_where=sa.text("superseded_by IS NULL"),
+    ),
+)
+
 # Committed outbox rows wake the relay through this NOTIFY channel.
 OUTBOX_CHANNEL = "xietong_outbox"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from xietong_common import audit as audit_log
 from xietong_common.events.envelope import CloudEvent, current_trace_context
 from xietong_common.events.registry import registry
-from xietong_common.tables import OUTBOX_CHANNEL, outbox
+from xietong_common.tables import OUTBOX_CHANNEL
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -150,6 +151,29 @@ class UnitOfWork:
     async def _write_outbox(self) -> None:
         if not self._pending_events:
             return
-        await self.session.execute(sa.insert(outbox), self._pending_events)
-        # Delivered at commit only, so the relay never wakes for rolled-back rows.
-        await self.session.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "")))
+        columns: dict[str, list[Any]] = {"event_id": [], "topic": [], "key": [], "envelope": []}
+        for row in self._pending_events:
+            columns["event_id"].append(row["event_id"])
+            columns["topic"].append(row["topic"])
+            columns["key"].append(row["key"])
+            columns["envelope"].append(json.dumps(row["envelope"], ensure_ascii=False))
+        await self.session.execute(_WRITE_OUTBOX, {**columns, "channel": OUTBOX_CHANNEL})
+
+
+# The unit of work's events in the order published, and the relay's wake-up, in one round
+# trip (any number of rows: one prepared statement). The NOTIFY is delivered at commit only,
+# so the relay never wakes for rolled-back rows.
+_WRITE_OUTBOX = sa.text(
+    """
+    WITH written AS (
+        INSERT INTO outbox (event_id, topic, key, envelope)
+        SELECT event_id, topic, key, envelope FROM unnest(
+            CAST(:event_id AS uuid[]), CAST(:topic AS text[]), CAST(:key AS text[]),
+            CAST(:envelope AS jsonb[])
+        ) WITH ORDINALITY AS e(event_id, topic, key, envelope, n)
+        ORDER BY n
+        RETURNING 1
+    )
+    SELECT pg_notify(:channel, '') FROM (SELECT 1 FROM written LIMIT 1) AS one
+    """
+)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from backbone_support import Harness, harness
-from xietong_common.audit import verify_chain
+from xietong_common.audit import row_hash, verify_chain
 from xietong_common.auth import Principal
 from xietong_common.cli.main import main as xietong
 from xietong_common.tables import audit_log
@@ -130,3 +130,38 @@ async def test_concurrent_units_of_work_chain_in_commit_order(h: Harness) -> Non
     assert report.rows == 24
     # a unit of work's rows stay together
     assert all(subjects[i] == subjects[i + 1] for i in range(0, 24, 2))
+
+
+async def test_rows_chained_in_postgresql_hash_exactly_what_python_hashes(h: Harness) -> None:
+    """SHA-256 rows are chained inside the statement that locks the head (PostgreSQL's
+    sha256() over the canonical text); each stored hash is `row_hash` of the row — for text
+    that quoting, escaping or Unicode could trip — and the chain verifies."""
+    tricky = [
+        {"quote": 'a"b', "backslash": "c\\d", "newline": "e\nf", "nul-ish": "\u0001\u001f"},
+        {"prev": '","prev":"' + "f" * 64, "rule": None, "数字": [1, 2.5, True, None]},
+        {"emoji": "🚓", "zh": "涪陵府办〔2024〕1号", "nested": {"z": 1, "a": {"b": []}}},
+    ]
+    async with h.db.uow(actor=CLERK) as uow:
+        for n, detail in enumerate(tricky):
+            uow.audit(action=f'act"{n}', subject=f"case:\\{n}", rule=None, detail=detail)
+    async with h.db.uow(actor=CLERK) as uow:
+        uow.audit(action="single", subject="case:x", rule="REF-03", detail={})
+    async with h.db.session() as s:
+        rows = (await s.execute(sa.select(audit_log).order_by(audit_log.c.seq))).mappings().all()
+        report = await verify_chain(s)
+    assert report.ok, report.problems
+    assert [r["action"] for r in rows] == ['act"0', 'act"1', 'act"2', "single"]
+    for row in rows:
+        assert row["hash_alg"] == "sha256"
+        assert row["hash"] == row_hash(
+            prev_hash=row["prev_hash"],
+            at=row["at"],
+            actor=row["actor"],
+            org=row["org"],
+            action=row["action"],
+            subject=row["subject"],
+            rule=row["rule"],
+            detail=row["detail"],
+        )
+    assert rows[1]["prev_hash"] == rows[0]["hash"]
+    assert rows[3]["prev_hash"] == rows[2]["hash"]

@@ -26,7 +26,7 @@ from xietong_devtools.testing import (
     running_service,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.alone]  # it stops and restarts Kafka
 
 
 @pytest.fixture

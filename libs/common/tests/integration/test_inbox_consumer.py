@@ -117,6 +117,11 @@ class _DiesBeforeCommit(InboxConsumer):
         self.seen_watched |= record.key == self.watched
         return await super().process(record, dlq)
 
+    async def process_batch(self, records: list[Any], dlq: AIOKafkaProducer) -> list[str]:
+        outcomes = await super().process_batch(records, dlq)
+        self.seen_watched |= any(record.key == self.watched for record in records)
+        return outcomes
+
     async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         if self.seen_watched:
             raise asyncio.CancelledError("killed between handler and offset commit")
@@ -202,7 +207,9 @@ async def test_poison_message_goes_to_dlq_and_partition_moves_on(
         while len(dead := [r for r in dlq.records if r.key == key.encode()]) < 2:
             assert asyncio.get_running_loop().time() < end, "dead letters did not arrive"
             await dlq.poll(1)
-    assert calls.count(failing) == 3  # retried, then dead-lettered
+    # Tried once in the batch it came in (rolled back whole), then alone: 3 attempts counted,
+    # then dead-lettered.
+    assert calls.count(failing) == 1 + 3
     assert await counter_value(h.db, failing) is None
     headers = [dict(r.headers) for r in dead]
     assert {h["x-original-topic"] for h in headers} == {physical_topic(TOPIC).encode()}
@@ -243,6 +250,143 @@ async def test_binary_mode_events_from_the_official_sdk_are_handled(
         return await counter_value(h.db, key) == 1
 
     await run_until(consumer, done)
+
+
+# ---- batches: the events a poll brings from one partition, in one transaction ----------
+
+
+async def _send_all(producer: AIOKafkaProducer, key: str, events: list[bytes]) -> None:
+    for raw in events:
+        await producer.send(physical_topic(TOPIC), raw, key=key.encode())
+    await producer.flush()
+
+
+async def test_a_batch_is_one_transaction_and_keeps_the_order_per_key(
+    h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    key = new_key()  # one key, one partition: the order they were sent in
+    counters = [new_key() for _ in range(30)]
+    await _send_all(
+        producer,
+        key,
+        [
+            envelope_bytes(CounterIncremented(counter=c, seq=n), key=key)
+            for n, c in enumerate(counters)
+        ],
+    )
+    seen: list[int] = []
+    units: list[Any] = []
+
+    mine = set(counters)  # the topic holds the other tests' events too
+
+    async def recording(uow: Any, event: CounterIncremented, envelope: Any) -> None:
+        if event.counter in mine:
+            seen.append(event.seq)
+            if all(u is not uow for u in units):
+                units.append(uow)
+        await count_handled(uow, event, envelope)
+
+    consumer = InboxConsumer(
+        h.db,
+        namespace=TEST_NAMESPACE,
+        bootstrap=kafka_bootstrap,
+        handlers={CounterIncremented: recording},
+        group_id=f"g-{uuid.uuid4().hex[:6]}",
+        batch_size=10,
+    )
+
+    async def done() -> bool:
+        return await counter_value(h.db, counters[-1]) == 1
+
+    await run_until(consumer, done)
+    assert seen == list(range(30))  # in order, each once
+    assert len(units) < 30  # handled in batches (at most 10 to a transaction)
+    assert all([await counter_value(h.db, c) for c in counters])
+
+
+async def test_a_failing_event_in_a_batch_fails_alone(
+    h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    """The batch rolls back whole; its events are then handled one at a time: the good ones
+    once each and in order, the failing one retried and dead-lettered."""
+    key = new_key()
+    before, failing, after = new_key(), new_key(), [new_key(), new_key()]
+    order = [before, failing, *after]
+    calls: list[str] = []
+
+    async def flaky(uow: Any, event: CounterIncremented, envelope: Any) -> None:
+        calls.append(event.counter)
+        if event.counter == failing:
+            raise RuntimeError("this handler always fails for this event")
+        await count_handled(uow, event, envelope)
+
+    async with topic_reader(kafka_bootstrap, dlq_topic(TOPIC)) as dlq:
+        await _send_all(
+            producer,
+            key,
+            [
+                envelope_bytes(CounterIncremented(counter=c, seq=n), key=key)
+                for n, c in enumerate(order)
+            ],
+        )
+        consumer = InboxConsumer(
+            h.db,
+            namespace=TEST_NAMESPACE,
+            bootstrap=kafka_bootstrap,
+            handlers={CounterIncremented: flaky},
+            group_id=f"g-{uuid.uuid4().hex[:6]}",
+            max_attempts=2,
+            backoff_initial_s=0.01,
+            backoff_max_s=0.02,
+        )
+
+        async def done() -> bool:
+            return await counter_value(h.db, after[-1]) == 1
+
+        await run_until(consumer, done)
+        end = asyncio.get_running_loop().time() + 20
+        while not [r for r in dlq.records if r.key == key.encode()]:
+            assert asyncio.get_running_loop().time() < end, "the dead letter did not arrive"
+            await dlq.poll(1)
+    for counter in (before, *after):
+        assert await counter_value(h.db, counter) == 1  # once, though its batch rolled back
+    assert await counter_value(h.db, failing) is None
+    # The calls that took effect (each good event's last) came in the partition's order.
+    last = [len(calls) - 1 - calls[::-1].index(c) for c in (before, *after)]
+    assert last == sorted(last)
+    # Its 2 attempts alone, after at most one in the batch it came in (rolled back whole).
+    assert calls.count(failing) in (2, 3)
+
+
+async def test_a_redelivered_batch_changes_nothing(
+    h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    """The same events again — in a later batch, or twice in one — are duplicates."""
+    key = new_key()
+    counters = [new_key() for _ in range(5)]
+    events = [
+        envelope_bytes(CounterIncremented(counter=c, seq=n), key=key, event_id=str(uuid.uuid4()))
+        for n, c in enumerate(counters)
+    ]
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    await _send_all(producer, key, [*events, events[2]])  # one of them twice in the batch
+
+    async def first_done() -> bool:
+        return await counter_value(h.db, counters[-1]) == 1
+
+    await run_until(consumer_for(h, kafka_bootstrap, group), first_done)
+    marker = new_key()
+    await _send_all(
+        producer, key, [*events, envelope_bytes(CounterIncremented(counter=marker, seq=9), key=key)]
+    )
+
+    async def again_done() -> bool:
+        return await counter_value(h.db, marker) == 1
+
+    # A new group reads the topic from the start: every event comes again, some twice.
+    await run_until(consumer_for(h, kafka_bootstrap, f"g-{uuid.uuid4().hex[:6]}"), again_done)
+    for counter in counters:
+        assert await counter_value(h.db, counter) == 1
 
 
 async def test_events_wait_while_the_database_is_away_and_none_is_dead_lettered(

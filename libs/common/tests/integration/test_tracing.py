@@ -7,6 +7,7 @@ import contextlib
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -14,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from backbone_support import TOPIC, CounterIncremented, count_handled, counter_service_spec
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.messaging.inbox import InboxConsumer
+from xietong_common.tables import outbox
 from xietong_common.telemetry import tracer_provider
 from xietong_devtools.testing import TEST_NAMESPACE, Servers, create_database, running_service
 
@@ -30,6 +32,8 @@ async def test_request_outbox_kafka_and_handler_share_one_trace(
         database_url=await create_database(servers, "trace"),
         kafka_bootstrap=kafka_bootstrap,
         outbox_poll_interval_s=0.1,
+        # Nothing is exported in tests: sampled by default only when something is.
+        otel_traces_sample_ratio=1.0,
     ) as svc:
         exporter = InMemorySpanExporter()
         tracer_provider(svc.settings, spec.name).add_span_processor(SimpleSpanProcessor(exporter))
@@ -75,7 +79,7 @@ async def test_request_outbox_kafka_and_handler_share_one_trace(
     trace_id = _trace(server)
     publish = [s for s in spans if s.name == f"{TOPIC} publish" and _trace(s) == trace_id]
     handled = [s for s in spans if s.name == f"{TOPIC} process" and _trace(s) == trace_id]
-    database = [s for s in spans if s.attributes and "db.system" in str(s.attributes)]
+    database = [s for s in spans if s.attributes and "db.system.name" in s.attributes]
     assert publish, "the relay's publish span continues the request's trace"
     assert handled, "the handler's span continues it through Kafka"
     assert handled[0].parent is not None
@@ -91,3 +95,47 @@ def _trace(span: ReadableSpan) -> int:
 def _server_trace(exporter: InMemorySpanExporter) -> int | None:
     servers = [s for s in exporter.get_finished_spans() if s.kind.name == "SERVER"]
     return _trace(servers[-1]) if servers else None
+
+
+async def test_a_request_sampled_out_records_no_span_and_still_carries_its_trace_id(
+    servers: Servers, kafka_bootstrap: str
+) -> None:
+    """Sampled out (the default when nothing is exported), a request records no span — not
+    its own, not its statements' — yet its trace id still names it in the event it publishes
+    and in its logs, and a caller's sampled trace is followed (parent-based)."""
+    spec = counter_service_spec()
+    async with running_service(
+        spec,
+        database_url=await create_database(servers, "trace_off"),
+        kafka_bootstrap=kafka_bootstrap,
+        run_relay=False,
+    ) as svc:
+        exporter = InMemorySpanExporter()
+        tracer_provider(svc.settings, spec.name).add_span_processor(SimpleSpanProcessor(exporter))
+        headers = svc.auth("town:lizhi", "handler")
+        r = await svc.client.post("/towns/lizhi/counter", headers=headers)
+        assert r.status_code == 201, r.text
+        assert exporter.get_finished_spans() == ()
+        async with svc.ctx.db.session() as s:
+            envelope = (
+                (await s.execute(sa.select(outbox.c.envelope).order_by(outbox.c.id.desc())))
+                .scalars()
+                .first()
+            )
+        assert envelope is not None
+        _, trace_id, _, flags = envelope["traceparent"].split("-")
+        assert len(trace_id) == 32  # a trace id…
+        assert int(flags, 16) & 1 == 0  # …not sampled
+
+        caller = "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"
+        r = await svc.client.post(
+            "/towns/lizhi/counter", headers={**headers, "traceparent": caller}
+        )
+        assert r.status_code == 201, r.text
+        spans = exporter.get_finished_spans()
+        assert spans, "a trace the caller sampled is recorded"
+        assert {_trace(s) for s in spans} == {int("ab" * 16, 16)}
+        assert any(
+            s.kind.name == "SERVER" and s.name == "POST /towns/{town}/counter" for s in spans
+        )
+        assert any(s.attributes and "db.system.name" in s.attributes for s in spans)

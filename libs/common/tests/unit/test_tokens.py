@@ -154,3 +154,35 @@ async def test_an_unreachable_identity_provider_is_a_503_not_a_crash() -> None:
 def test_a_deployment_without_token_keys_stops_at_start() -> None:
     with pytest.raises(ValueError, match="no token keys"):
         TokenVerifier(ServiceSettings(jwt_local_key=False, jwt_secret=None))
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same token again is not decoded again — until its `exp`, and for a minute at most
+    (then it is checked afresh, its expiry by PyJWT as for any token)."""
+    settings = ServiceSettings(jwt_secret="s" * 40)
+    verifier = TokenVerifier(settings)
+    token = mint_token(settings, org="town:lizhi", user="u", roles=("clerk",), ttl_s=120)
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        decoded.append(args[0])
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) == first
+    assert len(decoded) == 1
+    other = mint_token(settings, org="town:baitao", user="u", roles=("clerk",), ttl_s=120)
+    assert (await verifier.verify(other)).org == "town:baitao"  # its own entry
+    assert len(decoded) == 2
+
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 61)  # a minute on: checked again
+    assert await verifier.verify(token) == first
+    assert len(decoded) == 3
+    monkeypatch.setattr(time, "time", lambda: now + 121)  # past its exp: never from memory
+    await verifier.verify(token)
+    assert len(decoded) == 4

@@ -14,6 +14,8 @@ that may
   `XIETONG_ACCOUNTABILITY_RETENTION_DAYS` where it is shorter, SUP-01/02),
 - read the `.dlq` twins of what it consumes in the group `<service>.dlq-replay`
   (`xietong dlq list | replay`, and the service's dead-letter depth gauge),
+- read in consumer groups `<name>-rebuild-…` if it replays its topics (`REBUILDING`:
+  `xietong oversight rebuild`),
 - read back, without a consumer group, the retained topics it writes (the audit
   checkpoints: `xietong audit verify` in its container),
 
@@ -32,7 +34,7 @@ from pathlib import Path
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.events.registry import dlq_topic, registry
-from xietong_common.services import SERVICES
+from xietong_common.services import REBUILDING, SERVICES, rebuild_group_prefix
 from xietong_common.settings import project_root
 
 INTEGRATOR = "integrator"
@@ -197,6 +199,12 @@ def kafka_init_script(*, strict: bool = True) -> str:
             lines.append(
                 f"allow {name} --operation Read {_args('--topic', reads)}"
                 + "".join(f" --group {group}" for group in groups)
+            )
+        if g.consumes and name in REBUILDING:
+            # `xietong <name> rebuild`: fresh groups of its own, read from the beginning.
+            lines.append(
+                f"allow {name} --operation Read --resource-pattern-type prefixed"
+                f" --group {rebuild_group_prefix(name)}"
             )
         lines.append(f'echo "kafka-init: ACLs of {name}"')
     lines += [

@@ -1,4 +1,4 @@
-"""`xietong run`: the stack, then the seven services and the workbench (工作台) as uvicorn
+"""`xietong run`: the stack, then the eight services and the workbench (工作台) as uvicorn
 processes, until Ctrl-C."""
 
 from __future__ import annotations
@@ -26,7 +26,23 @@ SERVICES = (
     ("joint-inspection", "joint_inspection", 8005),
     ("secondment", "secondment", 8006),
     ("oversight", "oversight", 8007),
+    ("notifier", "notifier", 8008),
 )
+
+
+def service_command(app: str, *, host: str, port: int) -> list[str]:
+    """How `make run` starts a service, as a container runs it (`xietong serve`: JSON logs,
+    the bounded request head and the server's own refusals as problem+json). `bench/` starts
+    the services it measures, and its baseline, the same way."""
+    return [
+        str(Path(sys.executable).with_name("xietong")),
+        "serve",
+        app,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
 
 
 def run_services(*, host: str = "127.0.0.1") -> int:
@@ -52,15 +68,7 @@ def run_services(*, host: str = "127.0.0.1") -> int:
         # As a container runs it (`xietong serve`): JSON logs, the bounded request head and
         # the server's own refusals as problem+json.
         process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("xietong")),
-                "serve",
-                f"{pkg}.main:app",
-                "--host",
-                host,
-                "--port",
-                str(port),
-            ],
+            service_command(f"{pkg}.main:app", host=host, port=port),
             env=env,
         )
         children.append((name, port, process))

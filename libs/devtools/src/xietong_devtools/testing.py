@@ -26,6 +26,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -111,16 +112,29 @@ def _servers() -> Iterator[Servers]:
     yield Servers(plain_url(db_env or info.postgres_admin_url), kafka_env or info.kafka_bootstrap)
 
 
+DROP_CONNECTIONS = 16
+
+
 async def drop_databases(admin_url: str, names: Iterable[str]) -> None:
-    """Drop the databases `names` on the server at `admin_url` (a plain postgresql:// URL)."""
-    conn = await asyncpg.connect(admin_url)
-    try:
-        for name in names:
-            # FORCE: a pool a test left open must not keep its database alive.
-            with contextlib.suppress(asyncpg.PostgresError):
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    """Drop the databases `names` on the server at `admin_url` (a plain postgresql:// URL).
+
+    Several at once: PostgreSQL (≥ 15) makes each DROP DATABASE wait for a checkpoint, and
+    drops waiting together share one, so a session's hundreds of databases go in a fraction
+    of the time one connection would take (2.4 s a drop on a busy machine)."""
+    waiting = list(names)
+
+    async def dropper() -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            while waiting:
+                name = waiting.pop()
+                # FORCE: a pool a test left open must not keep its database alive.
+                with contextlib.suppress(asyncpg.PostgresError):
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(dropper() for _ in range(min(DROP_CONNECTIONS, len(waiting)))))
 
 
 async def delete_test_topics(bootstrap: str, *, mine: bool, stale_after_s: float) -> int:
@@ -161,10 +175,74 @@ def servers() -> Iterator[Servers]:
         # built from the environment) is in the session's namespace and deployment too.
         env.setenv("XIETONG_KAFKA_NAMESPACE", TEST_NAMESPACE.prefix)
         env.setenv("XIETONG_DEPLOYMENT_ID", TEST_DEPLOYMENT)
+        # A service started in a test lays no warm-up document out: the tests that render
+        # pay for the worker once per session, the others not at all.
+        env.setenv("XIETONG_DOCUMENT_RENDER_WARM", "false")
         _tidy_topics(found.kafka_bootstrap, mine=False)
         yield found
     if not found.ephemeral:
         _LEFT_ON_SERVERS.append(found)
+
+
+# Parallel runs (pytest-xdist, `make test`): each worker process is a session of its own —
+# its own namespace, deployment id, databases and templates — so workers never meet. Two
+# things are arranged here for them:
+# - a test marked `alone` (it stops a shared server: test_broker_outage restarts Kafka) is
+#   skipped in a worker; `make test` runs those after the others, in one process;
+# - tests sharing a costly fixture wider than a test (a module's or a session's: the
+#   workbench's six-service stack, a module's own Kafka) run on one worker
+#   (`xdist_group`, honoured with `--dist loadgroup`), so it is built once, not per worker.
+ALONE_REASON = (
+    "stops a server the other workers use: run in a process of its own "
+    "(`pytest -m alone`; `make test` does after the others)"
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before its fixtures are set up
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") and item.get_closest_marker("alone"):
+        pytest.skip(ALONE_REASON)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker names the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        for item, group in shared_fixture_groups(items).items():
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def shared_fixture_groups(items: Iterable[pytest.Item]) -> dict[pytest.Item, str]:
+    """Tests that share an instance of a project fixture scoped wider than a test, joined
+    into groups (tests using the workbench stack and those using its browser are one)."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    keys: dict[pytest.Item, list[str]] = {}
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        mine = []
+        for name in info.names_closure:
+            for fixturedef in info.name2fixturedefs.get(name, ()):
+                # Fixtures of pytest, its plugins and ours (`servers`) have no base id; a
+                # session's are made in every worker anyway.
+                if not fixturedef.baseid or fixturedef.scope == "function":
+                    continue
+                if fixturedef.scope in ("module", "class"):
+                    instance = item.nodeid.partition("::")[0]
+                else:
+                    instance = fixturedef.baseid
+                mine.append(f"{name}~{instance}")
+        if mine:
+            keys[item] = mine
+            for key in mine[1:]:
+                parent[find(key)] = find(mine[0])
+    return {item: find(mine[0]) for item, mine in keys.items()}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -190,12 +268,20 @@ def kafka_bootstrap(servers: Servers) -> str:
     return servers.kafka_bootstrap
 
 
-async def create_database(servers: Servers, prefix: str) -> str:
-    """A new, empty database on the test server; returns its asyncpg SQLAlchemy URL."""
+async def create_database(
+    servers: Servers, prefix: str, *, migrated_for: ServiceSpec | None = None
+) -> str:
+    """A new database on the test server; returns its asyncpg SQLAlchemy URL. Empty, or
+    with `migrated_for` a copy of a database that service's migrations brought to head."""
     name = f"t_{prefix}_{uuid.uuid4().hex[:10]}".replace("-", "_")
+    template = None if migrated_for is None else await _migrated_template(servers, migrated_for)
     conn = await asyncpg.connect(servers.postgres_admin_url)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(
+            f'CREATE DATABASE "{name}" TEMPLATE "{template}"'
+            if template
+            else f'CREATE DATABASE "{name}"'
+        )
     finally:
         await conn.close()
     servers.created.append(name)
@@ -203,10 +289,40 @@ async def create_database(servers: Servers, prefix: str) -> str:
     return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
+# Migrated templates: running a service's migrations costs a second or more on a busy
+# machine, and they hold a server-wide advisory lock (one migration at a time, for replicas
+# starting together), so parallel test workers would queue on it. With `migrated_for`, each
+# service's migrations run once per test process, into a template database, and every
+# database of that service is `CREATE DATABASE … TEMPLATE` of it: a copy of the files, no
+# checkpoint (PostgreSQL ≥ 15 copies through the WAL). The service still runs its
+# migrations when it starts (finding them at head), as in production.
+# XIETONG_TEST_TEMPLATES=off: every database starts empty and its service migrates it.
+_TEMPLATES: dict[Path, str] = {}
+"""A service's migrations folder -> the database its migrations brought to head."""
+_TEMPLATE_LOCK: asyncio.Lock | None = None
+
+
+async def _migrated_template(servers: Servers, spec: ServiceSpec) -> str | None:
+    from xietong_common.migrations import upgrade_to_head_async
+
+    if os.environ.get("XIETONG_TEST_TEMPLATES", "on") == "off":
+        return None
+    global _TEMPLATE_LOCK
+    if _TEMPLATE_LOCK is None:
+        _TEMPLATE_LOCK = asyncio.Lock()
+    async with _TEMPLATE_LOCK:
+        key = Path(spec.migrations_dir)  # as the spec names it: one per service
+        if key not in _TEMPLATES:
+            url = await create_database(servers, f"template_{spec.name}")
+            await upgrade_to_head_async(key, url)
+            _TEMPLATES[key] = url.rpartition("/")[2]
+        return _TEMPLATES[key]
+
+
 @pytest.fixture
-async def fresh_database(servers: Servers) -> Callable[[str], Any]:
-    async def make(prefix: str = "svc") -> str:
-        return await create_database(servers, prefix)
+async def fresh_database(servers: Servers) -> Callable[..., Any]:
+    async def make(prefix: str = "svc", *, migrated_for: ServiceSpec | None = None) -> str:
+        return await create_database(servers, prefix, migrated_for=migrated_for)
 
     return make
 

@@ -14,6 +14,7 @@ from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
+from xietong_common.web.documents import verification_router
 
 SPEC = ServiceSpec(
     name=MECHANISM,
@@ -28,7 +29,7 @@ SPEC = ServiceSpec(
         "responses and completions, refusals and flags of shirking or obstruction (推诿、刁难) "
         "are recorded for oversight per organisation and period."
     ),
-    routers=[api.router],
+    routers=[api.router, verification_router()],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=AssistanceSettings,
     handlers={RosterChanged: handlers.on_roster_changed},
@@ -49,6 +50,10 @@ SPEC = ServiceSpec(
         {
             "name": "assistance",
             "description": "执法协助: request, accept or refuse, deliver, confirm; oversight",
+        },
+        {
+            "name": "documents",
+            "description": "公文: verify a document this service issued by its SHA-256",
         },
         {"name": "operations", "description": "health, readiness, metrics"},
     ],

@@ -11,6 +11,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from xietong_common.materials import MaterialColumns
 from xietong_common.tables import NAMING_CONVENTION
 
 TZ = sa.DateTime(timezone=True)
@@ -114,23 +115,16 @@ class AssignedOfficer(Base):
     eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
-class AssistanceMaterial(Base):
+class AssistanceMaterial(MaterialColumns, Base):
     """ASSIST-01/02: a file the town attached to its request, or the department's result."""
 
     __tablename__ = "assistance_materials"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     request_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("assistance_requests.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(sa.Text)
     title: Mapped[str] = mapped_column(sa.Text)
-    filename: Mapped[str | None] = mapped_column(sa.Text)
-    content_type: Mapped[str] = mapped_column(sa.Text)
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.Text)
-    uploaded_at: Mapped[datetime] = mapped_column(TZ)
-    uploaded_by: Mapped[str] = mapped_column(sa.Text)
     uploaded_org: Mapped[str] = mapped_column(sa.Text)
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from xietong_common.context import ServiceContext, settings_of
-from xietong_common.settings import ServiceSettings
+from xietong_common.documents import DocumentSettings
 
 
-class AssistanceSettings(ServiceSettings):
-    """The enforcement assistance service's own settings."""
+class AssistanceSettings(DocumentSettings):
+    """The enforcement assistance service's own settings, beside those of the documents it
+    issues (ASSIST-01/03)."""
 
     assistance_response_working_days: int = Field(
         default=5,

@@ -32,6 +32,8 @@ from xietong_common.contracts.assistance import (
     RefusalGround,
     ResultKind,
 )
+from xietong_common.documents import IssuedDocument
+from xietong_common.documents.schemas import document_out
 from xietong_common.listing import is_overdue, next_due
 
 
@@ -88,7 +90,11 @@ def result_of(r: AssistanceRequest) -> ResultOut | None:
 
 
 def detail_of(
-    r: AssistanceRequest, *, deadlines: list[DeadlineOut], now: datetime
+    r: AssistanceRequest,
+    *,
+    deadlines: list[DeadlineOut],
+    documents: list[IssuedDocument],
+    now: datetime,
 ) -> AssistanceOut:
     return AssistanceOut(
         **_summary_fields(r),
@@ -116,6 +122,7 @@ def detail_of(
         materials=[material_out(m) for m in r.materials],
         flags=[flag_out(f) for f in r.flags],
         deadlines=deadlines,
+        documents=[document_out(d) for d in documents],
     )
 
 
@@ -132,19 +139,7 @@ def officer_out(o: AssignedOfficer) -> OfficerOut:
 
 def material_out(m: AssistanceMaterial) -> MaterialOut:
     kind = MaterialKind(m.kind)
-    return MaterialOut(
-        id=m.id,
-        kind=kind,
-        kind_zh=kind.label_zh,
-        title=m.title,
-        filename=m.filename,
-        content_type=m.content_type,
-        size=m.size,
-        sha256=m.sha256,
-        uploaded_at=m.uploaded_at,
-        uploaded_by=m.uploaded_by,
-        uploaded_org=m.uploaded_org,
-    )
+    return MaterialOut.of(m, kind=kind, kind_zh=kind.label_zh)
 
 
 def extension_out(e: ExtensionRequest) -> ExtensionOut:

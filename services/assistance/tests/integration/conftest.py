@@ -240,10 +240,10 @@ def roster_event(
 
 @pytest.fixture
 async def assist(
-    kafka_bootstrap: str, fresh_database: Callable[[str], Any], tmp_path: Any
+    kafka_bootstrap: str, fresh_database: Callable[..., Any], tmp_path: Any
 ) -> AsyncIterator[Assist]:
     clock = FakeClock(datetime(2024, 3, 1, 2, 0, tzinfo=UTC))  # Fri 2024-03-01 10:00 CST
-    url = await fresh_database("assistance")
+    url = await fresh_database("assistance", migrated_for=SPEC)
     name = f"assistance-test-{uuid.uuid4().hex[:8]}"  # its own consumer group
     await start_group_at_end(
         kafka_bootstrap, name, (registry.spec_for(m).topic for m in SPEC.handlers)

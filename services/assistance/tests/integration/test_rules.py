@@ -114,6 +114,15 @@ async def test_assist_03_refusal_without_a_legal_ground_or_a_reason_is_422_and_c
             },
             "assistance-refusal-unfounded",  # an article that is not one
         ),
+        (
+            {
+                "ground": "forbidden-by-law",
+                "law": "有关规定",
+                "article": "第1条",
+                "reason": "依照有关规定不予协助",
+            },
+            "assistance-refusal-unfounded",  # the review's walk-around: no law is cited
+        ),
     ):
         r = await assist.post(rid, "refuse", assist.dept, **body)
         problem = await refused(assist, r, 422, slug, before)

@@ -132,6 +132,10 @@ def test_assist_03_forbidden_by_law_with_law_article_and_reason_is_a_refusal() -
         ({"law": None}, ["law"]),
         ({"article": "相关条款"}, ["article"]),
         ({"law": "", "article": None, "reason": "不行"}, ["reason", "law", "article"]),
+        # the review's walk-around: a gesture at the law passed for a citation of one
+        ({"law": "有关规定", "article": "第1条", "reason": "依照有关规定不予协助"}, ["law"]),
+        ({"law": "《相关法律法规》"}, ["law"]),
+        ({"law": "上级规定"}, ["law"]),
     ],
 )
 def test_assist_03_a_refusal_without_legal_ground_or_written_reason_is_refused(

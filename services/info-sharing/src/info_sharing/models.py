@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from xietong_common.contracts.info import InfoCategory
+from xietong_common.materials import MaterialColumns
 from xietong_common.tables import NAMING_CONVENTION
 
 TZ = sa.DateTime(timezone=True)
@@ -83,22 +84,15 @@ class Item(Base):
     )
 
 
-class Attachment(Base):
+class Attachment(MaterialColumns, Base):
     """附件: a file of an item, stored by SHA-256 in the blob store."""
 
     __tablename__ = "attachments"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     item_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("items.id", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(sa.Text)
-    filename: Mapped[str] = mapped_column(sa.Text)
-    content_type: Mapped[str] = mapped_column(sa.Text)
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.Text)
-    uploaded_at: Mapped[datetime] = mapped_column(TZ)
-    uploaded_by: Mapped[str] = mapped_column(sa.Text)
     # INFO-02: whether the file's text was read whole and screened; if not (a scan, an image,
     # an encrypted file), the uploader's declaration for this file (`none`).
     text_screened: Mapped[bool] = mapped_column(server_default=sa.false())

@@ -85,18 +85,7 @@ def summary_of(item: Item, directory: OrganisationDirectory) -> ItemSummary:
 
 
 def attachment_out(a: Attachment) -> AttachmentOut:
-    return AttachmentOut(
-        id=a.id,
-        title=a.title,
-        filename=a.filename,
-        content_type=a.content_type,
-        size=a.size,
-        sha256=a.sha256,
-        uploaded_at=a.uploaded_at,
-        uploaded_by=a.uploaded_by,
-        text_screened=a.text_screened,
-        classification_declared=a.classification_declared,
-    )
+    return AttachmentOut.of(a)
 
 
 def update_out(u: ItemUpdate) -> UpdateOut:

@@ -125,7 +125,7 @@ async def group_from_now(bootstrap: str, group: str) -> None:
 async def info(
     servers: Servers, kafka_bootstrap: str, fake_clock: FakeClock, tmp_path: Path
 ) -> AsyncIterator[Info]:
-    url = await create_database(servers, "info")
+    url = await create_database(servers, "info", migrated_for=SPEC)
     name = f"info-sharing-test-{uuid.uuid4().hex[:8]}"  # its own consumer group
     await group_from_now(kafka_bootstrap, name)
     blobs = tmp_path / "blobs"

@@ -224,3 +224,38 @@ async def test_lists_and_problem_documents_in_english_on_request(info: Info) -> 
         headers={**info.clerk(c.town_a), "Accept-Language": "en"},
     )
     assert r.json()["detail"].startswith("marked as a state secret")
+
+
+async def test_info_03_a_department_s_supervision_items_reach_the_towns_unsubscribed(
+    info: Info,
+) -> None:
+    """The review's walk-around: a town that subscribes to nothing was never counted unread.
+    A department's licensing/supervision and inspection items (INFO-01 (2)(3), about the
+    empowered matters) are due to the towns they name — or every town — subscribed or not,
+    and unread past the setting they count against the town."""
+    c = info.codes
+    licensing = await info.publish(
+        c.dept,
+        category="licensing-supervision",
+        towns=[c.town_a],
+        details={"kind": "licensing", "decided_on": "2024-02-20", "subject_name": "某公司"},
+    )
+    entry = (await info.inbox(c.town_a))["items"][0]
+    assert (entry["item"]["id"], entry["reason"]) == (licensing["id"], "duty")
+    assert (await info.inbox(c.town_b))["total"] == 0  # it names town A only
+    everywhere = await info.publish(
+        c.dept,
+        category="inspection-records",
+        details={"inspected_from": "2024-02-01", "targets": 12, "problems_found": 3},
+    )
+    assert everywhere["id"] in [x["item"]["id"] for x in (await info.inbox(c.town_b))["items"]]
+    # other categories still follow subscriptions only
+    await info.publish(c.dept)
+    assert (await info.inbox(c.town_b))["total"] == 1
+
+    info.clock.set(datetime(2024, 3, 7, 2, 0, tzinfo=UTC))  # past the 3 working days
+    oversight = info.h("justice-bureau")
+    listed = (await info.svc.client.get("/oversight/unread", headers=oversight)).json()
+    late = {(x["org"], x["item"]["id"]) for x in listed["items"]}
+    assert (c.town_a, licensing["id"]) in late
+    assert (c.town_b, everywhere["id"]) in late

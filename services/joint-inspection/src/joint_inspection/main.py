@@ -15,6 +15,7 @@ from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
+from xietong_common.web.documents import verification_router
 
 SPEC = ServiceSpec(
     name=MECHANISM,
@@ -32,7 +33,7 @@ SPEC = ServiceSpec(
         "departments concerned; and one visit instead of many (merge proposals, figures, "
         "re-inspections flagged). Deadlines run on the working-day calendar."
     ),
-    routers=[api.router],
+    routers=[api.router, verification_router()],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=InspectionSettings,
     handlers={RosterChanged: handlers.on_roster_changed},
@@ -66,6 +67,10 @@ SPEC = ServiceSpec(
         {
             "name": "reports",
             "description": "政务服务短板 (INSP-09); one visit instead of many: merges and figures",
+        },
+        {
+            "name": "documents",
+            "description": "公文: verify a document this service issued by its SHA-256",
         },
         {"name": "operations", "description": "health, readiness, metrics"},
     ],

@@ -12,10 +12,10 @@ from pydantic import Field, SecretStr, model_validator
 
 from xietong_common.auth import hs256_key
 from xietong_common.context import ServiceContext, settings_of
-from xietong_common.settings import ServiceSettings
+from xietong_common.documents import DocumentSettings
 
 
-class InspectionSettings(ServiceSettings):
+class InspectionSettings(DocumentSettings):
     """The joint inspection service's own settings."""
 
     inspection_merge_window_days: int = Field(

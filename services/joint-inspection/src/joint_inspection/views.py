@@ -27,6 +27,8 @@ from joint_inspection.schemas import (
     TargetVisitOut,
     VisitOut,
 )
+from xietong_common.documents import IssuedDocument
+from xietong_common.documents.schemas import document_out
 from xietong_common.listing import Listed, is_overdue, next_due
 
 
@@ -74,6 +76,7 @@ def order_out(
     visits: Sequence[tuple[Visit, Target, list[OrderMaterial]]],
     deadlines: list[DeadlineOut],
     now: datetime,
+    issued: list[IssuedDocument],
 ) -> OrderOut:
     return OrderOut.of(
         order,
@@ -82,6 +85,7 @@ def order_out(
         overdue=is_overdue(deadlines, now),
         visits=[visit_out(v, t, m) for v, t, m in visits],
         deadlines=deadlines,
+        documents=[document_out(d) for d in issued],
     )
 
 

@@ -268,10 +268,10 @@ async def refused(
 
 @pytest.fixture
 async def insp(
-    kafka_bootstrap: str, fresh_database: Callable[[str], Any], tmp_path: Any
+    kafka_bootstrap: str, fresh_database: Callable[..., Any], tmp_path: Any
 ) -> AsyncIterator[Insp]:
     clock = FakeClock(datetime(2024, 3, 1, 2, 0, tzinfo=UTC))  # Fri 2024-03-01 10:00 CST
-    url = await fresh_database("inspection")
+    url = await fresh_database("inspection", migrated_for=SPEC)
     name = f"joint-inspection-test-{uuid.uuid4().hex[:8]}"
     await start_group_at_end(
         kafka_bootstrap, name, (registry.spec_for(m).topic for m in SPEC.handlers)

@@ -38,7 +38,14 @@ async def test_migrations_match_the_models(insp: Insp) -> None:
 
 async def test_openapi_documents_every_route_with_its_problems(insp: Insp) -> None:
     spec = (await insp.client.get("/openapi.json")).json()
-    tags = {"targets", "plans", "orders", "reports", "todo"}  # todo: every service (issue 24)
+    tags = {
+        "targets",
+        "plans",
+        "orders",
+        "reports",
+        "documents",
+        "todo",
+    }  # todo: every service (issue 24)
     routes = 0
     for path, methods in spec["paths"].items():
         for method, op in methods.items():

@@ -135,3 +135,13 @@ class ImplausibleTime(ReviewInvalidInput):
     slug = "review-implausible-time"
     title = "A time given for the case is not plausible"
     title_zh = "案件时间不合理"
+
+
+class CaseAlreadyUnderReview(ReviewError, Conflict):
+    """REV-02/REV-07: a case is reviewed once, round after round: a second review of a case
+    with an open review, or after opinion (2) or (3), would start with no duties and sidestep
+    the opinion."""
+
+    slug = "review-case-already-under-review"
+    title = "This case already has a review; continue it instead of starting another"
+    title_zh = "该案件已有法制审核，应在原审核中继续，不得另行送审"

@@ -13,6 +13,7 @@ from legal_review.settings import ReviewSettings
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
+from xietong_common.web.documents import verification_router
 
 SPEC = ServiceSpec(
     name="legal-review",
@@ -24,7 +25,7 @@ SPEC = ServiceSpec(
         "Handling, review and decision are done by different people; missing materials are notified "
         "once, with a deadline on the working-day calendar."
     ),
-    routers=[api.router],
+    routers=[api.router, verification_router()],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=ReviewSettings,
     jobs=[deadline_sweep_job(MECHANISM)],
@@ -44,6 +45,10 @@ SPEC = ServiceSpec(
         {
             "name": "reviews",
             "description": "法制审核: triggers, submission, review, opinion, decision",
+        },
+        {
+            "name": "documents",
+            "description": "公文: verify a document this service issued by its SHA-256",
         },
         {"name": "operations", "description": "health, readiness, metrics"},
     ],

@@ -12,6 +12,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from xietong_common.materials import MaterialColumns
 from xietong_common.tables import NAMING_CONVENTION
 
 Money = sa.Numeric(14, 2)
@@ -100,21 +101,14 @@ class ReviewRound(Base):
     opinion_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
-class ReviewMaterial(Base):
-    """REV-04: a submitted file, stored by SHA-256."""
+class ReviewMaterial(MaterialColumns, Base):
+    """REV-04: a submitted file, stored by SHA-256, to a round of the review."""
 
     __tablename__ = "review_materials"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     review_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("reviews.id"), index=True)
     round: Mapped[int] = mapped_column(sa.Integer)
     kind: Mapped[str] = mapped_column(sa.Text)
-    filename: Mapped[str] = mapped_column(sa.Text)
-    sha256: Mapped[str] = mapped_column(sa.Text)
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    content_type: Mapped[str] = mapped_column(sa.Text)
-    uploaded_by: Mapped[str] = mapped_column(sa.Text)
-    uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class JointOpinion(Base):

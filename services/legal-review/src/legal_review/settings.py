@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from xietong_common.settings import ServiceSettings
+from xietong_common.documents import DocumentSettings
 
 
-class ReviewSettings(ServiceSettings):
+class ReviewSettings(DocumentSettings):
+    """The shared settings, those of the documents it issues (REV-05/07), and its own."""
+
     review_supply_working_days: int = Field(
         default=5,
         ge=1,

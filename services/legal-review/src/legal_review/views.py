@@ -1,15 +1,10 @@
-"""Turning rows into API responses."""
+"""Responses read from the rows (`View.of`: every field the row has, by name; the rest given)."""
 
 from __future__ import annotations
 
-from legal_review.domain import (
-    DecisionOutcome,
-    JointMode,
-    MaterialKind,
-    PenaltyAdjustment,
-    ReviewPoint,
-    ReviewState,
-)
+from collections.abc import Sequence
+
+from legal_review.domain import DecisionOutcome, MaterialKind, ReviewPoint, ReviewState
 from legal_review.models import (
     JointOpinion,
     JusticeOfficeAdvice,
@@ -24,21 +19,40 @@ from legal_review.schemas import (
     JointOpinionOut,
     MaterialOut,
     MaterialsNoticeOut,
-    PartyOut,
-    RecordedTrigger,
     ResponsibilityOut,
+    ReviewDetail,
     ReviewOut,
     RoundOut,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
-from xietong_common.parties import PartyKind
+from xietong_common.documents import IssuedDocument
+from xietong_common.documents.schemas import document_out
 from xietong_common.schemas import Label
 from xietong_common.timeline import DeadlineOut
 
 
-def state_label(state: str) -> Label:
-    s = ReviewState(state)
-    return Label.of(s)
+def _opinion(rnd: ReviewRound) -> Label | None:
+    """REV-07: the opinion with its number in the notice, `(2) 予以纠正完善后再送法制审核`."""
+    if not rnd.opinion:
+        return None
+    kind = ReviewOpinionKind(rnd.opinion)
+    return Label(
+        value=kind.value,
+        label_zh=f"({kind.number}) {kind.label_zh}",
+        label_en=f"({kind.number}) {kind.label_en}",
+    )
+
+
+def _notice(rnd: ReviewRound) -> MaterialsNoticeOut | None:
+    if rnd.notice_at is None or rnd.notice_by is None:
+        return None
+    return MaterialsNoticeOut(
+        missing=[MaterialKind(k) for k in rnd.notice_missing or []],
+        items=rnd.notice_items or [],
+        by=rnd.notice_by,
+        at=rnd.notice_at,
+        supplied_at=rnd.supplied_at,
+    )
 
 
 def round_out(rnd: ReviewRound) -> RoundOut:
@@ -53,123 +67,70 @@ def round_out(rnd: ReviewRound) -> RoundOut:
         )
         for p in ReviewPoint
     ]
-    opinion = None
-    if rnd.opinion:
-        kind = ReviewOpinionKind(rnd.opinion)
-        opinion = Label(
-            value=kind.value,
-            label_zh=f"({kind.number}) {kind.label_zh}",
-            label_en=f"({kind.number}) {kind.label_en}",
-        )
-    notice = None
-    if rnd.notice_at is not None and rnd.notice_by is not None:
-        notice = MaterialsNoticeOut(
-            missing=[MaterialKind(k) for k in rnd.notice_missing or []],
-            items=rnd.notice_items or [],
-            by=rnd.notice_by,
-            at=rnd.notice_at,
-            supplied_at=rnd.supplied_at,
-        )
-    return RoundOut(
-        number=rnd.number,
-        party_kind=PartyKind(rnd.party_kind),
-        fine=rnd.fine,
-        confiscated_gains=rnd.confiscated_gains,
-        confiscated_property_value=rnd.confiscated_property_value,
-        adjustment=PenaltyAdjustment(rnd.adjustment),
-        hearing=rnd.hearing,
-        assessed=rnd.assessed,
-        triggers=[RecordedTrigger.model_validate(t) for t in rnd.triggers],
-        voluntary=rnd.voluntary,
-        proposal=rnd.proposal,
-        correction_note=rnd.correction_note,
-        submitted_by=rnd.submitted_by,
-        submitted_at=rnd.submitted_at,
-        materials_notice=notice,
-        findings=findings,
-        opinion=opinion,
-        opinion_reasons=rnd.opinion_reasons,
-        flaws=rnd.flaws,
-        transfer_to=rnd.transfer_to,
-        judicial_organ=rnd.judicial_organ,
-        opinion_by=rnd.opinion_by,
-        opinion_at=rnd.opinion_at,
+    return RoundOut.of(rnd, materials_notice=_notice(rnd), findings=findings, opinion=_opinion(rnd))
+
+
+def _decision(review: Review) -> DecisionOut | None:
+    if not (review.decision_outcome and review.decider and review.decided_at):
+        return None
+    return DecisionOut(
+        outcome=DecisionOutcome(review.decision_outcome),
+        reason=review.decision_reason,
+        against_opinion=bool(review.against_opinion),
+        decision_number=review.decision_number,
+        execution=review.execution,
+        decided_by=review.decider,
+        decided_at=review.decided_at,
     )
 
 
-def review_out(review: Review, rnd: ReviewRound, due: list[DeadlineOut]) -> ReviewOut:
-    decision = None
-    if review.decision_outcome and review.decider and review.decided_at:
-        decision = DecisionOut(
-            outcome=DecisionOutcome(review.decision_outcome),
-            reason=review.decision_reason,
-            against_opinion=bool(review.against_opinion),
-            decision_number=review.decision_number,
-            execution=review.execution,
-            decided_by=review.decider,
-            decided_at=review.decided_at,
-        )
-    return ReviewOut(
-        id=review.id,
-        town=review.town,
-        state=state_label(review.state),
-        round=review.round,
-        case_number=review.case_number,
-        matter_code=review.matter_code,
-        place_town=review.place_town,
-        found_at=review.found_at,
-        facts=review.facts,
-        party=PartyOut.model_validate(review.party),
-        handler=review.handler,
-        reviewer=review.reviewer,
-        decider=review.decider,
-        joint_mode=JointMode(review.joint_mode),
-        joint_departments=review.joint_departments,
-        town_justice_office=review.town_justice_office,
-        justice_office=review.justice_office,
-        current=round_out(rnd),
-        due=due,
-        decision=decision,
-        responsibility=ResponsibilityOut(
+def review_out(review: Review, rnd: ReviewRound, due: Sequence[DeadlineOut]) -> ReviewOut:
+    return ReviewOut.of(review, **_given(review, rnd, due))
+
+
+def _given(review: Review, rnd: ReviewRound, due: Sequence[DeadlineOut]) -> dict[str, object]:
+    return {
+        "state": Label.of(ReviewState(review.state)),
+        "current": round_out(rnd),
+        "due": list(due),
+        "decision": _decision(review),
+        "responsibility": ResponsibilityOut(
             materials=review.handler,
             opinion=rnd.opinion_by or review.reviewer,
             decision=review.decider,
         ),
-        created_at=review.created_at,
-        updated_at=review.updated_at,
+    }
+
+
+def detail_out(
+    review: Review,
+    rnd: ReviewRound,
+    due: Sequence[DeadlineOut],
+    *,
+    rounds: Sequence[ReviewRound],
+    materials: Sequence[ReviewMaterial],
+    joint_opinions: Sequence[JointOpinion],
+    advice: Sequence[JusticeOfficeAdvice],
+    documents: Sequence[IssuedDocument],
+) -> ReviewDetail:
+    return ReviewDetail.of(
+        review,
+        **_given(review, rnd, due),
+        rounds=[round_out(r) for r in rounds],
+        materials=[material_out(m) for m in materials],
+        joint_opinions=[joint_out(j) for j in joint_opinions],
+        advice=[advice_out(a) for a in advice],
+        documents=[document_out(d) for d in documents],
     )
 
 
 def material_out(m: ReviewMaterial) -> MaterialOut:
-    return MaterialOut(
-        id=m.id,
-        round=m.round,
-        kind=MaterialKind(m.kind),
-        filename=m.filename,
-        sha256=m.sha256,
-        size=m.size,
-        content_type=m.content_type,
-        uploaded_by=m.uploaded_by,
-        uploaded_at=m.uploaded_at,
-    )
+    return MaterialOut.of(m)
 
 
 def joint_out(j: JointOpinion) -> JointOpinionOut:
-    return JointOpinionOut(
-        id=j.id,
-        round=j.round,
-        mode=JointMode(j.mode),
-        org=j.org,
-        person=j.person,
-        opinion=ReviewOpinionKind(j.opinion),
-        reasons=j.reasons,
-        participants=j.participants,
-        minutes=j.minutes,
-        given_at=j.given_at,
-    )
+    return JointOpinionOut.of(j)
 
 
 def advice_out(a: JusticeOfficeAdvice) -> AdviceOut:
-    return AdviceOut(
-        id=a.id, org=a.org, person=a.person, advisers=a.advisers, note=a.note, given_at=a.given_at
-    )
+    return AdviceOut.of(a)

@@ -34,7 +34,7 @@ POINTS = [
 async def svc(
     servers: Servers, kafka_bootstrap: str, fake_clock: FakeClock, tmp_path: Any
 ) -> AsyncIterator[RunningService]:
-    url = await create_database(servers, "review")
+    url = await create_database(servers, "review", migrated_for=SPEC)
     async with running_service(
         SPEC,
         database_url=url,
@@ -48,7 +48,7 @@ async def svc(
 
 def submission(**decision: Any) -> dict[str, Any]:
     return {
-        "case_number": f"涪荔综执立〔2024〕{uuid.uuid4().int % 1000}号",
+        "case_number": f"涪荔综执立〔2024〕{uuid.uuid4().int % 10**9}号",
         "matter_code": "URB-002",
         "place_town": TOWN,
         "found_at": "2024-02-26T10:00:00+08:00",
@@ -75,7 +75,9 @@ class Flow:
         assert r.status_code == 201, r.text
         return r.json()
 
-    async def upload(self, review_id: str, kind: str, content: bytes = pdf_bytes("test")) -> Any:
+    async def upload(self, review_id: str, kind: str, content: bytes | None = None) -> Any:
+        # Each kind its own document: one file under several kinds is refused (REV-04).
+        content = pdf_bytes(kind) if content is None else content
         return await self.svc.client.post(
             f"/reviews/{review_id}/materials",
             data={"kind": kind},

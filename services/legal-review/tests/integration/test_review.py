@@ -11,6 +11,7 @@ from legal_review.main import SPEC
 from xietong_common.auth import Principal
 from xietong_common.clock import FakeClock
 from xietong_common.settings import project_root
+from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import RunningService, Servers, create_database, running_service
 
 from .conftest import TOWN, Flow, counts
@@ -471,3 +472,86 @@ async def test_rev_07_opinions_2_and_3_must_fit_the_findings_through_the_api(
     assert r.status_code == 422  # a documents flaw is for opinion (2), not (3)
     r = await flow.opinion(rid, "correct-and-resubmit", flaws=["补正送达回证"])
     assert r.status_code == 200, r.text
+
+
+async def test_rev_04_one_placeholder_under_every_required_kind_does_not_pass_the_gate(
+    svc: RunningService, flow: Flow
+) -> None:
+    """The review's walk-around: one placeholder file uploaded as the investigation report, the
+    proposed decision and the evidence passed the REV-04 gate. The same bytes under two
+    required kinds are one material: the review is not taken up."""
+    review = await flow.submit()
+    rid = review["id"]
+    placeholder = pdf_bytes("placeholder")
+    for kind in ("investigation-report", "proposed-decision", "evidence"):
+        assert (await flow.upload(rid, kind, content=placeholder)).status_code == 201
+    before = await counts(svc)
+    r = await svc.client.post(f"/reviews/{rid}/take", headers=flow.reviewer)
+    assert r.status_code == 409, r.text
+    problem = r.json()
+    assert problem["rule"] == "REV-04"
+    assert problem["same_file_under"] == ["proposed-decision", "evidence"]
+    assert await counts(svc) == before
+    for kind in ("proposed-decision", "evidence"):
+        assert (await flow.upload(rid, kind)).status_code == 201  # the real documents
+    r = await svc.client.post(f"/reviews/{rid}/take", headers=flow.reviewer)
+    assert r.status_code == 200, r.text
+
+
+async def test_rev_08_a_one_character_reason_is_no_reason(svc: RunningService, flow: Flow) -> None:
+    rid = await flow.reviewed("do-not-decide", {"facts-and-evidence": "证据不足"})
+    before = await counts(svc)
+    for reason in ("x", "同上", "。。。。。。。。。"):
+        r = await flow.decide(rid, "decided-as-proposed", reason=reason)
+        assert r.status_code == 422, r.text
+        assert r.json()["rule"] == "REV-08"
+    assert await counts(svc) == before
+
+
+async def test_rev_02_a_second_review_of_the_same_case_is_refused_and_duties_carry_over(
+    svc: RunningService, flow: Flow
+) -> None:
+    """The review's walk-around: separation of duties was checked per review, so a second
+    review of the same case started with no duties and sidestepped opinions (2) and (3)."""
+    from .conftest import submission
+
+    rid = await flow.reviewed("do-not-decide", {"facts-and-evidence": "证据不足"})
+    first = (await svc.client.get(f"/reviews/{rid}", headers=flow.handler)).json()
+    before = await counts(svc)
+    again = submission()
+    again["case_number"] = first["case_number"]
+    r = await svc.client.post("/reviews", json=again, headers=flow.handler)
+    assert r.status_code == 409, r.text
+    assert r.json()["type"] == "urn:xietong:problem:review-case-already-under-review"
+    assert (r.json()["review_id"], r.json()["rule"]) == (rid, "REV-02")
+    assert await counts(svc) == before
+
+    # the case number left out: the same matter and party are the same case
+    party = {"name": "某建材公司", "kind": "legal-person", "id_number": "91500102MA5U7YBX2G"}
+    opened = submission()
+    opened["party"] = party
+    r = await svc.client.post("/reviews", json=opened, headers=flow.handler)
+    assert r.status_code == 201, r.text
+    unnumbered = submission()
+    unnumbered.pop("case_number")
+    unnumbered["party"] = {**party, "id_number": party["id_number"].lower()}
+    r = await svc.client.post("/reviews", json=unnumbered, headers=flow.handler)
+    assert r.status_code == 409, r.text
+
+    # a case decided after opinion (1) may be reviewed again, with its duties: who handled
+    # the first review cannot review the second
+    done = await flow.reviewed("agree")
+    assert (await flow.decide(done, "decided-as-proposed")).status_code == 200
+    decided = (await svc.client.get(f"/reviews/{done}", headers=flow.handler)).json()
+    second = submission()
+    second["case_number"] = decided["case_number"]
+    r = await svc.client.post(
+        "/reviews", json=second, headers=svc.auth(TOWN, "handler", user="sun.handler")
+    )
+    assert r.status_code == 201, r.text
+    new = r.json()["id"]
+    await flow.complete(new)
+    crossed = svc.auth(TOWN, "reviewer", user="li.handler")  # handled the first review
+    taken = await svc.client.post(f"/reviews/{new}/take", headers=crossed)
+    assert taken.status_code in (403, 409), taken.text
+    assert taken.json()["type"].endswith("review-separation-of-duties")

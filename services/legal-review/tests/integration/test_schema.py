@@ -46,7 +46,9 @@ async def test_openapi_documents_models_examples_tags_and_errors(svc: RunningSer
             assert "401" in op["responses"], (method, path)
             ok = next(v for k, v in op["responses"].items() if k.startswith("2"))
             assert ok.get("content"), (method, path)
-            if path != "/reviews/{review_id}/materials/{material_id}/content":
+            if path.endswith(".pdf"):  # official documents (REV-05/07): the PDF itself
+                assert "application/pdf" in ok["content"], (method, path)
+            elif path != "/reviews/{review_id}/materials/{material_id}/content":
                 assert "$ref" in str(ok["content"]["application/json"]["schema"]), (method, path)
             problem = op["responses"].get("422") or op["responses"]["404"]
             assert "Problem" in str(problem["content"])

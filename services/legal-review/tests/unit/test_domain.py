@@ -284,10 +284,34 @@ def test_rev_08_a_decision_against_the_opinion_needs_a_written_reason() -> None:
     assert check_decision(Op.AGREE, DecisionOutcome.DECIDED_AS_PROPOSED, None) is False
     with pytest.raises(InconsistentOpinion, match="written reason"):
         check_decision(Op.DO_NOT_DECIDE, DecisionOutcome.DECIDED_AS_PROPOSED, "  ")
+    for thin in ("x", "同上", "不同意"):  # REV-08: a reason that can be read and judged
+        with pytest.raises(InconsistentOpinion):
+            check_decision(Op.DO_NOT_DECIDE, DecisionOutcome.DECIDED_AS_PROPOSED, thin)
     assert (
         check_decision(Op.DO_NOT_DECIDE, DecisionOutcome.DECIDED_AS_PROPOSED, "补充证据后事实清楚")
         is True
     )
+
+
+def test_rev_04_one_file_under_several_required_kinds_is_one_material() -> None:
+    from legal_review.domain import placeholder_kinds
+
+    k = MaterialKind
+    same = [(k.INVESTIGATION_REPORT, "a"), (k.PROPOSED_DECISION, "a"), (k.EVIDENCE, "a")]
+    # one file counts for one kind: the other two have no document of their own
+    assert placeholder_kinds(same, hearing=False, assessed=False) == [
+        k.PROPOSED_DECISION,
+        k.EVIDENCE,
+    ]
+    distinct = [(k.INVESTIGATION_REPORT, "a"), (k.PROPOSED_DECISION, "b"), (k.EVIDENCE, "c")]
+    assert placeholder_kinds(distinct, hearing=False, assessed=False) == []
+    # a kind with a document of its own besides the shared one frees the shared one
+    mixed = [*same, (k.EVIDENCE, "c")]
+    assert placeholder_kinds(mixed, hearing=False, assessed=False) == [k.PROPOSED_DECISION]
+    fixed = [*mixed, (k.PROPOSED_DECISION, "b")]
+    assert placeholder_kinds(fixed, hearing=False, assessed=False) == []
+    # "other" material may repeat a required one
+    assert placeholder_kinds([*distinct, (k.OTHER, "a")], hearing=False, assessed=False) == []
 
 
 def test_states_carry_chinese_and_english_names() -> None:

@@ -20,6 +20,11 @@
   breach until it is made final, shown apart.
 
 `due` — the denominator of every rate — is what was owed: met on time + breached + open.
+
+**Rulings (SUP-01).** The justice bureau rules on each breach, refusal, flag and unread item
+it reviews: `confirmed`, `excused` (with a stated reason) or `referred-for-accountability`
+(追责). A ruling never changes or removes the fact: the figures are shown as recorded and,
+beside them, after rulings (what is left once the excused are taken out).
 """
 
 from __future__ import annotations
@@ -193,3 +198,27 @@ class OrganisationFigures:
     by_rule: dict[str, Counts] = field(default_factory=dict)
     started: int = 0
     facts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FACT_KINDS.values(), 0))
+    # SUP-01: how many of its breaches, refusals, flags and unread items were excused (per
+    # figure: breached, refusals, ...), and its rulings by outcome (confirmed, excused,
+    # referred) over the same items.
+    excused: dict[str, int] = field(default_factory=dict)
+    rulings: dict[str, int] = field(default_factory=dict)
+
+
+class RulingOutcome(StrEnum):
+    """SUP-01: what the justice bureau rules on a fact it reviews (督察认定)."""
+
+    CONFIRMED = "confirmed"  # 认定属实
+    EXCUSED = "excused"  # 予以免责: with a stated reason, e.g. a holiday schedule published late
+    REFERRED = "referred-for-accountability"  # 移送追责
+
+
+RULABLE_KINDS = ("deadline.breached", *FACT_KINDS)
+"""The facts a ruling may be given on: breaches, refusals, flags, items left unread."""
+AFTER_RULINGS = {"deadline.breached": "breached", **FACT_KINDS}
+"""Each rulable kind and the figure of the assessment it counts in."""
+
+
+def outcome_field(outcome: RulingOutcome) -> str:
+    """The assessment's column counting rulings of this outcome."""
+    return outcome.value.split("-")[0]

@@ -21,7 +21,10 @@ SPEC = ServiceSpec(
         "final; assistance refusals; 推诿/刁难 flags; shared items left unread), each once and "
         "only from the service that owns it, and the assessment read from it: per "
         "organisation and period, what was owed and what became of it. The district justice "
-        "bureau and the district government see every unit; a unit sees its own figures."
+        "bureau and the district government see every unit; a unit sees its own figures. The "
+        "justice bureau rules on each breach, refusal, flag and unread item (confirmed, "
+        "excused, referred for accountability); the organisation may reply once before; the "
+        "facts stay as recorded and the table shows them before and after rulings."
     ),
     routers=[api.router],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
@@ -37,6 +40,11 @@ SPEC = ServiceSpec(
         {
             "name": "oversight",
             "description": "督察: the assessment table, breaches, one unit, one deadline",
+        },
+        {
+            "name": "rulings",
+            "description": "督察认定 (SUP-01): the justice bureau's rulings on breaches, refusals, "
+            "flags and unread items, and the organisation's reply (陈述申辩)",
         },
         {"name": "operations", "description": "health, readiness, metrics"},
     ],

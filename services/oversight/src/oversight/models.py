@@ -90,3 +90,56 @@ class LedgerDeadline(Base):
     end_kind: Mapped[str | None] = mapped_column(sa.String(20))  # cancelled or closed
     end_reason: Mapped[str | None] = mapped_column(sa.String(80))
     updated_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class LedgerRuling(Base):
+    """SUP-01: the justice bureau's current ruling on one fact (督察认定). The fact itself is
+    never changed; each ruling given, the first and every revision, stays in
+    `ledger_ruling_history`. `version` counts the rulings given (the ETag of the item)."""
+
+    __tablename__ = "ledger_rulings"
+    __table_args__ = (
+        sa.UniqueConstraint("fact_id", name="uq_ledger_rulings_fact"),
+        sa.Index("ix_ledger_rulings_org_ruled", "organisation", "ruled_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    fact_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("ledger_facts.id"))
+    organisation: Mapped[str] = mapped_column(sa.String(80))  # the fact's, held to account
+    outcome: Mapped[str] = mapped_column(sa.String(40))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    ruled_by: Mapped[str] = mapped_column(sa.String(200))
+    ruled_at: Mapped[datetime] = mapped_column(TZ)
+    first_ruled_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class LedgerRulingHistory(Base):
+    """Every ruling given on a fact, in order: a revised ruling adds a row, none is lost."""
+
+    __tablename__ = "ledger_ruling_history"
+    __table_args__ = (
+        sa.UniqueConstraint("fact_id", "version", name="uq_ledger_ruling_history_fact_version"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    fact_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("ledger_facts.id"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    outcome: Mapped[str] = mapped_column(sa.String(40))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    ruled_by: Mapped[str] = mapped_column(sa.String(200))
+    ruled_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class LedgerReply(Base):
+    """SUP-01: the organisation's statement on a fact before it is ruled on (陈述申辩), once."""
+
+    __tablename__ = "ledger_replies"
+    __table_args__ = (sa.UniqueConstraint("fact_id", name="uq_ledger_replies_fact"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    fact_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("ledger_facts.id"))
+    organisation: Mapped[str] = mapped_column(sa.String(80))
+    text: Mapped[str] = mapped_column(sa.Text)
+    replied_by: Mapped[str] = mapped_column(sa.String(200))
+    replied_at: Mapped[datetime] = mapped_column(TZ)

@@ -5,16 +5,31 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from oversight import domain
-from oversight.domain import Counts, OrganisationFigures
-from oversight.models import LedgerDeadline, LedgerFact
+from oversight.domain import (
+    RULABLE_KINDS,
+    Counts,
+    OrganisationFigures,
+    RulingOutcome,
+    outcome_field,
+)
+from oversight.models import (
+    LedgerDeadline,
+    LedgerFact,
+    LedgerReply,
+    LedgerRuling,
+    LedgerRulingHistory,
+)
 from oversight.schemas import (
     AssessmentOut,
     AssessmentRow,
     DeadlineFigures,
     FactOut,
+    ItemOut,
     LedgerDeadlineOut,
     PeriodOut,
+    ReplyOut,
     RuleFigures,
+    RulingOut,
 )
 from xietong_common.reference import kind_of_code
 from xietong_common.timeline import DeadlineOut
@@ -53,12 +68,28 @@ def row_of(figures: OrganisationFigures, name_of: NameOf) -> AssessmentRow:
             **_figures(figures.deadlines),
             "started": figures.started,
             **figures.facts,
+            **_after_rulings(figures),
             "by_rule": [
                 RuleFigures.model_validate({"rule": rule, **_figures(counts)})
                 for rule, counts in sorted(figures.by_rule.items())
             ],
         }
     )
+
+
+def _after_rulings(figures: OrganisationFigures) -> dict[str, int]:
+    """SUP-01: each rulable figure less what the justice bureau excused, and the rulings by
+    outcome; what is neither ruled on is `not_ruled`."""
+    recorded = {"breached": figures.deadlines.values["breached"], **figures.facts}
+    out = {
+        f"{name}_after_rulings": n - figures.excused.get(name, 0) for name, n in recorded.items()
+    }
+    outcomes = {outcome_field(o): figures.rulings.get(outcome_field(o), 0) for o in RulingOutcome}
+    return {
+        **out,
+        **outcomes,
+        "not_ruled": max(sum(recorded.values()) - sum(outcomes.values()), 0),
+    }
 
 
 def assessment_of(
@@ -107,7 +138,7 @@ def deadline_of(row: LedgerDeadline) -> LedgerDeadlineOut:
     )
 
 
-def fact_of(row: LedgerFact) -> FactOut:
+def fact_of(row: LedgerFact, ruling: str | None = None) -> FactOut:
     return FactOut(
         id=str(row.id),
         source=row.source,
@@ -119,4 +150,40 @@ def fact_of(row: LedgerFact) -> FactOut:
         occurred_at=row.occurred_at,
         recorded_at=row.recorded_at,
         detail=row.detail,
+        ruling=ruling,
+    )
+
+
+def ruling_of(row: LedgerRuling | LedgerRulingHistory) -> RulingOut:
+    return RulingOut(
+        version=row.version,
+        outcome=row.outcome,
+        reason=row.reason,
+        ruled_by=row.ruled_by,
+        ruled_at=row.ruled_at,
+    )
+
+
+def reply_of(row: LedgerReply) -> ReplyOut:
+    return ReplyOut(
+        organisation=row.organisation,
+        text=row.text,
+        replied_by=row.replied_by,
+        replied_at=row.replied_at,
+    )
+
+
+def item_of(
+    fact: LedgerFact,
+    reply: LedgerReply | None,
+    ruling: LedgerRuling | None,
+    history: Iterable[LedgerRulingHistory],
+) -> ItemOut:
+    return ItemOut(
+        fact=fact_of(fact, ruling.outcome if ruling else None),
+        rulable=fact.kind in RULABLE_KINDS,
+        version=ruling.version if ruling else 0,
+        reply=reply_of(reply) if reply else None,
+        ruling=ruling_of(ruling) if ruling else None,
+        history=[ruling_of(h) for h in history],
     )

@@ -26,10 +26,11 @@ from xietong_common.contracts.deadlines import (
     LifecycleKind,
 )
 from xietong_common.events.envelope import CloudEvent
+from xietong_common.events.namespace import Namespace
 from xietong_common.events.registry import registry
 from xietong_devtools.testing import (
+    TEST_NAMESPACE,
     RunningService,
-    physical_topic,
     running_service,
     start_group_at_end,
 )
@@ -97,6 +98,7 @@ class Ledger:
 
     svc: RunningService
     producer: AIOKafkaProducer
+    namespace: Namespace = TEST_NAMESPACE  # where it publishes (test_rebuild: one of its own)
 
     def h(self, org: str, *roles: str) -> dict[str, str]:
         return self.svc.auth(org, *(roles or ("handler",)), user=f"{org}/officer")
@@ -111,7 +113,7 @@ class Ledger:
         if event_id is not None:
             envelope = envelope.model_copy(update={"id": event_id})
         await self.producer.send_and_wait(
-            physical_topic(spec.topic), envelope.to_bytes(), key=key.encode()
+            self.namespace.topic(spec.topic), envelope.to_bytes(), key=key.encode()
         )
         return envelope.id
 

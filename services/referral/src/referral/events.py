@@ -24,6 +24,7 @@ from xietong_common.contracts.referral import (
     CaseProcedure,
     CaseReceived,
     CaseReferred,
+    ConclusionOutcome,
     ReferralSource,
 )
 from xietong_common.contracts.review import CaseParty
@@ -160,6 +161,7 @@ def concluded(referral: Referral, *, handler: str) -> CaseConcluded:
         sender=referral.sender,
         case_number=referral.case_number,
         outcome=referral.outcome,
+        outcome_kind=ConclusionOutcome(referral.outcome_kind) if referral.outcome_kind else None,
         decision_number=referral.decision_number,
         concluded_at=referral.concluded_at,
     )

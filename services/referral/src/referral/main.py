@@ -15,6 +15,7 @@ from xietong_common.contracts.review import ReviewDecided, ReviewOpinionGiven
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
+from xietong_common.web.documents import verification_router
 
 SPEC = ServiceSpec(
     name="referral",
@@ -26,7 +27,7 @@ SPEC = ServiceSpec(
         "reports jurisdiction disputes to the district government (never refers on), files and "
         "concludes the case. Deadlines run on the working-day calendar; breaches are recorded."
     ),
-    routers=[api.router],
+    routers=[api.router, verification_router()],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=ReferralSettings,
     handlers={
@@ -54,6 +55,10 @@ SPEC = ServiceSpec(
         {
             "name": "referrals",
             "description": "案件移送: drafting, sending, receipt, answer, filing",
+        },
+        {
+            "name": "documents",
+            "description": "公文: verify a document this service issued by its SHA-256",
         },
         {"name": "operations", "description": "health, readiness, metrics"},
     ],

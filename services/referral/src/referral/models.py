@@ -80,9 +80,15 @@ class Referral(Base):
     procedure: Mapped[str | None] = mapped_column(sa.Text)
     concluded_at: Mapped[datetime | None] = mapped_column(TZ)
     outcome: Mapped[str | None] = mapped_column(sa.Text)
+    outcome_kind: Mapped[str | None] = mapped_column(sa.Text)  # REF-09: ConclusionOutcome
+    # REF-09: a filing that stops the conclusion clock (summary; other without a limit).
+    procedure_flag: Mapped[str | None] = mapped_column(sa.Text)
     decision_number: Mapped[str | None] = mapped_column(sa.Text)
     no_time_limit_reason: Mapped[str | None] = mapped_column(sa.Text)
 
+    # REF-03: the earliest finding a draft ever stated; its sending clock runs from here, so
+    # moving found_at later restarts nothing (NULL on rows older than the column: found_at).
+    first_found_at: Mapped[datetime | None] = mapped_column(TZ)
     # A draft abandoned with a reason (its REF-03 clock stopped, no breach).
     withdrawn_at: Mapped[datetime | None] = mapped_column(TZ)
     withdrawn_by: Mapped[str | None] = mapped_column(sa.Text)
@@ -91,9 +97,21 @@ class Referral(Base):
     # statement of why it is a different case (shown to oversight).
     distinct_case_reason: Mapped[str | None] = mapped_column(sa.Text)
     possible_onward_of: Mapped[list[str] | None] = mapped_column(JSONB(none_as_null=True))
+    # REF-08: sent while resembling one: held for the district government, and its decision
+    # ({"decision": "release" | "bar", "reason", "by", "at"}).
+    held_at: Mapped[datetime | None] = mapped_column(TZ)
+    onward_decision: Mapped[dict[str, str] | None] = mapped_column(JSONB(none_as_null=True))
+    # REF-08, on a received case: the referrals of its receiver that resemble it and were held
+    # or refused ({"referral_id", "at", "grounds", "held"}), so that its sender is told.
+    onward_suspicions: Mapped[list[dict[str, object]] | None] = mapped_column(
+        JSONB(none_as_null=True)
+    )
     # REF-04: whom the ongoing violation was reported to, and when.
     ongoing_notified_to: Mapped[str | None] = mapped_column(sa.Text)
     ongoing_notified_at: Mapped[datetime | None] = mapped_column(TZ)
+    # ... and when (and by whom) it acknowledged the notice (its read receipt).
+    ongoing_acknowledged_at: Mapped[datetime | None] = mapped_column(TZ)
+    ongoing_acknowledged_by: Mapped[str | None] = mapped_column(sa.Text)
 
     items: Mapped[list[ReferralItem]] = relationship(
         order_by="ReferralItem.position", cascade="all, delete-orphan", lazy="selectin"

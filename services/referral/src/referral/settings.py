@@ -5,11 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from xietong_common.context import ServiceContext, settings_of
-from xietong_common.settings import ServiceSettings
+from xietong_common.documents import DocumentSettings
 
 
-class ReferralSettings(ServiceSettings):
-    """Where the notice says 'promptly' (及时), the number is a setting; breaches are recorded."""
+class ReferralSettings(DocumentSettings):
+    """Where the notice says 'promptly' (及时), the number is a setting; breaches are recorded.
+    Beside them, those of the documents it issues (REF-05..08)."""
 
     referral_require_leader_approval: bool = Field(
         default=False, description="a leader approves each referral before it is sent"
@@ -39,19 +40,22 @@ class ReferralSettings(ServiceSettings):
         "figure it uses for an urgent referral (REF-03)",
     )
     referral_onward_facts_similarity: float = Field(
-        default=0.8,
-        ge=0.5,
+        default=0.4,
+        ge=0.2,
         le=1.0,
-        description="REF-08: facts this alike (0..1, character similarity after dropping spacing "
-        "and punctuation) to a received, unfinished case make a new referral a likely onward "
-        "referral",
+        description="REF-08: facts this alike to a case the sender received make a new referral "
+        "a likely onward referral, held for the district government: the share of the shorter "
+        "statement's words (jieba) found in the other. At 0.4, on the labelled set in the "
+        "referral tests (20 paraphrases, 20 different cases of the same kinds), precision and "
+        "recall are both 0.95; raise it to hold fewer, lower it to miss fewer",
     )
     referral_onward_window_days: int = Field(
         default=30,
         ge=0,
         le=3650,
-        description="REF-08: the same place and matter found within this many days of a "
-        "received, unfinished case make a new referral a likely onward referral",
+        description="REF-08: the same place (town) found within this many days of a case the "
+        "sender received, whatever matter code either names, make a new referral a likely "
+        "onward referral",
     )
 
 

@@ -16,6 +16,8 @@ from referral.schemas import (
     ReferralSummary,
     StateOut,
 )
+from xietong_common.documents import IssuedDocument
+from xietong_common.documents.schemas import document_out
 from xietong_common.listing import is_overdue, next_due
 
 
@@ -23,6 +25,7 @@ def _labels(r: Referral) -> dict[str, Any]:
     return {
         "state": StateOut.of(ReferralState(r.state)),
         "possible_onward": bool(r.possible_onward_of),
+        "onward_suspicions": r.onward_suspicions or [],
     }
 
 
@@ -30,7 +33,13 @@ def summary_of(r: Referral, *, next_due: DeadlineOut | None, overdue: bool) -> R
     return ReferralSummary.of(r, **_labels(r), next_due=next_due, overdue=overdue)
 
 
-def detail_of(r: Referral, *, deadlines: list[DeadlineOut], now: datetime) -> ReferralOut:
+def detail_of(
+    r: Referral,
+    *,
+    deadlines: list[DeadlineOut],
+    documents: list[IssuedDocument],
+    now: datetime,
+) -> ReferralOut:
     return ReferralOut.of(
         r,
         **_labels(r),
@@ -40,6 +49,7 @@ def detail_of(r: Referral, *, deadlines: list[DeadlineOut], now: datetime) -> Re
         materials=[material_out(m) for m in r.materials],
         cooperation_requests=[cooperation_out(c) for c in r.cooperation_requests],
         deadlines=deadlines,
+        documents=[document_out(d) for d in documents],
     )
 
 

@@ -134,10 +134,10 @@ async def group_from_now(bootstrap: str, group: str) -> None:
 
 @pytest.fixture
 async def case(
-    kafka_bootstrap: str, fresh_database: Callable[[str], Any], tmp_path: Any
+    kafka_bootstrap: str, fresh_database: Callable[..., Any], tmp_path: Any
 ) -> AsyncIterator[Case]:
     clock = FakeClock(datetime(2024, 3, 1, 2, 0, tzinfo=UTC))  # Fri 2024-03-01 10:00 CST
-    url = await fresh_database("referral")
+    url = await fresh_database("referral", migrated_for=SPEC)
     # The consumer group is the service name: one of its own per test.
     name = f"referral-test-{uuid.uuid4().hex[:8]}"
     await group_from_now(kafka_bootstrap, name)

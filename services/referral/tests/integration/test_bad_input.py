@@ -89,13 +89,16 @@ async def test_wrong_organisation(case: Any) -> None:
     await refused(case, r, 403, "forbidden", before)
 
 
-async def test_missing_letter(case: Any) -> None:
+async def test_a_letter_of_the_senders_own_needs_its_item_list(case: Any) -> None:
+    """REF-05: with no letter uploaded the platform issues the 案件移送函 (test_rules.py,
+    test_documents.py); a letter of the sender's own without the item list is refused, and
+    nothing changes."""
     referral = await case.draft()
-    assert (await case.upload(referral["id"], "item-list")).status_code == 201
+    assert (await case.upload(referral["id"], "letter")).status_code == 201
     before = await case.counts()
     r = await case.svc.client.post(f"/referrals/{referral['id']}/send", headers=case.sender)
     problem = await refused(case, r, 409, "referral-materials-missing", before)
-    assert problem["missing"] == ["letter"]
+    assert problem["missing"] == ["item-list"]
 
 
 async def test_oversized_and_unsupported_files(case: Any) -> None:
@@ -296,9 +299,10 @@ async def test_problems_are_in_chinese_by_default_and_english_on_request(case: A
     assert en.headers["content-language"] == "en"
     # a state refusal and a validation error, too
     draft = await case.draft()
+    assert (await case.upload(draft["id"], "letter")).status_code == 201
     r = await case.svc.client.post(f"/referrals/{draft['id']}/send", headers=case.sender)
     assert r.json()["title"] == "移送材料不齐全"
-    assert "案件移送函" in r.json()["detail"]
+    assert "涉案物品清单" in r.json()["detail"]
     r = await case.svc.client.post("/referrals", json=body(case, facts=""), headers=case.sender)
     assert r.json()["title"] == "请求内容无效"
 

@@ -117,6 +117,7 @@ async def test_ref_01_full_flow_from_inspection_finding_to_conclusion_through_re
             "conclude",
             c.dept,
             "handler",
+            outcome_kind="penalty",
             outcome="罚款五千元",
             decision_number="涪环罚〔2024〕7号",
         )

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from xietong_common.jobs import run_job_once
+from xietong_common.reference import DISTRICT_GOV
 from xietong_devtools.files_corpus import pdf_bytes
 from xietong_devtools.testing import topic_reader
 
@@ -59,7 +60,14 @@ async def test_ref_08_a_received_case_drafted_afresh_is_refused_however_it_is_di
             "facts": "巡查发现：某某化工有限公司通过暗管向麻溪河直排生产废液；现场水体明显发黑。"
             "另查明该公司无排污许可证。"
         },
+        # the party left out and the facts told again in other words (the review's example)
+        "paraphrased": {"facts": "某某化工公司利用隐蔽管道将生产废水排入麻溪河，致河水变黑"},
+        # another matter code, the same town within the window, unrelated-looking facts
+        "same-place-and-time": {"place_town": c.town_a, "facts": "另案：某餐馆占道经营"},
+        # a one-word reason is no reason
+        "thin-reason": {"facts": FACTS, "distinct_case_reason": "不同案件"},
     }
+    expected = {"paraphrased": "similar-facts", "thin-reason": "similar-facts"}
     for ground, fields in disguises.items():
         r = await new_referral(case, c.dept, **fields)
         assert r.status_code == 409, (ground, r.text)
@@ -67,11 +75,22 @@ async def test_ref_08_a_received_case_drafted_afresh_is_refused_however_it_is_di
         assert problem["type"] == PROBLEM + "referral-onward-referral-forbidden"
         assert problem["rule"] == "REF-08"
         assert problem["state_reason_in"] == "distinct_case_reason"
+        assert problem["reason_min_characters"] == 8
         [similar] = problem["similar_to"]
         assert similar["referral_id"] == held["id"]
-        assert ground in similar["grounds"]
+        assert expected.get(ground, ground) in similar["grounds"]
         assert "不得再行移送" in problem["detail"]
         assert await case.counts() == before
+
+    # Every refused attempt is on record on the case it resembled, where its sender sees it.
+    original = (await case.get(held["id"], c.town_a)).json()
+    assert [s["held"] for s in original["onward_suspicions"]] == [False] * len(disguises)
+    timeline = (
+        await case.svc.client.get(f"/referrals/{held['id']}/timeline", headers=case.sender)
+    ).json()
+    refused = [e for e in timeline if e["action"] == "referral.onward-referral-attempt-refused"]
+    assert len(refused) == len(disguises)
+    assert {e["rule"] for e in refused} == {"REF-08"}
 
     # A different case by every measure goes through, unflagged.
     r = await new_referral(case, c.dept)
@@ -79,7 +98,7 @@ async def test_ref_08_a_received_case_drafted_afresh_is_refused_however_it_is_di
     assert r.json()["possible_onward"] is False
 
 
-async def test_ref_08_same_place_and_matter_within_the_window(case: Any) -> None:
+async def test_ref_08_same_place_within_the_window_whatever_the_matter(case: Any) -> None:
     c = case.codes
     # The department received a town-level matter of town_b (sent to it with an override).
     held = await case.received(
@@ -92,16 +111,25 @@ async def test_ref_08_same_place_and_matter_within_the_window(case: Any) -> None
     case.clock.advance(timedelta(days=10))
     r = await new_referral(case, c.dept, facts="有商户在人行道上摆摊设点，影响通行")
     assert r.status_code == 409, r.text
-    assert r.json()["similar_to"][0]["grounds"] == ["same-place-and-matter"]
+    assert r.json()["similar_to"][0]["grounds"] == ["same-place-and-time"]
     assert r.json()["similar_to"][0]["referral_id"] == held["id"]
+    # switching the matter code is no disguise (another matter delegated to towns)
+    other = next(
+        m for m in case.svc.ctx.catalogue.all() if m.town_level and m.code != c.town_matter
+    )
+    r = await new_referral(case, c.dept, matter_code=other.code, facts="有商户在人行道上摆摊")
+    assert r.status_code == 409, r.text
+    assert r.json()["similar_to"][0]["grounds"] == ["same-place-and-time"]
     case.clock.advance(timedelta(days=25))  # now past the 30-day window from the finding
     r = await new_referral(case, c.dept, facts="有商户在人行道上摆摊设点，影响通行")
     assert r.status_code == 201, r.text
 
 
-async def test_ref_08_a_stated_reason_is_recorded_and_shown_to_oversight(
+async def test_ref_08_a_stated_reason_holds_the_referral_for_the_district_government(
     case: Any, kafka_bootstrap: str
 ) -> None:
+    """With a reason, a resembling referral is not delivered: the district government rules on
+    it first, the sender of the received case is told, oversight sees it all."""
     c = case.codes
     held = await dept_holds_a_case(case)
     reason = "该公司另一处厂区的油烟污染，与已受理的废水案件系不同违法行为"
@@ -138,6 +166,83 @@ async def test_ref_08_a_stated_reason_is_recorded_and_shown_to_oversight(
     assert suspected["distinct_case_reason"] == reason
     assert suspected["grounds"] == ["same-party"]
 
+    # Held, not delivered: its receiver sees nothing; the district government has it to rule on.
+    body = sent.json()
+    assert body["state"]["value"] == "held"
+    assert body["held_at"] is not None
+    receiver = body["receiver"]
+    assert (await case.get(rid, receiver)).status_code == 404
+    district = case.h(DISTRICT_GOV, "handler")
+    inbox = await case.svc.client.get("/referrals/inbox", headers=district)
+    assert rid in [x["id"] for x in inbox.json()["items"]], inbox.text
+    # The sender of the received case is told, on its own case.
+    original = (await case.get(held["id"], c.town_a)).json()
+    assert [(s["referral_id"], s["held"]) for s in original["onward_suspicions"]] == [(rid, True)]
+
+    # Only the district government rules, and with a reason others can read.
+    r = await case.act(rid, "onward-decision", c.dept, "leader", decision="release", reason="准予")
+    assert r.status_code in (403, 404, 422), r.text
+    r = await case.act(
+        rid, "onward-decision", DISTRICT_GOV, "handler", decision="release", reason="准予"
+    )
+    assert r.status_code == 422, r.text
+    assert (await case.get(rid, c.dept)).json()["state"]["value"] == "held"
+    r = await case.act(
+        rid,
+        "onward-decision",
+        DISTRICT_GOV,
+        "handler",
+        decision="bar",
+        reason="经核查系同一违法行为，不得再行移送，由原受移送单位依法处理",
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["state"]["value"] == "barred"
+    assert r.json()["onward_decision"]["decision"] == "bar"
+    assert (await case.get(rid, receiver)).status_code == 404
+    again = await case.act(
+        rid,
+        "onward-decision",
+        DISTRICT_GOV,
+        "handler",
+        decision="release",
+        reason="改为准予移送的理由",
+    )
+    assert again.status_code == 409, again.text
+
+
+async def test_ref_08_a_held_referral_released_is_delivered_then(case: Any) -> None:
+    c = case.codes
+    await dept_holds_a_case(case)
+    dept = case.h(c.dept, "handler")
+    r = await new_referral(
+        case,
+        c.dept,
+        party={"name": "某某化工有限公司", "kind": "legal-person", "id_number": CREDIT_CODE},
+        distinct_case_reason="该公司另一处厂区的油烟污染，系不同违法行为",
+    )
+    rid = r.json()["id"]
+    for kind in ("letter", "item-list"):
+        assert (await case.upload(rid, kind, headers=dept)).status_code == 201
+    sent = await case.svc.client.post(f"/referrals/{rid}/send", headers=dept)
+    assert sent.json()["state"]["value"] == "held"
+    receiver = sent.json()["receiver"]
+    r = await case.act(
+        rid,
+        "onward-decision",
+        DISTRICT_GOV,
+        "leader",
+        decision="release",
+        reason="经核查，系该公司另一厂区的不同违法行为，准予移送",
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["state"]["value"] == "sent"
+    seen = await case.get(rid, receiver)
+    assert seen.status_code == 200, seen.text
+    r = await case.svc.client.post(
+        f"/referrals/{rid}/receive", json={"signer_name": "王芳"}, headers=case.h(receiver, "clerk")
+    )
+    assert r.status_code == 200, r.text
+
 
 async def test_ref_08_checked_again_when_editing_and_sending(case: Any) -> None:
     """A draft made before the case came in, or edited to look like it, is refused at sending."""
@@ -165,20 +270,23 @@ async def test_ref_08_checked_again_when_editing_and_sending(case: Any) -> None:
     assert edited.status_code == 200, edited.text
     sent = await case.svc.client.post(f"/referrals/{rid}/send", headers=dept)
     assert sent.status_code == 200, sent.text
+    assert sent.json()["state"]["value"] == "held"  # for the district government to rule on
 
 
-async def test_ref_08_a_finished_case_no_longer_blocks(case: Any) -> None:
+async def test_ref_08_a_concluded_case_may_not_be_referred_on_either(case: Any) -> None:
+    """Accept, file, conclude, then refer it on: a case received is received for good."""
     c = case.codes
     held = await dept_holds_a_case(case)
     for step, body in (
         ("answer", {"decision": "accept", "reasons": "受理"}),
         ("file", {"case_number": "涪环立〔2024〕1号"}),
-        ("conclude", {"outcome": "罚款"}),
+        ("conclude", {"outcome_kind": "penalty", "outcome": "罚款"}),
     ):
         r = await case.act(held["id"], step, c.dept, "handler", **body)
         assert r.status_code == 200, r.text
     r = await new_referral(case, c.dept, facts=FACTS)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 409, r.text
+    assert r.json()["similar_to"][0]["referral_id"] == held["id"]
 
 
 async def test_ref_03_a_withdrawn_draft_stops_its_clock_and_is_never_a_breach(
@@ -234,7 +342,7 @@ async def test_ref_04_an_ongoing_violation_is_reported_to_the_receiver_at_once(
     case: Any, kafka_bootstrap: str
 ) -> None:
     c = case.codes
-    stopped = (case.clock.now() + timedelta(minutes=20)).isoformat()
+    stopped = case.clock.now().isoformat()  # REF-04: taken by now, never dated ahead
     async with topic_reader(
         kafka_bootstrap, "case.ongoing-violation-notified", "deadline.breached"
     ) as reader:
@@ -264,6 +372,79 @@ async def test_ref_04_an_ongoing_violation_is_reported_to_the_receiver_at_once(
     assert (breach["rule"], breach["kind"]) == ("REF-04", "late-action")
     # the receiver hears of it before any referral is sent; the draft is still the sender's
     assert (await case.get(draft["id"], c.dept)).status_code == 404
+
+
+async def test_ref_04_the_party_informed_reads_and_acknowledges_the_notice(case: Any) -> None:
+    """ "Informed" is more than an event: the party with jurisdiction has the notice to read
+    through the API and acknowledges it; nobody else reads it; a measure dated ahead of now is
+    refused."""
+    c = case.codes
+    now = case.clock.now()
+    r = await case.svc.client.post(
+        "/referrals",
+        json={
+            "matter_code": c.dept_matter,
+            "place_town": c.town_a,
+            "found_at": now.isoformat(),
+            "facts": "巡查发现企业向河道直排污水",
+            "ongoing": True,
+            "stop_measure": "责令停止",
+            "stop_measure_at": (now + timedelta(days=1)).isoformat(),
+        },
+        headers=case.sender,
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["missing"] == ["stop_measure_at"]
+    draft = await case.draft(
+        ongoing=True, stop_measure="当场责令停止排放并封堵排污口", stop_measure_at=now.isoformat()
+    )
+    rid = draft["id"]
+    dept = case.h(c.dept, "clerk")
+    listed = await case.svc.client.get(
+        "/referrals/ongoing-notices", params={"acknowledged": "false"}, headers=dept
+    )
+    assert listed.status_code == 200, listed.text
+    [notice] = listed.json()["items"]
+    assert notice["id"] == rid
+    assert notice["stop_measure"] == "当场责令停止排放并封堵排污口"
+    assert notice["facts"] == "巡查发现企业向河道直排污水"
+    assert notice["ongoing_acknowledged_at"] is None
+    # another town, another department: 404, and nothing listed
+    other_dept = next(d for d in ("dept:urban-management", "dept:agriculture") if d != c.dept)
+    for stranger in (case.h(c.town_b, "handler"), case.h(other_dept, "handler")):
+        assert (
+            await case.svc.client.get(f"/referrals/{rid}/ongoing-notice", headers=stranger)
+        ).status_code == 404
+        assert (
+            await case.svc.client.post(
+                f"/referrals/{rid}/ongoing-notice/acknowledge", headers=stranger
+            )
+        ).status_code == 404
+        seen = await case.svc.client.get("/referrals/ongoing-notices", headers=stranger)
+        assert seen.json()["items"] == []
+    # the sender reads it but cannot acknowledge for the receiver
+    assert (
+        await case.svc.client.get(f"/referrals/{rid}/ongoing-notice", headers=case.sender)
+    ).status_code == 200
+    r = await case.svc.client.post(
+        f"/referrals/{rid}/ongoing-notice/acknowledge", headers=case.sender
+    )
+    assert r.status_code in (403, 404), r.text
+    case.clock.advance(timedelta(minutes=30))
+    ack = await case.svc.client.post(f"/referrals/{rid}/ongoing-notice/acknowledge", headers=dept)
+    assert ack.status_code == 200, ack.text
+    first = ack.json()["ongoing_acknowledged_at"]
+    assert first is not None
+    again = await case.svc.client.post(f"/referrals/{rid}/ongoing-notice/acknowledge", headers=dept)
+    assert again.json()["ongoing_acknowledged_at"] == first  # once
+    timeline = (await case.svc.client.get(f"/referrals/{rid}/timeline", headers=case.sender)).json()
+    acks = [e for e in timeline if e["action"] == "referral.ongoing-violation-notice-acknowledged"]
+    assert [e["rule"] for e in acks] == ["REF-04"]
+    # a draft that informed nobody has no notice
+    plain = await case.draft()
+    assert (
+        await case.svc.client.get(f"/referrals/{plain['id']}/ongoing-notice", headers=dept)
+    ).status_code == 404
 
 
 async def test_creates_are_idempotent_materials_and_cooperation_requests(case: Any) -> None:

@@ -188,22 +188,25 @@ async def test_ref_04_ongoing_violation_needs_the_stop_measure(case: Any) -> Non
     assert r.status_code == 422
     assert r.json()["type"] == PROBLEM + "referral-stop-measure-missing"
     assert await case.counts() == before
-    stopped = (case.clock.now() + timedelta(minutes=20)).isoformat()
+    stopped = case.clock.now().isoformat()  # taken by now (REF-04: never dated ahead)
     referral = await case.sent(
         ongoing=True, stop_measure="当场责令停止排放", stop_measure_at=stopped
     )
     assert referral["stop_measure"] == "当场责令停止排放"
 
 
-async def test_ref_05_cannot_send_without_letter_and_item_list(case: Any) -> None:
+async def test_ref_05_without_uploads_the_letter_and_item_list_are_issued_at_sending(
+    case: Any,
+) -> None:
+    """REF-05 without retyping (issue 23): a referral sent with no letter and no item list of
+    the sender's own is sent with the 案件移送函 the platform issues from the record, its
+    attachment the item list (test_documents.py reads it)."""
     referral = await case.draft()
-    before = await case.counts()
     r = await case.svc.client.post(f"/referrals/{referral['id']}/send", headers=case.sender)
-    assert r.status_code == 409
-    assert r.json()["type"] == PROBLEM + "referral-materials-missing"
-    assert r.json()["missing"] == ["letter", "item-list"]
-    assert await case.counts() == before
-    assert (await case.get(referral["id"])).json()["state"]["value"] == "draft"
+    assert r.status_code == 200, r.text
+    [letter] = r.json()["documents"]
+    assert letter["kind"] == "referral-letter"
+    assert letter["number"].endswith("移〔2024〕1号")
 
 
 async def test_ref_05_items_disposed_in_advance_travel_with_evidence_and_proceeds(
@@ -357,7 +360,17 @@ async def test_ref_09_filing_promptly_is_a_setting_and_conclusion_has_its_time_l
     assert utc(conclude[0]["due_at"]) == datetime(2024, 5, 30, 16, 0, tzinfo=UTC)
     assert conclude[0]["due_label_zh"] == "2024年5月30日24时前"
     r = await case.act(referral["id"], "conclude", case.codes.dept, "handler", outcome="不予处罚")
+    assert r.status_code == 422, r.text  # REF-09: the outcome's kind is required
+    r = await case.act(
+        referral["id"],
+        "conclude",
+        case.codes.dept,
+        "handler",
+        outcome_kind="no-penalty",
+        outcome="违法行为轻微并及时改正，不予处罚",
+    )
     assert r.json()["state"]["label_zh"] == "已办结"
+    assert r.json()["outcome_kind"] == "no-penalty"
 
 
 async def test_ref_10_cooperation_is_requested_from_the_sender_and_answered(case: Any) -> None:
@@ -437,14 +450,15 @@ async def test_ref_03_the_finding_cannot_be_moved_after_the_draft_to_restart_the
         assert r.json()["rule"] == "REF-03"
     kept = (await case.get(referral["id"])).json()
     assert (kept["found_at"], due(kept, "REF-03")) == (referral["found_at"], first)
-    # A correction to the day the draft was made (the finding's true day) is allowed.
+    # A correction to the day the draft was made (the finding's true day) is allowed, and
+    # recorded; the clock still runs from the first finding stated (issue 20).
     r = await case.svc.client.patch(
         f"/referrals/{referral['id']}",
         json={"found_at": (found + timedelta(days=1)).isoformat()},
         headers=case.sender,
     )
     assert r.status_code == 200, r.text
-    assert utc(due(r.json(), "REF-03")) > utc(first)
+    assert utc(due(r.json(), "REF-03")) == utc(first)
 
 
 async def test_ref_03_deadline_in_an_unknown_year_is_provisional_until_its_schedule_is_loaded(
@@ -622,7 +636,100 @@ async def test_ref_09_other_procedure_states_its_time_limit_or_why_there_is_none
     )
     assert r.status_code == 200, r.text
     assert r.json()["no_time_limit_reason"].startswith("行政强制执行程序")
+    assert r.json()["procedure_flag"] == "no-time-limit"  # REF-09: flagged for oversight
     assert [d for d in r.json()["deadlines"] if d["action"] == "conclude"] == []
     timeline = (await case.svc.client.get(f"/referrals/{rid}/timeline", headers=case.sender)).json()
     filed = next(e for e in timeline if e["action"] == "referral.filed")
     assert filed["detail"]["no_time_limit_reason"].startswith("行政强制执行程序")
+
+
+async def test_ref_09_filings_that_stop_the_clock_are_flagged_and_need_a_real_reason(
+    case: Any,
+) -> None:
+    """Filing as `summary`, or `other` with a one-word reason, used to stop the conclusion
+    clock unnoticed: the summary filing of a referred case and `other` without a limit are
+    flagged (oversight lists them), and `other` needs a reason of at least 8 characters."""
+    c = case.codes
+
+    async def accepted() -> str:
+        referral = await case.received()
+        r = await case.act(
+            referral["id"], "answer", c.dept, "handler", decision="accept", reasons="受理"
+        )
+        assert r.status_code == 200, r.text
+        return str(referral["id"])
+
+    summary = await accepted()
+    r = await case.act(summary, "file", c.dept, "handler", case_number="s-1", procedure="summary")
+    assert r.status_code == 200, r.text
+    assert r.json()["procedure_flag"] == "summary-procedure"
+
+    other = await accepted()
+    before = await case.counts()
+    r = await case.act(
+        other,
+        "file",
+        c.dept,
+        "handler",
+        case_number="o-1",
+        procedure="other",
+        no_time_limit_reason="无期限",
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["type"] == PROBLEM + "referral-time-limit-missing"
+    assert await case.counts() == before
+    r = await case.act(
+        other,
+        "file",
+        c.dept,
+        "handler",
+        case_number="o-1",
+        procedure="other",
+        no_time_limit_reason="行政强制执行程序，法律未规定办结期限",
+    )
+    assert r.status_code == 200, r.text
+
+    ordinary = await accepted()
+    r = await case.act(ordinary, "file", c.dept, "handler", case_number="n-1")
+    assert r.json()["procedure_flag"] is None
+
+    flagged = await case.svc.client.get(
+        "/referrals",
+        params={"procedure_flagged": "true"},
+        headers=case.h("justice-bureau", "viewer"),
+    )
+    assert {x["id"] for x in flagged.json()["items"]} == {summary, other}
+    timeline = (
+        await case.svc.client.get(f"/referrals/{summary}/timeline", headers=case.sender)
+    ).json()
+    [flag] = [e for e in timeline if e["action"] == "referral.procedure-flagged"]
+    assert (flag["rule"], flag["detail"]["flag"]) == ("REF-09", "summary-procedure")
+
+
+async def test_ref_03_moving_the_finding_later_is_on_record_and_restarts_nothing(
+    case: Any,
+) -> None:
+    """A draft whose clock is running cannot restart it by moving found_at forward (even to a
+    moment before the draft was made): the clock runs from the first finding it stated, and
+    the old value stays on record. Moving it earlier brings the deadline forward."""
+    found = case.clock.now() - timedelta(days=2)
+    draft = await case.draft(found_at=found.isoformat())
+    rid = draft["id"]
+    [send] = [d for d in draft["deadlines"] if d["rule"] == "REF-03"]
+    later = (found + timedelta(days=1)).isoformat()
+    r = await case.svc.client.patch(
+        f"/referrals/{rid}", json={"found_at": later}, headers=case.sender
+    )
+    assert r.status_code == 200, r.text
+    [moved] = [d for d in r.json()["deadlines"] if d["rule"] == "REF-03"]
+    assert moved["due_at"] == send["due_at"]
+    timeline = (await case.svc.client.get(f"/referrals/{rid}/timeline", headers=case.sender)).json()
+    [changed] = [e for e in timeline if e["action"] == "referral.found-at-changed"]
+    assert changed["rule"] == "REF-03"
+    assert utc(changed["detail"]["old"]) == found.astimezone(UTC)
+    earlier = (found - timedelta(days=1)).isoformat()
+    r = await case.svc.client.patch(
+        f"/referrals/{rid}", json={"found_at": earlier}, headers=case.sender
+    )
+    [sooner] = [d for d in r.json()["deadlines"] if d["rule"] == "REF-03"]
+    assert utc(sooner["due_at"]) < utc(send["due_at"])

@@ -98,13 +98,14 @@ def test_ref_09_conclusion_limit_follows_the_procedure_in_calendar_days(
 def test_ref_09_other_procedure_without_a_limit_says_why() -> None:
     with pytest.raises(TimeLimitMissing):
         domain.conclusion_deadline(CaseProcedure.OTHER, days=None, ordinary_days=90)
-    with pytest.raises(TimeLimitMissing):
-        domain.conclusion_deadline(
-            CaseProcedure.OTHER, days=None, ordinary_days=90, no_limit_reason="  "
-        )
+    for thin in ("  ", "无期限", "x"):  # a reason oversight can rule on: 8+ characters
+        with pytest.raises(TimeLimitMissing):
+            domain.conclusion_deadline(
+                CaseProcedure.OTHER, days=None, ordinary_days=90, no_limit_reason=thin
+            )
     assert (
         domain.conclusion_deadline(
-            CaseProcedure.OTHER, days=None, ordinary_days=90, no_limit_reason="法律未规定期限"
+            CaseProcedure.OTHER, days=None, ordinary_days=90, no_limit_reason="法律未规定办结期限"
         )
         is None
     )

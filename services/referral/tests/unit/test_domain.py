@@ -22,6 +22,7 @@ from xietong_common.contracts.referral import AnswerDecision
 TOWN_LEVEL = MatterJurisdiction(code="URB-001", town_level=True, owner="dept:urban-management")
 DEPT_LEVEL = MatterJurisdiction(code="ENV-001", town_level=False, owner="dept:ecology-environment")
 FOUND = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)
+NOW = FOUND + timedelta(hours=2)
 
 
 def test_states_carry_chinese_and_english_names() -> None:
@@ -161,7 +162,7 @@ def test_ref_02_receiver_without_jurisdiction_with_a_written_reason_is_an_overri
 def test_ref_04_ongoing_violation_needs_the_stop_measure_and_its_time() -> None:
     with pytest.raises(StopMeasureMissing) as refused:
         domain.check_stop_measure(
-            ongoing=True, stop_measure=None, stop_measure_at=None, found_at=FOUND
+            ongoing=True, stop_measure=None, stop_measure_at=None, found_at=FOUND, now=NOW
         )
     assert refused.value.extensions["missing"] == ["stop_measure", "stop_measure_at"]
     domain.check_stop_measure(
@@ -169,9 +170,10 @@ def test_ref_04_ongoing_violation_needs_the_stop_measure_and_its_time() -> None:
         stop_measure="责令停止",
         stop_measure_at=FOUND + timedelta(minutes=5),
         found_at=FOUND,
+        now=NOW,
     )
     domain.check_stop_measure(
-        ongoing=False, stop_measure=None, stop_measure_at=None, found_at=FOUND
+        ongoing=False, stop_measure=None, stop_measure_at=None, found_at=FOUND, now=NOW
     )
 
 
@@ -182,7 +184,21 @@ def test_ref_04_stop_measure_cannot_predate_the_finding() -> None:
             stop_measure="责令停止",
             stop_measure_at=FOUND - timedelta(days=1),
             found_at=FOUND,
+            now=NOW,
         )
+
+
+def test_ref_04_stop_measure_cannot_be_dated_after_now() -> None:
+    """A measure dated in the future is a promise, not the measure REF-04 asks to be taken."""
+    with pytest.raises(StopMeasureMissing) as refused:
+        domain.check_stop_measure(
+            ongoing=True,
+            stop_measure="责令停止",
+            stop_measure_at=NOW + timedelta(days=1),
+            found_at=FOUND,
+            now=NOW,
+        )
+    assert refused.value.extensions["missing"] == ["stop_measure_at"]
 
 
 def test_ref_05_letter_and_item_list_are_required() -> None:
@@ -195,6 +211,21 @@ def test_ref_05_letter_and_item_list_are_required() -> None:
         kinds=[MaterialKind.LETTER, MaterialKind.ITEM_LIST],
         items=[],
     )
+    # REF-05 without retyping: the 案件移送函 the platform issues at sending (its attachment the
+    # item list) stands for both; the evidence of items disposed of in advance still does not.
+    domain.check_sendable(
+        matter_code="ENV-001", receiver="town:a", kinds=[], items=[], letter_issued=True
+    )
+    disposed = Item(name="冻肉", quantity=Decimal("20"), disposed_in_advance=True, proceeds=None)
+    with pytest.raises(MaterialsMissing) as refused:
+        domain.check_sendable(
+            matter_code="ENV-001",
+            receiver="town:a",
+            kinds=[],
+            items=[disposed],
+            letter_issued=True,
+        )
+    assert refused.value.extensions["missing"] == ["disposal-evidence", "proceeds of 冻肉"]
 
 
 def test_ref_05_items_disposed_in_advance_need_evidence_and_proceeds() -> None:
@@ -264,7 +295,7 @@ def test_ref_08_resemblance_sees_through_the_usual_disguises() -> None:
             CaseKey(**fields),  # type: ignore[arg-type]
             held,
             held_id="r1",
-            facts_threshold=0.8,
+            facts_threshold=0.4,
             window=timedelta(days=30),
         )
         return set(match.grounds) if match else set()
@@ -278,14 +309,19 @@ def test_ref_08_resemblance_sees_through_the_usual_disguises() -> None:
     # the company's name passed off as a citizen's
     assert grounds(party_name=normalise_name("某某化工 有限公司")) == {Ground.SAME_PARTY}
     # the party left out but named in paraphrased facts, by name or by number
-    assert grounds(facts="某某化工有限公司 向河道排放污水（暗管）") == {Ground.SAME_PARTY}
+    # (a paraphrase of the same facts, which the words measure now also sees)
+    assert grounds(facts="某某化工有限公司 向河道排放污水（暗管）") == {
+        Ground.SAME_PARTY,
+        Ground.SIMILAR_FACTS,
+    }
     assert grounds(facts="统一社会信用代码91500102ma5u7ybx2g的企业排污") == {Ground.SAME_PARTY}
     # a character changed, re-punctuated, padded with more text
     assert grounds(
         facts="巡查发现，某公司通过暗管向麻溪河直排生产废液!经查该公司无排污许可证。"
     ) == {Ground.SIMILAR_FACTS}
-    # the same place and matter within the window, not after it
-    assert grounds(matter_code="ENV-001", place_town="town:lizhi") == {Ground.SAME_PLACE_AND_MATTER}
+    # the same place within the window, whatever matter code is named; not after it
+    assert grounds(matter_code="ENV-001", place_town="town:lizhi") == {Ground.SAME_PLACE_AND_TIME}
+    assert grounds(matter_code="TOWN-009", place_town="town:lizhi") == {Ground.SAME_PLACE_AND_TIME}
     assert (
         grounds(matter_code="ENV-001", place_town="town:lizhi", found_at=found + timedelta(days=31))
         == set()
@@ -297,7 +333,7 @@ def test_ref_08_resemblance_sees_through_the_usual_disguises() -> None:
             CaseKey(facts="y", found_at=found, party_name=normalise_name("张三")),
             citizen,
             held_id="r2",
-            facts_threshold=0.8,
+            facts_threshold=0.4,
             window=timedelta(days=30),
         )
         is None

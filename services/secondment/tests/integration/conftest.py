@@ -171,7 +171,7 @@ def refused(response: Any, status: int, slug: str) -> dict[str, Any]:
 @pytest.fixture
 async def svc(servers: Servers, kafka_bootstrap: str, tmp_path: Any) -> AsyncIterator[Svc]:
     clock = FakeClock(datetime(2024, 3, 1, 2, 0, tzinfo=UTC))  # Fri 2024-03-01 10:00 CST
-    url = await create_database(servers, "secondment")
+    url = await create_database(servers, "secondment", migrated_for=SPEC)
     async with running_service(
         SPEC,
         database_url=url,

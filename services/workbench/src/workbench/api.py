@@ -113,7 +113,9 @@ class Api:
             response = await self.client.request(
                 method,
                 base + path,
-                params=clean,
+                # None, not {}: httpx replaces a path's own query with an empty mapping (an
+                # export's `?period=` was lost that way).
+                params=clean or None,
                 json=json,
                 data=data,
                 files=files,
@@ -179,8 +181,8 @@ class Api:
         )
         return _json_or_none(response)
 
-    async def download(self, service: str, path: str) -> Download:
-        response = await self.request(service, "GET", path)
+    async def download(self, service: str, path: str, **params: Any) -> Download:
+        response = await self.request(service, "GET", path, params=params)
         return Download(
             content=response.content,
             content_type=response.headers.get("content-type", "application/octet-stream"),

@@ -7,20 +7,21 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from xietong_devtools.files_corpus import pdf_bytes
+
 TOWN = "town:lizhi"
 DEPT = "dept:ecology-environment"
 OTHER_TOWN = "town:baitao"
 ASSESSMENT_WAIT_S = 180  # a generous bound on a busy box; the condition ends the wait
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 async def test_ref_01_town_sends_department_receives_and_answers_overseer_sees(
     desk: Any, tmp_path: Path
 ) -> None:
     letter = tmp_path / "移送函.pdf"
-    letter.write_bytes(PDF)
+    letter.write_bytes(pdf_bytes("案件移送函"))  # real PDFs: uploads are inspected
     item_list = tmp_path / "物品清单.pdf"
-    item_list.write_bytes(PDF)
+    item_list.write_bytes(pdf_bytes("涉案物品清单"))
 
     town = await desk()
     await town.sign_in(TOWN, "handler", name="王小明")

@@ -10,15 +10,13 @@ from typing import Any
 
 from workbench_testing import Direct, Stack
 from xietong_common.calendar import CHINA_TZ
+from xietong_devtools.files_corpus import png
 
 TOWN = "town:lizhi"
 WATER = "dept:water"
 URBAN = "dept:urban-management"
-# A 1×1 PNG, the photo taken on site.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
-)
+# A 1×1 PNG with correct chunk checksums, the photo taken on site (uploads are inspected).
+PNG = png()
 
 
 def credit_code() -> str:

@@ -12,6 +12,9 @@ from workbench_testing import Stack, Staff, staff_of
 from xietong_devtools.files_corpus import pdf_bytes
 
 pytestmark = pytest.mark.integration
+# A generous bound on a page that lays a document out: seconds on a quiet machine, minutes on a
+# busy shared 2-core box (the stack's services warm their render workers as they start).
+RENDER_WAIT_S = 300
 
 TOWN = "town:lizhi"
 OTHER_TOWN = "town:baitao"
@@ -109,15 +112,63 @@ async def test_ref_02_the_draft_form_shows_the_apis_refusals_beside_their_fields
         assert 'aria-invalid="true"' in html
 
 
-async def test_ref_05_sending_without_the_letter_shows_the_apis_reason(stack: Stack) -> None:
+async def test_ref_05_sending_an_own_letter_without_the_item_list_shows_the_apis_reason(
+    stack: Stack,
+) -> None:
+    """Adapted to issue 23: without a letter of its own the platform issues the letter at
+    sending (the next test), so the refusal shown is a letter uploaded without its item list."""
     async with staff_of(stack, TOWN, "handler") as town:
         referral_id = await draft(town)
+        await upload(town, referral_id, "letter")
         refused = await town.post_form(
             f"/referrals/{referral_id}/send", {}, page=f"/referrals/{referral_id}"
         )
         assert refused.status_code == 422 or refused.status_code == 409
-        assert "案件移送函" in refused.text
+        assert "涉案物品清单" in refused.text
         assert 'data-testid="error-summary"' in refused.text
+
+
+async def test_ref_05_the_letter_issued_at_sending_is_printed_from_the_record_page(
+    stack: Stack,
+) -> None:
+    """打印文书: the record's documents listed with their numbers, the PDF passed through from
+    the referral service (the same bytes for both parties); one not to be had yet is said on
+    the page."""
+    async with staff_of(stack, TOWN, "handler") as town:
+        referral_id = await draft(town)
+        sent = await town.post_form(
+            f"/referrals/{referral_id}/send",
+            {},
+            page=f"/referrals/{referral_id}",
+            timeout=RENDER_WAIT_S,
+        )
+        assert sent.status_code == 303
+        page = await town.get(f"/referrals/{referral_id}")
+        panel = page.text[page.text.index('data-testid="documents"') :]
+        assert "案件移送函" in panel
+        number = re.search(r"[^\s>]+移〔\d{4}〕\d+号", panel)
+        assert number, panel[:3000]
+        link = f"/referrals/{referral_id}/documents/referral-letter.pdf"
+        assert link in panel
+        mine = await town.get(link, timeout=RENDER_WAIT_S)
+        assert mine.status_code == 200
+        assert mine.headers["content-type"] == "application/pdf"
+        assert mine.content.startswith(b"%PDF")
+
+    async with staff_of(stack, DEPT, "clerk") as clerk:
+        page = await clerk.get(f"/referrals/{referral_id}")
+        assert number.group(0) in page.text
+        theirs = await clerk.get(link)
+        assert theirs.content == mine.content
+        early = await clerk.get(f"/referrals/{referral_id}/documents/service-receipt.pdf")
+        assert early.status_code == 303  # no receipt before receipt: said on the page
+        assert early.headers["location"] == f"/referrals/{referral_id}#documents"
+        assert "尚未签收" in (await clerk.get(f"/referrals/{referral_id}")).text
+        unknown = await clerk.get(f"/referrals/{referral_id}/documents/anything.pdf")
+        assert unknown.status_code == 404
+
+    async with staff_of(stack, OTHER_TOWN, "handler") as other:
+        assert (await other.get(link)).status_code == 404
 
 
 async def test_another_organisations_referral_is_a_404_page(stack: Stack) -> None:

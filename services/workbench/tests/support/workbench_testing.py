@@ -167,6 +167,9 @@ async def running_stack(servers: Servers, kafka: str, workdir: Path) -> AsyncIte
         workbench_env = _base_env(workdir) | {
             "XIETONG_WORKBENCH_SERVICE_URLS": json.dumps(urls),
             "XIETONG_WORKBENCH_COOKIE_SECURE": "false",
+            # A busy shared 2-core box: a service's first official document may wait for its
+            # render worker's warm-up (tens of seconds there), more than the default 30 s.
+            "XIETONG_WORKBENCH_API_TIMEOUT_S": "180",
             "XIETONG_WORKBENCH_SESSION_SECRET": secrets.token_urlsafe(32),
         }
         workbench = await _start("workbench", "workbench.main:app", workbench_env, workdir)

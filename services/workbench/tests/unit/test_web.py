@@ -153,6 +153,42 @@ def test_the_workbench_imports_no_service_and_no_database() -> None:
                 assert not hit, f"{path.name} imports {name}"
 
 
+def test_the_print_panel_offers_a_document_to_its_issuer_and_keeps_superseded_ones() -> None:
+    """打印文书: the one in force by its slot (kind and instance), the issuer's offer to issue
+    one not issued yet, nothing to download for the others, a superseded one by its digest."""
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from workbench.pages.common import DocumentSlot, document_rows
+
+    def visit(org: str) -> Any:
+        return SimpleNamespace(me=SimpleNamespace(org=org), t=lambda zh, en: zh)
+
+    old = {"kind": "opinion", "instance": "round-1", "current": False, "sha256": "a" * 64}
+    new = {"kind": "opinion", "instance": "round-1", "current": True, "sha256": "b" * 64}
+    other_round = {"kind": "opinion", "instance": "round-2", "current": True, "sha256": "c" * 64}
+    slots = [
+        DocumentSlot("opinion", "意见书（第1轮）", "", "town:a", "round-1", "round=1"),
+        DocumentSlot("materials-notice", "补正通知（第1轮）", "", "town:a", "round-1", "round=1"),
+        DocumentSlot("materials-notice", "补正通知（第2轮）", "", None, "round-2", "round=2"),
+    ]
+    base = "/reviews/r"
+    issued = [old, new, other_round]
+    rows = document_rows(cast(Any, visit("town:a")), issued, slots, base)
+    assert [(r["title"], r["doc"], r["href"]) for r in rows] == [
+        ("意见书（第1轮）", new, "/reviews/r/documents/opinion.pdf?round=1"),
+        ("补正通知（第1轮）", None, "/reviews/r/documents/materials-notice.pdf?round=1"),
+        ("意见书（第1轮）", old, f"/reviews/r/documents/opinion.pdf?round=1&version={'a' * 64}"),
+    ]  # round 2's opinion has no slot here: not shown; its notice is not to be had yet
+    theirs = document_rows(cast(Any, visit("brigade:a")), issued, slots, base)
+    assert theirs[1]["doc"] is None  # 待出具
+    assert theirs[1]["href"] is None  # no offer: not the issuer
+    assert theirs[1]["issuer"] == "town:a"
+    target = DocumentSlot("advance-notice", "事先告知书", "", "dept:x", "t1", under="targets/t1/")
+    [row] = document_rows(cast(Any, visit("dept:x")), [], [target], "/inspection/orders/o")
+    assert row["href"] == "/inspection/orders/o/targets/t1/documents/advance-notice.pdf"
+
+
 def test_issue_24_a_services_todo_item_reads_as_a_workbench_item() -> None:
     """The shape every service's GET /todo answers (xietong_common.todo.TodoItem, as JSON)
     becomes the workbench's item: the record's title and page, the action in the notice's

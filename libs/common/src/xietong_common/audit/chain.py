@@ -16,12 +16,13 @@ rows against the (seq, hash) pairs they name.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from xietong_common.audit.crypto import UnknownAlgorithm, hash_function
@@ -91,6 +92,31 @@ def row_hash(
     return hash_function(algorithm)(canonical.encode())
 
 
+def _canonical_around_prev(entry: AuditEntry) -> tuple[str, str]:
+    """The canonical JSON `row_hash` hashes, as the text before the previous hash and the text
+    after it: worked out before the chain head is locked, so that inside the lock only the
+    hash itself is left to compute. The keys sort as `row_hash` sorts them (`prev` between
+    `org` and `rule`), so `before + prev + after` is exactly its text."""
+    options: dict[str, Any] = {
+        "sort_keys": True,
+        "ensure_ascii": False,
+        "separators": (",", ":"),
+        "default": str,
+    }
+    first = json.dumps(
+        {
+            "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor": entry.actor,
+            "org": entry.org,
+            "action": entry.action,
+            "detail": entry.detail,
+        },
+        **options,
+    )
+    last = json.dumps({"rule": entry.rule, "subject": entry.subject}, **options)
+    return first[:-1] + ',"prev":"', '",' + last[1:]
+
+
 # FOR UPDATE waits for a concurrent appender and then returns the head it committed (READ
 # COMMITTED re-reads the locked row), which a plain read at statement start would not.
 _LOCK_HEAD = sa.select(audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
@@ -107,6 +133,8 @@ async def append(
     if not entries:
         return None
     hash_function(algorithm)  # an unknown name fails here, before the head is locked
+    if algorithm == "sha256":
+        return await _append_in_one_statement(session, entries)
     prev: str = (await session.execute(_LOCK_HEAD)).scalar_one()
     columns: dict[str, list[Any]] = {name: [] for name in _APPEND_COLUMNS}
     for entry in entries:
@@ -160,6 +188,67 @@ _APPEND = sa.text(
 )
 
 
+async def _append_in_one_statement(session: AsyncSession, entries: list[AuditEntry]) -> str:
+    """SHA-256 chains in PostgreSQL (`sha256()`), in the statement that locks the head: the
+    head stays locked from that statement to COMMIT, with no round trip — nor a wait for the
+    event loop to come back to this request — in between. The text hashed is `row_hash`'s,
+    byte for byte (`_canonical_around_prev`), so `verify_chain` recomputes the same hashes."""
+    columns: dict[str, list[Any]] = {name: [] for name in (*_APPEND_COLUMNS[:7], "before", "after")}
+    for entry in entries:
+        before, after = _canonical_around_prev(entry)
+        for name, value in (
+            ("at", entry.at),
+            ("actor", entry.actor),
+            ("org", entry.org),
+            ("action", entry.action),
+            ("subject", entry.subject),
+            ("rule", entry.rule),
+            ("detail", json.dumps(entry.detail, ensure_ascii=False)),
+            ("before", before),
+            ("after", after),
+        ):
+            columns[name].append(value)
+    head: str = (await session.execute(_APPEND_SHA256, columns)).scalar_one()
+    return head
+
+
+_APPEND_SHA256 = sa.text(
+    """
+    WITH RECURSIVE
+    head AS (SELECT hash FROM audit_head WHERE id = 1 FOR UPDATE),
+    entry AS (
+        SELECT * FROM unnest(
+            CAST(:at AS timestamptz[]), CAST(:actor AS text[]), CAST(:org AS text[]),
+            CAST(:action AS text[]), CAST(:subject AS text[]), CAST(:rule AS text[]),
+            CAST(:detail AS jsonb[]), CAST(:before AS text[]), CAST(:after AS text[])
+        ) WITH ORDINALITY AS e(at, actor, org, action, subject, rule, detail, before, after, n)
+    ),
+    chain (n, prev_hash, hash) AS (
+        SELECT CAST(0 AS bigint), CAST(NULL AS text), (SELECT hash FROM head)
+        UNION ALL
+        SELECT e.n, c.hash,
+               encode(sha256(convert_to(e.before || c.hash || e.after, 'UTF8')), 'hex')
+        FROM chain c JOIN entry e ON e.n = c.n + 1
+    ),
+    inserted AS (
+        INSERT INTO audit_log (
+            at, actor, org, action, subject, rule, detail, prev_hash, hash, hash_alg
+        )
+        SELECT e.at, e.actor, e.org, e.action, e.subject, e.rule, e.detail, c.prev_hash, c.hash,
+               'sha256'
+        FROM entry e JOIN chain c ON c.n = e.n
+        ORDER BY e.n
+        RETURNING seq
+    )
+    UPDATE audit_head
+    SET last_seq = (SELECT max(seq) FROM inserted),
+        hash = (SELECT hash FROM chain ORDER BY n DESC LIMIT 1)
+    WHERE id = 1
+    RETURNING hash
+    """
+)
+
+
 @dataclass(frozen=True)
 class CheckpointClaim:
     """What a verified, signed checkpoint says of this chain: row `seq` has hash `hash`
@@ -182,6 +271,26 @@ class ChainReport:
     algorithms: dict[str, int] = field(default_factory=dict)
 
 
+# Rows read per statement while verifying: memory stays bounded on a long chain.
+VERIFY_BATCH = 5000
+
+
+async def _in_order(conn: AsyncConnection | AsyncSession) -> AsyncIterator[RowMapping]:
+    """Every row of the log in `seq` order, a batch at a time (keyset on `seq`: it works in a
+    transaction or outside one, and holds no cursor open)."""
+    after: int | None = None
+    while True:
+        query = sa.select(audit_log).order_by(audit_log.c.seq).limit(VERIFY_BATCH)
+        if after is not None:
+            query = query.where(audit_log.c.seq > after)
+        batch = (await conn.execute(query)).mappings().all()
+        for row in batch:
+            yield row
+        if len(batch) < VERIFY_BATCH:
+            return
+        after = int(batch[-1]["seq"])
+
+
 async def verify_chain(
     conn: AsyncConnection | AsyncSession, claims: Iterable[CheckpointClaim] = ()
 ) -> ChainReport:
@@ -192,7 +301,6 @@ async def verify_chain(
     expected: dict[int, list[CheckpointClaim]] = {}
     for claim in claims:
         expected.setdefault(claim.seq, []).append(claim)
-    result = await conn.stream(sa.select(audit_log).order_by(audit_log.c.seq))
     problems: list[str] = []
     algorithms: dict[str, int] = {}
     expected_prev = GENESIS
@@ -202,7 +310,7 @@ async def verify_chain(
     newest_matched: int | None = None
     # Sequence gaps are normal (rolled-back transactions); the chain itself shows
     # a deleted row, because the row after it no longer links to its predecessor.
-    async for row in result.mappings():
+    async for row in _in_order(conn):
         rows += 1
         seq = last_seq = int(row["seq"])
         algorithm = row["hash_alg"]

@@ -25,6 +25,14 @@ class CliExtension:
     database_url_fallbacks: list[Callable[[str], str]] = field(default_factory=list)
     kafka_bootstrap_fallbacks: list[Callable[[], str]] = field(default_factory=list)
 
+    def database_url(self, service: str) -> str:
+        """Where a service's database is, as the `xietong` command finds it (for a plugin's
+        command such as `xietong oversight rebuild`)."""
+        return service_database_url(service)
+
+    def kafka_bootstrap(self) -> str:
+        return kafka_bootstrap()
+
 
 _EXTENSION = CliExtension(subparsers=None)
 

@@ -9,6 +9,7 @@ from xietong_common.contracts import audit as audit
 from xietong_common.contracts import deadlines as deadlines
 from xietong_common.contracts import info as info
 from xietong_common.contracts import inspection as inspection
+from xietong_common.contracts import oversight as oversight
 from xietong_common.contracts import referral as referral
 from xietong_common.contracts import review as review
 from xietong_common.contracts import secondment as secondment

@@ -33,7 +33,7 @@ ALL_MECHANISMS = (
     "secondment",
 )
 OVERSIGHT = "oversight (SUP-01/02)"
-NOTIFIER = "notifier (issue 24, planned)"
+NOTIFIER = "notifier"
 
 
 class BreachKind(LabelledEnum):

@@ -40,6 +40,20 @@ class CaseProcedure(LabelledEnum):
     OTHER = "other", "其他程序", "other procedure"
 
 
+class ConclusionOutcome(LabelledEnum):
+    """REF-09: how a referred case ended (办结), so that outcomes can be counted."""
+
+    PENALTY = "penalty", "给予行政处罚", "administrative penalty imposed"
+    NO_PENALTY = "no-penalty", "不予行政处罚", "no penalty (违法事实不成立、轻微不罚等)"
+    TRANSFERRED = (
+        "transferred",
+        "移送司法机关或其他机关",
+        "transferred to the judiciary or another body",
+    )
+    CASE_WITHDRAWN = "case-withdrawn", "撤销立案", "the filing withdrawn"
+    OTHER = "other", "其他处理", "another outcome"
+
+
 class SourceKind(LabelledEnum):
     """Where a referral came from."""
 
@@ -241,6 +255,9 @@ class CaseConcluded(IntegrationEvent):
     sender: str = Field(examples=["town:lizhi"])
     case_number: str = Field(examples=["涪环罚立〔2024〕15号"])
     outcome: str = Field(description="how the case ended", examples=["罚款人民币五千元"])
+    outcome_kind: ConclusionOutcome | None = Field(
+        default=None, description="the outcome's kind (absent in events before 2026-12)"
+    )
     decision_number: str | None = Field(default=None, examples=["涪环罚〔2024〕15号"])
     concluded_at: datetime
 
@@ -337,7 +354,7 @@ class CaseOnwardReferralSuspected(IntegrationEvent):
     receiver: str
     resembles: list[str] = Field(description="ids of the received, unfinished cases")
     grounds: list[str] = Field(
-        description="same-party | similar-facts | same-place-and-matter",
+        description="same-party | similar-facts | same-place-and-time",
         examples=[["same-party", "similar-facts"]],
     )
     distinct_case_reason: str = Field(description="the sender's statement of why it differs")

@@ -30,7 +30,9 @@ def idempotent_producer(
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
-        linger_ms=5,
+        # No lingering: the relay queues a pass's rows at once, and they leave in batches
+        # without waiting; a linger would only delay every event by as much.
+        linger_ms=0,
         request_timeout_ms=10_000,
     )
 

@@ -93,6 +93,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
                 bootstrap=settings.kafka_bootstrap_servers,
                 handlers=bind(handlers, ctx),
                 max_attempts=settings.inbox_max_attempts,
+                batch_size=settings.inbox_batch_size,
                 backoff_initial_s=settings.inbox_backoff_initial_s,
                 backoff_max_s=settings.inbox_backoff_max_s,
                 kafka_options=ctx.kafka,

@@ -1,4 +1,11 @@
-"""Inbox consumer: each event handled once per service, offsets committed after the handler."""
+"""Inbox consumer: each event handled once per service, offsets committed after the handler.
+
+The events a poll brings from one partition are handled in ONE transaction, in their order
+(`batch_size` at most): one inbox insert for all their ids, each handler in turn, one COMMIT.
+If anything in that transaction fails — a handler's error or refusal, the database — it
+is rolled back whole and the same events are handled one at a time, each in its own
+transaction with its retries, backoff and dead-lettering (`process`): a batch never changes
+what happens to an event, only how many commits the ones that go through cost."""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry.trace import SpanKind
@@ -47,6 +54,13 @@ class EventRefused(PoisonMessage):
     it goes to the dead-letter topic at once, with the reason; nothing it carried is lost."""
 
 
+class _Decoded(NamedTuple):
+    record: ConsumerRecord[bytes, bytes]
+    envelope: CloudEvent
+    event: BaseModel
+    handler: Handler
+
+
 @contextlib.contextmanager
 def refused_like_a_request() -> Iterator[None]:
     """Around a handler's call of its use case: what a request would be refused for — a 4xx
@@ -74,6 +88,7 @@ class InboxConsumer:
         handlers: Mapping[type[BaseModel], Handler],
         group_id: str | None = None,
         max_attempts: int = 5,
+        batch_size: int = 100,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
         kafka_options: Mapping[str, Any] | None = None,
@@ -85,6 +100,7 @@ class InboxConsumer:
         self.namespace = namespace
         self.group_id = namespace.group(group_id or db.service_name)
         self.max_attempts = max_attempts
+        self.batch_size = max(1, batch_size)
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
         self.kafka_options = dict(kafka_options or {})
@@ -149,8 +165,8 @@ class InboxConsumer:
         tp: TopicPartition,
         records: list[ConsumerRecord[bytes, bytes]],
     ) -> None:
-        for record in records:
-            await self.process(record, dlq)
+        for start in range(0, len(records), self.batch_size):
+            await self.process_batch(records[start : start + self.batch_size], dlq)
         faultpoints.reached(faultpoints.HANDLER_OFFSET_UNCOMMITTED, topic=tp.topic)
         await self.commit(consumer, tp, records[-1].offset + 1)
 
@@ -168,6 +184,80 @@ class InboxConsumer:
 
     async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         await consumer.commit({tp: offset})
+
+    async def process_batch(
+        self, records: list[ConsumerRecord[bytes, bytes]], dlq: AIOKafkaProducer
+    ) -> list[str]:
+        """Handle records of one partition, in order: the runs of decodable events each in one
+        transaction, a record no retry can fix dead-lettered where it stands. Returns each
+        record's outcome."""
+        outcomes: list[str] = []
+        run: list[_Decoded] = []
+        for record in records:
+            try:
+                run.append(_Decoded(record, *self._decode(record)))
+            except PoisonMessage:
+                outcomes += await self._handle_run(run, dlq)
+                run = []
+                outcomes.append(await self.process(record, dlq))  # dead-lettered, in place
+        outcomes += await self._handle_run(run, dlq)
+        return outcomes
+
+    async def _handle_run(self, run: list[_Decoded], dlq: AIOKafkaProducer) -> list[str]:
+        if len(run) < 2:
+            return [await self.process(item.record, dlq) for item in run]
+        try:
+            outcomes = await self._apply_batch(run)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # rolled back whole: each event on its own, with its retries
+            log.info(
+                "a batch of %d events failed (%s: %s); handling them one at a time",
+                len(run),
+                type(exc).__name__,
+                exc,
+            )
+            return [await self.process(item.record, dlq) for item in run]
+        for item, outcome in zip(run, outcomes, strict=True):
+            topic = self.namespace.logical(item.record.topic) or item.record.topic
+            INBOX_HANDLED.labels(self.db.service_name, topic, outcome).inc()
+        return outcomes
+
+    async def _apply_batch(self, run: list[_Decoded]) -> list[str]:
+        """One transaction: the inbox rows of every event of `run`, then each new event's
+        handler in order. An event id met before — committed earlier, or twice in the run (the
+        relay may send a row twice) — is a duplicate: its handler does not run."""
+        async with self.db.uow(actor=self.actor) as uow:
+            rows = [
+                {
+                    "event_id": item.envelope.id,
+                    "topic": self.namespace.logical(item.record.topic) or item.record.topic,
+                    "event_type": item.envelope.type,
+                    "partition": item.record.partition,
+                    "offset": item.record.offset,
+                }
+                for item in run
+            ]
+            new = set(
+                (
+                    await uow.session.execute(
+                        insert(inbox)
+                        .values(rows)
+                        .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+                        .returning(inbox.c.event_id)
+                    )
+                ).scalars()
+            )
+            outcomes = []
+            for item in run:
+                if item.envelope.id not in new:
+                    outcomes.append("duplicate")
+                    continue
+                new.discard(item.envelope.id)
+                with self._span(item.record, item.envelope):
+                    await item.handler(uow, item.event, item.envelope)
+                outcomes.append("handled")
+        return outcomes
 
     async def process(self, record: ConsumerRecord[bytes, bytes], dlq: AIOKafkaProducer) -> str:
         """Handle one record: handled, duplicate, or dead-lettered. Never skips silently."""
@@ -256,11 +346,18 @@ class InboxConsumer:
         event: BaseModel,
         handler: Handler,
     ) -> str:
+        with self._span(record, envelope):
+            return await self._apply(record, envelope, event, handler)
+
+    @contextlib.contextmanager
+    def _span(self, record: ConsumerRecord[bytes, bytes], envelope: CloudEvent) -> Iterator[None]:
+        """The event's process span, continuing the relay's publish span (its header), else
+        the request that caused the event; and its trace context for what the handler logs
+        and publishes."""
         headers = {k: v.decode("latin-1") for k, v in record.headers or ()}
         with messaging_span(
             f"{self.namespace.logical(record.topic) or record.topic} process",
             kind=SpanKind.CONSUMER,
-            # The publish span of the relay (header), else the request that caused the event.
             traceparent=headers.get("traceparent") or envelope.traceparent,
             attributes={
                 "messaging.system": "kafka",
@@ -278,7 +375,7 @@ class InboxConsumer:
             }
             token = trace_context.set({k: v for k, v in context.items() if v})
             try:
-                return await self._apply(record, envelope, event, handler)
+                yield
             finally:
                 trace_context.reset(token)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -22,6 +23,8 @@ from xietong_common.attestation.checkpoints import audit_checkpoint_job
 from xietong_common.attestation.verification import audit_verify_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
+from xietong_common.documents.render import Fonts, pool_for
+from xietong_common.documents.settings import DocumentSettings
 from xietong_common.files.worker import preload as worker_preload
 from xietong_common.files.worker import warm as warm_file_workers
 from xietong_common.import_jobs import stop_background
@@ -30,7 +33,7 @@ from xietong_common.logs import configure_logging
 from xietong_common.messaging import Handlers, run_messaging, service_topics
 from xietong_common.migrations import upgrade_to_head_async
 from xietong_common.settings import ServiceSettings
-from xietong_common.telemetry import instrument_app, instrument_database, tracer_provider
+from xietong_common.telemetry import instrument_database, tracer_provider
 from xietong_common.todo import RecordLink
 from xietong_common.web.access import declare_access
 from xietong_common.web.examples import complete_examples
@@ -128,6 +131,16 @@ def api_routes(router: APIRouter) -> Iterator[APIRoute]:
             yield route
 
 
+# FastAPI's own telemetry (FastAPI ≥ 0.165) would trace each request a second time, its
+# dependencies and its serialisation too, whenever a tracer provider is set: the server span
+# is ours (telemetry.start_server_span), metrics are Prometheus', logs are ours.
+NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI).parameters
+    else {}
+)
+
+
 def create_app(
     spec: ServiceSpec,
     *,
@@ -174,6 +187,13 @@ def create_app(
         # The file workers' fork server, started in the background: the first upload does
         # not wait for it to import the parsing libraries.
         warming = asyncio.create_task(asyncio.to_thread(warm_file_workers), name="warm-workers")
+        # Likewise the document worker of a service that issues documents (its first
+        # document would otherwise wait for WeasyPrint and the fonts to load).
+        warming_documents = None
+        if isinstance(settings, DocumentSettings) and settings.document_render_warm:
+            warming_documents = asyncio.create_task(
+                pool_for(settings).warm(Fonts.of(settings)), name="warm-documents"
+            )
         log.info("service started", extra={"topics": spec.topics})
         try:
             yield
@@ -181,6 +201,9 @@ def create_app(
             await stop_background(ctx)  # import jobs: each marks itself failed
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(warming), timeout=30)
+            if warming_documents is not None:
+                warming_documents.cancel()
+                await asyncio.wait([warming_documents], timeout=15)
             for task in tasks:
                 task.cancel()
             _, stuck = await asyncio.wait(tasks, timeout=15)
@@ -196,18 +219,19 @@ def create_app(
         lifespan=lifespan,
         openapi_tags=[*spec.openapi_tags, TODO_TAG] if spec.openapi_tags else None,
         generate_unique_id_function=operation_id,
+        **NO_NATIVE_TELEMETRY,
     )
     install_problem_handlers(app)
-    provider = tracer_provider(settings, spec.name)
-    instrument_database(provider)
+    provider = tracer_provider(settings, spec.name) if settings.tracing else None
+    if provider is not None:
+        instrument_database(provider)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_request_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_middleware(HeadLimitMiddleware, max_head_bytes=settings.http_max_head_bytes)
-    app.add_middleware(RequestContextMiddleware, service=spec.name)
-    instrument_app(app, provider)  # outermost: its span is current in our middleware
+    app.add_middleware(RequestContextMiddleware, service=spec.name, tracing=provider is not None)
     # /metrics on the API's port only when it has no port of its own (`xietong serve`).
     ops = ops_router(spec.name, serve_metrics=settings.metrics_port is None)
     app.include_router(ops)

@@ -10,8 +10,13 @@ from xietong_common.context import ServiceContext
 from xietong_common.errors import NotFound
 from xietong_common.materials import MaterialColumns, blob_store
 
+# A file is served as the type its bytes were found to be (PDF, image, text, OOXML...), so the
+# response may be any media type.
 DOWNLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"content": {"application/octet-stream": {}}, "description": "the stored file"}
+    200: {
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "the stored file, served as the type its content was found to be",
+    }
 }
 
 

@@ -14,18 +14,29 @@ from xietong_common import faultpoints
 from xietong_common.errors import PayloadTooLarge
 from xietong_common.events.envelope import trace_context
 from xietong_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from xietong_common.telemetry import current_traceparent
+from xietong_common.telemetry import (
+    UNTRACED,
+    end_server_span,
+    start_server_span,
+    traceparent_of,
+)
 from xietong_common.web.problems import language, problem_response
 
 log = logging.getLogger(__name__)
 
 
 class RequestContextMiddleware:
-    """Request id and W3C traceparent in, logs and metrics out (plain ASGI, no extra task)."""
+    """Request id and trace in, logs and metrics out (plain ASGI, no extra task).
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    With `tracing`, each request is a server span (OpenTelemetry HTTP conventions) continuing
+    the caller's `traceparent`; the sampler decides whether it is recorded, and a request
+    sampled out costs one span id and nothing more. Without, the caller's traceparent (or a
+    new one) still names the request in the logs and in the events it publishes."""
+
+    def __init__(self, app: ASGIApp, service: str, *, tracing: bool = False) -> None:
         self.app = app
         self.service = service
+        self.tracing = tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -33,12 +44,16 @@ class RequestContextMiddleware:
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request_id = headers.get("x-request-id") or secrets.token_hex(8)
-        # The request's server span (OpenTelemetry), else the caller's trace, else a new one.
-        traceparent = (
-            current_traceparent()
-            or headers.get("traceparent")
-            or f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
-        )
+        method = scope.get("method", "")
+        path = scope.get("path", "")
+        span = otel_token = None
+        if self.tracing and path not in UNTRACED:
+            span, otel_token = start_server_span(method, headers)
+            traceparent = traceparent_of(span)
+        else:
+            traceparent = headers.get("traceparent") or (
+                f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+            )
         token = trace_context.set({"requestid": request_id, "traceparent": traceparent})
         started = time.perf_counter()
         status = 500
@@ -61,20 +76,20 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            method = scope.get("method", "")
-            HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method, path).observe(elapsed)
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
             if path not in ("/healthz", "/metrics"):
                 log.info(
                     "%s %s %d",
                     method,
-                    scope.get("path", ""),
+                    path,
                     status,
                     extra={"status": status, "duration_ms": round(elapsed * 1000, 1)},
                 )
             trace_context.reset(token)
+            if span is not None:
+                end_server_span(span, otel_token, scope=scope, route=route, status=status)
 
 
 class BodyLimitMiddleware:

@@ -6,11 +6,12 @@ case raises something new): from the route's endpoint and its dependencies, ever
 of the service's package and of `xietong_common` it can reach by name — a module's function,
 a method of a module-level object or class, `self.`/`cls.` methods — is read (its syntax
 tree), and every `AppError` subclass it names, except in an `except` clause, is one the
-operation may return. Calls on local objects (a unit of work, a session) are not followed;
-what the web layer itself answers is added by `framework_problems` (every operation: invalid
-input and internal error; with a token: unauthorized, forbidden and the identity provider
-unavailable; with an id in the path:
-not found; with a body: bad request and too large). The result is what the operation *may*
+operation may return. A method of what a function returns is followed by the function's
+return annotation (`pool_for(settings).render(...)`); calls on local objects (a unit of
+work, a session) are not. What the web layer itself answers is added by
+`framework_problems` (every operation: invalid input and internal error; with a token:
+unauthorized, forbidden and the identity provider unavailable; with an id in the path: not
+found; with a body: bad request and too large). The result is what the operation *may*
 return, a little more rather than less."""
 
 from __future__ import annotations
@@ -269,25 +270,40 @@ def _resolve(node: ast.expr, namespace: dict[str, Any], this: Any) -> tuple[Any,
         if node.id in ("self", "cls") and this is not None:
             return None, this
         return None, namespace.get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
+        # A method of what a call returns (`pool_for(settings).render(...)`): known by the
+        # called function's return annotation.
+        _, called = _resolve(node.value.func, namespace, this)
+        if not inspect.isfunction(called):
+            return None, None
+        cls = _class_of(_hints(called).get("return"))
+        if cls is None:
+            return None, None
+        return _resolve_attribute(_Typed(cls), node.attr)
     if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
         _, base = _resolve(node.value, namespace, this)
         if base is None or isinstance(base, (dict, list, tuple, set, str, int, float)):
             return None, None
         if isinstance(base, _Typed):
-            try:
-                found = inspect.getattr_static(base.cls, node.attr)
-            except AttributeError:
-                found = None
-            if found is None or _is_instance(found):
-                # A field: known by its annotation.
-                cls = _class_of(_hints(base.cls).get(node.attr))
-                return None, (_Typed(cls) if cls is not None else None)
-            return None, found
+            return _resolve_attribute(base, node.attr)
         try:
             return base, inspect.getattr_static(base, node.attr)
         except AttributeError:
             return None, None
     return None, None
+
+
+def _resolve_attribute(base: _Typed, attr: str) -> tuple[Any, Any]:
+    """An attribute of an object known only by its class: a method, or a field's class."""
+    try:
+        found = inspect.getattr_static(base.cls, attr)
+    except AttributeError:
+        found = None
+    if found is None or _is_instance(found):
+        # A field: known by its annotation.
+        cls = _class_of(_hints(base.cls).get(attr))
+        return None, (_Typed(cls) if cls is not None else None)
+    return None, found
 
 
 def _is_instance(obj: Any) -> bool:

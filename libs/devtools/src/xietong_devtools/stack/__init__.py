@@ -51,6 +51,7 @@ SERVICE_PACKAGES = (
     "joint_inspection",
     "secondment",
     "oversight",
+    "notifier",
 )
 
 

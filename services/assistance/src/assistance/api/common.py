@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistance.models import AssistanceRequest
 from assistance.schemas import AssistanceOut
-from assistance.service import queries
+from assistance.service.common import REQUEST
 from assistance.views import detail_of
+from xietong_common.documents import issuing
 from xietong_common.reference import OrgKind
 from xietong_common.web import Context
 
@@ -28,5 +29,7 @@ def make_router() -> APIRouter:
 
 async def detail(session: AsyncSession, r: AssistanceRequest, ctx: Context) -> AssistanceOut:
     """The request as its parties see it, deadlines included."""
-    deadlines = await queries.deadlines_of(session, r.id)
-    return detail_of(r, deadlines=deadlines, now=ctx.clock.now())
+    deadlines = await REQUEST.deadlines_of(session, r.id)
+    subject = REQUEST.subject_of(r.id)
+    issued = await issuing.of_subjects(session, [subject])
+    return detail_of(r, deadlines=deadlines, documents=issued.get(subject, []), now=ctx.clock.now())

@@ -16,7 +16,7 @@ from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import Allowed
 from xietong_common.web.deps import IdempotencyKey
-from xietong_common.web.problems import problem_responses
+from xietong_common.web.problems import UPLOAD_ERRORS
 
 router: APIRouter = make_router()
 
@@ -26,7 +26,7 @@ router: APIRouter = make_router()
     response_model=MaterialOut,
     status_code=status.HTTP_201_CREATED,
     summary="Upload a file: the town's attachment or the department's result (multipart)",
-    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    responses=UPLOAD_ERRORS,
     dependencies=[Allowed(roles=ACTING_ROLES, orgs=PARTIES)],
 )
 async def upload_material(

@@ -22,18 +22,19 @@ from assistance.schemas import (
     WarningOut,
 )
 from assistance.service import oversight, queries
-from assistance.service.common import china_day, matter_powers
-from assistance.service.queries import Box, ListFilters, SortKey
+from assistance.service.common import REQUEST, china_day, matter_powers
+from assistance.service.queries import RequestFilters, SortKey
 from assistance.views import summary_of
 from xietong_common.contracts.assistance import AssistanceGround
 from xietong_common.errors import InvalidInput
+from xietong_common.listing import Box
 from xietong_common.reference import OrgKind
 from xietong_common.schemas import Code, DayBound, OrgCode, Page, TimeBound
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
-from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
-from xietong_common.web.problems import LIST_ERRORS, problem_responses
+from xietong_common.web.materials import DOWNLOAD_RESPONSES, stream_material
+from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, problem_responses
 
 router: APIRouter = make_router()
 MAX_YEARS = 10
@@ -124,7 +125,7 @@ def _name(ctx: Context, org: str) -> str:
     return found.name_zh if found else org
 
 
-def _filters(
+async def _filters(
     state: Annotated[
         list[AssistanceState] | None, Query(description="one or more states", max_length=10)
     ] = None,
@@ -136,8 +137,8 @@ def _filters(
     urgent: bool | None = None,
     flagged: Annotated[bool | None, Query(description="推诿、刁难 was flagged")] = None,
     sort: SortKey = SortKey.CREATED_AT_DESC,
-) -> ListFilters:
-    return ListFilters(
+) -> RequestFilters:
+    return RequestFilters(
         states=state or (),
         matter_code=matter_code,
         counterparty=counterparty,
@@ -150,11 +151,11 @@ def _filters(
     )
 
 
-Filters = Annotated[ListFilters, Depends(_filters)]
+Filters = Annotated[RequestFilters, Depends(_filters)]
 
 
 async def _list(
-    ctx: Context, principal: CurrentPrincipal, box: Box, filters: ListFilters, paging: Paging
+    ctx: Context, principal: CurrentPrincipal, box: Box, filters: RequestFilters, paging: Paging
 ) -> Page[AssistanceSummary]:
     async with ctx.db.session() as session:
         listed, total = await queries.list_requests(
@@ -166,7 +167,7 @@ async def _list(
             now=ctx.clock.now(),
         )
     return Page[AssistanceSummary].of(
-        [summary_of(x.request, next_due=x.next_due, overdue=x.overdue) for x in listed],
+        [summary_of(x.record, next_due=x.next_due, overdue=x.overdue) for x in listed],
         total=total,
         paging=paging,
     )
@@ -218,7 +219,7 @@ async def outbox(
     "/{request_id:uuid}",
     response_model=AssistanceOut,
     summary="One request",
-    responses=problem_responses(401, 404, 422),
+    responses=READ_ERRORS,
     dependencies=[Allowed(roles=ANY)],
 )
 async def get_one(
@@ -226,7 +227,7 @@ async def get_one(
 ) -> AssistanceOut:
     """One request with its officers, files, extensions, flags and deadlines."""
     async with ctx.db.session() as session:
-        r = await queries.get(session, request_id=request_id, principal=principal)
+        r = await REQUEST.load_for(session, request_id, principal, lock=False)
         return await detail(session, r, ctx)
 
 
@@ -234,7 +235,7 @@ async def get_one(
     "/{request_id:uuid}/timeline",
     response_model=list[TimelineEntry],
     summary="The request's timeline: steps and deadlines",
-    responses=problem_responses(401, 404, 422),
+    responses=READ_ERRORS,
     dependencies=[Allowed(roles=ANY)],
 )
 async def timeline(
@@ -242,14 +243,15 @@ async def timeline(
 ) -> list[TimelineEntry]:
     """Every audited step with its rule, and every deadline started, met or missed."""
     async with ctx.db.session() as session:
-        return await queries.timeline(session, request_id=request_id, principal=principal)
+        await REQUEST.load_for(session, request_id, principal, lock=False)
+        return await REQUEST.timeline(session, request_id)
 
 
 @router.get(
     "/{request_id:uuid}/materials/{material_id:uuid}/content",
     response_class=StreamingResponse,
     summary="Download a file (an attachment or the result)",
-    responses={**DOWNLOAD_RESPONSES, **problem_responses(401, 404, 422)},
+    responses={**DOWNLOAD_RESPONSES, **READ_ERRORS},
     dependencies=[Allowed(roles=ANY)],
 )
 async def download_material(
@@ -257,12 +259,6 @@ async def download_material(
 ) -> StreamingResponse:
     """ASSIST-02: the result reaches the town here; the town's attachments reach the department."""
     async with ctx.db.session() as session:
-        material = await queries.material(
-            session, request_id=request_id, material_id=material_id, principal=principal
-        )
-    return await download(
-        ctx,
-        sha256=material.sha256,
-        content_type=material.content_type,
-        filename=material.filename or material.kind,
-    )
+        r = await REQUEST.load_for(session, request_id, principal, lock=False)
+        material = await queries.material(session, r, material_id)
+    return await stream_material(ctx, material)

@@ -20,7 +20,6 @@ from assistance.domain.requesting import Warning as Warning
 from assistance.domain.requesting import address as address
 from assistance.domain.requesting import check_ground as check_ground
 from assistance.domain.requesting import check_reason as check_reason
-from assistance.domain.requesting import meaningful_chars as meaningful_chars
 from assistance.domain.states import TRANSITIONS as TRANSITIONS
 from assistance.domain.states import AssistanceState as AssistanceState
 from assistance.domain.states import ExtensionDecision as ExtensionDecision
@@ -29,3 +28,4 @@ from assistance.domain.states import Parties as Parties
 from assistance.domain.states import PeriodUnit as PeriodUnit
 from assistance.domain.states import Step as Step
 from assistance.domain.states import next_state as next_state
+from xietong_common.reasons import meaningful_chars as meaningful_chars

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from assistance.domain.requesting import meaningful_chars
 from assistance.errors import (
     CompletionDateNotAllowed,
     ExtensionNotAllowed,
@@ -19,6 +18,7 @@ from assistance.errors import (
 )
 from xietong_common.calendar import DeadlineRule
 from xietong_common.contracts.assistance import AssistanceGround, RefusalGround
+from xietong_common.reasons import is_law_title, meaningful_chars
 
 # ---- refusal (ASSIST-03) ---------------------------------------------------------------------
 
@@ -49,12 +49,15 @@ def check_refusal(
             )
         )
     if ground is RefusalGround.FORBIDDEN_BY_LAW:
-        if meaningful_chars(law) < 2:
+        # "有关规定" is a gesture at the law, not a citation: the instrument by its title.
+        if not is_law_title(law):
             problems.append(
                 (
                     "law",
-                    "the law, regulation or rule that forbids it",
-                    "禁止协助的法律、法规或规章名称",
+                    "the law, regulation or rule that forbids it, by its title (《…法》, "
+                    "《…条例》, 《…办法》), not 'the relevant rules'",
+                    "禁止协助的法律、法规或规章的名称（如《…法》《…条例》《…办法》），"
+                    "不得以“有关规定”代替",
                 )
             )
         if not ARTICLE.search(article or ""):

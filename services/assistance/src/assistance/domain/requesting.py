@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistance.errors import GroundNotDescribed, ReasonMissing
 from xietong_common.contracts.assistance import AssistanceGround
+from xietong_common.reasons import meaningful_chars
 
 # ---- the department asked (ASSIST-01) --------------------------------------------------------
 
@@ -74,11 +74,6 @@ def address(
         within_powers=department == matter.owner,
         warnings=tuple(warnings),
     )
-
-
-def meaningful_chars(text: str | None) -> int:
-    """Letters, digits and Chinese characters: what a reason says, without its punctuation."""
-    return sum(1 for c in text or "" if unicodedata.category(c)[0] in ("L", "N"))
 
 
 def check_ground(ground: AssistanceGround, description: str | None, *, min_chars: int) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistance.domain import AssistanceState, ExtensionDecision, MaterialKind
+from xietong_common import materials
 from xietong_common.contracts.assistance import (
     AssistanceGround,
     CaseKind,
@@ -16,6 +17,7 @@ from xietong_common.contracts.assistance import (
     RefusalGround,
     ResultKind,
 )
+from xietong_common.documents.schemas import DocumentOut
 from xietong_common.schemas import Label
 from xietong_common.timeline import DeadlineOut as DeadlineOut
 from xietong_common.timeline import TimelineEntry as TimelineEntry
@@ -68,17 +70,12 @@ class OfficerOut(BaseModel):
     )
 
 
-class MaterialOut(BaseModel):
-    id: uuid.UUID
+class MaterialOut(materials.MaterialOut):
+    """ASSIST-01/02: a file the town attached to its request, or the department's result."""
+
     kind: MaterialKind
     kind_zh: str
     title: str
-    filename: str | None
-    content_type: str
-    size: int
-    sha256: str
-    uploaded_at: datetime
-    uploaded_by: str
     uploaded_org: str
 
 
@@ -191,6 +188,9 @@ class AssistanceOut(AssistanceSummary):
     materials: list[MaterialOut]
     flags: list[FlagOut]
     deadlines: list[DeadlineOut]
+    documents: list[DocumentOut] = Field(
+        description="official documents issued on the request (ASSIST-01/03), superseded ones too"
+    )
 
 
 class OversightRow(BaseModel):

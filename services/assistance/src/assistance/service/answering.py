@@ -13,15 +13,13 @@ from assistance.schemas import AcceptIn, DeliverIn, ExtensionIn, OfficerIn, Refu
 from assistance.service.common import (
     COMPLETE,
     MECHANISM,
+    REQUEST,
     RESPOND,
-    audit_step,
     china_day,
     lapse_pending_extensions,
     latest_completion,
-    load_for,
+    require_department,
     start_completion,
-    subject_of,
-    transition,
     within_powers_now,
 )
 from assistance.settings import assistance_settings
@@ -139,29 +137,28 @@ async def accept(
 ) -> AssistanceRequest:
     """ASSIST-02: the department accepts, names its officer(s) and agrees a completion date
     (within the longest period); the response deadline is met, late or not."""
-    r = await load_for(uow, request_id, actor, acting_as="department")
-    domain.next_state(AssistanceState(r.state), Step.ACCEPT)
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_department(actor, r)
+    REQUEST.check(r, Step.ACCEPT)
     domain.check_completion_date(
         data.agreed_completion_date,
         today=china_day(uow.now),
         latest=latest_completion(ctx, uow.now),
     )
     officers = await _named_officers(uow, ctx, r, data.officers)
-    transition(r, Step.ACCEPT, uow.now)
+    REQUEST.transition(r, Step.ACCEPT, uow.now)
     r.accepted_at, r.accepted_by, r.acceptance_note = uow.now, actor.user, data.note
     r.officers = officers
-    subject = subject_of(r.id)
-    met = await deadlines.satisfy(
-        uow, subject=subject, action=RESPOND, at=uow.now, mechanism=MECHANISM
-    )
+    met = await REQUEST.satisfy_deadline(uow, r, RESPOND)
     late = bool(met and met.overdue_at_satisfaction)
     due = await start_completion(uow, r, data.agreed_completion_date)
     await uow.session.flush()
     uow.publish(events.accepted(r, due, late=late), key=str(r.id))
-    audit_step(
+    REQUEST.audit(
         uow,
         r,
-        Step.ACCEPT,
+        Step.ACCEPT.value,
+        rule=Step.ACCEPT.rule,
         late=late,
         agreed_completion_date=data.agreed_completion_date.isoformat(),
         officers=[
@@ -188,9 +185,10 @@ async def refuse(
     """ASSIST-03: refuse, on a legal ground with a written reason. 'Outside powers' is refused
     for a matter the catalogue puts within them, and after accepting; the refusal is
     published for oversight."""
-    r = await load_for(uow, request_id, actor, acting_as="department")
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_department(actor, r)
     state = AssistanceState(r.state)
-    domain.next_state(state, Step.REFUSE)
+    REQUEST.check(r, Step.REFUSE)
     domain.check_refusal(
         ground=data.ground,
         law=data.law,
@@ -200,7 +198,7 @@ async def refuse(
         after_acceptance=state is AssistanceState.ACCEPTED,
         min_chars=assistance_settings(ctx).assistance_min_reason_chars,
     )
-    subject = subject_of(r.id)
+    subject = REQUEST.subject_of(r.id)
     if state is AssistanceState.ACCEPTED:
         owed = await deadlines.find_open(uow, subject=subject, action=COMPLETE)
         late = bool(owed and not owed.provisional and uow.now > owed.due_at)
@@ -208,21 +206,20 @@ async def refuse(
             uow, subject=subject, action=COMPLETE, reason="refused", mechanism=MECHANISM
         )
     else:
-        met = await deadlines.satisfy(
-            uow, subject=subject, action=RESPOND, at=uow.now, mechanism=MECHANISM
-        )
+        met = await REQUEST.satisfy_deadline(uow, r, RESPOND)
         late = bool(met and met.overdue_at_satisfaction)
-    transition(r, Step.REFUSE, uow.now)
+    REQUEST.transition(r, Step.REFUSE, uow.now)
     r.refused_at, r.refused_by = uow.now, actor.user
     r.refusal_ground, r.refusal_reason = data.ground.value, data.reason
     r.refusal_law, r.refusal_article = data.law, data.article
     r.refused_after_acceptance = state is AssistanceState.ACCEPTED
     lapse_pending_extensions(r, uow.now)
     uow.publish(events.refused(r, late=late), key=str(r.id))
-    audit_step(
+    REQUEST.audit(
         uow,
         r,
-        Step.REFUSE,
+        Step.REFUSE.value,
+        rule=Step.REFUSE.rule,
         ground=data.ground.value,
         law=data.law,
         article=data.article,
@@ -244,7 +241,8 @@ async def request_extension(
 ) -> ExtensionRequest:
     """ASSIST-04: ask the town to move the completion date: before it passes, one at a time,
     a bounded number of times, within the longest period. The town answers."""
-    r = await load_for(uow, request_id, actor, acting_as="department")
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_department(actor, r)
     scope = f"{EXTENSION_SCOPE}:{r.id}"
     replay = await idempotency.claim(
         uow, scope=scope, org=actor.org, key=idempotency_key, request=data
@@ -254,10 +252,10 @@ async def request_extension(
         if extension is None:
             raise NotFound("no such extension request", zh="未找到该延期申请")
         return extension
-    domain.next_state(AssistanceState(r.state), Step.REQUEST_EXTENSION)
+    REQUEST.check(r, Step.REQUEST_EXTENSION)
     settings = assistance_settings(ctx)
     assert r.agreed_completion_date
-    owed = await deadlines.find_open(uow, subject=subject_of(r.id), action=COMPLETE)
+    owed = await deadlines.find_open(uow, subject=REQUEST.subject_of(r.id), action=COMPLETE)
     domain.check_reason(
         data.reason,
         field="reason",
@@ -289,10 +287,11 @@ async def request_extension(
     await idempotency.remember(
         uow, scope=scope, org=actor.org, key=idempotency_key, resource_id=str(extension.id)
     )
-    audit_step(
+    REQUEST.audit(
         uow,
         r,
-        Step.REQUEST_EXTENSION,
+        Step.REQUEST_EXTENSION.value,
+        rule=Step.REQUEST_EXTENSION.rule,
         extension_id=str(extension.id),
         previous_date=extension.previous_date.isoformat(),
         proposed_date=extension.proposed_date.isoformat(),
@@ -311,23 +310,23 @@ async def deliver(
 ) -> AssistanceRequest:
     """ASSIST-02: the result (its files uploaded before) reaches the town through the service;
     a delivery after the agreed date is recorded as a breach."""
-    r = await load_for(uow, request_id, actor, acting_as="department")
-    domain.next_state(AssistanceState(r.state), Step.DELIVER)
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_department(actor, r)
+    REQUEST.check(r, Step.DELIVER)
     results = sum(1 for m in r.materials if m.kind == domain.MaterialKind.RESULT.value)
     domain.check_result(AssistanceGround(r.ground), results)
-    transition(r, Step.DELIVER, uow.now)
+    REQUEST.transition(r, Step.DELIVER, uow.now)
     r.delivered_at, r.delivered_by = uow.now, actor.user
     r.result_kind, r.result_summary = data.result_kind.value, data.summary
-    met = await deadlines.satisfy(
-        uow, subject=subject_of(r.id), action=COMPLETE, at=uow.now, mechanism=MECHANISM
-    )
+    met = await REQUEST.satisfy_deadline(uow, r, COMPLETE)
     late = bool(met and met.overdue_at_satisfaction)
     lapse_pending_extensions(r, uow.now)
     uow.publish(events.delivered(r, late=late), key=str(r.id))
-    audit_step(
+    REQUEST.audit(
         uow,
         r,
-        Step.DELIVER,
+        Step.DELIVER.value,
+        rule=Step.DELIVER.rule,
         result_kind=data.result_kind.value,
         summary=data.summary,
         results=results,

@@ -1,9 +1,8 @@
-"""Shared steps of the assistance use cases: reference data, loading with locks and access,
-transitions, deadlines, audit."""
+"""The assistance request as a record (`REQUEST`), and the steps the assistance use cases
+share: reference data, who acts for which side, dates and deadlines."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,10 +14,10 @@ from assistance.errors import RequesterNotATown
 from assistance.models import AssistanceRequest
 from assistance.settings import assistance_settings
 from xietong_common import deadlines
-from xietong_common.auth import Principal, ensure_party
+from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ, end_of_china_day
 from xietong_common.context import ServiceContext
-from xietong_common.errors import NotFound
+from xietong_common.records import RecordKind
 from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 
@@ -71,64 +70,56 @@ def within_powers_now(ctx: ServiceContext, r: AssistanceRequest) -> bool:
     return r.within_powers if matter is None else matter.owner == r.department
 
 
-# ---- loading, access, transitions, audit ------------------------------------------------------
-
-
-def subject_of(request_id: uuid.UUID) -> str:
-    return f"assistance:{request_id}"
+# ---- the request as a record: loading, access, transitions, audit -------------------------------
 
 
 def parties(r: AssistanceRequest) -> Parties:
     return Parties(town=r.town, department=r.department, state=AssistanceState(r.state))
 
 
-async def load(uow: UnitOfWork, request_id: uuid.UUID) -> AssistanceRequest:
-    """The request, locked for this transaction so its events stay in order."""
-    r = (
-        await uow.session.execute(
-            sa.select(AssistanceRequest).where(AssistanceRequest.id == request_id).with_for_update()
-        )
-    ).scalar_one_or_none()
-    if r is None:
-        raise NotFound("no such assistance request", zh="未找到该执法协助请求")
-    return r
+def _in_audit(r: AssistanceRequest) -> dict[str, Any]:
+    """What every audit row of a request carries: its state and both parties."""
+    return {"state": r.state, "town": r.town, "department": r.department}
 
 
-async def load_for(
-    uow: UnitOfWork, request_id: uuid.UUID, actor: Principal, *, acting_as: str
-) -> AssistanceRequest:
-    """Load for a party: others get 404; a party acting out of turn (or role) gets 403.
-    `acting_as`: "town" or "department", the side that may take the step."""
-    r = await load(uow, request_id)
-    ensure_party(actor, parties(r).visible_to(), what="assistance request")
-    actor.require_org(r.town if acting_as == "town" else r.department)
-    actor.require_role(*ACTING_ROLES)
-    return r
-
-
-def transition(r: AssistanceRequest, step: Step, now: datetime) -> AssistanceState:
-    """Apply the domain's table; the state before is returned."""
-    before = AssistanceState(r.state)
-    r.state = domain.next_state(before, step).value
-    r.updated_at = now
-    return before
-
-
-def audit_step(
-    uow: UnitOfWork, r: AssistanceRequest, step: Step, *, action: str | None = None, **detail: Any
-) -> None:
-    """Every change is audited with its rule (the action is the step's unless named)."""
-    uow.audit(
-        action=f"assistance.{action or step.value}",
-        subject=subject_of(r.id),
-        rule=step.rule,
-        detail={
-            "state": r.state,
-            "town": r.town,
-            "department": r.department,
-            **detail,
-        },
+def _received_by(org: str) -> sa.ColumnElement[bool]:
+    """The department's inbox: requests addressed to it, once submitted (a draft is the
+    town's alone)."""
+    return sa.and_(
+        AssistanceRequest.department == org,
+        AssistanceRequest.state != AssistanceState.DRAFT.value,
     )
+
+
+REQUEST: RecordKind[AssistanceRequest, AssistanceState, Step] = RecordKind(
+    model=AssistanceRequest,
+    subject="assistance",
+    mechanism=MECHANISM,
+    name="assistance request",
+    name_zh="执法协助请求",
+    parties=lambda r: parties(r).visible_to(),
+    transitions=domain.TRANSITIONS,
+    audit_detail=_in_audit,
+    sort={
+        "created_at": AssistanceRequest.created_at,
+        "submitted_at": AssistanceRequest.submitted_at,
+    },
+    sent_by=lambda org: AssistanceRequest.town == org,
+    received_by=_received_by,
+)
+"""执法协助: a town's request for a district department's assistance, to its result."""
+
+
+def require_town(actor: Principal, r: AssistanceRequest) -> None:
+    """The requesting town's own people take the town's steps (403 to anyone else)."""
+    actor.require_org(r.town)
+    actor.require_role(*ACTING_ROLES)
+
+
+def require_department(actor: Principal, r: AssistanceRequest) -> None:
+    """The requested department's own people take the department's steps (403 otherwise)."""
+    actor.require_org(r.department)
+    actor.require_role(*ACTING_ROLES)
 
 
 def lapse_pending_extensions(r: AssistanceRequest, now: datetime) -> None:
@@ -165,7 +156,7 @@ async def start_completion(
     r.agreed_completion_date = day
     return await deadlines.start_until(
         uow,
-        subject=subject_of(r.id),
+        subject=REQUEST.subject_of(r.id),
         action=COMPLETE,
         rule_id="ASSIST-04",
         organisation=r.department,

@@ -18,22 +18,18 @@ from assistance.schemas import (
 from assistance.service.common import (
     ACTING_ROLES,
     COMPLETE,
-    MECHANISM,
+    REQUEST,
     RESPOND,
     address,
-    audit_step,
     check_requester,
     lapse_pending_extensions,
     last_day_within,
-    load,
-    load_for,
+    require_town,
     start_completion,
-    subject_of,
-    transition,
 )
 from assistance.settings import assistance_settings
 from xietong_common import deadlines, idempotency
-from xietong_common.auth import Principal, ensure_party
+from xietong_common.auth import Principal
 from xietong_common.calendar import end_of_china_day
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.assistance import AssistanceGround
@@ -65,9 +61,7 @@ async def create_draft(
         uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, request=data
     )
     if replay is not None:
-        r = await load(uow, uuid.UUID(replay))
-        ensure_party(actor, {r.town}, what="assistance request")
-        return r
+        return await REQUEST.load_for(uow, uuid.UUID(replay), actor)
     settings = assistance_settings(ctx)
     domain.check_ground(
         data.ground, data.ground_description, min_chars=settings.assistance_min_reason_chars
@@ -100,11 +94,11 @@ async def create_draft(
     await idempotency.remember(
         uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(r.id)
     )
-    audit_step(
+    REQUEST.audit(
         uow,
         r,
-        Step.EDIT,
-        action="drafted",
+        "drafted",
+        rule=Step.EDIT.rule,
         matter_code=r.matter_code,
         ground=r.ground,
         proposed_department=addressing.proposed,
@@ -123,8 +117,9 @@ async def update_draft(
     changes: RequestUpdate,
 ) -> AssistanceRequest:
     """ASSIST-01: edit a draft; the department is proposed again from the matter."""
-    r = await load_for(uow, request_id, actor, acting_as="town")
-    domain.next_state(AssistanceState(r.state), Step.EDIT)
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_town(actor, r)
+    REQUEST.check(r, Step.EDIT)
     given = changes.model_fields_set
     for name in ("matter_code", "ground_description", "needed", "urgent", "needed_by"):
         if name in given:
@@ -147,10 +142,11 @@ async def update_draft(
     )
     addressing = address(ctx, r, chosen)
     r.updated_at = uow.now
-    audit_step(
+    REQUEST.audit(
         uow,
         r,
-        Step.EDIT,
+        Step.EDIT.value,
+        rule=Step.EDIT.rule,
         fields=sorted(given),
         within_powers=addressing.within_powers,
         warnings=[w.code for w in addressing.warnings],
@@ -162,9 +158,10 @@ async def submit(
     uow: UnitOfWork, *, ctx: ServiceContext, request_id: uuid.UUID, actor: Principal
 ) -> AssistanceRequest:
     """ASSIST-01: the request goes to the department; ASSIST-04's response deadline starts."""
-    r = await load_for(uow, request_id, actor, acting_as="town")
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_town(actor, r)
     check_requester(ctx, actor)
-    domain.next_state(AssistanceState(r.state), Step.SUBMIT)
+    REQUEST.check(r, Step.SUBMIT)
     settings = assistance_settings(ctx)
     domain.check_ground(
         AssistanceGround(r.ground),
@@ -173,13 +170,13 @@ async def submit(
     )
     # The catalogue or the directory may have changed since the draft: check them again.
     addressing = address(ctx, r, r.department)
-    transition(r, Step.SUBMIT, uow.now)
+    REQUEST.transition(r, Step.SUBMIT, uow.now)
     r.submitted_at, r.submitted_by = uow.now, actor.user
-    due = await deadlines.start(
+    due = await REQUEST.start_deadline(
         uow,
+        r,
+        RESPOND,
         calendar=ctx.calendar,
-        subject=subject_of(r.id),
-        action=RESPOND,
         rule=domain.response_deadline(
             urgent=r.urgent,
             working_days=settings.assistance_response_working_days,
@@ -187,14 +184,13 @@ async def submit(
         ),
         organisation=r.department,
         counterparty=r.town,
-        started_at=uow.now,
-        mechanism=MECHANISM,
     )
     uow.publish(events.requested(r, due), key=str(r.id))
-    audit_step(
+    REQUEST.audit(
         uow,
         r,
-        Step.SUBMIT,
+        Step.SUBMIT.value,
+        rule=Step.SUBMIT.rule,
         respond_due_at=due.due_at.isoformat(),
         provisional=due.provisional,
         within_powers=addressing.within_powers,
@@ -208,28 +204,30 @@ async def withdraw(
 ) -> AssistanceRequest:
     """ASSIST-01: the town withdraws; what the department owed closes, and a deadline it had
     already missed stays on record as a breach."""
-    r = await load_for(uow, request_id, actor, acting_as="town")
-    domain.next_state(AssistanceState(r.state), Step.WITHDRAW)
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_town(actor, r)
+    REQUEST.check(r, Step.WITHDRAW)
     domain.check_reason(
         reason,
         field="reason",
         min_chars=assistance_settings(ctx).assistance_min_reason_chars,
         rule="ASSIST-01",
     )
-    before = transition(r, Step.WITHDRAW, uow.now)
+    before = REQUEST.transition(r, Step.WITHDRAW, uow.now)
     r.withdrawn_at, r.withdrawn_by, r.withdrawal_reason = uow.now, actor.user, reason
     for action in (RESPOND, COMPLETE):
-        await deadlines.close(
-            uow,
-            subject=subject_of(r.id),
-            action=action,
-            reason="request-withdrawn",
-            mechanism=MECHANISM,
-        )
+        await REQUEST.close_deadline(uow, r, action, reason="request-withdrawn")
     lapse_pending_extensions(r, uow.now)
     if before is not AssistanceState.DRAFT:
         uow.publish(events.withdrawn(r, state=before.value), key=str(r.id))
-    audit_step(uow, r, Step.WITHDRAW, previous_state=before.value, reason=reason)
+    REQUEST.audit(
+        uow,
+        r,
+        Step.WITHDRAW.value,
+        rule=Step.WITHDRAW.rule,
+        previous_state=before.value,
+        reason=reason,
+    )
     return r
 
 
@@ -243,8 +241,9 @@ async def decide_extension(
 ) -> ExtensionRequest:
     """ASSIST-04: the town agrees to move the completion date, or declines. Agreement comes
     before the date passes: a missed date is not excused afterwards."""
-    r = await load_for(uow, request_id, actor, acting_as="town")
-    domain.next_state(AssistanceState(r.state), Step.DECIDE_EXTENSION)
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_town(actor, r)
+    REQUEST.check(r, Step.DECIDE_EXTENSION)
     extension = next((e for e in r.extensions if e.id == extension_id), None)
     if extension is None:
         raise NotFound("no such extension request", zh="未找到该延期申请")
@@ -254,7 +253,7 @@ async def decide_extension(
             zh="该延期申请已答复",
             decision=extension.decision,
         )
-    subject = subject_of(r.id)
+    subject = REQUEST.subject_of(r.id)
     if data.agree:
         open_deadline = await deadlines.find_open(uow, subject=subject, action=COMPLETE)
         if open_deadline is not None and uow.now >= open_deadline.due_at:
@@ -266,13 +265,7 @@ async def decide_extension(
             )
         extension.decision = ExtensionDecision.AGREED.value
         r.extensions_agreed += 1
-        await deadlines.cancel(
-            uow,
-            subject=subject,
-            action=COMPLETE,
-            reason="completion-date-extended",
-            mechanism=MECHANISM,
-        )
+        await REQUEST.cancel_deadline(uow, r, COMPLETE, reason="completion-date-extended")
         await start_completion(uow, r, extension.proposed_date)
     else:
         extension.decision = ExtensionDecision.DECLINED.value
@@ -281,10 +274,11 @@ async def decide_extension(
     r.updated_at = uow.now
     if data.agree:
         uow.publish(events.extended(r, extension), key=str(r.id))
-    audit_step(
+    REQUEST.audit(
         uow,
         r,
-        Step.DECIDE_EXTENSION,
+        Step.DECIDE_EXTENSION.value,
+        rule=Step.DECIDE_EXTENSION.rule,
         extension_id=str(extension.id),
         decision=extension.decision,
         previous_date=extension.previous_date.isoformat(),
@@ -298,14 +292,15 @@ async def confirm(
     uow: UnitOfWork, *, request_id: uuid.UUID, actor: Principal, note: str | None
 ) -> AssistanceRequest:
     """ASSIST-02: the town confirms it received the result; the assistance is complete."""
-    r = await load_for(uow, request_id, actor, acting_as="town")
-    transition(r, Step.CONFIRM, uow.now)
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_town(actor, r)
+    REQUEST.transition(r, Step.CONFIRM, uow.now)
     assert r.delivered_at
     assert r.agreed_completion_date
     r.confirmed_at, r.confirmed_by, r.confirmation_note = uow.now, actor.user, note
     late = r.delivered_at > end_of_china_day(r.agreed_completion_date)
     uow.publish(events.completed(r, late=late), key=str(r.id))
-    audit_step(uow, r, Step.CONFIRM, late=late, note=note)
+    REQUEST.audit(uow, r, Step.CONFIRM.value, rule=Step.CONFIRM.rule, late=late, note=note)
     return r
 
 
@@ -314,12 +309,13 @@ async def return_result(
 ) -> AssistanceRequest:
     """ASSIST-02: a result that does not answer the request goes back; the department
     delivers again by the agreed date or within the redelivery period, whichever is later."""
-    r = await load_for(uow, request_id, actor, acting_as="town")
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_town(actor, r)
     settings = assistance_settings(ctx)
     domain.check_reason(
         reason, field="reason", min_chars=settings.assistance_min_reason_chars, rule="ASSIST-02"
     )
-    transition(r, Step.RETURN, uow.now)
+    REQUEST.transition(r, Step.RETURN, uow.now)
     assert r.agreed_completion_date
     r.returns += 1
     r.last_return_reason = reason
@@ -328,10 +324,11 @@ async def return_result(
     again_by = last_day_within(ctx, uow.now, settings.assistance_redelivery_working_days)
     day = max(r.agreed_completion_date, again_by)
     due = await start_completion(uow, r, day)
-    audit_step(
+    REQUEST.audit(
         uow,
         r,
-        Step.RETURN,
+        Step.RETURN.value,
+        rule=Step.RETURN.rule,
         reason=reason,
         returned=returned,
         returns=r.returns,
@@ -351,7 +348,8 @@ async def flag_obstruction(
 ) -> ObstructionFlag:
     """ASSIST-02: the town flags shirking or obstruction (推诿、刁难) with its reason; the flag
     is recorded and published for oversight (三(四)) and changes nothing else."""
-    r = await load_for(uow, request_id, actor, acting_as="town")
+    r = await REQUEST.load_for(uow, request_id, actor)
+    require_town(actor, r)
     scope = f"{FLAG_SCOPE}:{r.id}"
     replay = await idempotency.claim(
         uow, scope=scope, org=actor.org, key=idempotency_key, request=data
@@ -361,7 +359,7 @@ async def flag_obstruction(
         if flag is None:
             raise NotFound("no such flag", zh="未找到该反映记录")
         return flag
-    domain.next_state(AssistanceState(r.state), Step.FLAG)
+    REQUEST.check(r, Step.FLAG)
     domain.check_reason(
         data.reason,
         field="reason",
@@ -385,5 +383,13 @@ async def flag_obstruction(
         uow, scope=scope, org=actor.org, key=idempotency_key, resource_id=str(flag.id)
     )
     uow.publish(events.obstruction_flagged(r, flag), key=str(r.id))
-    audit_step(uow, r, Step.FLAG, flag_id=str(flag.id), kind=data.kind.value, reason=data.reason)
+    REQUEST.audit(
+        uow,
+        r,
+        Step.FLAG.value,
+        rule=Step.FLAG.rule,
+        flag_id=str(flag.id),
+        kind=data.kind.value,
+        reason=data.reason,
+    )
     return flag

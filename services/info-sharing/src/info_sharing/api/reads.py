@@ -22,6 +22,7 @@ from info_sharing.schemas import (
     VersionOut,
 )
 from info_sharing.service import queries
+from info_sharing.service.common import readable
 from info_sharing.service.queries import ItemFilters, SearchLimits, SortKey
 from info_sharing.settings import info_settings
 from info_sharing.views import category_info, hit_of, receipt_out, summary_of, version_out
@@ -29,7 +30,7 @@ from xietong_common.schemas import Code, OrgCode, Page, TimeBound
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
-from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
+from xietong_common.web.materials import DOWNLOAD_RESPONSES, stream_material
 from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, problem_responses
 
 router = APIRouter(tags=["information"], dependencies=[SCREENED])
@@ -58,7 +59,7 @@ async def categories(principal: CurrentPrincipal) -> list[CategoryInfo]:
     return [category_info(c) for c in Category]
 
 
-def _filters(
+async def _filters(
     category: Annotated[
         list[Category] | None, Query(description="one or more of the nine categories")
     ] = None,
@@ -177,7 +178,7 @@ async def get_one(item_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal)
     """The item with its fields, files and source updates; its publisher also sees the
     receipt counts."""
     async with ctx.db.session() as session:
-        item = await queries.get(session, item_id=item_id, principal=principal)
+        item = await readable(session, item_id, principal, lock=False)
         return await detail(session, item, ctx, principal)
 
 
@@ -193,7 +194,7 @@ async def versions(
 ) -> list[VersionOut]:
     """Oldest first; each superseded one points at its successor."""
     async with ctx.db.session() as session:
-        item = await queries.get(session, item_id=item_id, principal=principal)
+        item = await readable(session, item_id, principal, lock=False)
         return [
             version_out(v) for v in await queries.versions(session, item=item, principal=principal)
         ]
@@ -217,7 +218,7 @@ async def receipts(
     when it read it and who; `overdue` when still unread past the setting."""
     before = cutoff(ctx)
     async with ctx.db.session() as session:
-        item = await queries.get(session, item_id=item_id, principal=principal)
+        item = await readable(session, item_id, principal, lock=False)
         rows, total = await queries.receipts(
             session, item=item, principal=principal, read=read, paging=paging
         )
@@ -249,13 +250,8 @@ async def download_attachment(
 ) -> StreamingResponse:
     """The stored file, for whoever may read the item."""
     async with ctx.db.session() as session:
-        item = await queries.get(session, item_id=item_id, principal=principal)
+        item = await readable(session, item_id, principal, lock=False)
         attachment = next((a for a in item.attachments if a.id == attachment_id), None)
     if attachment is None:
         raise AttachmentNotFound("no such attachment", zh="未找到该附件")
-    return await download(
-        ctx,
-        sha256=attachment.sha256,
-        content_type=attachment.content_type,
-        filename=attachment.filename,
-    )
+    return await stream_material(ctx, attachment)

@@ -25,6 +25,7 @@ from xietong_common.calendar import (
     end_of_china_day,
 )
 from xietong_common.labels import LabelledEnum
+from xietong_common.reference import OrgKind, org_kind
 
 READ_RULE = "INFO-03"
 MAX_SUBSCRIPTIONS_PER_ORG = 50
@@ -36,6 +37,12 @@ class DeliveryReason(LabelledEnum):
 
     SUBSCRIPTION = "subscription", "订阅"
     ADDRESSED = "addressed", "指定发送", "addressed to it"
+    DUTY = (
+        "duty",
+        "职责送达",
+        "due to it by the notice: a department's licensing, supervision or inspection "
+        "information reaches the towns exercising the empowered matters",
+    )
     OPENED = "opened", "主动查阅", "opened without a notification"
 
 
@@ -111,3 +118,29 @@ def overdue_before(
             return end_of_china_day(day)
         day -= timedelta(days=1)
     return None
+
+
+# INFO-01 (2)(3): what a district department licenses, supervises and inspects about the
+# empowered matters (赋权事项) is what the towns exercising those matters must know. These reach
+# the towns whether or not they subscribed: a town that subscribes to nothing cannot escape
+# being counted unread (INFO-03).
+DUTY_CATEGORIES = frozenset({Category.LICENSING_SUPERVISION, Category.INSPECTION_RECORDS})
+
+
+def duty_recipients(
+    category: Category,
+    *,
+    publisher: str,
+    item_towns: Iterable[str],
+    all_towns: Iterable[str],
+    restricted_to: Iterable[str] | None = None,
+) -> set[str]:
+    """INFO-03: the organisations an item is due to by the notice: a department's category 2
+    and 3 items go to the towns they name, or every town when they name none (within a
+    restricted item's audience)."""
+    if category not in DUTY_CATEGORIES or org_kind(publisher) is not OrgKind.DEPARTMENT:
+        return set()
+    towns = set(item_towns) or set(all_towns)
+    if restricted_to is not None:
+        towns &= set(restricted_to)
+    return towns - {publisher}

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from info_sharing.domain.categories import Category
 from info_sharing.domain.inbox import DeliveryReason
 from info_sharing.domain.items import ItemState
+from xietong_common import materials
 from xietong_common.schemas import Label, Page
 
 
@@ -40,15 +41,11 @@ class SourceOut(BaseModel):
     id: str | None = None
 
 
-class AttachmentOut(BaseModel):
-    id: uuid.UUID
-    title: str
-    filename: str
+class AttachmentOut(materials.MaterialOut):
+    """附件: a file of an item."""
+
     content_type: str = Field(description="the type told from the file's bytes")
-    size: int
-    sha256: str
-    uploaded_at: datetime
-    uploaded_by: str
+    title: str
     text_screened: bool = Field(
         description="INFO-02: the file's text was read whole and screened for secrecy markings"
     )

@@ -3,9 +3,9 @@
 Import as `from info_sharing import service as info_service`.
 """
 
+from info_sharing.service.common import ITEM as ITEM
 from info_sharing.service.common import MECHANISM as MECHANISM
 from info_sharing.service.common import record_refused as record_refused
-from info_sharing.service.common import subject_of as subject_of
 from info_sharing.service.complaints import post_complaint as post_complaint
 from info_sharing.service.decisions import from_review_decided as from_review_decided
 from info_sharing.service.inbox import mark_read as mark_read

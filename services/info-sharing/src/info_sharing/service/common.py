@@ -1,5 +1,6 @@
-"""Shared steps of the information sharing use cases: reference data, loading with access,
-INFO-02 screening, the search vector, delivery to inboxes, publishing, audit."""
+"""The item as a record (`ITEM`), and the steps the information sharing use cases share:
+reference data, INFO-02 screening, who reads an item, the search vector, delivery to
+inboxes, publishing."""
 
 from __future__ import annotations
 
@@ -15,22 +16,19 @@ from info_sharing import events
 from info_sharing.domain import search as search_words
 from info_sharing.domain import secrecy
 from info_sharing.domain.categories import Category
-from info_sharing.domain.inbox import DeliveryReason
-from info_sharing.domain.items import ItemState, Step, Visibility, ensure_visible, next_state
+from info_sharing.domain.inbox import DeliveryReason, duty_recipients
+from info_sharing.domain.items import TRANSITIONS, ItemState, Step, Visibility
 from info_sharing.errors import ClassifiedRefused, ItemNotFound
 from info_sharing.models import Delivery, FeedbackRequest, Item, Subscription
-from xietong_common.auth import Principal
+from xietong_common.auth import Actor, Principal
 from xietong_common.context import ServiceContext
+from xietong_common.records import Db, RecordKind
 from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.uow import UnitOfWork
 
 MECHANISM = "info-sharing"
 PUBLISHING_ROLES = ("clerk", "handler", "leader")
 PLATFORM_ROLES = ("platform", *PUBLISHING_ROLES)
-
-
-def subject_of(item_id: uuid.UUID) -> str:
-    return f"item:{item_id}"
 
 
 # ---- reference data -----------------------------------------------------------------------
@@ -105,7 +103,7 @@ def record_refused(
     )
 
 
-# ---- loading -------------------------------------------------------------------------------
+# ---- the item as a record -------------------------------------------------------------------
 
 
 def visibility(item: Item) -> Visibility:
@@ -117,47 +115,46 @@ def visibility(item: Item) -> Visibility:
     )
 
 
-async def load(uow: UnitOfWork, item_id: uuid.UUID, *, lock: bool = True) -> Item:
-    query = sa.select(Item).where(Item.id == item_id)
-    if lock:
-        query = query.with_for_update()
-    item = (await uow.session.execute(query)).scalar_one_or_none()
-    if item is None:
-        raise ItemNotFound("no such item", zh="未找到该信息")
+def _in_audit(item: Item) -> dict[str, Any]:
+    """What every audit row of an item carries: its state and category."""
+    return {"state": item.state, "category": item.category}
+
+
+ITEM: RecordKind[Item, ItemState, Step] = RecordKind(
+    model=Item,
+    subject="item",
+    actions="info",
+    mechanism=MECHANISM,
+    name="item",
+    name_zh="信息",
+    # The organisations an item names. Who reads it is wider: a published item that is not
+    # restricted is every coordinating party's (INFO-03), which no list of parties says, so
+    # an item is read with `readable(...)` — `ITEM.get`, then the domain's `Visibility` —
+    # and never with `ITEM.load_for`.
+    parties=lambda item: (item.publisher, *item.audience),
+    transitions=TRANSITIONS,
+    audit_detail=_in_audit,
+    not_found=ItemNotFound,
+)
+"""信息共享: one version of an item a party shares (INFO-01..INFO-04)."""
+
+
+async def readable(db: Db, item_id: uuid.UUID, actor: Actor, *, lock: bool = True) -> Item:
+    """The item for a reader (locked unless `lock=False`): the kind's 404 — the same as for no
+    item at all — to whoever may not read it (`Visibility.sees`)."""
+    item = await ITEM.get(db, item_id, lock=lock)
+    if not visibility(item).sees(actor.org):
+        raise ITEM.missing()
     return item
 
 
-async def load_for(
-    uow: UnitOfWork, item_id: uuid.UUID, principal: Principal, *, lock: bool = True
-) -> Item:
-    """Load for a reader; others get 404."""
-    item = await load(uow, item_id, lock=lock)
-    ensure_visible(visibility(item), principal.org)
+async def own_item(uow: UnitOfWork, item_id: uuid.UUID, actor: Principal) -> Item:
+    """The caller's own item, locked for a change: 404 to whoever may not read it, 403 to a
+    reader who is not its publisher's officer."""
+    item = await readable(uow, item_id, actor)
+    actor.require_org(item.publisher)
+    actor.require_role(*PUBLISHING_ROLES)
     return item
-
-
-async def load_own(uow: UnitOfWork, item_id: uuid.UUID, principal: Principal) -> Item:
-    """Load the caller's own item for a change (its publisher's officers only)."""
-    item = await load_for(uow, item_id, principal)
-    principal.require_org(item.publisher)
-    principal.require_role(*PUBLISHING_ROLES)
-    return item
-
-
-def transition(item: Item, step: Step, uow: UnitOfWork) -> ItemState:
-    before = ItemState(item.state)
-    item.state = next_state(before, step).value
-    item.updated_at = uow.now
-    return before
-
-
-def audit_item(uow: UnitOfWork, item: Item, action: str, rule: str, **detail: Any) -> None:
-    uow.audit(
-        action=f"info.{action}",
-        subject=subject_of(item.id),
-        rule=rule,
-        detail={"state": item.state, "category": item.category, **detail},
-    )
 
 
 # ---- search vector -------------------------------------------------------------------------
@@ -196,11 +193,14 @@ async def refresh_search(uow: UnitOfWork, ctx: ServiceContext, item: Item) -> No
 # ---- publishing and delivery (INFO-03) --------------------------------------------------------
 
 
-async def deliver(uow: UnitOfWork, item: Item) -> list[str]:
-    """Put the item in the inbox of every organisation it is addressed to and every subscriber
-    who may see it — once per organisation, never the publisher's own. One statement each."""
-    addressed = [o for o in item.audience if o != item.publisher]
-    if addressed:
+async def deliver(uow: UnitOfWork, item: Item, *, duty: set[str]) -> list[str]:
+    """Put the item in the inbox of every organisation it is addressed to, every organisation
+    it is due to by the notice (`duty`, INFO-03) and every subscriber who may see it — once per
+    organisation, never the publisher's own. One statement each."""
+    reasons = {o: DeliveryReason.DUTY for o in duty}
+    reasons.update({o: DeliveryReason.ADDRESSED for o in item.audience})
+    reasons.pop(item.publisher, None)
+    if reasons:
         await uow.session.execute(
             pg_insert(Delivery)
             .values(
@@ -208,10 +208,10 @@ async def deliver(uow: UnitOfWork, item: Item) -> list[str]:
                     {
                         "org": org,
                         "item_id": item.id,
-                        "reason": DeliveryReason.ADDRESSED.value,
+                        "reason": reason.value,
                         "delivered_at": uow.now,
                     }
-                    for org in addressed
+                    for org, reason in sorted(reasons.items())
                 ]
             )
             .on_conflict_do_nothing()
@@ -253,22 +253,29 @@ async def deliver(uow: UnitOfWork, item: Item) -> list[str]:
 async def publish(uow: UnitOfWork, ctx: ServiceContext, item: Item, *, by: str, rule: str) -> None:
     """Publish: the state, the search words, every inbox, the superseded version marked, and
     `info.published` — all in this transaction."""
-    transition(item, Step.PUBLISH, uow)
+    ITEM.transition(item, Step.PUBLISH, uow.now)
     item.published_at, item.published_by = uow.now, by
     await uow.session.flush()
     if item.supersedes is not None:
-        older = await load(uow, item.supersedes)
-        transition(older, Step.SUPERSEDE, uow)
+        older = await ITEM.get(uow, item.supersedes)
+        ITEM.transition(older, Step.SUPERSEDE, uow.now)
         older.superseded_by, older.superseded_at = item.id, uow.now
-        audit_item(uow, older, "superseded", "INFO-01", superseded_by=str(item.id))
+        ITEM.audit(uow, older, "superseded", rule="INFO-01", superseded_by=str(item.id))
     await refresh_search(uow, ctx, item)
-    recipients = await deliver(uow, item)
+    duty = duty_recipients(
+        Category(item.category),
+        publisher=item.publisher,
+        item_towns=item.towns,
+        all_towns=[o.code for o in ctx.directory.towns()],
+        restricted_to=item.audience if item.restricted else None,
+    )
+    recipients = await deliver(uow, item, duty=duty)
     uow.publish(events.published(item, recipients), key=str(item.id))
-    audit_item(
+    ITEM.audit(
         uow,
         item,
         "published",
-        rule,
+        rule=rule,
         version=item.version,
         supersedes=str(item.supersedes) if item.supersedes else None,
         restricted=item.restricted,

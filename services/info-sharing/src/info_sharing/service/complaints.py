@@ -11,12 +11,11 @@ from info_sharing.domain.items import Step, audience_of
 from info_sharing.models import Item
 from info_sharing.schemas.requests import ComplaintIn
 from info_sharing.service.common import (
+    ITEM,
     PLATFORM_ROLES,
-    audit_item,
     org_name,
     publish,
     screen_model,
-    transition,
 )
 from info_sharing.service.sourced import (
     COMPLAINT,
@@ -137,7 +136,7 @@ async def post_complaint(
         current_at = datetime.fromisoformat(str(item.details.get("status_at")))
         applied = new and data.status_at > current_at
         if applied:
-            transition(item, Step.UPDATE_FROM_SOURCE, uow)
+            ITEM.transition(item, Step.UPDATE_FROM_SOURCE, uow.now)
             item.title, item.body = data.title, _complaint_body(ctx, data)
             item.details = _complaint_details(data)
             item.matter_codes, item.towns = matters, towns
@@ -150,11 +149,11 @@ async def post_complaint(
                 record_id=data.record_id,
             )
         elif new:
-            audit_item(
+            ITEM.audit(
                 uow,
                 item,
                 "complaint-status-history",
-                "INFO-04",
+                rule="INFO-04",
                 status=data.status.value,
                 note="an older status than the one on record: kept in the history only",
             )

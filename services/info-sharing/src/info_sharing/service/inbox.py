@@ -13,15 +13,14 @@ from info_sharing.domain.inbox import DeliveryReason, overdue_before, read_due
 from info_sharing.domain.items import ItemState
 from info_sharing.errors import (
     InfoInvalidInput,
-    ItemNotFound,
     NotOwnMatter,
     TooManySubscriptions,
 )
 from info_sharing.models import Delivery, FeedbackRequest, Item, Subscription
 from info_sharing.schemas.requests import FeedbackRequestIn, SubscriptionIn
 from info_sharing.service.common import (
-    audit_item,
-    load_for,
+    ITEM,
+    readable,
 )
 from info_sharing.settings import info_settings
 from xietong_common import idempotency
@@ -229,9 +228,9 @@ async def mark_read(
 ) -> Delivery:
     """The caller's organisation has seen the item: the first read is the receipt the
     publisher sees (and `info.read`); reading again changes nothing."""
-    item = await load_for(uow, item_id, actor, lock=False)
+    item = await readable(uow, item_id, actor, lock=False)
     if item.state == ItemState.DRAFT.value:
-        raise ItemNotFound("no such item", zh="未找到该信息")
+        raise ITEM.missing()
     if actor.org == item.publisher:
         raise InfoInvalidInput(
             "the publisher does not sign for its own item",
@@ -272,11 +271,11 @@ async def mark_read(
             ).is_breached(uow.now)
         )
         uow.publish(events.read(item, delivery, late=late), key=str(item.id))
-        audit_item(
+        ITEM.audit(
             uow,
             item,
             "read",
-            "INFO-03",
+            rule="INFO-03",
             reader_org=actor.org,
             reason=delivery.reason,
             late=late,

@@ -7,9 +7,9 @@ from info_sharing.domain.categories import Category
 from info_sharing.domain.items import Step
 from info_sharing.models import Item
 from info_sharing.service.common import (
+    ITEM,
     org_name,
     publish,
-    transition,
 )
 from info_sharing.service.sourced import (
     INSPECTION,
@@ -114,7 +114,7 @@ async def from_inspection_finding(
         source_at=event.found_at,
     ):
         return item  # this finding is on the record already
-    transition(item, Step.UPDATE_FROM_SOURCE, uow)
+    ITEM.transition(item, Step.UPDATE_FROM_SOURCE, uow.now)
     details = dict(item.details)
     if not details.get("closed"):
         # once the work order closed, its own counts are the record's (a finding delivered
@@ -199,7 +199,7 @@ async def from_inspection_closed(
         uow, item, change="inspection-closed", source_ref=source_id, source_at=event.closed_at
     ):
         return item
-    transition(item, Step.UPDATE_FROM_SOURCE, uow)
+    ITEM.transition(item, Step.UPDATE_FROM_SOURCE, uow.now)
     item.details = {**item.details, **closed}
     item.title = _inspection_title(ctx, item.publisher, event.order_number)
     item.body = "\n".join([item.body, *summary])

@@ -12,8 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from fastapi import UploadFile
-
 from info_sharing.domain import categories, secrecy
 from info_sharing.domain.categories import THROUGH_COMPLAINT_API, Category
 from info_sharing.domain.items import (
@@ -35,22 +33,20 @@ from info_sharing.errors import (
 from info_sharing.models import Attachment, Item
 from info_sharing.schemas.requests import ItemFields, category_of
 from info_sharing.service.common import (
+    ITEM,
     PUBLISHING_ROLES,
-    audit_item,
-    load,
-    load_own,
     markings_in,
+    own_item,
     publish,
     refusal,
     requesting_departments,
     screen_model,
-    transition,
 )
-from xietong_common import idempotency
+from xietong_common import idempotency, materials
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.files.inspection import Inspection
-from xietong_common.materials import safe_filename, store_material
+from xietong_common.materials import safe_filename
 from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
 
@@ -88,7 +84,7 @@ async def _to_replace(uow: UnitOfWork, item_id: uuid.UUID) -> Item:
     another publisher's item (`check_supersedable`): no way to learn that a restricted item
     exists."""
     try:
-        return await load(uow, item_id)
+        return await ITEM.get(uow, item_id)
     except ItemNotFound:
         raise ItemNotFound("no such item to replace", zh="未找到要替代的信息") from None
 
@@ -123,7 +119,7 @@ async def create(
         uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, request=data
     )
     if replay is not None:
-        return await load(uow, uuid.UUID(replay))
+        return await ITEM.get(uow, uuid.UUID(replay))
     matters, towns, restricted, audience = await _content(uow, ctx, actor, data, category)
     series_id, version, carried = None, 1, []
     item_id = uuid.uuid4()
@@ -183,11 +179,11 @@ async def create(
     await idempotency.remember(
         uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(item.id)
     )
-    audit_item(
+    ITEM.audit(
         uow,
         item,
         "drafted",
-        "INFO-01",
+        rule="INFO-01",
         version=version,
         supersedes=str(data.supersedes) if data.supersedes else None,
         restricted=restricted,
@@ -203,8 +199,8 @@ async def replace(
     """Replace a draft's content (the category and the version it replaces stay)."""
     category = category_of(data)
     _check(actor, data, category)
-    item = await load_own(uow, item_id, actor)
-    transition(item, Step.EDIT, uow)
+    item = await own_item(uow, item_id, actor)
+    ITEM.transition(item, Step.EDIT, uow.now)
     if category.value != item.category or data.supersedes != item.supersedes:
         raise InfoInvalidInput(
             "a draft keeps its category and the version it replaces; discard it and create "
@@ -217,7 +213,7 @@ async def replace(
     item.details = data.details.model_dump(mode="json")
     item.matter_codes, item.towns = matters, towns
     item.restricted, item.audience = restricted, audience
-    audit_item(uow, item, "draft-replaced", "INFO-01")
+    ITEM.audit(uow, item, "draft-replaced", rule="INFO-01")
     if data.publish:
         await _publish_checked(uow, ctx, item, actor)
     return item
@@ -225,9 +221,9 @@ async def replace(
 
 async def discard(uow: UnitOfWork, *, item_id: uuid.UUID, actor: Principal) -> None:
     """Delete a draft (a published item stays; a newer version replaces it)."""
-    item = await load_own(uow, item_id, actor)
-    transition(item, Step.DISCARD, uow)
-    audit_item(uow, item, "draft-discarded", "INFO-01")
+    item = await own_item(uow, item_id, actor)
+    ITEM.transition(item, Step.DISCARD, uow.now)
+    ITEM.audit(uow, item, "draft-discarded", rule="INFO-01")
     await uow.session.delete(item)
 
 
@@ -249,7 +245,7 @@ async def _publish_checked(
         item.restricted = True
         item.audience = sorted(set(item.audience) | set(required))
     if item.supersedes is not None:
-        older = await load(uow, item.supersedes)
+        older = await ITEM.get(uow, item.supersedes)
         check_supersedable(
             Current(
                 publisher=older.publisher,
@@ -267,7 +263,7 @@ async def publish_draft(
     uow: UnitOfWork, *, ctx: ServiceContext, item_id: uuid.UUID, actor: Principal
 ) -> Item:
     """INFO-03: publish a draft; every subscriber's inbox gets it at once."""
-    item = await load_own(uow, item_id, actor)
+    item = await own_item(uow, item_id, actor)
     await _publish_checked(uow, ctx, item, actor)
     return item
 
@@ -317,7 +313,7 @@ async def add_attachment(
     item_id: uuid.UUID,
     actor: Principal,
     title: str | None,
-    upload: UploadFile,
+    upload: materials.Upload,
     classification: secrecy.Classification | None = None,
 ) -> Attachment:
     """Attach a file to a draft: its title and name are screened (INFO-02), then — in a
@@ -328,42 +324,40 @@ async def add_attachment(
     found = markings_in(texts, declared=classification)
     if found:
         raise refusal(found)
-    item = await load_own(uow, item_id, actor)
-    transition(item, Step.ATTACH, uow)
-    blob = await store_material(
+    item = await own_item(uow, item_id, actor)
+    ITEM.transition(item, Step.ATTACH, uow.now)
+    stored = await materials.store_material(
         ctx,
         upload,
         fallback="attachment.bin",
         screen=secrecy.level_values,
         accept=_screened(classification),
     )
-    screened = blob.inspection is not None and blob.inspection.text_complete
-    attachment = Attachment(
-        id=uuid.uuid4(),
-        item_id=item.id,
-        title=title or blob.filename,
-        filename=blob.filename,
-        content_type=blob.content_type,
-        size=blob.size,
-        sha256=blob.sha256,
-        uploaded_at=uow.now,
-        uploaded_by=actor.user,
-        text_screened=screened,
-        classification_declared=None
-        if screened or classification is None
-        else classification.value,
+    screened = stored.inspection is not None and stored.inspection.text_complete
+    attachment, _ = await materials.add_material(
+        uow,
+        Attachment(
+            item_id=item.id,
+            title=title or stored.filename,
+            text_screened=screened,
+            classification_declared=None
+            if screened or classification is None
+            else classification.value,
+        ),
+        stored,
+        by=actor,
     )
     item.attachments.append(attachment)
     await uow.session.flush()
-    audit_item(
+    ITEM.audit(
         uow,
         item,
         "attachment-added",
-        "INFO-01",
+        rule="INFO-01",
         attachment_id=str(attachment.id),
-        sha256=blob.sha256,
-        size=blob.size,
-        content_type=blob.content_type,
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type=stored.content_type,
         text_screened=screened,
         classification_declared=attachment.classification_declared,
     )
@@ -374,10 +368,10 @@ async def remove_attachment(
     uow: UnitOfWork, *, item_id: uuid.UUID, attachment_id: uuid.UUID, actor: Principal
 ) -> None:
     """Take a file off a draft (e.g. one carried over from the version it replaces)."""
-    item = await load_own(uow, item_id, actor)
-    transition(item, Step.ATTACH, uow)
+    item = await own_item(uow, item_id, actor)
+    ITEM.transition(item, Step.ATTACH, uow.now)
     attachment = next((a for a in item.attachments if a.id == attachment_id), None)
     if attachment is None:
         raise AttachmentNotFound("no such attachment", zh="未找到该附件")
     item.attachments.remove(attachment)
-    audit_item(uow, item, "attachment-removed", "INFO-01", attachment_id=str(attachment_id))
+    ITEM.audit(uow, item, "attachment-removed", rule="INFO-01", attachment_id=str(attachment_id))

@@ -17,10 +17,9 @@ from sqlalchemy.orm import raiseload
 
 from info_sharing.domain import search as search_words
 from info_sharing.domain.categories import Category
-from info_sharing.domain.items import ItemState, ensure_visible
+from info_sharing.domain.items import ItemState
 from info_sharing.errors import InfoInvalidInput, ItemNotFound
 from info_sharing.models import Delivery, FeedbackRequest, Item, Subscription
-from info_sharing.service.common import visibility
 from xietong_common.auth import Principal
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG
@@ -176,15 +175,6 @@ async def search(
     )
     hits = [Hit(item=i, rank=float(r)) for i, r in rows.all()]
     return hits, min(int(counted), limits.count_limit), exact, terms
-
-
-async def get(session: AsyncSession, *, item_id: uuid.UUID, principal: Principal) -> Item:
-    """One item for its readers (others get 404)."""
-    item = await session.get(Item, item_id)
-    if item is None:
-        raise ItemNotFound("no such item", zh="未找到该信息")
-    ensure_visible(visibility(item), principal.org)
-    return item
 
 
 async def versions(session: AsyncSession, *, item: Item, principal: Principal) -> list[Item]:

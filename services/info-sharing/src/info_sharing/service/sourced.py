@@ -25,7 +25,7 @@ from info_sharing.domain.items import ItemState
 from info_sharing.domain.secrecy import flatten
 from info_sharing.models import Item, ItemUpdate
 from info_sharing.service.common import (
-    audit_item,
+    ITEM,
     markings_in,
     record_refused,
     refresh_search,
@@ -164,4 +164,4 @@ async def updated(
     await uow.session.flush()
     await refresh_search(uow, ctx, item)
     uow.publish(events.updated(item, change=change, status=status), key=str(item.id))
-    audit_item(uow, item, change, "INFO-04", status=status, **detail)
+    ITEM.audit(uow, item, change, rule="INFO-04", status=status, **detail)

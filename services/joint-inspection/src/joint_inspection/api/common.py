@@ -11,6 +11,7 @@ from joint_inspection.service import queries
 from joint_inspection.service.common import ORDER, TARGET
 from joint_inspection.service.targets import risk_policy, risks
 from joint_inspection.views import order_out, target_out, visit_out
+from xietong_common.documents import issuing
 from xietong_common.reference import OrgKind
 from xietong_common.web import Context
 
@@ -28,7 +29,9 @@ async def order_detail(session: AsyncSession, order: WorkOrder, ctx: Context) ->
     """The order as its participants see it: visits, materials, people, deadlines."""
     visits = await queries.order_visits(session, order.id)
     deadlines = await ORDER.deadlines_of(session, order.id)
-    return order_out(order, visits, deadlines, ctx.clock.now())
+    subject = ORDER.subject_of(order.id)
+    issued = await issuing.of_subjects(session, [subject])
+    return order_out(order, visits, deadlines, ctx.clock.now(), issued.get(subject, []))
 
 
 async def visit_detail(session: AsyncSession, visit: Visit) -> VisitOut:

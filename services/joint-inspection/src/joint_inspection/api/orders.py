@@ -68,7 +68,7 @@ async def create_order(
         return await order_detail(uow.session, order, ctx)
 
 
-def _filters(
+async def _filters(
     state: Annotated[list[OrderState] | None, Query(description="one or more states")] = None,
     town: OrgCode | None = None,
     initiating_org: OrgCode | None = None,

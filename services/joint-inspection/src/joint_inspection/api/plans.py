@@ -291,7 +291,7 @@ async def rerun(
     selection_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, data: RerunIn | None = None
 ) -> RerunOut:
     """With the recorded seed it must match the record; another seed shows another draw."""
-    async with ctx.db.session() as session:
+    async with ctx.db.session(transaction=True) as session:  # the rerun's SET LOCAL
         selection = await SELECTION.load_for(session, selection_id, principal, lock=False)
         result = await inspection_service.rerun(
             session, selection=selection, seed=data.seed if data else None

@@ -27,6 +27,7 @@ from joint_inspection.domain import (
 )
 from xietong_common import materials
 from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
+from xietong_common.documents.schemas import DocumentOut
 from xietong_common.parties import PartyKind
 from xietong_common.schemas import Label, View, labelled
 from xietong_common.timeline import DeadlineOut as DeadlineOut
@@ -315,6 +316,10 @@ class OrderOut(OrderSummary):
     support_requests: list[SupportOut]
     visits: list[VisitOut]
     deadlines: list[DeadlineOut]
+    documents: list[DocumentOut] = Field(
+        description="official documents issued on the order and its targets (INSP-03/06/08), "
+        "superseded ones too"
+    )
 
 
 class ArchiveOut(BaseModel):

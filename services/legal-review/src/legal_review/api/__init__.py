@@ -5,9 +5,10 @@ Reads come first, then the brigade's steps, then the review body's and the head'
 
 from fastapi import APIRouter
 
-from legal_review.api import reads, reviewing, submitting
+from legal_review.api import documents, reads, reviewing, submitting
 
 router = APIRouter()
 router.include_router(reads.router)
 router.include_router(submitting.router)
 router.include_router(reviewing.router)
+router.include_router(documents.router)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from legal_review import service as review_service
+from legal_review.api.common import detail
 from legal_review.domain import ReviewState
-from legal_review.errors import ReviewNotFound
 from legal_review.schemas import ReviewDetail, ReviewPage, RoundOut
+from legal_review.service import queries
+from legal_review.service.common import REVIEW
+from legal_review.service.queries import ReviewFilters, SortKey
+from legal_review.views import review_out, round_out
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.parties import PartyKind
 from xietong_common.schemas import OrgCode, TimeBound
@@ -19,10 +22,36 @@ from xietong_common.timeline import TimelineEntry
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
-from xietong_common.web.materials import DOWNLOAD_RESPONSES, download
+from xietong_common.web.materials import DOWNLOAD_RESPONSES, stream_material
 from xietong_common.web.problems import READ_ERRORS, problem_responses
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
+
+
+def _filters(
+    state: Annotated[list[ReviewState] | None, Query(description="any of these states")] = None,
+    town: Annotated[OrgCode | None, Query(examples=["town:lizhi"])] = None,
+    opinion: Annotated[
+        ReviewOpinionKind | None, Query(description="opinion of the current round")
+    ] = None,
+    party_kind: PartyKind | None = None,
+    due_before: Annotated[
+        TimeBound | None, Query(description="an open deadline falls before this time")
+    ] = None,
+    overdue: Annotated[bool | None, Query(description="an open deadline has passed")] = None,
+    sort: Annotated[
+        SortKey, Query(description="`due_at`: nearest open deadline first")
+    ] = SortKey.CREATED_AT_DESC,
+) -> ReviewFilters:
+    return ReviewFilters(
+        states=state or (),
+        town=town,
+        opinion=opinion,
+        party_kind=party_kind,
+        due_before=due_before,
+        overdue=overdue,
+        sort=sort,
+    )
 
 
 @router.get(
@@ -35,38 +64,18 @@ router = APIRouter(prefix="/reviews", tags=["reviews"])
 async def list_reviews(
     ctx: Context,
     principal: CurrentPrincipal,
+    filters: Annotated[ReviewFilters, Depends(_filters)],
     paging: Paging,
-    state: Annotated[list[ReviewState] | None, Query(description="any of these states")] = None,
-    town: Annotated[OrgCode | None, Query(examples=["town:lizhi"])] = None,
-    opinion: Annotated[
-        ReviewOpinionKind | None, Query(description="opinion of the current round")
-    ] = None,
-    party_kind: PartyKind | None = None,
-    due_before: Annotated[
-        TimeBound | None, Query(description="an open deadline falls before this time")
-    ] = None,
-    overdue: Annotated[bool | None, Query(description="an open deadline has passed")] = None,
-    sort: Annotated[
-        Literal["created_at", "-created_at", "updated_at", "-updated_at", "due_at"],
-        Query(description="`due_at`: nearest open deadline first"),
-    ] = "-created_at",
 ) -> ReviewPage:
     """A town's review body sees its town's reviews; departments those they review jointly
     (REV-03); a 司法所 the reviews of the town it serves (REV-09); the justice bureau all."""
     async with ctx.db.session() as session:
-        return await review_service.queue(
-            session,
-            principal=principal,
-            now=ctx.clock.now(),
-            states=[s.value for s in state] if state else None,
-            town=town,
-            opinion=opinion.value if opinion else None,
-            party_kind=party_kind.value if party_kind else None,
-            due_before=due_before,
-            overdue=overdue,
-            paging=paging,
-            sort=sort,
+        shown, total = await queries.queue(
+            session, principal=principal, filters=filters, paging=paging, now=ctx.clock.now()
         )
+    return ReviewPage.of(
+        [review_out(x.review, x.current, x.deadlines) for x in shown], total=total, paging=paging
+    )
 
 
 @router.get(
@@ -82,7 +91,8 @@ async def get_review(
     """The case's review: current state, every round with its findings and opinion, materials,
     joint opinions, the 司法所's advice, due dates and who answers for what (REV-08)."""
     async with ctx.db.session() as session:
-        return await review_service.detail(session, review_id=review_id, principal=principal)
+        review = await REVIEW.load_for(session, review_id, principal, lock=False)
+        return await detail(session, review)
 
 
 @router.get(
@@ -97,8 +107,8 @@ async def get_rounds(
 ) -> list[RoundOut]:
     """Each submission of the proposed decision with its triggers, findings and opinion."""
     async with ctx.db.session() as session:
-        found = await review_service.detail(session, review_id=review_id, principal=principal)
-    return found.rounds
+        review = await REVIEW.load_for(session, review_id, principal, lock=False)
+        return [round_out(r) for r in (await queries.history(session, review)).rounds]
 
 
 @router.get(
@@ -113,7 +123,8 @@ async def get_timeline(
 ) -> list[TimelineEntry]:
     """Every audited step with its rule, and every deadline started, met or missed."""
     async with ctx.db.session() as session:
-        return await review_service.timeline(session, review_id=review_id, principal=principal)
+        await REVIEW.load_for(session, review_id, principal, lock=False)
+        return await REVIEW.timeline(session, review_id)
 
 
 @router.get(
@@ -128,10 +139,6 @@ async def download_material(
 ) -> StreamingResponse:
     """The stored file, for those who may see the review."""
     async with ctx.db.session() as session:
-        found = await review_service.detail(session, review_id=review_id, principal=principal)
-    material = next((m for m in found.materials if m.id == material_id), None)
-    if material is None:
-        raise ReviewNotFound("no such material", zh="未找到该材料")
-    return await download(
-        ctx, sha256=material.sha256, content_type=material.content_type, filename=material.filename
-    )
+        review = await REVIEW.load_for(session, review_id, principal, lock=False)
+        material = await queries.material(session, review, material_id)
+    return await stream_material(ctx, material)

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from legal_review import service as review_service
-from legal_review.api.common import JOINT_REVIEWERS, JUSTICE_OFFICE, TOWN
+from legal_review.api.common import JOINT_REVIEWERS, JUSTICE_OFFICE, TOWN, current
 from legal_review.domain import ReviewPoint
 from legal_review.schemas import (
     AdviceOut,
@@ -22,7 +22,6 @@ from legal_review.schemas import (
     ReviewOut,
 )
 from legal_review.service.common import HEAD_ROLES, JOINT_ROLES, REVIEWER_ROLES, TOWN_ROLES
-from legal_review.service.queries import one
 from legal_review.views import advice_out, joint_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
@@ -43,7 +42,7 @@ async def take(review_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) 
     """Refused to anyone who handled the case, whatever roles they hold."""
     async with ctx.db.uow(actor=principal) as uow:
         review = await review_service.take(uow, review_id=review_id, actor=principal)
-        return await one(uow.session, review)
+        return await current(uow.session, review)
 
 
 @router.post(
@@ -61,7 +60,7 @@ async def materials_notice(
         review = await review_service.notify_missing(
             uow, ctx=ctx, review_id=review_id, data=data, actor=principal
         )
-        return await one(uow.session, review)
+        return await current(uow.session, review)
 
 
 @router.put(
@@ -83,7 +82,7 @@ async def record_point(
         review = await review_service.record_point(
             uow, review_id=review_id, point=point, data=data, actor=principal
         )
-        return await one(uow.session, review)
+        return await current(uow.session, review)
 
 
 @router.post(
@@ -101,7 +100,7 @@ async def give_opinion(
         review = await review_service.give_opinion(
             uow, ctx=ctx, review_id=review_id, data=data, actor=principal
         )
-        return await one(uow.session, review)
+        return await current(uow.session, review)
 
 
 @router.post(
@@ -117,7 +116,7 @@ async def decide(
     """Against the opinion only with a written reason; published as `review.decided`."""
     async with ctx.db.uow(actor=principal) as uow:
         review = await review_service.decide(uow, review_id=review_id, data=data, actor=principal)
-        return await one(uow.session, review)
+        return await current(uow.session, review)
 
 
 @router.post(
@@ -135,7 +134,7 @@ async def add_joint(
         review = await review_service.add_joint(
             uow, ctx=ctx, review_id=review_id, data=data, actor=principal
         )
-        return await one(uow.session, review)
+        return await current(uow.session, review)
 
 
 @router.post(
@@ -175,7 +174,7 @@ async def add_justice_office(
     """The 司法所 then sees the review and coordinates the town's legal advisers on it."""
     async with ctx.db.uow(actor=principal) as uow:
         review = await review_service.add_justice_office(uow, review_id=review_id, actor=principal)
-        return await one(uow.session, review)
+        return await current(uow.session, review)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from legal_review import service as review_service
-from legal_review.api.common import TOWN
+from legal_review.api.common import TOWN, current
 from legal_review.domain import MaterialKind, amount_threshold
 from legal_review.schemas import (
     MaterialOut,
@@ -20,7 +20,6 @@ from legal_review.schemas import (
     TriggerOut,
 )
 from legal_review.service.common import HANDLER_ROLES
-from legal_review.service.queries import one
 from legal_review.views import material_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
@@ -75,7 +74,7 @@ async def submit(
         review = await review_service.submit(
             uow, ctx=ctx, data=data, actor=principal, idempotency_key=idempotency_key
         )
-        return await one(uow.session, review)
+        return await current(uow.session, review)
 
 
 @router.post(
@@ -122,7 +121,7 @@ async def materials_supplied(
     """Refused while a kind listed in the notice is still missing; a late supply is a breach."""
     async with ctx.db.uow(actor=principal) as uow:
         review = await review_service.supply(uow, review_id=review_id, actor=principal)
-        return await one(uow.session, review)
+        return await current(uow.session, review)
 
 
 @router.post(
@@ -138,4 +137,4 @@ async def resubmit(
     """Only after opinion (2); earlier rounds stay in the case's history."""
     async with ctx.db.uow(actor=principal) as uow:
         review = await review_service.resubmit(uow, review_id=review_id, data=data, actor=principal)
-        return await one(uow.session, review)
+        return await current(uow.session, review)

@@ -28,6 +28,7 @@ from legal_review.domain.submission import (
     amount_threshold,
     evaluate_triggers,
     missing_materials,
+    placeholder_kinds,
     required_materials,
 )
 from xietong_common.contracts.review import DecisionOutcome
@@ -58,6 +59,7 @@ __all__ = [
     "follows_opinion",
     "missing_materials",
     "next_state",
+    "placeholder_kinds",
     "required_materials",
     "unanswered_points",
 ]

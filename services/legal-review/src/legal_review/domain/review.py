@@ -15,6 +15,7 @@ from legal_review.errors import (
 from xietong_common.contracts.review import DecisionOutcome, ReviewOpinionKind
 from xietong_common.errors import AppError
 from xietong_common.labels import LabelledEnum
+from xietong_common.reasons import MIN_REASON, is_stated
 from xietong_common.states import Transitions
 
 
@@ -312,13 +313,15 @@ def follows_opinion(opinion: ReviewOpinionKind, outcome: DecisionOutcome) -> boo
 def check_decision(
     opinion: ReviewOpinionKind, outcome: DecisionOutcome, reason: str | None
 ) -> bool:
-    """REV-08: a decision against the opinion needs a written reason. Returns `against`."""
+    """REV-08: a decision against the opinion needs a written reason — one that can be read
+    and judged, at least MIN_REASON letters or characters ("x" is none). Returns `against`."""
     against = not follows_opinion(opinion, outcome)
-    if against and not (reason and reason.strip()):
+    if against and not is_stated(reason):
         raise InconsistentOpinion(
-            f"deciding {outcome.value} against opinion ({opinion.number}) {opinion.value} needs a written reason",
+            f"deciding {outcome.value} against opinion ({opinion.number}) {opinion.value} needs a "
+            f"written reason of at least {MIN_REASON} letters or characters",
             zh=f"作出“{outcome.label_zh}”的决定与审核意见({opinion.number})“{opinion.label_zh}”不一致，"
-            "应当书面说明理由(reason)",
+            f"应当书面说明理由(reason，不少于{MIN_REASON}个字)",
             rule="REV-08",
         )
     return against

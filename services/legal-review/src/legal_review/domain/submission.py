@@ -57,3 +57,31 @@ def missing_materials(
 ) -> list[MaterialKind]:
     have = set(present)
     return [k for k in required_materials(hearing=hearing, assessed=assessed) if k not in have]
+
+
+def placeholder_kinds(
+    materials: Iterable[tuple[MaterialKind, str]], *, hearing: bool, assessed: bool
+) -> list[MaterialKind]:
+    """REV-04: required kinds left without a document of their own. Each required kind needs a
+    distinct file (by SHA-256): one placeholder uploaded as the investigation report, the
+    proposed decision and the evidence is one material, not three. Files are matched to kinds
+    so that as many kinds as possible get one (a bipartite matching, by augmenting paths); the
+    kinds that have files yet cannot get one of their own are returned."""
+    required = required_materials(hearing=hearing, assessed=assessed)
+    digests: dict[MaterialKind, list[str]] = {k: [] for k in required}
+    for kind, sha256 in materials:
+        if kind in digests and sha256 not in digests[kind]:
+            digests[kind].append(sha256)
+    owner: dict[str, MaterialKind] = {}
+
+    def assign(kind: MaterialKind, seen: set[str]) -> bool:
+        for sha256 in digests[kind]:
+            if sha256 in seen:
+                continue
+            seen.add(sha256)
+            if sha256 not in owner or assign(owner[sha256], seen):
+                owner[sha256] = kind
+                return True
+        return False
+
+    return [k for k in required if digests[k] and not assign(k, set())]

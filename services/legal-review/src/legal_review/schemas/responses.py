@@ -16,9 +16,11 @@ from legal_review.domain import (
     ReviewPoint,
     Trigger,
 )
+from xietong_common import materials
 from xietong_common.contracts.review import ReviewOpinionKind
+from xietong_common.documents.schemas import DocumentOut
 from xietong_common.parties import PartyKind
-from xietong_common.schemas import Label, Page
+from xietong_common.schemas import Label, Page, View
 from xietong_common.timeline import DeadlineOut
 
 
@@ -52,18 +54,11 @@ class FindingOut(BaseModel):
     by: str | None
 
 
-class MaterialOut(BaseModel):
-    """REV-04: a submitted file, stored by SHA-256."""
+class MaterialOut(materials.MaterialOut):
+    """REV-04: a submitted file, stored by SHA-256, to a round of the review."""
 
-    id: uuid.UUID
     round: int
     kind: MaterialKind
-    filename: str
-    sha256: str
-    size: int
-    content_type: str
-    uploaded_by: str
-    uploaded_at: datetime
 
 
 class RecordedTrigger(BaseModel):
@@ -103,7 +98,7 @@ class DecisionOut(BaseModel):
     decided_at: datetime
 
 
-class RoundOut(BaseModel):
+class RoundOut(View):
     """One submission of the proposed decision and what the review made of it."""
 
     number: int
@@ -141,7 +136,7 @@ class ResponsibilityOut(BaseModel):
     decision: str | None = Field(description="the agency head (主要负责人): the decision")
 
 
-class ReviewOut(BaseModel):
+class ReviewOut(View):
     """A review (one per case): its state, current round, due dates and who answers for what."""
 
     id: uuid.UUID
@@ -177,7 +172,7 @@ class ReviewOut(BaseModel):
 ReviewPage = Page[ReviewOut]
 
 
-class JointOpinionOut(BaseModel):
+class JointOpinionOut(View):
     """REV-03: a department's parallel opinion (一案双审) or a joint meeting's (联合会审)."""
 
     id: uuid.UUID
@@ -192,7 +187,7 @@ class JointOpinionOut(BaseModel):
     given_at: datetime
 
 
-class AdviceOut(BaseModel):
+class AdviceOut(View):
     """REV-09: advice of the town's legal advisers, coordinated by its 司法所."""
 
     id: uuid.UUID
@@ -210,3 +205,6 @@ class ReviewDetail(ReviewOut):
     materials: list[MaterialOut]
     joint_opinions: list[JointOpinionOut]
     advice: list[AdviceOut]
+    documents: list[DocumentOut] = Field(
+        description="official documents issued on the review (REV-05/07), superseded ones too"
+    )

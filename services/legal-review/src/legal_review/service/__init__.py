@@ -1,10 +1,12 @@
-"""Use cases of the legal-review service; each runs inside one unit of work."""
+"""Use cases of the legal-review service; each runs inside one unit of work.
+
+Import as `from legal_review import service as review_service`.
+"""
 
 from legal_review.service.common import MECHANISM as MECHANISM
-from legal_review.service.common import load_visible as load_visible
-from legal_review.service.queries import detail as detail
-from legal_review.service.queries import queue as queue
-from legal_review.service.queries import timeline as timeline
+from legal_review.service.common import REVIEW as REVIEW
+from legal_review.service.documents import correct_document as correct_document
+from legal_review.service.documents import document as document
 from legal_review.service.reviewing import add_joint as add_joint
 from legal_review.service.reviewing import add_justice_office as add_justice_office
 from legal_review.service.reviewing import decide as decide

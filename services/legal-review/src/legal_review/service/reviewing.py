@@ -14,6 +14,7 @@ from legal_review.domain import (
     check_decision,
     check_opinion,
     check_separation,
+    next_state,
 )
 from legal_review.errors import (
     JointModeError,
@@ -32,15 +33,13 @@ from legal_review.schemas import (
 from legal_review.service.common import (
     HEAD_ROLES,
     JOINT_ROLES,
+    REVIEW,
     REVIEWER_ROLES,
     TOWN_ROLES,
-    audit,
     check_materials_complete,
     current_round,
     duties_of,
-    load_visible,
     require_town_role,
-    transition,
 )
 from xietong_common import idempotency
 from xietong_common.auth import Principal
@@ -63,22 +62,22 @@ def findings_of(rnd: ReviewRound) -> dict[ReviewPoint, PointFinding]:
 async def take(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Review:
     """The review body's reviewer takes the case (REV-02: never its handler), once the
     materials REV-04 requires are in (REV-05's notice asks for what is missing)."""
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    review = await REVIEW.load_for(uow, review_id, actor)
     require_town_role(actor, review, *REVIEWER_ROLES)
-    transition(review, Step.TAKE)
+    REVIEW.transition(review, Step.TAKE, uow.now)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     await check_materials_complete(uow.session, review, what="take up the review")
     review.reviewer = actor.user
-    await audit(uow, review, "taken", "REV-02", reviewer=actor.user)
+    REVIEW.audit(uow, review, "taken", rule="REV-02", reviewer=actor.user)
     return review
 
 
 async def _reviewer_round(
     uow: UnitOfWork, review_id: uuid.UUID, actor: Principal, step: Step
 ) -> tuple[Review, ReviewRound]:
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    review = await REVIEW.load_for(uow, review_id, actor)
     require_town_role(actor, review, *REVIEWER_ROLES)
-    transition(review, step)
+    REVIEW.transition(review, step, uow.now)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     if review.reviewer and review.reviewer != actor.user:
         raise NotAReviewParty(
@@ -101,7 +100,9 @@ async def record_point(
         **rnd.findings,
         point.value: {"passed": data.passed, "note": data.note, "by": actor.user},
     }
-    await audit(uow, review, "point-recorded", "REV-06", point=point.value, passed=data.passed)
+    REVIEW.audit(
+        uow, review, "point-recorded", rule="REV-06", point=point.value, passed=data.passed
+    )
     return review
 
 
@@ -139,11 +140,11 @@ async def give_opinion(
     rnd.opinion_by = actor.user
     rnd.opinion_at = uow.now
     uow.publish(events.opinion_given(review, rnd), key=str(review.id))
-    await audit(
+    REVIEW.audit(
         uow,
         review,
         "opinion-given",
-        "REV-07",
+        rule="REV-07",
         opinion=data.opinion.value,
         transfer_to=rnd.transfer_to,
         judicial_organ=rnd.judicial_organ,
@@ -155,11 +156,12 @@ async def decide(
     uow: UnitOfWork, *, review_id: uuid.UUID, data: DecisionIn, actor: Principal
 ) -> Review:
     """REV-08: the agency head decides; against the opinion only with a written reason."""
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    review = await REVIEW.load_for(uow, review_id, actor)
     require_town_role(actor, review, *HEAD_ROLES)
     rnd = await current_round(uow.session, review)
     opinion = ReviewOpinionKind(rnd.opinion) if rnd.opinion else None
-    transition(review, Step.DECIDE, opinion=opinion)
+    next_state(REVIEW.state_of(review), Step.DECIDE, opinion=opinion)  # REV-07: not after (2)
+    REVIEW.transition(review, Step.DECIDE, uow.now)
     assert opinion is not None
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.DECISION)
     against = check_decision(opinion, data.outcome, data.reason)
@@ -171,8 +173,8 @@ async def decide(
     review.execution = data.execution
     review.decided_at = uow.now
     uow.publish(events.decided(review, rnd), key=str(review.id))
-    await audit(
-        uow, review, "decided", "REV-08", outcome=data.outcome.value, against_opinion=against
+    REVIEW.audit(
+        uow, review, "decided", rule="REV-08", outcome=data.outcome.value, against_opinion=against
     )
     return review
 
@@ -181,15 +183,20 @@ async def add_joint(
     uow: UnitOfWork, *, ctx: ServiceContext, review_id: uuid.UUID, data: JointIn, actor: Principal
 ) -> Review:
     """REV-03: 一案双审 or 联合会审 with district departments."""
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    review = await REVIEW.load_for(uow, review_id, actor)
     require_town_role(actor, review, *JOINT_ROLES)
-    transition(review, Step.JOINT)
+    REVIEW.transition(review, Step.JOINT, uow.now)
     for dept in data.departments:
         ctx.directory.require(dept, OrgKind.DEPARTMENT)
     review.joint_mode = JointMode(data.mode).value
     review.joint_departments = sorted({*review.joint_departments, *data.departments})
-    await audit(
-        uow, review, "joint-mode", "REV-03", mode=data.mode, departments=review.joint_departments
+    REVIEW.audit(
+        uow,
+        review,
+        "joint-mode",
+        rule="REV-03",
+        mode=data.mode,
+        departments=review.joint_departments,
     )
     return review
 
@@ -204,8 +211,8 @@ async def give_joint_opinion(
 ) -> JointOpinion:
     """REV-03: a department's parallel opinion, or the joint meeting's opinion and minutes
     (once per Idempotency-Key)."""
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
-    transition(review, Step.JOINT)
+    review = await REVIEW.load_for(uow, review_id, actor)
+    REVIEW.check(review, Step.JOINT)
     mode = JointMode(review.joint_mode)
     if mode is JointMode.NONE:
         raise JointModeError(
@@ -257,11 +264,12 @@ async def give_joint_opinion(
     await idempotency.remember(
         uow, scope=JOINT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(joint.id)
     )
-    await audit(
+    review.updated_at = uow.now
+    REVIEW.audit(
         uow,
         review,
         "joint-opinion",
-        "REV-03",
+        rule="REV-03",
         mode=mode.value,
         org=actor.org,
         opinion=data.opinion.value,
@@ -271,7 +279,7 @@ async def give_joint_opinion(
 
 async def add_justice_office(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Review:
     """REV-09: the town adds the 司法所 serving it to coordinate its legal advisers."""
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    review = await REVIEW.load_for(uow, review_id, actor)
     require_town_role(actor, review, *TOWN_ROLES)
     office = review.town_justice_office
     if office is None:
@@ -281,8 +289,8 @@ async def add_justice_office(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Pr
             organisation=review.town,
             rule="REV-09",
         )
-    review.justice_office = office
-    await audit(uow, review, "justice-office-added", "REV-09", office=office)
+    review.justice_office, review.updated_at = office, uow.now
+    REVIEW.audit(uow, review, "justice-office-added", rule="REV-09", office=office)
     return review
 
 
@@ -296,7 +304,7 @@ async def give_advice(
 ) -> JusticeOfficeAdvice:
     """REV-09: the 司法所, once added, records the legal advisers' advice it coordinated
     (once per Idempotency-Key)."""
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    review = await REVIEW.load_for(uow, review_id, actor)
     if review.justice_office is None or actor.org != review.justice_office:
         raise NotAReviewParty(
             "only the town's 司法所, once added to the review, gives advice here",
@@ -326,5 +334,6 @@ async def give_advice(
     await idempotency.remember(
         uow, scope=ADVICE_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(advice.id)
     )
-    await audit(uow, review, "advice", "REV-09", advisers=list(data.advisers))
+    review.updated_at = uow.now
+    REVIEW.audit(uow, review, "advice", rule="REV-09", advisers=list(data.advisers))
     return advice

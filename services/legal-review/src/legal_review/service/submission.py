@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from fastapi import UploadFile
+import sqlalchemy as sa
 
 from legal_review import events
 from legal_review.domain import (
@@ -17,8 +17,10 @@ from legal_review.domain import (
     check_separation,
     evaluate_triggers,
     missing_materials,
+    next_state,
 )
 from legal_review.errors import (
+    CaseAlreadyUnderReview,
     ImplausibleTime,
     MaterialsStillMissing,
     NotAReviewParty,
@@ -30,25 +32,21 @@ from legal_review.models import Review, ReviewMaterial, ReviewRound
 from legal_review.schemas import MaterialsNoticeIn, ProposedDecisionIn, ResubmitIn, SubmitIn
 from legal_review.service.common import (
     HANDLER_ROLES,
-    MECHANISM,
+    REVIEW,
     REVIEWER_ROLES,
-    audit,
     current_round,
     duties_of,
-    load_visible,
     material_kinds,
     require_town_role,
+    same_case,
     serving_justice_office,
-    subject,
-    transition,
 )
 from legal_review.settings import ReviewSettings
-from xietong_common import deadlines, idempotency
+from xietong_common import idempotency, materials
 from xietong_common.auth import Principal
 from xietong_common.calendar import DeadlineRule
 from xietong_common.context import ServiceContext, settings_of
 from xietong_common.contracts.review import ReviewOpinionKind
-from xietong_common.materials import store_material
 from xietong_common.parties import PartyKind
 from xietong_common.reference import OrgKind, is_town
 from xietong_common.uow import UnitOfWork
@@ -94,9 +92,51 @@ def _new_round(
     )
 
 
+def supply_action(review: Review) -> str:
+    """REV-05: what the brigade owes after the notice of its round (one deadline a round)."""
+    return f"supply-materials:round-{review.round}"
+
+
 SUBMIT_SCOPE = "review.submit"
 MATERIAL_SCOPE = "review.material"
 MAX_CLOCK_SKEW = timedelta(minutes=10)
+
+
+# REV-07: opinions that send the case back to its brigade: the case continues in its review.
+_BINDING_OPINIONS = (
+    ReviewOpinionKind.CORRECT_AND_RESUBMIT.value,
+    ReviewOpinionKind.DO_NOT_DECIDE.value,
+)
+
+
+async def check_no_other_review(uow: UnitOfWork, town: str, data: SubmitIn) -> None:
+    """REV-02/REV-07: a case already under review, or given opinion (2) or (3), is not
+    submitted afresh: a new review would start with no duties and no opinion. Its own review
+    continues (opinion (2): a new round of the same review)."""
+    party = data.party.model_dump(mode="json")
+    case = same_case(
+        town=town, case_number=data.case_number, matter_code=data.matter_code, party=party
+    )
+    open_states = [s.value for s in ReviewState if s is not ReviewState.DECIDED]
+    binding = sa.select(ReviewRound.review_id).where(ReviewRound.opinion.in_(_BINDING_OPINIONS))
+    earlier = (
+        await uow.session.execute(
+            sa.select(Review.id, Review.state)
+            .where(case, sa.or_(Review.state.in_(open_states), Review.id.in_(binding)))
+            .order_by(Review.created_at)
+            .limit(1)
+        )
+    ).first()
+    if earlier is not None:
+        raise CaseAlreadyUnderReview(
+            f"review {earlier.id} of this case ({earlier.state}) is to be continued: an open "
+            "review goes on, and after opinion (2) the brigade resubmits in it "
+            f"(POST /reviews/{earlier.id}/resubmit)",
+            zh=f"该案件已有法制审核({earlier.id}，状态：{earlier.state})，应在原审核中继续；"
+            "审核意见为(二)的，应在原审核中补充或更正后重新送审，不得另行送审",
+            review_id=str(earlier.id),
+            rule="REV-02",
+        )
 
 
 async def submit(
@@ -118,7 +158,7 @@ async def submit(
         uow, scope=SUBMIT_SCOPE, org=actor.org, key=idempotency_key, request=data
     )
     if replay is not None:
-        return await load_visible(uow.session, uuid.UUID(replay), actor)
+        return await REVIEW.load_for(uow, uuid.UUID(replay), actor)
     ctx.directory.require(data.place_town, OrgKind.TOWN)
     if data.found_at > uow.now + MAX_CLOCK_SKEW:
         raise ImplausibleTime(
@@ -127,6 +167,7 @@ async def submit(
             found_at=data.found_at.isoformat(),
         )
     ctx.catalogue.require(data.matter_code)
+    await check_no_other_review(uow, actor.org, data)
     hits = evaluate(data.decision, data.party.kind)
     if not hits and not data.voluntary:
         raise ReviewNotRequired(
@@ -171,7 +212,7 @@ async def submit(
     uow.session.add(rnd)
     await uow.session.flush()
     uow.publish(events.requested(review, rnd), key=str(review.id))
-    await audit(uow, review, "submitted", "REV-01", triggers=[h.trigger.value for h in hits])
+    REVIEW.audit(uow, review, "submitted", rule="REV-01", triggers=[h.trigger.value for h in hits])
     return review
 
 
@@ -179,11 +220,12 @@ async def resubmit(
     uow: UnitOfWork, *, review_id: uuid.UUID, data: ResubmitIn, actor: Principal
 ) -> Review:
     """REV-07 (2): the corrected proposal comes back as a new round on the same case."""
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    review = await REVIEW.load_for(uow, review_id, actor)
     require_town_role(actor, review, *HANDLER_ROLES)
     previous = await current_round(uow.session, review)
     opinion = ReviewOpinionKind(previous.opinion) if previous.opinion else None
-    transition(review, Step.RESUBMIT, opinion=opinion)
+    next_state(REVIEW.state_of(review), Step.RESUBMIT, opinion=opinion)  # REV-07: after (2) only
+    REVIEW.transition(review, Step.RESUBMIT, uow.now)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
     hits = evaluate(data.decision, PartyKind(previous.party_kind))
     review.round += 1
@@ -203,7 +245,7 @@ async def resubmit(
     uow.session.add(rnd)
     await uow.session.flush()
     uow.publish(events.requested(review, rnd), key=str(review.id))
-    await audit(uow, review, "resubmitted", "REV-07", correction=data.correction_note)
+    REVIEW.audit(uow, review, "resubmitted", rule="REV-07", correction=data.correction_note)
     return review
 
 
@@ -213,45 +255,32 @@ async def add_material(
     ctx: ServiceContext,
     review_id: uuid.UUID,
     kind: MaterialKind,
-    upload: UploadFile,
+    upload: materials.Upload,
     actor: Principal,
     idempotency_key: str | None = None,
 ) -> ReviewMaterial:
     """REV-04: the brigade uploads a material to the current round (once per Idempotency-Key)."""
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    review = await REVIEW.load_for(uow, review_id, actor)
     require_town_role(actor, review, *HANDLER_ROLES)
-    transition(review, Step.ADD_MATERIAL)
+    REVIEW.check(review, Step.ADD_MATERIAL)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
     # Content-addressed: storing before the key is claimed stores nothing twice.
-    blob = await store_material(ctx, upload, fallback=f"{kind.value}.bin")
-    replay = await idempotency.claim(
+    stored = await materials.store_material(ctx, upload, fallback=f"{kind.value}.bin")
+    material, added = await materials.add_material(
         uow,
-        scope=MATERIAL_SCOPE,
-        org=actor.org,
-        key=idempotency_key,
-        request={"review_id": str(review.id), "kind": kind.value, "sha256": blob.sha256},
+        ReviewMaterial(review_id=review.id, round=review.round, kind=kind.value),
+        stored,
+        by=actor,
+        claim=materials.Claim(
+            MATERIAL_SCOPE, idempotency_key, {"review_id": str(review.id), "kind": kind.value}
+        ),
     )
-    if replay is not None:
-        found = await uow.session.get(ReviewMaterial, uuid.UUID(replay))
-        assert found is not None
-        return found
-    material = ReviewMaterial(
-        review_id=review.id,
-        round=review.round,
-        kind=kind.value,
-        filename=blob.filename,
-        sha256=blob.sha256,
-        size=blob.size,
-        content_type=blob.content_type,
-        uploaded_by=actor.user,
-        uploaded_at=uow.now,
+    if not added:
+        return material
+    review.updated_at = uow.now
+    REVIEW.audit(
+        uow, review, "material-added", rule="REV-04", kind=kind.value, sha256=stored.sha256
     )
-    uow.session.add(material)
-    await uow.session.flush()
-    await idempotency.remember(
-        uow, scope=MATERIAL_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(material.id)
-    )
-    await audit(uow, review, "material-added", "REV-04", kind=kind.value, sha256=blob.sha256)
     return material
 
 
@@ -264,7 +293,7 @@ async def notify_missing(
     actor: Principal,
 ) -> Review:
     """REV-05: tell the brigade once, listing everything missing, with a deadline."""
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    review = await REVIEW.load_for(uow, review_id, actor)
     require_town_role(actor, review, *REVIEWER_ROLES)
     rnd = await current_round(uow.session, review, for_update=True)
     if rnd.notice_at is not None:
@@ -274,7 +303,7 @@ async def notify_missing(
             rule="REV-05",
             notified_at=rnd.notice_at.isoformat(),
         )
-    transition(review, Step.REQUEST_MATERIALS)
+    REVIEW.transition(review, Step.REQUEST_MATERIALS, uow.now)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.REVIEW)
     # 一次性告知: there is no second notice, so it lists every REV-04 kind not yet uploaded
     # as well as whatever the reviewer names.
@@ -289,17 +318,15 @@ async def notify_missing(
             rule="REV-05",
         )
     days = data.working_days or settings_of(ctx, ReviewSettings).review_supply_working_days
-    tracked = await deadlines.start(
+    tracked = await REVIEW.start_deadline(
         uow,
+        review,
+        supply_action(review),
         calendar=ctx.calendar,
-        subject=subject(review.id),
-        action=f"supply-materials:round-{review.round}",
         rule=DeadlineRule.working_days(days, rule_id="REV-05"),
         organisation=review.town,
         # The brigade owes the town's own review body: no other party is kept waiting.
         counterparty=None,
-        started_at=uow.now,
-        mechanism=MECHANISM,
         reference=review.case_number,
         assignee=review.handler,
     )
@@ -309,11 +336,11 @@ async def notify_missing(
     rnd.notice_at = uow.now
     review.reviewer = review.reviewer or actor.user
     uow.publish(events.materials_missing(review, rnd, tracked, uow.now), key=str(review.id))
-    await audit(
+    REVIEW.audit(
         uow,
         review,
         "materials-missing",
-        "REV-05",
+        rule="REV-05",
         missing=rnd.notice_missing,
         items=rnd.notice_items,
         due_at=tracked.due_at.isoformat(),
@@ -323,9 +350,9 @@ async def notify_missing(
 
 async def supply(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> Review:
     """REV-05: the brigade says the listed materials are in; the review resumes."""
-    review = await load_visible(uow.session, review_id, actor, for_update=True)
+    review = await REVIEW.load_for(uow, review_id, actor)
     require_town_role(actor, review, *HANDLER_ROLES)
-    transition(review, Step.SUPPLY_MATERIALS)
+    REVIEW.transition(review, Step.SUPPLY_MATERIALS, uow.now)
     check_separation(await duties_of(uow.session, review), person=actor.user, duty=Duty.HANDLING)
     rnd = await current_round(uow.session, review, for_update=True)
     have = set(await material_kinds(uow.session, review))
@@ -338,12 +365,6 @@ async def supply(uow: UnitOfWork, *, review_id: uuid.UUID, actor: Principal) -> 
             rule="REV-05",
         )
     rnd.supplied_at = uow.now
-    await deadlines.satisfy(
-        uow,
-        subject=subject(review.id),
-        action=f"supply-materials:round-{review.round}",
-        at=uow.now,
-        mechanism=MECHANISM,
-    )
-    await audit(uow, review, "materials-supplied", "REV-05")
+    await REVIEW.satisfy_deadline(uow, review, supply_action(review))
+    REVIEW.audit(uow, review, "materials-supplied", rule="REV-05")
     return review

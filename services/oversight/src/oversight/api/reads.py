@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 
 from oversight import service
 from oversight.domain import OrganisationFigures, Period
+from oversight.models import LedgerDeadline
 from oversight.schemas import (
     AssessmentOut,
     BreachOut,
@@ -125,11 +126,12 @@ async def organisation_assessment(
         facts = await service.facts_of(
             session, principal=principal, organisation=organisation, period=period
         )
+        outcomes = await service.outcomes_of(session, facts)
     figures = found[0] if found else OrganisationFigures(organisation)
     return OrganisationAssessment(
         period=period_out(period),
         assessment=row_of(figures, _name_of(ctx)),
-        facts=[fact_of(f) for f in facts],
+        facts=[fact_of(f, outcomes.get(f.id)) for f in facts],
     )
 
 
@@ -168,10 +170,19 @@ async def list_breaches(
             ),
             paging=paging,
         )
+        rulable = await service.breach_facts(session, rows)
     return Page[BreachOut].of(
-        [BreachOut.model_validate(deadline_of(r).model_dump()) for r in rows],
+        [_breach_of(r, rulable.get(r.id)) for r in rows],
         total=total,
         paging=paging,
+    )
+
+
+def _breach_of(row: LedgerDeadline, fact: tuple[uuid.UUID, str | None] | None) -> BreachOut:
+    return BreachOut(
+        **deadline_of(row).model_dump(),
+        breach_fact_id=str(fact[0]) if fact else None,
+        ruling=fact[1] if fact else None,
     )
 
 

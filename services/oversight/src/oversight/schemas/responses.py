@@ -69,6 +69,20 @@ class AssessmentRow(DeadlineFigures):
     unread_overdue: int = Field(
         ge=0, description="INFO-03 shared items it left unread past the setting, in the period"
     )
+    breached_after_rulings: int = Field(
+        ge=0, description="SUP-01: `breached` less the breaches the justice bureau excused"
+    )
+    refusals_after_rulings: int = Field(ge=0, description="`refusals` less those excused")
+    flags_after_rulings: int = Field(ge=0, description="`flags` less those excused")
+    unread_overdue_after_rulings: int = Field(
+        ge=0, description="`unread_overdue` less those excused"
+    )
+    confirmed: int = Field(
+        ge=0, description="SUP-01: of its breaches, refusals, flags and unread items, confirmed"
+    )
+    excused: int = Field(ge=0, description="SUP-01: excused (予以免责), with a stated reason")
+    referred: int = Field(ge=0, description="SUP-01: referred for accountability (移送追责)")
+    not_ruled: int = Field(ge=0, description="SUP-01: not ruled on yet")
     by_rule: list[RuleFigures] = Field(description="the same deadline figures per rule ID")
 
 
@@ -94,6 +108,11 @@ class FactOut(BaseModel):
     occurred_at: datetime
     recorded_at: datetime = Field(description="when oversight recorded it")
     detail: dict[str, Any]
+    ruling: str | None = Field(
+        default=None,
+        description="SUP-01: the current ruling on it (`GET /items/{id}`), if any",
+        examples=["confirmed"],
+    )
 
 
 class OrganisationAssessment(BaseModel):
@@ -128,4 +147,44 @@ class LedgerDeadlineOut(BaseModel):
 
 
 class BreachOut(LedgerDeadlineOut):
-    """A missed deadline (SUP-02)."""
+    """A missed deadline (SUP-02), with the fact of its breach that rulings are given on."""
+
+    breach_fact_id: str | None = Field(
+        default=None, description="SUP-01: the breach's fact, ruled on at `/items/{id}`"
+    )
+    ruling: str | None = Field(
+        default=None, description="SUP-01: the current ruling on the breach, if any"
+    )
+
+
+class RulingOut(BaseModel):
+    """One ruling of the justice bureau on a fact (SUP-01)."""
+
+    version: int = Field(ge=1, description="1 for the first ruling, +1 for each revision")
+    outcome: str = Field(examples=["excused"])
+    reason: str | None
+    ruled_by: str = Field(description="the person who ruled (justice-bureau)")
+    ruled_at: datetime
+
+
+class ReplyOut(BaseModel):
+    """The organisation's statement on the fact (陈述申辩)."""
+
+    organisation: str
+    text: str
+    replied_by: str
+    replied_at: datetime
+
+
+class ItemOut(BaseModel):
+    """A fact under review (SUP-01): the fact as recorded (never changed by a ruling), the
+    organisation's reply, the current ruling and every ruling given before it."""
+
+    fact: FactOut
+    rulable: bool = Field(description="a breach, refusal, flag or unread item: can be ruled on")
+    version: int = Field(
+        ge=0, description='how many rulings were given (0: none); the ETag, `"<version>"`'
+    )
+    reply: ReplyOut | None
+    ruling: RulingOut | None = Field(description="the current ruling")
+    history: list[RulingOut] = Field(description="every ruling given, first first")

@@ -16,9 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oversight import domain
-from oversight.domain import FACT_KINDS, FIGURES, Counts, OrganisationFigures
+from oversight.domain import (
+    FACT_KINDS,
+    FIGURES,
+    Counts,
+    OrganisationFigures,
+    RulingOutcome,
+    outcome_field,
+)
 from oversight.errors import InvalidPeriod, NotVisible
-from oversight.models import LedgerDeadline, LedgerFact
+from oversight.models import LedgerDeadline, LedgerFact, LedgerRuling
 from oversight.service.common import DEADLINE, sees_everyone
 from xietong_common.auth import Principal
 from xietong_common.pagination import PageParams, fetch_page
@@ -170,10 +177,50 @@ async def assess(
     for code, kind, n in facts.all():
         of(code).facts[FACT_KINDS[kind]] = int(n)
 
+    # SUP-01: the rulings on the same breaches and facts, by outcome. The facts stay counted
+    # as recorded above; the excused are taken out only of the `..._after_rulings` figures.
+    r = LedgerRuling
+    breach_rulings = await session.execute(
+        sa.select(d.organisation, r.outcome, sa.func.count())
+        .select_from(d)
+        .join(
+            f,
+            sa.and_(
+                f.source == d.mechanism,
+                f.fact_key == d.deadline_id + ":breached",
+                f.kind == "deadline.breached",
+            ),
+        )
+        .join(r, r.fact_id == f.id)
+        .where(
+            *_deadline_filters(period, organisation, filters.rules, filters.mechanism),
+            d.breached_at.is_not(None),
+        )
+        .group_by(d.organisation, r.outcome)
+    )
+    for code, outcome, n in breach_rulings.all():
+        _count_ruling(of(code), "breached", outcome, int(n))
+    fact_rulings = await session.execute(
+        sa.select(f.organisation, f.kind, r.outcome, sa.func.count())
+        .select_from(f)
+        .join(r, r.fact_id == f.id)
+        .where(*fact_where)
+        .group_by(f.organisation, f.kind, r.outcome)
+    )
+    for code, kind, outcome, n in fact_rulings.all():
+        _count_ruling(of(code), FACT_KINDS[kind], outcome, int(n))
+
     found = sorted(by_org.values(), key=lambda o: o.organisation)
     if filters.organisation_kind is not None:
         found = [o for o in found if kind_of_code(o.organisation) is filters.organisation_kind]
     return found
+
+
+def _count_ruling(figures: OrganisationFigures, figure: str, outcome: str, n: int) -> None:
+    if outcome == RulingOutcome.EXCUSED.value:
+        figures.excused[figure] = figures.excused.get(figure, 0) + n
+    name = outcome_field(RulingOutcome(outcome))
+    figures.rulings[name] = figures.rulings.get(name, 0) + n
 
 
 async def facts_of(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.models import LedgerDeadline
+from oversight.errors import NotVisible
+from oversight.models import LedgerDeadline, LedgerFact
 from xietong_common.auth import Principal
 from xietong_common.records import RecordKind
 from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG
@@ -29,6 +30,26 @@ DEADLINE: RecordKind[LedgerDeadline, Any, Any] = RecordKind(
         "organisation": d.organisation,
     },
     sort={"due_at": LedgerDeadline.due_at, "breached_at": LedgerDeadline.breached_at},
+)
+
+FACT: RecordKind[LedgerFact, Any, Any] = RecordKind(
+    model=LedgerFact,
+    subject="ledger-fact",
+    mechanism=MECHANISM,
+    name="fact of the ledger",
+    name_zh="督察台账事实",
+    # SUP-01: a unit sees the facts it answers for (and the rulings on them); the overseers
+    # see all. Its rulings and replies are audited under the fact (`ruling.<outcome>`).
+    parties=lambda f: (f.organisation,),
+    readers=OVERSEERS,
+    actions="ruling",
+    audit_detail=lambda f: {
+        "organisation": f.organisation,
+        "kind": f.kind,
+        "fact_rule": f.rule,
+        "fact_subject": f.subject,
+    },
+    not_found=NotVisible,
 )
 
 

@@ -5,9 +5,10 @@ Reads come first so that fixed paths (`/referrals/inbox`) win over `/referrals/{
 
 from fastapi import APIRouter
 
-from referral.api import handling, reads, sending
+from referral.api import documents, handling, reads, sending
 
 router = APIRouter()
 router.include_router(reads.router)
 router.include_router(sending.router)
 router.include_router(handling.router)
+router.include_router(documents.router)

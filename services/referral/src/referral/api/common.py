@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral import service as referral_service
+from referral.errors import OnwardReferralForbidden
 from referral.models import Referral
 from referral.schemas import ReferralOut
 from referral.service.common import REFERRAL
 from referral.views import detail_of
+from xietong_common.auth import Principal
+from xietong_common.documents import issuing
 from xietong_common.reference import OrgKind
 from xietong_common.timeline import DeadlineOut
 from xietong_common.web import Context
@@ -29,4 +37,20 @@ async def detail(
     case that just started them gives them)."""
     if deadlines is None:
         deadlines = await REFERRAL.deadlines_of(session, referral.id)
-    return detail_of(referral, deadlines=deadlines, now=ctx.clock.now())
+    subject = REFERRAL.subject_of(referral.id)
+    issued = (await issuing.of_subjects(session, [subject])).get(subject, [])
+    return detail_of(referral, deadlines=deadlines, documents=issued, now=ctx.clock.now())
+
+
+@asynccontextmanager
+async def onward_attempts_recorded(
+    ctx: Context, principal: Principal, referral_id: uuid.UUID | None = None
+) -> AsyncIterator[None]:
+    """REF-08: a refused attempt to refer a received case on rolls back with its request; it is
+    recorded afterwards, on the cases it resembled, so their senders and oversight see it."""
+    try:
+        yield
+    except OnwardReferralForbidden as refusal:
+        async with ctx.db.uow(actor=principal) as uow:
+            await referral_service.record_refused_attempt(uow, refusal, referral_id=referral_id)
+        raise

@@ -16,10 +16,13 @@ from referral.schemas import (
     CooperationIn,
     CooperationOut,
     FileIn,
+    OngoingNoticeOut,
+    OnwardDecisionIn,
     ReceiveIn,
     ReferralOut,
 )
-from referral.service.common import HANDLING_ROLES, RECEIVING_ROLES
+from referral.service import informing
+from referral.service.common import HANDLING_ROLES, INFORMED_ROLES, RECEIVING_ROLES
 from referral.views import cooperation_out
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import Allowed
@@ -85,6 +88,47 @@ async def assign(
             uow, ctx=ctx, referral_id=referral_id, actor=principal, data=data
         )
         return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id:uuid}/onward-decision",
+    response_model=ReferralOut,
+    summary="REF-08: the district government releases or bars a held referral",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=DISTRICT_GOVERNMENT, rule="REF-08")],
+)
+async def onward_decision(
+    referral_id: uuid.UUID, data: OnwardDecisionIn, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """REF-08: a referral that resembles a case its sender received waits here (state
+    `held`); `release` delivers it to its receiver, `bar` ends it as an onward referral.
+    The reason is recorded and shown to the parties and oversight."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.decide_onward(
+            uow,
+            ctx=ctx,
+            referral_id=referral_id,
+            actor=principal,
+            release=data.decision == "release",
+            reason=data.reason,
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id:uuid}/ongoing-notice/acknowledge",
+    response_model=OngoingNoticeOut,
+    summary="REF-04: the party informed of an ongoing violation acknowledges the notice",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=INFORMED_ROLES, orgs=PARTIES, rule="REF-04")],
+)
+async def acknowledge_ongoing_notice(
+    referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> OngoingNoticeOut:
+    """REF-04: a read receipt, recorded once with who read it and when."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await informing.acknowledge_notice(uow, referral_id=referral_id, actor=principal)
+        return OngoingNoticeOut.of(referral)
 
 
 @router.post(

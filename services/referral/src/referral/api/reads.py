@@ -11,8 +11,14 @@ from fastapi.responses import StreamingResponse
 from referral import domain
 from referral.api.common import detail
 from referral.domain import ReferralState
-from referral.schemas import ReferralOut, ReferralSummary, RoutingOut, TimelineEntry
-from referral.service import queries
+from referral.schemas import (
+    OngoingNoticeOut,
+    ReferralOut,
+    ReferralSummary,
+    RoutingOut,
+    TimelineEntry,
+)
+from referral.service import informing, queries
 from referral.service.common import REFERRAL, matter_jurisdiction
 from referral.service.queries import ReferralFilters, SortKey
 from referral.views import summary_of
@@ -50,7 +56,7 @@ async def propose(
     )
 
 
-def _filters(
+async def _filters(
     state: Annotated[list[ReferralState] | None, Query(description="one or more states")] = None,
     matter_code: Annotated[Code | None, Query(description="a matter of the catalogue")] = None,
     counterparty: Annotated[OrgCode | None, Query(description="the other party's org code")] = None,
@@ -59,7 +65,11 @@ def _filters(
     urgent: bool | None = None,
     possible_onward: Annotated[
         bool | None,
-        Query(description="REF-08: resembles a case referred to its sender, not yet finished"),
+        Query(description="REF-08: resembles a case referred to its sender"),
+    ] = None,
+    procedure_flagged: Annotated[
+        bool | None,
+        Query(description="REF-09: filed under the summary procedure or without a time limit"),
     ] = None,
     sort: SortKey = SortKey.CREATED_AT_DESC,
 ) -> ReferralFilters:
@@ -71,6 +81,7 @@ def _filters(
         overdue=overdue,
         urgent=urgent,
         possible_onward=possible_onward,
+        procedure_flagged=procedure_flagged,
         sort=sort,
     )
 
@@ -109,6 +120,52 @@ async def list_all(
 ) -> Page[ReferralSummary]:
     """All referrals the caller is party to; the justice bureau (oversight) sees all."""
     return await _list(ctx, principal, Box.ALL, filters, paging)
+
+
+@router.get(
+    "/ongoing-notices",
+    response_model=Page[OngoingNoticeOut],
+    summary="REF-04: notices of ongoing violations addressed to the caller",
+    responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY, rule="REF-04")],
+)
+async def ongoing_notices(
+    ctx: Context,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    acknowledged: Annotated[
+        bool | None, Query(description="read (true) or not yet (false); both if absent")
+    ] = None,
+) -> Page[OngoingNoticeOut]:
+    """REF-04: what the party with jurisdiction was told at once of an ongoing violation,
+    before the referral reaches it; newest first."""
+    async with ctx.db.session() as session:
+        listed, total = await informing.list_notices(
+            session,
+            actor=principal,
+            acknowledged=acknowledged,
+            paging=paging,
+            now=ctx.clock.now(),
+        )
+    return Page[OngoingNoticeOut].of(
+        [OngoingNoticeOut.of(x.record) for x in listed], total=total, paging=paging
+    )
+
+
+@router.get(
+    "/{referral_id:uuid}/ongoing-notice",
+    response_model=OngoingNoticeOut,
+    summary="REF-04: one notice of an ongoing violation",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY, rule="REF-04")],
+)
+async def ongoing_notice(
+    referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> OngoingNoticeOut:
+    """REF-04: the notice, for the party informed, the sender and oversight (404 otherwise)."""
+    async with ctx.db.session() as session:
+        referral = await informing.read_notice(session, referral_id=referral_id, actor=principal)
+        return OngoingNoticeOut.of(referral)
 
 
 @router.get(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
 
 from referral import service as referral_service
-from referral.api.common import PARTIES, detail
+from referral.api.common import PARTIES, detail, onward_attempts_recorded
 from referral.domain import MaterialKind
 from referral.schemas import (
     ForwardIn,
@@ -24,7 +24,8 @@ from xietong_common.schemas import Line
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey
-from xietong_common.web.problems import UPLOAD_ERRORS, WRITE_ERRORS
+from xietong_common.web.documents import base_url
+from xietong_common.web.problems import UPLOAD_ERRORS, WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
@@ -45,7 +46,7 @@ async def create(
 ) -> ReferralOut:
     """REF-01/02: a draft; the receiver is proposed unless given (with a reason if it differs).
     A retry with the same Idempotency-Key returns the same draft."""
-    async with ctx.db.uow(actor=principal) as uow:
+    async with onward_attempts_recorded(ctx, principal), ctx.db.uow(actor=principal) as uow:
         drafted = await referral_service.create_draft(
             uow, ctx=ctx, sender=principal, data=data, idempotency_key=idempotency_key
         )
@@ -63,7 +64,10 @@ async def update(
     referral_id: uuid.UUID, changes: ReferralUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> ReferralOut:
     """Change a draft's fields; routing (REF-02) and REF-04 are checked again."""
-    async with ctx.db.uow(actor=principal) as uow:
+    async with (
+        onward_attempts_recorded(ctx, principal, referral_id),
+        ctx.db.uow(actor=principal) as uow,
+    ):
         referral = await referral_service.update_draft(
             uow, ctx=ctx, referral_id=referral_id, actor=principal, changes=changes
         )
@@ -121,14 +125,22 @@ async def approve(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrinci
     "/{referral_id:uuid}/send",
     response_model=ReferralOut,
     summary="REF-03: send the referral (已移送)",
-    responses=WRITE_ERRORS,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
     dependencies=[Allowed(roles=SENDING_ROLES, orgs=PARTIES)],
 )
-async def send(referral_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> ReferralOut:
-    """REF-03/REF-05: send with its letter and item list; a late send records a breach."""
-    async with ctx.db.uow(actor=principal) as uow:
+async def send(
+    referral_id: uuid.UUID, request: Request, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """REF-03/REF-05: send with its letter and item list — the sender's uploads, or the
+    案件移送函 the platform issues now (503 `document-render-busy` / `document-render-failed`:
+    nothing sent, try again); a late send records a breach. REF-08: one resembling a case the
+    sender received is refused (the attempt recorded) or, with a reason, held."""
+    async with (
+        onward_attempts_recorded(ctx, principal, referral_id),
+        ctx.db.uow(actor=principal) as uow,
+    ):
         referral = await referral_service.send(
-            uow, ctx=ctx, referral_id=referral_id, actor=principal
+            uow, ctx=ctx, referral_id=referral_id, actor=principal, base_url=base_url(request)
         )
         return await detail(uow.session, referral, ctx)
 

@@ -1,8 +1,9 @@
 """The rules of 案件移送 (涪陵府办〔2024〕1号 二(三)): states, routing, deadlines, materials,
 REF-08's onward referral in disguise. No I/O."""
 
-from referral.domain.common import HELD_STATES as HELD_STATES
+from referral.domain.common import RECEIVED_STATES as RECEIVED_STATES
 from referral.domain.common import TRANSITIONS as TRANSITIONS
+from referral.domain.common import UNDELIVERED as UNDELIVERED
 from referral.domain.common import Parties as Parties
 from referral.domain.common import ReferralState as ReferralState
 from referral.domain.common import Step as Step
@@ -25,10 +26,12 @@ from referral.domain.drafting import proceeds_total as proceeds_total
 from referral.domain.drafting import propose_receiver as propose_receiver
 from referral.domain.drafting import route as route
 from referral.domain.drafting import send_deadline as send_deadline
+from referral.domain.handling import ProcedureFlag as ProcedureFlag
 from referral.domain.handling import answer_deadline as answer_deadline
 from referral.domain.handling import answer_step as answer_step
 from referral.domain.handling import conclusion_deadline as conclusion_deadline
 from referral.domain.handling import filing_deadline as filing_deadline
+from referral.domain.handling import procedure_flag as procedure_flag
 from referral.domain.handling import receipt_deadline as receipt_deadline
 from referral.domain.handling import receipt_number as receipt_number
 from referral.domain.onward import CaseKey as CaseKey

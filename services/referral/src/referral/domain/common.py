@@ -16,6 +16,16 @@ class ReferralState(LabelledEnum):
 
     DRAFT = "draft", "草稿"
     WITHDRAWN = "withdrawn", "已撤回", "withdrawn (a draft never sent)"
+    HELD = (
+        "held",
+        "待区政府决定",
+        "held for the district government: it resembles a case its sender received (REF-08)",
+    )
+    BARRED = (
+        "barred",
+        "不予移送",
+        "not delivered: the district government found it an onward referral",
+    )
     SENT = "sent", "已移送"
     RECEIVED = "received", "已签收"
     ACCEPTED = "accepted", "已受理"
@@ -30,6 +40,9 @@ class Step(LabelledEnum):
 
     WITHDRAW = "withdraw", "撤回草稿", "withdraw the draft"
     SEND = "send", "移送"
+    HOLD = "hold", "提交区政府决定", "hold for the district government (REF-08)"
+    RELEASE = "release", "准予移送", "release: the district government finds it a different case"
+    BAR = "bar", "不予移送", "bar: the district government finds it an onward referral"
     RECEIVE = "receive", "签收"
     ACCEPT = "accept", "受理"
     REPORT = "report", "报请区政府决定", "report to the district government"
@@ -46,6 +59,9 @@ class Step(LabelledEnum):
 _STEP_RULE = {
     Step.WITHDRAW: "REF-03",
     Step.SEND: "REF-03",
+    Step.HOLD: "REF-08",
+    Step.RELEASE: "REF-08",
+    Step.BAR: "REF-08",
     Step.RECEIVE: "REF-06",
     Step.ACCEPT: "REF-07",
     Step.REPORT: "REF-08",
@@ -57,8 +73,15 @@ _STEP_RULE = {
 
 S = ReferralState
 
-# A received case the holder has not finished: what REF-08 forbids referring on.
-HELD_STATES = frozenset({S.SENT, S.RECEIVED, S.ACCEPTED, S.REPORTED, S.ASSIGNED, S.FILED})
+# A case the holder received, finished or not: what REF-08 forbids referring on. A concluded
+# case is no less received (accept, file, conclude, then refer it on was a walk-around).
+RECEIVED_STATES = frozenset(
+    {S.SENT, S.RECEIVED, S.ACCEPTED, S.REPORTED, S.ASSIGNED, S.FILED, S.CONCLUDED}
+)
+
+
+# Never delivered: the receiver does not see these (a held referral waits for the district).
+UNDELIVERED = frozenset({S.DRAFT, S.WITHDRAWN, S.HELD, S.BARRED})
 
 
 def _refuse(state: ReferralState, step: Step, allowed: frozenset[ReferralState]) -> AppError:
@@ -76,6 +99,9 @@ TRANSITIONS: Transitions[ReferralState, Step] = Transitions(
     {
         Step.WITHDRAW: ({S.DRAFT}, S.WITHDRAWN),
         Step.SEND: ({S.DRAFT}, S.SENT),
+        Step.HOLD: ({S.DRAFT}, S.HELD),
+        Step.RELEASE: ({S.HELD}, S.SENT),
+        Step.BAR: ({S.HELD}, S.BARRED),
         Step.RECEIVE: ({S.SENT}, S.RECEIVED),
         Step.ACCEPT: ({S.RECEIVED}, S.ACCEPTED),
         Step.REPORT: ({S.RECEIVED}, S.REPORTED),
@@ -122,6 +148,7 @@ class Parties:
     receiver: str | None
     assignee: str | None
     state: ReferralState
+    held: bool = False
 
     @property
     def handler(self) -> str | None:
@@ -131,11 +158,10 @@ class Parties:
     def visible_to(self) -> set[str]:
         """Sender, receiver (once sent), the district government (once reported), the assignee."""
         seen = {self.sender, OVERSIGHT_ORG}
-        unsent = (ReferralState.DRAFT, ReferralState.WITHDRAWN)
-        if self.state not in unsent and self.receiver:
+        if self.state not in UNDELIVERED and self.receiver:
             seen.add(self.receiver)
-        if self.state in (ReferralState.REPORTED, ReferralState.ASSIGNED) or self.assignee:
-            seen.add(DISTRICT_GOV)
+        if self.state in (S.REPORTED, S.ASSIGNED) or self.assignee or self.held:
+            seen.add(DISTRICT_GOV)  # REF-08: it decides disputes and held referrals
         if self.assignee:
             seen.add(self.assignee)
         return seen

@@ -178,9 +178,15 @@ class Item:
 
 
 def check_stop_measure(
-    *, ongoing: bool, stop_measure: str | None, stop_measure_at: datetime | None, found_at: datetime
+    *,
+    ongoing: bool,
+    stop_measure: str | None,
+    stop_measure_at: datetime | None,
+    found_at: datetime,
+    now: datetime,
 ) -> None:
-    """REF-04: an ongoing violation is stopped at once; the referral records the measure."""
+    """REF-04: an ongoing violation is stopped at once; the referral records the measure, taken
+    between the finding and now (a measure dated tomorrow is a promise, not a measure)."""
     if not ongoing:
         return
     missing = [
@@ -206,12 +212,24 @@ def check_stop_measure(
             missing=["stop_measure_at"],
             rule="REF-04",
         )
+    if stop_measure_at > now + MAX_CLOCK_SKEW:
+        raise StopMeasureMissing(
+            "the stop measure cannot be dated in the future: record the one already taken",
+            zh="制止措施的时间不能晚于当前时间，请记录已经采取的措施",
+            missing=["stop_measure_at"],
+            rule="REF-04",
+        )
 
 
-def missing_materials(kinds: Iterable[MaterialKind], items: Sequence[Item]) -> list[str]:
-    """REF-05: the letter and the item list are required; items disposed of in advance need the
-    evidence kept and their proceeds."""
+def missing_materials(
+    kinds: Iterable[MaterialKind], items: Sequence[Item], *, letter_issued: bool = False
+) -> list[str]:
+    """REF-05: the letter and the item list are required — uploaded, or (`letter_issued`) the
+    案件移送函 the platform issues at sending, whose attachment is the item list as recorded;
+    items disposed of in advance need the evidence kept and their proceeds."""
     have = set(kinds)
+    if letter_issued:
+        have |= {MaterialKind.LETTER, MaterialKind.ITEM_LIST}
     missing: list[str] = []
     if MaterialKind.LETTER not in have:
         missing.append(MaterialKind.LETTER.value)
@@ -245,6 +263,7 @@ def check_sendable(
     receiver: str | None,
     kinds: Iterable[MaterialKind],
     items: Sequence[Item],
+    letter_issued: bool = False,
 ) -> None:
     """REF-05: refuse to send an incomplete referral, naming everything missing at once."""
     missing = []
@@ -252,7 +271,7 @@ def check_sendable(
         missing.append("matter_code")
     if not receiver:
         missing.append("receiver")
-    missing += missing_materials(kinds, items)
+    missing += missing_materials(kinds, items, letter_issued=letter_issued)
     if missing:
         raise MaterialsMissing(
             "the referral cannot be sent yet; missing: " + ", ".join(missing),

@@ -6,6 +6,8 @@ from referral.domain.common import Step
 from referral.errors import TimeLimitMissing
 from xietong_common.calendar import DeadlineRule
 from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
+from xietong_common.labels import LabelledEnum
+from xietong_common.reasons import MIN_REASON, is_stated
 
 ANSWER_WORKING_DAYS = 5
 
@@ -47,16 +49,43 @@ def conclusion_deadline(
     if days is None and procedure is CaseProcedure.ORDINARY:
         days = ordinary_days
     if days is None:
-        if not (no_limit_reason and no_limit_reason.strip()):
+        if not is_stated(no_limit_reason):
             raise TimeLimitMissing(
                 "a case filed under another procedure states its statutory time limit "
-                "(time_limit_days) or why it has none (no_time_limit_reason)",
+                "(time_limit_days) or why it has none (no_time_limit_reason, at least "
+                f"{MIN_REASON} characters: a reason oversight can rule on)",
                 zh="按其他程序立案的，应载明法定办案期限(time_limit_days)，"
-                "或说明无法定期限的理由(no_time_limit_reason)",
+                f"或说明无法定期限的理由(no_time_limit_reason，不少于{MIN_REASON}个字)",
                 rule="REF-09",
             )
         return None
     return DeadlineRule.calendar_days(days, rule_id="REF-09")
+
+
+class ProcedureFlag(LabelledEnum):
+    """REF-09: a filing that stops the conclusion clock, flagged for oversight to look at."""
+
+    SUMMARY = (
+        "summary-procedure",
+        "移送案件按简易程序立案",
+        "a referred case filed under the summary procedure (no conclusion clock)",
+    )
+    NO_TIME_LIMIT = (
+        "no-time-limit",
+        "其他程序且未载明期限",
+        "filed under another procedure without a time limit",
+    )
+
+
+def procedure_flag(procedure: CaseProcedure, *, days: int | None) -> ProcedureFlag | None:
+    """REF-09: the summary procedure is decided on the spot (当场), rarely how a case someone
+    else found and referred ends; another procedure without a limit stops the clock. Both are
+    lawful and both escape the conclusion deadline, so both are flagged."""
+    if procedure is CaseProcedure.SUMMARY:
+        return ProcedureFlag.SUMMARY
+    if procedure is CaseProcedure.OTHER and days is None:
+        return ProcedureFlag.NO_TIME_LIMIT
+    return None
 
 
 def receipt_number(receiver: str, year: int, seq: int) -> str:

@@ -4,12 +4,13 @@ bounds)."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
+from xietong_common.contracts.referral import AnswerDecision, CaseProcedure, ConclusionOutcome
+from xietong_common.reasons import MIN_REASON, is_stated
 from xietong_common.schemas import (
     CLEAN_TEXT,
     LINE_SCHEMA,
@@ -170,6 +171,23 @@ class AssignIn(Strict):
     reasons: Text
 
 
+class OnwardDecisionIn(Strict):
+    """REF-08: the district government's ruling on a held referral: `release` (a different
+    case: delivered now) or `bar` (an onward referral: the case stays with its receiver)."""
+
+    decision: Literal["release", "bar"]
+    reason: Text = Field(
+        description="why, in at least 8 characters (a ruling others can read)",
+        examples=["经核查，系该公司另一厂区的不同违法行为，准予移送"],
+    )
+
+    @model_validator(mode="after")
+    def _reason_stated(self) -> OnwardDecisionIn:
+        if not is_stated(self.reason):
+            raise ValueError(f"reason: state it in at least {MIN_REASON} characters")
+        return self
+
+
 class FileIn(Strict):
     """REF-09: filing (立案)."""
 
@@ -184,13 +202,17 @@ class FileIn(Strict):
     )
     no_time_limit_reason: ShortText | None = Field(
         default=None,
-        description="procedure `other` without a time limit: why the law sets none (required "
-        "then; refused with a limit or another procedure)",
+        description="procedure `other` without a time limit: why the law sets none, in at "
+        "least 8 characters (required then; refused with a limit or another procedure); the "
+        "filing is flagged for oversight to rule on",
     )
 
 
 class ConcludeIn(Strict):
-    outcome: Text
+    """REF-09: how the case ended: its kind (counted) and the outcome in words."""
+
+    outcome_kind: ConclusionOutcome = Field(examples=["penalty"])
+    outcome: Text = Field(examples=["罚款人民币五千元"])
     decision_number: Line | None = None
 
 

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from referral.domain import MaterialKind, ReferralState
 from xietong_common import materials
-from xietong_common.contracts.referral import AnswerDecision, CaseProcedure
+from xietong_common.contracts.referral import AnswerDecision, CaseProcedure, ConclusionOutcome
+from xietong_common.documents.schemas import DocumentOut
 from xietong_common.schemas import Label, View
 from xietong_common.timeline import DeadlineOut as DeadlineOut
 from xietong_common.timeline import TimelineEntry as TimelineEntry
@@ -73,6 +74,26 @@ class ReferralSummary(View):
     )
 
 
+class OnwardDecisionOut(BaseModel):
+    """REF-08: the district government's ruling on a held referral."""
+
+    decision: str = Field(examples=["release"], description="release | bar")
+    reason: str
+    by: str
+    at: datetime
+
+
+class OnwardSuspicionOut(BaseModel):
+    """REF-08: the receiver of this case sent, or tried to send, something like it."""
+
+    referral_id: str | None = Field(
+        description="the resembling referral (none: refused before it was drafted)"
+    )
+    at: datetime
+    grounds: list[str] = Field(examples=[["similar-facts"]])
+    held: bool = Field(description="sent with a reason and held (true) or refused (false)")
+
+
 class ReferralOut(ReferralSummary):
     """One referral with everything the parties may see."""
 
@@ -116,6 +137,12 @@ class ReferralOut(ReferralSummary):
     procedure: CaseProcedure | None
     concluded_at: datetime | None
     outcome: str | None
+    outcome_kind: ConclusionOutcome | None = None
+    procedure_flag: str | None = Field(
+        default=None,
+        description="REF-09: summary-procedure | no-time-limit — a filing that stops the "
+        "conclusion clock, flagged for oversight",
+    )
     decision_number: str | None
     no_time_limit_reason: str | None = None
     withdrawn_at: datetime | None = None
@@ -126,10 +153,46 @@ class ReferralOut(ReferralSummary):
     ongoing_notified_at: datetime | None = Field(
         default=None, description="REF-04: when the party with jurisdiction was informed"
     )
+    held_at: datetime | None = Field(
+        default=None,
+        description="REF-08: sent while resembling a case its sender received, so held for "
+        "the district government's decision before delivery",
+    )
+    onward_decision: OnwardDecisionOut | None = Field(
+        default=None, description="REF-08: the district government's ruling on the held referral"
+    )
+    onward_suspicions: list[OnwardSuspicionOut] = Field(
+        default_factory=list,
+        description="REF-08, on a received case: its receiver's referrals that resemble it "
+        "(held for the district government) or attempts refused — so that this case's sender "
+        "knows",
+    )
     items: list[ItemOut]
     materials: list[MaterialOut]
     cooperation_requests: list[CooperationOut]
     deadlines: list[DeadlineOut]
+    documents: list[DocumentOut] = Field(
+        description="official documents issued on the referral (REF-05..08), superseded ones too"
+    )
+
+
+class OngoingNoticeOut(View):
+    """REF-04 (及时告知): the notice of an ongoing violation, as the party with jurisdiction
+    reads it while the referral itself is still its sender's draft."""
+
+    id: uuid.UUID = Field(description="the referral the notice comes from")
+    sender: str
+    ongoing_notified_to: str = Field(description="the party with jurisdiction informed")
+    matter_code: str | None
+    place_town: str | None
+    found_at: datetime
+    facts: str | None
+    party: dict[str, Any] | None
+    stop_measure: str | None = Field(description="the stop order or measure already taken")
+    stop_measure_at: datetime | None
+    ongoing_notified_at: datetime
+    ongoing_acknowledged_at: datetime | None = Field(description="when the addressee read it")
+    ongoing_acknowledged_by: str | None
 
 
 class RoutingOut(BaseModel):

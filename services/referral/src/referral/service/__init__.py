@@ -5,6 +5,8 @@ Import as `from referral import service as referral_service`.
 
 from referral.service.common import MECHANISM as MECHANISM
 from referral.service.common import REFERRAL as REFERRAL
+from referral.service.documents import correct_document as correct_document
+from referral.service.documents import document as document
 from referral.service.drafting import add_material as add_material
 from referral.service.drafting import approve as approve
 from referral.service.drafting import create_draft as create_draft
@@ -19,5 +21,7 @@ from referral.service.handling import conclude as conclude
 from referral.service.handling import file as file
 from referral.service.handling import receive as receive
 from referral.service.handling import request_cooperation as request_cooperation
+from referral.service.onward import decide_onward as decide_onward
+from referral.service.onward import record_refused_attempt as record_refused_attempt
 from referral.service.withdrawing import withdraw as withdraw
 from referral.service.withdrawing import withdraw_review_draft as withdraw_review_draft

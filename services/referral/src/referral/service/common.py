@@ -3,6 +3,7 @@ routing, the draft's checks, REF-08's onward referral in disguise, REF-04's prom
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -29,6 +30,8 @@ SENDING_ROLES = ("handler", "leader")  # the sender drafts, edits and sends (REF
 APPROVING_ROLES = ("leader",)  # a leader of the sender approves sending (REF-03)
 RECEIVING_ROLES = ("clerk",)  # the receiver's clerk signs the 送达回证 (REF-06)
 HANDLING_ROLES = ("handler", "leader")  # the receiver answers, files, concludes (REF-07..REF-10)
+# REF-04: the party informed of an ongoing violation: its clerk or a handler acknowledges it.
+INFORMED_ROLES = (*RECEIVING_ROLES, *HANDLING_ROLES)
 
 
 def parties(referral: Referral) -> Parties:
@@ -37,22 +40,24 @@ def parties(referral: Referral) -> Parties:
         receiver=referral.receiver,
         assignee=referral.assignee,
         state=ReferralState(referral.state),
+        held=referral.held_at is not None,
     )
 
 
 def _received_by(org: str) -> sa.ColumnElement[bool]:
     """The inbox: sent to the organisation, assigned to it, or (the district government)
-    reported to it; a draft, sent or withdrawn, is nobody's but its sender's."""
-    return sa.and_(
-        Referral.state.not_in([ReferralState.DRAFT.value, ReferralState.WITHDRAWN.value]),
-        sa.or_(
-            Referral.receiver == org,
-            Referral.assignee == org,
-            sa.and_(
-                sa.literal(org == DISTRICT_GOV),
-                Referral.answer_decision == AnswerDecision.REPORT_TO_DISTRICT_GOV.value,
-            ),
-        ),
+    reported or held for it; a referral never delivered is nobody's but its sender's (and,
+    held, the district government's: REF-08)."""
+    delivered = sa.and_(
+        Referral.state.not_in([s.value for s in domain.UNDELIVERED]),
+        sa.or_(Referral.receiver == org, Referral.assignee == org),
+    )
+    if org != DISTRICT_GOV:
+        return delivered
+    return sa.or_(
+        delivered,
+        Referral.answer_decision == AnswerDecision.REPORT_TO_DISTRICT_GOV.value,
+        Referral.held_at.is_not(None),
     )
 
 
@@ -165,14 +170,18 @@ def check_facts(referral: Referral, now: datetime) -> None:
         stop_measure=referral.stop_measure,
         stop_measure_at=referral.stop_measure_at,
         found_at=referral.found_at,
+        now=now,
     )
 
 
 async def start_send_deadline(
     uow: UnitOfWork, ctx: ServiceContext, referral: Referral, *, restart: bool = False
 ) -> deadlines.TrackedDeadline:
-    """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding.
-    `restart`: the finding moved (an edited draft), so the running clock is replaced."""
+    """REF-03: the sender owes the referral 5 working days (24 hours if urgent) after finding —
+    the first finding it ever stated. `restart`: the finding moved earlier or the urgency
+    changed (an edited draft), so the running clock is replaced."""
+    first = min(referral.first_found_at or referral.found_at, referral.found_at)
+    referral.first_found_at = first
     if restart:
         await REFERRAL.cancel_deadline(
             uow, referral, Step.SEND.value, reason="finding-date-changed"
@@ -185,8 +194,23 @@ async def start_send_deadline(
         rule=domain.send_deadline(urgent=referral.urgent),
         organisation=referral.sender,
         counterparty=referral.receiver,
-        started_at=referral.found_at,
+        started_at=first,
     )
+
+
+async def start_receipt_deadline(uow: UnitOfWork, ctx: ServiceContext, referral: Referral) -> None:
+    """REF-06: the receiver signs for a delivered referral within the setting (if one is set)."""
+    settings = referral_settings(ctx)
+    if settings.referral_receipt_working_days and referral.receiver:
+        await REFERRAL.start_deadline(
+            uow,
+            referral,
+            Step.RECEIVE.value,
+            calendar=ctx.calendar,
+            rule=domain.receipt_deadline(settings.referral_receipt_working_days),
+            organisation=referral.receiver,
+            counterparty=referral.sender,
+        )
 
 
 # ---- REF-08: an onward referral in disguise ---------------------------------------------------
@@ -209,7 +233,7 @@ def case_key(referral: Referral | sa.Row[Any]) -> domain.CaseKey:
 
 
 # Prepared once; only what case_key reads (no case, item or material objects loaded).
-_HELD = (
+_RECEIVED = (
     sa.select(
         Referral.id,
         Referral.facts,
@@ -220,34 +244,41 @@ _HELD = (
     )
     .where(
         sa.func.coalesce(Referral.assignee, Referral.receiver) == sa.bindparam("holder"),
-        Referral.state.in_([s.value for s in domain.HELD_STATES]),
+        Referral.state.in_([s.value for s in domain.RECEIVED_STATES]),
         Referral.id != sa.bindparam("self_id"),
     )
     .order_by(Referral.created_at)
 )
 
 
-async def resembling_held_cases(
+async def resembling_received_cases(
     uow: UnitOfWork, ctx: ServiceContext, referral: Referral
 ) -> list[Resemblance]:
-    """REF-08: the cases referred to the sender (or assigned to it) that it has not finished
-    and that this referral resembles."""
+    """REF-08: the cases referred to the sender (or assigned to it), finished or not, that this
+    referral resembles. Segmenting and comparing the facts runs in a thread, off the loop."""
     settings = referral_settings(ctx)
-    held = await uow.session.execute(_HELD, {"holder": referral.sender, "self_id": referral.id})
+    held = await uow.session.execute(_RECEIVED, {"holder": referral.sender, "self_id": referral.id})
+    keys = [(str(other.id), case_key(other)) for other in held]
+    if not keys:
+        return []
     new = case_key(referral)
     window = timedelta(days=settings.referral_onward_window_days)
-    found = []
-    for other in held:
-        match = domain.resemblance(
-            new,
-            case_key(other),
-            held_id=str(other.id),
-            facts_threshold=settings.referral_onward_facts_similarity,
-            window=window,
-        )
-        if match is not None:
-            found.append(match)
-    return found
+
+    def compare() -> list[Resemblance]:
+        found = []
+        for held_id, key in keys:
+            match = domain.resemblance(
+                new,
+                key,
+                held_id=held_id,
+                facts_threshold=settings.referral_onward_facts_similarity,
+                window=window,
+            )
+            if match is not None:
+                found.append(match)
+        return found
+
+    return await asyncio.to_thread(compare)
 
 
 async def check_onward(
@@ -255,7 +286,7 @@ async def check_onward(
 ) -> list[Resemblance]:
     """REF-08 on the referral as it stands: flag it when it resembles a received, unfinished
     case; refuse it (unless `refuse` is off) when the sender has not said why it differs."""
-    found = await resembling_held_cases(uow, ctx, referral)
+    found = await resembling_received_cases(uow, ctx, referral)
     before = referral.possible_onward_of
     flagged = [r.referral_id for r in found] or None
     if flagged != before:  # assigning an equal JSON value would still write it again

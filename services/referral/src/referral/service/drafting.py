@@ -25,10 +25,13 @@ from referral.service.common import (
     party_dict,
     route_referral,
     set_items,
+    start_receipt_deadline,
     start_send_deadline,
 )
+from referral.service.documents import letter_draft
+from referral.service.onward import hold
 from referral.settings import referral_settings
-from xietong_common import idempotency, materials
+from xietong_common import documents, idempotency, materials
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.referral import ReferralSource, SourceKind
@@ -208,7 +211,19 @@ async def update_draft(
     referral.approved_at = referral.approved_by = None
     await uow.session.flush()
     await check_onward(uow, ctx, referral)
-    if (referral.found_at, referral.urgent) != before:
+    if referral.found_at != before[0]:
+        # REF-03: the old value is kept on record; moving the finding later restarts nothing.
+        REFERRAL.audit(
+            uow,
+            referral,
+            "found-at-changed",
+            rule="REF-03",
+            old=before[0].isoformat(),
+            new=referral.found_at.isoformat(),
+            first_found_at=(referral.first_found_at or before[0]).isoformat(),
+        )
+    first = referral.first_found_at or before[0]
+    if referral.found_at < first or referral.urgent != before[1]:
         await start_send_deadline(uow, ctx, referral, restart=True)
     await notify_ongoing(uow, ctx, referral)
     REFERRAL.audit(uow, referral, "draft-updated", rule="REF-02", fields=sorted(given))
@@ -273,9 +288,15 @@ async def approve(uow: UnitOfWork, *, referral_id: uuid.UUID, actor: Principal) 
 
 
 async def send(
-    uow: UnitOfWork, *, ctx: ServiceContext, referral_id: uuid.UUID, actor: Principal
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    referral_id: uuid.UUID,
+    actor: Principal,
+    base_url: str = "",
 ) -> Referral:
-    """REF-03/REF-05: send a complete referral; a late one is sent and the breach recorded."""
+    """REF-03/REF-05: send a complete referral (its 案件移送函 issued now unless the sender
+    uploaded its own letter and item list); a late one is sent and the breach recorded."""
     referral = await REFERRAL.load_for(uow, referral_id, actor)
     actor.require_org(referral.sender)
     actor.require_role(*SENDING_ROLES)
@@ -283,11 +304,17 @@ async def send(
     REFERRAL.check(referral, Step.SEND)
     routing = route_referral(ctx, referral)
     check_facts(referral, uow.now)
+    uploaded = {MaterialKind(m.kind) for m in referral.materials}
+    # REF-05 without retyping: unless the sender uploaded a letter of its own, the platform
+    # issues the 案件移送函 as it sends, its attachment the item list as recorded. A letter of
+    # the sender's own still needs the item list uploaded beside it.
+    issue_letter = MaterialKind.LETTER not in uploaded
     domain.check_sendable(
         matter_code=referral.matter_code,
         receiver=routing.receiver,
-        kinds=[MaterialKind(m.kind) for m in referral.materials],
+        kinds=uploaded,
         items=items_of(referral),
+        letter_issued=issue_letter,
     )
     # REF-08 once more: a case may have been referred to the sender since it drafted this.
     resembling = await check_onward(uow, ctx, referral)
@@ -298,24 +325,33 @@ async def send(
                 zh="该移送须经本单位领导审批后方可移送",
             )
         referral.approved_at, referral.approved_by = uow.now, actor.user
+    if resembling:  # a reason was stated (check_onward refused it otherwise): REF-08 holds it
+        await hold(uow, referral, routing, resembling)
+    else:
+        await _deliver(uow, ctx, referral, routing, actor)
+    # The letter records the sender's act of sending, held for the district government or not.
+    if issue_letter:
+        await documents.obtain(
+            uow, ctx, draft=letter_draft(ctx, referral), actor=actor, base_url=base_url
+        )
+    return referral
+
+
+async def _deliver(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    referral: Referral,
+    routing: domain.Routing,
+    actor: Principal,
+) -> None:
+    """REF-03/REF-06: the referral goes to its receiver; the receipt clock starts."""
     REFERRAL.transition(referral, Step.SEND, uow.now)
     referral.receiver, referral.proposed_receiver = routing.receiver, routing.proposed
     referral.sent_at, referral.sent_by = uow.now, actor.user
     met = await REFERRAL.satisfy_deadline(uow, referral, Step.SEND.value)
-    if settings.referral_receipt_working_days:
-        await REFERRAL.start_deadline(
-            uow,
-            referral,
-            Step.RECEIVE.value,
-            calendar=ctx.calendar,
-            rule=domain.receipt_deadline(settings.referral_receipt_working_days),
-            organisation=routing.receiver,
-            counterparty=referral.sender,
-        )
+    await start_receipt_deadline(uow, ctx, referral)
     late = bool(met and met.overdue_at_satisfaction)
     uow.publish(events.referred(referral, routing, send_due=met, late=late), key=str(referral.id))
-    if resembling:
-        uow.publish(events.onward_referral_suspected(referral, resembling), key=str(referral.id))
     REFERRAL.audit(
         uow,
         referral,
@@ -326,7 +362,6 @@ async def send(
         overridden=routing.overridden,
         override_reason=referral.jurisdiction_override_reason if routing.overridden else None,
     )
-    return referral
 
 
 def _onward_refusal(referral: Referral) -> OnwardReferralForbidden:

@@ -188,6 +188,18 @@ async def file(
         no_limit_reason=data.no_time_limit_reason,
     )
     referral.no_time_limit_reason = data.no_time_limit_reason
+    flag = domain.procedure_flag(data.procedure, days=data.time_limit_days)
+    referral.procedure_flag = flag.value if flag else None
+    if flag:
+        REFERRAL.audit(
+            uow,
+            referral,
+            "procedure-flagged",
+            rule="REF-09",
+            flag=flag.value,
+            procedure=data.procedure.value,
+            no_time_limit_reason=data.no_time_limit_reason,
+        )
     due = None
     if rule is not None:
         due = await REFERRAL.start_deadline(
@@ -229,10 +241,18 @@ async def conclude(
     actor.require_role(*HANDLING_ROLES)
     REFERRAL.transition(referral, Step.CONCLUDE, uow.now)
     referral.concluded_at, referral.outcome = uow.now, data.outcome
+    referral.outcome_kind = data.outcome_kind.value
     referral.decision_number = data.decision_number
     await REFERRAL.satisfy_deadline(uow, referral, Step.CONCLUDE.value)
     uow.publish(events.concluded(referral, handler=handler), key=str(referral.id))
-    REFERRAL.audit(uow, referral, "concluded", rule="REF-09", decision_number=data.decision_number)
+    REFERRAL.audit(
+        uow,
+        referral,
+        "concluded",
+        rule="REF-09",
+        outcome_kind=data.outcome_kind.value,
+        decision_number=data.decision_number,
+    )
     return referral
 
 

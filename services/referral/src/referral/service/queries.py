@@ -37,6 +37,7 @@ class ReferralFilters(ListFilters[ReferralState]):
     counterparty: str | None = None
     urgent: bool | None = None
     possible_onward: bool | None = None
+    procedure_flagged: bool | None = None
     sort: SortKey = SortKey.CREATED_AT_DESC
 
 
@@ -63,4 +64,7 @@ async def list_referrals(
     if filters.possible_onward is not None:
         flagged = Referral.possible_onward_of.is_not(None)
         where.append(flagged if filters.possible_onward else sa.not_(flagged))
+    if filters.procedure_flagged is not None:
+        marked = Referral.procedure_flag.is_not(None)
+        where.append(marked if filters.procedure_flagged else sa.not_(marked))
     return await REFERRAL.page(session, *where, filters=filters, paging=paging, now=now)

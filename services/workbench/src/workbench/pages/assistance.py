@@ -11,8 +11,25 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from workbench.api import ApiProblem
-from workbench.pages.common import act, record_or_404, timeline_entries
-from workbench.web import Form, FormErrors, Staff, Visit, flag, redirect, render, text
+from workbench.pages.common import (
+    DocumentSlot,
+    act,
+    document_pdf,
+    document_rows,
+    record_or_404,
+    timeline_entries,
+)
+from workbench.web import (
+    Form,
+    FormErrors,
+    PageNotFound,
+    Staff,
+    Visit,
+    flag,
+    redirect,
+    render,
+    text,
+)
 
 router = APIRouter(prefix="/assistance")
 SERVICE = "assistance"
@@ -115,6 +132,22 @@ async def create(current: Staff, form: Form) -> Response:
     return redirect(f"/assistance/{created['id']}")
 
 
+DOCUMENTS = {
+    "request-letter": ("执法协助函", "Letter requesting assistance (ASSIST-01)"),
+    "refusal-notice": ("不予协助告知书", "Refusal notice (ASSIST-03)"),
+}
+
+
+def _document_slots(r: dict[str, Any]) -> list[DocumentSlot]:
+    """The town issues its letter once it submitted the request; the department its refusal
+    notice once it refused (the service answers 409 before either)."""
+    issuers = {
+        "request-letter": r["town"] if r.get("submitted_at") else None,
+        "refusal-notice": r["department"] if r.get("refusal") else None,
+    }
+    return [DocumentSlot(kind, zh, en, issuers[kind]) for kind, (zh, en) in DOCUMENTS.items()]
+
+
 async def _detail(
     current: Visit,
     request_id: uuid.UUID,
@@ -135,6 +168,12 @@ async def _detail(
         status=422 if errors else 200,
         r=found,
         timeline=timeline_entries(timeline),
+        documents=document_rows(
+            current,
+            found.get("documents", []),
+            _document_slots(found),
+            f"/assistance/{request_id}",
+        ),
         failed=failed,
         errors=errors,
         values=values or {},
@@ -154,6 +193,22 @@ async def _detail(
 @router.get("/{request_id}")
 async def request_page(current: Staff, request_id: uuid.UUID) -> Response:
     return await _detail(current, request_id)
+
+
+@router.get("/{request_id}/documents/{kind}.pdf")
+async def request_document(
+    current: Staff, request_id: uuid.UUID, kind: str, version: str | None = None
+) -> Response:
+    """ASSIST-01/03: the request's document, through the assistance service's own route."""
+    if kind not in DOCUMENTS:
+        raise PageNotFound()
+    return await document_pdf(
+        current,
+        SERVICE,
+        f"/assistance-requests/{request_id}/documents/{kind}.pdf",
+        version=version,
+        back=f"/assistance/{request_id}#documents",
+    )
 
 
 def _again(current: Visit, request_id: uuid.UUID) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import Response
@@ -54,6 +55,81 @@ async def download(current: Visit, service: str, path: str) -> Response:
     if "html" in found.content_type or "svg" in found.content_type:
         headers["Content-Disposition"] = "attachment"
     return Response(found.content, media_type=found.content_type, headers=headers)
+
+
+async def document_pdf(
+    current: Visit, service: str, path: str, *, back: str, **params: Any
+) -> Response:
+    """An official document (公文) as its service serves it — the issuer's first download
+    issues it there, the workbench only passes it on. A document not to be had yet (409:
+    before its act, or not yet issued by its issuer) or a busy renderer (503) is said on the
+    record's page, not as an error page."""
+    try:
+        found = await current.api.download(service, path, **params)
+    except ApiProblem as problem:
+        if problem.status in (403, 404, 422):
+            raise PageNotFound() from problem
+        if problem.status in (409, 503):
+            current.flash(f"{problem.title}：{problem.detail}" if problem.detail else problem.title)
+            return redirect(back)
+        raise
+    return Response(
+        found.content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": found.disposition or "attachment"},
+    )
+
+
+@dataclass(frozen=True)
+class DocumentSlot:
+    """One document a record has or will have: its kind (the route's file name), titles, the
+    organisation that issues it now (None before its act), and which of the record's
+    documents of the kind it is (`instance`, as the service names it, with the query that
+    asks for it: a review's round)."""
+
+    kind: str
+    zh: str
+    en: str
+    issuer: str | None
+    instance: str = ""
+    query: str = ""
+    under: str = ""  # the path below the record's that holds the document: `targets/{id}/`
+
+
+def document_rows(
+    current: Visit, issued: list[dict[str, Any]], slots: list[DocumentSlot], base: str
+) -> list[dict[str, Any]]:
+    """The 打印文书 panel: per slot the document in force with its number, or the issuer's
+    offer to issue it; then the superseded ones (kept, each downloadable by its digest)."""
+    me = current.me.org
+    rows: list[dict[str, Any]] = []
+    titles: dict[tuple[str, str], tuple[str, str]] = {}
+    for slot in slots:
+        title = current.t(slot.zh, slot.en)
+        href = f"{base}/{slot.under}documents/{slot.kind}.pdf"
+        href += f"?{slot.query}" if slot.query else ""
+        titles[(slot.kind, slot.instance)] = (title, href)
+        found = [
+            d
+            for d in issued
+            if d.get("kind") == slot.kind
+            and d.get("instance", "") == slot.instance
+            and d.get("current")
+        ]
+        if found:
+            rows += [{"title": title, "doc": doc, "href": href} for doc in found]
+        elif slot.issuer is not None:
+            offer = href if slot.issuer == me else None
+            rows.append({"title": title, "doc": None, "href": offer, "issuer": slot.issuer})
+    for doc in issued:
+        known = titles.get((str(doc.get("kind")), str(doc.get("instance", ""))))
+        if known and not doc.get("current"):
+            title, href = known
+            joiner = "&" if "?" in href else "?"
+            rows.append(
+                {"title": title, "doc": doc, "href": f"{href}{joiner}version={doc['sha256']}"}
+            )
+    return rows
 
 
 Rerender = Callable[[str, FormErrors, dict[str, Any]], Awaitable[Response]]

@@ -10,10 +10,18 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from workbench.api import ApiProblem
-from workbench.pages.common import act, download, record_or_404
+from workbench.pages.common import (
+    DocumentSlot,
+    act,
+    document_pdf,
+    document_rows,
+    download,
+    record_or_404,
+)
 from workbench.web import (
     Form,
     FormErrors,
+    PageNotFound,
     Staff,
     Visit,
     china_datetime,
@@ -115,9 +123,88 @@ async def _order_page(
         "inspection/order.html",
         status=422 if errors else 200,
         order=order,
+        documents=document_rows(
+            current,
+            order.get("documents", []),
+            _document_slots(order),
+            f"/inspection/orders/{order_id}",
+        ),
         errors=errors,
         failed=failed,
         values=values or {},
+    )
+
+
+TARGET_DOCUMENTS = {
+    "advance-notice": ("行政执法检查事先告知书", "Advance notice (INSP-06)"),
+    "serious-report": ("严重问题报告", "Report of a serious finding (INSP-08)"),
+}
+
+
+def _document_slots(order: dict[str, Any]) -> list[DocumentSlot]:
+    """The initiating unit issues the work order once issued (INSP-03), and per target the
+    advance notice once recorded (INSP-06) and the report of a serious finding once reported
+    (INSP-08); the service answers 409 before each."""
+    issuer = order["initiating_org"]
+    slots = [
+        DocumentSlot(
+            "work-order",
+            "检查任务工单",
+            "Work order (INSP-03)",
+            issuer if order.get("issued_at") else None,
+        )
+    ]
+    for visit in order.get("visits", []):
+        target = str(visit["target_id"])
+        for kind, done in (
+            ("advance-notice", visit.get("notified_at")),
+            ("serious-report", visit.get("serious_reported_at")),
+        ):
+            zh, en = TARGET_DOCUMENTS[kind]
+            slots.append(
+                DocumentSlot(
+                    kind,
+                    f"{zh}（{visit['target_name']}）",
+                    f"{en}: {visit['target_name']}",
+                    issuer if done else None,
+                    instance=target,
+                    under=f"targets/{target}/",
+                )
+            )
+    return slots
+
+
+@router.get("/orders/{order_id}/documents/work-order.pdf")
+async def work_order_document(
+    current: Staff, order_id: uuid.UUID, version: str | None = None
+) -> Response:
+    """INSP-03: the work order, through the joint-inspection service's own route."""
+    return await document_pdf(
+        current,
+        SERVICE,
+        f"/orders/{order_id}/documents/work-order.pdf",
+        back=f"/inspection/orders/{order_id}#documents",
+        version=version,
+    )
+
+
+@router.get("/orders/{order_id}/targets/{target_id}/documents/{kind}.pdf")
+async def target_document(
+    current: Staff,
+    order_id: uuid.UUID,
+    target_id: uuid.UUID,
+    kind: str,
+    version: str | None = None,
+) -> Response:
+    """INSP-06/08: a target's document, through the joint-inspection service's own route."""
+    if kind not in TARGET_DOCUMENTS:
+        raise PageNotFound()
+    return await document_pdf(
+        current,
+        SERVICE,
+        f"/orders/{order_id}/targets/{target_id}/documents/{kind}.pdf",
+        back=f"/inspection/orders/{order_id}#documents",
+        version=version,
     )
 
 

@@ -12,7 +12,14 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from workbench.api import ApiProblem
-from workbench.pages.common import download, items_from_form, timeline_entries
+from workbench.pages.common import (
+    DocumentSlot,
+    document_pdf,
+    document_rows,
+    download,
+    items_from_form,
+    timeline_entries,
+)
 from workbench.web import (
     Form,
     FormErrors,
@@ -207,6 +214,29 @@ async def create_referral(current: Staff, form: Form) -> Response:
 
 # ---- one referral ---------------------------------------------------------------------------
 
+DOCUMENTS = {
+    "referral-letter": ("案件移送函", "Referral letter (REF-05)"),
+    "service-receipt": ("行政案件移送书送达回证", "Service receipt (REF-06)"),
+    "acceptance-answer": ("案件受理情况告知书", "Written answer (REF-07)"),
+    "jurisdiction-report": ("关于案件管辖的请示", "Report to the district government (REF-08)"),
+}
+
+
+def _document_slots(r: dict[str, Any]) -> list[DocumentSlot]:
+    """Who issues each of the referral's documents once its act is done (the service says the
+    same with a 409 before it): the letter the sender (at sending, unless it uploaded a letter
+    of its own), the rest the receiver."""
+    own_letter = any(m.get("kind") == "letter" for m in r.get("materials", []))
+    issuers = {
+        "referral-letter": r["sender"] if r.get("sent_at") and not own_letter else None,
+        "service-receipt": r.get("receiver") if r.get("received_at") else None,
+        "acceptance-answer": r.get("receiver") if r.get("answered_at") else None,
+        "jurisdiction-report": r.get("receiver")
+        if r.get("answered_at") and r.get("answer_decision") == "report-to-district-gov"
+        else None,
+    }
+    return [DocumentSlot(kind, zh, en, issuers[kind]) for kind, (zh, en) in DOCUMENTS.items()]
+
 
 async def _detail(
     current: Visit,
@@ -240,6 +270,12 @@ async def _detail(
         r=referral,
         state=state,
         timeline=timeline_entries(timeline),
+        documents=document_rows(
+            current,
+            referral.get("documents", []),
+            _document_slots(referral),
+            f"/referrals/{referral_id}",
+        ),
         failed=failed,
         errors=errors,
         values=values or {},
@@ -258,6 +294,7 @@ async def _detail(
         material_kinds=await current.options(SERVICE, "MaterialKind"),
         decisions=await current.options(SERVICE, "AnswerDecision"),
         procedures=await current.options(SERVICE, "CaseProcedure"),
+        outcomes=await current.options(SERVICE, "ConclusionOutcome"),
         state_labels=dict(await current.options(SERVICE, "ReferralState")),
         assignees=current.ref.org_groups(current.lang),
     )
@@ -331,6 +368,24 @@ async def material_content(
     )
 
 
+@router.get("/{referral_id}/documents/{kind}.pdf")
+async def referral_document(
+    current: Staff, referral_id: uuid.UUID, kind: str, version: str | None = None
+) -> Response:
+    """REF-05..08: the referral's document, through the referral service's own route."""
+    if kind not in DOCUMENTS:
+        from workbench.web import PageNotFound
+
+        raise PageNotFound()
+    return await document_pdf(
+        current,
+        SERVICE,
+        f"/referrals/{referral_id}/documents/{kind}.pdf",
+        version=version,
+        back=f"/referrals/{referral_id}#documents",
+    )
+
+
 @router.post("/{referral_id}/send")
 async def send(current: Staff, referral_id: uuid.UUID, form: Form) -> Response:
     return await _step(
@@ -400,7 +455,7 @@ async def file_case(current: Staff, referral_id: uuid.UUID, form: Form) -> Respo
 
 @router.post("/{referral_id}/conclude")
 async def conclude(current: Staff, referral_id: uuid.UUID, form: Form) -> Response:
-    body = {"outcome": text(form, "outcome")}
+    body = {"outcome_kind": text(form, "outcome_kind"), "outcome": text(form, "outcome")}
     if number := text(form, "decision_number"):
         body["decision_number"] = number
     return await _step(current, referral_id, "conclude", body, ("已办结。", "Concluded."), form)

@@ -11,10 +11,19 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from workbench.api import ApiProblem
-from workbench.pages.common import act, download, record_or_404, timeline_entries
+from workbench.pages.common import (
+    DocumentSlot,
+    act,
+    document_pdf,
+    document_rows,
+    download,
+    record_or_404,
+    timeline_entries,
+)
 from workbench.web import (
     Form,
     FormErrors,
+    PageNotFound,
     Staff,
     Visit,
     china_datetime,
@@ -154,6 +163,36 @@ async def submit(current: Staff, form: Form) -> Response:
     return redirect(f"/reviews/{created['id']}")
 
 
+DOCUMENTS = {
+    "opinion": ("法制审核意见书", "Written review opinion (REV-07)"),
+    "materials-notice": ("补正材料通知书", "Notice of missing materials (REV-05)"),
+}
+
+
+def _document_slots(review: dict[str, Any]) -> list[DocumentSlot]:
+    """Per round, the town issues its notice of missing materials once given and its written
+    opinion once given (the service answers 409 before either)."""
+    slots: list[DocumentSlot] = []
+    for rnd in review.get("rounds", []):
+        n = rnd["number"]
+        for kind, given in (
+            ("materials-notice", rnd.get("materials_notice")),
+            ("opinion", rnd.get("opinion_at")),
+        ):
+            zh, en = DOCUMENTS[kind]
+            slots.append(
+                DocumentSlot(
+                    kind,
+                    f"{zh}（第{n}轮）",
+                    f"{en}, round {n}",
+                    review["town"] if given else None,
+                    instance=f"round-{n}",
+                    query=f"round={n}",
+                )
+            )
+    return slots
+
+
 async def _detail(
     current: Visit,
     review_id: uuid.UUID,
@@ -173,6 +212,9 @@ async def _detail(
         status=422 if errors else 200,
         r=review,
         timeline=timeline_entries(timeline),
+        documents=document_rows(
+            current, review.get("documents", []), _document_slots(review), f"/reviews/{review_id}"
+        ),
         failed=failed,
         errors=errors,
         values=values or {},
@@ -284,6 +326,27 @@ async def upload(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
         )
     current.flash(current.t("材料已上传。", "Material uploaded."))
     return redirect(f"/reviews/{review_id}")
+
+
+@router.get("/{review_id}/documents/{kind}.pdf")
+async def review_document(
+    current: Staff,
+    review_id: uuid.UUID,
+    kind: str,
+    round: int | None = None,
+    version: str | None = None,
+) -> Response:
+    """REV-05/07: a round's document, through the legal-review service's own route."""
+    if kind not in DOCUMENTS:
+        raise PageNotFound()
+    return await document_pdf(
+        current,
+        SERVICE,
+        f"/reviews/{review_id}/documents/{kind}.pdf",
+        back=f"/reviews/{review_id}#documents",
+        round=round,
+        version=version,
+    )
 
 
 @router.get("/{review_id}/materials/{material_id}")

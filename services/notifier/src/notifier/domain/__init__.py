@@ -1,0 +1,13 @@
+"""The rules of webhook delivery, without I/O: states, backoff, signatures, targets."""
+
+from notifier.domain.deliveries import TRANSITIONS as TRANSITIONS
+from notifier.domain.deliveries import DeliveryState as DeliveryState
+from notifier.domain.deliveries import Step as Step
+from notifier.domain.deliveries import backoff_s as backoff_s
+from notifier.domain.deliveries import recipients as recipients
+from notifier.domain.signing import new_secret as new_secret
+from notifier.domain.signing import sign as sign
+from notifier.domain.signing import signature_headers as signature_headers
+from notifier.domain.targets import EventKind as EventKind
+from notifier.domain.targets import forbidden_address as forbidden_address
+from notifier.domain.targets import scheme_refusal as scheme_refusal

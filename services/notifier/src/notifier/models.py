@@ -1,0 +1,81 @@
+"""Tables of the notifier service: subscriptions (订阅) and their deliveries (推送)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import MetaData
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from xietong_common.tables import NAMING_CONVENTION
+
+TZ = sa.DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Subscription(Base):
+    """An organisation's webhook endpoint (回调地址) and the event kinds it wants."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (sa.Index("ix_subscriptions_organisation", "organisation", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    organisation: Mapped[str] = mapped_column(sa.Text)
+    url: Mapped[str] = mapped_column(sa.Text)
+    kinds: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    # The signing key (whsec_…): shown once when created; kept because every delivery is
+    # signed with it.
+    secret: Mapped[str] = mapped_column(sa.Text)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+    # Deleted subscriptions are kept (their deliveries stay readable to the audit), hidden.
+    deleted_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class Delivery(Base):
+    """One event to one subscription: sent until acknowledged (2xx), retried with backoff,
+    dead after the last attempt. Unique per (event, subscription): a redelivered or replayed
+    event makes no second delivery."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "subscription_id", name="uq_deliveries_event_subscription"),
+        # The delivery job's query: what is due, oldest first.
+        sa.Index(
+            "ix_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=sa.text("state = 'pending'"),
+        ),
+        sa.Index("ix_deliveries_organisation", "organisation", "created_at"),
+        sa.Index("ix_deliveries_subscription", "subscription_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("subscriptions.id", ondelete="RESTRICT")
+    )
+    organisation: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.Text)
+    event_id: Mapped[str] = mapped_column(sa.Text)
+    event_type: Mapped[str] = mapped_column(sa.Text)
+    subject: Mapped[str | None] = mapped_column(sa.Text)
+    # The CloudEvent as sent (HTTP binding, structured mode).
+    event: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(TZ)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(TZ)
+    last_status: Mapped[int | None] = mapped_column(sa.Integer)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(TZ)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)

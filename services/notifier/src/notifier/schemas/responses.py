@@ -1,0 +1,55 @@
+"""What the notifier API answers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from notifier.domain import DeliveryState, EventKind
+
+
+class SubscriptionOut(BaseModel):
+    """A webhook subscription (its secret is shown once, when created)."""
+
+    id: uuid.UUID
+    organisation: str = Field(examples=["town:lizhi"])
+    url: str = Field(examples=["https://oa.lizhi.example.gov.cn/hooks/xietong"])
+    kinds: list[EventKind]
+    description: str | None = None
+    active: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriptionCreated(SubscriptionOut):
+    """The new subscription with its signing secret: store it now, it is not shown again
+    (a retry with the same Idempotency-Key answers the same)."""
+
+    secret: str = Field(
+        description="the Standard Webhooks signing secret (`whsec_` + base64 key): verify "
+        "`webhook-signature` with it (docs/webhooks.md)",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+
+class DeliveryOut(BaseModel):
+    """One event to one subscription, and how its attempts went."""
+
+    id: uuid.UUID = Field(description="also the `webhook-id` header: the same on every retry")
+    subscription_id: uuid.UUID
+    event_id: str = Field(description="the CloudEvent's id")
+    event_type: str = Field(examples=["deadline.breached"])
+    subject: str | None = Field(default=None, description="the deadline's id (the event key)")
+    state: DeliveryState
+    attempts: int = Field(ge=0)
+    next_attempt_at: datetime | None = Field(
+        default=None, description="when it is tried next (pending only)"
+    )
+    last_attempt_at: datetime | None = None
+    last_status: int | None = Field(default=None, description="the receiver's last HTTP status")
+    last_error: str | None = Field(default=None, description="why the last attempt failed")
+    delivered_at: datetime | None = None
+    created_at: datetime

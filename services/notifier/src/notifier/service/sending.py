@@ -1,0 +1,212 @@
+"""The delivery job: claims the deliveries that are due, POSTs each to its subscription's URL
+signed as Standard Webhooks says, and records how it went (delivered, retried after a
+backoff, or dead after the last attempt).
+
+Survives restarts: a delivery is a row; claiming it only moves its `next_attempt_at` past the
+time one attempt can take (a lease), so a replica that dies mid-attempt leaves it due again
+soon after. At most one delivery per subscription is in flight per run, so a slow or dead
+receiver holds back only its own; every attempt is bounded by the delivery timeout.
+A receiver that acknowledged (2xx) is never sent the delivery again unless an admin asks;
+if the service dies between the 2xx and recording it, the receiver gets it once more with
+the same `webhook-id` and dedupes (docs/webhooks.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
+
+from notifier.domain import DeliveryState, Step, backoff_s
+from notifier.models import Delivery, Subscription
+from notifier.service.adapters import ADAPTERS, DEFAULT_ADAPTER, MessageAdapter
+from notifier.service.common import DELIVERY
+from notifier.service.targets import webhook_client
+from notifier.settings import NotifierSettings, notifier_settings
+from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
+from xietong_common.jobs import Job, PeriodicJob
+from xietong_common.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    url: str
+    secret: str
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+async def _claim(ctx: ServiceContext, settings: NotifierSettings, now: datetime) -> list[Claimed]:
+    lease = now + timedelta(seconds=settings.notifier_delivery_timeout_s * 3 + 30)
+    due = (
+        sa.select(Delivery.id)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(
+            Delivery.state == DeliveryState.PENDING.value,
+            Delivery.next_attempt_at <= now,
+            Subscription.active.is_(True),
+            Subscription.deleted_at.is_(None),
+        )
+        .ext(distinct_on(Delivery.subscription_id))
+        .order_by(Delivery.subscription_id, Delivery.next_attempt_at)
+        .subquery()
+    )
+    oldest_first = (
+        sa.select(due.c.id)
+        .join(Delivery, Delivery.id == due.c.id)
+        .order_by(Delivery.next_attempt_at)
+        .limit(settings.notifier_delivery_batch)
+    )
+    async with ctx.db.uow(actor=Principal.system(ctx.settings.service_name)) as uow:
+        # Re-checked under each row's lock: two replicas never claim one delivery.
+        claimed = await uow.session.execute(
+            sa.update(Delivery)
+            .where(
+                Delivery.id.in_(oldest_first),
+                Delivery.state == DeliveryState.PENDING.value,
+                Delivery.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=lease)
+            .returning(Delivery.id, Delivery.subscription_id, Delivery.event)
+        )
+        rows = claimed.all()
+        if not rows:
+            return []
+        subscriptions = {
+            s.id: s
+            for s in (
+                await uow.session.execute(
+                    sa.select(Subscription).where(
+                        Subscription.id.in_({r.subscription_id for r in rows})
+                    )
+                )
+            ).scalars()
+        }
+    return [
+        Claimed(
+            id=r.id,
+            url=subscriptions[r.subscription_id].url,
+            secret=subscriptions[r.subscription_id].secret,
+            event=r.event,
+        )
+        for r in rows
+    ]
+
+
+async def _attempt(
+    client: httpx.AsyncClient,
+    claimed: Claimed,
+    *,
+    adapter: MessageAdapter,
+    now: datetime,
+    keep_bytes: int,
+) -> Outcome:
+    outgoing = adapter.render(
+        delivery_id=str(claimed.id), event=claimed.event, secret=claimed.secret, now=now
+    )
+    try:
+        async with client.stream(
+            "POST", claimed.url, content=outgoing.body, headers=outgoing.headers
+        ) as r:
+            if 200 <= r.status_code < 300:
+                return Outcome(r.status_code, None)
+            kept = b""
+            async for chunk in r.aiter_raw():
+                kept += chunk
+                if len(kept) >= keep_bytes:
+                    break
+            text = kept[:keep_bytes].decode("utf-8", "replace")
+            reason = "a redirect (never followed)" if r.is_redirect else "not 2xx"
+            return Outcome(r.status_code, f"HTTP {r.status_code}, {reason}: {text}".strip())
+    except httpx.HTTPError as exc:
+        return Outcome(None, f"{type(exc).__name__}: {exc}"[:1000])
+
+
+async def _record(
+    ctx: ServiceContext, settings: NotifierSettings, delivery_id: uuid.UUID, outcome: Outcome
+) -> None:
+    async with ctx.db.uow(actor=Principal.system(ctx.settings.service_name)) as uow:
+        delivery = await DELIVERY.get(uow, delivery_id)
+        if DELIVERY.state_of(delivery) is not DeliveryState.PENDING:
+            return  # changed while in flight (it cannot be: only pending ones are claimed)
+        delivery.attempts += 1
+        delivery.last_attempt_at = uow.now
+        delivery.last_status = outcome.status
+        delivery.last_error = outcome.error
+        if outcome.ok:
+            DELIVERY.transition(delivery, Step.SUCCEED, uow.now)
+            delivery.delivered_at = uow.now
+            DELIVERY.audit(uow, delivery, "delivered", rule=None, attempts=delivery.attempts)
+        elif delivery.attempts >= settings.notifier_max_attempts:
+            DELIVERY.transition(delivery, Step.GIVE_UP, uow.now)
+            DELIVERY.audit(
+                uow, delivery, "dead", rule=None, attempts=delivery.attempts, error=outcome.error
+            )
+        else:
+            DELIVERY.transition(delivery, Step.FAIL, uow.now)
+            wait = backoff_s(
+                delivery.attempts,
+                initial_s=settings.notifier_backoff_initial_s,
+                max_s=settings.notifier_backoff_max_s,
+            )
+            delivery.next_attempt_at = uow.now + timedelta(seconds=wait)
+
+
+async def deliver_due(ctx: ServiceContext) -> int:
+    """One run: send what is due now, record each outcome. Returns how many were sent."""
+    settings = notifier_settings(ctx)
+    claimed = await _claim(ctx, settings, ctx.clock.now())
+    if not claimed:
+        return 0
+    async with webhook_client(settings) as client:
+
+        async def one(item: Claimed) -> None:
+            outcome = await _attempt(
+                client,
+                item,
+                adapter=ADAPTERS[DEFAULT_ADAPTER],
+                now=ctx.clock.now(),
+                keep_bytes=settings.notifier_max_response_bytes,
+            )
+            await _record(ctx, settings, item.id, outcome)
+
+        await asyncio.gather(*(one(item) for item in claimed))
+    return len(claimed)
+
+
+def delivery_job() -> PeriodicJob:
+    """The delivery job (every XIETONG_NOTIFIER_DELIVERY_EVERY_S); one replica at a time."""
+
+    def make(ctx: ServiceContext) -> Job:
+        async def run(uow: UnitOfWork) -> None:
+            # The job's own unit of work only holds the job's lock; each claim and each
+            # outcome commits on its own, so nothing waits on the HTTP calls.
+            await deliver_due(ctx)
+
+        return run
+
+    return PeriodicJob(
+        name="webhook-delivery",
+        interval=lambda s: s.notifier_delivery_every_s if isinstance(s, NotifierSettings) else 2.0,
+        job=make,
+    )

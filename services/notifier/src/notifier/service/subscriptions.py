@@ -1,0 +1,114 @@
+"""Use cases of webhook subscriptions (订阅): register, change, delete, list — each
+scoped to the caller's organisation (others get 404)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifier.domain import new_secret
+from notifier.models import Subscription
+from notifier.schemas import SubscriptionCreate, SubscriptionUpdate
+from notifier.service.common import ADMIN_ROLES, SUBSCRIPTION
+from notifier.service.targets import check_target
+from notifier.settings import notifier_settings
+from xietong_common import idempotency
+from xietong_common.auth import Principal
+from xietong_common.context import ServiceContext
+from xietong_common.pagination import PageParams, fetch_page
+from xietong_common.uow import UnitOfWork
+
+SCOPE = "subscriptions.create"
+
+
+@dataclass(frozen=True)
+class Created:
+    subscription: Subscription
+    replayed: bool
+
+
+async def create_subscription(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    data: SubscriptionCreate,
+    idempotency_key: str | None,
+) -> Created:
+    """A new subscription with a fresh secret; the URL must be an allowed target. A retry
+    with the same Idempotency-Key returns the first one (with its secret: the caller that
+    lost the answer still learns it)."""
+    actor.require_role(*ADMIN_ROLES)
+    earlier = await idempotency.claim(
+        uow, scope=SCOPE, org=actor.org, key=idempotency_key, request=data
+    )
+    if earlier is not None:
+        return Created(await SUBSCRIPTION.load_for(uow, uuid.UUID(earlier), actor), True)
+    url = await check_target(data.url, notifier_settings(ctx))
+    subscription = Subscription(
+        id=uuid.uuid4(),
+        organisation=actor.org,
+        url=url,
+        kinds=[k.value for k in data.kinds],
+        description=data.description,
+        secret=new_secret(),
+        active=data.active,
+        created_by=actor.user,
+        created_at=uow.now,
+        updated_at=uow.now,
+    )
+    uow.session.add(subscription)
+    await uow.session.flush()
+    SUBSCRIPTION.audit(uow, subscription, "created", rule=None, url=url, kinds=subscription.kinds)
+    await idempotency.remember(
+        uow, scope=SCOPE, org=actor.org, key=idempotency_key, resource_id=str(subscription.id)
+    )
+    return Created(subscription, False)
+
+
+async def update_subscription(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    subscription_id: uuid.UUID,
+    changes: SubscriptionUpdate,
+) -> Subscription:
+    actor.require_role(*ADMIN_ROLES)
+    subscription = await SUBSCRIPTION.load_for(uow, subscription_id, actor)
+    changed = changes.model_dump(exclude_unset=True, exclude_none=True, mode="json")
+    if "url" in changed:
+        changed["url"] = await check_target(changed["url"], notifier_settings(ctx))
+    for name, value in changed.items():
+        setattr(subscription, name, value)
+    subscription.updated_at = uow.now
+    SUBSCRIPTION.audit(uow, subscription, "changed", rule=None, changes=changed)
+    return subscription
+
+
+async def delete_subscription(
+    uow: UnitOfWork, *, actor: Principal, subscription_id: uuid.UUID
+) -> None:
+    """Hidden and never delivered to again; the row and its deliveries stay for the audit."""
+    actor.require_role(*ADMIN_ROLES)
+    subscription = await SUBSCRIPTION.load_for(uow, subscription_id, actor)
+    subscription.deleted_at = uow.now
+    subscription.active = False
+    subscription.updated_at = uow.now
+    SUBSCRIPTION.audit(uow, subscription, "deleted", rule=None)
+
+
+async def list_subscriptions(
+    session: AsyncSession, *, actor: Principal, paging: PageParams, active: bool | None
+) -> tuple[Sequence[Subscription], int]:
+    query = sa.select(Subscription).where(
+        Subscription.organisation == actor.org, Subscription.deleted_at.is_(None)
+    )
+    if active is not None:
+        query = query.where(Subscription.active.is_(active))
+    query = query.order_by(Subscription.created_at.desc(), Subscription.id)
+    return await fetch_page(session, query, paging)

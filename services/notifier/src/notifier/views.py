@@ -1,0 +1,44 @@
+"""Rows as the API shows them."""
+
+from __future__ import annotations
+
+from notifier.domain import DeliveryState, EventKind
+from notifier.models import Delivery, Subscription
+from notifier.schemas import DeliveryOut, SubscriptionCreated, SubscriptionOut
+
+
+def subscription_out(s: Subscription) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=s.id,
+        organisation=s.organisation,
+        url=s.url,
+        kinds=[EventKind(k) for k in s.kinds],
+        description=s.description,
+        active=s.active,
+        created_by=s.created_by,
+        created_at=s.created_at,
+        updated_at=s.updated_at,
+    )
+
+
+def subscription_created(s: Subscription) -> SubscriptionCreated:
+    return SubscriptionCreated(**subscription_out(s).model_dump(), secret=s.secret)
+
+
+def delivery_out(d: Delivery) -> DeliveryOut:
+    state = DeliveryState(d.state)
+    return DeliveryOut(
+        id=d.id,
+        subscription_id=d.subscription_id,
+        event_id=d.event_id,
+        event_type=d.event_type,
+        subject=d.subject,
+        state=state,
+        attempts=d.attempts,
+        next_attempt_at=d.next_attempt_at if state is DeliveryState.PENDING else None,
+        last_attempt_at=d.last_attempt_at,
+        last_status=d.last_status,
+        last_error=d.last_error,
+        delivered_at=d.delivered_at,
+        created_at=d.created_at,
+    )
