@@ -53,6 +53,16 @@ def test_the_image_is_labelled_and_tagged_with_the_packages_version() -> None:
     assert COMPOSE["x-service"]["image"] == f"xietong:{_version()}"
 
 
+def test_the_runtime_image_has_the_fonts_and_pango_the_documents_need() -> None:
+    """WeasyPrint lays the official documents out with Pango in the Noto CJK fonts
+    (docs/documents.md): Debian's packages, in the stage the services run in."""
+    runtime = DOCKERFILE.rsplit("\nFROM ", 1)[1]
+    install = re.search(r"apt-get install -y --no-install-recommends ([^\n]+)", runtime)
+    assert install is not None
+    assert {"fonts-noto-cjk", "libpango-1.0-0", "libpangoft2-1.0-0"} <= set(install[1].split())
+    assert "rm -rf /var/lib/apt/lists/*" in runtime
+
+
 @pytest.mark.parametrize("name", sorted(COMPOSE["services"]))
 def test_every_compose_image_is_pinned(name: str) -> None:
     svc = COMPOSE["services"][name]
