@@ -4,6 +4,9 @@ SHELL := /bin/bash
 UV_BOOTSTRAP := $(CURDIR)/.local/uv-bootstrap
 UV ?= $(shell command -v uv 2>/dev/null || { test -x "$(HOME)/.local/bin/uv" && echo "$(HOME)/.local/bin/uv"; } || echo "$(UV_BOOTSTRAP)/bin/uv")
 export UV_LINK_MODE ?= copy
+# GmSSL's C SM2/SM3 (the sm-native extra) has x86_64 wheels only: elsewhere (ARM64) the
+# pure-Python implementation alone, which gives the same results (docs/audit.md).
+EXTRAS := $(if $(filter x86_64,$(shell uname -m)),--all-extras,)
 
 .PHONY: help install run test unit lint bench faults stack-up stack-down docs clean
 .DEFAULT_GOAL := help
@@ -14,7 +17,7 @@ help:  ## this list
 install:  ## uv (if missing: from PyPI into a venv, .local/uv-bootstrap) and every workspace package
 	@command -v $(UV) >/dev/null 2>&1 || .ci/bootstrap-uv "$(UV_BOOTSTRAP)" >/dev/null
 	@$(UV) --version
-	$(UV) sync --all-packages --frozen
+	$(UV) sync --all-packages --frozen $(EXTRAS)
 
 run: install  ## Kafka + PostgreSQL, migrations, the seven services (Ctrl-C stops them)
 	$(UV) run xietong run

@@ -1,5 +1,5 @@
 """`make bench`: backbone, the referral service over HTTP, lists at a million referrals,
-official documents, secondment, information-sharing and joint-inspection figures on the local stack (or the
+creating a case with one and with two replicas on one database, official documents, secondment, information-sharing and joint-inspection figures on the local stack (or the
 servers in the env), each beside a baseline measured in the same run.
 
 On a shared machine absolute figures say little: read the ratios, each taken against a
@@ -20,7 +20,17 @@ from bench.backbone import Figures, backbone, drop_databases, raw_kafka, raw_pg_
 from bench.running import servers
 from bench.served import load_average
 
-PARTS = ("backbone", "http", "lists", "referral", "documents", "secondment", "info", "inspection")
+PARTS = (
+    "backbone",
+    "http",
+    "lists",
+    "referral",
+    "replicas",
+    "documents",
+    "secondment",
+    "info",
+    "inspection",
+)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -85,6 +95,16 @@ async def main(args: argparse.Namespace) -> None:
             admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 100)
         )
         for line in summary([referral], pg, "raw PG commit rate"):
+            print(line, flush=True)
+    if "replicas" in only:
+        from bench import bench_referral
+
+        print(
+            "\ncreating a case through the API, one and two replicas of the service on one database:"
+        )
+        for line in await bench_referral.replicas_compared(
+            admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 100)
+        ):
             print(line, flush=True)
     if "documents" in only and importlib.util.find_spec("bench.bench_documents") is not None:
         from bench import bench_documents

@@ -9,6 +9,8 @@ transaction writes the state change, the `case.referred` outbox row, the deadlin
 the audit row together. It returns `Figures`: referrals/s and the p50/p99 latency of one
 referral's four requests. `measure()` returns that beside the raw single-row PostgreSQL
 commit rate measured in the same run; `python -m bench.bench_referral -n 200` prints both.
+`replicas_compared()` is POST /referrals with one and with two replicas of the service on one
+database (`make bench`'s part `replicas`).
 """
 
 from __future__ import annotations
@@ -101,6 +103,68 @@ async def run(*, admin_url: str, bootstrap: str, n: int, concurrency: int = 8) -
             concurrency=concurrency,
             name=f"referral REST: draft+2 uploads+send (c={concurrency})",
         )
+
+
+async def create_replicas(
+    admin_url: str, bootstrap: str, *, n: int, concurrency: int, replicas: int = 2
+) -> Figures:
+    """POST /referrals spread over `replicas` instances of the service on one database, each
+    with its own outbox relay (SKIP LOCKED), jobs and connection pool. In one process, so it
+    measures what the replicas' coordination costs (the chain head, the relays), not the
+    capacity more machines add."""
+    from contextlib import AsyncExitStack
+
+    from referral.main import SPEC
+
+    async with AsyncExitStack() as stack:
+        first = await stack.enter_async_context(
+            running(SPEC, admin_url=admin_url, bootstrap=bootstrap, concurrency=concurrency)
+        )
+        instances = [first]
+        for _ in range(replicas - 1):
+            instances.append(
+                await stack.enter_async_context(
+                    running(
+                        SPEC,
+                        admin_url=admin_url,
+                        bootstrap=bootstrap,
+                        concurrency=concurrency,
+                        database_url=first.settings.database_url,
+                    )
+                )
+            )
+        sender, matter, place, _ = sample_route(first.ctx)
+        headers = first.headers(sender)
+        body = {
+            "matter_code": matter,
+            "place_town": place,
+            "found_at": first.ctx.clock.now().isoformat(),
+            "facts": "基准测试案件",
+        }
+
+        async def one(_client: httpx.AsyncClient, i: int) -> None:
+            replica = instances[i % len(instances)]
+            (await replica.client.post("/referrals", json=body, headers=headers)).raise_for_status()
+
+        return await drive(
+            first.client,
+            one,
+            n=n,
+            concurrency=concurrency,
+            name=f"POST /referrals, {replicas} replica{'s' if replicas > 1 else ''} (c={concurrency})",
+        )
+
+
+async def replicas_compared(*, admin_url: str, bootstrap: str, n: int) -> list[str]:
+    """The create-case figure with one and with two replicas of the service on one database,
+    in the same run (issue 25); the lines to print."""
+    one = await create_replicas(admin_url, bootstrap, n=n, concurrency=8, replicas=1)
+    two = await create_replicas(admin_url, bootstrap, n=n, concurrency=8, replicas=2)
+    return [
+        one.line(),
+        f"{two.line()}   ({two.rate / one.rate:.2f}× one replica's throughput, "
+        f"p99 {two.pct(99) / one.pct(99):.1f}×; one process: the coordination's cost)",
+    ]
 
 
 async def measure(*, admin_url: str, bootstrap: str, n: int) -> dict[str, Any]:

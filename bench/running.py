@@ -50,9 +50,16 @@ class Running:
 
 @asynccontextmanager
 async def running(
-    spec: ServiceSpec, *, admin_url: str, bootstrap: str, concurrency: int, **overrides: Any
+    spec: ServiceSpec,
+    *,
+    admin_url: str,
+    bootstrap: str,
+    concurrency: int,
+    database_url: str | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Running]:
-    url = await new_database(admin_url, spec.name.replace("-", "_"))
+    """The service on a new database, or on `database_url` (a second replica of one)."""
+    url = database_url or await new_database(admin_url, spec.name.replace("-", "_"))
     with tempfile.TemporaryDirectory(prefix="xietong-bench-blobs-") as blobs:
         values: dict[str, Any] = {
             "service_name": spec.name,

@@ -25,3 +25,18 @@ async def test_the_backbone_bench_delivers_every_event_it_publishes(servers: Ser
     assert figures.count == 20
     assert len(figures.latencies_ms) >= 20  # each one handled by the consumer, none dead-lettered
     assert CREATED == []
+
+
+async def test_the_create_bench_runs_with_two_replicas(servers: Servers) -> None:
+    """`make bench`'s create-case figure with two replicas on one database: every request
+    answered (the figures themselves are the bench's, not asserted here)."""
+    from bench.bench_referral import create_replicas
+
+    try:
+        figures = await create_replicas(
+            servers.postgres_admin_url, servers.kafka_bootstrap, n=20, concurrency=4
+        )
+    finally:
+        await drop_databases(servers.postgres_admin_url)
+    assert figures.count == 20
+    assert len(figures.latencies_ms) == 20

@@ -428,8 +428,14 @@ async def test_sup_02_a_referral_left_unanswered_is_the_departments_breach_in_ov
 
         loop = asyncio.get_running_loop()
         until = loop.time() + 120
-        while (found := await rows()).get(dept, {}).get("met_late") != 1:
-            assert loop.time() < until, f"oversight never saw the late answer: {found}"
+        # Each deadline's facts are keyed by the deadline, so they reach oversight over
+        # different partitions in any order: wait for all of them, not for the last one sent.
+        while not (
+            (found := await rows()).get(dept, {}).get("met_late") == 1
+            and found[dept]["due"] == 3
+            and found.get(town, {}).get("met_on_time") == 1
+        ):
+            assert loop.time() < until, f"oversight never saw every fact: {found}"
             await asyncio.sleep(0.2)
         by_rule = {r["rule"]: r for r in found[dept]["by_rule"]}  # type: ignore[attr-defined]
         assert (by_rule["REF-07"]["due"], by_rule["REF-07"]["breached"]) == (1, 1)

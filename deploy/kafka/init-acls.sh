@@ -13,17 +13,27 @@ set -euo pipefail
 BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 BOOTSTRAP="${KAFKA_ADMIN_BOOTSTRAP:-127.0.0.1:9091}"
 
+password() {  # VARIABLE: its value, or the content of the file VARIABLE_FILE names
+  local file_var="${1}_FILE"
+  if [[ -n "${!file_var:-}" ]]; then
+    cat "${!file_var}"
+  else
+    printf "%s" "${!1:-}"
+  fi
+}
+
 check_password() {  # PRINCIPAL VARIABLE
-  local value="${!2:-}"
+  local value
+  value="$(password "$2")"
   if [[ ! "$value" =~ ^[A-Za-z0-9._~-]{16,}$ ]]; then
-    echo "kafka-init: set $2, the password of Kafka user $1: 16 or more characters from A-Z a-z 0-9 . _ ~ - (e.g. openssl rand -hex 24)" >&2
+    echo "kafka-init: set $2 (or ${2}_FILE), the password of Kafka user $1: 16 or more characters from A-Z a-z 0-9 . _ ~ - (deploy/new-env.sh makes them)" >&2
     exit 1
   fi
 }
 
 user() {  # PRINCIPAL VARIABLE
   "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users \
-    --entity-name "$1" --add-config "SCRAM-SHA-512=[password=${!2}]" >/dev/null
+    --entity-name "$1" --add-config "SCRAM-SHA-512=[password=$(password "$2")]" >/dev/null
   echo "kafka-init: user $1"
 }
 
@@ -60,24 +70,21 @@ user integrator XIETONG_KAFKA_PASSWORD_INTEGRATOR
 allow info-sharing --operation Describe --operation Create --operation DescribeConfigs --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.approaching --topic deadline.approaching.dlq --topic deadline.breached --topic deadline.breached.dlq --topic deadline.lifecycle --topic deadline.lifecycle.dlq --topic info.published --topic info.published.dlq --topic info.read --topic info.read.dlq --topic info.unread-overdue --topic info.unread-overdue.dlq --topic info.updated --topic info.updated.dlq --topic inspection.closed --topic inspection.closed.dlq --topic inspection.finding --topic inspection.finding.dlq --topic review.decided --topic review.decided.dlq
 allow info-sharing --operation AlterConfigs --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue
 allow info-sharing --operation Write --topic audit.checkpoint --topic deadline.approaching --topic deadline.breached --topic deadline.lifecycle --topic info.published --topic info.read --topic info.unread-overdue --topic info.updated --topic inspection.closed.dlq --topic inspection.finding.dlq --topic review.decided.dlq
-allow info-sharing --operation Read --topic inspection.closed --topic inspection.finding --topic review.decided --group info-sharing
-allow info-sharing --operation Read --topic audit.checkpoint
+allow info-sharing --operation Read --topic inspection.closed --topic inspection.finding --topic review.decided --topic inspection.closed.dlq --topic inspection.finding.dlq --topic review.decided.dlq --topic audit.checkpoint --group info-sharing --group info-sharing.dlq-replay
 echo "kafka-init: ACLs of info-sharing"
 
 # assistance: produces assistance.accepted, assistance.completed, assistance.delivered, assistance.extended, assistance.obstruction-flagged, assistance.refused, assistance.requested, assistance.withdrawn, audit.checkpoint, deadline.approaching, deadline.breached, deadline.lifecycle; consumes secondment.roster-changed (consumer group assistance)
 allow assistance --operation Describe --operation Create --operation DescribeConfigs --topic assistance.accepted --topic assistance.accepted.dlq --topic assistance.completed --topic assistance.completed.dlq --topic assistance.delivered --topic assistance.delivered.dlq --topic assistance.extended --topic assistance.extended.dlq --topic assistance.obstruction-flagged --topic assistance.obstruction-flagged.dlq --topic assistance.refused --topic assistance.refused.dlq --topic assistance.requested --topic assistance.requested.dlq --topic assistance.withdrawn --topic assistance.withdrawn.dlq --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.approaching --topic deadline.approaching.dlq --topic deadline.breached --topic deadline.breached.dlq --topic deadline.lifecycle --topic deadline.lifecycle.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
 allow assistance --operation AlterConfigs --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle
 allow assistance --operation Write --topic assistance.accepted --topic assistance.completed --topic assistance.delivered --topic assistance.extended --topic assistance.obstruction-flagged --topic assistance.refused --topic assistance.requested --topic assistance.withdrawn --topic audit.checkpoint --topic deadline.approaching --topic deadline.breached --topic deadline.lifecycle --topic secondment.roster-changed.dlq
-allow assistance --operation Read --topic secondment.roster-changed --group assistance
-allow assistance --operation Read --topic audit.checkpoint
+allow assistance --operation Read --topic secondment.roster-changed --topic secondment.roster-changed.dlq --topic audit.checkpoint --group assistance --group assistance.dlq-replay
 echo "kafka-init: ACLs of assistance"
 
 # referral: produces audit.checkpoint, case.answered, case.assigned, case.concluded, case.cooperation-requested, case.draft-withdrawn, case.escalated, case.filed, case.ongoing-violation-notified, case.onward-referral-suspected, case.received, case.referred, deadline.approaching, deadline.breached, deadline.lifecycle; consumes inspection.finding, review.decided, review.opinion (consumer group referral)
 allow referral --operation Describe --operation Create --operation DescribeConfigs --topic audit.checkpoint --topic audit.checkpoint.dlq --topic case.answered --topic case.answered.dlq --topic case.assigned --topic case.assigned.dlq --topic case.concluded --topic case.concluded.dlq --topic case.cooperation-requested --topic case.cooperation-requested.dlq --topic case.draft-withdrawn --topic case.draft-withdrawn.dlq --topic case.escalated --topic case.escalated.dlq --topic case.filed --topic case.filed.dlq --topic case.ongoing-violation-notified --topic case.ongoing-violation-notified.dlq --topic case.onward-referral-suspected --topic case.onward-referral-suspected.dlq --topic case.received --topic case.received.dlq --topic case.referred --topic case.referred.dlq --topic deadline.approaching --topic deadline.approaching.dlq --topic deadline.breached --topic deadline.breached.dlq --topic deadline.lifecycle --topic deadline.lifecycle.dlq --topic inspection.finding --topic inspection.finding.dlq --topic review.decided --topic review.decided.dlq --topic review.opinion --topic review.opinion.dlq
 allow referral --operation AlterConfigs --topic case.assigned --topic case.escalated --topic case.onward-referral-suspected --topic deadline.breached --topic deadline.lifecycle
 allow referral --operation Write --topic audit.checkpoint --topic case.answered --topic case.assigned --topic case.concluded --topic case.cooperation-requested --topic case.draft-withdrawn --topic case.escalated --topic case.filed --topic case.ongoing-violation-notified --topic case.onward-referral-suspected --topic case.received --topic case.referred --topic deadline.approaching --topic deadline.breached --topic deadline.lifecycle --topic inspection.finding.dlq --topic review.decided.dlq --topic review.opinion.dlq
-allow referral --operation Read --topic inspection.finding --topic review.decided --topic review.opinion --group referral
-allow referral --operation Read --topic audit.checkpoint
+allow referral --operation Read --topic inspection.finding --topic review.decided --topic review.opinion --topic inspection.finding.dlq --topic review.decided.dlq --topic review.opinion.dlq --topic audit.checkpoint --group referral --group referral.dlq-replay
 echo "kafka-init: ACLs of referral"
 
 # legal-review: produces audit.checkpoint, deadline.approaching, deadline.breached, deadline.lifecycle, review.decided, review.materials-missing, review.opinion, review.requested; consumes nothing
@@ -91,8 +98,7 @@ echo "kafka-init: ACLs of legal-review"
 allow joint-inspection --operation Describe --operation Create --operation DescribeConfigs --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.approaching --topic deadline.approaching.dlq --topic deadline.breached --topic deadline.breached.dlq --topic deadline.lifecycle --topic deadline.lifecycle.dlq --topic inspection.closed --topic inspection.closed.dlq --topic inspection.finding --topic inspection.finding.dlq --topic inspection.order-issued --topic inspection.order-issued.dlq --topic inspection.planned --topic inspection.planned.dlq --topic inspection.serious-reported --topic inspection.serious-reported.dlq --topic inspection.shortcoming-reported --topic inspection.shortcoming-reported.dlq --topic secondment.roster-changed --topic secondment.roster-changed.dlq
 allow joint-inspection --operation AlterConfigs --topic deadline.breached --topic deadline.lifecycle --topic inspection.serious-reported
 allow joint-inspection --operation Write --topic audit.checkpoint --topic deadline.approaching --topic deadline.breached --topic deadline.lifecycle --topic inspection.closed --topic inspection.finding --topic inspection.order-issued --topic inspection.planned --topic inspection.serious-reported --topic inspection.shortcoming-reported --topic secondment.roster-changed.dlq
-allow joint-inspection --operation Read --topic secondment.roster-changed --group joint-inspection
-allow joint-inspection --operation Read --topic audit.checkpoint
+allow joint-inspection --operation Read --topic secondment.roster-changed --topic secondment.roster-changed.dlq --topic audit.checkpoint --group joint-inspection --group joint-inspection.dlq-replay
 echo "kafka-init: ACLs of joint-inspection"
 
 # secondment: produces audit.checkpoint, deadline.approaching, deadline.breached, deadline.lifecycle, secondment.guidance-recorded, secondment.roster-changed; consumes nothing
@@ -106,17 +112,15 @@ echo "kafka-init: ACLs of secondment"
 allow oversight --operation Describe --operation Create --operation DescribeConfigs --topic assistance.obstruction-flagged --topic assistance.obstruction-flagged.dlq --topic assistance.refused --topic assistance.refused.dlq --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.breached --topic deadline.breached.dlq --topic deadline.lifecycle --topic deadline.lifecycle.dlq --topic info.unread-overdue --topic info.unread-overdue.dlq --topic oversight.export-issued --topic oversight.export-issued.dlq
 allow oversight --operation AlterConfigs --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue
 allow oversight --operation Write --topic assistance.obstruction-flagged.dlq --topic assistance.refused.dlq --topic audit.checkpoint --topic deadline.breached.dlq --topic deadline.lifecycle.dlq --topic info.unread-overdue.dlq --topic oversight.export-issued
-allow oversight --operation Read --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue --group oversight
+allow oversight --operation Read --topic assistance.obstruction-flagged --topic assistance.refused --topic deadline.breached --topic deadline.lifecycle --topic info.unread-overdue --topic assistance.obstruction-flagged.dlq --topic assistance.refused.dlq --topic deadline.breached.dlq --topic deadline.lifecycle.dlq --topic info.unread-overdue.dlq --topic audit.checkpoint --topic oversight.export-issued --group oversight --group oversight.dlq-replay
 allow oversight --operation Read --resource-pattern-type prefixed --group oversight-rebuild-
-allow oversight --operation Read --topic audit.checkpoint --topic oversight.export-issued
 echo "kafka-init: ACLs of oversight"
 
 # notifier: produces audit.checkpoint; consumes deadline.approaching, deadline.breached (consumer group notifier)
 allow notifier --operation Describe --operation Create --operation DescribeConfigs --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.approaching --topic deadline.approaching.dlq --topic deadline.breached --topic deadline.breached.dlq
 allow notifier --operation AlterConfigs --topic deadline.breached
 allow notifier --operation Write --topic audit.checkpoint --topic deadline.approaching.dlq --topic deadline.breached.dlq
-allow notifier --operation Read --topic deadline.approaching --topic deadline.breached --group notifier
-allow notifier --operation Read --topic audit.checkpoint
+allow notifier --operation Read --topic deadline.approaching --topic deadline.breached --topic deadline.approaching.dlq --topic deadline.breached.dlq --topic audit.checkpoint --group notifier --group notifier.dlq-replay
 echo "kafka-init: ACLs of notifier"
 
 # integrator: reads every event topic (not the .dlq twins), writes nothing; its

@@ -19,6 +19,7 @@ from xietong_common.context import ServiceContext
 from xietong_common.db import Database
 from xietong_common.deadlines import reminders
 from xietong_common.metrics import (
+    CALENDAR_LAST_KNOWN_YEAR,
     CALENDAR_NEXT_YEAR_MISSING,
     DEADLINES_PROVISIONAL,
     JOB_FAILURES,
@@ -89,6 +90,8 @@ def deadline_sweep_job(mechanism: str) -> PeriodicJob:
             nonlocal planned
             changed = ctx.calendar.reload_if_changed()
             watch_calendar(ctx)
+            # Alert XietongNextYearHolidaysMissing: in December, next year must be known.
+            CALENDAR_LAST_KNOWN_YEAR.labels(mechanism).set(max(ctx.calendar.known_years()))
             await deadlines.recompute_provisional(uow, calendar=ctx.calendar, mechanism=mechanism)
             await deadlines.sweep(uow, now=uow.now, mechanism=mechanism)
             await deadlines.announce_earlier(uow, mechanism=mechanism)

@@ -1,4 +1,8 @@
-"""Prometheus metrics shared by the backbone."""
+"""Prometheus metrics shared by the backbone (deploy/observability: the alert rules and the
+dashboard built on them; docs/observability.md).
+
+Periodic jobs are labelled `job_name`, not `job`: Prometheus gives every scraped series the
+target's `job` label, which would rename ours to `exported_job`."""
 
 from __future__ import annotations
 
@@ -72,21 +76,45 @@ TOPIC_RETENTION_SHORT = Gauge(
 JOB_FAILURES = Counter(
     "xietong_job_failures_total",
     "Runs of a periodic job that failed as a whole (it runs again at its next interval)",
-    ["service", "job"],
+    ["service", "job_name"],
 )
 JOB_ROW_FAILURES = Counter(
     "xietong_job_row_failures_total",
     "Rows a periodic job could not process: logged, skipped (retried after a back-off), "
     "the other rows go on",
-    ["service", "job"],
+    ["service", "job_name"],
 )
 JOB_LAST_SUCCESS = Gauge(
     "xietong_job_last_success_timestamp_seconds",
     "When a periodic job last ran to the end (Unix time); alert when it stops moving",
-    ["service", "job"],
+    ["service", "job_name"],
 )
 JOB_ROWS_SKIPPED = Gauge(
     "xietong_job_rows_skipped",
     "Rows a periodic job is skipping now after they failed (until their back-off ends)",
-    ["service", "job"],
+    ["service", "job_name"],
+)
+DLQ_MESSAGES = Gauge(
+    "xietong_dlq_messages",
+    "Dead letters on a consumed topic's .dlq twin not yet re-driven (`xietong dlq replay`): "
+    "the records after the offsets the service's replay group committed, measured by the "
+    "consumer every minute. A .dlq topic two services consume counts both services' letters",
+    ["service", "topic"],
+)
+CALENDAR_LAST_KNOWN_YEAR = Gauge(
+    "xietong_calendar_last_known_year",
+    "The last year whose official holiday schedule (调休) the working-day calendar knows; "
+    "alert in December when it is not next year",
+    ["service"],
+)
+AUDIT_CHAIN_VERIFIED = Gauge(
+    "xietong_audit_chain_verified",
+    "1 when the last periodic verification found the audit chain intact and matching its "
+    "signed checkpoints, 0 when it found a problem (`xietong audit verify SERVICE` says which)",
+    ["service"],
+)
+AUDIT_VERIFY_LAST_RUN = Gauge(
+    "xietong_audit_verify_last_run_timestamp_seconds",
+    "When the audit chain was last verified (Unix time)",
+    ["service"],
 )

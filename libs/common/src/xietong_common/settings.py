@@ -1,13 +1,29 @@
-"""Service settings, read from environment variables (pydantic-settings)."""
+"""Service settings, read from environment variables (pydantic-settings).
+
+Every setting can also be given as a file: `NAME_FILE=/run/secrets/x` sets `NAME` to the
+file's content (without a trailing line break), the convention of Docker secrets and of
+Kubernetes Secrets mounted as files, so no password needs to be in the environment. Setting
+both `NAME` and `NAME_FILE` is refused, as is a file that cannot be read.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+from sqlalchemy.engine import make_url
+
+FILE_SUFFIX = "_FILE"
 
 
 def project_root() -> Path:
@@ -19,16 +35,81 @@ def project_root() -> Path:
     return Path.cwd()
 
 
+def env_names(settings_cls: type[BaseSettings]) -> dict[str, tuple[str, ...]]:
+    """Field -> the environment variables that set it (upper case): `XIETONG_<NAME>`, or the
+    field's alias choices (`XIETONG_DATABASE_URL`, `DATABASE_URL`)."""
+    prefix = str(settings_cls.model_config.get("env_prefix", ""))
+    names: dict[str, tuple[str, ...]] = {}
+    for name, field in settings_cls.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names[name] = tuple(str(c).upper() for c in alias.choices)
+        elif isinstance(alias, str):
+            names[name] = (alias.upper(),)
+        else:
+            names[name] = (f"{prefix}{name}".upper(),)
+    return names
+
+
+class EnvWithFilesSource(EnvSettingsSource):
+    """The environment, where `NAME_FILE` names a file holding the value of `NAME` (for every
+    variable a setting reads: passwords, the JWT secret, keys, URLs alike)."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = dict(super()._load_env_vars())
+        known = {n for names in env_names(self.settings_cls).values() for n in names}
+        if not self.case_sensitive:
+            known = {n.lower() for n in known}
+        suffix = FILE_SUFFIX if self.case_sensitive else FILE_SUFFIX.lower()
+        for key, path in list(env.items()):
+            base = key.removesuffix(suffix)
+            if base == key or base not in known or path is None:
+                continue
+            shown = f"{base.upper()}{FILE_SUFFIX}"
+            if env.get(base):
+                raise SettingsError(
+                    f"{base.upper()} and {shown} are both set: give the value one way"
+                )
+            try:
+                value = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SettingsError(f"{shown}: cannot read {path}: {exc}") from None
+            env[base] = value.rstrip("\r\n")
+        return env
+
+
 class ServiceSettings(BaseSettings):
-    """Settings every xietong service shares. Env prefix `XIETONG_`."""
+    """Settings every xietong service shares. Env prefix `XIETONG_`; any of them may be given
+    as a file with `<VARIABLE>_FILE` (module docstring)."""
 
     model_config = SettingsConfigDict(env_prefix="XIETONG_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            EnvWithFilesSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     service_name: str = "xietong"
     database_url: str = Field(
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
         validation_alias=AliasChoices("XIETONG_DATABASE_URL", "DATABASE_URL"),
         description="SQLAlchemy URL of this service's own database (asyncpg driver).",
+    )
+    database_password: SecretStr | None = Field(
+        default=None,
+        description="the password of database_url's role, when the URL carries none (give it "
+        "as a file: XIETONG_DATABASE_PASSWORD_FILE); it replaces a password in the URL",
     )
     database_pool_size: int = 10
     kafka_bootstrap_servers: str = Field(
@@ -107,6 +188,12 @@ class ServiceSettings(BaseSettings):
     )
     housekeeping_every_s: float = Field(
         default=3600.0, gt=0, description="how often old outbox rows and inbox ids are deleted"
+    )
+    dlq_observe_every_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="how often the dead letters not yet re-driven are counted "
+        "(xietong_dlq_messages)",
     )
 
     @field_validator("deadline_reminder_leads", "deadline_reminder_leads_short", mode="before")
@@ -250,6 +337,14 @@ class ServiceSettings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="serve /metrics on this port of its own (`xietong serve`; the containers "
+        "use 9100) and no longer on the API's port, so a reverse proxy or a published port "
+        "never exposes it; unset: /metrics is a route of the API",
+    )
 
     kafka_security_protocol: str = Field(
         default="PLAINTEXT",
@@ -302,9 +397,27 @@ class ServiceSettings(BaseSettings):
         "checkpoints they signed still verify; default: <audit_key_dir>/<service>.trusted.pem "
         "if it exists",
     )
+    audit_verify_every_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="how often the service verifies its own audit chain against the newest "
+        "checkpoints it recorded (xietong_audit_chain_verified; `xietong audit verify` checks "
+        "every source)",
+    )
     audit_checkpoint_every_s: float = Field(
         default=600.0,
         gt=0,
         description="how often the chain head is signed and published to audit.checkpoint "
         "(only when it moved): the newest rows an intruder could remove undetected",
     )
+
+    @model_validator(mode="after")
+    def _password_into_url(self) -> ServiceSettings:
+        # The URL as every consumer of database_url reads it (the engine, the relay's LISTEN
+        # connection, alembic), with the password that came apart from it.
+        if self.database_password is not None:
+            url = make_url(self.database_url).set(
+                password=self.database_password.get_secret_value()
+            )
+            self.database_url = url.render_as_string(hide_password=False)
+        return self

@@ -209,7 +209,7 @@ async def test_sup_02_one_broken_row_does_not_stop_the_sweep(h: Harness, tmp_pat
 
     def failures(job: str) -> float:
         value = REGISTRY.get_sample_value(
-            "xietong_job_row_failures_total", {"service": mechanism, "job": job}
+            "xietong_job_row_failures_total", {"service": mechanism, "job_name": job}
         )
         return value or 0.0
 
@@ -263,7 +263,7 @@ async def test_sup_02_a_periodic_job_records_its_failures_and_last_success(h: Ha
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    labels = {"service": h.db.service_name, "job": name}
+    labels = {"service": h.db.service_name, "job_name": name}
     assert REGISTRY.get_sample_value("xietong_job_failures_total", labels) == 1
     last = REGISTRY.get_sample_value("xietong_job_last_success_timestamp_seconds", labels)
     assert last is not None

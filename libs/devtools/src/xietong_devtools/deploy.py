@@ -12,6 +12,8 @@ that may
 - alter the configuration of the accountability topics among them (deadline facts,
   refusals, flags: `ensure_topics` lengthens their retention to
   `XIETONG_ACCOUNTABILITY_RETENTION_DAYS` where it is shorter, SUP-01/02),
+- read the `.dlq` twins of what it consumes in the group `<service>.dlq-replay`
+  (`xietong dlq list | replay`, and the service's dead-letter depth gauge),
 - read in consumer groups `<name>-rebuild-…` if it replays its topics (`REBUILDING`:
   `xietong oversight rebuild`),
 - read back, without a consumer group, the retained topics it writes (the audit
@@ -20,7 +22,7 @@ that may
 and nothing else: in particular no principal may delete a topic or alter the never-deleting
 `audit.checkpoint`, so none can shorten its retention. The `integrator` principal may read every event topic, in consumer
 groups whose name starts with `integrator`, and write nothing. A registry consumer such as
-`oversight (SUP, planned)` that is not a service, or is marked planned, gets no ACL.
+`info-sharing (INFO-04, planned)` that is not a service, or is marked planned, gets no ACL.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ from xietong_common.settings import project_root
 INTEGRATOR = "integrator"
 INTEGRATOR_GROUP_PREFIX = "integrator"
 KAFKA_INIT = Path("deploy") / "kafka" / "init-acls.sh"
+
+
+def dlq_replay_group(service: str) -> str:
+    """The consumer group `xietong dlq replay` reads a service's dead letters in (before the
+    deployment's namespace)."""
+    return f"{service}.dlq-replay"
 
 
 def password_variable(principal: str) -> str:
@@ -77,7 +85,7 @@ class Grants:
 
 
 def _consumer_service(declared: str) -> str | None:
-    """`referral` -> referral; `info-sharing (INFO-04, planned)` and `oversight (…)` -> None."""
+    """`referral` -> referral; `info-sharing (INFO-04, planned)` -> None."""
     name, _, note = declared.partition("(")
     name = name.strip()
     if name not in SERVICES or "planned" in note:
@@ -130,18 +138,28 @@ def kafka_init_script(*, strict: bool = True) -> str:
         'BIN="${KAFKA_BIN:-/opt/kafka/bin}"',
         'BOOTSTRAP="${KAFKA_ADMIN_BOOTSTRAP:-127.0.0.1:9091}"',
         "",
+        "password() {  # VARIABLE: its value, or the content of the file VARIABLE_FILE names",
+        '  local file_var="${1}_FILE"',
+        '  if [[ -n "${!file_var:-}" ]]; then',
+        '    cat "${!file_var}"',
+        "  else",
+        '    printf "%s" "${!1:-}"',
+        "  fi",
+        "}",
+        "",
         "check_password() {  # PRINCIPAL VARIABLE",
-        '  local value="${!2:-}"',
+        "  local value",
+        '  value="$(password "$2")"',
         '  if [[ ! "$value" =~ ^[A-Za-z0-9._~-]{16,}$ ]]; then',
-        '    echo "kafka-init: set $2, the password of Kafka user $1: 16 or more characters'
-        ' from A-Z a-z 0-9 . _ ~ - (e.g. openssl rand -hex 24)" >&2',
+        '    echo "kafka-init: set $2 (or ${2}_FILE), the password of Kafka user $1: 16 or more'
+        ' characters from A-Z a-z 0-9 . _ ~ - (deploy/new-env.sh makes them)" >&2',
         "    exit 1",
         "  fi",
         "}",
         "",
         "user() {  # PRINCIPAL VARIABLE",
         '  "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users \\',
-        '    --entity-name "$1" --add-config "SCRAM-SHA-512=[password=${!2}]" >/dev/null',
+        '    --entity-name "$1" --add-config "SCRAM-SHA-512=[password=$(password "$2")]" >/dev/null',
         '  echo "kafka-init: user $1"',
         "}",
         "",
@@ -170,9 +188,17 @@ def kafka_init_script(*, strict: bool = True) -> str:
             lines.append(f"allow {name} --operation AlterConfigs {_args('--topic', g.keeps)}")
         if g.writes:
             lines.append(f"allow {name} --operation Write {_args('--topic', g.writes)}")
-        if g.consumes:
+        # Read, in one call (an ACL is per resource, so one call naming every topic and group
+        # grants exactly what one call each would; each call starts a JVM): what it consumes,
+        # in its group; its dead letters in a group of their own, for `xietong dlq list |
+        # replay` (whose offsets also give the DLQ depth gauge); what it reads back.
+        dead = [dlq_topic(t) for t in g.consumes]
+        reads = [*g.consumes, *dead, *g.reads_back]
+        groups = [name, dlq_replay_group(name)] if g.consumes else []
+        if reads:
             lines.append(
-                f"allow {name} --operation Read {_args('--topic', g.consumes)} --group {name}"
+                f"allow {name} --operation Read {_args('--topic', reads)}"
+                + "".join(f" --group {group}" for group in groups)
             )
         if g.consumes and name in REBUILDING:
             # `xietong <name> rebuild`: fresh groups of its own, read from the beginning.
@@ -180,8 +206,6 @@ def kafka_init_script(*, strict: bool = True) -> str:
                 f"allow {name} --operation Read --resource-pattern-type prefixed"
                 f" --group {rebuild_group_prefix(name)}"
             )
-        if g.reads_back:
-            lines.append(f"allow {name} --operation Read {_args('--topic', g.reads_back)}")
         lines.append(f'echo "kafka-init: ACLs of {name}"')
     lines += [
         "",

@@ -478,6 +478,18 @@ class TopicReader:
         for records in batch.values():
             self.records.extend(records)
 
+    async def read_to_end(self, *, timeout_s: float = 60.0) -> None:
+        """Read every record the topics hold now (up to each partition's end as of the call):
+        once a producer's sends are acknowledged, everything it sent has been seen — a second
+        copy too, without waiting for one that might still come."""
+        ends = await self._consumer.end_offsets(list(self._consumer.assignment()))
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while [tp for tp, end in ends.items() if await self._consumer.position(tp) < end]:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"timed out reading to {ends}")
+            await self.poll(min(remaining, 1))
+
     async def wait_for_records(
         self, count: int, *, timeout_s: float = 20.0
     ) -> list[ConsumerRecord[bytes, bytes]]:

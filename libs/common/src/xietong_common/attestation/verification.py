@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +25,25 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from xietong_common.attestation.checkpoints import describe, read_head, signature_problem
+from xietong_common.attestation.checkpoints import (
+    describe,
+    read_head,
+    service_of,
+    signature_problem,
+)
 from xietong_common.audit.chain import ChainReport, CheckpointClaim, verify_chain
 from xietong_common.audit.crypto import PublicKey
+from xietong_common.audit.keys import service_public_keys
+from xietong_common.context import ServiceContext
 from xietong_common.contracts.audit import CHECKPOINT_TOPIC, AuditCheckpointSigned
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.namespace import Namespace
+from xietong_common.jobs import Job, PeriodicJob
+from xietong_common.metrics import AUDIT_CHAIN_VERIFIED, AUDIT_VERIFY_LAST_RUN
 from xietong_common.tables import audit_checkpoints
+from xietong_common.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_TYPE = AuditCheckpointSigned.spec.type
 
@@ -342,3 +356,51 @@ def render(report: AuditReport) -> list[str]:
     lines += [f"  - {p}" for p in report.problems]
     lines += [f"  note: {n}" for n in report.notes]
     return lines
+
+
+# The periodic verification judges the chain against this many of the newest checkpoints the
+# service recorded: the newest signs a hash that covers every row before it, so an edit,
+# a removal or a rewrite anywhere below it shows; a few more cover a chain cut back below it.
+RECENT_CHECKPOINTS = 3
+
+
+def audit_verify_job() -> PeriodicJob:
+    """Every `audit_verify_every_s`, the service verifies its own chain against the newest
+    checkpoints it recorded (signed with its trusted keys) and reports the result as
+    `xietong_audit_chain_verified` (alert XietongAuditVerificationFailing). It reads no
+    Kafka: `xietong audit verify SERVICE` also reads the topic and an auditor's files."""
+
+    def make(ctx: ServiceContext) -> Job:
+        service = service_of(ctx)
+        keys = service_public_keys(ctx.settings, service)
+        name = ctx.db.service_name
+
+        async def run(uow: UnitOfWork) -> None:
+            reading = await read_recorded(uow.session, service=service)
+            mine = [
+                f
+                for f in reading.found
+                if f.checkpoint.deployment in (None, ctx.settings.deployment_id)
+            ]
+            mine.sort(key=lambda f: (f.checkpoint.signed_at, f.checkpoint.seq))
+            reading.found = mine[-RECENT_CHECKPOINTS:]
+            report = await verify_audit(
+                uow.session,
+                service=service,
+                readings=[reading],
+                keys=keys,
+                deployment=ctx.settings.deployment_id,
+            )
+            AUDIT_CHAIN_VERIFIED.labels(name).set(1 if report.ok else 0)
+            AUDIT_VERIFY_LAST_RUN.labels(name).set(time.time())
+            if not report.ok:
+                log.error(
+                    "the audit chain of %s does not verify: %s (xietong audit verify %s)",
+                    service,
+                    "; ".join(report.problems[:5]),
+                    service,
+                )
+
+        return run
+
+    return PeriodicJob(name="audit-verify", interval=lambda s: s.audit_verify_every_s, job=make)

@@ -2,7 +2,8 @@
 
 SHA-256 and Ed25519 by default (`cryptography`); SM3 (GB/T 32905) and SM2 (GB/T 32918, signed
 over SM3 with the GM/T 0009 default signer id) for a site that must pass a 商用密码 assessment,
-from GmSSL's C implementation (`gmssl-pyx`). Keys are kept in the forms every tool reads:
+from GmSSL's C implementation when the `sm-native` extra is installed, else in pure Python
+(`xietong_common.audit.sm`: the same results, on every platform). Keys are kept in the forms every tool reads:
 private keys as unencrypted PKCS#8 PEM ("PRIVATE KEY"), public keys as SubjectPublicKeyInfo
 PEM ("PUBLIC KEY"); an SM2 key is an `id-ecPublicKey` key on the curve sm2p256v1, exactly as
 `openssl genpkey -algorithm SM2` writes it, so an outsider can check a signature with
@@ -18,9 +19,8 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, get_args
 
-import gmssl_pyx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -29,13 +29,15 @@ from pyasn1.error import PyAsn1Error
 from pyasn1.type import univ
 from pyasn1_modules import rfc5208, rfc5280, rfc5915
 
+from xietong_common.audit import sm
+
 HashAlgorithm = Literal["sha256", "sm3"]
 SignatureAlgorithm = Literal["ed25519", "sm2"]
 HASH_ALGORITHMS: tuple[HashAlgorithm, ...] = get_args(HashAlgorithm)
 SIGNATURE_ALGORITHMS: tuple[SignatureAlgorithm, ...] = get_args(SignatureAlgorithm)
 
 # GM/T 0009-2012: the signer id hashed into Z_A when the parties agreed on none.
-SM2_SIGNER_ID = b"1234567812345678"
+SM2_SIGNER_ID = sm.SIGNER_ID
 _ID_EC_PUBLIC_KEY = "1.2.840.10045.2.1"
 _SM2_CURVE = "1.2.156.10197.1.301"
 _ED25519 = "1.3.101.112"
@@ -54,7 +56,7 @@ def _sha256(data: bytes) -> str:
 
 
 def _sm3(data: bytes) -> str:
-    return cast(bytes, gmssl_pyx.sm3_hash(data)).hex()
+    return sm.implementation().sm3(data).hex()
 
 
 _HASHES: dict[str, Callable[[bytes], str]] = {"sha256": _sha256, "sm3": _sm3}
@@ -96,10 +98,7 @@ class PublicKey:
             except InvalidSignature:
                 return False
             return True
-        try:
-            return bool(gmssl_pyx.sm2_verify(self.point, message, signature, SM2_SIGNER_ID))
-        except gmssl_pyx.GmsslInnerError:  # a malformed signature (not DER r, s)
-            return False
+        return sm.implementation().verify(self.point, message, signature)
 
 
 @dataclass(frozen=True)
@@ -121,9 +120,7 @@ class SigningKey:
         """Ed25519: 64 bytes (RFC 8032). SM2: DER SEQUENCE {r, s} over SM3(Z_A || message)."""
         if self.algorithm == "ed25519":
             return Ed25519PrivateKey.from_private_bytes(self.secret).sign(message)
-        return cast(
-            bytes, gmssl_pyx.sm2_sign(self.secret, self.public.point, message, SM2_SIGNER_ID)
-        )
+        return sm.implementation().sign(self.secret, self.public.point, message)
 
     def pem(self) -> str:
         """Unencrypted PKCS#8 PEM: protect the file, not the text (docs/audit.md)."""
@@ -158,7 +155,7 @@ def generate_key(algorithm: str) -> SigningKey:
             public=_ed25519_public(private.public_key()), secret=private.private_bytes_raw()
         )
     if algorithm == "sm2":
-        point, secret = cast(tuple[bytes, bytes], gmssl_pyx.sm2_key_generate())
+        point, secret = sm.implementation().generate()
         return SigningKey(public=_sm2_public(point), secret=secret)
     raise UnknownAlgorithm(f"unknown signature algorithm {algorithm!r}")
 
@@ -241,8 +238,8 @@ def _ed25519_public(public: Ed25519PublicKey) -> PublicKey:
 def _sm2_public(point: bytes) -> PublicKey:
     try:
         # 64 bytes x || y, checked to lie on the curve (04-prefixed and compressed forms too).
-        xy = cast(bytes, gmssl_pyx.normalize_sm2_public_key(point))
-    except gmssl_pyx.InvalidValueError:
+        xy = sm.implementation().normalize(point)
+    except sm.InvalidPoint:
         raise AuditKeyError("not a point on the SM2 curve") from None
     spki = rfc5280.SubjectPublicKeyInfo()
     spki["algorithm"]["algorithm"] = univ.ObjectIdentifier(_ID_EC_PUBLIC_KEY)

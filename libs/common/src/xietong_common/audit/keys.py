@@ -91,7 +91,9 @@ def read_signing_key(path: Path) -> SigningKey:
         text = path.read_text()
     except OSError as exc:
         raise AuditKeyError(f"cannot read the audit signing key {path}: {exc}") from None
-    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    # Group-readable is how Kubernetes mounts a Secret for the pod's own group (fsGroup);
+    # readable by anyone else is not.
+    if path.stat().st_mode & stat.S_IRWXO:
         log.warning("the audit signing key %s is readable by others: chmod 600 it", path)
     try:
         return load_signing_key(text)

@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     from xietong_common.cli.audit import Locations, add_audit_commands
 
     add_audit_commands(sub, Locations(service_database_url, kafka_bootstrap))
+    from xietong_common.cli.dlq import add_dlq_commands
+
+    add_dlq_commands(sub, Locations(service_database_url, kafka_bootstrap))
 
     docs = sub.add_parser(
         "docs", help="regenerate docs/events.md, docs/asyncapi.yaml and docs/openapi/*.json"

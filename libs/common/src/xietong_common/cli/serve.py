@@ -109,6 +109,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         logging.config.dictConfig(options["log_config"])
     else:
         logging.basicConfig(level=settings.log_level.upper(), stream=sys.stdout)
+    if settings.metrics_port is not None:
+        start_metrics_server(settings.metrics_port, host=args.metrics_host)
+        log.info("metrics on port %d", settings.metrics_port)
     if args.seed_data:
         copied = seed_data_dir(Path(args.seed_data), settings.data_dir)
         if copied:
@@ -119,6 +122,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
     uvicorn.run(app, host=args.host, port=args.port, **options)
     return 0
+
+
+def start_metrics_server(port: int, *, host: str = "0.0.0.0") -> Any:
+    """/metrics of this process on a port of its own (`XIETONG_METRICS_PORT`), in a thread
+    beside uvicorn: Prometheus scrapes it on the internal network, and the API's port, which a
+    reverse proxy publishes, no longer has the route. Returns the server (tests stop it)."""
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(port, addr=host)
+    return server
 
 
 def add_serve_command(subparsers: Any) -> None:
@@ -132,6 +145,11 @@ def add_serve_command(subparsers: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--service", help="name in the logs (default: XIETONG_SERVICE_NAME)")
+    serve.add_argument(
+        "--metrics-host",
+        default="0.0.0.0",
+        help="address of the metrics port (XIETONG_METRICS_PORT), when there is one",
+    )
     serve.add_argument(
         "--seed-data",
         default=os.environ.get("XIETONG_DATA_SEED_DIR") or None,

@@ -15,6 +15,7 @@ from xietong_common.context import ServiceContext
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.registry import DAY_MS, registry
+from xietong_common.messaging.dead_letters import observe_dead_letters
 from xietong_common.messaging.inbox import Handler, InboxConsumer
 from xietong_common.messaging.outbox import OutboxRelay
 from xietong_common.metrics import TOPIC_RETENTION_SHORT
@@ -98,5 +99,15 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
                 kafka_options=ctx.kafka,
                 namespace=ctx.namespace,
             ).run()
+        )
+        runners.append(
+            observe_dead_letters(
+                settings.kafka_bootstrap_servers,
+                service=ctx.db.service_name,
+                topics=sorted({registry.spec_for(model).topic for model in handlers}),
+                namespace=ctx.namespace,
+                options=ctx.kafka,
+                every_s=settings.dlq_observe_every_s,
+            )
         )
     await asyncio.gather(*runners)

@@ -42,6 +42,12 @@ class PoisonMessage(Exception):
     """A message no retry can fix (not a CloudEvent, unknown type, invalid payload)."""
 
 
+class ForgedSource(PoisonMessage):
+    """An event of a type whose owner is another service than its `source` says: a forgery, or
+    a registry that names the wrong producer. `xietong dlq replay` re-drives it only when
+    forced (after the registry was corrected); it is checked again like any event."""
+
+
 class EventRefused(PoisonMessage):
     """A handler's refusal: the event fails the checks the REST path makes (an organisation
     not in the directory, a value a request could not carry). Retrying cannot change that, so
@@ -323,7 +329,7 @@ class InboxConsumer:
         # forged review.opinion drafting a case for any town) goes to the dead-letter topic.
         owners = {f"/xietong/{producer}" for producer in spec.producers}
         if envelope.source not in owners:
-            raise PoisonMessage(
+            raise ForgedSource(
                 f"{envelope.type} is published only by {', '.join(sorted(owners))}, "
                 f"not {envelope.source!r}"
             )

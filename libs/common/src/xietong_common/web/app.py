@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from fastapi_offline import FastAPIOffline
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.attestation.checkpoints import audit_checkpoint_job
+from xietong_common.attestation.verification import audit_verify_job
 from xietong_common.clock import Clock
 from xietong_common.context import build_context
 from xietong_common.documents.render import Fonts, pool_for
@@ -34,6 +36,7 @@ from xietong_common.settings import ServiceSettings
 from xietong_common.telemetry import instrument_database, tracer_provider
 from xietong_common.todo import RecordLink
 from xietong_common.web.access import declare_access
+from xietong_common.web.examples import complete_examples
 from xietong_common.web.middleware import (
     BodyLimitMiddleware,
     HeadLimitMiddleware,
@@ -70,10 +73,51 @@ class ServiceSpec:
         return service_topics(self.name, self.handlers)
 
 
+def periodic_jobs(spec: ServiceSpec) -> list[PeriodicJob]:
+    """The periodic jobs a replica of the service runs: its own and those every service runs
+    (each under an advisory lock keyed by its name, so never on two replicas at once)."""
+    return [*spec.jobs, housekeeping_job(), audit_checkpoint_job(), audit_verify_job()]
+
+
+def _named(document: dict[str, Any], *, public: set[str]) -> dict[str, Any]:
+    """What a gateway reads as it is: the ops routes say they need no token (`security: []`),
+    and a body FastAPI names after its route (`Body_referrals_upload_material`) is named
+    like the other schemas (`ReferralsUploadMaterialBody`)."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("operationId") in public:
+                operation["security"] = []
+    schemas = document.get("components", {}).get("schemas", {})
+    renames = {
+        name: "".join(part.capitalize() for part in name.removeprefix("Body_").split("_")) + "Body"
+        for name in schemas
+        if name.startswith("Body_")
+    }
+    if not renames:
+        return document
+    text = json.dumps(document, ensure_ascii=False)
+    for old, new in renames.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    document = json.loads(text)
+    schemas = document["components"]["schemas"]
+    for old, new in renames.items():
+        schemas[new] = {**schemas.pop(old), "title": new}
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
+    return document
+
+
 def operation_id(route: APIRoute) -> str:
-    """Readable operation ids for client generators: `referrals_send`, `reviews_decide`."""
-    tag = str(route.tags[0]) if route.tags else "service"
-    return f"{tag.replace('-', '_')}_{route.name}"
+    """Readable operation ids for client generators: `referrals_send`, `reviews_decide`; a
+    route named like its tag does not say it twice (`inbox_summary`, not
+    `inbox_inbox_summary`; `inbox_list`, not `inbox_inbox`). They are an API: a test keeps
+    them from changing by accident (tests/test_contracts.py)."""
+    tag = (str(route.tags[0]) if route.tags else "service").replace("-", "_")
+    if route.name == tag:
+        verb = "list" if "GET" in (route.methods or ()) and "{" not in route.path else "call"
+        return f"{tag}_{verb}"
+    if route.name.startswith(f"{tag}_"):
+        return route.name
+    return f"{tag}_{route.name}"
 
 
 def api_routes(router: APIRouter) -> Iterator[APIRoute]:
@@ -119,10 +163,7 @@ def create_app(
         # consumer behind in the process.
         try:
             jobs = (
-                [
-                    (job.name, job.job(ctx), job.interval(settings))
-                    for job in [*spec.jobs, housekeeping_job(), audit_checkpoint_job()]
-                ]
+                [(job.name, job.job(ctx), job.interval(settings)) for job in periodic_jobs(spec)]
                 if settings.run_jobs
                 else []
             )
@@ -191,17 +232,27 @@ def create_app(
     )
     app.add_middleware(HeadLimitMiddleware, max_head_bytes=settings.http_max_head_bytes)
     app.add_middleware(RequestContextMiddleware, service=spec.name, tracing=provider is not None)
-    app.include_router(ops_router(spec.name))
+    # /metrics on the API's port only when it has no port of its own (`xietong serve`).
+    ops = ops_router(spec.name, serve_metrics=settings.metrics_port is None)
+    app.include_router(ops)
     for router in [*spec.routers, todo_router(spec.records)]:
         for route in api_routes(router):
             declare_access(route)
         app.include_router(router)
+    routes = {
+        route.operation_id or operation_id(route): route
+        for router in [ops, *spec.routers]
+        for route in api_routes(router)
+    }
+    public = {operation_id(route) for route in api_routes(ops)}
 
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_problems(generate())
+            app.openapi_schema = _named(
+                complete_examples(document_problems(generate(), routes)), public=public
+            )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -1,8 +1,13 @@
-"""The operations routes every service has: liveness, readiness, Prometheus metrics."""
+"""The operations routes every service has: liveness, readiness, Prometheus metrics (unless
+they are served on a port of their own, `metrics_port`).
+
+Readiness says which dependency is away, never why: the exception's text (hosts, ports,
+driver messages) goes to the service's log, not to whoever asks."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -14,6 +19,8 @@ from xietong_common.errors import problem_type
 from xietong_common.events.kafka import kafka_ping
 from xietong_common.jobs import watch_calendar
 from xietong_common.web.problems import problem_response
+
+log = logging.getLogger(__name__)
 
 
 def calendar_warnings(ctx: ServiceContext) -> list[dict[str, Any]]:
@@ -34,7 +41,7 @@ def calendar_warnings(ctx: ServiceContext) -> list[dict[str, Any]]:
     ]
 
 
-def ops_router(service: str) -> APIRouter:
+def ops_router(service: str, *, serve_metrics: bool = True) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
@@ -58,12 +65,14 @@ def ops_router(service: str) -> APIRouter:
             await asyncio.wait_for(ctx.db.ping(), 3)
             checks["database"] = "ok"
         except Exception as exc:
-            checks["database"] = f"unavailable: {exc}"
+            log.warning("not ready: the database does not answer: %r", exc)
+            checks["database"] = "unavailable"
         try:
             await asyncio.wait_for(kafka_ping(ctx.settings.kafka_bootstrap_servers, ctx.kafka), 5)
             checks["kafka"] = "ok"
         except Exception as exc:
-            checks["kafka"] = f"unavailable: {exc}"
+            log.warning("not ready: Kafka does not answer: %r", exc)
+            checks["kafka"] = "unavailable"
         warnings = calendar_warnings(ctx)
         if all(v == "ok" for v in checks.values()):
             return JSONResponse(
@@ -80,8 +89,10 @@ def ops_router(service: str) -> APIRouter:
             }
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if serve_metrics:
+
+        @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+        async def metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from xietong_common.errors import AppError, InvalidInput, Lang, Unauthorized, problem_type
 from xietong_common.i18n import describe_error
+from xietong_common.web.problem_types import ProblemType, problems_of
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -119,9 +121,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             # Starlette names the methods of the first route whose path matched; a path served
             # by several routes (GET and POST /referrals) supports all of theirs.
             headers["Allow"] = ", ".join(_allowed_methods(request))
-        slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
-            exc.status_code, f"http-{exc.status_code}"
-        )
+        slug = {
+            400: "bad-request",
+            401: "unauthorized",
+            404: "not-found",
+            405: "method-not-allowed",
+        }.get(exc.status_code, f"http-{exc.status_code}")
         title_zh = {404: "未找到", 405: "不支持此请求方法", 401: "需要身份认证"}.get(
             exc.status_code, "请求有误"
         )
@@ -210,32 +215,68 @@ _METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 _FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 
 
-def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+def document_problems(
+    schema: dict[str, Any], routes: Mapping[str, APIRoute] | None = None
+) -> dict[str, Any]:
     """Make the OpenAPI document say what the service sends: every error response is
     `application/problem+json` with the `Problem` schema (FastAPI documents its own 422 as
-    `application/json` `HTTPValidationError`), and every operation lists the problems any
-    request may meet: 422 (invalid input) and 500; 401/403 when it needs a token; 404 with
-    path parameters; 413 with a body (the request body limit)."""
+    `application/json` `HTTPValidationError`), and every operation lists each problem `type`
+    it may return (`web.problem_types`: what its code raises, and what any request may meet —
+    422 and 500; 401/403 when it needs a token; 404 with path parameters; 400/413 with a
+    body) as a named example of its status's response: type URI, title and status.
+    `routes` are the service's API routes by operationId."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     ref = {"$ref": "#/components/schemas/Problem"}
+    by_id = routes or {}
+    declared: dict[str, ProblemType] = {}
     for item in schema.get("paths", {}).values():
         for method, operation in item.items():
             if method not in _METHODS:
                 continue
             responses = operation.setdefault("responses", {})
-            always = {422, 500}
-            if operation.get("security"):
-                always |= {401, 403}
-            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
-                always.add(404)
-            if "requestBody" in operation:
-                always |= {400, 413}  # a body that is not UTF-8 JSON; too large
-            for status in always:
-                responses.setdefault(str(status), {"description": HTTPStatus(status).phrase})
+            route = by_id.get(operation.get("operationId", ""))
+            problems = problems_of(route, operation)
+            by_status: dict[str, list[ProblemType]] = {}
+            for problem in problems:
+                by_status.setdefault(str(problem.status), []).append(problem)
+                responses.setdefault(
+                    str(problem.status), {"description": HTTPStatus(problem.status).phrase}
+                )
             for code, response in responses.items():
                 if code == "default" or (code[:1].isdigit() and int(code[0]) >= 4):
-                    response["content"] = {PROBLEM_JSON: {"schema": ref}}
+                    content: dict[str, Any] = {"schema": ref}
+                    if by_status.get(code):
+                        content["examples"] = {
+                            problem.slug: {"$ref": f"#/components/examples/{problem.slug}"}
+                            for problem in by_status[code]
+                        }
+                        declared.update((p.slug, p) for p in by_status[code])
+                    response["content"] = {PROBLEM_JSON: content}
+    # Each problem type once, as a named example the operations refer to.
+    examples = schema["components"].setdefault("examples", {})
+    for slug, problem in sorted(declared.items()):
+        examples[slug] = {
+            "summary": problem.title,
+            "description": problem.title_zh,
+            "value": {
+                "type": problem.uri,
+                "title": problem.title_zh,
+                "status": problem.status,
+                "detail": problem.title_zh,
+            },
+        }
+    schema["paths"] = {
+        path: {
+            method: (
+                {**operation, "responses": dict(sorted(operation["responses"].items()))}
+                if method in _METHODS and "responses" in operation
+                else operation
+            )
+            for method, operation in item.items()
+        }
+        for path, item in schema.get("paths", {}).items()
+    }
     text = str(schema.get("paths", {}))
     for name in _FASTAPI_VALIDATION:
         if f"#/components/schemas/{name}'" not in text:

@@ -33,7 +33,7 @@ def todo_router(records: Sequence[RecordLink]) -> APIRouter:
     def filters(
         rule: Annotated[
             list[RuleId] | None,
-            Query(description="one or more rule IDs", examples=["REF-07"], max_length=20),
+            Query(description="one or more rule IDs", examples=[["REF-07"]], max_length=20),
         ] = None,
         counterparty: Annotated[
             OrgCode | None, Query(description="owed to this organisation")
