@@ -34,7 +34,9 @@ class OversightClient(Protocol):
 
     async def item(self, fact_id: str) -> tuple[dict[str, Any], str]: ...
 
-    async def rule(self, fact_id: str, body: dict[str, Any], etag: str) -> dict[str, Any]: ...
+    async def rule(
+        self, fact_id: str, body: dict[str, Any], etag: str | None
+    ) -> dict[str, Any]: ...
 
     async def reply(self, fact_id: str, text: str | None) -> dict[str, Any]: ...
 
@@ -95,11 +97,16 @@ class HttpOversight:
         found: dict[str, Any] = response.json()
         return found, response.headers.get("etag") or etag_of(found.get("version", 0))
 
-    async def rule(self, fact_id: str, body: dict[str, Any], etag: str) -> dict[str, Any]:
-        """SUP-01: the justice bureau's ruling, always naming the version it was given on, so a
-        ruling never overwrites one its author has not seen (the API's 412)."""
+    async def rule(self, fact_id: str, body: dict[str, Any], etag: str | None) -> dict[str, Any]:
+        """SUP-01: the justice bureau's ruling, naming the version it was given on (the form
+        carries the ETag read with the page), so a ruling never overwrites one its author has
+        not seen (the API's 412; without an ETag, a fact already ruled on is 428)."""
         response = await self.api.request(
-            SERVICE, "POST", f"/items/{fact_id}/rulings", json=body, headers={"If-Match": etag}
+            SERVICE,
+            "POST",
+            f"/items/{fact_id}/rulings",
+            json=body,
+            headers={"If-Match": etag} if etag else None,
         )
         found: dict[str, Any] = response.json()
         return found
@@ -221,3 +228,33 @@ def record_link(subject: str | None) -> str | None:
     kind, _, ident = subject.partition(":")
     template = _RECORDS.get(kind)
     return template.format(ident) if template and _UUID.fullmatch(ident) else None
+
+
+DETAIL_LABELS: dict[str, tuple[str, str]] = {
+    "matter_code": ("事项编码", "Matter"),
+    "ground": ("理由类别", "Ground"),
+    "reason": ("理由", "Reason"),
+    "law": ("法律依据", "Law"),
+    "article": ("条款", "Article"),
+    "kind": ("情形", "Kind"),
+    "after_acceptance": ("接受后不予协助", "Refused after acceptance"),
+    "late": ("逾期", "Late"),
+    "title": ("标题", "Title"),
+    "category": ("类别", "Category"),
+}
+
+
+def fact_details(detail: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
+    """What a fact's service reported with it, as (label, value) rows: the known keys named in
+    the page's language, yes/no for flags; nested values are left to the API's JSON."""
+    rows: list[tuple[str, str]] = []
+    for key, value in detail.items():
+        zh, en = DETAIL_LABELS.get(key, (key, key))
+        if isinstance(value, bool):
+            shown = ("yes" if value else "no") if lang == "en" else ("是" if value else "否")
+        elif isinstance(value, str | int | float) and str(value).strip():
+            shown = str(value)
+        else:
+            continue
+        rows.append((en if lang == "en" else zh, shown))
+    return rows

@@ -65,17 +65,26 @@ class Stack:
     workbench: str
     workdir: Path
     processes: list[Process] = field(default_factory=list)
+    namespace: str = TEST_NAMESPACE.prefix  # the Kafka namespace the services talk in
 
     def to_json(self) -> str:
         return json.dumps(
-            {"services": self.services, "workbench": self.workbench, "workdir": str(self.workdir)}
+            {
+                "services": self.services,
+                "workbench": self.workbench,
+                "workdir": str(self.workdir),
+                "namespace": self.namespace,
+            }
         )
 
     @classmethod
     def from_json(cls, text: str) -> Stack:
         data = json.loads(text)
         return cls(
-            services=data["services"], workbench=data["workbench"], workdir=Path(data["workdir"])
+            services=data["services"],
+            workbench=data["workbench"],
+            workdir=Path(data["workdir"]),
+            namespace=data.get("namespace") or TEST_NAMESPACE.prefix,
         )
 
 

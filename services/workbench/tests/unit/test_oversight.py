@@ -7,6 +7,7 @@ from workbench.charts import bar_chart
 from workbench.oversight import (
     etag_field,
     etag_of,
+    fact_details,
     percent,
     periods_before,
     rate_rows,
@@ -85,3 +86,9 @@ def test_sup_01_a_facts_record_links_to_its_page_in_the_workbench() -> None:
     assert record_link(f"roster:{ID}") is None
     assert record_link("referral:../../admin") is None
     assert record_link(None) is None
+
+
+def test_sup_01_a_facts_details_are_named_in_the_pages_language() -> None:
+    detail = {"ground": "forbidden-by-law", "late": False, "extra": {"nested": 1}, "blank": ""}
+    assert fact_details(detail, "zh") == [("理由类别", "forbidden-by-law"), ("逾期", "否")]
+    assert fact_details(detail, "en") == [("Ground", "forbidden-by-law"), ("Late", "no")]
