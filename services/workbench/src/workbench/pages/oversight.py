@@ -77,6 +77,7 @@ async def dashboard(current: Staff, period: str | None = None) -> Response:
     figures = (assistance or {}).get("items", [])
     charts = {}
     trends: dict[str, list[tuple[str, float | None]]] = {}
+    names: dict[str, str] = {}
     if assessment is not None:
         table_rows = assessment.get("items") or []
         names = {r["organisation"]: _name(current, r) for r in table_rows}
@@ -143,13 +144,17 @@ async def dashboard(current: Staff, period: str | None = None) -> Response:
         unread=unread or [],
         charts=charts,
         trends=trends,
+        names=names,
         trend_periods=[*earlier, chosen] if earlier else [],
         overseer=overseer,
     )
 
 
 def _name(current: Visit, row: dict[str, Any]) -> str:
-    return str(row.get("organisation_name") or current.org_name(row.get("organisation")))
+    """The unit's name in the page's language (the directory's), else as the API named it."""
+    code = str(row.get("organisation") or "")
+    found = current.org_name(code)
+    return found if found != code else str(row.get("organisation_name") or code)
 
 
 async def _or_404(call: Any) -> Any:
