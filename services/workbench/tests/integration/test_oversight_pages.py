@@ -6,27 +6,23 @@ Chinese words; a unit that is not a party gets the 404 page."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from workbench_testing import Direct, Stack, staff_of
-from xietong_common.calendar import CHINA_TZ
-from xietong_common.contracts.deadlines import (
-    BreachKind,
-    DeadlineLifecycle,
-    DeadlineUnit,
-    LifecycleKind,
+from workbench_testing import (
+    Direct,
+    Stack,
+    assistance_refused,
+    breach_fact,
+    deadline_breached,
+    ledger_fact,
+    staff_of,
+    this_quarter,
 )
-from xietong_common.events.envelope import CloudEvent
-from xietong_common.events.namespace import Namespace
+from xietong_common.calendar import CHINA_TZ
 
 pytestmark = pytest.mark.integration
-LEDGER_WAIT_S = 180  # a generous bound on a busy box; the condition ends the wait
 
 TOWN = "town:lizhi"
 OTHER_TOWN = "town:baitao"
@@ -36,127 +32,18 @@ BUREAU = "justice-bureau"
 REASON = "该批材料系涉密监测数据，依法定程序报批后方可提供"
 
 
-def this_quarter() -> tuple[str, datetime]:
-    """The dashboard's default period (the China quarter of today) and its first moment."""
-    today = datetime.now(CHINA_TZ)
-    first_month = (today.month - 1) // 3 * 3 + 1
-    start = datetime(today.year, first_month, 1, tzinfo=CHINA_TZ)
-    return f"{today.year}-Q{(today.month - 1) // 3 + 1}", start.astimezone(UTC)
-
-
-async def refusal(direct: Direct) -> str:
-    """ASSIST-03: the department refuses the town's request, through the assistance API."""
-    created = await direct.call(
-        "assistance",
-        "POST",
-        "/assistance-requests",
-        TOWN,
-        json={"matter_code": MATTER, "ground": "technical-support", "needed": "请协助调取监测数据"},
-    )
-    rid = str(created["id"])
-    await direct.call("assistance", "POST", f"/assistance-requests/{rid}/submit", TOWN)
-    await direct.call(
-        "assistance",
-        "POST",
-        f"/assistance-requests/{rid}/refuse",
-        DEPT,
-        json={
-            "ground": "forbidden-by-law",
-            "law": "《中华人民共和国保守国家秘密法》",
-            "article": "第二十八条",
-            "reason": "所需监测数据已定密为秘密级，依法不得提供",
-        },
-    )
-    return rid
-
-
-async def breach(stack: Stack, kafka_bootstrap: str, due_at: datetime) -> str:
-    """REF-07 missed by the department: the deadline's start and breach as the referral service
-    publishes them (the referral's own sweep would need the deadline to pass in the test)."""
-    deadline_id, subject = str(uuid.uuid4()), f"referral:{uuid.uuid4()}"
-    facts: dict[str, Any] = {
-        "deadline_id": deadline_id,
-        "mechanism": "referral",
-        "rule": "REF-07",
-        "action": "answer",
-        "organisation": DEPT,
-        "counterparty": TOWN,
-        "subject": subject,
-        "unit": DeadlineUnit.WORKING_DAYS,
-        "amount": 5,
-        "started_at": due_at - timedelta(days=7),
-        "due_at": due_at,
-        "provisional": False,
-    }
-    events = [
-        DeadlineLifecycle(
-            **facts, kind=LifecycleKind.STARTED, recorded_at=due_at - timedelta(days=7)
-        ),
-        DeadlineLifecycle(
-            **facts,
-            kind=LifecycleKind.BREACHED,
-            breach_kind=BreachKind.NO_ACTION,
-            recorded_at=due_at + timedelta(minutes=1),
-        ),
-    ]
-    namespace = Namespace(stack.namespace)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        for event in events:
-            spec = type(event).spec
-            envelope = CloudEvent.wrap(
-                event,
-                spec=spec,
-                source="/xietong/referral",
-                subject=deadline_id,
-                time=datetime.now(UTC),
-            )
-            await producer.send_and_wait(
-                namespace.topic(spec.topic), envelope.to_bytes(), key=deadline_id.encode()
-            )
-    finally:
-        await producer.stop()
-    return subject
-
-
-async def until(check: Any, what: str) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + LEDGER_WAIT_S
-    while (found := await check()) is None:
-        assert loop.time() < deadline, f"{what} never reached the oversight ledger"
-        await asyncio.sleep(1)
-    return found
-
-
 async def test_sup_01_the_overseer_drills_down_and_rules_the_unit_replies_first(
     stack: Stack, kafka_bootstrap: str
 ) -> None:
     direct = Direct(stack)
     period, quarter_start = this_quarter()
     due_at = max(datetime.now(UTC) - timedelta(hours=2), quarter_start + timedelta(minutes=1))
-    request_id = await refusal(direct)
-    subject = await breach(stack, kafka_bootstrap, due_at)
-    org_path = f"/assessment/organisations/{DEPT}"
-
-    async def refused_fact() -> str | None:
-        found = await direct.call("oversight", "GET", org_path, BUREAU, params={"period": period})
-        mine = [f for f in found["facts"] if f["subject"] == f"assistance:{request_id}"]
-        return str(mine[0]["id"]) if mine else None
-
-    async def breach_fact() -> str | None:
-        found = await direct.call(
-            "oversight",
-            "GET",
-            "/breaches",
-            BUREAU,
-            params={"period": period, "organisation": DEPT, "page_size": 100},
-        )
-        mine = [b for b in found["items"] if b["subject"] == subject and b["breach_fact_id"]]
-        return str(mine[0]["breach_fact_id"]) if mine else None
-
-    refused_id = await until(refused_fact, "the refusal")
-    breach_id = await until(breach_fact, "the breach")
+    request_id = await assistance_refused(direct, TOWN, DEPT, MATTER)
+    subject = await deadline_breached(
+        stack, kafka_bootstrap, organisation=DEPT, counterparty=TOWN, due_at=due_at
+    )
+    refused_id = await ledger_fact(direct, period, DEPT, f"assistance:{request_id}")
+    breach_id = await breach_fact(direct, period, DEPT, subject)
 
     async with staff_of(stack, BUREAU, "handler", name="司法局督察") as bureau:
         # SUP-02: the table, its rates as a chart, each row leading to the unit's facts.
