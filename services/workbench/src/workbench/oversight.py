@@ -26,7 +26,7 @@ class OversightClient(Protocol):
 
     async def assessment(self, period: str, **filters: str) -> dict[str, Any]: ...
 
-    async def export(self, period: str) -> Download: ...
+    async def export(self, period: str, **filters: str) -> Download: ...
 
     async def organisation(self, organisation: str, period: str) -> dict[str, Any]: ...
 
@@ -58,7 +58,7 @@ class HttpOversight:
         found: dict[str, Any] = await self.api.get(SERVICE, "/assessment", period=period, **filters)
         return found
 
-    async def export(self, period: str) -> Download:
+    async def export(self, period: str, **filters: str) -> Download:
         paths = await self.paths()
         chosen = next(
             (
@@ -68,7 +68,7 @@ class HttpOversight:
             ),
             "/assessment.xlsx",
         )
-        return await self.api.download(SERVICE, f"{chosen}?period={period}")
+        return await self.api.download(SERVICE, chosen, period=period, **filters)
 
     async def organisation(self, organisation: str, period: str) -> dict[str, Any]:
         """SUP-01: one unit in the period — its figures and its refusals, flags and unread

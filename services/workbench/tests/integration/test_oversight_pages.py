@@ -54,6 +54,14 @@ async def test_sup_01_the_overseer_drills_down_and_rules_the_unit_replies_first(
         assert 'id="chart-on-time-t"' in dashboard.text  # the breach made a rate below 100 %
         assert "按期率走势" in dashboard.text
         assert 'data-testid="trend"' in dashboard.text
+        # Filtered to towns, the department is not in the table; the export follows the filter.
+        towns = await bureau.get(f"/oversight?period={period}&organisation_kind=town")
+        assert f'href="{drill}"' not in towns.text
+        assert f"/oversight/export?period={period}&amp;organisation_kind=town" in towns.text
+        sheet = await bureau.get(f"/oversight/export?period={period}&organisation_kind=dept")
+        assert sheet.status_code == 200
+        assert sheet.headers["content-type"].startswith("application/vnd.openxmlformats")
+        assert sheet.content.startswith(b"PK")  # SUP-02: the workbook, passed through
 
         page = await bureau.get(drill)
         assert page.status_code == 200
@@ -72,10 +80,13 @@ async def test_sup_01_the_overseer_drills_down_and_rules_the_unit_replies_first(
         local = due_at.astimezone(CHINA_TZ)
         assert f"{local.year}年{local.month}月{local.day}日" in breaches  # due, in China time
         assert 'id="chart-org-trend-t"' in html
+        by_rule = html[html.index('data-testid="by-rule"') : html.index('data-testid="breaches"')]
+        assert "REF-07" in by_rule  # the same figures per rule
 
         # The bureau sees the fact and the ruling form, not the reply form.
         item = await bureau.get(f"/oversight/items/{refused_id}")
         assert 'data-testid="do-rule"' in item.text
+        assert "forbidden-by-law" not in item.text  # the ground by its Chinese label
         assert 'data-testid="do-reply"' not in item.text
 
     async with staff_of(stack, DEPT, "handler", name="城管经办") as dept:

@@ -47,9 +47,19 @@ async def _quiet(call: Any) -> Any:
         return None
 
 
+ORG_KINDS = {"town": ("乡镇（街道）", "Towns"), "dept": ("区级行政执法部门", "Departments")}
+
+
+def _kind(value: str | None) -> str:
+    return value if value in ORG_KINDS else ""
+
+
 @router.get("")
-async def dashboard(current: Staff, period: str | None = None) -> Response:
+async def dashboard(
+    current: Staff, period: str | None = None, organisation_kind: str | None = None
+) -> Response:
     chosen = _period(period)
+    kind = _kind(organisation_kind)
     client = HttpOversight(current.api, current.vocab)
     deployed = await client.deployed()
     assessment = None
@@ -57,7 +67,8 @@ async def dashboard(current: Staff, period: str | None = None) -> Response:
     if deployed:
         periods = periods_before(chosen)[:-1]
         assessment, *before = await asyncio.gather(
-            client.assessment(chosen), *(_quiet(client.assessment(p)) for p in periods)
+            client.assessment(chosen, organisation_kind=kind),
+            *(_quiet(client.assessment(p, organisation_kind=kind)) for p in periods),
         )
         earlier = dict(zip(periods, before, strict=True))
     overseer = current.me.org in OVERSEERS
@@ -137,6 +148,8 @@ async def dashboard(current: Staff, period: str | None = None) -> Response:
         current,
         "oversight/dashboard.html",
         period=chosen,
+        kind=kind,
+        kinds=[(code, current.t(zh, en)) for code, (zh, en) in ORG_KINDS.items()],
         deployed=deployed,
         assessment=assessment,
         referrals=(referrals or {}).get("items", []),
@@ -252,12 +265,27 @@ async def _item_page(
         outcomes=OUTCOMES,
         outcome_options=[(code, current.t(zh, en)) for code, (zh, en) in OUTCOMES.items()],
         record=record_link(fact.get("subject")),
-        details=fact_details(fact.get("detail") or {}, current.lang),
+        details=fact_details(await _labelled(current, fact), current.lang),
         can={
             "rule": bool(item.get("rulable")) and me.is_bureau,
             "reply": bool(item.get("rulable")) and me.org == fact["organisation"] and open_to_reply,
         },
     )
+
+
+# The enumerations a fact's detail carries, labelled from their service's OpenAPI document.
+DETAIL_ENUMS = {
+    ("assistance.refused", "ground"): ("assistance", "RefusalGround"),
+    ("assistance.obstruction-flagged", "kind"): ("assistance", "ObstructionKind"),
+}
+
+
+async def _labelled(current: Visit, fact: dict[str, Any]) -> dict[str, Any]:
+    detail = dict(fact.get("detail") or {})
+    for (kind, key), (service, enum) in DETAIL_ENUMS.items():
+        if fact.get("kind") == kind and isinstance(detail.get(key), str):
+            detail[key] = await current.label(service, enum, detail[key])
+    return detail
 
 
 @router.get("/items/{fact_id}")
@@ -330,11 +358,13 @@ async def reply(current: Staff, fact_id: uuid.UUID, form: Form) -> Response:
 
 
 @router.get("/export")
-async def export(current: Staff, period: str | None = None) -> Response:
+async def export(
+    current: Staff, period: str | None = None, organisation_kind: str | None = None
+) -> Response:
     client = HttpOversight(current.api, current.vocab)
     if not await client.deployed():
         raise PageNotFound()
-    found = await client.export(_period(period))
+    found = await client.export(_period(period), organisation_kind=_kind(organisation_kind))
     return Response(
         found.content,
         media_type=found.content_type,
