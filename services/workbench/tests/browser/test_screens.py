@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from workbench_testing import Direct, Stack
+from workbench_testing import (
+    Direct,
+    Stack,
+    assistance_refused,
+    deadline_breached,
+    ledger_fact,
+    this_quarter,
+)
 from xietong_common.calendar import CHINA_TZ
 from xietong_devtools.files_corpus import png
 
@@ -241,3 +248,40 @@ async def test_each_mechanisms_screens_draw_and_pass_axe(desk: Any, stack: Stack
     await town.page.wait_for_selector("html[lang=en]")
     assert "To-do" in await town.text("nav")
     await town.shot("80-english")
+
+
+async def test_sup_01_the_overseer_drills_down_from_the_rates_and_records_a_ruling(
+    desk: Any, stack: Stack, kafka_bootstrap: str
+) -> None:
+    """督察: the rates chart and the table, one unit's facts and breaches, and a ruling whose
+    refusal (an excuse without its reason) is shown beside the field."""
+    direct = Direct(stack)
+    period, quarter_start = this_quarter()
+    due_at = max(datetime.now(UTC) - timedelta(hours=2), quarter_start + timedelta(minutes=1))
+    request_id = await assistance_refused(direct, TOWN, URBAN, "URB-001")
+    await deadline_breached(
+        stack, kafka_bootstrap, organisation=URBAN, counterparty=TOWN, due_at=due_at
+    )
+    fact_id = await ledger_fact(direct, period, URBAN, f"assistance:{request_id}")
+
+    bureau = await desk()
+    await bureau.sign_in("justice-bureau", "handler", name="司法局督察")
+    await bureau.go(f"/oversight?period={period}")
+    assert await bureau.page.locator("#chart-on-time-t").count() == 1
+    await bureau.shot("90-oversight-rates")
+    await bureau.page.click(f"a[href='/oversight/organisations/{URBAN}?period={period}']")
+    await bureau.page.wait_for_selector("[data-testid=breaches]")
+    assert "REF-07" in await bureau.text("[data-testid=breaches]")
+    await bureau.shot("91-oversight-drill-down")
+    await bureau.page.click(f"a[href='/oversight/items/{fact_id}']")
+    await bureau.page.wait_for_selector("[data-testid=do-rule]")
+    await bureau.page.check("input[name=outcome][value=excused]")
+    await bureau.submit("do-rule")
+    assert await bureau.page.locator("#f-reason-error").count() == 1
+    assert "免责须说明理由" in await bureau.text("[data-testid=error-summary]")
+    await bureau.shot("92-ruling-refused")
+    await bureau.page.check("input[name=outcome][value=excused]")
+    await bureau.page.fill("#f-reason", "协助事项涉及国家秘密，依法不得提供")
+    await bureau.submit("do-rule")
+    assert "予以免责" in await bureau.text("[data-testid=current-ruling]")
+    await bureau.shot("93-ruling-recorded")

@@ -16,10 +16,12 @@ import re
 import secrets
 import socket
 import sys
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -40,6 +42,7 @@ SERVICES = {
     "secondment": "secondment",
     "oversight": "oversight",
 }
+T = TypeVar("T")
 START_TIMEOUT_S = 400  # a busy 2-core box migrating six databases at once (361 s seen)
 
 
@@ -65,17 +68,26 @@ class Stack:
     workbench: str
     workdir: Path
     processes: list[Process] = field(default_factory=list)
+    namespace: str = TEST_NAMESPACE.prefix  # the Kafka namespace the services talk in
 
     def to_json(self) -> str:
         return json.dumps(
-            {"services": self.services, "workbench": self.workbench, "workdir": str(self.workdir)}
+            {
+                "services": self.services,
+                "workbench": self.workbench,
+                "workdir": str(self.workdir),
+                "namespace": self.namespace,
+            }
         )
 
     @classmethod
     def from_json(cls, text: str) -> Stack:
         data = json.loads(text)
         return cls(
-            services=data["services"], workbench=data["workbench"], workdir=Path(data["workdir"])
+            services=data["services"],
+            workbench=data["workbench"],
+            workdir=Path(data["workdir"]),
+            namespace=data.get("namespace") or TEST_NAMESPACE.prefix,
         )
 
 
@@ -270,3 +282,152 @@ class Direct:
             f"{method} {path}: {response.status_code} {response.text}"
         )
         return response.json() if response.content else None
+
+
+# ---- 督察: facts in the oversight ledger ----------------------------------------------------
+
+LEDGER_WAIT_S = 180  # a generous bound on a busy box; the condition ends the wait
+
+
+def this_quarter() -> tuple[str, datetime]:
+    """The dashboard's default period (the China quarter of today) and its first moment."""
+    from xietong_common.calendar import CHINA_TZ
+
+    today = datetime.now(CHINA_TZ)
+    first_month = (today.month - 1) // 3 * 3 + 1
+    start = datetime(today.year, first_month, 1, tzinfo=CHINA_TZ)
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}", start.astimezone(UTC)
+
+
+async def assistance_refused(direct: Direct, town: str, dept: str, matter: str) -> str:
+    """ASSIST-03: the department refuses the town's request, through the assistance API; the
+    request's id."""
+    created = await direct.call(
+        "assistance",
+        "POST",
+        "/assistance-requests",
+        town,
+        json={"matter_code": matter, "ground": "technical-support", "needed": "请协助调取监测数据"},
+    )
+    rid = str(created["id"])
+    await direct.call("assistance", "POST", f"/assistance-requests/{rid}/submit", town)
+    await direct.call(
+        "assistance",
+        "POST",
+        f"/assistance-requests/{rid}/refuse",
+        dept,
+        json={
+            "ground": "forbidden-by-law",
+            "law": "《中华人民共和国保守国家秘密法》",
+            "article": "第二十八条",
+            "reason": "所需监测数据已定密为秘密级，依法不得提供",
+        },
+    )
+    return rid
+
+
+async def deadline_breached(
+    stack: Stack, kafka: str, *, organisation: str, counterparty: str, due_at: datetime
+) -> str:
+    """REF-07 missed by `organisation`: the deadline's start and breach as the referral service
+    publishes them (its own sweep would need the deadline to pass during the test); the
+    deadline's subject."""
+    from aiokafka import AIOKafkaProducer
+
+    from xietong_common.contracts.deadlines import (
+        BreachKind,
+        DeadlineLifecycle,
+        DeadlineUnit,
+        LifecycleKind,
+    )
+    from xietong_common.events.envelope import CloudEvent
+    from xietong_common.events.namespace import Namespace
+
+    deadline_id, subject = str(uuid.uuid4()), f"referral:{uuid.uuid4()}"
+    started_at = due_at - timedelta(days=7)
+    facts: dict[str, Any] = {
+        "deadline_id": deadline_id,
+        "mechanism": "referral",
+        "rule": "REF-07",
+        "action": "answer",
+        "organisation": organisation,
+        "counterparty": counterparty,
+        "subject": subject,
+        "unit": DeadlineUnit.WORKING_DAYS,
+        "amount": 5,
+        "started_at": started_at,
+        "due_at": due_at,
+        "provisional": False,
+    }
+    events = [
+        DeadlineLifecycle(**facts, kind=LifecycleKind.STARTED, recorded_at=started_at),
+        DeadlineLifecycle(
+            **facts,
+            kind=LifecycleKind.BREACHED,
+            breach_kind=BreachKind.NO_ACTION,
+            recorded_at=due_at + timedelta(minutes=1),
+        ),
+    ]
+    namespace = Namespace(stack.namespace)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            spec = type(event).spec
+            envelope = CloudEvent.wrap(
+                event,
+                spec=spec,
+                source="/xietong/referral",
+                subject=deadline_id,
+                time=datetime.now(UTC),
+            )
+            await producer.send_and_wait(
+                namespace.topic(spec.topic), envelope.to_bytes(), key=deadline_id.encode()
+            )
+    finally:
+        await producer.stop()
+    return subject
+
+
+async def until(check: Callable[[], Awaitable[T | None]], what: str) -> T:
+    """What `check` finds, once it finds it (the ledger reads Kafka a moment later)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + LEDGER_WAIT_S
+    while (found := await check()) is None:
+        assert loop.time() < deadline, f"{what} never reached the oversight ledger"
+        await asyncio.sleep(1)
+    return found
+
+
+async def ledger_fact(direct: Direct, period: str, organisation: str, subject: str) -> str:
+    """The id of the unit's refusal, flag or unread fact about `subject`, once it is there."""
+
+    async def check() -> str | None:
+        found = await direct.call(
+            "oversight",
+            "GET",
+            f"/assessment/organisations/{organisation}",
+            "justice-bureau",
+            params={"period": period},
+        )
+        mine = [f for f in found["facts"] if f["subject"] == subject]
+        return str(mine[0]["id"]) if mine else None
+
+    return await until(check, subject)
+
+
+async def breach_fact(direct: Direct, period: str, organisation: str, subject: str) -> str:
+    """The id of the fact of the unit's breach of the deadline on `subject`, once it is there."""
+
+    async def check() -> str | None:
+        found = await direct.call(
+            "oversight",
+            "GET",
+            "/breaches",
+            "justice-bureau",
+            params={"period": period, "organisation": organisation, "page_size": 100},
+        )
+        mine = [b for b in found["items"] if b["subject"] == subject and b["breach_fact_id"]]
+        return str(mine[0]["breach_fact_id"]) if mine else None
+
+    return await until(check, subject)
