@@ -91,6 +91,9 @@ class WorkOrder(Base):
     scenario: Mapped[str | None] = mapped_column(sa.Text)
     method: Mapped[str] = mapped_column(sa.Text)
     matter_codes: Mapped[list[str]] = mapped_column(TEXTS)
+    agreed_matters: Mapped[list[str] | None] = mapped_column(
+        TEXTS, doc="INSP-04: the matters the town agreed (None: not yet, or all, if issued before)"
+    )
     planned_start: Mapped[datetime] = mapped_column(TZ)
     planned_end: Mapped[datetime] = mapped_column(TZ)
     state: Mapped[str] = mapped_column(sa.Text)

@@ -300,6 +300,10 @@ class OrderOut(OrderSummary):
     scenario: str | None
     proposal: str | None
     brigade_tasks: str | None
+    agreed_matters: list[str] | None = Field(
+        description="INSP-04: the matters the town agreed; a merge's added matters wait here "
+        "for the town, and no visit or outcome covers a matter outside them"
+    )
     counter_proposal: str | None
     consulted_at: datetime | None
     notice_policy: Annotated[StateOut | None, labelled(NoticePolicy)]

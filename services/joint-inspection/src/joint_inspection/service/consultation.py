@@ -14,6 +14,7 @@ from joint_inspection.domain import (
     ConsultationDecision,
     InspectorKind,
     NoticePolicy,
+    OrderState,
     OrderStep,
     Readiness,
     VisitState,
@@ -21,6 +22,7 @@ from joint_inspection.domain import (
     order_number,
 )
 from joint_inspection.errors import (
+    InspectionInvalidTransition,
     OfficerIneligible,
 )
 from joint_inspection.models import OrderCounter, SelectionEntry, Visit, WorkOrder
@@ -34,6 +36,7 @@ from joint_inspection.service.common import (
     LEAD_ROLES,
     ORDER,
     WRITE_ROLES,
+    agreed_matters,
     end_deadlines,
     issuer_name,
     start_consultation,
@@ -44,6 +47,8 @@ from xietong_common.context import ServiceContext
 from xietong_common.errors import InvalidInput
 from xietong_common.mechanisms.roster import eligibility
 from xietong_common.uow import UnitOfWork
+
+RUNNING = frozenset({OrderState.ISSUED, OrderState.IN_PROGRESS})
 
 
 async def consult(
@@ -59,6 +64,8 @@ async def consult(
     actor.require_org(order.town)
     actor.require_role(*LEAD_ROLES)
     agree = data.decision is ConsultationDecision.AGREE
+    if OrderState(order.state) in RUNNING:
+        return await _consent_to_added(uow, order, actor, data)
     if not agree and not (data.counter_proposal or "").strip():
         raise InvalidInput(
             "a counter-proposal says what the town proposes instead",
@@ -69,6 +76,8 @@ async def consult(
     ORDER.transition(order, OrderStep.AGREE if agree else OrderStep.COUNTER_PROPOSE, uow.now)
     order.brigade_tasks = data.brigade_tasks
     order.counter_proposal = None if agree else data.counter_proposal
+    if agree:
+        order.agreed_matters = list(order.matter_codes)
     order.consulted_at, order.consulted_by = uow.now, actor.user
     met = await ORDER.satisfy_deadline(uow, order, CONSULT)
     ORDER.audit(
@@ -83,12 +92,53 @@ async def consult(
     return order
 
 
+async def _consent_to_added(
+    uow: UnitOfWork, order: WorkOrder, actor: Principal, data: ConsultationIn
+) -> WorkOrder:
+    """INSP-04 on an issued order a merge added another agency's matters to: the town agrees
+    the joint content (the order goes on, now covering them), or they stay unagreed (no visit
+    or outcome covers them)."""
+    pending = [m for m in order.matter_codes if m not in agreed_matters(order)]
+    if not pending:
+        raise InspectionInvalidTransition(
+            "the town has agreed every matter of this order already",
+            zh="本工单的检查事项均已经属地乡镇（街道）同意",
+            state=order.state,
+            rule="INSP-04",
+        )
+    if data.decision is not ConsultationDecision.AGREE:
+        raise InspectionInvalidTransition(
+            "on an issued order the town agrees the added matters or leaves them unagreed "
+            "(then they are not inspected); a counter-proposal is for a proposal",
+            zh="工单已下达：属地乡镇（街道）可同意新增事项，或不同意（新增事项不予检查）",
+            state=order.state,
+            rule="INSP-04",
+        )
+    order.agreed_matters = list(order.matter_codes)
+    order.brigade_tasks = data.brigade_tasks
+    order.consulted_at, order.consulted_by = uow.now, actor.user
+    order.updated_at = uow.now
+    met = await ORDER.satisfy_deadline(uow, order, CONSULT)
+    ORDER.audit(
+        uow,
+        order,
+        "order.consulted",
+        rule="INSP-04",
+        decision=data.decision.value,
+        brigade_tasks=data.brigade_tasks,
+        matters_agreed=pending,
+        late=bool(met and met.overdue_at_satisfaction),
+    )
+    return order
+
+
 async def accept_counter(uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID) -> WorkOrder:
     """INSP-04: the department accepts the town's counter-proposal; the order is agreed."""
     order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*LEAD_ROLES)
     ORDER.transition(order, OrderStep.ACCEPT_COUNTER, uow.now)
+    order.agreed_matters = list(order.matter_codes)
     ORDER.audit(uow, order, "order.counter-accepted", rule="INSP-04")
     return order
 
@@ -190,6 +240,8 @@ async def issue(
     )
     await _recheck_seconded(uow, ctx, order)
     ORDER.transition(order, OrderStep.ISSUE, uow.now)
+    if order.initiating_org == order.town:
+        order.agreed_matters = list(order.matter_codes)  # the town's own order (INSP-04)
     order.number = await _next_number(uow, ctx, order.initiating_org)
     order.issued_at, order.issued_by = uow.now, actor.user
     uow.publish(events.order_issued(order, targets=targets), key=str(order.id))

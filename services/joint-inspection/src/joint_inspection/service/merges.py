@@ -33,6 +33,7 @@ from joint_inspection.service.common import (
     VISIT,
     WRITE_ROLES,
     add_participant,
+    agreed_matters,
     end_deadlines,
     start_consultation,
 )
@@ -228,12 +229,28 @@ async def _merge(
     add_participant(
         kept, absorbed.initiating_org, ParticipantRole.MERGED, by=actor.user, at=uow.now
     )
+    agreed = agreed_matters(kept)
     kept.matter_codes = list(dict.fromkeys([*kept.matter_codes, *absorbed.matter_codes]))
     kept.updated_at = uow.now
-    if OrderState(kept.state) is OrderState.AGREED:
-        # The town agreed another content: it is consulted again on the joint one (INSP-04).
+    state = OrderState(kept.state)
+    added = [m for m in kept.matter_codes if m not in agreed]
+    if state in (OrderState.AGREED, OrderState.COUNTER_PROPOSED):
+        # The town agreed (or proposed) another content: consulted again on the joint one.
         ORDER.transition(kept, OrderStep.REVISE, uow.now)
         await start_consultation(uow, ctx, kept)
+    elif state in (OrderState.ISSUED, OrderState.IN_PROGRESS) and added:
+        # INSP-04 in any state: the added agency's matters wait for the town's consent; the
+        # order goes on with what the town agreed.
+        kept.agreed_matters = agreed
+        await start_consultation(uow, ctx, kept)
+        ORDER.audit(
+            uow,
+            kept,
+            "order.consent-required",
+            rule="INSP-04",
+            proposal_id=str(proposal.id),
+            matter_codes=added,
+        )
     remaining = (
         await uow.session.execute(
             sa.select(sa.func.count())

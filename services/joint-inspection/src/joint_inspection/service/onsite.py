@@ -31,6 +31,8 @@ from joint_inspection.service.common import (
     ORDER,
     VISIT,
     WRITE_ROLES,
+    agreed_matters,
+    check_agreed,
     require_participant,
     visit_of,
 )
@@ -154,7 +156,8 @@ async def record_on_site(
         notified_at=visit.notified_at,
         inspected_at=data.inspected_at,
     )
-    matters = ctx.catalogue.require_all(data.matters_checked or order.matter_codes)
+    matters = ctx.catalogue.require_all(data.matters_checked or agreed_matters(order))
+    check_agreed(order, matters)
     present = {i.id: i for i in order.inspectors if i.id in set(data.inspector_ids)}
     if len(present) != len(set(data.inspector_ids)):
         raise InvalidInput(
