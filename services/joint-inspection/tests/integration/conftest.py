@@ -203,6 +203,7 @@ class Insp:
         body = {"policy": notice}
         if notice != "notify":
             body["reason"] = "依法不予公开的检查事项"
+            body["legal_basis"] = "《中华人民共和国保守国家秘密法》"
         r = await self.client.put(
             f"/orders/{order['id']}/notice-policy", json=body, headers=self.h(org)
         )

@@ -18,7 +18,11 @@ ECO_CERT = "50010220249999"
 async def _issue(insp: Insp, order_id: str, org: str = TOWN) -> None:
     r = await insp.client.put(
         f"/orders/{order_id}/notice-policy",
-        json={"policy": "law-forbids", "reason": "《安全生产法》第六十五条：依法不予公开"},
+        json={
+            "policy": "law-forbids",
+            "reason": "依法不予公开的检查事项",
+            "legal_basis": "《中华人民共和国安全生产法》第六十五条",
+        },
         headers=insp.h(org),
     )
     assert r.status_code == 200, r.text

@@ -147,7 +147,11 @@ async def test_a_re_inspection_by_another_party_within_the_window_is_flagged(ins
     ]
     await insp.client.put(
         f"/orders/{second['id']}/notice-policy",
-        json={"policy": "law-forbids", "reason": "依法不予公开"},
+        json={
+            "policy": "law-forbids",
+            "reason": "依法不予公开的检查事项",
+            "legal_basis": "《中华人民共和国保守国家秘密法》",
+        },
         headers=insp.h(FIRE),
     )
     assert (await insp.act(second["id"], "issue", FIRE)).status_code == 200

@@ -105,6 +105,8 @@ class WorkOrder(Base):
     notice_policy: Mapped[str | None] = mapped_column(sa.Text)
     notice_exemption_reason: Mapped[str | None] = mapped_column(sa.Text)
     instructing_authority: Mapped[str | None] = mapped_column(sa.Text)
+    notice_legal_basis: Mapped[str | None] = mapped_column(sa.Text)
+    notice_instructing_document: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(TZ)
     created_by: Mapped[str] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(TZ)

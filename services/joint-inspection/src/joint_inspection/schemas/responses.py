@@ -309,6 +309,12 @@ class OrderOut(OrderSummary):
     notice_policy: Annotated[StateOut | None, labelled(NoticePolicy)]
     notice_exemption_reason: str | None
     instructing_authority: str | None
+    notice_legal_basis: str | None = Field(
+        description="INSP-06 依法不予公开: the law that forbids disclosure, by its title"
+    )
+    notice_instructing_document: str | None = Field(
+        description="INSP-06 上级明确要求: the superior's instructing document (文号 or title)"
+    )
     issued_at: datetime | None
     closed_at: datetime | None
     archive_digest: str | None

@@ -4,6 +4,7 @@ issued (SEC-04 checked again) or cancelled."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import sqlalchemy as sa
@@ -46,6 +47,7 @@ from xietong_common.calendar import CHINA_TZ
 from xietong_common.context import ServiceContext
 from xietong_common.errors import InvalidInput
 from xietong_common.mechanisms.roster import eligibility
+from xietong_common.reasons import MIN_REASON, is_law_title, is_stated
 from xietong_common.uow import UnitOfWork
 
 RUNNING = frozenset({OrderState.ISSUED, OrderState.IN_PROGRESS})
@@ -157,6 +159,32 @@ async def revise(
     return order
 
 
+_CITED_TITLE = re.compile(r"^\s*(《[^《》]+》)")
+
+
+def cites_law(text: str | None) -> bool:
+    """INSP-06: the basis names the law by its title (an article may follow the title)."""
+    found = _CITED_TITLE.match(text or "")
+    return is_law_title(found.group(1) if found else text)
+
+
+def exemption_missing(data: NoticePolicyIn) -> list[str]:
+    """INSP-06: what an exemption from advance notice lacks to stand: a reason someone can
+    rule on, and the law that forbids disclosure (by its title) or the superior and its
+    instructing document. One character, or 'the relevant rules', is not a basis."""
+    if not data.policy.exempt:
+        return []
+    missing = [] if is_stated(data.reason) else ["reason"]
+    if data.policy is NoticePolicy.LAW_FORBIDS and not cites_law(data.legal_basis):
+        missing.append("legal_basis")
+    if data.policy is NoticePolicy.SUPERIOR_INSTRUCTION:
+        if not data.instructing_authority:
+            missing.append("instructing_authority")
+        if not is_stated(data.instructing_document):
+            missing.append("instructing_document")
+    return missing
+
+
 async def set_notice_policy(
     uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID, data: NoticePolicyIn
 ) -> WorkOrder:
@@ -166,24 +194,26 @@ async def set_notice_policy(
     actor.require_org(order.initiating_org)
     actor.require_role(*WRITE_ROLES)
     ORDER.check(order, OrderStep.SET_NOTICE)
-    missing = []
-    if data.policy.exempt and not data.reason:
-        missing.append("reason")
-    if data.policy is NoticePolicy.SUPERIOR_INSTRUCTION and not data.instructing_authority:
-        missing.append("instructing_authority")
+    missing = exemption_missing(data)
     if missing:
         raise InvalidInput(
             f"an order exempt from advance notice ({data.policy.value}) needs: "
-            + ", ".join(missing),
-            zh=f"“{data.policy.label_zh}”须写明：" + "、".join(missing),
+            + ", ".join(missing)
+            + f" (a reason of at least {MIN_REASON} letters or characters; the law by its "
+            "title, 《…法》; the superior and its instructing document)",
+            zh=f"“{data.policy.label_zh}”须写明："
+            + "、".join(missing)
+            + f"（理由至少 {MIN_REASON} 个字；法律依据须写明法律、法规名称，如《…法》；"
+            "上级机关及其要求不事先通知的文件文号或名称）",
             missing=missing,
             rule="INSP-06",
         )
+    superior = data.policy is NoticePolicy.SUPERIOR_INSTRUCTION
     order.notice_policy = data.policy.value
     order.notice_exemption_reason = data.reason if data.policy.exempt else None
-    order.instructing_authority = (
-        data.instructing_authority if data.policy is NoticePolicy.SUPERIOR_INSTRUCTION else None
-    )
+    order.instructing_authority = data.instructing_authority if superior else None
+    order.notice_legal_basis = data.legal_basis if data.policy is NoticePolicy.LAW_FORBIDS else None
+    order.notice_instructing_document = data.instructing_document if superior else None
     order.updated_at = uow.now
     ORDER.audit(
         uow,
@@ -193,6 +223,8 @@ async def set_notice_policy(
         policy=data.policy.value,
         reason=order.notice_exemption_reason,
         instructing_authority=order.instructing_authority,
+        legal_basis=order.notice_legal_basis,
+        instructing_document=order.notice_instructing_document,
     )
     return order
 

@@ -87,6 +87,14 @@ async def record_notice(
             rule="INSP-06",
         )
     not_future(data.notified_at, uow.now, "notified_at", "通报时间")
+    assert order.issued_at
+    if data.notified_at < order.issued_at:
+        raise ImplausibleTime(
+            "a notice of an inspection is given after its order was issued, not before",
+            zh="事先通报时间早于工单下达时间",
+            issued_at=order.issued_at.isoformat(),
+            rule="INSP-06",
+        )
     if data.inspection_time < data.notified_at:
         raise ImplausibleTime(
             "the inspection time told is before the notice", zh="通报的检查时间早于通报时间"
