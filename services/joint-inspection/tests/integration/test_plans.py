@@ -424,3 +424,44 @@ async def test_insp_02_a_target_not_watched_for_the_whole_clean_period_is_not_la
     )
     selection = await drawn(insp, later["id"])
     assert (selection["candidates"], selection["drawn"]) == (20, 0)
+
+
+async def test_insp_02_a_drawn_target_is_dropped_from_its_order_only_with_a_reason(
+    insp: Insp,
+) -> None:
+    await import_targets(insp, 6)
+    p = await plan(insp, rules=[{"frequency": 1, "proportion": "100"}])
+    selection = await drawn(insp, p["id"])
+    start = insp.clock.now() + timedelta(days=2)
+    r = await insp.client.post(
+        f"/selections/{selection['id']}/orders",
+        json={
+            "title": "第一批",
+            "limit": 2,
+            "planned_start": start.isoformat(),
+            "planned_end": (start + timedelta(days=1)).isoformat(),
+        },
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 201, r.text
+    order = r.json()
+    favoured = order["visits"][0]["target_id"]
+    url = f"/orders/{order['id']}/targets/{favoured}"
+    before = await insp.counts()
+    for params in ({}, {"reason": "x"}):
+        r = await insp.client.delete(url, params=params, headers=insp.h(TOWN))
+        problem = await refused(insp, r, 422, "invalid-input", before)
+        assert problem["rule"] == "INSP-02"
+        assert problem["missing"] == ["reason"]
+    reason = "该店已于3月停业注销，待核实后另行安排"
+    r = await insp.client.delete(url, params={"reason": reason}, headers=insp.h(TOWN))
+    assert r.status_code == 200, r.text
+    entry = next(e for e in await all_entries(insp, selection["id"]) if e["target_id"] == favoured)
+    assert entry["order_id"] is None
+    assert entry["dropped_reason"] == reason  # drawn, dropped, and why: not "never ordered"
+    timeline = (
+        await insp.client.get(f"/orders/{order['id']}/timeline", headers=insp.h("justice-bureau"))
+    ).json()
+    dropped = next(e for e in timeline if e["action"] == "inspection.order.target-removed")
+    assert dropped["rule"] == "INSP-02"
+    assert dropped["detail"]["reason"] == reason

@@ -154,6 +154,10 @@ class EntryOut(View):
     rank: int
     drawn: bool
     order_id: uuid.UUID | None
+    dropped_reason: str | None = Field(
+        description="INSP-02: why a drawn target was dropped from its work order"
+    )
+    dropped_at: datetime | None
 
 
 class RerunOut(BaseModel):
