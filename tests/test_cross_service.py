@@ -197,7 +197,11 @@ async def test_insp_08_a_violation_outside_jurisdiction_reaches_the_referral_ser
         await inspection.client.put(
             f"/orders/{oid}/notice-policy",
             headers=town,
-            json={"policy": "law-forbids", "reason": "涉嫌违法排污线索，依法不予公开"},
+            json={
+                "policy": "law-forbids",
+                "reason": "涉嫌违法排污线索，依法不予公开",
+                "legal_basis": "《中华人民共和国保守国家秘密法》",
+            },
         )
         issued = await inspection.client.post(f"/orders/{oid}/issue", headers=town)
         assert issued.status_code == 200, issued.text

@@ -99,6 +99,14 @@ class OfficerIneligible(InspectionError, InvalidInput):
     title_zh = "该下沉人员不得在此检查这些事项"
 
 
+class MatterNotOwn(InspectionError, InvalidInput):
+    """INSP-03: a department's own officer inspects only his department's matters."""
+
+    slug = "inspection-matter-not-own"
+    title = "A department's officer may inspect only his own department's matters"
+    title_zh = "区级部门执法人员只能检查本部门的事项"
+
+
 class TownCommand(InspectionError, Forbidden):
     """INSP-03: seconded officers take the town's unified command (统一指挥调度)."""
 

@@ -123,6 +123,8 @@ class Insp:
         until: date = date(2026, 12, 31),
         version: int = 1,
         team: str | None = None,
+        certificate: str = "50010220240001",
+        effective: date = date(2024, 1, 1),
     ) -> None:
         """SEC-02: the officer on a team's roster, kept in this service's projection."""
         event = RosterChanged(
@@ -133,12 +135,12 @@ class Insp:
             name="指导队",
             towns=list(towns),
             valid_from=date(2024, 1, 1),
-            effective_from=date(2024, 1, 1),
+            effective_from=effective,
             officers=[
                 RosterOfficer(
                     officer_id=officer_id,
                     name=f"下沉{officer_id}",
-                    certificate_number="50010220240001",
+                    certificate_number=certificate,
                     certificate_valid_until=until,
                     towns=list(towns),
                 )
@@ -201,6 +203,7 @@ class Insp:
         body = {"policy": notice}
         if notice != "notify":
             body["reason"] = "依法不予公开的检查事项"
+            body["legal_basis"] = "《中华人民共和国保守国家秘密法》"
         r = await self.client.put(
             f"/orders/{order['id']}/notice-policy", json=body, headers=self.h(org)
         )

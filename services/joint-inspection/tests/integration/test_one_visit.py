@@ -5,6 +5,7 @@ by another party within the window are flagged."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -146,7 +147,11 @@ async def test_a_re_inspection_by_another_party_within_the_window_is_flagged(ins
     ]
     await insp.client.put(
         f"/orders/{second['id']}/notice-policy",
-        json={"policy": "law-forbids", "reason": "依法不予公开"},
+        json={
+            "policy": "law-forbids",
+            "reason": "依法不予公开的检查事项",
+            "legal_basis": "《中华人民共和国保守国家秘密法》",
+        },
         headers=insp.h(FIRE),
     )
     assert (await insp.act(second["id"], "issue", FIRE)).status_code == 200
@@ -168,3 +173,78 @@ async def test_a_re_inspection_by_another_party_within_the_window_is_flagged(ins
     assert [v["repeat_of"] is not None for v in history["items"]] == [True, False]
     own = (await insp.client.get(f"/targets/{target['id']}/visits", headers=insp.h(FIRE))).json()
     assert own["total"] == 1  # a department sees the inspections it takes part in
+
+
+async def test_insp_04_a_merge_into_an_issued_order_re_consults_the_town(insp: Insp) -> None:
+    """A department's proposal the town never agreed, merged into an issued order, does not
+    carry its matters past the town: they wait for the town's consent, and no visit or
+    outcome may cover a matter the town has not agreed."""
+    target = await insp.target()
+    issued = await insp.issued([target["id"]], matters=("WAT-001",))
+    await insp.order([target["id"]], org=FIRE, town=TOWN, proposal="消防检查", matters=("FIR-001",))
+    proposal = (await insp.client.get("/merge-proposals", headers=insp.h("justice-bureau"))).json()[
+        "items"
+    ][0]
+    r = await insp.client.post(
+        f"/merge-proposals/{proposal['id']}/decision",
+        json={"choice": "accept", "reason": "统筹为一次联合检查"},
+        headers=insp.h("justice-bureau", "handler"),
+    )
+    assert r.json()["state"]["value"] == "merged", r.text
+    assert r.json()["kept_order"] == issued["id"]
+    kept = (await insp.client.get(f"/orders/{issued['id']}", headers=insp.h(TOWN))).json()
+    assert kept["state"]["value"] == "issued"
+    assert kept["matter_codes"] == ["WAT-001", "FIR-001"]
+    assert kept["agreed_matters"] == ["WAT-001"]  # FIR-001 waits for the town
+    owed = [d for d in kept["deadlines"] if d["rule"] == "INSP-04" and not d["satisfied_at"]]
+    assert owed
+    assert owed[0]["organisation"] == TOWN
+    firemen = [
+        (
+            await insp.act(
+                issued["id"],
+                "inspectors",
+                FIRE,
+                {"kind": "department", "officer_id": f"f{i}", "name": f"消防员{i}"},
+            )
+        ).json()["id"]
+        for i in range(2)
+    ]
+    body: dict[str, Any] = {
+        "inspected_at": insp.clock.now().isoformat(),
+        "inspector_ids": firemen,
+        "record": "消防检查",
+        "matters_checked": ["FIR-001"],
+    }
+    before = await insp.counts()
+    r = await insp.act(issued["id"], f"targets/{target['id']}/on-site", FIRE, body)
+    problem = await refused(insp, r, 409, "inspection-consultation-required", before)
+    assert problem["rule"] == "INSP-04"
+    assert problem["matter_codes"] == ["FIR-001"]
+    # the town agrees the joint content; the order stays issued
+    r = await insp.act(
+        issued["id"],
+        "consultation",
+        TOWN,
+        {"decision": "agree", "brigade_tasks": "大队配合消防检查"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["state"]["value"] == "issued"
+    assert r.json()["agreed_matters"] == ["WAT-001", "FIR-001"]
+    r = await insp.act(issued["id"], f"targets/{target['id']}/on-site", FIRE, body)
+    assert r.status_code == 200, r.text
+    # an outcome on a matter the town never agreed is refused
+    before = await insp.counts()
+    r = await insp.act(
+        issued["id"],
+        f"targets/{target['id']}/outcome",
+        FIRE,
+        {
+            "outcome": "guidance",
+            "description": "占道经营",
+            "guidance": "当场劝导",
+            "matter_code": "URB-001",
+        },
+    )
+    problem = await refused(insp, r, 409, "inspection-consultation-required", before)
+    assert problem["rule"] == "INSP-04"

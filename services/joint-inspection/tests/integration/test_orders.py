@@ -234,7 +234,8 @@ async def test_insp_06_advance_notice_unless_exempt_with_its_reason(
         headers=insp.h(TOWN),
     )
     problem = await refused(insp, r, 422, "invalid-input", before)
-    assert problem["missing"] == ["instructing_authority"]
+    # INSP-06: four characters are not a reason, and the superior's document is named too
+    assert problem["missing"] == ["reason", "instructing_authority", "instructing_document"]
     r = await insp.act(order["id"], "issue", TOWN)
     problem = await refused(insp, r, 409, "inspection-order-incomplete", before)
     assert problem["missing"] == ["notice_policy"]
@@ -280,6 +281,7 @@ async def test_insp_06_advance_notice_unless_exempt_with_its_reason(
             "policy": "superior-instruction",
             "reason": "区安委办要求“四不两直”",
             "instructing_authority": "区安委办",
+            "instructing_document": "涪安委办〔2024〕12号",
         },
         headers=insp.h(TOWN),
     )

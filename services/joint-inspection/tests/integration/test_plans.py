@@ -270,6 +270,7 @@ async def test_insp_02_a_law_abiding_target_beyond_the_clean_proportion_is_never
 ) -> None:
     clean = set(await import_targets(insp, 10))
     risky = await import_targets(insp, 10)
+    insp.clock.advance(timedelta(days=366))  # watched here for the whole clean period
     for tid in risky:
         await insp.signal(tid, weight=2)
     never = await plan(insp, clean_proportion="0")
@@ -384,3 +385,83 @@ async def test_insp_03_drawn_targets_go_into_one_work_order_each(insp: Insp) -> 
         f"/selections/{selection['id']}/orders", json={**body, "limit": 500}, headers=insp.h(TOWN)
     )
     assert len(rest.json()["visits"]) == 6
+
+
+async def test_insp_02_a_class_c_or_d_target_is_never_law_abiding(insp: Insp) -> None:
+    """20 class-D targets with no signal on record, watched for over a year, under a 100 %
+    rule for class D: all are drawn (not the clean share of 3 %)."""
+    ids = await import_targets(insp, 20, level="d")
+    insp.clock.advance(timedelta(days=400))
+    p = await plan(
+        insp,
+        rules=[{"value": "d", "frequency": 1, "proportion": "100"}],
+        clean_proportion="3",
+    )
+    selection = await drawn(insp, p["id"])
+    assert (selection["candidates"], selection["drawn"]) == (20, 20)
+    entries = await all_entries(insp, selection["id"])
+    assert not any(e["law_abiding"] for e in entries)
+    assert {e["target_id"] for e in entries} == set(ids)
+    detail = (await insp.client.get(f"/targets/{ids[0]}", headers=insp.h(TOWN))).json()
+    assert detail["law_abiding"] is False  # the register says what the draw applied
+
+
+async def test_insp_02_a_target_not_watched_for_the_whole_clean_period_is_not_law_abiding(
+    insp: Insp,
+) -> None:
+    """A register imported today with old 纳入监管日期: the platform has watched none of it
+    for the clean period (max(supervised_since, created_at)), so none is 守法诚信 yet."""
+    await import_targets(insp, 20, level="b", since="2015-01-01")
+    p = await plan(
+        insp, rules=[{"value": "b", "frequency": 1, "proportion": "100"}], clean_proportion="0"
+    )
+    selection = await drawn(insp, p["id"])
+    assert (selection["candidates"], selection["drawn"]) == (20, 20)
+    # a year and a day later, with nothing on record, they are
+    insp.clock.advance(timedelta(days=366))
+    later = await plan(
+        insp, rules=[{"value": "b", "frequency": 1, "proportion": "100"}], clean_proportion="0"
+    )
+    selection = await drawn(insp, later["id"])
+    assert (selection["candidates"], selection["drawn"]) == (20, 0)
+
+
+async def test_insp_02_a_drawn_target_is_dropped_from_its_order_only_with_a_reason(
+    insp: Insp,
+) -> None:
+    await import_targets(insp, 6)
+    p = await plan(insp, rules=[{"frequency": 1, "proportion": "100"}])
+    selection = await drawn(insp, p["id"])
+    start = insp.clock.now() + timedelta(days=2)
+    r = await insp.client.post(
+        f"/selections/{selection['id']}/orders",
+        json={
+            "title": "第一批",
+            "limit": 2,
+            "planned_start": start.isoformat(),
+            "planned_end": (start + timedelta(days=1)).isoformat(),
+        },
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 201, r.text
+    order = r.json()
+    favoured = order["visits"][0]["target_id"]
+    url = f"/orders/{order['id']}/targets/{favoured}"
+    before = await insp.counts()
+    for params in ({}, {"reason": "x"}):
+        r = await insp.client.delete(url, params=params, headers=insp.h(TOWN))
+        problem = await refused(insp, r, 422, "invalid-input", before)
+        assert problem["rule"] == "INSP-02"
+        assert problem["missing"] == ["reason"]
+    reason = "该店已于3月停业注销，待核实后另行安排"
+    r = await insp.client.delete(url, params={"reason": reason}, headers=insp.h(TOWN))
+    assert r.status_code == 200, r.text
+    entry = next(e for e in await all_entries(insp, selection["id"]) if e["target_id"] == favoured)
+    assert entry["order_id"] is None
+    assert entry["dropped_reason"] == reason  # drawn, dropped, and why: not "never ordered"
+    timeline = (
+        await insp.client.get(f"/orders/{order['id']}/timeline", headers=insp.h("justice-bureau"))
+    ).json()
+    dropped = next(e for e in timeline if e["action"] == "inspection.order.target-removed")
+    assert dropped["rule"] == "INSP-02"
+    assert dropped["detail"]["reason"] == reason

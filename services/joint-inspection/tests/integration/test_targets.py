@@ -179,6 +179,9 @@ async def test_insp_02_import_is_all_or_nothing_with_row_errors(insp: Insp) -> N
 
 async def test_insp_02_signals_raise_the_risk_and_end_the_clean_record(insp: Insp) -> None:
     target = await insp.target(since=date(2020, 1, 1))
+    assert target["law_abiding"] is False  # not watched here for the clean period yet
+    insp.clock.advance(timedelta(days=366))
+    target = (await insp.client.get(f"/targets/{target['id']}", headers=insp.h(TOWN))).json()
     assert target["law_abiding"] is True
     assert target["risk"] == 0
     signal = await insp.signal(target["id"], weight=7)

@@ -130,13 +130,46 @@ def test_insp_02_signals_in_the_window_add_up_to_the_risk() -> None:
 
 def test_insp_02_law_abiding_needs_a_whole_clean_period_of_supervision() -> None:
     old = DAY - timedelta(days=800)
-    assert is_law_abiding(supervised_since=old, signals=[], policy=POLICY, day=DAY)
+    assert is_law_abiding(
+        supervised_since=old, registered_on=old, level="b", signals=[], policy=POLICY, day=DAY
+    )
     assert not is_law_abiding(
-        supervised_since=old, signals=[Signal(DAY - timedelta(days=30), 1)], policy=POLICY, day=DAY
+        supervised_since=old,
+        registered_on=old,
+        level="b",
+        signals=[Signal(DAY - timedelta(days=30), 1)],
+        policy=POLICY,
+        day=DAY,
     )
     # registered yesterday: no record yet, so not clean (no dodging by re-registering)
+    yesterday = DAY - timedelta(days=1)
     assert not is_law_abiding(
-        supervised_since=DAY - timedelta(days=1), signals=[], policy=POLICY, day=DAY
+        supervised_since=yesterday,
+        registered_on=yesterday,
+        level="b",
+        signals=[],
+        policy=POLICY,
+        day=DAY,
+    )
+
+
+def test_insp_02_a_class_c_or_d_or_newly_registered_target_is_never_law_abiding() -> None:
+    old = DAY - timedelta(days=800)
+    assert is_law_abiding(
+        supervised_since=old, registered_on=old, level="b", signals=[], policy=POLICY, day=DAY
+    )
+    for level in ("c", "d"):  # 信用风险较高/高: no signal on record is not a clean record
+        assert not is_law_abiding(
+            supervised_since=old, registered_on=old, level=level, signals=[], policy=POLICY, day=DAY
+        )
+    # an old 纳入监管日期 imported yesterday: the platform has not watched it for the period
+    assert not is_law_abiding(
+        supervised_since=old,
+        registered_on=DAY - timedelta(days=1),
+        level="a",
+        signals=[],
+        policy=POLICY,
+        day=DAY,
     )
 
 

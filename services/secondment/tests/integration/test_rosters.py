@@ -296,3 +296,41 @@ async def test_only_a_department_imports_its_roster(svc: Svc) -> None:
     for org in (LIZHI, ECOLOGY):
         listed = (await svc.client.get("/rosters", headers=svc.admin(org))).json()
         assert listed["total"] == 0
+
+
+async def test_sec_02_a_reused_staff_number_does_not_turn_one_officer_into_another(
+    svc: Svc,
+) -> None:
+    await two_teams(svc)
+    numbered = [[*row, "人员编号" if n == 0 else f"S{n}"] for n, row in enumerate(first_sheet())]
+    await svc.imported(WATER, xlsx(numbered))
+    zhang = await svc.officer_id(WATER, "50010220240001")
+    svc.clock.advance(timedelta(days=10))
+    before = await svc.counts()
+    reused = [
+        [*HEADER, "人员编号"],
+        # 张三's staff number on another person: another name and another certificate
+        [*officer_row(1, "孙八", "50010220240088", position="队长"), "S1"],
+        # 王五's staff number with 李四's certificate: two officers would share one
+        [*officer_row(2, "王五", "50010220240002", SECOND), "S3"],
+        [*officer_row(3, "赵六", "50010220240004", SECOND), "S4"],
+    ]
+    r = await svc.upload(WATER, xlsx(reused))
+    problem = refused(r, 422, "table-invalid")
+    assert [(e["row"], e["column"]) for e in problem["errors"]] == [
+        (2, "人员编号"),
+        (3, "人员编号"),
+    ], problem["errors"]
+    assert "张三" in problem["errors"][0]["message_zh"]
+    assert await svc.counts() == before
+    assert await svc.officer_id(WATER, "50010220240001") == zhang  # still 张三's
+    # a renewed certificate, or a corrected name, keeps the officer (one changes, not both)
+    fixed = [
+        [*HEADER, "人员编号"],
+        [*officer_row(1, "张叁", "50010220240001", position="队长"), "S1"],
+        [*officer_row(2, "王五", "50010220240033", SECOND), "S3"],
+        [*officer_row(3, "孙八", "50010220240088", SECOND), None],
+    ]
+    await svc.imported(WATER, xlsx(fixed))
+    assert await svc.officer_id(WATER, "50010220240001") == zhang
+    assert await svc.officer_id(WATER, "50010220240088") != zhang

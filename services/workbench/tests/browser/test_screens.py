@@ -140,7 +140,11 @@ async def _issued_order(stack: Stack) -> tuple[str, str]:
         "PUT",
         f"/orders/{order['id']}/notice-policy",
         TOWN,
-        json={"policy": "law-forbids", "reason": "依法不予公开的检查事项"},
+        json={
+            "policy": "law-forbids",
+            "reason": "依法不予公开的检查事项",
+            "legal_basis": "《中华人民共和国保守国家秘密法》",
+        },
     )
     await direct.call("joint-inspection", "POST", f"/orders/{order['id']}/issue", TOWN)
     return order["id"], target["id"]

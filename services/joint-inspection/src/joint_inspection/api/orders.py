@@ -192,12 +192,23 @@ async def add_targets(
     dependencies=[Allowed(roles=WRITE_ROLES, orgs=INITIATORS)],
 )
 async def remove_target(
-    order_id: uuid.UUID, target_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+    order_id: uuid.UUID,
+    target_id: uuid.UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    reason: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="INSP-02: why a drawn target is dropped (required for one)",
+            examples=["该店已于3月停业注销，待核实后另行安排"],
+        ),
+    ] = None,
 ) -> OrderOut:
-    """A drawn target removed goes back to its draw, free for another order."""
+    """A drawn target removed goes back to its draw, free for another order, with a reason."""
     async with ctx.db.uow(actor=principal) as uow:
         order = await inspection_service.remove_target(
-            uow, actor=principal, order_id=order_id, target_id=target_id
+            uow, actor=principal, order_id=order_id, target_id=target_id, reason=reason
         )
         return await order_detail(uow.session, order, ctx)
 

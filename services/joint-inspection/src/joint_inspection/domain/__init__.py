@@ -54,6 +54,7 @@ from joint_inspection.domain.plans import (
 )
 from joint_inspection.domain.selection import ALGORITHM, Candidate, Ranked, draw, seed_hash
 from joint_inspection.domain.targets import (
+    NEVER_CLEAN_LEVELS,
     Identity,
     Risk,
     RiskPolicy,
@@ -75,6 +76,7 @@ from joint_inspection.domain.visits import (
 
 __all__ = [
     "ALGORITHM",
+    "NEVER_CLEAN_LEVELS",
     "OPEN_STATES",
     "ORDER_TRANSITIONS",
     "PLAN_TRANSITIONS",

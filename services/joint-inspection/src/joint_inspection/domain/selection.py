@@ -13,7 +13,9 @@ are ranked separately:
   Thorup): a target with more risk is drawn before a target with less far more often, and
   the seed still decides. Drawn: the forced tiers, and at least the rule's proportion;
 - the 守法诚信 targets by (h, id): drawn only up to the plan's clean proportion
-  (无事不扰) — a clean target beyond it is never drawn, whatever the seed.
+  (无事不扰) — a clean target beyond it is never drawn, whatever the seed. Clean is
+  `targets.is_law_abiding` (an input here): never class C or D, never a target the platform
+  has not watched for the whole clean period (max(supervised_since, registration)).
 
 "At least p %" of n targets is ceil(n·p/100): the k-th ranked target is drawn when
 (k − 1)·100 < n·p. Only integers and exact decimals are used, so the same inputs and seed

@@ -91,11 +91,27 @@ def risk_score(signals: Iterable[Signal], *, policy: RiskPolicy, day: date) -> i
     return sum(s.weight for s in signals if start < s.observed_on <= day)
 
 
+NEVER_CLEAN_LEVELS = frozenset({"c", "d"})
+"""INSP-02: classes C and D (信用风险较高/高) are never 守法诚信: no signal on record is not a
+clean record for a target the credit classification puts at higher risk."""
+
+
 def is_law_abiding(
-    *, supervised_since: date, signals: Iterable[Signal], policy: RiskPolicy, day: date
+    *,
+    supervised_since: date,
+    registered_on: date,
+    level: str,
+    signals: Iterable[Signal],
+    policy: RiskPolicy,
+    day: date,
 ) -> bool:
-    """INSP-02 守法诚信: supervised for the whole clean-record period with no signal in it.
-    A target registered yesterday has no record yet, so it is not clean (no dodging by
-    re-registering)."""
+    """INSP-02 守法诚信: not class C or D, watched for the whole clean-record period, with no
+    signal in it. Watched since max(supervised_since, registered_on): a register imported
+    today with old 纳入监管日期 has no record in the platform yet, and a target registered
+    yesterday is not clean (no dodging by re-registering)."""
     start = policy.clean_from(day)
-    return supervised_since <= start and not any(start < s.observed_on <= day for s in signals)
+    return (
+        level not in NEVER_CLEAN_LEVELS
+        and max(supervised_since, registered_on) <= start
+        and not any(start < s.observed_on <= day for s in signals)
+    )

@@ -91,6 +91,9 @@ class WorkOrder(Base):
     scenario: Mapped[str | None] = mapped_column(sa.Text)
     method: Mapped[str] = mapped_column(sa.Text)
     matter_codes: Mapped[list[str]] = mapped_column(TEXTS)
+    agreed_matters: Mapped[list[str] | None] = mapped_column(
+        TEXTS, doc="INSP-04: the matters the town agreed (None: not yet, or all, if issued before)"
+    )
     planned_start: Mapped[datetime] = mapped_column(TZ)
     planned_end: Mapped[datetime] = mapped_column(TZ)
     state: Mapped[str] = mapped_column(sa.Text)
@@ -102,6 +105,8 @@ class WorkOrder(Base):
     notice_policy: Mapped[str | None] = mapped_column(sa.Text)
     notice_exemption_reason: Mapped[str | None] = mapped_column(sa.Text)
     instructing_authority: Mapped[str | None] = mapped_column(sa.Text)
+    notice_legal_basis: Mapped[str | None] = mapped_column(sa.Text)
+    notice_instructing_document: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(TZ)
     created_by: Mapped[str] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(TZ)

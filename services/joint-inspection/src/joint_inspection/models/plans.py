@@ -126,3 +126,5 @@ class SelectionEntry(Base):
     rank: Mapped[int]
     drawn: Mapped[bool]
     order_id: Mapped[uuid.UUID | None]
+    dropped_reason: Mapped[str | None] = mapped_column(sa.Text)
+    dropped_at: Mapped[datetime | None] = mapped_column(TZ)

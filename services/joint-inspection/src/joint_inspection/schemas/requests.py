@@ -220,15 +220,32 @@ class NoticePolicyIn(Strict):
                     "policy": "superior-instruction",
                     "reason": "区安委办通知要求开展“四不两直”暗查暗访",
                     "instructing_authority": "涪陵区安全生产委员会办公室",
-                }
+                    "instructing_document": "涪安委办〔2024〕12号",
+                },
+                {
+                    "policy": "law-forbids",
+                    "reason": "检查涉及国家秘密，依法不得事先公开",
+                    "legal_basis": "《中华人民共和国保守国家秘密法》第十条",
+                },
             ]
         },
     )
 
     policy: NoticePolicy
-    reason: ShortText | None = Field(default=None, description="required when exempt")
+    reason: ShortText | None = Field(
+        default=None, description="required when exempt: a sentence someone can rule on"
+    )
     instructing_authority: Line | None = Field(
         default=None, description="the superior that required no advance notice"
+    )
+    legal_basis: Line | None = Field(
+        default=None,
+        description="law-forbids: the law that forbids disclosure, by its title (《…法》, "
+        "《…条例》, 《…办法》), an article may follow",
+    )
+    instructing_document: Line | None = Field(
+        default=None,
+        description="superior-instruction: the superior's instructing document (文号 or title)",
     )
 
 

@@ -154,6 +154,10 @@ class EntryOut(View):
     rank: int
     drawn: bool
     order_id: uuid.UUID | None
+    dropped_reason: str | None = Field(
+        description="INSP-02: why a drawn target was dropped from its work order"
+    )
+    dropped_at: datetime | None
 
 
 class RerunOut(BaseModel):
@@ -300,11 +304,21 @@ class OrderOut(OrderSummary):
     scenario: str | None
     proposal: str | None
     brigade_tasks: str | None
+    agreed_matters: list[str] | None = Field(
+        description="INSP-04: the matters the town agreed; a merge's added matters wait here "
+        "for the town, and no visit or outcome covers a matter outside them"
+    )
     counter_proposal: str | None
     consulted_at: datetime | None
     notice_policy: Annotated[StateOut | None, labelled(NoticePolicy)]
     notice_exemption_reason: str | None
     instructing_authority: str | None
+    notice_legal_basis: str | None = Field(
+        description="INSP-06 依法不予公开: the law that forbids disclosure, by its title"
+    )
+    notice_instructing_document: str | None = Field(
+        description="INSP-06 上级明确要求: the superior's instructing document (文号 or title)"
+    )
     issued_at: datetime | None
     closed_at: datetime | None
     archive_digest: str | None

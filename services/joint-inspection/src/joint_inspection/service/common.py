@@ -27,7 +27,7 @@ from joint_inspection.domain import (
     VisitStep,
     consultation_deadline,
 )
-from joint_inspection.errors import UnknownTarget
+from joint_inspection.errors import ConsultationRequired, UnknownTarget
 from joint_inspection.models import (
     MergeProposal,
     OrderParticipant,
@@ -139,6 +139,27 @@ def add_participant(
         )
     )
     return True
+
+
+def agreed_matters(order: WorkOrder) -> list[str]:
+    """INSP-04: the matters the town agreed (an order issued before they were recorded: all)."""
+    return list(order.agreed_matters if order.agreed_matters is not None else order.matter_codes)
+
+
+def check_agreed(order: WorkOrder, codes: Sequence[str]) -> None:
+    """INSP-04: a visit or an outcome covers only matters the town agreed; others wait for it
+    (a merge added them) or are not this inspection's."""
+    agreed = agreed_matters(order)
+    stray = [c for c in dict.fromkeys(codes) if c not in agreed]
+    if stray:
+        raise ConsultationRequired(
+            f"{', '.join(stray)} are not matters the town ({order.town}) agreed for this "
+            "inspection: the town is consulted first (INSP-04)",
+            zh=f"{'、'.join(stray)} 不是属地乡镇（街道）同意的本次检查事项，须先与 {order.town} 协商",
+            matter_codes=stray,
+            agreed_matters=agreed,
+            rule="INSP-04",
+        )
 
 
 def require_participant(principal: Principal, order: WorkOrder) -> None:

@@ -4,6 +4,7 @@ issued (SEC-04 checked again) or cancelled."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from joint_inspection.domain import (
     ConsultationDecision,
     InspectorKind,
     NoticePolicy,
+    OrderState,
     OrderStep,
     Readiness,
     VisitState,
@@ -21,6 +23,7 @@ from joint_inspection.domain import (
     order_number,
 )
 from joint_inspection.errors import (
+    InspectionInvalidTransition,
     OfficerIneligible,
 )
 from joint_inspection.models import OrderCounter, SelectionEntry, Visit, WorkOrder
@@ -34,6 +37,7 @@ from joint_inspection.service.common import (
     LEAD_ROLES,
     ORDER,
     WRITE_ROLES,
+    agreed_matters,
     end_deadlines,
     issuer_name,
     start_consultation,
@@ -43,7 +47,10 @@ from xietong_common.calendar import CHINA_TZ
 from xietong_common.context import ServiceContext
 from xietong_common.errors import InvalidInput
 from xietong_common.mechanisms.roster import eligibility
+from xietong_common.reasons import MIN_REASON, is_law_title, is_stated
 from xietong_common.uow import UnitOfWork
+
+RUNNING = frozenset({OrderState.ISSUED, OrderState.IN_PROGRESS})
 
 
 async def consult(
@@ -59,6 +66,8 @@ async def consult(
     actor.require_org(order.town)
     actor.require_role(*LEAD_ROLES)
     agree = data.decision is ConsultationDecision.AGREE
+    if OrderState(order.state) in RUNNING:
+        return await _consent_to_added(uow, order, actor, data)
     if not agree and not (data.counter_proposal or "").strip():
         raise InvalidInput(
             "a counter-proposal says what the town proposes instead",
@@ -69,6 +78,8 @@ async def consult(
     ORDER.transition(order, OrderStep.AGREE if agree else OrderStep.COUNTER_PROPOSE, uow.now)
     order.brigade_tasks = data.brigade_tasks
     order.counter_proposal = None if agree else data.counter_proposal
+    if agree:
+        order.agreed_matters = list(order.matter_codes)
     order.consulted_at, order.consulted_by = uow.now, actor.user
     met = await ORDER.satisfy_deadline(uow, order, CONSULT)
     ORDER.audit(
@@ -83,12 +94,53 @@ async def consult(
     return order
 
 
+async def _consent_to_added(
+    uow: UnitOfWork, order: WorkOrder, actor: Principal, data: ConsultationIn
+) -> WorkOrder:
+    """INSP-04 on an issued order a merge added another agency's matters to: the town agrees
+    the joint content (the order goes on, now covering them), or they stay unagreed (no visit
+    or outcome covers them)."""
+    pending = [m for m in order.matter_codes if m not in agreed_matters(order)]
+    if not pending:
+        raise InspectionInvalidTransition(
+            "the town has agreed every matter of this order already",
+            zh="本工单的检查事项均已经属地乡镇（街道）同意",
+            state=order.state,
+            rule="INSP-04",
+        )
+    if data.decision is not ConsultationDecision.AGREE:
+        raise InspectionInvalidTransition(
+            "on an issued order the town agrees the added matters or leaves them unagreed "
+            "(then they are not inspected); a counter-proposal is for a proposal",
+            zh="工单已下达：属地乡镇（街道）可同意新增事项，或不同意（新增事项不予检查）",
+            state=order.state,
+            rule="INSP-04",
+        )
+    order.agreed_matters = list(order.matter_codes)
+    order.brigade_tasks = data.brigade_tasks
+    order.consulted_at, order.consulted_by = uow.now, actor.user
+    order.updated_at = uow.now
+    met = await ORDER.satisfy_deadline(uow, order, CONSULT)
+    ORDER.audit(
+        uow,
+        order,
+        "order.consulted",
+        rule="INSP-04",
+        decision=data.decision.value,
+        brigade_tasks=data.brigade_tasks,
+        matters_agreed=pending,
+        late=bool(met and met.overdue_at_satisfaction),
+    )
+    return order
+
+
 async def accept_counter(uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID) -> WorkOrder:
     """INSP-04: the department accepts the town's counter-proposal; the order is agreed."""
     order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*LEAD_ROLES)
     ORDER.transition(order, OrderStep.ACCEPT_COUNTER, uow.now)
+    order.agreed_matters = list(order.matter_codes)
     ORDER.audit(uow, order, "order.counter-accepted", rule="INSP-04")
     return order
 
@@ -107,6 +159,32 @@ async def revise(
     return order
 
 
+_CITED_TITLE = re.compile(r"^\s*(《[^《》]+》)")
+
+
+def cites_law(text: str | None) -> bool:
+    """INSP-06: the basis names the law by its title (an article may follow the title)."""
+    found = _CITED_TITLE.match(text or "")
+    return is_law_title(found.group(1) if found else text)
+
+
+def exemption_missing(data: NoticePolicyIn) -> list[str]:
+    """INSP-06: what an exemption from advance notice lacks to stand: a reason someone can
+    rule on, and the law that forbids disclosure (by its title) or the superior and its
+    instructing document. One character, or 'the relevant rules', is not a basis."""
+    if not data.policy.exempt:
+        return []
+    missing = [] if is_stated(data.reason) else ["reason"]
+    if data.policy is NoticePolicy.LAW_FORBIDS and not cites_law(data.legal_basis):
+        missing.append("legal_basis")
+    if data.policy is NoticePolicy.SUPERIOR_INSTRUCTION:
+        if not data.instructing_authority:
+            missing.append("instructing_authority")
+        if not is_stated(data.instructing_document):
+            missing.append("instructing_document")
+    return missing
+
+
 async def set_notice_policy(
     uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID, data: NoticePolicyIn
 ) -> WorkOrder:
@@ -116,24 +194,26 @@ async def set_notice_policy(
     actor.require_org(order.initiating_org)
     actor.require_role(*WRITE_ROLES)
     ORDER.check(order, OrderStep.SET_NOTICE)
-    missing = []
-    if data.policy.exempt and not data.reason:
-        missing.append("reason")
-    if data.policy is NoticePolicy.SUPERIOR_INSTRUCTION and not data.instructing_authority:
-        missing.append("instructing_authority")
+    missing = exemption_missing(data)
     if missing:
         raise InvalidInput(
             f"an order exempt from advance notice ({data.policy.value}) needs: "
-            + ", ".join(missing),
-            zh=f"“{data.policy.label_zh}”须写明：" + "、".join(missing),
+            + ", ".join(missing)
+            + f" (a reason of at least {MIN_REASON} letters or characters; the law by its "
+            "title, 《…法》; the superior and its instructing document)",
+            zh=f"“{data.policy.label_zh}”须写明："
+            + "、".join(missing)
+            + f"（理由至少 {MIN_REASON} 个字；法律依据须写明法律、法规名称，如《…法》；"
+            "上级机关及其要求不事先通知的文件文号或名称）",
             missing=missing,
             rule="INSP-06",
         )
+    superior = data.policy is NoticePolicy.SUPERIOR_INSTRUCTION
     order.notice_policy = data.policy.value
     order.notice_exemption_reason = data.reason if data.policy.exempt else None
-    order.instructing_authority = (
-        data.instructing_authority if data.policy is NoticePolicy.SUPERIOR_INSTRUCTION else None
-    )
+    order.instructing_authority = data.instructing_authority if superior else None
+    order.notice_legal_basis = data.legal_basis if data.policy is NoticePolicy.LAW_FORBIDS else None
+    order.notice_instructing_document = data.instructing_document if superior else None
     order.updated_at = uow.now
     ORDER.audit(
         uow,
@@ -143,6 +223,8 @@ async def set_notice_policy(
         policy=data.policy.value,
         reason=order.notice_exemption_reason,
         instructing_authority=order.instructing_authority,
+        legal_basis=order.notice_legal_basis,
+        instructing_document=order.notice_instructing_document,
     )
     return order
 
@@ -190,6 +272,8 @@ async def issue(
     )
     await _recheck_seconded(uow, ctx, order)
     ORDER.transition(order, OrderStep.ISSUE, uow.now)
+    if order.initiating_org == order.town:
+        order.agreed_matters = list(order.matter_codes)  # the town's own order (INSP-04)
     order.number = await _next_number(uow, ctx, order.initiating_org)
     order.issued_at, order.issued_by = uow.now, actor.user
     uow.publish(events.order_issued(order, targets=targets), key=str(order.id))

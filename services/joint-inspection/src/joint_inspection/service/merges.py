@@ -15,6 +15,7 @@ from joint_inspection.domain import (
     OPEN_STATES,
     MergeChoice,
     MergeState,
+    NoticePolicy,
     OrderRef,
     OrderState,
     OrderStep,
@@ -33,6 +34,7 @@ from joint_inspection.service.common import (
     VISIT,
     WRITE_ROLES,
     add_participant,
+    agreed_matters,
     end_deadlines,
     start_consultation,
 )
@@ -228,12 +230,29 @@ async def _merge(
     add_participant(
         kept, absorbed.initiating_org, ParticipantRole.MERGED, by=actor.user, at=uow.now
     )
+    _keep_strictest_notice(uow, kept, absorbed, proposal)
+    agreed = agreed_matters(kept)
     kept.matter_codes = list(dict.fromkeys([*kept.matter_codes, *absorbed.matter_codes]))
     kept.updated_at = uow.now
-    if OrderState(kept.state) is OrderState.AGREED:
-        # The town agreed another content: it is consulted again on the joint one (INSP-04).
+    state = OrderState(kept.state)
+    added = [m for m in kept.matter_codes if m not in agreed]
+    if state in (OrderState.AGREED, OrderState.COUNTER_PROPOSED):
+        # The town agreed (or proposed) another content: consulted again on the joint one.
         ORDER.transition(kept, OrderStep.REVISE, uow.now)
         await start_consultation(uow, ctx, kept)
+    elif state in (OrderState.ISSUED, OrderState.IN_PROGRESS) and added:
+        # INSP-04 in any state: the added agency's matters wait for the town's consent; the
+        # order goes on with what the town agreed.
+        kept.agreed_matters = agreed
+        await start_consultation(uow, ctx, kept)
+        ORDER.audit(
+            uow,
+            kept,
+            "order.consent-required",
+            rule="INSP-04",
+            proposal_id=str(proposal.id),
+            matter_codes=added,
+        )
     remaining = (
         await uow.session.execute(
             sa.select(sa.func.count())
@@ -259,6 +278,35 @@ async def _merge(
             absorbed=str(absorbed.id),
             visits_moved=[str(v.target_id) for v in moving],
         )
+
+
+def _keep_strictest_notice(
+    uow: UnitOfWork, kept: WorkOrder, absorbed: WorkOrder, proposal: MergeProposal
+) -> None:
+    """INSP-06: a joint visit is announced only if neither inspection may be: an absorbed
+    order's exemption (law forbids disclosure, or a superior required no notice) is kept."""
+    theirs = NoticePolicy(absorbed.notice_policy) if absorbed.notice_policy else None
+    ours = NoticePolicy(kept.notice_policy) if kept.notice_policy else None
+    if theirs is None or not theirs.exempt or (ours is not None and ours.exempt):
+        return
+    kept.notice_policy = absorbed.notice_policy
+    kept.notice_exemption_reason = absorbed.notice_exemption_reason
+    kept.instructing_authority = absorbed.instructing_authority
+    kept.notice_legal_basis = absorbed.notice_legal_basis
+    kept.notice_instructing_document = absorbed.notice_instructing_document
+    ORDER.audit(
+        uow,
+        kept,
+        "order.notice-policy",
+        rule="INSP-06",
+        policy=kept.notice_policy,
+        reason=kept.notice_exemption_reason,
+        instructing_authority=kept.instructing_authority,
+        legal_basis=kept.notice_legal_basis,
+        instructing_document=kept.notice_instructing_document,
+        merged_from=str(absorbed.id),
+        proposal_id=str(proposal.id),
+    )
 
 
 async def lapse(

@@ -22,18 +22,26 @@ from joint_inspection.domain import (
 from joint_inspection.errors import (
     ImplausibleTime,
     InspectionInvalidTransition,
+    MatterNotOwn,
     OfficerIneligible,
 )
-from joint_inspection.models import OrderMaterial, Visit, WorkOrder
+from joint_inspection.models import OrderInspector, OrderMaterial, Visit, WorkOrder
 from joint_inspection.schemas import AdvanceNoticeIn, OnSiteIn
 from joint_inspection.service.common import (
     ORDER,
     VISIT,
     WRITE_ROLES,
+    agreed_matters,
+    check_agreed,
     require_participant,
     visit_of,
 )
-from joint_inspection.service.staffing import check_seconded
+from joint_inspection.service.staffing import (
+    check_roster_identity,
+    check_seconded,
+    own_matters,
+    roster_identity,
+)
 from joint_inspection.settings import inspection_settings
 from xietong_common import materials
 from xietong_common.auth import Principal
@@ -79,6 +87,14 @@ async def record_notice(
             rule="INSP-06",
         )
     not_future(data.notified_at, uow.now, "notified_at", "通报时间")
+    assert order.issued_at
+    if data.notified_at < order.issued_at:
+        raise ImplausibleTime(
+            "a notice of an inspection is given after its order was issued, not before",
+            zh="事先通报时间早于工单下达时间",
+            issued_at=order.issued_at.isoformat(),
+            rule="INSP-06",
+        )
     if data.inspection_time < data.notified_at:
         raise ImplausibleTime(
             "the inspection time told is before the notice", zh="通报的检查时间早于通报时间"
@@ -148,7 +164,8 @@ async def record_on_site(
         notified_at=visit.notified_at,
         inspected_at=data.inspected_at,
     )
-    matters = ctx.catalogue.require_all(data.matters_checked or order.matter_codes)
+    matters = ctx.catalogue.require_all(data.matters_checked or agreed_matters(order))
+    check_agreed(order, matters)
     present = {i.id: i for i in order.inspectors if i.id in set(data.inspector_ids)}
     if len(present) != len(set(data.inspector_ids)):
         raise InvalidInput(
@@ -156,23 +173,15 @@ async def record_on_site(
             zh="现场检查人员须为本工单安排的检查人员",
             rule="INSP-03",
         )
-    check_inspectors_on_site(
-        len(present), inspection_settings(ctx).inspection_min_inspectors_on_site
-    )
+    officers = set()
     for inspector in present.values():
-        if inspector.kind != InspectorKind.SECONDED.value:
-            continue
-        own = [m for m in inspector.matter_codes if m in matters]
-        if not own:
-            raise OfficerIneligible(
-                f"seconded officer {inspector.officer_id} may inspect none of the matters checked",
-                zh=f"下沉人员 {inspector.officer_id} 不得检查本次所查事项",
-                officer_id=inspector.officer_id,
-                rule="SEC-04",
-            )
-        await check_seconded(
-            uow, ctx, officer_id=inspector.officer_id, matters=own, town=order.town, every=True
+        officers.add(
+            await _check_on_site(uow, ctx, order, inspector, matters, at=data.inspected_at)
         )
+    # INSP-03: the minimum counts officers (one roster id or certificate is one officer)
+    check_inspectors_on_site(
+        len(officers), inspection_settings(ctx).inspection_min_inspectors_on_site
+    )
     ORDER.transition(order, OrderStep.VISIT, uow.now)
     visit.inspected_at, visit.inspected_by_org = data.inspected_at, actor.org
     visit.inspector_ids = [str(i) for i in present]
@@ -189,6 +198,59 @@ async def record_on_site(
         repeat_of=str(earlier.id) if earlier else None,
     )
     return visit
+
+
+async def _check_on_site(
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    order: WorkOrder,
+    inspector: OrderInspector,
+    matters: list[str],
+    *,
+    at: datetime,
+) -> str:
+    """SEC-04/INSP-03 at the time of the visit: an officer found on a roster that day is
+    judged as seconded whatever his label (his own department's empowered matters, in this
+    town, with a valid certificate); a department's officer acts on its own matters only.
+    Returns who he is (his roster id, else his certificate, else his id)."""
+    found = await roster_identity(
+        uow, officer_id=inspector.officer_id, certificate=inspector.certificate_number, at=at
+    )
+    seconded = inspector.kind == InspectorKind.SECONDED.value
+    if seconded or found:
+        check_roster_identity(inspector.officer_id, inspector.certificate_number, found)
+        own = [m for m in inspector.matter_codes if m in matters]
+        if not own:
+            raise OfficerIneligible(
+                f"seconded officer {inspector.officer_id} may inspect none of the matters checked",
+                zh=f"下沉人员 {inspector.officer_id} 不得检查本次所查事项",
+                officer_id=inspector.officer_id,
+                rule="SEC-04",
+            )
+        await check_seconded(
+            uow,
+            ctx,
+            officer_id=inspector.officer_id,
+            matters=own,
+            town=order.town,
+            every=seconded,
+            at=at,
+        )
+        return f"roster:{inspector.officer_id}"
+    if inspector.kind == InspectorKind.DEPARTMENT.value and not own_matters(
+        ctx, inspector.org, [m for m in inspector.matter_codes if m in matters]
+    ):
+        raise MatterNotOwn(
+            f"{inspector.name} ({inspector.org}) may inspect none of the matters checked: "
+            "a department's officer inspects its own matters",
+            zh=f"{inspector.name}（{inspector.org}）不得检查本次所查事项：区级部门执法人员"
+            "只能检查本部门的事项",
+            officer_id=inspector.officer_id,
+            rule="INSP-03",
+        )
+    if inspector.certificate_number:
+        return f"certificate:{inspector.certificate_number}"
+    return f"id:{inspector.officer_id}"
 
 
 async def add_material(

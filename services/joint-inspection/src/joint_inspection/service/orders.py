@@ -36,7 +36,8 @@ from joint_inspection.service.common import (
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.errors import Forbidden
+from xietong_common.errors import Forbidden, InvalidInput
+from xietong_common.reasons import MIN_REASON, is_stated
 from xietong_common.reference import OrgKind, is_department, is_town
 from xietong_common.uow import UnitOfWork
 
@@ -297,24 +298,52 @@ async def add_targets(
 
 
 async def remove_target(
-    uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID, target_id: uuid.UUID
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    order_id: uuid.UUID,
+    target_id: uuid.UUID,
+    reason: str | None = None,
 ) -> WorkOrder:
-    """INSP-03: a target leaves an order before it is issued (a drawn one goes back to its
-    draw, free for another order)."""
+    """INSP-03: a target leaves an order before it is issued. A drawn one (INSP-02) goes back
+    to its draw, free for another order, only with a reason someone can rule on, kept on its
+    draw entry: dropping a drawn target is how a favoured one would be left alone."""
     order = await ORDER.load_for(uow, order_id, actor)
     actor.require_org(order.initiating_org)
     actor.require_role(*WRITE_ROLES)
     ORDER.check(order, OrderStep.EDIT)
+    drawn = (
+        await uow.session.execute(
+            sa.select(sa.func.count())
+            .select_from(SelectionEntry)
+            .where(SelectionEntry.order_id == order.id, SelectionEntry.target_id == target_id)
+        )
+    ).scalar_one()
+    if drawn and not is_stated(reason):
+        raise InvalidInput(
+            f"a drawn target is dropped from its order with a reason of at least {MIN_REASON} "
+            "letters or characters (INSP-02)",
+            zh=f"抽取的检查对象移出工单须说明理由（至少 {MIN_REASON} 个字）",
+            missing=["reason"],
+            rule="INSP-02",
+        )
     await uow.session.execute(
         sa.delete(Visit).where(Visit.order_id == order.id, Visit.target_id == target_id)
     )
     await uow.session.execute(
         sa.update(SelectionEntry)
         .where(SelectionEntry.order_id == order.id, SelectionEntry.target_id == target_id)
-        .values(order_id=None)
+        .values(order_id=None, dropped_reason=reason, dropped_at=uow.now)
     )
     order.updated_at = uow.now
-    ORDER.audit(uow, order, "order.target-removed", rule="INSP-03", target_id=str(target_id))
+    ORDER.audit(
+        uow,
+        order,
+        "order.target-removed",
+        rule="INSP-02" if drawn else "INSP-03",
+        target_id=str(target_id),
+        reason=reason,
+    )
     return order
 
 

@@ -28,6 +28,7 @@ from joint_inspection.service.common import (
     TARGET,
     VISIT,
     WRITE_ROLES,
+    check_agreed,
     lock_register,
     participants,
     visit_of,
@@ -69,6 +70,7 @@ async def record_outcome(
     within: bool | None = None
     holder: str | None = None
     if data.matter_code:
+        check_agreed(order, [data.matter_code])
         matter = ctx.catalogue.require(data.matter_code)
         found = jurisdiction(
             town_level=matter.town_level,

@@ -5,7 +5,9 @@ the ranked list of every candidate are recorded, and anyone may re-run it.
 The statement is `domain.selection`'s rule word for word: md5 of "<seed>:<target id>" (its
 first 60 bits as a bigint), priority sampling by `h / (1 + risk)` in integers, exact decimal
 shares. The register is read as of the draw's time: target versions valid then, signals
-recorded before it and not yet withdrawn.
+recorded before it and not yet withdrawn. 守法诚信 (clean) is `domain.is_law_abiding`: not
+class C or D, watched since max(supervised_since, the day the target was registered here) for
+the whole clean period, no signal in it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from joint_inspection.domain import ALGORITHM, AdjustmentKind, PlanStep, check_round
+from joint_inspection.domain import (
+    ALGORITHM,
+    NEVER_CLEAN_LEVELS,
+    AdjustmentKind,
+    PlanStep,
+    check_round,
+)
 from joint_inspection.errors import SelectionExists
 from joint_inspection.models import Plan, PlanAdjustment, Selection
 from joint_inspection.service.common import PLAN, SELECTION, WRITE_ROLES, lock_register
@@ -45,14 +53,19 @@ WITH rules AS (
     WHERE r.frequency >= :round
 ),
 cand AS (
-    SELECT v.target_id, v.supervised_since,
+    SELECT v.target_id, v.supervision_level,
+           CASE WHEN CAST(:watched_from_registration AS boolean)
+                THEN GREATEST(v.supervised_since,
+                              CAST(timezone('Asia/Shanghai', t.created_at) AS date))
+                ELSE v.supervised_since END AS watched_since,
            CASE WHEN :basis = 'industry' THEN v.industry ELSE v.supervision_level END AS grp
     FROM target_versions v
+    JOIN targets t ON t.id = v.target_id
     WHERE v.town = :town AND v.active
       AND v.valid_from <= :as_of AND (v.valid_to IS NULL OR v.valid_to > :as_of)
 ),
 grouped AS (
-    SELECT c.target_id, c.supervised_since,
+    SELECT c.target_id, c.supervision_level, c.watched_since,
            COALESCE(e.position, d.position) AS rule_position,
            COALESCE(e.proportion, d.proportion) AS proportion
     FROM cand c
@@ -76,7 +89,8 @@ risk AS (
 scored AS (
     SELECT g.target_id, g.rule_position, g.proportion,
            COALESCE(r.risk, 0) AS risk,
-           (g.supervised_since <= CAST(:clean_from AS date) AND NOT COALESCE(r.recent, false))
+           (g.watched_since <= CAST(:clean_from AS date) AND NOT COALESCE(r.recent, false)
+            AND NOT g.supervision_level = ANY(CAST(:never_clean AS text[])))
                AS clean,
            ('x' || substr(md5(:seed || ':' || g.target_id::text), 1, 15))::bit(60)::bigint AS h
     FROM grouped g
@@ -140,6 +154,10 @@ def _params(parameters: dict[str, Any], seed: str) -> dict[str, Any]:
         "threshold": parameters["targeting_threshold"],
         "adjusted": [uuid.UUID(a) for a in parameters["adjusted"]],
         "seed": seed,
+        # INSP-02 守法诚信 as the draw applied it: draws recorded before these two inputs
+        # existed counted every level and supervised_since alone, and re-run so
+        "never_clean": list(parameters.get("never_clean_levels", [])),
+        "watched_from_registration": bool(parameters.get("watched_from_registration", False)),
     }
 
 
@@ -229,6 +247,8 @@ async def draw(
         "clean_record_days": policy.clean_record_days,
         "risk_from": policy.risk_from(day).isoformat(),
         "clean_from": policy.clean_from(day).isoformat(),
+        "never_clean_levels": sorted(NEVER_CLEAN_LEVELS),
+        "watched_from_registration": True,
     }
     seed = secrets.token_hex(16)
     selection = Selection(

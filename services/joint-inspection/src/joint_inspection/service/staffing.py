@@ -5,10 +5,11 @@ departments, agencies dispatched by the justice bureau."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from joint_inspection.domain import InspectorKind, OrderStep, ParticipantRole, support_deadline
-from joint_inspection.errors import OfficerIneligible, TownCommand
+from joint_inspection.errors import MatterNotOwn, OfficerIneligible, TownCommand
 from joint_inspection.models import OrderInspector, SupportRequest, WorkOrder
 from joint_inspection.schemas import DispatchIn, InspectorIn, SupportAnswerIn, SupportIn
 from joint_inspection.service.common import (
@@ -23,6 +24,7 @@ from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from xietong_common.mechanisms import roster
 from xietong_common.mechanisms.roster import eligibility
 from xietong_common.reference import OVERSIGHT_ORG, OrgKind, is_department
 from xietong_common.uow import UnitOfWork
@@ -41,6 +43,58 @@ def _matters(order: WorkOrder, wanted: list[str] | None) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
+def own_matters(ctx: ServiceContext, org: str, matters: list[str]) -> list[str]:
+    """INSP-03: the matters of `matters` that are the department's own (its powers)."""
+    return [m for m in matters if (c := ctx.catalogue.get(m)) is not None and c.owner == org]
+
+
+def _department_matters(
+    ctx: ServiceContext, org: str, matters: list[str], named: bool
+) -> list[str]:
+    """INSP-03: a department's own officer acts on his department's matters only; named ones
+    that are not are refused, and by default he gets the order's matters that are."""
+    own = own_matters(ctx, org, matters)
+    stray = [m for m in matters if m not in own]
+    if named and stray:
+        raise MatterNotOwn(
+            f"{', '.join(stray)} are not matters of {org}: its officers inspect its own matters",
+            zh=f"{'、'.join(stray)} 不是 {org} 的事项，本部门执法人员只能检查本部门的事项",
+            matter_codes=stray,
+            rule="INSP-03",
+        )
+    return own
+
+
+async def roster_identity(
+    uow: UnitOfWork, *, officer_id: str, certificate: str | None, at: datetime
+) -> set[str]:
+    """SEC-04: the roster officers this person is on the day, found by his id or by his
+    certificate (执法证号). Anyone found is a seconded officer, whatever he is called."""
+    day = roster.china_day(at)
+    found = (
+        set(await roster.officers_with_certificate(uow.session, certificate, day))
+        if certificate
+        else set()
+    )
+    if await roster.officer_entries(uow.session, officer_id, day):
+        found.add(officer_id)
+    return found
+
+
+def check_roster_identity(officer_id: str, certificate: str | None, found: set[str]) -> None:
+    """SEC-04: a certificate on a roster belongs to the officer listed with it; it cannot be
+    carried under another id (the disguise assistance refuses too, ASSIST-02)."""
+    others = sorted(found - {officer_id})
+    if others and officer_id not in found:
+        raise OfficerIneligible(
+            f"certificate {certificate} belongs to the seconded officer(s) {', '.join(others)}",
+            zh=f"执法证号 {certificate} 属于下沉人员 {'、'.join(others)}",
+            officer_id=officer_id,
+            roster_officers=others,
+            rule="SEC-04",
+        )
+
+
 async def check_seconded(
     uow: UnitOfWork,
     ctx: ServiceContext,
@@ -49,9 +103,11 @@ async def check_seconded(
     matters: list[str],
     town: str,
     every: bool,
+    at: datetime,
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """SEC-04 for each matter: (the matters he may inspect, every check with its reasons).
-    `every`: each matter must pass (they were named); else at least one must."""
+    """SEC-04 for each matter on the day `at` (of the assignment, or of the visit): (the
+    matters he may inspect, every check with its reasons). `every`: each matter must pass
+    (they were named); else at least one must."""
     allowed: list[str] = []
     checks: list[dict[str, Any]] = []
     for code in matters:
@@ -61,9 +117,16 @@ async def check_seconded(
             officer_id=officer_id,
             matter_code=code,
             town=town,
-            at=uow.now,
+            at=at,
         )
-        checks.append({"matter_code": code, **answer.as_dict(), "name": answer.name})
+        checks.append(
+            {
+                "matter_code": code,
+                **answer.as_dict(),
+                "name": answer.name,
+                "certificate_number": answer.certificate_number,
+            }
+        )
         if answer.eligible:
             allowed.append(code)
     refused = [c for c in checks if not c["eligible"]]
@@ -109,17 +172,24 @@ async def add_inspector(
     )
     if replay is not None:
         return next(i for i in order.inspectors if str(i.id) == replay)
-    kind = data.kind
     matters = _matters(order, data.matter_codes)
+    found = await roster_identity(
+        uow, officer_id=data.officer_id, certificate=data.certificate_number, at=uow.now
+    )
+    # SEC-04: an officer found on a roster is seconded, whatever the label he is given
+    kind = InspectorKind.SECONDED if found else data.kind
     checks: list[dict[str, Any]] | None = None
     if kind in (InspectorKind.BRIGADE, InspectorKind.SECONDED) and actor.org != order.town:
         raise TownCommand(
             f"only {order.town} assigns its brigade and the officers seconded to it: they take "
-            "the town's unified command (INSP-03)",
-            zh=f"综合执法大队人员和下沉人员由 {order.town} 统一指挥调度",
+            "the town's unified command (INSP-03)"
+            + (f"; {data.officer_id} is on a secondment roster" if found else ""),
+            zh=f"综合执法大队人员和下沉人员由 {order.town} 统一指挥调度"
+            + (f"；{data.officer_id} 在下沉人员名单中" if found else ""),
             rule="INSP-03",
         )
     if kind is InspectorKind.SECONDED:
+        check_roster_identity(data.officer_id, data.certificate_number, found)
         matters, checks = await check_seconded(
             uow,
             ctx,
@@ -127,10 +197,20 @@ async def add_inspector(
             matters=matters,
             town=order.town,
             every=data.matter_codes is not None,
+            at=uow.now,
         )
         first = next(c for c in checks if c["eligible"])
         name, org = first["name"] or data.officer_id, first["department"]
-        certificate = data.certificate_number
+        certificate = first["certificate_number"] or data.certificate_number
+        if data.certificate_number and data.certificate_number != certificate:
+            raise OfficerIneligible(
+                f"the roster gives {data.officer_id} certificate {certificate}, "
+                f"not {data.certificate_number}",
+                zh=f"名单中 {data.officer_id} 的执法证号为 {certificate}，"
+                f"不是 {data.certificate_number}",
+                officer_id=data.officer_id,
+                rule="SEC-04",
+            )
     else:
         if kind is InspectorKind.DEPARTMENT and not (
             is_department(actor.org) and actor.org in participants(order)
@@ -144,11 +224,23 @@ async def add_inspector(
             raise InvalidInput(
                 "the inspector's name is needed", zh="须填写检查人员姓名", missing=["name"]
             )
+        if kind is InspectorKind.DEPARTMENT:
+            matters = _department_matters(
+                ctx, actor.org, matters, named=data.matter_codes is not None
+            )
         name, org, certificate = data.name, actor.org, data.certificate_number
     if any(i.officer_id == data.officer_id for i in order.inspectors):
         raise Conflict(
             f"{data.officer_id} is already an inspector of this order",
             zh=f"{data.officer_id} 已是本工单的检查人员",
+        )
+    if certificate and any(i.certificate_number == certificate for i in order.inspectors):
+        raise Conflict(
+            f"certificate {certificate} is already an inspector's of this order: one officer, "
+            "one place on it",
+            zh=f"执法证号 {certificate} 已是本工单检查人员的证号，同一人不能重复安排",
+            certificate_number=certificate,
+            rule="INSP-03",
         )
     inspector = OrderInspector(
         id=uuid.uuid4(),
@@ -181,6 +273,7 @@ async def add_inspector(
         inspector_id=str(inspector.id),
         officer_id=data.officer_id,
         kind=kind.value,
+        named_as=data.kind.value,
         org=org,
         matter_codes=matters,
     )

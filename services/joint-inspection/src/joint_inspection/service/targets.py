@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from joint_inspection.domain import Risk, RiskPolicy, identity_of
+from joint_inspection.domain import NEVER_CLEAN_LEVELS, Risk, RiskPolicy, identity_of
 from joint_inspection.errors import ImplausibleTime, TargetAlreadyRegistered
 from joint_inspection.models import RiskSignal, Target, TargetVersion
 from joint_inspection.schemas import (
@@ -364,5 +364,10 @@ async def risks(
     out = {}
     for t in targets:
         risk, recent = found.get(t.id, (0, False))
-        out[t.id] = Risk(risk=risk, law_abiding=t.supervised_since <= clean_from and not recent)
+        clean = (
+            t.supervision_level not in NEVER_CLEAN_LEVELS
+            and max(t.supervised_since, china_day(t.created_at)) <= clean_from
+            and not recent
+        )
+        out[t.id] = Risk(risk=risk, law_abiding=clean)
     return out

@@ -104,6 +104,39 @@ async def _certificates_elsewhere(
     return {r[0]: r[1] for r in rows}
 
 
+def _reused_staff_number(
+    number: int, r: RosterRow, officer: Any, by_certificate: dict[str, Any]
+) -> RowProblem | None:
+    """SEC-02: a staff number names one officer. A row that carries it with another person's
+    certificate, or with both another name and another certificate, would silently turn that
+    officer (his history, assessments, work notes, inspections) into someone else: refused.
+    A renewed certificate or a corrected name alone keeps him."""
+    holder = by_certificate.get(r.certificate_number)
+    if holder is not None and holder.id != officer.id:
+        return RowProblem(
+            number,
+            "staff_number",
+            f"人员编号 {r.staff_number} 属于 {officer.name}，执法证号 {r.certificate_number} "
+            f"却属于 {holder.name}：一个编号、一个证号只能对应同一人",
+            f"staff number {r.staff_number} is {officer.name}'s but certificate "
+            f"{r.certificate_number} is {holder.name}'s: one number and one certificate are one "
+            "officer",
+        )
+    if officer.name != r.name and officer.certificate_number != r.certificate_number:
+        return RowProblem(
+            number,
+            "staff_number",
+            f"人员编号 {r.staff_number} 属于 {officer.name}（执法证号 {officer.certificate_number}），"
+            f"本行姓名（{r.name}）和执法证号都不同：同一编号不能换成另一人。"
+            "新人员请另编人员编号，或不填人员编号",
+            f"staff number {r.staff_number} belongs to {officer.name} (certificate "
+            f"{officer.certificate_number}); this row has another name ({r.name}) and another "
+            "certificate: a staff number is not passed to another person. Give the new "
+            "officer his own staff number, or leave it empty",
+        )
+    return None
+
+
 async def _resolve(
     uow: UnitOfWork,
     ctx: ServiceContext,
@@ -163,6 +196,10 @@ async def _resolve(
                 )
             )
         officer = by_staff.get(r.staff_number) if r.staff_number else None
+        if officer is not None:
+            reused = _reused_staff_number(number, r, officer, by_certificate)
+            if reused is not None:
+                problems.append(reused)
         if officer is None:
             officer = by_certificate.get(r.certificate_number)
             if (
