@@ -89,7 +89,7 @@ def china_time(value: str | datetime) -> str:
 
 def _lead(data: Mapping[str, Any]) -> str:
     try:
-        unit = DeadlineUnit(data.get("lead_unit"))
+        unit = DeadlineUnit(str(data.get("lead_unit")))
     except ValueError:
         return str(data.get("lead", ""))
     return f"{data.get('lead_amount')} 个{unit.label_zh}"
@@ -97,7 +97,7 @@ def _lead(data: Mapping[str, Any]) -> str:
 
 def _breach(data: Mapping[str, Any]) -> str:
     try:
-        return BreachKind(data.get("kind")).label_zh
+        return BreachKind(str(data.get("kind"))).label_zh
     except ValueError:
         return "已逾期"
 
