@@ -1,6 +1,8 @@
 """The delivery job: claims the deliveries that are due, POSTs each to its subscription's URL
-signed as Standard Webhooks says, and records how it went (delivered, retried after a
-backoff, or dead after the last attempt).
+as its format's adapter renders it (the CloudEvent signed as Standard Webhooks says, a group
+robot's message, the SMS gateway's JSON: service/adapters.py), and records how it went
+(delivered, retried after a backoff, or dead after the last attempt). A 2xx whose body the
+adapter reads as a refusal (a robot's non-zero errcode) is a failed attempt.
 
 Survives restarts: a delivery is a row; claiming it only moves its `next_attempt_at` past the
 time one attempt can take (a lease), so a replica that dies mid-attempt leaves it due again
