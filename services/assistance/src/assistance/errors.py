@@ -91,3 +91,20 @@ class ReasonMissing(AssistanceError, InvalidInput):
     slug = "assistance-reason-missing"
     title = "A written reason is required"
     title_zh = "须书面说明理由"
+
+
+class RefusalNotOpenToRuling(AssistanceError, Conflict):
+    """ASSIST-03: the justice bureau rules once, on a refusal of an owned matter or a contested
+    one; the town contests a refusal once, before the ruling."""
+
+    slug = "assistance-refusal-not-open-to-ruling"
+    title = "The refusal is not open to this ruling or contest"
+    title_zh = "该不予协助决定不能再提出异议或作出裁决"
+
+
+class MaterialsHolderNotAllowed(AssistanceError, InvalidInput):
+    """ASSIST-02: the holder of the materials is named on ground 2 only."""
+
+    slug = "assistance-materials-holder-not-allowed"
+    title = "The holder of the materials is named on ground 2 only"
+    title_zh = "仅在“所需材料为其他行政执法机关所掌握”时填写材料掌握机关"

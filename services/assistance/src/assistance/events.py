@@ -14,6 +14,8 @@ from xietong_common.contracts.assistance import (
     AssistanceExtended,
     AssistanceGround,
     AssistanceObstructionFlagged,
+    AssistanceRefusalContested,
+    AssistanceRefusalRuled,
     AssistanceRefused,
     AssistanceRequested,
     AssistanceWithdrawn,
@@ -22,6 +24,7 @@ from xietong_common.contracts.assistance import (
     ObstructionKind,
     RefusalGround,
     ResultKind,
+    RulingDecision,
 )
 from xietong_common.deadlines import TrackedDeadline
 
@@ -181,4 +184,41 @@ def obstruction_flagged(
         reason=flag.reason,
         state=flag.state,
         flagged_at=flag.flagged_at,
+    )
+
+
+def refusal_contested(r: AssistanceRequest) -> AssistanceRefusalContested:
+    """ASSIST-03: the town contests the refusal, for the justice bureau's ruling."""
+    assert r.refusal_ground
+    assert r.contest_reason
+    assert r.contested_at
+    return AssistanceRefusalContested(
+        request_id=str(r.id),
+        town=r.town,
+        department=r.department,
+        matter_code=r.matter_code,
+        ground=RefusalGround(r.refusal_ground),
+        owned_matter=r.refused_owned_matter,
+        reason=r.contest_reason,
+        contested_at=r.contested_at,
+    )
+
+
+def refusal_ruled(r: AssistanceRequest) -> AssistanceRefusalRuled:
+    """ASSIST-03: the justice bureau's ruling on the refusal."""
+    assert r.refusal_ground
+    assert r.ruling_decision
+    assert r.ruling_reason
+    assert r.ruled_at
+    return AssistanceRefusalRuled(
+        request_id=str(r.id),
+        town=r.town,
+        department=r.department,
+        matter_code=r.matter_code,
+        ground=RefusalGround(r.refusal_ground),
+        owned_matter=r.refused_owned_matter,
+        contested=r.contested_at is not None,
+        decision=RulingDecision(r.ruling_decision),
+        reason=r.ruling_reason,
+        ruled_at=r.ruled_at,
     )

@@ -43,6 +43,8 @@ class AssistanceRequest(Base):
     ground: Mapped[str] = mapped_column(sa.Text)
     ground_description: Mapped[str | None] = mapped_column(sa.Text)
     needed: Mapped[str] = mapped_column(sa.Text)
+    # ASSIST-02, ground 2: the agency that holds the materials (an organisation code).
+    materials_holder: Mapped[str | None] = mapped_column(sa.Text)
     case_kind: Mapped[str | None] = mapped_column(sa.Text)
     case_id: Mapped[str | None] = mapped_column(sa.Text)
     urgent: Mapped[bool] = mapped_column(default=False)
@@ -68,6 +70,16 @@ class AssistanceRequest(Base):
     refusal_article: Mapped[str | None] = mapped_column(sa.Text)
     refusal_reason: Mapped[str | None] = mapped_column(sa.Text)
     refused_after_acceptance: Mapped[bool] = mapped_column(default=False)
+    # ASSIST-03: a refusal of a matter the catalogue assigns to the department, for the justice
+    # bureau's ruling; the town may contest any refusal.
+    refused_owned_matter: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    ruling_decision: Mapped[str | None] = mapped_column(sa.Text)
+    ruling_reason: Mapped[str | None] = mapped_column(sa.Text)
+    ruled_at: Mapped[datetime | None] = mapped_column(TZ)
+    ruled_by: Mapped[str | None] = mapped_column(sa.Text)
+    contest_reason: Mapped[str | None] = mapped_column(sa.Text)
+    contested_at: Mapped[datetime | None] = mapped_column(TZ)
+    contested_by: Mapped[str | None] = mapped_column(sa.Text)
 
     delivered_at: Mapped[datetime | None] = mapped_column(TZ)
     delivered_by: Mapped[str | None] = mapped_column(sa.Text)

@@ -24,13 +24,22 @@ from assistance.schemas import (
     StateOut,
     WarningOut,
 )
-from assistance.schemas.responses import CaseRefOut, GroundOut, RefusalOut, ResultOut
+from assistance.schemas.responses import (
+    CaseRefOut,
+    ContestOut,
+    GroundOut,
+    RefusalOut,
+    RefusalQueueItem,
+    ResultOut,
+    RulingOut,
+)
 from xietong_common.contracts.assistance import (
     AssistanceGround,
     CaseKind,
     ObstructionKind,
     RefusalGround,
     ResultKind,
+    RulingDecision,
 )
 from xietong_common.documents import IssuedDocument
 from xietong_common.documents.schemas import document_out
@@ -47,6 +56,7 @@ def _summary_fields(r: AssistanceRequest) -> dict[str, Any]:
         "ground": GroundOut.of(AssistanceGround(r.ground)),
         "urgent": r.urgent,
         "within_powers": r.within_powers,
+        "materials_holder": r.materials_holder,
         "submitted_at": r.submitted_at,
         "agreed_completion_date": r.agreed_completion_date,
         "created_at": r.created_at,
@@ -72,6 +82,52 @@ def refusal_of(r: AssistanceRequest) -> RefusalOut | None:
         after_acceptance=r.refused_after_acceptance,
         refused_at=r.refused_at,
         refused_by=r.refused_by,
+        owned_matter=r.refused_owned_matter,
+        contest=contest_of(r),
+        ruling=ruling_of(r),
+    )
+
+
+def contest_of(r: AssistanceRequest) -> ContestOut | None:
+    if r.contest_reason is None or r.contested_at is None:
+        return None
+    return ContestOut(
+        reason=r.contest_reason, contested_at=r.contested_at, contested_by=r.contested_by
+    )
+
+
+def ruling_of(r: AssistanceRequest) -> RulingOut | None:
+    if r.ruling_decision is None or r.ruled_at is None:
+        return None
+    decision = RulingDecision(r.ruling_decision)
+    return RulingOut(
+        decision=decision,
+        decision_zh=decision.label_zh,
+        reason=r.ruling_reason or "",
+        ruled_at=r.ruled_at,
+        ruled_by=r.ruled_by,
+    )
+
+
+def queue_item_of(r: AssistanceRequest) -> RefusalQueueItem:
+    """ASSIST-03: a refusal as the justice bureau's queue shows it."""
+    assert r.refusal_ground
+    assert r.refused_at
+    ground = RefusalGround(r.refusal_ground)
+    return RefusalQueueItem(
+        id=r.id,
+        town=r.town,
+        department=r.department,
+        matter_code=r.matter_code,
+        ground=ground,
+        ground_zh=ground.label_zh,
+        law=r.refusal_law,
+        article=r.refusal_article,
+        reason=r.refusal_reason or "",
+        owned_matter=r.refused_owned_matter,
+        refused_at=r.refused_at,
+        contest=contest_of(r),
+        ruling=ruling_of(r),
     )
 
 

@@ -13,6 +13,7 @@ from assistance.errors import (
     CompletionDateNotAllowed,
     ExtensionNotAllowed,
     GroundNotDescribed,
+    MaterialsHolderNotAllowed,
     OfficerIneligible,
     ReasonMissing,
     RefusalUnfounded,
@@ -85,6 +86,29 @@ def test_assist_01_warns_that_a_matter_not_delegated_to_towns_is_referred() -> N
     chosen = domain.address(matter=ECOLOGY_DEPT_LEVEL, chosen=None)
     assert [w.code for w in chosen.warnings] == ["matter-not-delegated"]
     assert chosen.warnings[0].rule == "REF-01"
+
+
+def test_assist_02_the_named_holder_of_the_materials_is_within_its_powers() -> None:
+    held = domain.address(matter=ECOLOGY_TOWN_LEVEL, chosen="dept:water", holder="dept:water")
+    assert held.within_powers
+    assert held.proposed == "dept:ecology-environment"
+    assert "department-not-competent" not in [w.code for w in held.warnings]
+    elsewhere = domain.address(
+        matter=ECOLOGY_TOWN_LEVEL, chosen="dept:transport", holder="dept:water"
+    )
+    assert not elsewhere.within_powers
+    assert [w.code for w in elsewhere.warnings] == ["department-not-competent"]
+    assert domain.within_powers(
+        owner="dept:ecology-environment", department="dept:ecology-environment", holder=None
+    )
+
+
+def test_assist_02_the_holder_of_the_materials_is_named_on_ground_2_only() -> None:
+    domain.check_holder(AssistanceGround.HELD_BY_ANOTHER_AGENCY, "dept:water")
+    domain.check_holder(AssistanceGround.TECHNICAL_SUPPORT, None)
+    with pytest.raises(MaterialsHolderNotAllowed) as refused:
+        domain.check_holder(AssistanceGround.TECHNICAL_SUPPORT, "dept:water")
+    assert refused.value.extensions["rule"] == "ASSIST-02"
 
 
 def test_assist_01_the_ground_other_needs_a_description() -> None:

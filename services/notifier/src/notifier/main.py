@@ -18,8 +18,9 @@ SPEC = ServiceSpec(
         "events it must be told of — a deadline it owes is due soon (deadline.approaching, "
         "催办), a deadline was missed (deadline.breached, SUP-02: told to the organisation "
         "that owed it and to the one kept waiting). Deliveries are CloudEvents (HTTP binding, "
-        "structured mode) signed as Standard Webhooks says, retried with backoff, dead after "
-        "the last attempt and redeliverable. Targets are https:// on public addresses only "
+        "structured mode) signed as Standard Webhooks says — or, by the subscription's format, "
+        "a 企业微信/政务微信 or 钉钉 (加签) group robot's message or the SMS gateway's JSON, in "
+        "Chinese — retried with backoff, dead after the last attempt and redeliverable. Targets are https:// on public addresses only "
         "(SSRF). docs/webhooks.md tells an integrator how to verify a signature."
     ),
     routers=[api.router],

@@ -30,9 +30,12 @@ class Subscription(Base):
     organisation: Mapped[str] = mapped_column(sa.Text)
     url: Mapped[str] = mapped_column(sa.Text)
     kinds: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    # How deliveries are rendered (WebhookFormat): the CloudEvents webhook, a group robot, the
+    # SMS gateway.
+    format: Mapped[str] = mapped_column(sa.Text, server_default="cloudevents")
     description: Mapped[str | None] = mapped_column(sa.Text)
-    # The signing key (whsec_…): shown once when created; kept because every delivery is
-    # signed with it.
+    # The signing key (whsec_…; a 钉钉 robot's own SEC… secret for dingtalk-robot): shown
+    # once when created; kept because every delivery is signed with it.
     secret: Mapped[str] = mapped_column(sa.Text)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_by: Mapped[str] = mapped_column(sa.Text)

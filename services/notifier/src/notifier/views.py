@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifier.domain import DeliveryState, EventKind
+from notifier.domain import DeliveryState, EventKind, WebhookFormat
 from notifier.models import Delivery, Subscription
 from notifier.schemas import DeliveryOut, SubscriptionCreated, SubscriptionOut
 
@@ -13,6 +13,7 @@ def subscription_out(s: Subscription) -> SubscriptionOut:
         organisation=s.organisation,
         url=s.url,
         kinds=[EventKind(k) for k in s.kinds],
+        format=WebhookFormat(s.format),
         description=s.description,
         active=s.active,
         created_by=s.created_by,

@@ -43,11 +43,14 @@ pytestmark = pytest.mark.integration
 
 @dataclass
 class Receiver:
-    """A webhook receiver: records every request, answers `status`."""
+    """A webhook receiver: records every request (and the target it was sent to: path and
+    query as received), answers `status` with `answer`."""
 
     port: int = 0
     status: int = 200
+    answer: bytes = b"{}"
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -62,14 +65,16 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        query = scope.get("query_string", b"").decode("latin-1")
+        self.targets.append(scope["path"] + (f"?{query}" if query else ""))
         self.received.append((headers, body))
         await send({"type": "http.response.start", "status": self.status, "headers": []})
-        await send({"type": "http.response.body", "body": b"{}"})
+        await send({"type": "http.response.body", "body": self.answer})
 
 
-@pytest.fixture(scope="module")
-async def receiver() -> AsyncIterator[Receiver]:
-    app = Receiver()
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[int]:
+    """An ASGI app served on 127.0.0.1 (a free port, yielded) for the test's duration."""
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     )
@@ -79,11 +84,20 @@ async def receiver() -> AsyncIterator[Receiver]:
             break
         await asyncio.sleep(0.05)
     assert server.started, "the receiver did not start"
-    app.port = server.servers[0].sockets[0].getsockname()[1]
-    yield app
-    server.should_exit = True
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    try:
+        yield int(server.servers[0].sockets[0].getsockname()[1])
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.fixture(scope="module")
+async def receiver() -> AsyncIterator[Receiver]:
+    app = Receiver()
+    async with serving(app) as port:
+        app.port = port
+        yield app
 
 
 @pytest.fixture(scope="module")

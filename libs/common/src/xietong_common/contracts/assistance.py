@@ -53,6 +53,14 @@ class RefusalGround(LabelledEnum):
     OUTSIDE_POWERS = "outside-powers", "不属于本机关职权范围", "outside the department's powers"
 
 
+class RulingDecision(LabelledEnum):
+    """ASSIST-03: the justice bureau's ruling on a refusal of an owned matter, or a contested
+    refusal."""
+
+    UPHELD = "upheld", "拒绝理由成立", "the refusal is upheld"
+    NOT_UPHELD = "not-upheld", "拒绝理由不成立", "the refusal is not upheld"
+
+
 class ResultKind(LabelledEnum):
     """ASSIST-02: what the department delivers to the town."""
 
@@ -289,3 +297,46 @@ class AssistanceObstructionFlagged(IntegrationEvent):
     reason: str = Field(examples=["多次电话催办均称无人手，拖延不予答复"])
     state: str = Field(description="the request's state when flagged", examples=["requested"])
     flagged_at: datetime
+
+
+@event(
+    "assistance.refusal-contested",
+    producers=("assistance",),
+    consumers=(OVERSIGHT,),
+    summary="ASSIST-03: the requesting town contested a refusal, for the justice bureau's ruling",
+)
+class AssistanceRefusalContested(IntegrationEvent):
+    """ASSIST-03: the town that asked contests the department's refusal, with its reason; the
+    refusal joins the justice bureau's queue of refusals to rule on."""
+
+    request_id: str = Field(description="id of the assistance request")
+    town: str = Field(description="the town that asked", examples=["town:lizhi"])
+    department: str = Field(description="the department that refused", examples=["dept:water"])
+    matter_code: str = Field(description="the matter of the town's case", examples=["ENV-002"])
+    ground: RefusalGround = Field(description="the refusal's legal ground")
+    owned_matter: bool = Field(description="the catalogue assigns the matter to the department")
+    reason: str = Field(examples=["所引条款不禁止提供监测数据，拒绝协助没有法律依据"])
+    contested_at: datetime
+
+
+@event(
+    "assistance.refusal-ruled",
+    producers=("assistance",),
+    consumers=(OVERSIGHT,),
+    summary="ASSIST-03: the justice bureau ruled on a refusal (upheld or not upheld)",
+)
+class AssistanceRefusalRuled(IntegrationEvent):
+    """ASSIST-03: the justice bureau ruled on a refusal of a matter the catalogue assigns to
+    the refusing department, or on a refusal the town contested: upheld or not upheld, with
+    its reason."""
+
+    request_id: str = Field(description="id of the assistance request")
+    town: str = Field(description="the town that asked", examples=["town:lizhi"])
+    department: str = Field(description="the department that refused", examples=["dept:water"])
+    matter_code: str = Field(description="the matter of the town's case", examples=["ENV-002"])
+    ground: RefusalGround = Field(description="the refusal's legal ground")
+    owned_matter: bool = Field(description="the catalogue assigns the matter to the department")
+    contested: bool = Field(description="the town contested the refusal")
+    decision: RulingDecision = Field(description="upheld or not upheld")
+    reason: str = Field(examples=["所引条款规定的是定密程序，并不禁止向执法机关提供监测数据"])
+    ruled_at: datetime

@@ -6,11 +6,12 @@ Reads come first so that fixed paths (`/assistance-requests/inbox`) win over
 
 from fastapi import APIRouter
 
-from assistance.api import answering, documents, materials, reads, requesting
+from assistance.api import answering, documents, materials, reads, requesting, rulings
 
 router = APIRouter()
 router.include_router(reads.router)
 router.include_router(requesting.router)
 router.include_router(answering.router)
+router.include_router(rulings.router)
 router.include_router(materials.router)
 router.include_router(documents.router)

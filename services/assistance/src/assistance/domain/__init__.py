@@ -19,7 +19,9 @@ from assistance.domain.requesting import MatterPowers as MatterPowers
 from assistance.domain.requesting import Warning as Warning
 from assistance.domain.requesting import address as address
 from assistance.domain.requesting import check_ground as check_ground
+from assistance.domain.requesting import check_holder as check_holder
 from assistance.domain.requesting import check_reason as check_reason
+from assistance.domain.requesting import within_powers as within_powers
 from assistance.domain.states import TRANSITIONS as TRANSITIONS
 from assistance.domain.states import AssistanceState as AssistanceState
 from assistance.domain.states import ExtensionDecision as ExtensionDecision

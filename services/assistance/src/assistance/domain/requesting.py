@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistance.errors import GroundNotDescribed, ReasonMissing
+from assistance.errors import GroundNotDescribed, MaterialsHolderNotAllowed, ReasonMissing
 from xietong_common.contracts.assistance import AssistanceGround
 from xietong_common.reasons import meaningful_chars
 
@@ -39,15 +39,39 @@ class Addressing:
     warnings: tuple[Warning, ...]
 
 
+def within_powers(*, owner: str, department: str, holder: str | None) -> bool:
+    """ASSIST-02: powers are judged by what is asked: the department owns the case's matter,
+    or (ground 2) it is the named holder of the materials asked for."""
+    return department in (owner, holder)
+
+
+def check_holder(ground: AssistanceGround, holder: str | None) -> None:
+    """ASSIST-02: the holder of the materials is named on ground 2 only (所需材料为其他行政执法
+    机关所掌握)."""
+    if holder is not None and ground is not AssistanceGround.HELD_BY_ANOTHER_AGENCY:
+        raise MaterialsHolderNotAllowed(
+            "materials_holder is named only on the ground 'held-by-another-agency'",
+            zh="仅在“所需案件材料为其他行政执法机关所掌握”时填写材料掌握机关 materials_holder",
+            ground=ground.value,
+            rule="ASSIST-02",
+        )
+
+
 def address(
-    *, matter: MatterPowers, chosen: str | None, name: Callable[[str], str] = str
+    *,
+    matter: MatterPowers,
+    chosen: str | None,
+    name: Callable[[str], str] = str,
+    holder: str | None = None,
 ) -> Addressing:
     """ASSIST-01: propose the department whose powers cover the matter; warn when the chosen
     one's do not (it may still help, or refuse as outside its powers with its reasons).
+    ASSIST-02: on ground 2 the named `holder` of the materials is within its powers too.
     `name` shows an organisation in the warnings (its directory name)."""
     department = chosen or matter.owner
     warnings: list[Warning] = []
-    if department != matter.owner:
+    covered = within_powers(owner=matter.owner, department=department, holder=holder)
+    if not covered:
         owner, chosen_name = name(matter.owner), name(department)
         warnings.append(
             Warning(
@@ -71,7 +95,7 @@ def address(
     return Addressing(
         department=department,
         proposed=matter.owner,
-        within_powers=department == matter.owner,
+        within_powers=covered,
         warnings=tuple(warnings),
     )
 

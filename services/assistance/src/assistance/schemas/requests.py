@@ -12,6 +12,7 @@ from xietong_common.contracts.assistance import (
     ObstructionKind,
     RefusalGround,
     ResultKind,
+    RulingDecision,
 )
 from xietong_common.schemas import (
     CLEAN_TEXT,
@@ -75,6 +76,12 @@ class RequestFields(Strict):
         description="what the town needs from the department",
         examples=["请协助对焚烧残留物取样检测"],
     )
+    materials_holder: OrgCode | None = Field(
+        default=None,
+        description="ASSIST-02, ground 2 only: the agency that holds the materials (an "
+        "organisation of the directory); asked of it, the request is within its powers",
+        examples=["dept:public-security"],
+    )
     case: CaseRefIn | None = Field(default=None, description="the case it belongs to, if any")
     urgent: bool = Field(default=False, description="ASSIST-04: answered within hours, not days")
     needed_by: Day | None = Field(default=None, description="when the town needs the result")
@@ -107,13 +114,15 @@ REQUIRED_ON_A_DRAFT = frozenset({"matter_code", "ground", "needed", "urgent"})
 
 class RequestUpdate(Strict):
     """Changes to a draft; only the fields given change. `null` clears an optional field
-    (department, ground description, case, needed by); the others cannot be cleared."""
+    (department, ground description, materials holder, case, needed by); the others cannot be
+    cleared."""
 
     matter_code: Code | None = None
     department: OrgCode | None = None
     ground: AssistanceGround | None = None
     ground_description: ShortText | None = None
     needed: Text | None = None
+    materials_holder: OrgCode | None = None
     case: CaseRefIn | None = None
     urgent: bool | None = None
     needed_by: Day | None = None
@@ -202,6 +211,38 @@ class RefuseIn(Strict):
     law: Line | None = Field(default=None, description="the law, regulation or rule (禁止性规定)")
     article: Line | None = Field(default=None, description="its article, e.g. 第二十八条")
     reason: Text = Field(description="the written reason (说明理由)")
+
+
+class RulingIn(Strict):
+    """ASSIST-03: the justice bureau rules on a refusal: upheld or not upheld, with a reason."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "not-upheld",
+                    "reason": "所引条款规定的是定密程序，并不禁止向执法机关提供监测数据",
+                }
+            ]
+        },
+    )
+
+    decision: RulingDecision
+    reason: Text = Field(description="why (at least the setting's number of characters)")
+
+
+class ContestIn(Strict):
+    """ASSIST-03: the requesting town contests the refusal, with its reason."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "所引条款不禁止提供监测数据，该局拒绝协助没有法律依据"}]
+        },
+    )
+
+    reason: Text = Field(description="why the refusal is wrong")
 
 
 class ExtensionIn(Strict):

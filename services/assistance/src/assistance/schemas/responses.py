@@ -16,6 +16,7 @@ from xietong_common.contracts.assistance import (
     ObstructionKind,
     RefusalGround,
     ResultKind,
+    RulingDecision,
 )
 from xietong_common.documents.schemas import DocumentOut
 from xietong_common.schemas import Label
@@ -104,8 +105,28 @@ class FlagOut(BaseModel):
     flagged_by: str
 
 
+class RulingOut(BaseModel):
+    """ASSIST-03: the justice bureau's ruling on a refusal."""
+
+    decision: RulingDecision
+    decision_zh: str
+    reason: str
+    ruled_at: datetime
+    ruled_by: str | None
+
+
+class ContestOut(BaseModel):
+    """ASSIST-03: the requesting town contests the refusal."""
+
+    reason: str
+    contested_at: datetime
+    contested_by: str | None
+
+
 class RefusalOut(BaseModel):
-    """ASSIST-03: the legal ground and the written reason."""
+    """ASSIST-03: the legal ground and the written reason; whether the catalogue assigns the
+    matter to the department (for the justice bureau's ruling), the town's contest and the
+    ruling."""
 
     ground: RefusalGround
     ground_zh: str
@@ -115,6 +136,53 @@ class RefusalOut(BaseModel):
     after_acceptance: bool
     refused_at: datetime
     refused_by: str | None
+    owned_matter: bool = Field(
+        description="ASSIST-03: the catalogue assigns the matter to the refusing department "
+        "(a refusal of an owned matter, ruled on by the justice bureau)"
+    )
+    contest: ContestOut | None = None
+    ruling: RulingOut | None = None
+
+
+class RefusalQueueItem(BaseModel):
+    """ASSIST-03: a refusal for the justice bureau's ruling — of an owned matter, or contested
+    by the town."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6a1f0e1c-5b7d-4a8e-8c55-3f8f2f8b4d22",
+                    "town": "town:lizhi",
+                    "department": "dept:ecology-environment",
+                    "matter_code": "ENV-002",
+                    "ground": "forbidden-by-law",
+                    "ground_zh": "法律、法规、规章等明确禁止",
+                    "law": "《中华人民共和国保守国家秘密法》",
+                    "article": "第二十八条",
+                    "reason": "所需监测数据已定密为秘密级，依法不得提供",
+                    "owned_matter": True,
+                    "refused_at": "2024-03-04T02:00:00Z",
+                    "contest": None,
+                    "ruling": None,
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID
+    town: str
+    department: str
+    matter_code: str
+    ground: RefusalGround
+    ground_zh: str
+    law: str | None
+    article: str | None
+    reason: str
+    owned_matter: bool
+    refused_at: datetime
+    contest: ContestOut | None
+    ruling: RulingOut | None
 
 
 class ResultOut(BaseModel):
@@ -138,7 +206,13 @@ class AssistanceSummary(BaseModel):
     matter_code: str
     ground: GroundOut
     urgent: bool
-    within_powers: bool
+    within_powers: bool = Field(
+        description="ASSIST-02: the catalogue assigns the matter to the department, or (ground "
+        "2) the department is the named holder of the materials"
+    )
+    materials_holder: str | None = Field(
+        default=None, description="ASSIST-02, ground 2: the agency that holds the materials"
+    )
     submitted_at: datetime | None
     agreed_completion_date: date | None
     next_due: DeadlineOut | None = Field(default=None, description="the earliest open deadline")
@@ -210,6 +284,7 @@ class OversightRow(BaseModel):
                     "accepted": 2,
                     "refused_forbidden_by_law": 1,
                     "refused_outside_powers": 0,
+                    "refused_owned_matter": 1,
                     "responses_missed": 1,
                     "completions_missed": 0,
                     "obstruction_flags_received": 1,
@@ -230,6 +305,11 @@ class OversightRow(BaseModel):
     accepted: int = 0
     refused_forbidden_by_law: int = 0
     refused_outside_powers: int = 0
+    refused_owned_matter: int = Field(
+        0,
+        description="ASSIST-03: refusals of a matter the catalogue assigns to the department "
+        "(also counted by ground), each for the justice bureau's ruling",
+    )
     delivered: int = 0
     completed: int = Field(0, description="results the town confirmed")
     results_returned: int = Field(0, description="deliveries the town returned as not answering")

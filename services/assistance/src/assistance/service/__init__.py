@@ -20,3 +20,5 @@ from assistance.service.requesting import return_result as return_result
 from assistance.service.requesting import submit as submit
 from assistance.service.requesting import update_draft as update_draft
 from assistance.service.requesting import withdraw as withdraw
+from assistance.service.rulings import contest_refusal as contest_refusal
+from assistance.service.rulings import rule_on_refusal as rule_on_refusal

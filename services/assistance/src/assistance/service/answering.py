@@ -18,6 +18,7 @@ from assistance.service.common import (
     china_day,
     lapse_pending_extensions,
     latest_completion,
+    owns_matter_now,
     require_department,
     start_completion,
     within_powers_now,
@@ -183,8 +184,9 @@ async def refuse(
     data: RefuseIn,
 ) -> AssistanceRequest:
     """ASSIST-03: refuse, on a legal ground with a written reason. 'Outside powers' is refused
-    for a matter the catalogue puts within them, and after accepting; the refusal is
-    published for oversight."""
+    for a matter the catalogue puts within them (or, on ground 2, by the named holder of the
+    materials), and after accepting; the refusal is published for oversight, and one of a
+    matter the catalogue assigns to the department awaits the justice bureau's ruling."""
     r = await REQUEST.load_for(uow, request_id, actor)
     require_department(actor, r)
     state = AssistanceState(r.state)
@@ -198,6 +200,7 @@ async def refuse(
         after_acceptance=state is AssistanceState.ACCEPTED,
         min_chars=assistance_settings(ctx).assistance_min_reason_chars,
     )
+    owned = owns_matter_now(ctx, r)
     subject = REQUEST.subject_of(r.id)
     if state is AssistanceState.ACCEPTED:
         owed = await deadlines.find_open(uow, subject=subject, action=COMPLETE)
@@ -213,6 +216,7 @@ async def refuse(
     r.refusal_ground, r.refusal_reason = data.ground.value, data.reason
     r.refusal_law, r.refusal_article = data.law, data.article
     r.refused_after_acceptance = state is AssistanceState.ACCEPTED
+    r.refused_owned_matter = owned  # ASSIST-03: for the justice bureau's ruling
     lapse_pending_extensions(r, uow.now)
     uow.publish(events.refused(r, late=late), key=str(r.id))
     REQUEST.audit(
@@ -225,6 +229,7 @@ async def refuse(
         article=data.article,
         reason=data.reason,
         after_acceptance=r.refused_after_acceptance,
+        owned_matter=owned,
         late=late,
     )
     return r

@@ -17,6 +17,7 @@ from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ, end_of_china_day
 from xietong_common.context import ServiceContext
+from xietong_common.contracts.assistance import AssistanceGround
 from xietong_common.records import RecordKind
 from xietong_common.reference import OrgKind
 from xietong_common.uow import UnitOfWork
@@ -53,7 +54,12 @@ def address(ctx: ServiceContext, r: AssistanceRequest, chosen: str | None) -> do
     matter = matter_powers(ctx, r.matter_code)
     if chosen is not None:
         ctx.directory.require(chosen, OrgKind.DEPARTMENT, rule="ASSIST-01")
-    addressing = domain.address(matter=matter, chosen=chosen, name=ctx.directory.label)
+    domain.check_holder(AssistanceGround(r.ground), r.materials_holder)
+    if r.materials_holder is not None:
+        ctx.directory.require(r.materials_holder, OrgKind.DEPARTMENT, rule="ASSIST-02")
+    addressing = domain.address(
+        matter=matter, chosen=chosen, name=ctx.directory.label, holder=r.materials_holder
+    )
     r.department = addressing.department
     r.proposed_department = addressing.proposed
     r.within_powers = addressing.within_powers
@@ -63,11 +69,22 @@ def address(ctx: ServiceContext, r: AssistanceRequest, chosen: str | None) -> do
     return addressing
 
 
-def within_powers_now(ctx: ServiceContext, r: AssistanceRequest) -> bool:
-    """ASSIST-03: does the catalogue (as loaded now) put the matter within the department's
-    powers? A matter since dropped from the catalogue keeps what it said at the request."""
+def owns_matter_now(ctx: ServiceContext, r: AssistanceRequest) -> bool:
+    """ASSIST-03: does the catalogue (as loaded now) assign the case's matter to the
+    department? A matter since dropped from the catalogue keeps what it said at the request."""
     matter = ctx.catalogue.get(r.matter_code)
-    return r.within_powers if matter is None else matter.owner == r.department
+    if matter is None:
+        return r.within_powers and r.department != r.materials_holder
+    return matter.owner == r.department
+
+
+def within_powers_now(ctx: ServiceContext, r: AssistanceRequest) -> bool:
+    """ASSIST-02/03: is what is asked within the department's powers — it owns the case's
+    matter (the catalogue as loaded now), or, on ground 2, it is the named holder of the
+    materials?"""
+    return owns_matter_now(ctx, r) or (
+        r.materials_holder is not None and r.materials_holder == r.department
+    )
 
 
 # ---- the request as a record: loading, access, transitions, audit -------------------------------

@@ -1,5 +1,6 @@
 """三(四)/SUP-02: how each organisation performed, per period — requests, acceptances,
-refusals by ground, deliveries, missed deadlines and flags of shirking or obstruction.
+refusals by ground and refusals of an owned matter (ASSIST-03), deliveries, missed deadlines
+and flags of shirking or obstruction.
 
 Each figure is counted in the period of its own moment (a refusal when it was made, a missed
 deadline when it fell due), in China time.
@@ -119,6 +120,15 @@ async def performance(
     await _count(session, figures, "withdrawn", R.town, R.withdrawn_at, window, submitted)
     await _count(session, figures, "accepted", R.department, R.accepted_at, window)
     await _count(session, figures, refused, R.department, R.refused_at, window, by=R.refusal_ground)
+    await _count(
+        session,
+        figures,
+        "refused_owned_matter",
+        R.department,
+        R.refused_at,
+        window,
+        R.refused_owned_matter.is_(True),
+    )
     await _count(session, figures, "completed", R.department, R.confirmed_at, window)
     for action, name in ((Step.DELIVER, "delivered"), (Step.RETURN, "results_returned")):
         await _count(

@@ -74,6 +74,7 @@ async def create_draft(
         ground=data.ground.value,
         ground_description=data.ground_description,
         needed=data.needed,
+        materials_holder=data.materials_holder,
         urgent=data.urgent,
         needed_by=data.needed_by,
         created_at=uow.now,
@@ -101,6 +102,7 @@ async def create_draft(
         rule=Step.EDIT.rule,
         matter_code=r.matter_code,
         ground=r.ground,
+        materials_holder=r.materials_holder,
         proposed_department=addressing.proposed,
         within_powers=addressing.within_powers,
         warnings=[w.code for w in addressing.warnings],
@@ -121,7 +123,14 @@ async def update_draft(
     require_town(actor, r)
     REQUEST.check(r, Step.EDIT)
     given = changes.model_fields_set
-    for name in ("matter_code", "ground_description", "needed", "urgent", "needed_by"):
+    for name in (
+        "matter_code",
+        "ground_description",
+        "needed",
+        "materials_holder",
+        "urgent",
+        "needed_by",
+    ):
         if name in given:
             setattr(r, name, getattr(changes, name))
     if "ground" in given and changes.ground is not None:

@@ -5,6 +5,12 @@ from notifier.domain.deliveries import DeliveryState as DeliveryState
 from notifier.domain.deliveries import Step as Step
 from notifier.domain.deliveries import backoff_s as backoff_s
 from notifier.domain.deliveries import recipients as recipients
+from notifier.domain.formats import WebhookFormat as WebhookFormat
+from notifier.domain.formats import format_refusal as format_refusal
+from notifier.domain.messages import Message as Message
+from notifier.domain.messages import compose as compose
+from notifier.domain.messages import mask_identity_numbers as mask_identity_numbers
+from notifier.domain.signing import dingtalk_sign as dingtalk_sign
 from notifier.domain.signing import new_secret as new_secret
 from notifier.domain.signing import sign as sign
 from notifier.domain.signing import signature_headers as signature_headers

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from notifier.domain import DeliveryState, EventKind
+from notifier.domain import DeliveryState, EventKind, WebhookFormat
 
 
 class SubscriptionOut(BaseModel):
@@ -17,6 +17,7 @@ class SubscriptionOut(BaseModel):
     organisation: str = Field(examples=["town:lizhi"])
     url: str = Field(examples=["https://oa.lizhi.example.gov.cn/hooks/xietong"])
     kinds: list[EventKind]
+    format: WebhookFormat = Field(description="how deliveries are rendered")
     description: str | None = None
     active: bool
     created_by: str
@@ -30,7 +31,8 @@ class SubscriptionCreated(SubscriptionOut):
 
     secret: str = Field(
         description="the Standard Webhooks signing secret (`whsec_` + base64 key): verify "
-        "`webhook-signature` with it (docs/webhooks.md)",
+        "`webhook-signature` with it (docs/webhooks.md); for a dingtalk-robot subscription, "
+        "the robot's own secret as registered",
         examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
     )
 

@@ -1,6 +1,8 @@
 """The delivery job: claims the deliveries that are due, POSTs each to its subscription's URL
-signed as Standard Webhooks says, and records how it went (delivered, retried after a
-backoff, or dead after the last attempt).
+as its format's adapter renders it (the CloudEvent signed as Standard Webhooks says, a group
+robot's message, the SMS gateway's JSON: service/adapters.py), and records how it went
+(delivered, retried after a backoff, or dead after the last attempt). A 2xx whose body the
+adapter reads as a refusal (a robot's non-zero errcode) is a failed attempt.
 
 Survives restarts: a delivery is a row; claiming it only moves its `next_attempt_at` past the
 time one attempt can take (a lease), so a replica that dies mid-attempt leaves it due again
@@ -16,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
@@ -43,6 +47,8 @@ class Claimed:
     id: uuid.UUID
     url: str
     secret: str
+    format: str
+    organisation: str
     event: dict[str, Any]
 
 
@@ -53,7 +59,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        return self.status is not None and 200 <= self.status < 300 and self.error is None
 
 
 async def _claim(ctx: ServiceContext, settings: NotifierSettings, now: datetime) -> list[Claimed]:
@@ -107,6 +113,8 @@ async def _claim(ctx: ServiceContext, settings: NotifierSettings, now: datetime)
             id=r.id,
             url=subscriptions[r.subscription_id].url,
             secret=subscriptions[r.subscription_id].secret,
+            format=subscriptions[r.subscription_id].format,
+            organisation=subscriptions[r.subscription_id].organisation,
             event=r.event,
         )
         for r in rows
@@ -120,21 +128,29 @@ async def _attempt(
     adapter: MessageAdapter,
     now: datetime,
     keep_bytes: int,
+    name: Callable[[str], str],
 ) -> Outcome:
     outgoing = adapter.render(
-        delivery_id=str(claimed.id), event=claimed.event, secret=claimed.secret, now=now
+        delivery_id=str(claimed.id),
+        event=claimed.event,
+        secret=claimed.secret,
+        now=now,
+        name=name,
+        recipient=claimed.organisation,
     )
+    url = claimed.url
+    if outgoing.query:
+        url += ("&" if urlsplit(url).query else "?") + outgoing.query
     try:
-        async with client.stream(
-            "POST", claimed.url, content=outgoing.body, headers=outgoing.headers
-        ) as r:
-            if 200 <= r.status_code < 300:
-                return Outcome(r.status_code, None)
+        async with client.stream("POST", url, content=outgoing.body, headers=outgoing.headers) as r:
             kept = b""
             async for chunk in r.aiter_raw():
                 kept += chunk
                 if len(kept) >= keep_bytes:
                     break
+            if 200 <= r.status_code < 300:
+                # A robot answers its refusals with 200 and an errcode.
+                return Outcome(r.status_code, adapter.refusal(kept))
             text = kept[:keep_bytes].decode("utf-8", "replace")
             reason = "a redirect (never followed)" if r.is_redirect else "not 2xx"
             return Outcome(r.status_code, f"HTTP {r.status_code}, {reason}: {text}".strip())
@@ -180,13 +196,18 @@ async def deliver_due(ctx: ServiceContext) -> int:
         return 0
     async with webhook_client(settings) as client:
 
+        def name(code: str) -> str:
+            org = ctx.directory.get(code)
+            return code if org is None else org.name_zh
+
         async def one(item: Claimed) -> None:
             outcome = await _attempt(
                 client,
                 item,
-                adapter=ADAPTERS[DEFAULT_ADAPTER],
+                adapter=ADAPTERS.get(item.format, ADAPTERS[DEFAULT_ADAPTER]),
                 now=ctx.clock.now(),
                 keep_bytes=settings.notifier_max_response_bytes,
+                name=name,
             )
             await _record(ctx, settings, item.id, outcome)
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifier.domain import new_secret
+from notifier.domain import WebhookFormat, format_refusal, new_secret
+from notifier.errors import TargetRefused
 from notifier.models import Subscription
 from notifier.schemas import SubscriptionCreate, SubscriptionUpdate
 from notifier.service.common import ADMIN_ROLES, SUBSCRIPTION
@@ -49,13 +51,15 @@ async def create_subscription(
     if earlier is not None:
         return Created(await SUBSCRIPTION.load_for(uow, uuid.UUID(earlier), actor), True)
     url = await check_target(data.url, notifier_settings(ctx))
+    _check_format(data.format, url, data.secret)
     subscription = Subscription(
         id=uuid.uuid4(),
         organisation=actor.org,
         url=url,
         kinds=[k.value for k in data.kinds],
+        format=data.format.value,
         description=data.description,
-        secret=new_secret(),
+        secret=data.secret or new_secret(),
         active=data.active,
         created_by=actor.user,
         created_at=uow.now,
@@ -63,7 +67,15 @@ async def create_subscription(
     )
     uow.session.add(subscription)
     await uow.session.flush()
-    SUBSCRIPTION.audit(uow, subscription, "created", rule=None, url=url, kinds=subscription.kinds)
+    SUBSCRIPTION.audit(
+        uow,
+        subscription,
+        "created",
+        rule=None,
+        url=without_query(url),
+        kinds=subscription.kinds,
+        format=subscription.format,
+    )
     await idempotency.remember(
         uow, scope=SCOPE, org=actor.org, key=idempotency_key, resource_id=str(subscription.id)
     )
@@ -83,11 +95,32 @@ async def update_subscription(
     changed = changes.model_dump(exclude_unset=True, exclude_none=True, mode="json")
     if "url" in changed:
         changed["url"] = await check_target(changed["url"], notifier_settings(ctx))
+        secret = subscription.secret if subscription.format == "dingtalk-robot" else None
+        _check_format(WebhookFormat(subscription.format), changed["url"], secret)
     for name, value in changed.items():
         setattr(subscription, name, value)
     subscription.updated_at = uow.now
-    SUBSCRIPTION.audit(uow, subscription, "changed", rule=None, changes=changed)
+    audited = {**changed, **({"url": without_query(changed["url"])} if "url" in changed else {})}
+    SUBSCRIPTION.audit(uow, subscription, "changed", rule=None, changes=audited)
     return subscription
+
+
+def without_query(url: str) -> str:
+    """The URL as the audit log keeps it: a robot's key or access_token (its query) is a
+    credential, left out."""
+    parts = urlsplit(url)
+    return parts._replace(query="…").geturl() if parts.query else url
+
+
+def _check_format(fmt: WebhookFormat, url: str, secret: str | None) -> None:
+    why = format_refusal(fmt, url, secret)
+    if why is not None:
+        raise TargetRefused(
+            why,
+            zh="回调地址或密钥与推送格式不符：钉钉机器人须提供加签密钥（SEC…）及含 access_token "
+            "的地址，企业微信/政务微信机器人的地址须含 key，其他格式不接受 secret",
+            reason="format",
+        )
 
 
 async def delete_subscription(

@@ -1,0 +1,156 @@
+"""Chinese message text of the robot and SMS formats, from the templates below (kept here, in
+one place). No I/O.
+
+A message says what deadline (the mechanism, the rule, the owed action), which record (its
+reference, and its `<kind>:<id>`), when it is due in China time (Asia/Shanghai), and, for a
+reminder, the working days left; for a breach, who owed it and who is kept waiting.
+Organisations are named as the directory names them. No personal ID number ever appears:
+whatever a record's reference or assignee carries, a resident identity number in the text is
+masked (`xietong_common.parties.mask_identity`: first 6 and last 4 characters) before it is
+sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from string import Template
+from typing import Any
+
+from xietong_common.calendar import CHINA_TZ
+from xietong_common.contracts.deadlines import BreachKind, DeadlineUnit
+from xietong_common.parties import mask_identity
+
+SIGNATURE = "协同监管平台"  # the sender named in every message (an SMS signature too)
+
+MECHANISMS_ZH: Mapping[str, str] = {
+    "info-sharing": "信息互享",
+    "assistance": "执法协助",
+    "referral": "案件移送",
+    "legal-review": "法制审核",
+    "joint-inspection": "综合查一次",
+    "secondment": "下沉指导",
+}
+
+TITLES = {
+    "approaching": Template("期限临近提醒：$mechanism $rule"),
+    "breached": Template("逾期提醒：$mechanism $rule"),
+}
+
+# Plain text: robots' msgtype text, and the body of markdown messages line by line.
+LINES = {
+    "approaching": (
+        Template("【$signature】期限临近提醒"),
+        Template("$organisation：$mechanism事项「$action」（$rule）将于 $due（北京时间）到期。"),
+        Template("记录：$record"),
+        Template("剩余工作日：$days_left 个（提前 $lead提醒）"),
+        Template("请及时办理。"),
+    ),
+    "breached": (
+        Template("【$signature】逾期提醒（$breach）"),
+        Template("$mechanism事项「$action」（$rule）已于 $due（北京时间）到期，$breach。"),
+        Template("应办单位：$organisation$waiting"),
+        Template("记录：$record"),
+        Template("请尽快办理并说明情况。"),
+    ),
+}
+WAITING = Template("；等待单位：$counterparty")
+
+# SMS: one short line (a gateway splits longer ones into several billed messages).
+SMS = {
+    "approaching": Template(
+        "【$signature】$organisation：$mechanism「$action」（$rule）将于 $due 到期，"
+        "剩余 $days_left 个工作日，记录 $record_short，请及时办理。"
+    ),
+    "breached": Template(
+        "【$signature】$mechanism「$action」（$rule）已于 $due 到期，$breach，"
+        "应办单位 $organisation，记录 $record_short，请尽快办理。"
+    ),
+}
+
+# A resident identity number (18 characters, the last a digit or X; or the old 15 digits),
+# not inside a longer run of digits.
+IDENTITY_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+
+
+def mask_identity_numbers(text: str) -> str:
+    """The text with every identity-number-shaped run masked."""
+    return IDENTITY_NUMBER.sub(lambda m: mask_identity(m.group(1)), text)
+
+
+def china_time(value: str | datetime) -> str:
+    """`2026年12月8日 17:30` in China time."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = moment.astimezone(CHINA_TZ)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def _lead(data: Mapping[str, Any]) -> str:
+    try:
+        unit = DeadlineUnit(str(data.get("lead_unit")))
+    except ValueError:
+        return str(data.get("lead", ""))
+    return f"{data.get('lead_amount')} 个{unit.label_zh}"
+
+
+def _breach(data: Mapping[str, Any]) -> str:
+    try:
+        return BreachKind(str(data.get("kind"))).label_zh
+    except ValueError:
+        return "已逾期"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification in Chinese: a title and its lines, and the short SMS form."""
+
+    title: str
+    lines: tuple[str, ...]
+    sms: str
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def markdown(self) -> str:
+        head, *rest = self.lines
+        return "\n\n".join([f"### {head}", *(f"> {line}" for line in rest)])
+
+
+def event_kind(event: Mapping[str, Any]) -> str:
+    """`approaching` or `breached`, from the CloudEvent's type."""
+    return "breached" if ".deadline.breached." in f".{event.get('type', '')}." else "approaching"
+
+
+def compose(event: Mapping[str, Any], *, name: Callable[[str], str]) -> Message:
+    """The message of a deadline event (the CloudEvent as delivered); `name` gives an
+    organisation's Chinese name from its code."""
+    kind = event_kind(event)
+    data: Mapping[str, Any] = event.get("data") or {}
+    subject = str(data.get("subject", ""))
+    reference = data.get("reference")
+    record = f"{reference}（{subject}）" if reference else subject
+    counterparty = data.get("counterparty")
+    values = {
+        "signature": SIGNATURE,
+        "mechanism": MECHANISMS_ZH.get(str(data.get("mechanism")), str(data.get("mechanism"))),
+        "rule": data.get("rule", ""),
+        "action": data.get("action", ""),
+        "organisation": name(str(data.get("organisation", ""))),
+        "waiting": WAITING.substitute(counterparty=name(counterparty)) if counterparty else "",
+        "due": china_time(data["due_at"]) if data.get("due_at") else "（未知）",
+        "days_left": data.get("working_days_left", "—"),
+        "lead": _lead(data),
+        "breach": _breach(data),
+        "record": record,
+        "record_short": reference or subject,
+    }
+    masked = {k: mask_identity_numbers(str(v)) for k, v in values.items()}
+    return Message(
+        title=TITLES[kind].substitute(masked),
+        lines=tuple(t.substitute(masked) for t in LINES[kind]),
+        sms=SMS[kind].substitute(masked),
+    )
