@@ -254,3 +254,41 @@ def test_ops_routes_need_no_token_and_bodies_have_names_of_their_own() -> None:
             assert document["paths"][path]["get"]["security"] == [], (service, path)
         generated = [n for n in document["components"]["schemas"] if n.startswith("Body_")]
         assert not generated, (service, generated)
+
+
+# Pages that are not lists of records, and why: no row of them has a last change.
+NOT_RECORDS = {
+    # ASSIST three(four): figures per organisation and period, computed on each request.
+    "assistance_performance",
+}
+
+
+def _is_page(document: dict[str, Any], schema: dict[str, Any]) -> bool:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return {"items", "total", "page", "page_size"} <= set(schema.get("properties", {}))
+
+
+def test_every_list_of_records_takes_updated_since() -> None:
+    """Issue 25: a platform that polls instead of consuming the events asks every list for
+    what changed since its last poll (`xietong_common.web.deps.Paging` declares it, and
+    `fetch_page` cannot be called without the column it filters on)."""
+    lists, missing = [], []
+    for name, document in DOCUMENTS.items():
+        for method, path, operation in _operations(document):
+            ok = operation.get("responses", {}).get("200", {})
+            schema = ok.get("content", {}).get("application/json", {}).get("schema")
+            if method != "get" or schema is None or not _is_page(document, schema):
+                continue
+            if operation["operationId"] in NOT_RECORDS:
+                continue
+            lists.append(f"{name} {path}")
+            params = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
+            since = params.get("updated_since", {}).get("schema", {})
+            kinds = [since, *since.get("anyOf", [])]
+            if not any(k.get("format") == "date-time" for k in kinds):
+                missing.append(f"{name} GET {path}")
+    assert len(lists) >= 40, lists
+    assert not missing, missing
+    pages = {o["operationId"] for d in DOCUMENTS.values() for _, _, o in _operations(d)}
+    assert pages >= NOT_RECORDS, "an exemption names no operation any more"

@@ -116,6 +116,10 @@ class RecordKind(Generic[M, StateT, StepT]):
     """Sort keys of its lists → columns (`due_at`, the next deadline, is always there)."""
     tiebreak: Sequence[Any] = ()
     """What orders rows that sort alike (the id when left empty): pages stay stable."""
+    changed: Any = None
+    """The column (or SQL expression) of the record's last change, which a list's
+    `updated_since` filters on: the model's `updated_at` when left empty (a kind whose table
+    has none names it: a merge proposal's decision, else its proposal)."""
     sent_by: Where | None = None
     """The records an organisation sent (its outbox), for `in_box`."""
     received_by: Where | None = None
@@ -332,6 +336,19 @@ class RecordKind(Generic[M, StateT, StepT]):
         """Every key `order_by` takes (for the service's `SortKey` to match)."""
         return sort_keys(self.sort)
 
+    @property
+    def changed_column(self) -> Any:
+        """What `updated_since` filters on: `changed`, or the model's `updated_at`."""
+        if self.changed is not None:
+            return self.changed
+        column = getattr(self.model, "updated_at", None)
+        if column is None:
+            raise TypeError(
+                f"records of kind {self.subject!r} have no updated_at: name the column of their "
+                "last change (`changed=`) for updated_since"
+            )
+        return column
+
     def order_by(self, key: str) -> list[Any]:
         """The ORDER BY of a sort key; ties broken by `tiebreak` (the id)."""
         return sort_clause(key, self.sort, self.due, tiebreak=self.tiebreak or (self.id_column,))
@@ -366,15 +383,16 @@ class RecordKind(Generic[M, StateT, StepT]):
         now: datetime,
         options: Sequence[ORMOption] = (),
     ) -> tuple[list[Listed[M]], int]:
-        """One page of the records matching `where` and the common `filters`, in the order of
-        `filters.sort`, each with its deadlines (the next, and all); and how many match."""
+        """One page of the records matching `where` and the common `filters` (and, with
+        `paging.updated_since`, changed since), in the order of `filters.sort`, each with its
+        deadlines (the next, and all); and how many match."""
         query = (
             sa.select(self.model)
             .where(*where, *self.filtered(filters, now))
             .order_by(*self.order_by(filters.sort))
             .options(*options)
         )
-        rows, total = await fetch_page(session, query, paging)
+        rows, total = await fetch_page(session, query, paging, changed=self.changed_column)
         due = await deadlines_by_subject(session, [self.subject_of(r.id) for r in rows])
         listed = []
         for row in rows:

@@ -207,9 +207,11 @@ async def owed(
 ) -> tuple[list[TodoItem], int]:
     """One page of what the caller's organisation owes (only what names the caller, with
     `mine`), earliest due first, and how many match."""
+    # A deadline's last change: started, met, cancelled or found missed.
+    changed = sa.func.greatest(_d.started_at, _d.satisfied_at, _d.cancelled_at, _d.breached_at)
     query = (
         sa.select(deadlines)
-        .where(*_where(principal, filters, now))
+        .where(*_where(principal, filters, now), *paging.changed_since(changed))
         .order_by(_d.due_at, _d.started_at, _d.id)
     )
     total = (

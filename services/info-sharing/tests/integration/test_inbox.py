@@ -4,7 +4,7 @@ receipts for the publisher, items unread past the setting for oversight, the eve
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -259,3 +259,44 @@ async def test_info_03_a_department_s_supervision_items_reach_the_towns_unsubscr
     late = {(x["org"], x["item"]["id"]) for x in listed["items"]}
     assert (c.town_a, licensing["id"]) in late
     assert (c.town_b, everywhere["id"]) in late
+
+
+async def test_issue_25_updated_since_lists_the_entries_delivered_or_read_since_a_poll(
+    info: Info,
+) -> None:
+    """A poller's inbox: an entry delivered, or read, at or after `updated_since` comes again;
+    one untouched since does not. The publisher's receipts and the items list say the same."""
+    c = info.codes
+    await info.subscribe(c.town_a)
+    old = await info.publish(c.dept, title="较早发布的信息")
+    info.clock.advance(timedelta(hours=1))
+    poll = info.clock.now()
+    new = await info.publish(c.dept, title="轮询之后发布的信息")
+
+    def listed(page: dict[str, Any]) -> list[str]:
+        return [e["item"]["id"] for e in page["items"]]
+
+    assert listed(await info.inbox(c.town_a, updated_since=poll.isoformat())) == [new["id"]]
+    items = await info.svc.client.get(
+        "/items", params={"updated_since": poll.isoformat()}, headers=info.h(c.town_a)
+    )
+    assert [x["id"] for x in items.json()["items"]] == [new["id"]]
+
+    info.clock.advance(timedelta(hours=1))
+    later = info.clock.now()
+    assert (await info.inbox(c.town_a, updated_since=later.isoformat()))["total"] == 0
+    r = await info.svc.client.post(f"/items/{old['id']}/read", headers=info.h(c.town_a))
+    assert r.status_code == 200, r.text
+    assert listed(await info.inbox(c.town_a, updated_since=later.isoformat())) == [old["id"]]
+    receipts = await info.svc.client.get(
+        f"/items/{old['id']}/receipts",
+        params={"updated_since": later.isoformat()},
+        headers=info.h(c.dept),
+    )
+    assert [x["org"] for x in receipts.json()["items"]] == [c.town_a]
+    assert (await info.inbox(c.town_a))["total"] == 2  # without it, the whole inbox
+
+    naive = await info.svc.client.get(
+        "/inbox", params={"updated_since": "2024-03-01T10:00:00"}, headers=info.h(c.town_a)
+    )
+    assert naive.status_code == 422, naive.text

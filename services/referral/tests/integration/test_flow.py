@@ -354,3 +354,24 @@ async def test_an_event_is_trusted_only_from_the_service_that_owns_its_type(
     assert {str(forged.review_id), str(copied.review_id)} <= ids
     await asyncio.sleep(1)
     assert (await case.counts())[0] == before[0]
+
+
+async def test_issue_25_a_citizens_id_number_is_masked_in_case_referred(
+    case: Any, kafka_bootstrap: str
+) -> None:
+    """case.referred reaches the shared integrator account: a citizen's resident ID number
+    leaves masked (first 6, last 4) while the case's parties still read it whole."""
+    citizen = {"name": "张三", "kind": "citizen", "id_number": "11010519491231002X"}
+    async with topic_reader(kafka_bootstrap, "case.referred") as reader:
+        sent = await case.sent(party=citizen)
+        rid = sent["id"]
+        events = await reader.collect(
+            lambda evs: any(
+                e["type"] == "xietong.case.referred.v1" and e["subject"] == rid for e in evs
+            )
+        )
+    referred = next(e for e in events if e["subject"] == rid)
+    assert referred["data"]["party"] == {**citizen, "id_number": "110105********002X"}
+    assert "11010519491231002X" not in json.dumps(referred)
+    held = (await case.get(rid, case.codes.dept)).json()
+    assert held["party"]["id_number"] == "11010519491231002X"

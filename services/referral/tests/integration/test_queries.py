@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -118,3 +118,43 @@ async def test_ref_03_a_withdrawn_draft_is_in_nobodys_inbox(case: Any) -> None:
     assert (await case.get(draft["id"], c.dept)).status_code == 404
     assert draft["id"] in await ids(case, "/referrals/outbox", c.town_a)
     assert draft["id"] in await ids(case, "/referrals", "justice-bureau")
+
+
+async def test_issue_25_updated_since_lists_only_the_cases_changed_since_a_poll(case: Any) -> None:
+    """A platform that polls instead of consuming the events asks for what changed since its
+    last poll: a case changed at or after `updated_since` is listed, in the list's own order;
+    an untouched one is not; a time without its offset is refused."""
+    c = case.codes
+    first = await case.draft()
+    case.clock.advance(timedelta(hours=1))
+    poll = case.clock.now()
+    second = await case.draft()  # created exactly at the poll: at or after it
+    case.clock.advance(timedelta(hours=1))
+    later = case.clock.now()
+
+    assert await ids(case, "/referrals/outbox", c.town_a, updated_since=poll.isoformat()) == [
+        second["id"]
+    ]
+    assert await ids(case, "/referrals/outbox", c.town_a, updated_since=later.isoformat()) == []
+    r = await case.act(first["id"], "withdraw", c.town_a, "handler", reason="不再移送此案件")
+    assert r.status_code == 200, r.text
+    # the same moment in China time: the offset is read, not dropped
+    china = later.astimezone(timezone(timedelta(hours=8))).isoformat()
+    assert china.endswith("+08:00")
+    for since in (later.isoformat(), china):
+        assert await ids(case, "/referrals/outbox", c.town_a, updated_since=since) == [first["id"]]
+        assert await ids(case, "/referrals", "justice-bureau", updated_since=since) == [first["id"]]
+    # both, newest first as the list always sorts; the page and its total agree
+    page = await case.svc.client.get(
+        "/referrals/outbox",
+        params={"updated_since": poll.isoformat(), "page_size": 1},
+        headers=case.sender,
+    )
+    assert page.json()["total"] == 2
+    assert [x["id"] for x in page.json()["items"]] == [second["id"]]
+
+    naive = await case.svc.client.get(
+        "/referrals/outbox", params={"updated_since": "2024-03-01T10:00:00"}, headers=case.sender
+    )
+    assert naive.status_code == 422, naive.text
+    assert "updated_since" in naive.text

@@ -338,3 +338,36 @@ def test_ref_08_resemblance_sees_through_the_usual_disguises() -> None:
         )
         is None
     )
+
+
+def test_ref_08_a_masked_citizens_number_still_tells_the_same_party() -> None:
+    """Issue 25: events carry a citizen's number masked (first 6, last 4), so a draft made
+    from a review opinion holds it masked; REF-08 still finds the citizen of a held case by
+    the characters both numbers show, and tells a different citizen apart."""
+    from referral.domain import CaseKey, Ground, normalise_identity, resemblance, same_identity
+    from xietong_common.parties import mask_identity
+
+    full = "11010519491231002X"
+    masked = normalise_identity(mask_identity(full))
+    assert masked == "110105********002X"
+    found = datetime(2024, 3, 1, 2, tzinfo=UTC)
+    held = CaseKey(facts="张某在河道旁倾倒建筑垃圾", found_at=found, party_id=full)
+
+    def same(number: str) -> bool:
+        match = resemblance(
+            CaseKey(
+                facts="另案：餐馆占道经营", found_at=found, party_id=normalise_identity(number)
+            ),
+            held,
+            held_id="r1",
+            facts_threshold=0.9,
+            window=timedelta(days=0),
+        )
+        return match is not None and Ground.SAME_PARTY in match.grounds
+
+    assert same(mask_identity(full))
+    assert same("110105 ******** 002x")  # as typed again from the event
+    assert not same("110105********0031")  # another citizen of the district
+    assert not same("510105********002X")  # another place of registration
+    assert not same_identity("****", "1234")  # nothing shown: nothing to match on
+    assert normalise_identity("********") is None

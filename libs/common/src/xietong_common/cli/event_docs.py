@@ -55,6 +55,14 @@ A message a consumer cannot handle after its retries goes to `<topic>.dlq` with 
 `x-original-topic`, `x-original-partition`, `x-original-offset`, `x-consumer-group`,
 `x-attempts`, `x-error-type`, `x-error`.
 
+Personal data: integrators read these topics, so no event carries a citizen's identity
+number whole. A party's `id_number` (`CaseParty`: in `case.*`, `review.*` and
+`inspection.*` events) is an organisation's unified social credit code, whole, or a
+citizen's number masked to its first 6 and last 4 characters (`110105********002X`); the
+full number stays with the record's parties, behind the REST API's access checks. A
+consumer matching parties compares the characters both numbers show (the referral
+service's REF-08 does).
+
 Schemas: JSON Schema of each payload is in `docs/asyncapi.yaml`.
 
 | topic | type | producers | consumers | what |
@@ -282,7 +290,10 @@ def render_asyncapi() -> dict[str, Any]:
         "info": {
             "title": "xietong (协同) integration events",
             "version": "0.1.0",
-            "description": "Events exchanged by the xietong services over Apache Kafka.",
+            "description": "Events exchanged by the xietong services over Apache Kafka. No "
+            "event carries a citizen's identity number whole: a party's `id_number` is an "
+            "organisation's unified social credit code, or a citizen's number masked to its "
+            "first 6 and last 4 characters.",
         },
         "defaultContentType": "application/cloudevents+json",
         "servers": SERVERS,

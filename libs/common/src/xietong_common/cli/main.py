@@ -88,7 +88,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    """docs/events.md, docs/asyncapi.yaml (the contracts) and docs/openapi/*.json (the APIs)."""
+    """docs/events.md, docs/asyncapi.yaml (the contracts) and docs/openapi/*.json (the APIs,
+    with their OpenAPI 3.0 renderings in docs/openapi/3.0/)."""
     from xietong_common.cli.event_docs import rendered as event_docs
     from xietong_common.cli.openapi_docs import rendered as api_docs
 
@@ -143,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_dlq_commands(sub, Locations(service_database_url, kafka_bootstrap))
 
     docs = sub.add_parser(
-        "docs", help="regenerate docs/events.md, docs/asyncapi.yaml and docs/openapi/*.json"
+        "docs",
+        help="regenerate docs/events.md, docs/asyncapi.yaml, docs/openapi/*.json and "
+        "docs/openapi/3.0/*.json",
     )
     docs.add_argument("--out", default=str(project_root() / "docs"))
     docs.add_argument("--check", action="store_true", help="fail if the files are out of date")

@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from xietong_common.contracts.base import ContractModel, IntegrationEvent, event
 from xietong_common.labels import LabelledEnum
+from xietong_common.parties import PartyKind, mask_identity
 
 
 class ReviewOpinionKind(LabelledEnum):
@@ -55,7 +56,24 @@ class CaseParty(ContractModel):
         description="citizen | legal-person | other-organisation (REV-01 (6) thresholds differ)",
         examples=["legal-person"],
     )
-    id_number: str | None = Field(default=None, description="ID card or unified social credit code")
+    id_number: str | None = Field(
+        default=None,
+        description="an organisation's unified social credit code, whole (it is no personal "
+        "data); a citizen's identity number masked — the first 6 and the last 4 characters, "
+        "the rest `*` (`500102********1234`) — in every event, since integrators read them "
+        "(issue 25). A consumer matching parties compares the characters both show (the "
+        "referral service's REF-08 does); the full number stays with the record's parties",
+        examples=["91500102MA5U7YBX2G", "500102********1234"],
+    )
+
+    @field_validator("id_number")
+    @classmethod
+    def _citizens_number_masked(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A citizen's number never leaves the producer whole, whichever service builds the
+        # party; masking a masked number changes nothing, so a consumer may validate it again.
+        if value is None or info.data.get("kind") != PartyKind.CITIZEN.value:
+            return value
+        return mask_identity(value)
 
 
 class CaseSummary(ContractModel):

@@ -12,6 +12,7 @@ from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import Forbidden, Unauthorized
 from xietong_common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageParams
+from xietong_common.schemas import TimeBound
 
 
 async def get_context(request: Request) -> ServiceContext:
@@ -50,21 +51,48 @@ async def authenticate(
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
-async def page_params(
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 for the first page")] = 1,
-    page_size: Annotated[
-        int,
-        Query(
-            ge=1,
-            le=MAX_PAGE_SIZE,
-            description=f"items per page, at most {MAX_PAGE_SIZE} (XIETONG_MAX_PAGE_SIZE)",
-        ),
-    ] = DEFAULT_PAGE_SIZE,
+_PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 for the first page")]
+_PageSize = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description=f"items per page, at most {MAX_PAGE_SIZE} (XIETONG_MAX_PAGE_SIZE)",
+    ),
+]
+
+
+async def page_numbers(
+    page: _PageNumber = 1, page_size: _PageSize = DEFAULT_PAGE_SIZE
 ) -> PageParams:
     return PageParams(page=page, page_size=page_size)
 
 
+PageNumbers = Annotated[PageParams, Depends(page_numbers)]
+"""A page of something that is not a list of records (a comparison of two versions): no
+`updated_since`. Every list of records takes `Paging`."""
+
+
+async def page_params(
+    page: _PageNumber = 1,
+    page_size: _PageSize = DEFAULT_PAGE_SIZE,
+    updated_since: Annotated[
+        TimeBound | None,
+        Query(
+            description="only the records changed at or after this moment (RFC 3339 with its "
+            "offset, e.g. 2024-03-08T16:00:00+08:00; a time without an offset is refused), for "
+            "a platform that polls instead of consuming the events: ask again from the time of "
+            "the last poll (a record changed exactly then comes again, so a poller keeps what "
+            "it saw by id); the order is the list's own, ties broken by id, so pages are stable",
+        ),
+    ] = None,
+) -> PageParams:
+    return PageParams(page=page, page_size=page_size, updated_since=updated_since)
+
+
 Paging = Annotated[PageParams, Depends(page_params)]
+"""A page of a list of records, and `updated_since` (tests/test_access_declared.py: every
+route returning a `Page` declares it)."""
 
 IdempotencyKey = Annotated[
     str | None,

@@ -32,7 +32,7 @@ from xietong_common.reference import OrgKind
 from xietong_common.schemas import Code, DayBound, OrgCode, Page, TimeBound
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
-from xietong_common.web.deps import Paging
+from xietong_common.web.deps import PageNumbers, Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, stream_material
 from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, problem_responses
 
@@ -81,7 +81,7 @@ async def propose(
 async def performance(
     ctx: Context,
     principal: CurrentPrincipal,
-    paging: Paging,
+    paging: PageNumbers,
     period: Annotated[PeriodUnit, Query(description="month, quarter or year")] = PeriodUnit.MONTH,
     since: Annotated[
         DayBound | None, Query(alias="from", description="first day (China time)")

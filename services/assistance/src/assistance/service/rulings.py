@@ -80,7 +80,7 @@ async def queue(
     if filters.town:
         where.append(R.town == filters.town)
     query = sa.select(R).where(*where).order_by(R.refused_at, R.id)
-    rows, total = await fetch_page(session, query, paging)
+    rows, total = await fetch_page(session, query, paging, changed=R.updated_at)
     return list(rows), total
 
 

@@ -65,6 +65,14 @@ def visible_to(org: str) -> sa.ColumnElement[bool]:
     )
 
 
+DELIVERY_CHANGED = sa.func.greatest(
+    Delivery.delivered_at, Delivery.read_at, Delivery.overdue_reported_at
+)
+"""A delivery's last change (`updated_since`): delivered, read, or reported unread."""
+ENTRY_CHANGED = sa.func.greatest(DELIVERY_CHANGED, Item.updated_at)
+"""An inbox entry's: its delivery's, or its item's."""
+
+
 def _where(principal: Principal, filters: ItemFilters) -> list[sa.ColumnElement[bool]]:
     where = [visible_to(principal.org)]
     if filters.states:
@@ -106,7 +114,7 @@ async def list_items(
         .where(*_where(principal, filters))
         .order_by(*_order(sort))
     )
-    return await fetch_page(session, query, paging)
+    return await fetch_page(session, query, paging, changed=Item.updated_at)
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,11 @@ async def search(
             "the search text has no words to look for", zh="检索内容中没有可检索的词语"
         )
     query_vector = sa.func.plainto_tsquery("simple", " ".join(terms))
-    where = [*_where(principal, filters), Item.search.op("@@")(query_vector)]
+    where = [
+        *_where(principal, filters),
+        *paging.changed_since(Item.updated_at),
+        Item.search.op("@@")(query_vector),
+    ]
     counted = (
         await session.execute(
             sa.select(sa.func.count()).select_from(
@@ -226,7 +238,7 @@ async def receipts(
     if read is not None:
         query = query.where(Delivery.read_at.is_not(None) if read else Delivery.read_at.is_(None))
     query = query.order_by(Delivery.read_at.desc().nulls_last(), Delivery.org)
-    return await fetch_page(session, query, paging)
+    return await fetch_page(session, query, paging, changed=DELIVERY_CHANGED)
 
 
 @dataclass(frozen=True)
@@ -245,7 +257,11 @@ async def inbox(
     paging: PageParams,
 ) -> tuple[list[tuple[Delivery, Item]], int]:
     """The items delivered to the caller's organisation, newest first."""
-    where = [Delivery.org == principal.org, Delivery.delivered_at.is_not(None)]
+    where = [
+        Delivery.org == principal.org,
+        Delivery.delivered_at.is_not(None),
+        *paging.changed_since(ENTRY_CHANGED),
+    ]
     if filters.unread is not None:
         where.append(
             Delivery.read_at.is_(None) if filters.unread else Delivery.read_at.is_not(None)
@@ -334,7 +350,7 @@ async def overdue(
         sa.select(Delivery, Item)
         .options(*SUMMARY_ONLY)
         .join(Item, Item.id == Delivery.item_id)
-        .where(*_overdue_where(cutoff, filters))
+        .where(*_overdue_where(cutoff, filters), *paging.changed_since(ENTRY_CHANGED))
     )
     total = (
         await session.execute(sa.select(sa.func.count()).select_from(base.subquery()))
@@ -373,7 +389,8 @@ async def subscriptions(
         .where(Subscription.org == principal.org, Subscription.cancelled_at.is_(None))
         .order_by(Subscription.created_at, Subscription.id)
     )
-    return await fetch_page(session, query, paging)
+    changed = sa.func.greatest(Subscription.created_at, Subscription.cancelled_at)
+    return await fetch_page(session, query, paging, changed=changed)
 
 
 async def feedback_requests(
@@ -403,5 +420,8 @@ async def feedback_requests(
             if active
             else FeedbackRequest.withdrawn_at.is_not(None)
         )
-    query = query.order_by(FeedbackRequest.department, FeedbackRequest.created_at)
-    return await fetch_page(session, query, paging)
+    query = query.order_by(
+        FeedbackRequest.department, FeedbackRequest.created_at, FeedbackRequest.id
+    )
+    changed = sa.func.greatest(FeedbackRequest.created_at, FeedbackRequest.withdrawn_at)
+    return await fetch_page(session, query, paging, changed=changed)

@@ -34,6 +34,7 @@ from joint_inspection.models import (
     Plan,
     Selection,
     Shortcoming,
+    ShortcomingAck,
     Target,
     Visit,
     WorkOrder,
@@ -279,6 +280,9 @@ MERGE: RecordKind[MergeProposal, MergeState, Any] = RecordKind(
     name_zh="合并建议",
     parties=lambda m: (m.org_a, m.org_b, m.town),
     sort={"proposed_at": MergeProposal.proposed_at},
+    # Its last change: the decision, else the proposal (an acceptance by one side alone
+    # carries no time of its own).
+    changed=sa.func.coalesce(MergeProposal.decided_at, MergeProposal.proposed_at),
 )
 """A proposal to merge two agencies' inspections of the same targets into one joint visit
 (进一次门、查多项事); the justice bureau decides for both (INSP-05)."""
@@ -292,6 +296,13 @@ SHORTCOMING: RecordKind[Shortcoming, Any, Any] = RecordKind(
     name_zh="政务服务短板记录",
     parties=lambda s: (s.reporting_org, s.town, *s.departments),
     sort={"reported_at": Shortcoming.reported_at},
+    # Its last change: the report, or a department's acknowledgement since.
+    changed=sa.func.greatest(
+        Shortcoming.reported_at,
+        sa.select(sa.func.max(ShortcomingAck.acknowledged_at))
+        .where(ShortcomingAck.shortcoming_id == Shortcoming.id)
+        .scalar_subquery(),
+    ),
 )
 """政务服务短板 (INSP-09): found on site, sent to the departments concerned, each of which
 owes an acknowledgement."""

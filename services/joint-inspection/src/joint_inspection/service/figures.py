@@ -214,7 +214,8 @@ async def reinspections(
         .join(Target, Target.id == Visit.target_id)
         .join(earlier, earlier.id == Visit.repeat_of)
         .join(earlier_order, earlier_order.id == earlier.order_id)
-        .where(*_scope(principal, town))
+        # A repeat is flagged when the visit is inspected.
+        .where(*_scope(principal, town), *paging.changed_since(Visit.inspected_at))
         .order_by(Visit.inspected_at.desc(), Visit.id)
     )
     total = (

@@ -88,7 +88,22 @@ async def list_signals(
         .where(RiskSignal.target_id == target_id)
         .order_by(RiskSignal.observed_on.desc(), RiskSignal.id)
     )
-    return await fetch_page(session, query, paging)
+    changed = sa.func.greatest(RiskSignal.recorded_at, RiskSignal.withdrawn_at)
+    return await fetch_page(session, query, paging, changed=changed)
+
+
+VISIT_CHANGED = sa.func.greatest(
+    Visit.added_at,
+    Visit.notified_at,
+    Visit.inspected_at,
+    Visit.authority_notified_at,
+    Visit.serious_reported_at,
+    Visit.outcome_at,
+    Visit.fed_back_at,
+    Visit.merged_at,
+    WorkOrder.updated_at,
+)
+"""A visit's last change (`updated_since`): each of its steps, or its work order's."""
 
 
 async def visits_of_target(
@@ -98,7 +113,11 @@ async def visits_of_target(
     query = (
         sa.select(Visit, WorkOrder)
         .join(WorkOrder, WorkOrder.id == Visit.order_id)
-        .where(Visit.target_id == target_id, orders_visible(principal))
+        .where(
+            Visit.target_id == target_id,
+            orders_visible(principal),
+            *paging.changed_since(VISIT_CHANGED),
+        )
         .order_by(WorkOrder.planned_start.desc(), Visit.id)
     )
     total = (
@@ -138,14 +157,20 @@ async def list_adjustments(
         .where(PlanAdjustment.plan_id == plan_id)
         .order_by(PlanAdjustment.made_at, PlanAdjustment.id)
     )
-    return await fetch_page(session, query, paging)
+    # An adjustment never changes once made.
+    return await fetch_page(session, query, paging, changed=PlanAdjustment.made_at)
 
 
 async def list_selections(
     session: AsyncSession, *, plan_id: uuid.UUID, paging: PageParams
 ) -> tuple[Sequence[Selection], int]:
-    query = sa.select(Selection).where(Selection.plan_id == plan_id).order_by(Selection.round)
-    return await fetch_page(session, query, paging)
+    query = (
+        sa.select(Selection)
+        .where(Selection.plan_id == plan_id)
+        .order_by(Selection.round, Selection.id)
+    )
+    # A draw never changes once recorded.
+    return await fetch_page(session, query, paging, changed=Selection.drawn_at)
 
 
 async def entries(
@@ -163,6 +188,12 @@ async def entries(
         where.append(e.drawn.is_(drawn))
     if rule_position is not None:
         where.append(e.rule_position == rule_position)
+    # An entry's last change: its draw, or its drop from the order since.
+    changed = sa.func.greatest(
+        sa.select(Selection.drawn_at).where(Selection.id == e.selection_id).scalar_subquery(),
+        e.dropped_at,
+    )
+    where += paging.changed_since(changed)
     total = (
         await session.execute(sa.select(sa.func.count()).select_from(e).where(*where))
     ).scalar_one()
@@ -170,7 +201,7 @@ async def entries(
         sa.select(e, Target.name)
         .join(Target, Target.id == e.target_id)
         .where(*where)
-        .order_by(e.rule_position, e.clean, e.rank)
+        .order_by(e.rule_position, e.clean, e.rank, e.target_id)
         .limit(paging.page_size)
         .offset(paging.offset)
     )

@@ -111,7 +111,7 @@ async def list_deliveries(
     if event_type is not None:
         query = query.where(Delivery.event_type == event_type.value)
     query = query.order_by(Delivery.created_at.desc(), Delivery.id)
-    return await fetch_page(session, query, paging)
+    return await fetch_page(session, query, paging, changed=Delivery.updated_at)
 
 
 async def redeliver(uow: UnitOfWork, *, actor: Principal, delivery_id: uuid.UUID) -> Delivery:

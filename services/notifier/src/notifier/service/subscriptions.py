@@ -144,4 +144,4 @@ async def list_subscriptions(
     if active is not None:
         query = query.where(Subscription.active.is_(active))
     query = query.order_by(Subscription.created_at.desc(), Subscription.id)
-    return await fetch_page(session, query, paging)
+    return await fetch_page(session, query, paging, changed=Subscription.updated_at)

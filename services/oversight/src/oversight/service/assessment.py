@@ -266,7 +266,10 @@ async def breaches(
     if filters.met is not None:
         where.append(d.met_at.is_not(None) if filters.met else d.met_at.is_(None))
     rows, total = await fetch_page(
-        session, sa.select(d).where(*where).order_by(d.due_at.desc(), d.id), paging
+        session,
+        sa.select(d).where(*where).order_by(d.due_at.desc(), d.id),
+        paging,
+        changed=d.updated_at,
     )
     return list(rows), total
 

@@ -240,7 +240,10 @@ async def rulings(
     if outcome is not None:
         where.append(r.outcome == outcome.value)
     rows, total = await fetch_page(
-        session, sa.select(r).where(*where).order_by(r.ruled_at.desc(), r.id), paging
+        session,
+        sa.select(r).where(*where).order_by(r.ruled_at.desc(), r.id),
+        paging,
+        changed=r.ruled_at,  # a revised ruling is ruled again
     )
     found = list(rows)
     facts = {

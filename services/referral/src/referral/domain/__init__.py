@@ -42,3 +42,4 @@ from referral.domain.onward import facts_similarity as facts_similarity
 from referral.domain.onward import normalise_identity as normalise_identity
 from referral.domain.onward import normalise_name as normalise_name
 from referral.domain.onward import resemblance as resemblance
+from referral.domain.onward import same_identity as same_identity

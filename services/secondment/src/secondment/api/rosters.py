@@ -31,7 +31,7 @@ from xietong_common.reference import UnknownOrganisation
 from xietong_common.schemas import Day, OrgCode, Page, ShortText
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
-from xietong_common.web.deps import IdempotencyKey, Paging
+from xietong_common.web.deps import IdempotencyKey, PageNumbers, Paging
 from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, problem_responses
 
 router = APIRouter(prefix="/rosters", tags=["rosters"])
@@ -204,7 +204,7 @@ async def list_versions(
 async def diff(
     ctx: Context,
     principal: CurrentPrincipal,
-    paging: Paging,
+    paging: PageNumbers,
     base: Annotated[int, Query(ge=0, le=1_000_000, description="the earlier version (0: none)")],
     target: Annotated[int, Query(ge=0, le=1_000_000, description="the later version")],
     department: Annotated[

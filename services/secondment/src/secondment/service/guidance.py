@@ -174,9 +174,20 @@ async def list_guidance(
     query = (
         sa.select(GuidanceActivity)
         .where(*_guidance_where(principal, filters))
-        .order_by(GuidanceActivity.held_on.desc(), GuidanceActivity.recorded_at.desc())
+        .order_by(
+            GuidanceActivity.held_on.desc(),
+            GuidanceActivity.recorded_at.desc(),
+            GuidanceActivity.id,
+        )
     )
-    return await fetch_page(session, query, paging)
+    # Its last change: recorded, or a material added since.
+    changed = sa.func.greatest(
+        GuidanceActivity.recorded_at,
+        sa.select(sa.func.max(GuidanceMaterial.uploaded_at))
+        .where(GuidanceMaterial.activity_id == GuidanceActivity.id)
+        .scalar_subquery(),
+    )
+    return await fetch_page(session, query, paging, changed=changed)
 
 
 async def guidance_counts(

@@ -238,7 +238,8 @@ async def list_serving(
         query = query.where(TeamMember.certificate_number == filters.certificate_number)
     if filters.name:
         query = query.where(TeamMember.name == filters.name)
-    return await fetch_page(session, query, paging)
+    # An officer's place changes with the team version that put him there.
+    return await fetch_page(session, query, paging, changed=TeamVersion.changed_at)
 
 
 async def serving_entry(
@@ -284,11 +285,12 @@ async def list_work_notes(
     query = (
         sa.select(WorkNote)
         .where(WorkNote.officer_id == officer.id)
-        .order_by(WorkNote.day.desc(), WorkNote.recorded_at.desc())
+        .order_by(WorkNote.day.desc(), WorkNote.recorded_at.desc(), WorkNote.id)
     )
     if not sees_roster(principal.org, officer.department):
         query = query.where(WorkNote.town == principal.org)
-    return await fetch_page(session, query, paging)
+    # A note never changes once recorded.
+    return await fetch_page(session, query, paging, changed=WorkNote.recorded_at)
 
 
 # ---- SEC-04 --------------------------------------------------------------------------------------

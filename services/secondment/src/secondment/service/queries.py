@@ -155,7 +155,7 @@ async def list_teams(
         query = query.where(TeamVersion.towns.contains([filters.town]))
     if filters.mode:
         query = query.where(Team.mode == filters.mode.value)
-    rows, total = await fetch_page(session, query, paging)
+    rows, total = await fetch_page(session, query, paging, changed=TeamVersion.changed_at)
     return rows, total, await officer_counts(session, rows)
 
 
@@ -216,7 +216,7 @@ async def list_team_versions(
         .where(TeamVersion.team_id == team.id)
         .order_by(TeamVersion.version.desc())
     )
-    rows, total = await fetch_page(session, query, paging)
+    rows, total = await fetch_page(session, query, paging, changed=TeamVersion.changed_at)
     return rows, total, await officer_counts(session, rows)
 
 
@@ -259,7 +259,8 @@ async def list_roster_versions(
         query = query.where(RosterVersion.department == principal.org)
     if department:
         query = query.where(RosterVersion.department == department)
-    return await fetch_page(session, query, paging)
+    # A roster version never changes once made.
+    return await fetch_page(session, query, paging, changed=RosterVersion.created_at)
 
 
 async def get_roster_version(
@@ -282,7 +283,8 @@ async def roster_entries(
         .where(TeamVersion.dissolved.is_(False))
         .order_by(TeamVersion.name, TeamMember.name, TeamMember.officer_id)
     )
-    rows, total = await fetch_page(session, query, paging)
+    # An officer's entry changes with the team version that put it there.
+    rows, total = await fetch_page(session, query, paging, changed=TeamVersion.changed_at)
     return version, rows, total
 
 
