@@ -71,6 +71,7 @@ NOTE: RecordKind[Note, Any, Any] = RecordKind(  # a record without states
     sort={"created_at": Note.created_at},
     sent_by=lambda org: Note.sender == org,
     received_by=lambda org: Note.receiver == org,
+    changed=Note.created_at,  # a note is never changed once written (updated_since, issue 25)
 )
 
 
