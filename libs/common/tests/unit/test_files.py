@@ -201,33 +201,30 @@ async def test_a_refusal_in_the_worker_comes_back_whole(tmp_path: Path) -> None:
     assert "Windows" in refused.value.detail
 
 
-async def test_a_cancelled_read_keeps_its_pipe_until_its_thread_is_done() -> None:
-    """Issue 17: a request cancelled while its thread waits on the worker's pipe must not
-    free the pipe's number for the next file's pipe, or the left-over thread takes that
-    file's answer and the next request wrongly refuses its file ("ended without an answer",
-    seen under the fuzz run and the workbench's roster import)."""
+async def test_a_cancelled_read_leaves_no_reader_on_its_pipe() -> None:
+    """Issue 17: a request cancelled while its file is read kills the child, and the one
+    thread that read the child's pipe ends and closes it: no read is left waiting on a
+    descriptor number the next file's pipe could take (and its answer with it)."""
     import asyncio
-    import multiprocessing
+    import threading
 
-    from xietong_common.files.worker import _Answers
+    def readers() -> int:
+        return sum(1 for t in threading.enumerate() if t.name == "file-answers")
 
-    receiving, sending = multiprocessing.Pipe(duplex=False)
-    answers = _Answers(receiving)
-    reading = asyncio.ensure_future(answers.next())
-    await asyncio.sleep(0.05)  # its thread now waits on recv
+    before = readers()
+    reading = asyncio.ensure_future(
+        FileWorkers(processes=1).run(corpus.counts, 1000, progress=lambda _counts: None)
+    )
+    await asyncio.sleep(0.6)  # the child reports its progress
+    assert readers() == before + 1
     reading.cancel()
     with pytest.raises(asyncio.CancelledError):
         await reading
-    answers.close()
-    assert not receiving.closed  # still read by the thread: its number is not free yet
-
-    sending.send(("ok", "the answer nobody waits for"))
-    for _ in range(400):  # the thread takes it and the pipe is closed after it
-        if receiving.closed:
+    for _ in range(400):
+        if readers() == before:
             break
         await asyncio.sleep(0.05)
-    assert receiving.closed
-    sending.close()
+    assert readers() == before
 
 
 async def test_many_files_at_once_each_get_their_own_answer_even_when_some_are_cancelled() -> None:

@@ -20,6 +20,7 @@ a picklable value or raises an `AppError` (sent back whole as the request's answ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import multiprocessing
@@ -27,6 +28,7 @@ import multiprocessing.connection
 import os
 import resource
 import signal
+import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -198,8 +200,7 @@ async def _run_child(
 ) -> Any:
     loop = asyncio.get_running_loop()
     context = _context()
-    receiver_end, sender = context.Pipe(duplex=False)
-    receiver = _Answers(receiver_end)
+    receiver, sender = context.Pipe(duplex=False)
     cpu = math.ceil(budget.seconds) + 5
     process = context.Process(
         target=_child,
@@ -211,23 +212,22 @@ async def _run_child(
     # The first start launches the fork server (an interpreter): not on the loop.
     await asyncio.to_thread(process.start)
     sender.close()
-    ready = asyncio.Event()
-    fd = receiver.fileno()
-    loop.add_reader(fd, ready.set)
+    messages: asyncio.Queue[tuple[str, Any] | None] = asyncio.Queue()
+    threading.Thread(
+        target=_read_answers, args=(receiver, loop, messages), daemon=True, name="file-answers"
+    ).start()
     try:
         while True:
             remaining = budget.seconds - (loop.time() - started)
             if remaining <= 0:
                 raise _over_time(budget, *what)
             try:
-                await asyncio.wait_for(ready.wait(), remaining)
+                message = await asyncio.wait_for(messages.get(), remaining)
             except TimeoutError:
                 raise _over_time(budget, *what) from None
-            ready.clear()
-            try:
-                kind, payload = await receiver.next()
-            except (EOFError, OSError):
-                raise await _died(process, budget, what) from None
+            if message is None:
+                raise await _died(process, budget, what)
+            kind, payload = message
             if kind == "progress":
                 if progress is not None:
                     progress(payload)
@@ -245,11 +245,32 @@ async def _run_child(
                 reason="malformed",
             )
     finally:
-        loop.remove_reader(fd)
         if process.is_alive():
-            process.kill()  # a thread still reading its pipe (a cancelled request) meets EOF
-        receiver.close()
+            process.kill()  # its reader thread then meets the end of the pipe and stops
         await asyncio.to_thread(process.join, 10)
+
+
+def _read_answers(
+    connection: multiprocessing.connection.Connection,
+    loop: asyncio.AbstractEventLoop,
+    messages: asyncio.Queue[tuple[str, Any] | None],
+) -> None:
+    """One thread per child reads its pipe to the end and hands each message to the loop
+    (None: the pipe ended without an answer). The thread alone reads and then closes the
+    pipe: no read is left waiting on a descriptor the loop has closed and the next pipe
+    reuses, whatever happens to the request (a message may be large: not on the loop)."""
+    try:
+        while True:
+            try:
+                message = connection.recv()
+            except (EOFError, OSError):
+                message = None
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(messages.put_nowait, message)
+            if message is None or message[0] != "progress":
+                return
+    finally:
+        connection.close()
 
 
 class _AnswerLost(Exception):
@@ -259,43 +280,6 @@ class _AnswerLost(Exception):
     def __init__(self, refusal: AppError) -> None:
         super().__init__("a file worker's answer was lost")
         self.refusal = refusal
-
-
-class _Answers:
-    """The parent's end of a child's pipe, read in a thread (a message may be large).
-
-    Its file descriptor is closed only when no thread reads it any more. A request cancelled
-    while a thread waits on `recv` (its client went away) leaves that thread reading; had the
-    descriptor been closed at once, the next child's pipe could take the same number, and the
-    left-over thread would take that child's answer, which its own request would then miss
-    ("ended without an answer", exit code 0) and wrongly refuse.
-    """
-
-    def __init__(self, connection: multiprocessing.connection.Connection) -> None:
-        self.connection = connection
-        self._reading: asyncio.Future[Any] | None = None
-        self._closing = False
-
-    def fileno(self) -> int:
-        return self.connection.fileno()
-
-    async def next(self) -> Any:
-        self._reading = asyncio.ensure_future(asyncio.to_thread(self.connection.recv))
-        # Shielded: cancelling the request must not mark the read done while its thread runs.
-        return await asyncio.shield(self._reading)
-
-    def close(self) -> None:
-        reading = self._reading
-        if reading is None or reading.done():
-            self.connection.close()
-        elif not self._closing:
-            self._closing = True
-            reading.add_done_callback(self._close_after_read)
-
-    def _close_after_read(self, reading: asyncio.Future[Any]) -> None:
-        if not reading.cancelled():
-            reading.exception()  # the answer of an abandoned read is dropped, not logged
-        self.connection.close()
 
 
 async def _died(process: Any, budget: WorkerBudget, what: tuple[str, str]) -> AppError:
