@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from notifier.domain import DeliveryState, EventKind, WebhookFormat
-from notifier.models import Delivery, Subscription
-from notifier.schemas import DeliveryOut, SubscriptionCreated, SubscriptionOut
+from notifier.models import Delivery, DeliveryAttempt, Subscription
+from notifier.schemas import DeliveryAttemptOut, DeliveryOut, SubscriptionCreated, SubscriptionOut
 
 
 def subscription_out(s: Subscription) -> SubscriptionOut:
@@ -36,10 +36,24 @@ def delivery_out(d: Delivery) -> DeliveryOut:
         subject=d.subject,
         state=state,
         attempts=d.attempts,
+        round=d.round,
         next_attempt_at=d.next_attempt_at if state is DeliveryState.PENDING else None,
         last_attempt_at=d.last_attempt_at,
         last_status=d.last_status,
         last_error=d.last_error,
         delivered_at=d.delivered_at,
         created_at=d.created_at,
+    )
+
+
+def attempt_out(a: DeliveryAttempt) -> DeliveryAttemptOut:
+    return DeliveryAttemptOut(
+        number=a.number,
+        round=a.round,
+        attempt=a.attempt,
+        started_at=a.started_at,
+        duration_ms=a.duration_ms,
+        status=a.status,
+        error=a.error,
+        ok=a.ok,
     )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.domain import DeliveryState, EventKind, Step, recipients
 from notifier.errors import EventNotFromItsOwner
-from notifier.models import Delivery, Subscription
+from notifier.models import Delivery, DeliveryAttempt, Subscription
 from notifier.service.common import ADMIN_ROLES, DELIVERY
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
@@ -81,6 +81,7 @@ async def fan_out(
                     "subject": envelope.subject,
                     "event": body,
                     "attempts": 0,
+                    "round": 1,
                     "next_attempt_at": uow.now,
                     "created_at": uow.now,
                     "updated_at": uow.now,
@@ -121,6 +122,21 @@ async def redeliver(uow: UnitOfWork, *, actor: Principal, delivery_id: uuid.UUID
     delivery = await DELIVERY.load_for(uow, delivery_id, actor)
     before = DELIVERY.transition(delivery, Step.REDELIVER, uow.now)
     delivery.attempts = 0
+    delivery.round += 1
     delivery.next_attempt_at = uow.now
     DELIVERY.audit(uow, delivery, "redelivered", rule=None, previous_state=before.value)
     return delivery
+
+
+async def list_attempts(
+    session: AsyncSession, *, actor: Principal, paging: PageParams, delivery_id: uuid.UUID
+) -> tuple[Sequence[DeliveryAttempt], int]:
+    """Every attempt of one of the organisation's deliveries, the latest first (404 for
+    another organisation's: the same answer as for none)."""
+    delivery = await DELIVERY.load_for(session, delivery_id, actor, lock=False)
+    query = (
+        sa.select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id == delivery.id)
+        .order_by(DeliveryAttempt.number.desc(), DeliveryAttempt.id)
+    )
+    return await fetch_page(session, query, paging, changed=DeliveryAttempt.recorded_at)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,8 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from notifier.domain import DeliveryState, Step, backoff_s
-from notifier.models import Delivery, Subscription
-from notifier.service.adapters import ADAPTERS, DEFAULT_ADAPTER, MessageAdapter
+from notifier.models import Delivery, DeliveryAttempt, Subscription
+from notifier.service.adapters import ADAPTERS, DEFAULT_ADAPTER, MessageAdapter, Outgoing
 from notifier.service.common import DELIVERY
 from notifier.service.targets import webhook_client
 from notifier.settings import NotifierSettings, notifier_settings
@@ -56,6 +57,8 @@ class Claimed:
 class Outcome:
     status: int | None
     error: str | None
+    started_at: datetime | None = None
+    duration_ms: int = 0
 
     @property
     def ok(self) -> bool:
@@ -138,6 +141,19 @@ async def _attempt(
         name=name,
         recipient=claimed.organisation,
     )
+    started = time.monotonic()
+    outcome = await _post(client, claimed, outgoing, adapter=adapter, keep_bytes=keep_bytes)
+    return replace(outcome, started_at=now, duration_ms=round((time.monotonic() - started) * 1000))
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    claimed: Claimed,
+    outgoing: Outgoing,
+    *,
+    adapter: MessageAdapter,
+    keep_bytes: int,
+) -> Outcome:
     url = claimed.url
     if outgoing.query:
         url += ("&" if urlsplit(url).query else "?") + outgoing.query
@@ -158,6 +174,33 @@ async def _attempt(
         return Outcome(None, f"{type(exc).__name__}: {exc}"[:1000])
 
 
+async def _keep_attempt(uow: UnitOfWork, delivery: Delivery, outcome: Outcome) -> None:
+    """The attempt's own row (number over the delivery's life, round, attempt in the round)."""
+    number = (
+        await uow.session.execute(
+            sa.select(sa.func.coalesce(sa.func.max(DeliveryAttempt.number), 0)).where(
+                DeliveryAttempt.delivery_id == delivery.id
+            )
+        )
+    ).scalar_one() + 1
+    uow.session.add(
+        DeliveryAttempt(
+            id=uuid.uuid4(),
+            delivery_id=delivery.id,
+            organisation=delivery.organisation,
+            number=number,
+            round=delivery.round,
+            attempt=delivery.attempts,
+            started_at=outcome.started_at or uow.now,
+            duration_ms=outcome.duration_ms,
+            status=outcome.status,
+            error=outcome.error,
+            ok=outcome.ok,
+            recorded_at=uow.now,
+        )
+    )
+
+
 async def _record(
     ctx: ServiceContext, settings: NotifierSettings, delivery_id: uuid.UUID, outcome: Outcome
 ) -> None:
@@ -167,6 +210,7 @@ async def _record(
             return  # changed while in flight (it cannot be: only pending ones are claimed)
         delivery.attempts += 1
         delivery.last_attempt_at = uow.now
+        await _keep_attempt(uow, delivery, outcome)
         delivery.last_status = outcome.status
         delivery.last_error = outcome.error
         if outcome.ok:
