@@ -19,11 +19,15 @@ def subscription_out(s: Subscription) -> SubscriptionOut:
         created_by=s.created_by,
         created_at=s.created_at,
         updated_at=s.updated_at,
+        secret_rotated_at=s.secret_rotated_at,
+        previous_secret_until=s.previous_secret_until if s.previous_secret else None,
     )
 
 
-def subscription_created(s: Subscription) -> SubscriptionCreated:
-    return SubscriptionCreated(**subscription_out(s).model_dump(), secret=s.secret)
+def subscription_created(s: Subscription, secret: str) -> SubscriptionCreated:
+    """With the secret in clear (the stored one is sealed): only in the answer to its
+    creation or rotation."""
+    return SubscriptionCreated(**subscription_out(s).model_dump(), secret=secret)
 
 
 def delivery_out(d: Delivery) -> DeliveryOut:

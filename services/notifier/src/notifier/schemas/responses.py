@@ -23,11 +23,19 @@ class SubscriptionOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    secret_rotated_at: datetime | None = Field(
+        default=None, description="when its secret was last rotated"
+    )
+    previous_secret_until: datetime | None = Field(
+        default=None,
+        description="after a rotation: until when deliveries also carry the previous "
+        "secret's signature",
+    )
 
 
 class SubscriptionCreated(SubscriptionOut):
-    """The new subscription with its signing secret: store it now, it is not shown again
-    (a retry with the same Idempotency-Key answers the same)."""
+    """The subscription with its signing secret, new or just rotated: store it now, it is not
+    shown again (a retry of the creation with the same Idempotency-Key answers the same)."""
 
     secret: str = Field(
         description="the Standard Webhooks signing secret (`whsec_` + base64 key): verify "

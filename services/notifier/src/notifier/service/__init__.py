@@ -12,4 +12,6 @@ from notifier.service.sending import delivery_job as delivery_job
 from notifier.service.subscriptions import create_subscription as create_subscription
 from notifier.service.subscriptions import delete_subscription as delete_subscription
 from notifier.service.subscriptions import list_subscriptions as list_subscriptions
+from notifier.service.subscriptions import rotate_secret as rotate_secret
+from notifier.service.subscriptions import seal_stored_secrets as seal_stored_secrets
 from notifier.service.subscriptions import update_subscription as update_subscription

@@ -1,7 +1,8 @@
 """Message adapters: how one delivery becomes one HTTP request to a receiver.
 
 An adapter takes the event (the CloudEvent as stored on the delivery), the delivery's id,
-the subscription's secret, the moment of the attempt, how to name an organisation and the
+the subscription's secret (and, within a rotation's overlap, the previous one: `also`; the
+Standard Webhooks formats sign with both, a 钉钉 robot knows only its current one), the moment of the attempt, how to name an organisation and the
 organisation the delivery is for (the subscription's), and
 returns the body, headers and any signed query parameters to POST; the delivery job does
 the sending, the SSRF guard, the retries and the bookkeeping for every adapter alike. Which
@@ -76,6 +77,7 @@ class MessageAdapter(Protocol):
         delivery_id: str,
         event: dict[str, Any],
         secret: str,
+        also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
         recipient: str = "",
@@ -100,13 +102,14 @@ class CloudEventsWebhook:
         delivery_id: str,
         event: dict[str, Any],
         secret: str,
+        also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
         recipient: str = "",
     ) -> Outgoing:
         body = _dumps(event)
         signed = signature_headers(
-            secret, msg_id=delivery_id, timestamp=int(now.timestamp()), body=body
+            secret, msg_id=delivery_id, timestamp=int(now.timestamp()), body=body, also=also
         )
         return Outgoing(body=body, headers={"content-type": CLOUDEVENTS_JSON, **signed})
 
@@ -145,6 +148,7 @@ class WeComRobot:
         delivery_id: str,
         event: dict[str, Any],
         secret: str,
+        also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
         recipient: str = "",
@@ -177,6 +181,7 @@ class DingTalkRobot:
         delivery_id: str,
         event: dict[str, Any],
         secret: str,
+        also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
         recipient: str = "",
@@ -212,6 +217,7 @@ class SmsGateway:
         delivery_id: str,
         event: dict[str, Any],
         secret: str,
+        also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
         recipient: str = "",
@@ -229,7 +235,7 @@ class SmsGateway:
             }
         )
         signed = signature_headers(
-            secret, msg_id=delivery_id, timestamp=int(now.timestamp()), body=body
+            secret, msg_id=delivery_id, timestamp=int(now.timestamp()), body=body, also=also
         )
         return Outgoing(body=body, headers={"content-type": JSON, **signed})
 

@@ -29,12 +29,13 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from notifier.domain import DeliveryState, Step, backoff_s
+from notifier.domain import DeliveryState, Step, backoff_s, unseal
 from notifier.models import Delivery, DeliveryAttempt, Subscription
 from notifier.service.adapters import ADAPTERS, DEFAULT_ADAPTER, MessageAdapter, Outgoing
 from notifier.service.common import DELIVERY
+from notifier.service.subscriptions import seal_stored_secrets
 from notifier.service.targets import webhook_client
-from notifier.settings import NotifierSettings, notifier_settings
+from notifier.settings import NotifierSettings, notifier_settings, secrets_key
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.jobs import Job, PeriodicJob
@@ -48,6 +49,7 @@ class Claimed:
     id: uuid.UUID
     url: str
     secret: str
+    also: tuple[str, ...]  # the previous secret within a rotation's overlap
     format: str
     organisation: str
     event: dict[str, Any]
@@ -111,17 +113,34 @@ async def _claim(ctx: ServiceContext, settings: NotifierSettings, now: datetime)
                 )
             ).scalars()
         }
+    key = secrets_key(settings)
     return [
-        Claimed(
-            id=r.id,
-            url=subscriptions[r.subscription_id].url,
-            secret=subscriptions[r.subscription_id].secret,
-            format=subscriptions[r.subscription_id].format,
-            organisation=subscriptions[r.subscription_id].organisation,
-            event=r.event,
-        )
-        for r in rows
+        _claimed(r.id, r.event, subscriptions[r.subscription_id], key=key, now=now) for r in rows
     ]
+
+
+def _claimed(
+    delivery_id: uuid.UUID,
+    event: dict[str, Any],
+    subscription: Subscription,
+    *,
+    key: bytes,
+    now: datetime,
+) -> Claimed:
+    bound = str(subscription.id)
+    also: tuple[str, ...] = ()
+    until = subscription.previous_secret_until
+    if subscription.previous_secret is not None and until is not None and now < until:
+        also = (unseal(key, subscription.previous_secret, bound_to=bound),)
+    return Claimed(
+        id=delivery_id,
+        url=subscription.url,
+        secret=unseal(key, subscription.secret, bound_to=bound),
+        also=also,
+        format=subscription.format,
+        organisation=subscription.organisation,
+        event=event,
+    )
 
 
 async def _attempt(
@@ -137,6 +156,7 @@ async def _attempt(
         delivery_id=str(claimed.id),
         event=claimed.event,
         secret=claimed.secret,
+        also=claimed.also,
         now=now,
         name=name,
         recipient=claimed.organisation,
@@ -266,6 +286,7 @@ def delivery_job() -> PeriodicJob:
         async def run(uow: UnitOfWork) -> None:
             # The job's own unit of work only holds the job's lock; each claim and each
             # outcome commits on its own, so nothing waits on the HTTP calls.
+            await seal_stored_secrets(ctx)
             await deliver_due(ctx)
 
         return run
