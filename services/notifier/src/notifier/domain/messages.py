@@ -1,7 +1,9 @@
 """Chinese message text of the robot and SMS formats, from the templates below (kept here, in
 one place). No I/O.
 
-A message says what deadline (the mechanism, the rule, the owed action), which record (its
+A message says what deadline (the mechanism, the rule, the owed action by its Chinese name
+from the shared table `xietong_common.owed_actions`, its code only where the table has
+none), which record (its
 reference, and its `<kind>:<id>`), when it is due in China time (Asia/Shanghai), and, for a
 reminder, the working days left; for a breach, who owed it and who is kept waiting.
 Organisations are named as the directory names them. No personal ID number ever appears:
@@ -21,18 +23,11 @@ from typing import Any
 
 from xietong_common.calendar import CHINA_TZ
 from xietong_common.contracts.deadlines import BreachKind, DeadlineUnit
+from xietong_common.owed_actions import MECHANISMS_ZH, action_zh
 from xietong_common.parties import mask_identity
 
 SIGNATURE = "协同监管平台"  # the sender named in every message (an SMS signature too)
 
-MECHANISMS_ZH: Mapping[str, str] = {
-    "info-sharing": "信息互享",
-    "assistance": "执法协助",
-    "referral": "案件移送",
-    "legal-review": "法制审核",
-    "joint-inspection": "综合查一次",
-    "secondment": "下沉指导",
-}
 
 TITLES = {
     "approaching": Template("期限临近提醒：$mechanism $rule"),
@@ -134,11 +129,12 @@ def compose(event: Mapping[str, Any], *, name: Callable[[str], str]) -> Message:
     reference = data.get("reference")
     record = f"{reference}（{subject}）" if reference else subject
     counterparty = data.get("counterparty")
+    mechanism, action = str(data.get("mechanism")), str(data.get("action", ""))
     values = {
         "signature": SIGNATURE,
-        "mechanism": MECHANISMS_ZH.get(str(data.get("mechanism")), str(data.get("mechanism"))),
+        "mechanism": MECHANISMS_ZH.get(mechanism, mechanism),
         "rule": data.get("rule", ""),
-        "action": data.get("action", ""),
+        "action": action_zh(mechanism, action) or action,
         "organisation": name(str(data.get("organisation", ""))),
         "waiting": WAITING.substitute(counterparty=name(counterparty)) if counterparty else "",
         "due": china_time(data["due_at"]) if data.get("due_at") else "（未知）",
