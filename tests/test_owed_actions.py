@@ -112,8 +112,8 @@ def test_issue_24_the_table_names_no_action_that_no_service_owes() -> None:
 
 
 def test_issue_24_a_qualified_code_is_named_by_its_code_and_round() -> None:
-    assert action_zh("referral", "answer") == "书面答复是否接收"
-    assert action_zh("joint-inspection", "support:0b9c2f4e") == "答复支援请求"
-    assert action_zh("legal-review", "supply-materials:round-2") == "补正审核材料（第2轮）"
+    assert action_zh("referral", "answer") == "书面答复是否受理"
+    assert action_zh("joint-inspection", "support:0b9c2f4e") == "答复支持请求"
+    assert action_zh("legal-review", "supply-materials:round-2") == "补正材料（第2轮）"
     assert action_zh("referral", "no-such-action") is None
     assert action_zh("no-such-mechanism", "answer") is None

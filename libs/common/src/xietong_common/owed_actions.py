@@ -1,6 +1,7 @@
 """Chinese names of what a deadline says is owed (issue 24): one table for every service, so a
-message, a to-do or a page names the action as staff say it (「书面答复是否接收」), not by its
-code (`answer`).
+message, a to-do or a page names the action as staff say it (「书面答复是否受理」), not by its
+code (`answer`). The words are the workbench's (its to-do list, `workbench/todo.py`), without
+the time limits the messages state on their own.
 
 A deadline's `action` is a code its mechanism chose (`answer`, `respond`), or a code with a
 qualifier after a colon (`support:<request id>`, `supply-materials:round-2`): the name is the
@@ -27,24 +28,24 @@ MECHANISMS_ZH: Mapping[str, str] = {
 OWED_ACTIONS_ZH: Mapping[str, Mapping[str, str]] = {
     "referral": {
         "send": "移送案件",  # REF-03: within 5 working days of finding (24 h if urgent)
-        "inform": "告知有管辖权的一方",  # REF-04: an ongoing violation, promptly
-        "receive": "签收移送材料",  # REF-06: the service receipt
-        "answer": "书面答复是否接收",  # REF-07: within 5 working days
+        "inform": "及时告知有管辖权的单位",  # REF-04: an ongoing violation, promptly
+        "receive": "签收并出具送达回证",  # REF-06: the service receipt
+        "answer": "书面答复是否受理",  # REF-07: within 5 working days
         "file": "立案",  # REF-09: promptly once accepted
-        "conclude": "办结案件",  # REF-09: within the procedure's statutory limit
+        "conclude": "在法定期限内办结",  # REF-09: within the procedure's statutory limit
     },
     "assistance": {
         "respond": "答复协助请求",  # ASSIST-04: accept or refuse, promptly
-        "complete": "完成协助事项",  # ASSIST-02/04: by the agreed date
+        "complete": "按约定日期完成协助",  # ASSIST-02/04: by the agreed date
     },
     "legal-review": {
-        "supply-materials": "补正审核材料",  # REV-05: after the one-time notice of what is missing
+        "supply-materials": "补正材料",  # REV-05: after the one-time notice of what is missing
     },
     "joint-inspection": {
-        "consult": "答复联合检查征询",  # INSP-04: the town answers a department's proposal
-        "support": "答复支援请求",  # INSP-03: a department asked for support
-        "serious-report": "报告严重违法问题",  # INSP-08: to the district government
-        "acknowledge": "确认服务短板问题",  # INSP-09: the department concerned
+        "consult": "答复联合检查协商",  # INSP-04: the town answers a department's proposal
+        "support": "答复支持请求",  # INSP-03: a department asked for support
+        "serious-report": "向区政府报告严重违法行为或重大隐患",  # INSP-08: to the district government
+        "acknowledge": "确认服务短板",  # INSP-09: the department concerned
     },
 }
 

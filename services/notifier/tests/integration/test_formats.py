@@ -173,7 +173,7 @@ async def test_sup_02_a_reminder_reaches_a_wecom_robot_in_chinese(
         content = message["markdown"]["content"]
         assert content.startswith("### 【协同监管平台】期限临近提醒")
         assert len(content.encode()) <= 4096
-    assert f"{name(svc, town)}：案件移送事项「书面答复是否接收」（REF-07）" in content
+    assert f"{name(svc, town)}：案件移送事项「书面答复是否受理」（REF-07）" in content
     assert f"将于 {china(event.due_at)}（北京时间）到期" in content
     assert f"记录：{event.subject}" in content
     assert "剩余工作日：2 个（提前 2 个工作日提醒）" in content
@@ -197,7 +197,7 @@ async def test_sup_02_the_sms_gateway_gets_a_signed_short_message_its_fake_accep
     (sent,) = [m for m in sms_gateway.sent if m["organisation"] == town]
     assert sent["kind"] == "deadline.breached"
     assert sent["rule"] == "REF-07"
-    assert sent["text"].startswith("【协同监管平台】案件移送「书面答复是否接收」（REF-07）")
+    assert sent["text"].startswith("【协同监管平台】案件移送「书面答复是否受理」（REF-07）")
     assert f"已于 {china(event.due_at)} 到期，逾期未办" in sent["text"]
     assert f"应办单位 {name(svc, codes['dept'])}" in sent["text"]
     r = await svc.client.get(

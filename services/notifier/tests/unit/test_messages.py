@@ -41,7 +41,7 @@ def test_sup_02_the_due_time_is_shown_in_china_time_across_midnight() -> None:
     assert "应办单位：区生态环境局；等待单位：李渡街道" in message.text
     assert "记录：referral:0b9c2f4e" in message.text
     assert message.sms.startswith(
-        "【协同监管平台】案件移送「书面答复是否接收」（REF-07）已于 2026年12月9日"
+        "【协同监管平台】案件移送「书面答复是否受理」（REF-07）已于 2026年12月9日"
     )
 
 
@@ -59,7 +59,7 @@ def test_sup_02_a_reminder_counts_its_working_days_and_lead() -> None:
     message = compose(event, name=lambda c: NAMES.get(c, c))
     assert message.lines[0] == "【协同监管平台】期限临近提醒"
     assert message.lines[1].startswith(
-        "区生态环境局：案件移送事项「书面答复是否接收」（REF-07）将于"
+        "区生态环境局：案件移送事项「书面答复是否受理」（REF-07）将于"
     )
     assert "记录：涪移回〔2026〕12号（referral:0b9c2f4e）" in message.text
     assert "剩余工作日：1 个（提前 4 个小时提醒）" in message.text
