@@ -117,3 +117,19 @@ def test_issue_24_a_qualified_code_is_named_by_its_code_and_round() -> None:
     assert action_zh("legal-review", "supply-materials:round-2") == "补正材料（第2轮）"
     assert action_zh("referral", "no-such-action") is None
     assert action_zh("no-such-mechanism", "answer") is None
+
+
+def test_issue_24_every_record_page_a_message_links_to_is_a_workbench_page() -> None:
+    """The paths of `xietong_common.record_pages` are routes the workbench serves."""
+    import re
+
+    from workbench.pages import ROUTERS
+    from xietong_common.record_pages import WORKBENCH_PAGES
+
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]*\}", "{}", path)
+
+    served = {shape(getattr(r, "path", "")) for router in ROUTERS for r in router.routes}
+    assert "/referrals/{}" in served
+    for kind, path in WORKBENCH_PAGES.items():
+        assert shape(path) in served, f"{kind}: the workbench has no page {path}"

@@ -92,6 +92,14 @@ class NotifierSettings(ServiceSettings):
         "its own pace; then with the new one only. 0: at once",
     )
 
+    workbench_public_url: str = Field(
+        default="",
+        pattern=r"^(https?://[^\s?#]+)?$",
+        description="the staff workbench's address as staff reach it (the same variable the "
+        "workbench reads, XIETONG_WORKBENCH_PUBLIC_URL): robot and SMS messages link to the "
+        "record's page there (`…/referrals/<id>`). Empty: no link",
+    )
+
     @model_validator(mode="after")
     def _secrets_key_in_deployments(self) -> NotifierSettings:
         key = self.notifier_secrets_key

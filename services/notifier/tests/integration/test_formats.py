@@ -21,6 +21,7 @@ import pytest
 
 from notifier import service as notifier_service
 from notifier.domain import EventKind
+from notifier.settings import notifier_settings
 from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ
 from xietong_common.contracts.base import IntegrationEvent
@@ -385,3 +386,32 @@ async def test_the_format_is_fixed_once_registered(
     )
     assert r.status_code == 200, r.text
     assert r.json()["format"] == "wecom-robot"
+
+
+async def test_issue_24_a_robot_message_links_to_the_record_in_the_workbench(
+    svc: RunningService,
+    receiver: Receiver,
+    towns: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With XIETONG_WORKBENCH_PUBLIC_URL set, the message names the owed action in Chinese
+    and links to the record's page in the workbench; with it empty, no link."""
+    town = towns[12]
+    path = f"/cgi-bin/webhook/send/{uuid.uuid4().hex}"
+    await subscribe(svc, town, receiver.url(f"{path}?key=robot-key-12"), format="wecom-robot")
+    settings = notifier_settings(svc.ctx)
+    monkeypatch.setattr(settings, "workbench_public_url", "https://gzt.fuling.example.gov.cn")
+    event = approaching(town, None)
+    await fan_out(svc, event, kind=EventKind.DEADLINE_APPROACHING, counterparty=None)
+    await notifier_service.deliver_due(svc.ctx)
+    monkeypatch.setattr(settings, "workbench_public_url", "")
+    unlinked = approaching(town, None)
+    await fan_out(svc, unlinked, kind=EventKind.DEADLINE_APPROACHING, counterparty=None)
+    await notifier_service.deliver_due(svc.ctx)
+
+    (linked_body, bare_body) = [body for _, _, body in sent_to(receiver, path)]
+    content = json.loads(linked_body)["text"]["content"]
+    record_id = event.subject.partition(":")[2]
+    assert "「书面答复是否受理」" in content
+    assert content.endswith(f"查看：https://gzt.fuling.example.gov.cn/referrals/{record_id}")
+    assert "http" not in json.loads(bare_body)["text"]["content"]

@@ -110,3 +110,36 @@ def test_each_format_says_what_url_and_secret_it_takes(
     fmt: str, url: str, secret: str | None, refused: bool
 ) -> None:
     assert (format_refusal(WebhookFormat(fmt), url, secret) is not None) is refused
+
+
+def test_issue_24_a_message_links_to_the_record_in_the_workbench() -> None:
+    """With the workbench's public address set, every form carries the record's page; with
+    none, no link at all."""
+    from functools import partial
+
+    from xietong_common.record_pages import workbench_link
+
+    link = partial(workbench_link, "https://gzt.fuling.example.gov.cn/")
+    message = compose(breached(), name=str, link=link)
+    page = "https://gzt.fuling.example.gov.cn/referrals/0b9c2f4e"
+    assert message.link == page
+    assert message.text.endswith(f"\n查看：{page}")
+    assert message.markdown.endswith(f"[在工作台中查看]({page})")
+    assert message.sms_text.endswith(f"详见 {page}")
+    bare = compose(breached(), name=str)
+    assert bare.link is None
+    assert "http" not in bare.text + bare.markdown + bare.sms_text
+    assert compose(breached(), name=str, link=partial(workbench_link, "")).link is None
+
+
+def test_issue_24_record_pages_by_subject() -> None:
+    from xietong_common.record_pages import workbench_link
+
+    base = "https://gzt.example.gov.cn"
+    assert workbench_link(base, "inspection:7") == f"{base}/inspection/orders/7"
+    assert workbench_link(base, "review:9") == f"{base}/reviews/9"
+    assert workbench_link(base, "assistance:5") == f"{base}/assistance/5"
+    assert workbench_link(base, "inspection-shortcoming:3") is None  # no page of its own
+    assert workbench_link(base, "referral") is None
+    assert workbench_link(None, "referral:1") is None
+    assert workbench_link(base, "referral:a/b") == f"{base}/referrals/a%2Fb"

@@ -97,22 +97,39 @@ def _breach(data: Mapping[str, Any]) -> str:
         return "已逾期"
 
 
+LINK = Template("查看：$link")
+MARKDOWN_LINK = Template("[在工作台中查看]($link)")
+SMS_LINK = Template("详见 $link")
+
+
+def _no_link(subject: str) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Message:
-    """One notification in Chinese: a title and its lines, and the short SMS form."""
+    """One notification in Chinese: a title and its lines, the short SMS form, and the
+    record's page in the workbench (None when no public address is configured)."""
 
     title: str
     lines: tuple[str, ...]
     sms: str
+    link: str | None = None
 
     @property
     def text(self) -> str:
-        return "\n".join(self.lines)
+        extra = [LINK.substitute(link=self.link)] if self.link else []
+        return "\n".join([*self.lines, *extra])
 
     @property
     def markdown(self) -> str:
         head, *rest = self.lines
-        return "\n\n".join([f"### {head}", *(f"> {line}" for line in rest)])
+        extra = [MARKDOWN_LINK.substitute(link=self.link)] if self.link else []
+        return "\n\n".join([f"### {head}", *(f"> {line}" for line in rest), *extra])
+
+    @property
+    def sms_text(self) -> str:
+        return f"{self.sms}{SMS_LINK.substitute(link=self.link)}" if self.link else self.sms
 
 
 def event_kind(event: Mapping[str, Any]) -> str:
@@ -120,9 +137,15 @@ def event_kind(event: Mapping[str, Any]) -> str:
     return "breached" if ".deadline.breached." in f".{event.get('type', '')}." else "approaching"
 
 
-def compose(event: Mapping[str, Any], *, name: Callable[[str], str]) -> Message:
+def compose(
+    event: Mapping[str, Any],
+    *,
+    name: Callable[[str], str],
+    link: Callable[[str], str | None] = _no_link,
+) -> Message:
     """The message of a deadline event (the CloudEvent as delivered); `name` gives an
-    organisation's Chinese name from its code."""
+    organisation's Chinese name from its code, `link` the record's page in the workbench
+    from its subject (`xietong_common.record_pages.workbench_link`)."""
     kind = event_kind(event)
     data: Mapping[str, Any] = event.get("data") or {}
     subject = str(data.get("subject", ""))
@@ -145,8 +168,10 @@ def compose(event: Mapping[str, Any], *, name: Callable[[str], str]) -> Message:
         "record_short": reference or subject,
     }
     masked = {k: mask_identity_numbers(str(v)) for k, v in values.items()}
+    url = link(subject) if subject else None
     return Message(
         title=TITLES[kind].substitute(masked),
         lines=tuple(t.substitute(masked) for t in LINES[kind]),
         sms=SMS[kind].substitute(masked),
+        link=mask_identity_numbers(url) if url else None,
     )

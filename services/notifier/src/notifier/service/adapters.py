@@ -66,6 +66,10 @@ def _name_as_is(code: str) -> str:
     return code
 
 
+def _no_link(subject: str) -> str | None:
+    return None
+
+
 class MessageAdapter(Protocol):
     """Renders a delivery for one kind of receiver."""
 
@@ -80,6 +84,7 @@ class MessageAdapter(Protocol):
         also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
+        link: Callable[[str], str | None] = _no_link,
         recipient: str = "",
     ) -> Outgoing: ...
 
@@ -105,6 +110,7 @@ class CloudEventsWebhook:
         also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
+        link: Callable[[str], str | None] = _no_link,
         recipient: str = "",
     ) -> Outgoing:
         body = _dumps(event)
@@ -151,9 +157,10 @@ class WeComRobot:
         also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
+        link: Callable[[str], str | None] = _no_link,
         recipient: str = "",
     ) -> Outgoing:
-        message = compose(event, name=name)
+        message = compose(event, name=name, link=link)
         if self.markdown:
             body = {
                 "msgtype": "markdown",
@@ -184,9 +191,10 @@ class DingTalkRobot:
         also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
+        link: Callable[[str], str | None] = _no_link,
         recipient: str = "",
     ) -> Outgoing:
-        message = compose(event, name=name)
+        message = compose(event, name=name, link=link)
         body = {
             "msgtype": "markdown",
             "markdown": {"title": message.title, "text": _clip(message.markdown, DINGTALK_MAX)},
@@ -220,9 +228,10 @@ class SmsGateway:
         also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
+        link: Callable[[str], str | None] = _no_link,
         recipient: str = "",
     ) -> Outgoing:
-        message = compose(event, name=name)
+        message = compose(event, name=name, link=link)
         data = event.get("data") or {}
         body = _dumps(
             {
@@ -230,7 +239,7 @@ class SmsGateway:
                 "organisation": recipient or data.get("organisation"),
                 "kind": f"deadline.{event_kind(event)}",
                 "rule": data.get("rule"),
-                "text": message.sms,
+                "text": message.sms_text,
                 "created_at": now.isoformat(),
             }
         )

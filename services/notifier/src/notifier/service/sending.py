@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +40,7 @@ from notifier.settings import NotifierSettings, notifier_settings, secrets_key
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.jobs import Job, PeriodicJob
+from xietong_common.record_pages import workbench_link
 from xietong_common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,7 @@ async def _attempt(
     now: datetime,
     keep_bytes: int,
     name: Callable[[str], str],
+    link: Callable[[str], str | None],
 ) -> Outcome:
     outgoing = adapter.render(
         delivery_id=str(claimed.id),
@@ -159,6 +162,7 @@ async def _attempt(
         also=claimed.also,
         now=now,
         name=name,
+        link=link,
         recipient=claimed.organisation,
     )
     started = time.monotonic()
@@ -272,6 +276,7 @@ async def deliver_due(ctx: ServiceContext) -> int:
                 now=ctx.clock.now(),
                 keep_bytes=settings.notifier_max_response_bytes,
                 name=name,
+                link=partial(workbench_link, settings.workbench_public_url),
             )
             await _record(ctx, settings, item.id, outcome)
 
