@@ -29,6 +29,10 @@ SPEC = ServiceSpec(
     handlers={
         DeadlineApproaching: handlers.on_deadline_approaching,
         DeadlineBreached: handlers.on_deadline_breached,
+        **{
+            model: handlers.record_event(kind)
+            for model, kind in handlers.RECORD_EVENT_MODELS.items()
+        },
     },
     jobs=[delivery_job()],
     openapi_tags=[

@@ -7,6 +7,8 @@ from notifier.domain.deliveries import backoff_s as backoff_s
 from notifier.domain.deliveries import recipients as recipients
 from notifier.domain.formats import WebhookFormat as WebhookFormat
 from notifier.domain.formats import format_refusal as format_refusal
+from notifier.domain.kinds import RECORD_EVENTS as RECORD_EVENTS
+from notifier.domain.kinds import parties_of as parties_of
 from notifier.domain.messages import Message as Message
 from notifier.domain.messages import compose as compose
 from notifier.domain.messages import mask_identity_numbers as mask_identity_numbers

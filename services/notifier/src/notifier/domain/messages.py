@@ -137,6 +137,76 @@ def event_kind(event: Mapping[str, Any]) -> str:
     return "breached" if ".deadline.breached." in f".{event.get('type', '')}." else "approaching"
 
 
+# A record's event (a referral's lifecycle): what happened, by the kind of event.
+RECORD_TITLES: Mapping[str, str] = {
+    "case.referred": "案件已移送",
+    "case.received": "移送案件已签收",
+    "case.answered": "移送案件已书面答复",
+    "case.escalated": "移送案件已报请区政府决定",
+    "case.assigned": "区政府已指定管辖",
+    "case.filed": "移送案件已立案",
+    "case.concluded": "移送案件已办结",
+}
+RECORD_LINES = (
+    Template("【$signature】$what"),
+    Template("$mechanism：$sender → $other"),
+    Template("记录：$record"),
+    Template("时间：$when（北京时间）"),
+)
+RECORD_SMS = Template("【$signature】$what：$sender → $other，记录 $record_short，$when。")
+# The moment each kind of event names, the first one present.
+MOMENTS = (
+    "sent_at",
+    "received_at",
+    "answered_at",
+    "reported_at",
+    "assigned_at",
+    "filed_at",
+    "concluded_at",
+)
+VERSION = re.compile(r"\.v\d+$")
+
+
+def kind_of(event: Mapping[str, Any]) -> str:
+    """The event's kind from its CloudEvent type (`xietong.case.referred.v1` →
+    `case.referred`)."""
+    return VERSION.sub("", str(event.get("type", ""))).removeprefix("xietong.")
+
+
+def _compose_record_event(
+    event: Mapping[str, Any],
+    *,
+    name: Callable[[str], str],
+    link: Callable[[str], str | None],
+) -> Message:
+    kind = kind_of(event)
+    data: Mapping[str, Any] = event.get("data") or {}
+    subject = f"referral:{data['referral_id']}" if data.get("referral_id") else ""
+    reference = data.get("case_number") or data.get("receipt_number")
+    # The other side from the sender's: the assignee the district government named, the
+    # handler, or the receiver.
+    other = data.get("assignee") or data.get("handler") or data.get("receiver") or ""
+    moment = next((data[m] for m in MOMENTS if data.get(m)), None)
+    values = {
+        "signature": SIGNATURE,
+        "what": RECORD_TITLES.get(kind, kind),
+        "mechanism": MECHANISMS_ZH["referral"],
+        "sender": name(str(data.get("sender", ""))),
+        "other": name(str(other)),
+        "record": f"{reference}（{subject}）" if reference else subject,
+        "record_short": reference or subject,
+        "when": china_time(moment) if moment else "（未知）",
+    }
+    masked = {k: mask_identity_numbers(str(v)) for k, v in values.items()}
+    url = link(subject) if subject else None
+    return Message(
+        title=f"{masked['what']}：{masked['mechanism']}",
+        lines=tuple(t.substitute(masked) for t in RECORD_LINES),
+        sms=RECORD_SMS.substitute(masked),
+        link=mask_identity_numbers(url) if url else None,
+    )
+
+
 def compose(
     event: Mapping[str, Any],
     *,
@@ -145,7 +215,10 @@ def compose(
 ) -> Message:
     """The message of a deadline event (the CloudEvent as delivered); `name` gives an
     organisation's Chinese name from its code, `link` the record's page in the workbench
-    from its subject (`xietong_common.record_pages.workbench_link`)."""
+    from its subject (`xietong_common.record_pages.workbench_link`). A record's event (a
+    referral's lifecycle) says what happened to it, between whom, and when."""
+    if not kind_of(event).startswith("deadline."):
+        return _compose_record_event(event, name=name, link=link)
     kind = event_kind(event)
     data: Mapping[str, Any] = event.get("data") or {}
     subject = str(data.get("subject", ""))

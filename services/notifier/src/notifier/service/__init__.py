@@ -4,6 +4,7 @@ from notifier.service.common import ADMIN_ROLES as ADMIN_ROLES
 from notifier.service.common import DELIVERY as DELIVERY
 from notifier.service.common import SUBSCRIPTION as SUBSCRIPTION
 from notifier.service.deliveries import fan_out as fan_out
+from notifier.service.deliveries import fan_out_record_event as fan_out_record_event
 from notifier.service.deliveries import list_attempts as list_attempts
 from notifier.service.deliveries import list_deliveries as list_deliveries
 from notifier.service.deliveries import redeliver as redeliver

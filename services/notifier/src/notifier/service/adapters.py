@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from urllib.parse import quote_plus
 
 from notifier.domain import WebhookFormat, compose, dingtalk_sign, signature_headers
-from notifier.domain.messages import event_kind
+from notifier.domain.messages import kind_of
 
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=utf-8"
 JSON = "application/json; charset=utf-8"
@@ -237,7 +237,7 @@ class SmsGateway:
             {
                 "id": delivery_id,
                 "organisation": recipient or data.get("organisation"),
-                "kind": f"deadline.{event_kind(event)}",
+                "kind": kind_of(event),
                 "rule": data.get("rule"),
                 "text": message.sms_text,
                 "created_at": now.isoformat(),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifier.domain import DeliveryState, EventKind, Step, recipients
+from notifier.domain import RECORD_EVENTS, DeliveryState, EventKind, Step, parties_of, recipients
 from notifier.errors import EventNotFromItsOwner
 from notifier.models import Delivery, DeliveryAttempt, Subscription
 from notifier.service.common import ADMIN_ROLES, DELIVERY
@@ -52,6 +52,34 @@ async def fan_out(
             zh=f"{mechanism} 的期限事件只能由该服务发布，不能来自 {envelope.source}",
         )
     told = recipients(organisation, counterparty, breached=kind is EventKind.DEADLINE_BREACHED)
+    return await _deliver_to(uow, ctx=ctx, kind=kind, envelope=envelope, told=told)
+
+
+async def fan_out_record_event(
+    uow: UnitOfWork, *, ctx: ServiceContext, kind: EventKind, envelope: CloudEvent, event: Any
+) -> int:
+    """One pending delivery per (event, subscription) of every organisation that is a party
+    of the event (domain/kinds.py: the parties the REST API shows the record to), and of no
+    other. Trusted only from the service that owns the kind."""
+    owner = RECORD_EVENTS[kind].mechanism
+    if envelope.source != f"/xietong/{owner}":
+        raise EventNotFromItsOwner(
+            f"a {envelope.type} from {envelope.source!r}, not from {owner}",
+            zh=f"{kind.value} 事件只能由 {owner} 服务发布，不能来自 {envelope.source}",
+        )
+    return await _deliver_to(
+        uow, ctx=ctx, kind=kind, envelope=envelope, told=parties_of(kind, event)
+    )
+
+
+async def _deliver_to(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    kind: EventKind,
+    envelope: CloudEvent,
+    told: tuple[str, ...],
+) -> int:
     for org in told:
         ctx.directory.require(org)
     subscriptions = (
