@@ -226,34 +226,66 @@ async def _keep_attempt(uow: UnitOfWork, delivery: Delivery, outcome: Outcome) -
 
 
 async def _record(
-    ctx: ServiceContext, settings: NotifierSettings, delivery_id: uuid.UUID, outcome: Outcome
+    ctx: ServiceContext, settings: NotifierSettings, outcomes: list[tuple[uuid.UUID, Outcome]]
 ) -> None:
+    """The outcomes at hand, in one transaction (one commit, one turn of the audit chain's
+    lock, however many receivers answered meanwhile)."""
     async with ctx.db.uow(actor=Principal.system(ctx.settings.service_name)) as uow:
-        delivery = await DELIVERY.get(uow, delivery_id)
-        if DELIVERY.state_of(delivery) is not DeliveryState.PENDING:
-            return  # changed while in flight (it cannot be: only pending ones are claimed)
-        delivery.attempts += 1
-        delivery.last_attempt_at = uow.now
-        await _keep_attempt(uow, delivery, outcome)
-        delivery.last_status = outcome.status
-        delivery.last_error = outcome.error
-        if outcome.ok:
-            DELIVERY.transition(delivery, Step.SUCCEED, uow.now)
-            delivery.delivered_at = uow.now
-            DELIVERY.audit(uow, delivery, "delivered", rule=None, attempts=delivery.attempts)
-        elif delivery.attempts >= settings.notifier_max_attempts:
-            DELIVERY.transition(delivery, Step.GIVE_UP, uow.now)
-            DELIVERY.audit(
-                uow, delivery, "dead", rule=None, attempts=delivery.attempts, error=outcome.error
-            )
-        else:
-            DELIVERY.transition(delivery, Step.FAIL, uow.now)
-            wait = backoff_s(
-                delivery.attempts,
-                initial_s=settings.notifier_backoff_initial_s,
-                max_s=settings.notifier_backoff_max_s,
-            )
-            delivery.next_attempt_at = uow.now + timedelta(seconds=wait)
+        for delivery_id, outcome in sorted(outcomes, key=lambda o: o[0]):  # one lock order
+            await _record_one(uow, settings, delivery_id, outcome)
+
+
+async def _recorder(
+    ctx: ServiceContext,
+    settings: NotifierSettings,
+    queue: asyncio.Queue[tuple[uuid.UUID, Outcome] | None],
+) -> None:
+    """Records outcomes as they come: each at once when the answers are few, those that
+    arrived during the previous commit together when many, so a 2xx is recorded promptly
+    and the commits do not queue behind the audit chain's lock one by one."""
+    done = False
+    while not done:
+        item = await queue.get()
+        batch = [] if item is None else [item]
+        done = item is None
+        while not done and not queue.empty():
+            more = queue.get_nowait()
+            if more is None:
+                done = True
+            else:
+                batch.append(more)
+        if batch:
+            await _record(ctx, settings, batch)
+
+
+async def _record_one(
+    uow: UnitOfWork, settings: NotifierSettings, delivery_id: uuid.UUID, outcome: Outcome
+) -> None:
+    delivery = await DELIVERY.get(uow, delivery_id)
+    if DELIVERY.state_of(delivery) is not DeliveryState.PENDING:
+        return  # changed while in flight (it cannot be: only pending ones are claimed)
+    delivery.attempts += 1
+    delivery.last_attempt_at = uow.now
+    await _keep_attempt(uow, delivery, outcome)
+    delivery.last_status = outcome.status
+    delivery.last_error = outcome.error
+    if outcome.ok:
+        DELIVERY.transition(delivery, Step.SUCCEED, uow.now)
+        delivery.delivered_at = uow.now
+        DELIVERY.audit(uow, delivery, "delivered", rule=None, attempts=delivery.attempts)
+    elif delivery.attempts >= settings.notifier_max_attempts:
+        DELIVERY.transition(delivery, Step.GIVE_UP, uow.now)
+        DELIVERY.audit(
+            uow, delivery, "dead", rule=None, attempts=delivery.attempts, error=outcome.error
+        )
+    else:
+        DELIVERY.transition(delivery, Step.FAIL, uow.now)
+        wait = backoff_s(
+            delivery.attempts,
+            initial_s=settings.notifier_backoff_initial_s,
+            max_s=settings.notifier_backoff_max_s,
+        )
+        delivery.next_attempt_at = uow.now + timedelta(seconds=wait)
 
 
 async def deliver_due(ctx: ServiceContext) -> int:
@@ -262,6 +294,8 @@ async def deliver_due(ctx: ServiceContext) -> int:
     claimed = await _claim(ctx, settings, ctx.clock.now())
     if not claimed:
         return 0
+    queue: asyncio.Queue[tuple[uuid.UUID, Outcome] | None] = asyncio.Queue()
+    recording = asyncio.create_task(_recorder(ctx, settings, queue))
     async with webhook_client(settings) as client:
 
         def name(code: str) -> str:
@@ -278,9 +312,13 @@ async def deliver_due(ctx: ServiceContext) -> int:
                 name=name,
                 link=partial(workbench_link, settings.workbench_public_url),
             )
-            await _record(ctx, settings, item.id, outcome)
+            queue.put_nowait((item.id, outcome))
 
-        await asyncio.gather(*(one(item) for item in claimed))
+        try:
+            await asyncio.gather(*(one(item) for item in claimed))
+        finally:
+            queue.put_nowait(None)
+            await recording
     return len(claimed)
 
 
@@ -289,8 +327,9 @@ def delivery_job() -> PeriodicJob:
 
     def make(ctx: ServiceContext) -> Job:
         async def run(uow: UnitOfWork) -> None:
-            # The job's own unit of work only holds the job's lock; each claim and each
-            # outcome commits on its own, so nothing waits on the HTTP calls.
+            # The job's own unit of work only holds the job's lock; the claim and the
+            # outcomes (as they arrive: _recorder) commit on their own, so nothing waits on
+            # the HTTP calls.
             await seal_stored_secrets(ctx)
             await deliver_due(ctx)
 
