@@ -8,8 +8,6 @@ is a no-op; deliveries are also unique per (event, subscription).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from notifier import service as notifier_service
 from notifier.schemas import EventKind
 from xietong_common.context import ServiceContext
@@ -61,23 +59,16 @@ async def on_deadline_breached(
         )
 
 
-def record_event(kind: EventKind) -> RecordEventHandler:
-    """The handler of a record's event an organisation may subscribe to (a referral's
-    lifecycle): delivered to the event's parties that subscribed to `kind`."""
+async def on_record_event(
+    uow: UnitOfWork, event: IntegrationEvent, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """A record's event an organisation may subscribe to (a referral's lifecycle): delivered
+    to the event's parties that subscribed to its kind."""
+    with refused_like_a_request():
+        await notifier_service.fan_out_record_event(
+            uow, ctx=ctx, kind=RECORD_EVENT_MODELS[type(event)], envelope=envelope, event=event
+        )
 
-    async def handle(
-        uow: UnitOfWork, event: IntegrationEvent, envelope: CloudEvent, *, ctx: ServiceContext
-    ) -> None:
-        with refused_like_a_request():
-            await notifier_service.fan_out_record_event(
-                uow, ctx=ctx, kind=kind, envelope=envelope, event=event
-            )
-
-    handle.__name__ = f"on_{kind.value.replace('.', '_').replace('-', '_')}"
-    return handle
-
-
-RecordEventHandler = Callable[..., Awaitable[None]]
 
 # The events of records an organisation may subscribe to, by their contract.
 RECORD_EVENT_MODELS: dict[type[IntegrationEvent], EventKind] = {

@@ -29,10 +29,7 @@ SPEC = ServiceSpec(
     handlers={
         DeadlineApproaching: handlers.on_deadline_approaching,
         DeadlineBreached: handlers.on_deadline_breached,
-        **{
-            model: handlers.record_event(kind)
-            for model, kind in handlers.RECORD_EVENT_MODELS.items()
-        },
+        **dict.fromkeys(handlers.RECORD_EVENT_MODELS, handlers.on_record_event),
     },
     jobs=[delivery_job()],
     openapi_tags=[
