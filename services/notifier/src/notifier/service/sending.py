@@ -326,11 +326,15 @@ def delivery_job() -> PeriodicJob:
     """The delivery job (every XIETONG_NOTIFIER_DELIVERY_EVERY_S); one replica at a time."""
 
     def make(ctx: ServiceContext) -> Job:
+        sealed = False  # secrets stored before sealing: sealed by the first runs, then no more
+
         async def run(uow: UnitOfWork) -> None:
+            nonlocal sealed
             # The job's own unit of work only holds the job's lock; the claim and the
             # outcomes (as they arrive: _recorder) commit on their own, so nothing waits on
             # the HTTP calls.
-            await seal_stored_secrets(ctx)
+            if not sealed:
+                sealed = await seal_stored_secrets(ctx) == 0
             await deliver_due(ctx)
 
         return run

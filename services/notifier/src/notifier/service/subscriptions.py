@@ -217,7 +217,7 @@ async def seal_stored_secrets(ctx: ServiceContext, *, batch: int = 500) -> int:
                     )
                 )
                 .limit(batch)
-                .with_for_update(skip_locked=True)
+                .with_for_update()
             )
         ).scalars()
         sealed = 0
