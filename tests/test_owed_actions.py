@@ -133,3 +133,17 @@ def test_issue_24_every_record_page_a_message_links_to_is_a_workbench_page() -> 
     assert "/referrals/{}" in served
     for kind, path in WORKBENCH_PAGES.items():
         assert shape(path) in served, f"{kind}: the workbench has no page {path}"
+
+
+def test_issue_24_the_workbench_names_a_qualified_action_by_its_code() -> None:
+    """The to-do list once showed `support:<id>` as it is: a qualified code is named by its
+    code's words, and a code the workbench does not list by the shared table."""
+    from workbench.todo import _action
+
+    assert _action("joint-inspection", "support:0b9c2f4e", "zh") == "答复支持请求"
+    assert _action("joint-inspection", "support:0b9c2f4e", "en") == (
+        "answer the request for support"
+    )
+    assert _action("legal-review", "supply-materials:round-2", "zh") == "补正材料"
+    assert _action("referral", "answer", "zh") == "书面答复是否受理"
+    assert _action("referral", "no-such-action", "zh") == "no-such-action"
