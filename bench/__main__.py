@@ -1,6 +1,7 @@
 """`make bench`: backbone, the referral service over HTTP, lists at a million referrals,
-creating a case with one and with two replicas on one database, official documents, secondment, information-sharing and joint-inspection figures on the local stack (or the
-servers in the env), each beside a baseline measured in the same run.
+creating a case with one and with two replicas on one database, official documents, secondment, information-sharing and joint-inspection figures, and the notifier's webhook
+deliveries per second, on the local stack (or the servers in the env), each beside a baseline
+measured in the same run.
 
 On a shared machine absolute figures say little: read the ratios, each taken against a
 baseline measured in the same run (the HTTP ones interleaved round by round), and the load
@@ -30,6 +31,7 @@ PARTS = (
     "secondment",
     "info",
     "inspection",
+    "notifier",
 )
 
 
@@ -135,6 +137,14 @@ async def main(args: argparse.Namespace) -> None:
         print()
         for line in await bench_inspection.run(
             admin_url=admin_url, bootstrap=bootstrap, targets=args.inspection_targets
+        ):
+            print(line, flush=True)
+    if "notifier" in only and importlib.util.find_spec("bench.bench_notifier") is not None:
+        from bench import bench_notifier
+
+        print()
+        for line in await bench_notifier.run(
+            admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 200)
         ):
             print(line, flush=True)
     print(

@@ -116,11 +116,11 @@ allow oversight --operation Read --topic assistance.obstruction-flagged --topic 
 allow oversight --operation Read --resource-pattern-type prefixed --group oversight-rebuild-
 echo "kafka-init: ACLs of oversight"
 
-# notifier: produces audit.checkpoint; consumes deadline.approaching, deadline.breached (consumer group notifier)
-allow notifier --operation Describe --operation Create --operation DescribeConfigs --topic audit.checkpoint --topic audit.checkpoint.dlq --topic deadline.approaching --topic deadline.approaching.dlq --topic deadline.breached --topic deadline.breached.dlq
-allow notifier --operation AlterConfigs --topic deadline.breached
-allow notifier --operation Write --topic audit.checkpoint --topic deadline.approaching.dlq --topic deadline.breached.dlq
-allow notifier --operation Read --topic deadline.approaching --topic deadline.breached --topic deadline.approaching.dlq --topic deadline.breached.dlq --topic audit.checkpoint --group notifier --group notifier.dlq-replay
+# notifier: produces audit.checkpoint; consumes case.answered, case.assigned, case.concluded, case.escalated, case.filed, case.received, case.referred, deadline.approaching, deadline.breached (consumer group notifier)
+allow notifier --operation Describe --operation Create --operation DescribeConfigs --topic audit.checkpoint --topic audit.checkpoint.dlq --topic case.answered --topic case.answered.dlq --topic case.assigned --topic case.assigned.dlq --topic case.concluded --topic case.concluded.dlq --topic case.escalated --topic case.escalated.dlq --topic case.filed --topic case.filed.dlq --topic case.received --topic case.received.dlq --topic case.referred --topic case.referred.dlq --topic deadline.approaching --topic deadline.approaching.dlq --topic deadline.breached --topic deadline.breached.dlq
+allow notifier --operation AlterConfigs --topic case.assigned --topic case.escalated --topic deadline.breached
+allow notifier --operation Write --topic audit.checkpoint --topic case.answered.dlq --topic case.assigned.dlq --topic case.concluded.dlq --topic case.escalated.dlq --topic case.filed.dlq --topic case.received.dlq --topic case.referred.dlq --topic deadline.approaching.dlq --topic deadline.breached.dlq
+allow notifier --operation Read --topic case.answered --topic case.assigned --topic case.concluded --topic case.escalated --topic case.filed --topic case.received --topic case.referred --topic deadline.approaching --topic deadline.breached --topic case.answered.dlq --topic case.assigned.dlq --topic case.concluded.dlq --topic case.escalated.dlq --topic case.filed.dlq --topic case.received.dlq --topic case.referred.dlq --topic deadline.approaching.dlq --topic deadline.breached.dlq --topic audit.checkpoint --group notifier --group notifier.dlq-replay
 echo "kafka-init: ACLs of notifier"
 
 # integrator: reads every event topic (not the .dlq twins), writes nothing; its

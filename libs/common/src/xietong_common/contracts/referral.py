@@ -19,6 +19,7 @@ from xietong_common.contracts.review import CaseParty
 from xietong_common.labels import LabelledEnum
 
 OVERSIGHT = "oversight (SUP, planned)"
+NOTIFIER = "notifier"  # issue 24: to the parties' webhooks, when they subscribe
 
 
 class AnswerDecision(LabelledEnum):
@@ -86,7 +87,7 @@ class ReferralSource(ContractModel):
 @event(
     "case.referred",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, NOTIFIER),
     summary="REF-01/03: a case was referred to the party with jurisdiction",
 )
 class CaseReferred(IntegrationEvent):
@@ -137,7 +138,7 @@ class CaseReferred(IntegrationEvent):
 @event(
     "case.received",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, NOTIFIER),
     summary="REF-06: the receiver signed the service receipt 送达回证",
 )
 class CaseReceived(IntegrationEvent):
@@ -161,7 +162,7 @@ class CaseReceived(IntegrationEvent):
 @event(
     "case.answered",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, NOTIFIER),
     summary="REF-07: the receiver answered in writing whether it accepts the case",
 )
 class CaseAnswered(IntegrationEvent):
@@ -179,7 +180,7 @@ class CaseAnswered(IntegrationEvent):
 @event(
     "case.escalated",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, NOTIFIER),
     summary="REF-08: the receiver disputes jurisdiction and reports to the district government",
     accountability=True,
 )
@@ -198,7 +199,7 @@ class CaseEscalated(IntegrationEvent):
 @event(
     "case.assigned",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, NOTIFIER),
     summary="REF-08: the district government decided who handles a disputed case",
     accountability=True,
 )
@@ -219,7 +220,7 @@ class CaseAssigned(IntegrationEvent):
 @event(
     "case.filed",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, NOTIFIER),
     summary="REF-09: the handling party filed (立案) the referred case",
 )
 class CaseFiled(IntegrationEvent):
@@ -244,7 +245,7 @@ class CaseFiled(IntegrationEvent):
 @event(
     "case.concluded",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, NOTIFIER),
     summary="REF-09: the handling party concluded (办结) the referred case",
 )
 class CaseConcluded(IntegrationEvent):
