@@ -195,6 +195,9 @@ async def test_assist_03_the_ruling_names_the_version_it_read(assist: Assist) ->
         own["id"], "contest", assist.town, reason="所引条款不禁止提供监测数据，拒绝没有依据"
     )
     assert r.status_code == 200, r.text
+    # the contest's answer shows the version it made, the one a ruling now names
+    now = await read(assist, own["id"])
+    assert f'"{r.json()["version"]}"' == now["If-Match"] != seen["If-Match"]
     before = await assist.counts()
     r = await assist.post(own["id"], "ruling", seen, **ruling)
     problem = await refused(assist, r, 412, "assistance-request-changed", before)
