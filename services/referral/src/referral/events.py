@@ -15,6 +15,7 @@ from xietong_common.contracts.referral import (
     CaseAnswered,
     CaseAssigned,
     CaseConcluded,
+    CaseConclusionPeriodChanged,
     CaseCooperationRequested,
     CaseDraftWithdrawn,
     CaseEscalated,
@@ -25,6 +26,7 @@ from xietong_common.contracts.referral import (
     CaseReceived,
     CaseReferred,
     ConclusionOutcome,
+    PeriodChange,
     ReferralSource,
 )
 from xietong_common.contracts.review import CaseParty
@@ -240,4 +242,41 @@ def onward_referral_suspected(
         grounds=grounds,
         distinct_case_reason=referral.distinct_case_reason,
         sent_at=referral.sent_at,
+    )
+
+
+def conclusion_period_changed(
+    referral: Referral,
+    *,
+    handler: str,
+    change: PeriodChange,
+    at: datetime,
+    by: str,
+    reason: str,
+    law: str | None,
+    article: str | None,
+    days: int | None,
+    due_before: datetime,
+    due_at: datetime,
+    suspensions: int,
+    extensions: int,
+) -> CaseConclusionPeriodChanged:
+    """REF-09: the conclusion period was suspended, resumed or extended."""
+    assert referral.case_number
+    return CaseConclusionPeriodChanged(
+        referral_id=referral.id,
+        handler=handler,
+        sender=referral.sender,
+        case_number=referral.case_number,
+        change=change,
+        reason=reason,
+        law=law,
+        article=article,
+        days=days,
+        changed_at=at,
+        changed_by=by,
+        due_before=due_before,
+        due_at=due_at,
+        suspensions=suspensions,
+        extensions=extensions,
     )

@@ -360,3 +360,56 @@ class CaseOnwardReferralSuspected(IntegrationEvent):
     )
     distinct_case_reason: str = Field(description="the sender's statement of why it differs")
     sent_at: datetime
+
+
+class PeriodChange(LabelledEnum):
+    """REF-09: how the handling party changed a referred case's conclusion period."""
+
+    SUSPENDED = "suspended", "中止办案期限", "the conclusion period suspended (中止)"
+    RESUMED = "resumed", "恢复计算办案期限", "the conclusion period resumed"
+    EXTENDED = "extended", "延长办案期限", "the conclusion period extended (延长)"
+
+
+@event(
+    "case.conclusion-period-changed",
+    producers=("referral",),
+    consumers=(OVERSIGHT,),
+    summary="REF-09: the handling party suspended, resumed or extended the conclusion period",
+    accountability=True,
+)
+class CaseConclusionPeriodChanged(IntegrationEvent):
+    """REF-09: the party handling a referred case suspended (中止) its conclusion period, resumed
+    it, or extended (延长) it — each with a reason, and a suspension or an extension with the
+    law and article that allow it. While suspended the clock stands still (up to the longest
+    suspension the settings allow); resuming restarts it with the days that were left; an
+    extension moves the deadline by at most the days the settings allow. Oversight counts
+    them per organisation."""
+
+    referral_id: uuid.UUID
+    handler: str = Field(
+        description="the organisation handling the case", examples=["dept:ecology-environment"]
+    )
+    sender: str = Field(description="the party that referred the case", examples=["town:lizhi"])
+    case_number: str = Field(examples=["涪环罚立〔2024〕15号"])
+    change: PeriodChange
+    reason: str = Field(examples=["案件需等待司法鉴定结论，暂无法继续调查"])
+    law: str | None = Field(
+        default=None,
+        description="the law allowing the suspension or extension, by its title (none on resuming)",
+        examples=["《生态环境行政处罚办法》"],
+    )
+    article: str | None = Field(default=None, examples=["第五十八条"])
+    days: int | None = Field(
+        default=None,
+        description="extended: the calendar days added; resumed: the working days the case "
+        "stood suspended",
+    )
+    changed_at: datetime
+    changed_by: str
+    due_before: datetime = Field(description="the conclusion deadline before the change")
+    due_at: datetime = Field(
+        description="the conclusion deadline now (while suspended: the latest it can be, should "
+        "the case stay suspended as long as the settings allow)"
+    )
+    suspensions: int = Field(ge=0, description="suspensions of this case so far")
+    extensions: int = Field(ge=0, description="extensions of this case so far")

@@ -22,5 +22,8 @@ from referral.service.handling import receive as receive
 from referral.service.handling import request_cooperation as request_cooperation
 from referral.service.onward import decide_onward as decide_onward
 from referral.service.onward import record_refused_attempt as record_refused_attempt
+from referral.service.period import extend as extend
+from referral.service.period import resume as resume
+from referral.service.period import suspend as suspend
 from referral.service.withdrawing import withdraw as withdraw
 from referral.service.withdrawing import withdraw_review_draft as withdraw_review_draft

@@ -243,6 +243,8 @@ async def conclude(
     referral.concluded_at, referral.outcome = uow.now, data.outcome
     referral.outcome_kind = data.outcome_kind.value
     referral.decision_number = data.decision_number
+    # REF-09: a case may end while suspended (e.g. the filing withdrawn); the clock then stops.
+    referral.suspended_at, referral.suspension = None, None
     await REFERRAL.satisfy_deadline(uow, referral, Step.CONCLUDE.value)
     uow.publish(events.concluded(referral, handler=handler), key=str(referral.id))
     REFERRAL.audit(
