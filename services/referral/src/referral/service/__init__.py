@@ -5,8 +5,7 @@ Import as `from referral import service as referral_service`.
 
 from referral.service.common import MECHANISM as MECHANISM
 from referral.service.common import REFERRAL as REFERRAL
-from referral.service.documents import correct_document as correct_document
-from referral.service.documents import document as document
+from referral.service.documents import referral_drafts as referral_drafts
 from referral.service.drafting import add_material as add_material
 from referral.service.drafting import approve as approve
 from referral.service.drafting import create_draft as create_draft
