@@ -15,7 +15,6 @@ from __future__ import annotations
 from oversight import service
 from oversight.service import outsider
 from oversight.service.ledger import Fact, source_service
-from oversight.settings import oversight_settings
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.assistance import AssistanceObstructionFlagged, AssistanceRefused
 from xietong_common.contracts.audit import AuditCheckpointSigned
@@ -127,5 +126,5 @@ async def on_audit_checkpoint(
             event,
             source=source_service(envelope.source),
             event_id=envelope.id,
-            settings=oversight_settings(ctx),
+            ctx=ctx,
         )

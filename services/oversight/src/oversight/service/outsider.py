@@ -32,10 +32,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from oversight.errors import NotItsCheckpoint
 from oversight.models import Alarm, WatchedCheckpoint, WatchedHead
-from oversight.settings import OversightSettings
+from oversight.settings import OversightSettings, oversight_settings
 from xietong_common.attestation.checkpoints import describe, signature_problem
 from xietong_common.audit.crypto import AuditKeyError, PublicKey
 from xietong_common.audit.keys import read_public_keys, service_public_keys
+from xietong_common.context import ServiceContext
 from xietong_common.contracts.audit import AuditCheckpointSigned
 from xietong_common.contracts.oversight import AuditAlarmKind, OversightAuditAlarm
 from xietong_common.uow import UnitOfWork
@@ -89,9 +90,10 @@ async def watch_checkpoint(
     *,
     source: str,
     event_id: str,
-    settings: OversightSettings,
+    ctx: ServiceContext,
 ) -> Judgement:
     """SUP-01: judge one checkpoint read from `audit.checkpoint` (told by `source`)."""
+    settings = oversight_settings(ctx)
     if checkpoint.service != source:
         # The inbox trusts the type from every service; each tells its own chain only.
         raise NotItsCheckpoint(
