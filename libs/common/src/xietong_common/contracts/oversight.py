@@ -112,8 +112,7 @@ RulingOutcomeName = Literal["confirmed", "excused", "referred-for-accountability
     "oversight.ruling-made",
     producers=("oversight",),
     consumers=("the organisation ruled on (its workbench)", "the district government"),
-    summary="SUP-01: the justice bureau ruled on a fact of the ledger (督察认定), first or "
-    "revised",
+    summary="SUP-01: the justice bureau ruled on a fact of the ledger (督察认定), first or revised",
 )
 class OversightRulingMade(IntegrationEvent):
     """SUP-01: the district justice bureau ruled on one fact of the ledger (a breach, a

@@ -20,7 +20,9 @@ from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS
 router = APIRouter(tags=["alarms"])
 
 OVERSEERS = [OrgKind.JUSTICE_BUREAU, OrgKind.DISTRICT_GOV]
-AlarmKind = Literal["bad-signature", "gap", "rollback", "chain-replaced", service.CALENDAR_KIND]
+AlarmKind = Literal[
+    "bad-signature", "gap", "rollback", "chain-replaced", "holiday-schedule-missing"
+]
 
 
 @router.get(
