@@ -17,7 +17,6 @@ import logging
 from datetime import date
 
 import sqlalchemy as sa
-from prometheus_client import Counter
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +28,7 @@ from xietong_common.context import ServiceContext
 from xietong_common.contracts.oversight import OversightCalendarAlarm
 from xietong_common.errors import Forbidden
 from xietong_common.jobs import Job, PeriodicJob, watch_calendar
+from xietong_common.metrics import OVERSIGHT_CALENDAR_ALARMS
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.uow import UnitOfWork
 
@@ -36,13 +36,6 @@ log = logging.getLogger(__name__)
 
 CALENDAR_RULE = "SUP-02"
 CALENDAR_KIND = "holiday-schedule-missing"
-
-CALENDAR_ALARMS = Counter(
-    "xietong_oversight_calendar_alarms_total",
-    "SUP-02, the calendar watch: alarms raised (at most one a day) while next year's holiday "
-    "schedule is not installed past XIETONG_CALENDAR_WATCH_FROM, by the missing year",
-    ["year"],
-)
 
 
 async def calendar_alarm(uow: UnitOfWork, *, year: int, day: date, watch_from: str) -> Alarm | None:
@@ -93,7 +86,7 @@ async def calendar_alarm(uow: UnitOfWork, *, year: int, day: date, watch_from: s
         ),
         key=str(year),
     )
-    CALENDAR_ALARMS.labels(str(year)).inc()
+    OVERSIGHT_CALENDAR_ALARMS.labels(str(year)).inc()
     log.error("oversight: calendar alarm: %s", detail)
     return alarm
 

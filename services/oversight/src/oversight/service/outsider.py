@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from prometheus_client import Counter
 from sqlalchemy.dialects.postgresql import insert
 
 from oversight.errors import NotItsCheckpoint
@@ -39,18 +38,13 @@ from xietong_common.audit.keys import read_public_keys, service_public_keys
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.audit import AuditCheckpointSigned
 from xietong_common.contracts.oversight import AuditAlarmKind, OversightAuditAlarm
+from xietong_common.metrics import OVERSIGHT_AUDIT_ALARMS
 from xietong_common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 RULE = "SUP-01"
 
-AUDIT_ALARMS = Counter(
-    "xietong_oversight_audit_alarms_total",
-    "SUP-01, the outsider: alarms raised on checkpoints of a service's audit chain that "
-    "cannot be trusted, by the chain's service and the alarm's kind",
-    ["service", "kind"],
-)
 
 _ZH: dict[str, str] = {
     "bad-signature": "审计检查点签名无效（伪造或被篡改）",
@@ -290,6 +284,6 @@ async def raise_audit_alarm(
         ),
         key=checkpoint.service,
     )
-    AUDIT_ALARMS.labels(checkpoint.service, kind).inc()
+    OVERSIGHT_AUDIT_ALARMS.labels(checkpoint.service, kind).inc()
     log.error("oversight: audit alarm (%s) on %s: %s", kind, checkpoint.service, detail)
     return alarm
