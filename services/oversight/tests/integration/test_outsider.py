@@ -11,6 +11,7 @@ checkpoints other tests' services publish on the same broker are not judged by i
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -316,3 +317,66 @@ async def test_sup_01_a_service_tells_only_its_own_chain(outsider: Outsider) -> 
         ).scalars()
         assert list(seqs) == [5]
     assert await outsider.alarms_of(service) == []
+
+
+async def test_sup_01_the_outsider_trusts_a_checkpoint_as_a_service_signs_it(
+    kafka_bootstrap: str, servers: Any
+) -> None:
+    """End to end with the platform's own signing: oversight's audit chain is signed by its
+    checkpoint code (`create_checkpoint`, the key under audit_key_dir as `make run` and the
+    tests keep it), published through the outbox to `audit.checkpoint`, read back by the same
+    oversight through its inbox and judged with the keys the service trusts (no keys
+    directory set): trusted, no alarm."""
+    from xietong_common.attestation.checkpoints import create_checkpoint
+    from xietong_common.audit.keys import service_signing_key
+    from xietong_common.auth import Principal
+
+    url = await create_database(servers, "outsider_e2e")
+    name = f"oversight-outsider-e2e-{uuid.uuid4().hex[:8]}"
+    deployment = f"outsider-e2e-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(
+        kafka_bootstrap, name, (registry.spec_for(m).topic for m in SPEC.handlers)
+    )
+    async with running_service(
+        SPEC,
+        database_url=url,
+        kafka_bootstrap=kafka_bootstrap,
+        run_jobs=False,
+        service_name=name,
+        deployment_id=deployment,
+    ) as svc:
+        key = service_signing_key(svc.settings, "oversight")
+        async with svc.ctx.db.uow(actor=Principal.system("outsider-test")) as uow:
+            uow.audit(action="test.touched", subject="test:1", rule="SUP-01")
+        async with svc.ctx.db.uow(actor=Principal.system("outsider-test")) as uow:
+            signed = await create_checkpoint(
+                uow, service="oversight", key=key, deployment=deployment
+            )
+        assert signed is not None
+
+        async def judged() -> bool:
+            async with svc.ctx.db.session() as session:
+                found = await session.execute(
+                    sa.select(WatchedCheckpoint.verdict).where(
+                        WatchedCheckpoint.signature == signed.signature
+                    )
+                )
+                return found.scalar_one_or_none() == "ok"
+
+        for _ in range(1200):  # a busy 2-core box: up to two minutes
+            if await judged():
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the checkpoint was not judged trusted")
+        async with svc.ctx.db.session() as session:
+            assert (
+                await session.execute(sa.select(sa.func.count()).select_from(Alarm))
+            ).scalar() == 0
+        r = await svc.client.get("/audit-chains", headers=svc.auth("justice-bureau", "handler"))
+        (chain,) = r.json()
+        assert (chain["service"], chain["seq"], chain["hash"]) == (
+            "oversight",
+            signed.seq,
+            signed.hash,
+        )
