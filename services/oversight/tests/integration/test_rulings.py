@@ -374,3 +374,29 @@ async def test_sup_01_a_ruling_is_published_and_a_retry_with_its_idempotency_key
         assert first_event["ruled_by"] == f"{BUREAU}/officer"
     finally:
         await reader.stop()
+
+
+async def test_sup_01_a_reply_retried_with_its_idempotency_key_returns_it(ledger: Ledger) -> None:
+    """SUP-01: a reply retried with the same Idempotency-Key and text returns the item as the
+    reply left it (201, before any ruling), not 409, even once the fact is ruled on; without
+    the key a second reply is still 409, and the key with another text 422."""
+    (fact,) = await breached(ledger, 12, 5)
+    key = {"Idempotency-Key": f"reply-{uuid.uuid4()}"}
+    body = {"text": "材料不全已当日告知并补正"}
+    url = f"/items/{fact}/reply"
+    first = await ledger.svc.client.post(url, json=body, headers=ledger.h(DEPT) | key)
+    assert first.status_code == 201, first.text
+    again = await ledger.svc.client.post(url, json=body, headers=ledger.h(DEPT) | key)
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert (await rule(ledger, fact, "confirmed")).status_code == 200
+    late = await ledger.svc.client.post(url, json=body, headers=ledger.h(DEPT) | key)
+    assert late.status_code == 201, late.text
+    assert late.json() == first.json()
+    unkeyed = await ledger.svc.client.post(url, json=body, headers=ledger.h(DEPT))
+    assert unkeyed.status_code == 409, unkeyed.text
+    other = await ledger.svc.client.post(
+        url, json={"text": "另一段陈述申辩的理由与事实"}, headers=ledger.h(DEPT) | key
+    )
+    assert other.status_code == 422, other.text
+    assert [a for a, _ in await audited(ledger, fact)] == ["ruling.reply", "ruling.confirmed"]

@@ -108,12 +108,24 @@ async def rule(
     dependencies=[Allowed(roles=ANY)],
 )
 async def reply(
-    ctx: Context, principal: CurrentPrincipal, fact_id: uuid.UUID, data: ReplyIn, response: Response
+    ctx: Context,
+    principal: CurrentPrincipal,
+    fact_id: uuid.UUID,
+    data: ReplyIn,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> ItemOut:
     """Only the organisation the fact is about replies (another's fact: 404), once (409), and
-    not after the ruling (409). Audited under SUP-01."""
+    not after the ruling (409). Audited under SUP-01. A retry with the same Idempotency-Key
+    and text returns the item as the reply left it, not 409."""
     async with ctx.db.uow(actor=principal) as uow:
-        found = await service.reply(uow, actor=principal, fact_id=fact_id, text=data.text)
+        found = await service.reply(
+            uow,
+            actor=principal,
+            fact_id=fact_id,
+            text=data.text,
+            idempotency_key=idempotency_key,
+        )
     response.headers["ETag"] = etag(found.version)
     return item_of(found.fact, found.reply, found.ruling, found.history)
 

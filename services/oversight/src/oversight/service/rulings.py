@@ -44,6 +44,7 @@ from xietong_common.uow import UnitOfWork
 
 RULE = "SUP-01"
 RULING_SCOPE = "oversight.ruling"
+REPLY_SCOPE = "oversight.reply"
 
 
 @dataclass(frozen=True)
@@ -222,8 +223,17 @@ async def _as_ruled(session: AsyncSession, fact: LedgerFact, version: int) -> It
     return Item(fact=fact, reply=found.reply, ruling=ruling, history=history)
 
 
-async def reply(uow: UnitOfWork, *, actor: Principal, fact_id: uuid.UUID, text: str) -> Item:
-    """SUP-01: the organisation concerned states its case (陈述申辩), once, before the ruling."""
+async def reply(
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    fact_id: uuid.UUID,
+    text: str,
+    idempotency_key: str | None = None,
+) -> Item:
+    """SUP-01: the organisation concerned states its case (陈述申辩), once, before the ruling.
+    A retry with the same Idempotency-Key (and text) returns the item as the reply left it
+    (before any ruling), not 409."""
     text = text.strip()
     if not is_stated(text):
         raise ReasonRequired(
@@ -240,7 +250,16 @@ async def reply(uow: UnitOfWork, *, actor: Principal, fact_id: uuid.UUID, text: 
             rule=RULE,
         )
     _rulable(fact)
+    replay = await idempotency.claim(
+        uow,
+        scope=REPLY_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"fact_id": str(fact.id), "text": text},
+    )
     found = await _item(session, fact)
+    if replay is not None:
+        return Item(fact=fact, reply=found.reply, ruling=None, history=[])
     if found.reply is not None or found.ruling is not None:
         raise AlreadyReplied(
             "the organisation has already replied"
@@ -261,6 +280,9 @@ async def reply(uow: UnitOfWork, *, actor: Principal, fact_id: uuid.UUID, text: 
     )
     FACT.audit(uow, fact, "reply", rule=RULE, text=text)
     await session.flush()
+    await idempotency.remember(
+        uow, scope=REPLY_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(fact.id)
+    )
     return await _item(session, fact)
 
 
