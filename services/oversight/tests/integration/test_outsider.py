@@ -380,3 +380,23 @@ async def test_sup_01_the_outsider_trusts_a_checkpoint_as_a_service_signs_it(
             signed.seq,
             signed.hash,
         )
+
+
+async def test_sup_01_a_service_whose_keys_oversight_lacks_is_one_alarm_not_one_each(
+    outsider: Outsider,
+) -> None:
+    """Oversight given no public key of a service cannot trust any of its checkpoints: that
+    is an alarm, once per key the service signs with, not once per checkpoint."""
+    keys, service, chain = outsider.keys, "notifier", str(uuid.uuid4())
+    settings = outsider.ledger.svc.settings
+    keys_dir = getattr(settings, "oversight_audit_keys_dir", None)
+    assert keys_dir is not None
+    (Path(keys_dir) / f"{service}.pem").unlink()
+    before = counted(service, "bad-signature")
+    await outsider.tell(checkpoint(keys, service, chain, 1))
+    await outsider.tell(checkpoint(keys, service, chain, 2, previous=1))
+    await outsider.tell(checkpoint(keys, service, chain, 3, previous=2))
+    (alarm,) = await outsider.alarms_of(service)
+    assert alarm.kind == "bad-signature"
+    assert "holds no public key of notifier" in alarm.detail
+    assert counted(service, "bad-signature") == before + 1

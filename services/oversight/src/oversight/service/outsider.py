@@ -23,6 +23,7 @@ this deployment (or of none) are judged, like `xietong audit verify`.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,13 +58,18 @@ _ZH: dict[str, str] = {
 def trusted_keys(settings: OversightSettings, service: str) -> list[PublicKey]:
     """The public keys oversight trusts for `service`'s checkpoints: `<service>.pem` in
     `oversight_audit_keys_dir` when set, else the keys the service itself trusts under
-    audit_key_dir (development: the shared .local/audit-keys). None readable: none trusted,
-    so every checkpoint of that service is an alarm (the operator gave oversight no key)."""
+    audit_key_dir (development: the shared .local/audit-keys; oversight's own
+    `audit_key_file` is never taken for another service's key). None readable: none trusted;
+    the service's checkpoints are then one alarm per unknown key, not one per checkpoint (the
+    operator gave oversight no key: set XIETONG_OVERSIGHT_AUDIT_KEYS_DIR)."""
     try:
         if settings.oversight_audit_keys_dir is not None:
             path = Path(settings.oversight_audit_keys_dir) / f"{service}.pem"
             return read_public_keys([path]) if path.exists() else []
-        return service_public_keys(settings, service)
+        beside = settings.model_copy(
+            update={"audit_key_file": None, "audit_trusted_keys_file": None}
+        )
+        return service_public_keys(beside, service)
     except AuditKeyError as exc:
         log.error("the audit keys of %s cannot be read: %s", service, exc)
         return []
@@ -72,7 +78,8 @@ def trusted_keys(settings: OversightSettings, service: str) -> list[PublicKey]:
 @dataclass(frozen=True)
 class Judgement:
     """What oversight made of one checkpoint: `ok`, `repeated`, `elsewhere` (another
-    deployment's: not judged) or an alarm's kind, with the alarm raised (if any)."""
+    deployment's: not judged) or an alarm's kind, with the alarm raised (None when that
+    alarm was raised before: a service whose keys oversight lacks, a second checkpoint)."""
 
     verdict: str
     alarm: Alarm | None = None
@@ -165,8 +172,16 @@ async def watch_checkpoint(
     await session.execute(
         sa.update(WatchedCheckpoint).where(WatchedCheckpoint.id == seen).values(verdict=kind)
     )
+    # With no key of the service at all, each checkpoint would be an alarm of the same
+    # misconfiguration: one per key the service signs with is enough.
+    key = (
+        f"audit:{service}:no-key:{checkpoint.key_id}"
+        if kind == "bad-signature" and not keys
+        else f"audit:{service}:{seen}"
+    )
     alarm = await raise_audit_alarm(
         uow,
+        key=key,
         kind=kind,
         checkpoint=checkpoint,
         checkpoint_id=seen,
@@ -228,17 +243,20 @@ def _judge(
 async def raise_audit_alarm(
     uow: UnitOfWork,
     *,
+    key: str,
     kind: AuditAlarmKind,
     checkpoint: AuditCheckpointSigned,
     checkpoint_id: int,
     event_id: str,
     detail: str,
     expected: tuple[str | None, int | None],
-) -> Alarm:
-    """Keep the alarm, audit it under SUP-01, publish `oversight.audit-alarm`, count it."""
+) -> Alarm | None:
+    """Keep the alarm, audit it under SUP-01, publish `oversight.audit-alarm`, count it;
+    None if the alarm of that `key` was raised already."""
     zh = f"{checkpoint.service}：{_ZH[kind]}（第 {checkpoint.seq} 行）"
-    alarm = Alarm(
-        alarm_key=f"audit:{checkpoint.service}:{checkpoint_id}",
+    values = dict(
+        id=uuid.uuid4(),
+        alarm_key=key,
         source="audit",
         kind=kind,
         service=checkpoint.service,
@@ -257,8 +275,17 @@ async def raise_audit_alarm(
         },
         raised_at=uow.now,
     )
-    uow.session.add(alarm)
-    await uow.session.flush()
+    inserted = (
+        await uow.session.execute(
+            insert(Alarm)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["alarm_key"])
+            .returning(Alarm.id)
+        )
+    ).scalar_one_or_none()
+    if inserted is None:
+        return None
+    alarm = (await uow.session.execute(sa.select(Alarm).where(Alarm.id == inserted))).scalar_one()
     uow.audit(
         action=f"audit-alarm.{kind}",
         subject=f"oversight-alarm:{alarm.id}",
