@@ -13,9 +13,11 @@ the reason. A fact the ledger holds already (the same breach on `deadline.breach
 from __future__ import annotations
 
 from oversight import service
+from oversight.service import outsider
 from oversight.service.ledger import Fact, source_service
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.assistance import AssistanceObstructionFlagged, AssistanceRefused
+from xietong_common.contracts.audit import AuditCheckpointSigned
 from xietong_common.contracts.deadlines import DeadlineBreached, DeadlineLifecycle
 from xietong_common.contracts.info import InfoUnreadOverdue
 from xietong_common.events.envelope import CloudEvent
@@ -110,3 +112,19 @@ async def on_unread_overdue(
         ),
         event_id=envelope.id,
     )
+
+
+async def on_audit_checkpoint(
+    uow: UnitOfWork, event: AuditCheckpointSigned, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """SUP-01, the outsider: a service signed its audit chain head; judge it (signature,
+    continuity) and raise an alarm on one that cannot be trusted. A service's checkpoint of
+    another's chain is refused (DLQ)."""
+    with refused_like_a_request():
+        await outsider.watch_checkpoint(
+            uow,
+            event,
+            source=source_service(envelope.source),
+            event_id=envelope.id,
+            ctx=ctx,
+        )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from oversight import api, handlers
+from oversight.service import alarms
 from oversight.settings import OversightSettings
 from xietong_common.contracts.assistance import AssistanceObstructionFlagged, AssistanceRefused
+from xietong_common.contracts.audit import AuditCheckpointSigned
 from xietong_common.contracts.deadlines import DeadlineBreached, DeadlineLifecycle
 from xietong_common.contracts.info import InfoUnreadOverdue
 from xietong_common.web import ServiceSpec, create_app
@@ -29,12 +31,14 @@ SPEC = ServiceSpec(
     routers=[api.router],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=OversightSettings,
+    jobs=[alarms.calendar_watch_job()],
     handlers={
         DeadlineLifecycle: handlers.on_deadline_lifecycle,
         DeadlineBreached: handlers.on_deadline_breached,
         AssistanceRefused: handlers.on_assistance_refused,
         AssistanceObstructionFlagged: handlers.on_obstruction_flagged,
         InfoUnreadOverdue: handlers.on_unread_overdue,
+        AuditCheckpointSigned: handlers.on_audit_checkpoint,
     },
     openapi_tags=[
         {
@@ -45,6 +49,11 @@ SPEC = ServiceSpec(
             "name": "rulings",
             "description": "督察认定 (SUP-01): the justice bureau's rulings on breaches, refusals, "
             "flags and unread items, and the organisation's reply (陈述申辩)",
+        },
+        {
+            "name": "alarms",
+            "description": "the outsider's alarms on audit checkpoints that cannot be trusted "
+            "(SUP-01) and the calendar watch's (SUP-02)",
         },
         {"name": "operations", "description": "health, readiness, metrics"},
     ],

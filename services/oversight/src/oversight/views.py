@@ -176,7 +176,7 @@ def reply_of(row: LedgerReply) -> ReplyOut:
 def item_of(
     fact: LedgerFact,
     reply: LedgerReply | None,
-    ruling: LedgerRuling | None,
+    ruling: LedgerRuling | LedgerRulingHistory | None,
     history: Iterable[LedgerRulingHistory],
 ) -> ItemOut:
     return ItemOut(

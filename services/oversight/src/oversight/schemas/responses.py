@@ -188,3 +188,35 @@ class ItemOut(BaseModel):
     reply: ReplyOut | None
     ruling: RulingOut | None = Field(description="the current ruling")
     history: list[RulingOut] = Field(description="every ruling given, first first")
+
+
+class AlarmOut(BaseModel):
+    """An alarm oversight raised (SUP-01 the outsider, SUP-02 the calendar watch)."""
+
+    id: str
+    source: str = Field(description="`audit` (the outsider) or `calendar` (the calendar watch)")
+    kind: str = Field(
+        description="audit: bad-signature, gap, rollback or chain-replaced; calendar: "
+        "holiday-schedule-missing",
+        examples=["bad-signature"],
+    )
+    service: str | None = Field(default=None, description="whose audit chain (audit alarms)")
+    detail: str
+    detail_zh: str
+    facts: dict[str, Any] = Field(
+        description="what it is about: the checkpoint (chain, row, hash, key, event id, the "
+        "newest trusted row before) or the missing year and the day"
+    )
+    raised_at: datetime
+
+
+class WatchedChainOut(BaseModel):
+    """SUP-01, the outsider: the newest trusted checkpoint of one service's audit chain."""
+
+    service: str
+    chain_id: str
+    seq: int = Field(description="the row the newest trusted checkpoint named")
+    hash: str
+    signed_at: datetime
+    checkpoints: int = Field(ge=0, description="trusted checkpoints read of this chain")
+    updated_at: datetime
