@@ -20,11 +20,13 @@ from xietong_common.contracts.referral import (
     CaseEscalated,
     CaseFiled,
     CaseOngoingViolationNotified,
+    CaseOnwardReferralDecided,
     CaseOnwardReferralSuspected,
     CaseProcedure,
     CaseReceived,
     CaseReferred,
     ConclusionOutcome,
+    OnwardDecision,
     ReferralSource,
 )
 from xietong_common.contracts.review import CaseParty
@@ -240,4 +242,22 @@ def onward_referral_suspected(
         grounds=grounds,
         distinct_case_reason=referral.distinct_case_reason,
         sent_at=referral.sent_at,
+    )
+
+
+def onward_referral_decided(
+    referral: Referral, *, released: bool, reason: str, by: str, at: datetime
+) -> CaseOnwardReferralDecided:
+    """REF-08: the district government released or barred a held referral."""
+    assert referral.receiver
+    assert referral.held_at
+    return CaseOnwardReferralDecided(
+        referral_id=referral.id,
+        sender=referral.sender,
+        receiver=referral.receiver,
+        decision=OnwardDecision.RELEASED if released else OnwardDecision.BARRED,
+        reason=reason,
+        decided_by=by,
+        held_at=referral.held_at,
+        decided_at=at,
     )

@@ -19,6 +19,7 @@ from xietong_common.contracts.review import CaseParty
 from xietong_common.labels import LabelledEnum
 
 OVERSIGHT = "oversight (SUP, planned)"
+OVERSIGHT_LEDGER = "oversight (SUP-01/02)"  # read into its ledger
 
 
 class AnswerDecision(LabelledEnum):
@@ -52,6 +53,14 @@ class ConclusionOutcome(LabelledEnum):
     )
     CASE_WITHDRAWN = "case-withdrawn", "撤销立案", "the filing withdrawn"
     OTHER = "other", "其他处理", "another outcome"
+
+
+class OnwardDecision(LabelledEnum):
+    """REF-08: the district government's decision on a referral held as a suspected onward
+    referral."""
+
+    RELEASED = "released", "不属再行移送，予以放行", "a different case: released and delivered"
+    BARRED = "barred", "属再行移送，不予放行", "an onward referral: barred"
 
 
 class SourceKind(LabelledEnum):
@@ -179,7 +188,7 @@ class CaseAnswered(IntegrationEvent):
 @event(
     "case.escalated",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="REF-08: the receiver disputes jurisdiction and reports to the district government",
     accountability=True,
 )
@@ -198,7 +207,7 @@ class CaseEscalated(IntegrationEvent):
 @event(
     "case.assigned",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="REF-08: the district government decided who handles a disputed case",
     accountability=True,
 )
@@ -340,7 +349,7 @@ class CaseDraftWithdrawn(IntegrationEvent):
 @event(
     "case.onward-referral-suspected",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="REF-08: a referral resembling a received, unfinished case was sent with a reason",
     accountability=True,
 )
@@ -359,3 +368,26 @@ class CaseOnwardReferralSuspected(IntegrationEvent):
     )
     distinct_case_reason: str = Field(description="the sender's statement of why it differs")
     sent_at: datetime
+
+
+@event(
+    "case.onward-referral-decided",
+    producers=("referral",),
+    consumers=(OVERSIGHT_LEDGER,),
+    summary="REF-08: the district government released or barred a held referral",
+    accountability=True,
+)
+class CaseOnwardReferralDecided(IntegrationEvent):
+    """REF-08: the district government ruled on a referral held because it resembles a case
+    its sender received and has not finished: a different case is released (and delivered:
+    `case.referred` follows), an onward referral in disguise is barred and the case stays
+    with the party that received it. Oversight counts it against the sender."""
+
+    referral_id: uuid.UUID
+    sender: str = Field(description="the organisation that sent it", examples=["town:lizhi"])
+    receiver: str = Field(description="the receiver it was addressed to")
+    decision: OnwardDecision
+    reason: str = Field(examples=["与所收案件当事人、事实均不同，系另案"])
+    decided_by: str = Field(description="the person who signed for the district government")
+    held_at: datetime = Field(description="when it was held for the district government")
+    decided_at: datetime
