@@ -460,3 +460,144 @@ async def test_sup_02_a_referral_left_unanswered_is_the_departments_breach_in_ov
             headers=oversight.auth(dept, "handler"),
         )
         assert hidden.status_code == 404
+
+
+async def test_sup_02_an_onward_referral_hold_is_counted_against_the_sender(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """REF-08 through the referral service's REST API and Kafka into the oversight ledger: a
+    department that received a case sends a resembling referral with a reason; it is held for
+    the district government, which bars it. Oversight counts the hold once as a flag against
+    the department that sent it (not the town it was addressed to) and shows the decision."""
+    from datetime import UTC, datetime
+
+    from oversight.main import SPEC as OVERSIGHT
+
+    from xietong_common.clock import FakeClock
+    from xietong_common.reference import DISTRICT_GOV
+    from xietong_devtools.testing import sample_codes
+
+    oversight_group = f"oversight-x-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(
+        kafka_bootstrap, oversight_group, (registry.spec_for(m).topic for m in OVERSIGHT.handlers)
+    )
+    clock = FakeClock(datetime(2024, 5, 6, 2, 0, tzinfo=UTC))  # Mon 2024-05-06 10:00 CST
+    party = {"name": "某某化工有限公司", "kind": "legal-person", "id_number": "91500102MA5U7YBX2G"}
+    async with (
+        running_service(
+            REFERRAL,
+            database_url=await create_database(servers, "x_referral_onward"),
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "f",
+            run_jobs=False,
+            clock=clock,
+        ) as referral,
+        running_service(
+            OVERSIGHT,
+            database_url=await create_database(servers, "x_oversight_onward"),
+            kafka_bootstrap=kafka_bootstrap,
+            run_jobs=False,
+            service_name=oversight_group,
+        ) as oversight,
+    ):
+        codes = sample_codes(referral.ctx)
+        town, dept = codes["town_a"], codes["dept"]
+
+        def h(org: str, role: str = "handler") -> dict[str, str]:
+            return referral.auth(org, role, user=f"{org}/{role}")
+
+        async def send(org: str, body: dict[str, object]) -> dict[str, object]:
+            drafted = await referral.client.post("/referrals", headers=h(org), json=body)
+            assert drafted.status_code == 201, drafted.text
+            rid = drafted.json()["id"]
+            for kind in ("letter", "item-list"):
+                uploaded = await referral.client.post(
+                    f"/referrals/{rid}/materials",
+                    data={"kind": kind},
+                    files={"file": (f"{kind}.pdf", pdf_bytes(kind), "application/pdf")},
+                    headers=h(org),
+                )
+                assert uploaded.status_code == 201, uploaded.text
+            sent = await referral.client.post(f"/referrals/{rid}/send", headers=h(org))
+            assert sent.status_code == 200, sent.text
+            return dict(sent.json())
+
+        # The town refers a case to the department, which signs for it and keeps it open.
+        first = await send(
+            town,
+            {
+                "matter_code": codes["dept_matter"],
+                "place_town": town,
+                "found_at": clock.now().isoformat(),
+                "facts": "巡查发现某某化工有限公司通过暗管向麻溪河直排生产废水",
+                "party": party,
+            },
+        )
+        assert first["receiver"] == dept
+        received = await referral.client.post(
+            f"/referrals/{first['id']}/receive",
+            json={"signer_name": "王芳"},
+            headers=h(dept, "clerk"),
+        )
+        assert received.status_code == 200, received.text
+        # The department sends a referral about the same party, with its reason: held.
+        held = await send(
+            dept,
+            {
+                "matter_code": codes["town_matter"],
+                "place_town": codes["town_b"],
+                "found_at": clock.now().isoformat(),
+                "facts": "另案：该公司另一处厂区油烟污染",
+                "party": party,
+                "distinct_case_reason": "该公司另一处厂区的油烟污染，与已受理的废水案件系不同违法行为",
+            },
+        )
+        assert held["state"]["value"] == "held"  # type: ignore[index]
+        barred = await referral.client.post(
+            f"/referrals/{held['id']}/onward-decision",
+            json={
+                "decision": "bar",
+                "reason": "经核查系同一违法行为，不得再行移送，由原受移送单位依法处理",
+            },
+            headers=h(DISTRICT_GOV),
+        )
+        assert barred.status_code == 200, barred.text
+        await referral.outbox_drained(timeout_s=120)
+
+        overseer = oversight.auth("justice-bureau", "handler", user="bureau")
+
+        async def rows() -> dict[str, dict[str, object]]:
+            r = await oversight.client.get(
+                "/assessment", params={"period": "2024-05"}, headers=overseer
+            )
+            assert r.status_code == 200, r.text
+            return {row["organisation"]: row for row in r.json()["items"]}
+
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 120
+        while not (
+            (found := await rows()).get(dept, {}).get("flags") == 1
+            and found[dept]["records_by_kind"].get(  # type: ignore[attr-defined]
+                "referral.onward-referral-decided:barred"
+            )
+            == 1
+        ):
+            assert loop.time() < until, f"oversight never saw the hold and its decision: {found}"
+            await asyncio.sleep(0.2)
+        flags = found[dept]["flags_by_kind"]
+        assert flags["referral.onward-referral-suspected"] == 1  # type: ignore[index]
+        assert found.get(town, {}).get("flags", 0) == 0
+        assert found.get(codes["town_b"], {}).get("flags", 0) == 0
+        facts = await oversight.client.get(
+            f"/assessment/organisations/{dept}",
+            params={"period": "2024-05"},
+            headers=oversight.auth(dept, "handler"),
+        )
+        by_kind = {f["kind"]: f for f in facts.json()["facts"]}
+        suspected = by_kind["referral.onward-referral-suspected"]
+        assert (suspected["source"], suspected["rule"]) == ("referral", "REF-08")
+        assert suspected["subject"] == f"referral:{held['id']}"
+        assert suspected["detail"]["resembles"] == [first["id"]]
+        decided = by_kind["referral.onward-referral-decided"]
+        assert decided["detail"]["outcome"] == "barred"
+        assert decided["detail"]["decided_by"] == f"{DISTRICT_GOV}/handler"
