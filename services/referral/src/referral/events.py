@@ -15,6 +15,7 @@ from xietong_common.contracts.referral import (
     CaseAnswered,
     CaseAssigned,
     CaseConcluded,
+    CaseCooperationNotGiven,
     CaseCooperationRequested,
     CaseDraftWithdrawn,
     CaseEscalated,
@@ -178,6 +179,23 @@ def cooperation_requested(referral: Referral, item: CooperationRequest) -> CaseC
         requested_org=item.requested_org,
         request=item.request,
         requested_at=item.requested_at,
+    )
+
+
+def cooperation_not_given(referral: Referral, item: CooperationRequest) -> CaseCooperationNotGiven:
+    """REF-10: the handling party recorded that the sender did not cooperate."""
+    assert item.not_given_at
+    assert item.not_given_reason
+    return CaseCooperationNotGiven(
+        referral_id=referral.id,
+        request_id=item.id,
+        requesting_org=item.requesting_org,
+        requested_org=item.requested_org,
+        request=item.request,
+        reason=item.not_given_reason,
+        requested_at=item.requested_at,
+        recorded_at=item.not_given_at,
+        recorded_by=item.not_given_by or "",
     )
 
 

@@ -291,6 +291,33 @@ class CaseCooperationRequested(IntegrationEvent):
 
 
 @event(
+    "case.cooperation-not-given",
+    producers=("referral",),
+    consumers=(OVERSIGHT_LEDGER,),
+    summary="REF-10: the handling party recorded that the sender did not cooperate",
+    accountability=True,
+)
+class CaseCooperationNotGiven(IntegrationEvent):
+    """REF-10: the party handling a referred case recorded, with its reason, that the sender
+    did not give the cooperation it asked for (the sender must assist). Oversight counts it
+    as a refusal against the sender."""
+
+    referral_id: uuid.UUID
+    request_id: uuid.UUID
+    requesting_org: str = Field(
+        description="the party handling the case", examples=["dept:ecology-environment"]
+    )
+    requested_org: str = Field(
+        description="the sender, who did not assist", examples=["town:lizhi"]
+    )
+    request: str = Field(examples=["请协助提供现场照片原件"])
+    reason: str = Field(examples=["多次电话催要现场照片原件，至今未提供"])
+    requested_at: datetime
+    recorded_at: datetime
+    recorded_by: str = Field(description="the person who recorded it")
+
+
+@event(
     "case.ongoing-violation-notified",
     producers=("referral",),
     consumers=(OVERSIGHT,),
