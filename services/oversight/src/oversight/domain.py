@@ -172,6 +172,7 @@ FIGURES = ("breached", "met_late", "met_on_time", "ended", "provisional", "open"
 FACT_KINDS = {
     "assistance.refused": "refusals",  # ASSIST-03
     "inspection.support-refused": "refusals",  # INSP-03
+    "referral.cooperation-not-given": "refusals",  # REF-10, against the sender
     "assistance.obstruction-flagged": "flags",  # ASSIST-02 推诿/刁难
     "referral.onward-referral-suspected": "flags",  # REF-08, held for the district government
     "referral.escalated": "flags",  # REF-08, reported to the district government

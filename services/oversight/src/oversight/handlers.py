@@ -29,6 +29,7 @@ from xietong_common.contracts.info import InfoUnreadOverdue
 from xietong_common.contracts.inspection import InspectionSeriousReported, InspectionSupportRefused
 from xietong_common.contracts.referral import (
     CaseAssigned,
+    CaseCooperationNotGiven,
     CaseEscalated,
     CaseOnwardReferralDecided,
     CaseOnwardReferralSuspected,
@@ -364,6 +365,30 @@ async def on_guidance_recorded(
                 mode="json",
                 include={"kind", "title", "held_on", "ended_on", "towns", "attendance"},
                 exclude_none=True,
+            ),
+        ),
+        event_id=envelope.id,
+    )
+
+
+async def on_cooperation_not_given(
+    uow: UnitOfWork, event: CaseCooperationNotGiven, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """REF-10/SUP-01: the handling party recorded that the sender did not cooperate: a
+    refusal against the sender."""
+    await service.record_fact(
+        uow,
+        Fact(
+            source=source_service(envelope.source),
+            fact_key=f"{event.request_id}:cooperation-not-given",
+            kind="referral.cooperation-not-given",
+            rule="REF-10",
+            organisation=event.requested_org,
+            counterparty=event.requesting_org,
+            subject=f"referral:{event.referral_id}",
+            occurred_at=event.recorded_at,
+            detail=event.model_dump(
+                mode="json", include={"request", "reason", "requested_at", "recorded_by"}
             ),
         ),
         event_id=envelope.id,

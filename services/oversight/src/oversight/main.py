@@ -17,6 +17,7 @@ from xietong_common.contracts.info import InfoUnreadOverdue
 from xietong_common.contracts.inspection import InspectionSeriousReported, InspectionSupportRefused
 from xietong_common.contracts.referral import (
     CaseAssigned,
+    CaseCooperationNotGiven,
     CaseEscalated,
     CaseOnwardReferralDecided,
     CaseOnwardReferralSuspected,
@@ -31,7 +32,7 @@ SPEC = ServiceSpec(
         "督察 (oversight), section 三(四) of 涪陵府办〔2024〕1号, rules SUP-01/SUP-02: every "
         "unit answers for how it cooperates. A ledger of the accountability facts the six "
         "services publish (each deadline started, met, breached, cancelled, closed or made "
-        "final; refusals of assistance and of inspection support, and how assistance refusals were "
+        "final; refusals of assistance and of inspection support, cooperation not given, and how assistance refusals were "
         "contested and ruled; 推诿/刁难 flags; referrals held as suspected onward referrals, "
         "disputes of jurisdiction and the district government's decisions; shared items left "
         "unread; serious findings reported; guidance given), each once and "
@@ -57,6 +58,7 @@ SPEC = ServiceSpec(
         CaseOnwardReferralDecided: handlers.on_onward_referral_decided,
         CaseEscalated: handlers.on_escalated,
         CaseAssigned: handlers.on_assigned,
+        CaseCooperationNotGiven: handlers.on_cooperation_not_given,
         InspectionSupportRefused: handlers.on_support_refused,
         InspectionSeriousReported: handlers.on_serious_reported,
         GuidanceRecorded: handlers.on_guidance_recorded,

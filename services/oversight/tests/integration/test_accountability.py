@@ -25,6 +25,7 @@ from xietong_common.contracts.base import IntegrationEvent
 from xietong_common.contracts.inspection import InspectionSeriousReported, InspectionSupportRefused
 from xietong_common.contracts.referral import (
     CaseAssigned,
+    CaseCooperationNotGiven,
     CaseEscalated,
     CaseOnwardReferralDecided,
     CaseOnwardReferralSuspected,
@@ -109,6 +110,22 @@ def onward_facts(when: datetime, *, decision: str = "barred") -> list[Integratio
             decided_at=when + timedelta(days=2),
         ),
     ]
+
+
+def cooperation_not_given(when: datetime) -> CaseCooperationNotGiven:
+    """REF-10: the department handling the town's referred case recorded that the town did not
+    cooperate."""
+    return CaseCooperationNotGiven(
+        referral_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        requesting_org=DEPT,
+        requested_org=TOWN,
+        request="请提供现场照片原件",
+        reason="多次电话催要现场照片原件，至今未提供",
+        requested_at=when - timedelta(days=5),
+        recorded_at=when,
+        recorded_by=f"{DEPT}/handler",
+    )
 
 
 def escalation_facts(when: datetime) -> list[IntegrationEvent]:
@@ -229,6 +246,7 @@ async def test_sup_02_refusals_and_flags_of_every_mechanism_are_counted_by_kind(
         *escalation_facts(when),
         *inspection_facts(when),
         guidance(when.date()),
+        cooperation_not_given(when),
     ]
     await ledger.until_handled(*await tell(ledger, *events))
 
@@ -238,6 +256,7 @@ async def test_sup_02_refusals_and_flags_of_every_mechanism_are_counted_by_kind(
     assert water["refusals_by_kind"] == {
         "assistance.refused": 1,
         "inspection.support-refused": 1,
+        "referral.cooperation-not-given": 0,
     }
     assert water["flags"] == 0
     assert water["records_by_kind"]["assistance.refusal-contested"] == 1
@@ -256,7 +275,14 @@ async def test_sup_02_refusals_and_flags_of_every_mechanism_are_counted_by_kind(
     assert town["records_by_kind"]["referral.onward-referral-decided:barred"] == 1
     assert town["records_by_kind"]["referral.onward-referral-decided:released"] == 0
     assert town["records_by_kind"]["inspection.serious-reported"] == 1
-    assert town["refusals"] == 0
+    assert town["refusals"] == 1  # REF-10: the cooperation it did not give
+    assert town["refusals_by_kind"]["referral.cooperation-not-given"] == 1
+    [not_given] = [
+        f
+        for f in await facts(ledger, TOWN, "2026-07", as_org=TOWN)
+        if f["kind"] == "referral.cooperation-not-given"
+    ]
+    assert (not_given["rule"], not_given["counterparty"]) == ("REF-10", DEPT)
 
     dept = await ledger.assessment(DEPT, period="2026-07")
     assert dept["flags_by_kind"]["referral.escalated"] == 1, dump(dept)
@@ -311,6 +337,7 @@ async def test_sup_02_an_accountability_fact_told_twice_is_counted_once(ledger: 
     assert water["refusals_by_kind"] == {
         "assistance.refused": 1,
         "inspection.support-refused": 1,
+        "referral.cooperation-not-given": 0,
     }, dump(water)
     assert water["records_by_kind"]["assistance.refusal-ruled:not-upheld"] == 1
     town = await ledger.assessment(TOWN, period="2026-08")
@@ -332,12 +359,14 @@ async def test_sup_01_a_fact_from_a_service_that_does_not_own_it_is_refused(
         await ledger.publish(suspected, source="joint-inspection", key="k"),
         await ledger.publish(given, source="referral", key="k"),
         await ledger.publish(support, source="workbench", key="k"),
+        await ledger.publish(cooperation_not_given(when), source="assistance", key="k"),
     ]
     # Genuine facts after them on the same partitions: once they are in, the forged were seen.
     genuine = [
         await ledger.publish(support, source="joint-inspection", key="k"),
         await ledger.publish(suspected, source="referral", key="k"),
         await ledger.publish(given, source="secondment", key="k"),
+        await ledger.publish(cooperation_not_given(when), source="referral", key="k"),
     ]
     await ledger.until_handled(*genuine)
     for event_id in forged:
@@ -345,7 +374,8 @@ async def test_sup_01_a_fact_from_a_service_that_does_not_own_it_is_refused(
     water = await ledger.assessment(WATER, period="2026-09")
     assert water["refusals_by_kind"]["inspection.support-refused"] == 1, dump(water)
     assert water["records_by_kind"]["secondment.guidance-recorded"] == 1
-    assert (await ledger.assessment(TOWN, period="2026-09"))["flags"] == 1
+    town = await ledger.assessment(TOWN, period="2026-09")
+    assert (town["flags"], town["refusals"]) == (1, 1), dump(town)  # the genuine ones only
 
 
 async def test_sup_02_the_xlsx_counts_refusals_flags_and_records_by_kind(ledger: Ledger) -> None:
@@ -376,5 +406,5 @@ async def test_sup_02_the_xlsx_counts_refusals_flags_and_records_by_kind(ledger:
     summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
     header = next(r for r in summary if r[0] == "单位代码")
     water = next(r for r in summary if r[0] == WATER)
-    assert water[header.index("拒绝（协助、检查支持）")] == 2
+    assert water[header.index("拒绝（协助、检查支持、移送配合）")] == 2
     assert water[header.index("其中：拒绝本部门职责事项协助")] == 1

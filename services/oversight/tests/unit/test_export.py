@@ -108,7 +108,7 @@ def test_sup_02_the_workbook_has_a_summary_and_a_sheet_per_mechanism() -> None:
     # SUP-01: the figures after rulings beside those before.
     assert header[13:18] == [
         "期内启动期限",
-        "拒绝（协助、检查支持）",
+        "拒绝（协助、检查支持、移送配合）",
         "其中：拒绝本部门职责事项协助",
         "标记（推诿刁难、涉嫌再行移送、报请区政府）",
         "逾期未读（INFO-03）",

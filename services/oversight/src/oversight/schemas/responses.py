@@ -64,8 +64,9 @@ class AssessmentRow(DeadlineFigures):
     started: int = Field(ge=0, description="deadlines whose clock started in the period")
     refusals: int = Field(
         ge=0,
-        description="refusals in the period: of assistance (ASSIST-03) and of support asked "
-        "for a joint inspection (INSP-03); by kind in `refusals_by_kind`",
+        description="refusals in the period: of assistance (ASSIST-03), of support asked "
+        "for a joint inspection (INSP-03), cooperation a sender did not give the party handling "
+        "its referred case (REF-10); by kind in `refusals_by_kind`",
     )
     refusals_owned_matter: int = Field(
         ge=0,

@@ -60,7 +60,7 @@ DEADLINE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 FACT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("started", "期内启动期限"),
-    ("refusals", "拒绝（协助、检查支持）"),
+    ("refusals", "拒绝（协助、检查支持、移送配合）"),
     ("refusals_owned_matter", "其中：拒绝本部门职责事项协助"),
     ("flags", "标记（推诿刁难、涉嫌再行移送、报请区政府）"),
     ("unread_overdue", "逾期未读（INFO-03）"),
@@ -94,6 +94,7 @@ FACT_KINDS_ZH = {
     "referral.onward-referral-decided:released": "区政府决定：非再行移送，放行",
     "referral.onward-referral-decided:barred": "区政府决定：属再行移送，不予放行",
     "referral.escalated": "管辖异议报请区政府（REF-08）",
+    "referral.cooperation-not-given": "未予配合（REF-10）",
     "referral.assigned": "区政府指定管辖（REF-08）",
     "inspection.support-refused": "拒绝配合检查（INSP-03）",
     "inspection.serious-reported": "严重违法行为、重大隐患报告区政府（INSP-08）",
