@@ -101,6 +101,7 @@ def refused(r: AssistanceRequest, *, late: bool) -> AssistanceRefused:
         after_acceptance=r.refused_after_acceptance,
         refused_at=r.refused_at,
         late=late,
+        owned_matter=r.refused_owned_matter,
     )
 
 

@@ -16,16 +16,19 @@ from xietong_common.contracts.referral import (
     CaseAssigned,
     CaseConcluded,
     CaseConclusionPeriodChanged,
+    CaseCooperationNotGiven,
     CaseCooperationRequested,
     CaseDraftWithdrawn,
     CaseEscalated,
     CaseFiled,
     CaseOngoingViolationNotified,
+    CaseOnwardReferralDecided,
     CaseOnwardReferralSuspected,
     CaseProcedure,
     CaseReceived,
     CaseReferred,
     ConclusionOutcome,
+    OnwardDecision,
     PeriodChange,
     ReferralSource,
 )
@@ -181,6 +184,23 @@ def cooperation_requested(referral: Referral, item: CooperationRequest) -> CaseC
     )
 
 
+def cooperation_not_given(referral: Referral, item: CooperationRequest) -> CaseCooperationNotGiven:
+    """REF-10: the handling party recorded that the sender did not cooperate."""
+    assert item.not_given_at
+    assert item.not_given_reason
+    return CaseCooperationNotGiven(
+        referral_id=referral.id,
+        request_id=item.id,
+        requesting_org=item.requesting_org,
+        requested_org=item.requested_org,
+        request=item.request,
+        reason=item.not_given_reason,
+        requested_at=item.requested_at,
+        recorded_at=item.not_given_at,
+        recorded_by=item.not_given_by or "",
+    )
+
+
 def _party(referral: Referral) -> CaseParty | None:
     return CaseParty.model_validate(referral.party) if referral.party else None
 
@@ -279,4 +299,22 @@ def conclusion_period_changed(
         due_at=due_at,
         suspensions=suspensions,
         extensions=extensions,
+    )
+
+
+def onward_referral_decided(
+    referral: Referral, *, released: bool, reason: str, by: str, at: datetime
+) -> CaseOnwardReferralDecided:
+    """REF-08: the district government released or barred a held referral."""
+    assert referral.receiver
+    assert referral.held_at
+    return CaseOnwardReferralDecided(
+        referral_id=referral.id,
+        sender=referral.sender,
+        receiver=referral.receiver,
+        decision=OnwardDecision.RELEASED if released else OnwardDecision.BARRED,
+        reason=reason,
+        decided_by=by,
+        held_at=referral.held_at,
+        decided_at=at,
     )

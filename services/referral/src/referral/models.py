@@ -185,6 +185,10 @@ class CooperationRequest(Base):
     answer: Mapped[str | None] = mapped_column(sa.Text)
     answered_at: Mapped[datetime | None] = mapped_column(TZ)
     answered_by: Mapped[str | None] = mapped_column(sa.Text)
+    # REF-10: the handling party recorded that the sender did not cooperate (once).
+    not_given_at: Mapped[datetime | None] = mapped_column(TZ)
+    not_given_reason: Mapped[str | None] = mapped_column(sa.Text)
+    not_given_by: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ReceiptCounter(Base):

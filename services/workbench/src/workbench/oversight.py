@@ -238,6 +238,7 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "article": ("条款", "Article"),
     "kind": ("情形", "Kind"),
     "after_acceptance": ("接受后不予协助", "Refused after acceptance"),
+    "owned_matter": ("属本部门职责事项", "A matter it owns"),
     "late": ("逾期", "Late"),
     "title": ("标题", "Title"),
     "category": ("类别", "Category"),

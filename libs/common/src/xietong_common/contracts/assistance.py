@@ -193,6 +193,11 @@ class AssistanceRefused(IntegrationEvent):
     after_acceptance: bool = Field(description="refused after having accepted")
     refused_at: datetime
     late: bool = Field(description="told after the ASSIST-04 response deadline")
+    owned_matter: bool | None = Field(
+        default=None,
+        description="ASSIST-03: the catalogue assigns the matter to the refusing department "
+        "(counted apart, and ruled on by the justice bureau); absent from earlier events",
+    )
 
 
 @event(
@@ -309,7 +314,7 @@ class AssistanceObstructionFlagged(IntegrationEvent):
 @event(
     "assistance.refusal-contested",
     producers=("assistance",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="ASSIST-03: the requesting town contested a refusal, for the justice bureau's ruling",
 )
 class AssistanceRefusalContested(IntegrationEvent):
@@ -329,7 +334,7 @@ class AssistanceRefusalContested(IntegrationEvent):
 @event(
     "assistance.refusal-ruled",
     producers=("assistance",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="ASSIST-03: the justice bureau ruled on a refusal (upheld or not upheld)",
 )
 class AssistanceRefusalRuled(IntegrationEvent):

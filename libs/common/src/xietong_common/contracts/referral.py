@@ -20,6 +20,7 @@ from xietong_common.labels import LabelledEnum
 
 OVERSIGHT = "oversight (SUP, planned)"
 NOTIFIER = "notifier"  # issue 24: to the parties' webhooks, when they subscribe
+OVERSIGHT_LEDGER = "oversight (SUP-01/02)"  # read into its ledger
 
 
 class AnswerDecision(LabelledEnum):
@@ -53,6 +54,14 @@ class ConclusionOutcome(LabelledEnum):
     )
     CASE_WITHDRAWN = "case-withdrawn", "撤销立案", "the filing withdrawn"
     OTHER = "other", "其他处理", "another outcome"
+
+
+class OnwardDecision(LabelledEnum):
+    """REF-08: the district government's decision on a referral held as a suspected onward
+    referral."""
+
+    RELEASED = "released", "不属再行移送，予以放行", "a different case: released and delivered"
+    BARRED = "barred", "属再行移送，不予放行", "an onward referral: barred"
 
 
 class SourceKind(LabelledEnum):
@@ -180,7 +189,7 @@ class CaseAnswered(IntegrationEvent):
 @event(
     "case.escalated",
     producers=("referral",),
-    consumers=(OVERSIGHT, NOTIFIER),
+    consumers=(OVERSIGHT_LEDGER, NOTIFIER),
     summary="REF-08: the receiver disputes jurisdiction and reports to the district government",
     accountability=True,
 )
@@ -199,7 +208,7 @@ class CaseEscalated(IntegrationEvent):
 @event(
     "case.assigned",
     producers=("referral",),
-    consumers=(OVERSIGHT, NOTIFIER),
+    consumers=(OVERSIGHT_LEDGER, NOTIFIER),
     summary="REF-08: the district government decided who handles a disputed case",
     accountability=True,
 )
@@ -283,6 +292,33 @@ class CaseCooperationRequested(IntegrationEvent):
 
 
 @event(
+    "case.cooperation-not-given",
+    producers=("referral",),
+    consumers=(OVERSIGHT_LEDGER,),
+    summary="REF-10: the handling party recorded that the sender did not cooperate",
+    accountability=True,
+)
+class CaseCooperationNotGiven(IntegrationEvent):
+    """REF-10: the party handling a referred case recorded, with its reason, that the sender
+    did not give the cooperation it asked for (the sender must assist). Oversight counts it
+    as a refusal against the sender."""
+
+    referral_id: uuid.UUID
+    request_id: uuid.UUID
+    requesting_org: str = Field(
+        description="the party handling the case", examples=["dept:ecology-environment"]
+    )
+    requested_org: str = Field(
+        description="the sender, who did not assist", examples=["town:lizhi"]
+    )
+    request: str = Field(examples=["请协助提供现场照片原件"])
+    reason: str = Field(examples=["多次电话催要现场照片原件，至今未提供"])
+    requested_at: datetime
+    recorded_at: datetime
+    recorded_by: str = Field(description="the person who recorded it")
+
+
+@event(
     "case.ongoing-violation-notified",
     producers=("referral",),
     consumers=(OVERSIGHT,),
@@ -341,7 +377,7 @@ class CaseDraftWithdrawn(IntegrationEvent):
 @event(
     "case.onward-referral-suspected",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="REF-08: a referral resembling a received, unfinished case was sent with a reason",
     accountability=True,
 )
@@ -373,7 +409,7 @@ class PeriodChange(LabelledEnum):
 @event(
     "case.conclusion-period-changed",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="REF-09: the handling party suspended, resumed or extended the conclusion period",
     accountability=True,
 )
@@ -413,3 +449,26 @@ class CaseConclusionPeriodChanged(IntegrationEvent):
     )
     suspensions: int = Field(ge=0, description="suspensions of this case so far")
     extensions: int = Field(ge=0, description="extensions of this case so far")
+
+
+@event(
+    "case.onward-referral-decided",
+    producers=("referral",),
+    consumers=(OVERSIGHT_LEDGER,),
+    summary="REF-08: the district government released or barred a held referral",
+    accountability=True,
+)
+class CaseOnwardReferralDecided(IntegrationEvent):
+    """REF-08: the district government ruled on a referral held because it resembles a case
+    its sender received and has not finished: a different case is released (and delivered:
+    `case.referred` follows), an onward referral in disguise is barred and the case stays
+    with the party that received it. Oversight counts it against the sender."""
+
+    referral_id: uuid.UUID
+    sender: str = Field(description="the organisation that sent it", examples=["town:lizhi"])
+    receiver: str = Field(description="the receiver it was addressed to")
+    decision: OnwardDecision
+    reason: str = Field(examples=["与所收案件当事人、事实均不同，系另案"])
+    decided_by: str = Field(description="the person who signed for the district government")
+    held_at: datetime = Field(description="when it was held for the district government")
+    decided_at: datetime

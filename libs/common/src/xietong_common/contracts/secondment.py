@@ -94,7 +94,7 @@ class GuidanceKind(LabelledEnum):
 @event(
     "secondment.guidance-recorded",
     producers=("secondment",),
-    consumers=("oversight (SUP, planned)",),
+    consumers=("oversight (SUP-01/02)",),
     accountability=True,
 )
 class GuidanceRecorded(IntegrationEvent):

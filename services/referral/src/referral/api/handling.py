@@ -14,6 +14,7 @@ from referral.schemas import (
     ConcludeIn,
     CooperationAnswerIn,
     CooperationIn,
+    CooperationNotGivenIn,
     CooperationOut,
     ExtendIn,
     FileIn,
@@ -282,5 +283,33 @@ async def answer_cooperation(
             request_id=request_id,
             actor=principal,
             answer_text=data.answer,
+        )
+        return cooperation_out(item)
+
+
+@router.post(
+    "/{referral_id:uuid}/cooperation-requests/{request_id:uuid}/not-given",
+    response_model=CooperationOut,
+    summary="REF-10: the handling party records that the sender did not cooperate",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=PARTIES)],
+)
+async def cooperation_not_given(
+    referral_id: uuid.UUID,
+    request_id: uuid.UUID,
+    data: CooperationNotGivenIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+) -> CooperationOut:
+    """REF-10: the sender must assist; where it did not, the handling party records so, with
+    its reason, once per request (not after an answer). Oversight counts it against the
+    sender (SUP-01)."""
+    async with ctx.db.uow(actor=principal) as uow:
+        item = await referral_service.cooperation_not_given(
+            uow,
+            referral_id=referral_id,
+            request_id=request_id,
+            actor=principal,
+            reason=data.reason,
         )
         return cooperation_out(item)

@@ -5,6 +5,7 @@ from referral.schemas.requests import AssignIn as AssignIn
 from referral.schemas.requests import ConcludeIn as ConcludeIn
 from referral.schemas.requests import CooperationAnswerIn as CooperationAnswerIn
 from referral.schemas.requests import CooperationIn as CooperationIn
+from referral.schemas.requests import CooperationNotGivenIn as CooperationNotGivenIn
 from referral.schemas.requests import ExtendIn as ExtendIn
 from referral.schemas.requests import FileIn as FileIn
 from referral.schemas.requests import ForwardIn as ForwardIn

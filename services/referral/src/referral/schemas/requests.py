@@ -304,6 +304,21 @@ class CooperationAnswerIn(Strict):
     answer: Text
 
 
+class CooperationNotGivenIn(Strict):
+    """REF-10: the handling party records that the sender did not cooperate, and why."""
+
+    reason: Text = Field(
+        description="what was not given, in at least 8 characters",
+        examples=["多次电话催要现场照片原件，至今未提供"],
+    )
+
+    @model_validator(mode="after")
+    def _reason_stated(self) -> CooperationNotGivenIn:
+        if not is_stated(self.reason):
+            raise ValueError(f"reason: state it in at least {MIN_REASON} characters")
+        return self
+
+
 class SourcedDraft(Strict):
     """A draft another mechanism's finding starts (REV-07 opinion 4, INSP-08): what its event
     says, held to the bounds a request's fields have (REF-01)."""

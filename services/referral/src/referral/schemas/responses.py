@@ -55,6 +55,10 @@ class CooperationOut(View):
     requested_at: datetime
     answer: str | None
     answered_at: datetime | None
+    not_given_at: datetime | None = Field(
+        default=None, description="REF-10: when the handling party recorded it was not given"
+    )
+    not_given_reason: str | None = None
 
 
 class ReferralSummary(View):

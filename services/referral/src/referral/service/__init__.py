@@ -17,6 +17,7 @@ from referral.service.handling import answer as answer
 from referral.service.handling import answer_cooperation as answer_cooperation
 from referral.service.handling import assign as assign
 from referral.service.handling import conclude as conclude
+from referral.service.handling import cooperation_not_given as cooperation_not_given
 from referral.service.handling import file as file
 from referral.service.handling import receive as receive
 from referral.service.handling import request_cooperation as request_cooperation
