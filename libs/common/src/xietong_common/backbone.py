@@ -271,6 +271,14 @@ _STEP_7 = (
     "CREATE INDEX ix_deadlines_unannounced ON deadlines (started_at) WHERE NOT announced",
 )
 
+# Step 8: a checkpoint names the one it follows (the chain's previous checkpoint in this
+# deployment, its row and hash), signed with it: an outsider that never received a
+# checkpoint the service signed (dropped from the topic) sees the gap at the next one.
+_STEP_8 = (
+    "ALTER TABLE audit_checkpoints ADD COLUMN previous_seq BIGINT",
+    "ALTER TABLE audit_checkpoints ADD COLUMN previous_hash TEXT",
+)
+
 STEPS: dict[int, tuple[str, ...]] = {
     1: _STEP_1,
     2: _STEP_2,
@@ -279,6 +287,7 @@ STEPS: dict[int, tuple[str, ...]] = {
     5: _STEP_5,
     6: _STEP_6,
     7: _STEP_7,
+    8: _STEP_8,
 }
 _DOWN: dict[int, tuple[str, ...]] = {
     1: (
@@ -306,6 +315,10 @@ _DOWN: dict[int, tuple[str, ...]] = {
         "ALTER TABLE audit_log DROP COLUMN IF EXISTS hash_alg",
     ),
     5: ("ALTER TABLE audit_checkpoints DROP COLUMN IF EXISTS deployment",),
+    8: (
+        "ALTER TABLE audit_checkpoints DROP COLUMN IF EXISTS previous_hash",
+        "ALTER TABLE audit_checkpoints DROP COLUMN IF EXISTS previous_seq",
+    ),
     6: (
         "DROP TABLE IF EXISTS documents",
         "DROP FUNCTION IF EXISTS documents_immutable() CASCADE",

@@ -103,6 +103,9 @@ audit_checkpoints = sa.Table(
     sa.Column("signature_alg", sa.Text, nullable=False),
     sa.Column("signature", sa.Text, nullable=False),
     sa.Column("deployment", sa.Text),
+    # Backbone step 8: the checkpoint it follows (the chain's previous one in this deployment).
+    sa.Column("previous_seq", sa.BigInteger),
+    sa.Column("previous_hash", sa.Text),
 )
 
 # Idempotency-Key of creates (per operation and organisation): what the first request was

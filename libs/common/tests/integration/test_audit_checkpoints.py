@@ -243,6 +243,32 @@ async def test_a_good_chain_with_checkpoints_verifies(chain: Chain, tmp_path: Pa
     assert report.trusted == 2
 
 
+async def test_sup_01_each_checkpoint_names_the_one_it_follows(chain: Chain) -> None:
+    """SUP-01, the outsider: a checkpoint states the chain's previous checkpoint (row, hash),
+    signed with it, so one that never reached the topic shows as a gap at the next; the
+    service's recorded copies keep it and still verify."""
+    await chain.write(3)
+    await chain.checkpoint()
+    await chain.write(2, start=4)
+    await chain.checkpoint()
+    await chain.write(1, start=6)
+    await chain.checkpoint()
+    await chain.publish()
+    topic = await chain.topic()
+    found = [f.checkpoint for f in topic.found]
+    assert [c.seq for c in found] == [3, 5, 6]
+    assert found[0].previous_seq is None and found[0].previous_hash is None
+    assert [(c.previous_seq, c.previous_hash) for c in found[1:]] == [
+        (found[0].seq, found[0].hash),
+        (found[1].seq, found[1].hash),
+    ]
+    recorded = await chain.recorded()
+    assert [f.checkpoint for f in recorded.found] == found
+    report = await chain.verify(topic, recorded)
+    assert report.ok, report.problems
+    assert report.trusted == 3
+
+
 async def test_the_periodic_job_signs_the_head_when_it_moved(
     servers: Servers, chain: Chain, tmp_path: Path
 ) -> None:

@@ -154,8 +154,10 @@ async def create_checkpoint(
     uow: UnitOfWork, *, service: str, key: SigningKey, deployment: str, force: bool = False
 ) -> AuditCheckpointSigned | None:
     """Sign the chain head for `deployment` and publish it (outbox) and keep it
-    (audit_checkpoints). Without `force`, nothing when the chain is empty or the head was
-    already signed with this key for this deployment."""
+    (audit_checkpoints), naming the checkpoint it follows (the chain's previous one in this
+    deployment), so a checkpoint missing from the topic shows at the next. Without `force`,
+    nothing when the chain is empty or the head was already signed with this key for this
+    deployment."""
     head = await read_head(uow.session)
     if head.seq == 0:
         return None
@@ -181,7 +183,25 @@ async def create_checkpoint(
             deployment,
         ):
             return None
-    checkpoint = sign_head(head, service=service, key=key, at=uow.now, deployment=deployment)
+    previous = (
+        await uow.session.execute(
+            sa.select(audit_checkpoints.c.seq, audit_checkpoints.c.hash)
+            .where(
+                audit_checkpoints.c.chain_id == uuid.UUID(head.chain_id),
+                audit_checkpoints.c.deployment.is_not_distinct_from(deployment),
+            )
+            .order_by(audit_checkpoints.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    checkpoint = sign_head(
+        head,
+        service=service,
+        key=key,
+        at=uow.now,
+        deployment=deployment,
+        previous=(previous.seq, previous.hash) if previous is not None else None,
+    )
     envelope = uow.publish(checkpoint, key=service)
     await uow.session.execute(
         sa.insert(audit_checkpoints).values(
@@ -196,6 +216,8 @@ async def create_checkpoint(
             signature_alg=checkpoint.signature_algorithm,
             signature=checkpoint.signature,
             deployment=checkpoint.deployment,
+            previous_seq=checkpoint.previous_seq,
+            previous_hash=checkpoint.previous_hash,
         )
     )
     return checkpoint

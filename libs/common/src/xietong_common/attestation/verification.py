@@ -231,6 +231,8 @@ async def read_recorded(conn: AsyncSession | AsyncConnection, *, service: str) -
                 signature_algorithm=row["signature_alg"],
                 signature=row["signature"],
                 deployment=row["deployment"],
+                previous_seq=row.get("previous_seq"),
+                previous_hash=row.get("previous_hash"),
             )
         except ValidationError as exc:
             reading.problems.append(
