@@ -1,0 +1,261 @@
+"""INSP-02 the draw an outsider can verify (commit, then reveal), the register changes it
+reports, the routes to a redraw it closes, and the round's drawn-vs-inspected report."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from joint_inspection.domain import selection as reference
+from xietong_devtools.testing import topic_reader
+
+from .conftest import TOWN, Insp, refused
+from .test_plans import all_entries, drawn, import_targets, plan
+
+pytestmark = pytest.mark.integration
+
+
+async def timeline(insp: Insp, plan_id: str) -> list[dict[str, Any]]:
+    r = await insp.client.get(f"/plans/{plan_id}/timeline", headers=insp.h("justice-bureau"))
+    assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+def committed(entries: list[dict[str, Any]], round_: int) -> dict[str, Any]:
+    return next(
+        e["detail"]
+        for e in entries
+        if e["action"] == "inspection.selection.committed" and e["detail"]["round"] == round_
+    )
+
+
+async def test_insp_02_an_outsider_recomputes_a_published_draw_from_its_export(
+    insp: Insp,
+) -> None:
+    """Commit, then reveal: the adoption puts the seed's hash and the frozen register's digest
+    in the signed audit chain (the seed nowhere); the draw reveals the seed; with the exported
+    snapshot and the reference rule alone, anyone recomputes the digest, the commitment and
+    the ranked list."""
+    ids = await import_targets(insp, 40) + await import_targets(insp, 12, level="d")
+    for n, tid in enumerate(ids[:14]):
+        await insp.signal(tid, weight=1 + n % 5)
+    p = await plan(
+        insp,
+        rules=[
+            {"value": "d", "frequency": 2, "proportion": "50"},
+            {"frequency": 2, "proportion": "20"},
+        ],
+        clean_proportion="5",
+        targeting_threshold=4,
+    )
+    before_draw = await timeline(insp, p["id"])
+    commitment = committed(before_draw, 1)
+    assert commitment["candidates"] == 52
+    assert len(commitment["seed_commitment"]) == 64
+    assert "seed" not in commitment
+    selection = await drawn(insp, p["id"])
+    seed = selection["seed"]
+    assert seed not in json.dumps(before_draw)  # nobody could know it before the draw
+
+    r = await insp.client.get(
+        f"/selections/{selection['id']}/export.json", headers=insp.h("justice-bureau")
+    )
+    assert r.status_code == 200, r.text
+    export = r.json()
+    # what an outsider does, with domain/selection.py alone
+    assert hashlib.sha256(export["seed"].encode()).hexdigest() == commitment["seed_commitment"]
+    assert reference.seed_commitment(export["seed"]) == export["seed_commitment"]
+    snapshot = [reference.SnapshotEntry(**e["snapshot"]) for e in export["entries"]]
+    header = export["snapshot_header"]
+    assert reference.snapshot_digest(header, snapshot) == commitment["snapshot_digest"]
+    assert all(
+        s.clean
+        == reference.is_clean(s, clean_from=header["clean_from"], never_clean=header["never_clean"])
+        for s in snapshot
+    )
+    ranked = reference.draw(
+        reference.candidates_of(
+            snapshot,
+            rules=export["rules"],
+            basis=header["basis"],
+            round_number=export["round"],
+            adjusted=export["adjusted"],
+        ),
+        seed=export["seed"],
+        clean_proportion=Decimal(export["clean_proportion"]),
+        threshold=export["targeting_threshold"],
+    )
+    published = {e["target_id"]: e for e in export["entries"]}
+    assert len(ranked) == len(published) == selection["candidates"]
+    for r_ in ranked:
+        e = published[r_.target_id]
+        assert (e["rule_position"], e["tier"], e["draw_key"], e["rank"], e["drawn"]) == (
+            r_.rule_position,
+            r_.tier,
+            r_.draw_key,
+            r_.rank,
+            r_.drawn,
+        )
+    assert sum(r_.drawn for r_ in ranked) == selection["drawn"]
+    # the same list as CSV
+    r = await insp.client.get(f"/selections/{selection['id']}/export.csv", headers=insp.h(TOWN))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert {row["target_id"]: row["drawn"] == "true" for row in rows} == {
+        e["target_id"]: e["drawn"] for e in export["entries"]
+    }
+    # the draw committed the next round the same way
+    after = await timeline(insp, p["id"])
+    assert committed(after, 2)["seed_commitment"] != commitment["seed_commitment"]
+    drawn_detail = next(e for e in after if e["action"] == "inspection.selection.drawn")
+    assert drawn_detail["detail"]["seed"] == seed
+    assert drawn_detail["detail"]["seed_commitment"] == commitment["seed_commitment"]
+
+
+async def test_insp_02_the_draw_reads_the_register_frozen_at_commitment_and_reports_changes(
+    insp: Insp,
+) -> None:
+    """Deactivating or re-levelling a target just before the draw does not change it; the draw
+    reports every target added, removed or re-levelled since the snapshot."""
+    ids = await import_targets(insp, 10)
+    p = await plan(insp, rules=[{"frequency": 1, "proportion": "100"}])
+    await insp.client.patch(f"/targets/{ids[0]}", json={"active": False}, headers=insp.h(TOWN))
+    await insp.client.patch(
+        f"/targets/{ids[1]}", json={"supervision_level": "a"}, headers=insp.h(TOWN)
+    )
+    added = await import_targets(insp, 3)
+    selection = await drawn(insp, p["id"])
+    assert (selection["candidates"], selection["drawn"]) == (10, 10)
+    changes = selection["register_changes"]
+    assert (changes["added"], changes["removed"], changes["relevelled"]) == (3, 1, 1)
+    listed = {(c["target_id"], c["change"]) for c in changes["targets"]}
+    assert listed == {(ids[0], "removed"), (ids[1], "relevelled")} | {
+        (a, "added") for a in added
+    }
+    audited = next(
+        e for e in await timeline(insp, p["id"]) if e["action"] == "inspection.selection.drawn"
+    )
+    assert audited["detail"]["register_changes"]["removed"] == 1
+
+
+async def test_insp_02_a_second_adopted_plan_for_the_same_town_scenario_and_period_is_refused(
+    insp: Insp,
+) -> None:
+    """A second adopted plan would be a second seed for the same targets: a redraw."""
+    await import_targets(insp, 5)
+    await plan(insp)
+    again = await plan(insp, adopt=False, period_start="2024-06-01", period_end="2025-02-28")
+    before = await insp.counts()
+    r = await insp.client.post(f"/plans/{again['id']}/adopt", headers=insp.h(TOWN, "leader"))
+    problem = await refused(insp, r, 409, "inspection-plan-duplicate", before)
+    assert problem["rule"] == "INSP-02"
+    # another scenario, or a period that does not overlap, is another plan
+    await plan(insp, scenario="校外培训机构综合查一次")
+    await plan(insp, period_start="2025-01-01", period_end="2025-12-31")
+
+
+async def test_insp_02_a_past_finding_signal_can_never_be_withdrawn(insp: Insp) -> None:
+    tid = (await import_targets(insp, 1))[0]
+    r = await insp.client.post(
+        f"/targets/{tid}/signals",
+        json={
+            "kind": "past-finding",
+            "source": "2023年综合查一次",
+            "observed_on": (insp.clock.now().date() - timedelta(days=20)).isoformat(),
+            "weight": 20,
+            "description": "既往检查发现消防通道堵塞",
+        },
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 201, r.text
+    signal = r.json()
+    before = await insp.counts()
+    r = await insp.client.post(
+        f"/targets/{tid}/signals/{signal['id']}/withdraw",
+        json={"reason": "企业称已整改，申请撤回"},
+        headers=insp.h(TOWN),
+    )
+    problem = await refused(insp, r, 409, "inspection-signal-permanent", before)
+    assert problem["rule"] == "INSP-02"
+    # nor by any other path: the database refuses it too
+    for statement in (
+        "UPDATE risk_signals SET withdrawn_at = now() WHERE id = :id",
+        "UPDATE risk_signals SET kind = 'complaint' WHERE id = :id",
+        "DELETE FROM risk_signals WHERE id = :id",
+    ):
+        with pytest.raises(DBAPIError, match="INSP-02"):
+            async with insp.svc.ctx.db.session(transaction=True) as s:
+                await s.execute(sa.text(statement), {"id": signal["id"]})
+    assert await insp.counts() == before
+
+
+async def test_insp_02_the_round_report_shows_drawn_inspected_dropped_and_not_yet_inspected(
+    insp: Insp,
+) -> None:
+    await import_targets(insp, 6)
+    p = await plan(insp, rules=[{"frequency": 1, "proportion": "100"}])
+    selection = await drawn(insp, p["id"])
+    start = insp.clock.now() + timedelta(days=2)
+    r = await insp.client.post(
+        f"/selections/{selection['id']}/orders",
+        json={
+            "title": "第一批",
+            "limit": 3,
+            "planned_start": start.isoformat(),
+            "planned_end": (start + timedelta(days=1)).isoformat(),
+        },
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 201, r.text
+    order = r.json()
+    dropped = order["visits"][0]["target_id"]
+    reason = "该店已于3月停业注销，待核实后另行安排"
+    r = await insp.client.delete(
+        f"/orders/{order['id']}/targets/{dropped}", params={"reason": reason}, headers=insp.h(TOWN)
+    )
+    assert r.status_code == 200, r.text
+    r = await insp.client.get(
+        f"/selections/{selection['id']}/report", headers=insp.h("justice-bureau")
+    )
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["drawn"] == 6
+    assert report["inspected"] == 0
+    assert report["dropped"] == 1
+    assert report["not_yet_inspected"] == 5
+    assert report["in_no_order"] == 3
+    by_target = {t["target_id"]: t for t in report["targets"]}
+    assert by_target[dropped]["status"] == "dropped"
+    assert by_target[dropped]["dropped_reason"] == reason
+    assert sum(t["status"] == "ordered" for t in report["targets"]) == 2
+    entries = await all_entries(insp, selection["id"])
+    assert {t for t in by_target} == {e["target_id"] for e in entries if e["drawn"]}
+
+
+async def test_insp_02_the_draw_result_is_published_for_the_public(
+    insp: Insp, kafka_bootstrap: str
+) -> None:
+    """双随机一公开: the draw's result goes out as a versioned event (seed, commitment, digest,
+    the drawn targets) for information sharing to publish."""
+    await import_targets(insp, 8)
+    p = await plan(insp, rules=[{"frequency": 1, "proportion": "50"}])
+    async with topic_reader(kafka_bootstrap, "inspection.selection-drawn") as reader:
+        selection = await drawn(insp, p["id"])
+        events = await reader.collect(lambda es: any(e["subject"] == p["id"] for e in es))
+    event = next(e for e in events if e["subject"] == p["id"])
+    assert event["type"] == "xietong.inspection.selection-drawn.v1"
+    data = event["data"]
+    assert data["seed"] == selection["seed"]
+    assert data["seed_commitment"] == reference.seed_commitment(selection["seed"])
+    assert data["drawn"] == 4 and len(data["targets"]) == 4
+    assert data["candidates"] == 8
