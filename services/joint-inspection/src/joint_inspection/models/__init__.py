@@ -11,12 +11,22 @@ from joint_inspection.models.orders import (
     Visit,
     WorkOrder,
 )
-from joint_inspection.models.plans import Plan, PlanAdjustment, PlanRule, Selection, SelectionEntry
+from joint_inspection.models.plans import (
+    DrawCommitment,
+    FrozenTarget,
+    Plan,
+    PlanAdjustment,
+    PlanRule,
+    Selection,
+    SelectionEntry,
+)
 from joint_inspection.models.reports import MergeProposal, Shortcoming, ShortcomingAck
 from joint_inspection.models.targets import ImportJob, RiskSignal, Target, TargetVersion
 
 __all__ = [
     "Base",
+    "DrawCommitment",
+    "FrozenTarget",
     "ImportJob",
     "MergeProposal",
     "OrderCounter",

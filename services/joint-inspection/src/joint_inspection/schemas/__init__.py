@@ -52,6 +52,11 @@ from joint_inspection.schemas.responses import ParticipantOut as ParticipantOut
 from joint_inspection.schemas.responses import PlanOut as PlanOut
 from joint_inspection.schemas.responses import ReinspectionOut as ReinspectionOut
 from joint_inspection.schemas.responses import RerunOut as RerunOut
+from joint_inspection.schemas.responses import ExportEntryOut as ExportEntryOut
+from joint_inspection.schemas.responses import ReportTargetOut as ReportTargetOut
+from joint_inspection.schemas.responses import RoundReportOut as RoundReportOut
+from joint_inspection.schemas.responses import SelectionExportOut as SelectionExportOut
+from joint_inspection.schemas.responses import SnapshotEntryOut as SnapshotEntryOut
 from joint_inspection.schemas.responses import RuleOut as RuleOut
 from joint_inspection.schemas.responses import SelectionOut as SelectionOut
 from joint_inspection.schemas.responses import ShortcomingOut as ShortcomingOut
