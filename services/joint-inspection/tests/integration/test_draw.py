@@ -139,9 +139,7 @@ async def test_insp_02_the_draw_reads_the_register_frozen_at_commitment_and_repo
     changes = selection["register_changes"]
     assert (changes["added"], changes["removed"], changes["relevelled"]) == (3, 1, 1)
     listed = {(c["target_id"], c["change"]) for c in changes["targets"]}
-    assert listed == {(ids[0], "removed"), (ids[1], "relevelled")} | {
-        (a, "added") for a in added
-    }
+    assert listed == {(ids[0], "removed"), (ids[1], "relevelled")} | {(a, "added") for a in added}
     audited = next(
         e for e in await timeline(insp, p["id"]) if e["action"] == "inspection.selection.drawn"
     )
@@ -257,5 +255,6 @@ async def test_insp_02_the_draw_result_is_published_for_the_public(
     data = event["data"]
     assert data["seed"] == selection["seed"]
     assert data["seed_commitment"] == reference.seed_commitment(selection["seed"])
-    assert data["drawn"] == 4 and len(data["targets"]) == 4
+    assert data["drawn"] == 4
+    assert len(data["targets"]) == 4
     assert data["candidates"] == 8

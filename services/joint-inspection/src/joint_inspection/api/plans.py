@@ -124,9 +124,7 @@ async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincip
     """The town's leader adopts it; `inspection.planned` is published."""
     async with ctx.db.uow(actor=principal) as uow:
         return PlanOut.of(
-            await inspection_service.adopt_plan(
-                uow, ctx=ctx, actor=principal, plan_id=plan_id
-            )
+            await inspection_service.adopt_plan(uow, ctx=ctx, actor=principal, plan_id=plan_id)
         )
 
 

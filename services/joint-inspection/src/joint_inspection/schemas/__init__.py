@@ -42,6 +42,7 @@ from joint_inspection.schemas.responses import AdjustmentOut as AdjustmentOut
 from joint_inspection.schemas.responses import ArchiveOut as ArchiveOut
 from joint_inspection.schemas.responses import DeadlineOut as DeadlineOut
 from joint_inspection.schemas.responses import EntryOut as EntryOut
+from joint_inspection.schemas.responses import ExportEntryOut as ExportEntryOut
 from joint_inspection.schemas.responses import ImportOut as ImportOut
 from joint_inspection.schemas.responses import InspectorOut as InspectorOut
 from joint_inspection.schemas.responses import MaterialOut as MaterialOut
@@ -51,16 +52,15 @@ from joint_inspection.schemas.responses import OrderSummary as OrderSummary
 from joint_inspection.schemas.responses import ParticipantOut as ParticipantOut
 from joint_inspection.schemas.responses import PlanOut as PlanOut
 from joint_inspection.schemas.responses import ReinspectionOut as ReinspectionOut
-from joint_inspection.schemas.responses import RerunOut as RerunOut
-from joint_inspection.schemas.responses import ExportEntryOut as ExportEntryOut
 from joint_inspection.schemas.responses import ReportTargetOut as ReportTargetOut
+from joint_inspection.schemas.responses import RerunOut as RerunOut
 from joint_inspection.schemas.responses import RoundReportOut as RoundReportOut
-from joint_inspection.schemas.responses import SelectionExportOut as SelectionExportOut
-from joint_inspection.schemas.responses import SnapshotEntryOut as SnapshotEntryOut
 from joint_inspection.schemas.responses import RuleOut as RuleOut
+from joint_inspection.schemas.responses import SelectionExportOut as SelectionExportOut
 from joint_inspection.schemas.responses import SelectionOut as SelectionOut
 from joint_inspection.schemas.responses import ShortcomingOut as ShortcomingOut
 from joint_inspection.schemas.responses import SignalOut as SignalOut
+from joint_inspection.schemas.responses import SnapshotEntryOut as SnapshotEntryOut
 from joint_inspection.schemas.responses import StateOut as StateOut
 from joint_inspection.schemas.responses import SupportOut as SupportOut
 from joint_inspection.schemas.responses import TargetOut as TargetOut

@@ -226,7 +226,9 @@ class ReportTargetOut(BaseModel):
     target_name: str
     rule_position: int
     rank: int
-    status: str = Field(description="inspected | ordered (not yet inspected) | dropped | not-ordered")
+    status: str = Field(
+        description="inspected | ordered (not yet inspected) | dropped | not-ordered"
+    )
     order_id: uuid.UUID | None
     inspected_at: datetime | None
     dropped_reason: str | None

@@ -168,6 +168,3 @@ async def round_report(session: AsyncSession, selection: Selection) -> dict[str,
         "not_yet_inspected": len(targets) - count("inspected") - count("dropped"),
         "targets": targets,
     }
-
-
-

@@ -22,13 +22,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from joint_inspection import events
 from joint_inspection.domain import (
     ALGORITHM,
     AdjustmentKind,
     PlanStep,
     check_round,
 )
-from joint_inspection import events
 from joint_inspection.errors import RoundNotCommitted, SelectionExists
 from joint_inspection.models import Plan, PlanAdjustment, Selection, SelectionEntry, Target
 from joint_inspection.service.commitments import (
