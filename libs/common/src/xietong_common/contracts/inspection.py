@@ -164,15 +164,16 @@ class DrawnTarget(ContractModel):
     rank: int
 
 
-@event("inspection.selection-drawn", producers=("joint-inspection",))
+@event("inspection.selection-drawn", producers=("joint-inspection",), consumers=("info-sharing",))
 class InspectionSelectionDrawn(IntegrationEvent):
     """INSP-02: a plan round was drawn (双随机一公开): the seed revealed, the commitment and the
     snapshot digest published before the draw, and the targets drawn.
 
     With the draw's export (`GET /selections/{id}/export.json`), anyone recomputes the list
     with the reference rule alone: sha256(seed) is `seed_commitment`, the snapshot hashes to
-    `snapshot_digest`, the rule over it gives `digest`. Meant to become a public information
-    item (INFO-04); `targets` lists at most the first 1000 drawn (`drawn` counts them all)."""
+    `snapshot_digest`, the rule over it gives `digest`. INFO-04: information sharing makes it
+    a published category 3 item (the town its publisher); `targets` lists at most the first
+    1000 drawn (`drawn` counts them all)."""
 
     plan_id: str
     selection_id: str
