@@ -71,6 +71,28 @@ def upgrade() -> None:
     op.create_unique_constraint(
         op.f("uq_selections_commitment_id"), "selections", ["commitment_id"]
     )
+    op.create_table(
+        "inspector_draws",
+        sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("pool", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("excluded", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("seed", sa.Text(), nullable=False),
+        sa.Column("seed_commitment", sa.Text(), nullable=False),
+        sa.Column("pool_digest", sa.Text(), nullable=False),
+        sa.Column("committed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("committed_by", sa.Text(), nullable=False),
+        sa.Column("drawn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("drawn_by", sa.Text(), nullable=True),
+        sa.Column("ranked", postgresql.ARRAY(sa.Text()), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["work_orders.id"],
+            name=op.f("fk_inspector_draws_order_id_work_orders"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("order_id", name=op.f("pk_inspector_draws")),
+    )
     op.execute(
         """
         CREATE FUNCTION refuse_past_finding_withdrawal() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -105,5 +127,6 @@ def downgrade() -> None:
         op.f("fk_selections_commitment_id_draw_commitments"), "selections", type_="foreignkey"
     )
     op.drop_column("selections", "commitment_id")
+    op.drop_table("inspector_draws")
     op.drop_table("snapshot_entries")
     op.drop_table("draw_commitments")

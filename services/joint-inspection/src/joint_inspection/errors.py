@@ -78,6 +78,15 @@ class PlanDuplicate(InspectionError, Conflict):
     title_zh = "本乡镇（街道）该应用场景在该期间已有印发实施的检查计划"
 
 
+class InspectorDrawExists(InspectionError, Conflict):
+    """INSP-02 双随机: one inspector pool and one draw per work order; another would let the
+    town draw until the inspectors suit it."""
+
+    slug = "inspection-inspector-draw-exists"
+    title = "This work order's inspectors were committed or drawn already"
+    title_zh = "本工单的检查人员已固定抽取范围或已抽取，不能重新抽取"
+
+
 class RoundNotCommitted(InspectionError, Conflict):
     """INSP-02: a round is drawn only on the snapshot and seed committed before it."""
 

@@ -258,3 +258,82 @@ async def test_insp_02_the_draw_result_is_published_for_the_public(
     assert data["drawn"] == 4
     assert len(data["targets"]) == 4
     assert data["candidates"] == 8
+
+
+async def test_insp_02_inspectors_are_drawn_at_random_from_the_eligible_pool_with_recusal(
+    insp: Insp,
+) -> None:
+    """双随机: the inspectors too. The town names its pool; an officer who declares a conflict
+    with a target is excluded with the reason, an ineligible one with his; the pool is frozen
+    and only the seed's hash audited; the draw reveals the seed and anyone recomputes it."""
+    targets = [(await insp.target())["id"] for _ in range(2)]
+    order = await insp.order(targets)
+    officers = [f"b-{n}" for n in range(6)]
+    candidates: list[dict[str, Any]] = [
+        {"kind": "brigade", "officer_id": o, "name": f"大队队员{n}"} for n, o in enumerate(officers)
+    ]
+    candidates.append({"kind": "department", "officer_id": "d-1", "name": "部门人员"})
+    url = f"/orders/{order['id']}/inspector-pool"
+    before = await insp.counts()
+    r = await insp.client.post(
+        url,
+        json={
+            "count": 2,
+            "candidates": candidates,
+            "recusals": [{"officer_id": "b-0", "target_id": targets[0], "reason": "亲属"}],
+        },
+        headers=insp.h(TOWN),
+    )
+    problem = await refused(insp, r, 422, "invalid-input", before)
+    assert problem["missing"] == ["reason"]
+    reason = "该队员的配偶系检查对象的股东，申请回避"
+    r = await insp.client.post(
+        url,
+        json={
+            "count": 2,
+            "candidates": candidates,
+            "recusals": [{"officer_id": "b-0", "target_id": targets[0], "reason": reason}],
+        },
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 201, r.text
+    pool = r.json()
+    assert pool["pool"] == officers[1:]
+    excluded = {e["officer_id"]: e for e in pool["excluded"]}
+    assert excluded["b-0"]["reason"] == reason
+    assert excluded["b-0"]["target_id"] == targets[0]
+    assert excluded["d-1"]["reason"]  # a town does not assign a department's officers
+    assert pool["seed"] is None
+    commitment = pool["seed_commitment"]
+    audited = (
+        await insp.client.get(f"/orders/{order['id']}/timeline", headers=insp.h("justice-bureau"))
+    ).json()
+    committed_entry = next(
+        e for e in audited if e["action"] == "inspection.order.inspectors-committed"
+    )
+    assert committed_entry["detail"]["seed_commitment"] == commitment
+    assert "seed" not in committed_entry["detail"]
+    r = await insp.client.post(
+        url, json={"count": 2, "candidates": candidates}, headers=insp.h(TOWN)
+    )
+    assert r.status_code == 409, r.text  # one pool per order
+
+    r = await insp.client.post(f"/orders/{order['id']}/inspector-draw", headers=insp.h(TOWN))
+    assert r.status_code == 200, r.text
+    result = r.json()
+    seed = result["seed"]
+    # what an outsider checks, with the reference rule alone
+    assert reference.seed_commitment(seed) == commitment
+    assert (
+        reference.pool_digest(
+            order_id=order["id"], count=2, pool=pool["pool"], seed_commitment=commitment
+        )
+        == pool["pool_digest"]
+    )
+    ranked = reference.rank_officers(seed, pool["pool"])
+    assert result["drawn"] == ranked[:2]
+    assert [r_["officer_id"] for r_ in result["ranked"]] == ranked
+    staffed = (await insp.client.get(f"/orders/{order['id']}", headers=insp.h(TOWN))).json()
+    assert sorted(i["officer_id"] for i in staffed["inspectors"]) == sorted(ranked[:2])
+    r = await insp.client.post(f"/orders/{order['id']}/inspector-draw", headers=insp.h(TOWN))
+    assert r.status_code == 409, r.text  # one draw

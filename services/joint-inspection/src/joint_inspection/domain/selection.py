@@ -210,3 +210,27 @@ def candidates_of(
             )
         )
     return out
+
+
+# ---- the inspectors (双随机: the second random draw) ----------------------------------------------
+
+
+def pool_digest(*, order_id: str, count: int, pool: Sequence[str], seed_commitment: str) -> str:
+    """SHA-256 (hex) of the frozen inspector pool: the order, how many are drawn, the eligible
+    officers left after recusals (sorted) and the seed's commitment, as canonical JSON."""
+    return hashlib.sha256(
+        canonical_json(
+            {
+                "order_id": order_id,
+                "count": count,
+                "pool": sorted(pool),
+                "seed_commitment": seed_commitment,
+            }
+        ).encode()
+    ).hexdigest()
+
+
+def rank_officers(seed: str, pool: Iterable[str]) -> list[str]:
+    """The pool in draw order: by the seed's hash of each officer id (then the id). The first
+    `count` are drawn; if one of them cannot serve, the next one takes his place."""
+    return sorted(pool, key=lambda officer: (seed_hash(seed, officer), officer))

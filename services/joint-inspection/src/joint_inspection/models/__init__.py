@@ -3,6 +3,7 @@ and its signals, plans and draws, work orders and their closed loop, shortcoming
 
 from joint_inspection.models.base import Base
 from joint_inspection.models.orders import (
+    InspectorDraw,
     OrderCounter,
     OrderInspector,
     OrderMaterial,
@@ -28,6 +29,7 @@ __all__ = [
     "DrawCommitment",
     "FrozenTarget",
     "ImportJob",
+    "InspectorDraw",
     "MergeProposal",
     "OrderCounter",
     "OrderInspector",

@@ -175,6 +175,29 @@ class OrderInspector(Base):
     assigned_by: Mapped[str] = mapped_column(sa.Text)
 
 
+class InspectorDraw(Base):
+    """INSP-02 双随机: the inspectors of an order drawn at random from the pool the town named:
+    the pool frozen with the recusals and exclusions (and why), only the seed's hash audited
+    until the draw reveals the seed; then the ranked pool and who was drawn."""
+
+    __tablename__ = "inspector_draws"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    count: Mapped[int]
+    pool: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    excluded: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    seed: Mapped[str] = mapped_column(sa.Text)
+    seed_commitment: Mapped[str] = mapped_column(sa.Text)
+    pool_digest: Mapped[str] = mapped_column(sa.Text)
+    committed_at: Mapped[datetime] = mapped_column(TZ)
+    committed_by: Mapped[str] = mapped_column(sa.Text)
+    drawn_at: Mapped[datetime | None] = mapped_column(TZ)
+    drawn_by: Mapped[str | None] = mapped_column(sa.Text)
+    ranked: Mapped[list[str] | None] = mapped_column(TEXTS)
+
+
 class SupportRequest(Base):
     """INSP-03: another department asked to support; it answers yes or no with a reason."""
 

@@ -13,6 +13,7 @@ from joint_inspection.schemas.requests import FeedbackIn as FeedbackIn
 from joint_inspection.schemas.requests import IdNumber as IdNumber
 from joint_inspection.schemas.requests import Industry as Industry
 from joint_inspection.schemas.requests import InspectorIn as InspectorIn
+from joint_inspection.schemas.requests import InspectorPoolIn as InspectorPoolIn
 from joint_inspection.schemas.requests import MergeDecisionIn as MergeDecisionIn
 from joint_inspection.schemas.requests import NoticePolicyIn as NoticePolicyIn
 from joint_inspection.schemas.requests import OfficerId as OfficerId
@@ -23,6 +24,7 @@ from joint_inspection.schemas.requests import OrderUpdate as OrderUpdate
 from joint_inspection.schemas.requests import OutcomeIn as OutcomeIn
 from joint_inspection.schemas.requests import PlanIn as PlanIn
 from joint_inspection.schemas.requests import PlanUpdate as PlanUpdate
+from joint_inspection.schemas.requests import RecusalIn as RecusalIn
 from joint_inspection.schemas.requests import RerunIn as RerunIn
 from joint_inspection.schemas.requests import ReviseIn as ReviseIn
 from joint_inspection.schemas.requests import RuleIn as RuleIn
@@ -44,6 +46,7 @@ from joint_inspection.schemas.responses import DeadlineOut as DeadlineOut
 from joint_inspection.schemas.responses import EntryOut as EntryOut
 from joint_inspection.schemas.responses import ExportEntryOut as ExportEntryOut
 from joint_inspection.schemas.responses import ImportOut as ImportOut
+from joint_inspection.schemas.responses import InspectorDrawOut as InspectorDrawOut
 from joint_inspection.schemas.responses import InspectorOut as InspectorOut
 from joint_inspection.schemas.responses import MaterialOut as MaterialOut
 from joint_inspection.schemas.responses import MergeProposalOut as MergeProposalOut

@@ -188,6 +188,24 @@ class InspectorIn(Strict):
     )
 
 
+class RecusalIn(Strict):
+    """INSP-02: an officer declares a conflict with a target of the order (回避), and why."""
+
+    officer_id: OfficerId
+    target_id: uuid.UUID
+    reason: Text
+
+
+class InspectorPoolIn(Strict):
+    """INSP-02 双随机: the pool the order's inspectors are drawn from, how many are drawn, and
+    the recusals declared. Each candidate passes the same checks as an assignment (SEC-04 for
+    seconded officers); one who does not, or who recused himself, is left out, with why."""
+
+    count: int = Field(ge=1, le=50, description="how many inspectors are drawn")
+    candidates: list[InspectorIn] = Field(min_length=1, max_length=200)
+    recusals: list[RecusalIn] = Field(default_factory=list, max_length=200)
+
+
 class SupportIn(Strict):
     """INSP-03: ask another department to support the inspection."""
 

@@ -358,6 +358,27 @@ class InspectorOut(View):
     assigned_at: datetime
 
 
+class InspectorDrawOut(View):
+    """INSP-02 双随机: an order's inspector draw: the frozen pool, who was left out and why,
+    the seed's commitment; once drawn, the seed, the ranked pool and who was drawn."""
+
+    order_id: uuid.UUID
+    count: int
+    pool: list[str] = Field(description="the eligible officers the draw is made from (sorted)")
+    excluded: list[dict[str, Any]] = Field(
+        description="officers left out: recused (with the target and reason) or ineligible"
+    )
+    seed_commitment: str
+    pool_digest: str = Field(description="`domain.selection.pool_digest` of the frozen pool")
+    committed_at: datetime
+    seed: str | None = Field(description="revealed by the draw")
+    drawn_at: datetime | None
+    ranked: list[dict[str, Any]] | None = Field(
+        description="the pool in draw order (`domain.selection.rank_officers`), drawn or not"
+    )
+    drawn: list[str] | None = Field(description="the officers drawn, in draw order")
+
+
 class SupportOut(View):
     id: uuid.UUID
     department: str
