@@ -1,7 +1,8 @@
 """INSP-02: commit, then reveal. A round's register is frozen (snapshot_entries, its digest)
 and only the SHA-256 of its seed published before the draw (draw_commitments); a draw names
-the commitment it revealed. A past-finding signal can never be withdrawn, changed or deleted:
-the database refuses it beside the service.
+the commitment it revealed; an order's inspectors are drawn the same way (inspector_draws). A past-finding signal can never be withdrawn, changed or deleted:
+the database refuses it beside the service. INSP-01: a plan made for a catalogue scenario keeps
+the scenario's code, target industries and checklist.
 
 Revision ID: 0016
 Revises: 0015
@@ -21,6 +22,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("plans", sa.Column("scenario_code", sa.Text(), nullable=True))
+    op.add_column("plans", sa.Column("scenario_industries", postgresql.ARRAY(sa.Text()), nullable=True))
+    op.add_column(
+        "plans", sa.Column("checklist", postgresql.JSONB(astext_type=sa.Text()), nullable=True)
+    )
     op.create_table(
         "draw_commitments",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -130,3 +136,6 @@ def downgrade() -> None:
     op.drop_table("inspector_draws")
     op.drop_table("snapshot_entries")
     op.drop_table("draw_commitments")
+    op.drop_column("plans", "checklist")
+    op.drop_column("plans", "scenario_industries")
+    op.drop_column("plans", "scenario_code")

@@ -337,3 +337,52 @@ async def test_insp_02_inspectors_are_drawn_at_random_from_the_eligible_pool_wit
     assert sorted(i["officer_id"] for i in staffed["inspectors"]) == sorted(ranked[:2])
     r = await insp.client.post(f"/orders/{order['id']}/inspector-draw", headers=insp.h(TOWN))
     assert r.status_code == 409, r.text  # one draw
+
+
+async def test_insp_01_a_catalogue_scenario_sets_the_pool_matters_and_checklist(
+    insp: Insp,
+) -> None:
+    """The scenario (应用场景) is no longer a label: a plan made for a catalogue scenario draws
+    only the scenario's target industries, inspects only its matters, carries its checklist."""
+    r = await insp.client.get("/scenarios", headers=insp.h(TOWN))
+    assert r.status_code == 200, r.text
+    scenario = next(s for s in r.json() if s["code"] == "food-street")
+    assert scenario["industries"] == ["餐饮"]
+    assert scenario["checklist"]
+    assert scenario["departments"]
+    food = await import_targets(insp, 5)
+    for _ in range(4):
+        await insp.target(industry="教育培训")
+    before = await insp.counts()
+    for bad in ({"scenario_code": "no-such-scenario"}, {"matter_codes": ["PLN-001"]}):
+        r = await insp.client.post(
+            "/plans",
+            json={
+                "title": "计划",
+                "scenario": "沿街餐饮店综合查一次",
+                "scenario_code": "food-street",
+                "period_start": "2024-03-01",
+                "period_end": "2024-12-31",
+                "basis": "level",
+                "rules": [{"frequency": 1, "proportion": "100"}],
+                "clean_proportion": "0",
+                "matter_codes": scenario["matter_codes"],
+                **bad,
+            },
+            headers=insp.h(TOWN),
+        )
+        problem = await refused(insp, r, 422, "inspection-invalid-plan", before)
+        assert problem["rule"] == "INSP-01"
+    p = await plan(
+        insp,
+        scenario_code="food-street",
+        rules=[{"frequency": 1, "proportion": "100"}],
+        matter_codes=scenario["matter_codes"],
+    )
+    assert p["scenario_code"] == "food-street"
+    assert p["scenario"] == scenario["name_zh"]
+    assert [c["code"] for c in p["checklist"]] == [c["code"] for c in scenario["checklist"]]
+    selection = await drawn(insp, p["id"])
+    assert selection["candidates"] == 5
+    entries = await all_entries(insp, selection["id"])
+    assert {e["target_id"] for e in entries} == set(food)

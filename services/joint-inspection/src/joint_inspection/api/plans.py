@@ -24,12 +24,14 @@ from joint_inspection.schemas import (
     RerunIn,
     RerunOut,
     RoundReportOut,
+    ScenarioOut,
     SelectionExportOut,
     SelectionOut,
     TimelineEntry,
 )
 from joint_inspection.service import publication, queries
 from joint_inspection.service.common import LEAD_ROLES, PLAN, SELECTION, WRITE_ROLES
+from joint_inspection.service.scenarios import scenarios as scenario_catalogue
 from joint_inspection.views import entry_out
 from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
@@ -80,6 +82,19 @@ async def list_plans(
             session, principal=principal, state=state, town=town, paging=paging, now=ctx.clock.now()
         )
     return Page[PlanOut].of([PlanOut.of(x.record) for x in listed], total=total, paging=paging)
+
+
+@router.get(
+    "/scenarios",
+    response_model=list[ScenarioOut],
+    summary="INSP-01: the application-scenario catalogue (应用场景)",
+    responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
+async def list_scenarios(ctx: Context, principal: CurrentPrincipal) -> list[ScenarioOut]:
+    """Each scenario's departments, matters, target industries and checklist (一张检查单),
+    from the operator's data file; a plan made for one draws only its targets."""
+    return [ScenarioOut.model_validate(s.model_dump()) for s in scenario_catalogue(ctx).values()]
 
 
 @router.get(

@@ -27,6 +27,13 @@ class Plan(Base):
     town: Mapped[str] = mapped_column(sa.Text)
     title: Mapped[str] = mapped_column(sa.Text)
     scenario: Mapped[str] = mapped_column(sa.Text)
+    scenario_code: Mapped[str | None] = mapped_column(
+        sa.Text, doc="INSP-01: the catalogue scenario (its pool, matters and checklist)"
+    )
+    scenario_industries: Mapped[list[str] | None] = mapped_column(
+        TEXTS, doc="INSP-01: the industries of the scenario's targets, copied when drafted"
+    )
+    checklist: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     period_start: Mapped[date] = mapped_column(sa.Date)
     period_end: Mapped[date] = mapped_column(sa.Date)
     basis: Mapped[str] = mapped_column(sa.Text)

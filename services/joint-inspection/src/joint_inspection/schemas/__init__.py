@@ -59,6 +59,7 @@ from joint_inspection.schemas.responses import ReportTargetOut as ReportTargetOu
 from joint_inspection.schemas.responses import RerunOut as RerunOut
 from joint_inspection.schemas.responses import RoundReportOut as RoundReportOut
 from joint_inspection.schemas.responses import RuleOut as RuleOut
+from joint_inspection.schemas.responses import ScenarioOut as ScenarioOut
 from joint_inspection.schemas.responses import SelectionExportOut as SelectionExportOut
 from joint_inspection.schemas.responses import SelectionOut as SelectionOut
 from joint_inspection.schemas.responses import ShortcomingOut as ShortcomingOut

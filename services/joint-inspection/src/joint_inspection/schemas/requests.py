@@ -329,6 +329,11 @@ class PlanIn(Strict):
 
     title: Line
     scenario: Line = Field(description="应用场景 of 综合查一次")
+    scenario_code: Code | None = Field(
+        default=None,
+        description="INSP-01: a scenario of the catalogue (GET /scenarios): the plan draws only "
+        "its target industries, inspects only its matters and carries its checklist",
+    )
     period_start: Day
     period_end: Day
     basis: PlanBasis

@@ -98,6 +98,13 @@ class PlanOut(View):
     town: str
     title: str
     scenario: str
+    scenario_code: str | None = Field(default=None, description="INSP-01: the catalogue scenario")
+    scenario_industries: list[str] | None = Field(
+        default=None, description="INSP-01: the industries of the scenario's targets: the pool"
+    )
+    checklist: list[dict[str, Any]] | None = Field(
+        default=None, description="INSP-01: the scenario's checklist (一张检查单)"
+    )
     period_start: date
     period_end: date
     basis: Annotated[StateOut, labelled(PlanBasis)]
@@ -109,6 +116,17 @@ class PlanOut(View):
     state: Annotated[StateOut, labelled(PlanState)]
     created_at: datetime
     adopted_at: datetime | None
+
+
+class ScenarioOut(BaseModel):
+    """INSP-01: an application scenario of the catalogue (an operator data file)."""
+
+    code: str
+    name_zh: str
+    departments: list[str]
+    matter_codes: list[str]
+    industries: list[str] = Field(description="the industries of the targets in its pool")
+    checklist: list[dict[str, Any]] = Field(description="一张检查单: code and item_zh of each")
 
 
 class AdjustmentOut(View):

@@ -35,6 +35,7 @@ WITH cand AS (
     JOIN targets t ON t.id = v.target_id
     WHERE v.town = :town AND v.active
       AND v.valid_from <= :as_of AND (v.valid_to IS NULL OR v.valid_to > :as_of)
+      AND (CAST(:industries AS text[]) IS NULL OR v.industry = ANY(CAST(:industries AS text[])))
 ),
 risk AS (
     SELECT s.target_id,
@@ -108,6 +109,9 @@ async def commit_round(
         "never_clean": sorted(NEVER_CLEAN_LEVELS),
         "seed_commitment": commitment_hash,
     }
+    if plan.scenario_industries is not None:  # INSP-01: the scenario's targets only
+        header["scenario_code"] = plan.scenario_code
+        header["industries"] = sorted(plan.scenario_industries)
     commitment = DrawCommitment(
         id=uuid.uuid4(),
         plan_id=plan.id,
@@ -132,6 +136,7 @@ async def commit_round(
             "risk_from": policy.risk_from(day),
             "clean_from": policy.clean_from(day),
             "never_clean": sorted(NEVER_CLEAN_LEVELS),
+            "industries": plan.scenario_industries,
         },
     )
     stats = (

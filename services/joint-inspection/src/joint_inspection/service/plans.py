@@ -18,11 +18,12 @@ from joint_inspection.domain import (
     check_period,
     check_rules,
 )
-from joint_inspection.errors import AdjustmentInvalid, PlanDuplicate
+from joint_inspection.errors import AdjustmentInvalid, InvalidPlan, PlanDuplicate
 from joint_inspection.models import Plan, PlanAdjustment, PlanRule, RiskSignal, Target
 from joint_inspection.schemas import AdjustmentIn, PlanIn, PlanUpdate, RuleIn
 from joint_inspection.service.commitments import ensure_commitment
 from joint_inspection.service.common import LEAD_ROLES, PLAN, TARGET, WRITE_ROLES, lock_register
+from joint_inspection.service.scenarios import scenarios
 from joint_inspection.service.targets import china_day, risk_policy
 from xietong_common import idempotency
 from xietong_common.auth import Principal
@@ -56,6 +57,33 @@ def _check(ctx: ServiceContext, plan: Plan) -> None:
     check_period(plan.period_start, plan.period_end)
     check_rules(PlanBasis(plan.basis), rules_of(plan))
     plan.matter_codes = ctx.catalogue.require_all(plan.matter_codes)
+    _apply_scenario(ctx, plan)
+
+
+def _apply_scenario(ctx: ServiceContext, plan: Plan) -> None:
+    """INSP-01: a plan made for a catalogue scenario takes its name, its target industries
+    (the draw's pool) and its checklist, and inspects only its matters."""
+    if plan.scenario_code is None:
+        return
+    scenario = scenarios(ctx).get(plan.scenario_code)
+    if scenario is None:
+        raise InvalidPlan(
+            f"{plan.scenario_code!r} is not a scenario of the catalogue (GET /scenarios)",
+            zh=f"“{plan.scenario_code}”不是应用场景目录中的场景",
+            rule="INSP-01",
+        )
+    stray = [m for m in plan.matter_codes if m not in scenario.matter_codes]
+    if stray:
+        raise InvalidPlan(
+            f"{', '.join(stray)} are not matters of the scenario {scenario.code}",
+            zh=f"{'、'.join(stray)} 不是应用场景“{scenario.name_zh}”的检查事项",
+            matter_codes=stray,
+            scenario_matters=list(scenario.matter_codes),
+            rule="INSP-01",
+        )
+    plan.scenario = scenario.name_zh
+    plan.scenario_industries = list(scenario.industries)
+    plan.checklist = [item.model_dump() for item in scenario.checklist]
 
 
 async def create_plan(
@@ -85,6 +113,7 @@ async def create_plan(
         town=actor.org,
         title=data.title,
         scenario=data.scenario,
+        scenario_code=data.scenario_code,
         period_start=data.period_start,
         period_end=data.period_end,
         basis=data.basis.value,
