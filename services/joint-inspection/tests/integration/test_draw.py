@@ -386,3 +386,52 @@ async def test_insp_01_a_catalogue_scenario_sets_the_pool_matters_and_checklist(
     assert selection["candidates"] == 5
     entries = await all_entries(insp, selection["id"])
     assert {e["target_id"] for e in entries} == set(food)
+
+
+async def test_insp_02_a_drawn_inspector_who_recuses_himself_is_replaced_by_the_next_by_lot(
+    insp: Insp,
+) -> None:
+    """A conflict found after the draw: the officer steps out with the reason recorded, and the
+    next officer in the draw's order (not one the town picks) takes his place."""
+    target = (await insp.target())["id"]
+    order = await insp.order([target])
+    candidates = [
+        {"kind": "brigade", "officer_id": f"b-{n}", "name": f"大队队员{n}"} for n in range(5)
+    ]
+    r = await insp.client.post(
+        f"/orders/{order['id']}/inspector-pool",
+        json={"count": 2, "candidates": candidates},
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 201, r.text
+    r = await insp.client.post(f"/orders/{order['id']}/inspector-draw", headers=insp.h(TOWN))
+    ranked = [x["officer_id"] for x in r.json()["ranked"]]
+    url = f"/orders/{order['id']}/inspector-draw/recusals"
+    before = await insp.counts()
+    r = await insp.client.post(
+        url,
+        json={"officer_id": ranked[4], "target_id": target, "reason": "与检查对象负责人系同学关系"},
+        headers=insp.h(TOWN),
+    )
+    await refused(insp, r, 422, "invalid-input", before)  # he was not drawn
+    reason = "该队员与检查对象负责人系近亲属，依法回避"
+    r = await insp.client.post(
+        url,
+        json={"officer_id": ranked[0], "target_id": target, "reason": reason},
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 200, r.text
+    after = r.json()
+    assert after["drawn"] == [ranked[1], ranked[2]]
+    assert any(
+        e["officer_id"] == ranked[0] and e["reason"] == reason and e["why"] == "recused"
+        for e in after["excluded"]
+    )
+    staffed = (await insp.client.get(f"/orders/{order['id']}", headers=insp.h(TOWN))).json()
+    assert sorted(i["officer_id"] for i in staffed["inspectors"]) == sorted(ranked[1:3])
+    timeline = (
+        await insp.client.get(f"/orders/{order['id']}/timeline", headers=insp.h("justice-bureau"))
+    ).json()
+    recused = next(e for e in timeline if e["action"] == "inspection.order.inspector-recused")
+    assert recused["detail"]["reason"] == reason
+    assert recused["detail"]["replaced_by"] == ranked[2]

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from joint_inspection.api.common import TOWN
-from joint_inspection.schemas import InspectorDrawOut, InspectorPoolIn
+from joint_inspection.schemas import InspectorDrawOut, InspectorPoolIn, RecusalIn
 from joint_inspection.service import inspector_draws
 from joint_inspection.service.common import WRITE_ROLES
 from xietong_common.web import Context, CurrentPrincipal
@@ -63,6 +63,25 @@ async def draw_inspectors(
     `count` are assigned to the order. Once."""
     async with ctx.db.uow(actor=principal) as uow:
         draw = await inspector_draws.draw_inspectors(uow, actor=principal, order_id=order_id)
+        return InspectorDrawOut.model_validate(inspector_draws.draw_out(draw))
+
+
+@router.post(
+    "/{order_id:uuid}/inspector-draw/recusals",
+    response_model=InspectorDrawOut,
+    summary="INSP-02: a drawn inspector recuses himself; the next by lot takes his place",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=TOWN, rule="INSP-02")],
+)
+async def recuse_inspector(
+    order_id: uuid.UUID, data: RecusalIn, ctx: Context, principal: CurrentPrincipal
+) -> InspectorDrawOut:
+    """A conflict with a target found after the draw (回避): the officer leaves the order with
+    the reason recorded; the next officer in the draw's order, not one the town picks, joins."""
+    async with ctx.db.uow(actor=principal) as uow:
+        draw = await inspector_draws.recuse_drawn(
+            uow, actor=principal, order_id=order_id, data=data
+        )
         return InspectorDrawOut.model_validate(inspector_draws.draw_out(draw))
 
 

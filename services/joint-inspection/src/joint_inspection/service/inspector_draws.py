@@ -22,7 +22,7 @@ from joint_inspection.domain import OrderStep
 from joint_inspection.domain.selection import pool_digest, rank_officers, seed_commitment
 from joint_inspection.errors import InspectorDrawExists
 from joint_inspection.models import InspectorDraw, OrderInspector, WorkOrder
-from joint_inspection.schemas import InspectorPoolIn
+from joint_inspection.schemas import InspectorPoolIn, RecusalIn
 from joint_inspection.service.common import ORDER, WRITE_ROLES, visits_of
 from joint_inspection.service.staffing import vet_inspector
 from xietong_common import idempotency
@@ -205,27 +205,13 @@ async def draw_inspectors(
             rule="INSP-02",
         )
     ranked = rank_officers(draw.seed, [p["officer_id"] for p in draw.pool])
-    by_id = {p["officer_id"]: p for p in draw.pool}
     drawn = ranked[: draw.count]
     on_order = {i.officer_id for i in order.inspectors}
     assigned: list[str] = []
     for officer in drawn:
         if officer in on_order:
             continue
-        p = by_id[officer]
-        inspector = OrderInspector(
-            id=uuid.uuid4(),
-            order_id=order.id,
-            kind=p["kind"],
-            officer_id=officer,
-            name=p["name"],
-            org=p["org"],
-            certificate_number=p["certificate_number"],
-            matter_codes=p["matter_codes"],
-            eligibility=p["eligibility"],
-            assigned_at=uow.now,
-            assigned_by=actor.user,
-        )
+        inspector = _inspector_from_pool(draw, officer, order=order, uow=uow, by=actor.user)
         order.inspectors.append(inspector)
         assigned.append(officer)
     draw.drawn_at, draw.drawn_by, draw.ranked = uow.now, actor.user, ranked
@@ -262,10 +248,104 @@ async def inspector_draw(
     return found
 
 
+def drawn_officers(draw: InspectorDraw) -> list[str]:
+    """The first `count` of the draw's order, passing over those who recused themselves."""
+    out = {e["officer_id"] for e in draw.excluded}
+    return [o for o in draw.ranked or [] if o not in out][: draw.count]
+
+
+def _inspector_from_pool(
+    draw: InspectorDraw, officer: str, *, order: WorkOrder, uow: UnitOfWork, by: str
+) -> OrderInspector:
+    p = next(p for p in draw.pool if p["officer_id"] == officer)
+    return OrderInspector(
+        id=uuid.uuid4(),
+        order_id=order.id,
+        kind=p["kind"],
+        officer_id=officer,
+        name=p["name"],
+        org=p["org"],
+        certificate_number=p["certificate_number"],
+        matter_codes=p["matter_codes"],
+        eligibility=p["eligibility"],
+        assigned_at=uow.now,
+        assigned_by=by,
+    )
+
+
+async def recuse_drawn(
+    uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID, data: RecusalIn
+) -> InspectorDraw:
+    """A drawn officer declares a conflict with a target of the order: he steps out, the
+    reason recorded, and the next officer in the draw's order takes his place."""
+    order = await ORDER.load_for(uow, order_id, actor)
+    actor.require_role(*WRITE_ROLES)
+    actor.require_org(order.town)
+    ORDER.check(order, OrderStep.STAFF)
+    draw = await _draw_of(uow, order)
+    if draw is None or draw.drawn_at is None:
+        raise Conflict(
+            "the inspectors of this order are not drawn yet: declare the recusal with the pool",
+            zh="本工单检查人员尚未抽取，回避请在固定抽取范围时申报",
+            rule="INSP-02",
+        )
+    before = drawn_officers(draw)
+    targets = {v.target_id for v in await visits_of(uow, order.id)}
+    if not is_stated(data.reason):
+        raise InvalidInput(
+            f"a recusal states its reason in at least {MIN_REASON} characters",
+            zh=f"回避须写明理由（至少 {MIN_REASON} 个字）",
+            missing=["reason"],
+            rule="INSP-02",
+        )
+    if data.officer_id not in before or data.target_id not in targets:
+        raise InvalidInput(
+            "a recusal after the draw names a drawn officer and a target of this order",
+            zh="抽取后的回避须针对本工单已抽中的人员和本工单的检查对象",
+            officer_id=data.officer_id,
+            drawn=before,
+            rule="INSP-02",
+        )
+    draw.excluded = [
+        *draw.excluded,
+        {
+            "officer_id": data.officer_id,
+            "why": "recused",
+            "target_id": str(data.target_id),
+            "reason": data.reason,
+            "after_draw": True,
+        },
+    ]
+    leaving = next((i for i in order.inspectors if i.officer_id == data.officer_id), None)
+    if leaving is not None:
+        order.inspectors.remove(leaving)
+    on_order = {i.officer_id for i in order.inspectors}
+    joining = [o for o in drawn_officers(draw) if o not in before and o not in on_order]
+    for officer in joining:
+        order.inspectors.append(
+            _inspector_from_pool(draw, officer, order=order, uow=uow, by=actor.user)
+        )
+    order.updated_at = uow.now
+    await uow.session.flush()
+    ORDER.audit(
+        uow,
+        order,
+        "order.inspector-recused",
+        rule="INSP-02",
+        officer_id=data.officer_id,
+        target_id=str(data.target_id),
+        reason=data.reason,
+        replaced_by=joining[0] if joining else None,
+        drawn=drawn_officers(draw),
+    )
+    return draw
+
+
 def draw_out(draw: InspectorDraw) -> dict[str, Any]:
     """What anyone sees: the seed only once the draw revealed it."""
     revealed = draw.drawn_at is not None
     ranked = list(draw.ranked or [])
+    drawn = drawn_officers(draw)
     return {
         "order_id": draw.order_id,
         "count": draw.count,
@@ -277,10 +357,9 @@ def draw_out(draw: InspectorDraw) -> dict[str, Any]:
         "seed": draw.seed if revealed else None,
         "drawn_at": draw.drawn_at,
         "ranked": [
-            {"officer_id": o, "rank": n, "drawn": n <= draw.count}
-            for n, o in enumerate(ranked, start=1)
+            {"officer_id": o, "rank": n, "drawn": o in drawn} for n, o in enumerate(ranked, start=1)
         ]
         if revealed
         else None,
-        "drawn": ranked[: draw.count] if revealed else None,
+        "drawn": drawn if revealed else None,
     }
