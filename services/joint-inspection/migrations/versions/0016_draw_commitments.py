@@ -27,6 +27,9 @@ def upgrade() -> None:
     op.add_column(
         "plans", sa.Column("checklist", postgresql.JSONB(astext_type=sa.Text()), nullable=True)
     )
+    op.add_column(
+        "visits", sa.Column("checklist", postgresql.JSONB(astext_type=sa.Text()), nullable=True)
+    )
     op.create_table(
         "draw_commitments",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -137,5 +140,6 @@ def downgrade() -> None:
     op.drop_table("snapshot_entries")
     op.drop_table("draw_commitments")
     op.drop_column("plans", "checklist")
+    op.drop_column("visits", "checklist")
     op.drop_column("plans", "scenario_industries")
     op.drop_column("plans", "scenario_code")

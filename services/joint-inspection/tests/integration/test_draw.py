@@ -435,3 +435,76 @@ async def test_insp_02_a_drawn_inspector_who_recuses_himself_is_replaced_by_the_
     recused = next(e for e in timeline if e["action"] == "inspection.order.inspector-recused")
     assert recused["detail"]["reason"] == reason
     assert recused["detail"]["replaced_by"] == ranked[2]
+
+
+async def test_insp_01_the_scenarios_checklist_is_recorded_item_by_item_at_each_visit(
+    insp: Insp,
+) -> None:
+    await import_targets(insp, 2)
+    scenario = next(
+        s
+        for s in (await insp.client.get("/scenarios", headers=insp.h(TOWN))).json()
+        if s["code"] == "food-street"
+    )
+    p = await plan(
+        insp,
+        scenario_code="food-street",
+        rules=[{"frequency": 1, "proportion": "100"}],
+        matter_codes=["WAT-001", "FIR-001"],
+    )
+    selection = await drawn(insp, p["id"])
+    start = insp.clock.now() + timedelta(hours=1)
+    r = await insp.client.post(
+        f"/selections/{selection['id']}/orders",
+        json={
+            "title": "第一批",
+            "limit": 1,
+            "planned_start": start.isoformat(),
+            "planned_end": (start + timedelta(days=1)).isoformat(),
+        },
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 201, r.text
+    order = r.json()
+    target = order["visits"][0]["target_id"]
+    inspectors = await insp.staff(order["id"])
+    r = await insp.client.put(
+        f"/orders/{order['id']}/notice-policy",
+        json={
+            "policy": "law-forbids",
+            "reason": "依法不予公开的检查事项",
+            "legal_basis": "《中华人民共和国保守国家秘密法》",
+        },
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 200, r.text
+    r = await insp.client.post(f"/orders/{order['id']}/issue", headers=insp.h(TOWN))
+    assert r.status_code == 200, r.text
+    insp.clock.advance(timedelta(hours=2))
+    items = [c["code"] for c in scenario["checklist"]]
+    url = f"/orders/{order['id']}/targets/{target}/on-site"
+    body: dict[str, Any] = {
+        "inspected_at": insp.clock.now().isoformat(),
+        "inspector_ids": inspectors,
+        "record": "现场检查记录",
+    }
+    before = await insp.counts()
+    partial = [{"code": items[0], "result": "compliant"}]
+    for answers in (None, partial, [*partial, {"code": "XX-99", "result": "compliant"}]):
+        r = await insp.client.post(
+            url,
+            json={**body, **({"checklist": answers} if answers is not None else {})},
+            headers=insp.h(TOWN),
+        )
+        problem = await refused(insp, r, 422, "invalid-input", before)
+        assert problem["rule"] == "INSP-01"
+    answers = [
+        {"code": c, "result": "non-compliant" if n == 1 else "compliant", "note": f"第{n}项"}
+        for n, c in enumerate(items)
+    ]
+    r = await insp.client.post(url, json={**body, "checklist": answers}, headers=insp.h(TOWN))
+    assert r.status_code == 200, r.text
+    recorded = r.json()["checklist"]
+    assert [a["code"] for a in recorded] == items
+    assert recorded[1]["result"] == "non-compliant"
+    assert recorded[0]["item_zh"] == scenario["checklist"][0]["item_zh"]

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from xietong_common.errors import InvalidInput
+from xietong_common.labels import LabelledEnum
 from xietong_common.reference import (
     MatterCatalogue,
     OrganisationDirectory,
@@ -79,3 +81,55 @@ def parse_scenarios(
             raise ReferenceDataError(f"{path}: {scenario.code}: {'; '.join(problems)}")
         out[scenario.code] = scenario
     return out
+
+
+class ChecklistResult(LabelledEnum):
+    """INSP-01: how one checklist item stood at the visit."""
+
+    COMPLIANT = "compliant", "符合", "compliant"
+    NON_COMPLIANT = "non-compliant", "不符合", "not compliant"
+    NOT_APPLICABLE = "not-applicable", "不适用", "not applicable"
+
+
+def check_checklist(
+    checklist: list[dict[str, Any]], answers: list[tuple[str, str, str | None]] | None
+) -> list[dict[str, Any]]:
+    """INSP-01: every item of the plan's checklist answered once, nothing else; the answers
+    in the checklist's order with each item's text (what the inspector checked)."""
+    given = [code for code, _, _ in answers or []]
+    items = [c["code"] for c in checklist]
+    missing = [c for c in items if c not in given]
+    unknown = sorted({c for c in given if c not in items})
+    twice = sorted({c for c in given if given.count(c) > 1})
+    if missing or unknown or twice:
+        raise InvalidInput(
+            "the scenario's checklist is recorded item by item: "
+            + "; ".join(
+                f"{what}: {', '.join(codes)}"
+                for what, codes in (
+                    ("not answered", missing),
+                    ("not on the checklist", unknown),
+                    ("answered twice", twice),
+                )
+                if codes
+            ),
+            zh="须逐项填写应用场景检查单："
+            + "；".join(
+                f"{what}：{'、'.join(codes)}"
+                for what, codes in (("未填写", missing), ("不在检查单中", unknown), ("重复", twice))
+                if codes
+            ),
+            missing=[f"checklist.{c}" for c in missing],
+            unknown=unknown,
+            rule="INSP-01",
+        )
+    by_code = {code: (result, note) for code, result, note in answers or []}
+    return [
+        {
+            "code": c["code"],
+            "item_zh": c["item_zh"],
+            "result": by_code[c["code"]][0],
+            "note": by_code[c["code"]][1],
+        }
+        for c in checklist
+    ]

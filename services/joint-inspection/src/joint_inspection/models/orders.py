@@ -46,6 +46,9 @@ class Visit(Base):
     inspector_ids: Mapped[list[str] | None] = mapped_column(TEXTS)
     onsite_record: Mapped[str | None] = mapped_column(sa.Text)
     matters_checked: Mapped[list[str] | None] = mapped_column(TEXTS)
+    checklist: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSONB, doc="INSP-01: the scenario's checklist as answered at the visit"
+    )
     repeat_of: Mapped[uuid.UUID | None]
     outcome: Mapped[str | None] = mapped_column(sa.Text)
     description: Mapped[str | None] = mapped_column(sa.Text)

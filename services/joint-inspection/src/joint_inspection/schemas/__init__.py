@@ -6,6 +6,7 @@ from joint_inspection.schemas.requests import AckIn as AckIn
 from joint_inspection.schemas.requests import AdjustmentIn as AdjustmentIn
 from joint_inspection.schemas.requests import AdvanceNoticeIn as AdvanceNoticeIn
 from joint_inspection.schemas.requests import CancelIn as CancelIn
+from joint_inspection.schemas.requests import ChecklistAnswerIn as ChecklistAnswerIn
 from joint_inspection.schemas.requests import ConsultationIn as ConsultationIn
 from joint_inspection.schemas.requests import DispatchIn as DispatchIn
 from joint_inspection.schemas.requests import DrawIn as DrawIn

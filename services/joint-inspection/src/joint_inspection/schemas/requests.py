@@ -28,6 +28,7 @@ from joint_inspection.domain import (
     SignalKind,
     SupervisionLevel,
 )
+from joint_inspection.domain.scenarios import ChecklistResult
 from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
 from xietong_common.mechanisms.review_triggers import ProposedDecisionIn
 from xietong_common.parties import IdentityError, PartyKind, normalise_identity
@@ -653,6 +654,14 @@ class AdvanceNoticeIn(Strict):
     channel: Line = Field(description="how the target was told")
 
 
+class ChecklistAnswerIn(Strict):
+    """INSP-01: one item of the scenario's checklist, as found."""
+
+    code: Code
+    result: ChecklistResult
+    note: Line | None = None
+
+
 class OnSiteIn(Strict):
     """INSP-07: the on-site inspection record (现场检查记录)."""
 
@@ -677,6 +686,12 @@ class OnSiteIn(Strict):
     inspector_ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
     record: Text
     matters_checked: list[Code] | None = Field(default=None, max_length=50)
+    checklist: list[ChecklistAnswerIn] | None = Field(
+        default=None,
+        max_length=200,
+        description="INSP-01: the scenario's checklist item by item (required when the order "
+        "comes from a plan made for a catalogue scenario)",
+    )
 
 
 class OutcomeIn(Strict):

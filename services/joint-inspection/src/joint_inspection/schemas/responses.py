@@ -314,6 +314,9 @@ class VisitOut(View):
     inspected_at: datetime | None
     inspector_ids: list[str] | None
     onsite_record: str | None
+    checklist: list[dict[str, Any]] | None = Field(
+        default=None, description="INSP-01: the scenario's checklist as answered, item by item"
+    )
     repeat_of: uuid.UUID | None = Field(
         description="a visit to the same target by another party within the window (flagged)"
     )
