@@ -16,7 +16,11 @@ from __future__ import annotations
 
 from info_sharing import service as info_service
 from xietong_common.context import ServiceContext
-from xietong_common.contracts.inspection import InspectionClosed, InspectionFindingRecorded
+from xietong_common.contracts.inspection import (
+    InspectionClosed,
+    InspectionFindingRecorded,
+    InspectionSelectionDrawn,
+)
 from xietong_common.contracts.review import ReviewDecided
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.messaging.inbox import refused_like_a_request
@@ -45,3 +49,11 @@ async def on_inspection_closed(
     """INSP-07 → INFO-04: the closed work order completes the inspection record (category 3)."""
     with refused_like_a_request():
         await info_service.from_inspection_closed(uow, ctx=ctx, event=event, event_id=envelope.id)
+
+
+async def on_selection_drawn(
+    uow: UnitOfWork, event: InspectionSelectionDrawn, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """INSP-02 → INFO-04: a town's draw (双随机一公开) is published (category 3)."""
+    with refused_like_a_request():
+        await info_service.from_selection_drawn(uow, ctx=ctx, event=event, event_id=envelope.id)

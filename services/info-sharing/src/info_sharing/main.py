@@ -9,7 +9,11 @@ from info_sharing import service as info_service
 from info_sharing.service import MECHANISM
 from info_sharing.settings import InfoSettings
 from xietong_common.context import ServiceContext
-from xietong_common.contracts.inspection import InspectionClosed, InspectionFindingRecorded
+from xietong_common.contracts.inspection import (
+    InspectionClosed,
+    InspectionFindingRecorded,
+    InspectionSelectionDrawn,
+)
 from xietong_common.contracts.review import ReviewDecided
 from xietong_common.jobs import Job, PeriodicJob, deadline_sweep_job
 from xietong_common.settings import ServiceSettings
@@ -48,6 +52,7 @@ SPEC = ServiceSpec(
         ReviewDecided: handlers.on_review_decided,
         InspectionFindingRecorded: handlers.on_inspection_finding,
         InspectionClosed: handlers.on_inspection_closed,
+        InspectionSelectionDrawn: handlers.on_selection_drawn,
     },
     jobs=[deadline_sweep_job(MECHANISM), UNREAD_REPORT],
     openapi_tags=[

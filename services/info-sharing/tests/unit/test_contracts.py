@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from xietong_common.contracts.info import InfoCategory, InfoPublished, InfoRead, InfoUnreadOverdue
-from xietong_common.contracts.inspection import InspectionClosed, InspectionFindingRecorded
+from xietong_common.contracts.inspection import (
+    InspectionClosed,
+    InspectionFindingRecorded,
+    InspectionSelectionDrawn,
+)
 from xietong_common.contracts.review import ReviewDecided
 from xietong_common.events.registry import registry
 
@@ -21,4 +25,9 @@ def test_info_sharing_is_a_registered_consumer_of_what_it_handles() -> None:
 
     for model in SPEC.handlers:
         assert "info-sharing" in registry.spec_for(model).consumers
-    assert set(SPEC.handlers) == {ReviewDecided, InspectionFindingRecorded, InspectionClosed}
+    assert set(SPEC.handlers) == {
+        ReviewDecided,
+        InspectionFindingRecorded,
+        InspectionClosed,
+        InspectionSelectionDrawn,
+    }

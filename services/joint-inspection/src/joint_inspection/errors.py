@@ -69,6 +69,40 @@ class SelectionExists(InspectionError, Conflict):
     title_zh = "该计划轮次已抽取，不能重新抽取"
 
 
+class PlanDuplicate(InspectionError, Conflict):
+    """INSP-02: one adopted plan per town, scenario and period. A second one would be a second
+    seed for the same targets: a redraw by another name."""
+
+    slug = "inspection-plan-duplicate"
+    title = "The town already has an adopted plan for this scenario and period"
+    title_zh = "本乡镇（街道）该应用场景在该期间已有印发实施的检查计划"
+
+
+class InspectorDrawExists(InspectionError, Conflict):
+    """INSP-02 双随机: one inspector pool and one draw per work order; another would let the
+    town draw until the inspectors suit it."""
+
+    slug = "inspection-inspector-draw-exists"
+    title = "This work order's inspectors were committed or drawn already"
+    title_zh = "本工单的检查人员已固定抽取范围或已抽取，不能重新抽取"
+
+
+class RoundNotCommitted(InspectionError, Conflict):
+    """INSP-02: a round is drawn only on the snapshot and seed committed before it."""
+
+    slug = "inspection-round-not-committed"
+    title = "This round has no committed snapshot and seed yet"
+    title_zh = "该轮次尚未固定名录快照并公布随机种子承诺，不能抽取"
+
+
+class SignalPermanent(InspectionError, Conflict):
+    """INSP-02: a problem a past inspection found stays on the target's record for good."""
+
+    slug = "inspection-signal-permanent"
+    title = "A past-finding signal can never be withdrawn"
+    title_zh = "既往检查发现的问题不能撤回"
+
+
 class TargetNotDrawn(InspectionError, InvalidInput):
     slug = "inspection-target-not-drawn"
     title = "The target was not drawn in this selection, or is already in a work order"

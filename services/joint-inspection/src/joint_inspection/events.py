@@ -6,14 +6,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from joint_inspection.models import Plan, Shortcoming, SupportRequest, Target, Visit, WorkOrder
+from joint_inspection.models import (
+    Plan,
+    Selection,
+    Shortcoming,
+    SupportRequest,
+    Target,
+    Visit,
+    WorkOrder,
+)
 from xietong_common.contracts.inspection import (
     ClosedTarget,
+    DrawnTarget,
     FindingOutcome,
     InspectionClosed,
     InspectionFindingRecorded,
     InspectionOrderIssued,
     InspectionPlanned,
+    InspectionSelectionDrawn,
     InspectionSeriousReported,
     InspectionShortcomingReported,
     InspectionSupportRefused,
@@ -52,6 +62,45 @@ def planned(plan: Plan) -> InspectionPlanned:
         clean_proportion=plan.clean_proportion,
         matter_codes=list(plan.matter_codes),
         adopted_at=plan.adopted_at,
+    )
+
+
+MAX_DRAWN_LISTED = 1000
+
+
+def selection_drawn(
+    plan: Plan, selection: Selection, drawn: list[tuple[Target, int, int]]
+) -> InspectionSelectionDrawn:
+    """INSP-02: a round was drawn; its seed revealed (双随机一公开)."""
+    parameters = selection.parameters
+    return InspectionSelectionDrawn(
+        plan_id=str(plan.id),
+        selection_id=str(selection.id),
+        town=plan.town,
+        scenario=plan.scenario,
+        plan_title=plan.title,
+        round=selection.round,
+        matter_codes=list(plan.matter_codes),
+        algorithm=selection.algorithm,
+        seed=selection.seed,
+        seed_commitment=parameters["seed_commitment"],
+        snapshot_digest=parameters["snapshot_digest"],
+        committed_at=datetime.fromisoformat(parameters["as_of"]),
+        candidates=selection.candidates,
+        drawn=selection.drawn,
+        digest=selection.digest,
+        drawn_at=selection.drawn_at,
+        targets=[
+            DrawnTarget(
+                target_id=str(t.id),
+                name=t.name,
+                kind=t.party_kind,
+                id_number=t.credit_code or t.identity_masked,
+                rule_position=position,
+                rank=rank,
+            )
+            for t, position, rank in drawn[:MAX_DRAWN_LISTED]
+        ],
     )
 
 

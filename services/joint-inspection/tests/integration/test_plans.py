@@ -279,7 +279,8 @@ async def test_insp_02_a_law_abiding_target_beyond_the_clean_proportion_is_never
         run = await rerun(insp, selection["id"], seed=f"seed-{n}")
         assert not clean & set(run["drawn_targets"])
         assert len(run["drawn_targets"]) == 2  # 20 % of the 10 others
-    some = await plan(insp, clean_proportion="10")
+    # another scenario: a second adopted plan for the same one and period is refused (INSP-02)
+    some = await plan(insp, clean_proportion="10", scenario="沿街餐饮店综合查一次（守法诚信）")
     selection = await drawn(insp, some["id"])
     for n in range(10):
         run = await rerun(insp, selection["id"], seed=f"seed-{n}")
@@ -304,8 +305,12 @@ async def test_insp_02_a_rerun_later_reads_the_register_as_it_stood(insp: Insp) 
     await import_targets(insp, 5)
     later = await rerun(insp, selection["id"])
     assert later["matches"] is True, later["differences"]
+    # round 2 draws on the register frozen when round 1 was drawn (committed then), and
+    # reports what changed since: one no longer supervised, one re-levelled, five more
     fresh = await drawn(insp, p["id"], round_=2)
-    assert fresh["candidates"] == 24  # one fewer (no longer supervised), five more
+    assert fresh["candidates"] == 20
+    changes = fresh["register_changes"]
+    assert (changes["added"], changes["removed"], changes["relevelled"]) == (5, 1, 1)
 
 
 async def test_insp_02_one_draw_a_round_and_signals_adjust_the_plan(insp: Insp) -> None:
@@ -420,7 +425,11 @@ async def test_insp_02_a_target_not_watched_for_the_whole_clean_period_is_not_la
     # a year and a day later, with nothing on record, they are
     insp.clock.advance(timedelta(days=366))
     later = await plan(
-        insp, rules=[{"value": "b", "frequency": 1, "proportion": "100"}], clean_proportion="0"
+        insp,
+        rules=[{"value": "b", "frequency": 1, "proportion": "100"}],
+        clean_proportion="0",
+        period_start="2025-03-01",
+        period_end="2025-12-31",
     )
     selection = await drawn(insp, later["id"])
     assert (selection["candidates"], selection["drawn"]) == (20, 0)

@@ -9,6 +9,7 @@ from xietong_common.contracts.inspection import (
     InspectionFindingRecorded,
     InspectionOrderIssued,
     InspectionPlanned,
+    InspectionSelectionDrawn,
     InspectionSeriousReported,
     InspectionShortcomingReported,
 )
@@ -50,6 +51,7 @@ def test_insp_07_closed_as_info_sharing_reads_it_still_parses() -> None:
 def test_every_inspection_event_is_registered_with_its_topic() -> None:
     topics = {
         InspectionPlanned: "inspection.planned",
+        InspectionSelectionDrawn: "inspection.selection-drawn",
         InspectionOrderIssued: "inspection.order-issued",
         InspectionFindingRecorded: "inspection.finding",
         InspectionClosed: "inspection.closed",

@@ -417,3 +417,30 @@ def test_a_deployment_without_its_own_identity_key_stops_at_start() -> None:
     with pytest.raises(ValidationError, match="XIETONG_INSPECTION_IDENTITY_KEY"):
         InspectionSettings(jwt_local_key=False, jwt_jwks_url="http://idp/jwks")
     assert InspectionSettings(jwt_local_key=False, inspection_identity_key="k" * 32)
+
+
+def test_insp_02_the_snapshot_digest_is_canonical_and_binds_every_input() -> None:
+    """The digest an outsider recomputes: entry order does not matter, any input does."""
+    from joint_inspection.domain.selection import (
+        SnapshotEntry,
+        seed_commitment,
+        snapshot_digest,
+    )
+
+    header = {"round": 1, "town": "town:lizhi", "seed_commitment": seed_commitment("s")}
+    a = SnapshotEntry("0a", "餐饮", "b", "2020-01-01", 0, False, True)
+    b = SnapshotEntry("0b", "餐饮", "d", "2020-01-01", 7, True, False)
+    digest = snapshot_digest(header, [a, b])
+    assert digest == snapshot_digest(header, [b, a])
+    assert a.line() == (
+        '{"clean":true,"industry":"餐饮","level":"b","recent_signal":false,"risk":0,'
+        '"target_id":"0a","watched_since":"2020-01-01"}'
+    )
+    for changed in (
+        [a, SnapshotEntry("0b", "餐饮", "c", "2020-01-01", 7, True, False)],
+        [a, SnapshotEntry("0b", "餐饮", "d", "2020-01-01", 8, True, False)],
+        [a],
+    ):
+        assert snapshot_digest(header, changed) != digest
+    assert snapshot_digest({**header, "round": 2}, [a, b]) != digest
+    assert seed_commitment("s") != seed_commitment("t")

@@ -152,6 +152,50 @@ class InspectionPlanned(IntegrationEvent):
     adopted_at: datetime
 
 
+class DrawnTarget(ContractModel):
+    """INSP-02: one target a draw picked: an enterprise by its credit code, a person only by
+    the masked number."""
+
+    target_id: str
+    name: str = Field(examples=["某某餐饮有限公司"])
+    kind: str = Field(examples=["legal-person"])
+    id_number: str | None = Field(
+        default=None, description="credit code of an organisation; a person's masked number"
+    )
+    rule_position: int
+    rank: int
+
+
+@event("inspection.selection-drawn", producers=("joint-inspection",), consumers=("info-sharing",))
+class InspectionSelectionDrawn(IntegrationEvent):
+    """INSP-02: a plan round was drawn (双随机一公开): the seed revealed, the commitment and the
+    snapshot digest published before the draw, and the targets drawn.
+
+    With the draw's export (`GET /selections/{id}/export.json`), anyone recomputes the list
+    with the reference rule alone: sha256(seed) is `seed_commitment`, the snapshot hashes to
+    `snapshot_digest`, the rule over it gives `digest`. INFO-04: information sharing makes it
+    a published category 3 item (the town its publisher); `targets` lists at most the first
+    1000 drawn (`drawn` counts them all)."""
+
+    plan_id: str
+    selection_id: str
+    town: str = Field(examples=["town:lizhi"])
+    scenario: str = Field(examples=["沿街餐饮店综合查一次"])
+    plan_title: str
+    round: int
+    matter_codes: list[str]
+    algorithm: str = Field(examples=["insp-02/md5-priority-v1"])
+    seed: str
+    seed_commitment: str = Field(description="SHA-256 of the seed, audited before the draw")
+    snapshot_digest: str = Field(description="SHA-256 of the register frozen before the draw")
+    committed_at: datetime = Field(description="when the register was frozen")
+    candidates: int
+    drawn: int
+    digest: str = Field(description="SHA-256 of the drawn targets in rank order")
+    drawn_at: datetime
+    targets: list[DrawnTarget]
+
+
 @event("inspection.order-issued", producers=("joint-inspection",))
 class InspectionOrderIssued(IntegrationEvent):
     """INSP-03: a task work order (检查任务工单) was issued.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from joint_inspection import service as inspection_service
 from joint_inspection.api.common import TOWN, order_detail
@@ -23,11 +23,15 @@ from joint_inspection.schemas import (
     PlanUpdate,
     RerunIn,
     RerunOut,
+    RoundReportOut,
+    ScenarioOut,
+    SelectionExportOut,
     SelectionOut,
     TimelineEntry,
 )
-from joint_inspection.service import queries
+from joint_inspection.service import publication, queries
 from joint_inspection.service.common import LEAD_ROLES, PLAN, SELECTION, WRITE_ROLES
+from joint_inspection.service.scenarios import scenarios as scenario_catalogue
 from joint_inspection.views import entry_out
 from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
@@ -81,6 +85,19 @@ async def list_plans(
 
 
 @router.get(
+    "/scenarios",
+    response_model=list[ScenarioOut],
+    summary="INSP-01: the application-scenario catalogue (应用场景)",
+    responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
+async def list_scenarios(ctx: Context, principal: CurrentPrincipal) -> list[ScenarioOut]:
+    """Each scenario's departments, matters, target industries and checklist (一张检查单),
+    from the operator's data file; a plan made for one draws only its targets."""
+    return [ScenarioOut.model_validate(s.model_dump()) for s in scenario_catalogue(ctx).values()]
+
+
+@router.get(
     "/plans/{plan_id:uuid}",
     response_model=PlanOut,
     summary="One plan",
@@ -122,7 +139,7 @@ async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincip
     """The town's leader adopts it; `inspection.planned` is published."""
     async with ctx.db.uow(actor=principal) as uow:
         return PlanOut.of(
-            await inspection_service.adopt_plan(uow, actor=principal, plan_id=plan_id)
+            await inspection_service.adopt_plan(uow, ctx=ctx, actor=principal, plan_id=plan_id)
         )
 
 
@@ -307,6 +324,73 @@ async def rerun(
         differences=result.differences,
         drawn_targets=result.drawn_targets,
     )
+
+
+@router.get(
+    "/selections/{selection_id:uuid}/export.json",
+    response_model=SelectionExportOut,
+    summary="INSP-02: the draw's frozen snapshot and ranked list, to recompute it offline",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
+async def export_selection(
+    selection_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> SelectionExportOut:
+    """The seed (revealed), its commitment and the snapshot's digest (audited before the
+    draw), the snapshot header and every target of it with its rank: anyone recomputes the
+    draw with `domain/selection.py` alone (docs/joint-inspection.md)."""
+    async with ctx.db.session() as session:
+        selection = await SELECTION.load_for(session, selection_id, principal, lock=False)
+        return SelectionExportOut.model_validate(await publication.export(session, selection))
+
+
+CSV_OK: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "one row per target of the snapshot: " + ", ".join(publication.CSV_COLUMNS),
+    }
+}
+
+
+@router.get(
+    "/selections/{selection_id:uuid}/export.csv",
+    response_class=Response,
+    summary="INSP-02: the draw's frozen snapshot and ranked list as CSV",
+    responses=CSV_OK | READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
+async def export_selection_csv(
+    selection_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> Response:
+    """The JSON export's entries, one row each (its header and parameters are in the JSON)."""
+    async with ctx.db.session() as session:
+        selection = await SELECTION.load_for(session, selection_id, principal, lock=False)
+        data = await publication.export(session, selection)
+    return Response(
+        publication.export_csv(data),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="selection-{selection_id}.csv"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get(
+    "/selections/{selection_id:uuid}/report",
+    response_model=RoundReportOut,
+    summary="INSP-02: the round's drawn-vs-inspected report (for the justice bureau)",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
+async def round_report(
+    selection_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> RoundReportOut:
+    """Each drawn target: inspected, in a work order and not inspected yet, dropped from its
+    order (with the reason), or never put into an order."""
+    async with ctx.db.session() as session:
+        selection = await SELECTION.load_for(session, selection_id, principal, lock=False)
+        return RoundReportOut.model_validate(await publication.round_report(session, selection))
 
 
 @router.post(

@@ -3,6 +3,7 @@ and its signals, plans and draws, work orders and their closed loop, shortcoming
 
 from joint_inspection.models.base import Base
 from joint_inspection.models.orders import (
+    InspectorDraw,
     OrderCounter,
     OrderInspector,
     OrderMaterial,
@@ -11,13 +12,24 @@ from joint_inspection.models.orders import (
     Visit,
     WorkOrder,
 )
-from joint_inspection.models.plans import Plan, PlanAdjustment, PlanRule, Selection, SelectionEntry
+from joint_inspection.models.plans import (
+    DrawCommitment,
+    FrozenTarget,
+    Plan,
+    PlanAdjustment,
+    PlanRule,
+    Selection,
+    SelectionEntry,
+)
 from joint_inspection.models.reports import MergeProposal, Shortcoming, ShortcomingAck
 from joint_inspection.models.targets import ImportJob, RiskSignal, Target, TargetVersion
 
 __all__ = [
     "Base",
+    "DrawCommitment",
+    "FrozenTarget",
     "ImportJob",
+    "InspectorDraw",
     "MergeProposal",
     "OrderCounter",
     "OrderInspector",

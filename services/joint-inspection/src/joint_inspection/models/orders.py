@@ -46,6 +46,9 @@ class Visit(Base):
     inspector_ids: Mapped[list[str] | None] = mapped_column(TEXTS)
     onsite_record: Mapped[str | None] = mapped_column(sa.Text)
     matters_checked: Mapped[list[str] | None] = mapped_column(TEXTS)
+    checklist: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSONB, doc="INSP-01: the scenario's checklist as answered at the visit"
+    )
     repeat_of: Mapped[uuid.UUID | None]
     outcome: Mapped[str | None] = mapped_column(sa.Text)
     description: Mapped[str | None] = mapped_column(sa.Text)
@@ -173,6 +176,29 @@ class OrderInspector(Base):
     eligibility: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     assigned_at: Mapped[datetime] = mapped_column(TZ)
     assigned_by: Mapped[str] = mapped_column(sa.Text)
+
+
+class InspectorDraw(Base):
+    """INSP-02 双随机: the inspectors of an order drawn at random from the pool the town named:
+    the pool frozen with the recusals and exclusions (and why), only the seed's hash audited
+    until the draw reveals the seed; then the ranked pool and who was drawn."""
+
+    __tablename__ = "inspector_draws"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    count: Mapped[int]
+    pool: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    excluded: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    seed: Mapped[str] = mapped_column(sa.Text)
+    seed_commitment: Mapped[str] = mapped_column(sa.Text)
+    pool_digest: Mapped[str] = mapped_column(sa.Text)
+    committed_at: Mapped[datetime] = mapped_column(TZ)
+    committed_by: Mapped[str] = mapped_column(sa.Text)
+    drawn_at: Mapped[datetime | None] = mapped_column(TZ)
+    drawn_by: Mapped[str | None] = mapped_column(sa.Text)
+    ranked: Mapped[list[str] | None] = mapped_column(TEXTS)
 
 
 class SupportRequest(Base):

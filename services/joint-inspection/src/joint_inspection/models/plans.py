@@ -27,6 +27,13 @@ class Plan(Base):
     town: Mapped[str] = mapped_column(sa.Text)
     title: Mapped[str] = mapped_column(sa.Text)
     scenario: Mapped[str] = mapped_column(sa.Text)
+    scenario_code: Mapped[str | None] = mapped_column(
+        sa.Text, doc="INSP-01: the catalogue scenario (its pool, matters and checklist)"
+    )
+    scenario_industries: Mapped[list[str] | None] = mapped_column(
+        TEXTS, doc="INSP-01: the industries of the scenario's targets, copied when drafted"
+    )
+    checklist: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     period_start: Mapped[date] = mapped_column(sa.Date)
     period_end: Mapped[date] = mapped_column(sa.Date)
     basis: Mapped[str] = mapped_column(sa.Text)
@@ -84,6 +91,46 @@ class PlanAdjustment(Base):
     made_by: Mapped[str] = mapped_column(sa.Text)
 
 
+class DrawCommitment(Base):
+    """INSP-02: a round committed before it is drawn: the register frozen (its digest), the
+    seed made and only its SHA-256 published. The seed stays here, unread by any API, until
+    the round's draw reveals it."""
+
+    __tablename__ = "draw_commitments"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "round", name="uq_draw_commitments_plan_round"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("plans.id", ondelete="CASCADE"))
+    round: Mapped[int]
+    seed: Mapped[str] = mapped_column(sa.Text)
+    seed_commitment: Mapped[str] = mapped_column(sa.Text)
+    snapshot_header: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    snapshot_digest: Mapped[str] = mapped_column(sa.Text)
+    candidates: Mapped[int]
+    committed_at: Mapped[datetime] = mapped_column(TZ)
+    committed_by: Mapped[str] = mapped_column(sa.Text)
+
+
+class FrozenTarget(Base):
+    """INSP-02: one target of the register as frozen when its round was committed: its class
+    and its risk inputs (`domain.selection.SnapshotEntry`)."""
+
+    __tablename__ = "snapshot_entries"
+
+    commitment_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("draw_commitments.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    industry: Mapped[str] = mapped_column(sa.Text)
+    supervision_level: Mapped[str] = mapped_column(sa.Text)
+    watched_since: Mapped[date] = mapped_column(sa.Date)
+    risk: Mapped[int] = mapped_column(sa.BigInteger)
+    recent: Mapped[bool]
+    clean: Mapped[bool]
+
+
 class Selection(Base):
     """INSP-02: one recorded draw of a plan round: the seed, the inputs and the ranked list."""
 
@@ -101,8 +148,22 @@ class Selection(Base):
     candidates: Mapped[int]
     drawn: Mapped[int]
     digest: Mapped[str] = mapped_column(sa.Text)
+    commitment_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("draw_commitments.id"), unique=True
+    )
 
     plan: Mapped[Plan] = relationship(lazy="selectin")
+
+    @property
+    def register_changes(self) -> dict[str, Any] | None:
+        """INSP-02: targets added, removed or re-levelled between the snapshot and the draw."""
+        changes = self.parameters.get("register_changes")
+        return dict(changes) if changes is not None else None
+
+    @property
+    def seed_commitment(self) -> str | None:
+        found = self.parameters.get("seed_commitment")
+        return str(found) if found is not None else None
 
 
 class SelectionEntry(Base):

@@ -6,6 +6,7 @@ from joint_inspection.schemas.requests import AckIn as AckIn
 from joint_inspection.schemas.requests import AdjustmentIn as AdjustmentIn
 from joint_inspection.schemas.requests import AdvanceNoticeIn as AdvanceNoticeIn
 from joint_inspection.schemas.requests import CancelIn as CancelIn
+from joint_inspection.schemas.requests import ChecklistAnswerIn as ChecklistAnswerIn
 from joint_inspection.schemas.requests import ConsultationIn as ConsultationIn
 from joint_inspection.schemas.requests import DispatchIn as DispatchIn
 from joint_inspection.schemas.requests import DrawIn as DrawIn
@@ -13,6 +14,7 @@ from joint_inspection.schemas.requests import FeedbackIn as FeedbackIn
 from joint_inspection.schemas.requests import IdNumber as IdNumber
 from joint_inspection.schemas.requests import Industry as Industry
 from joint_inspection.schemas.requests import InspectorIn as InspectorIn
+from joint_inspection.schemas.requests import InspectorPoolIn as InspectorPoolIn
 from joint_inspection.schemas.requests import MergeDecisionIn as MergeDecisionIn
 from joint_inspection.schemas.requests import NoticePolicyIn as NoticePolicyIn
 from joint_inspection.schemas.requests import OfficerId as OfficerId
@@ -23,6 +25,7 @@ from joint_inspection.schemas.requests import OrderUpdate as OrderUpdate
 from joint_inspection.schemas.requests import OutcomeIn as OutcomeIn
 from joint_inspection.schemas.requests import PlanIn as PlanIn
 from joint_inspection.schemas.requests import PlanUpdate as PlanUpdate
+from joint_inspection.schemas.requests import RecusalIn as RecusalIn
 from joint_inspection.schemas.requests import RerunIn as RerunIn
 from joint_inspection.schemas.requests import ReviseIn as ReviseIn
 from joint_inspection.schemas.requests import RuleIn as RuleIn
@@ -42,7 +45,9 @@ from joint_inspection.schemas.responses import AdjustmentOut as AdjustmentOut
 from joint_inspection.schemas.responses import ArchiveOut as ArchiveOut
 from joint_inspection.schemas.responses import DeadlineOut as DeadlineOut
 from joint_inspection.schemas.responses import EntryOut as EntryOut
+from joint_inspection.schemas.responses import ExportEntryOut as ExportEntryOut
 from joint_inspection.schemas.responses import ImportOut as ImportOut
+from joint_inspection.schemas.responses import InspectorDrawOut as InspectorDrawOut
 from joint_inspection.schemas.responses import InspectorOut as InspectorOut
 from joint_inspection.schemas.responses import MaterialOut as MaterialOut
 from joint_inspection.schemas.responses import MergeProposalOut as MergeProposalOut
@@ -51,11 +56,16 @@ from joint_inspection.schemas.responses import OrderSummary as OrderSummary
 from joint_inspection.schemas.responses import ParticipantOut as ParticipantOut
 from joint_inspection.schemas.responses import PlanOut as PlanOut
 from joint_inspection.schemas.responses import ReinspectionOut as ReinspectionOut
+from joint_inspection.schemas.responses import ReportTargetOut as ReportTargetOut
 from joint_inspection.schemas.responses import RerunOut as RerunOut
+from joint_inspection.schemas.responses import RoundReportOut as RoundReportOut
 from joint_inspection.schemas.responses import RuleOut as RuleOut
+from joint_inspection.schemas.responses import ScenarioOut as ScenarioOut
+from joint_inspection.schemas.responses import SelectionExportOut as SelectionExportOut
 from joint_inspection.schemas.responses import SelectionOut as SelectionOut
 from joint_inspection.schemas.responses import ShortcomingOut as ShortcomingOut
 from joint_inspection.schemas.responses import SignalOut as SignalOut
+from joint_inspection.schemas.responses import SnapshotEntryOut as SnapshotEntryOut
 from joint_inspection.schemas.responses import StateOut as StateOut
 from joint_inspection.schemas.responses import SupportOut as SupportOut
 from joint_inspection.schemas.responses import TargetOut as TargetOut

@@ -28,6 +28,7 @@ from joint_inspection.domain import (
     SignalKind,
     SupervisionLevel,
 )
+from joint_inspection.domain.scenarios import ChecklistResult
 from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
 from xietong_common.mechanisms.review_triggers import ProposedDecisionIn
 from xietong_common.parties import IdentityError, PartyKind, normalise_identity
@@ -188,6 +189,24 @@ class InspectorIn(Strict):
     )
 
 
+class RecusalIn(Strict):
+    """INSP-02: an officer declares a conflict with a target of the order (回避), and why."""
+
+    officer_id: OfficerId
+    target_id: uuid.UUID
+    reason: Text
+
+
+class InspectorPoolIn(Strict):
+    """INSP-02 双随机: the pool the order's inspectors are drawn from, how many are drawn, and
+    the recusals declared. Each candidate passes the same checks as an assignment (SEC-04 for
+    seconded officers); one who does not, or who recused himself, is left out, with why."""
+
+    count: int = Field(ge=1, le=50, description="how many inspectors are drawn")
+    candidates: list[InspectorIn] = Field(min_length=1, max_length=200)
+    recusals: list[RecusalIn] = Field(default_factory=list, max_length=200)
+
+
 class SupportIn(Strict):
     """INSP-03: ask another department to support the inspection."""
 
@@ -311,6 +330,11 @@ class PlanIn(Strict):
 
     title: Line
     scenario: Line = Field(description="应用场景 of 综合查一次")
+    scenario_code: Code | None = Field(
+        default=None,
+        description="INSP-01: a scenario of the catalogue (GET /scenarios): the plan draws only "
+        "its target industries, inspects only its matters and carries its checklist",
+    )
     period_start: Day
     period_end: Day
     basis: PlanBasis
@@ -630,6 +654,14 @@ class AdvanceNoticeIn(Strict):
     channel: Line = Field(description="how the target was told")
 
 
+class ChecklistAnswerIn(Strict):
+    """INSP-01: one item of the scenario's checklist, as found."""
+
+    code: Code
+    result: ChecklistResult
+    note: Line | None = None
+
+
 class OnSiteIn(Strict):
     """INSP-07: the on-site inspection record (现场检查记录)."""
 
@@ -654,6 +686,12 @@ class OnSiteIn(Strict):
     inspector_ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
     record: Text
     matters_checked: list[Code] | None = Field(default=None, max_length=50)
+    checklist: list[ChecklistAnswerIn] | None = Field(
+        default=None,
+        max_length=200,
+        description="INSP-01: the scenario's checklist item by item (required when the order "
+        "comes from a plan made for a catalogue scenario)",
+    )
 
 
 class OutcomeIn(Strict):

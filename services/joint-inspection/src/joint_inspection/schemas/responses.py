@@ -98,6 +98,13 @@ class PlanOut(View):
     town: str
     title: str
     scenario: str
+    scenario_code: str | None = Field(default=None, description="INSP-01: the catalogue scenario")
+    scenario_industries: list[str] | None = Field(
+        default=None, description="INSP-01: the industries of the scenario's targets: the pool"
+    )
+    checklist: list[dict[str, Any]] | None = Field(
+        default=None, description="INSP-01: the scenario's checklist (一张检查单)"
+    )
     period_start: date
     period_end: date
     basis: Annotated[StateOut, labelled(PlanBasis)]
@@ -109,6 +116,17 @@ class PlanOut(View):
     state: Annotated[StateOut, labelled(PlanState)]
     created_at: datetime
     adopted_at: datetime | None
+
+
+class ScenarioOut(BaseModel):
+    """INSP-01: an application scenario of the catalogue (an operator data file)."""
+
+    code: str
+    name_zh: str
+    departments: list[str]
+    matter_codes: list[str]
+    industries: list[str] = Field(description="the industries of the targets in its pool")
+    checklist: list[dict[str, Any]] = Field(description="一张检查单: code and item_zh of each")
 
 
 class AdjustmentOut(View):
@@ -139,6 +157,16 @@ class SelectionOut(View):
     candidates: int
     drawn: int
     digest: str = Field(description="SHA-256 of the drawn targets in rank order")
+    seed_commitment: str | None = Field(
+        default=None,
+        description="INSP-02: SHA-256 of the seed, in the audit chain since the round was "
+        "committed (None: a draw made before rounds were committed)",
+    )
+    register_changes: dict[str, Any] | None = Field(
+        default=None,
+        description="INSP-02: targets added, removed or re-levelled in the register between "
+        "the snapshot the draw used and the draw (counts, and the targets)",
+    )
 
 
 class EntryOut(View):
@@ -158,6 +186,87 @@ class EntryOut(View):
         description="INSP-02: why a drawn target was dropped from its work order"
     )
     dropped_at: datetime | None
+
+
+class SnapshotEntryOut(BaseModel):
+    """INSP-02: one target as the register was frozen for the round
+    (`domain.selection.SnapshotEntry`; its canonical JSON line is what the digest hashes)."""
+
+    target_id: str
+    industry: str
+    level: str = Field(description="the supervision (credit-risk) level, a..d")
+    watched_since: str = Field(description="max(supervised_since, the day it was registered)")
+    risk: int = Field(description="the signals' weight within the risk window")
+    recent_signal: bool = Field(description="a signal within the clean-record period")
+    clean: bool = Field(description="守法诚信 (`domain.selection.is_clean`)")
+
+
+class ExportEntryOut(BaseModel):
+    """One target of the snapshot and, if a plan rule covered it in the round, its place."""
+
+    target_id: str
+    snapshot: SnapshotEntryOut
+    rule_position: int | None
+    tier: int | None
+    draw_key: int | None
+    rank: int | None
+    drawn: bool
+
+
+class SelectionExportOut(BaseModel):
+    """INSP-02: everything an outsider needs to recompute a draw with the reference rule
+    (`domain.selection`) alone: check sha256(seed) == seed_commitment, snapshot_digest over
+    (snapshot_header, every entry's snapshot), then `draw(candidates_of(...))`."""
+
+    selection_id: uuid.UUID
+    plan_id: uuid.UUID
+    round: int
+    algorithm: str
+    seed: str
+    seed_commitment: str
+    snapshot_digest: str
+    snapshot_header: dict[str, Any]
+    rules: list[dict[str, Any]] = Field(description="the plan's rules at the draw")
+    clean_proportion: str
+    targeting_threshold: int | None
+    adjusted: list[str] = Field(description="targets a recorded adjustment forced into the draw")
+    candidates: int
+    drawn: int
+    digest: str
+    drawn_at: datetime
+    entries: list[ExportEntryOut] = Field(description="every target of the snapshot, by id")
+
+
+class ReportTargetOut(BaseModel):
+    """One drawn target and where it stands."""
+
+    target_id: uuid.UUID
+    target_name: str
+    rule_position: int
+    rank: int
+    status: str = Field(
+        description="inspected | ordered (not yet inspected) | dropped | not-ordered"
+    )
+    order_id: uuid.UUID | None
+    inspected_at: datetime | None
+    dropped_reason: str | None
+    dropped_at: datetime | None
+
+
+class RoundReportOut(BaseModel):
+    """INSP-02: a round's drawn-vs-inspected report for the justice bureau."""
+
+    selection_id: uuid.UUID
+    plan_id: uuid.UUID
+    town: str
+    round: int
+    drawn: int
+    inspected: int
+    ordered: int = Field(description="in a work order, not inspected yet")
+    dropped: int = Field(description="dropped from their work order, with the reason")
+    in_no_order: int = Field(description="drawn and never put into a work order")
+    not_yet_inspected: int = Field(description="drawn − inspected − dropped")
+    targets: list[ReportTargetOut]
 
 
 class RerunOut(BaseModel):
@@ -205,6 +314,9 @@ class VisitOut(View):
     inspected_at: datetime | None
     inspector_ids: list[str] | None
     onsite_record: str | None
+    checklist: list[dict[str, Any]] | None = Field(
+        default=None, description="INSP-01: the scenario's checklist as answered, item by item"
+    )
     repeat_of: uuid.UUID | None = Field(
         description="a visit to the same target by another party within the window (flagged)"
     )
@@ -265,6 +377,27 @@ class InspectorOut(View):
         description="SEC-04: the roster check for each matter, with its reasons"
     )
     assigned_at: datetime
+
+
+class InspectorDrawOut(View):
+    """INSP-02 双随机: an order's inspector draw: the frozen pool, who was left out and why,
+    the seed's commitment; once drawn, the seed, the ranked pool and who was drawn."""
+
+    order_id: uuid.UUID
+    count: int
+    pool: list[str] = Field(description="the eligible officers the draw is made from (sorted)")
+    excluded: list[dict[str, Any]] = Field(
+        description="officers left out: recused (with the target and reason) or ineligible"
+    )
+    seed_commitment: str
+    pool_digest: str = Field(description="`domain.selection.pool_digest` of the frozen pool")
+    committed_at: datetime
+    seed: str | None = Field(description="revealed by the draw")
+    drawn_at: datetime | None
+    ranked: list[dict[str, Any]] | None = Field(
+        description="the pool in draw order (`domain.selection.rank_officers`), drawn or not"
+    )
+    drawn: list[str] | None = Field(description="the officers drawn, in draw order")
 
 
 class SupportOut(View):

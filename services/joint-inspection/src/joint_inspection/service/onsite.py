@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,13 +20,14 @@ from joint_inspection.domain import (
     check_notice_allowed,
     check_notice_before_visit,
 )
+from joint_inspection.domain.scenarios import check_checklist
 from joint_inspection.errors import (
     ImplausibleTime,
     InspectionInvalidTransition,
     MatterNotOwn,
     OfficerIneligible,
 )
-from joint_inspection.models import OrderInspector, OrderMaterial, Visit, WorkOrder
+from joint_inspection.models import OrderInspector, OrderMaterial, Plan, Visit, WorkOrder
 from joint_inspection.schemas import AdvanceNoticeIn, OnSiteIn
 from joint_inspection.service.common import (
     ORDER,
@@ -182,6 +184,14 @@ async def record_on_site(
     check_inspectors_on_site(
         len(officers), inspection_settings(ctx).inspection_min_inspectors_on_site
     )
+    checklist = await _plan_checklist(uow, order)
+    if checklist is not None:  # INSP-01: the scenario's checklist, item by item
+        visit.checklist = check_checklist(
+            checklist,
+            [(a.code, a.result.value, a.note) for a in data.checklist]
+            if data.checklist is not None
+            else None,
+        )
     ORDER.transition(order, OrderStep.VISIT, uow.now)
     visit.inspected_at, visit.inspected_by_org = data.inspected_at, actor.org
     visit.inspector_ids = [str(i) for i in present]
@@ -198,6 +208,16 @@ async def record_on_site(
         repeat_of=str(earlier.id) if earlier else None,
     )
     return visit
+
+
+async def _plan_checklist(uow: UnitOfWork, order: WorkOrder) -> list[dict[str, Any]] | None:
+    """The checklist of the catalogue scenario the order's plan was made for, if any."""
+    if order.plan_id is None:
+        return None
+    found: list[dict[str, Any]] | None = (
+        await uow.session.execute(sa.select(Plan.checklist).where(Plan.id == order.plan_id))
+    ).scalar_one_or_none()
+    return found
 
 
 async def _check_on_site(

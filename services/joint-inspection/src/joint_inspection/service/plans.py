@@ -18,10 +18,12 @@ from joint_inspection.domain import (
     check_period,
     check_rules,
 )
-from joint_inspection.errors import AdjustmentInvalid
+from joint_inspection.errors import AdjustmentInvalid, InvalidPlan, PlanDuplicate
 from joint_inspection.models import Plan, PlanAdjustment, PlanRule, RiskSignal, Target
 from joint_inspection.schemas import AdjustmentIn, PlanIn, PlanUpdate, RuleIn
-from joint_inspection.service.common import LEAD_ROLES, PLAN, TARGET, WRITE_ROLES
+from joint_inspection.service.commitments import ensure_commitment
+from joint_inspection.service.common import LEAD_ROLES, PLAN, TARGET, WRITE_ROLES, lock_register
+from joint_inspection.service.scenarios import scenarios
 from joint_inspection.service.targets import china_day, risk_policy
 from xietong_common import idempotency
 from xietong_common.auth import Principal
@@ -55,6 +57,33 @@ def _check(ctx: ServiceContext, plan: Plan) -> None:
     check_period(plan.period_start, plan.period_end)
     check_rules(PlanBasis(plan.basis), rules_of(plan))
     plan.matter_codes = ctx.catalogue.require_all(plan.matter_codes)
+    _apply_scenario(ctx, plan)
+
+
+def _apply_scenario(ctx: ServiceContext, plan: Plan) -> None:
+    """INSP-01: a plan made for a catalogue scenario takes its name, its target industries
+    (the draw's pool) and its checklist, and inspects only its matters."""
+    if plan.scenario_code is None:
+        return
+    scenario = scenarios(ctx).get(plan.scenario_code)
+    if scenario is None:
+        raise InvalidPlan(
+            f"{plan.scenario_code!r} is not a scenario of the catalogue (GET /scenarios)",
+            zh=f"“{plan.scenario_code}”不是应用场景目录中的场景",
+            rule="INSP-01",
+        )
+    stray = [m for m in plan.matter_codes if m not in scenario.matter_codes]
+    if stray:
+        raise InvalidPlan(
+            f"{', '.join(stray)} are not matters of the scenario {scenario.code}",
+            zh=f"{'、'.join(stray)} 不是应用场景“{scenario.name_zh}”的检查事项",
+            matter_codes=stray,
+            scenario_matters=list(scenario.matter_codes),
+            rule="INSP-01",
+        )
+    plan.scenario = scenario.name_zh
+    plan.scenario_industries = list(scenario.industries)
+    plan.checklist = [item.model_dump() for item in scenario.checklist]
 
 
 async def create_plan(
@@ -84,6 +113,7 @@ async def create_plan(
         town=actor.org,
         title=data.title,
         scenario=data.scenario,
+        scenario_code=data.scenario_code,
         period_start=data.period_start,
         period_end=data.period_end,
         basis=data.basis.value,
@@ -130,16 +160,52 @@ async def update_plan(
     return plan
 
 
-async def adopt_plan(uow: UnitOfWork, *, actor: Principal, plan_id: uuid.UUID) -> Plan:
-    """INSP-01: the town's leader adopts the plan (印发实施); `inspection.planned`."""
+async def adopt_plan(
+    uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, plan_id: uuid.UUID
+) -> Plan:
+    """INSP-01: the town's leader adopts the plan (印发实施); `inspection.planned`. INSP-02: one
+    adopted plan per town, scenario and period; round 1 is committed (register frozen, the
+    seed's hash audited) at once."""
     plan = await PLAN.load_for(uow, plan_id, actor)
     actor.require_org(plan.town)  # INSP-01
     actor.require_role(*LEAD_ROLES)
+    PLAN.check(plan, PlanStep.ADOPT)
+    await lock_register(uow, ctx, plan.town, exclusive=True)  # two adoptions: one at a time
+    await _refuse_duplicate(uow, plan)
     PLAN.transition(plan, PlanStep.ADOPT, uow.now)
     plan.adopted_at, plan.adopted_by = uow.now, actor.user
     uow.publish(events.planned(plan), key=str(plan.id))
     PLAN.audit(uow, plan, "plan.adopted", rule="INSP-01")
+    await uow.session.flush()
+    await ensure_commitment(uow, ctx, plan, by=actor.user)
     return plan
+
+
+async def _refuse_duplicate(uow: UnitOfWork, plan: Plan) -> None:
+    """INSP-02: another adopted plan of the town for the same scenario over an overlapping
+    period would draw the same targets with another seed: a redraw by another name. Refused
+    (not flagged): the plan in force is changed by recorded adjustments instead."""
+    other = (
+        await uow.session.execute(
+            sa.select(Plan.id, Plan.period_start, Plan.period_end).where(
+                Plan.town == plan.town,
+                Plan.state == PlanState.ADOPTED.value,
+                Plan.id != plan.id,
+                sa.func.btrim(Plan.scenario) == plan.scenario.strip(),
+                Plan.period_start <= plan.period_end,
+                Plan.period_end >= plan.period_start,
+            )
+        )
+    ).first()
+    if other is not None:
+        raise PlanDuplicate(
+            f"{plan.town} already has an adopted plan for {plan.scenario!r} from "
+            f"{other.period_start} to {other.period_end}: adjust that plan instead",
+            zh=f"{plan.town} 已有“{plan.scenario}”{other.period_start} 至 {other.period_end} "
+            "的检查计划，请调整该计划而不是另行印发",
+            plan_id=str(other.id),
+            rule="INSP-02",
+        )
 
 
 def _rule_dict(rule: PlanRule) -> dict[str, Any]:
@@ -192,6 +258,8 @@ async def adjust_plan(
     uow.session.add(adjustment)
     plan.updated_at = uow.now
     await uow.session.flush()
+    if data.kind is not AdjustmentKind.ADD_TARGET:
+        await ensure_commitment(uow, ctx, plan, by=actor.user)  # more rounds: commit the next
     await idempotency.remember(
         uow, scope=ADJUST_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(adjustment.id)
     )

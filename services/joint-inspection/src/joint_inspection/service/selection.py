@@ -13,7 +13,6 @@ the whole clean period, no signal in it.
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,18 +22,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from joint_inspection import events
 from joint_inspection.domain import (
     ALGORITHM,
-    NEVER_CLEAN_LEVELS,
     AdjustmentKind,
     PlanStep,
     check_round,
 )
-from joint_inspection.errors import SelectionExists
-from joint_inspection.models import Plan, PlanAdjustment, Selection
+from joint_inspection.errors import RoundNotCommitted, SelectionExists
+from joint_inspection.models import Plan, PlanAdjustment, Selection, SelectionEntry, Target
+from joint_inspection.service.commitments import (
+    commitment_for,
+    ensure_commitment,
+    register_changes,
+)
 from joint_inspection.service.common import PLAN, SELECTION, WRITE_ROLES, lock_register
 from joint_inspection.service.plans import rules_of
-from joint_inspection.service.targets import china_day, risk_policy
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
@@ -45,13 +48,16 @@ ORDER_SCOPE = "inspection.selection.order"
 MAX_DIFFERENCES = 20
 MAX_LISTED = 500
 
-RANKED = """
+RULES = """
 WITH rules AS (
     SELECT r.position, r.value, r.proportion
     FROM jsonb_to_recordset(CAST(:rules AS jsonb))
          AS r(position int, value text, frequency int, proportion numeric)
     WHERE r.frequency >= :round
 ),
+"""
+
+LEGACY_SCORED = """
 cand AS (
     SELECT v.target_id, v.supervision_level,
            CASE WHEN CAST(:watched_from_registration AS boolean)
@@ -96,6 +102,27 @@ scored AS (
     FROM grouped g
     LEFT JOIN risk r ON r.target_id = g.target_id
 ),
+"""
+
+FROZEN_SCORED = """
+grouped AS (
+    SELECT s.target_id, s.risk, s.clean,
+           COALESCE(e.position, d.position) AS rule_position,
+           COALESCE(e.proportion, d.proportion) AS proportion
+    FROM snapshot_entries s
+    LEFT JOIN rules e
+           ON e.value = CASE WHEN :basis = 'industry' THEN s.industry ELSE s.supervision_level END
+    LEFT JOIN rules d ON d.value IS NULL
+    WHERE s.commitment_id = :commitment_id AND COALESCE(e.position, d.position) IS NOT NULL
+),
+scored AS (
+    SELECT g.target_id, g.rule_position, g.proportion, g.risk, g.clean,
+           ('x' || substr(md5(:seed || ':' || g.target_id::text), 1, 15))::bit(60)::bigint AS h
+    FROM grouped g
+),
+"""
+
+TAIL = """
 keyed AS (
     SELECT s.*,
            CASE WHEN s.clean THEN 2
@@ -139,8 +166,26 @@ async def _tune(session: AsyncSession) -> None:
     await session.execute(sa.text("SET LOCAL work_mem = '32MB'"))
 
 
+def _ranked(parameters: dict[str, Any]) -> str:
+    """The statement up to `result`: on the frozen snapshot, or (draws made before rounds were
+    committed) on the register as it stood at the draw."""
+    scored = FROZEN_SCORED if parameters.get("commitment_id") else LEGACY_SCORED
+    return RULES + scored + TAIL
+
+
 def _params(parameters: dict[str, Any], seed: str) -> dict[str, Any]:
     """The statement's parameters from a selection's recorded inputs."""
+    if parameters.get("commitment_id"):
+        return {
+            "rules": json.dumps(parameters["rules"]),
+            "round": parameters["round"],
+            "basis": parameters["basis"],
+            "clean_pct": Decimal(parameters["clean_proportion"]),
+            "threshold": parameters["targeting_threshold"],
+            "adjusted": [uuid.UUID(a) for a in parameters["adjusted"]],
+            "seed": seed,
+            "commitment_id": uuid.UUID(parameters["commitment_id"]),
+        }
     return {
         "rules": json.dumps(parameters["rules"]),
         "round": parameters["round"],
@@ -191,7 +236,9 @@ async def draw(
     round_number: int,
     idempotency_key: str | None = None,
 ) -> Selection:
-    """INSP-02: draw a round's targets with a seed the service makes; one draw per round."""
+    """INSP-02: draw a round's targets on the register frozen when the round was committed,
+    revealing the seed committed then; one draw per round. The register changes since the
+    snapshot are reported with it, the next round is committed, the result is published."""
     plan = await PLAN.load_for(uow, plan_id, actor)
     actor.require_role(*WRITE_ROLES)
     actor.require_org(plan.town)
@@ -220,12 +267,20 @@ async def draw(
             selection_id=str(existing),
             rule="INSP-02",
         )
+    commitment = await commitment_for(uow.session, plan.id, round_number)
+    if commitment is None:
+        raise RoundNotCommitted(
+            f"round {round_number} is not committed yet: a round is committed (its register "
+            "frozen, its seed's hash published) when the round before it is drawn",
+            zh=f"第 {round_number} 轮尚未固定名录快照和随机种子承诺：须先抽取上一轮",
+            round=round_number,
+            rule="INSP-02",
+        )
     as_of = await lock_register(uow, ctx, plan.town, exclusive=True)
     pending = await _adjustments_pending(uow.session, plan)
-    day = china_day(as_of)
-    policy = risk_policy(ctx)
+    header = commitment.snapshot_header
     parameters: dict[str, Any] = {
-        "town": plan.town,
+        **{k: header[k] for k in ("town", "as_of", "day", "risk_from", "clean_from")},
         "round": round_number,
         "basis": plan.basis,
         "rules": [
@@ -241,16 +296,18 @@ async def draw(
         "targeting_threshold": plan.targeting_threshold,
         "adjusted": sorted({str(a.target_id) for a in pending}),
         "adjustment_ids": [str(a.id) for a in pending],
-        "as_of": as_of.isoformat(),
-        "day": day.isoformat(),
-        "risk_window_days": policy.risk_window_days,
-        "clean_record_days": policy.clean_record_days,
-        "risk_from": policy.risk_from(day).isoformat(),
-        "clean_from": policy.clean_from(day).isoformat(),
-        "never_clean_levels": sorted(NEVER_CLEAN_LEVELS),
+        "risk_window_days": header["risk_window_days"],
+        "clean_record_days": header["clean_record_days"],
+        "never_clean_levels": header["never_clean"],
         "watched_from_registration": True,
+        "commitment_id": str(commitment.id),
+        "seed_commitment": commitment.seed_commitment,
+        "snapshot_digest": commitment.snapshot_digest,
+        "register_changes": await register_changes(
+            uow.session, commitment, town=plan.town, as_of=as_of
+        ),
     }
-    seed = secrets.token_hex(16)
+    seed = commitment.seed
     selection = Selection(
         id=uuid.uuid4(),
         plan_id=plan.id,
@@ -263,6 +320,7 @@ async def draw(
         candidates=0,
         drawn=0,
         digest="",
+        commitment_id=commitment.id,
     )
     uow.session.add(selection)
     await uow.session.flush()
@@ -270,7 +328,7 @@ async def draw(
     await _tune(uow.session)
     await uow.session.execute(
         sa.text(
-            RANKED
+            _ranked(parameters)
             + """
             INSERT INTO selection_entries
                 (selection_id, target_id, rule_position, risk, clean, tier, draw_key, rank, drawn)
@@ -298,6 +356,7 @@ async def draw(
     await idempotency.remember(
         uow, scope=DRAW_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(selection.id)
     )
+    changes = parameters["register_changes"]
     PLAN.audit(
         uow,
         plan,
@@ -306,11 +365,28 @@ async def draw(
         selection_id=str(selection.id),
         round=round_number,
         seed=seed,
+        seed_commitment=commitment.seed_commitment,
+        snapshot_digest=commitment.snapshot_digest,
         algorithm=ALGORITHM,
         candidates=selection.candidates,
         drawn=selection.drawn,
         digest=selection.digest,
+        register_changes={k: changes[k] for k in ("added", "removed", "relevelled", "since")},
     )
+    drawn_targets = (
+        await uow.session.execute(
+            sa.select(Target, SelectionEntry.rule_position, SelectionEntry.rank)
+            .join(SelectionEntry, SelectionEntry.target_id == Target.id)
+            .where(SelectionEntry.selection_id == selection.id, SelectionEntry.drawn)
+            .order_by(SelectionEntry.rule_position, SelectionEntry.clean, SelectionEntry.rank)
+            .limit(events.MAX_DRAWN_LISTED)
+        )
+    ).all()
+    uow.publish(
+        events.selection_drawn(plan, selection, [(t, p, r) for t, p, r in drawn_targets]),
+        key=str(plan.id),
+    )
+    await ensure_commitment(uow, ctx, plan, by=actor.user)
     return selection
 
 
@@ -325,12 +401,13 @@ class Rerun:
 
 
 async def rerun(session: AsyncSession, *, selection: Selection, seed: str | None) -> Rerun:
-    """INSP-02: the same statement on the register as it stood at the draw, with the recorded
-    seed (it must give the recorded list) or another one (it gives another list)."""
+    """INSP-02: the same statement on the snapshot the draw used (or, for a draw made before
+    rounds were committed, the register as it stood at the draw), with the recorded seed (it
+    must give the recorded list) or another one (it gives another list)."""
     used = seed or selection.seed
     params = {**_params(selection.parameters, used), "selection_id": selection.id}
     compare = (
-        RANKED
+        _ranked(selection.parameters)
         + """,
         recorded AS (SELECT * FROM selection_entries WHERE selection_id = :selection_id),
         diff AS (

@@ -149,30 +149,16 @@ INSPECTOR_SCOPE = "inspection.order.inspector"
 SUPPORT_SCOPE = "inspection.order.support"
 
 
-async def add_inspector(
+async def vet_inspector(
     uow: UnitOfWork,
     *,
     ctx: ServiceContext,
     actor: Principal,
-    order_id: uuid.UUID,
+    order: WorkOrder,
     data: InspectorIn,
-    idempotency_key: str | None = None,
-) -> OrderInspector:
-    """INSP-03: assign an inspector. The town assigns its brigade and the seconded officers
-    (统一指挥调度), each checked on the roster for each matter (SEC-04); a participating
-    department assigns its own officers."""
-    order = await ORDER.load_for(uow, order_id, actor)
-    actor.require_role(*WRITE_ROLES)
-    ORDER.check(order, OrderStep.STAFF)
-    replay = await idempotency.claim(
-        uow,
-        scope=INSPECTOR_SCOPE,
-        org=actor.org,
-        key=idempotency_key,
-        request={"order": str(order_id), **data.model_dump(mode="json")},
-    )
-    if replay is not None:
-        return next(i for i in order.inspectors if str(i.id) == replay)
+) -> tuple[OrderInspector, InspectorKind]:
+    """INSP-03/SEC-04: every check an inspector's assignment passes; the inspector (not yet on
+    the order) and what he really is, or the refusal."""
     matters = _matters(order, data.matter_codes)
     found = await roster_identity(
         uow, officer_id=data.officer_id, certificate=data.certificate_number, at=uow.now
@@ -256,6 +242,34 @@ async def add_inspector(
         assigned_at=uow.now,
         assigned_by=actor.user,
     )
+    return inspector, kind
+
+
+async def add_inspector(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    order_id: uuid.UUID,
+    data: InspectorIn,
+    idempotency_key: str | None = None,
+) -> OrderInspector:
+    """INSP-03: assign an inspector. The town assigns its brigade and the seconded officers
+    (统一指挥调度), each checked on the roster for each matter (SEC-04); a participating
+    department assigns its own officers."""
+    order = await ORDER.load_for(uow, order_id, actor)
+    actor.require_role(*WRITE_ROLES)
+    ORDER.check(order, OrderStep.STAFF)
+    replay = await idempotency.claim(
+        uow,
+        scope=INSPECTOR_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"order": str(order_id), **data.model_dump(mode="json")},
+    )
+    if replay is not None:
+        return next(i for i in order.inspectors if str(i.id) == replay)
+    inspector, kind = await vet_inspector(uow, ctx=ctx, actor=actor, order=order, data=data)
     order.inspectors.append(inspector)
     order.updated_at = uow.now
     await uow.session.flush()
@@ -275,8 +289,8 @@ async def add_inspector(
         officer_id=data.officer_id,
         kind=kind.value,
         named_as=data.kind.value,
-        org=org,
-        matter_codes=matters,
+        org=inspector.org,
+        matter_codes=inspector.matter_codes,
     )
     return inspector
 

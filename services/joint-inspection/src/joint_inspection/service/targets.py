@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from joint_inspection.domain import NEVER_CLEAN_LEVELS, Risk, RiskPolicy, identity_of
-from joint_inspection.errors import ImplausibleTime, TargetAlreadyRegistered
+from joint_inspection.domain import NEVER_CLEAN_LEVELS, Risk, RiskPolicy, SignalKind, identity_of
+from joint_inspection.errors import ImplausibleTime, SignalPermanent, TargetAlreadyRegistered
 from joint_inspection.models import RiskSignal, Target, TargetVersion
 from joint_inspection.schemas import (
     SignalIn,
@@ -321,6 +321,14 @@ async def withdraw_signal(
     if signal is None:
         raise NotFound("no such signal", zh="未找到该风险信号")
     actor.require_org(signal.recorded_by_org)
+    if signal.kind == SignalKind.PAST_FINDING.value:
+        raise SignalPermanent(
+            "a problem a past inspection found stays on the target's record: it is never "
+            "withdrawn (a later inspection records that it was put right)",
+            zh="既往检查发现的问题永久记入监管对象记录，不能撤回（整改情况由后续检查记录）",
+            signal_id=str(signal.id),
+            rule="INSP-02",
+        )
     if signal.withdrawn_at is None:
         now = await lock_register(uow, ctx, target.town)
         signal.withdrawn_at, signal.withdrawn_by = now, actor.user
