@@ -113,14 +113,16 @@ class Referral(Base):
     ongoing_acknowledged_at: Mapped[datetime | None] = mapped_column(TZ)
     ongoing_acknowledged_by: Mapped[str | None] = mapped_column(sa.Text)
 
+    # Loaded where a use case or a route needs them, by the record kit (REFERRAL.collections):
+    # an empty one costs no statement, a list loads none.
     items: Mapped[list[ReferralItem]] = relationship(
-        order_by="ReferralItem.position", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ReferralItem.position", cascade="all, delete-orphan", lazy="raise"
     )
     materials: Mapped[list[ReferralMaterial]] = relationship(
-        order_by="ReferralMaterial.uploaded_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ReferralMaterial.uploaded_at", cascade="all, delete-orphan", lazy="raise"
     )
     cooperation_requests: Mapped[list[CooperationRequest]] = relationship(
-        order_by="CooperationRequest.requested_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="CooperationRequest.requested_at", cascade="all, delete-orphan", lazy="raise"
     )
 
 
