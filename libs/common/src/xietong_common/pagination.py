@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -133,14 +133,19 @@ def _after(terms: Sequence[_Term], values: Sequence[Any]) -> sa.ColumnElement[bo
     def beyond(term: _Term, value: Any) -> sa.ColumnElement[bool]:
         e = term.expression
         if value is None:  # the NULLs: only non-NULLs come after them, if NULLs go first
-            return e.is_not(None) if not term.nulls_last and term.nullable else sa.false()
-        strictly = e < value if term.descending else e > value
+            after_nulls: sa.ColumnElement[bool] = (
+                e.is_not(None) if not term.nulls_last and term.nullable else sa.false()
+            )
+            return after_nulls
+        strictly: sa.ColumnElement[bool] = e < value if term.descending else e > value
         if term.nulls_last and term.nullable:
             return sa.or_(strictly, e.is_(None))
         return strictly
 
     def equal(term: _Term, value: Any) -> sa.ColumnElement[bool]:
-        return term.expression.is_(None) if value is None else term.expression == value
+        e = term.expression
+        same: sa.ColumnElement[bool] = e.is_(None) if value is None else e == value
+        return same
 
     condition: sa.ColumnElement[bool] = sa.false()
     for term, value in reversed(list(zip(terms, values, strict=True))):
@@ -177,17 +182,19 @@ def _plain(value: Any) -> Any:
     return ["s", str(value)]  # an enum or other value compared as its text
 
 
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "t": datetime.fromisoformat,
+    "d": date.fromisoformat,
+    "u": uuid.UUID,
+    "n": Decimal,
+    "s": str,
+}
+
+
 def _typed(value: Any) -> Any:
     if isinstance(value, list):
         tag, text = value
-        parse = {
-            "t": datetime.fromisoformat,
-            "d": date.fromisoformat,
-            "u": uuid.UUID,
-            "n": Decimal,
-            "s": str,
-        }[tag]
-        return parse(text)
+        return _PARSERS[tag](text)
     return value
 
 
@@ -223,7 +230,7 @@ def decode_cursor(cursor: str, keys: int) -> list[Any]:
         if not isinstance(raw, list) or len(raw) != keys:
             raise ValueError(cursor)
         return [_typed(v) for v in raw]
-    except (ValueError, TypeError, KeyError) as exc:  # binascii.Error is a ValueError
+    except (ValueError, TypeError, KeyError, ArithmeticError) as exc:  # binascii.Error: ValueError
         raise _bad_cursor() from exc
 
 

@@ -4,6 +4,7 @@ sort (NULLs and ties included); a count exact up to a bound that says so."""
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -236,6 +237,7 @@ async def test_a_forged_cursor_is_refused_before_any_sql(db: Database) -> None:
 def test_a_cursor_not_given_by_a_list_is_refused() -> None:
     values = [NOW, None, uuid.uuid4()]
     assert decode_cursor(encode_cursor(values), 3) == values
-    for bad in ("", "not base64!", encode_cursor(values)[:-3], encode_cursor(["x"])):
+    bad_number = base64.urlsafe_b64encode(b'[["n","twelve"],null,null]').decode()
+    for bad in ("", "not base64!", encode_cursor(values)[:-3], encode_cursor(["x"]), bad_number):
         with pytest.raises(InvalidInput):
             decode_cursor(bad, 3)
