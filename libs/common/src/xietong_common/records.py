@@ -92,10 +92,15 @@ def _with_parent(collection: Any) -> sa.ColumnElement[bool]:
     return sa.and_(*(remote == local for local, remote in prop.local_remote_pairs))
 
 
-async def _fill(session: AsyncSession, record: Any, found: Mapping[Any, bool]) -> None:
+async def _fill(
+    session: AsyncSession, record: Any, found: Mapping[Any, bool], *, afresh: bool
+) -> None:
     """Set each collection of `record` as loaded: empty where its EXISTS found nothing, else
-    its rows in the relationship's order, one statement per non-empty collection."""
+    its rows in the relationship's order, one statement per non-empty collection. One the
+    session already holds is kept unless `afresh` (a locked read, which reads all afresh)."""
     for collection, nonempty in found.items():
+        if not afresh and collection.key in record.__dict__:
+            continue
         rows: list[Any] = []
         if nonempty:
             prop = collection.property
@@ -214,9 +219,8 @@ class RecordKind(Generic[M, StateT, StepT]):
         if row is None:
             raise self.missing()
         record = row[0]
-        await _fill(
-            session, record, {c: bool(found) for c, found in zip(wanted, row[1:], strict=True)}
-        )
+        found = {c: bool(exists) for c, exists in zip(wanted, row[1:], strict=True)}
+        await _fill(session, record, found, afresh=lock)
         return cast("M", record)
 
     def _collections(self, asked: bool | Collection[Any]) -> Sequence[Any]:
