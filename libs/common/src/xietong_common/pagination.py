@@ -59,6 +59,13 @@ class PageParams:
 
     @property
     def offset(self) -> int:
+        """The rows before the page. A list that pages itself by offset (not through
+        `fetch_page`) refuses a cursor here (422), rather than answer with its first page."""
+        if self.cursor is not None:
+            raise InvalidInput(
+                "this list pages by number only: ask for a page, not a cursor",
+                zh="该列表仅支持按页码分页，不支持游标",
+            )
         return (self.page - 1) * self.page_size
 
     def changed_since(self, changed: Any) -> list[sa.ColumnElement[bool]]:
@@ -262,15 +269,16 @@ async def fetch_page(
         )
     ).scalar_one()
     terms = _terms(query)
-    offset = params.offset
-    if params.cursor is not None:
+    offset = 0
+    if params.cursor is None:
+        offset = params.offset
+    else:
         if not terms:
             raise _bad_cursor()
         values = decode_cursor(params.cursor, len(terms))
         if not all(_fits(t, v) for t, v in zip(terms, values, strict=True)):
             raise _bad_cursor()
         query = query.where(_after(terms, values))
-        offset = 0
     keys = [t.expression.label(f"_key{n}") for n, t in enumerate(terms)]
     # One row more than the page: whether there is a next page, without another query.
     result = (

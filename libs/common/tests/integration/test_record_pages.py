@@ -234,6 +234,14 @@ async def test_a_forged_cursor_is_refused_before_any_sql(db: Database) -> None:
         assert rows == []
 
 
+def test_a_list_that_pages_itself_by_offset_refuses_a_cursor() -> None:
+    """A list built without `fetch_page` (an inbox joining two tables) cannot follow a
+    cursor: asking it for one is 422, never its first page again."""
+    assert PageParams(page=3, page_size=10).offset == 20
+    with pytest.raises(InvalidInput):
+        _ = PageParams(cursor=encode_cursor([NOW])).offset
+
+
 def test_a_cursor_not_given_by_a_list_is_refused() -> None:
     values = [NOW, None, uuid.uuid4()]
     assert decode_cursor(encode_cursor(values), 3) == values
