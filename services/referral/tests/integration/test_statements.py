@@ -1,85 +1,41 @@
 """Statements per request (issue 22): a GET loads no collection it need not, a list no collection
-at all. Counted with an engine event listener, so a regression shows as a count, not a timing."""
+at all, and each list sort reads an index in its order. Counted with an engine event listener
+(the service's relay and consumer left out), so a regression shows as a count, not a timing."""
 
 from __future__ import annotations
 
-import asyncio
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy import event
+
+from xietong_devtools.testing import outbox_settled, reading, statements
 
 pytestmark = pytest.mark.integration
 
-
-# The service's relay and consumer run beside the request on the same engine: their statements
-# name the outbox or the inbox, or set a transaction's options (the relay's asynchronous
-# commit of its marks). A GET sets none.
-BACKGROUND = re.compile(r"\b(outbox|inbox)\b|^\s*SET\b")
-
-
-@contextmanager
-def statements(case: Any) -> Iterator[list[str]]:
-    """The statements the service runs in the block (its background loops' left out)."""
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not BACKGROUND.search(statement):
-            seen.append(statement)
-
-    engine = case.svc.ctx.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-async def settled(case: Any) -> None:
-    """The relay has published what the steps before wrote (it runs beside the request)."""
-    for _ in range(200):
-        async with case.svc.ctx.db.session() as s:
-            waiting = await s.scalar(
-                sa.text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-            )
-        if not waiting:
-            return
-        await asyncio.sleep(0.05)
-
-
 COLLECTIONS = ("referral_items", "referral_materials", "cooperation_requests")
-
-
-def touching(seen: list[str], table: str) -> list[str]:
-    """The statements reading rows of `table` (not an EXISTS on it inside another's)."""
-    return [s for s in seen if s.lstrip().startswith(f"SELECT {table}.")]
 
 
 async def test_get_by_id_queries_only_its_nonempty_collections(case: Any) -> None:
     """A GET by id is the referral's one statement (its empty collections found empty by an
     EXISTS in it), its deadlines and its documents; a non-empty collection adds one."""
     draft = await case.draft()
-    await settled(case)
-    with statements(case) as seen:
+    await outbox_settled(case.svc)
+    with statements(case.svc) as seen:
         r = await case.get(draft["id"])
     assert r.status_code == 200, r.text
     assert len(seen) <= 3, seen
-    assert not any(touching(seen, t) for t in COLLECTIONS), seen
+    assert not any(reading(seen, t) for t in COLLECTIONS), seen
 
     ready = await case.ready()
-    await settled(case)
-    with statements(case) as seen:
+    await outbox_settled(case.svc)
+    with statements(case.svc) as seen:
         r = await case.get(ready["id"])
     assert r.status_code == 200, r.text
     assert len(r.json()["materials"]) == 2
     assert len(seen) <= 4, seen
-    assert len(touching(seen, "referral_materials")) == 1, seen
-    assert not touching(seen, "referral_items")
-    assert not touching(seen, "cooperation_requests")
+    assert len(reading(seen, "referral_materials")) == 1, seen
+    assert not reading(seen, "referral_items")
+    assert not reading(seen, "cooperation_requests")
 
 
 async def test_list_page_loads_no_collection(case: Any) -> None:
@@ -87,30 +43,13 @@ async def test_list_page_loads_no_collection(case: Any) -> None:
     of their collections (a summary shows none)."""
     for _ in range(3):
         await case.ready()
-    await settled(case)
-    with statements(case) as seen:
+    await outbox_settled(case.svc)
+    with statements(case.svc) as seen:
         r = await case.svc.client.get("/referrals/outbox", headers=case.sender)
     assert r.status_code == 200, r.text
     assert len(r.json()["items"]) == 3
     assert len(seen) <= 3, seen
-    assert not any(touching(seen, t) for t in COLLECTIONS), seen
-
-
-@contextmanager
-def executed(case: Any) -> Iterator[list[tuple[str, Any]]]:
-    """The statements the service runs in the block, with their parameters."""
-    seen: list[tuple[str, Any]] = []
-
-    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if not BACKGROUND.search(statement):
-            seen.append((statement, parameters))
-
-    engine = case.svc.ctx.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+    assert not any(reading(seen, t) for t in COLLECTIONS), seen
 
 
 @pytest.mark.parametrize("sort", ["-created_at", "-found_at", "-sent_at"])
@@ -127,7 +66,7 @@ async def test_each_list_sort_has_an_index_in_its_order(case: Any, sort: str) ->
     assert first.status_code == 200, first.text
     cursor = first.json()["next_cursor"]
     assert cursor
-    with executed(case) as seen:
+    with statements(case.svc) as seen:
         after = await case.svc.client.get(
             "/referrals",
             params={"sort": sort, "page_size": 2, "cursor": cursor},
