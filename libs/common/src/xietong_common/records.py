@@ -38,6 +38,8 @@ from typing import Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import with_parent
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
 from xietong_common import deadlines
@@ -84,6 +86,31 @@ def _state_in_audit(record: Any) -> dict[str, Any]:
     return {} if state is None else {"state": state}
 
 
+def _with_parent(collection: Any) -> sa.ColumnElement[bool]:
+    """The rows of `collection` (`Referral.items`) that belong to the parent in the query."""
+    prop = collection.property
+    return sa.and_(*(remote == local for local, remote in prop.local_remote_pairs))
+
+
+async def _fill(
+    session: AsyncSession, record: Any, found: Mapping[Any, bool], *, afresh: bool
+) -> None:
+    """Set each collection of `record` as loaded: empty where its EXISTS found nothing, else
+    its rows in the relationship's order, one statement per non-empty collection. One the
+    session already holds is kept unless `afresh` (a locked read, which reads all afresh)."""
+    for collection, nonempty in found.items():
+        if not afresh and collection.key in record.__dict__:
+            continue
+        rows: list[Any] = []
+        if nonempty:
+            prop = collection.property
+            query = sa.select(prop.mapper.class_).where(with_parent(record, collection))
+            if prop.order_by:
+                query = query.order_by(*prop.order_by)
+            rows = list((await session.execute(query)).scalars())
+        set_committed_value(record, collection.key, rows)
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class RecordKind(Generic[M, StateT, StepT]):
     """One kind of record of a mechanism, and the verbs every use case applies to it."""
@@ -120,6 +147,10 @@ class RecordKind(Generic[M, StateT, StepT]):
     """The column (or SQL expression) of the record's last change, which a list's
     `updated_since` filters on: the model's `updated_at` when left empty (a kind whose table
     has none names it: a merge proposal's decision, else its proposal)."""
+    collections: Sequence[Any] = ()
+    """The record's collections (relationship attributes, `Referral.items`), declared
+    `lazy="raise"` on the model: `get`, `find` and `load_for` fill them (all, by default, or
+    those named), querying only the non-empty ones; a list loads none (issue 22)."""
     sent_by: Where | None = None
     """The records an organisation sent (its outbox), for `in_box`."""
     received_by: Where | None = None
@@ -145,6 +176,7 @@ class RecordKind(Generic[M, StateT, StepT]):
         record_id: uuid.UUID,
         *,
         lock: bool = True,
+        collections: bool | Collection[Any] = True,
         options: Sequence[ORMOption] = (),
     ) -> M:
         """The record by id, whoever asks (a consumed event, a job), or 404.
@@ -153,27 +185,53 @@ class RecordKind(Generic[M, StateT, StepT]):
         two changes to one record never interleave and its events leave in the order they
         were made; the row is read afresh under the lock. A read passes `lock=False` (a lock
         is a unit of work's: asked of a read session, it is a programming error).
-        `options`: loader options for what this call returns (`selectinload(...)`)."""
-        return await self.find(db, self.id_column == record_id, lock=lock, options=options)
+        `collections`: the kind's collections to fill (all by default; False for none, or
+        those named); `options`: other loader options for what this call returns."""
+        return await self.find(
+            db, self.id_column == record_id, lock=lock, collections=collections, options=options
+        )
 
     async def find(
         self,
         db: Db,
         *where: sa.ColumnElement[bool],
         lock: bool = True,
+        collections: bool | Collection[Any] = True,
         options: Sequence[ORMOption] = (),
     ) -> M:
         """The one record matching `where` — a record known by another key than its id (a
         work order's visit to a target) — locked like `get`, or the kind's 404."""
         if lock and not isinstance(db, UnitOfWork):
             raise TypeError("a row lock is held by a unit of work: pass it, or lock=False to read")
-        query = sa.select(self.model).where(*where).options(*options)
+        wanted = self._collections(collections)
+        # One EXISTS per collection in the record's own statement: an empty collection (most
+        # of them, most of the time) costs no statement of its own.
+        query = (
+            sa.select(self.model)
+            .add_columns(*(sa.exists().where(_with_parent(c)) for c in wanted))
+            .where(*where)
+            .options(*options)
+        )
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
-        record = (await _session(db).execute(query)).scalar_one_or_none()
-        if record is None:
+        session = _session(db)
+        row = (await session.execute(query)).one_or_none()
+        if row is None:
             raise self.missing()
-        return record
+        record = row[0]
+        found = {c: bool(exists) for c, exists in zip(wanted, row[1:], strict=True)}
+        await _fill(session, record, found, afresh=lock)
+        return cast("M", record)
+
+    def _collections(self, asked: bool | Collection[Any]) -> Sequence[Any]:
+        if asked is True:
+            return self.collections
+        if asked is False:
+            return ()
+        unknown = [c for c in asked if c not in set(self.collections)]
+        if unknown:
+            raise TypeError(f"records of kind {self.subject!r} have no collections {unknown}")
+        return [c for c in self.collections if c in set(asked)]
 
     async def load_for(
         self,
@@ -182,12 +240,13 @@ class RecordKind(Generic[M, StateT, StepT]):
         actor: Actor,
         *,
         lock: bool = True,
+        collections: bool | Collection[Any] = True,
         options: Sequence[ORMOption] = (),
     ) -> M:
         """The record for a caller: 404 — the same as for no record at all — unless the caller
         is one of its parties or readers, so nobody learns that another's record exists.
         Whether the party may take the step (403) is the use case's next check."""
-        record = await self.get(db, record_id, lock=lock, options=options)
+        record = await self.get(db, record_id, lock=lock, collections=collections, options=options)
         self.ensure_visible(record, actor)
         return record
 

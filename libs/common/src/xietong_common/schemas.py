@@ -405,11 +405,32 @@ class Page(BaseModel, Generic[T]):
     """One page of a list, with the total the filters match."""
 
     items: list[T]
-    total: int = Field(description="how many match the filters, on every page")
+    total: int = Field(
+        description="how many match the filters, on every page (exact up to "
+        "XIETONG_LIST_COUNT_LIMIT, see total_exact)"
+    )
     page: int = Field(ge=1)
     page_size: int = Field(ge=1)
+    total_exact: bool = Field(
+        default=True,
+        description="false: more match than XIETONG_LIST_COUNT_LIMIT, the total shown; "
+        "narrow the list with filters",
+    )
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass as `cursor` for the next page (the rows after this page's last, in "
+        "the same order, however deep); null after the last page",
+    )
 
     @classmethod
     def of(cls, items: Iterable[T], *, total: int, paging: PageParams) -> Self:
-        """The page `paging` asked for, holding `items` of the `total` that match."""
-        return cls(items=list(items), total=total, page=paging.page, page_size=paging.page_size)
+        """The page `paging` asked for, holding `items` of the `total` that match (a
+        `Counted` total from `fetch_page` also gives `total_exact` and `next_cursor`)."""
+        return cls(
+            items=list(items),
+            total=total,
+            page=paging.page,
+            page_size=paging.page_size,
+            total_exact=getattr(total, "exact", True),
+            next_cursor=getattr(total, "next_cursor", None),
+        )

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
 from backbone_support import Harness, harness
@@ -165,3 +166,26 @@ async def test_rows_chained_in_postgresql_hash_exactly_what_python_hashes(h: Har
         )
     assert rows[1]["prev_hash"] == rows[0]["hash"]
     assert rows[3]["prev_hash"] == rows[2]["hash"]
+
+
+async def test_the_chain_head_is_locked_by_the_last_statement_before_commit(h: Harness) -> None:
+    """Issue 22: concurrent units of work queue on the chain head's row lock, so it is taken
+    by the last statement of the transaction, whatever the use case did after its audit
+    call: it is held for COMMIT alone, not for the use case's other statements."""
+    seen: list[str] = []
+
+    def keep(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    engine = h.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        async with h.db.uow(actor=CLERK) as uow:
+            uow.audit(action="first", subject="referral:1", rule="REF-03")
+            await uow.session.execute(sa.text("SELECT 1"))  # the use case goes on
+            uow.audit(action="second", subject="referral:1", rule="REF-06")
+            await uow.session.execute(sa.text("SELECT 2"))
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    locking = [n for n, s in enumerate(seen) if "audit_head" in s]
+    assert locking == [len(seen) - 1], seen

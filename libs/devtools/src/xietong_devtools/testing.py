@@ -584,3 +584,48 @@ def sample_route(ctx: ServiceContext) -> tuple[str, str, str, str]:
     """(sender, matter, place, receiver) of a town→department referral."""
     codes = sample_codes(ctx)
     return codes["town_a"], codes["dept_matter"], codes["town_a"], codes["dept"]
+
+
+# ---- statements per request (issue 22) ---------------------------------------------------------
+
+# A running service's relay and consumer share its engine: their statements name the outbox or
+# the inbox, or set a transaction's options (the relay's asynchronous commit of its marks).
+_BACKGROUND = re.compile(r"\b(outbox|inbox)\b|^\s*SET\b")
+
+
+async def outbox_settled(svc: RunningService, *, timeout_s: float = 10.0) -> None:
+    """Wait until the service's relay has published every outbox row written so far."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        async with svc.ctx.db.session() as s:
+            waiting = await s.scalar(
+                sa.text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            )
+        if not waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the relay did not publish the outbox in time")
+
+
+@contextlib.contextmanager
+def statements(svc: RunningService) -> Iterator[list[tuple[str, Any]]]:
+    """The statements (with their parameters) the service runs in the block, its relay's and
+    consumer's left out: count them to catch a request that starts loading what it need not
+    (call `outbox_settled` first, so the relay is idle)."""
+    seen: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if not _BACKGROUND.search(statement):
+            seen.append((statement, parameters))
+
+    engine = svc.ctx.db.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
+
+
+def reading(seen: Iterable[tuple[str, Any]], table: str) -> list[str]:
+    """The statements that read rows of `table` (not an EXISTS on it inside another's)."""
+    return [s for s, _ in seen if s.lstrip().startswith(f"SELECT {table}.")]

@@ -99,17 +99,18 @@ class AssistanceRequest(Base):
     withdrawn_by: Mapped[str | None] = mapped_column(sa.Text)
     withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text)
 
+    # Loaded by the record kit where a use case or a route needs them (REQUEST.collections).
     officers: Mapped[list[AssignedOfficer]] = relationship(
-        order_by="AssignedOfficer.position", cascade="all, delete-orphan", lazy="selectin"
+        order_by="AssignedOfficer.position", cascade="all, delete-orphan", lazy="raise"
     )
     materials: Mapped[list[AssistanceMaterial]] = relationship(
-        order_by="AssistanceMaterial.uploaded_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="AssistanceMaterial.uploaded_at", cascade="all, delete-orphan", lazy="raise"
     )
     extensions: Mapped[list[ExtensionRequest]] = relationship(
-        order_by="ExtensionRequest.requested_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ExtensionRequest.requested_at", cascade="all, delete-orphan", lazy="raise"
     )
     flags: Mapped[list[ObstructionFlag]] = relationship(
-        order_by="ObstructionFlag.flagged_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ObstructionFlag.flagged_at", cascade="all, delete-orphan", lazy="raise"
     )
 
 

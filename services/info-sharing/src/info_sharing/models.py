@@ -76,11 +76,12 @@ class Item(Base):
     published_at: Mapped[datetime | None] = mapped_column(TZ)
     published_by: Mapped[str | None] = mapped_column(sa.Text)
 
+    # Loaded by the record kit (ITEM.collections) or asked for by the query that needs them.
     attachments: Mapped[list[Attachment]] = relationship(
-        order_by="Attachment.uploaded_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="Attachment.uploaded_at", cascade="all, delete-orphan", lazy="raise"
     )
     updates: Mapped[list[ItemUpdate]] = relationship(
-        order_by="ItemUpdate.at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ItemUpdate.at", cascade="all, delete-orphan", lazy="raise"
     )
 
 

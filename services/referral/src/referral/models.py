@@ -35,6 +35,11 @@ class Referral(Base):
         sa.Index("ix_referrals_assignee", "assignee"),
         sa.Index("ix_referrals_matter_code", "matter_code"),
         sa.Index("ix_referrals_holder_state", sa.text("coalesce(assignee, receiver)"), "state"),
+        # Issue 22: each list sort's own order (migration 0013), so a page is an index scan.
+        *(
+            sa.Index(f"ix_referrals_{c}_desc", sa.text(f"{c} DESC NULLS LAST"), "id")
+            for c in ("created_at", "found_at", "sent_at")
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -122,14 +127,16 @@ class Referral(Base):
         JSONB(none_as_null=True)
     )
 
+    # Loaded where a use case or a route needs them, by the record kit (REFERRAL.collections):
+    # an empty one costs no statement, a list loads none.
     items: Mapped[list[ReferralItem]] = relationship(
-        order_by="ReferralItem.position", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ReferralItem.position", cascade="all, delete-orphan", lazy="raise"
     )
     materials: Mapped[list[ReferralMaterial]] = relationship(
-        order_by="ReferralMaterial.uploaded_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ReferralMaterial.uploaded_at", cascade="all, delete-orphan", lazy="raise"
     )
     cooperation_requests: Mapped[list[CooperationRequest]] = relationship(
-        order_by="CooperationRequest.requested_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="CooperationRequest.requested_at", cascade="all, delete-orphan", lazy="raise"
     )
 
 

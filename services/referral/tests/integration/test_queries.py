@@ -158,3 +158,34 @@ async def test_issue_25_updated_since_lists_only_the_cases_changed_since_a_poll(
     )
     assert naive.status_code == 422, naive.text
     assert "updated_since" in naive.text
+
+
+async def test_issue_22_pages_by_cursor_follow_the_pages_by_number(case: Any) -> None:
+    """`next_cursor` reads the rows after a page's last, in the list's order (ties in the sort
+    key broken by id, as the pages by number): the same rows, each once, and no empty page after a full last one; the count is exact
+    and says so; a cursor with a page number, or one no list gave, is refused (422)."""
+    for n in range(6):
+        if n % 2:
+            case.clock.advance(timedelta(minutes=1))  # pairs created at the same moment
+        await case.draft()
+    by_number: list[str] = []
+    for page in (1, 2, 3):
+        by_number += await ids(case, "/referrals/outbox", case.codes.town_a, page=page, page_size=2)
+    by_cursor: list[str] = []
+    params: dict[str, Any] = {"page_size": 2}
+    while True:
+        r = await case.svc.client.get("/referrals/outbox", params=params, headers=case.sender)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["total"], body["total_exact"]) == (6, True)
+        by_cursor += [x["id"] for x in body["items"]]
+        if body["next_cursor"] is None:
+            break
+        params["cursor"] = body["next_cursor"]
+    assert by_cursor == by_number  # the last full page says there is no next one
+    assert len(set(by_cursor)) == 6
+
+    for bad in ({"cursor": params["cursor"], "page": 2}, {"cursor": "bm90LWEtY3Vyc29y"}):
+        r = await case.svc.client.get("/referrals/outbox", params=bad, headers=case.sender)
+        assert r.status_code == 422, r.text
+        assert r.json()["type"].endswith("invalid-input")

@@ -228,8 +228,9 @@ class GuidanceActivity(Base):
     recorded_at: Mapped[datetime] = mapped_column(TZ)
     recorded_by: Mapped[str] = mapped_column(sa.Text)
 
+    # Loaded by the record kit (GUIDANCE.collections) and by the list that shows them.
     materials: Mapped[list[GuidanceMaterial]] = relationship(
-        order_by="GuidanceMaterial.uploaded_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="GuidanceMaterial.uploaded_at", cascade="all, delete-orphan", lazy="raise"
     )
 
 

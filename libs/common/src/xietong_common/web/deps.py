@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
-from xietong_common.errors import Forbidden, Unauthorized
+from xietong_common.errors import Forbidden, InvalidInput, Unauthorized
 from xietong_common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PageParams
 from xietong_common.schemas import TimeBound
 
@@ -86,8 +86,21 @@ async def page_params(
             "it saw by id); the order is the list's own, ties broken by id, so pages are stable",
         ),
     ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="the `next_cursor` of the page before, for the rows after it (with "
+            "the same sort and filters; `page` stays 1): a deep page costs what the first does",
+        ),
+    ] = None,
 ) -> PageParams:
-    return PageParams(page=page, page_size=page_size, updated_since=updated_since)
+    if cursor is not None and page != 1:
+        raise InvalidInput(
+            "a cursor names its own place in the list: ask for page 1 with it",
+            zh="使用游标时页码须为 1",
+        )
+    return PageParams(page=page, page_size=page_size, updated_since=updated_since, cursor=cursor)
 
 
 Paging = Annotated[PageParams, Depends(page_params)]

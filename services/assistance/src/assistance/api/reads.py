@@ -247,7 +247,7 @@ async def timeline(
 ) -> list[TimelineEntry]:
     """Every audited step with its rule, and every deadline started, met or missed."""
     async with ctx.db.session() as session:
-        await REQUEST.load_for(session, request_id, principal, lock=False)
+        await REQUEST.load_for(session, request_id, principal, lock=False, collections=False)
         return await REQUEST.timeline(session, request_id)
 
 
@@ -263,6 +263,6 @@ async def download_material(
 ) -> StreamingResponse:
     """ASSIST-02: the result reaches the town here; the town's attachments reach the department."""
     async with ctx.db.session() as session:
-        r = await REQUEST.load_for(session, request_id, principal, lock=False)
+        r = await REQUEST.load_for(session, request_id, principal, lock=False, collections=False)
         material = await queries.material(session, r, material_id)
     return await stream_material(ctx, material)

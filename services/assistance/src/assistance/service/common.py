@@ -121,6 +121,12 @@ REQUEST: RecordKind[AssistanceRequest, AssistanceState, Step] = RecordKind(
         "created_at": AssistanceRequest.created_at,
         "submitted_at": AssistanceRequest.submitted_at,
     },
+    collections=(
+        AssistanceRequest.officers,
+        AssistanceRequest.materials,
+        AssistanceRequest.extensions,
+        AssistanceRequest.flags,
+    ),
     sent_by=lambda org: AssistanceRequest.town == org,
     received_by=_received_by,
 )

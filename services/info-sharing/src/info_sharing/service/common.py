@@ -135,6 +135,7 @@ ITEM: RecordKind[Item, ItemState, Step] = RecordKind(
     transitions=TRANSITIONS,
     audit_detail=_in_audit,
     not_found=ItemNotFound,
+    collections=(Item.attachments, Item.updates),
 )
 """信息共享: one version of an item a party shares (INFO-01..INFO-04)."""
 

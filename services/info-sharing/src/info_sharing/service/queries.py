@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
+from sqlalchemy.orm import raiseload, selectinload
 
 from info_sharing.domain import search as search_words
 from info_sharing.domain.categories import Category
@@ -183,7 +183,9 @@ async def search(
         rank = sa.func.ts_rank_cd(RANK_WEIGHTS, Item.search, query_vector)
         query = sa.select(Item, rank.label("rank")).where(*where).order_by(*_order(sort))
     rows = await session.execute(
-        query.options(raiseload(Item.updates)).limit(paging.page_size).offset(paging.offset)
+        query.options(selectinload(Item.attachments))  # a hit's snippet may quote their names
+        .limit(paging.page_size)
+        .offset(paging.offset)
     )
     hits = [Hit(item=i, rank=float(r)) for i, r in rows.all()]
     return hits, min(int(counted), limits.count_limit), exact, terms
@@ -194,6 +196,7 @@ async def versions(session: AsyncSession, *, item: Item, principal: Principal) -
     rows = await session.execute(
         sa.select(Item)
         .where(Item.series_id == item.series_id, visible_to(principal.org))
+        .options(selectinload(Item.attachments), selectinload(Item.updates))
         .order_by(Item.version)
     )
     return list(rows.scalars())

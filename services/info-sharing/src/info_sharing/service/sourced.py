@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import selectinload
 
 from info_sharing import events
 from info_sharing.domain.items import ItemState
@@ -67,6 +68,10 @@ def withheld(
     return True
 
 
+# An item with its files and source updates (an item read outside the record kit).
+WHOLE = (selectinload(Item.attachments), selectinload(Item.updates))
+
+
 def china_day(moment: datetime) -> str:
     return moment.astimezone(CHINA_TZ).date().isoformat()
 
@@ -80,6 +85,7 @@ async def find_source(uow: UnitOfWork, kind: str, source_id: str) -> Item | None
         await uow.session.execute(
             sa.select(Item)
             .where(Item.source_kind == kind, Item.source_id == source_id)
+            .options(*WHOLE)
             .with_for_update()
         )
     ).scalar_one_or_none()
@@ -115,7 +121,9 @@ async def insert_sourced(
     if inserted is None:
         return None
     return (
-        await uow.session.execute(sa.select(Item).where(Item.id == new_id).with_for_update())
+        await uow.session.execute(
+            sa.select(Item).where(Item.id == new_id).options(*WHOLE).with_for_update()
+        )
     ).scalar_one()
 
 

@@ -131,14 +131,15 @@ class WorkOrder(Base):
     """INSP-08: a serious finding was recorded at one of its targets (read with the row: the
     district government sees the order from then on)."""
 
+    # Loaded by the record kit (ORDER.collections) or asked for by the query that needs them.
     participants: Mapped[list[OrderParticipant]] = relationship(
-        order_by="OrderParticipant.joined_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="OrderParticipant.joined_at", cascade="all, delete-orphan", lazy="raise"
     )
     inspectors: Mapped[list[OrderInspector]] = relationship(
-        order_by="OrderInspector.assigned_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="OrderInspector.assigned_at", cascade="all, delete-orphan", lazy="raise"
     )
     support_requests: Mapped[list[SupportRequest]] = relationship(
-        order_by="SupportRequest.requested_at", cascade="all, delete-orphan", lazy="selectin"
+        order_by="SupportRequest.requested_at", cascade="all, delete-orphan", lazy="raise"
     )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import selectinload
 
 from joint_inspection.domain import (
     OPEN_STATES,
@@ -192,7 +193,9 @@ async def _merge(
         o.id: o
         for o in (
             await uow.session.execute(
-                sa.select(WorkOrder).where(WorkOrder.id.in_([proposal.order_a, proposal.order_b]))
+                sa.select(WorkOrder)
+                .where(WorkOrder.id.in_([proposal.order_a, proposal.order_b]))
+                .options(*(selectinload(c) for c in ORDER.collections))
             )
         ).scalars()
     }

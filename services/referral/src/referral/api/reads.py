@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from referral import domain
 from referral.api.common import detail
 from referral.domain import ReferralState
+from referral.models import Referral
 from referral.schemas import (
     OngoingNoticeOut,
     ReferralOut,
@@ -222,7 +223,7 @@ async def timeline(
 ) -> list[TimelineEntry]:
     """Every audited action with its rule, and every deadline started, met or missed."""
     async with ctx.db.session() as session:
-        await REFERRAL.load_for(session, referral_id, principal, lock=False)
+        await REFERRAL.load_for(session, referral_id, principal, lock=False, collections=False)
         return await REFERRAL.timeline(session, referral_id)
 
 
@@ -238,7 +239,9 @@ async def download_material(
 ) -> StreamingResponse:
     """The stored file, for the referral's parties."""
     async with ctx.db.session() as session:
-        referral = await REFERRAL.load_for(session, referral_id, principal, lock=False)
+        referral = await REFERRAL.load_for(
+            session, referral_id, principal, lock=False, collections=[Referral.materials]
+        )
         material = next((m for m in referral.materials if m.id == material_id), None)
     if material is None:
         raise NotFound("no such material", zh="未找到该材料")

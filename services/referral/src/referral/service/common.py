@@ -74,6 +74,7 @@ REFERRAL: RecordKind[Referral, ReferralState, Step] = RecordKind(
         "found_at": Referral.found_at,
         "sent_at": Referral.sent_at,
     },
+    collections=(Referral.items, Referral.materials, Referral.cooperation_requests),
     sent_by=lambda org: Referral.sender == org,
     received_by=_received_by,
 )

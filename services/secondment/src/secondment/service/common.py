@@ -362,6 +362,7 @@ GUIDANCE: RecordKind[GuidanceActivity, Any, Any] = RecordKind(
     parties=lambda activity: (activity.department, *activity.towns),
     readers=OVERSIGHT,
     actions=MECHANISM,
+    collections=(GuidanceActivity.materials,),
 )
 """SEC-05 业务指导: seen by its department, the towns it reached, and oversight."""
 

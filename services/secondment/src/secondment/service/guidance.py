@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from secondment import events
 from secondment.domain.guidance import CountBy, check_activity
@@ -179,6 +180,7 @@ async def list_guidance(
             GuidanceActivity.recorded_at.desc(),
             GuidanceActivity.id,
         )
+        .options(selectinload(GuidanceActivity.materials))  # the list shows them
     )
     # Its last change: recorded, or a material added since.
     changed = sa.func.greatest(
