@@ -257,7 +257,8 @@ async def test_sup_01_each_checkpoint_names_the_one_it_follows(chain: Chain) -> 
     topic = await chain.topic()
     found = [f.checkpoint for f in topic.found]
     assert [c.seq for c in found] == [3, 5, 6]
-    assert found[0].previous_seq is None and found[0].previous_hash is None
+    assert found[0].previous_seq is None
+    assert found[0].previous_hash is None
     assert [(c.previous_seq, c.previous_hash) for c in found[1:]] == [
         (found[0].seq, found[0].hash),
         (found[1].seq, found[1].hash),
