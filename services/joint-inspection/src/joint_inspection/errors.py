@@ -179,3 +179,12 @@ class ImplausibleTime(InspectionError, InvalidInput):
     slug = "inspection-implausible-time"
     title = "A time given is not plausible"
     title_zh = "所给时间不合理"
+
+
+class NoStalemate(InspectionError, Conflict):
+    """INSP-05: the justice bureau decides only where the town did not agree a department's
+    proposal: it counter-proposed, or let its consultation deadline pass."""
+
+    slug = "inspection-no-stalemate"
+    title = "There is no consent stalemate for the justice bureau to decide"
+    title_zh = "属地乡镇（街道）尚在协商期限内或已同意，无需司法局协调决定"

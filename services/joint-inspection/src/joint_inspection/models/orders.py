@@ -119,6 +119,12 @@ class WorkOrder(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(TZ)
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     merged_into: Mapped[uuid.UUID | None]
+    bureau_decision: Mapped[str | None] = mapped_column(
+        sa.Text, doc="INSP-05: the justice bureau's decision of a consent stalemate"
+    )
+    bureau_decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    bureau_decided_at: Mapped[datetime | None] = mapped_column(TZ)
+    bureau_decided_by: Mapped[str | None] = mapped_column(sa.Text)
     serious_found: Mapped[bool] = column_property(
         sa.exists()
         .where(Visit.order_id == id, Visit.outcome == FindingOutcome.SERIOUS.value)

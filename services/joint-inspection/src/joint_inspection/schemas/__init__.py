@@ -30,6 +30,7 @@ from joint_inspection.schemas.requests import Seed as Seed
 from joint_inspection.schemas.requests import SeriousReportIn as SeriousReportIn
 from joint_inspection.schemas.requests import ShortcomingIn as ShortcomingIn
 from joint_inspection.schemas.requests import SignalIn as SignalIn
+from joint_inspection.schemas.requests import StalemateIn as StalemateIn
 from joint_inspection.schemas.requests import SupportAnswerIn as SupportAnswerIn
 from joint_inspection.schemas.requests import SupportIn as SupportIn
 from joint_inspection.schemas.requests import TargetIn as TargetIn

@@ -28,6 +28,7 @@ from joint_inspection.domain import (
     SignalKind,
     SupervisionLevel,
 )
+from joint_inspection.domain.loop import StalemateDecision
 from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
 from xietong_common.mechanisms.review_triggers import ProposedDecisionIn
 from xietong_common.parties import IdentityError, PartyKind, normalise_identity
@@ -251,6 +252,30 @@ class NoticePolicyIn(Strict):
 
 class CancelIn(Strict):
     reason: Text
+
+
+class StalemateIn(Strict):
+    """INSP-05: the justice bureau decides where the town did not agree a department's
+    proposal: it goes on (with the brigade's tasks the town did not set) or is dropped."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "proceed",
+                    "reason": "消防安全隐患排查属区安委会年度重点任务，须按期开展",
+                    "brigade_tasks": "街道综合执法大队派2人配合",
+                }
+            ]
+        },
+    )
+
+    decision: StalemateDecision
+    reason: Text = Field(description="why: a sentence someone can rule on")
+    brigade_tasks: Text | None = Field(
+        default=None, description="required to go on: the town brigade's tasks (INSP-04)"
+    )
 
 
 # ---- Plans (INSP-01), their adjustments and draws (INSP-02).

@@ -25,6 +25,7 @@ from joint_inspection.domain import (
     SupervisionLevel,
     VisitState,
 )
+from joint_inspection.domain.loop import StalemateDecision
 from xietong_common import materials
 from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
 from xietong_common.documents.schemas import DocumentOut
@@ -325,6 +326,11 @@ class OrderOut(OrderSummary):
     cancelled_at: datetime | None
     cancel_reason: str | None
     merged_into: uuid.UUID | None
+    bureau_decision: Annotated[StateOut | None, labelled(StalemateDecision)] = Field(
+        description="INSP-05: the justice bureau's decision where the town did not agree"
+    )
+    bureau_decision_reason: str | None
+    bureau_decided_at: datetime | None
     participants: list[ParticipantOut]
     inspectors: list[InspectorOut]
     support_requests: list[SupportOut]

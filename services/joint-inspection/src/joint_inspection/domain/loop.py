@@ -1,0 +1,49 @@
+"""INSP-05..INSP-07 beyond the happy path: the justice bureau deciding a consent stalemate,
+notice withheld at the town's discretion, and the loop that stays open until what the
+inspection started (a referral, a legal review) returns. No I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from joint_inspection.domain.orders import OrderState
+from joint_inspection.errors import NoStalemate
+from xietong_common.labels import LabelledEnum
+from xietong_common.reasons import is_stated
+
+
+class StalemateDecision(LabelledEnum):
+    """INSP-05: the justice bureau's decision where the town did not agree (原则上 consulted:
+    the town's consent is the rule, not an absolute veto)."""
+
+    PROCEED = "proceed", "协调决定按部门方案开展", "the inspection goes on as proposed"
+    DROP = "drop", "协调决定不予开展", "the inspection is dropped"
+
+
+def check_stalemate(state: OrderState, consult_due_at: datetime | None, now: datetime) -> None:
+    """INSP-05: a stalemate is a counter-proposal the department did not accept, or a
+    proposal the town left unanswered past its consultation deadline. While the town still
+    has time, the bureau does not answer for it."""
+    if state is OrderState.COUNTER_PROPOSED:
+        return
+    if state is OrderState.PROPOSED and consult_due_at is not None and now > consult_due_at:
+        return
+    raise NoStalemate(
+        "the town has not refused the proposal and its consultation deadline has not passed: "
+        "there is no stalemate for the justice bureau to decide",
+        zh="属地乡镇（街道）未提出不同意见且协商期限未届满，不存在需由司法局协调决定的僵局",
+        state=state.value,
+        due_at=consult_due_at.isoformat() if consult_due_at else None,
+        rule="INSP-05",
+    )
+
+
+def stalemate_missing(
+    decision: StalemateDecision, reason: str | None, brigade_tasks: str | None
+) -> list[str]:
+    """INSP-05: a decision someone can rule on; going on fixes the brigade's tasks the town
+    did not set (INSP-04)."""
+    missing = [] if is_stated(reason) else ["reason"]
+    if decision is StalemateDecision.PROCEED and not (brigade_tasks or "").strip():
+        missing.append("brigade_tasks")
+    return missing
