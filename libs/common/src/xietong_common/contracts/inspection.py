@@ -155,7 +155,9 @@ class InspectionOrderIssued(IntegrationEvent):
     """INSP-03: a task work order (检查任务工单) was issued.
 
     Its targets, number, method and inspectors are fixed; seconded officers are under the
-    town's command."""
+    town's command. An order not announced to its targets in advance (INSP-06:
+    `advance_notice` false) is published when its first visit is made, not when it is
+    issued: its planned times never reach integrators before the visit."""
 
     inspection_id: str
     order_number: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from joint_inspection.domain.orders import OrderState
+from joint_inspection.domain.orders import NoticePolicy, OrderState
 from joint_inspection.errors import NoStalemate
 from xietong_common.labels import LabelledEnum
 from xietong_common.reasons import is_stated
@@ -47,3 +47,10 @@ def stalemate_missing(
     if decision is StalemateDecision.PROCEED and not (brigade_tasks or "").strip():
         missing.append("brigade_tasks")
     return missing
+
+
+def unannounced(policy: str | None) -> bool:
+    """INSP-06: the order is not announced to its targets in advance (law forbids it, a
+    superior required it, or the town chose not to): its planned times reach integrators
+    only once its first visit is made."""
+    return policy is not None and NoticePolicy(policy).exempt

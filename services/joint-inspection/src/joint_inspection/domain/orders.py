@@ -182,6 +182,11 @@ class NoticePolicy(LabelledEnum):
         "上级机关明确要求不能事先通知",
         "no advance notice on a superior's instruction",
     )
+    TOWN_DISCRETION = (
+        "town-discretion",
+        "属地乡镇（街道）决定不事先通知",
+        "not notified at the town's discretion",
+    )
 
     @property
     def exempt(self) -> bool:

@@ -8,10 +8,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from joint_inspection import events
 from joint_inspection.domain import (
     InspectorKind,
     MaterialKind,
     NoticePolicy,
+    OrderState,
     OrderStep,
     VisitState,
     VisitStep,
@@ -19,6 +21,7 @@ from joint_inspection.domain import (
     check_notice_allowed,
     check_notice_before_visit,
 )
+from joint_inspection.domain.loop import unannounced
 from joint_inspection.errors import (
     ImplausibleTime,
     InspectionInvalidTransition,
@@ -182,7 +185,12 @@ async def record_on_site(
     check_inspectors_on_site(
         len(officers), inspection_settings(ctx).inspection_min_inspectors_on_site
     )
-    ORDER.transition(order, OrderStep.VISIT, uow.now)
+    before = ORDER.transition(order, OrderStep.VISIT, uow.now)
+    if before is OrderState.ISSUED and unannounced(order.notice_policy):
+        # INSP-06: an unannounced order is published once its first visit is made
+        uow.publish(
+            events.order_issued(order, targets=await live_visits(uow, order)), key=str(order.id)
+        )
     visit.inspected_at, visit.inspected_by_org = data.inspected_at, actor.org
     visit.inspector_ids = [str(i) for i in present]
     visit.onsite_record, visit.matters_checked = data.record, matters
@@ -301,3 +309,16 @@ async def add_material(
             size=stored.size,
         )
     return material
+
+
+async def live_visits(uow: UnitOfWork, order: WorkOrder) -> int:
+    """The order's targets (not those merged away into another order)."""
+    return int(
+        (
+            await uow.session.execute(
+                sa.select(sa.func.count())
+                .select_from(Visit)
+                .where(Visit.order_id == order.id, Visit.state != VisitState.MERGED.value)
+            )
+        ).scalar_one()
+    )
