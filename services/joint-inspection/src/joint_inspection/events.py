@@ -11,6 +11,7 @@ from xietong_common.contracts.inspection import (
     ClosedTarget,
     FindingOutcome,
     InspectionClosed,
+    InspectionFedBack,
     InspectionFindingRecorded,
     InspectionOrderIssued,
     InspectionPlanned,
@@ -182,4 +183,24 @@ def shortcoming_reported(
         suggestion=shortcoming.suggestion,
         reported_at=shortcoming.reported_at,
         acknowledge_by=acknowledge_by,
+    )
+
+
+def fed_back(order: WorkOrder, visit: Visit, target: Target) -> InspectionFedBack:
+    """INSP-07: the result fed back to the target's record and the departments concerned."""
+    assert visit.feedback
+    assert visit.fed_back_at
+    return InspectionFedBack(
+        inspection_id=str(order.id),
+        order_number=order.number or "",
+        visit_id=str(visit.id),
+        target_id=str(target.id),
+        target=party_of(target),
+        town=order.town,
+        outcome=FindingOutcome(visit.outcome or FindingOutcome.NO_PROBLEM.value),
+        finding_id=str(visit.finding_id) if visit.finding_id else None,
+        feedback=visit.feedback,
+        recipients=list(visit.feedback_to or []),
+        loop_result=visit.loop_result,
+        fed_back_at=visit.fed_back_at,
     )

@@ -221,3 +221,33 @@ class InspectionShortcomingReported(IntegrationEvent):
     suggestion: str | None = None
     reported_at: datetime
     acknowledge_by: datetime
+
+
+@event("inspection.fed-back", producers=("joint-inspection",))
+class InspectionFedBack(IntegrationEvent):
+    """INSP-07: the result of the inspection at one target was fed back (结果反馈).
+
+    Delivered to the target's record and to the departments concerned (`recipients`: the
+    town, the initiating unit, the owners of the matters checked, the party that handles a
+    violation). A violation that went to a referral or a legal review is fed back only once
+    that returned (`loop_result`)."""
+
+    inspection_id: str
+    order_number: str
+    visit_id: str
+    target_id: str
+    target: CaseParty
+    town: str = Field(examples=["town:lizhi"])
+    outcome: FindingOutcome
+    finding_id: str | None = None
+    feedback: str = Field(description="the result fed back, in words")
+    recipients: list[str] = Field(
+        description="the organisations the feedback is delivered to",
+        examples=[["dept:fire-rescue", "town:lizhi"]],
+    )
+    loop_result: str | None = Field(
+        default=None,
+        description="what the referral or review the finding started returned (filed, "
+        "concluded, decided), when it started one",
+    )
+    fed_back_at: datetime

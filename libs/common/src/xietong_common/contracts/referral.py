@@ -86,7 +86,7 @@ class ReferralSource(ContractModel):
 @event(
     "case.referred",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, "joint-inspection"),
     summary="REF-01/03: a case was referred to the party with jurisdiction",
 )
 class CaseReferred(IntegrationEvent):
@@ -219,7 +219,7 @@ class CaseAssigned(IntegrationEvent):
 @event(
     "case.filed",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, "joint-inspection"),
     summary="REF-09: the handling party filed (立案) the referred case",
 )
 class CaseFiled(IntegrationEvent):
@@ -244,7 +244,7 @@ class CaseFiled(IntegrationEvent):
 @event(
     "case.concluded",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, "joint-inspection"),
     summary="REF-09: the handling party concluded (办结) the referred case",
 )
 class CaseConcluded(IntegrationEvent):
@@ -320,7 +320,7 @@ class CaseOngoingViolationNotified(IntegrationEvent):
 @event(
     "case.draft-withdrawn",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, "joint-inspection"),
     summary="A draft referral was withdrawn with a reason; its REF-03 deadline is stopped",
 )
 class CaseDraftWithdrawn(IntegrationEvent):

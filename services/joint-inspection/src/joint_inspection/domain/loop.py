@@ -4,10 +4,11 @@ inspection started (a referral, a legal review) returns. No I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from joint_inspection.domain.orders import NoticePolicy, OrderState
-from joint_inspection.errors import NoStalemate
+from joint_inspection.errors import LoopOpen, NoStalemate
 from xietong_common.labels import LabelledEnum
 from xietong_common.reasons import is_stated
 
@@ -54,3 +55,35 @@ def unannounced(policy: str | None) -> bool:
     superior required it, or the town chose not to): its planned times reach integrators
     only once its first visit is made."""
     return policy is not None and NoticePolicy(policy).exempt
+
+
+class Awaits(LabelledEnum):
+    """INSP-07: what a finding started that the loop waits for (处理处罚 before 结果反馈)."""
+
+    REFERRAL = "referral", "移送有管辖权机关", "the referral to the party with jurisdiction"
+    REVIEW = "review", "法制审核", "the legal review (REV-01)"
+
+
+def check_loop_returned(awaits: str | None, returned_at: datetime | None) -> None:
+    """INSP-07: the result is fed back once the handling it started has a result."""
+    if awaits is None or returned_at is not None:
+        return
+    kind = Awaits(awaits)
+    raise LoopOpen(
+        f"the {kind.label_en} this finding started has not returned a result yet: the "
+        "feedback waits for it (the case filed or concluded, the review decided)",
+        zh=f"该检查发现已{kind.label_zh}，尚无处理结果（立案、结案或审核决定），暂不能反馈",
+        awaits=kind.value,
+        rule="INSP-07",
+    )
+
+
+def feedback_recipients(
+    *, town: str, initiating_org: str, matter_owners: Iterable[str], handling_org: str | None
+) -> list[str]:
+    """INSP-07: the feedback goes to the town, the initiating unit, the departments whose
+    matters were checked and the party that handles the violation — never to nobody."""
+    found = {town, initiating_org, *matter_owners}
+    if handling_org:
+        found.add(handling_org)
+    return sorted(found)

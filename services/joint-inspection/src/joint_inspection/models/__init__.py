@@ -3,6 +3,7 @@ and its signals, plans and draws, work orders and their closed loop, shortcoming
 
 from joint_inspection.models.base import Base
 from joint_inspection.models.orders import (
+    LoopReturn,
     OrderCounter,
     OrderInspector,
     OrderMaterial,
@@ -18,6 +19,7 @@ from joint_inspection.models.targets import ImportJob, RiskSignal, Target, Targe
 __all__ = [
     "Base",
     "ImportJob",
+    "LoopReturn",
     "MergeProposal",
     "OrderCounter",
     "OrderInspector",

@@ -70,6 +70,18 @@ class Visit(Base):
     fed_back_by: Mapped[str | None] = mapped_column(sa.Text)
     merged_into: Mapped[uuid.UUID | None]
     merged_at: Mapped[datetime | None] = mapped_column(TZ)
+    target_snapshot: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB, doc="INSP-07: who was inspected, as the register said at the visit"
+    )
+    feedback_to: Mapped[list[str] | None] = mapped_column(
+        TEXTS, doc="INSP-07: the organisations the result feedback was delivered to"
+    )
+    awaits: Mapped[str | None] = mapped_column(
+        sa.Text, doc="INSP-07: the referral or review the finding started, until it returns"
+    )
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    loop_result: Mapped[str | None] = mapped_column(sa.Text)
+    loop_returned_at: Mapped[datetime | None] = mapped_column(TZ)
 
 
 class WorkOrder(Base):
@@ -223,3 +235,17 @@ class OrderCounter(Base):
     org: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int]
+
+
+class LoopReturn(Base):
+    """INSP-07: what a referral (or review) a finding started returned, as its owner published
+    it; kept whatever order the events arrive in, and after the order is archived."""
+
+    __tablename__ = "loop_returns"
+
+    ref_kind: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    ref_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    detail: Mapped[str] = mapped_column(sa.Text)
+    returned_at: Mapped[datetime] = mapped_column(TZ)
+    recorded_at: Mapped[datetime] = mapped_column(TZ)

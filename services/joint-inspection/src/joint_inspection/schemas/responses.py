@@ -25,7 +25,7 @@ from joint_inspection.domain import (
     SupervisionLevel,
     VisitState,
 )
-from joint_inspection.domain.loop import StalemateDecision
+from joint_inspection.domain.loop import Awaits, StalemateDecision
 from xietong_common import materials
 from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
 from xietong_common.documents.schemas import DocumentOut
@@ -222,7 +222,17 @@ class VisitOut(View):
     competent_authority: str | None
     serious_reported_at: datetime | None
     finding_id: uuid.UUID | None
+    awaits: Annotated[StateOut | None, labelled(Awaits)] = Field(
+        description="INSP-07: the referral or review the finding started; the feedback waits "
+        "until it returned (`loop_returned_at`)"
+    )
+    referral_id: uuid.UUID | None = Field(description="the referral the finding became")
+    loop_result: str | None = Field(description="what the referral or review returned")
+    loop_returned_at: datetime | None
     feedback: str | None
+    feedback_to: list[str] | None = Field(
+        description="INSP-07: the organisations the feedback was delivered to"
+    )
     fed_back_at: datetime | None
     merged_into: uuid.UUID | None
     materials: list[MaterialOut]
@@ -242,6 +252,9 @@ class TargetVisitOut(View):
     outcome: Annotated[StateOut | None, labelled(FindingOutcome)]
     repeat_of: uuid.UUID | None
     merged_into: uuid.UUID | None
+    feedback: str | None = Field(description="INSP-07: the result fed back to the target")
+    feedback_to: list[str] | None
+    fed_back_at: datetime | None
 
 
 # ---- work orders (INSP-03..INSP-07) -------------------------------------------------------------

@@ -1,12 +1,17 @@
-"""INSP-05..INSP-07 beyond the happy path: the justice bureau decides a consent stalemate."""
+"""INSP-05..INSP-07 beyond the happy path: the justice bureau decides a consent stalemate;
+the loop at a target waits for the referral (or review) its finding started."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 
 from joint_inspection.domain import OrderState, OrderStep
 from joint_inspection.domain.loop import StalemateDecision, check_stalemate, stalemate_missing
-from joint_inspection.models import WorkOrder
+from joint_inspection.models import LoopReturn, Visit, WorkOrder
 from joint_inspection.schemas import StalemateIn
 from joint_inspection.service.common import CONSULT, ORDER, WRITE_ROLES
 from joint_inspection.service.consultation import release
@@ -74,3 +79,101 @@ async def decide_stalemate(
         state=OrderState(order.state).value,
     )
     return order
+
+
+# ---- INSP-07: the loop waits for what a finding started ------------------------------------
+
+
+async def _open_visit(
+    uow: UnitOfWork, *where: sa.ColumnElement[bool]
+) -> tuple[Visit, WorkOrder] | None:
+    """The visit matched, with its order, unless there is none or its order is archived."""
+    visit = (await uow.session.execute(sa.select(Visit).where(*where).with_for_update())).scalar()
+    if visit is None:
+        return None
+    order = await ORDER.get(uow, visit.order_id)
+    if OrderState(order.state) is OrderState.CLOSED:
+        return None
+    return visit, order
+
+
+async def _apply(uow: UnitOfWork, visit: Visit, order: WorkOrder, found: LoopReturn) -> None:
+    """The first result returned opens the way to the feedback (INSP-07)."""
+    if visit.loop_returned_at is not None:
+        return
+    visit.loop_result, visit.loop_returned_at = found.detail, found.returned_at
+    ORDER.audit(
+        uow,
+        order,
+        "visit.loop-returned",
+        rule="INSP-07",
+        target_id=str(visit.target_id),
+        awaits=visit.awaits,
+        returned=found.kind,
+        result=found.detail,
+    )
+
+
+async def record_return(
+    uow: UnitOfWork, *, ref_kind: str, ref_id: str, kind: str, detail: str, at: datetime
+) -> None:
+    """INSP-07: a referral (or a review) returned a result, as its owner published it: kept
+    whatever order events arrive in (and after the archive), and applied to the open visit
+    whose finding started it."""
+    await uow.session.execute(
+        insert(LoopReturn)
+        .values(
+            ref_kind=ref_kind,
+            ref_id=ref_id,
+            kind=kind,
+            detail=detail[:2000],
+            returned_at=at,
+            recorded_at=uow.now,
+        )
+        .on_conflict_do_nothing()
+    )
+    try:
+        ref = uuid.UUID(ref_id)
+    except ValueError:
+        return  # not one of this service's findings
+    found = await _open_visit(
+        uow, Visit.referral_id == ref if ref_kind == "referral" else Visit.finding_id == ref
+    )
+    if found is None:
+        return
+    visit, order = found
+    row = await uow.session.get(LoopReturn, (ref_kind, ref_id, kind))
+    assert row is not None
+    await _apply(uow, visit, order, row)
+
+
+async def link_referral(uow: UnitOfWork, *, finding_id: str, referral_id: uuid.UUID) -> None:
+    """INSP-07: the referral service referred the case a finding became; any result it
+    already returned (events of other topics may come first) is applied now."""
+    try:
+        finding = uuid.UUID(finding_id)
+    except ValueError:
+        return
+    found = await _open_visit(uow, Visit.finding_id == finding)
+    if found is None:
+        return
+    visit, order = found
+    visit.referral_id = referral_id
+    ORDER.audit(
+        uow,
+        order,
+        "visit.referred",
+        rule="INSP-07",
+        target_id=str(visit.target_id),
+        referral_id=str(referral_id),
+    )
+    earlier = (
+        await uow.session.execute(
+            sa.select(LoopReturn)
+            .where(LoopReturn.ref_kind == "referral", LoopReturn.ref_id == str(referral_id))
+            .order_by(LoopReturn.returned_at)
+            .limit(1)
+        )
+    ).scalar()
+    if earlier is not None:
+        await _apply(uow, visit, order, earlier)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -28,10 +29,11 @@ from joint_inspection.errors import (
     MatterNotOwn,
     OfficerIneligible,
 )
-from joint_inspection.models import OrderInspector, OrderMaterial, Visit, WorkOrder
+from joint_inspection.models import OrderInspector, OrderMaterial, Target, Visit, WorkOrder
 from joint_inspection.schemas import AdvanceNoticeIn, OnSiteIn
 from joint_inspection.service.common import (
     ORDER,
+    TARGET,
     VISIT,
     WRITE_ROLES,
     agreed_matters,
@@ -194,6 +196,7 @@ async def record_on_site(
     visit.inspected_at, visit.inspected_by_org = data.inspected_at, actor.org
     visit.inspector_ids = [str(i) for i in present]
     visit.onsite_record, visit.matters_checked = data.record, matters
+    visit.target_snapshot = target_snapshot(await TARGET.get(uow, visit.target_id, lock=False))
     earlier = await _repeat_of(uow, ctx, order, visit, data.inspected_at)
     visit.repeat_of = earlier.id if earlier else None
     ORDER.audit(
@@ -322,3 +325,20 @@ async def live_visits(uow: UnitOfWork, order: WorkOrder) -> int:
             )
         ).scalar_one()
     )
+
+
+def target_snapshot(target: Target) -> dict[str, Any]:
+    """INSP-07: who was inspected, as the register said at the visit (the archive keeps it
+    whatever the register says later)."""
+    return {
+        "id": str(target.id),
+        "name": target.name,
+        "party_kind": target.party_kind,
+        "credit_code": target.credit_code,
+        "identity_masked": target.identity_masked,
+        "industry": target.industry,
+        "supervision_level": target.supervision_level,
+        "town": target.town,
+        "address": target.address,
+        "version": target.version,
+    }
