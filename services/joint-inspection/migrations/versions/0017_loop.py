@@ -1,7 +1,8 @@
 """INSP-05..INSP-08 beyond the happy path: the justice bureau's decision of a consent
 stalemate on the work order; the loop at each target (INSP-07): who was inspected, as the
 register said then, to whom the feedback went, the referral or review a finding started and
-what it returned.
+what it returned; the serious report acknowledged by the district government and the notice
+by the competent authority (INSP-08).
 
 Revision ID: 0017
 Revises: 0015
@@ -35,6 +36,13 @@ def upgrade() -> None:
     op.add_column(
         "visits", sa.Column("loop_returned_at", sa.DateTime(timezone=True), nullable=True)
     )
+    for who in ("serious", "authority"):
+        op.add_column(
+            "visits",
+            sa.Column(f"{who}_acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        )
+        op.add_column("visits", sa.Column(f"{who}_acknowledged_by", sa.Text(), nullable=True))
+        op.add_column("visits", sa.Column(f"{who}_ack_response", sa.Text(), nullable=True))
     op.create_index("ix_visits_referral_id", "visits", ["referral_id"])
     op.create_table(
         "loop_returns",
@@ -52,6 +60,12 @@ def downgrade() -> None:
     op.drop_table("loop_returns")
     op.drop_index("ix_visits_referral_id", table_name="visits")
     for name in (
+        "authority_ack_response",
+        "authority_acknowledged_by",
+        "authority_acknowledged_at",
+        "serious_ack_response",
+        "serious_acknowledged_by",
+        "serious_acknowledged_at",
         "loop_returned_at",
         "loop_result",
         "referral_id",

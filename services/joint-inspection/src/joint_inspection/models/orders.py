@@ -82,6 +82,16 @@ class Visit(Base):
     referral_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     loop_result: Mapped[str | None] = mapped_column(sa.Text)
     loop_returned_at: Mapped[datetime | None] = mapped_column(TZ)
+    serious_acknowledged_at: Mapped[datetime | None] = mapped_column(
+        TZ, doc="INSP-08: the district government acknowledged the serious report"
+    )
+    serious_acknowledged_by: Mapped[str | None] = mapped_column(sa.Text)
+    serious_ack_response: Mapped[str | None] = mapped_column(sa.Text)
+    authority_acknowledged_at: Mapped[datetime | None] = mapped_column(
+        TZ, doc="INSP-08: the competent authority acknowledged the notice"
+    )
+    authority_acknowledged_by: Mapped[str | None] = mapped_column(sa.Text)
+    authority_ack_response: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class WorkOrder(Base):

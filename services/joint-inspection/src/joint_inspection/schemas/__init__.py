@@ -27,6 +27,7 @@ from joint_inspection.schemas.requests import RerunIn as RerunIn
 from joint_inspection.schemas.requests import ReviseIn as ReviseIn
 from joint_inspection.schemas.requests import RuleIn as RuleIn
 from joint_inspection.schemas.requests import Seed as Seed
+from joint_inspection.schemas.requests import SeriousAckIn as SeriousAckIn
 from joint_inspection.schemas.requests import SeriousReportIn as SeriousReportIn
 from joint_inspection.schemas.requests import ShortcomingIn as ShortcomingIn
 from joint_inspection.schemas.requests import SignalIn as SignalIn

@@ -722,6 +722,18 @@ class SeriousReportIn(Strict):
     report: Text
 
 
+class SeriousAckIn(Strict):
+    """INSP-08: the district government (or the competent authority notified) acknowledges
+    the serious report, with what it will do."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"response": "已收悉，责成区应急局牵头督促整改并跟踪"}]},
+    )
+
+    response: Text
+
+
 class FeedbackIn(Strict):
     """INSP-07: the result feedback (结果反馈)."""
 

@@ -221,6 +221,14 @@ class VisitOut(View):
     serious_scope: Annotated[StateOut | None, labelled(SeriousScope)]
     competent_authority: str | None
     serious_reported_at: datetime | None
+    serious_acknowledged_at: datetime | None = Field(
+        description="INSP-08: the district government acknowledged the serious report"
+    )
+    serious_ack_response: str | None
+    authority_acknowledged_at: datetime | None = Field(
+        description="INSP-08: the competent authority acknowledged the notice"
+    )
+    authority_ack_response: str | None
     finding_id: uuid.UUID | None
     awaits: Annotated[StateOut | None, labelled(Awaits)] = Field(
         description="INSP-07: the referral or review the finding started; the feedback waits "

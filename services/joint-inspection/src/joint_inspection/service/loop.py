@@ -11,14 +11,15 @@ from sqlalchemy.dialects.postgresql import insert
 
 from joint_inspection.domain import OrderState, OrderStep
 from joint_inspection.domain.loop import StalemateDecision, check_stalemate, stalemate_missing
+from joint_inspection.errors import InspectionInvalidTransition
 from joint_inspection.models import LoopReturn, Visit, WorkOrder
 from joint_inspection.schemas import StalemateIn
-from joint_inspection.service.common import CONSULT, ORDER, WRITE_ROLES
+from joint_inspection.service.common import CONSULT, ORDER, VISIT, WRITE_ROLES, visit_of
 from joint_inspection.service.consultation import release
 from xietong_common.auth import Principal
 from xietong_common.errors import InvalidInput
-from xietong_common.reasons import MIN_REASON
-from xietong_common.reference import OVERSIGHT_ORG
+from xietong_common.reasons import MIN_REASON, is_stated
+from xietong_common.reference import DISTRICT_GOV, OVERSIGHT_ORG
 from xietong_common.uow import UnitOfWork
 
 
@@ -177,3 +178,59 @@ async def link_referral(uow: UnitOfWork, *, finding_id: str, referral_id: uuid.U
     ).scalar()
     if earlier is not None:
         await _apply(uow, visit, order, earlier)
+
+
+# ---- INSP-08: the serious report acknowledged -----------------------------------------------
+
+
+async def acknowledge_serious(
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    order_id: uuid.UUID,
+    target_id: uuid.UUID,
+    response: str,
+) -> Visit:
+    """INSP-08: the district government acknowledges the serious report it received, and the
+    competent authority the notice it was sent — each once, with what it will do."""
+    order = await ORDER.get(uow, order_id)
+    visit = await VISIT.find(uow, *visit_of(order, target_id))
+    concerned = {DISTRICT_GOV, visit.competent_authority}
+    if actor.org not in concerned:
+        ORDER.ensure_visible(order, actor)  # 404 to those who may not see the order
+        actor.require_org(*sorted(o for o in concerned if o))
+    actor.require_role(*WRITE_ROLES)
+    if OrderState(order.state) is OrderState.CLOSED:
+        ORDER.check(order, OrderStep.HANDLE)  # archived: the same problem as every change
+    government = actor.org == DISTRICT_GOV
+    done = visit.serious_acknowledged_at if government else visit.authority_acknowledged_at
+    if visit.serious_reported_at is None or done is not None:
+        raise InspectionInvalidTransition(
+            "only a serious report made and not yet acknowledged by the caller is acknowledged",
+            zh="只有已报告且本单位尚未确认收悉的严重违法行为或重大隐患报告才能确认收悉",
+            rule="INSP-08",
+        )
+    if not is_stated(response):
+        raise InvalidInput(
+            f"the acknowledgement says what will be done (at least {MIN_REASON} letters or "
+            "characters)",
+            zh=f"确认收悉须写明处理意见（至少 {MIN_REASON} 个字）",
+            missing=["response"],
+            rule="INSP-08",
+        )
+    if government:
+        visit.serious_acknowledged_at, visit.serious_acknowledged_by = uow.now, actor.user
+        visit.serious_ack_response = response
+    else:
+        visit.authority_acknowledged_at, visit.authority_acknowledged_by = uow.now, actor.user
+        visit.authority_ack_response = response
+    ORDER.audit(
+        uow,
+        order,
+        "visit.serious-acknowledged",
+        rule="INSP-08",
+        target_id=str(target_id),
+        by="district-gov" if government else "competent-authority",
+        response=response,
+    )
+    return visit

@@ -20,6 +20,7 @@ from joint_inspection.domain import (
 from joint_inspection.domain.loop import Awaits, check_loop_returned, feedback_recipients
 from joint_inspection.errors import (
     InspectionInvalidTransition,
+    OutcomeIncomplete,
     SeriousReportMissing,
 )
 from joint_inspection.models import RiskSignal, Visit, WorkOrder
@@ -82,6 +83,16 @@ async def record_outcome(
             participants=participants(order),
         )
         within, holder = found.within, found.holder
+    if data.competent_authority and ctx.directory.get(data.competent_authority) is None:
+        # INSP-08: the authority notified is an organisation that acknowledges the notice
+        raise OutcomeIncomplete(
+            f"{data.competent_authority!r} is not an organisation in the directory: the "
+            "competent authority notified is named by its code, and acknowledges the notice",
+            zh=f"“{data.competent_authority}”不是机构名录中的机构：通报的主管部门须填写机构代码，并由其确认收悉",
+            outcome=data.outcome.value,
+            missing=["competent_authority"],
+            rule="INSP-08",
+        )
     check_outcome(
         OutcomeFacts(
             outcome=data.outcome,
