@@ -43,6 +43,7 @@ from joint_inspection.schemas.responses import AckOut as AckOut
 from joint_inspection.schemas.responses import AdjustmentOut as AdjustmentOut
 from joint_inspection.schemas.responses import ArchiveOut as ArchiveOut
 from joint_inspection.schemas.responses import DeadlineOut as DeadlineOut
+from joint_inspection.schemas.responses import EntryCountOut as EntryCountOut
 from joint_inspection.schemas.responses import EntryOut as EntryOut
 from joint_inspection.schemas.responses import ImportOut as ImportOut
 from joint_inspection.schemas.responses import InspectorOut as InspectorOut
@@ -52,6 +53,7 @@ from joint_inspection.schemas.responses import OrderOut as OrderOut
 from joint_inspection.schemas.responses import OrderSummary as OrderSummary
 from joint_inspection.schemas.responses import ParticipantOut as ParticipantOut
 from joint_inspection.schemas.responses import PlanOut as PlanOut
+from joint_inspection.schemas.responses import PriorInspectionOut as PriorInspectionOut
 from joint_inspection.schemas.responses import ReinspectionOut as ReinspectionOut
 from joint_inspection.schemas.responses import RerunOut as RerunOut
 from joint_inspection.schemas.responses import RuleOut as RuleOut

@@ -318,6 +318,36 @@ class OrderSummary(View):
     created_at: datetime
 
 
+class PriorInspectionOut(BaseModel):
+    """一次检查、结果互认: an inspection of one of the order's targets made within the window,
+    with its result, so the next agency recognises it instead of knocking again."""
+
+    target_id: uuid.UUID
+    target_name: str
+    visit_id: uuid.UUID
+    order_id: uuid.UUID
+    order_number: str | None
+    org: str = Field(description="the unit that initiated that inspection")
+    inspected_at: datetime
+    outcome: Annotated[StateOut | None, labelled(FindingOutcome)]
+    description: str | None
+    handling: str | None
+    guidance: str | None
+    feedback: str | None
+
+
+class EntryCountOut(BaseModel):
+    """入企检查次数: visits made to a target in a calendar year, against the cap (a setting)."""
+
+    target_id: uuid.UUID
+    target_name: str
+    town: str
+    year: int
+    entries: int
+    cap: int
+    over_cap: bool
+
+
 class OrderOut(OrderSummary):
     """One work order with everything its participants may see."""
 
@@ -360,6 +390,15 @@ class OrderOut(OrderSummary):
     documents: list[DocumentOut] = Field(
         description="official documents issued on the order and its targets (INSP-03/06/08), "
         "superseded ones too"
+    )
+    prior_inspections: list[PriorInspectionOut] = Field(
+        default_factory=list,
+        description="one visit instead of many: its targets' inspections by any unit within "
+        "the window (a setting), with their results (一次检查、结果互认)",
+    )
+    entry_cap_reached: list[EntryCountOut] = Field(
+        default_factory=list,
+        description="its targets already visited this year as often as the cap allows (入企检查次数)",
     )
 
 
@@ -427,6 +466,10 @@ class VisitFigures(BaseModel):
     merges: int = Field(description="merge proposals accepted")
     joint: int = Field(description="visits made jointly by more than one agency")
     reinspections: int = Field(description="re-inspections by another party within the window")
+    visits_saved: int = Field(
+        description="Σ(agencies at a joint visit − 1) over the visits made: the doors each "
+        "agency would otherwise have knocked on separately"
+    )
 
 
 class ReinspectionOut(BaseModel):
