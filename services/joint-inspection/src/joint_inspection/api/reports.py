@@ -16,12 +16,13 @@ from joint_inspection.schemas import (
     EntryCountOut,
     MergeDecisionIn,
     MergeProposalOut,
+    OverruleIn,
     ReinspectionOut,
     ShortcomingIn,
     ShortcomingOut,
     VisitFigures,
 )
-from joint_inspection.service import figures
+from joint_inspection.service import figures, merges
 from joint_inspection.service.common import LEAD_ROLES, SHORTCOMING, WRITE_ROLES
 from joint_inspection.service.figures import Period, ShortcomingFilters
 from joint_inspection.settings import inspection_settings
@@ -171,6 +172,25 @@ async def decide(
             proposal_id=proposal_id,
             choice=data.choice,
             reason=data.reason,
+        )
+        return MergeProposalOut.of(proposal)
+
+
+@router.post(
+    "/merge-proposals/{proposal_id:uuid}/overrule",
+    response_model=MergeProposalOut,
+    summary="INSP-05: the justice bureau overrules a declined merge, with its reason",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=BUREAU, rule="INSP-05")],
+)
+async def overrule(
+    proposal_id: uuid.UUID, data: OverruleIn, ctx: Context, principal: CurrentPrincipal
+) -> MergeProposalOut:
+    """A decline does not end a merge for good: the bureau, which coordinates, merges the
+    two orders into one joint visit after all."""
+    async with ctx.db.uow(actor=principal) as uow:
+        proposal = await merges.overrule_decline(
+            uow, ctx=ctx, actor=principal, proposal_id=proposal_id, reason=data.reason
         )
         return MergeProposalOut.of(proposal)
 

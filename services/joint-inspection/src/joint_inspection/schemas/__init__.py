@@ -21,6 +21,7 @@ from joint_inspection.schemas.requests import OrderFromSelectionIn as OrderFromS
 from joint_inspection.schemas.requests import OrderIn as OrderIn
 from joint_inspection.schemas.requests import OrderUpdate as OrderUpdate
 from joint_inspection.schemas.requests import OutcomeIn as OutcomeIn
+from joint_inspection.schemas.requests import OverruleIn as OverruleIn
 from joint_inspection.schemas.requests import PlanIn as PlanIn
 from joint_inspection.schemas.requests import PlanUpdate as PlanUpdate
 from joint_inspection.schemas.requests import RerunIn as RerunIn

@@ -254,6 +254,19 @@ class CancelIn(Strict):
     reason: Text
 
 
+class OverruleIn(Strict):
+    """INSP-05: the justice bureau overrules a declined merge."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "同一对象十日内两次入企，按“综合查一次”要求合并为一次联合检查"}]
+        },
+    )
+
+    reason: Text
+
+
 class StalemateIn(Strict):
     """INSP-05: the justice bureau decides where the town did not agree a department's
     proposal: it goes on (with the brigade's tasks the town did not set) or is dropped."""
