@@ -238,7 +238,10 @@ async def reinspections(
 
 # ---- one visit instead of many: prior inspections, 入企检查次数 --------------------------------
 
-_CHINA_YEAR = sa.func.extract("year", sa.func.timezone("Asia/Shanghai", Visit.inspected_at))
+
+def _china_year(column: Any) -> sa.ColumnElement[Any]:
+    """The calendar year of a moment in China time."""
+    return sa.extract("year", sa.func.timezone("Asia/Shanghai", column))
 
 
 async def prior_inspections(
@@ -294,7 +297,7 @@ async def entry_counts(
         .where(
             Visit.inspected_at.is_not(None),
             Visit.state != "merged",
-            year == _CHINA_YEAR,
+            _china_year(Visit.inspected_at) == year,
             *where,
         )
         .group_by(Visit.target_id, Target.name, Target.town)
