@@ -231,6 +231,25 @@ class GuidanceActivity(Base):
     materials: Mapped[list[GuidanceMaterial]] = relationship(
         order_by="GuidanceMaterial.uploaded_at", cascade="all, delete-orphan", lazy="selectin"
     )
+    confirmations: Mapped[list[GuidanceConfirmation]] = relationship(
+        order_by="GuidanceConfirmation.confirmed_at",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class GuidanceConfirmation(Base):
+    """SEC-05: a town the activity reached confirms it received the guidance."""
+
+    __tablename__ = "guidance_confirmations"
+
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("guidance_activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    town: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    confirmed_at: Mapped[datetime] = mapped_column(TZ)
+    confirmed_by: Mapped[str] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class GuidanceMaterial(MaterialColumns, Base):

@@ -328,6 +328,16 @@ class WorkNoteIn(Strict):
 # ---- guidance (SEC-05) -------------------------------------------------------------------------
 
 
+class GuidanceConfirmIn(Strict):
+    """SEC-05: a town confirms it received the guidance, with a note if it wishes."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "已组织大队12人参加培训"}]}
+    )
+
+    note: Text | None = None
+
+
 class GuidanceCreate(Strict):
     """SEC-05: one guidance activity the department gave the towns."""
 

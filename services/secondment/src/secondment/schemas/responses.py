@@ -452,6 +452,20 @@ class GuidanceOut(BaseModel):
     recorded_at: datetime
     recorded_by: str
     materials: list[MaterialOut]
+    confirmations: list[GuidanceConfirmationOut] = Field(
+        default_factory=list, description="SEC-05: the towns that confirmed they received it"
+    )
+    unconfirmed_towns: list[str] = Field(
+        default_factory=list, description="towns reached that have not confirmed it yet"
+    )
+
+
+class GuidanceConfirmationOut(BaseModel):
+    """SEC-05: a town confirmed it received the guidance."""
+
+    town: str
+    confirmed_at: datetime
+    note: str | None
 
 
 class CountByOut(Label):
