@@ -18,6 +18,7 @@ from info_sharing import service as info_service
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import InspectionClosed, InspectionFindingRecorded
 from xietong_common.contracts.review import ReviewDecided
+from xietong_common.contracts.secondment import GuidanceRecorded
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.messaging.inbox import refused_like_a_request
 from xietong_common.uow import UnitOfWork
@@ -45,3 +46,11 @@ async def on_inspection_closed(
     """INSP-07 → INFO-04: the closed work order completes the inspection record (category 3)."""
     with refused_like_a_request():
         await info_service.from_inspection_closed(uow, ctx=ctx, event=event, event_id=envelope.id)
+
+
+async def on_guidance_recorded(
+    uow: UnitOfWork, event: GuidanceRecorded, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """SEC-05 → INFO-04: a guidance document marked for sharing (category 1 or 6)."""
+    with refused_like_a_request():
+        await info_service.from_guidance_recorded(uow, ctx=ctx, event=event, event_id=envelope.id)

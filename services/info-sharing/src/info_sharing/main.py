@@ -11,6 +11,7 @@ from info_sharing.settings import InfoSettings
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import InspectionClosed, InspectionFindingRecorded
 from xietong_common.contracts.review import ReviewDecided
+from xietong_common.contracts.secondment import GuidanceRecorded
 from xietong_common.jobs import Job, PeriodicJob, deadline_sweep_job
 from xietong_common.settings import ServiceSettings
 from xietong_common.uow import UnitOfWork
@@ -48,6 +49,7 @@ SPEC = ServiceSpec(
         ReviewDecided: handlers.on_review_decided,
         InspectionFindingRecorded: handlers.on_inspection_finding,
         InspectionClosed: handlers.on_inspection_closed,
+        GuidanceRecorded: handlers.on_guidance_recorded,
     },
     jobs=[deadline_sweep_job(MECHANISM), UNREAD_REPORT],
     openapi_tags=[

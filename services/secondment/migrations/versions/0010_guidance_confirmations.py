@@ -1,4 +1,5 @@
-"""SEC-05: a town the guidance activity reached confirms it received it.
+"""SEC-05: a town the guidance activity reached confirms it received it; a guidance document
+says how it is shared as an information item (INFO-04).
 
 Revision ID: 0010
 Revises: 0009
@@ -17,6 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("guidance_activities", sa.Column("shared_as", sa.Text(), nullable=True))
     op.create_table(
         "guidance_confirmations",
         sa.Column(
@@ -35,3 +37,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("guidance_confirmations")
+    op.drop_column("guidance_activities", "shared_as")

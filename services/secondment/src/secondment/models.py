@@ -225,6 +225,9 @@ class GuidanceActivity(Base):
     third_party: Mapped[str | None] = mapped_column(sa.Text)
     document_number: Mapped[str | None] = mapped_column(sa.Text)
     description: Mapped[str | None] = mapped_column(sa.Text)
+    shared_as: Mapped[str | None] = mapped_column(
+        sa.Text, doc="SEC-05 → INFO-04: shared as an information item (category 1 or 6)"
+    )
     recorded_at: Mapped[datetime] = mapped_column(TZ)
     recorded_by: Mapped[str] = mapped_column(sa.Text)
 

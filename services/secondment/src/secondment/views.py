@@ -359,6 +359,7 @@ def guidance_out(ctx: ServiceContext, a: GuidanceActivity) -> GuidanceOut:
         recorded_at=a.recorded_at,
         recorded_by=a.recorded_by,
         materials=[MaterialOut.of(m) for m in a.materials],
+        shared_as=a.shared_as,
         confirmations=[
             GuidanceConfirmationOut(town=c.town, confirmed_at=c.confirmed_at, note=c.note)
             for c in a.confirmations

@@ -4,6 +4,9 @@ guiding the towns is no longer only its own word."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
+
+from xietong_common.tables import outbox
 
 from .conftest import BAITAO, CHONGYI, LIZHI, WATER, Svc, refused
 from .test_guidance import record
@@ -35,3 +38,42 @@ async def test_sec_05_a_town_confirms_a_guidance_activity_it_received(svc: Svc) 
         await svc.client.get(f"/guidance/{activity['id']}", headers=svc.h(WATER, "handler"))
     ).json()
     assert [c["town"] for c in seen["confirmations"]] == [LIZHI]
+
+
+async def test_sec_05_a_guidance_document_is_shared_as_an_information_item(svc: Svc) -> None:
+    r = await svc.client.post(
+        "/guidance",
+        json={
+            "kind": "training",
+            "title": "业务培训",
+            "held_on": "2024-02-28",
+            "towns": [LIZHI],
+            "attendance": 20,
+            "shared_as": "normative-document",
+        },
+        headers=svc.h(WATER, "handler"),
+    )
+    problem = refused(r, 422, "invalid-input")
+    assert problem["rule"] == "SEC-05"
+    document = await record(
+        svc,
+        WATER,
+        kind="guidance-document",
+        attendance=None,
+        document_number="涪水发〔2024〕3号",
+        description="明确河道管理范围内违法行为的认定标准和办理流程",
+        shared_as="normative-document",
+    )
+    assert document["shared_as"] == "normative-document"
+    async with svc.run.ctx.db.session() as s:
+        envelopes = (
+            await s.execute(
+                sa.select(outbox.c.envelope).where(
+                    outbox.c.topic == "secondment.guidance-recorded",
+                    outbox.c.key == document["id"],
+                )
+            )
+        ).scalars()
+        [data] = [e["data"] for e in envelopes]
+    assert data["shared_as"] == "normative-document"
+    assert data["description"] == "明确河道管理范围内违法行为的认定标准和办理流程"

@@ -28,7 +28,7 @@ from xietong_common import idempotency, materials
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.secondment import GuidanceKind
-from xietong_common.errors import Conflict, Forbidden
+from xietong_common.errors import Conflict, Forbidden, InvalidInput
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.reference import is_department, is_town
 from xietong_common.uow import UnitOfWork
@@ -61,6 +61,13 @@ async def record_activity(
         third_party=data.third_party,
         today=today(uow),
     )
+    if data.shared_as is not None and data.kind is not GuidanceKind.GUIDANCE_DOCUMENT:
+        raise InvalidInput(
+            "only a guidance document is shared as an information item",
+            zh="只有指导性文件可作为共享信息发布",
+            field="shared_as",
+            rule="SEC-05",
+        )
     activity = GuidanceActivity(
         id=uuid.uuid4(),
         department=department,
@@ -73,6 +80,7 @@ async def record_activity(
         third_party=data.third_party,
         document_number=data.document_number,
         description=data.description,
+        shared_as=data.shared_as.value if data.shared_as else None,
         recorded_at=uow.now,
         recorded_by=actor.user,
         materials=[],
