@@ -1,6 +1,9 @@
 """`make bench`: backbone, the referral service over HTTP, lists at a million referrals,
-creating a case with one and with two replicas on one database, official documents, secondment, information-sharing and joint-inspection figures on the local stack (or the
-servers in the env), each beside a baseline measured in the same run.
+creating a case with one and with two replicas on one database, official documents,
+secondment, information-sharing and joint-inspection figures, the notifier's webhook
+deliveries per second, oversight's ledger ingestion and its assessment of a year at a
+million rows, on the local stack (or the servers in the env), each beside a baseline
+measured in the same run.
 
 On a shared machine absolute figures say little: read the ratios, each taken against a
 baseline measured in the same run (the HTTP ones interleaved round by round), and the load
@@ -30,6 +33,8 @@ PARTS = (
     "secondment",
     "info",
     "inspection",
+    "notifier",
+    "oversight",
 )
 
 
@@ -137,6 +142,29 @@ async def main(args: argparse.Namespace) -> None:
             admin_url=admin_url, bootstrap=bootstrap, targets=args.inspection_targets
         ):
             print(line, flush=True)
+    if "notifier" in only and importlib.util.find_spec("bench.bench_notifier") is not None:
+        from bench import bench_notifier
+
+        print()
+        for line in await bench_notifier.run(
+            admin_url=admin_url, bootstrap=bootstrap, n=max(n // 2, 200)
+        ):
+            print(line, flush=True)
+    if "oversight" in only and args.oversight_rows:
+        from bench import bench_oversight
+
+        print(
+            "\noversight: ledger ingestion beside the raw PG commit rate, and the assessment "
+            "of one year:"
+        )
+        figures = await bench_oversight.run(
+            admin_url=admin_url,
+            bootstrap=bootstrap,
+            facts=max(n * 2, 200),
+            rows=args.oversight_rows,
+        )
+        for line in [pg.line(), *bench_oversight.report(figures, pg)]:
+            print(line, flush=True)
     print(
         f"\nbench took {time.perf_counter() - started:.0f} s; load average {load_average()}",
         flush=True,
@@ -167,6 +195,12 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--inspection-targets", type=int, default=100_000, help="targets in the INSP-02 draw"
+    )
+    parser.add_argument(
+        "--oversight-rows",
+        type=int,
+        default=1_000_000,
+        help="deadlines of one year in the oversight ledger for the assessment (0: skip it)",
     )
     args = parser.parse_args()
 

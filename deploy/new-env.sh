@@ -4,8 +4,9 @@
 #      read the file: it rejects the top-level `name:` among others);
 #   2. .env from .env.example (settings, no secrets), if there is none;
 #   3. secrets/ (mode 0700): a random password for every database role and Kafka user, the
-#      JWT secret, joint inspection's identity key, Grafana's admin password, and one
-#      Ed25519 audit signing key per service (openssl genpkey), each only where missing;
+#      JWT secret, joint inspection's identity key, the notifier's secrets key, Grafana's
+#      admin password, and one Ed25519 audit signing key per service (openssl genpkey),
+#      each only where missing;
 #   4. proxy/tls/: a certificate for the HTTPS proxy from a local CA (proxy/make-certs.sh),
 #      if there is none.
 # It never overwrites a file: run it again after adding a service to make what is missing.
@@ -84,6 +85,7 @@ chmod 700 secrets
 secret postgres-password
 secret jwt-secret
 secret inspection-identity-key
+secret notifier-secrets-key
 secret integrator-kafka-password
 secret grafana-admin-password
 secret workbench-session-secret

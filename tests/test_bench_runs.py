@@ -40,3 +40,46 @@ async def test_the_create_bench_runs_with_two_replicas(servers: Servers) -> None
         await drop_databases(servers.postgres_admin_url)
     assert figures.count == 20
     assert len(figures.latencies_ms) == 20
+
+
+async def test_issue_24_the_notifier_bench_delivers_every_delivery(servers: Servers) -> None:
+    """`make bench`'s deliveries/s: every delivery reaches the local receiver (the bench
+    raises otherwise) and the raw httpx baseline is printed beside it."""
+    from bench.bench_notifier import run
+
+    try:
+        lines = await run(
+            admin_url=servers.postgres_admin_url,
+            bootstrap=servers.kafka_bootstrap,
+            n=20,
+            subscriptions=5,
+        )
+    finally:
+        await drop_databases(servers.postgres_admin_url)
+    assert any(line.startswith("raw httpx POSTs") for line in lines)
+    assert any(line.startswith("notifier deliveries") for line in lines)
+    assert "× raw httpx POSTs/s" in lines[-1]
+    assert CREATED == []
+
+
+async def test_the_oversight_bench_ingests_and_assesses(servers: Servers) -> None:
+    """Issue 19: the oversight part publishes its facts, waits until the ledger holds each
+    one, seeds a year with COPY and asks for that year's assessment."""
+    from bench import bench_oversight
+
+    try:
+        figures = await bench_oversight.run(
+            admin_url=servers.postgres_admin_url,
+            bootstrap=servers.kafka_bootstrap,
+            facts=40,
+            rows=2000,
+            assessments=3,
+        )
+    finally:
+        await drop_databases(servers.postgres_admin_url)
+    assert figures["ingest"].count == 40
+    assert figures["deadlines"] == 2000
+    assert figures["organisations"] > 10
+    assert 0 < figures["due"] <= 2000
+    assert len(figures["assessment"].latencies_ms) == 3
+    assert CREATED == []

@@ -248,6 +248,8 @@ def test_each_service_gets_its_own_secrets_and_no_other_s(
     }
     if name == "joint-inspection":
         expected["inspection-identity-key"] = "inspection-identity-key"
+    if name == "notifier":
+        expected["notifier-secrets-key"] = "notifier-secrets-key"
     assert mounted == expected
     env = svc["environment"]
     for target in mounted.values():

@@ -37,6 +37,8 @@ UNDECLARED = {
     # Raised only by oversight's event handlers (a forged deadline fact goes to the DLQ); it
     # has no REST operation to answer with it.
     "oversight-fact-not-its-own",
+    # Likewise the outsider's (SUP-01): a service's checkpoint of another's audit chain.
+    "oversight-checkpoint-not-its-own",
     # Likewise the notifier's: an event from another than its producer goes to the DLQ.
     "notifier-event-not-from-its-owner",
     # Refused by `xietong oversight rebuild` (a command, not an operation) when the ledger

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -460,3 +461,384 @@ async def test_sup_02_a_referral_left_unanswered_is_the_departments_breach_in_ov
             headers=oversight.auth(dept, "handler"),
         )
         assert hidden.status_code == 404
+
+
+async def test_sup_02_an_onward_referral_hold_is_counted_against_the_sender(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """REF-08 through the referral service's REST API and Kafka into the oversight ledger: a
+    department that received a case sends a resembling referral with a reason; it is held for
+    the district government, which bars it. Oversight counts the hold once as a flag against
+    the department that sent it (not the town it was addressed to) and shows the decision."""
+    from datetime import UTC, datetime
+
+    from oversight.main import SPEC as OVERSIGHT
+
+    from xietong_common.clock import FakeClock
+    from xietong_common.reference import DISTRICT_GOV
+    from xietong_devtools.testing import sample_codes
+
+    oversight_group = f"oversight-x-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(
+        kafka_bootstrap, oversight_group, (registry.spec_for(m).topic for m in OVERSIGHT.handlers)
+    )
+    clock = FakeClock(datetime(2024, 5, 6, 2, 0, tzinfo=UTC))  # Mon 2024-05-06 10:00 CST
+    party = {"name": "某某化工有限公司", "kind": "legal-person", "id_number": "91500102MA5U7YBX2G"}
+    async with (
+        running_service(
+            REFERRAL,
+            database_url=await create_database(servers, "x_referral_onward"),
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "f",
+            run_jobs=False,
+            clock=clock,
+        ) as referral,
+        running_service(
+            OVERSIGHT,
+            database_url=await create_database(servers, "x_oversight_onward"),
+            kafka_bootstrap=kafka_bootstrap,
+            run_jobs=False,
+            service_name=oversight_group,
+        ) as oversight,
+    ):
+        codes = sample_codes(referral.ctx)
+        town, dept = codes["town_a"], codes["dept"]
+
+        def h(org: str, role: str = "handler") -> dict[str, str]:
+            return referral.auth(org, role, user=f"{org}/{role}")
+
+        async def send(org: str, body: dict[str, object]) -> dict[str, object]:
+            drafted = await referral.client.post("/referrals", headers=h(org), json=body)
+            assert drafted.status_code == 201, drafted.text
+            rid = drafted.json()["id"]
+            for kind in ("letter", "item-list"):
+                uploaded = await referral.client.post(
+                    f"/referrals/{rid}/materials",
+                    data={"kind": kind},
+                    files={"file": (f"{kind}.pdf", pdf_bytes(kind), "application/pdf")},
+                    headers=h(org),
+                )
+                assert uploaded.status_code == 201, uploaded.text
+            sent = await referral.client.post(f"/referrals/{rid}/send", headers=h(org))
+            assert sent.status_code == 200, sent.text
+            return dict(sent.json())
+
+        # The town refers a case to the department, which signs for it and keeps it open.
+        first = await send(
+            town,
+            {
+                "matter_code": codes["dept_matter"],
+                "place_town": town,
+                "found_at": clock.now().isoformat(),
+                "facts": "巡查发现某某化工有限公司通过暗管向麻溪河直排生产废水",
+                "party": party,
+            },
+        )
+        assert first["receiver"] == dept
+        received = await referral.client.post(
+            f"/referrals/{first['id']}/receive",
+            json={"signer_name": "王芳"},
+            headers=h(dept, "clerk"),
+        )
+        assert received.status_code == 200, received.text
+        # The department sends a referral about the same party, with its reason: held.
+        held = await send(
+            dept,
+            {
+                "matter_code": codes["town_matter"],
+                "place_town": codes["town_b"],
+                "found_at": clock.now().isoformat(),
+                "facts": "另案：该公司另一处厂区油烟污染",
+                "party": party,
+                "distinct_case_reason": "该公司另一处厂区的油烟污染，与已受理的废水案件系不同违法行为",
+            },
+        )
+        assert held["state"]["value"] == "held"  # type: ignore[index]
+        barred = await referral.client.post(
+            f"/referrals/{held['id']}/onward-decision",
+            json={
+                "decision": "bar",
+                "reason": "经核查系同一违法行为，不得再行移送，由原受移送单位依法处理",
+            },
+            headers=h(DISTRICT_GOV),
+        )
+        assert barred.status_code == 200, barred.text
+        await referral.outbox_drained(timeout_s=120)
+
+        overseer = oversight.auth("justice-bureau", "handler", user="bureau")
+
+        async def rows() -> dict[str, dict[str, object]]:
+            r = await oversight.client.get(
+                "/assessment", params={"period": "2024-05"}, headers=overseer
+            )
+            assert r.status_code == 200, r.text
+            return {row["organisation"]: row for row in r.json()["items"]}
+
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 120
+        while not (
+            (found := await rows()).get(dept, {}).get("flags") == 1
+            and found[dept]["records_by_kind"].get(  # type: ignore[attr-defined]
+                "referral.onward-referral-decided:barred"
+            )
+            == 1
+        ):
+            assert loop.time() < until, f"oversight never saw the hold and its decision: {found}"
+            await asyncio.sleep(0.2)
+        flags = found[dept]["flags_by_kind"]
+        assert flags["referral.onward-referral-suspected"] == 1  # type: ignore[index]
+        assert found.get(town, {}).get("flags", 0) == 0
+        assert found.get(codes["town_b"], {}).get("flags", 0) == 0
+        facts = await oversight.client.get(
+            f"/assessment/organisations/{dept}",
+            params={"period": "2024-05"},
+            headers=oversight.auth(dept, "handler"),
+        )
+        by_kind = {f["kind"]: f for f in facts.json()["facts"]}
+        suspected = by_kind["referral.onward-referral-suspected"]
+        assert (suspected["source"], suspected["rule"]) == ("referral", "REF-08")
+        assert suspected["subject"] == f"referral:{held['id']}"
+        assert suspected["detail"]["resembles"] == [first["id"]]
+        decided = by_kind["referral.onward-referral-decided"]
+        assert decided["detail"]["outcome"] == "barred"
+        assert decided["detail"]["decided_by"] == f"{DISTRICT_GOV}/handler"
+
+
+async def test_sup_02_four_mechanisms_facts_reach_the_town_and_the_department_once_each(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Issue 19's "done when", through each producer's REST API and real Kafka: a referral left
+    unanswered past REF-07, an assistance refusal, a shared item left unread past INFO-03's
+    setting and an inspection consultation (INSP-04) the town let lapse all appear once each,
+    under the town or the department that owed them, in the period they fell due, with the
+    denominators the deadlines give (what was met counted beside what was missed)."""
+    from datetime import UTC, datetime, timedelta
+
+    from oversight.main import SPEC as OVERSIGHT
+
+    from assistance.main import SPEC as ASSISTANCE
+    from info_sharing.main import SPEC as INFO
+    from info_sharing.main import UNREAD_REPORT
+    from joint_inspection.main import SPEC as INSPECTION
+    from xietong_common.clock import FakeClock
+    from xietong_common.jobs import run_job_once
+    from xietong_common.parties import uscc_check_character
+
+    town, dept, fire = "town:lizhi", "dept:ecology-environment", "dept:fire-rescue"
+    groups = {}
+    for spec in (REFERRAL, ASSISTANCE, INFO, INSPECTION, OVERSIGHT):
+        groups[spec.name] = f"{spec.name}-x-{uuid.uuid4().hex[:8]}"
+        await start_group_at_end(
+            kafka_bootstrap, groups[spec.name], (registry.spec_for(m).topic for m in spec.handlers)
+        )
+    clock = FakeClock(datetime(2024, 3, 4, 2, 0, tzinfo=UTC))  # Mon 2024-03-04 10:00 CST
+
+    def service(spec: Any, database: str) -> Any:
+        return running_service(
+            spec,
+            database_url=database,
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / spec.name,
+            run_jobs=False,
+            clock=clock,
+            service_name=groups[spec.name],
+        )
+
+    async with (
+        service(REFERRAL, await create_database(servers, "x4_referral")) as referral,
+        service(ASSISTANCE, await create_database(servers, "x4_assistance")) as assistance,
+        service(INFO, await create_database(servers, "x4_info", migrated_for=INFO)) as info,
+        service(
+            INSPECTION, await create_database(servers, "x4_inspection", migrated_for=INSPECTION)
+        ) as inspection,
+        running_service(
+            OVERSIGHT,
+            database_url=await create_database(servers, "x4_oversight"),
+            kafka_bootstrap=kafka_bootstrap,
+            run_jobs=False,
+            service_name=groups["oversight"],
+        ) as oversight,
+    ):
+
+        def h(svc: Any, org: str, *roles: str) -> dict[str, str]:
+            return dict(svc.auth(org, *(roles or ("handler",)), user=f"{org}/officer"))
+
+        # REF-03 met by the town, REF-06 met by the department, REF-07 left unanswered.
+        drafted = await referral.client.post(
+            "/referrals",
+            headers=h(referral, town),
+            json={
+                "matter_code": "ENV-001",
+                "place_town": town,
+                "found_at": clock.now().isoformat(),
+                "facts": "巡查发现企业向河道直排污水",
+                "party": {"name": "某某化工有限公司", "kind": "legal-person"},
+            },
+        )
+        assert drafted.status_code == 201, drafted.text
+        rid = drafted.json()["id"]
+        for kind in ("letter", "item-list"):
+            uploaded = await referral.client.post(
+                f"/referrals/{rid}/materials",
+                data={"kind": kind},
+                files={"file": (f"{kind}.pdf", pdf_bytes(kind), "application/pdf")},
+                headers=h(referral, town),
+            )
+            assert uploaded.status_code == 201, uploaded.text
+        sent = await referral.client.post(f"/referrals/{rid}/send", headers=h(referral, town))
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["receiver"] == dept
+        received = await referral.client.post(
+            f"/referrals/{rid}/receive",
+            json={"signer_name": "王芳"},
+            headers=h(referral, dept, "clerk"),
+        )
+        assert received.status_code == 200, received.text
+
+        # ASSIST-04 met by the department, by refusing (ASSIST-03) a matter it owns.
+        matter = next(m for m in assistance.ctx.catalogue.all() if m.town_level and m.owner == dept)
+        asked = await assistance.client.post(
+            "/assistance-requests",
+            headers=h(assistance, town),
+            json={
+                "matter_code": matter.code,
+                "ground": "technical-support",
+                "needed": "请协助对焚烧残留物取样检测，出具检测报告",
+            },
+        )
+        assert asked.status_code == 201, asked.text
+        aid = asked.json()["id"]
+        submitted = await assistance.client.post(
+            f"/assistance-requests/{aid}/submit", json={}, headers=h(assistance, town)
+        )
+        assert submitted.status_code == 200, submitted.text
+        refused = await assistance.client.post(
+            f"/assistance-requests/{aid}/refuse",
+            headers=h(assistance, dept),
+            json={
+                "ground": "forbidden-by-law",
+                "law": "《中华人民共和国保守国家秘密法》",
+                "article": "第二十八条",
+                "reason": "所需监测数据已定密为秘密级，依法不得提供",
+            },
+        )
+        assert refused.status_code == 200, refused.text
+
+        # INFO-03: the department shares an item the town subscribed to; the town never reads it.
+        subscribed = await info.client.post(
+            "/subscriptions", json={}, headers=h(info, town, "clerk")
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        shared = await info.client.post(
+            "/items",
+            headers=h(info, dept, "clerk"),
+            json={
+                "category": "other",
+                "title": "关于开展夏季夜市占道经营联合整治的情况通报",
+                "body": "近期荔枝街道夜市存在占道经营现象，现将联合整治情况通报如下。",
+                "publish": True,
+            },
+        )
+        assert shared.status_code == 201, shared.text
+
+        # INSP-04: a department proposes an inspection; the town never answers.
+        body = "91500102MA" + f"{uuid.uuid4().int % 10**7:07d}"
+        target = await inspection.client.post(
+            "/targets",
+            headers=h(inspection, town, "handler", "leader"),
+            json={
+                "name": "涪陵区测试餐饮店",
+                "party_kind": "legal-person",
+                "id_number": body + uscc_check_character(body),
+                "industry": "餐饮",
+                "supervision_level": "b",
+                "town": town,
+                "supervised_since": "2020-01-01",
+            },
+        )
+        assert target.status_code == 201, target.text
+        start = clock.now() + timedelta(days=3)
+        proposed = await inspection.client.post(
+            "/orders",
+            headers=h(inspection, fire, "handler", "leader"),
+            json={
+                "title": "消防联合检查",
+                "method": "on-site",
+                "matter_codes": ["FIR-001"],
+                "planned_start": start.isoformat(),
+                "planned_end": (start + timedelta(days=1)).isoformat(),
+                "target_ids": [target.json()["id"]],
+                "town": town,
+                "proposal": "拟请街道大队负责占道经营检查",
+            },
+        )
+        assert proposed.status_code == 201, proposed.text
+        assert proposed.json()["deadlines"][0]["rule"] == "INSP-04"
+
+        # Ten days on: each service's sweep records what lapsed.
+        clock.advance(timedelta(days=10))  # Thu 2024-03-14
+        for svc, spec in ((referral, REFERRAL), (assistance, ASSISTANCE), (inspection, INSPECTION)):
+            (job,) = [j for j in spec.jobs if j.name == "deadline-sweep"]
+            await run_job_once(svc.ctx.db, "deadline-sweep", job.job(svc.ctx))
+        assert await run_job_once(info.ctx.db, UNREAD_REPORT.name, UNREAD_REPORT.job(info.ctx))
+        for svc in (referral, assistance, info, inspection):
+            await svc.outbox_drained(timeout_s=120)
+
+        overseer = h(oversight, "justice-bureau")
+
+        async def rows(period: str) -> dict[str, dict[str, Any]]:
+            r = await oversight.client.get(
+                "/assessment", params={"period": period}, headers=overseer
+            )
+            assert r.status_code == 200, r.text
+            return {row["organisation"]: row for row in r.json()["items"]}
+
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 120
+        while not (
+            (found := await rows("2024-03")).get(dept, {}).get("breached") == 1
+            and found[dept]["due"] == 3
+            and found[dept]["refusals"] == 1
+            and found.get(town, {}).get("breached") == 1
+            and found[town]["due"] == 2
+            and found[town]["unread_overdue"] == 1
+        ):
+            assert loop.time() < until, f"oversight never saw every fact: {found}"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2)  # anything told twice would have arrived by now
+        found = await rows("2024-03")
+        d, t = found[dept], found[town]
+        # The department: REF-06 and ASSIST-04 met on time, REF-07 missed; one refusal.
+        assert (d["due"], d["met_on_time"], d["breached"], d["open"]) == (3, 2, 1, 0)
+        assert (d["on_time_rate"], d["breach_rate"]) == (round(2 / 3, 4), round(1 / 3, 4))
+        by_rule = {r["rule"]: r for r in d["by_rule"]}
+        assert set(by_rule) == {"REF-06", "REF-07", "ASSIST-04"}
+        assert (by_rule["REF-07"]["due"], by_rule["REF-07"]["breached"]) == (1, 1)
+        assert (by_rule["ASSIST-04"]["due"], by_rule["ASSIST-04"]["met_on_time"]) == (1, 1)
+        assert (d["refusals"], d["refusals_owned_matter"], d["flags"]) == (1, 1, 0)
+        assert d["refusals_by_kind"]["assistance.refused"] == 1
+        assert d["unread_overdue"] == 0
+        # The town: REF-03 met on time, INSP-04 missed; one item left unread.
+        assert (t["due"], t["met_on_time"], t["breached"], t["open"]) == (2, 1, 1, 0)
+        assert (t["on_time_rate"], t["breach_rate"]) == (0.5, 0.5)
+        assert {r["rule"] for r in t["by_rule"]} == {"REF-03", "INSP-04"}
+        assert (t["unread_overdue"], t["refusals"], t["flags"]) == (1, 0, 0)
+        # Nothing else, and nothing of it in another period.
+        assert fire not in found or found[fire]["due"] == 0
+        assert (await rows("2024-02")) == {}
+        april = await rows("2024-04")
+        assert all(r["breached"] == 0 and r["refusals"] == 0 for r in april.values())
+        # Each unit sees its own row and is 404 to the other's.
+        for own, other in ((dept, town), (town, dept)):
+            mine = await oversight.client.get(
+                f"/assessment/organisations/{own}",
+                params={"period": "2024-03"},
+                headers=h(oversight, own),
+            )
+            assert mine.status_code == 200, mine.text
+            theirs = await oversight.client.get(
+                f"/assessment/organisations/{other}",
+                params={"period": "2024-03"},
+                headers=h(oversight, own),
+            )
+            assert theirs.status_code == 404

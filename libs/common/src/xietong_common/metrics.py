@@ -118,3 +118,17 @@ AUDIT_VERIFY_LAST_RUN = Gauge(
     "When the audit chain was last verified (Unix time)",
     ["service"],
 )
+OVERSIGHT_AUDIT_ALARMS = Counter(
+    "xietong_oversight_audit_alarms_total",
+    "SUP-01, the outsider (the oversight service): alarms raised on checkpoints of a service's "
+    "audit chain that cannot be trusted, by the chain's service and the alarm's kind "
+    "(bad-signature, gap, rollback, chain-replaced)",
+    ["service", "kind"],
+)
+OVERSIGHT_CALENDAR_ALARMS = Counter(
+    "xietong_oversight_calendar_alarms_total",
+    "SUP-02, the calendar watch (the oversight service): alarms raised, at most one a day, "
+    "while next year's holiday schedule is not installed past XIETONG_CALENDAR_WATCH_FROM, by "
+    "the missing year",
+    ["year"],
+)

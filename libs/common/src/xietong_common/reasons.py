@@ -42,3 +42,12 @@ def is_law_title(text: str | None) -> bool:
     if not title.startswith("《"):
         title = f"《{title}》"  # the brackets forgotten: the title is judged all the same
     return bool(_LAW_TITLE.match(title)) and not _VAGUE.match(title)
+
+
+# A Chinese statute is cited by article: 第二十八条, 第28条 (with 款/项 after it as needed).
+ARTICLE = re.compile(r"第\s*[0-9０-９一二三四五六七八九十百千零〇两]+\s*条")
+
+
+def is_article(text: str | None) -> bool:
+    """A citation of an article (第…条), not 'the relevant article'."""
+    return bool(ARTICLE.search(text or ""))

@@ -100,6 +100,22 @@ def test_the_deployment_is_signed_when_present_and_absent_changes_nothing() -> N
     assert "does not verify" in (signature_problem(dropped, keys) or "")
 
 
+def test_sup_01_the_previous_checkpoint_is_signed_when_stated_and_absent_changes_nothing() -> None:
+    """Issue 19: a checkpoint may name the head its chain's previous checkpoint signed
+    (`previous_seq`, `previous_hash`), among the signed fields, so an outsider sees a gap;
+    one that states none is signed exactly as before."""
+    key = generate_key("ed25519")
+    plain = sign_head(HEAD, service="referral", key=key, at=AT)
+    linked = sign_head(HEAD, service="referral", key=key, at=AT, previous=(7, "b" * 64))
+    assert b'"previous_' not in signed_message(plain)
+    assert b'"previous_hash":"' + b"b" * 64 + b'","previous_seq":7,' in signed_message(linked)
+    keys = {key.key_id: key.public}
+    assert signature_problem(linked, keys) is None
+    for change in ({"previous_seq": 6}, {"previous_hash": "c" * 64}, {"previous_seq": None}):
+        altered = linked.model_copy(update=change)
+        assert "does not verify" in (signature_problem(altered, keys) or "")
+
+
 @pytest.mark.parametrize("algorithm", ["ed25519", "sm2"])
 def test_a_checkpoint_verifies_with_its_key_and_not_once_altered(algorithm: str) -> None:
     key = generate_key(algorithm)

@@ -501,6 +501,17 @@ def never_ends(*, progress: object) -> None:
         time.sleep(0.05)
 
 
+def writes_its_pid_and_waits(path: str, *, progress: object) -> None:
+    """A parser that says which process it runs in, then never ends."""
+    import os
+    import time
+    from pathlib import Path
+
+    Path(path).write_text(f"{os.getpid()} {os.getppid()}")
+    while True:
+        time.sleep(0.05)
+
+
 def allocates(megabytes: int, *, progress: object) -> int:
     """A parser that wants more memory than it is given."""
     blocks = [bytearray(1 << 20) for _ in range(megabytes)]

@@ -65,6 +65,10 @@ def run_services(*, host: str = "127.0.0.1") -> int:
             "XIETONG_KAFKA_BOOTSTRAP_SERVERS": info.kafka_bootstrap,
         }
         env.pop("DATABASE_URL", None)  # the admin URL must not reach the service
+        if name == "notifier":
+            # Its messages link to the record's page in the local workbench.
+            workbench_port = os.environ.get("XIETONG_WORKBENCH_PORT", "8000")
+            env.setdefault("XIETONG_WORKBENCH_PUBLIC_URL", f"http://{host}:{workbench_port}")
         # As a container runs it (`xietong serve`): JSON logs, the bounded request head and
         # the server's own refusals as problem+json.
         process = subprocess.Popen(

@@ -108,3 +108,23 @@ class MaterialsHolderNotAllowed(AssistanceError, InvalidInput):
     slug = "assistance-materials-holder-not-allowed"
     title = "The holder of the materials is named on ground 2 only"
     title_zh = "仅在“所需材料为其他行政执法机关所掌握”时填写材料掌握机关"
+
+
+class IfMatchRequired(AssistanceError):
+    """ASSIST-03: the justice bureau's ruling names the version of the request it read
+    (`If-Match` with its ETag), so that no ruling is given on a refusal it has not seen as it
+    stands (a contest added meanwhile)."""
+
+    status = 428
+    slug = "assistance-if-match-required"
+    title = "The ruling needs If-Match with the request's current version"
+    title_zh = "裁决须在 If-Match 中注明所读取的协助请求版本"
+
+
+class RequestChanged(AssistanceError):
+    """ASSIST-03: `If-Match` names a version that is no longer the request's current one."""
+
+    status = 412
+    slug = "assistance-request-changed"
+    title = "The request has changed since it was read"
+    title_zh = "协助请求已被变更，请重新读取"

@@ -42,6 +42,7 @@ def requested(r: AssistanceRequest, respond_due: TrackedDeadline) -> AssistanceR
         ground=AssistanceGround(r.ground),
         ground_description=r.ground_description,
         needed=r.needed,
+        materials_holder=r.materials_holder,
         case=CaseRef(kind=CaseKind(r.case_kind), id=r.case_id)
         if r.case_kind and r.case_id
         else None,
@@ -100,6 +101,7 @@ def refused(r: AssistanceRequest, *, late: bool) -> AssistanceRefused:
         after_acceptance=r.refused_after_acceptance,
         refused_at=r.refused_at,
         late=late,
+        owned_matter=r.refused_owned_matter,
     )
 
 

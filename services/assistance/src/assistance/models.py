@@ -34,6 +34,10 @@ class AssistanceRequest(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # Raised by every change of the row (the ORM's version counter): the request's ETag, which
+    # the justice bureau's ruling names in If-Match (ASSIST-03).
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's own form)
     state: Mapped[str] = mapped_column(sa.Text)
     town: Mapped[str] = mapped_column(sa.Text)
     department: Mapped[str] = mapped_column(sa.Text)

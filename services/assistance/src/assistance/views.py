@@ -128,6 +128,7 @@ def queue_item_of(r: AssistanceRequest) -> RefusalQueueItem:
         refused_at=r.refused_at,
         contest=contest_of(r),
         ruling=ruling_of(r),
+        version=r.version,
     )
 
 
@@ -156,6 +157,7 @@ def detail_of(
         **_summary_fields(r),
         next_due=next_due(deadlines),
         overdue=is_overdue(deadlines, now),
+        version=r.version,
         proposed_department=r.proposed_department,
         warnings=[WarningOut.model_validate(w) for w in r.warnings or []],
         ground_description=r.ground_description,

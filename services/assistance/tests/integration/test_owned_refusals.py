@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from xietong_common.tables import audit_log
+from xietong_common.tables import audit_log, outbox
 from xietong_devtools.testing import topic_reader
 
 from .conftest import Assist, refused
@@ -27,6 +27,14 @@ FORBIDDEN = {
 
 def bureau(assist: Assist) -> dict[str, str]:
     return assist.h("justice-bureau", "handler")
+
+
+async def read(assist: Assist, rid: str) -> dict[str, str]:
+    """The justice bureau's headers with the request's ETag as read, for `If-Match`."""
+    r = await assist.svc.client.get(f"/assistance-requests/{rid}", headers=bureau(assist))
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] == f'"{r.json()["version"]}"'
+    return {**bureau(assist), "If-Match": r.headers["ETag"]}
 
 
 async def owned_refusal(assist: Assist) -> dict[str, Any]:
@@ -78,7 +86,9 @@ async def test_assist_03_a_refusal_of_an_owned_matter_is_counted_apart_and_ruled
     assert (await assist.svc.client.get(QUEUE, headers=assist.dept)).status_code == 403
     # A ruling needs a real reason, and only the justice bureau gives it.
     before = await assist.counts()
-    r = await assist.post(own["id"], "ruling", bureau(assist), decision="not-upheld", reason="不行")
+    r = await assist.post(
+        own["id"], "ruling", await read(assist, own["id"]), decision="not-upheld", reason="不行"
+    )
     await refused(assist, r, 422, "assistance-reason-missing", before)
     r = await assist.post(
         own["id"], "ruling", assist.dept, decision="upheld", reason="本局认为拒绝理由充分成立"
@@ -88,7 +98,7 @@ async def test_assist_03_a_refusal_of_an_owned_matter_is_counted_apart_and_ruled
         r = await assist.post(
             own["id"],
             "ruling",
-            bureau(assist),
+            await read(assist, own["id"]),
             decision="not-upheld",
             reason="所引条款规定的是定密程序，并不禁止向执法机关提供监测数据",
         )
@@ -108,12 +118,20 @@ async def test_assist_03_a_refusal_of_an_owned_matter_is_counted_apart_and_ruled
     assert [x["id"] for x in r.json()["items"]] == [own["id"]]
     before = await assist.counts()
     r = await assist.post(
-        own["id"], "ruling", bureau(assist), decision="upheld", reason="复查后认为拒绝理由成立"
+        own["id"],
+        "ruling",
+        await read(assist, own["id"]),
+        decision="upheld",
+        reason="复查后认为拒绝理由成立",
     )
     await refused(assist, r, 409, "assistance-refusal-not-open-to-ruling", before)
     # A refusal of a matter the department does not own is not for the bureau to rule on.
     r = await assist.post(
-        other["id"], "ruling", bureau(assist), decision="upheld", reason="该事项确非该局职权范围"
+        other["id"],
+        "ruling",
+        await read(assist, other["id"]),
+        decision="upheld",
+        reason="该事项确非该局职权范围",
     )
     await refused(assist, r, 409, "assistance-refusal-not-open-to-ruling", before)
 
@@ -157,6 +175,64 @@ async def test_assist_03_the_town_contests_a_refusal_and_the_justice_bureau_sees
     before = await assist.counts()
     r = await assist.post(own["id"], "contest", assist.town, reason="再次提出异议，请司法局裁决")
     await refused(assist, r, 409, "assistance-refusal-not-open-to-ruling", before)
+
+
+async def test_assist_03_the_ruling_names_the_version_it_read(assist: Assist) -> None:
+    """Like every state change read before it is made, the justice bureau's ruling carries
+    the ETag it read as `If-Match`: none → 428; a contest the town made meanwhile → 412, so
+    no ruling is given on a refusal as it no longer stands."""
+    own = await owned_refusal(assist)
+    seen = await read(assist, own["id"])
+    r = await assist.svc.client.get(QUEUE, params={"ruling": "pending"}, headers=bureau(assist))
+    [queued] = r.json()["items"]
+    assert f'"{queued["version"]}"' == seen["If-Match"]
+    ruling = {"decision": "upheld", "reason": "所引法律条款确实禁止提供该项数据"}
+    before = await assist.counts()
+    r = await assist.post(own["id"], "ruling", bureau(assist), **ruling)
+    problem = await refused(assist, r, 428, "assistance-if-match-required", before)
+    assert problem["rule"] == "ASSIST-03"
+    r = await assist.post(
+        own["id"], "contest", assist.town, reason="所引条款不禁止提供监测数据，拒绝没有依据"
+    )
+    assert r.status_code == 200, r.text
+    # the contest's answer shows the version it made, the one a ruling now names
+    now = await read(assist, own["id"])
+    assert f'"{r.json()["version"]}"' == now["If-Match"] != seen["If-Match"]
+    before = await assist.counts()
+    r = await assist.post(own["id"], "ruling", seen, **ruling)
+    problem = await refused(assist, r, 412, "assistance-request-changed", before)
+    assert f'"{problem["version"]}"' != seen["If-Match"]
+    r = await assist.post(own["id"], "ruling", {**seen, "If-Match": "*"}, **ruling)
+    await refused(assist, r, 412, "assistance-request-changed", before)
+    r = await assist.post(own["id"], "ruling", await read(assist, own["id"]), **ruling)
+    assert r.status_code == 200, r.text
+    assert r.json()["refusal"]["ruling"]["decision"] == "upheld"
+
+
+async def test_assist_02_the_request_event_names_the_holder_of_the_materials(
+    assist: Assist,
+) -> None:
+    """ASSIST-02: oversight judges a holder's refusal by what was asked of whom, so
+    `assistance.requested` carries the named holder (none on the other grounds)."""
+    c = assist.codes
+    asked = await assist.submitted(
+        department=c.other_dept,
+        ground="held-by-another-agency",
+        needed="调取涉案车辆登记信息",
+        materials_holder=c.other_dept,
+    )
+    plain = await assist.submitted()
+    async with assist.svc.ctx.db.session() as s:
+        rows = (
+            await s.execute(
+                sa.select(outbox.c.key, outbox.c.envelope).where(
+                    outbox.c.topic == "assistance.requested"
+                )
+            )
+        ).all()
+    data = {key: envelope["data"] for key, envelope in rows}
+    assert data[asked["id"]]["materials_holder"] == c.other_dept
+    assert data[plain["id"]]["materials_holder"] is None
 
 
 async def test_assist_02_the_named_holder_of_the_materials_may_not_refuse_as_outside_powers(

@@ -195,7 +195,8 @@ async def test_info_03_subscriptions_are_checked_bounded_and_cancelled(info: Inf
     assert r.status_code == 404
     r = await info.svc.client.delete(f"/subscriptions/{mine['id']}", headers=info.h(c.town_a))
     assert r.status_code == 204
-    await info.publish(c.dept, category="laws-norms", details=laws())
+    # (a town's norm: a department's would be due to town A whatever it subscribed)
+    await info.publish(c.town_b, category="laws-norms", details=laws())
     assert (await info.inbox(c.town_a))["total"] == 0
 
     info.svc.ctx.settings.info_max_subscriptions_per_org = 2  # type: ignore[attr-defined]
@@ -259,6 +260,83 @@ async def test_info_03_a_department_s_supervision_items_reach_the_towns_unsubscr
     late = {(x["org"], x["item"]["id"]) for x in listed["items"]}
     assert (c.town_a, licensing["id"]) in late
     assert (c.town_b, everywhere["id"]) in late
+
+
+async def test_info_03_every_item_the_notice_makes_due_reaches_its_organisation_unsubscribed(
+    info: Info,
+) -> None:
+    """Beyond a department's categories 2 and 3: the norms of the empowered matters (1) and
+    the discretion benchmarks and workflows of the towns' penalty matters (6), issued by a
+    department, the justice bureau or the district government, and a department's dynamic
+    information (7) are due to the towns they name, or every town; a town's penalty decision
+    (4) is due to the department that asked for the feedback. None of them subscribed; each
+    unread past the setting counts against it. Statistics (5) and other items (9) name
+    nobody the notice makes them due to: subscriptions and audience only."""
+    c = info.codes
+    norms = await info.publish(c.dept, category="laws-norms", details=laws())
+    workflow = await info.publish(
+        "justice-bureau", category="discretion-workflows", details={"kind": "workflow"}
+    )
+    benchmark = await info.publish(
+        c.other_dept, category="discretion-workflows", details={"kind": "benchmark"}
+    )
+    dynamic = await info.publish(
+        c.dept, category="dynamic", towns=[c.town_a], details={"occurred_on": "2024-02-28"}
+    )
+    # not due: a town's copy of a norm to the other towns; another department's items
+    await info.publish(c.town_b, category="laws-norms", details=laws())
+    await info.publish(c.dept, category="other")
+
+    def due_items(page: dict[str, Any]) -> set[str]:
+        return {e["item"]["id"] for e in page["items"] if e["reason"] == "duty"}
+
+    assert due_items(await info.inbox(c.town_a)) == {
+        norms["id"],
+        workflow["id"],
+        benchmark["id"],
+        dynamic["id"],
+    }
+    town_b = await info.inbox(c.town_b)
+    assert due_items(town_b) == {norms["id"], workflow["id"], benchmark["id"]}
+    assert town_b["total"] == 3  # not its own norm, not the department's "other" item
+    assert (await info.inbox(c.other_dept))["total"] == 0
+
+    matter = info.svc.ctx.catalogue.get(c.town_matter)
+    assert matter is not None
+    r = await info.svc.client.post(
+        "/feedback-requests", json={"matter_code": matter.code}, headers=info.clerk(matter.owner)
+    )
+    assert r.status_code == 201, r.text
+    decision = await info.publish(
+        c.town_a,
+        category="penalty-decisions",
+        matter_codes=[matter.code],
+        details={
+            "decision_number": "涪荔综执罚决〔2024〕12号",
+            "party_name": "某某餐饮有限公司",
+            "party_kind": "legal-person",
+            "decided_on": "2024-02-28",
+            "fine": "5000.00",
+            "execution": "in-progress",
+        },
+    )
+    owner = (await info.inbox(matter.owner))["items"]
+    assert [(e["item"]["id"], e["reason"]) for e in owner] == [(decision["id"], "addressed")]
+
+    info.clock.set(datetime(2024, 3, 7, 2, 0, tzinfo=UTC))  # past the 3 working days
+    late: set[tuple[str, str]] = set()
+    for org in (c.town_a, c.town_b, matter.owner):
+        listed = await info.svc.client.get(
+            "/oversight/unread", params={"org": org}, headers=info.h("justice-bureau")
+        )
+        late |= {(x["org"], x["item"]["id"]) for x in listed.json()["items"]}
+    assert {
+        (c.town_a, norms["id"]),
+        (c.town_a, dynamic["id"]),
+        (c.town_b, workflow["id"]),
+        (c.town_b, benchmark["id"]),
+        (matter.owner, decision["id"]),
+    } <= late
 
 
 async def test_issue_25_updated_since_lists_the_entries_delivered_or_read_since_a_poll(

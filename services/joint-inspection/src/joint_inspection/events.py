@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from joint_inspection.models import Plan, Shortcoming, Target, Visit, WorkOrder
+from joint_inspection.models import Plan, Shortcoming, SupportRequest, Target, Visit, WorkOrder
 from xietong_common.contracts.inspection import (
     ClosedTarget,
     FindingOutcome,
@@ -17,6 +17,7 @@ from xietong_common.contracts.inspection import (
     InspectionPlanned,
     InspectionSeriousReported,
     InspectionShortcomingReported,
+    InspectionSupportRefused,
     PlanRuleOut,
     ReviewTriggerResult,
     SeriousScope,
@@ -183,6 +184,26 @@ def shortcoming_reported(
         suggestion=shortcoming.suggestion,
         reported_at=shortcoming.reported_at,
         acknowledge_by=acknowledge_by,
+    )
+
+
+def support_refused(
+    order: WorkOrder, request: SupportRequest, *, late: bool
+) -> InspectionSupportRefused:
+    """INSP-03: the department asked to support answered no, with its reason."""
+    assert request.answered_at
+    return InspectionSupportRefused(
+        inspection_id=str(order.id),
+        order_number=order.number,
+        request_id=str(request.id),
+        department=request.department,
+        initiating_org=order.initiating_org,
+        town=order.town,
+        request=request.request,
+        reason=request.answer_reason or "",
+        requested_at=request.requested_at,
+        refused_at=request.answered_at,
+        late=late,
     )
 
 

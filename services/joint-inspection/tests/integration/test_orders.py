@@ -187,6 +187,53 @@ async def test_insp_03_support_asked_of_another_department_is_answered_with_a_re
     assert r.status_code == 201, r.text
 
 
+async def test_insp_03_a_refusal_to_support_is_published_for_oversight(
+    insp: Insp, kafka_bootstrap: str
+) -> None:
+    """SUP-01: a department that will not support is held to account, so its refusal is
+    published (inspection.support-refused) with who asked, who refused and why; an
+    acceptance publishes nothing."""
+    target = await insp.target()
+    order = await insp.order([target["id"]])
+    asked = {}
+    for department in (URBAN, WATER):
+        r = await insp.act(
+            order["id"],
+            "support-requests",
+            TOWN,
+            {"department": department, "request": "请派员协助"},
+        )
+        assert r.status_code == 201, r.text
+        asked[department] = r.json()["id"]
+    async with topic_reader(kafka_bootstrap, "inspection.support-refused") as reader:
+        r = await insp.act(
+            order["id"],
+            f"support-requests/{asked[URBAN]}/answer",
+            URBAN,
+            {"accept": True, "reason": "派2人"},
+        )
+        assert r.status_code == 200, r.text
+        r = await insp.act(
+            order["id"],
+            f"support-requests/{asked[WATER]}/answer",
+            WATER,
+            {"accept": False, "reason": "本周人员已全部安排其他检查任务"},
+        )
+        assert r.status_code == 200, r.text
+        events = await reader.collect(lambda es: any(e["subject"] == order["id"] for e in es))
+    [refusal] = [e for e in events if e["subject"] == order["id"]]
+    assert refusal["source"].endswith("/joint-inspection")
+    data = refusal["data"]
+    assert (data["department"], data["request_id"], data["inspection_id"]) == (
+        WATER,
+        asked[WATER],
+        order["id"],
+    )
+    assert (data["initiating_org"], data["town"]) == (order["initiating_org"], TOWN)
+    assert data["reason"] == "本周人员已全部安排其他检查任务"
+    assert data["late"] is False
+
+
 async def test_insp_05_the_justice_bureau_sees_all_and_dispatches_an_agency(insp: Insp) -> None:
     target = await insp.target()
     order = await insp.order([target["id"]])

@@ -29,6 +29,7 @@ SPEC = ServiceSpec(
     handlers={
         DeadlineApproaching: handlers.on_deadline_approaching,
         DeadlineBreached: handlers.on_deadline_breached,
+        **dict.fromkeys(handlers.RECORD_EVENT_MODELS, handlers.on_record_event),
     },
     jobs=[delivery_job()],
     openapi_tags=[

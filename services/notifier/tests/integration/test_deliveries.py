@@ -25,6 +25,7 @@ from .conftest import (
     deliveries_of,
     envelope,
     event_body,
+    serving,
     subscribe,
     wait_for_deliveries,
 )
@@ -204,3 +205,98 @@ async def test_a_target_that_now_resolves_to_loopback_is_refused_at_delivery(
     assert delivery.attempts == 1
     assert "loopback" in (delivery.last_error or "")
     assert len(receiver.received) == before
+
+
+async def test_issue_24_every_attempt_is_a_row_kept_across_a_redelivery(
+    svc: RunningService, receiver: Receiver, towns: list[str]
+) -> None:
+    """Each attempt is recorded with its time, duration, status or error and its number;
+    the list is the organisation admin's only, paginated, and a redelivery adds its attempts
+    after the earlier ones (numbered on, in a new round) without removing any."""
+    town = towns[6]
+    await subscribe(svc, town, receiver.url("/attempts"))
+    env = envelope(breach(town, None), source="/xietong/referral")
+    async with svc.ctx.db.uow(actor=Principal.system("notifier")) as uow:
+        await notifier_service.fan_out(
+            uow,
+            ctx=svc.ctx,
+            kind=EventKind.DEADLINE_BREACHED,
+            envelope=env,
+            mechanism="referral",
+            organisation=town,
+            counterparty=None,
+        )
+    (delivery,) = await deliveries_of(svc, env.id)
+    mine = admin(svc, town)
+    receiver.status = 503
+    try:
+        for _ in range(3):  # three failures: dead (XIETONG_NOTIFIER_MAX_ATTEMPTS=3)
+            await deliver_all(svc)
+    finally:
+        receiver.status = 200
+    r = await svc.client.post(f"/deliveries/{delivery.id}/redeliver", headers=mine)
+    assert r.status_code == 200, r.text
+    assert r.json()["round"] == 2
+    await deliver_all(svc)
+
+    url = f"/deliveries/{delivery.id}/attempts"
+    r = await svc.client.get(url, headers=mine)
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert page["total"] == 4
+    rows = page["items"]
+    assert [(a["number"], a["round"], a["attempt"]) for a in rows] == [
+        (4, 2, 1),
+        (3, 1, 3),
+        (2, 1, 2),
+        (1, 1, 1),
+    ]
+    assert rows[0]["ok"] is True
+    assert rows[0]["status"] == 200
+    assert rows[0]["error"] is None
+    for failed in rows[1:]:
+        assert failed["ok"] is False
+        assert failed["status"] == 503
+        assert failed["error"].startswith("HTTP 503")
+    for a in rows:
+        assert a["duration_ms"] >= 0
+        assert a["started_at"]
+    assert rows[0]["started_at"] > rows[1]["started_at"]
+
+    r = await svc.client.get(f"{url}?page=2&page_size=3", headers=mine)
+    assert r.json()["total"] == 4
+    assert [a["number"] for a in r.json()["items"]] == [1]
+
+    # Another organisation's admin, or a non-admin of the same one: not theirs to read.
+    r = await svc.client.get(url, headers=admin(svc, towns[7]))
+    assert r.status_code == 404
+    r = await svc.client.get(url, headers=svc.auth(town, "clerk", user=f"{town}/clerk"))
+    assert r.status_code == 403
+
+
+async def test_issue_24_a_refused_connection_is_an_attempt_with_its_error(
+    svc: RunningService, towns: list[str]
+) -> None:
+    """No status, the connection's error, and the attempt still counted with its duration."""
+    town = towns[8]
+    async with serving(Receiver()) as port:
+        closed = f"http://127.0.0.1:{port}/gone"
+    await subscribe(svc, town, closed)
+    env = envelope(breach(town, None), source="/xietong/referral")
+    async with svc.ctx.db.uow(actor=Principal.system("notifier")) as uow:
+        await notifier_service.fan_out(
+            uow,
+            ctx=svc.ctx,
+            kind=EventKind.DEADLINE_BREACHED,
+            envelope=env,
+            mechanism="referral",
+            organisation=town,
+            counterparty=None,
+        )
+    (delivery,) = await deliveries_of(svc, env.id)
+    await deliver_all(svc)
+    r = await svc.client.get(f"/deliveries/{delivery.id}/attempts", headers=admin(svc, town))
+    (only,) = r.json()["items"]
+    assert only["status"] is None
+    assert only["ok"] is False
+    assert "Connect" in only["error"]

@@ -21,6 +21,7 @@ import pytest
 
 from notifier import service as notifier_service
 from notifier.domain import EventKind
+from notifier.settings import notifier_settings
 from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ
 from xietong_common.contracts.base import IntegrationEvent
@@ -173,7 +174,7 @@ async def test_sup_02_a_reminder_reaches_a_wecom_robot_in_chinese(
         content = message["markdown"]["content"]
         assert content.startswith("### 【协同监管平台】期限临近提醒")
         assert len(content.encode()) <= 4096
-    assert f"{name(svc, town)}：案件移送事项「answer」（REF-07）" in content
+    assert f"{name(svc, town)}：案件移送事项「书面答复是否受理」（REF-07）" in content
     assert f"将于 {china(event.due_at)}（北京时间）到期" in content
     assert f"记录：{event.subject}" in content
     assert "剩余工作日：2 个（提前 2 个工作日提醒）" in content
@@ -197,7 +198,7 @@ async def test_sup_02_the_sms_gateway_gets_a_signed_short_message_its_fake_accep
     (sent,) = [m for m in sms_gateway.sent if m["organisation"] == town]
     assert sent["kind"] == "deadline.breached"
     assert sent["rule"] == "REF-07"
-    assert sent["text"].startswith("【协同监管平台】案件移送「answer」（REF-07）")
+    assert sent["text"].startswith("【协同监管平台】案件移送「书面答复是否受理」（REF-07）")
     assert f"已于 {china(event.due_at)} 到期，逾期未办" in sent["text"]
     assert f"应办单位 {name(svc, codes['dept'])}" in sent["text"]
     r = await svc.client.get(
@@ -385,3 +386,32 @@ async def test_the_format_is_fixed_once_registered(
     )
     assert r.status_code == 200, r.text
     assert r.json()["format"] == "wecom-robot"
+
+
+async def test_issue_24_a_robot_message_links_to_the_record_in_the_workbench(
+    svc: RunningService,
+    receiver: Receiver,
+    towns: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With XIETONG_WORKBENCH_PUBLIC_URL set, the message names the owed action in Chinese
+    and links to the record's page in the workbench; with it empty, no link."""
+    town = towns[12]
+    path = f"/cgi-bin/webhook/send/{uuid.uuid4().hex}"
+    await subscribe(svc, town, receiver.url(f"{path}?key=robot-key-12"), format="wecom-robot")
+    settings = notifier_settings(svc.ctx)
+    monkeypatch.setattr(settings, "workbench_public_url", "https://gzt.fuling.example.gov.cn")
+    event = approaching(town, None)
+    await fan_out(svc, event, kind=EventKind.DEADLINE_APPROACHING, counterparty=None)
+    await notifier_service.deliver_due(svc.ctx)
+    monkeypatch.setattr(settings, "workbench_public_url", "")
+    unlinked = approaching(town, None)
+    await fan_out(svc, unlinked, kind=EventKind.DEADLINE_APPROACHING, counterparty=None)
+    await notifier_service.deliver_due(svc.ctx)
+
+    (linked_body, bare_body) = [body for _, _, body in sent_to(receiver, path)]
+    content = json.loads(linked_body)["text"]["content"]
+    record_id = event.subject.partition(":")[2]
+    assert "「书面答复是否受理」" in content
+    assert content.endswith(f"查看：https://gzt.fuling.example.gov.cn/referrals/{record_id}")
+    assert "http" not in json.loads(bare_body)["text"]["content"]

@@ -40,7 +40,9 @@ def test_sup_02_the_due_time_is_shown_in_china_time_across_midnight() -> None:
     assert "已于 2026年12月9日 00:00（北京时间）到期，逾期未办。" in message.text
     assert "应办单位：区生态环境局；等待单位：李渡街道" in message.text
     assert "记录：referral:0b9c2f4e" in message.text
-    assert message.sms.startswith("【协同监管平台】案件移送「answer」（REF-07）已于 2026年12月9日")
+    assert message.sms.startswith(
+        "【协同监管平台】案件移送「书面答复是否受理」（REF-07）已于 2026年12月9日"
+    )
 
 
 def test_sup_02_a_reminder_counts_its_working_days_and_lead() -> None:
@@ -56,7 +58,9 @@ def test_sup_02_a_reminder_counts_its_working_days_and_lead() -> None:
     }
     message = compose(event, name=lambda c: NAMES.get(c, c))
     assert message.lines[0] == "【协同监管平台】期限临近提醒"
-    assert message.lines[1].startswith("区生态环境局：案件移送事项「answer」（REF-07）将于")
+    assert message.lines[1].startswith(
+        "区生态环境局：案件移送事项「书面答复是否受理」（REF-07）将于"
+    )
     assert "记录：涪移回〔2026〕12号（referral:0b9c2f4e）" in message.text
     assert "剩余工作日：1 个（提前 4 个小时提醒）" in message.text
     assert message.markdown.startswith("### 【协同监管平台】期限临近提醒\n\n> ")
@@ -106,3 +110,36 @@ def test_each_format_says_what_url_and_secret_it_takes(
     fmt: str, url: str, secret: str | None, refused: bool
 ) -> None:
     assert (format_refusal(WebhookFormat(fmt), url, secret) is not None) is refused
+
+
+def test_issue_24_a_message_links_to_the_record_in_the_workbench() -> None:
+    """With the workbench's public address set, every form carries the record's page; with
+    none, no link at all."""
+    from functools import partial
+
+    from xietong_common.record_pages import workbench_link
+
+    link = partial(workbench_link, "https://gzt.fuling.example.gov.cn/")
+    message = compose(breached(), name=str, link=link)
+    page = "https://gzt.fuling.example.gov.cn/referrals/0b9c2f4e"
+    assert message.link == page
+    assert message.text.endswith(f"\n查看：{page}")
+    assert message.markdown.endswith(f"[在工作台中查看]({page})")
+    assert message.sms_text.endswith(f"详见 {page}")
+    bare = compose(breached(), name=str)
+    assert bare.link is None
+    assert "http" not in bare.text + bare.markdown + bare.sms_text
+    assert compose(breached(), name=str, link=partial(workbench_link, "")).link is None
+
+
+def test_issue_24_record_pages_by_subject() -> None:
+    from xietong_common.record_pages import workbench_link
+
+    base = "https://gzt.example.gov.cn"
+    assert workbench_link(base, "inspection:7") == f"{base}/inspection/orders/7"
+    assert workbench_link(base, "review:9") == f"{base}/reviews/9"
+    assert workbench_link(base, "assistance:5") == f"{base}/assistance/5"
+    assert workbench_link(base, "inspection-shortcoming:3") is None  # no page of its own
+    assert workbench_link(base, "referral") is None
+    assert workbench_link(None, "referral:1") is None
+    assert workbench_link(base, "referral:a/b") == f"{base}/referrals/a%2Fb"

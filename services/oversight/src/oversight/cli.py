@@ -51,13 +51,17 @@ async def _run(database_url: str, kafka_bootstrap: str) -> int:
     from oversight.service.rebuild import new_group, rebuild_ledger
     from oversight.settings import OversightSettings
     from xietong_common.context import build_context
+    from xietong_common.contracts.audit import AuditCheckpointSigned
     from xietong_common.migrations import upgrade_to_head_async
 
     settings = OversightSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap)
     await upgrade_to_head_async(SPEC.migrations_dir, database_url)
     ctx = build_context(settings, service=SPEC.name)
     try:
-        report = await rebuild_ledger(ctx, SPEC.handlers, group=new_group(ctx.clock.now()))
+        # The ledger's topics only: the outsider's checkpoints (SUP-01) are not facts of the
+        # ledger, and judging them again would raise and publish their alarms a second time.
+        ledger = {m: h for m, h in SPEC.handlers.items() if m is not AuditCheckpointSigned}
+        report = await rebuild_ledger(ctx, ledger, group=new_group(ctx.clock.now()))
     except LedgerNotEmpty as exc:
         print(f"xietong oversight rebuild: {exc.detail}", file=sys.stderr)
         return 1

@@ -170,10 +170,61 @@ def rule_belongs_to(rule: str, mechanism: str) -> bool:
 
 FIGURES = ("breached", "met_late", "met_on_time", "ended", "provisional", "open", "open_overdue")
 FACT_KINDS = {
-    "assistance.refused": "refusals",
-    "assistance.obstruction-flagged": "flags",
-    "info.unread-overdue": "unread_overdue",
+    "assistance.refused": "refusals",  # ASSIST-03
+    "inspection.support-refused": "refusals",  # INSP-03
+    "referral.cooperation-not-given": "refusals",  # REF-10, against the sender
+    "assistance.obstruction-flagged": "flags",  # ASSIST-02 推诿/刁难
+    "referral.onward-referral-suspected": "flags",  # REF-08, held for the district government
+    "referral.escalated": "flags",  # REF-08, reported to the district government
+    "info.unread-overdue": "unread_overdue",  # INFO-03
 }
+"""The facts held against an organisation and ruled on (SUP-01), each with the figure of the
+assessment it counts in (refusals and flags are also counted by kind)."""
+RECORD_KINDS = (
+    "assistance.refusal-contested",
+    "assistance.refusal-ruled",
+    "referral.onward-referral-decided",
+    "referral.assigned",
+    "referral.conclusion-period-changed",
+    "inspection.serious-reported",
+    "secondment.guidance-recorded",
+)
+"""Facts recorded, shown and counted by kind, which are not a failing in themselves and so
+are not ruled on here: a town's contest of a refusal and assistance's ruling on it (ASSIST-03),
+the district government's decisions (REF-08), a conclusion period suspended, resumed or
+extended (REF-09), serious findings reported (INSP-08), guidance
+given (SEC-05)."""
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "assistance.refusal-ruled": ("upheld", "not-upheld"),
+    "referral.onward-referral-decided": ("released", "barred"),
+    "referral.conclusion-period-changed": ("suspended", "resumed", "extended"),
+}
+"""Record kinds counted per outcome (`<kind>:<outcome>`, the fact's `detail.outcome`)."""
+COUNTED_KINDS = (*FACT_KINDS, *RECORD_KINDS)
+
+
+def kind_keys(kind: str) -> tuple[str, ...]:
+    """The by-kind keys a kind is counted under (per outcome where it has one)."""
+    return tuple(f"{kind}:{o}" for o in OUTCOMES[kind]) if kind in OUTCOMES else (kind,)
+
+
+def by_kind_figure(kind: str) -> str:
+    """Which by-kind table of the assessment a kind is counted in."""
+    figure = FACT_KINDS.get(kind)
+    return f"{figure}_by_kind" if figure in ("refusals", "flags") else "records_by_kind"
+
+
+def empty_by_kind() -> dict[str, dict[str, int]]:
+    tables: dict[str, dict[str, int]] = {
+        "refusals_by_kind": {},
+        "flags_by_kind": {},
+        "records_by_kind": {},
+    }
+    for kind in COUNTED_KINDS:
+        if kind in FACT_KINDS and by_kind_figure(kind) == "records_by_kind":
+            continue  # unread items: a figure of their own
+        tables[by_kind_figure(kind)].update(dict.fromkeys(kind_keys(kind), 0))
+    return tables
 
 
 @dataclass
@@ -198,6 +249,9 @@ class OrganisationFigures:
     by_rule: dict[str, Counts] = field(default_factory=dict)
     started: int = 0
     facts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FACT_KINDS.values(), 0))
+    # Refusals and flags by kind, and the records (not ruled on) by kind and outcome.
+    by_kind: dict[str, dict[str, int]] = field(default_factory=empty_by_kind)
+    refusals_owned_matter: int = 0
     # SUP-01: how many of its breaches, refusals, flags and unread items were excused (per
     # figure: breached, refusals, ...), and its rulings by outcome (confirmed, excused,
     # referred) over the same items.

@@ -93,3 +93,12 @@ class LedgerNotEmpty(OversightError, Conflict):
     slug = "oversight-ledger-not-empty"
     title = "The ledger is not empty"
     title_zh = "督察台账不为空"
+
+
+class NotItsCheckpoint(OversightError, InvalidInput):
+    """SUP-01, the outsider: a service published a checkpoint of another service's audit
+    chain; each service tells its own chain only (it goes to the DLQ)."""
+
+    slug = "oversight-checkpoint-not-its-own"
+    title = "The checkpoint is not of the reporting service's own audit chain"
+    title_zh = "该审计检查点不属于报送服务自己的审计链"

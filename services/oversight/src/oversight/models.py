@@ -143,3 +143,74 @@ class LedgerReply(Base):
     text: Mapped[str] = mapped_column(sa.Text)
     replied_by: Mapped[str] = mapped_column(sa.String(200))
     replied_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class WatchedCheckpoint(Base):
+    """SUP-01, the outsider: one checkpoint of a service's audit chain as oversight read it
+    from `audit.checkpoint`, with its verdict. The same checkpoint told again (a replay, a
+    redelivery under a new event id) is kept once (`(service, key_id, signature)`)."""
+
+    __tablename__ = "watched_checkpoints"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "service", "key_id", "signature", name="uq_watched_checkpoints_signature"
+        ),
+        sa.Index("ix_watched_checkpoints_service_received", "service", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
+    event_id: Mapped[str] = mapped_column(sa.String(100))
+    service: Mapped[str] = mapped_column(sa.String(40))
+    deployment: Mapped[str | None] = mapped_column(sa.String(64))
+    chain_id: Mapped[str] = mapped_column(sa.String(64))
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    hash_algorithm: Mapped[str] = mapped_column(sa.String(10))
+    signed_at: Mapped[datetime] = mapped_column(TZ)
+    key_id: Mapped[str] = mapped_column(sa.String(64))
+    signature_algorithm: Mapped[str] = mapped_column(sa.String(10))
+    signature: Mapped[str] = mapped_column(sa.String(512))
+    previous_seq: Mapped[int | None] = mapped_column(sa.BigInteger)
+    previous_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    verdict: Mapped[str] = mapped_column(sa.String(20))  # ok, repeated, or the alarm's kind
+    received_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class WatchedHead(Base):
+    """SUP-01, the outsider: the newest trusted checkpoint of each service's chain, against
+    which the next one is judged (continuity: no gap, no rollback, the same chain)."""
+
+    __tablename__ = "watched_heads"
+
+    service: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    chain_id: Mapped[str] = mapped_column(sa.String(64))
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    signed_at: Mapped[datetime] = mapped_column(TZ)
+    checkpoints: Mapped[int] = mapped_column(sa.BigInteger)  # trusted ones of this chain
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class Alarm(Base):
+    """An alarm oversight raised: the outsider's on a checkpoint it cannot trust (SUP-01), or
+    the calendar watch's while next year's holiday schedule is missing (SUP-02). Each once:
+    `alarm_key` names what it is about (the checkpoint; the missing year and the day)."""
+
+    __tablename__ = "oversight_alarms"
+    __table_args__ = (
+        sa.UniqueConstraint("alarm_key", name="uq_oversight_alarms_key"),
+        sa.Index("ix_oversight_alarms_raised", "raised_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    alarm_key: Mapped[str] = mapped_column(sa.String(300))
+    source: Mapped[str] = mapped_column(sa.String(20))  # audit or calendar
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    service: Mapped[str | None] = mapped_column(sa.String(40))  # whose chain (audit)
+    checkpoint_id: Mapped[int | None] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("watched_checkpoints.id")
+    )
+    detail: Mapped[str] = mapped_column(sa.Text)
+    detail_zh: Mapped[str] = mapped_column(sa.Text)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)  # what it is about
+    raised_at: Mapped[datetime] = mapped_column(TZ)

@@ -68,6 +68,8 @@ def row_of(figures: OrganisationFigures, name_of: NameOf) -> AssessmentRow:
             **_figures(figures.deadlines),
             "started": figures.started,
             **figures.facts,
+            **figures.by_kind,
+            "refusals_owned_matter": figures.refusals_owned_matter,
             **_after_rulings(figures),
             "by_rule": [
                 RuleFigures.model_validate({"rule": rule, **_figures(counts)})
@@ -176,7 +178,7 @@ def reply_of(row: LedgerReply) -> ReplyOut:
 def item_of(
     fact: LedgerFact,
     reply: LedgerReply | None,
-    ruling: LedgerRuling | None,
+    ruling: LedgerRuling | LedgerRulingHistory | None,
     history: Iterable[LedgerRulingHistory],
 ) -> ItemOut:
     return ItemOut(

@@ -304,3 +304,99 @@ async def test_sup_01_a_unit_reads_rulings_on_itself_only(ledger: Ledger) -> Non
         headers=ledger.h("district-gov"),
     )
     assert [e["fact"]["id"] for e in referred.json()["items"]] == [theirs]
+
+
+async def test_sup_01_a_ruling_is_published_and_a_retry_with_its_idempotency_key_returns_it(
+    ledger: Ledger,
+) -> None:
+    """SUP-01: each ruling is published (`oversight.ruling-made`, through the outbox); a
+    retry with the same Idempotency-Key and body returns the ruling the first request gave
+    (the same version and ETag), not 428 or 412, and rules nothing twice; the same key with
+    another body is refused (422)."""
+    from xietong_common.events.kafka import ensure_topics
+    from xietong_devtools.testing import TEST_NAMESPACE, TopicReader
+
+    bootstrap = ledger.svc.settings.kafka_bootstrap_servers
+    await ensure_topics(bootstrap, ["oversight.ruling-made"], namespace=TEST_NAMESPACE)
+    reader = TopicReader(bootstrap, ["oversight.ruling-made"])
+    await reader.start()
+    try:
+        (fact,) = await breached(ledger, 11, 5)
+        key = {"Idempotency-Key": f"ruling-{uuid.uuid4()}"}
+        body = {"outcome": "excused", "reason": REASON}
+        url = f"/items/{fact}/rulings"
+        first = await ledger.svc.client.post(url, json=body, headers=ledger.h(BUREAU) | key)
+        assert first.status_code == 200, first.text
+        again = await ledger.svc.client.post(url, json=body, headers=ledger.h(BUREAU) | key)
+        assert again.status_code == 200, again.text
+        assert again.json() == first.json(), dump(again.json())
+        assert again.headers["ETag"] == first.headers["ETag"] == '"1"'
+        # A revision (its own key, If-Match), then the first request retried once more: the
+        # first ruling as it was, not the revision, and no third ruling.
+        revised = await ledger.svc.client.post(
+            url,
+            json={"outcome": "confirmed"},
+            headers=ledger.h(BUREAU) | {"If-Match": '"1"', "Idempotency-Key": "revision-1"},
+        )
+        assert revised.status_code == 200, revised.text
+        late = await ledger.svc.client.post(url, json=body, headers=ledger.h(BUREAU) | key)
+        assert late.status_code == 200, late.text
+        assert late.json()["ruling"] == first.json()["ruling"]
+        assert late.json()["version"] == 1
+        assert late.headers["ETag"] == '"1"'
+        item = (await ledger.svc.client.get(f"/items/{fact}", headers=ledger.h(BUREAU))).json()
+        assert [h["outcome"] for h in item["history"]] == ["excused", "confirmed"]
+        other = await ledger.svc.client.post(
+            url, json={"outcome": "confirmed"}, headers=ledger.h(BUREAU) | key
+        )
+        assert other.status_code == 422, other.text
+        assert other.json()["type"].endswith(":idempotency-key-reused")
+        assert [a for a, _ in await audited(ledger, fact)] == [
+            "ruling.excused",
+            "ruling.confirmed",
+        ]
+
+        await ledger.svc.outbox_drained()
+        events = await reader.collect(
+            lambda es: len([e for e in es if e["data"]["fact_id"] == fact]) >= 2, timeout_s=60
+        )
+        mine = [e["data"] for e in events if e["data"]["fact_id"] == fact]
+        assert [(e["outcome"], e["version"], e["previous"]) for e in mine] == [
+            ("excused", 1, None),
+            ("confirmed", 2, "excused"),
+        ]
+        assert {e["type"] for e in events} == {"xietong.oversight.ruling-made.v1"}
+        first_event = mine[0]
+        assert first_event["organisation"] == DEPT
+        assert first_event["fact_kind"] == "deadline.breached"
+        assert first_event["fact_rule"] == "REF-07"
+        assert first_event["reason"] == REASON
+        assert first_event["ruled_by"] == f"{BUREAU}/officer"
+    finally:
+        await reader.stop()
+
+
+async def test_sup_01_a_reply_retried_with_its_idempotency_key_returns_it(ledger: Ledger) -> None:
+    """SUP-01: a reply retried with the same Idempotency-Key and text returns the item as the
+    reply left it (201, before any ruling), not 409, even once the fact is ruled on; without
+    the key a second reply is still 409, and the key with another text 422."""
+    (fact,) = await breached(ledger, 12, 5)
+    key = {"Idempotency-Key": f"reply-{uuid.uuid4()}"}
+    body = {"text": "材料不全已当日告知并补正"}
+    url = f"/items/{fact}/reply"
+    first = await ledger.svc.client.post(url, json=body, headers=ledger.h(DEPT) | key)
+    assert first.status_code == 201, first.text
+    again = await ledger.svc.client.post(url, json=body, headers=ledger.h(DEPT) | key)
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert (await rule(ledger, fact, "confirmed")).status_code == 200
+    late = await ledger.svc.client.post(url, json=body, headers=ledger.h(DEPT) | key)
+    assert late.status_code == 201, late.text
+    assert late.json() == first.json()
+    unkeyed = await ledger.svc.client.post(url, json=body, headers=ledger.h(DEPT))
+    assert unkeyed.status_code == 409, unkeyed.text
+    other = await ledger.svc.client.post(
+        url, json={"text": "另一段陈述申辩的理由与事实"}, headers=ledger.h(DEPT) | key
+    )
+    assert other.status_code == 422, other.text
+    assert [a for a, _ in await audited(ledger, fact)] == ["ruling.reply", "ruling.confirmed"]

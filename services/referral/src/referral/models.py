@@ -112,6 +112,15 @@ class Referral(Base):
     # ... and when (and by whom) it acknowledged the notice (its read receipt).
     ongoing_acknowledged_at: Mapped[datetime | None] = mapped_column(TZ)
     ongoing_acknowledged_by: Mapped[str | None] = mapped_column(sa.Text)
+    # REF-09: the conclusion period suspended since (None: running), the suspension's bound
+    # ({"latest_resume": date, "days_left": int}), and every suspension, resumption and
+    # extension ({"kind", "at", "by", "org", "reason", "law", "article", "days", "due_before",
+    # "due_at"}), shown to both parties.
+    suspended_at: Mapped[datetime | None] = mapped_column(TZ)
+    suspension: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    conclusion_period_changes: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSONB(none_as_null=True)
+    )
 
     items: Mapped[list[ReferralItem]] = relationship(
         order_by="ReferralItem.position", cascade="all, delete-orphan", lazy="selectin"
@@ -176,6 +185,10 @@ class CooperationRequest(Base):
     answer: Mapped[str | None] = mapped_column(sa.Text)
     answered_at: Mapped[datetime | None] = mapped_column(TZ)
     answered_by: Mapped[str | None] = mapped_column(sa.Text)
+    # REF-10: the handling party recorded that the sender did not cooperate (once).
+    not_given_at: Mapped[datetime | None] = mapped_column(TZ)
+    not_given_reason: Mapped[str | None] = mapped_column(sa.Text)
+    not_given_by: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ReceiptCounter(Base):

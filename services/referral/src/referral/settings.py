@@ -58,6 +58,40 @@ class ReferralSettings(DocumentSettings):
         "onward referral",
     )
 
+    # REF-09: the notice says only that a case is concluded within the statutory limit of its
+    # procedure; the numbers below bound what a suspension or an extension can do to it.
+    referral_suspension_max_count: int = Field(
+        default=2,
+        ge=0,
+        le=20,
+        description="REF-09: how many times one case's conclusion period may be suspended "
+        "(中止). The notice gives no number; two covers awaiting an appraisal and awaiting "
+        "another authority's decision. 0: no suspension",
+    )
+    referral_suspension_max_working_days: int = Field(
+        default=60,
+        ge=1,
+        le=500,
+        description="REF-09: working days one case may stand suspended in all; after them the "
+        "clock restarts by itself with the days that were left (the deadline shown while "
+        "suspended is that latest one). The notice gives no number; 60 working days is about "
+        "three months",
+    )
+    referral_extension_max_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="REF-09: calendar days one extension (延长) may add to the conclusion "
+        "period. The notice gives no number; 30 days is a default, and the law and article cited "
+        "for the extension must allow what is asked",
+    )
+    referral_extension_max_count: int = Field(
+        default=1,
+        ge=0,
+        le=10,
+        description="REF-09: how many times one case's conclusion period may be extended",
+    )
+
 
 def referral_settings(ctx: ServiceContext) -> ReferralSettings:
     """The referral service's settings (SPEC.settings_class)."""

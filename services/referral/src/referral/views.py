@@ -29,6 +29,10 @@ def _labels(r: Referral) -> dict[str, Any]:
     }
 
 
+def _period(r: Referral) -> dict[str, Any]:
+    return {"conclusion_period_changes": r.conclusion_period_changes or []}
+
+
 def summary_of(r: Referral, *, next_due: DeadlineOut | None, overdue: bool) -> ReferralSummary:
     return ReferralSummary.of(r, **_labels(r), next_due=next_due, overdue=overdue)
 
@@ -43,6 +47,7 @@ def detail_of(
     return ReferralOut.of(
         r,
         **_labels(r),
+        **_period(r),
         next_due=next_due(deadlines),
         overdue=is_overdue(deadlines, now),
         items=[ItemOut.of(i) for i in r.items],

@@ -187,15 +187,26 @@ async def test_ref_08_a_stated_reason_holds_the_referral_for_the_district_govern
     )
     assert r.status_code == 422, r.text
     assert (await case.get(rid, c.dept)).json()["state"]["value"] == "held"
-    r = await case.act(
-        rid,
-        "onward-decision",
-        DISTRICT_GOV,
-        "handler",
-        decision="bar",
-        reason="经核查系同一违法行为，不得再行移送，由原受移送单位依法处理",
+    async with topic_reader(kafka_bootstrap, "case.onward-referral-decided") as reader:
+        r = await case.act(
+            rid,
+            "onward-decision",
+            DISTRICT_GOV,
+            "handler",
+            decision="bar",
+            reason="经核查系同一违法行为，不得再行移送，由原受移送单位依法处理",
+        )
+        assert r.status_code == 200, r.text
+        events = await reader.collect(lambda evs: any(e["subject"] == rid for e in evs))
+    # SUP-01: the decision is published for oversight, counted against the sender.
+    [decided] = [e["data"] for e in events if e["subject"] == rid]
+    assert (decided["sender"], decided["receiver"], decided["decision"]) == (
+        c.dept,
+        receiver,
+        "barred",
     )
-    assert r.status_code == 200, r.text
+    assert decided["decided_by"] == f"{DISTRICT_GOV}/handler"
+    assert decided["held_at"] is not None
     assert r.json()["state"]["value"] == "barred"
     assert r.json()["onward_decision"]["decision"] == "bar"
     assert (await case.get(rid, receiver)).status_code == 404

@@ -396,6 +396,52 @@ async def test_ref_10_cooperation_is_requested_from_the_sender_and_answered(case
     assert detail["cooperation_requests"][0]["answer"] == "已派员"
 
 
+async def test_ref_10_cooperation_not_given_is_recorded_once_and_published(
+    case: Any, kafka_bootstrap: str
+) -> None:
+    """SUP-01: the sender must assist; the handling party records that it did not, with a
+    reason, once, and oversight is told (case.cooperation-not-given), against the sender."""
+    c = case.codes
+    referral = await case.received()
+    rid = referral["id"]
+    await case.act(rid, "answer", c.dept, "handler", decision="accept", reasons="受理")
+    r = await case.act(rid, "cooperation-requests", c.dept, "handler", request="请提供现场照片原件")
+    assert r.status_code == 201, r.text
+    request_id = r.json()["id"]
+    path = f"cooperation-requests/{request_id}/not-given"
+    r = await case.act(rid, path, c.dept, "handler", reason="未提供")
+    assert r.status_code == 422, r.text  # a reason of 8+ characters
+    r = await case.act(
+        rid, path, c.town_a, "handler", reason="多次电话催要现场照片原件，至今未提供"
+    )
+    assert r.status_code in (403, 404), r.text  # only the party that asked
+    async with topic_reader(kafka_bootstrap, "case.cooperation-not-given") as reader:
+        r = await case.act(
+            rid, path, c.dept, "handler", reason="多次电话催要现场照片原件，至今未提供"
+        )
+        assert r.status_code == 200, r.text
+        events = await reader.collect(lambda evs: any(e["subject"] == rid for e in evs))
+    assert r.json()["not_given_at"] is not None
+    [told] = [e["data"] for e in events if e["subject"] == rid]
+    assert (told["requested_org"], told["requesting_org"], told["request_id"]) == (
+        c.town_a,
+        c.dept,
+        request_id,
+    )
+    assert told["reason"] == "多次电话催要现场照片原件，至今未提供"
+    again = await case.act(rid, path, c.dept, "handler", reason="再次记录未予协助的情况说明")
+    assert again.status_code == 409, again.text
+    answered = await case.act(
+        rid, f"cooperation-requests/{request_id}/answer", c.town_a, "handler", answer="已补交"
+    )
+    assert answered.status_code == 200, answered.text  # late help is still help
+    assert answered.json()["not_given_at"] is not None  # and the record stands
+    timeline = (await case.svc.client.get(f"/referrals/{rid}/timeline", headers=case.sender)).json()
+    assert any(
+        e["action"] == "referral.cooperation-not-given" and e["rule"] == "REF-10" for e in timeline
+    )
+
+
 async def test_leader_approval_when_configured(case: Any) -> None:
     case.svc.ctx.settings = referral_settings(case.svc.ctx).model_copy(
         update={"referral_require_leader_approval": True}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from referral import domain
-from referral.errors import TimeLimitMissing
+from referral.domain import period
+from referral.errors import ConclusionPeriodRefused, ConclusionPeriodUnfounded, TimeLimitMissing
 from xietong_common.calendar import WorkingDayCalendar
 from xietong_common.contracts.referral import CaseProcedure
 from xietong_common.settings import ServiceSettings
@@ -116,3 +117,97 @@ def test_ref_03_unknown_year_is_provisional(calendar: WorkingDayCalendar) -> Non
         datetime(2031, 3, 3, 2, tzinfo=UTC), domain.send_deadline(urgent=False)
     )
     assert due.provisional
+
+
+# ---- REF-09: suspension (中止) and extension (延长) of the conclusion period -----------------
+
+
+def test_ref_09_a_suspension_is_bounded_in_working_days_across_the_spring_festival(
+    calendar: WorkingDayCalendar,
+) -> None:
+    # Due at 24:00 CST on Fri 1 Mar 2024; suspended Fri 2 Feb: 28 days left. Seven working
+    # days allowed: Sun 4 Feb (调休), 5-9 Feb, then the holiday 10-17 Feb, Sun 18 Feb (调休).
+    due, now = cst(2024, 3, 2), cst(2024, 2, 2, 10)
+    held = period.suspend(
+        calendar,
+        due_at=due,
+        now=now,
+        suspended=False,
+        suspensions=0,
+        max_count=2,
+        used_working_days=0,
+        max_working_days=7,
+    )
+    assert (held.days_left, held.latest_resume) == (28, date(2024, 2, 18))
+    assert held.due_at == cst(2024, 3, 18)  # 18 Feb + 28 days = 17 Mar, 24:00 CST
+    # Resumed on Mon 5 Feb: the 28 days run from there; it stood 2 working days (Sun 4, Mon 5).
+    assert period.resume(
+        calendar,
+        suspended_at=now,
+        latest_resume=held.latest_resume,
+        days_left=28,
+        now=cst(2024, 2, 5, 9),
+    ) == (cst(2024, 3, 5), 2)
+    # Resumed after the latest day allowed: the clock had restarted by itself then.
+    assert period.resume(
+        calendar,
+        suspended_at=now,
+        latest_resume=held.latest_resume,
+        days_left=28,
+        now=cst(2024, 3, 20, 9),
+    ) == (held.due_at, 7)
+
+
+def test_ref_09_the_walk_arounds_of_the_conclusion_period_are_refused(
+    calendar: WorkingDayCalendar,
+) -> None:
+    due, now = cst(2024, 5, 31), cst(2024, 3, 11, 10)
+    common = {"due_at": due, "now": now, "max_count": 2, "max_working_days": 60}
+    for refused in (
+        {"suspended": True, "suspensions": 1, "used_working_days": 0},  # suspended already
+        {"suspended": False, "suspensions": 2, "used_working_days": 0},  # endless suspensions
+        {"suspended": False, "suspensions": 1, "used_working_days": 60},  # too long in all
+    ):
+        with pytest.raises(ConclusionPeriodRefused):
+            period.suspend(calendar, **common, **refused)  # type: ignore[arg-type]
+    late = {"due_at": due, "now": cst(2024, 6, 1, 9), "suspended": False}
+    with pytest.raises(ConclusionPeriodRefused):  # the period ran out: a miss stays a miss
+        period.suspend(
+            calendar, **late, suspensions=0, max_count=2, used_working_days=0, max_working_days=60
+        )
+    with pytest.raises(ConclusionPeriodRefused):
+        period.extend(**late, days=10, extensions=0, max_count=1, max_days=30)
+    with pytest.raises(ConclusionPeriodRefused):  # no clock to change (summary procedure)
+        period.extend(
+            due_at=None, now=now, suspended=False, days=10, extensions=0, max_count=1, max_days=30
+        )
+    with pytest.raises(ConclusionPeriodRefused):  # one extension
+        period.extend(
+            due_at=due, now=now, suspended=False, days=10, extensions=1, max_count=1, max_days=30
+        )
+    with pytest.raises(ConclusionPeriodUnfounded):  # more days than the setting
+        period.extend(
+            due_at=due, now=now, suspended=False, days=31, extensions=0, max_count=1, max_days=30
+        )
+    assert period.extend(
+        due_at=due, now=now, suspended=False, days=30, extensions=0, max_count=1, max_days=30
+    ) == cst(2024, 6, 30)
+
+
+@pytest.mark.parametrize(
+    ("reason", "law", "article", "missing"),
+    [
+        (None, "《生态环境行政处罚办法》", "第五十八条", ["reason"]),
+        ("等待", "《生态环境行政处罚办法》", "第五十八条", ["reason"]),
+        ("案件需等待司法鉴定结论", "有关规定", "第1条", ["law"]),
+        ("案件需等待司法鉴定结论", "《生态环境行政处罚办法》", "相关条款", ["article"]),
+        ("x", None, None, ["reason", "law", "article"]),
+    ],
+)
+def test_ref_09_a_suspension_or_extension_states_a_reason_and_its_legal_basis(
+    reason: str | None, law: str | None, article: str | None, missing: list[str]
+) -> None:
+    with pytest.raises(ConclusionPeriodUnfounded) as refused:
+        period.check_grounds(reason=reason, law=law, article=article, basis=True)
+    assert refused.value.extensions["missing"] == missing
+    period.check_grounds(reason="司法鉴定结论已经送达", law=None, article=None, basis=False)

@@ -210,6 +210,17 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "assistance.refused": ("不予协助", "Assistance refused"),
     "assistance.obstruction-flagged": ("被反映推诿刁难", "Flagged for obstruction"),
     "info.unread-overdue": ("共享信息逾期未读", "Shared item unread past the setting"),
+    "assistance.refusal-contested": ("拒绝协助被乡镇提出异议", "Refusal contested by the town"),
+    "assistance.refusal-ruled": ("司法局对拒绝协助作出裁定", "Refusal ruled on"),
+    "inspection.support-refused": ("拒绝配合检查", "Inspection support refused"),
+    "inspection.serious-reported": ("严重违法行为、重大隐患报告区政府", "Serious finding reported"),
+    "referral.cooperation-not-given": ("未予配合", "Cooperation not given"),
+    "referral.onward-referral-suspected": ("涉嫌再行移送", "Suspected onward referral"),
+    "referral.onward-referral-decided": ("区政府对再行移送作出决定", "Onward referral decided"),
+    "referral.escalated": ("管辖异议报请区政府", "Jurisdiction disputed"),
+    "referral.assigned": ("区政府指定管辖", "Jurisdiction assigned"),
+    "referral.conclusion-period-changed": ("办案期限中止、恢复或延长", "Conclusion period changed"),
+    "secondment.guidance-recorded": ("业务指导", "Guidance given"),
 }
 
 _RECORDS = {
@@ -238,6 +249,7 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "article": ("条款", "Article"),
     "kind": ("情形", "Kind"),
     "after_acceptance": ("接受后不予协助", "Refused after acceptance"),
+    "owned_matter": ("属本部门职责事项", "A matter it owns"),
     "late": ("逾期", "Late"),
     "title": ("标题", "Title"),
     "category": ("类别", "Category"),

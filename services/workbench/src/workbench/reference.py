@@ -123,7 +123,10 @@ class Vocabulary:
             if base is None:
                 return {}
             try:
-                response = await self.client.get(f"{base}/openapi.json", timeout=10.0)
+                # The client's own timeout (XIETONG_WORKBENCH_API_TIMEOUT_S), not a shorter
+                # one: a service builds its document on the first request, which takes
+                # seconds on a busy machine, and a timeout here shows codes for `retry_s`.
+                response = await self.client.get(f"{base}/openapi.json")
                 response.raise_for_status()
                 document: dict[str, Any] = response.json()
             except (httpx.HTTPError, ValueError):

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from workbench.api import ApiProblem
 from workbench.web import Visit
+from xietong_common.owed_actions import action_code, action_zh
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,13 @@ def _due(deadline: Any) -> datetime | None:
 
 
 def _action(service: str, action: str, lang: str) -> str:
-    zh, en = ACTION_LABELS.get((service, action), (action, action))
+    """The action in the notice's words: by its code when it carries a qualifier
+    (`support:<request id>`), else from the table every service shares
+    (`xietong_common.owed_actions`), else the code itself."""
+    labels = ACTION_LABELS.get((service, action)) or ACTION_LABELS.get(
+        (service, action_code(action))
+    )
+    zh, en = labels or (action_zh(service, action) or action, action)
     return en if lang == "en" else zh
 
 

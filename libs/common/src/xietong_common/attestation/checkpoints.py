@@ -65,7 +65,7 @@ def signed_message(checkpoint: AuditCheckpointSigned) -> bytes:
     """The bytes a checkpoint's signature is over: a fixed prefix naming what they are (so
     the key's signature means nothing elsewhere), then the fields but the signature as JSON
     with sorted keys and no whitespace. With only strings and integers this is RFC 8785."""
-    fields = {
+    fields: dict[str, str | int] = {
         "service": checkpoint.service,
         "chain_id": checkpoint.chain_id,
         "seq": checkpoint.seq,
@@ -77,6 +77,10 @@ def signed_message(checkpoint: AuditCheckpointSigned) -> bytes:
     }
     if checkpoint.deployment is not None:
         fields["deployment"] = checkpoint.deployment
+    if checkpoint.previous_seq is not None:
+        fields["previous_seq"] = checkpoint.previous_seq
+    if checkpoint.previous_hash is not None:
+        fields["previous_hash"] = checkpoint.previous_hash
     return (
         SIGNED_PREFIX
         + json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -90,7 +94,10 @@ def sign_head(
     key: SigningKey,
     at: datetime,
     deployment: str | None = None,
+    previous: tuple[int, str] | None = None,
 ) -> AuditCheckpointSigned:
+    """The checkpoint of `head`, signed with `key`; `previous` (row, hash) is the head the
+    chain's previous checkpoint signed, when the signer states it."""
     unsigned = AuditCheckpointSigned.model_validate(
         {
             "service": service,
@@ -103,6 +110,8 @@ def sign_head(
             "signature_algorithm": key.algorithm,
             "signature": "",
             "deployment": deployment,
+            "previous_seq": previous[0] if previous else None,
+            "previous_hash": previous[1] if previous else None,
         }
     )
     signature = base64.b64encode(key.sign(signed_message(unsigned))).decode()

@@ -129,6 +129,13 @@ class AssistanceRequested(IntegrationEvent):
     ground: AssistanceGround = Field(description="ASSIST-01: one of the four grounds")
     ground_description: str | None = Field(default=None, description="required for `other`")
     needed: str = Field(description="what the town needs", examples=["请协助对焚烧残留物取样检测"])
+    materials_holder: str | None = Field(
+        default=None,
+        description="ASSIST-02, ground 2 (materials held by another agency): the agency named "
+        "as holding them, whose powers the request is judged by (none on the other grounds, "
+        "and in events before 2026-12: still version 1, the field is optional)",
+        examples=["dept:traffic-police"],
+    )
     case: CaseRef | None = Field(default=None, description="the case it belongs to, if any")
     urgent: bool = Field(description="ASSIST-04: answered within hours")
     needed_by: date | None = Field(default=None, description="when the town needs it by")
@@ -186,6 +193,11 @@ class AssistanceRefused(IntegrationEvent):
     after_acceptance: bool = Field(description="refused after having accepted")
     refused_at: datetime
     late: bool = Field(description="told after the ASSIST-04 response deadline")
+    owned_matter: bool | None = Field(
+        default=None,
+        description="ASSIST-03: the catalogue assigns the matter to the refusing department "
+        "(counted apart, and ruled on by the justice bureau); absent from earlier events",
+    )
 
 
 @event(
@@ -302,7 +314,7 @@ class AssistanceObstructionFlagged(IntegrationEvent):
 @event(
     "assistance.refusal-contested",
     producers=("assistance",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="ASSIST-03: the requesting town contested a refusal, for the justice bureau's ruling",
 )
 class AssistanceRefusalContested(IntegrationEvent):
@@ -322,7 +334,7 @@ class AssistanceRefusalContested(IntegrationEvent):
 @event(
     "assistance.refusal-ruled",
     producers=("assistance",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="ASSIST-03: the justice bureau ruled on a refusal (upheld or not upheld)",
 )
 class AssistanceRefusalRuled(IntegrationEvent):

@@ -16,7 +16,10 @@ CHECKPOINT_TOPIC = "audit.checkpoint"
 @event(
     CHECKPOINT_TOPIC,
     producers=tuple(SERVICES),
-    consumers=("auditors outside the platform (xietong audit verify)",),
+    consumers=(
+        "oversight (SUP-01, the outsider: every signature and each chain's continuity)",
+        "auditors outside the platform (xietong audit verify)",
+    ),
     summary="A service signed its audit chain head (row, hash, time) with its own key: the "
     "evidence `xietong audit verify` checks the chain against",
     retained=True,
@@ -34,7 +37,10 @@ class AuditCheckpointSigned(IntegrationEvent):
     64 bytes. SM2: GB/T 32918 over SM3 with the signer id `1234567812345678`, DER (r, s).
     `key_id` is the SHA-256 (Ed25519) or SM3 (SM2) of the key's DER SubjectPublicKeyInfo, as
     `xietong audit public-key SERVICE` prints it. `deployment`, when present, is one of the
-    signed fields (absent, the object is exactly as before the field existed)."""
+    signed fields (absent, the object is exactly as before the field existed); so are
+    `previous_seq` and `previous_hash`, the head the chain's previous checkpoint signed, which
+    let an outsider see a checkpoint missing between two it read (no producer states them
+    yet: the services' `audit_checkpoints` record would need them to re-verify)."""
 
     service: str = Field(description="the service whose chain this is", examples=["referral"])
     chain_id: str = Field(
@@ -61,4 +67,16 @@ class AuditCheckpointSigned(IntegrationEvent):
         "only against checkpoints of its own deployment; checkpoints signed before the field "
         "existed carry none and count for every deployment",
         examples=["production"],
+    )
+    previous_seq: int | None = Field(
+        default=None,
+        ge=1,
+        description="the row the previous checkpoint of this chain named, when the signer "
+        "states it; signed with the other fields when present. An outsider (oversight) that "
+        "never saw that checkpoint knows one is missing: a gap",
+    )
+    previous_hash: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{64}$",
+        description="that previous checkpoint's hash; present with `previous_seq` only",
     )

@@ -15,6 +15,8 @@ from xietong_common.contracts.base import ContractModel, IntegrationEvent, event
 from xietong_common.contracts.review import CaseParty
 from xietong_common.labels import LabelledEnum
 
+OVERSIGHT_LEDGER = "oversight (SUP-01/02)"  # read into its ledger
+
 
 class FindingOutcome(LabelledEnum):
     """INSP-08: what an inspection found at a target."""
@@ -177,7 +179,12 @@ class InspectionOrderIssued(IntegrationEvent):
     issued_at: datetime
 
 
-@event("inspection.serious-reported", producers=("joint-inspection",), accountability=True)
+@event(
+    "inspection.serious-reported",
+    producers=("joint-inspection",),
+    consumers=(OVERSIGHT_LEDGER,),
+    accountability=True,
+)
 class InspectionSeriousReported(IntegrationEvent):
     """INSP-08: a serious violation or major hazard was reported to the district government.
 
@@ -203,6 +210,30 @@ class InspectionSeriousReported(IntegrationEvent):
     reported_at: datetime
     due_at: datetime = Field(description="when the report was due ('promptly', a setting)")
     late: bool
+
+
+@event(
+    "inspection.support-refused",
+    producers=("joint-inspection",),
+    consumers=(OVERSIGHT_LEDGER,),
+    summary="INSP-03: a department asked to support an inspection refused, with its reason",
+    accountability=True,
+)
+class InspectionSupportRefused(IntegrationEvent):
+    """INSP-03: a department asked to support a joint inspection (其他部门配合) answered no,
+    with its reason. Oversight (三(四)) counts it as a refusal against the department."""
+
+    inspection_id: str = Field(description="id of the work order")
+    order_number: str | None = Field(default=None, description="none before it is issued")
+    request_id: str = Field(description="id of the support request")
+    department: str = Field(description="the department asked", examples=["dept:water"])
+    initiating_org: str = Field(description="the unit that started the inspection")
+    town: str = Field(description="the town where the targets are", examples=["town:lizhi"])
+    request: str = Field(description="what support was asked for")
+    reason: str = Field(description="the department's reason for refusing")
+    requested_at: datetime
+    refused_at: datetime
+    late: bool = Field(description="answered after the INSP-03 answer deadline")
 
 
 @event("inspection.shortcoming-reported", producers=("joint-inspection",))

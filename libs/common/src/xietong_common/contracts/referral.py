@@ -19,6 +19,8 @@ from xietong_common.contracts.review import CaseParty
 from xietong_common.labels import LabelledEnum
 
 OVERSIGHT = "oversight (SUP, planned)"
+NOTIFIER = "notifier"  # issue 24: to the parties' webhooks, when they subscribe
+OVERSIGHT_LEDGER = "oversight (SUP-01/02)"  # read into its ledger
 
 
 class AnswerDecision(LabelledEnum):
@@ -54,6 +56,14 @@ class ConclusionOutcome(LabelledEnum):
     OTHER = "other", "其他处理", "another outcome"
 
 
+class OnwardDecision(LabelledEnum):
+    """REF-08: the district government's decision on a referral held as a suspected onward
+    referral."""
+
+    RELEASED = "released", "不属再行移送，予以放行", "a different case: released and delivered"
+    BARRED = "barred", "属再行移送，不予放行", "an onward referral: barred"
+
+
 class SourceKind(LabelledEnum):
     """Where a referral came from."""
 
@@ -86,7 +96,7 @@ class ReferralSource(ContractModel):
 @event(
     "case.referred",
     producers=("referral",),
-    consumers=(OVERSIGHT, "joint-inspection"),
+    consumers=(OVERSIGHT, NOTIFIER, "joint-inspection"),
     summary="REF-01/03: a case was referred to the party with jurisdiction",
 )
 class CaseReferred(IntegrationEvent):
@@ -137,7 +147,7 @@ class CaseReferred(IntegrationEvent):
 @event(
     "case.received",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, NOTIFIER),
     summary="REF-06: the receiver signed the service receipt 送达回证",
 )
 class CaseReceived(IntegrationEvent):
@@ -161,7 +171,7 @@ class CaseReceived(IntegrationEvent):
 @event(
     "case.answered",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, NOTIFIER),
     summary="REF-07: the receiver answered in writing whether it accepts the case",
 )
 class CaseAnswered(IntegrationEvent):
@@ -179,7 +189,7 @@ class CaseAnswered(IntegrationEvent):
 @event(
     "case.escalated",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER, NOTIFIER),
     summary="REF-08: the receiver disputes jurisdiction and reports to the district government",
     accountability=True,
 )
@@ -198,7 +208,7 @@ class CaseEscalated(IntegrationEvent):
 @event(
     "case.assigned",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER, NOTIFIER),
     summary="REF-08: the district government decided who handles a disputed case",
     accountability=True,
 )
@@ -219,7 +229,7 @@ class CaseAssigned(IntegrationEvent):
 @event(
     "case.filed",
     producers=("referral",),
-    consumers=(OVERSIGHT, "joint-inspection"),
+    consumers=(OVERSIGHT, NOTIFIER, "joint-inspection"),
     summary="REF-09: the handling party filed (立案) the referred case",
 )
 class CaseFiled(IntegrationEvent):
@@ -244,7 +254,7 @@ class CaseFiled(IntegrationEvent):
 @event(
     "case.concluded",
     producers=("referral",),
-    consumers=(OVERSIGHT, "joint-inspection"),
+    consumers=(OVERSIGHT, NOTIFIER, "joint-inspection"),
     summary="REF-09: the handling party concluded (办结) the referred case",
 )
 class CaseConcluded(IntegrationEvent):
@@ -279,6 +289,33 @@ class CaseCooperationRequested(IntegrationEvent):
     requested_org: str = Field(description="the sender, who must assist", examples=["town:lizhi"])
     request: str = Field(examples=["请协助提供现场照片原件"])
     requested_at: datetime
+
+
+@event(
+    "case.cooperation-not-given",
+    producers=("referral",),
+    consumers=(OVERSIGHT_LEDGER,),
+    summary="REF-10: the handling party recorded that the sender did not cooperate",
+    accountability=True,
+)
+class CaseCooperationNotGiven(IntegrationEvent):
+    """REF-10: the party handling a referred case recorded, with its reason, that the sender
+    did not give the cooperation it asked for (the sender must assist). Oversight counts it
+    as a refusal against the sender."""
+
+    referral_id: uuid.UUID
+    request_id: uuid.UUID
+    requesting_org: str = Field(
+        description="the party handling the case", examples=["dept:ecology-environment"]
+    )
+    requested_org: str = Field(
+        description="the sender, who did not assist", examples=["town:lizhi"]
+    )
+    request: str = Field(examples=["请协助提供现场照片原件"])
+    reason: str = Field(examples=["多次电话催要现场照片原件，至今未提供"])
+    requested_at: datetime
+    recorded_at: datetime
+    recorded_by: str = Field(description="the person who recorded it")
 
 
 @event(
@@ -340,7 +377,7 @@ class CaseDraftWithdrawn(IntegrationEvent):
 @event(
     "case.onward-referral-suspected",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT_LEDGER,),
     summary="REF-08: a referral resembling a received, unfinished case was sent with a reason",
     accountability=True,
 )
@@ -359,3 +396,79 @@ class CaseOnwardReferralSuspected(IntegrationEvent):
     )
     distinct_case_reason: str = Field(description="the sender's statement of why it differs")
     sent_at: datetime
+
+
+class PeriodChange(LabelledEnum):
+    """REF-09: how the handling party changed a referred case's conclusion period."""
+
+    SUSPENDED = "suspended", "中止办案期限", "the conclusion period suspended (中止)"
+    RESUMED = "resumed", "恢复计算办案期限", "the conclusion period resumed"
+    EXTENDED = "extended", "延长办案期限", "the conclusion period extended (延长)"
+
+
+@event(
+    "case.conclusion-period-changed",
+    producers=("referral",),
+    consumers=(OVERSIGHT_LEDGER,),
+    summary="REF-09: the handling party suspended, resumed or extended the conclusion period",
+    accountability=True,
+)
+class CaseConclusionPeriodChanged(IntegrationEvent):
+    """REF-09: the party handling a referred case suspended (中止) its conclusion period, resumed
+    it, or extended (延长) it — each with a reason, and a suspension or an extension with the
+    law and article that allow it. While suspended the clock stands still (up to the longest
+    suspension the settings allow); resuming restarts it with the days that were left; an
+    extension moves the deadline by at most the days the settings allow. Oversight counts
+    them per organisation."""
+
+    referral_id: uuid.UUID
+    handler: str = Field(
+        description="the organisation handling the case", examples=["dept:ecology-environment"]
+    )
+    sender: str = Field(description="the party that referred the case", examples=["town:lizhi"])
+    case_number: str = Field(examples=["涪环罚立〔2024〕15号"])
+    change: PeriodChange
+    reason: str = Field(examples=["案件需等待司法鉴定结论，暂无法继续调查"])
+    law: str | None = Field(
+        default=None,
+        description="the law allowing the suspension or extension, by its title (none on resuming)",
+        examples=["《生态环境行政处罚办法》"],
+    )
+    article: str | None = Field(default=None, examples=["第五十八条"])
+    days: int | None = Field(
+        default=None,
+        description="extended: the calendar days added; resumed: the working days the case "
+        "stood suspended",
+    )
+    changed_at: datetime
+    changed_by: str
+    due_before: datetime = Field(description="the conclusion deadline before the change")
+    due_at: datetime = Field(
+        description="the conclusion deadline now (while suspended: the latest it can be, should "
+        "the case stay suspended as long as the settings allow)"
+    )
+    suspensions: int = Field(ge=0, description="suspensions of this case so far")
+    extensions: int = Field(ge=0, description="extensions of this case so far")
+
+
+@event(
+    "case.onward-referral-decided",
+    producers=("referral",),
+    consumers=(OVERSIGHT_LEDGER,),
+    summary="REF-08: the district government released or barred a held referral",
+    accountability=True,
+)
+class CaseOnwardReferralDecided(IntegrationEvent):
+    """REF-08: the district government ruled on a referral held because it resembles a case
+    its sender received and has not finished: a different case is released (and delivered:
+    `case.referred` follows), an onward referral in disguise is barred and the case stays
+    with the party that received it. Oversight counts it against the sender."""
+
+    referral_id: uuid.UUID
+    sender: str = Field(description="the organisation that sent it", examples=["town:lizhi"])
+    receiver: str = Field(description="the receiver it was addressed to")
+    decision: OnwardDecision
+    reason: str = Field(examples=["与所收案件当事人、事实均不同，系另案"])
+    decided_by: str = Field(description="the person who signed for the district government")
+    held_at: datetime = Field(description="when it was held for the district government")
+    decided_at: datetime

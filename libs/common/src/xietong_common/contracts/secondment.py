@@ -104,7 +104,7 @@ class GuidanceSharedAs(LabelledEnum):
 @event(
     "secondment.guidance-recorded",
     producers=("secondment",),
-    consumers=("oversight (SUP, planned)", "info-sharing"),
+    consumers=("oversight (SUP-01/02)", "info-sharing"),
     accountability=True,
 )
 class GuidanceRecorded(IntegrationEvent):

@@ -21,7 +21,14 @@ from xietong_common.documents.errors import (
     DocumentNotIssued,
     NotTheIssuer,
 )
-from xietong_common.documents.issuing import IssuedDocument, correct, issuer, name_of, obtain
+from xietong_common.documents.issuing import (
+    DraftOf,
+    IssuedDocument,
+    correct,
+    issuer,
+    name_of,
+    obtain,
+)
 from xietong_common.documents.kinds import DocumentKind
 from xietong_common.documents.settings import DocumentSettings
 
@@ -35,6 +42,7 @@ __all__ = [
     "DocumentNotFound",
     "DocumentNotIssued",
     "DocumentSettings",
+    "DraftOf",
     "Fields",
     "Heading",
     "IssuedDocument",

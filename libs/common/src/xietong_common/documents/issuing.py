@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -38,6 +38,11 @@ from xietong_common.materials import blob_store
 from xietong_common.reference import OrganisationDirectory
 from xietong_common.tables import document_counters, documents
 from xietong_common.uow import UnitOfWork
+
+DraftOf = Callable[[UnitOfWork, ServiceContext, DocumentKind, Principal], Awaitable[DocumentDraft]]
+"""How a record's documents are drawn: the draft of a kind for a caller, the record loaded
+(and hidden from non-parties) the way its service loads it. A service's document routes
+(`xietong_common.web.documents.add_document_routes`) issue, serve and correct from it."""
 
 SHA256_HEX = r"^[0-9a-f]{64}$"
 

@@ -14,6 +14,7 @@ import base64
 import concurrent.futures
 import logging
 import multiprocessing
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ from xietong_common.documents.content import (
 from xietong_common.documents.kinds import DocumentKind
 from xietong_common.documents.settings import DocumentSettings
 from xietong_common.errors import AppError
+from xietong_common.lifeline import follow_parent
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +257,11 @@ class RenderPool:
     def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._executor is None:
             self._executor = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                # A worker ends with its service, even one killed without a shutdown.
+                initializer=follow_parent,
+                initargs=(os.getpid(),),
             )
         return self._executor
 

@@ -37,6 +37,7 @@ from typing import Any, Protocol, TypeVar
 from xietong_common.errors import AppError
 from xietong_common.files.errors import FileOverLimits, FileUnreadable, pack, unpack
 from xietong_common.files.limits import WorkerBudget
+from xietong_common.lifeline import follow_reader
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ def _child(
     memory_bytes: int,
     cpu_seconds: int,
 ) -> None:
+    # A child still reading when its service is killed ends with it (its parent is the
+    # fork server, which lives on while it has children).
+    follow_reader(conn.fileno())
     # What a hostile file makes a parser say (pypdf's warnings quote the file) must reach no
     # log: the child logs nothing at all.
     logging.disable(logging.CRITICAL)

@@ -3,7 +3,7 @@
 A gateway or a generated client needs each operation's problem `type` URIs, not only its
 status codes. They are found, not listed by hand (a list by hand goes stale the day a use
 case raises something new): from the route's endpoint and its dependencies, every function
-of the service's package and of `xietong_common` it can reach by name — a module's function,
+of the service's packages and of `xietong_common` it can reach by name — a module's function,
 a method of a module-level object or class, `self.`/`cls.` methods — is read (its syntax
 tree), and every `AppError` subclass it names, except in an `except` clause, is one the
 operation may return. A method of what a function returns is followed by the function's
@@ -110,11 +110,14 @@ def framework_problems(operation: dict[str, Any]) -> set[ProblemType]:
 
 def route_problems(route: APIRoute) -> set[ProblemType]:
     """The problem types the route's own code (endpoint and dependencies) may raise."""
-    package = route.endpoint.__module__.split(".")[0]
+    # The service's package: the endpoint's, or (an endpoint made by xietong_common for a
+    # service, such as its document routes) its dependencies'.
+    calls = list(_calls(route.dependant))
+    packages = frozenset(_root(call) for call in calls) - {_OURS, ""}
     found: set[type[AppError]] = set()
-    for call in _calls(route.dependant):
+    for call in calls:
         bound = call if _is_instance(call) else None  # a callable object: itself as `self`
-        found |= _raised(_unwrap(call), bound, package)
+        found |= _raised(_unwrap(call), bound, packages)
     return {ProblemType.of(error) for error in found}
 
 
@@ -143,9 +146,14 @@ def _unwrap(obj: Any) -> Any:
         return obj
 
 
-def _ours(obj: Any, package: str) -> bool:
+def _ours(obj: Any, packages: frozenset[str]) -> bool:
     module = getattr(obj, "__module__", None) or ""
-    return module == _OURS or module.startswith(f"{_OURS}.") or module.split(".")[0] == package
+    return module == _OURS or module.startswith(f"{_OURS}.") or module.split(".")[0] in packages
+
+
+def _root(call: Any) -> str:
+    module = getattr(_unwrap(call), "__module__", None) or ""
+    return module.split(".")[0]
 
 
 @dataclass(frozen=True)
@@ -178,17 +186,17 @@ def _class_of(hint: Any) -> type | None:
 _Node = tuple[Any, Any]
 
 
-def _raised(start: Any, bound: Any, package: str) -> set[type[AppError]]:
+def _raised(start: Any, bound: Any, packages: frozenset[str]) -> set[type[AppError]]:
     found: set[type[AppError]] = set()
     seen: set[tuple[Any, int]] = set()
     todo: list[_Node] = [(start, bound)]
     while todo:
         function, bound = todo.pop()
         key = (function, id(bound))
-        if key in seen or not (inspect.isfunction(function) and _ours(function, package)):
+        if key in seen or not (inspect.isfunction(function) and _ours(function, packages)):
             continue
         seen.add(key)
-        errors, reached = _read(function, bound, package)
+        errors, reached = _read(function, bound, packages)
         found |= errors
         todo.extend(reached)
     return found
@@ -198,17 +206,17 @@ _READ: dict[tuple[Any, int], tuple[frozenset[type[AppError]], tuple[_Node, ...]]
 
 
 def _read(
-    function: Any, bound: Any, package: str
+    function: Any, bound: Any, packages: frozenset[str]
 ) -> tuple[frozenset[type[AppError]], tuple[_Node, ...]]:
     """The AppError classes a function names and the functions it reaches by name."""
     key = (function, id(bound))
     if key not in _READ:
-        _READ[key] = _read_uncached(function, bound, package)
+        _READ[key] = _read_uncached(function, bound, packages)
     return _READ[key]
 
 
 def _read_uncached(
-    function: Any, bound: Any, package: str
+    function: Any, bound: Any, packages: frozenset[str]
 ) -> tuple[frozenset[type[AppError]], tuple[_Node, ...]]:
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
@@ -237,7 +245,7 @@ def _read_uncached(
             errors.add(target)
         elif target is not None:
             held = bound is not None and base is bound
-            reached.extend(_functions_of(target, base, package, held=held))
+            reached.extend(_functions_of(target, base, packages, held=held))
     return frozenset(errors), tuple(reached)
 
 
@@ -315,7 +323,9 @@ def _is_instance(obj: Any) -> bool:
     )
 
 
-def _functions_of(target: Any, base: Any, package: str, *, held: bool) -> Iterable[_Node]:
+def _functions_of(
+    target: Any, base: Any, packages: frozenset[str], *, held: bool
+) -> Iterable[_Node]:
     """The functions a name leads to: a function (a method with the object it was read
     from as `self`), a class's constructor, a callable object's __call__; and, for an object
     of ours that the `self` object holds (`self.transitions`), whatever it can do."""
@@ -328,13 +338,13 @@ def _functions_of(target: Any, base: Any, package: str, *, held: bool) -> Iterab
             for name in ("__init__", "__post_init__", "__call__")
             if name in vars(target)
         ]
-    mine = base is not None and _is_instance(base) and _ours(type(base), package)
+    mine = base is not None and _is_instance(base) and _ours(type(base), packages)
     instance = base if mine else None
-    if held and _is_instance(target) and _ours(type(target), package) and not callable(target):
+    if held and _is_instance(target) and _ours(type(target), packages) and not callable(target):
         return [
             (_unwrap(member), target)
             for cls in type(target).__mro__
-            if _ours(cls, package)
+            if _ours(cls, packages)
             for member in vars(cls).values()
             if inspect.isfunction(_unwrap(member))
         ]

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from assistance import domain
@@ -24,6 +24,7 @@ from assistance.schemas import (
 from assistance.service import oversight, queries
 from assistance.service.common import REQUEST, china_day, matter_powers
 from assistance.service.queries import RequestFilters, SortKey
+from assistance.service.rulings import etag
 from assistance.views import summary_of
 from xietong_common.contracts.assistance import AssistanceGround
 from xietong_common.errors import InvalidInput
@@ -223,12 +224,15 @@ async def outbox(
     dependencies=[Allowed(roles=ANY)],
 )
 async def get_one(
-    request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+    request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, response: Response
 ) -> AssistanceOut:
-    """One request with its officers, files, extensions, flags and deadlines."""
+    """One request with its officers, files, extensions, flags and deadlines. `ETag` is its
+    version, which the justice bureau's ruling names in `If-Match` (ASSIST-03)."""
     async with ctx.db.session() as session:
         r = await REQUEST.load_for(session, request_id, principal, lock=False)
-        return await detail(session, r, ctx)
+        out = await detail(session, r, ctx)
+    response.headers["ETag"] = etag(out.version)
+    return out
 
 
 @router.get(

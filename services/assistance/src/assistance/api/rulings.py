@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 
 from assistance import service as assistance_service
 from assistance.api.common import TOWN, detail, make_router
@@ -19,11 +19,20 @@ from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
-from xietong_common.web.problems import LIST_ERRORS, WRITE_ERRORS
+from xietong_common.web.problems import LIST_ERRORS, WRITE_ERRORS, problem_responses
 
 router: APIRouter = make_router()
 BUREAU = (OrgKind.JUSTICE_BUREAU,)
 READERS = (OrgKind.JUSTICE_BUREAU, OrgKind.DISTRICT_GOV)
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description='the request\'s ETag as read (`"<version>"`, GET /assistance-requests/{id} '
+        "or `version` in the queue): none → 428, no longer current → 412; `*` matches nothing",
+    ),
+]
 
 
 @router.get(
@@ -62,17 +71,22 @@ async def owned_refusals(
     "/{request_id:uuid}/ruling",
     response_model=AssistanceOut,
     summary="ASSIST-03: the justice bureau rules on a refusal (upheld / not upheld)",
-    responses=WRITE_ERRORS,
+    responses={**WRITE_ERRORS, **problem_responses(412, 428)},
     dependencies=[Allowed(roles=ACTING_ROLES, orgs=BUREAU)],
 )
 async def rule_on_refusal(
-    request_id: uuid.UUID, data: RulingIn, ctx: Context, principal: CurrentPrincipal
+    request_id: uuid.UUID,
+    data: RulingIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
 ) -> AssistanceOut:
     """ASSIST-03: once, on a refusal of an owned matter or a contested one, with a written
-    reason; audited and published."""
+    reason and `If-Match` naming the version read (428 without, 412 if the request changed
+    meanwhile, e.g. the town contested); audited and published."""
     async with ctx.db.uow(actor=principal) as uow:
         r = await assistance_service.rule_on_refusal(
-            uow, ctx=ctx, request_id=request_id, actor=principal, data=data
+            uow, ctx=ctx, request_id=request_id, actor=principal, data=data, if_match=if_match
         )
         return await detail(uow.session, r, ctx)
 

@@ -5,7 +5,6 @@ States are `LabelledEnum`s with their Chinese names; the transitions are one
 side is in `requesting` (ASSIST-01), the department's answer in `answering` (ASSIST-02..04).
 """
 
-from assistance.domain.answering import ARTICLE as ARTICLE
 from assistance.domain.answering import OfficerNamed as OfficerNamed
 from assistance.domain.answering import check_completion_date as check_completion_date
 from assistance.domain.answering import check_extension as check_extension
@@ -30,4 +29,5 @@ from assistance.domain.states import Parties as Parties
 from assistance.domain.states import PeriodUnit as PeriodUnit
 from assistance.domain.states import Step as Step
 from assistance.domain.states import next_state as next_state
+from xietong_common.reasons import ARTICLE as ARTICLE
 from xietong_common.reasons import meaningful_chars as meaningful_chars

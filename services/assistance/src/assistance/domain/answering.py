@@ -3,7 +3,6 @@ its extensions, the result, the officers — and the deadlines. No I/O."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,12 +17,9 @@ from assistance.errors import (
 )
 from xietong_common.calendar import DeadlineRule
 from xietong_common.contracts.assistance import AssistanceGround, RefusalGround
-from xietong_common.reasons import is_law_title, meaningful_chars
+from xietong_common.reasons import is_article, is_law_title, meaningful_chars
 
 # ---- refusal (ASSIST-03) ---------------------------------------------------------------------
-
-# Chinese statutes are cited by article: 第二十八条, 第28条 (with 款/项 after it as needed).
-ARTICLE = re.compile(r"第\s*[0-9０-９一二三四五六七八九十百千零〇两]+\s*条")
 
 
 def check_refusal(
@@ -60,7 +56,7 @@ def check_refusal(
                     "不得以“有关规定”代替",
                 )
             )
-        if not ARTICLE.search(article or ""):
+        if not is_article(article):
             problems.append(("article", "its article (第…条)", "具体条款（第…条）"))
     if problems:
         raise RefusalUnfounded(

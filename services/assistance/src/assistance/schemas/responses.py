@@ -183,6 +183,10 @@ class RefusalQueueItem(BaseModel):
     refused_at: datetime
     contest: ContestOut | None
     ruling: RulingOut | None
+    version: int = Field(
+        description='the request\'s version as read: its ETag (`"<version>"`), which the '
+        "ruling names in If-Match"
+    )
 
 
 class ResultOut(BaseModel):
@@ -242,6 +246,11 @@ class AssistanceOut(AssistanceSummary):
         }
     )
 
+    version: int = Field(
+        description="raised by every change of the request; the ETag of GET "
+        '/assistance-requests/{id} (`"<version>"`), named in If-Match by the justice '
+        "bureau's ruling (ASSIST-03)"
+    )
     proposed_department: str
     warnings: list[WarningOut]
     ground_description: str | None

@@ -9,8 +9,7 @@ from assistance.service.answering import refuse as refuse
 from assistance.service.answering import request_extension as request_extension
 from assistance.service.common import MECHANISM as MECHANISM
 from assistance.service.common import REQUEST as REQUEST
-from assistance.service.documents import correct_document as correct_document
-from assistance.service.documents import document as document
+from assistance.service.documents import request_drafts as request_drafts
 from assistance.service.materials import add_material as add_material
 from assistance.service.requesting import confirm as confirm
 from assistance.service.requesting import create_draft as create_draft

@@ -167,44 +167,14 @@ async def _draft(
     return refusal_notice_draft(ctx, r)
 
 
-async def document(
-    uow: UnitOfWork,
-    *,
-    ctx: ServiceContext,
-    request_id: uuid.UUID,
-    kind: documents.DocumentKind,
-    actor: Principal,
-    base_url: str,
-    version: str | None = None,
-) -> documents.IssuedDocument:
-    """ASSIST-01/03: the letter (the town's) or the refusal notice (the department's); the
-    issuer's first download issues it."""
-    draft = await _draft(uow, ctx, request_id, kind, actor)
-    return await documents.obtain(
-        uow, ctx, draft=draft, actor=actor, base_url=base_url, version=version
-    )
+def request_drafts(request_id: uuid.UUID) -> documents.DraftOf:
+    """ASSIST-01/03: how a request's documents are drawn (the town's letter, the department's
+    refusal notice), for the routes that issue, serve and correct them (a dependency taking
+    the request's id from the path); the issuer's first download issues one."""
 
+    async def draft(
+        uow: UnitOfWork, ctx: ServiceContext, kind: documents.DocumentKind, actor: Principal
+    ) -> documents.DocumentDraft:
+        return await _draft(uow, ctx, request_id, kind, actor)
 
-async def correct_document(
-    uow: UnitOfWork,
-    *,
-    ctx: ServiceContext,
-    request_id: uuid.UUID,
-    kind: documents.DocumentKind,
-    reason: str,
-    actor: Principal,
-    base_url: str,
-    idempotency_key: str | None = None,
-) -> documents.IssuedDocument:
-    """A corrected document under a new number, superseding the one in force (both kept);
-    once per Idempotency-Key."""
-    draft = await _draft(uow, ctx, request_id, kind, actor)
-    return await documents.correct(
-        uow,
-        ctx,
-        draft=draft,
-        actor=actor,
-        base_url=base_url,
-        reason=reason,
-        idempotency_key=idempotency_key,
-    )
+    return draft

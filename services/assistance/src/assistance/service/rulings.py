@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistance import domain, events
 from assistance.domain import AssistanceState
-from assistance.errors import RefusalNotOpenToRuling
+from assistance.errors import IfMatchRequired, RefusalNotOpenToRuling, RequestChanged
 from assistance.models import AssistanceRequest
 from assistance.schemas import ContestIn, RulingIn
 from assistance.service.common import ACTING_ROLES, REQUEST, require_town
@@ -30,6 +30,35 @@ from xietong_common.uow import UnitOfWork
 R = AssistanceRequest
 RULE = "ASSIST-03"
 PENDING = "pending"
+
+
+def etag(version: int) -> str:
+    """A request's ETag: its version, quoted (a strong tag)."""
+    return f'"{version}"'
+
+
+def matches(if_match: str, version: int) -> bool:
+    """Whether `If-Match` names this version. Strong comparison only (RFC 9110 13.1.1); `*`
+    matches nothing here, since it would let a ruling pass on a request its author never read."""
+    return etag(version) in (part.strip() for part in if_match.split(","))
+
+
+def check_version(r: AssistanceRequest, if_match: str | None) -> None:
+    """ASSIST-03: the ruling names the version it read: none → 428, another → 412."""
+    if if_match is None:
+        raise IfMatchRequired(
+            "send If-Match with the request's ETag as read (GET /assistance-requests/{id})",
+            zh="请在 If-Match 中注明所读取的协助请求版本(ETag)",
+            version=r.version,
+            rule=RULE,
+        )
+    if not matches(if_match, r.version):
+        raise RequestChanged(
+            f"the request's current version is {r.version}: read it again before ruling",
+            zh=f"协助请求当前版本为 {r.version}，请重新读取后再裁决",
+            version=r.version,
+            rule=RULE,
+        )
 
 
 @dataclass(frozen=True)
@@ -134,9 +163,11 @@ async def rule_on_refusal(
     request_id: uuid.UUID,
     actor: Principal,
     data: RulingIn,
+    if_match: str | None = None,
 ) -> AssistanceRequest:
     """ASSIST-03: the justice bureau rules, once, on a refusal of an owned matter or a contested
-    refusal: upheld or not upheld, with a written reason."""
+    refusal: upheld or not upheld, with a written reason, naming the version it read
+    (`if_match`: none → 428, stale → 412)."""
     r = await REQUEST.load_for(uow, request_id, actor)
     actor.require_org(OVERSIGHT_ORG)
     actor.require_role(*ACTING_ROLES)
@@ -146,6 +177,7 @@ async def rule_on_refusal(
         min_chars=assistance_settings(ctx).assistance_min_reason_chars,
         rule=RULE,
     )
+    check_version(r, if_match)
     if not _open_to_ruling(r):
         raise RefusalNotOpenToRuling(
             "the justice bureau rules once, on a refusal of a matter the catalogue assigns to "

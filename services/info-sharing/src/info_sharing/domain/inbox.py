@@ -40,8 +40,9 @@ class DeliveryReason(LabelledEnum):
     DUTY = (
         "duty",
         "职责送达",
-        "due to it by the notice: a department's licensing, supervision or inspection "
-        "information reaches the towns exercising the empowered matters",
+        "due to it by the notice: the norms, benchmarks and workflows of the empowered "
+        "matters and a department's licensing, supervision, inspection and dynamic "
+        "information reach the towns exercising them",
     )
     OPENED = "opened", "主动查阅", "opened without a notification"
 
@@ -120,11 +121,31 @@ def overdue_before(
     return None
 
 
-# INFO-01 (2)(3): what a district department licenses, supervises and inspects about the
-# empowered matters (赋权事项) is what the towns exercising those matters must know. These reach
-# the towns whether or not they subscribed: a town that subscribes to nothing cannot escape
-# being counted unread (INFO-03).
-DUTY_CATEGORIES = frozenset({Category.LICENSING_SUPERVISION, Category.INSPECTION_RECORDS})
+# INFO-03: what the notice makes due to the towns, whether or not they subscribe (a town that
+# subscribes to nothing cannot escape being counted unread), by category (二(一)) and by who
+# issues it:
+# (2)(3) the licensing, supervision and inspection information of the departments "与赋权事项
+#   有关" and (7) the dynamic information they collect in their duties ("区级行政执法部门…在
+#   履职过程中收集、掌握、制作的各类动态信息"): from a department;
+# (1) the laws, rules, norms and normative documents of the empowered matters ("涉及赋权事项…
+#   与下放事项有关") and (6) the discretion benchmarks and workflows of the towns' penalty
+#   matters ("涉及乡镇(街道)行政处罚事项"): from anyone who issues or passes them on but a town
+#   (a department, the justice bureau, the district government) — they are the towns' rules.
+# (4) a town's penalty decision is due to the departments that asked for the feedback: they
+#   are its audience (`audience_of`), delivered as addressed. (5) statistics, (8) complaint
+#   handling and (9) other information name nobody they are due to: subscriptions and the
+#   publisher's audience only.
+_ISSUERS_OF_TOWN_RULES = frozenset(
+    {OrgKind.DEPARTMENT, OrgKind.JUSTICE_BUREAU, OrgKind.DISTRICT_GOV}
+)
+DUTY_TO_TOWNS: dict[Category, frozenset[OrgKind]] = {
+    Category.LAWS_NORMS: _ISSUERS_OF_TOWN_RULES,
+    Category.LICENSING_SUPERVISION: frozenset({OrgKind.DEPARTMENT}),
+    Category.INSPECTION_RECORDS: frozenset({OrgKind.DEPARTMENT}),
+    Category.DISCRETION_WORKFLOWS: _ISSUERS_OF_TOWN_RULES,
+    Category.DYNAMIC: frozenset({OrgKind.DEPARTMENT}),
+}
+DUTY_CATEGORIES = frozenset(DUTY_TO_TOWNS)
 
 
 def duty_recipients(
@@ -135,10 +156,10 @@ def duty_recipients(
     all_towns: Iterable[str],
     restricted_to: Iterable[str] | None = None,
 ) -> set[str]:
-    """INFO-03: the organisations an item is due to by the notice: a department's category 2
-    and 3 items go to the towns they name, or every town when they name none (within a
-    restricted item's audience)."""
-    if category not in DUTY_CATEGORIES or org_kind(publisher) is not OrgKind.DEPARTMENT:
+    """INFO-03: the organisations an item is due to by the notice (`DUTY_TO_TOWNS`): the towns
+    it names, or every town when it names none (within a restricted item's audience)."""
+    issuers = DUTY_TO_TOWNS.get(category)
+    if issuers is None or org_kind(publisher) not in issuers:
         return set()
     towns = set(item_towns) or set(all_towns)
     if restricted_to is not None:

@@ -11,8 +11,8 @@ from joint_inspection.service.consultation import consult as consult
 from joint_inspection.service.consultation import issue as issue
 from joint_inspection.service.consultation import revise as revise
 from joint_inspection.service.consultation import set_notice_policy as set_notice_policy
-from joint_inspection.service.documents import correct_document as correct_document
-from joint_inspection.service.documents import document as document
+from joint_inspection.service.documents import order_drafts as order_drafts
+from joint_inspection.service.documents import target_drafts as target_drafts
 from joint_inspection.service.imports import import_targets as import_targets
 from joint_inspection.service.imports import read_targets as read_targets
 from joint_inspection.service.merges import decide_merge as decide_merge

@@ -271,46 +271,26 @@ async def _draft(
     return serious_report_draft(ctx, order, visit, target)
 
 
-async def document(
-    uow: UnitOfWork,
-    *,
-    ctx: ServiceContext,
-    order_id: uuid.UUID,
-    kind: documents.DocumentKind,
-    actor: Principal,
-    base_url: str,
-    target_id: uuid.UUID | None = None,
-    version: str | None = None,
-) -> documents.IssuedDocument:
-    """INSP-03/06/08: the order's or a target's document; the initiating unit's first download
-    issues it."""
-    draft = await _draft(uow, ctx, order_id, target_id, kind, actor)
-    return await documents.obtain(
-        uow, ctx, draft=draft, actor=actor, base_url=base_url, version=version
-    )
+def order_drafts(order_id: uuid.UUID) -> documents.DraftOf:
+    """INSP-03: how the order's work order is drawn, for the routes that issue, serve and
+    correct it; the initiating unit's first download issues it."""
+
+    async def draft(
+        uow: UnitOfWork, ctx: ServiceContext, kind: documents.DocumentKind, actor: Principal
+    ) -> documents.DocumentDraft:
+        return await _draft(uow, ctx, order_id, None, kind, actor)
+
+    return draft
 
 
-async def correct_document(
-    uow: UnitOfWork,
-    *,
-    ctx: ServiceContext,
-    order_id: uuid.UUID,
-    kind: documents.DocumentKind,
-    reason: str,
-    actor: Principal,
-    base_url: str,
-    idempotency_key: str | None = None,
-    target_id: uuid.UUID | None = None,
-) -> documents.IssuedDocument:
-    """A corrected document under a new number, superseding the one in force (both kept);
-    once per Idempotency-Key."""
-    draft = await _draft(uow, ctx, order_id, target_id, kind, actor)
-    return await documents.correct(
-        uow,
-        ctx,
-        draft=draft,
-        actor=actor,
-        base_url=base_url,
-        reason=reason,
-        idempotency_key=idempotency_key,
-    )
+def target_drafts(order_id: uuid.UUID, target_id: uuid.UUID) -> documents.DraftOf:
+    """INSP-06/08: how the documents about one target of the order are drawn (the advance
+    notice, the report of a serious finding); the initiating unit's first download issues
+    one."""
+
+    async def draft(
+        uow: UnitOfWork, ctx: ServiceContext, kind: documents.DocumentKind, actor: Principal
+    ) -> documents.DocumentDraft:
+        return await _draft(uow, ctx, order_id, target_id, kind, actor)
+
+    return draft

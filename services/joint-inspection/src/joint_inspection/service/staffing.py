@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from joint_inspection import events
 from joint_inspection.domain import InspectorKind, OrderStep, ParticipantRole, support_deadline
 from joint_inspection.errors import MatterNotOwn, OfficerIneligible, TownCommand
 from joint_inspection.models import OrderInspector, SupportRequest, WorkOrder
@@ -371,6 +372,9 @@ async def answer_support(
             order, request.department, ParticipantRole.SUPPORT, by=actor.user, at=uow.now
         )
     met = await ORDER.satisfy_deadline(uow, order, support_action(request.id))
+    late = bool(met and met.overdue_at_satisfaction)
+    if not data.accept:  # SUP-01: a refusal to support is held to account
+        uow.publish(events.support_refused(order, request, late=late), key=str(order.id))
     ORDER.audit(
         uow,
         order,
@@ -379,7 +383,7 @@ async def answer_support(
         request_id=str(request.id),
         accept=data.accept,
         reason=data.reason,
-        late=bool(met and met.overdue_at_satisfaction),
+        late=late,
     )
     return request
 

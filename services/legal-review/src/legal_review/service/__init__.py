@@ -5,8 +5,7 @@ Import as `from legal_review import service as review_service`.
 
 from legal_review.service.common import MECHANISM as MECHANISM
 from legal_review.service.common import REVIEW as REVIEW
-from legal_review.service.documents import correct_document as correct_document
-from legal_review.service.documents import document as document
+from legal_review.service.documents import review_drafts as review_drafts
 from legal_review.service.reviewing import add_joint as add_joint
 from legal_review.service.reviewing import add_justice_office as add_justice_office
 from legal_review.service.reviewing import decide as decide

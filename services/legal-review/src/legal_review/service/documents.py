@@ -237,46 +237,14 @@ async def _draft(
     return await materials_notice_draft(uow, ctx, review, rnd)
 
 
-async def document(
-    uow: UnitOfWork,
-    *,
-    ctx: ServiceContext,
-    review_id: uuid.UUID,
-    kind: documents.DocumentKind,
-    actor: Principal,
-    base_url: str,
-    round_number: int | None = None,
-    version: str | None = None,
-) -> documents.IssuedDocument:
-    """REV-05/07: the document of a round (the latest that has it unless named); the town's
-    first download issues it."""
-    draft = await _draft(uow, ctx, review_id, kind, round_number, actor)
-    return await documents.obtain(
-        uow, ctx, draft=draft, actor=actor, base_url=base_url, version=version
-    )
+def review_drafts(review_id: uuid.UUID, round_number: int | None) -> documents.DraftOf:
+    """REV-05/07: how a review's documents are drawn, those of a round (the latest that has
+    one unless named), for the routes that issue, serve and correct them; the town's first
+    download issues one."""
 
+    async def draft(
+        uow: UnitOfWork, ctx: ServiceContext, kind: documents.DocumentKind, actor: Principal
+    ) -> documents.DocumentDraft:
+        return await _draft(uow, ctx, review_id, kind, round_number, actor)
 
-async def correct_document(
-    uow: UnitOfWork,
-    *,
-    ctx: ServiceContext,
-    review_id: uuid.UUID,
-    kind: documents.DocumentKind,
-    reason: str,
-    actor: Principal,
-    base_url: str,
-    idempotency_key: str | None = None,
-    round_number: int | None = None,
-) -> documents.IssuedDocument:
-    """A corrected document under a new number, superseding the one in force (both kept);
-    once per Idempotency-Key."""
-    draft = await _draft(uow, ctx, review_id, kind, round_number, actor)
-    return await documents.correct(
-        uow,
-        ctx,
-        draft=draft,
-        actor=actor,
-        base_url=base_url,
-        reason=reason,
-        idempotency_key=idempotency_key,
-    )
+    return draft

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 
 from notifier import service as notifier_service
 from notifier.domain import DeliveryState, EventKind
-from notifier.schemas import DeliveryOut
+from notifier.schemas import DeliveryAttemptOut, DeliveryOut
 from notifier.service.common import ADMIN_ROLES, DELIVERY
-from notifier.views import delivery_out
+from notifier.views import attempt_out, delivery_out
 from xietong_common.schemas import Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
@@ -59,6 +59,25 @@ async def list_deliveries(
 async def get(delivery_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal) -> DeliveryOut:
     async with ctx.db.session() as session:
         return delivery_out(await DELIVERY.load_for(session, delivery_id, principal, lock=False))
+
+
+@router.get(
+    "/{delivery_id:uuid}/attempts",
+    response_model=Page[DeliveryAttemptOut],
+    summary="Every attempt of one webhook delivery",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ADMIN_ROLES, orgs=ANY)],
+)
+async def list_attempts(
+    delivery_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal, paging: Paging
+) -> Page[DeliveryAttemptOut]:
+    """The latest first, across redeliveries (each attempt's time, duration, status or
+    error); only the caller's organisation's deliveries (404 otherwise)."""
+    async with ctx.db.session() as session:
+        rows, total = await notifier_service.list_attempts(
+            session, actor=principal, paging=paging, delivery_id=delivery_id
+        )
+    return Page[DeliveryAttemptOut].of(map(attempt_out, rows), total=total, paging=paging)
 
 
 @router.post(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from notifier import service as notifier_service
 from notifier.schemas import (
+    SecretRotation,
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionOut,
@@ -67,7 +68,35 @@ async def create(
         created = await notifier_service.create_subscription(
             uow, ctx=ctx, actor=principal, data=data, idempotency_key=idempotency_key
         )
-        return subscription_created(created.subscription)
+        return subscription_created(created.subscription, created.secret)
+
+
+@router.post(
+    "/{subscription_id:uuid}/rotate-secret",
+    response_model=SubscriptionCreated,
+    summary="Rotate a webhook subscription's signing secret (the new one is shown once)",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=ADMIN_ROLES, orgs=ANY)],
+)
+async def rotate_secret(
+    subscription_id: uuid.UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    data: SecretRotation | None = None,
+) -> SubscriptionCreated:
+    """A fresh secret, in this answer only. For XIETONG_NOTIFIER_SECRET_OVERLAP_H (24 h)
+    deliveries carry both the new and the previous secret's signatures, then the new one's
+    only. A dingtalk-robot subscription takes the robot's new SEC… secret as `secret` and
+    uses it at once."""
+    async with ctx.db.uow(actor=principal) as uow:
+        rotated = await notifier_service.rotate_secret(
+            uow,
+            ctx=ctx,
+            actor=principal,
+            subscription_id=subscription_id,
+            data=data or SecretRotation(),
+        )
+        return subscription_created(rotated.subscription, rotated.secret)
 
 
 @router.get(

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 SECRET_PREFIX = "whsec_"
 
@@ -37,12 +38,17 @@ def sign(secret: str, *, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signature_headers(secret: str, *, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The three headers of a signed webhook."""
+def signature_headers(
+    secret: str, *, msg_id: str, timestamp: int, body: bytes, also: Sequence[str] = ()
+) -> dict[str, str]:
+    """The three headers of a signed webhook. `also`: further secrets (the previous one,
+    within a rotation's overlap) whose signatures follow the first, space-separated, as the
+    specification allows; a receiver accepts the message if any one verifies."""
+    signatures = [sign(s, msg_id=msg_id, timestamp=timestamp, body=body) for s in (secret, *also)]
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, msg_id=msg_id, timestamp=timestamp, body=body),
+        "webhook-signature": " ".join(signatures),
     }
 
 

@@ -21,7 +21,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class EventKind(LabelledEnum):
-    """The events an organisation may subscribe to (what this service consumes)."""
+    """The events an organisation may subscribe to (what this service consumes). Each is
+    delivered only to the organisations that are its parties (domain/kinds.py): the ones
+    the REST API shows the record to as a party."""
 
     DEADLINE_APPROACHING = (
         "deadline.approaching",
@@ -32,6 +34,43 @@ class EventKind(LabelledEnum):
         "deadline.breached",
         "逾期",
         "a deadline was missed: the organisation owed the action, or was kept waiting",
+    )
+    CASE_REFERRED = (
+        "case.referred",
+        "案件已移送",
+        "REF-01/03: a case was referred (told to its sender and its receiver)",
+    )
+    CASE_RECEIVED = (
+        "case.received",
+        "移送案件已签收",
+        "REF-06: the receiver signed for a referred case (sender and receiver)",
+    )
+    CASE_ANSWERED = (
+        "case.answered",
+        "移送案件已书面答复",
+        "REF-07: the receiver answered in writing whether it accepts (sender and receiver)",
+    )
+    CASE_ESCALATED = (
+        "case.escalated",
+        "移送案件已报请区政府",
+        "REF-08: the receiver reported the case to the district government (sender, receiver, "
+        "the district government)",
+    )
+    CASE_ASSIGNED = (
+        "case.assigned",
+        "区政府已指定管辖",
+        "REF-08: the district government decided who handles the case (sender, receiver, the "
+        "assignee, the district government)",
+    )
+    CASE_FILED = (
+        "case.filed",
+        "移送案件已立案",
+        "REF-09: the handling party filed the case (the handler and the sender)",
+    )
+    CASE_CONCLUDED = (
+        "case.concluded",
+        "移送案件已办结",
+        "REF-09: the handling party concluded the case (the handler and the sender)",
     )
 
 

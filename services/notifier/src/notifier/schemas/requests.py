@@ -88,3 +88,17 @@ class SubscriptionUpdate(BaseModel):
     @classmethod
     def _kinds(cls, kinds: list[EventKind] | None) -> list[EventKind] | None:
         return None if kinds is None else _distinct(kinds)
+
+
+class SecretRotation(BaseModel):
+    """A new signing secret for the subscription (docs/webhooks.md, "Rotating the secret")."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
+
+    secret: str | None = Field(
+        default=None,
+        min_length=19,
+        max_length=200,
+        description="dingtalk-robot only, and required there: the robot's new 加签 secret "
+        "(SEC…), set in the robot first; every other format gets a fresh whsec_ secret",
+    )

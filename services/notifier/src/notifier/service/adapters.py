@@ -1,7 +1,8 @@
 """Message adapters: how one delivery becomes one HTTP request to a receiver.
 
 An adapter takes the event (the CloudEvent as stored on the delivery), the delivery's id,
-the subscription's secret, the moment of the attempt, how to name an organisation and the
+the subscription's secret (and, within a rotation's overlap, the previous one: `also`; the
+Standard Webhooks formats sign with both, a 钉钉 robot knows only its current one), the moment of the attempt, how to name an organisation and the
 organisation the delivery is for (the subscription's), and
 returns the body, headers and any signed query parameters to POST; the delivery job does
 the sending, the SSRF guard, the retries and the bookkeeping for every adapter alike. Which
@@ -31,7 +32,7 @@ from typing import Any, Protocol
 from urllib.parse import quote_plus
 
 from notifier.domain import WebhookFormat, compose, dingtalk_sign, signature_headers
-from notifier.domain.messages import event_kind
+from notifier.domain.messages import kind_of
 
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=utf-8"
 JSON = "application/json; charset=utf-8"
@@ -65,6 +66,10 @@ def _name_as_is(code: str) -> str:
     return code
 
 
+def _no_link(subject: str) -> str | None:
+    return None
+
+
 class MessageAdapter(Protocol):
     """Renders a delivery for one kind of receiver."""
 
@@ -76,8 +81,10 @@ class MessageAdapter(Protocol):
         delivery_id: str,
         event: dict[str, Any],
         secret: str,
+        also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
+        link: Callable[[str], str | None] = _no_link,
         recipient: str = "",
     ) -> Outgoing: ...
 
@@ -100,13 +107,15 @@ class CloudEventsWebhook:
         delivery_id: str,
         event: dict[str, Any],
         secret: str,
+        also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
+        link: Callable[[str], str | None] = _no_link,
         recipient: str = "",
     ) -> Outgoing:
         body = _dumps(event)
         signed = signature_headers(
-            secret, msg_id=delivery_id, timestamp=int(now.timestamp()), body=body
+            secret, msg_id=delivery_id, timestamp=int(now.timestamp()), body=body, also=also
         )
         return Outgoing(body=body, headers={"content-type": CLOUDEVENTS_JSON, **signed})
 
@@ -145,11 +154,13 @@ class WeComRobot:
         delivery_id: str,
         event: dict[str, Any],
         secret: str,
+        also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
+        link: Callable[[str], str | None] = _no_link,
         recipient: str = "",
     ) -> Outgoing:
-        message = compose(event, name=name)
+        message = compose(event, name=name, link=link)
         if self.markdown:
             body = {
                 "msgtype": "markdown",
@@ -177,11 +188,13 @@ class DingTalkRobot:
         delivery_id: str,
         event: dict[str, Any],
         secret: str,
+        also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
+        link: Callable[[str], str | None] = _no_link,
         recipient: str = "",
     ) -> Outgoing:
-        message = compose(event, name=name)
+        message = compose(event, name=name, link=link)
         body = {
             "msgtype": "markdown",
             "markdown": {"title": message.title, "text": _clip(message.markdown, DINGTALK_MAX)},
@@ -212,24 +225,26 @@ class SmsGateway:
         delivery_id: str,
         event: dict[str, Any],
         secret: str,
+        also: tuple[str, ...] = (),
         now: datetime,
         name: Callable[[str], str] = _name_as_is,
+        link: Callable[[str], str | None] = _no_link,
         recipient: str = "",
     ) -> Outgoing:
-        message = compose(event, name=name)
+        message = compose(event, name=name, link=link)
         data = event.get("data") or {}
         body = _dumps(
             {
                 "id": delivery_id,
                 "organisation": recipient or data.get("organisation"),
-                "kind": f"deadline.{event_kind(event)}",
+                "kind": kind_of(event),
                 "rule": data.get("rule"),
-                "text": message.sms,
+                "text": message.sms_text,
                 "created_at": now.isoformat(),
             }
         )
         signed = signature_headers(
-            secret, msg_id=delivery_id, timestamp=int(now.timestamp()), body=body
+            secret, msg_id=delivery_id, timestamp=int(now.timestamp()), body=body, also=also
         )
         return Outgoing(body=body, headers={"content-type": JSON, **signed})
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifier.domain import DeliveryState, EventKind, Step, recipients
+from notifier.domain import RECORD_EVENTS, DeliveryState, EventKind, Step, parties_of, recipients
 from notifier.errors import EventNotFromItsOwner
-from notifier.models import Delivery, Subscription
+from notifier.models import Delivery, DeliveryAttempt, Subscription
 from notifier.service.common import ADMIN_ROLES, DELIVERY
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
@@ -52,6 +52,34 @@ async def fan_out(
             zh=f"{mechanism} 的期限事件只能由该服务发布，不能来自 {envelope.source}",
         )
     told = recipients(organisation, counterparty, breached=kind is EventKind.DEADLINE_BREACHED)
+    return await _deliver_to(uow, ctx=ctx, kind=kind, envelope=envelope, told=told)
+
+
+async def fan_out_record_event(
+    uow: UnitOfWork, *, ctx: ServiceContext, kind: EventKind, envelope: CloudEvent, event: Any
+) -> int:
+    """One pending delivery per (event, subscription) of every organisation that is a party
+    of the event (domain/kinds.py: the parties the REST API shows the record to), and of no
+    other. Trusted only from the service that owns the kind."""
+    owner = RECORD_EVENTS[kind].mechanism
+    if envelope.source != f"/xietong/{owner}":
+        raise EventNotFromItsOwner(
+            f"a {envelope.type} from {envelope.source!r}, not from {owner}",
+            zh=f"{kind.value} 事件只能由 {owner} 服务发布，不能来自 {envelope.source}",
+        )
+    return await _deliver_to(
+        uow, ctx=ctx, kind=kind, envelope=envelope, told=parties_of(kind, event)
+    )
+
+
+async def _deliver_to(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    kind: EventKind,
+    envelope: CloudEvent,
+    told: tuple[str, ...],
+) -> int:
     for org in told:
         ctx.directory.require(org)
     subscriptions = (
@@ -81,6 +109,7 @@ async def fan_out(
                     "subject": envelope.subject,
                     "event": body,
                     "attempts": 0,
+                    "round": 1,
                     "next_attempt_at": uow.now,
                     "created_at": uow.now,
                     "updated_at": uow.now,
@@ -121,6 +150,21 @@ async def redeliver(uow: UnitOfWork, *, actor: Principal, delivery_id: uuid.UUID
     delivery = await DELIVERY.load_for(uow, delivery_id, actor)
     before = DELIVERY.transition(delivery, Step.REDELIVER, uow.now)
     delivery.attempts = 0
+    delivery.round += 1
     delivery.next_attempt_at = uow.now
     DELIVERY.audit(uow, delivery, "redelivered", rule=None, previous_state=before.value)
     return delivery
+
+
+async def list_attempts(
+    session: AsyncSession, *, actor: Principal, paging: PageParams, delivery_id: uuid.UUID
+) -> tuple[Sequence[DeliveryAttempt], int]:
+    """Every attempt of one of the organisation's deliveries, the latest first (404 for
+    another organisation's: the same answer as for none)."""
+    delivery = await DELIVERY.load_for(session, delivery_id, actor, lock=False)
+    query = (
+        sa.select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id == delivery.id)
+        .order_by(DeliveryAttempt.number.desc(), DeliveryAttempt.id)
+    )
+    return await fetch_page(session, query, paging, changed=DeliveryAttempt.recorded_at)

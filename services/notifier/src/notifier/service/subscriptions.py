@@ -6,18 +6,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifier.domain import WebhookFormat, format_refusal, new_secret
+from notifier.domain import WebhookFormat, format_refusal, is_sealed, new_secret, seal, unseal
+from notifier.domain.sealing import SEALED_PREFIX
 from notifier.errors import TargetRefused
 from notifier.models import Subscription
-from notifier.schemas import SubscriptionCreate, SubscriptionUpdate
+from notifier.schemas import SecretRotation, SubscriptionCreate, SubscriptionUpdate
 from notifier.service.common import ADMIN_ROLES, SUBSCRIPTION
 from notifier.service.targets import check_target
-from notifier.settings import notifier_settings
+from notifier.settings import notifier_settings, secrets_key
 from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
@@ -29,8 +31,11 @@ SCOPE = "subscriptions.create"
 
 @dataclass(frozen=True)
 class Created:
+    """A subscription and its secret in clear, for the one answer that shows it."""
+
     subscription: Subscription
     replayed: bool
+    secret: str
 
 
 async def create_subscription(
@@ -48,18 +53,23 @@ async def create_subscription(
     earlier = await idempotency.claim(
         uow, scope=SCOPE, org=actor.org, key=idempotency_key, request=data
     )
+    settings = notifier_settings(ctx)
+    key = secrets_key(settings)
     if earlier is not None:
-        return Created(await SUBSCRIPTION.load_for(uow, uuid.UUID(earlier), actor), True)
-    url = await check_target(data.url, notifier_settings(ctx))
+        first = await SUBSCRIPTION.load_for(uow, uuid.UUID(earlier), actor)
+        return Created(first, True, unseal(key, first.secret, bound_to=str(first.id)))
+    url = await check_target(data.url, settings)
     _check_format(data.format, url, data.secret)
+    secret = data.secret or new_secret()
+    sid = uuid.uuid4()
     subscription = Subscription(
-        id=uuid.uuid4(),
+        id=sid,
         organisation=actor.org,
         url=url,
         kinds=[k.value for k in data.kinds],
         format=data.format.value,
         description=data.description,
-        secret=data.secret or new_secret(),
+        secret=seal(key, secret, bound_to=str(sid)),
         active=data.active,
         created_by=actor.user,
         created_at=uow.now,
@@ -79,7 +89,7 @@ async def create_subscription(
     await idempotency.remember(
         uow, scope=SCOPE, org=actor.org, key=idempotency_key, resource_id=str(subscription.id)
     )
-    return Created(subscription, False)
+    return Created(subscription, False, secret)
 
 
 async def update_subscription(
@@ -95,7 +105,10 @@ async def update_subscription(
     changed = changes.model_dump(exclude_unset=True, exclude_none=True, mode="json")
     if "url" in changed:
         changed["url"] = await check_target(changed["url"], notifier_settings(ctx))
-        secret = subscription.secret if subscription.format == "dingtalk-robot" else None
+        secret = None
+        if subscription.format == WebhookFormat.DINGTALK_ROBOT.value:
+            key = secrets_key(notifier_settings(ctx))
+            secret = unseal(key, subscription.secret, bound_to=str(subscription.id))
         _check_format(WebhookFormat(subscription.format), changed["url"], secret)
     for name, value in changed.items():
         setattr(subscription, name, value)
@@ -145,3 +158,75 @@ async def list_subscriptions(
         query = query.where(Subscription.active.is_(active))
     query = query.order_by(Subscription.created_at.desc(), Subscription.id)
     return await fetch_page(session, query, paging, changed=Subscription.updated_at)
+
+
+async def rotate_secret(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    subscription_id: uuid.UUID,
+    data: SecretRotation,
+) -> Created:
+    """A new signing secret, shown in this answer only. For XIETONG_NOTIFIER_SECRET_OVERLAP_H
+    (24 h) deliveries carry the new and the previous secret's signatures, then the new one's
+    only; a second rotation within the window drops the oldest. A 钉钉 robot takes the new
+    SEC… secret set in the robot (`secret`, required) and uses it at once: the robot checks
+    one signature. Audited without any secret."""
+    actor.require_role(*ADMIN_ROLES)
+    subscription = await SUBSCRIPTION.load_for(uow, subscription_id, actor)
+    settings = notifier_settings(ctx)
+    key = secrets_key(settings)
+    fmt = WebhookFormat(subscription.format)
+    _check_format(fmt, subscription.url, data.secret)
+    secret = data.secret or new_secret()
+    overlap = timedelta(hours=settings.notifier_secret_overlap_h)
+    if fmt is WebhookFormat.DINGTALK_ROBOT or not overlap:
+        subscription.previous_secret = None
+        subscription.previous_secret_until = None
+    else:
+        subscription.previous_secret = subscription.secret  # sealed to the same row
+        subscription.previous_secret_until = uow.now + overlap
+    subscription.secret = seal(key, secret, bound_to=str(subscription.id))
+    subscription.secret_rotated_at = uow.now
+    subscription.updated_at = uow.now
+    until = subscription.previous_secret_until
+    SUBSCRIPTION.audit(
+        uow,
+        subscription,
+        "secret-rotated",
+        rule=None,
+        format=subscription.format,
+        previous_signs_until=None if until is None else until.isoformat(),
+    )
+    return Created(subscription, False, secret)
+
+
+async def seal_stored_secrets(ctx: ServiceContext, *, batch: int = 500) -> int:
+    """Seal the secrets stored before sealing (migration 0004 could not: it has no key).
+    Returns how many; a no-op once all are sealed."""
+    key = secrets_key(notifier_settings(ctx))
+    async with ctx.db.uow(actor=Principal.system(ctx.settings.service_name)) as uow:
+        rows = (
+            await uow.session.execute(
+                sa.select(Subscription)
+                .where(
+                    sa.or_(
+                        sa.not_(Subscription.secret.startswith(SEALED_PREFIX)),
+                        sa.not_(Subscription.previous_secret.startswith(SEALED_PREFIX)),
+                    )
+                )
+                .limit(batch)
+                .with_for_update()
+            )
+        ).scalars()
+        sealed = 0
+        for subscription in rows:
+            bound = str(subscription.id)
+            if not is_sealed(subscription.secret):
+                subscription.secret = seal(key, subscription.secret, bound_to=bound)
+            previous = subscription.previous_secret
+            if previous is not None and not is_sealed(previous):
+                subscription.previous_secret = seal(key, previous, bound_to=bound)
+            sealed += 1
+        return sealed

@@ -3,6 +3,7 @@ and the justice bureau's rulings with the organisations' replies (SUP-01), the o
 
 from fastapi import APIRouter
 
+from oversight.api.alarms import router as alarms
 from oversight.api.export import router as export
 from oversight.api.reads import router as reads
 from oversight.api.rulings import router as rulings
@@ -11,3 +12,4 @@ router = APIRouter()
 router.include_router(reads)
 router.include_router(export)
 router.include_router(rulings)
+router.include_router(alarms)

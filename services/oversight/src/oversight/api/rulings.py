@@ -18,7 +18,7 @@ from xietong_common.reference import OrgKind
 from xietong_common.schemas import OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
-from xietong_common.web.deps import Paging
+from xietong_common.web.deps import IdempotencyKey, Paging
 from xietong_common.web.problems import LIST_ERRORS, READ_ERRORS, problem_responses
 
 router = APIRouter(tags=["rulings"])
@@ -74,12 +74,15 @@ async def rule(
     data: RulingIn,
     response: Response,
     if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ItemOut:
     """A breach, refusal, flag or unread item is ruled `confirmed`, `excused` (with a stated
     reason) or `referred-for-accountability` (追责). The fact stays as recorded; the
     assessment shows its figures before and after rulings. A fact already ruled on is ruled
     again only with `If-Match` naming the current version (428 without, 412 when stale); every
-    ruling is kept in the history and audited under SUP-01. Only the district justice bureau
+    ruling is kept in the history, audited under SUP-01 and published
+    (`oversight.ruling-made`). A retry with the same Idempotency-Key and body returns the
+    ruling the first request gave (its ETag), not 428/412. Only the district justice bureau
     rules (any other organisation: 403)."""
     async with ctx.db.uow(actor=principal) as uow:
         found = await service.rule(
@@ -89,6 +92,7 @@ async def rule(
             outcome=data.outcome,
             reason=data.reason,
             if_match=if_match,
+            idempotency_key=idempotency_key,
         )
     response.headers["ETag"] = etag(found.version)
     return item_of(found.fact, found.reply, found.ruling, found.history)
@@ -104,12 +108,24 @@ async def rule(
     dependencies=[Allowed(roles=ANY)],
 )
 async def reply(
-    ctx: Context, principal: CurrentPrincipal, fact_id: uuid.UUID, data: ReplyIn, response: Response
+    ctx: Context,
+    principal: CurrentPrincipal,
+    fact_id: uuid.UUID,
+    data: ReplyIn,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> ItemOut:
     """Only the organisation the fact is about replies (another's fact: 404), once (409), and
-    not after the ruling (409). Audited under SUP-01."""
+    not after the ruling (409). Audited under SUP-01. A retry with the same Idempotency-Key
+    and text returns the item as the reply left it, not 409."""
     async with ctx.db.uow(actor=principal) as uow:
-        found = await service.reply(uow, actor=principal, fact_id=fact_id, text=data.text)
+        found = await service.reply(
+            uow,
+            actor=principal,
+            fact_id=fact_id,
+            text=data.text,
+            idempotency_key=idempotency_key,
+        )
     response.headers["ETag"] = etag(found.version)
     return item_of(found.fact, found.reply, found.ruling, found.history)
 

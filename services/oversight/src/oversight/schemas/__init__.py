@@ -4,6 +4,7 @@ from oversight.schemas.requests import MechanismName as MechanismName
 from oversight.schemas.requests import ReplyIn as ReplyIn
 from oversight.schemas.requests import RuleId as RuleId
 from oversight.schemas.requests import RulingIn as RulingIn
+from oversight.schemas.responses import AlarmOut as AlarmOut
 from oversight.schemas.responses import AssessmentOut as AssessmentOut
 from oversight.schemas.responses import AssessmentRow as AssessmentRow
 from oversight.schemas.responses import BreachOut as BreachOut
@@ -16,3 +17,4 @@ from oversight.schemas.responses import PeriodOut as PeriodOut
 from oversight.schemas.responses import ReplyOut as ReplyOut
 from oversight.schemas.responses import RuleFigures as RuleFigures
 from oversight.schemas.responses import RulingOut as RulingOut
+from oversight.schemas.responses import WatchedChainOut as WatchedChainOut

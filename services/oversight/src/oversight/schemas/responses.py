@@ -62,9 +62,51 @@ class AssessmentRow(DeadlineFigures):
     organisation_name: str = Field(examples=["区生态环境局"])
     organisation_kind: str | None = Field(examples=["dept"])
     started: int = Field(ge=0, description="deadlines whose clock started in the period")
-    refusals: int = Field(ge=0, description="ASSIST-03 refusals of assistance, in the period")
+    refusals: int = Field(
+        ge=0,
+        description="refusals in the period: of assistance (ASSIST-03), of support asked "
+        "for a joint inspection (INSP-03), cooperation a sender did not give the party handling "
+        "its referred case (REF-10); by kind in `refusals_by_kind`",
+    )
+    refusals_owned_matter: int = Field(
+        ge=0,
+        description="ASSIST-03: of its assistance refusals, those of a matter the catalogue "
+        "assigns to it (counted apart; the justice bureau rules on them in assistance)",
+    )
+    refusals_by_kind: dict[str, int] = Field(
+        description="refusals per kind of fact",
+        examples=[{"assistance.refused": 1, "inspection.support-refused": 0}],
+    )
     flags: int = Field(
-        ge=0, description="ASSIST-02 推诿/刁难 flags raised against it by towns, in the period"
+        ge=0,
+        description="flags in the period: 推诿/刁难 raised by towns (ASSIST-02), referrals held "
+        "as suspected onward referrals (REF-08, against the sender) and disputes of jurisdiction "
+        "reported to the district government (REF-08, against the receiver); by kind in "
+        "`flags_by_kind`",
+    )
+    flags_by_kind: dict[str, int] = Field(
+        description="flags per kind of fact",
+        examples=[
+            {
+                "assistance.obstruction-flagged": 1,
+                "referral.onward-referral-suspected": 1,
+                "referral.escalated": 0,
+            }
+        ],
+    )
+    records_by_kind: dict[str, int] = Field(
+        description="facts recorded, not failings in themselves, per kind (and outcome, "
+        "`<kind>:<outcome>`): refusals contested by the town and assistance's ruling on them "
+        "(ASSIST-03), the district government's decisions on held referrals and on disputed "
+        "jurisdiction (REF-08), serious findings reported to it (INSP-08), guidance given "
+        "(SEC-05)",
+        examples=[
+            {
+                "assistance.refusal-ruled:not-upheld": 1,
+                "referral.onward-referral-decided:barred": 1,
+                "secondment.guidance-recorded": 2,
+            }
+        ],
     )
     unread_overdue: int = Field(
         ge=0, description="INFO-03 shared items it left unread past the setting, in the period"
@@ -120,7 +162,9 @@ class OrganisationAssessment(BaseModel):
 
     period: PeriodOut
     assessment: AssessmentRow
-    facts: list[FactOut] = Field(description="its refusals, flags and unread items, latest first")
+    facts: list[FactOut] = Field(
+        description="its refusals, flags, unread items and records, latest first"
+    )
 
 
 class LedgerDeadlineOut(BaseModel):
@@ -188,3 +232,35 @@ class ItemOut(BaseModel):
     reply: ReplyOut | None
     ruling: RulingOut | None = Field(description="the current ruling")
     history: list[RulingOut] = Field(description="every ruling given, first first")
+
+
+class AlarmOut(BaseModel):
+    """An alarm oversight raised (SUP-01 the outsider, SUP-02 the calendar watch)."""
+
+    id: str
+    source: str = Field(description="`audit` (the outsider) or `calendar` (the calendar watch)")
+    kind: str = Field(
+        description="audit: bad-signature, gap, rollback or chain-replaced; calendar: "
+        "holiday-schedule-missing",
+        examples=["bad-signature"],
+    )
+    service: str | None = Field(default=None, description="whose audit chain (audit alarms)")
+    detail: str
+    detail_zh: str
+    facts: dict[str, Any] = Field(
+        description="what it is about: the checkpoint (chain, row, hash, key, event id, the "
+        "newest trusted row before) or the missing year and the day"
+    )
+    raised_at: datetime
+
+
+class WatchedChainOut(BaseModel):
+    """SUP-01, the outsider: the newest trusted checkpoint of one service's audit chain."""
+
+    service: str
+    chain_id: str
+    seq: int = Field(description="the row the newest trusted checkpoint named")
+    hash: str
+    signed_at: datetime
+    checkpoints: int = Field(ge=0, description="trusted checkpoints read of this chain")
+    updated_at: datetime

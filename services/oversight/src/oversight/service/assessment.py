@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oversight import domain
 from oversight.domain import (
+    COUNTED_KINDS,
     FACT_KINDS,
     FIGURES,
     Counts,
@@ -159,7 +160,7 @@ async def assess(
         of(code).started = int(n)
 
     fact_where = [
-        f.kind.in_(FACT_KINDS),
+        f.kind.in_(COUNTED_KINDS),
         f.occurred_at >= period.start,
         f.occurred_at < period.end,
     ]
@@ -169,13 +170,15 @@ async def assess(
         fact_where.append(f.rule.in_(filters.rules))
     if filters.mechanism is not None:
         fact_where.append(f.source == filters.mechanism)
+    outcome = f.detail["outcome"].astext
+    owned = f.detail["owned_matter"].astext
     facts = await session.execute(
-        sa.select(f.organisation, f.kind, sa.func.count())
+        sa.select(f.organisation, f.kind, outcome, owned, sa.func.count())
         .where(*fact_where)
-        .group_by(f.organisation, f.kind)
+        .group_by(f.organisation, f.kind, outcome, owned)
     )
-    for code, kind, n in facts.all():
-        of(code).facts[FACT_KINDS[kind]] = int(n)
+    for code, kind, told, owned_matter, n in facts.all():
+        _count_fact(of(code), kind, told, owned_matter == "true", int(n))
 
     # SUP-01: the rulings on the same breaches and facts, by outcome. The facts stay counted
     # as recorded above; the excused are taken out only of the `..._after_rulings` figures.
@@ -204,7 +207,7 @@ async def assess(
         sa.select(f.organisation, f.kind, r.outcome, sa.func.count())
         .select_from(f)
         .join(r, r.fact_id == f.id)
-        .where(*fact_where)
+        .where(*fact_where, f.kind.in_(FACT_KINDS))
         .group_by(f.organisation, f.kind, r.outcome)
     )
     for code, kind, outcome, n in fact_rulings.all():
@@ -214,6 +217,22 @@ async def assess(
     if filters.organisation_kind is not None:
         found = [o for o in found if kind_of_code(o.organisation) is filters.organisation_kind]
     return found
+
+
+def _count_fact(
+    figures: OrganisationFigures, kind: str, outcome: str | None, owned_matter: bool, n: int
+) -> None:
+    """A fact counted in its figure (refusals, flags, unread items) and by kind; a record by
+    kind, per outcome where it has one."""
+    if kind in FACT_KINDS:
+        figures.facts[FACT_KINDS[kind]] += n
+    if kind == "assistance.refused" and owned_matter:
+        figures.refusals_owned_matter += n
+    if kind in FACT_KINDS and domain.by_kind_figure(kind) == "records_by_kind":
+        return  # unread items: their figure is their kind
+    table = figures.by_kind[domain.by_kind_figure(kind)]
+    key = f"{kind}:{outcome}" if kind in domain.OUTCOMES else kind
+    table[key] = table.get(key, 0) + n
 
 
 def _count_ruling(figures: OrganisationFigures, figure: str, outcome: str, n: int) -> None:
@@ -231,14 +250,16 @@ async def facts_of(
     period: domain.Period,
     limit: int = 200,
 ) -> list[LedgerFact]:
-    """The refusals, flags and unread items of one organisation in the period, latest first."""
+    """The refusals, flags, unread items and records (contests and rulings of refusals, the
+    district government's decisions, serious findings reported, guidance given) of one
+    organisation in the period, latest first."""
     _visible_org(principal, organisation)
     f = LedgerFact
     rows = await session.execute(
         sa.select(f)
         .where(
             f.organisation == organisation,
-            f.kind.in_(FACT_KINDS),
+            f.kind.in_(COUNTED_KINDS),
             f.occurred_at >= period.start,
             f.occurred_at < period.end,
         )

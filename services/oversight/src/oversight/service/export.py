@@ -60,14 +60,15 @@ DEADLINE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 FACT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("started", "期内启动期限"),
-    ("refusals", "拒绝协助（ASSIST-03）"),
-    ("flags", "推诿刁难标记（ASSIST-02）"),
+    ("refusals", "拒绝（协助、检查支持、移送配合）"),
+    ("refusals_owned_matter", "其中：拒绝本部门职责事项协助"),
+    ("flags", "标记（推诿刁难、涉嫌再行移送、报请区政府）"),
     ("unread_overdue", "逾期未读（INFO-03）"),
 )
 RULING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("breached_after_rulings", "逾期（认定后）"),
-    ("refusals_after_rulings", "拒绝协助（认定后）"),
-    ("flags_after_rulings", "推诿刁难标记（认定后）"),
+    ("refusals_after_rulings", "拒绝（认定后）"),
+    ("flags_after_rulings", "标记（认定后）"),
     ("unread_overdue_after_rulings", "逾期未读（认定后）"),
     ("confirmed", "认定属实"),
     ("excused", "予以免责"),
@@ -75,7 +76,34 @@ RULING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("not_ruled", "尚未认定"),
 )
 """SUP-01: the figures after the justice bureau's rulings, beside those before."""
-FACTS_OF = {"assistance": ("refusals", "flags"), "info-sharing": ("unread_overdue",)}
+FACTS_OF = {"assistance": ("refusals_owned_matter",), "info-sharing": ("unread_overdue",)}
+KINDS_OF = {
+    "assistance": "assistance.",
+    "referral": "referral.",
+    "joint-inspection": "inspection.",
+    "secondment": "secondment.",
+}
+"""Each mechanism's sheet counts the facts its service reports, by kind."""
+FACT_KINDS_ZH = {
+    "assistance.refused": "拒绝协助（ASSIST-03）",
+    "assistance.obstruction-flagged": "推诿刁难标记（ASSIST-02）",
+    "assistance.refusal-contested": "拒绝协助被乡镇提出异议（ASSIST-03）",
+    "assistance.refusal-ruled:upheld": "拒绝协助经司法局认定成立",
+    "assistance.refusal-ruled:not-upheld": "拒绝协助经司法局认定不成立",
+    "referral.onward-referral-suspected": "涉嫌再行移送、报区政府决定（REF-08）",
+    "referral.onward-referral-decided:released": "区政府决定：非再行移送，放行",
+    "referral.onward-referral-decided:barred": "区政府决定：属再行移送，不予放行",
+    "referral.escalated": "管辖异议报请区政府（REF-08）",
+    "referral.cooperation-not-given": "未予配合（REF-10）",
+    "referral.assigned": "区政府指定管辖（REF-08）",
+    "referral.conclusion-period-changed:suspended": "中止办案期限（REF-09）",
+    "referral.conclusion-period-changed:resumed": "恢复计算办案期限（REF-09）",
+    "referral.conclusion-period-changed:extended": "延长办案期限（REF-09）",
+    "inspection.support-refused": "拒绝配合检查（INSP-03）",
+    "inspection.serious-reported": "严重违法行为、重大隐患报告区政府（INSP-08）",
+    "secondment.guidance-recorded": "业务指导（SEC-05）",
+}
+BY_KIND = ("refusals_by_kind", "flags_by_kind", "records_by_kind")
 ORG_COLUMNS = ("单位代码", "单位名称", "单位类别")
 FILTERS_ZH = {
     "organisation": "单位",
@@ -123,6 +151,25 @@ def _org(row: AssessmentRow) -> list[Any]:
 def _widths(sheet: Worksheet, widths: Iterable[int]) -> None:
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
+
+
+def _kinds(sheet: Worksheet, table: AssessmentOut, prefix: str | None) -> None:
+    """The mechanism's refusals, flags and records, per organisation and kind (those found)."""
+    if prefix is None:
+        return
+    rows = [
+        (row, key, n)
+        for row in table.items
+        for name in BY_KIND
+        for key, n in getattr(row, name).items()
+        if key.startswith(prefix) and n
+    ]
+    if not rows:
+        return
+    _row(sheet, [])
+    _row(sheet, [*ORG_COLUMNS, "事项", "件数"], bold=True)
+    for row, key, n in rows:
+        _row(sheet, [*_org(row), FACT_KINDS_ZH.get(key, key), n])
 
 
 @dataclass(frozen=True)
@@ -180,6 +227,7 @@ def workbook(table: AssessmentOut, meta: ExportMeta) -> bytes:
                     found += 1
         if not found:
             _row(sheet, ["本期无该机制的期限"])
+        _kinds(sheet, table, KINDS_OF.get(mechanism))
         extra = [(n, zh) for n, zh in FACT_COLUMNS if n in FACTS_OF.get(mechanism, ())]
         if extra:
             _row(sheet, [])

@@ -33,7 +33,9 @@ from oversight.models import (
     LedgerRulingHistory,
 )
 from oversight.service.common import FACT, sees_everyone
+from xietong_common import idempotency
 from xietong_common.auth import Principal
+from xietong_common.contracts.oversight import OversightRulingMade
 from xietong_common.errors import Forbidden
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.reasons import MIN_REASON, is_stated
@@ -41,6 +43,8 @@ from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.uow import UnitOfWork
 
 RULE = "SUP-01"
+RULING_SCOPE = "oversight.ruling"
+REPLY_SCOPE = "oversight.reply"
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Item:
 
     fact: LedgerFact
     reply: LedgerReply | None
-    ruling: LedgerRuling | None
+    ruling: LedgerRuling | LedgerRulingHistory | None  # the history's: a replayed ruling
     history: list[LedgerRulingHistory]
 
     @property
@@ -107,8 +111,11 @@ async def rule(
     outcome: RulingOutcome,
     reason: str | None,
     if_match: str | None,
+    idempotency_key: str | None = None,
 ) -> Item:
-    """SUP-01: the justice bureau's ruling on a fact, first or revised."""
+    """SUP-01: the justice bureau's ruling on a fact, first or revised, published as
+    `oversight.ruling-made`. A retry with the same Idempotency-Key (and body) returns the
+    ruling the first request gave, as it was then, whatever If-Match it sends."""
     if actor.org != OVERSIGHT_ORG:  # the route says so too; this also guards other callers
         raise Forbidden(
             "only the district justice bureau rules on the ledger",
@@ -125,6 +132,12 @@ async def rule(
     session = uow.session
     fact = await FACT.load_for(uow, fact_id, actor)
     _rulable(fact)
+    request = {"fact_id": str(fact.id), "outcome": outcome.value, "reason": reason}
+    replay = await idempotency.claim(
+        uow, scope=RULING_SCOPE, org=actor.org, key=idempotency_key, request=request
+    )
+    if replay is not None:
+        return await _as_ruled(session, fact, int(replay.rpartition(":")[2]))
     current = (
         await session.execute(sa.select(LedgerRuling).where(LedgerRuling.fact_id == fact.id))
     ).scalar_one_or_none()
@@ -174,12 +187,53 @@ async def rule(
         reason=reason,
         previous=previous,
     )
+    uow.publish(
+        OversightRulingMade(
+            fact_id=str(fact.id),
+            fact_kind=fact.kind,
+            fact_rule=fact.rule,
+            subject=fact.subject,
+            organisation=fact.organisation,
+            counterparty=fact.counterparty,
+            outcome=outcome.value,
+            reason=reason,
+            previous=previous,
+            version=version + 1,
+            ruled_by=actor.user,
+            ruled_at=now,
+        ),
+        key=str(fact.id),
+    )
     await session.flush()
+    await idempotency.remember(
+        uow,
+        scope=RULING_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        resource_id=f"{fact.id}:{version + 1}",
+    )
     return await _item(session, fact)
 
 
-async def reply(uow: UnitOfWork, *, actor: Principal, fact_id: uuid.UUID, text: str) -> Item:
-    """SUP-01: the organisation concerned states its case (陈述申辩), once, before the ruling."""
+async def _as_ruled(session: AsyncSession, fact: LedgerFact, version: int) -> Item:
+    """The item as the ruling `version` left it: that ruling, and the history up to it."""
+    found = await _item(session, fact)
+    history = [h for h in found.history if h.version <= version]
+    ruling = next((h for h in history if h.version == version), None)
+    return Item(fact=fact, reply=found.reply, ruling=ruling, history=history)
+
+
+async def reply(
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    fact_id: uuid.UUID,
+    text: str,
+    idempotency_key: str | None = None,
+) -> Item:
+    """SUP-01: the organisation concerned states its case (陈述申辩), once, before the ruling.
+    A retry with the same Idempotency-Key (and text) returns the item as the reply left it
+    (before any ruling), not 409."""
     text = text.strip()
     if not is_stated(text):
         raise ReasonRequired(
@@ -196,7 +250,16 @@ async def reply(uow: UnitOfWork, *, actor: Principal, fact_id: uuid.UUID, text: 
             rule=RULE,
         )
     _rulable(fact)
+    replay = await idempotency.claim(
+        uow,
+        scope=REPLY_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"fact_id": str(fact.id), "text": text},
+    )
     found = await _item(session, fact)
+    if replay is not None:
+        return Item(fact=fact, reply=found.reply, ruling=None, history=[])
     if found.reply is not None or found.ruling is not None:
         raise AlreadyReplied(
             "the organisation has already replied"
@@ -217,6 +280,9 @@ async def reply(uow: UnitOfWork, *, actor: Principal, fact_id: uuid.UUID, text: 
     )
     FACT.audit(uow, fact, "reply", rule=RULE, text=text)
     await session.flush()
+    await idempotency.remember(
+        uow, scope=REPLY_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(fact.id)
+    )
     return await _item(session, fact)
 
 

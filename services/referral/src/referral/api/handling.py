@@ -14,12 +14,16 @@ from referral.schemas import (
     ConcludeIn,
     CooperationAnswerIn,
     CooperationIn,
+    CooperationNotGivenIn,
     CooperationOut,
+    ExtendIn,
     FileIn,
     OngoingNoticeOut,
     OnwardDecisionIn,
     ReceiveIn,
     ReferralOut,
+    ResumeIn,
+    SuspendIn,
 )
 from referral.service import informing
 from referral.service.common import HANDLING_ROLES, INFORMED_ROLES, RECEIVING_ROLES
@@ -168,6 +172,68 @@ async def conclude(
 
 
 @router.post(
+    "/{referral_id:uuid}/suspend",
+    response_model=ReferralOut,
+    summary="REF-09: suspend (中止) the conclusion period, with a reason and its legal basis",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=PARTIES, rule="REF-09")],
+)
+async def suspend_period(
+    referral_id: uuid.UUID, data: SuspendIn, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """REF-09: the party handling a filed case stops its conclusion clock, stating why and the
+    law and article that allow it. The clock stands still up to the working days the settings
+    allow (XIETONG_REFERRAL_SUSPENSION_MAX_WORKING_DAYS, in all) and a case is suspended at
+    most XIETONG_REFERRAL_SUSPENSION_MAX_COUNT times; never once the period ran out. The
+    sender sees it; oversight is told (`case.conclusion-period-changed`)."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.suspend(
+            uow, ctx=ctx, referral_id=referral_id, actor=principal, data=data
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id:uuid}/resume",
+    response_model=ReferralOut,
+    summary="REF-09: resume the suspended conclusion period with the days that were left",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=PARTIES, rule="REF-09")],
+)
+async def resume_period(
+    referral_id: uuid.UUID, data: ResumeIn, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """REF-09: the cause of the suspension is gone (a reason): the clock restarts with the
+    calendar days that were left when it was suspended."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.resume(
+            uow, ctx=ctx, referral_id=referral_id, actor=principal, data=data
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
+    "/{referral_id:uuid}/extend",
+    response_model=ReferralOut,
+    summary="REF-09: extend (延长) the conclusion period, with a reason and its legal basis",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=PARTIES, rule="REF-09")],
+)
+async def extend_period(
+    referral_id: uuid.UUID, data: ExtendIn, ctx: Context, principal: CurrentPrincipal
+) -> ReferralOut:
+    """REF-09: before the period runs out, the party handling the case adds at most
+    XIETONG_REFERRAL_EXTENSION_MAX_DAYS calendar days, at most
+    XIETONG_REFERRAL_EXTENSION_MAX_COUNT times, stating why and the law and article that
+    allow it. The sender sees it; oversight is told."""
+    async with ctx.db.uow(actor=principal) as uow:
+        referral = await referral_service.extend(
+            uow, ctx=ctx, referral_id=referral_id, actor=principal, data=data
+        )
+        return await detail(uow.session, referral, ctx)
+
+
+@router.post(
     "/{referral_id:uuid}/cooperation-requests",
     response_model=CooperationOut,
     status_code=status.HTTP_201_CREATED,
@@ -217,5 +283,33 @@ async def answer_cooperation(
             request_id=request_id,
             actor=principal,
             answer_text=data.answer,
+        )
+        return cooperation_out(item)
+
+
+@router.post(
+    "/{referral_id:uuid}/cooperation-requests/{request_id:uuid}/not-given",
+    response_model=CooperationOut,
+    summary="REF-10: the handling party records that the sender did not cooperate",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLING_ROLES, orgs=PARTIES)],
+)
+async def cooperation_not_given(
+    referral_id: uuid.UUID,
+    request_id: uuid.UUID,
+    data: CooperationNotGivenIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+) -> CooperationOut:
+    """REF-10: the sender must assist; where it did not, the handling party records so, with
+    its reason, once per request (not after an answer). Oversight counts it against the
+    sender (SUP-01)."""
+    async with ctx.db.uow(actor=principal) as uow:
+        item = await referral_service.cooperation_not_given(
+            uow,
+            referral_id=referral_id,
+            request_id=request_id,
+            actor=principal,
+            reason=data.reason,
         )
         return cooperation_out(item)

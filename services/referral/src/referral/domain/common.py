@@ -50,6 +50,9 @@ class Step(LabelledEnum):
     FILE = "file", "立案"
     CONCLUDE = "conclude", "办结"
     REQUEST_COOPERATION = "request-cooperation", "请求移送方配合", "ask the sender to cooperate"
+    SUSPEND = "suspend", "中止办案期限", "suspend the conclusion period"
+    RESUME = "resume", "恢复计算办案期限", "resume the conclusion period"
+    EXTEND = "extend", "延长办案期限", "extend the conclusion period"
 
     @property
     def rule(self) -> str:
@@ -69,6 +72,9 @@ _STEP_RULE = {
     Step.FILE: "REF-09",
     Step.CONCLUDE: "REF-09",
     Step.REQUEST_COOPERATION: "REF-10",
+    Step.SUSPEND: "REF-09",
+    Step.RESUME: "REF-09",
+    Step.EXTEND: "REF-09",
 }
 
 S = ReferralState
@@ -109,6 +115,9 @@ TRANSITIONS: Transitions[ReferralState, Step] = Transitions(
         Step.FILE: ({S.ACCEPTED, S.ASSIGNED}, S.FILED),
         Step.CONCLUDE: ({S.FILED}, S.CONCLUDED),
         Step.REQUEST_COOPERATION: ({S.ACCEPTED, S.ASSIGNED, S.FILED}, None),
+        Step.SUSPEND: ({S.FILED}, None),
+        Step.RESUME: ({S.FILED}, None),
+        Step.EXTEND: ({S.FILED}, None),
     },
     refuse=_refuse,
 )

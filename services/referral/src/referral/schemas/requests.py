@@ -208,6 +208,66 @@ class FileIn(Strict):
     )
 
 
+class SuspendIn(Strict):
+    """REF-09: suspend (中止) the conclusion period: why, and the law and article that allow
+    it (judged like every reason: 8+ characters, a law by its title, an article)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "案件需等待司法鉴定结论，暂无法继续调查",
+                    "law": "《生态环境行政处罚办法》",
+                    "article": "第五十八条",
+                }
+            ]
+        },
+    )
+
+    reason: ShortText | None = Field(default=None, description="why, in at least 8 characters")
+    law: Line | None = Field(
+        default=None, description="the law, regulation or rule that allows it, by its title"
+    )
+    article: Line | None = Field(default=None, description="its article, e.g. 第五十八条")
+
+
+class ResumeIn(Strict):
+    """REF-09: resume the suspended conclusion period: why its cause is gone."""
+
+    reason: ShortText | None = Field(
+        default=None,
+        description="why the cause of the suspension is gone, in at least 8 characters",
+        examples=["司法鉴定结论已经送达，恢复调查"],
+    )
+
+
+class ExtendIn(SuspendIn):
+    """REF-09: extend (延长) the conclusion period by `days` calendar days, before it runs
+    out, with the reason and the law and article that allow it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "days": 30,
+                    "reason": "案情复杂，经负责人批准延长办案期限",
+                    "law": "《生态环境行政处罚办法》",
+                    "article": "第五十八条",
+                }
+            ]
+        },
+    )
+
+    days: int = Field(
+        ge=1,
+        le=365,
+        description="calendar days added to the period's last day (at most the setting "
+        "XIETONG_REFERRAL_EXTENSION_MAX_DAYS)",
+    )
+
+
 class ConcludeIn(Strict):
     """REF-09: how the case ended: its kind (counted) and the outcome in words."""
 
@@ -242,6 +302,21 @@ class CooperationIn(Strict):
 
 class CooperationAnswerIn(Strict):
     answer: Text
+
+
+class CooperationNotGivenIn(Strict):
+    """REF-10: the handling party records that the sender did not cooperate, and why."""
+
+    reason: Text = Field(
+        description="what was not given, in at least 8 characters",
+        examples=["多次电话催要现场照片原件，至今未提供"],
+    )
+
+    @model_validator(mode="after")
+    def _reason_stated(self) -> CooperationNotGivenIn:
+        if not is_stated(self.reason):
+            raise ValueError(f"reason: state it in at least {MIN_REASON} characters")
+        return self
 
 
 class SourcedDraft(Strict):

@@ -11,7 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from referral.domain import MaterialKind, ReferralState
 from xietong_common import materials
-from xietong_common.contracts.referral import AnswerDecision, CaseProcedure, ConclusionOutcome
+from xietong_common.contracts.referral import (
+    AnswerDecision,
+    CaseProcedure,
+    ConclusionOutcome,
+    PeriodChange,
+)
 from xietong_common.documents.schemas import DocumentOut
 from xietong_common.schemas import Label, View
 from xietong_common.timeline import DeadlineOut as DeadlineOut
@@ -50,6 +55,10 @@ class CooperationOut(View):
     requested_at: datetime
     answer: str | None
     answered_at: datetime | None
+    not_given_at: datetime | None = Field(
+        default=None, description="REF-10: when the handling party recorded it was not given"
+    )
+    not_given_reason: str | None = None
 
 
 class ReferralSummary(View):
@@ -92,6 +101,27 @@ class OnwardSuspicionOut(BaseModel):
     at: datetime
     grounds: list[str] = Field(examples=[["similar-facts"]])
     held: bool = Field(description="sent with a reason and held (true) or refused (false)")
+
+
+class PeriodChangeOut(BaseModel):
+    """REF-09: a suspension, resumption or extension of the conclusion period, as both
+    parties see it."""
+
+    kind: PeriodChange
+    at: datetime
+    by: str = Field(description="who changed it")
+    org: str = Field(description="the organisation handling the case")
+    reason: str
+    law: str | None = None
+    article: str | None = None
+    days: int | None = Field(
+        default=None,
+        description="extended: calendar days added; resumed: working days the case stood suspended",
+    )
+    due_before: datetime = Field(description="the conclusion deadline before the change")
+    due_at: datetime = Field(
+        description="the deadline after it (suspended: the latest, if never resumed)"
+    )
 
 
 class ReferralOut(ReferralSummary):
@@ -166,6 +196,14 @@ class ReferralOut(ReferralSummary):
         description="REF-08, on a received case: its receiver's referrals that resemble it "
         "(held for the district government) or attempts refused — so that this case's sender "
         "knows",
+    )
+    suspended_at: datetime | None = Field(
+        default=None, description="REF-09: the conclusion period is suspended (中止) since"
+    )
+    conclusion_period_changes: list[PeriodChangeOut] = Field(
+        default_factory=list,
+        description="REF-09: every suspension, resumption and extension of the conclusion "
+        "period, with its reason and legal basis",
     )
     items: list[ItemOut]
     materials: list[MaterialOut]

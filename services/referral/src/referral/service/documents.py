@@ -336,46 +336,16 @@ async def draft_of(
     return await report_draft(uow, ctx, r)
 
 
-async def document(
-    uow: UnitOfWork,
-    *,
-    ctx: ServiceContext,
-    referral_id: uuid.UUID,
-    kind: documents.DocumentKind,
-    actor: Principal,
-    base_url: str,
-    version: str | None = None,
-) -> documents.IssuedDocument:
-    """REF-05..08: the referral's document of the kind; its issuer's first download issues
-    it (the letter is issued at sending when the sender uploaded none)."""
-    r = await REFERRAL.load_for(uow, referral_id, actor, lock=False)
-    draft = await draft_of(uow, ctx, r, kind)
-    return await documents.obtain(
-        uow, ctx, draft=draft, actor=actor, base_url=base_url, version=version
-    )
+def referral_drafts(referral_id: uuid.UUID) -> documents.DraftOf:
+    """REF-05..08: how the referral's documents are drawn, for the routes that issue, serve
+    and correct them (a dependency taking the referral's id from the path); its issuer's
+    first download issues one (the letter is issued at sending when the sender uploaded
+    none)."""
 
+    async def draft(
+        uow: UnitOfWork, ctx: ServiceContext, kind: documents.DocumentKind, actor: Principal
+    ) -> documents.DocumentDraft:
+        r = await REFERRAL.load_for(uow, referral_id, actor, lock=False)
+        return await draft_of(uow, ctx, r, kind)
 
-async def correct_document(
-    uow: UnitOfWork,
-    *,
-    ctx: ServiceContext,
-    referral_id: uuid.UUID,
-    kind: documents.DocumentKind,
-    reason: str,
-    actor: Principal,
-    base_url: str,
-    idempotency_key: str | None = None,
-) -> documents.IssuedDocument:
-    """A corrected document under a new number, superseding the one in force (both kept);
-    once per Idempotency-Key."""
-    r = await REFERRAL.load_for(uow, referral_id, actor, lock=False)
-    draft = await draft_of(uow, ctx, r, kind)
-    return await documents.correct(
-        uow,
-        ctx,
-        draft=draft,
-        actor=actor,
-        base_url=base_url,
-        reason=reason,
-        idempotency_key=idempotency_key,
-    )
+    return draft

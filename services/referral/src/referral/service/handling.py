@@ -243,6 +243,8 @@ async def conclude(
     referral.concluded_at, referral.outcome = uow.now, data.outcome
     referral.outcome_kind = data.outcome_kind.value
     referral.decision_number = data.decision_number
+    # REF-09: a case may end while suspended (e.g. the filing withdrawn); the clock then stops.
+    referral.suspended_at, referral.suspension = None, None
     await REFERRAL.satisfy_deadline(uow, referral, Step.CONCLUDE.value)
     uow.publish(events.concluded(referral, handler=handler), key=str(referral.id))
     REFERRAL.audit(
@@ -320,4 +322,39 @@ async def answer_cooperation(
         )
     item.answer, item.answered_at, item.answered_by = answer_text, uow.now, actor.user
     REFERRAL.audit(uow, referral, "cooperation-answered", rule="REF-10", request_id=str(item.id))
+    return item
+
+
+async def cooperation_not_given(
+    uow: UnitOfWork,
+    *,
+    referral_id: uuid.UUID,
+    request_id: uuid.UUID,
+    actor: Principal,
+    reason: str,
+) -> CooperationRequest:
+    """REF-10: the handling party records, once and with its reason, that the sender did not
+    give the cooperation it asked for (answered it is given: nothing to record). Published for
+    oversight (SUP-01), which counts it against the sender."""
+    referral = await REFERRAL.load_for(uow, referral_id, actor)
+    item = next((c for c in referral.cooperation_requests if c.id == request_id), None)
+    if item is None:
+        raise NotFound("no such cooperation request", zh="未找到该协助请求")
+    actor.require_org(item.requesting_org)
+    actor.require_role(*HANDLING_ROLES)
+    if item.answered_at is not None or item.not_given_at is not None:
+        raise ReferralInvalidTransition(
+            "this cooperation request is answered or recorded as not given already",
+            zh="该协助请求已答复或已记录未予协助",
+        )
+    item.not_given_at, item.not_given_reason, item.not_given_by = uow.now, reason, actor.user
+    uow.publish(events.cooperation_not_given(referral, item), key=str(referral.id))
+    REFERRAL.audit(
+        uow,
+        referral,
+        "cooperation-not-given",
+        rule="REF-10",
+        request_id=str(item.id),
+        reason=reason,
+    )
     return item

@@ -145,5 +145,9 @@ async def decide_onward(
         uow.publish(
             events.referred(referral, routing, send_due=send_due, late=late), key=str(referral.id)
         )
+    decided = events.onward_referral_decided(
+        referral, released=release, reason=reason, by=actor.user, at=uow.now
+    )
+    uow.publish(decided, key=str(referral.id))
     REFERRAL.audit(uow, referral, step.value, rule="REF-08", reason=reason)
     return referral

@@ -1,6 +1,7 @@
 """执法协助 (ASSIST-01..04): the town's request with the department proposed from the
 catalogue, acceptance naming officers, refusal with a legal ground, the result delivered,
-confirmed or returned, and flags of 推诿、刁难."""
+confirmed or returned, and flags of 推诿、刁难; a refusal the town contests (提出异议) and the
+justice bureau's queue of refusals to rule on (ASSIST-03)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from workbench.api import ApiProblem
+from workbench.oversight import etag_field, etag_of
 from workbench.pages.common import (
     DocumentSlot,
     act,
@@ -34,6 +36,12 @@ from workbench.web import (
 router = APIRouter(prefix="/assistance")
 SERVICE = "assistance"
 BOXES = {"inbox": ("收件箱", "Inbox"), "outbox": ("发件箱", "Outbox")}
+# ASSIST-03: the justice bureau's queue, by what became of each refusal.
+RULINGS = {
+    "pending": ("待裁定", "To rule on"),
+    "upheld": ("拒绝理由成立", "Upheld"),
+    "not-upheld": ("拒绝理由不成立", "Not upheld"),
+}
 CREATE_FIELDS = {
     "matter_code",
     "ground",
@@ -183,11 +191,94 @@ async def _detail(
             "deliver": dept and writer and state == "accepted",
             "confirm": town and writer and state == "delivered",
             "flag": town and writer and state not in ("draft", "withdrawn"),
+            "contest": town
+            and writer
+            and bool(refusal := found.get("refusal"))
+            and not refusal.get("contest")
+            and not refusal.get("ruling"),
         },
         refusal_grounds=await current.options(SERVICE, "RefusalGround"),
         result_kinds=await current.options(SERVICE, "ResultKind"),
         obstruction_kinds=await current.options(SERVICE, "ObstructionKind"),
     )
+
+
+@router.get("/refusals")
+async def refusals(current: Staff, ruling: str = "pending", page: int = 1) -> Response:
+    """ASSIST-03: refusals of matters the catalogue assigns to the refusing department, and
+    refusals a town contested, for the justice bureau to rule on (the district government
+    reads them); others are shown the API's refusal as a page that is not theirs."""
+    ruling = ruling if ruling in RULINGS else "pending"
+    return await _refusals(current, ruling, max(page, 1))
+
+
+async def _refusals(
+    current: Visit,
+    ruling: str,
+    page: int,
+    *,
+    failed: str = "",
+    errors: FormErrors | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    try:
+        found = await current.api.get(
+            SERVICE, "/assistance-requests/owned-refusals", ruling=ruling, page=page, page_size=20
+        )
+    except ApiProblem as problem:
+        if problem.status in (403, 404):
+            raise PageNotFound() from problem
+        raise
+    return render(
+        current,
+        "assistance/refusals.html",
+        status=status,
+        listing=found,
+        ruling=ruling,
+        rulings=RULINGS,
+        page=page,
+        etag_of=etag_of,
+        failed=failed,
+        errors=errors,
+        values=values or {},
+        can_rule=current.me.is_bureau and current.me.has("handler", "leader"),
+        decisions=await current.options(SERVICE, "RulingDecision"),
+    )
+
+
+@router.post("/refusals/{request_id}/ruling")
+async def rule(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
+    """ASSIST-03: the justice bureau's ruling, naming the version of the request it read
+    (If-Match): a contest or a ruling made meanwhile is refused (412) and shown again, never
+    overwritten."""
+    body = {"decision": text(form, "decision"), "reason": text(form, "reason")}
+    etag = etag_field(text(form, "etag"))
+    try:
+        await current.api.request(
+            SERVICE,
+            "POST",
+            f"/assistance-requests/{request_id}/ruling",
+            json=body,
+            headers={"If-Match": etag} if etag else None,
+        )
+    except ApiProblem as problem:
+        if problem.status == 404:
+            raise PageNotFound() from problem
+        if problem.status not in (400, 403, 409, 412, 422, 428):
+            raise
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await _refusals(
+            current,
+            "pending",
+            1,
+            failed=str(request_id),
+            errors=FormErrors.from_problem(problem),
+            values=values,
+            status=problem.status if problem.status in (403, 409, 412, 428) else 422,
+        )
+    current.flash(current.t("裁定已记录，并告知双方。", "Ruling recorded; both parties see it."))
+    return redirect(f"/assistance/{request_id}")
 
 
 @router.get("/{request_id}")
@@ -302,4 +393,18 @@ async def obstruction(current: Staff, request_id: uuid.UUID, form: Form) -> Resp
         body,
         form,
         ("已反映，督察可见。", "Flagged for oversight."),
+    )
+
+
+@router.post("/{request_id}/contest")
+async def contest(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
+    """ASSIST-03: the town contests the refusal (提出异议), once, before the ruling: the refusal
+    joins the justice bureau's queue."""
+    return await _step(
+        current,
+        request_id,
+        "contest",
+        {"reason": text(form, "reason")},
+        form,
+        ("已提出异议，区司法局将作出裁定。", "Contested; the justice bureau will rule on it."),
     )
