@@ -88,13 +88,19 @@ async def decide_stalemate(
 async def _open_visit(
     uow: UnitOfWork, *where: sa.ColumnElement[bool]
 ) -> tuple[Visit, WorkOrder] | None:
-    """The visit matched, with its order, unless there is none or its order is archived."""
-    visit = (await uow.session.execute(sa.select(Visit).where(*where).with_for_update())).scalar()
-    if visit is None:
+    """The visit matched, with its order, unless there is none or its order is archived.
+    The order is locked before the visit, in the order every request locks them."""
+    order_id = (await uow.session.execute(sa.select(Visit.order_id).where(*where))).scalar()
+    if order_id is None:
         return None
-    order = await ORDER.get(uow, visit.order_id)
+    order = await ORDER.get(uow, order_id)
     if OrderState(order.state) is OrderState.CLOSED:
         return None
+    visit = (
+        await uow.session.execute(
+            sa.select(Visit).where(Visit.order_id == order_id, *where).with_for_update()
+        )
+    ).scalar_one()
     return visit, order
 
 
