@@ -22,6 +22,7 @@ from xietong_common.contracts.inspection import (
     InspectionSelectionDrawn,
 )
 from xietong_common.contracts.review import ReviewDecided
+from xietong_common.contracts.secondment import GuidanceRecorded
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.messaging.inbox import refused_like_a_request
 from xietong_common.uow import UnitOfWork
@@ -57,3 +58,11 @@ async def on_selection_drawn(
     """INSP-02 → INFO-04: a town's draw (双随机一公开) is published (category 3)."""
     with refused_like_a_request():
         await info_service.from_selection_drawn(uow, ctx=ctx, event=event, event_id=envelope.id)
+
+
+async def on_guidance_recorded(
+    uow: UnitOfWork, event: GuidanceRecorded, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """SEC-05 → INFO-04: a guidance document marked for sharing (category 1 or 6)."""
+    with refused_like_a_request():
+        await info_service.from_guidance_recorded(uow, ctx=ctx, event=event, event_id=envelope.id)

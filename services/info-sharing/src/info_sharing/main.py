@@ -15,6 +15,7 @@ from xietong_common.contracts.inspection import (
     InspectionSelectionDrawn,
 )
 from xietong_common.contracts.review import ReviewDecided
+from xietong_common.contracts.secondment import GuidanceRecorded
 from xietong_common.jobs import Job, PeriodicJob, deadline_sweep_job
 from xietong_common.settings import ServiceSettings
 from xietong_common.uow import UnitOfWork
@@ -53,6 +54,7 @@ SPEC = ServiceSpec(
         InspectionFindingRecorded: handlers.on_inspection_finding,
         InspectionClosed: handlers.on_inspection_closed,
         InspectionSelectionDrawn: handlers.on_selection_drawn,
+        GuidanceRecorded: handlers.on_guidance_recorded,
     },
     jobs=[deadline_sweep_job(MECHANISM), UNREAD_REPORT],
     openapi_tags=[

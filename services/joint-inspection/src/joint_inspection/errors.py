@@ -213,3 +213,21 @@ class ImplausibleTime(InspectionError, InvalidInput):
     slug = "inspection-implausible-time"
     title = "A time given is not plausible"
     title_zh = "所给时间不合理"
+
+
+class NoStalemate(InspectionError, Conflict):
+    """INSP-05: the justice bureau decides only where the town did not agree a department's
+    proposal: it counter-proposed, or let its consultation deadline pass."""
+
+    slug = "inspection-no-stalemate"
+    title = "There is no consent stalemate for the justice bureau to decide"
+    title_zh = "属地乡镇（街道）尚在协商期限内或已同意，无需司法局协调决定"
+
+
+class LoopOpen(InspectionError, Conflict):
+    """INSP-07: a violation that went to a referral or a legal review is fed back only once
+    that returned (the case filed or concluded, the review decided)."""
+
+    slug = "inspection-loop-open"
+    title = "The referral or review this finding started has not returned yet"
+    title_zh = "该检查发现已移送或提请法制审核，尚无处理结果，不能反馈办结"

@@ -20,6 +20,7 @@ from xietong_common.contracts.inspection import (
     DrawnTarget,
     FindingOutcome,
     InspectionClosed,
+    InspectionFedBack,
     InspectionFindingRecorded,
     InspectionOrderIssued,
     InspectionPlanned,
@@ -252,4 +253,24 @@ def support_refused(
         requested_at=request.requested_at,
         refused_at=request.answered_at,
         late=late,
+    )
+
+
+def fed_back(order: WorkOrder, visit: Visit, target: Target) -> InspectionFedBack:
+    """INSP-07: the result fed back to the target's record and the departments concerned."""
+    assert visit.feedback
+    assert visit.fed_back_at
+    return InspectionFedBack(
+        inspection_id=str(order.id),
+        order_number=order.number or "",
+        visit_id=str(visit.id),
+        target_id=str(target.id),
+        target=party_of(target),
+        town=order.town,
+        outcome=FindingOutcome(visit.outcome or FindingOutcome.NO_PROBLEM.value),
+        finding_id=str(visit.finding_id) if visit.finding_id else None,
+        feedback=visit.feedback,
+        recipients=list(visit.feedback_to or []),
+        loop_result=visit.loop_result,
+        fed_back_at=visit.fed_back_at,
     )

@@ -10,6 +10,12 @@ from joint_inspection import api, handlers
 from joint_inspection.models import ImportJob, Shortcoming, WorkOrder
 from joint_inspection.service import MECHANISM
 from joint_inspection.settings import InspectionSettings
+from xietong_common.contracts.referral import (
+    CaseConcluded,
+    CaseDraftWithdrawn,
+    CaseFiled,
+    CaseReferred,
+)
 from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import deadline_sweep_job
@@ -36,7 +42,13 @@ SPEC = ServiceSpec(
     routers=[api.router, verification_router()],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=InspectionSettings,
-    handlers={RosterChanged: handlers.on_roster_changed},
+    handlers={
+        RosterChanged: handlers.on_roster_changed,
+        CaseReferred: handlers.on_case_referred,
+        CaseFiled: handlers.on_case_filed,
+        CaseConcluded: handlers.on_case_concluded,
+        CaseDraftWithdrawn: handlers.on_case_draft_withdrawn,
+    },
     jobs=[deadline_sweep_job(MECHANISM), import_job_sweep(ImportJob)],
     worker_modules=["joint_inspection.schemas"],
     records=[

@@ -26,6 +26,20 @@ class InspectionSettings(DocumentSettings):
         "agencies starting within this many days are proposed for merging, and a second "
         "inspection within it by another party is flagged",
     )
+    inspection_prior_inspection_days: int = Field(
+        default=180,
+        ge=1,
+        le=3 * 366,
+        description="one visit instead of many (一次检查、结果互认): a new order shows the "
+        "inspections of its targets made within this many days, with their results",
+    )
+    inspection_entry_cap_per_year: int = Field(
+        default=2,
+        ge=1,
+        le=50,
+        description="入企检查次数: visits to one target in a calendar year (China time) beyond "
+        "which the target is flagged over the cap",
+    )
     inspection_clean_record_days: int = Field(
         default=365,
         ge=30,

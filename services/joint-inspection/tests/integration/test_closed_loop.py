@@ -30,7 +30,12 @@ async def done(
         outcome or {"outcome": "no-problem", "description": "未发现问题"},
     )
     assert r.status_code == 200, r.text
-    r = await insp.act(order["id"], f"targets/{target_id}/feedback", TOWN, {"result": "已归档"})
+    r = await insp.act(
+        order["id"],
+        f"targets/{target_id}/feedback",
+        TOWN,
+        {"result": "未发现问题，检查结果已告知当事人并归档"},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -62,7 +67,12 @@ async def test_insp_07_closes_only_when_every_target_has_outcome_and_feedback_th
         TOWN,
         {"outcome": "guidance", "description": "台账不全", "guidance": "现场普法，指导建立台账"},
     )
-    await insp.act(oid, f"targets/{b['id']}/feedback", TOWN, {"result": "已整改"})
+    await insp.act(
+        oid,
+        f"targets/{b['id']}/feedback",
+        TOWN,
+        {"result": "当事人已按要求整改完毕，结果已书面告知"},
+    )
     async with topic_reader(kafka_bootstrap, "inspection.closed") as reader:
         closed = await insp.act(oid, "close", TOWN, None, "leader")
         assert closed.status_code == 200, closed.text
@@ -292,7 +302,12 @@ async def test_insp_08_serious_findings_are_reported_to_the_district_government_
     assert report["late"] is True
     assert report["scope"] == "major-hazard"
     assert report["competent_authority"] == "dept:emergency"
-    r = await insp.act(oid, f"targets/{a['id']}/feedback", TOWN, {"result": "已整改"})
+    r = await insp.act(
+        oid,
+        f"targets/{a['id']}/feedback",
+        TOWN,
+        {"result": "当事人已按要求整改完毕，结果已书面告知"},
+    )
     assert r.status_code == 200
 
 

@@ -105,7 +105,12 @@ async def test_insp_01_to_07_a_plan_round_from_draw_to_archive(insp: Insp) -> No
             {"outcome": "no-problem", "description": "未发现问题"},
         )
         assert r.status_code == 200, r.text
-        r = await insp.act(oid, f"targets/{tid}/feedback", TOWN, {"result": "已归档"})
+        r = await insp.act(
+            oid,
+            f"targets/{tid}/feedback",
+            TOWN,
+            {"result": "未发现问题，检查结果已告知当事人并归档"},
+        )
         assert r.status_code == 200, r.text
     closed = await insp.act(oid, "close", TOWN, None, "leader")
     assert closed.status_code == 200, closed.text

@@ -15,6 +15,7 @@ from secondment.models import GuidanceActivity
 from xietong_common.contracts.secondment import (
     GuidanceKind,
     GuidanceRecorded,
+    GuidanceSharedAs,
     RosterChanged,
     RosterOfficer,
     RosterVersion,
@@ -84,5 +85,7 @@ def guidance_recorded(activity: GuidanceActivity) -> GuidanceRecorded:
         attendance=activity.attendance,
         third_party=activity.third_party,
         document_number=activity.document_number,
+        description=activity.description,
+        shared_as=GuidanceSharedAs(activity.shared_as) if activity.shared_as else None,
         recorded_at=activity.recorded_at,
     )

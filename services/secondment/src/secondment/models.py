@@ -225,6 +225,9 @@ class GuidanceActivity(Base):
     third_party: Mapped[str | None] = mapped_column(sa.Text)
     document_number: Mapped[str | None] = mapped_column(sa.Text)
     description: Mapped[str | None] = mapped_column(sa.Text)
+    shared_as: Mapped[str | None] = mapped_column(
+        sa.Text, doc="SEC-05 → INFO-04: shared as an information item (category 1 or 6)"
+    )
     recorded_at: Mapped[datetime] = mapped_column(TZ)
     recorded_by: Mapped[str] = mapped_column(sa.Text)
 
@@ -232,6 +235,25 @@ class GuidanceActivity(Base):
     materials: Mapped[list[GuidanceMaterial]] = relationship(
         order_by="GuidanceMaterial.uploaded_at", cascade="all, delete-orphan", lazy="raise"
     )
+    confirmations: Mapped[list[GuidanceConfirmation]] = relationship(
+        order_by="GuidanceConfirmation.confirmed_at",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class GuidanceConfirmation(Base):
+    """SEC-05: a town the activity reached confirms it received the guidance."""
+
+    __tablename__ = "guidance_confirmations"
+
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("guidance_activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    town: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    confirmed_at: Mapped[datetime] = mapped_column(TZ)
+    confirmed_by: Mapped[str] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class GuidanceMaterial(MaterialColumns, Base):

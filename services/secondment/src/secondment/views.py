@@ -26,6 +26,7 @@ from secondment.schemas import (
     EligibilityOut,
     EstablishmentOut,
     GradeOut,
+    GuidanceConfirmationOut,
     GuidanceCountsOut,
     GuidanceKindOut,
     GuidanceOut,
@@ -358,6 +359,12 @@ def guidance_out(ctx: ServiceContext, a: GuidanceActivity) -> GuidanceOut:
         recorded_at=a.recorded_at,
         recorded_by=a.recorded_by,
         materials=[MaterialOut.of(m) for m in a.materials],
+        shared_as=a.shared_as,
+        confirmations=[
+            GuidanceConfirmationOut(town=c.town, confirmed_at=c.confirmed_at, note=c.note)
+            for c in a.confirmations
+        ],
+        unconfirmed_towns=sorted(set(a.towns) - {c.town for c in a.confirmations}),
     )
 
 

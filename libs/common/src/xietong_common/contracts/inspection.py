@@ -201,7 +201,9 @@ class InspectionOrderIssued(IntegrationEvent):
     """INSP-03: a task work order (检查任务工单) was issued.
 
     Its targets, number, method and inspectors are fixed; seconded officers are under the
-    town's command."""
+    town's command. An order not announced to its targets in advance (INSP-06:
+    `advance_notice` false) is published when its first visit is made, not when it is
+    issued: its planned times never reach integrators before the visit."""
 
     inspection_id: str
     order_number: str
@@ -294,3 +296,33 @@ class InspectionShortcomingReported(IntegrationEvent):
     suggestion: str | None = None
     reported_at: datetime
     acknowledge_by: datetime
+
+
+@event("inspection.fed-back", producers=("joint-inspection",))
+class InspectionFedBack(IntegrationEvent):
+    """INSP-07: the result of the inspection at one target was fed back (结果反馈).
+
+    Delivered to the target's record and to the departments concerned (`recipients`: the
+    town, the initiating unit, the owners of the matters checked, the party that handles a
+    violation). A violation that went to a referral or a legal review is fed back only once
+    that returned (`loop_result`)."""
+
+    inspection_id: str
+    order_number: str
+    visit_id: str
+    target_id: str
+    target: CaseParty
+    town: str = Field(examples=["town:lizhi"])
+    outcome: FindingOutcome
+    finding_id: str | None = None
+    feedback: str = Field(description="the result fed back, in words")
+    recipients: list[str] = Field(
+        description="the organisations the feedback is delivered to",
+        examples=[["dept:fire-rescue", "town:lizhi"]],
+    )
+    loop_result: str | None = Field(
+        default=None,
+        description="what the referral or review the finding started returned (filed, "
+        "concluded, decided), when it started one",
+    )
+    fed_back_at: datetime

@@ -96,7 +96,7 @@ class ReferralSource(ContractModel):
 @event(
     "case.referred",
     producers=("referral",),
-    consumers=(OVERSIGHT, NOTIFIER),
+    consumers=(OVERSIGHT, NOTIFIER, "joint-inspection"),
     summary="REF-01/03: a case was referred to the party with jurisdiction",
 )
 class CaseReferred(IntegrationEvent):
@@ -229,7 +229,7 @@ class CaseAssigned(IntegrationEvent):
 @event(
     "case.filed",
     producers=("referral",),
-    consumers=(OVERSIGHT, NOTIFIER),
+    consumers=(OVERSIGHT, NOTIFIER, "joint-inspection"),
     summary="REF-09: the handling party filed (立案) the referred case",
 )
 class CaseFiled(IntegrationEvent):
@@ -254,7 +254,7 @@ class CaseFiled(IntegrationEvent):
 @event(
     "case.concluded",
     producers=("referral",),
-    consumers=(OVERSIGHT, NOTIFIER),
+    consumers=(OVERSIGHT, NOTIFIER, "joint-inspection"),
     summary="REF-09: the handling party concluded (办结) the referred case",
 )
 class CaseConcluded(IntegrationEvent):
@@ -357,7 +357,7 @@ class CaseOngoingViolationNotified(IntegrationEvent):
 @event(
     "case.draft-withdrawn",
     producers=("referral",),
-    consumers=(OVERSIGHT,),
+    consumers=(OVERSIGHT, "joint-inspection"),
     summary="A draft referral was withdrawn with a reason; its REF-03 deadline is stopped",
 )
 class CaseDraftWithdrawn(IntegrationEvent):

@@ -91,10 +91,20 @@ class GuidanceKind(LabelledEnum):
     THIRD_PARTY = "third-party", "聘请第三方协助开展业务指导", "third party engaged to guide"
 
 
+class GuidanceSharedAs(LabelledEnum):
+    """SEC-05 → INFO-04: how a guidance document is shared as an information item (INFO-01),
+    so nobody types it again: a normative document (category 1) or a discretion benchmark
+    or an enforcement workflow (category 6)."""
+
+    NORMATIVE_DOCUMENT = "normative-document", "规范性文件（第1类）", "normative document (1)"
+    BENCHMARK = "benchmark", "自由裁量基准（第6类）", "discretion benchmark (6)"
+    WORKFLOW = "workflow", "行政执法工作流程（第6类）", "enforcement workflow (6)"
+
+
 @event(
     "secondment.guidance-recorded",
     producers=("secondment",),
-    consumers=("oversight (SUP-01/02)",),
+    consumers=("oversight (SUP-01/02)", "info-sharing"),
     accountability=True,
 )
 class GuidanceRecorded(IntegrationEvent):
@@ -115,4 +125,10 @@ class GuidanceRecorded(IntegrationEvent):
     )
     third_party: str | None = Field(default=None, description="the third party engaged, if any")
     document_number: str | None = Field(default=None, description="文号 of a guidance document")
+    description: str | None = Field(default=None, description="what the guidance says, in words")
+    shared_as: GuidanceSharedAs | None = Field(
+        default=None,
+        description="a guidance document to be shared as an information item (category 1 or "
+        "6); the information sharing service makes it from this event (INFO-04)",
+    )
     recorded_at: datetime

@@ -9,6 +9,7 @@ from info_sharing.service.common import record_refused as record_refused
 from info_sharing.service.complaints import post_complaint as post_complaint
 from info_sharing.service.decisions import from_review_decided as from_review_decided
 from info_sharing.service.draws import from_selection_drawn as from_selection_drawn
+from info_sharing.service.guidance import from_guidance_recorded as from_guidance_recorded
 from info_sharing.service.inbox import mark_read as mark_read
 from info_sharing.service.inbox import report_unread_overdue as report_unread_overdue
 from info_sharing.service.inbox import request_feedback as request_feedback

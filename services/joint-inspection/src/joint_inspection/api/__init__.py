@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from joint_inspection.api import (
     documents,
     inspector_draws,
+    loop,
     orders,
     plans,
     reports,
@@ -18,6 +19,7 @@ router.include_router(targets.router)
 router.include_router(plans.router)
 router.include_router(orders.router)
 router.include_router(inspector_draws.router)
+router.include_router(loop.router)
 router.include_router(visits.router)
 router.include_router(reports.router)
 router.include_router(documents.router)

@@ -3,14 +3,25 @@ the detail responses several routes answer with."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from joint_inspection.domain import OPEN_STATES, OrderState
 from joint_inspection.models import Target, Visit, WorkOrder
-from joint_inspection.schemas import OrderOut, TargetOut, VisitOut
-from joint_inspection.service import queries
+from joint_inspection.schemas import (
+    EntryCountOut,
+    OrderOut,
+    PriorInspectionOut,
+    TargetOut,
+    VisitOut,
+)
+from joint_inspection.service import figures, queries
 from joint_inspection.service.common import ORDER, TARGET
 from joint_inspection.service.targets import risk_policy, risks
+from joint_inspection.settings import inspection_settings
 from joint_inspection.views import order_out, target_out, visit_out
+from xietong_common.calendar import CHINA_TZ
 from xietong_common.documents import issuing
 from xietong_common.reference import OrgKind
 from xietong_common.web import Context
@@ -31,7 +42,27 @@ async def order_detail(session: AsyncSession, order: WorkOrder, ctx: Context) ->
     deadlines = await ORDER.deadlines_of(session, order.id)
     subject = ORDER.subject_of(order.id)
     issued = await issuing.of_subjects(session, [subject])
-    return order_out(order, visits, deadlines, ctx.clock.now(), issued.get(subject, []))
+    now = ctx.clock.now()
+    out = order_out(order, visits, deadlines, now, issued.get(subject, []))
+    if OrderState(order.state) not in OPEN_STATES:
+        return out
+    # one visit instead of many: what its targets went through lately, and how often
+    settings = inspection_settings(ctx)
+    prior = await figures.prior_inspections(
+        session, order, since=now - timedelta(days=settings.inspection_prior_inspection_days)
+    )
+    capped = await figures.cap_reached(
+        session,
+        order,
+        year=now.astimezone(CHINA_TZ).year,
+        cap=settings.inspection_entry_cap_per_year,
+    )
+    return out.model_copy(
+        update={
+            "prior_inspections": [PriorInspectionOut(**p) for p in prior],
+            "entry_cap_reached": [EntryCountOut(**c) for c in capped],
+        }
+    )
 
 
 async def visit_detail(session: AsyncSession, visit: Visit) -> VisitOut:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from joint_inspection import service as inspection_service
 from joint_inspection.api.common import BUREAU, INITIATORS, PARTICIPANTS, SHORTCOMING_ADDRESSEES
@@ -12,16 +13,19 @@ from joint_inspection.domain import MergeState
 from joint_inspection.errors import InvalidPlan
 from joint_inspection.schemas import (
     AckIn,
+    EntryCountOut,
     MergeDecisionIn,
     MergeProposalOut,
+    OverruleIn,
     ReinspectionOut,
     ShortcomingIn,
     ShortcomingOut,
     VisitFigures,
 )
-from joint_inspection.service import figures
+from joint_inspection.service import figures, merges
 from joint_inspection.service.common import LEAD_ROLES, SHORTCOMING, WRITE_ROLES
 from joint_inspection.service.figures import Period, ShortcomingFilters
+from joint_inspection.settings import inspection_settings
 from joint_inspection.views import shortcoming_out
 from xietong_common.schemas import Day, OrgCode, Page
 from xietong_common.web import Context, CurrentPrincipal
@@ -172,6 +176,25 @@ async def decide(
         return MergeProposalOut.of(proposal)
 
 
+@router.post(
+    "/merge-proposals/{proposal_id:uuid}/overrule",
+    response_model=MergeProposalOut,
+    summary="INSP-05: the justice bureau overrules a declined merge, with its reason",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=WRITE_ROLES, orgs=BUREAU, rule="INSP-05")],
+)
+async def overrule(
+    proposal_id: uuid.UUID, data: OverruleIn, ctx: Context, principal: CurrentPrincipal
+) -> MergeProposalOut:
+    """A decline does not end a merge for good: the bureau, which coordinates, merges the
+    two orders into one joint visit after all."""
+    async with ctx.db.uow(actor=principal) as uow:
+        proposal = await merges.overrule_decline(
+            uow, ctx=ctx, actor=principal, proposal_id=proposal_id, reason=data.reason
+        )
+        return MergeProposalOut.of(proposal)
+
+
 @router.get(
     "/figures/visits",
     response_model=list[VisitFigures],
@@ -198,6 +221,33 @@ async def visit_figures(
             session, principal=principal, town=town, start=start, end=end, period=period
         )
     return [VisitFigures(**r) for r in rows]
+
+
+@router.get(
+    "/figures/entries",
+    response_model=list[EntryCountOut],
+    summary="入企检查次数: visits per target in a year, against the cap (a setting)",
+    responses=LIST_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
+async def entry_figures(
+    ctx: Context,
+    principal: CurrentPrincipal,
+    year: Annotated[int, Query(ge=2000, le=2100, examples=[2024])],
+    town: OrgCode | None = None,
+) -> list[EntryCountOut]:
+    """The targets visited that year, most visited first (at most 1,000), flagged over the
+    cap; towns see their own, departments those of their orders, the justice bureau and the
+    district government all."""
+    async with ctx.db.session() as session:
+        rows = await figures.entries_for(
+            session,
+            town=town,
+            principal=principal,
+            year=year,
+            cap=inspection_settings(ctx).inspection_entry_cap_per_year,
+        )
+    return [EntryCountOut(**r) for r in rows]
 
 
 @router.get(

@@ -198,10 +198,17 @@ async def feedback(
     ctx: Context,
     principal: CurrentPrincipal,
 ) -> VisitOut:
-    """Closes the loop at the target."""
+    """Closes the loop at the target: a result someone can read, once the referral or
+    review its finding started returned; delivered to the target's record and the
+    departments concerned (`inspection.fed-back`)."""
     async with ctx.db.uow(actor=principal) as uow:
         visit = await inspection_service.feed_back(
-            uow, actor=principal, order_id=order_id, target_id=target_id, result=data.result
+            uow,
+            ctx=ctx,
+            actor=principal,
+            order_id=order_id,
+            target_id=target_id,
+            result=data.result,
         )
         return await visit_detail(uow.session, visit)
 

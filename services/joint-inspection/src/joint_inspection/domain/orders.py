@@ -55,6 +55,11 @@ class OrderStep(LabelledEnum):
     CLOSE = "close", "办结归档", "close and archive"
     CANCEL = "cancel", "撤销", "cancel"
     MERGE_AWAY = "merge-away", "并入联合检查", "merge into another order"
+    BUREAU_DECIDE = (
+        "bureau-decide",
+        "司法局协调决定",
+        "the justice bureau decides a consent stalemate",
+    )
 
     @property
     def rule(self) -> str:
@@ -76,6 +81,7 @@ _STEP_RULE = {
     OrderStep.CLOSE: "INSP-07",
     OrderStep.CANCEL: "INSP-03",
     OrderStep.MERGE_AWAY: "INSP-05",
+    OrderStep.BUREAU_DECIDE: "INSP-05",
 }
 
 S = OrderState
@@ -127,6 +133,8 @@ ORDER_TRANSITIONS: Transitions[OrderState, OrderStep] = Transitions(
         OrderStep.CLOSE: ({S.IN_PROGRESS}, S.CLOSED),
         OrderStep.CANCEL: (BEFORE_ISSUE | {S.ISSUED}, S.CANCELLED),
         OrderStep.MERGE_AWAY: (BEFORE_ISSUE | {S.ISSUED}, S.MERGED),
+        # INSP-05: where the town did not agree (a drop is then a CANCEL)
+        OrderStep.BUREAU_DECIDE: ({S.PROPOSED, S.COUNTER_PROPOSED}, S.AGREED),
     },
     refuse=_refuse,
 )
@@ -173,6 +181,11 @@ class NoticePolicy(LabelledEnum):
         "superior-instruction",
         "上级机关明确要求不能事先通知",
         "no advance notice on a superior's instruction",
+    )
+    TOWN_DISCRETION = (
+        "town-discretion",
+        "属地乡镇（街道）决定不事先通知",
+        "not notified at the town's discretion",
     )
 
     @property

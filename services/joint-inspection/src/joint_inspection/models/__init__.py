@@ -4,6 +4,7 @@ and its signals, plans and draws, work orders and their closed loop, shortcoming
 from joint_inspection.models.base import Base
 from joint_inspection.models.orders import (
     InspectorDraw,
+    LoopReturn,
     OrderCounter,
     OrderInspector,
     OrderMaterial,
@@ -30,6 +31,7 @@ __all__ = [
     "FrozenTarget",
     "ImportJob",
     "InspectorDraw",
+    "LoopReturn",
     "MergeProposal",
     "OrderCounter",
     "OrderInspector",

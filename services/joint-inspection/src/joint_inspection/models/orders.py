@@ -73,6 +73,28 @@ class Visit(Base):
     fed_back_by: Mapped[str | None] = mapped_column(sa.Text)
     merged_into: Mapped[uuid.UUID | None]
     merged_at: Mapped[datetime | None] = mapped_column(TZ)
+    target_snapshot: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB, doc="INSP-07: who was inspected, as the register said at the visit"
+    )
+    feedback_to: Mapped[list[str] | None] = mapped_column(
+        TEXTS, doc="INSP-07: the organisations the result feedback was delivered to"
+    )
+    awaits: Mapped[str | None] = mapped_column(
+        sa.Text, doc="INSP-07: the referral or review the finding started, until it returns"
+    )
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    loop_result: Mapped[str | None] = mapped_column(sa.Text)
+    loop_returned_at: Mapped[datetime | None] = mapped_column(TZ)
+    serious_acknowledged_at: Mapped[datetime | None] = mapped_column(
+        TZ, doc="INSP-08: the district government acknowledged the serious report"
+    )
+    serious_acknowledged_by: Mapped[str | None] = mapped_column(sa.Text)
+    serious_ack_response: Mapped[str | None] = mapped_column(sa.Text)
+    authority_acknowledged_at: Mapped[datetime | None] = mapped_column(
+        TZ, doc="INSP-08: the competent authority acknowledged the notice"
+    )
+    authority_acknowledged_by: Mapped[str | None] = mapped_column(sa.Text)
+    authority_ack_response: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class WorkOrder(Base):
@@ -122,6 +144,12 @@ class WorkOrder(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(TZ)
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     merged_into: Mapped[uuid.UUID | None]
+    bureau_decision: Mapped[str | None] = mapped_column(
+        sa.Text, doc="INSP-05: the justice bureau's decision of a consent stalemate"
+    )
+    bureau_decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    bureau_decided_at: Mapped[datetime | None] = mapped_column(TZ)
+    bureau_decided_by: Mapped[str | None] = mapped_column(sa.Text)
     serious_found: Mapped[bool] = column_property(
         sa.exists()
         .where(Visit.order_id == id, Visit.outcome == FindingOutcome.SERIOUS.value)
@@ -244,3 +272,17 @@ class OrderCounter(Base):
     org: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int]
+
+
+class LoopReturn(Base):
+    """INSP-07: what a referral (or review) a finding started returned, as its owner published
+    it; kept whatever order the events arrive in, and after the order is archived."""
+
+    __tablename__ = "loop_returns"
+
+    ref_kind: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    ref_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    detail: Mapped[str] = mapped_column(sa.Text)
+    returned_at: Mapped[datetime] = mapped_column(TZ)
+    recorded_at: Mapped[datetime] = mapped_column(TZ)

@@ -23,6 +23,7 @@ from joint_inspection.schemas.requests import OrderFromSelectionIn as OrderFromS
 from joint_inspection.schemas.requests import OrderIn as OrderIn
 from joint_inspection.schemas.requests import OrderUpdate as OrderUpdate
 from joint_inspection.schemas.requests import OutcomeIn as OutcomeIn
+from joint_inspection.schemas.requests import OverruleIn as OverruleIn
 from joint_inspection.schemas.requests import PlanIn as PlanIn
 from joint_inspection.schemas.requests import PlanUpdate as PlanUpdate
 from joint_inspection.schemas.requests import RecusalIn as RecusalIn
@@ -30,9 +31,11 @@ from joint_inspection.schemas.requests import RerunIn as RerunIn
 from joint_inspection.schemas.requests import ReviseIn as ReviseIn
 from joint_inspection.schemas.requests import RuleIn as RuleIn
 from joint_inspection.schemas.requests import Seed as Seed
+from joint_inspection.schemas.requests import SeriousAckIn as SeriousAckIn
 from joint_inspection.schemas.requests import SeriousReportIn as SeriousReportIn
 from joint_inspection.schemas.requests import ShortcomingIn as ShortcomingIn
 from joint_inspection.schemas.requests import SignalIn as SignalIn
+from joint_inspection.schemas.requests import StalemateIn as StalemateIn
 from joint_inspection.schemas.requests import SupportAnswerIn as SupportAnswerIn
 from joint_inspection.schemas.requests import SupportIn as SupportIn
 from joint_inspection.schemas.requests import TargetIn as TargetIn
@@ -44,6 +47,7 @@ from joint_inspection.schemas.responses import AckOut as AckOut
 from joint_inspection.schemas.responses import AdjustmentOut as AdjustmentOut
 from joint_inspection.schemas.responses import ArchiveOut as ArchiveOut
 from joint_inspection.schemas.responses import DeadlineOut as DeadlineOut
+from joint_inspection.schemas.responses import EntryCountOut as EntryCountOut
 from joint_inspection.schemas.responses import EntryOut as EntryOut
 from joint_inspection.schemas.responses import ExportEntryOut as ExportEntryOut
 from joint_inspection.schemas.responses import ImportOut as ImportOut
@@ -55,6 +59,7 @@ from joint_inspection.schemas.responses import OrderOut as OrderOut
 from joint_inspection.schemas.responses import OrderSummary as OrderSummary
 from joint_inspection.schemas.responses import ParticipantOut as ParticipantOut
 from joint_inspection.schemas.responses import PlanOut as PlanOut
+from joint_inspection.schemas.responses import PriorInspectionOut as PriorInspectionOut
 from joint_inspection.schemas.responses import ReinspectionOut as ReinspectionOut
 from joint_inspection.schemas.responses import ReportTargetOut as ReportTargetOut
 from joint_inspection.schemas.responses import RerunOut as RerunOut

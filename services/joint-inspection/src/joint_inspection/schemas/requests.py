@@ -28,6 +28,7 @@ from joint_inspection.domain import (
     SignalKind,
     SupervisionLevel,
 )
+from joint_inspection.domain.loop import StalemateDecision
 from joint_inspection.domain.scenarios import ChecklistResult
 from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
 from xietong_common.mechanisms.review_triggers import ProposedDecisionIn
@@ -270,6 +271,43 @@ class NoticePolicyIn(Strict):
 
 class CancelIn(Strict):
     reason: Text
+
+
+class OverruleIn(Strict):
+    """INSP-05: the justice bureau overrules a declined merge."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "同一对象十日内两次入企，按“综合查一次”要求合并为一次联合检查"}]
+        },
+    )
+
+    reason: Text
+
+
+class StalemateIn(Strict):
+    """INSP-05: the justice bureau decides where the town did not agree a department's
+    proposal: it goes on (with the brigade's tasks the town did not set) or is dropped."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "proceed",
+                    "reason": "消防安全隐患排查属区安委会年度重点任务，须按期开展",
+                    "brigade_tasks": "街道综合执法大队派2人配合",
+                }
+            ]
+        },
+    )
+
+    decision: StalemateDecision
+    reason: Text = Field(description="why: a sentence someone can rule on")
+    brigade_tasks: Text | None = Field(
+        default=None, description="required to go on: the town brigade's tasks (INSP-04)"
+    )
 
 
 # ---- Plans (INSP-01), their adjustments and draws (INSP-02).
@@ -733,6 +771,18 @@ class SeriousReportIn(Strict):
     """INSP-08: the report to the district government."""
 
     report: Text
+
+
+class SeriousAckIn(Strict):
+    """INSP-08: the district government (or the competent authority notified) acknowledges
+    the serious report, with what it will do."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"response": "已收悉，责成区应急局牵头督促整改并跟踪"}]},
+    )
+
+    response: Text
 
 
 class FeedbackIn(Strict):

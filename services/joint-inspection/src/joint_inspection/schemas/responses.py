@@ -25,6 +25,7 @@ from joint_inspection.domain import (
     SupervisionLevel,
     VisitState,
 )
+from joint_inspection.domain.loop import Awaits, StalemateDecision
 from xietong_common import materials
 from xietong_common.contracts.inspection import FindingOutcome, SeriousScope
 from xietong_common.documents.schemas import DocumentOut
@@ -332,8 +333,26 @@ class VisitOut(View):
     serious_scope: Annotated[StateOut | None, labelled(SeriousScope)]
     competent_authority: str | None
     serious_reported_at: datetime | None
+    serious_acknowledged_at: datetime | None = Field(
+        description="INSP-08: the district government acknowledged the serious report"
+    )
+    serious_ack_response: str | None
+    authority_acknowledged_at: datetime | None = Field(
+        description="INSP-08: the competent authority acknowledged the notice"
+    )
+    authority_ack_response: str | None
     finding_id: uuid.UUID | None
+    awaits: Annotated[StateOut | None, labelled(Awaits)] = Field(
+        description="INSP-07: the referral or review the finding started; the feedback waits "
+        "until it returned (`loop_returned_at`)"
+    )
+    referral_id: uuid.UUID | None = Field(description="the referral the finding became")
+    loop_result: str | None = Field(description="what the referral or review returned")
+    loop_returned_at: datetime | None
     feedback: str | None
+    feedback_to: list[str] | None = Field(
+        description="INSP-07: the organisations the feedback was delivered to"
+    )
     fed_back_at: datetime | None
     merged_into: uuid.UUID | None
     materials: list[MaterialOut]
@@ -353,6 +372,9 @@ class TargetVisitOut(View):
     outcome: Annotated[StateOut | None, labelled(FindingOutcome)]
     repeat_of: uuid.UUID | None
     merged_into: uuid.UUID | None
+    feedback: str | None = Field(description="INSP-07: the result fed back to the target")
+    feedback_to: list[str] | None
+    fed_back_at: datetime | None
 
 
 # ---- work orders (INSP-03..INSP-07) -------------------------------------------------------------
@@ -429,6 +451,36 @@ class OrderSummary(View):
     created_at: datetime
 
 
+class PriorInspectionOut(BaseModel):
+    """一次检查、结果互认: an inspection of one of the order's targets made within the window,
+    with its result, so the next agency recognises it instead of knocking again."""
+
+    target_id: uuid.UUID
+    target_name: str
+    visit_id: uuid.UUID
+    order_id: uuid.UUID
+    order_number: str | None
+    org: str = Field(description="the unit that initiated that inspection")
+    inspected_at: datetime
+    outcome: Annotated[StateOut | None, labelled(FindingOutcome)]
+    description: str | None
+    handling: str | None
+    guidance: str | None
+    feedback: str | None
+
+
+class EntryCountOut(BaseModel):
+    """入企检查次数: visits made to a target in a calendar year, against the cap (a setting)."""
+
+    target_id: uuid.UUID
+    target_name: str
+    town: str
+    year: int
+    entries: int
+    cap: int
+    over_cap: bool
+
+
 class OrderOut(OrderSummary):
     """One work order with everything its participants may see."""
 
@@ -458,6 +510,11 @@ class OrderOut(OrderSummary):
     cancelled_at: datetime | None
     cancel_reason: str | None
     merged_into: uuid.UUID | None
+    bureau_decision: Annotated[StateOut | None, labelled(StalemateDecision)] = Field(
+        description="INSP-05: the justice bureau's decision where the town did not agree"
+    )
+    bureau_decision_reason: str | None
+    bureau_decided_at: datetime | None
     participants: list[ParticipantOut]
     inspectors: list[InspectorOut]
     support_requests: list[SupportOut]
@@ -466,6 +523,15 @@ class OrderOut(OrderSummary):
     documents: list[DocumentOut] = Field(
         description="official documents issued on the order and its targets (INSP-03/06/08), "
         "superseded ones too"
+    )
+    prior_inspections: list[PriorInspectionOut] = Field(
+        default_factory=list,
+        description="one visit instead of many: its targets' inspections by any unit within "
+        "the window (a setting), with their results (一次检查、结果互认)",
+    )
+    entry_cap_reached: list[EntryCountOut] = Field(
+        default_factory=list,
+        description="its targets already visited this year as often as the cap allows (入企检查次数)",
     )
 
 
@@ -533,6 +599,10 @@ class VisitFigures(BaseModel):
     merges: int = Field(description="merge proposals accepted")
     joint: int = Field(description="visits made jointly by more than one agency")
     reinspections: int = Field(description="re-inspections by another party within the window")
+    visits_saved: int = Field(
+        description="Σ(agencies at a joint visit − 1) over the visits made: the doors each "
+        "agency would otherwise have knocked on separately"
+    )
 
 
 class ReinspectionOut(BaseModel):

@@ -24,13 +24,17 @@ from joint_inspection.service.common import (
     support_action,
     visits_of,
 )
+from joint_inspection.service.onsite import target_snapshot
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.uow import UnitOfWork
 
 
 def _manifest(
-    order: WorkOrder, visits: list[Visit], materials: list[OrderMaterial]
+    order: WorkOrder,
+    visits: list[Visit],
+    materials: list[OrderMaterial],
+    targets: dict[uuid.UUID, Target],
 ) -> dict[str, Any]:
     def plain(obj: Any) -> dict[str, Any]:
         return {
@@ -49,6 +53,12 @@ def _manifest(
     record.pop("archive_manifest", None)
     record.pop("archive_digest", None)
     return {
+        # INSP-07: who was inspected, as the register said at each visit
+        "targets": [
+            v.target_snapshot or target_snapshot(targets[v.target_id])
+            for v in visits
+            if v.state != VisitState.MERGED.value
+        ],
         "order": record,
         "participants": [plain(p) for p in order.participants],
         "inspectors": [plain(i) for i in order.inspectors],
@@ -83,12 +93,6 @@ async def close(
             )
         ).scalars()
     )
-    order.closed_at, order.closed_by = uow.now, actor.user
-    ORDER.transition(order, OrderStep.CLOSE, uow.now)
-    manifest = _manifest(order, visits, materials)
-    canonical = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    order.archive_manifest = manifest
-    order.archive_digest = hashlib.sha256(canonical.encode()).hexdigest()
     targets = {
         t.id: t
         for t in (
@@ -97,6 +101,13 @@ async def close(
             )
         ).scalars()
     }
+    # nothing is read from here on: the archived row is written once, whole
+    order.closed_at, order.closed_by = uow.now, actor.user
+    ORDER.transition(order, OrderStep.CLOSE, uow.now)
+    manifest = _manifest(order, visits, materials, targets)
+    canonical = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    order.archive_manifest = manifest
+    order.archive_digest = hashlib.sha256(canonical.encode()).hexdigest()
     plan_scenario = order.scenario
     uow.publish(
         events.closed(order, [(v, targets[v.target_id]) for v in visits], scenario=plan_scenario),

@@ -22,6 +22,7 @@ from joint_inspection.domain import (
     check_issuable,
     order_number,
 )
+from joint_inspection.domain.loop import unannounced
 from joint_inspection.errors import (
     InspectionInvalidTransition,
     OfficerIneligible,
@@ -188,10 +189,14 @@ def exemption_missing(data: NoticePolicyIn) -> list[str]:
 async def set_notice_policy(
     uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID, data: NoticePolicyIn
 ) -> WorkOrder:
-    """INSP-06: the targets are told in advance, unless law forbids it or a superior required
-    no notice — with the reason (and the superior) on record."""
+    """INSP-06: the targets are told in advance, unless law forbids it, a superior required
+    no notice, or the town chose not to (可, 'may') — with the reason (and the law, the
+    superior) on record."""
     order = await ORDER.load_for(uow, order_id, actor)
-    actor.require_org(order.initiating_org)
+    # INSP-06 可: the town where the targets are may choose not to notify; that discretion
+    # is its own, not the initiating department's
+    discretion = data.policy is NoticePolicy.TOWN_DISCRETION
+    actor.require_org(order.town if discretion else order.initiating_org)
     actor.require_role(*WRITE_ROLES)
     ORDER.check(order, OrderStep.SET_NOTICE)
     missing = exemption_missing(data)
@@ -276,7 +281,10 @@ async def issue(
         order.agreed_matters = list(order.matter_codes)  # the town's own order (INSP-04)
     order.number = await _next_number(uow, ctx, order.initiating_org)
     order.issued_at, order.issued_by = uow.now, actor.user
-    uow.publish(events.order_issued(order, targets=targets), key=str(order.id))
+    if not unannounced(order.notice_policy):
+        # INSP-06: an unannounced order's planned times reach integrators after its first
+        # visit (onsite.record_on_site), never before it
+        uow.publish(events.order_issued(order, targets=targets), key=str(order.id))
     ORDER.audit(
         uow,
         order,

@@ -3,6 +3,7 @@ and the figures of one visit instead of many (planned, merged, saved; re-inspect
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -149,6 +150,13 @@ async def visit_figures(
                 sa.func.count().filter(Visit.merged_into.is_not(None)).label("merged"),
                 sa.func.count().filter(Visit.state != "merged", joint > 1).label("joint"),
                 sa.func.count().filter(Visit.repeat_of.is_not(None)).label("reinspections"),
+                # Σ(agencies at a joint visit − 1) over the visits made
+                sa.func.coalesce(
+                    sa.func.sum(joint - 1).filter(
+                        Visit.inspected_at.is_not(None), Visit.state != "merged", joint > 1
+                    ),
+                    0,
+                ).label("visits_saved"),
             )
             .join(WorkOrder, WorkOrder.id == Visit.order_id)
             .where(*where)
@@ -181,6 +189,7 @@ async def visit_figures(
             "merges": merges.get((r.town, r.period_start), 0),
             "joint": int(r.joint),
             "reinspections": int(r.reinspections),
+            "visits_saved": int(r.visits_saved),
         }
         for r in rows
     ]
@@ -225,3 +234,107 @@ async def reinspections(
     ).scalar_one()
     rows = (await session.execute(query.limit(paging.page_size).offset(paging.offset))).mappings()
     return [dict(r) for r in rows], int(total)
+
+
+# ---- one visit instead of many: prior inspections, 入企检查次数 --------------------------------
+
+
+def _china_year(column: Any) -> sa.ColumnElement[Any]:
+    """The calendar year of a moment in China time."""
+    return sa.extract("year", sa.func.timezone("Asia/Shanghai", column))
+
+
+async def prior_inspections(
+    session: AsyncSession, order: WorkOrder, *, since: datetime
+) -> list[dict[str, Any]]:
+    """一次检查、结果互认: the inspections of the order's targets made since `since` by any
+    unit (other orders), with their results, newest first."""
+    targets = sa.select(Visit.target_id).where(Visit.order_id == order.id, Visit.state != "merged")
+    rows = await session.execute(
+        sa.select(
+            Visit.target_id,
+            Target.name.label("target_name"),
+            Visit.id.label("visit_id"),
+            Visit.order_id,
+            WorkOrder.number.label("order_number"),
+            WorkOrder.initiating_org.label("org"),
+            Visit.inspected_at,
+            Visit.outcome,
+            Visit.description,
+            Visit.handling,
+            Visit.guidance,
+            Visit.feedback,
+        )
+        .join(WorkOrder, WorkOrder.id == Visit.order_id)
+        .join(Target, Target.id == Visit.target_id)
+        .where(
+            Visit.target_id.in_(targets),
+            Visit.order_id != order.id,
+            Visit.inspected_at.is_not(None),
+            Visit.inspected_at >= since,
+        )
+        .order_by(Visit.inspected_at.desc(), Visit.id)
+        .limit(200)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def entry_counts(
+    session: AsyncSession,
+    *,
+    year: int,
+    cap: int,
+    where: Sequence[Any],
+    at_least: int = 1,
+) -> list[dict[str, Any]]:
+    """入企检查次数: visits made to each target in the calendar year (China time), those with
+    at least `at_least`, most visited first, flagged over `cap`."""
+    entries = sa.func.count(Visit.id)
+    rows = await session.execute(
+        sa.select(Visit.target_id, Target.name, Target.town, entries.label("entries"))
+        .join(WorkOrder, WorkOrder.id == Visit.order_id)
+        .join(Target, Target.id == Visit.target_id)
+        .where(
+            Visit.inspected_at.is_not(None),
+            Visit.state != "merged",
+            _china_year(Visit.inspected_at) == year,
+            *where,
+        )
+        .group_by(Visit.target_id, Target.name, Target.town)
+        .having(entries >= at_least)
+        .order_by(entries.desc(), Visit.target_id)
+        .limit(1000)
+    )
+    return [
+        {
+            "target_id": r.target_id,
+            "target_name": r.name,
+            "town": r.town,
+            "year": year,
+            "entries": int(r.entries),
+            "cap": cap,
+            "over_cap": int(r.entries) > cap,
+        }
+        for r in rows
+    ]
+
+
+async def entries_for(
+    session: AsyncSession, *, town: str | None, principal: Principal, year: int, cap: int
+) -> list[dict[str, Any]]:
+    """入企检查次数 of the targets the caller's figures cover."""
+    return await entry_counts(session, year=year, cap=cap, where=_scope(principal, town))
+
+
+async def cap_reached(
+    session: AsyncSession, order: WorkOrder, *, year: int, cap: int
+) -> list[dict[str, Any]]:
+    """The order's targets already visited `cap` times this year (by any unit)."""
+    targets = sa.select(Visit.target_id).where(Visit.order_id == order.id, Visit.state != "merged")
+    return await entry_counts(
+        session,
+        year=year,
+        cap=cap,
+        where=[Visit.target_id.in_(targets), Visit.order_id != order.id],
+        at_least=cap,
+    )

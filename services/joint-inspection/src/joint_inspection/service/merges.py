@@ -43,6 +43,7 @@ from joint_inspection.settings import inspection_settings
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.errors import InvalidInput
+from xietong_common.reasons import MIN_REASON, is_stated
 from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.uow import UnitOfWork
 
@@ -52,8 +53,10 @@ OPEN = sorted(s.value for s in OPEN_STATES)
 async def detect(
     uow: UnitOfWork, *, ctx: ServiceContext, order: WorkOrder, target_ids: Sequence[uuid.UUID]
 ) -> list[MergeProposal]:
-    """Propose merging `order` with every open order of another agency that plans a visit to
-    one of `target_ids` starting within the window (a setting, default 30 days)."""
+    """Propose merging `order` with every other open order — of another agency or of the
+    same one — that plans a visit to one of `target_ids` within the window (a setting,
+    default 30 days) of its planned period, start to end. Run when targets are added and
+    again when the order's dates change."""
     if not target_ids:
         return []
     window = timedelta(days=inspection_settings(ctx).inspection_merge_window_days)
@@ -65,10 +68,10 @@ async def detect(
                 Visit.target_id.in_(list(target_ids)),
                 Visit.state == VisitState.PENDING.value,
                 WorkOrder.id != order.id,
-                WorkOrder.initiating_org != order.initiating_org,
                 WorkOrder.state.in_(OPEN),
-                WorkOrder.planned_start >= order.planned_start - window,
-                WorkOrder.planned_start <= order.planned_start + window,
+                # the planned periods come within the window of each other
+                WorkOrder.planned_start <= order.planned_end + window,
+                WorkOrder.planned_end >= order.planned_start - window,
             )
         )
     ).all()
@@ -325,3 +328,52 @@ async def lapse(
         )
         .values(state=MergeState.LAPSED.value, decided_at=now)
     )
+
+
+async def overrule_decline(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    proposal_id: uuid.UUID,
+    reason: str,
+) -> MergeProposal:
+    """INSP-05: the justice bureau, which coordinates joint inspections, overrules a decline
+    with its reason: the two orders become one joint visit after all (a one-line decline
+    does not end a merge for good)."""
+    actor.require_org(OVERSIGHT_ORG)
+    actor.require_role(*WRITE_ROLES)
+    seen = await MERGE.load_for(uow, proposal_id, actor, lock=False)
+    await uow.session.execute(
+        sa.select(WorkOrder.id)
+        .where(WorkOrder.id.in_([seen.order_a, seen.order_b]))
+        .order_by(WorkOrder.id)
+        .with_for_update()
+    )
+    proposal = await MERGE.get(uow, proposal_id)
+    if proposal.state != MergeState.DECLINED.value:
+        raise MergeNotPossible(
+            f"only a declined proposal is overruled; this one is {proposal.state}",
+            zh="只有不予合并的建议才可由司法局决定合并",
+            state=proposal.state,
+            rule="INSP-05",
+        )
+    if not is_stated(reason):
+        raise InvalidInput(
+            f"the justice bureau's decision states its reason (at least {MIN_REASON} letters "
+            "or characters)",
+            zh=f"司法局决定合并须说明理由（至少 {MIN_REASON} 个字）",
+            missing=["reason"],
+            rule="INSP-05",
+        )
+    proposal.reasons = [*proposal.reasons, f"{actor.org}: {reason}"]
+    MERGE.audit(
+        uow,
+        proposal,
+        "merge.overruled",
+        rule="INSP-05",
+        declined_by=list(proposal.declined_by),
+        reason=reason,
+    )
+    await _merge(uow, ctx, actor, proposal)
+    return proposal

@@ -9,10 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from joint_inspection import events
 from joint_inspection.domain import (
     InspectorKind,
     MaterialKind,
     NoticePolicy,
+    OrderState,
     OrderStep,
     VisitState,
     VisitStep,
@@ -20,6 +22,7 @@ from joint_inspection.domain import (
     check_notice_allowed,
     check_notice_before_visit,
 )
+from joint_inspection.domain.loop import unannounced
 from joint_inspection.domain.scenarios import check_checklist
 from joint_inspection.errors import (
     ImplausibleTime,
@@ -27,10 +30,18 @@ from joint_inspection.errors import (
     MatterNotOwn,
     OfficerIneligible,
 )
-from joint_inspection.models import OrderInspector, OrderMaterial, Plan, Visit, WorkOrder
+from joint_inspection.models import (
+    OrderInspector,
+    OrderMaterial,
+    Plan,
+    Target,
+    Visit,
+    WorkOrder,
+)
 from joint_inspection.schemas import AdvanceNoticeIn, OnSiteIn
 from joint_inspection.service.common import (
     ORDER,
+    TARGET,
     VISIT,
     WRITE_ROLES,
     agreed_matters,
@@ -192,10 +203,16 @@ async def record_on_site(
             if data.checklist is not None
             else None,
         )
-    ORDER.transition(order, OrderStep.VISIT, uow.now)
+    before = ORDER.transition(order, OrderStep.VISIT, uow.now)
+    if before is OrderState.ISSUED and unannounced(order.notice_policy):
+        # INSP-06: an unannounced order is published once its first visit is made
+        uow.publish(
+            events.order_issued(order, targets=await live_visits(uow, order)), key=str(order.id)
+        )
     visit.inspected_at, visit.inspected_by_org = data.inspected_at, actor.org
     visit.inspector_ids = [str(i) for i in present]
     visit.onsite_record, visit.matters_checked = data.record, matters
+    visit.target_snapshot = target_snapshot(await TARGET.get(uow, visit.target_id, lock=False))
     earlier = await _repeat_of(uow, ctx, order, visit, data.inspected_at)
     visit.repeat_of = earlier.id if earlier else None
     ORDER.audit(
@@ -321,3 +338,33 @@ async def add_material(
             size=stored.size,
         )
     return material
+
+
+async def live_visits(uow: UnitOfWork, order: WorkOrder) -> int:
+    """The order's targets (not those merged away into another order)."""
+    return int(
+        (
+            await uow.session.execute(
+                sa.select(sa.func.count())
+                .select_from(Visit)
+                .where(Visit.order_id == order.id, Visit.state != VisitState.MERGED.value)
+            )
+        ).scalar_one()
+    )
+
+
+def target_snapshot(target: Target) -> dict[str, Any]:
+    """INSP-07: who was inspected, as the register said at the visit (the archive keeps it
+    whatever the register says later)."""
+    return {
+        "id": str(target.id),
+        "name": target.name,
+        "party_kind": target.party_kind,
+        "credit_code": target.credit_code,
+        "identity_masked": target.identity_masked,
+        "industry": target.industry,
+        "supervision_level": target.supervision_level,
+        "town": target.town,
+        "address": target.address,
+        "version": target.version,
+    }

@@ -272,6 +272,16 @@ async def update_order(
     check_window(order.planned_start, order.planned_end)
     order.updated_at = uow.now
     ORDER.audit(uow, order, "order.edited", rule="INSP-03", fields=sorted(given))
+    if given & {"planned_start", "planned_end"}:
+        # one visit instead of many: the new dates may meet another order's
+        pending = (
+            await uow.session.execute(
+                sa.select(Visit.target_id).where(
+                    Visit.order_id == order.id, Visit.state == VisitState.PENDING.value
+                )
+            )
+        ).scalars()
+        await merges.detect(uow, ctx=ctx, order=order, target_ids=list(pending))
     return order
 
 

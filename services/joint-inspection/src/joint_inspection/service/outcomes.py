@@ -17,8 +17,10 @@ from joint_inspection.domain import (
     serious_report_deadline,
     signal_weight,
 )
+from joint_inspection.domain.loop import Awaits, check_loop_returned, feedback_recipients
 from joint_inspection.errors import (
     InspectionInvalidTransition,
+    OutcomeIncomplete,
     SeriousReportMissing,
 )
 from joint_inspection.models import RiskSignal, Visit, WorkOrder
@@ -39,8 +41,10 @@ from joint_inspection.settings import inspection_settings
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import FindingOutcome
+from xietong_common.errors import InvalidInput
 from xietong_common.mechanisms.review_triggers import evaluate_triggers
 from xietong_common.parties import PartyKind
+from xietong_common.reasons import MIN_REASON, is_stated
 from xietong_common.reference import DISTRICT_GOV
 from xietong_common.uow import UnitOfWork
 
@@ -79,6 +83,16 @@ async def record_outcome(
             participants=participants(order),
         )
         within, holder = found.within, found.holder
+    if data.competent_authority and ctx.directory.get(data.competent_authority) is None:
+        # INSP-08: the authority notified is an organisation that acknowledges the notice
+        raise OutcomeIncomplete(
+            f"{data.competent_authority!r} is not an organisation in the directory: the "
+            "competent authority notified is named by its code, and acknowledges the notice",
+            zh=f"“{data.competent_authority}”不是机构名录中的机构：通报的主管部门须填写机构代码，并由其确认收悉",
+            outcome=data.outcome.value,
+            missing=["competent_authority"],
+            rule="INSP-08",
+        )
     check_outcome(
         OutcomeFacts(
             outcome=data.outcome,
@@ -132,6 +146,9 @@ async def record_outcome(
     if needs_finding_event(data.outcome, data.matter_code):
         visit.finding_id = uuid.uuid4()
         uow.publish(events.finding(order, visit, target), key=str(order.id))
+        if within is False:
+            # INSP-07: the referral service drafts the referral; the loop waits for it
+            visit.awaits = Awaits.REFERRAL.value
     ORDER.audit(
         uow,
         order,
@@ -144,6 +161,7 @@ async def record_outcome(
         handling_org=holder,
         review_required=visit.review_required,
         finding_id=str(visit.finding_id) if visit.finding_id else None,
+        awaits=visit.awaits,
     )
     return visit
 
@@ -220,9 +238,17 @@ async def report_serious(
 
 
 async def feed_back(
-    uow: UnitOfWork, *, actor: Principal, order_id: uuid.UUID, target_id: uuid.UUID, result: str
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    order_id: uuid.UUID,
+    target_id: uuid.UUID,
+    result: str,
 ) -> Visit:
-    """INSP-07: the result feedback closes the loop at the target."""
+    """INSP-07: the result feedback closes the loop at the target: a result someone can read,
+    once the referral or review the finding started returned, delivered to the target's
+    record and the departments concerned (`inspection.fed-back`)."""
     order = await open_for(uow, actor, order_id, OrderStep.HANDLE)
     visit = await VISIT.find(uow, *visit_of(order, target_id))
     if visit.outcome == FindingOutcome.SERIOUS.value and visit.serious_reported_at is None:
@@ -232,6 +258,36 @@ async def feed_back(
             rule="INSP-08",
         )
     VISIT.transition(visit, VisitStep.FEED_BACK, uow.now)
+    check_loop_returned(visit.awaits, visit.loop_returned_at)
+    if not is_stated(result):
+        raise InvalidInput(
+            f"the result fed back says what was found and how it was handled (at least "
+            f"{MIN_REASON} letters or characters)",
+            zh=f"结果反馈须写明检查结果及处理情况（至少 {MIN_REASON} 个字）",
+            missing=["result"],
+            rule="INSP-07",
+        )
+    owners = [
+        ctx.catalogue.require(code).owner
+        for code in dict.fromkeys([*(visit.matters_checked or []), visit.matter_code])
+        if code
+    ]
+    visit.feedback_to = feedback_recipients(
+        town=order.town,
+        initiating_org=order.initiating_org,
+        matter_owners=owners,
+        handling_org=visit.handling_org,
+    )
     visit.feedback, visit.fed_back_at, visit.fed_back_by = result, uow.now, actor.user
-    ORDER.audit(uow, order, "visit.fed-back", rule="INSP-07", target_id=str(target_id))
+    target = await TARGET.get(uow, visit.target_id, lock=False)
+    uow.publish(events.fed_back(order, visit, target), key=str(order.id))
+    ORDER.audit(
+        uow,
+        order,
+        "visit.fed-back",
+        rule="INSP-07",
+        target_id=str(target_id),
+        recipients=visit.feedback_to,
+        loop_result=visit.loop_result,
+    )
     return visit

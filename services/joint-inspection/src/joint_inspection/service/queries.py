@@ -109,13 +109,14 @@ VISIT_CHANGED = sa.func.greatest(
 async def visits_of_target(
     session: AsyncSession, *, target_id: uuid.UUID, principal: Principal, paging: PageParams
 ) -> tuple[Sequence[Any], int]:
-    """The target's visits the caller may see, newest first."""
+    """The target's visits the caller may see (or was fed back), newest first."""
     query = (
         sa.select(Visit, WorkOrder)
         .join(WorkOrder, WorkOrder.id == Visit.order_id)
         .where(
             Visit.target_id == target_id,
-            orders_visible(principal),
+            # INSP-07: the feedback was delivered to it (a department concerned)
+            sa.or_(orders_visible(principal), Visit.feedback_to.contains([principal.org])),
             *paging.changed_since(VISIT_CHANGED),
         )
         .order_by(WorkOrder.planned_start.desc(), Visit.id)

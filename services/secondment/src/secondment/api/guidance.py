@@ -9,9 +9,15 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from secondment import service as secondment_service
-from secondment.api.common import DEPARTMENT
+from secondment.api.common import DEPARTMENT, TOWN
 from secondment.domain.guidance import CountBy
-from secondment.schemas import GuidanceCountsOut, GuidanceCreate, GuidanceOut, MaterialOut
+from secondment.schemas import (
+    GuidanceConfirmIn,
+    GuidanceCountsOut,
+    GuidanceCreate,
+    GuidanceOut,
+    MaterialOut,
+)
 from secondment.service import guidance as guidance_service
 from secondment.service.common import GUIDANCE, GUIDANCE_ROLES
 from secondment.service.guidance import GuidanceFilters
@@ -23,7 +29,13 @@ from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import IdempotencyKey, Paging
 from xietong_common.web.materials import DOWNLOAD_RESPONSES, stream_material
-from xietong_common.web.problems import CREATE_ERRORS, LIST_ERRORS, READ_ERRORS, problem_responses
+from xietong_common.web.problems import (
+    CREATE_ERRORS,
+    LIST_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    problem_responses,
+)
 
 router = APIRouter(prefix="/guidance", tags=["guidance"])
 
@@ -131,6 +143,25 @@ async def get_activity(
     """For its department, the towns it reached, and oversight."""
     async with ctx.db.session() as session:
         activity = await GUIDANCE.load_for(session, activity_id, principal, lock=False)
+        return guidance_out(ctx, activity)
+
+
+@router.post(
+    "/{activity_id:uuid}/confirmation",
+    response_model=GuidanceOut,
+    summary="SEC-05: a town confirms it received the guidance activity",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=GUIDANCE_ROLES, orgs=TOWN, rule="SEC-05")],
+)
+async def confirm(
+    activity_id: uuid.UUID, data: GuidanceConfirmIn, ctx: Context, principal: CurrentPrincipal
+) -> GuidanceOut:
+    """Once per town the activity reached; the department and oversight see who confirmed
+    (`confirmations`) and who has not (`unconfirmed_towns`)."""
+    async with ctx.db.uow(actor=principal) as uow:
+        activity = await guidance_service.confirm_activity(
+            uow, actor=principal, activity_id=activity_id, note=data.note
+        )
         return guidance_out(ctx, activity)
 
 

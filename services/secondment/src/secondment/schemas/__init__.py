@@ -2,6 +2,7 @@
 
 from secondment.schemas.requests import ROSTER_COLUMNS as ROSTER_COLUMNS
 from secondment.schemas.requests import AssessmentIn as AssessmentIn
+from secondment.schemas.requests import GuidanceConfirmIn as GuidanceConfirmIn
 from secondment.schemas.requests import GuidanceCreate as GuidanceCreate
 from secondment.schemas.requests import PersonnelUpdate as PersonnelUpdate
 from secondment.schemas.requests import RepublishIn as RepublishIn
@@ -18,6 +19,7 @@ from secondment.schemas.responses import CountOut as CountOut
 from secondment.schemas.responses import EligibilityOut as EligibilityOut
 from secondment.schemas.responses import EstablishmentOut as EstablishmentOut
 from secondment.schemas.responses import GradeOut as GradeOut
+from secondment.schemas.responses import GuidanceConfirmationOut as GuidanceConfirmationOut
 from secondment.schemas.responses import GuidanceCountsOut as GuidanceCountsOut
 from secondment.schemas.responses import GuidanceKindOut as GuidanceKindOut
 from secondment.schemas.responses import GuidanceOut as GuidanceOut

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from secondment.domain.personnel import AssessmentGrade, Establishment, Identity, WorkKind
-from xietong_common.contracts.secondment import GuidanceKind
+from xietong_common.contracts.secondment import GuidanceKind, GuidanceSharedAs
 from xietong_common.reference import SecondmentMode
 from xietong_common.schemas import (
     MAX_YEAR,
@@ -328,6 +328,16 @@ class WorkNoteIn(Strict):
 # ---- guidance (SEC-05) -------------------------------------------------------------------------
 
 
+class GuidanceConfirmIn(Strict):
+    """SEC-05: a town confirms it received the guidance, with a note if it wishes."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "已组织大队12人参加培训"}]}
+    )
+
+    note: Text | None = None
+
+
 class GuidanceCreate(Strict):
     """SEC-05: one guidance activity the department gave the towns."""
 
@@ -358,3 +368,8 @@ class GuidanceCreate(Strict):
     third_party: Name | None = Field(default=None, description="the third party engaged")
     document_number: Line | None = Field(default=None, description="文号 of a guidance document")
     description: Text | None = None
+    shared_as: GuidanceSharedAs | None = Field(
+        default=None,
+        description="a guidance document shared as an information item without retyping "
+        "(INFO-04): category 1 (normative document) or 6 (benchmark, workflow)",
+    )

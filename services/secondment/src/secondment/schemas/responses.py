@@ -452,6 +452,25 @@ class GuidanceOut(BaseModel):
     recorded_at: datetime
     recorded_by: str
     materials: list[MaterialOut]
+    shared_as: str | None = Field(
+        default=None,
+        description="SEC-05 → INFO-04: shared as an information item (normative-document: "
+        "category 1; benchmark, workflow: category 6)",
+    )
+    confirmations: list[GuidanceConfirmationOut] = Field(
+        default_factory=list, description="SEC-05: the towns that confirmed they received it"
+    )
+    unconfirmed_towns: list[str] = Field(
+        default_factory=list, description="towns reached that have not confirmed it yet"
+    )
+
+
+class GuidanceConfirmationOut(BaseModel):
+    """SEC-05: a town confirmed it received the guidance."""
+
+    town: str
+    confirmed_at: datetime
+    note: str | None
 
 
 class CountByOut(Label):

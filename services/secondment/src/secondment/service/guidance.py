@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from secondment import events
 from secondment.domain.guidance import CountBy, check_activity
 from secondment.domain.teams import sees_all
-from secondment.models import GuidanceActivity, GuidanceMaterial
+from secondment.models import GuidanceActivity, GuidanceConfirmation, GuidanceMaterial
 from secondment.schemas import GuidanceCreate
 from secondment.service.common import (
     GUIDANCE,
@@ -29,7 +29,7 @@ from xietong_common import idempotency, materials
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.secondment import GuidanceKind
-from xietong_common.errors import Forbidden
+from xietong_common.errors import Conflict, Forbidden, InvalidInput
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.reference import is_department, is_town
 from xietong_common.uow import UnitOfWork
@@ -62,6 +62,13 @@ async def record_activity(
         third_party=data.third_party,
         today=today(uow),
     )
+    if data.shared_as is not None and data.kind is not GuidanceKind.GUIDANCE_DOCUMENT:
+        raise InvalidInput(
+            "only a guidance document is shared as an information item",
+            zh="只有指导性文件可作为共享信息发布",
+            field="shared_as",
+            rule="SEC-05",
+        )
     activity = GuidanceActivity(
         id=uuid.uuid4(),
         department=department,
@@ -74,9 +81,11 @@ async def record_activity(
         third_party=data.third_party,
         document_number=data.document_number,
         description=data.description,
+        shared_as=data.shared_as.value if data.shared_as else None,
         recorded_at=uow.now,
         recorded_by=actor.user,
         materials=[],
+        confirmations=[],
     )
     uow.session.add(activity)
     await uow.session.flush()
@@ -237,3 +246,29 @@ async def guidance_counts(
         )
     rows = (await session.execute(query)).all()
     return [(str(r[0]), int(r[1]), int(r[2])) for r in rows], int(total)
+
+
+async def confirm_activity(
+    uow: UnitOfWork, *, actor: Principal, activity_id: uuid.UUID, note: str | None
+) -> GuidanceActivity:
+    """SEC-05: a town the activity reached confirms it received the guidance (once)."""
+    activity = await GUIDANCE.load_for(uow, activity_id, actor)
+    actor.require_org(*activity.towns)
+    actor.require_role(*GUIDANCE_ROLES)
+    if any(c.town == actor.org for c in activity.confirmations):
+        raise Conflict(
+            f"{actor.org} confirmed this guidance activity already",
+            zh="本单位已确认收到该业务指导",
+            rule="SEC-05",
+        )
+    activity.confirmations.append(
+        GuidanceConfirmation(
+            activity_id=activity.id,
+            town=actor.org,
+            confirmed_at=uow.now,
+            confirmed_by=actor.user,
+            note=note,
+        )
+    )
+    GUIDANCE.audit(uow, activity, "guidance.confirmed", rule="SEC-05", town=actor.org, note=note)
+    return activity
