@@ -96,7 +96,8 @@ def _servers() -> Iterator[Servers]:
         from testcontainers.postgres import PostgresContainer
 
         with (
-            PostgresContainer("postgres:17") as pg,
+            # As the local stack's (stack.postgres.MAX_CONNECTIONS): two workers' services.
+            PostgresContainer("postgres:17").with_command("postgres -c max_connections=400") as pg,
             KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka,
         ):
             url = pg.get_connection_url().replace("postgresql+psycopg2://", "postgresql://")

@@ -9,6 +9,7 @@ from xietong_common.contracts.inspection import (
     InspectionSelectionDrawn,
 )
 from xietong_common.contracts.review import ReviewDecided
+from xietong_common.contracts.secondment import GuidanceRecorded
 from xietong_common.events.registry import registry
 
 
@@ -30,4 +31,5 @@ def test_info_sharing_is_a_registered_consumer_of_what_it_handles() -> None:
         InspectionFindingRecorded,
         InspectionClosed,
         InspectionSelectionDrawn,
+        GuidanceRecorded,
     }

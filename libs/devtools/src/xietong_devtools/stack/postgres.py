@@ -38,6 +38,8 @@ from pathlib import Path
 PG_USER = "xietong-pg"
 SYSTEM_HOME = Path("/var/lib/xietong-pg")
 
+MAX_CONNECTIONS = 400
+
 
 class StackError(RuntimeError):
     """The local stack cannot start; the message says what is missing."""
@@ -289,7 +291,13 @@ class LocalPostgres:
         self.ensure_initialised()
         if self.is_running():
             return
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir}"
+        # max_connections: a test run holds two workers' services at once (the workbench's
+        # stack alone is seven services, each with its pool, relay, consumer and jobs), more
+        # than PostgreSQL's default 100 ("too many clients already" under load).
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir}"
+            f" -c max_connections={MAX_CONNECTIONS}"
+        )
         result = self._cmd(
             "pg_ctl",
             "start",
