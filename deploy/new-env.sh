@@ -61,10 +61,18 @@ secret() {  # NAME [VALUE]: secrets/NAME, unless it exists
 
 audit_key() {  # SERVICE
   local path="secrets/$1-audit-key.pem"
-  [[ -e "$path" ]] && return 0
-  openssl genpkey -algorithm ed25519 -out "$path.tmp" 2>/dev/null
-  mv "$path.tmp" "$path"
-  made+=("$1-audit-key.pem")
+  if [[ ! -e "$path" ]]; then
+    openssl genpkey -algorithm ed25519 -out "$path.tmp" 2>/dev/null
+    mv "$path.tmp" "$path"
+    made+=("$1-audit-key.pem")
+  fi
+  # Its public key, for oversight's outsider (SUP-01), which verifies every service's audit
+  # checkpoints and never holds their private keys.
+  local public="secrets/$1-audit-public.pem"
+  [[ -e "$public" ]] && return 0
+  openssl pkey -in "$path" -pubout -out "$public.tmp" 2>/dev/null
+  mv "$public.tmp" "$public"
+  made+=("$1-audit-public.pem")
 }
 
 if [[ "${XIETONG_SKIP_COMPOSE_CHECK:-}" != 1 ]]; then

@@ -26,7 +26,7 @@ import jsonschema
 import pytest
 import yaml
 
-from xietong_common.audit.crypto import load_signing_key
+from xietong_common.audit.crypto import load_public_keys, load_signing_key
 from xietong_common.services import SERVICES as SERVICE_PACKAGES
 from xietong_common.settings import ServiceSettings, env_names
 from xietong_devtools.deploy import compose_variables, interpolate
@@ -250,10 +250,18 @@ def test_each_service_gets_its_own_secrets_and_no_other_s(
         expected["inspection-identity-key"] = "inspection-identity-key"
     if name == "notifier":
         expected["notifier-secrets-key"] = "notifier-secrets-key"
-    assert mounted == expected
     env = svc["environment"]
+    if name == "oversight":  # SUP-01, the outsider: every service's public key, no private one
+        keys_dir = env["XIETONG_OVERSIGHT_AUDIT_KEYS_DIR"]
+        for service in rendered["services"]:
+            if f"{service}-audit-key" in rendered["secrets"]:
+                expected[f"{service}-audit-public"] = f"{keys_dir}/{service}.pem"
+    assert mounted == expected
     for target in mounted.values():
-        assert f"/run/secrets/{target}" in env.values(), f"{name}: {target} mounted, unused"
+        used = f"/run/secrets/{target}" in env.values() or target.startswith(
+            f"{env.get('XIETONG_OVERSIGHT_AUDIT_KEYS_DIR', '-')}/"
+        )
+        assert used, f"{name}: {target} mounted, unused"
     assert env["XIETONG_AUDIT_KEY_FILE"] == "/run/secrets/audit-signing-key.pem"
     assert env["XIETONG_AUDIT_KEY_GENERATE"] == "false"
     # The signing key is readable by the service's user alone, and nowhere is the old
@@ -332,6 +340,13 @@ def test_new_env_makes_every_secret_file_compose_mounts(
         text = path.read_text()
         if name.endswith("-audit-key"):
             assert load_signing_key(text).algorithm == "ed25519"
+        elif name.endswith("-audit-public"):
+            # SUP-01: the public half of the service's signing key, for oversight's outsider.
+            service = name.removesuffix("-audit-public")
+            private = load_signing_key((secrets_dir / f"{service}-audit-key.pem").read_text())
+            assert text.startswith("-----BEGIN PUBLIC KEY-----")
+            assert "PRIVATE" not in text
+            assert [k.key_id for k in load_public_keys(text)] == [private.key_id]
         elif name == "workbench-oidc-client-secret":
             assert text == ""  # a public client until the identity provider gives a secret
         else:
