@@ -201,6 +201,29 @@ def test_secrets_are_files_never_values(production: list[dict[str, Any]]) -> Non
     assert env["XIETONG_AUDIT_KEY_GENERATE"] == "false"
 
 
+def test_sup_01_oversight_gets_the_services_public_audit_keys_and_no_private_one(
+    production: list[dict[str, Any]],
+) -> None:
+    """The outsider verifies every service's checkpoints with their public keys, given by the
+    district in `services.oversight.auditPublicKeys` and mounted from a ConfigMap; no other
+    service gets them, and nothing private is in it."""
+    maps = _kind(production, "ConfigMap")
+    keys = maps["xietong-oversight-audit-public"]["data"]
+    assert set(keys) == {"referral.pem"}
+    assert keys["referral.pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert "PRIVATE" not in keys["referral.pem"]
+    for name, deployment in _kind(production, "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        env = _env(pod["containers"][0])
+        mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
+        if name == "xietong-oversight":
+            assert env["XIETONG_OVERSIGHT_AUDIT_KEYS_DIR"] == "/run/xietong/audit-public"
+            assert mounts["audit-public"]["readOnly"] is True
+        else:
+            assert "XIETONG_OVERSIGHT_AUDIT_KEYS_DIR" not in env
+            assert "audit-public" not in mounts
+
+
 def test_external_postgres_and_kafka_only(production: list[dict[str, Any]]) -> None:
     kinds = {d["kind"] for d in production}
     assert "StatefulSet" not in kinds
