@@ -202,3 +202,58 @@ async def test_signed_out_pages_send_the_person_to_sign_in(stack: Stack) -> None
         response = await anonymous.get("/referrals")
         assert response.status_code == 303
         assert response.headers["location"].startswith("/signin?next=%2Freferrals")
+
+
+async def test_ref_09_the_handling_party_suspends_resumes_and_extends_at_the_workbench(
+    stack: Stack,
+) -> None:
+    """REF-09 on the referral's page: a filed case's conclusion period suspended with its
+    legal basis (a reason nobody could rule on is refused beside the form), resumed, then
+    extended; each change shown to the sender too."""
+    async with staff_of(stack, TOWN, "handler") as town:
+        referral_id = await draft(town)
+        await upload(town, referral_id, "letter")
+        await upload(town, referral_id, "item-list")
+        await town.post_form(f"/referrals/{referral_id}/send", {}, page=f"/referrals/{referral_id}")
+    page = f"/referrals/{referral_id}"
+    async with staff_of(stack, DEPT, "clerk") as clerk:
+        await clerk.post_form(f"{page}/receive", {"signer_name": "李四"}, page=page)
+    basis = {"law": "《生态环境行政处罚办法》", "article": "第五十八条"}
+    async with staff_of(stack, DEPT, "handler") as handler:
+        await handler.post_form(
+            f"{page}/answer", {"decision": "accept", "reasons": "属本局管辖，决定受理"}, page=page
+        )
+        filed = await handler.post_form(
+            f"{page}/file",
+            {"case_number": "涪环罚立〔2026〕9号", "procedure": "ordinary"},
+            page=page,
+        )
+        assert filed.status_code == 303, filed.text[-2000:]
+        assert 'data-testid="conclusion-period"' in (await handler.get(page)).text
+        vague = await handler.post_form(
+            f"{page}/suspend", {"reason": "等待", "law": "有关规定", "article": "第1条"}, page=page
+        )
+        assert vague.status_code == 422  # no real reason, no law by its title: nothing changed
+        assert 'data-testid="suspended"' not in vague.text
+        reason = "案件需等待司法鉴定结论，暂无法继续调查"
+        done = await handler.post_form(f"{page}/suspend", {"reason": reason, **basis}, page=page)
+        assert done.status_code == 303, done.text[-2000:]
+        shown = (await handler.get(page)).text
+        assert 'data-testid="suspended"' in shown
+        assert f"{page}/resume" in shown
+        assert f"{page}/suspend" not in shown  # suspended already
+        resumed = await handler.post_form(
+            f"{page}/resume", {"reason": "司法鉴定结论已送达"}, page=page
+        )
+        assert resumed.status_code == 303, resumed.text[-2000:]
+        extended = await handler.post_form(
+            f"{page}/extend",
+            {"days": "30", "reason": "案情复杂，经负责人批准延长办案期限", **basis},
+            page=page,
+        )
+        assert extended.status_code == 303, extended.text[-2000:]
+    async with staff_of(stack, TOWN, "handler") as town:
+        seen = (await town.get(page)).text
+        assert seen.count('data-testid="period-change"') == 3
+        assert "延长 30日" in seen
+        assert f"{page}/suspend" not in seen  # the sender only reads

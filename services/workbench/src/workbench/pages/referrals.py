@@ -263,6 +263,7 @@ async def _detail(
         "withdrawn",
     )
     can_write = me.has("handler", "leader")
+    suspended = referral.get("suspended_at") is not None
     return render(
         current,
         "referrals/detail.html",
@@ -279,6 +280,7 @@ async def _detail(
         failed=failed,
         errors=errors,
         values=values or {},
+        suspended=suspended,
         can={
             "upload": mine_sent and state == "draft" and can_write,
             "send": mine_sent and state == "draft" and can_write,
@@ -288,6 +290,10 @@ async def _detail(
             "answer": handling and state == "received" and can_write,
             "file": handling and state in ("accepted", "assigned") and can_write,
             "conclude": handling and state == "filed" and can_write,
+            # REF-09: the conclusion period suspended (中止), resumed, or extended (延长).
+            "suspend": handling and state == "filed" and can_write and not suspended,
+            "resume": handling and state == "filed" and can_write and suspended,
+            "extend": handling and state == "filed" and can_write and not suspended,
             "cooperate": handling and state in ("accepted", "assigned", "filed") and can_write,
             "assign": me.org == "district-gov" and state == "reported" and can_write,
         },
@@ -459,6 +465,52 @@ async def conclude(current: Staff, referral_id: uuid.UUID, form: Form) -> Respon
     if number := text(form, "decision_number"):
         body["decision_number"] = number
     return await _step(current, referral_id, "conclude", body, ("已办结。", "Concluded."), form)
+
+
+def _basis(form: Any) -> dict[str, Any]:
+    """REF-09: the reason, and the law (by its title) and article that allow the change."""
+    return {k: text(form, k) for k in ("reason", "law", "article")}
+
+
+@router.post("/{referral_id}/suspend")
+async def suspend(current: Staff, referral_id: uuid.UUID, form: Form) -> Response:
+    """REF-09: suspend (中止) the conclusion period, lawfully: the clock stands still."""
+    return await _step(
+        current,
+        referral_id,
+        "suspend",
+        _basis(form),
+        ("办案期限已中止。", "Conclusion period suspended."),
+        form,
+    )
+
+
+@router.post("/{referral_id}/resume")
+async def resume(current: Staff, referral_id: uuid.UUID, form: Form) -> Response:
+    """REF-09: resume the suspended period with the days that were left."""
+    body = {k: v for k, v in {"reason": text(form, "reason")}.items() if v}
+    return await _step(
+        current,
+        referral_id,
+        "resume",
+        body,
+        ("办案期限已恢复计算。", "Conclusion period resumed."),
+        form,
+    )
+
+
+@router.post("/{referral_id}/extend")
+async def extend(current: Staff, referral_id: uuid.UUID, form: Form) -> Response:
+    """REF-09: extend (延长) the conclusion period by some calendar days, lawfully."""
+    body = {"days": text(form, "days"), **_basis(form)}
+    return await _step(
+        current,
+        referral_id,
+        "extend",
+        body,
+        ("办案期限已延长。", "Conclusion period extended."),
+        form,
+    )
 
 
 @router.post("/{referral_id}/cooperation-requests")
