@@ -257,3 +257,47 @@ async def test_ref_09_the_handling_party_suspends_resumes_and_extends_at_the_wor
         assert seen.count('data-testid="period-change"') == 3
         assert "延长 30日" in seen
         assert f"{page}/suspend" not in seen  # the sender only reads
+
+
+async def test_ref_10_the_handling_party_records_cooperation_not_given_at_the_workbench(
+    stack: Stack,
+) -> None:
+    """REF-10 on the referral's page: the handling party asks the sender to cooperate and,
+    the sender giving nothing, records it once with what happened (a bare word is refused
+    beside the form); both parties see it, and oversight counts it (its own tests)."""
+    async with staff_of(stack, TOWN, "handler") as town:
+        referral_id = await draft(town)
+        await upload(town, referral_id, "letter")
+        await upload(town, referral_id, "item-list")
+        await town.post_form(f"/referrals/{referral_id}/send", {}, page=f"/referrals/{referral_id}")
+    page = f"/referrals/{referral_id}"
+    async with staff_of(stack, DEPT, "clerk") as clerk:
+        await clerk.post_form(f"{page}/receive", {"signer_name": "李四"}, page=page)
+    async with staff_of(stack, DEPT, "handler") as handler:
+        await handler.post_form(
+            f"{page}/answer", {"decision": "accept", "reasons": "属本局管辖，决定受理"}, page=page
+        )
+        asked = await handler.post_form(
+            f"{page}/cooperation-requests", {"request": "请提供现场检查笔录原件"}, page=page
+        )
+        assert asked.status_code == 303, asked.text[-2000:]
+        shown = (await handler.get(page)).text
+        found = re.search(
+            rf'action="{page}/(cooperation-requests/[0-9a-f-]{{36}}/not-given)"', shown
+        )
+        assert found, "the handling party can record that it was not given"
+        step = found.group(1)
+        bare = await handler.post_form(f"{page}/{step}", {"reason": "未给"}, page=page)
+        assert bare.status_code == 422
+        assert 'data-testid="not-given"' not in bare.text
+        done = await handler.post_form(
+            f"{page}/{step}", {"reason": "三次电话催要，移送方至今未提供笔录原件"}, page=page
+        )
+        assert done.status_code == 303, done.text[-2000:]
+        shown = (await handler.get(page)).text
+        assert 'data-testid="not-given"' in shown
+        assert f"{page}/{step}" not in shown  # once
+    async with staff_of(stack, TOWN, "handler") as town:
+        seen = (await town.get(page)).text
+        assert 'data-testid="not-given"' in seen
+        assert "三次电话催要" in seen

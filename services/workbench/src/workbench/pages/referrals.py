@@ -513,6 +513,22 @@ async def extend(current: Staff, referral_id: uuid.UUID, form: Form) -> Response
     )
 
 
+@router.post("/{referral_id}/cooperation-requests/{request_id}/not-given")
+async def cooperation_not_given(
+    current: Staff, referral_id: uuid.UUID, request_id: uuid.UUID, form: Form
+) -> Response:
+    """REF-10: the handling party records, once and with its reason, that the sender did not
+    give the cooperation asked for (oversight counts it against the sender)."""
+    return await _step(
+        current,
+        referral_id,
+        f"cooperation-requests/{request_id}/not-given",
+        {"reason": text(form, "reason")},
+        ("已记录移送方未予配合，督察可见。", "Recorded as not given; oversight sees it."),
+        form,
+    )
+
+
 @router.post("/{referral_id}/cooperation-requests")
 async def cooperation(current: Staff, referral_id: uuid.UUID, form: Form) -> Response:
     body = {"request": text(form, "request")}
