@@ -55,6 +55,27 @@ async def upload(person: Staff, referral_id: str, kind: str) -> None:
     assert response.status_code == 303, response.text[-3000:]
 
 
+async def accepted(stack: Stack) -> str:
+    """A referral the town drafted and sent and the department signed for and accepted, as
+    their staff do it at the workbench; its page."""
+    async with staff_of(stack, TOWN, "handler") as town:
+        referral_id = await draft(town)
+        await upload(town, referral_id, "letter")
+        await upload(town, referral_id, "item-list")
+        page = f"/referrals/{referral_id}"
+        sent = await town.post_form(f"{page}/send", {}, page=page)
+        assert sent.status_code == 303, sent.text[-2000:]
+    async with staff_of(stack, DEPT, "clerk") as clerk:
+        signed = await clerk.post_form(f"{page}/receive", {"signer_name": "李四"}, page=page)
+        assert signed.status_code == 303, signed.text[-2000:]
+    async with staff_of(stack, DEPT, "handler") as handler:
+        answered = await handler.post_form(
+            f"{page}/answer", {"decision": "accept", "reasons": "属本局管辖，决定受理"}, page=page
+        )
+        assert answered.status_code == 303, answered.text[-2000:]
+    return page
+
+
 async def test_ref_01_a_town_drafts_sends_and_the_department_receives_and_answers(
     stack: Stack,
 ) -> None:
@@ -210,19 +231,9 @@ async def test_ref_09_the_handling_party_suspends_resumes_and_extends_at_the_wor
     """REF-09 on the referral's page: a filed case's conclusion period suspended with its
     legal basis (a reason nobody could rule on is refused beside the form), resumed, then
     extended; each change shown to the sender too."""
-    async with staff_of(stack, TOWN, "handler") as town:
-        referral_id = await draft(town)
-        await upload(town, referral_id, "letter")
-        await upload(town, referral_id, "item-list")
-        await town.post_form(f"/referrals/{referral_id}/send", {}, page=f"/referrals/{referral_id}")
-    page = f"/referrals/{referral_id}"
-    async with staff_of(stack, DEPT, "clerk") as clerk:
-        await clerk.post_form(f"{page}/receive", {"signer_name": "李四"}, page=page)
+    page = await accepted(stack)
     basis = {"law": "《生态环境行政处罚办法》", "article": "第五十八条"}
     async with staff_of(stack, DEPT, "handler") as handler:
-        await handler.post_form(
-            f"{page}/answer", {"decision": "accept", "reasons": "属本局管辖，决定受理"}, page=page
-        )
         filed = await handler.post_form(
             f"{page}/file",
             {"case_number": "涪环罚立〔2026〕9号", "procedure": "ordinary"},
@@ -265,18 +276,8 @@ async def test_ref_10_the_handling_party_records_cooperation_not_given_at_the_wo
     """REF-10 on the referral's page: the handling party asks the sender to cooperate and,
     the sender giving nothing, records it once with what happened (a bare word is refused
     beside the form); both parties see it, and oversight counts it (its own tests)."""
-    async with staff_of(stack, TOWN, "handler") as town:
-        referral_id = await draft(town)
-        await upload(town, referral_id, "letter")
-        await upload(town, referral_id, "item-list")
-        await town.post_form(f"/referrals/{referral_id}/send", {}, page=f"/referrals/{referral_id}")
-    page = f"/referrals/{referral_id}"
-    async with staff_of(stack, DEPT, "clerk") as clerk:
-        await clerk.post_form(f"{page}/receive", {"signer_name": "李四"}, page=page)
+    page = await accepted(stack)
     async with staff_of(stack, DEPT, "handler") as handler:
-        await handler.post_form(
-            f"{page}/answer", {"decision": "accept", "reasons": "属本局管辖，决定受理"}, page=page
-        )
         asked = await handler.post_form(
             f"{page}/cooperation-requests", {"request": "请提供现场检查笔录原件"}, page=page
         )
