@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from types import TracebackType
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from xietong_common.auth import Actor
     from xietong_common.clock import Clock
 
+log = logging.getLogger(__name__)
+
 
 class UnitOfWork:
     """`async with db.uow(actor) as uow:` commits on success, rolls back on error.
@@ -30,6 +33,8 @@ class UnitOfWork:
     Use cases take the unit of work and never commit themselves. Events (`publish`) and
     audit rows (`audit`) are queued and written at commit, in the same transaction as the
     state change: the outbox rows first, the audit rows last, just before COMMIT.
+    What lives outside the database (a metric) moves in an `after_commit` hook, run only
+    once the commit succeeded: a rolled-back or retried unit of work counts nothing twice.
     """
 
     def __init__(
@@ -49,6 +54,7 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._pending_events: list[dict[str, Any]] = []
         self._pending_audit: list[audit_log.AuditEntry] = []
+        self._after_commit: list[Callable[[], object]] = []
         self.published: list[CloudEvent] = []
         self.now: datetime = clock.now()
 
@@ -71,6 +77,8 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session = self.session
+        hooks, self._after_commit = self._after_commit, []
+        committed = False
         try:
             if exc_type is None:
                 await session.flush()
@@ -78,6 +86,7 @@ class UnitOfWork:
                 # Last, so the chain head stays locked only from here to COMMIT.
                 await audit_log.append(session, self._pending_audit, algorithm=self._audit_hash)
                 await session.commit()
+                committed = True
             else:
                 await session.rollback()
         finally:
@@ -85,13 +94,21 @@ class UnitOfWork:
             self._pending_audit.clear()
             await session.close()
             self._session = None
+        if committed:
+            _run_hooks(hooks)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """A part of the transaction that may fail alone (one row of a periodic job): on an
-        error its statements (a SAVEPOINT), its queued events and its audit rows are undone
-        together and the error is raised; the rest of the unit of work goes on."""
-        marks = (len(self._pending_events), len(self._pending_audit), len(self.published))
+        error its statements (a SAVEPOINT), its queued events, audit rows and after-commit
+        hooks are undone together and the error is raised; the rest of the unit of work goes
+        on."""
+        marks = (
+            len(self._pending_events),
+            len(self._pending_audit),
+            len(self.published),
+            len(self._after_commit),
+        )
         try:
             async with self.session.begin_nested():
                 yield
@@ -99,7 +116,14 @@ class UnitOfWork:
             del self._pending_events[marks[0] :]
             del self._pending_audit[marks[1] :]
             del self.published[marks[2] :]
+            del self._after_commit[marks[3] :]
             raise
+
+    def after_commit(self, hook: Callable[[], object]) -> None:
+        """Run `hook` once this unit of work has committed (never if it rolls back, nor if
+        the savepoint it was added in fails): for what the database cannot take back, such
+        as a Prometheus counter. A hook that fails is logged; the commit stands."""
+        self._after_commit.append(hook)
 
     def publish(self, event: BaseModel, *, key: str, subject: str | None = None) -> CloudEvent:
         """Queue an event; it is written to the outbox in this transaction."""
@@ -158,6 +182,14 @@ class UnitOfWork:
             columns["key"].append(row["key"])
             columns["envelope"].append(json.dumps(row["envelope"], ensure_ascii=False))
         await self.session.execute(_WRITE_OUTBOX, {**columns, "channel": OUTBOX_CHANNEL})
+
+
+def _run_hooks(hooks: list[Callable[[], object]]) -> None:
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:  # committed already: a metric that fails must not fail the change
+            log.exception("an after-commit hook failed: %r", hook)
 
 
 # The unit of work's events in the order published, and the relay's wake-up, in one round
