@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,10 @@ import pytest
 import sqlalchemy as sa
 from oversight.main import SPEC
 from oversight.models import Alarm
-from oversight.service.alarms import calendar_watch_job
+from oversight.service.alarms import calendar_alarm, calendar_watch_job
 from prometheus_client import REGISTRY
 
+from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ
 from xietong_common.clock import FakeClock
 from xietong_common.events.kafka import ensure_topics
@@ -185,3 +186,28 @@ async def test_sup_02_the_calendar_watch_starts_on_its_configured_date(
             ("2026-11-15", "11-15")
         ]
         assert (await s.client.get("/readyz")).json()["warnings"][0]["year"] == 2027
+
+
+async def test_sup_02_a_calendar_alarm_rolled_back_and_retried_is_counted_once(
+    svc: RunningService, clock: FakeClock
+) -> None:
+    """The alarm's counter moves with its commit: a job turn that fails after raising the
+    day's alarm (rolled back: no alarm, no event) and is run again counts one alarm."""
+    clock.set(datetime(2026, 12, 3, 9, 0, tzinfo=CHINA_TZ))
+    before = counted(2027)
+
+    async def turn(*, fail: bool) -> None:
+        db = svc.ctx.db
+        async with db.uow(actor=Principal.system(db.service_name)) as uow:
+            raised = await calendar_alarm(uow, year=2027, day=date(2026, 12, 3), watch_from="12-01")
+            assert raised is not None
+            if fail:
+                raise RuntimeError("the turn fails after raising the alarm")
+
+    with pytest.raises(RuntimeError, match="fails after raising"):
+        await turn(fail=True)
+    assert await alarms(svc) == []
+    assert counted(2027) == before
+    await turn(fail=False)  # the retry
+    assert [a.facts["day"] for a in await alarms(svc)] == ["2026-12-03"]
+    assert counted(2027) == before + 1

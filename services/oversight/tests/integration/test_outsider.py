@@ -23,13 +23,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from oversight import handlers
 from oversight.main import SPEC
 from oversight.models import Alarm, WatchedCheckpoint
 from prometheus_client import REGISTRY
 
 from xietong_common.attestation.checkpoints import ChainHead, sign_head
 from xietong_common.audit.crypto import SigningKey, generate_key
+from xietong_common.auth import Principal
 from xietong_common.contracts.audit import AuditCheckpointSigned
+from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.registry import registry
 from xietong_common.services import SERVICES
@@ -399,4 +402,42 @@ async def test_sup_01_a_service_whose_keys_oversight_lacks_is_one_alarm_not_one_
     (alarm,) = await outsider.alarms_of(service)
     assert alarm.kind == "bad-signature"
     assert "holds no public key of notifier" in alarm.detail
+    assert counted(service, "bad-signature") == before + 1
+
+
+async def test_sup_01_an_alarm_whose_handler_fails_and_is_retried_is_counted_once(
+    outsider: Outsider,
+) -> None:
+    """The alarm's counter moves with its commit: a handler that fails after recording the
+    alarm (rolled back: no alarm, no event) and is retried, as the inbox retries it, counts
+    one alarm."""
+    keys, service, chain = outsider.keys, "secondment", str(uuid.uuid4())
+    svc = outsider.ledger.svc
+    forged = checkpoint(keys, service, chain, 4, key=keys.stranger)
+    envelope = CloudEvent.wrap(
+        forged,
+        spec=registry.spec_for(AuditCheckpointSigned),
+        source=f"/xietong/{service}",
+        subject=service,
+        time=datetime.now(UTC),
+    )
+    before = counted(service, "bad-signature")
+
+    async def alarms_on_chain() -> list[str]:
+        alarms = await outsider.alarms_of(service)  # other tests' too: this chain's only
+        return [a.kind for a in alarms if a.facts["chain_id"] == chain]
+
+    async def attempt(*, fail: bool) -> None:
+        db = svc.ctx.db
+        async with db.uow(actor=Principal.system(db.service_name)) as uow:
+            await handlers.on_audit_checkpoint(uow, forged, envelope, ctx=svc.ctx)
+            if fail:
+                raise RuntimeError("the handler fails after recording the alarm")
+
+    with pytest.raises(RuntimeError, match="after recording the alarm"):
+        await attempt(fail=True)
+    assert await alarms_on_chain() == []
+    assert counted(service, "bad-signature") == before
+    await attempt(fail=False)  # the retry
+    assert await alarms_on_chain() == ["bad-signature"]
     assert counted(service, "bad-signature") == before + 1

@@ -86,7 +86,7 @@ async def calendar_alarm(uow: UnitOfWork, *, year: int, day: date, watch_from: s
         ),
         key=str(year),
     )
-    OVERSIGHT_CALENDAR_ALARMS.labels(str(year)).inc()
+    uow.after_commit(OVERSIGHT_CALENDAR_ALARMS.labels(str(year)).inc)
     log.error("oversight: calendar alarm: %s", detail)
     return alarm
 

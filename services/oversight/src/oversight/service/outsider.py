@@ -311,6 +311,6 @@ async def raise_audit_alarm(
         ),
         key=checkpoint.service,
     )
-    OVERSIGHT_AUDIT_ALARMS.labels(checkpoint.service, kind).inc()
+    uow.after_commit(OVERSIGHT_AUDIT_ALARMS.labels(checkpoint.service, kind).inc)
     log.error("oversight: audit alarm (%s) on %s: %s", kind, checkpoint.service, detail)
     return alarm
