@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from backbone_support import Harness, harness
 from xietong_common import deadlines
@@ -416,3 +417,35 @@ async def test_sup_02_deadlines_tracked_before_facts_existed_are_replayed_once_i
     assert all(f.replayed and f.actor is None for f in seen.facts())
     assert seen.facts(ids[0])[-1].late is True
     assert seen.breaches() == []  # the alert was published when it happened
+
+
+def breaches_counted() -> float:
+    found = REGISTRY.get_sample_value(
+        "xietong_deadline_breaches_total", {"service": "referral", "rule": "REF-07"}
+    )
+    return found or 0.0
+
+
+async def test_sup_02_a_breach_rolled_back_and_swept_again_is_counted_once(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    """`xietong_deadline_breaches_total` moves with the breach's commit: a sweep that fails
+    after recording it (rolled back: no breach, no event) and runs again counts one."""
+    cal, seen = WorkingDayCalendar.load(tmp_path), Seen()
+    await start_answer(db, seen, cal, "referral:1")
+    clock.set(DUE + timedelta(minutes=1))
+    before = breaches_counted()
+
+    async def sweep(*, fail: bool) -> None:
+        async with db.uow(actor=SYSTEM) as uow:
+            assert await deadlines.sweep(uow, now=uow.now, mechanism="referral") == 1
+            if fail:
+                raise RuntimeError("the sweep fails after recording the breach")
+
+    with pytest.raises(RuntimeError, match="after recording the breach"):
+        await sweep(fail=True)
+    assert breaches_counted() == before
+    await sweep(fail=False)  # the next turn
+    assert breaches_counted() == before + 1
+    async with db.session() as s:
+        assert (await s.execute(sa.select(table.c.breach_kind))).scalar_one() == "no-action"

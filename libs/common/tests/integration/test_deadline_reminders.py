@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from backbone_support import harness
 from xietong_common import deadlines
@@ -197,3 +198,35 @@ async def test_issue_24_reminders_move_when_a_holiday_schedule_is_installed(
         cst(2027, 1, 6, 0),
     )
     assert two.due_at == cst(2027, 1, 8, 0)
+
+
+def reminders_counted(lead: str) -> float:
+    found = REGISTRY.get_sample_value(
+        "xietong_deadline_reminders_total", {"service": "referral", "lead": lead}
+    )
+    return found or 0.0
+
+
+async def test_issue_24_a_reminder_rolled_back_and_sent_again_is_counted_once(
+    db: Database, clock: FakeClock, sweep: Any
+) -> None:
+    """`xietong_deadline_reminders_total` moves with the reminder's commit: a sweep that
+    fails after queuing one (rolled back: no event) and runs again counts one."""
+    await start(db, sweep.calendar, "referral:1", clock.now())
+    assert await sweep() == []
+    clock.set(cst(2024, 2, 10, 0, 1))  # 2 working days before the due date
+    before = reminders_counted("2 working days")
+    run = deadline_sweep_job("referral").job(Ctx(sweep.calendar, clock))  # type: ignore[arg-type]
+
+    async def failing_turn() -> None:
+        async with db.uow(actor=SYSTEM) as uow:
+            await run(uow)
+            assert [e.type for e in uow.published] == [DeadlineApproaching.spec.type]
+            raise RuntimeError("the sweep fails after queuing the reminder")
+
+    with pytest.raises(RuntimeError, match="after queuing the reminder"):
+        await failing_turn()
+    assert reminders_counted("2 working days") == before
+    (two,) = await sweep()  # the next turn
+    assert two.lead == "2 working days"
+    assert reminders_counted("2 working days") == before + 1

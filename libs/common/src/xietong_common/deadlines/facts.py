@@ -140,7 +140,7 @@ async def record_breach(
             "actual_at": actual_at.isoformat() if actual_at else None,
         },
     )
-    DEADLINE_BREACHES.labels(mechanism, row["rule"]).inc()
+    uow.after_commit(DEADLINE_BREACHES.labels(mechanism, row["rule"]).inc)
     found: sa.RowMapping = row
     return found
 

@@ -190,7 +190,7 @@ async def remind(
             key=str(row["id"]),
             subject=row["subject"],
         )
-        DEADLINE_REMINDERS.labels(mechanism, lead.text).inc()
+        uow.after_commit(DEADLINE_REMINDERS.labels(mechanism, lead.text).inc)
         sent += 1
 
     for row in rows:
