@@ -521,3 +521,41 @@ def test_only_the_fault_harness_arms_a_fault_point() -> None:
     code = (ROOT / "libs/common/src/xietong_common/faultpoints.py").read_text().split('"""', 2)[2]
     assert "environ" not in code
     assert "settings" not in code
+
+
+METRIC_MOVES = ("inc", "dec", "observe")
+
+
+def _metric_moves_in(function: ast.AST) -> Iterator[ast.Call]:
+    """Calls such as `COUNTER.inc()` or `COUNTER.labels(...).observe(x)` in `function`,
+    nested functions included (a row's closure runs in its caller's transaction)."""
+    for node in ast.walk(function):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in METRIC_MOVES
+        ):
+            continue
+        target = node.func.value
+        if isinstance(target, ast.Call) and isinstance(target.func, ast.Attribute):
+            if target.func.attr == "labels":
+                yield node
+        elif isinstance(target, ast.Name) and target.id.isupper():
+            yield node
+
+
+def test_metrics_of_a_change_move_after_its_commit() -> None:
+    """A Prometheus metric is outside the transaction: moved inside a use case, handler or
+    job (a function given the unit of work), it would count a change that then rolled back,
+    and count it again when the handler is retried. Such a function queues the move with
+    `uow.after_commit(COUNTER.labels(...).inc)`, which runs only once the commit succeeded
+    (SUP-01's alarm counters, the deadline breaches and reminders)."""
+    found = []
+    for name, path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if "uow" not in {a.arg for a in (*node.args.args, *node.args.kwonlyargs)}:
+                continue
+            found += [f"{name}:{call.lineno}" for call in _metric_moves_in(node)]
+    assert sorted(set(found)) == []
