@@ -14,10 +14,12 @@ from xietong_devtools.faults.ledger import Kind, Ledger
 from xietong_devtools.faults.probe import Arming, arm_file, hit_file
 from xietong_devtools.faults.reconcile import (
     Databases,
+    ProducedFact,
     Reconciler,
     Record,
     Topics,
     Window,
+    count_oversight,
     recovered,
 )
 
@@ -126,3 +128,44 @@ def test_the_reconciliation_tells_ok_lost_duplicated_late_and_unacknowledged_apa
     decided = rows[Kind.REVIEW_DECIDED]
     assert (decided.accepted, decided.ok, decided.lost) == (2, 1, 1)
     assert any("rev-2: lost" in p for p in reconciler.problems)
+
+
+def _produced(service: str, topic: str, event_id: str, deadline: str, kind: str) -> ProducedFact:
+    return ProducedFact(service, topic, event_id, {"deadline_id": deadline, "kind": kind})
+
+
+def test_sup_02_oversights_ledger_is_counted_against_the_producers() -> None:
+    """Each event a producer committed on a topic of oversight's ledger is handled by
+    oversight, and each deadline fact is held once: the breach alert and the lifecycle's
+    breach are one fact; a fact missing, or held without an event that owes it, is not."""
+    lifecycle, alert = "deadline.lifecycle", "deadline.breached"
+    produced = [
+        _produced("referral", lifecycle, "e1", "d1", "started"),
+        _produced("referral", lifecycle, "e2", "d1", "met"),
+        _produced("referral", lifecycle, "e3", "d2", "breached"),
+        _produced("referral", alert, "e4", "d2", "no-action"),  # the same breach
+        _produced("assistance", lifecycle, "e5", "d3", "started"),
+    ]
+    handled = {f"e{n}": 1.0 for n in range(1, 6)}
+    held = [
+        ("referral", "d1:started"),
+        ("referral", "d1:met"),
+        ("referral", "d2:breached"),
+        ("assistance", "d3:started"),
+        ("legal-review", "d9:started"),  # not a producer of this run: not counted
+    ]
+    ok = count_oversight(produced, handled, held)
+    assert (ok.events, ok.handled, ok.facts_owed, ok.facts_held) == (5, 5, 4, 4)
+    assert (ok.lost, ok.duplicated, ok.failed) == (0, 0, False)
+    assert ok.producers == ["assistance", "referral"]
+    assert "5 fact events committed by assistance, referral, 5 handled" in ok.line()
+
+    unhandled = {k: v for k, v in handled.items() if k != "e5"}
+    bad = count_oversight(produced, unhandled, [*held[:2], ("referral", "d1:cancelled")])
+    assert (bad.lost, bad.duplicated, bad.failed) == (3, 1, True)
+    assert sorted(bad.problems) == [
+        "oversight never handled deadline.lifecycle e5 of assistance",
+        "oversight's ledger holds d1:cancelled of referral, owed by no event",
+        "oversight's ledger lacks d2:breached of referral",
+        "oversight's ledger lacks d3:started of assistance",
+    ]

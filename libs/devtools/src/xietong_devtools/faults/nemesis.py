@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from xietong_common import faultpoints
-from xietong_devtools.faults.cluster import Cluster, PrivateStack, wait_until
+from xietong_devtools.faults.cluster import Cluster, PrivateBroker, PrivateStack, wait_until
 from xietong_devtools.faults.probe import Arming
 from xietong_devtools.faults.reconcile import Window
 
@@ -168,6 +168,27 @@ class RestartBroker:
 
 
 @dataclass(frozen=True)
+class KillBroker:
+    """kill -9 the broker, keep it down `down_s`, then start it again: it dies with requests
+    in flight and consumer groups open, the services go on accepting writes while it is
+    away, and it recovers its logs at the start."""
+
+    broker: PrivateBroker
+    down_s: float = 0.0
+    exercises: str = (
+        "the broker dies mid-stream (SIGKILL): relays keep their rows queued and send them "
+        "again, consumers rejoin and go on from their committed offsets; nothing is lost, "
+        "and what is sent twice is handled once"
+    )
+    name: str = "kill -9 Kafka"
+
+    async def inflict(self, cluster: Cluster, *, reach_timeout_s: float) -> Inflicted:
+        started = time.time()
+        recovered = await self.broker.restart(kill=True, down_s=self.down_s)
+        return Inflicted(self.name, self.exercises, started, recovered)
+
+
+@dataclass(frozen=True)
 class RestartPostgres:
     stack: PrivateStack
     exercises: str = (
@@ -182,7 +203,7 @@ class RestartPostgres:
         return Inflicted(self.name, self.exercises, started, recovered)
 
 
-Fault = KillAt | Pause | RestartBroker | RestartPostgres
+Fault = KillAt | Pause | RestartBroker | KillBroker | RestartPostgres
 
 REQUEST_UNCOMMITTED = (
     "a create dies with its resource and Idempotency-Key written, uncommitted: PostgreSQL "

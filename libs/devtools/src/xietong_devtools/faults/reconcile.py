@@ -19,6 +19,11 @@ not a duplicate: the consumers' inbox makes it a no-op, and the count is reporte
 
 Besides the ledger, every committed outbox row of every service must be published and on
 its topic, and nothing the run's services published may sit in a dead-letter topic.
+
+When oversight runs, its ledger (SUP-02) is counted against the producers: every event a
+producer committed to its outbox on a topic oversight keeps facts of must have been handled
+by oversight, and the deadline facts those events tell must each be in oversight's ledger
+once, with nothing beside them (`OversightCount`).
 """
 
 from __future__ import annotations
@@ -112,6 +117,7 @@ class Report:
     redelivered: int
     dead_letters: int
     settled_in_s: float
+    oversight: OversightCount | None = None  # when oversight ran
 
     @property
     def failed(self) -> bool:
@@ -120,6 +126,7 @@ class Report:
             or self.outbox_unpublished > 0
             or self.outbox_not_on_topic > 0
             or self.dead_letters > 0
+            or (self.oversight is not None and self.oversight.failed)
         )
 
     def lines(self) -> list[str]:
@@ -141,6 +148,8 @@ class Report:
             f"{self.redelivered} redelivered with the same id (the inbox ignores them); "
             f"{self.dead_letters} dead-lettered; settled {self.settled_in_s:.0f}s after the load"
         )
+        if self.oversight is not None:
+            out.append(self.oversight.line())
         out.extend(f"problem: {p}" for p in self.problems)
         return out
 
@@ -276,6 +285,124 @@ def _take(found: Topics, topic: str, record: Any) -> None:
         subject=envelope.get("subject"),
         data=envelope.get("data") or {},
         at=record.timestamp / 1000,
+    )
+
+
+# The topics of oversight's ledger facts whose facts are counted one by one: a deadline's
+# fact is `<deadline_id>:<kind>` (the breach alert and the lifecycle's breach are one).
+DEADLINE_TOPICS = ("deadline.lifecycle", "deadline.breached")
+NOT_LEDGER_FACTS = ("audit.checkpoint",)  # the outsider's: judged, not kept as facts
+
+
+def ledger_topics() -> list[str]:
+    """The topics whose events oversight keeps as ledger facts."""
+    return [t for t in consumed_topics("oversight") if t not in NOT_LEDGER_FACTS]
+
+
+def deadline_fact_key(topic: str, data: dict[str, Any]) -> str:
+    """The fact a deadline event tells, as oversight's ledger keys it."""
+    kind = "breached" if topic == "deadline.breached" else str(data.get("kind"))
+    return f"{data.get('deadline_id')}:{kind}"
+
+
+@dataclass
+class ProducedFact:
+    """An event a producer committed to its outbox, on a topic of oversight's ledger."""
+
+    service: str
+    topic: str
+    event_id: str
+    data: dict[str, Any]
+
+
+@dataclass
+class OversightCount:
+    """Oversight's ledger against the producers (SUP-02)."""
+
+    producers: list[str] = field(default_factory=list)
+    events: int = 0  # committed by the producers on the ledger's topics
+    handled: int = 0  # of those, in oversight's inbox
+    facts_owed: int = 0  # the distinct deadline facts those events tell
+    facts_held: int = 0  # the deadline facts in oversight's ledger from those producers
+    lost: int = 0  # events not handled, and facts owed not held
+    duplicated: int = 0  # facts held twice, or held and owed by no producer's event
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.lost or self.duplicated)
+
+    def line(self) -> str:
+        return (
+            f"oversight's ledger: {self.events} fact events committed by "
+            f"{', '.join(self.producers) or 'no producer'}, {self.handled} handled; "
+            f"{self.facts_owed} deadline facts owed, {self.facts_held} held; "
+            f"{self.lost} lost, {self.duplicated} duplicated"
+        )
+
+
+def count_oversight(
+    produced: Sequence[ProducedFact],
+    handled: dict[str, float],
+    held: Sequence[tuple[str, str]],
+) -> OversightCount:
+    """`produced`: the producers' events on the ledger's topics; `handled`: oversight's
+    inbox (event id → when); `held`: oversight's deadline facts, (source, fact_key)."""
+    count = OversightCount(producers=sorted({p.service for p in produced}))
+    owed: set[tuple[str, str]] = set()
+    for p in produced:
+        count.events += 1
+        if p.event_id in handled:
+            count.handled += 1
+        else:
+            count.lost += 1
+            count.problems.append(f"oversight never handled {p.topic} {p.event_id} of {p.service}")
+        if p.topic in DEADLINE_TOPICS:
+            owed.add((p.service, deadline_fact_key(p.topic, p.data)))
+    held_count = Counter(h for h in held if h[0] in count.producers)
+    count.facts_owed, count.facts_held = len(owed), sum(held_count.values())
+    for source, key in sorted(owed - set(held_count)):
+        count.lost += 1
+        count.problems.append(f"oversight's ledger lacks {key} of {source}")
+    for (source, key), n in sorted(held_count.items()):
+        if (source, key) not in owed:
+            count.duplicated += 1
+            count.problems.append(f"oversight's ledger holds {key} of {source}, owed by no event")
+        elif n > 1:
+            count.duplicated += 1
+            count.problems.append(f"oversight's ledger holds {key} of {source} {n} times")
+    return count
+
+
+async def read_oversight(cluster: Cluster) -> OversightCount | None:
+    """Oversight's ledger counted against the other services of the run (None without
+    oversight)."""
+    if "oversight" not in cluster.databases:
+        return None
+    topics = ledger_topics()
+    produced: list[ProducedFact] = []
+    for service in cluster.databases:
+        if service == "oversight":
+            continue
+        rows = await _fetch(
+            cluster.database_url(service),
+            "SELECT topic, event_id::text AS event_id, envelope->'data' AS data FROM outbox "
+            "WHERE topic = ANY($1::text[])",
+            topics,
+        )
+        produced.extend(
+            ProducedFact(service, r["topic"], r["event_id"], json.loads(r["data"] or "{}"))
+            for r in rows
+        )
+    url = cluster.database_url("oversight")
+    inbox = await _fetch(url, "SELECT event_id::text AS event_id FROM inbox")
+    held = await _fetch(
+        url, "SELECT source, fact_key FROM ledger_facts WHERE kind LIKE 'deadline.%'"
+    )
+    return count_oversight(
+        produced,
+        {str(r["event_id"]): 0.0 for r in inbox},
+        [(r["source"], r["fact_key"]) for r in held],
     )
 
 
@@ -528,6 +655,9 @@ async def reconcile(
     dead = sum(n for event, n in topics.dead_letters.items() if event in ours)
     if dead:
         problems.append(f"{dead} of the run's events were dead-lettered")
+    oversight = await read_oversight(cluster)
+    if oversight is not None:
+        problems.extend(oversight.problems[:20])
     return Report(
         rows=rows,
         problems=problems,
@@ -537,4 +667,5 @@ async def reconcile(
         redelivered=sum(topics.redelivered.values()),
         dead_letters=dead,
         settled_in_s=settled,
+        oversight=oversight,
     )

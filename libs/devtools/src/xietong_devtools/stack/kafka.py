@@ -61,6 +61,9 @@ class LocalKafka:
     pom: Path
     port: int
     controller_port: int
+    # Where the jars are kept (default: `home`): a broker made for one test run keeps its
+    # data in a directory of its own and its jars where they were fetched once.
+    jars_home: Path | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -76,7 +79,9 @@ class LocalKafka:
 
     def jars(self) -> Path:
         digest = hashlib.sha256(self.pom.read_bytes()).hexdigest()[:12]
-        target = self.home / f"jars-{digest}"
+        store = self.jars_home or self.home
+        store.mkdir(parents=True, exist_ok=True)
+        target = store / f"jars-{digest}"
         if target.is_dir() and any(target.glob("kafka_2.13-*.jar")):
             return target
         mvn = shutil.which("mvn")
@@ -84,7 +89,7 @@ class LocalKafka:
             raise StackError(
                 "Maven (`mvn`) is needed once to fetch the Kafka jars, and it is not on PATH"
             )
-        staging = self.home / f".jars-{uuid.uuid4().hex[:6]}"
+        staging = store / f".jars-{uuid.uuid4().hex[:6]}"
         print(f"fetching Kafka jars with Maven into {target} (once)…", file=sys.stderr)
         result = subprocess.run(
             [
@@ -214,6 +219,17 @@ class LocalKafka:
                 cwd=self.home,
             )
         self.pid_file.write_text(str(process.pid))
+
+    def kill(self, timeout_s: float = 30) -> None:
+        """SIGKILL: the broker dies at once, nothing flushed or handed over (what it wrote is
+        in the page cache, as after a crash of the process, not of the machine)."""
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+            end = time.monotonic() + timeout_s
+            while time.monotonic() < end and self.pid() is not None:
+                time.sleep(0.05)
+        self.pid_file.unlink(missing_ok=True)
 
     def stop(self, timeout_s: float = 30) -> None:
         pid = self.pid()
