@@ -17,11 +17,13 @@ from xietong_devtools.faults.reconcile import (
     ProducedFact,
     Reconciler,
     Record,
+    Report,
     Topics,
     Window,
     count_oversight,
     recovered,
 )
+from xietong_devtools.faults.runner import Options, Outcome, render
 
 SCRIPT = """
 import sys, time
@@ -169,3 +171,23 @@ def test_sup_02_oversights_ledger_is_counted_against_the_producers() -> None:
         "oversight's ledger lacks d2:breached of referral",
         "oversight's ledger lacks d3:started of assistance",
     ]
+
+
+def test_sup_02_a_fact_lost_from_oversights_ledger_fails_the_verdict(tmp_path: Path) -> None:
+    lost = count_oversight([_produced("referral", "deadline.lifecycle", "e1", "d1", "met")], {}, [])
+    report = Report(
+        rows={},
+        problems=lost.problems,
+        outbox_rows=1,
+        outbox_unpublished=0,
+        outbox_not_on_topic=0,
+        redelivered=0,
+        dead_letters=0,
+        settled_in_s=0,
+        oversight=lost,
+    )
+    outcome = Outcome(report, [], Ledger(), None, tmp_path)  # type: ignore[arg-type]
+    lines = render(outcome, Options())
+    assert report.failed
+    assert lines[-1] == "result: FAILED: 2 lost, 0 duplicated, 0 late"  # unhandled, not held
+    assert "oversight's ledger: 1 fact events committed by referral, 0 handled" in "\n".join(lines)

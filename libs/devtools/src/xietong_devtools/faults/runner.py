@@ -129,6 +129,9 @@ def render(outcome: Outcome, options: Options) -> list[str]:
     ]
     lost = sum(r.lost for r in report.rows.values())
     doubled = sum(r.duplicated for r in report.rows.values())
+    if report.oversight is not None:  # facts of oversight's ledger
+        lost += report.oversight.lost
+        doubled += report.oversight.duplicated
     late = sum(r.late for r in report.rows.values())
     verdict = "FAILED" if report.failed else "OK"
     lines.append(f"result: {verdict}: {lost} lost, {doubled} duplicated, {late} late")
