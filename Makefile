@@ -23,12 +23,13 @@ run: install  ## Kafka + PostgreSQL, migrations, the seven services (Ctrl-C stop
 	$(UV) run xietong run
 
 # `make test` runs the suite in TEST_WORKERS processes (pytest-xdist; default: one per CPU),
-# then, in one process, the few tests marked `alone` (they restart a shared server).
+# then, in one process, the few tests marked `alone` (they restart a shared server). Each run
+# ends with its 25 slowest tests, so a CI log says where the suite's time goes.
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 
 test: install  ## unit + integration tests on the real stack (started here if not running)
 	$(UV) run xietong stack up
-	$(UV) run pytest -n $(TEST_WORKERS) --dist loadgroup -m "not alone"; first=$$?; \
+	$(UV) run pytest -n $(TEST_WORKERS) --dist loadgroup -m "not alone" --durations=25; first=$$?; \
 	  $(UV) run pytest -m alone; second=$$?; \
 	  for status in $$first $$second; do \
 	    if [ $$status -ne 0 ] && [ $$status -ne 5 ]; then exit $$status; fi; \
