@@ -146,6 +146,38 @@ async def test_insp_02_the_draw_reads_the_register_frozen_at_commitment_and_repo
     assert audited["detail"]["register_changes"]["removed"] == 1
 
 
+async def test_insp_02_the_draw_reports_risk_only_register_changes(insp: Insp) -> None:
+    """The draw weights by risk, so a target whose risk inputs changed since the snapshot (a
+    signal recorded or withdrawn), and nothing else, is a register change reported with it."""
+    ids = await import_targets(insp, 6)
+    old = await insp.signal(ids[5], weight=10)
+    p = await plan(insp, rules=[{"frequency": 1, "proportion": "100"}])
+    await insp.signal(ids[0], weight=30)
+    r = await insp.client.post(
+        f"/targets/{ids[5]}/signals/{old['id']}/withdraw",
+        json={"reason": "误录"},
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 200, r.text
+    selection = await drawn(insp, p["id"])
+    changes = selection["register_changes"]
+    assert (changes["added"], changes["removed"], changes["relevelled"]) == (0, 0, 0)
+    assert changes["rescored"] == 2
+    listed = {c["target_id"]: c for c in changes["targets"]}
+    assert set(listed) == {ids[0], ids[5]}
+    assert {k: listed[ids[0]][k] for k in ("change", "risk_before", "risk_after")} == {
+        "change": "rescored",
+        "risk_before": 0,
+        "risk_after": 30,
+    }
+    assert (listed[ids[5]]["risk_before"], listed[ids[5]]["risk_after"]) == (10, 0)
+    assert listed[ids[5]]["level_before"] == listed[ids[5]]["level_after"] == "b"
+    audited = next(
+        e for e in await timeline(insp, p["id"]) if e["action"] == "inspection.selection.drawn"
+    )
+    assert audited["detail"]["register_changes"]["rescored"] == 2
+
+
 async def test_insp_02_a_second_adopted_plan_for_the_same_town_scenario_and_period_is_refused(
     insp: Insp,
 ) -> None:

@@ -165,8 +165,10 @@ class SelectionOut(View):
     )
     register_changes: dict[str, Any] | None = Field(
         default=None,
-        description="INSP-02: targets added, removed or re-levelled in the register between "
-        "the snapshot the draw used and the draw (counts, and the targets)",
+        description="INSP-02: targets added, removed, re-levelled or re-scored (only their "
+        "risk or 守法诚信 status changed) in the register between the snapshot the draw used "
+        "and the draw (counts, and the targets with their level, industry, risk and clean "
+        "status before and after)",
     )
 
 

@@ -304,7 +304,7 @@ async def draw(
         "seed_commitment": commitment.seed_commitment,
         "snapshot_digest": commitment.snapshot_digest,
         "register_changes": await register_changes(
-            uow.session, commitment, town=plan.town, as_of=as_of
+            uow.session, ctx, commitment, town=plan.town, as_of=as_of
         ),
     }
     seed = commitment.seed
@@ -371,7 +371,9 @@ async def draw(
         candidates=selection.candidates,
         drawn=selection.drawn,
         digest=selection.digest,
-        register_changes={k: changes[k] for k in ("added", "removed", "relevelled", "since")},
+        register_changes={
+            k: changes[k] for k in ("added", "removed", "relevelled", "rescored", "since")
+        },
     )
     drawn_targets = (
         await uow.session.execute(
