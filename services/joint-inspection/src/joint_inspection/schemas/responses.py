@@ -144,6 +144,25 @@ class AdjustmentOut(View):
     made_by: str
 
 
+class CommitmentOut(View):
+    """INSP-02: a committed round: the register frozen (its digest) and the SHA-256 of the
+    seed the round's draw will reveal (the seed itself is not shown until then)."""
+
+    plan_id: uuid.UUID
+    round: int
+    seed_commitment: str = Field(description="SHA-256 of the seed, in the audit chain")
+    snapshot_digest: str = Field(description="`domain.selection.snapshot_digest` of the snapshot")
+    snapshot_header: dict[str, Any]
+    candidates: int
+    committed_at: datetime
+    committed_by: str
+    late: bool = Field(
+        description="committed by its town after the plan was adopted (a plan adopted before "
+        "rounds were committed, or one that named no catalogue scenario), not at adoption or "
+        "at the draw before"
+    )
+
+
 class SelectionOut(View):
     """INSP-02: a recorded draw: seed, algorithm, inputs and what came of it."""
 

@@ -97,10 +97,23 @@ def rounds_of(plan: Plan) -> int:
     return max((r.frequency for r in plan.rules), default=0)
 
 
+LATE_NOTE = (
+    "committed late, after the plan was adopted: the plan was adopted before rounds were "
+    "committed or named no catalogue scenario; the register is frozen as it is now"
+)
+
+
 async def commit_round(
-    uow: UnitOfWork, ctx: ServiceContext, plan: Plan, round_number: int, *, by: str
+    uow: UnitOfWork,
+    ctx: ServiceContext,
+    plan: Plan,
+    round_number: int,
+    *,
+    by: str,
+    late: bool = False,
 ) -> DrawCommitment:
-    """Freeze the town's register for a round and publish the commitment to its seed."""
+    """Freeze the town's register for a round and publish the commitment to its seed (`late`:
+    by its town's step, not at adoption or at the draw before, and the audit says so)."""
     as_of = await lock_register(uow, ctx, plan.town, exclusive=True)
     day = china_day(as_of)
     policy = risk_policy(ctx)
@@ -166,14 +179,20 @@ async def commit_round(
         snapshot_format=SNAPSHOT_FORMAT,
         snapshot_at=as_of.isoformat(),
         candidates=commitment.candidates,
+        scenario_code=plan.scenario_code,
+        **({"late": True, "note": LATE_NOTE} if late else {}),
     )
     return commitment
 
 
 async def ensure_commitment(
-    uow: UnitOfWork, ctx: ServiceContext, plan: Plan, *, by: str
+    uow: UnitOfWork, ctx: ServiceContext, plan: Plan, *, by: str, late: bool = False
 ) -> DrawCommitment | None:
-    """Commit the plan's next round if none is waiting to be drawn and the plan has one."""
+    """Commit the plan's next round if none is waiting to be drawn and the plan has one.
+    INSP-01: never for a plan naming no catalogue scenario (its pool is undefined): its town
+    names one when it commits the round late (`service.plans.commit_late`)."""
+    if plan.scenario_code is None:
+        return None
     rows = (
         await uow.session.execute(
             sa.select(DrawCommitment.round, Selection.id)
@@ -191,7 +210,18 @@ async def ensure_commitment(
     following = max([r for r, _ in rows] + [drawn_rounds or 0]) + 1
     if following > rounds_of(plan):
         return None
-    return await commit_round(uow, ctx, plan, following, by=by)
+    return await commit_round(uow, ctx, plan, following, by=by, late=late)
+
+
+async def waiting_round(session: AsyncSession, plan_id: uuid.UUID) -> int | None:
+    """The round committed and not drawn yet, if any."""
+    return (
+        await session.execute(
+            sa.select(sa.func.min(DrawCommitment.round))
+            .outerjoin(Selection, Selection.commitment_id == DrawCommitment.id)
+            .where(DrawCommitment.plan_id == plan_id, Selection.id.is_(None))
+        )
+    ).scalar_one_or_none()
 
 
 async def commitment_for(
