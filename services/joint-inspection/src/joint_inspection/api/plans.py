@@ -155,9 +155,9 @@ async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincip
 )
 async def commit_round(
     plan_id: uuid.UUID,
-    data: CommitIn,
     ctx: Context,
     principal: CurrentPrincipal,
+    data: CommitIn | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> CommitmentOut:
     """For a plan adopted before rounds were committed, or naming no catalogue scenario (given
@@ -168,7 +168,7 @@ async def commit_round(
             ctx=ctx,
             actor=principal,
             plan_id=plan_id,
-            data=data,
+            data=data or CommitIn(),
             idempotency_key=idempotency_key,
         )
         return CommitmentOut.of(commitment, late=True)
