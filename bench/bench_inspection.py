@@ -82,7 +82,7 @@ FILL = [
                          created_by_org, updated_at)
     SELECT md5('t' || n)::uuid, 'legal-person', '基准对象' || n,
            upper(substr(md5('c' || n), 1, 18)),
-           (ARRAY['餐饮','零售','建筑','化工','娱乐'])[1 + n % 5],
+           '餐饮',  -- all in the plan's scenario (food-street): the pool is every target
            (ARRAY['a','b','c','d'])[1 + (n * 7) % 4], :town,
            DATE '2019-01-01' + (n % 1500), true, 1, now() - interval '1 day', 'bench',
            :town, now() - interval '1 day'
@@ -154,6 +154,7 @@ async def run(*, admin_url: str, bootstrap: str, targets: int = 100_000) -> list
                     json={
                         "title": "基准计划",
                         "scenario": "基准场景",
+                        "scenario_code": "food-street",  # adopted only for one (INSP-01)
                         "period_start": "2024-01-01",
                         "period_end": "2026-12-31",
                         "basis": "level",

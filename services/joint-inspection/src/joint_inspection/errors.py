@@ -95,6 +95,23 @@ class RoundNotCommitted(InspectionError, Conflict):
     title_zh = "该轮次尚未固定名录快照并公布随机种子承诺，不能抽取"
 
 
+class NothingToCommit(InspectionError, Conflict):
+    """INSP-02: a round is committed once; committing it again would be a second seed."""
+
+    slug = "inspection-nothing-to-commit"
+    title = "The plan's next round is committed already, or the plan has no round left"
+    title_zh = "该计划下一轮次已固定名录快照和随机种子承诺，或已无待抽取轮次"
+
+
+class ScenarioRequired(InspectionError, InvalidInput):
+    """INSP-01: a plan is made for an application scenario of the catalogue, which sets the
+    draw's pool (its target industries), its matters and its checklist."""
+
+    slug = "inspection-scenario-required"
+    title = "The plan names no scenario of the catalogue"
+    title_zh = "检查计划未选定应用场景目录中的场景"
+
+
 class SignalPermanent(InspectionError, Conflict):
     """INSP-02: a problem a past inspection found stays on the target's record for good."""
 

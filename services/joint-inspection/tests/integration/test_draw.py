@@ -146,6 +146,134 @@ async def test_insp_02_the_draw_reads_the_register_frozen_at_commitment_and_repo
     assert audited["detail"]["register_changes"]["removed"] == 1
 
 
+async def test_insp_02_the_draw_reports_risk_only_register_changes(insp: Insp) -> None:
+    """The draw weights by risk, so a target whose risk inputs changed since the snapshot (a
+    signal recorded or withdrawn), and nothing else, is a register change reported with it."""
+    ids = await import_targets(insp, 6)
+    old = await insp.signal(ids[5], weight=10)
+    p = await plan(insp, rules=[{"frequency": 1, "proportion": "100"}])
+    await insp.signal(ids[0], weight=30)
+    r = await insp.client.post(
+        f"/targets/{ids[5]}/signals/{old['id']}/withdraw",
+        json={"reason": "误录"},
+        headers=insp.h(TOWN),
+    )
+    assert r.status_code == 200, r.text
+    selection = await drawn(insp, p["id"])
+    changes = selection["register_changes"]
+    assert (changes["added"], changes["removed"], changes["relevelled"]) == (0, 0, 0)
+    assert changes["rescored"] == 2
+    listed = {c["target_id"]: c for c in changes["targets"]}
+    assert set(listed) == {ids[0], ids[5]}
+    assert {k: listed[ids[0]][k] for k in ("change", "risk_before", "risk_after")} == {
+        "change": "rescored",
+        "risk_before": 0,
+        "risk_after": 30,
+    }
+    assert (listed[ids[5]]["risk_before"], listed[ids[5]]["risk_after"]) == (10, 0)
+    assert listed[ids[5]]["level_before"] == listed[ids[5]]["level_after"] == "b"
+    audited = next(
+        e for e in await timeline(insp, p["id"]) if e["action"] == "inspection.selection.drawn"
+    )
+    assert audited["detail"]["register_changes"]["rescored"] == 2
+
+
+def recompute_offline(export: dict[str, Any]) -> list[reference.Ranked]:
+    """What an outsider does with the JSON export and domain/selection.py alone: the seed is
+    the one committed, the snapshot the one digested, and the rule gives the published list."""
+    assert reference.seed_commitment(export["seed"]) == export["seed_commitment"]
+    header = export["snapshot_header"]
+    assert header["seed_commitment"] == export["seed_commitment"]
+    snapshot = [reference.SnapshotEntry(**e["snapshot"]) for e in export["entries"]]
+    assert reference.snapshot_digest(header, snapshot) == export["snapshot_digest"]
+    ranked = reference.draw(
+        reference.candidates_of(
+            snapshot,
+            rules=export["rules"],
+            basis=header["basis"],
+            round_number=export["round"],
+            adjusted=export["adjusted"],
+        ),
+        seed=export["seed"],
+        clean_proportion=Decimal(export["clean_proportion"]),
+        threshold=export["targeting_threshold"],
+    )
+    published = {e["target_id"]: e for e in export["entries"] if e["rank"] is not None}
+    assert len(ranked) == len(published)
+    assert all(
+        (published[r.target_id]["rank"], published[r.target_id]["drawn"]) == (r.rank, r.drawn)
+        for r in ranked
+    )
+    return ranked
+
+
+async def test_insp_02_a_plan_adopted_before_rounds_were_committed_is_committed_late_then_drawn(
+    insp: Insp,
+) -> None:
+    """A plan adopted before migration 0016 has no committed round: its draw is refused and the
+    problem says what to do; its town's leader commits it late (register frozen now, a fresh
+    seed's hash audited, saying so, with the catalogue scenario it draws from); then it draws,
+    and the draw is verifiable from its export with the reference rule alone."""
+    food = await import_targets(insp, 8)
+    for _ in range(3):
+        await insp.target(industry="教育培训")
+    legacy = await plan(  # before 0016 a plan had no scenario_code
+        insp, adopt=False, scenario_code=None, rules=[{"frequency": 2, "proportion": "50"}]
+    )
+    async with insp.svc.ctx.db.engine.begin() as s:  # adopted as before 0016
+        await s.execute(
+            sa.text(
+                "UPDATE plans SET state = 'adopted', adopted_at = now(), "
+                "adopted_by = 'town:lizhi/leader' WHERE id = :id"
+            ),
+            {"id": legacy["id"]},
+        )
+    before = await insp.counts()
+    r = await insp.client.post(
+        f"/plans/{legacy['id']}/selections", json={"round": 1}, headers=insp.h(TOWN)
+    )
+    problem = await refused(insp, r, 409, "inspection-round-not-committed", before)
+    assert problem["rule"] == "INSP-02"
+    assert problem["commit"] == f"POST /plans/{legacy['id']}/commitments"
+    assert f"/plans/{legacy['id']}/commitments" in problem["detail"]
+    # only the town's leader commits it, and only for a catalogue scenario
+    url = f"/plans/{legacy['id']}/commitments"
+    body = {"scenario_code": "food-street"}
+    r = await insp.client.post(url, json=body, headers=insp.h(TOWN, "handler"))
+    assert r.status_code == 403, r.text
+    r = await insp.client.post(url, json=body, headers=insp.h("town:baitao", "leader"))
+    assert r.status_code in (403, 404), r.text
+    for empty in ({"json": {}}, {}):
+        r = await insp.client.post(url, headers=insp.h(TOWN, "leader"), **empty)
+        await refused(insp, r, 422, "inspection-scenario-required", before)
+    r = await insp.client.post(url, json=body, headers=insp.h(TOWN, "leader"))
+    assert r.status_code == 201, r.text
+    late = r.json()
+    assert (late["round"], late["candidates"], late["late"]) == (1, 8, True)
+    assert "seed" not in late
+    audited = committed(await timeline(insp, legacy["id"]), 1)
+    assert audited["late"] is True
+    assert audited["scenario_code"] == "food-street"
+    assert audited["seed_commitment"] == late["seed_commitment"]
+    assert audited["snapshot_digest"] == late["snapshot_digest"]
+    # a committed round is never committed again (that would be a second seed)
+    r = await insp.client.post(url, json=body, headers=insp.h(TOWN, "leader"))
+    assert r.status_code == 409, r.text
+    assert r.json()["type"].endswith("inspection-nothing-to-commit")
+
+    selection = await drawn(insp, legacy["id"])
+    assert selection["seed_commitment"] == late["seed_commitment"]
+    r = await insp.client.get(
+        f"/selections/{selection['id']}/export.json", headers=insp.h("justice-bureau")
+    )
+    assert r.status_code == 200, r.text
+    export = r.json()
+    assert export["seed_commitment"] == audited["seed_commitment"]
+    ranked = recompute_offline(export)
+    assert {x.target_id for x in ranked} == set(food)
+    assert sum(x.drawn for x in ranked) == selection["drawn"] == 4
+
+
 async def test_insp_02_a_second_adopted_plan_for_the_same_town_scenario_and_period_is_refused(
     insp: Insp,
 ) -> None:
@@ -158,7 +286,7 @@ async def test_insp_02_a_second_adopted_plan_for_the_same_town_scenario_and_peri
     problem = await refused(insp, r, 409, "inspection-plan-duplicate", before)
     assert problem["rule"] == "INSP-02"
     # another scenario, or a period that does not overlap, is another plan
-    await plan(insp, scenario="校外培训机构综合查一次")
+    await plan(insp, scenario_code="tutoring", matter_codes=["FIR-001"])
     await plan(insp, period_start="2025-01-01", period_end="2025-12-31")
 
 
@@ -386,6 +514,41 @@ async def test_insp_01_a_catalogue_scenario_sets_the_pool_matters_and_checklist(
     assert selection["candidates"] == 5
     entries = await all_entries(insp, selection["id"])
     assert {e["target_id"] for e in entries} == set(food)
+
+
+async def test_insp_01_a_plan_is_adopted_only_for_a_catalogue_scenario(insp: Insp) -> None:
+    """INSP-01: plans are made per application scenario, and the catalogue scenario sets the
+    draw's pool; a plan with a free-text scenario only would draw from every target of the
+    town. A draft may lack it; adoption is refused (422, a declared problem type) until the
+    plan names a scenario of the catalogue, and then it draws only the scenario's targets."""
+    food = await import_targets(insp, 4)
+    for _ in range(3):
+        await insp.target(industry="教育培训")
+    draft = await plan(
+        insp, adopt=False, scenario_code=None, rules=[{"frequency": 1, "proportion": "100"}]
+    )
+    assert draft["scenario_code"] is None
+    before = await insp.counts()
+    r = await insp.client.post(f"/plans/{draft['id']}/adopt", headers=insp.h(TOWN, "leader"))
+    problem = await refused(insp, r, 422, "inspection-scenario-required", before)
+    assert problem["rule"] == "INSP-01"
+    assert "GET /scenarios" in problem["detail"]
+    assert (await timeline(insp, draft["id"]))[-1]["action"] != "inspection.plan.adopted"
+    spec = (await insp.client.get("/openapi.json")).json()
+    adopt = spec["paths"]["/plans/{plan_id}/adopt"]["post"]["responses"]["422"]
+    assert (
+        "inspection-scenario-required" in adopt["content"]["application/problem+json"]["examples"]
+    )
+    # the draft names its scenario, then is adopted and draws the scenario's targets only
+    r = await insp.client.patch(
+        f"/plans/{draft['id']}", json={"scenario_code": "food-street"}, headers=insp.h(TOWN)
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["scenario_code"], r.json()["scenario_industries"]) == ("food-street", ["餐饮"])
+    r = await insp.client.post(f"/plans/{draft['id']}/adopt", headers=insp.h(TOWN, "leader"))
+    assert r.status_code == 200, r.text
+    selection = await drawn(insp, draft["id"])
+    assert {e["target_id"] for e in await all_entries(insp, selection["id"])} == set(food)
 
 
 async def test_insp_02_a_drawn_inspector_who_recuses_himself_is_replaced_by_the_next_by_lot(

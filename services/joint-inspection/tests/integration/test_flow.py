@@ -22,6 +22,7 @@ async def test_insp_01_to_07_a_plan_round_from_draw_to_archive(insp: Insp) -> No
         json={
             "title": "2024年荔枝街道综合查一次计划",
             "scenario": "沿街餐饮店综合查一次",
+            "scenario_code": "food-street",
             "period_start": "2024-03-01",
             "period_end": "2024-12-31",
             "basis": "level",
@@ -95,6 +96,10 @@ async def test_insp_01_to_07_a_plan_round_from_draw_to_archive(insp: Insp) -> No
                 "inspected_at": insp.clock.now().isoformat(),
                 "inspector_ids": inspectors,
                 "record": "正常",
+                # the scenario's checklist (一张检查单), item by item (INSP-01)
+                "checklist": [
+                    {"code": c["code"], "result": "compliant"} for c in adopted.json()["checklist"]
+                ],
             },
         )
         assert r.status_code == 200, r.text

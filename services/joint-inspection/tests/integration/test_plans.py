@@ -35,6 +35,7 @@ async def plan(insp: Insp, *, adopt: bool = True, **overrides: Any) -> dict[str,
     body: dict[str, Any] = {
         "title": "计划",
         "scenario": "沿街餐饮店综合查一次",
+        "scenario_code": "food-street",
         "period_start": "2024-03-01",
         "period_end": "2024-12-31",
         "basis": "level",
@@ -94,6 +95,7 @@ async def test_insp_01_a_town_plans_per_scenario_and_adopting_publishes_it(
     body = {
         "title": "计划",
         "scenario": "场景",
+        "scenario_code": "food-street",  # adopted only for a catalogue scenario (INSP-01)
         "period_start": "2024-03-01",
         "period_end": "2024-12-31",
         "basis": "industry",
@@ -139,7 +141,7 @@ async def test_insp_01_a_town_plans_per_scenario_and_adopting_publishes_it(
         assert adopted.json()["state"]["value"] == "adopted"
         events = await reader.collect(lambda es: any(e["subject"] == pid for e in es))
     event = next(e for e in events if e["subject"] == pid)["data"]
-    assert event["scenario"] == "场景"
+    assert event["scenario"] == "沿街餐饮店综合查一次"  # the catalogue scenario's name
     assert event["rules"][0]["frequency"] == 3
     # adopted: no silent edits any more, only recorded adjustments
     r = await insp.client.patch(f"/plans/{pid}", json={"title": "x"}, headers=insp.h(TOWN))
@@ -279,8 +281,10 @@ async def test_insp_02_a_law_abiding_target_beyond_the_clean_proportion_is_never
         run = await rerun(insp, selection["id"], seed=f"seed-{n}")
         assert not clean & set(run["drawn_targets"])
         assert len(run["drawn_targets"]) == 2  # 20 % of the 10 others
-    # another scenario: a second adopted plan for the same one and period is refused (INSP-02)
-    some = await plan(insp, clean_proportion="10", scenario="沿街餐饮店综合查一次（守法诚信）")
+    # another period: a second adopted plan for the same scenario and period is refused (INSP-02)
+    some = await plan(
+        insp, clean_proportion="10", period_start="2025-03-01", period_end="2025-12-31"
+    )
     selection = await drawn(insp, some["id"])
     for n in range(10):
         run = await rerun(insp, selection["id"], seed=f"seed-{n}")

@@ -200,6 +200,7 @@ async def test_each_mechanisms_screens_draw_and_pass_axe(desk: Any, stack: Stack
         json={
             "title": "2026年沿街餐饮店综合查一次计划",
             "scenario": "沿街餐饮店",
+            "scenario_code": "food-street",
             "period_start": "2026-01-01",
             "period_end": "2026-12-31",
             "basis": "level",

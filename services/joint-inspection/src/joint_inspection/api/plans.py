@@ -14,6 +14,8 @@ from joint_inspection.schemas import (
     MAX_RULES,
     AdjustmentIn,
     AdjustmentOut,
+    CommitIn,
+    CommitmentOut,
     DrawIn,
     EntryOut,
     OrderFromSelectionIn,
@@ -141,6 +143,35 @@ async def adopt_plan(plan_id: uuid.UUID, ctx: Context, principal: CurrentPrincip
         return PlanOut.of(
             await inspection_service.adopt_plan(uow, ctx=ctx, actor=principal, plan_id=plan_id)
         )
+
+
+@router.post(
+    "/plans/{plan_id:uuid}/commitments",
+    response_model=CommitmentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="INSP-02: commit a plan's next round late (register frozen now, seed's hash audited)",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=LEAD_ROLES, orgs=TOWN, rule="INSP-02")],
+)
+async def commit_round(
+    plan_id: uuid.UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    data: CommitIn | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> CommitmentOut:
+    """For a plan adopted before rounds were committed, or naming no catalogue scenario (given
+    here, INSP-01); audited as committed late. A committed round is never committed again."""
+    async with ctx.db.uow(actor=principal) as uow:
+        commitment = await inspection_service.commit_late(
+            uow,
+            ctx=ctx,
+            actor=principal,
+            plan_id=plan_id,
+            data=data or CommitIn(),
+            idempotency_key=idempotency_key,
+        )
+        return CommitmentOut.of(commitment, late=True)
 
 
 @router.get(

@@ -28,6 +28,7 @@ class PlanStep(LabelledEnum):
     ADOPT = "adopt", "印发实施", "adopt"
     ADJUST = "adjust", "调整计划", "adjust the plan"
     DRAW = "draw", "抽取检查对象", "draw the targets of a round"
+    COMMIT = "commit", "固定名录快照和随机种子承诺", "commit a round (register and seed)"
 
 
 class PlanBasis(LabelledEnum):
@@ -65,6 +66,7 @@ PLAN_TRANSITIONS: Transitions[PlanState, PlanStep] = Transitions(
         PlanStep.ADOPT: ({PlanState.DRAFT}, PlanState.ADOPTED),
         PlanStep.ADJUST: ({PlanState.ADOPTED}, None),
         PlanStep.DRAW: ({PlanState.ADOPTED}, None),
+        PlanStep.COMMIT: ({PlanState.ADOPTED}, None),
     },
     refuse=_refuse,
 )

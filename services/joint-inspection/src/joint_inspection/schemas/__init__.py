@@ -7,6 +7,7 @@ from joint_inspection.schemas.requests import AdjustmentIn as AdjustmentIn
 from joint_inspection.schemas.requests import AdvanceNoticeIn as AdvanceNoticeIn
 from joint_inspection.schemas.requests import CancelIn as CancelIn
 from joint_inspection.schemas.requests import ChecklistAnswerIn as ChecklistAnswerIn
+from joint_inspection.schemas.requests import CommitIn as CommitIn
 from joint_inspection.schemas.requests import ConsultationIn as ConsultationIn
 from joint_inspection.schemas.requests import DispatchIn as DispatchIn
 from joint_inspection.schemas.requests import DrawIn as DrawIn
@@ -46,6 +47,7 @@ from joint_inspection.schemas.requests import WithdrawIn as WithdrawIn
 from joint_inspection.schemas.responses import AckOut as AckOut
 from joint_inspection.schemas.responses import AdjustmentOut as AdjustmentOut
 from joint_inspection.schemas.responses import ArchiveOut as ArchiveOut
+from joint_inspection.schemas.responses import CommitmentOut as CommitmentOut
 from joint_inspection.schemas.responses import DeadlineOut as DeadlineOut
 from joint_inspection.schemas.responses import EntryCountOut as EntryCountOut
 from joint_inspection.schemas.responses import EntryOut as EntryOut

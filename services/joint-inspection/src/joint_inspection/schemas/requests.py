@@ -350,6 +350,7 @@ class PlanIn(Strict):
                 {
                     "title": "2024年荔枝街道沿街餐饮综合查一次工作计划",
                     "scenario": "沿街餐饮店综合查一次",
+                    "scenario_code": "food-street",
                     "period_start": "2024-03-01",
                     "period_end": "2024-12-31",
                     "basis": "level",
@@ -371,7 +372,8 @@ class PlanIn(Strict):
     scenario_code: Code | None = Field(
         default=None,
         description="INSP-01: a scenario of the catalogue (GET /scenarios): the plan draws only "
-        "its target industries, inspects only its matters and carries its checklist",
+        "its target industries, inspects only its matters and carries its checklist; a draft "
+        "may lack it, a plan is adopted only with one (`inspection-scenario-required`)",
     )
     period_start: Day
     period_end: Day
@@ -396,6 +398,11 @@ class PlanUpdate(Strict):
 
     title: Line | None = None
     scenario: Line | None = None
+    scenario_code: Code | None = Field(
+        default=None,
+        description="INSP-01: a scenario of the catalogue (GET /scenarios); a plan is adopted "
+        "only with one",
+    )
     period_start: Day | None = None
     period_end: Day | None = None
     basis: PlanBasis | None = None
@@ -435,6 +442,20 @@ class DrawIn(Strict):
     """INSP-02: draw the targets of a round; the seed is made by the service and recorded."""
 
     round: int = Field(ge=1, le=366, examples=[1])
+
+
+class CommitIn(Strict):
+    """INSP-02: commit a plan's next round late (a plan adopted before rounds were committed,
+    or one that named no catalogue scenario): its register is frozen now and a fresh seed's
+    hash goes into the audit chain."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"scenario_code": "food-street"}]})
+
+    scenario_code: Code | None = Field(
+        default=None,
+        description="INSP-01: the catalogue scenario the plan draws from (GET /scenarios); "
+        "required when the plan names none yet, refused if it names another",
+    )
 
 
 class RerunIn(Strict):

@@ -144,6 +144,25 @@ class AdjustmentOut(View):
     made_by: str
 
 
+class CommitmentOut(View):
+    """INSP-02: a committed round: the register frozen (its digest) and the SHA-256 of the
+    seed the round's draw will reveal (the seed itself is not shown until then)."""
+
+    plan_id: uuid.UUID
+    round: int
+    seed_commitment: str = Field(description="SHA-256 of the seed, in the audit chain")
+    snapshot_digest: str = Field(description="`domain.selection.snapshot_digest` of the snapshot")
+    snapshot_header: dict[str, Any]
+    candidates: int
+    committed_at: datetime
+    committed_by: str
+    late: bool = Field(
+        description="committed by its town after the plan was adopted (a plan adopted before "
+        "rounds were committed, or one that named no catalogue scenario), not at adoption or "
+        "at the draw before"
+    )
+
+
 class SelectionOut(View):
     """INSP-02: a recorded draw: seed, algorithm, inputs and what came of it."""
 
@@ -165,8 +184,10 @@ class SelectionOut(View):
     )
     register_changes: dict[str, Any] | None = Field(
         default=None,
-        description="INSP-02: targets added, removed or re-levelled in the register between "
-        "the snapshot the draw used and the draw (counts, and the targets)",
+        description="INSP-02: targets added, removed, re-levelled or re-scored (only their "
+        "risk or 守法诚信 status changed) in the register between the snapshot the draw used "
+        "and the draw (counts, and the targets with their level, industry, risk and clean "
+        "status before and after)",
     )
 
 

@@ -29,6 +29,7 @@ from joint_inspection.service.outcomes import record_outcome as record_outcome
 from joint_inspection.service.outcomes import report_serious as report_serious
 from joint_inspection.service.plans import adjust_plan as adjust_plan
 from joint_inspection.service.plans import adopt_plan as adopt_plan
+from joint_inspection.service.plans import commit_late as commit_late
 from joint_inspection.service.plans import create_plan as create_plan
 from joint_inspection.service.plans import update_plan as update_plan
 from joint_inspection.service.reports import acknowledge_shortcoming as acknowledge_shortcoming

@@ -18,10 +18,23 @@ from joint_inspection.domain import (
     check_period,
     check_rules,
 )
-from joint_inspection.errors import AdjustmentInvalid, InvalidPlan, PlanDuplicate
-from joint_inspection.models import Plan, PlanAdjustment, PlanRule, RiskSignal, Target
-from joint_inspection.schemas import AdjustmentIn, PlanIn, PlanUpdate, RuleIn
-from joint_inspection.service.commitments import ensure_commitment
+from joint_inspection.errors import (
+    AdjustmentInvalid,
+    InvalidPlan,
+    NothingToCommit,
+    PlanDuplicate,
+    ScenarioRequired,
+)
+from joint_inspection.models import (
+    DrawCommitment,
+    Plan,
+    PlanAdjustment,
+    PlanRule,
+    RiskSignal,
+    Target,
+)
+from joint_inspection.schemas import AdjustmentIn, CommitIn, PlanIn, PlanUpdate, RuleIn
+from joint_inspection.service.commitments import ensure_commitment, waiting_round
 from joint_inspection.service.common import LEAD_ROLES, PLAN, TARGET, WRITE_ROLES, lock_register
 from joint_inspection.service.scenarios import scenarios
 from joint_inspection.service.targets import china_day, risk_policy
@@ -34,6 +47,7 @@ from xietong_common.uow import UnitOfWork
 
 PLAN_SCOPE = "inspection.plan.create"
 ADJUST_SCOPE = "inspection.plan.adjust"
+COMMIT_SCOPE = "inspection.plan.commit"
 
 
 def rules_of(plan: Plan) -> list[Rule]:
@@ -64,6 +78,7 @@ def _apply_scenario(ctx: ServiceContext, plan: Plan) -> None:
     """INSP-01: a plan made for a catalogue scenario takes its name, its target industries
     (the draw's pool) and its checklist, and inspects only its matters."""
     if plan.scenario_code is None:
+        plan.scenario_industries, plan.checklist = None, None
         return
     scenario = scenarios(ctx).get(plan.scenario_code)
     if scenario is None:
@@ -148,7 +163,7 @@ async def update_plan(
     given = data.model_fields_set
     for name in given - {"rules", "basis"}:
         value = getattr(data, name)
-        if value is not None or name in ("targeting_threshold", "notes"):
+        if value is not None or name in ("targeting_threshold", "notes", "scenario_code"):
             setattr(plan, name, value)
     if "basis" in given and data.basis is not None:
         plan.basis = data.basis.value
@@ -163,13 +178,14 @@ async def update_plan(
 async def adopt_plan(
     uow: UnitOfWork, *, ctx: ServiceContext, actor: Principal, plan_id: uuid.UUID
 ) -> Plan:
-    """INSP-01: the town's leader adopts the plan (印发实施); `inspection.planned`. INSP-02: one
-    adopted plan per town, scenario and period; round 1 is committed (register frozen, the
-    seed's hash audited) at once."""
+    """INSP-01: the town's leader adopts the plan (印发实施) for a catalogue scenario (its pool);
+    `inspection.planned`. INSP-02: one adopted plan per town, scenario and period; round 1 is
+    committed (register frozen, the seed's hash audited) at once."""
     plan = await PLAN.load_for(uow, plan_id, actor)
     actor.require_org(plan.town)  # INSP-01
     actor.require_role(*LEAD_ROLES)
     PLAN.check(plan, PlanStep.ADOPT)
+    _require_scenario(plan)
     await lock_register(uow, ctx, plan.town, exclusive=True)  # two adoptions: one at a time
     await _refuse_duplicate(uow, plan)
     PLAN.transition(plan, PlanStep.ADOPT, uow.now)
@@ -179,6 +195,93 @@ async def adopt_plan(
     await uow.session.flush()
     await ensure_commitment(uow, ctx, plan, by=actor.user)
     return plan
+
+
+def _require_scenario(plan: Plan) -> None:
+    """INSP-01: plans are made per application scenario, and the catalogue's scenario is what
+    sets the draw's pool; a free-text scenario alone would draw from every target of the
+    town."""
+    if plan.scenario_code is None:
+        raise ScenarioRequired(
+            f"the plan names no scenario of the catalogue (GET /scenarios), only the label "
+            f"{plan.scenario!r}: the scenario sets which targets are drawn, the matters and the "
+            "checklist; give the plan a scenario_code",
+            zh=f"检查计划仅填写了场景名称“{plan.scenario}”，未选定应用场景目录中的场景"
+            "（GET /scenarios）；应用场景决定抽取范围、检查事项和检查单，请填写 scenario_code",
+            missing=["scenario_code"],
+            rule="INSP-01",
+        )
+
+
+async def commit_late(
+    uow: UnitOfWork,
+    *,
+    ctx: ServiceContext,
+    actor: Principal,
+    plan_id: uuid.UUID,
+    data: CommitIn,
+    idempotency_key: str | None = None,
+) -> DrawCommitment:
+    """INSP-02: the town's leader commits the next round of an adopted plan that has none
+    committed (adopted before rounds were committed, or naming no catalogue scenario, which
+    it names now, INSP-01): the register is frozen now and a fresh seed's hash audited, marked
+    late. A round committed already is never committed again."""
+    plan = await PLAN.load_for(uow, plan_id, actor)
+    actor.require_org(plan.town)
+    actor.require_role(*LEAD_ROLES)
+    PLAN.check(plan, PlanStep.COMMIT)
+    replay = await idempotency.claim(
+        uow, scope=COMMIT_SCOPE, org=actor.org, key=idempotency_key, request=data
+    )
+    if replay is not None:
+        return (
+            await uow.session.execute(
+                sa.select(DrawCommitment).where(DrawCommitment.id == uuid.UUID(replay))
+            )
+        ).scalar_one()
+    await lock_register(uow, ctx, plan.town, exclusive=True)
+    if data.scenario_code is not None and data.scenario_code != plan.scenario_code:
+        if plan.scenario_code is not None:
+            raise InvalidPlan(
+                f"the plan is made for the scenario {plan.scenario_code}; an adopted plan's "
+                "scenario is not changed",
+                zh=f"本计划的应用场景为 {plan.scenario_code}，已印发实施的计划不能更换场景",
+                rule="INSP-01",
+            )
+        label = plan.scenario
+        plan.scenario_code = data.scenario_code
+        _apply_scenario(ctx, plan)
+        await _refuse_duplicate(uow, plan)
+        plan.updated_at = uow.now
+        PLAN.audit(
+            uow,
+            plan,
+            "plan.scenario-named",
+            rule="INSP-01",
+            scenario_code=plan.scenario_code,
+            scenario=plan.scenario,
+            label_before=label,
+            industries=plan.scenario_industries,
+        )
+    _require_scenario(plan)
+    await uow.session.flush()
+    commitment = await ensure_commitment(uow, ctx, plan, by=actor.user, late=True)
+    if commitment is None:
+        waiting = await waiting_round(uow.session, plan.id)
+        raise NothingToCommit(
+            f"round {waiting} is committed and waiting for its draw"
+            if waiting is not None
+            else "every round of the plan has been drawn",
+            zh=f"第 {waiting} 轮已固定名录快照和随机种子承诺，待抽取"
+            if waiting is not None
+            else "本计划各轮次均已抽取",
+            round=waiting,
+            rule="INSP-02",
+        )
+    await idempotency.remember(
+        uow, scope=COMMIT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(commitment.id)
+    )
+    return commitment
 
 
 async def _refuse_duplicate(uow: UnitOfWork, plan: Plan) -> None:

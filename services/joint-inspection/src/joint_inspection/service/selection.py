@@ -35,6 +35,7 @@ from joint_inspection.service.commitments import (
     commitment_for,
     ensure_commitment,
     register_changes,
+    waiting_round,
 )
 from joint_inspection.service.common import PLAN, SELECTION, WRITE_ROLES, lock_register
 from joint_inspection.service.plans import rules_of
@@ -227,6 +228,36 @@ async def _adjustments_pending(session: AsyncSession, plan: Plan) -> list[PlanAd
     return [a for a in rows if str(a.id) not in taken]
 
 
+async def _not_committed(uow: UnitOfWork, plan: Plan, round_number: int) -> RoundNotCommitted:
+    """INSP-02: what to do about a round with no commitment: draw the one waiting first, or
+    (none waiting: a plan adopted before rounds were committed, or naming no catalogue
+    scenario) have the town's leader commit it late."""
+    waiting = await waiting_round(uow.session, plan.id)
+    if waiting is not None:
+        return RoundNotCommitted(
+            f"round {round_number} is not committed yet: round {waiting} is committed and "
+            "waiting; a round is committed (its register frozen, its seed's hash published) "
+            "when the round before it is drawn",
+            zh=f"第 {round_number} 轮尚未固定名录快照和随机种子承诺：须先抽取第 {waiting} 轮",
+            round=round_number,
+            waiting_round=waiting,
+            rule="INSP-02",
+        )
+    commit = f"POST /plans/{plan.id}/commitments"
+    return RoundNotCommitted(
+        f"no round of this plan is committed and waiting (a plan adopted before rounds were "
+        f"committed, or one naming no catalogue scenario): the town's leader commits its next "
+        f"round with {commit} (with the plan's scenario_code if it names none), which freezes "
+        "the register now and audits a fresh seed's hash as committed late; then draw it",
+        zh=f"本计划没有已固定名录快照和随机种子承诺的待抽取轮次（计划早于该机制印发，或未选定"
+        f"目录中的应用场景）：请由乡镇（街道）负责人通过 {commit} 补作承诺（未选定场景的须同时"
+        "填写 scenario_code），登记为事后补作，然后抽取",
+        round=round_number,
+        commit=commit,
+        rule="INSP-02",
+    )
+
+
 async def draw(
     uow: UnitOfWork,
     *,
@@ -269,13 +300,7 @@ async def draw(
         )
     commitment = await commitment_for(uow.session, plan.id, round_number)
     if commitment is None:
-        raise RoundNotCommitted(
-            f"round {round_number} is not committed yet: a round is committed (its register "
-            "frozen, its seed's hash published) when the round before it is drawn",
-            zh=f"第 {round_number} 轮尚未固定名录快照和随机种子承诺：须先抽取上一轮",
-            round=round_number,
-            rule="INSP-02",
-        )
+        raise await _not_committed(uow, plan, round_number)
     as_of = await lock_register(uow, ctx, plan.town, exclusive=True)
     pending = await _adjustments_pending(uow.session, plan)
     header = commitment.snapshot_header
@@ -304,7 +329,7 @@ async def draw(
         "seed_commitment": commitment.seed_commitment,
         "snapshot_digest": commitment.snapshot_digest,
         "register_changes": await register_changes(
-            uow.session, commitment, town=plan.town, as_of=as_of
+            uow.session, ctx, commitment, town=plan.town, as_of=as_of
         ),
     }
     seed = commitment.seed
@@ -371,7 +396,9 @@ async def draw(
         candidates=selection.candidates,
         drawn=selection.drawn,
         digest=selection.digest,
-        register_changes={k: changes[k] for k in ("added", "removed", "relevelled", "since")},
+        register_changes={
+            k: changes[k] for k in ("added", "removed", "relevelled", "rescored", "since")
+        },
     )
     drawn_targets = (
         await uow.session.execute(
