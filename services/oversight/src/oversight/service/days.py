@@ -49,7 +49,7 @@ DEADLINE_COUNTS = ("due", *domain.DAY_FIGURES, "started")
 CHINA: sa.ColumnElement[str] = sa.literal_column(
     "'Asia/Shanghai'"
 )  # inline, so GROUP BY sees the same expression
-CHUNK = 1000  # rows to one statement (PostgreSQL takes at most 32,767 parameters)
+CHUNK = 1000  # keys to one IN list
 
 DeadlineDayKey = tuple[str, str, str, date]  # organisation, mechanism, rule, day
 FactDayKey = tuple[str, str, str, str, str, bool, date]
@@ -173,15 +173,17 @@ async def _add(
     session: AsyncSession, model: Any, rows: list[dict[str, Any]], counts: Iterable[str]
 ) -> None:
     """Add `rows`' counts to the day rows of their keys (made where missing)."""
+    if not rows:
+        return
     table: sa.Table = model.__table__
-    for start in range(0, len(rows), CHUNK):
-        stmt = insert(table).values(rows[start : start + CHUNK])
-        await session.execute(
-            stmt.on_conflict_do_update(
-                constraint=table.primary_key,
-                set_={name: table.c[name] + stmt.excluded[name] for name in counts},
-            )
-        )
+    stmt = insert(table)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            constraint=table.primary_key,
+            set_={name: table.c[name] + stmt.excluded[name] for name in counts},
+        ),
+        rows,
+    )
 
 
 def _day(column: Any) -> sa.ColumnElement[date]:

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -40,6 +40,26 @@ UNTOLD = ""
 may lack the length and start); its first lifecycle fact fills them in."""
 
 DeadlineFact = DeadlineLifecycle | DeadlineBreached
+CHANGING = (
+    "counterparty",
+    "reference",
+    "assignee",
+    "unit",
+    "amount",
+    "started_at",
+    "due_at",
+    "provisional",
+    "met_at",
+    "met_late",
+    "breached_at",
+    "breach_kind",
+    "breach_actual_at",
+    "ended_at",
+    "end_kind",
+    "end_reason",
+    "updated_at",
+)
+"""What the facts of a deadline may change on its row (`_apply`)."""
 
 
 def source_service(source: str) -> str:
@@ -208,15 +228,14 @@ async def _new_facts(
         }
         for fact, event_id in (told[i] for i in sorted(first.values(), key=lambda i: _key(told[i])))
     ]
-    added: dict[tuple[str, str], uuid.UUID] = {}
-    for start in range(0, len(rows), CHUNK):
-        result = await uow.session.execute(
-            insert(LedgerFact)
-            .values(rows[start : start + CHUNK])
-            .on_conflict_do_nothing(constraint="uq_ledger_facts_source_key")
-            .returning(LedgerFact.source, LedgerFact.fact_key, LedgerFact.id)
-        )
-        added |= {(source, key): id_ for source, key, id_ in result.all()}
+    # One statement executed for many rows (compiled once, sent in pages of rows).
+    result = await uow.session.execute(
+        insert(cast("sa.Table", LedgerFact.__table__))
+        .on_conflict_do_nothing(constraint="uq_ledger_facts_source_key")
+        .returning(LedgerFact.source, LedgerFact.fact_key, LedgerFact.id),
+        rows,
+    )
+    added = {(source, key): id_ for source, key, id_ in result.all()}
     return [
         (fact, added[key])
         if (key := (fact.source, fact.fact_key)) in added and first[key] == i
@@ -259,16 +278,14 @@ async def _deadline_rows(
         }
         for _, event in sorted(firsts.items())
     ]
-    made: set[tuple[str, str]] = set()
     d = LedgerDeadline
-    for start in range(0, len(rows), CHUNK):
-        result = await uow.session.execute(
-            insert(d)
-            .values(rows[start : start + CHUNK])
-            .on_conflict_do_nothing(constraint="uq_ledger_deadlines_source_id")
-            .returning(d.mechanism, d.deadline_id)
-        )
-        made |= {(m, i) for m, i in result.all()}
+    result = await uow.session.execute(
+        insert(cast("sa.Table", d.__table__))
+        .on_conflict_do_nothing(constraint="uq_ledger_deadlines_source_id")
+        .returning(d.mechanism, d.deadline_id),
+        rows,
+    )
+    made = {(m, i) for m, i in result.all()}
     keys = sorted(firsts)
     found: dict[tuple[str, str], LedgerDeadline] = {}
     for start in range(0, len(keys), CHUNK):
@@ -369,5 +386,10 @@ async def record_deadline_facts(
             counts.fact(fact[0])
     for key, row in rows.items():
         counts.moved(before[key], DeadlineState.of(row))
+    # The rows as they now are, in one UPDATE executed for them all (not one each at flush).
+    changed = [{"id": row.id, **{c: getattr(row, c) for c in CHANGING}} for row in rows.values()]
+    for row in rows.values():
+        uow.session.expunge(row)
+    await uow.session.execute(sa.update(LedgerDeadline), changed)
     await counts.write(uow.session)
     return learnt
