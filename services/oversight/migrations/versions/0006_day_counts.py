@@ -54,7 +54,7 @@ INSERT INTO ledger_fact_days (organisation, kind, source, rule, outcome, owned_m
 SELECT organisation, kind, source, coalesce(rule, ''), coalesce(detail ->> 'outcome', ''),
        coalesce(detail ->> 'owned_matter', '') = 'true',
        (occurred_at AT TIME ZONE 'Asia/Shanghai')::date, count(*)
-FROM ledger_facts GROUP BY 1, 2, 3, 4, 5, 6, 7
+FROM ledger_facts WHERE kind NOT LIKE 'deadline.%' GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
 
 

@@ -117,7 +117,8 @@ class LedgerDeadlineDay(Base):
 class LedgerFactDay(Base):
     """SUP-02, the assessment's pre-aggregate: the facts of one organisation by kind, source,
     rule, outcome and China day of occurrence (`''` where a fact has no rule or outcome);
-    counted in the transaction that records the fact (facts never change)."""
+    counted in the transaction that records the fact (facts never change). A deadline's own
+    facts (`deadline.*`) are not: its row in `ledger_deadline_days` counts it."""
 
     __tablename__ = "ledger_fact_days"
 

@@ -61,6 +61,9 @@ def choose_period(
     return chosen
 
 
+BREACHED_SUFFIX = ":breached"  # a breach fact's key: `<deadline_id>:breached`
+
+
 @dataclass(frozen=True)
 class AssessmentFilters:
     organisation: str | None = None
@@ -195,10 +198,13 @@ async def _assess(
         .select_from(d)
         .join(
             f,
+            # From the ruling to its fact to its deadline (unique index): few rulings, and
+            # none of the period's breaches read unless ruled on.
             sa.and_(
-                f.source == d.mechanism,
-                f.fact_key == d.deadline_id + ":breached",
+                d.mechanism == f.source,
+                d.deadline_id == sa.func.left(f.fact_key, -len(BREACHED_SUFFIX)),
                 f.kind == "deadline.breached",
+                f.fact_key.endswith(BREACHED_SUFFIX, autoescape=True),
             ),
         )
         .join(r, r.fact_id == f.id)

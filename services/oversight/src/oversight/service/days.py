@@ -2,7 +2,8 @@
 
 `ledger_deadline_days` holds, per organisation, mechanism, rule and China day, the deadlines
 due that day by outcome (`domain.day_figures`) and those started that day;
-`ledger_fact_days` the facts by kind, source, rule, outcome and the day they occurred. Both
+`ledger_fact_days` the other facts (refusals, flags, records: not the deadlines' own, which
+are counted in their deadline) by kind, source, rule, outcome and the day they occurred. Both
 are kept in the transaction that changes the ledger: a deadline's counts move from what it
 was (before the facts of the transaction) to what it is; a new fact adds one. A year's
 assessment then sums at most a year of days per organisation and rule instead of counting
@@ -45,6 +46,7 @@ class CountedFact(Protocol):
 
 NONE = ""
 """A fact's rule or outcome where it has none (part of the key, so never NULL)."""
+DEADLINE_FACTS = "deadline."  # the kinds of a deadline's own facts
 DEADLINE_COUNTS = ("due", *domain.DAY_FIGURES, "started")
 CHINA: sa.ColumnElement[str] = sa.literal_column(
     "'Asia/Shanghai'"
@@ -134,8 +136,9 @@ class DayCounts:
             self.deadlines[key].update(counts)
 
     def fact(self, fact: CountedFact) -> None:
-        """A new fact."""
-        self.facts[fact_day_key(fact)] += 1
+        """A new fact (a deadline's own is counted in its deadline)."""
+        if not fact.kind.startswith(DEADLINE_FACTS):
+            self.facts[fact_day_key(fact)] += 1
 
     async def write(self, session: AsyncSession) -> None:
         deadline_rows = [
@@ -242,7 +245,9 @@ async def recount(session: AsyncSession) -> None:
     await session.execute(
         f.insert().from_select(
             ["organisation", "kind", "source", "rule", "outcome", "owned_matter", "day", "n"],
-            sa.select(*grouped, sa.func.count()).group_by(*grouped),
+            sa.select(*grouped, sa.func.count())
+            .where(sa.not_(lf.kind.startswith(DEADLINE_FACTS, autoescape=True)))
+            .group_by(*grouped),
         )
     )
 
