@@ -1,6 +1,6 @@
-"""The assessment's pre-aggregate (SUP-02): deadlines and facts counted per organisation and
-China day, kept with each change of the ledger, so a year's assessment sums days rather than
-every deadline. Filled here from the ledger as it stands.
+"""The assessment's pre-aggregate (SUP-02): deadlines counted per organisation, China day and
+month, facts per China day, kept with each change of the ledger, so a year's assessment sums
+months and days rather than every deadline. Filled here from the ledger as it stands.
 
 Revision ID: 0006
 Revises: 0005
@@ -49,6 +49,14 @@ FROM (
 ) AS counted
 GROUP BY organisation, mechanism, rule, day
 """
+FILL_DEADLINE_MONTHS = """
+INSERT INTO ledger_deadline_months
+    (organisation, mechanism, rule, month, due, breached, met_late, met_on_time, ended,
+     provisional, open, started)
+SELECT organisation, mechanism, rule, date_trunc('month', day)::date, sum(due), sum(breached),
+       sum(met_late), sum(met_on_time), sum(ended), sum(provisional), sum(open), sum(started)
+FROM ledger_deadline_days GROUP BY 1, 2, 3, 4
+"""
 FILL_FACT_DAYS = """
 INSERT INTO ledger_fact_days (organisation, kind, source, rule, outcome, owned_matter, day, n)
 SELECT organisation, kind, source, coalesce(rule, ''), coalesce(detail ->> 'outcome', ''),
@@ -63,17 +71,16 @@ def _count(name: str) -> sa.Column[int]:
 
 
 def upgrade() -> None:
-    op.create_table(
-        "ledger_deadline_days",
-        sa.Column("organisation", sa.String(80), nullable=False),
-        sa.Column("mechanism", sa.String(40), nullable=False),
-        sa.Column("rule", sa.String(20), nullable=False),
-        sa.Column("day", sa.Date, nullable=False),
-        *(_count(name) for name in COUNTS),
-        sa.PrimaryKeyConstraint(
-            "organisation", "mechanism", "rule", "day", name="pk_ledger_deadline_days"
-        ),
-    )
+    for table, when in (("ledger_deadline_days", "day"), ("ledger_deadline_months", "month")):
+        op.create_table(
+            table,
+            sa.Column("organisation", sa.String(80), nullable=False),
+            sa.Column("mechanism", sa.String(40), nullable=False),
+            sa.Column("rule", sa.String(20), nullable=False),
+            sa.Column(when, sa.Date, nullable=False),
+            *(_count(name) for name in COUNTS),
+            sa.PrimaryKeyConstraint("organisation", "mechanism", "rule", when, name=f"pk_{table}"),
+        )
     op.create_table(
         "ledger_fact_days",
         sa.Column("organisation", sa.String(80), nullable=False),
@@ -96,9 +103,11 @@ def upgrade() -> None:
         ),
     )
     op.execute(FILL_DEADLINE_DAYS)
+    op.execute(FILL_DEADLINE_MONTHS)
     op.execute(FILL_FACT_DAYS)
 
 
 def downgrade() -> None:
     op.drop_table("ledger_fact_days")
+    op.drop_table("ledger_deadline_months")
     op.drop_table("ledger_deadline_days")

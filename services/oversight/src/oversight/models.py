@@ -92,7 +92,21 @@ class LedgerDeadline(Base):
     updated_at: Mapped[datetime] = mapped_column(TZ)
 
 
-class LedgerDeadlineDay(Base):
+class DeadlineCounts:
+    """The counts of deadlines kept per day and per month: those due by outcome, those
+    started."""
+
+    due: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    breached: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    met_late: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    met_on_time: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    ended: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    provisional: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    open: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    started: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+
+
+class LedgerDeadlineDay(DeadlineCounts, Base):
     """SUP-02, the assessment's pre-aggregate: the deadlines of one organisation, mechanism
     and rule by China day — those due that day by outcome (as `ledger_deadlines` tells them
     now), and those started that day. Kept in the transaction that changes a deadline (its
@@ -104,14 +118,19 @@ class LedgerDeadlineDay(Base):
     mechanism: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     rule: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)  # China calendar day
-    due: Mapped[int] = mapped_column(sa.Integer, server_default="0")
-    breached: Mapped[int] = mapped_column(sa.Integer, server_default="0")
-    met_late: Mapped[int] = mapped_column(sa.Integer, server_default="0")
-    met_on_time: Mapped[int] = mapped_column(sa.Integer, server_default="0")
-    ended: Mapped[int] = mapped_column(sa.Integer, server_default="0")
-    provisional: Mapped[int] = mapped_column(sa.Integer, server_default="0")
-    open: Mapped[int] = mapped_column(sa.Integer, server_default="0")
-    started: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+
+
+class LedgerDeadlineMonth(DeadlineCounts, Base):
+    """The same counts per China calendar month (`month`: its first day), kept with the
+    days: a year's assessment sums twelve months, and days only at a period's ragged ends
+    and in the current month."""
+
+    __tablename__ = "ledger_deadline_months"
+
+    organisation: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    mechanism: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
 
 
 class LedgerFactDay(Base):

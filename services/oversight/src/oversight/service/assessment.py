@@ -30,6 +30,7 @@ from oversight.errors import InvalidPeriod, NotVisible
 from oversight.models import (
     LedgerDeadline,
     LedgerDeadlineDay,
+    LedgerDeadlineMonth,
     LedgerFact,
     LedgerFactDay,
     LedgerRuling,
@@ -299,42 +300,60 @@ async def _count_days(
     filters: AssessmentFilters,
     now: datetime,
 ) -> None:
-    """The deadline and fact figures summed from the day counts: the days of the period;
-    of its open deadlines, those of the days before today are overdue, and of today's those
-    due before `now` (counted from the ledger: one day of it)."""
-    dd, fd = LedgerDeadlineDay, LedgerFactDay
+    """The deadline and fact figures summed from the day counts: the whole months of the
+    period from the month counts (but today's month), the other days from the day counts;
+    of its open deadlines, those of the months and days before today are overdue, and of
+    today's those due before `now` (counted from the ledger: one day of it)."""
+    fd = LedgerFactDay
     today = days.china_day(now)
-    where: list[sa.ColumnElement[bool]] = [dd.day >= period.first, dd.day <= period.last]
-    if organisation is not None:
-        where.append(dd.organisation == organisation)
-    if filters.rules:
-        where.append(dd.rule.in_(filters.rules))
-    if filters.mechanism is not None:
-        where.append(dd.mechanism == filters.mechanism)
-    sums: dict[str, sa.ColumnElement[Any]] = {
-        n: sa.func.sum(getattr(dd, n)) for n in ("due", *domain.DAY_FIGURES, "started")
-    }
-    sums["open_overdue"] = sa.func.sum(dd.open).filter(dd.day < today)
-    rows = await session.execute(
-        sa.select(dd.organisation, dd.rule, *(c.label(n) for n, c in sums.items()))
-        .where(*where)
-        .group_by(dd.organisation, dd.rule)
-    )
+    months, ranges = days.read_plan(period.first, period.last, today)
+    names = ("due", *domain.DAY_FIGURES, "started", "open_overdue")
+    summed: dict[tuple[str, str], dict[str, int]] = {}
+    for table, when, picked in (
+        (LedgerDeadlineMonth, LedgerDeadlineMonth.month, [LedgerDeadlineMonth.month.in_(months)]),
+        (
+            LedgerDeadlineDay,
+            LedgerDeadlineDay.day,
+            [sa.or_(sa.false(), *(LedgerDeadlineDay.day.between(a, b) for a, b in ranges))],
+        ),
+    ):
+        if not (months if table is LedgerDeadlineMonth else ranges):
+            continue
+        where: list[sa.ColumnElement[bool]] = list(picked)
+        if organisation is not None:
+            where.append(table.organisation == organisation)
+        if filters.rules:
+            where.append(table.rule.in_(filters.rules))
+        if filters.mechanism is not None:
+            where.append(table.mechanism == filters.mechanism)
+        sums: dict[str, sa.ColumnElement[Any]] = {
+            name: sa.func.sum(getattr(table, name)) for name in names[:-1]
+        }
+        # Open and due before today's month (months) or today (days): overdue.
+        sums["open_overdue"] = sa.func.sum(table.open).filter(when < today)
+        rows = await session.execute(
+            sa.select(table.organisation, table.rule, *(c.label(n) for n, c in sums.items()))
+            .where(*where)
+            .group_by(table.organisation, table.rule)
+        )
+        for row in rows.mappings():
+            into = summed.setdefault((row["organisation"], row["rule"]), dict.fromkeys(names, 0))
+            for name in names:
+                into[name] += int(row[name] or 0)
     overdue_today = await _open_overdue_today(
         session, period=period, organisation=organisation, filters=filters, now=now
     )
-    for row in rows.mappings():
-        due, started = int(row["due"] or 0), int(row["started"] or 0)
-        if not due and not started:
+    for (code, rule), counted in sorted(summed.items()):
+        if not counted["due"] and not counted["started"]:
             continue  # days whose deadlines moved to other days
-        figures = of(row["organisation"])
-        figures.started += started
-        if not due:
+        figures = of(code)
+        figures.started += counted["started"]
+        if not counted["due"]:
             continue  # started in the period, due in none of its days
-        counts = {n: int(row[n] or 0) for n in FIGURES}
-        counts["open_overdue"] += overdue_today.get((row["organisation"], row["rule"]), 0)
+        counts = {n: counted[n] for n in FIGURES}
+        counts["open_overdue"] += overdue_today.get((code, rule), 0)
         figures.deadlines.add(counts)
-        figures.by_rule.setdefault(row["rule"], Counts()).add(counts)
+        figures.by_rule.setdefault(rule, Counts()).add(counts)
 
     fact_where: list[sa.ColumnElement[bool]] = [
         fd.kind.in_(COUNTED_KINDS),

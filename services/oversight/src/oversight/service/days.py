@@ -1,13 +1,14 @@
 """The assessment's pre-aggregate (SUP-02): the ledger counted per organisation and China day.
 
 `ledger_deadline_days` holds, per organisation, mechanism, rule and China day, the deadlines
-due that day by outcome (`domain.day_figures`) and those started that day;
+due that day by outcome (`domain.day_figures`) and those started that day, and
+`ledger_deadline_months` the same per month;
 `ledger_fact_days` the other facts (refusals, flags, records: not the deadlines' own, which
 are counted in their deadline) by kind, source, rule, outcome and the day they occurred. Both
 are kept in the transaction that changes the ledger: a deadline's counts move from what it
 was (before the facts of the transaction) to what it is; a new fact adds one. A year's
-assessment then sums at most a year of days per organisation and rule instead of counting
-every deadline. `recount` makes both again from the ledger itself (after a bulk import).
+assessment then sums twelve months per organisation and rule (days only at a period's
+ragged ends and in the current month) instead of counting every deadline. `recount` makes them again from the ledger itself (after a bulk import).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
@@ -23,7 +24,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oversight import domain
-from oversight.models import LedgerDeadline, LedgerDeadlineDay, LedgerFact, LedgerFactDay
+from oversight.models import (
+    LedgerDeadline,
+    LedgerDeadlineDay,
+    LedgerDeadlineMonth,
+    LedgerFact,
+    LedgerFactDay,
+)
 from xietong_common.calendar import CHINA_TZ
 
 
@@ -166,7 +173,22 @@ class DayCounts:
             for key, n in sorted(self.facts.items())
             if n
         ]
+        months: dict[tuple[str, str, str, date], Counter[str]] = defaultdict(Counter)
+        for key, counts in self.deadlines.items():
+            months[(*key[:3], key[3].replace(day=1))].update(counts)
+        month_rows = [
+            {
+                "organisation": key[0],
+                "mechanism": key[1],
+                "rule": key[2],
+                "month": key[3],
+                **{name: counts[name] for name in DEADLINE_COUNTS},
+            }
+            for key, counts in sorted(months.items())
+            if any(counts[name] for name in DEADLINE_COUNTS)
+        ]
         await _add(session, LedgerDeadlineDay, deadline_rows, DEADLINE_COUNTS)
+        await _add(session, LedgerDeadlineMonth, month_rows, DEADLINE_COUNTS)
         await _add(session, LedgerFactDay, fact_rows, ("n",))
         self.deadlines.clear()
         self.facts.clear()
@@ -230,6 +252,21 @@ async def recount(session: AsyncSession) -> None:
             ).group_by(both.c.organisation, both.c.mechanism, both.c.rule, both.c.day),
         )
     )
+    dm = cast("sa.Table", LedgerDeadlineMonth.__table__)
+    month = sa.cast(sa.func.date_trunc("month", dd.c.day), sa.Date)
+    await session.execute(sa.delete(dm))
+    await session.execute(
+        dm.insert().from_select(
+            ["organisation", "mechanism", "rule", "month", *DEADLINE_COUNTS],
+            sa.select(
+                dd.c.organisation,
+                dd.c.mechanism,
+                dd.c.rule,
+                month,
+                *(sa.func.sum(dd.c[n]) for n in DEADLINE_COUNTS),
+            ).group_by(dd.c.organisation, dd.c.mechanism, dd.c.rule, month),
+        )
+    )
     f = cast("sa.Table", LedgerFactDay.__table__)
     lf = LedgerFact
     grouped = (
@@ -250,6 +287,28 @@ async def recount(session: AsyncSession) -> None:
             .group_by(*grouped),
         )
     )
+
+
+def read_plan(first: date, last: date, today: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """How to sum the days `first`..`last` cheaply: the whole months in it read from the
+    month counts (their first days) — but today's month, whose open deadlines are overdue
+    or not by day — and the rest from the day counts (ranges of days, both ends included)."""
+    months: list[date] = []
+    ranges: list[tuple[date, date]] = []
+    start = first
+    while start <= last:
+        month = start.replace(day=1)
+        following = (month + timedelta(days=32)).replace(day=1)
+        end = min(last, following - timedelta(days=1))
+        whole = start == month and end == following - timedelta(days=1)
+        if whole and month != today.replace(day=1):
+            months.append(month)
+        elif ranges and ranges[-1][1] + timedelta(days=1) == start:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+        start = following
+    return months, ranges
 
 
 def figure_conditions() -> dict[str, sa.ColumnElement[bool]]:
