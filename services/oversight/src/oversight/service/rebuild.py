@@ -27,7 +27,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from pydantic import BaseModel
 
 from oversight.errors import LedgerNotEmpty
-from oversight.models import LedgerDeadline, LedgerDeadlineDay, LedgerFact, LedgerFactDay
+from oversight.models import (
+    LedgerDeadline,
+    LedgerDeadlineDay,
+    LedgerDeadlineMonth,
+    LedgerFact,
+    LedgerFactDay,
+)
 from xietong_common.context import ServiceContext
 from xietong_common.events.registry import registry
 from xietong_common.messaging import Handlers, bind
@@ -121,6 +127,7 @@ async def rebuild_ledger(
         "ledger facts": LedgerFact.__table__,
         "ledger deadlines": LedgerDeadline.__table__,
         "day counts": LedgerDeadlineDay.__table__,
+        "month counts": LedgerDeadlineMonth.__table__,
         "fact day counts": LedgerFactDay.__table__,
         "inbox rows": inbox,
     }
