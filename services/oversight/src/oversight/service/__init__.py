@@ -32,9 +32,6 @@ from oversight.service.export import (
 )
 from oversight.service.ledger import DeadlineReport as DeadlineReport
 from oversight.service.ledger import (
-    record_deadline_fact as record_deadline_fact,
-)
-from oversight.service.ledger import (
     record_deadline_facts as record_deadline_facts,
 )
 from oversight.service.ledger import (

@@ -177,6 +177,7 @@ class DeadlineReport:
         )
 
     def fact(self) -> Fact:
+        """The fact as the ledger keeps it: keyed by the deadline and what befell it."""
         event, kind = self.event, self.kind
         detail: dict[str, Any] = {
             "action": event.action,
@@ -336,18 +337,6 @@ def _apply(row: LedgerDeadline, event: DeadlineFact, kind: LifecycleKind) -> Non
         row.ended_at = (lifecycle.recorded_at if lifecycle else None) or event.due_at
         row.end_kind = kind.value
         row.end_reason = lifecycle.reason if lifecycle else None
-
-
-async def record_deadline_fact(
-    uow: UnitOfWork,
-    event: DeadlineLifecycle | DeadlineBreached,
-    *,
-    source: str,
-    event_id: str,
-) -> bool:
-    """SUP-02: one deadline fact (`record_deadline_facts` of one). True if the ledger learnt
-    something from it."""
-    return bool(await record_deadline_facts(uow, [DeadlineReport(event, source, event_id)]))
 
 
 async def record_deadline_facts(
