@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ from xietong_common.clock import SystemClock
 from xietong_common.db import Database
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.registry import dlq_topic
-from xietong_common.messaging.inbox import InboxConsumer
+from xietong_common.messaging.inbox import BatchHandler, Delivered, InboxConsumer
 from xietong_devtools.testing import (
     TEST_NAMESPACE,
     Servers,
@@ -458,3 +459,135 @@ async def test_events_wait_while_the_database_is_away_and_none_is_dead_lettered(
             await db.dispose()
         await dlq.poll(1)
     assert [r for r in dlq.records if r.key == key.encode()] == []
+
+
+# ---- batch handlers: a handler that takes a batch's events of its type in one call ------
+
+
+def _counting_in_one_statement(
+    calls: list[list[str]], mine: set[str], failing: str | None = None
+) -> BatchHandler:
+    """A batch handler whose use case writes all its events in one statement (each counter
+    bumped by how many events name it); it fails, after writing, if one event is `failing`."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    from backbone_support import counters
+
+    async def handle(uow: Any, items: Sequence[Delivered]) -> None:
+        names = [item.event.counter for item in items]
+        if mine & set(names):
+            calls.append([n for n in names if n in mine])
+        bumps = Counter(names)
+        stmt = insert(counters).values([{"name": n, "value": v} for n, v in sorted(bumps.items())])
+        await uow.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[counters.c.name],
+                set_={"value": counters.c.value + stmt.excluded.value},
+            )
+        )
+        if failing in bumps:
+            raise RuntimeError("this handler always fails for this event")
+
+    return BatchHandler(handle)
+
+
+async def test_a_batch_handler_takes_a_batch_in_one_call_and_a_redelivered_batch_changes_nothing(
+    h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    """Exactly once with a batch handler: each event once, in the partition's order, in
+    fewer calls than events; the same events again — twice in one batch, or all of them
+    redelivered to a new group — change nothing."""
+    key = new_key()
+    names = [new_key() for _ in range(20)]
+    events = [
+        envelope_bytes(CounterIncremented(counter=c, seq=n), key=key, event_id=str(uuid.uuid4()))
+        for n, c in enumerate(names)
+    ]
+    await _send_all(producer, key, [*events[:12], events[5], *events[12:]])  # one twice
+    calls: list[list[str]] = []
+    mine = set(names)
+
+    def consumer(group: str) -> InboxConsumer:
+        return InboxConsumer(
+            h.db,
+            namespace=TEST_NAMESPACE,
+            bootstrap=kafka_bootstrap,
+            handlers={CounterIncremented: _counting_in_one_statement(calls, mine)},
+            group_id=group,
+            batch_size=10,
+        )
+
+    async def first_done() -> bool:
+        return await counter_value(h.db, names[-1]) == 1
+
+    await run_until(consumer(f"g-{uuid.uuid4().hex[:6]}"), first_done)
+    assert [n for call in calls for n in call] == names  # in order, each once
+    assert len(calls) < len(names)  # several to a call
+    marker = new_key()
+    await _send_all(
+        producer,
+        key,
+        [*events, envelope_bytes(CounterIncremented(counter=marker, seq=99), key=key)],
+    )
+    handled = len(calls)
+
+    async def again_done() -> bool:
+        return await counter_value(h.db, marker) == 1
+
+    # A new group reads the topic from the start: every event comes again, some twice.
+    await run_until(consumer(f"g-{uuid.uuid4().hex[:6]}"), again_done)
+    assert len(calls) == handled  # none of them given to the handler again
+    for name in names:
+        assert await counter_value(h.db, name) == 1
+
+
+async def test_a_batch_handler_failing_mid_batch_dead_letters_that_event_alone(
+    h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    """The handler fails on one event of its call after writing the others: the batch rolls
+    back whole; each event is then given alone, the good ones applied once each and in order,
+    the failing one retried and dead-lettered as any handler's."""
+    key = new_key()
+    before, failing, after = [new_key(), new_key()], new_key(), [new_key(), new_key()]
+    order = [*before, failing, *after]
+    calls: list[list[str]] = []
+    handler = _counting_in_one_statement(calls, set(order), failing=failing)
+    async with topic_reader(kafka_bootstrap, dlq_topic(TOPIC)) as dlq:
+        await _send_all(
+            producer,
+            key,
+            [
+                envelope_bytes(CounterIncremented(counter=c, seq=n), key=key)
+                for n, c in enumerate(order)
+            ],
+        )
+        consumer = InboxConsumer(
+            h.db,
+            namespace=TEST_NAMESPACE,
+            bootstrap=kafka_bootstrap,
+            handlers={CounterIncremented: handler},
+            group_id=f"g-{uuid.uuid4().hex[:6]}",
+            max_attempts=2,
+            backoff_initial_s=0.01,
+            backoff_max_s=0.02,
+        )
+
+        async def done() -> bool:
+            return await counter_value(h.db, after[-1]) == 1
+
+        await run_until(consumer, done)
+        end = asyncio.get_running_loop().time() + 20
+        while not (dead := [r for r in dlq.records if r.key == key.encode()]):
+            assert asyncio.get_running_loop().time() < end, "the dead letter did not arrive"
+            await dlq.poll(1)
+    for name in (*before, *after):
+        assert await counter_value(h.db, name) == 1  # once, though its batch rolled back
+    assert await counter_value(h.db, failing) is None
+    assert len(dead) == 1
+    assert dead[0].value is not None
+    assert failing.encode() in dead[0].value
+    assert dict(dead[0].headers)["x-attempts"] == b"2"
+    # The calls that took effect (each good event's last) came in the partition's order.
+    last = [max(i for i, call in enumerate(calls) if name in call) for name in (*before, *after)]
+    assert last == sorted(last)
+    assert sum(call == [failing] for call in calls) == 2  # its 2 attempts alone

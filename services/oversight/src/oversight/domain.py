@@ -169,6 +169,26 @@ def rule_belongs_to(rule: str, mechanism: str) -> bool:
 
 
 FIGURES = ("breached", "met_late", "met_on_time", "ended", "provisional", "open", "open_overdue")
+DAY_FIGURES = ("breached", "met_late", "met_on_time", "ended", "provisional", "open")
+"""The figures of a deadline counted on the China day it falls due (open-overdue is the open
+ones of days past, and of today those due before now)."""
+
+
+def day_figures(*, breached: bool, met: bool, ended: bool, provisional: bool) -> dict[str, int]:
+    """SUP-02: the figures a deadline counts in on the day it falls due — its outcome
+    (breached, met on time, ended, provisional or open; met late is a part of breached),
+    as the ledger tells it now."""
+    clean, running = not breached, not ended
+    return {
+        "breached": int(breached),
+        "met_late": int(breached and met),
+        "met_on_time": int(clean and met and not provisional),
+        "ended": int(clean and not met and ended),
+        "provisional": int(clean and running and provisional),
+        "open": int(clean and not met and running and not provisional),
+    }
+
+
 FACT_KINDS = {
     "assistance.refused": "refusals",  # ASSIST-03
     "inspection.support-refused": "refusals",  # INSP-03

@@ -12,6 +12,7 @@ the reason. A fact the ledger holds already (the same breach on `deadline.breach
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
 
 from oversight import service
@@ -26,7 +27,6 @@ from xietong_common.contracts.assistance import (
     AssistanceRefused,
 )
 from xietong_common.contracts.audit import AuditCheckpointSigned
-from xietong_common.contracts.deadlines import DeadlineBreached, DeadlineLifecycle
 from xietong_common.contracts.info import InfoUnreadOverdue
 from xietong_common.contracts.inspection import InspectionSeriousReported, InspectionSupportRefused
 from xietong_common.contracts.referral import (
@@ -39,27 +39,40 @@ from xietong_common.contracts.referral import (
 )
 from xietong_common.contracts.secondment import GuidanceRecorded
 from xietong_common.events.envelope import CloudEvent
-from xietong_common.messaging.inbox import refused_like_a_request
+from xietong_common.messaging.inbox import Delivered, refused_like_a_request
 from xietong_common.uow import UnitOfWork
 
 
 async def on_deadline_lifecycle(
-    uow: UnitOfWork, event: DeadlineLifecycle, envelope: CloudEvent, *, ctx: ServiceContext
+    uow: UnitOfWork, events: Sequence[Delivered], *, ctx: ServiceContext
 ) -> None:
-    """SUP-02: a deadline started, was met, breached, cancelled, closed or made final."""
+    """SUP-02: deadlines started, met, breached, cancelled, closed or made final (a batch of
+    them, in the order told)."""
     with refused_like_a_request():
-        await service.record_deadline_fact(
-            uow, event, source=source_service(envelope.source), event_id=envelope.id
+        await service.record_deadline_facts(
+            uow,
+            [
+                service.DeadlineReport(
+                    d.event, source_service(d.envelope.source), event_id=d.envelope.id
+                )
+                for d in events
+            ],
         )
 
 
 async def on_deadline_breached(
-    uow: UnitOfWork, event: DeadlineBreached, envelope: CloudEvent, *, ctx: ServiceContext
+    uow: UnitOfWork, events: Sequence[Delivered], *, ctx: ServiceContext
 ) -> None:
-    """SUP-02: the breach alert — the same breach as the lifecycle's, counted once."""
+    """SUP-02: breach alerts — each the same breach as the lifecycle's, counted once."""
     with refused_like_a_request():
-        await service.record_deadline_fact(
-            uow, event, source=source_service(envelope.source), event_id=envelope.id
+        await service.record_deadline_facts(
+            uow,
+            [
+                service.DeadlineReport(
+                    d.event, source_service(d.envelope.source), event_id=d.envelope.id
+                )
+                for d in events
+            ],
         )
 
 

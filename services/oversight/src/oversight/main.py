@@ -26,6 +26,7 @@ from xietong_common.contracts.referral import (
     CaseOnwardReferralSuspected,
 )
 from xietong_common.contracts.secondment import GuidanceRecorded
+from xietong_common.messaging import batched
 from xietong_common.web import ServiceSpec, create_app
 
 SPEC = ServiceSpec(
@@ -51,8 +52,8 @@ SPEC = ServiceSpec(
     settings_class=OversightSettings,
     jobs=[alarms.calendar_watch_job()],
     handlers={
-        DeadlineLifecycle: handlers.on_deadline_lifecycle,
-        DeadlineBreached: handlers.on_deadline_breached,
+        DeadlineLifecycle: batched(handlers.on_deadline_lifecycle),
+        DeadlineBreached: batched(handlers.on_deadline_breached),
         AssistanceRefused: handlers.on_assistance_refused,
         AssistanceObstructionFlagged: handlers.on_obstruction_flagged,
         InfoUnreadOverdue: handlers.on_unread_overdue,

@@ -9,7 +9,7 @@ service (`(mechanism, deadline_id)`), from which the assessment is counted.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -90,6 +90,65 @@ class LedgerDeadline(Base):
     end_kind: Mapped[str | None] = mapped_column(sa.String(20))  # cancelled or closed
     end_reason: Mapped[str | None] = mapped_column(sa.String(80))
     updated_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class DeadlineCounts:
+    """The counts of deadlines kept per day and per month: those due by outcome, those
+    started."""
+
+    due: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    breached: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    met_late: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    met_on_time: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    ended: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    provisional: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    open: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    started: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+
+
+class LedgerDeadlineDay(DeadlineCounts, Base):
+    """SUP-02, the assessment's pre-aggregate: the deadlines of one organisation, mechanism
+    and rule by China day — those due that day by outcome (as `ledger_deadlines` tells them
+    now), and those started that day. Kept in the transaction that changes a deadline (its
+    count moved from what it was to what it is); the assessment sums days, not deadlines."""
+
+    __tablename__ = "ledger_deadline_days"
+
+    organisation: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    mechanism: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)  # China calendar day
+
+
+class LedgerDeadlineMonth(DeadlineCounts, Base):
+    """The same counts per China calendar month (`month`: its first day), kept with the
+    days: a year's assessment sums twelve months, and days only at a period's ragged ends
+    and in the current month."""
+
+    __tablename__ = "ledger_deadline_months"
+
+    organisation: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    mechanism: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+
+
+class LedgerFactDay(Base):
+    """SUP-02, the assessment's pre-aggregate: the facts of one organisation by kind, source,
+    rule, outcome and China day of occurrence (`''` where a fact has no rule or outcome);
+    counted in the transaction that records the fact (facts never change). A deadline's own
+    facts (`deadline.*`) are not: its row in `ledger_deadline_days` counts it."""
+
+    __tablename__ = "ledger_fact_days"
+
+    organisation: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    outcome: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    owned_matter: Mapped[bool] = mapped_column(sa.Boolean, primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    n: Mapped[int] = mapped_column(sa.Integer, server_default="0")
 
 
 class LedgerRuling(Base):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -16,7 +17,7 @@ from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.registry import DAY_MS, registry
 from xietong_common.messaging.dead_letters import observe_dead_letters
-from xietong_common.messaging.inbox import Handler, InboxConsumer
+from xietong_common.messaging.inbox import AnyHandler, BatchHandler, Delivered, InboxConsumer
 from xietong_common.messaging.outbox import OutboxRelay
 from xietong_common.metrics import TOPIC_RETENTION_SHORT
 from xietong_common.uow import UnitOfWork
@@ -33,7 +34,30 @@ class EventHandler(Protocol):
     ) -> Awaitable[None]: ...
 
 
-Handlers = Mapping[type[BaseModel], EventHandler]
+class BatchEventHandler(Protocol):
+    """A handler of consumed events that takes several at once (`batched`): the consecutive
+    new events of its type in an inbox batch, in their partition's order, to apply in that
+    order in a few statements (the inbox's `BatchHandler`)."""
+
+    def __call__(
+        self, uow: UnitOfWork, events: Sequence[Delivered], *, ctx: ServiceContext
+    ) -> Awaitable[None]: ...
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A `BatchEventHandler` in a service's handlers (`batched(on_...)`)."""
+
+    handle: BatchEventHandler
+
+
+def batched(handler: BatchEventHandler) -> Batched:
+    """Opt a handler in to the inbox's batches: it is called once with the consecutive new
+    events of its type in a batch (and with a list of one when they go one at a time)."""
+    return Batched(handler)
+
+
+Handlers = Mapping[type[BaseModel], EventHandler | Batched]
 
 
 def service_topics(service: str, handlers: Handlers) -> list[str]:
@@ -43,9 +67,15 @@ def service_topics(service: str, handlers: Handlers) -> list[str]:
     return sorted(topics)
 
 
-def bind(handlers: Handlers, ctx: ServiceContext) -> dict[type[BaseModel], Handler]:
+def bind(handlers: Handlers, ctx: ServiceContext) -> dict[type[BaseModel], AnyHandler]:
     """The handlers with the running service's context given to each."""
-    return {model: functools.partial(handler, ctx=ctx) for model, handler in handlers.items()}
+    bound: dict[type[BaseModel], AnyHandler] = {}
+    for model, handler in handlers.items():
+        if isinstance(handler, Batched):
+            bound[model] = BatchHandler(functools.partial(handler.handle, ctx=ctx))
+        else:
+            bound[model] = functools.partial(handler, ctx=ctx)
+    return bound
 
 
 async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers) -> None:

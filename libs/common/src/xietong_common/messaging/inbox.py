@@ -5,14 +5,19 @@ The events a poll brings from one partition are handled in ONE transaction, in t
 If anything in that transaction fails — a handler's error or refusal, the database — it
 is rolled back whole and the same events are handled one at a time, each in its own
 transaction with its retries, backoff and dead-lettering (`process`): a batch never changes
-what happens to an event, only how many commits the ones that go through cost."""
+what happens to an event, only how many commits the ones that go through cost.
+
+A handler may opt in to take the consecutive new events of its type in a batch in one call
+(`BatchHandler`: a list of `Delivered`, in their partition's order), so that its use case
+writes them in a few statements rather than a few each; alone, it gets a list of one."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -38,6 +43,26 @@ log = logging.getLogger(__name__)
 Handler = Callable[[UnitOfWork, Any, CloudEvent], Awaitable[None]]
 
 
+class Delivered(NamedTuple):
+    """One event given to a `BatchHandler`: its payload and its envelope."""
+
+    event: Any
+    envelope: CloudEvent
+
+
+@dataclass(frozen=True)
+class BatchHandler:
+    """A handler that takes the consecutive new events of its type in a batch in one call,
+    in their partition's order (duplicates already left out), and applies them in that order
+    as if one at a time. An error in it rolls the whole batch back, and each event is then
+    given alone (a list of one) with its own retries and dead-lettering, as any handler's."""
+
+    handle: Callable[[UnitOfWork, Sequence[Delivered]], Awaitable[None]]
+
+
+AnyHandler = Handler | BatchHandler
+
+
 class PoisonMessage(Exception):
     """A message no retry can fix (not a CloudEvent, unknown type, invalid payload)."""
 
@@ -58,7 +83,31 @@ class _Decoded(NamedTuple):
     record: ConsumerRecord[bytes, bytes]
     envelope: CloudEvent
     event: BaseModel
-    handler: Handler
+    handler: AnyHandler
+
+
+async def _call(handler: AnyHandler, uow: UnitOfWork, items: Sequence[Delivered]) -> None:
+    """A plain handler once per event, in order; a batch handler once for them all."""
+    if isinstance(handler, BatchHandler):
+        await handler.handle(uow, items)
+        return
+    for item in items:
+        await handler(uow, item.event, item.envelope)
+
+
+def _groups(items: list[_Decoded]) -> Iterator[list[_Decoded]]:
+    """`items` in order, cut into the calls they make: the consecutive ones with the same
+    batch handler together, any other alone."""
+    group: list[_Decoded] = []
+    for item in items:
+        if group and not (
+            isinstance(item.handler, BatchHandler) and item.handler is group[0].handler
+        ):
+            yield group
+            group = []
+        group.append(item)
+    if group:
+        yield group
 
 
 @contextlib.contextmanager
@@ -85,7 +134,7 @@ class InboxConsumer:
         db: Database,
         *,
         bootstrap: str,
-        handlers: Mapping[type[BaseModel], Handler],
+        handlers: Mapping[type[BaseModel], AnyHandler],
         group_id: str | None = None,
         max_attempts: int = 5,
         batch_size: int = 100,
@@ -226,7 +275,8 @@ class InboxConsumer:
     async def _apply_batch(self, run: list[_Decoded]) -> list[str]:
         """One transaction: the inbox rows of every event of `run`, then each new event's
         handler in order. An event id met before — committed earlier, or twice in the run (the
-        relay may send a row twice) — is a duplicate: its handler does not run."""
+        relay may send a row twice) — is a duplicate: its handler does not run. The new events
+        that follow each other with the same `BatchHandler` go to it in one call."""
         async with self.db.uow(actor=self.actor) as uow:
             rows = [
                 {
@@ -249,14 +299,21 @@ class InboxConsumer:
                 ).scalars()
             )
             outcomes = []
+            fresh: list[_Decoded] = []
             for item in run:
                 if item.envelope.id not in new:
                     outcomes.append("duplicate")
                     continue
                 new.discard(item.envelope.id)
-                with self._span(item.record, item.envelope):
-                    await item.handler(uow, item.event, item.envelope)
+                fresh.append(item)
                 outcomes.append("handled")
+            for group in _groups(fresh):
+                with self._span(group[0].record, group[0].envelope, count=len(group)):
+                    await _call(
+                        group[0].handler,
+                        uow,
+                        [Delivered(item.event, item.envelope) for item in group],
+                    )
         return outcomes
 
     async def process(self, record: ConsumerRecord[bytes, bytes], dlq: AIOKafkaProducer) -> str:
@@ -311,7 +368,7 @@ class InboxConsumer:
 
     def _decode(
         self, record: ConsumerRecord[bytes, bytes]
-    ) -> tuple[CloudEvent, BaseModel, Handler]:
+    ) -> tuple[CloudEvent, BaseModel, AnyHandler]:
         if record.value is None:
             raise PoisonMessage("empty message")
         try:
@@ -344,16 +401,18 @@ class InboxConsumer:
         record: ConsumerRecord[bytes, bytes],
         envelope: CloudEvent,
         event: BaseModel,
-        handler: Handler,
+        handler: AnyHandler,
     ) -> str:
         with self._span(record, envelope):
             return await self._apply(record, envelope, event, handler)
 
     @contextlib.contextmanager
-    def _span(self, record: ConsumerRecord[bytes, bytes], envelope: CloudEvent) -> Iterator[None]:
+    def _span(
+        self, record: ConsumerRecord[bytes, bytes], envelope: CloudEvent, *, count: int = 1
+    ) -> Iterator[None]:
         """The event's process span, continuing the relay's publish span (its header), else
         the request that caused the event; and its trace context for what the handler logs
-        and publishes."""
+        and publishes. For a batch handler's call, the span of the first of its `count`."""
         headers = {k: v.decode("latin-1") for k, v in record.headers or ()}
         with messaging_span(
             f"{self.namespace.logical(record.topic) or record.topic} process",
@@ -367,6 +426,7 @@ class InboxConsumer:
                 "messaging.message.id": envelope.id,
                 "messaging.kafka.offset": record.offset,
                 "cloudevents.event_type": envelope.type,
+                **({"messaging.batch.message_count": count} if count > 1 else {}),
             },
         ):
             context = {
@@ -384,7 +444,7 @@ class InboxConsumer:
         record: ConsumerRecord[bytes, bytes],
         envelope: CloudEvent,
         event: BaseModel,
-        handler: Handler,
+        handler: AnyHandler,
     ) -> str:
         async with self.db.uow(actor=self.actor) as uow:
             first_time = (
@@ -403,7 +463,7 @@ class InboxConsumer:
             ).first()
             if first_time is None:
                 return "duplicate"
-            await handler(uow, event, envelope)
+            await _call(handler, uow, [Delivered(event, envelope)])
             faultpoints.reached(faultpoints.HANDLER_UNCOMMITTED, topic=record.topic)
         return "handled"
 

@@ -30,8 +30,9 @@ from oversight.service.export import (
 from oversight.service.export import (
     record_export as record_export,
 )
+from oversight.service.ledger import DeadlineReport as DeadlineReport
 from oversight.service.ledger import (
-    record_deadline_fact as record_deadline_fact,
+    record_deadline_facts as record_deadline_facts,
 )
 from oversight.service.ledger import (
     record_fact as record_fact,

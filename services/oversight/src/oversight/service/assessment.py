@@ -8,8 +8,9 @@ its own figures and rows only, and asking for another's is answered 404, as if i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,9 +27,18 @@ from oversight.domain import (
     outcome_field,
 )
 from oversight.errors import InvalidPeriod, NotVisible
-from oversight.models import LedgerDeadline, LedgerFact, LedgerRuling
+from oversight.models import (
+    LedgerDeadline,
+    LedgerDeadlineDay,
+    LedgerDeadlineMonth,
+    LedgerFact,
+    LedgerFactDay,
+    LedgerRuling,
+)
+from oversight.service import days
 from oversight.service.common import DEADLINE, sees_everyone
 from xietong_common.auth import Principal
+from xietong_common.calendar import CHINA_TZ
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.reference import OrgKind, kind_of_code
 
@@ -50,6 +60,9 @@ def choose_period(
             max_range_days=max_range_days,
         )
     return chosen
+
+
+BREACHED_SUFFIX = ":breached"  # a breach fact's key: `<deadline_id>:breached`
 
 
 @dataclass(frozen=True)
@@ -126,15 +139,112 @@ async def assess(
     filters: AssessmentFilters,
     now: datetime,
 ) -> list[OrganisationFigures]:
-    """SUP-02: each organisation's figures in the period (those with any), by code."""
+    """SUP-02: each organisation's figures in the period (those with any), by code, summed
+    from the day counts kept with the ledger (`days`); the rulings read from the rulings."""
+    return await _assess(
+        session, principal=principal, period=period, filters=filters, now=now, from_days=True
+    )
+
+
+async def assess_from_ledger(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    period: domain.Period,
+    filters: AssessmentFilters,
+    now: datetime,
+) -> list[OrganisationFigures]:
+    """The same figures as `assess`, counted from the ledger's rows deadline by deadline:
+    what the day counts must always sum to (tests; a check after a bulk import)."""
+    return await _assess(
+        session, principal=principal, period=period, filters=filters, now=now, from_days=False
+    )
+
+
+async def _assess(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    period: domain.Period,
+    filters: AssessmentFilters,
+    now: datetime,
+    from_days: bool,
+) -> list[OrganisationFigures]:
     organisation = _visible_org(principal, filters.organisation)
     d, f = LedgerDeadline, LedgerFact
-    outcomes = _outcomes(now)
     by_org: dict[str, OrganisationFigures] = {}
 
     def of(code: str) -> OrganisationFigures:
         return by_org.setdefault(code, OrganisationFigures(code))
 
+    count = _count_days if from_days else _count_ledger
+    await count(session, of, period=period, organisation=organisation, filters=filters, now=now)
+    fact_where = [
+        f.kind.in_(COUNTED_KINDS),
+        f.occurred_at >= period.start,
+        f.occurred_at < period.end,
+    ]
+    if organisation is not None:
+        fact_where.append(f.organisation == organisation)
+    if filters.rules:
+        fact_where.append(f.rule.in_(filters.rules))
+    if filters.mechanism is not None:
+        fact_where.append(f.source == filters.mechanism)
+
+    # SUP-01: the rulings on the same breaches and facts, by outcome. The facts stay counted
+    # as recorded above; the excused are taken out only of the `..._after_rulings` figures.
+    r = LedgerRuling
+    breach_rulings = await session.execute(
+        sa.select(d.organisation, r.outcome, sa.func.count())
+        .select_from(d)
+        .join(
+            f,
+            # From the ruling to its fact to its deadline (unique index): few rulings, and
+            # none of the period's breaches read unless ruled on.
+            sa.and_(
+                d.mechanism == f.source,
+                d.deadline_id == sa.func.left(f.fact_key, -len(BREACHED_SUFFIX)),
+                f.kind == "deadline.breached",
+                f.fact_key.endswith(BREACHED_SUFFIX, autoescape=True),
+            ),
+        )
+        .join(r, r.fact_id == f.id)
+        .where(
+            *_deadline_filters(period, organisation, filters.rules, filters.mechanism),
+            d.breached_at.is_not(None),
+        )
+        .group_by(d.organisation, r.outcome)
+    )
+    for code, outcome, n in breach_rulings.all():
+        _count_ruling(of(code), "breached", outcome, int(n))
+    fact_rulings = await session.execute(
+        sa.select(f.organisation, f.kind, r.outcome, sa.func.count())
+        .select_from(f)
+        .join(r, r.fact_id == f.id)
+        .where(*fact_where, f.kind.in_(FACT_KINDS))
+        .group_by(f.organisation, f.kind, r.outcome)
+    )
+    for code, kind, outcome, n in fact_rulings.all():
+        _count_ruling(of(code), FACT_KINDS[kind], outcome, int(n))
+
+    found = sorted(by_org.values(), key=lambda o: o.organisation)
+    if filters.organisation_kind is not None:
+        found = [o for o in found if kind_of_code(o.organisation) is filters.organisation_kind]
+    return found
+
+
+async def _count_ledger(
+    session: AsyncSession,
+    of: Callable[[str], OrganisationFigures],
+    *,
+    period: domain.Period,
+    organisation: str | None,
+    filters: AssessmentFilters,
+    now: datetime,
+) -> None:
+    """The deadline and fact figures counted from the ledger's rows."""
+    d, f = LedgerDeadline, LedgerFact
+    outcomes = _outcomes(now)
     rows = await session.execute(
         sa.select(d.organisation, d.rule, *(c.label(n) for n, c in outcomes.items()))
         .where(*_deadline_filters(period, organisation, filters.rules, filters.mechanism))
@@ -180,43 +290,114 @@ async def assess(
     for code, kind, told, owned_matter, n in facts.all():
         _count_fact(of(code), kind, told, owned_matter == "true", int(n))
 
-    # SUP-01: the rulings on the same breaches and facts, by outcome. The facts stay counted
-    # as recorded above; the excused are taken out only of the `..._after_rulings` figures.
-    r = LedgerRuling
-    breach_rulings = await session.execute(
-        sa.select(d.organisation, r.outcome, sa.func.count())
-        .select_from(d)
-        .join(
-            f,
-            sa.and_(
-                f.source == d.mechanism,
-                f.fact_key == d.deadline_id + ":breached",
-                f.kind == "deadline.breached",
-            ),
-        )
-        .join(r, r.fact_id == f.id)
-        .where(
-            *_deadline_filters(period, organisation, filters.rules, filters.mechanism),
-            d.breached_at.is_not(None),
-        )
-        .group_by(d.organisation, r.outcome)
-    )
-    for code, outcome, n in breach_rulings.all():
-        _count_ruling(of(code), "breached", outcome, int(n))
-    fact_rulings = await session.execute(
-        sa.select(f.organisation, f.kind, r.outcome, sa.func.count())
-        .select_from(f)
-        .join(r, r.fact_id == f.id)
-        .where(*fact_where, f.kind.in_(FACT_KINDS))
-        .group_by(f.organisation, f.kind, r.outcome)
-    )
-    for code, kind, outcome, n in fact_rulings.all():
-        _count_ruling(of(code), FACT_KINDS[kind], outcome, int(n))
 
-    found = sorted(by_org.values(), key=lambda o: o.organisation)
-    if filters.organisation_kind is not None:
-        found = [o for o in found if kind_of_code(o.organisation) is filters.organisation_kind]
-    return found
+async def _count_days(
+    session: AsyncSession,
+    of: Callable[[str], OrganisationFigures],
+    *,
+    period: domain.Period,
+    organisation: str | None,
+    filters: AssessmentFilters,
+    now: datetime,
+) -> None:
+    """The deadline and fact figures summed from the day counts: the whole months of the
+    period from the month counts (but today's month), the other days from the day counts;
+    of its open deadlines, those of the months and days before today are overdue, and of
+    today's those due before `now` (counted from the ledger: one day of it)."""
+    fd = LedgerFactDay
+    today = days.china_day(now)
+    months, ranges = days.read_plan(period.first, period.last, today)
+    names = ("due", *domain.DAY_FIGURES, "started", "open_overdue")
+    summed: dict[tuple[str, str], dict[str, int]] = {}
+    for table, when, picked in (
+        (LedgerDeadlineMonth, LedgerDeadlineMonth.month, [LedgerDeadlineMonth.month.in_(months)]),
+        (
+            LedgerDeadlineDay,
+            LedgerDeadlineDay.day,
+            [sa.or_(sa.false(), *(LedgerDeadlineDay.day.between(a, b) for a, b in ranges))],
+        ),
+    ):
+        if not (months if table is LedgerDeadlineMonth else ranges):
+            continue
+        where: list[sa.ColumnElement[bool]] = list(picked)
+        if organisation is not None:
+            where.append(table.organisation == organisation)
+        if filters.rules:
+            where.append(table.rule.in_(filters.rules))
+        if filters.mechanism is not None:
+            where.append(table.mechanism == filters.mechanism)
+        sums: dict[str, sa.ColumnElement[Any]] = {
+            name: sa.func.sum(getattr(table, name)) for name in names[:-1]
+        }
+        # Open and due before today's month (months) or today (days): overdue.
+        sums["open_overdue"] = sa.func.sum(table.open).filter(when < today)
+        rows = await session.execute(
+            sa.select(table.organisation, table.rule, *(c.label(n) for n, c in sums.items()))
+            .where(*where)
+            .group_by(table.organisation, table.rule)
+        )
+        for row in rows.mappings():
+            into = summed.setdefault((row["organisation"], row["rule"]), dict.fromkeys(names, 0))
+            for name in names:
+                into[name] += int(row[name] or 0)
+    overdue_today = await _open_overdue_today(
+        session, period=period, organisation=organisation, filters=filters, now=now
+    )
+    for (code, rule), counted in sorted(summed.items()):
+        if not counted["due"] and not counted["started"]:
+            continue  # days whose deadlines moved to other days
+        figures = of(code)
+        figures.started += counted["started"]
+        if not counted["due"]:
+            continue  # started in the period, due in none of its days
+        counts = {n: counted[n] for n in FIGURES}
+        counts["open_overdue"] += overdue_today.get((code, rule), 0)
+        figures.deadlines.add(counts)
+        figures.by_rule.setdefault(rule, Counts()).add(counts)
+
+    fact_where: list[sa.ColumnElement[bool]] = [
+        fd.kind.in_(COUNTED_KINDS),
+        fd.day >= period.first,
+        fd.day <= period.last,
+    ]
+    if organisation is not None:
+        fact_where.append(fd.organisation == organisation)
+    if filters.rules:
+        fact_where.append(fd.rule.in_(filters.rules))
+    if filters.mechanism is not None:
+        fact_where.append(fd.source == filters.mechanism)
+    facts = await session.execute(
+        sa.select(fd.organisation, fd.kind, fd.outcome, fd.owned_matter, sa.func.sum(fd.n))
+        .where(*fact_where)
+        .group_by(fd.organisation, fd.kind, fd.outcome, fd.owned_matter)
+    )
+    for code, kind, told, owned_matter, n in facts.all():
+        _count_fact(of(code), kind, told or None, owned_matter, int(n))
+
+
+async def _open_overdue_today(
+    session: AsyncSession,
+    *,
+    period: domain.Period,
+    organisation: str | None,
+    filters: AssessmentFilters,
+    now: datetime,
+) -> dict[tuple[str, str], int]:
+    """The open deadlines due today before `now`, by organisation and rule (none unless
+    today is a day of the period)."""
+    today = days.china_day(now)
+    if not period.first <= today <= period.last:
+        return {}
+    d = LedgerDeadline
+    start = datetime.combine(today, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
+    where = _deadline_filters(period, organisation, filters.rules, filters.mechanism)
+    where += [d.due_at >= start, d.due_at < now, days.figure_conditions()["open"]]
+    rows = await session.execute(
+        sa.select(d.organisation, d.rule, sa.func.count())
+        .where(*where)
+        .group_by(d.organisation, d.rule)
+    )
+    return {(code, rule): int(n) for code, rule, n in rows.all()}
 
 
 def _count_fact(

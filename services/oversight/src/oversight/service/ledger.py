@@ -5,14 +5,19 @@ a deadline's breach is `<deadline_id>:breached` whether it came on `deadline.bre
 `deadline.lifecycle`, first or replayed, so it is counted once. A deadline's later facts
 never undo an earlier breach (a late `met`, a `closed` after the date: the breach stays),
 and the organisation that owed it is the one first told (responsibility does not move).
+
+Deadline facts come in batches (`record_deadline_facts`: the inbox's batch of one partition,
+in order): a few statements for the batch, each fact applied as if alone. Every change is
+counted in the day counts (`days`) in the same transaction.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -21,6 +26,7 @@ from oversight import domain
 from oversight.errors import NotItsFact
 from oversight.models import LedgerDeadline, LedgerFact
 from oversight.service.common import DEADLINE
+from oversight.service.days import CHUNK, DayCounts, DeadlineState
 from xietong_common.contracts.deadlines import (
     DeadlineBreached,
     DeadlineLifecycle,
@@ -34,6 +40,26 @@ UNTOLD = ""
 may lack the length and start); its first lifecycle fact fills them in."""
 
 DeadlineFact = DeadlineLifecycle | DeadlineBreached
+CHANGING = (
+    "counterparty",
+    "reference",
+    "assignee",
+    "unit",
+    "amount",
+    "started_at",
+    "due_at",
+    "provisional",
+    "met_at",
+    "met_late",
+    "breached_at",
+    "breach_kind",
+    "breach_actual_at",
+    "ended_at",
+    "end_kind",
+    "end_reason",
+    "updated_at",
+)
+"""What the facts of a deadline may change on its row (`_apply`)."""
 
 
 def source_service(source: str) -> str:
@@ -82,6 +108,9 @@ async def record_fact(uow: UnitOfWork, fact: Fact, *, event_id: str, audit: bool
     ).scalar_one_or_none()
     if added is None:
         return False
+    counts = DayCounts()
+    counts.fact(fact)
+    await counts.write(uow.session)
     if audit:
         uow.audit(
             action=f"ledger.{fact.kind}",
@@ -129,42 +158,147 @@ def _occurred_at(event: DeadlineFact, kind: LifecycleKind) -> datetime:
     return recorded if isinstance(recorded, datetime) else event.due_at
 
 
-async def _deadline_row(uow: UnitOfWork, event: DeadlineFact) -> LedgerDeadline:
-    """The ledger's row of the deadline, made from the first fact told about it (any fact
-    carries the whole deadline, so one that arrives first, or alone, still makes it)."""
-    await uow.session.execute(
-        insert(LedgerDeadline)
-        .values(
-            id=uuid.uuid4(),
-            mechanism=event.mechanism,
-            deadline_id=event.deadline_id,
+@dataclass(frozen=True)
+class DeadlineReport:
+    """A deadline fact as told: the event, the service that told it, and the event's id."""
+
+    event: DeadlineFact
+    source: str
+    event_id: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.event.mechanism, self.event.deadline_id)
+
+    @property
+    def kind(self) -> LifecycleKind:
+        return (
+            LifecycleKind.BREACHED if isinstance(self.event, DeadlineBreached) else self.event.kind
+        )
+
+    def fact(self) -> Fact:
+        """The fact as the ledger keeps it: keyed by the deadline and what befell it."""
+        event, kind = self.event, self.kind
+        detail: dict[str, Any] = {
+            "action": event.action,
+            "due_at": event.due_at.isoformat(),
+            "provisional": event.provisional,
+        }
+        if isinstance(event, DeadlineLifecycle):
+            detail |= event.model_dump(
+                mode="json",
+                include={"actor", "actor_org", "late", "reason", "breach_kind", "replayed"},
+                exclude_none=True,
+            )
+        return Fact(
+            source=self.source,
+            fact_key=f"{event.deadline_id}:{kind.value}",
+            kind=f"deadline.{kind.value}",
             rule=event.rule,
-            action=event.action,
             organisation=event.organisation,
             counterparty=event.counterparty,
             subject=event.subject,
-            reference=event.reference,
-            assignee=event.assignee,
-            unit=event.unit.value if event.unit is not None else UNTOLD,
-            amount=event.amount or 0,
-            started_at=event.started_at or event.due_at,
-            due_at=event.due_at,
-            provisional=event.provisional,
-            updated_at=uow.now,
+            occurred_at=_occurred_at(event, kind),
+            detail=detail,
         )
-        .on_conflict_do_nothing(constraint="uq_ledger_deadlines_source_id")
+
+
+async def _new_facts(
+    uow: UnitOfWork, told: Sequence[tuple[Fact, str]]
+) -> list[tuple[Fact, uuid.UUID] | None]:
+    """Each of `told` (a fact and the id of the event that told it) added unless the ledger
+    holds it already — from before, or from earlier in `told`: per item, the new row's id,
+    or None. Unaudited (the caller audits it on its record)."""
+    first: dict[tuple[str, str], int] = {}
+    for i, (fact, _) in enumerate(told):
+        first.setdefault((fact.source, fact.fact_key), i)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "source": fact.source,
+            "fact_key": fact.fact_key,
+            "kind": fact.kind,
+            "event_id": event_id,
+            "rule": fact.rule,
+            "organisation": fact.organisation,
+            "counterparty": fact.counterparty,
+            "subject": fact.subject,
+            "occurred_at": fact.occurred_at,
+            "recorded_at": uow.now,
+            "detail": fact.detail,
+        }
+        for fact, event_id in (told[i] for i in sorted(first.values(), key=lambda i: _key(told[i])))
+    ]
+    # One statement executed for many rows (compiled once, sent in pages of rows).
+    result = await uow.session.execute(
+        insert(cast("sa.Table", LedgerFact.__table__))
+        .on_conflict_do_nothing(constraint="uq_ledger_facts_source_key")
+        .returning(LedgerFact.source, LedgerFact.fact_key, LedgerFact.id),
+        rows,
     )
-    return (
-        await uow.session.execute(
-            sa.select(LedgerDeadline)
-            .where(
-                LedgerDeadline.mechanism == event.mechanism,
-                LedgerDeadline.deadline_id == event.deadline_id,
-            )
+    added = {(source, key): id_ for source, key, id_ in result.all()}
+    return [
+        (fact, added[key])
+        if (key := (fact.source, fact.fact_key)) in added and first[key] == i
+        else None
+        for i, (fact, _) in enumerate(told)
+    ]
+
+
+def _key(item: tuple[Fact, str]) -> tuple[str, str]:
+    return (item[0].source, item[0].fact_key)
+
+
+async def _deadline_rows(
+    uow: UnitOfWork, reports: Sequence[DeadlineReport]
+) -> tuple[dict[tuple[str, str], LedgerDeadline], set[tuple[str, str]]]:
+    """The ledger's rows of the deadlines `reports` tell of, locked, each made from the
+    first fact told about it (any fact carries the whole deadline, so one that arrives
+    first, or alone, still makes it); and the keys of those made now."""
+    firsts: dict[tuple[str, str], DeadlineFact] = {}
+    for report in reports:
+        firsts.setdefault(report.key, report.event)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "mechanism": event.mechanism,
+            "deadline_id": event.deadline_id,
+            "rule": event.rule,
+            "action": event.action,
+            "organisation": event.organisation,
+            "counterparty": event.counterparty,
+            "subject": event.subject,
+            "reference": event.reference,
+            "assignee": event.assignee,
+            "unit": event.unit.value if event.unit is not None else UNTOLD,
+            "amount": event.amount or 0,
+            "started_at": event.started_at or event.due_at,
+            "due_at": event.due_at,
+            "provisional": event.provisional,
+            "updated_at": uow.now,
+        }
+        for _, event in sorted(firsts.items())
+    ]
+    d = LedgerDeadline
+    result = await uow.session.execute(
+        insert(cast("sa.Table", d.__table__))
+        .on_conflict_do_nothing(constraint="uq_ledger_deadlines_source_id")
+        .returning(d.mechanism, d.deadline_id),
+        rows,
+    )
+    made = {(m, i) for m, i in result.all()}
+    keys = sorted(firsts)
+    found: dict[tuple[str, str], LedgerDeadline] = {}
+    for start in range(0, len(keys), CHUNK):
+        locked = await uow.session.execute(
+            sa.select(d)
+            .where(sa.tuple_(d.mechanism, d.deadline_id).in_(keys[start : start + CHUNK]))
+            .order_by(d.mechanism, d.deadline_id)
             .with_for_update()
             .execution_options(populate_existing=True)
         )
-    ).scalar_one()
+        found |= {(row.mechanism, row.deadline_id): row for row in locked.scalars()}
+    return found, made
 
 
 def _apply(row: LedgerDeadline, event: DeadlineFact, kind: LifecycleKind) -> None:
@@ -205,52 +339,46 @@ def _apply(row: LedgerDeadline, event: DeadlineFact, kind: LifecycleKind) -> Non
         row.end_reason = lifecycle.reason if lifecycle else None
 
 
-async def record_deadline_fact(
-    uow: UnitOfWork,
-    event: DeadlineLifecycle | DeadlineBreached,
-    *,
-    source: str,
-    event_id: str,
-) -> bool:
-    """SUP-02: a deadline fact from the service that tracks it (`deadline.lifecycle`, or the
-    `deadline.breached` alert, which is the same breach). True if the ledger learnt
-    something; a fact it holds already (a redelivery, a replay, the alert after the
-    lifecycle fact) changes nothing."""
-    _check_owner(event, source)
-    kind = LifecycleKind.BREACHED if isinstance(event, DeadlineBreached) else event.kind
-    detail: dict[str, Any] = {
-        "action": event.action,
-        "due_at": event.due_at.isoformat(),
-        "provisional": event.provisional,
-    }
-    if isinstance(event, DeadlineLifecycle):
-        detail |= event.model_dump(
-            mode="json",
-            include={"actor", "actor_org", "late", "reason", "breach_kind", "replayed"},
-            exclude_none=True,
+async def record_deadline_facts(
+    uow: UnitOfWork, reports: Sequence[DeadlineReport]
+) -> list[DeadlineReport]:
+    """SUP-02: deadline facts from the services that track them (`deadline.lifecycle`, or
+    the `deadline.breached` alert, which is the same breach), in the order told, each as if
+    told alone, in a few statements for them all. Returns those the ledger learnt from; a
+    fact it holds already (a redelivery, a replay, the alert after the lifecycle fact, the
+    same fact twice in `reports`) changes nothing. Any of them not from the service that
+    tracks it refuses them all (NotItsFact)."""
+    for report in reports:
+        _check_owner(report.event, report.source)
+    told = await _new_facts(uow, [(report.fact(), report.event_id) for report in reports])
+    learnt = [report for report, new in zip(reports, told, strict=True) if new is not None]
+    if not learnt:
+        return []
+    rows, made = await _deadline_rows(uow, learnt)
+    before = {key: None if key in made else DeadlineState.of(row) for key, row in rows.items()}
+    for report in learnt:
+        row = rows[report.key]
+        _apply(row, report.event, report.kind)
+        row.updated_at = uow.now
+        DEADLINE.audit(
+            uow,
+            row,
+            report.kind.value,
+            rule=report.event.rule,
+            source=report.source,
+            event_id=report.event_id,
+            record=row.subject,
         )
-    added = await record_fact(
-        uow,
-        Fact(
-            source=source,
-            fact_key=f"{event.deadline_id}:{kind.value}",
-            kind=f"deadline.{kind.value}",
-            rule=event.rule,
-            organisation=event.organisation,
-            counterparty=event.counterparty,
-            subject=event.subject,
-            occurred_at=_occurred_at(event, kind),
-            detail=detail,
-        ),
-        event_id=event_id,
-        audit=False,
-    )
-    if not added:
-        return False
-    row = await _deadline_row(uow, event)
-    _apply(row, event, kind)
-    row.updated_at = uow.now
-    DEADLINE.audit(
-        uow, row, kind.value, rule=event.rule, source=source, event_id=event_id, record=row.subject
-    )
-    return True
+    counts = DayCounts()
+    for fact in told:
+        if fact is not None:
+            counts.fact(fact[0])
+    for key, row in rows.items():
+        counts.moved(before[key], DeadlineState.of(row))
+    # The rows as they now are, in one UPDATE executed for them all (not one each at flush).
+    changed = [{"id": row.id, **{c: getattr(row, c) for c in CHANGING}} for row in rows.values()]
+    for row in rows.values():
+        uow.session.expunge(row)
+    await uow.session.execute(sa.update(LedgerDeadline), changed)
+    await counts.write(uow.session)
+    return learnt

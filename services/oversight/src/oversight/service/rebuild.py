@@ -6,7 +6,8 @@ lost one recreated, or a second one to compare with the live ledger), a fresh co
 group (`oversight-rebuild-<time>-<random>`) reads every topic the service consumes from
 its earliest event up to the end it had when the rebuild began, through the service's own
 inbox and handlers — the same trust checks (a forged fact is dead-lettered again, under the
-rebuild's group), the same keys (each fact once), the same ledger. The live service and
+rebuild's group), the same keys (each fact once), the same ledger and its day counts (the
+assessment's pre-aggregate, kept by the same use cases). The live service and
 its consumer group are not touched.
 """
 
@@ -26,7 +27,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from pydantic import BaseModel
 
 from oversight.errors import LedgerNotEmpty
-from oversight.models import LedgerDeadline, LedgerFact
+from oversight.models import (
+    LedgerDeadline,
+    LedgerDeadlineDay,
+    LedgerDeadlineMonth,
+    LedgerFact,
+    LedgerFactDay,
+)
 from xietong_common.context import ServiceContext
 from xietong_common.events.registry import registry
 from xietong_common.messaging import Handlers, bind
@@ -119,6 +126,9 @@ async def rebuild_ledger(
     held: dict[str, sa.FromClause] = {
         "ledger facts": LedgerFact.__table__,
         "ledger deadlines": LedgerDeadline.__table__,
+        "day counts": LedgerDeadlineDay.__table__,
+        "month counts": LedgerDeadlineMonth.__table__,
+        "fact day counts": LedgerFactDay.__table__,
         "inbox rows": inbox,
     }
     for what, table in held.items():
