@@ -49,12 +49,20 @@ async def _plan_page(
 ) -> Response:
     plan = await record_or_404(current, SERVICE, f"/plans/{plan_id}")
     selections = await current.api.get(SERVICE, f"/plans/{plan_id}/selections", page_size=50)
+    # INSP-01: a plan is adopted only for a catalogue scenario; a draft made without one
+    # (through the API) names it here, beside the adopt button.
+    scenarios = (
+        [(s["code"], s["name_zh"]) for s in await current.api.get(SERVICE, "/scenarios")]
+        if plan["state"]["value"] == "draft" and not plan.get("scenario_code")
+        else []
+    )
     return render(
         current,
         "inspection/plan.html",
         status=422 if errors else 200,
         plan=plan,
         selections=selections,
+        scenarios=scenarios,
         errors=errors,
         failed=failed,
         next_round=int(selections.get("total", 0)) + 1,
@@ -71,6 +79,15 @@ async def adopt(current: Staff, plan_id: uuid.UUID, form: Form) -> Response:
     async def again(step: str, errors: FormErrors, values: dict[str, Any]) -> Response:
         return await _plan_page(current, plan_id, errors=errors, failed=step)
 
+    if code := text(form, "scenario_code"):
+        # The draft names its catalogue scenario first (INSP-01); a refusal is drawn beside
+        # the form and nothing is adopted.
+        try:
+            await current.api.patch(SERVICE, f"/plans/{plan_id}", {"scenario_code": code})
+        except ApiProblem as problem:
+            if problem.status not in (400, 403, 409, 422):
+                raise
+            return await again("adopt", FormErrors.from_problem(problem), {})
     return await act(
         current,
         SERVICE,
