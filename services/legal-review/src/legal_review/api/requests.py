@@ -1,0 +1,57 @@
+"""Review requests from joint inspection (INSP-08/REV-01): what the town owes a submission for."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from legal_review.domain import RequestState
+from legal_review.schemas import ReviewRequestOut, ReviewRequestPage
+from legal_review.service import requests
+from legal_review.service.requests import REQUEST
+from legal_review.views import request_out
+from xietong_common.web import Context, CurrentPrincipal
+from xietong_common.web.access import ANY, Allowed
+from xietong_common.web.deps import Paging
+from xietong_common.web.problems import READ_ERRORS, problem_responses
+
+router = APIRouter(prefix="/review-requests", tags=["reviews"])
+
+
+@router.get(
+    "",
+    response_model=ReviewRequestPage,
+    summary="INSP-08/REV-01: the findings of joint inspections that need the town's review",
+    responses=problem_responses(401, 422),
+    dependencies=[Allowed(roles=ANY)],
+)
+async def list_requests(
+    ctx: Context,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    state: Annotated[RequestState | None, Query(description="pending, submitted, decided")] = None,
+) -> ReviewRequestPage:
+    """A town sees the requests it owes a submission for; a 司法所 those of the town it serves
+    (REV-09); the justice bureau all. Newest first."""
+    async with ctx.db.session() as session:
+        shown, total = await requests.listed(
+            session, principal=principal, state=state, paging=paging, now=ctx.clock.now()
+        )
+    return ReviewRequestPage.of([request_out(x.record) for x in shown], total=total, paging=paging)
+
+
+@router.get(
+    "/{request_id:uuid}",
+    response_model=ReviewRequestOut,
+    summary="INSP-08/REV-01: one review request, with the review that fulfils it",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
+async def get_request(
+    request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> ReviewRequestOut:
+    """The finding, its party (masked), the REV-01 triggers it hits, and where it stands."""
+    async with ctx.db.session() as session:
+        return request_out(await REQUEST.load_for(session, request_id, principal, lock=False))
