@@ -175,6 +175,16 @@ async def test_rev_01_a_finding_needing_review_becomes_a_tracked_request_the_tow
     assert "review.submitted" in [e["action"] for e in timeline if e["kind"] == "action"]
     listed = (await svc.client.get("/review-requests", headers=flow.handler)).json()["items"]
     assert len([x for x in listed if x["finding_id"] == event.finding_id]) == 1
+    # every step of the request is audited with its rule; strangers see no timeline
+    steps = (await svc.client.get(f"/review-requests/{rid}/timeline", headers=office)).json()
+    assert [(e["action"], e["rule"]) for e in steps if e["kind"] == "action"] == [
+        ("review-request.received", "REV-01"),
+        ("review-request.submitted", "REV-01"),
+        ("review-request.decided", "REV-08"),
+    ]
+    stranger = svc.auth(OTHER_TOWN, "reviewer", user="y")
+    r = await svc.client.get(f"/review-requests/{rid}/timeline", headers=stranger)
+    assert r.status_code == 404
 
 
 async def test_rev_01_a_review_request_not_from_joint_inspection_is_dead_lettered(

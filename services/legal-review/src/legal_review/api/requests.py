@@ -12,6 +12,7 @@ from legal_review.schemas import ReviewRequestOut, ReviewRequestPage
 from legal_review.service import requests
 from legal_review.service.requests import REQUEST
 from legal_review.views import request_out
+from xietong_common.timeline import TimelineEntry
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
@@ -55,3 +56,19 @@ async def get_request(
     """The finding, its party (masked), the REV-01 triggers it hits, and where it stands."""
     async with ctx.db.session() as session:
         return request_out(await REQUEST.load_for(session, request_id, principal, lock=False))
+
+
+@router.get(
+    "/{request_id:uuid}/timeline",
+    response_model=list[TimelineEntry],
+    summary="INSP-08/REV-01: the request's timeline: received, submitted, decided",
+    responses=READ_ERRORS,
+    dependencies=[Allowed(roles=ANY)],
+)
+async def get_request_timeline(
+    request_id: uuid.UUID, ctx: Context, principal: CurrentPrincipal
+) -> list[TimelineEntry]:
+    """Every audited step of the request with its rule (REV-01, REV-08)."""
+    async with ctx.db.session() as session:
+        await REQUEST.load_for(session, request_id, principal, lock=False)
+        return await REQUEST.timeline(session, request_id)
