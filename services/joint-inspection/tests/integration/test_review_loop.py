@@ -26,7 +26,7 @@ from xietong_common.contracts.review import (
 from xietong_common.tables import outbox
 from xietong_devtools.testing import topic_reader
 
-from .conftest import TOWN, Insp, refused
+from .conftest import ECOLOGY, TOWN, Insp, refused
 
 pytestmark = pytest.mark.integration
 
@@ -179,3 +179,66 @@ async def test_rev_01_the_loop_waits_for_the_review_decided_and_closes_when_it_r
     actions = {(e.get("action"), e.get("rule")) for e in timeline if e.get("kind") == "action"}
     assert ("inspection.visit.review-requested", "REV-01") in actions
     assert ("inspection.visit.loop-returned", "INSP-07") in actions
+
+
+async def test_insp_08_a_departments_own_finding_is_reviewed_by_its_own_legal_body(
+    insp: Insp,
+) -> None:
+    """二(四) makes legal review of major decisions a town's duty: a violation a participating
+    department handles itself keeps its REV-01 flag for the department's own legal body, and
+    no review request goes to the (towns') legal-review service; its loop does not wait."""
+    target = await insp.target()
+    order = await insp.order(
+        [target["id"]], org=ECOLOGY, town=TOWN, proposal="排污检查", matters=("ENV-001",)
+    )
+    oid = order["id"]
+    r = await insp.act(oid, "consultation", TOWN, {"decision": "agree", "brigade_tasks": "配合"})
+    assert r.status_code == 200, r.text
+    inspectors = [
+        (
+            await insp.act(
+                oid,
+                "inspectors",
+                ECOLOGY,
+                {"kind": "department", "officer_id": f"e{i}", "name": "执法员"},
+            )
+        ).json()["id"]
+        for i in range(2)
+    ]
+    r = await insp.client.put(
+        f"/orders/{oid}/notice-policy",
+        json={
+            "policy": "law-forbids",
+            "reason": "依法不予公开的检查事项",
+            "legal_basis": "《中华人民共和国保守国家秘密法》",
+        },
+        headers=insp.h(ECOLOGY),
+    )
+    assert r.status_code == 200, r.text
+    assert (await insp.act(oid, "issue", ECOLOGY)).status_code == 200
+    r = await insp.act(
+        oid,
+        f"targets/{target['id']}/on-site",
+        ECOLOGY,
+        {"inspected_at": insp.clock.now().isoformat(), "inspector_ids": inspectors, "record": "x"},
+    )
+    assert r.status_code == 200, r.text
+    r = await insp.act(
+        oid,
+        f"targets/{target['id']}/outcome",
+        ECOLOGY,
+        {
+            "outcome": "violation",
+            "description": "向河道排放污水",
+            "matter_code": "ENV-001",
+            "handling": "责令改正，拟立案处罚",
+            "proposed_decision": {"fine": "30000"},
+        },
+    )
+    assert r.status_code == 200, r.text
+    visit = r.json()
+    assert visit["within_jurisdiction"] is True
+    assert visit["handling_org"] == ECOLOGY
+    assert visit["review_required"] is True
+    assert visit["awaits"] is None
+    assert await _outbox(insp, "inspection.review-requested") == []
