@@ -64,10 +64,11 @@ async def record_outcome(
     data: OutcomeIn,
 ) -> Visit:
     """INSP-08: no problem → recorded; a problem, no violation → the guidance given; a
-    violation → `inspection.finding` (within jurisdiction with the REV-01 check, and where a
-    review is required of the town, `inspection.review-requested` to legal review; outside it
-    the referral service drafts the referral); the loop waits for either; serious → the competent authority notified and
-    the report to the district government owed 'promptly'."""
+    violation → `inspection.finding` (within jurisdiction with the REV-01 check, and where
+    the town handles it and a review is required, `inspection.review-requested` to legal
+    review; outside it the referral service drafts the referral), and the loop waits for
+    either; serious → the competent authority notified and the report to the district
+    government owed 'promptly'."""
     order = await open_for(uow, actor, order_id, OrderStep.HANDLE)
     visit = await VISIT.find(uow, *visit_of(order, target_id))
     target = await TARGET.get(uow, visit.target_id, lock=False)
