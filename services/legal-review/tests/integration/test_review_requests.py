@@ -264,3 +264,57 @@ async def test_insp_08_only_the_town_named_links_its_request_and_only_once(
     assert r.status_code == 422, r.text
     assert r.json()["rule"] == "INSP-08"
     assert await counts(svc) == before
+
+
+async def test_rev_01_a_review_submitted_before_the_request_is_linked_to_it_once(
+    consuming: RunningService, publish: Callable[..., Any], kafka_bootstrap: str
+) -> None:
+    """The town's brigade submitted the review before the request arrived (or without naming
+    it): the case is not submitted twice (REV-02), the request is linked to that review, so
+    the decision still names the finding."""
+    svc, flow = consuming, Flow(consuming)
+    review = await flow.submit()
+    event = requested()
+    await publish(event, key=event.inspection_id, source="/xietong/joint-inspection")
+    rid = (await _arrived(svc, event.finding_id))["id"]
+    before = await counts(svc)
+    other = svc.auth(OTHER_TOWN, "handler", user="zhou.handler")
+    r = await svc.client.post(
+        f"/review-requests/{rid}/review", json={"review_id": review["id"]}, headers=other
+    )
+    assert r.status_code == 404, r.text
+    assert await counts(svc) == before
+    linked = await svc.client.post(
+        f"/review-requests/{rid}/review", json={"review_id": review["id"]}, headers=flow.handler
+    )
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["state"]["value"] == "submitted"
+    assert linked.json()["review_id"] == review["id"]
+    shown = (await svc.client.get(f"/reviews/{review['id']}", headers=flow.handler)).json()
+    assert shown["finding_id"] == event.finding_id
+    # one request per review, one review per request
+    again = requested()
+    await publish(again, key=again.inspection_id, source="/xietong/joint-inspection")
+    rid2 = (await _arrived(svc, again.finding_id))["id"]
+    before = await counts(svc)
+    r = await svc.client.post(
+        f"/review-requests/{rid2}/review", json={"review_id": review["id"]}, headers=flow.handler
+    )
+    assert r.status_code == 409, r.text
+    assert r.json()["type"] == PROBLEM + "review-request-fulfilled"
+    r = await svc.client.post(
+        f"/review-requests/{rid}/review", json={"review_id": review["id"]}, headers=flow.handler
+    )
+    assert r.status_code == 409, r.text
+    assert await counts(svc) == before
+    async with topic_reader(kafka_bootstrap, "review.decided") as reader:
+        await flow.take(review["id"])
+        await flow.points(review["id"])
+        assert (await flow.opinion(review["id"], "agree")).status_code == 200
+        decided = await flow.decide(review["id"], "decided-as-proposed")
+        assert decided.status_code == 200, decided.text
+        events = await reader.collect(
+            lambda es: any(e["data"]["review_id"] == review["id"] for e in es)
+        )
+    [mine] = [e["data"] for e in events if e["data"]["review_id"] == review["id"]]
+    assert mine["finding_id"] == event.finding_id

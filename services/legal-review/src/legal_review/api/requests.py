@@ -7,16 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from legal_review.api.common import TOWN
 from legal_review.domain import RequestState
-from legal_review.schemas import ReviewRequestOut, ReviewRequestPage
+from legal_review.schemas import RequestLinkIn, ReviewRequestOut, ReviewRequestPage
 from legal_review.service import requests
+from legal_review.service.common import HANDLER_ROLES
 from legal_review.service.requests import REQUEST
 from legal_review.views import request_out
 from xietong_common.timeline import TimelineEntry
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
 from xietong_common.web.deps import Paging
-from xietong_common.web.problems import READ_ERRORS, problem_responses
+from xietong_common.web.problems import READ_ERRORS, WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/review-requests", tags=["reviews"])
 
@@ -72,3 +74,23 @@ async def get_request_timeline(
     async with ctx.db.session() as session:
         await REQUEST.load_for(session, request_id, principal, lock=False)
         return await REQUEST.timeline(session, request_id)
+
+
+@router.post(
+    "/{request_id:uuid}/review",
+    response_model=ReviewRequestOut,
+    summary="INSP-08/REV-01: the town's review already submitted fulfils the request",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=HANDLER_ROLES, orgs=TOWN, rule="REV-01")],
+)
+async def link_request(
+    request_id: uuid.UUID, data: RequestLinkIn, ctx: Context, principal: CurrentPrincipal
+) -> ReviewRequestOut:
+    """For a case the brigade submitted before the request arrived (or without naming it):
+    its review, not yet decided, of the same matter, fulfils it; the decision names the
+    finding."""
+    async with ctx.db.uow(actor=principal) as uow:
+        request = await requests.link(
+            uow, request_id=request_id, review_id=data.review_id, actor=principal
+        )
+        return request_out(request)

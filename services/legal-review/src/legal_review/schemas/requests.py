@@ -180,3 +180,9 @@ class JusticeOfficeAdviceIn(Strict):
 
     note: Text
     advisers: list[Name] = Field(default_factory=list, max_length=50, examples=[["王律师"]])
+
+
+class RequestLinkIn(Strict):
+    """INSP-08/REV-01: the town's review (not yet decided) that fulfils the review request."""
+
+    review_id: uuid.UUID

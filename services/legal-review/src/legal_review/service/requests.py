@@ -14,16 +14,23 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from legal_review.domain import RequestState
+from legal_review.domain import RequestState, ReviewState
 from legal_review.errors import (
     ImplausibleTime,
+    InvalidReviewTransition,
     NotAReviewParty,
     ReviewRequestFulfilled,
     ReviewRequestMismatch,
     ReviewRequestNotFound,
 )
 from legal_review.models import Review, ReviewRequest
-from legal_review.service.common import MECHANISM, serving_justice_office
+from legal_review.service.common import (
+    HANDLER_ROLES,
+    MECHANISM,
+    REVIEW,
+    require_town_role,
+    serving_justice_office,
+)
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import InspectionReviewRequested
@@ -158,6 +165,45 @@ def fulfil(uow: UnitOfWork, request: ReviewRequest, review: Review, actor: Princ
         review_id=str(review.id),
         finding_id=request.finding_id,
     )
+
+
+async def link(
+    uow: UnitOfWork, *, request_id: uuid.UUID, review_id: uuid.UUID, actor: Principal
+) -> ReviewRequest:
+    """INSP-08/REV-01: the town's review of the case, submitted before the request arrived or
+    without naming it, fulfils the request (the case is not submitted twice, REV-02): the
+    town's own, not yet decided, of the request's matter, fulfilling no other request."""
+    # The review is locked before the request, in the order the head's decision locks them.
+    review = await REVIEW.load_for(uow, review_id, actor)
+    require_town_role(actor, review, *HANDLER_ROLES)
+    request = await claim(uow, request_id=request_id, actor=actor, matter_code=review.matter_code)
+    if review.finding_id is not None:
+        raise ReviewRequestFulfilled(
+            f"review {review.id} already fulfils the review request of finding "
+            f"{review.finding_id}: one review per request",
+            zh=f"审核 {review.id} 已对应另一法制审核提请（检查发现 {review.finding_id}）",
+            review_id=str(review.id),
+            rule="REV-01",
+        )
+    if REVIEW.state_of(review) is ReviewState.DECIDED:
+        raise InvalidReviewTransition(
+            "the review is decided: a request is linked to a review that has yet to decide, "
+            "so that its decision names the finding",
+            zh="该审核已作出决定，只能将法制审核提请对应尚未作出决定的审核",
+            state=review.state,
+            rule="REV-01",
+        )
+    review.finding_id, review.updated_at = request.finding_id, uow.now
+    REVIEW.audit(
+        uow,
+        review,
+        "request-linked",
+        rule="REV-01",
+        request_id=str(request.id),
+        finding_id=request.finding_id,
+    )
+    fulfil(uow, request, review, actor)
+    return request
 
 
 async def decided(uow: UnitOfWork, review: Review, at: datetime) -> None:
