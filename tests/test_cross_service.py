@@ -842,3 +842,200 @@ async def test_sup_02_four_mechanisms_facts_reach_the_town_and_the_department_on
                 headers=h(oversight, own),
             )
             assert theirs.status_code == 404
+
+
+async def test_insp_08_a_finding_needing_review_waits_for_the_towns_review_in_legal_review(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """INSP-08 → REV-01 → INSP-07: joint inspection finds a fire-escape violation the town
+    handles itself, with a proposed 30,000 CNY fine on a company (REV-01 (6));
+    `inspection.review-requested` becomes the town's review request in legal review; the
+    target's loop stays open until the town's brigade submits the review naming it and the
+    head decides (`review.decided` naming the finding); then the feedback closes it."""
+    from joint_inspection.main import SPEC as INSPECTION
+    from xietong_common.parties import uscc_check_character
+
+    inspection_group = f"joint-inspection-x-{uuid.uuid4().hex[:8]}"
+    review_group = f"legal-review-x-{uuid.uuid4().hex[:8]}"
+    for group, spec in ((inspection_group, INSPECTION), (review_group, REVIEW)):
+        await start_group_at_end(
+            kafka_bootstrap, group, (registry.spec_for(m).topic for m in spec.handlers)
+        )
+    inspection_db = await create_database(servers, "x_inspection")
+    review_db = await create_database(servers, "x_review")
+    async with (
+        running_service(
+            INSPECTION,
+            database_url=inspection_db,
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "i",
+            run_jobs=False,
+            service_name=inspection_group,
+        ) as inspection,
+        running_service(
+            REVIEW,
+            database_url=review_db,
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "r",
+            run_jobs=False,
+            service_name=review_group,
+        ) as review,
+    ):
+        town = inspection.auth("town:lizhi", "handler", "leader", user="li")
+        body = f"91500102MA{uuid.uuid4().int % 10**7:07d}"
+        credit_code = body + uscc_check_character(body)
+        target = await inspection.client.post(
+            "/targets",
+            headers=town,
+            json={
+                "name": "某商场",
+                "party_kind": "legal-person",
+                "id_number": credit_code,
+                "industry": "商场",
+                "supervision_level": "b",
+                "town": "town:lizhi",
+            },
+        )
+        assert target.status_code == 201, target.text
+        tid = target.json()["id"]
+        order = await inspection.client.post(
+            "/orders",
+            headers=town,
+            json={
+                "title": "商场消防联合检查",
+                "method": "on-site",
+                "matter_codes": ["FIR-001", "WAT-001"],
+                "planned_start": "2024-03-04T09:00:00+08:00",
+                "planned_end": "2024-03-04T18:00:00+08:00",
+                "target_ids": [tid],
+            },
+        )
+        assert order.status_code == 201, order.text
+        oid = order.json()["id"]
+        inspectors = []
+        for n in range(2):
+            r = await inspection.client.post(
+                f"/orders/{oid}/inspectors",
+                headers=town,
+                json={"kind": "brigade", "officer_id": f"lz-{n}", "name": f"队员{n}"},
+            )
+            inspectors.append(r.json()["id"])
+        await inspection.client.put(
+            f"/orders/{oid}/notice-policy",
+            headers=town,
+            json={
+                "policy": "law-forbids",
+                "reason": "举报线索核查，依法不予事先告知",
+                "legal_basis": "《中华人民共和国保守国家秘密法》",
+            },
+        )
+        issued = await inspection.client.post(f"/orders/{oid}/issue", headers=town)
+        assert issued.status_code == 200, issued.text
+        await inspection.client.post(
+            f"/orders/{oid}/targets/{tid}/on-site",
+            headers=town,
+            json={
+                "inspected_at": issued.json()["issued_at"],
+                "inspector_ids": inspectors,
+                "record": "安全出口被货物堵塞",
+            },
+        )
+        outcome = await inspection.client.post(
+            f"/orders/{oid}/targets/{tid}/outcome",
+            headers=town,
+            json={
+                "outcome": "violation",
+                "description": "商场安全出口被货物堵塞",
+                "matter_code": "FIR-001",
+                "handling": "责令立即改正，拟立案处罚",
+                "proposed_decision": {"fine": "30000"},
+            },
+        )
+        assert outcome.status_code == 200, outcome.text
+        assert outcome.json()["awaits"]["value"] == "review"
+        finding = outcome.json()["finding_id"]
+
+        handler = review.auth("town:lizhi", "handler", user="li.handler")
+        reviewer = review.auth("town:lizhi", "reviewer", user="wang.reviewer")
+        head = review.auth("town:lizhi", "head", user="zhao.head")
+        request = None
+        for _ in range(150):
+            page = (await review.client.get("/review-requests", headers=handler)).json()
+            request = next((x for x in page["items"] if x["finding_id"] == finding), None)
+            if request:
+                break
+            await asyncio.sleep(0.2)
+        assert request is not None, "legal review kept no request from the finding"
+        assert request["state"]["value"] == "pending"
+        assert request["party"]["id_number"] == credit_code
+        assert [t["trigger"] for t in request["triggers"]] == ["amount"]
+
+        result = {"result": "经法制审核，已依法作出罚款决定并督促整改到位"}
+        r = await inspection.client.post(
+            f"/orders/{oid}/targets/{tid}/feedback", headers=town, json=result
+        )
+        assert r.status_code == 409, r.text  # the review has not decided yet
+
+        submitted = await review.client.post(
+            "/reviews",
+            headers=handler,
+            json={
+                "request_id": request["id"],
+                "matter_code": "FIR-001",
+                "place_town": "town:lizhi",
+                "found_at": request["found_at"],
+                "facts": request["facts"],
+                "party": {"name": "某商场", "kind": "legal-person", "id_number": credit_code},
+                "decision": {"fine": "30000"},
+                "proposal": "拟罚款30000元",
+            },
+        )
+        assert submitted.status_code == 201, submitted.text
+        rid = submitted.json()["id"]
+        for kind in ("investigation-report", "proposed-decision", "evidence"):
+            uploaded = await review.client.post(
+                f"/reviews/{rid}/materials",
+                data={"kind": kind},
+                files={"file": (f"{kind}.pdf", pdf_bytes(kind), "application/pdf")},
+                headers=handler,
+            )
+            assert uploaded.status_code == 201, uploaded.text
+        assert (await review.client.post(f"/reviews/{rid}/take", headers=reviewer)).is_success
+        for point in POINTS:
+            await review.client.put(
+                f"/reviews/{rid}/points/{point}",
+                json={"passed": True, "note": "符合规定"},
+                headers=reviewer,
+            )
+        opinion = await review.client.post(
+            f"/reviews/{rid}/opinion",
+            headers=reviewer,
+            json={"opinion": "agree", "reasons": "事实清楚，证据确凿，适用法律正确"},
+        )
+        assert opinion.status_code == 200, opinion.text
+        decided = await review.client.post(
+            f"/reviews/{rid}/decision",
+            headers=head,
+            json={"outcome": "decided-as-proposed", "decision_number": "涪荔综执罚决〔2024〕9号"},
+        )
+        assert decided.status_code == 200, decided.text
+
+        visit = None
+        for _ in range(150):
+            detail = (await inspection.client.get(f"/orders/{oid}", headers=town)).json()
+            visit = next(v for v in detail["visits"] if v["target_id"] == tid)
+            if visit["loop_returned_at"]:
+                break
+            await asyncio.sleep(0.2)
+        assert visit is not None
+        assert visit["loop_returned_at"], "joint inspection never heard the decision"
+        assert "涪荔综执罚决〔2024〕9号" in visit["loop_result"]
+        r = await inspection.client.post(
+            f"/orders/{oid}/targets/{tid}/feedback", headers=town, json=result
+        )
+        assert r.status_code == 200, r.text
+        closed = await inspection.client.post(f"/orders/{oid}/close", headers=town)
+        assert closed.status_code == 200, closed.text
+        done = (await review.client.get(f"/review-requests/{request['id']}", headers=head)).json()
+        assert done["state"]["value"] == "decided"
+        assert done["review_id"] == rid

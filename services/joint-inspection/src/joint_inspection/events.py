@@ -24,6 +24,7 @@ from xietong_common.contracts.inspection import (
     InspectionFindingRecorded,
     InspectionOrderIssued,
     InspectionPlanned,
+    InspectionReviewRequested,
     InspectionSelectionDrawn,
     InspectionSeriousReported,
     InspectionShortcomingReported,
@@ -151,6 +152,32 @@ def finding(order: WorkOrder, visit: Visit, target: Target) -> InspectionFinding
         review_required=visit.review_required,
         review_triggers=[ReviewTriggerResult(**t) for t in visit.review_triggers or []],
         serious_scope=SeriousScope(visit.serious_scope) if visit.serious_scope else None,
+    )
+
+
+def review_requested(order: WorkOrder, visit: Visit, target: Target) -> InspectionReviewRequested:
+    """INSP-08/REV-01: the town's proposed decision on the finding needs legal review first."""
+    assert visit.finding_id
+    assert visit.matter_code
+    assert visit.inspected_at
+    assert visit.handling_org
+    assert visit.outcome_at
+    return InspectionReviewRequested(
+        inspection_id=str(order.id),
+        order_number=order.number,
+        finding_id=str(visit.finding_id),
+        visit_id=str(visit.id),
+        target_id=str(target.id),
+        handling_org=visit.handling_org,
+        place_town=target.town,
+        matter_code=visit.matter_code,
+        matters_checked=list(visit.matters_checked or []),
+        found_at=visit.inspected_at,
+        description=visit.description or "",
+        handling=visit.handling,
+        target=party_of(target),
+        triggers=[ReviewTriggerResult(**t) for t in visit.review_triggers or []],
+        requested_at=visit.outcome_at,
     )
 
 

@@ -6,7 +6,8 @@ calls the same code the REST path uses (`async def on_x(uow, event, envelope, *,
   checked.
 - The closed loop (INSP-07): the referral a finding became (`case.referred`, its source the
   finding) and what it returned (`case.filed`, `case.concluded`, or `case.draft-withdrawn`:
-  the town decided not to refer, with its reason). The feedback at the target waits for it.
+  the town decided not to refer, with its reason), or the legal review a finding needed
+  (`review.decided` naming the finding, REV-01/REV-08). The feedback at the target waits for it.
 
 Each consumer accepts its event only from the owning service (the CloudEvents `source`,
 checked by the inbox against the contract's producers): a forged `case.filed` closes no loop.
@@ -23,6 +24,7 @@ from xietong_common.contracts.referral import (
     CaseReferred,
     SourceKind,
 )
+from xietong_common.contracts.review import DecisionOutcome, ReviewDecided
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.mechanisms.roster import on_roster_changed as on_roster_changed
 from xietong_common.uow import UnitOfWork
@@ -79,4 +81,26 @@ async def on_case_draft_withdrawn(
         kind="draft-withdrawn",
         detail=f"移送草稿已撤回：{event.reason}",
         at=event.withdrawn_at,
+    )
+
+
+async def on_review_decided(
+    uow: UnitOfWork, event: ReviewDecided, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """INSP-07/REV-08: the town decided after the legal review its finding needed (REV-01):
+    that is what the loop waited for. A decision naming no finding is not this service's."""
+    if not event.finding_id:
+        return
+    decided = f"法制审核后{event.outcome.label_zh}"
+    if event.outcome is DecisionOutcome.DECIDED_AS_PROPOSED and event.decision_number:
+        decided += f"：{event.decision_number}"
+    if event.reason:
+        decided += f"（{event.reason}）"
+    await loop.record_return(
+        uow,
+        ref_kind="review",
+        ref_id=event.finding_id,
+        kind="review-decided",
+        detail=f"{event.town} {decided}",
+        at=event.decided_at,
     )

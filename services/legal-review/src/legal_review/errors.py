@@ -145,3 +145,27 @@ class CaseAlreadyUnderReview(ReviewError, Conflict):
     slug = "review-case-already-under-review"
     title = "This case already has a review; continue it instead of starting another"
     title_zh = "该案件已有法制审核，应在原审核中继续，不得另行送审"
+
+
+class ReviewRequestNotFound(ReviewError, NotFound):
+    """INSP-08: no such review request, or one of another town (never a hint that it exists)."""
+
+    slug = "review-request-not-found"
+    title = "No such review request"
+    title_zh = "未找到该法制审核提请"
+
+
+class ReviewRequestFulfilled(ReviewError, Conflict):
+    """INSP-08/REV-01: a review request is fulfilled by one review; the case goes on in it."""
+
+    slug = "review-request-fulfilled"
+    title = "This review request already has its review"
+    title_zh = "该法制审核提请已送审，应在原审核中继续"
+
+
+class ReviewRequestMismatch(ReviewInvalidInput):
+    """INSP-08: the review fulfilling a request is of the finding's matter."""
+
+    slug = "review-request-mismatch"
+    title = "The submission is not of the matter the review request names"
+    title_zh = "送审的执法事项与法制审核提请所列事项不一致"

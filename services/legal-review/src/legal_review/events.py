@@ -1,8 +1,9 @@
 """The events legal review publishes (contracts in `xietong_common.contracts.review`).
 
 Built from the rows in the same unit of work that changes them and published through the
-outbox (`uow.publish`), keyed by the review id so a review's events stay in order. The
-service consumes no events: a review starts with the brigade's submission.
+outbox (`uow.publish`), keyed by the review id so a review's events stay in order. A review
+starts with the brigade's submission, which may fulfil a review request joint inspection sent
+(`handlers.py`); its decision then names the finding.
 """
 
 from __future__ import annotations
@@ -108,4 +109,5 @@ def decided(review: Review, rnd: ReviewRound) -> ReviewDecided:
         decision_number=review.decision_number,
         execution=review.execution,
         decided_at=review.decided_at,
+        finding_id=review.finding_id,
     )

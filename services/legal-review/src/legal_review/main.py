@@ -6,10 +6,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from legal_review import api
+from legal_review import api, handlers
 from legal_review.models import Review
 from legal_review.service.common import MECHANISM
 from legal_review.settings import ReviewSettings
+from xietong_common.contracts.inspection import InspectionReviewRequested
 from xietong_common.jobs import deadline_sweep_job
 from xietong_common.todo import RecordLink
 from xietong_common.web import ServiceSpec, create_app
@@ -23,11 +24,14 @@ SPEC = ServiceSpec(
         "town decides a major enforcement case its brigade submits the proposed decision; the review "
         "body examines nine points and gives one of five written opinions; the agency head decides. "
         "Handling, review and decision are done by different people; missing materials are notified "
-        "once, with a deadline on the working-day calendar."
+        "once, with a deadline on the working-day calendar. A joint inspection's finding whose proposed "
+        "decision needs review (INSP-08) arrives as a review request the town fulfils by "
+        "submitting the review naming it; the decision names the finding."
     ),
     routers=[api.router, verification_router()],
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     settings_class=ReviewSettings,
+    handlers={InspectionReviewRequested: handlers.on_review_requested},
     jobs=[deadline_sweep_job(MECHANISM)],
     records=[
         RecordLink(

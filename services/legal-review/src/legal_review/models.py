@@ -53,6 +53,42 @@ class Review(Base):
     decision_number: Mapped[str | None] = mapped_column(sa.Text)
     execution: Mapped[str | None] = mapped_column(sa.Text)
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # INSP-08: the joint inspection's finding whose review request this review fulfils.
+    finding_id: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ReviewRequest(Base):
+    """INSP-08/REV-01: a joint inspection's finding whose proposed decision needs legal review
+    (`inspection.review-requested`), kept until the town's brigade submits the review naming
+    it (one review per request) and the head decides."""
+
+    __tablename__ = "review_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    finding_id: Mapped[str] = mapped_column(sa.Text, unique=True)
+    inspection_id: Mapped[str] = mapped_column(sa.Text)
+    order_number: Mapped[str | None] = mapped_column(sa.Text)
+    visit_id: Mapped[str] = mapped_column(sa.Text)
+    target_id: Mapped[str] = mapped_column(sa.Text)
+    town: Mapped[str] = mapped_column(sa.Text, index=True)
+    # REV-09: the 司法所 serving the town (directory, when the request arrived): it sees it.
+    town_justice_office: Mapped[str | None] = mapped_column(sa.Text, index=True)
+    place_town: Mapped[str] = mapped_column(sa.Text)
+    matter_code: Mapped[str] = mapped_column(sa.Text)
+    matters_checked: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    found_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    facts: Mapped[str] = mapped_column(sa.Text)
+    handling: Mapped[str | None] = mapped_column(sa.Text)
+    party: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    triggers: Mapped[list[dict[str, str]]] = mapped_column(JSONB)
+    state: Mapped[str] = mapped_column(sa.Text, index=True)
+    requested_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    review_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("reviews.id"), unique=True)
+    submitted_by: Mapped[str | None] = mapped_column(sa.Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 

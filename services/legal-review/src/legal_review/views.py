@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from legal_review.domain import DecisionOutcome, MaterialKind, ReviewPoint, ReviewState
+from legal_review.domain import (
+    DecisionOutcome,
+    MaterialKind,
+    RequestState,
+    ReviewPoint,
+    ReviewState,
+)
 from legal_review.models import (
     JointOpinion,
     JusticeOfficeAdvice,
     Review,
     ReviewMaterial,
+    ReviewRequest,
     ReviewRound,
 )
 from legal_review.schemas import (
@@ -22,6 +29,7 @@ from legal_review.schemas import (
     ResponsibilityOut,
     ReviewDetail,
     ReviewOut,
+    ReviewRequestOut,
     RoundOut,
 )
 from xietong_common.contracts.review import ReviewOpinionKind
@@ -134,3 +142,7 @@ def joint_out(j: JointOpinion) -> JointOpinionOut:
 
 def advice_out(a: JusticeOfficeAdvice) -> AdviceOut:
     return AdviceOut.of(a)
+
+
+def request_out(r: ReviewRequest) -> ReviewRequestOut:
+    return ReviewRequestOut.of(r, state=Label.of(RequestState(r.state)))

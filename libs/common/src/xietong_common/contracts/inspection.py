@@ -1,7 +1,8 @@
 """Events of the joint-inspection mechanism 综合查一次 (二(五), INSP-01..INSP-09).
 
-`inspection.finding` (consumed by referral) and `inspection.closed` (consumed by info
-sharing) only ever gain optional fields, so older consumers keep working.
+`inspection.finding` (consumed by referral), `inspection.closed` (consumed by info sharing)
+and `inspection.review-requested` (consumed by legal review) only ever gain optional fields,
+so older consumers keep working.
 """
 
 from __future__ import annotations
@@ -85,6 +86,54 @@ class InspectionFindingRecorded(IntegrationEvent):
     )
     review_triggers: list[ReviewTriggerResult] = Field(default_factory=list)
     serious_scope: SeriousScope | None = None
+
+
+@event(
+    "inspection.review-requested",
+    producers=("joint-inspection",),
+    consumers=("legal-review",),
+)
+class InspectionReviewRequested(IntegrationEvent):
+    """INSP-08/REV-01: a violation found within jurisdiction whose proposed decision needs
+    legal review before it is decided: the legal-review service keeps it as a review request
+    of `handling_org`, fulfilled when that town's brigade submits the review naming it.
+
+    二(四) makes the legal review of major decisions a town's duty, reviewed by the town's own
+    review body (with its 司法所, REV-09): the request goes out when the party that handles the
+    violation is the town. The inspection's loop at the target waits for `review.decided`
+    naming `finding_id` (INSP-07)."""
+
+    inspection_id: str = Field(description="the inspection work order")
+    order_number: str | None = Field(default=None, examples=["荔枝街道综查〔2024〕7号"])
+    finding_id: str = Field(description="the finding (also in `inspection.finding`)")
+    visit_id: str = Field(description="the visit at the target whose outcome it is")
+    target_id: str = Field(description="the target in the inspection register")
+    handling_org: str = Field(
+        description="the town that handles the violation and submits its proposed decision "
+        "for review (REV-04); its review body reviews it",
+        examples=["town:lizhi"],
+    )
+    place_town: str = Field(
+        description="town where the violation was found", examples=["town:lizhi"]
+    )
+    matter_code: str = Field(description="the matter violated", examples=["FIR-001"])
+    matters_checked: list[str] = Field(
+        default_factory=list,
+        description="the matters checked at the target",
+        examples=[["FIR-001", "WAT-001"]],
+    )
+    found_at: datetime = Field(description="when the violation was found (the visit)")
+    description: str = Field(description="what was found", examples=["安全出口堵塞"])
+    handling: str | None = Field(
+        default=None, description="how the town handles it", examples=["责令改正，拟立案处罚"]
+    )
+    target: CaseParty = Field(
+        description="the party: a citizen's identity number masked, as in every event"
+    )
+    triggers: list[ReviewTriggerResult] = Field(
+        min_length=1, description="the REV-01 triggers the proposed decision hits"
+    )
+    requested_at: datetime = Field(description="when the outcome was recorded")
 
 
 class ClosedTarget(ContractModel):

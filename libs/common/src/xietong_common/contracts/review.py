@@ -189,7 +189,7 @@ class ReviewMaterialsMissing(IntegrationEvent):
 @event(
     "review.decided",
     producers=("legal-review",),
-    consumers=("referral", "info-sharing", "oversight (SUP, planned)"),
+    consumers=("referral", "info-sharing", "joint-inspection", "oversight (SUP, planned)"),
 )
 class ReviewDecided(IntegrationEvent):
     """REV-08: the agency head decided; carries the penalty decision for information sharing
@@ -228,3 +228,8 @@ class ReviewDecided(IntegrationEvent):
     )
     execution: str | None = Field(default=None, description="how the decision is being executed")
     decided_at: datetime = Field(description="when the head decided")
+    finding_id: str | None = Field(
+        default=None,
+        description="INSP-08: the joint inspection's finding whose review request the review "
+        "fulfilled (`inspection.review-requested`); its loop closes on this decision",
+    )

@@ -45,7 +45,7 @@ from xietong_common.errors import InvalidInput
 from xietong_common.mechanisms.review_triggers import evaluate_triggers
 from xietong_common.parties import PartyKind
 from xietong_common.reasons import MIN_REASON, is_stated
-from xietong_common.reference import DISTRICT_GOV
+from xietong_common.reference import DISTRICT_GOV, is_town
 from xietong_common.uow import UnitOfWork
 
 
@@ -64,9 +64,11 @@ async def record_outcome(
     data: OutcomeIn,
 ) -> Visit:
     """INSP-08: no problem → recorded; a problem, no violation → the guidance given; a
-    violation → `inspection.finding` (within jurisdiction with the REV-01 check; outside it
-    the referral service drafts the referral); serious → the competent authority notified and
-    the report to the district government owed 'promptly'."""
+    violation → `inspection.finding` (within jurisdiction with the REV-01 check, and where
+    the town handles it and a review is required, `inspection.review-requested` to legal
+    review; outside it the referral service drafts the referral), and the loop waits for
+    either; serious → the competent authority notified and the report to the district
+    government owed 'promptly'."""
     order = await open_for(uow, actor, order_id, OrderStep.HANDLE)
     visit = await VISIT.find(uow, *visit_of(order, target_id))
     target = await TARGET.get(uow, visit.target_id, lock=False)
@@ -149,6 +151,20 @@ async def record_outcome(
         if within is False:
             # INSP-07: the referral service drafts the referral; the loop waits for it
             visit.awaits = Awaits.REFERRAL.value
+        elif visit.review_required and holder and is_town(holder):
+            # REV-01: the town's review body reviews before the town decides; the loop waits
+            visit.awaits = Awaits.REVIEW.value
+            uow.publish(events.review_requested(order, visit, target), key=str(order.id))
+            ORDER.audit(
+                uow,
+                order,
+                "visit.review-requested",
+                rule="REV-01",
+                target_id=str(target_id),
+                finding_id=str(visit.finding_id),
+                handling_org=holder,
+                triggers=[t["trigger"] for t in visit.review_triggers or []],
+            )
     ORDER.audit(
         uow,
         order,

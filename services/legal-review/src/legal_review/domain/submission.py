@@ -27,6 +27,14 @@ from xietong_common.mechanisms.review_triggers import amount_threshold as amount
 from xietong_common.mechanisms.review_triggers import evaluate_triggers as evaluate_triggers
 
 
+class RequestState(LabelledEnum):
+    """INSP-08/REV-01: where a joint inspection's review request stands."""
+
+    PENDING = "pending", "待送审", "waiting for the town's submission"
+    SUBMITTED = "submitted", "已送审", "submitted for review"
+    DECIDED = "decided", "已审核决定", "decided after the review"
+
+
 class MaterialKind(LabelledEnum):
     """REV-04: what the brigade submits."""
 

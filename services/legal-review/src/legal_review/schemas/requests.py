@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
@@ -57,6 +58,11 @@ class SubmitIn(Strict):
         description="the proposed decision and its explanation", examples=["拟罚款5000元"]
     )
     voluntary: bool = Field(default=False, description="submit although no REV-01 trigger applies")
+    request_id: uuid.UUID | None = Field(
+        default=None,
+        description="INSP-08: the review request of joint inspection this submission fulfils "
+        "(`GET /review-requests`): the town's own, not yet submitted, of the same matter",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -174,3 +180,9 @@ class JusticeOfficeAdviceIn(Strict):
 
     note: Text
     advisers: list[Name] = Field(default_factory=list, max_length=50, examples=[["王律师"]])
+
+
+class RequestLinkIn(Strict):
+    """INSP-08/REV-01: the town's review (not yet decided) that fulfils the review request."""
+
+    review_id: uuid.UUID

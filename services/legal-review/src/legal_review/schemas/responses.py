@@ -161,6 +161,11 @@ class ReviewOut(View):
     justice_office: str | None = Field(
         description="REV-09: set once the town adds its 司法所 to coordinate legal advisers"
     )
+    finding_id: str | None = Field(
+        default=None,
+        description="INSP-08: the joint inspection's finding whose review request the review "
+        "fulfils; `review.decided` names it",
+    )
     current: RoundOut
     due: list[DeadlineOut]
     decision: DecisionOut | None
@@ -170,6 +175,50 @@ class ReviewOut(View):
 
 
 ReviewPage = Page[ReviewOut]
+
+
+class RequestTriggerOut(BaseModel):
+    """REV-01: a trigger the finding's proposed decision hits, as joint inspection found it."""
+
+    trigger: str = Field(examples=["amount"])
+    label_zh: str = Field(examples=["罚款或没收数额达到法定标准"])
+    reason: str
+
+
+class ReviewRequestOut(View):
+    """INSP-08/REV-01: a joint inspection's finding that needs legal review before the town
+    decides: pending until the town's brigade submits the review naming it (`request_id`)."""
+
+    id: uuid.UUID
+    state: Label
+    finding_id: str = Field(description="the finding in joint inspection")
+    inspection_id: str = Field(description="the inspection work order")
+    order_number: str | None = Field(examples=["荔枝街道综查〔2024〕7号"])
+    visit_id: str
+    target_id: str
+    town: str = Field(description="the town that submits the review", examples=["town:lizhi"])
+    town_justice_office: str | None = Field(
+        description="REV-09: the 司法所 serving the town; it sees the request",
+        examples=["justice-office:lizhi"],
+    )
+    place_town: str
+    matter_code: str = Field(examples=["FIR-001"])
+    matters_checked: list[str]
+    found_at: datetime
+    facts: str
+    handling: str | None
+    party: PartyOut = Field(description="the party; a citizen's identity number masked")
+    triggers: list[RequestTriggerOut]
+    requested_at: datetime
+    review_id: uuid.UUID | None = Field(description="the review that fulfils it, once submitted")
+    submitted_by: str | None
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+ReviewRequestPage = Page[ReviewRequestOut]
 
 
 class JointOpinionOut(View):

@@ -30,6 +30,7 @@ from legal_review.schemas import (
     OpinionIn,
     PointIn,
 )
+from legal_review.service import requests
 from legal_review.service.common import (
     HEAD_ROLES,
     JOINT_ROLES,
@@ -176,6 +177,7 @@ async def decide(
     REVIEW.audit(
         uow, review, "decided", rule="REV-08", outcome=data.outcome.value, against_opinion=against
     )
+    await requests.decided(uow, review, uow.now)
     return review
 
 

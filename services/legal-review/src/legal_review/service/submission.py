@@ -30,6 +30,7 @@ from legal_review.errors import (
 )
 from legal_review.models import Review, ReviewMaterial, ReviewRound
 from legal_review.schemas import MaterialsNoticeIn, ProposedDecisionIn, ResubmitIn, SubmitIn
+from legal_review.service import requests
 from legal_review.service.common import (
     HANDLER_ROLES,
     REVIEW,
@@ -147,7 +148,8 @@ async def submit(
     actor: Principal,
     idempotency_key: str | None,
 ) -> Review:
-    """REV-01/04: the brigade submits the proposed decision; round 1 starts."""
+    """REV-01/04: the brigade submits the proposed decision; round 1 starts. Naming a review
+    request of joint inspection (INSP-08) fulfils it: the decision will name its finding."""
     if not is_town(actor.org):
         raise NotAReviewParty(
             "legal review of major decisions is a town's duty (二(四))",
@@ -167,6 +169,13 @@ async def submit(
             found_at=data.found_at.isoformat(),
         )
     ctx.catalogue.require(data.matter_code)
+    request = (
+        await requests.claim(
+            uow, request_id=data.request_id, actor=actor, matter_code=data.matter_code
+        )
+        if data.request_id
+        else None
+    )
     await check_no_other_review(uow, actor.org, data)
     hits = evaluate(data.decision, data.party.kind)
     if not hits and not data.voluntary:
@@ -190,6 +199,7 @@ async def submit(
         joint_mode="none",
         joint_departments=[],
         town_justice_office=serving_justice_office(ctx.directory, actor.org),
+        finding_id=request.finding_id if request else None,
         created_at=uow.now,
         updated_at=uow.now,
     )
@@ -212,7 +222,17 @@ async def submit(
     uow.session.add(rnd)
     await uow.session.flush()
     uow.publish(events.requested(review, rnd), key=str(review.id))
-    REVIEW.audit(uow, review, "submitted", rule="REV-01", triggers=[h.trigger.value for h in hits])
+    REVIEW.audit(
+        uow,
+        review,
+        "submitted",
+        rule="REV-01",
+        triggers=[h.trigger.value for h in hits],
+        request_id=str(request.id) if request else None,
+        finding_id=review.finding_id,
+    )
+    if request is not None:
+        requests.fulfil(uow, request, review, actor)
     return review
 
 
