@@ -83,6 +83,18 @@ def deadline_out(row: RowMapping) -> DeadlineOut:
     )
 
 
+# Built once, the subjects a parameter: a record's page reads it on every GET, and a
+# statement built anew costs its construction and its cache key each time (issue 22).
+_DEADLINES_OF = (
+    sa.select(deadlines)
+    .where(
+        deadlines.c.subject.in_(sa.bindparam("subjects", expanding=True)),
+        deadlines.c.cancelled_at.is_(None),
+    )
+    .order_by(deadlines.c.started_at)
+)
+
+
 async def deadlines_by_subject(
     session: AsyncSession, subjects: Iterable[str]
 ) -> dict[str, list[DeadlineOut]]:
@@ -90,13 +102,7 @@ async def deadlines_by_subject(
     wanted = list(subjects)
     if not wanted:
         return {}
-    rows = (
-        await session.execute(
-            sa.select(deadlines)
-            .where(deadlines.c.subject.in_(wanted), deadlines.c.cancelled_at.is_(None))
-            .order_by(deadlines.c.started_at)
-        )
-    ).mappings()
+    rows = (await session.execute(_DEADLINES_OF, {"subjects": wanted})).mappings()
     out: dict[str, list[DeadlineOut]] = {}
     for row in rows:
         out.setdefault(row["subject"], []).append(deadline_out(row))

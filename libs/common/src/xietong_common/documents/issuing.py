@@ -120,6 +120,12 @@ _SELECT = (
 )
 
 
+# Built once (a record's page reads it on every GET): neither built nor keyed again.
+_OF_SUBJECTS = _SELECT.where(
+    documents.c.subject.in_(sa.bindparam("subjects", expanding=True))
+).order_by(documents.c.issued_at)
+
+
 def _issued(row: sa.RowMapping) -> IssuedDocument:
     return IssuedDocument(
         id=row["id"],
@@ -198,11 +204,7 @@ async def of_subjects(
     wanted = list(subjects)
     if not wanted:
         return {}
-    rows = (
-        await session.execute(
-            _SELECT.where(documents.c.subject.in_(wanted)).order_by(documents.c.issued_at)
-        )
-    ).mappings()
+    rows = (await session.execute(_OF_SUBJECTS, {"subjects": wanted})).mappings()
     found: dict[str, list[IssuedDocument]] = {}
     for row in rows:
         found.setdefault(row["subject"], []).append(_issued(row))
