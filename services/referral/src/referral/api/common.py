@@ -39,8 +39,7 @@ async def detail(
     if deadlines is None:
         deadlines = await REFERRAL.deadlines_of(session, referral.id)
     if documents is None:
-        subject = REFERRAL.subject_of(referral.id)
-        documents = (await issuing.of_subjects(session, [subject])).get(subject, [])
+        documents = await REFERRAL.documents_of(session, referral)
     return detail_of(referral, deadlines=deadlines, documents=documents, now=ctx.clock.now())
 
 
