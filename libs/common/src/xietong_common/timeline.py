@@ -93,6 +93,13 @@ _DEADLINES_OF = (
     )
     .order_by(deadlines.c.started_at)
 )
+# One record's (a GET by id): an equality, which the compiled form takes as it is (an
+# expanding IN is rewritten for the number of its values on every execution).
+_DEADLINES_OF_ONE = (
+    sa.select(deadlines)
+    .where(deadlines.c.subject == sa.bindparam("subject"), deadlines.c.cancelled_at.is_(None))
+    .order_by(deadlines.c.started_at)
+)
 
 
 async def deadlines_by_subject(
@@ -102,7 +109,11 @@ async def deadlines_by_subject(
     wanted = list(subjects)
     if not wanted:
         return {}
-    rows = (await session.execute(_DEADLINES_OF, {"subjects": wanted})).mappings()
+    rows = (
+        await session.execute(_DEADLINES_OF_ONE, {"subject": wanted[0]})
+        if len(wanted) == 1
+        else await session.execute(_DEADLINES_OF, {"subjects": wanted})
+    ).mappings()
     out: dict[str, list[DeadlineOut]] = {}
     for row in rows:
         out.setdefault(row["subject"], []).append(deadline_out(row))

@@ -124,6 +124,10 @@ _SELECT = (
 _OF_SUBJECTS = _SELECT.where(
     documents.c.subject.in_(sa.bindparam("subjects", expanding=True))
 ).order_by(documents.c.issued_at)
+# One record's: an equality (an expanding IN is rewritten on every execution).
+_OF_SUBJECT = _SELECT.where(documents.c.subject == sa.bindparam("subject")).order_by(
+    documents.c.issued_at
+)
 
 
 def _issued(row: sa.RowMapping) -> IssuedDocument:
@@ -204,7 +208,11 @@ async def of_subjects(
     wanted = list(subjects)
     if not wanted:
         return {}
-    rows = (await session.execute(_OF_SUBJECTS, {"subjects": wanted})).mappings()
+    rows = (
+        await session.execute(_OF_SUBJECT, {"subject": wanted[0]})
+        if len(wanted) == 1
+        else await session.execute(_OF_SUBJECTS, {"subjects": wanted})
+    ).mappings()
     found: dict[str, list[IssuedDocument]] = {}
     for row in rows:
         found.setdefault(row["subject"], []).append(_issued(row))
