@@ -94,25 +94,21 @@ def _tracked(row: sa.RowMapping) -> TrackedDeadline:
     )
 
 
+# Built once, its values parameters: an INSERT built with .values() on each start was walked
+# for its cache key with every value in it (issue 22).
+_INSERT = sa.insert(deadlines).returning(deadlines)
+
+
 async def _insert(uow: UnitOfWork, values: dict[str, Any], *, mechanism: str) -> TrackedDeadline:
-    row = (
-        (
-            await uow.session.execute(
-                sa.insert(deadlines)
-                .values(
-                    id=uuid.uuid4(),
-                    announced=True,
-                    # The reminders are planned at the next sweep, with the lead times and
-                    # the calendar in force then.
-                    next_reminder_at=uow.now,
-                    **values,
-                )
-                .returning(deadlines)
-            )
-        )
-        .mappings()
-        .one()
-    )
+    params = {
+        "id": uuid.uuid4(),
+        "announced": True,
+        # The reminders are planned at the next sweep, with the lead times and the calendar
+        # in force then.
+        "next_reminder_at": uow.now,
+        **values,
+    }
+    row = (await uow.session.execute(_INSERT, params)).mappings().one()
     facts.tell(uow, row, LifecycleKind.STARTED, mechanism=mechanism)
     return _tracked(row)
 
