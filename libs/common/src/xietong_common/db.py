@@ -65,6 +65,10 @@ def plain_url(url: str) -> str:
     return "postgresql://" + async_url(url)[len("postgresql+asyncpg://") :]
 
 
+READ_ONLY = "xietong.read_only"
+"""`session.info` of a read session (`Database.session`): it writes nothing."""
+
+
 class Database:
     """The service's engine and session factory; opens units of work."""
 
@@ -116,6 +120,7 @@ class Database:
         it started (as in a READ COMMITTED transaction). `transaction=True` for a read that
         needs one: `SET LOCAL`, a server-side cursor (`stream`)."""
         async with (self.sessions if transaction else self._reads)() as session:
+            session.info[READ_ONLY] = True
             yield session
 
     async def ping(self) -> None:

@@ -104,11 +104,23 @@ def tracer_provider(settings: ServiceSettings, service: str) -> TracerProvider:
             )
         trace.set_tracer_provider(provider)
         _provider = provider
+        global _tracer
+        _tracer = None  # the provider's own tracer from now on, not the proxy
     return _provider
 
 
+_tracer: trace.Tracer | None = None
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("xietong")
+    """The process's tracer, made once: `trace.get_tracer` makes a new one on every call (its
+    instrumentation scope too), which a request and each of its statements paid (issue 22).
+    Made before a provider is set, it is OpenTelemetry's proxy, which follows the provider
+    once set."""
+    global _tracer
+    if _tracer is None:
+        _tracer = trace.get_tracer("xietong")
+    return _tracer
 
 
 def current_traceparent() -> str | None:
@@ -208,6 +220,19 @@ def instrument_database(provider: TracerProvider) -> None:
 UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
+_fields_of: tuple[object, frozenset[str]] | None = None
+
+
+def _carries_context(headers: Mapping[str, str]) -> bool:
+    """Whether a request's headers (lower-case names) include one the configured propagators
+    read (`traceparent`, `tracestate`, `baggage` by default; OTEL_PROPAGATORS may name others)."""
+    global _fields_of
+    textmap = propagate.get_global_textmap()
+    if _fields_of is None or _fields_of[0] is not textmap:
+        _fields_of = (textmap, frozenset(name.lower() for name in textmap.fields))
+    return any(name in headers for name in _fields_of[1])
+
+
 def start_server_span(method: str, headers: Mapping[str, str]) -> tuple[Span, object]:
     """The server span of a request, made current; continues the caller's `traceparent`.
 
@@ -215,7 +240,9 @@ def start_server_span(method: str, headers: Mapping[str, str]) -> tuple[Span, ob
     attributes before the sampler has spoken and wraps the ASGI calls in layers of its own,
     costing a request sampled out about a tenth of its CPU (issue 22). Here the attributes
     are set only on a span that is recorded."""
-    parent = propagate.extract(headers)
+    # Without a header the propagators read there is nothing to extract: the current context
+    # is the parent (what `extract` returns then), without running them.
+    parent = propagate.extract(headers) if _carries_context(headers) else context.get_current()
     span = tracer().start_span(method, context=parent, kind=SpanKind.SERVER)
     return span, context.attach(trace.set_span_in_context(span, parent))
 

@@ -83,6 +83,25 @@ def deadline_out(row: RowMapping) -> DeadlineOut:
     )
 
 
+# Built once, the subjects a parameter: a record's page reads it on every GET, and a
+# statement built anew costs its construction and its cache key each time (issue 22).
+_DEADLINES_OF = (
+    sa.select(deadlines)
+    .where(
+        deadlines.c.subject.in_(sa.bindparam("subjects", expanding=True)),
+        deadlines.c.cancelled_at.is_(None),
+    )
+    .order_by(deadlines.c.started_at)
+)
+# One record's (a GET by id): an equality, which the compiled form takes as it is (an
+# expanding IN is rewritten for the number of its values on every execution).
+_DEADLINES_OF_ONE = (
+    sa.select(deadlines)
+    .where(deadlines.c.subject == sa.bindparam("subject"), deadlines.c.cancelled_at.is_(None))
+    .order_by(deadlines.c.started_at)
+)
+
+
 async def deadlines_by_subject(
     session: AsyncSession, subjects: Iterable[str]
 ) -> dict[str, list[DeadlineOut]]:
@@ -91,11 +110,9 @@ async def deadlines_by_subject(
     if not wanted:
         return {}
     rows = (
-        await session.execute(
-            sa.select(deadlines)
-            .where(deadlines.c.subject.in_(wanted), deadlines.c.cancelled_at.is_(None))
-            .order_by(deadlines.c.started_at)
-        )
+        await session.execute(_DEADLINES_OF_ONE, {"subject": wanted[0]})
+        if len(wanted) == 1
+        else await session.execute(_DEADLINES_OF, {"subjects": wanted})
     ).mappings()
     out: dict[str, list[DeadlineOut]] = {}
     for row in rows:

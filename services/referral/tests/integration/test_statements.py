@@ -17,14 +17,16 @@ COLLECTIONS = ("referral_items", "referral_materials", "cooperation_requests")
 
 async def test_get_by_id_queries_only_its_nonempty_collections(case: Any) -> None:
     """A GET by id is the referral's one statement (its empty collections found empty by an
-    EXISTS in it), its deadlines and its documents; a non-empty collection adds one."""
+    EXISTS in it, and that no document was issued for it) and its deadlines; a non-empty
+    collection adds one."""
     draft = await case.draft()
     await outbox_settled(case.svc)
     with statements(case.svc) as seen:
         r = await case.get(draft["id"])
     assert r.status_code == 200, r.text
-    assert len(seen) <= 3, seen
+    assert len(seen) <= 2, seen
     assert not any(reading(seen, t) for t in COLLECTIONS), seen
+    assert not reading(seen, "documents"), seen
 
     ready = await case.ready()
     await outbox_settled(case.svc)
@@ -36,6 +38,20 @@ async def test_get_by_id_queries_only_its_nonempty_collections(case: Any) -> Non
     assert len(reading(seen, "referral_materials")) == 1, seen
     assert not reading(seen, "referral_items")
     assert not reading(seen, "cooperation_requests")
+
+
+async def test_ref_02_a_draft_is_inserted_whole_and_not_read_back(case: Any) -> None:
+    """Creating a draft (REF-02) writes the referral once — its first finding with it, no
+    UPDATE of the row it just inserted when REF-03's clock starts — and reads no documents
+    for it: a new draft has none. Then its deadline, its event and its audit row."""
+    await outbox_settled(case.svc)
+    with statements(case.svc) as seen:
+        draft = await case.draft()
+    assert draft["documents"] == []
+    writes = [s.split(None, 3)[:3] for s, _ in seen if not s.lstrip().startswith("SELECT")]
+    assert not any(w[0].upper() == "UPDATE" for w in writes), seen
+    assert not reading(seen, "documents"), seen
+    assert len(seen) <= 5, seen
 
 
 async def test_list_page_loads_no_collection(case: Any) -> None:

@@ -94,25 +94,21 @@ def _tracked(row: sa.RowMapping) -> TrackedDeadline:
     )
 
 
+# Built once, its values parameters: an INSERT built with .values() on each start was walked
+# for its cache key with every value in it (issue 22).
+_INSERT = sa.insert(deadlines).returning(deadlines)
+
+
 async def _insert(uow: UnitOfWork, values: dict[str, Any], *, mechanism: str) -> TrackedDeadline:
-    row = (
-        (
-            await uow.session.execute(
-                sa.insert(deadlines)
-                .values(
-                    id=uuid.uuid4(),
-                    announced=True,
-                    # The reminders are planned at the next sweep, with the lead times and
-                    # the calendar in force then.
-                    next_reminder_at=uow.now,
-                    **values,
-                )
-                .returning(deadlines)
-            )
-        )
-        .mappings()
-        .one()
-    )
+    params = {
+        "id": uuid.uuid4(),
+        "announced": True,
+        # The reminders are planned at the next sweep, with the lead times and the calendar
+        # in force then.
+        "next_reminder_at": uow.now,
+        **values,
+    }
+    row = (await uow.session.execute(_INSERT, params)).mappings().one()
     facts.tell(uow, row, LifecycleKind.STARTED, mechanism=mechanism)
     return _tracked(row)
 
@@ -193,7 +189,9 @@ async def start_until(
     )
 
 
-def _open(subject: str, action: str) -> list[sa.ColumnElement[bool]]:
+def _open(
+    subject: str | sa.BindParameter[Any], action: str | sa.BindParameter[Any]
+) -> list[sa.ColumnElement[bool]]:
     return [
         _d.subject == subject,
         _d.action == action,
@@ -202,12 +200,21 @@ def _open(subject: str, action: str) -> list[sa.ColumnElement[bool]]:
     ]
 
 
+# The open deadline of a subject's action, its subject and action parameters: built once
+# (a step that meets a deadline runs it on every request; issue 22).
+_OPEN = _open(sa.bindparam("open_subject"), sa.bindparam("open_action"))
+_FIND_OPEN = sa.select(deadlines).where(*_OPEN)
+_SATISFY = (
+    sa.update(deadlines)
+    .where(*_OPEN)
+    .values(satisfied_at=sa.bindparam("met_at"), satisfied_by=sa.bindparam("met_by"))
+    .returning(deadlines)
+)
+
+
 async def find_open(uow: UnitOfWork, *, subject: str, action: str) -> TrackedDeadline | None:
-    row = (
-        (await uow.session.execute(sa.select(deadlines).where(*_open(subject, action))))
-        .mappings()
-        .first()
-    )
+    params = {"open_subject": subject, "open_action": action}
+    row = (await uow.session.execute(_FIND_OPEN, params)).mappings().first()
     return _tracked(row) if row else None
 
 
@@ -218,18 +225,8 @@ async def satisfy(
     missed yet is the deadline's breach (late-action); one after the breach was recorded is
     only `met`, late: one missed deadline is one breach."""
     who, _ = facts.person(uow)
-    row = (
-        (
-            await uow.session.execute(
-                sa.update(deadlines)
-                .where(*_open(subject, action))
-                .values(satisfied_at=at, satisfied_by=who)
-                .returning(deadlines)
-            )
-        )
-        .mappings()
-        .one_or_none()
-    )
+    params = {"open_subject": subject, "open_action": action, "met_at": at, "met_by": who}
+    row = (await uow.session.execute(_SATISFY, params)).mappings().one_or_none()
     if row is None:
         return None
     if not row["provisional"] and at > row["due_at"]:

@@ -120,6 +120,16 @@ _SELECT = (
 )
 
 
+# Built once (a record's page reads it on every GET): neither built nor keyed again.
+_OF_SUBJECTS = _SELECT.where(
+    documents.c.subject.in_(sa.bindparam("subjects", expanding=True))
+).order_by(documents.c.issued_at)
+# One record's: an equality (an expanding IN is rewritten on every execution).
+_OF_SUBJECT = _SELECT.where(documents.c.subject == sa.bindparam("subject")).order_by(
+    documents.c.issued_at
+)
+
+
 def _issued(row: sa.RowMapping) -> IssuedDocument:
     return IssuedDocument(
         id=row["id"],
@@ -199,9 +209,9 @@ async def of_subjects(
     if not wanted:
         return {}
     rows = (
-        await session.execute(
-            _SELECT.where(documents.c.subject.in_(wanted)).order_by(documents.c.issued_at)
-        )
+        await session.execute(_OF_SUBJECT, {"subject": wanted[0]})
+        if len(wanted) == 1
+        else await session.execute(_OF_SUBJECTS, {"subjects": wanted})
     ).mappings()
     found: dict[str, list[IssuedDocument]] = {}
     for row in rows:

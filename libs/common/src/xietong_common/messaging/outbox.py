@@ -13,6 +13,7 @@ import asyncpg
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from xietong_common import faultpoints
 from xietong_common.db import Database, plain_url
@@ -27,6 +28,15 @@ from xietong_common.metrics import (
 )
 from xietong_common.tables import OUTBOX_CHANNEL, outbox
 from xietong_common.telemetry import current_traceparent, messaging_span
+
+# A pass's rows marked published: their ids one array parameter (`= ANY`), so the statement
+# is the same text whatever the batch's size — one prepared statement, no SQL rewritten per
+# pass, as an IN of one parameter per id was (issue 22).
+_MARK_PUBLISHED = (
+    sa.update(outbox)
+    .where(outbox.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.BigInteger))))
+    .values(published_at=sa.func.now())
+)
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +158,7 @@ class OutboxRelay:
                 # database lose them in a crash, the rows are sent again — at least once, as
                 # ever, and the consumers' inboxes drop the duplicates.
                 await conn.execute(_ASYNCHRONOUS_COMMIT)
-                await conn.execute(
-                    sa.update(outbox).where(outbox.c.id.in_(ids)).values(published_at=sa.func.now())
-                )
+                await conn.execute(_MARK_PUBLISHED, {"ids": ids})
         except Exception as exc:  # not on cancellation: a killed relay records nothing
             if ids:
                 await self._record_failure(ids, exc)

@@ -9,7 +9,6 @@ from assistance.models import AssistanceRequest
 from assistance.schemas import AssistanceOut
 from assistance.service.common import REQUEST
 from assistance.views import detail_of
-from xietong_common.documents import issuing
 from xietong_common.reference import OrgKind
 from xietong_common.web import Context
 
@@ -30,6 +29,5 @@ def make_router() -> APIRouter:
 async def detail(session: AsyncSession, r: AssistanceRequest, ctx: Context) -> AssistanceOut:
     """The request as its parties see it, deadlines included."""
     deadlines = await REQUEST.deadlines_of(session, r.id)
-    subject = REQUEST.subject_of(r.id)
-    issued = await issuing.of_subjects(session, [subject])
-    return detail_of(r, deadlines=deadlines, documents=issued.get(subject, []), now=ctx.clock.now())
+    issued = await REQUEST.documents_of(session, r)
+    return detail_of(r, deadlines=deadlines, documents=issued, now=ctx.clock.now())

@@ -129,6 +129,7 @@ REQUEST: RecordKind[AssistanceRequest, AssistanceState, Step] = RecordKind(
     ),
     sent_by=lambda org: AssistanceRequest.town == org,
     received_by=_received_by,
+    documents=True,
 )
 """执法协助: a town's request for a district department's assistance, to its result."""
 

@@ -22,7 +22,6 @@ from joint_inspection.service.targets import risk_policy, risks
 from joint_inspection.settings import inspection_settings
 from joint_inspection.views import order_out, target_out, visit_out
 from xietong_common.calendar import CHINA_TZ
-from xietong_common.documents import issuing
 from xietong_common.reference import OrgKind
 from xietong_common.web import Context
 
@@ -40,10 +39,9 @@ async def order_detail(session: AsyncSession, order: WorkOrder, ctx: Context) ->
     """The order as its participants see it: visits, materials, people, deadlines."""
     visits = await queries.order_visits(session, order.id)
     deadlines = await ORDER.deadlines_of(session, order.id)
-    subject = ORDER.subject_of(order.id)
-    issued = await issuing.of_subjects(session, [subject])
+    issued = await ORDER.documents_of(session, order)
     now = ctx.clock.now()
-    out = order_out(order, visits, deadlines, now, issued.get(subject, []))
+    out = order_out(order, visits, deadlines, now, issued)
     if OrderState(order.state) not in OPEN_STATES:
         return out
     # one visit instead of many: what its targets went through lately, and how often

@@ -82,6 +82,7 @@ ORDER: RecordKind[WorkOrder, OrderState, OrderStep] = RecordKind(
     transitions=ORDER_TRANSITIONS,
     sort={"planned_start": WorkOrder.planned_start, "created_at": WorkOrder.created_at},
     collections=(WorkOrder.participants, WorkOrder.inspectors, WorkOrder.support_requests),
+    documents=True,
 )
 """检查任务工单: targets, number, method and inspectors of one joint inspection (INSP-03..08);
 the justice bureau reads every order (INSP-05)."""

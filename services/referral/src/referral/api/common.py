@@ -32,14 +32,15 @@ async def detail(
     ctx: Context,
     *,
     deadlines: list[DeadlineOut] | None = None,
+    documents: list[issuing.IssuedDocument] | None = None,
 ) -> ReferralOut:
-    """The referral as its parties see it, deadlines included (read unless given, as a use
-    case that just started them gives them)."""
+    """The referral as its parties see it, deadlines and documents included (read unless
+    given, as a use case that just started them, or just made the referral, gives them)."""
     if deadlines is None:
         deadlines = await REFERRAL.deadlines_of(session, referral.id)
-    subject = REFERRAL.subject_of(referral.id)
-    issued = (await issuing.of_subjects(session, [subject])).get(subject, [])
-    return detail_of(referral, deadlines=deadlines, documents=issued, now=ctx.clock.now())
+    if documents is None:
+        documents = await REFERRAL.documents_of(session, referral)
+    return detail_of(referral, deadlines=deadlines, documents=documents, now=ctx.clock.now())
 
 
 @asynccontextmanager

@@ -50,7 +50,13 @@ async def create(
         drafted = await referral_service.create_draft(
             uow, ctx=ctx, sender=principal, data=data, idempotency_key=idempotency_key
         )
-        return await detail(uow.session, drafted.referral, ctx, deadlines=drafted.deadlines)
+        return await detail(
+            uow.session,
+            drafted.referral,
+            ctx,
+            deadlines=drafted.deadlines,
+            documents=[] if drafted.new else None,  # none issued yet for a new draft
+        )
 
 
 @router.patch(

@@ -75,6 +75,7 @@ REFERRAL: RecordKind[Referral, ReferralState, Step] = RecordKind(
         "sent_at": Referral.sent_at,
     },
     collections=(Referral.items, Referral.materials, Referral.cooperation_requests),
+    documents=True,
     sent_by=lambda org: Referral.sender == org,
     received_by=_received_by,
 )

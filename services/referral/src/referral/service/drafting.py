@@ -53,6 +53,8 @@ class Drafted:
 
     referral: Referral
     deadlines: list[DeadlineOut] | None
+    new: bool = True
+    """Made by this request (no document can have been issued for it yet); False: replayed."""
 
 
 async def create_draft(
@@ -74,7 +76,7 @@ async def create_draft(
         uow, scope=CREATE_SCOPE, org=sender.org, key=idempotency_key, request=data
     )
     if replay is not None:
-        return Drafted(await REFERRAL.load_for(uow, uuid.UUID(replay), sender), None)
+        return Drafted(await REFERRAL.load_for(uow, uuid.UUID(replay), sender), None, new=False)
     if data.onward_of is not None:
         await _refuse_onward(uow, data.onward_of, sender)
     referral = Referral(
@@ -89,6 +91,9 @@ async def create_draft(
         cooperation_requests=[],
     )
     apply_fields(referral, data.model_dump(exclude={"items", "party", "onward_of"}))
+    # A new draft's first finding is the one it states (REF-03's clock starts from it): set
+    # with the row's INSERT, not by an UPDATE of it when the deadline starts (issue 22).
+    referral.first_found_at = referral.found_at
     referral.party = party_dict(data.party)
     set_items(referral, data.items)
     routing = route_referral(ctx, referral)
