@@ -163,7 +163,7 @@ class ReviewRequestFulfilled(ReviewError, Conflict):
     title_zh = "该法制审核提请已送审，应在原审核中继续"
 
 
-class ReviewRequestWithdrawn(ReviewError, Conflict):
+class ReviewRequestIsWithdrawn(ReviewError, Conflict):
     """INSP-08/REV-01: the town withdrew the review request; nothing fulfils it any more."""
 
     slug = "review-request-withdrawn"

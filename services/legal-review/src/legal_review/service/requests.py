@@ -21,10 +21,10 @@ from legal_review.errors import (
     InvalidReviewTransition,
     NotAReviewParty,
     ReviewRequestFulfilled,
+    ReviewRequestIsWithdrawn,
     ReviewRequestMismatch,
     ReviewRequestNotFound,
     ReviewRequestReasonMissing,
-    ReviewRequestWithdrawn,
 )
 from legal_review.models import Review, ReviewRequest
 from legal_review.service.common import (
@@ -215,7 +215,7 @@ async def link(
 
 def _require_not_withdrawn(request: ReviewRequest) -> None:
     if request.withdrawn_at is not None:
-        raise ReviewRequestWithdrawn(
+        raise ReviewRequestIsWithdrawn(
             f"review request {request.id} was withdrawn by the town: {request.withdrawal_reason}",
             zh=f"该法制审核提请已由乡镇(街道)撤回：{request.withdrawal_reason}",
             withdrawn_at=request.withdrawn_at.isoformat(),
