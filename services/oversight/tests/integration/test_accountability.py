@@ -477,13 +477,19 @@ async def test_sup_02_a_towns_withdrawn_review_requests_are_recorded_under_it(
     """INSP-08/REV-01: each review request a town withdrew (no penalty decision pursued after
     a joint inspection's finding), with its reason, is a record under the town, counted by
     kind, so that a town withdrawing every request is visible to the justice bureau; told
-    twice it is counted once; it is a record, not ruled on; another unit does not see it."""
+    twice it is counted once; only legal review tells it; it is a record, not ruled on;
+    another unit does not see it."""
     when = at(12)
     withdrawals = [review_request_withdrawn(when), review_request_withdrawn(when)]
     other = review_request_withdrawn(when, town=OTHER_TOWN)
+    # claimed by joint inspection (not the owner): dead-lettered, nothing recorded
+    forged = review_request_withdrawn(when)
+    forged_id = await ledger.publish(forged, source="joint-inspection", key="k")
     first = await tell(ledger, *withdrawals, other)
     again = await tell(ledger, withdrawals[0])  # re-published: a new event id, the same fact
-    await ledger.until_handled(*first, *again)
+    genuine_after = await ledger.publish(other, source="legal-review", key="k")
+    await ledger.until_handled(*first, *again, genuine_after)
+    assert not await ledger.handled(forged_id)
     town = await ledger.assessment(TOWN, period="2026-12")
     assert town["records_by_kind"]["review.request-withdrawn"] == 2, dump(town)
     assert (town["refusals"], town["flags"]) == (0, 0)
