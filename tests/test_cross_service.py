@@ -1039,3 +1039,157 @@ async def test_insp_08_a_finding_needing_review_waits_for_the_towns_review_in_le
         done = (await review.client.get(f"/review-requests/{request['id']}", headers=head)).json()
         assert done["state"]["value"] == "decided"
         assert done["review_id"] == rid
+
+
+async def _violation_needing_the_towns_review(
+    inspection: Any, town: dict[str, str]
+) -> tuple[str, str, str, str]:
+    """A fire-escape violation the town handles itself, with a proposed 30,000 CNY fine on a
+    company (REV-01 (6)): (order id, target id, finding id, the company's credit code)."""
+    from xietong_common.parties import uscc_check_character
+
+    body = f"91500102MA{uuid.uuid4().int % 10**7:07d}"
+    credit_code = body + uscc_check_character(body)
+    target = await inspection.client.post(
+        "/targets",
+        headers=town,
+        json={
+            "name": "某商场",
+            "party_kind": "legal-person",
+            "id_number": credit_code,
+            "industry": "商场",
+            "supervision_level": "b",
+            "town": "town:lizhi",
+        },
+    )
+    assert target.status_code == 201, target.text
+    tid = target.json()["id"]
+    order = await inspection.client.post(
+        "/orders",
+        headers=town,
+        json={
+            "title": "商场消防联合检查",
+            "method": "on-site",
+            "matter_codes": ["FIR-001", "WAT-001"],
+            "planned_start": "2024-03-04T09:00:00+08:00",
+            "planned_end": "2024-03-04T18:00:00+08:00",
+            "target_ids": [tid],
+        },
+    )
+    assert order.status_code == 201, order.text
+    oid = order.json()["id"]
+    inspectors = []
+    for n in range(2):
+        r = await inspection.client.post(
+            f"/orders/{oid}/inspectors",
+            headers=town,
+            json={"kind": "brigade", "officer_id": f"lz-{n}", "name": f"队员{n}"},
+        )
+        inspectors.append(r.json()["id"])
+    await inspection.client.put(
+        f"/orders/{oid}/notice-policy",
+        headers=town,
+        json={
+            "policy": "law-forbids",
+            "reason": "举报线索核查，依法不予事先告知",
+            "legal_basis": "《中华人民共和国保守国家秘密法》",
+        },
+    )
+    issued = await inspection.client.post(f"/orders/{oid}/issue", headers=town)
+    assert issued.status_code == 200, issued.text
+    await inspection.client.post(
+        f"/orders/{oid}/targets/{tid}/on-site",
+        headers=town,
+        json={
+            "inspected_at": issued.json()["issued_at"],
+            "inspector_ids": inspectors,
+            "record": "安全出口被货物堵塞",
+        },
+    )
+    outcome = await inspection.client.post(
+        f"/orders/{oid}/targets/{tid}/outcome",
+        headers=town,
+        json={
+            "outcome": "violation",
+            "description": "商场安全出口被货物堵塞",
+            "matter_code": "FIR-001",
+            "handling": "责令立即改正，拟立案处罚",
+            "proposed_decision": {"fine": "30000"},
+        },
+    )
+    assert outcome.status_code == 200, outcome.text
+    assert outcome.json()["awaits"]["value"] == "review"
+    return oid, tid, outcome.json()["finding_id"], credit_code
+
+
+async def test_insp_07_a_review_request_the_town_withdraws_closes_the_inspections_loop(
+    servers: Servers, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """INSP-08 → REV-01 → INSP-07: after the finding the town lawfully decides not to pursue a
+    penalty decision at all; its leader withdraws the review request in legal review with a
+    reason, `review.request-withdrawn` reaches joint inspection, and the target's loop, which
+    waited for the review, returns with that reason: the feedback and the closing go on."""
+    from joint_inspection.main import SPEC as INSPECTION
+
+    inspection_group = f"joint-inspection-x-{uuid.uuid4().hex[:8]}"
+    review_group = f"legal-review-x-{uuid.uuid4().hex[:8]}"
+    for group, spec in ((inspection_group, INSPECTION), (review_group, REVIEW)):
+        await start_group_at_end(
+            kafka_bootstrap, group, (registry.spec_for(m).topic for m in spec.handlers)
+        )
+    inspection_db = await create_database(servers, "x_inspection")
+    review_db = await create_database(servers, "x_review")
+    async with (
+        running_service(
+            INSPECTION,
+            database_url=inspection_db,
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "i",
+            run_jobs=False,
+            service_name=inspection_group,
+        ) as inspection,
+        running_service(
+            REVIEW,
+            database_url=review_db,
+            kafka_bootstrap=kafka_bootstrap,
+            blob_dir=tmp_path / "r",
+            run_jobs=False,
+            service_name=review_group,
+        ) as review,
+    ):
+        town = inspection.auth("town:lizhi", "handler", "leader", user="li")
+        oid, tid, finding, _ = await _violation_needing_the_towns_review(inspection, town)
+        leader = review.auth("town:lizhi", "leader", user="li.leader")
+        request = None
+        for _ in range(150):
+            page = (await review.client.get("/review-requests", headers=leader)).json()
+            request = next((x for x in page["items"] if x["finding_id"] == finding), None)
+            if request:
+                break
+            await asyncio.sleep(0.2)
+        assert request is not None, "legal review kept no request from the finding"
+        reason = "经复核违法事实不成立，不予处罚"
+        withdrawn = await review.client.post(
+            f"/review-requests/{request['id']}/withdraw", headers=leader, json={"reason": reason}
+        )
+        assert withdrawn.status_code == 200, withdrawn.text
+        assert withdrawn.json()["state"]["value"] == "withdrawn"
+
+        visit = None
+        for _ in range(150):
+            detail = (await inspection.client.get(f"/orders/{oid}", headers=town)).json()
+            visit = next(v for v in detail["visits"] if v["target_id"] == tid)
+            if visit["loop_returned_at"]:
+                break
+            await asyncio.sleep(0.2)
+        assert visit is not None
+        assert visit["loop_returned_at"], "joint inspection never heard of the withdrawal"
+        assert reason in visit["loop_result"]
+        r = await inspection.client.post(
+            f"/orders/{oid}/targets/{tid}/feedback",
+            headers=town,
+            json={"result": "经复核违法事实不成立，不予处罚，已告知当事人"},
+        )
+        assert r.status_code == 200, r.text
+        closed = await inspection.client.post(f"/orders/{oid}/close", headers=town)
+        assert closed.status_code == 200, closed.text

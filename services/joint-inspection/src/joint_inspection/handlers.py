@@ -7,7 +7,9 @@ calls the same code the REST path uses (`async def on_x(uow, event, envelope, *,
 - The closed loop (INSP-07): the referral a finding became (`case.referred`, its source the
   finding) and what it returned (`case.filed`, `case.concluded`, or `case.draft-withdrawn`:
   the town decided not to refer, with its reason), or the legal review a finding needed
-  (`review.decided` naming the finding, REV-01/REV-08). The feedback at the target waits for it.
+  (`review.decided` naming the finding, REV-01/REV-08, or `review.request-withdrawn`: the
+  town decided not to pursue a penalty decision at all, with its reason). The feedback at the
+  target waits for it.
 
 Each consumer accepts its event only from the owning service (the CloudEvents `source`,
 checked by the inbox against the contract's producers): a forged `case.filed` closes no loop.
@@ -24,7 +26,11 @@ from xietong_common.contracts.referral import (
     CaseReferred,
     SourceKind,
 )
-from xietong_common.contracts.review import DecisionOutcome, ReviewDecided
+from xietong_common.contracts.review import (
+    DecisionOutcome,
+    ReviewDecided,
+    ReviewRequestWithdrawn,
+)
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.mechanisms.roster import on_roster_changed as on_roster_changed
 from xietong_common.uow import UnitOfWork
@@ -103,4 +109,20 @@ async def on_review_decided(
         kind="review-decided",
         detail=f"{event.town} {decided}",
         at=event.decided_at,
+    )
+
+
+async def on_review_request_withdrawn(
+    uow: UnitOfWork, event: ReviewRequestWithdrawn, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """INSP-07/REV-01: the town withdrew the review request of a finding, with its reason (no
+    penalty decision will be pursued): that is what the loop waited for (no review will
+    decide)."""
+    await loop.record_return(
+        uow,
+        ref_kind="review",
+        ref_id=event.finding_id,
+        kind="review-request-withdrawn",
+        detail=f"{event.town} 撤回法制审核提请，不再作出处罚决定：{event.reason}",
+        at=event.withdrawn_at,
     )

@@ -16,7 +16,7 @@ from xietong_common.contracts.referral import (
     CaseFiled,
     CaseReferred,
 )
-from xietong_common.contracts.review import ReviewDecided
+from xietong_common.contracts.review import ReviewDecided, ReviewRequestWithdrawn
 from xietong_common.contracts.secondment import RosterChanged
 from xietong_common.import_jobs import import_job_sweep
 from xietong_common.jobs import deadline_sweep_job
@@ -50,6 +50,7 @@ SPEC = ServiceSpec(
         CaseConcluded: handlers.on_case_concluded,
         CaseDraftWithdrawn: handlers.on_case_draft_withdrawn,
         ReviewDecided: handlers.on_review_decided,
+        ReviewRequestWithdrawn: handlers.on_review_request_withdrawn,
     },
     jobs=[deadline_sweep_job(MECHANISM), import_job_sweep(ImportJob)],
     worker_modules=["joint_inspection.schemas"],

@@ -22,6 +22,7 @@ from xietong_common.contracts.review import (
     DecisionOutcome,
     ReviewDecided,
     ReviewOpinionKind,
+    ReviewRequestWithdrawn,
 )
 from xietong_common.tables import outbox
 from xietong_devtools.testing import topic_reader
@@ -242,3 +243,70 @@ async def test_insp_08_a_departments_own_finding_is_reviewed_by_its_own_legal_bo
     assert visit["review_required"] is True
     assert visit["awaits"] is None
     assert await _outbox(insp, "inspection.review-requested") == []
+
+
+WITHDRAWN = "经复核违法事实不成立，不予处罚"
+
+
+def _withdrawn(finding_id: str, oid: str) -> ReviewRequestWithdrawn:
+    return ReviewRequestWithdrawn(
+        request_id=uuid.uuid4(),
+        finding_id=finding_id,
+        inspection_id=oid,
+        town=TOWN,
+        reason=WITHDRAWN,
+        withdrawn_by="li.leader",
+        withdrawn_at=datetime.now(UTC),
+    )
+
+
+async def test_insp_07_a_withdrawn_review_request_is_the_loops_return_and_it_closes(
+    insp: Insp, publish: Callable[..., Any], kafka_bootstrap: str
+) -> None:
+    """INSP-07/REV-01: the town decided, after the finding, not to pursue a penalty decision
+    at all and withdrew the review request with its reason (`review.request-withdrawn`, from
+    legal review and from no one else): that is what the loop waited for; the feedback, the
+    closing and the archive show the review was withdrawn and why."""
+    oid, target, visit = await _violation_needing_review(insp)
+    finding_id, tid = visit["finding_id"], target["id"]
+    assert visit["awaits"]["value"] == "review"
+    # a withdrawal claimed by anyone but legal review is dead-lettered and changes nothing
+    async with topic_reader(kafka_bootstrap, "review.request-withdrawn.dlq") as dlq:
+        forged = await publish(
+            _withdrawn(finding_id, oid), key=oid, source="/xietong/joint-inspection"
+        )
+        await dlq.collect(lambda es: any(e.get("id") == forged for e in es), timeout_s=30)
+    await asyncio.sleep(1)
+    assert (await _visit(insp, oid, tid))["loop_returned_at"] is None
+    before = await insp.counts()
+    r = await insp.act(oid, f"targets/{tid}/feedback", TOWN, {"result": RESULT})
+    await refused(insp, r, 409, "inspection-loop-open", before)
+    # legal review tells of the withdrawal: the loop returns with the town's reason
+    await publish(_withdrawn(finding_id, oid), key=oid, source="/xietong/legal-review")
+    for _ in range(100):
+        returned = await _visit(insp, oid, tid)
+        if returned["loop_returned_at"]:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("review.request-withdrawn from legal review never arrived")
+    assert "撤回" in returned["loop_result"]
+    assert WITHDRAWN in returned["loop_result"]
+    r = await insp.act(
+        oid, f"targets/{tid}/feedback", TOWN, {"result": "经复核不予处罚，已告知当事人"}
+    )
+    assert r.status_code == 200, r.text
+    [fed] = await _outbox(insp, "inspection.fed-back")
+    assert WITHDRAWN in fed["loop_result"]
+    closed = await insp.act(oid, "close", TOWN, None, "leader")
+    assert closed.status_code == 200, closed.text
+    archive = (await insp.client.get(f"/orders/{oid}/archive", headers=insp.h(TOWN))).json()
+    [archived] = [v for v in archive["manifest"]["visits"] if v["target_id"] == tid]
+    assert WITHDRAWN in archived["loop_result"]
+    timeline = (await insp.client.get(f"/orders/{oid}/timeline", headers=insp.h(TOWN))).json()
+    returns = [
+        e
+        for e in timeline
+        if e.get("kind") == "action" and e.get("action") == "inspection.visit.loop-returned"
+    ]
+    assert [e["rule"] for e in returns] == ["INSP-07"]

@@ -163,6 +163,22 @@ class ReviewRequestFulfilled(ReviewError, Conflict):
     title_zh = "该法制审核提请已送审，应在原审核中继续"
 
 
+class ReviewRequestIsWithdrawn(ReviewError, Conflict):
+    """INSP-08/REV-01: the town withdrew the review request; nothing fulfils it any more."""
+
+    slug = "review-request-withdrawn"
+    title = "This review request was withdrawn"
+    title_zh = "该法制审核提请已撤回"
+
+
+class ReviewRequestReasonMissing(ReviewInvalidInput):
+    """INSP-08/REV-01: a review request is withdrawn with a reason someone can rule on."""
+
+    slug = "review-request-reason-missing"
+    title = "Withdrawing a review request needs a written reason"
+    title_zh = "撤回法制审核提请应当书面说明理由"
+
+
 class ReviewRequestMismatch(ReviewInvalidInput):
     """INSP-08: the review fulfilling a request is of the finding's matter."""
 

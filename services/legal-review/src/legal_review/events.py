@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from legal_review.models import Review, ReviewRound
+from legal_review.models import Review, ReviewRequest, ReviewRound
 from xietong_common.contracts.review import (
     CaseParty,
     CaseSummary,
@@ -19,6 +19,7 @@ from xietong_common.contracts.review import (
     ReviewOpinionGiven,
     ReviewOpinionKind,
     ReviewRequested,
+    ReviewRequestWithdrawn,
 )
 from xietong_common.deadlines import TrackedDeadline
 
@@ -110,4 +111,20 @@ def decided(review: Review, rnd: ReviewRound) -> ReviewDecided:
         execution=review.execution,
         decided_at=review.decided_at,
         finding_id=review.finding_id,
+    )
+
+
+def request_withdrawn(request: ReviewRequest) -> ReviewRequestWithdrawn:
+    """INSP-08/REV-01: the town withdrew the review request; the inspection's loop returns."""
+    assert request.withdrawn_at
+    assert request.withdrawn_by
+    assert request.withdrawal_reason
+    return ReviewRequestWithdrawn(
+        request_id=request.id,
+        finding_id=request.finding_id,
+        inspection_id=request.inspection_id,
+        town=request.town,
+        reason=request.withdrawal_reason,
+        withdrawn_by=request.withdrawn_by,
+        withdrawn_at=request.withdrawn_at,
     )

@@ -89,6 +89,11 @@ class ReviewRequest(Base):
     submitted_by: Mapped[str | None] = mapped_column(sa.Text)
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The town withdrew it, with its reason, before any review fulfilled it (no penalty
+    # decision will be pursued): the inspection's loop takes that as its return.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    withdrawn_by: Mapped[str | None] = mapped_column(sa.Text)
+    withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 

@@ -318,3 +318,114 @@ async def test_rev_01_a_review_submitted_before_the_request_is_linked_to_it_once
         )
     [mine] = [e["data"] for e in events if e["data"]["review_id"] == review["id"]]
     assert mine["finding_id"] == event.finding_id
+
+
+REASON = "经复核违法事实不成立，不予处罚"
+
+
+async def test_rev_01_the_town_withdraws_a_review_request_with_its_reason(
+    consuming: RunningService, publish: Callable[..., Any], kafka_bootstrap: str
+) -> None:
+    """INSP-08/REV-01: after the finding the town lawfully decided not to pursue a penalty
+    decision at all: its leader withdraws the request with a reason; the request shows it,
+    its timeline has it with its rule, and `review.request-withdrawn` tells joint
+    inspection, whose loop waits for it."""
+    svc, flow = consuming, Flow(consuming)
+    event = requested()
+    await publish(event, key=event.inspection_id, source="/xietong/joint-inspection")
+    rid = (await _arrived(svc, event.finding_id))["id"]
+    leader = svc.auth(TOWN, "leader", user="li.leader")
+    async with topic_reader(kafka_bootstrap, "review.request-withdrawn") as reader:
+        r = await svc.client.post(
+            f"/review-requests/{rid}/withdraw",
+            json={"reason": f"  {REASON}  "},
+            headers={**leader, "Idempotency-Key": "withdraw-1"},
+        )
+        assert r.status_code == 200, r.text
+        events = await reader.collect(lambda es: any(e["data"]["request_id"] == rid for e in es))
+    withdrawn = r.json()
+    assert withdrawn["state"]["value"] == "withdrawn"
+    assert withdrawn["withdrawal_reason"] == REASON
+    assert withdrawn["withdrawn_by"] == "li.leader"
+    assert withdrawn["withdrawn_at"] is not None
+    [sent] = [e for e in events if e["data"]["request_id"] == rid]
+    assert sent["source"] == "/xietong/legal-review"
+    assert sent["data"]["finding_id"] == event.finding_id
+    assert sent["data"]["inspection_id"] == event.inspection_id
+    assert sent["data"]["town"] == TOWN
+    assert sent["data"]["reason"] == REASON
+    # a retry with the same key is the same withdrawal: nothing more recorded or published
+    before = await counts(svc)
+    again = await svc.client.post(
+        f"/review-requests/{rid}/withdraw",
+        json={"reason": f"  {REASON}  "},
+        headers={**leader, "Idempotency-Key": "withdraw-1"},
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["withdrawn_at"] == withdrawn["withdrawn_at"]
+    assert await counts(svc) == before
+    # withdrawing twice is refused; so is a review fulfilling it now
+    twice = await svc.client.post(
+        f"/review-requests/{rid}/withdraw", json={"reason": REASON}, headers=leader
+    )
+    assert twice.status_code == 409, twice.text
+    assert twice.json()["type"] == PROBLEM + "review-request-withdrawn"
+    late = await svc.client.post(
+        "/reviews", json={**submission(), "request_id": rid}, headers=flow.handler
+    )
+    assert late.status_code == 409, late.text
+    assert late.json()["type"] == PROBLEM + "review-request-withdrawn"
+    assert await counts(svc) == before
+    # the 司法所 serving the town sees the withdrawal and its reason in the timeline
+    office = svc.auth("justice-office:lizhi", "reviewer", user="office")
+    shown = (await svc.client.get(f"/review-requests/{rid}", headers=office)).json()
+    assert (shown["state"]["value"], shown["withdrawal_reason"]) == ("withdrawn", REASON)
+    steps = (await svc.client.get(f"/review-requests/{rid}/timeline", headers=office)).json()
+    actions = [e for e in steps if e["kind"] == "action"]
+    assert [(e["action"], e["rule"]) for e in actions] == [
+        ("review-request.received", "REV-01"),
+        ("review-request.withdrawn", "REV-01"),
+    ]
+    listed = await svc.client.get("/review-requests?state=withdrawn", headers=leader)
+    assert rid in {x["id"] for x in listed.json()["items"]}
+
+
+async def test_rev_01_a_review_request_is_withdrawn_only_by_its_town_with_a_reason_before_review(
+    consuming: RunningService, publish: Callable[..., Any]
+) -> None:
+    svc, flow = consuming, Flow(consuming)
+    event = requested()
+    await publish(event, key=event.inspection_id, source="/xietong/joint-inspection")
+    rid = (await _arrived(svc, event.finding_id))["id"]
+    url = f"/review-requests/{rid}/withdraw"
+    before = await counts(svc)
+    # a stranger town's leader learns nothing; the town's other roles may not
+    stranger = svc.auth(OTHER_TOWN, "leader", user="zhou.leader")
+    r = await svc.client.post(url, json={"reason": REASON}, headers=stranger)
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    for role in ("handler", "reviewer"):
+        r = await svc.client.post(url, json={"reason": REASON}, headers=svc.auth(TOWN, role))
+        assert r.status_code == 403, r.text
+    office = svc.auth("justice-office:lizhi", "leader", user="office")
+    assert (await svc.client.post(url, json={"reason": REASON}, headers=office)).status_code == 403
+    # a bare reason is none (judged like the project's other reasons)
+    leader = svc.auth(TOWN, "leader", user="li.leader")
+    for bare in ("x", "同上", "。。。。。。。。。。", "  不予处罚  "):
+        r = await svc.client.post(url, json={"reason": bare}, headers=leader)
+        assert r.status_code == 422, (bare, r.text)
+    assert r.json()["rule"] == "REV-01"
+    assert await counts(svc) == before
+    shown = (await svc.client.get(f"/review-requests/{rid}", headers=leader)).json()
+    assert shown["state"]["value"] == "pending"
+    # once a review fulfils it, the review goes on to its decision: no withdrawal
+    first = await svc.client.post(
+        "/reviews", json={**submission(), "request_id": rid}, headers=flow.handler
+    )
+    assert first.status_code == 201, first.text
+    before = await counts(svc)
+    r = await svc.client.post(url, json={"reason": REASON}, headers=leader)
+    assert r.status_code == 409, r.text
+    assert r.json()["type"] == PROBLEM + "review-request-fulfilled"
+    assert r.json()["rule"] == "REV-01"
+    assert await counts(svc) == before

@@ -208,12 +208,13 @@ RECORD_KINDS = (
     "referral.conclusion-period-changed",
     "inspection.serious-reported",
     "secondment.guidance-recorded",
+    "review.request-withdrawn",
 )
 """Facts recorded, shown and counted by kind, which are not a failing in themselves and so
 are not ruled on here: a town's contest of a refusal and assistance's ruling on it (ASSIST-03),
 the district government's decisions (REF-08), a conclusion period suspended, resumed or
 extended (REF-09), serious findings reported (INSP-08), guidance
-given (SEC-05)."""
+given (SEC-05), a joint inspection's review request a town withdrew (INSP-08/REV-01)."""
 OUTCOMES: dict[str, tuple[str, ...]] = {
     "assistance.refusal-ruled": ("upheld", "not-upheld"),
     "referral.onward-referral-decided": ("released", "barred"),

@@ -37,6 +37,7 @@ from xietong_common.contracts.referral import (
     CaseOnwardReferralDecided,
     CaseOnwardReferralSuspected,
 )
+from xietong_common.contracts.review import ReviewRequestWithdrawn
 from xietong_common.contracts.secondment import GuidanceRecorded
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.messaging.inbox import Delivered, refused_like_a_request
@@ -431,6 +432,32 @@ async def on_guidance_recorded(
                 mode="json",
                 include={"kind", "title", "held_on", "ended_on", "towns", "attendance"},
                 exclude_none=True,
+            ),
+        ),
+        event_id=envelope.id,
+    )
+
+
+async def on_review_request_withdrawn(
+    uow: UnitOfWork, event: ReviewRequestWithdrawn, envelope: CloudEvent, *, ctx: ServiceContext
+) -> None:
+    """INSP-08/REV-01/SUP-02: a town withdrew the review request of a joint inspection's
+    finding, with its reason (no penalty decision pursued): a record under the town, so a town
+    withdrawing every request is visible to the justice bureau."""
+    await service.record_fact(
+        uow,
+        Fact(
+            source=source_service(envelope.source),
+            fact_key=f"{event.request_id}:request-withdrawn",
+            kind="review.request-withdrawn",
+            rule="REV-01",
+            organisation=event.town,
+            counterparty=None,
+            subject=f"review-request:{event.request_id}",
+            occurred_at=event.withdrawn_at,
+            detail=event.model_dump(
+                mode="json",
+                include={"finding_id", "inspection_id", "reason", "withdrawn_by"},
             ),
         ),
         event_id=envelope.id,

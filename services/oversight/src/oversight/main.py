@@ -25,6 +25,7 @@ from xietong_common.contracts.referral import (
     CaseOnwardReferralDecided,
     CaseOnwardReferralSuspected,
 )
+from xietong_common.contracts.review import ReviewRequestWithdrawn
 from xietong_common.contracts.secondment import GuidanceRecorded
 from xietong_common.messaging import batched
 from xietong_common.web import ServiceSpec, create_app
@@ -39,7 +40,7 @@ SPEC = ServiceSpec(
         "final; refusals of assistance and of inspection support, cooperation not given, and how assistance refusals were "
         "contested and ruled; 推诿/刁难 flags; referrals held as suspected onward referrals, "
         "disputes of jurisdiction and the district government's decisions; shared items left "
-        "unread; serious findings reported; guidance given), each once and "
+        "unread; serious findings reported; guidance given; review requests withdrawn), each once and "
         "only from the service that owns it, and the assessment read from it: per "
         "organisation and period, what was owed and what became of it. The district justice "
         "bureau and the district government see every unit; a unit sees its own figures. The "
@@ -69,6 +70,7 @@ SPEC = ServiceSpec(
         InspectionSupportRefused: handlers.on_support_refused,
         InspectionSeriousReported: handlers.on_serious_reported,
         GuidanceRecorded: handlers.on_guidance_recorded,
+        ReviewRequestWithdrawn: handlers.on_review_request_withdrawn,
     },
     openapi_tags=[
         {

@@ -32,6 +32,7 @@ from xietong_common.contracts.referral import (
     CaseOnwardReferralSuspected,
     PeriodChange,
 )
+from xietong_common.contracts.review import ReviewRequestWithdrawn
 from xietong_common.contracts.secondment import GuidanceRecorded
 
 from .conftest import Ledger, dump
@@ -208,6 +209,7 @@ SOURCES = {
     "case": "referral",
     "inspection": "joint-inspection",
     "secondment": "secondment",
+    "review": "legal-review",
 }
 
 
@@ -455,3 +457,61 @@ async def test_sup_02_a_conclusion_period_suspended_resumed_or_extended_is_recor
         k.startswith("referral.conclusion-period") and v
         for k, v in town.get("records_by_kind", {}).items()
     )
+
+
+def review_request_withdrawn(when: datetime, town: str = TOWN) -> ReviewRequestWithdrawn:
+    return ReviewRequestWithdrawn(
+        request_id=uuid.uuid4(),
+        finding_id=str(uuid.uuid4()),
+        inspection_id=str(uuid.uuid4()),
+        town=town,
+        reason="经复核违法事实不成立，不予处罚",
+        withdrawn_by="li.leader",
+        withdrawn_at=when,
+    )
+
+
+async def test_sup_02_a_towns_withdrawn_review_requests_are_recorded_under_it(
+    ledger: Ledger,
+) -> None:
+    """INSP-08/REV-01: each review request a town withdrew (no penalty decision pursued after
+    a joint inspection's finding), with its reason, is a record under the town, counted by
+    kind, so that a town withdrawing every request is visible to the justice bureau; told
+    twice it is counted once; only legal review tells it; it is a record, not ruled on;
+    another unit does not see it."""
+    when = at(12)
+    withdrawals = [review_request_withdrawn(when), review_request_withdrawn(when)]
+    other = review_request_withdrawn(when, town=OTHER_TOWN)
+    # claimed by joint inspection (not the owner): dead-lettered, nothing recorded
+    forged = review_request_withdrawn(when)
+    forged_id = await ledger.publish(forged, source="joint-inspection", key="k")
+    first = await tell(ledger, *withdrawals, other)
+    again = await tell(ledger, withdrawals[0])  # re-published: a new event id, the same fact
+    genuine_after = await ledger.publish(other, source="legal-review", key="k")
+    await ledger.until_handled(*first, *again, genuine_after)
+    assert not await ledger.handled(forged_id)
+    town = await ledger.assessment(TOWN, period="2026-12")
+    assert town["records_by_kind"]["review.request-withdrawn"] == 2, dump(town)
+    assert (town["refusals"], town["flags"]) == (0, 0)
+    rows = [
+        f
+        for f in await facts(ledger, TOWN, "2026-12", as_org="justice-bureau")
+        if f["kind"] == "review.request-withdrawn"
+    ]
+    assert len(rows) == 2
+    row = next(f for f in rows if f["subject"] == f"review-request:{withdrawals[0].request_id}")
+    assert (row["source"], row["rule"]) == ("legal-review", "REV-01")
+    assert row["detail"]["reason"] == "经复核违法事实不成立，不予处罚"
+    assert row["detail"]["finding_id"] == withdrawals[0].finding_id
+    assert datetime.fromisoformat(row["occurred_at"]) == when
+    bureau = ledger.h("justice-bureau")
+    item = await ledger.svc.client.get(f"/items/{row['id']}", headers=bureau)
+    assert item.json()["rulable"] is False
+    baitao = await ledger.assessment(OTHER_TOWN, period="2026-12")
+    assert baitao["records_by_kind"]["review.request-withdrawn"] == 1
+    hidden = await ledger.svc.client.get(
+        f"/assessment/organisations/{TOWN}",
+        params={"period": "2026-12"},
+        headers=ledger.h(OTHER_TOWN),
+    )
+    assert hidden.status_code == 404

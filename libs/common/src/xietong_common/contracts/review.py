@@ -233,3 +233,31 @@ class ReviewDecided(IntegrationEvent):
         description="INSP-08: the joint inspection's finding whose review request the review "
         "fulfilled (`inspection.review-requested`); its loop closes on this decision",
     )
+
+
+@event(
+    "review.request-withdrawn",
+    producers=("legal-review",),
+    consumers=("joint-inspection", "oversight (SUP-01/02)"),
+    summary="INSP-08/REV-01: the town withdrew a joint inspection's review request, with its "
+    "reason",
+    accountability=True,
+)
+class ReviewRequestWithdrawn(IntegrationEvent):
+    """INSP-08/REV-01: after the finding the town lawfully decided not to pursue a penalty
+    decision at all (the facts do not hold up, the case went elsewhere): the review request
+    (`inspection.review-requested`) is withdrawn before any review fulfilled it, with the
+    town's reason. The inspection's loop at the target, which waited for `review.decided`
+    naming `finding_id`, takes this as its return (INSP-07). Oversight records each under the
+    town (SUP-02), so a town withdrawing every request is visible to the justice bureau."""
+
+    request_id: uuid.UUID = Field(description="the review request in legal review")
+    finding_id: str = Field(description="the joint inspection's finding it was requested for")
+    inspection_id: str = Field(description="the inspection work order")
+    town: str = Field(description="the town that withdrew it", examples=["town:lizhi"])
+    reason: str = Field(
+        description="the town's reason (at least 8 letters or characters)",
+        examples=["经复核违法事实不成立，不予处罚"],
+    )
+    withdrawn_by: str = Field(description="the town's leader who withdrew it")
+    withdrawn_at: datetime

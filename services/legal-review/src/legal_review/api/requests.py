@@ -9,7 +9,12 @@ from fastapi import APIRouter, Query
 
 from legal_review.api.common import TOWN
 from legal_review.domain import RequestState
-from legal_review.schemas import RequestLinkIn, ReviewRequestOut, ReviewRequestPage
+from legal_review.schemas import (
+    RequestLinkIn,
+    RequestWithdrawIn,
+    ReviewRequestOut,
+    ReviewRequestPage,
+)
 from legal_review.service import requests
 from legal_review.service.common import HANDLER_ROLES
 from legal_review.service.requests import REQUEST
@@ -17,7 +22,7 @@ from legal_review.views import request_out
 from xietong_common.timeline import TimelineEntry
 from xietong_common.web import Context, CurrentPrincipal
 from xietong_common.web.access import ANY, Allowed
-from xietong_common.web.deps import Paging
+from xietong_common.web.deps import IdempotencyKey, Paging
 from xietong_common.web.problems import READ_ERRORS, WRITE_ERRORS, problem_responses
 
 router = APIRouter(prefix="/review-requests", tags=["reviews"])
@@ -34,7 +39,9 @@ async def list_requests(
     ctx: Context,
     principal: CurrentPrincipal,
     paging: Paging,
-    state: Annotated[RequestState | None, Query(description="pending, submitted, decided")] = None,
+    state: Annotated[
+        RequestState | None, Query(description="pending, submitted, decided, withdrawn")
+    ] = None,
 ) -> ReviewRequestPage:
     """A town sees the requests it owes a submission for; a 司法所 those of the town it serves
     (REV-09); the justice bureau all. Newest first."""
@@ -63,7 +70,7 @@ async def get_request(
 @router.get(
     "/{request_id:uuid}/timeline",
     response_model=list[TimelineEntry],
-    summary="INSP-08/REV-01: the request's timeline: received, submitted, decided",
+    summary="INSP-08/REV-01: the request's timeline: received, submitted, decided or withdrawn",
     responses=READ_ERRORS,
     dependencies=[Allowed(roles=ANY)],
 )
@@ -92,5 +99,36 @@ async def link_request(
     async with ctx.db.uow(actor=principal) as uow:
         request = await requests.link(
             uow, request_id=request_id, review_id=data.review_id, actor=principal
+        )
+        return request_out(request)
+
+
+@router.post(
+    "/{request_id:uuid}/withdraw",
+    response_model=ReviewRequestOut,
+    summary="INSP-08/REV-01: the town withdraws the request, with its reason (已撤回)",
+    responses=WRITE_ERRORS,
+    dependencies=[Allowed(roles=("leader",), orgs=TOWN, rule="REV-01")],
+)
+async def withdraw_request(
+    request_id: uuid.UUID,
+    data: RequestWithdrawIn,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> ReviewRequestOut:
+    """After the finding the town lawfully decided not to pursue a penalty decision at all
+    (the facts do not hold up, the case went elsewhere): its leader withdraws the request
+    with a reason of at least 8 letters or characters, while no review fulfils it (409
+    `review-request-fulfilled` after). Joint inspection's loop takes the withdrawal
+    (`review.request-withdrawn`) as its return. A retry with the same Idempotency-Key
+    returns the request as the first withdrawal left it."""
+    async with ctx.db.uow(actor=principal) as uow:
+        request = await requests.withdraw(
+            uow,
+            request_id=request_id,
+            actor=principal,
+            reason=data.reason,
+            idempotency_key=idempotency_key,
         )
         return request_out(request)

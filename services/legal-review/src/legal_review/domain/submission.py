@@ -33,6 +33,7 @@ class RequestState(LabelledEnum):
     PENDING = "pending", "待送审", "waiting for the town's submission"
     SUBMITTED = "submitted", "已送审", "submitted for review"
     DECIDED = "decided", "已审核决定", "decided after the review"
+    WITHDRAWN = "withdrawn", "已撤回", "withdrawn by the town, with its reason"
 
 
 class MaterialKind(LabelledEnum):

@@ -182,6 +182,18 @@ class JusticeOfficeAdviceIn(Strict):
     advisers: list[Name] = Field(default_factory=list, max_length=50, examples=[["王律师"]])
 
 
+class RequestWithdrawIn(Strict):
+    """INSP-08/REV-01: the town withdraws the review request, with its reason (no penalty
+    decision will be pursued: the facts do not hold up, the case went elsewhere)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "经复核违法事实不成立，不予处罚"}]},
+    )
+
+    reason: Text = Field(description="at least 8 letters or characters")
+
+
 class RequestLinkIn(Strict):
     """INSP-08/REV-01: the town's review (not yet decided) that fulfils the review request."""
 

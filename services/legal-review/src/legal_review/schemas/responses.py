@@ -214,6 +214,11 @@ class ReviewRequestOut(View):
     submitted_by: str | None
     submitted_at: datetime | None
     decided_at: datetime | None
+    withdrawn_at: datetime | None = Field(
+        description="when the town withdrew it (no penalty decision pursued)"
+    )
+    withdrawn_by: str | None = Field(description="the town's leader who withdrew it")
+    withdrawal_reason: str | None = Field(description="the town's reason for withdrawing it")
     created_at: datetime
     updated_at: datetime
 

@@ -14,14 +14,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from legal_review import events
 from legal_review.domain import RequestState, ReviewState
 from legal_review.errors import (
     ImplausibleTime,
     InvalidReviewTransition,
     NotAReviewParty,
     ReviewRequestFulfilled,
+    ReviewRequestIsWithdrawn,
     ReviewRequestMismatch,
     ReviewRequestNotFound,
+    ReviewRequestReasonMissing,
 )
 from legal_review.models import Review, ReviewRequest
 from legal_review.service.common import (
@@ -31,16 +34,19 @@ from legal_review.service.common import (
     require_town_role,
     serving_justice_office,
 )
+from xietong_common import idempotency
 from xietong_common.auth import Principal
 from xietong_common.context import ServiceContext
 from xietong_common.contracts.inspection import InspectionReviewRequested
 from xietong_common.listing import Listed, ListFilters
 from xietong_common.pagination import PageParams
+from xietong_common.reasons import MIN_REASON, is_stated
 from xietong_common.records import RecordKind
 from xietong_common.reference import OVERSIGHT_ORG, OrgKind, is_town, kind_of_code
 from xietong_common.uow import UnitOfWork
 
 MAX_CLOCK_SKEW = timedelta(minutes=10)
+WITHDRAW_SCOPE = "review-request.withdraw"
 
 REQUEST: RecordKind[ReviewRequest, RequestState, Any] = RecordKind(
     model=ReviewRequest,
@@ -134,6 +140,7 @@ async def claim(
     request = await REQUEST.get(uow, request_id)  # locked to the end of the submission
     if request.town != actor.org:
         raise REQUEST.missing()
+    _require_not_withdrawn(request)
     if request.review_id is not None:
         raise ReviewRequestFulfilled(
             f"review request {request.id} was submitted as review {request.review_id}: the "
@@ -203,6 +210,82 @@ async def link(
         finding_id=request.finding_id,
     )
     fulfil(uow, request, review, actor)
+    return request
+
+
+def _require_not_withdrawn(request: ReviewRequest) -> None:
+    if request.withdrawn_at is not None:
+        raise ReviewRequestIsWithdrawn(
+            f"review request {request.id} was withdrawn by the town: {request.withdrawal_reason}",
+            zh=f"该法制审核提请已由乡镇(街道)撤回：{request.withdrawal_reason}",
+            withdrawn_at=request.withdrawn_at.isoformat(),
+            rule="REV-01",
+        )
+
+
+async def withdraw(
+    uow: UnitOfWork,
+    *,
+    request_id: uuid.UUID,
+    actor: Principal,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> ReviewRequest:
+    """INSP-08/REV-01: after the finding the town lawfully decided not to pursue a penalty
+    decision at all (the facts do not hold up, the case went elsewhere): its leader withdraws
+    the request with a reason someone can rule on, before any review fulfilled it (a review
+    submitted goes on to its decision). Joint inspection's loop takes the withdrawal
+    (`review.request-withdrawn`) as its return. A retry with the same Idempotency-Key
+    returns the request as the first withdrawal left it."""
+    request = await REQUEST.load_for(uow, request_id, actor)  # locked; 司法所 read only
+    if request.town != actor.org:
+        raise REQUEST.missing()
+    replay = await idempotency.claim(
+        uow,
+        scope=WITHDRAW_SCOPE,
+        org=actor.org,
+        key=idempotency_key,
+        request={"request_id": str(request_id), "reason": reason},
+    )
+    if replay is not None:
+        return request
+    _require_not_withdrawn(request)
+    if request.review_id is not None:
+        raise ReviewRequestFulfilled(
+            f"review request {request.id} was submitted as review {request.review_id}: the "
+            "review goes on to the head's decision, which closes the inspection's loop",
+            zh=f"该法制审核提请已于审核 {request.review_id} 中送审，不能撤回，应由负责人作出决定",
+            review_id=str(request.review_id),
+            rule="REV-01",
+        )
+    reason = reason.strip()
+    if not is_stated(reason):
+        raise ReviewRequestReasonMissing(
+            f"reason: withdrawing a review request needs a written reason of at least "
+            f"{MIN_REASON} letters or characters",
+            zh=f"reason：撤回法制审核提请应当书面说明理由（不少于{MIN_REASON}个字）",
+            missing=["reason"],
+            rule="REV-01",
+        )
+    before = request.state
+    request.state = RequestState.WITHDRAWN.value
+    request.withdrawn_at, request.withdrawn_by = uow.now, actor.user
+    request.withdrawal_reason, request.updated_at = reason, uow.now
+    uow.publish(events.request_withdrawn(request), key=request.inspection_id)
+    REQUEST.audit(
+        uow,
+        request,
+        "withdrawn",
+        rule="REV-01",
+        finding_id=request.finding_id,
+        inspection_id=request.inspection_id,
+        previous_state=before,
+        reason=reason,
+        related_rules=["INSP-08"],
+    )
+    await idempotency.remember(
+        uow, scope=WITHDRAW_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(request.id)
+    )
     return request
 
 

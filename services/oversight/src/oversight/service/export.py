@@ -102,6 +102,7 @@ FACT_KINDS_ZH = {
     "inspection.support-refused": "拒绝配合检查（INSP-03）",
     "inspection.serious-reported": "严重违法行为、重大隐患报告区政府（INSP-08）",
     "secondment.guidance-recorded": "业务指导（SEC-05）",
+    "review.request-withdrawn": "撤回综合查一次法制审核提请（REV-01）",
 }
 BY_KIND = ("refusals_by_kind", "flags_by_kind", "records_by_kind")
 ORG_COLUMNS = ("单位代码", "单位名称", "单位类别")
