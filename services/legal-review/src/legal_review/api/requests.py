@@ -16,7 +16,7 @@ from legal_review.schemas import (
     ReviewRequestPage,
 )
 from legal_review.service import requests
-from legal_review.service.common import HANDLER_ROLES
+from legal_review.service.common import HANDLER_ROLES, LEADER_ROLES
 from legal_review.service.requests import REQUEST
 from legal_review.views import request_out
 from xietong_common.timeline import TimelineEntry
@@ -108,7 +108,7 @@ async def link_request(
     response_model=ReviewRequestOut,
     summary="INSP-08/REV-01: the town withdraws the request, with its reason (已撤回)",
     responses=WRITE_ERRORS,
-    dependencies=[Allowed(roles=("leader",), orgs=TOWN, rule="REV-01")],
+    dependencies=[Allowed(roles=LEADER_ROLES, orgs=TOWN, rule="REV-01")],
 )
 async def withdraw_request(
     request_id: uuid.UUID,

@@ -31,6 +31,7 @@ REVIEWER_ROLES = ("reviewer",)  # the review body reviews and gives the opinion 
 HEAD_ROLES = ("head",)  # the agency head decides (REV-08)
 JOINT_ROLES = ("reviewer", "head")  # who brings district departments in (REV-03)
 TOWN_ROLES = ("reviewer", "head", "handler")  # who adds the town's 司法所 (REV-09)
+LEADER_ROLES = ("leader",)  # the town's leader withdraws a review request (INSP-08/REV-01)
 
 
 def parties(review: Review) -> list[str | None]:

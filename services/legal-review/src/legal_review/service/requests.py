@@ -29,6 +29,7 @@ from legal_review.errors import (
 from legal_review.models import Review, ReviewRequest
 from legal_review.service.common import (
     HANDLER_ROLES,
+    LEADER_ROLES,
     MECHANISM,
     REVIEW,
     require_town_role,
@@ -240,6 +241,7 @@ async def withdraw(
     request = await REQUEST.load_for(uow, request_id, actor)  # locked; 司法所 read only
     if request.town != actor.org:
         raise REQUEST.missing()
+    actor.require_role(*LEADER_ROLES)
     replay = await idempotency.claim(
         uow,
         scope=WITHDRAW_SCOPE,
