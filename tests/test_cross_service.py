@@ -853,7 +853,6 @@ async def test_insp_08_a_finding_needing_review_waits_for_the_towns_review_in_le
     target's loop stays open until the town's brigade submits the review naming it and the
     head decides (`review.decided` naming the finding); then the feedback closes it."""
     from joint_inspection.main import SPEC as INSPECTION
-    from xietong_common.parties import uscc_check_character
 
     inspection_group = f"joint-inspection-x-{uuid.uuid4().hex[:8]}"
     review_group = f"legal-review-x-{uuid.uuid4().hex[:8]}"
@@ -882,78 +881,7 @@ async def test_insp_08_a_finding_needing_review_waits_for_the_towns_review_in_le
         ) as review,
     ):
         town = inspection.auth("town:lizhi", "handler", "leader", user="li")
-        body = f"91500102MA{uuid.uuid4().int % 10**7:07d}"
-        credit_code = body + uscc_check_character(body)
-        target = await inspection.client.post(
-            "/targets",
-            headers=town,
-            json={
-                "name": "某商场",
-                "party_kind": "legal-person",
-                "id_number": credit_code,
-                "industry": "商场",
-                "supervision_level": "b",
-                "town": "town:lizhi",
-            },
-        )
-        assert target.status_code == 201, target.text
-        tid = target.json()["id"]
-        order = await inspection.client.post(
-            "/orders",
-            headers=town,
-            json={
-                "title": "商场消防联合检查",
-                "method": "on-site",
-                "matter_codes": ["FIR-001", "WAT-001"],
-                "planned_start": "2024-03-04T09:00:00+08:00",
-                "planned_end": "2024-03-04T18:00:00+08:00",
-                "target_ids": [tid],
-            },
-        )
-        assert order.status_code == 201, order.text
-        oid = order.json()["id"]
-        inspectors = []
-        for n in range(2):
-            r = await inspection.client.post(
-                f"/orders/{oid}/inspectors",
-                headers=town,
-                json={"kind": "brigade", "officer_id": f"lz-{n}", "name": f"队员{n}"},
-            )
-            inspectors.append(r.json()["id"])
-        await inspection.client.put(
-            f"/orders/{oid}/notice-policy",
-            headers=town,
-            json={
-                "policy": "law-forbids",
-                "reason": "举报线索核查，依法不予事先告知",
-                "legal_basis": "《中华人民共和国保守国家秘密法》",
-            },
-        )
-        issued = await inspection.client.post(f"/orders/{oid}/issue", headers=town)
-        assert issued.status_code == 200, issued.text
-        await inspection.client.post(
-            f"/orders/{oid}/targets/{tid}/on-site",
-            headers=town,
-            json={
-                "inspected_at": issued.json()["issued_at"],
-                "inspector_ids": inspectors,
-                "record": "安全出口被货物堵塞",
-            },
-        )
-        outcome = await inspection.client.post(
-            f"/orders/{oid}/targets/{tid}/outcome",
-            headers=town,
-            json={
-                "outcome": "violation",
-                "description": "商场安全出口被货物堵塞",
-                "matter_code": "FIR-001",
-                "handling": "责令立即改正，拟立案处罚",
-                "proposed_decision": {"fine": "30000"},
-            },
-        )
-        assert outcome.status_code == 200, outcome.text
-        assert outcome.json()["awaits"]["value"] == "review"
-        finding = outcome.json()["finding_id"]
+        oid, tid, finding, credit_code = await _violation_needing_the_towns_review(inspection, town)
 
         handler = review.auth("town:lizhi", "handler", user="li.handler")
         reviewer = review.auth("town:lizhi", "reviewer", user="wang.reviewer")
