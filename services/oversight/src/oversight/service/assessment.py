@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,18 +94,57 @@ def _visible_org(principal: Principal, organisation: str | None) -> str | None:
     return principal.org
 
 
+class _Scope(Protocol):
+    """What an assessment's or a breach list's filters say of rules and mechanism."""
+
+    @property
+    def rules(self) -> tuple[str, ...]: ...
+
+    @property
+    def mechanism(self) -> str | None: ...
+
+
+def _scoped(
+    organisation_column: Any,
+    rule_column: Any,
+    mechanism_column: Any,
+    organisation: str | None,
+    filters: _Scope,
+) -> list[sa.ColumnElement[bool]]:
+    """The assessment's scope on one table's columns: the organisation seen, the rules and
+    the mechanism asked for (each only when given)."""
+    where: list[sa.ColumnElement[bool]] = []
+    if organisation is not None:
+        where.append(organisation_column == organisation)
+    if filters.rules:
+        where.append(rule_column.in_(filters.rules))
+    if filters.mechanism is not None:
+        where.append(mechanism_column == filters.mechanism)
+    return where
+
+
 def _deadline_filters(
-    period: domain.Period, organisation: str | None, rules: tuple[str, ...], mechanism: str | None
+    period: domain.Period, organisation: str | None, filters: _Scope
 ) -> list[sa.ColumnElement[bool]]:
     d = LedgerDeadline
-    where = [d.due_at >= period.start, d.due_at < period.end]
-    if organisation is not None:
-        where.append(d.organisation == organisation)
-    if rules:
-        where.append(d.rule.in_(rules))
-    if mechanism is not None:
-        where.append(d.mechanism == mechanism)
-    return where
+    return [
+        d.due_at >= period.start,
+        d.due_at < period.end,
+        *_scoped(d.organisation, d.rule, d.mechanism, organisation, filters),
+    ]
+
+
+def _fact_filters(
+    period: domain.Period, organisation: str | None, filters: AssessmentFilters
+) -> list[sa.ColumnElement[bool]]:
+    """The counted facts of the period in the ledger's rows."""
+    f = LedgerFact
+    return [
+        f.kind.in_(COUNTED_KINDS),
+        f.occurred_at >= period.start,
+        f.occurred_at < period.end,
+        *_scoped(f.organisation, f.rule, f.source, organisation, filters),
+    ]
 
 
 def _outcomes(now: datetime) -> dict[str, sa.ColumnElement[Any]]:
@@ -179,17 +218,7 @@ async def _assess(
 
     count = _count_days if from_days else _count_ledger
     await count(session, of, period=period, organisation=organisation, filters=filters, now=now)
-    fact_where = [
-        f.kind.in_(COUNTED_KINDS),
-        f.occurred_at >= period.start,
-        f.occurred_at < period.end,
-    ]
-    if organisation is not None:
-        fact_where.append(f.organisation == organisation)
-    if filters.rules:
-        fact_where.append(f.rule.in_(filters.rules))
-    if filters.mechanism is not None:
-        fact_where.append(f.source == filters.mechanism)
+    fact_where = _fact_filters(period, organisation, filters)
 
     # SUP-01: the rulings on the same breaches and facts, by outcome. The facts stay counted
     # as recorded above; the excused are taken out only of the `..._after_rulings` figures.
@@ -210,7 +239,7 @@ async def _assess(
         )
         .join(r, r.fact_id == f.id)
         .where(
-            *_deadline_filters(period, organisation, filters.rules, filters.mechanism),
+            *_deadline_filters(period, organisation, filters),
             d.breached_at.is_not(None),
         )
         .group_by(d.organisation, r.outcome)
@@ -247,7 +276,7 @@ async def _count_ledger(
     outcomes = _outcomes(now)
     rows = await session.execute(
         sa.select(d.organisation, d.rule, *(c.label(n) for n, c in outcomes.items()))
-        .where(*_deadline_filters(period, organisation, filters.rules, filters.mechanism))
+        .where(*_deadline_filters(period, organisation, filters))
         .group_by(d.organisation, d.rule)
     )
     for row in rows.mappings():
@@ -256,30 +285,18 @@ async def _count_ledger(
         figures.deadlines.add(counts)
         figures.by_rule.setdefault(row["rule"], Counts()).add(counts)
 
-    started_where = [d.started_at >= period.start, d.started_at < period.end]
-    if organisation is not None:
-        started_where.append(d.organisation == organisation)
-    if filters.rules:
-        started_where.append(d.rule.in_(filters.rules))
-    if filters.mechanism is not None:
-        started_where.append(d.mechanism == filters.mechanism)
+    started_where = [
+        d.started_at >= period.start,
+        d.started_at < period.end,
+        *_scoped(d.organisation, d.rule, d.mechanism, organisation, filters),
+    ]
     started = await session.execute(
         sa.select(d.organisation, sa.func.count()).where(*started_where).group_by(d.organisation)
     )
     for code, n in started.all():
         of(code).started = int(n)
 
-    fact_where = [
-        f.kind.in_(COUNTED_KINDS),
-        f.occurred_at >= period.start,
-        f.occurred_at < period.end,
-    ]
-    if organisation is not None:
-        fact_where.append(f.organisation == organisation)
-    if filters.rules:
-        fact_where.append(f.rule.in_(filters.rules))
-    if filters.mechanism is not None:
-        fact_where.append(f.source == filters.mechanism)
+    fact_where = _fact_filters(period, organisation, filters)
     outcome = f.detail["outcome"].astext
     owned = f.detail["owned_matter"].astext
     facts = await session.execute(
@@ -319,13 +336,10 @@ async def _count_days(
     ):
         if not (months if table is LedgerDeadlineMonth else ranges):
             continue
-        where: list[sa.ColumnElement[bool]] = list(picked)
-        if organisation is not None:
-            where.append(table.organisation == organisation)
-        if filters.rules:
-            where.append(table.rule.in_(filters.rules))
-        if filters.mechanism is not None:
-            where.append(table.mechanism == filters.mechanism)
+        where = [
+            *picked,
+            *_scoped(table.organisation, table.rule, table.mechanism, organisation, filters),
+        ]
         sums: dict[str, sa.ColumnElement[Any]] = {
             name: sa.func.sum(getattr(table, name)) for name in names[:-1]
         }
@@ -355,17 +369,12 @@ async def _count_days(
         figures.deadlines.add(counts)
         figures.by_rule.setdefault(rule, Counts()).add(counts)
 
-    fact_where: list[sa.ColumnElement[bool]] = [
+    fact_where = [
         fd.kind.in_(COUNTED_KINDS),
         fd.day >= period.first,
         fd.day <= period.last,
+        *_scoped(fd.organisation, fd.rule, fd.source, organisation, filters),
     ]
-    if organisation is not None:
-        fact_where.append(fd.organisation == organisation)
-    if filters.rules:
-        fact_where.append(fd.rule.in_(filters.rules))
-    if filters.mechanism is not None:
-        fact_where.append(fd.source == filters.mechanism)
     facts = await session.execute(
         sa.select(fd.organisation, fd.kind, fd.outcome, fd.owned_matter, sa.func.sum(fd.n))
         .where(*fact_where)
@@ -390,7 +399,7 @@ async def _open_overdue_today(
         return {}
     d = LedgerDeadline
     start = datetime.combine(today, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
-    where = _deadline_filters(period, organisation, filters.rules, filters.mechanism)
+    where = _deadline_filters(period, organisation, filters)
     where += [d.due_at >= start, d.due_at < now, days.figure_conditions()["open"]]
     rows = await session.execute(
         sa.select(d.organisation, d.rule, sa.func.count())
@@ -461,7 +470,7 @@ async def breaches(
     """SUP-02: the deadlines missed in the period (due in it), latest due first."""
     organisation = _visible_org(principal, filters.organisation)
     d = LedgerDeadline
-    where = _deadline_filters(period, organisation, filters.rules, filters.mechanism)
+    where = _deadline_filters(period, organisation, filters)
     where.append(d.breached_at.is_not(None))
     if filters.counterparty is not None:
         where.append(d.counterparty == filters.counterparty)
