@@ -321,34 +321,7 @@ async def test_a_failing_event_in_a_batch_fails_alone(
             raise RuntimeError("this handler always fails for this event")
         await count_handled(uow, event, envelope)
 
-    async with topic_reader(kafka_bootstrap, dlq_topic(TOPIC)) as dlq:
-        await _send_all(
-            producer,
-            key,
-            [
-                envelope_bytes(CounterIncremented(counter=c, seq=n), key=key)
-                for n, c in enumerate(order)
-            ],
-        )
-        consumer = InboxConsumer(
-            h.db,
-            namespace=TEST_NAMESPACE,
-            bootstrap=kafka_bootstrap,
-            handlers={CounterIncremented: flaky},
-            group_id=f"g-{uuid.uuid4().hex[:6]}",
-            max_attempts=2,
-            backoff_initial_s=0.01,
-            backoff_max_s=0.02,
-        )
-
-        async def done() -> bool:
-            return await counter_value(h.db, after[-1]) == 1
-
-        await run_until(consumer, done)
-        end = asyncio.get_running_loop().time() + 20
-        while not [r for r in dlq.records if r.key == key.encode()]:
-            assert asyncio.get_running_loop().time() < end, "the dead letter did not arrive"
-            await dlq.poll(1)
+    await _until_dead_lettered(h, producer, kafka_bootstrap, key, order, flaky)
     for counter in (before, *after):
         assert await counter_value(h.db, counter) == 1  # once, though its batch rolled back
     assert await counter_value(h.db, failing) is None
@@ -552,34 +525,7 @@ async def test_a_batch_handler_failing_mid_batch_dead_letters_that_event_alone(
     order = [*before, failing, *after]
     calls: list[list[str]] = []
     handler = _counting_in_one_statement(calls, set(order), failing=failing)
-    async with topic_reader(kafka_bootstrap, dlq_topic(TOPIC)) as dlq:
-        await _send_all(
-            producer,
-            key,
-            [
-                envelope_bytes(CounterIncremented(counter=c, seq=n), key=key)
-                for n, c in enumerate(order)
-            ],
-        )
-        consumer = InboxConsumer(
-            h.db,
-            namespace=TEST_NAMESPACE,
-            bootstrap=kafka_bootstrap,
-            handlers={CounterIncremented: handler},
-            group_id=f"g-{uuid.uuid4().hex[:6]}",
-            max_attempts=2,
-            backoff_initial_s=0.01,
-            backoff_max_s=0.02,
-        )
-
-        async def done() -> bool:
-            return await counter_value(h.db, after[-1]) == 1
-
-        await run_until(consumer, done)
-        end = asyncio.get_running_loop().time() + 20
-        while not (dead := [r for r in dlq.records if r.key == key.encode()]):
-            assert asyncio.get_running_loop().time() < end, "the dead letter did not arrive"
-            await dlq.poll(1)
+    dead = await _until_dead_lettered(h, producer, kafka_bootstrap, key, order, handler)
     for name in (*before, *after):
         assert await counter_value(h.db, name) == 1  # once, though its batch rolled back
     assert await counter_value(h.db, failing) is None
@@ -591,3 +537,45 @@ async def test_a_batch_handler_failing_mid_batch_dead_letters_that_event_alone(
     last = [max(i for i, call in enumerate(calls) if name in call) for name in (*before, *after)]
     assert last == sorted(last)
     assert sum(call == [failing] for call in calls) == 2  # its 2 attempts alone
+
+
+async def _until_dead_lettered(
+    h: Harness,
+    producer: AIOKafkaProducer,
+    bootstrap: str,
+    key: str,
+    order: list[str],
+    handler: Any,
+) -> list[Any]:
+    """Send one increment per counter of `order` under `key`, consume them with `handler`
+    (2 attempts each) until the last counter is applied, and wait for the key's dead
+    letters; returns them."""
+    async with topic_reader(bootstrap, dlq_topic(TOPIC)) as dlq:
+        await _send_all(
+            producer,
+            key,
+            [
+                envelope_bytes(CounterIncremented(counter=c, seq=n), key=key)
+                for n, c in enumerate(order)
+            ],
+        )
+        consumer = InboxConsumer(
+            h.db,
+            namespace=TEST_NAMESPACE,
+            bootstrap=bootstrap,
+            handlers={CounterIncremented: handler},
+            group_id=f"g-{uuid.uuid4().hex[:6]}",
+            max_attempts=2,
+            backoff_initial_s=0.01,
+            backoff_max_s=0.02,
+        )
+
+        async def done() -> bool:
+            return await counter_value(h.db, order[-1]) == 1
+
+        await run_until(consumer, done)
+        end = asyncio.get_running_loop().time() + 20
+        while not (dead := [r for r in dlq.records if r.key == key.encode()]):
+            assert asyncio.get_running_loop().time() < end, "the dead letter did not arrive"
+            await dlq.poll(1)
+    return dead
