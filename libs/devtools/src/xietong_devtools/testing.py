@@ -210,6 +210,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if config.pluginmanager.hasplugin("xdist"):
         for item, group in shared_fixture_groups(items).items():
             item.add_marker(pytest.mark.xdist_group(group))
+        if hasattr(config, "workerinput") and config.getvalue("loadgroup"):
+            name_groups_in_node_ids(items)
+
+
+def name_groups_in_node_ids(items: Iterable[pytest.Item]) -> None:
+    """Name each item's `xdist_group` in its node id (`…@group`), what `--dist loadgroup`
+    schedules by. xdist 3.8's worker does it by assigning `item._nodeid`, which pytest 9
+    no longer reads (a node's id is `item._id`, a `NodeId`): under pytest 9 nothing was
+    grouped, so the tests of one module fixture ran on both workers, each building it (the
+    compose Kafka twice, ~106 s). Under pytest 8 `_id` is not read and xdist names the
+    group itself."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        node_id = getattr(item, "_id", None)
+        if names and isinstance(node_id, NodeId) and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(names))}")
 
 
 def shared_fixture_groups(items: Iterable[pytest.Item]) -> dict[pytest.Item, str]:
