@@ -6,8 +6,9 @@ not know about), and the ledger reconciled: nothing lost, nothing doubled, the r
 drafted from each opinion once.
 
 It runs on the shared servers, so it restarts neither of them: its databases are its own
-(dropped at the end), its topics and consumer groups the session's (the groups first moved
-to the end of their topics). It is kept small because it runs in every `make test`: two
+(dropped at the end), and so are its topics and consumer groups: a namespace inside the
+session's (deleted with the session's topics), since other tests of the session — the
+workbench's stack in the same worker — have live members in the session's own groups. It is kept small because it runs in every `make test`: two
 services, two workers, no consumer killed (a killed consumer's group waits out its session
 timeout); the whole harness is `make faults`."""
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from xietong_common.events.namespace import Namespace
 from xietong_devtools.faults.cluster import Cluster, new_run_id
 from xietong_devtools.faults.cluster import Servers as ClusterServers
 from xietong_devtools.faults.ledger import Kind
@@ -45,7 +47,7 @@ async def test_faults_smoke_kills_services_at_fault_points_and_nothing_is_lost_o
         ClusterServers(
             admin_url=servers.postgres_admin_url,
             bootstrap=servers.kafka_bootstrap,
-            namespace=TEST_NAMESPACE,
+            namespace=Namespace(f"{TEST_NAMESPACE.prefix}ft{run_id}."),
         ),
         run_id,
         tmp_path / run_id,
