@@ -4,6 +4,11 @@ SHELL := /bin/bash
 UV_BOOTSTRAP := $(CURDIR)/.local/uv-bootstrap
 UV ?= $(shell command -v uv 2>/dev/null || { test -x "$(HOME)/.local/bin/uv" && echo "$(HOME)/.local/bin/uv"; } || echo "$(UV_BOOTSTRAP)/bin/uv")
 export UV_LINK_MODE ?= copy
+# Bytecode out of the tree, but kept: `make test` starts a hundred Python processes (services
+# under test, the CLI, schemathesis), and where PYTHONDONTWRITEBYTECODE is set (as in some CI
+# images) each of them compiled the whole stack again — half of a process's start-up CPU.
+export PYTHONPYCACHEPREFIX ?= $(CURDIR)/.local/pycache
+unexport PYTHONDONTWRITEBYTECODE
 # GmSSL's C SM2/SM3 (the sm-native extra) has x86_64 wheels only: elsewhere (ARM64) the
 # pure-Python implementation alone, which gives the same results (docs/audit.md).
 EXTRAS := $(if $(filter x86_64,$(shell uname -m)),--all-extras,)
