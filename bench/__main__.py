@@ -19,9 +19,18 @@ import os
 import platform
 import time
 
-from bench.backbone import Figures, backbone, drop_databases, raw_kafka, raw_pg_commits, summary
+from bench.backbone import (
+    BENCH_NAMESPACE,
+    Figures,
+    backbone,
+    drop_databases,
+    raw_kafka,
+    raw_pg_commits,
+    summary,
+)
 from bench.running import servers
 from bench.served import load_average
+from xietong_devtools.faults.runner import delete_topics
 
 PARTS = (
     "backbone",
@@ -205,10 +214,13 @@ if __name__ == "__main__":
     args = parser.parse_args()
 
     async def run() -> None:
-        admin_url, _ = servers()
+        admin_url, bootstrap = servers()
         try:
             await main(args)
         finally:
             await drop_databases(admin_url)
+            # A run's topics go with it: left behind (a developer runs the bench again and
+            # again), thousands of them made every Kafka client's start decode their metadata.
+            await delete_topics(bootstrap, BENCH_NAMESPACE)
 
     asyncio.run(run())

@@ -34,7 +34,8 @@ class Ticked(IntegrationEvent):
 
 PRODUCER, CONSUMER = "bench-producer", "bench-consumer"
 # A bench run is a deployment of its own on the broker (as a test session is), so it never
-# reads or feeds the developer's `make run`; tests delete such topics a day later.
+# reads or feeds the developer's `make run`. `python -m bench` deletes its topics when it
+# ends; test sessions delete those of runs killed before they could (hours later).
 BENCH_NAMESPACE = Namespace(f"xt-bench-{int(time.time())}-{uuid.uuid4().hex[:6]}.")
 
 

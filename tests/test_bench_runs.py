@@ -7,12 +7,23 @@ producer the consumer does not trust) waited five minutes and printed nothing us
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
-from bench.backbone import CREATED, backbone, drop_databases
+from bench.backbone import BENCH_NAMESPACE, CREATED, backbone, drop_databases
+from xietong_devtools.faults.runner import delete_topics
 from xietong_devtools.testing import Servers
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True, scope="module")
+async def bench_topics_deleted(servers: Servers) -> AsyncIterator[None]:
+    """The bench's namespace is this process's: its topics go when these tests end, as
+    `python -m bench` deletes them when it ends."""
+    yield
+    await delete_topics(servers.kafka_bootstrap, BENCH_NAMESPACE)
 
 
 async def test_the_backbone_bench_delivers_every_event_it_publishes(servers: Servers) -> None:
