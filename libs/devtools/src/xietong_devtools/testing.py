@@ -634,6 +634,13 @@ async def topic_reader(bootstrap: str, *topics: str) -> AsyncIterator[TopicReade
         await reader.stop()
 
 
+_PARTITIONS: dict[str, dict[str, list[int]]] = {}
+"""Per broker, the session's topics made (or found) by `start_group_at_end`, with their
+partitions: a session's topics are never deleted before it ends, so each is created, and
+its partitions read, once — not two Kafka clients' start (each reading every topic's
+metadata) in every test that starts a service."""
+
+
 async def start_group_at_end(bootstrap: str, group: str, topics: Iterable[str]) -> None:
     """Commit a new consumer group at the current end of `topics`, so a service under test
     reads only what the test produces: not the topics' history, and not in one group with
@@ -644,16 +651,19 @@ async def start_group_at_end(bootstrap: str, group: str, topics: Iterable[str]) 
     from xietong_common.events.kafka import ensure_topics
 
     logical = sorted(topics)
-    await ensure_topics(bootstrap, logical, namespace=TEST_NAMESPACE)
-    names = [physical_topic(t) for t in logical]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        partitions = [
-            TopicPartition(t, p) for t in names for p in sorted(await producer.partitions_for(t))
-        ]
-    finally:
-        await producer.stop()
+    known = _PARTITIONS.setdefault(bootstrap, {})
+    if missing := [t for t in logical if physical_topic(t) not in known]:
+        await ensure_topics(bootstrap, missing, namespace=TEST_NAMESPACE)
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        await producer.start()
+        try:
+            for t in missing:
+                known[physical_topic(t)] = sorted(await producer.partitions_for(physical_topic(t)))
+        finally:
+            await producer.stop()
+    partitions = [
+        TopicPartition(physical_topic(t), p) for t in logical for p in known[physical_topic(t)]
+    ]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=TEST_NAMESPACE.group(group),
