@@ -30,6 +30,8 @@ import chinese_calendar
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from xietong_common.yamlfiles import safe_yaml
+
 log = logging.getLogger(__name__)
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
@@ -266,7 +268,7 @@ def _parse(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise CalendarError(f"{path}: cannot read: {exc}") from exc
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else safe_yaml(text)
     except json.JSONDecodeError as exc:
         raise CalendarError(f"{path}: not valid JSON: {exc}") from exc
     except yaml.YAMLError as exc:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 
 from xietong_common.errors import InvalidInput
 from xietong_common.labels import LabelledEnum
+from xietong_common.yamlfiles import safe_yaml
 
 OVERSIGHT_ORG = "justice-bureau"
 """区司法局: oversight (SUP-01) reads every mechanism's records."""
@@ -425,7 +426,7 @@ def default_data_dir() -> Path:
 
 def _read(path: Path, key: str, optional: set[str]) -> tuple[list[Any], dict[str, Any]]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         raise ReferenceDataError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get(key), list):

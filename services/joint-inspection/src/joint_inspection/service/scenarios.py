@@ -6,12 +6,11 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import yaml
-
 from joint_inspection.domain.scenarios import Scenario, parse_scenarios
 from joint_inspection.settings import inspection_settings
 from xietong_common.context import ServiceContext
 from xietong_common.reference import MatterCatalogue, OrganisationDirectory
+from xietong_common.yamlfiles import safe_yaml
 
 
 @functools.lru_cache(maxsize=8)
@@ -20,7 +19,7 @@ def _load(
 ) -> dict[str, Scenario]:
     if not path.exists():
         return {}
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = safe_yaml(path.read_text(encoding="utf-8"))
     return parse_scenarios(raw, path=path, directory=directory, catalogue=catalogue)
 
 
