@@ -183,6 +183,13 @@ async def test_a_worker_past_its_memory_is_stopped_and_the_file_refused() -> Non
     assert refused.value.extensions["limit"] == "memory"
 
 
+async def test_a_child_has_the_pdf_parser_at_hand_instead_of_importing_it_for_each_file() -> None:
+    """Each file is read by a fresh child of the fork server, so a parser the server had not
+    imported, every child imported again: pypdf (with cryptography and fontTools) made each
+    PDF upload 400–660 ms instead of 13–60 ms, in every service."""
+    assert await FileWorkers(processes=1).run(corpus.parsers_at_hand) == ["openpyxl", "pypdf"]
+
+
 async def test_a_worker_reports_its_progress_and_returns_its_result() -> None:
     heard: list[dict[str, int]] = []
     result = await FileWorkers(processes=1).run(corpus.counts, 3, progress=heard.append)

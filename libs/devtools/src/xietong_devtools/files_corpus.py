@@ -518,6 +518,14 @@ def allocates(megabytes: int, *, progress: object) -> int:
     return len(blocks)
 
 
+def parsers_at_hand(*, progress: object) -> list[str]:
+    """The file parsers a worker child has without importing them itself (those the fork
+    server imported before forking it)."""
+    import sys
+
+    return sorted(m for m in ("openpyxl", "pypdf") if m in sys.modules)
+
+
 def counts(up_to: int, *, progress: object) -> int:
     """A parser that reports its progress as it goes."""
     import time

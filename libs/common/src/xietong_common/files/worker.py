@@ -42,7 +42,10 @@ from xietong_common.lifeline import follow_reader
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
-PRELOAD = ["xietong_common.files.inspection", "xietong_common.spreadsheets"]
+# The parsers too, though the inspection imports pypdf only when it reads a PDF: a child is
+# forked per file, so what the server has not imported each child imports again (pypdf with
+# cryptography and fontTools: 400–660 ms of every PDF upload).
+PRELOAD = ["xietong_common.files.inspection", "xietong_common.spreadsheets", "pypdf"]
 _preload: list[str] = list(PRELOAD)
 _PROGRESS_EVERY_S = 0.2
 
