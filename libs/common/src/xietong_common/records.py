@@ -64,6 +64,8 @@ from xietong_common.timeline import (
     DeadlineOut,
     TimelineEntry,
     deadlines_by_subject,
+    deadlines_column,
+    deadlines_from,
     subject_timeline,
 )
 from xietong_common.uow import UnitOfWork
@@ -83,6 +85,8 @@ Where = Callable[[str], sa.ColumnElement[bool]]
 
 _HAS_DOCUMENTS = "_xietong_has_documents"
 """Set on a record read by id on a read session: whether any document was issued for it."""
+_DEADLINES_READ = "xietong.deadlines_read"
+"""`session.info` of a read session: the deadlines of the records it read by id, by subject."""
 
 
 def _session(db: Db) -> AsyncSession:
@@ -166,7 +170,7 @@ class RecordKind(Generic[M, StateT, StepT]):
     documents: bool = False
     """Its records are the subjects of issued documents (`documents_of`): a read by id tells
     in its own statement whether the record has any, and `documents_of` queries them only then."""
-    _statements: dict[tuple[tuple[Any, ...], bool, bool], Any] = field(
+    _statements: dict[tuple[tuple[Any, ...], bool, bool, bool], Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     """Loads by id, built once (`get`)."""
@@ -209,29 +213,39 @@ class RecordKind(Generic[M, StateT, StepT]):
         if lock and not isinstance(db, UnitOfWork):
             raise TypeError("a row lock is held by a unit of work: pass it, or lock=False to read")
         wanted = self._collections(collections)
-        # Whether it has documents is asked only on a read session (which issues none, so the
-        # answer cannot go stale before the response is made).
-        documents = self.documents and not lock and _session(db).info.get(READ_ONLY, False)
+        # On a read session (which issues nothing, so neither answer can go stale before the
+        # response is made) the record's statement also tells whether it has documents, and
+        # carries its deadlines (`deadlines_of` then reads none: a GET is one statement).
+        read = not lock and bool(_session(db).info.get(READ_ONLY, False))
+        documents = self.documents and read
         # The statement of a load by id is built once per kind, lock and collections, its id a
         # parameter: SQLAlchemy then neither builds it nor works out its cache key again (a
         # tenth of a GET's CPU, issue 22).
-        query = self._by_id(tuple(wanted), lock, documents)
+        query = self._by_id(tuple(wanted), lock, documents, read)
         return await self._load(
-            db, query, wanted, lock=lock, params={"record_id": record_id}, documents=documents
+            db,
+            query,
+            wanted,
+            lock=lock,
+            params={"record_id": record_id},
+            documents=documents,
+            deadlines=read,
         )
 
-    def _by_id(self, wanted: tuple[Any, ...], lock: bool, documents: bool) -> Any:
-        key = (wanted, lock, documents)
+    def _by_id(self, wanted: tuple[Any, ...], lock: bool, documents: bool, deadlines: bool) -> Any:
+        key = (wanted, lock, documents, deadlines)
         query = self._statements.get(key)
         if query is None:
             query = self._statement(
                 (self.id_column == sa.bindparam("record_id"),), wanted, lock=lock, options=()
             )
+            subject = sa.literal(f"{self.subject}:") + sa.cast(self.id_column, sa.Text)
             if documents:
                 from xietong_common.tables import documents as issued
 
-                subject = sa.literal(f"{self.subject}:") + sa.cast(self.id_column, sa.Text)
                 query = query.add_columns(sa.exists().where(issued.c.subject == subject))
+            if deadlines:
+                query = query.add_columns(deadlines_column(subject))
             self._statements[key] = query
         return query
 
@@ -264,6 +278,7 @@ class RecordKind(Generic[M, StateT, StepT]):
         lock: bool,
         params: Mapping[str, Any] | None = None,
         documents: bool = False,
+        deadlines: bool = False,
     ) -> M:
         session = _session(db)
         row = (await session.execute(query, params)).one_or_none()
@@ -271,6 +286,10 @@ class RecordKind(Generic[M, StateT, StepT]):
             raise self.missing()
         record = row[0]
         exists = tuple(row[1:])
+        if deadlines:
+            read = session.info.setdefault(_DEADLINES_READ, {})
+            read[self.subject_of(cast("Any", record).id)] = deadlines_from(exists[-1] or ())
+            exists = exists[:-1]
         if documents:
             setattr(record, _HAS_DOCUMENTS, bool(exists[-1]))
             exists = exists[:-1]
@@ -447,8 +466,12 @@ class RecordKind(Generic[M, StateT, StepT]):
         )
 
     async def deadlines_of(self, session: AsyncSession, record_id: uuid.UUID) -> list[DeadlineOut]:
-        """Every deadline of the record (met, open or missed; not the cancelled ones)."""
+        """Every deadline of the record (met, open or missed; not the cancelled ones): those
+        its read by id on this read session carried, if it was read so."""
         subject = self.subject_of(record_id)
+        read = session.info.get(_DEADLINES_READ)
+        if read is not None and subject in read:
+            return list(read[subject])
         return (await deadlines_by_subject(session, [subject])).get(subject, [])
 
     async def documents_of(self, session: AsyncSession, record: M) -> list[IssuedDocument]:

@@ -352,6 +352,9 @@ class PartyIn(Strict):
             ) from exc
 
 
+_ABSENT = object()
+
+
 class View(BaseModel):
     """A response read from a row: `ReferralOut.of(referral, state=..., deadlines=...)` takes
     every field the row has by name, and `given` the rest (labels, deadlines, children).
@@ -363,12 +366,15 @@ class View(BaseModel):
 
     @classmethod
     def of(cls, row: object, **given: Any) -> Self:
-        values = {
-            name: getattr(row, name)
-            for name in cls.model_fields
-            if name not in given and hasattr(row, name)
-        }
-        return cls.model_validate({**values, **given})
+        # One attribute read per field (a row's attributes are the ORM's descriptors), not a
+        # `hasattr` and then a `getattr` (issue 22).
+        values = dict(given)
+        for name in cls.__pydantic_fields__:
+            if name not in given:
+                value = getattr(row, name, _ABSENT)
+                if value is not _ABSENT:
+                    values[name] = value
+        return cls.model_validate(values)
 
 
 class Label(BaseModel):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field, computed_field
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
 
 from xietong_common.calendar import CHINA_TZ, due_labels
 from xietong_common.tables import audit_log, deadlines
@@ -100,6 +101,28 @@ _DEADLINES_OF_ONE = (
     .where(deadlines.c.subject == sa.bindparam("subject"), deadlines.c.cancelled_at.is_(None))
     .order_by(deadlines.c.started_at)
 )
+
+
+# What a deadline's answer is made of, in this order in `deadlines_column`'s rows.
+_FIELDS = ("rule", "action", "organisation", "due_at", "provisional", "satisfied_at", "breached_at")
+
+
+def deadlines_column(subject: sa.ColumnElement[str]) -> sa.ColumnElement[Any]:
+    """The deadlines of `subject` (an SQL expression of the statement it is put in) as one
+    column of that statement, in `deadlines_by_subject`'s order: an array of rows, which
+    `deadlines_from` makes answers of. A record read by id carries its deadlines so, instead
+    of a statement of their own (issue 22)."""
+    rows = (
+        sa.select(sa.func.row(*(deadlines.c[f] for f in _FIELDS)))
+        .where(deadlines.c.subject == subject, deadlines.c.cancelled_at.is_(None))
+        .order_by(deadlines.c.started_at)
+    )
+    return sa.func.array(rows.scalar_subquery(), type_=NullType())
+
+
+def deadlines_from(rows: Iterable[Any]) -> list[DeadlineOut]:
+    """The answers of `deadlines_column`'s rows."""
+    return [DeadlineOut(**dict(zip(_FIELDS, row, strict=True))) for row in rows]
 
 
 async def deadlines_by_subject(

@@ -27,12 +27,13 @@ from typing import Any, Final, Literal
 
 from fastapi import params
 from fastapi.routing import APIRoute
+from starlette.requests import Request
 
 from xietong_common.auth import Principal
 from xietong_common.errors import Forbidden
 from xietong_common.labels import LabelledEnum
 from xietong_common.reference import OrgKind, org_kind
-from xietong_common.web.deps import CurrentPrincipal
+from xietong_common.web.deps import BearerCredentials, authenticate
 
 AnyOne = Literal["*"]
 ANY: Final[AnyOne] = "*"
@@ -112,7 +113,8 @@ class Access:
         if len(kinds) != len(set(kinds)):
             raise ValueError("each organisation kind is named by one grant only")
 
-    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+    async def __call__(self, request: Request, credentials: BearerCredentials) -> Principal:
+        principal = await authenticate(request, credentials)
         self.check(principal)
         return principal
 

@@ -31,9 +31,29 @@ _bearer = HTTPBearer(
 )
 
 
+_PRINCIPAL = "xietong.principal"
+"""The request scope's key of the caller once authenticated (by the route's `Allowed`)."""
+
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+"""The request's bearer token, if any: the dependency the OpenAPI documents as the
+operation's security (`Allowed` takes it)."""
+
+
 async def authenticate(
-    ctx: Context,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The caller of the request, from its bearer token (401 without one, 403 for an
+    organisation the directory does not list); kept in the request's scope, so that the
+    route's `principal: CurrentPrincipal` takes it from there."""
+    principal: Principal | None = request.scope.get(_PRINCIPAL)
+    if principal is None:
+        principal = await _verified(request.app.state.ctx, credentials)
+        request.scope[_PRINCIPAL] = principal
+    return principal
+
+
+async def _verified(
+    ctx: ServiceContext, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required", zh="需要 Bearer 令牌", reason="missing")
@@ -48,7 +68,20 @@ async def authenticate(
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+async def current_principal(request: Request) -> Principal:
+    """The caller, as the route's `Allowed` (solved before the route's own parameters)
+    authenticated it: a dependency without dependencies of its own. FastAPI solves a
+    dependency's own dependencies again wherever it is named, even when its value is cached:
+    as `Depends(authenticate)` on the context and the token scheme, the caller cost the
+    route's `Allowed` and each parameter naming it a subtree (issue 22). Authenticates itself
+    where nothing did before it."""
+    principal: Principal | None = request.scope.get(_PRINCIPAL)
+    if principal is None:
+        principal = await authenticate(request, await _bearer(request))
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 _PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 for the first page")]
