@@ -198,10 +198,17 @@ class FormErrors:
                 errors.add(name, message)
             else:
                 errors.add(None, f"{name}: {message}" if name else message)
+        # A problem names its field (`field`), or what a rule found missing (`missing`: a
+        # withdrawal's reason, but also materials no form field holds): its detail goes beside
+        # the field, and a `missing` entry only where the form says it has that field.
         named = problem.body.get("field")
-        if isinstance(named, str) and (known is None or named in known):
-            errors.add(named, problem.detail)
-        elif not problem.errors:
+        missing = problem.body.get("missing")
+        placed = [named] if isinstance(named, str) and (known is None or named in known) else []
+        if isinstance(missing, list) and known is not None:
+            placed += [m for m in missing if isinstance(m, str) and m in known and m not in placed]
+        for name in placed:
+            errors.add(name, problem.detail)
+        if not placed and not problem.errors:
             errors.add(None, problem.detail)
         return errors
 

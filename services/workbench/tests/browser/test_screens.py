@@ -235,6 +235,8 @@ async def test_each_mechanisms_screens_draw_and_pass_axe(desk: Any, stack: Stack
     await town.shot("61-review-refused")
     await town.go("/reviews")
     await town.shot("62-review-queue")
+    await town.go("/reviews/requests")
+    await town.shot("63-review-requests")
 
     await town.go("/assistance/new")
     await town.submit("save-assistance")

@@ -47,6 +47,18 @@ def test_a_refusal_naming_no_field_is_shown_whole() -> None:
     assert named.of("reason") == ["理由过短"]
 
 
+def test_a_refusal_naming_what_is_missing_is_shown_beside_that_field() -> None:
+    """A rule's `missing` (a withdrawal's reason) goes beside the form's field; a missing
+    thing no field of the form holds (a material) stays in the summary."""
+    detail = "撤回法制审核提请应当书面说明理由（不少于8个字）"
+    errors = FormErrors.from_problem(problem(missing=["reason"], detail=detail), known={"reason"})
+    assert errors.of("reason") == [detail]
+    other = FormErrors.from_problem(
+        problem(missing=["letter"], detail="缺少移送函"), known={"reason"}
+    )
+    assert (other.fields, other.general) == ({}, ["缺少移送函"])
+
+
 def test_row_errors_of_a_sheet_keep_their_message() -> None:
     errors = FormErrors.from_problem(
         problem(

@@ -28,6 +28,7 @@ from workbench.web import (
     Visit,
     china_datetime,
     flag,
+    local_input,
     redirect,
     render,
     text,
@@ -105,10 +106,22 @@ async def _new_form(
 
 
 @router.get("/new")
-async def new_review(current: Staff) -> Response:
-    return await _new_form(
-        current, values={"place_town": current.me.org if current.me.is_town else ""}
-    )
+async def new_review(current: Staff, request_id: uuid.UUID | None = None) -> Response:
+    values: dict[str, Any] = {"place_town": current.me.org if current.me.is_town else ""}
+    if request_id is not None:
+        # INSP-08: the submission for a joint inspection's request starts from its finding;
+        # the party's ID number is masked in the request, so the brigade enters it again.
+        request = await record_or_404(current, SERVICE, f"/review-requests/{request_id}")
+        values |= {
+            "request_id": str(request_id),
+            "matter_code": request["matter_code"],
+            "place_town": request["place_town"],
+            "found_at": local_input(request["found_at"]),
+            "facts": request["facts"],
+            "party.name": request["party"]["name"],
+            "party.kind": request["party"]["kind"],
+        }
+    return await _new_form(current, values=values)
 
 
 @router.post("/new")
@@ -144,6 +157,8 @@ async def submit(current: Staff, form: Form) -> Response:
     }
     if number := text(form, "case_number"):
         body["case_number"] = number
+    if request_id := text(form, "request_id"):
+        body["request_id"] = request_id
     try:
         created = await current.api.post(
             SERVICE,
@@ -161,6 +176,114 @@ async def submit(current: Staff, form: Form) -> Response:
         current.t("已送审。请上传 REV-04 所列材料。", "Submitted. Upload the REV-04 materials.")
     )
     return redirect(f"/reviews/{created['id']}")
+
+
+# ---- INSP-08 → REV-01: a joint inspection's finding that needs the town's review -------------
+
+
+@router.get("/requests")
+async def requests(current: Staff, state: str | None = None, page: int = 1) -> Response:
+    listing = await current.api.get(
+        SERVICE, "/review-requests", state=state, page=max(page, 1), page_size=20
+    )
+    return render(
+        current,
+        "reviews/requests.html",
+        listing=listing,
+        state=state or "",
+        states=await current.options(SERVICE, "RequestState"),
+        page=max(page, 1),
+    )
+
+
+async def _request_page(
+    current: Visit,
+    request_id: uuid.UUID,
+    *,
+    failed: str = "",
+    errors: FormErrors | None = None,
+    values: dict[str, Any] | None = None,
+) -> Response:
+    request = await record_or_404(current, SERVICE, f"/review-requests/{request_id}")
+    timeline = await current.api.get(SERVICE, f"/review-requests/{request_id}/timeline")
+    me = current.me
+    pending = request["state"]["value"] == "pending"
+    own_town = me.org == request["town"]
+    open_reviews: list[tuple[str, str]] = []
+    if pending and own_town and me.has("handler"):
+        # A review the brigade submitted before the request arrived: of the same matter and
+        # not yet decided (the service checks it again).
+        listing = await current.api.get(SERVICE, "/reviews", page=1, page_size=100)
+        open_reviews = [
+            (r["id"], f"{r.get('case_number') or r['matter_code']}（{r['party']['name']}）")
+            for r in listing["items"]
+            if r["matter_code"] == request["matter_code"] and r["state"]["value"] != "decided"
+        ]
+    return render(
+        current,
+        "reviews/request.html",
+        status=422 if errors else 200,
+        q=request,
+        timeline=timeline_entries(timeline),
+        failed=failed,
+        errors=errors,
+        values=values or {},
+        open_reviews=open_reviews,
+        can={
+            "submit": pending and own_town and me.has("handler"),
+            "link": pending and own_town and me.has("handler") and bool(open_reviews),
+            "withdraw": pending and own_town and me.has("leader"),
+        },
+    )
+
+
+@router.get("/requests/{request_id}")
+async def request_page(current: Staff, request_id: uuid.UUID) -> Response:
+    return await _request_page(current, request_id)
+
+
+@router.post("/requests/{request_id}/review")
+async def link_request(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
+    async def rerender(step: str, errors: FormErrors, values: dict[str, Any]) -> Response:
+        return await _request_page(current, request_id, failed=step, errors=errors, values=values)
+
+    return await act(
+        current,
+        SERVICE,
+        f"/review-requests/{request_id}/review",
+        {"review_id": text(form, "review_id")},
+        step="link",
+        form=form,
+        done=("已关联送审的法制审核。", "Linked to the submitted review."),
+        back=f"/reviews/requests/{request_id}",
+        rerender=rerender,
+    )
+
+
+@router.post("/requests/{request_id}/withdraw")
+async def withdraw_request(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
+    """REV-01: the town's leader withdraws the request, with a real reason (the service
+    judges it; "同上" or a bare "不予处罚" are refused beside the field)."""
+    try:
+        await current.api.post(
+            SERVICE,
+            f"/review-requests/{request_id}/withdraw",
+            {"reason": text(form, "reason")},
+            idempotency_key=text(form, "idempotency_key"),
+        )
+    except ApiProblem as problem:
+        if problem.status not in (400, 403, 409, 422):
+            raise
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await _request_page(
+            current,
+            request_id,
+            failed="withdraw",
+            errors=FormErrors.from_problem(problem, known={"reason"}),
+            values=values,
+        )
+    current.flash(current.t("已撤回法制审核请求。", "Review request withdrawn."))
+    return redirect(f"/reviews/requests/{request_id}")
 
 
 DOCUMENTS = {
