@@ -13,6 +13,7 @@ counted in the day counts (`days`) in the same transaction.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert
 from oversight import domain
 from oversight.errors import NotItsFact
 from oversight.models import LedgerDeadline, LedgerFact
+from oversight.service import arrays
 from oversight.service.common import DEADLINE
 from oversight.service.days import CHUNK, DayCounts, DeadlineState
 from xietong_common.contracts.deadlines import (
@@ -214,7 +216,6 @@ async def _new_facts(
         first.setdefault((fact.source, fact.fact_key), i)
     rows = [
         {
-            "id": uuid.uuid4(),
             "source": fact.source,
             "fact_key": fact.fact_key,
             "kind": fact.kind,
@@ -224,17 +225,12 @@ async def _new_facts(
             "counterparty": fact.counterparty,
             "subject": fact.subject,
             "occurred_at": fact.occurred_at,
-            "recorded_at": uow.now,
-            "detail": fact.detail,
+            "detail": json.dumps(fact.detail),
         }
         for fact, event_id in (told[i] for i in sorted(first.values(), key=lambda i: _key(told[i])))
     ]
-    # One statement executed for many rows (compiled once, sent in pages of rows).
     result = await uow.session.execute(
-        insert(cast("sa.Table", LedgerFact.__table__))
-        .on_conflict_do_nothing(constraint="uq_ledger_facts_source_key")
-        .returning(LedgerFact.source, LedgerFact.fact_key, LedgerFact.id),
-        rows,
+        _ADD_FACTS, {**arrays.columns(rows, _FACT_COLUMNS), "recorded_at": uow.now}
     )
     added = {(source, key): id_ for source, key, id_ in result.all()}
     return [
@@ -245,8 +241,64 @@ async def _new_facts(
     ]
 
 
+_FACTS = cast("sa.Table", LedgerFact.__table__)
+_FACT_COLUMNS = (
+    "source",
+    "fact_key",
+    "kind",
+    "event_id",
+    "rule",
+    "organisation",
+    "counterparty",
+    "subject",
+    "occurred_at",
+    "detail",
+)
+# The facts of a batch in one statement of arrays (prepared once), in the order given (by
+# key: concurrent batches take the unique index's locks in one order).
+_ADD_FACTS = sa.text(
+    f"""
+    INSERT INTO ledger_facts (id, {", ".join(_FACT_COLUMNS)}, recorded_at)
+    SELECT gen_random_uuid(), {", ".join(_FACT_COLUMNS)}, CAST(:recorded_at AS timestamptz)
+    FROM {arrays.unnest(_FACTS, _FACT_COLUMNS)}
+    ORDER BY {arrays.ORDINAL}
+    ON CONFLICT ON CONSTRAINT uq_ledger_facts_source_key DO NOTHING
+    RETURNING source, fact_key, id
+    """
+).columns(_FACTS.c.source, _FACTS.c.fact_key, _FACTS.c.id)
+
+
 def _key(item: tuple[Fact, str]) -> tuple[str, str]:
     return (item[0].source, item[0].fact_key)
+
+
+_DEADLINE_COLUMNS = (
+    "mechanism",
+    "deadline_id",
+    "rule",
+    "action",
+    "organisation",
+    "counterparty",
+    "subject",
+    "reference",
+    "assignee",
+    "unit",
+    "amount",
+    "started_at",
+    "due_at",
+    "provisional",
+)
+# The deadlines of a batch not in the ledger yet, in one statement of arrays, in key order.
+_ADD_DEADLINES = sa.text(
+    f"""
+    INSERT INTO ledger_deadlines (id, {", ".join(_DEADLINE_COLUMNS)}, updated_at)
+    SELECT gen_random_uuid(), {", ".join(_DEADLINE_COLUMNS)}, CAST(:updated_at AS timestamptz)
+    FROM {arrays.unnest(cast("sa.Table", LedgerDeadline.__table__), _DEADLINE_COLUMNS)}
+    ORDER BY {arrays.ORDINAL}
+    ON CONFLICT ON CONSTRAINT uq_ledger_deadlines_source_id DO NOTHING
+    RETURNING mechanism, deadline_id
+    """
+)
 
 
 async def _deadline_rows(
@@ -260,7 +312,6 @@ async def _deadline_rows(
         firsts.setdefault(report.key, report.event)
     rows = [
         {
-            "id": uuid.uuid4(),
             "mechanism": event.mechanism,
             "deadline_id": event.deadline_id,
             "rule": event.rule,
@@ -275,16 +326,12 @@ async def _deadline_rows(
             "started_at": event.started_at or event.due_at,
             "due_at": event.due_at,
             "provisional": event.provisional,
-            "updated_at": uow.now,
         }
         for _, event in sorted(firsts.items())
     ]
     d = LedgerDeadline
     result = await uow.session.execute(
-        insert(cast("sa.Table", d.__table__))
-        .on_conflict_do_nothing(constraint="uq_ledger_deadlines_source_id")
-        .returning(d.mechanism, d.deadline_id),
-        rows,
+        _ADD_DEADLINES, {**arrays.columns(rows, _DEADLINE_COLUMNS), "updated_at": uow.now}
     )
     made = {(m, i) for m, i in result.all()}
     keys = sorted(firsts)
