@@ -51,6 +51,29 @@ class CountedFact(Protocol):
     def detail(self) -> dict[str, Any]: ...
 
 
+class CountedDeadline(Protocol):
+    """What the day counts read of a deadline's row (`LedgerDeadline`, `ledger.Deadline`)."""
+
+    @property
+    def organisation(self) -> str: ...
+    @property
+    def mechanism(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def breached_at(self) -> datetime | None: ...
+    @property
+    def met_at(self) -> datetime | None: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+    @property
+    def provisional(self) -> bool: ...
+
+
 NONE = ""
 """A fact's rule or outcome where it has none (part of the key, so never NULL)."""
 DEADLINE_FACTS = "deadline."  # the kinds of a deadline's own facts
@@ -85,7 +108,7 @@ class DeadlineState:
     provisional: bool
 
     @classmethod
-    def of(cls, row: LedgerDeadline) -> DeadlineState:
+    def of(cls, row: CountedDeadline) -> DeadlineState:
         return cls(
             organisation=row.organisation,
             mechanism=row.mechanism,
