@@ -370,8 +370,9 @@ def report(figures: dict[str, Any], raw_commit: Figures) -> list[str]:
     ratio = ingest.rate / raw_commit.rate if raw_commit.rate else float("nan")
     p95 = assessment.pct(95)
     return [
-        f"{ingest.line()}   ({ratio:.2f}× raw PG commit rate; goal ≥ 0.5×; timed once the "
-        f"service was consuming, {figures['started_seconds']:.1f} s after its start)",
+        f"{ingest.line()}   ({ratio:.2f}× raw PG commit rate; goal ≥ 0.5×; timed from "
+        f"{figures['started_seconds']:.1f} s after the service's start: consuming, then "
+        f"{SETTLE_S:.0f} s)",
         f"oversight: {figures['deadlines']:,} deadlines and {figures['facts']:,} facts of 2025 "
         f"seeded in {figures['seed_seconds']:.1f} s (COPY, indexes kept, ANALYZE), "
         f"day counts recounted in {figures['recount_seconds']:.1f} s",
