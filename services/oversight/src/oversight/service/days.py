@@ -81,7 +81,6 @@ DEADLINE_COUNTS = ("due", *domain.DAY_FIGURES, "started")
 CHINA: sa.ColumnElement[str] = sa.literal_column(
     "'Asia/Shanghai'"
 )  # inline, so GROUP BY sees the same expression
-CHUNK = 1000  # keys to one IN list
 
 DeadlineDayKey = tuple[str, str, str, date]  # organisation, mechanism, rule, day
 FactDayKey = tuple[str, str, str, str, str, bool, date]
