@@ -54,9 +54,17 @@ class AuditEntry:
         rule: str | None,
         detail: dict[str, Any],
     ) -> AuditEntry:
-        # Round-trip through JSON so the hash covers exactly what JSONB will store.
+        # Round-trip through JSON so the hash covers exactly what JSONB will store. A detail
+        # of plain values (text keys; text, whole numbers, booleans, None) comes back equal,
+        # so it is copied as it is (most are: ids, codes, names).
+        if all(type(key) is str and type(value) in _PLAIN for key, value in detail.items()):
+            return cls(at, actor, org, action, subject, rule, dict(detail))
         stored = json.loads(json.dumps(detail, default=str, ensure_ascii=False))
         return cls(at, actor, org, action, subject, rule, stored)
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+"""Values JSON gives back equal (not float: NaN; not a subclass: an enum comes back plain)."""
 
 
 def row_hash(
@@ -92,29 +100,28 @@ def row_hash(
     return hash_function(algorithm)(canonical.encode())
 
 
-def _canonical_around_prev(entry: AuditEntry) -> tuple[str, str]:
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+).encode
+"""`row_hash`'s encoding (`json.dumps` with its options), made once."""
+
+
+def _canonical_around_prev(entry: AuditEntry) -> tuple[str, str, str]:
     """The canonical JSON `row_hash` hashes, as the text before the previous hash and the text
     after it: worked out before the chain head is locked, so that inside the lock only the
-    hash itself is left to compute. The keys sort as `row_hash` sorts them (`prev` between
-    `org` and `rule`), so `before + prev + after` is exactly its text."""
-    options: dict[str, Any] = {
-        "sort_keys": True,
-        "ensure_ascii": False,
-        "separators": (",", ":"),
-        "default": str,
-    }
-    first = json.dumps(
-        {
-            "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "actor": entry.actor,
-            "org": entry.org,
-            "action": entry.action,
-            "detail": entry.detail,
-        },
-        **options,
+    hash itself is left to compute; and the detail's JSON (for its JSONB column). The object
+    is written key by key in `row_hash`'s sorted order (`action`, `actor`, `at`, `detail`,
+    `org`, `prev`, `rule`, `subject`), each value with its encoder, so `before + prev +
+    after` is exactly its text."""
+    encode = _CANONICAL
+    detail = encode(entry.detail)
+    at = entry.at.astimezone(UTC).isoformat(timespec="microseconds")
+    before = (
+        f'{{"action":{encode(entry.action)},"actor":{encode(entry.actor)},"at":{encode(at)},'
+        f'"detail":{detail},"org":{encode(entry.org)},"prev":"'
     )
-    last = json.dumps({"rule": entry.rule, "subject": entry.subject}, **options)
-    return first[:-1] + ',"prev":"', '",' + last[1:]
+    after = f'","rule":{encode(entry.rule)},"subject":{encode(entry.subject)}}}'
+    return before, after, detail
 
 
 # FOR UPDATE waits for a concurrent appender and then returns the head it committed (READ
@@ -195,7 +202,7 @@ async def _append_in_one_statement(session: AsyncSession, entries: list[AuditEnt
     byte for byte (`_canonical_around_prev`), so `verify_chain` recomputes the same hashes."""
     columns: dict[str, list[Any]] = {name: [] for name in (*_APPEND_COLUMNS[:7], "before", "after")}
     for entry in entries:
-        before, after = _canonical_around_prev(entry)
+        before, after, detail = _canonical_around_prev(entry)
         for name, value in (
             ("at", entry.at),
             ("actor", entry.actor),
@@ -203,7 +210,7 @@ async def _append_in_one_statement(session: AsyncSession, entries: list[AuditEnt
             ("action", entry.action),
             ("subject", entry.subject),
             ("rule", entry.rule),
-            ("detail", json.dumps(entry.detail, ensure_ascii=False)),
+            ("detail", detail),  # JSONB keeps the value, not the text: the same row
             ("before", before),
             ("after", after),
         ):

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ValidationError
@@ -77,6 +78,22 @@ class EventRefused(PoisonMessage):
     """A handler's refusal: the event fails the checks the REST path makes (an organisation
     not in the directory, a value a request could not carry). Retrying cannot change that, so
     it goes to the dead-letter topic at once, with the reason; nothing it carried is lost."""
+
+
+# The inbox rows of a batch in one statement of arrays (unnested): compiled and prepared once
+# for any number of rows, where a multi-row VALUES is compiled again for each batch. The ids
+# returned are those not met before (an id twice in the batch is inserted once).
+_RECORD_BATCH = sa.text(
+    """
+    INSERT INTO inbox (event_id, topic, event_type, partition, "offset")
+    SELECT * FROM unnest(
+        CAST(:event_id AS text[]), CAST(:topic AS text[]), CAST(:event_type AS text[]),
+        CAST(:partition AS integer[]), CAST(:offset AS bigint[])
+    )
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING event_id
+    """
+)
 
 
 class _Decoded(NamedTuple):
@@ -277,27 +294,21 @@ class InboxConsumer:
         handler in order. An event id met before — committed earlier, or twice in the run (the
         relay may send a row twice) — is a duplicate: its handler does not run. The new events
         that follow each other with the same `BatchHandler` go to it in one call."""
+        columns: dict[str, list[Any]] = {
+            "event_id": [],
+            "topic": [],
+            "event_type": [],
+            "partition": [],
+            "offset": [],
+        }
+        for item in run:
+            columns["event_id"].append(item.envelope.id)
+            columns["topic"].append(self.namespace.logical(item.record.topic) or item.record.topic)
+            columns["event_type"].append(item.envelope.type)
+            columns["partition"].append(item.record.partition)
+            columns["offset"].append(item.record.offset)
         async with self.db.uow(actor=self.actor) as uow:
-            rows = [
-                {
-                    "event_id": item.envelope.id,
-                    "topic": self.namespace.logical(item.record.topic) or item.record.topic,
-                    "event_type": item.envelope.type,
-                    "partition": item.record.partition,
-                    "offset": item.record.offset,
-                }
-                for item in run
-            ]
-            new = set(
-                (
-                    await uow.session.execute(
-                        insert(inbox)
-                        .values(rows)
-                        .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
-                        .returning(inbox.c.event_id)
-                    )
-                ).scalars()
-            )
+            new = set((await uow.session.execute(_RECORD_BATCH, columns)).scalars())
             outcomes = []
             fresh: list[_Decoded] = []
             for item in run:

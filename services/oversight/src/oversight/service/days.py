@@ -14,13 +14,12 @@ ragged ends and in the current month) instead of counting every deadline. `recou
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oversight import domain
@@ -31,6 +30,7 @@ from oversight.models import (
     LedgerFact,
     LedgerFactDay,
 )
+from oversight.service import arrays
 from xietong_common.calendar import CHINA_TZ
 
 
@@ -51,6 +51,29 @@ class CountedFact(Protocol):
     def detail(self) -> dict[str, Any]: ...
 
 
+class CountedDeadline(Protocol):
+    """What the day counts read of a deadline's row (`LedgerDeadline`, `ledger.Deadline`)."""
+
+    @property
+    def organisation(self) -> str: ...
+    @property
+    def mechanism(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def breached_at(self) -> datetime | None: ...
+    @property
+    def met_at(self) -> datetime | None: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+    @property
+    def provisional(self) -> bool: ...
+
+
 NONE = ""
 """A fact's rule or outcome where it has none (part of the key, so never NULL)."""
 DEADLINE_FACTS = "deadline."  # the kinds of a deadline's own facts
@@ -58,7 +81,6 @@ DEADLINE_COUNTS = ("due", *domain.DAY_FIGURES, "started")
 CHINA: sa.ColumnElement[str] = sa.literal_column(
     "'Asia/Shanghai'"
 )  # inline, so GROUP BY sees the same expression
-CHUNK = 1000  # keys to one IN list
 
 DeadlineDayKey = tuple[str, str, str, date]  # organisation, mechanism, rule, day
 FactDayKey = tuple[str, str, str, str, str, bool, date]
@@ -85,7 +107,7 @@ class DeadlineState:
     provisional: bool
 
     @classmethod
-    def of(cls, row: LedgerDeadline) -> DeadlineState:
+    def of(cls, row: CountedDeadline) -> DeadlineState:
         return cls(
             organisation=row.organisation,
             mechanism=row.mechanism,
@@ -195,19 +217,35 @@ class DayCounts:
 
 
 async def _add(
-    session: AsyncSession, model: Any, rows: list[dict[str, Any]], counts: Iterable[str]
+    session: AsyncSession, model: Any, rows: list[dict[str, Any]], counts: Sequence[str]
 ) -> None:
-    """Add `rows`' counts to the day rows of their keys (made where missing)."""
+    """Add `rows`' counts to the day rows of their keys (made where missing), in one
+    statement of arrays, in the rows' order (sorted: concurrent writers lock in one order)."""
     if not rows:
         return
     table: sa.Table = model.__table__
-    stmt = insert(table)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            constraint=table.primary_key,
-            set_={name: table.c[name] + stmt.excluded[name] for name in counts},
-        ),
-        rows,
+    statement = _ADDS.get(table.name)
+    if statement is None:
+        statement = _ADDS[table.name] = _adding(table, counts)
+    names = [*(c.name for c in table.primary_key), *counts]
+    await session.execute(statement, arrays.columns(rows, names))
+
+
+_ADDS: dict[str, sa.TextClause] = {}
+
+
+def _adding(table: sa.Table, counts: Sequence[str]) -> sa.TextClause:
+    """The statement `_add` runs for `table` (prepared once, whatever the number of rows)."""
+    keys = [c.name for c in table.primary_key]
+    names = ", ".join(f'"{name}"' for name in [*keys, *counts])
+    added = ", ".join(f'"{c}" = {table.name}."{c}" + EXCLUDED."{c}"' for c in counts)
+    return sa.text(
+        f"""
+        INSERT INTO {table.name} ({names})
+        SELECT {names} FROM {arrays.unnest(table, [*keys, *counts])}
+        ORDER BY {arrays.ORDINAL}
+        ON CONFLICT ({", ".join(f'"{k}"' for k in keys)}) DO UPDATE SET {added}
+        """
     )
 
 

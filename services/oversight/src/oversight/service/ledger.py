@@ -13,9 +13,10 @@ counted in the day counts (`days`) in the same transaction.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
@@ -25,8 +26,9 @@ from sqlalchemy.dialects.postgresql import insert
 from oversight import domain
 from oversight.errors import NotItsFact
 from oversight.models import LedgerDeadline, LedgerFact
+from oversight.service import arrays
 from oversight.service.common import DEADLINE
-from oversight.service.days import CHUNK, DayCounts, DeadlineState
+from oversight.service.days import DayCounts, DeadlineState
 from xietong_common.contracts.deadlines import (
     DeadlineBreached,
     DeadlineLifecycle,
@@ -214,7 +216,6 @@ async def _new_facts(
         first.setdefault((fact.source, fact.fact_key), i)
     rows = [
         {
-            "id": uuid.uuid4(),
             "source": fact.source,
             "fact_key": fact.fact_key,
             "kind": fact.kind,
@@ -224,17 +225,12 @@ async def _new_facts(
             "counterparty": fact.counterparty,
             "subject": fact.subject,
             "occurred_at": fact.occurred_at,
-            "recorded_at": uow.now,
-            "detail": fact.detail,
+            "detail": json.dumps(fact.detail),
         }
         for fact, event_id in (told[i] for i in sorted(first.values(), key=lambda i: _key(told[i])))
     ]
-    # One statement executed for many rows (compiled once, sent in pages of rows).
     result = await uow.session.execute(
-        insert(cast("sa.Table", LedgerFact.__table__))
-        .on_conflict_do_nothing(constraint="uq_ledger_facts_source_key")
-        .returning(LedgerFact.source, LedgerFact.fact_key, LedgerFact.id),
-        rows,
+        _ADD_FACTS, {**arrays.columns(rows, _FACT_COLUMNS), "recorded_at": uow.now}
     )
     added = {(source, key): id_ for source, key, id_ in result.all()}
     return [
@@ -245,13 +241,69 @@ async def _new_facts(
     ]
 
 
+_FACTS = cast("sa.Table", LedgerFact.__table__)
+_FACT_COLUMNS = (
+    "source",
+    "fact_key",
+    "kind",
+    "event_id",
+    "rule",
+    "organisation",
+    "counterparty",
+    "subject",
+    "occurred_at",
+    "detail",
+)
+# The facts of a batch in one statement of arrays (prepared once), in the order given (by
+# key: concurrent batches take the unique index's locks in one order).
+_ADD_FACTS = sa.text(
+    f"""
+    INSERT INTO ledger_facts (id, {", ".join(_FACT_COLUMNS)}, recorded_at)
+    SELECT gen_random_uuid(), {", ".join(_FACT_COLUMNS)}, CAST(:recorded_at AS timestamptz)
+    FROM {arrays.unnest(_FACTS, _FACT_COLUMNS)}
+    ORDER BY {arrays.ORDINAL}
+    ON CONFLICT ON CONSTRAINT uq_ledger_facts_source_key DO NOTHING
+    RETURNING source, fact_key, id
+    """
+).columns(_FACTS.c.source, _FACTS.c.fact_key, _FACTS.c.id)
+
+
 def _key(item: tuple[Fact, str]) -> tuple[str, str]:
     return (item[0].source, item[0].fact_key)
 
 
+_DEADLINE_COLUMNS = (
+    "mechanism",
+    "deadline_id",
+    "rule",
+    "action",
+    "organisation",
+    "counterparty",
+    "subject",
+    "reference",
+    "assignee",
+    "unit",
+    "amount",
+    "started_at",
+    "due_at",
+    "provisional",
+)
+# The deadlines of a batch not in the ledger yet, in one statement of arrays, in key order.
+_ADD_DEADLINES = sa.text(
+    f"""
+    INSERT INTO ledger_deadlines (id, {", ".join(_DEADLINE_COLUMNS)}, updated_at)
+    SELECT gen_random_uuid(), {", ".join(_DEADLINE_COLUMNS)}, CAST(:updated_at AS timestamptz)
+    FROM {arrays.unnest(cast("sa.Table", LedgerDeadline.__table__), _DEADLINE_COLUMNS)}
+    ORDER BY {arrays.ORDINAL}
+    ON CONFLICT ON CONSTRAINT uq_ledger_deadlines_source_id DO NOTHING
+    RETURNING mechanism, deadline_id
+    """
+)
+
+
 async def _deadline_rows(
     uow: UnitOfWork, reports: Sequence[DeadlineReport]
-) -> tuple[dict[tuple[str, str], LedgerDeadline], set[tuple[str, str]]]:
+) -> tuple[dict[tuple[str, str], Deadline], set[tuple[str, str]]]:
     """The ledger's rows of the deadlines `reports` tell of, locked, each made from the
     first fact told about it (any fact carries the whole deadline, so one that arrives
     first, or alone, still makes it); and the keys of those made now."""
@@ -260,7 +312,6 @@ async def _deadline_rows(
         firsts.setdefault(report.key, report.event)
     rows = [
         {
-            "id": uuid.uuid4(),
             "mechanism": event.mechanism,
             "deadline_id": event.deadline_id,
             "rule": event.rule,
@@ -275,33 +326,79 @@ async def _deadline_rows(
             "started_at": event.started_at or event.due_at,
             "due_at": event.due_at,
             "provisional": event.provisional,
-            "updated_at": uow.now,
         }
         for _, event in sorted(firsts.items())
     ]
-    d = LedgerDeadline
     result = await uow.session.execute(
-        insert(cast("sa.Table", d.__table__))
-        .on_conflict_do_nothing(constraint="uq_ledger_deadlines_source_id")
-        .returning(d.mechanism, d.deadline_id),
-        rows,
+        _ADD_DEADLINES, {**arrays.columns(rows, _DEADLINE_COLUMNS), "updated_at": uow.now}
     )
     made = {(m, i) for m, i in result.all()}
     keys = sorted(firsts)
-    found: dict[tuple[str, str], LedgerDeadline] = {}
-    for start in range(0, len(keys), CHUNK):
-        locked = await uow.session.execute(
-            sa.select(d)
-            .where(sa.tuple_(d.mechanism, d.deadline_id).in_(keys[start : start + CHUNK]))
-            .order_by(d.mechanism, d.deadline_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        found |= {(row.mechanism, row.deadline_id): row for row in locked.scalars()}
+    locked = await uow.session.execute(
+        _LOCK_DEADLINES,
+        {"mechanism": [k[0] for k in keys], "deadline_id": [k[1] for k in keys]},
+    )
+    found = {(row.mechanism, row.deadline_id): Deadline(**row._asdict()) for row in locked.all()}
     return found, made
 
 
-def _apply(row: LedgerDeadline, event: DeadlineFact, kind: LifecycleKind) -> None:
+@dataclass(slots=True)
+class Deadline:
+    """A ledger deadline's row as read (locked) for a batch of facts, changed by them in
+    Python and written back in one statement (`_UPDATE_DEADLINES`): the ORM's identity map,
+    change tracking and flush are not needed for rows read, changed and written once."""
+
+    id: uuid.UUID
+    mechanism: str
+    deadline_id: str
+    rule: str
+    action: str
+    organisation: str
+    counterparty: str | None
+    subject: str
+    reference: str | None
+    assignee: str | None
+    unit: str
+    amount: int
+    started_at: datetime
+    due_at: datetime
+    provisional: bool
+    met_at: datetime | None
+    met_late: bool | None
+    breached_at: datetime | None
+    breach_kind: str | None
+    breach_actual_at: datetime | None
+    ended_at: datetime | None
+    end_kind: str | None
+    end_reason: str | None
+    updated_at: datetime
+
+
+_DEADLINES = cast("sa.Table", LedgerDeadline.__table__)
+_READ = [field.name for field in fields(Deadline)]
+# The rows of the batch's deadlines, locked in key order (concurrent batches never deadlock),
+# in one statement whatever their number.
+_LOCK_DEADLINES = sa.text(
+    f"""
+    SELECT {", ".join(f"d.{name}" for name in _READ)} FROM ledger_deadlines AS d
+    JOIN {arrays.unnest(_DEADLINES, ("mechanism", "deadline_id"), alias="k")}
+      ON d.mechanism = k.mechanism AND d.deadline_id = k.deadline_id
+    ORDER BY d.mechanism, d.deadline_id
+    FOR UPDATE OF d
+    """
+).columns(*(_DEADLINES.c[name] for name in _READ))
+# The batch's deadlines as the facts left them, in one statement of arrays.
+_UPDATE_DEADLINES = sa.text(
+    f"""
+    UPDATE ledger_deadlines AS d
+    SET {", ".join(f"{c} = r.{c}" for c in CHANGING)}
+    FROM {arrays.unnest(_DEADLINES, ("id", *CHANGING))}
+    WHERE d.id = r.id
+    """
+)
+
+
+def _apply(row: Deadline, event: DeadlineFact, kind: LifecycleKind) -> None:
     lifecycle = event if isinstance(event, DeadlineLifecycle) else None
     # What the record says now (its reference once signed, the counterparty once known);
     # who owed it, under which rule, from when, never moves.
@@ -362,7 +459,7 @@ async def record_deadline_facts(
         row.updated_at = uow.now
         DEADLINE.audit(
             uow,
-            row,
+            cast("Any", row),  # what the audit reads of it: its id and `audit_detail`'s
             report.kind.value,
             rule=report.event.rule,
             source=report.source,
@@ -375,10 +472,10 @@ async def record_deadline_facts(
             counts.fact(fact[0])
     for key, row in rows.items():
         counts.moved(before[key], DeadlineState.of(row))
-    # The rows as they now are, in one UPDATE executed for them all (not one each at flush).
-    changed = [{"id": row.id, **{c: getattr(row, c) for c in CHANGING}} for row in rows.values()]
-    for row in rows.values():
-        uow.session.expunge(row)
-    await uow.session.execute(sa.update(LedgerDeadline), changed)
+    # The rows as they now are, in one UPDATE for them all.
+    changed = [
+        {"id": row.id, **{c: getattr(row, c) for c in CHANGING}} for _, row in sorted(rows.items())
+    ]
+    await uow.session.execute(_UPDATE_DEADLINES, arrays.columns(changed, ("id", *CHANGING)))
     await counts.write(uow.session)
     return learnt
