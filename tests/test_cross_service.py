@@ -47,6 +47,7 @@ async def test_rev_07_opinion_4_from_legal_review_drafts_the_referral_in_the_ref
             kafka_bootstrap=kafka_bootstrap,
             blob_dir=tmp_path / "r",
             run_jobs=False,
+            run_consumer=False,  # it only produces here: no group to share
         ) as review,
         running_service(
             REFERRAL,
@@ -370,6 +371,7 @@ async def test_sup_02_a_referral_left_unanswered_is_the_departments_breach_in_ov
             kafka_bootstrap=kafka_bootstrap,
             blob_dir=tmp_path / "f",
             run_jobs=False,
+            run_consumer=False,  # it only produces here: no group to share
             clock=clock,
         ) as referral,
         running_service(
@@ -491,6 +493,7 @@ async def test_sup_02_an_onward_referral_hold_is_counted_against_the_sender(
             kafka_bootstrap=kafka_bootstrap,
             blob_dir=tmp_path / "f",
             run_jobs=False,
+            run_consumer=False,  # it only produces here: no group to share
             clock=clock,
         ) as referral,
         running_service(

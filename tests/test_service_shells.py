@@ -29,7 +29,10 @@ async def test_service_starts_and_reports_ready(
     spec = importlib.import_module(f"{package}.main").SPEC
     assert spec.name == name
     url = await create_database(servers, package)
-    async with running_service(spec, database_url=url, kafka_bootstrap=kafka_bootstrap) as svc:
+    # Its shell, not its consumer (which would join the session's group of that name).
+    async with running_service(
+        spec, database_url=url, kafka_bootstrap=kafka_bootstrap, run_consumer=False
+    ) as svc:
         health = await svc.client.get("/healthz")
         assert health.json() == {"status": "ok", "service": name}
 

@@ -506,6 +506,16 @@ async def running_service(
 ) -> AsyncIterator[RunningService]:
     from xietong_common.web import create_app
 
+    if spec.handlers and overrides.get("run_consumer", True) and "service_name" not in overrides:
+        # In the session's group (the service's name) it would share partitions and committed
+        # offsets with every other instance in the worker — the workbench's stack among them:
+        # each would take the other's events, and a test app stopped mid-rebalance held its
+        # teardown 15 s.
+        raise ValueError(
+            f"{spec.name} consumes events: give its test app a consumer group of its own "
+            "(service_name=f'<name>-test-<random>', after start_group_at_end), or "
+            "run_consumer=False"
+        )
     settings = settings_for_tests(
         spec.name,
         database_url=database_url,

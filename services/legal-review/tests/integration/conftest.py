@@ -12,9 +12,16 @@ import sqlalchemy as sa
 from legal_review.main import SPEC
 from legal_review.models import Review, ReviewRound
 from xietong_common.clock import FakeClock
+from xietong_common.events.registry import registry
 from xietong_common.tables import audit_log, outbox
 from xietong_devtools.files_corpus import pdf_bytes
-from xietong_devtools.testing import RunningService, Servers, create_database, running_service
+from xietong_devtools.testing import (
+    RunningService,
+    Servers,
+    create_database,
+    running_service,
+    start_group_at_end,
+)
 
 TOWN = "town:lizhi"
 POINTS = [
@@ -42,8 +49,20 @@ async def svc(
         clock=fake_clock,
         blob_dir=tmp_path / "blobs",
         run_jobs=False,
+        service_name=await own_group(kafka_bootstrap),
     ) as running:
         yield running
+
+
+async def own_group(kafka_bootstrap: str) -> str:
+    """A consumer group of the test's own, at the end of what legal review consumes: in the
+    session's group (`legal-review`) the test's app would share partitions and offsets with
+    every other legal review in the worker (the workbench's stack's among them)."""
+    name = f"legal-review-test-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(
+        kafka_bootstrap, name, (registry.spec_for(m).topic for m in SPEC.handlers)
+    )
+    return name
 
 
 def submission(**decision: Any) -> dict[str, Any]:

@@ -384,6 +384,7 @@ async def test_rev_09_the_directory_names_the_justice_office_serving_the_town(
         blob_dir=tmp_path / "blobs",
         data_dir=data,
         run_jobs=False,
+        run_consumer=False,
     ) as svc:
         flow = Flow(svc)
         rid = (await flow.submit())["id"]

@@ -51,6 +51,7 @@ async def live(kafka_bootstrap: str, servers: Any) -> AsyncIterator[Ledger]:
             kafka_bootstrap=kafka_bootstrap,
             run_jobs=False,
             kafka_namespace=namespace.prefix,
+            service_name=SPEC.name,  # its group: the service's, in a namespace of the test's own
         ) as svc:
             yield Ledger(svc=svc, producer=producer, namespace=namespace)
     finally:
