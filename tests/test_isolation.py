@@ -215,3 +215,13 @@ async def test_make_run_then_the_suite_then_make_run_never_see_each_other(
     status, out = await verify(run_secondment, RUN, "default", capsys)
     assert status == 0, out
     assert "intact" in out
+
+
+async def test_a_consuming_service_started_by_a_test_needs_a_consumer_group_of_its_own() -> None:
+    """In the session's group of its name it would share partitions and committed offsets
+    with every other instance in the worker (the workbench's stack among them): refused
+    before anything starts."""
+    nowhere = "postgresql+asyncpg://xietong@127.0.0.1:9/nowhere"
+    with pytest.raises(ValueError, match="consumer group of its own"):
+        async with running_service(REFERRAL, database_url=nowhere, kafka_bootstrap="127.0.0.1:9"):
+            pass
