@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ, missing_next_year
+from xietong_common.cancellation import raise_if_cancelled
 from xietong_common.context import ServiceContext
 from xietong_common.db import Database
 from xietong_common.deadlines import reminders
@@ -64,6 +65,7 @@ async def run_periodically(db: Database, name: str, job: Job, *, every_s: float)
     run this replica finished sets `xietong_job_last_success_timestamp_seconds` (with several
     replicas, one runs each turn: alert on the `max` over them)."""
     while True:
+        raise_if_cancelled()
         try:
             if await run_job_once(db, name, job):
                 JOB_LAST_SUCCESS.labels(db.service_name, name).set(time.time())

@@ -23,6 +23,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from xietong_common.cancellation import raise_if_cancelled
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.namespace import Namespace
 from xietong_common.events.registry import dlq_topic
@@ -265,6 +266,7 @@ async def observe_dead_letters(
                 bootstrap, service=service, topics=topics, namespace=namespace, options=options
             ) as reader:
                 while True:
+                    raise_if_cancelled()  # a cancellation the Kafka client swallowed (3.11)
                     for topic, count in (await reader.depth()).items():
                         DLQ_MESSAGES.labels(service, topic).set(count)
                     await asyncio.sleep(every_s)

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from xietong_common import faultpoints
 from xietong_common.auth import Principal
+from xietong_common.cancellation import raise_if_cancelled
 from xietong_common.db import Database, database_unavailable
 from xietong_common.errors import AppError
 from xietong_common.events.envelope import CloudEvent, trace_context
@@ -178,6 +179,7 @@ class InboxConsumer:
         if not self.topics:
             return
         while True:
+            raise_if_cancelled()
             try:
                 await self._consume()
             except asyncio.CancelledError:
@@ -209,6 +211,7 @@ class InboxConsumer:
         try:
             await dlq.start()
             while True:
+                raise_if_cancelled()  # a cancellation the Kafka client swallowed (3.11)
                 batches = await consumer.getmany(timeout_ms=1000, max_records=500)
                 # Partitions are independent: handle them side by side, each in order.
                 await asyncio.gather(

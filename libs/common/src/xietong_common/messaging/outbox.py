@@ -16,6 +16,7 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from xietong_common import faultpoints
+from xietong_common.cancellation import raise_if_cancelled
 from xietong_common.db import Database, plain_url
 from xietong_common.events.envelope import kafka_headers
 from xietong_common.events.kafka import idempotent_producer
@@ -108,6 +109,7 @@ class OutboxRelay:
         backoff = self.poll_interval_s
         try:
             while True:
+                raise_if_cancelled()  # a cancellation the Kafka client swallowed (3.11)
                 try:
                     relayed = await self.relay_once()
                     backoff = self.poll_interval_s
