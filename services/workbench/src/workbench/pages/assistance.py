@@ -16,10 +16,10 @@ from workbench.oversight import etag_field, etag_of
 from workbench.pages.common import (
     DocumentSlot,
     act,
+    again,
     document_pdf,
     document_rows,
-    record_or_404,
-    timeline_entries,
+    record_and_timeline,
 )
 from workbench.web import (
     Form,
@@ -164,8 +164,9 @@ async def _detail(
     errors: FormErrors | None = None,
     values: dict[str, Any] | None = None,
 ) -> Response:
-    found = await record_or_404(current, SERVICE, f"/assistance-requests/{request_id}")
-    timeline = await current.api.get(SERVICE, f"/assistance-requests/{request_id}/timeline")
+    found, timeline = await record_and_timeline(
+        current, SERVICE, f"/assistance-requests/{request_id}"
+    )
     me = current.me
     state = found["state"]["value"]
     writer = me.has("handler", "leader")
@@ -175,7 +176,7 @@ async def _detail(
         "assistance/detail.html",
         status=422 if errors else 200,
         r=found,
-        timeline=timeline_entries(timeline),
+        timeline=timeline,
         documents=document_rows(
             current,
             found.get("documents", []),
@@ -302,13 +303,6 @@ async def request_document(
     )
 
 
-def _again(current: Visit, request_id: uuid.UUID) -> Any:
-    async def rerender(step: str, errors: FormErrors, values: dict[str, Any]) -> Response:
-        return await _detail(current, request_id, failed=step, errors=errors, values=values)
-
-    return rerender
-
-
 async def _step(
     current: Visit, request_id: uuid.UUID, step: str, body: Any, form: Any, done: tuple[str, str]
 ) -> Response:
@@ -321,7 +315,7 @@ async def _step(
         form=form,
         done=done,
         back=f"/assistance/{request_id}",
-        rerender=_again(current, request_id),
+        rerender=again(_detail, current, request_id),
     )
 
 

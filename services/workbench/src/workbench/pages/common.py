@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi.responses import Response
 from starlette.datastructures import FormData
@@ -135,6 +136,30 @@ def document_rows(
 Rerender = Callable[[str, FormErrors, dict[str, Any]], Awaitable[Response]]
 
 
+class RecordPage(Protocol):
+    """A record's page, drawn again with a step's refusal beside that step's form."""
+
+    def __call__(
+        self,
+        current: Visit,
+        record_id: uuid.UUID,
+        /,
+        *,
+        failed: str = ...,
+        errors: FormErrors | None = ...,
+        values: dict[str, Any] | None = ...,
+    ) -> Awaitable[Response]: ...
+
+
+def again(page: RecordPage, current: Visit, record_id: uuid.UUID) -> Rerender:
+    """`act`'s `rerender` for a record drawn by `page`."""
+
+    async def rerender(step: str, errors: FormErrors, values: dict[str, Any]) -> Response:
+        return await page(current, record_id, failed=step, errors=errors, values=values)
+
+    return rerender
+
+
 async def act(
     current: Visit,
     service: str,
@@ -146,16 +171,19 @@ async def act(
     done: tuple[str, str],
     back: str,
     rerender: Rerender,
+    known: set[str] | None = None,
+    idempotency_key: str | None = None,
 ) -> Response:
     """POST one step of a record; its refusal is drawn again on the record's page beside the
-    step's form (`step`), in the API's words; done, back to the record (PRG)."""
+    step's form (`step`), in the API's words (`known`: the form's fields, where a problem's
+    `missing` ones are placed); done, back to the record (PRG)."""
     try:
-        await current.api.post(service, path, body)
+        await current.api.post(service, path, body, idempotency_key=idempotency_key)
     except ApiProblem as problem:
         if problem.status not in (400, 403, 409, 422):
             raise
         values = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await rerender(step, FormErrors.from_problem(problem), values)
+        return await rerender(step, FormErrors.from_problem(problem, known=known), values)
     current.flash(current.t(*done))
     return redirect(back)
 
@@ -168,3 +196,11 @@ async def record_or_404(current: Visit, service: str, path: str) -> Any:
         if problem.status in (403, 404, 422):
             raise PageNotFound() from problem
         raise
+
+
+async def record_and_timeline(
+    current: Visit, service: str, path: str
+) -> tuple[Any, list[dict[str, Any]]]:
+    """A record the API shows this person (else our 404 page) and its timeline."""
+    record = await record_or_404(current, service, path)
+    return record, timeline_entries(await current.api.get(service, f"{path}/timeline"))

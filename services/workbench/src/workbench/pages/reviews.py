@@ -14,11 +14,12 @@ from workbench.api import ApiProblem
 from workbench.pages.common import (
     DocumentSlot,
     act,
+    again,
     document_pdf,
     document_rows,
     download,
+    record_and_timeline,
     record_or_404,
-    timeline_entries,
 )
 from workbench.web import (
     Form,
@@ -204,8 +205,9 @@ async def _request_page(
     errors: FormErrors | None = None,
     values: dict[str, Any] | None = None,
 ) -> Response:
-    request = await record_or_404(current, SERVICE, f"/review-requests/{request_id}")
-    timeline = await current.api.get(SERVICE, f"/review-requests/{request_id}/timeline")
+    request, timeline = await record_and_timeline(
+        current, SERVICE, f"/review-requests/{request_id}"
+    )
     me = current.me
     pending = request["state"]["value"] == "pending"
     own_town = me.org == request["town"]
@@ -224,7 +226,7 @@ async def _request_page(
         "reviews/request.html",
         status=422 if errors else 200,
         q=request,
-        timeline=timeline_entries(timeline),
+        timeline=timeline,
         failed=failed,
         errors=errors,
         values=values or {},
@@ -244,9 +246,6 @@ async def request_page(current: Staff, request_id: uuid.UUID) -> Response:
 
 @router.post("/requests/{request_id}/review")
 async def link_request(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
-    async def rerender(step: str, errors: FormErrors, values: dict[str, Any]) -> Response:
-        return await _request_page(current, request_id, failed=step, errors=errors, values=values)
-
     return await act(
         current,
         SERVICE,
@@ -256,7 +255,7 @@ async def link_request(current: Staff, request_id: uuid.UUID, form: Form) -> Res
         form=form,
         done=("已关联送审的法制审核。", "Linked to the submitted review."),
         back=f"/reviews/requests/{request_id}",
-        rerender=rerender,
+        rerender=again(_request_page, current, request_id),
     )
 
 
@@ -264,26 +263,19 @@ async def link_request(current: Staff, request_id: uuid.UUID, form: Form) -> Res
 async def withdraw_request(current: Staff, request_id: uuid.UUID, form: Form) -> Response:
     """REV-01: the town's leader withdraws the request, with a real reason (the service
     judges it; "同上" or a bare "不予处罚" are refused beside the field)."""
-    try:
-        await current.api.post(
-            SERVICE,
-            f"/review-requests/{request_id}/withdraw",
-            {"reason": text(form, "reason")},
-            idempotency_key=text(form, "idempotency_key"),
-        )
-    except ApiProblem as problem:
-        if problem.status not in (400, 403, 409, 422):
-            raise
-        values = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await _request_page(
-            current,
-            request_id,
-            failed="withdraw",
-            errors=FormErrors.from_problem(problem, known={"reason"}),
-            values=values,
-        )
-    current.flash(current.t("已撤回法制审核请求。", "Review request withdrawn."))
-    return redirect(f"/reviews/requests/{request_id}")
+    return await act(
+        current,
+        SERVICE,
+        f"/review-requests/{request_id}/withdraw",
+        {"reason": text(form, "reason")},
+        step="withdraw",
+        form=form,
+        done=("已撤回法制审核请求。", "Review request withdrawn."),
+        back=f"/reviews/requests/{request_id}",
+        rerender=again(_request_page, current, request_id),
+        known={"reason"},
+        idempotency_key=text(form, "idempotency_key"),
+    )
 
 
 DOCUMENTS = {
@@ -324,8 +316,7 @@ async def _detail(
     errors: FormErrors | None = None,
     values: dict[str, Any] | None = None,
 ) -> Response:
-    review = await record_or_404(current, SERVICE, f"/reviews/{review_id}")
-    timeline = await current.api.get(SERVICE, f"/reviews/{review_id}/timeline")
+    review, timeline = await record_and_timeline(current, SERVICE, f"/reviews/{review_id}")
     me = current.me
     state = review["state"]["value"]
     own_town = me.org == review["town"]
@@ -334,7 +325,7 @@ async def _detail(
         "reviews/detail.html",
         status=422 if errors else 200,
         r=review,
-        timeline=timeline_entries(timeline),
+        timeline=timeline,
         documents=document_rows(
             current, review.get("documents", []), _document_slots(review), f"/reviews/{review_id}"
         ),
@@ -360,13 +351,6 @@ async def review_page(current: Staff, review_id: uuid.UUID) -> Response:
     return await _detail(current, review_id)
 
 
-def _again(current: Visit, review_id: uuid.UUID) -> Any:
-    async def rerender(step: str, errors: FormErrors, values: dict[str, Any]) -> Response:
-        return await _detail(current, review_id, failed=step, errors=errors, values=values)
-
-    return rerender
-
-
 @router.post("/{review_id}/take")
 async def take(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
     return await act(
@@ -378,7 +362,7 @@ async def take(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
         form=form,
         done=("已受理审核。", "Taken up."),
         back=f"/reviews/{review_id}",
-        rerender=_again(current, review_id),
+        rerender=again(_detail, current, review_id),
     )
 
 
@@ -400,7 +384,7 @@ async def opinion(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
         form=form,
         done=("已出具书面审核意见。", "Opinion given."),
         back=f"/reviews/{review_id}",
-        rerender=_again(current, review_id),
+        rerender=again(_detail, current, review_id),
     )
 
 
@@ -419,7 +403,7 @@ async def decide(current: Staff, review_id: uuid.UUID, form: Form) -> Response:
         form=form,
         done=("已作出决定。", "Decided."),
         back=f"/reviews/{review_id}",
-        rerender=_again(current, review_id),
+        rerender=again(_detail, current, review_id),
     )
 
 
