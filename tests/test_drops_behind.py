@@ -5,13 +5,11 @@ drop that cannot reach its server is handed back to the session's end."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from xietong_devtools.testing import NOWHERE, DropsBehind, Servers
+from xietong_devtools.testing import NOWHERE, DropsBehind, Servers, run_throwaway_suite
 
 SUITE = """
 import asyncio
@@ -43,40 +41,22 @@ def test_a_finished_tests_database_is_dropped_behind_the_next_tests(
     servers: Servers, tmp_path: Path
 ) -> None:
     (tmp_path / "test_behind.py").write_text(SUITE)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "xietong_devtools.testing",
-            "-p",
-            "no:randomly",
-            "-v",
-            "-o",
-            "addopts=",
-            "-o",
-            "testpaths=",
-            "-o",
-            "asyncio_mode=auto",
-            "-o",
-            "asyncio_default_fixture_loop_scope=session",
-            "-o",
-            "asyncio_default_test_loop_scope=session",
-            str(tmp_path),
-        ],
-        cwd=tmp_path,
+    run = run_throwaway_suite(
+        tmp_path,
+        "-p",
+        "no:randomly",
+        "-o",
+        "asyncio_mode=auto",
+        "-o",
+        "asyncio_default_fixture_loop_scope=session",
+        "-o",
+        "asyncio_default_test_loop_scope=session",
         # The same servers as this session's, not a stack or containers of its own.
         env={
             **os.environ,
             "DATABASE_URL": servers.postgres_admin_url,
             "KAFKA_BOOTSTRAP_SERVERS": servers.kafka_bootstrap,
         },
-        capture_output=True,
-        text=True,
-        check=False,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert run.stdout.count("PASSED") == 2, run.stdout[-3000:]

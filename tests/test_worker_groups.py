@@ -5,9 +5,9 @@ a throwaway suite run the way `make test` runs the real one."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from xietong_devtools.testing import run_throwaway_suite
 
 SHARED = """
 import time
@@ -42,31 +42,7 @@ def test_tests_sharing_a_module_fixture_run_in_one_worker(tmp_path: Path) -> Non
     nothing and each worker built the module's fixture again."""
     (tmp_path / "test_shared.py").write_text(SHARED)
     (tmp_path / "test_others.py").write_text(OTHERS)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "xietong_devtools.testing",
-            "-n",
-            "2",
-            "--dist",
-            "loadgroup",
-            "-v",
-            "-o",
-            "addopts=",
-            "-o",
-            "testpaths=",
-            str(tmp_path),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = run_throwaway_suite(tmp_path, "-n", "2", "--dist", "loadgroup")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     workers = {
         worker

@@ -22,6 +22,7 @@ import queue
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -354,6 +355,36 @@ async def _migrated_template(servers: Servers, spec: ServiceSpec) -> str | None:
             await upgrade_to_head_async(key, url)
             _TEMPLATES[key] = url.rpartition("/")[2]
         return _TEMPLATES[key]
+
+
+def run_throwaway_suite(
+    directory: Path, *options: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """pytest on the test files in `directory` alone (none of the project's options or test
+    paths), with this plugin, as a process of its own: for tests of the plugin itself."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "xietong_devtools.testing",
+            "-v",
+            "-o",
+            "addopts=",
+            "-o",
+            "testpaths=",
+            *options,
+            str(directory),
+        ],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 class DropsBehind:
