@@ -236,4 +236,5 @@ async def test_no_input_breaks_any_api_or_its_document(
     spec = _spec(package)
     assert spec is not None, f"{package}.main has no SPEC to serve"
     code, report = await fuzz(package, spec, servers, kafka_bootstrap, tmp_path)
+    (tmp_path / "report.txt").write_text(report, encoding="utf-8")
     assert code == 0, report[-12000:]
