@@ -59,7 +59,7 @@ INIT_STEP_S = 600
 
 # The admin tools are JVMs started some fifty times per kafka-init run (a user or a set of
 # ACLs each): a client JIT and the serial collector start them in two thirds of the CPU
-# (1.61 → 1.15 s each), and change nothing they do.
+# (1.61 → 1.15 s each), and change nothing they do; so does sharing their classes (below).
 TOOL_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,14 +207,19 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         f'exec "{java}" -Xms256m -Xmx640m {log4j} -cp "{classpath}" kafka.Kafka'
         f' "{work}/final/server.properties"\n',
     )
-    # /opt/kafka/bin of the image: the admin tools kafka-init uses.
+    # /opt/kafka/bin of the image: the admin tools kafka-init uses. Each tool's first start
+    # writes the classes it loaded to an archive (class data sharing, JDK 13+) that its later
+    # starts map instead of loading and verifying them again: 1.75 → 0.8 s of CPU a start.
     for name, main in (
         ("kafka-configs.sh", "kafka.admin.ConfigCommand"),
         ("kafka-acls.sh", "org.apache.kafka.tools.AclCommand"),
     ):
+        archive = work / "bin" / f"{name}.jsa"
         _script(
             work / "bin" / name,
-            f'exec "{java}" {TOOL_JVM} {log4j} -cp "{classpath}" {main} "$@"\n',
+            f'if [[ -f "{archive}" ]]; then share=-XX:SharedArchiveFile="{archive}"\n'
+            f'else share=-XX:ArchiveClassesAtExit="{archive}"; fi\n'
+            f'exec "{java}" {TOOL_JVM} "$share" {log4j} -cp "{classpath}" {main} "$@"\n',
         )
 
     local, internal, controller, external = _free_ports(4)
