@@ -321,8 +321,8 @@ async def test_events_are_checked_as_requests_are_and_refused_ones_draft_nothing
             await publish(opinion, key=str(opinion.review_id), source="/xietong/legal-review")
         good = transfer_opinion(case)
         await publish(good, key=str(good.review_id), source="/xietong/legal-review")
-        # Every bad event's dead letter, not the topic's first six: another referral in the
-        # worker (the workbench's stack, on the session's topics) dead-letters them too.
+        # Every bad event's dead letter, not the topic's first six: any other referral still
+        # consuming the session's topics in this worker would dead-letter them too.
         wanted = {str(o.review_id) for o in bad.values()}
         await dlq.collect(
             lambda events: wanted <= {e["data"].get("review_id") for e in events}, timeout_s=30

@@ -19,7 +19,6 @@ from workbench_testing import Direct, Stack, staff_of, until
 from xietong_common.contracts.inspection import InspectionReviewRequested, ReviewTriggerResult
 from xietong_common.contracts.review import CaseParty
 from xietong_common.events.envelope import CloudEvent
-from xietong_devtools.testing import physical_topic
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +65,7 @@ async def requested(kafka_bootstrap: str, stack: Stack) -> AsyncIterator[Any]:
             time=datetime.now(UTC),
         )
         await producer.send_and_wait(
-            physical_topic(type(event).spec.topic),
+            stack.topic(type(event).spec.topic),
             envelope.to_bytes(),
             key=event.inspection_id.encode(),
         )

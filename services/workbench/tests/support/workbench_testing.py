@@ -2,8 +2,9 @@
 front of them, over real HTTP.
 
 Each service runs as `make run` runs it — a uvicorn process — on a free port, with a fresh
-database of its own and this test session's Kafka namespace; the workbench runs the same way,
-pointed at them, with local sign-in on the session's test key. Started once per session.
+database of its own and a Kafka namespace of the stack's own inside the session's
+(`STACK_NAMESPACE`); the workbench runs the same way, pointed at them, with local sign-in on the
+session's test key. Started once per session.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ SERVICES = {
     "oversight": "oversight",
 }
 T = TypeVar("T")
+# The stack's services consume in groups named as production names them: in the session's
+# own namespace they would be members of the groups the same worker's tests use, and read
+# (and dead-letter) the events those tests forge. A namespace inside the session's keeps them
+# apart, and its topics are deleted with the session's.
+STACK_NAMESPACE = f"{TEST_NAMESPACE.prefix}wb."
 START_TIMEOUT_S = 400  # a busy 2-core box migrating six databases at once (361 s seen)
 
 
@@ -68,7 +74,13 @@ class Stack:
     workbench: str
     workdir: Path
     processes: list[Process] = field(default_factory=list)
-    namespace: str = TEST_NAMESPACE.prefix  # the Kafka namespace the services talk in
+    namespace: str = STACK_NAMESPACE  # the Kafka namespace the services talk in
+
+    def topic(self, name: str) -> str:
+        """The topic a contract names, as the stack's services read and write it."""
+        from xietong_common.events.namespace import Namespace
+
+        return Namespace(self.namespace).topic(name)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -87,7 +99,7 @@ class Stack:
             services=data["services"],
             workbench=data["workbench"],
             workdir=Path(data["workdir"]),
-            namespace=data.get("namespace") or TEST_NAMESPACE.prefix,
+            namespace=data.get("namespace") or STACK_NAMESPACE,
         )
 
 
@@ -149,7 +161,7 @@ def _base_env(workdir: Path) -> dict[str, str]:
     env.update(
         {
             "XIETONG_JWT_SECRET": TEST_JWT_SECRET,
-            "XIETONG_KAFKA_NAMESPACE": TEST_NAMESPACE.prefix,
+            "XIETONG_KAFKA_NAMESPACE": STACK_NAMESPACE,
             "XIETONG_DEPLOYMENT_ID": TEST_DEPLOYMENT,
             "XIETONG_BLOB_DIR": str(workdir / "blobs"),
             "XIETONG_LOG_LEVEL": "WARNING",
@@ -341,7 +353,6 @@ async def deadline_breached(
         LifecycleKind,
     )
     from xietong_common.events.envelope import CloudEvent
-    from xietong_common.events.namespace import Namespace
 
     deadline_id, subject = str(uuid.uuid4()), f"referral:{uuid.uuid4()}"
     started_at = due_at - timedelta(days=7)
@@ -368,7 +379,6 @@ async def deadline_breached(
             recorded_at=due_at + timedelta(minutes=1),
         ),
     ]
-    namespace = Namespace(stack.namespace)
     producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
     await producer.start()
     try:
@@ -382,7 +392,7 @@ async def deadline_breached(
                 time=datetime.now(UTC),
             )
             await producer.send_and_wait(
-                namespace.topic(spec.topic), envelope.to_bytes(), key=deadline_id.encode()
+                stack.topic(spec.topic), envelope.to_bytes(), key=deadline_id.encode()
             )
     finally:
         await producer.stop()
