@@ -317,7 +317,7 @@ class RecordKind(Generic[M, StateT, StepT]):
             exists = exists[:-1]
         found = {c: bool(e) for c, e in zip(wanted, exists, strict=True)}
         await _fill(session, record, found, afresh=lock)
-        return cast("M", record)
+        return record
 
     @cached_property
     def _plain_columns(self) -> dict[str, Any] | None:

@@ -363,7 +363,7 @@ def _columns_of(kind: type) -> frozenset[str]:
     dict and returns from it as it is (its column attributes); none for any other class."""
     columns = _COLUMNS.get(kind)
     if columns is None:
-        mapper = sa.inspect(kind, raiseerr=False)
+        mapper: Any = sa.inspect(kind, raiseerr=False)
         columns = frozenset(p.key for p in getattr(mapper, "column_attrs", ()))
         _COLUMNS[kind] = columns
     return columns

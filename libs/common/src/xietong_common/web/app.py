@@ -195,7 +195,7 @@ class FlatDispatch:
 
     def _candidates(self) -> list[tuple[str, Collection[str] | None, BaseRoute]]:
         """Each route with the literal beginning of its path and its methods (None: any)."""
-        listed = []
+        listed: list[tuple[str, Collection[str] | None, BaseRoute]] = []
         for route in self.routes() or []:
             if isinstance(route, Route):
                 listed.append((route.path.partition("{")[0], route.methods, route))

@@ -3,7 +3,7 @@ list, the Idempotency-Key of a create."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,7 +20,7 @@ async def get_context(request: Request) -> ServiceContext:
     return ctx
 
 
-REQUEST = "request"
+REQUEST: Literal["request"] = "request"
 """The scope of the dependencies every route names (`Depends(..., scope=REQUEST)`): none of
 them is a generator, so a scope changes nothing in what they do, but FastAPI works out the
 scope of a dependency declared without one on every request, twice per dependency (a
