@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import sqlalchemy as sa
 import sqlalchemy.ext.asyncio as sa_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from xietong_common.uow import UnitOfWork
 
@@ -68,6 +69,28 @@ def plain_url(url: str) -> str:
 READ_ONLY = "xietong.read_only"
 """`session.info` of a read session (`Database.session`): it writes nothing."""
 
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
+
+class _ReadSession(Session):
+    """A read session's: it runs each statement on its own (autocommit). READ COMMITTED
+    gives a statement its own snapshot either way, so a BEGIN … ROLLBACK around them would
+    only cost two round trips per request.
+
+    Set on each connection as the session takes it from the pool (and reset as it goes
+    back), as `session.connection(execution_options=...)` sets it, not by an engine with the
+    option: that one sets it from an `engine_connect` listener, and a connection whose
+    engine has a listener dispatches every one of its events (connect, begin, before and
+    after each statement, rollback) — some sixty calls per read (issue 22)."""
+
+    def _connection_for_bind(
+        self, engine: Any, execution_options: Any = None, **kw: Any
+    ) -> sa.Connection:
+        transaction = self.get_transaction()
+        if transaction is None or engine not in transaction._connections:
+            execution_options = {**_AUTOCOMMIT, **(execution_options or {})}
+        return super()._connection_for_bind(engine, execution_options, **kw)
+
 
 class Database:
     """The service's engine and session factory; opens units of work."""
@@ -93,11 +116,8 @@ class Database:
             self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # Reads run each statement on its own (autocommit): READ COMMITTED gives a statement
-        # its own snapshot either way, so a BEGIN … ROLLBACK around them would only cost two
-        # round trips per request.
         self._reads = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+            self.engine, sync_session_class=_ReadSession, expire_on_commit=False
         )
         # The hash function of new audit rows (settings.audit_hash_algorithm).
         self.audit_hash = audit_hash

@@ -35,6 +35,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+def log_line(logger: logging.Logger, level: int, msg: str, *args: object, **fields: Any) -> None:
+    """`logger.log(level, msg, *args, extra=fields)` without looking up the caller's frame
+    (`findCaller`: walks the stack for a file name and line no formatter of ours prints):
+    for a line written on every request, the access log's (issue 22). Handlers, filters and
+    levels apply as to any other line."""
+    if logger.isEnabledFor(level):
+        logger.handle(logger.makeRecord(logger.name, level, "", 0, msg, args, None, extra=fields))
+
+
 def configure_logging(service: str, *, level: str = "INFO", json_output: bool = True) -> None:
     handler = logging.StreamHandler(sys.stdout)
     if json_output:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import with_parent
+from sqlalchemy.orm import make_transient_to_detached, with_parent
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -170,7 +170,7 @@ class RecordKind(Generic[M, StateT, StepT]):
     documents: bool = False
     """Its records are the subjects of issued documents (`documents_of`): a read by id tells
     in its own statement whether the record has any, and `documents_of` queries them only then."""
-    _statements: dict[tuple[tuple[Any, ...], bool, bool, bool], Any] = field(
+    _statements: dict[tuple[tuple[Any, ...], bool, bool, bool, bool], Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     """Loads by id, built once (`get`)."""
@@ -221,7 +221,8 @@ class RecordKind(Generic[M, StateT, StepT]):
         # The statement of a load by id is built once per kind, lock and collections, its id a
         # parameter: SQLAlchemy then neither builds it nor works out its cache key again (a
         # tenth of a GET's CPU, issue 22).
-        query = self._by_id(tuple(wanted), lock, documents, read)
+        light = read and self._plain_columns is not None
+        query = self._by_id(tuple(wanted), lock, documents, read, light=light)
         return await self._load(
             db,
             query,
@@ -230,16 +231,33 @@ class RecordKind(Generic[M, StateT, StepT]):
             params={"record_id": record_id},
             documents=documents,
             deadlines=read,
+            light=light,
         )
 
-    def _by_id(self, wanted: tuple[Any, ...], lock: bool, documents: bool, deadlines: bool) -> Any:
-        key = (wanted, lock, documents, deadlines)
+    def _by_id(
+        self,
+        wanted: tuple[Any, ...],
+        lock: bool,
+        documents: bool,
+        deadlines: bool,
+        *,
+        light: bool = False,
+    ) -> Any:
+        key = (wanted, lock, documents, deadlines, light)
         query = self._statements.get(key)
         if query is None:
+            # The light read's statement names the table's columns only (no ORM attribute):
+            # the session runs it as a Core statement (`_read_light`).
+            columns = self._plain_columns if light else None
+            id_column = self.id_column if columns is None else columns["id"]
             query = self._statement(
-                (self.id_column == sa.bindparam("record_id"),), wanted, lock=lock, options=()
+                (id_column == sa.bindparam("record_id"),),
+                wanted,
+                lock=lock,
+                options=(),
+                columns=columns,
             )
-            subject = sa.literal(f"{self.subject}:") + sa.cast(self.id_column, sa.Text)
+            subject = sa.literal(f"{self.subject}:") + sa.cast(id_column, sa.Text)
             if documents:
                 from xietong_common.tables import documents as issued
 
@@ -256,11 +274,12 @@ class RecordKind(Generic[M, StateT, StepT]):
         *,
         lock: bool,
         options: Sequence[ORMOption],
+        columns: Mapping[str, Any] | None = None,
     ) -> Any:
         # One EXISTS per collection in the record's own statement: an empty collection (most
         # of them, most of the time) costs no statement of its own.
         query = (
-            sa.select(self.model)
+            (sa.select(self.model) if columns is None else sa.select(*columns.values()))
             .add_columns(*(sa.exists().where(_with_parent(c)) for c in wanted))
             .where(*where)
             .options(*options)
@@ -279,13 +298,16 @@ class RecordKind(Generic[M, StateT, StepT]):
         params: Mapping[str, Any] | None = None,
         documents: bool = False,
         deadlines: bool = False,
+        light: bool = False,
     ) -> M:
         session = _session(db)
-        row = (await session.execute(query, params)).one_or_none()
-        if row is None:
-            raise self.missing()
-        record = row[0]
-        exists = tuple(row[1:])
+        if light:
+            record, exists = await self._read_light(session, query, params)
+        else:
+            row = (await session.execute(query, params)).one_or_none()
+            if row is None:
+                raise self.missing()
+            record, exists = row[0], tuple(row[1:])
         if deadlines:
             read = session.info.setdefault(_DEADLINES_READ, {})
             read[self.subject_of(cast("Any", record).id)] = deadlines_from(exists[-1] or ())
@@ -295,7 +317,51 @@ class RecordKind(Generic[M, StateT, StepT]):
             exists = exists[:-1]
         found = {c: bool(e) for c, e in zip(wanted, exists, strict=True)}
         await _fill(session, record, found, afresh=lock)
-        return cast("M", record)
+        return record
+
+    @cached_property
+    def _plain_columns(self) -> dict[str, Any] | None:
+        """The model's attributes → its table's columns, where a read by id on a read session
+        may make the record of its columns' values itself (`_read_light`): a plain class of
+        plain columns, all loaded with it, whose only relationships are the kind's
+        collections (filled by `_fill`) and which no ORM load event watches. None otherwise."""
+        mapper = cast("Any", sa.inspect(self.model))
+        if mapper.inherits is not None or mapper.polymorphic_on is not None:
+            return None
+        if {r.key for r in mapper.relationships} - {c.key for c in self.collections}:
+            return None
+        manager = mapper.class_manager
+        if manager.dispatch.load or manager.dispatch.refresh:
+            return None
+        columns: dict[str, Any] = {}
+        for prop in mapper.column_attrs:
+            column = prop.columns[0] if len(prop.columns) == 1 else None
+            if prop.deferred or not isinstance(column, sa.Column):
+                return None
+            if column.table is not mapper.local_table:
+                return None
+            columns[prop.key] = column
+        return columns
+
+    async def _read_light(
+        self, session: AsyncSession, query: Any, params: Mapping[str, Any] | None
+    ) -> tuple[M, tuple[Any, ...]]:
+        """The record of a read by id on a read session, and the statement's other columns.
+
+        The statement names the table's columns, not the model, so the session runs it as a
+        Core statement (the engine's events see it, traced and counted like any other), and
+        the record is made of its columns' values, detached: what the ORM's load of the one
+        row gives a read, without its loading machinery and identity map (issue 22). Its
+        collections are then filled as before; its columns are all loaded, so it never needs
+        the session to load anything more."""
+        columns = cast("dict[str, Any]", self._plain_columns)
+        row = (await session.execute(query, params)).one_or_none()
+        if row is None:
+            raise self.missing()
+        record = cast("Any", self.model).__mapper__.class_manager.new_instance()
+        record.__dict__.update(zip(columns, row, strict=False))
+        make_transient_to_detached(record)
+        return cast("M", record), tuple(row[len(columns) :])
 
     async def find(
         self,

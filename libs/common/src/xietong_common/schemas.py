@@ -15,6 +15,7 @@ from decimal import Decimal
 from types import UnionType
 from typing import Annotated, Any, Generic, Self, TypeVar, Union, get_args, get_origin
 
+import sqlalchemy as sa
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -354,6 +355,19 @@ class PartyIn(Strict):
 
 _ABSENT = object()
 
+_COLUMNS: dict[type, frozenset[str]] = {}
+
+
+def _columns_of(kind: type) -> frozenset[str]:
+    """The attributes of a mapped class whose loaded value the ORM keeps in the instance's
+    dict and returns from it as it is (its column attributes); none for any other class."""
+    columns = _COLUMNS.get(kind)
+    if columns is None:
+        mapper: Any = sa.inspect(kind, raiseerr=False)
+        columns = frozenset(p.key for p in getattr(mapper, "column_attrs", ()))
+        _COLUMNS[kind] = columns
+    return columns
+
 
 class View(BaseModel):
     """A response read from a row: `ReferralOut.of(referral, state=..., deadlines=...)` takes
@@ -366,14 +380,22 @@ class View(BaseModel):
 
     @classmethod
     def of(cls, row: object, **given: Any) -> Self:
-        # One attribute read per field (a row's attributes are the ORM's descriptors), not a
-        # `hasattr` and then a `getattr` (issue 22).
+        # One attribute read per field, not a `hasattr` and then a `getattr`; and a mapped
+        # column the row has loaded read from the row's own dict, where the ORM's descriptor
+        # would return it from (a function call per field of every response, issue 22).
+        # Anything else — a property, a relationship, a column not loaded — is read as before.
         values = dict(given)
+        loaded = vars(row) if hasattr(row, "__dict__") else {}
+        columns = _columns_of(type(row))
         for name in cls.__pydantic_fields__:
-            if name not in given:
-                value = getattr(row, name, _ABSENT)
-                if value is not _ABSENT:
-                    values[name] = value
+            if name in given:
+                continue
+            if name in columns and name in loaded:
+                values[name] = loaded[name]
+                continue
+            value = getattr(row, name, _ABSENT)
+            if value is not _ABSENT:
+                values[name] = value
         return cls.model_validate(values)
 
 

@@ -149,20 +149,15 @@ def messaging_span(
         yield span
 
 
-_SPAN = "_xietong_span"  # where a statement's span waits for the statement to end
-
-
-def _statement_started(
-    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
-) -> None:
+def _statement_span(statement: str, context: Any) -> Span | None:
     # A statement is traced only inside a recorded span (a sampled request, a consumed
     # event, a relay send): nothing at all is done for the rest — the cost of tracing a
     # request that was sampled out is one check per statement.
     if context is None or not trace.get_current_span().is_recording():
-        return
-    url = conn.engine.url
+        return None
+    url = context.engine.url
     operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
-    span = tracer().start_span(
+    return tracer().start_span(
         f"{operation} {url.database or ''}".strip(),
         kind=SpanKind.CLIENT,
         attributes={
@@ -174,24 +169,51 @@ def _statement_started(
             "server.port": url.port or 5432,
         },
     )
-    setattr(context, _SPAN, span)
 
 
-def _statement_ended(
-    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
-) -> None:
-    span: Span | None = getattr(context, _SPAN, None)
-    if span is not None:
+@contextmanager
+def _traced(span: Span) -> Iterator[None]:
+    try:
+        yield
+    except BaseException as exc:
+        span.set_status(trace.Status(trace.StatusCode.ERROR, str(exc)))
+        raise
+    finally:
         span.end()
 
 
-def _statement_failed(exception_context: Any) -> None:
-    span: Span | None = getattr(exception_context.execution_context, _SPAN, None)
-    if span is not None:
-        span.set_status(
-            trace.Status(trace.StatusCode.ERROR, str(exception_context.original_exception))
-        )
-        span.end()
+# The dialect's execution hooks, not the connection's `before/after_cursor_execute`: a
+# listener of any connection event makes every connection dispatch all of its events
+# (connect, begin, before and after each execution, rollback) to every listener list, some
+# sixty calls per read (issue 22); a dialect hook is called once per statement. Each runs
+# the statement as the dialect would, inside the statement's span when there is one.
+
+
+def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    span = _statement_span(statement, context)
+    if span is None:
+        return False  # the dialect runs it
+    with _traced(span):
+        context.dialect.do_execute(cursor, statement, parameters, context)
+    return True
+
+
+def _execute_no_params(cursor: Any, statement: str, context: Any) -> bool:
+    span = _statement_span(statement, context)
+    if span is None:
+        return False
+    with _traced(span):
+        context.dialect.do_execute_no_params(cursor, statement, context)
+    return True
+
+
+def _executemany(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    span = _statement_span(statement, context)
+    if span is None:
+        return False
+    with _traced(span):
+        context.dialect.do_executemany(cursor, statement, parameters, context)
+    return True
 
 
 _database_traced = False
@@ -203,16 +225,18 @@ def instrument_database(provider: TracerProvider) -> None:
     Not `opentelemetry-instrumentation-sqlalchemy`: it works out a statement's attributes
     and starts a span for every statement whether or not the trace is sampled, which cost
     a request that was sampled out a tenth of its CPU (issue 22). The spans are the same
-    (OpenTelemetry's database conventions); the events are SQLAlchemy's, on every engine."""
+    (OpenTelemetry's database conventions); the hooks are SQLAlchemy's dialect events, on
+    every engine (a span ends when its statement has run, with an error status if it
+    failed)."""
     global _database_traced
     if _database_traced:
         return
     from sqlalchemy import event
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Dialect
 
-    event.listen(Engine, "before_cursor_execute", _statement_started)
-    event.listen(Engine, "after_cursor_execute", _statement_ended)
-    event.listen(Engine, "handle_error", _statement_failed)
+    event.listen(Dialect, "do_execute", _execute)
+    event.listen(Dialect, "do_execute_no_params", _execute_no_params)
+    event.listen(Dialect, "do_executemany", _executemany)
     _database_traced = True
 
 

@@ -33,7 +33,7 @@ from xietong_common.auth import Principal
 from xietong_common.errors import Forbidden
 from xietong_common.labels import LabelledEnum
 from xietong_common.reference import OrgKind, org_kind
-from xietong_common.web.deps import BearerCredentials, authenticate
+from xietong_common.web.deps import REQUEST, BearerCredentials, authenticate
 
 AnyOne = Literal["*"]
 ANY: Final[AnyOne] = "*"
@@ -209,7 +209,7 @@ def Allowed(  # named like FastAPI's Depends, which it returns
         if roles is None:
             raise TypeError("declare the roles (ANY for any role)")
         grants = (Grant(roles, orgs),)
-    return params.Depends(Access(grants, rule))
+    return params.Depends(Access(grants, rule), scope=REQUEST)
 
 
 def access_of(route: APIRoute) -> Access | None:

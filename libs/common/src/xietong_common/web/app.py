@@ -9,7 +9,7 @@ import gc
 import inspect
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
@@ -164,13 +164,16 @@ class FlatDispatch:
     a redirect to the path with or without its slash), any other scope (lifespan), an app
     with dependency overrides and routers included with arguments go through FastAPI's own
     dispatch, as before. The routes are listed at the first request: a service's routes are
-    all included by then (`create_app`)."""
+    all included by then (`create_app`). A route is tried only if the request's path starts
+    with the route's literal beginning (`/referrals/` of `/referrals/{referral_id:uuid}`, which
+    its pattern requires) and its method is one the route takes: the others could not match
+    fully, and a GET by id tried some fifteen patterns before its own."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self.router = app.router
         self.fallback = app.router.middleware_stack
-        self._routes: list[BaseRoute] | None = None
+        self._routes: list[tuple[str, Collection[str] | None, BaseRoute]] | None = None
 
     def routes(self) -> list[BaseRoute] | None:
         """Every route in FastAPI's order; None where a router is included with arguments
@@ -190,12 +193,29 @@ class FlatDispatch:
                 flat.append(route)
         return flat
 
+    def _candidates(self) -> list[tuple[str, Collection[str] | None, BaseRoute]]:
+        """Each route with the literal beginning of its path and its methods (None: any)."""
+        listed: list[tuple[str, Collection[str] | None, BaseRoute]] = []
+        for route in self.routes() or []:
+            if isinstance(route, Route):
+                listed.append((route.path.partition("{")[0], route.methods, route))
+            else:
+                listed.append(("", None, route))
+        return listed
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self.app.dependency_overrides:
             routes = self._routes
             if routes is None:
-                routes = self._routes = self.routes() or []
-            for route in routes:
+                routes = self._routes = self._candidates()
+            # Under a root path a route matches the path after it: every route is tried.
+            path = None if scope.get("root_path") else scope["path"]
+            method = scope["method"]
+            for prefix, methods, route in routes:
+                if (path is not None and not path.startswith(prefix)) or (
+                    methods is not None and method not in methods
+                ):
+                    continue
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
                     scope.setdefault("router", self.router)

@@ -3,7 +3,7 @@ list, the Idempotency-Key of a create."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,7 +20,13 @@ async def get_context(request: Request) -> ServiceContext:
     return ctx
 
 
-Context = Annotated[ServiceContext, Depends(get_context)]
+REQUEST: Literal["request"] = "request"
+"""The scope of the dependencies every route names (`Depends(..., scope=REQUEST)`): none of
+them is a generator, so a scope changes nothing in what they do, but FastAPI works out the
+scope of a dependency declared without one on every request, twice per dependency (a
+generator function or not), where a declared scope is read as it is (issue 22)."""
+
+Context = Annotated[ServiceContext, Depends(get_context, scope=REQUEST)]
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -34,7 +40,7 @@ _bearer = HTTPBearer(
 _PRINCIPAL = "xietong.principal"
 """The request scope's key of the caller once authenticated (by the route's `Allowed`)."""
 
-BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer, scope=REQUEST)]
 """The request's bearer token, if any: the dependency the OpenAPI documents as the
 operation's security (`Allowed` takes it)."""
 
@@ -81,7 +87,7 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal, scope=REQUEST)]
 
 
 _PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 for the first page")]

@@ -7,12 +7,14 @@ import logging
 import secrets
 import time
 
+from prometheus_client import Counter, Histogram
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xietong_common import faultpoints
 from xietong_common.errors import PayloadTooLarge
 from xietong_common.events.envelope import trace_context
+from xietong_common.logs import log_line
 from xietong_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from xietong_common.telemetry import (
     UNTRACED,
@@ -37,6 +39,9 @@ class RequestContextMiddleware:
         self.app = app
         self.service = service
         self.tracing = tracing
+        # The metrics' labelled series, looked up once per label set (`labels()` validates
+        # and locks on every call): (method, route, status) → (requests, latency).
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,15 +82,24 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
+            series = self._series.get((method, route, status))
+            if series is None:
+                series = self._series[(method, route, status)] = (
+                    HTTP_REQUESTS.labels(self.service, method, route, str(status)),
+                    HTTP_LATENCY.labels(self.service, method, route),
+                )
+            series[0].inc()
+            series[1].observe(elapsed)
             if path not in ("/healthz", "/metrics"):
-                log.info(
+                log_line(
+                    log,
+                    logging.INFO,
                     "%s %s %d",
                     method,
                     path,
                     status,
-                    extra={"status": status, "duration_ms": round(elapsed * 1000, 1)},
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 1),
                 )
             trace_context.reset(token)
             if span is not None:
