@@ -163,7 +163,25 @@ class _Typed:
     cls: type
 
 
+_HINTS: dict[Any, dict[str, Any]] = {}
+
+
 def _hints(obj: Any) -> dict[str, Any]:
+    """Its type hints, worked out once per function or class: with postponed annotations each
+    hint is a string compiled and evaluated on every `get_type_hints` call, and a class's are
+    asked for at each of its attributes a route reaches (~10,000 calls, 110,000 compiles and a
+    third of the time of the OpenAPI documents of all eight services)."""
+    try:
+        return _HINTS[obj]
+    except KeyError:
+        pass
+    except TypeError:  # not hashable: not kept
+        return _hints_uncached(obj)
+    hints = _HINTS[obj] = _hints_uncached(obj)
+    return hints
+
+
+def _hints_uncached(obj: Any) -> dict[str, Any]:
     try:
         return typing.get_type_hints(obj)
     except Exception:  # a hint naming what only type checkers import is not followed
