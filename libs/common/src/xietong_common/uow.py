@@ -82,9 +82,20 @@ class UnitOfWork:
         try:
             if exc_type is None:
                 await session.flush()
-                await self._write_outbox()
-                # Last, so the chain head stays locked only from here to COMMIT.
-                await audit_log.append(session, self._pending_audit, algorithm=self._audit_hash)
+                if self._pending_events and self._pending_audit and self._audit_hash == "sha256":
+                    # Both in one round trip: the outbox rows, then the audit rows chained
+                    # (the statement still the last, so the chain head stays locked only
+                    # from here to COMMIT; issue 22).
+                    params = {
+                        **self._outbox_columns(),
+                        **audit_log.sha256_columns(self._pending_audit),
+                    }
+                    await session.execute(_WRITE_OUTBOX_THEN_AUDIT, params)
+                else:
+                    if self._pending_events:
+                        await session.execute(_WRITE_OUTBOX, self._outbox_columns())
+                    # Last, so the chain head stays locked only from here to COMMIT.
+                    await audit_log.append(session, self._pending_audit, algorithm=self._audit_hash)
                 await session.commit()
                 committed = True
             else:
@@ -172,16 +183,16 @@ class UnitOfWork:
             )
         )
 
-    async def _write_outbox(self) -> None:
-        if not self._pending_events:
-            return
-        columns: dict[str, list[Any]] = {"event_id": [], "topic": [], "key": [], "envelope": []}
+    def _outbox_columns(self) -> dict[str, Any]:
+        """The parameters of the outbox's INSERT: one array per column, in publishing order."""
+        columns: dict[str, Any] = {"event_id": [], "topic": [], "key": [], "envelope": []}
         for row in self._pending_events:
             columns["event_id"].append(row["event_id"])
             columns["topic"].append(row["topic"])
             columns["key"].append(row["key"])
             columns["envelope"].append(json.dumps(row["envelope"], ensure_ascii=False))
-        await self.session.execute(_WRITE_OUTBOX, {**columns, "channel": OUTBOX_CHANNEL})
+        columns["channel"] = OUTBOX_CHANNEL
+        return columns
 
 
 def _run_hooks(hooks: list[Callable[[], object]]) -> None:
@@ -195,9 +206,8 @@ def _run_hooks(hooks: list[Callable[[], object]]) -> None:
 # The unit of work's events in the order published, and the relay's wake-up, in one round
 # trip (any number of rows: one prepared statement). The NOTIFY is delivered at commit only,
 # so the relay never wakes for rolled-back rows.
-_WRITE_OUTBOX = sa.text(
-    """
-    WITH written AS (
+_OUTBOX_ROWS = """
+    written AS (
         INSERT INTO outbox (event_id, topic, key, envelope)
         SELECT event_id, topic, key, envelope FROM unnest(
             CAST(:event_id AS uuid[]), CAST(:topic AS text[]), CAST(:key AS text[]),
@@ -205,7 +215,9 @@ _WRITE_OUTBOX = sa.text(
         ) WITH ORDINALITY AS e(event_id, topic, key, envelope, n)
         ORDER BY n
         RETURNING 1
-    )
-    SELECT pg_notify(:channel, '') FROM (SELECT 1 FROM written LIMIT 1) AS one
-    """
-)
+    )"""
+_NOTIFY = "(SELECT pg_notify(:channel, '') FROM (SELECT 1 FROM written LIMIT 1) AS one)"
+_WRITE_OUTBOX = sa.text(f"WITH{_OUTBOX_ROWS}\nSELECT {_NOTIFY}")
+# The outbox rows and the audit rows of a SHA-256 chain in one statement (the NOTIFY is read
+# in its result, so that it runs: a CTE that writes nothing runs only when read).
+_WRITE_OUTBOX_THEN_AUDIT = audit_log.sha256_append_after(_OUTBOX_ROWS, returning=_NOTIFY)
