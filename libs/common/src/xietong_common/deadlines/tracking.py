@@ -77,7 +77,7 @@ def rule_from_row(unit: str, amount: int, rule_id: str) -> DeadlineRule:
     return DeadlineRule.working_days(amount, rule_id=rule_id)
 
 
-def _tracked(row: Mapping[str, Any]) -> TrackedDeadline:
+def _tracked(row: Mapping[Any, Any]) -> TrackedDeadline:
     return TrackedDeadline(
         id=row["id"],
         subject=row["subject"],
