@@ -184,6 +184,7 @@ class _InsertPlan:
             if given.get(key):
                 raise _Fallback  # rows of its own to write, in the flush's order
         row: dict[str, Any] = {}
+        unset: dict[str, Any] = {}
         for key, column, default, server_default, none_is_value in self.columns:
             value = given.get(key)
             if value is None and not (none_is_value and key in given):
@@ -192,10 +193,14 @@ class _InsertPlan:
                     raise _Fallback
                 if default is not None:
                     value = default.arg if default.is_scalar else default.arg(None)
-                    set_committed_value(record, key, value)
+                    unset[key] = value
                 elif key not in given:
-                    set_committed_value(record, key, None)
+                    unset[key] = None
             row[column] = value
+        # Straight into the instance's dict, not through the attribute's events (a referral
+        # leaves some 40 columns unset: ~3% of a create's samples); `insert` then makes every
+        # value in the dict the committed one (`make_transient_to_detached`).
+        given.update(unset)
         for key in self.collections:
             if key not in given:
                 set_committed_value(record, key, [])
