@@ -50,7 +50,7 @@ class LaterRows:
         return (
             f"\n    {self.name} AS (\n        INSERT INTO {self.table} "
             f"({', '.join(c for c, _ in self.columns)})\n"
-            f"        SELECT * FROM unnest({arrays})\n    )"
+            f"        SELECT * FROM unnest({arrays})\n        RETURNING 1\n    )"
         )
 
     def params(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -297,7 +297,10 @@ def _commit_statement(
         ctes = ",".join([*(kind.cte for kind in later), *([_OUTBOX_ROWS] if events else [])])
         notify = _NOTIFY if events else "NULL"
         if chained:
-            statement = audit_log.sha256_append_after(ctes, returning=notify)
+            # The other writes run before the chain head is locked, as when they were
+            # statements of their own: the lock, the serialisation point, is held no longer.
+            first = [*(kind.name for kind in later), *(["written"] if events else [])]
+            statement = audit_log.sha256_append_after(ctes, first=first, returning=notify)
         else:
             statement = sa.text(f"WITH{ctes}\nSELECT {notify}")
         _STATEMENTS[key] = statement

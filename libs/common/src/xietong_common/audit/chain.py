@@ -16,7 +16,7 @@ rows against the (seq, hash) pairs they name.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -261,14 +261,25 @@ _SHA256_APPEND = """
 _APPEND_SHA256 = sa.text(f"WITH RECURSIVE{_SHA256_APPEND}")
 
 
-def sha256_append_after(ctes: str, *, returning: str = "") -> sa.TextClause:
+def sha256_append_after(
+    ctes: str, *, first: Sequence[str] = (), returning: str = ""
+) -> sa.TextClause:
     """The SHA-256 append as the last part of a statement that first makes the transaction's
     other writes (`ctes`: named common table expressions, comma-separated, whose names are
-    not `head`, `entry`, `chain` or `inserted`; `returning`: more of the result, after the
-    new head hash — where a CTE that is not a write must be read to run). One round trip
-    where there were two, and still the head is locked by the transaction's last statement.
-    Its parameters: `sha256_columns` and the CTEs' own. Build it once (a module constant)."""
-    statement = f"WITH RECURSIVE\n    {ctes.strip()},{_SHA256_APPEND}"
+    not `head`, `entry`, `chain` or `inserted`; `first`: the names of those that write, each
+    with a RETURNING, read before the chain head is locked — PostgreSQL would otherwise run a
+    write nobody reads after the statement's own, inside the lock; `returning`: more of the
+    result, after the new head hash — where a CTE that is not a write must be read to run).
+    One round trip where there were two, and still the head is locked by the transaction's
+    last statement, for no longer than before. Its parameters: `sha256_columns` and the
+    CTEs' own. Build it once (a module constant)."""
+    append = _SHA256_APPEND
+    if first:
+        written = " AND ".join(f"(SELECT count(*) FROM {name}) >= 0" for name in first)
+        append = append.replace(
+            "WHERE id = 1 FOR UPDATE)", f"WHERE id = 1 AND {written} FOR UPDATE)", 1
+        )
+    statement = f"WITH RECURSIVE\n    {ctes.strip()},{append}"
     return sa.text(f"{statement}, {returning}" if returning else statement)
 
 
