@@ -6,12 +6,14 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState
 
 from xietong_common import audit as audit_log
 from xietong_common.events.envelope import CloudEvent, current_trace_context
@@ -25,6 +27,34 @@ if TYPE_CHECKING:
     from xietong_common.clock import Clock
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class LaterRows:
+    """New rows of one table that a unit of work writes later than asked (`write_later`):
+    before its next statement, or — if none comes — at commit, in the statement that writes
+    its outbox and audit rows. For rows that nothing the use case does in between relies on
+    having in the table, as long as whatever reads them goes through the unit of work's
+    session (issue 22: a deadline's start was a round trip of its own in every use case).
+    Built once per table, a module constant."""
+
+    name: str
+    """The CTE's name in the commit's statement, and its parameters' prefix."""
+    table: str
+    columns: tuple[tuple[str, str], ...]
+    """(column, its PostgreSQL type) in the INSERT's order."""
+
+    @property
+    def cte(self) -> str:
+        arrays = ", ".join(f"CAST(:{self.name}_{c} AS {t}[])" for c, t in self.columns)
+        return (
+            f"\n    {self.name} AS (\n        INSERT INTO {self.table} "
+            f"({', '.join(c for c, _ in self.columns)})\n"
+            f"        SELECT * FROM unnest({arrays})\n        RETURNING 1\n    )"
+        )
+
+    def params(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        return {f"{self.name}_{c}": [row[c] for row in rows] for c, _ in self.columns}
 
 
 class UnitOfWork:
@@ -55,6 +85,7 @@ class UnitOfWork:
         self._pending_events: list[dict[str, Any]] = []
         self._pending_audit: list[audit_log.AuditEntry] = []
         self._after_commit: list[Callable[[], object]] = []
+        self._later: dict[LaterRows, list[dict[str, Any]]] = {}
         self.published: list[CloudEvent] = []
         self.now: datetime = clock.now()
 
@@ -82,9 +113,27 @@ class UnitOfWork:
         try:
             if exc_type is None:
                 await session.flush()
-                await self._write_outbox()
-                # Last, so the chain head stays locked only from here to COMMIT.
-                await audit_log.append(session, self._pending_audit, algorithm=self._audit_hash)
+                later, self._later = self._later, {}
+                params: dict[str, Any] = {}
+                for kind, rows in later.items():
+                    params |= kind.params(rows)
+                chained = False
+                if later or self._pending_events:
+                    if self._pending_events:
+                        params |= self._outbox_columns()
+                    if self._pending_audit and self._audit_hash == "sha256":
+                        params |= audit_log.sha256_columns(self._pending_audit)
+                        chained = True
+                    # One round trip: the rows written later, the outbox rows, and the audit
+                    # rows chained — the statement still the last, so the chain head stays
+                    # locked only from here to COMMIT (issue 22).
+                    statement = _commit_statement(
+                        tuple(later), events=bool(self._pending_events), chained=chained
+                    )
+                    await session.execute(statement, params)
+                if not chained:
+                    # Last, so the chain head stays locked only from here to COMMIT.
+                    await audit_log.append(session, self._pending_audit, algorithm=self._audit_hash)
                 await session.commit()
                 committed = True
             else:
@@ -92,6 +141,7 @@ class UnitOfWork:
         finally:
             self._pending_events.clear()
             self._pending_audit.clear()
+            self._later.clear()
             await session.close()
             self._session = None
         if committed:
@@ -103,6 +153,7 @@ class UnitOfWork:
         error its statements (a SAVEPOINT), its queued events, audit rows and after-commit
         hooks are undone together and the error is raised; the rest of the unit of work goes
         on."""
+        await self._write_later()  # what came before is not the savepoint's to undo
         marks = (
             len(self._pending_events),
             len(self._pending_audit),
@@ -112,7 +163,9 @@ class UnitOfWork:
         try:
             async with self.session.begin_nested():
                 yield
+                await self._write_later()
         except BaseException:
+            self._later.clear()
             del self._pending_events[marks[0] :]
             del self._pending_audit[marks[1] :]
             del self.published[marks[2] :]
@@ -124,6 +177,28 @@ class UnitOfWork:
         the savepoint it was added in fails): for what the database cannot take back, such
         as a Prometheus counter. A hook that fails is logged; the commit stands."""
         self._after_commit.append(hook)
+
+    def write_later(self, kind: LaterRows, row: dict[str, Any]) -> None:
+        """Queue a new row of `kind`'s table: it is written before the next statement this unit
+        of work's session executes (so that statement reads it), else at commit with the
+        outbox and audit rows. Rows the use case then reads only through that session."""
+        if not self._later:
+            session = self.session.sync_session
+            if not sa.event.contains(session, "do_orm_execute", self._before_statement):
+                sa.event.listen(session, "do_orm_execute", self._before_statement)
+        self._later.setdefault(kind, []).append(row)
+
+    def _before_statement(self, state: ORMExecuteState) -> None:
+        """Any statement of the session runs after the rows queued to be written later."""
+        if self._later:
+            later, self._later = self._later, {}
+            for kind, rows in later.items():
+                state.session.execute(_later_statement(kind), kind.params(rows))
+
+    async def _write_later(self) -> None:
+        later, self._later = self._later, {}
+        for kind, rows in later.items():
+            await self.session.execute(_later_statement(kind), kind.params(rows))
 
     def publish(self, event: BaseModel, *, key: str, subject: str | None = None) -> CloudEvent:
         """Queue an event; it is written to the outbox in this transaction."""
@@ -172,16 +247,16 @@ class UnitOfWork:
             )
         )
 
-    async def _write_outbox(self) -> None:
-        if not self._pending_events:
-            return
-        columns: dict[str, list[Any]] = {"event_id": [], "topic": [], "key": [], "envelope": []}
+    def _outbox_columns(self) -> dict[str, Any]:
+        """The parameters of the outbox's INSERT: one array per column, in publishing order."""
+        columns: dict[str, Any] = {"event_id": [], "topic": [], "key": [], "envelope": []}
         for row in self._pending_events:
             columns["event_id"].append(row["event_id"])
             columns["topic"].append(row["topic"])
             columns["key"].append(row["key"])
             columns["envelope"].append(json.dumps(row["envelope"], ensure_ascii=False))
-        await self.session.execute(_WRITE_OUTBOX, {**columns, "channel": OUTBOX_CHANNEL})
+        columns["channel"] = OUTBOX_CHANNEL
+        return columns
 
 
 def _run_hooks(hooks: list[Callable[[], object]]) -> None:
@@ -195,9 +270,8 @@ def _run_hooks(hooks: list[Callable[[], object]]) -> None:
 # The unit of work's events in the order published, and the relay's wake-up, in one round
 # trip (any number of rows: one prepared statement). The NOTIFY is delivered at commit only,
 # so the relay never wakes for rolled-back rows.
-_WRITE_OUTBOX = sa.text(
-    """
-    WITH written AS (
+_OUTBOX_ROWS = """
+    written AS (
         INSERT INTO outbox (event_id, topic, key, envelope)
         SELECT event_id, topic, key, envelope FROM unnest(
             CAST(:event_id AS uuid[]), CAST(:topic AS text[]), CAST(:key AS text[]),
@@ -205,7 +279,34 @@ _WRITE_OUTBOX = sa.text(
         ) WITH ORDINALITY AS e(event_id, topic, key, envelope, n)
         ORDER BY n
         RETURNING 1
-    )
-    SELECT pg_notify(:channel, '') FROM (SELECT 1 FROM written LIMIT 1) AS one
-    """
-)
+    )"""
+_NOTIFY = "(SELECT pg_notify(:channel, '') FROM (SELECT 1 FROM written LIMIT 1) AS one)"
+_STATEMENTS: dict[tuple[tuple[LaterRows, ...], bool, bool], sa.TextClause] = {}
+
+
+def _commit_statement(
+    later: tuple[LaterRows, ...], *, events: bool, chained: bool
+) -> sa.TextClause:
+    """The commit's statement writing the rows queued later, the outbox rows (and the relay's
+    wake-up) and, `chained`, the audit rows of a SHA-256 chain, last: built once for each
+    combination. The NOTIFY is read in its result so that it runs (a CTE that writes nothing
+    runs only when read); the writing CTEs run whether read or not."""
+    key = (later, events, chained)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        ctes = ",".join([*(kind.cte for kind in later), *([_OUTBOX_ROWS] if events else [])])
+        notify = _NOTIFY if events else "NULL"
+        if chained:
+            # The other writes run before the chain head is locked, as when they were
+            # statements of their own: the lock, the serialisation point, is held no longer.
+            first = [*(kind.name for kind in later), *(["written"] if events else [])]
+            statement = audit_log.sha256_append_after(ctes, first=first, returning=notify)
+        else:
+            statement = sa.text(f"WITH{ctes}\nSELECT {notify}")
+        _STATEMENTS[key] = statement
+    return statement
+
+
+def _later_statement(kind: LaterRows) -> sa.TextClause:
+    """The rows of `kind` queued later, alone (before another statement, or a savepoint's end)."""
+    return _commit_statement((kind,), events=False, chained=False)

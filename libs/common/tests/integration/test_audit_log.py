@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
-from backbone_support import Harness, harness
+from backbone_support import Harness, harness, increment
 from xietong_common.audit import row_hash, verify_chain
 from xietong_common.auth import Principal
 from xietong_common.cli.main import main as xietong
-from xietong_common.tables import audit_log
+from xietong_common.tables import audit_log, outbox
 from xietong_devtools.testing import Servers, create_database
 
 pytestmark = pytest.mark.integration
@@ -189,3 +189,36 @@ async def test_the_chain_head_is_locked_by_the_last_statement_before_commit(h: H
         event.remove(engine, "before_cursor_execute", keep)
     locking = [n for n, s in enumerate(seen) if "audit_head" in s]
     assert locking == [len(seen) - 1], seen
+
+
+async def test_events_and_audit_rows_are_written_by_one_last_statement(h: Harness) -> None:
+    """Issue 22: a unit of work with events and audit rows writes both in one statement, its
+    last — the outbox rows in the order published, then the audit rows chained, the chain head
+    locked there and held for COMMIT alone — and the chain verifies as before."""
+    seen: list[str] = []
+
+    def keep(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    engine = h.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        async with h.db.uow(actor=CLERK) as uow:
+            await increment(uow, "c-one-statement", 1)
+            uow.audit(action="first", subject="counter:1", rule="REF-03", detail={"名": "案件"})
+            await increment(uow, "c-one-statement", 2)
+            uow.audit(action="second", subject="counter:1", rule="REF-06")
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    writing = [n for n, s in enumerate(seen) if "INSERT INTO outbox" in s]
+    locking = [n for n, s in enumerate(seen) if "audit_head" in s]
+    assert writing == locking == [len(seen) - 1], seen
+    async with h.db.session() as s:
+        report = await verify_chain(s)
+        rows = (await s.execute(sa.select(audit_log).order_by(audit_log.c.seq))).mappings().all()
+        events = (await s.execute(sa.select(outbox.c.envelope).order_by(outbox.c.id))).scalars()
+        published = [e["data"]["seq"] for e in events]
+    assert report.ok, report.problems
+    assert [r["action"] for r in rows] == ["first", "second"]
+    assert rows[1]["prev_hash"] == rows[0]["hash"]
+    assert published == [1, 2]

@@ -7,13 +7,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from backbone_support import Harness, harness
 from xietong_common import deadlines
 from xietong_common.auth import Principal
 from xietong_common.calendar import CHINA_TZ, DeadlineRule, WorkingDayCalendar, install_schedule
 from xietong_common.clock import FakeClock
-from xietong_common.contracts.deadlines import DeadlineBreached
+from xietong_common.contracts.deadlines import DeadlineBreached, DeadlineLifecycle
+from xietong_common.tables import deadlines as deadline_rows
+from xietong_common.uow import UnitOfWork
 from xietong_devtools.testing import Servers, create_database
 
 pytestmark = pytest.mark.integration
@@ -324,3 +327,74 @@ async def test_an_agreed_date_is_a_final_deadline_and_closing_never_erases_a_mis
     assert (breach.kind, breach.rule, breach.action) == ("no-action", "ASSIST-04", "complete")
     async with h.db.uow(actor=SYSTEM) as uow:  # closed: the sweep finds nothing more
         assert await deadlines.sweep(uow, now=datetime.now(UTC), mechanism="assistance") == 0
+
+
+async def test_a_started_deadline_is_written_before_the_next_statement_or_at_commit(
+    h: Harness, tmp_path: Path
+) -> None:
+    """Issue 22: a new deadline's row is written later — before the unit of work's next
+    statement, which so reads it, or at commit in one statement with the outbox rows (its
+    fact) and the audit rows, the last — and not at all when the savepoint it was started in
+    fails; its fact is the one it had when the row was read back from its INSERT."""
+    cal = WorkingDayCalendar.load(tmp_path)
+    started_at = datetime(2024, 3, 4, 9, 0, tzinfo=CHINA_TZ)
+
+    async def start(uow: UnitOfWork, subject: str) -> deadlines.TrackedDeadline:
+        return await deadlines.start(
+            uow,
+            calendar=cal,
+            subject=subject,
+            action="answer",
+            rule=ANSWER,
+            organisation="dept:water",
+            counterparty="town:baitao",
+            mechanism="referral",
+            started_at=started_at,
+        )
+
+    async def failing(uow: UnitOfWork) -> None:
+        async with uow.savepoint():
+            await start(uow, "referral:3")
+            raise RuntimeError("this row only")
+
+    seen: list[str] = []
+
+    def keep(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    clerk = Principal(org="town:baitao", user="li.si", roles=frozenset({"clerk"}))
+    sa.event.listen(h.db.engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        async with h.db.uow(actor=clerk) as uow:
+            first = await start(uow, "referral:1")
+            assert seen == []
+            found = await deadlines.find_open(uow, subject="referral:1", action="answer")
+            assert found == first
+            assert len(seen) == 2, seen  # the row, then the statement that reads it
+            await start(uow, "referral:2")
+            with pytest.raises(RuntimeError, match="this row only"):
+                await failing(uow)
+            last = await start(uow, "referral:4")
+            uow.audit(action="deadline-started", subject="referral:4", rule="REF-07")
+            facts = [DeadlineLifecycle.model_validate(e.data) for e in uow.published]
+            seen.clear()
+    finally:
+        sa.event.remove(h.db.engine.sync_engine, "before_cursor_execute", keep)
+    (commit,) = seen
+    assert "INSERT INTO deadlines" in commit
+    assert "INSERT INTO outbox" in commit
+    assert "audit_head" in commit
+    assert [f.subject for f in facts] == ["referral:1", "referral:2", "referral:4"]
+    assert facts[-1].started_at == started_at
+    assert facts[-1].started_at.utcoffset() == timedelta(0)
+    assert facts[-1].due_at == last.due_at
+    async with h.db.session() as s:
+        rows = (
+            await s.execute(
+                sa.select(deadline_rows.c.subject, deadline_rows.c.due_at).order_by(
+                    deadline_rows.c.subject
+                )
+            )
+        ).all()
+    assert [r.subject for r in rows] == ["referral:1", "referral:2", "referral:4"]
+    assert rows[-1].due_at == last.due_at

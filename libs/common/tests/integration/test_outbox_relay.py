@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaConnectionError
 from prometheus_client import REGISTRY
 
 from backbone_support import TOPIC, Harness, harness, increment, new_key
+from xietong_common.auth import Principal
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.messaging.outbox import OutboxRelay
 from xietong_common.metrics import OUTBOX_PENDING
@@ -21,6 +22,8 @@ from xietong_common.tables import outbox
 from xietong_devtools.testing import TEST_NAMESPACE, Servers, create_database, topic_reader
 
 pytestmark = pytest.mark.integration
+
+CLERK = Principal(org="town:lizhi", user="zhang.san", roles=frozenset({"clerk"}))
 
 
 @pytest.fixture
@@ -161,7 +164,12 @@ async def test_relay_killed_mid_batch_loses_nothing(h: Harness, kafka_bootstrap:
     assert last_run == list(range(1, 21))
 
 
-async def test_relay_wakes_on_notify_and_runs_as_a_task(h: Harness, kafka_bootstrap: str) -> None:
+@pytest.mark.parametrize("audited", [False, True])
+async def test_relay_wakes_on_notify_and_runs_as_a_task(
+    h: Harness, kafka_bootstrap: str, audited: bool
+) -> None:
+    """The commit of outbox rows wakes the relay (NOTIFY), also where they are written in the
+    audit chain's statement (a unit of work that audits too)."""
     key = new_key()
     async with topic_reader(kafka_bootstrap, TOPIC) as reader:
         relay = OutboxRelay(
@@ -170,8 +178,10 @@ async def test_relay_wakes_on_notify_and_runs_as_a_task(h: Harness, kafka_bootst
         task = asyncio.create_task(relay.run())
         try:
             await asyncio.sleep(1.0)  # let it LISTEN
-            async with h.db.uow() as uow:
+            async with h.db.uow(actor=CLERK if audited else None) as uow:
                 await increment(uow, key, 1)
+                if audited:
+                    uow.audit(action="incremented", subject=f"counter:{key}", rule="REF-03")
             events = await reader.collect(lambda evs: seqs_for(evs, key) == [1], timeout_s=10)
         finally:
             task.cancel()

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from xietong_common.auth import Principal
 from xietong_common.backbone import create_backbone_schema
@@ -59,6 +60,41 @@ class NoteMaterial(MaterialColumns, Base):
 
     note_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("notes.id"))
     title: Mapped[str]
+
+
+class Memo(Base):
+    """A record with Python defaults, JSON that stores None as JSON null and as SQL NULL,
+    and a collection: what `RecordKind.insert` must write as the ORM's flush would."""
+
+    __tablename__ = "memos"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    sender: Mapped[str]
+    body: Mapped[str] = mapped_column(default="")
+    count: Mapped[int] = mapped_column(default=0)
+    remark: Mapped[str | None]
+    party: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    flags: Mapped[list[str] | None] = mapped_column(JSONB(none_as_null=True))
+    lines: Mapped[list[MemoLine]] = relationship(lazy="raise", order_by="MemoLine.n")
+
+
+class MemoLine(Base):
+    __tablename__ = "memo_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    memo_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("memos.id"))
+    n: Mapped[int]
+
+
+MEMO: RecordKind[Memo, Any, Any] = RecordKind(
+    model=Memo,
+    subject="memo",
+    mechanism="test",
+    name="memo",
+    name_zh="备忘",
+    parties=lambda m: (m.sender,),
+    collections=(Memo.lines,),
+)
 
 
 NOTE: RecordKind[Note, Any, Any] = RecordKind(  # a record without states
@@ -238,3 +274,42 @@ async def test_a_material_is_recorded_once_per_idempotency_key(db: Database) -> 
     async with db.session() as session:
         count = await session.scalar(sa.select(sa.func.count()).select_from(NoteMaterial))
     assert count == 1
+
+
+async def test_a_new_record_is_inserted_as_the_flush_would_and_held_as_read(db: Database) -> None:
+    """Issue 22: `insert` writes the row the ORM's flush writes (defaults applied, None as JSON
+    null or SQL NULL as the column says), in one INSERT; the record is then held as read
+    back — its values readable, a change to it flushed as an UPDATE at commit. One with rows
+    in a collection is flushed as before."""
+
+    def memo() -> Memo:
+        return Memo(sender=TOWN.org, remark=None, party=None, flags=None)
+
+    async with db.uow(actor=TOWN) as uow:
+        flushed = memo()
+        uow.session.add(flushed)
+        await uow.session.flush()
+        inserted = await MEMO.insert(uow, memo())
+        assert (inserted.body, inserted.count, inserted.lines) == ("", 0, [])
+        assert inserted in uow.session
+        assert not uow.session.dirty
+        changed = await MEMO.insert(uow, memo())
+        changed.count = 5
+        with_lines = memo()
+        with_lines.lines = [MemoLine(n=1), MemoLine(n=2)]
+        await MEMO.insert(uow, with_lines)
+    raw = sa.text(
+        "SELECT body, count, remark, party IS NULL, party, flags IS NULL FROM memos WHERE id = :id"
+    )
+    async with db.session() as session:
+        rows = {
+            key: tuple((await session.execute(raw, {"id": key})).one())
+            for key in (flushed.id, inserted.id, changed.id, with_lines.id)
+        }
+        lines = await session.execute(
+            sa.select(MemoLine.n).where(MemoLine.memo_id == with_lines.id).order_by(MemoLine.n)
+        )
+        assert list(lines.scalars()) == [1, 2]
+    assert rows[inserted.id] == rows[flushed.id] == ("", 0, None, False, None, True)
+    assert rows[changed.id][1] == 5
+    assert rows[with_lines.id] == rows[flushed.id]

@@ -44,7 +44,8 @@ async def test_get_by_id_queries_only_its_nonempty_collections(case: Any) -> Non
 async def test_ref_02_a_draft_is_inserted_whole_and_not_read_back(case: Any) -> None:
     """Creating a draft (REF-02) writes the referral once — its first finding with it, no
     UPDATE of the row it just inserted when REF-03's clock starts — and reads no documents
-    for it: a new draft has none. Then its deadline, its event and its audit row."""
+    for it: a new draft has none. Then REF-08's query, and at commit one statement writes
+    its deadline, its events and its audit row (issue 22: 3 statements, was 5)."""
     await outbox_settled(case.svc)
     with statements(case.svc) as seen:
         draft = await case.draft()
@@ -52,7 +53,8 @@ async def test_ref_02_a_draft_is_inserted_whole_and_not_read_back(case: Any) -> 
     writes = [s.split(None, 3)[:3] for s, _ in seen if not s.lstrip().startswith("SELECT")]
     assert not any(w[0].upper() == "UPDATE" for w in writes), seen
     assert not reading(seen, "documents"), seen
-    assert len(seen) <= 5, seen
+    assert len(seen) <= 3, seen
+    assert all(t in seen[-1][0] for t in ("deadlines", "outbox", "audit_head")), seen[-1]
 
 
 async def test_list_page_loads_no_collection(case: Any) -> None:

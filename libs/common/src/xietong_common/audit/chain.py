@@ -16,7 +16,7 @@ rows against the (seq, hash) pairs they name.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -200,6 +200,13 @@ async def _append_in_one_statement(session: AsyncSession, entries: list[AuditEnt
     head stays locked from that statement to COMMIT, with no round trip — nor a wait for the
     event loop to come back to this request — in between. The text hashed is `row_hash`'s,
     byte for byte (`_canonical_around_prev`), so `verify_chain` recomputes the same hashes."""
+    head: str = (await session.execute(_APPEND_SHA256, sha256_columns(entries))).scalar_one()
+    return head
+
+
+def sha256_columns(entries: list[AuditEntry]) -> dict[str, list[Any]]:
+    """The parameters of a SHA-256 append of `entries` (`_APPEND_SHA256`, `sha256_append_after`):
+    one array per column, the canonical text around each previous hash among them."""
     columns: dict[str, list[Any]] = {name: [] for name in (*_APPEND_COLUMNS[:7], "before", "after")}
     for entry in entries:
         before, after, detail = _canonical_around_prev(entry)
@@ -215,13 +222,11 @@ async def _append_in_one_statement(session: AsyncSession, entries: list[AuditEnt
             ("after", after),
         ):
             columns[name].append(value)
-    head: str = (await session.execute(_APPEND_SHA256, columns)).scalar_one()
-    return head
+    return columns
 
 
-_APPEND_SHA256 = sa.text(
-    """
-    WITH RECURSIVE
+# The chain's CTEs and the head's move: after `WITH RECURSIVE` and any CTEs of the caller's.
+_SHA256_APPEND = """
     head AS (SELECT hash FROM audit_head WHERE id = 1 FOR UPDATE),
     entry AS (
         SELECT * FROM unnest(
@@ -251,9 +256,31 @@ _APPEND_SHA256 = sa.text(
     SET last_seq = (SELECT max(seq) FROM inserted),
         hash = (SELECT hash FROM chain ORDER BY n DESC LIMIT 1)
     WHERE id = 1
-    RETURNING hash
-    """
-)
+    RETURNING hash"""
+
+_APPEND_SHA256 = sa.text(f"WITH RECURSIVE{_SHA256_APPEND}")
+
+
+def sha256_append_after(
+    ctes: str, *, first: Sequence[str] = (), returning: str = ""
+) -> sa.TextClause:
+    """The SHA-256 append as the last part of a statement that first makes the transaction's
+    other writes (`ctes`: named common table expressions, comma-separated, whose names are
+    not `head`, `entry`, `chain` or `inserted`; `first`: the names of those that write, each
+    with a RETURNING, read before the chain head is locked — PostgreSQL would otherwise run a
+    write nobody reads after the statement's own, inside the lock; `returning`: more of the
+    result, after the new head hash — where a CTE that is not a write must be read to run).
+    One round trip where there were two, and still the head is locked by the transaction's
+    last statement, for no longer than before. Its parameters: `sha256_columns` and the
+    CTEs' own. Build it once (a module constant)."""
+    append = _SHA256_APPEND
+    if first:
+        written = " AND ".join(f"(SELECT count(*) FROM {name}) >= 0" for name in first)
+        append = append.replace(
+            "WHERE id = 1 FOR UPDATE)", f"WHERE id = 1 AND {written} FOR UPDATE)", 1
+        )
+    statement = f"WITH RECURSIVE\n    {ctes.strip()},{append}"
+    return sa.text(f"{statement}, {returning}" if returning else statement)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ work's outbox, keyed by the deadline's id, so one deadline's events keep their o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from xietong_common.uow import UnitOfWork
 _d = deadlines.c
 
 
-def facts_of(row: sa.RowMapping, mechanism: str) -> dict[str, Any]:
+def facts_of(row: Mapping[Any, Any], mechanism: str) -> dict[str, Any]:
     """The fields every deadline event carries, from its row."""
     return {
         "deadline_id": str(row["id"]),
@@ -51,7 +52,7 @@ def person(uow: UnitOfWork) -> tuple[str | None, str | None]:
     return actor.user, actor.org
 
 
-def late(row: sa.RowMapping) -> bool | None:
+def late(row: Mapping[Any, Any]) -> bool | None:
     """Was the action late? Undecided (None) while the date is provisional."""
     if row["satisfied_at"] is None or row["provisional"]:
         return None
@@ -60,7 +61,7 @@ def late(row: sa.RowMapping) -> bool | None:
 
 def tell(
     uow: UnitOfWork,
-    row: sa.RowMapping,
+    row: Mapping[Any, Any],
     kind: LifecycleKind,
     *,
     mechanism: str,

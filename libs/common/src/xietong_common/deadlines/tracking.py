@@ -13,8 +13,9 @@ recorded first.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from xietong_common.contracts.deadlines import BreachKind, LifecycleKind
 from xietong_common.deadlines import facts
 from xietong_common.tables import deadlines
 from xietong_common.timeline import DeadlineOut
-from xietong_common.uow import UnitOfWork
+from xietong_common.uow import LaterRows, UnitOfWork
 
 # `unit` of a deadline agreed as a moment (`start_until`) rather than counted from a rule.
 AGREED = "agreed"
@@ -76,7 +77,7 @@ def rule_from_row(unit: str, amount: int, rule_id: str) -> DeadlineRule:
     return DeadlineRule.working_days(amount, rule_id=rule_id)
 
 
-def _tracked(row: sa.RowMapping) -> TrackedDeadline:
+def _tracked(row: Mapping[Any, Any]) -> TrackedDeadline:
     return TrackedDeadline(
         id=row["id"],
         subject=row["subject"],
@@ -94,9 +95,31 @@ def _tracked(row: sa.RowMapping) -> TrackedDeadline:
     )
 
 
-# Built once, its values parameters: an INSERT built with .values() on each start was walked
-# for its cache key with every value in it (issue 22).
-_INSERT = sa.insert(deadlines).returning(deadlines)
+# A new deadline's row is written later (issue 22): before the unit of work's next statement,
+# or at commit with the outbox and audit rows — its own round trip was a tenth of a create.
+_STARTED = LaterRows(
+    name="started_deadlines",
+    table="deadlines",
+    columns=(
+        ("id", "uuid"),
+        ("subject", "text"),
+        ("action", "text"),
+        ("rule", "text"),
+        ("organisation", "text"),
+        ("unit", "text"),
+        ("amount", "integer"),
+        ("started_at", "timestamptz"),
+        ("due_at", "timestamptz"),
+        ("provisional", "boolean"),
+        ("counterparty", "text"),
+        ("reference", "text"),
+        ("assignee", "text"),
+        ("next_reminder_at", "timestamptz"),
+        ("announced", "boolean"),
+    ),
+)
+_AS_WRITTEN: dict[str, Any] = {column.key: None for column in deadlines.c} | {"reminded": []}
+"""A new deadline's columns that its INSERT leaves to the table: NULL, and no reminder yet."""
 
 
 async def _insert(uow: UnitOfWork, values: dict[str, Any], *, mechanism: str) -> TrackedDeadline:
@@ -108,7 +131,12 @@ async def _insert(uow: UnitOfWork, values: dict[str, Any], *, mechanism: str) ->
         "next_reminder_at": uow.now,
         **values,
     }
-    row = (await uow.session.execute(_INSERT, params)).mappings().one()
+    uow.write_later(_STARTED, params)
+    # As PostgreSQL would give the moments back (in UTC): the facts read as they did when the
+    # row was read back from its INSERT.
+    row = _AS_WRITTEN | params
+    for key in ("started_at", "due_at", "next_reminder_at"):
+        row[key] = row[key].astimezone(UTC)
     facts.tell(uow, row, LifecycleKind.STARTED, mechanism=mechanism)
     return _tracked(row)
 

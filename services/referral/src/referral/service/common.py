@@ -183,7 +183,10 @@ async def start_send_deadline(
     the first finding it ever stated. `restart`: the finding moved earlier or the urgency
     changed (an edited draft), so the running clock is replaced."""
     first = min(referral.first_found_at or referral.found_at, referral.found_at)
-    referral.first_found_at = first
+    if referral.first_found_at != first:
+        # Assigning the value it has would still mark the referral changed: the next statement
+        # would flush it again, for nothing (a new draft's is set already; issue 22).
+        referral.first_found_at = first
     if restart:
         await REFERRAL.cancel_deadline(
             uow, referral, Step.SEND.value, reason="finding-date-changed"

@@ -100,8 +100,7 @@ async def create_draft(
     referral.receiver = routing.receiver
     referral.proposed_receiver = routing.proposed
     check_facts(referral, uow.now)
-    uow.session.add(referral)
-    await uow.session.flush()
+    await REFERRAL.insert(uow, referral)
     await check_onward(uow, ctx, referral)
     await idempotency.remember(
         uow, scope=CREATE_SCOPE, org=sender.org, key=idempotency_key, resource_id=str(referral.id)
