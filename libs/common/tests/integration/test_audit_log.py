@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
 from backbone_support import Harness, harness, increment
@@ -14,7 +13,7 @@ from xietong_common.audit import row_hash, verify_chain
 from xietong_common.auth import Principal
 from xietong_common.cli.main import main as xietong
 from xietong_common.tables import audit_log, outbox
-from xietong_devtools.testing import Servers, create_database
+from xietong_devtools.testing import Servers, create_database, every_statement
 
 pytestmark = pytest.mark.integration
 
@@ -172,21 +171,12 @@ async def test_the_chain_head_is_locked_by_the_last_statement_before_commit(h: H
     """Issue 22: concurrent units of work queue on the chain head's row lock, so it is taken
     by the last statement of the transaction, whatever the use case did after its audit
     call: it is held for COMMIT alone, not for the use case's other statements."""
-    seen: list[str] = []
-
-    def keep(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(statement)
-
-    engine = h.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with every_statement(h.db) as seen:
         async with h.db.uow(actor=CLERK) as uow:
             uow.audit(action="first", subject="referral:1", rule="REF-03")
             await uow.session.execute(sa.text("SELECT 1"))  # the use case goes on
             uow.audit(action="second", subject="referral:1", rule="REF-06")
             await uow.session.execute(sa.text("SELECT 2"))
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
     locking = [n for n, s in enumerate(seen) if "audit_head" in s]
     assert locking == [len(seen) - 1], seen
 
@@ -195,21 +185,12 @@ async def test_events_and_audit_rows_are_written_by_one_last_statement(h: Harnes
     """Issue 22: a unit of work with events and audit rows writes both in one statement, its
     last — the outbox rows in the order published, then the audit rows chained, the chain head
     locked there and held for COMMIT alone — and the chain verifies as before."""
-    seen: list[str] = []
-
-    def keep(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(statement)
-
-    engine = h.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with every_statement(h.db) as seen:
         async with h.db.uow(actor=CLERK) as uow:
             await increment(uow, "c-one-statement", 1)
             uow.audit(action="first", subject="counter:1", rule="REF-03", detail={"名": "案件"})
             await increment(uow, "c-one-statement", 2)
             uow.audit(action="second", subject="counter:1", rule="REF-06")
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
     writing = [n for n, s in enumerate(seen) if "INSERT INTO outbox" in s]
     locking = [n for n, s in enumerate(seen) if "audit_head" in s]
     assert writing == locking == [len(seen) - 1], seen

@@ -17,7 +17,7 @@ from xietong_common.clock import FakeClock
 from xietong_common.contracts.deadlines import DeadlineBreached, DeadlineLifecycle
 from xietong_common.tables import deadlines as deadline_rows
 from xietong_common.uow import UnitOfWork
-from xietong_devtools.testing import Servers, create_database
+from xietong_devtools.testing import Servers, create_database, every_statement
 
 pytestmark = pytest.mark.integration
 
@@ -357,14 +357,8 @@ async def test_a_started_deadline_is_written_before_the_next_statement_or_at_com
             await start(uow, "referral:3")
             raise RuntimeError("this row only")
 
-    seen: list[str] = []
-
-    def keep(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(statement)
-
     clerk = Principal(org="town:baitao", user="li.si", roles=frozenset({"clerk"}))
-    sa.event.listen(h.db.engine.sync_engine, "before_cursor_execute", keep)
-    try:
+    with every_statement(h.db) as seen:
         async with h.db.uow(actor=clerk) as uow:
             first = await start(uow, "referral:1")
             assert seen == []
@@ -378,8 +372,6 @@ async def test_a_started_deadline_is_written_before_the_next_statement_or_at_com
             uow.audit(action="deadline-started", subject="referral:4", rule="REF-07")
             facts = [DeadlineLifecycle.model_validate(e.data) for e in uow.published]
             seen.clear()
-    finally:
-        sa.event.remove(h.db.engine.sync_engine, "before_cursor_execute", keep)
     (commit,) = seen
     assert "INSERT INTO deadlines" in commit
     assert "INSERT INTO outbox" in commit

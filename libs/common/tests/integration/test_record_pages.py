@@ -7,14 +7,12 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -27,7 +25,7 @@ from xietong_common.errors import InvalidInput
 from xietong_common.listing import ListFilters
 from xietong_common.pagination import PageParams, decode_cursor, encode_cursor, fetch_page
 from xietong_common.records import RecordKind
-from xietong_devtools.testing import Servers, create_database
+from xietong_devtools.testing import Servers, create_database, every_statement
 
 pytestmark = pytest.mark.integration
 
@@ -93,20 +91,6 @@ async def db(servers: Servers) -> AsyncIterator[Database]:
         await database.dispose()
 
 
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
-
-
 def reading(seen: list[str], table: str) -> list[str]:
     return [s for s in seen if re.match(rf"\s*SELECT {table}\.", s)]
 
@@ -120,12 +104,12 @@ async def test_collections_are_filled_where_asked_and_queried_only_when_not_empt
         full.lines = [Line(position=2), Line(position=1)]
         uow.session.add_all([empty, full])
     async with db.session() as session:
-        with statements(db) as seen:
+        with every_statement(db) as seen:
             letter = await LETTER.load_for(session, empty.id, TOWN, lock=False)
         assert (letter.lines, letter.stamps) == ([], [])
         assert len(seen) == 1  # the EXISTS of each collection is in the record's statement
     async with db.uow(actor=TOWN) as uow:
-        with statements(db) as seen:
+        with every_statement(db) as seen:
             letter = await LETTER.get(uow, full.id)  # locked, as a use case loads it
         assert [line.position for line in letter.lines] == [1, 2]  # the relationship's order
         assert letter.stamps == []
@@ -142,7 +126,7 @@ async def test_collections_are_filled_where_asked_and_queried_only_when_not_empt
         with pytest.raises(InvalidRequestError):
             _ = bare.lines
     async with db.session() as session:
-        with statements(db) as seen:
+        with every_statement(db) as seen:
             listed, total = await LETTER.page(
                 session, filters=ListFilters(), paging=PageParams(), now=NOW
             )

@@ -46,6 +46,7 @@ from xietong_common.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from xietong_common.context import ServiceContext
+    from xietong_common.db import Database
     from xietong_common.web import ServiceSpec
 
 TEST_JWT_SECRET = "xietong-test-secret-not-for-production-0123456789"
@@ -761,6 +762,24 @@ async def outbox_settled(svc: RunningService, *, timeout_s: float = 10.0) -> Non
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the relay did not publish the outbox in time")
+
+
+@contextlib.contextmanager
+def every_statement(db: Database) -> Iterator[list[str]]:
+    """Every statement the database's engine runs in the block, in order (a relay's or a
+    consumer's of the same engine too): for tests of the shared layers, where nothing else
+    runs; a service's tests count theirs with `statements`."""
+    seen: list[str] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    engine = db.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
 
 
 @contextlib.contextmanager
