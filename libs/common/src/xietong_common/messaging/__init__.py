@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from xietong_common.cancellation import raise_if_cancelled
 from xietong_common.context import ServiceContext
 from xietong_common.events.envelope import CloudEvent
 from xietong_common.events.kafka import ensure_topics
@@ -85,6 +86,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
     delay = 1.0
     days = settings.accountability_retention_days
     while topics:
+        raise_if_cancelled()  # a cancellation the Kafka admin client swallowed (3.11)
         try:
             kept = await ensure_topics(
                 settings.kafka_bootstrap_servers,
@@ -140,4 +142,8 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
                 every_s=settings.dlq_observe_every_s,
             )
         )
+    # A service stopped while its topics were being made: the Kafka client may have swallowed
+    # the cancellation (3.11's wait_for), and a gather started now would never be cancelled —
+    # its relay and consumer ran on, and the service's shutdown waited 15 s for them.
+    raise_if_cancelled()
     await asyncio.gather(*runners)
