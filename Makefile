@@ -29,7 +29,7 @@ run: install  ## Kafka + PostgreSQL, migrations, the seven services (Ctrl-C stop
 
 # `make test` runs the suite in TEST_WORKERS processes (pytest-xdist; default: one more than
 # the CPUs, which keeps them busy while a worker waits on its services: 2 cores, quiet, 2
-# workers 668 s at 91% busy, 3 workers 618 s at 97% and 685 s at 93%),
+# workers 668 s at 91% busy, 3 workers 618–685 s at 93–98%),
 # then, in one process, the few tests marked `alone` (they restart a shared server). Each run
 # ends with its 25 slowest tests, so a CI log says where the suite's time goes.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2) + 1 )))
