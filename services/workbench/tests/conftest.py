@@ -1,4 +1,5 @@
-"""Fixtures of the workbench's tests: one stack of real services per session."""
+"""Fixtures of the workbench's tests: one stack of real services, started for the first test
+that uses it and stopped after the last (`UntilLastUser`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from workbench_testing import Stack, running_stack
+from workbench_testing import NEXT_TEST, Stack, UntilLastUser, running_stack
 from xietong_devtools.testing import Servers
 
 
@@ -19,14 +20,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.timeout(900))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    item.stash[NEXT_TEST] = nextitem  # for UntilLastUser; the protocol runs on
+
+
 @pytest.fixture(scope="session")
-async def stack(
+async def stack_of_the_worker(
     servers: Servers, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[UntilLastUser[Stack]]:
+    shared = UntilLastUser(
+        lambda: running_stack(servers, kafka_bootstrap, tmp_path_factory.mktemp("stack"))
+    )
+    try:
+        yield shared
+    finally:
+        await shared.stop()
+
+
+@pytest.fixture
+async def stack(
+    stack_of_the_worker: UntilLastUser[Stack], request: pytest.FixtureRequest
 ) -> AsyncIterator[Stack]:
     # While working on the pages: `python -m workbench_testing` keeps a stack up and prints
     # this variable, so a test run need not start six services again.
     if reuse := os.environ.get("XIETONG_WORKBENCH_TEST_STACK"):
         yield Stack.from_json(reuse)
         return
-    async with running_stack(servers, kafka_bootstrap, tmp_path_factory.mktemp("stack")) as found:
-        yield found
+    yield await stack_of_the_worker.get()
+    await stack_of_the_worker.stop_unless_next_uses(request.node, "stack")

@@ -1,10 +1,12 @@
 """A real headless Chromium — Debian's, at /usr/bin/chromium, never a downloaded build — driven
-by Playwright against the stack; one browser for the session, a fresh context per test.
+by Playwright against the stack; one browser for the tests in a row that use it (stopped after
+the last), a fresh context per test.
 Every screen a test visits is screenshotted (under the session's tmp dir, `screens/`, or
 `XIETONG_WORKBENCH_SCREENSHOTS`) and checked with axe-core run in the page."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from workbench_testing import Stack
+from workbench_testing import Stack, UntilLastUser
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -49,19 +51,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 )
 
 
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Any]:
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         # Playwright gives each launch a fresh profile (user data dir) of its own.
-        chromium = await playwright.chromium.launch(
+        launched = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=LAUNCH_ARGS, timeout=WAIT_MS
         )
         try:
-            yield chromium
+            yield launched
         finally:
-            await chromium.close()
+            await launched.close()
+
+
+@pytest.fixture(scope="session")
+async def browser_of_the_worker() -> AsyncIterator[UntilLastUser[Any]]:
+    shared: UntilLastUser[Any] = UntilLastUser(chromium)
+    try:
+        yield shared
+    finally:
+        await shared.stop()
+
+
+@pytest.fixture
+async def browser(
+    browser_of_the_worker: UntilLastUser[Any], request: pytest.FixtureRequest
+) -> AsyncIterator[Any]:
+    yield await browser_of_the_worker.get()
+    await browser_of_the_worker.stop_unless_next_uses(request.node, "browser")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,8 @@ front of them, over real HTTP.
 Each service runs as `make run` runs it — a uvicorn process — on a free port, with a fresh
 database of its own and a Kafka namespace of the stack's own inside the session's
 (`STACK_NAMESPACE`); the workbench runs the same way, pointed at them, with local sign-in on the
-session's test key. Started once per session.
+session's test key. Started by the first test that needs it and stopped after the last of
+them (`UntilLastUser`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
+import pytest
 
 from xietong_devtools.testing import (
     TEST_DEPLOYMENT,
@@ -202,6 +205,50 @@ async def running_stack(servers: Servers, kafka: str, workdir: Path) -> AsyncIte
         yield Stack(services=urls, workbench=workbench.url, workdir=workdir, processes=started)
     finally:
         await asyncio.gather(*(_stop(p) for p in started))
+
+
+# The test a worker runs after this one (pytest's `nextitem`), kept by the workbench's
+# conftest for `UntilLastUser`.
+NEXT_TEST = pytest.StashKey["pytest.Item | None"]()
+
+
+def next_test_uses(item: pytest.Item, fixture: str) -> bool:
+    """Whether the test this worker runs after `item` asks for `fixture` (directly or through
+    another fixture)."""
+    nextitem = item.stash.get(NEXT_TEST, None)
+    return nextitem is not None and fixture in getattr(nextitem, "fixturenames", ())
+
+
+class UntilLastUser(Generic[T]):
+    """A costly thing tests share (the stack of services, the browser): started by the first
+    test that asks for it, stopped after the last of a row of tests using it, not at the
+    session's end. Left running, the stack's eight idle processes and the browser cost the
+    worker some 60–90 s of CPU over a `make test` (issue 25). The tests using it run in one
+    worker one after the other (their `xdist_group`), so it is started once; a test asking
+    for it after it was stopped starts it again."""
+
+    def __init__(self, start: Callable[[], AbstractAsyncContextManager[T]]) -> None:
+        self._start = start
+        self._running: contextlib.AsyncExitStack | None = None
+        self._value: T | None = None
+
+    async def get(self) -> T:
+        if self._running is None:
+            running = contextlib.AsyncExitStack()
+            self._value = await running.enter_async_context(self._start())
+            self._running = running
+        assert self._value is not None
+        return self._value
+
+    async def stop(self) -> None:
+        running, self._running, self._value = self._running, None, None
+        if running is not None:
+            await running.aclose()
+
+    async def stop_unless_next_uses(self, item: pytest.Item, fixture: str) -> None:
+        """Stop it after `item` unless the worker's next test uses it too."""
+        if not next_test_uses(item, fixture):
+            await self.stop()
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
