@@ -17,26 +17,40 @@ import os
 import select
 import threading
 import time
+from collections.abc import Callable
 
 #: How often a worker looks for its parent. A second is cheap and soon enough: an orphan
 #: only holds memory, it does no work.
 POLL_S = 1.0
 
 
-def follow_parent(parent_pid: int, *, poll_s: float = POLL_S) -> None:
-    """Start a daemon thread that ends this process (exit status 0, no clean-up: the parent
-    that would collect anything is gone) as soon as its parent is no longer `parent_pid`.
+def follow_parent(
+    parent_pid: int, *, poll_s: float = POLL_S, orphaned: Callable[[], None] | None = None
+) -> None:
+    """Start a daemon thread that ends this process (exit status 0, no clean-up but
+    `orphaned`: the parent that would collect anything is gone) as soon as its parent is no
+    longer `parent_pid`. `orphaned` removes what only the parent would have removed (the
+    render pool's scratch directory); its errors are ignored, the process ends anyway.
 
     Call it first thing in a worker process, with the parent's pid taken in the parent; if
     the parent has already gone, the process ends at once."""
-    if os.getppid() != parent_pid:
+
+    def end() -> None:
+        if orphaned is not None:
+            try:
+                orphaned()
+            finally:
+                os._exit(0)
         os._exit(0)
+
+    if os.getppid() != parent_pid:
+        end()
 
     def watch() -> None:
         while True:
             time.sleep(poll_s)
             if os.getppid() != parent_pid:
-                os._exit(0)
+                end()
 
     threading.Thread(target=watch, daemon=True, name="follow-parent").start()
 

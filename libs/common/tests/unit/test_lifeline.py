@@ -23,6 +23,7 @@ async def main() -> None:
     pool = RenderPool(workers=1, queue=1, timeout_s=600)
     loop = asyncio.get_running_loop()
     render_worker = await loop.run_in_executor(pool._pool(), os.getpid)
+    Path(sys.argv[3]).write_text(str(pool.scratch_dir))
     Path(sys.argv[1]).write_text(str(render_worker))
     await FileWorkers(processes=1, budget=WorkerBudget(seconds=3600)).run(
         files_corpus.writes_its_pid_and_waits, sys.argv[2]
@@ -49,12 +50,19 @@ def _wait_for(path: Path, service: subprocess.Popen[bytes]) -> list[int]:
 
 
 def test_workers_end_when_their_service_is_killed(tmp_path: Path) -> None:
+    """…and the render workers' scratch directory (WeasyPrint's copies of the fonts, ~70 MB
+    a worker) goes with them."""
     render_pid, file_pid = tmp_path / "render.pid", tmp_path / "file.pid"
-    service = subprocess.Popen([sys.executable, "-c", _SERVICE, str(render_pid), str(file_pid)])
+    scratch_path = tmp_path / "scratch"
+    service = subprocess.Popen(
+        [sys.executable, "-c", _SERVICE, str(render_pid), str(file_pid), str(scratch_path)]
+    )
     try:
         # The render worker; the file worker and the fork server it was forked from.
         workers = _wait_for(render_pid, service) + _wait_for(file_pid, service)
         assert all(_alive(pid) for pid in workers)
+        scratch = Path(scratch_path.read_text())
+        assert scratch.is_dir()
     finally:
         service.send_signal(signal.SIGKILL)
         service.wait()
@@ -67,3 +75,4 @@ def test_workers_end_when_their_service_is_killed(tmp_path: Path) -> None:
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"workers outlived their killed service: {left}"
+    assert not scratch.exists(), "the render workers' scratch directory outlived them"

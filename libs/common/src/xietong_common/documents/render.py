@@ -15,6 +15,9 @@ import concurrent.futures
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -238,13 +241,27 @@ def _render_in_worker(job: RenderJob) -> Rendered | _Refusal:
         return _Refusal(type(exc), exc.detail, exc.detail_zh, exc.extensions)
 
 
+def _start_worker(parent_pid: int, scratch: str) -> None:
+    """A render worker's start: its temporary files go to its pool's scratch directory, and
+    it ends with its service (removing that directory if the service could not)."""
+    # WeasyPrint copies every @font-face font of a FontConfiguration into a `weasyprint-*`
+    # temporary directory (~70 MB with the CJK fonts) that only the object's `__del__`
+    # removes, which a worker's exit never calls (Kozea/WeasyPrint#2090): one machine held
+    # 860 of them, 59 GB, after two days of test runs; a service would leave one per worker
+    # at every restart. Inside the pool's own directory, the pool removes them.
+    tempfile.tempdir = scratch
+    follow_parent(parent_pid, orphaned=lambda: shutil.rmtree(scratch, ignore_errors=True))
+
+
 class RenderPool:
     """Worker processes laying documents out, with a bound on waiting work and a timeout.
 
     At most `queue` documents are laid out or waiting at once (more: 503 busy, nothing
     issued); a render past `timeout_s` gets its pool replaced (the stuck process is
     killed) and a 503. Workers are started on first use with `spawn` (never fork a process
-    that runs an event loop and threads)."""
+    that runs an event loop and threads). Their temporary files live in a scratch
+    directory of the pool's, removed with the pool (closed, replaced, or at the service's
+    exit) or by the workers when their service was killed."""
 
     def __init__(self, *, workers: int, queue: int, timeout_s: float) -> None:
         self.workers = workers
@@ -252,18 +269,30 @@ class RenderPool:
         self._queue = max(queue, workers)
         self._in_flight = 0  # counted on the event loop's thread: no lock needed
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self._scratch: weakref.finalize[..., Any] | None = None
+        self.scratch_dir: Path | None = None  # the current workers' temporary files
         self._warmed = False
 
     def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._executor is None:
+            scratch = tempfile.mkdtemp(prefix="xietong-render-")
             self._executor = concurrent.futures.ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 # A worker ends with its service, even one killed without a shutdown.
-                initializer=follow_parent,
-                initargs=(os.getpid(),),
+                initializer=_start_worker,
+                initargs=(os.getpid(), scratch),
             )
+            # Removed when the pool is closed or replaced, else at the service's exit
+            # (after the executors' own exit hook has stopped the workers).
+            self._scratch = weakref.finalize(self._executor, shutil.rmtree, scratch, True)
+            self.scratch_dir = Path(scratch)
         return self._executor
+
+    def _remove_scratch(self) -> None:
+        scratch, self._scratch, self.scratch_dir = self._scratch, None, None
+        if scratch is not None:
+            scratch()
 
     async def render(self, job: RenderJob) -> Rendered:
         if self._in_flight >= self._queue:
@@ -320,11 +349,13 @@ class RenderPool:
         for process in list(executor._processes.values()):
             process.kill()
         executor.shutdown(wait=False, cancel_futures=True)
+        self._remove_scratch()
 
     def close(self) -> None:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        self._remove_scratch()
 
 
 def warming_job(fonts: Fonts) -> RenderJob:
