@@ -57,9 +57,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(600, func_only=True)]
 BROKER_START_S = 600
 INIT_STEP_S = 600
 
-# The admin tools are JVMs started some fifty times per kafka-init run (a user or a set of
-# ACLs each): a client JIT and the serial collector start them in two thirds of the CPU
-# (1.61 → 1.15 s each), and change nothing they do; so does sharing their classes (below).
+# The admin tools' JVM (one for all calls, or one per call without a JDK: `_admin_tools`): a
+# client JIT and the serial collector start it in two thirds of the CPU (1.61 → 1.15 s a
+# start), and change nothing it does.
 TOOL_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,6 +151,81 @@ def _self_signed(directory: Path) -> Path:
     return cert
 
 
+# The admin tools kafka-init runs, as the image's /opt/kafka/bin names them.
+ADMIN_TOOLS = {
+    "kafka-configs.sh": "kafka.admin.ConfigCommand",
+    "kafka-acls.sh": "org.apache.kafka.tools.AclCommand",
+}
+TOOL_SERVER = Path(__file__).parent / "kafka_tools" / "ToolServer.java"
+
+
+def _tail(log: Path) -> str:
+    return "\n" + log.read_text(errors="replace")[-4000:] if log.exists() else ""
+
+
+def _admin_tools(
+    java: Path, classpath: str, log4j: str, work: Path
+) -> subprocess.Popen[bytes] | None:
+    """Write work/bin, the image's /opt/kafka/bin as kafka-init uses it; returns the process
+    serving the tools, if one does.
+
+    kafka-init starts a JVM per user and per set of ACLs, some fifty a run and two runs a
+    test session, each 0.7 s of CPU however it is tuned (a client JIT, the serial collector,
+    shared classes): with a JDK (javac), the tools' main classes run in one JVM instead
+    (kafka_tools/ToolServer.java), each call the same class with the same arguments against
+    the same broker, and bin/ holds shims that send it the calls. Without one, each tool
+    starts its JVM, its classes shared from an archive its first start writes (class data
+    sharing, JDK 13+): 1.75 → 0.8 s of CPU a start."""
+    javac = shutil.which("javac")
+    if javac is None:
+        for name, main in ADMIN_TOOLS.items():
+            archive = work / "bin" / f"{name}.jsa"
+            _script(
+                work / "bin" / name,
+                f'if [[ -f "{archive}" ]]; then share=-XX:SharedArchiveFile="{archive}"\n'
+                f'else share=-XX:ArchiveClassesAtExit="{archive}"; fi\n'
+                f'exec "{java}" {TOOL_JVM} "$share" {log4j} -cp "{classpath}" {main} "$@"\n',
+            )
+        return None
+    classes = work / "tool-classes"
+    subprocess.run(
+        [javac, "-cp", classpath, "-d", str(classes), str(TOOL_SERVER)],
+        check=True,
+        capture_output=True,
+    )
+    port_file = work / "tools.port"
+    server = subprocess.Popen(
+        [
+            str(java),
+            *TOOL_JVM.split(),
+            log4j,
+            "-cp",
+            f"{classes}:{classpath}",
+            "ToolServer",
+            str(port_file),
+        ],
+        stdout=(work / "tools.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + BROKER_START_S
+    while not port_file.exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise AssertionError("the admin tools' JVM did not start" + _tail(work / "tools.log"))
+        time.sleep(0.1)
+    port = int(port_file.read_text())
+    for name, main in ADMIN_TOOLS.items():
+        _script(
+            work / "bin" / name,
+            f"exec 3<>/dev/tcp/127.0.0.1/{port}\n"
+            f'printf \'%s\\n\' {main} "$#" "$@" >&3\n'
+            "read -r status <&3\n"
+            'exit "$status"\n',
+        )
+    return server
+
+
 @dataclass
 class Broker:
     internal: str  # the services' listener (compose: kafka:9092)
@@ -159,6 +234,7 @@ class Broker:
     passwords: dict[str, str]
     init: Path
     env: dict[str, str]
+    tools_log: Path
 
     def settings(self, principal: str, *, external: bool = False, **extra: Any) -> ServiceSettings:
         return ServiceSettings(
@@ -207,21 +283,6 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         f'exec "{java}" -Xms256m -Xmx640m {log4j} -cp "{classpath}" kafka.Kafka'
         f' "{work}/final/server.properties"\n',
     )
-    # /opt/kafka/bin of the image: the admin tools kafka-init uses. Each tool's first start
-    # writes the classes it loaded to an archive (class data sharing, JDK 13+) that its later
-    # starts map instead of loading and verifying them again: 1.75 → 0.8 s of CPU a start.
-    for name, main in (
-        ("kafka-configs.sh", "kafka.admin.ConfigCommand"),
-        ("kafka-acls.sh", "org.apache.kafka.tools.AclCommand"),
-    ):
-        archive = work / "bin" / f"{name}.jsa"
-        _script(
-            work / "bin" / name,
-            f'if [[ -f "{archive}" ]]; then share=-XX:SharedArchiveFile="{archive}"\n'
-            f'else share=-XX:ArchiveClassesAtExit="{archive}"; fi\n'
-            f'exec "{java}" {TOOL_JVM} "$share" {log4j} -cp "{classpath}" {main} "$@"\n',
-        )
-
     local, internal, controller, external = _free_ports(4)
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
     remap = {
@@ -251,7 +312,9 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    tools: subprocess.Popen[bytes] | None = None
     try:
+        tools = _admin_tools(java, classpath, log4j, work)  # while the broker starts
         deadline = time.monotonic() + BROKER_START_S
         while not _answers(local):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -267,7 +330,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         }
         init = DEPLOY / "kafka" / "init-acls.sh"
         status, output = _run_in_steps(["bash", str(init)], init_env, step_s=INIT_STEP_S)
-        assert status == 0, output
+        assert status == 0, output + _tail(work / "tools.log")
         assert "kafka-init: done" in output
         yield Broker(
             internal=f"127.0.0.1:{internal}",
@@ -276,8 +339,12 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
             passwords=passwords,
             init=init,
             env=init_env,
+            tools_log=work / "tools.log",
         )
     finally:
+        if tools is not None:
+            tools.kill()
+            tools.wait()
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(30)
@@ -530,7 +597,7 @@ async def test_unauthenticated_or_wrong_password_clients_get_nothing(broker: Bro
 @pytest.mark.timeout(0)
 def test_kafka_init_runs_again_without_harm(broker: Broker) -> None:
     status, output = _run_in_steps(["bash", str(broker.init)], broker.env, step_s=INIT_STEP_S)
-    assert status == 0, output
+    assert status == 0, output + _tail(broker.tools_log)
 
 
 def test_kafka_init_refuses_a_missing_password(broker: Broker) -> None:
