@@ -25,6 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from xietong_common.cancellation import raise_if_cancelled
 from xietong_common.events.envelope import CloudEvent
+from xietong_common.events.kafka import partitions_of
 from xietong_common.events.namespace import Namespace
 from xietong_common.events.registry import dlq_topic
 from xietong_common.messaging.inbox import ForgedSource, InboxConsumer
@@ -153,16 +154,13 @@ class DeadLetterReader:
         )
         await admin.start()
         try:
-            existing = set(await admin.list_topics()) & set(physical)
-            described = await admin.describe_topics(sorted(existing)) if existing else []
+            # Those not there yet are made with the service's topics: none to count.
+            existing = await partitions_of(admin, physical)
         finally:
             await admin.close()
-        for topic in described:
-            if topic.get("error_code", 0):
-                continue  # created with the service's topics: none yet
-            for partition in topic["partitions"]:
-                tp = TopicPartition(topic["topic"], partition["partition"])
-                self._partitions[tp] = physical[topic["topic"]]
+        for name, partitions in existing.items():
+            for partition in partitions:
+                self._partitions[TopicPartition(name, partition)] = physical[name]
         self._consumer.assign(sorted(self._partitions))
 
     async def _starts(self, *, from_start: bool) -> dict[TopicPartition, int]:
