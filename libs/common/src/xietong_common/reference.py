@@ -9,6 +9,7 @@ elsewhere); they are validated on load and an error names the file and the entry
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -456,20 +457,57 @@ def _entries(model: type[M], items: list[Any], path: Path) -> list[M]:
     return parsed
 
 
+# What a file held when it was last loaded here, by its path and its bytes' digest: the
+# services a process starts (a test worker starts hundreds) parse and validate each content
+# once — 1.5% of a test worker's CPU was these two files — and a file an operator replaced
+# is read again. The directory and catalogue are read-only once built.
+_LOADED: dict[tuple[Path, bytes], Any] = {}
+
+
+def _remember(key: tuple[Path, bytes], loaded: Any) -> None:
+    if len(_LOADED) >= 64:  # many data directories (tests'): the oldest go
+        del _LOADED[next(iter(_LOADED))]
+    _LOADED[key] = loaded
+
+
+def _digest(path: Path) -> bytes:
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError as exc:
+        raise ReferenceDataError(f"{path}: cannot read: {exc}") from exc
+
+
 def load_directory(path: Path | None = None) -> OrganisationDirectory:
     """The organisation directory (default `<data dir>/organisations.yaml`), validated."""
     path = path or default_data_dir() / "organisations.yaml"
+    key = (path.resolve(), _digest(path))
+    if isinstance(found := _LOADED.get(key), OrganisationDirectory):
+        return found
     items, _ = _read(path, "organisations", set())
     organisations = _entries(Organisation, items, path)
     try:
-        return OrganisationDirectory(organisations)
+        directory = OrganisationDirectory(organisations)
     except ReferenceDataError as exc:
         raise ReferenceDataError(f"{path}: {exc}") from exc
+    _remember(key, directory)
+    return directory
 
 
 def load_catalogue(path: Path | None, directory: OrganisationDirectory) -> MatterCatalogue:
     """The matter catalogue (default `<data dir>/matters.yaml`), checked against the directory."""
     path = path or default_data_dir() / "matters.yaml"
+    key = (path.resolve(), _digest(path))
+    match _LOADED.get(key):
+        case (OrganisationDirectory() as checked_against, MatterCatalogue() as catalogue) if (
+            checked_against is directory
+        ):
+            return catalogue
+    catalogue = _load_catalogue(path, directory)
+    _remember(key, (directory, catalogue))
+    return catalogue
+
+
+def _load_catalogue(path: Path, directory: OrganisationDirectory) -> MatterCatalogue:
     items, raw = _read(path, "matters", {"sample"})
     sample = raw.get("sample", False)
     if not isinstance(sample, bool):

@@ -16,6 +16,7 @@ from xietong_common.reference import (
     UnknownCode,
     UnknownMatter,
     UnknownOrganisation,
+    default_data_dir,
     is_department,
     is_org_code,
     is_town,
@@ -372,3 +373,31 @@ def test_data_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.Mo
     write(tmp_path / "organisations.yaml", HEAD)
     monkeypatch.setenv("XIETONG_DATA_DIR", str(tmp_path))
     assert len(load_directory()) == 3
+
+
+def test_a_file_loaded_again_unchanged_is_not_parsed_again_and_a_replaced_one_is(
+    tmp_path: Path,
+) -> None:
+    """Each service a process starts loads the directory and the catalogue (a test worker
+    starts hundreds): one content is parsed and validated once, a replaced file again."""
+    data = default_data_dir()
+    organisations, matters = tmp_path / "organisations.yaml", tmp_path / "matters.yaml"
+    organisations.write_bytes((data / "organisations.yaml").read_bytes())
+    matters.write_bytes((data / "matters.yaml").read_bytes())
+    directory = load_directory(organisations)
+    assert load_directory(organisations) is directory
+    catalogue = load_catalogue(matters, directory)
+    assert load_catalogue(matters, directory) is catalogue
+
+    organisations.write_text(
+        organisations.read_text(encoding="utf-8") + "\n# replaced by the operator\n",
+        encoding="utf-8",
+    )
+    replaced = load_directory(organisations)
+    assert replaced is not directory
+    assert sorted(o.code for o in replaced.all()) == sorted(o.code for o in directory.all())
+    # The catalogue is checked again against the directory it is given.
+    assert load_catalogue(matters, replaced) is not catalogue
+    organisations.write_text("organisations: [{code: 'town:x'}]\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError):
+        load_directory(organisations)
