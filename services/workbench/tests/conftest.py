@@ -29,13 +29,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 async def stack_of_the_worker(
     servers: Servers, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[UntilLastUser[Stack]]:
-    shared = UntilLastUser(
-        lambda: running_stack(servers, kafka_bootstrap, tmp_path_factory.mktemp("stack"))
-    )
-    try:
+    workdir = tmp_path_factory.mktemp("stack")
+    async with UntilLastUser(lambda: running_stack(servers, kafka_bootstrap, workdir)) as shared:
         yield shared
-    finally:
-        await shared.stop()
 
 
 @pytest.fixture

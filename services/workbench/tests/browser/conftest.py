@@ -68,11 +68,8 @@ async def chromium() -> AsyncIterator[Any]:
 
 @pytest.fixture(scope="session")
 async def browser_of_the_worker() -> AsyncIterator[UntilLastUser[Any]]:
-    shared: UntilLastUser[Any] = UntilLastUser(chromium)
-    try:
+    async with UntilLastUser[Any](chromium) as shared:
         yield shared
-    finally:
-        await shared.stop()
 
 
 @pytest.fixture

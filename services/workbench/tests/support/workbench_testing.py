@@ -232,6 +232,12 @@ class UntilLastUser(Generic[T]):
         self._running: contextlib.AsyncExitStack | None = None
         self._value: T | None = None
 
+    async def __aenter__(self) -> UntilLastUser[T]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()  # the session's end: whatever is still running
+
     async def get(self) -> T:
         if self._running is None:
             running = contextlib.AsyncExitStack()

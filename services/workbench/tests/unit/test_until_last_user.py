@@ -43,15 +43,14 @@ async def _run(items: list[FakeItem]) -> list[str]:
         finally:
             events.append("stop")
 
-    shared = UntilLastUser(start)
-    for item in items:
-        if "stack" in item.fixturenames:
-            await shared.get()
-            events.append("test")
-            await shared.stop_unless_next_uses(_as_item(item), "stack")
-        else:
-            events.append("other")
-    await shared.stop()  # the session's end
+    async with UntilLastUser(start) as shared:  # the session
+        for item in items:
+            if "stack" in item.fixturenames:
+                await shared.get()
+                events.append("test")
+                await shared.stop_unless_next_uses(_as_item(item), "stack")
+            else:
+                events.append("other")
     return events
 
 
