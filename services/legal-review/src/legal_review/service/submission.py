@@ -203,8 +203,7 @@ async def submit(
         created_at=uow.now,
         updated_at=uow.now,
     )
-    uow.session.add(review)
-    await uow.session.flush()
+    await REVIEW.insert(uow, review)
     await idempotency.remember(
         uow, scope=SUBMIT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(review.id)
     )
