@@ -144,17 +144,31 @@ class _InsertPlan:
     row)."""
     serial: str | None
     """The attribute of the table's autoincrement column, which the database numbers."""
+    version: tuple[str, str, Callable[[Any], Any]] | None
+    """The mapper's version counter (attribute, column, its generator): the flush writes the
+    generator's first value, whatever the record holds."""
     usable: bool
-    """False for a mapping the plan does not follow (inheritance, a version counter, a
-    relationship to a single object): every record of the kind is flushed."""
+    """False for a mapping the plan does not follow (inheritance, a version counter the
+    database keeps, a relationship to a single object): every record of the kind is
+    flushed."""
 
     @classmethod
     def of(cls, model: Any) -> _InsertPlan:
         mapper = sa.inspect(model)
         table = mapper.local_table
         columns = []
-        usable = len(mapper.tables) == 1 and mapper.version_id_col is None
+        usable = len(mapper.tables) == 1
         serial = None
+        version = None
+        if mapper.version_id_col is not None:
+            if mapper.version_id_generator is False:  # the database's to count
+                usable = False
+            else:
+                version = (
+                    mapper.get_property_by_column(mapper.version_id_col).key,
+                    mapper.version_id_col.key,
+                    mapper.version_id_generator,
+                )
         for prop in mapper.column_attrs:
             if len(prop.columns) != 1 or prop.columns[0].table is not table:
                 usable = False
@@ -182,7 +196,7 @@ class _InsertPlan:
                 usable = False
         if {c[1] for c in columns} != set(table.c.keys()):
             usable = False
-        return cls(sa.insert(table), tuple(columns), tuple(collections), serial, usable)
+        return cls(sa.insert(table), tuple(columns), tuple(collections), serial, version, usable)
 
     def values(self, record: Any) -> tuple[dict[str, Any], list[_Rows]]:
         """The row as the flush would write it, each default applied and set on `record` too,
@@ -196,18 +210,25 @@ class _InsertPlan:
                 raise _Fallback  # rows of a kind the plan does not follow
         row: dict[str, Any] = {}
         unset: dict[str, Any] = {}
+        counter = self.version[0] if self.version else None
         for key, column, default, server_default, none_is_value in self.columns:
+            if key == counter:
+                continue
             value = given.get(key)
             if value is None and not (none_is_value and key in given):
-                # What the flush omits from its INSERT: the column's default applies.
-                if server_default or key == self.serial:
-                    raise _Fallback
+                # What the flush omits from its INSERT: the column's default applies (its
+                # Python default, else the database's, which the flush would read back).
                 if default is not None:
                     value = default.arg if default.is_scalar else default.arg(None)
                     unset[key] = value
+                elif server_default or key == self.serial:
+                    raise _Fallback
                 elif key not in given:
                     unset[key] = None
             row[column] = value
+        if self.version is not None:
+            key, column, generator = self.version
+            row[column] = unset[key] = generator(None)
         children = [
             (key, model, pairs, list(given[key]))
             for key, model, pairs in self.collections

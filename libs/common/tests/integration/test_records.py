@@ -100,6 +100,28 @@ class MemoPart(Base):
     label: Mapped[str] = mapped_column(default="part")
 
 
+class Counted(Base):
+    """A record with a version counter, and a column with a Python and a server default."""
+
+    __tablename__ = "counted"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    sender: Mapped[str]
+    version: Mapped[int] = mapped_column(server_default="1")
+    flag: Mapped[bool] = mapped_column(default=False, server_default=sa.true())
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's own form)
+
+
+COUNTED: RecordKind[Counted, Any, Any] = RecordKind(
+    model=Counted,
+    subject="counted",
+    mechanism="test",
+    name="counted",
+    name_zh="计数",
+    parties=lambda c: (c.sender,),
+)
+
+
 MEMO: RecordKind[Memo, Any, Any] = RecordKind(
     model=Memo,
     subject="memo",
@@ -378,3 +400,26 @@ async def _insert_memos(
         with_both = Memo(id=MEMO_2, sender=TOWN.org, lines=[MemoLine(n=1)], parts=[MemoPart(n=1)])
         await MEMO.insert(uow, with_both)
         assert len(flushed) == 3, "a record with a serial-keyed row is flushed, all of it"
+
+
+async def test_a_versioned_record_is_inserted_with_its_counter_s_first_value(
+    db: Database,
+) -> None:
+    """Issue 22: a version counter's first value is written as the flush writes it (1), a
+    column's Python default before its server default; a change at commit is then the ORM's
+    checked UPDATE (WHERE version = 1), which moves the counter to 2."""
+    async with db.uow(actor=TOWN) as uow:
+        flushed = Counted(sender=TOWN.org, version=7)
+        uow.session.add(flushed)
+        await uow.session.flush()
+        with flushed_inserts(Counted) as seen:
+            inserted = await COUNTED.insert(uow, Counted(sender=TOWN.org, version=7))
+        assert not seen, seen
+        assert (inserted.version, inserted.flag) == (flushed.version, flushed.flag) == (1, False)
+    async with db.uow(actor=TOWN) as uow:
+        again = await COUNTED.get(uow, inserted.id)
+        again.sender = DEPT.org
+    async with db.session() as session:
+        rows = await session.execute(sa.select(Counted.id, Counted.version, Counted.flag))
+        found = {r.id: (r.version, r.flag) for r in rows}
+    assert found == {flushed.id: (1, False), inserted.id: (2, False)}

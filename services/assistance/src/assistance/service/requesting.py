@@ -90,8 +90,7 @@ async def create_draft(
     )
     _case(r, data)
     addressing = address(ctx, r, data.department)
-    uow.session.add(r)
-    await uow.session.flush()
+    await REQUEST.insert(uow, r)  # its version counter's first value with it
     await idempotency.remember(
         uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(r.id)
     )
