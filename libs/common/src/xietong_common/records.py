@@ -170,6 +170,8 @@ class _InsertPlan:
                     mapper.version_id_generator,
                 )
         for prop in mapper.column_attrs:
+            if len(prop.columns) == 1 and not isinstance(prop.columns[0], sa.Column):
+                continue  # an SQL expression read with the row, never written: unloaded after
             if len(prop.columns) != 1 or prop.columns[0].table is not table:
                 usable = False
                 continue
