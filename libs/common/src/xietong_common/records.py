@@ -78,6 +78,7 @@ if TYPE_CHECKING:
 M = TypeVar("M")
 StateT = TypeVar("StateT", bound=Enum)
 StepT = TypeVar("StepT", bound=Enum)
+R = TypeVar("R")
 
 Db = AsyncSession | UnitOfWork
 """Where a record is read: a use case's unit of work, or a read session."""
@@ -286,6 +287,29 @@ def _rows_of(mapper: Any, relationship: Any) -> tuple[Any, tuple[tuple[str, str]
 @functools.cache
 def _plan_of(model: Any) -> _InsertPlan:
     return _InsertPlan.of(model)
+
+
+async def insert_new(uow: UnitOfWork, record: R) -> R:
+    """`RecordKind.insert` for a new row of no kind (a review's round): written at once with
+    its model's one INSERT, held in the session as read back; flushed where the plan does not
+    follow it."""
+    session = uow.session
+    try:
+        row, collections = _plan_of(type(record)).values(record)
+    except _Fallback:
+        session.add(record)
+        await session.flush()
+        return record
+    await session.execute(_plan_of(type(record)).statement, row)
+    for plan, rows, members in collections:
+        await session.execute(plan.statement, rows)  # one statement for all of them
+        for member in members:
+            make_transient_to_detached(member)
+    make_transient_to_detached(record)  # every attribute set: its committed state
+    session.add(record)
+    for _, _, members in collections:
+        session.add_all(members)  # the relationship's cascade may not add them
+    return record
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -598,23 +622,7 @@ class RecordKind(Generic[M, StateT, StepT]):
         the record's key (as the flush copies it), and held as read back likewise. A record
         with a column left to its server default or to the database's numbering, or rows of
         rows, or of a relationship the plan does not follow, is flushed instead."""
-        session = uow.session
-        try:
-            row, collections = self._insert_plan.values(record)
-        except _Fallback:
-            session.add(record)
-            await session.flush()
-            return record
-        await session.execute(self._insert_plan.statement, row)
-        for plan, rows, members in collections:
-            await session.execute(plan.statement, rows)  # one statement for all of them
-            for member in members:
-                make_transient_to_detached(member)
-        make_transient_to_detached(record)  # every attribute set: its committed state
-        session.add(record)
-        for _, _, members in collections:
-            session.add_all(members)  # the relationship's cascade may not add them
-        return record
+        return await insert_new(uow, record)
 
     # ---- states -------------------------------------------------------------------------
 
