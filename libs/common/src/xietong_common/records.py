@@ -28,7 +28,6 @@ list has. docs/architecture.md ("The record kit") walks through it.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -284,9 +283,15 @@ def _rows_of(mapper: Any, relationship: Any) -> tuple[Any, tuple[tuple[str, str]
     return relationship.mapper.class_, pairs
 
 
-@functools.cache
+_PLANS: dict[Any, _InsertPlan] = {}
+
+
 def _plan_of(model: Any) -> _InsertPlan:
-    return _InsertPlan.of(model)
+    """The insert plan of a model, made once."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _PLANS[model] = _InsertPlan.of(model)
+    return plan
 
 
 async def insert_new(uow: UnitOfWork, record: R) -> R:
