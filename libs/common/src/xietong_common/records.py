@@ -283,6 +283,17 @@ def _rows_of(mapper: Any, relationship: Any) -> tuple[Any, tuple[tuple[str, str]
     return relationship.mapper.class_, pairs
 
 
+_MEMO_LIMIT = 4096
+"""The most entries a kind's memo of list clauses keeps (it starts afresh past it): one per
+sort key, one per (box, organisation) that listed; far more than the directory has."""
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
 _PLANS: dict[Any, _InsertPlan] = {}
 
 
@@ -791,8 +802,23 @@ class RecordKind(Generic[M, StateT, StepT]):
         return column
 
     def order_by(self, key: str) -> list[Any]:
-        """The ORDER BY of a sort key; ties broken by `tiebreak` (the id)."""
-        return sort_clause(key, self.sort, self.due, tiebreak=self.tiebreak or (self.id_column,))
+        """The ORDER BY of a sort key; ties broken by `tiebreak` (the id). Built once per key
+        (a list's sort keys are few; its clauses are immutable, so every page shares them)."""
+        found = self._orders.get(key)
+        if found is None:
+            found = sort_clause(
+                key, self.sort, self.due, tiebreak=self.tiebreak or (self.id_column,)
+            )
+            _remember(self._orders, key, found)
+        return list(found)
+
+    @cached_property
+    def _orders(self) -> dict[str, list[Any]]:
+        return {}
+
+    @cached_property
+    def _boxes(self) -> dict[tuple[Box, str], sa.ColumnElement[bool]]:
+        return {}
 
     def filtered(self, filters: ListFilters[Any], now: datetime) -> list[sa.ColumnElement[bool]]:
         """The filters every list has: states, an open deadline before, overdue."""
@@ -804,7 +830,17 @@ class RecordKind(Generic[M, StateT, StepT]):
         return where
 
     def in_box(self, box: Box, org: str) -> sa.ColumnElement[bool]:
-        """What `org` sees in its inbox, its outbox, or all of them (oversight: everything)."""
+        """What `org` sees in its inbox, its outbox, or all of them (oversight: everything):
+        built once per (box, organisation) — `sent_by` and `received_by` are functions of the
+        organisation alone, and an SQL expression is immutable, so every page shares it
+        (issue 22: an inbox's condition was some 150 SQLAlchemy calls per list page)."""
+        found = self._boxes.get((box, org))
+        if found is None:
+            found = self._in_box(box, org)
+            _remember(self._boxes, (box, org), found)
+        return found
+
+    def _in_box(self, box: Box, org: str) -> sa.ColumnElement[bool]:
         if self.sent_by is None or self.received_by is None:
             raise TypeError(f"records of kind {self.subject!r} have no inbox and outbox")
         if box is Box.INBOX:
