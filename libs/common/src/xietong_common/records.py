@@ -266,9 +266,16 @@ _Rows = tuple[_InsertPlan, list[dict[str, Any]], list[Any]]
 
 def _rows_of(mapper: Any, relationship: Any) -> tuple[Any, tuple[tuple[str, str], ...]]:
     """The model of a collection's rows, where `insert` may write them itself (a one-to-many
-    relationship whose foreign key columns are mapped on both sides), and the foreign key's
-    (record's attribute, row's attribute) pairs; (None, ()) otherwise."""
-    if relationship.secondary is not None or relationship.direction is not ONETOMANY:
+    relationship the flush writes through, whose foreign key columns are mapped on both
+    sides), and the foreign key's (record's attribute, row's attribute) pairs; (None, ())
+    otherwise: a record with rows in it is flushed."""
+    if (
+        relationship.secondary is not None
+        or relationship.direction is not ONETOMANY
+        or relationship.viewonly
+        or relationship.post_update
+        or "save-update" not in relationship.cascade
+    ):
         return None, ()
     try:
         pairs = tuple(
