@@ -38,8 +38,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached, with_parent
+from sqlalchemy.orm import ONETOMANY, make_transient_to_detached, with_parent
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.orm.interfaces import ORMOption
 
 from xietong_common import deadlines
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
 M = TypeVar("M")
 StateT = TypeVar("StateT", bound=Enum)
 StepT = TypeVar("StepT", bound=Enum)
+R = TypeVar("R")
 
 Db = AsyncSession | UnitOfWork
 """Where a record is read: a use case's unit of work, or a read session."""
@@ -136,18 +138,40 @@ class _InsertPlan:
     statement: Any
     columns: tuple[tuple[str, str, Any, bool, bool], ...]
     """(attribute, column, default, has a server default, None is a value of its type)."""
-    collections: tuple[str, ...]
+    collections: tuple[tuple[str, Any, tuple[tuple[str, str], ...]], ...]
+    """(attribute, the model of its rows or None where the plan does not follow it, and the
+    (record's attribute, row's attribute) pairs of the foreign key the flush copies to each
+    row)."""
+    serial: str | None
+    """The attribute of the table's autoincrement column, which the database numbers."""
+    version: tuple[str, str, Callable[[Any], Any]] | None
+    """The mapper's version counter (attribute, column, its generator): the flush writes the
+    generator's first value, whatever the record holds."""
     usable: bool
-    """False for a mapping the plan does not follow (inheritance, a version counter, a
-    relationship to a single object): every record of the kind is flushed."""
+    """False for a mapping the plan does not follow (inheritance, a version counter the
+    database keeps, a relationship to a single object): every record of the kind is
+    flushed."""
 
     @classmethod
     def of(cls, model: Any) -> _InsertPlan:
         mapper = sa.inspect(model)
         table = mapper.local_table
         columns = []
-        usable = len(mapper.tables) == 1 and mapper.version_id_col is None
+        usable = len(mapper.tables) == 1
+        serial = None
+        version = None
+        if mapper.version_id_col is not None:
+            if mapper.version_id_generator is False:  # the database's to count
+                usable = False
+            else:
+                version = (
+                    mapper.get_property_by_column(mapper.version_id_col).key,
+                    mapper.version_id_col.key,
+                    mapper.version_id_generator,
+                )
         for prop in mapper.column_attrs:
+            if len(prop.columns) == 1 and not isinstance(prop.columns[0], sa.Column):
+                continue  # an SQL expression read with the row, never written: unloaded after
             if len(prop.columns) != 1 or prop.columns[0].table is not table:
                 usable = False
                 continue
@@ -155,6 +179,8 @@ class _InsertPlan:
             default = column.default
             if default is not None and not (default.is_scalar or default.is_callable):
                 usable = False  # a sequence or an SQL expression: the database's to work out
+            if column is table.autoincrement_column:
+                serial = prop.key
             columns.append(
                 (
                     prop.key,
@@ -167,44 +193,146 @@ class _InsertPlan:
         collections = []
         for relationship in mapper.relationships:
             if relationship.uselist:
-                collections.append(relationship.key)
+                collections.append((relationship.key, *_rows_of(mapper, relationship)))
             else:
                 usable = False
         if {c[1] for c in columns} != set(table.c.keys()):
             usable = False
-        return cls(sa.insert(table), tuple(columns), tuple(collections), usable)
+        return cls(sa.insert(table), tuple(columns), tuple(collections), serial, version, usable)
 
-    def values(self, record: Any) -> dict[str, Any]:
-        """The row as the flush would write it, each default applied and set on `record` too;
-        raises `_Fallback` for what only the flush (or the database) can do."""
+    def values(self, record: Any) -> tuple[dict[str, Any], list[_Rows]]:
+        """The row as the flush would write it, each default applied and set on `record` too,
+        and the rows of its collections likewise (each with the record's key); raises
+        `_Fallback` for what only the flush (or the database) can do."""
         if not self.usable:
             raise _Fallback
         given = record.__dict__
-        for key in self.collections:
-            if given.get(key):
-                raise _Fallback  # rows of its own to write, in the flush's order
+        for key, model, _ in self.collections:
+            if given.get(key) and model is None:
+                raise _Fallback  # rows of a kind the plan does not follow
         row: dict[str, Any] = {}
         unset: dict[str, Any] = {}
+        counter = self.version[0] if self.version else None
         for key, column, default, server_default, none_is_value in self.columns:
+            if key == counter:
+                continue
             value = given.get(key)
             if value is None and not (none_is_value and key in given):
-                # What the flush omits from its INSERT: the column's default applies.
-                if server_default:
-                    raise _Fallback
+                # What the flush omits from its INSERT: the column's default applies (its
+                # Python default, else the database's, which the flush would read back).
                 if default is not None:
                     value = default.arg if default.is_scalar else default.arg(None)
                     unset[key] = value
+                elif server_default or key == self.serial:
+                    raise _Fallback
                 elif key not in given:
                     unset[key] = None
             row[column] = value
+        if self.version is not None:
+            key, column, generator = self.version
+            row[column] = unset[key] = generator(None)
+        children = [
+            (key, model, pairs, list(given[key]))
+            for key, model, pairs in self.collections
+            if given.get(key)
+        ]
+        written: list[_Rows] = []
+        for _, model, pairs, members in children:
+            plan = _plan_of(model)
+            rows = []
+            for member in members:
+                if sa.inspect(member).has_identity or sa.inspect(member).session_id:
+                    raise _Fallback  # a row already written, or the flush's to write
+                for ours, theirs in pairs:
+                    member.__dict__[theirs] = unset[ours] if ours in unset else given[ours]
+                member_row, grandchildren = plan.values(member)
+                if grandchildren:
+                    raise _Fallback  # rows of rows: the flush's order
+                rows.append(member_row)
+            written.append((plan, rows, members))
         # Straight into the instance's dict, not through the attribute's events (a referral
         # leaves some 40 columns unset: ~3% of a create's samples); `insert` then makes every
         # value in the dict the committed one (`make_transient_to_detached`).
         given.update(unset)
-        for key in self.collections:
+        for key, _, _ in self.collections:
             if key not in given:
                 set_committed_value(record, key, [])
-        return row
+        return row, written
+
+
+_Rows = tuple[_InsertPlan, list[dict[str, Any]], list[Any]]
+"""A collection's new rows: their plan, the rows to write, the records they are."""
+
+
+def _rows_of(mapper: Any, relationship: Any) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    """The model of a collection's rows, where `insert` may write them itself (a one-to-many
+    relationship the flush writes through, whose foreign key columns are mapped on both
+    sides), and the foreign key's (record's attribute, row's attribute) pairs; (None, ())
+    otherwise: a record with rows in it is flushed."""
+    if (
+        relationship.secondary is not None
+        or relationship.direction is not ONETOMANY
+        or relationship.viewonly
+        or relationship.post_update
+        or "save-update" not in relationship.cascade
+    ):
+        return None, ()
+    try:
+        pairs = tuple(
+            (
+                mapper.get_property_by_column(local).key,
+                relationship.mapper.get_property_by_column(remote).key,
+            )
+            for local, remote in relationship.synchronize_pairs
+        )
+    except UnmappedColumnError:
+        return None, ()
+    return relationship.mapper.class_, pairs
+
+
+_MEMO_LIMIT = 4096
+"""The most entries a kind's memo of list clauses keeps (it starts afresh past it): one per
+sort key, one per (box, organisation) that listed; far more than the directory has."""
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
+_PLANS: dict[Any, _InsertPlan] = {}
+
+
+def _plan_of(model: Any) -> _InsertPlan:
+    """The insert plan of a model, made once."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _PLANS[model] = _InsertPlan.of(model)
+    return plan
+
+
+async def insert_new(uow: UnitOfWork, record: R) -> R:
+    """`RecordKind.insert` for a new row of no kind (a review's round): written at once with
+    its model's one INSERT, held in the session as read back; flushed where the plan does not
+    follow it."""
+    session = uow.session
+    try:
+        row, collections = _plan_of(type(record)).values(record)
+    except _Fallback:
+        session.add(record)
+        await session.flush()
+        return record
+    await session.execute(_plan_of(type(record)).statement, row)
+    for plan, rows, members in collections:
+        await session.execute(plan.statement, rows)  # one statement for all of them
+        for member in members:
+            make_transient_to_detached(member)
+    make_transient_to_detached(record)  # every attribute set: its committed state
+    session.add(record)
+    for _, _, members in collections:
+        session.add_all(members)  # the relationship's cascade may not add them
+    return record
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -503,28 +631,21 @@ class RecordKind(Generic[M, StateT, StepT]):
 
     # ---- a new record ----------------------------------------------------------------------
 
-    @cached_property
+    @property
     def _insert_plan(self) -> _InsertPlan:
-        return _InsertPlan.of(self.model)
+        return _plan_of(self.model)
 
     async def insert(self, uow: UnitOfWork, record: M) -> M:
         """Write a new record (made by the use case, not yet in the session) at once, as
         `session.add` and `flush` would — the same row, its columns' defaults applied and set
         on the record — and hold it in the session as if read back, so that what the use case
         changes next is flushed as an UPDATE. One INSERT built once per kind, not the ORM's
-        unit of work for one row (a tenth of a create's CPU; issue 22). A record with rows in
-        a collection, or a column left to its server default, is flushed instead."""
-        session = uow.session
-        try:
-            row = self._insert_plan.values(record)
-        except _Fallback:
-            session.add(record)
-            await session.flush()
-            return record
-        await session.execute(self._insert_plan.statement, row)
-        make_transient_to_detached(record)  # every attribute set: its committed state
-        session.add(record)
-        return record
+        unit of work for one row (a tenth of a create's CPU; issue 22). The rows of its
+        collections are written too, one INSERT per collection after the record's, each with
+        the record's key (as the flush copies it), and held as read back likewise. A record
+        with a column left to its server default or to the database's numbering, or rows of
+        rows, or of a relationship the plan does not follow, is flushed instead."""
+        return await insert_new(uow, record)
 
     # ---- states -------------------------------------------------------------------------
 
@@ -688,8 +809,23 @@ class RecordKind(Generic[M, StateT, StepT]):
         return column
 
     def order_by(self, key: str) -> list[Any]:
-        """The ORDER BY of a sort key; ties broken by `tiebreak` (the id)."""
-        return sort_clause(key, self.sort, self.due, tiebreak=self.tiebreak or (self.id_column,))
+        """The ORDER BY of a sort key; ties broken by `tiebreak` (the id). Built once per key
+        (a list's sort keys are few; its clauses are immutable, so every page shares them)."""
+        found = self._orders.get(key)
+        if found is None:
+            found = sort_clause(
+                key, self.sort, self.due, tiebreak=self.tiebreak or (self.id_column,)
+            )
+            _remember(self._orders, key, found)
+        return list(found)
+
+    @cached_property
+    def _orders(self) -> dict[str, list[Any]]:
+        return {}
+
+    @cached_property
+    def _boxes(self) -> dict[tuple[Box, str], sa.ColumnElement[bool]]:
+        return {}
 
     def filtered(self, filters: ListFilters[Any], now: datetime) -> list[sa.ColumnElement[bool]]:
         """The filters every list has: states, an open deadline before, overdue."""
@@ -701,7 +837,17 @@ class RecordKind(Generic[M, StateT, StepT]):
         return where
 
     def in_box(self, box: Box, org: str) -> sa.ColumnElement[bool]:
-        """What `org` sees in its inbox, its outbox, or all of them (oversight: everything)."""
+        """What `org` sees in its inbox, its outbox, or all of them (oversight: everything):
+        built once per (box, organisation) — `sent_by` and `received_by` are functions of the
+        organisation alone, and an SQL expression is immutable, so every page shares it
+        (issue 22: an inbox's condition was some 150 SQLAlchemy calls per list page)."""
+        found = self._boxes.get((box, org))
+        if found is None:
+            found = self._in_box(box, org)
+            _remember(self._boxes, (box, org), found)
+        return found
+
+    def _in_box(self, box: Box, org: str) -> sa.ColumnElement[bool]:
         if self.sent_by is None or self.received_by is None:
             raise TypeError(f"records of kind {self.subject!r} have no inbox and outbox")
         if box is Box.INBOX:

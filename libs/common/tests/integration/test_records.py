@@ -29,7 +29,7 @@ from xietong_common.materials import Claim, MaterialColumns, StoredFile, add_mat
 from xietong_common.pagination import PageParams
 from xietong_common.records import RecordKind
 from xietong_common.reference import default_data_dir
-from xietong_devtools.testing import Servers, create_database
+from xietong_devtools.testing import Servers, create_database, flushed_inserts
 
 pytestmark = pytest.mark.integration
 
@@ -76,14 +76,50 @@ class Memo(Base):
     party: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     flags: Mapped[list[str] | None] = mapped_column(JSONB(none_as_null=True))
     lines: Mapped[list[MemoLine]] = relationship(lazy="raise", order_by="MemoLine.n")
+    parts: Mapped[list[MemoPart]] = relationship(lazy="raise", order_by="MemoPart.n")
 
 
 class MemoLine(Base):
+    """A collection's row the database numbers (a serial key): the flush's to write."""
+
     __tablename__ = "memo_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     memo_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("memos.id"))
     n: Mapped[int]
+
+
+class MemoPart(Base):
+    """A collection's row with a key of its own and a Python default: `insert` writes it."""
+
+    __tablename__ = "memo_parts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    memo_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("memos.id"))
+    n: Mapped[int]
+    label: Mapped[str] = mapped_column(default="part")
+
+
+class Counted(Base):
+    """A record with a version counter, and a column with a Python and a server default."""
+
+    __tablename__ = "counted"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    sender: Mapped[str]
+    version: Mapped[int] = mapped_column(server_default="1")
+    flag: Mapped[bool] = mapped_column(default=False, server_default=sa.true())
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's own form)
+
+
+COUNTED: RecordKind[Counted, Any, Any] = RecordKind(
+    model=Counted,
+    subject="counted",
+    mechanism="test",
+    name="counted",
+    name_zh="计数",
+    parties=lambda c: (c.sender,),
+)
 
 
 MEMO: RecordKind[Memo, Any, Any] = RecordKind(
@@ -93,7 +129,7 @@ MEMO: RecordKind[Memo, Any, Any] = RecordKind(
     name="memo",
     name_zh="备忘",
     parties=lambda m: (m.sender,),
-    collections=(Memo.lines,),
+    collections=(Memo.lines, Memo.parts),
 )
 
 
@@ -313,3 +349,77 @@ async def test_a_new_record_is_inserted_as_the_flush_would_and_held_as_read(db: 
     assert rows[inserted.id] == rows[flushed.id] == ("", 0, None, False, None, True)
     assert rows[changed.id][1] == 5
     assert rows[with_lines.id] == rows[flushed.id]
+
+
+async def test_a_new_record_s_collection_rows_are_inserted_with_it(db: Database) -> None:
+    """Issue 22: the rows of a new record's collections are written by `insert` too — one
+    INSERT for the record, one per collection, not the flush — each with the record's key and
+    its defaults, as the flush writes them, and held as read back (a change to one is an
+    UPDATE at commit). A record with rows the database numbers is flushed as before."""
+    seen: list[str] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    engine = db.engine.sync_engine
+    with flushed_inserts(Memo, MemoPart, MemoLine) as flushed:
+        await _insert_memos(db, engine, keep, seen, flushed)
+    async with db.session() as session:
+        parts = await session.execute(sa.select(MemoPart.memo_id, MemoPart.n, MemoPart.label))
+        assert sorted(tuple(r) for r in parts) == sorted(
+            [(MEMO_1, 1, "first"), (MEMO_1, 2, "changed"), (MEMO_2, 1, "part")]
+        )
+        lines = await session.scalar(sa.select(sa.func.count()).where(MemoLine.memo_id == MEMO_2))
+        assert lines == 1
+
+
+MEMO_1, MEMO_2 = uuid.uuid4(), uuid.uuid4()
+
+
+async def _insert_memos(
+    db: Database, engine: Any, keep: Any, seen: list[str], flushed: list[Any]
+) -> None:
+    async with db.uow(actor=TOWN) as uow:
+        memo = Memo(id=MEMO_1, sender=TOWN.org, parts=[MemoPart(n=2), MemoPart(n=1, label="first")])
+        sa.event.listen(engine, "before_cursor_execute", keep)
+        try:
+            inserted = await MEMO.insert(uow, memo)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", keep)
+        assert not flushed, flushed
+        assert [s.split("(")[0].strip() for s in seen] == [
+            "INSERT INTO memos",
+            "INSERT INTO memo_parts",
+        ], seen
+        assert inserted.lines == []
+        assert [p.n for p in inserted.parts] == [2, 1]
+        assert all(p.memo_id == memo.id and p in uow.session for p in memo.parts)
+        assert not uow.session.dirty
+        assert not uow.session.new
+        memo.parts[0].label = "changed"
+        with_both = Memo(id=MEMO_2, sender=TOWN.org, lines=[MemoLine(n=1)], parts=[MemoPart(n=1)])
+        await MEMO.insert(uow, with_both)
+        assert len(flushed) == 3, "a record with a serial-keyed row is flushed, all of it"
+
+
+async def test_a_versioned_record_is_inserted_with_its_counter_s_first_value(
+    db: Database,
+) -> None:
+    """Issue 22: a version counter's first value is written as the flush writes it (1), a
+    column's Python default before its server default; a change at commit is then the ORM's
+    checked UPDATE (WHERE version = 1), which moves the counter to 2."""
+    async with db.uow(actor=TOWN) as uow:
+        flushed = Counted(sender=TOWN.org, version=7)
+        uow.session.add(flushed)
+        await uow.session.flush()
+        with flushed_inserts(Counted) as seen:
+            inserted = await COUNTED.insert(uow, Counted(sender=TOWN.org, version=7))
+        assert not seen, seen
+        assert (inserted.version, inserted.flag) == (flushed.version, flushed.flag) == (1, False)
+    async with db.uow(actor=TOWN) as uow:
+        again = await COUNTED.get(uow, inserted.id)
+        again.sender = DEPT.org
+    async with db.session() as session:
+        rows = await session.execute(sa.select(Counted.id, Counted.version, Counted.flag))
+        found = {r.id: (r.version, r.flag) for r in rows}
+    assert found == {flushed.id: (1, False), inserted.id: (2, False)}

@@ -199,6 +199,23 @@ def test_boxes_and_the_common_filters() -> None:
     assert CASE.filtered(ListFilters(), NOW) == []
 
 
+def test_a_list_s_box_and_order_are_built_once_and_shared() -> None:
+    """Issue 22: an organisation's box and a sort key's ORDER BY are built once per kind and
+    shared by every page (immutable expressions); another organisation's box is its own."""
+    inbox = CASE.in_box(Box.INBOX, "dept:water")
+    assert CASE.in_box(Box.INBOX, "dept:water") is inbox
+    assert CASE.in_box(Box.INBOX, "dept:forestry") is not inbox
+    assert "dept:forestry" in str(
+        CASE.in_box(Box.INBOX, "dept:forestry").compile(compile_kwargs={"literal_binds": True})
+    )
+    order = CASE.order_by("-due_at")
+    again = CASE.order_by("-due_at")
+    assert again is not order  # a list of its own, the same clauses in it
+    assert all(a is b for a, b in zip(again, order, strict=True))
+    order.append("tampered")
+    assert len(CASE.order_by("-due_at")) == 2
+
+
 @dataclass(frozen=True)
 class Row:
     id: uuid.UUID

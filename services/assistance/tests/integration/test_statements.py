@@ -1,5 +1,6 @@
 """Statements per request (issue 22): a GET of a request queries none of its empty collections
-(officers, materials, extensions, flags), a non-empty one once; a list page none of them."""
+(officers, materials, extensions, flags), a non-empty one once; a list page none of them; a
+draft is written with its kind's one INSERT, its version counter's first value in it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from xietong_devtools.testing import outbox_settled, reading, statements
+from assistance.models import AssistanceRequest
+from xietong_devtools.testing import flushed_inserts, outbox_settled, reading, statements
 
 pytestmark = pytest.mark.integration
 
@@ -51,3 +53,28 @@ async def test_list_page_loads_no_collection(assist: Any) -> None:
     assert r.status_code == 200, r.text
     assert len(r.json()["items"]) == 2
     assert not any(reading(seen, t) for t in COLLECTIONS), seen
+
+
+async def test_assist_01_a_draft_is_inserted_by_its_kind_with_its_version(assist: Any) -> None:
+    """A town's draft request (ASSIST-01) is inserted with its kind's INSERT, no flush of it,
+    its version counter at 1 as the flush would start it (its ETag), and nothing read back for
+    its response; then an edit is one UPDATE that moves the counter on: the ORM's check of the
+    version it read still holds."""
+    await outbox_settled(assist.svc)
+    with flushed_inserts(AssistanceRequest) as flushed, statements(assist.svc) as seen:
+        draft = await assist.draft()
+    assert not flushed, flushed
+    inserts = [s for s, _ in seen if s.lstrip().startswith("INSERT INTO assistance_requests ")]
+    assert len(inserts) == 1, seen
+    # The INSERT and the commit's audit statement: a new draft has no deadline or document
+    # to read back for its response.
+    assert not reading(seen, "deadlines"), seen
+    assert not reading(seen, "documents"), seen
+    assert len(seen) <= 2, seen
+    assert (draft["deadlines"], draft["documents"]) == ([], []), draft
+    assert draft["version"] == 1, draft
+    r = await assist.svc.client.patch(
+        f"/assistance-requests/{draft['id']}", json={"urgent": True}, headers=assist.town
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["urgent"], r.json()["version"]) == (True, 2), r.json()

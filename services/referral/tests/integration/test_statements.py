@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from xietong_devtools.testing import outbox_settled, reading, statements
+from referral.models import Referral, ReferralItem
+from xietong_devtools.testing import flushed_inserts, outbox_settled, reading, statements
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +56,21 @@ async def test_ref_02_a_draft_is_inserted_whole_and_not_read_back(case: Any) -> 
     assert not reading(seen, "documents"), seen
     assert len(seen) <= 3, seen
     assert all(t in seen[-1][0] for t in ("deadlines", "outbox", "audit_head")), seen[-1]
+
+
+async def test_ref_02_a_draft_with_items_is_inserted_with_them_not_flushed(case: Any) -> None:
+    """A draft stating its seized items (REF-02) is written by the record kit, the referral's
+    INSERT and one INSERT of all its items, with no flush of either (issue 22: the ORM's flush
+    wrote them before); then REF-08's query and the commit's statement: 4."""
+    items = [{"name": "软管", "quantity": "1"}, {"name": "水泵", "quantity": "2"}]
+    await outbox_settled(case.svc)
+    with flushed_inserts(Referral, ReferralItem) as flushed, statements(case.svc) as seen:
+        draft = await case.draft(items=items)
+    assert [i["name"] for i in draft["items"]] == ["软管", "水泵"], draft["items"]
+    assert not flushed, flushed
+    writes = [s.split("(")[0].strip() for s, _ in seen if s.lstrip().startswith("INSERT INTO r")]
+    assert writes == ["INSERT INTO referrals", "INSERT INTO referral_items"], seen
+    assert len(seen) <= 4, seen
 
 
 async def test_list_page_loads_no_collection(case: Any) -> None:

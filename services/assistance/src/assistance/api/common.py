@@ -9,7 +9,9 @@ from assistance.models import AssistanceRequest
 from assistance.schemas import AssistanceOut
 from assistance.service.common import REQUEST
 from assistance.views import detail_of
+from xietong_common.documents import IssuedDocument
 from xietong_common.reference import OrgKind
+from xietong_common.timeline import DeadlineOut
 from xietong_common.web import Context
 
 PREFIX = "/assistance-requests"
@@ -26,8 +28,18 @@ def make_router() -> APIRouter:
     return APIRouter(prefix=PREFIX, tags=[TAG])
 
 
-async def detail(session: AsyncSession, r: AssistanceRequest, ctx: Context) -> AssistanceOut:
-    """The request as its parties see it, deadlines included."""
-    deadlines = await REQUEST.deadlines_of(session, r.id)
-    issued = await REQUEST.documents_of(session, r)
-    return detail_of(r, deadlines=deadlines, documents=issued, now=ctx.clock.now())
+async def detail(
+    session: AsyncSession,
+    r: AssistanceRequest,
+    ctx: Context,
+    *,
+    deadlines: list[DeadlineOut] | None = None,
+    documents: list[IssuedDocument] | None = None,
+) -> AssistanceOut:
+    """The request as its parties see it, deadlines and documents included (read unless
+    given, as the draft just made gives them: none)."""
+    if deadlines is None:
+        deadlines = await REQUEST.deadlines_of(session, r.id)
+    if documents is None:
+        documents = await REQUEST.documents_of(session, r)
+    return detail_of(r, deadlines=deadlines, documents=documents, now=ctx.clock.now())

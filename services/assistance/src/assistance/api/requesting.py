@@ -49,10 +49,12 @@ async def create(
     the matter is proposed, and a warning given if another is chosen. A retry with the same
     Idempotency-Key returns the same draft."""
     async with ctx.db.uow(actor=principal) as uow:
-        r = await assistance_service.create_draft(
+        drafted = await assistance_service.create_draft(
             uow, ctx=ctx, actor=principal, data=data, idempotency_key=idempotency_key
         )
-        return await detail(uow.session, r, ctx)
+        if drafted.new:  # nothing started or issued for it yet: nothing to read back
+            return await detail(uow.session, drafted.request, ctx, deadlines=[], documents=[])
+        return await detail(uow.session, drafted.request, ctx)
 
 
 @router.patch(

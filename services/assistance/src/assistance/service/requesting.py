@@ -4,6 +4,7 @@ result, flag shirking or obstruction (ASSIST-01, ASSIST-02, ASSIST-04)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from assistance import domain, events
 from assistance.domain import AssistanceState, ExtensionDecision, Step
@@ -45,6 +46,15 @@ def _case(r: AssistanceRequest, data: RequestCreate | RequestUpdate) -> None:
     r.case_id = data.case.id if data.case else None
 
 
+@dataclass(frozen=True)
+class Drafted:
+    """A draft this request made (`new`: no deadline has started and no document has been
+    issued for it yet, so its response reads neither), or a replayed one (read them)."""
+
+    request: AssistanceRequest
+    new: bool
+
+
 async def create_draft(
     uow: UnitOfWork,
     *,
@@ -52,7 +62,7 @@ async def create_draft(
     actor: Principal,
     data: RequestCreate,
     idempotency_key: str | None = None,
-) -> AssistanceRequest:
+) -> Drafted:
     """ASSIST-01: a town's draft request; the department whose powers cover the matter is
     proposed (and warned about when another is chosen). The same Idempotency-Key returns it."""
     actor.require_role(*ACTING_ROLES)
@@ -61,7 +71,7 @@ async def create_draft(
         uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, request=data
     )
     if replay is not None:
-        return await REQUEST.load_for(uow, uuid.UUID(replay), actor)
+        return Drafted(await REQUEST.load_for(uow, uuid.UUID(replay), actor), new=False)
     settings = assistance_settings(ctx)
     domain.check_ground(
         data.ground, data.ground_description, min_chars=settings.assistance_min_reason_chars
@@ -90,8 +100,7 @@ async def create_draft(
     )
     _case(r, data)
     addressing = address(ctx, r, data.department)
-    uow.session.add(r)
-    await uow.session.flush()
+    await REQUEST.insert(uow, r)  # its version counter's first value with it
     await idempotency.remember(
         uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(r.id)
     )
@@ -107,7 +116,7 @@ async def create_draft(
         within_powers=addressing.within_powers,
         warnings=[w.code for w in addressing.warnings],
     )
-    return r
+    return Drafted(r, new=True)
 
 
 async def update_draft(

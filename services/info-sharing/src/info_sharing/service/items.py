@@ -174,8 +174,7 @@ async def create(
         attachments=carried,
         updates=[],
     )
-    uow.session.add(item)
-    await uow.session.flush()
+    await ITEM.insert(uow, item)  # a new version with carried attachments is flushed
     await idempotency.remember(
         uow, scope=CREATE_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(item.id)
     )

@@ -138,8 +138,7 @@ async def new_order(
     add_participant(order, actor.org, ParticipantRole.LEAD, by=actor.user, at=uow.now)
     if town != actor.org:
         add_participant(order, town, ParticipantRole.BRIGADE, by=actor.user, at=uow.now)
-    uow.session.add(order)
-    await uow.session.flush()
+    await ORDER.insert(uow, order)  # its participants with it, one INSERT for them
     await add_visits(
         uow, ctx=ctx, actor=actor, order=order, target_ids=spec.target_ids, origin=spec.origin
     )

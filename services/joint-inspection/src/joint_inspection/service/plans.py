@@ -143,8 +143,7 @@ async def create_plan(
     )
     _set_rules(plan, data.rules)
     _check(ctx, plan)
-    uow.session.add(plan)
-    await uow.session.flush()
+    await PLAN.insert(uow, plan)  # its rules with it, one INSERT for them
     await idempotency.remember(
         uow, scope=PLAN_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(plan.id)
     )

@@ -49,6 +49,7 @@ from xietong_common.calendar import DeadlineRule
 from xietong_common.context import ServiceContext, settings_of
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.parties import PartyKind
+from xietong_common.records import insert_new
 from xietong_common.reference import OrgKind, is_town
 from xietong_common.uow import UnitOfWork
 
@@ -203,8 +204,7 @@ async def submit(
         created_at=uow.now,
         updated_at=uow.now,
     )
-    uow.session.add(review)
-    await uow.session.flush()
+    await REVIEW.insert(uow, review)
     await idempotency.remember(
         uow, scope=SUBMIT_SCOPE, org=actor.org, key=idempotency_key, resource_id=str(review.id)
     )
@@ -219,8 +219,7 @@ async def submit(
         actor=actor,
         at=uow.now,
     )
-    uow.session.add(rnd)
-    await uow.session.flush()
+    await insert_new(uow, rnd)
     uow.publish(events.requested(review, rnd), key=str(review.id))
     REVIEW.audit(
         uow,

@@ -75,8 +75,7 @@ async def create_subscription(
         created_at=uow.now,
         updated_at=uow.now,
     )
-    uow.session.add(subscription)
-    await uow.session.flush()
+    await SUBSCRIPTION.insert(uow, subscription)
     SUBSCRIPTION.audit(
         uow,
         subscription,

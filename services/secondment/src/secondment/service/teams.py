@@ -99,7 +99,7 @@ async def create_team(
         created_at=uow.now,
         created_by=actor.user,
     )
-    uow.session.add(team)
+    await TEAM.insert(uow, team)
     roster = new_roster_version(
         uow,
         head,
