@@ -5,6 +5,9 @@ refused at once (503 busy), a layout past the timeout gets its worker killed and
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,3 +112,24 @@ async def test_the_workers_temporary_files_are_removed_with_the_pool() -> None:
     assert not scratch.exists()
     after = await asyncio.to_thread(lambda: list(system_tmp.glob("weasyprint-*")))
     assert set(after) <= before
+
+
+def test_a_process_laying_documents_out_itself_leaves_no_copy_of_the_fonts(
+    tmp_path: Path,
+) -> None:
+    """The same for a process that lays a document out without a pool (a test, the bench):
+    its font configurations go at its exit, and their copies with them — also where the
+    process ends after its exit hooks without the interpreter's clean-up of modules, as an
+    xdist worker does (each left one copy behind per run of test_documents.py)."""
+    script = (
+        "import atexit, os, sys\n"
+        "from xietong_common.documents.render import render_document\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from test_render_pool import job\n"
+        "assert render_document(job()).pages >= 1\n"
+        "atexit._run_exitfuncs()\n"
+        "os._exit(0)\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], env=env, check=True)
+    assert list(tmp_path.glob("weasyprint-*")) == []

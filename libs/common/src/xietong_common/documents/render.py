@@ -10,6 +10,7 @@ everything else, so a render never touches the network (政务外网).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import base64
 import concurrent.futures
 import logging
@@ -178,6 +179,22 @@ def document_html(job: RenderJob) -> str:
 
 
 _font_configs: dict[Fonts, Any] = {}  # one per worker process and font set: fonts load once
+
+
+def _remove_font_copies() -> None:
+    """A process that lays documents out itself (a test, the bench) removes its
+    configurations' copies of the fonts (~70 MB each) as it exits: their `__del__` would, but
+    they are held in cycles the interpreter's end need not collect (an xdist worker left one
+    per run of the document tests). A pool's workers end without exit hooks and keep theirs
+    in the pool's scratch directory (`_start_worker`)."""
+    for config in _font_configs.values():
+        folder = getattr(config, "_folder", None)  # WeasyPrint's, made at the first font
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+    _font_configs.clear()
+
+
+atexit.register(_remove_font_copies)
 
 
 def render_document(job: RenderJob) -> Rendered:
