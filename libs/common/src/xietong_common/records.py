@@ -317,15 +317,16 @@ async def insert_new(uow: UnitOfWork, record: R) -> R:
     its model's one INSERT, held in the session as read back; flushed where the plan does not
     follow it."""
     session = uow.session
+    plan = _plan_of(type(record))
     try:
-        row, collections = _plan_of(type(record)).values(record)
+        row, collections = plan.values(record)
     except _Fallback:
         session.add(record)
         await session.flush()
         return record
-    await session.execute(_plan_of(type(record)).statement, row)
-    for plan, rows, members in collections:
-        await session.execute(plan.statement, rows)  # one statement for all of them
+    await session.execute(plan.statement, row)
+    for rows_plan, rows, members in collections:
+        await session.execute(rows_plan.statement, rows)  # one statement for all of them
         for member in members:
             make_transient_to_detached(member)
     make_transient_to_detached(record)  # every attribute set: its committed state
@@ -630,10 +631,6 @@ class RecordKind(Generic[M, StateT, StepT]):
             raise self.missing()
 
     # ---- a new record ----------------------------------------------------------------------
-
-    @property
-    def _insert_plan(self) -> _InsertPlan:
-        return _plan_of(self.model)
 
     async def insert(self, uow: UnitOfWork, record: M) -> M:
         """Write a new record (made by the use case, not yet in the session) at once, as
