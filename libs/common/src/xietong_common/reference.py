@@ -9,10 +9,10 @@ elsewhere); they are validated on load and an error names the file and the entry
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -425,10 +425,19 @@ def default_data_dir() -> Path:
     return project_root() / "data"
 
 
-def _read(path: Path, key: str, optional: set[str]) -> tuple[list[Any], dict[str, Any]]:
+def _content(path: Path) -> bytes:
     try:
-        raw = safe_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ReferenceDataError(f"{path}: cannot read: {exc}") from exc
+
+
+def _read(
+    path: Path, content: bytes, key: str, optional: set[str]
+) -> tuple[list[Any], dict[str, Any]]:
+    try:
+        raw = safe_yaml(content.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         raise ReferenceDataError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get(key), list):
         raise ReferenceDataError(f"{path}: expected a top-level `{key}:` list")
@@ -457,58 +466,40 @@ def _entries(model: type[M], items: list[Any], path: Path) -> list[M]:
     return parsed
 
 
-# What a file held when it was last loaded here, by its path and its bytes' digest: the
-# services a process starts (a test worker starts hundreds) parse and validate each content
-# once — 1.5% of a test worker's CPU was these two files — and a file an operator replaced
-# is read again. The directory and catalogue are read-only once built.
-_LOADED: dict[tuple[Path, bytes], Any] = {}
-
-
-def _remember(key: tuple[Path, bytes], loaded: Any) -> None:
-    if len(_LOADED) >= 64:  # many data directories (tests'): the oldest go
-        del _LOADED[next(iter(_LOADED))]
-    _LOADED[key] = loaded
-
-
-def _digest(path: Path) -> bytes:
-    try:
-        return hashlib.sha256(path.read_bytes()).digest()
-    except OSError as exc:
-        raise ReferenceDataError(f"{path}: cannot read: {exc}") from exc
+# The services a process starts (a test worker starts hundreds) load the same files: each
+# content is parsed and validated once (`lru_cache`, keyed by the file's path and its bytes),
+# and a file an operator replaced is read again — 1.5% of a test worker's CPU was these two
+# files. The directory and catalogue are read-only once built.
+_KEPT = 64  # contents kept: more than a process has data directories (tests' own among them)
 
 
 def load_directory(path: Path | None = None) -> OrganisationDirectory:
     """The organisation directory (default `<data dir>/organisations.yaml`), validated."""
     path = path or default_data_dir() / "organisations.yaml"
-    key = (path.resolve(), _digest(path))
-    if isinstance(found := _LOADED.get(key), OrganisationDirectory):
-        return found
-    items, _ = _read(path, "organisations", set())
+    return _directory(path, _content(path))
+
+
+@lru_cache(maxsize=_KEPT)
+def _directory(path: Path, content: bytes) -> OrganisationDirectory:
+    items, _ = _read(path, content, "organisations", set())
     organisations = _entries(Organisation, items, path)
     try:
-        directory = OrganisationDirectory(organisations)
+        return OrganisationDirectory(organisations)
     except ReferenceDataError as exc:
         raise ReferenceDataError(f"{path}: {exc}") from exc
-    _remember(key, directory)
-    return directory
 
 
 def load_catalogue(path: Path | None, directory: OrganisationDirectory) -> MatterCatalogue:
     """The matter catalogue (default `<data dir>/matters.yaml`), checked against the directory."""
     path = path or default_data_dir() / "matters.yaml"
-    key = (path.resolve(), _digest(path))
-    match _LOADED.get(key):
-        case (OrganisationDirectory() as checked_against, MatterCatalogue() as catalogue) if (
-            checked_against is directory
-        ):
-            return catalogue
-    catalogue = _load_catalogue(path, directory)
-    _remember(key, (directory, catalogue))
-    return catalogue
+    return _load_catalogue(path, _content(path), directory)
 
 
-def _load_catalogue(path: Path, directory: OrganisationDirectory) -> MatterCatalogue:
-    items, raw = _read(path, "matters", {"sample"})
+@lru_cache(maxsize=_KEPT)  # a directory is its own key: checked again against another
+def _load_catalogue(
+    path: Path, content: bytes, directory: OrganisationDirectory
+) -> MatterCatalogue:
+    items, raw = _read(path, content, "matters", {"sample"})
     sample = raw.get("sample", False)
     if not isinstance(sample, bool):
         raise ReferenceDataError(f"{path}: `sample:` is true or false")
