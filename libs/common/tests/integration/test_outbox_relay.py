@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from backbone_support import TOPIC, Harness, harness, increment, new_key
 from xietong_common.auth import Principal
 from xietong_common.events.kafka import ensure_topics
-from xietong_common.messaging.outbox import OutboxRelay
+from xietong_common.messaging.outbox import CLAIM_SQL, OutboxRelay
 from xietong_common.metrics import OUTBOX_PENDING
 from xietong_common.tables import outbox
 from xietong_devtools.testing import TEST_NAMESPACE, Servers, create_database, topic_reader
@@ -265,6 +265,59 @@ async def test_a_failure_is_not_recorded_on_a_row_another_relay_holds(h: Harness
             await relay._record_failure(list(ids), RuntimeError("broker away"))
     rows = await attempts_by_seq(h, key)
     assert rows == {1: (0, None), 2: (1, "RuntimeError: broker away")}
+
+
+async def test_a_claim_skips_what_another_relay_holds_and_what_its_key_waits_behind(
+    h: Harness,
+) -> None:
+    """Two relays: the rows one holds are skipped by the other, and so is every later row of
+    the same key (it would overtake the held one), while other keys' rows go on."""
+    held_key, free_key = new_key(), new_key()
+    async with h.db.uow() as uow:
+        await increment(uow, held_key, 1)
+        await increment(uow, free_key, 1)
+        await increment(uow, held_key, 2)
+        await increment(uow, free_key, 2)
+    async with h.db.session() as s:
+        ids = (await s.execute(sa.select(outbox.c.id).order_by(outbox.c.id))).scalars().all()
+    async with h.db.engine.begin() as other:  # another relay has claimed the first row
+        await other.execute(sa.select(outbox.c.id).where(outbox.c.id == ids[0]).with_for_update())
+        async with h.db.engine.begin() as conn, asyncio.timeout(5):
+            claimed = (await conn.execute(CLAIM_SQL, {"batch": 10})).mappings().all()
+            # the batch limit counts only the rows this relay may take
+            first = (await conn.execute(CLAIM_SQL, {"batch": 1})).mappings().all()
+    assert [row["id"] for row in claimed] == [ids[1], ids[3]]
+    assert [row["key"] for row in claimed] == [free_key, free_key]
+    assert [row["id"] for row in first] == [ids[1]]
+
+
+async def test_a_claim_behind_a_large_backlog_reads_only_its_batch(h: Harness) -> None:
+    """A relay catching up (a broker away for a while) claims its batch without comparing
+    every claimed row with every queued one: the plan reads the batch and the rows other
+    relays hold, not the backlog once per claimed row (issue 22)."""
+    keys = [new_key() for _ in range(16)]
+    async with h.db.uow() as uow:
+        for seq in range(2000):
+            await increment(uow, keys[seq % 16], seq)
+    async with h.db.engine.begin() as conn:
+        await conn.execute(sa.text("ANALYZE outbox"))
+        plan = (
+            await conn.execute(
+                sa.text("EXPLAIN (ANALYZE, FORMAT JSON) " + CLAIM_SQL.text), {"batch": 50}
+            )
+        ).scalar_one()
+    work = _rows_handled(plan[0]["Plan"])
+    assert work < 4 * 50, f"the claim handled {work} rows for a batch of 50"
+
+
+def _rows_handled(node: dict[str, Any]) -> int:
+    """Rows the plan's scans of the table read and its joins compared and dropped, over all
+    their loops."""
+    own = int(node.get("Rows Removed by Join Filter", 0))
+    if node.get("Relation Name") == "outbox":
+        read = node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+        own += int(read * node["Actual Loops"])
+    return own + sum(_rows_handled(child) for child in node.get("Plans", []))
 
 
 async def test_running_relay_reports_the_backlog_while_kafka_is_unreachable(h: Harness) -> None:
