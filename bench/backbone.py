@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import create_model
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from xietong_common.auth import Principal
@@ -23,7 +27,7 @@ from xietong_common.events.kafka import ensure_topics
 from xietong_common.events.namespace import Namespace
 from xietong_common.messaging.inbox import InboxConsumer
 from xietong_common.messaging.outbox import OutboxRelay
-from xietong_common.uow import UnitOfWork
+from xietong_common.uow import UnitOfWork, _commit_statement
 
 
 class Ticked(IntegrationEvent):
@@ -33,19 +37,37 @@ class Ticked(IntegrationEvent):
 
 
 PRODUCER, CONSUMER = "bench-producer", "bench-consumer"
+Writer = Literal["unit-of-work", "statement"]
+_ROOT = Path(__file__).resolve().parents[1]  # where `python -m bench.backbone` finds bench
 # A bench run is a deployment of its own on the broker (as a test session is), so it never
 # reads or feeds the developer's `make run`. `python -m bench` deletes its topics when it
 # ends; test sessions delete those of runs killed before they could (hours later).
 BENCH_NAMESPACE = Namespace(f"xt-bench-{int(time.time())}-{uuid.uuid4().hex[:6]}.")
 
 
-def fresh_event_type() -> type[Ticked]:
-    """A Ticked on a topic of its own, so a run never reads an earlier run's events."""
-    tag = uuid.uuid4().hex[:8]
+def fresh_event_type(tag: str | None = None) -> type[Ticked]:
+    """A Ticked on a topic of its own, so a run never reads an earlier run's events (`tag`:
+    the same type in the writer's process)."""
+    tag = tag or uuid.uuid4().hex[:8]
     model = create_model(f"Ticked_{tag}", __base__=Ticked, __doc__="Benchmark-only event.")
     # The consumer trusts an event only from its producer's `source`: the names must be the
     # services' names below.
     return event(f"bench.tick.{tag}", producers=(PRODUCER,), consumers=(CONSUMER,))(model)
+
+
+# The outbox statement of a unit of work's commit (its events and the relay's wake-up), in
+# the positional form asyncpg takes: what "statement" writers run on a plain connection.
+# The unit of work's own (private) statement and columns, so the bench writes exactly what a
+# service's commit writes.
+_COMPILED_OUTBOX = _commit_statement((), events=True, chained=False).compile(
+    dialect=asyncpg_dialect()  # type: ignore[no-untyped-call]
+)
+_OUTBOX_SQL = _COMPILED_OUTBOX.string
+
+
+def _outbox_arguments(staged: UnitOfWork) -> list[Any]:
+    columns = staged._outbox_columns()
+    return [columns[name] for name in _COMPILED_OUTBOX.positiontup or ()]
 
 
 @dataclass
@@ -157,6 +179,90 @@ async def raw_kafka(bootstrap: str, n: int) -> Figures:
         await consumer.stop()
 
 
+async def _write(
+    db: Database,
+    url: str,
+    tick: type[Ticked],
+    n: int,
+    *,
+    per_txn: int,
+    rate: float | None,
+    writer: Writer,
+) -> dict[int, float]:
+    """Commit n events in transactions of `per_txn`; returns each event's commit time
+    (`time.monotonic()`: one clock for every process of the machine)."""
+    committed: dict[int, float] = {}
+    actor = Principal.system(PRODUCER)
+    plain = await asyncpg.connect(url) if writer == "statement" else None
+    statements: list[list[Any]] = []
+    if plain is not None:
+        # The units of work's events staged beforehand (never entered: their statements are
+        # run below), so that the loop is the baseline's: one commit per round trip.
+        for i in range(0, n, per_txn):
+            staged = db.uow(actor=actor)
+            for j in range(i, min(n, i + per_txn)):
+                staged.publish(tick(n=j), key=f"k{j % 16}")
+            statements.append(_outbox_arguments(staged))
+    try:
+        start = time.monotonic()
+        for i in range(0, n, per_txn):
+            if rate:
+                await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            batch = range(i, min(n, i + per_txn))
+            if plain is not None:
+                # The statement the unit of work's commit runs, as a transaction of its own.
+                committed.update(dict.fromkeys(batch, time.monotonic()))
+                await plain.fetch(_OUTBOX_SQL, *statements[i // per_txn])
+                continue
+            async with db.uow(actor=actor) as uow:
+                for j in batch:
+                    uow.publish(tick(n=j), key=f"k{j % 16}")
+                # Taken just before the commit: the handler may finish before we get control back.
+                committed.update(dict.fromkeys(batch, time.monotonic()))
+    finally:
+        if plain is not None:
+            await plain.close()
+    return committed
+
+
+async def _write_apart(
+    url: str, tag: str, n: int, *, per_txn: int, rate: float | None, writer: Writer
+) -> dict[int, float]:
+    """`_write` in a process of its own (`python -m bench.backbone`), as another service's
+    replicas would commit: its CPU is not the relay's and the consumer's event loop's."""
+    job = {"url": url, "tag": tag, "n": n, "per_txn": per_txn, "rate": rate, "writer": writer}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.backbone",
+        json.dumps(job),
+        cwd=_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"the writer process failed ({child.returncode})")
+    return {int(k): v for k, v in json.loads(out).items()}
+
+
+async def _writer_main(job: dict[str, Any]) -> None:
+    tick = fresh_event_type(job["tag"])
+    db = Database(job["url"], clock=SystemClock(), service_name=PRODUCER)
+    try:
+        committed = await _write(
+            db,
+            job["url"],
+            tick,
+            job["n"],
+            per_txn=job["per_txn"],
+            rate=job["rate"],
+            writer=job["writer"],
+        )
+    finally:
+        await db.dispose()
+    sys.stdout.write(json.dumps(committed))
+
+
 async def backbone(
     admin_url: str,
     bootstrap: str,
@@ -164,12 +270,23 @@ async def backbone(
     *,
     per_txn: int = 1,
     rate: float | None = None,
+    writer: Writer = "unit-of-work",
+    apart: bool = False,
     timeout_s: float = 300,
 ) -> Figures:
     """n events in transactions of `per_txn`, relayed and consumed into a second database.
 
     Without `rate` the writer goes flat out (throughput); with it, writes are paced so
-    the latency is that of a system keeping up, not of a queue growing."""
+    the latency is that of a system keeping up, not of a queue growing.
+
+    `writer`: how the events are committed. "unit-of-work" as a service does (a session,
+    BEGIN, the outbox statement, COMMIT: three round trips and the ORM's work); "statement"
+    as the baseline commits its rows: the unit of work's own outbox statement (the rows and
+    the relay's wake-up) as a transaction of its own, one round trip on a plain connection.
+    `apart`: the writer runs in a process of its own, as the services whose commits the
+    backbone carries do, rather than on the relay's and the consumer's event loop. Together
+    they measure the backbone alone: how much of the database's commit rate the relay and
+    the inbox carry, not how fast one coroutine runs units of work beside them."""
     tick = fresh_event_type()
     await ensure_topics(bootstrap, [tick.spec.topic], namespace=BENCH_NAMESPACE)
     producer_url = await new_database(admin_url, "producer")
@@ -181,8 +298,7 @@ async def backbone(
         await engine.dispose()
     producer_db = Database(producer_url, clock=SystemClock(), service_name=PRODUCER)
     consumer_db = Database(consumer_url, clock=SystemClock(), service_name=CONSUMER)
-    committed: dict[int, float] = {}
-    lat: list[float] = []
+    handled: dict[int, float] = {}
     done = asyncio.Event()
 
     async def on_tick(uow: UnitOfWork, ev: Ticked, envelope: CloudEvent) -> None:
@@ -195,10 +311,8 @@ async def backbone(
         ticks = self.session.info.get("after", []) if self._session is not None else []
         await original_exit(self, *exc)
         if exc[0] is None:
-            now = time.perf_counter()
-            for t in ticks:
-                lat.append((now - committed[t]) * 1000)
-            if len(lat) >= n:
+            handled.update(dict.fromkeys(ticks, time.monotonic()))
+            if len(handled) >= n:
                 done.set()
 
     UnitOfWork.__aexit__ = timed_exit  # type: ignore[method-assign,assignment]
@@ -213,24 +327,28 @@ async def backbone(
         group_id=f"bench-{uuid.uuid4().hex[:6]}",
     )
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
-    actor = Principal.system(PRODUCER)
     try:
         await asyncio.sleep(2)  # consumer joins its group
-        start = time.perf_counter()
-        for i in range(0, n, per_txn):
-            if rate:
-                await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
-            async with producer_db.uow(actor=actor) as uow:
-                for j in range(i, min(n, i + per_txn)):
-                    uow.publish(tick(n=j), key=f"k{j % 16}")
-                # Taken just before the commit: the handler may finish before we get control back.
-                now = time.perf_counter()
-                for j in range(i, min(n, i + per_txn)):
-                    committed[j] = now
+        how = {"per_txn": per_txn, "rate": rate, "writer": writer}
+        if apart:
+            tag = tick.spec.topic.rpartition(".")[2]
+            committed = await _write_apart(producer_url, tag, n, **how)  # type: ignore[arg-type]
+        else:
+            committed = await _write(producer_db, producer_url, tick, n, **how)  # type: ignore[arg-type]
         await asyncio.wait_for(done.wait(), timeout_s)
-        paced = f", paced at {rate:.0f}/s" if rate else ""
+        start = min(committed.values())
+        lat = [(handled[i] - committed[i]) * 1000 for i in range(n)]
+        label = ", one-statement commits" if writer == "statement" else ""
+        label += " from another process" if apart else ""
+        if rate:
+            label += f", paced at {rate:.0f}/s"
+        elif n > 1:  # what the writer managed: the backbone cannot carry more
+            label += f"; written at {(n - 1) / (max(committed.values()) - start):,.0f}/s"
         return Figures(
-            f"outbox → Kafka → inbox ({per_txn}/txn{paced})", n, time.perf_counter() - start, lat
+            f"outbox → Kafka → inbox ({per_txn}/txn{label})",
+            n,
+            max(handled.values()) - start,
+            lat,
         )
     finally:
         UnitOfWork.__aexit__ = original_exit  # type: ignore[method-assign]
@@ -247,3 +365,7 @@ def summary(rows: list[Figures], base: Figures, label: str) -> list[str]:
         ratio = f.rate / base.rate if base.rate else float("nan")
         lines.append(f"{f.line()}   ({ratio:.2f}× {label})")
     return lines
+
+
+if __name__ == "__main__":  # the writer of `backbone(..., apart=True)`
+    asyncio.run(_writer_main(json.loads(sys.argv[1])))
