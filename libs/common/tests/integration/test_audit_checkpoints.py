@@ -92,7 +92,7 @@ class Chain:
             while await relay.relay_once():
                 pass
         finally:
-            await relay._reset_producer()
+            await relay.close()
 
     async def verify(self, *readings: Reading, keys: list[SigningKey] | None = None) -> AuditReport:
         async with self.db.session() as session:

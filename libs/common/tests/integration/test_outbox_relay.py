@@ -80,7 +80,7 @@ async def test_rolled_back_transaction_publishes_nothing(h: Harness, kafka_boots
     async with topic_reader(kafka_bootstrap, TOPIC) as reader:
         relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
         assert await relay.relay_once() == 0
-        await relay._reset_producer()
+        await relay.close()
         with pytest.raises(AssertionError, match="timed out"):
             await reader.collect(
                 lambda evs: any(e["data"]["counter"] == key for e in evs), timeout_s=2
@@ -100,7 +100,7 @@ async def test_committed_transaction_publishes_its_events_in_order_per_key(
         relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, batch_size=4)
         while await relay.relay_once():
             pass
-        await relay._reset_producer()
+        await relay.close()
         events = await reader.collect(
             lambda evs: all(len(seqs_for(evs, k)) >= 5 for k in keys), timeout_s=20
         )
@@ -154,7 +154,7 @@ async def test_relay_killed_mid_batch_loses_nothing(h: Harness, kafka_bootstrap:
         survivor = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
         while await survivor.relay_once():
             pass
-        await survivor._reset_producer()
+        await survivor.close()
         events = await reader.collect(lambda evs: set(seqs_for(evs, key)) >= set(range(1, 21)))
     assert await pending(h) == 0
     seen = seqs_for(events, key)
@@ -204,7 +204,7 @@ async def test_housekeeping_deletes_only_published_rows_past_retention(
             await increment(uow, new_key(), seq)
     relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, batch_size=2)
     assert await relay.relay_once() == 2  # two published, one still waiting
-    await relay._reset_producer()
+    await relay.close()
     async with h.db.engine.begin() as conn:
         await conn.execute(
             sa.update(outbox)
@@ -229,7 +229,7 @@ async def test_failed_passes_count_attempts_and_keep_the_last_error(
     for _ in range(2):
         with pytest.raises(KafkaConnectionError):
             await away.relay_once()
-        await away._reset_producer()
+        await away.close()
     rows = await attempts_by_seq(h, key)
     assert {seq: attempts for seq, (attempts, _) in rows.items()} == {1: 2, 2: 2}
     assert all(error and "KafkaConnectionError" in error for _, error in rows.values())
@@ -243,7 +243,7 @@ async def test_failed_passes_count_attempts_and_keep_the_last_error(
 
     relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
     assert await relay.relay_once() == 2
-    await relay._reset_producer()
+    await relay.close()
     rows = await attempts_by_seq(h, key)
     assert {seq: attempts for seq, (attempts, _) in rows.items()} == {1: 2, 2: 2}  # kept
     assert await relay.observe_backlog() == (0, 0.0)
@@ -283,9 +283,9 @@ async def test_a_claim_skips_what_another_relay_holds_and_what_its_key_waits_beh
     async with h.db.engine.begin() as other:  # another relay has claimed the first row
         await other.execute(sa.select(outbox.c.id).where(outbox.c.id == ids[0]).with_for_update())
         async with h.db.engine.begin() as conn, asyncio.timeout(5):
-            claimed = (await conn.execute(CLAIM_SQL, {"batch": 10})).mappings().all()
+            claimed = (await conn.exec_driver_sql(CLAIM_SQL, (10,))).mappings().all()
             # the batch limit counts only the rows this relay may take
-            first = (await conn.execute(CLAIM_SQL, {"batch": 1})).mappings().all()
+            first = (await conn.exec_driver_sql(CLAIM_SQL, (1,))).mappings().all()
     assert [row["id"] for row in claimed] == [ids[1], ids[3]]
     assert [row["key"] for row in claimed] == [free_key, free_key]
     assert [row["id"] for row in first] == [ids[1]]
@@ -302,9 +302,7 @@ async def test_a_claim_behind_a_large_backlog_reads_only_its_batch(h: Harness) -
     async with h.db.engine.begin() as conn:
         await conn.execute(sa.text("ANALYZE outbox"))
         plan = (
-            await conn.execute(
-                sa.text("EXPLAIN (ANALYZE, FORMAT JSON) " + CLAIM_SQL.text), {"batch": 50}
-            )
+            await conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + CLAIM_SQL, (50,))
         ).scalar_one()
     work = _rows_handled(plan[0]["Plan"])
     assert work < 4 * 50, f"the claim handled {work} rows for a batch of 50"
@@ -361,7 +359,7 @@ async def test_records_carry_the_cloudevents_attributes_and_trace_context_as_hea
     async with topic_reader(kafka_bootstrap, TOPIC) as reader:
         relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
         await relay.relay_once()
-        await relay._reset_producer()
+        await relay.close()
         records = await reader.wait_for_records(1)
     (record,) = [r for r in records if r.key == key.encode()]
     headers = dict(record.headers)
