@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -123,10 +123,12 @@ class _DiesBeforeCommit(InboxConsumer):
         self.seen_watched |= any(record.key == self.watched for record in records)
         return outcomes
 
-    async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    async def commit(
+        self, consumer: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int]
+    ) -> None:
         if self.seen_watched:
             raise asyncio.CancelledError("killed between handler and offset commit")
-        await super().commit(consumer, tp, offset)
+        await super().commit(consumer, offsets)
 
 
 async def test_consumer_killed_after_handler_before_commit_applies_once(

@@ -213,13 +213,18 @@ class InboxConsumer:
             while True:
                 raise_if_cancelled()  # a cancellation the Kafka client swallowed (3.11)
                 batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-                # Partitions are independent: handle them side by side, each in order.
+                # Partitions are independent: handle them side by side, each in order; then
+                # commit the poll's offsets in one request (one round trip, not one per
+                # partition).
                 await asyncio.gather(
-                    *(
-                        self._process_partition(consumer, dlq, tp, records)
-                        for tp, records in batches.items()
-                    )
+                    *(self._process_partition(dlq, records) for records in batches.values())
                 )
+                if batches:
+                    for tp in batches:
+                        faultpoints.reached(faultpoints.HANDLER_OFFSET_UNCOMMITTED, topic=tp.topic)
+                    await self.commit(
+                        consumer, {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                    )
                 await self._observe_lag(consumer)
         finally:
             with contextlib.suppress(Exception):
@@ -228,16 +233,10 @@ class InboxConsumer:
                 await consumer.stop()
 
     async def _process_partition(
-        self,
-        consumer: AIOKafkaConsumer,
-        dlq: AIOKafkaProducer,
-        tp: TopicPartition,
-        records: list[ConsumerRecord[bytes, bytes]],
+        self, dlq: AIOKafkaProducer, records: list[ConsumerRecord[bytes, bytes]]
     ) -> None:
         for start in range(0, len(records), self.batch_size):
             await self.process_batch(records[start : start + self.batch_size], dlq)
-        faultpoints.reached(faultpoints.HANDLER_OFFSET_UNCOMMITTED, topic=tp.topic)
-        await self.commit(consumer, tp, records[-1].offset + 1)
 
     async def _observe_lag(self, consumer: AIOKafkaConsumer) -> None:
         """How far behind this instance is, per topic (from what the broker last told it)."""
@@ -251,8 +250,12 @@ class InboxConsumer:
         for topic, behind in lag.items():
             INBOX_LAG.labels(self.db.service_name, topic).set(behind)
 
-    async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
-        await consumer.commit({tp: offset})
+    async def commit(
+        self, consumer: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int]
+    ) -> None:
+        """Commit the next offset of each partition a poll brought, once its events are
+        handled (their effects committed)."""
+        await consumer.commit(dict(offsets))
 
     async def process_batch(
         self, records: list[ConsumerRecord[bytes, bytes]], dlq: AIOKafkaProducer

@@ -71,12 +71,15 @@ class _Replay(InboxConsumer):
         if not self.remaining:
             self.done.set()
 
-    async def commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
-        await super().commit(consumer, tp, offset)
-        if tp in self.remaining and offset >= self.remaining[tp]:
-            del self.remaining[tp]
-            if not self.remaining:
-                self.done.set()
+    async def commit(
+        self, consumer: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int]
+    ) -> None:
+        await super().commit(consumer, offsets)
+        for tp, offset in offsets.items():
+            if tp in self.remaining and offset >= self.remaining[tp]:
+                del self.remaining[tp]
+        if not self.remaining:
+            self.done.set()
 
     async def process_batch(
         self, records: list[ConsumerRecord[bytes, bytes]], dlq: AIOKafkaProducer
