@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from xietong_common.schemas import LINE_PATTERN, TEXT_PATTERN, Line, Strict, Text
 
@@ -50,3 +50,29 @@ def test_a_number_field_refuses_true_and_false(field: str) -> None:
         Counted.model_validate({field: True})
     assert refused.value.errors()[0]["loc"] == (field,)
     assert Counted.model_validate({field: 1}).model_dump()[field] == 1
+
+
+class Recounted(Counted):
+    """A body built on another: its own fields are checked too (the keys are kept per model)."""
+
+    reviewed: bool | None = None
+    count: int = Field(default=0, alias="n")
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "field"),
+    [
+        (Counted, {"public": 1}, "public"),
+        (Counted, {"public": "yes"}, "public"),
+        (Recounted, {"reviewed": 0}, "reviewed"),
+        (Recounted, {"n": False}, "n"),
+        (Recounted, {"attendance": True}, "attendance"),
+    ],
+)
+def test_a_yes_no_is_true_or_false_and_a_number_is_not(
+    model: type[Strict], body: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate(body)
+    assert refused.value.errors()[0]["loc"] == (field,)
+    assert Recounted.model_validate({"reviewed": None, "n": 3, "public": True}).count == 3
