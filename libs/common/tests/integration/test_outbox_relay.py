@@ -191,6 +191,51 @@ async def test_relay_wakes_on_notify_and_runs_as_a_task(
     assert mine[0]["data"] == {"counter": key, "seq": 1}
 
 
+async def test_a_relay_stopped_leaves_no_connection_behind(
+    h: Harness, kafka_bootstrap: str
+) -> None:
+    """The relay's own connection (its passes) closes with it; one lost under it (the database
+    restarted, an administrator ending it) is replaced at the next pass."""
+
+    async def relay_connections() -> list[int]:
+        async with h.db.session() as s:
+            pids = await s.execute(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND application_name = 'test-relay'"
+                )
+            )
+            return list(pids.scalars())
+
+    key = new_key()
+    async with h.db.uow() as uow:
+        await increment(uow, key, 1)
+    relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
+    assert await relay.relay_once() == 1
+    (pid,) = await relay_connections()
+    async with h.db.session() as s:  # ended under it
+        await s.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    async with h.db.uow() as uow:
+        await increment(uow, key, 2)
+    published = 0
+    for _ in range(2):  # a pass that finds it gone may fail; the next one reconnects
+        with contextlib.suppress(Exception):
+            published += await relay.relay_once()
+    assert published == 1
+    assert await pending(h) == 0
+    assert len(await relay_connections()) == 1
+    task = asyncio.create_task(relay.run())
+    await asyncio.sleep(0.5)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    for _ in range(50):  # the server notices the close as it happens
+        if not await relay_connections():
+            break
+        await asyncio.sleep(0.05)
+    assert await relay_connections() == []
+
+
 async def test_housekeeping_deletes_only_published_rows_past_retention(
     h: Harness, kafka_bootstrap: str
 ) -> None:
