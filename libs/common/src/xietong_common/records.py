@@ -516,6 +516,7 @@ class RecordKind(Generic[M, StateT, StepT]):
         session = _session(db)
         if light:
             record, exists = await self._read_light(session, query, params)
+            transient: Any = record
         else:
             row = (await session.execute(query, params)).one_or_none()
             if row is None:
@@ -530,6 +531,10 @@ class RecordKind(Generic[M, StateT, StepT]):
             exists = exists[:-1]
         found = {c: bool(e) for c, e in zip(wanted, exists, strict=True)}
         await _fill(session, record, found, afresh=lock)
+        if light:
+            # Detached once its collections are set: with every attribute loaded, there is
+            # none left for it to work out and expire (issue 22).
+            make_transient_to_detached(transient)
         return record
 
     @cached_property
@@ -563,17 +568,17 @@ class RecordKind(Generic[M, StateT, StepT]):
 
         The statement names the table's columns, not the model, so the session runs it as a
         Core statement (the engine's events see it, traced and counted like any other), and
-        the record is made of its columns' values, detached: what the ORM's load of the one
-        row gives a read, without its loading machinery and identity map (issue 22). Its
-        collections are then filled as before; its columns are all loaded, so it never needs
-        the session to load anything more."""
+        the record is made of its columns' values: what the ORM's load of the one row gives a
+        read, without its loading machinery and identity map (issue 22). Its collections are
+        then filled as before and it is made detached (`_load`); its columns are all loaded,
+        so it never needs the session to load anything more."""
         columns = cast("dict[str, Any]", self._plain_columns)
         row = (await session.execute(query, params)).one_or_none()
         if row is None:
             raise self.missing()
         record = cast("Any", self.model).__mapper__.class_manager.new_instance()
         record.__dict__.update(zip(columns, row, strict=False))
-        make_transient_to_detached(record)
+        # Transient until `_load` has set its collections, then made detached there.
         return cast("M", record), tuple(row[len(columns) :])
 
     async def find(
