@@ -210,10 +210,14 @@ def _local_text(local: datetime) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
+@lru_cache(maxsize=4096)
 def due_labels(due_at: datetime, *, provisional: bool) -> tuple[str, str]:
     """How people read a due moment, in Chinese and in English, in China time: 24:00 of a
     day rather than 00:00 of the next (`2024年2月21日24时前`), and, for a provisional date,
-    which year's holiday schedule is awaited (`临时(2027年假期未公布)`)."""
+    which year's holiday schedule is awaited (`临时(2027年假期未公布)`).
+
+    Kept per moment (it depends on nothing else): a deadline's answer asks for both labels,
+    one at a time, and the same deadlines are shown on every read of their record (issue 22)."""
     local = due_at.astimezone(CHINA_TZ)
     if local.time() == time(0):
         day = local.date() - timedelta(days=1)

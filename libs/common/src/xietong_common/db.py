@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -92,6 +92,91 @@ class _ReadSession(Session):
         return super()._connection_for_bind(engine, execution_options, **kw)
 
 
+class _Reading:
+    """`async with db.session() as session:` — the session, closed at the end (as `async with`
+    an `AsyncSession` closes it, here without a task where closing waits for nothing)."""
+
+    __slots__ = ("_factory", "_session")
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> AsyncSession:
+        session = self._session = self._factory()
+        session.info[READ_ONLY] = True
+        return session
+
+    async def __aexit__(self, *exc: object) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await closed(session)
+
+
+async def closed(session: AsyncSession) -> None:
+    """Close `session` as SQLAlchemy's `async with session:` does — to the end, whether or not
+    the task waiting for it is cancelled meanwhile — without a task of its own where closing
+    waits for nothing.
+
+    SQLAlchemy runs every close in a new task and waits for it shielded, so that a
+    cancellation cannot leave a connection half returned to its pool; that task and the
+    loop's turns to run it and to wake the request again were some 80 of a GET's ~900 Python
+    calls (issue 22). A read session's close (autocommit: nothing to roll back) returns its
+    connection to the pool without waiting for anything, and what does not wait cannot be
+    cancelled: the close runs here up to where it first waits, and only if it does wait (a
+    transaction to roll back, a connection closed as it goes back to a full pool) does the
+    rest go to a task of its own, waited for as SQLAlchemy waits for it."""
+    closing = session.close()
+    try:
+        waiting = closing.send(None)
+    except StopIteration:
+        return
+    task = asyncio.create_task(_finish(closing, waiting))
+    cancelled: asyncio.CancelledError | None = None
+    while True:
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError as error:
+            if task.done():
+                raise
+            cancelled = error  # the close goes on; the caller hears of it once it is done
+        else:
+            break
+    if cancelled is not None:
+        raise cancelled
+
+
+async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+    await _Rest(coro, waiting)
+
+
+class _Rest:
+    """The rest of `coro`, which yielded `waiting` to its task where it first waited: awaited,
+    it goes on as `await coro` would have from there, in the task awaiting it."""
+
+    __slots__ = ("coro", "waiting")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+        self.coro = coro
+        self.waiting = waiting
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coro, waiting = self.coro, self.waiting
+        while True:
+            try:
+                answer = yield waiting
+            except BaseException as error:  # thrown into the task (a cancellation): into coro
+                try:
+                    waiting = coro.throw(error)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting = coro.send(answer)
+                except StopIteration:
+                    return
+
+
 class Database:
     """The service's engine and session factory; opens units of work."""
 
@@ -132,16 +217,13 @@ class Database:
             audit_hash=self.audit_hash,
         )
 
-    @asynccontextmanager
-    async def session(self, *, transaction: bool = False) -> AsyncIterator[AsyncSession]:
+    def session(self, *, transaction: bool = False) -> _Reading:
         """A read-only session (queries); writes go through a unit of work.
 
         Its statements run outside a transaction block, each seeing what was committed when
         it started (as in a READ COMMITTED transaction). `transaction=True` for a read that
         needs one: `SET LOCAL`, a server-side cursor (`stream`)."""
-        async with (self.sessions if transaction else self._reads)() as session:
-            session.info[READ_ONLY] = True
-            yield session
+        return _Reading(self.sessions if transaction else self._reads)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

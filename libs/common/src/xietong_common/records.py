@@ -42,6 +42,7 @@ from sqlalchemy.orm import ONETOMANY, make_transient_to_detached, with_parent
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.orm.interfaces import ORMOption
+from sqlalchemy.util import immutabledict
 
 from xietong_common import deadlines
 from xietong_common.auth import Actor
@@ -123,6 +124,43 @@ async def _fill(
                 query = query.order_by(*prop.order_by)
             rows = list((await session.execute(query)).scalars())
         set_committed_value(record, collection.key, rows)
+
+
+_NO_OPTIONS: Mapping[str, Any] = immutabledict()
+
+
+class OwnCompiled:
+    """The compiled forms of one statement built once and executed again and again (a kind's
+    load by id), given as its `compiled_cache` when it is executed: each found by the
+    identity of the statement's cache key.
+
+    The engine's cache finds a compiled statement by the statement's cache key, a tuple that
+    SQLAlchemy hashes on every execution — for a read by id with its EXISTS and deadlines
+    columns, some 1,300 nested elements and 6 µs a GET (issue 22). A statement built once
+    keeps its cache key (SQLAlchemy works it out once per statement object), so its compiled
+    form is found here by that key's identity, and the key is held with it, so that the
+    identity stays its own. Any other statement executed with it has a key of its own and is
+    compiled and kept beside it; past a handful of forms, they are forgotten and compiled
+    again. Per engine (the dialect is part of what it is found by), like the engine's."""
+
+    __slots__ = ("_forms",)
+
+    _MOST = 8
+
+    def __init__(self) -> None:
+        self._forms: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    def get(self, key: tuple[Any, ...], default: Any = None) -> Any:
+        # key: (dialect, the statement's cache key, column keys, schema map?, executemany?)
+        found = self._forms.get((key[0], id(key[1]), key[2:]))
+        if found is not None and found[0] is key[1]:
+            return found[1]
+        return default
+
+    def __setitem__(self, key: tuple[Any, ...], compiled: Any) -> None:
+        if len(self._forms) >= self._MOST:
+            self._forms.clear()
+        self._forms[(key[0], id(key[1]), key[2:])] = (key[1], compiled)
 
 
 class _Fallback(Exception):
@@ -387,6 +425,10 @@ class RecordKind(Generic[M, StateT, StepT]):
         default_factory=dict, init=False, repr=False, compare=False
     )
     """Loads by id, built once (`get`)."""
+    _compiled: dict[tuple[tuple[Any, ...], bool, bool, bool, bool], Mapping[str, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Each load's execution options: its compiled forms (`OwnCompiled`)."""
 
     # ---- subjects and loading ------------------------------------------------------------
 
@@ -435,12 +477,13 @@ class RecordKind(Generic[M, StateT, StepT]):
         # parameter: SQLAlchemy then neither builds it nor works out its cache key again (a
         # tenth of a GET's CPU, issue 22).
         light = read and self._plain_columns is not None
-        query = self._by_id(tuple(wanted), lock, documents, read, light=light)
+        query, execution = self._by_id(tuple(wanted), lock, documents, read, light=light)
         return await self._load(
             db,
             query,
             wanted,
             lock=lock,
+            execution=execution,
             params={"record_id": record_id},
             documents=documents,
             deadlines=read,
@@ -455,7 +498,8 @@ class RecordKind(Generic[M, StateT, StepT]):
         deadlines: bool,
         *,
         light: bool = False,
-    ) -> Any:
+    ) -> tuple[Any, Mapping[str, Any]]:
+        """The statement of a load by id and its execution options."""
         key = (wanted, lock, documents, deadlines, light)
         query = self._statements.get(key)
         if query is None:
@@ -478,7 +522,8 @@ class RecordKind(Generic[M, StateT, StepT]):
             if deadlines:
                 query = query.add_columns(deadlines_column(subject))
             self._statements[key] = query
-        return query
+            self._compiled[key] = immutabledict({"compiled_cache": OwnCompiled()})
+        return query, self._compiled[key]
 
     def _statement(
         self,
@@ -512,12 +557,14 @@ class RecordKind(Generic[M, StateT, StepT]):
         documents: bool = False,
         deadlines: bool = False,
         light: bool = False,
+        execution: Mapping[str, Any] = _NO_OPTIONS,
     ) -> M:
         session = _session(db)
         if light:
-            record, exists = await self._read_light(session, query, params)
+            record, exists = await self._read_light(session, query, params, execution)
+            transient: Any = record
         else:
-            row = (await session.execute(query, params)).one_or_none()
+            row = (await session.execute(query, params, execution_options=execution)).one_or_none()
             if row is None:
                 raise self.missing()
             record, exists = row[0], tuple(row[1:])
@@ -530,6 +577,10 @@ class RecordKind(Generic[M, StateT, StepT]):
             exists = exists[:-1]
         found = {c: bool(e) for c, e in zip(wanted, exists, strict=True)}
         await _fill(session, record, found, afresh=lock)
+        if light:
+            # Detached once its collections are set: with every attribute loaded, there is
+            # none left for it to work out and expire (issue 22).
+            make_transient_to_detached(transient)
         return record
 
     @cached_property
@@ -557,23 +608,27 @@ class RecordKind(Generic[M, StateT, StepT]):
         return columns
 
     async def _read_light(
-        self, session: AsyncSession, query: Any, params: Mapping[str, Any] | None
+        self,
+        session: AsyncSession,
+        query: Any,
+        params: Mapping[str, Any] | None,
+        execution: Mapping[str, Any],
     ) -> tuple[M, tuple[Any, ...]]:
         """The record of a read by id on a read session, and the statement's other columns.
 
         The statement names the table's columns, not the model, so the session runs it as a
         Core statement (the engine's events see it, traced and counted like any other), and
-        the record is made of its columns' values, detached: what the ORM's load of the one
-        row gives a read, without its loading machinery and identity map (issue 22). Its
-        collections are then filled as before; its columns are all loaded, so it never needs
-        the session to load anything more."""
+        the record is made of its columns' values: what the ORM's load of the one row gives a
+        read, without its loading machinery and identity map (issue 22). Its collections are
+        then filled as before and it is made detached (`_load`); its columns are all loaded,
+        so it never needs the session to load anything more."""
         columns = cast("dict[str, Any]", self._plain_columns)
-        row = (await session.execute(query, params)).one_or_none()
+        row = (await session.execute(query, params, execution_options=execution)).one_or_none()
         if row is None:
             raise self.missing()
         record = cast("Any", self.model).__mapper__.class_manager.new_instance()
         record.__dict__.update(zip(columns, row, strict=False))
-        make_transient_to_detached(record)
+        # Transient until `_load` has set its collections, then made detached there.
         return cast("M", record), tuple(row[len(columns) :])
 
     async def find(

@@ -27,7 +27,7 @@ from xietong_common.idempotency import IdempotencyKeyReused
 from xietong_common.listing import Box, ListFilters
 from xietong_common.materials import Claim, MaterialColumns, StoredFile, add_material
 from xietong_common.pagination import PageParams
-from xietong_common.records import RecordKind
+from xietong_common.records import OwnCompiled, RecordKind
 from xietong_common.reference import default_data_dir
 from xietong_devtools.testing import Servers, create_database, flushed_inserts
 
@@ -212,6 +212,37 @@ async def test_non_parties_and_missing_records_get_the_same_404(db: Database) ->
         with pytest.raises(NotFound) as missing:
             await NOTE.load_for(session, uuid.uuid4(), TOWN, lock=False)
     assert hidden.value.to_problem() == missing.value.to_problem()
+
+
+async def test_a_load_by_id_is_compiled_once_and_found_by_its_own_key(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22: a kind's load by id keeps its compiled forms itself (`OwnCompiled`, one per
+    statement and engine), whoever reads which record, and reads as before."""
+    first, second = await new_note(db, body="first"), await new_note(db, body="second")
+    engine_cache = db.engine.sync_engine._compiled_cache
+    assert engine_cache is not None
+
+    async def read() -> None:
+        async with db.session() as session:
+            assert (await NOTE.load_for(session, first, DEPT, lock=False)).body == "first"
+            assert (await NOTE.load_for(session, second, TOWN, lock=False)).body == "second"
+        async with db.uow(actor=TOWN) as uow:
+            assert (await NOTE.load_for(uow, second, TOWN)).body == "second"
+
+    await read()  # compiled here, once
+    forms = [c["compiled_cache"] for c in NOTE._compiled.values()]
+    assert all(isinstance(f, OwnCompiled) for f in forms)
+    cached = len(engine_cache)
+    compiled: list[object] = []
+    keep = OwnCompiled.__setitem__
+    monkeypatch.setattr(
+        OwnCompiled, "__setitem__", lambda self, k, v: (compiled.append(v), keep(self, k, v))
+    )
+    for _ in range(3):
+        await read()
+    assert compiled == []  # found again, not compiled again
+    assert len(engine_cache) == cached  # nor kept in the engine's cache
 
 
 async def test_deadlines_and_the_timeline_live_under_the_subject(

@@ -18,7 +18,7 @@ from xietong_common.errors import AppError, InvalidTransition, NotFound
 from xietong_common.labels import LabelledEnum
 from xietong_common.listing import Box, ListFilters, sort_keys
 from xietong_common.materials import BytesUpload, MaterialColumns, MaterialOut
-from xietong_common.records import RecordKind
+from xietong_common.records import OwnCompiled, RecordKind
 from xietong_common.states import Transitions
 from xietong_common.uow import UnitOfWork
 
@@ -261,3 +261,31 @@ async def test_bytes_upload_is_an_upload() -> None:
 def test_not_found_of_a_kind_is_an_app_error() -> None:
     assert isinstance(CASE.missing(), AppError)
     assert CASE.missing().to_problem()["type"] == "urn:xietong:problem:case-not-found"
+
+
+def test_a_load_by_id_finds_its_compiled_form_by_its_cache_key_s_identity() -> None:
+    """`OwnCompiled` (issue 22): the compiled form of a statement built once is found by its
+    cache key's identity, never by an equal key of another statement object."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    statement = sa.select(sa.literal_column("1")).where(sa.bindparam("x") == 1)
+    same = sa.select(sa.literal_column("1")).where(sa.bindparam("x") == 1)
+    key = statement._generate_cache_key()
+    equal = same._generate_cache_key()
+    assert key is not None
+    assert equal is not None
+    assert key.key == equal.key
+    assert key.key is not equal.key
+    assert statement._generate_cache_key() is key  # worked out once per statement object
+    forms = OwnCompiled()
+    compiled = object()
+    forms[(dialect, key.key, (), False, False)] = compiled
+    assert forms.get((dialect, key.key, (), False, False)) is compiled
+    assert forms.get((dialect, equal.key, (), False, False)) is None
+    assert forms.get((dialect, key.key, ("x",), False, False)) is None
+    assert forms.get((postgresql.dialect(), key.key, (), False, False)) is None  # type: ignore[no-untyped-call]
+    # Past a handful of forms, all are forgotten (then compiled again).
+    others = [sa.select(sa.literal_column(str(n)))._generate_cache_key() for n in range(8)]
+    for other in others:
+        assert other is not None
+        forms[(dialect, other.key, (), False, False)] = object()
+    assert forms.get((dialect, key.key, (), False, False)) is None

@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.routing import BaseRoute, Match, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import xietong_common.contracts  # noqa: F401  (registers every event type)
 from xietong_common.attestation.checkpoints import audit_checkpoint_job
@@ -47,6 +47,7 @@ from xietong_common.web.middleware import (
 )
 from xietong_common.web.ops import ops_router
 from xietong_common.web.problems import document_problems, install_problem_handlers
+from xietong_common.web.solving import lean_app
 from xietong_common.web.todo import TODO_TAG, todo_router
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ class FlatDispatch:
         self.app = app
         self.router = app.router
         self.fallback = app.router.middleware_stack
-        self._routes: list[tuple[str, Collection[str] | None, BaseRoute]] | None = None
+        self._routes: list[tuple[str, Collection[str] | None, BaseRoute, ASGIApp]] | None = None
 
     def routes(self) -> list[BaseRoute] | None:
         """Every route in FastAPI's order; None where a router is included with arguments
@@ -193,14 +194,19 @@ class FlatDispatch:
                 flat.append(route)
         return flat
 
-    def _candidates(self) -> list[tuple[str, Collection[str] | None, BaseRoute]]:
-        """Each route with the literal beginning of its path and its methods (None: any)."""
-        listed: list[tuple[str, Collection[str] | None, BaseRoute]] = []
+    def _candidates(self) -> list[tuple[str, Collection[str] | None, BaseRoute, ASGIApp]]:
+        """Each route with the literal beginning of its path, its methods (None: any) and
+        what answers it once matched: an API route's lean handler (`solving.lean_app`; it
+        is only tried for its own methods, so no 405 is left to its `handle`), any other
+        route's `handle`."""
+        listed: list[tuple[str, Collection[str] | None, BaseRoute, ASGIApp]] = []
         for route in self.routes() or []:
-            if isinstance(route, Route):
-                listed.append((route.path.partition("{")[0], route.methods, route))
+            if isinstance(route, APIRoute):
+                listed.append((route.path.partition("{")[0], route.methods, route, lean_app(route)))
+            elif isinstance(route, Route):
+                listed.append((route.path.partition("{")[0], route.methods, route, route.handle))
             else:
-                listed.append(("", None, route))
+                listed.append(("", None, route, route.handle))
         return listed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -211,7 +217,7 @@ class FlatDispatch:
             # Under a root path a route matches the path after it: every route is tried.
             path = None if scope.get("root_path") else scope["path"]
             method = scope["method"]
-            for prefix, methods, route in routes:
+            for prefix, methods, route, answer in routes:
                 if (path is not None and not path.startswith(prefix)) or (
                     methods is not None and method not in methods
                 ):
@@ -220,7 +226,7 @@ class FlatDispatch:
                 if match is Match.FULL:
                     scope.setdefault("router", self.router)
                     scope.update(child_scope)
-                    await route.handle(scope, receive, send)
+                    await answer(scope, receive, send)
                     return
         await self.fallback(scope, receive, send)
 
