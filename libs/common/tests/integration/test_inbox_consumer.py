@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from prometheus_client import REGISTRY
 from sqlalchemy.engine import make_url
 from tcp_proxy import TcpProxy
@@ -305,6 +305,71 @@ async def test_a_batch_is_one_transaction_and_keeps_the_order_per_key(
     assert seen == list(range(30))  # in order, each once
     assert len(units) < 30  # handled in batches (at most 10 to a transaction)
     assert all([await counter_value(h.db, c) for c in counters])
+
+
+def _record(partition: int, offset: int, key: str, value: bytes) -> ConsumerRecord[bytes, bytes]:
+    """A record as a poll hands it over (the handling after the poll needs no broker)."""
+    return ConsumerRecord(
+        topic=physical_topic(TOPIC),
+        partition=partition,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=key.encode(),
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key),
+        serialized_value_size=len(value),
+        headers=[],
+    )
+
+
+async def test_a_poll_of_several_partitions_is_one_transaction_each_in_its_order(
+    h: Harness, kafka_bootstrap: str
+) -> None:
+    """What a poll brings from every partition is handled in one transaction (issue 22: one
+    per partition cost a BEGIN, an inbox insert and a COMMIT each), each partition's events
+    in their order, a duplicate of an event handled in the same poll dropped."""
+    keys = [new_key() for _ in range(3)]
+    events = {
+        partition: [
+            envelope_bytes(
+                CounterIncremented(counter=key, seq=seq), key=key, event_id=f"{key}-{seq}"
+            )
+            for seq in range(4)
+        ]
+        for partition, key in enumerate(keys)
+    }
+    batches = {
+        TopicPartition(physical_topic(TOPIC), partition): [
+            _record(partition, offset, keys[partition], raw) for offset, raw in enumerate(raws)
+        ]
+        for partition, raws in events.items()
+    }
+    batches[TopicPartition(physical_topic(TOPIC), 0)].append(
+        _record(0, 4, keys[0], events[0][1])  # sent twice by a relay
+    )
+    seen: dict[str, list[int]] = {key: [] for key in keys}
+    units: list[Any] = []
+
+    async def recording(uow: Any, event: CounterIncremented, envelope: Any) -> None:
+        seen[event.counter].append(event.seq)
+        if all(u is not uow for u in units):
+            units.append(uow)
+        await count_handled(uow, event, envelope)
+
+    consumer = InboxConsumer(
+        h.db,
+        namespace=TEST_NAMESPACE,
+        bootstrap=kafka_bootstrap,
+        handlers={CounterIncremented: recording},
+        group_id=f"g-{uuid.uuid4().hex[:6]}",
+    )
+    dlq = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)  # nothing is dead-lettered
+    await consumer.process_poll(batches, dlq)
+    assert seen == {key: [0, 1, 2, 3] for key in keys}
+    assert len(units) == 1
+    assert [await counter_value(h.db, key) for key in keys] == [4, 4, 4]
 
 
 async def test_a_failing_event_in_a_batch_fails_alone(

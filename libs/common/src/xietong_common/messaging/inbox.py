@@ -1,7 +1,8 @@
 """Inbox consumer: each event handled once per service, offsets committed after the handler.
 
-The events a poll brings from one partition are handled in ONE transaction, in their order
-(`batch_size` at most): one inbox insert for all their ids, each handler in turn, one COMMIT.
+The events a poll brings are handled in ONE transaction (`batch_size` at most), each
+partition's in their order: one inbox insert for all their ids, each handler in turn, one
+COMMIT; then the poll's offsets are committed.
 If anything in that transaction fails — a handler's error or refusal, the database — it
 is rolled back whole and the same events are handled one at a time, each in its own
 transaction with its retries, backoff and dead-lettering (`process`): a batch never changes
@@ -213,12 +214,13 @@ class InboxConsumer:
             while True:
                 raise_if_cancelled()  # a cancellation the Kafka client swallowed (3.11)
                 batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-                # Partitions are independent: handle them side by side, each in order; then
-                # commit the poll's offsets in one request (one round trip, not one per
-                # partition).
-                await asyncio.gather(
-                    *(self._process_partition(dlq, records) for records in batches.values())
-                )
+                # What a poll brought, every partition's events in their order (an aggregate's
+                # events are all on one partition), handled in as few transactions as
+                # `batch_size` allows, then the poll's offsets committed in one request. A transaction per partition cost each poll a BEGIN, an inbox
+                # insert and a COMMIT per partition (issue 22). The price: while an event that
+                # fails is retried, the other partitions' events of the same poll wait for it
+                # too (the next poll's always did).
+                await self.process_poll(batches, dlq)
                 if batches:
                     for tp in batches:
                         faultpoints.reached(faultpoints.HANDLER_OFFSET_UNCOMMITTED, topic=tp.topic)
@@ -232,9 +234,14 @@ class InboxConsumer:
             with contextlib.suppress(Exception):
                 await consumer.stop()
 
-    async def _process_partition(
-        self, dlq: AIOKafkaProducer, records: list[ConsumerRecord[bytes, bytes]]
+    async def process_poll(
+        self,
+        batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        dlq: AIOKafkaProducer,
     ) -> None:
+        """Handle what a poll brought: every partition's records in their order (one
+        partition's after another's), `batch_size` to a transaction."""
+        records = [record for records in batches.values() for record in records]
         for start in range(0, len(records), self.batch_size):
             await self.process_batch(records[start : start + self.batch_size], dlq)
 
@@ -260,7 +267,7 @@ class InboxConsumer:
     async def process_batch(
         self, records: list[ConsumerRecord[bytes, bytes]], dlq: AIOKafkaProducer
     ) -> list[str]:
-        """Handle records of one partition, in order: the runs of decodable events each in one
+        """Handle records (each partition's in their order), in order: the runs of decodable events each in one
         transaction, a record no retry can fix dead-lettered where it stands. Returns each
         record's outcome."""
         outcomes: list[str] = []
