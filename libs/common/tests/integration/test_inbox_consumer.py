@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -264,6 +264,31 @@ async def _send_all(producer: AIOKafkaProducer, key: str, events: list[bytes]) -
     await producer.flush()
 
 
+def _recording_consumer(
+    h: Harness,
+    bootstrap: str,
+    units: list[Any],
+    note: Callable[[CounterIncremented], bool],
+    **kw: Any,
+) -> InboxConsumer:
+    """A consumer counting the increments, that tells `note` of each event and keeps in
+    `units` each unit of work an event `note` owns was handled in."""
+
+    async def recording(uow: Any, event: CounterIncremented, envelope: Any) -> None:
+        if note(event) and all(u is not uow for u in units):
+            units.append(uow)
+        await count_handled(uow, event, envelope)
+
+    return InboxConsumer(
+        h.db,
+        namespace=TEST_NAMESPACE,
+        bootstrap=bootstrap,
+        handlers={CounterIncremented: recording},
+        group_id=f"g-{uuid.uuid4().hex[:6]}",
+        **kw,
+    )
+
+
 async def test_a_batch_is_one_transaction_and_keeps_the_order_per_key(
     h: Harness, kafka_bootstrap: str, producer: AIOKafkaProducer
 ) -> None:
@@ -279,24 +304,14 @@ async def test_a_batch_is_one_transaction_and_keeps_the_order_per_key(
     )
     seen: list[int] = []
     units: list[Any] = []
-
     mine = set(counters)  # the topic holds the other tests' events too
 
-    async def recording(uow: Any, event: CounterIncremented, envelope: Any) -> None:
+    def note(event: CounterIncremented) -> bool:
         if event.counter in mine:
             seen.append(event.seq)
-            if all(u is not uow for u in units):
-                units.append(uow)
-        await count_handled(uow, event, envelope)
+        return event.counter in mine
 
-    consumer = InboxConsumer(
-        h.db,
-        namespace=TEST_NAMESPACE,
-        bootstrap=kafka_bootstrap,
-        handlers={CounterIncremented: recording},
-        group_id=f"g-{uuid.uuid4().hex[:6]}",
-        batch_size=10,
-    )
+    consumer = _recording_consumer(h, kafka_bootstrap, units, note, batch_size=10)
 
     async def done() -> bool:
         return await counter_value(h.db, counters[-1]) == 1
@@ -352,19 +367,11 @@ async def test_a_poll_of_several_partitions_is_one_transaction_each_in_its_order
     seen: dict[str, list[int]] = {key: [] for key in keys}
     units: list[Any] = []
 
-    async def recording(uow: Any, event: CounterIncremented, envelope: Any) -> None:
+    def note(event: CounterIncremented) -> bool:
         seen[event.counter].append(event.seq)
-        if all(u is not uow for u in units):
-            units.append(uow)
-        await count_handled(uow, event, envelope)
+        return True
 
-    consumer = InboxConsumer(
-        h.db,
-        namespace=TEST_NAMESPACE,
-        bootstrap=kafka_bootstrap,
-        handlers={CounterIncremented: recording},
-        group_id=f"g-{uuid.uuid4().hex[:6]}",
-    )
+    consumer = _recording_consumer(h, kafka_bootstrap, units, note)
     dlq = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)  # nothing is dead-lettered
     await consumer.process_poll(batches, dlq)
     assert seen == {key: [0, 1, 2, 3] for key in keys}

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from xietong_common import db as db_module
 from xietong_common.clock import FakeClock
 from xietong_common.db import READ_ONLY, Database
 from xietong_devtools.testing import Servers, create_database
@@ -28,19 +27,6 @@ async def db(servers: Servers) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.dispose()
-
-
-@pytest.fixture
-def tasks_made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    made: list[Any] = []
-    create_task = asyncio.create_task
-
-    def counting(coro: Any, **kw: Any) -> asyncio.Task[Any]:
-        made.append(coro)
-        return create_task(coro, **kw)
-
-    monkeypatch.setattr(db_module.asyncio, "create_task", counting)
-    return made
 
 
 def checked_out(db: Database) -> int:

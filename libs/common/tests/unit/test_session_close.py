@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from xietong_common import db as db_module
 from xietong_common.db import closed
 
 
@@ -30,19 +29,6 @@ class Closing:
                 self.thrown = error
                 raise
         self.finished = True
-
-
-@pytest.fixture
-def tasks_made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    made: list[Any] = []
-    create_task = asyncio.create_task
-
-    def counting(coro: Any, **kw: Any) -> asyncio.Task[Any]:
-        made.append(coro)
-        return create_task(coro, **kw)
-
-    monkeypatch.setattr(db_module.asyncio, "create_task", counting)
-    return made
 
 
 async def test_a_close_that_waits_for_nothing_takes_no_task(tasks_made: list[Any]) -> None:
