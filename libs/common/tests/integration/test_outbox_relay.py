@@ -13,13 +13,19 @@ import sqlalchemy as sa
 from aiokafka.errors import KafkaConnectionError
 from prometheus_client import REGISTRY
 
-from backbone_support import TOPIC, Harness, harness, increment, new_key
+from backbone_support import TOPIC, Harness, counter_service_spec, harness, increment, new_key
 from xietong_common.auth import Principal
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.messaging.outbox import CLAIM_SQL, OutboxRelay
 from xietong_common.metrics import OUTBOX_PENDING
 from xietong_common.tables import outbox
-from xietong_devtools.testing import TEST_NAMESPACE, Servers, create_database, topic_reader
+from xietong_devtools.testing import (
+    TEST_NAMESPACE,
+    Servers,
+    create_database,
+    running_service,
+    topic_reader,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -386,6 +392,28 @@ async def test_running_relay_reports_the_backlog_while_kafka_is_unreachable(h: H
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_a_service_started_while_kafka_is_away_reports_its_backlog(
+    servers: Servers,
+) -> None:
+    """A service that starts during an outage waits for Kafka before its relay runs (its
+    topics first), and meanwhile says on /metrics what waits — not only from the relay's
+    first pass once Kafka is back."""
+    url = await create_database(servers, "outage-start")
+    async with running_service(
+        counter_service_spec(), database_url=url, kafka_bootstrap=closed_port(), run_jobs=False
+    ) as svc:
+        bumped = await svc.client.post(
+            "/towns/lizhi/counter", headers=svc.auth("town:lizhi", "handler")
+        )
+        assert bumped.status_code == 201  # nothing accepted is refused because Kafka is away
+        name = svc.settings.service_name
+        for _ in range(200):
+            if gauge("xietong_outbox_pending", name) == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert gauge("xietong_outbox_pending", name) == 1
 
 
 async def test_records_carry_the_cloudevents_attributes_and_trace_context_as_headers(

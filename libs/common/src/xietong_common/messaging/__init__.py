@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Mapping, Sequence
@@ -83,6 +84,14 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
     """Topics first (retrying while Kafka is away), then the relay and the consumer."""
     settings = ctx.settings
     topics = service_topics(service, handlers)
+    relay = OutboxRelay(
+        ctx.db,
+        bootstrap=settings.kafka_bootstrap_servers,
+        batch_size=settings.outbox_batch_size,
+        poll_interval_s=settings.outbox_poll_interval_s,
+        kafka_options=ctx.kafka,
+        namespace=ctx.namespace,
+    )
     delay = 1.0
     days = settings.accountability_retention_days
     while topics:
@@ -104,20 +113,16 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
             break
         except Exception as exc:
             log.warning("Kafka not reachable yet (%s); writes still succeed, events wait", exc)
+            if settings.run_relay:
+                # What waits, and for how long, is on /metrics from the start of an outage
+                # the service started in, not only from the relay's first pass after it.
+                with contextlib.suppress(Exception):
+                    await relay.observe_backlog()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
     runners: list[Awaitable[None]] = []
     if settings.run_relay:
-        runners.append(
-            OutboxRelay(
-                ctx.db,
-                bootstrap=settings.kafka_bootstrap_servers,
-                batch_size=settings.outbox_batch_size,
-                poll_interval_s=settings.outbox_poll_interval_s,
-                kafka_options=ctx.kafka,
-                namespace=ctx.namespace,
-            ).run()
-        )
+        runners.append(relay.run())
     if settings.run_consumer and handlers:
         runners.append(
             InboxConsumer(
