@@ -84,13 +84,17 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
     """Topics first (retrying while Kafka is away), then the relay and the consumer."""
     settings = ctx.settings
     topics = service_topics(service, handlers)
-    relay = OutboxRelay(
-        ctx.db,
-        bootstrap=settings.kafka_bootstrap_servers,
-        batch_size=settings.outbox_batch_size,
-        poll_interval_s=settings.outbox_poll_interval_s,
-        kafka_options=ctx.kafka,
-        namespace=ctx.namespace,
+    relay = (
+        OutboxRelay(
+            ctx.db,
+            bootstrap=settings.kafka_bootstrap_servers,
+            batch_size=settings.outbox_batch_size,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            kafka_options=ctx.kafka,
+            namespace=ctx.namespace,
+        )
+        if settings.run_relay
+        else None
     )
     delay = 1.0
     days = settings.accountability_retention_days
@@ -113,7 +117,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
             break
         except Exception as exc:
             log.warning("Kafka not reachable yet (%s); writes still succeed, events wait", exc)
-            if settings.run_relay:
+            if relay is not None:
                 # What waits, and for how long, is on /metrics from the start of an outage
                 # the service started in, not only from the relay's first pass after it.
                 with contextlib.suppress(Exception):
@@ -121,7 +125,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
     runners: list[Awaitable[None]] = []
-    if settings.run_relay:
+    if relay is not None:
         runners.append(relay.run())
     if settings.run_consumer and handlers:
         runners.append(
