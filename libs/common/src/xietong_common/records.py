@@ -158,9 +158,7 @@ class OwnCompiled:
         return default
 
     def __setitem__(self, key: tuple[Any, ...], compiled: Any) -> None:
-        if len(self._forms) >= self._MOST:
-            self._forms.clear()
-        self._forms[(key[0], id(key[1]), key[2:])] = (key[1], compiled)
+        _remember(self._forms, (key[0], id(key[1]), key[2:]), (key[1], compiled), limit=self._MOST)
 
 
 class _Fallback(Exception):
@@ -333,8 +331,9 @@ _MEMO_LIMIT = 4096
 sort key, one per (box, organisation) that listed; far more than the directory has."""
 
 
-def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(memo) >= _MEMO_LIMIT:
+def _remember(memo: dict[Any, Any], key: Any, value: Any, *, limit: int = _MEMO_LIMIT) -> None:
+    """Keep `value` under `key` in `memo`, which starts afresh once it holds `limit`."""
+    if len(memo) >= limit:
         memo.clear()
     memo[key] = value
 

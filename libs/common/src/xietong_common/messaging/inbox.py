@@ -216,10 +216,11 @@ class InboxConsumer:
                 batches = await consumer.getmany(timeout_ms=1000, max_records=500)
                 # What a poll brought, every partition's events in their order (an aggregate's
                 # events are all on one partition), handled in as few transactions as
-                # `batch_size` allows, then the poll's offsets committed in one request. A transaction per partition cost each poll a BEGIN, an inbox
-                # insert and a COMMIT per partition (issue 22). The price: while an event that
-                # fails is retried, the other partitions' events of the same poll wait for it
-                # too (the next poll's always did).
+                # `batch_size` allows, then the poll's offsets committed in one request. A
+                # transaction per partition cost each poll a BEGIN, an inbox insert and a
+                # COMMIT per partition (issue 22). The price: while an event that fails is
+                # retried, the other partitions' events of the same poll wait for it too (the
+                # next poll's always did).
                 await self.process_poll(batches, dlq)
                 if batches:
                     for tp in batches:
@@ -267,9 +268,9 @@ class InboxConsumer:
     async def process_batch(
         self, records: list[ConsumerRecord[bytes, bytes]], dlq: AIOKafkaProducer
     ) -> list[str]:
-        """Handle records (each partition's in their order), in order: the runs of decodable events each in one
-        transaction, a record no retry can fix dead-lettered where it stands. Returns each
-        record's outcome."""
+        """Handle records (each partition's in their order), in order: the runs of decodable
+        events each in one transaction, a record no retry can fix dead-lettered where it
+        stands. Returns each record's outcome."""
         outcomes: list[str] = []
         run: list[_Decoded] = []
         for record in records:

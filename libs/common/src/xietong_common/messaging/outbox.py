@@ -218,11 +218,10 @@ class OutboxRelay:
             return
         try:
             await self._conn.execute("ROLLBACK")
-        except Exception:
+        except BaseException as error:
             self._drop_connection()
-        except BaseException:
-            self._drop_connection()
-            raise
+            if not isinstance(error, Exception):
+                raise
 
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
