@@ -12,7 +12,7 @@ import sqlalchemy.ext.asyncio as sa_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from xietong_common.uow import UnitOfWork
+from xietong_common.uow import UnitOfWork, UnitOfWorkSession
 
 if TYPE_CHECKING:
     from xietong_common.auth import Actor
@@ -200,7 +200,9 @@ class Database:
         self.engine: AsyncEngine = sa_asyncio.create_async_engine(
             self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
         )
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine, sync_session_class=UnitOfWorkSession, expire_on_commit=False
+        )
         self._reads = async_sessionmaker(
             self.engine, sync_session_class=_ReadSession, expire_on_commit=False
         )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from xietong_common import audit as audit_log
 from xietong_common.events.envelope import CloudEvent, current_trace_context
@@ -130,7 +130,7 @@ class UnitOfWork:
                     statement = _commit_statement(
                         tuple(later), events=bool(self._pending_events), chained=chained
                     )
-                    await _execute_plainly(session, statement, params)
+                    await execute_plainly(session, statement, params)
                 if not chained:
                     # Last, so the chain head stays locked only from here to COMMIT.
                     await audit_log.append(session, self._pending_audit, algorithm=self._audit_hash)
@@ -184,7 +184,9 @@ class UnitOfWork:
         outbox and audit rows. Rows the use case then reads only through that session."""
         if not self._later:
             session = self.session.sync_session
-            if not sa.event.contains(session, "do_orm_execute", self._before_statement):
+            if isinstance(session, UnitOfWorkSession):
+                session.info[_WRITING_LATER] = self
+            elif not sa.event.contains(session, "do_orm_execute", self._before_statement):
                 sa.event.listen(session, "do_orm_execute", self._before_statement)
         self._later.setdefault(kind, []).append(row)
 
@@ -259,6 +261,27 @@ class UnitOfWork:
         return columns
 
 
+_WRITING_LATER = "xietong.writing_later"
+"""`session.info` of a unit of work's session: the unit of work, once it has rows to write
+later."""
+
+
+class UnitOfWorkSession(Session):
+    """The session of a unit of work (`Database.uow`). Whatever it executes first writes the
+    rows its unit of work queued to write later (`write_later`): one listener on the class,
+    not one added to each session that queues a row (its `listen`, some 30 calls of every
+    create; issue 22)."""
+
+
+def _rows_written_later_first(state: ORMExecuteState) -> None:
+    uow = state.session.info.get(_WRITING_LATER)
+    if uow is not None:
+        uow._before_statement(state)
+
+
+sa.event.listen(UnitOfWorkSession, "do_orm_execute", _rows_written_later_first)
+
+
 def _run_hooks(hooks: list[Callable[[], object]]) -> None:
     for hook in hooks:
         try:
@@ -307,28 +330,43 @@ def _commit_statement(
     return statement
 
 
-_PLAIN: dict[tuple[sa.TextClause, str], tuple[str, tuple[str, ...]]] = {}
+_Plain = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
+_PLAIN: dict[tuple[Any, str, tuple[str, ...]], _Plain] = {}
 
 
-async def _execute_plainly(
-    session: AsyncSession, statement: sa.TextClause, params: dict[str, Any]
+async def execute_plainly(
+    session: AsyncSession, statement: sa.ClauseElement, params: dict[str, Any]
 ) -> None:
-    """Run `statement` in the session's transaction as the driver's own SQL (compiled once per
-    dialect), its parameters in their order: a commit's statement returns nothing the unit of
-    work reads, so the ORM's execution of it (its context, the compiled cache's key, the
-    parameters' processing, the result) was work for nothing — ~0.1–0.2 ms of every write
-    (issue 22). Still through the connection: the transaction as the driver adapter keeps it
-    (BEGIN where the session began none yet), its errors translated and a dead connection
-    invalidated as for any statement, and the statement traced as any."""
+    """Run `statement` — one built once, whose result nothing reads (a commit's statement, a
+    new record's INSERT) — in the session's transaction as the driver's own SQL, compiled
+    once per dialect and set of parameters, each parameter turned into what the driver takes
+    by its type's bind processor, as SQLAlchemy's execution turns it. The ORM's execution of
+    it (its context, the compiled cache's key, the parameters' processing, the result) was
+    work for nothing — ~0.1–0.2 ms of every write (issue 22). Still through the connection:
+    the transaction as the driver adapter keeps it (BEGIN where the session began none yet),
+    its errors translated and a dead connection invalidated as for any statement, and the
+    statement traced and seen by the engine's events as any."""
     connection = await session.connection()
     dialect = connection.dialect
-    plain = _PLAIN.get((statement, dialect.name))
+    key = (statement, dialect.name, tuple(params))
+    plain = _PLAIN.get(key)
     if plain is None:
-        compiled = statement.compile(dialect=dialect)
-        plain = compiled.string, tuple(compiled.positiontup or ())
-        _PLAIN[(statement, dialect.name)] = plain
+        compiled: Any = statement.compile(dialect=dialect, column_keys=list(params))
+        processors = compiled._bind_processors
+        plain = (
+            compiled.string,
+            tuple((name, processors.get(name)) for name in compiled.positiontup or ()),
+        )
+        if len(_PLAIN) >= 1024:  # statements built once: a handful; never grows unbounded
+            _PLAIN.clear()
+        _PLAIN[key] = plain
     sql, names = plain
-    await connection.exec_driver_sql(sql, tuple(params[name] for name in names))
+    await connection.exec_driver_sql(
+        sql,
+        tuple(
+            [params[name] if process is None else process(params[name]) for name, process in names]
+        ),
+    )
 
 
 def _later_statement(kind: LaterRows) -> sa.TextClause:

@@ -382,6 +382,43 @@ async def test_a_new_record_is_inserted_as_the_flush_would_and_held_as_read(db: 
     assert rows[with_lines.id] == rows[flushed.id]
 
 
+async def test_a_record_made_by_its_kind_is_written_as_its_constructor_s(db: Database) -> None:
+    """Issue 22: `RecordKind.new` (`new_record`) makes the record `Memo(...)` makes without
+    the attributes' events, and what is written of it is the same — by `insert` (defaults
+    applied, None as JSON null or SQL NULL as the column says, a collection's rows with the
+    record's key) and by the flush alike; an empty collection reads as loaded, and a name
+    that is no attribute of the model is refused as the constructor refuses it."""
+
+    def values() -> dict[str, Any]:
+        return {"sender": TOWN.org, "remark": "r", "party": None, "flags": None}
+
+    async with db.uow(actor=TOWN) as uow:
+        constructed = await MEMO.insert(uow, Memo(**values(), parts=[MemoPart(n=1)]))
+        made = await MEMO.insert(uow, MEMO.new(**values(), parts=[MemoPart(n=1)], lines=[]))
+        assert (made.body, made.count, made.lines, made.parts[0].memo_id) == ("", 0, [], made.id)
+        flushed = MEMO.new(**values(), lines=[MemoLine(n=1)])
+        uow.session.add(flushed)
+        await uow.session.flush()
+        assert not uow.session.dirty
+    raw = sa.text(
+        "SELECT body, count, remark, party IS NULL, party, flags IS NULL,"
+        " (SELECT count(*) FROM memo_parts WHERE memo_id = memos.id),"
+        " (SELECT count(*) FROM memo_lines WHERE memo_id = memos.id)"
+        " FROM memos WHERE id = :id"
+    )
+    async with db.session() as session:
+        rows = [
+            tuple((await session.execute(raw, {"id": key})).one())
+            for key in (constructed.id, made.id, flushed.id)
+        ]
+    assert rows[0] == rows[1] == ("", 0, "r", False, None, True, 1, 0)
+    assert rows[2] == ("", 0, "r", False, None, True, 0, 1)
+    with pytest.raises(TypeError, match="'colour' is an invalid keyword argument for Memo"):
+        MEMO.new(sender=TOWN.org, colour="red")
+    with pytest.raises(TypeError, match="'colour' is an invalid keyword argument for Memo"):
+        Memo(sender=TOWN.org, colour="red")
+
+
 async def test_a_new_record_s_collection_rows_are_inserted_with_it(db: Database) -> None:
     """Issue 22: the rows of a new record's collections are written by `insert` too — one
     INSERT for the record, one per collection, not the flush — each with the record's key and

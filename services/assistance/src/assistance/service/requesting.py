@@ -76,7 +76,7 @@ async def create_draft(
     domain.check_ground(
         data.ground, data.ground_description, min_chars=settings.assistance_min_reason_chars
     )
-    r = AssistanceRequest(
+    r = REQUEST.new(
         id=uuid.uuid4(),
         state=AssistanceState.DRAFT.value,
         town=actor.org,

@@ -152,7 +152,7 @@ async def create(
             )
             for a in older.attachments
         ]
-    item = Item(
+    item = ITEM.new(
         id=item_id,
         series_id=series_id or item_id,
         version=version,

@@ -106,7 +106,7 @@ async def new_order(
         )
     ctx.directory.require(actor.org)
     ctx.directory.require(town, OrgKind.TOWN)
-    order = WorkOrder(
+    order = ORDER.new(
         id=uuid.uuid4(),
         initiating_org=actor.org,
         town=town,

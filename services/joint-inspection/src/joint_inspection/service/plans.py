@@ -123,7 +123,7 @@ async def create_plan(
     )
     if replay is not None:
         return await PLAN.load_for(uow, uuid.UUID(replay), actor)
-    plan = Plan(
+    plan = PLAN.new(
         id=uuid.uuid4(),
         town=actor.org,
         title=data.title,

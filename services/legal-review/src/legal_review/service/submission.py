@@ -49,7 +49,7 @@ from xietong_common.calendar import DeadlineRule
 from xietong_common.context import ServiceContext, settings_of
 from xietong_common.contracts.review import ReviewOpinionKind
 from xietong_common.parties import PartyKind
-from xietong_common.records import insert_new
+from xietong_common.records import insert_new, new_record
 from xietong_common.reference import OrgKind, is_town
 from xietong_common.uow import UnitOfWork
 
@@ -72,7 +72,8 @@ def _new_round(
     at: datetime,
     correction_note: str | None = None,
 ) -> ReviewRound:
-    return ReviewRound(
+    return new_record(
+        ReviewRound,
         review_id=review.id,
         number=number,
         party_kind=party_kind,
@@ -185,7 +186,7 @@ async def submit(
             zh="该决定不属于应当进行法制审核的情形；如仍需审核，请设置 voluntary=true 自愿送审",
             rule="REV-01",
         )
-    review = Review(
+    review = REVIEW.new(
         id=uuid.uuid4(),
         town=actor.org,
         case_number=data.case_number,

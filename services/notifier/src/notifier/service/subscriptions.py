@@ -62,7 +62,7 @@ async def create_subscription(
     _check_format(data.format, url, data.secret)
     secret = data.secret or new_secret()
     sid = uuid.uuid4()
-    subscription = Subscription(
+    subscription = SUBSCRIPTION.new(
         id=sid,
         organisation=actor.org,
         url=url,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from referral import domain, events
 from referral.domain import MatterJurisdiction, Parties, ReferralState, Resemblance, Step
@@ -221,7 +222,7 @@ async def start_receipt_deadline(uow: UnitOfWork, ctx: ServiceContext, referral:
 # ---- REF-08: an onward referral in disguise ---------------------------------------------------
 
 
-def case_key(referral: Referral | sa.Row[Any]) -> domain.CaseKey:
+def case_key(referral: Referral | sa.Row[*tuple[Any, ...]]) -> domain.CaseKey:
     """What REF-08 compares: the party (its number; an organisation's name), facts, place,
     matter and when it was found."""
     party = referral.party or {}
@@ -237,22 +238,30 @@ def case_key(referral: Referral | sa.Row[Any]) -> domain.CaseKey:
     )
 
 
-# Prepared once; only what case_key reads (no case, item or material objects loaded).
+# Prepared once; only what case_key reads (no case, item or material objects loaded). Of the
+# table's columns, not the model's attributes: the session runs it as a Core statement, without
+# the ORM's compile state and loading (issue 22).
+_REFERRALS = Referral.__table__.c
 _RECEIVED = (
     sa.select(
-        Referral.id,
-        Referral.facts,
-        Referral.found_at,
-        Referral.party,
-        Referral.matter_code,
-        Referral.place_town,
+        _REFERRALS.id,
+        _REFERRALS.facts,
+        _REFERRALS.found_at,
+        _REFERRALS.party,
+        _REFERRALS.matter_code,
+        _REFERRALS.place_town,
     )
     .where(
-        sa.func.coalesce(Referral.assignee, Referral.receiver) == sa.bindparam("holder"),
-        Referral.state.in_([s.value for s in domain.RECEIVED_STATES]),
-        Referral.id != sa.bindparam("self_id"),
+        sa.func.coalesce(_REFERRALS.assignee, _REFERRALS.receiver) == sa.bindparam("holder"),
+        # One array parameter, not an IN list whose members SQLAlchemy renders into the
+        # statement's text again on every execution (~60 calls of every create; issue 22).
+        _REFERRALS.state
+        == sa.any_(
+            sa.literal([s.value for s in domain.RECEIVED_STATES], postgresql.ARRAY(sa.Text))
+        ),
+        _REFERRALS.id != sa.bindparam("self_id"),
     )
-    .order_by(Referral.created_at)
+    .order_by(_REFERRALS.created_at)
 )
 
 

@@ -79,7 +79,8 @@ async def create_draft(
         return Drafted(await REFERRAL.load_for(uow, uuid.UUID(replay), sender), None, new=False)
     if data.onward_of is not None:
         await _refuse_onward(uow, data.onward_of, sender)
-    referral = Referral(
+    referral = REFERRAL.new(
+        **data.model_dump(exclude={"items", "party", "onward_of"}),
         id=uuid.uuid4(),
         state=ReferralState.DRAFT.value,
         sender=sender.org,
@@ -87,14 +88,11 @@ async def create_draft(
         created_by=sender.user,
         updated_at=uow.now,
         source_kind=SourceKind.MANUAL.value,
-        materials=[],
-        cooperation_requests=[],
+        # A new draft's first finding is the one it states (REF-03's clock starts from it):
+        # set with the row's INSERT, not by an UPDATE of it when the deadline starts.
+        first_found_at=data.found_at,
+        party=party_dict(data.party),
     )
-    apply_fields(referral, data.model_dump(exclude={"items", "party", "onward_of"}))
-    # A new draft's first finding is the one it states (REF-03's clock starts from it): set
-    # with the row's INSERT, not by an UPDATE of it when the deadline starts (issue 22).
-    referral.first_found_at = referral.found_at
-    referral.party = party_dict(data.party)
     set_items(referral, data.items)
     routing = route_referral(ctx, referral)
     referral.receiver = routing.receiver

@@ -91,7 +91,7 @@ async def create_team(
     )
     head = await lock_head(uow, department)
     _check_name(await latest_snapshots(uow.session, department), data.name, team_id=None)
-    team = Team(
+    team = TEAM.new(
         id=uuid.uuid4(),
         department=department,
         mode=mode.value,
