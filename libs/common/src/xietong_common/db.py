@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Generator
+from collections.abc import AsyncIterator, Coroutine, Generator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -226,6 +227,21 @@ class Database:
         it started (as in a READ COMMITTED transaction). `transaction=True` for a read that
         needs one: `SET LOCAL`, a server-side cursor (`stream`)."""
         return _Reading(self.sessions if transaction else self._reads)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[sa_asyncio.AsyncConnection]:
+        """`async with db.snapshot() as conn:` — a connection in a REPEATABLE READ, READ ONLY
+        transaction: every statement in the block sees the database as its first statement
+        saw it. For reads that must agree with one another, where a commit landing between
+        two of them would make them contradict: the audit chain's verification reads the log
+        page by page, then its head, and a unit of work committed in between made a chain in
+        good order look cut short (the head naming a row the log, read before, did not
+        have)."""
+        async with self.engine.connect() as conn:
+            snapshot = await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with snapshot.begin():
+                await snapshot.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield snapshot
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -203,3 +204,47 @@ async def test_events_and_audit_rows_are_written_by_one_last_statement(h: Harnes
     assert [r["action"] for r in rows] == ["first", "second"]
     assert rows[1]["prev_hash"] == rows[0]["hash"]
     assert published == [1, 2]
+
+
+class _CommitAfterTheLog:
+    """A connection verification reads through, on which a unit of work commits an audited
+    change right after the first read of the log: what a service writing while its chain is
+    verified does."""
+
+    def __init__(self, conn: Any, h: Harness) -> None:
+        self._conn = conn
+        self._h = h
+        self.committed = False
+
+    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        result = await self._conn.execute(statement, *args, **kwargs)
+        if not self.committed and "FROM audit_log" in str(statement):
+            self.committed = True
+            async with self._h.db.uow(actor=CLERK) as uow:
+                uow.audit(action="step-4", subject="referral:1", rule="REF-07")
+        return result
+
+
+async def test_a_chain_verified_while_the_service_writes_is_not_reported_cut_short(
+    h: Harness,
+) -> None:
+    """A unit of work committing between verification's read of the log and its read of the
+    head made a chain in good order look cut short ("rows removed from the end") on
+    separate reads — a false alarm of the periodic job (`audit_verify_job`) and of `xietong
+    audit verify` on a live service. Both read one snapshot (`Database.snapshot`)."""
+    await write_three(h)
+    async with h.db.session() as session:
+        separate = _CommitAfterTheLog(session, h)
+        report = await verify_chain(separate)  # type: ignore[arg-type]
+    assert separate.committed
+    assert any("rows removed from the end" in p for p in report.problems), report.problems
+    async with h.db.snapshot() as conn:
+        together = _CommitAfterTheLog(conn, h)
+        report = await verify_chain(together)  # type: ignore[arg-type]
+    assert together.committed
+    assert report.ok, report.problems
+    assert report.rows == 4  # the first three and the separate read's; not the snapshot's
+    async with h.db.snapshot() as conn:
+        assert (await verify_chain(conn)).rows == 5
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            await conn.exec_driver_sql("DELETE FROM audit_checkpoints")

@@ -270,7 +270,8 @@ async def verify_audit(
     deployment: str,
 ) -> AuditReport:
     """The chain of `conn`'s database against every checkpoint of `deployment` read, with the
-    trusted keys. Checkpoints another deployment signed (a staging system on the same broker)
+    trusted keys. `conn` reads one snapshot (`Database.snapshot`) where the service may be
+    writing meanwhile. Checkpoints another deployment signed (a staging system on the same broker)
     are not evidence about this database: they are counted in a note, never judged."""
     by_id = {key.key_id: key for key in keys}
     problems: list[str] = [p for r in readings for p in r.problems]
@@ -378,21 +379,25 @@ def audit_verify_job() -> PeriodicJob:
         name = ctx.db.service_name
 
         async def run(uow: UnitOfWork) -> None:
-            reading = await read_recorded(uow.session, service=service)
-            mine = [
-                f
-                for f in reading.found
-                if f.checkpoint.deployment in (None, ctx.settings.deployment_id)
-            ]
-            mine.sort(key=lambda f: (f.checkpoint.signed_at, f.checkpoint.seq))
-            reading.found = mine[-RECENT_CHECKPOINTS:]
-            report = await verify_audit(
-                uow.session,
-                service=service,
-                readings=[reading],
-                keys=keys,
-                deployment=ctx.settings.deployment_id,
-            )
+            # The unit of work holds the job's lock (one replica verifies at a time); the
+            # reads are of one snapshot, so that what the service commits meanwhile cannot
+            # look like a chain cut short.
+            async with ctx.db.snapshot() as conn:
+                reading = await read_recorded(conn, service=service)
+                mine = [
+                    f
+                    for f in reading.found
+                    if f.checkpoint.deployment in (None, ctx.settings.deployment_id)
+                ]
+                mine.sort(key=lambda f: (f.checkpoint.signed_at, f.checkpoint.seq))
+                reading.found = mine[-RECENT_CHECKPOINTS:]
+                report = await verify_audit(
+                    conn,
+                    service=service,
+                    readings=[reading],
+                    keys=keys,
+                    deployment=ctx.settings.deployment_id,
+                )
             AUDIT_CHAIN_VERIFIED.labels(name).set(1 if report.ok else 0)
             AUDIT_VERIFY_LAST_RUN.labels(name).set(time.time())
             if not report.ok:

@@ -161,11 +161,12 @@ def _verify(args: argparse.Namespace, locations: Locations) -> int:
             readings.append(read_files(args.checkpoints, service=args.service))
         db = Database(url, clock=SystemClock(), service_name=args.service)
         try:
-            async with db.session() as session:
+            # One snapshot: the service may be writing while an auditor verifies.
+            async with db.snapshot() as conn:
                 if not args.no_recorded:
-                    readings.append(await read_recorded(session, service=args.service))
+                    readings.append(await read_recorded(conn, service=args.service))
                 report = await verify_audit(
-                    session,
+                    conn,
                     service=args.service,
                     readings=readings,
                     keys=keys,
