@@ -196,7 +196,10 @@ if __name__ == "__main__":
         "--http-seconds", type=float, default=5.0, help="length of one wrk run (HTTP, lists)"
     )
     parser.add_argument(
-        "--http-rounds", type=int, default=3, help="interleaved rounds per HTTP figure"
+        "--http-rounds",
+        type=int,
+        default=4,
+        help="interleaved rounds per HTTP figure (even: each order as often, ABBA)",
     )
     parser.add_argument(
         "--list-rows",

@@ -93,11 +93,20 @@ class Scenario:
 async def interleave(
     pairs: list[tuple[Served, Scenario]], *, rounds: int, seconds: float
 ) -> list[Tally]:
-    """Each (server, scenario) once per round, in turn, `rounds` times."""
+    """Each (server, scenario) once per round, in turn, `rounds` times, every other round in
+    the reverse order (ABBA…), so that neither always follows the other.
+
+    A server's CPU for a run is counted until it has settled after it: what the load left
+    it to do (the relay publishing the events of the last creates) is the run's, and is not
+    left to fall into the next run — its own, or nobody's when another server's run came
+    between (the service's relay then finished unseen while the baseline ran). Every run
+    starts with its server settled."""
     tallies = [Tally(scenario.name) for _, scenario in pairs]
-    for _ in range(rounds):
-        for (server, scenario), tally in zip(pairs, tallies, strict=True):
+    for n in range(rounds):
+        order = list(zip(pairs, tallies, strict=True))
+        for (server, scenario), tally in order if n % 2 == 0 else reversed(order):
             script = scenario.script(server)
+            await settled(server)
             before = server.cpu()
             run = await asyncio.to_thread(
                 run_wrk,
@@ -106,9 +115,25 @@ async def interleave(
                 connections=scenario.connections,
                 seconds=seconds,
             )
+            await settled(server)
             tally.cpu_s += server.cpu() - before
             tally.runs.append(run)
     return tallies
+
+
+SETTLED_SHARE = 0.03
+"""A server is settled once it uses less than this share of one core over a sample."""
+
+
+async def settled(server: Served, *, sample_s: float = 0.2, most_s: float = 15.0) -> None:
+    """Wait until `server` is idle (under `SETTLED_SHARE` of a core over `sample_s`), or
+    `most_s` has passed: a server that never settles (a periodic job) is measured as it is."""
+    deadline = asyncio.get_running_loop().time() + most_s
+    while asyncio.get_running_loop().time() < deadline:
+        before = server.cpu()
+        await asyncio.sleep(sample_s)
+        if server.cpu() - before < SETTLED_SHARE * sample_s:
+            return
 
 
 class LockWaits:
@@ -197,7 +222,7 @@ async def _ids(url: str, sql: str, limit: int = 2000) -> list[str]:
 
 
 async def run(
-    *, admin_url: str, bootstrap: str, seconds: float = 5.0, rounds: int = 3
+    *, admin_url: str, bootstrap: str, seconds: float = 5.0, rounds: int = 4
 ) -> list[str]:
     """Create and GET by id over HTTP, service beside baseline; the lines to print."""
     if wrk_path() is None:
@@ -403,7 +428,9 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(prog="python -m bench.bench_api")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per figure")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="interleaved rounds per figure (even: ABBA)"
+    )
     args = parser.parse_args()
     admin, kafka = servers()
 
