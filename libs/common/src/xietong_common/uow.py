@@ -112,29 +112,10 @@ class UnitOfWork:
         committed = False
         try:
             if exc_type is None:
-                await session.flush()
-                later, self._later = self._later, {}
-                params: dict[str, Any] = {}
-                for kind, rows in later.items():
-                    params |= kind.params(rows)
-                chained = False
-                if later or self._pending_events:
-                    if self._pending_events:
-                        params |= self._outbox_columns()
-                    if self._pending_audit and self._audit_hash == "sha256":
-                        params |= audit_log.sha256_columns(self._pending_audit)
-                        chained = True
-                    # One round trip: the rows written later, the outbox rows, and the audit
-                    # rows chained — the statement still the last, so the chain head stays
-                    # locked only from here to COMMIT (issue 22).
-                    statement = _commit_statement(
-                        tuple(later), events=bool(self._pending_events), chained=chained
-                    )
-                    await execute_plainly(session, statement, params)
-                if not chained:
+                if not await session.run_sync(self._write_and_commit):
                     # Last, so the chain head stays locked only from here to COMMIT.
                     await audit_log.append(session, self._pending_audit, algorithm=self._audit_hash)
-                await session.commit()
+                    await session.commit()
                 committed = True
             else:
                 await session.rollback()
@@ -146,6 +127,35 @@ class UnitOfWork:
             self._session = None
         if committed:
             _run_hooks(hooks)
+
+    def _write_and_commit(self, session: Session) -> bool:
+        """The commit's work up to COMMIT in one call on the session's own (synchronous) side:
+        its flush, then one statement for the rows written later, the outbox rows and — with
+        SHA-256 — the audit rows chained (the statement still the last, so the chain head
+        stays locked only from there to COMMIT), then COMMIT. One switch into SQLAlchemy's
+        greenlet rather than one for each step (issue 22). False, uncommitted, where audit
+        rows of another hash function are left to chain (`audit.append`, which reads the
+        head first)."""
+        session.flush()
+        later, self._later = self._later, {}
+        params: dict[str, Any] = {}
+        for kind, rows in later.items():
+            params |= kind.params(rows)
+        chained = False
+        if later or self._pending_events:
+            if self._pending_events:
+                params |= self._outbox_columns()
+            if self._pending_audit and self._audit_hash == "sha256":
+                params |= audit_log.sha256_columns(self._pending_audit)
+                chained = True
+            statement = _commit_statement(
+                tuple(later), events=bool(self._pending_events), chained=chained
+            )
+            _execute_plainly(session, statement, params)
+        if self._pending_audit and not chained:
+            return False
+        session.commit()
+        return True
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -346,7 +356,11 @@ async def execute_plainly(
     the transaction as the driver adapter keeps it (BEGIN where the session began none yet),
     its errors translated and a dead connection invalidated as for any statement, and the
     statement traced and seen by the engine's events as any."""
-    connection = await session.connection()
+    await session.run_sync(_execute_plainly, statement, params)
+
+
+def _execute_plainly(session: Session, statement: sa.ClauseElement, params: dict[str, Any]) -> None:
+    connection = session.connection()
     dialect = connection.dialect
     key = (statement, dialect.name, tuple(params))
     plain = _PLAIN.get(key)
@@ -361,7 +375,7 @@ async def execute_plainly(
             _PLAIN.clear()
         _PLAIN[key] = plain
     sql, names = plain
-    await connection.exec_driver_sql(
+    connection.exec_driver_sql(
         sql,
         tuple(
             [params[name] if process is None else process(params[name]) for name, process in names]
