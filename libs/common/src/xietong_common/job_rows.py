@@ -60,16 +60,22 @@ class RowQuarantine:
             async with uow.savepoint():
                 await work()
         except Exception:
-            log.exception(
-                "%s: row %s could not be processed; skipped, the other rows go on",
-                self.job,
-                row,
-                extra={"job": self.job, "row": str(row)},
-            )
-            self.failed(row)
+            self.skip(row)
             return False
         self.succeeded(row)
         return True
+
+    def skip(self, row: Hashable) -> None:
+        """In an `except` block: the row's failure (the exception being handled) logged and
+        counted, and the row skipped with a back-off, as `run` does for work that raised —
+        for a job that works out its rows first and writes them together."""
+        log.exception(
+            "%s: row %s could not be processed; skipped, the other rows go on",
+            self.job,
+            row,
+            extra={"job": self.job, "row": str(row)},
+        )
+        self.failed(row)
 
 
 _QUARANTINES: dict[tuple[str, str], RowQuarantine] = {}

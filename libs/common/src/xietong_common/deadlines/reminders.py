@@ -13,6 +13,8 @@ met, ended or past due (the breach is the sweep's business).
 from __future__ import annotations
 
 import functools
+import json
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,6 +30,8 @@ from xietong_common.metrics import DEADLINE_REMINDERS
 from xietong_common.settings import ServiceSettings
 from xietong_common.tables import deadlines
 from xietong_common.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 _d = deadlines.c
 REMIND = "deadline-reminders"
@@ -158,41 +162,111 @@ async def remind(
         .mappings()
         .all()
     )
-    sent = 0
-
-    async def one(row: sa.RowMapping) -> None:
-        nonlocal sent
-        decided = plan(
-            leads=policy.leads_for(row["unit"], row["amount"]),
-            calendar=calendar,
-            started_at=row["started_at"],
-            due_at=row["due_at"],
-            reminded=row["reminded"],
-            now=uow.now,
-        )
-        await uow.session.execute(
-            sa.update(deadlines)
-            .where(_d.id == row["id"])
-            .values(reminded=sorted(decided.handled), next_reminder_at=decided.next_at)
-        )
-        if decided.send is None or decided.remind_at is None:
-            return
-        lead = decided.send
-        uow.publish(
-            DeadlineApproaching(
-                **facts.facts_of(row, mechanism),
-                lead=lead.text,
-                lead_unit=DeadlineUnit(lead.unit),
-                lead_amount=lead.amount,
-                remind_at=decided.remind_at,
-                working_days_left=working_days_left(calendar, uow.now, row["due_at"]),
-            ),
-            key=str(row["id"]),
-            subject=row["subject"],
-        )
-        uow.after_commit(DEADLINE_REMINDERS.labels(mechanism, lead.text).inc)
-        sent += 1
-
+    decided: list[tuple[sa.RowMapping, Plan]] = []
     for row in rows:
-        await rows_of.run(uow, row["id"], functools.partial(one, row))
+        try:
+            decided.append((row, _plan_of(row, calendar, policy, uow.now)))
+        except Exception:
+            rows_of.skip(row["id"])
+    if not decided:
+        return 0
+    try:
+        # Every deadline's new reminder state in one statement (500 deadlines a pass were
+        # 1,500 round trips, a SAVEPOINT, an UPDATE and a RELEASE each, ~0.9 ms of CPU a
+        # deadline: issue 22).
+        async with uow.savepoint():
+            await uow.session.execute(
+                _PLANNED,
+                {
+                    "ids": [row["id"] for row, _ in decided],
+                    "reminded": [json.dumps(sorted(d.handled)) for _, d in decided],
+                    "next_at": [d.next_at for _, d in decided],
+                },
+            )
+    except Exception:
+        log.warning(
+            "%s: the reminders planned could not be written together; each on its own",
+            REMIND,
+            exc_info=True,
+        )
+        announced: list[int] = []
+        for row, d in decided:
+            one = functools.partial(_one, uow, row, d, calendar, mechanism, announced)
+            await rows_of.run(uow, row["id"], one)
+        return sum(announced)
+    sent = 0
+    for row, d in decided:
+        sent += _announce(uow, row, d, calendar, mechanism)
+        rows_of.succeeded(row["id"])
     return sent
+
+
+_PLANNED = sa.text(
+    """
+    UPDATE deadlines AS d
+    SET reminded = ARRAY(SELECT jsonb_array_elements_text(p.reminded)),
+        next_reminder_at = p.next_at
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:reminded AS jsonb[]), CAST(:next_at AS timestamptz[])
+    ) AS p(id, reminded, next_at)
+    WHERE d.id = p.id
+    """
+)
+
+
+def _plan_of(
+    row: sa.RowMapping, calendar: WorkingDayCalendar, policy: ReminderPolicy, now: datetime
+) -> Plan:
+    return plan(
+        leads=policy.leads_for(row["unit"], row["amount"]),
+        calendar=calendar,
+        started_at=row["started_at"],
+        due_at=row["due_at"],
+        reminded=row["reminded"],
+        now=now,
+    )
+
+
+async def _one(
+    uow: UnitOfWork,
+    row: sa.RowMapping,
+    decided: Plan,
+    calendar: WorkingDayCalendar,
+    mechanism: str,
+    announced: list[int],
+) -> None:
+    """One deadline's reminder state written and its reminder sent, on its own (a savepoint
+    of the quarantine's), where the pass's statement for all of them failed."""
+    await uow.session.execute(
+        sa.update(deadlines)
+        .where(_d.id == row["id"])
+        .values(reminded=sorted(decided.handled), next_reminder_at=decided.next_at)
+    )
+    announced.append(_announce(uow, row, decided, calendar, mechanism))
+
+
+def _announce(
+    uow: UnitOfWork,
+    row: sa.RowMapping,
+    decided: Plan,
+    calendar: WorkingDayCalendar,
+    mechanism: str,
+) -> int:
+    """`deadline.approaching` for the lead `decided` sends, if any; 1 if sent."""
+    if decided.send is None or decided.remind_at is None:
+        return 0
+    lead = decided.send
+    uow.publish(
+        DeadlineApproaching(
+            **facts.facts_of(row, mechanism),
+            lead=lead.text,
+            lead_unit=DeadlineUnit(lead.unit),
+            lead_amount=lead.amount,
+            remind_at=decided.remind_at,
+            working_days_left=working_days_left(calendar, uow.now, row["due_at"]),
+        ),
+        key=str(row["id"]),
+        subject=row["subject"],
+    )
+    uow.after_commit(DEADLINE_REMINDERS.labels(mechanism, lead.text).inc)
+    return 1
