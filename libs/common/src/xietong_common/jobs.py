@@ -82,7 +82,9 @@ def deadline_sweep_job(mechanism: str) -> PeriodicJob:
     provisional deadlines their final date, flag deadlines that passed with nothing done,
     publish the facts of deadlines tracked before facts were published, and send the due-soon
     reminders whose moment has come (planned again whenever the calendar changes, and when
-    the service starts). Each step goes row by row (a failing row is skipped, not fatal)."""
+    the service starts). A failing row is skipped, not fatal: each step goes row by row, but
+    the reminders, worked out row by row and written in one statement (row by row where that
+    fails)."""
 
     def make(ctx: ServiceContext) -> Job:
         policy = reminders.ReminderPolicy.of(ctx.settings)
