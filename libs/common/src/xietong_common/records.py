@@ -349,7 +349,7 @@ def _plan_of(model: Any) -> _InsertPlan:
     return plan
 
 
-_ATTRIBUTES: dict[Any, tuple[frozenset[str], frozenset[str]]] = {}
+_ATTRIBUTES: dict[Any, tuple[frozenset[str], frozenset[str], bool]] = {}
 
 
 def new_record(model: type[R], /, **values: Any) -> R:
@@ -361,15 +361,20 @@ def new_record(model: type[R], /, **values: Any) -> R:
     and an empty collection is set as loaded (there is nothing in it to write). A collection
     with rows in it, and any other attribute, is set through the attribute as the
     constructor sets it (the rows' foreign keys and the flush's cascade follow it); a name
-    that is no attribute of the model is refused as the constructor refuses it."""
+    that is no attribute of the model is refused as the constructor refuses it. A model with
+    an `__init__` of its own is made by it."""
     attributes = _ATTRIBUTES.get(model)
     if attributes is None:
         mapper = cast("Any", sa.inspect(model))
         attributes = _ATTRIBUTES[model] = (
             frozenset(prop.key for prop in mapper.column_attrs),
             frozenset(r.key for r in mapper.relationships if r.uselist),
+            # A model with a constructor of its own is made by it: what it does is its own.
+            mapper.class_manager.original_init is not mapper.registry.constructor,
         )
-    columns, collections = attributes
+    columns, collections, constructed = attributes
+    if constructed:
+        return model(**values)
     record = cast("Any", model).__mapper__.class_manager.new_instance()
     given = record.__dict__
     for key, value in values.items():

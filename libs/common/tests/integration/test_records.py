@@ -27,7 +27,7 @@ from xietong_common.idempotency import IdempotencyKeyReused
 from xietong_common.listing import Box, ListFilters
 from xietong_common.materials import Claim, MaterialColumns, StoredFile, add_material
 from xietong_common.pagination import PageParams
-from xietong_common.records import OwnCompiled, RecordKind
+from xietong_common.records import OwnCompiled, RecordKind, new_record
 from xietong_common.reference import default_data_dir
 from xietong_devtools.testing import Servers, create_database, flushed_inserts
 
@@ -98,6 +98,20 @@ class MemoPart(Base):
     memo_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("memos.id"))
     n: Mapped[int]
     label: Mapped[str] = mapped_column(default="part")
+
+
+class Greeting(Base):
+    """A model with a constructor of its own (it fills a column the caller leaves out)."""
+
+    __tablename__ = "greetings"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    text: Mapped[str]
+    shout: Mapped[str]
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        self.shout = self.text.upper()
 
 
 class Counted(Base):
@@ -417,6 +431,7 @@ async def test_a_record_made_by_its_kind_is_written_as_its_constructor_s(db: Dat
         MEMO.new(sender=TOWN.org, colour="red")
     with pytest.raises(TypeError, match="'colour' is an invalid keyword argument for Memo"):
         Memo(sender=TOWN.org, colour="red")
+    assert new_record(Greeting, text="ni hao").shout == "NI HAO"  # its own constructor runs
 
 
 async def test_a_new_record_s_collection_rows_are_inserted_with_it(db: Database) -> None:
