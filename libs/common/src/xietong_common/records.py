@@ -460,14 +460,11 @@ class RecordKind(Generic[M, StateT, StepT]):
     documents: bool = False
     """Its records are the subjects of issued documents (`documents_of`): a read by id tells
     in its own statement whether the record has any, and `documents_of` queries them only then."""
-    _statements: dict[tuple[tuple[Any, ...], bool, bool, bool, bool], Any] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-    """Loads by id, built once (`get`)."""
-    _compiled: dict[tuple[tuple[Any, ...], bool, bool, bool, bool], Mapping[str, Any]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-    """Each load's execution options: its compiled forms (`OwnCompiled`)."""
+    _statements: dict[
+        tuple[tuple[Any, ...], bool, bool, bool, bool], tuple[Any, Mapping[str, Any]]
+    ] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Loads by id, built once (`get`), each with its execution options: its compiled forms
+    (`OwnCompiled`)."""
 
     # ---- subjects and loading ------------------------------------------------------------
 
@@ -540,8 +537,8 @@ class RecordKind(Generic[M, StateT, StepT]):
     ) -> tuple[Any, Mapping[str, Any]]:
         """The statement of a load by id and its execution options."""
         key = (wanted, lock, documents, deadlines, light)
-        query = self._statements.get(key)
-        if query is None:
+        built = self._statements.get(key)
+        if built is None:
             # The light read's statement names the table's columns only (no ORM attribute):
             # the session runs it as a Core statement (`_read_light`).
             columns = self._plain_columns if light else None
@@ -560,9 +557,11 @@ class RecordKind(Generic[M, StateT, StepT]):
                 query = query.add_columns(sa.exists().where(issued.c.subject == subject))
             if deadlines:
                 query = query.add_columns(deadlines_column(subject))
-            self._statements[key] = query
-            self._compiled[key] = immutabledict({"compiled_cache": OwnCompiled()})
-        return query, self._compiled[key]
+            built = self._statements[key] = (
+                query,
+                immutabledict({"compiled_cache": OwnCompiled()}),
+            )
+        return built
 
     def _statement(
         self,
@@ -601,7 +600,6 @@ class RecordKind(Generic[M, StateT, StepT]):
         session = _session(db)
         if light:
             record, exists = await self._read_light(session, query, params, execution)
-            transient: Any = record
         else:
             row = (await session.execute(query, params, execution_options=execution)).one_or_none()
             if row is None:
@@ -619,7 +617,7 @@ class RecordKind(Generic[M, StateT, StepT]):
         if light:
             # Detached once its collections are set: with every attribute loaded, there is
             # none left for it to work out and expire (issue 22).
-            make_transient_to_detached(transient)
+            make_transient_to_detached(record)
         return record
 
     @cached_property

@@ -194,10 +194,10 @@ class UnitOfWork:
         outbox and audit rows. Rows the use case then reads only through that session."""
         if not self._later:
             session = self.session.sync_session
-            if isinstance(session, UnitOfWorkSession):
-                session.info[_WRITING_LATER] = self
-            elif not sa.event.contains(session, "do_orm_execute", self._before_statement):
-                sa.event.listen(session, "do_orm_execute", self._before_statement)
+            if not isinstance(session, UnitOfWorkSession):
+                # Only its class writes the queued rows before the next statement.
+                raise TypeError("a unit of work's session is a UnitOfWorkSession (Database.uow)")
+            session.info[_WRITING_LATER] = self
         self._later.setdefault(kind, []).append(row)
 
     def _before_statement(self, state: ORMExecuteState) -> None:

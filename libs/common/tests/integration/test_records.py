@@ -245,7 +245,7 @@ async def test_a_load_by_id_is_compiled_once_and_found_by_its_own_key(
             assert (await NOTE.load_for(uow, second, TOWN)).body == "second"
 
     await read()  # compiled here, once
-    forms = [c["compiled_cache"] for c in NOTE._compiled.values()]
+    forms = [options["compiled_cache"] for _, options in NOTE._statements.values()]
     assert all(isinstance(f, OwnCompiled) for f in forms)
     cached = len(engine_cache)
     compiled: list[object] = []
