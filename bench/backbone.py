@@ -59,7 +59,7 @@ def fresh_event_type(tag: str | None = None) -> type[Ticked]:
 # the positional form asyncpg takes: what "statement" writers run on a plain connection.
 # The unit of work's own (private) statement and columns, so the bench writes exactly what a
 # service's commit writes.
-_COMPILED_OUTBOX = _commit_statement((), events=True, chained=False).compile(
+_COMPILED_OUTBOX = _commit_statement((), (), events=True, chained=False).compile(
     dialect=asyncpg_dialect()  # type: ignore[no-untyped-call]
 )
 _OUTBOX_SQL = _COMPILED_OUTBOX.string

@@ -37,8 +37,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ONETOMANY, make_transient_to_detached, with_parent
+from sqlalchemy.orm import ONETOMANY, Session, make_transient_to_detached, with_parent
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.orm.interfaces import ORMOption
@@ -70,7 +71,7 @@ from xietong_common.timeline import (
     deadlines_from,
     subject_timeline,
 )
-from xietong_common.uow import UnitOfWork, execute_plainly
+from xietong_common.uow import RowInsert, UnitOfWork, _execute_plainly
 
 if TYPE_CHECKING:
     from xietong_common.documents.issuing import IssuedDocument
@@ -187,6 +188,8 @@ class _InsertPlan:
     """False for a mapping the plan does not follow (inheritance, a version counter the
     database keeps, a relationship to a single object): every record of the kind is
     flushed."""
+    later: RowInsert
+    """The same INSERT as a part of the unit of work's commit statement."""
 
     @classmethod
     def of(cls, model: Any) -> _InsertPlan:
@@ -234,7 +237,14 @@ class _InsertPlan:
                 usable = False
         if {c[1] for c in columns} != set(table.c.keys()):
             usable = False
-        return cls(sa.insert(table), tuple(columns), tuple(collections), serial, version, usable)
+        quote = _POSTGRESQL.identifier_preparer
+        later = RowInsert(
+            quote.format_table(table),
+            tuple((c.key, quote.quote(c.name), c.type) for c in table.columns),
+        )
+        return cls(
+            sa.insert(table), tuple(columns), tuple(collections), serial, version, usable, later
+        )
 
     def values(self, record: Any) -> tuple[dict[str, Any], list[_Rows]]:
         """The row as the flush would write it, each default applied and set on `record` too,
@@ -338,6 +348,8 @@ def _remember(memo: dict[Any, Any], key: Any, value: Any, *, limit: int = _MEMO_
     memo[key] = value
 
 
+_POSTGRESQL: Any = postgresql.dialect()  # type: ignore[no-untyped-call]
+"""Quotes the names in a plan's INSERT as a part of the commit statement."""
 _PLANS: dict[Any, _InsertPlan] = {}
 
 
@@ -390,9 +402,10 @@ def new_record(model: type[R], /, **values: Any) -> R:
 
 
 async def insert_new(uow: UnitOfWork, record: R) -> R:
-    """`RecordKind.insert` for a new row of no kind (a review's round): written at once with
-    its model's one INSERT, held in the session as read back; flushed where the plan does not
-    follow it."""
+    """`RecordKind.insert` for a new row of no kind (a review's round): queued to be written
+    by the unit of work with its model's one INSERT (`UnitOfWork.insert_later`) and held in
+    the session as read back once written; written at once where rows of its collections
+    come with it, flushed where the plan does not follow it."""
     session = uow.session
     plan = _plan_of(type(record))
     try:
@@ -401,16 +414,60 @@ async def insert_new(uow: UnitOfWork, record: R) -> R:
         session.add(record)
         await session.flush()
         return record
-    await execute_plainly(session, plan.statement, row)
+    if collections:
+        await session.run_sync(_write, plan, record, row, collections)
+    else:
+        uow.insert_later(_Later(plan, record))
+    return record
+
+
+def _write(session: Session, plan: _InsertPlan, record: Any, row: Any, collections: Any) -> None:
+    """Write a new record and its collections' rows at once (one INSERT each), and hold them
+    in the session as read back."""
+    _execute_plainly(session, plan.statement, row)
     for rows_plan, rows, members in collections:
-        await session.execute(rows_plan.statement, rows)  # one statement for all of them
+        session.execute(rows_plan.statement, rows)  # one statement for all of them
         for member in members:
             make_transient_to_detached(member)
     make_transient_to_detached(record)  # every attribute set: its committed state
     session.add(record)
     for _, _, members in collections:
         session.add_all(members)  # the relationship's cascade may not add them
-    return record
+
+
+class _Later:
+    """A new record queued by `insert_new`: what it holds when the unit of work writes it is
+    what is written (`uow.LaterRecord`)."""
+
+    __slots__ = ("plan", "record")
+
+    def __init__(self, plan: _InsertPlan, record: Any) -> None:
+        self.plan = plan
+        self.record = record
+
+    def commit_row(self) -> tuple[RowInsert, dict[str, Any]] | None:
+        try:
+            row, collections = self.plan.values(self.record)
+        except _Fallback:
+            return None
+        return None if collections else (self.plan.later, row)
+
+    def write(self, session: Session, *, flushing: bool) -> None:
+        record = self.record
+        state = sa.inspect(record)
+        if state.pending:  # a cascade took it into the session meanwhile: written here instead
+            session.expunge(record)
+        try:
+            row, collections = self.plan.values(record)
+        except _Fallback:  # rows of a kind the plan does not follow came with it
+            session.add(record)
+            if not flushing:  # (a flush under way writes it)
+                session.flush()
+            return
+        _write(session, self.plan, record, row, collections)
+
+    def written(self) -> None:
+        make_transient_to_detached(self.record)  # as a record read back, then its session closed
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -725,15 +782,18 @@ class RecordKind(Generic[M, StateT, StepT]):
     # ---- a new record ----------------------------------------------------------------------
 
     async def insert(self, uow: UnitOfWork, record: M) -> M:
-        """Write a new record (made by the use case, not yet in the session) at once, as
-        `session.add` and `flush` would — the same row, its columns' defaults applied and set
-        on the record — and hold it in the session as if read back, so that what the use case
-        changes next is flushed as an UPDATE. One INSERT built once per kind, not the ORM's
-        unit of work for one row (a tenth of a create's CPU; issue 22). The rows of its
-        collections are written too, one INSERT per collection after the record's, each with
-        the record's key (as the flush copies it), and held as read back likewise. A record
-        with a column left to its server default or to the database's numbering, or rows of
-        rows, or of a relationship the plan does not follow, is flushed instead."""
+        """Write a new record (made by the use case, not yet in the session) as `session.add`
+        and `flush` would — the same row, its columns' defaults applied and set on the record
+        — with one INSERT built once per kind, not the ORM's unit of work for one row (a
+        tenth of a create's CPU; issue 22). The INSERT is queued (`UnitOfWork.insert_later`):
+        it goes with the commit's statement, or before the unit of work's next statement or
+        flush, so whatever the use case reads through the session finds the record, held as
+        read back (a change after that is flushed as an UPDATE); what the record holds when
+        written is what is written. A record with rows in its collections is written at once,
+        one INSERT per collection after the record's, each with the record's key (as the
+        flush copies it), and held as read back likewise. A record with a column left to its
+        server default or to the database's numbering, or rows of rows, or of a relationship
+        the plan does not follow, is flushed instead."""
         return await insert_new(uow, record)
 
     def new(self, **values: Any) -> M:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -57,6 +58,52 @@ class LaterRows:
         return {f"{self.name}_{c}": [row[c] for row in rows] for c, _ in self.columns}
 
 
+@dataclass(frozen=True, eq=False)
+class RowInsert:
+    """A new row of a table as one part of the commit's statement (a record's INSERT, queued
+    by `UnitOfWork.insert_later`): every column a parameter of the column's own type, so each
+    value is turned into what the driver takes as the table's own INSERT turns it. Built once
+    per table."""
+
+    table: str
+    """The table's name as the SQL names it (quoted where it must be)."""
+    columns: tuple[tuple[str, str, Any], ...]
+    """(the row's key, the column's name in SQL, its type) in the INSERT's order."""
+
+    def cte(self, name: str) -> str:
+        names = ", ".join(column for _, column, _ in self.columns)
+        values = ", ".join(f":{name}_{i}" for i in range(len(self.columns)))
+        return (
+            f"\n    {name} AS (\n        INSERT INTO {self.table} ({names})\n"
+            f"        VALUES ({values})\n        RETURNING 1\n    )"
+        )
+
+    def binds(self, name: str) -> list[sa.BindParameter[Any]]:
+        return [
+            sa.bindparam(f"{name}_{i}", type_=type_) for i, (_, _, type_) in enumerate(self.columns)
+        ]
+
+    def params(self, name: str, row: dict[str, Any]) -> dict[str, Any]:
+        return {f"{name}_{i}": row[key] for i, (key, _, _) in enumerate(self.columns)}
+
+
+class LaterRecord(Protocol):
+    """A new record a unit of work writes later (`UnitOfWork.insert_later`; the record kit's
+    `RecordKind.insert` makes them)."""
+
+    def commit_row(self) -> tuple[RowInsert, dict[str, Any]] | None:
+        """Its part of the commit's statement and the row as the record now holds it; None
+        where it is written on its own (`write`) instead (rows of its own came with it)."""
+
+    def write(self, session: Session, *, flushing: bool) -> None:
+        """Write it now, on its own, and hold it in the session as read back (`flushing`:
+        from the session's `before_flush`, where the flush under way writes what the session
+        holds)."""
+
+    def written(self) -> None:
+        """The commit's statement wrote it and the unit of work committed."""
+
+
 class UnitOfWork:
     """`async with db.uow(actor) as uow:` commits on success, rolls back on error.
 
@@ -86,6 +133,8 @@ class UnitOfWork:
         self._pending_audit: list[audit_log.AuditEntry] = []
         self._after_commit: list[Callable[[], object]] = []
         self._later: dict[LaterRows, list[dict[str, Any]]] = {}
+        self._records: list[LaterRecord] = []
+        self._written: list[LaterRecord] = []
         self.published: list[CloudEvent] = []
         self.now: datetime = clock.now()
 
@@ -123,35 +172,64 @@ class UnitOfWork:
             self._pending_events.clear()
             self._pending_audit.clear()
             self._later.clear()
+            self._records.clear()
+            written, self._written = self._written, []
             await session.close()
             self._session = None
         if committed:
+            for record in written:
+                record.written()
             _run_hooks(hooks)
 
     def _write_and_commit(self, session: Session) -> bool:
         """The commit's work up to COMMIT in one call on the session's own (synchronous) side:
-        its flush, then one statement for the rows written later, the outbox rows and — with
-        SHA-256 — the audit rows chained (the statement still the last, so the chain head
-        stays locked only from there to COMMIT), then COMMIT. One switch into SQLAlchemy's
-        greenlet rather than one for each step (issue 22). False, uncommitted, where audit
-        rows of another hash function are left to chain (`audit.append`, which reads the
-        head first)."""
+        its flush, then one statement for the new records and rows written later, the outbox
+        rows and — with SHA-256 — the audit rows chained (the statement still the last, so
+        the chain head stays locked only from there to COMMIT), then COMMIT. One switch into
+        SQLAlchemy's greenlet rather than one for each step (issue 22). False, uncommitted,
+        where audit rows of another hash function are left to chain (`audit.append`, which
+        reads the head first).
+
+        Where nothing before it began a transaction in the database (the unit of work only
+        read, through `read`), that statement is the transaction: PostgreSQL runs a
+        statement outside a transaction block as one of its own, all of it or nothing, and
+        its BEGIN and COMMIT are two round trips saved — and the chain head is then locked
+        only while the statement runs (issue 22)."""
         session.flush()
+        records, self._records = self._records, []
+        parts: list[tuple[RowInsert, dict[str, Any], LaterRecord]] = []
+        for record in records:
+            part = record.commit_row()
+            if part is None:
+                record.write(session, flushing=False)
+            else:
+                parts.append((*part, record))
         later, self._later = self._later, {}
         params: dict[str, Any] = {}
+        for i, (insert, row, _) in enumerate(parts):
+            params |= insert.params(f"new{i}", row)
         for kind, rows in later.items():
             params |= kind.params(rows)
         chained = False
-        if later or self._pending_events:
+        if parts or later or self._pending_events:
             if self._pending_events:
                 params |= self._outbox_columns()
             if self._pending_audit and self._audit_hash == "sha256":
                 params |= audit_log.sha256_columns(self._pending_audit)
                 chained = True
             statement = _commit_statement(
-                tuple(later), events=bool(self._pending_events), chained=chained
+                tuple(insert for insert, _, _ in parts),
+                tuple(later),
+                events=bool(self._pending_events),
+                chained=chained,
             )
-            _execute_plainly(session, statement, params)
+            driver = None if self._pending_audit and not chained else _idle(session)
+            if driver is None:
+                _execute_plainly(session, statement, params)
+            else:
+                with _outside_transaction(driver):
+                    _execute_plainly(session, statement, params)
+            self._written = [record for _, _, record in parts]
         if self._pending_audit and not chained:
             return False
         session.commit()
@@ -176,6 +254,7 @@ class UnitOfWork:
                 await self._write_later()
         except BaseException:
             self._later.clear()
+            self._records.clear()
             del self._pending_events[marks[0] :]
             del self._pending_audit[marks[1] :]
             del self.published[marks[2] :]
@@ -192,25 +271,75 @@ class UnitOfWork:
         """Queue a new row of `kind`'s table: it is written before the next statement this unit
         of work's session executes (so that statement reads it), else at commit with the
         outbox and audit rows. Rows the use case then reads only through that session."""
-        if not self._later:
-            session = self.session.sync_session
-            if not isinstance(session, UnitOfWorkSession):
-                # Only its class writes the queued rows before the next statement.
-                raise TypeError("a unit of work's session is a UnitOfWorkSession (Database.uow)")
-            session.info[_WRITING_LATER] = self
+        if not self._later and not self._records:
+            self._watch()
         self._later.setdefault(kind, []).append(row)
 
-    def _before_statement(self, state: ORMExecuteState) -> None:
-        """Any statement of the session runs after the rows queued to be written later."""
+    def insert_later(self, record: LaterRecord) -> None:
+        """Queue a new record: it is written before the next statement or flush of this unit
+        of work's session (so that statement reads it, and rows the flush writes may refer
+        to it), else by the commit's statement — where, if the unit of work began no
+        transaction before, that statement is all its writes (`read`). What the record holds
+        when it is written is what is written. Read it back only through that session."""
+        if not self._later and not self._records:
+            self._watch()
+        self._records.append(record)
+
+    def _watch(self) -> None:
+        session = self.session.sync_session
+        if not isinstance(session, UnitOfWorkSession):
+            # Only its class writes the queued rows before the next statement.
+            raise TypeError("a unit of work's session is a UnitOfWorkSession (Database.uow)")
+        session.info[_WRITING_LATER] = self
+
+    async def read(
+        self, statement: sa.Executable, params: dict[str, Any] | None = None
+    ) -> sa.Result[Any]:
+        """Run a read — a statement that neither writes nor locks (no `FOR UPDATE`, no
+        advisory lock) — outside the transaction while the unit of work has begun none in the
+        database: a READ COMMITTED statement sees what was committed when it started, in a
+        transaction or not, so the read is the same, and the unit of work's BEGIN goes with
+        its first write, or — where its writes are all its commit's statement — none is
+        needed (issue 22). Its rows are read before it returns. What the unit of work queued
+        to write is written first, so the read sees it."""
+        return await self.session.run_sync(self._read, statement, params)
+
+    def _read(
+        self, session: Session, statement: sa.Executable, params: dict[str, Any] | None
+    ) -> sa.Result[Any]:
+        self._write_queued(session)
+        session.flush()
+        driver = _idle(session)
+        if driver is None:
+            return session.execute(statement, params, execution_options=_BUFFERED)
+        with session.no_autoflush, _outside_transaction(driver):
+            return session.execute(statement, params, execution_options=_BUFFERED)
+
+    def _write_queued(self, session: Session, *, flushing: bool = False) -> None:
+        """Write the new records and rows queued to be written later, now (before another
+        statement or a flush): the records first, which the rows may refer to."""
+        records, self._records = self._records, []
+        for record in records:
+            record.write(session, flushing=flushing)
         if self._later:
             later, self._later = self._later, {}
             for kind, rows in later.items():
-                state.session.execute(_later_statement(kind), kind.params(rows))
+                session.execute(_later_statement(kind), kind.params(rows))
+
+    def _before_statement(self, state: ORMExecuteState) -> None:
+        """Any statement of the session runs after the records and rows queued to be written
+        later."""
+        if self._records or self._later:
+            self._write_queued(state.session)
+
+    def _before_flush(self, session: Session) -> None:
+        """A flush writes after the records queued: what it writes may refer to them."""
+        if self._records:
+            self._write_queued(session, flushing=True)
 
     async def _write_later(self) -> None:
-        later, self._later = self._later, {}
-        for kind, rows in later.items():
-            await self.session.execute(_later_statement(kind), kind.params(rows))
+        if self._records or self._later:
+            await self.session.run_sync(self._write_queued)
 
     def publish(self, event: BaseModel, *, key: str, subject: str | None = None) -> CloudEvent:
         """Queue an event; it is written to the outbox in this transaction."""
@@ -289,7 +418,42 @@ def _rows_written_later_first(state: ORMExecuteState) -> None:
         uow._before_statement(state)
 
 
+def _records_written_before_flush(session: Session, *_: Any) -> None:
+    uow = session.info.get(_WRITING_LATER)
+    if uow is not None:
+        uow._before_flush(session)
+
+
 sa.event.listen(UnitOfWorkSession, "do_orm_execute", _rows_written_later_first)
+sa.event.listen(UnitOfWorkSession, "before_flush", _records_written_before_flush)
+
+_BUFFERED = {"prebuffer_rows": True}
+
+
+def _idle(session: Session) -> AsyncAdapt_asyncpg_connection | None:
+    """The driver's connection under the session, where no transaction has begun on it in the
+    database yet — SQLAlchemy's asyncpg adapter sends BEGIN with the first statement — else
+    None (another driver, too: it is then never run outside its transaction)."""
+    driver = session.connection().connection.dbapi_connection
+    if (
+        isinstance(driver, AsyncAdapt_asyncpg_connection)
+        and getattr(driver, "_transaction", True) is None
+        and not driver.autocommit
+    ):
+        return driver
+    return None
+
+
+@contextmanager
+def _outside_transaction(driver: AsyncAdapt_asyncpg_connection) -> Iterator[None]:
+    """Statements run on `driver` in the block are each their own transaction (no BEGIN is
+    sent before them); the transaction the session holds begins, as ever, with the first
+    statement after it."""
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        driver.autocommit = False
 
 
 def _run_hooks(hooks: list[Callable[[], object]]) -> None:
@@ -314,28 +478,48 @@ _OUTBOX_ROWS = """
         RETURNING 1
     )"""
 _NOTIFY = "(SELECT pg_notify(:channel, '') FROM (SELECT 1 FROM written LIMIT 1) AS one)"
-_STATEMENTS: dict[tuple[tuple[LaterRows, ...], bool, bool], sa.TextClause] = {}
+_STATEMENTS: dict[
+    tuple[tuple[RowInsert, ...], tuple[LaterRows, ...], bool, bool], sa.TextClause
+] = {}
 
 
 def _commit_statement(
-    later: tuple[LaterRows, ...], *, events: bool, chained: bool
+    records: tuple[RowInsert, ...],
+    later: tuple[LaterRows, ...],
+    *,
+    events: bool,
+    chained: bool,
 ) -> sa.TextClause:
-    """The commit's statement writing the rows queued later, the outbox rows (and the relay's
-    wake-up) and, `chained`, the audit rows of a SHA-256 chain, last: built once for each
-    combination. The NOTIFY is read in its result so that it runs (a CTE that writes nothing
-    runs only when read); the writing CTEs run whether read or not."""
-    key = (later, events, chained)
+    """The commit's statement writing the new records, the rows queued later, the outbox rows
+    (and the relay's wake-up) and, `chained`, the audit rows of a SHA-256 chain, last: built
+    once for each combination. The NOTIFY is read in its result so that it runs (a CTE that
+    writes nothing runs only when read); the writing CTEs run whether read or not. A row of
+    one part may refer to a record of another: PostgreSQL checks a foreign key at the end of
+    the statement."""
+    key = (records, later, events, chained)
     statement = _STATEMENTS.get(key)
     if statement is None:
-        ctes = ",".join([*(kind.cte for kind in later), *([_OUTBOX_ROWS] if events else [])])
+        names = [f"new{i}" for i in range(len(records))]
+        ctes = ",".join(
+            [
+                *(insert.cte(name) for insert, name in zip(records, names, strict=True)),
+                *(kind.cte for kind in later),
+                *([_OUTBOX_ROWS] if events else []),
+            ]
+        )
         notify = _NOTIFY if events else "NULL"
         if chained:
             # The other writes run before the chain head is locked, as when they were
             # statements of their own: the lock, the serialisation point, is held no longer.
-            first = [*(kind.name for kind in later), *(["written"] if events else [])]
+            first = [*names, *(kind.name for kind in later), *(["written"] if events else [])]
             statement = audit_log.sha256_append_after(ctes, first=first, returning=notify)
         else:
             statement = sa.text(f"WITH{ctes}\nSELECT {notify}")
+        binds = [
+            bind for insert, name in zip(records, names, strict=True) for bind in insert.binds(name)
+        ]
+        if binds:
+            statement = statement.bindparams(*binds)
         _STATEMENTS[key] = statement
     return statement
 
@@ -385,4 +569,4 @@ def _execute_plainly(session: Session, statement: sa.ClauseElement, params: dict
 
 def _later_statement(kind: LaterRows) -> sa.TextClause:
     """The rows of `kind` queued later, alone (before another statement, or a savepoint's end)."""
-    return _commit_statement((kind,), events=False, chained=False)
+    return _commit_statement((), (kind,), events=False, chained=False)

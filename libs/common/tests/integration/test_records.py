@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -17,11 +18,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from xietong_common.audit import verify_chain
 from xietong_common.auth import Principal
 from xietong_common.backbone import create_backbone_schema
 from xietong_common.calendar import DeadlineRule, WorkingDayCalendar
 from xietong_common.clock import FakeClock
-from xietong_common.db import Database
+from xietong_common.db import Database, plain_url
 from xietong_common.errors import NotFound
 from xietong_common.idempotency import IdempotencyKeyReused
 from xietong_common.listing import Box, ListFilters
@@ -29,7 +31,7 @@ from xietong_common.materials import Claim, MaterialColumns, StoredFile, add_mat
 from xietong_common.pagination import PageParams
 from xietong_common.records import OwnCompiled, RecordKind, new_record
 from xietong_common.reference import default_data_dir
-from xietong_devtools.testing import Servers, create_database, flushed_inserts
+from xietong_devtools.testing import Servers, create_database, every_round_trip, flushed_inserts
 
 pytestmark = pytest.mark.integration
 
@@ -372,6 +374,8 @@ async def test_a_new_record_is_inserted_as_the_flush_would_and_held_as_read(db: 
         await uow.session.flush()
         inserted = await MEMO.insert(uow, memo())
         assert (inserted.body, inserted.count, inserted.lines) == ("", 0, [])
+        # Read back through the session: written first, and the same record, as read.
+        assert await uow.session.get(Memo, inserted.id) is inserted
         assert inserted in uow.session
         assert not uow.session.dirty
         changed = await MEMO.insert(uow, memo())
@@ -506,3 +510,114 @@ async def test_a_versioned_record_is_inserted_with_its_counter_s_first_value(
         rows = await session.execute(sa.select(Counted.id, Counted.version, Counted.flag))
         found = {r.id: (r.version, r.flag) for r in rows}
     assert found == {flushed.id: (1, False), inserted.id: (2, False)}
+
+
+def _word(query: str) -> str:
+    return query.split()[0].upper().rstrip(";")
+
+
+def _begins_or_commits(sent: list[str]) -> list[str]:
+    return [q for q in sent if _word(q) in {"BEGIN", "COMMIT", "ROLLBACK"}]
+
+
+async def test_a_create_that_only_read_first_is_one_statement_without_begin_or_commit(
+    db: Database,
+) -> None:
+    """Issue 22: a unit of work that reads (`uow.read`, outside the transaction while none has
+    begun) and queues a new record and its audit row sends two statements — the read, then
+    the commit's statement writing the record as it stands at commit, its audit row and the
+    chain head — and no BEGIN or COMMIT: that statement is its own transaction."""
+    async with db.uow(actor=TOWN) as uow:  # a connection in the pool, its types loaded
+        await uow.read(sa.select(sa.func.count()).select_from(Memo.__table__))
+        await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[]))
+        uow.audit(action="warm", subject="memo:-")
+    async with every_round_trip(db) as sent, db.uow(actor=TOWN) as uow:
+        held = await uow.read(sa.select(sa.func.count()).select_from(Memo.__table__))
+        assert held.scalar_one() == 1
+        memo = await MEMO.insert(uow, MEMO.new(sender=TOWN.org, remark="r", lines=[]))
+        memo.count = 3  # what the record holds when written is what is written
+        MEMO.audit(uow, memo, "written", rule=None)
+    assert len(sent) == 2, sent
+    assert not _begins_or_commits(sent), sent
+    assert sent[1].lstrip().startswith("WITH RECURSIVE"), sent
+    async with db.session() as session:
+        row = (
+            await session.execute(
+                sa.select(Memo.count, Memo.body, Memo.remark).where(Memo.id == memo.id)
+            )
+        ).one()
+        assert tuple(row) == (3, "", "r")
+        report = await verify_chain(session)
+        assert report.ok, report.problems
+        assert report.rows == 2
+
+
+async def test_a_unit_of_work_s_one_statement_fails_whole(db: Database) -> None:
+    """Issue 22: where the commit's statement is the transaction, a failure in any part of it
+    (here a record whose key is taken) leaves nothing of the others: no audit row, the chain
+    head where it was, the error the same as a transaction's."""
+    first = await new_note(db)
+    async with db.session() as session:
+        before = (await session.execute(sa.text("SELECT last_seq, hash FROM audit_head"))).one()
+
+    async def the_same_key_twice() -> None:
+        async with db.uow(actor=TOWN) as uow:
+            memo = await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[]))
+            taken = await MEMO.insert(uow, MEMO.new(id=memo.id, sender=TOWN.org, lines=[]))
+            MEMO.audit(uow, taken, "written", rule=None)
+
+    with pytest.raises(sa.exc.IntegrityError):
+        await the_same_key_twice()
+    async with db.session() as session:
+        after = (await session.execute(sa.text("SELECT last_seq, hash FROM audit_head"))).one()
+        memos = await session.scalar(sa.select(sa.func.count()).select_from(Memo.__table__))
+        audit_rows = await session.scalar(sa.text("SELECT count(*) FROM audit_log"))
+    assert tuple(after) == tuple(before)
+    assert (memos, audit_rows) == (0, 1)
+    assert first
+
+
+async def test_a_queued_record_is_written_before_the_next_statement_or_flush(
+    db: Database,
+) -> None:
+    """Issue 22: a new record queued by `insert` is in the table for whatever the unit of work
+    does next through its session — a read, a load by id (the same record), a flush whose
+    rows refer to it — and a record the use case added to the session itself is written
+    once. The first write begins the transaction, as ever."""
+    async with every_round_trip(db) as sent, db.uow(actor=TOWN) as uow:
+        read = await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[]))
+        seen = await uow.read(sa.select(sa.func.count()).where(Memo.id == read.id))
+        assert seen.scalar_one() == 1
+        loaded = await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[]))
+        assert await uow.session.get(Memo, loaded.id) is loaded
+        referred = await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[]))
+        uow.session.add(MemoLine(memo_id=referred.id, n=1))
+        await uow.session.flush()  # its foreign key finds the memo
+        added = await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[]))
+        uow.session.add(added)
+        await uow.session.flush()
+    assert _word(sent[0]) == "BEGIN", sent
+    assert _word(sent[-1]) == "COMMIT", sent
+    async with db.session() as session:
+        ids = set((await session.execute(sa.select(Memo.id))).scalars())
+    assert ids == {read.id, loaded.id, referred.id, added.id}
+
+
+async def test_a_read_before_a_lock_leaves_the_lock_in_the_transaction(db: Database) -> None:
+    """Issue 22: `uow.read` runs outside the transaction only while none has begun; a locking
+    load after it begins one (BEGIN before it), and the lock is held to the end."""
+    note_id = await new_note(db)
+    async with every_round_trip(db) as sent, db.uow(actor=TOWN) as uow:
+        await uow.read(sa.select(Note.id).where(Note.id == note_id))
+        await NOTE.load_for(uow, note_id, TOWN)
+        other = await asyncpg.connect(plain_url(db.url))  # not one of the engine's
+        try:
+            with pytest.raises(asyncpg.LockNotAvailableError):
+                await other.execute("SELECT id FROM notes WHERE id = $1 FOR UPDATE NOWAIT", note_id)
+        finally:
+            await other.close()
+        after_lock = await uow.read(sa.select(Note.body).where(Note.id == note_id))
+        assert after_lock.scalar_one() == "x"
+    words = [_word(q) for q in sent]
+    assert words[:3] == ["SELECT", "BEGIN", "SELECT"], sent
+    assert words[-1] == "COMMIT", sent

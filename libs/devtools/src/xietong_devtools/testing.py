@@ -782,6 +782,41 @@ def every_statement(db: Database) -> Iterator[list[str]]:
         sa.event.remove(engine, "before_cursor_execute", keep)
 
 
+@contextlib.asynccontextmanager
+async def every_round_trip(db: Database) -> AsyncIterator[list[str]]:
+    """What the database's engine sends the server in the block, in order: every statement
+    (once it has run) and the BEGIN, COMMIT and ROLLBACK SQLAlchemy's asyncpg adapter sends on
+    its own, which no engine event sees (asyncpg's query logger hears them): for tests of how
+    many round trips a unit of work takes (issue 22). Only connections taken from the pool in
+    the block are heard."""
+    seen: list[str] = []
+    heard: list[Any] = []
+
+    def simple(query: Any) -> None:  # asyncpg logs the queries it sends without preparing
+        seen.append(query.query)  # (called soon after the query, not at once)
+
+    def ran(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    def checkout(driver: Any, *_: Any) -> None:
+        raw = driver._connection  # the asyncpg connection under SQLAlchemy's adapter
+        if raw not in heard:
+            raw.add_query_logger(simple)
+            heard.append(raw)
+
+    engine = db.engine.sync_engine
+    sa.event.listen(engine.pool, "checkout", checkout)
+    sa.event.listen(engine, "after_cursor_execute", ran)
+    try:
+        yield seen
+        await asyncio.sleep(0)  # the last query's log
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", ran)
+        sa.event.remove(engine.pool, "checkout", checkout)
+        for raw in heard:
+            raw.remove_query_logger(simple)
+
+
 @contextlib.contextmanager
 def statements(svc: RunningService) -> Iterator[list[tuple[str, Any]]]:
     """The statements (with their parameters) the service runs in the block, its relay's and

@@ -45,8 +45,9 @@ async def test_get_by_id_queries_only_its_nonempty_collections(case: Any) -> Non
 async def test_ref_02_a_draft_is_inserted_whole_and_not_read_back(case: Any) -> None:
     """Creating a draft (REF-02) writes the referral once — its first finding with it, no
     UPDATE of the row it just inserted when REF-03's clock starts — and reads no documents
-    for it: a new draft has none. Then REF-08's query, and at commit one statement writes
-    its deadline, its events and its audit row (issue 22: 3 statements, was 5)."""
+    for it: a new draft has none. REF-08's query first, then at commit one statement writes
+    the referral, its deadline, its events and its audit row (issue 22: 2 statements, was 5;
+    the query runs before any BEGIN, and the commit's statement is its own transaction)."""
     await outbox_settled(case.svc)
     with statements(case.svc) as seen:
         draft = await case.draft()
@@ -54,8 +55,10 @@ async def test_ref_02_a_draft_is_inserted_whole_and_not_read_back(case: Any) -> 
     writes = [s.split(None, 3)[:3] for s, _ in seen if not s.lstrip().startswith("SELECT")]
     assert not any(w[0].upper() == "UPDATE" for w in writes), seen
     assert not reading(seen, "documents"), seen
-    assert len(seen) <= 3, seen
-    assert all(t in seen[-1][0] for t in ("deadlines", "outbox", "audit_head")), seen[-1]
+    assert len(seen) == 2, seen
+    assert reading(seen[:1], "referrals"), seen
+    written = ("INSERT INTO referrals ", "deadlines", "outbox", "audit_head")
+    assert all(t in seen[-1][0] for t in written), seen[-1]
 
 
 async def test_ref_02_a_draft_with_items_is_inserted_with_them_not_flushed(case: Any) -> None:

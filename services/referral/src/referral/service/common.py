@@ -271,7 +271,8 @@ async def resembling_received_cases(
     """REF-08: the cases referred to the sender (or assigned to it), finished or not, that this
     referral resembles. Segmenting and comparing the facts runs in a thread, off the loop."""
     settings = referral_settings(ctx)
-    held = await uow.session.execute(_RECEIVED, {"holder": referral.sender, "self_id": referral.id})
+    # A read that locks nothing: the create's BEGIN can wait for its writes (`uow.read`).
+    held = await uow.read(_RECEIVED, {"holder": referral.sender, "self_id": referral.id})
     keys = [(str(other.id), case_key(other)) for other in held]
     if not keys:
         return []

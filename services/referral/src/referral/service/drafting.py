@@ -98,8 +98,11 @@ async def create_draft(
     referral.receiver = routing.receiver
     referral.proposed_receiver = routing.proposed
     check_facts(referral, uow.now)
-    await REFERRAL.insert(uow, referral)
+    # REF-08's read before the draft is queued (it reads no draft of the sender's): where the
+    # request gives no Idempotency-Key, the read is the create's only statement before its
+    # commit's, which writes the draft too (issue 22).
     await check_onward(uow, ctx, referral)
+    await REFERRAL.insert(uow, referral)
     await idempotency.remember(
         uow, scope=CREATE_SCOPE, org=sender.org, key=idempotency_key, resource_id=str(referral.id)
     )
