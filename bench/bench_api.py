@@ -194,12 +194,16 @@ def _headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 
-def service_env(url: str, workdir: Path, **extra: str) -> dict[str, str]:
-    """The referral service's settings as `make run` gives them, on the bench's database
-    and broker namespace."""
+def service_env(url: str, workdir: Path, bootstrap: str, **extra: str) -> dict[str, str]:
+    """The referral service's settings as `make run` gives them, on the bench's database,
+    broker and broker namespace. The broker is named: without it the service looked for
+    Kafka at its default address, which the project's own stack does not use, and ran
+    with neither its relay nor its consumer (the HTTP figures before 7 December 2026,
+    afternoon, left the relay's work out)."""
     return {
         "XIETONG_SERVICE_NAME": "referral",
         "XIETONG_DATABASE_URL": url,
+        "XIETONG_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "XIETONG_KAFKA_NAMESPACE": BENCH_NAMESPACE.prefix,
         "XIETONG_JWT_SECRET": BENCH_SECRET,
         "XIETONG_DEPLOYMENT_ID": "bench",
@@ -275,19 +279,19 @@ async def run(
             served(
                 "referral",
                 "referral.main:app",
-                env=service_env(service_url, work),
+                env=service_env(service_url, work, bootstrap),
                 workdir=work,
             ) as service,
             served(
                 "referral-untraced",
                 "referral.main:app",
-                env=service_env(untraced_url, work, XIETONG_TRACING="false"),
+                env=service_env(untraced_url, work, bootstrap, XIETONG_TRACING="false"),
                 workdir=work,
             ) as untraced,
             served(
                 "referral-traced",
                 "referral.main:app",
-                env=service_env(traced_url, work),
+                env=service_env(traced_url, work, bootstrap),
                 workdir=work,
             ) as traced,
         ):

@@ -88,8 +88,8 @@ async def run(
     with tempfile.TemporaryDirectory(prefix="xietong-bench-lists-") as tmp:
         work = Path(tmp)
         with (
-            served("referral-10k", "referral.main:app", env=service_env(small_url, work), workdir=work) as small,
-            served("referral-large", "referral.main:app", env=service_env(large_url, work), workdir=work) as large,
+            served("referral-10k", "referral.main:app", env=service_env(small_url, work, bootstrap), workdir=work) as small,
+            served("referral-large", "referral.main:app", env=service_env(large_url, work, bootstrap), workdir=work) as large,
         ):  # fmt: skip
             # The services made their tables (migrations at start); now the history.
             small_s = await seed(small_url, rows=10_000, town=town, others=others, matter=matter)

@@ -103,7 +103,7 @@ def report(collapsed: Path, top: int) -> list[str]:
 async def main(
     what: str, seconds: float, top: int, out: Path | None, extra_env: dict[str, str]
 ) -> None:
-    admin, _ = servers()
+    admin, kafka = servers()
     directory = load_directory()
     codes = sample_codes(
         types.SimpleNamespace(directory=directory, catalogue=load_catalogue(None, directory))  # type: ignore[arg-type]
@@ -129,7 +129,7 @@ async def main(
             with served(
                 "referral",
                 "referral.main:app",
-                env=service_env(url, work, **extra_env),
+                env=service_env(url, work, kafka, **extra_env),
                 workdir=work,
             ) as svc:
                 await asyncio.to_thread(
