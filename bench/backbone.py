@@ -59,15 +59,19 @@ def fresh_event_type(tag: str | None = None) -> type[Ticked]:
 # the positional form asyncpg takes: what "statement" writers run on a plain connection.
 # The unit of work's own (private) statement and columns, so the bench writes exactly what a
 # service's commit writes.
-_COMPILED_OUTBOX = _commit_statement((), (), events=True, chained=False).compile(
-    dialect=asyncpg_dialect()  # type: ignore[no-untyped-call]
-)
-_OUTBOX_SQL = _COMPILED_OUTBOX.string
+_COMPILED_OUTBOX = {
+    events: _commit_statement((), (), events=events, chained=0).compile(
+        dialect=asyncpg_dialect()  # type: ignore[no-untyped-call]
+    )
+    for events in (1, 2)  # one event's statement, and that of more
+}
 
 
-def _outbox_arguments(staged: UnitOfWork) -> list[Any]:
+def _outbox_statement(staged: UnitOfWork) -> tuple[str, list[Any]]:
+    """The statement of `staged`'s events and its arguments."""
+    compiled = _COMPILED_OUTBOX[min(len(staged._pending_events), 2)]
     columns = staged._outbox_columns()
-    return [columns[name] for name in _COMPILED_OUTBOX.positiontup or ()]
+    return compiled.string, [columns[name] for name in compiled.positiontup or ()]
 
 
 @dataclass
@@ -194,7 +198,7 @@ async def _write(
     committed: dict[int, float] = {}
     actor = Principal.system(PRODUCER)
     plain = await asyncpg.connect(url) if writer == "statement" else None
-    statements: list[list[Any]] = []
+    statements: list[tuple[str, list[Any]]] = []
     if plain is not None:
         # The units of work's events staged beforehand (never entered: their statements are
         # run below), so that the loop is the baseline's: one commit per round trip.
@@ -202,7 +206,7 @@ async def _write(
             staged = db.uow(actor=actor)
             for j in range(i, min(n, i + per_txn)):
                 staged.publish(tick(n=j), key=f"k{j % 16}")
-            statements.append(_outbox_arguments(staged))
+            statements.append(_outbox_statement(staged))
     try:
         start = time.monotonic()
         for i in range(0, n, per_txn):
@@ -212,7 +216,8 @@ async def _write(
             if plain is not None:
                 # The statement the unit of work's commit runs, as a transaction of its own.
                 committed.update(dict.fromkeys(batch, time.monotonic()))
-                await plain.fetch(_OUTBOX_SQL, *statements[i // per_txn])
+                sql, arguments = statements[i // per_txn]
+                await plain.fetch(sql, *arguments)
                 continue
             async with db.uow(actor=actor) as uow:
                 for j in batch:

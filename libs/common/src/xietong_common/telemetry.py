@@ -20,6 +20,7 @@ them), nothing leaves the process.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -128,6 +129,19 @@ def current_traceparent() -> str | None:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier.get("traceparent")
+
+
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-([0-9a-f]{2})$")
+
+
+def sampled_out(traceparent: str | None) -> bool:
+    """`traceparent` (W3C) names a trace its start sampled out: a span continuing it would
+    record nothing (the sampler follows the parent), so none need be made. False for none
+    or one that does not parse (a span then decides, as the sampler does)."""
+    if traceparent is None:
+        return False
+    found = _TRACEPARENT.match(traceparent)
+    return found is not None and not int(found[1], 16) & 1
 
 
 def _parent(traceparent: str | None) -> context.Context:

@@ -54,7 +54,23 @@ class LaterRows:
             f"        SELECT * FROM unnest({arrays})\n        RETURNING 1\n    )"
         )
 
-    def params(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    @property
+    def cte_one(self) -> str:
+        """The same for one row: each column a parameter of its own, not an array of one
+        (asyncpg checks each array and element against three abstract base classes: ~5
+        Python calls a column; issue 22)."""
+        values = ", ".join(f"CAST(:{self.name}_{c} AS {t})" for c, t in self.columns)
+        return (
+            f"\n    {self.name} AS (\n        INSERT INTO {self.table} "
+            f"({', '.join(c for c, _ in self.columns)})\n"
+            f"        VALUES ({values})\n        RETURNING 1\n    )"
+        )
+
+    def params(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """The parameters of `cte` for `rows`, or of `cte_one` for one row."""
+        if len(rows) == 1:
+            (row,) = rows
+            return {f"{self.name}_{c}": row[c] for c, _ in self.columns}
         return {f"{self.name}_{c}": [row[c] for row in rows] for c, _ in self.columns}
 
 
@@ -215,13 +231,18 @@ class UnitOfWork:
             if self._pending_events:
                 params |= self._outbox_columns()
             if self._pending_audit and self._audit_hash == "sha256":
-                params |= audit_log.sha256_columns(self._pending_audit)
+                audited = self._pending_audit
+                params |= (
+                    audit_log.sha256_one(audited[0])
+                    if len(audited) == 1
+                    else audit_log.sha256_columns(audited)
+                )
                 chained = True
             statement = _commit_statement(
                 tuple(insert for insert, _, _ in parts),
-                tuple(later),
-                events=bool(self._pending_events),
-                chained=chained,
+                tuple((kind, len(rows) == 1) for kind, rows in later.items()),
+                events=len(self._pending_events),
+                chained=len(self._pending_audit) if chained else 0,
             )
             driver = None if self._pending_audit and not chained else _idle(session)
             if driver is None:
@@ -324,7 +345,7 @@ class UnitOfWork:
         if self._later:
             later, self._later = self._later, {}
             for kind, rows in later.items():
-                session.execute(_later_statement(kind), kind.params(rows))
+                session.execute(_later_statement(kind, len(rows) == 1), kind.params(rows))
 
     def _before_statement(self, state: ORMExecuteState) -> None:
         """Any statement of the session runs after the records and rows queued to be written
@@ -389,7 +410,17 @@ class UnitOfWork:
         )
 
     def _outbox_columns(self) -> dict[str, Any]:
-        """The parameters of the outbox's INSERT: one array per column, in publishing order."""
+        """The parameters of the outbox's INSERT: one array per column, in publishing order
+        (for one event, its values: `_OUTBOX_ROW`)."""
+        if len(self._pending_events) == 1:
+            (row,) = self._pending_events
+            return {
+                "event_id": row["event_id"],
+                "topic": row["topic"],
+                "key": row["key"],
+                "envelope": json.dumps(row["envelope"], ensure_ascii=False),
+                "channel": OUTBOX_CHANNEL,
+            }
         columns: dict[str, Any] = {"event_id": [], "topic": [], "key": [], "envelope": []}
         for row in self._pending_events:
             columns["event_id"].append(row["event_id"])
@@ -466,7 +497,9 @@ def _run_hooks(hooks: list[Callable[[], object]]) -> None:
 
 # The unit of work's events in the order published, and the relay's wake-up, in one round
 # trip (any number of rows: one prepared statement). The NOTIFY is delivered at commit only,
-# so the relay never wakes for rolled-back rows.
+# so the relay never wakes for rolled-back rows; it names the last row written, so a relay
+# that has already sent that row (its pass found the commit before the NOTIFY came) does not
+# wake again for nothing.
 _OUTBOX_ROWS = """
     written AS (
         INSERT INTO outbox (event_id, topic, key, envelope)
@@ -475,44 +508,58 @@ _OUTBOX_ROWS = """
             CAST(:envelope AS jsonb[])
         ) WITH ORDINALITY AS e(event_id, topic, key, envelope, n)
         ORDER BY n
-        RETURNING 1
+        RETURNING id
     )"""
-_NOTIFY = "(SELECT pg_notify(:channel, '') FROM (SELECT 1 FROM written LIMIT 1) AS one)"
+# One event's row: its values as parameters of their own, not arrays of one (`LaterRows.cte_one`).
+_OUTBOX_ROW = """
+    written AS (
+        INSERT INTO outbox (event_id, topic, key, envelope)
+        VALUES (
+            CAST(:event_id AS uuid), CAST(:topic AS text), CAST(:key AS text),
+            CAST(:envelope AS jsonb)
+        )
+        RETURNING id
+    )"""
+_NOTIFY = "(SELECT pg_notify(:channel, max(id)::text) FROM written HAVING count(*) > 0)"
 _STATEMENTS: dict[
-    tuple[tuple[RowInsert, ...], tuple[LaterRows, ...], bool, bool], sa.TextClause
+    tuple[tuple[RowInsert, ...], tuple[tuple[LaterRows, bool], ...], int, int], sa.TextClause
 ] = {}
 
 
 def _commit_statement(
     records: tuple[RowInsert, ...],
-    later: tuple[LaterRows, ...],
+    later: tuple[tuple[LaterRows, bool], ...],
     *,
-    events: bool,
-    chained: bool,
+    events: int,
+    chained: int,
 ) -> sa.TextClause:
-    """The commit's statement writing the new records, the rows queued later, the outbox rows
-    (and the relay's wake-up) and, `chained`, the audit rows of a SHA-256 chain, last: built
-    once for each combination. The NOTIFY is read in its result so that it runs (a CTE that
-    writes nothing runs only when read); the writing CTEs run whether read or not. A row of
-    one part may refer to a record of another: PostgreSQL checks a foreign key at the end of
-    the statement."""
-    key = (records, later, events, chained)
+    """The commit's statement writing the new records, the rows queued later (each kind's
+    with whether it is one row), the outbox rows of `events` events (and the relay's
+    wake-up) and the `chained` audit rows of a SHA-256 chain, last: built once for each
+    combination (counts told apart only as none, one or more). The NOTIFY is read in its
+    result so that it runs (a CTE that writes nothing runs only when read); the writing CTEs
+    run whether read or not. A row of one part may refer to a record of another: PostgreSQL
+    checks a foreign key at the end of the statement."""
+    key = (records, later, min(events, 2), min(chained, 2))
     statement = _STATEMENTS.get(key)
     if statement is None:
         names = [f"new{i}" for i in range(len(records))]
+        outbox = [_OUTBOX_ROW if events == 1 else _OUTBOX_ROWS] if events else []
         ctes = ",".join(
             [
                 *(insert.cte(name) for insert, name in zip(records, names, strict=True)),
-                *(kind.cte for kind in later),
-                *([_OUTBOX_ROWS] if events else []),
+                *(kind.cte_one if one else kind.cte for kind, one in later),
+                *outbox,
             ]
         )
         notify = _NOTIFY if events else "NULL"
         if chained:
             # The other writes run before the chain head is locked, as when they were
             # statements of their own: the lock, the serialisation point, is held no longer.
-            first = [*names, *(kind.name for kind in later), *(["written"] if events else [])]
-            statement = audit_log.sha256_append_after(ctes, first=first, returning=notify)
+            first = [*names, *(kind.name for kind, _ in later), *(["written"] if events else [])]
+            statement = audit_log.sha256_append_after(
+                ctes, first=first, returning=notify, one=chained == 1
+            )
         else:
             statement = sa.text(f"WITH{ctes}\nSELECT {notify}")
         binds = [
@@ -567,6 +614,6 @@ def _execute_plainly(session: Session, statement: sa.ClauseElement, params: dict
     )
 
 
-def _later_statement(kind: LaterRows) -> sa.TextClause:
+def _later_statement(kind: LaterRows, one: bool) -> sa.TextClause:
     """The rows of `kind` queued later, alone (before another statement, or a savepoint's end)."""
-    return _commit_statement((), (kind,), events=False, chained=False)
+    return _commit_statement((), ((kind, one),), events=0, chained=0)

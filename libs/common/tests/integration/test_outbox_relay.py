@@ -8,17 +8,20 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 from aiokafka.errors import KafkaConnectionError
 from prometheus_client import REGISTRY
 
 from backbone_support import TOPIC, Harness, counter_service_spec, harness, increment, new_key
+from xietong_common import faultpoints
 from xietong_common.auth import Principal
+from xietong_common.db import plain_url
 from xietong_common.events.kafka import ensure_topics
 from xietong_common.messaging.outbox import CLAIM_SQL, OutboxRelay
 from xietong_common.metrics import OUTBOX_PENDING
-from xietong_common.tables import outbox
+from xietong_common.tables import OUTBOX_CHANNEL, outbox
 from xietong_devtools.testing import (
     TEST_NAMESPACE,
     Servers,
@@ -444,3 +447,98 @@ async def test_records_carry_the_cloudevents_attributes_and_trace_context_as_hea
     # The relay's publish span continues the request's trace (same trace id, its own span).
     assert headers["traceparent"].decode().split("-")[1] == traceparent.split("-")[1]
     assert headers["ce_id"]
+
+
+async def test_a_sampled_out_request_s_event_carries_its_trace_context_without_a_span(
+    h: Harness, kafka_bootstrap: str
+) -> None:
+    """Issue 22: an event written by a request its trace sampled out is published with no
+    publish span (it would record nothing) and carries the request's trace context as it
+    was: the same trace, still sampled out downstream."""
+    from xietong_common.events.envelope import trace_context
+
+    key = new_key()
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    token = trace_context.set({"traceparent": traceparent})
+    try:
+        async with h.db.uow() as uow:
+            await increment(uow, key, 1)
+    finally:
+        trace_context.reset(token)
+    async with topic_reader(kafka_bootstrap, TOPIC) as reader:
+        relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
+        await relay.relay_once()
+        await relay.close()
+        records = await reader.wait_for_records(1)
+    (record,) = [r for r in records if r.key == key.encode()]
+    assert dict(record.headers)["traceparent"] == traceparent.encode()
+
+
+async def test_a_commit_s_notify_names_its_last_outbox_row(h: Harness) -> None:
+    """Issue 22: the NOTIFY a unit of work's commit sends names the last outbox row it wrote,
+    so that a relay can tell a wake-up for rows its pass already took."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(plain_url(h.db.url))
+    try:
+        await listener.add_listener(OUTBOX_CHANNEL, lambda *args: heard.put_nowait(args[3]))
+        async with h.db.uow() as uow:
+            await increment(uow, new_key(), 1)
+            await increment(uow, new_key(), 1)
+        payload = await asyncio.wait_for(heard.get(), timeout=30)
+    finally:
+        await listener.close()
+    async with h.db.session() as s:
+        last = await s.scalar(sa.select(sa.func.max(outbox.c.id)))
+    assert payload == str(last)
+
+
+async def test_a_notify_for_rows_the_relay_took_wakes_it_for_nothing(h: Harness) -> None:
+    """Issue 22: a NOTIFY naming a row this relay's pass claimed (its commit landed before
+    the claim, its NOTIFY after) brings no pass that would find nothing; any other — another
+    row, or one that names none — wakes it."""
+    relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=closed_port())
+    relay._sent.update({41, 42})
+    relay.notified("42")
+    assert not relay._wake.is_set()
+    relay.notified("43")
+    assert relay._wake.is_set()
+    relay._wake.clear()
+    relay.notified("")
+    assert relay._wake.is_set()
+
+
+async def test_a_notify_that_comes_during_a_pass_brings_the_next_pass(
+    h: Harness, kafka_bootstrap: str
+) -> None:
+    """Issue 22: a NOTIFY that comes while a pass runs (a commit after its claim) brings the
+    next pass at once; it was cleared at the pass's end, and the row waited for the next
+    commit or the poll (here ten minutes)."""
+    passes: list[int] = []
+    probed: list[str] = []
+
+    class Counting(OutboxRelay):
+        async def relay_once(self) -> int:
+            passes.append(await super().relay_once())
+            return passes[-1]
+
+    relay = Counting(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, poll_interval_s=600)
+
+    def during_the_pass(point: str, detail: dict[str, str]) -> None:
+        if point == faultpoints.RELAY_UNMARKED and not probed:
+            probed.append(point)
+            relay.notified("")  # as the listener hears a commit after the claim
+
+    task = asyncio.create_task(relay.run())
+    faultpoints.install_probe(during_the_pass)
+    try:
+        async with h.db.uow() as uow:
+            await increment(uow, new_key(), 1)
+        deadline = asyncio.get_running_loop().time() + 60
+        while not (probed and len(passes) >= 3):  # the first pass, the probed one, the next
+            assert asyncio.get_running_loop().time() < deadline, (probed, passes)
+            await asyncio.sleep(0.05)
+    finally:
+        faultpoints.install_probe(None)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -14,4 +14,5 @@ from xietong_common.audit.chain import append as append
 from xietong_common.audit.chain import row_hash as row_hash
 from xietong_common.audit.chain import sha256_append_after as sha256_append_after
 from xietong_common.audit.chain import sha256_columns as sha256_columns
+from xietong_common.audit.chain import sha256_one as sha256_one
 from xietong_common.audit.chain import verify_chain as verify_chain

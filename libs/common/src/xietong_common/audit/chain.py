@@ -225,6 +225,11 @@ def sha256_columns(entries: list[AuditEntry]) -> dict[str, list[Any]]:
     return columns
 
 
+def sha256_one(entry: AuditEntry) -> dict[str, Any]:
+    """The parameters of a SHA-256 append of one entry (`sha256_append_after(one=True)`)."""
+    return {name: values[0] for name, values in sha256_columns([entry]).items()}
+
+
 # The chain's CTEs and the head's move: after `WITH RECURSIVE` and any CTEs of the caller's.
 _SHA256_APPEND = """
     head AS (SELECT hash FROM audit_head WHERE id = 1 FOR UPDATE),
@@ -260,9 +265,25 @@ _SHA256_APPEND = """
 
 _APPEND_SHA256 = sa.text(f"WITH RECURSIVE{_SHA256_APPEND}")
 
+# The same for one row: its columns as parameters of their own, not arrays of one. asyncpg
+# checks each array and each of its elements against three abstract base classes — some 45
+# Python calls for a row's nine columns, paid by every audited change (issue 22).
+_ENTRY_OF_ARRAYS = _SHA256_APPEND[
+    _SHA256_APPEND.index("    entry AS (") : _SHA256_APPEND.index("    chain (n, prev_hash")
+]
+_ONE_ENTRY = """    entry AS (
+        SELECT CAST(:at AS timestamptz) AS at, CAST(:actor AS text) AS actor,
+               CAST(:org AS text) AS org, CAST(:action AS text) AS action,
+               CAST(:subject AS text) AS subject, CAST(:rule AS text) AS rule,
+               CAST(:detail AS jsonb) AS detail, CAST(:before AS text) AS before,
+               CAST(:after AS text) AS after, CAST(1 AS bigint) AS n
+    ),
+"""
+_SHA256_APPEND_ONE = _SHA256_APPEND.replace(_ENTRY_OF_ARRAYS, _ONE_ENTRY, 1)
+
 
 def sha256_append_after(
-    ctes: str, *, first: Sequence[str] = (), returning: str = ""
+    ctes: str, *, first: Sequence[str] = (), returning: str = "", one: bool = False
 ) -> sa.TextClause:
     """The SHA-256 append as the last part of a statement that first makes the transaction's
     other writes (`ctes`: named common table expressions, comma-separated, whose names are
@@ -272,8 +293,9 @@ def sha256_append_after(
     result, after the new head hash — where a CTE that is not a write must be read to run).
     One round trip where there were two, and still the head is locked by the transaction's
     last statement, for no longer than before. Its parameters: `sha256_columns` and the
-    CTEs' own. Build it once (a module constant)."""
-    append = _SHA256_APPEND
+    CTEs' own — with `one`, for one entry, each column's value itself rather than an array
+    of one (`sha256_one`). Build it once (a module constant)."""
+    append = _SHA256_APPEND_ONE if one else _SHA256_APPEND
     if first:
         written = " AND ".join(f"(SELECT count(*) FROM {name}) >= 0" for name in first)
         append = append.replace(

@@ -28,7 +28,7 @@ from xietong_common.metrics import (
     OUTBOX_PUBLISHED,
 )
 from xietong_common.tables import OUTBOX_CHANNEL, outbox
-from xietong_common.telemetry import current_traceparent, messaging_span
+from xietong_common.telemetry import current_traceparent, messaging_span, sampled_out
 
 # A pass's rows marked published and its transaction committed, in one round trip (a simple
 # query of two statements). The ids are the integers the claim read back, written into the
@@ -84,6 +84,9 @@ BACKLOG_SQL = sa.text(
     """
 )
 
+# How many claimed row ids a relay remembers, to tell a NOTIFY it needs no pass for.
+_SENT_KEPT = 10_000
+
 # How much of a failure's text is kept in `outbox.last_error`.
 MAX_ERROR_CHARS = 2000
 
@@ -112,6 +115,8 @@ class OutboxRelay:
         self._conn: asyncpg.Connection | None = None
         self._service = db.service_name
         self._observed_at: float | None = None
+        self._sent: set[int] = set()
+        """Ids of rows this relay's passes claimed lately (`_SENT_KEPT` at most)."""
 
     async def run(self) -> None:
         listener = asyncio.create_task(self._listen(), name="outbox-listen")
@@ -119,6 +124,10 @@ class OutboxRelay:
         try:
             while True:
                 raise_if_cancelled()  # a cancellation the Kafka client swallowed (3.11)
+                # Cleared before the claim, which sees every commit before it: a NOTIFY that
+                # comes during the pass is for a commit after it (or, naming a row the claim
+                # took, is let go by the listener), and brings the next pass at once.
+                self._wake.clear()
                 try:
                     relayed = await self.relay_once()
                     backoff = self.poll_interval_s
@@ -135,7 +144,6 @@ class OutboxRelay:
                 await self._observe_backlog_if_due()
                 if relayed >= self.batch_size:
                     continue
-                self._wake.clear()
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
                 # that arrives as the wake-up does, and the relay would never stop.
                 with contextlib.suppress(TimeoutError):
@@ -166,6 +174,9 @@ class OutboxRelay:
                 await conn.execute("ROLLBACK")
                 return 0
             ids = [row["id"] for row in rows]
+            if len(self._sent) > _SENT_KEPT:
+                self._sent.clear()
+            self._sent.update(ids)
             producer = await self._get_producer()
             # Sends are queued in id order; the idempotent producer keeps that order per
             # partition, and we wait for every ack before marking the rows published.
@@ -231,13 +242,23 @@ class OutboxRelay:
     async def _send(self, producer: AIOKafkaProducer, row: Any) -> asyncio.Future[Any]:
         """Queue one row; its publish span continues the trace of the request that wrote it,
         and the record carries that span as its `traceparent`. The value is the envelope's
-        text as the database keeps it (JSON, read once for the headers)."""
+        text as the database keeps it (JSON, read once for the headers). A request sampled
+        out gets no publish span — it would record nothing — and the record carries the
+        request's own trace context: the span's making was ~100 calls an event (issue 22)."""
         text: str = row["envelope"]
         envelope = json.loads(text)
+        topic = self.namespace.topic(row["topic"])
+        key = str(row["key"]).encode()
+        parent = envelope.get("traceparent")
+        if sampled_out(parent):
+            sent: asyncio.Future[Any] = await producer.send(
+                topic, value=text.encode(), key=key, headers=kafka_headers(envelope)
+            )
+            return sent
         with messaging_span(
             f"{row['topic']} publish",
             kind=SpanKind.PRODUCER,
-            traceparent=envelope.get("traceparent"),
+            traceparent=parent,
             attributes={
                 "messaging.system": "kafka",
                 "messaging.operation.type": "send",
@@ -246,10 +267,10 @@ class OutboxRelay:
                 "messaging.kafka.message.key": str(row["key"]),
             },
         ):
-            sent: asyncio.Future[Any] = await producer.send(
-                self.namespace.topic(row["topic"]),
+            sent = await producer.send(
+                topic,
                 value=text.encode(),
-                key=str(row["key"]).encode(),
+                key=key,
                 headers=kafka_headers(envelope, traceparent=current_traceparent()),
             )
             return sent
@@ -316,11 +337,23 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await producer.stop()
 
+    def notified(self, payload: str) -> None:
+        """A commit wrote outbox rows: wake for a pass, unless this relay's passes took them.
+
+        A commit's NOTIFY names its last outbox row. A pass that started after the commit,
+        before its NOTIFY came, took its rows (a commit's rows are claimed in id order, so
+        with the last one the others, or another relay holds them and wakes for them): waking
+        for it would be a pass that finds nothing — three round trips, for more than one in
+        two creates at c=1 (issue 22). A NOTIFY that names no row wakes the relay."""
+        if payload.isdigit() and int(payload) in self._sent:
+            return
+        self._wake.set()
+
     async def _listen(self) -> None:
         """LISTEN for commits that wrote outbox rows; reconnect if the DB goes away."""
 
-        def on_notify(*_: Any) -> None:
-            self._wake.set()
+        def on_notify(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            self.notified(payload)
 
         while True:
             conn: asyncpg.Connection | None = None
