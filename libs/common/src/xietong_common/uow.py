@@ -331,10 +331,14 @@ class UnitOfWork:
         self._write_queued(session)
         session.flush()
         driver = _idle(session)
+        # A Core statement (table columns, no model) straight on the session's connection:
+        # the session's execution (its events, the ORM's context) did nothing for it.
+        orm = statement._propagate_attrs.get("compile_state_plugin") == "orm"
+        run: Any = session.execute if orm else session.connection().execute
         if driver is None:
-            return session.execute(statement, params, execution_options=_BUFFERED)
+            return run(statement, params, execution_options=_BUFFERED)  # type: ignore[no-any-return]
         with session.no_autoflush, _outside_transaction(driver):
-            return session.execute(statement, params, execution_options=_BUFFERED)
+            return run(statement, params, execution_options=_BUFFERED)  # type: ignore[no-any-return]
 
     def _write_queued(self, session: Session, *, flushing: bool = False) -> None:
         """Write the new records and rows queued to be written later, now (before another

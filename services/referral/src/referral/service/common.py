@@ -141,6 +141,10 @@ def route_referral(ctx: ServiceContext, referral: Referral) -> domain.Routing:
 
 
 def items_of(referral: Referral) -> list[domain.Item]:
+    return _as_domain(referral.items)
+
+
+def _as_domain(items: list[ReferralItem]) -> list[domain.Item]:
     return [
         domain.Item(
             name=i.name,
@@ -148,12 +152,20 @@ def items_of(referral: Referral) -> list[domain.Item]:
             disposed_in_advance=i.disposed_in_advance,
             proceeds=i.proceeds,
         )
-        for i in referral.items
+        for i in items
     ]
 
 
 def party_dict(party: PartyIn | CaseParty | None) -> dict[str, Any] | None:
     return party.model_dump(mode="json") if party is not None else None
+
+
+def new_items(items: list[ItemIn]) -> dict[str, Any]:
+    """A new draft's seized items (REF-05) and the proceeds transferred with them, as values
+    of `REFERRAL.new` (no items: an empty collection set as loaded, not through the
+    attribute's events)."""
+    rows = [ReferralItem(position=n, **i.model_dump()) for n, i in enumerate(items)]
+    return {"items": rows, "proceeds_transferred": domain.proceeds_total(_as_domain(rows))}
 
 
 def set_items(referral: Referral, items: list[ItemIn]) -> None:

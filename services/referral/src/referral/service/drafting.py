@@ -21,6 +21,7 @@ from referral.service.common import (
     check_facts,
     check_onward,
     items_of,
+    new_items,
     notify_ongoing,
     party_dict,
     route_referral,
@@ -92,8 +93,8 @@ async def create_draft(
         # set with the row's INSERT, not by an UPDATE of it when the deadline starts.
         first_found_at=data.found_at,
         party=party_dict(data.party),
+        **new_items(data.items),
     )
-    set_items(referral, data.items)
     routing = route_referral(ctx, referral)
     referral.receiver = routing.receiver
     referral.proposed_receiver = routing.proposed
