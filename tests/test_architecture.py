@@ -184,7 +184,7 @@ def test_the_runtime_library_does_not_import_its_web_layer_below_it(
 # job and verification (`attestation/`) above the chain the unit of work writes (`audit/`).
 # Modules not named here are held only by the cycle test.
 COMMON_LAYERS = (
-    ("events", "audit", "faultpoints", "files", "reasons"),
+    ("events", "audit", "faultpoints", "files", "reasons", "closing"),
     ("contracts",),
     (
         "db",

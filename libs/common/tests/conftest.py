@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from xietong_common import db as db_module
+from xietong_common import closing
 
 
 @pytest.fixture
 def tasks_made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """The coroutines `xietong_common.db` hands to tasks of their own while the test runs."""
+    """The coroutines `xietong_common.closing` hands to tasks of their own while the test runs."""
     made: list[Any] = []
     create_task = asyncio.create_task
 
@@ -20,5 +20,5 @@ def tasks_made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         made.append(coro)
         return create_task(coro, **kw)
 
-    monkeypatch.setattr(db_module.asyncio, "create_task", counting)
+    monkeypatch.setattr(closing.asyncio, "create_task", counting)
     return made

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from xietong_common import audit as audit_log
+from xietong_common.closing import closed
 from xietong_common.events.envelope import CloudEvent, current_trace_context
 from xietong_common.events.registry import registry
 from xietong_common.tables import OUTBOX_CHANNEL
@@ -161,8 +162,9 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> UnitOfWork:
+        # No `begin()`: the session begins its transaction with its first use (a greenlet's
+        # round for nothing otherwise), and the database's with the first statement.
         self._session = self._sessions()
-        await self._session.begin()
         self.now = self._clock.now()
         return self
 
@@ -190,7 +192,7 @@ class UnitOfWork:
             self._later.clear()
             self._records.clear()
             written, self._written = self._written, []
-            await session.close()
+            await closed(session)  # no task of its own where closing waits for nothing
             self._session = None
         if committed:
             for record in written:

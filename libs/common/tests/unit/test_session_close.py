@@ -1,4 +1,4 @@
-"""`db.closed` (issue 22): a session's close runs to its end whether or not the task
+"""`closing.closed` (issue 22): a session's close runs to its end whether or not the task
 waiting for it is cancelled meanwhile, as SQLAlchemy's `async with session:` guarantees,
 and takes no task of its own where it waits for nothing."""
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from xietong_common.db import closed
+from xietong_common.closing import closed
 
 
 class Closing:
