@@ -56,6 +56,29 @@ def seqs_for(events: list[dict[str, Any]], key: str) -> list[int]:
     return [e["data"]["seq"] for e in events if e["data"]["counter"] == key]
 
 
+async def published_under(
+    h: Harness, kafka_bootstrap: str, context: dict[str, str]
+) -> tuple[str, Any]:
+    """One event written by a request whose trace context is `context`, then relayed: its key
+    and the record Kafka holds."""
+    from xietong_common.events.envelope import trace_context
+
+    key = new_key()
+    token = trace_context.set(context)
+    try:
+        async with h.db.uow() as uow:
+            await increment(uow, key, 1)
+    finally:
+        trace_context.reset(token)
+    async with topic_reader(kafka_bootstrap, TOPIC) as reader:
+        relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
+        await relay.relay_once()
+        await relay.close()
+        records = await reader.wait_for_records(1)
+    (record,) = [r for r in records if r.key == key.encode()]
+    return key, record
+
+
 def closed_port() -> str:
     """A bootstrap address nothing listens on: every relay pass against it fails."""
     with socket.socket() as s:
@@ -422,22 +445,10 @@ async def test_a_service_started_while_kafka_is_away_reports_its_backlog(
 async def test_records_carry_the_cloudevents_attributes_and_trace_context_as_headers(
     h: Harness, kafka_bootstrap: str
 ) -> None:
-    from xietong_common.events.envelope import trace_context
-
-    key = new_key()
     traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-    token = trace_context.set({"traceparent": traceparent, "requestid": "r-1"})
-    try:
-        async with h.db.uow() as uow:
-            await increment(uow, key, 1)
-    finally:
-        trace_context.reset(token)
-    async with topic_reader(kafka_bootstrap, TOPIC) as reader:
-        relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
-        await relay.relay_once()
-        await relay.close()
-        records = await reader.wait_for_records(1)
-    (record,) = [r for r in records if r.key == key.encode()]
+    key, record = await published_under(
+        h, kafka_bootstrap, {"traceparent": traceparent, "requestid": "r-1"}
+    )
     headers = dict(record.headers)
     assert headers["content-type"] == b"application/cloudevents+json"
     assert headers["ce_specversion"] == b"1.0"
@@ -455,22 +466,8 @@ async def test_a_sampled_out_request_s_event_carries_its_trace_context_without_a
     """Issue 22: an event written by a request its trace sampled out is published with no
     publish span (it would record nothing) and carries the request's trace context as it
     was: the same trace, still sampled out downstream."""
-    from xietong_common.events.envelope import trace_context
-
-    key = new_key()
     traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
-    token = trace_context.set({"traceparent": traceparent})
-    try:
-        async with h.db.uow() as uow:
-            await increment(uow, key, 1)
-    finally:
-        trace_context.reset(token)
-    async with topic_reader(kafka_bootstrap, TOPIC) as reader:
-        relay = OutboxRelay(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap)
-        await relay.relay_once()
-        await relay.close()
-        records = await reader.wait_for_records(1)
-    (record,) = [r for r in records if r.key == key.encode()]
+    _, record = await published_under(h, kafka_bootstrap, {"traceparent": traceparent})
     assert dict(record.headers)["traceparent"] == traceparent.encode()
 
 
