@@ -3,6 +3,7 @@
     uv run python -m bench.profile get        # GET /referrals/{id}, c=8
     uv run python -m bench.profile create     # POST /referrals, c=8
     uv run python -m bench.profile list       # GET /referrals (first page), c=8
+    uv run python -m bench.profile create --connections 1   # POST at c=1
 
 The service runs as `bench.bench_api` runs it (as `make run` does); py-spy (PyPI:
 `uvx py-spy`, or on PATH) samples its process while wrk loads it, and the report sums the
@@ -101,7 +102,12 @@ def report(collapsed: Path, top: int) -> list[str]:
 
 
 async def main(
-    what: str, seconds: float, top: int, out: Path | None, extra_env: dict[str, str]
+    what: str,
+    seconds: float,
+    top: int,
+    out: Path | None,
+    extra_env: dict[str, str],
+    connections: int = 8,
 ) -> None:
     admin, kafka = servers()
     directory = load_directory()
@@ -153,7 +159,7 @@ async def main(
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
                 run = await asyncio.to_thread(
-                    run_wrk, svc.url + path, script, connections=8, seconds=seconds
+                    run_wrk, svc.url + path, script, connections=connections, seconds=seconds
                 )
                 await asyncio.wait_for(spy.wait(), seconds + 60)
                 print(f"{what}: {run.rate:.0f} req/s, {run.errors} errors, p99 {run.p99_ms:.1f} ms")
@@ -166,9 +172,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("what", choices=("get", "create", "list"))
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--connections", type=int, default=8, help="wrk's connections (c)")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--env", action="append", default=[], help="NAME=value for the service")
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
-    asyncio.run(main(args.what, args.seconds, args.top, args.out, env))
+    asyncio.run(main(args.what, args.seconds, args.top, args.out, env, args.connections))
