@@ -71,7 +71,7 @@ from xietong_common.timeline import (
     deadlines_from,
     subject_timeline,
 )
-from xietong_common.uow import RowInsert, UnitOfWork, _execute_plainly
+from xietong_common.uow import RowInsert, UnitOfWork, execute_plainly
 
 if TYPE_CHECKING:
     from xietong_common.documents.issuing import IssuedDocument
@@ -424,7 +424,7 @@ async def insert_new(uow: UnitOfWork, record: R) -> R:
 def _write(session: Session, plan: _InsertPlan, record: Any, row: Any, collections: Any) -> None:
     """Write a new record and its collections' rows at once (one INSERT each), and hold them
     in the session as read back."""
-    _execute_plainly(session, plan.statement, row)
+    execute_plainly(session, plan.statement, row)
     for rows_plan, rows, members in collections:
         session.execute(rows_plan.statement, rows)  # one statement for all of them
         for member in members:

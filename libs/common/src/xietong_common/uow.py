@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +31,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _insert_cte(name: str, table: str, columns: Iterable[str], rows: str) -> str:
+    """`name AS (INSERT INTO table (columns) rows RETURNING 1)`, a part of a WITH."""
+    return (
+        f"\n    {name} AS (\n        INSERT INTO {table} ({', '.join(columns)})\n"
+        f"        {rows}\n        RETURNING 1\n    )"
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class LaterRows:
     """New rows of one table that a unit of work writes later than asked (`write_later`):
@@ -49,11 +57,8 @@ class LaterRows:
     @property
     def cte(self) -> str:
         arrays = ", ".join(f"CAST(:{self.name}_{c} AS {t}[])" for c, t in self.columns)
-        return (
-            f"\n    {self.name} AS (\n        INSERT INTO {self.table} "
-            f"({', '.join(c for c, _ in self.columns)})\n"
-            f"        SELECT * FROM unnest({arrays})\n        RETURNING 1\n    )"
-        )
+        names = (c for c, _ in self.columns)
+        return _insert_cte(self.name, self.table, names, f"SELECT * FROM unnest({arrays})")
 
     @property
     def cte_one(self) -> str:
@@ -61,11 +66,8 @@ class LaterRows:
         (asyncpg checks each array and element against three abstract base classes: ~5
         Python calls a column; issue 22)."""
         values = ", ".join(f"CAST(:{self.name}_{c} AS {t})" for c, t in self.columns)
-        return (
-            f"\n    {self.name} AS (\n        INSERT INTO {self.table} "
-            f"({', '.join(c for c, _ in self.columns)})\n"
-            f"        VALUES ({values})\n        RETURNING 1\n    )"
-        )
+        names = (c for c, _ in self.columns)
+        return _insert_cte(self.name, self.table, names, f"VALUES ({values})")
 
     def params(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         """The parameters of `cte` for `rows`, or of `cte_one` for one row."""
@@ -88,12 +90,9 @@ class RowInsert:
     """(the row's key, the column's name in SQL, its type) in the INSERT's order."""
 
     def cte(self, name: str) -> str:
-        names = ", ".join(column for _, column, _ in self.columns)
         values = ", ".join(f":{name}_{i}" for i in range(len(self.columns)))
-        return (
-            f"\n    {name} AS (\n        INSERT INTO {self.table} ({names})\n"
-            f"        VALUES ({values})\n        RETURNING 1\n    )"
-        )
+        names = (column for _, column, _ in self.columns)
+        return _insert_cte(name, self.table, names, f"VALUES ({values})")
 
     def binds(self, name: str) -> list[sa.BindParameter[Any]]:
         return [
@@ -248,10 +247,10 @@ class UnitOfWork:
             )
             driver = None if self._pending_audit and not chained else _idle(session)
             if driver is None:
-                _execute_plainly(session, statement, params)
+                execute_plainly(session, statement, params)
             else:
                 with _outside_transaction(driver):
-                    _execute_plainly(session, statement, params)
+                    execute_plainly(session, statement, params)
             self._written = [record for _, _, record in parts]
         if self._pending_audit and not chained:
             return False
@@ -418,21 +417,14 @@ class UnitOfWork:
     def _outbox_columns(self) -> dict[str, Any]:
         """The parameters of the outbox's INSERT: one array per column, in publishing order
         (for one event, its values: `_OUTBOX_ROW`)."""
-        if len(self._pending_events) == 1:
-            (row,) = self._pending_events
-            return {
-                "event_id": row["event_id"],
-                "topic": row["topic"],
-                "key": row["key"],
-                "envelope": json.dumps(row["envelope"], ensure_ascii=False),
-                "channel": OUTBOX_CHANNEL,
-            }
         columns: dict[str, Any] = {"event_id": [], "topic": [], "key": [], "envelope": []}
         for row in self._pending_events:
             columns["event_id"].append(row["event_id"])
             columns["topic"].append(row["topic"])
             columns["key"].append(row["key"])
             columns["envelope"].append(json.dumps(row["envelope"], ensure_ascii=False))
+        if len(self._pending_events) == 1:
+            columns = {name: values[0] for name, values in columns.items()}
         columns["channel"] = OUTBOX_CHANNEL
         return columns
 
@@ -581,9 +573,7 @@ _Plain = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
 _PLAIN: dict[tuple[Any, str, tuple[str, ...]], _Plain] = {}
 
 
-async def execute_plainly(
-    session: AsyncSession, statement: sa.ClauseElement, params: dict[str, Any]
-) -> None:
+def execute_plainly(session: Session, statement: sa.ClauseElement, params: dict[str, Any]) -> None:
     """Run `statement` — one built once, whose result nothing reads (a commit's statement, a
     new record's INSERT) — in the session's transaction as the driver's own SQL, compiled
     once per dialect and set of parameters, each parameter turned into what the driver takes
@@ -592,11 +582,8 @@ async def execute_plainly(
     work for nothing — ~0.1–0.2 ms of every write (issue 22). Still through the connection:
     the transaction as the driver adapter keeps it (BEGIN where the session began none yet),
     its errors translated and a dead connection invalidated as for any statement, and the
-    statement traced and seen by the engine's events as any."""
-    await session.run_sync(_execute_plainly, statement, params)
-
-
-def _execute_plainly(session: Session, statement: sa.ClauseElement, params: dict[str, Any]) -> None:
+    statement traced and seen by the engine's events as any. On the session's synchronous
+    side (`session.run_sync`), where the commit and a queued record's write run."""
     connection = session.connection()
     dialect = connection.dialect
     key = (statement, dialect.name, tuple(params))
