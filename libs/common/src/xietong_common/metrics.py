@@ -19,6 +19,12 @@ OUTBOX_PUBLISHED = Counter(
     "Events relayed from the outbox to Kafka",
     ["service", "topic"],
 )
+OUTBOX_PASS_EVENTS = Histogram(
+    "xietong_outbox_pass_events",
+    "Events a relay pass published: how well passes are shared (XIETONG_OUTBOX_LINGER_MS)",
+    ["service"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 OUTBOX_FAILURES = Counter(
     "xietong_outbox_failures_total", "Relay batches that failed (rows stay queued)", ["service"]
 )

@@ -540,3 +540,97 @@ async def test_a_notify_that_comes_during_a_pass_brings_the_next_pass(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+class _Lingering(OutboxRelay):
+    """A relay that records its passes (where each started, how many events it published)
+    and whose linger waits for the test rather than the clock."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.passes: list[int] = []
+        self.started: list[float] = []
+        self.lingered: list[float] = []
+        self.gate = asyncio.Event()
+
+    async def relay_once(self) -> int:
+        self.started.append(asyncio.get_running_loop().time())
+        self.passes.append(await super().relay_once())
+        return self.passes[-1]
+
+    async def _linger(self, wait: float) -> None:
+        self.lingered.append(wait)
+        await self.gate.wait()
+
+    async def _listen(self) -> None:
+        """No LISTEN (whose connecting wakes the relay, to catch up, whenever it comes): the
+        test tells the relay of each commit itself, as the listener would."""
+        await asyncio.Event().wait()
+
+
+async def _until(condition: Any, what: object) -> None:
+    deadline = asyncio.get_running_loop().time() + 60
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.02)
+
+
+async def test_commits_close_together_share_a_pass_and_a_full_pass_goes_on_at_once(
+    h: Harness, kafka_bootstrap: str
+) -> None:
+    """Issue 22: a pass starts at most once per linger (`XIETONG_OUTBOX_LINGER_MS`), so
+    commits that come close together travel in one pass rather than a pass each (~1 ms of
+    the service's CPU each); a full pass (a backlog) is followed at once, and the order per
+    key holds."""
+    key = new_key()
+    relay = _Lingering(
+        h.db,
+        namespace=TEST_NAMESPACE,
+        bootstrap=kafka_bootstrap,
+        poll_interval_s=600,
+        linger_s=60,
+        batch_size=2,
+    )
+    async with topic_reader(kafka_bootstrap, TOPIC) as reader:
+        task = asyncio.create_task(relay.run())
+        try:
+            await _until(lambda: relay.passes == [0], relay.passes)  # the pass at start
+            for seq in range(1, 6):
+                async with h.db.uow() as uow:
+                    await increment(uow, key, seq)
+                relay.notified("")  # as the listener hears each commit
+            await _until(lambda: relay.lingered, "no linger")
+            assert relay.passes == [0]  # the five wait for the linger's end together
+            assert 0 < relay.lingered[0] <= 60
+            relay.gate.set()
+            await _until(lambda: sum(relay.passes) == 5, relay.passes)
+            events = await reader.collect(lambda evs: len(seqs_for(evs, key)) == 5, timeout_s=30)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert relay.passes == [0, 2, 2, 1]  # after a full pass, the next at once
+    assert len(relay.lingered) == 1
+    assert seqs_for(events, key) == [1, 2, 3, 4, 5]
+
+
+async def test_a_commit_after_a_quiet_linger_goes_at_once(h: Harness, kafka_bootstrap: str) -> None:
+    """Issue 22: the linger delays only events that come faster than one per linger: a
+    commit after the relay has been quiet that long is published without waiting."""
+    relay = _Lingering(
+        h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, poll_interval_s=600, linger_s=0.2
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await _until(lambda: relay.passes == [0], relay.passes)
+        loop = asyncio.get_running_loop()
+        await _until(lambda: loop.time() > relay.started[0] + 0.2, "the linger")
+        async with h.db.uow() as uow:
+            await increment(uow, new_key(), 1)
+        relay.notified("")
+        await _until(lambda: relay.passes == [0, 1], relay.passes)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert relay.lingered == []
