@@ -252,6 +252,12 @@ class UnitOfWork:
                 with _outside_transaction(driver):
                     execute_plainly(session, statement, params)
             self._written = [record for _, _, record in parts]
+            if driver is not None:
+                # The statement was the transaction, committed as it ended: COMMIT would
+                # end nothing in the database, only the session's bookkeeping of a
+                # transaction (~45 calls), which its close ends as well (rolling back
+                # nothing: no BEGIN was sent).
+                return True
         if self._pending_audit and not chained:
             return False
         session.commit()
