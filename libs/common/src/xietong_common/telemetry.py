@@ -23,6 +23,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from typing import Any
 
 from opentelemetry import context, propagate, trace
@@ -163,11 +164,17 @@ def messaging_span(
         yield span
 
 
+_unrecorded: ContextVar[bool] = ContextVar("xietong_unrecorded_request", default=False)
+"""True while a request sampled out is handled: its statements need not ask OpenTelemetry
+for the current span (four calls each) to learn that nothing is recorded — nothing in a
+request sampled out is (its children follow it; an event's publish span is left out)."""
+
+
 def _statement_span(statement: str, context: Any) -> Span | None:
     # A statement is traced only inside a recorded span (a sampled request, a consumed
     # event, a relay send): nothing at all is done for the rest — the cost of tracing a
     # request that was sampled out is one check per statement.
-    if context is None or not trace.get_current_span().is_recording():
+    if context is None or _unrecorded.get() or not trace.get_current_span().is_recording():
         return None
     url = context.engine.url
     operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
@@ -271,7 +278,11 @@ def _carries_context(headers: Mapping[str, str]) -> bool:
     return any(name in headers for name in _fields_of[1])
 
 
-def start_server_span(method: str, headers: Mapping[str, str]) -> tuple[Span, object]:
+ServerSpanTokens = tuple[Token[context.Context], Token[bool]]
+"""What `end_server_span` resets: the OpenTelemetry context and whether the request is recorded."""
+
+
+def start_server_span(method: str, headers: Mapping[str, str]) -> tuple[Span, ServerSpanTokens]:
     """The server span of a request, made current; continues the caller's `traceparent`.
 
     Ours, not `opentelemetry-instrumentation-fastapi`: that one collects a request's
@@ -280,13 +291,48 @@ def start_server_span(method: str, headers: Mapping[str, str]) -> tuple[Span, ob
     are set only on a span that is recorded."""
     # Without a header the propagators read there is nothing to extract: the current context
     # is the parent (what `extract` returns then), without running them.
-    parent = propagate.extract(headers) if _carries_context(headers) else context.get_current()
-    span = tracer().start_span(method, context=parent, kind=SpanKind.SERVER)
-    return span, context.attach(trace.set_span_in_context(span, parent))
+    if _carries_context(headers):
+        parent = propagate.extract(headers)
+        span = tracer().start_span(method, context=parent, kind=SpanKind.SERVER)
+    else:
+        parent = context.get_current()
+        span = _dropped_root(parent) or tracer().start_span(
+            method, context=parent, kind=SpanKind.SERVER
+        )
+    token = context.attach(trace.set_span_in_context(span, parent))
+    return span, (token, _unrecorded.set(not span.is_recording()))
+
+
+def _dropped_root(parent: context.Context) -> Span | None:
+    """The span the SDK makes for a new trace its sampler drops — what every request without
+    a trace context of its own gets while the ratio is 0 (nothing exported: `make run`, a
+    deployment without a collector) — made directly: the SDK's way there (its sampler's
+    three parent lookups, the decision's objects, its own metrics' hook) was some thirty
+    calls a request (issue 22). The same ids, flags and state as the SDK's
+    (`test_a_dropped_root_span_is_the_sdk_s`); None for anything else (a span under way,
+    a ratio above 0), which the SDK starts."""
+    provider = _provider
+    if (
+        provider is None
+        or _sampler.ratio > 0
+        or trace.get_current_span(parent).get_span_context().is_valid
+    ):
+        return None
+    ids = provider.id_generator
+    flags = _RANDOM_TRACE_ID if ids.is_trace_id_random() else _NOT_SAMPLED
+    return trace.NonRecordingSpan(
+        trace.SpanContext(
+            ids.generate_trace_id(), ids.generate_span_id(), is_remote=False, trace_flags=flags
+        )
+    )
+
+
+_NOT_SAMPLED = trace.TraceFlags(trace.TraceFlags.DEFAULT)
+_RANDOM_TRACE_ID = trace.TraceFlags(trace.TraceFlags.DEFAULT | trace.TraceFlags.RANDOM_TRACE_ID)
 
 
 def end_server_span(
-    span: Span, token: object, *, scope: Mapping[str, Any], route: str, status: int
+    span: Span, tokens: ServerSpanTokens, *, scope: Mapping[str, Any], route: str, status: int
 ) -> None:
     """Name the span by its route, give it the HTTP attributes when it is recorded, end it."""
     try:
@@ -313,7 +359,9 @@ def end_server_span(
                 span.set_status(trace.Status(trace.StatusCode.ERROR))
         span.end()
     finally:
-        context.detach(token)  # type: ignore[arg-type]
+        otel, unrecorded = tokens
+        _unrecorded.reset(unrecorded)
+        context.detach(otel)
 
 
 def traceparent_of(span: Span) -> str:

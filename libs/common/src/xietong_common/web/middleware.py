@@ -102,7 +102,7 @@ class RequestContextMiddleware:
                     duration_ms=round(elapsed * 1000, 1),
                 )
             trace_context.reset(token)
-            if span is not None:
+            if span is not None and otel_token is not None:
                 end_server_span(span, otel_token, scope=scope, route=route, status=status)
 
 
