@@ -157,11 +157,16 @@ def messaging_span(
     traceparent: str | None,
     attributes: Mapping[str, Any],
 ) -> Iterator[Span]:
-    """A publish or process span of a Kafka hop, continuing the trace `traceparent` names."""
-    with tracer().start_as_current_span(
-        name, context=_parent(traceparent), kind=kind, attributes=dict(attributes)
-    ) as span:
-        yield span
+    """A publish or process span of a Kafka hop, continuing the trace `traceparent` names —
+    not the request's a task may have been started in (its statements ask their own span)."""
+    unrecorded = _unrecorded.set(False)
+    try:
+        with tracer().start_as_current_span(
+            name, context=_parent(traceparent), kind=kind, attributes=dict(attributes)
+        ) as span:
+            yield span
+    finally:
+        _unrecorded.reset(unrecorded)
 
 
 _unrecorded: ContextVar[bool] = ContextVar("xietong_unrecorded_request", default=False)

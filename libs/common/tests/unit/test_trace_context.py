@@ -85,6 +85,18 @@ def test_a_request_sampled_out_tells_its_statements_so_until_it_ends(ratio_zero:
     telemetry.end_server_span(span, tokens, scope={}, route="/x", status=200)
     assert not telemetry._unrecorded.get()
 
+    # A Kafka hop's span in a task started during such a request (which inherits its
+    # context) continues its own trace: its statements ask their own span.
+    span, tokens = telemetry.start_server_span("GET", {"host": "x"})
+    try:
+        with telemetry.messaging_span(
+            "publish", kind=SpanKind.PRODUCER, traceparent=f"00-{TRACE}-{SPAN}-01", attributes={}
+        ):
+            assert not telemetry._unrecorded.get()
+        assert telemetry._unrecorded.get()
+    finally:
+        telemetry.end_server_span(span, tokens, scope={}, route="/x", status=200)
+
     sampled = {"traceparent": f"00-{TRACE}-{SPAN}-01"}
     telemetry._sampler.set_ratio(1.0)
     span, tokens = telemetry.start_server_span("GET", sampled)
