@@ -169,8 +169,10 @@ def new_items(items: list[ItemIn]) -> dict[str, Any]:
 
 
 def set_items(referral: Referral, items: list[ItemIn]) -> None:
-    referral.items = [ReferralItem(position=n, **i.model_dump()) for n, i in enumerate(items)]
-    referral.proceeds_transferred = domain.proceeds_total(items_of(referral))
+    """A draft's items replaced (REF-05), and the proceeds transferred with them."""
+    values = new_items(items)
+    referral.items = values["items"]
+    referral.proceeds_transferred = values["proceeds_transferred"]
 
 
 def apply_fields(referral: Referral, values: dict[str, Any]) -> None:
