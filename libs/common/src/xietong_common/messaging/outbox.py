@@ -269,33 +269,35 @@ class OutboxRelay:
         request's own trace context: the span's making was ~100 calls an event (issue 22)."""
         text: str = row["envelope"]
         envelope = json.loads(text)
-        topic = self.namespace.topic(row["topic"])
-        key = str(row["key"]).encode()
         parent = envelope.get("traceparent")
-        if sampled_out(parent):
+        traced = not sampled_out(parent)
+        span: contextlib.AbstractContextManager[Any] = (
+            messaging_span(
+                f"{row['topic']} publish",
+                kind=SpanKind.PRODUCER,
+                traceparent=parent,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": row["topic"],
+                    "messaging.message.id": envelope.get("id", ""),
+                    "messaging.kafka.message.key": str(row["key"]),
+                },
+            )
+            if traced
+            else contextlib.nullcontext()
+        )
+        with span:
             sent: asyncio.Future[Any] = await producer.send(
-                topic, value=text.encode(), key=key, headers=kafka_headers(envelope)
-            )
-            return sent
-        with messaging_span(
-            f"{row['topic']} publish",
-            kind=SpanKind.PRODUCER,
-            traceparent=parent,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.operation.type": "send",
-                "messaging.destination.name": row["topic"],
-                "messaging.message.id": envelope.get("id", ""),
-                "messaging.kafka.message.key": str(row["key"]),
-            },
-        ):
-            sent = await producer.send(
-                topic,
+                self.namespace.topic(row["topic"]),
                 value=text.encode(),
-                key=key,
-                headers=kafka_headers(envelope, traceparent=current_traceparent()),
+                key=str(row["key"]).encode(),
+                # The publish span's context, or (none made) the request's own.
+                headers=kafka_headers(
+                    envelope, traceparent=current_traceparent() if traced else None
+                ),
             )
-            return sent
+        return sent
 
     async def observe_backlog(self) -> tuple[int, float]:
         """Count the unpublished rows and the age of the oldest in the database, and set the
