@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,6 +23,7 @@ from xietong_common.events.kafka import ensure_topics
 from xietong_common.messaging.outbox import CLAIM_SQL, OutboxRelay
 from xietong_common.metrics import OUTBOX_PENDING
 from xietong_common.tables import OUTBOX_CHANNEL, outbox
+from xietong_devtools.faults.cluster import wait_until
 from xietong_devtools.testing import (
     TEST_NAMESPACE,
     Servers,
@@ -31,6 +33,9 @@ from xietong_devtools.testing import (
 )
 
 pytestmark = pytest.mark.integration
+
+# What a test waits for happens within a minute even on a busy machine.
+soon = functools.partial(wait_until, timeout_s=60, every_s=0.02)
 
 CLERK = Principal(org="town:lizhi", user="zhang.san", roles=frozenset({"clerk"}))
 
@@ -531,10 +536,8 @@ async def test_a_notify_that_comes_during_a_pass_brings_the_next_pass(
     try:
         async with h.db.uow() as uow:
             await increment(uow, new_key(), 1)
-        deadline = asyncio.get_running_loop().time() + 60
-        while not (probed and len(passes) >= 3):  # the first pass, the probed one, the next
-            assert asyncio.get_running_loop().time() < deadline, (probed, passes)
-            await asyncio.sleep(0.05)
+        # The first pass, the probed one, the next.
+        await soon("the pass after the probed one", lambda: probed and len(passes) >= 3)
     finally:
         faultpoints.install_probe(None)
         task.cancel()
@@ -568,13 +571,6 @@ class _Lingering(OutboxRelay):
         await asyncio.Event().wait()
 
 
-async def _until(condition: Any, what: object) -> None:
-    deadline = asyncio.get_running_loop().time() + 60
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, what
-        await asyncio.sleep(0.02)
-
-
 async def test_commits_close_together_share_a_pass_and_a_full_pass_goes_on_at_once(
     h: Harness, kafka_bootstrap: str
 ) -> None:
@@ -594,16 +590,16 @@ async def test_commits_close_together_share_a_pass_and_a_full_pass_goes_on_at_on
     async with topic_reader(kafka_bootstrap, TOPIC) as reader:
         task = asyncio.create_task(relay.run())
         try:
-            await _until(lambda: relay.passes == [0], relay.passes)  # the pass at start
+            await soon("the pass at start", lambda: relay.passes == [0])
             for seq in range(1, 6):
                 async with h.db.uow() as uow:
                     await increment(uow, key, seq)
                 relay.notified("")  # as the listener hears each commit
-            await _until(lambda: relay.lingered, "no linger")
+            await soon("a linger", lambda: relay.lingered)
             assert relay.passes == [0]  # the five wait for the linger's end together
             assert 0 < relay.lingered[0] <= 60
             relay.gate.set()
-            await _until(lambda: sum(relay.passes) == 5, relay.passes)
+            await soon("five events published", lambda: sum(relay.passes) == 5)
             events = await reader.collect(lambda evs: len(seqs_for(evs, key)) == 5, timeout_s=30)
         finally:
             task.cancel()
@@ -622,13 +618,13 @@ async def test_a_commit_after_a_quiet_linger_goes_at_once(h: Harness, kafka_boot
     )
     task = asyncio.create_task(relay.run())
     try:
-        await _until(lambda: relay.passes == [0], relay.passes)
+        await soon("the pass at start", lambda: relay.passes == [0])
         loop = asyncio.get_running_loop()
-        await _until(lambda: loop.time() > relay.started[0] + 0.2, "the linger")
+        await soon("the linger", lambda: loop.time() > relay.started[0] + 0.2)
         async with h.db.uow() as uow:
             await increment(uow, new_key(), 1)
         relay.notified("")
-        await _until(lambda: relay.passes == [0, 1], relay.passes)
+        await soon("the commit's pass", lambda: relay.passes == [0, 1])
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
