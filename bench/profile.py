@@ -65,8 +65,9 @@ def py_spy() -> list[str]:
 
 
 def package_of(frame: str) -> str:
-    # A collapsed frame: "function (path/to/module.py:line)"
-    path = frame.rpartition("(")[2]
+    # A collapsed frame: "function (path/to/module.py:line)"; py-spy shortens the path to
+    # the part below site-packages (`starlette/routing.py`), so it may start with the package.
+    path = "/" + frame.rpartition("(")[2]
     for package in PACKAGES:
         if f"/{package}/" in path or f"/{package}.py" in path:
             return package
