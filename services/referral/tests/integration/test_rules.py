@@ -209,6 +209,35 @@ async def test_ref_05_without_uploads_the_letter_and_item_list_are_issued_at_sen
     assert letter["number"].endswith("移〔2024〕1号")
 
 
+async def test_ref_05_items_edited_on_the_draft_carry_their_proceeds_and_evidence(
+    case: Any,
+) -> None:
+    """REF-05 the other way round: a draft made without a disposed item, then edited to hold
+    one, cannot be sent without the disposal evidence, and the proceeds transferred are the
+    edited items' — and edited away again, the total follows (the draft's items replaced)."""
+    referral = await case.ready(items=[{"name": "运输车辆", "quantity": "1", "unit": "辆"}])
+    assert referral["proceeds_transferred"] == "0"
+    disposed = {
+        "name": "冻肉",
+        "quantity": "20",
+        "unit": "箱",
+        "disposed_in_advance": True,
+        "disposal_method": "依法变卖",
+        "proceeds": "300.25",
+    }
+    path = f"/referrals/{referral['id']}"
+    r = await case.svc.client.patch(path, json={"items": [disposed]}, headers=case.sender)
+    assert r.status_code == 200, r.text
+    assert r.json()["proceeds_transferred"] == "300.25"
+    r = await case.svc.client.post(f"{path}/send", headers=case.sender)
+    assert r.status_code == 409
+    assert r.json()["missing"] == ["disposal-evidence"]
+    twice = [disposed, {**disposed, "name": "冻鱼", "proceeds": "99.75"}]
+    r = await case.svc.client.patch(path, json={"items": twice}, headers=case.sender)
+    assert r.status_code == 200, r.text
+    assert r.json()["proceeds_transferred"] == "400.00"
+
+
 async def test_ref_05_items_disposed_in_advance_travel_with_evidence_and_proceeds(
     case: Any,
 ) -> None:
