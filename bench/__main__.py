@@ -1,4 +1,5 @@
-"""`make bench`: backbone, the referral service over HTTP, lists at a million referrals,
+"""`make bench`: backbone, the referral service over HTTP, what tracing costs a request it
+samples out, lists at a million referrals,
 creating a case with one and with two replicas on one database, official documents,
 secondment, information-sharing and joint-inspection figures, the notifier's webhook
 deliveries per second, oversight's ledger ingestion and its assessment of a year at a
@@ -35,6 +36,7 @@ from xietong_devtools.faults.runner import delete_topics
 PARTS = (
     "backbone",
     "http",
+    "tracing",
     "lists",
     "referral",
     "replicas",
@@ -96,6 +98,15 @@ async def main(args: argparse.Namespace) -> None:
             seconds=args.http_seconds,
             rounds=args.http_rounds,
         ):
+            print(line, flush=True)
+    if "tracing" in only:
+        from bench import bench_tracing
+
+        print(
+            "\ntracing sampled out against no tracing, one referral service in this process, "
+            "switched block by block:"
+        )
+        for line in await bench_tracing.run(admin_url=admin_url, bootstrap=bootstrap):
             print(line, flush=True)
     if "lists" in only and args.list_rows:
         from bench import bench_lists

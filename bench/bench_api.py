@@ -11,9 +11,8 @@ which competing load inflates far less than wall time.
 Paths: `POST /referrals` (a draft: REF-02 routing, the REF-03 deadline, the audit row, the
 outbox event) against the baseline's `POST /things` (row, outbox event and chained audit row in
 one transaction); `GET /referrals/{id}` against `GET /things/{id}` (the row by primary key,
-404 to a non-party). Tracing: the same service with tracing sampled out (as `make run` has it,
-no exporter) against the service with no instrumentation at all (`XIETONG_TRACING=false`):
-what the instrumentation costs a request nobody will look at.
+404 to a non-party). What tracing costs a request it samples out is `bench.bench_tracing`'s
+figure (one process, tracing switched): two served instances differ by more than it.
 
 `python -m bench.bench_api` prints these figures alone.
 """
@@ -257,8 +256,6 @@ async def run(
         ensure_ascii=False,
     )
     service_url = await new_database(admin_url, "referral_http")
-    untraced_url = await new_database(admin_url, "referral_untraced")
-    traced_url = await new_database(admin_url, "referral_traced")
     baseline_url = await new_database(admin_url, "baseline_http")
     await prepare(baseline_url)
     lines = [f"(load average before: {load_average()})"]
@@ -282,18 +279,6 @@ async def run(
                 env=service_env(service_url, work, bootstrap),
                 workdir=work,
             ) as service,
-            served(
-                "referral-untraced",
-                "referral.main:app",
-                env=service_env(untraced_url, work, bootstrap, XIETONG_TRACING="false"),
-                workdir=work,
-            ) as untraced,
-            served(
-                "referral-traced",
-                "referral.main:app",
-                env=service_env(traced_url, work, bootstrap),
-                workdir=work,
-            ) as traced,
         ):
             create_ref = Scenario(
                 "",
@@ -312,8 +297,6 @@ async def run(
                 [
                     (baseline, create_thing),
                     (service, create_ref),
-                    (untraced, create_ref),
-                    (traced, create_ref),
                 ],
                 rounds=1,
                 seconds=2,
@@ -369,57 +352,6 @@ async def run(
                 seconds=seconds,
             )
             lines += [base.line(), svc.line(), compare(base, svc, "target ≥ 0.5×, CPU ≤ 2×")]
-            # Tracing sampled out against no tracing at all, on two services started and warmed
-            # up alike: the GET (most statements per request) and the create.
-            untraced_ids = await _ids(
-                untraced_url, "SELECT id FROM referrals ORDER BY random() LIMIT $1"
-            )
-            get_untraced = request_script(
-                paths=[f"/referrals/{i}" for i in untraced_ids], headers=_headers(token)
-            )
-            traced_ids = await _ids(
-                traced_url, "SELECT id FROM referrals ORDER BY random() LIMIT $1"
-            )
-            get_traced = request_script(
-                paths=[f"/referrals/{i}" for i in traced_ids], headers=_headers(token)
-            )
-            off, on, off_create, on_create = await interleave(
-                [
-                    (
-                        untraced,
-                        Scenario(
-                            "GET /referrals/{id}, no tracing (c=8)", 8, lambda s: get_untraced, "/"
-                        ),
-                    ),
-                    (
-                        traced,
-                        Scenario(
-                            "GET /referrals/{id}, sampled out (c=8)", 8, lambda s: get_traced, "/"
-                        ),
-                    ),
-                    (
-                        untraced,
-                        Scenario(
-                            "POST /referrals, no tracing (c=8)", 8, create_ref.script, "/referrals"
-                        ),
-                    ),
-                    (
-                        traced,
-                        Scenario(
-                            "POST /referrals, sampled out (c=8)", 8, create_ref.script, "/referrals"
-                        ),
-                    ),
-                ],
-                rounds=rounds,
-                seconds=seconds,
-            )
-            for untraced_tally, traced_tally in ((off, on), (off_create, on_create)):
-                lines += [untraced_tally.line(), traced_tally.line()]
-                lines.append(
-                    f"  {'':42} → tracing sampled out costs "
-                    f"{traced_tally.cpu_ms / untraced_tally.cpu_ms - 1:+.1%} CPU per request, "
-                    f"{untraced_tally.rate / traced_tally.rate - 1:+.1%} throughput   (target ≤ 5%)"
-                )
     lines.append(f"(load average after: {load_average()})")
     return lines
 

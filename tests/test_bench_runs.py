@@ -94,3 +94,31 @@ async def test_the_oversight_bench_ingests_and_assesses(servers: Servers) -> Non
     assert 0 < figures["due"] <= 2000
     assert len(figures["assessment"].latencies_ms) == 3
     assert CREATED == []
+
+
+async def test_issue_22_the_tracing_bench_switches_tracing_and_back(servers: Servers) -> None:
+    """`make bench`'s tracing figure: the same app's requests with tracing on and off, block by
+    block, and an A/A control; tracing is on again when it ends (the figures are the bench's)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Dialect
+
+    from bench import bench_tracing
+    from xietong_common import telemetry
+
+    try:
+        lines = await bench_tracing.run(
+            admin_url=servers.postgres_admin_url,
+            bootstrap=servers.kafka_bootstrap,
+            pairs=2,
+            block=2,
+            warm=2,
+        )
+    finally:
+        await drop_databases(servers.postgres_admin_url)
+    assert [line.split()[:2] for line in lines] == [
+        ["GET", "/referrals/{id}"],
+        ["POST", "/referrals"],
+    ]
+    assert all("A/A control" in line and "(target ≤ 5%)" in line for line in lines)
+    assert all(event.contains(Dialect, name, hook) for name, hook in bench_tracing._HOOKS)
+    assert not isinstance(telemetry.tracer(), bench_tracing.trace.NoOpTracer)
