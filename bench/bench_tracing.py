@@ -86,16 +86,17 @@ def asgi_request(
     path: str,
     headers: dict[str, str],
     *,
-    body: Callable[[], bytes] | None = None,
+    body: bytes = b"",
     status: int = 200,
 ) -> Request:
     """One request sent straight to the app; raises unless it answers `status`."""
-    raw_headers = [(b"host", b"bench")] + [
-        (k.lower().encode(), v.encode()) for k, v in headers.items()
+    raw_headers = [
+        (b"host", b"bench"),
+        *((k.lower().encode(), v.encode()) for k, v in headers.items()),
+        (b"content-length", str(len(body)).encode()),
     ]
 
     async def one() -> None:
-        content = body() if body is not None else b""
         scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
@@ -106,7 +107,7 @@ def asgi_request(
             "raw_path": path.encode(),
             "query_string": b"",
             "root_path": "",
-            "headers": [*raw_headers, (b"content-length", str(len(content)).encode())],
+            "headers": raw_headers,
             "client": ("127.0.0.1", 40000),
             "server": ("127.0.0.1", 80),
             "state": {},
@@ -119,7 +120,7 @@ def asgi_request(
             if sent:  # the app only asks again to learn of a disconnect
                 await asyncio.Event().wait()
             sent = True
-            return {"type": "http.request", "body": content, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -219,7 +220,7 @@ async def run(
             "POST",
             "/referrals",
             headers,
-            body=lambda: json.dumps(draft, ensure_ascii=False).encode(),
+            body=json.dumps(draft, ensure_ascii=False).encode(),
             status=201,
         )
         get = asgi_request(app, "GET", f"/referrals/{created.json()['id']}", headers)
