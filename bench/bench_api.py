@@ -359,8 +359,7 @@ async def run(
 if __name__ == "__main__":
     import argparse
 
-    from bench.backbone import drop_databases
-    from bench.running import servers
+    from bench.running import run_alone
 
     parser = argparse.ArgumentParser(prog="python -m bench.bench_api")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one wrk run")
@@ -368,15 +367,8 @@ if __name__ == "__main__":
         "--rounds", type=int, default=4, help="interleaved rounds per figure (even: ABBA)"
     )
     args = parser.parse_args()
-    admin, kafka = servers()
-
-    async def main() -> None:
-        try:
-            for line in await run(
-                admin_url=admin, bootstrap=kafka, seconds=args.seconds, rounds=args.rounds
-            ):
-                print(line, flush=True)
-        finally:
-            await drop_databases(admin)
-
-    asyncio.run(main())
+    run_alone(
+        lambda admin, kafka: run(
+            admin_url=admin, bootstrap=kafka, seconds=args.seconds, rounds=args.rounds
+        )
+    )

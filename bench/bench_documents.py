@@ -164,19 +164,9 @@ async def run(*, admin_url: str, bootstrap: str, n: int) -> list[str]:
 
 
 if __name__ == "__main__":
+    from bench.running import run_alone
+
     parser = argparse.ArgumentParser(prog="python -m bench.bench_documents")
     parser.add_argument("-n", type=int, default=20, help="documents per figure")
     args = parser.parse_args()
-
-    async def main() -> None:
-        from bench.backbone import drop_databases
-        from bench.running import servers
-
-        admin_url, bootstrap = servers()
-        try:
-            for text in await run(admin_url=admin_url, bootstrap=bootstrap, n=args.n):
-                print(text)
-        finally:
-            await drop_databases(admin_url)
-
-    asyncio.run(main())
+    run_alone(lambda admin, kafka: run(admin_url=admin, bootstrap=kafka, n=args.n))

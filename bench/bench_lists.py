@@ -12,7 +12,6 @@ at 10,000 (target: within 2×, a list that stays flat however long the history g
 
 from __future__ import annotations
 
-import asyncio
 import random
 import tempfile
 import time
@@ -119,27 +118,19 @@ async def run(
 if __name__ == "__main__":
     import argparse
 
-    from bench.backbone import drop_databases
-    from bench.running import servers
+    from bench.running import run_alone
 
     parser = argparse.ArgumentParser(prog="python -m bench.bench_lists")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    admin, kafka = servers()
-
-    async def main() -> None:
-        try:
-            for line in await run(
-                admin_url=admin,
-                bootstrap=kafka,
-                rows=args.rows,
-                seconds=args.seconds,
-                rounds=args.rounds,
-            ):
-                print(line, flush=True)
-        finally:
-            await drop_databases(admin)
-
-    asyncio.run(main())
+    run_alone(
+        lambda admin, kafka: run(
+            admin_url=admin,
+            bootstrap=kafka,
+            rows=args.rows,
+            seconds=args.seconds,
+            rounds=args.rounds,
+        )
+    )

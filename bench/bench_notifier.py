@@ -256,22 +256,14 @@ async def run(*, admin_url: str, bootstrap: str, n: int, subscriptions: int = 50
 
 
 if __name__ == "__main__":
-    from bench.backbone import drop_databases
-    from bench.running import servers
+    from bench.running import run_alone
 
     parser = argparse.ArgumentParser(prog="python -m bench.bench_notifier")
     parser.add_argument("-n", type=int, default=2000, help="deliveries (and raw POSTs)")
     parser.add_argument("--subscriptions", type=int, default=50)
     args = parser.parse_args()
-
-    async def main() -> None:
-        admin, kafka = servers()
-        try:
-            for line in await run(
-                admin_url=admin, bootstrap=kafka, n=args.n, subscriptions=args.subscriptions
-            ):
-                print(line, flush=True)
-        finally:
-            await drop_databases(admin)
-
-    asyncio.run(main())
+    run_alone(
+        lambda admin, kafka: run(
+            admin_url=admin, bootstrap=kafka, n=args.n, subscriptions=args.subscriptions
+        )
+    )

@@ -388,20 +388,14 @@ async def measure(*, admin_url: str, bootstrap: str, facts: int, rows: int) -> l
 
 
 if __name__ == "__main__":
-    from bench.backbone import drop_databases
-    from bench.running import servers
+    from bench.running import run_alone
 
     parser = argparse.ArgumentParser(prog="python -m bench.bench_oversight")
     parser.add_argument("--rows", type=int, default=1_000_000, help="deadlines of 2025 seeded")
     parser.add_argument("--facts", type=int, default=4000, help="deadline facts ingested")
     args = parser.parse_args()
-    admin, kafka = servers()
-
-    async def main() -> None:
-        try:
-            print("\n".join(await measure(admin_url=admin, bootstrap=kafka, facts=args.facts,
-                                          rows=args.rows)))  # fmt: skip
-        finally:
-            await drop_databases(admin)
-
-    asyncio.run(main())
+    run_alone(
+        lambda admin, kafka: measure(
+            admin_url=admin, bootstrap=kafka, facts=args.facts, rows=args.rows
+        )
+    )

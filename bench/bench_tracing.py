@@ -249,24 +249,14 @@ async def run(
 if __name__ == "__main__":
     import argparse
 
-    from bench.backbone import drop_databases
-    from bench.running import servers
-    from xietong_devtools.faults.runner import delete_topics
+    from bench.running import run_alone
 
     parser = argparse.ArgumentParser(prog="python -m bench.bench_tracing")
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--block", type=int, default=20)
     args = parser.parse_args()
-
-    async def main() -> None:
-        admin, kafka = servers()
-        try:
-            for line in await run(
-                admin_url=admin, bootstrap=kafka, pairs=args.pairs, block=args.block
-            ):
-                print(line, flush=True)
-        finally:
-            await drop_databases(admin)
-            await delete_topics(kafka, BENCH_NAMESPACE)
-
-    asyncio.run(main())
+    run_alone(
+        lambda admin, kafka: run(
+            admin_url=admin, bootstrap=kafka, pairs=args.pairs, block=args.block
+        )
+    )

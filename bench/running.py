@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bench.backbone import BENCH_NAMESPACE, new_database
+from bench.backbone import BENCH_NAMESPACE, drop_databases, new_database
 from xietong_common.auth import mint_token
 from xietong_common.context import ServiceContext
 from xietong_common.settings import ServiceSettings
@@ -30,6 +31,25 @@ def servers() -> tuple[str, str]:
 
     info = ensure_stack()
     return db or info.postgres_admin_url, kafka or info.kafka_bootstrap
+
+
+def run_alone(part: Callable[[str, str], Awaitable[list[str]]]) -> None:
+    """`python -m bench.<part>`: the part's lines, given the PostgreSQL admin URL and the Kafka
+    bootstrap (`servers`), printed; then what it left on the servers removed — its
+    databases and the bench's topics, as `python -m bench` removes them (a part run alone
+    left its topics, and a broker holding thousands made every Kafka client's start slow)."""
+    from xietong_devtools.faults.runner import delete_topics
+
+    async def main() -> None:
+        admin, kafka = servers()
+        try:
+            for line in await part(admin, kafka):
+                print(line, flush=True)
+        finally:
+            await drop_databases(admin)
+            await delete_topics(kafka, BENCH_NAMESPACE)
+
+    asyncio.run(main())
 
 
 BENCH_SECRET = "xietong-bench-secret-not-for-production-0123456789"
