@@ -63,6 +63,7 @@ from xietong_common.listing import (
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.states import Transitions
+from xietong_common.telemetry import statement_traced
 from xietong_common.timeline import (
     DeadlineOut,
     TimelineEntry,
@@ -128,6 +129,86 @@ async def _fill(
 
 
 _NO_OPTIONS: Mapping[str, Any] = immutabledict()
+
+_NOT_BY_DRIVER: Any = object()
+
+
+@dataclass
+class _DriverForm:
+    """A statement as the driver runs it: its SQL, its parameters in order (the caller's by
+    name, the statement's own literals), and each result column's conversion — its type's
+    result processor for the column's PostgreSQL type, found at the first run."""
+
+    sql: str
+    names: tuple[str, ...]
+    literals: Mapping[str, Any]
+    types: tuple[Any, ...]
+    converters: tuple[Callable[[Any], Any] | None, ...] | None = None
+
+
+_driver_forms: dict[int, tuple[Any, _DriverForm]] = {}
+
+
+def _driver_form(query: Any, dialect: Any) -> _DriverForm:
+    """`query` compiled once for the driver: a load by id's statement is built once per kind
+    (`RecordKind._by_id`), so it is found again by its identity (held with it)."""
+    found = _driver_forms.get(id(query))
+    if found is not None and found[0] is query:
+        return found[1]
+    compiled = query.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    form = _DriverForm(
+        sql=str(compiled),
+        names=names,
+        literals={k: v for k, v in compiled.params.items() if k in names},
+        types=tuple(column.type for column in compiled._result_columns),
+    )
+    _driver_forms[id(query)] = (query, form)
+    return form
+
+
+async def _driver_row(session: AsyncSession, query: Any, params: Mapping[str, Any] | None) -> Any:
+    """The one row of a read by id, run by the driver on a connection of the session's engine
+    — or `_NOT_BY_DRIVER` where the session holds a connection already (its statements stay
+    on it) or the driver failed (the session runs it again, and raises SQLAlchemy's error).
+
+    What SQLAlchemy's execution would add to the read is left out: the AUTOCOMMIT option set
+    on the connection as it is taken and reset as it goes back (the driver sends no BEGIN of
+    its own), and Core's execution and result (issue 22: ~135 µs of a GET's ~1 ms). Kept:
+    the columns' conversions (their types' result processors), the statement's span, and
+    the engine's `before_cursor_execute` for whoever listens (tests count statements)."""
+    if session.in_transaction():
+        return _NOT_BY_DRIVER
+    engine = cast("Any", session.bind)
+    dialect = engine.dialect
+    form = _driver_form(query, dialect)
+    values = params or {}
+    args = [values[n] if n in values else form.literals[n] for n in form.names]
+    async with engine.connect() as conn:
+        if engine.sync_engine._has_events:
+            engine.sync_engine.dispatch.before_cursor_execute(
+                conn.sync_connection, None, form.sql, tuple(args), None, False
+            )
+        driver = (await conn.get_raw_connection()).driver_connection
+        try:
+            with statement_traced(form.sql, engine.url):
+                if form.converters is None:
+                    statement = await driver.prepare(form.sql)
+                    form.converters = tuple(
+                        kind._cached_result_processor(dialect, attribute.type.oid)
+                        for kind, attribute in zip(
+                            form.types, statement.get_attributes(), strict=True
+                        )
+                    )
+                    record = await statement.fetchrow(*args)
+                else:
+                    record = await driver.fetchrow(form.sql, *args)
+        except Exception:
+            await conn.invalidate()
+            return _NOT_BY_DRIVER
+    if record is None:
+        return None
+    return [v if f is None else f(v) for f, v in zip(form.converters, record, strict=True)]
 
 
 class OwnCompiled:
@@ -717,7 +798,9 @@ class RecordKind(Generic[M, StateT, StepT]):
         then filled as before and it is made detached (`_load`); its columns are all loaded,
         so it never needs the session to load anything more."""
         columns = cast("dict[str, Any]", self._plain_columns)
-        row = (await session.execute(query, params, execution_options=execution)).one_or_none()
+        row = await _driver_row(session, query, params)
+        if row is _NOT_BY_DRIVER:
+            row = (await session.execute(query, params, execution_options=execution)).one_or_none()
         if row is None:
             raise self.missing()
         record = cast("Any", self.model).__mapper__.class_manager.new_instance()

@@ -181,7 +181,14 @@ def _statement_span(statement: str, context: Any) -> Span | None:
     # request that was sampled out is one check per statement.
     if context is None or _unrecorded.get() or not trace.get_current_span().is_recording():
         return None
-    url = context.engine.url
+    return _start_statement_span(statement, context.engine.url)
+
+
+def _recording() -> bool:
+    return not _unrecorded.get() and trace.get_current_span().is_recording()
+
+
+def _start_statement_span(statement: str, url: Any) -> Span:
     operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
     return tracer().start_span(
         f"{operation} {url.database or ''}".strip(),
@@ -195,6 +202,17 @@ def _statement_span(statement: str, context: Any) -> Span | None:
             "server.port": url.port or 5432,
         },
     )
+
+
+@contextmanager
+def statement_traced(statement: str, url: Any) -> Iterator[None]:
+    """A statement run by the driver itself (not through SQLAlchemy's execution, whose
+    dialect hooks trace the others): its span, as theirs, inside a recorded span only."""
+    if not (_database_traced and _recording()):
+        yield
+        return
+    with _traced(_start_statement_span(statement, url)):
+        yield
 
 
 @contextmanager

@@ -31,7 +31,13 @@ from xietong_common.materials import Claim, MaterialColumns, StoredFile, add_mat
 from xietong_common.pagination import PageParams
 from xietong_common.records import OwnCompiled, RecordKind, new_record
 from xietong_common.reference import default_data_dir
-from xietong_devtools.testing import Servers, create_database, every_round_trip, flushed_inserts
+from xietong_devtools.testing import (
+    Servers,
+    create_database,
+    every_round_trip,
+    every_statement,
+    flushed_inserts,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -621,3 +627,51 @@ async def test_a_read_before_a_lock_leaves_the_lock_in_the_transaction(db: Datab
     words = [_word(q) for q in sent]
     assert words[:3] == ["SELECT", "BEGIN", "SELECT"], sent
     assert words[-1] == "COMMIT", sent
+
+
+async def test_a_read_by_id_runs_on_the_driver_and_makes_what_sqlalchemy_makes(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22: a read session's load by id runs its one statement by the driver, on a
+    connection of its own, without the AUTOCOMMIT option SQLAlchemy's execution sets as it
+    takes the connection and resets as it gives it back (a tenth of a GET's CPU): the record
+    is what SQLAlchemy's execution makes of the row (each column's conversion applied: JSON,
+    integers, times), the engine's statement event still hears the statement, a session that
+    holds a connection already keeps its statements on it, and a driver that fails leaves
+    the read to SQLAlchemy."""
+    async with db.uow(actor=TOWN) as uow:
+        memo = Memo(sender=TOWN.org, body="b", count=7, party={"org": "town:lizhi"}, flags=None)
+        uow.session.add(memo)
+        await uow.session.flush()
+        memo_id = memo.id
+    columns = [c.key for c in sa.inspect(Memo).column_attrs]
+
+    async with db.session() as session:
+        expected = (await session.execute(sa.select(Memo).where(Memo.id == memo_id))).scalar_one()
+        wanted = {k: getattr(expected, k) for k in columns}
+
+    with every_statement(db) as seen:
+        async with db.session() as session:
+            read = await MEMO.get(session, memo_id, lock=False)
+            assert not session.in_transaction()  # the session took no connection
+    assert {k: getattr(read, k) for k in columns} == wanted
+    assert (read.lines, read.parts) == ([], [])
+    assert len(seen) == 1, seen
+    assert seen[0].lstrip().startswith("SELECT"), seen
+
+    async with db.session() as session:
+        await session.execute(sa.select(1))  # the session holds a connection: the read uses it
+        held = await MEMO.get(session, memo_id, lock=False)
+    assert {k: getattr(held, k) for k in columns} == wanted
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionResetError("the driver's connection went away")
+
+    monkeypatch.setattr(asyncpg.Connection, "fetchrow", broken)
+    async with db.session() as session:
+        again = await MEMO.get(session, memo_id, lock=False)
+        assert session.in_transaction()  # SQLAlchemy's execution ran it
+    assert {k: getattr(again, k) for k in columns} == wanted
+    async with db.session() as session:
+        with pytest.raises(NotFound):
+            await MEMO.get(session, uuid.uuid4(), lock=False)
