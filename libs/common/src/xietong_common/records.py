@@ -791,12 +791,13 @@ class RecordKind(Generic[M, StateT, StepT]):
     ) -> tuple[M, tuple[Any, ...]]:
         """The record of a read by id on a read session, and the statement's other columns.
 
-        The statement names the table's columns, not the model, so the session runs it as a
-        Core statement (the engine's events see it, traced and counted like any other), and
-        the record is made of its columns' values: what the ORM's load of the one row gives a
-        read, without its loading machinery and identity map (issue 22). Its collections are
-        then filled as before and it is made detached (`_load`); its columns are all loaded,
-        so it never needs the session to load anything more."""
+        The statement names the table's columns, not the model: the driver runs it
+        (`_driver_row`; else the session, as a Core statement), and the record is made of its
+        columns' values — what the ORM's load of the one row gives a read, without its loading
+        machinery and identity map (issue 22). Either way the engine's statement event hears
+        it and a sampled request traces it. Its collections are then filled as before and it
+        is made detached (`_load`); its columns are all loaded, so it never needs the session
+        to load anything more."""
         columns = cast("dict[str, Any]", self._plain_columns)
         row = await _driver_row(session, query, params)
         if row is _NOT_BY_DRIVER:
