@@ -206,6 +206,12 @@ async def _driver_row(session: AsyncSession, query: Any, params: Mapping[str, An
         except Exception:
             await conn.invalidate()
             return _NOT_BY_DRIVER
+        except BaseException:
+            # Cut off mid-statement (a cancelled request): the connection's state is the
+            # driver's to know, so it does not go back to the pool — as SQLAlchemy
+            # invalidates a connection whose statement an exit exception interrupted.
+            await conn.invalidate()
+            raise
     if record is None:
         return None
     return [v if f is None else f(v) for f, v in zip(form.converters, record, strict=True)]

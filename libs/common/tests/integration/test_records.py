@@ -4,6 +4,7 @@ per Idempotency-Key."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -672,6 +673,28 @@ async def test_a_read_by_id_runs_on_the_driver_and_makes_what_sqlalchemy_makes(
         again = await MEMO.get(session, memo_id, lock=False)
         assert session.in_transaction()  # SQLAlchemy's execution ran it
     assert {k: getattr(again, k) for k in columns} == wanted
+
+    started = asyncio.Event()
+
+    async def stuck(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(asyncpg.Connection, "fetchrow", stuck)
+    invalidated: list[object] = []
+    pool = db.engine.sync_engine.pool
+    sa.event.listen(pool, "invalidate", lambda conn, record, error: invalidated.append(error))
     async with db.session() as session:
+        reading = asyncio.create_task(MEMO.get(session, memo_id, lock=False))
+        await started.wait()
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+    # Cut off mid-statement, its connection was not given back to the pool as if whole.
+    assert len(invalidated) == 1
+    assert pool.checkedout() == 0
+    monkeypatch.undo()
+    async with db.session() as session:
+        assert (await MEMO.get(session, memo_id, lock=False)).count == 7
         with pytest.raises(NotFound):
             await MEMO.get(session, uuid.uuid4(), lock=False)
