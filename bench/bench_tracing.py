@@ -44,13 +44,6 @@ from xietong_common.reference import load_catalogue, load_directory
 from xietong_common.web.middleware import RequestContextMiddleware
 from xietong_devtools.testing import running_service, sample_codes
 
-# The dialect hooks `telemetry.instrument_database` installs.
-_HOOKS = (
-    ("do_execute", telemetry._execute),
-    ("do_execute_no_params", telemetry._execute_no_params),
-    ("do_executemany", telemetry._executemany),
-)
-
 
 @dataclass
 class Switch:
@@ -71,7 +64,7 @@ class Switch:
 
     def __call__(self, on: bool) -> None:
         self.middleware.tracing = on
-        for name, hook in _HOOKS:
+        for name, hook in telemetry.DIALECT_HOOKS:
             if on != event.contains(Dialect, name, hook):
                 (event.listen if on else event.remove)(Dialect, name, hook)
         telemetry._tracer = self.tracer if on else trace.NoOpTracer()

@@ -120,6 +120,6 @@ async def test_issue_22_the_tracing_bench_switches_tracing_and_back(servers: Ser
         ["POST", "/referrals"],
     ]
     assert all("A/A control" in line and "(target ≤ 5%)" in line for line in lines)
-    assert all(event.contains(Dialect, name, hook) for name, hook in bench_tracing._HOOKS)
+    assert all(event.contains(Dialect, name, hook) for name, hook in telemetry.DIALECT_HOOKS)
     assert not isinstance(telemetry.tracer(), bench_tracing.trace.NoOpTracer)
     assert CREATED == []

@@ -260,6 +260,13 @@ def _executemany(cursor: Any, statement: str, parameters: Any, context: Any) -> 
     return True
 
 
+DIALECT_HOOKS = (
+    ("do_execute", _execute),
+    ("do_execute_no_params", _execute_no_params),
+    ("do_executemany", _executemany),
+)
+"""The dialect events `instrument_database` listens to, and the hook of each."""
+
 _database_traced = False
 
 
@@ -278,9 +285,8 @@ def instrument_database(provider: TracerProvider) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Dialect
 
-    event.listen(Dialect, "do_execute", _execute)
-    event.listen(Dialect, "do_execute_no_params", _execute_no_params)
-    event.listen(Dialect, "do_executemany", _executemany)
+    for name, hook in DIALECT_HOOKS:
+        event.listen(Dialect, name, hook)
     _database_traced = True
 
 
