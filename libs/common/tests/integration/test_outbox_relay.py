@@ -509,6 +509,14 @@ async def test_a_notify_for_rows_the_relay_took_wakes_it_for_nothing(h: Harness)
     assert relay._wake.is_set()
 
 
+class _Told(OutboxRelay):
+    """A relay that does not LISTEN (whose connecting wakes the relay, to catch up, whenever
+    it comes): the test tells it of each commit itself, as the listener would."""
+
+    async def _listen(self) -> None:
+        await asyncio.Event().wait()
+
+
 async def test_a_notify_that_comes_during_a_pass_brings_the_next_pass(
     h: Harness, kafka_bootstrap: str
 ) -> None:
@@ -524,13 +532,10 @@ async def test_a_notify_that_comes_during_a_pass_brings_the_next_pass(
     passes: list[int] = []
     probed: list[int] = []  # how many passes had ended when the probed one reached its marks
 
-    class Counting(OutboxRelay):
+    class Counting(_Told):
         async def relay_once(self) -> int:
             passes.append(await super().relay_once())
             return passes[-1]
-
-        async def _listen(self) -> None:
-            await asyncio.Event().wait()
 
     relay = Counting(h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, poll_interval_s=600)
 
@@ -558,7 +563,7 @@ async def test_a_notify_that_comes_during_a_pass_brings_the_next_pass(
             await task
 
 
-class _Lingering(OutboxRelay):
+class _Lingering(_Told):
     """A relay that records its passes (where each started, how many events it published)
     and whose linger waits for the test rather than the clock."""
 
@@ -577,11 +582,6 @@ class _Lingering(OutboxRelay):
     async def _linger(self, wait: float) -> None:
         self.lingered.append(wait)
         await self.gate.wait()
-
-    async def _listen(self) -> None:
-        """No LISTEN (whose connecting wakes the relay, to catch up, whenever it comes): the
-        test tells the relay of each commit itself, as the listener would."""
-        await asyncio.Event().wait()
 
 
 async def test_commits_close_together_share_a_pass_and_a_full_pass_goes_on_at_once(
