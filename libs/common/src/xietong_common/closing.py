@@ -1,19 +1,24 @@
 """Closing a session without a task of its own where closing waits for nothing (issue 22):
-`db.Database.session`'s read sessions and the unit of work's session close through it."""
+`db.Database.session`'s read sessions, the unit of work's session and the connection of a
+read by id on the driver (`records._driver_row`) close through it."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Generator
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any, Protocol
 
 
-async def closed(session: AsyncSession) -> None:
-    """Close `session` as SQLAlchemy's `async with session:` does — to the end, whether or not
-    the task waiting for it is cancelled meanwhile — without a task of its own where closing
-    waits for nothing.
+class Closing(Protocol):
+    """A session or a connection of SQLAlchemy's asyncio extension."""
+
+    def close(self) -> Coroutine[Any, Any, None]: ...
+
+
+async def closed(session: Closing) -> None:
+    """Close `session` (or a connection) as SQLAlchemy's `async with` does — to the end,
+    whether or not the task waiting for it is cancelled meanwhile — without a task of its own
+    where closing waits for nothing.
 
     SQLAlchemy runs every close in a new task and waits for it shielded, so that a
     cancellation cannot leave a connection half returned to its pool; that task and the

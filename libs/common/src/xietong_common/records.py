@@ -48,6 +48,7 @@ from sqlalchemy.util import immutabledict
 from xietong_common import deadlines
 from xietong_common.auth import Actor
 from xietong_common.calendar import DeadlineRule, WorkingDayCalendar
+from xietong_common.closing import closed
 from xietong_common.db import READ_ONLY
 from xietong_common.errors import AppError, NotFound
 from xietong_common.listing import (
@@ -184,12 +185,15 @@ async def _driver_row(session: AsyncSession, query: Any, params: Mapping[str, An
     form = _driver_form(query, dialect)
     values = params or {}
     args = [values[n] if n in values else form.literals[n] for n in form.names]
-    async with engine.connect() as conn:
+    conn = await engine.connect()
+    try:
         if engine.sync_engine._has_events:
             engine.sync_engine.dispatch.before_cursor_execute(
                 conn.sync_connection, None, form.sql, tuple(args), None, False
             )
-        driver = (await conn.get_raw_connection()).driver_connection
+        # Just taken from the pool, so at hand: no greenlet's round for it as
+        # `get_raw_connection` takes (it may have to connect again only once invalidated).
+        driver = conn.sync_connection.connection.driver_connection
         try:
             with statement_traced(form.sql, engine.url):
                 if form.converters is None:
@@ -212,6 +216,9 @@ async def _driver_row(session: AsyncSession, query: Any, params: Mapping[str, An
             # invalidates a connection whose statement an exit exception interrupted.
             await conn.invalidate()
             raise
+    finally:
+        # Closed as `async with` would, without a task of its own: it waits for nothing.
+        await closed(conn)
     if record is None:
         return None
     return [v if f is None else f(v) for f, v in zip(form.converters, record, strict=True)]

@@ -33,21 +33,21 @@ class Closing:
 
 async def test_a_close_that_waits_for_nothing_takes_no_task(tasks_made: list[Any]) -> None:
     session = Closing(waits=False)
-    await closed(session)  # type: ignore[arg-type]
+    await closed(session)
     assert session.finished
     assert tasks_made == []
 
 
 async def test_a_close_that_waits_finishes_in_a_task_of_its_own(tasks_made: list[Any]) -> None:
     session = Closing(waits=True)
-    await closed(session)  # type: ignore[arg-type]
+    await closed(session)
     assert session.finished
     assert len(tasks_made) == 1
 
 
 async def test_a_cancelled_caller_returns_only_once_the_close_is_done() -> None:
     session = Closing(waits=True)
-    caller = asyncio.create_task(closed(session))  # type: ignore[arg-type]
+    caller = asyncio.create_task(closed(session))
     await asyncio.sleep(0.01)
     assert session.started
     assert not session.finished
@@ -64,7 +64,7 @@ async def test_what_is_thrown_into_the_close_s_task_reaches_the_close(
     """The task finishing a close (cancelled by the loop's shutdown, say) throws into the
     close itself, as it would into `await session.close()`."""
     session = Closing(waits=True)
-    caller = asyncio.create_task(closed(session))  # type: ignore[arg-type]
+    caller = asyncio.create_task(closed(session))
     await asyncio.sleep(0.01)
     # tasks_made: the caller, then the close's own
     (finishing,) = [t for t in asyncio.all_tasks() if t.get_coro() is tasks_made[-1]]
