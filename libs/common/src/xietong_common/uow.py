@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -389,7 +388,9 @@ class UnitOfWork:
                 "event_id": envelope.id,
                 "topic": spec.topic,
                 "key": key,
-                "envelope": envelope.model_dump(mode="json", by_alias=True, exclude_none=True),
+                # Its JSON text, made once by pydantic: a dict first and then `json.dumps` of it
+                # was twice the work (~10 µs an event; issue 22).
+                "envelope": envelope.model_dump_json(by_alias=True, exclude_none=True),
             }
         )
         self.published.append(envelope)
@@ -428,7 +429,7 @@ class UnitOfWork:
             columns["event_id"].append(row["event_id"])
             columns["topic"].append(row["topic"])
             columns["key"].append(row["key"])
-            columns["envelope"].append(json.dumps(row["envelope"], ensure_ascii=False))
+            columns["envelope"].append(row["envelope"])
         if len(self._pending_events) == 1:
             columns = {name: values[0] for name, values in columns.items()}
         columns["channel"] = OUTBOX_CHANNEL
