@@ -649,13 +649,17 @@ class TopicReader:
             await self.poll(min(remaining, 1))
         return list(self.records)
 
+    def events(self) -> list[dict[str, Any]]:
+        """The CloudEvents (dicts) read so far."""
+        return [json.loads(r.value) for r in self.records if r.value is not None]
+
     async def collect(
         self, until: Callable[[list[dict[str, Any]]], bool], *, timeout_s: float = 20.0
     ) -> list[dict[str, Any]]:
         """Read until `until(events)` holds; returns the CloudEvents (dicts) seen."""
         deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
-            events = [json.loads(r.value) for r in self.records if r.value is not None]
+            events = self.events()
             if until(events):
                 return events
             remaining = deadline - asyncio.get_running_loop().time()

@@ -3,7 +3,6 @@ to it — who owed it to whom, on which referral — and one missed deadline is 
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -49,7 +48,7 @@ async def test_ref_07_sup_02_the_answer_deadline_tells_its_life_and_is_breached_
 
         await reader.collect(answered)
         await reader.poll(1.0)  # a second breach, if any, would be right behind
-        events = [json.loads(r.value) for r in reader.records if r.value]
+        events = reader.events()
     facts = [d for d in of(events, subject, LIFECYCLE) if d["rule"] == "REF-07"]
     assert [d["kind"] for d in facts] == ["started", "breached", "met"]
     for fact in facts:
@@ -94,7 +93,7 @@ async def test_ref_03_sup_02_withdrawing_a_draft_after_its_deadline_passed_keeps
 
         await reader.collect(told)
         await reader.poll(1.0)  # a second breach, if any, would be right behind
-        events = [json.loads(r.value) for r in reader.records if r.value]
+        events = reader.events()
     early = of(events, f"referral:{in_time['id']}", LIFECYCLE)
     assert [(d["kind"], d["reason"]) for d in early] == [
         ("started", None),

@@ -3,7 +3,6 @@ with a reason (no REF-03 breach); REF-04 informs the party with jurisdiction at 
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -336,7 +335,7 @@ async def test_ref_03_a_withdrawn_draft_stops_its_clock_and_is_never_a_breach(
     async with topic_reader(kafka_bootstrap, "deadline.breached") as reader:
         assert await run_job_once(ctx.db, "deadline-sweep", job.job(ctx))
         await reader.poll(1.5)
-    seen = [json.loads(r.value) for r in reader.records if r.value]
+    seen = reader.events()
     assert [e for e in seen if e["subject"] == f"referral:{rid}"] == []
     timeline = (await case.svc.client.get(f"/referrals/{rid}/timeline", headers=case.sender)).json()
     assert any(e["action"] == "referral.withdrawn" and e["rule"] == "REF-03" for e in timeline)
