@@ -154,6 +154,7 @@ class Database:
             source=self.source,
             actor=actor,
             audit_hash=self.audit_hash,
+            engine=self.engine,
         )
 
     def session(self, *, transaction: bool = False) -> _Reading:

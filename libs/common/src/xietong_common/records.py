@@ -45,7 +45,7 @@ from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.util import immutabledict
 
-from xietong_common import deadlines
+from xietong_common import deadlines, driver
 from xietong_common.auth import Actor
 from xietong_common.calendar import DeadlineRule, WorkingDayCalendar
 from xietong_common.closing import closed
@@ -64,7 +64,6 @@ from xietong_common.listing import (
 from xietong_common.pagination import PageParams, fetch_page
 from xietong_common.reference import OVERSIGHT_ORG
 from xietong_common.states import Transitions
-from xietong_common.telemetry import statement_traced
 from xietong_common.timeline import (
     DeadlineOut,
     TimelineEntry,
@@ -134,40 +133,6 @@ _NO_OPTIONS: Mapping[str, Any] = immutabledict()
 _NOT_BY_DRIVER: Any = object()
 
 
-@dataclass
-class _DriverForm:
-    """A statement as the driver runs it: its SQL, its parameters in order (the caller's by
-    name, the statement's own literals), and each result column's conversion — its type's
-    result processor for the column's PostgreSQL type, found at the first run."""
-
-    sql: str
-    names: tuple[str, ...]
-    literals: Mapping[str, Any]
-    types: tuple[Any, ...]
-    converters: tuple[Callable[[Any], Any] | None, ...] | None = None
-
-
-_driver_forms: dict[int, tuple[Any, _DriverForm]] = {}
-
-
-def _driver_form(query: Any, dialect: Any) -> _DriverForm:
-    """`query` compiled once for the driver: a load by id's statement is built once per kind
-    (`RecordKind._by_id`), so it is found again by its identity (held with it)."""
-    found = _driver_forms.get(id(query))
-    if found is not None and found[0] is query:
-        return found[1]
-    compiled = query.compile(dialect=dialect)
-    names = tuple(compiled.positiontup or ())
-    form = _DriverForm(
-        sql=str(compiled),
-        names=names,
-        literals={k: v for k, v in compiled.params.items() if k in names},
-        types=tuple(column.type for column in compiled._result_columns),
-    )
-    _driver_forms[id(query)] = (query, form)
-    return form
-
-
 async def _driver_row(session: AsyncSession, query: Any, params: Mapping[str, Any] | None) -> Any:
     """The one row of a read by id, run by the driver on a connection of the session's engine
     — or `_NOT_BY_DRIVER` where the session holds a connection already (its statements stay
@@ -175,38 +140,17 @@ async def _driver_row(session: AsyncSession, query: Any, params: Mapping[str, An
 
     What SQLAlchemy's execution would add to the read is left out: the AUTOCOMMIT option set
     on the connection as it is taken and reset as it goes back (the driver sends no BEGIN of
-    its own), and Core's execution and result (issue 22: ~135 µs of a GET's ~1 ms). Kept:
-    the columns' conversions (their types' result processors), the statement's span, and
-    the engine's `before_cursor_execute` for whoever listens (tests count statements)."""
+    its own), and Core's execution and result (issue 22: ~135 µs of a GET's ~1 ms). Kept
+    (`driver`): the columns' conversions, the statement's span, and the engine's
+    `before_cursor_execute` for whoever listens (tests count statements)."""
     if session.in_transaction():
         return _NOT_BY_DRIVER
     engine = cast("Any", session.bind)
-    dialect = engine.dialect
-    form = _driver_form(query, dialect)
-    values = params or {}
-    args = [values[n] if n in values else form.literals[n] for n in form.names]
+    form = driver.form_of(query, engine.dialect)
     conn = await engine.connect()
     try:
-        if engine.sync_engine._has_events:
-            engine.sync_engine.dispatch.before_cursor_execute(
-                conn.sync_connection, None, form.sql, tuple(args), None, False
-            )
-        # Just taken from the pool, so at hand: no greenlet's round for it as
-        # `get_raw_connection` takes (it may have to connect again only once invalidated).
-        driver = conn.sync_connection.connection.driver_connection
         try:
-            with statement_traced(form.sql, engine.url):
-                if form.converters is None:
-                    statement = await driver.prepare(form.sql)
-                    form.converters = tuple(
-                        kind._cached_result_processor(dialect, attribute.type.oid)
-                        for kind, attribute in zip(
-                            form.types, statement.get_attributes(), strict=True
-                        )
-                    )
-                    record = await statement.fetchrow(*args)
-                else:
-                    record = await driver.fetchrow(form.sql, *args)
+            return await driver.fetch_row(conn, form, params)
         except Exception:
             await conn.invalidate()
             return _NOT_BY_DRIVER
@@ -219,9 +163,6 @@ async def _driver_row(session: AsyncSession, query: Any, params: Mapping[str, An
     finally:
         # Closed as `async with` would, without a task of its own: it waits for nothing.
         await closed(conn)
-    if record is None:
-        return None
-    return [v if f is None else f(v) for f, v in zip(form.converters, record, strict=True)]
 
 
 class OwnCompiled:

@@ -8,14 +8,15 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from xietong_common import audit as audit_log
+from xietong_common import driver
 from xietong_common.closing import closed
 from xietong_common.events.envelope import CloudEvent, current_trace_context
 from xietong_common.events.registry import registry
@@ -137,8 +138,13 @@ class UnitOfWork:
         source: str,
         actor: Actor | None = None,
         audit_hash: str = "sha256",
+        engine: AsyncEngine | None = None,
     ) -> None:
         self._sessions = sessions
+        # The engine whose connection the unit of work reads and commits on by the driver
+        # while its session has begun nothing (`read`, `_committed_by_driver`); None: never.
+        self._engine = engine
+        self._held: AsyncConnection | None = None
         self._audit_hash = audit_hash  # the function chaining this service's new audit rows
         self._clock = clock
         self.source = source
@@ -176,26 +182,150 @@ class UnitOfWork:
         hooks, self._after_commit = self._after_commit, []
         committed = False
         try:
-            if exc_type is None:
+            if exc_type is not None:
+                if session.in_transaction():
+                    await session.rollback()
+            elif await self._committed_by_driver():
+                committed = True
+            else:
                 if not await session.run_sync(self._write_and_commit):
                     # Last, so the chain head stays locked only from here to COMMIT.
                     await audit_log.append(session, self._pending_audit, algorithm=self._audit_hash)
                     await session.commit()
                 committed = True
-            else:
-                await session.rollback()
         finally:
             self._pending_events.clear()
             self._pending_audit.clear()
             self._later.clear()
             self._records.clear()
             written, self._written = self._written, []
-            await closed(session)  # no task of its own where closing waits for nothing
-            self._session = None
+            try:
+                await closed(session)  # no task of its own where closing waits for nothing
+            finally:
+                self._session = None
+                await self._let_go()
         if committed:
             for record in written:
                 record.written()
             _run_hooks(hooks)
+
+    def _untouched(self) -> bool:
+        """Whether the session has begun nothing and holds nothing to write: what the unit of
+        work does next may run by the driver, outside a transaction (`read`,
+        `_committed_by_driver`)."""
+        session = self.session
+        if self._engine is None or session.in_transaction():
+            return False
+        sync = session.sync_session
+        return not (sync.new or sync.dirty or sync.deleted)
+
+    async def _connection(self) -> AsyncConnection:
+        """The engine's connection the unit of work reads and commits on by the driver, taken
+        at the first such step and held to the end: one checkout for all of them, and the
+        same connection handed to the session should it need one after (`UnitOfWorkSession`),
+        so a unit of work never holds two of the pool's connections (several units of work
+        each holding one and waiting for a second could starve the pool)."""
+        if self._held is None:
+            self._held = await cast("AsyncEngine", self._engine).connect()
+            self.session.sync_session.info[_HOLDING] = self
+        return self._held
+
+    async def _let_go(self, *, invalidate: bool = False) -> None:
+        """Give the held connection back to the pool — or, cut off mid-statement or failed
+        (`invalidate`), drop it: its state is the driver's to know."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        if self._session is not None:
+            self._session.sync_session.info.pop(_HOLDING, None)
+        try:
+            if invalidate:
+                await held.invalidate()
+        finally:
+            await closed(held)  # the session never closes it: the unit of work took it
+
+    async def _committed_by_driver(self) -> bool:
+        """Commit by the driver, on the held connection (or one taken now), where the session
+        has begun nothing: the commit's one statement — the new records, the rows written
+        later, the outbox rows and the SHA-256 chain's audit rows — is then the transaction
+        (`_write_and_commit`), and SQLAlchemy's session, its execution and the greenlet's
+        rounds around them did nothing for it (issue 22: ~12% of a create's CPU). False where
+        the session's path commits instead: the session began a transaction, holds objects
+        to flush, a record is written on its own, or the audit rows are of another hash
+        function — and where the server refused the statement (a key taken): it ran as its
+        own transaction, so nothing of it was written, and the session's path runs it again
+        and raises SQLAlchemy's error. A connection lost on the way is not run again: whether
+        the statement committed is unknown, and the error is raised."""
+        if not self._untouched():
+            return False
+        if not (self._records or self._later or self._pending_events or self._pending_audit):
+            return True  # nothing was written: nothing to commit
+        if self._pending_audit and self._audit_hash != "sha256":
+            return False
+        parts = self._commit_parts(self._records)
+        if parts is None or not (parts or self._later or self._pending_events):
+            return False
+        statement, params = self._commit_statement(parts, self._later)
+        conn = await self._connection()
+        form = driver.form_of(statement, conn.dialect)
+        try:
+            await driver.execute(conn, form, params)
+        except Exception as error:
+            if driver.refused(error):
+                return False
+            await self._let_go(invalidate=True)
+            raise
+        except BaseException:
+            await self._let_go(invalidate=True)
+            raise
+        self._written = [record for _, _, record in parts]
+        self._records = []
+        self._later = {}
+        return True
+
+    @staticmethod
+    def _commit_parts(
+        records: list[LaterRecord],
+    ) -> list[tuple[RowInsert, dict[str, Any], LaterRecord]] | None:
+        """Each new record's part of the commit's statement; None where one is written on its
+        own."""
+        parts = []
+        for record in records:
+            part = record.commit_row()
+            if part is None:
+                return None
+            parts.append((*part, record))
+        return parts
+
+    def _commit_statement(
+        self,
+        parts: list[tuple[RowInsert, dict[str, Any], LaterRecord]],
+        later: dict[LaterRows, list[dict[str, Any]]],
+    ) -> tuple[sa.TextClause, dict[str, Any]]:
+        """The commit's statement and its parameters: the new records (`parts`), the rows
+        written later, the outbox rows and — with SHA-256 — the audit rows chained."""
+        params: dict[str, Any] = {}
+        for i, (insert, row, _) in enumerate(parts):
+            params |= insert.params(f"new{i}", row)
+        for kind, rows in later.items():
+            params |= kind.params(rows)
+        if self._pending_events:
+            params |= self._outbox_columns()
+        chained = bool(self._pending_audit) and self._audit_hash == "sha256"
+        if chained:
+            audited = self._pending_audit
+            params |= (
+                audit_log.sha256_one(audited[0])
+                if len(audited) == 1
+                else audit_log.sha256_columns(audited)
+            )
+        statement = _commit_statement(
+            tuple(insert for insert, _, _ in parts),
+            tuple((kind, len(rows) == 1) for kind, rows in later.items()),
+            events=len(self._pending_events),
+            chained=len(self._pending_audit) if chained else 0,
+        )
+        return statement, params
 
     def _write_and_commit(self, session: Session) -> bool:
         """The commit's work up to COMMIT in one call on the session's own (synchronous) side:
@@ -221,37 +351,18 @@ class UnitOfWork:
             else:
                 parts.append((*part, record))
         later, self._later = self._later, {}
-        params: dict[str, Any] = {}
-        for i, (insert, row, _) in enumerate(parts):
-            params |= insert.params(f"new{i}", row)
-        for kind, rows in later.items():
-            params |= kind.params(rows)
         chained = False
         if parts or later or self._pending_events:
-            if self._pending_events:
-                params |= self._outbox_columns()
-            if self._pending_audit and self._audit_hash == "sha256":
-                audited = self._pending_audit
-                params |= (
-                    audit_log.sha256_one(audited[0])
-                    if len(audited) == 1
-                    else audit_log.sha256_columns(audited)
-                )
-                chained = True
-            statement = _commit_statement(
-                tuple(insert for insert, _, _ in parts),
-                tuple((kind, len(rows) == 1) for kind, rows in later.items()),
-                events=len(self._pending_events),
-                chained=len(self._pending_audit) if chained else 0,
-            )
-            driver = None if self._pending_audit and not chained else _idle(session)
-            if driver is None:
+            chained = bool(self._pending_audit) and self._audit_hash == "sha256"
+            statement, params = self._commit_statement(parts, later)
+            idle = None if self._pending_audit and not chained else _idle(session)
+            if idle is None:
                 execute_plainly(session, statement, params)
             else:
-                with _outside_transaction(driver):
+                with _outside_transaction(idle):
                     execute_plainly(session, statement, params)
             self._written = [record for _, _, record in parts]
-            if driver is not None:
+            if idle is not None:
                 # The statement was the transaction, committed as it ended: COMMIT would
                 # end nothing in the database, only the session's bookkeeping of a
                 # transaction (~45 calls), which its close ends as well (rolling back
@@ -328,7 +439,28 @@ class UnitOfWork:
         transaction or not, so the read is the same, and the unit of work's BEGIN goes with
         its first write, or — where its writes are all its commit's statement — none is
         needed (issue 22). Its rows are read before it returns. What the unit of work queued
-        to write is written first, so the read sees it."""
+        to write is written first, so the read sees it.
+
+        While the session has begun nothing and nothing is queued, a Core statement (table
+        columns, no model) runs by the driver on the unit of work's own connection
+        (`_connection`), without the session's execution and its greenlet's round (issue 22);
+        should the driver fail, it is dropped and the session runs the read again (and raises
+        SQLAlchemy's error)."""
+        if (
+            not self._records
+            and not self._later
+            and statement._propagate_attrs.get("compile_state_plugin") != "orm"
+            and self._untouched()
+        ):
+            conn = await self._connection()
+            form = driver.form_of(cast("sa.ClauseElement", statement), conn.dialect)
+            try:
+                return driver.result(form, await driver.fetch(conn, form, params))
+            except Exception:
+                await self._let_go(invalidate=True)
+            except BaseException:
+                await self._let_go(invalidate=True)
+                raise
         return await self.session.run_sync(self._read, statement, params)
 
     def _read(
@@ -441,11 +573,27 @@ _WRITING_LATER = "xietong.writing_later"
 later."""
 
 
+_HOLDING = "xietong.holding"
+"""`session.info` of a unit of work's session: the unit of work, while it holds a connection
+of its own the session has not taken over (`UnitOfWork._connection`)."""
+
+
 class UnitOfWorkSession(Session):
     """The session of a unit of work (`Database.uow`). Whatever it executes first writes the
     rows its unit of work queued to write later (`write_later`): one listener on the class,
     not one added to each session that queues a row (its `listen`, some 30 calls of every
-    create; issue 22)."""
+    create; issue 22). The first connection it needs is the one its unit of work read on by
+    the driver, if it holds one."""
+
+    def _connection_for_bind(
+        self, engine: Any, execution_options: Any = None, **kw: Any
+    ) -> sa.Connection:
+        uow = self.info.pop(_HOLDING, None)
+        if uow is not None and uow._held is not None:
+            # Bound to the connection itself, the session begins its transaction on it,
+            # commits or rolls it back, and leaves closing it to the unit of work.
+            engine = uow._held.sync_connection
+        return super()._connection_for_bind(engine, execution_options, **kw)
 
 
 def _rows_written_later_first(state: ORMExecuteState) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -170,15 +170,35 @@ NOTE: RecordKind[Note, Any, Any] = RecordKind(  # a record without states
 )
 
 
-@pytest.fixture
-async def db(servers: Servers) -> AsyncIterator[Database]:
-    url = await create_database(servers, "records")
+async def _database(servers: Servers, name: str, *, pool_size: int = 10) -> Database:
+    url = await create_database(servers, name)
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(create_backbone_schema)
         await conn.run_sync(Base.metadata.create_all)
     await engine.dispose()
-    database = Database(url, clock=FakeClock(NOW), service_name="records-test")
+    return Database(url, clock=FakeClock(NOW), service_name="records-test", pool_size=pool_size)
+
+
+def _invalidations(db: Database) -> list[object]:
+    """The connections the pool is told to drop from here on (their errors)."""
+    invalidated: list[object] = []
+    pool = db.engine.sync_engine.pool
+    sa.event.listen(pool, "invalidate", lambda conn, record, error: invalidated.append(error))
+    return invalidated
+
+
+async def _cancelled_once_started(work: Coroutine[Any, Any, Any], started: asyncio.Event) -> None:
+    task = asyncio.create_task(work)
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+@pytest.fixture
+async def db(servers: Servers) -> AsyncIterator[Database]:
+    database = await _database(servers, "records")
     try:
         yield database
     finally:
@@ -610,6 +630,16 @@ async def test_a_queued_record_is_written_before_the_next_statement_or_flush(
     assert ids == {read.id, loaded.id, referred.id, added.id}
 
 
+async def _held_locked(db: Database, note_id: uuid.UUID) -> None:
+    """The note's row is locked: a connection not of the engine's cannot lock it."""
+    other = await asyncpg.connect(plain_url(db.url))
+    try:
+        with pytest.raises(asyncpg.LockNotAvailableError):
+            await other.execute("SELECT id FROM notes WHERE id = $1 FOR UPDATE NOWAIT", note_id)
+    finally:
+        await other.close()
+
+
 async def test_a_read_before_a_lock_leaves_the_lock_in_the_transaction(db: Database) -> None:
     """Issue 22: `uow.read` runs outside the transaction only while none has begun; a locking
     load after it begins one (BEGIN before it), and the lock is held to the end."""
@@ -617,17 +647,176 @@ async def test_a_read_before_a_lock_leaves_the_lock_in_the_transaction(db: Datab
     async with every_round_trip(db) as sent, db.uow(actor=TOWN) as uow:
         await uow.read(sa.select(Note.id).where(Note.id == note_id))
         await NOTE.load_for(uow, note_id, TOWN)
-        other = await asyncpg.connect(plain_url(db.url))  # not one of the engine's
-        try:
-            with pytest.raises(asyncpg.LockNotAvailableError):
-                await other.execute("SELECT id FROM notes WHERE id = $1 FOR UPDATE NOWAIT", note_id)
-        finally:
-            await other.close()
+        await _held_locked(db, note_id)
         after_lock = await uow.read(sa.select(Note.body).where(Note.id == note_id))
         assert after_lock.scalar_one() == "x"
     words = [_word(q) for q in sent]
     assert words[:3] == ["SELECT", "BEGIN", "SELECT"], sent
     assert words[-1] == "COMMIT", sent
+
+
+def _checkouts(db: Database) -> list[object]:
+    taken: list[object] = []
+    sa.event.listen(db.engine.sync_engine.pool, "checkout", lambda *a: taken.append(a[0]))
+    return taken
+
+
+async def test_a_unit_of_work_reads_and_commits_by_the_driver_on_one_connection(
+    db: Database,
+) -> None:
+    """Issue 22: a unit of work whose session has begun nothing reads (`uow.read`) and commits
+    (its one statement) by the driver on one connection taken from the pool once; where the
+    session needs a connection after the read (a lock), it is given that same one — a unit
+    of work never holds two of the pool's connections — and the lock is held on it to the
+    end. Every connection is back in the pool after."""
+    note_id = await new_note(db)
+    pool = db.engine.sync_engine.pool
+    taken = _checkouts(db)
+    async with db.uow(actor=TOWN) as uow:
+        assert (await uow.read(sa.select(sa.func.count()).select_from(Note.__table__))).one() == (
+            1,
+        )
+        memo = await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[]))
+        MEMO.audit(uow, memo, "written", rule=None)
+        assert not uow.session.in_transaction()
+    assert len(taken) == 1
+    assert pool.checkedout() == 0
+
+    taken.clear()
+    async with db.uow(actor=TOWN) as uow:
+        read = await uow.read(sa.select(sa.func.pg_backend_pid().label("pid")))
+        reader = read.one().pid
+        await NOTE.load_for(uow, note_id, TOWN)  # FOR UPDATE: the session's transaction
+        locker = (await uow.session.execute(sa.select(sa.func.pg_backend_pid()))).scalar_one()
+        await _held_locked(db, note_id)
+        NOTE.audit(uow, await NOTE.load_for(uow, note_id, TOWN), "locked", rule=None)
+    assert reader == locker
+    assert len(taken) == 1
+    assert pool.checkedout() == 0
+    async with db.session() as session:
+        report = await verify_chain(session)
+    assert report.ok, report.problems
+    assert report.rows == 3
+
+
+async def test_units_of_work_that_read_then_lock_never_starve_a_small_pool(
+    servers: Servers,
+) -> None:
+    """Issue 22: units of work that each read by the driver and then lock through the session,
+    more of them at once than the pool has connections, all finish: each holds one connection,
+    never one while waiting for a second (which, with every connection so held, would wait
+    for the pool's timeout and fail)."""
+    small = await _database(servers, "records_small_pool", pool_size=1)
+    try:
+        ids = [await new_note(small) for _ in range(6)]
+        both_read = asyncio.Barrier(2)
+
+        async def read_then_lock(note_id: uuid.UUID) -> None:
+            async with small.uow(actor=TOWN) as uow:
+                notes = Note.__table__.c  # a Core statement: the driver's
+                await uow.read(sa.select(notes.body).where(notes.id == note_id))
+                assert not uow.session.in_transaction()
+                if note_id in ids[:2]:
+                    await both_read.wait()  # the pool's two connections held by reads at once
+                note = await NOTE.load_for(uow, note_id, TOWN)
+                NOTE.audit(uow, note, "locked", rule=None)
+
+        await asyncio.gather(*(read_then_lock(i) for i in ids))
+        assert small.engine.sync_engine.pool.checkedout() == 0
+    finally:
+        await small.dispose()
+
+
+async def test_a_commit_by_the_driver_is_never_run_twice_and_a_refused_one_raises_as_before(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22: the commit's statement run by the driver, outside a transaction, is all of
+    the unit of work's writes. Refused by the server (a key taken), nothing of it was
+    written: the session's path runs it again and raises SQLAlchemy's error, as before. Its
+    connection lost after the server may have committed it, it is not run again (the record
+    is written once, never twice), the error is raised and the connection dropped, not
+    given back to the pool as if whole; cut off mid-statement (a cancelled request), the
+    same."""
+    first = await new_note(db)
+    async with db.uow(actor=TOWN) as uow:
+        memo = await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[]))
+
+    async def create(new: Memo) -> None:
+        async with db.uow(actor=TOWN) as uow:
+            await uow.read(sa.select(sa.func.count()).select_from(Memo.__table__))
+            MEMO.audit(uow, await MEMO.insert(uow, new), "written", rule=None)
+
+    with pytest.raises(sa.exc.IntegrityError):
+        await create(MEMO.new(id=memo.id, sender=TOWN.org, lines=[]))
+
+    invalidated = _invalidations(db)
+    pool = db.engine.sync_engine.pool
+    execute = asyncpg.Connection.execute
+
+    async def ran_then_lost(self: asyncpg.Connection, query: str, *args: Any) -> str:
+        done: str = await execute(self, query, *args)
+        if "INSERT INTO memos" in query:
+            raise ConnectionResetError("the connection went away before the answer came")
+        return done
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", ran_then_lost)
+    lost = MEMO.new(sender=TOWN.org, lines=[])
+    with pytest.raises(ConnectionResetError):
+        await create(lost)
+    assert len(invalidated) == 1
+    assert pool.checkedout() == 0
+
+    started = asyncio.Event()
+
+    async def stuck(self: asyncpg.Connection, query: str, *args: Any) -> str:
+        started.set()
+        await asyncio.Event().wait()
+        return ""
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", stuck)
+
+    async def cut_off() -> None:
+        async with db.uow(actor=TOWN) as uow:
+            await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[]))
+
+    await _cancelled_once_started(cut_off(), started)
+    assert len(invalidated) == 2
+    assert pool.checkedout() == 0
+    monkeypatch.undo()
+
+    async with db.session() as session:
+        memos = set((await session.execute(sa.select(Memo.id))).scalars())
+        report = await verify_chain(session)
+    assert memos == {memo.id, lost.id}  # written once, by the one statement that ran
+    assert report.ok, report.problems
+    assert report.rows == 2  # the note's and the lost create's: the refused one wrote none
+    assert first
+
+
+async def test_a_read_by_the_driver_that_fails_is_read_again_by_the_session(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22: a unit of work's read whose driver fails is read again by the session, which
+    answers as before (or raises SQLAlchemy's error); the driver's connection is dropped."""
+    await new_note(db, body="kept")
+    query = sa.select(Note.__table__.c.body)  # a Core statement (an ORM one is the session's)
+    async with db.uow(actor=TOWN) as uow:  # its first run found its columns' conversions
+        assert (await uow.read(query)).scalar_one() == "kept"
+        assert not uow.session.in_transaction()  # the driver ran it
+    invalidated = _invalidations(db)
+    pool = db.engine.sync_engine.pool
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionResetError("the driver's connection went away")
+
+    # The driver's own `fetch` (SQLAlchemy's adapter runs prepared statements instead).
+    monkeypatch.setattr(asyncpg.Connection, "fetch", broken)
+    async with db.uow(actor=TOWN) as uow:
+        read = await uow.read(query)
+        assert read.scalar_one() == "kept"
+        assert uow.session.in_transaction()  # SQLAlchemy's execution ran it
+    assert len(invalidated) == 1
+    assert pool.checkedout() == 0
 
 
 async def test_a_read_by_id_runs_on_the_driver_and_makes_what_sqlalchemy_makes(
@@ -681,15 +870,10 @@ async def test_a_read_by_id_runs_on_the_driver_and_makes_what_sqlalchemy_makes(
         await asyncio.Event().wait()
 
     monkeypatch.setattr(asyncpg.Connection, "fetchrow", stuck)
-    invalidated: list[object] = []
+    invalidated = _invalidations(db)
     pool = db.engine.sync_engine.pool
-    sa.event.listen(pool, "invalidate", lambda conn, record, error: invalidated.append(error))
     async with db.session() as session:
-        reading = asyncio.create_task(MEMO.get(session, memo_id, lock=False))
-        await started.wait()
-        reading.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await reading
+        await _cancelled_once_started(MEMO.get(session, memo_id, lock=False), started)
     # Cut off mid-statement, its connection was not given back to the pool as if whole.
     assert len(invalidated) == 1
     assert pool.checkedout() == 0

@@ -786,6 +786,14 @@ def every_statement(db: Database) -> Iterator[list[str]]:
         sa.event.remove(engine, "before_cursor_execute", keep)
 
 
+_TRANSACTION_WORDS = frozenset({"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"})
+
+
+def _word_of(query: str) -> str:
+    word = re.match(r"\s*(\w+)", query)
+    return word.group(1).upper() if word else ""
+
+
 @contextlib.asynccontextmanager
 async def every_round_trip(db: Database) -> AsyncIterator[list[str]]:
     """What the database's engine sends the server in the block, in order: every statement
@@ -797,7 +805,11 @@ async def every_round_trip(db: Database) -> AsyncIterator[list[str]]:
     heard: list[Any] = []
 
     def simple(query: Any) -> None:  # asyncpg logs the queries it sends without preparing
-        seen.append(query.query)  # (called soon after the query, not at once)
+        # (called soon after the query, not at once): the adapter's BEGIN, COMMIT and
+        # ROLLBACK, and the statements the service runs by the driver itself
+        # (`xietong_common.driver`), which the engine's event hears already.
+        if _word_of(query.query) in _TRANSACTION_WORDS:
+            seen.append(query.query)
 
     def ran(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         seen.append(statement)
