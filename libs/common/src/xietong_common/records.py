@@ -441,16 +441,15 @@ async def insert_new(uow: UnitOfWork, record: R) -> R:
     by the unit of work with its model's one INSERT (`UnitOfWork.insert_later`) and held in
     the session as read back once written; written at once where rows of its collections
     come with it, flushed where the plan does not follow it."""
-    session = uow.session
     plan = _plan_of(type(record))
     try:
         row, collections = plan.values(record)
     except _Fallback:
-        session.add(record)
-        await session.flush()
+        uow.session.add(record)
+        await uow.session.flush()
         return record
     if collections:
-        await session.run_sync(_write, plan, record, row, collections)
+        await uow.session.run_sync(_write, plan, record, row, collections)
     else:
         uow.insert_later(_Later(plan, record))
     return record
@@ -952,16 +951,19 @@ class RecordKind(Generic[M, StateT, StepT]):
             mechanism=self.mechanism,
         )
 
-    async def deadlines_of(self, session: AsyncSession, record_id: uuid.UUID) -> list[DeadlineOut]:
+    async def deadlines_of(self, db: Db, record_id: uuid.UUID) -> list[DeadlineOut]:
         """Every deadline of the record (met, open or missed; not the cancelled ones): those
-        its read by id on this read session carried, if it was read so."""
+        its read by id on this read session carried, if it was read so. Given a unit of work,
+        its session is asked for only here, where it reads (one whose statements all ran by
+        the driver has none; issue 22)."""
+        session = _session(db)
         subject = self.subject_of(record_id)
         read = session.info.get(_DEADLINES_READ)
         if read is not None and subject in read:
             return list(read[subject])
         return (await deadlines_by_subject(session, [subject])).get(subject, [])
 
-    async def documents_of(self, session: AsyncSession, record: M) -> list[IssuedDocument]:
+    async def documents_of(self, db: Db, record: M) -> list[IssuedDocument]:
         """Every document issued for the record, in the order issued: none without a query
         when its read by id found none (a kind declared with `documents=True`)."""
         if getattr(record, _HAS_DOCUMENTS, None) is False:
@@ -969,7 +971,7 @@ class RecordKind(Generic[M, StateT, StepT]):
         from xietong_common.documents.issuing import of_subjects
 
         subject = self.subject_of(cast("Any", record).id)
-        return (await of_subjects(session, [subject])).get(subject, [])
+        return (await of_subjects(_session(db), [subject])).get(subject, [])
 
     async def timeline(self, session: AsyncSession, record_id: uuid.UUID) -> list[TimelineEntry]:
         """Every audited action on the record, and every deadline it started, met or missed."""

@@ -150,6 +150,7 @@ class UnitOfWork:
         self.source = source
         self.actor = actor
         self._session: AsyncSession | None = None
+        self._open = False
         self._pending_events: list[dict[str, Any]] = []
         self._pending_audit: list[audit_log.AuditEntry] = []
         self._after_commit: list[Callable[[], object]] = []
@@ -161,14 +162,25 @@ class UnitOfWork:
 
     @property
     def session(self) -> AsyncSession:
-        if self._session is None:
-            raise RuntimeError("the unit of work is not open: use `async with`")
-        return self._session
+        """The unit of work's session, made at its first use: a unit of work whose statements
+        all run by the driver (`read`, `_committed_by_driver`) never makes one, nor closes it
+        (~30 µs and a greenlet's round of every such create; issue 22)."""
+        session = self._session
+        if session is None:
+            if not self._open:
+                raise RuntimeError("the unit of work is not open: use `async with`")
+            session = self._session = self._sessions()
+            info = session.sync_session.info
+            if self._records or self._later:
+                self._watch(session)
+            if self._held is not None:
+                info[_HOLDING] = self
+        return session
 
     async def __aenter__(self) -> UnitOfWork:
         # No `begin()`: the session begins its transaction with its first use (a greenlet's
         # round for nothing otherwise), and the database's with the first statement.
-        self._session = self._sessions()
+        self._open = True
         self.now = self._clock.now()
         return self
 
@@ -178,16 +190,16 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self.session
         hooks, self._after_commit = self._after_commit, []
         committed = False
         try:
             if exc_type is not None:
-                if session.in_transaction():
-                    await session.rollback()
+                if self._session is not None and self._session.in_transaction():
+                    await self._session.rollback()
             elif await self._committed_by_driver():
                 committed = True
             else:
+                session = self.session
                 if not await session.run_sync(self._write_and_commit):
                     # Last, so the chain head stays locked only from here to COMMIT.
                     await audit_log.append(session, self._pending_audit, algorithm=self._audit_hash)
@@ -199,11 +211,12 @@ class UnitOfWork:
             self._later.clear()
             self._records.clear()
             written, self._written = self._written, []
+            made, self._session, self._open = self._session, None, False
             try:
-                await closed(session)  # no task of its own where closing waits for nothing
+                if made is not None:
+                    await closed(made)  # no task of its own where closing waits for nothing
             finally:
-                self._session = None
-                await self._let_go()
+                await self._let_go(made)
         if committed:
             for record in written:
                 record.written()
@@ -213,8 +226,12 @@ class UnitOfWork:
         """Whether the session has begun nothing and holds nothing to write: what the unit of
         work does next may run by the driver, outside a transaction (`read`,
         `_committed_by_driver`)."""
-        session = self.session
-        if self._engine is None or session.in_transaction():
+        if self._engine is None:
+            return False
+        session = self._session
+        if session is None:
+            return True
+        if session.in_transaction():
             return False
         sync = session.sync_session
         return not (sync.new or sync.dirty or sync.deleted)
@@ -227,17 +244,21 @@ class UnitOfWork:
         each holding one and waiting for a second could starve the pool)."""
         if self._held is None:
             self._held = await cast("AsyncEngine", self._engine).connect()
-            self.session.sync_session.info[_HOLDING] = self
+            if self._session is not None:
+                self._session.sync_session.info[_HOLDING] = self
         return self._held
 
-    async def _let_go(self, *, invalidate: bool = False) -> None:
+    async def _let_go(
+        self, session: AsyncSession | None = None, *, invalidate: bool = False
+    ) -> None:
         """Give the held connection back to the pool — or, cut off mid-statement or failed
         (`invalidate`), drop it: its state is the driver's to know."""
         held, self._held = self._held, None
         if held is None:
             return
-        if self._session is not None:
-            self._session.sync_session.info.pop(_HOLDING, None)
+        session = session or self._session
+        if session is not None:
+            session.sync_session.info.pop(_HOLDING, None)
         try:
             if invalidate:
                 await held.invalidate()
@@ -409,8 +430,8 @@ class UnitOfWork:
         """Queue a new row of `kind`'s table: it is written before the next statement this unit
         of work's session executes (so that statement reads it), else at commit with the
         outbox and audit rows. Rows the use case then reads only through that session."""
-        if not self._later and not self._records:
-            self._watch()
+        if not self._later and not self._records and self._session is not None:
+            self._watch(self._session)
         self._later.setdefault(kind, []).append(row)
 
     def insert_later(self, record: LaterRecord) -> None:
@@ -419,12 +440,14 @@ class UnitOfWork:
         to it), else by the commit's statement — where, if the unit of work began no
         transaction before, that statement is all its writes (`read`). What the record holds
         when it is written is what is written. Read it back only through that session."""
-        if not self._later and not self._records:
-            self._watch()
+        if not self._later and not self._records and self._session is not None:
+            self._watch(self._session)
         self._records.append(record)
 
-    def _watch(self) -> None:
-        session = self.session.sync_session
+    def _watch(self, watched: AsyncSession) -> None:
+        """`watched` writes the queued rows before its next statement (made after they were
+        queued, the session is watched as it is made)."""
+        session = watched.sync_session
         if not isinstance(session, UnitOfWorkSession):
             # Only its class writes the queued rows before the next statement.
             raise TypeError("a unit of work's session is a UnitOfWorkSession (Database.uow)")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistance.models import AssistanceRequest
 from assistance.schemas import AssistanceOut
 from assistance.service.common import REQUEST
 from assistance.views import detail_of
 from xietong_common.documents import IssuedDocument
+from xietong_common.records import Db
 from xietong_common.reference import OrgKind
 from xietong_common.timeline import DeadlineOut
 from xietong_common.web import Context
@@ -29,7 +29,7 @@ def make_router() -> APIRouter:
 
 
 async def detail(
-    session: AsyncSession,
+    db: Db,
     r: AssistanceRequest,
     ctx: Context,
     *,
@@ -39,7 +39,7 @@ async def detail(
     """The request as its parties see it, deadlines and documents included (read unless
     given, as the draft just made gives them: none)."""
     if deadlines is None:
-        deadlines = await REQUEST.deadlines_of(session, r.id)
+        deadlines = await REQUEST.deadlines_of(db, r.id)
     if documents is None:
-        documents = await REQUEST.documents_of(session, r)
+        documents = await REQUEST.documents_of(db, r)
     return detail_of(r, deadlines=deadlines, documents=documents, now=ctx.clock.now())

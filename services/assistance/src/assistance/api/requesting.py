@@ -53,7 +53,7 @@ async def create(
             uow, ctx=ctx, actor=principal, data=data, idempotency_key=idempotency_key
         )
         if drafted.new:  # nothing started or issued for it yet: nothing to read back
-            return await detail(uow.session, drafted.request, ctx, deadlines=[], documents=[])
+            return await detail(uow, drafted.request, ctx, deadlines=[], documents=[])
         return await detail(uow.session, drafted.request, ctx)
 
 

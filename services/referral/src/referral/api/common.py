@@ -6,8 +6,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from referral import service as referral_service
 from referral.errors import OnwardReferralForbidden
 from referral.models import Referral
@@ -16,6 +14,7 @@ from referral.service.common import REFERRAL
 from referral.views import detail_of
 from xietong_common.auth import Principal
 from xietong_common.documents import issuing
+from xietong_common.records import Db
 from xietong_common.reference import OrgKind
 from xietong_common.timeline import DeadlineOut
 from xietong_common.web import Context
@@ -27,7 +26,7 @@ DISTRICT_GOVERNMENT = (OrgKind.DISTRICT_GOV,)  # REF-08: decides a disputed juri
 
 
 async def detail(
-    session: AsyncSession,
+    db: Db,
     referral: Referral,
     ctx: Context,
     *,
@@ -35,11 +34,13 @@ async def detail(
     documents: list[issuing.IssuedDocument] | None = None,
 ) -> ReferralOut:
     """The referral as its parties see it, deadlines and documents included (read unless
-    given, as a use case that just started them, or just made the referral, gives them)."""
+    given, as a use case that just started them, or just made the referral, gives them). A
+    unit of work's session is asked for only where something is read: one whose statements
+    all ran by the driver has none (issue 22)."""
     if deadlines is None:
-        deadlines = await REFERRAL.deadlines_of(session, referral.id)
+        deadlines = await REFERRAL.deadlines_of(db, referral.id)
     if documents is None:
-        documents = await REFERRAL.documents_of(session, referral)
+        documents = await REFERRAL.documents_of(db, referral)
     return detail_of(referral, deadlines=deadlines, documents=documents, now=ctx.clock.now())
 
 

@@ -51,7 +51,7 @@ async def create(
             uow, ctx=ctx, sender=principal, data=data, idempotency_key=idempotency_key
         )
         return await detail(
-            uow.session,
+            uow,
             drafted.referral,
             ctx,
             deadlines=drafted.deadlines,
