@@ -160,6 +160,12 @@ def result(form: DriverForm, rows: list[tuple[Any, ...]]) -> sa.Result[Any]:
     return IteratorResult(SimpleResultMetaData(form.keys), iter(rows))
 
 
+def lost(conn: AsyncConnection) -> bool:
+    """Whether the driver's connection under `conn` has been closed (by the server, the
+    network, or the driver on a broken protocol)."""
+    return bool(driver_of(conn).is_closed())
+
+
 def refused(error: BaseException) -> bool:
     """Whether the server answered the statement with an error (a constraint, a type), the
     connection still whole — not a connection lost, where whether it ran is unknown."""

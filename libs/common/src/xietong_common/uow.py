@@ -10,6 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -294,7 +295,13 @@ class UnitOfWork:
         except Exception as error:
             if driver.refused(error):
                 return False
+            lost = driver.lost(conn)
             await self._let_go(invalidate=True)
+            if lost and not isinstance(error, ConnectionError | asyncpg.PostgresConnectionError):
+                # Said as a lost connection (asyncpg's "connection is closed" is an
+                # InterfaceError), as SQLAlchemy says it: whoever retries work the database
+                # was away for (the inbox) must not take it for the work's failure.
+                raise ConnectionResetError("the database connection was lost") from error
             raise
         except BaseException:
             await self._let_go(invalidate=True)

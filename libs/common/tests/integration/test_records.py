@@ -24,7 +24,7 @@ from xietong_common.auth import Principal
 from xietong_common.backbone import create_backbone_schema
 from xietong_common.calendar import DeadlineRule, WorkingDayCalendar
 from xietong_common.clock import FakeClock
-from xietong_common.db import Database, plain_url
+from xietong_common.db import Database, database_unavailable, plain_url
 from xietong_common.errors import NotFound
 from xietong_common.idempotency import IdempotencyKeyReused
 from xietong_common.listing import Box, ListFilters
@@ -799,6 +799,40 @@ async def test_a_commit_by_the_driver_is_never_run_twice_and_a_refused_one_raise
     assert report.ok, report.problems
     assert report.rows == 2  # the note's and the lost create's: the refused one wrote none
     assert first
+
+
+async def test_a_commit_by_the_driver_on_a_closed_connection_is_a_database_away(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22: a commit by the driver whose connection the server or the network closed
+    fails as a database away (`database_unavailable`), as SQLAlchemy's path says it — asyncpg
+    says "connection is closed" with an InterfaceError — so that the inbox retries the event
+    rather than dead-lettering it; the connection is dropped, nothing is written."""
+    execute = asyncpg.Connection.execute
+
+    async def closed_first(self: asyncpg.Connection, query: str, *args: Any) -> str:
+        if "INSERT INTO memos" in query:
+            self.terminate()  # gone, as a server restart leaves it
+        done: str = await execute(self, query, *args)
+        return done
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", closed_first)
+    invalidated = _invalidations(db)
+
+    async def create() -> None:
+        async with db.uow(actor=TOWN) as uow:
+            MEMO.audit(
+                uow, await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[])), "w", rule=None
+            )
+
+    with pytest.raises(ConnectionError) as raised:
+        await create()
+    assert database_unavailable(raised.value)
+    assert len(invalidated) == 1
+    assert db.engine.sync_engine.pool.checkedout() == 0
+    monkeypatch.undo()
+    async with db.session() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Memo.__table__)) == 0
 
 
 async def test_a_read_by_the_driver_that_fails_is_read_again_by_the_session(
