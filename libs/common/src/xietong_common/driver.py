@@ -60,17 +60,22 @@ class DriverForm:
         return tuple(v if f is None else f(v) for f, v in zip(converters, record, strict=True))
 
 
-_FORMS: dict[tuple[int, str], tuple[Any, DriverForm]] = {}
+_FORMS: dict[tuple[int, str, tuple[str, ...] | None], tuple[Any, DriverForm]] = {}
 
 
-def form_of(statement: sa.ClauseElement, dialect: Any) -> DriverForm:
-    """`statement` — one built once (a module's constant, a kind's load by id) — compiled once
-    for `dialect`'s driver, found again by its identity (held with it)."""
-    key = (id(statement), dialect.name)
+def form_of(
+    statement: sa.ClauseElement, dialect: Any, *, columns: tuple[str, ...] | None = None
+) -> DriverForm:
+    """`statement` — one built once (a module's constant, a kind's load by id, a table's
+    INSERT) — compiled once for `dialect`'s driver, found again by its identity (held with
+    it). `columns`: the parameters an INSERT or UPDATE names (its `column_keys`)."""
+    key = (id(statement), dialect.name, columns)
     found = _FORMS.get(key)
     if found is not None and found[0] is statement:
         return found[1]
-    compiled: Any = statement.compile(dialect=dialect)
+    compiled: Any = statement.compile(
+        dialect=dialect, column_keys=None if columns is None else list(columns)
+    )
     names = tuple(compiled.positiontup or ())
     processors = compiled._bind_processors
     form = DriverForm(

@@ -212,12 +212,14 @@ class UnitOfWork:
             self._later.clear()
             self._records.clear()
             written, self._written = self._written, []
-            made, self._session, self._open = self._session, None, False
             try:
-                if made is not None:
-                    await closed(made)  # no task of its own where closing waits for nothing
+                if self._session is not None:
+                    await closed(
+                        self._session
+                    )  # no task of its own where closing waits for nothing
             finally:
-                await self._let_go(made)
+                await self._let_go()
+                self._session, self._open = None, False
         if committed:
             for record in written:
                 record.written()
@@ -249,17 +251,14 @@ class UnitOfWork:
                 self._session.sync_session.info[_HOLDING] = self
         return self._held
 
-    async def _let_go(
-        self, session: AsyncSession | None = None, *, invalidate: bool = False
-    ) -> None:
+    async def _let_go(self, *, invalidate: bool = False) -> None:
         """Give the held connection back to the pool — or, cut off mid-statement or failed
         (`invalidate`), drop it: its state is the driver's to know."""
         held, self._held = self._held, None
         if held is None:
             return
-        session = session or self._session
-        if session is not None:
-            session.sync_session.info.pop(_HOLDING, None)
+        if self._session is not None:
+            self._session.sync_session.info.pop(_HOLDING, None)
         try:
             if invalidate:
                 await held.invalidate()
@@ -754,10 +753,6 @@ def _commit_statement(
     return statement
 
 
-_Plain = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
-_PLAIN: dict[tuple[Any, str, tuple[str, ...]], _Plain] = {}
-
-
 def execute_plainly(session: Session, statement: sa.ClauseElement, params: dict[str, Any]) -> None:
     """Run `statement` — one built once, whose result nothing reads (a commit's statement, a
     new record's INSERT) — in the session's transaction as the driver's own SQL, compiled
@@ -767,29 +762,12 @@ def execute_plainly(session: Session, statement: sa.ClauseElement, params: dict[
     work for nothing — ~0.1–0.2 ms of every write (issue 22). Still through the connection:
     the transaction as the driver adapter keeps it (BEGIN where the session began none yet),
     its errors translated and a dead connection invalidated as for any statement, and the
-    statement traced and seen by the engine's events as any. On the session's synchronous
-    side (`session.run_sync`), where the commit and a queued record's write run."""
+    statement traced and seen by the engine's events as any. Compiled as the statements the
+    driver runs alone are (`driver.form_of`). On the session's synchronous side
+    (`session.run_sync`), where the commit and a queued record's write run."""
     connection = session.connection()
-    dialect = connection.dialect
-    key = (statement, dialect.name, tuple(params))
-    plain = _PLAIN.get(key)
-    if plain is None:
-        compiled: Any = statement.compile(dialect=dialect, column_keys=list(params))
-        processors = compiled._bind_processors
-        plain = (
-            compiled.string,
-            tuple((name, processors.get(name)) for name in compiled.positiontup or ()),
-        )
-        if len(_PLAIN) >= 1024:  # statements built once: a handful; never grows unbounded
-            _PLAIN.clear()
-        _PLAIN[key] = plain
-    sql, names = plain
-    connection.exec_driver_sql(
-        sql,
-        tuple(
-            [params[name] if process is None else process(params[name]) for name, process in names]
-        ),
-    )
+    form = driver.form_of(statement, connection.dialect, columns=tuple(params))
+    connection.exec_driver_sql(form.sql, tuple(form.args(params)))
 
 
 def _later_statement(kind: LaterRows, one: bool) -> sa.TextClause:

@@ -38,6 +38,7 @@ from xietong_devtools.testing import (
     every_round_trip,
     every_statement,
     flushed_inserts,
+    statement_word,
 )
 
 pytestmark = pytest.mark.integration
@@ -539,12 +540,8 @@ async def test_a_versioned_record_is_inserted_with_its_counter_s_first_value(
     assert found == {flushed.id: (1, False), inserted.id: (2, False)}
 
 
-def _word(query: str) -> str:
-    return query.split()[0].upper().rstrip(";")
-
-
 def _begins_or_commits(sent: list[str]) -> list[str]:
-    return [q for q in sent if _word(q) in {"BEGIN", "COMMIT", "ROLLBACK"}]
+    return [q for q in sent if statement_word(q) in {"BEGIN", "COMMIT", "ROLLBACK"}]
 
 
 async def test_a_create_that_only_read_first_is_one_statement_without_begin_or_commit(
@@ -623,8 +620,8 @@ async def test_a_queued_record_is_written_before_the_next_statement_or_flush(
         added = await MEMO.insert(uow, MEMO.new(sender=TOWN.org, lines=[]))
         uow.session.add(added)
         await uow.session.flush()
-    assert _word(sent[0]) == "BEGIN", sent
-    assert _word(sent[-1]) == "COMMIT", sent
+    assert statement_word(sent[0]) == "BEGIN", sent
+    assert statement_word(sent[-1]) == "COMMIT", sent
     async with db.session() as session:
         ids = set((await session.execute(sa.select(Memo.id))).scalars())
     assert ids == {read.id, loaded.id, referred.id, added.id}
@@ -650,7 +647,7 @@ async def test_a_read_before_a_lock_leaves_the_lock_in_the_transaction(db: Datab
         await _held_locked(db, note_id)
         after_lock = await uow.read(sa.select(Note.body).where(Note.id == note_id))
         assert after_lock.scalar_one() == "x"
-    words = [_word(q) for q in sent]
+    words = [statement_word(q) for q in sent]
     assert words[:3] == ["SELECT", "BEGIN", "SELECT"], sent
     assert words[-1] == "COMMIT", sent
 

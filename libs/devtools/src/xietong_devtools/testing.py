@@ -789,7 +789,8 @@ def every_statement(db: Database) -> Iterator[list[str]]:
 _TRANSACTION_WORDS = frozenset({"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"})
 
 
-def _word_of(query: str) -> str:
+def statement_word(query: str) -> str:
+    """A statement's first word, upper case (`BEGIN`, `SELECT`, `WITH`)."""
     word = re.match(r"\s*(\w+)", query)
     return word.group(1).upper() if word else ""
 
@@ -808,7 +809,7 @@ async def every_round_trip(db: Database) -> AsyncIterator[list[str]]:
         # (called soon after the query, not at once): the adapter's BEGIN, COMMIT and
         # ROLLBACK, and the statements the service runs by the driver itself
         # (`xietong_common.driver`), which the engine's event hears already.
-        if _word_of(query.query) in _TRANSACTION_WORDS:
+        if statement_word(query.query) in _TRANSACTION_WORDS:
             seen.append(query.query)
 
     def ran(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
