@@ -643,3 +643,42 @@ async def test_a_commit_after_a_quiet_linger_goes_at_once(h: Harness, kafka_boot
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert relay.lingered == []
+
+
+async def test_the_linger_stretches_while_events_come_fast_and_stays_within_its_bound(
+    h: Harness, kafka_bootstrap: str
+) -> None:
+    """Issue 22: a relay whose passes keep finding many events lingers longer before the next
+    (`outbox_linger_max_ms`; `stretched_linger`): fewer, fuller passes for a busy service —
+    and never longer than the bound. Each burst is one commit of 50 events; the lingers are
+    recorded, not waited (the gate is open)."""
+    key = new_key()
+    relay = _Lingering(
+        h.db,
+        namespace=TEST_NAMESPACE,
+        bootstrap=kafka_bootstrap,
+        poll_interval_s=600,
+        linger_s=0.5,
+        linger_max_s=5.0,
+    )
+    relay.gate.set()
+    async with topic_reader(kafka_bootstrap, TOPIC) as reader:
+        task = asyncio.create_task(relay.run())
+        try:
+            await soon("the pass at start", lambda: relay.passes == [0])
+            for burst in range(3):
+                async with h.db.uow() as uow:
+                    for seq in range(50 * burst + 1, 50 * burst + 51):
+                        await increment(uow, key, seq)
+                relay.notified("")  # as the listener hears the commit
+                await soon("the burst's pass", lambda b=burst: sum(relay.passes) == 50 * (b + 1))
+            events = await reader.collect(lambda evs: len(seqs_for(evs, key)) == 150, timeout_s=30)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert relay.rate > 0
+    assert relay.lingered, "bursts within the linger of the pass before wait for it"
+    assert max(relay.lingered) > 0.5  # stretched past the linger
+    assert max(relay.lingered) <= 5.0  # and never past its bound
+    assert seqs_for(events, key) == list(range(1, 151))  # the order per key holds

@@ -91,6 +91,7 @@ async def run_messaging(ctx: ServiceContext, *, service: str, handlers: Handlers
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
             linger_s=settings.outbox_linger_ms / 1000,
+            linger_max_s=settings.outbox_linger_max_ms / 1000,
             kafka_options=ctx.kafka,
             namespace=ctx.namespace,
         )
