@@ -38,6 +38,25 @@ async def test_the_backbone_bench_delivers_every_event_it_publishes(servers: Ser
     assert CREATED == []
 
 
+async def test_the_paced_backbone_bench_leaves_its_warm_up_events_out(servers: Servers) -> None:
+    """The paced latency's first events (the relay's producer starting, the first fetches)
+    are written and delivered, but not in the figures: those are the steady state's."""
+    try:
+        figures = await backbone(
+            servers.postgres_admin_url,
+            servers.kafka_bootstrap,
+            10,
+            per_txn=1,
+            rate=100,
+            warm_up=5,
+            timeout_s=60,
+        )
+    finally:
+        await drop_databases(servers.postgres_admin_url)
+    assert figures.count == 10
+    assert len(figures.latencies_ms) == 10  # the five warm-up events handled, not counted
+
+
 async def test_the_create_bench_runs_with_two_replicas(servers: Servers) -> None:
     """`make bench`'s create-case figure with two replicas on one database: every request
     answered (the figures themselves are the bench's, not asserted here)."""
