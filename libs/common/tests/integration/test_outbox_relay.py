@@ -584,6 +584,25 @@ class _Lingering(_Told):
         await self.gate.wait()
 
 
+def _lingering(h: Harness, kafka_bootstrap: str, **options: Any) -> _Lingering:
+    """A `_Lingering` relay on the harness's database that polls only every ten minutes."""
+    return _Lingering(
+        h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, poll_interval_s=600, **options
+    )
+
+
+@contextlib.asynccontextmanager
+async def _running(relay: OutboxRelay) -> AsyncIterator[None]:
+    """`relay.run()` as a task for the block, cancelled at its end."""
+    task = asyncio.create_task(relay.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def test_commits_close_together_share_a_pass_and_a_full_pass_goes_on_at_once(
     h: Harness, kafka_bootstrap: str
 ) -> None:
@@ -592,32 +611,19 @@ async def test_commits_close_together_share_a_pass_and_a_full_pass_goes_on_at_on
     the service's CPU each); a full pass (a backlog) is followed at once, and the order per
     key holds."""
     key = new_key()
-    relay = _Lingering(
-        h.db,
-        namespace=TEST_NAMESPACE,
-        bootstrap=kafka_bootstrap,
-        poll_interval_s=600,
-        linger_s=60,
-        batch_size=2,
-    )
-    async with topic_reader(kafka_bootstrap, TOPIC) as reader:
-        task = asyncio.create_task(relay.run())
-        try:
-            await soon("the pass at start", lambda: relay.passes == [0])
-            for seq in range(1, 6):
-                async with h.db.uow() as uow:
-                    await increment(uow, key, seq)
-                relay.notified("")  # as the listener hears each commit
-            await soon("a linger", lambda: relay.lingered)
-            assert relay.passes == [0]  # the five wait for the linger's end together
-            assert 0 < relay.lingered[0] <= 60
-            relay.gate.set()
-            await soon("five events published", lambda: sum(relay.passes) == 5)
-            events = await reader.collect(lambda evs: len(seqs_for(evs, key)) == 5, timeout_s=30)
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    relay = _lingering(h, kafka_bootstrap, linger_s=60, batch_size=2)
+    async with topic_reader(kafka_bootstrap, TOPIC) as reader, _running(relay):
+        await soon("the pass at start", lambda: relay.passes == [0])
+        for seq in range(1, 6):
+            async with h.db.uow() as uow:
+                await increment(uow, key, seq)
+            relay.notified("")  # as the listener hears each commit
+        await soon("a linger", lambda: relay.lingered)
+        assert relay.passes == [0]  # the five wait for the linger's end together
+        assert 0 < relay.lingered[0] <= 60
+        relay.gate.set()
+        await soon("five events published", lambda: sum(relay.passes) == 5)
+        events = await reader.collect(lambda evs: len(seqs_for(evs, key)) == 5, timeout_s=30)
     assert relay.passes == [0, 2, 2, 1]  # after a full pass, the next at once
     assert len(relay.lingered) == 1
     assert seqs_for(events, key) == [1, 2, 3, 4, 5]
@@ -626,11 +632,8 @@ async def test_commits_close_together_share_a_pass_and_a_full_pass_goes_on_at_on
 async def test_a_commit_after_a_quiet_linger_goes_at_once(h: Harness, kafka_bootstrap: str) -> None:
     """Issue 22: the linger delays only events that come faster than one per linger: a
     commit after the relay has been quiet that long is published without waiting."""
-    relay = _Lingering(
-        h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, poll_interval_s=600, linger_s=0.2
-    )
-    task = asyncio.create_task(relay.run())
-    try:
+    relay = _lingering(h, kafka_bootstrap, linger_s=0.2)
+    async with _running(relay):
         await soon("the pass at start", lambda: relay.passes == [0])
         loop = asyncio.get_running_loop()
         await soon("the linger", lambda: loop.time() > relay.started[0] + 0.2)
@@ -638,10 +641,6 @@ async def test_a_commit_after_a_quiet_linger_goes_at_once(h: Harness, kafka_boot
             await increment(uow, new_key(), 1)
         relay.notified("")
         await soon("the commit's pass", lambda: relay.passes == [0, 1])
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
     assert relay.lingered == []
 
 
@@ -653,30 +652,17 @@ async def test_the_linger_stretches_while_events_come_fast_and_stays_within_its_
     and never longer than the bound. Each burst is one commit of 50 events; the lingers are
     recorded, not waited (the gate is open)."""
     key = new_key()
-    relay = _Lingering(
-        h.db,
-        namespace=TEST_NAMESPACE,
-        bootstrap=kafka_bootstrap,
-        poll_interval_s=600,
-        linger_s=0.5,
-        linger_max_s=5.0,
-    )
+    relay = _lingering(h, kafka_bootstrap, linger_s=0.5, linger_max_s=5.0)
     relay.gate.set()
-    async with topic_reader(kafka_bootstrap, TOPIC) as reader:
-        task = asyncio.create_task(relay.run())
-        try:
-            await soon("the pass at start", lambda: relay.passes == [0])
-            for burst in range(3):
-                async with h.db.uow() as uow:
-                    for seq in range(50 * burst + 1, 50 * burst + 51):
-                        await increment(uow, key, seq)
-                relay.notified("")  # as the listener hears the commit
-                await soon("the burst's pass", lambda b=burst: sum(relay.passes) == 50 * (b + 1))
-            events = await reader.collect(lambda evs: len(seqs_for(evs, key)) == 150, timeout_s=30)
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async with topic_reader(kafka_bootstrap, TOPIC) as reader, _running(relay):
+        await soon("the pass at start", lambda: relay.passes == [0])
+        for burst in range(3):
+            async with h.db.uow() as uow:
+                for seq in range(50 * burst + 1, 50 * burst + 51):
+                    await increment(uow, key, seq)
+            relay.notified("")  # as the listener hears the commit
+            await soon("the burst's pass", lambda b=burst: sum(relay.passes) == 50 * (b + 1))
+        events = await reader.collect(lambda evs: len(seqs_for(evs, key)) == 150, timeout_s=30)
     assert relay.rate > 0
     assert relay.lingered, "bursts within the linger of the pass before wait for it"
     assert max(relay.lingered) > 0.5  # stretched past the linger
