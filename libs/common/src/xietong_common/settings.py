@@ -31,8 +31,8 @@ FILE_SUFFIX = "_FILE"
 # or three events. Below 100 events a second an event never waits for it (docs/performance.md).
 OUTBOX_LINGER_MS = 10.0
 
-# How far the linger stretches while events come faster than one per linger
-# (`outbox_linger_max_ms`): at n events a linger, n lingers, up to this. 50 ms: at 300 events a
+# How far the linger stretches once events come 1.5 a linger or faster (`outbox_linger_max_ms`):
+# at n events a linger, n lingers, up to this. 50 ms: at 300 events a
 # second (one client creating back to back) passes carry ~9 events, not 3 — ~10% of a create's
 # CPU — while an event still waits at most 50 ms more, and only under that load.
 OUTBOX_LINGER_MAX_MS = 50.0
@@ -165,8 +165,9 @@ class ServiceSettings(BaseSettings):
         default=OUTBOX_LINGER_MAX_MS,
         ge=0,
         le=1000,
-        description="while events come faster than one per `outbox_linger_ms`, the linger grows "
-        "with their rate — at n events a linger, n lingers — up to this many milliseconds: a "
+        description="once events come one and a half per `outbox_linger_ms` or faster, the "
+        "linger grows with their rate — at n events a linger, n lingers — up to this many "
+        "milliseconds: a "
         "busy service's relay makes fewer, fuller passes, a quiet one's events go as soon as "
         "before. Never below `outbox_linger_ms`; equal to it for a fixed linger",
     )

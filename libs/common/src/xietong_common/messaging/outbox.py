@@ -97,20 +97,28 @@ MAX_ERROR_CHARS = 2000
 # memory, so one pass that caught two events by chance does not stretch the linger.
 _RATE_WEIGHT = 0.3
 
+# Events a linger from which the linger stretches. Below it the estimate only wanders: paced at
+# 100 events a second (one a linger) it reads 96 at the median and up to 127, and a linger
+# stretched by that was waited for (a paced event's median +2 ms) without saving a pass.
+_STRETCH_FROM = 1.5
+
 
 def stretched_linger(rate: float, *, linger_s: float, most_s: float) -> float:
-    """The wait between passes at `rate` events a second: the linger while events come at most
-    one per linger; at n events a linger, n lingers, up to `most_s`.
+    """The wait between passes at `rate` events a second: the linger while events come fewer
+    than one and a half per linger; at n events a linger (n ≥ 1.5), n lingers, up to `most_s`.
 
     Each pass costs about the same (~1 ms of CPU: three round trips, a produce request), so
     fixed passes cost a busy service more the busier it is: at 300 events a second a 10 ms
     linger gave a pass for every three creates of one client, a tenth of their CPU (issue
     22). Stretched with the rate, passes carry `rate² · linger²` events — nine at 300 a
-    second, one at 100 — while at 100 events a second or fewer nothing waits longer than
-    before, and nothing ever waits more than `most_s`."""
+    second — while below 150 a second (a 10 ms linger) nothing waits longer than with a fixed
+    linger, and nothing ever waits more than `most_s`."""
     if linger_s <= 0:
         return 0.0
-    return min(max(most_s, linger_s), linger_s * max(1.0, rate * linger_s))
+    per_linger = rate * linger_s
+    if per_linger < _STRETCH_FROM:
+        return linger_s
+    return min(max(most_s, linger_s), linger_s * per_linger)
 
 
 class OutboxRelay:
@@ -136,7 +144,7 @@ class OutboxRelay:
         self.linger_s = linger_s
         """A pass starts at most this long after the one before (`outbox_linger_ms`)..."""
         self.linger_max_s = linger_max_s
-        """...or, while events come faster than one per linger, up to this long
+        """...or, once events come 1.5 a linger or faster, up to this long
         (`outbox_linger_max_ms`; `stretched_linger`)."""
         self.rate = 0.0
         """Events a second, as the passes lately have found them (smoothed)."""
