@@ -147,6 +147,9 @@ class UnitOfWork:
         self._engine = engine
         self._held: AsyncConnection | None = None
         self._audit_hash = audit_hash  # the function chaining this service's new audit rows
+        # Whether the commit's statement chains them itself (it hashes in SQL with SHA-256);
+        # rows of another function are chained by `audit.append`, which reads the head first.
+        self._chained_in_statement = audit_hash == "sha256"
         self._clock = clock
         self.source = source
         self.actor = actor
@@ -214,9 +217,8 @@ class UnitOfWork:
             written, self._written = self._written, []
             try:
                 if self._session is not None:
-                    await closed(
-                        self._session
-                    )  # no task of its own where closing waits for nothing
+                    # No task of its own where closing waits for nothing.
+                    await closed(self._session)
             finally:
                 await self._let_go()
                 self._session, self._open = None, False
@@ -281,7 +283,7 @@ class UnitOfWork:
             return False
         if not (self._records or self._later or self._pending_events or self._pending_audit):
             return True  # nothing was written: nothing to commit
-        if self._pending_audit and self._audit_hash != "sha256":
+        if self._pending_audit and not self._chained_in_statement:
             return False
         parts = self._commit_parts(self._records)
         if parts is None or not (parts or self._later or self._pending_events):
@@ -338,7 +340,7 @@ class UnitOfWork:
             params |= kind.params(rows)
         if self._pending_events:
             params |= self._outbox_columns()
-        chained = bool(self._pending_audit) and self._audit_hash == "sha256"
+        chained = bool(self._pending_audit) and self._chained_in_statement
         if chained:
             audited = self._pending_audit
             params |= (
@@ -380,7 +382,7 @@ class UnitOfWork:
         later, self._later = self._later, {}
         chained = False
         if parts or later or self._pending_events:
-            chained = bool(self._pending_audit) and self._audit_hash == "sha256"
+            chained = bool(self._pending_audit) and self._chained_in_statement
             statement, params = self._commit_statement(parts, later)
             idle = None if self._pending_audit and not chained else _idle(session)
             if idle is None:

@@ -103,6 +103,18 @@ async def attempts_by_seq(h: Harness, key: str) -> dict[int, tuple[int, str | No
     return {r.envelope["data"]["seq"]: (r.attempts, r.last_error) for r in rows}
 
 
+@contextlib.asynccontextmanager
+async def _running(relay: OutboxRelay) -> AsyncIterator[None]:
+    """`relay.run()` as a task for the block, cancelled at its end."""
+    task = asyncio.create_task(relay.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def gauge(name: str, service: str = "test") -> float | None:
     return REGISTRY.get_sample_value(name, {"service": service})
 
@@ -212,18 +224,13 @@ async def test_relay_wakes_on_notify_and_runs_as_a_task(
         relay = OutboxRelay(
             h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, poll_interval_s=30
         )
-        task = asyncio.create_task(relay.run())
-        try:
+        async with _running(relay):
             await asyncio.sleep(1.0)  # let it LISTEN
             async with h.db.uow(actor=CLERK if audited else None) as uow:
                 await increment(uow, key, 1)
                 if audited:
                     uow.audit(action="incremented", subject=f"counter:{key}", rule="REF-03")
             events = await reader.collect(lambda evs: seqs_for(evs, key) == [1], timeout_s=10)
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
     mine = [e for e in events if e["data"]["counter"] == key]
     assert mine[0]["data"] == {"counter": key, "seq": 1}
 
@@ -408,8 +415,7 @@ async def test_running_relay_reports_the_backlog_while_kafka_is_unreachable(h: H
     relay = OutboxRelay(
         h.db, namespace=TEST_NAMESPACE, bootstrap=closed_port(), poll_interval_s=0.1
     )
-    task = asyncio.create_task(relay.run())
-    try:
+    async with _running(relay):
         for _ in range(100):
             attempts, error = (await attempts_by_seq(h, key))[1]
             if attempts >= 1 and gauge("xietong_outbox_pending") == 1:
@@ -419,10 +425,6 @@ async def test_running_relay_reports_the_backlog_while_kafka_is_unreachable(h: H
         assert error
         assert gauge("xietong_outbox_pending") == 1
         assert (gauge("xietong_outbox_oldest_age_seconds") or 0) > 0
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_a_service_started_while_kafka_is_away_reports_its_backlog(
@@ -545,22 +547,20 @@ async def test_a_notify_that_comes_during_a_pass_brings_the_next_pass(
             probed.append(len(passes))
             relay.notified("")  # as the listener hears a commit after the claim
 
-    task = asyncio.create_task(relay.run())
-    faultpoints.install_probe(during_the_pass)
-    try:
-        await soon("the relay's first pass", lambda: len(passes) >= 1)
-        async with h.db.uow() as uow:
-            await increment(uow, new_key(), 1)
-        relay.notified("")  # the commit's NOTIFY
-        # The pass of the commit, probed, and the next, which only the NOTIFY during it brings.
-        await soon("the pass after the probed one", lambda: probed and len(passes) >= 3)
-        assert probed == [1]
-        assert passes[:3] == [0, 1, 0]
-    finally:
-        faultpoints.install_probe(None)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async with _running(relay):
+        faultpoints.install_probe(during_the_pass)
+        try:
+            await soon("the relay's first pass", lambda: len(passes) >= 1)
+            async with h.db.uow() as uow:
+                await increment(uow, new_key(), 1)
+            relay.notified("")  # the commit's NOTIFY
+            # The pass of the commit, probed, and the next, which only the NOTIFY during it
+            # brings.
+            await soon("the pass after the probed one", lambda: probed and len(passes) >= 3)
+            assert probed == [1]
+            assert passes[:3] == [0, 1, 0]
+        finally:
+            faultpoints.install_probe(None)
 
 
 class _Lingering(_Told):
@@ -589,18 +589,6 @@ def _lingering(h: Harness, kafka_bootstrap: str, **options: Any) -> _Lingering:
     return _Lingering(
         h.db, namespace=TEST_NAMESPACE, bootstrap=kafka_bootstrap, poll_interval_s=600, **options
     )
-
-
-@contextlib.asynccontextmanager
-async def _running(relay: OutboxRelay) -> AsyncIterator[None]:
-    """`relay.run()` as a task for the block, cancelled at its end."""
-    task = asyncio.create_task(relay.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_commits_close_together_share_a_pass_and_a_full_pass_goes_on_at_once(
